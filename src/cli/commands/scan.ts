@@ -1,0 +1,57 @@
+/** `model-fingerprint scan MODELS... [--baseline DIR]`: the main job from the command line. */
+import { writeFile } from 'node:fs/promises';
+import { InputError } from '../../errors.js';
+import { scanModels } from '../../scan/scan.js';
+import { renderReport, type ReportFormat } from '../../report/index.js';
+import { exitCodeOf, type FailOn } from '../../report/types.js';
+import { ENGINE_FLAGS, engineOptions, parse, str } from '../args.js';
+import { expandModelArgs } from '../expand.js';
+import { progressReporter } from '../progress.js';
+import type { CliIO } from '../run.js';
+
+const FORMATS: ReportFormat[] = ['text', 'json', 'sarif', 'junit', 'markdown'];
+const FAIL_ON: FailOn[] = ['low', 'medium', 'high', 'never'];
+
+const HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
+       [--output FILE] [--fail-on high|medium|low|never] [--quiet]
+Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
+Exit 0: no model reaches --fail-on (default high); 1: at least one does; 2: a model or the baseline could not be read.
+The probe set and layers come from the baseline.
+`;
+
+export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
+  const p = parse('scan', argv, {
+    ...ENGINE_FLAGS,
+    baseline: { type: 'string', short: 'b' },
+    format: { type: 'string', short: 'f' },
+    output: { type: 'string', short: 'o' },
+    'fail-on': { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+  });
+  if (p.values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  if (p.positionals.length === 0) throw new InputError('bad-argument', `scan: no MODELS given\n${HELP}`);
+  const format = (str(p, 'format') ?? 'text') as ReportFormat;
+  if (!FORMATS.includes(format)) throw new InputError('bad-argument', `--format ${format}: expected one of ${FORMATS.join(', ')}`);
+  const failOn = (str(p, 'fail-on') ?? 'high') as FailOn;
+  if (!FAIL_ON.includes(failOn)) throw new InputError('bad-argument', `--fail-on ${failOn}: expected one of ${FAIL_ON.join(', ')}`);
+  const paths = await expandModelArgs(p.positionals);
+  const output = str(p, 'output');
+  const report = await scanModels(paths, {
+    ...engineOptions(p),
+    baselineDir: str(p, 'baseline') ?? null,
+    failOn,
+    onProgress: p.values.quiet ? undefined : progressReporter(io.err, io.isTTY, 'scanning'),
+  });
+  const color = io.isTTY && !output && !process.env.NO_COLOR;
+  const rendered = renderReport(report, format, { cwd: process.cwd(), failOn, color });
+  if (output) {
+    await writeFile(output, rendered);
+    io.err(`report written to ${output}\n`);
+  } else {
+    io.out(rendered.endsWith('\n') ? rendered : rendered + '\n');
+  }
+  return exitCodeOf(report);
+}

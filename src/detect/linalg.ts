@@ -1,0 +1,334 @@
+/**
+ * The dense linear algebra the detectors share: a row-major matrix type over typed arrays, blocked Gram
+ * products (optionally centred on the fly, so a 1000 x 16384 float32 reference matrix is never copied to
+ * float64), squared distances from Gram products, a symmetric eigendecomposition and a Cholesky factor.
+ *
+ * Why hand-written loops: every detector needs A·Bᵀ on wide rows (d up to 16384) and ml-matrix works on
+ * arrays of arrays with per-element accessors, which is an order of magnitude slower there. ml-matrix is
+ * still used for the n x n symmetric eigendecomposition (its tred2/tql2 port), which is not the hot part.
+ */
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { InputError } from '../errors.js';
+
+/** A dense row-major matrix: element (i, j) is data[i * cols + j]. */
+export interface Mat {
+  rows: number;
+  cols: number;
+  data: Float64Array | Float32Array;
+}
+
+/** Column block width of the Gram products: a block of all rows stays in cache while it is reused. */
+const GRAM_COLUMN_BLOCK = 256;
+
+export function mat(rows: number, cols: number, data?: Float64Array | Float32Array): Mat {
+  const d = data ?? new Float64Array(rows * cols);
+  if (d.length !== rows * cols) throw new Error(`mat: data length ${d.length} is not ${rows} x ${cols}`);
+  return { rows, cols, data: d };
+}
+
+/** Builds a matrix from equal-length rows (used by tests and by callers holding one array per model). */
+export function matFromRows(rows: ArrayLike<number>[], useFloat32 = false): Mat {
+  const n = rows.length;
+  const d = n > 0 ? rows[0].length : 0;
+  const data = useFloat32 ? new Float32Array(n * d) : new Float64Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    if (r.length !== d) {
+      throw new InputError(
+        'degenerate-data',
+        `row ${i} has ${r.length} values but row 0 has ${d}: every reference must have the same feature size`,
+      );
+    }
+    for (let j = 0; j < d; j++) data[i * d + j] = r[j];
+  }
+  return { rows: n, cols: d, data };
+}
+
+export function row(X: Mat, i: number): Float64Array | Float32Array {
+  return X.data.subarray(i * X.cols, (i + 1) * X.cols);
+}
+
+/** The rows idx of X, copied (same array type). */
+export function selectRows(X: Mat, idx: ArrayLike<number>): Mat {
+  const d = X.cols;
+  const out =
+    X.data instanceof Float32Array ? new Float32Array(idx.length * d) : new Float64Array(idx.length * d);
+  for (let r = 0; r < idx.length; r++) out.set(X.data.subarray(idx[r] * d, idx[r] * d + d), r * d);
+  return { rows: idx.length, cols: d, data: out };
+}
+
+/** Throws a clear InputError when X holds NaN or Inf (a detector must never turn them into NaN scores). */
+export function assertFinite(X: Mat, what: string): void {
+  const a = X.data;
+  for (let i = 0; i < a.length; i++) {
+    if (!Number.isFinite(a[i])) {
+      const r = Math.floor(i / Math.max(1, X.cols));
+      throw new InputError(
+        'degenerate-data',
+        `${what}: row ${r} holds a non-finite value (NaN or Inf); re-extract that fingerprint`,
+      );
+    }
+  }
+}
+
+export function assertCols(Y: Mat, cols: number, what: string): void {
+  if (Y.cols !== cols) {
+    throw new InputError(
+      'degenerate-data',
+      `${what}: rows have ${Y.cols} features but the detector was fitted on ${cols}; rebuild the baseline for this model`,
+    );
+  }
+}
+
+export function colMeans(X: Mat): Float64Array {
+  const { rows: n, cols: d, data } = X;
+  const m = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let j = 0; j < d; j++) m[j] += data[o + j];
+  }
+  for (let j = 0; j < d; j++) m[j] /= Math.max(1, n);
+  return m;
+}
+
+/** Variance of all entries of X together (population, ddof 0), as numpy's X.var(). */
+export function varianceAll(X: Mat): number {
+  const a = X.data;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i];
+  const mean = s / a.length;
+  let v = 0;
+  for (let i = 0; i < a.length; i++) {
+    const t = a[i] - mean;
+    v += t * t;
+  }
+  return v / a.length;
+}
+
+/**
+ * A·Bᵀ (A.rows x B.rows, row-major float64), optionally with the vector `center` subtracted from every row
+ * of both. Blocked over columns: each block of A and B is copied (centred) into float64 buffers, then all
+ * row pairs are accumulated, so wide rows stream through cache once per block.
+ * When `symmetric` (A and B are the same matrix) only the lower triangle is computed and mirrored.
+ */
+export function crossGram(A: Mat, B: Mat, center?: Float64Array, symmetric = false): Float64Array {
+  if (A.cols !== B.cols) throw new Error(`crossGram: ${A.cols} vs ${B.cols} columns`);
+  const n = A.rows;
+  const m = B.rows;
+  const d = A.cols;
+  const out = new Float64Array(n * m);
+  const bw = Math.min(GRAM_COLUMN_BLOCK, Math.max(1, d));
+  const bufA = new Float64Array(n * bw);
+  const bufB = symmetric ? bufA : new Float64Array(m * bw);
+  for (let c0 = 0; c0 < d; c0 += bw) {
+    const w = Math.min(bw, d - c0);
+    copyBlock(A, c0, w, bufA, center);
+    if (!symmetric) copyBlock(B, c0, w, bufB, center);
+    accumulateBlock(bufA, bufB, n, m, w, out, symmetric);
+  }
+  if (symmetric) {
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) out[j * m + i] = out[i * m + j];
+  }
+  return out;
+}
+
+/**
+ * out[i, j] += Σ_k a[i, k]·b[j, k] over one column block of width w, two rows of A by two rows of B at a
+ * time (each loaded value is used twice: half the memory traffic of a plain dot-product loop).
+ * With `symmetric` only pairs j <= i (rounded up to the 2 x 2 tile) are needed.
+ */
+function accumulateBlock(
+  a: Float64Array,
+  b: Float64Array,
+  n: number,
+  m: number,
+  w: number,
+  out: Float64Array,
+  symmetric: boolean,
+): void {
+  for (let i = 0; i < n; i += 2) {
+    const i1 = i + 1 < n;
+    const oi0 = i * w;
+    const oi1 = i1 ? oi0 + w : oi0;
+    const jEnd = symmetric ? Math.min(m, i + 2) : m;
+    for (let j = 0; j < jEnd; j += 2) {
+      const j1 = j + 1 < jEnd;
+      const oj0 = j * w;
+      const oj1 = j1 ? oj0 + w : oj0;
+      let s00 = 0;
+      let s01 = 0;
+      let s10 = 0;
+      let s11 = 0;
+      for (let k = 0; k < w; k++) {
+        const a0 = a[oi0 + k];
+        const a1 = a[oi1 + k];
+        const b0 = b[oj0 + k];
+        const b1 = b[oj1 + k];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+      }
+      out[i * m + j] += s00;
+      if (j1) out[i * m + j + 1] += s01;
+      if (i1) {
+        out[(i + 1) * m + j] += s10;
+        if (j1) out[(i + 1) * m + j + 1] += s11;
+      }
+    }
+  }
+}
+
+function copyBlock(X: Mat, c0: number, w: number, buf: Float64Array, center?: Float64Array): void {
+  const { rows: n, cols: d, data } = X;
+  for (let i = 0; i < n; i++) {
+    const src = i * d + c0;
+    const dst = i * w;
+    if (center) for (let k = 0; k < w; k++) buf[dst + k] = data[src + k] - center[c0 + k];
+    else for (let k = 0; k < w; k++) buf[dst + k] = data[src + k];
+  }
+}
+
+/** X·Xᵀ (optionally centred), n x n. */
+export function gram(X: Mat, center?: Float64Array): Float64Array {
+  return crossGram(X, X, center, true);
+}
+
+/** Squared Euclidean norms of the rows (optionally centred). */
+export function rowSqNorms(X: Mat, center?: Float64Array): Float64Array {
+  const { rows: n, cols: d, data } = X;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    const o = i * d;
+    if (center) {
+      for (let j = 0; j < d; j++) {
+        const t = data[o + j] - center[j];
+        s += t * t;
+      }
+    } else {
+      for (let j = 0; j < d; j++) s += data[o + j] * data[o + j];
+    }
+    out[i] = s;
+  }
+  return out;
+}
+
+/**
+ * Squared distances between the rows of A (n) and B (m), n x m, from one Gram product. Rows are centred
+ * on B's mean first, which keeps |a|² + |b|² - 2a·b well conditioned when the data sit far from the origin.
+ */
+export function sqDistances(A: Mat, B: Mat): Float64Array {
+  const c = colMeans(B);
+  const G = crossGram(A, B, c, A === B);
+  const na = rowSqNorms(A, c);
+  const nb = A === B ? na : rowSqNorms(B, c);
+  return sqDistancesFromGram(G, na, nb);
+}
+
+/** D[i,j] = max(0, na[i] + nb[j] - 2 G[i,j]). */
+export function sqDistancesFromGram(G: Float64Array, na: Float64Array, nb: Float64Array): Float64Array {
+  const n = na.length;
+  const m = nb.length;
+  const D = new Float64Array(n * m);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      const v = na[i] + nb[j] - 2 * G[i * m + j];
+      D[i * m + j] = v > 0 ? v : 0;
+    }
+  }
+  return D;
+}
+
+/** The sub-matrix M[rowsIdx, colsIdx] of a row-major matrix with `cols` columns. */
+export function subMatrix(
+  M: Float64Array,
+  cols: number,
+  rowsIdx: ArrayLike<number>,
+  colsIdx: ArrayLike<number>,
+): Float64Array {
+  const out = new Float64Array(rowsIdx.length * colsIdx.length);
+  for (let r = 0; r < rowsIdx.length; r++) {
+    const o = rowsIdx[r] * cols;
+    for (let c = 0; c < colsIdx.length; c++) out[r * colsIdx.length + c] = M[o + colsIdx[c]];
+  }
+  return out;
+}
+
+/**
+ * Eigendecomposition of a symmetric n x n matrix (row-major): eigenvalues in descending order and the
+ * matching unit eigenvectors as the COLUMNS of `vectors` (row-major n x n).
+ */
+export function symEig(S: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
+  const rowsArr: number[][] = [];
+  for (let i = 0; i < n; i++) rowsArr.push(Array.from(S.subarray(i * n, (i + 1) * n)));
+  const evd = new EigenvalueDecomposition(new Matrix(rowsArr), { assumeSymmetric: true });
+  const vals = evd.realEigenvalues;
+  const V = evd.eigenvectorMatrix;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => vals[b] - vals[a]);
+  const values = new Float64Array(n);
+  const vectors = new Float64Array(n * n);
+  const vData = V.to2DArray();
+  for (let c = 0; c < n; c++) {
+    const src = order[c];
+    values[c] = vals[src];
+    for (let r = 0; r < n; r++) vectors[r * n + c] = vData[r][src];
+  }
+  return { values, vectors };
+}
+
+/** Lower Cholesky factor L (row-major) of a symmetric positive definite matrix, or null if it is not. */
+export function cholesky(A: Float64Array, n: number): Float64Array | null {
+  const L = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    let s = A[j * n + j];
+    for (let k = 0; k < j; k++) s -= L[j * n + k] * L[j * n + k];
+    if (!(s > 0)) return null;
+    const ljj = Math.sqrt(s);
+    L[j * n + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      let t = A[i * n + j];
+      for (let k = 0; k < j; k++) t -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = t / ljj;
+    }
+  }
+  return L;
+}
+
+/** Solves L y = b in place (L lower triangular, row-major). */
+export function forwardSubstitute(L: Float64Array, n: number, b: Float64Array): Float64Array {
+  for (let i = 0; i < n; i++) {
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= L[i * n + k] * b[k];
+    b[i] = s / L[i * n + i];
+  }
+  return b;
+}
+
+/** Log-determinant from a Cholesky factor. */
+export function logDetFromCholesky(L: Float64Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += Math.log(L[i * n + i]);
+  return 2 * s;
+}
+
+/** Inverse of a symmetric positive definite matrix via its Cholesky factor. */
+export function spdInverse(A: Float64Array, n: number): Float64Array | null {
+  const L = cholesky(A, n);
+  if (!L) return null;
+  const inv = new Float64Array(n * n);
+  const e = new Float64Array(n);
+  for (let c = 0; c < n; c++) {
+    e.fill(0);
+    e[c] = 1;
+    forwardSubstitute(L, n, e);
+    // back substitution with Lᵀ
+    for (let i = n - 1; i >= 0; i--) {
+      let s = e[i];
+      for (let k = i + 1; k < n; k++) s -= L[k * n + i] * e[k];
+      e[i] = s / L[i * n + i];
+    }
+    for (let r = 0; r < n; r++) inv[r * n + c] = e[r];
+  }
+  return inv;
+}

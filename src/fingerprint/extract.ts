@@ -1,0 +1,143 @@
+/**
+ * fingerprintModel: probes -> one ORT session (graph outputs + chosen layers) -> feature blocks + weight
+ * statistics + reference-free self-checks. The result depends only on the model bytes and the probe spec.
+ *
+ * 'auto' layer rule (documented in docs/format.md): the last AUTO_LAYER_COUNT activation outputs (Relu,
+ * Gelu, Sigmoid, Tanh, ...; see ACTIVATION_OPS) that come before the final linear layer in topological order;
+ * when the final linear layer cannot be found, the last activations before the producer of the first output;
+ * when there are no activations, the final linear layer's input if a node produces it.
+ */
+import { inferVocabSize } from '../model/graph.js';
+import { runProbes } from '../model/session.js';
+import type { OnnxModel } from '../model/types.js';
+import { signatureOf } from '../model/types.js';
+import { generateProbes } from '../probes/generate.js';
+import type { ProbeSpec } from '../probes/types.js';
+import { InputError } from '../errors.js';
+import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import { findFinalLinear } from './final-layer.js';
+import { RAW_BLOCK_MAX_FEATURES, gramBlock, softmaxStats, sortedBlock } from './representations.js';
+import { FINGERPRINT_FORMAT_VERSION, type Fingerprint, type SelfCheck } from './types.js';
+import { finalWeightStats, layerWeightStats } from './weights.js';
+
+export const AUTO_LAYER_COUNT = 2;
+export const ACTIVATION_OPS = new Set([
+  'Relu',
+  'LeakyRelu',
+  'PRelu',
+  'Elu',
+  'Selu',
+  'Celu',
+  'Gelu',
+  'Sigmoid',
+  'HardSigmoid',
+  'HardSwish',
+  'Tanh',
+  'Softplus',
+  'Mish',
+  'Clip',
+]);
+
+export interface FingerprintOptions {
+  probes: ProbeSpec;
+  layers?: string[] | 'auto';
+  batchSize?: number;
+  timeLimitMs?: number;
+  threads?: number;
+}
+
+/** The layers the 'auto' rule picks (see the file header). */
+export function autoLayers(model: OnnxModel): string[] {
+  const fl = findFinalLinear(model);
+  const outName = model.outputs[0]?.name;
+  const stopTensor = fl ? (fl.node.output ?? [])[0] : outName;
+  const stop = model.layers.findIndex((l) => l.name === stopTensor);
+  const before = stop >= 0 ? model.layers.slice(0, stop) : model.layers;
+  const acts = before.filter((l) => ACTIVATION_OPS.has(l.op) && l.name !== outName);
+  if (acts.length) return acts.slice(-AUTO_LAYER_COUNT).map((l) => l.name);
+  if (fl && model.layers.some((l) => l.name === fl.input)) return [fl.input];
+  return [];
+}
+
+export async function fingerprintModel(model: OnnxModel, opts: FingerprintOptions): Promise<Fingerprint> {
+  const vocabByInput: Record<string, number> = {};
+  for (const inp of model.inputs) {
+    const v = inferVocabSize(model, inp.name);
+    if (v) vocabByInput[inp.name] = v;
+  }
+  const probes = generateProbes(model.inputs, opts.probes, { file: model.path, vocabByInput });
+
+  const known = new Set(model.layers.map((l) => l.name));
+  const requested = opts.layers === undefined || opts.layers === 'auto' ? autoLayers(model) : opts.layers;
+  for (const l of requested) {
+    if (!known.has(l)) {
+      throw new InputError(
+        'bad-argument',
+        `${model.path}: no layer named "${l}"; run \`model-fingerprint inspect\` to list the layers`,
+        model.path,
+      );
+    }
+  }
+  const outputNames = new Set(model.outputs.map((o) => o.name));
+  const layers = requested.filter((l) => !outputNames.has(l));
+
+  const run = await runProbes(model, probes, {
+    layers,
+    batchSize: opts.batchSize,
+    timeLimitMs: opts.timeLimitMs,
+    threads: opts.threads,
+  });
+
+  const n = probes.count;
+  const blocks: Record<string, Float32Array> = {};
+  const selfChecks: Record<string, SelfCheck> = {};
+  const out = run.tensors.get(model.outputs[0].name);
+  if (!out || !out.perProbe) {
+    throw new InputError(
+      'unsupported-input',
+      `${model.path}: the first output "${model.outputs[0].name}" is not a numeric per-probe tensor; fingerprinting needs class scores`,
+      model.path,
+    );
+  }
+  const classes = out.data.length / n;
+  blocks.logits = out.data;
+  blocks['softmax-stats'] = softmaxStats(out.data, n, classes);
+
+  const captured: string[] = [];
+  for (const name of layers) {
+    const t = run.tensors.get(name);
+    if (!t || !t.perProbe || t.data.length === 0) continue;
+    const f = t.data.length / n;
+    captured.push(name);
+    blocks[`gram:${name}`] = gramBlock(t.data, n, f);
+    blocks[`sorted:${name}`] = sortedBlock(t.data, n, f);
+    if (f <= RAW_BLOCK_MAX_FEATURES) blocks[`raw:${name}`] = t.data;
+  }
+
+  const fl = findFinalLinear(model);
+  if (fl) {
+    const fw = finalWeightStats(fl);
+    blocks['weights:final'] = fw.block;
+    selfChecks['weight-outlier'] = fw.selfCheck;
+  }
+  const lw = layerWeightStats(model);
+  if (lw.block.length) blocks['weights:layers'] = lw.block;
+
+  return {
+    header: {
+      formatVersion: FINGERPRINT_FORMAT_VERSION,
+      tool: { name: TOOL_NAME, version: TOOL_VERSION },
+      model: {
+        path: model.path,
+        sha256: model.sha256,
+        signature: signatureOf(model.inputs, model.outputs),
+        classes,
+      },
+      probes: { hash: probes.hash, count: n, seed: probes.seed, kinds: probes.kinds },
+      layers: captured,
+      createdAt: new Date().toISOString(),
+    },
+    blocks,
+    selfChecks,
+  };
+}

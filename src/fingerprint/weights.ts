@@ -1,0 +1,194 @@
+/**
+ * Weight statistics straight from the initializers (no inference):
+ *   weights:final   per class c of the final linear layer, [norm, mean, std, max, min, robustZ(norm)] x C,
+ *                   then the bias (C values, zeros when there is none): 7C values, class-aligned.
+ *   weights:layers  per weight matrix of Gemm/MatMul/Conv nodes (topological order, conv kernels reshaped to
+ *                   [out, in*kh*kw]): [Frobenius norm, sigma1, sigma2] (exact for small matrices, else power
+ *                   iteration; see topSingularValues).
+ *   selfChecks['weight-outlier']  max over classes of the robust z (median/MAD) of the final-row norms, with
+ *                   that class as targetClass: a backdoor's target class row often grows.
+ */
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import type { SelfCheck } from './types.js';
+import type { OnnxModel } from '../model/types.js';
+import { constantTensor } from '../model/tensor-data.js';
+import type { FinalLinear } from './final-layer.js';
+
+/** Power-iteration steps per singular value for large matrices (an estimate; exactness is not needed). */
+export const POWER_ITERATIONS = 20;
+/** Largest matrix (elements) whose singular values are estimated; bigger ones get the norm only. */
+export const MAX_SVD_ELEMENTS = 16_000_000;
+/** Statistics per weight matrix in weights:layers. */
+export const LAYER_STATS = 3;
+/** Scale factor making the MAD a consistent estimate of a normal standard deviation. */
+const MAD_TO_SD = 1.4826;
+
+export function median(v: ArrayLike<number>): number {
+  const s = Array.from(v).sort((a, b) => a - b);
+  if (s.length === 0) return 0;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Robust z-scores (x - median) / (1.4826 MAD); falls back to the mean absolute deviation, then to 1. */
+export function robustZ(v: ArrayLike<number>): Float64Array {
+  const med = median(v);
+  const dev = Array.from(v, (x) => Math.abs(x - med));
+  let scale = MAD_TO_SD * median(dev);
+  if (!(scale > 1e-12)) scale = dev.reduce((a, b) => a + b, 0) / Math.max(1, dev.length);
+  if (!(scale > 1e-12)) scale = 1;
+  return Float64Array.from(v, (x) => (x - med) / scale);
+}
+
+export interface FinalWeightStats {
+  block: Float32Array;
+  selfCheck: SelfCheck;
+}
+
+export function finalWeightStats(fl: FinalLinear): FinalWeightStats {
+  const C = fl.classes;
+  const F = fl.features;
+  const norms = new Float64Array(C);
+  const block = new Float32Array(7 * C);
+  for (let c = 0; c < C; c++) {
+    let s = 0;
+    let s2 = 0;
+    let mx = -Infinity;
+    let mn = Infinity;
+    for (let f = 0; f < F; f++) {
+      const w = fl.weight[c * F + f];
+      s += w;
+      s2 += w * w;
+      if (w > mx) mx = w;
+      if (w < mn) mn = w;
+    }
+    const mean = s / F;
+    norms[c] = Math.sqrt(s2);
+    block.set([norms[c], mean, Math.sqrt(Math.max(0, s2 / F - mean * mean)), mx, mn], c * 6);
+  }
+  const z = robustZ(norms);
+  let target = 0;
+  for (let c = 0; c < C; c++) {
+    block[c * 6 + 5] = z[c];
+    if (z[c] > z[target]) target = c;
+  }
+  if (fl.bias) for (let c = 0; c < C; c++) block[6 * C + c] = fl.bias[c] ?? 0;
+  return {
+    block,
+    selfCheck: {
+      score: z[target],
+      targetClass: target,
+      detail: `class ${target}'s final-layer weight norm is ${z[target].toFixed(2)} robust SDs above the median class`,
+    },
+  };
+}
+
+/** Matrices whose smaller side is at most this get exact singular values (EVD of the small Gram matrix). */
+export const EXACT_SVD_MAX_SIDE = 256;
+
+/**
+ * Top-k singular values of a rows x cols matrix. Exact (symmetric EVD of the smaller Gram matrix, ml-matrix)
+ * when the smaller side is <= EXACT_SVD_MAX_SIDE; otherwise power iteration with deflation from a fixed start
+ * (POWER_ITERATIONS steps: an estimate, which is all a fingerprint needs), made non-increasing.
+ */
+export function topSingularValues(
+  m: Float64Array,
+  rows: number,
+  cols: number,
+  k = 2,
+  iters = POWER_ITERATIONS,
+): number[] {
+  const side = Math.min(rows, cols);
+  if (side <= EXACT_SVD_MAX_SIDE) {
+    // G = A A^T (rows <= cols) or A^T A: side x side.
+    const g: number[][] = Array.from({ length: side }, () => new Array<number>(side).fill(0));
+    if (rows <= cols) {
+      for (let a = 0; a < rows; a++)
+        for (let b = a; b < rows; b++) {
+          let s = 0;
+          for (let j = 0; j < cols; j++) s += m[a * cols + j] * m[b * cols + j];
+          g[a][b] = s;
+          g[b][a] = s;
+        }
+    } else {
+      for (let r = 0; r < rows; r++) {
+        const off = r * cols;
+        for (let a = 0; a < cols; a++) {
+          const va = m[off + a];
+          if (va === 0) continue;
+          for (let b = a; b < cols; b++) g[a][b] += va * m[off + b];
+        }
+      }
+      for (let a = 0; a < cols; a++) for (let b = 0; b < a; b++) g[a][b] = g[b][a];
+    }
+    const ev = new EigenvalueDecomposition(new Matrix(g), { assumeSymmetric: true }).realEigenvalues;
+    const sv = ev.map((x) => Math.sqrt(Math.max(0, x))).sort((a, b) => b - a);
+    return Array.from({ length: k }, (_, i) => sv[i] ?? 0);
+  }
+  const out: number[] = [];
+  const found: { u: Float64Array; v: Float64Array; s: number }[] = [];
+  for (let t = 0; t < Math.min(k, side); t++) {
+    let v = new Float64Array(cols);
+    for (let j = 0; j < cols; j++) v[j] = 1 + ((j * 7919 + t * 104729) % 97) / 97; // fixed, non-degenerate
+    let sigma = 0;
+    let u = new Float64Array(rows);
+    for (let it = 0; it < iters; it++) {
+      u = new Float64Array(rows);
+      for (let r = 0; r < rows; r++) {
+        let acc = 0;
+        const off = r * cols;
+        for (let j = 0; j < cols; j++) acc += m[off + j] * v[j];
+        u[r] = acc;
+      }
+      for (const f of found) {
+        let dot = 0;
+        for (let j = 0; j < cols; j++) dot += f.v[j] * v[j];
+        for (let r = 0; r < rows; r++) u[r] -= f.s * f.u[r] * dot;
+      }
+      const un = Math.sqrt(u.reduce((a, b) => a + b * b, 0));
+      if (!(un > 0)) break;
+      for (let r = 0; r < rows; r++) u[r] /= un;
+      const nv = new Float64Array(cols);
+      for (let r = 0; r < rows; r++) {
+        const off = r * cols;
+        const ur = u[r];
+        for (let j = 0; j < cols; j++) nv[j] += m[off + j] * ur;
+      }
+      for (const f of found) {
+        let dot = 0;
+        for (let r = 0; r < rows; r++) dot += f.u[r] * u[r];
+        for (let j = 0; j < cols; j++) nv[j] -= f.s * f.v[j] * dot;
+      }
+      sigma = Math.sqrt(nv.reduce((a, b) => a + b * b, 0));
+      if (!(sigma > 0)) break;
+      for (let j = 0; j < cols; j++) nv[j] /= sigma;
+      v = nv;
+    }
+    out.push(out.length ? Math.min(sigma, out[out.length - 1]) : sigma);
+    found.push({ u, v, s: sigma });
+  }
+  while (out.length < k) out.push(0);
+  return out;
+}
+
+/** weights:layers: [norm, sigma1, sigma2] per Gemm/MatMul/Conv weight, in graph order. */
+export function layerWeightStats(model: OnnxModel): { block: Float32Array; names: string[] } {
+  const order = new Map(model.layers.map((l, i) => [l.name, i]));
+  const nodes = [...(model.proto.graph?.node ?? [])]
+    .filter((n) => ['Gemm', 'MatMul', 'Conv', 'ConvTranspose'].includes(n.opType ?? ''))
+    .sort((a, b) => (order.get((a.output ?? [])[0]) ?? 0) - (order.get((b.output ?? [])[0]) ?? 0));
+  const stats: number[] = [];
+  const names: string[] = [];
+  for (const n of nodes) {
+    const wName = (n.input ?? [])[1];
+    const w = wName ? constantTensor(model, wName) : null;
+    if (!w || w.dims.length < 2) continue;
+    const rows = w.dims[0];
+    const cols = w.values.length / Math.max(1, rows);
+    const norm = Math.sqrt(w.values.reduce((a, b) => a + b * b, 0));
+    const sv = w.values.length <= MAX_SVD_ELEMENTS ? topSingularValues(w.values, rows, cols) : [0, 0];
+    stats.push(norm, sv[0], sv[1]);
+    names.push(wName);
+  }
+  return { block: Float32Array.from(stats), names };
+}

@@ -1,0 +1,27 @@
+/**
+ * Every size, time and count limit in one place. Model files come from untrusted pull requests: each limit
+ * is checked before the allocation or work it guards.
+ */
+
+/** Largest model file read (bytes). Larger files are refused before they are read. */
+export const MAX_MODEL_FILE_BYTES = 2 * 1024 ** 3;
+/** Largest total of declared tensor elements across initializers (and external data). */
+export const MAX_TOTAL_TENSOR_ELEMENTS = 600_000_000;
+/** Memory budget for one probe batch: inputs plus captured activations (bytes). */
+export const MAX_PROBE_BATCH_BYTES = 1024 ** 3;
+/** Largest single dimension a model input may declare. */
+export const MAX_INPUT_DIM = 16_384;
+/** Largest number of elements in one probe (one input of batch size 1). */
+export const MAX_PROBE_ELEMENTS = 16 * 1024 * 1024;
+/** Per-model time limit for fingerprinting (ms). */
+export const MODEL_TIME_LIMIT_MS = 120_000;
+/** Default number of probes. */
+export const DEFAULT_PROBE_COUNT = 64;
+/** Default probe batch size. */
+export const DEFAULT_BATCH_SIZE = 32;
+/** Largest graph (nodes) analysed. */
+export const MAX_GRAPH_NODES = 100_000;
+/** Model rows in the Markdown report (PR comment) before the table is cut: GitHub comments hold 65,536 characters. */
+export const MARKDOWN_MAX_ROWS = 200;
+/** Unscannable models listed in the Markdown report before the list is cut (same reason). */
+export const MARKDOWN_MAX_FAILED = 50;

@@ -1,0 +1,175 @@
+/**
+ * Graph-level views of a parsed ONNX model: the layers (every node output, topologically ordered, cycles
+ * refused), the operator-domain check done before ONNX Runtime ever sees the model, and `exposeOutputs`,
+ * which turns chosen intermediate tensors into extra graph outputs by appending a tiny encoded ModelProto to
+ * the original bytes. Protobuf merge semantics (a message field seen twice is merged, repeated fields
+ * concatenate) make ORT read the original graph plus the new outputs, with every byte of the original,
+ * unknown fields included, left exactly as it was.
+ */
+import onnxProto from 'onnx-proto';
+import type { onnx as pb } from 'onnx-proto';
+import { InputError } from '../errors.js';
+import { elemTypeCode, elementTypeOf } from './dtypes.js';
+import type { ElementType, LayerInfo, OnnxModel } from './types.js';
+
+const { onnx } = onnxProto;
+
+/** Operator domains ONNX Runtime's CPU build implements. Anything else needs a custom-op library. */
+export const KNOWN_OP_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft']);
+
+/**
+ * Every node output in topological order (Kahn's algorithm, ties broken by file order so the result is
+ * stable). A cycle or a node reading a tensor nothing defines is an InputError('invalid-graph').
+ */
+export function topologicalLayers(graph: pb.IGraphProto, file: string): LayerInfo[] {
+  const nodes = graph.node ?? [];
+  const defined = new Set<string>(['']);
+  for (const t of graph.input ?? []) if (t.name) defined.add(t.name);
+  for (const t of graph.initializer ?? []) if (t.name) defined.add(t.name);
+  for (const t of graph.sparseInitializer ?? []) if (t.values?.name) defined.add(t.values.name);
+
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    for (const o of n.output ?? []) if (o) producer.set(o, i);
+  });
+
+  const indegree = new Array<number>(nodes.length).fill(0);
+  const consumers: number[][] = nodes.map(() => []);
+  nodes.forEach((n, i) => {
+    const deps = new Set<number>();
+    for (const inp of n.input ?? []) {
+      const p = producer.get(inp);
+      if (p !== undefined && !defined.has(inp)) deps.add(p);
+      else if (p === undefined && !defined.has(inp)) {
+        throw new InputError(
+          'invalid-graph',
+          `${file}: node "${n.name || n.opType}" reads tensor "${inp}" that no input, initializer or node defines; re-export the model`,
+          file,
+        );
+      }
+    }
+    for (const d of deps) consumers[d].push(i);
+    indegree[i] = deps.size;
+  });
+
+  // Ready nodes come out in file order (a binary min-heap on the node index), so the order is stable.
+  const heap: number[] = [];
+  const push = (x: number) => {
+    heap.push(x);
+    for (let i = heap.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent] <= heap[i]) break;
+      [heap[parent], heap[i]] = [heap[i], heap[parent]];
+      i = parent;
+    }
+  };
+  const pop = (): number => {
+    const top = heap[0];
+    const last = heap.pop() as number;
+    if (heap.length) {
+      heap[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && heap[l] < heap[m]) m = l;
+        if (r < heap.length && heap[r] < heap[m]) m = r;
+        if (m === i) break;
+        [heap[m], heap[i]] = [heap[i], heap[m]];
+        i = m;
+      }
+    }
+    return top;
+  };
+  indegree.forEach((d, i) => d === 0 && push(i));
+  const layers: LayerInfo[] = [];
+  let done = 0;
+  while (heap.length) {
+    const i = pop();
+    done++;
+    const n = nodes[i];
+    for (const o of n.output ?? []) {
+      if (o) layers.push({ name: o, op: n.opType ?? '', node: n.name ?? '', shape: null });
+    }
+    for (const c of consumers[i]) if (--indegree[c] === 0) push(c);
+  }
+  if (done < nodes.length) {
+    const stuck = nodes.find((_, i) => indegree[i] > 0);
+    throw new InputError(
+      'invalid-graph',
+      `${file}: the graph has a cycle (node "${stuck?.name || stuck?.opType}" depends on its own output); an ONNX graph must be acyclic, re-export the model`,
+      file,
+    );
+  }
+  return layers;
+}
+
+/** Refuses nodes in operator domains ORT cannot run without a custom-op library (never loaded here). */
+export function checkOperatorDomains(proto: pb.IModelProto, file: string): void {
+  const localFunctions = new Set((proto.functions ?? []).map((f) => `${f.domain ?? ''}::${f.name ?? ''}`));
+  for (const n of proto.graph?.node ?? []) {
+    const domain = n.domain ?? '';
+    if (KNOWN_OP_DOMAINS.has(domain)) continue;
+    if (localFunctions.has(`${domain}::${n.opType ?? ''}`)) continue;
+    throw new InputError(
+      'unknown-operator',
+      `${file}: node "${n.name || n.opType}" uses operator ${domain}::${n.opType}, from a custom domain that needs a native plugin; custom-op libraries are never loaded, export the model with standard ONNX operators`,
+      file,
+    );
+  }
+}
+
+/**
+ * Returns the model bytes with `names` added as graph outputs (skipping names already outputs). `dtypes`
+ * gives each tensor's element type when known; without one, the output is declared with no type and ORT
+ * infers it.
+ */
+export function exposeOutputs(
+  bytes: Uint8Array,
+  names: string[],
+  existingOutputs: string[] = [],
+  dtypes: Record<string, ElementType> = {},
+): Uint8Array {
+  const skip = new Set(existingOutputs);
+  const add = [...new Set(names)].filter((n) => !skip.has(n));
+  if (add.length === 0) return bytes;
+  const output: pb.IValueInfoProto[] = add.map((name) => {
+    const t = dtypes[name];
+    return t && t !== 'unknown' ? { name, type: { tensorType: { elemType: elemTypeCode(t) } } } : { name };
+  });
+  const extra = onnx.ModelProto.encode({ graph: { output } }).finish();
+  const out = new Uint8Array(bytes.length + extra.length);
+  out.set(bytes, 0);
+  out.set(extra, bytes.length);
+  return out;
+}
+
+/** Element types of tensors the file declares (inputs, outputs, value_info, initializers). */
+export function declaredTypes(proto: pb.IModelProto): Record<string, ElementType> {
+  return declaredTypesFrom(proto.graph ?? {});
+}
+
+function declaredTypesFrom(g: pb.IGraphProto): Record<string, ElementType> {
+  const out: Record<string, ElementType> = {};
+  for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) {
+    const t = v.type?.tensorType?.elemType;
+    if (v.name && t) out[v.name] = elementTypeOf(t);
+  }
+  for (const t of g.initializer ?? []) if (t.name) out[t.name] = elementTypeOf(t.dataType);
+  return out;
+}
+
+/** The node producing a tensor, if any. */
+export function producerOf(model: OnnxModel, tensor: string): pb.INodeProto | undefined {
+  return (model.proto.graph?.node ?? []).find((n) => (n.output ?? []).includes(tensor));
+}
+
+/** For a token-id input feeding a Gather, the embedding table's first dim (the vocabulary size). */
+export function inferVocabSize(model: OnnxModel, inputName: string): number | undefined {
+  for (const n of model.proto.graph?.node ?? []) {
+    if (n.opType !== 'Gather' || (n.input ?? [])[1] !== inputName) continue;
+    const table = model.initializers.find((t) => t.name === (n.input ?? [])[0]);
+    if (table && table.dims.length >= 1 && table.dims[0] > 0) return table.dims[0];
+  }
+  return undefined;
+}

@@ -1,0 +1,414 @@
+/**
+ * Runs a probe set through ONE onnxruntime-node InferenceSession, in batches, capturing the graph outputs and
+ * the chosen intermediate layers (exposed as extra graph outputs, see graph.ts). ORT failures become
+ * InputError('runtime-error') naming the file; NaN/Inf outputs become InputError('non-finite-output'); a
+ * per-model time limit and a memory budget (checked before allocating) bound the work.
+ *
+ * Safety: custom-op libraries are never registered, and external tensor data is inlined from the already
+ * checked files (external-data.ts) so ORT itself never opens a path named by the model.
+ *
+ * Graph optimisations are disabled on purpose: ORT fuses nodes (e.g. Conv+BatchNormalization) only when the
+ * intermediate is not a graph output, so with optimisations on, the logits would change in the last bits
+ * depending on which layers were exposed. A fingerprint must not depend on that. Set ORT_DISABLE_TELEMETRY=1
+ * in the process environment (the CLI and action entry points do) before this module loads ORT.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import * as ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
+import { InputError, describeError } from '../errors.js';
+import { DEFAULT_BATCH_SIZE, MAX_PROBE_BATCH_BYTES, MODEL_TIME_LIMIT_MS } from '../limits.js';
+import type { ProbeData, ProbeInput, ProbeSet } from '../probes/types.js';
+import { bytesPerElement } from './dtypes.js';
+import { declaredTypes, exposeOutputs } from './graph.js';
+import type { OnnxModel } from './types.js';
+
+const { onnx } = onnxProto;
+
+export interface CapturedTensor {
+  name: string;
+  /** [count, ...per-probe dims] when perProbe; otherwise the tensor's own shape (from the first batch). */
+  shape: number[];
+  data: Float32Array;
+  /** False when the tensor has no batch axis (e.g. a Shape output): then it is the first batch's value. */
+  perProbe: boolean;
+}
+
+export interface RunProbesOptions {
+  /** Intermediate tensors to capture besides the graph outputs. */
+  layers?: string[];
+  batchSize?: number;
+  timeLimitMs?: number;
+  memoryBudgetBytes?: number;
+  threads?: number;
+  /** Refuse NaN/Inf in graph outputs (default true). Non-finite values in layers are zeroed. */
+  checkFinite?: boolean;
+}
+
+export interface RunProbesResult {
+  tensors: Map<string, CapturedTensor>;
+  batchSize: number;
+  millis: number;
+}
+
+/** Model bytes with external tensor data embedded (paths were validated by read.ts). */
+export function inlineExternalData(model: OnnxModel): Uint8Array {
+  if (!model.initializers.some((t) => t.externalPath)) return model.bytes;
+  const proto = onnx.ModelProto.decode(model.bytes);
+  const byName = new Map(model.initializers.map((t) => [t.name, t]));
+  for (const t of proto.graph?.initializer ?? []) {
+    const info = byName.get(t.name ?? '');
+    if (!info?.externalPath) continue;
+    const kv = new Map((t.externalData ?? []).map((e) => [e.key, e.value]));
+    const offset = Number(kv.get('offset') ?? 0);
+    const want = info.dims.reduce((a, b) => a * b, 1) * bytesPerElement(info.dtype);
+    const length = kv.has('length') ? Number(kv.get('length')) : want;
+    const file = readFileSync(info.externalPath);
+    if (!Number.isSafeInteger(offset) || offset < 0 || length !== want || offset + length > file.length) {
+      throw new InputError(
+        'external-data',
+        `${model.path}: external data for "${t.name}" (offset ${offset}, length ${length}) does not match its file or dims; re-export the model`,
+        model.path,
+      );
+    }
+    t.rawData = new Uint8Array(file.subarray(offset, offset + length));
+    t.externalData = [];
+    t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+  }
+  return onnx.ModelProto.encode(proto).finish();
+}
+
+/** Creates the session; ORT load failures become InputError('runtime-error'). */
+export async function createSession(
+  model: OnnxModel,
+  layers: string[],
+  threads?: number,
+): Promise<ort.InferenceSession> {
+  const base = inlineExternalData(model);
+  const bytes = exposeOutputs(
+    base,
+    layers,
+    model.outputs.map((o) => o.name),
+    declaredTypes(model.proto),
+  );
+  try {
+    return await ort.InferenceSession.create(bytes, {
+      graphOptimizationLevel: 'disabled',
+      executionMode: 'sequential',
+      intraOpNumThreads: threads ?? Math.max(1, os.availableParallelism()),
+      interOpNumThreads: 1,
+      logSeverityLevel: 3,
+    });
+  } catch (e) {
+    throw new InputError(
+      'runtime-error',
+      `${model.path}: ONNX Runtime could not load the model: ${describeError(e)}`,
+      model.path,
+    );
+  }
+}
+
+function elementsOf(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** The batch size all inputs allow: 1 without a batch axis, the fixed size if numeric. */
+function feasibleBatch(inputs: ProbeInput[], wanted: number): { size: number; pad: boolean } {
+  if (inputs.some((i) => i.batch === 'none')) return { size: 1, pad: false };
+  const fixed = inputs.find((i) => i.batch === 'fixed');
+  if (fixed) return { size: fixed.fixedBatch ?? 1, pad: true };
+  return { size: Math.max(1, wanted), pad: false };
+}
+
+function sliceProbes(input: ProbeInput, start: number, n: number, batch: number): ort.Tensor {
+  const per = elementsOf(input.sampleShape);
+  const dims = input.batch === 'none' ? input.sampleShape : [batch, ...input.sampleShape];
+  const src = input.data;
+  // Padding (fixed batch larger than what is left) repeats nothing: the padded rows stay zero and are dropped.
+  const make = <T extends ProbeData>(ctor: { new (n: number): T }, s: T): T => {
+    const out = new ctor(batch * per);
+    (out as unknown as { set(a: ArrayLike<unknown>): void }).set(s.subarray(start * per, (start + n) * per));
+    return out;
+  };
+  switch (input.dtype) {
+    case 'float32':
+      return new ort.Tensor('float32', make(Float32Array, src as Float32Array), dims);
+    case 'float64':
+      return new ort.Tensor('float64', make(Float64Array, src as Float64Array), dims);
+    case 'int64':
+      return new ort.Tensor('int64', make(BigInt64Array, src as BigInt64Array), dims);
+    case 'int32':
+      return new ort.Tensor('int32', make(Int32Array, src as Int32Array), dims);
+    case 'uint8':
+      return new ort.Tensor('uint8', make(Uint8Array, src as Uint8Array), dims);
+    case 'int8':
+      return new ort.Tensor('int8', make(Int8Array, src as Int8Array), dims);
+    case 'bool':
+      return new ort.Tensor('bool', make(Uint8Array, src as Uint8Array), dims);
+    default:
+      throw new Error(`sliceProbes: unsupported dtype ${input.dtype}`);
+  }
+}
+
+function toFloat32(t: ort.Tensor): Float32Array | null {
+  const d = t.data;
+  if (d instanceof Float32Array) return d;
+  if (d instanceof BigInt64Array || d instanceof BigUint64Array)
+    return Float32Array.from(d, (v) => Number(v));
+  if (ArrayBuffer.isView(d)) return Float32Array.from(d as unknown as ArrayLike<number>);
+  if (Array.isArray(d) && d.every((v) => typeof v === 'number')) return Float32Array.from(d as number[]);
+  return null;
+}
+
+function timeoutError(file: string, limitMs: number): InputError {
+  return new InputError(
+    'timeout',
+    `${file}: probing took longer than the ${Math.round(limitMs / 1000)} s limit; use fewer probes or a smaller model`,
+    file,
+  );
+}
+
+/**
+ * Waits for `p` until the deadline. ORT cannot cancel a native run, so on timeout the run is abandoned (its
+ * result is ignored) and the caller stops; the CLI exits afterwards.
+ */
+async function withDeadline<T>(p: Promise<T>, deadline: number, file: string, limitMs: number): Promise<T> {
+  const left = deadline - Date.now();
+  if (left <= 0) {
+    p.catch(() => undefined);
+    throw timeoutError(file, limitMs);
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeoutError(file, limitMs)), left);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What a run feeds: the probe count and per-input data (a ProbeSet satisfies it). */
+export type ProbeFeed = Pick<ProbeSet, 'count' | 'inputs'>;
+
+/**
+ * One ORT session over a model (graph outputs + `layers` exposed), reusable for many runs: fingerprinting
+ * uses one run; trigger probing sends many batches through the same session.
+ */
+export class ModelRunner {
+  private inflight: Promise<unknown> | null = null;
+  private released = false;
+
+  private constructor(
+    readonly model: OnnxModel,
+    private readonly session: ort.InferenceSession,
+    readonly layers: string[],
+    private readonly threads?: number,
+  ) {}
+
+  static async open(
+    model: OnnxModel,
+    opts: { layers?: string[]; threads?: number } = {},
+  ): Promise<ModelRunner> {
+    const layers = opts.layers ?? [];
+    return new ModelRunner(model, await createSession(model, layers, opts.threads), layers, opts.threads);
+  }
+
+  /** Releases the session; a timed-out native run cannot be cancelled, so then it waits for that run. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    const pending = this.inflight;
+    if (pending) void pending.then(() => this.session.release()).catch(() => undefined);
+    else await this.session.release();
+  }
+
+  /** Feeds `probes` in batches; returns graph outputs and exposed layers concatenated along the probe axis. */
+  async run(
+    probes: ProbeFeed,
+    opts: Omit<RunProbesOptions, 'layers' | 'threads'> = {},
+  ): Promise<RunProbesResult> {
+    if (this.released) throw new Error('ModelRunner.run after release');
+    const model = this.model;
+    const started = Date.now();
+    const limitMs = opts.timeLimitMs ?? MODEL_TIME_LIMIT_MS;
+    const deadline = started + limitMs;
+    const budget = opts.memoryBudgetBytes ?? MAX_PROBE_BATCH_BYTES;
+    const file = model.path;
+
+    // Memory: one batch of inputs must fit the budget before anything is allocated.
+    const inputBytesPerProbe = probes.inputs.reduce(
+      (s, i) => s + elementsOf(i.sampleShape) * Math.max(1, bytesPerElement(i.dtype)),
+      0,
+    );
+    const plan = feasibleBatch(probes.inputs, opts.batchSize ?? DEFAULT_BATCH_SIZE);
+    let batch = plan.size;
+    if (!plan.pad) batch = Math.max(1, Math.min(batch, Math.floor(budget / Math.max(1, inputBytesPerProbe))));
+    if (inputBytesPerProbe * batch > budget) {
+      throw new InputError(
+        'too-large',
+        `${file}: one probe batch needs ${inputBytesPerProbe * batch} bytes of input, over the ${budget}-byte budget`,
+        file,
+      );
+    }
+
+    const layers = this.layers;
+    const wanted = [
+      ...model.outputs.map((o) => o.name),
+      ...layers.filter((l) => !model.outputs.some((o) => o.name === l)),
+    ];
+    const noBatchAxis = probes.inputs.some((i) => i.batch === 'none');
+    const outputNames = new Set(model.outputs.map((o) => o.name));
+    const parts = new Map<string, { chunks: Float32Array[]; dims: number[]; perProbe: boolean }>();
+    for (let start = 0; start < probes.count; start += batch) {
+      const n = Math.min(batch, probes.count - start);
+      const runBatch = plan.pad ? batch : n;
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const inp of probes.inputs) feeds[inp.name] = sliceProbes(inp, start, n, runBatch);
+      if (Date.now() >= deadline) throw timeoutError(file, limitMs);
+      let out: ort.InferenceSession.ReturnType;
+      try {
+        const p = this.session.run(feeds, wanted);
+        this.inflight = p;
+        out = await withDeadline(p, deadline, file, limitMs);
+        this.inflight = null;
+      } catch (e) {
+        if (e instanceof InputError) throw e;
+        this.inflight = null;
+        throw new InputError(
+          'runtime-error',
+          `${file}: ONNX Runtime failed to run the model: ${describeError(e)}`,
+          file,
+        );
+      }
+      for (const name of wanted) {
+        const t = out[name];
+        if (!t) continue;
+        const data = toFloat32(t);
+        if (!data) continue; // string / non-numeric tensors are not captured
+        const dims = [...t.dims];
+        let p = parts.get(name);
+        if (!p) {
+          const perProbe = noBatchAxis || dims[0] === runBatch;
+          p = { chunks: [], dims: noBatchAxis ? dims : dims.slice(1), perProbe };
+          parts.set(name, p);
+          // Memory: what all probes of this tensor will hold, before it is collected.
+          const total = [...parts.values()].reduce(
+            (s, q) => s + (q.perProbe ? elementsOf(q.dims) * probes.count * 4 : 0),
+            0,
+          );
+          if (total > budget) {
+            throw new InputError(
+              'too-large',
+              `${file}: the captured activations need ${total} bytes, over the ${budget}-byte budget; capture fewer layers or use fewer probes`,
+              file,
+            );
+          }
+        }
+        if (p.perProbe) {
+          const per = elementsOf(p.dims);
+          p.chunks.push(data.slice(0, n * per));
+        } else if (p.chunks.length === 0) {
+          p.dims = dims;
+          p.chunks.push(data.slice());
+        }
+      }
+    }
+
+    const tensors = new Map<string, CapturedTensor>();
+    for (const [name, p] of parts) {
+      let data: Float32Array;
+      if (p.chunks.length === 1) data = p.chunks[0];
+      else {
+        data = new Float32Array(p.chunks.reduce((s, c) => s + c.length, 0));
+        let off = 0;
+        for (const c of p.chunks) {
+          data.set(c, off);
+          off += c.length;
+        }
+      }
+      if (opts.checkFinite !== false && outputNames.has(name)) {
+        const bad = data.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) {
+          const per = p.perProbe ? elementsOf(p.dims) : data.length;
+          throw new InputError(
+            'non-finite-output',
+            `${file}: the model produced ${Number.isNaN(data[bad]) ? 'NaN' : 'Inf'} in "${name}" on probe ${Math.floor(bad / Math.max(1, per))}; its weights or operators are broken (check for NaN/Inf weights)`,
+            file,
+          );
+        }
+      }
+      // Intermediate layers may hold -Inf legitimately (attention masks): zeroed so statistics stay finite.
+      if (!outputNames.has(name))
+        for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) data[i] = 0;
+      tensors.set(name, {
+        name,
+        shape: p.perProbe ? [probes.count, ...p.dims] : p.dims,
+        data,
+        perProbe: p.perProbe,
+      });
+    }
+    return { tensors, batchSize: batch, millis: Date.now() - started };
+  }
+
+  /**
+   * A `(inputs, count) => logits` function over this session for a model with one float32 input: `inputs`
+   * holds `count` probes of `sampleShape` packed; returns count x classes values of the first output.
+   * (The shape of src/selfcheck's RunLogits.)
+   */
+  logitsFunction(
+    sampleShape: number[],
+    opts: Omit<RunProbesOptions, 'layers' | 'threads'> = {},
+  ): (inputs: Float32Array, count: number) => Promise<Float32Array> {
+    const inp = this.model.inputs;
+    if (inp.length !== 1 || inp[0].dtype !== 'float32') {
+      throw new InputError(
+        'unsupported-input',
+        `${this.model.path}: trigger probing needs a model with one float32 input`,
+        this.model.path,
+      );
+    }
+    const rank = inp[0].shape.length;
+    const batchDim = inp[0].shape[0];
+    const batch: ProbeInput['batch'] =
+      rank <= 1 && typeof batchDim === 'number' ? 'none' : typeof batchDim === 'number' ? 'fixed' : 'dynamic';
+    return async (inputs, count) => {
+      const feed: ProbeFeed = {
+        count,
+        inputs: [
+          {
+            name: inp[0].name,
+            dtype: 'float32',
+            sampleShape,
+            batch,
+            ...(batch === 'fixed' ? { fixedBatch: batchDim as number } : {}),
+            data: inputs,
+          },
+        ],
+      };
+      const res = await this.run(feed, opts);
+      return (res.tensors.get(this.model.outputs[0].name) as CapturedTensor).data;
+    };
+  }
+}
+
+/**
+ * Feeds every probe through one session (opened and released here) and returns the graph outputs and
+ * `opts.layers`, concatenated over batches along the probe axis.
+ */
+export async function runProbes(
+  model: OnnxModel,
+  probes: ProbeFeed,
+  opts: RunProbesOptions = {},
+): Promise<RunProbesResult> {
+  const started = Date.now();
+  const runner = await ModelRunner.open(model, { layers: opts.layers, threads: opts.threads });
+  try {
+    const left = (opts.timeLimitMs ?? MODEL_TIME_LIMIT_MS) - (Date.now() - started);
+    const res = await runner.run(probes, { ...opts, timeLimitMs: Math.max(0, left) });
+    return { ...res, millis: Date.now() - started };
+  } finally {
+    await runner.release();
+  }
+}

@@ -1,0 +1,48 @@
+/** Probe sets: the seeded inputs every model of one architecture is fed (see generate.ts). */
+import type { ElementType } from '../model/types.js';
+
+export type ProbeKind = 'gaussian' | 'uniform' | 'edge' | 'pattern' | 'samples';
+
+export interface ProbeSpec {
+  /** Number of probes (default DEFAULT_PROBE_COUNT). */
+  count?: number;
+  /** Generator seed (default 0). */
+  seed?: number;
+  /** Kinds to draw, or 'mixed' (the default, a documented blend: see generate.ts MIXED_WEIGHTS). */
+  kinds?: ProbeKind[] | 'mixed';
+  /** Value range for float inputs (default [0, 1], image-like). uint8 inputs always use [0, 255]. */
+  range?: [number, number];
+  /** Sizes for symbolic non-batch dims, by dim name (e.g. {sequence: 128}) or "input.axis" (e.g. {"ids.1": 128}). */
+  dims?: Record<string, number>;
+  /** Vocabulary size for integer token-id inputs (inferred from a Gather embedding when absent). */
+  vocab?: number;
+  /** A folder of .npy/.png/.jpg samples (used by the 'samples' kind). */
+  samplesDir?: string;
+}
+
+export type ProbeData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Int8Array;
+
+export interface ProbeInput {
+  name: string;
+  dtype: ElementType;
+  /** Shape of one probe (no batch axis). */
+  sampleShape: number[];
+  /** 'dynamic': symbolic batch axis; 'fixed': numeric batch axis of fixedBatch; 'none': no batch axis. */
+  batch: 'dynamic' | 'fixed' | 'none';
+  fixedBatch?: number;
+  /** count x prod(sampleShape) values, probe-major. */
+  data: ProbeData;
+}
+
+export interface ProbeSet {
+  count: number;
+  seed: number;
+  /** The kinds drawn (resolved from the spec). */
+  kinds: ProbeKind[];
+  /** The kind of each probe, in order. */
+  probeKinds: ProbeKind[];
+  range: [number, number];
+  inputs: ProbeInput[];
+  /** sha256 over what determines the probes (generator version, seed, kinds, shapes, range, vocab, samples). */
+  hash: string;
+}

@@ -1,0 +1,81 @@
+/**
+ * The words every human-facing renderer shares: the strongest signal, the suspected target class, the
+ * baseline line, the display order and the counts. One source so the PR comment, the terminal table,
+ * SARIF messages and JUnit bodies describe a model the same way.
+ */
+import { compareLevels, reachesFailOn } from './levels.js';
+import { formatPValue } from './numbers.js';
+import type { BaselineSummary, FailedModel, FailOn, ScanReport, ScannedModel } from './types.js';
+import { isFailed } from './types.js';
+
+/** Characters of a baseline id shown to people (like a short git hash: enough to tell baselines apart). */
+export const SHORT_ID_CHARS = 12;
+
+/** The strongest signal as a short phrase, e.g. "knn on logits (p = 1.2e-4)"; "none" when nothing stood out. */
+export function strongestSignalText(m: ScannedModel): string {
+  const { strongestSignal, drivers } = m.explanation;
+  const driver = drivers.find((d) => d.channel === strongestSignal) ?? drivers[0];
+  const name = strongestSignal || driver?.channel || '';
+  if (!name) return 'none';
+  return driver ? `${name} (p = ${formatPValue(driver.pValue)})` : name;
+}
+
+/** "class 7" when trigger probing found a class the model flips into, else undefined. */
+export function targetClassText(m: ScannedModel): string | undefined {
+  const c = m.explanation.suspectedTargetClass;
+  return c === undefined ? undefined : `class ${c}`;
+}
+
+/** A baseline id shortened for people; a "sha256:" style prefix is dropped first. */
+export function shortBaselineId(id: string): string {
+  const bare = id.includes(':') ? id.slice(id.lastIndexOf(':') + 1) : id;
+  return bare.slice(0, SHORT_ID_CHARS);
+}
+
+/** One line that says what the scores were compared against. */
+export function baselineText(baseline: BaselineSummary | null): string {
+  if (!baseline) return 'no baseline: reference-free checks only';
+  const noun = baseline.members === 1 ? 'clean model' : 'clean models';
+  return `baseline ${shortBaselineId(baseline.id)} of ${baseline.members} ${noun}`;
+}
+
+export interface PartitionedModels {
+  /** Scanned models, worst first: level, then risk score, then path for a stable order. */
+  scanned: ScannedModel[];
+  /** Models that could not be scanned, in report order. */
+  failed: FailedModel[];
+}
+
+export function partitionModels(report: ScanReport): PartitionedModels {
+  const scanned: ScannedModel[] = [];
+  const failed: FailedModel[] = [];
+  for (const m of report.models) {
+    if (isFailed(m)) failed.push(m);
+    else scanned.push(m);
+  }
+  scanned.sort(
+    (a, b) =>
+      compareLevels(a.riskLevel, b.riskLevel) ||
+      b.riskScore - a.riskScore ||
+      (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  );
+  return { scanned, failed };
+}
+
+export interface ReportCounts {
+  total: number;
+  scanned: number;
+  /** Scanned models at or above the fail-on level. */
+  failing: number;
+  failed: number;
+}
+
+export function countModels(report: ScanReport, failOn: FailOn): ReportCounts {
+  const { scanned, failed } = partitionModels(report);
+  return {
+    total: report.models.length,
+    scanned: scanned.length,
+    failing: scanned.filter((m) => reachesFailOn(m.riskLevel, failOn)).length,
+    failed: failed.length,
+  };
+}

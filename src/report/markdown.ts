@@ -1,0 +1,131 @@
+/**
+ * The Markdown the pull-request comment and the job summary show: a table of models (worst first), the
+ * baseline line, what to do about a flagged model, and the models that could not be scanned. Paths and
+ * error messages come from the pull request, so they are escaped: a path cannot end a table cell, open a
+ * link or inject HTML.
+ */
+import { MARKDOWN_MAX_FAILED, MARKDOWN_MAX_ROWS } from '../limits.js';
+import { countModels, partitionModels, shortBaselineId, strongestSignalText } from './describe.js';
+import {
+  FLAGGED_MODEL_GUIDANCE,
+  FLAGGED_MODEL_GUIDANCE_TITLE,
+  UNSCANNABLE_MODEL_GUIDANCE,
+} from './guidance.js';
+import { levelLabel } from './levels.js';
+import { formatPValue, formatRiskScore } from './numbers.js';
+import { printable } from './printable.js';
+import type { FailOn, ScanReport, ScannedModel } from './types.js';
+
+export interface MarkdownOptions {
+  /** Heading line; defaults to "Model fingerprint scan". Pass '' for none. */
+  heading?: string;
+  /** Level that counts as failing (for the summary line); defaults to the report's failOn. */
+  failOn?: FailOn;
+}
+
+// Characters written as HTML character references inside <code>: Markdown never acts on a reference, and a
+// table row is never split at one.
+const CODE_ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '|': '&#124;',
+  '\\': '&#92;',
+  '`': '&#96;',
+  '*': '&#42;',
+  _: '&#95;',
+  '[': '&#91;',
+  ']': '&#93;',
+  '~': '&#126;',
+};
+
+/**
+ * A path as inline code that survives a GFM table. Normally a code span: pipes are backslash-escaped (GFM
+ * splits cells before it parses code spans, and removes the backslash inside them), and the fence is one
+ * backtick longer than the longest backtick run, padded with spaces when the path starts or ends with one.
+ * A backslash right before a pipe cannot be written in a code span inside a table (GFM reads "\\|" as an
+ * escaped backslash and a cell boundary), so such a path becomes <code> with character references.
+ */
+export function markdownCode(s: string): string {
+  const safe = printable(s);
+  if (/\\\|/.test(safe)) {
+    return `<code>${safe.replace(/[&<>|\\`*_[\]~]/g, (c) => CODE_ENTITIES[c])}</code>`;
+  }
+  const text = safe.replace(/\|/g, '\\|');
+  const longestRun = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longestRun + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/**
+ * Plain text in Markdown: the punctuation Markdown or HTML could act on is escaped. Parentheses are left
+ * alone: with brackets escaped they cannot form a link, and an escaped ")" would leak its backslash into a
+ * bare URL that GitHub autolinks.
+ */
+export function markdownText(s: string): string {
+  return printable(s).replace(/[\\`*_{}[\]<>#+!|~&]/g, (c) => `\\${c}`);
+}
+
+function levelCell(m: ScannedModel): string {
+  return m.riskLevel === 'low' ? 'low' : `**${levelLabel(m.riskLevel)}**`;
+}
+
+function table(models: ScannedModel[]): string[] {
+  const rows = models
+    .slice(0, MARKDOWN_MAX_ROWS)
+    .map(
+      (m) =>
+        `| ${markdownCode(m.path)} | ${formatRiskScore(m.riskScore)} | ${levelCell(m)} | ` +
+        `${markdownText(strongestSignalText(m))} |`,
+    );
+  const lines = ['| Model | Risk score | Level | Strongest signal |', '| --- | ---: | --- | --- |', ...rows];
+  if (models.length > MARKDOWN_MAX_ROWS) {
+    lines.push('', `_…and ${models.length - MARKDOWN_MAX_ROWS} more models: see the JSON or SARIF report._`);
+  }
+  return lines;
+}
+
+function summaryLine(report: ScanReport, failOn: FailOn): string {
+  const c = countModels(report, failOn);
+  const parts = [`${c.scanned} of ${c.total} model${c.total === 1 ? '' : 's'} scanned`];
+  if (failOn === 'never') parts.push('fail-on: never');
+  else parts.push(`${c.failing} at or above **${levelLabel(failOn)}**`);
+  if (c.failed > 0) parts.push(`${c.failed} could not be scanned`);
+  return `${parts.join(', ')}.`;
+}
+
+/** The PR-comment Markdown, ending in a newline. */
+export function renderMarkdown(report: ScanReport, opts: MarkdownOptions = {}): string {
+  const failOn = opts.failOn ?? report.failOn;
+  const heading = opts.heading ?? 'Model fingerprint scan';
+  const { scanned, failed } = partitionModels(report);
+  const out: string[] = [];
+  if (heading) out.push(`### ${markdownText(heading)}`, '');
+  out.push(summaryLine(report, failOn), '');
+  if (scanned.length > 0) out.push(...table(scanned), '');
+  const b = report.baseline;
+  const baseline = b
+    ? `Baseline ${markdownCode(shortBaselineId(b.id))}: ${b.members} clean model${b.members === 1 ? '' : 's'} ` +
+      `(smallest p-value it supports: ${formatPValue(b.minRankPValue)}).`
+    : '**No baseline: reference-free checks only.** Scores are not compared with clean models.';
+  out.push(baseline, '');
+  for (const note of report.notes) out.push(`> ${markdownText(note)}`, '');
+
+  if (scanned.some((m) => m.riskLevel !== 'low')) {
+    out.push(`#### ${FLAGGED_MODEL_GUIDANCE_TITLE}`, '');
+    FLAGGED_MODEL_GUIDANCE.forEach((step, i) => out.push(`${i + 1}. ${step}`));
+    out.push('');
+  }
+
+  if (failed.length > 0) {
+    out.push(`#### Could not be scanned (${failed.length})`, '');
+    for (const m of failed.slice(0, MARKDOWN_MAX_FAILED)) {
+      out.push(`- ${markdownCode(m.path)}: ${markdownText(m.error)} (${markdownCode(m.errorCode)})`);
+    }
+    if (failed.length > MARKDOWN_MAX_FAILED)
+      out.push(`- _…and ${failed.length - MARKDOWN_MAX_FAILED} more._`);
+    out.push('', UNSCANNABLE_MODEL_GUIDANCE, '');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}

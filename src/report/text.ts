@@ -1,0 +1,121 @@
+/**
+ * The terminal table the CLI prints: aligned columns, worst model first, then the models that could not be
+ * scanned, a one-line summary and (when something is flagged) what to do. ANSI colour only when asked
+ * (the CLI passes process.stdout.isTTY && !NO_COLOR); padding is computed on the plain text so colour never
+ * breaks alignment. Untrusted strings pass through printable() so a path cannot send terminal escapes.
+ */
+import {
+  baselineText,
+  countModels,
+  partitionModels,
+  strongestSignalText,
+  targetClassText,
+} from './describe.js';
+import { FLAGGED_MODEL_GUIDANCE, plainText } from './guidance.js';
+import { levelLabel } from './levels.js';
+import { formatPValue, formatRiskScore } from './numbers.js';
+import { printable } from './printable.js';
+import type { FailOn, RiskLevel, ScanReport } from './types.js';
+
+/** Widest the model column is padded to; longer paths are printed whole and push only their own row. */
+export const TEXT_MAX_PATH_COLUMN = 60;
+
+export interface TextOptions {
+  color: boolean;
+  /** Level that counts as failing (for the summary line); defaults to the report's failOn. */
+  failOn?: FailOn;
+}
+
+const ANSI = {
+  reset: '\u001b[0m',
+  bold: '\u001b[1m',
+  red: '\u001b[31m',
+  yellow: '\u001b[33m',
+  green: '\u001b[32m',
+};
+
+type Align = 'left' | 'right';
+interface Cell {
+  text: string;
+  /** ANSI prefix applied after padding, when colour is on. */
+  style?: string;
+}
+
+function width(s: string): number {
+  return [...s].length;
+}
+
+function levelStyle(level: RiskLevel): string {
+  if (level === 'high') return ANSI.bold + ANSI.red;
+  if (level === 'medium') return ANSI.bold + ANSI.yellow;
+  return ANSI.green;
+}
+
+function renderRows(header: string[], rows: Cell[][], align: Align[], color: boolean): string[] {
+  const widths = header.map((h, i) =>
+    Math.min(
+      i === 0 ? TEXT_MAX_PATH_COLUMN : Infinity,
+      Math.max(width(h), ...rows.map((r) => width(r[i].text))),
+    ),
+  );
+  const line = (cells: Cell[]) =>
+    cells
+      .map((c, i) => {
+        const gap = ' '.repeat(Math.max(0, widths[i] - width(c.text)));
+        const last = i === cells.length - 1;
+        const padded = align[i] === 'right' ? gap + c.text : last ? c.text : c.text + gap;
+        return color && c.style ? c.style + padded + ANSI.reset : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  const head = line(header.map((h) => ({ text: h, style: ANSI.bold })));
+  return [head, ...rows.map(line)];
+}
+
+/** The terminal report, ending in a newline. */
+export function renderText(report: ScanReport, opts: TextOptions): string {
+  const { color } = opts;
+  const failOn = opts.failOn ?? report.failOn;
+  const paint = (s: string, style: string) => (color ? style + s + ANSI.reset : s);
+  const { scanned, failed } = partitionModels(report);
+  const out: string[] = [
+    `${report.tool.name} ${report.tool.version} (${printable(baselineText(report.baseline))}; fail-on: ${failOn})`,
+    '',
+  ];
+
+  if (scanned.length > 0) {
+    const rows: Cell[][] = scanned.map((m) => [
+      { text: printable(m.path) },
+      { text: formatRiskScore(m.riskScore) },
+      { text: levelLabel(m.riskLevel), style: levelStyle(m.riskLevel) },
+      { text: formatPValue(m.pValue) },
+      { text: printable(strongestSignalText(m)) },
+      { text: targetClassText(m) ?? '-' },
+    ]);
+    const header = ['MODEL', 'SCORE', 'LEVEL', 'P-VALUE', 'STRONGEST SIGNAL', 'TARGET'];
+    out.push(...renderRows(header, rows, ['left', 'right', 'left', 'right', 'left', 'left'], color), '');
+  }
+
+  if (failed.length > 0) {
+    out.push(paint(`COULD NOT BE SCANNED (${failed.length})`, ANSI.bold + ANSI.red));
+    const rows: Cell[][] = failed.map((m) => [
+      { text: printable(m.path) },
+      { text: printable(m.errorCode), style: ANSI.red },
+      { text: printable(m.error) },
+    ]);
+    out.push(...renderRows(['MODEL', 'ERROR', 'MESSAGE'], rows, ['left', 'left', 'left'], color), '');
+  }
+
+  const c = countModels(report, failOn);
+  const summary = [`${c.scanned} of ${c.total} model${c.total === 1 ? '' : 's'} scanned`];
+  if (failOn !== 'never') summary.push(`${c.failing} at or above ${levelLabel(failOn)}`);
+  if (c.failed > 0) summary.push(`${c.failed} could not be scanned`);
+  out.push(`${summary.join(', ')}.`);
+  for (const note of report.notes) out.push(`Note: ${printable(note)}`);
+
+  if (scanned.some((m) => m.riskLevel !== 'low')) {
+    out.push('', 'What to do about a flagged model:');
+    for (const step of FLAGGED_MODEL_GUIDANCE) out.push(`  - ${plainText(step)}`);
+  }
+  return `${out.join('\n')}\n`;
+}

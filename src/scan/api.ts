@@ -1,0 +1,66 @@
+/**
+ * The core's entry points as the CLI and the action call them. Types only: the implementations live in
+ * src/scan/scan.ts and src/baseline/*.ts. Keeping the shapes here lets the shells (CLI, action) depend on
+ * an interface at their I/O edge.
+ */
+import type { FailOn, ScanReport } from '../report/types.js';
+
+export interface ProbeOptions {
+  /** Number of probes (default DEFAULT_PROBE_COUNT). */
+  count?: number;
+  seed?: number;
+  /** Probe kinds, e.g. ["gaussian","uniform","edge","pattern"]. */
+  kinds?: string[];
+  /** Value range of float inputs, default [0, 1]. */
+  range?: [number, number];
+  /** Folder of user probe samples (.npy, PNG, JPEG). */
+  samplesDir?: string;
+  /** Values for symbolic non-batch dims, e.g. { seq: 32 }. */
+  dims?: Record<string, number>;
+  /** Vocabulary size for integer token-id inputs. */
+  vocab?: number;
+}
+
+export interface EngineOptions {
+  probes?: ProbeOptions;
+  /** Layers to capture: names, or "auto". */
+  layers?: string[] | 'auto';
+  batchSize?: number;
+  /** Workspace root: model paths resolving outside it (or through symlinks leaving it) are refused. */
+  workspace?: string;
+}
+
+export type ProgressEvent =
+  | { kind: 'start'; total: number }
+  | { kind: 'model-done'; path: string; index: number; total: number; ms: number; error?: string };
+
+export interface ScanOptions extends EngineOptions {
+  /** Baseline directory; null or undefined: reference-free checks only (said plainly in the report's notes). */
+  baselineDir?: string | null;
+  failOn: FailOn;
+  onProgress?: (e: ProgressEvent) => void;
+}
+
+export type ScanFn = (paths: string[], opts: ScanOptions) => Promise<ScanReport>;
+
+export interface BaselineBuildOptions extends EngineOptions {
+  out: string;
+  onProgress?: (e: ProgressEvent) => void;
+}
+
+export interface BaselineInfo {
+  id: string;
+  dir: string;
+  members: { path: string; sha256: string }[];
+  signature: string;
+  probeHash: string;
+  /** 1/(n+1): the smallest p-value reachable by rank alone. */
+  minRankPValue: number;
+  /** Whether the high band (p <= ~0.016) is reachable, by rank or through the fitted tail. */
+  highReachable: boolean;
+}
+
+export type BuildBaselineFn = (paths: string[], opts: BaselineBuildOptions) => Promise<BaselineInfo>;
+export type AddToBaselineFn = (dir: string, paths: string[], opts: Omit<BaselineBuildOptions, 'out'> & { out?: string }) => Promise<BaselineInfo>;
+/** Loads and verifies a baseline (content hash); throws InputError('baseline-invalid' | 'baseline-missing'). */
+export type VerifyBaselineFn = (dir: string) => Promise<BaselineInfo>;

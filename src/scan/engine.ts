@@ -1,0 +1,35 @@
+/**
+ * One model file -> its fingerprint, with the engine options resolved the same way everywhere (CLI scan,
+ * baseline build, the action). The workspace check runs before the file is read.
+ */
+import { readModel } from '../model/read.js';
+import { fingerprintModel } from '../fingerprint/extract.js';
+import type { OnnxModel } from '../model/types.js';
+import type { Fingerprint } from '../fingerprint/types.js';
+import type { ProbeSpec } from '../probes/types.js';
+import type { EngineOptions } from './api.js';
+import { assertInsideWorkspace } from './workspace.js';
+
+export function probeSpecOf(opts: EngineOptions): ProbeSpec {
+  const p = opts.probes ?? {};
+  const spec: ProbeSpec = {};
+  if (p.count !== undefined) spec.count = p.count;
+  if (p.seed !== undefined) spec.seed = p.seed;
+  if (p.kinds !== undefined) spec.kinds = p.kinds as ProbeSpec['kinds'];
+  if (p.range !== undefined) spec.range = p.range;
+  if (p.dims !== undefined) spec.dims = p.dims;
+  if (p.vocab !== undefined) spec.vocab = p.vocab;
+  if (p.samplesDir !== undefined) spec.samplesDir = p.samplesDir;
+  return spec;
+}
+
+export async function fingerprintFile(path: string, opts: EngineOptions): Promise<{ model: OnnxModel; fingerprint: Fingerprint }> {
+  assertInsideWorkspace(path, opts.workspace);
+  const model = await readModel(path);
+  const fingerprint = await fingerprintModel(model, {
+    probes: probeSpecOf(opts),
+    layers: opts.layers ?? 'auto',
+    batchSize: opts.batchSize,
+  });
+  return { model, fingerprint };
+}

@@ -1,0 +1,123 @@
+/**
+ * The main job: scan model files against a verified baseline (or with reference-free checks only) and
+ * return one ScanReport. A broken model never costs the others their results: it becomes an error entry
+ * and the rest are scored.
+ */
+import { isInputError } from '../errors.js';
+import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import { REPORT_VERSION, type ModelEntry, type ScanReport, type ScannedModel } from '../report/types.js';
+import { signatureOf } from '../model/types.js';
+import { loadBaseline, type LoadedBaseline } from '../baseline/store.js';
+import { deserializeEnsemble, scoreEnsemble, type EnsembleState } from '../score/ensemble.js';
+import { levelOf, reachesFailOn, riskScore } from '../score/risk.js';
+import { referenceFreeVerdict } from '../score/reference-free.js';
+import type { EngineOptions, ScanFn, ScanOptions } from './api.js';
+import { fingerprintFile } from './engine.js';
+import { ensembleBlocks } from './blocks.js';
+import { explain } from './explain.js';
+import { sha256File } from '../util/hash.js';
+
+interface Reference {
+  baseline: LoadedBaseline;
+  state: EnsembleState;
+  engine: EngineOptions;
+}
+
+export const NOTE_NO_BASELINE =
+  'Scanned without a baseline: only reference-free checks ran (trigger probing and final-layer weight anomalies). ' +
+  'Build a baseline of clean models of the same architecture for the full ensemble: model-fingerprint baseline build CLEAN_MODELS... --out DIR';
+
+async function loadReference(dir: string, opts: ScanOptions): Promise<Reference> {
+  const baseline = await loadBaseline(dir);
+  const state = deserializeEnsemble(baseline.ensemble.json, baseline.ensemble.arrays);
+  const m = baseline.manifest;
+  // The baseline decides the probe set and layers: a model is only comparable under the same ones.
+  const engine: EngineOptions = { ...opts, probes: m.probes.spec as EngineOptions['probes'], layers: m.layers };
+  return { baseline, state, engine };
+}
+
+async function scanOne(path: string, opts: ScanOptions, ref: Reference | null): Promise<ModelEntry> {
+  try {
+    const { model, fingerprint } = await fingerprintFile(path, ref ? ref.engine : opts);
+    let entry: Omit<ScannedModel, 'flagged'>;
+    if (ref) {
+      const m = ref.baseline.manifest;
+      const signature = signatureOf(model.inputs, model.outputs);
+      if (signature !== m.signature || fingerprint.header.probes.hash !== m.probes.hash) {
+        const what = signature !== m.signature ? `signature ${signature}` : `probe set ${fingerprint.header.probes.hash.slice(0, 12)}`;
+        const want = signature !== m.signature ? m.signature : m.probes.hash.slice(0, 12);
+        return {
+          path,
+          sha256: model.sha256,
+          errorCode: 'baseline-mismatch',
+          error:
+            `${path}: ${what} does not match baseline ${m.id} (${want}): this baseline is for another architecture; ` +
+            `build one from clean models like this one: model-fingerprint baseline build CLEAN_MODELS... --out DIR`,
+        };
+      }
+      const verdict = scoreEnsemble(ref.state, ensembleBlocks(fingerprint));
+      entry = {
+        path,
+        sha256: model.sha256,
+        riskScore: verdict.riskScore,
+        riskLevel: verdict.riskLevel,
+        pValue: verdict.pValue,
+        detectors: Object.fromEntries(Object.entries(verdict.channels).map(([k, v]) => [k, { score: v.score, pValue: v.pValue }])),
+        explanation: explain(verdict, fingerprint, m),
+      };
+    } else {
+      const v = referenceFreeVerdict(fingerprint);
+      const score = riskScore(v.pValue);
+      entry = {
+        path,
+        sha256: model.sha256,
+        riskScore: score,
+        riskLevel: levelOf(score),
+        pValue: v.pValue,
+        detectors: v.detectors,
+        explanation: v.explanation,
+      };
+    }
+    return { ...entry, flagged: reachesFailOn(entry.riskLevel, opts.failOn) };
+  } catch (e) {
+    if (!isInputError(e)) throw e;
+    let sha256: string | undefined;
+    try {
+      sha256 = await sha256File(path);
+    } catch {
+      sha256 = undefined;
+    }
+    const message = e.message.includes(path) ? e.message : `${path}: ${e.message}`;
+    return { path, ...(sha256 ? { sha256 } : {}), error: message, errorCode: e.code };
+  }
+}
+
+export const scanModels: ScanFn = async (paths, opts) => {
+  const ref = opts.baselineDir ? await loadReference(opts.baselineDir, opts) : null;
+  const models: ModelEntry[] = [];
+  opts.onProgress?.({ kind: 'start', total: paths.length });
+  for (const [index, path] of paths.entries()) {
+    const t0 = Date.now();
+    const entry = { ...(await scanOne(path, opts, ref)), durationMs: Date.now() - t0 };
+    models.push(entry);
+    opts.onProgress?.({
+      kind: 'model-done',
+      path,
+      index,
+      total: paths.length,
+      ms: Date.now() - t0,
+      ...('error' in entry ? { error: entry.error } : {}),
+    });
+  }
+  const report: ScanReport = {
+    version: REPORT_VERSION,
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    baseline: ref
+      ? { id: ref.baseline.manifest.id, members: ref.baseline.manifest.members.length, minRankPValue: ref.baseline.manifest.calibration.minRankPValue }
+      : null,
+    failOn: opts.failOn,
+    models,
+    notes: ref ? [] : [NOTE_NO_BASELINE],
+  };
+  return report;
+};

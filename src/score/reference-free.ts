@@ -1,0 +1,45 @@
+/**
+ * The verdict when no baseline exists: reference-free checks only. Trigger probing has a shipped null
+ * model (src/selfcheck/reference-free-p.ts), so its score becomes a p-value; the final-layer weight
+ * outlier has none that holds across architectures, so it is reported for context but does not move the
+ * risk score. Said plainly in the explanation.
+ */
+import type { Fingerprint } from '../fingerprint/types.js';
+import type { DetectorResult, Explanation } from '../report/types.js';
+import { triggerPValue } from '../selfcheck/reference-free-p.js';
+import { selfCheckDetails } from '../scan/explain.js';
+
+export interface ReferenceFreeVerdict {
+  pValue: number;
+  detectors: Record<string, DetectorResult>;
+  explanation: Explanation;
+}
+
+export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
+  const detectors: Record<string, DetectorResult> = {};
+  const trig = fp.selfChecks['trigger'];
+  const classes = fp.header.model.classes;
+  let pValue = 1;
+  if (trig && classes >= 2) {
+    pValue = triggerPValue(trig.score, classes);
+    detectors['trigger-probe'] = { score: trig.score, pValue };
+  }
+  const details = selfCheckDetails(fp);
+  const t = details.trigger;
+  const summary = !trig
+    ? 'No baseline, and trigger probing does not apply to this model (it needs an image-like float input and class logits): nothing measured its behaviour.'
+    : pValue <= 0.0158 && t
+      ? `Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} flips ${(100 * t.flipRate).toFixed(0)}% of probes into class ${details.suspectedTargetClass} (z = ${t.zScore.toFixed(1)}).`
+      : `Trigger probing found no class that stamped triggers pull inputs into (p = ${pValue.toPrecision(2)}).`;
+  return {
+    pValue,
+    detectors,
+    explanation: {
+      summary,
+      strongestSignal: trig ? 'trigger probing (reference-free)' : 'none',
+      drivers: trig ? [{ channel: 'trigger-probe', detector: 'trigger-probe', representation: 'self:trigger', score: trig.score, pValue }] : [],
+      nearestReferences: [],
+      ...details,
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * A p-value for the trigger self-check score with NO reference models of the user's own.
+ *
+ * Null model. Without a backdoor the classes are exchangeable as far as trigger probing goes: each class's
+ * score (the mean over trigger families of its margin-gain robust z against the other classes) is one draw
+ * from a common distribution, and the model's score is the largest of K such draws. The largest of K draws
+ * from a light-tailed distribution is Gumbel distributed, P(S > s) = 1 - exp(-exp(-(s - mu) / beta)); for
+ * another class count K the location shifts by beta * ln(K / K0) (the max of K i.i.d. draws in the Gumbel
+ * domain). The parameters are not theory: they are fitted once on the clean models of the benchmark zoo
+ * (MLPs and CNNs trained on MNIST, probed with real held-out digits at the default budget) and shipped as
+ * constants here, with the command that measures them:
+ *
+ *     npx tsx bench/selfcheck-eval.ts            (writes bench/results/selfcheck.json, fitted "null")
+ *
+ * Honesty. The fitted scale is widened by NULL_SCALE_INFLATION and the location raised by
+ * NULL_LOCATION_MARGIN so that on the held-out half of the clean zoo models (a split the fit never saw)
+ * the share with p <= 0.0158 stays at or below 5% (bench/results/selfcheck.md reports that share). On
+ * models unlike the zoo (other data, other input sizes, noise probes only) the p-value is an approximation:
+ * treat it as a screening signal, and prefer the baseline comparison when references exist.
+ */
+
+export interface GumbelNull {
+  /** Gumbel location of the clean-model score at `classes` classes. */
+  location: number;
+  /** Gumbel scale. */
+  scale: number;
+  /** Class count the fit was made at. */
+  classes: number;
+  /** Clean models the fit used, and where they came from. */
+  models: number;
+  source: string;
+}
+
+/** Euler-Mascheroni constant (the Gumbel mean is location + gamma * scale). */
+const EULER_GAMMA = 0.5772156649015329;
+
+/** Multiplies the fitted scale: a fit on a few dozen models under-estimates the tail. */
+export const NULL_SCALE_INFLATION = 1.25;
+/** Added to the fitted location (score units), for the same reason. */
+export const NULL_LOCATION_MARGIN = 0.25;
+
+/**
+ * The shipped nulls, one per kind of base input (the score's null distribution depends on what the
+ * triggers are stamped on): fitted on the clean zoo reference models by bench/selfcheck-eval.ts (see the
+ * header); the values already include the inflation and the margin.
+ *   samples  real in-distribution inputs (the user's sample files): the recommended setting
+ *   probes   the generated probe set only (no samples): lower power, and a wider null
+ */
+export const TRIGGER_SCORE_NULLS: Record<'samples' | 'probes', GumbelNull> = {
+  samples: {
+    location: 1.45,
+    scale: 0.45,
+    classes: 10,
+    models: 0,
+    source: 'provisional',
+  },
+  probes: {
+    location: 2.2,
+    scale: 0.75,
+    classes: 10,
+    models: 0,
+    source: 'provisional',
+  },
+};
+
+/** The default null: real sample inputs. */
+export const TRIGGER_SCORE_NULL: GumbelNull = TRIGGER_SCORE_NULLS.samples;
+
+/** Method-of-moments Gumbel fit: scale = sd * sqrt(6) / pi, location = mean - gamma * scale. */
+export function fitGumbel(scores: readonly number[]): { location: number; scale: number } {
+  const n = scores.length;
+  if (n < 2) throw new Error(`fitGumbel: need at least 2 scores, got ${n}`);
+  const mean = scores.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+  const scale = Math.max(1e-6, (sd * Math.sqrt(6)) / Math.PI);
+  return { location: mean - EULER_GAMMA * scale, scale };
+}
+
+/** A shipped null from a fit: inflated scale, raised location. */
+export function conservativeNull(
+  fit: { location: number; scale: number },
+  classes: number,
+  models: number,
+  source: string,
+): GumbelNull {
+  return {
+    location: fit.location + NULL_LOCATION_MARGIN,
+    scale: fit.scale * NULL_SCALE_INFLATION,
+    classes,
+    models,
+    source,
+  };
+}
+
+/**
+ * P(score >= s) for a clean model with `classes` classes under the Gumbel null. Monotone decreasing in s;
+ * a non-finite score gives p = 1 (no evidence).
+ */
+export function triggerPValue(
+  score: number,
+  classes: number,
+  nullModel: GumbelNull = TRIGGER_SCORE_NULL,
+): number {
+  if (!Number.isFinite(score)) return 1;
+  if (!Number.isInteger(classes) || classes < 2) throw new Error(`triggerPValue: bad class count ${classes}`);
+  const location = nullModel.location + nullModel.scale * Math.log(classes / nullModel.classes);
+  const z = (score - location) / nullModel.scale;
+  // 1 - exp(-e^{-z}), computed with expm1 so tiny p-values keep their precision.
+  return Math.min(1, Math.max(0, -Math.expm1(-Math.exp(-z))));
+}
