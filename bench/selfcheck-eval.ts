@@ -219,6 +219,15 @@ async function main(): Promise<void> {
       cleanTestHighShare: highShare(test, fit),
       cvHighShare: cv,
       shippedNullCleanHighShare: highShare(clean, shippedNullFor(base)),
+      shippedNullCleanHighShareByArch: Object.fromEntries(
+        archs.map((a) => [
+          a,
+          highShare(
+            clean.filter((r) => r.arch === a),
+            shippedNullFor(base),
+          ),
+        ]),
+      ),
       shippedNullBackdoorHighShare: highShare(backdoored, shippedNullFor(base)),
     };
     fitted[base] = fit;

@@ -25,3 +25,8 @@ export const MAX_GRAPH_NODES = 100_000;
 export const MARKDOWN_MAX_ROWS = 200;
 /** Unscannable models listed in the Markdown report before the list is cut (same reason). */
 export const MARKDOWN_MAX_FAILED = 50;
+/**
+ * Memory budget for a whole probe set (every probe of every input is generated up front): checked before
+ * the probe arrays are allocated, so a model declaring a huge-but-legal input is refused, not run out of memory.
+ */
+export const MAX_PROBE_SET_BYTES = 1024 ** 3;

@@ -13,6 +13,7 @@ import type { Fingerprint } from '../fingerprint/types.js';
 import { fitEnsemble, serializeEnsemble } from '../score/ensemble.js';
 import { baselineEnsembleConfig } from './config.js';
 import { fingerprintFile, probeSpecOf } from '../scan/engine.js';
+import { architectureOf } from '../scan/architecture.js';
 import { ensembleBlocks } from '../scan/blocks.js';
 import type { AddToBaselineFn, BaselineBuildOptions, BaselineInfo, BuildBaselineFn, EngineOptions } from '../scan/api.js';
 import { sha256Hex } from '../util/hash.js';
@@ -29,6 +30,8 @@ export const MIN_BASELINE_MEMBERS = 5;
 
 export interface Collected {
   member: BaselineMember;
+  signature: string;
+  architecture: string;
   fingerprint: Fingerprint;
   fileHash: string;
 }
@@ -38,7 +41,7 @@ export async function collectFingerprints(
   paths: string[],
   dir: string,
   opts: EngineOptions & { onProgress?: BaselineBuildOptions['onProgress'] },
-  expect?: { signature: string; probeHash: string; source: string },
+  expect?: { signature: string; architecture: string; probeHash: string; source: string },
 ): Promise<Collected[]> {
   await mkdir(join(dir, 'fingerprints'), { recursive: true });
   const out: Collected[] = [];
@@ -48,10 +51,12 @@ export async function collectFingerprints(
     const t0 = Date.now();
     let fp: Fingerprint;
     let signature: string;
+    let architecture: string;
     try {
       const r = await fingerprintFile(path, opts);
       fp = r.fingerprint;
       signature = signatureOf(r.model.inputs, r.model.outputs);
+      architecture = architectureOf(r.model);
     } catch (e) {
       opts.onProgress?.({ kind: 'model-done', path, index: i, total: paths.length, ms: Date.now() - t0, error: describeError(e) });
       if (isInputError(e)) {
@@ -59,11 +64,12 @@ export async function collectFingerprints(
       }
       throw e;
     }
-    if (!ref) ref = { signature, probeHash: fp.header.probes.hash, source: path };
-    if (signature !== ref.signature) {
+    if (!ref) ref = { signature, architecture, probeHash: fp.header.probes.hash, source: path };
+    if (signature !== ref.signature || architecture !== ref.architecture) {
+      const [got, want] = signature !== ref.signature ? [signature, ref.signature] : [architecture, ref.architecture];
       throw new InputError(
         'baseline-mismatch',
-        `baseline: ${path} has signature ${signature}, but ${ref.source} has ${ref.signature}: a baseline holds models of one architecture only`,
+        `baseline: ${path} has signature ${got}, but ${ref.source} has ${want}: a baseline holds models of one architecture only`,
         path,
       );
     }
@@ -78,7 +84,7 @@ export async function collectFingerprints(
     const rel = fingerprintFileName(sha);
     await writeFingerprint(join(dir, rel), fp);
     const bytes = await readFile(join(dir, rel));
-    out.push({ member: { path, sha256: sha, fingerprint: rel }, fingerprint: fp, fileHash: sha256Hex(bytes) });
+    out.push({ member: { path, sha256: sha, fingerprint: rel }, signature, architecture, fingerprint: fp, fileHash: sha256Hex(bytes) });
     opts.onProgress?.({ kind: 'model-done', path, index: i, total: paths.length, ms: Date.now() - t0 });
   }
   return out;
@@ -88,7 +94,7 @@ export async function collectFingerprints(
 export async function fitAndWrite(
   dir: string,
   collected: Collected[],
-  meta: { signature: string; probeSpec: unknown; probeHash: string; layers: string[] | 'auto' },
+  meta: { signature: string; architecture: string; probeSpec: unknown; probeHash: string; layers: string[] | 'auto' },
 ): Promise<BaselineManifest> {
   if (collected.length < MIN_BASELINE_MEMBERS) {
     throw new InputError(
@@ -107,6 +113,7 @@ export async function fitAndWrite(
     dir,
     {
       signature: meta.signature,
+      architecture: meta.architecture,
       probes: { spec: meta.probeSpec, hash: meta.probeHash },
       layers: meta.layers,
       capturedLayers: sorted[0].fingerprint.header.layers,
@@ -138,7 +145,8 @@ export const buildBaseline: BuildBaselineFn = async (paths, opts) => {
   const collected = await collectFingerprints(paths, opts.out, opts);
   const first = collected[0];
   const manifest = await fitAndWrite(opts.out, collected, {
-    signature: signatureOfFingerprint(first.fingerprint),
+    signature: first.signature,
+    architecture: first.architecture,
     probeSpec: probeSpecOf(opts),
     probeHash: first.fingerprint.header.probes.hash,
     layers: opts.layers ?? 'auto',
@@ -158,24 +166,26 @@ export const addToBaseline: AddToBaselineFn = async (dir, paths, opts) => {
   const existing: Collected[] = [];
   for (const member of m.members) {
     const fp = await readFingerprint(join(dir, member.fingerprint));
-    existing.push({ member, fingerprint: fp, fileHash: m.files[member.fingerprint] });
+    existing.push({ member, signature: m.signature, architecture: m.architecture, fingerprint: fp, fileHash: m.files[member.fingerprint] });
   }
   if (out !== dir) {
     await mkdir(join(out, 'fingerprints'), { recursive: true });
     for (const c of existing) await writeFingerprint(join(out, c.member.fingerprint), c.fingerprint);
   }
-  const added = await collectFingerprints(paths, out, engine, { signature: m.signature, probeHash: m.probes.hash, source: `baseline ${dir}` });
+  const added = await collectFingerprints(paths, out, engine, {
+    signature: m.signature,
+    architecture: m.architecture,
+    probeHash: m.probes.hash,
+    source: `baseline ${dir}`,
+  });
   const known = new Set(existing.map((c) => c.member.sha256));
   const fresh = added.filter((c) => !known.has(c.member.sha256));
   const manifest = await fitAndWrite(out, [...existing, ...fresh], {
     signature: m.signature,
+    architecture: m.architecture,
     probeSpec: m.probes.spec,
     probeHash: m.probes.hash,
     layers: m.layers,
   });
   return infoOf(out, manifest);
 };
-
-function signatureOfFingerprint(fp: Fingerprint): string {
-  return fp.header.model.signature;
-}

@@ -34,6 +34,8 @@ export interface BaselineManifest {
   createdAt: string;
   /** Input/output signature every member shares (see signatureOf). */
   signature: string;
+  /** Graph structure every member shares (see architectureOf). */
+  architecture: string;
   probes: { spec: unknown; hash: string };
   layers: string[] | 'auto';
   capturedLayers: string[];
@@ -62,6 +64,7 @@ export function computeBaselineId(m: Omit<BaselineManifest, 'id' | 'createdAt' |
   const content = {
     formatVersion: m.formatVersion,
     signature: m.signature,
+    architecture: m.architecture,
     probes: m.probes.hash,
     layers: m.layers,
     capturedLayers: m.capturedLayers,

@@ -86,8 +86,10 @@ export class AutoencoderDetector implements Detector {
   fit(X: Mat): void {
     checkFitInput(X, this.name, 2);
     this.d = X.cols;
-    this.pca = X.cols > this.maxDim ? fitPca(X, { maxComponents: Math.min(this.maxDim, X.rows - 1) }) : null;
-    const R = this.pca ? pcaTransform(this.pca, X) : X;
+    const reduced =
+      X.cols > this.maxDim ? fitPca(X, { maxComponents: Math.min(this.maxDim, X.rows - 1) }) : null;
+    this.pca = reduced ? reduced.model : null;
+    const R = reduced ? reduced.trainScores : X;
     const n = R.rows;
     const p = R.cols;
     const mean = new Float64Array(p);

@@ -277,8 +277,10 @@ export class GmmDetector implements Detector {
   fit(X: Mat): void {
     checkFitInput(X, this.name, Math.max(2, this.k));
     this.d = X.cols;
-    this.pca = X.cols > this.maxDim ? fitPca(X, { maxComponents: Math.min(this.maxDim, X.rows - 1) }) : null;
-    const Z = this.reduce(X);
+    const reduced =
+      X.cols > this.maxDim ? fitPca(X, { maxComponents: Math.min(this.maxDim, X.rows - 1) }) : null;
+    this.pca = reduced ? reduced.model : null;
+    const Z = reduced ? reduced.trainScores : X;
     const n = Z.rows;
     const k = this.k;
     const labels = kmeansLabels(Z, k, new Rng(this.seed));

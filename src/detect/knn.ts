@@ -18,7 +18,7 @@ import {
   crossGram,
   mat,
   rowSqNorms,
-  sqDistances,
+  selfSqDistances,
   sqDistancesFromGram,
   type Mat,
 } from './linalg.js';
@@ -79,7 +79,7 @@ export class KnnDetector implements Detector {
     if (X.rows - 1 < this.k) {
       throw new InputError('degenerate-data', `knn: ${X.rows} reference rows are too few for k = ${this.k}`);
     }
-    const D2 = sqDistances(X, X);
+    const D2 = selfSqDistances(X);
     const nb = kNearest(D2, X.rows, X.rows, this.k, { excludeSelf: true, squared: true });
     return meanOfRows(nb.dist, X.rows, this.k);
   }

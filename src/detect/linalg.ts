@@ -3,12 +3,12 @@
  * products (optionally centred on the fly, so a 1000 x 16384 float32 reference matrix is never copied to
  * float64), squared distances from Gram products, a symmetric eigendecomposition and a Cholesky factor.
  *
- * Why hand-written loops: every detector needs A·Bᵀ on wide rows (d up to 16384) and ml-matrix works on
- * arrays of arrays with per-element accessors, which is an order of magnitude slower there. ml-matrix is
- * still used for the n x n symmetric eigendecomposition (its tred2/tql2 port), which is not the hot part.
+ * Why hand-written loops: every detector needs A·Bᵀ on wide rows (d up to 16384) and ml-matrix works with
+ * per-element accessors, which is an order of magnitude slower there; the eigendecomposition is ml-matrix's
+ * tred2/tql2 ported onto flat arrays (eigen.ts) for the same reason.
  */
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { InputError } from '../errors.js';
+import { symmetricEigen } from './eigen.js';
 
 /** A dense row-major matrix: element (i, j) is data[i * cols + j]. */
 export interface Mat {
@@ -214,16 +214,52 @@ export function rowSqNorms(X: Mat, center?: Float64Array): Float64Array {
   return out;
 }
 
+/** The centred Gram matrix of a reference matrix with its centre and row norms (and, lazily, distances). */
+export interface SelfGram {
+  center: Float64Array;
+  /** (X - center)(X - center)ᵀ, n x n. */
+  G: Float64Array;
+  /** Squared norms of the centred rows (the diagonal of G). */
+  norms: Float64Array;
+  /** Squared pairwise distances, filled on first use. */
+  D2?: Float64Array;
+}
+
+/**
+ * One Gram product per reference matrix, shared by every detector and fold that needs it (LOF, kNN, OCSVM,
+ * PCA all start from it): keyed by the matrix's data array, so channels on the same block reuse it.
+ * Matrices must not be mutated after they are handed to a detector (none of the callers does).
+ */
+const selfGramCache = new WeakMap<Float64Array | Float32Array, SelfGram>();
+
+export function selfGram(X: Mat): SelfGram {
+  const hit = selfGramCache.get(X.data);
+  if (hit && hit.norms.length === X.rows && hit.center.length === X.cols) return hit;
+  const center = colMeans(X);
+  const G = crossGram(X, X, center, true);
+  const norms = new Float64Array(X.rows);
+  for (let i = 0; i < X.rows; i++) norms[i] = G[i * X.rows + i];
+  const entry: SelfGram = { center, G, norms };
+  selfGramCache.set(X.data, entry);
+  return entry;
+}
+
+/** Squared pairwise distances between the rows of X (cached with its Gram matrix). */
+export function selfSqDistances(X: Mat): Float64Array {
+  const g = selfGram(X);
+  if (!g.D2) g.D2 = sqDistancesFromGram(g.G, g.norms, g.norms);
+  return g.D2;
+}
+
 /**
  * Squared distances between the rows of A (n) and B (m), n x m, from one Gram product. Rows are centred
  * on B's mean first, which keeps |a|² + |b|² - 2a·b well conditioned when the data sit far from the origin.
  */
 export function sqDistances(A: Mat, B: Mat): Float64Array {
+  if (A === B) return Float64Array.from(selfSqDistances(A));
   const c = colMeans(B);
-  const G = crossGram(A, B, c, A === B);
-  const na = rowSqNorms(A, c);
-  const nb = A === B ? na : rowSqNorms(B, c);
-  return sqDistancesFromGram(G, na, nb);
+  const G = crossGram(A, B, c);
+  return sqDistancesFromGram(G, rowSqNorms(A, c), rowSqNorms(B, c));
 }
 
 /** D[i,j] = max(0, na[i] + nb[j] - 2 G[i,j]). */
@@ -260,19 +296,14 @@ export function subMatrix(
  * matching unit eigenvectors as the COLUMNS of `vectors` (row-major n x n).
  */
 export function symEig(S: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
-  const rowsArr: number[][] = [];
-  for (let i = 0; i < n; i++) rowsArr.push(Array.from(S.subarray(i * n, (i + 1) * n)));
-  const evd = new EigenvalueDecomposition(new Matrix(rowsArr), { assumeSymmetric: true });
-  const vals = evd.realEigenvalues;
-  const V = evd.eigenvectorMatrix;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => vals[b] - vals[a]);
+  const { values: asc, rowsAreVectors: W } = symmetricEigen(S, n);
   const values = new Float64Array(n);
   const vectors = new Float64Array(n * n);
-  const vData = V.to2DArray();
   for (let c = 0; c < n; c++) {
-    const src = order[c];
-    values[c] = vals[src];
-    for (let r = 0; r < n; r++) vectors[r * n + c] = vData[r][src];
+    const src = n - 1 - c; // ascending -> descending
+    values[c] = asc[src];
+    const o = src * n;
+    for (let r = 0; r < n; r++) vectors[r * n + c] = W[o + r];
   }
   return { values, vectors };
 }

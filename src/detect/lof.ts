@@ -20,7 +20,8 @@ import {
   crossGram,
   mat,
   rowSqNorms,
-  sqDistances,
+  selfGram,
+  selfSqDistances,
   sqDistancesFromGram,
   subMatrix,
   type Mat,
@@ -106,10 +107,10 @@ export class LofDetector implements Detector {
     checkFitInput(X, this.name, 2);
     this.checkK(X.rows);
     this.X = X;
-    this.center = colMeans(X);
-    this.refNorms = rowSqNorms(X, this.center);
-    const G = crossGram(X, X, this.center, true);
-    this.fitted = lofFitFromSqDist(sqDistancesFromGram(G, this.refNorms, this.refNorms), X.rows, this.k);
+    const g = selfGram(X);
+    this.center = g.center;
+    this.refNorms = g.norms;
+    this.fitted = lofFitFromSqDist(selfSqDistances(X), X.rows, this.k);
   }
 
   /** scikit-learn's negative_outlier_factor_ of the training rows. */
@@ -129,7 +130,7 @@ export class LofDetector implements Detector {
   crossFit(X: Mat, folds: Int32Array): Float64Array {
     checkFitInput(X, this.name, 2);
     const n = X.rows;
-    const D2 = sqDistances(X, X);
+    const D2 = selfSqDistances(X);
     const out = new Float64Array(n);
     const K = foldCount(folds);
     for (let f = 0; f < K; f++) {

@@ -22,7 +22,7 @@ import {
   crossGram,
   mat,
   rowSqNorms,
-  sqDistances,
+  selfSqDistances,
   sqDistancesFromGram,
   colMeans,
   selectRows,
@@ -325,7 +325,7 @@ export class OcsvmDetector implements Detector {
     checkFitInput(X, this.name, 2);
     const gamma = this.resolveGamma(X);
     const n = X.rows;
-    const sol = solveOneClass(rbfKernel(sqDistances(X, X), gamma), n, this.nu);
+    const sol = solveOneClass(rbfKernel(selfSqDistances(X), gamma), n, this.nu);
     const keep: number[] = [];
     for (let i = 0; i < n; i++) if (sol.alpha[i] > 0) keep.push(i);
     this.gammaValue = gamma;
@@ -371,7 +371,7 @@ export class OcsvmDetector implements Detector {
   crossFit(X: Mat, folds: Int32Array): Float64Array {
     checkFitInput(X, this.name, 2);
     const n = X.rows;
-    const D2 = sqDistances(X, X);
+    const D2 = selfSqDistances(X);
     const out = new Float64Array(n);
     const K = foldCount(folds);
     for (let f = 0; f < K; f++) {

@@ -40,8 +40,7 @@ export class PcaMahalanobisDetector implements Detector {
 
   fit(X: Mat): void {
     checkFitInput(X, this.name, 3);
-    const pca = fitPca(X, { varianceKept: this.varianceKept });
-    const Z = pcaTransform(pca, X);
+    const { model: pca, trainScores: Z } = fitPca(X, { varianceKept: this.varianceKept });
     const k = pca.k;
     const n = Z.rows;
     const mu = colMeans(Z);

@@ -230,6 +230,27 @@ export function parseModel(bytes: Uint8Array, file: string, opts: ReadModelOptio
     }
     initializers.push(info);
   }
+  // Sparse initializers: ONNX Runtime makes them dense when it loads the model, so their declared (dense)
+  // dims count against the same limit, before anything is allocated.
+  for (const sp of graph.sparseInitializer ?? []) {
+    const dims = (sp.dims ?? []).map((d) => toNum(d as Int64Like));
+    const name = sp.values?.name ?? '';
+    if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+      throw new InputError(
+        'invalid-graph',
+        `${file}: sparse initializer "${name}" declares invalid dims [${dims.join(',')}]`,
+        file,
+      );
+    }
+    totalElements += dims.reduce((a, b) => a * b, 1);
+    if (totalElements > maxElements) {
+      throw new InputError(
+        'too-large',
+        `${file}: the weights declare more than ${maxElements} elements in total; models this large are not scanned`,
+        file,
+      );
+    }
+  }
 
   const initNames = new Set(initializers.map((t) => t.name));
   const inputs = (graph.input ?? []).filter((v) => !initNames.has(v.name ?? '')).map(tensorInfo);

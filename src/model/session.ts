@@ -12,7 +12,7 @@
  * depending on which layers were exposed. A fingerprint must not depend on that. Set ORT_DISABLE_TELEMETRY=1
  * in the process environment (the CLI and action entry points do) before this module loads ORT.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
@@ -63,15 +63,28 @@ export function inlineExternalData(model: OnnxModel): Uint8Array {
     const offset = Number(kv.get('offset') ?? 0);
     const want = info.dims.reduce((a, b) => a * b, 1) * bytesPerElement(info.dtype);
     const length = kv.has('length') ? Number(kv.get('length')) : want;
-    const file = readFileSync(info.externalPath);
-    if (!Number.isSafeInteger(offset) || offset < 0 || length !== want || offset + length > file.length) {
-      throw new InputError(
-        'external-data',
-        `${model.path}: external data for "${t.name}" (offset ${offset}, length ${length}) does not match its file or dims; re-export the model`,
-        model.path,
-      );
+    // Only the declared slice is read (checked against the file's size first): a huge or sparse side file
+    // named by the model is never loaded whole.
+    const fd = openSync(info.externalPath, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (!Number.isSafeInteger(offset) || offset < 0 || length !== want || offset + length > size) {
+        throw new InputError(
+          'external-data',
+          `${model.path}: external data for "${t.name}" (offset ${offset}, length ${length}) does not match its file or dims; re-export the model`,
+          model.path,
+        );
+      }
+      const data = new Uint8Array(length);
+      for (let got = 0; got < length; ) {
+        const n = readSync(fd, data, got, length - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      t.rawData = data;
+    } finally {
+      closeSync(fd);
     }
-    t.rawData = new Uint8Array(file.subarray(offset, offset + length));
     t.externalData = [];
     t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
   }

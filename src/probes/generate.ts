@@ -18,7 +18,8 @@
  * Integer inputs (int32/int64) are token ids in [0, vocab); uint8/int8 inputs use their full value range.
  */
 import { InputError } from '../errors.js';
-import { DEFAULT_PROBE_COUNT, MAX_PROBE_ELEMENTS } from '../limits.js';
+import { DEFAULT_PROBE_COUNT, MAX_PROBE_ELEMENTS, MAX_PROBE_SET_BYTES } from '../limits.js';
+import { bytesPerElement } from '../model/dtypes.js';
 import type { ElementType, TensorInfo } from '../model/types.js';
 import { probeSetHash } from './hash.js';
 import { Rng } from './rng.js';
@@ -309,6 +310,15 @@ export function generateProbes(
     samplesDigest = loaded.digest;
   }
 
+  // Memory: every probe is held at once, so the whole set must fit the budget before anything is allocated.
+  const setBytes = resolved.reduce((s, r) => s + r.per * count * bytesPerElement(r.t.dtype), 0);
+  if (setBytes > MAX_PROBE_SET_BYTES) {
+    throw new InputError(
+      'too-large',
+      `${file}: ${count} probes of its inputs need ${setBytes} bytes, over the ${MAX_PROBE_SET_BYTES}-byte probe memory budget; use fewer probes or a model with smaller inputs`,
+      file,
+    );
+  }
   const rng = new Rng(seed);
   const datas = resolved.map((r) => allocate(r.t.dtype, r.per * count));
   const variantCounter = new Map<ProbeKind, number>();

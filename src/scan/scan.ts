@@ -14,6 +14,7 @@ import { referenceFreeVerdict } from '../score/reference-free.js';
 import type { EngineOptions, ScanFn, ScanOptions } from './api.js';
 import { fingerprintFile } from './engine.js';
 import { ensembleBlocks } from './blocks.js';
+import { architectureOf } from './architecture.js';
 import { explain } from './explain.js';
 import { sha256File } from '../util/hash.js';
 
@@ -43,9 +44,15 @@ async function scanOne(path: string, opts: ScanOptions, ref: Reference | null): 
     if (ref) {
       const m = ref.baseline.manifest;
       const signature = signatureOf(model.inputs, model.outputs);
-      if (signature !== m.signature || fingerprint.header.probes.hash !== m.probes.hash) {
-        const what = signature !== m.signature ? `signature ${signature}` : `probe set ${fingerprint.header.probes.hash.slice(0, 12)}`;
-        const want = signature !== m.signature ? m.signature : m.probes.hash.slice(0, 12);
+      const architecture = architectureOf(model);
+      const probeHash = fingerprint.header.probes.hash;
+      if (signature !== m.signature || architecture !== m.architecture || probeHash !== m.probes.hash) {
+        const [what, want] =
+          signature !== m.signature
+            ? [`signature ${signature}`, m.signature]
+            : architecture !== m.architecture
+              ? [`architecture ${architecture} (signature ${signature})`, m.architecture]
+              : [`probe set ${probeHash.slice(0, 12)}`, m.probes.hash.slice(0, 12)];
         return {
           path,
           sha256: model.sha256,

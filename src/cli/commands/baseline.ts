@@ -2,6 +2,7 @@
 import { InputError } from '../../errors.js';
 import { addToBaseline, buildBaseline } from '../../baseline/build.js';
 import { baselineInfo, formatBaselineInfo } from '../../baseline/info.js';
+import { buildPartial, mergePartials, parseShard } from '../../baseline/shard.js';
 import { ENGINE_FLAGS, engineOptions, parse, str } from '../args.js';
 import { expandModelArgs } from '../expand.js';
 import { progressReporter } from '../progress.js';
@@ -9,6 +10,8 @@ import type { CliIO } from '../run.js';
 
 const HELP = `Usage:
   model-fingerprint baseline build MODELS... --out DIR [--probes N] [--seed S] [--layers auto|L1,L2] [--probe-kinds ...]
+  model-fingerprint baseline build MODELS... --shard I/N --out PARTIAL_DIR   (one slice; then merge)
+  model-fingerprint baseline merge PARTIAL_DIRS... --out DIR
   model-fingerprint baseline add DIR MODELS... [--out NEW_DIR]
   model-fingerprint baseline info DIR [--json]
 MODELS are clean models of one architecture (files, directories or globs): earlier approved versions,
@@ -19,11 +22,21 @@ band is reachable by rank alone (fewer rely on the fitted tail).
 export async function baselineCommand(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'build') {
-    const p = parse('baseline build', rest, { ...ENGINE_FLAGS, out: { type: 'string', short: 'o' } });
+    const p = parse('baseline build', rest, { ...ENGINE_FLAGS, out: { type: 'string', short: 'o' }, shard: { type: 'string' } });
     if (p.values.help) return help(io);
     const out = str(p, 'out');
     if (!out || p.positionals.length === 0) throw new InputError('bad-argument', `baseline build: expected MODELS... and --out DIR\n${HELP}`);
     const paths = await expandModelArgs(p.positionals);
+    const shard = str(p, 'shard');
+    if (shard) {
+      const r = await buildPartial(paths, parseShard(shard), {
+        ...engineOptions(p),
+        out,
+        onProgress: progressReporter(io.err, io.isTTY, 'fingerprinting'),
+      });
+      io.out(`partial ${shard} written to ${r.dir}: ${r.members} model(s); combine with 'model-fingerprint baseline merge PARTIALS... --out DIR'\n`);
+      return 0;
+    }
     const info = await buildBaseline(paths, { ...engineOptions(p), out, onProgress: progressReporter(io.err, io.isTTY, 'fingerprinting') });
     io.out(`baseline ${info.id} written to ${out}: ${info.members.length} members, signature ${info.signature}\n`);
     return 0;
@@ -42,6 +55,15 @@ export async function baselineCommand(argv: string[], io: CliIO): Promise<number
     io.out(`baseline ${info.id} written to ${info.dir}: ${info.members.length} members\n`);
     return 0;
   }
+  if (sub === 'merge') {
+    const p = parse('baseline merge', rest, { out: { type: 'string', short: 'o' } });
+    if (p.values.help) return help(io);
+    const out = str(p, 'out');
+    if (!out || p.positionals.length === 0) throw new InputError('bad-argument', `baseline merge: expected PARTIAL_DIRS... and --out DIR\n${HELP}`);
+    const info = await mergePartials(p.positionals, out);
+    io.out(`baseline ${info.id} written to ${out}: ${info.members.length} members from ${p.positionals.length} partial(s)\n`);
+    return 0;
+  }
   if (sub === 'info') {
     const p = parse('baseline info', rest, { json: { type: 'boolean' } });
     if (p.values.help) return help(io);
@@ -51,7 +73,7 @@ export async function baselineCommand(argv: string[], io: CliIO): Promise<number
     return 0;
   }
   if (sub === '--help' || sub === '-h' || sub === undefined) return help(io, sub === undefined ? 2 : 0);
-  throw new InputError('bad-argument', `baseline: unknown subcommand '${sub}' (build, add, info)`);
+  throw new InputError('bad-argument', `baseline: unknown subcommand '${sub}' (build, add, merge, info)`);
 }
 
 function help(io: CliIO, code = 0): number {

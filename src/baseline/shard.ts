@@ -1,0 +1,129 @@
+/**
+ * Baselines of thousands of models across runners: `baseline build --shard i/n` fingerprints one slice
+ * of the models and writes a partial (fingerprints + partial.json, no fitting); `baseline merge
+ * PARTIALS... --out DIR` checks that the partials agree (signature, architecture, probe set, layers),
+ * gathers their fingerprints and fits and calibrates the whole. Members are sorted by model hash before
+ * fitting, so the merged baseline has the same id as one unsharded build of the same models.
+ */
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+import { readFingerprint } from '../fingerprint/format.js';
+import { sha256Hex } from '../util/hash.js';
+import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import type { BaselineBuildOptions, BaselineInfo } from '../scan/api.js';
+import { probeSpecOf } from '../scan/engine.js';
+import { collectFingerprints, fitAndWrite, infoOf, type Collected } from './build.js';
+import type { BaselineMember } from './store.js';
+
+export const PARTIAL_FILE = 'partial.json';
+
+export interface Shard {
+  index: number; // 1-based
+  count: number;
+}
+
+export function parseShard(s: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(s);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) {
+    throw new InputError('bad-argument', `--shard ${s}: expected I/N with 1 <= I <= N, e.g. --shard 2/8`);
+  }
+  return { index, count };
+}
+
+/** The models of one shard: every count-th of the sorted list, so shards stay balanced. */
+export function shardSlice(paths: string[], shard: Shard): string[] {
+  return [...paths].sort().filter((_, i) => i % shard.count === shard.index - 1);
+}
+
+interface PartialManifest {
+  kind: 'model-fingerprint-partial';
+  tool: { name: string; version: string };
+  shard: Shard;
+  signature: string;
+  architecture: string;
+  probes: { spec: unknown; hash: string };
+  layers: string[] | 'auto';
+  members: (BaselineMember & { fileHash: string })[];
+}
+
+export async function buildPartial(paths: string[], shard: Shard, opts: BaselineBuildOptions): Promise<{ dir: string; members: number }> {
+  const slice = shardSlice(paths, shard);
+  await mkdir(opts.out, { recursive: true });
+  const collected = slice.length ? await collectFingerprints(slice, opts.out, opts) : [];
+  const first = collected[0];
+  const partial: PartialManifest = {
+    kind: 'model-fingerprint-partial',
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    shard,
+    signature: first?.signature ?? '',
+    architecture: first?.architecture ?? '',
+    probes: { spec: probeSpecOf(opts), hash: first?.fingerprint.header.probes.hash ?? '' },
+    layers: opts.layers ?? 'auto',
+    members: collected.map((c) => ({ ...c.member, fileHash: c.fileHash })),
+  };
+  await writeFile(join(opts.out, PARTIAL_FILE), JSON.stringify(partial, null, 2) + '\n');
+  return { dir: opts.out, members: collected.length };
+}
+
+async function readPartial(dir: string): Promise<PartialManifest> {
+  const file = join(dir, PARTIAL_FILE);
+  if (!existsSync(file)) throw new InputError('not-found', `${dir}: not a baseline partial (${PARTIAL_FILE} missing); make one with 'baseline build --shard I/N'`, dir);
+  let p: PartialManifest;
+  try {
+    p = JSON.parse(await readFile(file, 'utf8')) as PartialManifest;
+  } catch {
+    throw new InputError('baseline-invalid', `${file}: not valid JSON`, file);
+  }
+  if (p?.kind !== 'model-fingerprint-partial' || !Array.isArray(p.members)) {
+    throw new InputError('baseline-invalid', `${file}: not a baseline partial`, file);
+  }
+  return p;
+}
+
+export async function mergePartials(dirs: string[], out: string): Promise<BaselineInfo> {
+  if (dirs.length === 0) throw new InputError('bad-argument', 'baseline merge: no partials given');
+  const partials = await Promise.all(dirs.map(readPartial));
+  const nonEmpty = partials.map((p, i) => ({ p, dir: dirs[i] })).filter(({ p }) => p.members.length > 0);
+  if (nonEmpty.length === 0) throw new InputError('degenerate-data', 'baseline merge: every partial is empty');
+  const ref = nonEmpty[0];
+  const key = (p: PartialManifest) => JSON.stringify([p.signature, p.architecture, p.probes.hash, p.layers]);
+  for (const { p, dir } of nonEmpty) {
+    if (key(p) !== key(ref.p)) {
+      throw new InputError(
+        'baseline-mismatch',
+        `baseline merge: ${dir} was built for ${p.signature} (${p.architecture}, probes ${p.probes.hash.slice(0, 12)}), but ${ref.dir} for ${ref.p.signature} (${ref.p.architecture}, probes ${ref.p.probes.hash.slice(0, 12)}): build every shard with the same models' architecture and flags`,
+        dir,
+      );
+    }
+  }
+  await mkdir(join(out, 'fingerprints'), { recursive: true });
+  const collected: Collected[] = [];
+  const seen = new Set<string>();
+  for (const { p, dir } of nonEmpty) {
+    for (const m of p.members) {
+      if (seen.has(m.sha256)) continue;
+      seen.add(m.sha256);
+      const src = join(dir, m.fingerprint);
+      const bytes = await readFile(src);
+      if (sha256Hex(bytes) !== m.fileHash) {
+        throw new InputError('baseline-invalid', `baseline merge: ${src} does not match its recorded hash: re-run that shard`, src);
+      }
+      if (out !== dir) await copyFile(src, join(out, m.fingerprint));
+      const fingerprint = await readFingerprint(src);
+      const { fileHash, ...member } = m;
+      collected.push({ member, signature: p.signature, architecture: p.architecture, fingerprint, fileHash });
+    }
+  }
+  const manifest = await fitAndWrite(out, collected, {
+    signature: ref.p.signature,
+    architecture: ref.p.architecture,
+    probeSpec: ref.p.probes.spec,
+    probeHash: ref.p.probes.hash,
+    layers: ref.p.layers,
+  });
+  return infoOf(out, manifest);
+}
