@@ -90,7 +90,7 @@ function runSpec(spec: Spec, train: Mat, test: Mat, labels: number[]): SplitResu
 
 function pca50(s: Fp13Seed): { train: Mat; test: Mat } {
   const p = fitPca(s.train, { maxComponents: 50 });
-  return { train: pcaTransform(p, s.train), test: pcaTransform(p, s.test) };
+  return { train: p.trainScores, test: pcaTransform(p.model, s.test) };
 }
 
 /** Share of clean / backdoored test rows that the cross-fitted conformal score puts in the high band. */

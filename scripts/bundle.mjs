@@ -1,4 +1,4 @@
-// Bundles the action and the CLI with ncc into dist/ and copies ONNX Runtime's native binding beside them.
+// Bundles the action and the CLI (compiled by tsc into lib/) with ncc into dist/ and copies ONNX Runtime's native binding beside them.
 // ncc does not emit the .node binding by itself; onnxruntime-node loads it from ../bin/napi-v6/<os>/<arch>/
 // relative to the bundle, so dist/main/index.js and dist/cli/index.js share dist/bin/.
 import { execFileSync } from 'node:child_process';
@@ -8,8 +8,8 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const ncc = join(root, 'node_modules', '.bin', 'ncc');
 const entries = [
-  ['src/action/main.ts', 'dist/main'],
-  ['src/cli/main.ts', 'dist/cli'],
+  ['lib/action/main.js', 'dist/main'],
+  ['lib/cli/main.js', 'dist/cli'],
 ];
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 for (const [entry, out] of entries) {

@@ -30,3 +30,5 @@ export const MARKDOWN_MAX_FAILED = 50;
  * the probe arrays are allocated, so a model declaring a huge-but-legal input is refused, not run out of memory.
  */
 export const MAX_PROBE_SET_BYTES = 1024 ** 3;
+/** Longest error message kept for one model (names inside come from the model file and can be any length). */
+export const MAX_ERROR_MESSAGE_CHARS = 1000;

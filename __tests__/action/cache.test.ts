@@ -108,6 +108,8 @@ test('a restored baseline that does not verify stops the run loudly, before any 
   expect(h.failures[0]).toContain('restored from the Actions cache (key mf-baseline-sha256:123)');
   expect(h.failures[0]).toContain('content hash does not match');
   expect(h.failures[0]).toContain('gh cache delete');
+  expect(h.summary()).toContain('### Model fingerprint: the run failed');
+  expect(h.summary()).toContain('does not verify');
 });
 
 test('a cache hit is verified and scanned against', async () => {

@@ -119,3 +119,25 @@ describe('cross-fitting fast paths', () => {
     },
   );
 });
+
+describe('PCA + Mahalanobis cross-fitting', () => {
+  it('is exact leave-one-out for small reference sets', () => {
+    const X = gaussian(25, 30, 21);
+    const fast = createDetector('pca_mahalanobis').crossFit!(
+      X,
+      Int32Array.from({ length: 25 }, (_, i) => i % 5),
+    );
+    for (const i of [0, 7, 24]) {
+      const keep = Array.from({ length: 25 }, (_, j) => j).filter((j) => j !== i);
+      const rowsOf = (idx: number[]) =>
+        mat(
+          idx.length,
+          30,
+          Float32Array.from(idx.flatMap((j) => Array.from(X.data.subarray(j * 30, j * 30 + 30)))),
+        );
+      const d = createDetector('pca_mahalanobis');
+      d.fit(rowsOf(keep));
+      expect(fast[i]).toBeCloseTo(d.score(rowsOf([i]))[0], 6);
+    }
+  });
+});

@@ -143,6 +143,18 @@ describe('other input shapes', () => {
     expect(r.block).toHaveLength(24);
     expect(Number.isFinite(r.selfCheck.score)).toBe(true);
   });
+
+  it('gives a binary classifier no score (two classes cannot be contrasted)', async () => {
+    const rng = new Rng(9);
+    const bytes = writeSequentialModel({
+      inputShape: ['N', 16],
+      layers: [dense(rng, 16, 8), { kind: 'relu' }, dense(rng, 8, 2)],
+    });
+    const m = await ortRunner(bytes, [16]);
+    const r = await probeTriggers(m.run, new Rng(10).uniforms(32 * 16), [16], { classes: 2, budget: 1000 });
+    expect(r.selfCheck.score).toBe(0);
+    expect(r.selfCheck.detail).toMatch(/at least 3 classes/);
+  });
 });
 
 describe('budget and arguments', () => {

@@ -6,8 +6,8 @@
  * bench/.cache/zoo (bench/.cache/zoo-quick with --quick). Models already in the manifest with the same config
  * hash are skipped, so a re-run only trains what is missing.
  *
- * Order: all clean models first (their median accuracy is the stealth yardstick), then backdoor attempts in
- * rounds; a cell whose attempt is not stealthy is retried with the next attempt's seed and a stronger trigger.
+ * Order: all clean models first (their median accuracy is the stealth yardstick), then backdoor attempts;
+ * a cell whose attempt is not stealthy is retried at once with the next attempt's seed and a stronger trigger.
  */
 import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -36,7 +36,9 @@ import {
   stealthProblem,
   type ModelSpec,
 } from './plan.js';
+import { summarize } from './summary.js';
 import { WorkerPool, type Measures, type PoolJob } from './pool.js';
+import type { AttackName } from './triggers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const USAGE = 'usage: npm run bench:zoo [-- --quick] [--arch mlp|cnn] [--out DIR] [--workers N]';
@@ -126,21 +128,25 @@ async function main(): Promise<void> {
   const log = (msg: string) =>
     console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${msg}`);
 
-  const runJobs = async (specs: ModelSpec[]): Promise<Map<string, ModelRecord>> => {
-    const done = new Map<string, ModelRecord>();
-    const jobs: PoolJob[] = specs.map((spec) => ({ spec, outPath: path.join(opts.out, fileFor(spec)) }));
-    await pool.run(jobs, (job, res) => {
+  const save = () => {
+    manifest.models = [...known.values()];
+    manifest.rejected = [...rejected.values()];
+    writeManifest(opts.out, manifest);
+  };
+  const toJob = (spec: ModelSpec): PoolJob => ({ spec, outPath: path.join(opts.out, fileFor(spec)) });
+  /** Runs jobs (the list may grow while running); each record goes to `accept` and the manifest is saved. */
+  const runJobs = (jobs: PoolJob[], accept: (spec: ModelSpec, rec: ModelRecord) => void) =>
+    pool.run(jobs, (job, res) => {
       if (!res.ok) throw new Error(`training ${job.spec.id} failed:\n${res.error}`);
       const rec = toRecord(job.spec, res.measures, fileFor(job.spec));
-      done.set(job.spec.id, rec);
       trained++;
       const asr = rec.asr === null ? '' : ` asr ${rec.asr.toFixed(3)}`;
       log(
         `${job.spec.id}: acc ${rec.cleanAccuracy.toFixed(4)}${asr} (${(rec.trainingMs / 1000).toFixed(1)} s, cpu ${(rec.trainingCpuMs / 1000).toFixed(1)} s)`,
       );
+      accept(job.spec, rec);
+      save();
     });
-    return done;
-  };
 
   try {
     // 1. Clean models.
@@ -150,10 +156,7 @@ async function main(): Promise<void> {
     log(
       `clean models: ${clean.length} planned, ${cleanTodo.length} to train, ${opts.workers} workers, backend ${await pool.backend()}`,
     );
-    const cleanDone = await runJobs(cleanTodo);
-    for (const r of cleanDone.values()) known.set(r.configHash, r);
-    manifest.models = [...known.values()];
-    writeManifest(opts.out, manifest);
+    await runJobs(cleanTodo.map(toJob), (_spec, rec) => known.set(rec.configHash, rec));
 
     const cleanHashes = new Set(clean.map(configHash));
     for (const arch of opts.archs) {
@@ -163,39 +166,42 @@ async function main(): Promise<void> {
       manifest.cleanMedianAccuracy[arch] = median(accs);
     }
 
-    // 2. Backdoored models, in attempt rounds.
-    const cells = opts.archs.flatMap((arch) => backdoorCells(size).map((c) => ({ arch, ...c })));
-    let open = cells;
-    for (let attempt = 0; attempt < MAX_BACKDOOR_ATTEMPTS && open.length; attempt++) {
-      const todo: ModelSpec[] = [];
-      const stillOpen: typeof cells = [];
-      for (const c of open) {
+    // 2. Backdoored models: each cell's first attempt is queued; a rejected attempt queues the next one.
+    type Cell = { arch: Arch; attack: AttackName; rate: number };
+    const open: Cell[] = [];
+    const queue: PoolJob[] = [];
+    const enqueue = (c: Cell, from: number) => {
+      for (let attempt = from; attempt < MAX_BACKDOOR_ATTEMPTS; attempt++) {
         const spec = backdoorSpec(c.arch, c.attack, c.rate, attempt);
         const h = configHash(spec);
-        if (known.has(h)) skipped++;
-        else if (rejected.has(h)) {
+        if (known.has(h)) {
           skipped++;
-          stillOpen.push(c);
-        } else todo.push(spec);
+          return;
+        }
+        if (rejected.has(h)) {
+          skipped++;
+          continue;
+        }
+        queue.push(toJob(spec));
+        return;
       }
-      log(`backdoor round ${attempt}: ${todo.length} to train`);
-      const done = await runJobs(todo);
-      for (const spec of todo) {
-        const rec = done.get(spec.id);
-        if (!rec) continue;
-        const problem = stealthProblem(rec, manifest.cleanMedianAccuracy[spec.arch] ?? NaN);
-        if (problem) {
-          rmSync(path.join(opts.out, rec.file), { force: true });
-          rejected.set(rec.configHash, { ...rec, file: '', reason: problem });
-          stillOpen.push({ arch: spec.arch, attack: spec.attack!, rate: spec.poisonRate! });
-          log(`  rejected ${spec.id}: ${problem}`);
-        } else known.set(rec.configHash, rec);
+      open.push(c);
+    };
+    for (const arch of opts.archs) for (const c of backdoorCells(size)) enqueue({ arch, ...c }, 0);
+    log(`backdoored models: ${queue.length} first attempts to train`);
+    await runJobs(queue, (spec, rec) => {
+      const problem = stealthProblem(rec, manifest.cleanMedianAccuracy[spec.arch] ?? NaN);
+      if (!problem) {
+        known.set(rec.configHash, rec);
+        return;
       }
-      manifest.models = [...known.values()];
-      manifest.rejected = [...rejected.values()];
-      writeManifest(opts.out, manifest);
-      open = stillOpen;
-    }
+      rmSync(path.join(opts.out, rec.file), { force: true });
+      rejected.set(rec.configHash, { ...rec, file: '', reason: problem });
+      log(`  rejected ${spec.id}: ${problem}`);
+      if (spec.attack && spec.poisonRate !== null) {
+        enqueue({ arch: spec.arch, attack: spec.attack, rate: spec.poisonRate }, spec.attempt + 1);
+      }
+    });
     const wallMs = Date.now() - started;
     manifest.runs.push({
       startedAt: new Date(started).toISOString(),
@@ -215,6 +221,7 @@ async function main(): Promise<void> {
     log(
       `done: ${trained} trained, ${skipped} cached, ${manifest.models.length} models in ${opts.out}/manifest.json`,
     );
+    console.log(summarize(manifest));
     if (open.length) {
       log(
         `cells without a stealthy backdoor after ${MAX_BACKDOOR_ATTEMPTS} attempts: ${open.map((c) => `${c.arch}/${c.attack}@${c.rate}`).join(', ')}`,

@@ -97,7 +97,14 @@ export function emptyManifest(train: number, test: number): ZooManifest {
 export function readManifest(dir: string): ZooManifest | null {
   const file = path.join(dir, MANIFEST_FILE);
   if (!existsSync(file)) return null;
-  const m = JSON.parse(readFileSync(file, 'utf8')) as ZooManifest;
+  let m: ZooManifest;
+  try {
+    m = JSON.parse(readFileSync(file, 'utf8')) as ZooManifest;
+  } catch (e) {
+    throw new Error(
+      `${file} is not valid JSON (${(e as Error).message}); delete it to rebuild the zoo manifest`,
+    );
+  }
   if (m.format !== MANIFEST_FORMAT || m.zooVersion !== ZOO_VERSION) return null;
   return m;
 }

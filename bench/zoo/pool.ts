@@ -48,7 +48,10 @@ export class WorkerPool {
     return (await this.children[0]).backend;
   }
 
-  /** Runs every job; `onResult` is called as each finishes (in completion order). */
+  /**
+   * Runs every job; `onResult` is called as each finishes (in completion order) and may push more jobs onto
+   * `jobs` (a retry): the worker that reported picks them up.
+   */
   async run(jobs: PoolJob[], onResult: (job: PoolJob, result: ResultMessage) => void): Promise<void> {
     let next = 0;
     const workers = await Promise.all(this.children);

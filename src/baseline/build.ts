@@ -18,6 +18,7 @@ import { ensembleBlocks } from '../scan/blocks.js';
 import type { AddToBaselineFn, BaselineBuildOptions, BaselineInfo, BuildBaselineFn, EngineOptions } from '../scan/api.js';
 import { sha256Hex } from '../util/hash.js';
 import {
+  baselineInfoOf,
   fingerprintFileName,
   loadBaseline,
   writeBaselineFiles,
@@ -128,15 +129,7 @@ export async function fitAndWrite(
 }
 
 export function infoOf(dir: string, m: BaselineManifest): BaselineInfo {
-  return {
-    id: m.id,
-    dir,
-    members: m.members.map(({ path, sha256 }) => ({ path, sha256 })),
-    signature: m.signature,
-    probeHash: m.probes.hash,
-    minRankPValue: m.calibration.minRankPValue,
-    highReachable: m.calibration.highReachable,
-  };
+  return baselineInfoOf(dir, m);
 }
 
 export const buildBaseline: BuildBaselineFn = async (paths, opts) => {

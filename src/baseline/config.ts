@@ -1,19 +1,95 @@
 /**
- * Which fingerprint blocks and detectors the default ensemble uses. Raw hidden activations are left out:
- * hidden units of independently trained models are permuted, so they are not comparable across models
- * (bench/detect measures it). The class-aligned and permutation-invariant blocks, and the self-check
- * statistics, go in.
+ * Which fingerprint blocks and detectors the default ensemble uses, and how their channels are combined
+ * (measured by `npm run bench:detect`, bench/results/detect.md).
+ *
+ * Raw hidden activations (raw:*) are left out: hidden units of independently trained models are permuted,
+ * so they are not comparable across models. One-value self-check blocks (self:*) go through `identity`
+ * (their value is already a statistic; the calibrator ranks it among the references'). Every other chosen
+ * block goes through each default detector; with fewer than SMALL_BASELINE_REFERENCES references only the
+ * detectors that need no density estimate are used (kNN and distance to the mean).
  */
-import { defaultEnsembleConfig, type EnsembleConfig } from '../score/ensemble.js';
+import type { DetectorName, DetectorParams } from '../detect/detector.js';
+import { DEFAULT_FOLDS } from '../score/calibrate.js';
+import type { CombineSpec } from '../score/combine.js';
+import { isSelfCheckBlock, type ChannelConfig, type EnsembleConfig } from '../score/ensemble.js';
 
-/** Block name prefixes the default ensemble reads. */
-export const DEFAULT_BLOCK_PREFIXES = ['logits', 'softmax-stats', 'weights:final', 'gram:', 'trigger', 'self:'];
+/** Block name prefixes the default ensemble reads ("name" matches exactly, "name:" any "name:..."). */
+export const DEFAULT_BLOCK_PREFIXES = [
+  'logits',
+  'softmax-stats',
+  'weights:final',
+  'gram:',
+  'trigger',
+  'self:',
+];
 
+/** Block prefixes never used by default, whatever the prefixes say (not comparable across models). */
+export const EXCLUDED_BLOCK_PREFIXES = ['raw:'];
+
+/** Detectors run on every chosen multi-value block. */
+export const DEFAULT_DETECTORS: DetectorName[] = ['knn', 'lof', 'ocsvm'];
+
+/** Detectors used instead when the baseline is small. */
+export const SMALL_BASELINE_DETECTORS: DetectorName[] = ['knn', 'distance_to_clean_mean'];
+
+/** Below this many references the small-baseline detectors are used. */
+export const SMALL_BASELINE_REFERENCES = 12;
+
+/** How the channel p-values are combined (src/score/combine.ts). */
+export const DEFAULT_COMBINE: CombineSpec = { rule: 'fisher' };
+
+function matches(name: string, prefix: string): boolean {
+  return name === prefix || (prefix.endsWith(':') && name.startsWith(prefix));
+}
+
+/** The block names the default ensemble reads, in sorted order. */
 export function selectBlocks(names: string[], prefixes = DEFAULT_BLOCK_PREFIXES): string[] {
-  return names.filter((n) => prefixes.some((p) => n === p || (p.endsWith(':') && n.startsWith(p))));
+  return names
+    .filter((n) => prefixes.some((p) => matches(n, p)) && !EXCLUDED_BLOCK_PREFIXES.some((p) => matches(n, p)))
+    .sort();
+}
+
+/** Neighbour counts capped to what a cross-fitting fold of n references can hold. */
+export function detectorParams(detector: DetectorName, nRefs: number, folds = DEFAULT_FOLDS): DetectorParams {
+  const foldTrain = nRefs - Math.ceil(nRefs / Math.max(2, Math.min(folds, nRefs)));
+  if (detector === 'lof') return { k: Math.max(1, Math.min(20, foldTrain - 1)) };
+  if (detector === 'knn') return { k: Math.max(1, Math.min(5, nRefs - 2)) };
+  return {};
+}
+
+export interface ChannelChoice {
+  prefixes?: string[];
+  detectors?: DetectorName[];
+}
+
+/**
+ * The channels for the blocks present: self-check blocks through identity, the others through each
+ * detector. A multi-value block comes first (the ensemble computes "nearest references" on the first
+ * channel's block).
+ */
+export function selectChannels(
+  blockSizes: Record<string, number>,
+  nRefs: number,
+  choice: ChannelChoice = {},
+): ChannelConfig[] {
+  const detectors =
+    choice.detectors ?? (nRefs >= SMALL_BASELINE_REFERENCES ? DEFAULT_DETECTORS : SMALL_BASELINE_DETECTORS);
+  const channels: ChannelConfig[] = [];
+  for (const name of selectBlocks(Object.keys(blockSizes), choice.prefixes)) {
+    if (isSelfCheckBlock(name, blockSizes[name])) {
+      channels.push({ representation: name, detector: 'identity' });
+      continue;
+    }
+    for (const detector of detectors) {
+      if (detector === 'identity') continue;
+      channels.push({ representation: name, detector, params: detectorParams(detector, nRefs) });
+    }
+  }
+  channels.sort((a, b) => Number(a.detector === 'identity') - Number(b.detector === 'identity'));
+  return channels;
 }
 
 export function baselineEnsembleConfig(blocks: Record<string, Float32Array>, nRefs: number): EnsembleConfig {
-  const chosen = selectBlocks(Object.keys(blocks));
-  return defaultEnsembleConfig(Object.fromEntries(chosen.map((n) => [n, blocks[n].length])), nRefs);
+  const sizes = Object.fromEntries(Object.entries(blocks).map(([n, b]) => [n, b.length]));
+  return { channels: selectChannels(sizes, nRefs), folds: DEFAULT_FOLDS };
 }

@@ -11,6 +11,7 @@ import { join, dirname } from 'node:path';
 import { InputError } from '../errors.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { canonicalJson, sha256Hex } from '../util/hash.js';
+import type { BaselineInfo } from '../scan/api.js';
 
 export const BASELINE_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = 'manifest.json';
@@ -165,6 +166,11 @@ export async function loadBaseline(dir: string): Promise<LoadedBaseline> {
   if (manifest?.kind !== 'model-fingerprint-baseline' || typeof manifest.files !== 'object' || !Array.isArray(manifest.members)) {
     throw new InputError('baseline-invalid', `${manifestPath}: not a model-fingerprint baseline manifest`, manifestPath);
   }
+  for (const field of ['id', 'signature', 'architecture'] as const) {
+    if (typeof manifest[field] !== 'string' || manifest[field] === '') {
+      throw new InputError('baseline-invalid', `${manifestPath}: the manifest lacks its ${field}: rebuild the baseline with this version`, manifestPath);
+    }
+  }
   if (manifest.formatVersion !== BASELINE_FORMAT_VERSION) {
     throw new InputError(
       'baseline-invalid',
@@ -203,4 +209,21 @@ export async function loadBaseline(dir: string): Promise<LoadedBaseline> {
   }
   const ens = JSON.parse(contents[ENSEMBLE_JSON].toString('utf8')) as { state: unknown; arrays: ArrayIndexEntry[] };
   return { dir, manifest, ensemble: { json: ens.state, arrays: unpackArrays(ens.arrays, contents[ENSEMBLE_BIN], join(dir, ENSEMBLE_BIN)) } };
+}
+
+/** Loads and verifies a baseline, returning what callers need to know about it (VerifyBaselineFn). */
+export async function verifyBaseline(dir: string): Promise<BaselineInfo> {
+  return baselineInfoOf(dir, (await loadBaseline(dir)).manifest);
+}
+
+export function baselineInfoOf(dir: string, m: BaselineManifest): BaselineInfo {
+  return {
+    id: m.id,
+    dir,
+    members: m.members.map(({ path, sha256 }) => ({ path, sha256 })),
+    signature: m.signature,
+    probeHash: m.probes.hash,
+    minRankPValue: m.calibration.minRankPValue,
+    highReachable: m.calibration.highReachable,
+  };
 }

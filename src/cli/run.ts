@@ -7,6 +7,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { fingerprintCommand } from './commands/fingerprint.js';
 import { scanCommand } from './commands/scan.js';
 import { baselineCommand } from './commands/baseline.js';
+import { safeErrorLine } from '../scan/safe-error.js';
 
 export interface CliIO {
   out: (s: string) => void;
@@ -64,7 +65,8 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
     }
   } catch (e) {
     if (isInputError(e)) {
-      io.err(`${TOOL_NAME}: error: ${e.message}\n`);
+      // An error about a file (a model) may quote names from that file: printed as one escaped line.
+      io.err(`${TOOL_NAME}: error: ${e.file ? safeErrorLine(e.message) : e.message}\n`);
       if (debug && e.stack) io.err(`${e.stack}\n`);
     } else {
       io.err(`${TOOL_NAME}: internal error: ${describeError(e)} (this is a bug; rerun with --debug for details)\n`);

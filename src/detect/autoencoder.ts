@@ -73,7 +73,10 @@ export class AutoencoderDetector implements Detector {
 
   /** Reduced (optional PCA) and standardised copy of Y, rows x p. */
   private prepare(Y: Mat): Float64Array {
-    const R = this.pca ? pcaTransform(this.pca, Y) : Y;
+    return this.standardise(this.pca ? pcaTransform(this.pca, Y) : Y);
+  }
+
+  private standardise(R: Mat): Float64Array {
     const p = R.cols;
     const out = new Float64Array(R.rows * p);
     const mean = this.mean as Float64Array;
@@ -99,7 +102,7 @@ export class AutoencoderDetector implements Detector {
     for (let j = 0; j < p; j++) std[j] = Math.sqrt(std[j]) > STD_FLOOR ? Math.sqrt(std[j]) : 1;
     this.mean = mean;
     this.std = std;
-    const Z = this.prepare(X);
+    const Z = this.standardise(R);
     const h = this.hiddenParam > 0 ? this.hiddenParam : Math.max(2, Math.min(16, Math.floor(p / 4)));
     const rng = new Rng(this.seed);
     const net: Net = {

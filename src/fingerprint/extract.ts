@@ -14,6 +14,7 @@ import { signatureOf } from '../model/types.js';
 import { generateProbes } from '../probes/generate.js';
 import type { ProbeSpec } from '../probes/types.js';
 import { InputError } from '../errors.js';
+import { MODEL_TIME_LIMIT_MS } from '../limits.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { findFinalLinear } from './final-layer.js';
 import { RAW_BLOCK_MAX_FEATURES, gramBlock, softmaxStats, sortedBlock } from './representations.js';
@@ -60,6 +61,9 @@ export function autoLayers(model: OnnxModel): string[] {
 }
 
 export async function fingerprintModel(model: OnnxModel, opts: FingerprintOptions): Promise<Fingerprint> {
+  // One time limit for the whole fingerprint: probing (session.ts) and the weight statistics after it.
+  const limitMs = opts.timeLimitMs ?? MODEL_TIME_LIMIT_MS;
+  const deadline = Date.now() + limitMs;
   const vocabByInput: Record<string, number> = {};
   for (const inp of model.inputs) {
     const v = inferVocabSize(model, inp.name);
@@ -120,7 +124,7 @@ export async function fingerprintModel(model: OnnxModel, opts: FingerprintOption
     blocks['weights:final'] = fw.block;
     selfChecks['weight-outlier'] = fw.selfCheck;
   }
-  const lw = layerWeightStats(model);
+  const lw = layerWeightStats(model, { deadline, limitMs });
   if (lw.block.length) blocks['weights:layers'] = lw.block;
 
   return {

@@ -9,6 +9,7 @@
  *                   that class as targetClass: a backdoor's target class row often grows.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { InputError } from '../errors.js';
 import type { SelfCheck } from './types.js';
 import type { OnnxModel } from '../model/types.js';
 import { constantTensor } from '../model/tensor-data.js';
@@ -171,23 +172,48 @@ export function topSingularValues(
   return out;
 }
 
-/** weights:layers: [norm, sigma1, sigma2] per Gemm/MatMul/Conv weight, in graph order. */
-export function layerWeightStats(model: OnnxModel): { block: Float32Array; names: string[] } {
+/**
+ * weights:layers: [norm, sigma1, sigma2] per Gemm/MatMul/Conv weight, in graph order. A weight shared by many
+ * nodes is measured once (a crafted graph could reuse one big matrix in every node), and `deadline` (epoch
+ * ms, the model's time limit) is checked before each matrix, so the statistics cannot run unbounded.
+ */
+export function layerWeightStats(
+  model: OnnxModel,
+  opts: { deadline?: number; limitMs?: number } = {},
+): { block: Float32Array; names: string[] } {
   const order = new Map(model.layers.map((l, i) => [l.name, i]));
   const nodes = [...(model.proto.graph?.node ?? [])]
     .filter((n) => ['Gemm', 'MatMul', 'Conv', 'ConvTranspose'].includes(n.opType ?? ''))
     .sort((a, b) => (order.get((a.output ?? [])[0]) ?? 0) - (order.get((b.output ?? [])[0]) ?? 0));
   const stats: number[] = [];
   const names: string[] = [];
+  const seen = new Map<string, [number, number, number] | null>();
   for (const n of nodes) {
     const wName = (n.input ?? [])[1];
-    const w = wName ? constantTensor(model, wName) : null;
-    if (!w || w.dims.length < 2) continue;
-    const rows = w.dims[0];
-    const cols = w.values.length / Math.max(1, rows);
-    const norm = Math.sqrt(w.values.reduce((a, b) => a + b * b, 0));
-    const sv = w.values.length <= MAX_SVD_ELEMENTS ? topSingularValues(w.values, rows, cols) : [0, 0];
-    stats.push(norm, sv[0], sv[1]);
+    if (!wName) continue;
+    let row = seen.get(wName);
+    if (row === undefined) {
+      if (opts.deadline !== undefined && Date.now() > opts.deadline) {
+        const limitMs = opts.limitMs ?? 0;
+        throw new InputError(
+          'timeout',
+          `${model.path}: fingerprinting took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit (weight statistics); use a smaller model`,
+          model.path,
+        );
+      }
+      const w = constantTensor(model, wName);
+      if (!w || w.dims.length < 2) row = null;
+      else {
+        const rows = w.dims[0];
+        const cols = w.values.length / Math.max(1, rows);
+        const norm = Math.sqrt(w.values.reduce((a, b) => a + b * b, 0));
+        const sv = w.values.length <= MAX_SVD_ELEMENTS ? topSingularValues(w.values, rows, cols) : [0, 0];
+        row = [norm, sv[0], sv[1]];
+      }
+      seen.set(wName, row);
+    }
+    if (!row) continue;
+    stats.push(...row);
     names.push(wName);
   }
   return { block: Float32Array.from(stats), names };

@@ -107,15 +107,22 @@ export function topologicalLayers(graph: pb.IGraphProto, file: string): LayerInf
 /** Refuses nodes in operator domains ORT cannot run without a custom-op library (never loaded here). */
 export function checkOperatorDomains(proto: pb.IModelProto, file: string): void {
   const localFunctions = new Set((proto.functions ?? []).map((f) => `${f.domain ?? ''}::${f.name ?? ''}`));
-  for (const n of proto.graph?.node ?? []) {
-    const domain = n.domain ?? '';
-    if (KNOWN_OP_DOMAINS.has(domain)) continue;
-    if (localFunctions.has(`${domain}::${n.opType ?? ''}`)) continue;
-    throw new InputError(
-      'unknown-operator',
-      `${file}: node "${n.name || n.opType}" uses operator ${domain}::${n.opType}, from a custom domain that needs a native plugin; custom-op libraries are never loaded, export the model with standard ONNX operators`,
-      file,
-    );
+  // The bodies of the model's local functions too: a local function may wrap a custom-domain operator.
+  const bodies: [pb.INodeProto[], string][] = [
+    [proto.graph?.node ?? [], ''],
+    ...(proto.functions ?? []).map((f): [pb.INodeProto[], string] => [f.node ?? [], ` in function "${f.name}"`]),
+  ];
+  for (const [nodes, where] of bodies) {
+    for (const n of nodes) {
+      const domain = n.domain ?? '';
+      if (KNOWN_OP_DOMAINS.has(domain)) continue;
+      if (localFunctions.has(`${domain}::${n.opType ?? ''}`)) continue;
+      throw new InputError(
+        'unknown-operator',
+        `${file}: node "${n.name || n.opType}"${where} uses operator ${domain}::${n.opType}, from a custom domain that needs a native plugin; custom-op libraries are never loaded, export the model with standard ONNX operators`,
+        file,
+      );
+    }
   }
 }
 

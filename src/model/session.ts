@@ -176,7 +176,7 @@ function toFloat32(t: ort.Tensor): Float32Array | null {
 function timeoutError(file: string, limitMs: number): InputError {
   return new InputError(
     'timeout',
-    `${file}: probing took longer than the ${Math.round(limitMs / 1000)} s limit; use fewer probes or a smaller model`,
+    `${file}: probing took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit; use fewer probes or a smaller model`,
     file,
   );
 }

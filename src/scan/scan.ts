@@ -17,6 +17,7 @@ import { ensembleBlocks } from './blocks.js';
 import { architectureOf } from './architecture.js';
 import { explain } from './explain.js';
 import { sha256File } from '../util/hash.js';
+import { safeErrorLine } from './safe-error.js';
 
 interface Reference {
   baseline: LoadedBaseline;
@@ -94,7 +95,7 @@ async function scanOne(path: string, opts: ScanOptions, ref: Reference | null): 
     } catch {
       sha256 = undefined;
     }
-    const message = e.message.includes(path) ? e.message : `${path}: ${e.message}`;
+    const message = safeErrorLine(e.message.includes(path) ? e.message : `${path}: ${e.message}`);
     return { path, ...(sha256 ? { sha256 } : {}), error: message, errorCode: e.code };
   }
 }

@@ -15,7 +15,7 @@
  */
 import { Rng } from '../probes/rng.js';
 import { type Detector } from '../detect/detector.js';
-import { selectRows, type Mat } from '../detect/linalg.js';
+import { selectRows, selectRowsSharingGram, selfGram, type Mat } from '../detect/linalg.js';
 import { foldSplit } from '../detect/neighbors.js';
 
 export const DEFAULT_FOLDS = 10;
@@ -53,6 +53,9 @@ export function makeFolds(n: number, k = DEFAULT_FOLDS, seed = 0): Int32Array {
 export function crossFitScores(make: () => Detector, X: Mat, folds: Int32Array): Float64Array {
   const probe = make();
   if (probe.crossFit) return probe.crossFit(X, folds);
+  // rows fewer than features: detectors go through the Gram matrix; compute it once so that every fold's
+  // Gram is derived from it instead of recomputed
+  if (X.rows <= X.cols) selfGram(X);
   const out = new Float64Array(X.rows);
   let K = 0;
   for (let i = 0; i < folds.length; i++) K = Math.max(K, folds[i] + 1);
@@ -60,7 +63,7 @@ export function crossFitScores(make: () => Detector, X: Mat, folds: Int32Array):
     const { train, test } = foldSplit(folds, f);
     if (test.length === 0) continue;
     const det = make();
-    det.fit(selectRows(X, train));
+    det.fit(selectRowsSharingGram(X, train));
     const s = det.score(selectRows(X, test));
     for (let t = 0; t < test.length; t++) out[test[t]] = s[t];
   }

@@ -37,7 +37,17 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
     explanation: {
       summary,
       strongestSignal: trig ? 'trigger probing (reference-free)' : 'none',
-      drivers: trig ? [{ channel: 'trigger-probe', detector: 'trigger-probe', representation: 'self:trigger', score: trig.score, pValue }] : [],
+      drivers: trig
+        ? [
+            {
+              channel: 'trigger-probe',
+              detector: 'trigger-probe',
+              representation: 'self:trigger',
+              score: trig.score,
+              pValue,
+            },
+          ]
+        : [],
       nearestReferences: [],
       ...details,
     },

@@ -3,6 +3,7 @@
  * Runtime session) wrapped so every input sent counts against a budget of forward passes, many triggers
  * share one large batch per model run, and a wrong-sized answer is caught at once.
  */
+import { InputError } from '../errors.js';
 import { summarise, type LogitSummary } from './logit-stats.js';
 import { stampTrigger, type ImageGeometry, type Trigger } from './triggers.js';
 
@@ -31,6 +32,7 @@ export class BudgetedRunner {
     private readonly budget: number,
     private readonly size: number,
     private readonly k: number,
+    private readonly file = 'model',
   ) {}
 
   get left(): number {
@@ -43,8 +45,11 @@ export class BudgetedRunner {
     this.used += n;
     const out = await this.run(batch, n);
     if (out.length !== n * this.k) {
-      throw new Error(
-        `trigger probe: the model returned ${out.length} logits for ${n} inputs x ${this.k} classes`,
+      throw new InputError(
+        'runtime-error',
+        `${this.file}: the model returned ${out.length} values for ${n} inputs x ${this.k} classes; ` +
+          'trigger probing needs one float output of shape [N, classes]',
+        this.file,
       );
     }
     return out;

@@ -81,6 +81,8 @@ export const REFINE_CLASSES = 2;
  * the MAD can be tiny, and a difference below a tenth of the typical gain is not evidence.
  */
 export const GAIN_SPREAD_FLOOR = 0.1;
+/** Fewest classes for a class-contrast score (below it the score is 0: no evidence either way). */
+export const MIN_CLASSES_FOR_SCORE = 3;
 /** Families whose z-scores make the score (warps barely move any class on small images, so they add noise). */
 export const SCORED_FAMILIES: readonly TriggerKind[] = ['patch', 'pixels', 'blend'];
 
@@ -92,6 +94,10 @@ export interface TriggerProbeOptions {
   budget?: number;
   seed?: number;
   range?: ValueRange;
+  /** Stop refining after this many milliseconds (screening always completes). */
+  timeLimitMs?: number;
+  /** The model file, named in error messages. */
+  file?: string;
 }
 
 export interface FamilyScore {
@@ -192,9 +198,10 @@ export async function probeTriggers(
   const size = inputSize(g);
   checkArgs(base, size, k, budget, range);
   const rng = new Rng(opts.seed ?? 0);
-  const runner = new BudgetedRunner(run, budget, size, k);
+  const runner = new BudgetedRunner(run, budget, size, k, opts.file ?? 'model');
+  const started = Date.now();
 
-  // 1. Clean pass (at most a quarter of the budget); a random half is held out.
+  // 1. Clean pass (at most a quarter of the budget); a random quarter of the inputs is held out.
   const n = Math.min(base.length / size, Math.floor(budget / 4));
   const cleanAll = summarise(await runner.logits(base.slice(0, n * size), n), n, k);
   const order = Array.from({ length: n }, (_, i) => i);
@@ -260,6 +267,7 @@ export async function probeTriggers(
   const roundCost = states.length * rows.length;
   const rounds = roundCost > 0 ? Math.floor(Math.max(0, runner.left - nEval) / roundCost) : 0;
   for (let r = 0; r < rounds; r++) {
+    if (opts.timeLimitMs !== undefined && Date.now() - started > opts.timeLimitMs) break;
     const proposals = states.map((st) => mutate((st.row[st.c] as Best).trigger, g, range, rng));
     const res = await runner.stamped(
       proposals.map((trigger) => ({ trigger, rows })),
@@ -288,14 +296,18 @@ export async function probeTriggers(
     flipRate = effectOf(subsetSummary(cleanAll, evalRows, k), res, k).flip[target];
   }
   const trig = shown ? describe(shown.trigger) : { kind: 'none', location: '' };
-  const score = scored.classScores[target];
+  // With two classes the robust z of either is always +-0.67: the contrast carries no information.
+  const informative = k >= MIN_CLASSES_FOR_SCORE;
+  const score = informative ? scored.classScores[target] : 0;
   const selfCheck: SelfCheck = {
     score,
     targetClass: target,
     detail:
       `class ${target} is the easiest to reach: a ${trig.kind} trigger (${trig.location}) sends ` +
-      `${(flipRate * 100).toFixed(0)}% of held-out inputs to it (margin-gain robust z ${score.toFixed(1)} ` +
-      `against the other ${k - 1} classes)`,
+      `${(flipRate * 100).toFixed(0)}% of held-out inputs to it ` +
+      (informative
+        ? `(margin-gain robust z ${score.toFixed(1)} against the other ${k - 1} classes)`
+        : `(no score: comparing classes needs at least ${MIN_CLASSES_FOR_SCORE} classes)`),
     trigger: { kind: trig.kind, location: trig.location, flipRate, zScore: score },
   };
   const block = new Float32Array(2 * FAMILIES.length * k);

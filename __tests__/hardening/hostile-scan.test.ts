@@ -1,0 +1,73 @@
+/**
+ * Hostile and broken model files through the real CLI (`scan GOOD HOSTILE --baseline B --format json`), one
+ * table row per case (see __tests__/fixtures/hostile.ts): exit 2, an error entry naming the file and the
+ * reason, no stack trace, done in seconds, and the well-formed model beside it keeps exactly the result it
+ * gets when scanned alone.
+ */
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { cli, tempDir, EXAMPLE_CANDIDATES, EXAMPLE_CLEAN } from '../cli/helpers.js';
+import { HOSTILE_CASES, readGood } from '../fixtures/hostile.js';
+import type { FailedModel, ModelEntry, ScanReport, ScannedModel } from '../../src/report/types.js';
+
+/** Per-case wall-time bound: every refusal is quick, none runs to a time limit. */
+const CASE_LIMIT_MS = 10_000;
+/** A stack frame line as V8 prints it ("    at fn (file.js:1:2)"). */
+const STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m;
+
+const root = tempDir('mf-hostile-');
+const workspace = path.join(root, 'workspace');
+const outside = path.join(root, 'outside');
+const baseline = path.join(root, 'baseline');
+const goodSource = path.join(EXAMPLE_CANDIDATES, 'backdoored.onnx');
+const good = path.join(workspace, 'good.onnx');
+let alone: ScannedModel;
+
+function withoutTiming(m: ModelEntry): Omit<ModelEntry, 'durationMs'> {
+  const { durationMs: _ignored, ...rest } = m;
+  return rest;
+}
+
+beforeAll(async () => {
+  mkdirSync(workspace, { recursive: true });
+  mkdirSync(outside, { recursive: true });
+  copyFileSync(goodSource, good);
+  const built = await cli('baseline', 'build', EXAMPLE_CLEAN, '--out', baseline);
+  expect(built.code).toBe(0);
+  const r = await cli('scan', good, '--baseline', baseline, '--format', 'json', '--workspace', workspace, '--quiet');
+  expect(r.code).not.toBe(2);
+  const report = JSON.parse(r.out) as ScanReport;
+  alone = report.models[0] as ScannedModel;
+  expect(alone.riskScore).toEqual(expect.any(Number));
+}, 60_000);
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('a hostile model beside a good one', () => {
+  test.each(HOSTILE_CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const dir = path.join(workspace, c.name);
+    mkdirSync(dir, { recursive: true });
+    const hostile = c.write(dir, { good: readGood(goodSource), outside });
+    const flags = c.flags ? c.flags(workspace) : ['--workspace', workspace];
+
+    const t0 = Date.now();
+    const r = await cli('scan', good, hostile, '--baseline', baseline, '--format', 'json', ...flags);
+    const elapsed = Date.now() - t0;
+
+    expect(r.code).toBe(2);
+    expect(elapsed).toBeLessThan(CASE_LIMIT_MS);
+    expect(r.err).not.toMatch(STACK_FRAME);
+    expect(r.err).not.toMatch(/internal error/);
+    const report = JSON.parse(r.out) as ScanReport;
+    expect(report.models).toHaveLength(2);
+    const [first, second] = report.models;
+    const failed = second as FailedModel;
+    expect(failed.path).toBe(hostile);
+    expect(failed.errorCode).toBe(c.code);
+    expect(failed.error).toContain(hostile);
+    expect(failed.error).toMatch(c.reason);
+    expect(failed.error.split('\n')).toHaveLength(1);
+    expect(failed.error).not.toMatch(STACK_FRAME);
+    expect(withoutTiming(first)).toEqual(withoutTiming(alone));
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * Candidate default ensembles the bench compares: block sets (by name prefix, the same matching
+ * src/baseline/config.ts uses) x detector sets x combination rules. The grid is small and structured on
+ * purpose: with 20 clean and ~30 backdoored test models per architecture, searching freely over channel
+ * subsets would fit the test set; a choice that wins across both architectures, both reference counts and
+ * every probe configuration is a choice of method, not of test models.
+ */
+import type { DetectorName } from '../../src/detect/detector.js';
+import { DEFAULT_BLOCK_PREFIXES, DEFAULT_COMBINE, DEFAULT_DETECTORS } from '../../src/baseline/config.js';
+import { combineLabel, type CombineSpec } from '../../src/score/combine.js';
+
+export interface Candidate {
+  name: string;
+  prefixes: string[];
+  detectors: DetectorName[];
+  rule: CombineSpec;
+}
+
+export const BLOCK_SETS: Record<string, string[]> = {
+  default: DEFAULT_BLOCK_PREFIXES,
+  previous: ['logits', 'softmax-stats', 'weights:final', 'gram:', 'trigger', 'self:'],
+  'class-aligned': ['logits', 'softmax-stats', 'weights:final', 'trigger', 'self:'],
+  'logits+weights': ['logits', 'weights:final', 'weights:layers', 'trigger', 'self:'],
+  'no-gram': ['logits', 'softmax-stats', 'weights:final', 'weights:layers', 'sorted:', 'trigger', 'self:'],
+  'all-invariant': [
+    'logits',
+    'softmax-stats',
+    'weights:final',
+    'weights:layers',
+    'gram:',
+    'sorted:',
+    'trigger',
+    'self:',
+  ],
+  weights: ['weights:final', 'weights:layers', 'self:'],
+  logits: ['logits'],
+};
+
+export const DETECTOR_SETS: Record<string, DetectorName[]> = {
+  default: DEFAULT_DETECTORS,
+  'knn+lof+ocsvm': ['knn', 'lof', 'ocsvm'],
+  knn: ['knn'],
+  'knn+pca': ['knn', 'pca_mahalanobis'],
+  'knn+mean': ['knn', 'distance_to_clean_mean'],
+  'knn+ocsvm': ['knn', 'ocsvm'],
+  'pca+mean': ['pca_mahalanobis', 'distance_to_clean_mean'],
+  all: [
+    'knn',
+    'lof',
+    'ocsvm',
+    'pca_mahalanobis',
+    'isolation_forest',
+    'gmm',
+    'autoencoder',
+    'distance_to_clean_mean',
+  ],
+};
+
+export const RULES: CombineSpec[] = [
+  { rule: 'fisher' },
+  { rule: 'min-p' },
+  { rule: 'top-k', k: 2 },
+  { rule: 'top-k', k: 3 },
+  { rule: 'cauchy' },
+];
+
+export function candidateGrid(): Candidate[] {
+  const out: Candidate[] = [];
+  for (const [bn, prefixes] of Object.entries(BLOCK_SETS))
+    for (const [dn, detectors] of Object.entries(DETECTOR_SETS))
+      for (const rule of RULES)
+        out.push({ name: `${bn} | ${dn} | ${combineLabel(rule)}`, prefixes, detectors, rule });
+  return out;
+}
+
+/** The shipped default (config.ts), under a fixed name. */
+export function shippedDefault(): Candidate {
+  return {
+    name: 'DEFAULT (config.ts)',
+    prefixes: DEFAULT_BLOCK_PREFIXES,
+    detectors: DEFAULT_DETECTORS,
+    rule: DEFAULT_COMBINE,
+  };
+}
+
+/** The ensemble before this bench (fisher over kNN, LOF, OCSVM on the first-guess blocks). */
+export function previousDefault(): Candidate {
+  return {
+    name: 'previous default',
+    prefixes: BLOCK_SETS.previous,
+    detectors: ['knn', 'lof', 'ocsvm'],
+    rule: { rule: 'fisher' },
+  };
+}
