@@ -53,7 +53,14 @@ describe('baseline', () => {
 
   test('add grows the baseline and gives it a new id', async () => {
     const grown = join(work, 'grown');
-    const r = await cli('baseline', 'add', baseline, join(EXAMPLE_CANDIDATES, 'clean-candidate.onnx'), '--out', grown);
+    const r = await cli(
+      'baseline',
+      'add',
+      baseline,
+      join(EXAMPLE_CANDIDATES, 'clean-candidate.onnx'),
+      '--out',
+      grown,
+    );
     expect(r.code).toBe(0);
     const a = JSON.parse(readFileSync(join(baseline, 'manifest.json'), 'utf8'));
     const b = JSON.parse(readFileSync(join(grown, 'manifest.json'), 'utf8'));
@@ -87,7 +94,16 @@ describe('baseline', () => {
 
 describe('scan', () => {
   test('JSON report: every candidate scored against the baseline, exit by fail-on', async () => {
-    const r = await cli('scan', EXAMPLE_CANDIDATES, '--baseline', baseline, '--format', 'json', '--fail-on', 'low');
+    const r = await cli(
+      'scan',
+      EXAMPLE_CANDIDATES,
+      '--baseline',
+      baseline,
+      '--format',
+      'json',
+      '--fail-on',
+      'low',
+    );
     const report = JSON.parse(r.out) as ScanReport;
     expect(report.baseline?.members).toBeGreaterThan(0);
     expect(report.models).toHaveLength(2);
@@ -98,7 +114,16 @@ describe('scan', () => {
       expect(m.flagged).toBe(true); // every level reaches fail-on low
     }
     expect(r.code).toBe(1);
-    const never = await cli('scan', EXAMPLE_CANDIDATES, '--baseline', baseline, '--format', 'json', '--fail-on', 'never');
+    const never = await cli(
+      'scan',
+      EXAMPLE_CANDIDATES,
+      '--baseline',
+      baseline,
+      '--format',
+      'json',
+      '--fail-on',
+      'never',
+    );
     expect(never.code).toBe(0);
   }, 60_000);
 
@@ -110,10 +135,15 @@ describe('scan', () => {
     const bytes = readFileSync(good);
     writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
     const lfs = join(dir, 'lfs.onnx');
-    writeFileSync(lfs, 'version https://git-lfs.github.com/spec/v1\noid sha256:' + 'a'.repeat(64) + '\nsize 123\n');
+    writeFileSync(
+      lfs,
+      'version https://git-lfs.github.com/spec/v1\noid sha256:' + 'a'.repeat(64) + '\nsize 123\n',
+    );
     const cnn = join(dir, 'other-arch.onnx');
     writeFileSync(cnn, buildCnn());
-    const alone = JSON.parse((await cli('scan', good, '--baseline', baseline, '--format', 'json')).out) as ScanReport;
+    const alone = JSON.parse(
+      (await cli('scan', good, '--baseline', baseline, '--format', 'json')).out,
+    ) as ScanReport;
     const r = await cli('scan', good, truncated, lfs, cnn, '--baseline', baseline, '--format', 'json');
     expect(r.code).toBe(2);
     const report = JSON.parse(r.out) as ScanReport;
@@ -138,7 +168,16 @@ describe('scan', () => {
     const dir = tempDir();
     for (const format of ['text', 'json', 'sarif', 'junit', 'markdown']) {
       const out = join(dir, `report.${format}`);
-      const r = await cli('scan', EXAMPLE_CANDIDATES, '--baseline', baseline, '--format', format, '--output', out);
+      const r = await cli(
+        'scan',
+        EXAMPLE_CANDIDATES,
+        '--baseline',
+        baseline,
+        '--format',
+        format,
+        '--output',
+        out,
+      );
       expect(r.code).not.toBe(2);
       const text = readFileSync(out, 'utf8');
       if (format !== 'sarif') expect(text).toContain('clean-candidate.onnx'); // SARIF lists only flagged models
@@ -182,7 +221,8 @@ describe('inspect and fingerprint', () => {
     const fb = await readFingerprint(b);
     expect(fa.header.probes.count).toBe(16);
     expect(Object.keys(fa.blocks)).toContain('logits');
-    for (const k of Object.keys(fa.blocks)) expect(Buffer.from(fa.blocks[k].buffer)).toEqual(Buffer.from(fb.blocks[k].buffer));
+    for (const k of Object.keys(fa.blocks))
+      expect(Buffer.from(fa.blocks[k].buffer)).toEqual(Buffer.from(fb.blocks[k].buffer));
   });
 
   test('truncated and LFS-pointer files exit 2 naming the file', async () => {
@@ -214,7 +254,9 @@ describe('sharded baseline build', () => {
     const a = JSON.parse(readFileSync(join(baseline, 'manifest.json'), 'utf8'));
     const b = JSON.parse(readFileSync(join(merged, 'manifest.json'), 'utf8'));
     expect(b.id).toBe(a.id);
-    expect((await cli('scan', EXAMPLE_CANDIDATES, '--baseline', merged, '--format', 'json')).code).not.toBe(2);
+    expect((await cli('scan', EXAMPLE_CANDIDATES, '--baseline', merged, '--format', 'json')).code).not.toBe(
+      2,
+    );
   }, 60_000);
 
   test('a bad --shard is a one-line error', async () => {

@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { cli, tempDir, EXAMPLE_CANDIDATES, EXAMPLE_CLEAN } from '../cli/helpers.js';
 import { HOSTILE_CASES, readGood } from '../fixtures/hostile.js';
+import { MAX_ERROR_MESSAGE_CHARS } from '../../src/limits.js';
 import type { FailedModel, ModelEntry, ScanReport, ScannedModel } from '../../src/report/types.js';
 
 /** Per-case wall-time bound: every refusal is quick, none runs to a time limit. */
@@ -34,7 +35,17 @@ beforeAll(async () => {
   copyFileSync(goodSource, good);
   const built = await cli('baseline', 'build', EXAMPLE_CLEAN, '--out', baseline);
   expect(built.code).toBe(0);
-  const r = await cli('scan', good, '--baseline', baseline, '--format', 'json', '--workspace', workspace, '--quiet');
+  const r = await cli(
+    'scan',
+    good,
+    '--baseline',
+    baseline,
+    '--format',
+    'json',
+    '--workspace',
+    workspace,
+    '--quiet',
+  );
   expect(r.code).not.toBe(2);
   const report = JSON.parse(r.out) as ScanReport;
   alone = report.models[0] as ScannedModel;
@@ -67,7 +78,26 @@ describe('a hostile model beside a good one', () => {
     expect(failed.error).toContain(hostile);
     expect(failed.error).toMatch(c.reason);
     expect(failed.error.split('\n')).toHaveLength(1);
+    expect(failed.error.length).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_CHARS);
     expect(failed.error).not.toMatch(STACK_FRAME);
     expect(withoutTiming(first)).toEqual(withoutTiming(alone));
+  });
+});
+
+describe('a hostile model given to the other commands', () => {
+  test.each(['inspect', 'fingerprint'])('%s prints one escaped line naming the file', async (command) => {
+    const c = HOSTILE_CASES.find((h) => h.name === 'control-chars-in-names');
+    if (!c) throw new Error('no control-chars-in-names case');
+    const dir = path.join(workspace, `cmd-${command}`);
+    mkdirSync(dir, { recursive: true });
+    const hostile = c.write(dir, { good: readGood(goodSource), outside });
+    const extra = command === 'fingerprint' ? ['--out', path.join(root, 'never.mfp')] : [];
+    const r = await cli(command, hostile, ...extra);
+    expect(r.code).toBe(2);
+    expect(r.err.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.err).toContain(hostile);
+    expect(r.err).toMatch(c.reason);
+    // eslint-disable-next-line no-control-regex -- the point is to find control characters
+    expect(r.err.trimEnd()).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
   });
 });

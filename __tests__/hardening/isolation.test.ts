@@ -56,7 +56,11 @@ function snapshot(dir: string): Record<string, string> {
 
 function srcFiles(dir = 'src'): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? srcFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+    e.isDirectory()
+      ? srcFiles(path.join(dir, e.name))
+      : e.name.endsWith('.ts')
+        ? [path.join(dir, e.name)]
+        : [],
   );
 }
 
@@ -67,13 +71,22 @@ describe('ONNX Runtime gets no plugins and no paths from the model', () => {
     expect(creators).toEqual([path.join('src', 'model', 'session.ts')]);
     for (const f of files) {
       const text = readFileSync(f, 'utf8');
-      expect({ f, hit: /registerCustomOpsLibrary|customOpsLibrar|sessionConfigEntries|\bextra\s*:/.test(text) }).toEqual({ f, hit: false });
+      expect({
+        f,
+        hit: /registerCustomOpsLibrary|customOpsLibrar|sessionConfigEntries|\bextra\s*:/.test(text),
+      }).toEqual({ f, hit: false });
     }
     // The only session options: these five, none of them taken from the model.
     const session = readFileSync(path.join('src', 'model', 'session.ts'), 'utf8');
     const options = /InferenceSession\.create\(bytes, \{([^}]*)\}/.exec(session)?.[1] ?? '';
     const keys = [...options.matchAll(/(\w+):/g)].map((m) => m[1]).sort();
-    expect(keys).toEqual(['executionMode', 'graphOptimizationLevel', 'interOpNumThreads', 'intraOpNumThreads', 'logSeverityLevel']);
+    expect(keys).toEqual([
+      'executionMode',
+      'graphOptimizationLevel',
+      'interOpNumThreads',
+      'intraOpNumThreads',
+      'logSeverityLevel',
+    ]);
   });
 
   test('custom-domain operators (top level, in functions, in subgraphs) are refused by the reader, which never loads ORT', async () => {
@@ -106,7 +119,12 @@ describe('ONNX Runtime gets no plugins and no paths from the model', () => {
     expect(Buffer.from(bytes).includes(Buffer.from('w.bin'))).toBe(false);
     // With the side file gone, the inlined bytes still run: ORT needs no path from the model.
     rmSync(path.join(dir, 'w.bin'));
-    await expect(runProbes({ ...model, bytes, initializers: model.initializers.map((t) => ({ ...t, externalPath: undefined })) }, probes)).resolves.toMatchObject({
+    await expect(
+      runProbes(
+        { ...model, bytes, initializers: model.initializers.map((t) => ({ ...t, externalPath: undefined })) },
+        probes,
+      ),
+    ).resolves.toMatchObject({
       tensors: expect.any(Map),
     });
   });
@@ -116,11 +134,15 @@ describe('a scan writes nothing but its report and opens no connection', () => {
   test('workspace, baseline and examples unchanged except --output; a private TMPDIR stays empty; no sockets', async () => {
     const ws = path.join(root, 'ws');
     mkdirSync(ws, { recursive: true });
-    for (const f of ['backdoored.onnx', 'clean-candidate.onnx']) copyFileSync(path.join(EXAMPLE_CANDIDATES, f), path.join(ws, f));
+    for (const f of ['backdoored.onnx', 'clean-candidate.onnx'])
+      copyFileSync(path.join(EXAMPLE_CANDIDATES, f), path.join(ws, f));
     const baseline = path.join(root, 'baseline');
     expect((await cli('baseline', 'build', EXAMPLE_CLEAN, '--out', baseline)).code).toBe(0);
     // A hostile model too, so refusal paths run as well.
-    HOSTILE_CASES.find((c) => c.name === 'nan-weights')?.write(ws, { good: readFileSync(path.join(ws, 'backdoored.onnx')), outside: root });
+    HOSTILE_CASES.find((c) => c.name === 'nan-weights')?.write(ws, {
+      good: readFileSync(path.join(ws, 'backdoored.onnx')),
+      outside: root,
+    });
 
     const privateTmp = path.join(root, 'tmp');
     mkdirSync(privateTmp);
@@ -152,7 +174,18 @@ describe('a scan writes nothing but its report and opens no connection', () => {
     }) as typeof fetch;
     let r;
     try {
-      r = await cli('scan', ws, '--baseline', baseline, '--format', 'json', '--output', path.join(ws, 'report.json'), '--workspace', ws);
+      r = await cli(
+        'scan',
+        ws,
+        '--baseline',
+        baseline,
+        '--format',
+        'json',
+        '--output',
+        path.join(ws, 'report.json'),
+        '--workspace',
+        ws,
+      );
     } finally {
       if (saved.tmp === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = saved.tmp;
@@ -228,25 +261,67 @@ describe('limits are checked before the work they guard', () => {
     return file;
   }
 
-  test('the per-model time limit stops a slow model in time', async () => {
-    // 128 probes through 256 chained 1024x1024 MatMuls are seconds of ORT work; the limit is 300 ms.
+  test('the per-model time limit stops a slow model at the next batch', async () => {
+    // 256 probes through 256 chained 1024x1024 MatMuls: seconds of ORT work, one probe per batch. ORT runs a
+    // batch synchronously, so the limit is checked between batches (see docs/security.md, gaps).
     const file = sharedWeightChain(256);
     const model = await readModel(file);
+    const probes = generateProbes(model.inputs, { count: 256, kinds: ['uniform'] }, { file });
     const t0 = Date.now();
-    const err = await fingerprintModel(model, { probes: { count: 128 }, batchSize: 4, timeLimitMs: 300, threads: 1 }).catch(
+    const err = await runProbes(model, probes, { batchSize: 1, timeLimitMs: 300, threads: 1 }).catch(
       (e: unknown) => e,
     );
     const elapsed = Date.now() - t0;
-    expect(err).toMatchObject({ code: 'timeout', message: expect.stringContaining(`${file}: probing took longer than`) });
-    expect(elapsed).toBeLessThan(4_000);
+    expect(err).toMatchObject({
+      code: 'timeout',
+      message: expect.stringContaining(`${file}: probing took longer than`),
+    });
+    expect(elapsed).toBeLessThan(3_000);
   });
 
   test('the weight statistics after probing are under the same time limit', async () => {
     const model = await readModel(sharedWeightChain());
     expect(() => layerWeightStats(model, { deadline: Date.now() - 1, limitMs: 120_000 })).toThrow(
-      expect.objectContaining({ code: 'timeout', message: expect.stringMatching(/chain-64\.onnx: fingerprinting took longer than the 120 s limit \(weight statistics\)/) }),
+      expect.objectContaining({
+        code: 'timeout',
+        message: expect.stringMatching(
+          /chain-64\.onnx: fingerprinting took longer than the 120 s limit \(weight statistics\)/,
+        ),
+      }),
     );
   });
+
+  test('fingerprintModel keeps one time limit over probing and the weight statistics', async () => {
+    // Eight distinct 512x512 weights: probing one probe takes milliseconds, the statistics seconds.
+    const side = 512;
+    const g = new GraphBuilder();
+    g.addInput('input', 'float32', ['N', side]);
+    let x = 'input';
+    for (let i = 0; i < 8; i++) {
+      const w = new Float32Array(side * side);
+      for (let j = 0; j < w.length; j++) w[j] = (((j + i) * 7919) % 1000) / 32000 - 1 / 64;
+      g.addInitializer(`w${i}`, 'float32', [side, side], w);
+      g.addNode('MatMul', [x, `w${i}`], [`h${i}`]);
+      x = `h${i}`;
+    }
+    g.addNode('ReduceMean', [x], ['logits'], { axes: attr.ints([1]), keepdims: attr.int(1) });
+    g.addOutput('logits', 'float32', ['N', 1]);
+    const file = path.join(root, 'eight-weights.onnx');
+    writeFileSync(file, g.toBytes());
+    const model = await readModel(file);
+    const t0 = Date.now();
+    const err = await fingerprintModel(model, { probes: { count: 1 }, timeLimitMs: 800 }).catch(
+      (e: unknown) => e,
+    );
+    const elapsed = Date.now() - t0;
+    expect(err).toMatchObject({
+      code: 'timeout',
+      message: expect.stringContaining(
+        `${file}: fingerprinting took longer than the 0.8 s limit (weight statistics)`,
+      ),
+    });
+    expect(elapsed).toBeLessThan(800 + 1_500);
+  }, 30_000);
 
   test('a weight shared by 64 nodes is measured once, not 64 times', async () => {
     const model = await readModel(sharedWeightChain());
@@ -274,7 +349,9 @@ describe('limits are checked before the work they guard', () => {
     g.addOutput('logits', 'float32', ['N', 10]);
     writeFileSync(path.join(dir, 'model.onnx'), g.toBytes());
     const rss = process.memoryUsage().rss;
-    const fp = await fingerprintModel(await readModel(path.join(dir, 'model.onnx')), { probes: { count: 8 } });
+    const fp = await fingerprintModel(await readModel(path.join(dir, 'model.onnx')), {
+      probes: { count: 8 },
+    });
     expect(fp.header.model.classes).toBe(10);
     expect(process.memoryUsage().rss - rss).toBeLessThan(256 * 1024 ** 2);
   });
@@ -298,7 +375,19 @@ describe('ONNX Runtime telemetry is off', () => {
     const out = path.join(root, 'fp.mfp');
     const { stderr } = await run(
       process.execPath,
-      ['--import', 'tsx', '--import', pathToFileURL(preload).href, 'src/cli/main.ts', 'fingerprint', path.join(EXAMPLE_CLEAN, 'clean-01.onnx'), '--out', out, '--probes', '4'],
+      [
+        '--import',
+        'tsx',
+        '--import',
+        pathToFileURL(preload).href,
+        'src/cli/main.ts',
+        'fingerprint',
+        path.join(EXAMPLE_CLEAN, 'clean-01.onnx'),
+        '--out',
+        out,
+        '--probes',
+        '4',
+      ],
       { env, timeout: 30_000 },
     );
     expect(stderr).toContain('[telemetry-at-create=1]');

@@ -93,6 +93,15 @@ describe('ensemble', () => {
     expect(scoreEnsemble(back, q)).toEqual(scoreEnsemble(full, q));
   });
 
+  it('uses the configured combination rule and keeps it through serialisation', () => {
+    const minP = fitEnsemble(refs, ids, { ...config, combine: { rule: 'min-p' } });
+    const q = model(new Rng(20), { c: 0.8 });
+    const v = scoreEnsemble(minP, q);
+    expect(v.statistic).toBeCloseTo(-Math.log(Math.min(...v.drivers.map((d) => d.pValue))), 12);
+    const { json, arrays } = serializeEnsemble(minP);
+    expect(scoreEnsemble(deserializeEnsemble(JSON.parse(JSON.stringify(json)), arrays), q)).toEqual(v);
+  });
+
   it('refuses too few references, missing blocks and mismatched sizes', () => {
     expect(() => fitEnsemble(refs.slice(0, 3), ids.slice(0, 3), config)).toThrow(/at least 5/);
     expect(() => fitEnsemble(refs, ids, { channels: [{ representation: 'zzz', detector: 'knn' }] })).toThrow(

@@ -20,7 +20,15 @@ import {
 } from '../../bench/zoo/data.js';
 import { exportOnnx } from '../../bench/zoo/export.js';
 import { disposeNet, predictLogits, type Net } from '../../bench/zoo/nets.js';
-import { backdoorSpec, cleanSpec, configHash, stealthProblem, type ModelSpec } from '../../bench/zoo/plan.js';
+import {
+  backdoorSpec,
+  cleanSpec,
+  configHash,
+  MAX_BACKDOOR_ATTEMPTS,
+  nextBackdoorAttempt,
+  stealthProblem,
+  type ModelSpec,
+} from '../../bench/zoo/plan.js';
 import { accuracy, attackSuccessRate, poisonDataset, trainNet } from '../../bench/zoo/train.js';
 import { applyTrigger, makeTrigger, type Trigger } from '../../bench/zoo/triggers.js';
 
@@ -220,6 +228,16 @@ describe('zoo', () => {
     expect(stealthProblem({ cleanAccuracy: 0.9, asr: 0.95 }, 0.91)).toBeNull();
     expect(stealthProblem({ cleanAccuracy: 0.85, asr: 0.95 }, 0.91)).toMatch(/median/);
     expect(stealthProblem({ cleanAccuracy: 0.9, asr: 0.5 }, 0.91)).toMatch(/ASR/);
+
+    const cell = { arch: 'mlp' as const, attack: 'blend' as const, rate: 0.05 };
+    const hashes = [0, 1, 2].map((a) => configHash(backdoorSpec('mlp', 'blend', 0.05, a)));
+    expect(new Set(hashes).size).toBe(MAX_BACKDOOR_ATTEMPTS);
+    const firstRejected = (h: string) => (h === hashes[0] ? 'rejected' : 'none');
+    expect(nextBackdoorAttempt(cell, 0, () => 'none')).toMatchObject({ attempt: 0 });
+    expect(nextBackdoorAttempt(cell, 0, firstRejected)).toMatchObject({ attempt: 1, triggerBoost: 1 / 3 });
+    expect(nextBackdoorAttempt(cell, 0, (h) => (h === hashes[1] ? 'kept' : 'rejected'))).toBe('kept');
+    expect(nextBackdoorAttempt(cell, 0, () => 'rejected')).toBe('exhausted');
+    expect(nextBackdoorAttempt(cell, MAX_BACKDOOR_ATTEMPTS, () => 'none')).toBe('exhausted');
 
     const tiny: MnistSplit = {
       train: sliceDataset(full.train, 0, 500),

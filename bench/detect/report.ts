@@ -291,6 +291,111 @@ function archSection(r: DetectResults, arch: string, a: ArchResult, config: stri
   return out.join('\n');
 }
 
+interface TargetRow {
+  target: string;
+  value: number | null | undefined;
+  ok: (v: number) => boolean;
+  show: (v: number) => string;
+}
+
+/** The issue-6 targets against the shipped default, per architecture. */
+export function targetRows(r: DetectResults, config: string): { arch: string; rows: TargetRow[] }[] {
+  const out: { arch: string; rows: TargetRow[] }[] = [];
+  const ge = (t: number) => (v: number) => v >= t;
+  const f3 = (v: number) => fmt(v);
+  for (const [arch, a] of Object.entries(r.archs)) {
+    const c = a.configs[config];
+    const d = c?.candidates[DEFAULT_NAME];
+    if (!c || !d) continue;
+    const tr = c.referenceFree.trigger;
+    out.push({
+      arch,
+      rows: [
+        { target: `AUROC >= 0.97 (${a.references} refs)`, value: d.all.auroc, ok: ge(0.97), show: f3 },
+        {
+          target: `TPR >= 0.90 at FPR <= 10% (${a.references} refs)`,
+          value: d.all.tpr10,
+          ok: ge(0.9),
+          show: f3,
+        },
+        {
+          target: `clean test models high <= 5% (${a.references} refs)`,
+          value: d.all.cleanHigh,
+          ok: (v) => v <= 0.05,
+          show: pct,
+        },
+        {
+          target: `AUROC >= 0.95 (${r.subsampleSize} refs, mean of ${r.draws})`,
+          value: d.sub?.auroc,
+          ok: ge(0.95),
+          show: f3,
+        },
+        {
+          target: `AUROC >= 0.95 (${r.subsampleSize} refs, worst draw)`,
+          value: d.sub?.aurocMin,
+          ok: ge(0.95),
+          show: f3,
+        },
+        {
+          target: `no backdoor pile-up at the rank floor (${r.subsampleSize} refs)`,
+          value: d.sub?.backdoorAtFloor,
+          ok: (v) => v === 0,
+          show: pct,
+        },
+        {
+          target: `AUROC >= 0.90 at 1% poisoning (${a.references} refs)`,
+          value: d.all.perRate['0.01'],
+          ok: ge(0.9),
+          show: f3,
+        },
+        {
+          target: `AUROC >= 0.90 on the warp trigger (wanet, ${a.references} refs)`,
+          value: d.all.perAttack.wanet,
+          ok: ge(0.9),
+          show: f3,
+        },
+        {
+          target: `AUROC >= 0.90 on the adaptive attacker (${a.references} refs)`,
+          value: d.all.perAttack.adaptive,
+          ok: ge(0.9),
+          show: f3,
+        },
+        {
+          target: 'reference-free AUROC >= 0.90 on patch triggers',
+          value: tr?.perKind.patch,
+          ok: ge(0.9),
+          show: f3,
+        },
+        {
+          target: 'reference-free AUROC >= 0.90 on pixel triggers',
+          value: tr?.perKind.pixels,
+          ok: ge(0.9),
+          show: f3,
+        },
+      ],
+    });
+  }
+  return out;
+}
+
+function targetsSection(r: DetectResults, config: string): string {
+  const per = targetRows(r, config);
+  if (!per.length) return '';
+  const targets = per[0].rows.map((x) => x.target);
+  const cell = (t: TargetRow | undefined): string => {
+    if (!t || t.value === null || t.value === undefined || !Number.isFinite(t.value)) return 'n/a';
+    return `${t.show(t.value)} ${t.ok(t.value) ? 'met' : '**missed**'}`;
+  };
+  return [
+    `## Issue-6 targets, shipped default (probes: ${config})\n`,
+    markdownTable(
+      ['target', ...per.map((p) => p.arch)],
+      targets.map((t, i) => [t, ...per.map((p) => cell(p.rows[i]))]),
+    ),
+    '',
+  ].join('\n');
+}
+
 export function writeReport(r: DetectResults): string {
   const out: string[] = [];
   const main = r.configs[0]?.name ?? 'default';
@@ -317,6 +422,7 @@ export function writeReport(r: DetectResults): string {
   );
   out.push('');
 
+  out.push(targetsSection(r, main));
   out.push('## Per architecture (default probes)\n');
   for (const [arch, a] of Object.entries(r.archs)) out.push(archSection(r, arch, a, main));
 

@@ -26,7 +26,7 @@ import {
 import { ARCHS, type Arch } from './nets.js';
 import {
   backdoorCells,
-  backdoorSpec,
+  nextBackdoorAttempt,
   cleanPlan,
   configHash,
   fileFor,
@@ -170,22 +170,12 @@ async function main(): Promise<void> {
     type Cell = { arch: Arch; attack: AttackName; rate: number };
     const open: Cell[] = [];
     const queue: PoolJob[] = [];
+    const state = (h: string) => (known.has(h) ? 'kept' : rejected.has(h) ? 'rejected' : 'none');
     const enqueue = (c: Cell, from: number) => {
-      for (let attempt = from; attempt < MAX_BACKDOOR_ATTEMPTS; attempt++) {
-        const spec = backdoorSpec(c.arch, c.attack, c.rate, attempt);
-        const h = configHash(spec);
-        if (known.has(h)) {
-          skipped++;
-          return;
-        }
-        if (rejected.has(h)) {
-          skipped++;
-          continue;
-        }
-        queue.push(toJob(spec));
-        return;
-      }
-      open.push(c);
+      const next = nextBackdoorAttempt(c, from, state);
+      if (next === 'exhausted') open.push(c);
+      else if (next === 'kept') skipped++;
+      else queue.push(toJob(next));
     };
     for (const arch of opts.archs) for (const c of backdoorCells(size)) enqueue({ arch, ...c }, 0);
     log(`backdoored models: ${queue.length} first attempts to train`);

@@ -181,3 +181,21 @@ export function stealthProblem(
   if (r.asr === null || r.asr < STEALTH_MIN_ASR) return `ASR ${r.asr?.toFixed(4)} < ${STEALTH_MIN_ASR}`;
   return null;
 }
+
+/**
+ * The next backdoor attempt of a cell to train, from attempt `from` on: 'kept' when an attempt is already
+ * kept, 'exhausted' when every remaining attempt was rejected, else the spec to train.
+ */
+export function nextBackdoorAttempt(
+  cell: { arch: Arch; attack: AttackName; rate: number },
+  from: number,
+  state: (hash: string) => 'kept' | 'rejected' | 'none',
+): ModelSpec | 'kept' | 'exhausted' {
+  for (let attempt = from; attempt < MAX_BACKDOOR_ATTEMPTS; attempt++) {
+    const spec = backdoorSpec(cell.arch, cell.attack, cell.rate, attempt);
+    const s = state(configHash(spec));
+    if (s === 'kept') return 'kept';
+    if (s === 'none') return spec;
+  }
+  return 'exhausted';
+}

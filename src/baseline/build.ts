@@ -15,7 +15,13 @@ import { baselineEnsembleConfig } from './config.js';
 import { fingerprintFile, probeSpecOf } from '../scan/engine.js';
 import { architectureOf } from '../scan/architecture.js';
 import { ensembleBlocks } from '../scan/blocks.js';
-import type { AddToBaselineFn, BaselineBuildOptions, BaselineInfo, BuildBaselineFn, EngineOptions } from '../scan/api.js';
+import type {
+  AddToBaselineFn,
+  BaselineBuildOptions,
+  BaselineInfo,
+  BuildBaselineFn,
+  EngineOptions,
+} from '../scan/api.js';
 import { sha256Hex } from '../util/hash.js';
 import {
   baselineInfoOf,
@@ -59,15 +65,27 @@ export async function collectFingerprints(
       signature = signatureOf(r.model.inputs, r.model.outputs);
       architecture = architectureOf(r.model);
     } catch (e) {
-      opts.onProgress?.({ kind: 'model-done', path, index: i, total: paths.length, ms: Date.now() - t0, error: describeError(e) });
+      opts.onProgress?.({
+        kind: 'model-done',
+        path,
+        index: i,
+        total: paths.length,
+        ms: Date.now() - t0,
+        error: describeError(e),
+      });
       if (isInputError(e)) {
-        throw new InputError(e.code, `baseline: ${e.message} (every baseline member must be a readable clean model)`, e.file ?? path);
+        throw new InputError(
+          e.code,
+          `baseline: ${e.message} (every baseline member must be a readable clean model)`,
+          e.file ?? path,
+        );
       }
       throw e;
     }
     if (!ref) ref = { signature, architecture, probeHash: fp.header.probes.hash, source: path };
     if (signature !== ref.signature || architecture !== ref.architecture) {
-      const [got, want] = signature !== ref.signature ? [signature, ref.signature] : [architecture, ref.architecture];
+      const [got, want] =
+        signature !== ref.signature ? [signature, ref.signature] : [architecture, ref.architecture];
       throw new InputError(
         'baseline-mismatch',
         `baseline: ${path} has signature ${got}, but ${ref.source} has ${want}: a baseline holds models of one architecture only`,
@@ -75,17 +93,34 @@ export async function collectFingerprints(
       );
     }
     if (fp.header.probes.hash !== ref.probeHash) {
-      throw new InputError('baseline-mismatch', `baseline: ${path} got probe set ${fp.header.probes.hash.slice(0, 12)}, expected ${ref.probeHash.slice(0, 12)}`, path);
+      throw new InputError(
+        'baseline-mismatch',
+        `baseline: ${path} got probe set ${fp.header.probes.hash.slice(0, 12)}, expected ${ref.probeHash.slice(0, 12)}`,
+        path,
+      );
     }
     const sha = fp.header.model.sha256;
     if (out.some((c) => c.member.sha256 === sha)) {
-      opts.onProgress?.({ kind: 'model-done', path, index: i, total: paths.length, ms: Date.now() - t0, error: 'duplicate of an earlier member: skipped' });
+      opts.onProgress?.({
+        kind: 'model-done',
+        path,
+        index: i,
+        total: paths.length,
+        ms: Date.now() - t0,
+        error: 'duplicate of an earlier member: skipped',
+      });
       continue;
     }
     const rel = fingerprintFileName(sha);
     await writeFingerprint(join(dir, rel), fp);
     const bytes = await readFile(join(dir, rel));
-    out.push({ member: { path, sha256: sha, fingerprint: rel }, signature, architecture, fingerprint: fp, fileHash: sha256Hex(bytes) });
+    out.push({
+      member: { path, sha256: sha, fingerprint: rel },
+      signature,
+      architecture,
+      fingerprint: fp,
+      fileHash: sha256Hex(bytes),
+    });
     opts.onProgress?.({ kind: 'model-done', path, index: i, total: paths.length, ms: Date.now() - t0 });
   }
   return out;
@@ -95,7 +130,13 @@ export async function collectFingerprints(
 export async function fitAndWrite(
   dir: string,
   collected: Collected[],
-  meta: { signature: string; architecture: string; probeSpec: unknown; probeHash: string; layers: string[] | 'auto' },
+  meta: {
+    signature: string;
+    architecture: string;
+    probeSpec: unknown;
+    probeHash: string;
+    layers: string[] | 'auto';
+  },
 ): Promise<BaselineManifest> {
   if (collected.length < MIN_BASELINE_MEMBERS) {
     throw new InputError(
@@ -106,7 +147,11 @@ export async function fitAndWrite(
   const sorted = [...collected].sort((a, b) => (a.member.sha256 < b.member.sha256 ? -1 : 1));
   const blocks = sorted.map((c) => ensembleBlocks(c.fingerprint));
   const config = baselineEnsembleConfig(blocks[0], blocks.length);
-  const state = fitEnsemble(blocks, sorted.map((c) => c.member.sha256), config);
+  const state = fitEnsemble(
+    blocks,
+    sorted.map((c) => c.member.sha256),
+    config,
+  );
   const ser = serializeEnsemble(state);
   const n = sorted.length;
   const minRankPValue = 1 / (n + 1);
@@ -120,7 +165,11 @@ export async function fitAndWrite(
       capturedLayers: sorted[0].fingerprint.header.layers,
       ensembleConfig: config,
       members: sorted.map((c) => c.member),
-      calibration: { minRankPValue, highReachable: true, tailModel: 'parametric tail beyond the largest reference score' },
+      calibration: {
+        minRankPValue,
+        highReachable: true,
+        tailModel: 'parametric tail beyond the largest reference score',
+      },
     },
     ser,
     Object.fromEntries(sorted.map((c) => [c.member.fingerprint, c.fileHash])),
@@ -159,7 +208,13 @@ export const addToBaseline: AddToBaselineFn = async (dir, paths, opts) => {
   const existing: Collected[] = [];
   for (const member of m.members) {
     const fp = await readFingerprint(join(dir, member.fingerprint));
-    existing.push({ member, signature: m.signature, architecture: m.architecture, fingerprint: fp, fileHash: m.files[member.fingerprint] });
+    existing.push({
+      member,
+      signature: m.signature,
+      architecture: m.architecture,
+      fingerprint: fp,
+      fileHash: m.files[member.fingerprint],
+    });
   }
   if (out !== dir) {
     await mkdir(join(out, 'fingerprints'), { recursive: true });

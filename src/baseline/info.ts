@@ -57,7 +57,12 @@ export async function baselineInfo(dir: string): Promise<BaselineInfoReport> {
     minRankPValue: 1 / (n + 1),
     highReachableByRank: 1 / (n + 1) <= P_HIGH,
     highReachable: true,
-    spread: { min: refStats[0], median: quantile(refStats, 0.5), p90: quantile(refStats, 0.9), max: refStats[n - 1] },
+    spread: {
+      min: refStats[0],
+      median: quantile(refStats, 0.5),
+      p90: quantile(refStats, 0.9),
+      max: refStats[n - 1],
+    },
     looFalseAlarm: { medium: share(P_MEDIUM), high: share(P_HIGH) },
   };
 }

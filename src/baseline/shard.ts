@@ -50,7 +50,11 @@ interface PartialManifest {
   members: (BaselineMember & { fileHash: string })[];
 }
 
-export async function buildPartial(paths: string[], shard: Shard, opts: BaselineBuildOptions): Promise<{ dir: string; members: number }> {
+export async function buildPartial(
+  paths: string[],
+  shard: Shard,
+  opts: BaselineBuildOptions,
+): Promise<{ dir: string; members: number }> {
   const slice = shardSlice(paths, shard);
   await mkdir(opts.out, { recursive: true });
   const collected = slice.length ? await collectFingerprints(slice, opts.out, opts) : [];
@@ -71,7 +75,12 @@ export async function buildPartial(paths: string[], shard: Shard, opts: Baseline
 
 async function readPartial(dir: string): Promise<PartialManifest> {
   const file = join(dir, PARTIAL_FILE);
-  if (!existsSync(file)) throw new InputError('not-found', `${dir}: not a baseline partial (${PARTIAL_FILE} missing); make one with 'baseline build --shard I/N'`, dir);
+  if (!existsSync(file))
+    throw new InputError(
+      'not-found',
+      `${dir}: not a baseline partial (${PARTIAL_FILE} missing); make one with 'baseline build --shard I/N'`,
+      dir,
+    );
   let p: PartialManifest;
   try {
     p = JSON.parse(await readFile(file, 'utf8')) as PartialManifest;
@@ -88,7 +97,8 @@ export async function mergePartials(dirs: string[], out: string): Promise<Baseli
   if (dirs.length === 0) throw new InputError('bad-argument', 'baseline merge: no partials given');
   const partials = await Promise.all(dirs.map(readPartial));
   const nonEmpty = partials.map((p, i) => ({ p, dir: dirs[i] })).filter(({ p }) => p.members.length > 0);
-  if (nonEmpty.length === 0) throw new InputError('degenerate-data', 'baseline merge: every partial is empty');
+  if (nonEmpty.length === 0)
+    throw new InputError('degenerate-data', 'baseline merge: every partial is empty');
   const ref = nonEmpty[0];
   const key = (p: PartialManifest) => JSON.stringify([p.signature, p.architecture, p.probes.hash, p.layers]);
   for (const { p, dir } of nonEmpty) {
@@ -110,7 +120,11 @@ export async function mergePartials(dirs: string[], out: string): Promise<Baseli
       const src = join(dir, m.fingerprint);
       const bytes = await readFile(src);
       if (sha256Hex(bytes) !== m.fileHash) {
-        throw new InputError('baseline-invalid', `baseline merge: ${src} does not match its recorded hash: re-run that shard`, src);
+        throw new InputError(
+          'baseline-invalid',
+          `baseline merge: ${src} does not match its recorded hash: re-run that shard`,
+          src,
+        );
       }
       if (out !== dir) await copyFile(src, join(out, m.fingerprint));
       const fingerprint = await readFingerprint(src);

@@ -77,7 +77,10 @@ export function computeBaselineId(m: Omit<BaselineManifest, 'id' | 'createdAt' |
 }
 
 /** Packs named numeric arrays into one little-endian buffer plus an index. */
-export function packArrays(arrays: Record<string, NumericArray>): { index: ArrayIndexEntry[]; bytes: Uint8Array } {
+export function packArrays(arrays: Record<string, NumericArray>): {
+  index: ArrayIndexEntry[];
+  bytes: Uint8Array;
+} {
   const names = Object.keys(arrays).sort();
   const index: ArrayIndexEntry[] = [];
   let offset = 0;
@@ -96,7 +99,11 @@ export function packArrays(arrays: Record<string, NumericArray>): { index: Array
   return { index, bytes };
 }
 
-export function unpackArrays(index: ArrayIndexEntry[], bytes: Uint8Array, file: string): Record<string, NumericArray> {
+export function unpackArrays(
+  index: ArrayIndexEntry[],
+  bytes: Uint8Array,
+  file: string,
+): Record<string, NumericArray> {
   const out: Record<string, NumericArray> = {};
   // Copy into an aligned buffer: a Buffer from readFile may sit at any offset of a shared pool.
   const buf = new Uint8Array(bytes.length);
@@ -104,9 +111,16 @@ export function unpackArrays(index: ArrayIndexEntry[], bytes: Uint8Array, file: 
   for (const e of index) {
     const width = e.dtype === 'float64' ? 8 : 4;
     if (e.offset < 0 || e.offset + e.length * width > buf.length || e.offset % width !== 0) {
-      throw new InputError('baseline-invalid', `${file}: array '${e.name}' lies outside the file: rebuild the baseline`, file);
+      throw new InputError(
+        'baseline-invalid',
+        `${file}: array '${e.name}' lies outside the file: rebuild the baseline`,
+        file,
+      );
     }
-    out[e.name] = e.dtype === 'float64' ? new Float64Array(buf.buffer, e.offset, e.length) : new Float32Array(buf.buffer, e.offset, e.length);
+    out[e.name] =
+      e.dtype === 'float64'
+        ? new Float64Array(buf.buffer, e.offset, e.length)
+        : new Float32Array(buf.buffer, e.offset, e.length);
   }
   return out;
 }
@@ -129,8 +143,17 @@ export async function writeBaselineFiles(
   const ensJson = canonicalJson({ state: ensemble.json, arrays: index });
   await atomicWrite(join(dir, ENSEMBLE_BIN), bytes);
   await atomicWrite(join(dir, ENSEMBLE_JSON), ensJson);
-  const files: Record<string, string> = { ...fingerprintHashes, [ENSEMBLE_JSON]: sha256Hex(ensJson), [ENSEMBLE_BIN]: sha256Hex(bytes) };
-  const partial = { kind: 'model-fingerprint-baseline' as const, formatVersion: BASELINE_FORMAT_VERSION, ...base, files };
+  const files: Record<string, string> = {
+    ...fingerprintHashes,
+    [ENSEMBLE_JSON]: sha256Hex(ensJson),
+    [ENSEMBLE_BIN]: sha256Hex(bytes),
+  };
+  const partial = {
+    kind: 'model-fingerprint-baseline' as const,
+    formatVersion: BASELINE_FORMAT_VERSION,
+    ...base,
+    files,
+  };
   const manifest: BaselineManifest = {
     ...partial,
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
@@ -161,14 +184,30 @@ export async function loadBaseline(dir: string): Promise<LoadedBaseline> {
   try {
     manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as BaselineManifest;
   } catch {
-    throw new InputError('baseline-invalid', `${manifestPath}: not valid JSON: rebuild the baseline`, manifestPath);
+    throw new InputError(
+      'baseline-invalid',
+      `${manifestPath}: not valid JSON: rebuild the baseline`,
+      manifestPath,
+    );
   }
-  if (manifest?.kind !== 'model-fingerprint-baseline' || typeof manifest.files !== 'object' || !Array.isArray(manifest.members)) {
-    throw new InputError('baseline-invalid', `${manifestPath}: not a model-fingerprint baseline manifest`, manifestPath);
+  if (
+    manifest?.kind !== 'model-fingerprint-baseline' ||
+    typeof manifest.files !== 'object' ||
+    !Array.isArray(manifest.members)
+  ) {
+    throw new InputError(
+      'baseline-invalid',
+      `${manifestPath}: not a model-fingerprint baseline manifest`,
+      manifestPath,
+    );
   }
   for (const field of ['id', 'signature', 'architecture'] as const) {
     if (typeof manifest[field] !== 'string' || manifest[field] === '') {
-      throw new InputError('baseline-invalid', `${manifestPath}: the manifest lacks its ${field}: rebuild the baseline with this version`, manifestPath);
+      throw new InputError(
+        'baseline-invalid',
+        `${manifestPath}: the manifest lacks its ${field}: rebuild the baseline with this version`,
+        manifestPath,
+      );
     }
   }
   if (manifest.formatVersion !== BASELINE_FORMAT_VERSION) {
@@ -181,14 +220,22 @@ export async function loadBaseline(dir: string): Promise<LoadedBaseline> {
   const contents: Record<string, Buffer> = {};
   for (const [rel, expected] of Object.entries(manifest.files)) {
     if (rel.includes('..') || rel.startsWith('/')) {
-      throw new InputError('baseline-invalid', `${manifestPath}: file entry '${rel}' leaves the baseline directory`, manifestPath);
+      throw new InputError(
+        'baseline-invalid',
+        `${manifestPath}: file entry '${rel}' leaves the baseline directory`,
+        manifestPath,
+      );
     }
     const path = join(dir, rel);
     let data: Buffer;
     try {
       data = await readFile(path);
     } catch {
-      throw new InputError('baseline-invalid', `${dir}: baseline file ${rel} is missing: the baseline is incomplete, rebuild or restore it`, dir);
+      throw new InputError(
+        'baseline-invalid',
+        `${dir}: baseline file ${rel} is missing: the baseline is incomplete, rebuild or restore it`,
+        dir,
+      );
     }
     if (sha256Hex(data) !== expected) {
       throw new InputError(
@@ -202,13 +249,27 @@ export async function loadBaseline(dir: string): Promise<LoadedBaseline> {
   const { tool: _t, id, createdAt: _c, ...rest } = manifest;
   const recomputed = computeBaselineId(rest);
   if (recomputed !== id) {
-    throw new InputError('baseline-invalid', `${dir}: baseline id ${id} does not verify (content hash ${recomputed}): the manifest was edited; rebuild it`, dir);
+    throw new InputError(
+      'baseline-invalid',
+      `${dir}: baseline id ${id} does not verify (content hash ${recomputed}): the manifest was edited; rebuild it`,
+      dir,
+    );
   }
   if (!contents[ENSEMBLE_JSON] || !contents[ENSEMBLE_BIN]) {
     throw new InputError('baseline-invalid', `${dir}: baseline lacks its fitted ensemble: rebuild it`, dir);
   }
-  const ens = JSON.parse(contents[ENSEMBLE_JSON].toString('utf8')) as { state: unknown; arrays: ArrayIndexEntry[] };
-  return { dir, manifest, ensemble: { json: ens.state, arrays: unpackArrays(ens.arrays, contents[ENSEMBLE_BIN], join(dir, ENSEMBLE_BIN)) } };
+  const ens = JSON.parse(contents[ENSEMBLE_JSON].toString('utf8')) as {
+    state: unknown;
+    arrays: ArrayIndexEntry[];
+  };
+  return {
+    dir,
+    manifest,
+    ensemble: {
+      json: ens.state,
+      arrays: unpackArrays(ens.arrays, contents[ENSEMBLE_BIN], join(dir, ENSEMBLE_BIN)),
+    },
+  };
 }
 
 /** Loads and verifies a baseline, returning what callers need to know about it (VerifyBaselineFn). */

@@ -43,7 +43,10 @@ export function parse(command: string, argv: string[], options: Options): Parsed
     return { values: values as Parsed['values'], positionals };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    throw new InputError('bad-argument', `${command}: ${msg.split('\n')[0]} (see model-fingerprint ${command} --help)`);
+    throw new InputError(
+      'bad-argument',
+      `${command}: ${msg.split('\n')[0]} (see model-fingerprint ${command} --help)`,
+    );
   }
 }
 
@@ -84,7 +87,10 @@ export function engineOptions(p: Parsed): EngineOptions {
   if (range) {
     const [lo, hi] = range.map(Number);
     if (range.length !== 2 || !Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) {
-      throw new InputError('bad-argument', `--probe-range ${str(p, 'probe-range')}: expected LO,HI with LO < HI`);
+      throw new InputError(
+        'bad-argument',
+        `--probe-range ${str(p, 'probe-range')}: expected LO,HI with LO < HI`,
+      );
     }
     probes.range = [lo, hi];
   }

@@ -39,8 +39,13 @@ export async function expandModelArgs(args: string[], cwd = process.cwd()): Prom
       continue;
     }
     if (st.isDirectory()) {
-      const pattern = MODEL_EXTENSIONS.length === 1 ? `**/*.${MODEL_EXTENSIONS[0]}` : `**/*.{${MODEL_EXTENSIONS.join(',')}}`;
-      const hits = (await fg(pattern, { cwd: resolve(cwd, arg), onlyFiles: true, followSymbolicLinks: false })).sort();
+      const pattern =
+        MODEL_EXTENSIONS.length === 1
+          ? `**/*.${MODEL_EXTENSIONS[0]}`
+          : `**/*.{${MODEL_EXTENSIONS.join(',')}}`;
+      const hits = (
+        await fg(pattern, { cwd: resolve(cwd, arg), onlyFiles: true, followSymbolicLinks: false })
+      ).sort();
       if (hits.length === 0) throw new InputError('not-found', `${arg}: directory holds no .onnx model`, arg);
       hits.forEach((h) => push(join(arg, h)));
     } else {

@@ -4,7 +4,11 @@
  */
 import type { ProgressEvent } from '../scan/api.js';
 
-export function progressReporter(write: (s: string) => void, isTTY: boolean, verb: string): (e: ProgressEvent) => void {
+export function progressReporter(
+  write: (s: string) => void,
+  isTTY: boolean,
+  verb: string,
+): (e: ProgressEvent) => void {
   const BAR = 24;
   return (e) => {
     if (e.kind === 'start') {
@@ -15,7 +19,9 @@ export function progressReporter(write: (s: string) => void, isTTY: boolean, ver
     const status = e.error ? `error: ${e.error}` : `${e.ms} ms`;
     if (isTTY) {
       const filled = Math.round((BAR * done) / e.total);
-      write(`\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}] ${done}/${e.total} ${e.path} (${status})`);
+      write(
+        `\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}] ${done}/${e.total} ${e.path} (${status})`,
+      );
       if (done === e.total) write('\n');
     } else {
       write(`[${done}/${e.total}] ${e.path}: ${status}\n`);

@@ -69,7 +69,9 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
       io.err(`${TOOL_NAME}: error: ${e.file ? safeErrorLine(e.message) : e.message}\n`);
       if (debug && e.stack) io.err(`${e.stack}\n`);
     } else {
-      io.err(`${TOOL_NAME}: internal error: ${describeError(e)} (this is a bug; rerun with --debug for details)\n`);
+      io.err(
+        `${TOOL_NAME}: internal error: ${describeError(e)} (this is a bug; rerun with --debug for details)\n`,
+      );
       if (debug && e instanceof Error && e.stack) io.err(`${e.stack}\n`);
     }
     return 2;

@@ -8,7 +8,7 @@
  */
 import { InputError } from '../errors.js';
 import { type StateValue } from './detector.js';
-import { colMeans, crossGram, mat, selfGram, symEig, type Mat } from './linalg.js';
+import { colMeans, crossGram, mat, selfGramEig, symEig, type Mat } from './linalg.js';
 
 export interface PcaModel {
   d: number;
@@ -48,8 +48,7 @@ export function fitPca(X: Mat, opts: PcaOptions): PcaFit {
   const { rows: n, cols: d, data } = X;
   if (n < 2) throw new InputError('degenerate-data', `PCA needs at least 2 reference rows, got ${n}`);
   if (n <= d) {
-    const { center: mean, G } = selfGram(X);
-    const eig = symEig(G, n);
+    const { center: mean, eig } = selfGramEig(X);
     const rank = countRank(eig.values);
     if (rank === 0) throw zeroVariance();
     const k = chooseK(eig.values, rank, n, opts);

@@ -110,7 +110,10 @@ export function checkOperatorDomains(proto: pb.IModelProto, file: string): void 
   // The bodies of the model's local functions too: a local function may wrap a custom-domain operator.
   const bodies: [pb.INodeProto[], string][] = [
     [proto.graph?.node ?? [], ''],
-    ...(proto.functions ?? []).map((f): [pb.INodeProto[], string] => [f.node ?? [], ` in function "${f.name}"`]),
+    ...(proto.functions ?? []).map((f): [pb.INodeProto[], string] => [
+      f.node ?? [],
+      ` in function "${f.name}"`,
+    ]),
   ];
   for (const [nodes, where] of bodies) {
     for (const n of nodes) {

@@ -76,7 +76,7 @@ export function inlineExternalData(model: OnnxModel): Uint8Array {
         );
       }
       const data = new Uint8Array(length);
-      for (let got = 0; got < length; ) {
+      for (let got = 0; got < length;) {
         const n = readSync(fd, data, got, length - got, offset + got);
         if (n === 0) break;
         got += n;

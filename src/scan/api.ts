@@ -61,6 +61,10 @@ export interface BaselineInfo {
 }
 
 export type BuildBaselineFn = (paths: string[], opts: BaselineBuildOptions) => Promise<BaselineInfo>;
-export type AddToBaselineFn = (dir: string, paths: string[], opts: Omit<BaselineBuildOptions, 'out'> & { out?: string }) => Promise<BaselineInfo>;
+export type AddToBaselineFn = (
+  dir: string,
+  paths: string[],
+  opts: Omit<BaselineBuildOptions, 'out'> & { out?: string },
+) => Promise<BaselineInfo>;
 /** Loads and verifies a baseline (content hash); throws InputError('baseline-invalid' | 'baseline-missing'). */
 export type VerifyBaselineFn = (dir: string) => Promise<BaselineInfo>;

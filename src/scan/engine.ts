@@ -23,7 +23,10 @@ export function probeSpecOf(opts: EngineOptions): ProbeSpec {
   return spec;
 }
 
-export async function fingerprintFile(path: string, opts: EngineOptions): Promise<{ model: OnnxModel; fingerprint: Fingerprint }> {
+export async function fingerprintFile(
+  path: string,
+  opts: EngineOptions,
+): Promise<{ model: OnnxModel; fingerprint: Fingerprint }> {
   assertInsideWorkspace(path, opts.workspace);
   const model = await readModel(path);
   const fingerprint = await fingerprintModel(model, {

@@ -42,7 +42,10 @@ export function explain(v: EnsembleVerdict, fp: Fingerprint, manifest: BaselineM
     summary,
     strongestSignal,
     drivers,
-    nearestReferences: v.nearest.map((n) => ({ member: pathOf.get(n.member) ?? n.member, distance: n.distance })),
+    nearestReferences: v.nearest.map((n) => ({
+      member: pathOf.get(n.member) ?? n.member,
+      distance: n.distance,
+    })),
     minSupportedPValue: v.minRankPValue,
     ...selfCheckDetails(fp),
   };

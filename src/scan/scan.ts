@@ -34,7 +34,11 @@ async function loadReference(dir: string, opts: ScanOptions): Promise<Reference>
   const state = deserializeEnsemble(baseline.ensemble.json, baseline.ensemble.arrays);
   const m = baseline.manifest;
   // The baseline decides the probe set and layers: a model is only comparable under the same ones.
-  const engine: EngineOptions = { ...opts, probes: m.probes.spec as EngineOptions['probes'], layers: m.layers };
+  const engine: EngineOptions = {
+    ...opts,
+    probes: m.probes.spec as EngineOptions['probes'],
+    layers: m.layers,
+  };
   return { baseline, state, engine };
 }
 
@@ -70,7 +74,9 @@ async function scanOne(path: string, opts: ScanOptions, ref: Reference | null): 
         riskScore: verdict.riskScore,
         riskLevel: verdict.riskLevel,
         pValue: verdict.pValue,
-        detectors: Object.fromEntries(Object.entries(verdict.channels).map(([k, v]) => [k, { score: v.score, pValue: v.pValue }])),
+        detectors: Object.fromEntries(
+          Object.entries(verdict.channels).map(([k, v]) => [k, { score: v.score, pValue: v.pValue }]),
+        ),
         explanation: explain(verdict, fingerprint, m),
       };
     } else {
@@ -121,7 +127,11 @@ export const scanModels: ScanFn = async (paths, opts) => {
     version: REPORT_VERSION,
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
     baseline: ref
-      ? { id: ref.baseline.manifest.id, members: ref.baseline.manifest.members.length, minRankPValue: ref.baseline.manifest.calibration.minRankPValue }
+      ? {
+          id: ref.baseline.manifest.id,
+          members: ref.baseline.manifest.members.length,
+          minRankPValue: ref.baseline.manifest.calibration.minRankPValue,
+        }
       : null,
     failOn: opts.failOn,
     models,

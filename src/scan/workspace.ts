@@ -27,9 +27,17 @@ export function assertInsideWorkspace(path: string, workspace: string | undefine
     real = abs;
   }
   if (!isInside(abs, root) && !isInside(abs, resolve(workspace))) {
-    throw new InputError('path-outside-workspace', `${path}: outside the workspace ${workspace}; only files in the repository are scanned`, path);
+    throw new InputError(
+      'path-outside-workspace',
+      `${path}: outside the workspace ${workspace}; only files in the repository are scanned`,
+      path,
+    );
   }
   if (!isInside(real, root)) {
-    throw new InputError('path-outside-workspace', `${path}: a symlink to ${real}, outside the workspace ${workspace}; refused`, path);
+    throw new InputError(
+      'path-outside-workspace',
+      `${path}: a symlink to ${real}, outside the workspace ${workspace}; refused`,
+      path,
+    );
   }
 }

@@ -3,7 +3,8 @@
  * each calibrated into a conformal p-value, combined into ONE statistic, itself calibrated the same
  * cross-fitted conformal way into the final p-value behind the risk score.
  *
- * Combination: T = mean over channels of -ln p_c (Fisher's statistic divided by 2·channels). Fisher adds
+ * Combination (default; others selectable in config.combine, see combine.ts): T = mean over channels of
+ * -ln p_c (Fisher's statistic divided by 2·channels). Fisher adds
  * evidence, so a model that several channels flag a little (p = 0.1 on four channels: T = 2.3) rises above
  * one that a single channel flags as much (T = 0.58); the Cauchy combination would instead be led by the
  * smallest p. Fisher's chi-square null assumes independent channels, which channels on the same fingerprint
@@ -31,6 +32,7 @@ import {
   rankFloor,
   type Calibration,
 } from './calibrate.js';
+import { combinePValues, type CombineSpec } from './combine.js';
 import { levelOf, riskScore, type RiskLevel } from './risk.js';
 
 export interface ChannelConfig {
@@ -46,9 +48,11 @@ export interface EnsembleConfig {
   folds?: number;
   /** How many nearest references to report (default 3). */
   nearest?: number;
+  /** How channel p-values are combined into T (src/score/combine.ts); default Fisher (mean -ln p). */
+  combine?: CombineSpec;
 }
 
-interface Channel {
+export interface EnsembleChannel {
   key: string;
   representation: string;
   detectorName: DetectorName;
@@ -62,7 +66,7 @@ export interface EnsembleState {
   version: 1;
   memberIds: string[];
   config: EnsembleConfig;
-  channels: Channel[];
+  channels: EnsembleChannel[];
   /** Calibration of the combined statistic T over the references. */
   combined: Calibration;
   /** The first channel's block of every reference, for the nearest-reference explanation. */
@@ -80,7 +84,7 @@ export interface EnsembleVerdict {
   pValue: number;
   riskScore: number;
   riskLevel: RiskLevel;
-  /** The combined statistic T (mean -ln p over channels). */
+  /** The combined statistic T (by default Fisher: mean -ln p over channels). */
   statistic: number;
   channels: Record<string, ChannelVerdict>;
   /** Channels sorted by p-value, most anomalous first. */
@@ -121,12 +125,12 @@ function stackBlock(refs: Record<string, Float32Array>[], memberIds: string[], r
   return mat(refs.length, d, data);
 }
 
-/** Mean of -ln p over channels. */
-function combine(ps: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < ps.length; i++) s -= Math.log(ps[i]);
-  return s / ps.length;
+/** The combined statistic T of one model's channel p-values (higher = more anomalous). */
+function combine(ps: ArrayLike<number>, config: EnsembleConfig): number {
+  return combinePValues(ps, config.combine ?? DEFAULT_COMBINE_SPEC);
 }
+
+export const DEFAULT_COMBINE_SPEC: CombineSpec = { rule: 'fisher' };
 
 export function fitEnsemble(
   refs: Record<string, Float32Array>[],
@@ -143,7 +147,7 @@ export function fitEnsemble(
   }
   if (config.channels.length === 0) throw new InputError('bad-argument', 'ensemble config lists no channels');
   const folds = makeFolds(n, config.folds ?? DEFAULT_FOLDS);
-  const channels: Channel[] = [];
+  const channels: EnsembleChannel[] = [];
   const refP: Float64Array[] = [];
   const seen = new Set<string>();
   const blocks = new Map<string, Mat>(); // one stacked matrix per block, shared by its channels (and deduplicated when saved)
@@ -180,7 +184,7 @@ export function fitEnsemble(
   const ps = new Float64Array(channels.length);
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < channels.length; c++) ps[c] = refP[c][i];
-    T[i] = combine(ps);
+    T[i] = combine(ps, config);
   }
   return {
     version: 1,
@@ -214,7 +218,7 @@ export function scoreEnsemble(state: EnsembleState, blocks: Record<string, Float
     ps.push(p);
     channels[c.key] = { score, pValue: p, detector: c.detectorName, representation: c.representation };
   }
-  const statistic = combine(ps);
+  const statistic = combine(ps, state.config);
   const p = pValue(state.combined, statistic);
   const risk = riskScore(p);
   const drivers = Object.entries(channels)

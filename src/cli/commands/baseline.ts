@@ -22,10 +22,15 @@ band is reachable by rank alone (fewer rely on the fitted tail).
 export async function baselineCommand(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'build') {
-    const p = parse('baseline build', rest, { ...ENGINE_FLAGS, out: { type: 'string', short: 'o' }, shard: { type: 'string' } });
+    const p = parse('baseline build', rest, {
+      ...ENGINE_FLAGS,
+      out: { type: 'string', short: 'o' },
+      shard: { type: 'string' },
+    });
     if (p.values.help) return help(io);
     const out = str(p, 'out');
-    if (!out || p.positionals.length === 0) throw new InputError('bad-argument', `baseline build: expected MODELS... and --out DIR\n${HELP}`);
+    if (!out || p.positionals.length === 0)
+      throw new InputError('bad-argument', `baseline build: expected MODELS... and --out DIR\n${HELP}`);
     const paths = await expandModelArgs(p.positionals);
     const shard = str(p, 'shard');
     if (shard) {
@@ -34,18 +39,31 @@ export async function baselineCommand(argv: string[], io: CliIO): Promise<number
         out,
         onProgress: progressReporter(io.err, io.isTTY, 'fingerprinting'),
       });
-      io.out(`partial ${shard} written to ${r.dir}: ${r.members} model(s); combine with 'model-fingerprint baseline merge PARTIALS... --out DIR'\n`);
+      io.out(
+        `partial ${shard} written to ${r.dir}: ${r.members} model(s); combine with 'model-fingerprint baseline merge PARTIALS... --out DIR'\n`,
+      );
       return 0;
     }
-    const info = await buildBaseline(paths, { ...engineOptions(p), out, onProgress: progressReporter(io.err, io.isTTY, 'fingerprinting') });
-    io.out(`baseline ${info.id} written to ${out}: ${info.members.length} members, signature ${info.signature}\n`);
+    const info = await buildBaseline(paths, {
+      ...engineOptions(p),
+      out,
+      onProgress: progressReporter(io.err, io.isTTY, 'fingerprinting'),
+    });
+    io.out(
+      `baseline ${info.id} written to ${out}: ${info.members.length} members, signature ${info.signature}\n`,
+    );
     return 0;
   }
   if (sub === 'add') {
-    const p = parse('baseline add', rest, { workspace: { type: 'string' }, 'batch-size': { type: 'string' }, out: { type: 'string', short: 'o' } });
+    const p = parse('baseline add', rest, {
+      workspace: { type: 'string' },
+      'batch-size': { type: 'string' },
+      out: { type: 'string', short: 'o' },
+    });
     if (p.values.help) return help(io);
     const [dir, ...models] = p.positionals;
-    if (!dir || models.length === 0) throw new InputError('bad-argument', `baseline add: expected DIR and MODELS...\n${HELP}`);
+    if (!dir || models.length === 0)
+      throw new InputError('bad-argument', `baseline add: expected DIR and MODELS...\n${HELP}`);
     const paths = await expandModelArgs(models);
     const info = await addToBaseline(dir, paths, {
       ...engineOptions(p),
@@ -59,15 +77,19 @@ export async function baselineCommand(argv: string[], io: CliIO): Promise<number
     const p = parse('baseline merge', rest, { out: { type: 'string', short: 'o' } });
     if (p.values.help) return help(io);
     const out = str(p, 'out');
-    if (!out || p.positionals.length === 0) throw new InputError('bad-argument', `baseline merge: expected PARTIAL_DIRS... and --out DIR\n${HELP}`);
+    if (!out || p.positionals.length === 0)
+      throw new InputError('bad-argument', `baseline merge: expected PARTIAL_DIRS... and --out DIR\n${HELP}`);
     const info = await mergePartials(p.positionals, out);
-    io.out(`baseline ${info.id} written to ${out}: ${info.members.length} members from ${p.positionals.length} partial(s)\n`);
+    io.out(
+      `baseline ${info.id} written to ${out}: ${info.members.length} members from ${p.positionals.length} partial(s)\n`,
+    );
     return 0;
   }
   if (sub === 'info') {
     const p = parse('baseline info', rest, { json: { type: 'boolean' } });
     if (p.values.help) return help(io);
-    if (p.positionals.length !== 1) throw new InputError('bad-argument', `baseline info: expected DIR\n${HELP}`);
+    if (p.positionals.length !== 1)
+      throw new InputError('bad-argument', `baseline info: expected DIR\n${HELP}`);
     const info = await baselineInfo(p.positionals[0]);
     io.out(p.values.json ? JSON.stringify(info, null, 2) + '\n' : formatBaselineInfo(info));
     return 0;

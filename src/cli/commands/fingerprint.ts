@@ -17,12 +17,15 @@ export async function fingerprintCommand(argv: string[], io: CliIO): Promise<num
     return 0;
   }
   const out = str(p, 'out');
-  if (p.positionals.length !== 1 || !out) throw new InputError('bad-argument', `fingerprint: expected MODEL and --out FILE\n${HELP}`);
+  if (p.positionals.length !== 1 || !out)
+    throw new InputError('bad-argument', `fingerprint: expected MODEL and --out FILE\n${HELP}`);
   const { fingerprint } = await fingerprintFile(p.positionals[0], engineOptions(p));
   await writeFingerprint(out, fingerprint);
   const blocks = Object.entries(fingerprint.blocks)
     .map(([k, v]) => `${k}(${v.length})`)
     .join(', ');
-  io.out(`${p.positionals[0]}: fingerprint written to ${out} (probe set ${fingerprint.header.probes.hash.slice(0, 12)}; ${blocks})\n`);
+  io.out(
+    `${p.positionals[0]}: fingerprint written to ${out} (probe set ${fingerprint.header.probes.hash.slice(0, 12)}; ${blocks})\n`,
+  );
   return 0;
 }

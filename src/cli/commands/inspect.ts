@@ -14,7 +14,8 @@ export async function inspectCommand(argv: string[], io: CliIO): Promise<number>
     io.out(HELP);
     return 0;
   }
-  if (p.positionals.length !== 1) throw new InputError('bad-argument', `inspect: expected one MODEL\n${HELP}`);
+  if (p.positionals.length !== 1)
+    throw new InputError('bad-argument', `inspect: expected one MODEL\n${HELP}`);
   const result = await inspectModel(p.positionals[0]);
   io.out(p.values.json ? JSON.stringify(result, null, 2) + '\n' : formatInspect(result));
   return 0;

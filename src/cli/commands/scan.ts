@@ -34,9 +34,11 @@ export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
   }
   if (p.positionals.length === 0) throw new InputError('bad-argument', `scan: no MODELS given\n${HELP}`);
   const format = (str(p, 'format') ?? 'text') as ReportFormat;
-  if (!FORMATS.includes(format)) throw new InputError('bad-argument', `--format ${format}: expected one of ${FORMATS.join(', ')}`);
+  if (!FORMATS.includes(format))
+    throw new InputError('bad-argument', `--format ${format}: expected one of ${FORMATS.join(', ')}`);
   const failOn = (str(p, 'fail-on') ?? 'high') as FailOn;
-  if (!FAIL_ON.includes(failOn)) throw new InputError('bad-argument', `--fail-on ${failOn}: expected one of ${FAIL_ON.join(', ')}`);
+  if (!FAIL_ON.includes(failOn))
+    throw new InputError('bad-argument', `--fail-on ${failOn}: expected one of ${FAIL_ON.join(', ')}`);
   const paths = await expandModelArgs(p.positionals);
   const output = str(p, 'output');
   const report = await scanModels(paths, {

@@ -1,0 +1,55 @@
+/**
+ * Which inputs the trigger check stamps its triggers on, taken from the model's probe set: the user's
+ * sample files when there are enough of them (real in-distribution inputs: the check's power comes from
+ * them), else the whole generated probe set (lower power; the p-value then uses the wider "probes" null).
+ * Trigger probing applies to classifiers with one float input; anything else gets null (not applicable).
+ */
+import type { ProbeSet } from '../probes/types.js';
+import { TRIGGER_SCORE_NULLS, type GumbelNull } from './reference-free-p.js';
+
+/** Fewest sample inputs that make a "samples" base (fewer give too few inputs per trigger). */
+export const MIN_SAMPLE_BASE = 16;
+
+export type TriggerBaseKind = 'samples' | 'probes';
+
+export interface TriggerBase {
+  /** count x prod(shape) float32 values. */
+  base: Float32Array;
+  count: number;
+  /** One input's shape, without the batch axis. */
+  shape: number[];
+  kind: TriggerBaseKind;
+  /** The graph input the base feeds. */
+  inputName: string;
+}
+
+export function triggerBaseInputs(set: ProbeSet): TriggerBase | null {
+  if (set.inputs.length !== 1) return null;
+  const input = set.inputs[0];
+  if (input.dtype !== 'float32' && input.dtype !== 'float64') return null;
+  const size = input.sampleShape.reduce((a, b) => a * b, 1);
+  if (size === 0) return null;
+  const data = input.data as Float32Array | Float64Array;
+  const sampleRows: number[] = [];
+  set.probeKinds.forEach((k, i) => {
+    if (k === 'samples') sampleRows.push(i);
+  });
+  const useSamples = sampleRows.length >= MIN_SAMPLE_BASE;
+  const rows = useSamples ? sampleRows : set.probeKinds.map((_, i) => i);
+  const base = new Float32Array(rows.length * size);
+  rows.forEach((r, i) => {
+    for (let j = 0; j < size; j++) base[i * size + j] = data[r * size + j];
+  });
+  return {
+    base,
+    count: rows.length,
+    shape: input.sampleShape.slice(),
+    kind: useSamples ? 'samples' : 'probes',
+    inputName: input.name,
+  };
+}
+
+/** The Gumbel null that matches a kind of base input. */
+export function triggerNullFor(kind: TriggerBaseKind): GumbelNull {
+  return TRIGGER_SCORE_NULLS[kind];
+}
