@@ -155,6 +155,7 @@ export class LofDetector implements Detector {
         X: this.X.data,
         kdist: this.fitted.kdist,
         lrd: this.fitted.lrd,
+        negativeOutlierFactor: this.fitted.negativeOutlierFactor,
       },
     };
   }
@@ -166,12 +167,11 @@ export class LofDetector implements Detector {
     det.X = X;
     det.center = colMeans(X);
     det.refNorms = rowSqNorms(X, det.center);
-    const n = X.rows;
     det.fitted = {
       k: det.k,
       kdist: d.kdist as Float64Array,
       lrd: d.lrd as Float64Array,
-      negativeOutlierFactor: new Float64Array(n),
+      negativeOutlierFactor: d.negativeOutlierFactor as Float64Array,
     };
     return det;
   }

@@ -6,15 +6,15 @@
  * classes; on a clean model every class is about as hard to reach as the others.
  *
  * Steps, all inside a budget of forward passes (inputs run, counted at the RunLogits edge):
- *   1. clean pass over the base inputs; a random half is held out for the final flip-rate report;
+ *   1. clean pass over the base inputs; a random quarter is held out for the final flip-rate report;
  *   2. saliency scan: each pixel (block) alone, per-class margin gains -> scan-guided pixel sets and patch
  *      positions for every class (src/selfcheck/guided.ts);
  *   3. screen the guided and the generic candidates (src/selfcheck/triggers.ts) on a subset of the search
  *      half, keeping per (family, strength tier, class) the trigger with the largest margin gain;
  *   4. refine by random search (src/selfcheck/refine.ts) the triggers of the most suspicious classes;
- *   5. score: per family, each class's gain curve (mean over tiers of its best gain) as a robust z against
- *      the other classes; a class's score is the mean of its z over the scored families, and the model's
- *      score is the largest class score.
+ *   5. score: per family, each class's gain curve (tier-weighted mean of its best gains, small tiers
+ *      weighing most) as a robust z against the other classes; a class's score is the mean of its z over
+ *      the scored families, and the model's score is the largest class score.
  *
  * Why margin gain rather than flip rate: flip rates saturate (a 16-pixel adversarial set flips most inputs
  * of a small clean MLP into several classes), while the gain stays graded; measured on real MLPs/CNNs the
@@ -81,6 +81,8 @@ export const REFINE_CLASSES = 2;
  * the MAD can be tiny, and a difference below a tenth of the typical gain is not evidence.
  */
 export const GAIN_SPREAD_FLOOR = 0.1;
+/** Weight ratio between successive strength tiers in the gain and flip curves (tier t weighs ratio^t). */
+export const TIER_WEIGHT_RATIO = 0.5;
 /** Fewest classes for a class-contrast score (below it the score is 0: no evidence either way). */
 export const MIN_CLASSES_FOR_SCORE = 3;
 /** Families whose z-scores make the score (warps barely move any class on small images, so they add noise). */
@@ -102,9 +104,12 @@ export interface TriggerProbeOptions {
 
 export interface FamilyScore {
   family: TriggerKind;
-  /** Per class: mean over the family's tiers of the best margin gain (in clean-logit spreads). */
+  /**
+   * Per class: weighted mean over the family's tiers (weights TIER_WEIGHT_RATIO^tier) of the best margin
+   * gain, in clean-logit spreads.
+   */
   gainCurve: Float32Array;
-  /** Per class: mean over tiers of the flip rate of those best triggers. */
+  /** Per class: the same weighted mean of the flip rates of those best triggers. */
   flipCurve: Float32Array;
   /** Robust z of each class's gain curve against the other classes. */
   z: Float32Array;
@@ -345,6 +350,10 @@ function scoreTable(
     const flipCurve = new Float32Array(k);
     const tierFlip = new Float32Array(used.length * k);
     const tierGain = new Float32Array(used.length * k);
+    // Tier weights TIER_WEIGHT_RATIO^t, normalised: a backdoor works with its smallest triggers, while
+    // clean models (small MLPs above all) become reachable for many classes at the largest tiers.
+    const weights = used.map((_, ti) => TIER_WEIGHT_RATIO ** ti);
+    const wSum = weights.reduce((a, b) => a + b, 0);
     used.forEach((t, ti) => {
       for (let c = 0; c < k; c++) {
         const b = t[c];
@@ -352,8 +361,8 @@ function scoreTable(
         const flip = b ? b.effect.flip[c] : 0;
         tierGain[ti * k + c] = gain;
         tierFlip[ti * k + c] = flip;
-        gainCurve[c] += gain / used.length;
-        flipCurve[c] += flip / used.length;
+        gainCurve[c] += (weights[ti] / wSum) * gain;
+        flipCurve[c] += (weights[ti] / wSum) * flip;
       }
     });
     const typical = Array.from(gainCurve, Math.abs).sort((a, b) => a - b)[k >> 1];
