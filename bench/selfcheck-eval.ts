@@ -7,7 +7,7 @@
  * clean test models.
  *
  *   npx tsx bench/selfcheck-eval.ts [--zoo bench/.cache/zoo] [--budget 16000] [--base-count 64]
- *     [--bases samples,probes,noise] [--out bench/results]
+ *     [--bases samples,probes,noise] [--out bench/results] [--detail]
  *
  * Writes bench/results/selfcheck.json and bench/results/selfcheck.md.
  */
@@ -33,7 +33,7 @@ process.env.ORT_DISABLE_TELEMETRY ??= '1';
 /** The p-value threshold the risk score calls "high". */
 const HIGH_P = 0.0158;
 /** Base inputs per model (--base-count). */
-let BASE_COUNT = 64;
+let BASE_COUNT = 128;
 /** samples | probes (the default mixed probe set) | probes:<kind>[+<kind>] (one probe kind) | noise. */
 type BaseKind = string;
 
@@ -273,7 +273,11 @@ async function main(): Promise<void> {
     rows,
   };
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(path.join(outDir, 'selfcheck.json'), JSON.stringify(result, null, 1) + '\n');
+  // Per-tier details are large (8 x classes x tiers per row): kept only with --detail.
+  const compact = process.argv.includes('--detail')
+    ? result
+    : { ...result, rows: rows.map(({ familyZ: _z, tierGain: _g, tierFlip: _f, ...rest }) => rest) };
+  writeFileSync(path.join(outDir, 'selfcheck.json'), JSON.stringify(compact, null, 1) + '\n');
   writeFileSync(path.join(outDir, 'selfcheck.md'), markdown(result, attacks, archs));
   console.log(markdown(result, attacks, archs));
 }

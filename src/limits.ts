@@ -32,3 +32,5 @@ export const MARKDOWN_MAX_FAILED = 50;
 export const MAX_PROBE_SET_BYTES = 1024 ** 3;
 /** Longest error message kept for one model (names inside come from the model file and can be any length). */
 export const MAX_ERROR_MESSAGE_CHARS = 1000;
+/** Time budget for reference-free trigger probing of one model (ms): the forward-pass budget is cut to fit. */
+export const TRIGGER_TIME_BUDGET_MS = 4_000;

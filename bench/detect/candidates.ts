@@ -32,6 +32,8 @@ export const BLOCK_SETS: Record<string, string[]> = {
     'trigger',
     'self:',
   ],
+  'outputs+trigger': ['logits', 'softmax-stats', 'trigger', 'self:'],
+  'outputs+weights': ['logits', 'softmax-stats', 'weights:final', 'weights:layers', 'trigger', 'self:'],
   weights: ['weights:final', 'weights:layers', 'self:'],
   logits: ['logits'],
 };
@@ -44,6 +46,10 @@ export const DETECTOR_SETS: Record<string, DetectorName[]> = {
   'knn+mean': ['knn', 'distance_to_clean_mean'],
   'knn+ocsvm': ['knn', 'ocsvm'],
   'pca+mean': ['pca_mahalanobis', 'distance_to_clean_mean'],
+  ocsvm: ['ocsvm'],
+  'knn+ocsvm+pca': ['knn', 'ocsvm', 'pca_mahalanobis'],
+  'knn+ocsvm+mean': ['knn', 'ocsvm', 'distance_to_clean_mean'],
+  'ocsvm+pca+mean': ['ocsvm', 'pca_mahalanobis', 'distance_to_clean_mean'],
   all: [
     'knn',
     'lof',
@@ -64,12 +70,23 @@ export const RULES: CombineSpec[] = [
   { rule: 'cauchy' },
 ];
 
+/** Every block set x detector set x rule (block or detector sets with the same members listed once). */
 export function candidateGrid(): Candidate[] {
   const out: Candidate[] = [];
-  for (const [bn, prefixes] of Object.entries(BLOCK_SETS))
-    for (const [dn, detectors] of Object.entries(DETECTOR_SETS))
+  const seenB = new Set<string>();
+  const seenD = new Set<string>();
+  const blockSets = Object.entries(BLOCK_SETS).filter(([, p]) => {
+    const k = JSON.stringify([...p].sort());
+    return !seenB.has(k) && !!seenB.add(k);
+  });
+  const detectorSets = Object.entries(DETECTOR_SETS).filter(([, d]) => {
+    const k = JSON.stringify([...d].sort());
+    return !seenD.has(k) && !!seenD.add(k);
+  });
+  for (const [bn, prefixes] of blockSets)
+    for (const [dn, detectors] of detectorSets)
       for (const rule of RULES)
-        out.push({ name: `${bn} | ${dn} | ${combineLabel(rule)}`, prefixes, detectors, rule });
+        out.push({ name: `${bn} · ${dn} · ${combineLabel(rule)}`, prefixes, detectors, rule });
   return out;
 }
 

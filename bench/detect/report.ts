@@ -429,7 +429,7 @@ export function writeReport(r: DetectResults): string {
   const ranking = rankCandidates(r, main);
   out.push(`## Candidate ensembles (probes: ${main})\n`);
   out.push(
-    'Block set | detector set | combination rule. Score = mean over architectures of (AUROC with all references + mean AUROC with 20) / 2; worst attack = the lowest per-attack AUROC (all references) over both architectures; clean high = the largest share over architectures.\n',
+    'Block set · detector set · combination rule. Score = mean over architectures of (AUROC with all references + mean AUROC with 20) / 2; worst attack = the lowest per-attack AUROC (all references) over both architectures; clean high = the largest share over architectures.\n',
   );
   const archNames = Object.keys(r.archs);
   out.push(

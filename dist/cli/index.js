@@ -30223,6 +30223,8 @@ const MARKDOWN_MAX_FAILED = 50;
 const MAX_PROBE_SET_BYTES = 1024 ** 3;
 /** Longest error message kept for one model (names inside come from the model file and can be any length). */
 const MAX_ERROR_MESSAGE_CHARS = 1000;
+/** Time budget for reference-free trigger probing of one model (ms): the forward-pass budget is cut to fit. */
+const TRIGGER_TIME_BUDGET_MS = 4_000;
 
 ;// CONCATENATED MODULE: ./lib/model/dtypes.js
 /** ONNX TensorProto.DataType codes (onnx.proto3, stable across IR versions). */
@@ -32347,6 +32349,1005 @@ function findFinalLinear(model) {
     return null;
 }
 
+;// CONCATENATED MODULE: ./lib/selfcheck/logit-stats.js
+/**
+ * The logit arithmetic behind trigger probing: per-input argmax and per-class margins of a batch of logits,
+ * the effect of a stamped trigger (flip rate into each class, mean margin gain of each class), and robust
+ * z-scores across classes. Plain loops over Float32Array: the sizes are tiny (inputs x classes).
+ */
+/** Non-finite logits count as -1e30 so a broken output never wins an argmax or poisons a mean. */
+const NON_FINITE_LOGIT = -1e30;
+function summarise(logits, count, k) {
+    const argmax = new Int32Array(count);
+    const margin = new Float32Array(count * k);
+    for (let i = 0; i < count; i++) {
+        const o = i * k;
+        let b1 = -Infinity;
+        let b2 = -Infinity;
+        let arg = 0;
+        for (let c = 0; c < k; c++) {
+            const v = Number.isFinite(logits[o + c]) ? logits[o + c] : NON_FINITE_LOGIT;
+            if (v > b1) {
+                b2 = b1;
+                b1 = v;
+                arg = c;
+            }
+            else if (v > b2)
+                b2 = v;
+        }
+        argmax[i] = arg;
+        for (let c = 0; c < k; c++) {
+            const v = Number.isFinite(logits[o + c]) ? logits[o + c] : NON_FINITE_LOGIT;
+            margin[o + c] = c === arg ? v - b2 : v - b1;
+        }
+    }
+    return { argmax, margin };
+}
+/** The rows `rows` of a summary, as a summary of their own. */
+function subsetSummary(s, rows, k) {
+    const argmax = new Int32Array(rows.length);
+    const margin = new Float32Array(rows.length * k);
+    rows.forEach((r, i) => {
+        argmax[i] = s.argmax[r];
+        margin.set(s.margin.subarray(r * k, (r + 1) * k), i * k);
+    });
+    return { argmax, margin };
+}
+/** Effect of a trigger: `clean` and `stamped` describe the same inputs, row for row. */
+function effectOf(clean, stamped, k) {
+    const n = clean.argmax.length;
+    const flip = new Float64Array(k);
+    const gain = new Float64Array(k);
+    const eligible = new Float64Array(k);
+    for (let i = 0; i < n; i++) {
+        const a0 = clean.argmax[i];
+        const a1 = stamped.argmax[i];
+        for (let c = 0; c < k; c++) {
+            gain[c] += stamped.margin[i * k + c] - clean.margin[i * k + c];
+            if (a0 !== c) {
+                eligible[c]++;
+                if (a1 === c)
+                    flip[c]++;
+            }
+        }
+    }
+    for (let c = 0; c < k; c++) {
+        flip[c] = eligible[c] > 0 ? flip[c] / eligible[c] : 0;
+        gain[c] /= Math.max(1, n);
+    }
+    return { flip, gain };
+}
+function median(xs) {
+    const s = Array.from(xs).sort((a, b) => a - b);
+    if (s.length === 0)
+        return Number.NaN;
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+/** Constant turning a MAD into a standard deviation for normal data. */
+const MAD_TO_SD = 1.4826;
+/**
+ * Robust z of every value: (x - median) / max(1.4826·MAD, floor). The floor keeps a set of near-equal
+ * values (MAD ~ 0) from turning a tiny difference into a huge z.
+ */
+function robustZ(xs, floor) {
+    const med = median(xs);
+    const mad = median(Array.from(xs, (x) => Math.abs(x - med)));
+    const scale = Math.max(MAD_TO_SD * mad, floor, Number.MIN_VALUE);
+    return Float32Array.from(xs, (x) => (x - med) / scale);
+}
+/**
+ * Median over inputs of the standard deviation of the clean margins across classes: the unit logit gains
+ * are reported in, so they compare across models whose logits differ in scale.
+ */
+function medianLogitSpread(s, k) {
+    const n = s.argmax.length;
+    const spreads = [];
+    for (let i = 0; i < n; i++) {
+        let a = 0;
+        let a2 = 0;
+        for (let c = 0; c < k; c++) {
+            const v = s.margin[i * k + c];
+            a += v;
+            a2 += v * v;
+        }
+        spreads.push(Math.sqrt(Math.max(0, a2 / k - (a / k) ** 2)));
+    }
+    const m = median(spreads);
+    return Number.isFinite(m) && m > 1e-6 ? m : 1;
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/triggers.js
+/**
+ * Candidate backdoor triggers for reference-free trigger probing: the families that published attacks use,
+ * generated deterministically from a seed over an image-like input [C,H,W] with values in [lo,hi].
+ *
+ *   patch   square patches (BadNets) of sizes 2..max(5, H/5) at the four corners and seeded random places,
+ *           filled solid-hi, solid-lo (inverted), checkerboard or a seeded random-binary pattern
+ *   blend   a seeded random pattern alpha-blended over the whole input (Chen et al. blended injection)
+ *   pixels  k sparse fixed pixels set to hi (one-pixel / few-pixel attacks)
+ *   warp    a smooth, small displacement field with bilinear resampling (WaNet)
+ *
+ * A trigger is a mask + pattern (x' = (1-m)·x + m·p, the mask shared across channels) or, for the warp, a
+ * displacement field. `stampTrigger` applies one to a batch. Everything is plain arithmetic on Float32Array,
+ * no package: nothing maintained offers trigger synthesis for ONNX-fed tensors.
+ */
+
+const DEFAULT_RANGE = { lo: 0, hi: 1 };
+/** Smallest and largest patch side: 2..max(5, H/5) as the attacks in the literature use. */
+const MIN_PATCH_SIZE = 2;
+const MIN_MAX_PATCH_SIZE = 5;
+/** At most this many distinct patch sizes (large images would otherwise give dozens). */
+const MAX_PATCH_SIZES = 4;
+/** Seeded random patch positions besides the four corners. */
+const DEFAULT_RANDOM_POSITIONS = 4;
+const BLEND_ALPHAS = [0.1, 0.2, 0.3];
+/** Sparse-pixel trigger sizes (pixels set to hi). */
+const PIXEL_COUNTS = [4, 9, 16];
+/** Largest warp displacement, in pixels. */
+const WARP_STRENGTHS = [0.75, 1.5];
+/** Most grid patch positions along one axis (large images get a coarser grid). */
+const MAX_GRID_STEPS = 6;
+/** Control-grid side of the warp field (WaNet uses 4). */
+const WARP_GRID = 4;
+/**
+ * How a model input shape (without the batch dimension) maps to an image: [C,H,W] as is, [H,W] as one
+ * channel, a flat [D] as a square one-channel image when D is a perfect square (an MLP fed flattened
+ * images), else as a 1xD strip (patches become runs of D features).
+ */
+function imageGeometry(shape) {
+    if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+        throw new Error(`imageGeometry: bad input shape [${shape.join(',')}]`);
+    }
+    if (shape.length >= 3) {
+        const [c, h, w] = shape.slice(-3);
+        const lead = shape.slice(0, -3).reduce((a, b) => a * b, 1);
+        return { c: c * lead, h, w };
+    }
+    if (shape.length === 2)
+        return { c: 1, h: shape[0], w: shape[1] };
+    const d = shape[0];
+    const s = Math.round(Math.sqrt(d));
+    if (s * s === d && s >= 4)
+        return { c: 1, h: s, w: s };
+    return { c: 1, h: 1, w: d };
+}
+function inputSize(g) {
+    return g.c * g.h * g.w;
+}
+/** Patch sides to try: 2..max(5, floor(min(H,W)/5)), at most MAX_PATCH_SIZES of them, spread evenly. */
+function patchSizes(g) {
+    const side = Math.min(g.h, g.w) === 1 ? Math.max(g.h, g.w) : Math.min(g.h, g.w);
+    const max = Math.min(Math.max(MIN_MAX_PATCH_SIZE, Math.floor(side / 5)), Math.max(1, side - 1));
+    const min = Math.min(MIN_PATCH_SIZE, max);
+    const sizes = new Set();
+    const n = Math.min(MAX_PATCH_SIZES, max - min + 1);
+    for (let i = 0; i < n; i++)
+        sizes.add(Math.round(min + ((max - min) * i) / Math.max(1, n - 1)));
+    return [...sizes].sort((a, b) => a - b);
+}
+/** Index of the list value nearest to v (the tier of a trigger whose size is v). */
+function nearestIndex(list, v) {
+    let best = 0;
+    for (let i = 1; i < list.length; i++)
+        if (Math.abs(list[i] - v) < Math.abs(list[best] - v))
+            best = i;
+    return best;
+}
+function cornerName(top, left, g, size) {
+    const sh = Math.min(size, g.h);
+    const sw = Math.min(size, g.w);
+    const v = top === 0 ? 'top' : top + sh >= g.h ? 'bottom' : '';
+    const hz = left === 0 ? 'left' : left + sw >= g.w ? 'right' : '';
+    if (v && hz)
+        return `${v}-${hz}`;
+    return v || hz || 'interior';
+}
+/** A patch trigger from its parameters (clipped to the image). */
+function makePatch(g, range, p) {
+    const sh = Math.min(p.size, g.h);
+    const sw = Math.min(p.size, g.w);
+    const top = Math.max(0, Math.min(g.h - sh, p.top));
+    const left = Math.max(0, Math.min(g.w - sw, p.left));
+    const hw = g.h * g.w;
+    const mask = new Float32Array(hw);
+    const pattern = new Float32Array(g.c * hw);
+    const rng = p.fill === 'random' ? new Rng(p.fillSeed) : null;
+    const onValue = range.lo + (p.value ?? 1) * (range.hi - range.lo);
+    for (let y = top; y < top + sh; y++) {
+        for (let x = left; x < left + sw; x++) {
+            const i = y * g.w + x;
+            mask[i] = 1;
+            let on;
+            if (p.fill === 'solid-hi')
+                on = true;
+            else if (p.fill === 'solid-lo')
+                on = false;
+            else if (p.fill === 'checker')
+                on = ((y - top + x - left + p.fillSeed) & 1) === 0;
+            else
+                on = rng.next() < 0.5;
+            for (let ch = 0; ch < g.c; ch++)
+                pattern[ch * hw + i] = on ? onValue : range.lo;
+        }
+    }
+    const params = { ...p, top, left, size: Math.max(sh, sw) };
+    return {
+        kind: 'patch',
+        location: `${cornerName(top, left, g, p.size)} ${sh}x${sw} at (${top},${left}) ${p.fill}` +
+            (p.value !== undefined && p.value !== 1 ? ` value ${p.value}` : ''),
+        mask,
+        pattern,
+        patch: params,
+        tier: nearestIndex(patchSizes(g), params.size),
+    };
+}
+/** A seeded random pattern blended over the whole input with weight alpha. */
+function makeBlend(g, range, alpha, seed) {
+    const rng = new Rng(seed);
+    const hw = g.h * g.w;
+    const mask = new Float32Array(hw).fill(alpha);
+    const pattern = rng.uniforms(g.c * hw, range.lo, range.hi);
+    return {
+        kind: 'blend',
+        location: `whole input, alpha ${alpha}`,
+        mask,
+        pattern,
+        amount: alpha,
+        tier: nearestIndex(BLEND_ALPHAS, alpha),
+    };
+}
+/** k distinct seeded pixels set to hi (all channels). */
+function makePixels(g, range, k, seed) {
+    const rng = new Rng(seed);
+    const hw = g.h * g.w;
+    const n = Math.min(k, hw);
+    const picked = new Set();
+    while (picked.size < n)
+        picked.add(rng.int(hw));
+    return makePixelSet(g, range, [...picked]);
+}
+/**
+ * Given pixels (indices y*W+x) set to hi in every channel. `tier` defaults to the PIXEL_COUNTS entry nearest
+ * to the pixel count (a scan over blocks passes the block count's tier instead).
+ */
+function makePixelSet(g, range, pixels, tier) {
+    const hw = g.h * g.w;
+    const mask = new Float32Array(hw);
+    const pattern = new Float32Array(g.c * hw);
+    for (const i of pixels) {
+        mask[i] = 1;
+        for (let ch = 0; ch < g.c; ch++)
+            pattern[ch * hw + i] = range.hi;
+    }
+    const where = pixels
+        .slice(0, 4)
+        .map((i) => `(${Math.floor(i / g.w)},${i % g.w})`)
+        .join(' ');
+    return {
+        kind: 'pixels',
+        location: `${pixels.length} pixels ${where}${pixels.length > 4 ? ' ...' : ''}`,
+        mask,
+        pattern,
+        amount: pixels.length,
+        tier: tier ?? nearestIndex(PIXEL_COUNTS, pixels.length),
+    };
+}
+/**
+ * A WaNet-like warp: a WARP_GRID x WARP_GRID control grid of seeded uniform displacements, normalised to
+ * mean |d| = 1, bilinearly upsampled to H x W and scaled so the largest displacement is `strength` pixels.
+ */
+function makeWarp(g, strength, seed) {
+    const rng = new Rng(seed);
+    const k = WARP_GRID;
+    const cy = new Float64Array(k * k);
+    const cx = new Float64Array(k * k);
+    for (let i = 0; i < k * k; i++) {
+        cy[i] = rng.uniform(-1, 1);
+        cx[i] = rng.uniform(-1, 1);
+    }
+    const hw = g.h * g.w;
+    const dy = new Float32Array(hw);
+    const dx = new Float32Array(hw);
+    const up = (grid, y, x) => {
+        const gy = g.h > 1 ? (y / (g.h - 1)) * (k - 1) : 0;
+        const gx = g.w > 1 ? (x / (g.w - 1)) * (k - 1) : 0;
+        const y0 = Math.min(k - 2, Math.floor(gy));
+        const x0 = Math.min(k - 2, Math.floor(gx));
+        const fy = gy - y0;
+        const fx = gx - x0;
+        return ((1 - fy) * ((1 - fx) * grid[y0 * k + x0] + fx * grid[y0 * k + x0 + 1]) +
+            fy * ((1 - fx) * grid[(y0 + 1) * k + x0] + fx * grid[(y0 + 1) * k + x0 + 1]));
+    };
+    let maxAbs = 0;
+    for (let y = 0; y < g.h; y++) {
+        for (let x = 0; x < g.w; x++) {
+            const i = y * g.w + x;
+            dy[i] = g.h > 1 ? up(cy, y, x) : 0;
+            dx[i] = up(cx, y, x);
+            maxAbs = Math.max(maxAbs, Math.abs(dy[i]), Math.abs(dx[i]));
+        }
+    }
+    const scale = maxAbs > 0 ? strength / maxAbs : 0;
+    for (let i = 0; i < hw; i++) {
+        dy[i] *= scale;
+        dx[i] *= scale;
+    }
+    return {
+        kind: 'warp',
+        location: `whole input, max shift ${strength}px`,
+        dy,
+        dx,
+        strength,
+        tier: nearestIndex(WARP_STRENGTHS, strength),
+    };
+}
+/** Grid starts along one axis: stride = size, the last one flush with the border; at most MAX_GRID_STEPS. */
+function gridStarts(len, size) {
+    if (len <= size)
+        return [0];
+    const steps = Math.min(MAX_GRID_STEPS, Math.ceil(len / size));
+    const out = new Set();
+    for (let i = 0; i < steps; i++)
+        out.add(Math.round(((len - size) * i) / Math.max(1, steps - 1)));
+    return [...out];
+}
+/**
+ * The candidate set, in priority order (the prober screens a prefix when its budget is short): corner
+ * patches first (the most common attack), then random-position patches, sparse pixels, blends, warps.
+ */
+function generateTriggers(g, opts) {
+    const range = opts.range ?? DEFAULT_RANGE;
+    const rng = new Rng(opts.seed);
+    const sizes = patchSizes(g);
+    const fills = ['solid-hi', 'checker', 'random', 'solid-lo'];
+    const out = [];
+    const fillSeeds = fills.map(() => rng.nextUint32());
+    for (const fill of fills) {
+        for (const size of sizes) {
+            const sh = Math.min(size, g.h);
+            const sw = Math.min(size, g.w);
+            const corners = [
+                [g.h - sh, g.w - sw],
+                [0, 0],
+                [0, g.w - sw],
+                [g.h - sh, 0],
+            ];
+            const seen = new Set();
+            for (const [top, left] of corners) {
+                const key = `${top},${left}`;
+                if (seen.has(key))
+                    continue;
+                seen.add(key);
+                out.push(makePatch(g, range, { top, left, size, fill, fillSeed: fillSeeds[fills.indexOf(fill)] }));
+            }
+        }
+    }
+    const nRandom = opts.randomPositions ?? DEFAULT_RANDOM_POSITIONS;
+    const places = [];
+    for (let i = 0; i < nRandom; i++)
+        places.push([rng.next(), rng.next()]);
+    for (const fill of ['solid-hi', 'checker']) {
+        for (const size of sizes) {
+            const sh = Math.min(size, g.h);
+            const sw = Math.min(size, g.w);
+            for (const [u, v] of places) {
+                const top = Math.floor(u * (g.h - sh + 1));
+                const left = Math.floor(v * (g.w - sw + 1));
+                out.push(makePatch(g, range, { top, left, size, fill, fillSeed: fillSeeds[fills.indexOf(fill)] }));
+            }
+        }
+    }
+    // A grid of small patches over the whole input: a trigger away from the corners is still partly covered,
+    // and refinement slides the best one into place.
+    const gridSize = sizes[Math.min(1, sizes.length - 1)];
+    for (const fill of ['solid-hi', 'checker']) {
+        for (const top of gridStarts(g.h, gridSize)) {
+            for (const left of gridStarts(g.w, gridSize)) {
+                out.push(makePatch(g, range, { top, left, size: gridSize, fill, fillSeed: fillSeeds[fills.indexOf(fill)] }));
+            }
+        }
+    }
+    for (const k of PIXEL_COUNTS) {
+        for (let r = 0; r < 2; r++)
+            out.push(makePixels(g, range, k, rng.nextUint32()));
+    }
+    const blendSeeds = [rng.nextUint32(), rng.nextUint32()];
+    for (const alpha of BLEND_ALPHAS)
+        for (const s of blendSeeds)
+            out.push(makeBlend(g, range, alpha, s));
+    if (g.h >= 4 && g.w >= 4) {
+        for (const strength of WARP_STRENGTHS) {
+            for (let r = 0; r < 2; r++)
+                out.push(makeWarp(g, strength, rng.nextUint32()));
+        }
+    }
+    return out;
+}
+/**
+ * Stamps one trigger on `count` inputs (each C*H*W, packed), writing into `out` (allocated when absent;
+ * may be `inputs` itself to stamp in place).
+ * Results stay inside [lo, hi] whenever the inputs do (convex blend; bilinear resampling).
+ */
+function stampTrigger(t, g, inputs, count, out) {
+    const hw = g.h * g.w;
+    const size = g.c * hw;
+    const dst = out ?? new Float32Array(count * size);
+    if (t.kind === 'warp') {
+        // Resampling reads neighbours, so stamping in place needs a copy of the source.
+        const src = dst === inputs ? inputs.slice(0, count * size) : inputs;
+        for (let n = 0; n < count; n++) {
+            for (let ch = 0; ch < g.c; ch++) {
+                const base = n * size + ch * hw;
+                for (let y = 0; y < g.h; y++) {
+                    for (let x = 0; x < g.w; x++) {
+                        const i = y * g.w + x;
+                        const sy = Math.max(0, Math.min(g.h - 1, y + t.dy[i]));
+                        const sx = Math.max(0, Math.min(g.w - 1, x + t.dx[i]));
+                        const y0 = Math.floor(sy);
+                        const x0 = Math.floor(sx);
+                        const y1 = Math.min(g.h - 1, y0 + 1);
+                        const x1 = Math.min(g.w - 1, x0 + 1);
+                        const fy = sy - y0;
+                        const fx = sx - x0;
+                        dst[base + i] =
+                            (1 - fy) * ((1 - fx) * src[base + y0 * g.w + x0] + fx * src[base + y0 * g.w + x1]) +
+                                fy * ((1 - fx) * src[base + y1 * g.w + x0] + fx * src[base + y1 * g.w + x1]);
+                    }
+                }
+            }
+        }
+        return dst;
+    }
+    const { mask, pattern } = t;
+    for (let n = 0; n < count; n++) {
+        for (let ch = 0; ch < g.c; ch++) {
+            const base = n * size + ch * hw;
+            const pBase = ch * hw;
+            for (let i = 0; i < hw; i++) {
+                const m = mask[i];
+                dst[base + i] = m === 0 ? inputs[base + i] : (1 - m) * inputs[base + i] + m * pattern[pBase + i];
+            }
+        }
+    }
+    return dst;
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/budgeted-runner.js
+/**
+ * The edge between trigger probing and the model: a RunLogits function (the caller wires it to its ONNX
+ * Runtime session) wrapped so every input sent counts against a budget of forward passes, many triggers
+ * share one large batch per model run, and a wrong-sized answer is caught at once.
+ */
+
+
+
+/** Most inputs sent to the model in one run. */
+const MAX_INPUTS_PER_RUN = 4096;
+/** Cap on floats per run (64 MB), so large inputs use smaller batches. */
+const MAX_FLOATS_PER_RUN = 16 * 1024 * 1024;
+class BudgetedRunner {
+    run;
+    budget;
+    size;
+    k;
+    file;
+    used = 0;
+    constructor(run, budget, size, k, file = 'model') {
+        this.run = run;
+        this.budget = budget;
+        this.size = size;
+        this.k = k;
+        this.file = file;
+    }
+    get left() {
+        return this.budget - this.used;
+    }
+    /** Runs raw inputs (counted), checking the answer's size. */
+    async logits(batch, n) {
+        if (n > this.left)
+            throw new Error(`trigger probe: ${n} inputs exceed the budget left (${this.left})`);
+        this.used += n;
+        const out = await this.run(batch, n);
+        if (out.length !== n * this.k) {
+            throw new errors_InputError('runtime-error', `${this.file}: the model returned ${out.length} values for ${n} inputs x ${this.k} classes; ` +
+                'trigger probing needs one float output of shape [N, classes]', this.file);
+        }
+        return out;
+    }
+    /** Stamps and runs every job, packing many jobs into each model run; one summary per job. */
+    async stamped(jobs, base, g) {
+        const total = jobs.reduce((a, j) => a + j.rows.length, 0);
+        if (total > this.left)
+            throw new Error(`trigger probe: ${total} inputs exceed the budget left (${this.left})`);
+        const perRun = Math.max(1, Math.min(MAX_INPUTS_PER_RUN, Math.floor(MAX_FLOATS_PER_RUN / this.size)));
+        const out = [];
+        let j = 0;
+        while (j < jobs.length) {
+            const group = [];
+            let n = 0;
+            while (j < jobs.length && (group.length === 0 || n + jobs[j].rows.length <= perRun)) {
+                group.push(jobs[j]);
+                n += jobs[j].rows.length;
+                j++;
+            }
+            const batch = new Float32Array(n * this.size);
+            let at = 0;
+            for (const job of group) {
+                const m = job.rows.length;
+                const dst = batch.subarray(at * this.size, (at + m) * this.size);
+                job.rows.forEach((r, i) => dst.set(base.subarray(r * this.size, (r + 1) * this.size), i * this.size));
+                stampTrigger(job.trigger, g, dst, m, dst);
+                at += m;
+            }
+            const logits = await this.logits(batch, n);
+            let o = 0;
+            for (const job of group) {
+                const m = job.rows.length;
+                out.push(summarise(logits.subarray(o * this.k, (o + m) * this.k), m, this.k));
+                o += m;
+            }
+        }
+        return out;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/guided.js
+
+
+/** Square blocks of side ceil(sqrt(H*W / maxBlocks)) tiling the image (pixel indices y*W+x). */
+function scanBlocksOf(g, maxBlocks) {
+    const side = Math.max(1, Math.ceil(Math.sqrt((g.h * g.w) / Math.max(1, maxBlocks))));
+    const blocks = [];
+    for (let y = 0; y < g.h; y += side) {
+        for (let x = 0; x < g.w; x += side) {
+            const px = [];
+            for (let yy = y; yy < Math.min(g.h, y + side); yy++) {
+                for (let xx = x; xx < Math.min(g.w, x + side); xx++)
+                    px.push(yy * g.w + xx);
+            }
+            blocks.push(px);
+        }
+    }
+    return blocks;
+}
+async function saliencyScan(runner, base, g, range, rows, clean, k, maxBlocks) {
+    const blocks = scanBlocksOf(g, maxBlocks);
+    const res = await runner.stamped(blocks.map((px) => ({ trigger: makePixelSet(g, range, px), rows })), base, g);
+    const gains = new Float64Array(k * blocks.length);
+    res.forEach((s, b) => {
+        const e = effectOf(clean, s, k);
+        for (let c = 0; c < k; c++)
+            gains[c * blocks.length + b] = e.gain[c];
+    });
+    return { blocks, gains };
+}
+/**
+ * Most classes that get guided triggers. Models with more classes get them for the classes with the largest
+ * single-block gains only (memory and budget grow with classes x candidates); their scores are then
+ * approximate (the other classes were probed with the generic candidates only).
+ */
+const MAX_GUIDED_CLASSES = 32;
+/** The classes to guide: all of them, or the MAX_GUIDED_CLASSES with the largest best-block gain. */
+function guidedClasses(scan, k) {
+    const all = Array.from({ length: k }, (_, c) => c);
+    if (k <= MAX_GUIDED_CLASSES)
+        return all;
+    const nb = scan.blocks.length;
+    const peak = all.map((c) => Math.max(...scan.gains.subarray(c * nb, (c + 1) * nb)));
+    return all.sort((a, b) => peak[b] - peak[a] || a - b).slice(0, MAX_GUIDED_CLASSES);
+}
+/** Per guided class: one pixel trigger per pixel-count tier and one solid patch per patch size. */
+function guidedTriggers(g, range, scan, k) {
+    const nb = scan.blocks.length;
+    const out = [];
+    const hw = g.h * g.w;
+    const W = g.w + 1;
+    for (const c of guidedClasses(scan, k)) {
+        const gain = scan.gains.subarray(c * nb, (c + 1) * nb);
+        const order = Array.from({ length: nb }, (_, b) => b).sort((a, b) => gain[b] - gain[a]);
+        PIXEL_COUNTS.forEach((count, tier) => {
+            const chosen = order.slice(0, Math.min(count, nb));
+            out.push(makePixelSet(g, range, chosen.flatMap((b) => scan.blocks[b]), tier));
+        });
+        // Per-pixel gain map, then the best window of each patch size via an integral image.
+        const map = new Float64Array(hw);
+        scan.blocks.forEach((px, b) => {
+            for (const i of px)
+                map[i] = gain[b] / px.length;
+        });
+        const integral = new Float64Array((g.h + 1) * W);
+        for (let y = 0; y < g.h; y++) {
+            for (let x = 0; x < g.w; x++) {
+                integral[(y + 1) * W + x + 1] =
+                    map[y * g.w + x] + integral[y * W + x + 1] + integral[(y + 1) * W + x] - integral[y * W + x];
+            }
+        }
+        for (const size of patchSizes(g)) {
+            const sh = Math.min(size, g.h);
+            const sw = Math.min(size, g.w);
+            let bestSum = -Infinity;
+            let top = 0;
+            let left = 0;
+            for (let y = 0; y + sh <= g.h; y++) {
+                for (let x = 0; x + sw <= g.w; x++) {
+                    const sum = integral[(y + sh) * W + x + sw] -
+                        integral[y * W + x + sw] -
+                        integral[(y + sh) * W + x] +
+                        integral[y * W + x];
+                    if (sum > bestSum) {
+                        bestSum = sum;
+                        top = y;
+                        left = x;
+                    }
+                }
+            }
+            out.push(makePatch(g, range, { top, left, size, fill: 'solid-hi', fillSeed: 0 }));
+        }
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/refine.js
+
+/** Patch brightnesses tried (share of the range): attacks use dimmer patches too. */
+const PATCH_VALUES = [0.6, 0.8, 1];
+const FILLS = ['solid-hi', 'checker', 'random', 'solid-lo'];
+/** Largest patch move per step, in pixels. */
+const MAX_STEP = 2;
+function mutate(t, g, range, rng) {
+    if (t.kind === 'patch' && t.patch) {
+        const p = { ...t.patch };
+        const move = rng.int(5);
+        if (move <= 1) {
+            p.top += rng.int(2 * MAX_STEP + 1) - MAX_STEP;
+            p.left += rng.int(2 * MAX_STEP + 1) - MAX_STEP;
+        }
+        else if (move === 2)
+            p.fill = FILLS[rng.int(FILLS.length)];
+        else if (move === 3)
+            p.value = PATCH_VALUES[rng.int(PATCH_VALUES.length)];
+        else
+            p.fillSeed = rng.nextUint32();
+        return makePatch(g, range, p);
+    }
+    if (t.kind === 'pixels')
+        return movePixel(t, g, range, rng);
+    if (t.kind === 'blend')
+        return makeBlend(g, range, t.amount ?? BLEND_ALPHAS[0], rng.nextUint32());
+    if (t.kind === 'warp')
+        return makeWarp(g, t.strength, rng.nextUint32());
+    return t;
+}
+/** Moves one "on" pixel of a pixel trigger to a free neighbour (same count, same tier). */
+function movePixel(t, g, range, rng) {
+    const hw = g.h * g.w;
+    const on = [];
+    for (let i = 0; i < hw; i++)
+        if (t.mask[i] > 0)
+            on.push(i);
+    if (on.length === 0)
+        return t;
+    const from = on[rng.int(on.length)];
+    const y = Math.floor(from / g.w);
+    const x = from % g.w;
+    const ny = Math.max(0, Math.min(g.h - 1, y + rng.int(3) - 1));
+    const nx = Math.max(0, Math.min(g.w - 1, x + rng.int(3) - 1));
+    const to = ny * g.w + nx;
+    if (t.mask[to] > 0)
+        return t;
+    const mask = t.mask.slice();
+    const pattern = t.pattern.slice();
+    mask[from] = 0;
+    mask[to] = 1;
+    for (let ch = 0; ch < g.c; ch++) {
+        pattern[ch * hw + from] = 0;
+        pattern[ch * hw + to] = range.hi;
+    }
+    return { ...t, mask, pattern, location: `${on.length} pixels (refined)` };
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/trigger-probe.js
+
+
+
+
+
+
+/**
+ * Default budget of forward passes (inputs run) for one model: about 0.5 s for an MNIST-size CNN on one
+ * core. More inputs per trigger lower the noise of the clean classes' statistics: on the zoo's CNNs the
+ * AUROC rose from 0.85 at 16,000 passes (64 samples) to 0.96 at 40,000 (128 samples).
+ */
+const DEFAULT_TRIGGER_BUDGET = 32000;
+/** Below this budget the check cannot screen enough candidates to mean anything. */
+const MIN_TRIGGER_BUDGET = 200;
+/** Fewest search inputs a candidate is screened on. */
+const MIN_SCREEN_INPUTS = 8;
+/** Most search inputs a candidate is screened on. */
+const MAX_SCREEN_INPUTS = 64;
+/** Most held-out inputs the reported trigger is evaluated on. */
+const MAX_EVAL_INPUTS = 64;
+/** Most blocks in the saliency scan (an input with more pixels is scanned in square blocks). */
+const MAX_SCAN_BLOCKS = 256;
+/** Fewest blocks worth scanning (coarser says nothing about where a trigger sits). */
+const MIN_SCAN_BLOCKS = 16;
+/** Inputs each scan block is stamped on. */
+const SCAN_INPUTS = 32;
+/** Share of the budget left after the clean pass that the scan may use. */
+const SCAN_SHARE = 0.25;
+/** Share of the budget left after the scan spent screening; the rest refines. */
+const SCREEN_SHARE = 0.75;
+/** Classes whose triggers get refined by random search. */
+const REFINE_CLASSES = 2;
+/**
+ * Floor on the spread of per-class gain curves, relative to their median absolute value: with ten classes
+ * the MAD can be tiny, and a difference below a tenth of the typical gain is not evidence.
+ */
+const GAIN_SPREAD_FLOOR = 0.1;
+/** Weight ratio between successive strength tiers in the gain and flip curves (tier t weighs ratio^t). */
+const TIER_WEIGHT_RATIO = 0.5;
+/** Fewest classes for a class-contrast score (below it the score is 0: no evidence either way). */
+const MIN_CLASSES_FOR_SCORE = 3;
+/** Families whose z-scores make the score (warps barely move any class on small images, so they add noise). */
+const SCORED_FAMILIES = ['patch', 'pixels', 'blend'];
+const FAMILIES = ['patch', 'pixels', 'blend', 'warp'];
+function tierCount(f, g) {
+    if (f === 'patch')
+        return patchSizes(g).length;
+    if (f === 'pixels')
+        return PIXEL_COUNTS.length;
+    if (f === 'blend')
+        return BLEND_ALPHAS.length;
+    return WARP_STRENGTHS.length;
+}
+function cell(table, t) {
+    return table.get(t.kind)?.[t.tier];
+}
+/** Keeps `effect` for class c if its margin gain beats the cell's (ties: higher flip rate). */
+function offer(row, c, trigger, effect) {
+    const cur = row[c];
+    if (cur &&
+        (cur.effect.gain[c] > effect.gain[c] ||
+            (cur.effect.gain[c] === effect.gain[c] && cur.effect.flip[c] >= effect.flip[c]))) {
+        return false;
+    }
+    row[c] = { trigger, effect };
+    return true;
+}
+function describe(t) {
+    if (t.kind === 'patch' && t.patch)
+        return { kind: `patch:${t.patch.fill}`, location: t.location };
+    return { kind: t.kind, location: t.location };
+}
+function checkArgs(base, size, k, budget, range) {
+    if (!Number.isInteger(k) || k < 2)
+        throw new Error(`probeTriggers: need at least 2 classes, got ${k}`);
+    if (!(budget >= MIN_TRIGGER_BUDGET)) {
+        throw new Error(`probeTriggers: budget ${budget} is below the minimum ${MIN_TRIGGER_BUDGET}`);
+    }
+    if (!(range.hi > range.lo))
+        throw new Error(`probeTriggers: empty value range [${range.lo}, ${range.hi}]`);
+    if (base.length === 0 || base.length % size !== 0) {
+        throw new Error(`probeTriggers: ${base.length} base values are not a whole number of inputs of size ${size}`);
+    }
+}
+/**
+ * Probes a classifier with candidate triggers stamped on `base` (n inputs of `shape`, packed, without the
+ * batch dimension) and returns the trigger self-check and the per-class "trigger" block.
+ */
+async function probeTriggers(run, base, shape, opts) {
+    const k = opts.classes;
+    const budget = opts.budget ?? DEFAULT_TRIGGER_BUDGET;
+    const range = opts.range ?? DEFAULT_RANGE;
+    const g = imageGeometry(shape);
+    const size = inputSize(g);
+    checkArgs(base, size, k, budget, range);
+    const rng = new Rng(opts.seed ?? 0);
+    const runner = new BudgetedRunner(run, budget, size, k, opts.file ?? 'model');
+    const started = Date.now();
+    // 1. Clean pass (at most a quarter of the budget); a random quarter of the inputs is held out.
+    const n = Math.min(base.length / size, Math.floor(budget / 4));
+    const cleanAll = summarise(await runner.logits(base.slice(0, n * size), n), n, k);
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [order[i], order[j]] = [order[j], order[i]];
+    }
+    const nEval = n >= 2 * MIN_SCREEN_INPUTS ? Math.min(Math.floor(n / 4), MAX_EVAL_INPUTS) : 0;
+    const evalRows = order.slice(0, nEval);
+    const searchRows = nEval > 0 ? order.slice(nEval) : order;
+    const logitScale = medianLogitSpread(cleanAll, k);
+    // 2. Saliency scan.
+    const guided = [];
+    const scanRows = searchRows.slice(0, SCAN_INPUTS);
+    const maxBlocks = Math.min(MAX_SCAN_BLOCKS, Math.floor(((runner.left - nEval) * SCAN_SHARE) / scanRows.length));
+    if (maxBlocks >= MIN_SCAN_BLOCKS) {
+        const scanClean = subsetSummary(cleanAll, scanRows, k);
+        const scan = await saliencyScan(runner, base, g, range, scanRows, scanClean, k, maxBlocks);
+        guided.push(...guidedTriggers(g, range, scan, k));
+    }
+    // 3. Screen (a priority-ordered prefix when the budget is short: guided first, then corner patches...).
+    const all = [...guided, ...generateTriggers(g, { seed: rng.nextUint32(), range })];
+    const screenBudget = Math.max(0, Math.floor((runner.left - nEval) * SCREEN_SHARE));
+    let m = Math.min(searchRows.length, MAX_SCREEN_INPUTS, Math.floor(screenBudget / all.length));
+    let candidates = all;
+    if (m < Math.min(MIN_SCREEN_INPUTS, searchRows.length)) {
+        m = Math.min(MIN_SCREEN_INPUTS, searchRows.length);
+        candidates = all.slice(0, Math.max(1, Math.floor(screenBudget / m)));
+    }
+    const rows = searchRows.slice(0, m);
+    const clean = subsetSummary(cleanAll, rows, k);
+    const table = new Map();
+    for (const f of FAMILIES)
+        table.set(f, Array.from({ length: tierCount(f, g) }, () => new Array(k)));
+    const screened = await runner.stamped(candidates.map((trigger) => ({ trigger, rows })), base, g);
+    screened.forEach((s, t) => {
+        const effect = effectOf(clean, s, k);
+        const row = cell(table, candidates[t]);
+        if (row)
+            for (let c = 0; c < k; c++)
+                offer(row, c, candidates[t], effect);
+    });
+    // 4. Refine every (family, tier) trigger of the most suspicious classes.
+    const pre = scoreTable(table, k, logitScale);
+    const suspects = Array.from({ length: k }, (_, c) => c)
+        .sort((a, b) => pre.classScores[b] - pre.classScores[a])
+        .slice(0, Math.min(REFINE_CLASSES, k));
+    const states = [];
+    for (const c of suspects) {
+        for (const f of FAMILIES)
+            for (const row of table.get(f) ?? [])
+                if (row[c])
+                    states.push({ row, c });
+    }
+    const roundCost = states.length * rows.length;
+    const rounds = roundCost > 0 ? Math.floor(Math.max(0, runner.left - nEval) / roundCost) : 0;
+    for (let r = 0; r < rounds; r++) {
+        if (opts.timeLimitMs !== undefined && Date.now() - started > opts.timeLimitMs)
+            break;
+        const proposals = states.map((st) => mutate(st.row[st.c].trigger, g, range, rng));
+        const res = await runner.stamped(proposals.map((trigger) => ({ trigger, rows })), base, g);
+        states.forEach((st, i) => offer(st.row, st.c, proposals[i], effectOf(clean, res[i], k)));
+    }
+    // 5. Score, and the trigger to report: the target's best trigger in its highest-z family, the tier with
+    // the highest flip rate (smallest tier on ties), re-measured on the held-out inputs.
+    const scored = scoreTable(table, k, logitScale);
+    let target = 0;
+    for (let c = 1; c < k; c++)
+        if (scored.classScores[c] > scored.classScores[target])
+            target = c;
+    let fam = scored.families[0];
+    for (const fs of scored.families)
+        if (SCORED_FAMILIES.includes(fs.family) && fs.z[target] > fam.z[target])
+            fam = fs;
+    let shown;
+    for (const row of table.get(fam.family) ?? []) {
+        const b = row[target];
+        if (b && (!shown || b.effect.flip[target] > shown.effect.flip[target]))
+            shown = b;
+    }
+    let flipRate = shown ? shown.effect.flip[target] : 0;
+    if (shown && nEval > 0 && runner.left >= nEval) {
+        const [res] = await runner.stamped([{ trigger: shown.trigger, rows: evalRows }], base, g);
+        flipRate = effectOf(subsetSummary(cleanAll, evalRows, k), res, k).flip[target];
+    }
+    const trig = shown ? describe(shown.trigger) : { kind: 'none', location: '' };
+    // With two classes the robust z of either is always +-0.67: the contrast carries no information.
+    const informative = k >= MIN_CLASSES_FOR_SCORE;
+    const score = informative ? scored.classScores[target] : 0;
+    const selfCheck = {
+        score,
+        targetClass: target,
+        detail: `class ${target} is the easiest to reach: a ${trig.kind} trigger (${trig.location}) sends ` +
+            `${(flipRate * 100).toFixed(0)}% of held-out inputs to it ` +
+            (informative
+                ? `(margin-gain robust z ${score.toFixed(1)} against the other ${k - 1} classes)`
+                : `(no score: comparing classes needs at least ${MIN_CLASSES_FOR_SCORE} classes)`),
+        trigger: { kind: trig.kind, location: trig.location, flipRate, zScore: score },
+    };
+    const block = new Float32Array(2 * FAMILIES.length * k);
+    FAMILIES.forEach((f, i) => {
+        const fs = scored.families.find((x) => x.family === f);
+        if (!fs)
+            return;
+        block.set(fs.gainCurve, i * k);
+        block.set(fs.flipCurve, (FAMILIES.length + i) * k);
+    });
+    return {
+        selfCheck,
+        block,
+        classScores: scored.classScores,
+        trigger: shown ? shown.trigger : null,
+        families: scored.families,
+        forwardPasses: runner.used,
+        candidatesScreened: candidates.length,
+        candidatesTotal: all.length,
+    };
+}
+/** Per family: gain and flip curves and the gain z; per class: the mean z over the scored families. */
+function scoreTable(table, k, logitScale) {
+    const families = [];
+    const classScores = new Float32Array(k);
+    let scoredCount = 0;
+    for (const [family, tiers] of table) {
+        const used = tiers.filter((t) => t.some((b) => b));
+        if (used.length === 0)
+            continue;
+        const gainCurve = new Float32Array(k);
+        const flipCurve = new Float32Array(k);
+        const tierFlip = new Float32Array(used.length * k);
+        const tierGain = new Float32Array(used.length * k);
+        // Tier weights TIER_WEIGHT_RATIO^t, normalised: a backdoor works with its smallest triggers, while
+        // clean models (small MLPs above all) become reachable for many classes at the largest tiers.
+        const weights = used.map((_, ti) => TIER_WEIGHT_RATIO ** ti);
+        const wSum = weights.reduce((a, b) => a + b, 0);
+        used.forEach((t, ti) => {
+            for (let c = 0; c < k; c++) {
+                const b = t[c];
+                const gain = b ? b.effect.gain[c] / logitScale : 0;
+                const flip = b ? b.effect.flip[c] : 0;
+                tierGain[ti * k + c] = gain;
+                tierFlip[ti * k + c] = flip;
+                gainCurve[c] += (weights[ti] / wSum) * gain;
+                flipCurve[c] += (weights[ti] / wSum) * flip;
+            }
+        });
+        const typical = Array.from(gainCurve, Math.abs).sort((a, b) => a - b)[k >> 1];
+        const z = robustZ(gainCurve, GAIN_SPREAD_FLOOR * typical);
+        families.push({ family, gainCurve, flipCurve, z, tierFlip, tierGain });
+        if (SCORED_FAMILIES.includes(family)) {
+            scoredCount++;
+            for (let c = 0; c < k; c++)
+                classScores[c] += z[c];
+        }
+    }
+    if (scoredCount > 0)
+        for (let c = 0; c < k; c++)
+            classScores[c] /= scoredCount;
+    return { families, classScores };
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/trigger-check.js
+
+
+
+/** Fewest classes trigger probing can contrast. */
+const MIN_TRIGGER_CLASSES = 3;
+function triggerApplies(model, probes, classes) {
+    return (model.inputs.length === 1 &&
+        probes.inputs.length === 1 &&
+        probes.inputs[0].dtype === 'float32' &&
+        probes.inputs[0].data instanceof Float32Array &&
+        classes >= MIN_TRIGGER_CLASSES);
+}
+/** Forward passes that fit the time budget at `msPerInput`, within the probing's own bounds. */
+function triggerBudget(msPerInput, timeBudgetMs = TRIGGER_TIME_BUDGET_MS) {
+    const fit = msPerInput > 0 ? Math.floor(timeBudgetMs / msPerInput) : DEFAULT_TRIGGER_BUDGET;
+    return Math.min(DEFAULT_TRIGGER_BUDGET, Math.max(MIN_TRIGGER_BUDGET, fit));
+}
+async function runTriggerCheck(model, probes, classes, msPerInput, opts = {}) {
+    if (!triggerApplies(model, probes, classes))
+        return null;
+    const input = probes.inputs[0];
+    const runner = await ModelRunner.open(model, { threads: opts.threads });
+    try {
+        const run = runner.logitsFunction(input.sampleShape, { timeLimitMs: opts.timeLimitMs });
+        const r = await probeTriggers(run, input.data, input.sampleShape, {
+            classes,
+            budget: triggerBudget(msPerInput),
+            seed: probes.seed,
+            range: { lo: probes.range[0], hi: probes.range[1] },
+            timeLimitMs: TRIGGER_TIME_BUDGET_MS,
+            file: model.path,
+        });
+        return { selfCheck: r.selfCheck, block: r.block, forwardPasses: r.forwardPasses };
+    }
+    finally {
+        await runner.release();
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/fingerprint/representations.js
 /**
  * Derived feature blocks from captured tensors. Hidden units of independently trained models are permuted,
@@ -32529,8 +33530,8 @@ const MAX_SVD_ELEMENTS = 16_000_000;
 /** Statistics per weight matrix in weights:layers. */
 const LAYER_STATS = 3;
 /** Scale factor making the MAD a consistent estimate of a normal standard deviation. */
-const MAD_TO_SD = 1.4826;
-function median(v) {
+const weights_MAD_TO_SD = 1.4826;
+function weights_median(v) {
     const s = Array.from(v).sort((a, b) => a - b);
     if (s.length === 0)
         return 0;
@@ -32538,10 +33539,10 @@ function median(v) {
     return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 /** Robust z-scores (x - median) / (1.4826 MAD); falls back to the mean absolute deviation, then to 1. */
-function robustZ(v) {
-    const med = median(v);
+function weights_robustZ(v) {
+    const med = weights_median(v);
     const dev = Array.from(v, (x) => Math.abs(x - med));
-    let scale = MAD_TO_SD * median(dev);
+    let scale = weights_MAD_TO_SD * weights_median(dev);
     if (!(scale > 1e-12))
         scale = dev.reduce((a, b) => a + b, 0) / Math.max(1, dev.length);
     if (!(scale > 1e-12))
@@ -32571,7 +33572,7 @@ function finalWeightStats(fl) {
         norms[c] = Math.sqrt(s2);
         block.set([norms[c], mean, Math.sqrt(Math.max(0, s2 / F - mean * mean)), mx, mn], c * 6);
     }
-    const z = robustZ(norms);
+    const z = weights_robustZ(norms);
     let target = 0;
     for (let c = 0; c < C; c++) {
         block[c * 6 + 5] = z[c];
@@ -32752,6 +33753,7 @@ function layerWeightStats(model, opts = {}) {
 
 
 
+
 const AUTO_LAYER_COUNT = 2;
 const ACTIVATION_OPS = new Set([
     'Relu',
@@ -32803,6 +33805,7 @@ async function fingerprintModel(model, opts) {
     }
     const outputNames = new Set(model.outputs.map((o) => o.name));
     const layers = requested.filter((l) => !outputNames.has(l));
+    const probeStart = Date.now();
     const run = await runProbes(model, probes, {
         layers,
         batchSize: opts.batchSize,
@@ -32830,6 +33833,12 @@ async function fingerprintModel(model, opts) {
         blocks[`sorted:${name}`] = sortedBlock(t.data, n, f);
         if (f <= RAW_BLOCK_MAX_FEATURES)
             blocks[`raw:${name}`] = t.data;
+    }
+    const msPerInput = (Date.now() - probeStart) / Math.max(1, n);
+    const trig = await runTriggerCheck(model, probes, classes, msPerInput, { threads: opts.threads });
+    if (trig) {
+        blocks.trigger = trig.block;
+        selfChecks.trigger = trig.selfCheck;
     }
     const fl = findFinalLinear(model);
     if (fl) {
@@ -33524,6 +34533,489 @@ function tql2(n, e, d, W) {
     }
 }
 
+// EXTERNAL MODULE: ./node_modules/onnxruntime-node/dist/binding.js
+var binding = __nccwpck_require__(4216);
+;// CONCATENATED MODULE: ./lib/model/write.js
+/**
+ * The project's own ONNX writer: builds valid ONNX ModelProto bytes (opset 13, IR 8) from a graph description
+ * (GraphBuilder) or from a simple sequential layer list (writeSequentialModel). Test fixtures, the benchmark
+ * zoo (tfjs-trained weights transposed into PyTorch layout) and odd-graph refusal tests all use it.
+ *
+ * Why hand-written: no maintained npm package writes ONNX graphs; onnx-proto only provides the protobuf
+ * classes, which this module fills in.
+ *
+ * Weight layout is PyTorch's: dense weight [out, in] (Gemm transB=1), conv weight [out, in, kh, kw].
+ * Tensor data is written little-endian into raw_data explicitly (DataView), so the bytes are identical on
+ * every platform.
+ */
+
+
+const { onnx: write_onnx } = onnx;
+const DEFAULT_OPSET = 13;
+const DEFAULT_IR_VERSION = 8;
+/** Shorthands for attribute values: attr.int(1), attr.floats([0.5]), ... */
+const attr = {
+    int: (v) => ({ int: v }),
+    float: (v) => ({ float: v }),
+    ints: (v) => ({ ints: v }),
+    floats: (v) => ({ floats: v }),
+    string: (v) => ({ string: v }),
+};
+/** Encodes numbers as little-endian bytes of the given element type. */
+function encodeTensorData(dtype, data) {
+    const n = data.length;
+    const size = dtype === 'float64' || dtype === 'int64' || dtype === 'uint64'
+        ? 8
+        : dtype === 'float32' || dtype === 'int32' || dtype === 'uint32'
+            ? 4
+            : dtype === 'int16' || dtype === 'uint16'
+                ? 2
+                : 1;
+    const buf = new Uint8Array(n * size);
+    const dv = new DataView(buf.buffer);
+    for (let i = 0; i < n; i++) {
+        const v = data[i];
+        switch (dtype) {
+            case 'float32':
+                dv.setFloat32(i * 4, Number(v), true);
+                break;
+            case 'float64':
+                dv.setFloat64(i * 8, Number(v), true);
+                break;
+            case 'int64':
+                dv.setBigInt64(i * 8, BigInt(v), true);
+                break;
+            case 'uint64':
+                dv.setBigUint64(i * 8, BigInt(v), true);
+                break;
+            case 'int32':
+                dv.setInt32(i * 4, Number(v), true);
+                break;
+            case 'uint32':
+                dv.setUint32(i * 4, Number(v), true);
+                break;
+            case 'int16':
+                dv.setInt16(i * 2, Number(v), true);
+                break;
+            case 'uint16':
+                dv.setUint16(i * 2, Number(v), true);
+                break;
+            case 'int8':
+                dv.setInt8(i, Number(v));
+                break;
+            case 'uint8':
+            case 'bool':
+                dv.setUint8(i, Number(v));
+                break;
+            default:
+                throw new Error(`encodeTensorData: unsupported element type ${dtype}`);
+        }
+    }
+    return buf;
+}
+function valueInfo(name, dtype, shape) {
+    const tensorType = { elemType: elemTypeCode(dtype) };
+    if (shape) {
+        tensorType.shape = {
+            dim: shape.map((d) => typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {}),
+        };
+    }
+    return { name, type: { tensorType } };
+}
+function tensorProto(name, dtype, dims, data, external) {
+    const t = { name, dataType: elemTypeCode(dtype), dims };
+    if (external) {
+        t.dataLocation = write_onnx.TensorProto.DataLocation.EXTERNAL;
+        t.externalData = [{ key: 'location', value: external.location }];
+        if (external.offset !== undefined)
+            t.externalData.push({ key: 'offset', value: String(external.offset) });
+        if (external.length !== undefined)
+            t.externalData.push({ key: 'length', value: String(external.length) });
+    }
+    else if (data) {
+        const expected = dims.reduce((a, b) => a * b, 1);
+        if (data.length !== expected) {
+            throw new Error(`initializer ${name}: ${data.length} values for dims [${dims.join(',')}] (${expected})`);
+        }
+        t.rawData = encodeTensorData(dtype, data);
+    }
+    return t;
+}
+function attributeProto(name, v) {
+    const T = write_onnx.AttributeProto.AttributeType;
+    if ('int' in v)
+        return { name, type: T.INT, i: v.int };
+    if ('float' in v)
+        return { name, type: T.FLOAT, f: v.float };
+    if ('ints' in v)
+        return { name, type: T.INTS, ints: v.ints };
+    if ('floats' in v)
+        return { name, type: T.FLOATS, floats: v.floats };
+    if ('string' in v)
+        return { name, type: T.STRING, s: new TextEncoder().encode(v.string) };
+    return { name, type: T.TENSOR, t: tensorProto('', v.tensor.dtype, v.tensor.dims, v.tensor.data) };
+}
+/**
+ * A low-level ONNX graph builder. Nothing is validated beyond the encoding itself, on purpose: tests use it
+ * to build invalid graphs (cycles, unknown domains, external data escaping the folder) too.
+ */
+class GraphBuilder {
+    opts;
+    inputs = [];
+    outputs = [];
+    initializers = [];
+    nodes = [];
+    valueInfos = [];
+    used = new Set();
+    counter = 0;
+    constructor(opts = {}) {
+        this.opts = opts;
+    }
+    /** A tensor/node name not used yet, e.g. uniqueName('/fc1/Gemm_output') -> '/fc1/Gemm_output_0'. */
+    uniqueName(prefix) {
+        for (;;) {
+            const n = `${prefix}_${this.counter++}`;
+            if (!this.used.has(n)) {
+                this.used.add(n);
+                return n;
+            }
+        }
+    }
+    addInput(name, dtype, shape) {
+        this.used.add(name);
+        this.inputs.push(valueInfo(name, dtype, shape));
+        return this;
+    }
+    /** A graph output; shape optional (ORT infers it). */
+    addOutput(name, dtype = 'float32', shape) {
+        this.outputs.push(valueInfo(name, dtype, shape));
+        return this;
+    }
+    /** An intermediate value_info entry (shape annotation), as exporters write them. */
+    addValueInfo(name, dtype, shape) {
+        this.valueInfos.push(valueInfo(name, dtype, shape));
+        return this;
+    }
+    /**
+     * A constant tensor. `data` is row-major; with `external`, no data is embedded and the tensor points at
+     * an external file instead (the caller writes that file).
+     */
+    addInitializer(name, dtype, dims, data, external) {
+        this.used.add(name);
+        this.initializers.push(tensorProto(name, dtype, dims, data, external));
+        return this;
+    }
+    addNode(opType, inputs, outputs, attrs = {}, opts = {}) {
+        for (const o of outputs)
+            this.used.add(o);
+        this.nodes.push({
+            opType,
+            input: inputs,
+            output: outputs,
+            name: opts.name ?? '',
+            domain: opts.domain ?? '',
+            docString: opts.docString ?? '',
+            attribute: Object.entries(attrs).map(([k, v]) => attributeProto(k, v)),
+        });
+        return this;
+    }
+    toProto() {
+        const opsetImport = [
+            { domain: '', version: this.opts.opset ?? DEFAULT_OPSET },
+            ...(this.opts.extraOpsets ?? []),
+        ];
+        return write_onnx.ModelProto.create({
+            irVersion: this.opts.irVersion ?? DEFAULT_IR_VERSION,
+            opsetImport,
+            producerName: this.opts.producerName ?? 'model-fingerprint',
+            producerVersion: this.opts.producerVersion ?? '',
+            docString: this.opts.docString ?? '',
+            graph: {
+                name: this.opts.graphName ?? 'main_graph',
+                node: this.nodes,
+                initializer: this.initializers,
+                input: this.inputs,
+                output: this.outputs,
+                valueInfo: this.valueInfos,
+            },
+        });
+    }
+    toBytes() {
+        return write_onnx.ModelProto.encode(this.toProto()).finish();
+    }
+}
+function check(cond, msg) {
+    if (!cond)
+        throw new Error(`writeSequentialModel: ${msg}`);
+}
+function pooledSize(d, k, s, p = 0) {
+    return typeof d === 'number' ? Math.floor((d + 2 * p - k) / s) + 1 : null;
+}
+/** Emits the layers into `g`, returning the final tensor name and its (best-effort) shape. */
+function emitLayers(g, layers, input, shape, prefix, lastOutput) {
+    let cur = input;
+    let sh = shape;
+    layers.forEach((layer, i) => {
+        const scope = `${prefix}/layers.${i}`;
+        const out = (op) => i === layers.length - 1 && lastOutput ? lastOutput : `${scope}/${op}_output_0`;
+        const param = (n) => `${prefix ? prefix.slice(1) + '.' : ''}layers.${i}.${n}`;
+        switch (layer.kind) {
+            case 'dense': {
+                check(layer.weight.length === layer.inFeatures * layer.outFeatures, `dense ${i}: weight size`);
+                const inputs = [cur, param('weight')];
+                g.addInitializer(param('weight'), 'float32', [layer.outFeatures, layer.inFeatures], layer.weight);
+                if (layer.bias) {
+                    check(layer.bias.length === layer.outFeatures, `dense ${i}: bias size`);
+                    g.addInitializer(param('bias'), 'float32', [layer.outFeatures], layer.bias);
+                    inputs.push(param('bias'));
+                }
+                const o = out('Gemm');
+                g.addNode('Gemm', inputs, [o], { alpha: attr.float(1), beta: attr.float(1), transB: attr.int(1) }, {
+                    name: `${scope}/Gemm`,
+                });
+                cur = o;
+                sh = [sh[0], layer.outFeatures];
+                break;
+            }
+            case 'conv': {
+                const k = layer.kernel;
+                const stride = layer.stride ?? 1;
+                const pad = layer.pad ?? 0;
+                check(layer.weight.length === layer.outChannels * layer.inChannels * k * k, `conv ${i}: weight size`);
+                const inputs = [cur, param('weight')];
+                g.addInitializer(param('weight'), 'float32', [layer.outChannels, layer.inChannels, k, k], layer.weight);
+                if (layer.bias) {
+                    check(layer.bias.length === layer.outChannels, `conv ${i}: bias size`);
+                    g.addInitializer(param('bias'), 'float32', [layer.outChannels], layer.bias);
+                    inputs.push(param('bias'));
+                }
+                const o = out('Conv');
+                g.addNode('Conv', inputs, [o], {
+                    dilations: attr.ints([1, 1]),
+                    group: attr.int(1),
+                    kernel_shape: attr.ints([k, k]),
+                    pads: attr.ints([pad, pad, pad, pad]),
+                    strides: attr.ints([stride, stride]),
+                }, { name: `${scope}/Conv` });
+                cur = o;
+                sh = [sh[0], layer.outChannels, pooledSize(sh[2], k, stride, pad), pooledSize(sh[3], k, stride, pad)];
+                break;
+            }
+            case 'relu':
+            case 'sigmoid':
+            case 'tanh': {
+                const op = layer.kind === 'relu' ? 'Relu' : layer.kind === 'sigmoid' ? 'Sigmoid' : 'Tanh';
+                const o = out(op);
+                g.addNode(op, [cur], [o], {}, { name: `${scope}/${op}` });
+                cur = o;
+                break;
+            }
+            case 'maxpool':
+            case 'avgpool': {
+                const op = layer.kind === 'maxpool' ? 'MaxPool' : 'AveragePool';
+                const stride = layer.stride ?? layer.kernel;
+                const o = out(op);
+                g.addNode(op, [cur], [o], {
+                    kernel_shape: attr.ints([layer.kernel, layer.kernel]),
+                    pads: attr.ints([0, 0, 0, 0]),
+                    strides: attr.ints([stride, stride]),
+                }, { name: `${scope}/${op}` });
+                cur = o;
+                sh = [sh[0], sh[1], pooledSize(sh[2], layer.kernel, stride), pooledSize(sh[3], layer.kernel, stride)];
+                break;
+            }
+            case 'globalavgpool': {
+                const o = out('GlobalAveragePool');
+                g.addNode('GlobalAveragePool', [cur], [o], {}, { name: `${scope}/GlobalAveragePool` });
+                cur = o;
+                sh = [sh[0], sh[1], 1, 1];
+                break;
+            }
+            case 'flatten': {
+                const o = out('Flatten');
+                g.addNode('Flatten', [cur], [o], { axis: attr.int(1) }, { name: `${scope}/Flatten` });
+                cur = o;
+                const rest = sh.slice(1);
+                sh = [
+                    sh[0],
+                    rest.every((d) => typeof d === 'number') ? rest.reduce((a, b) => a * b, 1) : null,
+                ];
+                break;
+            }
+            case 'batchnorm': {
+                const c = layer.scale.length;
+                check(layer.bias.length === c && layer.mean.length === c && layer.var.length === c, `batchnorm ${i}: parameter sizes`);
+                g.addInitializer(param('weight'), 'float32', [c], layer.scale);
+                g.addInitializer(param('bias'), 'float32', [c], layer.bias);
+                g.addInitializer(param('running_mean'), 'float32', [c], layer.mean);
+                g.addInitializer(param('running_var'), 'float32', [c], layer.var);
+                const o = out('BatchNormalization');
+                g.addNode('BatchNormalization', [cur, param('weight'), param('bias'), param('running_mean'), param('running_var')], [o], { epsilon: attr.float(layer.epsilon ?? 1e-5), momentum: attr.float(0.9) }, { name: `${scope}/BatchNormalization` });
+                cur = o;
+                break;
+            }
+            case 'softmax': {
+                const o = out('Softmax');
+                g.addNode('Softmax', [cur], [o], { axis: attr.int(-1) }, { name: `${scope}/Softmax` });
+                cur = o;
+                break;
+            }
+            case 'residual': {
+                const body = emitLayers(g, layer.body, cur, sh, `${scope}`, null);
+                const o = out('Add');
+                g.addNode('Add', [cur, body.name], [o], {}, { name: `${scope}/Add` });
+                cur = o;
+                break;
+            }
+        }
+    });
+    return { name: cur, shape: sh };
+}
+/**
+ * Writes a sequential float32 model: input -> layers -> output. Tensor names follow PyTorch's exporter
+ * ("/layers.0/Conv_output_0", initializers "layers.0.weight"); the last layer's output is `outputName`.
+ */
+function writeSequentialModel(spec) {
+    check(spec.layers.length > 0, 'no layers');
+    const inputName = spec.inputName ?? 'input';
+    const outputName = spec.outputName ?? 'logits';
+    const g = new GraphBuilder({
+        opset: spec.opset,
+        irVersion: spec.irVersion,
+        producerName: spec.producerName,
+        producerVersion: spec.producerVersion,
+        docString: spec.docString,
+    });
+    g.addInput(inputName, 'float32', spec.inputShape);
+    const last = emitLayers(g, spec.layers, inputName, spec.inputShape, '', outputName);
+    g.addOutput(outputName, 'float32', last.shape);
+    return g.toBytes();
+}
+
+;// CONCATENATED MODULE: ./lib/detect/gram-ort.js
+/**
+ * Large Gram products A·Bᵀ through ONNX Runtime's MatMul kernel (MLAS: vectorised, cache-blocked float32
+ * GEMM), which runs one to two orders of magnitude faster than the JavaScript loops in linalg.ts. For the
+ * reference matrices of a big baseline (1000 x 16384) the product is the hot spot of fitting the ensemble.
+ *
+ * The detectors are synchronous (fit/score), so this module uses onnxruntime-node's native binding, whose
+ * `run` is synchronous (the public InferenceSession only wraps it in a Promise on setImmediate). That is an
+ * internal module of onnxruntime-node: every use is guarded, and any failure (module layout changed, load
+ * error) permanently falls back to the JavaScript path, so results are never lost, only slower.
+ *
+ * Precision: ORT computes in float32 (rows are centred in float64 first, then rounded), so the result is
+ * exact to ~1e-6 relative instead of float64's ~1e-15. linalg.ts therefore uses it only above
+ * ORT_GRAM_MIN_WORK multiply-adds, far above the sizes the parity tests check bit-for-bit against
+ * scikit-learn. The process should set ORT_DISABLE_TELEMETRY=1 (the entry points do).
+ */
+
+
+
+
+/**
+ * Multiply-adds (rows(A) · rows(B) · cols) from which the ORT path is used: about 0.1 s of JavaScript, so
+ * the float32 rounding never touches the small problems (tests, baselines of tens of models) and the
+ * session start-up (~5 ms) is negligible where it is used.
+ */
+const ORT_GRAM_MIN_WORK = 5e7;
+/** Largest single input the ORT path takes (elements of A or B); beyond it the JS path streams in blocks. */
+const ORT_GRAM_MAX_ELEMENTS = 256 * 1024 * 1024;
+let session = null;
+let unavailable = false;
+/** The one cached session: G = Gemm(A, B, transB=1) with symbolic shapes A [n, d], B [m, d]. */
+function gemmSession() {
+    if (session || unavailable)
+        return session;
+    try {
+        const g = new GraphBuilder({ graphName: 'gram' });
+        g.addInput('A', 'float32', ['n', 'd']);
+        g.addInput('B', 'float32', ['m', 'd']);
+        g.addNode('Gemm', ['A', 'B'], ['G'], { transB: attr.int(1) }, { name: 'gram' });
+        g.addOutput('G', 'float32', ['n', 'm']);
+        const bytes = g.toBytes();
+        (0,binding.initOrt)();
+        const s = new binding.binding.InferenceSession();
+        s.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
+            // ORT's own default (one thread per core) capped: the product is memory-light, threads scale well
+            intraOpNumThreads: Math.max(1, Math.min(4, external_node_os_namespaceObject.availableParallelism())),
+            interOpNumThreads: 1,
+            graphOptimizationLevel: 'all',
+        });
+        session = s;
+    }
+    catch {
+        unavailable = true;
+    }
+    return session;
+}
+/** (X - center) as a float32 row-major copy (the centring itself in float64). */
+function centred32(X, center) {
+    const { rows: n, cols: d, data } = X;
+    if (!center && data instanceof Float32Array)
+        return data;
+    const out = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) {
+        const o = i * d;
+        if (center)
+            for (let j = 0; j < d; j++)
+                out[o + j] = data[o + j] - center[j];
+        else
+            for (let j = 0; j < d; j++)
+                out[o + j] = data[o + j];
+    }
+    return out;
+}
+/**
+ * A·Bᵀ (optionally centred), as float64 n x m, computed by ORT; null when ORT cannot be used (the caller
+ * then takes the JavaScript path). With `symmetric` (A and B the same matrix) the result is symmetrised
+ * exactly, (G + Gᵀ)/2, so downstream code can rely on G[i,j] === G[j,i].
+ */
+function ortCrossGram(A, B, center, symmetric = false) {
+    if (A.rows * A.cols > ORT_GRAM_MAX_ELEMENTS || B.rows * B.cols > ORT_GRAM_MAX_ELEMENTS)
+        return null;
+    const s = gemmSession();
+    if (!s)
+        return null;
+    const n = A.rows;
+    const m = B.rows;
+    const d = A.cols;
+    let G;
+    try {
+        const a = centred32(A, center);
+        const ta = new dist.Tensor('float32', a, [n, d]);
+        const tb = symmetric ? ta : new dist.Tensor('float32', centred32(B, center), [m, d]);
+        const res = s.run({ A: ta, B: tb }, { G: null }, {});
+        G = res.G.data;
+    }
+    catch {
+        unavailable = true;
+        session = null;
+        return null;
+    }
+    if (G.length !== n * m)
+        return null;
+    const out = new Float64Array(n * m);
+    if (symmetric) {
+        for (let i = 0; i < n; i++) {
+            out[i * m + i] = G[i * m + i];
+            for (let j = 0; j < i; j++) {
+                const v = (G[i * m + j] + G[j * m + i]) / 2;
+                out[i * m + j] = v;
+                out[j * m + i] = v;
+            }
+        }
+    }
+    else {
+        for (let t = 0; t < out.length; t++)
+            out[t] = G[t];
+    }
+    return out;
+}
+/** Whether the ORT path loaded (false after a failure: everything then runs in JavaScript). */
+function ortGramAvailable() {
+    return gemmSession() !== null;
+}
+
 ;// CONCATENATED MODULE: ./lib/detect/linalg.js
 /**
  * The dense linear algebra the detectors share: a row-major matrix type over typed arrays, blocked Gram
@@ -33534,6 +35026,7 @@ function tql2(n, e, d, W) {
  * per-element accessors, which is an order of magnitude slower there; the eigendecomposition is ml-matrix's
  * tred2/tql2 ported onto flat arrays (eigen.ts) for the same reason.
  */
+
 
 
 /** Column block width of the Gram products: a block of all rows stays in cache while it is reused. */
@@ -33611,6 +35104,46 @@ function varianceAll(X) {
     }
     return v / a.length;
 }
+function rowMoments(X) {
+    const { rows: n, cols: d, data } = X;
+    const mean = new Float64Array(n);
+    const m2 = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+        const o = i * d;
+        let s = 0;
+        for (let j = 0; j < d; j++)
+            s += data[o + j];
+        const mu = s / d;
+        let v = 0;
+        for (let j = 0; j < d; j++) {
+            const t = data[o + j] - mu;
+            v += t * t;
+        }
+        mean[i] = mu;
+        m2[i] = v;
+    }
+    return { cols: d, mean, m2 };
+}
+/**
+ * varianceAll of the rows idx, from their row moments (Chan et al.'s pairwise combination, as stable as
+ * two passes), so cross-fitting folds need no copy of their rows and no pass over them.
+ */
+function varianceOfRows(m, idx) {
+    const r = idx.length;
+    if (r === 0 || m.cols === 0)
+        return 0;
+    let mu = 0;
+    for (let t = 0; t < r; t++)
+        mu += m.mean[idx[t]];
+    mu /= r;
+    let m2 = 0;
+    for (let t = 0; t < r; t++) {
+        const i = idx[t];
+        const dm = m.mean[i] - mu;
+        m2 += m.m2[i] + m.cols * dm * dm;
+    }
+    return m2 / (r * m.cols);
+}
 /**
  * A·Bᵀ (A.rows x B.rows, row-major float64), optionally with the vector `center` subtracted from every row
  * of both. Blocked over columns: each block of A and B is copied (centred) into float64 buffers, then all
@@ -33623,6 +35156,15 @@ function crossGram(A, B, center, symmetric = false) {
     const n = A.rows;
     const m = B.rows;
     const d = A.cols;
+    // a few query rows against many references (every scan): one streaming pass over B, no block copies
+    if (n <= FEW_ROWS && !symmetric)
+        return fewRowsGram(A, B, center);
+    // big products go through ONNX Runtime's GEMM (float32, gram-ort.ts); small ones stay exact float64
+    if (n * m * d >= ORT_GRAM_MIN_WORK) {
+        const fast = ortCrossGram(A, B, center, symmetric);
+        if (fast)
+            return fast;
+    }
     const out = new Float64Array(n * m);
     const bw = Math.min(GRAM_COLUMN_BLOCK, Math.max(1, d));
     const bufA = new Float64Array(n * bw);
@@ -33702,6 +35244,75 @@ function accumulateBlock(a, b, n, m, w, out, symmetric) {
             }
         }
     }
+}
+/** Up to this many rows of A, crossGram takes the streaming dot-product path (fewRowsGram). */
+const FEW_ROWS = 4;
+/**
+ * A·Bᵀ for a few rows of A: each centred row of A is made once in float64, then every row of B is read
+ * once and centred on the fly, the same arithmetic as the blocked path without copying B (n x d) per call.
+ */
+function fewRowsGram(A, B, center) {
+    const n = A.rows;
+    const m = B.rows;
+    const d = A.cols;
+    const out = new Float64Array(n * m);
+    const a = new Float64Array(d);
+    const b = B.data;
+    const c = center ?? new Float64Array(d);
+    for (let i = 0; i < n; i++) {
+        const o = i * d;
+        for (let k = 0; k < d; k++)
+            a[k] = A.data[o + k] - c[k];
+        for (let j = 0; j < m; j++) {
+            const p = j * d;
+            let s0 = 0;
+            let s1 = 0;
+            let k = 0;
+            for (; k + 1 < d; k += 2) {
+                s0 += a[k] * (b[p + k] - c[k]);
+                s1 += a[k + 1] * (b[p + k + 1] - c[k + 1]);
+            }
+            if (k < d)
+                s0 += a[k] * (b[p + k] - c[k]);
+            out[i * m + j] = s0 + s1;
+        }
+    }
+    return out;
+}
+/**
+ * Squared distances from a few query rows to every row of B, directly (Σ (a - b)²): exact, one pass over B,
+ * no centre needed (the Gram route must centre to stay well conditioned, which costs a pass of its own).
+ */
+function fewRowsSqDistances(A, B) {
+    const n = A.rows;
+    const m = B.rows;
+    const d = A.cols;
+    const out = new Float64Array(n * m);
+    const a = new Float64Array(d);
+    const b = B.data;
+    for (let i = 0; i < n; i++) {
+        const o = i * d;
+        for (let k = 0; k < d; k++)
+            a[k] = A.data[o + k];
+        for (let j = 0; j < m; j++) {
+            const p = j * d;
+            let s0 = 0;
+            let s1 = 0;
+            let k = 0;
+            for (; k + 1 < d; k += 2) {
+                const t0 = a[k] - b[p + k];
+                const t1 = a[k + 1] - b[p + k + 1];
+                s0 += t0 * t0;
+                s1 += t1 * t1;
+            }
+            if (k < d) {
+                const t = a[k] - b[p + k];
+                s0 += t * t;
+            }
+            out[i * m + j] = s0 + s1;
+        }
+    }
+    return out;
 }
 function copyBlock(X, c0, w, buf, center) {
     const { rows: n, cols: d, data } = X;
@@ -33827,6 +35438,10 @@ function selfSqDistances(X) {
 function sqDistances(A, B) {
     if (A === B)
         return Float64Array.from(selfSqDistances(A));
+    if (A.cols !== B.cols)
+        throw new Error(`sqDistances: ${A.cols} vs ${B.cols} columns`);
+    if (A.rows <= FEW_ROWS)
+        return fewRowsSqDistances(A, B);
     const c = colMeans(B);
     const G = crossGram(A, B, c);
     return sqDistancesFromGram(G, rowSqNorms(A, c), rowSqNorms(B, c));
@@ -35282,6 +36897,7 @@ class LofDetector {
                 X: this.X.data,
                 kdist: this.fitted.kdist,
                 lrd: this.fitted.lrd,
+                negativeOutlierFactor: this.fitted.negativeOutlierFactor,
             },
         };
     }
@@ -35292,12 +36908,11 @@ class LofDetector {
         det.X = X;
         det.center = colMeans(X);
         det.refNorms = rowSqNorms(X, det.center);
-        const n = X.rows;
         det.fitted = {
             k: det.k,
             kdist: d.kdist,
             lrd: d.lrd,
-            negativeOutlierFactor: new Float64Array(n),
+            negativeOutlierFactor: d.negativeOutlierFactor,
         };
         return det;
     }
@@ -35654,6 +37269,8 @@ class OcsvmDetector {
     coef = null;
     rho = 0;
     center = null;
+    /** Squared norms of the centred support vectors: fixed once fitted, so computed once, not per score. */
+    svNorms = null;
     constructor(params = {}) {
         this.nu = num(params, 'nu', OCSVM_DEFAULT_NU);
         this.gammaParam = num(params, 'gamma', 0);
@@ -35670,12 +37287,15 @@ class OcsvmDetector {
         return this.sv.rows;
     }
     resolveGamma(X) {
+        return this.gammaFromVariance(X.cols, () => varianceAll(X));
+    }
+    gammaFromVariance(cols, variance) {
         if (this.gammaParam > 0)
             return this.gammaParam;
-        const v = varianceAll(X);
+        const v = variance();
         if (!(v > 0))
             throw new errors_InputError('degenerate-data', 'ocsvm: references have zero variance');
-        return 1 / (X.cols * v);
+        return 1 / (cols * v);
     }
     fit(X) {
         checkFitInput(X, this.name, 2);
@@ -35691,6 +37311,7 @@ class OcsvmDetector {
         this.coef = Float64Array.from(keep, (i) => sol.alpha[i]);
         this.rho = sol.rho;
         this.center = colMeans(this.sv);
+        this.svNorms = rowSqNorms(this.sv, this.center);
     }
     /** scikit-learn's decision_function: Σ αᵢ K(svᵢ, y) - rho (positive = inlier). */
     decisionFunction(Y) {
@@ -35698,7 +37319,7 @@ class OcsvmDetector {
             throw notFitted(this.name);
         checkScoreInput(Y, this.name, this.sv.cols);
         const m = this.sv.rows;
-        const D2 = sqDistancesFromGram(crossGram(Y, this.sv, this.center), rowSqNorms(Y, this.center), rowSqNorms(this.sv, this.center));
+        const D2 = sqDistancesFromGram(crossGram(Y, this.sv, this.center), rowSqNorms(Y, this.center), this.svNorms ?? (this.svNorms = rowSqNorms(this.sv, this.center)));
         const out = new Float64Array(Y.rows);
         for (let i = 0; i < Y.rows; i++) {
             let s = 0;
@@ -35728,12 +37349,12 @@ class OcsvmDetector {
         const D2 = selfSqDistances(X);
         const out = new Float64Array(n);
         const K = foldCount(folds);
+        const moments = this.gammaParam > 0 ? null : rowMoments(X);
         for (let f = 0; f < K; f++) {
             const { train, test } = foldSplit(folds, f);
             if (test.length === 0)
                 continue;
-            const Xt = selectRows(X, train);
-            const gamma = this.resolveGamma(Xt);
+            const gamma = this.gammaFromVariance(X.cols, () => varianceOfRows(moments, train));
             const nt = train.length;
             const sol = solveOneClass(rbfKernel(subMatrix(D2, n, train, train), gamma), nt, this.nu);
             const Dte = subMatrix(D2, n, test, train);
@@ -36101,6 +37722,76 @@ function leaveOneOutPValues(scores) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./lib/score/combine.js
+/**
+ * Rules that combine the per-channel p-values of one model into ONE statistic T (higher = more anomalous).
+ * T is never read off a textbook null: the ensemble ranks it among the references' own T (computed from their
+ * cross-fitted, leave-one-out channel p-values), so any rule gives an honest final p-value and the rules
+ * differ only in power. Which evidence each rule rewards:
+ *   fisher  mean of -ln p: adds evidence, so many mildly low channels beat one very low one; one strong
+ *           channel is diluted among many weak ones (its -ln p is divided by the channel count).
+ *   min-p   max of -ln p (= -ln min p, Tippett): led by the single most anomalous channel; the re-calibration
+ *           pays for the multiplicity (the references' own max over the same channels sets the bar).
+ *   top-k   mean of the k largest -ln p: a middle ground (k = 1 is min-p, k = channels is fisher).
+ *   cauchy  mean of tan((0.5 - p)·π) (Liu & Xie 2020): dominated by the smallest p-values, robust to
+ *           dependence between channels; -ln of its own Cauchy tail is reported so T stays on a log scale.
+ * bench/detect.ts measures them on the model zoo (bench/results/detect.md).
+ */
+const COMBINE_RULES = (/* unused pure expression or super */ null && (['fisher', 'min-p', 'top-k', 'cauchy']));
+/** Smallest p-value fed to a rule (keeps -ln p and tan finite). */
+const COMBINE_P_FLOOR = 1e-300;
+function clampP(p) {
+    if (!(p > COMBINE_P_FLOOR))
+        return COMBINE_P_FLOOR;
+    return p > 1 ? 1 : p;
+}
+/** The combined statistic T of channel p-values under `spec` (higher = more anomalous). */
+function combinePValues(ps, spec = { rule: 'fisher' }) {
+    const m = ps.length;
+    if (m === 0)
+        throw new Error('combinePValues: no channel p-values');
+    switch (spec.rule) {
+        case 'fisher': {
+            let s = 0;
+            for (let i = 0; i < m; i++)
+                s -= Math.log(clampP(ps[i]));
+            return s / m;
+        }
+        case 'min-p': {
+            let best = 0;
+            for (let i = 0; i < m; i++)
+                best = Math.max(best, -Math.log(clampP(ps[i])));
+            return best;
+        }
+        case 'top-k': {
+            const k = Math.max(1, Math.min(m, Math.round(spec.k ?? 3)));
+            const l = Array.from(ps, (p) => -Math.log(clampP(p))).sort((a, b) => b - a);
+            let s = 0;
+            for (let i = 0; i < k; i++)
+                s += l[i];
+            return s / k;
+        }
+        case 'cauchy': {
+            let s = 0;
+            for (let i = 0; i < m; i++) {
+                const p = clampP(ps[i]);
+                // tan((0.5 - p)π) = 1 / (π p) for tiny p, where the direct form loses all precision
+                s += p < 1e-15 ? 1 / (Math.PI * p) : Math.tan((0.5 - p) * Math.PI);
+            }
+            const t = s / m;
+            // P(Cauchy > t) = 1/2 - atan(t)/π; for large t that is ~1/(π t). -ln of it is monotone in t.
+            const tail = t > 1e15 ? 1 / (Math.PI * t) : 0.5 - Math.atan(t) / Math.PI;
+            return -Math.log(Math.max(COMBINE_P_FLOOR, tail));
+        }
+        default:
+            throw new Error(`combinePValues: unknown rule ${String(spec.rule)}`);
+    }
+}
+/** Short label of a rule, e.g. "top-3". */
+function combineLabel(spec) {
+    return spec.rule === 'top-k' ? `top-${spec.k ?? 3}` : spec.rule;
+}
+
 ;// CONCATENATED MODULE: ./lib/score/risk.js
 /**
  * From an honest p-value to the 0-100 risk score and its band. riskScore = round(100 · log10(1/p) / 3),
@@ -36147,7 +37838,8 @@ const P_HIGH = pValueForScore(MEDIUM_MAX_SCORE + 0.5);
  * each calibrated into a conformal p-value, combined into ONE statistic, itself calibrated the same
  * cross-fitted conformal way into the final p-value behind the risk score.
  *
- * Combination: T = mean over channels of -ln p_c (Fisher's statistic divided by 2·channels). Fisher adds
+ * Combination (default; others selectable in config.combine, see combine.ts): T = mean over channels of
+ * -ln p_c (Fisher's statistic divided by 2·channels). Fisher adds
  * evidence, so a model that several channels flag a little (p = 0.1 on four channels: T = 2.3) rises above
  * one that a single channel flags as much (T = 0.58); the Cauchy combination would instead be led by the
  * smallest p. Fisher's chi-square null assumes independent channels, which channels on the same fingerprint
@@ -36155,6 +37847,7 @@ const P_HIGH = pValueForScore(MEDIUM_MAX_SCORE + 0.5);
  * their cross-fitted, leave-one-out channel p-values), which keeps the final p-value honest under any
  * dependence between channels.
  */
+
 
 
 
@@ -36182,13 +37875,11 @@ function stackBlock(refs, memberIds, rep) {
     });
     return mat(refs.length, d, data);
 }
-/** Mean of -ln p over channels. */
-function combine(ps) {
-    let s = 0;
-    for (let i = 0; i < ps.length; i++)
-        s -= Math.log(ps[i]);
-    return s / ps.length;
+/** The combined statistic T of one model's channel p-values (higher = more anomalous). */
+function combine(ps, config) {
+    return combinePValues(ps, config.combine ?? DEFAULT_COMBINE_SPEC);
 }
+const DEFAULT_COMBINE_SPEC = { rule: 'fisher' };
 function fitEnsemble(refs, memberIds, config) {
     const n = refs.length;
     if (memberIds.length !== n)
@@ -36239,7 +37930,7 @@ function fitEnsemble(refs, memberIds, config) {
     for (let i = 0; i < n; i++) {
         for (let c = 0; c < channels.length; c++)
             ps[c] = refP[c][i];
-        T[i] = combine(ps);
+        T[i] = combine(ps, config);
     }
     return {
         version: 1,
@@ -36266,7 +37957,7 @@ function scoreEnsemble(state, blocks) {
         ps.push(p);
         channels[c.key] = { score, pValue: p, detector: c.detectorName, representation: c.representation };
     }
-    const statistic = combine(ps);
+    const statistic = combine(ps, state.config);
     const p = pValue(state.combined, statistic);
     const risk = riskScore(p);
     const drivers = Object.entries(channels)
@@ -36471,18 +38162,18 @@ const NULL_LOCATION_MARGIN = 0.25;
  */
 const TRIGGER_SCORE_NULLS = {
     samples: {
-        location: 1.45,
-        scale: 0.45,
+        location: 1.52,
+        scale: 0.541,
         classes: 10,
-        models: 0,
-        source: 'provisional',
+        models: 160,
+        source: 'zoo v1 clean reference models (80 MLP + 80 CNN, MNIST 14x14), 128 held-out real digits, budget 32000',
     },
     probes: {
-        location: 2.2,
-        scale: 0.75,
+        location: 1.898,
+        scale: 0.863,
         classes: 10,
-        models: 0,
-        source: 'provisional',
+        models: 160,
+        source: 'zoo v1 clean reference models (80 MLP + 80 CNN), 128 default mixed probes, budget 32000',
     },
 };
 /** The default null: real sample inputs. */

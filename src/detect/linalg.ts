@@ -9,6 +9,7 @@
  */
 import { InputError } from '../errors.js';
 import { symmetricEigen } from './eigen.js';
+import { ORT_GRAM_MIN_WORK, ortCrossGram } from './gram-ort.js';
 
 /** A dense row-major matrix: element (i, j) is data[i * cols + j]. */
 export interface Mat {
@@ -105,6 +106,52 @@ export function varianceAll(X: Mat): number {
   return v / a.length;
 }
 
+/** Per-row mean and sum of squared deviations (two-pass within each row): see varianceOfRows. */
+export interface RowMoments {
+  cols: number;
+  mean: Float64Array;
+  m2: Float64Array;
+}
+
+export function rowMoments(X: Mat): RowMoments {
+  const { rows: n, cols: d, data } = X;
+  const mean = new Float64Array(n);
+  const m2 = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    let s = 0;
+    for (let j = 0; j < d; j++) s += data[o + j];
+    const mu = s / d;
+    let v = 0;
+    for (let j = 0; j < d; j++) {
+      const t = data[o + j] - mu;
+      v += t * t;
+    }
+    mean[i] = mu;
+    m2[i] = v;
+  }
+  return { cols: d, mean, m2 };
+}
+
+/**
+ * varianceAll of the rows idx, from their row moments (Chan et al.'s pairwise combination, as stable as
+ * two passes), so cross-fitting folds need no copy of their rows and no pass over them.
+ */
+export function varianceOfRows(m: RowMoments, idx: ArrayLike<number>): number {
+  const r = idx.length;
+  if (r === 0 || m.cols === 0) return 0;
+  let mu = 0;
+  for (let t = 0; t < r; t++) mu += m.mean[idx[t]];
+  mu /= r;
+  let m2 = 0;
+  for (let t = 0; t < r; t++) {
+    const i = idx[t];
+    const dm = m.mean[i] - mu;
+    m2 += m.m2[i] + m.cols * dm * dm;
+  }
+  return m2 / (r * m.cols);
+}
+
 /**
  * A·Bᵀ (A.rows x B.rows, row-major float64), optionally with the vector `center` subtracted from every row
  * of both. Blocked over columns: each block of A and B is copied (centred) into float64 buffers, then all
@@ -116,6 +163,13 @@ export function crossGram(A: Mat, B: Mat, center?: Float64Array, symmetric = fal
   const n = A.rows;
   const m = B.rows;
   const d = A.cols;
+  // a few query rows against many references (every scan): one streaming pass over B, no block copies
+  if (n <= FEW_ROWS && !symmetric) return fewRowsGram(A, B, center);
+  // big products go through ONNX Runtime's GEMM (float32, gram-ort.ts); small ones stay exact float64
+  if (n * m * d >= ORT_GRAM_MIN_WORK) {
+    const fast = ortCrossGram(A, B, center, symmetric);
+    if (fast) return fast;
+  }
   const out = new Float64Array(n * m);
   const bw = Math.min(GRAM_COLUMN_BLOCK, Math.max(1, d));
   const bufA = new Float64Array(n * bw);
@@ -197,6 +251,75 @@ function accumulateBlock(
       }
     }
   }
+}
+
+/** Up to this many rows of A, crossGram takes the streaming dot-product path (fewRowsGram). */
+const FEW_ROWS = 4;
+
+/**
+ * A·Bᵀ for a few rows of A: each centred row of A is made once in float64, then every row of B is read
+ * once and centred on the fly, the same arithmetic as the blocked path without copying B (n x d) per call.
+ */
+function fewRowsGram(A: Mat, B: Mat, center?: Float64Array): Float64Array {
+  const n = A.rows;
+  const m = B.rows;
+  const d = A.cols;
+  const out = new Float64Array(n * m);
+  const a = new Float64Array(d);
+  const b = B.data;
+  const c = center ?? new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let k = 0; k < d; k++) a[k] = A.data[o + k] - c[k];
+    for (let j = 0; j < m; j++) {
+      const p = j * d;
+      let s0 = 0;
+      let s1 = 0;
+      let k = 0;
+      for (; k + 1 < d; k += 2) {
+        s0 += a[k] * (b[p + k] - c[k]);
+        s1 += a[k + 1] * (b[p + k + 1] - c[k + 1]);
+      }
+      if (k < d) s0 += a[k] * (b[p + k] - c[k]);
+      out[i * m + j] = s0 + s1;
+    }
+  }
+  return out;
+}
+
+/**
+ * Squared distances from a few query rows to every row of B, directly (Σ (a - b)²): exact, one pass over B,
+ * no centre needed (the Gram route must centre to stay well conditioned, which costs a pass of its own).
+ */
+function fewRowsSqDistances(A: Mat, B: Mat): Float64Array {
+  const n = A.rows;
+  const m = B.rows;
+  const d = A.cols;
+  const out = new Float64Array(n * m);
+  const a = new Float64Array(d);
+  const b = B.data;
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let k = 0; k < d; k++) a[k] = A.data[o + k];
+    for (let j = 0; j < m; j++) {
+      const p = j * d;
+      let s0 = 0;
+      let s1 = 0;
+      let k = 0;
+      for (; k + 1 < d; k += 2) {
+        const t0 = a[k] - b[p + k];
+        const t1 = a[k + 1] - b[p + k + 1];
+        s0 += t0 * t0;
+        s1 += t1 * t1;
+      }
+      if (k < d) {
+        const t = a[k] - b[p + k];
+        s0 += t * t;
+      }
+      out[i * m + j] = s0 + s1;
+    }
+  }
+  return out;
 }
 
 function copyBlock(X: Mat, c0: number, w: number, buf: Float64Array, center?: Float64Array): void {
@@ -332,6 +455,8 @@ export function selfSqDistances(X: Mat): Float64Array {
  */
 export function sqDistances(A: Mat, B: Mat): Float64Array {
   if (A === B) return Float64Array.from(selfSqDistances(A));
+  if (A.cols !== B.cols) throw new Error(`sqDistances: ${A.cols} vs ${B.cols} columns`);
+  if (A.rows <= FEW_ROWS) return fewRowsSqDistances(A, B);
   const c = colMeans(B);
   const G = crossGram(A, B, c);
   return sqDistancesFromGram(G, rowSqNorms(A, c), rowSqNorms(B, c));

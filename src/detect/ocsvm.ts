@@ -28,7 +28,10 @@ import {
   selectRows,
   subMatrix,
   varianceAll,
+  rowMoments,
+  varianceOfRows,
   type Mat,
+  type RowMoments,
 } from './linalg.js';
 import { foldCount, foldSplit } from './neighbors.js';
 
@@ -296,6 +299,8 @@ export class OcsvmDetector implements Detector {
   private coef: Float64Array | null = null;
   private rho = 0;
   private center: Float64Array | null = null;
+  /** Squared norms of the centred support vectors: fixed once fitted, so computed once, not per score. */
+  private svNorms: Float64Array | null = null;
 
   constructor(params: DetectorParams = {}) {
     this.nu = num(params, 'nu', OCSVM_DEFAULT_NU);
@@ -315,10 +320,14 @@ export class OcsvmDetector implements Detector {
   }
 
   private resolveGamma(X: Mat): number {
+    return this.gammaFromVariance(X.cols, () => varianceAll(X));
+  }
+
+  private gammaFromVariance(cols: number, variance: () => number): number {
     if (this.gammaParam > 0) return this.gammaParam;
-    const v = varianceAll(X);
+    const v = variance();
     if (!(v > 0)) throw new InputError('degenerate-data', 'ocsvm: references have zero variance');
-    return 1 / (X.cols * v);
+    return 1 / (cols * v);
   }
 
   fit(X: Mat): void {
@@ -333,6 +342,7 @@ export class OcsvmDetector implements Detector {
     this.coef = Float64Array.from(keep, (i) => sol.alpha[i]);
     this.rho = sol.rho;
     this.center = colMeans(this.sv);
+    this.svNorms = rowSqNorms(this.sv, this.center);
   }
 
   /** scikit-learn's decision_function: Σ αᵢ K(svᵢ, y) - rho (positive = inlier). */
@@ -343,7 +353,7 @@ export class OcsvmDetector implements Detector {
     const D2 = sqDistancesFromGram(
       crossGram(Y, this.sv, this.center),
       rowSqNorms(Y, this.center),
-      rowSqNorms(this.sv, this.center),
+      this.svNorms ?? (this.svNorms = rowSqNorms(this.sv, this.center)),
     );
     const out = new Float64Array(Y.rows);
     for (let i = 0; i < Y.rows; i++) {
@@ -374,11 +384,11 @@ export class OcsvmDetector implements Detector {
     const D2 = selfSqDistances(X);
     const out = new Float64Array(n);
     const K = foldCount(folds);
+    const moments = this.gammaParam > 0 ? null : rowMoments(X);
     for (let f = 0; f < K; f++) {
       const { train, test } = foldSplit(folds, f);
       if (test.length === 0) continue;
-      const Xt = selectRows(X, train);
-      const gamma = this.resolveGamma(Xt);
+      const gamma = this.gammaFromVariance(X.cols, () => varianceOfRows(moments as RowMoments, train));
       const nt = train.length;
       const sol = solveOneClass(rbfKernel(subMatrix(D2, n, train, train), gamma), nt, this.nu);
       const Dte = subMatrix(D2, n, test, train);

@@ -17,6 +17,7 @@ import { InputError } from '../errors.js';
 import { MODEL_TIME_LIMIT_MS } from '../limits.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { findFinalLinear } from './final-layer.js';
+import { runTriggerCheck } from './trigger-check.js';
 import { RAW_BLOCK_MAX_FEATURES, gramBlock, softmaxStats, sortedBlock } from './representations.js';
 import { FINGERPRINT_FORMAT_VERSION, type Fingerprint, type SelfCheck } from './types.js';
 import { finalWeightStats, layerWeightStats } from './weights.js';
@@ -85,6 +86,7 @@ export async function fingerprintModel(model: OnnxModel, opts: FingerprintOption
   const outputNames = new Set(model.outputs.map((o) => o.name));
   const layers = requested.filter((l) => !outputNames.has(l));
 
+  const probeStart = Date.now();
   const run = await runProbes(model, probes, {
     layers,
     batchSize: opts.batchSize,
@@ -116,6 +118,13 @@ export async function fingerprintModel(model: OnnxModel, opts: FingerprintOption
     blocks[`gram:${name}`] = gramBlock(t.data, n, f);
     blocks[`sorted:${name}`] = sortedBlock(t.data, n, f);
     if (f <= RAW_BLOCK_MAX_FEATURES) blocks[`raw:${name}`] = t.data;
+  }
+
+  const msPerInput = (Date.now() - probeStart) / Math.max(1, n);
+  const trig = await runTriggerCheck(model, probes, classes, msPerInput, { threads: opts.threads });
+  if (trig) {
+    blocks.trigger = trig.block;
+    selfChecks.trigger = trig.selfCheck;
   }
 
   const fl = findFinalLinear(model);
