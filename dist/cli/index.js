@@ -30223,8 +30223,12 @@ const MARKDOWN_MAX_FAILED = 50;
 const MAX_PROBE_SET_BYTES = 1024 ** 3;
 /** Longest error message kept for one model (names inside come from the model file and can be any length). */
 const MAX_ERROR_MESSAGE_CHARS = 1000;
-/** Time budget for reference-free trigger probing of one model (ms): the forward-pass budget is cut to fit. */
-const TRIGGER_TIME_BUDGET_MS = 4_000;
+/**
+ * Compute budget for reference-free trigger probing of one model, in estimated multiply-accumulates over all
+ * its forward passes (about 2-4 s on one core here). The pass budget is cut to fit a big model. A function of
+ * the model alone, never of the clock, so a scan gives the same result on every machine.
+ */
+const TRIGGER_MAC_BUDGET = 1.6e10;
 
 ;// CONCATENATED MODULE: ./lib/model/dtypes.js
 /** ONNX TensorProto.DataType codes (onnx.proto3, stable across IR versions). */
@@ -33314,6 +33318,8 @@ function scoreTable(table, k, logitScale) {
 
 /** Fewest classes trigger probing can contrast. */
 const MIN_TRIGGER_CLASSES = 3;
+/** Average spatial downsampling assumed for a convolution's output (a stride or pool of 2 per layer). */
+const CONV_SPATIAL_SHARE = 0.25;
 function triggerApplies(model, probes, classes) {
     return (model.inputs.length === 1 &&
         probes.inputs.length === 1 &&
@@ -33321,12 +33327,28 @@ function triggerApplies(model, probes, classes) {
         probes.inputs[0].data instanceof Float32Array &&
         classes >= MIN_TRIGGER_CLASSES);
 }
-/** Forward passes that fit the time budget at `msPerInput`, within the probing's own bounds. */
-function triggerBudget(msPerInput, timeBudgetMs = TRIGGER_TIME_BUDGET_MS) {
-    const fit = msPerInput > 0 ? Math.floor(timeBudgetMs / msPerInput) : DEFAULT_TRIGGER_BUDGET;
-    return Math.min(DEFAULT_TRIGGER_BUDGET, Math.max(MIN_TRIGGER_BUDGET, fit));
+/**
+ * Multiply-accumulates of one forward pass, estimated from the weights: a dense weight counts once, a
+ * convolution weight once per output position (the input's spatial size times CONV_SPATIAL_SHARE).
+ */
+function estimateMacs(model, sampleShape) {
+    const spatial = sampleShape.length >= 2 ? sampleShape[sampleShape.length - 1] * sampleShape[sampleShape.length - 2] : 1;
+    const convWeights = new Set();
+    for (const node of model.proto.graph?.node ?? []) {
+        if (node.opType === 'Conv' && node.input && node.input[1])
+            convWeights.add(node.input[1]);
+    }
+    let macs = 0;
+    for (const init of model.initializers) {
+        const elems = init.dims.reduce((a, b) => a * b, 1);
+        macs += convWeights.has(init.name) ? elems * Math.max(1, spatial * CONV_SPATIAL_SHARE) : elems;
+    }
+    return Math.max(1, macs);
 }
-async function runTriggerCheck(model, probes, classes, msPerInput, opts = {}) {
+function triggerBudget(macsPerInput, macBudget = TRIGGER_MAC_BUDGET) {
+    return Math.min(DEFAULT_TRIGGER_BUDGET, Math.max(MIN_TRIGGER_BUDGET, Math.floor(macBudget / macsPerInput)));
+}
+async function runTriggerCheck(model, probes, classes, opts = {}) {
     if (!triggerApplies(model, probes, classes))
         return null;
     const input = probes.inputs[0];
@@ -33335,10 +33357,9 @@ async function runTriggerCheck(model, probes, classes, msPerInput, opts = {}) {
         const run = runner.logitsFunction(input.sampleShape, { timeLimitMs: opts.timeLimitMs });
         const r = await probeTriggers(run, input.data, input.sampleShape, {
             classes,
-            budget: triggerBudget(msPerInput),
+            budget: triggerBudget(estimateMacs(model, input.sampleShape)),
             seed: probes.seed,
             range: { lo: probes.range[0], hi: probes.range[1] },
-            timeLimitMs: TRIGGER_TIME_BUDGET_MS,
             file: model.path,
         });
         return { selfCheck: r.selfCheck, block: r.block, forwardPasses: r.forwardPasses };
@@ -33805,7 +33826,6 @@ async function fingerprintModel(model, opts) {
     }
     const outputNames = new Set(model.outputs.map((o) => o.name));
     const layers = requested.filter((l) => !outputNames.has(l));
-    const probeStart = Date.now();
     const run = await runProbes(model, probes, {
         layers,
         batchSize: opts.batchSize,
@@ -33834,8 +33854,7 @@ async function fingerprintModel(model, opts) {
         if (f <= RAW_BLOCK_MAX_FEATURES)
             blocks[`raw:${name}`] = t.data;
     }
-    const msPerInput = (Date.now() - probeStart) / Math.max(1, n);
-    const trig = await runTriggerCheck(model, probes, classes, msPerInput, { threads: opts.threads });
+    const trig = await runTriggerCheck(model, probes, classes, { threads: opts.threads, timeLimitMs: opts.timeLimitMs });
     if (trig) {
         blocks.trigger = trig.block;
         selfChecks.trigger = trig.selfCheck;
@@ -34940,6 +34959,9 @@ function gemmSession() {
             intraOpNumThreads: Math.max(1, Math.min(4, external_node_os_namespaceObject.availableParallelism())),
             interOpNumThreads: 1,
             graphOptimizationLevel: 'all',
+            // no busy-waiting between runs: on a shared runner spinning threads steal the cores the
+            // product needs (measured 2x slower under load)
+            extra: { session: { intra_op: { allow_spinning: '0' } } },
         });
         session = s;
     }
@@ -34979,37 +35001,75 @@ function ortCrossGram(A, B, center, symmetric = false) {
     const n = A.rows;
     const m = B.rows;
     const d = A.cols;
-    let G;
+    const out = new Float64Array(n * m);
     try {
         const a = centred32(A, center);
-        const ta = new dist.Tensor('float32', a, [n, d]);
-        const tb = symmetric ? ta : new dist.Tensor('float32', centred32(B, center), [m, d]);
-        const res = s.run({ A: ta, B: tb }, { G: null }, {});
-        G = res.G.data;
+        if (symmetric) {
+            symmetricBlocks(s, a, n, d, out);
+        }
+        else {
+            const b = centred32(B, center);
+            product(s, a, 0, n, b, 0, m, d, out, m);
+        }
     }
     catch {
         unavailable = true;
         session = null;
         return null;
     }
-    if (G.length !== n * m)
-        return null;
-    const out = new Float64Array(n * m);
-    if (symmetric) {
-        for (let i = 0; i < n; i++) {
-            out[i * m + i] = G[i * m + i];
-            for (let j = 0; j < i; j++) {
-                const v = (G[i * m + j] + G[j * m + i]) / 2;
-                out[i * m + j] = v;
-                out[j * m + i] = v;
-            }
+    return out;
+}
+/**
+ * One run: rows [r0, r0 + nr) of a times rows [c0, c0 + nc) of b (both d wide), written into out (row
+ * length outCols) at (r0, c0). Throws if ORT returns something unexpected (the caller falls back).
+ */
+function product(s, a, r0, nr, b, c0, nc, d, out, outCols) {
+    const ta = new dist.Tensor('float32', a.subarray(r0 * d, (r0 + nr) * d), [nr, d]);
+    const tb = a === b && r0 === c0 && nr === nc
+        ? ta
+        : new dist.Tensor('float32', b.subarray(c0 * d, (c0 + nc) * d), [nc, d]);
+    const res = s.run({ A: ta, B: tb }, { G: null }, {});
+    const G = res.G.data;
+    if (G.length !== nr * nc)
+        throw new Error(`gram-ort: ${G.length} values, expected ${nr * nc}`);
+    for (let i = 0; i < nr; i++) {
+        const o = (r0 + i) * outCols + c0;
+        for (let j = 0; j < nc; j++)
+            out[o + j] = G[i * nc + j];
+    }
+}
+/** Rows per block of the symmetric product: GEMMs this size still run at full speed. */
+const SYMMETRIC_BLOCK_ROWS = 256;
+const MAX_SYMMETRIC_BLOCKS = 4;
+/**
+ * a·aᵀ from the blocks on and below the diagonal only (b blocks: b(b+1)/2 of b² products, 62% at b = 4),
+ * mirrored; diagonal blocks are symmetrised, (G + Gᵀ)/2, so the result is exactly symmetric.
+ */
+function symmetricBlocks(s, a, n, d, out) {
+    const nb = Math.max(1, Math.min(MAX_SYMMETRIC_BLOCKS, Math.floor(n / SYMMETRIC_BLOCK_ROWS)));
+    const edges = Array.from({ length: nb + 1 }, (_, t) => Math.round((t * n) / nb));
+    for (let bi = 0; bi < nb; bi++) {
+        for (let bj = 0; bj <= bi; bj++) {
+            const r0 = edges[bi];
+            const c0 = edges[bj];
+            product(s, a, r0, edges[bi + 1] - r0, a, c0, edges[bj + 1] - c0, d, out, n);
         }
     }
-    else {
-        for (let t = 0; t < out.length; t++)
-            out[t] = G[t];
+    for (let i = 0; i < n; i++) {
+        for (let j = 0; j < i; j++) {
+            const lower = out[i * n + j];
+            // inside a diagonal block both halves were computed: average them; elsewhere mirror the lower one
+            const v = sameBlock(edges, i, j) ? (lower + out[j * n + i]) / 2 : lower;
+            out[i * n + j] = v;
+            out[j * n + i] = v;
+        }
     }
-    return out;
+}
+function sameBlock(edges, i, j) {
+    for (let t = 1; t < edges.length; t++)
+        if (i < edges[t])
+            return j >= edges[t - 1];
+    return false;
 }
 /** Whether the ORT path loaded (false after a failure: everything then runs in JavaScript). */
 function ortGramAvailable() {
@@ -35252,6 +35312,10 @@ const FEW_ROWS = 4;
  * once and centred on the fly, the same arithmetic as the blocked path without copying B (n x d) per call.
  */
 function fewRowsGram(A, B, center) {
+    const memo = lastQuery;
+    if (memo && memo.B === B.data && sameValues(memo.A, A.data) && sameCenter(memo.center, center, A.cols)) {
+        return Float64Array.from(memo.G);
+    }
     const n = A.rows;
     const m = B.rows;
     const d = A.cols;
@@ -35263,21 +35327,60 @@ function fewRowsGram(A, B, center) {
         const o = i * d;
         for (let k = 0; k < d; k++)
             a[k] = A.data[o + k] - c[k];
-        for (let j = 0; j < m; j++) {
-            const p = j * d;
+        // four rows of B per sweep: a[k] and c[k] are loaded once for all four
+        for (let j = 0; j < m; j += 4) {
+            const p0 = j * d;
+            const p1 = Math.min(j + 1, m - 1) * d;
+            const p2 = Math.min(j + 2, m - 1) * d;
+            const p3 = Math.min(j + 3, m - 1) * d;
             let s0 = 0;
             let s1 = 0;
-            let k = 0;
-            for (; k + 1 < d; k += 2) {
-                s0 += a[k] * (b[p + k] - c[k]);
-                s1 += a[k + 1] * (b[p + k + 1] - c[k + 1]);
+            let s2 = 0;
+            let s3 = 0;
+            for (let k = 0; k < d; k++) {
+                const ak = a[k];
+                const ck = c[k];
+                s0 += ak * (b[p0 + k] - ck);
+                s1 += ak * (b[p1 + k] - ck);
+                s2 += ak * (b[p2 + k] - ck);
+                s3 += ak * (b[p3 + k] - ck);
             }
-            if (k < d)
-                s0 += a[k] * (b[p + k] - c[k]);
-            out[i * m + j] = s0 + s1;
+            out[i * m + j] = s0;
+            if (j + 1 < m)
+                out[i * m + j + 1] = s1;
+            if (j + 2 < m)
+                out[i * m + j + 2] = s2;
+            if (j + 3 < m)
+                out[i * m + j + 3] = s3;
         }
     }
+    lastQuery = {
+        A: A.data instanceof Float32Array ? Float32Array.from(A.data) : Float64Array.from(A.data),
+        B: B.data,
+        center: center ? Float64Array.from(center) : undefined,
+        G: Float64Array.from(out),
+    };
     return out;
+}
+/**
+ * The last few-rows product: a scan scores ONE fingerprint with several detectors fitted on the same
+ * reference matrix (kNN and LOF both query it with its column means), so the second asks for exactly the
+ * first's product. A hit needs the same reference array (references are immutable once fitted: every
+ * detector keeps them by reference) and equal query values and centre (compared, O(d)).
+ */
+let lastQuery = null;
+function sameValues(x, y) {
+    if (x.length !== y.length)
+        return false;
+    for (let i = 0; i < x.length; i++)
+        if (x[i] !== y[i])
+            return false;
+    return true;
+}
+function sameCenter(x, y, d) {
+    if (!x || !y)
+        return !x && !y;
+    return x.length === d && sameValues(x, y);
 }
 /**
  * Squared distances from a few query rows to every row of B, directly (Σ (a - b)²): exact, one pass over B,
@@ -35364,10 +35467,20 @@ function selfGram(X) {
         return hit;
     const center = colMeans(X);
     const G = crossGram(X, X, center, true);
-    const norms = new Float64Array(X.rows);
-    for (let i = 0; i < X.rows; i++)
-        norms[i] = G[i * X.rows + i];
-    const entry = { center, G, norms };
+    const n = X.rows;
+    const norms = new Float64Array(n);
+    const viaOrt = usesOrt(n, n, X.cols);
+    if (viaOrt) {
+        // float32 product: put the exact float64 norms on the diagonal (D²ᵢᵢ = 0 exactly, cache checks exact)
+        norms.set(rowSqNorms(X, center));
+        for (let i = 0; i < n; i++)
+            G[i * n + i] = norms[i];
+    }
+    else {
+        for (let i = 0; i < n; i++)
+            norms[i] = G[i * n + i];
+    }
+    const entry = { center, G, norms, tolerance: viaOrt ? FLOAT32_GRAM_TOLERANCE : EXACT_TOLERANCE };
     selfGramCache.set(X.data, entry);
     return entry;
 }
@@ -35402,8 +35515,15 @@ function selectRowsSharingGram(X, idx) {
             G[a * m + b] = parent.G[o + idx[b]] - r[a] - r[b] + c;
         norms[a] = G[a * m + a];
     }
-    selfGramCache.set(sub.data, { center: colMeans(sub), G, norms });
+    selfGramCache.set(sub.data, { center: colMeans(sub), G, norms, tolerance: parent.tolerance });
     return sub;
+}
+const EXACT_TOLERANCE = 1e-9;
+/** float32 accumulation over d terms: ~1e-7 relative per entry, summed over a subset's re-centring. */
+const FLOAT32_GRAM_TOLERANCE = 1e-4;
+/** Whether crossGram takes the ONNX Runtime path for an n x m x d product. */
+function usesOrt(n, m, d) {
+    return n > FEW_ROWS && n * m * d >= ORT_GRAM_MIN_WORK && ortGramAvailable();
 }
 /**
  * Guards the cache against a caller that reuses and mutates a buffer: the centred row norms, O(n·d), must
@@ -35412,7 +35532,7 @@ function selectRowsSharingGram(X, idx) {
 function stillMatches(X, g) {
     const norms = rowSqNorms(X, g.center);
     for (let i = 0; i < norms.length; i++) {
-        if (Math.abs(norms[i] - g.norms[i]) > 1e-9 * Math.max(1, norms[i]))
+        if (Math.abs(norms[i] - g.norms[i]) > g.tolerance * Math.max(1, norms[i]))
             return false;
     }
     return true;
@@ -38229,7 +38349,7 @@ function selfCheckDetails(fp) {
         out.suspectedTargetClass = pointing;
     return out;
 }
-function explain(v, fp, manifest) {
+function explain(v, final, fp, manifest) {
     const pathOf = new Map(manifest.members.map((m) => [m.sha256, m.path]));
     const drivers = v.drivers.slice(0, EXPLANATION_DRIVERS).map((d) => ({
         channel: d.channel,
@@ -38238,21 +38358,35 @@ function explain(v, fp, manifest) {
         score: d.score,
         pValue: d.pValue,
     }));
+    const details = selfCheckDetails(fp);
+    if (final.triggerPValue !== undefined) {
+        const trig = fp.selfChecks.trigger;
+        drivers.push({
+            channel: 'trigger-probe',
+            detector: 'trigger-probe',
+            representation: 'self:trigger',
+            score: trig.score,
+            pValue: final.triggerPValue,
+        });
+        drivers.sort((a, b) => a.pValue - b.pValue);
+    }
     const top = drivers[0];
     const strongestSignal = top ? describeChannel(top.detector, top.representation) : 'none';
-    const summary = v.riskLevel === 'low'
-        ? `Behaves like the ${manifest.members.length} clean references (ensemble p = ${v.pValue.toPrecision(2)}).`
-        : `Differs from the ${manifest.members.length} clean references (ensemble p = ${v.pValue.toPrecision(2)}); strongest signal: ${strongestSignal} (p = ${top.pValue.toPrecision(2)}).`;
+    const n = manifest.members.length;
+    const t = details.trigger;
+    const triggerText = final.decidedBy === 'trigger' && t
+        ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (p = ${final.triggerPValue?.toPrecision(2)}).`
+        : '';
+    const summary = final.riskLevel === 'low'
+        ? `Behaves like the ${n} clean references (p = ${final.pValue.toPrecision(2)}).`
+        : `Differs from the ${n} clean references (ensemble p = ${v.pValue.toPrecision(2)}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${top.pValue.toPrecision(2)}` : 'none'}).${triggerText}`;
     return {
         summary,
         strongestSignal,
-        drivers,
-        nearestReferences: v.nearest.map((n) => ({
-            member: pathOf.get(n.member) ?? n.member,
-            distance: n.distance,
-        })),
+        drivers: drivers.slice(0, EXPLANATION_DRIVERS),
+        nearestReferences: v.nearest.map((x) => ({ member: pathOf.get(x.member) ?? x.member, distance: x.distance })),
         minSupportedPValue: v.minRankPValue,
-        ...selfCheckDetails(fp),
+        ...details,
     };
 }
 
@@ -38295,6 +38429,27 @@ function referenceFreeVerdict(fp) {
             nearestReferences: [],
             ...details,
         },
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/score/final.js
+
+
+/** Number of tests the Bonferroni correction divides by. */
+const FINAL_TESTS = 2;
+function finalVerdict(ensembleP, fp) {
+    const trig = fp.selfChecks['trigger'];
+    const classes = fp.header.model.classes;
+    const pt = trig && classes >= 2 ? triggerPValue(trig.score, classes) : undefined;
+    const best = pt !== undefined ? Math.min(ensembleP, pt) : ensembleP;
+    const p = pt !== undefined ? Math.min(1, FINAL_TESTS * best) : ensembleP;
+    const score = riskScore(p);
+    return {
+        pValue: p,
+        riskScore: score,
+        riskLevel: levelOf(score),
+        ...(pt !== undefined ? { triggerPValue: pt } : {}),
+        decidedBy: pt !== undefined && pt < ensembleP ? 'trigger' : 'ensemble',
     };
 }
 
@@ -38389,6 +38544,7 @@ function safeErrorLine(message) {
 
 
 
+
 const NOTE_NO_BASELINE = 'Scanned without a baseline: only reference-free checks ran (trigger probing and final-layer weight anomalies). ' +
     'Build a baseline of clean models of the same architecture for the full ensemble: model-fingerprint baseline build CLEAN_MODELS... --out DIR';
 async function loadReference(dir, opts) {
@@ -38427,14 +38583,20 @@ async function scanOne(path, opts, ref) {
                 };
             }
             const verdict = scoreEnsemble(ref.state, ensembleBlocks(fingerprint));
+            const final = finalVerdict(verdict.pValue, fingerprint);
+            const detectors = Object.fromEntries(Object.entries(verdict.channels).map(([k, v]) => [k, { score: v.score, pValue: v.pValue }]));
+            detectors.ensemble = { score: verdict.statistic, pValue: verdict.pValue };
+            if (final.triggerPValue !== undefined) {
+                detectors['trigger-probe'] = { score: fingerprint.selfChecks.trigger.score, pValue: final.triggerPValue };
+            }
             entry = {
                 path,
                 sha256: model.sha256,
-                riskScore: verdict.riskScore,
-                riskLevel: verdict.riskLevel,
-                pValue: verdict.pValue,
-                detectors: Object.fromEntries(Object.entries(verdict.channels).map(([k, v]) => [k, { score: v.score, pValue: v.pValue }])),
-                explanation: explain(verdict, fingerprint, m),
+                riskScore: final.riskScore,
+                riskLevel: final.riskLevel,
+                pValue: final.pValue,
+                detectors,
+                explanation: explain(verdict, final, fingerprint, m),
             };
         }
         else {

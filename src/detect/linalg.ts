@@ -9,7 +9,7 @@
  */
 import { InputError } from '../errors.js';
 import { symmetricEigen } from './eigen.js';
-import { ORT_GRAM_MIN_WORK, ortCrossGram } from './gram-ort.js';
+import { ORT_GRAM_MIN_WORK, ortCrossGram, ortGramAvailable } from './gram-ort.js';
 
 /** A dense row-major matrix: element (i, j) is data[i * cols + j]. */
 export interface Mat {
@@ -170,6 +170,14 @@ export function crossGram(A: Mat, B: Mat, center?: Float64Array, symmetric = fal
     const fast = ortCrossGram(A, B, center, symmetric);
     if (fast) return fast;
   }
+  return blockedCrossGram(A, B, center, symmetric);
+}
+
+/** crossGram's exact float64 JavaScript path (blocked; used below ORT_GRAM_MIN_WORK or without ORT). */
+export function blockedCrossGram(A: Mat, B: Mat, center?: Float64Array, symmetric = false): Float64Array {
+  const n = A.rows;
+  const m = B.rows;
+  const d = A.cols;
   const out = new Float64Array(n * m);
   const bw = Math.min(GRAM_COLUMN_BLOCK, Math.max(1, d));
   const bufA = new Float64Array(n * bw);
@@ -261,6 +269,10 @@ const FEW_ROWS = 4;
  * once and centred on the fly, the same arithmetic as the blocked path without copying B (n x d) per call.
  */
 function fewRowsGram(A: Mat, B: Mat, center?: Float64Array): Float64Array {
+  const memo = lastQuery;
+  if (memo && memo.B === B.data && sameValues(memo.A, A.data) && sameCenter(memo.center, center, A.cols)) {
+    return Float64Array.from(memo.G);
+  }
   const n = A.rows;
   const m = B.rows;
   const d = A.cols;
@@ -271,20 +283,61 @@ function fewRowsGram(A: Mat, B: Mat, center?: Float64Array): Float64Array {
   for (let i = 0; i < n; i++) {
     const o = i * d;
     for (let k = 0; k < d; k++) a[k] = A.data[o + k] - c[k];
-    for (let j = 0; j < m; j++) {
-      const p = j * d;
+    // four rows of B per sweep: a[k] and c[k] are loaded once for all four
+    for (let j = 0; j < m; j += 4) {
+      const p0 = j * d;
+      const p1 = Math.min(j + 1, m - 1) * d;
+      const p2 = Math.min(j + 2, m - 1) * d;
+      const p3 = Math.min(j + 3, m - 1) * d;
       let s0 = 0;
       let s1 = 0;
-      let k = 0;
-      for (; k + 1 < d; k += 2) {
-        s0 += a[k] * (b[p + k] - c[k]);
-        s1 += a[k + 1] * (b[p + k + 1] - c[k + 1]);
+      let s2 = 0;
+      let s3 = 0;
+      for (let k = 0; k < d; k++) {
+        const ak = a[k];
+        const ck = c[k];
+        s0 += ak * (b[p0 + k] - ck);
+        s1 += ak * (b[p1 + k] - ck);
+        s2 += ak * (b[p2 + k] - ck);
+        s3 += ak * (b[p3 + k] - ck);
       }
-      if (k < d) s0 += a[k] * (b[p + k] - c[k]);
-      out[i * m + j] = s0 + s1;
+      out[i * m + j] = s0;
+      if (j + 1 < m) out[i * m + j + 1] = s1;
+      if (j + 2 < m) out[i * m + j + 2] = s2;
+      if (j + 3 < m) out[i * m + j + 3] = s3;
     }
   }
+  lastQuery = {
+    A: A.data instanceof Float32Array ? Float32Array.from(A.data) : Float64Array.from(A.data),
+    B: B.data,
+    center: center ? Float64Array.from(center) : undefined,
+    G: Float64Array.from(out),
+  };
   return out;
+}
+
+/**
+ * The last few-rows product: a scan scores ONE fingerprint with several detectors fitted on the same
+ * reference matrix (kNN and LOF both query it with its column means), so the second asks for exactly the
+ * first's product. A hit needs the same reference array (references are immutable once fitted: every
+ * detector keeps them by reference) and equal query values and centre (compared, O(d)).
+ */
+let lastQuery: {
+  A: Float32Array | Float64Array;
+  B: Float64Array | Float32Array;
+  center?: Float64Array;
+  G: Float64Array;
+} | null = null;
+
+function sameValues(x: ArrayLike<number>, y: ArrayLike<number>): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+function sameCenter(x: Float64Array | undefined, y: Float64Array | undefined, d: number): boolean {
+  if (!x || !y) return !x && !y;
+  return x.length === d && sameValues(x, y);
 }
 
 /**
@@ -364,6 +417,12 @@ export interface SelfGram {
   G: Float64Array;
   /** Squared norms of the centred rows (the diagonal of G). */
   norms: Float64Array;
+  /**
+   * Relative agreement a cache hit's norms must show with the rows' recomputed norms: 1e-9 for a float64
+   * Gram; looser when off-diagonal entries came from ONNX Runtime's float32 product (gram-ort.ts), whose
+   * ~1e-7 rounding reaches the norms of a subset's re-centred Gram (selectRowsSharingGram).
+   */
+  tolerance: number;
   /** Squared pairwise distances, filled on first use. */
   D2?: Float64Array;
   /** Eigendecomposition of G, filled on first use (PCA, GMM and the autoencoder all need it). */
@@ -382,9 +441,17 @@ export function selfGram(X: Mat): SelfGram {
   if (hit && hit.norms.length === X.rows && hit.center.length === X.cols && stillMatches(X, hit)) return hit;
   const center = colMeans(X);
   const G = crossGram(X, X, center, true);
-  const norms = new Float64Array(X.rows);
-  for (let i = 0; i < X.rows; i++) norms[i] = G[i * X.rows + i];
-  const entry: SelfGram = { center, G, norms };
+  const n = X.rows;
+  const norms = new Float64Array(n);
+  const viaOrt = usesOrt(n, n, X.cols);
+  if (viaOrt) {
+    // float32 product: put the exact float64 norms on the diagonal (D²ᵢᵢ = 0 exactly, cache checks exact)
+    norms.set(rowSqNorms(X, center));
+    for (let i = 0; i < n; i++) G[i * n + i] = norms[i];
+  } else {
+    for (let i = 0; i < n; i++) norms[i] = G[i * n + i];
+  }
+  const entry: SelfGram = { center, G, norms, tolerance: viaOrt ? FLOAT32_GRAM_TOLERANCE : EXACT_TOLERANCE };
   selfGramCache.set(X.data, entry);
   return entry;
 }
@@ -416,8 +483,17 @@ export function selectRowsSharingGram(X: Mat, idx: ArrayLike<number>): Mat {
     for (let b = 0; b < m; b++) G[a * m + b] = parent.G[o + idx[b]] - r[a] - r[b] + c;
     norms[a] = G[a * m + a];
   }
-  selfGramCache.set(sub.data, { center: colMeans(sub), G, norms });
+  selfGramCache.set(sub.data, { center: colMeans(sub), G, norms, tolerance: parent.tolerance });
   return sub;
+}
+
+const EXACT_TOLERANCE = 1e-9;
+/** float32 accumulation over d terms: ~1e-7 relative per entry, summed over a subset's re-centring. */
+const FLOAT32_GRAM_TOLERANCE = 1e-4;
+
+/** Whether crossGram takes the ONNX Runtime path for an n x m x d product. */
+function usesOrt(n: number, m: number, d: number): boolean {
+  return n > FEW_ROWS && n * m * d >= ORT_GRAM_MIN_WORK && ortGramAvailable();
 }
 
 /**
@@ -427,7 +503,7 @@ export function selectRowsSharingGram(X: Mat, idx: ArrayLike<number>): Mat {
 function stillMatches(X: Mat, g: SelfGram): boolean {
   const norms = rowSqNorms(X, g.center);
   for (let i = 0; i < norms.length; i++) {
-    if (Math.abs(norms[i] - g.norms[i]) > 1e-9 * Math.max(1, norms[i])) return false;
+    if (Math.abs(norms[i] - g.norms[i]) > g.tolerance * Math.max(1, norms[i])) return false;
   }
   return true;
 }

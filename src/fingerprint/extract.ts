@@ -86,7 +86,6 @@ export async function fingerprintModel(model: OnnxModel, opts: FingerprintOption
   const outputNames = new Set(model.outputs.map((o) => o.name));
   const layers = requested.filter((l) => !outputNames.has(l));
 
-  const probeStart = Date.now();
   const run = await runProbes(model, probes, {
     layers,
     batchSize: opts.batchSize,
@@ -120,8 +119,7 @@ export async function fingerprintModel(model: OnnxModel, opts: FingerprintOption
     if (f <= RAW_BLOCK_MAX_FEATURES) blocks[`raw:${name}`] = t.data;
   }
 
-  const msPerInput = (Date.now() - probeStart) / Math.max(1, n);
-  const trig = await runTriggerCheck(model, probes, classes, msPerInput, { threads: opts.threads });
+  const trig = await runTriggerCheck(model, probes, classes, { threads: opts.threads, timeLimitMs: opts.timeLimitMs });
   if (trig) {
     blocks.trigger = trig.block;
     selfChecks.trigger = trig.selfCheck;

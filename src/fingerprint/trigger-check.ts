@@ -1,19 +1,22 @@
 /**
  * Glue between the fingerprint and reference-free trigger probing (src/selfcheck): runs it on the probe
- * inputs of a single-float-input classifier, with a forward-pass budget cut so that the probing costs at
- * most TRIGGER_TIME_BUDGET_MS at the model's measured speed (a big model gets fewer candidates, never a
- * slow scan). Models it does not apply to (several inputs, integer inputs, fewer than 3 classes) get no
- * trigger check; that is said in the report, not hidden.
+ * inputs of a single-float-input classifier. The forward-pass budget is cut so that the probing costs at
+ * most TRIGGER_MAC_BUDGET estimated multiply-accumulates: a big model gets fewer candidates, never a slow
+ * scan. The estimate depends on the model alone (not on the clock), so results are the same on every
+ * machine. Models it does not apply to (several inputs, integer inputs, fewer than 3 classes) get no
+ * trigger check; the report says so.
  */
 import type { OnnxModel } from '../model/types.js';
 import { ModelRunner } from '../model/session.js';
 import type { ProbeSet } from '../probes/types.js';
 import { DEFAULT_TRIGGER_BUDGET, MIN_TRIGGER_BUDGET, probeTriggers } from '../selfcheck/trigger-probe.js';
-import { TRIGGER_TIME_BUDGET_MS } from '../limits.js';
+import { TRIGGER_MAC_BUDGET } from '../limits.js';
 import type { SelfCheck } from './types.js';
 
 /** Fewest classes trigger probing can contrast. */
 export const MIN_TRIGGER_CLASSES = 3;
+/** Average spatial downsampling assumed for a convolution's output (a stride or pool of 2 per layer). */
+const CONV_SPATIAL_SHARE = 0.25;
 
 export interface TriggerCheck {
   selfCheck: SelfCheck;
@@ -31,17 +34,32 @@ export function triggerApplies(model: OnnxModel, probes: ProbeSet, classes: numb
   );
 }
 
-/** Forward passes that fit the time budget at `msPerInput`, within the probing's own bounds. */
-export function triggerBudget(msPerInput: number, timeBudgetMs = TRIGGER_TIME_BUDGET_MS): number {
-  const fit = msPerInput > 0 ? Math.floor(timeBudgetMs / msPerInput) : DEFAULT_TRIGGER_BUDGET;
-  return Math.min(DEFAULT_TRIGGER_BUDGET, Math.max(MIN_TRIGGER_BUDGET, fit));
+/**
+ * Multiply-accumulates of one forward pass, estimated from the weights: a dense weight counts once, a
+ * convolution weight once per output position (the input's spatial size times CONV_SPATIAL_SHARE).
+ */
+export function estimateMacs(model: OnnxModel, sampleShape: number[]): number {
+  const spatial = sampleShape.length >= 2 ? sampleShape[sampleShape.length - 1] * sampleShape[sampleShape.length - 2] : 1;
+  const convWeights = new Set<string>();
+  for (const node of model.proto.graph?.node ?? []) {
+    if (node.opType === 'Conv' && node.input && node.input[1]) convWeights.add(node.input[1]);
+  }
+  let macs = 0;
+  for (const init of model.initializers) {
+    const elems = init.dims.reduce((a, b) => a * b, 1);
+    macs += convWeights.has(init.name) ? elems * Math.max(1, spatial * CONV_SPATIAL_SHARE) : elems;
+  }
+  return Math.max(1, macs);
+}
+
+export function triggerBudget(macsPerInput: number, macBudget = TRIGGER_MAC_BUDGET): number {
+  return Math.min(DEFAULT_TRIGGER_BUDGET, Math.max(MIN_TRIGGER_BUDGET, Math.floor(macBudget / macsPerInput)));
 }
 
 export async function runTriggerCheck(
   model: OnnxModel,
   probes: ProbeSet,
   classes: number,
-  msPerInput: number,
   opts: { threads?: number; timeLimitMs?: number } = {},
 ): Promise<TriggerCheck | null> {
   if (!triggerApplies(model, probes, classes)) return null;
@@ -51,10 +69,9 @@ export async function runTriggerCheck(
     const run = runner.logitsFunction(input.sampleShape, { timeLimitMs: opts.timeLimitMs });
     const r = await probeTriggers(run, input.data as Float32Array, input.sampleShape, {
       classes,
-      budget: triggerBudget(msPerInput),
+      budget: triggerBudget(estimateMacs(model, input.sampleShape)),
       seed: probes.seed,
       range: { lo: probes.range[0], hi: probes.range[1] },
-      timeLimitMs: TRIGGER_TIME_BUDGET_MS,
       file: model.path,
     });
     return { selfCheck: r.selfCheck, block: r.block, forwardPasses: r.forwardPasses };

@@ -4,6 +4,7 @@
  */
 import type { Explanation } from '../report/types.js';
 import type { EnsembleVerdict } from '../score/ensemble.js';
+import type { FinalVerdict } from '../score/final.js';
 import type { Fingerprint } from '../fingerprint/types.js';
 import type { BaselineManifest } from '../baseline/store.js';
 
@@ -23,30 +24,45 @@ export function selfCheckDetails(fp: Fingerprint): Pick<Explanation, 'suspectedT
   return out;
 }
 
-export function explain(v: EnsembleVerdict, fp: Fingerprint, manifest: BaselineManifest): Explanation {
+export function explain(v: EnsembleVerdict, final: FinalVerdict, fp: Fingerprint, manifest: BaselineManifest): Explanation {
   const pathOf = new Map(manifest.members.map((m) => [m.sha256, m.path]));
-  const drivers = v.drivers.slice(0, EXPLANATION_DRIVERS).map((d) => ({
+  const drivers: Explanation['drivers'] = v.drivers.slice(0, EXPLANATION_DRIVERS).map((d) => ({
     channel: d.channel,
     detector: d.detector,
     representation: d.representation,
     score: d.score,
     pValue: d.pValue,
   }));
+  const details = selfCheckDetails(fp);
+  if (final.triggerPValue !== undefined) {
+    const trig = fp.selfChecks.trigger;
+    drivers.push({
+      channel: 'trigger-probe',
+      detector: 'trigger-probe',
+      representation: 'self:trigger',
+      score: trig.score,
+      pValue: final.triggerPValue,
+    });
+    drivers.sort((a, b) => a.pValue - b.pValue);
+  }
   const top = drivers[0];
   const strongestSignal = top ? describeChannel(top.detector, top.representation) : 'none';
+  const n = manifest.members.length;
+  const t = details.trigger;
+  const triggerText =
+    final.decidedBy === 'trigger' && t
+      ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (p = ${final.triggerPValue?.toPrecision(2)}).`
+      : '';
   const summary =
-    v.riskLevel === 'low'
-      ? `Behaves like the ${manifest.members.length} clean references (ensemble p = ${v.pValue.toPrecision(2)}).`
-      : `Differs from the ${manifest.members.length} clean references (ensemble p = ${v.pValue.toPrecision(2)}); strongest signal: ${strongestSignal} (p = ${top.pValue.toPrecision(2)}).`;
+    final.riskLevel === 'low'
+      ? `Behaves like the ${n} clean references (p = ${final.pValue.toPrecision(2)}).`
+      : `Differs from the ${n} clean references (ensemble p = ${v.pValue.toPrecision(2)}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${top.pValue.toPrecision(2)}` : 'none'}).${triggerText}`;
   return {
     summary,
     strongestSignal,
-    drivers,
-    nearestReferences: v.nearest.map((n) => ({
-      member: pathOf.get(n.member) ?? n.member,
-      distance: n.distance,
-    })),
+    drivers: drivers.slice(0, EXPLANATION_DRIVERS),
+    nearestReferences: v.nearest.map((x) => ({ member: pathOf.get(x.member) ?? x.member, distance: x.distance })),
     minSupportedPValue: v.minRankPValue,
-    ...selfCheckDetails(fp),
+    ...details,
   };
 }

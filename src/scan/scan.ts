@@ -11,6 +11,7 @@ import { loadBaseline, type LoadedBaseline } from '../baseline/store.js';
 import { deserializeEnsemble, scoreEnsemble, type EnsembleState } from '../score/ensemble.js';
 import { levelOf, reachesFailOn, riskScore } from '../score/risk.js';
 import { referenceFreeVerdict } from '../score/reference-free.js';
+import { finalVerdict } from '../score/final.js';
 import type { EngineOptions, ScanFn, ScanOptions } from './api.js';
 import { fingerprintFile } from './engine.js';
 import { ensembleBlocks } from './blocks.js';
@@ -68,16 +69,22 @@ async function scanOne(path: string, opts: ScanOptions, ref: Reference | null): 
         };
       }
       const verdict = scoreEnsemble(ref.state, ensembleBlocks(fingerprint));
+      const final = finalVerdict(verdict.pValue, fingerprint);
+      const detectors: Record<string, { score: number; pValue: number }> = Object.fromEntries(
+        Object.entries(verdict.channels).map(([k, v]) => [k, { score: v.score, pValue: v.pValue }]),
+      );
+      detectors.ensemble = { score: verdict.statistic, pValue: verdict.pValue };
+      if (final.triggerPValue !== undefined) {
+        detectors['trigger-probe'] = { score: fingerprint.selfChecks.trigger.score, pValue: final.triggerPValue };
+      }
       entry = {
         path,
         sha256: model.sha256,
-        riskScore: verdict.riskScore,
-        riskLevel: verdict.riskLevel,
-        pValue: verdict.pValue,
-        detectors: Object.fromEntries(
-          Object.entries(verdict.channels).map(([k, v]) => [k, { score: v.score, pValue: v.pValue }]),
-        ),
-        explanation: explain(verdict, fingerprint, m),
+        riskScore: final.riskScore,
+        riskLevel: final.riskLevel,
+        pValue: final.pValue,
+        detectors,
+        explanation: explain(verdict, final, fingerprint, m),
       };
     } else {
       const v = referenceFreeVerdict(fingerprint);
