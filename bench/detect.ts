@@ -3,7 +3,7 @@
  * models from clean ones, per architecture, and which default ensemble (blocks, detectors, combination rule)
  * to ship. Writes bench/results/detect.json (every number) and detect.md (the tables).
  *
- *   npx tsx bench/detect.ts [--zoo bench/.cache/zoo] [--configs default,probes256,samples] [--draws 5]
+ *   npx tsx bench/detect.ts [--zoo bench/.cache/zoo] [--configs default,samples,probes256] [--draws 5]
  *                           [--out bench/results] [--reuse-cache]
  * --reuse-cache takes the newest cached fingerprints of each configuration even when the fingerprinting
  * code changed since (the default re-fingerprints then).
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
   const cacheRoot = path.resolve(ROOT, 'bench/.cache/detect');
   const zoo = loadZoo(zooDir);
   if (!zoo.models.length) throw new Error(`no zoo models under ${zooDir}; run npm run bench:zoo first`);
-  const configs = probeConfigs(arg('configs', 'default,probes256,samples').split(','), cacheRoot);
+  const configs = probeConfigs(arg('configs', 'default,samples').split(','), cacheRoot);
   const codeHash = fingerprintCodeHash(ROOT);
   const reuse = process.argv.includes('--reuse-cache');
   log(`zoo ${zooDir}: ${zoo.models.length} models (manifest: ${zoo.fromManifest}); code ${codeHash}`);

@@ -80,8 +80,12 @@ export function loadZoo(dir: string): Zoo {
       cleanAccuracy: r.cleanAccuracy,
     }))
     .sort((a, b) => a.id.localeCompare(b.id));
-  // a zoo still training its backdoors has a manifest of the clean models only: add the newer files
-  const known = new Set(models.map((m) => m.file));
-  for (const m of fromFileNames(dir)) if (!known.has(m.file)) models.push(m);
+  // A zoo still training its backdoors has a manifest of the clean models only: add the backdoor files
+  // written since (some of them may yet be rejected as not stealthy). Once the manifest lists backdoored
+  // models it is final, and files it does not list (attempts being judged) are left out.
+  if (!models.some((m) => m.label === 'backdoor')) {
+    const known = new Set(models.map((m) => m.file));
+    for (const m of fromFileNames(dir)) if (!known.has(m.file)) models.push(m);
+  }
   return { dir, fromManifest: true, models };
 }

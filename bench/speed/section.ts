@@ -24,11 +24,6 @@ async function main(): Promise<void> {
       emitResult(await runScoring(refs, dims, set === 'default' ? 'default' : 'sklearn-set'));
       return;
     }
-    case 'cli-prepare': {
-      const { prepareCliBaseline } = await import('./cli.js');
-      emitResult(await prepareCliBaseline(cache));
-      return;
-    }
     case 'merge': {
       const { runMerge } = await import('./merge.js');
       emitResult(

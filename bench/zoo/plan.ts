@@ -26,8 +26,12 @@ export const MAX_BACKDOOR_ATTEMPTS = 3;
 export const STEALTH_ACCURACY_TOLERANCE = 0.02;
 /** ...and at least this attack success rate. */
 export const STEALTH_MIN_ASR = 0.8;
-/** Adaptive attacker: weight of the noise-distillation term and noise inputs per step. */
-export const DISTILL_WEIGHT = 1;
+/**
+ * Adaptive attacker: weight of the noise-distillation term and noise inputs per step. At weight 1 most
+ * adaptive models lost more than 2 points of accuracy (rejected as not stealthy); 0.1 keeps both accuracy
+ * and ASR (measured on one MLP and one CNN at 5% poisoning: accuracy 0.916 / 0.946, ASR 0.97 / 0.96).
+ */
+export const DISTILL_WEIGHT = 0.1;
 export const DISTILL_NOISE_BATCH = 32;
 
 export interface ZooSize {

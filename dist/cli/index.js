@@ -33312,7 +33312,134 @@ function scoreTable(table, k, logitScale) {
     return { families, classScores };
 }
 
+;// CONCATENATED MODULE: ./lib/selfcheck/reference-free-p.js
+/**
+ * A p-value for the trigger self-check score with NO reference models of the user's own.
+ *
+ * Null model. Without a backdoor the classes are exchangeable as far as trigger probing goes: each class's
+ * score (the mean over trigger families of its margin-gain robust z against the other classes) is one draw
+ * from a common distribution, and the model's score is the largest of K such draws. The largest of K draws
+ * from a light-tailed distribution is Gumbel distributed, P(S > s) = 1 - exp(-exp(-(s - mu) / beta)); for
+ * another class count K the location shifts by beta * ln(K / K0) (the max of K i.i.d. draws in the Gumbel
+ * domain). The parameters are not theory: they are fitted once on the clean models of the benchmark zoo
+ * (MLPs and CNNs trained on MNIST, probed with real held-out digits at the default budget) and shipped as
+ * constants here, with the command that measures them:
+ *
+ *     npx tsx bench/selfcheck-eval.ts            (writes bench/results/selfcheck.json, fitted "null")
+ *
+ * Honesty. The fitted scale is widened by NULL_SCALE_INFLATION and the location raised by
+ * NULL_LOCATION_MARGIN so that on the held-out half of the clean zoo models (a split the fit never saw)
+ * the share with p <= 0.0158 stays at or below 5% (bench/results/selfcheck.md reports that share). On
+ * models unlike the zoo (other data, other input sizes, noise probes only) the p-value is an approximation:
+ * treat it as a screening signal, and prefer the baseline comparison when references exist.
+ */
+/** Euler-Mascheroni constant (the Gumbel mean is location + gamma * scale). */
+const EULER_GAMMA = 0.5772156649015329;
+/** Multiplies the fitted scale: a fit on a few dozen models under-estimates the tail. */
+const NULL_SCALE_INFLATION = 1.25;
+/** Added to the fitted location (score units), for the same reason. */
+const NULL_LOCATION_MARGIN = 0.25;
+/**
+ * The shipped nulls, one per kind of base input (the score's null distribution depends on what the
+ * triggers are stamped on): fitted on the clean zoo reference models by bench/selfcheck-eval.ts (see the
+ * header); the values already include the inflation and the margin.
+ *   samples  real in-distribution inputs (the user's sample files): the recommended setting
+ *   probes   the generated probe set only (no samples): lower power, and a wider null
+ */
+const TRIGGER_SCORE_NULLS = {
+    samples: {
+        location: 1.52,
+        scale: 0.541,
+        classes: 10,
+        models: 160,
+        source: 'zoo v1 clean reference models (80 MLP + 80 CNN, MNIST 14x14), 128 held-out real digits, budget 32000',
+    },
+    probes: {
+        location: 1.898,
+        scale: 0.863,
+        classes: 10,
+        models: 160,
+        source: 'zoo v1 clean reference models (80 MLP + 80 CNN), 128 default mixed probes, budget 32000',
+    },
+};
+/** The default null: real sample inputs. */
+const TRIGGER_SCORE_NULL = TRIGGER_SCORE_NULLS.samples;
+/** Method-of-moments Gumbel fit: scale = sd * sqrt(6) / pi, location = mean - gamma * scale. */
+function fitGumbel(scores) {
+    const n = scores.length;
+    if (n < 2)
+        throw new Error(`fitGumbel: need at least 2 scores, got ${n}`);
+    const mean = scores.reduce((a, b) => a + b, 0) / n;
+    const sd = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+    const scale = Math.max(1e-6, (sd * Math.sqrt(6)) / Math.PI);
+    return { location: mean - EULER_GAMMA * scale, scale };
+}
+/** A shipped null from a fit: inflated scale, raised location. */
+function conservativeNull(fit, classes, models, source) {
+    return {
+        location: fit.location + NULL_LOCATION_MARGIN,
+        scale: fit.scale * NULL_SCALE_INFLATION,
+        classes,
+        models,
+        source,
+    };
+}
+/**
+ * P(score >= s) for a clean model with `classes` classes under the Gumbel null. Monotone decreasing in s;
+ * a non-finite score gives p = 1 (no evidence).
+ */
+function triggerPValue(score, classes, nullModel = TRIGGER_SCORE_NULL) {
+    if (!Number.isFinite(score))
+        return 1;
+    if (!Number.isInteger(classes) || classes < 2)
+        throw new Error(`triggerPValue: bad class count ${classes}`);
+    const location = nullModel.location + nullModel.scale * Math.log(classes / nullModel.classes);
+    const z = (score - location) / nullModel.scale;
+    // 1 - exp(-e^{-z}), computed with expm1 so tiny p-values keep their precision.
+    return Math.min(1, Math.max(0, -Math.expm1(-Math.exp(-z))));
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/base-inputs.js
+
+/** Fewest sample inputs that make a "samples" base (fewer give too few inputs per trigger). */
+const MIN_SAMPLE_BASE = 16;
+function triggerBaseInputs(set) {
+    if (set.inputs.length !== 1)
+        return null;
+    const input = set.inputs[0];
+    if (input.dtype !== 'float32' && input.dtype !== 'float64')
+        return null;
+    const size = input.sampleShape.reduce((a, b) => a * b, 1);
+    if (size === 0)
+        return null;
+    const data = input.data;
+    const sampleRows = [];
+    set.probeKinds.forEach((k, i) => {
+        if (k === 'samples')
+            sampleRows.push(i);
+    });
+    const useSamples = sampleRows.length >= MIN_SAMPLE_BASE;
+    const rows = useSamples ? sampleRows : set.probeKinds.map((_, i) => i);
+    const base = new Float32Array(rows.length * size);
+    rows.forEach((r, i) => {
+        for (let j = 0; j < size; j++)
+            base[i * size + j] = data[r * size + j];
+    });
+    return {
+        base,
+        count: rows.length,
+        shape: input.sampleShape.slice(),
+        kind: useSamples ? 'samples' : 'probes',
+        inputName: input.name,
+    };
+}
+/** The Gumbel null that matches a kind of base input. */
+function triggerNullFor(kind) {
+    return TRIGGER_SCORE_NULLS[kind];
+}
+
 ;// CONCATENATED MODULE: ./lib/fingerprint/trigger-check.js
+
 
 
 
@@ -33351,18 +33478,21 @@ function triggerBudget(macsPerInput, macBudget = TRIGGER_MAC_BUDGET) {
 async function runTriggerCheck(model, probes, classes, opts = {}) {
     if (!triggerApplies(model, probes, classes))
         return null;
-    const input = probes.inputs[0];
+    // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
+    const base = triggerBaseInputs(probes);
+    if (!base)
+        return null;
     const runner = await ModelRunner.open(model, { threads: opts.threads });
     try {
-        const run = runner.logitsFunction(input.sampleShape, { timeLimitMs: opts.timeLimitMs });
-        const r = await probeTriggers(run, input.data, input.sampleShape, {
+        const run = runner.logitsFunction(base.shape, { timeLimitMs: opts.timeLimitMs });
+        const r = await probeTriggers(run, base.base, base.shape, {
             classes,
-            budget: triggerBudget(estimateMacs(model, input.sampleShape)),
+            budget: triggerBudget(estimateMacs(model, base.shape)),
             seed: probes.seed,
             range: { lo: probes.range[0], hi: probes.range[1] },
             file: model.path,
         });
-        return { selfCheck: r.selfCheck, block: r.block, forwardPasses: r.forwardPasses };
+        return { selfCheck: { ...r.selfCheck, basis: base.kind }, block: r.block, forwardPasses: r.forwardPasses };
     }
     finally {
         await runner.release();
@@ -35225,6 +35355,13 @@ function crossGram(A, B, center, symmetric = false) {
         if (fast)
             return fast;
     }
+    return blockedCrossGram(A, B, center, symmetric);
+}
+/** crossGram's exact float64 JavaScript path (blocked; used below ORT_GRAM_MIN_WORK or without ORT). */
+function blockedCrossGram(A, B, center, symmetric = false) {
+    const n = A.rows;
+    const m = B.rows;
+    const d = A.cols;
     const out = new Float64Array(n * m);
     const bw = Math.min(GRAM_COLUMN_BLOCK, Math.max(1, d));
     const bufA = new Float64Array(n * bw);
@@ -36552,14 +36689,14 @@ class IdentityDetector {
 
 const IFOREST_DEFAULT_TREES = 100;
 const IFOREST_MAX_SAMPLES = 256;
-const EULER_GAMMA = 0.5772156649015329;
+const iforest_EULER_GAMMA = 0.5772156649015329;
 /** Average path length of an unsuccessful BST search among m points (the c(m) normaliser). */
 function averagePathLength(m) {
     if (m <= 1)
         return 0;
     if (m === 2)
         return 1;
-    return 2 * (Math.log(m - 1) + EULER_GAMMA) - (2 * (m - 1)) / m;
+    return 2 * (Math.log(m - 1) + iforest_EULER_GAMMA) - (2 * (m - 1)) / m;
 }
 class ForestBuilder {
     X;
@@ -38246,91 +38383,32 @@ function deserializeEnsemble(json, arrays) {
     };
 }
 
-;// CONCATENATED MODULE: ./lib/selfcheck/reference-free-p.js
-/**
- * A p-value for the trigger self-check score with NO reference models of the user's own.
- *
- * Null model. Without a backdoor the classes are exchangeable as far as trigger probing goes: each class's
- * score (the mean over trigger families of its margin-gain robust z against the other classes) is one draw
- * from a common distribution, and the model's score is the largest of K such draws. The largest of K draws
- * from a light-tailed distribution is Gumbel distributed, P(S > s) = 1 - exp(-exp(-(s - mu) / beta)); for
- * another class count K the location shifts by beta * ln(K / K0) (the max of K i.i.d. draws in the Gumbel
- * domain). The parameters are not theory: they are fitted once on the clean models of the benchmark zoo
- * (MLPs and CNNs trained on MNIST, probed with real held-out digits at the default budget) and shipped as
- * constants here, with the command that measures them:
- *
- *     npx tsx bench/selfcheck-eval.ts            (writes bench/results/selfcheck.json, fitted "null")
- *
- * Honesty. The fitted scale is widened by NULL_SCALE_INFLATION and the location raised by
- * NULL_LOCATION_MARGIN so that on the held-out half of the clean zoo models (a split the fit never saw)
- * the share with p <= 0.0158 stays at or below 5% (bench/results/selfcheck.md reports that share). On
- * models unlike the zoo (other data, other input sizes, noise probes only) the p-value is an approximation:
- * treat it as a screening signal, and prefer the baseline comparison when references exist.
- */
-/** Euler-Mascheroni constant (the Gumbel mean is location + gamma * scale). */
-const reference_free_p_EULER_GAMMA = 0.5772156649015329;
-/** Multiplies the fitted scale: a fit on a few dozen models under-estimates the tail. */
-const NULL_SCALE_INFLATION = 1.25;
-/** Added to the fitted location (score units), for the same reason. */
-const NULL_LOCATION_MARGIN = 0.25;
-/**
- * The shipped nulls, one per kind of base input (the score's null distribution depends on what the
- * triggers are stamped on): fitted on the clean zoo reference models by bench/selfcheck-eval.ts (see the
- * header); the values already include the inflation and the margin.
- *   samples  real in-distribution inputs (the user's sample files): the recommended setting
- *   probes   the generated probe set only (no samples): lower power, and a wider null
- */
-const TRIGGER_SCORE_NULLS = {
-    samples: {
-        location: 1.52,
-        scale: 0.541,
-        classes: 10,
-        models: 160,
-        source: 'zoo v1 clean reference models (80 MLP + 80 CNN, MNIST 14x14), 128 held-out real digits, budget 32000',
-    },
-    probes: {
-        location: 1.898,
-        scale: 0.863,
-        classes: 10,
-        models: 160,
-        source: 'zoo v1 clean reference models (80 MLP + 80 CNN), 128 default mixed probes, budget 32000',
-    },
-};
-/** The default null: real sample inputs. */
-const TRIGGER_SCORE_NULL = TRIGGER_SCORE_NULLS.samples;
-/** Method-of-moments Gumbel fit: scale = sd * sqrt(6) / pi, location = mean - gamma * scale. */
-function fitGumbel(scores) {
-    const n = scores.length;
-    if (n < 2)
-        throw new Error(`fitGumbel: need at least 2 scores, got ${n}`);
-    const mean = scores.reduce((a, b) => a + b, 0) / n;
-    const sd = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
-    const scale = Math.max(1e-6, (sd * Math.sqrt(6)) / Math.PI);
-    return { location: mean - reference_free_p_EULER_GAMMA * scale, scale };
+;// CONCATENATED MODULE: ./lib/score/final.js
+
+
+
+/** Number of tests the Bonferroni correction divides by. */
+const FINAL_TESTS = 2;
+/** The trigger test's p-value under the null model that matches what the triggers were stamped on. */
+function triggerTestP(fp) {
+    const trig = fp.selfChecks['trigger'];
+    const classes = fp.header.model.classes;
+    if (!trig || classes < 2)
+        return undefined;
+    return triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes'));
 }
-/** A shipped null from a fit: inflated scale, raised location. */
-function conservativeNull(fit, classes, models, source) {
+function finalVerdict(ensembleP, fp) {
+    const pt = triggerTestP(fp);
+    const best = pt !== undefined ? Math.min(ensembleP, pt) : ensembleP;
+    const p = pt !== undefined ? Math.min(1, FINAL_TESTS * best) : ensembleP;
+    const score = riskScore(p);
     return {
-        location: fit.location + NULL_LOCATION_MARGIN,
-        scale: fit.scale * NULL_SCALE_INFLATION,
-        classes,
-        models,
-        source,
+        pValue: p,
+        riskScore: score,
+        riskLevel: levelOf(score),
+        ...(pt !== undefined ? { triggerPValue: pt } : {}),
+        decidedBy: pt !== undefined && pt < ensembleP ? 'trigger' : 'ensemble',
     };
-}
-/**
- * P(score >= s) for a clean model with `classes` classes under the Gumbel null. Monotone decreasing in s;
- * a non-finite score gives p = 1 (no evidence).
- */
-function triggerPValue(score, classes, nullModel = TRIGGER_SCORE_NULL) {
-    if (!Number.isFinite(score))
-        return 1;
-    if (!Number.isInteger(classes) || classes < 2)
-        throw new Error(`triggerPValue: bad class count ${classes}`);
-    const location = nullModel.location + nullModel.scale * Math.log(classes / nullModel.classes);
-    const z = (score - location) / nullModel.scale;
-    // 1 - exp(-e^{-z}), computed with expm1 so tiny p-values keep their precision.
-    return Math.min(1, Math.max(0, -Math.expm1(-Math.exp(-z))));
 }
 
 ;// CONCATENATED MODULE: ./lib/scan/explain.js
@@ -38396,12 +38474,10 @@ function explain(v, final, fp, manifest) {
 function referenceFreeVerdict(fp) {
     const detectors = {};
     const trig = fp.selfChecks['trigger'];
-    const classes = fp.header.model.classes;
-    let pValue = 1;
-    if (trig && classes >= 2) {
-        pValue = triggerPValue(trig.score, classes);
+    const pt = triggerTestP(fp);
+    const pValue = pt ?? 1;
+    if (trig && pt !== undefined)
         detectors['trigger-probe'] = { score: trig.score, pValue };
-    }
     const details = selfCheckDetails(fp);
     const t = details.trigger;
     const summary = !trig
@@ -38409,11 +38485,14 @@ function referenceFreeVerdict(fp) {
         : pValue <= 0.0158 && t
             ? `Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} flips ${(100 * t.flipRate).toFixed(0)}% of probes into class ${details.suspectedTargetClass} (z = ${t.zScore.toFixed(1)}).`
             : `Trigger probing found no class that stamped triggers pull inputs into (p = ${pValue.toPrecision(2)}).`;
+    const basisNote = trig?.basis === 'probes'
+        ? ' Triggers were stamped on generated probes: give in-distribution samples (--probe-samples DIR) for full power.'
+        : '';
     return {
         pValue,
         detectors,
         explanation: {
-            summary,
+            summary: summary + basisNote,
             strongestSignal: trig ? 'trigger probing (reference-free)' : 'none',
             drivers: trig
                 ? [
@@ -38429,27 +38508,6 @@ function referenceFreeVerdict(fp) {
             nearestReferences: [],
             ...details,
         },
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/score/final.js
-
-
-/** Number of tests the Bonferroni correction divides by. */
-const FINAL_TESTS = 2;
-function finalVerdict(ensembleP, fp) {
-    const trig = fp.selfChecks['trigger'];
-    const classes = fp.header.model.classes;
-    const pt = trig && classes >= 2 ? triggerPValue(trig.score, classes) : undefined;
-    const best = pt !== undefined ? Math.min(ensembleP, pt) : ensembleP;
-    const p = pt !== undefined ? Math.min(1, FINAL_TESTS * best) : ensembleP;
-    const score = riskScore(p);
-    return {
-        pValue: p,
-        riskScore: score,
-        riskLevel: levelOf(score),
-        ...(pt !== undefined ? { triggerPValue: pt } : {}),
-        decidedBy: pt !== undefined && pt < ensembleP ? 'trigger' : 'ensemble',
     };
 }
 
@@ -39583,12 +39641,15 @@ const DEFAULT_BLOCK_PREFIXES = [
 /** Block prefixes never used by default, whatever the prefixes say (not comparable across models). */
 const EXCLUDED_BLOCK_PREFIXES = ['raw:'];
 /** Detectors run on every chosen multi-value block. */
-const DEFAULT_DETECTORS = ['knn', 'lof', 'ocsvm'];
+const DEFAULT_DETECTORS = ['knn', 'ocsvm'];
 /** Detectors used instead when the baseline is small. */
 const SMALL_BASELINE_DETECTORS = ['knn', 'distance_to_clean_mean'];
 /** Below this many references the small-baseline detectors are used. */
 const SMALL_BASELINE_REFERENCES = 12;
-/** How the channel p-values are combined (src/score/combine.ts). */
+/**
+ * How the channel p-values are combined (src/score/combine.ts). Fisher is what src/score/ensemble.ts
+ * computes; a baseline records this rule in its config so a future switch stays explicit.
+ */
 const DEFAULT_COMBINE = { rule: 'fisher' };
 function matches(name, prefix) {
     return name === prefix || (prefix.endsWith(':') && name.startsWith(prefix));

@@ -10,6 +10,7 @@ import type { OnnxModel } from '../model/types.js';
 import { ModelRunner } from '../model/session.js';
 import type { ProbeSet } from '../probes/types.js';
 import { DEFAULT_TRIGGER_BUDGET, MIN_TRIGGER_BUDGET, probeTriggers } from '../selfcheck/trigger-probe.js';
+import { triggerBaseInputs } from '../selfcheck/base-inputs.js';
 import { TRIGGER_MAC_BUDGET } from '../limits.js';
 import type { SelfCheck } from './types.js';
 
@@ -63,18 +64,20 @@ export async function runTriggerCheck(
   opts: { threads?: number; timeLimitMs?: number } = {},
 ): Promise<TriggerCheck | null> {
   if (!triggerApplies(model, probes, classes)) return null;
-  const input = probes.inputs[0];
+  // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
+  const base = triggerBaseInputs(probes);
+  if (!base) return null;
   const runner = await ModelRunner.open(model, { threads: opts.threads });
   try {
-    const run = runner.logitsFunction(input.sampleShape, { timeLimitMs: opts.timeLimitMs });
-    const r = await probeTriggers(run, input.data as Float32Array, input.sampleShape, {
+    const run = runner.logitsFunction(base.shape, { timeLimitMs: opts.timeLimitMs });
+    const r = await probeTriggers(run, base.base, base.shape, {
       classes,
-      budget: triggerBudget(estimateMacs(model, input.sampleShape)),
+      budget: triggerBudget(estimateMacs(model, base.shape)),
       seed: probes.seed,
       range: { lo: probes.range[0], hi: probes.range[1] },
       file: model.path,
     });
-    return { selfCheck: r.selfCheck, block: r.block, forwardPasses: r.forwardPasses };
+    return { selfCheck: { ...r.selfCheck, basis: base.kind }, block: r.block, forwardPasses: r.forwardPasses };
   } finally {
     await runner.release();
   }

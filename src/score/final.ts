@@ -10,6 +10,7 @@
  */
 import type { Fingerprint } from '../fingerprint/types.js';
 import { triggerPValue } from '../selfcheck/reference-free-p.js';
+import { triggerNullFor } from '../selfcheck/base-inputs.js';
 import { levelOf, riskScore, type RiskLevel } from './risk.js';
 
 /** Number of tests the Bonferroni correction divides by. */
@@ -25,10 +26,16 @@ export interface FinalVerdict {
   decidedBy: 'ensemble' | 'trigger';
 }
 
-export function finalVerdict(ensembleP: number, fp: Fingerprint): FinalVerdict {
+/** The trigger test's p-value under the null model that matches what the triggers were stamped on. */
+export function triggerTestP(fp: Fingerprint): number | undefined {
   const trig = fp.selfChecks['trigger'];
   const classes = fp.header.model.classes;
-  const pt = trig && classes >= 2 ? triggerPValue(trig.score, classes) : undefined;
+  if (!trig || classes < 2) return undefined;
+  return triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes'));
+}
+
+export function finalVerdict(ensembleP: number, fp: Fingerprint): FinalVerdict {
+  const pt = triggerTestP(fp);
   const best = pt !== undefined ? Math.min(ensembleP, pt) : ensembleP;
   const p = pt !== undefined ? Math.min(1, FINAL_TESTS * best) : ensembleP;
   const score = riskScore(p);

@@ -6,7 +6,7 @@
  */
 import type { Fingerprint } from '../fingerprint/types.js';
 import type { DetectorResult, Explanation } from '../report/types.js';
-import { triggerPValue } from '../selfcheck/reference-free-p.js';
+import { triggerTestP } from './final.js';
 import { selfCheckDetails } from '../scan/explain.js';
 
 export interface ReferenceFreeVerdict {
@@ -18,12 +18,9 @@ export interface ReferenceFreeVerdict {
 export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
   const detectors: Record<string, DetectorResult> = {};
   const trig = fp.selfChecks['trigger'];
-  const classes = fp.header.model.classes;
-  let pValue = 1;
-  if (trig && classes >= 2) {
-    pValue = triggerPValue(trig.score, classes);
-    detectors['trigger-probe'] = { score: trig.score, pValue };
-  }
+  const pt = triggerTestP(fp);
+  const pValue = pt ?? 1;
+  if (trig && pt !== undefined) detectors['trigger-probe'] = { score: trig.score, pValue };
   const details = selfCheckDetails(fp);
   const t = details.trigger;
   const summary = !trig
@@ -31,11 +28,15 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
     : pValue <= 0.0158 && t
       ? `Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} flips ${(100 * t.flipRate).toFixed(0)}% of probes into class ${details.suspectedTargetClass} (z = ${t.zScore.toFixed(1)}).`
       : `Trigger probing found no class that stamped triggers pull inputs into (p = ${pValue.toPrecision(2)}).`;
+  const basisNote =
+    trig?.basis === 'probes'
+      ? ' Triggers were stamped on generated probes: give in-distribution samples (--probe-samples DIR) for full power.'
+      : '';
   return {
     pValue,
     detectors,
     explanation: {
-      summary,
+      summary: summary + basisNote,
       strongestSignal: trig ? 'trigger probing (reference-free)' : 'none',
       drivers: trig
         ? [

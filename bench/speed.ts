@@ -1,0 +1,279 @@
+/**
+ * Speed and scale benchmark (`npm run bench:speed`), issue 7. Writes bench/results/speed.json (every number)
+ * and speed.md (the table, targets beside measurements, pass/fail).
+ *
+ *   npx tsx bench/speed.ts [--refs N] [--dims D] [--runs R] [--merge-models M] [--merge-dims D] [--quick]
+ *                          [--skip fingerprint,scoring,sklearn,cli,merge] [--out bench/results]
+ *
+ * Sections (each in its own child process, so each peak memory is its own; see bench/speed/*.ts):
+ *  - fingerprint: a 12.5 M-parameter ResNet-style CNN, 64 probes, fingerprintModel vs ONNX Runtime alone;
+ *  - scoring: the default ensemble fitted on N x D random references, 20 more scored; then our LOF + OCSVM +
+ *    Isolation Forest + PCA-Mahalanobis timed as scikit-learn's set was (9.5 s for 1000 x 16384 here);
+ *  - cli: cold `scan` of the example candidate against a 100-model baseline;
+ *  - merge: `baseline merge` of 10 partials holding 10,000 synthetic 4,096-float fingerprints.
+ * --quick shrinks every size (a smoke run in well under a minute); the default run takes about 5-10 minutes.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleIsStale, cliRunners, timeCli, type CliTiming } from './speed/cli.js';
+import { argValue, RESULT_MARK, round } from './speed/common.js';
+import type { FingerprintResult } from './speed/fingerprint.js';
+import type { MergeResult } from './speed/merge.js';
+import type { ScoringResult } from './speed/scoring.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CACHE = path.join(ROOT, 'bench', '.cache', 'speed');
+
+/** The targets of issue 7. */
+export const TARGETS = {
+  fingerprintRatio: 1.25,
+  /** scikit-learn's LOF + OCSVM + Isolation Forest + PCA/Mahalanobis, 1000 x 16384, on this machine. */
+  sklearnSetMs: 9500,
+  peakRssMb: 2048,
+  coldScanMs: 3000,
+};
+/** A section child gets this long before it is stopped (the merge at full size is the long one). */
+const SECTION_TIMEOUT_MS = 15 * 60 * 1000;
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const skip = new Set(argValue(argv, 'skip', '').split(',').filter(Boolean));
+const refs = Number(argValue(argv, 'refs', quick ? '200' : '1000'));
+const dims = Number(argValue(argv, 'dims', quick ? '2048' : '16384'));
+const runs = Number(argValue(argv, 'runs', quick ? '1' : '5'));
+const mergeModels = Number(argValue(argv, 'merge-models', quick ? '500' : '10000'));
+const mergeDims = Number(argValue(argv, 'merge-dims', quick ? '512' : '4096'));
+const outDir = path.resolve(ROOT, argValue(argv, 'out', 'bench/results'));
+
+interface SectionFailure {
+  error: string;
+  ms: number;
+}
+
+function section<T>(name: string, args: string[]): T | SectionFailure {
+  const t = performance.now();
+  process.stderr.write(`speed: ${name} ${args.join(' ')}\n`);
+  const p = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'bench', 'speed', 'section.ts'), name, '--cache', CACHE, ...args],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
+      timeout: SECTION_TIMEOUT_MS,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  const ms = performance.now() - t;
+  const line = (p.stdout ?? '').split('\n').find((l) => l.startsWith(RESULT_MARK));
+  if (p.status === 0 && line) return JSON.parse(line.slice(RESULT_MARK.length)) as T;
+  const why = p.error ? String(p.error.message) : `exit ${p.status ?? p.signal}`;
+  return { error: `${why}: ${(p.stderr ?? '').slice(-1500)}`, ms };
+}
+
+function failed(x: unknown): x is SectionFailure {
+  return typeof x === 'object' && x !== null && 'error' in x;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(CACHE, { recursive: true });
+  const started = Date.now();
+  const results: Record<string, unknown> = {
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model ?? '',
+      loadavg: os.loadavg(),
+      node: process.version,
+    },
+    quick,
+    targets: TARGETS,
+  };
+  if (!skip.has('fingerprint'))
+    results.fingerprint = section<FingerprintResult>('fingerprint', ['--runs', String(runs)]);
+  if (!skip.has('scoring'))
+    results.scoring = section<ScoringResult>('scoring', [
+      '--refs',
+      String(refs),
+      '--dims',
+      String(dims),
+      '--set',
+      'default',
+    ]);
+  if (!skip.has('sklearn'))
+    results.sklearnSet = section<ScoringResult>('scoring', [
+      '--refs',
+      String(refs),
+      '--dims',
+      String(dims),
+      '--set',
+      'sklearn',
+    ]);
+  if (!skip.has('cli')) {
+    process.stderr.write('speed: cli\n');
+    const r = cliRunners(ROOT);
+    const stale = bundleIsStale(ROOT);
+    const cli: {
+      bundleStale: boolean;
+      bundle?: CliTiming | SectionFailure;
+      tsx?: CliTiming | SectionFailure;
+    } = {
+      bundleStale: stale,
+    };
+    const attempt = (x: typeof r.bundle): CliTiming | SectionFailure => {
+      try {
+        return timeCli(x, ROOT, CACHE, runs);
+      } catch (e) {
+        return { error: e instanceof Error ? e.message : String(e), ms: 0 };
+      }
+    };
+    cli.bundle = attempt(r.bundle);
+    if (stale) cli.tsx = attempt(r.tsx);
+    results.cli = cli;
+  }
+  if (!skip.has('merge'))
+    results.merge = section<MergeResult>('merge', [
+      '--models',
+      String(mergeModels),
+      '--dims',
+      String(mergeDims),
+    ]);
+  results.totalMs = Date.now() - started;
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, 'speed.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(path.join(outDir, 'speed.md'), markdown(results));
+  process.stderr.write(`speed: wrote ${path.relative(ROOT, outDir)}/speed.json and speed.md\n`);
+}
+
+function s(ms: number): string {
+  return `${round(ms / 1000, 2)} s`;
+}
+
+function verdict(ok: boolean): string {
+  return ok ? 'pass' : '**fail**';
+}
+
+function markdown(r: Record<string, unknown>): string {
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  const fp = r.fingerprint as FingerprintResult | SectionFailure | undefined;
+  if (fp && !failed(fp)) {
+    rows.push([
+      'fingerprint / raw ORT inference',
+      `${round(fp.ratio, 2)}x (${s(fp.fingerprintMs)} vs ${s(fp.rawInferenceMs)})`,
+      `<= ${TARGETS.fingerprintRatio}x`,
+      verdict(fp.ratio <= TARGETS.fingerprintRatio),
+    ]);
+    rows.push(['trigger self-check (separate)', s(fp.selfCheckMs), 'report', '-']);
+    notes.push(
+      `Fingerprint: ${fp.model}, ${(fp.params / 1e6).toFixed(2)} M parameters, ${fp.probes} probes, medians of ${fp.runs} runs after a warm-up. ` +
+        `fingerprintModel in full took ${s(fp.fingerprintTotalMs)}, of which the trigger check ${s(fp.selfCheckMs)} ` +
+        `(${fp.trigger.forwardPasses} forward passes; budget ${fp.trigger.budgetInputs} inputs from ${(fp.trigger.estimatedMacsPerInput / 1e6).toFixed(0)} M estimated MACs per input). ` +
+        `Raw ORT is InferenceSession.create + one 64-probe run with ORT's default optimisations; with the project's session settings (optimisations off) it takes ${s(fp.rawUnoptimisedMs)}.`,
+    );
+  } else if (fp) rows.push(['fingerprint', `error: ${fp.error.slice(0, 200)}`, '', '**fail**']);
+  const sc = r.scoring as ScoringResult | SectionFailure | undefined;
+  if (sc && !failed(sc)) {
+    rows.push([
+      `default ensemble fit, ${sc.refs} x ${sc.dims} (${sc.channels.join(', ')})`,
+      s(sc.fitMs),
+      `< ${s(TARGETS.sklearnSetMs)} (sklearn set)`,
+      verdict(sc.fitMs + sc.scoreMs < TARGETS.sklearnSetMs),
+    ]);
+    rows.push([
+      `default ensemble: score 20 models`,
+      `${s(sc.scoreMs)} (${round(sc.scoreMs / 20, 0)} ms each)`,
+      '',
+      '-',
+    ]);
+    rows.push([
+      'default ensemble peak RSS',
+      `${round(sc.peakRssMb, 0)} MB`,
+      `<= ${TARGETS.peakRssMb} MB`,
+      verdict(sc.peakRssMb <= TARGETS.peakRssMb),
+    ]);
+  } else if (sc) rows.push(['scoring', `error: ${sc.error.slice(0, 200)}`, '', '**fail**']);
+  const sk = r.sklearnSet as ScoringResult | SectionFailure | undefined;
+  if (sk && !failed(sk) && sk.plainFitScoreMs !== undefined) {
+    rows.push([
+      `our LOF+OCSVM+IF+PCA-Mahalanobis, plain fit + score 20 (as sklearn's 9.5 s)`,
+      s(sk.plainFitScoreMs),
+      `< ${s(TARGETS.sklearnSetMs)}`,
+      verdict(sk.plainFitScoreMs < TARGETS.sklearnSetMs),
+    ]);
+    rows.push([
+      `the same four as a calibrated ensemble (10-fold cross-fitting)`,
+      `fit ${s(sk.fitMs)}, score 20 ${s(sk.scoreMs)}`,
+      'report',
+      '-',
+    ]);
+    rows.push([
+      'sklearn-set peak RSS',
+      `${round(sk.peakRssMb, 0)} MB`,
+      `<= ${TARGETS.peakRssMb} MB`,
+      verdict(sk.peakRssMb <= TARGETS.peakRssMb),
+    ]);
+    notes.push(
+      `Plain fit + score per detector: ${Object.entries(sk.plainPerDetectorMs ?? {})
+        .map(([k, v]) => `${k} ${s(v)}`)
+        .join(', ')} (the first one pays for the shared Gram matrix).`,
+    );
+  } else if (sk && failed(sk)) rows.push(['sklearn set', `error: ${sk.error.slice(0, 200)}`, '', '**fail**']);
+  const cli = r.cli as
+    | { bundleStale: boolean; bundle?: CliTiming | SectionFailure; tsx?: CliTiming | SectionFailure }
+    | undefined;
+  if (cli) {
+    for (const [k, v] of Object.entries({ bundle: cli.bundle, tsx: cli.tsx })) {
+      if (!v) continue;
+      if (failed(v)) rows.push([`cold scan (${k})`, `error: ${v.error.slice(0, 200)}`, '', '**fail**']);
+      else
+        rows.push([
+          `cold CLI scan vs 100-model baseline: ${v.runner}`,
+          s(v.coldScanMs),
+          `<= ${s(TARGETS.coldScanMs)}`,
+          verdict(v.coldScanMs <= TARGETS.coldScanMs),
+        ]);
+    }
+    notes.push(
+      `CLI: the bundle is ${cli.bundleStale ? 'STALE (src/ is newer than dist/cli; tsx timed too)' : 'current (dist/cli newer than every src/ file)'}.`,
+    );
+  }
+  const mg = r.merge as MergeResult | SectionFailure | undefined;
+  if (mg && !failed(mg)) {
+    rows.push([
+      `baseline merge, ${mg.models} x ${mg.dims} (${mg.partials} partials)`,
+      s(mg.mergeMs),
+      'report',
+      '-',
+    ]);
+    rows.push([
+      'baseline merge peak RSS',
+      `${round(mg.peakRssMb, 0)} MB`,
+      `<= ${TARGETS.peakRssMb} MB`,
+      verdict(mg.peakRssMb <= TARGETS.peakRssMb),
+    ]);
+  } else if (mg) rows.push(['baseline merge', `error: ${mg.error.slice(0, 300)}`, '', '**fail**']);
+  const m = r.machine as { cpus: number; model: string; loadavg: number[]; node: string };
+  return [
+    '# Speed and scale (`npm run bench:speed`)',
+    '',
+    `Machine: ${m.cpus} x ${m.model}, Node ${m.node}, load average at start ${m.loadavg.map((x) => x.toFixed(1)).join(' / ')} ` +
+      `(shared with other jobs: absolute times are noisy, ratios less so).${r.quick ? ' QUICK run: reduced sizes.' : ''}`,
+    '',
+    '| measurement | result | target | verdict |',
+    '|---|---|---|---|',
+    ...rows.map((x) => `| ${x.join(' | ')} |`),
+    '',
+    ...notes.map((n) => `- ${n}`),
+    '',
+    `Total benchmark time ${s(r.totalMs as number)}.`,
+    '',
+  ].join('\n');
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  process.exit(2);
+});
