@@ -6,7 +6,8 @@
  *   npx tsx bench/detect.ts [--zoo bench/.cache/zoo] [--configs default,samples,probes256] [--draws 5]
  *                           [--out bench/results] [--reuse-cache]
  * --reuse-cache takes the newest cached fingerprints of each configuration even when the fingerprinting
- * code changed since (the default re-fingerprints then).
+ * code changed since (the default re-fingerprints then); --code HASH takes the cache written by that code
+ * version, and --cached-only leaves out models without a cached fingerprint (to compare code versions).
  *
  * Steps (README of the method in bench/results/detect.md):
  *  1. fingerprint every zoo model once per probe configuration (cached, bench/detect/fingerprints.ts);
@@ -157,17 +158,20 @@ async function main(): Promise<void> {
   const zoo = loadZoo(zooDir);
   if (!zoo.models.length) throw new Error(`no zoo models under ${zooDir}; run npm run bench:zoo first`);
   const configs = probeConfigs(arg('configs', 'default,samples').split(','), cacheRoot);
-  const codeHash = fingerprintCodeHash(ROOT);
+  const codeHash = arg('code', fingerprintCodeHash(ROOT));
+  const cachedOnly = process.argv.includes('--cached-only');
   const reuse = process.argv.includes('--reuse-cache');
   log(`zoo ${zooDir}: ${zoo.models.length} models (manifest: ${zoo.fromManifest}); code ${codeHash}`);
 
   const fpRuns: Record<string, FingerprintRun> = {};
   for (const cfg of configs) {
-    fpRuns[cfg.name] = await fingerprintZoo(zoo.models, cfg, cacheRoot, codeHash, log, reuse);
+    fpRuns[cfg.name] = await fingerprintZoo(zoo.models, cfg, cacheRoot, codeHash, log, reuse, cachedOnly);
     const r = fpRuns[cfg.name];
     log(`${cfg.name}: ${r.computed} fingerprinted, ${r.cached} cached, ${(r.millis / 1000).toFixed(1)} s`);
   }
 
+  if (cachedOnly)
+    zoo.models = zoo.models.filter((m) => configs.every((c) => fpRuns[c.name].fingerprints.has(m.id)));
   const archs = [...new Set(zoo.models.map((m) => m.arch))].sort();
   const grid = [shippedDefault(), previousDefault(), ...candidateGrid()];
   const results: DetectResults = {

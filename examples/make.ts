@@ -1,6 +1,6 @@
 /**
  * `npm run examples`: writes the newcomer example models (small, committed) and their README:
- * - examples/models/clean/clean-01..12.onnx: clean MLPs (the baseline a newcomer builds first);
+ * - examples/models/clean/clean-01..32.onnx: clean MLPs (the baseline a newcomer builds first);
  * - examples/models/candidates/clean-candidate.onnx: one more clean MLP, held out;
  * - examples/models/candidates/backdoored.onnx: a BadNets MLP (3x3 white patch bottom-right -> class 7, 10%
  *   of the training set poisoned).
@@ -17,7 +17,7 @@ import { drawHyper, type ModelSpec } from '../bench/zoo/plan.js';
 import type { Trigger } from '../bench/zoo/triggers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const EXAMPLE_CLEAN_COUNT = 12;
+export const EXAMPLE_CLEAN_COUNT = 32;
 const SEED_BASE = 300_000;
 const PATCH = 3;
 export const EXAMPLE_TRIGGER: Trigger = {

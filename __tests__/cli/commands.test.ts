@@ -5,12 +5,14 @@
  */
 import { cpSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, tempDir, EXAMPLE_CANDIDATES, EXAMPLE_CLEAN } from './helpers.js';
+import { cli, cleanSubset, tempDir, EXAMPLE_CANDIDATES } from './helpers.js';
 import { buildCnn, buildPytorchStyle } from '../fixtures/models.js';
 import { readFingerprint } from '../../src/fingerprint/format.js';
 import type { ScanReport, ScannedModel, FailedModel } from '../../src/report/types.js';
 
 const work = tempDir();
+// A subset of the 32 clean examples keeps each build a few seconds; the full set is baselines/example.
+const EXAMPLE_CLEAN = cleanSubset(8);
 const baseline = join(work, 'baseline');
 
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 /** Runs the CLI in-process with captured output, and makes temp workspaces. */
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/run.js';
@@ -23,3 +23,14 @@ export function tempDir(prefix = 'mf-cli-'): string {
 
 export const EXAMPLE_CLEAN = 'examples/models/clean';
 export const EXAMPLE_CANDIDATES = 'examples/models/candidates';
+
+/** A folder holding the first `n` clean example models: enough for the detectors, quick to fingerprint. */
+export function cleanSubset(n = 8): string {
+  const dir = tempDir('mf-clean-');
+  const files = readdirSync(EXAMPLE_CLEAN)
+    .filter((f) => f.endsWith('.onnx'))
+    .sort()
+    .slice(0, n);
+  for (const f of files) copyFileSync(join(EXAMPLE_CLEAN, f), join(dir, f));
+  return dir;
+}

@@ -129,6 +129,7 @@ export async function fingerprintZoo(
   codeHash: string,
   log: (s: string) => void,
   reuse = false,
+  cachedOnly = false,
 ): Promise<FingerprintRun> {
   const dir = cacheDirFor(cacheRoot, cfg, codeHash, reuse);
   mkdirSync(dir, { recursive: true });
@@ -147,6 +148,7 @@ export async function fingerprintZoo(
       cached++;
       continue;
     }
+    if (cachedOnly) continue;
     const { fingerprint } = await fingerprintFile(m.file, cfg.engine);
     const model = await readModel(m.file);
     const probes = generateProbes(model.inputs, probeSpecOf(cfg.engine), { file: model.path });

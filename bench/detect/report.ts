@@ -412,11 +412,17 @@ export function writeReport(r: DetectResults): string {
   out.push('Probe configurations:\n');
   out.push(
     markdownTable(
-      ['name', 'probes', 'fingerprinting (this run)'],
+      ['name', 'probes', 'fingerprinting (this run)', 'trigger self-check from', 'cache'],
       r.configs.map((c) => [
         c.name,
         c.note,
         `${c.computed} new + ${c.cached} cached, ${(c.fingerprintMs / 1000).toFixed(1)} s`,
+        c.triggerSource === 'bench'
+          ? 'the bench (probeTriggers on all probes, full budget)'
+          : c.triggerSource === 'fingerprint'
+            ? 'fingerprintModel (src/fingerprint/trigger-check.ts)'
+            : c.triggerSource,
+        c.cacheDir,
       ]),
     ),
   );

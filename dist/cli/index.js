@@ -36872,26 +36872,28 @@ class IsolationForestDetector {
  * k-nearest-neighbour search over a precomputed distance matrix, shared by LOF and kNN. Ties are broken by
  * the lower reference index (a stable order), so results do not depend on sort implementation details.
  */
-/**
- * The k nearest columns of each row of a rows x cols distance matrix D (row-major), optionally skipping
- * column `exclude(row)` (the row itself when querying the references against themselves) and restricted
- * to the columns in `allowed` (for cross-fitting: the rows not in the held-out fold).
- */
-function kNearest(D, rows, cols, k, opts = {}) {
+function neighbors_kNearest(D, rows, cols, k, opts = {}) {
     const idx = new Int32Array(rows * k);
     const dist = new Float64Array(rows * k);
     const bufD = new Float64Array(k);
     const bufI = new Int32Array(k);
     const candidates = opts.allowed ?? null;
     const nc = candidates ? candidates.length : cols;
+    const rowIdx = opts.rowIdx ?? null;
+    const gn = opts.gramNorms ?? null;
     for (let r = 0; r < rows; r++) {
         let filled = 0;
-        const o = r * cols;
+        const self = rowIdx ? rowIdx[r] : r;
+        const o = self * cols;
         for (let t = 0; t < nc; t++) {
             const c = candidates ? candidates[t] : t;
-            if (opts.excludeSelf && c === r)
+            if (opts.excludeSelf && c === self)
                 continue;
-            const v = D[o + c];
+            let v = D[o + c];
+            if (gn) {
+                const w = gn[self] + gn[c] - 2 * v;
+                v = w > 0 ? w : 0;
+            }
             if (filled < k) {
                 let p = filled++;
                 while (p > 0 && (bufD[p - 1] > v || (bufD[p - 1] === v && bufI[p - 1] > c))) {
@@ -36939,6 +36941,20 @@ function foldSplit(folds, f) {
             train[a++] = i;
     }
     return { train, test };
+}
+/**
+ * kNearest over the rows `queryRows` of the n x n matrix D, candidates `candidates` (ascending), with the
+ * neighbour ids given as positions in `candidates`: exactly what kNearest returns on the copied
+ * sub-matrix D[queryRows, candidates] (ties still go to the lower id, as candidates are ascending).
+ */
+function kNearestWithin(D, n, queryRows, candidates, k, opts = {}) {
+    const nb = neighbors_kNearest(D, queryRows.length, n, k, { ...opts, rowIdx: queryRows, allowed: candidates });
+    const pos = new Int32Array(n).fill(-1);
+    for (let t = 0; t < candidates.length; t++)
+        pos[candidates[t]] = t;
+    for (let t = 0; t < nb.idx.length; t++)
+        nb.idx[t] = pos[nb.idx[t]];
+    return nb;
 }
 function foldCount(folds) {
     let m = -1;
@@ -36994,7 +37010,7 @@ class KnnDetector {
             throw notFitted(this.name);
         checkScoreInput(Y, this.name, this.X.cols);
         const D2 = sqDistancesFromGram(crossGram(Y, this.X, this.center), rowSqNorms(Y, this.center), this.refNorms);
-        const nb = kNearest(D2, Y.rows, this.X.rows, this.k, { squared: true });
+        const nb = neighbors_kNearest(D2, Y.rows, this.X.rows, this.k, { squared: true });
         return meanOfRows(nb.dist, Y.rows, this.k);
     }
     /** Exact leave-one-out: each reference is scored against all the others (folds are not needed). */
@@ -37003,8 +37019,12 @@ class KnnDetector {
         if (X.rows - 1 < this.k) {
             throw new errors_InputError('degenerate-data', `knn: ${X.rows} reference rows are too few for k = ${this.k}`);
         }
-        const D2 = selfSqDistances(X);
-        const nb = kNearest(D2, X.rows, X.rows, this.k, { excludeSelf: true, squared: true });
+        const g = selfGram(X);
+        const nb = neighbors_kNearest(g.G, X.rows, X.rows, this.k, {
+            excludeSelf: true,
+            squared: true,
+            gramNorms: g.norms,
+        });
         return meanOfRows(nb.dist, X.rows, this.k);
     }
     state() {
@@ -37044,7 +37064,10 @@ const LRD_EPSILON = 1e-10;
 const LOF_DEFAULT_K = 20;
 /** Fits LOF from the n x n squared distance matrix of the references. */
 function lofFitFromSqDist(D2, n, k) {
-    const nb = kNearest(D2, n, n, k, { excludeSelf: true, squared: true });
+    return lofFitFromNeighbors(kNearest(D2, n, n, k, { excludeSelf: true, squared: true }), n, k);
+}
+/** LOF fitted from each reference's k nearest other references (ids 0..n-1). */
+function lofFitFromNeighbors(nb, n, k) {
     const kdist = new Float64Array(n);
     for (let i = 0; i < n; i++)
         kdist[i] = nb.dist[i * k + k - 1];
@@ -37068,8 +37091,10 @@ function lofFitFromSqDist(D2, n, k) {
 }
 /** LOF of m new points from their m x n squared distances to the references. */
 function lofScoreFromSqDist(fit, D2, m, n) {
+    return lofScoreFromNeighbors(fit, neighbors_kNearest(D2, m, n, fit.k, { squared: true }), m);
+}
+function lofScoreFromNeighbors(fit, nb, m) {
     const k = fit.k;
-    const nb = kNearest(D2, m, n, k, { squared: true });
     const out = new Float64Array(m);
     for (let i = 0; i < m; i++) {
         let reach = 0;
@@ -37108,7 +37133,12 @@ class LofDetector {
         const g = selfGram(X);
         this.center = g.center;
         this.refNorms = g.norms;
-        this.fitted = lofFitFromSqDist(selfSqDistances(X), X.rows, this.k);
+        const nb = neighbors_kNearest(g.G, X.rows, X.rows, this.k, {
+            excludeSelf: true,
+            squared: true,
+            gramNorms: g.norms,
+        });
+        this.fitted = lofFitFromNeighbors(nb, X.rows, this.k);
     }
     /** scikit-learn's negative_outlier_factor_ of the training rows. */
     negativeOutlierFactor() {
@@ -37127,7 +37157,10 @@ class LofDetector {
     crossFit(X, folds) {
         checkFitInput(X, this.name, 2);
         const n = X.rows;
-        const D2 = selfSqDistances(X);
+        // distances formed from the Gram matrix as they are read: no n x n distance matrix is held
+        const g = selfGram(X);
+        const D2 = g.G;
+        const gramNorms = g.norms;
         const out = new Float64Array(n);
         const K = foldCount(folds);
         for (let f = 0; f < K; f++) {
@@ -37135,8 +37168,15 @@ class LofDetector {
             if (test.length === 0)
                 continue;
             this.checkK(train.length);
-            const fit = lofFitFromSqDist(subMatrix(D2, n, train, train), train.length, this.k);
-            const s = lofScoreFromSqDist(fit, subMatrix(D2, n, test, train), test.length, train.length);
+            // neighbours read in place from the full matrix (no fold-sized copies): the same values and ties
+            const within = kNearestWithin(D2, n, train, train, this.k, {
+                excludeSelf: true,
+                squared: true,
+                gramNorms,
+            });
+            const fit = lofFitFromNeighbors(within, train.length, this.k);
+            const nbTest = kNearestWithin(D2, n, test, train, this.k, { squared: true, gramNorms });
+            const s = lofScoreFromNeighbors(fit, nbTest, test.length);
             for (let t = 0; t < test.length; t++)
                 out[test[t]] = s[t];
         }
@@ -37510,12 +37550,41 @@ function solveOneClass(Q, l, nu, eps = OCSVM_TOLERANCE, shrinking = true) {
         out[act[i]] = alpha[i];
     return { alpha: out, rho, iterations: iter };
 }
-/** The float32 RBF kernel matrix from squared distances (libsvm caches kernel rows as float). */
-function rbfKernel(D2, gamma) {
-    const K = new Float32Array(D2.length);
-    for (let i = 0; i < D2.length; i++)
-        K[i] = Math.exp(-gamma * D2[i]);
+/**
+ * The float32 RBF kernel of the references `rows`, from the n x n centred Gram matrix G and its diagonal:
+ * each squared distance max(0, gᵢ + gⱼ - 2Gᵢⱼ) is formed as it is read (the value sqDistancesFromGram
+ * would store), so neither an n x n distance matrix (800 MB at 10,000 references) nor a fold-sized copy
+ * of one is held.
+ */
+function rbfKernelOn(G, norms, n, rows, gamma) {
+    const m = rows.length;
+    const K = new Float32Array(m * m);
+    for (let a = 0; a < m; a++) {
+        const i = rows[a];
+        const o = i * n;
+        for (let b = 0; b < m; b++) {
+            const j = rows[b];
+            const v = norms[i] + norms[j] - 2 * G[o + j];
+            K[a * m + b] = Math.exp(-gamma * (v > 0 ? v : 0));
+        }
+    }
     return K;
+}
+/** Squared distances D2[rowsA, rowsB] formed from the Gram matrix (see rbfKernelOn). */
+function sqDistancesOn(G, norms, n, rowsA, rowsB) {
+    const out = new Float64Array(rowsA.length * rowsB.length);
+    for (let a = 0; a < rowsA.length; a++) {
+        const i = rowsA[a];
+        for (let b = 0; b < rowsB.length; b++) {
+            const j = rowsB[b];
+            const v = norms[i] + norms[j] - 2 * G[i * n + j];
+            out[a * rowsB.length + b] = v > 0 ? v : 0;
+        }
+    }
+    return out;
+}
+function allRows(n) {
+    return Int32Array.from({ length: n }, (_, i) => i);
 }
 class OcsvmDetector {
     name = 'ocsvm';
@@ -37558,7 +37627,8 @@ class OcsvmDetector {
         checkFitInput(X, this.name, 2);
         const gamma = this.resolveGamma(X);
         const n = X.rows;
-        const sol = solveOneClass(rbfKernel(selfSqDistances(X), gamma), n, this.nu);
+        const g = selfGram(X);
+        const sol = solveOneClass(rbfKernelOn(g.G, g.norms, n, allRows(n), gamma), n, this.nu);
         const keep = [];
         for (let i = 0; i < n; i++)
             if (sol.alpha[i] > 0)
@@ -37603,7 +37673,8 @@ class OcsvmDetector {
     crossFit(X, folds) {
         checkFitInput(X, this.name, 2);
         const n = X.rows;
-        const D2 = selfSqDistances(X);
+        // kernel entries formed from the Gram matrix as they are read: no n x n distance matrix is held
+        const g = selfGram(X);
         const out = new Float64Array(n);
         const K = foldCount(folds);
         const moments = this.gammaParam > 0 ? null : rowMoments(X);
@@ -37613,8 +37684,8 @@ class OcsvmDetector {
                 continue;
             const gamma = this.gammaFromVariance(X.cols, () => varianceOfRows(moments, train));
             const nt = train.length;
-            const sol = solveOneClass(rbfKernel(subMatrix(D2, n, train, train), gamma), nt, this.nu);
-            const Dte = subMatrix(D2, n, test, train);
+            const sol = solveOneClass(rbfKernelOn(g.G, g.norms, n, train, gamma), nt, this.nu);
+            const Dte = sqDistancesOn(g.G, g.norms, n, test, train);
             for (let t = 0; t < test.length; t++) {
                 let s = 0;
                 for (let j = 0; j < nt; j++)

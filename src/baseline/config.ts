@@ -2,10 +2,13 @@
  * Which fingerprint blocks and detectors the default ensemble uses, and how their channels are combined,
  * chosen by `npm run bench:detect` on the MNIST model zoo (bench/results/detect.md, "Candidate ensembles"):
  *
- *   blocks     the class-aligned ones: logits, softmax-stats, weights:final, the per-class trigger block and
+ *   blocks     what the model does, class-aligned: logits, softmax-stats, the per-class trigger block, and
  *              the self-check scalars. Class k means the same thing in every model of a task, so these
- *              compare across independently trained models; the hidden-layer summaries (gram:*, sorted:*)
- *              are permutation-invariant but measured weaker and diluted the strong channels.
+ *              compare across independently trained models. The hidden-layer summaries (gram:*, sorted:*)
+ *              are permutation-invariant but weaker, and the weight statistics (weights:*) are weak
+ *              channels too: in Fisher's mean each diluted the strong ones (the bench ranks this set in
+ *              the top few of ~500 candidates under each probe configuration; the variants with weights or
+ *              gram blocks lower).
  *   detectors  kNN distance and the RBF one-class SVM: the best pair on both architectures, with 80 and
  *              with 20 references; LOF needs more references than a small baseline has (its local density
  *              is noisy at 20), and the density/reconstruction detectors (GMM, autoencoder) cost far more
@@ -24,14 +27,7 @@ import type { CombineSpec } from '../score/combine.js';
 import { isSelfCheckBlock, type ChannelConfig, type EnsembleConfig } from '../score/ensemble.js';
 
 /** Block name prefixes the default ensemble reads ("name" matches exactly, "name:" any "name:..."). */
-export const DEFAULT_BLOCK_PREFIXES = [
-  'logits',
-  'softmax-stats',
-  'weights:final',
-  'gram:',
-  'trigger',
-  'self:',
-];
+export const DEFAULT_BLOCK_PREFIXES = ['logits', 'softmax-stats', 'trigger', 'self:'];
 
 /** Block prefixes never used by default, whatever the prefixes say (not comparable across models). */
 export const EXCLUDED_BLOCK_PREFIXES = ['raw:'];

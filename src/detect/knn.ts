@@ -13,15 +13,7 @@ import {
   type DetectorParams,
   type DetectorState,
 } from './detector.js';
-import {
-  colMeans,
-  crossGram,
-  mat,
-  rowSqNorms,
-  selfSqDistances,
-  sqDistancesFromGram,
-  type Mat,
-} from './linalg.js';
+import { colMeans, crossGram, mat, rowSqNorms, selfGram, sqDistancesFromGram, type Mat } from './linalg.js';
 import { kNearest } from './neighbors.js';
 
 export const KNN_DEFAULT_K = 5;
@@ -79,8 +71,12 @@ export class KnnDetector implements Detector {
     if (X.rows - 1 < this.k) {
       throw new InputError('degenerate-data', `knn: ${X.rows} reference rows are too few for k = ${this.k}`);
     }
-    const D2 = selfSqDistances(X);
-    const nb = kNearest(D2, X.rows, X.rows, this.k, { excludeSelf: true, squared: true });
+    const g = selfGram(X);
+    const nb = kNearest(g.G, X.rows, X.rows, this.k, {
+      excludeSelf: true,
+      squared: true,
+      gramNorms: g.norms,
+    });
     return meanOfRows(nb.dist, X.rows, this.k);
   }
 

@@ -15,18 +15,8 @@ import {
   type DetectorParams,
   type DetectorState,
 } from './detector.js';
-import {
-  colMeans,
-  crossGram,
-  mat,
-  rowSqNorms,
-  selfGram,
-  selfSqDistances,
-  sqDistancesFromGram,
-  subMatrix,
-  type Mat,
-} from './linalg.js';
-import { foldCount, foldSplit, kNearest } from './neighbors.js';
+import { colMeans, crossGram, mat, rowSqNorms, selfGram, sqDistancesFromGram, type Mat } from './linalg.js';
+import { foldCount, foldSplit, kNearest, kNearestWithin, type Neighbors } from './neighbors.js';
 
 /** scikit-learn adds this to the mean reachability distance so duplicates do not divide by zero. */
 const LRD_EPSILON = 1e-10;
@@ -41,7 +31,11 @@ interface LofFit {
 
 /** Fits LOF from the n x n squared distance matrix of the references. */
 export function lofFitFromSqDist(D2: Float64Array, n: number, k: number): LofFit {
-  const nb = kNearest(D2, n, n, k, { excludeSelf: true, squared: true });
+  return lofFitFromNeighbors(kNearest(D2, n, n, k, { excludeSelf: true, squared: true }), n, k);
+}
+
+/** LOF fitted from each reference's k nearest other references (ids 0..n-1). */
+function lofFitFromNeighbors(nb: Neighbors, n: number, k: number): LofFit {
   const kdist = new Float64Array(n);
   for (let i = 0; i < n; i++) kdist[i] = nb.dist[i * k + k - 1];
   const lrd = new Float64Array(n);
@@ -64,8 +58,11 @@ export function lofFitFromSqDist(D2: Float64Array, n: number, k: number): LofFit
 
 /** LOF of m new points from their m x n squared distances to the references. */
 export function lofScoreFromSqDist(fit: LofFit, D2: Float64Array, m: number, n: number): Float64Array {
+  return lofScoreFromNeighbors(fit, kNearest(D2, m, n, fit.k, { squared: true }), m);
+}
+
+function lofScoreFromNeighbors(fit: LofFit, nb: Neighbors, m: number): Float64Array {
   const k = fit.k;
-  const nb = kNearest(D2, m, n, k, { squared: true });
   const out = new Float64Array(m);
   for (let i = 0; i < m; i++) {
     let reach = 0;
@@ -110,7 +107,12 @@ export class LofDetector implements Detector {
     const g = selfGram(X);
     this.center = g.center;
     this.refNorms = g.norms;
-    this.fitted = lofFitFromSqDist(selfSqDistances(X), X.rows, this.k);
+    const nb = kNearest(g.G, X.rows, X.rows, this.k, {
+      excludeSelf: true,
+      squared: true,
+      gramNorms: g.norms,
+    });
+    this.fitted = lofFitFromNeighbors(nb, X.rows, this.k);
   }
 
   /** scikit-learn's negative_outlier_factor_ of the training rows. */
@@ -130,15 +132,25 @@ export class LofDetector implements Detector {
   crossFit(X: Mat, folds: Int32Array): Float64Array {
     checkFitInput(X, this.name, 2);
     const n = X.rows;
-    const D2 = selfSqDistances(X);
+    // distances formed from the Gram matrix as they are read: no n x n distance matrix is held
+    const g = selfGram(X);
+    const D2 = g.G;
+    const gramNorms = g.norms;
     const out = new Float64Array(n);
     const K = foldCount(folds);
     for (let f = 0; f < K; f++) {
       const { train, test } = foldSplit(folds, f);
       if (test.length === 0) continue;
       this.checkK(train.length);
-      const fit = lofFitFromSqDist(subMatrix(D2, n, train, train), train.length, this.k);
-      const s = lofScoreFromSqDist(fit, subMatrix(D2, n, test, train), test.length, train.length);
+      // neighbours read in place from the full matrix (no fold-sized copies): the same values and ties
+      const within = kNearestWithin(D2, n, train, train, this.k, {
+        excludeSelf: true,
+        squared: true,
+        gramNorms,
+      });
+      const fit = lofFitFromNeighbors(within, train.length, this.k);
+      const nbTest = kNearestWithin(D2, n, test, train, this.k, { squared: true, gramNorms });
+      const s = lofScoreFromNeighbors(fit, nbTest, test.length);
       for (let t = 0; t < test.length; t++) out[test[t]] = s[t];
     }
     return out;

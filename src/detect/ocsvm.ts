@@ -22,11 +22,10 @@ import {
   crossGram,
   mat,
   rowSqNorms,
-  selfSqDistances,
+  selfGram,
   sqDistancesFromGram,
   colMeans,
   selectRows,
-  subMatrix,
   varianceAll,
   rowMoments,
   varianceOfRows,
@@ -283,11 +282,55 @@ export function solveOneClass(
   return { alpha: out, rho, iterations: iter };
 }
 
-/** The float32 RBF kernel matrix from squared distances (libsvm caches kernel rows as float). */
-function rbfKernel(D2: Float64Array, gamma: number): Float32Array {
-  const K = new Float32Array(D2.length);
-  for (let i = 0; i < D2.length; i++) K[i] = Math.exp(-gamma * D2[i]);
+/**
+ * The float32 RBF kernel of the references `rows`, from the n x n centred Gram matrix G and its diagonal:
+ * each squared distance max(0, gᵢ + gⱼ - 2Gᵢⱼ) is formed as it is read (the value sqDistancesFromGram
+ * would store), so neither an n x n distance matrix (800 MB at 10,000 references) nor a fold-sized copy
+ * of one is held.
+ */
+function rbfKernelOn(
+  G: Float64Array,
+  norms: Float64Array,
+  n: number,
+  rows: Int32Array,
+  gamma: number,
+): Float32Array {
+  const m = rows.length;
+  const K = new Float32Array(m * m);
+  for (let a = 0; a < m; a++) {
+    const i = rows[a];
+    const o = i * n;
+    for (let b = 0; b < m; b++) {
+      const j = rows[b];
+      const v = norms[i] + norms[j] - 2 * G[o + j];
+      K[a * m + b] = Math.exp(-gamma * (v > 0 ? v : 0));
+    }
+  }
   return K;
+}
+
+/** Squared distances D2[rowsA, rowsB] formed from the Gram matrix (see rbfKernelOn). */
+function sqDistancesOn(
+  G: Float64Array,
+  norms: Float64Array,
+  n: number,
+  rowsA: Int32Array,
+  rowsB: Int32Array,
+): Float64Array {
+  const out = new Float64Array(rowsA.length * rowsB.length);
+  for (let a = 0; a < rowsA.length; a++) {
+    const i = rowsA[a];
+    for (let b = 0; b < rowsB.length; b++) {
+      const j = rowsB[b];
+      const v = norms[i] + norms[j] - 2 * G[i * n + j];
+      out[a * rowsB.length + b] = v > 0 ? v : 0;
+    }
+  }
+  return out;
+}
+
+function allRows(n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => i);
 }
 
 export class OcsvmDetector implements Detector {
@@ -334,7 +377,8 @@ export class OcsvmDetector implements Detector {
     checkFitInput(X, this.name, 2);
     const gamma = this.resolveGamma(X);
     const n = X.rows;
-    const sol = solveOneClass(rbfKernel(selfSqDistances(X), gamma), n, this.nu);
+    const g = selfGram(X);
+    const sol = solveOneClass(rbfKernelOn(g.G, g.norms, n, allRows(n), gamma), n, this.nu);
     const keep: number[] = [];
     for (let i = 0; i < n; i++) if (sol.alpha[i] > 0) keep.push(i);
     this.gammaValue = gamma;
@@ -381,7 +425,8 @@ export class OcsvmDetector implements Detector {
   crossFit(X: Mat, folds: Int32Array): Float64Array {
     checkFitInput(X, this.name, 2);
     const n = X.rows;
-    const D2 = selfSqDistances(X);
+    // kernel entries formed from the Gram matrix as they are read: no n x n distance matrix is held
+    const g = selfGram(X);
     const out = new Float64Array(n);
     const K = foldCount(folds);
     const moments = this.gammaParam > 0 ? null : rowMoments(X);
@@ -390,8 +435,8 @@ export class OcsvmDetector implements Detector {
       if (test.length === 0) continue;
       const gamma = this.gammaFromVariance(X.cols, () => varianceOfRows(moments as RowMoments, train));
       const nt = train.length;
-      const sol = solveOneClass(rbfKernel(subMatrix(D2, n, train, train), gamma), nt, this.nu);
-      const Dte = subMatrix(D2, n, test, train);
+      const sol = solveOneClass(rbfKernelOn(g.G, g.norms, n, train, gamma), nt, this.nu);
+      const Dte = sqDistancesOn(g.G, g.norms, n, test, train);
       for (let t = 0; t < test.length; t++) {
         let s = 0;
         for (let j = 0; j < nt; j++)
