@@ -158,3 +158,101 @@ test('dist/main/index.js from a folder with only action.yml and dist/ scans a PR
   expect(create.conclusion).toBe(bad ? 'failure' : 'success');
   expect(readFileSync(summaryFile, 'utf8')).toContain('tiny.onnx');
 });
+
+/**
+ * The issue's acceptance scenario: a pull request changes one clean and one backdoored model; the bundled
+ * action scans them against a committed baseline of clean models (the example baseline, probing with the
+ * example's digit samples), twice. It must exit non-zero, conclude the check run `failure` with a failure
+ * annotation on the backdoored file only, leave exactly one PR comment across both runs, write the job
+ * summary and set the outputs.
+ */
+test('a PR with a clean and a backdoored model: failure on the backdoored file only, one comment over two runs', async () => {
+  const actionDir = join(tmp, 'action');
+  mkdirSync(actionDir);
+  cpSync(join(BUNDLE_ROOT, 'action.yml'), join(actionDir, 'action.yml'));
+  cpSync(join(BUNDLE_ROOT, 'dist'), join(actionDir, 'dist'), { recursive: true });
+
+  const workspace = join(tmp, 'workspace');
+  mkdirSync(join(workspace, 'models'), { recursive: true });
+  cpSync(
+    join(ROOT, 'examples/models/candidates/clean-candidate.onnx'),
+    join(workspace, 'models/classifier.onnx'),
+  );
+  cpSync(
+    join(ROOT, 'examples/models/candidates/backdoored.onnx'),
+    join(workspace, 'models/classifier-v2.onnx'),
+  );
+  cpSync(join(ROOT, 'baselines/example'), join(workspace, 'baselines/default'), { recursive: true });
+  cpSync(join(ROOT, 'examples/probe-samples'), join(workspace, 'examples/probe-samples'), {
+    recursive: true,
+  });
+  const eventPath = join(tmp, 'event.json');
+  writeFileSync(
+    eventPath,
+    JSON.stringify({
+      action: 'synchronize',
+      number: 7,
+      pull_request: {
+        number: 7,
+        head: { sha: HEAD, ref: 'new-models', repo: { full_name: 'acme/models' } },
+        base: { sha: '2'.repeat(40), ref: 'main', repo: { full_name: 'acme/models' } },
+      },
+      repository: { full_name: 'acme/models', name: 'models', owner: { login: 'acme' } },
+    }),
+  );
+  fake.prFiles = [
+    { filename: 'models/classifier.onnx', status: 'modified' },
+    { filename: 'models/classifier-v2.onnx', status: 'added' },
+  ];
+
+  const runOnce = async (i: number) => {
+    const runnerTemp = join(tmp, `runner-temp-${i}`);
+    mkdirSync(runnerTemp);
+    const outputFile = join(tmp, `output-${i}`);
+    const summaryFile = join(tmp, `summary-${i}`);
+    writeFileSync(outputFile, '');
+    writeFileSync(summaryFile, '');
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? tmp,
+      GITHUB_ACTIONS: 'true',
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: eventPath,
+      GITHUB_REPOSITORY: 'acme/models',
+      GITHUB_SHA: '3'.repeat(40),
+      GITHUB_WORKSPACE: workspace,
+      GITHUB_API_URL: fake.url,
+      GITHUB_OUTPUT: outputFile,
+      GITHUB_STEP_SUMMARY: summaryFile,
+      RUNNER_TEMP: runnerTemp,
+      ...runnerInputs({}, 'ghs_bundled'),
+    };
+    const result = await runNode(join(actionDir, 'dist', 'main', 'index.js'), workspace, env);
+    return { result, outputs: readFileSync(outputFile, 'utf8'), summary: readFileSync(summaryFile, 'utf8') };
+  };
+
+  for (const i of [1, 2]) {
+    const { result, outputs, summary } = await runOnce(i);
+    const diag = `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+    expect({ code: result.code, diag }).toMatchObject({ code: 1 });
+    expect(result.stdout).toContain('::error::'); // core.setFailed
+    const create = fake.checkRuns[i - 1].create as {
+      conclusion: string;
+      output: { annotations: { path: string; annotation_level: string }[] };
+    };
+    expect(create.conclusion).toBe('failure');
+    const failures = create.output.annotations
+      .filter((a) => a.annotation_level === 'failure')
+      .map((a) => a.path);
+    expect(failures).toEqual(['models/classifier-v2.onnx']);
+    expect(create.output.annotations.find((a) => a.path === 'models/classifier.onnx')?.annotation_level).toBe(
+      'notice',
+    );
+    expect(summary).toContain('classifier-v2.onnx');
+    expect(/^risk-level<<(\S+)\n(.*)\n\1$/m.exec(outputs)?.[2]).toBe('high');
+    expect(/^flagged<<(\S+)\n(.*)\n\1$/m.exec(outputs)?.[2]).toBe('1');
+    expect(fake.comments).toHaveLength(1); // created on the first run, edited on the second
+  }
+  expect(fake.checkRuns).toHaveLength(2);
+  expect(fake.comments[0].body).toContain('classifier-v2.onnx');
+}, 120_000);
