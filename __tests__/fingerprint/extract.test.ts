@@ -59,7 +59,11 @@ describe('fingerprintModel', () => {
       'raw:/layers.8/Relu_output_0': 64 * 16,
       'weights:final': 70,
       'weights:layers': 12,
+      // reference-free trigger probing: per class, gain and flip curves of four trigger families
+      trigger: 8 * 10,
     });
+    expect(fp.selfChecks.trigger.basis).toBe('probes');
+    expect(fp.selfChecks.trigger.targetClass).toBeGreaterThanOrEqual(0);
     for (const v of Object.values(fp.blocks)) for (const x of v) expect(Number.isFinite(x)).toBe(true);
     // argmax shares sum to 1, mean probabilities sum to 1
     const ss = fp.blocks['softmax-stats'];

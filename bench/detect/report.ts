@@ -428,9 +428,11 @@ export function writeReport(r: DetectResults): string {
   );
   out.push('');
 
-  out.push(targetsSection(r, main));
-  out.push('## Per architecture (default probes)\n');
-  for (const [arch, a] of Object.entries(r.archs)) out.push(archSection(r, arch, a, main));
+  for (const cfg of r.configs) out.push(targetsSection(r, cfg.name));
+  for (const cfg of r.configs) {
+    out.push(`## Per architecture (probes: ${cfg.name})\n`);
+    for (const [arch, a] of Object.entries(r.archs)) out.push(archSection(r, arch, a, cfg.name));
+  }
 
   const ranking = rankCandidates(r, main);
   out.push(`## Candidate ensembles (probes: ${main})\n`);

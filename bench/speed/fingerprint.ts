@@ -92,7 +92,7 @@ export async function runFingerprint(runs: number, cacheDir: string): Promise<Fi
     rawInferenceMs,
     rawUnoptimisedMs: median(tu),
     ratio: fingerprintMs / rawInferenceMs,
-    trigger: { estimatedMacsPerInput: macs, budgetInputs: triggerBudget(macs), forwardPasses },
+    trigger: { estimatedMacsPerInput: macs, budgetInputs: triggerBudget(macs) ?? 0, forwardPasses },
     peakRssMb: peakRssMb(),
   };
 }

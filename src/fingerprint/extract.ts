@@ -119,7 +119,10 @@ export async function fingerprintModel(model: OnnxModel, opts: FingerprintOption
     if (f <= RAW_BLOCK_MAX_FEATURES) blocks[`raw:${name}`] = t.data;
   }
 
-  const trig = await runTriggerCheck(model, probes, classes, { threads: opts.threads, timeLimitMs: opts.timeLimitMs });
+  const trig = await runTriggerCheck(model, probes, classes, {
+    threads: opts.threads,
+    timeLimitMs: opts.timeLimitMs,
+  });
   if (trig) {
     blocks.trigger = trig.block;
     selfChecks.trigger = trig.selfCheck;

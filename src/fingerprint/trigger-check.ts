@@ -2,8 +2,8 @@
  * Glue between the fingerprint and reference-free trigger probing (src/selfcheck): runs it on the probe
  * inputs of a single-float-input classifier. The forward-pass budget is cut so that the probing costs at
  * most TRIGGER_MAC_BUDGET estimated multiply-accumulates: a big model gets fewer candidates, never a slow
- * scan. The estimate depends on the model alone (not on the clock), so results are the same on every
- * machine. Models it does not apply to (several inputs, integer inputs, fewer than 3 classes) get no
+ * scan; a model too big for even the minimum budget is not probed. The estimate depends on the model alone
+ * (not on the clock), so results are the same on every machine. Models it does not apply to (several inputs, integer inputs, fewer than 3 classes) get no
  * trigger check; the report says so.
  */
 import type { OnnxModel } from '../model/types.js';
@@ -40,7 +40,8 @@ export function triggerApplies(model: OnnxModel, probes: ProbeSet, classes: numb
  * convolution weight once per output position (the input's spatial size times CONV_SPATIAL_SHARE).
  */
 export function estimateMacs(model: OnnxModel, sampleShape: number[]): number {
-  const spatial = sampleShape.length >= 2 ? sampleShape[sampleShape.length - 1] * sampleShape[sampleShape.length - 2] : 1;
+  const spatial =
+    sampleShape.length >= 2 ? sampleShape[sampleShape.length - 1] * sampleShape[sampleShape.length - 2] : 1;
   const convWeights = new Set<string>();
   for (const node of model.proto.graph?.node ?? []) {
     if (node.opType === 'Conv' && node.input && node.input[1]) convWeights.add(node.input[1]);
@@ -53,8 +54,14 @@ export function estimateMacs(model: OnnxModel, sampleShape: number[]): number {
   return Math.max(1, macs);
 }
 
-export function triggerBudget(macsPerInput: number, macBudget = TRIGGER_MAC_BUDGET): number {
-  return Math.min(DEFAULT_TRIGGER_BUDGET, Math.max(MIN_TRIGGER_BUDGET, Math.floor(macBudget / macsPerInput)));
+/**
+ * Forward passes the compute budget affords, or null when it cannot afford the minimum that means anything:
+ * then the check is not run (the report says so) rather than run over budget.
+ */
+export function triggerBudget(macsPerInput: number, macBudget = TRIGGER_MAC_BUDGET): number | null {
+  const affordable = Math.floor(macBudget / macsPerInput);
+  if (affordable < MIN_TRIGGER_BUDGET) return null;
+  return Math.min(DEFAULT_TRIGGER_BUDGET, affordable);
 }
 
 export async function runTriggerCheck(
@@ -67,17 +74,23 @@ export async function runTriggerCheck(
   // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
   const base = triggerBaseInputs(probes);
   if (!base) return null;
+  const budget = triggerBudget(estimateMacs(model, base.shape));
+  if (budget === null) return null;
   const runner = await ModelRunner.open(model, { threads: opts.threads });
   try {
     const run = runner.logitsFunction(base.shape, { timeLimitMs: opts.timeLimitMs });
     const r = await probeTriggers(run, base.base, base.shape, {
       classes,
-      budget: triggerBudget(estimateMacs(model, base.shape)),
+      budget,
       seed: probes.seed,
       range: { lo: probes.range[0], hi: probes.range[1] },
       file: model.path,
     });
-    return { selfCheck: { ...r.selfCheck, basis: base.kind }, block: r.block, forwardPasses: r.forwardPasses };
+    return {
+      selfCheck: { ...r.selfCheck, basis: base.kind },
+      block: r.block,
+      forwardPasses: r.forwardPasses,
+    };
   } finally {
     await runner.release();
   }

@@ -8,7 +8,7 @@
  *   selfChecks['weight-outlier']  max over classes of the robust z (median/MAD) of the final-row norms, with
  *                   that class as targetClass: a backdoor's target class row often grows.
  */
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { gram, mat, symEig } from '../detect/linalg.js';
 import { InputError } from '../errors.js';
 import type { SelfCheck } from './types.js';
 import type { OnnxModel } from '../model/types.js';
@@ -88,9 +88,12 @@ export function finalWeightStats(fl: FinalLinear): FinalWeightStats {
 export const EXACT_SVD_MAX_SIDE = 256;
 
 /**
- * Top-k singular values of a rows x cols matrix. Exact (symmetric EVD of the smaller Gram matrix, ml-matrix)
- * when the smaller side is <= EXACT_SVD_MAX_SIDE; otherwise power iteration with deflation from a fixed start
- * (POWER_ITERATIONS steps: an estimate, which is all a fingerprint needs), made non-increasing.
+ * Top-k singular values of a rows x cols matrix, from its smaller Gram matrix W·Wᵀ or Wᵀ·W (side x side,
+ * built by src/detect/linalg.ts gram: blocked float64 loops, or ONNX Runtime's GEMM for large products).
+ * Exact (symmetric EVD of the Gram matrix) when the smaller side is <= EXACT_SVD_MAX_SIDE; otherwise power
+ * iteration on the Gram matrix with deflation from a fixed start (POWER_ITERATIONS steps: an estimate, which
+ * is all a fingerprint needs), made non-increasing. One step on the Gram matrix is one (u, v) round of the
+ * power method on W itself, at side² instead of 2·rows·cols operations.
  */
 export function topSingularValues(
   m: Float64Array,
@@ -100,76 +103,58 @@ export function topSingularValues(
   iters = POWER_ITERATIONS,
 ): number[] {
   const side = Math.min(rows, cols);
+  const A = rows <= cols ? mat(rows, cols, m) : mat(cols, rows, transpose(m, rows, cols));
+  const G = gram(A);
   if (side <= EXACT_SVD_MAX_SIDE) {
-    // G = A A^T (rows <= cols) or A^T A: side x side.
-    const g: number[][] = Array.from({ length: side }, () => new Array<number>(side).fill(0));
-    if (rows <= cols) {
-      for (let a = 0; a < rows; a++)
-        for (let b = a; b < rows; b++) {
-          let s = 0;
-          for (let j = 0; j < cols; j++) s += m[a * cols + j] * m[b * cols + j];
-          g[a][b] = s;
-          g[b][a] = s;
-        }
-    } else {
-      for (let r = 0; r < rows; r++) {
-        const off = r * cols;
-        for (let a = 0; a < cols; a++) {
-          const va = m[off + a];
-          if (va === 0) continue;
-          for (let b = a; b < cols; b++) g[a][b] += va * m[off + b];
-        }
-      }
-      for (let a = 0; a < cols; a++) for (let b = 0; b < a; b++) g[a][b] = g[b][a];
-    }
-    const ev = new EigenvalueDecomposition(new Matrix(g), { assumeSymmetric: true }).realEigenvalues;
-    const sv = ev.map((x) => Math.sqrt(Math.max(0, x))).sort((a, b) => b - a);
-    return Array.from({ length: k }, (_, i) => sv[i] ?? 0);
+    const ev = symEig(G, side).values; // descending
+    return Array.from({ length: k }, (_, i) => (i < side ? Math.sqrt(Math.max(0, ev[i])) : 0));
   }
+  const d = A.cols;
   const out: number[] = [];
-  const found: { u: Float64Array; v: Float64Array; s: number }[] = [];
+  const found: Float64Array[] = [];
   for (let t = 0; t < Math.min(k, side); t++) {
-    let v = new Float64Array(cols);
-    for (let j = 0; j < cols; j++) v[j] = 1 + ((j * 7919 + t * 104729) % 97) / 97; // fixed, non-degenerate
-    let sigma = 0;
-    let u = new Float64Array(rows);
-    for (let it = 0; it < iters; it++) {
-      u = new Float64Array(rows);
-      for (let r = 0; r < rows; r++) {
-        let acc = 0;
-        const off = r * cols;
-        for (let j = 0; j < cols; j++) acc += m[off + j] * v[j];
-        u[r] = acc;
-      }
-      for (const f of found) {
-        let dot = 0;
-        for (let j = 0; j < cols; j++) dot += f.v[j] * v[j];
-        for (let r = 0; r < rows; r++) u[r] -= f.s * f.u[r] * dot;
-      }
-      const un = Math.sqrt(u.reduce((a, b) => a + b * b, 0));
-      if (!(un > 0)) break;
-      for (let r = 0; r < rows; r++) u[r] /= un;
-      const nv = new Float64Array(cols);
-      for (let r = 0; r < rows; r++) {
-        const off = r * cols;
-        const ur = u[r];
-        for (let j = 0; j < cols; j++) nv[j] += m[off + j] * ur;
-      }
-      for (const f of found) {
-        let dot = 0;
-        for (let r = 0; r < rows; r++) dot += f.u[r] * u[r];
-        for (let j = 0; j < cols; j++) nv[j] -= f.s * f.v[j] * dot;
-      }
-      sigma = Math.sqrt(nv.reduce((a, b) => a + b * b, 0));
-      if (!(sigma > 0)) break;
-      for (let j = 0; j < cols; j++) nv[j] /= sigma;
-      v = nv;
+    // start at W·v0 for a fixed, non-degenerate v0
+    let u = new Float64Array(side);
+    for (let r = 0; r < side; r++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += A.data[r * d + j] * (1 + ((j * 7919 + t * 104729) % 97) / 97);
+      u[r] = s;
     }
+    let lambda = 0;
+    for (let it = 0; it < iters; it++) {
+      for (const f of found) {
+        let dot = 0;
+        for (let r = 0; r < side; r++) dot += f[r] * u[r];
+        for (let r = 0; r < side; r++) u[r] -= dot * f[r];
+      }
+      let un = 0;
+      for (let r = 0; r < side; r++) un += u[r] * u[r];
+      un = Math.sqrt(un);
+      if (!(un > 0)) break;
+      for (let r = 0; r < side; r++) u[r] /= un;
+      const w = new Float64Array(side);
+      lambda = 0;
+      for (let r = 0; r < side; r++) {
+        let s = 0;
+        const o = r * side;
+        for (let c = 0; c < side; c++) s += G[o + c] * u[c];
+        w[r] = s;
+        lambda += u[r] * s;
+      }
+      if (it < iters - 1) u = w;
+    }
+    const sigma = Math.sqrt(Math.max(0, lambda));
     out.push(out.length ? Math.min(sigma, out[out.length - 1]) : sigma);
-    found.push({ u, v, s: sigma });
+    found.push(u);
   }
   while (out.length < k) out.push(0);
   return out;
+}
+
+function transpose(m: Float64Array, rows: number, cols: number): Float64Array {
+  const t = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c];
+  return t;
 }
 
 /**

@@ -24,7 +24,12 @@ export function selfCheckDetails(fp: Fingerprint): Pick<Explanation, 'suspectedT
   return out;
 }
 
-export function explain(v: EnsembleVerdict, final: FinalVerdict, fp: Fingerprint, manifest: BaselineManifest): Explanation {
+export function explain(
+  v: EnsembleVerdict,
+  final: FinalVerdict,
+  fp: Fingerprint,
+  manifest: BaselineManifest,
+): Explanation {
   const pathOf = new Map(manifest.members.map((m) => [m.sha256, m.path]));
   const drivers: Explanation['drivers'] = v.drivers.slice(0, EXPLANATION_DRIVERS).map((d) => ({
     channel: d.channel,
@@ -61,7 +66,10 @@ export function explain(v: EnsembleVerdict, final: FinalVerdict, fp: Fingerprint
     summary,
     strongestSignal,
     drivers: drivers.slice(0, EXPLANATION_DRIVERS),
-    nearestReferences: v.nearest.map((x) => ({ member: pathOf.get(x.member) ?? x.member, distance: x.distance })),
+    nearestReferences: v.nearest.map((x) => ({
+      member: pathOf.get(x.member) ?? x.member,
+      distance: x.distance,
+    })),
     minSupportedPValue: v.minRankPValue,
     ...details,
   };

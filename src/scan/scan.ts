@@ -75,7 +75,10 @@ async function scanOne(path: string, opts: ScanOptions, ref: Reference | null): 
       );
       detectors.ensemble = { score: verdict.statistic, pValue: verdict.pValue };
       if (final.triggerPValue !== undefined) {
-        detectors['trigger-probe'] = { score: fingerprint.selfChecks.trigger.score, pValue: final.triggerPValue };
+        detectors['trigger-probe'] = {
+          score: fingerprint.selfChecks.trigger.score,
+          pValue: final.triggerPValue,
+        };
       }
       entry = {
         path,
