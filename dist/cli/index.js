@@ -27533,7 +27533,11 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
             range: { lo: probes.range[0], hi: probes.range[1] },
             file: model.path,
         });
-        return { selfCheck: { ...r.selfCheck, basis: base.kind }, block: r.block, forwardPasses: r.forwardPasses };
+        return {
+            selfCheck: { ...r.selfCheck, basis: base.kind },
+            block: r.block,
+            forwardPasses: r.forwardPasses,
+        };
     }
     finally {
         await runner.release();
@@ -29298,7 +29302,10 @@ async function fingerprintModel(model, opts) {
         if (f <= RAW_BLOCK_MAX_FEATURES)
             blocks[`raw:${name}`] = t.data;
     }
-    const trig = await runTriggerCheck(model, probes, classes, { threads: opts.threads, timeLimitMs: opts.timeLimitMs });
+    const trig = await runTriggerCheck(model, probes, classes, {
+        threads: opts.threads,
+        timeLimitMs: opts.timeLimitMs,
+    });
     if (trig) {
         blocks.trigger = trig.block;
         selfChecks.trigger = trig.selfCheck;
@@ -32509,7 +32516,10 @@ function explain(v, final, fp, manifest) {
         summary,
         strongestSignal,
         drivers: drivers.slice(0, EXPLANATION_DRIVERS),
-        nearestReferences: v.nearest.map((x) => ({ member: pathOf.get(x.member) ?? x.member, distance: x.distance })),
+        nearestReferences: v.nearest.map((x) => ({
+            member: pathOf.get(x.member) ?? x.member,
+            distance: x.distance,
+        })),
         minSupportedPValue: v.minRankPValue,
         ...details,
     };
@@ -32692,7 +32702,10 @@ async function scanOne(path, opts, ref) {
             const detectors = Object.fromEntries(Object.entries(verdict.channels).map(([k, v]) => [k, { score: v.score, pValue: v.pValue }]));
             detectors.ensemble = { score: verdict.statistic, pValue: verdict.pValue };
             if (final.triggerPValue !== undefined) {
-                detectors['trigger-probe'] = { score: fingerprint.selfChecks.trigger.score, pValue: final.triggerPValue };
+                detectors['trigger-probe'] = {
+                    score: fingerprint.selfChecks.trigger.score,
+                    pValue: final.triggerPValue,
+                };
             }
             entry = {
                 path,
