@@ -11,6 +11,7 @@ export default {
     ],
   },
   testMatch: ['**/__tests__/**/*.test.ts'],
-  testTimeout: 60000,
+  // Generous: CI shares 2 cores; a hang still fails.
+  testTimeout: 180000,
   maxWorkers: 2,
 };

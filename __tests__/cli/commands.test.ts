@@ -12,14 +12,14 @@ import type { ScanReport, ScannedModel, FailedModel } from '../../src/report/typ
 
 const work = tempDir();
 // A subset of the 32 clean examples keeps each build a few seconds; the full set is baselines/example.
-const EXAMPLE_CLEAN = cleanSubset(8);
+const EXAMPLE_CLEAN = cleanSubset(6);
 const baseline = join(work, 'baseline');
 
 beforeAll(async () => {
   const r = await cli('baseline', 'build', EXAMPLE_CLEAN, '--out', baseline);
   expect(r.err).not.toMatch(/internal error/);
   expect(r.code).toBe(0);
-}, 60_000);
+}, 180_000);
 
 describe('baseline', () => {
   test('build writes a verifiable manifest with every member', () => {
@@ -39,7 +39,7 @@ describe('baseline', () => {
     const a = JSON.parse(readFileSync(join(baseline, 'manifest.json'), 'utf8'));
     const b = JSON.parse(readFileSync(join(other, 'manifest.json'), 'utf8'));
     expect(b.id).toBe(a.id);
-  }, 60_000);
+  }, 180_000);
 
   test('info --json reports members, rank floor and leave-one-out false alarms', async () => {
     const r = await cli('baseline', 'info', baseline, '--json');
@@ -69,7 +69,7 @@ describe('baseline', () => {
     expect(b.members).toHaveLength(a.members.length + 1);
     expect(b.id).not.toBe(a.id);
     expect((await cli('scan', EXAMPLE_CANDIDATES, '--baseline', grown, '--format', 'json')).code).not.toBe(2);
-  }, 60_000);
+  }, 180_000);
 
   test('a tampered baseline is refused with a message, never scanned against', async () => {
     const bad = join(work, 'tampered');
@@ -127,7 +127,7 @@ describe('scan', () => {
       'never',
     );
     expect(never.code).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   test('a broken model gets an error entry, exit 2, and the others keep their scores', async () => {
     const dir = tempDir();
@@ -156,7 +156,7 @@ describe('scan', () => {
     expect((byPath[cnn] as FailedModel).errorCode).toBe('baseline-mismatch');
     expect((byPath[cnn] as FailedModel).error).toMatch(/does not match baseline bl-/);
     expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
-  }, 60_000);
+  }, 180_000);
 
   test('without a baseline it says plainly that only reference-free checks ran', async () => {
     const r = await cli('scan', EXAMPLE_CANDIDATES, '--format', 'json');
@@ -164,7 +164,7 @@ describe('scan', () => {
     expect(report.baseline).toBeNull();
     expect(report.notes.join(' ')).toMatch(/without a baseline: only reference-free checks/);
     expect([0, 1]).toContain(r.code);
-  }, 60_000);
+  }, 180_000);
 
   test('every format renders, and --output writes the file', async () => {
     const dir = tempDir();
@@ -186,7 +186,7 @@ describe('scan', () => {
     }
     expect(JSON.parse(readFileSync(join(dir, 'report.sarif'), 'utf8')).version).toBe('2.1.0');
     expect(readFileSync(join(dir, 'report.junit'), 'utf8')).toMatch(/^<\?xml/);
-  }, 60_000);
+  }, 180_000);
 
   test('a pattern that matches nothing and a bad flag are one-line errors', async () => {
     const a = await cli('scan', 'nowhere/**/*.onnx');
@@ -259,7 +259,7 @@ describe('sharded baseline build', () => {
     expect((await cli('scan', EXAMPLE_CANDIDATES, '--baseline', merged, '--format', 'json')).code).not.toBe(
       2,
     );
-  }, 60_000);
+  }, 180_000);
 
   test('a bad --shard is a one-line error', async () => {
     const r = await cli('baseline', 'build', EXAMPLE_CLEAN, '--shard', '4/3', '--out', tempDir());

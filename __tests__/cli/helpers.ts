@@ -25,7 +25,7 @@ export const EXAMPLE_CLEAN = 'examples/models/clean';
 export const EXAMPLE_CANDIDATES = 'examples/models/candidates';
 
 /** A folder holding the first `n` clean example models: enough for the detectors, quick to fingerprint. */
-export function cleanSubset(n = 8): string {
+export function cleanSubset(n = 6): string {
   const dir = tempDir('mf-clean-');
   const files = readdirSync(EXAMPLE_CLEAN)
     .filter((f) => f.endsWith('.onnx'))

@@ -30,7 +30,7 @@ import { inlineExternalData, runProbes } from '../../src/model/session.js';
 import { GraphBuilder, attr, encodeTensorData } from '../../src/model/write.js';
 import { generateProbes } from '../../src/probes/generate.js';
 import { Rng } from '../../src/probes/rng.js';
-import { cli, tempDir, EXAMPLE_CANDIDATES, EXAMPLE_CLEAN } from '../cli/helpers.js';
+import { cli, cleanSubset, tempDir, EXAMPLE_CANDIDATES } from '../cli/helpers.js';
 import { HOSTILE_CASES } from '../fixtures/hostile.js';
 
 const run = promisify(execFile);
@@ -69,7 +69,12 @@ describe('ONNX Runtime gets no plugins and no paths from the model', () => {
     const files = srcFiles();
     const creators = files.filter((f) => /InferenceSession\.create\(/.test(readFileSync(f, 'utf8')));
     expect(creators).toEqual([path.join('src', 'model', 'session.ts')]);
-    for (const f of files) {
+    // src/detect/gram-ort.ts runs ONNX Runtime's MatMul on a two-node graph the code builds itself (never a
+    // model file); it may tune threading ("extra" intra-op spinning), but it loads no plugin and reads no file.
+    const GRAM = path.join('src', 'detect', 'gram-ort.ts');
+    const gram = readFileSync(GRAM, 'utf8');
+    expect(/registerCustomOpsLibrary|customOpsLibrar|readFile|readModel/.test(gram)).toBe(false);
+    for (const f of files.filter((x) => x !== GRAM)) {
       const text = readFileSync(f, 'utf8');
       expect({
         f,
@@ -137,7 +142,7 @@ describe('a scan writes nothing but its report and opens no connection', () => {
     for (const f of ['backdoored.onnx', 'clean-candidate.onnx'])
       copyFileSync(path.join(EXAMPLE_CANDIDATES, f), path.join(ws, f));
     const baseline = path.join(root, 'baseline');
-    expect((await cli('baseline', 'build', EXAMPLE_CLEAN, '--out', baseline)).code).toBe(0);
+    expect((await cli('baseline', 'build', cleanSubset(6), '--out', baseline)).code).toBe(0);
     // A hostile model too, so refusal paths run as well.
     HOSTILE_CASES.find((c) => c.name === 'nan-weights')?.write(ws, {
       good: readFileSync(path.join(ws, 'backdoored.onnx')),
@@ -292,8 +297,8 @@ describe('limits are checked before the work they guard', () => {
   });
 
   test('fingerprintModel keeps one time limit over probing and the weight statistics', async () => {
-    // Eight distinct 512x512 weights: probing one probe takes milliseconds, the statistics seconds.
-    const side = 512;
+    // Eight distinct 1024x1024 weights: probing one probe takes milliseconds, the statistics over a second.
+    const side = 1024;
     const g = new GraphBuilder();
     g.addInput('input', 'float32', ['N', side]);
     let x = 'input';
@@ -310,17 +315,17 @@ describe('limits are checked before the work they guard', () => {
     writeFileSync(file, g.toBytes());
     const model = await readModel(file);
     const t0 = Date.now();
-    const err = await fingerprintModel(model, { probes: { count: 1 }, timeLimitMs: 800 }).catch(
+    const err = await fingerprintModel(model, { probes: { count: 1 }, timeLimitMs: 400 }).catch(
       (e: unknown) => e,
     );
     const elapsed = Date.now() - t0;
     expect(err).toMatchObject({
       code: 'timeout',
       message: expect.stringContaining(
-        `${file}: fingerprinting took longer than the 0.8 s limit (weight statistics)`,
+        `${file}: fingerprinting took longer than the 0.4 s limit (weight statistics)`,
       ),
     });
-    expect(elapsed).toBeLessThan(800 + 1_500);
+    expect(elapsed).toBeLessThan(400 + 2_500);
   }, 30_000);
 
   test('a weight shared by 64 nodes is measured once, not 64 times', async () => {
@@ -382,7 +387,7 @@ describe('ONNX Runtime telemetry is off', () => {
         pathToFileURL(preload).href,
         'src/cli/main.ts',
         'fingerprint',
-        path.join(EXAMPLE_CLEAN, 'clean-01.onnx'),
+        path.join('examples/models/clean', 'clean-01.onnx'),
         '--out',
         out,
         '--probes',

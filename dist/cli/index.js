@@ -27474,6 +27474,7 @@ function triggerNullFor(kind) {
 
 
 
+
 /** Fewest classes trigger probing can contrast. */
 const MIN_TRIGGER_CLASSES = 3;
 /** Average spatial downsampling assumed for a convolution's output (a stride or pool of 2 per layer). */
@@ -27525,7 +27526,17 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
         return null;
     const runner = await ModelRunner.open(model, { threads: opts.threads });
     try {
-        const run = runner.logitsFunction(base.shape, { timeLimitMs: opts.timeLimitMs });
+        const logits = runner.logitsFunction(base.shape, {
+            ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
+        });
+        // The model's one time limit covers trigger probing too: checked before every batch of stamped inputs.
+        const run = async (inputs, count) => {
+            if (opts.deadline !== undefined && Date.now() > opts.deadline) {
+                const secs = ((opts.limitMs ?? 0) / 1000).toFixed(1).replace(/\.0$/, '');
+                throw new errors_InputError('timeout', `${model.path}: fingerprinting took longer than the ${secs} s limit (trigger probing)`, model.path);
+            }
+            return logits(inputs, count);
+        };
         const r = await probeTriggers(run, base.base, base.shape, {
             classes,
             budget,
@@ -29302,10 +29313,9 @@ async function fingerprintModel(model, opts) {
         if (f <= RAW_BLOCK_MAX_FEATURES)
             blocks[`raw:${name}`] = t.data;
     }
-    const trig = await runTriggerCheck(model, probes, classes, {
-        threads: opts.threads,
-        timeLimitMs: opts.timeLimitMs,
-    });
+    const trig = opts.trigger === false
+        ? null
+        : await runTriggerCheck(model, probes, classes, { threads: opts.threads, deadline, limitMs });
     if (trig) {
         blocks.trigger = trig.block;
         selfChecks.trigger = trig.selfCheck;

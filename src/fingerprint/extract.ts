@@ -46,6 +46,8 @@ export interface FingerprintOptions {
   batchSize?: number;
   timeLimitMs?: number;
   threads?: number;
+  /** false skips reference-free trigger probing (the reader fuzz tests, which exercise reading, not probing). */
+  trigger?: boolean;
 }
 
 /** The layers the 'auto' rule picks (see the file header). */
@@ -119,10 +121,10 @@ export async function fingerprintModel(model: OnnxModel, opts: FingerprintOption
     if (f <= RAW_BLOCK_MAX_FEATURES) blocks[`raw:${name}`] = t.data;
   }
 
-  const trig = await runTriggerCheck(model, probes, classes, {
-    threads: opts.threads,
-    timeLimitMs: opts.timeLimitMs,
-  });
+  const trig =
+    opts.trigger === false
+      ? null
+      : await runTriggerCheck(model, probes, classes, { threads: opts.threads, deadline, limitMs });
   if (trig) {
     blocks.trigger = trig.block;
     selfChecks.trigger = trig.selfCheck;

@@ -13,6 +13,7 @@ import { DEFAULT_TRIGGER_BUDGET, MIN_TRIGGER_BUDGET, probeTriggers } from '../se
 import { triggerBaseInputs } from '../selfcheck/base-inputs.js';
 import { TRIGGER_MAC_BUDGET } from '../limits.js';
 import type { SelfCheck } from './types.js';
+import { InputError } from '../errors.js';
 
 /** Fewest classes trigger probing can contrast. */
 export const MIN_TRIGGER_CLASSES = 3;
@@ -68,7 +69,7 @@ export async function runTriggerCheck(
   model: OnnxModel,
   probes: ProbeSet,
   classes: number,
-  opts: { threads?: number; timeLimitMs?: number } = {},
+  opts: { threads?: number; deadline?: number; limitMs?: number } = {},
 ): Promise<TriggerCheck | null> {
   if (!triggerApplies(model, probes, classes)) return null;
   // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
@@ -78,7 +79,21 @@ export async function runTriggerCheck(
   if (budget === null) return null;
   const runner = await ModelRunner.open(model, { threads: opts.threads });
   try {
-    const run = runner.logitsFunction(base.shape, { timeLimitMs: opts.timeLimitMs });
+    const logits = runner.logitsFunction(base.shape, {
+      ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
+    });
+    // The model's one time limit covers trigger probing too: checked before every batch of stamped inputs.
+    const run = async (inputs: Float32Array, count: number): Promise<Float32Array> => {
+      if (opts.deadline !== undefined && Date.now() > opts.deadline) {
+        const secs = ((opts.limitMs ?? 0) / 1000).toFixed(1).replace(/\.0$/, '');
+        throw new InputError(
+          'timeout',
+          `${model.path}: fingerprinting took longer than the ${secs} s limit (trigger probing)`,
+          model.path,
+        );
+      }
+      return logits(inputs, count);
+    };
     const r = await probeTriggers(run, base.base, base.shape, {
       classes,
       budget,
