@@ -32670,7 +32670,7 @@ function safeErrorLine(message) {
 
 
 
-const NOTE_NO_BASELINE = 'Scanned without a baseline: only reference-free checks ran (trigger probing and final-layer weight anomalies). ' +
+const NOTE_NO_BASELINE = 'Scanned without a baseline: only reference-free trigger probing ran (give --probe-samples DIR with real inputs for full power). ' +
     'Build a baseline of clean models of the same architecture for the full ensemble: model-fingerprint baseline build CLEAN_MODELS... --out DIR';
 async function loadReference(dir, opts) {
     const baseline = await loadBaseline(dir);

@@ -27,7 +27,7 @@ interface Reference {
 }
 
 export const NOTE_NO_BASELINE =
-  'Scanned without a baseline: only reference-free checks ran (trigger probing and final-layer weight anomalies). ' +
+  'Scanned without a baseline: only reference-free trigger probing ran (give --probe-samples DIR with real inputs for full power). ' +
   'Build a baseline of clean models of the same architecture for the full ensemble: model-fingerprint baseline build CLEAN_MODELS... --out DIR';
 
 async function loadReference(dir: string, opts: ScanOptions): Promise<Reference> {
