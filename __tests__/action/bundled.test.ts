@@ -32,6 +32,34 @@ afterEach(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+/** A folder holding only action.yml and dist/, as a release ships them. */
+function stageAction(): string {
+  const actionDir = join(tmp, 'action');
+  mkdirSync(actionDir);
+  cpSync(join(BUNDLE_ROOT, 'action.yml'), join(actionDir, 'action.yml'));
+  cpSync(join(BUNDLE_ROOT, 'dist'), join(actionDir, 'dist'), { recursive: true });
+  return actionDir;
+}
+
+/** A real pull_request event payload for acme/models, written where GITHUB_EVENT_PATH will point. */
+function writePrEvent(number: number, action: string, ref: string): string {
+  const eventPath = join(tmp, 'event.json');
+  writeFileSync(
+    eventPath,
+    JSON.stringify({
+      action,
+      number,
+      pull_request: {
+        number,
+        head: { sha: HEAD, ref, repo: { full_name: 'acme/models' } },
+        base: { sha: '2'.repeat(40), ref: 'main', repo: { full_name: 'acme/models' } },
+      },
+      repository: { full_name: 'acme/models', name: 'models', owner: { login: 'acme' } },
+    }),
+  );
+  return eventPath;
+}
+
 /** INPUT_* as the runner sets them: every input of action.yml with its default unless given. */
 function runnerInputs(given: Record<string, string>, token: string): Record<string, string> {
   const text = readFileSync(join(BUNDLE_ROOT, 'action.yml'), 'utf8');
@@ -75,10 +103,7 @@ function runNode(
 }
 
 test('dist/main/index.js from a folder with only action.yml and dist/ scans a PR and reports to the API', async () => {
-  const actionDir = join(tmp, 'action');
-  mkdirSync(actionDir);
-  cpSync(join(BUNDLE_ROOT, 'action.yml'), join(actionDir, 'action.yml'));
-  cpSync(join(BUNDLE_ROOT, 'dist'), join(actionDir, 'dist'), { recursive: true });
+  const actionDir = stageAction();
 
   const workspace = join(tmp, 'workspace');
   mkdirSync(join(workspace, 'models'), { recursive: true });
@@ -89,20 +114,7 @@ test('dist/main/index.js from a folder with only action.yml and dist/ scans a PR
   const summaryFile = join(tmp, 'summary');
   writeFileSync(outputFile, '');
   writeFileSync(summaryFile, '');
-  const eventPath = join(tmp, 'event.json');
-  writeFileSync(
-    eventPath,
-    JSON.stringify({
-      action: 'opened',
-      number: 12,
-      pull_request: {
-        number: 12,
-        head: { sha: HEAD, ref: 'add-model', repo: { full_name: 'acme/models' } },
-        base: { sha: '2'.repeat(40), ref: 'main', repo: { full_name: 'acme/models' } },
-      },
-      repository: { full_name: 'acme/models', name: 'models', owner: { login: 'acme' } },
-    }),
-  );
+  const eventPath = writePrEvent(12, 'opened', 'add-model');
   fake.prFiles = [
     { filename: 'models/tiny.onnx', status: 'added' },
     { filename: 'models/deleted.onnx', status: 'removed' },
@@ -167,10 +179,7 @@ test('dist/main/index.js from a folder with only action.yml and dist/ scans a PR
  * summary and set the outputs.
  */
 test('a PR with a clean and a backdoored model: failure on the backdoored file only, one comment over two runs', async () => {
-  const actionDir = join(tmp, 'action');
-  mkdirSync(actionDir);
-  cpSync(join(BUNDLE_ROOT, 'action.yml'), join(actionDir, 'action.yml'));
-  cpSync(join(BUNDLE_ROOT, 'dist'), join(actionDir, 'dist'), { recursive: true });
+  const actionDir = stageAction();
 
   const workspace = join(tmp, 'workspace');
   mkdirSync(join(workspace, 'models'), { recursive: true });
@@ -186,20 +195,7 @@ test('a PR with a clean and a backdoored model: failure on the backdoored file o
   cpSync(join(ROOT, 'examples/probe-samples'), join(workspace, 'examples/probe-samples'), {
     recursive: true,
   });
-  const eventPath = join(tmp, 'event.json');
-  writeFileSync(
-    eventPath,
-    JSON.stringify({
-      action: 'synchronize',
-      number: 7,
-      pull_request: {
-        number: 7,
-        head: { sha: HEAD, ref: 'new-models', repo: { full_name: 'acme/models' } },
-        base: { sha: '2'.repeat(40), ref: 'main', repo: { full_name: 'acme/models' } },
-      },
-      repository: { full_name: 'acme/models', name: 'models', owner: { login: 'acme' } },
-    }),
-  );
+  const eventPath = writePrEvent(7, 'synchronize', 'new-models');
   fake.prFiles = [
     { filename: 'models/classifier.onnx', status: 'modified' },
     { filename: 'models/classifier-v2.onnx', status: 'added' },

@@ -32915,13 +32915,9 @@ function renderJson(report) {
 }
 
 ;// CONCATENATED MODULE: ./lib/report/levels.js
+// The fail-on rule lives with the risk bands; the scan's `flagged` and every renderer use that one copy.
+
 const LEVEL_RANK = { low: 0, medium: 1, high: 2 };
-/** Whether a model at `level` reaches the fail-on threshold (`never` is never reached). */
-function levels_reachesFailOn(level, failOn) {
-    if (failOn === 'never')
-        return false;
-    return LEVEL_RANK[level] >= LEVEL_RANK[failOn];
-}
 /** Higher level first; used to order tables so the worst model is read first. */
 function compareLevels(a, b) {
     return LEVEL_RANK[b] - LEVEL_RANK[a];
@@ -32987,7 +32983,7 @@ function countModels(report, failOn) {
     return {
         total: report.models.length,
         scanned: scanned.length,
-        failing: scanned.filter((m) => levels_reachesFailOn(m.riskLevel, failOn)).length,
+        failing: scanned.filter((m) => reachesFailOn(m.riskLevel, failOn)).length,
         failed: failed.length,
     };
 }
@@ -33073,7 +33069,7 @@ function testcase(m, report, failOn) {
     const open = `    <testcase classname="${SUITE_NAME}" name="${escapeXmlAttr(m.path)}" time="${seconds(m.durationMs)}"`;
     if (isFailed(m))
         return `${open}>\n${errorElement(m)}\n    </testcase>`;
-    if (!levels_reachesFailOn(m.riskLevel, failOn))
+    if (!reachesFailOn(m.riskLevel, failOn))
         return `${open}/>`;
     const message = `backdoor risk ${formatRiskScore(m.riskScore)}/100 (${levelLabel(m.riskLevel)})`;
     return (`${open}>\n      <failure message="${escapeXmlAttr(message)}" type="backdoor-risk-${m.riskLevel}">` +
@@ -33788,6 +33784,14 @@ async function collectFingerprints(paths, dir, opts, expect) {
     opts.onProgress?.({ kind: 'start', total: paths.length });
     for (const [i, path] of paths.entries()) {
         const t0 = Date.now();
+        const done = (error) => opts.onProgress?.({
+            kind: 'model-done',
+            path,
+            index: i,
+            total: paths.length,
+            ms: Date.now() - t0,
+            ...(error ? { error } : {}),
+        });
         let fp;
         let signature;
         let architecture;
@@ -33798,14 +33802,7 @@ async function collectFingerprints(paths, dir, opts, expect) {
             architecture = architectureOf(r.model);
         }
         catch (e) {
-            opts.onProgress?.({
-                kind: 'model-done',
-                path,
-                index: i,
-                total: paths.length,
-                ms: Date.now() - t0,
-                error: describeError(e),
-            });
+            done(describeError(e));
             if (isInputError(e)) {
                 throw new errors_InputError(e.code, `baseline: ${e.message} (every baseline member must be a readable clean model)`, e.file ?? path);
             }
@@ -33822,14 +33819,7 @@ async function collectFingerprints(paths, dir, opts, expect) {
         }
         const sha = fp.header.model.sha256;
         if (out.some((c) => c.member.sha256 === sha)) {
-            opts.onProgress?.({
-                kind: 'model-done',
-                path,
-                index: i,
-                total: paths.length,
-                ms: Date.now() - t0,
-                error: 'duplicate of an earlier member: skipped',
-            });
+            done('duplicate of an earlier member: skipped');
             continue;
         }
         const rel = fingerprintFileName(sha);
@@ -33842,7 +33832,7 @@ async function collectFingerprints(paths, dir, opts, expect) {
             fingerprint: fp,
             fileHash: sha256Hex(bytes),
         });
-        opts.onProgress?.({ kind: 'model-done', path, index: i, total: paths.length, ms: Date.now() - t0 });
+        done();
     }
     return out;
 }
@@ -33874,9 +33864,6 @@ async function fitAndWrite(dir, collected, meta) {
     }, ser, Object.fromEntries(sorted.map((c) => [c.member.fingerprint, c.fileHash])));
     return manifest;
 }
-function infoOf(dir, m) {
-    return baselineInfoOf(dir, m);
-}
 const buildBaseline = async (paths, opts) => {
     if (paths.length === 0)
         throw new errors_InputError('bad-argument', 'baseline build: no models given');
@@ -33890,7 +33877,7 @@ const buildBaseline = async (paths, opts) => {
         probeHash: first.fingerprint.header.probes.hash,
         layers: opts.layers ?? 'auto',
     });
-    return infoOf(opts.out, manifest);
+    return baselineInfoOf(opts.out, manifest);
 };
 const addToBaseline = async (dir, paths, opts) => {
     const base = await loadBaseline(dir);
@@ -33932,7 +33919,7 @@ const addToBaseline = async (dir, paths, opts) => {
         probeHash: m.probes.hash,
         layers: m.layers,
     });
-    return infoOf(out, manifest);
+    return baselineInfoOf(out, manifest);
 };
 
 ;// CONCATENATED MODULE: ./lib/baseline/info.js
@@ -34013,6 +34000,7 @@ function formatBaselineInfo(i) {
  * gathers their fingerprints and fits and calibrates the whole. Members are sorted by model hash before
  * fitting, so the merged baseline has the same id as one unsharded build of the same models.
  */
+
 
 
 
@@ -34111,7 +34099,7 @@ async function mergePartials(dirs, out) {
         probeHash: ref.p.probes.hash,
         layers: ref.p.layers,
     });
-    return infoOf(out, manifest);
+    return baselineInfoOf(out, manifest);
 }
 
 ;// CONCATENATED MODULE: ./lib/cli/commands/baseline.js

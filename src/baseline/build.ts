@@ -18,7 +18,6 @@ import { ensembleBlocks } from '../scan/blocks.js';
 import type {
   AddToBaselineFn,
   BaselineBuildOptions,
-  BaselineInfo,
   BuildBaselineFn,
   EngineOptions,
 } from '../scan/api.js';
@@ -56,6 +55,15 @@ export async function collectFingerprints(
   opts.onProgress?.({ kind: 'start', total: paths.length });
   for (const [i, path] of paths.entries()) {
     const t0 = Date.now();
+    const done = (error?: string) =>
+      opts.onProgress?.({
+        kind: 'model-done',
+        path,
+        index: i,
+        total: paths.length,
+        ms: Date.now() - t0,
+        ...(error ? { error } : {}),
+      });
     let fp: Fingerprint;
     let signature: string;
     let architecture: string;
@@ -65,14 +73,7 @@ export async function collectFingerprints(
       signature = signatureOf(r.model.inputs, r.model.outputs);
       architecture = architectureOf(r.model);
     } catch (e) {
-      opts.onProgress?.({
-        kind: 'model-done',
-        path,
-        index: i,
-        total: paths.length,
-        ms: Date.now() - t0,
-        error: describeError(e),
-      });
+      done(describeError(e));
       if (isInputError(e)) {
         throw new InputError(
           e.code,
@@ -101,14 +102,7 @@ export async function collectFingerprints(
     }
     const sha = fp.header.model.sha256;
     if (out.some((c) => c.member.sha256 === sha)) {
-      opts.onProgress?.({
-        kind: 'model-done',
-        path,
-        index: i,
-        total: paths.length,
-        ms: Date.now() - t0,
-        error: 'duplicate of an earlier member: skipped',
-      });
+      done('duplicate of an earlier member: skipped');
       continue;
     }
     const rel = fingerprintFileName(sha);
@@ -121,7 +115,7 @@ export async function collectFingerprints(
       fingerprint: fp,
       fileHash: sha256Hex(bytes),
     });
-    opts.onProgress?.({ kind: 'model-done', path, index: i, total: paths.length, ms: Date.now() - t0 });
+    done();
   }
   return out;
 }
@@ -177,10 +171,6 @@ export async function fitAndWrite(
   return manifest;
 }
 
-export function infoOf(dir: string, m: BaselineManifest): BaselineInfo {
-  return baselineInfoOf(dir, m);
-}
-
 export const buildBaseline: BuildBaselineFn = async (paths, opts) => {
   if (paths.length === 0) throw new InputError('bad-argument', 'baseline build: no models given');
   await rm(join(opts.out, 'fingerprints'), { recursive: true, force: true });
@@ -193,7 +183,7 @@ export const buildBaseline: BuildBaselineFn = async (paths, opts) => {
     probeHash: first.fingerprint.header.probes.hash,
     layers: opts.layers ?? 'auto',
   });
-  return infoOf(opts.out, manifest);
+  return baselineInfoOf(opts.out, manifest);
 };
 
 export const addToBaseline: AddToBaselineFn = async (dir, paths, opts) => {
@@ -235,5 +225,5 @@ export const addToBaseline: AddToBaselineFn = async (dir, paths, opts) => {
     probeHash: m.probes.hash,
     layers: m.layers,
   });
-  return infoOf(out, manifest);
+  return baselineInfoOf(out, manifest);
 };

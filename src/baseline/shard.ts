@@ -14,8 +14,8 @@ import { sha256Hex } from '../util/hash.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import type { BaselineBuildOptions, BaselineInfo } from '../scan/api.js';
 import { probeSpecOf } from '../scan/engine.js';
-import { collectFingerprints, fitAndWrite, infoOf, type Collected } from './build.js';
-import type { BaselineMember } from './store.js';
+import { collectFingerprints, fitAndWrite, type Collected } from './build.js';
+import { baselineInfoOf, type BaselineMember } from './store.js';
 
 export const PARTIAL_FILE = 'partial.json';
 
@@ -139,5 +139,5 @@ export async function mergePartials(dirs: string[], out: string): Promise<Baseli
     probeHash: ref.p.probes.hash,
     layers: ref.p.layers,
   });
-  return infoOf(out, manifest);
+  return baselineInfoOf(out, manifest);
 }

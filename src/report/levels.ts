@@ -2,15 +2,12 @@
  * Risk levels and the fail-on threshold: which models a renderer reports as failures, in one place so
  * SARIF, JUnit, Markdown and text always agree with each other and with the scan's exit code.
  */
-import type { FailOn, RiskLevel } from './types.js';
+import type { RiskLevel } from './types.js';
+
+// The fail-on rule lives with the risk bands; the scan's `flagged` and every renderer use that one copy.
+export { reachesFailOn } from '../score/risk.js';
 
 const LEVEL_RANK: Record<RiskLevel, number> = { low: 0, medium: 1, high: 2 };
-
-/** Whether a model at `level` reaches the fail-on threshold (`never` is never reached). */
-export function reachesFailOn(level: RiskLevel, failOn: FailOn): boolean {
-  if (failOn === 'never') return false;
-  return LEVEL_RANK[level] >= LEVEL_RANK[failOn];
-}
 
 /** Higher level first; used to order tables so the worst model is read first. */
 export function compareLevels(a: RiskLevel, b: RiskLevel): number {

@@ -4,8 +4,9 @@
  */
 export const REPORT_VERSION = 1;
 
-export type RiskLevel = 'low' | 'medium' | 'high';
-export type FailOn = RiskLevel | 'never';
+import type { FailOn, RiskLevel } from '../score/risk.js';
+
+export type { FailOn, RiskLevel };
 
 export interface DetectorResult {
   /** Raw detector score, higher = more anomalous. */
