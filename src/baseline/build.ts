@@ -15,12 +15,7 @@ import { baselineEnsembleConfig } from './config.js';
 import { fingerprintFile, probeSpecOf } from '../scan/engine.js';
 import { architectureOf } from '../scan/architecture.js';
 import { ensembleBlocks } from '../scan/blocks.js';
-import type {
-  AddToBaselineFn,
-  BaselineBuildOptions,
-  BuildBaselineFn,
-  EngineOptions,
-} from '../scan/api.js';
+import type { AddToBaselineFn, BaselineBuildOptions, BuildBaselineFn, EngineOptions } from '../scan/api.js';
 import { sha256Hex } from '../util/hash.js';
 import {
   baselineInfoOf,
