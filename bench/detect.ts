@@ -30,9 +30,16 @@ import { Rng } from '../src/probes/rng.js';
 import { ensembleBlocks } from '../src/scan/blocks.js';
 import { combineLabel } from '../src/score/combine.js';
 import { fitEnsemble, isSelfCheckBlock, scoreEnsemble } from '../src/score/ensemble.js';
+import { FINAL_TESTS, finalVerdict, TRIGGER_POLICY_WITH_BASELINE } from '../src/score/final.js';
 import { P_HIGH } from '../src/score/risk.js';
 import { TRIGGER_SCORE_NULLS, triggerPValue } from '../src/selfcheck/reference-free-p.js';
-import { candidateGrid, previousDefault, shippedDefault, type Candidate } from './detect/candidates.js';
+import {
+  candidateGrid,
+  previousDefault,
+  shippedDefault,
+  shippedWithBonferroni,
+  type Candidate,
+} from './detect/candidates.js';
 import { channelKey, runChannel, stack, type ChannelRun } from './detect/channels.js';
 import { runCombo } from './detect/combos.js';
 import {
@@ -95,8 +102,8 @@ function probeConfigs(names: string[], cacheRoot: string): ProbeConfig[] {
     }),
     samples: () => ({
       name: 'samples',
-      note: '64 probes: 32 held-out MNIST digits (--samples) + 32 generated',
-      engine: { probes: { samplesDir: ensureSampleDir(cacheRoot, 64) } },
+      note: '64 probes: 32 held-out MNIST digits + 32 generated; trigger probing on all 128 digits of the --samples folder',
+      engine: { probes: { samplesDir: ensureSampleDir(cacheRoot, 128) } },
     }),
   };
   return names.map((n) => {
@@ -142,11 +149,18 @@ function comboMetrics(
   keys: string[],
   c: Candidate,
   tests: ZooModel[],
+  testFps: Fingerprint[],
 ): { metrics: Metrics; p: Float64Array } | null {
   const chosen = keys.map((k) => runs.get(k));
   if (chosen.length === 0 || chosen.some((x) => x === undefined)) return null;
   const combo = runCombo(chosen as ChannelRun[], c.rule);
-  return { metrics: evaluate(tests, surprise(combo.testP), combo.testP, combo.rankFloor), p: combo.testP };
+  if (!c.verdict)
+    return { metrics: evaluate(tests, surprise(combo.testP), combo.testP, combo.rankFloor), p: combo.testP };
+  // what `scan` reports (src/score/final.ts), under the shipped trigger policy or under Bonferroni
+  const policy = c.verdict === 'scan' ? TRIGGER_POLICY_WITH_BASELINE : 'bonferroni';
+  const p = Float64Array.from(combo.testP, (pe, i) => finalVerdict(pe, testFps[i], policy).pValue);
+  const floor = policy === 'bonferroni' ? FINAL_TESTS * combo.rankFloor : combo.rankFloor;
+  return { metrics: evaluate(tests, surprise(p), p, floor), p };
 }
 
 async function main(): Promise<void> {
@@ -180,7 +194,7 @@ async function main(): Promise<void> {
   if (cachedOnly)
     zoo.models = zoo.models.filter((m) => configs.every((c) => fpRuns[c.name].fingerprints.has(m.id)));
   const archs = [...new Set(zoo.models.map((m) => m.arch))].sort();
-  const grid = [shippedDefault(), previousDefault(), ...candidateGrid()];
+  const grid = [shippedDefault(), previousDefault(), shippedWithBonferroni(), ...candidateGrid()];
   const results: DetectResults = {
     generatedAt: new Date().toISOString(),
     zoo: { dir: path.relative(ROOT, zooDir), fromManifest: zoo.fromManifest, models: zoo.models.length },
@@ -293,7 +307,7 @@ async function main(): Promise<void> {
       for (const c of grid) {
         const per = runsBySet.map((runs, s) => {
           const keys = channelsForCandidate(c, sizes, refSets[s].idx.length);
-          return comboMetrics(runs, keys, c, tests);
+          return comboMetrics(runs, keys, c, tests, tests.map(fpOf));
         });
         if (per.some((x) => x === null)) continue;
         const ok = per as { metrics: Metrics; p: Float64Array }[];
@@ -305,7 +319,7 @@ async function main(): Promise<void> {
           all: ok[0].metrics,
           sub: ok.length > 1 ? meanMetrics(ok.slice(1).map((x) => x.metrics)) : null,
           // per-model p-values only for the shipped and the previous default (the report's per-cell table)
-          pAll: c === grid[0] || c === grid[1] ? Array.from(ok[0].p) : [],
+          pAll: c === grid[0] || c === grid[1] || c === grid[2] ? Array.from(ok[0].p) : [],
         };
       }
 

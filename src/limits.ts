@@ -38,3 +38,10 @@ export const MAX_ERROR_MESSAGE_CHARS = 1000;
  * the model alone, never of the clock, so a scan gives the same result on every machine.
  */
 export const TRIGGER_MAC_BUDGET = 1.6e10;
+
+/**
+ * Most user samples reference-free trigger probing stamps its triggers on (src/probes/generate.ts
+ * pickTriggerSamples). More real inputs per candidate trigger lower the noise of the clean classes'
+ * statistics (bench/results/selfcheck.md measures 128); the forward-pass budget, not this, bounds the time.
+ */
+export const MAX_TRIGGER_SAMPLES = 128;

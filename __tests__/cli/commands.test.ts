@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { cli, cleanSubset, tempDir, EXAMPLE_CANDIDATES } from './helpers.js';
 import { buildCnn, buildPytorchStyle } from '../fixtures/models.js';
 import { readFingerprint } from '../../src/fingerprint/format.js';
+import { NO_SAMPLES_NOTE } from '../../src/cli/commands/baseline.js';
 import type { ScanReport, ScannedModel, FailedModel } from '../../src/report/types.js';
 
 const work = tempDir();
@@ -15,13 +16,19 @@ const work = tempDir();
 const EXAMPLE_CLEAN = cleanSubset(6);
 const baseline = join(work, 'baseline');
 
+let buildErr = '';
 beforeAll(async () => {
   const r = await cli('baseline', 'build', EXAMPLE_CLEAN, '--out', baseline);
   expect(r.err).not.toMatch(/internal error/);
   expect(r.code).toBe(0);
+  buildErr = r.err;
 }, 180_000);
 
 describe('baseline', () => {
+  test('a build without probe samples says how to get the stronger setting', () => {
+    expect(buildErr).toContain(NO_SAMPLES_NOTE);
+  });
+
   test('build writes a verifiable manifest with every member', () => {
     const m = JSON.parse(readFileSync(join(baseline, 'manifest.json'), 'utf8'));
     expect(m.id).toMatch(/^bl-[0-9a-f]{24}$/);

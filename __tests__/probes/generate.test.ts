@@ -9,6 +9,7 @@ import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { InputError } from '../../src/errors.js';
+import { MAX_TRIGGER_SAMPLES } from '../../src/limits.js';
 import { allocateKinds, generateProbes } from '../../src/probes/generate.js';
 import { parseNpy } from '../../src/probes/samples.js';
 import type { ProbeData } from '../../src/probes/types.js';
@@ -225,5 +226,33 @@ describe('probe samples', () => {
     expect(parseNpy(npy('|u1', [3], new Uint8Array([1, 2, 3])), 'u.npy').values).toEqual(
       Float32Array.from([1, 2, 3]),
     );
+  });
+  test('trigger probing gets all the samples, evenly spaced down to MAX_TRIGGER_SAMPLES', () => {
+    const many = mkdtempSync(path.join(os.tmpdir(), 'mfp-many-'));
+    try {
+      // one .npy of MAX_TRIGGER_SAMPLES * 2 samples; sample k is filled with the value k
+      const n = MAX_TRIGGER_SAMPLES * 2;
+      const vals = new Float32Array(n * 4);
+      for (let k = 0; k < n; k++) vals.fill(k, k * 4, (k + 1) * 4);
+      writeFileSync(path.join(many, 's.npy'), npy('<f4', [n, 1, 2, 2], new Uint8Array(vals.buffer)));
+      const ps = generateProbes([{ name: 'x', dtype: 'float32', shape: ['N', 1, 2, 2] }], {
+        count: 8,
+        samplesDir: many,
+      });
+      expect(ps.triggerSamples?.count).toBe(MAX_TRIGGER_SAMPLES);
+      const firsts = Array.from({ length: MAX_TRIGGER_SAMPLES }, (_, k) => ps.triggerSamples?.data[k * 4]);
+      expect(firsts).toEqual(Array.from({ length: MAX_TRIGGER_SAMPLES }, (_, k) => 2 * k));
+      // fewer samples than the cap: all of them, in order; without a folder: none
+      const few = generateProbes([{ name: 'x', dtype: 'float32', shape: ['N', 1, 4, 4] }], {
+        count: 4,
+        samplesDir: dir,
+      });
+      expect(few.triggerSamples?.count).toBe(3);
+      expect(
+        generateProbes([{ name: 'x', dtype: 'float32', shape: ['N', 1, 4, 4] }], { count: 4 }).triggerSamples,
+      ).toBeUndefined();
+    } finally {
+      rmSync(many, { recursive: true, force: true });
+    }
   });
 });

@@ -54,6 +54,19 @@ describe('triggerBaseInputs', () => {
     expect(triggerNullFor('probes')).toBe(TRIGGER_SCORE_NULLS.probes);
   });
 
+  it("prefers all of the user's samples the probe set carries over its sample probes", () => {
+    const set = probeSet(new Array<ProbeKind>(MIN_SAMPLE_BASE).fill('samples'));
+    const count = MIN_SAMPLE_BASE + 5;
+    const data = Float32Array.from({ length: count * 4 }, (_, i) => i);
+    const b = triggerBaseInputs({ ...set, triggerSamples: { data, count } });
+    expect(b?.kind).toBe('samples');
+    expect(b?.count).toBe(count);
+    expect(b?.base).toBe(data);
+    // too few of them: the sample probes as before
+    const small = triggerBaseInputs({ ...set, triggerSamples: { data: data.subarray(0, 8), count: 2 } });
+    expect(small?.count).toBe(MIN_SAMPLE_BASE);
+  });
+
   it('does not apply to integer inputs or to models with several inputs', () => {
     expect(triggerBaseInputs(probeSet(['gaussian'], 'int64'))).toBeNull();
     expect(triggerBaseInputs(probeSet(['gaussian'], 'float32', 2))).toBeNull();

@@ -14,6 +14,12 @@ export interface Candidate {
   prefixes: string[];
   detectors: DetectorName[];
   rule: CombineSpec;
+  /**
+   * How the p-value is made from the ensemble's: 'scan' = src/score/final.ts finalVerdict with the shipped
+   * policy (what `scan` reports); 'bonferroni' = the same with the reference-free trigger test combined by
+   * Bonferroni; absent = the ensemble's p alone.
+   */
+  verdict?: 'scan' | 'bonferroni';
 }
 
 export const BLOCK_SETS: Record<string, string[]> = {
@@ -90,14 +96,20 @@ export function candidateGrid(): Candidate[] {
   return out;
 }
 
-/** The shipped default (config.ts), under a fixed name. */
+/** The shipped default (config.ts) as `scan` reports it, under a fixed name. */
 export function shippedDefault(): Candidate {
   return {
     name: 'DEFAULT (config.ts)',
     prefixes: DEFAULT_BLOCK_PREFIXES,
     detectors: DEFAULT_DETECTORS,
     rule: DEFAULT_COMBINE,
+    verdict: 'scan',
   };
+}
+
+/** The shipped default with the reference-free trigger test combined by Bonferroni (the policy it replaced). */
+export function shippedWithBonferroni(): Candidate {
+  return { ...shippedDefault(), name: 'default + Bonferroni trigger test', verdict: 'bonferroni' };
 }
 
 /** The ensemble before this bench (fisher over kNN, LOF, OCSVM on the first-guess blocks). */

@@ -88,6 +88,7 @@ export interface RankedCandidate {
 
 export const DEFAULT_NAME = 'DEFAULT (config.ts)';
 export const PREVIOUS_NAME = 'previous default';
+export const BONFERRONI_NAME = 'default + Bonferroni trigger test';
 const pct = (x: number | null | undefined): string =>
   x === null || x === undefined || !Number.isFinite(x) ? '-' : `${Math.round(100 * x)}%`;
 
@@ -180,11 +181,19 @@ function archSection(r: DetectResults, arch: string, a: ArchResult, config: stri
   ];
   const rows: string[][] = [
     ...methodRows(
-      `**shipped default** (${c.candidates[DEFAULT_NAME]?.rule ?? '?'}, ${c.candidates[DEFAULT_NAME]?.channels ?? 0} channels)`,
+      `**shipped default** as scan reports it (${c.candidates[DEFAULT_NAME]?.rule ?? '?'} over ${c.candidates[DEFAULT_NAME]?.channels ?? 0} channels)`,
       c.candidates[DEFAULT_NAME],
       a.references,
       r.subsampleSize,
     ),
+    ...(c.candidates[BONFERRONI_NAME]
+      ? methodRows(
+          'shipped default + reference-free trigger test by Bonferroni (the policy replaced)',
+          c.candidates[BONFERRONI_NAME],
+          a.references,
+          r.subsampleSize,
+        )
+      : []),
     ...methodRows(
       'previous default (Fisher, kNN+LOF+OCSVM)',
       c.candidates[PREVIOUS_NAME],
@@ -407,7 +416,8 @@ export function writeReport(r: DetectResults): string {
     'Method: each model is fingerprinted once per probe configuration (cached). Per architecture, every block x detector channel is fitted on the clean reference models (all of them, and ' +
       `${r.draws} seeded subsamples of ${r.subsampleSize}) with the ensemble's cross-fitted conformal calibration; ensembles are rebuilt from the channel p-values exactly as src/score/ensemble.ts does (checked against the real fitEnsemble/scoreEnsemble below). ` +
       'AUROC and TPR compare backdoored with clean TEST models (never fitted on); "clean high" is the share of clean test models whose risk score is 61 or more (p <= ' +
-      `${r.pHigh.toFixed(4)}), which a calibrated score keeps near 1.4%.\n`,
+      `${r.pHigh.toFixed(4)}), which a calibrated score keeps near 1.4%. ` +
+      'The "shipped default" is what `scan` reports with a baseline (src/score/final.ts finalVerdict, shipped trigger policy); "+ Bonferroni trigger test" also combines the reference-free trigger test\'s p-value (zoo-fitted null) by Bonferroni, the policy the shipped one replaced.\n',
   );
   out.push('Probe configurations:\n');
   out.push(

@@ -13,6 +13,7 @@ import type { Fingerprint } from '../fingerprint/types.js';
 import { fitEnsemble, serializeEnsemble } from '../score/ensemble.js';
 import { baselineEnsembleConfig } from './config.js';
 import { fingerprintFile, probeSpecOf } from '../scan/engine.js';
+import { embedSamples, resolveSamplesDir } from './samples.js';
 import { architectureOf } from '../scan/architecture.js';
 import { ensembleBlocks } from '../scan/blocks.js';
 import type { AddToBaselineFn, BaselineBuildOptions, BuildBaselineFn, EngineOptions } from '../scan/api.js';
@@ -149,7 +150,7 @@ export async function fitAndWrite(
     {
       signature: meta.signature,
       architecture: meta.architecture,
-      probes: { spec: meta.probeSpec, hash: meta.probeHash },
+      probes: { spec: await embedSamples(dir, meta.probeSpec), hash: meta.probeHash },
       layers: meta.layers,
       capturedLayers: sorted[0].fingerprint.header.layers,
       ensembleConfig: config,
@@ -187,7 +188,7 @@ export const addToBaseline: AddToBaselineFn = async (dir, paths, opts) => {
   const m = base.manifest;
   const engine: EngineOptions = {
     ...opts,
-    probes: m.probes.spec as EngineOptions['probes'],
+    probes: resolveSamplesDir(dir, m.probes.spec),
     layers: m.layers,
   };
   const existing: Collected[] = [];
@@ -216,7 +217,7 @@ export const addToBaseline: AddToBaselineFn = async (dir, paths, opts) => {
   const manifest = await fitAndWrite(out, [...existing, ...fresh], {
     signature: m.signature,
     architecture: m.architecture,
-    probeSpec: m.probes.spec,
+    probeSpec: engine.probes,
     probeHash: m.probes.hash,
     layers: m.layers,
   });

@@ -18,7 +18,12 @@
  * Integer inputs (int32/int64) are token ids in [0, vocab); uint8/int8 inputs use their full value range.
  */
 import { InputError } from '../errors.js';
-import { DEFAULT_PROBE_COUNT, MAX_PROBE_ELEMENTS, MAX_PROBE_SET_BYTES } from '../limits.js';
+import {
+  DEFAULT_PROBE_COUNT,
+  MAX_PROBE_ELEMENTS,
+  MAX_PROBE_SET_BYTES,
+  MAX_TRIGGER_SAMPLES,
+} from '../limits.js';
 import { bytesPerElement } from '../model/dtypes.js';
 import type { ElementType, TensorInfo } from '../model/types.js';
 import { probeSetHash } from './hash.js';
@@ -391,5 +396,31 @@ export function generateProbes(
     })),
     samplesDigest,
   });
-  return { count, seed, kinds, probeKinds, range, inputs: probeInputs, hash };
+  const triggerSamples =
+    samples && ['float32', 'float64'].includes(resolved[sampleTarget].t.dtype)
+      ? pickTriggerSamples(samples, resolved[sampleTarget].per)
+      : undefined;
+  return {
+    count,
+    seed,
+    kinds,
+    probeKinds,
+    range,
+    inputs: probeInputs,
+    hash,
+    ...(triggerSamples ? { triggerSamples } : {}),
+  };
+}
+
+/**
+ * The trigger-probing base: every sample when there are at most MAX_TRIGGER_SAMPLES (and they fit the probe
+ * memory budget), else that many evenly spaced through the folder's sorted order (sorted names often group
+ * by class; even spacing keeps the classes mixed).
+ */
+function pickTriggerSamples(samples: Float32Array[], per: number): { data: Float32Array; count: number } {
+  const fit = Math.max(1, Math.floor(MAX_PROBE_SET_BYTES / (4 * per)));
+  const count = Math.min(samples.length, MAX_TRIGGER_SAMPLES, fit);
+  const data = new Float32Array(count * per);
+  for (let k = 0; k < count; k++) data.set(samples[Math.floor((k * samples.length) / count)], k * per);
+  return { data, count };
 }

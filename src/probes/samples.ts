@@ -145,7 +145,8 @@ export function parseNpy(
 }
 
 /** Loads the samples in `dir` for an input of per-probe shape `sampleShape`. */
-export function loadSamples(dir: string, sampleShape: number[], range: [number, number]): LoadedSamples {
+/** The sample files of a folder that are read, in the order they are read (sorted names, at most MAX_SAMPLE_FILES). */
+export function listSampleFiles(dir: string): string[] {
   let names: string[];
   try {
     names = readdirSync(dir)
@@ -161,7 +162,11 @@ export function loadSamples(dir: string, sampleShape: number[], range: [number, 
       dir,
     );
   }
-  if (names.length > MAX_SAMPLE_FILES) names = names.slice(0, MAX_SAMPLE_FILES);
+  return names.slice(0, MAX_SAMPLE_FILES);
+}
+
+export function loadSamples(dir: string, sampleShape: number[], range: [number, number]): LoadedSamples {
+  const names = listSampleFiles(dir);
   const per = sampleShape.reduce((a, b) => a * b, 1);
   if (per > MAX_PROBE_ELEMENTS)
     throw new InputError('too-large', `${dir}: probes of ${per} elements are too large`, dir);

@@ -45,4 +45,11 @@ export interface ProbeSet {
   inputs: ProbeInput[];
   /** sha256 over what determines the probes (generator version, seed, kinds, shapes, range, vocab, samples). */
   hash: string;
+  /**
+   * Up to MAX_TRIGGER_SAMPLES of the user's samples (all of the folder's, evenly spaced when there are more),
+   * for the single float input: the base inputs of reference-free trigger probing, which gains power from
+   * more real inputs than the probe set holds. Absent without a samples folder. Covered by `hash` (the
+   * samples' digest is in it).
+   */
+  triggerSamples?: { data: Float32Array; count: number };
 }

@@ -10,6 +10,8 @@ import type { BaselineManifest } from '../baseline/store.js';
 
 /** How many channels an explanation lists. */
 export const EXPLANATION_DRIVERS = 5;
+/** A trigger-probe p-value at or below this is named in the summary of a model that is not low risk. */
+export const TRIGGER_MENTION_P = 0.05;
 
 export function describeChannel(detector: string, representation: string): string {
   return `${detector.replace(/_/g, '-')} on ${representation}`;
@@ -54,9 +56,10 @@ export function explain(
   const strongestSignal = top ? describeChannel(top.detector, top.representation) : 'none';
   const n = manifest.members.length;
   const t = details.trigger;
+  // the trigger probe's finding, when it decided the verdict or is itself unusual for a clean model
   const triggerText =
-    final.decidedBy === 'trigger' && t
-      ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (p = ${final.triggerPValue?.toPrecision(2)}).`
+    t && (final.decidedBy === 'trigger' || (final.triggerPValue ?? 1) <= TRIGGER_MENTION_P)
+      ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (reference-free p = ${final.triggerPValue?.toPrecision(2)}).`
       : '';
   const summary =
     final.riskLevel === 'low'

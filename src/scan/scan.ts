@@ -19,6 +19,7 @@ import { architectureOf } from './architecture.js';
 import { explain } from './explain.js';
 import { sha256File } from '../util/hash.js';
 import { safeErrorLine } from './safe-error.js';
+import { resolveSamplesDir } from '../baseline/samples.js';
 
 interface Reference {
   baseline: LoadedBaseline;
@@ -37,7 +38,7 @@ async function loadReference(dir: string, opts: ScanOptions): Promise<Reference>
   // The baseline decides the probe set and layers: a model is only comparable under the same ones.
   const engine: EngineOptions = {
     ...opts,
-    probes: m.probes.spec as EngineOptions['probes'],
+    probes: resolveSamplesDir(dir, m.probes.spec),
     layers: m.layers,
   };
   return { baseline, state, engine };

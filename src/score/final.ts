@@ -1,20 +1,29 @@
 /**
- * The final verdict of a scan with a baseline: two tests of one model, combined by Bonferroni.
- *   1. The ensemble: the model's fingerprint against the clean references (src/score/ensemble.ts).
- *   2. Reference-free trigger probing, against its shipped null model (src/selfcheck/reference-free-p.ts).
- * p = min(1, 2 * min(p_ensemble, p_trigger)). Bonferroni holds under any dependence between the two, so the
- * false-alarm rate on clean models stays at most the sum of the two tests' rates. Why both: with a small
- * baseline the ensemble's p-value cannot go below the rank floor 1/(n+1) without the fitted tail, and one
- * unusual clean reference can mask a backdoor; the trigger test needs no references at all, but misses
- * what only a comparison shows (blended and warped triggers, adaptive attackers tuned against probing).
+ * The final verdict of a scan with a baseline, and where reference-free trigger probing enters it.
+ *   1. The ensemble: the model's fingerprint against the clean references (src/score/ensemble.ts). Trigger
+ *      probing is already inside it twice, calibrated against the user's own references: its score (an
+ *      identity channel on self:trigger) and its per-class gain curves (the trigger block's channels).
+ *   2. Trigger probing's reference-free p-value, against the null fitted on the zoo's clean models
+ *      (src/selfcheck/reference-free-p.ts).
+ * TRIGGER_POLICY_WITH_BASELINE decides how 2 enters: 'report' (shipped) gives the ensemble's p and reports
+ * the trigger p beside it as a driver; 'bonferroni' gives min(1, 2 * min(p_ensemble, p_trigger)). Bonferroni
+ * keeps the false-alarm bound under any dependence, but the zoo null is fitted on other models than the
+ * user's, while the references are the user's own: measured on the zoo (bench/results/detect.md, "shipped
+ * default" vs "+ Bonferroni trigger test") the combination lowered AUROC and raised false alarms (CNN with
+ * samples: AUROC 0.924 -> 0.884, clean models high 0% -> 5%). Without a baseline the reference-free p is the
+ * verdict (src/score/reference-free.ts).
  */
 import type { Fingerprint } from '../fingerprint/types.js';
 import { triggerPValue } from '../selfcheck/reference-free-p.js';
 import { triggerNullFor } from '../selfcheck/base-inputs.js';
 import { levelOf, riskScore, type RiskLevel } from './risk.js';
 
-/** Number of tests the Bonferroni correction divides by. */
+/** Number of tests the Bonferroni correction divides by (policy 'bonferroni'). */
 export const FINAL_TESTS = 2;
+
+export type TriggerPolicy = 'report' | 'bonferroni';
+/** How the reference-free trigger test enters a verdict with a baseline (see the header). */
+export const TRIGGER_POLICY_WITH_BASELINE: TriggerPolicy = 'report';
 
 export interface FinalVerdict {
   pValue: number;
@@ -34,16 +43,20 @@ export function triggerTestP(fp: Fingerprint): number | undefined {
   return triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes'));
 }
 
-export function finalVerdict(ensembleP: number, fp: Fingerprint): FinalVerdict {
+export function finalVerdict(
+  ensembleP: number,
+  fp: Fingerprint,
+  policy: TriggerPolicy = TRIGGER_POLICY_WITH_BASELINE,
+): FinalVerdict {
   const pt = triggerTestP(fp);
-  const best = pt !== undefined ? Math.min(ensembleP, pt) : ensembleP;
-  const p = pt !== undefined ? Math.min(1, FINAL_TESTS * best) : ensembleP;
+  const combine = policy === 'bonferroni' && pt !== undefined;
+  const p = combine ? Math.min(1, FINAL_TESTS * Math.min(ensembleP, pt)) : ensembleP;
   const score = riskScore(p);
   return {
     pValue: p,
     riskScore: score,
     riskLevel: levelOf(score),
     ...(pt !== undefined ? { triggerPValue: pt } : {}),
-    decidedBy: pt !== undefined && pt < ensembleP ? 'trigger' : 'ensemble',
+    decidedBy: combine && pt < ensembleP ? 'trigger' : 'ensemble',
   };
 }

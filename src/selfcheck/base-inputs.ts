@@ -1,6 +1,7 @@
 /**
- * Which inputs the trigger check stamps its triggers on, taken from the model's probe set: the user's
- * sample files when there are enough of them (real in-distribution inputs: the check's power comes from
+ * Which inputs the trigger check stamps its triggers on, taken from the model's probe set: all the user's
+ * samples the set carries (ProbeSet.triggerSamples, up to MAX_TRIGGER_SAMPLES), else its sample probes, when
+ * there are enough of them (real in-distribution inputs: the check's power comes from
  * them), else the whole generated probe set (lower power; the p-value then uses the wider "probes" null).
  * Trigger probing applies to classifiers with one float input; anything else gets null (not applicable).
  */
@@ -29,6 +30,18 @@ export function triggerBaseInputs(set: ProbeSet): TriggerBase | null {
   if (input.dtype !== 'float32' && input.dtype !== 'float64') return null;
   const size = input.sampleShape.reduce((a, b) => a * b, 1);
   if (size === 0) return null;
+  // All of the user's samples (up to MAX_TRIGGER_SAMPLES), not only the few the probe set holds: the check's
+  // noise falls with the number of real inputs each candidate trigger is stamped on.
+  const all = set.triggerSamples;
+  if (all && all.count >= MIN_SAMPLE_BASE && all.data.length === all.count * size) {
+    return {
+      base: all.data,
+      count: all.count,
+      shape: input.sampleShape.slice(),
+      kind: 'samples',
+      inputName: input.name,
+    };
+  }
   const data = input.data as Float32Array | Float64Array;
   const sampleRows: number[] = [];
   set.probeKinds.forEach((k, i) => {

@@ -9,15 +9,22 @@ import { progressReporter } from '../progress.js';
 import type { CliIO } from '../run.js';
 
 const HELP = `Usage:
-  model-fingerprint baseline build MODELS... --out DIR [--probes N] [--seed S] [--layers auto|L1,L2] [--probe-kinds ...]
+  model-fingerprint baseline build MODELS... --out DIR [--probe-samples DIR] [--probes N] [--seed S] [--layers auto|L1,L2] [--probe-kinds ...]
   model-fingerprint baseline build MODELS... --shard I/N --out PARTIAL_DIR   (one slice; then merge)
   model-fingerprint baseline merge PARTIAL_DIRS... --out DIR
   model-fingerprint baseline add DIR MODELS... [--out NEW_DIR]
   model-fingerprint baseline info DIR [--json]
 MODELS are clean models of one architecture (files, directories or globs): earlier approved versions,
 several training seeds, trusted public checkpoints. 20 or more is a usable start; with 63 or more the high
-band is reachable by rank alone (fewer rely on the fitted tail).
+band is reachable by rank alone (fewer rely on the fitted tail). --probe-samples DIR (64-128 real inputs of
+mixed classes) matters most for detection; the baseline keeps a copy in DIR/samples for every later scan.
 `;
+
+/** Said after a build without samples: the one setting that matters most for detection (bench/results/detect.md). */
+export const NO_SAMPLES_NOTE =
+  'note: built without --probe-samples: probes are generated noise and patterns only, and detection is weaker ' +
+  "(see the README's results). Rebuild with --probe-samples DIR holding 64-128 real inputs of mixed classes; the " +
+  'baseline keeps a copy, so every scan against it uses them.\n';
 
 export async function baselineCommand(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
@@ -44,14 +51,17 @@ export async function baselineCommand(argv: string[], io: CliIO): Promise<number
       );
       return 0;
     }
+    const engine = engineOptions(p);
     const info = await buildBaseline(paths, {
-      ...engineOptions(p),
+      ...engine,
       out,
       onProgress: progressReporter(io.err, io.isTTY, 'fingerprinting'),
     });
     io.out(
-      `baseline ${info.id} written to ${out}: ${info.members.length} members, signature ${info.signature}\n`,
+      `baseline ${info.id} written to ${out}: ${info.members.length} members, signature ${info.signature}` +
+        `${engine.probes?.samplesDir ? `; its probe samples are in ${out}/samples` : ''}\n`,
     );
+    if (!engine.probes?.samplesDir) io.err(NO_SAMPLES_NOTE);
     return 0;
   }
   if (sub === 'add') {
