@@ -6,7 +6,7 @@
  * reference models (the constants shipped in src/selfcheck/reference-free-p.ts) and checked on the held-out
  * clean test models.
  *
- *   npx tsx bench/selfcheck-eval.ts [--zoo bench/.cache/zoo] [--budget 16000] [--base-count 64]
+ *   npx tsx bench/selfcheck-eval.ts [--zoo bench/.cache/zoo] [--budget 48000] [--base-count 64]
  *     [--bases samples,probes,noise] [--out bench/results] [--detail] [--note "text for the report"]
  *
  * Writes bench/results/selfcheck.json and bench/results/selfcheck.md.
@@ -92,6 +92,17 @@ function baseInputs(kind: BaseKind, shape: number[], inputName: string): Float32
   return Float32Array.from(set.inputs[0].data as Float32Array);
 }
 
+/**
+ * Attack groups reported beside the single attacks: "patch" = badnets-corner + badnets-random together (the
+ * issue's "patch triggers" target; the adaptive attacker also uses a patch but is reported on its own).
+ */
+const GROUPS = ['patch'] as const;
+
+function inGroup(attack: string, group: string): boolean {
+  if (group === 'patch') return attack === 'badnets-corner' || attack === 'badnets-random';
+  return attack === group;
+}
+
 /** The shipped null that applies to a kind of base input. */
 function shippedNullFor(base: BaseKind): GumbelNull {
   return base === 'samples' ? TRIGGER_SCORE_NULLS.samples : TRIGGER_SCORE_NULLS.probes;
@@ -175,8 +186,8 @@ async function main(): Promise<void> {
       aurocs[base][arch] = {};
       const mine = rows.filter((r) => r.base === base && (arch === 'all' || r.arch === arch));
       const neg = mine.filter((r) => !r.attack);
-      for (const attack of [...attacks, 'all']) {
-        const pos = mine.filter((r) => r.attack && (attack === 'all' || r.attack === attack));
+      for (const attack of [...attacks, ...GROUPS, 'all']) {
+        const pos = mine.filter((r) => r.attack && (attack === 'all' || inGroup(r.attack, attack)));
         aurocs[base][arch][attack] =
           pos.length && neg.length
             ? round(
@@ -309,13 +320,13 @@ function markdown(
   lines.push('');
   lines.push('## AUROC, clean vs backdoored (score = trigger self-check score)');
   lines.push('');
-  lines.push(`| base inputs | arch | ${attacks.join(' | ')} | all |`);
-  lines.push(`|---|---|${attacks.map(() => '---|').join('')}---|`);
+  lines.push(`| base inputs | arch | ${[...attacks, ...GROUPS].join(' | ')} | all |`);
+  lines.push(`|---|---|${[...attacks, ...GROUPS].map(() => '---|').join('')}---|`);
   for (const base of r.bases) {
     for (const arch of [...archs, 'all']) {
       const row = r.aurocs[base][arch];
       lines.push(
-        `| ${base} | ${arch} | ${[...attacks, 'all'].map((a) => (row[a] === null ? '-' : String(row[a]))).join(' | ')} |`,
+        `| ${base} | ${arch} | ${[...attacks, ...GROUPS, 'all'].map((a) => (row[a] === null ? '-' : String(row[a]))).join(' | ')} |`,
       );
     }
   }

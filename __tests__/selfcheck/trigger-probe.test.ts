@@ -101,6 +101,28 @@ describe('probeTriggers on backdoored models', () => {
     expect(triggerPValue(r.selfCheck.score, 10)).toBeLessThan(0.0158);
   });
 
+  it('finds a random-position (interior) patch backdoor through the dense sweep', async () => {
+    const interior = squareStamp(4, 7, 3);
+    const bd = await ortRunner(
+      trainMlp({ seed: 5, poison: { stamp: interior, target: 3, rate: 0.2 } }),
+      SHAPE,
+    );
+    expect(await accuracy(bd.run, interior, 3)).toBeGreaterThan(0.8); // the zoo's bar for a working backdoor
+    const r = await probeTriggers(bd.run, BASE, SHAPE, { classes: 10, seed: 1 });
+    expect(r.selfCheck.targetClass).toBe(3);
+    expect(r.selfCheck.score).toBeGreaterThan(cleanResult.selfCheck.score + 1);
+    // The patch family carries the evidence: the target's patch z is the largest of all classes.
+    const patch = r.families.find((f) => f.family === 'patch');
+    expect(patch).toBeDefined();
+    const pz = Array.from(patch?.z ?? []);
+    expect(pz.indexOf(Math.max(...pz))).toBe(3);
+    // The reported trigger sits on the interior window and works.
+    const window: [number, number][] = [];
+    for (let y = 4; y < 7; y++) for (let x = 7; x < 10; x++) window.push([y, x]);
+    expect(maskOverlap(r, window)).toBeGreaterThanOrEqual(0.5);
+    expect(r.selfCheck.trigger?.flipRate).toBeGreaterThan(0.8);
+  });
+
   it('finds a scattered-pixel backdoor and points at its pixels', async () => {
     const bd = await ortRunner(
       trainMlp({ seed: 3, poison: { stamp: pixelStamp(PIXELS), target: 2, rate: 0.1 } }),

@@ -2,13 +2,14 @@
  * A p-value for the trigger self-check score with NO reference models of the user's own.
  *
  * Null model. Without a backdoor the classes are exchangeable as far as trigger probing goes: each class's
- * score (the mean over trigger families of its margin-gain robust z against the other classes) is one draw
- * from a common distribution, and the model's score is the largest of K such draws. The largest of K draws
- * from a light-tailed distribution is Gumbel distributed, P(S > s) = 1 - exp(-exp(-(s - mu) / beta)); for
- * another class count K the location shifts by beta * ln(K / K0) (the max of K i.i.d. draws in the Gumbel
- * domain). The parameters are not theory: they are fitted once on the clean models of the benchmark zoo
- * (MLPs and CNNs trained on MNIST, probed with real held-out digits at the default budget) and shipped as
- * constants here, with the command that measures them:
+ * score (the root mean square over trigger families of its largest per-tier margin-gain robust z against
+ * the other classes) is one draw from a common distribution, and the model's score is the largest of K
+ * such draws. The largest of K draws from a light-tailed distribution is Gumbel distributed,
+ * P(S > s) = 1 - exp(-exp(-(s - mu) / beta)); for another class count K the location shifts by
+ * beta * ln(K / K0) (the max of K i.i.d. draws in the Gumbel domain). The parameters are not theory: they
+ * are fitted once on the clean models of the benchmark zoo (MLPs and CNNs trained on MNIST, probed with
+ * real held-out digits at the default budget) and shipped as constants here, with the command that
+ * measures them:
  *
  *     npx tsx bench/selfcheck-eval.ts            (writes bench/results/selfcheck.json, fitted "null")
  *
@@ -48,19 +49,21 @@ export const NULL_LOCATION_MARGIN = 0.25;
  */
 export const TRIGGER_SCORE_NULLS: Record<'samples' | 'probes', GumbelNull> = {
   samples: {
-    location: 1.52,
-    scale: 0.541,
+    location: 2.129,
+    scale: 0.576,
     classes: 10,
     models: 160,
     source:
-      'zoo v1 clean reference models (80 MLP + 80 CNN, MNIST 14x14), 128 held-out real digits, budget 32000',
+      'zoo v1 clean reference models (80 MLP + 80 CNN, MNIST 14x14), 128 held-out real digits, budget 48000, ' +
+      'score v2 (per-tier z, RMS over families, dense patch sweep)',
   },
   probes: {
-    location: 1.898,
-    scale: 0.863,
+    location: 2.673,
+    scale: 0.793,
     classes: 10,
     models: 160,
-    source: 'zoo v1 clean reference models (80 MLP + 80 CNN), 128 default mixed probes, budget 32000',
+    source:
+      'zoo v1 clean reference models (80 MLP + 80 CNN), 128 default mixed probes, budget 48000, score v2',
   },
 };
 

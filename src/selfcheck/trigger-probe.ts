@@ -9,12 +9,14 @@
  *   1. clean pass over the base inputs; a random quarter is held out for the final flip-rate report;
  *   2. saliency scan: each pixel (block) alone, per-class margin gains -> scan-guided pixel sets and patch
  *      positions for every class (src/selfcheck/guided.ts);
+ *   2b. dense patch sweep (src/selfcheck/sweep.ts): every patch position and size on a few inputs, the
+ *      best positions per (class, size) join the screening (random-position BadNets patches);
  *   3. screen the guided and the generic candidates (src/selfcheck/triggers.ts) on a subset of the search
  *      half, keeping per (family, strength tier, class) the trigger with the largest margin gain;
  *   4. refine by random search (src/selfcheck/refine.ts) the triggers of the most suspicious classes;
- *   5. score: per family, each class's gain curve (tier-weighted mean of its best gains, small tiers
- *      weighing most) as a robust z against the other classes; a class's score is the mean of its z over
- *      the scored families, and the model's score is the largest class score.
+ *   5. score: per family and strength tier, each class's best margin gain as a robust z against the other
+ *      classes at that tier; a class's family z is its largest over the tiers, its score the root mean
+ *      square of its positive family z's over the scored families; the model's score is the largest.
  *
  * Why margin gain rather than flip rate: flip rates saturate (a 16-pixel adversarial set flips most inputs
  * of a small clean MLP into several classes), while the gain stays graded; measured on real MLPs/CNNs the
@@ -38,6 +40,7 @@ import {
   type Effect,
 } from './logit-stats.js';
 import { mutate } from './refine.js';
+import { patchSweep, sweepFills, SWEEP_INPUTS } from './sweep.js';
 import {
   BLEND_ALPHAS,
   DEFAULT_RANGE,
@@ -56,11 +59,13 @@ import {
 export type { RunLogits } from './budgeted-runner.js';
 
 /**
- * Default budget of forward passes (inputs run) for one model: about 0.5 s for an MNIST-size CNN on one
- * core. More inputs per trigger lower the noise of the clean classes' statistics: on the zoo's CNNs the
- * AUROC rose from 0.85 at 16,000 passes (64 samples) to 0.96 at 40,000 (128 samples).
+ * Default budget of forward passes (inputs run) for one model: about 0.3-0.9 s for the zoo's MNIST-size
+ * CNN on one core. It pays for the dense patch sweep (3 fills x 534 positions x 8 inputs on a 14x14 input)
+ * on top of the scan and a 64-input screening: on the zoo (128 real digits) the MLPs' patch and sparse
+ * AUROC rose from 0.88/0.89 at 32,000 passes (the sweep cut to solid patches) to 0.91/0.94 at 48,000;
+ * 64,000 measured no better (bench/results/selfcheck.md).
  */
-export const DEFAULT_TRIGGER_BUDGET = 32000;
+export const DEFAULT_TRIGGER_BUDGET = 48000;
 /** Below this budget the check cannot screen enough candidates to mean anything. */
 export const MIN_TRIGGER_BUDGET = 200;
 /** Fewest search inputs a candidate is screened on. */
@@ -77,15 +82,18 @@ export const MIN_SCAN_BLOCKS = 16;
 export const SCAN_INPUTS = 32;
 /** Share of the budget left after the clean pass that the scan may use. */
 export const SCAN_SHARE = 0.25;
-/** Share of the budget left after the scan spent screening; the rest refines. */
+/** Most of the budget left after the scan that the dense patch sweep may use (fewer fills if short). */
+export const SWEEP_SHARE = 0.35;
+/** Share of the budget left after the scan and the sweep spent screening; the rest refines. */
 export const SCREEN_SHARE = 0.75;
 /** Classes whose triggers get refined by random search. */
 export const REFINE_CLASSES = 2;
 /**
- * Floor on the spread of per-class gain curves, relative to their median absolute value: with ten classes
- * the MAD can be tiny, and a difference below a tenth of the typical gain is not evidence.
+ * Floor on the spread of one tier's per-class gains, relative to their median absolute value: with ten
+ * classes the MAD can be tiny, and a difference below a fifth of the typical gain is not evidence (one
+ * tier's gains are noisier than the old tier-averaged curve, whose floor was a tenth).
  */
-export const GAIN_SPREAD_FLOOR = 0.1;
+export const GAIN_SPREAD_FLOOR = 0.2;
 /** Weight ratio between successive strength tiers in the gain and flip curves (tier t weighs ratio^t). */
 export const TIER_WEIGHT_RATIO = 0.5;
 /** Fewest classes for a class-contrast score (below it the score is 0: no evidence either way). */
@@ -116,7 +124,7 @@ export interface FamilyScore {
   gainCurve: Float32Array;
   /** Per class: the same weighted mean of the flip rates of those best triggers. */
   flipCurve: Float32Array;
-  /** Robust z of each class's gain curve against the other classes. */
+  /** Per class: the largest over tiers of its robust z of margin gain against the other classes at that tier. */
   z: Float32Array;
   /** Per tier and class: flip[tier * K + c], gain[tier * K + c]. */
   tierFlip: Float32Array;
@@ -237,6 +245,14 @@ export async function probeTriggers(
     guided.push(...guidedTriggers(g, range, scan, k));
   }
 
+  // 2b. Dense patch sweep on a few inputs; the best positions per (class, size) join the screening.
+  const sweepRows = searchRows.slice(0, SWEEP_INPUTS);
+  const fills = sweepFills(g, range, sweepRows.length, Math.floor((runner.left - nEval) * SWEEP_SHARE));
+  if (fills > 0) {
+    const sweepClean = subsetSummary(cleanAll, sweepRows, k);
+    guided.push(...(await patchSweep(runner, base, g, range, sweepRows, sweepClean, k, fills)).triggers);
+  }
+
   // 3. Screen (a priority-ordered prefix when the budget is short: guided first, then corner patches...).
   const all = [...guided, ...generateTriggers(g, { seed: rng.nextUint32(), range })];
   const screenBudget = Math.max(0, Math.floor((runner.left - nEval) * SCREEN_SHARE));
@@ -316,7 +332,8 @@ export async function probeTriggers(
       `class ${target} is the easiest to reach: a ${trig.kind} trigger (${trig.location}) sends ` +
       `${(flipRate * 100).toFixed(0)}% of held-out inputs to it ` +
       (informative
-        ? `(margin-gain robust z ${score.toFixed(1)} against the other ${k - 1} classes)`
+        ? `(trigger score ${score.toFixed(1)}: its margin-gain robust z against the other ${k - 1} classes, ` +
+          'root mean square over patch, pixel and blend triggers)'
         : `(no score: comparing classes needs at least ${MIN_CLASSES_FOR_SCORE} classes)`),
     trigger: { kind: trig.kind, location: trig.location, flipRate, zScore: score },
   };
@@ -339,7 +356,11 @@ export async function probeTriggers(
   };
 }
 
-/** Per family: gain and flip curves and the gain z; per class: the mean z over the scored families. */
+/**
+ * Per family: gain and flip curves (tier-weighted, for the block) and the family z of every class, the
+ * largest over the family's strength tiers of the class's robust z among the classes at that tier; per
+ * class: the root mean square of the positive family z's over the scored families.
+ */
 function scoreTable(
   table: Table,
   k: number,
@@ -355,29 +376,38 @@ function scoreTable(
     const flipCurve = new Float32Array(k);
     const tierFlip = new Float32Array(used.length * k);
     const tierGain = new Float32Array(used.length * k);
-    // Tier weights TIER_WEIGHT_RATIO^t, normalised: a backdoor works with its smallest triggers, while
+    const z = new Float32Array(k).fill(-Infinity);
+    // Curve weights TIER_WEIGHT_RATIO^t, normalised: a backdoor works with its smallest triggers, while
     // clean models (small MLPs above all) become reachable for many classes at the largest tiers.
     const weights = used.map((_, ti) => TIER_WEIGHT_RATIO ** ti);
     const wSum = weights.reduce((a, b) => a + b, 0);
     used.forEach((t, ti) => {
+      const gains = new Float32Array(k);
       for (let c = 0; c < k; c++) {
         const b = t[c];
         const gain = b ? b.effect.gain[c] / logitScale : 0;
         const flip = b ? b.effect.flip[c] : 0;
+        gains[c] = gain;
         tierGain[ti * k + c] = gain;
         tierFlip[ti * k + c] = flip;
         gainCurve[c] += (weights[ti] / wSum) * gain;
         flipCurve[c] += (weights[ti] / wSum) * flip;
       }
+      // Each tier is its own test (the trigger's strength is unknown): z among the classes at this tier,
+      // the spread floored at GAIN_SPREAD_FLOOR of the tier's typical gain; the family keeps the largest.
+      const typical = Array.from(gains, Math.abs).sort((a, b) => a - b)[k >> 1];
+      const tz = robustZ(gains, GAIN_SPREAD_FLOOR * typical);
+      for (let c = 0; c < k; c++) z[c] = Math.max(z[c], tz[c]);
     });
-    const typical = Array.from(gainCurve, Math.abs).sort((a, b) => a - b)[k >> 1];
-    const z = robustZ(gainCurve, GAIN_SPREAD_FLOOR * typical);
     families.push({ family, gainCurve, flipCurve, z, tierFlip, tierGain });
     if (SCORED_FAMILIES.includes(family)) {
       scoredCount++;
-      for (let c = 0; c < k; c++) classScores[c] += z[c];
+      for (let c = 0; c < k; c++) classScores[c] += Math.max(0, z[c]) ** 2;
     }
   }
-  if (scoredCount > 0) for (let c = 0; c < k; c++) classScores[c] /= scoredCount;
+  // Root mean square of the positive parts: one family with strong evidence (a patch backdoor barely
+  // moves the blend family) is not averaged away, while a class must stand out in several families to
+  // match it; negative z (a class harder to reach than most) is no evidence either way.
+  if (scoredCount > 0) for (let c = 0; c < k; c++) classScores[c] = Math.sqrt(classScores[c] / scoredCount);
   return { families, classScores };
 }

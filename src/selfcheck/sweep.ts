@@ -1,0 +1,105 @@
+/**
+ * Dense patch sweep: a BadNets patch can sit anywhere, and a patch that only half covers it rarely fires
+ * the backdoor, so a few corner and random positions miss most random-position triggers. The sweep stamps
+ * a patch of every size at every position (a stride on large inputs), solid and in both checkerboard
+ * phases, on a handful of inputs each: a real trigger sends nearly every input to its target, so a few
+ * inputs are enough to see it. Per (class, patch size) the positions with the largest margin gain are
+ * promoted to the full screening, where they are measured on many more inputs like every other candidate
+ * (so the sweep's winner's curse, the same for every class, does not reach the score).
+ */
+import type { BudgetedRunner } from './budgeted-runner.js';
+import { effectOf, type LogitSummary } from './logit-stats.js';
+import {
+  makePatch,
+  patchSizes,
+  type ImageGeometry,
+  type PatchFill,
+  type Trigger,
+  type ValueRange,
+} from './triggers.js';
+
+/** Inputs every sweep position is stamped on. */
+export const SWEEP_INPUTS = 8;
+/** Positions per (class, patch size) promoted to the full screening. */
+export const SWEEP_KEEP = 2;
+/** Most positions along one axis (large inputs are swept on a stride). */
+export const MAX_SWEEP_STEPS = 16;
+/** Fills swept, in priority order (dropped from the end when the budget is short). */
+export const SWEEP_FILLS: readonly { fill: PatchFill; fillSeed: number }[] = [
+  { fill: 'solid-hi', fillSeed: 0 },
+  { fill: 'checker', fillSeed: 0 },
+  { fill: 'checker', fillSeed: 1 },
+];
+
+/** Starts along one axis: every position, or MAX_SWEEP_STEPS evenly spread ones ending flush. */
+function starts(len: number, size: number): number[] {
+  const last = Math.max(0, len - size);
+  const steps = Math.min(MAX_SWEEP_STEPS, last + 1);
+  const out = new Set<number>();
+  for (let i = 0; i < steps; i++) out.add(Math.round((last * i) / Math.max(1, steps - 1)));
+  return [...out];
+}
+
+/** Every sweep patch for the given fills (size-major, then position). */
+export function sweepPatches(g: ImageGeometry, range: ValueRange, fills: number): Trigger[] {
+  const out: Trigger[] = [];
+  for (const f of SWEEP_FILLS.slice(0, fills)) {
+    for (const size of patchSizes(g)) {
+      for (const top of starts(g.h, size)) {
+        for (const left of starts(g.w, size)) out.push(makePatch(g, range, { top, left, size, ...f }));
+      }
+    }
+  }
+  return out;
+}
+
+/** How many fills fit in `budget` passes on `inputs` inputs each (0: no sweep). */
+export function sweepFills(g: ImageGeometry, range: ValueRange, inputs: number, budget: number): number {
+  const perFill = sweepPatches(g, range, 1).length * inputs;
+  return Math.min(SWEEP_FILLS.length, Math.floor(budget / Math.max(1, perFill)));
+}
+
+/** The sweep's result: the promoted patches (no duplicates), and per class the ones promoted for it. */
+export interface SweepResult {
+  triggers: Trigger[];
+  byClass: Trigger[][];
+}
+
+/**
+ * Runs the sweep on `rows` (at most SWEEP_INPUTS of them) and promotes, per class and patch-size tier, the
+ * SWEEP_KEEP positions with the largest margin gain for that class.
+ */
+export async function patchSweep(
+  runner: BudgetedRunner,
+  base: Float32Array,
+  g: ImageGeometry,
+  range: ValueRange,
+  rows: readonly number[],
+  clean: LogitSummary,
+  k: number,
+  fills: number,
+): Promise<SweepResult> {
+  const patches = sweepPatches(g, range, fills);
+  if (patches.length === 0 || rows.length === 0) return { triggers: [], byClass: [] };
+  const res = await runner.stamped(
+    patches.map((trigger) => ({ trigger, rows })),
+    base,
+    g,
+  );
+  const gains = res.map((s) => effectOf(clean, s, k).gain);
+  const byTier = patchSizes(g).map((_, t) =>
+    patches.map((p, i) => (p.tier === t ? i : -1)).filter((i) => i >= 0),
+  );
+  const kept = new Set<number>();
+  const byClass: Trigger[][] = [];
+  for (let c = 0; c < k; c++) {
+    const mine: number[] = [];
+    for (const idx of byTier) {
+      const best = [...idx].sort((a, b) => gains[b][c] - gains[a][c] || a - b).slice(0, SWEEP_KEEP);
+      mine.push(...best);
+    }
+    mine.forEach((i) => kept.add(i));
+    byClass.push(mine.map((i) => patches[i]));
+  }
+  return { triggers: [...kept].sort((a, b) => a - b).map((i) => patches[i]), byClass };
+}
