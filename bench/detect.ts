@@ -37,7 +37,7 @@ import {
   candidateGrid,
   previousDefault,
   shippedDefault,
-  shippedWithBonferroni,
+  shippedOtherPolicy,
   type Candidate,
 } from './detect/candidates.js';
 import { channelKey, runChannel, stack, type ChannelRun } from './detect/channels.js';
@@ -157,7 +157,7 @@ function comboMetrics(
   if (!c.verdict)
     return { metrics: evaluate(tests, surprise(combo.testP), combo.testP, combo.rankFloor), p: combo.testP };
   // what `scan` reports (src/score/final.ts), under the shipped trigger policy or under Bonferroni
-  const policy = c.verdict === 'scan' ? TRIGGER_POLICY_WITH_BASELINE : 'bonferroni';
+  const policy = c.verdict === 'scan' ? TRIGGER_POLICY_WITH_BASELINE : c.verdict;
   const p = Float64Array.from(combo.testP, (pe, i) => finalVerdict(pe, testFps[i], policy).pValue);
   const floor = policy === 'bonferroni' ? FINAL_TESTS * combo.rankFloor : combo.rankFloor;
   return { metrics: evaluate(tests, surprise(p), p, floor), p };
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
   if (cachedOnly)
     zoo.models = zoo.models.filter((m) => configs.every((c) => fpRuns[c.name].fingerprints.has(m.id)));
   const archs = [...new Set(zoo.models.map((m) => m.arch))].sort();
-  const grid = [shippedDefault(), previousDefault(), shippedWithBonferroni(), ...candidateGrid()];
+  const grid = [shippedDefault(), previousDefault(), shippedOtherPolicy(), ...candidateGrid()];
   const results: DetectResults = {
     generatedAt: new Date().toISOString(),
     zoo: { dir: path.relative(ROOT, zooDir), fromManifest: zoo.fromManifest, models: zoo.models.length },

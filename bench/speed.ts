@@ -5,6 +5,8 @@
  *   npx tsx bench/speed.ts [--refs N] [--dims D] [--runs R] [--merge-models M] [--merge-dims D] [--quick]
  *                          [--skip fingerprint,scoring,sklearn,cli,merge] [--out bench/results] [--render]
  *
+ * With --skip, the skipped sections keep their numbers from the existing speed.json (listed as carriedOver).
+ *
  * Sections (each in its own child process, so each peak memory is its own; see bench/speed/*.ts):
  *  - fingerprint: a 12.5 M-parameter ResNet-style CNN, 64 probes, fingerprintModel vs ONNX Runtime alone;
  *  - scoring: the default ensemble fitted on N x D random references, 20 more scored; then our LOF + OCSVM +
@@ -14,7 +16,7 @@
  * --quick shrinks every size (a smoke run in well under a minute); the default run takes about 5-10 minutes.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +36,14 @@ export const TARGETS = {
   sklearnSetMs: 9500,
   peakRssMb: 2048,
   coldScanMs: 3000,
+};
+/** --skip flag -> the key of that section's result in speed.json. */
+const SECTION_KEYS: Record<string, string> = {
+  fingerprint: 'fingerprint',
+  scoring: 'scoring',
+  sklearn: 'sklearnSet',
+  cli: 'cli',
+  merge: 'merge',
 };
 /** A section child gets this long before it is stopped (the merge at full size is the long one). */
 const SECTION_TIMEOUT_MS = 15 * 60 * 1000;
@@ -147,6 +157,20 @@ async function main(): Promise<void> {
       String(mergeDims),
     ]);
   results.totalMs = Date.now() - started;
+  // --skip re-measures some sections only: the others keep their numbers from the previous speed.json
+  // (named in carriedOver and in speed.md), so one section's re-run never erases the rest.
+  const previousFile = path.join(outDir, 'speed.json');
+  if (skip.size > 0 && existsSync(previousFile)) {
+    const previous = JSON.parse(readFileSync(previousFile, 'utf8')) as Record<string, unknown>;
+    const carried: string[] = [];
+    for (const [flag, key] of Object.entries(SECTION_KEYS)) {
+      if (skip.has(flag) && previous[key] !== undefined && previous.quick === quick) {
+        results[key] = previous[key];
+        carried.push(key);
+      }
+    }
+    if (carried.length) results.carriedOver = carried;
+  }
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, 'speed.json'), JSON.stringify(results, null, 2) + '\n');
   writeFileSync(path.join(outDir, 'speed.md'), markdown(results));
@@ -177,7 +201,7 @@ function markdown(r: Record<string, unknown>): string {
       `Fingerprint: ${fp.model}, ${(fp.params / 1e6).toFixed(2)} M parameters, ${fp.probes} probes, medians of ${fp.runs} runs after a warm-up. ` +
         `fingerprintModel in full took ${s(fp.fingerprintTotalMs)}, of which the trigger check ${s(fp.selfCheckMs)} ` +
         `(${fp.trigger.forwardPasses} forward passes; budget ${fp.trigger.budgetInputs} inputs from ${(fp.trigger.estimatedMacsPerInput / 1e6).toFixed(0)} M estimated MACs per input). ` +
-        `Raw ORT is InferenceSession.create + one 64-probe run with ORT's default optimisations; with the project's session settings (optimisations off) it takes ${s(fp.rawUnoptimisedMs)}.`,
+        `Raw ORT is InferenceSession.create + one 64-probe run with ORT's default optimisations (level 'all', which the fingerprint session also uses when every exposed layer is a Relu output, as here); with graph optimisations off (the session setting for other exposures) it takes ${s(fp.rawUnoptimisedMs)}.`,
     );
   } else if (fp) rows.push(['fingerprint', `error: ${fp.error.slice(0, 200)}`, '', '**fail**']);
   const sc = r.scoring as ScoringResult | SectionFailure | undefined;
@@ -274,7 +298,10 @@ function markdown(r: Record<string, unknown>): string {
     '',
     ...notes.map((n) => `- ${n}`),
     '',
-    `Total benchmark time ${s(r.totalMs as number)}.`,
+    `Total benchmark time ${s(r.totalMs as number)}.` +
+      (Array.isArray(r.carriedOver) && r.carriedOver.length
+        ? ` Re-measured with --skip: ${(r.carriedOver as string[]).join(', ')} carried over from the previous run (their numbers are not from this run).`
+        : ''),
     '',
   ].join('\n');
 }

@@ -2,7 +2,8 @@
  * @jest-environment ./__tests__/model/ort-environment.js
  */
 /**
- * Running probes through one real ORT session: exposed intermediates leave the logits bit-identical,
+ * Running probes through one real ORT session: exposed intermediates leave the logits bit-identical (Relu
+ * exposures at ORT's 'all' level, any exposure with optimisations off),
  * batching does not change results, fixed-batch models are padded, and failures map to InputErrors
  * (NaN weights, runtime errors, time and memory limits).
  */
@@ -10,8 +11,9 @@ import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { exposeOutputs } from '../../src/model/graph.js';
 import { parseModel } from '../../src/model/read.js';
-import { ModelRunner, runProbes } from '../../src/model/session.js';
-import { GraphBuilder, attr, writeSequentialModel } from '../../src/model/write.js';
+import { ModelRunner, optimizationLevelFor, runProbes } from '../../src/model/session.js';
+import { GraphBuilder, attr, writeSequentialModel, type LayerSpec } from '../../src/model/write.js';
+import { Rng } from '../../src/probes/rng.js';
 import { generateProbes } from '../../src/probes/generate.js';
 import { buildCnn, buildMlp, buildTwoInput, cnnLayers } from '../fixtures/models.js';
 
@@ -33,20 +35,65 @@ describe('exposeOutputs', () => {
     expect(exposeOutputs(bytes, ['logits'], ['logits'])).toBe(bytes);
   });
 
-  test('exposing every intermediate of a CNN leaves the logits bit-identical', async () => {
+  const bitsOf = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+
+  test('with optimisations off, exposing every intermediate of a CNN leaves the logits bit-identical', async () => {
     const model = parseModel(buildCnn(), 'cnn.onnx');
     const probes = generateProbes(model.inputs, { count: 9, seed: 3 });
-    const plain = await runProbes(model, probes);
-    const exposed = await runProbes(model, probes, { layers: model.layers.map((l) => l.name) });
+    const every = model.layers.map((l) => l.name);
+    // every intermediate includes Conv outputs feeding BatchNormalization: the rule turns optimisations off
+    expect(optimizationLevelFor(model, every)).toBe('disabled');
+    const plain = await runProbes(model, probes, { graphOptimization: 'disabled' });
+    const exposed = await runProbes(model, probes, { layers: every });
     expect(exposed.tensors.size).toBe(model.layers.length);
     const a = plain.tensors.get('logits')!.data;
     const b = exposed.tensors.get('logits')!.data;
-    expect(
-      Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(
-        Buffer.from(a.buffer, a.byteOffset, a.byteLength),
-      ),
-    ).toBe(true);
+    expect(bitsOf(b).equals(bitsOf(a))).toBe(true);
     expect(exposed.tensors.get('/layers.3/MaxPool_output_0')!.shape).toEqual([9, 4, 7, 7]);
+  });
+
+  test("Relu exposures run at ORT's 'all' level and leave the logits bit-identical to a plain session", async () => {
+    // a residual CNN wide enough for ORT's NCHWc convolutions (which fuse a residual Add into the conv)
+    const rng = new Rng(11);
+    const conv = (cin: number, cout: number): LayerSpec => ({
+      kind: 'conv',
+      weight: rng.normals(cout * cin * 9, 0, Math.sqrt(2 / (cin * 9))),
+      inChannels: cin,
+      outChannels: cout,
+      kernel: 3,
+      pad: 1,
+      bias: rng.normals(cout, 0, 0.01),
+    });
+    const layers: LayerSpec[] = [conv(3, 16), { kind: 'relu' }];
+    for (let b = 0; b < 2; b++)
+      layers.push(
+        { kind: 'residual', body: [conv(16, 16), { kind: 'relu' }, conv(16, 16)] },
+        { kind: 'relu' },
+      );
+    layers.push(
+      { kind: 'globalavgpool' },
+      { kind: 'flatten' },
+      { kind: 'dense', weight: rng.normals(16 * 5, 0, 0.3), inFeatures: 16, outFeatures: 5 },
+    );
+    const model = parseModel(writeSequentialModel({ inputShape: ['N', 3, 8, 8], layers }), 'res.onnx');
+    const probes = generateProbes(model.inputs, { count: 6, seed: 2 });
+    const relus = model.layers.filter((l) => l.op === 'Relu').map((l) => l.name);
+    expect(relus.length).toBe(5);
+    expect(optimizationLevelFor(model, relus)).toBe('all');
+    expect(optimizationLevelFor(model, [])).toBe('all');
+    const conv0 = model.layers.find((l) => l.op === 'Conv')!.name;
+    expect(optimizationLevelFor(model, [...relus, conv0])).toBe('disabled');
+    const plain = await runProbes(model, probes);
+    const logits = plain.tensors.get(model.outputs[0].name)!.data;
+    for (const exposeSet of [relus, relus.slice(-2), [relus[2]]]) {
+      const exposed = await runProbes(model, probes, { layers: exposeSet });
+      expect(bitsOf(exposed.tensors.get(model.outputs[0].name)!.data).equals(bitsOf(logits))).toBe(true);
+      for (const l of exposeSet) expect(exposed.tensors.get(l)!.shape[0]).toBe(6);
+    }
+    // the same graph without optimisations agrees to float32 rounding (the fused kernels round differently)
+    const off = await runProbes(model, probes, { graphOptimization: 'disabled' });
+    const offLogits = off.tensors.get(model.outputs[0].name)!.data;
+    for (let i = 0; i < logits.length; i++) expect(Math.abs(offLogits[i] - logits[i])).toBeLessThan(1e-4);
   });
 });
 

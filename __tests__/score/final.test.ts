@@ -22,12 +22,13 @@ function fp(triggerScore?: number): Fingerprint {
   } as unknown as Fingerprint;
 }
 
-test('the shipped policy reports the trigger p beside the ensemble p without combining them', () => {
-  expect(TRIGGER_POLICY_WITH_BASELINE).toBe('report');
+test('report: the trigger p beside the ensemble p, not combined; bonferroni is what ships', () => {
+  expect(TRIGGER_POLICY_WITH_BASELINE).toBe('bonferroni');
   const strong = fp(50); // far beyond any clean model: a tiny reference-free p
   const pt = triggerTestP(strong) as number;
   expect(pt).toBeLessThan(1e-6);
-  const v = finalVerdict(0.4, strong);
+  expect(finalVerdict(0.4, strong).pValue).toBeCloseTo(FINAL_TESTS * pt, 15);
+  const v = finalVerdict(0.4, strong, 'report');
   expect(v.pValue).toBe(0.4);
   expect(v.riskScore).toBe(riskScore(0.4));
   expect(v.triggerPValue).toBe(pt);

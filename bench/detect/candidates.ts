@@ -8,6 +8,7 @@
 import type { DetectorName } from '../../src/detect/detector.js';
 import { DEFAULT_BLOCK_PREFIXES, DEFAULT_COMBINE, DEFAULT_DETECTORS } from '../../src/baseline/config.js';
 import { combineLabel, type CombineSpec } from '../../src/score/combine.js';
+import { TRIGGER_POLICY_WITH_BASELINE, type TriggerPolicy } from '../../src/score/final.js';
 
 export interface Candidate {
   name: string;
@@ -19,7 +20,7 @@ export interface Candidate {
    * policy (what `scan` reports); 'bonferroni' = the same with the reference-free trigger test combined by
    * Bonferroni; absent = the ensemble's p alone.
    */
-  verdict?: 'scan' | 'bonferroni';
+  verdict?: 'scan' | TriggerPolicy;
 }
 
 export const BLOCK_SETS: Record<string, string[]> = {
@@ -107,10 +108,14 @@ export function shippedDefault(): Candidate {
   };
 }
 
-/** The shipped default with the reference-free trigger test combined by Bonferroni (the policy it replaced). */
-export function shippedWithBonferroni(): Candidate {
-  return { ...shippedDefault(), name: 'default + Bonferroni trigger test', verdict: 'bonferroni' };
+/** The shipped default under the trigger policy that is NOT shipped (src/score/final.ts), for comparison. */
+export function shippedOtherPolicy(): Candidate {
+  const other: TriggerPolicy = TRIGGER_POLICY_WITH_BASELINE === 'bonferroni' ? 'report' : 'bonferroni';
+  return { ...shippedDefault(), name: OTHER_POLICY_NAME, verdict: other };
 }
+
+/** The name of shippedOtherPolicy's candidate. */
+export const OTHER_POLICY_NAME = 'default under the other trigger policy';
 
 /** The ensemble before this bench (fisher over kNN, LOF, OCSVM on the first-guess blocks). */
 export function previousDefault(): Candidate {

@@ -8,6 +8,8 @@ import type { EngineOptions } from '../../src/scan/api.js';
 import { levelOf, riskScore } from '../../src/score/risk.js';
 import { fmt, markdownTable } from '../lib/report.js';
 import type { Metrics } from './metrics.js';
+import { OTHER_POLICY_NAME } from './candidates.js';
+import { TRIGGER_POLICY_WITH_BASELINE } from '../../src/score/final.js';
 
 export interface MethodResult {
   rule: string;
@@ -86,9 +88,14 @@ export interface RankedCandidate {
   maxCleanHigh: number;
 }
 
+/** How each trigger policy reads in the tables. */
+const POLICY_TEXT = {
+  bonferroni: 'Bonferroni with the reference-free p',
+  report: 'reported beside, not combined',
+};
+
 export const DEFAULT_NAME = 'DEFAULT (config.ts)';
 export const PREVIOUS_NAME = 'previous default';
-export const BONFERRONI_NAME = 'default + Bonferroni trigger test';
 const pct = (x: number | null | undefined): string =>
   x === null || x === undefined || !Number.isFinite(x) ? '-' : `${Math.round(100 * x)}%`;
 
@@ -181,15 +188,15 @@ function archSection(r: DetectResults, arch: string, a: ArchResult, config: stri
   ];
   const rows: string[][] = [
     ...methodRows(
-      `**shipped default** as scan reports it (${c.candidates[DEFAULT_NAME]?.rule ?? '?'} over ${c.candidates[DEFAULT_NAME]?.channels ?? 0} channels)`,
+      `**shipped default** as scan reports it (${c.candidates[DEFAULT_NAME]?.rule ?? '?'} over ${c.candidates[DEFAULT_NAME]?.channels ?? 0} channels; trigger test: ${POLICY_TEXT[TRIGGER_POLICY_WITH_BASELINE]})`,
       c.candidates[DEFAULT_NAME],
       a.references,
       r.subsampleSize,
     ),
-    ...(c.candidates[BONFERRONI_NAME]
+    ...(c.candidates[OTHER_POLICY_NAME]
       ? methodRows(
-          'shipped default + reference-free trigger test by Bonferroni (the policy replaced)',
-          c.candidates[BONFERRONI_NAME],
+          `the same ensemble, trigger test: ${POLICY_TEXT[TRIGGER_POLICY_WITH_BASELINE === 'bonferroni' ? 'report' : 'bonferroni']}`,
+          c.candidates[OTHER_POLICY_NAME],
           a.references,
           r.subsampleSize,
         )
@@ -417,7 +424,7 @@ export function writeReport(r: DetectResults): string {
       `${r.draws} seeded subsamples of ${r.subsampleSize}) with the ensemble's cross-fitted conformal calibration; ensembles are rebuilt from the channel p-values exactly as src/score/ensemble.ts does (checked against the real fitEnsemble/scoreEnsemble below). ` +
       'AUROC and TPR compare backdoored with clean TEST models (never fitted on); "clean high" is the share of clean test models whose risk score is 61 or more (p <= ' +
       `${r.pHigh.toFixed(4)}), which a calibrated score keeps near 1.4%. ` +
-      'The "shipped default" is what `scan` reports with a baseline (src/score/final.ts finalVerdict, shipped trigger policy); "+ Bonferroni trigger test" also combines the reference-free trigger test\'s p-value (zoo-fitted null) by Bonferroni, the policy the shipped one replaced.\n',
+      'The "shipped default" is what `scan` reports with a baseline (src/score/final.ts finalVerdict under the shipped trigger policy); the row below it is the same ensemble under the other policy (the reference-free trigger test\'s p-value, zoo-fitted null, combined by Bonferroni, or only reported).\n',
   );
   out.push('Probe configurations:\n');
   out.push(

@@ -29,7 +29,7 @@ export interface FingerprintResult {
   /** The fingerprint proper: probes + captured layers + representations + weight statistics (total - selfCheck). */
   fingerprintMs: number;
   rawInferenceMs: number;
-  /** ORT with the project's session settings (graph optimisations off), one batch: the floor we can reach. */
+  /** ORT with graph optimisations off (the fingerprint session's level when a non-Relu layer is exposed). */
   rawUnoptimisedMs: number;
   /** fingerprintMs / rawInferenceMs. */
   ratio: number;

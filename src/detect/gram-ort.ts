@@ -12,6 +12,9 @@
  * exact to ~1e-6 relative instead of float64's ~1e-15. linalg.ts therefore uses it only above
  * ORT_GRAM_MIN_WORK multiply-adds, far above the sizes the parity tests check bit-for-bit against
  * scikit-learn. The process should set ORT_DISABLE_TELEMETRY=1 (the entry points do).
+ *
+ * ortGemm (same native binding, one cached single-threaded session per transpose form) multiplies a weight
+ * matrix by a few vectors for the weight statistics' Krylov estimate (src/fingerprint/weights.ts).
  */
 import os from 'node:os';
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
@@ -171,4 +174,76 @@ function sameBlock(edges: number[], i: number, j: number): boolean {
 /** Whether the ORT path loaded (false after a failure: everything then runs in JavaScript). */
 export function ortGramAvailable(): boolean {
   return gemmSession() !== null;
+}
+
+/** Cached native sessions of Y = Gemm(A, B) for each (transA, transB), built on first use. */
+const gemmByForm = new Map<string, NativeSession | null>();
+
+function gemmFormSession(transA: boolean, transB: boolean): NativeSession | null {
+  const key = `${transA ? 1 : 0}${transB ? 1 : 0}`;
+  const hit = gemmByForm.get(key);
+  if (hit !== undefined) return hit;
+  let s: NativeSession | null = null;
+  try {
+    const g = new GraphBuilder({ graphName: `gemm${key}` });
+    g.addInput('A', 'float32', ['a0', 'a1']);
+    g.addInput('B', 'float32', ['b0', 'b1']);
+    g.addNode(
+      'Gemm',
+      ['A', 'B'],
+      ['Y'],
+      { transA: attr.int(transA ? 1 : 0), transB: attr.int(transB ? 1 : 0) },
+      { name: 'gemm' },
+    );
+    g.addOutput('Y', 'float32', ['m', 'n']);
+    const bytes = g.toBytes();
+    initOrt();
+    s = new binding.InferenceSession();
+    s.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, {
+      // one thread: these products (a matrix times a few vectors) are memory-bound, and on a shared 2-core
+      // runner a second thread measured slower (it waits on a descheduled partner), not faster
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    } satisfies InferenceSession.SessionOptions);
+  } catch {
+    s = null;
+  }
+  gemmByForm.set(key, s);
+  return s;
+}
+
+/**
+ * op(A)·op(B) in float32 through ORT's Gemm (op = transpose when asked), A given as aRows x aCols and B as
+ * bRows x bCols row-major; null when ORT cannot be used or the shapes do not agree (the caller then computes
+ * in JavaScript). Used by the weight statistics for W·V and Wᵀ·U products on large weight matrices.
+ */
+export function ortGemm(
+  A: Float32Array,
+  aRows: number,
+  aCols: number,
+  B: Float32Array,
+  bRows: number,
+  bCols: number,
+  transA = false,
+  transB = false,
+): Float32Array | null {
+  const k = transA ? aRows : aCols;
+  if (k !== (transB ? bCols : bRows)) return null;
+  if (A.length !== aRows * aCols || B.length !== bRows * bCols) return null;
+  const s = gemmFormSession(transA, transB);
+  if (!s) return null;
+  try {
+    const res = s.run(
+      { A: new Tensor('float32', A, [aRows, aCols]), B: new Tensor('float32', B, [bRows, bCols]) },
+      { Y: null },
+      {},
+    );
+    const Y = (res.Y as Tensor).data as Float32Array;
+    const want = (transA ? aCols : aRows) * (transB ? bRows : bCols);
+    return Y.length === want ? Y : null;
+  } catch {
+    return null;
+  }
 }

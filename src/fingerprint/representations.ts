@@ -60,44 +60,178 @@ export function softmaxStats(logits: Float32Array, n: number, c: number): Float3
   return out;
 }
 
-/** Linear-CKA-normalised Gram upper triangle of an n x f activation matrix. */
+/**
+ * Linear-CKA-normalised Gram upper triangle of an n x f activation matrix. Column means are accumulated row
+ * by row (contiguous reads) and four dot products share each read of row a; every sum still adds the same
+ * terms in the same order as the plain loops, so the values are bit-identical to them, only faster.
+ */
 export function gramBlock(x: Float32Array, n: number, f: number): Float32Array {
+  const mean = new Float64Array(f);
+  for (let i = 0; i < n; i++) {
+    const o = i * f;
+    for (let j = 0; j < f; j++) mean[j] += x[o + j];
+  }
+  for (let j = 0; j < f; j++) mean[j] /= n;
   const centred = new Float64Array(n * f);
-  for (let j = 0; j < f; j++) {
-    let m = 0;
-    for (let i = 0; i < n; i++) m += x[i * f + j];
-    m /= n;
-    for (let i = 0; i < n; i++) centred[i * f + j] = x[i * f + j] - m;
+  for (let i = 0; i < n; i++) {
+    const o = i * f;
+    for (let j = 0; j < f; j++) centred[o + j] = x[o + j] - mean[j];
   }
   const k = new Float64Array(n * n);
   for (let a = 0; a < n; a++) {
-    for (let b = a; b < n; b++) {
+    const oa = a * f;
+    let b = a;
+    for (; b + 3 < n; b += 4) {
+      const o0 = b * f;
+      const o1 = o0 + f;
+      const o2 = o1 + f;
+      const o3 = o2 + f;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let j = 0; j < f; j++) {
+        const v = centred[oa + j];
+        s0 += v * centred[o0 + j];
+        s1 += v * centred[o1 + j];
+        s2 += v * centred[o2 + j];
+        s3 += v * centred[o3 + j];
+      }
+      k[a * n + b] = s0;
+      k[b * n + a] = s0;
+      k[a * n + b + 1] = s1;
+      k[(b + 1) * n + a] = s1;
+      k[a * n + b + 2] = s2;
+      k[(b + 2) * n + a] = s2;
+      k[a * n + b + 3] = s3;
+      k[(b + 3) * n + a] = s3;
+    }
+    for (; b < n; b++) {
       let s = 0;
-      const oa = a * f;
       const ob = b * f;
       for (let j = 0; j < f; j++) s += centred[oa + j] * centred[ob + j];
       k[a * n + b] = s;
       k[b * n + a] = s;
     }
   }
-  const norm = Math.sqrt(k.reduce((acc, v) => acc + v * v, 0));
+  let sq = 0;
+  for (let i = 0; i < k.length; i++) sq += k[i] * k[i];
+  const norm = Math.sqrt(sq);
   const out = new Float32Array((n * (n + 1)) / 2);
   let p = 0;
   for (let a = 0; a < n; a++) for (let b = a; b < n; b++) out[p++] = norm > 0 ? k[a * n + b] / norm : 0;
   return out;
 }
 
-/** Per-probe quantiles (linear interpolation at q = k / (Q - 1)) of the sorted activations. */
+/**
+ * Per-probe quantiles (linear interpolation at q = k / (Q - 1)) of the sorted activations. Only the order
+ * statistics the interpolation reads are found, by a radix select (rankValues), not a full sort: several
+ * times faster on 8192-wide layers, and the values equal the full sort's exactly. A row holding NaN
+ * (callers zero non-finite activations, but this function does not rely on it) is sorted as before.
+ */
 export function sortedBlock(x: Float32Array, n: number, f: number, q = SORTED_QUANTILES): Float32Array {
   const out = new Float32Array(n * q);
+  const ranks: number[] = [];
+  for (let k = 0; k < q; k++) {
+    const pos = (k / (q - 1)) * (f - 1);
+    const lo = Math.floor(pos);
+    ranks.push(lo, Math.min(f - 1, lo + 1));
+  }
+  const wanted = [...new Set(ranks)].sort((a, b) => a - b);
+  const select = new RankSelector(f);
+  const at = new Map<number, number>();
   for (let i = 0; i < n; i++) {
-    const s = x.slice(i * f, (i + 1) * f).sort();
+    const row = x.subarray(i * f, (i + 1) * f);
+    at.clear();
+    if (!select.values(row, wanted, at)) {
+      const s = row.slice().sort();
+      for (const r of wanted) at.set(r, s[r]);
+    }
     for (let k = 0; k < q; k++) {
       const pos = (k / (q - 1)) * (f - 1);
       const lo = Math.floor(pos);
       const hi = Math.min(f - 1, lo + 1);
-      out[i * q + k] = s[lo] + (s[hi] - s[lo]) * (pos - lo);
+      const slo = at.get(lo) as number;
+      const shi = at.get(hi) as number;
+      out[i * q + k] = slo + (shi - slo) * (pos - lo);
     }
   }
   return out;
+}
+
+/** Top bits of the sort key that pick a radix bucket (2048 buckets). */
+const RADIX_BITS = 12;
+
+/**
+ * Order statistics of NaN-free float32 rows by radix select: each float maps to a uint32 key ordered like
+ * the numbers (negative: all bits flipped; positive: sign bit set; so -0 sorts just before +0, exactly as
+ * TypedArray sort orders them); one pass counts the keys per bucket of their top RADIX_BITS bits, and only
+ * the buckets holding a wanted rank are gathered and sorted. The worst case (every value in one bucket) is
+ * one sort of the row, as before; a bucket of equal keys (the zeros of a ReLU) is not sorted at all.
+ */
+class RankSelector {
+  private readonly counts = new Int32Array(1 << RADIX_BITS);
+  private readonly slot = new Int32Array(1 << RADIX_BITS);
+  private readonly keys: Uint32Array;
+  private readonly gathered: Uint32Array;
+  private readonly f32 = new Float32Array(1);
+  private readonly u32 = new Uint32Array(this.f32.buffer);
+
+  constructor(f: number) {
+    this.keys = new Uint32Array(f);
+    this.gathered = new Uint32Array(f);
+  }
+
+  /**
+   * Sets at[r] to the r-th smallest value of `row` for each r of `wanted` (ascending); false (nothing set)
+   * when the row holds NaN, which has no place in this order.
+   */
+  values(row: Float32Array, wanted: number[], at: Map<number, number>): boolean {
+    const f = row.length;
+    const bits = new Uint32Array(row.buffer, row.byteOffset, f);
+    const { counts, slot, keys, gathered } = this;
+    const shift = 32 - RADIX_BITS;
+    counts.fill(0);
+    for (let j = 0; j < f; j++) {
+      const u = bits[j];
+      if ((u & 0x7fffffff) > 0x7f800000) return false; // NaN
+      const key = (u & 0x80000000 ? ~u : u | 0x80000000) >>> 0;
+      keys[j] = key;
+      counts[key >>> shift]++;
+    }
+    // the buckets holding wanted ranks, with their first rank and their place in `gathered`
+    const buckets: { b: number; first: number; offset: number; size: number }[] = [];
+    slot.fill(-1);
+    let first = 0;
+    let w = 0;
+    let offset = 0;
+    for (let b = 0; b < counts.length && w < wanted.length; b++) {
+      const size = counts[b];
+      if (wanted[w] < first + size) {
+        slot[b] = buckets.length;
+        buckets.push({ b, first, offset, size });
+        offset += size;
+        while (w < wanted.length && wanted[w] < first + size) w++;
+      }
+      first += size;
+    }
+    const fill = buckets.map((k) => k.offset);
+    for (let j = 0; j < f; j++) {
+      const s = slot[keys[j] >>> shift];
+      if (s >= 0) gathered[fill[s]++] = keys[j];
+    }
+    for (const k of buckets) {
+      const part = gathered.subarray(k.offset, k.offset + k.size);
+      let same = true;
+      for (let j = 1; j < part.length && same; j++) same = part[j] === part[0];
+      if (!same) part.sort();
+      for (const r of wanted) {
+        if (r < k.first || r >= k.first + k.size) continue;
+        const key = part[r - k.first];
+        this.u32[0] = key & 0x80000000 ? key ^ 0x80000000 : ~key >>> 0;
+        at.set(r, this.f32[0]);
+      }
+    }
+    return true;
+  }
 }
