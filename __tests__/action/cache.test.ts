@@ -143,6 +143,10 @@ test('mode: baseline builds from every matching model and saves under <key>-<bas
   ]);
   expect(h.outputs()).toMatchObject({ 'baseline-id': FAKE_BASELINE.id, 'baseline-size': '2' });
   expect(h.summary()).toContain('Saved to the Actions cache');
+  // built without probe-samples: one warning says how to get the stronger setting
+  const advice = h.commands('warning').filter((l) => l.includes('built without probe samples'));
+  expect(advice).toHaveLength(1);
+  expect(advice[0]).toContain('input probe-samples');
   expect(h.fake.requests).toHaveLength(0);
   expect(h.failures).toEqual([]);
 });

@@ -13,6 +13,7 @@ import { saveBaseline, type SaveOutcome } from './cache.js';
 import { workspaceModels } from './changed-files.js';
 import type { RunDeps } from './deps.js';
 import { engineOptions } from './engine-options.js';
+import { NO_SAMPLES_ADVICE } from '../baseline/samples.js';
 
 export interface BaselineOutcome {
   mode: 'baseline';
@@ -42,6 +43,8 @@ export async function runBaseline(deps: RunDeps): Promise<BaselineOutcome> {
     ? await deps.addToBaseline(dir, paths, engine)
     : await deps.buildBaseline(paths, { ...engine, out: dir });
 
+  if (!extend && !engine.probes?.samplesDir)
+    core.warning(`The baseline ${info.id} was ${NO_SAMPLES_ADVICE} (input probe-samples)`);
   core.setOutput('baseline-id', info.id);
   core.setOutput('baseline-size', info.members.length);
   if (!info.highReachable) {

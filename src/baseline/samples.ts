@@ -15,6 +15,12 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { EngineOptions } from '../scan/api.js';
 import { listSampleFiles } from '../probes/samples.js';
 
+/** Said (CLI stderr, action warning) when a baseline is built without samples: the setting that matters most. */
+export const NO_SAMPLES_ADVICE =
+  'built without probe samples: the probes are generated noise and patterns only, and detection is weaker ' +
+  "(see the README's results). Rebuild with probe samples: a folder of 64-128 real inputs of mixed classes; the " +
+  'baseline keeps a copy, so every scan against it uses them.';
+
 /** The folder inside a baseline that holds its probe samples. */
 export const BASELINE_SAMPLES_DIR = 'samples';
 

@@ -3,6 +3,7 @@ import { InputError } from '../../errors.js';
 import { addToBaseline, buildBaseline } from '../../baseline/build.js';
 import { baselineInfo, formatBaselineInfo } from '../../baseline/info.js';
 import { buildPartial, mergePartials, parseShard } from '../../baseline/shard.js';
+import { NO_SAMPLES_ADVICE } from '../../baseline/samples.js';
 import { ENGINE_FLAGS, engineOptions, parse, str } from '../args.js';
 import { expandModelArgs } from '../expand.js';
 import { progressReporter } from '../progress.js';
@@ -20,11 +21,8 @@ band is reachable by rank alone (fewer rely on the fitted tail). --probe-samples
 mixed classes) matters most for detection; the baseline keeps a copy in DIR/samples for every later scan.
 `;
 
-/** Said after a build without samples: the one setting that matters most for detection (bench/results/detect.md). */
-export const NO_SAMPLES_NOTE =
-  'note: built without --probe-samples: probes are generated noise and patterns only, and detection is weaker ' +
-  "(see the README's results). Rebuild with --probe-samples DIR holding 64-128 real inputs of mixed classes; the " +
-  'baseline keeps a copy, so every scan against it uses them.\n';
+/** Said after a build without samples (bench/results/detect.md: the largest single lever we measured). */
+export const NO_SAMPLES_NOTE = `note: ${NO_SAMPLES_ADVICE} (--probe-samples DIR)\n`;
 
 export async function baselineCommand(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
