@@ -1,10 +1,20 @@
 /**
+ * @jest-environment ./__tests__/model/ort-environment.js
+ */
+/**
  * The fast gramBlock / sortedBlock (src/fingerprint/representations.ts) against the plain definitions they
  * replace: column-wise means and one dot product at a time for the Gram block, a full sort for the
  * quantiles. Bit-identical on every kind of activation a layer produces (dense, ReLU zeros, ties, -0 mixed
- * with +0, constant rows), and the radix select's worst case (every value in one bucket) stays fast.
+ * with +0, constant rows), and the radix select's worst case (every value in one bucket) stays fast. Gram
+ * blocks from GRAM_ORT_MIN_WORK on are ONNX Runtime's float32 GEMM: those agree with the float64 definition
+ * to 1e-5 (absolute, on the normalised values, which lie in [-1, 1]) instead of bit for bit.
  */
-import { gramBlock, sortedBlock, SORTED_QUANTILES } from '../../src/fingerprint/representations.js';
+import {
+  GRAM_ORT_MIN_WORK,
+  gramBlock,
+  sortedBlock,
+  SORTED_QUANTILES,
+} from '../../src/fingerprint/representations.js';
 import { Rng } from '../../src/probes/rng.js';
 
 function plainGram(x: Float32Array, n: number, f: number): Float32Array {
@@ -74,6 +84,7 @@ describe('representation blocks equal their plain definitions bit for bit', () =
     [32, 4096],
   ])
     test(`${n} probes x ${f} features`, () => {
+      expect(n * n * f).toBeLessThan(GRAM_ORT_MIN_WORK); // the exact JavaScript path
       for (const kind of kinds) {
         const x = activations(kind, n, f, rng);
         expect(bits(gramBlock(x, n, f)).equals(bits(plainGram(x, n, f)))).toBe(true);
@@ -81,6 +92,30 @@ describe('representation blocks equal their plain definitions bit for bit', () =
         expect(bits(sortedBlock(x, n, f, 5)).equals(bits(plainSorted(x, n, f, 5)))).toBe(true);
       }
     });
+
+  test('large Gram blocks (ONNX Runtime float32 GEMM) agree with the float64 definition to 1e-5', () => {
+    for (const [n, f] of [
+      [64, 4096],
+      [48, 9000],
+    ]) {
+      expect(n * n * f).toBeGreaterThanOrEqual(GRAM_ORT_MIN_WORK);
+      for (const kind of kinds) {
+        const x = activations(kind, n, f, rng);
+        // an offset common to every probe: the centring (float64, before the float32 product) removes it
+        for (let i = 0; i < x.length; i++) x[i] += 100 * ((i % f) % 7);
+        const got = gramBlock(x, n, f);
+        const want = plainGram(x, n, f);
+        expect(got.length).toBe(want.length);
+        let err = 0;
+        for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+        expect(err).toBeLessThan(1e-5);
+        // random rows give a real block (the diagonal carries most of it); rows equal across probes
+        // (constant, sorted, reversed) centre to exactly zero, in float32 as in float64
+        if (['dense', 'relu', 'ties', 'signed-zeros'].includes(kind)) expect(got[0]).toBeGreaterThan(1e-3);
+        else expect(got.every((v) => v === 0)).toBe(true);
+      }
+    }
+  });
 
   test('a row holding NaN is sorted as before (NaN last)', () => {
     const x = Float32Array.from([3, Number.NaN, 1, 2, 0, -1, 5, 4]);

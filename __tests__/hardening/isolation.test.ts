@@ -332,7 +332,7 @@ describe('limits are checked before the work they guard', () => {
       code: 'timeout',
       message: expect.stringMatching(
         new RegExp(
-          `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: fingerprinting took longer than the [0-9.]+ s limit`,
+          `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (fingerprinting|probing) took longer than the [0-9.]+ s limit`,
         ),
       ),
     });

@@ -8,11 +8,20 @@
  *   sorted:<layer>  per probe, SORTED_QUANTILES quantiles of the sorted activations (probes x Q)
  *   raw:<layer>     the activations themselves, only when a probe has <= RAW_BLOCK_MAX_FEATURES of them
  */
+import { ortCrossGram } from '../detect/gram-ort.js';
 
 /** Quantiles kept per probe in sorted:<layer>. */
 export const SORTED_QUANTILES = 16;
 /** Widest layer (features per probe) stored raw. */
 export const RAW_BLOCK_MAX_FEATURES = 1024;
+/**
+ * Multiply-adds (n² · f) of a Gram block from which it is computed by ONNX Runtime's float32 GEMM
+ * (gram-ort.ts ortCrossGram) instead of the float64 JavaScript loops: a 64-probe block of an 8192-wide layer
+ * (34 M multiply-adds, the speed benchmark's CNN) took ~30 ms in JavaScript and ~5 ms through ORT, and its
+ * values moved by at most 3e-8 there. Below it (small layers, the tests' small fixtures) the JavaScript
+ * path is kept: the call overhead would not pay, and the values stay exact.
+ */
+export const GRAM_ORT_MIN_WORK = 1 << 24;
 
 /** Whether each row is already a probability vector (non-negative, sums to 1). */
 export function looksLikeProbabilities(x: Float32Array, n: number, c: number): boolean {
@@ -62,8 +71,11 @@ export function softmaxStats(logits: Float32Array, n: number, c: number): Float3
 
 /**
  * Linear-CKA-normalised Gram upper triangle of an n x f activation matrix. Column means are accumulated row
- * by row (contiguous reads) and four dot products share each read of row a; every sum still adds the same
- * terms in the same order as the plain loops, so the values are bit-identical to them, only faster.
+ * by row (contiguous reads) in float64. From GRAM_ORT_MIN_WORK on, K = X_c·X_cᵀ is ONNX Runtime's float32
+ * GEMM of the centred rows (centred in float64, then rounded to float32): the normalised values then agree
+ * with the float64 definition to ~1e-6 (__tests__/fingerprint/representations.test.ts asserts 1e-5), not
+ * bit for bit. Below it, four dot products share each read of row a; every sum adds the same terms in the
+ * same order as the plain loops, so those values are bit-identical to them.
  */
 export function gramBlock(x: Float32Array, n: number, f: number): Float32Array {
   const mean = new Float64Array(f);
@@ -72,6 +84,18 @@ export function gramBlock(x: Float32Array, n: number, f: number): Float32Array {
     for (let j = 0; j < f; j++) mean[j] += x[o + j];
   }
   for (let j = 0; j < f; j++) mean[j] /= n;
+  const viaOrt = n * n * f >= GRAM_ORT_MIN_WORK ? ortGramOf(x, n, f, mean) : null;
+  return normalisedUpper(viaOrt ?? jsGram(x, n, f, mean), n);
+}
+
+/** X_c·X_cᵀ by ORT (exactly symmetric), or null when ORT is unavailable (the JavaScript path then runs). */
+function ortGramOf(x: Float32Array, n: number, f: number, mean: Float64Array): Float64Array | null {
+  const X = { rows: n, cols: f, data: x };
+  return ortCrossGram(X, X, mean, true);
+}
+
+/** X_c·X_cᵀ in float64, the plain loops' sums in their order. */
+function jsGram(x: Float32Array, n: number, f: number, mean: Float64Array): Float64Array {
   const centred = new Float64Array(n * f);
   for (let i = 0; i < n; i++) {
     const o = i * f;
@@ -114,6 +138,11 @@ export function gramBlock(x: Float32Array, n: number, f: number): Float32Array {
       k[b * n + a] = s;
     }
   }
+  return k;
+}
+
+/** The upper triangle (with the diagonal) of K / ||K||_F, row-major. */
+function normalisedUpper(k: Float64Array, n: number): Float32Array {
   let sq = 0;
   for (let i = 0; i < k.length; i++) sq += k[i] * k[i];
   const norm = Math.sqrt(sq);

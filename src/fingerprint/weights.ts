@@ -106,11 +106,16 @@ const KRYLOV_SEED = 0x5eed;
  * q = KRYLOV_DEPTH, Gram-Schmidt twice in float64), then the exact singular values of Qᵀ·W (Rayleigh-Ritz).
  * By interlacing these never exceed the true ones, and sigma1 <= Frobenius norm holds exactly. Each Krylov
  * step is two passes over W (Qᵀ·W, then W·Zᵀ), and Qᵀ·W of the last block completes Qᵀ·W without a wider
- * pass: 2q + 2 = 22 products of W with KRYLOV_BLOCK vectors, run by ONNX Runtime's float32 GEMM
- * (gram-ort.ts ortGemm; a JavaScript fallback computes the same products when ORT is unavailable, or with
- * opts.ort false). The Ritz Gram matrix is read off those products (see krylovSingularValues). For the
- * 12.5 M-parameter speed-benchmark CNN the whole weights:layers block takes ~0.1 s (22 passes over 50 MB)
- * instead of the ~1.1 s of the former power iteration on Gram matrices.
+ * pass: 2q + 2 = 22 products of W with KRYLOV_BLOCK vectors, each vector its own matrix-vector product
+ * through ONNX Runtime's float32 kernels (gram-ort.ts ortGemm; see perVector for why not one GEMM per
+ * block; a JavaScript fallback computes the same products when ORT is unavailable, or with opts.ort false).
+ * The Ritz Gram matrix is read off those products (see krylovSingularValues). For the 12.5 M-parameter
+ * speed-benchmark CNN the estimates take ~70 ms (44 single-vector passes over 50 MB, each matrix read from
+ * L3 cache at ~35 GB/s) and the whole weights:layers block ~95 ms, instead of the ~1.1 s of the former power
+ * iteration on Gram matrices (and ~120 ms with one 2-column GEMM per pass). Single-vector
+ * Krylov (depth 20-24 for the same 44-50 passes) measured no faster at worse sigma2 accuracy, and wider
+ * blocks (8-32 vectors as real GEMMs, depth 2-4) missed the 1% by far (1.2-3.5%): on a flat spectrum the
+ * polynomial degree, not the block width, decides the accuracy.
  *
  * Accuracy (measured against an exact SVD; __tests__/fingerprint/weights-svd.test.ts checks it): sigma1 and
  * sigma2 are within 1% (worst 0.76% over the benchmark CNN's layers up to 512 x 4608; 0.25% on the test's
@@ -139,6 +144,36 @@ export function topSingularValues(
   return Array.from({ length: k }, (_, i) => sv[i] ?? 0);
 }
 
+/**
+ * The products of W with the b vectors of V (as rows): W·vᵀ per vector as the columns of a rows x b block
+ * (`left` false), or v·W per vector as the rows of a b x cols block (`left` true). Each vector is its own
+ * ORT run of the matrix-vector kernel, which streams W once at memory speed; ORT's GEMM pads a 2-column
+ * product to its tile width and, for Q·W, copies (packs) W first, so b single-vector products measured
+ * ~1.4x faster than one b = 2 GEMM on the benchmark CNN (0.27 ms per 512 x 4608 pass instead of
+ * 0.64-0.90 ms). One run for both vectors (a two-MatMul graph) measured no faster. Null when ORT is
+ * unavailable.
+ */
+function perVector(
+  W: Float32Array,
+  rows: number,
+  cols: number,
+  V: Float32Array,
+  b: number,
+  left: boolean,
+): Float32Array | null {
+  const len = left ? rows : cols;
+  const outLen = left ? cols : rows;
+  const out = new Float32Array(b * outLen);
+  for (let v = 0; v < b; v++) {
+    const x = V.subarray(v * len, (v + 1) * len);
+    const y = left ? ortGemm(x, 1, rows, W, rows, cols) : ortGemm(W, rows, cols, x, cols, 1);
+    if (!y) return null;
+    if (left) out.set(y, v * outLen);
+    else for (let r = 0; r < outLen; r++) out[r * b + v] = y[r];
+  }
+  return out;
+}
+
 /** W·Zᵀ for a block Z of b vectors (as rows): ORT first, JavaScript when ORT is unavailable. */
 function timesWT(
   W: Float32Array,
@@ -148,8 +183,8 @@ function timesWT(
   b: number,
   useOrt: boolean,
 ): Float32Array {
-  // W (rows x cols) · Zᵀ (cols x b) = rows x b
-  const y = useOrt ? ortGemm(W, rows, cols, Z, b, cols, false, true) : null;
+  // W (rows x cols) · Zᵀ (cols x b) = rows x b, one matrix-vector product per vector (see perVector)
+  const y = useOrt ? perVector(W, rows, cols, Z, b, false) : null;
   if (y) return y;
   const out = new Float32Array(rows * b);
   for (let r = 0; r < rows; r++) {
@@ -173,8 +208,8 @@ function leftTimes(
   cols: number,
   useOrt: boolean,
 ): Float32Array {
-  // Q (b x rows) · W (rows x cols) = b x cols
-  const y = useOrt ? ortGemm(Q, b, rows, W, rows, cols, false, false) : null;
+  // Q (b x rows) · W (rows x cols) = b x cols, one vector-matrix product per vector (see perVector)
+  const y = useOrt ? perVector(W, rows, cols, Q, b, true) : null;
   if (y) return y;
   const out = new Float64Array(b * cols);
   for (let v = 0; v < b; v++) {
