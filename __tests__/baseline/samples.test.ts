@@ -3,15 +3,7 @@
  * real inputs without a flag, after the original folder is gone; tampered samples are refused as a
  * probe-set mismatch; `baseline add --out` elsewhere takes the samples along.
  */
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-} from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, cleanSubset, tempDir, EXAMPLE_CANDIDATES } from '../cli/helpers.js';
 import type { ScanReport } from '../../src/report/types.js';

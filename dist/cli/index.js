@@ -24239,8 +24239,12 @@ const MAX_PROBE_ELEMENTS = 16 * 1024 * 1024;
 const MODEL_TIME_LIMIT_MS = 120_000;
 /** Default number of probes. */
 const DEFAULT_PROBE_COUNT = 64;
-/** Default probe batch size. */
-const DEFAULT_BATCH_SIZE = 32;
+/**
+ * Default probe batch size: the default probe set in one ONNX Runtime run, as a plain inference of the
+ * batch would be (bench:speed measured 1.54x -> 1.45x of raw inference against 32). MAX_PROBE_BATCH_BYTES
+ * still shrinks the batch for large inputs.
+ */
+const DEFAULT_BATCH_SIZE = 64;
 /** Largest graph (nodes) analysed. */
 const MAX_GRAPH_NODES = 100_000;
 /** Model rows in the Markdown report (PR comment) before the table is cut: GitHub comments hold 65,536 characters. */
@@ -24260,6 +24264,12 @@ const MAX_ERROR_MESSAGE_CHARS = 1000;
  * the model alone, never of the clock, so a scan gives the same result on every machine.
  */
 const TRIGGER_MAC_BUDGET = 1.6e10;
+/**
+ * Most user samples reference-free trigger probing stamps its triggers on (src/probes/generate.ts
+ * pickTriggerSamples). More real inputs per candidate trigger lower the noise of the clean classes'
+ * statistics (bench/results/selfcheck.md measures 128); the forward-pass budget, not this, bounds the time.
+ */
+const MAX_TRIGGER_SAMPLES = 128;
 
 ;// CONCATENATED MODULE: ./lib/model/dtypes.js
 /** ONNX TensorProto.DataType codes (onnx.proto3, stable across IR versions). */
@@ -24605,7 +24615,8 @@ function parseNpy(buf, file) {
     return { values, shape, uint8: size === 1 };
 }
 /** Loads the samples in `dir` for an input of per-probe shape `sampleShape`. */
-function loadSamples(dir, sampleShape, range) {
+/** The sample files of a folder that are read, in the order they are read (sorted names, at most MAX_SAMPLE_FILES). */
+function listSampleFiles(dir) {
     let names;
     try {
         names = (0,external_node_fs_namespaceObject.readdirSync)(dir)
@@ -24618,8 +24629,10 @@ function loadSamples(dir, sampleShape, range) {
     if (names.length === 0) {
         throw new errors_InputError('bad-argument', `${dir}: no .npy, .png or .jpg samples in the probe samples folder`, dir);
     }
-    if (names.length > MAX_SAMPLE_FILES)
-        names = names.slice(0, MAX_SAMPLE_FILES);
+    return names.slice(0, MAX_SAMPLE_FILES);
+}
+function loadSamples(dir, sampleShape, range) {
+    const names = listSampleFiles(dir);
     const per = sampleShape.reduce((a, b) => a * b, 1);
     if (per > MAX_PROBE_ELEMENTS)
         throw new errors_InputError('too-large', `${dir}: probes of ${per} elements are too large`, dir);
@@ -24988,7 +25001,32 @@ function generateProbes(inputs, spec = {}, ctx = {}) {
         })),
         samplesDigest,
     });
-    return { count, seed, kinds, probeKinds, range, inputs: probeInputs, hash };
+    const triggerSamples = samples && ['float32', 'float64'].includes(resolved[sampleTarget].t.dtype)
+        ? pickTriggerSamples(samples, resolved[sampleTarget].per)
+        : undefined;
+    return {
+        count,
+        seed,
+        kinds,
+        probeKinds,
+        range,
+        inputs: probeInputs,
+        hash,
+        ...(triggerSamples ? { triggerSamples } : {}),
+    };
+}
+/**
+ * The trigger-probing base: every sample when there are at most MAX_TRIGGER_SAMPLES (and they fit the probe
+ * memory budget), else that many evenly spaced through the folder's sorted order (sorted names often group
+ * by class; even spacing keeps the classes mixed).
+ */
+function pickTriggerSamples(samples, per) {
+    const fit = Math.max(1, Math.floor(MAX_PROBE_SET_BYTES / (4 * per)));
+    const count = Math.min(samples.length, MAX_TRIGGER_SAMPLES, fit);
+    const data = new Float32Array(count * per);
+    for (let k = 0; k < count; k++)
+        data.set(samples[Math.floor((k * samples.length) / count)], k * per);
+    return { data, count };
 }
 
 // EXTERNAL MODULE: ./node_modules/onnx-proto/dist/onnx.js
@@ -25598,10 +25636,18 @@ var dist = __nccwpck_require__(701);
  * Safety: custom-op libraries are never registered, and external tensor data is inlined from the already
  * checked files (external-data.ts) so ORT itself never opens a path named by the model.
  *
- * Graph optimisations are disabled on purpose: ORT fuses nodes (e.g. Conv+BatchNormalization) only when the
- * intermediate is not a graph output, so with optimisations on, the logits would change in the last bits
- * depending on which layers were exposed. A fingerprint must not depend on that. Set ORT_DISABLE_TELEMETRY=1
- * in the process environment (the CLI and action entry points do) before this module loads ORT.
+ * Graph optimisations: ORT fuses nodes (Conv+BatchNormalization at 'basic', a residual Add into the NCHWc
+ * convolution before it at 'all') only when the intermediate is not a graph output, so exposing such an
+ * intermediate changes the logits in the last bits (measured: ~1e-6). ORT's CPU fusions do not continue
+ * past a Relu's output (checked on the test models and the benchmark ResNet, each Relu exposed alone and all
+ * together), and Relu itself is exact (max(x, 0), fused into its producer or not), so a session whose exposed
+ * layers are all Relu outputs (the 'auto' rule's usual pick) runs at ORT's 'all' level, which is also ORT's
+ * default (NCHWc convolutions: 12-28% faster on the speed benchmark CNN), and its logits are bit-identical
+ * to a plain session's.
+ * Any other exposure runs with optimisations disabled, where exposing never changes the logits (those
+ * logits can then differ from the plain session's by ~1e-6). See optimizationLevelFor; both properties are
+ * tested in __tests__/model/session.test.ts. Set ORT_DISABLE_TELEMETRY=1 in the process environment (the CLI
+ * and action entry points do) before this module loads ORT.
  */
 
 
@@ -25612,6 +25658,17 @@ var dist = __nccwpck_require__(701);
 
 
 const { onnx: session_onnx } = onnx;
+/**
+ * Operators whose outputs can be exposed without changing any fusion ORT makes at the 'all' level: no ORT
+ * fusion continues past them (Relu+Clip and Relu+QuantizeLinear drop an exact Relu), and the value is exact.
+ */
+const EXPOSURE_SAFE_OPS = new Set(['Relu']);
+/** 'all' when every exposed layer is a graph output or a Relu output, else 'disabled' (file header). */
+function optimizationLevelFor(model, layers) {
+    const outputs = new Set(model.outputs.map((o) => o.name));
+    const op = new Map(model.layers.map((l) => [l.name, l.op]));
+    return layers.every((l) => outputs.has(l) || EXPOSURE_SAFE_OPS.has(op.get(l) ?? '')) ? 'all' : 'disabled';
+}
 /** Model bytes with external tensor data embedded (paths were validated by read.ts). */
 function inlineExternalData(model) {
     if (!model.initializers.some((t) => t.externalPath))
@@ -25652,12 +25709,12 @@ function inlineExternalData(model) {
     return session_onnx.ModelProto.encode(proto).finish();
 }
 /** Creates the session; ORT load failures become InputError('runtime-error'). */
-async function createSession(model, layers, threads) {
+async function createSession(model, layers, threads, level = optimizationLevelFor(model, layers)) {
     const base = inlineExternalData(model);
     const bytes = exposeOutputs(base, layers, model.outputs.map((o) => o.name), declaredTypes(model.proto));
     try {
         return await dist.InferenceSession.create(bytes, {
-            graphOptimizationLevel: 'disabled',
+            graphOptimizationLevel: level,
             executionMode: 'sequential',
             intraOpNumThreads: threads ?? Math.max(1, external_node_os_namespaceObject.availableParallelism()),
             interOpNumThreads: 1,
@@ -25721,6 +25778,14 @@ function toFloat32(t) {
         return Float32Array.from(d);
     return null;
 }
+/** Sets NaN and +-Inf to 0 in place (x - x is NaN exactly for those; a small loop V8 optimises alone). */
+function zeroNonFinite(data) {
+    for (let i = 0; i < data.length; i++) {
+        const v = data[i];
+        if (v - v !== 0)
+            data[i] = 0;
+    }
+}
 function timeoutError(file, limitMs) {
     return new errors_InputError('timeout', `${file}: probing took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit; use fewer probes or a smaller model`, file);
 }
@@ -25764,7 +25829,8 @@ class ModelRunner {
     }
     static async open(model, opts = {}) {
         const layers = opts.layers ?? [];
-        return new ModelRunner(model, await createSession(model, layers, opts.threads), layers, opts.threads);
+        const session = await createSession(model, layers, opts.threads, opts.graphOptimization);
+        return new ModelRunner(model, session, layers, opts.threads);
     }
     /** Releases the session; a timed-out native run cannot be cancelled, so then it waits for that run. */
     async release() {
@@ -25846,7 +25912,8 @@ class ModelRunner {
                 }
                 if (p.perProbe) {
                     const per = elementsOf(p.dims);
-                    p.chunks.push(data.slice(0, n * per));
+                    // ORT returns a fresh array per output: kept as is when it holds exactly this batch's probes
+                    p.chunks.push(data.length === n * per ? data : data.slice(0, n * per));
                 }
                 else if (p.chunks.length === 0) {
                     p.dims = dims;
@@ -25876,9 +25943,7 @@ class ModelRunner {
             }
             // Intermediate layers may hold -Inf legitimately (attention masks): zeroed so statistics stay finite.
             if (!outputNames.has(name))
-                for (let i = 0; i < data.length; i++)
-                    if (!Number.isFinite(data[i]))
-                        data[i] = 0;
+                zeroNonFinite(data);
             tensors.set(name, {
                 name,
                 shape: p.perProbe ? [probes.count, ...p.dims] : p.dims,
@@ -25926,7 +25991,11 @@ class ModelRunner {
  */
 async function runProbes(model, probes, opts = {}) {
     const started = Date.now();
-    const runner = await ModelRunner.open(model, { layers: opts.layers, threads: opts.threads });
+    const runner = await ModelRunner.open(model, {
+        layers: opts.layers,
+        threads: opts.threads,
+        graphOptimization: opts.graphOptimization,
+    });
     try {
         const left = (opts.timeLimitMs ?? MODEL_TIME_LIMIT_MS) - (Date.now() - started);
         const res = await runner.run(probes, { ...opts, timeLimitMs: Math.max(0, left) });
@@ -26173,7 +26242,11 @@ function signatureOf(inputs, outputs) {
  * Reads the values of a constant tensor (an initializer or a Constant node's `value`) as float64, for weight
  * statistics. Handles raw_data (float32/float64/float16, little-endian), the typed repeated fields, and
  * external data already resolved inside the model's folder (read.ts). Integer tensors are converted too.
+ * `constantFloat32` gives float32 tensors as float32 without the float64 copy: a zero-copy view of the
+ * protobuf's raw_data when it is 4-byte aligned on a little-endian host (large weights: tens of MB), else one
+ * memcpy; the weight statistics read 12 M values per mid-size model, where the float64 copy dominated.
  */
+
 
 
 /** IEEE half -> number. */
@@ -26285,6 +26358,33 @@ function constantTensor(model, name) {
         return null;
     const values = tensorValues(t, idx.externalPaths.get(name));
     return values ? { dims: (t.dims ?? []).map((d) => toNum(d)), values } : null;
+}
+/** Whether typed arrays on this host are little-endian, as ONNX raw_data is (then raw bytes can be viewed). */
+const HOST_LE = external_node_os_namespaceObject.endianness() === 'LE';
+/**
+ * A constant tensor's values as float32 where the file stores float32 (a view of raw_data when aligned, never
+ * written to by callers), otherwise as float64 (tensorValues). Null when absent or unsupported.
+ */
+function constantFloat32(model, name) {
+    const idx = indexOf(model);
+    const t = idx.initializers.get(name) ?? idx.constants.get(name);
+    if (!t)
+        return null;
+    const dims = (t.dims ?? []).map((d) => toNum(d));
+    const n = dims.reduce((a, b) => a * b, 1);
+    const raw = t.rawData;
+    const external = idx.externalPaths.get(name);
+    if (!external && elementTypeOf(t.dataType) === 'float32' && HOST_LE && raw && raw.length >= n * 4) {
+        if (raw.byteOffset % 4 === 0)
+            return { dims, values: new Float32Array(raw.buffer, raw.byteOffset, n) };
+        const copy = new Float32Array(n);
+        new Uint8Array(copy.buffer).set(raw.subarray(0, n * 4));
+        return { dims, values: copy };
+    }
+    if (!external && t.floatData && t.floatData.length === n && n > 0)
+        return { dims, values: Float32Array.from(t.floatData) };
+    const values = tensorValues(t, external);
+    return values ? { dims, values } : null;
 }
 
 ;// CONCATENATED MODULE: ./lib/fingerprint/final-layer.js
@@ -27082,6 +27182,73 @@ function movePixel(t, g, range, rng) {
     return { ...t, mask, pattern, location: `${on.length} pixels (refined)` };
 }
 
+;// CONCATENATED MODULE: ./lib/selfcheck/sweep.js
+
+
+/** Inputs every sweep position is stamped on. */
+const SWEEP_INPUTS = 8;
+/** Positions per (class, patch size) promoted to the full screening. */
+const SWEEP_KEEP = 2;
+/** Most positions along one axis (large inputs are swept on a stride). */
+const MAX_SWEEP_STEPS = 16;
+/** Fills swept, in priority order (dropped from the end when the budget is short). */
+const SWEEP_FILLS = [
+    { fill: 'solid-hi', fillSeed: 0 },
+    { fill: 'checker', fillSeed: 0 },
+    { fill: 'checker', fillSeed: 1 },
+];
+/** Starts along one axis: every position, or MAX_SWEEP_STEPS evenly spread ones ending flush. */
+function starts(len, size) {
+    const last = Math.max(0, len - size);
+    const steps = Math.min(MAX_SWEEP_STEPS, last + 1);
+    const out = new Set();
+    for (let i = 0; i < steps; i++)
+        out.add(Math.round((last * i) / Math.max(1, steps - 1)));
+    return [...out];
+}
+/** Every sweep patch for the given fills (size-major, then position). */
+function sweepPatches(g, range, fills) {
+    const out = [];
+    for (const f of SWEEP_FILLS.slice(0, fills)) {
+        for (const size of patchSizes(g)) {
+            for (const top of starts(g.h, size)) {
+                for (const left of starts(g.w, size))
+                    out.push(makePatch(g, range, { top, left, size, ...f }));
+            }
+        }
+    }
+    return out;
+}
+/** How many fills fit in `budget` passes on `inputs` inputs each (0: no sweep). */
+function sweepFills(g, range, inputs, budget) {
+    const perFill = sweepPatches(g, range, 1).length * inputs;
+    return Math.min(SWEEP_FILLS.length, Math.floor(budget / Math.max(1, perFill)));
+}
+/**
+ * Runs the sweep on `rows` (at most SWEEP_INPUTS of them) and promotes, per class and patch-size tier, the
+ * SWEEP_KEEP positions with the largest margin gain for that class.
+ */
+async function patchSweep(runner, base, g, range, rows, clean, k, fills) {
+    const patches = sweepPatches(g, range, fills);
+    if (patches.length === 0 || rows.length === 0)
+        return { triggers: [], byClass: [] };
+    const res = await runner.stamped(patches.map((trigger) => ({ trigger, rows })), base, g);
+    const gains = res.map((s) => effectOf(clean, s, k).gain);
+    const byTier = patchSizes(g).map((_, t) => patches.map((p, i) => (p.tier === t ? i : -1)).filter((i) => i >= 0));
+    const kept = new Set();
+    const byClass = [];
+    for (let c = 0; c < k; c++) {
+        const mine = [];
+        for (const idx of byTier) {
+            const best = [...idx].sort((a, b) => gains[b][c] - gains[a][c] || a - b).slice(0, SWEEP_KEEP);
+            mine.push(...best);
+        }
+        mine.forEach((i) => kept.add(i));
+        byClass.push(mine.map((i) => patches[i]));
+    }
+    return { triggers: [...kept].sort((a, b) => a - b).map((i) => patches[i]), byClass };
+}
+
 ;// CONCATENATED MODULE: ./lib/selfcheck/trigger-probe.js
 
 
@@ -27089,12 +27256,15 @@ function movePixel(t, g, range, rng) {
 
 
 
+
 /**
- * Default budget of forward passes (inputs run) for one model: about 0.5 s for an MNIST-size CNN on one
- * core. More inputs per trigger lower the noise of the clean classes' statistics: on the zoo's CNNs the
- * AUROC rose from 0.85 at 16,000 passes (64 samples) to 0.96 at 40,000 (128 samples).
+ * Default budget of forward passes (inputs run) for one model: about 0.3-0.9 s for the zoo's MNIST-size
+ * CNN on one core. It pays for the dense patch sweep (3 fills x 534 positions x 8 inputs on a 14x14 input)
+ * on top of the scan and a 64-input screening: on the zoo (128 real digits) the MLPs' patch and sparse
+ * AUROC rose from 0.88/0.89 at 32,000 passes (the sweep cut to solid patches) to 0.91/0.94 at 48,000;
+ * 64,000 measured no better (bench/results/selfcheck.md).
  */
-const DEFAULT_TRIGGER_BUDGET = 32000;
+const DEFAULT_TRIGGER_BUDGET = 48000;
 /** Below this budget the check cannot screen enough candidates to mean anything. */
 const MIN_TRIGGER_BUDGET = 200;
 /** Fewest search inputs a candidate is screened on. */
@@ -27111,15 +27281,18 @@ const MIN_SCAN_BLOCKS = 16;
 const SCAN_INPUTS = 32;
 /** Share of the budget left after the clean pass that the scan may use. */
 const SCAN_SHARE = 0.25;
-/** Share of the budget left after the scan spent screening; the rest refines. */
+/** Most of the budget left after the scan that the dense patch sweep may use (fewer fills if short). */
+const SWEEP_SHARE = 0.35;
+/** Share of the budget left after the scan and the sweep spent screening; the rest refines. */
 const SCREEN_SHARE = 0.75;
 /** Classes whose triggers get refined by random search. */
 const REFINE_CLASSES = 2;
 /**
- * Floor on the spread of per-class gain curves, relative to their median absolute value: with ten classes
- * the MAD can be tiny, and a difference below a tenth of the typical gain is not evidence.
+ * Floor on the spread of one tier's per-class gains, relative to their median absolute value: with ten
+ * classes the MAD can be tiny, and a difference below a fifth of the typical gain is not evidence (one
+ * tier's gains are noisier than the old tier-averaged curve, whose floor was a tenth).
  */
-const GAIN_SPREAD_FLOOR = 0.1;
+const GAIN_SPREAD_FLOOR = 0.2;
 /** Weight ratio between successive strength tiers in the gain and flip curves (tier t weighs ratio^t). */
 const TIER_WEIGHT_RATIO = 0.5;
 /** Fewest classes for a class-contrast score (below it the score is 0: no evidence either way). */
@@ -27202,6 +27375,13 @@ async function probeTriggers(run, base, shape, opts) {
         const scan = await saliencyScan(runner, base, g, range, scanRows, scanClean, k, maxBlocks);
         guided.push(...guidedTriggers(g, range, scan, k));
     }
+    // 2b. Dense patch sweep on a few inputs; the best positions per (class, size) join the screening.
+    const sweepRows = searchRows.slice(0, SWEEP_INPUTS);
+    const fills = sweepFills(g, range, sweepRows.length, Math.floor((runner.left - nEval) * SWEEP_SHARE));
+    if (fills > 0) {
+        const sweepClean = subsetSummary(cleanAll, sweepRows, k);
+        guided.push(...(await patchSweep(runner, base, g, range, sweepRows, sweepClean, k, fills)).triggers);
+    }
     // 3. Screen (a priority-ordered prefix when the budget is short: guided first, then corner patches...).
     const all = [...guided, ...generateTriggers(g, { seed: rng.nextUint32(), range })];
     const screenBudget = Math.max(0, Math.floor((runner.left - nEval) * SCREEN_SHARE));
@@ -27277,7 +27457,8 @@ async function probeTriggers(run, base, shape, opts) {
         detail: `class ${target} is the easiest to reach: a ${trig.kind} trigger (${trig.location}) sends ` +
             `${(flipRate * 100).toFixed(0)}% of held-out inputs to it ` +
             (informative
-                ? `(margin-gain robust z ${score.toFixed(1)} against the other ${k - 1} classes)`
+                ? `(trigger score ${score.toFixed(1)}: its margin-gain robust z against the other ${k - 1} classes, ` +
+                    'root mean square over patch, pixel and blend triggers)'
                 : `(no score: comparing classes needs at least ${MIN_CLASSES_FOR_SCORE} classes)`),
         trigger: { kind: trig.kind, location: trig.location, flipRate, zScore: score },
     };
@@ -27300,7 +27481,11 @@ async function probeTriggers(run, base, shape, opts) {
         candidatesTotal: all.length,
     };
 }
-/** Per family: gain and flip curves and the gain z; per class: the mean z over the scored families. */
+/**
+ * Per family: gain and flip curves (tier-weighted, for the block) and the family z of every class, the
+ * largest over the family's strength tiers of the class's robust z among the classes at that tier; per
+ * class: the root mean square of the positive family z's over the scored families.
+ */
 function scoreTable(table, k, logitScale) {
     const families = [];
     const classScores = new Float32Array(k);
@@ -27313,33 +27498,43 @@ function scoreTable(table, k, logitScale) {
         const flipCurve = new Float32Array(k);
         const tierFlip = new Float32Array(used.length * k);
         const tierGain = new Float32Array(used.length * k);
-        // Tier weights TIER_WEIGHT_RATIO^t, normalised: a backdoor works with its smallest triggers, while
+        const z = new Float32Array(k).fill(-Infinity);
+        // Curve weights TIER_WEIGHT_RATIO^t, normalised: a backdoor works with its smallest triggers, while
         // clean models (small MLPs above all) become reachable for many classes at the largest tiers.
         const weights = used.map((_, ti) => TIER_WEIGHT_RATIO ** ti);
         const wSum = weights.reduce((a, b) => a + b, 0);
         used.forEach((t, ti) => {
+            const gains = new Float32Array(k);
             for (let c = 0; c < k; c++) {
                 const b = t[c];
                 const gain = b ? b.effect.gain[c] / logitScale : 0;
                 const flip = b ? b.effect.flip[c] : 0;
+                gains[c] = gain;
                 tierGain[ti * k + c] = gain;
                 tierFlip[ti * k + c] = flip;
                 gainCurve[c] += (weights[ti] / wSum) * gain;
                 flipCurve[c] += (weights[ti] / wSum) * flip;
             }
+            // Each tier is its own test (the trigger's strength is unknown): z among the classes at this tier,
+            // the spread floored at GAIN_SPREAD_FLOOR of the tier's typical gain; the family keeps the largest.
+            const typical = Array.from(gains, Math.abs).sort((a, b) => a - b)[k >> 1];
+            const tz = robustZ(gains, GAIN_SPREAD_FLOOR * typical);
+            for (let c = 0; c < k; c++)
+                z[c] = Math.max(z[c], tz[c]);
         });
-        const typical = Array.from(gainCurve, Math.abs).sort((a, b) => a - b)[k >> 1];
-        const z = robustZ(gainCurve, GAIN_SPREAD_FLOOR * typical);
         families.push({ family, gainCurve, flipCurve, z, tierFlip, tierGain });
         if (SCORED_FAMILIES.includes(family)) {
             scoredCount++;
             for (let c = 0; c < k; c++)
-                classScores[c] += z[c];
+                classScores[c] += Math.max(0, z[c]) ** 2;
         }
     }
+    // Root mean square of the positive parts: one family with strong evidence (a patch backdoor barely
+    // moves the blend family) is not averaged away, while a class must stand out in several families to
+    // match it; negative z (a class harder to reach than most) is no evidence either way.
     if (scoredCount > 0)
         for (let c = 0; c < k; c++)
-            classScores[c] /= scoredCount;
+            classScores[c] = Math.sqrt(classScores[c] / scoredCount);
     return { families, classScores };
 }
 
@@ -27348,13 +27543,14 @@ function scoreTable(table, k, logitScale) {
  * A p-value for the trigger self-check score with NO reference models of the user's own.
  *
  * Null model. Without a backdoor the classes are exchangeable as far as trigger probing goes: each class's
- * score (the mean over trigger families of its margin-gain robust z against the other classes) is one draw
- * from a common distribution, and the model's score is the largest of K such draws. The largest of K draws
- * from a light-tailed distribution is Gumbel distributed, P(S > s) = 1 - exp(-exp(-(s - mu) / beta)); for
- * another class count K the location shifts by beta * ln(K / K0) (the max of K i.i.d. draws in the Gumbel
- * domain). The parameters are not theory: they are fitted once on the clean models of the benchmark zoo
- * (MLPs and CNNs trained on MNIST, probed with real held-out digits at the default budget) and shipped as
- * constants here, with the command that measures them:
+ * score (the root mean square over trigger families of its largest per-tier margin-gain robust z against
+ * the other classes) is one draw from a common distribution, and the model's score is the largest of K
+ * such draws. The largest of K draws from a light-tailed distribution is Gumbel distributed,
+ * P(S > s) = 1 - exp(-exp(-(s - mu) / beta)); for another class count K the location shifts by
+ * beta * ln(K / K0) (the max of K i.i.d. draws in the Gumbel domain). The parameters are not theory: they
+ * are fitted once on the clean models of the benchmark zoo (MLPs and CNNs trained on MNIST, probed with
+ * real held-out digits at the default budget) and shipped as constants here, with the command that
+ * measures them:
  *
  *     npx tsx bench/selfcheck-eval.ts            (writes bench/results/selfcheck.json, fitted "null")
  *
@@ -27379,18 +27575,19 @@ const NULL_LOCATION_MARGIN = 0.25;
  */
 const TRIGGER_SCORE_NULLS = {
     samples: {
-        location: 1.52,
-        scale: 0.541,
+        location: 2.129,
+        scale: 0.576,
         classes: 10,
         models: 160,
-        source: 'zoo v1 clean reference models (80 MLP + 80 CNN, MNIST 14x14), 128 held-out real digits, budget 32000',
+        source: 'zoo v1 clean reference models (80 MLP + 80 CNN, MNIST 14x14), 128 held-out real digits, budget 48000, ' +
+            'score v2 (per-tier z, RMS over families, dense patch sweep)',
     },
     probes: {
-        location: 1.898,
-        scale: 0.863,
+        location: 2.673,
+        scale: 0.793,
         classes: 10,
         models: 160,
-        source: 'zoo v1 clean reference models (80 MLP + 80 CNN), 128 default mixed probes, budget 32000',
+        source: 'zoo v1 clean reference models (80 MLP + 80 CNN), 128 default mixed probes, budget 48000, score v2',
     },
 };
 /** The default null: real sample inputs. */
@@ -27443,6 +27640,18 @@ function triggerBaseInputs(set) {
     const size = input.sampleShape.reduce((a, b) => a * b, 1);
     if (size === 0)
         return null;
+    // All of the user's samples (up to MAX_TRIGGER_SAMPLES), not only the few the probe set holds: the check's
+    // noise falls with the number of real inputs each candidate trigger is stamped on.
+    const all = set.triggerSamples;
+    if (all && all.count >= MIN_SAMPLE_BASE && all.data.length === all.count * size) {
+        return {
+            base: all.data,
+            count: all.count,
+            shape: input.sampleShape.slice(),
+            kind: 'samples',
+            inputName: input.name,
+        };
+    }
     const data = input.data;
     const sampleRows = [];
     set.probeKinds.forEach((k, i) => {
@@ -27552,341 +27761,6 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
     }
     finally {
         await runner.release();
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/fingerprint/representations.js
-/**
- * Derived feature blocks from captured tensors. Hidden units of independently trained models are permuted,
- * so hidden layers are summarised by permutation-invariant views; logits are class-aligned and kept as is.
- *   logits          probes x classes
- *   softmax-stats   per class: mean probability, argmax share, mean margin (z_c - max_{j != c} z_j); 3C values
- *   gram:<layer>    probe-by-probe linear-CKA Gram: centre each feature over the probes, K = X X^T,
- *                   K / ||K||_F, upper triangle with the diagonal (row-major, n(n+1)/2 values)
- *   sorted:<layer>  per probe, SORTED_QUANTILES quantiles of the sorted activations (probes x Q)
- *   raw:<layer>     the activations themselves, only when a probe has <= RAW_BLOCK_MAX_FEATURES of them
- */
-/** Quantiles kept per probe in sorted:<layer>. */
-const SORTED_QUANTILES = 16;
-/** Widest layer (features per probe) stored raw. */
-const RAW_BLOCK_MAX_FEATURES = 1024;
-/** Whether each row is already a probability vector (non-negative, sums to 1). */
-function looksLikeProbabilities(x, n, c) {
-    for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let j = 0; j < c; j++) {
-            const v = x[i * c + j];
-            if (v < 0)
-                return false;
-            s += v;
-        }
-        if (Math.abs(s - 1) > 1e-3)
-            return false;
-    }
-    return true;
-}
-function softmaxStats(logits, n, c) {
-    const probs = looksLikeProbabilities(logits, n, c);
-    const out = new Float32Array(3 * c);
-    const z = new Float64Array(c);
-    for (let i = 0; i < n; i++) {
-        let max = -Infinity;
-        for (let j = 0; j < c; j++) {
-            z[j] = probs ? Math.log(logits[i * c + j] + 1e-12) : logits[i * c + j];
-            if (z[j] > max)
-                max = z[j];
-        }
-        let sum = 0;
-        for (let j = 0; j < c; j++)
-            sum += Math.exp(z[j] - max);
-        let arg = 0;
-        let top1 = -Infinity;
-        let top2 = -Infinity;
-        for (let j = 0; j < c; j++) {
-            out[j] += Math.exp(z[j] - max) / sum / n;
-            if (z[j] > top1) {
-                top2 = top1;
-                top1 = z[j];
-                arg = j;
-            }
-            else if (z[j] > top2)
-                top2 = z[j];
-        }
-        out[c + arg] += 1 / n;
-        for (let j = 0; j < c; j++) {
-            const other = j === arg ? top2 : top1;
-            out[2 * c + j] += (z[j] - (c > 1 ? other : 0)) / n;
-        }
-    }
-    return out;
-}
-/** Linear-CKA-normalised Gram upper triangle of an n x f activation matrix. */
-function gramBlock(x, n, f) {
-    const centred = new Float64Array(n * f);
-    for (let j = 0; j < f; j++) {
-        let m = 0;
-        for (let i = 0; i < n; i++)
-            m += x[i * f + j];
-        m /= n;
-        for (let i = 0; i < n; i++)
-            centred[i * f + j] = x[i * f + j] - m;
-    }
-    const k = new Float64Array(n * n);
-    for (let a = 0; a < n; a++) {
-        for (let b = a; b < n; b++) {
-            let s = 0;
-            const oa = a * f;
-            const ob = b * f;
-            for (let j = 0; j < f; j++)
-                s += centred[oa + j] * centred[ob + j];
-            k[a * n + b] = s;
-            k[b * n + a] = s;
-        }
-    }
-    const norm = Math.sqrt(k.reduce((acc, v) => acc + v * v, 0));
-    const out = new Float32Array((n * (n + 1)) / 2);
-    let p = 0;
-    for (let a = 0; a < n; a++)
-        for (let b = a; b < n; b++)
-            out[p++] = norm > 0 ? k[a * n + b] / norm : 0;
-    return out;
-}
-/** Per-probe quantiles (linear interpolation at q = k / (Q - 1)) of the sorted activations. */
-function sortedBlock(x, n, f, q = SORTED_QUANTILES) {
-    const out = new Float32Array(n * q);
-    for (let i = 0; i < n; i++) {
-        const s = x.slice(i * f, (i + 1) * f).sort();
-        for (let k = 0; k < q; k++) {
-            const pos = (k / (q - 1)) * (f - 1);
-            const lo = Math.floor(pos);
-            const hi = Math.min(f - 1, lo + 1);
-            out[i * q + k] = s[lo] + (s[hi] - s[lo]) * (pos - lo);
-        }
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./lib/fingerprint/types.js
-/**
- * A fingerprint: what a model does on the probes, as named feature blocks (float32 vectors), plus
- * reference-free self-check statistics. Two fingerprints compare only when their probe hashes match.
- * On-disk format in src/fingerprint/format.ts and docs/format.md.
- */
-const FINGERPRINT_FORMAT_VERSION = 1;
-
-;// CONCATENATED MODULE: ./lib/detect/eigen.js
-/**
- * Symmetric eigendecomposition on flat typed arrays: Householder tridiagonalisation (tred2) and the
- * implicit QL algorithm (tql2) from JAMA/EISPACK, ported line by line from ml-matrix's implementation
- * (MIT) with its per-element Matrix get/set replaced by a flat Float64Array, which makes the n = 1000
- * case several times faster. W holds the eigenvector matrix TRANSPOSED (row c = eigenvector c), the
- * layout ml-matrix also uses internally because the hot loops then scan rows.
- */
-/** Eigenvalues (ascending) of the symmetric n x n matrix A (row-major) and eigenvectors as rows of W. */
-function symmetricEigen(A, n) {
-    const W = Float64Array.from(A); // symmetric: its transpose is itself
-    const d = new Float64Array(n);
-    const e = new Float64Array(n);
-    if (n === 1) {
-        d[0] = A[0];
-        W[0] = 1;
-        return { values: d, rowsAreVectors: W };
-    }
-    tred2(n, e, d, W);
-    tql2(n, e, d, W);
-    return { values: d, rowsAreVectors: W };
-}
-function hypotenuse(a, b) {
-    if (Math.abs(a) > Math.abs(b)) {
-        const r = b / a;
-        return Math.abs(a) * Math.sqrt(1 + r * r);
-    }
-    if (b !== 0) {
-        const r = a / b;
-        return Math.abs(b) * Math.sqrt(1 + r * r);
-    }
-    return 0;
-}
-function tred2(n, e, d, W) {
-    let f, g, h, i, j, k, hh, scale;
-    for (j = 0; j < n; j++) {
-        d[j] = W[j * n + n - 1];
-    }
-    for (i = n - 1; i > 0; i--) {
-        scale = 0;
-        h = 0;
-        for (k = 0; k < i; k++) {
-            scale = scale + Math.abs(d[k]);
-        }
-        if (scale === 0) {
-            e[i] = d[i - 1];
-            for (j = 0; j < i; j++) {
-                d[j] = W[j * n + i - 1];
-                W[j * n + i] = 0;
-                W[i * n + j] = 0;
-            }
-        }
-        else {
-            for (k = 0; k < i; k++) {
-                d[k] /= scale;
-                h += d[k] * d[k];
-            }
-            f = d[i - 1];
-            g = Math.sqrt(h);
-            if (f > 0) {
-                g = -g;
-            }
-            e[i] = scale * g;
-            h = h - f * g;
-            d[i - 1] = f - g;
-            for (j = 0; j < i; j++) {
-                e[j] = 0;
-            }
-            for (j = 0; j < i; j++) {
-                f = d[j];
-                W[i * n + j] = f;
-                g = e[j] + W[j * n + j] * f;
-                for (k = j + 1; k <= i - 1; k++) {
-                    g += W[j * n + k] * d[k];
-                    e[k] += W[j * n + k] * f;
-                }
-                e[j] = g;
-            }
-            f = 0;
-            for (j = 0; j < i; j++) {
-                e[j] /= h;
-                f += e[j] * d[j];
-            }
-            hh = f / (h + h);
-            for (j = 0; j < i; j++) {
-                e[j] -= hh * d[j];
-            }
-            for (j = 0; j < i; j++) {
-                f = d[j];
-                g = e[j];
-                for (k = j; k <= i - 1; k++) {
-                    W[j * n + k] = W[j * n + k] - (f * e[k] + g * d[k]);
-                }
-                d[j] = W[j * n + i - 1];
-                W[j * n + i] = 0;
-            }
-        }
-        d[i] = h;
-    }
-    for (i = 0; i < n - 1; i++) {
-        W[i * n + n - 1] = W[i * n + i];
-        W[i * n + i] = 1;
-        h = d[i + 1];
-        if (h !== 0) {
-            for (k = 0; k <= i; k++) {
-                d[k] = W[(i + 1) * n + k] / h;
-            }
-            for (j = 0; j <= i; j++) {
-                g = 0;
-                for (k = 0; k <= i; k++) {
-                    g += W[(i + 1) * n + k] * W[j * n + k];
-                }
-                for (k = 0; k <= i; k++) {
-                    W[j * n + k] = W[j * n + k] - g * d[k];
-                }
-            }
-        }
-        for (k = 0; k <= i; k++) {
-            W[(i + 1) * n + k] = 0;
-        }
-    }
-    for (j = 0; j < n; j++) {
-        d[j] = W[j * n + n - 1];
-        W[j * n + n - 1] = 0;
-    }
-    W[(n - 1) * n + n - 1] = 1;
-    e[0] = 0;
-}
-function tql2(n, e, d, W) {
-    let g, h, i, j, k, l, m, p, r, dl1, c, c2, c3, el1, s, s2;
-    for (i = 1; i < n; i++) {
-        e[i - 1] = e[i];
-    }
-    e[n - 1] = 0;
-    let f = 0;
-    let tst1 = 0;
-    const eps = Number.EPSILON;
-    for (l = 0; l < n; l++) {
-        tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
-        m = l;
-        while (m < n) {
-            if (Math.abs(e[m]) <= eps * tst1) {
-                break;
-            }
-            m++;
-        }
-        if (m > l) {
-            do {
-                g = d[l];
-                p = (d[l + 1] - g) / (2 * e[l]);
-                r = hypotenuse(p, 1);
-                if (p < 0) {
-                    r = -r;
-                }
-                d[l] = e[l] / (p + r);
-                d[l + 1] = e[l] * (p + r);
-                dl1 = d[l + 1];
-                h = g - d[l];
-                for (i = l + 2; i < n; i++) {
-                    d[i] -= h;
-                }
-                f = f + h;
-                p = d[m];
-                c = 1;
-                c2 = c;
-                c3 = c;
-                el1 = e[l + 1];
-                s = 0;
-                s2 = 0;
-                for (i = m - 1; i >= l; i--) {
-                    c3 = c2;
-                    c2 = c;
-                    s2 = s;
-                    g = c * e[i];
-                    h = c * p;
-                    r = hypotenuse(p, e[i]);
-                    e[i + 1] = s * r;
-                    s = e[i] / r;
-                    c = p / r;
-                    p = c * d[i] - s * g;
-                    d[i + 1] = h + s * (c * g + s * d[i]);
-                    for (k = 0; k < n; k++) {
-                        h = W[(i + 1) * n + k];
-                        W[(i + 1) * n + k] = s * W[i * n + k] + c * h;
-                        W[i * n + k] = c * W[i * n + k] - s * h;
-                    }
-                }
-                p = (-s * s2 * c3 * el1 * e[l]) / dl1;
-                e[l] = s * p;
-                d[l] = c * p;
-            } while (Math.abs(e[l]) > eps * tst1);
-        }
-        d[l] = d[l] + f;
-        e[l] = 0;
-    }
-    for (i = 0; i < n - 1; i++) {
-        k = i;
-        p = d[i];
-        for (j = i + 1; j < n; j++) {
-            if (d[j] < p) {
-                k = j;
-                p = d[j];
-            }
-        }
-        if (k !== i) {
-            d[k] = d[i];
-            d[i] = p;
-            for (j = 0; j < n; j++) {
-                p = W[i * n + j];
-                W[i * n + j] = W[k * n + j];
-                W[k * n + j] = p;
-            }
-        }
     }
 }
 
@@ -28264,6 +28138,9 @@ function writeSequentialModel(spec) {
  * exact to ~1e-6 relative instead of float64's ~1e-15. linalg.ts therefore uses it only above
  * ORT_GRAM_MIN_WORK multiply-adds, far above the sizes the parity tests check bit-for-bit against
  * scikit-learn. The process should set ORT_DISABLE_TELEMETRY=1 (the entry points do).
+ *
+ * ortGemm (same native binding, one cached single-threaded session per transpose form) multiplies a weight
+ * matrix by a few vectors for the weight statistics' Krylov estimate (src/fingerprint/weights.ts).
  */
 
 
@@ -28412,6 +28289,562 @@ function sameBlock(edges, i, j) {
 /** Whether the ORT path loaded (false after a failure: everything then runs in JavaScript). */
 function ortGramAvailable() {
     return gemmSession() !== null;
+}
+/** Cached native sessions of Y = Gemm(A, B) for each (transA, transB), built on first use. */
+const gemmByForm = new Map();
+function gemmFormSession(transA, transB) {
+    const key = `${transA ? 1 : 0}${transB ? 1 : 0}`;
+    const hit = gemmByForm.get(key);
+    if (hit !== undefined)
+        return hit;
+    let s = null;
+    try {
+        const g = new GraphBuilder({ graphName: `gemm${key}` });
+        g.addInput('A', 'float32', ['a0', 'a1']);
+        g.addInput('B', 'float32', ['b0', 'b1']);
+        g.addNode('Gemm', ['A', 'B'], ['Y'], { transA: attr.int(transA ? 1 : 0), transB: attr.int(transB ? 1 : 0) }, { name: 'gemm' });
+        g.addOutput('Y', 'float32', ['m', 'n']);
+        const bytes = g.toBytes();
+        (0,binding.initOrt)();
+        s = new binding.binding.InferenceSession();
+        s.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
+            // one thread: these products (a matrix times a few vectors) are memory-bound, and on a shared 2-core
+            // runner a second thread measured slower (it waits on a descheduled partner), not faster
+            intraOpNumThreads: 1,
+            interOpNumThreads: 1,
+            graphOptimizationLevel: 'all',
+            extra: { session: { intra_op: { allow_spinning: '0' } } },
+        });
+    }
+    catch {
+        s = null;
+    }
+    gemmByForm.set(key, s);
+    return s;
+}
+/**
+ * op(A)·op(B) in float32 through ORT's Gemm (op = transpose when asked), A given as aRows x aCols and B as
+ * bRows x bCols row-major; null when ORT cannot be used or the shapes do not agree (the caller then computes
+ * in JavaScript). Used by the weight statistics for W·V and Wᵀ·U products on large weight matrices.
+ */
+function ortGemm(A, aRows, aCols, B, bRows, bCols, transA = false, transB = false) {
+    const k = transA ? aRows : aCols;
+    if (k !== (transB ? bCols : bRows))
+        return null;
+    if (A.length !== aRows * aCols || B.length !== bRows * bCols)
+        return null;
+    const s = gemmFormSession(transA, transB);
+    if (!s)
+        return null;
+    try {
+        const res = s.run({ A: new dist.Tensor('float32', A, [aRows, aCols]), B: new dist.Tensor('float32', B, [bRows, bCols]) }, { Y: null }, {});
+        const Y = res.Y.data;
+        const want = (transA ? aCols : aRows) * (transB ? bRows : bCols);
+        return Y.length === want ? Y : null;
+    }
+    catch {
+        return null;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/representations.js
+/**
+ * Derived feature blocks from captured tensors. Hidden units of independently trained models are permuted,
+ * so hidden layers are summarised by permutation-invariant views; logits are class-aligned and kept as is.
+ *   logits          probes x classes
+ *   softmax-stats   per class: mean probability, argmax share, mean margin (z_c - max_{j != c} z_j); 3C values
+ *   gram:<layer>    probe-by-probe linear-CKA Gram: centre each feature over the probes, K = X X^T,
+ *                   K / ||K||_F, upper triangle with the diagonal (row-major, n(n+1)/2 values)
+ *   sorted:<layer>  per probe, SORTED_QUANTILES quantiles of the sorted activations (probes x Q)
+ *   raw:<layer>     the activations themselves, only when a probe has <= RAW_BLOCK_MAX_FEATURES of them
+ */
+
+/** Quantiles kept per probe in sorted:<layer>. */
+const SORTED_QUANTILES = 16;
+/** Widest layer (features per probe) stored raw. */
+const RAW_BLOCK_MAX_FEATURES = 1024;
+/**
+ * Multiply-adds (n² · f) of a Gram block from which it is computed by ONNX Runtime's float32 GEMM
+ * (gram-ort.ts ortCrossGram) instead of the float64 JavaScript loops: a 64-probe block of an 8192-wide layer
+ * (34 M multiply-adds, the speed benchmark's CNN) took ~30 ms in JavaScript and ~5 ms through ORT, and its
+ * values moved by at most 3e-8 there. Below it (small layers, the tests' small fixtures) the JavaScript
+ * path is kept: the call overhead would not pay, and the values stay exact.
+ */
+const GRAM_ORT_MIN_WORK = 1 << 24;
+/** Whether each row is already a probability vector (non-negative, sums to 1). */
+function looksLikeProbabilities(x, n, c) {
+    for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let j = 0; j < c; j++) {
+            const v = x[i * c + j];
+            if (v < 0)
+                return false;
+            s += v;
+        }
+        if (Math.abs(s - 1) > 1e-3)
+            return false;
+    }
+    return true;
+}
+function softmaxStats(logits, n, c) {
+    const probs = looksLikeProbabilities(logits, n, c);
+    const out = new Float32Array(3 * c);
+    const z = new Float64Array(c);
+    for (let i = 0; i < n; i++) {
+        let max = -Infinity;
+        for (let j = 0; j < c; j++) {
+            z[j] = probs ? Math.log(logits[i * c + j] + 1e-12) : logits[i * c + j];
+            if (z[j] > max)
+                max = z[j];
+        }
+        let sum = 0;
+        for (let j = 0; j < c; j++)
+            sum += Math.exp(z[j] - max);
+        let arg = 0;
+        let top1 = -Infinity;
+        let top2 = -Infinity;
+        for (let j = 0; j < c; j++) {
+            out[j] += Math.exp(z[j] - max) / sum / n;
+            if (z[j] > top1) {
+                top2 = top1;
+                top1 = z[j];
+                arg = j;
+            }
+            else if (z[j] > top2)
+                top2 = z[j];
+        }
+        out[c + arg] += 1 / n;
+        for (let j = 0; j < c; j++) {
+            const other = j === arg ? top2 : top1;
+            out[2 * c + j] += (z[j] - (c > 1 ? other : 0)) / n;
+        }
+    }
+    return out;
+}
+/**
+ * Linear-CKA-normalised Gram upper triangle of an n x f activation matrix. Column means are accumulated row
+ * by row (contiguous reads) in float64. From GRAM_ORT_MIN_WORK on, K = X_c·X_cᵀ is ONNX Runtime's float32
+ * GEMM of the centred rows (centred in float64, then rounded to float32): the normalised values then agree
+ * with the float64 definition to ~1e-6 (__tests__/fingerprint/representations.test.ts asserts 1e-5), not
+ * bit for bit. Below it, four dot products share each read of row a; every sum adds the same terms in the
+ * same order as the plain loops, so those values are bit-identical to them.
+ */
+function gramBlock(x, n, f) {
+    const mean = new Float64Array(f);
+    for (let i = 0; i < n; i++) {
+        const o = i * f;
+        for (let j = 0; j < f; j++)
+            mean[j] += x[o + j];
+    }
+    for (let j = 0; j < f; j++)
+        mean[j] /= n;
+    const viaOrt = n * n * f >= GRAM_ORT_MIN_WORK ? ortGramOf(x, n, f, mean) : null;
+    return normalisedUpper(viaOrt ?? jsGram(x, n, f, mean), n);
+}
+/** X_c·X_cᵀ by ORT (exactly symmetric), or null when ORT is unavailable (the JavaScript path then runs). */
+function ortGramOf(x, n, f, mean) {
+    const X = { rows: n, cols: f, data: x };
+    return ortCrossGram(X, X, mean, true);
+}
+/** X_c·X_cᵀ in float64, the plain loops' sums in their order. */
+function jsGram(x, n, f, mean) {
+    const centred = new Float64Array(n * f);
+    for (let i = 0; i < n; i++) {
+        const o = i * f;
+        for (let j = 0; j < f; j++)
+            centred[o + j] = x[o + j] - mean[j];
+    }
+    const k = new Float64Array(n * n);
+    for (let a = 0; a < n; a++) {
+        const oa = a * f;
+        let b = a;
+        for (; b + 3 < n; b += 4) {
+            const o0 = b * f;
+            const o1 = o0 + f;
+            const o2 = o1 + f;
+            const o3 = o2 + f;
+            let s0 = 0;
+            let s1 = 0;
+            let s2 = 0;
+            let s3 = 0;
+            for (let j = 0; j < f; j++) {
+                const v = centred[oa + j];
+                s0 += v * centred[o0 + j];
+                s1 += v * centred[o1 + j];
+                s2 += v * centred[o2 + j];
+                s3 += v * centred[o3 + j];
+            }
+            k[a * n + b] = s0;
+            k[b * n + a] = s0;
+            k[a * n + b + 1] = s1;
+            k[(b + 1) * n + a] = s1;
+            k[a * n + b + 2] = s2;
+            k[(b + 2) * n + a] = s2;
+            k[a * n + b + 3] = s3;
+            k[(b + 3) * n + a] = s3;
+        }
+        for (; b < n; b++) {
+            let s = 0;
+            const ob = b * f;
+            for (let j = 0; j < f; j++)
+                s += centred[oa + j] * centred[ob + j];
+            k[a * n + b] = s;
+            k[b * n + a] = s;
+        }
+    }
+    return k;
+}
+/** The upper triangle (with the diagonal) of K / ||K||_F, row-major. */
+function normalisedUpper(k, n) {
+    let sq = 0;
+    for (let i = 0; i < k.length; i++)
+        sq += k[i] * k[i];
+    const norm = Math.sqrt(sq);
+    const out = new Float32Array((n * (n + 1)) / 2);
+    let p = 0;
+    for (let a = 0; a < n; a++)
+        for (let b = a; b < n; b++)
+            out[p++] = norm > 0 ? k[a * n + b] / norm : 0;
+    return out;
+}
+/**
+ * Per-probe quantiles (linear interpolation at q = k / (Q - 1)) of the sorted activations. Only the order
+ * statistics the interpolation reads are found, by a radix select (rankValues), not a full sort: several
+ * times faster on 8192-wide layers, and the values equal the full sort's exactly. A row holding NaN
+ * (callers zero non-finite activations, but this function does not rely on it) is sorted as before.
+ */
+function sortedBlock(x, n, f, q = SORTED_QUANTILES) {
+    const out = new Float32Array(n * q);
+    const ranks = [];
+    for (let k = 0; k < q; k++) {
+        const pos = (k / (q - 1)) * (f - 1);
+        const lo = Math.floor(pos);
+        ranks.push(lo, Math.min(f - 1, lo + 1));
+    }
+    const wanted = [...new Set(ranks)].sort((a, b) => a - b);
+    const select = new RankSelector(f);
+    const at = new Map();
+    for (let i = 0; i < n; i++) {
+        const row = x.subarray(i * f, (i + 1) * f);
+        at.clear();
+        if (!select.values(row, wanted, at)) {
+            const s = row.slice().sort();
+            for (const r of wanted)
+                at.set(r, s[r]);
+        }
+        for (let k = 0; k < q; k++) {
+            const pos = (k / (q - 1)) * (f - 1);
+            const lo = Math.floor(pos);
+            const hi = Math.min(f - 1, lo + 1);
+            const slo = at.get(lo);
+            const shi = at.get(hi);
+            out[i * q + k] = slo + (shi - slo) * (pos - lo);
+        }
+    }
+    return out;
+}
+/** Top bits of the sort key that pick a radix bucket (2048 buckets). */
+const RADIX_BITS = 12;
+/**
+ * Order statistics of NaN-free float32 rows by radix select: each float maps to a uint32 key ordered like
+ * the numbers (negative: all bits flipped; positive: sign bit set; so -0 sorts just before +0, exactly as
+ * TypedArray sort orders them); one pass counts the keys per bucket of their top RADIX_BITS bits, and only
+ * the buckets holding a wanted rank are gathered and sorted. The worst case (every value in one bucket) is
+ * one sort of the row, as before; a bucket of equal keys (the zeros of a ReLU) is not sorted at all.
+ */
+class RankSelector {
+    counts = new Int32Array(1 << RADIX_BITS);
+    slot = new Int32Array(1 << RADIX_BITS);
+    keys;
+    gathered;
+    f32 = new Float32Array(1);
+    u32 = new Uint32Array(this.f32.buffer);
+    constructor(f) {
+        this.keys = new Uint32Array(f);
+        this.gathered = new Uint32Array(f);
+    }
+    /**
+     * Sets at[r] to the r-th smallest value of `row` for each r of `wanted` (ascending); false (nothing set)
+     * when the row holds NaN, which has no place in this order.
+     */
+    values(row, wanted, at) {
+        const f = row.length;
+        const bits = new Uint32Array(row.buffer, row.byteOffset, f);
+        const { counts, slot, keys, gathered } = this;
+        const shift = 32 - RADIX_BITS;
+        counts.fill(0);
+        for (let j = 0; j < f; j++) {
+            const u = bits[j];
+            if ((u & 0x7fffffff) > 0x7f800000)
+                return false; // NaN
+            const key = (u & 0x80000000 ? ~u : u | 0x80000000) >>> 0;
+            keys[j] = key;
+            counts[key >>> shift]++;
+        }
+        // the buckets holding wanted ranks, with their first rank and their place in `gathered`
+        const buckets = [];
+        slot.fill(-1);
+        let first = 0;
+        let w = 0;
+        let offset = 0;
+        for (let b = 0; b < counts.length && w < wanted.length; b++) {
+            const size = counts[b];
+            if (wanted[w] < first + size) {
+                slot[b] = buckets.length;
+                buckets.push({ b, first, offset, size });
+                offset += size;
+                while (w < wanted.length && wanted[w] < first + size)
+                    w++;
+            }
+            first += size;
+        }
+        const fill = buckets.map((k) => k.offset);
+        for (let j = 0; j < f; j++) {
+            const s = slot[keys[j] >>> shift];
+            if (s >= 0)
+                gathered[fill[s]++] = keys[j];
+        }
+        for (const k of buckets) {
+            const part = gathered.subarray(k.offset, k.offset + k.size);
+            let same = true;
+            for (let j = 1; j < part.length && same; j++)
+                same = part[j] === part[0];
+            if (!same)
+                part.sort();
+            for (const r of wanted) {
+                if (r < k.first || r >= k.first + k.size)
+                    continue;
+                const key = part[r - k.first];
+                this.u32[0] = key & 0x80000000 ? key ^ 0x80000000 : ~key >>> 0;
+                at.set(r, this.f32[0]);
+            }
+        }
+        return true;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/types.js
+/**
+ * A fingerprint: what a model does on the probes, as named feature blocks (float32 vectors), plus
+ * reference-free self-check statistics. Two fingerprints compare only when their probe hashes match.
+ * On-disk format in src/fingerprint/format.ts and docs/format.md.
+ */
+const FINGERPRINT_FORMAT_VERSION = 1;
+
+;// CONCATENATED MODULE: ./lib/detect/eigen.js
+/**
+ * Symmetric eigendecomposition on flat typed arrays: Householder tridiagonalisation (tred2) and the
+ * implicit QL algorithm (tql2) from JAMA/EISPACK, ported line by line from ml-matrix's implementation
+ * (MIT) with its per-element Matrix get/set replaced by a flat Float64Array, which makes the n = 1000
+ * case several times faster. W holds the eigenvector matrix TRANSPOSED (row c = eigenvector c), the
+ * layout ml-matrix also uses internally because the hot loops then scan rows.
+ */
+/** Eigenvalues (ascending) of the symmetric n x n matrix A (row-major) and eigenvectors as rows of W. */
+function symmetricEigen(A, n) {
+    const W = Float64Array.from(A); // symmetric: its transpose is itself
+    const d = new Float64Array(n);
+    const e = new Float64Array(n);
+    if (n === 1) {
+        d[0] = A[0];
+        W[0] = 1;
+        return { values: d, rowsAreVectors: W };
+    }
+    tred2(n, e, d, W);
+    tql2(n, e, d, W);
+    return { values: d, rowsAreVectors: W };
+}
+function hypotenuse(a, b) {
+    if (Math.abs(a) > Math.abs(b)) {
+        const r = b / a;
+        return Math.abs(a) * Math.sqrt(1 + r * r);
+    }
+    if (b !== 0) {
+        const r = a / b;
+        return Math.abs(b) * Math.sqrt(1 + r * r);
+    }
+    return 0;
+}
+function tred2(n, e, d, W) {
+    let f, g, h, i, j, k, hh, scale;
+    for (j = 0; j < n; j++) {
+        d[j] = W[j * n + n - 1];
+    }
+    for (i = n - 1; i > 0; i--) {
+        scale = 0;
+        h = 0;
+        for (k = 0; k < i; k++) {
+            scale = scale + Math.abs(d[k]);
+        }
+        if (scale === 0) {
+            e[i] = d[i - 1];
+            for (j = 0; j < i; j++) {
+                d[j] = W[j * n + i - 1];
+                W[j * n + i] = 0;
+                W[i * n + j] = 0;
+            }
+        }
+        else {
+            for (k = 0; k < i; k++) {
+                d[k] /= scale;
+                h += d[k] * d[k];
+            }
+            f = d[i - 1];
+            g = Math.sqrt(h);
+            if (f > 0) {
+                g = -g;
+            }
+            e[i] = scale * g;
+            h = h - f * g;
+            d[i - 1] = f - g;
+            for (j = 0; j < i; j++) {
+                e[j] = 0;
+            }
+            for (j = 0; j < i; j++) {
+                f = d[j];
+                W[i * n + j] = f;
+                g = e[j] + W[j * n + j] * f;
+                for (k = j + 1; k <= i - 1; k++) {
+                    g += W[j * n + k] * d[k];
+                    e[k] += W[j * n + k] * f;
+                }
+                e[j] = g;
+            }
+            f = 0;
+            for (j = 0; j < i; j++) {
+                e[j] /= h;
+                f += e[j] * d[j];
+            }
+            hh = f / (h + h);
+            for (j = 0; j < i; j++) {
+                e[j] -= hh * d[j];
+            }
+            for (j = 0; j < i; j++) {
+                f = d[j];
+                g = e[j];
+                for (k = j; k <= i - 1; k++) {
+                    W[j * n + k] = W[j * n + k] - (f * e[k] + g * d[k]);
+                }
+                d[j] = W[j * n + i - 1];
+                W[j * n + i] = 0;
+            }
+        }
+        d[i] = h;
+    }
+    for (i = 0; i < n - 1; i++) {
+        W[i * n + n - 1] = W[i * n + i];
+        W[i * n + i] = 1;
+        h = d[i + 1];
+        if (h !== 0) {
+            for (k = 0; k <= i; k++) {
+                d[k] = W[(i + 1) * n + k] / h;
+            }
+            for (j = 0; j <= i; j++) {
+                g = 0;
+                for (k = 0; k <= i; k++) {
+                    g += W[(i + 1) * n + k] * W[j * n + k];
+                }
+                for (k = 0; k <= i; k++) {
+                    W[j * n + k] = W[j * n + k] - g * d[k];
+                }
+            }
+        }
+        for (k = 0; k <= i; k++) {
+            W[(i + 1) * n + k] = 0;
+        }
+    }
+    for (j = 0; j < n; j++) {
+        d[j] = W[j * n + n - 1];
+        W[j * n + n - 1] = 0;
+    }
+    W[(n - 1) * n + n - 1] = 1;
+    e[0] = 0;
+}
+function tql2(n, e, d, W) {
+    let g, h, i, j, k, l, m, p, r, dl1, c, c2, c3, el1, s, s2;
+    for (i = 1; i < n; i++) {
+        e[i - 1] = e[i];
+    }
+    e[n - 1] = 0;
+    let f = 0;
+    let tst1 = 0;
+    const eps = Number.EPSILON;
+    for (l = 0; l < n; l++) {
+        tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+        m = l;
+        while (m < n) {
+            if (Math.abs(e[m]) <= eps * tst1) {
+                break;
+            }
+            m++;
+        }
+        if (m > l) {
+            do {
+                g = d[l];
+                p = (d[l + 1] - g) / (2 * e[l]);
+                r = hypotenuse(p, 1);
+                if (p < 0) {
+                    r = -r;
+                }
+                d[l] = e[l] / (p + r);
+                d[l + 1] = e[l] * (p + r);
+                dl1 = d[l + 1];
+                h = g - d[l];
+                for (i = l + 2; i < n; i++) {
+                    d[i] -= h;
+                }
+                f = f + h;
+                p = d[m];
+                c = 1;
+                c2 = c;
+                c3 = c;
+                el1 = e[l + 1];
+                s = 0;
+                s2 = 0;
+                for (i = m - 1; i >= l; i--) {
+                    c3 = c2;
+                    c2 = c;
+                    s2 = s;
+                    g = c * e[i];
+                    h = c * p;
+                    r = hypotenuse(p, e[i]);
+                    e[i + 1] = s * r;
+                    s = e[i] / r;
+                    c = p / r;
+                    p = c * d[i] - s * g;
+                    d[i + 1] = h + s * (c * g + s * d[i]);
+                    for (k = 0; k < n; k++) {
+                        h = W[(i + 1) * n + k];
+                        W[(i + 1) * n + k] = s * W[i * n + k] + c * h;
+                        W[i * n + k] = c * W[i * n + k] - s * h;
+                    }
+                }
+                p = (-s * s2 * c3 * el1 * e[l]) / dl1;
+                e[l] = s * p;
+                d[l] = c * p;
+            } while (Math.abs(e[l]) > eps * tst1);
+        }
+        d[l] = d[l] + f;
+        e[l] = 0;
+    }
+    for (i = 0; i < n - 1; i++) {
+        k = i;
+        p = d[i];
+        for (j = i + 1; j < n; j++) {
+            if (d[j] < p) {
+                k = j;
+                p = d[j];
+            }
+        }
+        if (k !== i) {
+            d[k] = d[i];
+            d[i] = p;
+            for (j = 0; j < n; j++) {
+                p = W[i * n + j];
+                W[i * n + j] = W[k * n + j];
+                W[k * n + j] = p;
+            }
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./lib/detect/linalg.js
@@ -29018,16 +29451,16 @@ function spdInverse(A, n) {
  *   weights:final   per class c of the final linear layer, [norm, mean, std, max, min, robustZ(norm)] x C,
  *                   then the bias (C values, zeros when there is none): 7C values, class-aligned.
  *   weights:layers  per weight matrix of Gemm/MatMul/Conv nodes (topological order, conv kernels reshaped to
- *                   [out, in*kh*kw]): [Frobenius norm, sigma1, sigma2] (exact for small matrices, else power
- *                   iteration; see topSingularValues).
+ *                   [out, in*kh*kw]): [Frobenius norm, sigma1, sigma2] (exact for small matrices, else a
+ *                   block Krylov estimate within 1% of the exact values; see topSingularValues).
  *   selfChecks['weight-outlier']  max over classes of the robust z (median/MAD) of the final-row norms, with
  *                   that class as targetClass: a backdoor's target class row often grows.
  */
 
 
 
-/** Power-iteration steps per singular value for large matrices (an estimate; exactness is not needed). */
-const POWER_ITERATIONS = 20;
+
+
 /** Largest matrix (elements) whose singular values are estimated; bigger ones get the norm only. */
 const MAX_SVD_ELEMENTS = 16_000_000;
 /** Statistics per weight matrix in weights:layers. */
@@ -29094,73 +29527,235 @@ function finalWeightStats(fl) {
         },
     };
 }
-/** Matrices whose smaller side is at most this get exact singular values (EVD of the small Gram matrix). */
-const EXACT_SVD_MAX_SIDE = 256;
 /**
- * Top-k singular values of a rows x cols matrix, from its smaller Gram matrix W·Wᵀ or Wᵀ·W (side x side,
- * built by src/detect/linalg.ts gram: blocked float64 loops, or ONNX Runtime's GEMM for large products).
- * Exact (symmetric EVD of the Gram matrix) when the smaller side is <= EXACT_SVD_MAX_SIDE; otherwise power
- * iteration on the Gram matrix with deflation from a fixed start (POWER_ITERATIONS steps: an estimate, which
- * is all a fingerprint needs), made non-increasing. One step on the Gram matrix is one (u, v) round of the
- * power method on W itself, at side² instead of 2·rows·cols operations.
+ * Matrices whose Gram matrix costs at most this many multiply-adds (side² · other side) get exact singular
+ * values (symmetric EVD of the smaller Gram matrix, float64); bigger ones get the block Krylov estimate.
  */
-function topSingularValues(m, rows, cols, k = 2, iters = POWER_ITERATIONS) {
+const EXACT_SVD_MAX_WORK = 4_000_000;
+/** Vectors per block of the Krylov estimate. */
+const KRYLOV_BLOCK = 2;
+/** Krylov depth q: the basis spans [W·Ω, (W·Wᵀ)·W·Ω, ..., (W·Wᵀ)^q·W·Ω], KRYLOV_BLOCK·(q + 1) vectors. */
+const KRYLOV_DEPTH = 10;
+/** Seed of the fixed start block Ω (the same for every matrix, so the estimate is deterministic). */
+const KRYLOV_SEED = 0x5eed;
+/**
+ * Top-k singular values of a rows x cols row-major matrix W.
+ *
+ * Exact when the smaller Gram matrix is cheap (EXACT_SVD_MAX_WORK): its symmetric EVD in float64.
+ *
+ * Otherwise a block Krylov estimate (Musco & Musco 2015, "Randomized block Krylov methods"): an orthonormal
+ * basis Q of span[W·Ω, (W·Wᵀ)·W·Ω, ..., (W·Wᵀ)^q·W·Ω] (Ω: KRYLOV_BLOCK fixed pseudo-random vectors,
+ * q = KRYLOV_DEPTH, Gram-Schmidt twice in float64), then the exact singular values of Qᵀ·W (Rayleigh-Ritz).
+ * By interlacing these never exceed the true ones, and sigma1 <= Frobenius norm holds exactly. Each Krylov
+ * step is two passes over W (Qᵀ·W, then W·Zᵀ), and Qᵀ·W of the last block completes Qᵀ·W without a wider
+ * pass: 2q + 2 = 22 products of W with KRYLOV_BLOCK vectors, each vector its own matrix-vector product
+ * through ONNX Runtime's float32 kernels (gram-ort.ts ortGemm; see perVector for why not one GEMM per
+ * block; a JavaScript fallback computes the same products when ORT is unavailable, or with opts.ort false).
+ * The Ritz Gram matrix is read off those products (see krylovSingularValues). For the 12.5 M-parameter
+ * speed-benchmark CNN the estimates take ~70 ms (44 single-vector passes over 50 MB, each matrix read from
+ * L3 cache at ~35 GB/s) and the whole weights:layers block ~95 ms, instead of the ~1.1 s of the former power
+ * iteration on Gram matrices (and ~120 ms with one 2-column GEMM per pass). Single-vector
+ * Krylov (depth 20-24 for the same 44-50 passes) measured no faster at worse sigma2 accuracy, and wider
+ * blocks (8-32 vectors as real GEMMs, depth 2-4) missed the 1% by far (1.2-3.5%): on a flat spectrum the
+ * polynomial degree, not the block width, decides the accuracy.
+ *
+ * Accuracy (measured against an exact SVD; __tests__/fingerprint/weights-svd.test.ts checks it): sigma1 and
+ * sigma2 are within 1% (worst 0.76% over the benchmark CNN's layers up to 512 x 4608; 0.25% on the test's
+ * matrices) on random He-initialised weights, whose top singular values are packed closely (the hard case
+ * for Krylov methods; 4 vectors x depth 3 gave 3.4%, depth 10 x 2 vectors was the cheapest within 1%), and
+ * within 1e-4 when the top values stand apart (trained weights, low-rank structure). The estimates are
+ * lower bounds (up to ~1e-6 from float32 products) and repeat bit for bit on one machine.
+ */
+function topSingularValues(m, rows, cols, k = 2, opts = {}) {
     const side = Math.min(rows, cols);
-    const A = rows <= cols ? mat(rows, cols, m) : mat(cols, rows, weights_transpose(m, rows, cols));
-    const G = gram(A);
-    if (side <= EXACT_SVD_MAX_SIDE) {
-        const ev = symEig(G, side).values; // descending
+    if (side === 0)
+        return new Array(k).fill(0);
+    const basisMax = KRYLOV_BLOCK * (KRYLOV_DEPTH + 1);
+    if (side * side * Math.max(rows, cols) <= EXACT_SVD_MAX_WORK || side <= basisMax) {
+        const A = rows <= cols ? mat(rows, cols, m) : mat(cols, rows, weights_transpose(m, rows, cols));
+        const ev = symEig(gram(A), side).values; // descending
         return Array.from({ length: k }, (_, i) => (i < side ? Math.sqrt(Math.max(0, ev[i])) : 0));
     }
-    const d = A.cols;
-    const out = [];
-    const found = [];
-    for (let t = 0; t < Math.min(k, side); t++) {
-        // start at W·v0 for a fixed, non-degenerate v0
-        let u = new Float64Array(side);
-        for (let r = 0; r < side; r++) {
-            let s = 0;
-            for (let j = 0; j < d; j++)
-                s += A.data[r * d + j] * (1 + ((j * 7919 + t * 104729) % 97) / 97);
-            u[r] = s;
-        }
-        let lambda = 0;
-        for (let it = 0; it < iters; it++) {
-            for (const f of found) {
-                let dot = 0;
-                for (let r = 0; r < side; r++)
-                    dot += f[r] * u[r];
-                for (let r = 0; r < side; r++)
-                    u[r] -= dot * f[r];
-            }
-            let un = 0;
-            for (let r = 0; r < side; r++)
-                un += u[r] * u[r];
-            un = Math.sqrt(un);
-            if (!(un > 0))
-                break;
-            for (let r = 0; r < side; r++)
-                u[r] /= un;
-            const w = new Float64Array(side);
-            lambda = 0;
-            for (let r = 0; r < side; r++) {
-                let s = 0;
-                const o = r * side;
-                for (let c = 0; c < side; c++)
-                    s += G[o + c] * u[c];
-                w[r] = s;
-                lambda += u[r] * s;
-            }
-            if (it < iters - 1)
-                u = w;
-        }
-        const sigma = Math.sqrt(Math.max(0, lambda));
-        out.push(out.length ? Math.min(sigma, out[out.length - 1]) : sigma);
-        found.push(u);
+    const W = m instanceof Float32Array ? m : Float32Array.from(m);
+    const sv = krylovSingularValues(W, rows, cols, opts.ort !== false);
+    return Array.from({ length: k }, (_, i) => sv[i] ?? 0);
+}
+/**
+ * The products of W with the b vectors of V (as rows): W·vᵀ per vector as the columns of a rows x b block
+ * (`left` false), or v·W per vector as the rows of a b x cols block (`left` true). Each vector is its own
+ * ORT run of the matrix-vector kernel, which streams W once at memory speed; ORT's GEMM pads a 2-column
+ * product to its tile width and, for Q·W, copies (packs) W first, so b single-vector products measured
+ * ~1.4x faster than one b = 2 GEMM on the benchmark CNN (0.27 ms per 512 x 4608 pass instead of
+ * 0.64-0.90 ms). One run for both vectors (a two-MatMul graph) measured no faster. Null when ORT is
+ * unavailable.
+ */
+function perVector(W, rows, cols, V, b, left) {
+    const len = left ? rows : cols;
+    const outLen = left ? cols : rows;
+    const out = new Float32Array(b * outLen);
+    for (let v = 0; v < b; v++) {
+        const x = V.subarray(v * len, (v + 1) * len);
+        const y = left ? ortGemm(x, 1, rows, W, rows, cols) : ortGemm(W, rows, cols, x, cols, 1);
+        if (!y)
+            return null;
+        if (left)
+            out.set(y, v * outLen);
+        else
+            for (let r = 0; r < outLen; r++)
+                out[r * b + v] = y[r];
     }
-    while (out.length < k)
-        out.push(0);
     return out;
+}
+/** W·Zᵀ for a block Z of b vectors (as rows): ORT first, JavaScript when ORT is unavailable. */
+function timesWT(W, rows, cols, Z, b, useOrt) {
+    // W (rows x cols) · Zᵀ (cols x b) = rows x b, one matrix-vector product per vector (see perVector)
+    const y = useOrt ? perVector(W, rows, cols, Z, b, false) : null;
+    if (y)
+        return y;
+    const out = new Float32Array(rows * b);
+    for (let r = 0; r < rows; r++) {
+        const o = r * cols;
+        for (let v = 0; v < b; v++) {
+            let s = 0;
+            const z = v * cols;
+            for (let j = 0; j < cols; j++)
+                s += W[o + j] * Z[z + j];
+            out[r * b + v] = s;
+        }
+    }
+    return out;
+}
+/** Q·W for a block Q of b vectors (as rows): ORT first, JavaScript when ORT is unavailable. */
+function leftTimes(Q, b, W, rows, cols, useOrt) {
+    // Q (b x rows) · W (rows x cols) = b x cols, one vector-matrix product per vector (see perVector)
+    const y = useOrt ? perVector(W, rows, cols, Q, b, true) : null;
+    if (y)
+        return y;
+    const out = new Float64Array(b * cols);
+    for (let v = 0; v < b; v++) {
+        const o = v * cols;
+        for (let r = 0; r < rows; r++) {
+            const q = Q[v * rows + r];
+            if (q === 0)
+                continue;
+            const w = r * cols;
+            for (let j = 0; j < cols; j++)
+                out[o + j] += q * W[w + j];
+        }
+    }
+    return Float32Array.from(out);
+}
+/**
+ * Appends the b vectors of Y (rows x b, column v = vector v) to the orthonormal basis (vectors as rows of
+ * length `rows`), each orthogonalised twice against the basis (classical Gram-Schmidt, re-applied: enough in
+ * float64 for a few dozen vectors). Vectors that vanish (the Krylov space is exhausted) are dropped.
+ */
+function extendBasis(basis, Y, rows, b) {
+    const added = [];
+    for (let v = 0; v < b; v++) {
+        const x = new Float64Array(rows);
+        for (let r = 0; r < rows; r++)
+            x[r] = Y[r * b + v];
+        let before = 0;
+        for (let r = 0; r < rows; r++)
+            before += x[r] * x[r];
+        if (!(before > 0) || !Number.isFinite(before))
+            continue;
+        for (let pass = 0; pass < 2; pass++) {
+            for (const q of basis) {
+                let d = 0;
+                for (let r = 0; r < rows; r++)
+                    d += q[r] * x[r];
+                for (let r = 0; r < rows; r++)
+                    x[r] -= d * q[r];
+            }
+        }
+        let after = 0;
+        for (let r = 0; r < rows; r++)
+            after += x[r] * x[r];
+        // float32 products carry ~1e-7 relative noise: what is left below that is noise, not a new direction
+        if (!(after > before * 1e-12))
+            continue;
+        const inv = 1 / Math.sqrt(after);
+        for (let r = 0; r < rows; r++)
+            x[r] *= inv;
+        basis.push(x);
+        added.push(x);
+    }
+    return added;
+}
+function block32(vs, rows) {
+    const out = new Float32Array(vs.length * rows);
+    vs.forEach((q, i) => out.set(q, i * rows));
+    return out;
+}
+/** Descending singular values of W estimated on its block Krylov space (see topSingularValues). */
+function krylovSingularValues(W, rows, cols, useOrt) {
+    const b = KRYLOV_BLOCK;
+    const rng = new Rng(KRYLOV_SEED);
+    const omega = new Float32Array(b * cols);
+    for (let i = 0; i < omega.length; i++)
+        omega[i] = rng.normal();
+    const basis = [];
+    const q32 = []; // the basis vectors as the products used them (float32)
+    const zRows = []; // qᵀ·W per basis vector (cols values)
+    // W·Wᵀ·q per basis vector (column v of the product Y, `stride` wide), except for the last block
+    const wwq = [];
+    let block = extendBasis(basis, timesWT(W, rows, cols, omega, b, useOrt), rows, b);
+    for (let depth = 0; block.length > 0; depth++) {
+        const Qb = block32(block, rows);
+        const Z = leftTimes(Qb, block.length, W, rows, cols, useOrt);
+        for (let v = 0; v < block.length; v++) {
+            zRows.push(Z.subarray(v * cols, (v + 1) * cols));
+            q32.push(Qb.subarray(v * rows, (v + 1) * rows));
+        }
+        if (depth === KRYLOV_DEPTH)
+            break;
+        const Y = timesWT(W, rows, cols, Z, block.length, useOrt);
+        for (let v = 0; v < block.length; v++)
+            wwq.push({ Y, v, stride: block.length });
+        block = extendBasis(basis, Y, rows, block.length);
+    }
+    // Ritz values: singular values of B = Qᵀ·W, from the small Gram G = B·Bᵀ. G[j][k] = qⱼᵀ·(W·Wᵀ·qₖ), read
+    // off the products already made (rows-long dot products) instead of zⱼ·zₖ (cols-long) where W·Wᵀ·qₖ is
+    // known; only pairs within the last block need zⱼ·zₖ. Both triangles are computed where both are
+    // known and averaged, so G is exactly symmetric.
+    const m = zRows.length;
+    const G = new Float64Array(m * m);
+    const known = new Uint8Array(m * m);
+    for (let k = 0; k < wwq.length; k++) {
+        const { Y, v, stride } = wwq[k];
+        for (let j = 0; j < m; j++) {
+            const q = q32[j];
+            let s = 0;
+            for (let r = 0; r < rows; r++)
+                s += q[r] * Y[r * stride + v];
+            G[j * m + k] = s;
+            known[j * m + k] = 1;
+        }
+    }
+    for (let j = 0; j < m; j++) {
+        for (let k = 0; k <= j; k++) {
+            let g;
+            if (known[j * m + k] && known[k * m + j])
+                g = (G[j * m + k] + G[k * m + j]) / 2;
+            else if (known[j * m + k])
+                g = G[j * m + k];
+            else if (known[k * m + j])
+                g = G[k * m + j];
+            else {
+                const zj = zRows[j];
+                const zk = zRows[k];
+                g = 0;
+                for (let c = 0; c < cols; c++)
+                    g += zj[c] * zk[c];
+            }
+            G[j * m + k] = g;
+            G[k * m + j] = g;
+        }
+    }
+    const ev = symEig(G, m).values;
+    return Array.from(ev, (x) => Math.sqrt(Math.max(0, x)));
 }
 function weights_transpose(m, rows, cols) {
     const t = new Float64Array(rows * cols);
@@ -29169,12 +29764,43 @@ function weights_transpose(m, rows, cols) {
             t[c * rows + r] = m[r * cols + c];
     return t;
 }
+/** Frobenius norm, summed in float64 (four partial sums: one pass, no copy). */
+function frobeniusNorm(v) {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    const n = v.length;
+    const n4 = n - (n % 4);
+    for (let i = 0; i < n4; i += 4) {
+        const a = v[i];
+        const b = v[i + 1];
+        const c = v[i + 2];
+        const d = v[i + 3];
+        s0 += a * a;
+        s1 += b * b;
+        s2 += c * c;
+        s3 += d * d;
+    }
+    for (let i = n4; i < n; i++)
+        s0 += v[i] * v[i];
+    return Math.sqrt(s0 + s1 + s2 + s3);
+}
 /**
  * weights:layers: [norm, sigma1, sigma2] per Gemm/MatMul/Conv weight, in graph order. A weight shared by many
  * nodes is measured once (a crafted graph could reuse one big matrix in every node), and `deadline` (epoch
  * ms, the model's time limit) is checked before each matrix, so the statistics cannot run unbounded.
  */
 function layerWeightStats(model, opts = {}) {
+    const steps = layerWeightSteps(model, opts);
+    for (;;) {
+        const r = steps.next();
+        if (r.done)
+            return r.value;
+    }
+}
+/** The work of layerWeightStats, one matrix per step. */
+function* layerWeightSteps(model, opts) {
     const order = new Map(model.layers.map((l, i) => [l.name, i]));
     const nodes = [...(model.proto.graph?.node ?? [])]
         .filter((n) => ['Gemm', 'MatMul', 'Conv', 'ConvTranspose'].includes(n.opType ?? ''))
@@ -29192,15 +29818,16 @@ function layerWeightStats(model, opts = {}) {
                 const limitMs = opts.limitMs ?? 0;
                 throw new errors_InputError('timeout', `${model.path}: fingerprinting took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit (weight statistics); use a smaller model`, model.path);
             }
-            const w = constantTensor(model, wName);
+            const w = constantFloat32(model, wName);
             if (!w || w.dims.length < 2)
                 row = null;
             else {
                 const rows = w.dims[0];
                 const cols = w.values.length / Math.max(1, rows);
-                const norm = Math.sqrt(w.values.reduce((a, b) => a + b * b, 0));
+                const norm = frobeniusNorm(w.values);
                 const sv = w.values.length <= MAX_SVD_ELEMENTS ? topSingularValues(w.values, rows, cols) : [0, 0];
                 row = [norm, sv[0], sv[1]];
+                yield;
             }
             seen.set(wName, row);
         }
@@ -32451,8 +33078,10 @@ function deserializeEnsemble(json, arrays) {
 
 
 
-/** Number of tests the Bonferroni correction divides by. */
+/** Number of tests the Bonferroni correction divides by (policy 'bonferroni'). */
 const FINAL_TESTS = 2;
+/** How the reference-free trigger test enters a verdict with a baseline (see the header). */
+const TRIGGER_POLICY_WITH_BASELINE = 'bonferroni';
 /** The trigger test's p-value under the null model that matches what the triggers were stamped on. */
 function triggerTestP(fp) {
     const trig = fp.selfChecks['trigger'];
@@ -32461,24 +33090,29 @@ function triggerTestP(fp) {
         return undefined;
     return triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes'));
 }
-function finalVerdict(ensembleP, fp) {
+function finalVerdict(ensembleP, fp, policy = TRIGGER_POLICY_WITH_BASELINE) {
     const pt = triggerTestP(fp);
-    const best = pt !== undefined ? Math.min(ensembleP, pt) : ensembleP;
-    const p = pt !== undefined ? Math.min(1, FINAL_TESTS * best) : ensembleP;
+    const combine = policy === 'bonferroni' && pt !== undefined;
+    const p = combine ? Math.min(1, FINAL_TESTS * Math.min(ensembleP, pt)) : ensembleP;
     const score = riskScore(p);
     return {
         pValue: p,
         riskScore: score,
         riskLevel: levelOf(score),
         ...(pt !== undefined ? { triggerPValue: pt } : {}),
-        decidedBy: pt !== undefined && pt < ensembleP ? 'trigger' : 'ensemble',
+        decidedBy: combine && pt < ensembleP ? 'trigger' : 'ensemble',
     };
 }
 
 ;// CONCATENATED MODULE: ./lib/scan/explain.js
 /** How many channels an explanation lists. */
 const EXPLANATION_DRIVERS = 5;
+/** A trigger-probe p-value at or below this is named in the summary of a model that is not low risk. */
+const TRIGGER_MENTION_P = 0.05;
 function describeChannel(detector, representation) {
+    // the reference-free trigger test (src/score/final.ts) is not a detector fitted on a block
+    if (detector === 'trigger-probe')
+        return 'trigger probing, reference-free';
     return `${detector.replace(/_/g, '-')} on ${representation}`;
 }
 function selfCheckDetails(fp) {
@@ -32516,8 +33150,9 @@ function explain(v, final, fp, manifest) {
     const strongestSignal = top ? describeChannel(top.detector, top.representation) : 'none';
     const n = manifest.members.length;
     const t = details.trigger;
-    const triggerText = final.decidedBy === 'trigger' && t
-        ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (p = ${final.triggerPValue?.toPrecision(2)}).`
+    // the trigger probe's finding, when it decided the verdict or is itself unusual for a clean model
+    const triggerText = t && (final.decidedBy === 'trigger' || (final.triggerPValue ?? 1) <= TRIGGER_MENTION_P)
+        ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (reference-free p = ${final.triggerPValue?.toPrecision(2)}).`
         : '';
     const summary = final.riskLevel === 'low'
         ? `Behaves like the ${n} clean references (p = ${final.pValue.toPrecision(2)}).`
@@ -32649,12 +33284,66 @@ function safeErrorLine(message) {
         : escaped;
 }
 
+;// CONCATENATED MODULE: ./lib/baseline/samples.js
+/**
+ * A baseline carries its own probe samples. When a baseline is built with --probe-samples DIR, the sample
+ * files are copied into BASELINE/samples/ and the manifest's probe spec names that folder relative to the
+ * baseline. Every scan against the baseline (CLI from any working directory, the action from the Actions
+ * cache or baselines/) then probes with the same real inputs without any flag: the samples are what give
+ * trigger probing and the ensemble their power (bench/results/detect.md), so they must not depend on the
+ * scanning job's checkout. Tampered samples change the probe-set hash, which a scan refuses as a mismatch.
+ *
+ * Baselines written before this stored the folder relative to the working directory; resolveSamplesDir
+ * still finds those.
+ */
+
+
+
+
+/** Said (CLI stderr, action warning) when a baseline is built without samples: the setting that matters most. */
+const NO_SAMPLES_ADVICE = 'built without probe samples: the probes are generated noise and patterns only, and detection is weaker ' +
+    "(see the README's results). Rebuild with probe samples: a folder of 64-128 real inputs of mixed classes; the " +
+    'baseline keeps a copy, so every scan against it uses them.';
+/** The folder inside a baseline that holds its probe samples. */
+const BASELINE_SAMPLES_DIR = 'samples';
+/**
+ * Copies the spec's sample files into `dir`/samples (unless they are already there) and returns the spec
+ * with samplesDir pointing at that folder, relative to the baseline. A spec without samples is returned as is.
+ */
+async function embedSamples(dir, spec) {
+    const probes = (spec ?? {});
+    if (!probes.samplesDir)
+        return spec;
+    const from = (0,external_node_path_namespaceObject.resolve)(probes.samplesDir);
+    const to = (0,external_node_path_namespaceObject.resolve)(dir, BASELINE_SAMPLES_DIR);
+    if (from !== to) {
+        const names = listSampleFiles(from); // names the folder and the fix when it is missing or empty
+        await (0,promises_namespaceObject.rm)(to, { recursive: true, force: true });
+        await (0,promises_namespaceObject.mkdir)(to, { recursive: true });
+        for (const name of names)
+            await (0,promises_namespaceObject.copyFile)((0,external_node_path_namespaceObject.join)(from, name), (0,external_node_path_namespaceObject.join)(to, name));
+    }
+    return { ...probes, samplesDir: BASELINE_SAMPLES_DIR };
+}
+/** The probe spec of a loaded baseline with its samples folder resolved to a path a scan can read. */
+function resolveSamplesDir(dir, spec) {
+    const probes = { ...(spec ?? {}) };
+    if (probes.samplesDir && !(0,external_node_path_namespaceObject.isAbsolute)(probes.samplesDir)) {
+        const inside = (0,external_node_path_namespaceObject.join)(dir, probes.samplesDir);
+        // a legacy baseline's folder is relative to the working directory
+        if ((0,external_node_fs_namespaceObject.existsSync)(inside))
+            probes.samplesDir = inside;
+    }
+    return probes;
+}
+
 ;// CONCATENATED MODULE: ./lib/scan/scan.js
 /**
  * The main job: scan model files against a verified baseline (or with reference-free checks only) and
  * return one ScanReport. A broken model never costs the others their results: it becomes an error entry
  * and the rest are scored.
  */
+
 
 
 
@@ -32679,7 +33368,7 @@ async function loadReference(dir, opts) {
     // The baseline decides the probe set and layers: a model is only comparable under the same ones.
     const engine = {
         ...opts,
-        probes: m.probes.spec,
+        probes: resolveSamplesDir(dir, m.probes.spec),
         layers: m.layers,
     };
     return { baseline, state, engine };
@@ -33774,6 +34463,7 @@ function baselineEnsembleConfig(blocks, nRefs) {
 
 
 
+
 /** Fewer clean references than this and the detectors (k-NN, LOF) cannot be fitted meaningfully. */
 const MIN_BASELINE_MEMBERS = 5;
 /** Fingerprints models into DIR/fingerprints, one at a time (memory bounded by one model). */
@@ -33851,7 +34541,7 @@ async function fitAndWrite(dir, collected, meta) {
     const manifest = await writeBaselineFiles(dir, {
         signature: meta.signature,
         architecture: meta.architecture,
-        probes: { spec: meta.probeSpec, hash: meta.probeHash },
+        probes: { spec: await embedSamples(dir, meta.probeSpec), hash: meta.probeHash },
         layers: meta.layers,
         capturedLayers: sorted[0].fingerprint.header.layers,
         ensembleConfig: config,
@@ -33885,7 +34575,7 @@ const addToBaseline = async (dir, paths, opts) => {
     const m = base.manifest;
     const engine = {
         ...opts,
-        probes: m.probes.spec,
+        probes: resolveSamplesDir(dir, m.probes.spec),
         layers: m.layers,
     };
     const existing = [];
@@ -33915,7 +34605,7 @@ const addToBaseline = async (dir, paths, opts) => {
     const manifest = await fitAndWrite(out, [...existing, ...fresh], {
         signature: m.signature,
         architecture: m.architecture,
-        probeSpec: m.probes.spec,
+        probeSpec: engine.probes,
         probeHash: m.probes.hash,
         layers: m.layers,
     });
@@ -34111,16 +34801,20 @@ async function mergePartials(dirs, out) {
 
 
 
+
 const baseline_HELP = `Usage:
-  model-fingerprint baseline build MODELS... --out DIR [--probes N] [--seed S] [--layers auto|L1,L2] [--probe-kinds ...]
+  model-fingerprint baseline build MODELS... --out DIR [--probe-samples DIR] [--probes N] [--seed S] [--layers auto|L1,L2] [--probe-kinds ...]
   model-fingerprint baseline build MODELS... --shard I/N --out PARTIAL_DIR   (one slice; then merge)
   model-fingerprint baseline merge PARTIAL_DIRS... --out DIR
   model-fingerprint baseline add DIR MODELS... [--out NEW_DIR]
   model-fingerprint baseline info DIR [--json]
 MODELS are clean models of one architecture (files, directories or globs): earlier approved versions,
 several training seeds, trusted public checkpoints. 20 or more is a usable start; with 63 or more the high
-band is reachable by rank alone (fewer rely on the fitted tail).
+band is reachable by rank alone (fewer rely on the fitted tail). --probe-samples DIR (64-128 real inputs of
+mixed classes) matters most for detection; the baseline keeps a copy in DIR/samples for every later scan.
 `;
+/** Said after a build without samples (bench/results/detect.md: the largest single lever we measured). */
+const NO_SAMPLES_NOTE = `note: ${NO_SAMPLES_ADVICE} (--probe-samples DIR)\n`;
 async function baselineCommand(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === 'build') {
@@ -34145,12 +34839,16 @@ async function baselineCommand(argv, io) {
             io.out(`partial ${shard} written to ${r.dir}: ${r.members} model(s); combine with 'model-fingerprint baseline merge PARTIALS... --out DIR'\n`);
             return 0;
         }
+        const engine = engineOptions(p);
         const info = await buildBaseline(paths, {
-            ...engineOptions(p),
+            ...engine,
             out,
             onProgress: progressReporter(io.err, io.isTTY, 'fingerprinting'),
         });
-        io.out(`baseline ${info.id} written to ${out}: ${info.members.length} members, signature ${info.signature}\n`);
+        io.out(`baseline ${info.id} written to ${out}: ${info.members.length} members, signature ${info.signature}` +
+            `${engine.probes?.samplesDir ? `; its probe samples are in ${out}/samples` : ''}\n`);
+        if (!engine.probes?.samplesDir)
+            io.err(NO_SAMPLES_NOTE);
         return 0;
     }
     if (sub === 'add') {
