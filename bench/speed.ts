@@ -196,6 +196,13 @@ function markdown(r: Record<string, unknown>): string {
       `<= ${TARGETS.fingerprintRatio}x`,
       verdict(fp.ratio <= TARGETS.fingerprintRatio),
     ]);
+    if (fp.scanRatio !== undefined)
+      rows.push([
+        'scan fingerprint (only the blocks a default baseline reads) / raw ORT inference',
+        `${round(fp.scanRatio, 2)}x (${s(fp.scanFingerprintMs)} vs ${s(fp.rawInferenceMs)})`,
+        `<= ${TARGETS.fingerprintRatio}x`,
+        verdict(fp.scanRatio <= TARGETS.fingerprintRatio),
+      ]);
     rows.push(['trigger self-check (separate)', s(fp.selfCheckMs), 'report', '-']);
     notes.push(
       `Fingerprint: ${fp.model}, ${(fp.params / 1e6).toFixed(2)} M parameters, ${fp.probes} probes, medians of ${fp.runs} runs after a warm-up. ` +

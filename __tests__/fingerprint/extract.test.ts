@@ -251,3 +251,29 @@ describe('fingerprint file format', () => {
     );
   });
 });
+
+describe('fingerprintModel with the blocks a scan reads', () => {
+  test('skips layer capture and layer weight statistics nothing reads; what is read is unchanged', async () => {
+    const model = parseModel(buildCnn(), 'cnn.onnx');
+    const probes = { count: 16, seed: 3 };
+    const full = await fingerprintModel(model, { probes, trigger: false });
+    expect(full.header.layers.length).toBeGreaterThan(0);
+    expect(Object.keys(full.blocks)).toEqual(expect.arrayContaining(['weights:layers']));
+    const lean = await fingerprintModel(model, {
+      probes,
+      trigger: false,
+      blocks: ['logits', 'softmax-stats', 'self:weight-outlier'],
+    });
+    expect(lean.header.layers).toEqual([]);
+    expect(Object.keys(lean.blocks).sort()).toEqual(['logits', 'softmax-stats', 'weights:final']);
+    expect(lean.blocks.logits).toEqual(full.blocks.logits);
+    expect(lean.blocks['softmax-stats']).toEqual(full.blocks['softmax-stats']);
+    expect(lean.selfChecks).toEqual(full.selfChecks);
+    // a reader of a layer block gets the layers captured as before
+    const layered = await fingerprintModel(model, { probes, trigger: false, blocks: ['gram:L-1'] });
+    expect(layered.header.layers).toEqual(full.header.layers);
+    const g = `gram:${full.header.layers[full.header.layers.length - 1]}`;
+    expect(layered.blocks[g]).toEqual(full.blocks[g]);
+    expect(layered.blocks['weights:layers']).toBeUndefined();
+  });
+});

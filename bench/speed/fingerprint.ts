@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { DEFAULT_BLOCK_PREFIXES } from '../../src/baseline/config.js';
 import { fingerprintModel } from '../../src/fingerprint/extract.js';
 import { estimateMacs, runTriggerCheck, triggerBudget } from '../../src/fingerprint/trigger-check.js';
 import { parseModel } from '../../src/model/read.js';
@@ -33,6 +34,12 @@ export interface FingerprintResult {
   rawUnoptimisedMs: number;
   /** fingerprintMs / rawInferenceMs. */
   ratio: number;
+  /**
+   * What a scan against a default baseline fingerprints (only the blocks its channels read: no hidden-layer
+   * capture, no layer weight statistics; trigger probing excluded as above), and its ratio to raw ORT.
+   */
+  scanFingerprintMs: number;
+  scanRatio: number;
   trigger: { estimatedMacsPerInput: number; budgetInputs: number; forwardPasses: number };
   peakRssMb: number;
 }
@@ -51,6 +58,8 @@ export async function runFingerprint(runs: number, cacheDir: string): Promise<Fi
   });
 
   const fp = async () => fingerprintModel(model, { probes: spec, layers: 'auto' });
+  const scanFp = async () =>
+    fingerprintModel(model, { probes: spec, layers: 'auto', blocks: DEFAULT_BLOCK_PREFIXES });
   const trig = async () => runTriggerCheck(model, probes, RESNET_CLASSES);
   const raw = async (opts: ort.InferenceSession.SessionOptions = {}) => {
     const s = await ort.InferenceSession.create(bytes, opts);
@@ -59,6 +68,7 @@ export async function runFingerprint(runs: number, cacheDir: string): Promise<Fi
   };
   const rawUnopt = () => raw({ graphOptimizationLevel: 'disabled' });
   await fp();
+  await scanFp();
   await raw();
   await rawUnopt();
   const total: number[] = [];
@@ -66,6 +76,7 @@ export async function runFingerprint(runs: number, cacheDir: string): Promise<Fi
   const proper: number[] = [];
   const tr: number[] = [];
   const tu: number[] = [];
+  const scanProper: number[] = [];
   let forwardPasses = 0;
   // interleaved, so drifting machine load hits every side alike
   for (let r = 0; r < runs; r++) {
@@ -75,6 +86,7 @@ export async function runFingerprint(runs: number, cacheDir: string): Promise<Fi
     total.push(t);
     self.push(sc.ms);
     proper.push(Math.max(0, t - sc.ms));
+    scanProper.push(Math.max(0, (await timeIt(scanFp)).ms - sc.ms));
     tr.push((await timeIt(raw)).ms);
     tu.push((await timeIt(rawUnopt)).ms);
   }
@@ -92,6 +104,8 @@ export async function runFingerprint(runs: number, cacheDir: string): Promise<Fi
     rawInferenceMs,
     rawUnoptimisedMs: median(tu),
     ratio: fingerprintMs / rawInferenceMs,
+    scanFingerprintMs: median(scanProper),
+    scanRatio: median(scanProper) / rawInferenceMs,
     trigger: { estimatedMacsPerInput: macs, budgetInputs: triggerBudget(macs) ?? 0, forwardPasses },
     peakRssMb: peakRssMb(),
   };

@@ -29878,6 +29878,12 @@ const ACTIVATION_OPS = new Set([
     'Mish',
     'Clip',
 ]);
+/** Hidden-layer block kinds (src/fingerprint/representations.ts), named "<kind>:<layer>". */
+const LAYER_BLOCK_KINDS = ['gram', 'sorted', 'raw'];
+/** Whether a block of this name (or, for layer blocks, this kind) is read by the caller. */
+function reads(blocks, name) {
+    return !blocks || blocks.some((b) => b === name || b.startsWith(name) || name.startsWith(b));
+}
 /** The layers the 'auto' rule picks (see the file header). */
 function autoLayers(model) {
     const fl = findFinalLinear(model);
@@ -29911,7 +29917,8 @@ async function fingerprintModel(model, opts) {
         }
     }
     const outputNames = new Set(model.outputs.map((o) => o.name));
-    const layers = requested.filter((l) => !outputNames.has(l));
+    const readsLayers = LAYER_BLOCK_KINDS.some((k) => reads(opts.blocks, `${k}:`));
+    const layers = readsLayers ? requested.filter((l) => !outputNames.has(l)) : [];
     const run = await runProbes(model, probes, {
         layers,
         batchSize: opts.batchSize,
@@ -29953,9 +29960,11 @@ async function fingerprintModel(model, opts) {
         blocks['weights:final'] = fw.block;
         selfChecks['weight-outlier'] = fw.selfCheck;
     }
-    const lw = layerWeightStats(model, { deadline, limitMs });
-    if (lw.block.length)
-        blocks['weights:layers'] = lw.block;
+    if (reads(opts.blocks, 'weights:layers')) {
+        const lw = layerWeightStats(model, { deadline, limitMs });
+        if (lw.block.length)
+            blocks['weights:layers'] = lw.block;
+    }
     return {
         header: {
             formatVersion: FINGERPRINT_FORMAT_VERSION,
@@ -30040,13 +30049,18 @@ function probeSpecOf(opts) {
         spec.samplesDir = p.samplesDir;
     return spec;
 }
-async function fingerprintFile(path, opts) {
+/**
+ * `blocks`: the ensemble blocks the caller reads (a scan: its baseline's channels; see FingerprintOptions);
+ * absent = the whole fingerprint, as baseline builds and `fingerprint` write it.
+ */
+async function fingerprintFile(path, opts, blocks) {
     assertInsideWorkspace(path, opts.workspace);
     const model = await readModel(path);
     const fingerprint = await fingerprintModel(model, {
         probes: probeSpecOf(opts),
         layers: opts.layers ?? 'auto',
         batchSize: opts.batchSize,
+        ...(blocks ? { blocks } : {}),
     });
     return { model, fingerprint };
 }
@@ -33359,6 +33373,8 @@ function resolveSamplesDir(dir, spec) {
 
 
 
+/** Without a baseline only the self-checks are read: no hidden-layer capture, no layer weight statistics. */
+const REFERENCE_FREE_READS = ['self:'];
 const NOTE_NO_BASELINE = 'Scanned without a baseline: only reference-free trigger probing ran (give --probe-samples DIR with real inputs for full power). ' +
     'Build a baseline of clean models of the same architecture for the full ensemble: model-fingerprint baseline build CLEAN_MODELS... --out DIR';
 async function loadReference(dir, opts) {
@@ -33371,11 +33387,14 @@ async function loadReference(dir, opts) {
         probes: resolveSamplesDir(dir, m.probes.spec),
         layers: m.layers,
     };
-    return { baseline, state, engine };
+    const reads = [...new Set(state.channels.map((c) => c.representation))];
+    return { baseline, state, engine, reads };
 }
 async function scanOne(path, opts, ref) {
     try {
-        const { model, fingerprint } = await fingerprintFile(path, ref ? ref.engine : opts);
+        const { model, fingerprint } = ref
+            ? await fingerprintFile(path, ref.engine, ref.reads)
+            : await fingerprintFile(path, opts, REFERENCE_FREE_READS);
         let entry;
         if (ref) {
             const m = ref.baseline.manifest;

@@ -48,6 +48,23 @@ export interface FingerprintOptions {
   threads?: number;
   /** false skips reference-free trigger probing (the reader fuzz tests, which exercise reading, not probing). */
   trigger?: boolean;
+  /**
+   * The blocks the caller will read, as ensemble block names or prefixes ("logits", "gram:L-1", "self:trigger",
+   * see src/scan/blocks.ts); absent = every block (baseline builds and `fingerprint` keep everything). A scan
+   * against a baseline passes the representations of the baseline's channels, so it skips what nothing
+   * reads: hidden-layer capture (and its blocks) when no channel uses a layer block, and weights:layers.
+   * The class outputs, the weights:final statistics and the self-checks are always computed (cheap, and
+   * the verdict and the report read them).
+   */
+  blocks?: string[];
+}
+
+/** Hidden-layer block kinds (src/fingerprint/representations.ts), named "<kind>:<layer>". */
+const LAYER_BLOCK_KINDS = ['gram', 'sorted', 'raw'];
+
+/** Whether a block of this name (or, for layer blocks, this kind) is read by the caller. */
+function reads(blocks: string[] | undefined, name: string): boolean {
+  return !blocks || blocks.some((b) => b === name || b.startsWith(name) || name.startsWith(b));
 }
 
 /** The layers the 'auto' rule picks (see the file header). */
@@ -86,7 +103,8 @@ export async function fingerprintModel(model: OnnxModel, opts: FingerprintOption
     }
   }
   const outputNames = new Set(model.outputs.map((o) => o.name));
-  const layers = requested.filter((l) => !outputNames.has(l));
+  const readsLayers = LAYER_BLOCK_KINDS.some((k) => reads(opts.blocks, `${k}:`));
+  const layers = readsLayers ? requested.filter((l) => !outputNames.has(l)) : [];
 
   const run = await runProbes(model, probes, {
     layers,
@@ -136,8 +154,10 @@ export async function fingerprintModel(model: OnnxModel, opts: FingerprintOption
     blocks['weights:final'] = fw.block;
     selfChecks['weight-outlier'] = fw.selfCheck;
   }
-  const lw = layerWeightStats(model, { deadline, limitMs });
-  if (lw.block.length) blocks['weights:layers'] = lw.block;
+  if (reads(opts.blocks, 'weights:layers')) {
+    const lw = layerWeightStats(model, { deadline, limitMs });
+    if (lw.block.length) blocks['weights:layers'] = lw.block;
+  }
 
   return {
     header: {

@@ -23,9 +23,14 @@ export function probeSpecOf(opts: EngineOptions): ProbeSpec {
   return spec;
 }
 
+/**
+ * `blocks`: the ensemble blocks the caller reads (a scan: its baseline's channels; see FingerprintOptions);
+ * absent = the whole fingerprint, as baseline builds and `fingerprint` write it.
+ */
 export async function fingerprintFile(
   path: string,
   opts: EngineOptions,
+  blocks?: string[],
 ): Promise<{ model: OnnxModel; fingerprint: Fingerprint }> {
   assertInsideWorkspace(path, opts.workspace);
   const model = await readModel(path);
@@ -33,6 +38,7 @@ export async function fingerprintFile(
     probes: probeSpecOf(opts),
     layers: opts.layers ?? 'auto',
     batchSize: opts.batchSize,
+    ...(blocks ? { blocks } : {}),
   });
   return { model, fingerprint };
 }

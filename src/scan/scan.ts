@@ -25,7 +25,12 @@ interface Reference {
   baseline: LoadedBaseline;
   state: EnsembleState;
   engine: EngineOptions;
+  /** The blocks the baseline's channels read: a scan computes only these (and the self-checks). */
+  reads: string[];
 }
+
+/** Without a baseline only the self-checks are read: no hidden-layer capture, no layer weight statistics. */
+const REFERENCE_FREE_READS: string[] = ['self:'];
 
 export const NOTE_NO_BASELINE =
   'Scanned without a baseline: only reference-free trigger probing ran (give --probe-samples DIR with real inputs for full power). ' +
@@ -41,12 +46,15 @@ async function loadReference(dir: string, opts: ScanOptions): Promise<Reference>
     probes: resolveSamplesDir(dir, m.probes.spec),
     layers: m.layers,
   };
-  return { baseline, state, engine };
+  const reads = [...new Set(state.channels.map((c) => c.representation))];
+  return { baseline, state, engine, reads };
 }
 
 async function scanOne(path: string, opts: ScanOptions, ref: Reference | null): Promise<ModelEntry> {
   try {
-    const { model, fingerprint } = await fingerprintFile(path, ref ? ref.engine : opts);
+    const { model, fingerprint } = ref
+      ? await fingerprintFile(path, ref.engine, ref.reads)
+      : await fingerprintFile(path, opts, REFERENCE_FREE_READS);
     let entry: Omit<ScannedModel, 'flagged'>;
     if (ref) {
       const m = ref.baseline.manifest;
