@@ -34,6 +34,7 @@ import { FINAL_TESTS, finalVerdict, TRIGGER_POLICY_WITH_BASELINE } from '../src/
 import { P_HIGH } from '../src/score/risk.js';
 import { TRIGGER_SCORE_NULLS, triggerPValue } from '../src/selfcheck/reference-free-p.js';
 import {
+  BLOCK_DETECTORS,
   candidateGrid,
   previousDefault,
   shippedDefault,
@@ -62,16 +63,6 @@ import { ensureSampleDir } from './detect/samples.js';
 import { loadZoo, type ZooModel } from './detect/zoo.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ALL_DETECTORS: DetectorName[] = [
-  'knn',
-  'lof',
-  'ocsvm',
-  'pca_mahalanobis',
-  'isolation_forest',
-  'gmm',
-  'autoencoder',
-  'distance_to_clean_mean',
-];
 const NAIVE_DETECTORS: DetectorName[] = ['lof', 'isolation_forest', 'ocsvm'];
 const SUBSAMPLE_SIZE = 20;
 /** Detectors run in the non-default probe configurations (the expensive ones only in the default one). */
@@ -256,7 +247,7 @@ async function main(): Promise<void> {
             idx: subsample(refs.length, SUBSAMPLE_SIZE, `detect-${arch}-${d}`),
           });
 
-      const detectors = cfg.name === 'default' ? ALL_DETECTORS : ALT_CONFIG_DETECTORS;
+      const detectors = cfg.name === 'default' ? BLOCK_DETECTORS : ALT_CONFIG_DETECTORS;
       const channelMetrics: Record<string, { all: Metrics; sub: Metrics | null; fitMs: number }> = {};
       const runsBySet: Map<string, ChannelRun>[] = [];
       const fitMsByDetector: Record<string, number> = {};

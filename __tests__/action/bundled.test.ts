@@ -79,6 +79,41 @@ function runnerInputs(given: Record<string, string>, token: string): Record<stri
   return env;
 }
 
+/**
+ * The environment a runner gives the action's node process for a pull_request event: fresh output, summary
+ * and temp files under `tag`, the fake API, and the inputs as INPUT_* variables.
+ */
+function runnerEnv(
+  tag: string,
+  workspace: string,
+  eventPath: string,
+  inputs: Record<string, string>,
+): { env: Record<string, string>; outputFile: string; summaryFile: string; runnerTemp: string } {
+  const runnerTemp = join(tmp, `runner-temp${tag}`);
+  mkdirSync(runnerTemp);
+  const outputFile = join(tmp, `output${tag}`);
+  const summaryFile = join(tmp, `summary${tag}`);
+  writeFileSync(outputFile, '');
+  writeFileSync(summaryFile, '');
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? tmp,
+    ORT_DISABLE_TELEMETRY: '1',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_REPOSITORY: 'acme/models',
+    GITHUB_SHA: '3'.repeat(40),
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_API_URL: fake.url,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: runnerTemp,
+    ...runnerInputs(inputs, 'ghs_bundled'),
+  };
+  return { env, outputFile, summaryFile, runnerTemp };
+}
+
 function runNode(
   script: string,
   cwd: string,
@@ -108,34 +143,14 @@ test('dist/main/index.js from a folder with only action.yml and dist/ scans a PR
   const workspace = join(tmp, 'workspace');
   mkdirSync(join(workspace, 'models'), { recursive: true });
   writeFileSync(join(workspace, 'models', 'tiny.onnx'), buildMlp(11));
-  const runnerTemp = join(tmp, 'runner-temp');
-  mkdirSync(runnerTemp);
-  const outputFile = join(tmp, 'output');
-  const summaryFile = join(tmp, 'summary');
-  writeFileSync(outputFile, '');
-  writeFileSync(summaryFile, '');
   const eventPath = writePrEvent(12, 'opened', 'add-model');
   fake.prFiles = [
     { filename: 'models/tiny.onnx', status: 'added' },
     { filename: 'models/deleted.onnx', status: 'removed' },
   ];
-
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? tmp,
-    ORT_DISABLE_TELEMETRY: '1',
-    GITHUB_ACTIONS: 'true',
-    GITHUB_EVENT_NAME: 'pull_request',
-    GITHUB_EVENT_PATH: eventPath,
-    GITHUB_REPOSITORY: 'acme/models',
-    GITHUB_SHA: '3'.repeat(40),
-    GITHUB_WORKSPACE: workspace,
-    GITHUB_API_URL: fake.url,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
-    RUNNER_TEMP: runnerTemp,
-    ...runnerInputs({ 'fail-on': 'never' }, 'ghs_bundled'),
-  };
+  const { env, outputFile, summaryFile, runnerTemp } = runnerEnv('', workspace, eventPath, {
+    'fail-on': 'never',
+  });
   const result = await runNode(join(actionDir, 'dist', 'main', 'index.js'), workspace, env);
   const diag = `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
 
@@ -202,27 +217,7 @@ test('a PR with a clean and a backdoored model: failure on the backdoored file o
   ];
 
   const runOnce = async (i: number) => {
-    const runnerTemp = join(tmp, `runner-temp-${i}`);
-    mkdirSync(runnerTemp);
-    const outputFile = join(tmp, `output-${i}`);
-    const summaryFile = join(tmp, `summary-${i}`);
-    writeFileSync(outputFile, '');
-    writeFileSync(summaryFile, '');
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? tmp,
-      GITHUB_ACTIONS: 'true',
-      GITHUB_EVENT_NAME: 'pull_request',
-      GITHUB_EVENT_PATH: eventPath,
-      GITHUB_REPOSITORY: 'acme/models',
-      GITHUB_SHA: '3'.repeat(40),
-      GITHUB_WORKSPACE: workspace,
-      GITHUB_API_URL: fake.url,
-      GITHUB_OUTPUT: outputFile,
-      GITHUB_STEP_SUMMARY: summaryFile,
-      RUNNER_TEMP: runnerTemp,
-      ...runnerInputs({}, 'ghs_bundled'),
-    };
+    const { env, outputFile, summaryFile } = runnerEnv(`-${i}`, workspace, eventPath, {});
     const result = await runNode(join(actionDir, 'dist', 'main', 'index.js'), workspace, env);
     return { result, outputs: readFileSync(outputFile, 'utf8'), summary: readFileSync(summaryFile, 'utf8') };
   };

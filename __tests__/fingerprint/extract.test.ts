@@ -276,4 +276,16 @@ describe('fingerprintModel with the blocks a scan reads', () => {
     expect(layered.blocks[g]).toEqual(full.blocks[g]);
     expect(layered.blocks['weights:layers']).toBeUndefined();
   });
+
+  test('without captured layers, trigger probing shares the probe session and finds the same', async () => {
+    const model = parseModel(buildMlp(), 'mlp.onnx');
+    const probes = { count: 32, seed: 5 };
+    const full = await fingerprintModel(model, { probes });
+    const lean = await fingerprintModel(model, { probes, blocks: ['logits', 'trigger', 'self:'] });
+    expect(lean.header.layers).toEqual([]);
+    expect(full.selfChecks.trigger).toBeDefined();
+    expect(lean.blocks.trigger).toEqual(full.blocks.trigger);
+    expect(lean.selfChecks).toEqual(full.selfChecks);
+    expect(lean.blocks.logits).toEqual(full.blocks.logits);
+  });
 });

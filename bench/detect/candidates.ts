@@ -5,7 +5,7 @@
  * subsets would fit the test set; a choice that wins across both architectures, both reference counts and
  * every probe configuration is a choice of method, not of test models.
  */
-import type { DetectorName } from '../../src/detect/detector.js';
+import { DETECTOR_NAMES, type DetectorName } from '../../src/detect/detector.js';
 import { DEFAULT_BLOCK_PREFIXES, DEFAULT_COMBINE, DEFAULT_DETECTORS } from '../../src/baseline/config.js';
 import { combineLabel, type CombineSpec } from '../../src/score/combine.js';
 import { TRIGGER_POLICY_WITH_BASELINE, type TriggerPolicy } from '../../src/score/final.js';
@@ -45,6 +45,9 @@ export const BLOCK_SETS: Record<string, string[]> = {
   logits: ['logits'],
 };
 
+/** Every detector that is fitted on a block (identity only carries a self-check's one value). */
+export const BLOCK_DETECTORS: DetectorName[] = DETECTOR_NAMES.filter((d) => d !== 'identity');
+
 export const DETECTOR_SETS: Record<string, DetectorName[]> = {
   default: DEFAULT_DETECTORS,
   'knn+lof+ocsvm': ['knn', 'lof', 'ocsvm'],
@@ -57,16 +60,7 @@ export const DETECTOR_SETS: Record<string, DetectorName[]> = {
   'knn+ocsvm+pca': ['knn', 'ocsvm', 'pca_mahalanobis'],
   'knn+ocsvm+mean': ['knn', 'ocsvm', 'distance_to_clean_mean'],
   'ocsvm+pca+mean': ['ocsvm', 'pca_mahalanobis', 'distance_to_clean_mean'],
-  all: [
-    'knn',
-    'lof',
-    'ocsvm',
-    'pca_mahalanobis',
-    'isolation_forest',
-    'gmm',
-    'autoencoder',
-    'distance_to_clean_mean',
-  ],
+  all: BLOCK_DETECTORS,
 };
 
 export const RULES: CombineSpec[] = [

@@ -24614,7 +24614,6 @@ function parseNpy(buf, file) {
     }
     return { values, shape, uint8: size === 1 };
 }
-/** Loads the samples in `dir` for an input of per-probe shape `sampleShape`. */
 /** The sample files of a folder that are read, in the order they are read (sorted names, at most MAX_SAMPLE_FILES). */
 function listSampleFiles(dir) {
     let names;
@@ -24631,6 +24630,7 @@ function listSampleFiles(dir) {
     }
     return names.slice(0, MAX_SAMPLE_FILES);
 }
+/** Loads the samples in `dir` for an input of per-probe shape `sampleShape`. */
 function loadSamples(dir, sampleShape, range) {
     const names = listSampleFiles(dir);
     const per = sampleShape.reduce((a, b) => a * b, 1);
@@ -27733,7 +27733,7 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
     const budget = triggerBudget(estimateMacs(model, base.shape));
     if (budget === null)
         return null;
-    const runner = await ModelRunner.open(model, { threads: opts.threads });
+    const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
     try {
         const logits = runner.logitsFunction(base.shape, {
             ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
@@ -27760,7 +27760,8 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
         };
     }
     finally {
-        await runner.release();
+        if (!opts.runner)
+            await runner.release();
     }
 }
 
@@ -29919,12 +29920,26 @@ async function fingerprintModel(model, opts) {
     const outputNames = new Set(model.outputs.map((o) => o.name));
     const readsLayers = LAYER_BLOCK_KINDS.some((k) => reads(opts.blocks, `${k}:`));
     const layers = readsLayers ? requested.filter((l) => !outputNames.has(l)) : [];
-    const run = await runProbes(model, probes, {
-        layers,
-        batchSize: opts.batchSize,
-        timeLimitMs: opts.timeLimitMs,
-        threads: opts.threads,
-    });
+    // With no layer captured, the probe pass and trigger probing need the very same session: open it once.
+    const shared = layers.length === 0 && opts.trigger !== false
+        ? await ModelRunner.open(model, { threads: opts.threads })
+        : undefined;
+    try {
+        return await fingerprintWith(model, opts, probes, layers, shared, deadline, limitMs);
+    }
+    finally {
+        await shared?.release();
+    }
+}
+async function fingerprintWith(model, opts, probes, layers, shared, deadline, limitMs) {
+    const run = shared
+        ? await shared.run(probes, { batchSize: opts.batchSize, timeLimitMs: Math.max(0, deadline - Date.now()) })
+        : await runProbes(model, probes, {
+            layers,
+            batchSize: opts.batchSize,
+            timeLimitMs: opts.timeLimitMs,
+            threads: opts.threads,
+        });
     const n = probes.count;
     const blocks = {};
     const selfChecks = {};
@@ -29949,7 +29964,12 @@ async function fingerprintModel(model, opts) {
     }
     const trig = opts.trigger === false
         ? null
-        : await runTriggerCheck(model, probes, classes, { threads: opts.threads, deadline, limitMs });
+        : await runTriggerCheck(model, probes, classes, {
+            threads: opts.threads,
+            deadline,
+            limitMs,
+            ...(shared ? { runner: shared } : {}),
+        });
     if (trig) {
         blocks.trigger = trig.block;
         selfChecks.trigger = trig.selfCheck;
@@ -33118,7 +33138,48 @@ function finalVerdict(ensembleP, fp, policy = TRIGGER_POLICY_WITH_BASELINE) {
     };
 }
 
+;// CONCATENATED MODULE: ./lib/report/numbers.js
+/**
+ * Number handling shared by every renderer: rounding for machine formats (JSON, SARIF properties) and
+ * short human forms for tables and messages. Scores and p-values come out of floating-point pipelines, so
+ * a renderer must never print NaN or 17 noise digits; non-finite values become null (JSON) or "n/a" (text).
+ */
+/** Significant digits kept in machine-readable output: far below detector noise, far above float noise. */
+const MACHINE_SIGNIFICANT_DIGITS = 6;
+/** Round to `digits` significant digits; null for NaN and ±Infinity (JSON cannot carry them). */
+function roundSig(x, digits = MACHINE_SIGNIFICANT_DIGITS) {
+    if (!Number.isFinite(x))
+        return null;
+    if (x === 0)
+        return 0;
+    // toPrecision handles both tiny p-values (1.23457e-12) and large scores without drift.
+    return Number(x.toPrecision(digits));
+}
+/** A p-value for people: 3 significant digits, scientific below 0.001 so tiny values stay readable. */
+function formatPValue(p) {
+    if (!Number.isFinite(p))
+        return 'n/a';
+    if (p === 0)
+        return '0';
+    if (Math.abs(p) < 1e-3)
+        return p.toExponential(1);
+    return String(Number(p.toPrecision(3)));
+}
+/** A 0-100 risk score for people: whole numbers as they are, otherwise one decimal. */
+function formatRiskScore(score) {
+    if (!Number.isFinite(score))
+        return 'n/a';
+    return Number.isInteger(score) ? String(score) : score.toFixed(1);
+}
+/** A raw detector score for people: 3 significant digits. */
+function formatDetectorScore(score) {
+    if (!Number.isFinite(score))
+        return 'n/a';
+    return String(Number(score.toPrecision(3)));
+}
+
 ;// CONCATENATED MODULE: ./lib/scan/explain.js
+
 /** How many channels an explanation lists. */
 const EXPLANATION_DRIVERS = 5;
 /** A trigger-probe p-value at or below this is named in the summary of a model that is not low risk. */
@@ -33126,7 +33187,7 @@ const TRIGGER_MENTION_P = 0.05;
 function describeChannel(detector, representation) {
     // the reference-free trigger test (src/score/final.ts) is not a detector fitted on a block
     if (detector === 'trigger-probe')
-        return 'trigger probing, reference-free';
+        return 'trigger probing (reference-free)';
     return `${detector.replace(/_/g, '-')} on ${representation}`;
 }
 function selfCheckDetails(fp) {
@@ -33166,11 +33227,15 @@ function explain(v, final, fp, manifest) {
     const t = details.trigger;
     // the trigger probe's finding, when it decided the verdict or is itself unusual for a clean model
     const triggerText = t && (final.decidedBy === 'trigger' || (final.triggerPValue ?? 1) <= TRIGGER_MENTION_P)
-        ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (reference-free p = ${final.triggerPValue?.toPrecision(2)}).`
+        ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (reference-free p = ${formatPValue(final.triggerPValue ?? 1)}).`
         : '';
+    // the reported p is the ensemble's unless the trigger test was combined with it (src/score/final.ts)
+    const verdictP = final.pValue === v.pValue
+        ? `ensemble p = ${formatPValue(v.pValue)}`
+        : `p = ${formatPValue(final.pValue)}: ensemble p = ${formatPValue(v.pValue)} with the reference-free trigger test, Bonferroni`;
     const summary = final.riskLevel === 'low'
-        ? `Behaves like the ${n} clean references (p = ${final.pValue.toPrecision(2)}).`
-        : `Differs from the ${n} clean references (ensemble p = ${v.pValue.toPrecision(2)}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${top.pValue.toPrecision(2)}` : 'none'}).${triggerText}`;
+        ? `Behaves like the ${n} clean references (p = ${formatPValue(final.pValue)}).`
+        : `Differs from the ${n} clean references (${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${formatPValue(top.pValue)}` : 'none'}).${triggerText}`;
     return {
         summary,
         strongestSignal,
@@ -33209,7 +33274,7 @@ function referenceFreeVerdict(fp) {
         detectors,
         explanation: {
             summary: summary + basisNote,
-            strongestSignal: trig ? 'trigger probing (reference-free)' : 'none',
+            strongestSignal: trig ? describeChannel('trigger-probe', 'self:trigger') : 'none',
             drivers: trig
                 ? [
                     {
@@ -33307,7 +33372,7 @@ function safeErrorLine(message) {
  * trigger probing and the ensemble their power (bench/results/detect.md), so they must not depend on the
  * scanning job's checkout. Tampered samples change the probe-set hash, which a scan refuses as a mismatch.
  *
- * Baselines written before this stored the folder relative to the working directory; resolveSamplesDir
+ * Baselines written before this stored the folder relative to the working directory; engineFromBaseline
  * still finds those.
  */
 
@@ -33338,6 +33403,14 @@ async function embedSamples(dir, spec) {
             await (0,promises_namespaceObject.copyFile)((0,external_node_path_namespaceObject.join)(from, name), (0,external_node_path_namespaceObject.join)(to, name));
     }
     return { ...probes, samplesDir: BASELINE_SAMPLES_DIR };
+}
+/**
+ * The engine options for fingerprinting models against the baseline in `dir`: the baseline decides the probe
+ * set (its samples resolved to a readable path) and the layers, since a model is only comparable under the
+ * same ones; everything else (workspace, batch size, ...) comes from `opts`. Used by scan and by add.
+ */
+function engineFromBaseline(dir, m, opts) {
+    return { ...opts, probes: resolveSamplesDir(dir, m.probes.spec), layers: m.layers };
 }
 /** The probe spec of a loaded baseline with its samples folder resolved to a path a scan can read. */
 function resolveSamplesDir(dir, spec) {
@@ -33381,12 +33454,7 @@ async function loadReference(dir, opts) {
     const baseline = await loadBaseline(dir);
     const state = deserializeEnsemble(baseline.ensemble.json, baseline.ensemble.arrays);
     const m = baseline.manifest;
-    // The baseline decides the probe set and layers: a model is only comparable under the same ones.
-    const engine = {
-        ...opts,
-        probes: resolveSamplesDir(dir, m.probes.spec),
-        layers: m.layers,
-    };
+    const engine = engineFromBaseline(dir, m, opts);
     const reads = [...new Set(state.channels.map((c) => c.representation))];
     return { baseline, state, engine, reads };
 }
@@ -33497,46 +33565,6 @@ const scanModels = async (paths, opts) => {
     };
     return report;
 };
-
-;// CONCATENATED MODULE: ./lib/report/numbers.js
-/**
- * Number handling shared by every renderer: rounding for machine formats (JSON, SARIF properties) and
- * short human forms for tables and messages. Scores and p-values come out of floating-point pipelines, so
- * a renderer must never print NaN or 17 noise digits; non-finite values become null (JSON) or "n/a" (text).
- */
-/** Significant digits kept in machine-readable output: far below detector noise, far above float noise. */
-const MACHINE_SIGNIFICANT_DIGITS = 6;
-/** Round to `digits` significant digits; null for NaN and ±Infinity (JSON cannot carry them). */
-function roundSig(x, digits = MACHINE_SIGNIFICANT_DIGITS) {
-    if (!Number.isFinite(x))
-        return null;
-    if (x === 0)
-        return 0;
-    // toPrecision handles both tiny p-values (1.23457e-12) and large scores without drift.
-    return Number(x.toPrecision(digits));
-}
-/** A p-value for people: 3 significant digits, scientific below 0.001 so tiny values stay readable. */
-function formatPValue(p) {
-    if (!Number.isFinite(p))
-        return 'n/a';
-    if (p === 0)
-        return '0';
-    if (Math.abs(p) < 1e-3)
-        return p.toExponential(1);
-    return String(Number(p.toPrecision(3)));
-}
-/** A 0-100 risk score for people: whole numbers as they are, otherwise one decimal. */
-function formatRiskScore(score) {
-    if (!Number.isFinite(score))
-        return 'n/a';
-    return Number.isInteger(score) ? String(score) : score.toFixed(1);
-}
-/** A raw detector score for people: 3 significant digits. */
-function formatDetectorScore(score) {
-    if (!Number.isFinite(score))
-        return 'n/a';
-    return String(Number(score.toPrecision(3)));
-}
 
 ;// CONCATENATED MODULE: ./lib/report/json.js
 /**
@@ -34592,11 +34620,7 @@ const addToBaseline = async (dir, paths, opts) => {
     const base = await loadBaseline(dir);
     const out = opts.out ?? dir;
     const m = base.manifest;
-    const engine = {
-        ...opts,
-        probes: resolveSamplesDir(dir, m.probes.spec),
-        layers: m.layers,
-    };
+    const engine = engineFromBaseline(dir, m, opts);
     const existing = [];
     for (const member of m.members) {
         const fp = await readFingerprint((0,external_node_path_namespaceObject.join)(dir, member.fingerprint));

@@ -13,7 +13,7 @@ import type { Fingerprint } from '../fingerprint/types.js';
 import { fitEnsemble, serializeEnsemble } from '../score/ensemble.js';
 import { baselineEnsembleConfig } from './config.js';
 import { fingerprintFile, probeSpecOf } from '../scan/engine.js';
-import { embedSamples, resolveSamplesDir } from './samples.js';
+import { embedSamples, engineFromBaseline } from './samples.js';
 import { architectureOf } from '../scan/architecture.js';
 import { ensembleBlocks } from '../scan/blocks.js';
 import type { AddToBaselineFn, BaselineBuildOptions, BuildBaselineFn, EngineOptions } from '../scan/api.js';
@@ -186,11 +186,7 @@ export const addToBaseline: AddToBaselineFn = async (dir, paths, opts) => {
   const base = await loadBaseline(dir);
   const out = opts.out ?? dir;
   const m = base.manifest;
-  const engine: EngineOptions = {
-    ...opts,
-    probes: resolveSamplesDir(dir, m.probes.spec),
-    layers: m.layers,
-  };
+  const engine: EngineOptions = engineFromBaseline(dir, m, opts);
   const existing: Collected[] = [];
   for (const member of m.members) {
     const fp = await readFingerprint(join(dir, member.fingerprint));

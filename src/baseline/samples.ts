@@ -6,7 +6,7 @@
  * trigger probing and the ensemble their power (bench/results/detect.md), so they must not depend on the
  * scanning job's checkout. Tampered samples change the probe-set hash, which a scan refuses as a mismatch.
  *
- * Baselines written before this stored the folder relative to the working directory; resolveSamplesDir
+ * Baselines written before this stored the folder relative to the working directory; engineFromBaseline
  * still finds those.
  */
 import { existsSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { EngineOptions } from '../scan/api.js';
 import { listSampleFiles } from '../probes/samples.js';
+import type { BaselineManifest } from './store.js';
 
 /** Said (CLI stderr, action warning) when a baseline is built without samples: the setting that matters most. */
 export const NO_SAMPLES_ADVICE =
@@ -44,8 +45,17 @@ export async function embedSamples(dir: string, spec: unknown): Promise<unknown>
   return { ...probes, samplesDir: BASELINE_SAMPLES_DIR };
 }
 
+/**
+ * The engine options for fingerprinting models against the baseline in `dir`: the baseline decides the probe
+ * set (its samples resolved to a readable path) and the layers, since a model is only comparable under the
+ * same ones; everything else (workspace, batch size, ...) comes from `opts`. Used by scan and by add.
+ */
+export function engineFromBaseline<T extends EngineOptions>(dir: string, m: BaselineManifest, opts: T): T {
+  return { ...opts, probes: resolveSamplesDir(dir, m.probes.spec), layers: m.layers };
+}
+
 /** The probe spec of a loaded baseline with its samples folder resolved to a path a scan can read. */
-export function resolveSamplesDir(dir: string, spec: unknown): Probes {
+function resolveSamplesDir(dir: string, spec: unknown): Probes {
   const probes = { ...((spec ?? {}) as Probes) };
   if (probes.samplesDir && !isAbsolute(probes.samplesDir)) {
     const inside = join(dir, probes.samplesDir);

@@ -8,11 +8,11 @@
  * when there are no activations, the final linear layer's input if a node produces it.
  */
 import { inferVocabSize } from '../model/graph.js';
-import { runProbes } from '../model/session.js';
+import { ModelRunner, runProbes } from '../model/session.js';
 import type { OnnxModel } from '../model/types.js';
 import { signatureOf } from '../model/types.js';
 import { generateProbes } from '../probes/generate.js';
-import type { ProbeSpec } from '../probes/types.js';
+import type { ProbeSet, ProbeSpec } from '../probes/types.js';
 import { InputError } from '../errors.js';
 import { MODEL_TIME_LIMIT_MS } from '../limits.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
@@ -106,12 +106,35 @@ export async function fingerprintModel(model: OnnxModel, opts: FingerprintOption
   const readsLayers = LAYER_BLOCK_KINDS.some((k) => reads(opts.blocks, `${k}:`));
   const layers = readsLayers ? requested.filter((l) => !outputNames.has(l)) : [];
 
-  const run = await runProbes(model, probes, {
-    layers,
-    batchSize: opts.batchSize,
-    timeLimitMs: opts.timeLimitMs,
-    threads: opts.threads,
-  });
+  // With no layer captured, the probe pass and trigger probing need the very same session: open it once.
+  const shared =
+    layers.length === 0 && opts.trigger !== false
+      ? await ModelRunner.open(model, { threads: opts.threads })
+      : undefined;
+  try {
+    return await fingerprintWith(model, opts, probes, layers, shared, deadline, limitMs);
+  } finally {
+    await shared?.release();
+  }
+}
+
+async function fingerprintWith(
+  model: OnnxModel,
+  opts: FingerprintOptions,
+  probes: ProbeSet,
+  layers: string[],
+  shared: ModelRunner | undefined,
+  deadline: number,
+  limitMs: number,
+): Promise<Fingerprint> {
+  const run = shared
+    ? await shared.run(probes, { batchSize: opts.batchSize, timeLimitMs: Math.max(0, deadline - Date.now()) })
+    : await runProbes(model, probes, {
+        layers,
+        batchSize: opts.batchSize,
+        timeLimitMs: opts.timeLimitMs,
+        threads: opts.threads,
+      });
 
   const n = probes.count;
   const blocks: Record<string, Float32Array> = {};
@@ -142,7 +165,12 @@ export async function fingerprintModel(model: OnnxModel, opts: FingerprintOption
   const trig =
     opts.trigger === false
       ? null
-      : await runTriggerCheck(model, probes, classes, { threads: opts.threads, deadline, limitMs });
+      : await runTriggerCheck(model, probes, classes, {
+          threads: opts.threads,
+          deadline,
+          limitMs,
+          ...(shared ? { runner: shared } : {}),
+        });
   if (trig) {
     blocks.trigger = trig.block;
     selfChecks.trigger = trig.selfCheck;

@@ -69,7 +69,13 @@ export async function runTriggerCheck(
   model: OnnxModel,
   probes: ProbeSet,
   classes: number,
-  opts: { threads?: number; deadline?: number; limitMs?: number } = {},
+  opts: {
+    threads?: number;
+    deadline?: number;
+    limitMs?: number;
+    /** A session of this model without captured layers, opened (and released) by the caller. */
+    runner?: ModelRunner;
+  } = {},
 ): Promise<TriggerCheck | null> {
   if (!triggerApplies(model, probes, classes)) return null;
   // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
@@ -77,7 +83,7 @@ export async function runTriggerCheck(
   if (!base) return null;
   const budget = triggerBudget(estimateMacs(model, base.shape));
   if (budget === null) return null;
-  const runner = await ModelRunner.open(model, { threads: opts.threads });
+  const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
   try {
     const logits = runner.logitsFunction(base.shape, {
       ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
@@ -107,6 +113,6 @@ export async function runTriggerCheck(
       forwardPasses: r.forwardPasses,
     };
   } finally {
-    await runner.release();
+    if (!opts.runner) await runner.release();
   }
 }

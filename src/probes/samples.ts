@@ -144,7 +144,6 @@ export function parseNpy(
   return { values, shape, uint8: size === 1 };
 }
 
-/** Loads the samples in `dir` for an input of per-probe shape `sampleShape`. */
 /** The sample files of a folder that are read, in the order they are read (sorted names, at most MAX_SAMPLE_FILES). */
 export function listSampleFiles(dir: string): string[] {
   let names: string[];
@@ -165,6 +164,7 @@ export function listSampleFiles(dir: string): string[] {
   return names.slice(0, MAX_SAMPLE_FILES);
 }
 
+/** Loads the samples in `dir` for an input of per-probe shape `sampleShape`. */
 export function loadSamples(dir: string, sampleShape: number[], range: [number, number]): LoadedSamples {
   const names = listSampleFiles(dir);
   const per = sampleShape.reduce((a, b) => a * b, 1);

@@ -7,6 +7,7 @@ import type { EnsembleVerdict } from '../score/ensemble.js';
 import type { FinalVerdict } from '../score/final.js';
 import type { Fingerprint } from '../fingerprint/types.js';
 import type { BaselineManifest } from '../baseline/store.js';
+import { formatPValue } from '../report/numbers.js';
 
 /** How many channels an explanation lists. */
 export const EXPLANATION_DRIVERS = 5;
@@ -15,7 +16,7 @@ export const TRIGGER_MENTION_P = 0.05;
 
 export function describeChannel(detector: string, representation: string): string {
   // the reference-free trigger test (src/score/final.ts) is not a detector fitted on a block
-  if (detector === 'trigger-probe') return 'trigger probing, reference-free';
+  if (detector === 'trigger-probe') return 'trigger probing (reference-free)';
   return `${detector.replace(/_/g, '-')} on ${representation}`;
 }
 
@@ -61,12 +62,17 @@ export function explain(
   // the trigger probe's finding, when it decided the verdict or is itself unusual for a clean model
   const triggerText =
     t && (final.decidedBy === 'trigger' || (final.triggerPValue ?? 1) <= TRIGGER_MENTION_P)
-      ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (reference-free p = ${final.triggerPValue?.toPrecision(2)}).`
+      ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (reference-free p = ${formatPValue(final.triggerPValue ?? 1)}).`
       : '';
+  // the reported p is the ensemble's unless the trigger test was combined with it (src/score/final.ts)
+  const verdictP =
+    final.pValue === v.pValue
+      ? `ensemble p = ${formatPValue(v.pValue)}`
+      : `p = ${formatPValue(final.pValue)}: ensemble p = ${formatPValue(v.pValue)} with the reference-free trigger test, Bonferroni`;
   const summary =
     final.riskLevel === 'low'
-      ? `Behaves like the ${n} clean references (p = ${final.pValue.toPrecision(2)}).`
-      : `Differs from the ${n} clean references (ensemble p = ${v.pValue.toPrecision(2)}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${top.pValue.toPrecision(2)}` : 'none'}).${triggerText}`;
+      ? `Behaves like the ${n} clean references (p = ${formatPValue(final.pValue)}).`
+      : `Differs from the ${n} clean references (${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${formatPValue(top.pValue)}` : 'none'}).${triggerText}`;
   return {
     summary,
     strongestSignal,

@@ -19,7 +19,7 @@ import { architectureOf } from './architecture.js';
 import { explain } from './explain.js';
 import { sha256File } from '../util/hash.js';
 import { safeErrorLine } from './safe-error.js';
-import { resolveSamplesDir } from '../baseline/samples.js';
+import { engineFromBaseline } from '../baseline/samples.js';
 
 interface Reference {
   baseline: LoadedBaseline;
@@ -40,12 +40,7 @@ async function loadReference(dir: string, opts: ScanOptions): Promise<Reference>
   const baseline = await loadBaseline(dir);
   const state = deserializeEnsemble(baseline.ensemble.json, baseline.ensemble.arrays);
   const m = baseline.manifest;
-  // The baseline decides the probe set and layers: a model is only comparable under the same ones.
-  const engine: EngineOptions = {
-    ...opts,
-    probes: resolveSamplesDir(dir, m.probes.spec),
-    layers: m.layers,
-  };
+  const engine: EngineOptions = engineFromBaseline(dir, m, opts);
   const reads = [...new Set(state.channels.map((c) => c.representation))];
   return { baseline, state, engine, reads };
 }

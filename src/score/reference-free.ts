@@ -7,7 +7,7 @@
 import type { Fingerprint } from '../fingerprint/types.js';
 import type { DetectorResult, Explanation } from '../report/types.js';
 import { triggerTestP } from './final.js';
-import { selfCheckDetails } from '../scan/explain.js';
+import { describeChannel, selfCheckDetails } from '../scan/explain.js';
 
 export interface ReferenceFreeVerdict {
   pValue: number;
@@ -37,7 +37,7 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
     detectors,
     explanation: {
       summary: summary + basisNote,
-      strongestSignal: trig ? 'trigger probing (reference-free)' : 'none',
+      strongestSignal: trig ? describeChannel('trigger-probe', 'self:trigger') : 'none',
       drivers: trig
         ? [
             {
