@@ -32,13 +32,15 @@ import { combineLabel } from '../src/score/combine.js';
 import { fitEnsemble, isSelfCheckBlock, scoreEnsemble } from '../src/score/ensemble.js';
 import { FINAL_TESTS, finalVerdict, TRIGGER_POLICY_WITH_BASELINE } from '../src/score/final.js';
 import { P_HIGH } from '../src/score/risk.js';
-import { TRIGGER_SCORE_NULLS, triggerPValue } from '../src/selfcheck/reference-free-p.js';
+import { triggerPValue } from '../src/selfcheck/reference-free-p.js';
+import { triggerNullFor } from '../src/selfcheck/base-inputs.js';
 import {
   BLOCK_DETECTORS,
   candidateGrid,
   previousDefault,
   shippedDefault,
   shippedOtherPolicy,
+  tierCandidates,
   type Candidate,
 } from './detect/candidates.js';
 import { channelKey, runChannel, stack, type ChannelRun } from './detect/channels.js';
@@ -72,6 +74,7 @@ const ALT_CONFIG_DETECTORS: DetectorName[] = [
   'ocsvm',
   'pca_mahalanobis',
   'distance_to_clean_mean',
+  'max_z',
 ];
 
 function arg(name: string, dflt: string): string {
@@ -130,9 +133,11 @@ interface RefSet {
 }
 
 function channelsForCandidate(c: Candidate, sizes: Record<string, number>, nRefs: number): string[] {
-  return selectChannels(sizes, nRefs, { prefixes: c.prefixes, detectors: c.detectors }).map((ch) =>
-    channelKey(ch.representation, ch.detector),
-  );
+  return selectChannels(sizes, nRefs, {
+    prefixes: c.prefixes,
+    detectors: c.detectors,
+    ...(c.blockDetectors ? { blockDetectors: c.blockDetectors } : {}),
+  }).map((ch) => channelKey(ch.representation, ch.detector));
 }
 
 function comboMetrics(
@@ -185,7 +190,13 @@ async function main(): Promise<void> {
   if (cachedOnly)
     zoo.models = zoo.models.filter((m) => configs.every((c) => fpRuns[c.name].fingerprints.has(m.id)));
   const archs = [...new Set(zoo.models.map((m) => m.arch))].sort();
-  const grid = [shippedDefault(), previousDefault(), shippedOtherPolicy(), ...candidateGrid()];
+  const grid = [
+    shippedDefault(),
+    previousDefault(),
+    shippedOtherPolicy(),
+    ...tierCandidates(),
+    ...candidateGrid(),
+  ];
   const results: DetectResults = {
     generatedAt: new Date().toISOString(),
     zoo: { dir: path.relative(ROOT, zooDir), fromManifest: zoo.fromManifest, models: zoo.models.length },
@@ -351,12 +362,15 @@ async function main(): Promise<void> {
       for (const n of selfNames) {
         const scores = tests.map((m) => fpOf(m).selfChecks[n].score);
         if (n === 'trigger') {
-          const base = cfg.engine.probes?.samplesDir
-            ? TRIGGER_SCORE_NULLS.samples
-            : TRIGGER_SCORE_NULLS.probes;
-          const p = tests.map((m) =>
-            triggerPValue(fpOf(m).selfChecks[n].score, fpOf(m).header.model.classes, base),
-          );
+          // the null of what each model's triggers were stamped on, as scan picks it (src/score/final.ts)
+          const p = tests.map((m) => {
+            const sc = fpOf(m).selfChecks[n];
+            return triggerPValue(
+              sc.score,
+              fpOf(m).header.model.classes,
+              triggerNullFor(sc.basis ?? 'probes'),
+            );
+          });
           referenceFree[n] = evaluate(tests, surprise(p), p);
         } else {
           referenceFree[n] = evaluate(tests, scores);

@@ -1,13 +1,14 @@
 /**
  * Benchmark of the reference-free trigger self-check (src/selfcheck) on the model zoo: every zoo model is
- * probed with three kinds of base inputs (real held-out digits = user samples; the project's default mixed
- * probe set; uniform noise), and the score's AUROC clean-vs-backdoored is reported per attack and
+ * probed with several kinds of base inputs (real held-out digits = user samples; the project's default mixed
+ * probe set; uniform noise; "mined": per model, the most confidently classified inputs of a generated pool,
+ * src/selfcheck/mine-base.ts, exactly as the product's no-samples path runs it), and the score's AUROC clean-vs-backdoored is reported per attack and
  * architecture, with the suspected-target accuracy, timing, and the Gumbel null fitted on the clean
  * reference models (the constants shipped in src/selfcheck/reference-free-p.ts) and checked on the held-out
  * clean test models.
  *
  *   npx tsx bench/selfcheck-eval.ts [--zoo bench/.cache/zoo] [--budget 48000] [--base-count 64]
- *     [--bases samples,probes,noise] [--out bench/results] [--detail] [--note "text for the report"]
+ *     [--bases samples,probes,mined] (also: noise, probes:<kind>) [--out bench/results] [--detail] [--note "text for the report"]
  *
  * Writes bench/results/selfcheck.json and bench/results/selfcheck.md.
  */
@@ -26,6 +27,7 @@ import {
   type GumbelNull,
 } from '../src/selfcheck/reference-free-p.js';
 import { DEFAULT_TRIGGER_BUDGET, probeTriggers } from '../src/selfcheck/trigger-probe.js';
+import { mineTriggerBase } from '../src/selfcheck/mine-base.js';
 import { loadMnist14 } from './zoo/data.js';
 
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
@@ -34,7 +36,7 @@ process.env.ORT_DISABLE_TELEMETRY ??= '1';
 const HIGH_P = 0.0158;
 /** Base inputs per model (--base-count). */
 let BASE_COUNT = 128;
-/** samples | probes (the default mixed probe set) | probes:<kind>[+<kind>] (one probe kind) | noise. */
+/** samples | probes (the default mixed probe set) | probes:<kind>[+<kind>] (one probe kind) | noise | mined. */
 type BaseKind = string;
 
 interface ZooEntry {
@@ -67,6 +69,8 @@ interface Row {
   trigger: string;
   ms: number;
   passes: number;
+  /** Mined base only: kept inputs per class the model assigns them to. */
+  minedPerClass?: number[];
   /** Per family: robust z of every class's gain curve (for trying other combinations offline). */
   familyZ: Record<string, number[]>;
   /** Per family: best margin gain and flip rate per tier and class (tier-major), for offline analysis. */
@@ -81,6 +85,8 @@ function arg(name: string, dflt: string): string {
 
 function baseInputs(kind: BaseKind, shape: number[], inputName: string): Float32Array {
   const size = shape.reduce((a, b) => a * b, 1);
+  // Mined per model (below); nothing shared.
+  if (kind === 'mined') return new Float32Array(0);
   if (kind === 'samples') return loadMnist14().test.x.slice(0, BASE_COUNT * size);
   if (kind === 'noise') return new Rng('selfcheck-noise').uniforms(BASE_COUNT * size);
   const kinds = kind.startsWith('probes:') ? (kind.slice(7).split('+') as ProbeKind[]) : 'mixed';
@@ -105,7 +111,8 @@ function inGroup(attack: string, group: string): boolean {
 
 /** The shipped null that applies to a kind of base input. */
 function shippedNullFor(base: BaseKind): GumbelNull {
-  return base === 'samples' ? TRIGGER_SCORE_NULLS.samples : TRIGGER_SCORE_NULLS.probes;
+  if (base === 'samples') return TRIGGER_SCORE_NULLS.samples;
+  return base === 'mined' ? TRIGGER_SCORE_NULLS.mined : TRIGGER_SCORE_NULLS.probes;
 }
 
 function round(v: number, d = 3): number {
@@ -118,7 +125,7 @@ async function main(): Promise<void> {
     existsSync('bench/.cache/zoo/manifest.json') ? 'bench/.cache/zoo' : 'bench/.cache/zoo-quick',
   );
   const budget = Number(arg('budget', String(DEFAULT_TRIGGER_BUDGET)));
-  const bases = arg('bases', 'samples,probes,noise').split(',') as BaseKind[];
+  const bases = arg('bases', 'samples,probes,mined').split(',') as BaseKind[];
   const outDir = arg('out', 'bench/results');
   BASE_COUNT = Number(arg('base-count', String(BASE_COUNT)));
   const manifest = JSON.parse(readFileSync(path.join(zooDir, 'manifest.json'), 'utf8')) as Manifest;
@@ -139,9 +146,15 @@ async function main(): Promise<void> {
     };
     for (const base of bases) {
       const t0 = performance.now();
-      const r = await probeTriggers(run, baseData.get(base) as Float32Array, shape, {
+      // "mined": the product's no-samples path (mineTriggerBase, then probing with the budget left).
+      const mined =
+        base === 'mined'
+          ? await mineTriggerBase(run, shape, { classes, budget, seed: 1, range, count: BASE_COUNT })
+          : null;
+      if (base === 'mined' && !mined) throw new Error(`${m.id}: the budget is too small to mine a base`);
+      const r = await probeTriggers(run, mined ? mined.base : (baseData.get(base) as Float32Array), shape, {
         classes,
-        budget,
+        budget: mined ? mined.probeBudget : budget,
         seed: 1,
         range,
       });
@@ -159,7 +172,8 @@ async function main(): Promise<void> {
         flipRate: round(r.selfCheck.trigger?.flipRate ?? 0),
         trigger: `${r.selfCheck.trigger?.kind} ${r.selfCheck.trigger?.location}`,
         ms: round(ms, 1),
-        passes: r.forwardPasses,
+        passes: r.forwardPasses + (mined?.forwardPasses ?? 0),
+        minedPerClass: mined?.perClass,
         familyZ: Object.fromEntries(r.families.map((f) => [f.family, Array.from(f.z, (v) => round(v))])),
         tierGain: Object.fromEntries(
           r.families.map((f) => [f.family, Array.from(f.tierGain, (v) => round(v))]),

@@ -10,6 +10,8 @@ const ncc = join(root, 'node_modules', '.bin', 'ncc');
 const entries = [
   ['lib/action/main.js', 'dist/main'],
   ['lib/cli/main.js', 'dist/cli'],
+  // the weight statistics' worker thread (src/fingerprint/weights-offload.ts finds it at dist/weights-worker/)
+  ['lib/fingerprint/weights-worker.js', 'dist/weights-worker'],
 ];
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 for (const [entry, out] of entries) {

@@ -8,8 +8,10 @@ import {
   baselineEnsembleConfig,
   DEFAULT_DETECTORS,
   detectorParams,
+  detectorsForBlock,
   selectBlocks,
   selectChannels,
+  MAX_Z_MAX_FEATURES,
   SMALL_BASELINE_DETECTORS,
   SMALL_BASELINE_REFERENCES,
 } from '../../src/baseline/config.js';
@@ -75,10 +77,36 @@ describe('selectChannels', () => {
     expect(ch.slice(firstIdentity).every((c) => c.detector === 'identity')).toBe(true);
   });
 
+  it('leaves max_z out of blocks wider than MAX_Z_MAX_FEATURES (its cost grows with the width)', () => {
+    expect(DEFAULT_DETECTORS).toContain('max_z');
+    const sizes = { logits: MAX_Z_MAX_FEATURES + 1, 'trigger-tiers': 240, 'self:trigger': 1 };
+    const ch = selectChannels(sizes, 80);
+    const of = (b: string) => ch.filter((c) => c.representation === b).map((c) => c.detector);
+    expect(of('logits')).toEqual(DEFAULT_DETECTORS.filter((d) => d !== 'max_z'));
+    expect(of('trigger-tiers')).toEqual(DEFAULT_DETECTORS);
+  });
+
   it('switches to the small-baseline detectors below the threshold', () => {
     const small = selectChannels(SIZES, SMALL_BASELINE_REFERENCES - 1);
     const dets = new Set(small.filter((c) => c.detector !== 'identity').map((c) => c.detector));
     expect([...dets].sort()).toEqual([...SMALL_BASELINE_DETECTORS].sort());
+  });
+
+  it('gives a block its own detectors when a per-block choice names it, the others keep theirs', () => {
+    const sizes = { ...SIZES, 'trigger-tiers': 240 };
+    const ch = selectChannels(sizes, 80, {
+      prefixes: ['logits', 'trigger', 'trigger-tiers', 'self:'],
+      detectors: ['knn', 'ocsvm'],
+      blockDetectors: { 'trigger-tiers': ['max_z'] },
+    });
+    const of = (b: string) => ch.filter((c) => c.representation === b).map((c) => c.detector);
+    expect(of('trigger-tiers')).toEqual(['max_z']);
+    expect(of('trigger')).toEqual(['knn', 'ocsvm']);
+    expect(of('logits')).toEqual(['knn', 'ocsvm']);
+    expect(of('self:trigger')).toEqual(['identity']);
+    // exact names match exactly ("trigger" is not a prefix of "trigger-tiers"), "x:" names match as prefixes
+    expect(detectorsForBlock('trigger-tiers', ['knn'], { trigger: ['lof'] })).toEqual(['knn']);
+    expect(detectorsForBlock('gram:L-1', ['knn'], { 'gram:': ['lof'] })).toEqual(['lof']);
   });
 
   it('caps neighbour counts to what a cross-fitting fold holds', () => {

@@ -61,8 +61,11 @@ describe('fingerprintModel', () => {
       'weights:layers': 12,
       // reference-free trigger probing: per class, gain and flip curves of four trigger families
       trigger: 8 * 10,
+      // the same per strength tier: (4 patch sizes + 3 pixel counts + 3 blends + 2 warps) x 10, gains and flips
+      'trigger-tiers': 2 * 12 * 10,
     });
-    expect(fp.selfChecks.trigger.basis).toBe('probes');
+    // no samples: the trigger check mined its base inputs per model (src/selfcheck/mine-base.ts)
+    expect(fp.selfChecks.trigger.basis).toBe('mined');
     expect(fp.selfChecks.trigger.targetClass).toBeGreaterThanOrEqual(0);
     for (const v of Object.values(fp.blocks)) for (const x of v) expect(Number.isFinite(x)).toBe(true);
     // argmax shares sum to 1, mean probabilities sum to 1
@@ -285,6 +288,7 @@ describe('fingerprintModel with the blocks a scan reads', () => {
     expect(lean.header.layers).toEqual([]);
     expect(full.selfChecks.trigger).toBeDefined();
     expect(lean.blocks.trigger).toEqual(full.blocks.trigger);
+    expect(lean.blocks['trigger-tiers']).toEqual(full.blocks['trigger-tiers']);
     expect(lean.selfChecks).toEqual(full.selfChecks);
     expect(lean.blocks.logits).toEqual(full.blocks.logits);
   });

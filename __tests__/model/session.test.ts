@@ -9,8 +9,11 @@
  */
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
-import { exposeOutputs } from '../../src/model/graph.js';
-import { parseModel } from '../../src/model/read.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EXPOSE_SPARE_BYTES, exposeOutputs, exposeOutputsLease } from '../../src/model/graph.js';
+import { parseModel, readModel } from '../../src/model/read.js';
 import { ModelRunner, optimizationLevelFor, runProbes } from '../../src/model/session.js';
 import { GraphBuilder, attr, writeSequentialModel, type LayerSpec } from '../../src/model/write.js';
 import { Rng } from '../../src/probes/rng.js';
@@ -33,6 +36,54 @@ describe('exposeOutputs', () => {
     expect(session.outputNames).toEqual(['logits', '/layers.1/Relu_output_0']);
     await session.release();
     expect(exposeOutputs(bytes, ['logits'], ['logits'])).toBe(bytes);
+  });
+
+  test('a model read from disk is exposed in place (no copy), equal to the copying path, one lease at a time', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lease-'));
+    try {
+      const bytes = buildMlp();
+      const file = path.join(dir, 'mlp.onnx');
+      writeFileSync(file, bytes);
+      const model = await readModel(file);
+      expect(Buffer.from(model.bytes).equals(Buffer.from(bytes))).toBe(true);
+      expect(model.bytes.buffer.byteLength).toBe(bytes.length + EXPOSE_SPARE_BYTES);
+      const layer = '/layers.1/Relu_output_0';
+      const copied = exposeOutputs(model.bytes, [layer], ['logits']);
+      const first = exposeOutputsLease(model.bytes, [layer], ['logits']);
+      expect(first.bytes.buffer).toBe(model.bytes.buffer); // in place
+      expect(Buffer.from(first.bytes).equals(Buffer.from(copied))).toBe(true);
+      // while lent, a second exposure (other outputs) must not overwrite the first: it gets a copy
+      const second = exposeOutputsLease(model.bytes, ['/layers.3/Relu_output_0'], ['logits']);
+      expect(second.bytes.buffer).not.toBe(model.bytes.buffer);
+      expect(Buffer.from(first.bytes).equals(Buffer.from(copied))).toBe(true);
+      const session = await ort.InferenceSession.create(first.bytes);
+      expect(session.outputNames).toEqual(['logits', layer]);
+      await session.release();
+      first.release();
+      second.release();
+      expect(exposeOutputsLease(model.bytes, [layer], ['logits']).bytes.buffer).toBe(model.bytes.buffer);
+      // the model's own bytes never change
+      expect(Buffer.from(model.bytes).equals(Buffer.from(bytes))).toBe(true);
+      // runProbes through the leased session: the same activations as from the in-memory model
+      const probes = generateProbes(model.inputs, { count: 5, seed: 1 });
+      const fromDisk = await runProbes(model, probes, { layers: [layer] });
+      const fromMemory = await runProbes(parseModel(bytes, 'mlp.onnx'), probes, { layers: [layer] });
+      expect(Array.from(fromDisk.tensors.get(layer)!.data)).toEqual(
+        Array.from(fromMemory.tensors.get(layer)!.data),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('bytes without room of their own (a pooled Buffer) are copied, never written past their end', () => {
+    const bytes = buildMlp();
+    const pool = Buffer.alloc(bytes.length + 4096, 7);
+    pool.set(bytes, 0);
+    const view = new Uint8Array(pool.buffer, pool.byteOffset, bytes.length);
+    const lease = exposeOutputsLease(view, ['/layers.1/Relu_output_0'], ['logits']);
+    expect(lease.bytes.buffer).not.toBe(pool.buffer);
+    expect(pool.subarray(bytes.length).every((b) => b === 7)).toBe(true);
   });
 
   const bitsOf = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);

@@ -70,6 +70,19 @@ describe('generateProbes', () => {
     }
   });
 
+  test('a repeated request returns an independent copy: changing one probe set never reaches the next', () => {
+    const a = generateProbes(IMAGE, { seed: 5, count: 8 });
+    const golden = sha(a.inputs[0].data);
+    (a.inputs[0].data as Float32Array).fill(42);
+    a.probeKinds[0] = 'samples';
+    a.inputs[0].sampleShape[0] = 99;
+    const b = generateProbes(IMAGE, { seed: 5, count: 8 });
+    expect(sha(b.inputs[0].data)).toBe(golden);
+    expect(b.probeKinds[0]).not.toBe('samples');
+    expect(b.inputs[0].sampleShape[0]).not.toBe(99);
+    expect(b.inputs[0].data).not.toBe(a.inputs[0].data);
+  });
+
   test("'mixed' allocates the documented blend, in kind blocks", () => {
     expect(
       allocateKinds(

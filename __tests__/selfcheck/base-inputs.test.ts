@@ -52,6 +52,10 @@ describe('triggerBaseInputs', () => {
     expect(b?.base).toBeInstanceOf(Float32Array);
     expect(b?.base).toHaveLength(12);
     expect(triggerNullFor('probes')).toBe(TRIGGER_SCORE_NULLS.probes);
+    // a mined base has its own null, fitted on the mined bases of the clean zoo models (narrower than the
+    // plain probe set's, which keeps its own for the fallback)
+    expect(triggerNullFor('mined')).toBe(TRIGGER_SCORE_NULLS.mined);
+    expect(TRIGGER_SCORE_NULLS.mined.location).toBeLessThan(TRIGGER_SCORE_NULLS.probes.location);
   });
 
   it("prefers all of the user's samples the probe set carries over its sample probes", () => {

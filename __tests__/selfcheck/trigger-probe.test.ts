@@ -14,6 +14,7 @@ import {
   type TriggerProbeResult,
 } from '../../src/selfcheck/trigger-probe.js';
 import { triggerPValue } from '../../src/selfcheck/reference-free-p.js';
+import { imageGeometry, patchSizes } from '../../src/selfcheck/triggers.js';
 import { writeSequentialModel } from '../../src/model/write.js';
 import { Rng } from '../../src/probes/rng.js';
 import { conv, dense } from '../fixtures/models.js';
@@ -74,6 +75,25 @@ describe('probeTriggers on a clean model', () => {
   it('returns the class-aligned trigger block (8 x classes)', () => {
     expect(cleanResult.block).toHaveLength(80);
     expect(cleanResult.block.every((v) => Number.isFinite(v))).toBe(true);
+  });
+
+  it('returns the per-tier block: gains then flip rates per family, tier and class', () => {
+    const k = 10;
+    const tiers = patchSizes(imageGeometry(SHAPE)).length + 3 + 3 + 2; // patch sizes, pixels, blend, warp
+    const tb = cleanResult.tierBlock;
+    expect(tb).toHaveLength(2 * tiers * k);
+    const cells = tiers * k;
+    let at = 0;
+    for (const f of ['patch', 'pixels', 'blend', 'warp']) {
+      const fs = cleanResult.families.find((x) => x.family === f);
+      const n = f === 'patch' ? tiers - 8 : f === 'warp' ? 2 : 3;
+      // with the full budget every tier is screened, so the block holds the family's own tier values
+      expect(fs?.tierGain).toHaveLength(n * k);
+      expect(Array.from(tb.subarray(at, at + n * k))).toEqual(Array.from(fs?.tierGain ?? []));
+      expect(Array.from(tb.subarray(cells + at, cells + at + n * k))).toEqual(Array.from(fs?.tierFlip ?? []));
+      at += n * k;
+    }
+    for (let i = cells; i < 2 * cells; i++) expect(tb[i] >= 0 && tb[i] <= 1).toBe(true);
   });
 
   it('is deterministic for a seed', async () => {
@@ -153,6 +173,7 @@ describe('other input shapes', () => {
     const r = await probeTriggers(m.run, base, [3, 16, 16], { classes: 40, budget: 3000, seed: 1 });
     expect(m.calls.inputs).toBeLessThanOrEqual(3000);
     expect(r.block).toHaveLength(8 * 40);
+    expect(r.tierBlock).toHaveLength(2 * 12 * 40);
     expect(Number.isFinite(r.selfCheck.score)).toBe(true);
     expect(r.selfCheck.targetClass).toBeGreaterThanOrEqual(0);
     expect(r.selfCheck.targetClass).toBeLessThan(40);
@@ -196,6 +217,8 @@ describe('budget and arguments', () => {
       expect(inputs).toBeLessThanOrEqual(budget);
       expect(r.forwardPasses).toBe(inputs);
       expect(Number.isFinite(r.selfCheck.score)).toBe(true);
+      // tiers never screened on a short budget stay 0: the block's length does not depend on it
+      expect(r.tierBlock).toHaveLength(2 * 12 * 10);
     }
   });
 

@@ -14,6 +14,8 @@ export interface Candidate {
   name: string;
   prefixes: string[];
   detectors: DetectorName[];
+  /** Per block prefix, detectors replacing `detectors` on that block (src/baseline/config.ts ChannelChoice). */
+  blockDetectors?: Record<string, DetectorName[]>;
   rule: CombineSpec;
   /**
    * How the p-value is made from the ensemble's: 'scan' = src/score/final.ts finalVerdict with the shipped
@@ -40,6 +42,7 @@ export const BLOCK_SETS: Record<string, string[]> = {
     'self:',
   ],
   'outputs+trigger': ['logits', 'softmax-stats', 'trigger', 'self:'],
+  'default+tiers': [...DEFAULT_BLOCK_PREFIXES, 'trigger-tiers'],
   'outputs+weights': ['logits', 'softmax-stats', 'weights:final', 'weights:layers', 'trigger', 'self:'],
   weights: ['weights:final', 'weights:layers', 'self:'],
   logits: ['logits'],
@@ -60,6 +63,7 @@ export const DETECTOR_SETS: Record<string, DetectorName[]> = {
   'knn+ocsvm+pca': ['knn', 'ocsvm', 'pca_mahalanobis'],
   'knn+ocsvm+mean': ['knn', 'ocsvm', 'distance_to_clean_mean'],
   'ocsvm+pca+mean': ['ocsvm', 'pca_mahalanobis', 'distance_to_clean_mean'],
+  'knn+ocsvm+maxz': ['knn', 'ocsvm', 'max_z'],
   all: BLOCK_DETECTORS,
 };
 
@@ -119,4 +123,43 @@ export function previousDefault(): Candidate {
     detectors: ['knn', 'lof', 'ocsvm'],
     rule: { rule: 'fisher' },
   };
+}
+
+/** The prefix of the names of the shipped default's variants (the report compares them across probe configurations). */
+export const VARIANT_PREFIX = 'DEFAULT';
+
+/**
+ * Variants of the shipped default, as `scan` reports them, each one step away from it: without the per-tier
+ * trigger block ("trigger-tiers"), without max_z, without both (the stop-10 default), and with per-block
+ * detector sets on trigger-tiers. The question is what each part of the default adds, not which of ~600
+ * combinations wins on this test set.
+ */
+export function tierCandidates(): Candidate[] {
+  const noTiers = DEFAULT_BLOCK_PREFIXES.filter((p) => p !== 'trigger-tiers');
+  const noMaxZ = DEFAULT_DETECTORS.filter((d) => d !== 'max_z');
+  const variants: [string, string[], DetectorName[], Record<string, DetectorName[]> | undefined][] = [
+    ['without trigger-tiers', noTiers, DEFAULT_DETECTORS, undefined],
+    ['without max_z', DEFAULT_BLOCK_PREFIXES, noMaxZ, undefined],
+    ['without both (the stop-10 default)', noTiers, noMaxZ, undefined],
+    [
+      '· tiers: max_z only, knn+ocsvm elsewhere',
+      DEFAULT_BLOCK_PREFIXES,
+      noMaxZ,
+      { 'trigger-tiers': ['max_z'] },
+    ],
+    [
+      '· tiers: max_z+knn+ocsvm, knn+ocsvm elsewhere',
+      DEFAULT_BLOCK_PREFIXES,
+      noMaxZ,
+      { 'trigger-tiers': ['max_z', 'knn', 'ocsvm'] },
+    ],
+  ];
+  return variants.map(([label, prefixes, detectors, blockDetectors]) => ({
+    name: `${VARIANT_PREFIX} ${label}`,
+    prefixes,
+    detectors,
+    ...(blockDetectors ? { blockDetectors } : {}),
+    rule: DEFAULT_COMBINE,
+    verdict: 'scan' as const,
+  }));
 }

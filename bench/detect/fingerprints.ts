@@ -105,6 +105,7 @@ async function addTrigger(model: OnnxModel, probes: ProbeSet, fp: Fingerprint): 
     });
     fp.selfChecks.trigger = r.selfCheck;
     fp.blocks.trigger = r.block;
+    fp.blocks['trigger-tiers'] = r.tierBlock;
     return true;
   } finally {
     await runner.release();

@@ -8,7 +8,7 @@ import type { EngineOptions } from '../../src/scan/api.js';
 import { levelOf, riskScore } from '../../src/score/risk.js';
 import { fmt, markdownTable } from '../lib/report.js';
 import type { Metrics } from './metrics.js';
-import { OTHER_POLICY_NAME } from './candidates.js';
+import { OTHER_POLICY_NAME, VARIANT_PREFIX } from './candidates.js';
 import { TRIGGER_POLICY_WITH_BASELINE } from '../../src/score/final.js';
 
 export interface MethodResult {
@@ -394,6 +394,96 @@ export function targetRows(r: DetectResults, config: string): { arch: string; ro
   return out;
 }
 
+/**
+ * The shipped default against the same ensemble with the per-tier trigger block added (different
+ * detectors on that block only), under every probe configuration and architecture, with all references
+ * and with 20: a change of default has to win on all of them, not on one ranking.
+ */
+/**
+ * The candidates ranked over every probe configuration: the mean of their per-configuration scores
+ * (rankCandidates), with the worst configuration's score and the largest clean-high share anywhere, so
+ * a default is chosen for all the ways users run it, not for one.
+ */
+function crossConfigRanking(r: DetectResults): string {
+  const per = r.configs.map((c) => new Map(rankCandidates(r, c.name).map((k) => [k.name, k])));
+  const names = [...per[0].keys()].filter((n) => per.every((m) => m.has(n)));
+  const rows = names
+    .map((name) => {
+      const ks = per.map((m) => m.get(name) as RankedCandidate);
+      return {
+        name,
+        scores: ks.map((k) => k.score),
+        mean: ks.reduce((a, k) => a + k.score, 0) / ks.length,
+        maxCleanHigh: Math.max(...ks.map((k) => k.maxCleanHigh)),
+      };
+    })
+    .sort((a, b) => b.mean - a.mean || a.name.localeCompare(b.name));
+  const pos = (n: string) => rows.findIndex((x) => x.name === n) + 1;
+  const shown = rows.filter((x, i) => i < 20 || x.name.startsWith('DEFAULT'));
+  return [
+    `## Candidate ensembles over every probe configuration (${r.configs.map((c) => c.name).join(', ')})\n`,
+    'Score per configuration as above; ranked by their mean. The top 20 and every variant of the shipped default.\n',
+    markdownTable(
+      ['#', 'candidate', 'mean score', ...r.configs.map((c) => `${c.name} score`), 'max clean high'],
+      shown.map((x) => [
+        String(pos(x.name)),
+        x.name,
+        fmt(x.mean),
+        ...x.scores.map((v) => fmt(v)),
+        pct(x.maxCleanHigh),
+      ]),
+    ),
+    '',
+  ].join('\n');
+}
+
+function tierSection(r: DetectResults): string {
+  const rows: string[][] = [];
+  for (const cfg of r.configs) {
+    for (const [arch, a] of Object.entries(r.archs)) {
+      const c = a.configs[cfg.name];
+      if (!c) continue;
+      const names = [
+        DEFAULT_NAME,
+        ...Object.keys(c.candidates).filter((n) => n !== DEFAULT_NAME && n.startsWith(`${VARIANT_PREFIX} `)),
+      ];
+      for (const n of names) {
+        const m = c.candidates[n];
+        if (!m) continue;
+        rows.push([
+          cfg.name,
+          arch,
+          n,
+          String(m.channels),
+          `${fmt(m.all.auroc)} / ${fmt(m.sub?.auroc)} (min ${fmt(m.sub?.aurocMin)})`,
+          `${fmt(m.all.tpr10, 2)} / ${fmt(m.sub?.tpr10, 2)}`,
+          `${pct(m.all.cleanHigh)} / ${pct(m.sub?.cleanHigh)}`,
+          fmt(m.all.perAttack.adaptive),
+        ]);
+      }
+    }
+  }
+  if (!rows.length) return '';
+  return [
+    '## Variants of the shipped default: the per-tier trigger block (`trigger-tiers`) and max_z\n',
+    'Each row is what `scan` would report (the shipped trigger policy), one step away from the shipped default (kNN + OCSVM + max_z on logits, softmax-stats, trigger, trigger-tiers; identity on the self-checks). "tiers: X" = detectors X on `trigger-tiers` only. all / 20 = all references / mean over the 20-reference draws.\n',
+    markdownTable(
+      [
+        'probes',
+        'arch',
+        'candidate',
+        'channels',
+        'AUROC all / 20 (worst draw)',
+        'TPR all / 20',
+        'clean high all / 20',
+        'adaptive AUROC (all)',
+      ],
+      rows,
+    ),
+    '',
+  ].join('\n');
+}
+
 function targetsSection(r: DetectResults, config: string): string {
   const per = targetRows(r, config);
   if (!per.length) return '';
@@ -446,6 +536,7 @@ export function writeReport(r: DetectResults): string {
   out.push('');
 
   for (const cfg of r.configs) out.push(targetsSection(r, cfg.name));
+  out.push(tierSection(r));
   for (const cfg of r.configs) {
     out.push(`## Per architecture (probes: ${cfg.name})\n`);
     for (const [arch, a] of Object.entries(r.archs)) out.push(archSection(r, arch, a, cfg.name));
@@ -490,6 +581,8 @@ export function writeReport(r: DetectResults): string {
   out.push(
     `The shipped default ranks #${pos(DEFAULT_NAME)} of ${ranking.length}; the previous default #${pos(PREVIOUS_NAME)}.\n`,
   );
+
+  if (r.configs.length > 1) out.push(crossConfigRanking(r));
 
   if (r.configs.length > 1) {
     out.push('## Probe configurations compared\n');

@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { DEFAULT_BLOCK_PREFIXES } from '../../src/baseline/config.js';
 import { fingerprintModel } from '../../src/fingerprint/extract.js';
 import { estimateMacs, runTriggerCheck, triggerBudget } from '../../src/fingerprint/trigger-check.js';
-import { parseModel } from '../../src/model/read.js';
+import { readModel } from '../../src/model/read.js';
 import { generateProbes } from '../../src/probes/generate.js';
 import { median, peakRssMb, timeIt } from './common.js';
 import { RESNET_CLASSES, resnetBytes } from './resnet.js';
@@ -49,7 +49,8 @@ export async function runFingerprint(runs: number, cacheDir: string): Promise<Fi
   mkdirSync(cacheDir, { recursive: true });
   const file = path.join(cacheDir, 'resnet-speed.onnx');
   writeFileSync(file, bytes);
-  const model = parseModel(bytes, file);
+  // read from the file as the CLI and the action do (readModel leaves room to append the captured outputs)
+  const model = await readModel(file);
   const spec = { count: FINGERPRINT_PROBES, seed: 0 };
   const probes = generateProbes(model.inputs, spec, { file });
   const input = probes.inputs[0];

@@ -24381,15 +24381,16 @@ function splitmix32(state) {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
     return (z ^ (z >>> 16)) >>> 0;
 }
-function rotl(x, k) {
-    return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
 class Rng {
-    a;
-    b;
-    c;
-    d;
-    spareNormal = null;
+    /**
+     * xoshiro128** state a, b, c, d as int32 bit patterns. A typed array, not four number fields: values above
+     * 2^31 do not fit V8's small integers, so plain fields were boxed and every draw allocated (measured: the
+     * probe set of the speed benchmark spent half its time in the allocator and the garbage collector).
+     */
+    s = new Int32Array(4);
+    /** The second Box-Muller value of the last pair, and whether it is still unused (no boxed number|null). */
+    spare = new Float64Array(1);
+    hasSpare = false;
     /**
      * @param seed any safe integer (both 32-bit halves are used) or a string (hashed with FNV-1a);
      *   the same seed gives the same stream everywhere.
@@ -24412,32 +24413,37 @@ class Rng {
             hi = (Math.floor(s / 0x100000000) ^ (seed < 0 ? 0x80000000 : 0)) >>> 0;
         }
         const st = { s: lo ^ Math.imul(hi, 0x27d4eb2d) };
-        this.a = splitmix32(st);
-        this.b = splitmix32(st);
-        this.c = splitmix32(st) ^ hi;
-        this.d = splitmix32(st);
-        if ((this.a | this.b | this.c | this.d) === 0)
-            this.d = 1; // the all-zero state is a fixed point
+        const x = this.s;
+        x[0] = splitmix32(st);
+        x[1] = splitmix32(st);
+        x[2] = splitmix32(st) ^ hi;
+        x[3] = splitmix32(st);
+        if ((x[0] | x[1] | x[2] | x[3]) === 0)
+            x[3] = 1; // the all-zero state is a fixed point
     }
     /** A generator with an explicit xoshiro128** state (for checking against the reference test vectors). */
     static fromState(a, b, c, d) {
         const r = new Rng(0);
-        r.a = a >>> 0;
-        r.b = b >>> 0;
-        r.c = c >>> 0;
-        r.d = d >>> 0;
+        r.s[0] = a;
+        r.s[1] = b;
+        r.s[2] = c;
+        r.s[3] = d;
         return r;
     }
     /** Next uint32 (xoshiro128**). */
     nextUint32() {
-        const result = Math.imul(rotl(Math.imul(this.b, 5) >>> 0, 7), 9) >>> 0;
-        const t = (this.b << 9) >>> 0;
-        this.c = (this.c ^ this.a) >>> 0;
-        this.d = (this.d ^ this.b) >>> 0;
-        this.b = (this.b ^ this.c) >>> 0;
-        this.a = (this.a ^ this.d) >>> 0;
-        this.c = (this.c ^ t) >>> 0;
-        this.d = rotl(this.d, 11);
+        const x = this.s;
+        const a = x[0];
+        const b = x[1];
+        const m = Math.imul(b, 5);
+        const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+        const t = b << 9;
+        const c = x[2] ^ a;
+        const d = x[3] ^ b;
+        x[1] = b ^ c;
+        x[0] = a ^ d;
+        x[2] = c ^ t;
+        x[3] = (d << 11) | (d >>> 21);
         return result;
     }
     /** Uniform double in [0, 1) with 53 random bits. */
@@ -24463,16 +24469,16 @@ class Rng {
     }
     /** Standard normal (Box-Muller; the second value of each pair is kept for the next call). */
     normal(mean = 0, std = 1) {
-        if (this.spareNormal !== null) {
-            const z = this.spareNormal;
-            this.spareNormal = null;
-            return mean + std * z;
+        if (this.hasSpare) {
+            this.hasSpare = false;
+            return mean + std * this.spare[0];
         }
         const u1 = 1 - this.next(); // (0, 1]: log never sees 0
         const u2 = this.next();
         const r = Math.sqrt(-2 * Math.log(u1));
         const theta = 2 * Math.PI * u2;
-        this.spareNormal = r * Math.sin(theta);
+        this.spare[0] = r * Math.sin(theta);
+        this.hasSpare = true;
         return mean + std * r * Math.cos(theta);
     }
     /** A Float32Array of n normals. */
@@ -24878,8 +24884,32 @@ function allocate(dtype, n) {
             return new Uint8Array(n); // uint8, bool
     }
 }
+/**
+ * The last generated-only probe set, by what determines it: a baseline build or a scan of many models of
+ * one architecture asks for the same set for every model (~10 ms for 64 CIFAR-size probes: normals and
+ * the sha256). Never for sample folders (their files may change between calls). Callers get a copy.
+ */
+let lastProbes = null;
+function copyOf(set) {
+    return {
+        ...set,
+        kinds: [...set.kinds],
+        probeKinds: [...set.probeKinds],
+        range: [set.range[0], set.range[1]],
+        inputs: set.inputs.map((i) => ({ ...i, sampleShape: [...i.sampleShape], data: i.data.slice() })),
+    };
+}
 /** Generates the probe set for `inputs` (graph inputs that are not initializers). */
 function generateProbes(inputs, spec = {}, ctx = {}) {
+    const generatedOnly = !spec.samplesDir && !(Array.isArray(spec.kinds) && spec.kinds.includes('samples'));
+    if (!generatedOnly)
+        return generateProbesNow(inputs, spec, ctx);
+    const key = JSON.stringify([inputs.map((i) => [i.name, i.dtype, i.shape]), spec, ctx.vocabByInput ?? {}]);
+    if (lastProbes?.key !== key)
+        lastProbes = { key, set: generateProbesNow(inputs, spec, ctx) };
+    return copyOf(lastProbes.set);
+}
+function generateProbesNow(inputs, spec, ctx) {
     const file = ctx.file ?? 'model';
     const count = spec.count ?? DEFAULT_PROBE_COUNT;
     const seed = spec.seed ?? 0;
@@ -25166,19 +25196,68 @@ function checkOperatorDomains(proto, file) {
  * infers it.
  */
 function exposeOutputs(bytes, names, existingOutputs = [], dtypes = {}) {
-    const skip = new Set(existingOutputs);
-    const add = [...new Set(names)].filter((n) => !skip.has(n));
-    if (add.length === 0)
+    const extra = exposureBytes(names, existingOutputs, dtypes);
+    if (!extra)
         return bytes;
-    const output = add.map((name) => {
-        const t = dtypes[name];
-        return t && t !== 'unknown' ? { name, type: { tensorType: { elemType: elemTypeCode(t) } } } : { name };
-    });
-    const extra = graph_onnx.ModelProto.encode({ graph: { output } }).finish();
     const out = new Uint8Array(bytes.length + extra.length);
     out.set(bytes, 0);
     out.set(extra, bytes.length);
     return out;
+}
+/** The encoded ModelProto{graph:{output}} to append, or null when every name is already an output. */
+function exposureBytes(names, existingOutputs, dtypes) {
+    const skip = new Set(existingOutputs);
+    const add = [...new Set(names)].filter((n) => !skip.has(n));
+    if (add.length === 0)
+        return null;
+    const output = add.map((name) => {
+        const t = dtypes[name];
+        return t && t !== 'unknown' ? { name, type: { tensorType: { elemType: elemTypeCode(t) } } } : { name };
+    });
+    return graph_onnx.ModelProto.encode({ graph: { output } }).finish();
+}
+/**
+ * Buffers that readModel allocated with room after the model bytes (withSpareRoom), and those whose room
+ * is lent out right now. Only these are ever written past the model's end: any other buffer may be shared
+ * (Node's Buffer pool), so it gets a copy.
+ */
+const spareRoom = new WeakSet();
+const spareLent = new WeakSet();
+/** Bytes of room readModel leaves after a model for the appended graph outputs. */
+const EXPOSE_SPARE_BYTES = 64 * 1024;
+/** A zeroed buffer of `size` + EXPOSE_SPARE_BYTES bytes whose tail exposeOutputsLease may use. */
+function withSpareRoom(size) {
+    const buf = new ArrayBuffer(size + EXPOSE_SPARE_BYTES);
+    spareRoom.add(buf);
+    return new Uint8Array(buf);
+}
+/**
+ * exposeOutputs without copying the model when its buffer has spare room (withSpareRoom): the outputs are
+ * written after the model's last byte, and the returned view spans both. A 50 MB model was copied whole for
+ * each session before (10-35 ms). The room is lent until release() (call it once the session is created:
+ * ORT has parsed the bytes by then); a second exposure of the same buffer meanwhile gets a copy.
+ */
+function exposeOutputsLease(bytes, names, existingOutputs = [], dtypes = {}) {
+    const extra = exposureBytes(names, existingOutputs, dtypes);
+    if (!extra)
+        return { bytes, release: () => undefined };
+    const buf = bytes.buffer;
+    const end = bytes.byteOffset + bytes.length;
+    if (buf instanceof ArrayBuffer &&
+        spareRoom.has(buf) &&
+        !spareLent.has(buf) &&
+        buf.byteLength - end >= extra.length) {
+        new Uint8Array(buf, end, extra.length).set(extra);
+        spareLent.add(buf);
+        return {
+            bytes: new Uint8Array(buf, bytes.byteOffset, bytes.length + extra.length),
+            release: () => spareLent.delete(buf),
+        };
+    }
+    const out = new Uint8Array(bytes.length + extra.length);
+    out.set(bytes, 0);
+    out.set(extra, bytes.length);
+    return { bytes: out, release: () => undefined };
 }
 /** Element types of tensors the file declares (inputs, outputs, value_info, initializers). */
 function declaredTypes(proto) {
@@ -25434,9 +25513,34 @@ async function readModel(path, opts = {}) {
     }
     if (size === 0)
         sniffModelBytes(new Uint8Array(0), path);
-    const buf = await (0,promises_namespaceObject.readFile)(path);
-    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength); // a view: no second copy
-    return parseModel(bytes, path, opts);
+    return parseModel(await readWithSpareRoom(path, size), path, opts);
+}
+/**
+ * The file's bytes, in a buffer with room after them (graph.ts withSpareRoom) so the session can append
+ * its captured outputs without copying the model. A file that grew since stat is read whole, as before.
+ */
+async function readWithSpareRoom(path, size) {
+    const room = withSpareRoom(size);
+    const fh = await (0,promises_namespaceObject.open)(path, 'r');
+    let total = 0;
+    try {
+        for (;;) {
+            const { bytesRead } = await fh.read(room, total, room.length - total, total);
+            if (bytesRead === 0)
+                break;
+            total += bytesRead;
+            if (total > size)
+                break;
+        }
+    }
+    finally {
+        await fh.close();
+    }
+    if (total > size) {
+        const buf = await (0,promises_namespaceObject.readFile)(path);
+        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return room.subarray(0, total);
 }
 function dimsOf(v) {
     const dims = v.type?.tensorType?.shape?.dim;
@@ -25711,7 +25815,7 @@ function inlineExternalData(model) {
 /** Creates the session; ORT load failures become InputError('runtime-error'). */
 async function createSession(model, layers, threads, level = optimizationLevelFor(model, layers)) {
     const base = inlineExternalData(model);
-    const bytes = exposeOutputs(base, layers, model.outputs.map((o) => o.name), declaredTypes(model.proto));
+    const { bytes, release } = exposeOutputsLease(base, layers, model.outputs.map((o) => o.name), declaredTypes(model.proto));
     try {
         return await dist.InferenceSession.create(bytes, {
             graphOptimizationLevel: level,
@@ -25723,6 +25827,9 @@ async function createSession(model, layers, threads, level = optimizationLevelFo
     }
     catch (e) {
         throw new errors_InputError('runtime-error', `${model.path}: ONNX Runtime could not load the model: ${describeError(e)}`, model.path);
+    }
+    finally {
+        release();
     }
 }
 function elementsOf(shape) {
@@ -27473,6 +27580,7 @@ async function probeTriggers(run, base, shape, opts) {
     return {
         selfCheck,
         block,
+        tierBlock: tierBlock(table, g, k, logitScale),
         classScores: scored.classScores,
         trigger: shown ? shown.trigger : null,
         families: scored.families,
@@ -27480,6 +27588,32 @@ async function probeTriggers(run, base, shape, opts) {
         candidatesScreened: candidates.length,
         candidatesTotal: all.length,
     };
+}
+/**
+ * The "trigger-tiers" block: [gains, flips], each laid out family-major (FAMILIES order), then tier (every
+ * tier of the family, tierCount), then class; gains in clean-logit spreads like FamilyScore.tierGain.
+ * Unlike the tier-weighted curves of the "trigger" block, every tier keeps its own feature, so a baseline
+ * can see that ONE class at ONE tier (a 5x5 patch into class 8) is easier to reach than in clean models
+ * even where clean models already reach that class fairly easily (the within-model z then stays small).
+ * A cell no trigger was screened for (a budget too short to reach it) stays 0, so the length is fixed.
+ */
+function tierBlock(table, g, k, logitScale) {
+    const cells = FAMILIES.reduce((s, f) => s + tierCount(f, g), 0) * k;
+    const out = new Float32Array(2 * cells);
+    let at = 0;
+    for (const f of FAMILIES) {
+        const tiers = table.get(f) ?? [];
+        for (let t = 0; t < tierCount(f, g); t++) {
+            for (let c = 0; c < k; c++, at++) {
+                const b = tiers[t]?.[c];
+                if (!b)
+                    continue;
+                out[at] = b.effect.gain[c] / logitScale;
+                out[cells + at] = b.effect.flip[c];
+            }
+        }
+    }
+    return out;
 }
 /**
  * Per family: gain and flip curves (tier-weighted, for the block) and the family z of every class, the
@@ -27571,7 +27705,9 @@ const NULL_LOCATION_MARGIN = 0.25;
  * triggers are stamped on): fitted on the clean zoo reference models by bench/selfcheck-eval.ts (see the
  * header); the values already include the inflation and the margin.
  *   samples  real in-distribution inputs (the user's sample files): the recommended setting
- *   probes   the generated probe set only (no samples): lower power, and a wider null
+ *   mined    no samples: the base is mined per model from a generated pool (mine-base.ts), the default
+ *   probes   the generated probe set itself (no samples, and a budget too small to mine): lower power, and
+ *            a wider null
  */
 const TRIGGER_SCORE_NULLS = {
     samples: {
@@ -27581,6 +27717,14 @@ const TRIGGER_SCORE_NULLS = {
         models: 160,
         source: 'zoo v1 clean reference models (80 MLP + 80 CNN, MNIST 14x14), 128 held-out real digits, budget 48000, ' +
             'score v2 (per-tier z, RMS over families, dense patch sweep)',
+    },
+    mined: {
+        location: 2.055,
+        scale: 0.6,
+        classes: 10,
+        models: 160,
+        source: 'zoo v1 clean reference models (80 MLP + 80 CNN), 128 class-mined base inputs (mine-base.ts, pool 4096 ' +
+            'from the check budget 48000), score v2',
     },
     probes: {
         location: 2.673,
@@ -27629,6 +27773,12 @@ function triggerPValue(score, classes, nullModel = TRIGGER_SCORE_NULL) {
 
 ;// CONCATENATED MODULE: ./lib/selfcheck/base-inputs.js
 
+/**
+ * With no samples, mine the base per model (mine-base.ts: the most confidently classified inputs of a
+ * generated pool, every class covered) instead of stamping triggers on the probe set itself. Measured on the
+ * zoo (bench/results/selfcheck.md): reference-free AUROC over all attacks CNN 0.78 -> 0.88, MLP 0.66 -> 0.92.
+ */
+const MINE_BASE_WITHOUT_SAMPLES = true;
 /** Fewest sample inputs that make a "samples" base (fewer give too few inputs per trigger). */
 const MIN_SAMPLE_BASE = 16;
 function triggerBaseInputs(set) {
@@ -27678,7 +27828,344 @@ function triggerNullFor(kind) {
     return TRIGGER_SCORE_NULLS[kind];
 }
 
+;// CONCATENATED MODULE: ./lib/selfcheck/mine-base.js
+/**
+ * Class-mined base inputs for trigger probing when the user gives no samples.
+ *
+ * Why: triggers stamped on noise probes say little (noise lands in one or two "sink" classes of the model,
+ * so every class but those is far from the inputs), and an attacker can train the model to look clean on a
+ * fixed noise probe set. Real inputs work because they sit inside every class region. This module makes
+ * the closest thing without data: it generates a large seeded pool of synthetic image-like candidates
+ * (smooth thresholded noise, pen strokes, rings and bars, blobs, faint noise, at the input's value range),
+ * runs the pool through the model once (forward passes only, counted against the caller's budget) and keeps,
+ * per class, the candidates the model assigns to that class with the largest logit margin, round-robin over
+ * the classes so the base covers every class the model predicts (128 inputs = about 13 per class on 10
+ * classes; a class the model never predicts on the pool gets none, its share goes to the others). The mined
+ * inputs depend on the model itself, so matching a teacher on fixed probes does not hide a backdoor.
+ *
+ * Deterministic: candidate i is drawn from its own generator seeded by (seed, i), so the same model and seed
+ * give the same base bit for bit, and the pool is generated and run in chunks (large inputs never hold the
+ * whole pool in memory); the kept candidates are re-drawn by index at the end. Hand-written: no maintained
+ * package generates synthetic class exemplars for an arbitrary ONNX classifier.
+ */
+
+
+
+
+/** Candidates generated and run per model (when the budget and input size allow). */
+const MINE_POOL = 4096;
+/** Base inputs kept (the same as the most user samples the check uses). */
+const MINED_BASE_COUNT = 128;
+/** The mining pass spends at most this share of the trigger check's forward-pass budget. */
+const MINE_BUDGET_SHARE = 0.1;
+/** Most floats of candidates generated at once (also bounds the pool for very large inputs). */
+const MAX_MINE_POOL_FLOATS = 16 * 1024 * 1024;
+/** Fewest pool candidates per kept input (a smaller pool keeps fewer inputs). */
+const MIN_POOL_PER_KEPT = 2;
+/** Fewest kept inputs worth probing on (the same floor as a samples base): below it the caller keeps its probes. */
+const MIN_MINED_COUNT = 16;
+/**
+ * On a small trigger budget the mining still gets up to this many candidates (when the probing keeps at
+ * least MIN_TRIGGER_BUDGET): a 10% share of a few thousand passes would be too small a pool to mine.
+ */
+const MIN_MINE_POOL = 256;
+/** Most candidates run per model call. */
+const MINE_CHUNK = 1024;
+/** Pool size that the mining budget and input size allow. */
+function minePoolSize(budget, inputFloats, pool = MINE_POOL) {
+    return Math.max(0, Math.min(pool, Math.floor(budget), Math.floor(MAX_MINE_POOL_FLOATS / Math.max(1, inputFloats))));
+}
+/** Inputs kept from a pool: the request, cut so each is chosen from MIN_POOL_PER_KEPT candidates; 0 = too few. */
+function minedCount(pool, requested) {
+    const n = Math.min(requested, Math.floor(pool / MIN_POOL_PER_KEPT));
+    return n >= MIN_MINED_COUNT ? n : 0;
+}
+// Local names for the Math functions of the per-pixel loops: a global lookup per call is slow in sandboxed
+// contexts (vm, test runners), and these loops run a few million times per model.
+const { abs, ceil, exp, floor, imul, max, min, round, sqrt } = Math;
+function mine_base_dist(dy, dx) {
+    return sqrt(dy * dy + dx * dx);
+}
+/** Uniform in [0, 1) for (key, i): a splitmix32-style integer hash, so per-pixel noise costs no generator calls. */
+function hashUniform(key, i) {
+    let z = (key + imul(i + 1, 0x9e3779b9)) | 0;
+    z = imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
+}
+/** About standard normal for (key, i): the sum of four hashed uniforms, centred and scaled (Irwin-Hall). */
+function hashNormal(key, i) {
+    const j = 4 * i;
+    return ((hashUniform(key, j) + hashUniform(key, j + 1) + hashUniform(key, j + 2) + hashUniform(key, j + 3) - 2) *
+        SQRT3);
+}
+const SQRT3 = sqrt(3);
+/** The seed of candidate i: one generator per candidate so any candidate can be re-drawn alone. */
+function candidateRng(seed, i) {
+    return new Rng(`mine-base:${seed}:${i}`);
+}
+/** Box blur of n values at stride `step` from `at` (running sum: cost independent of r; edges average fewer). */
+function blurLine(src, dst, at, step, n, r) {
+    let sum = 0;
+    let count = 0;
+    for (let d = 0; d <= min(r, n - 1); d++) {
+        sum += src[at + d * step];
+        count++;
+    }
+    for (let x = 0; x < n; x++) {
+        dst[at + x * step] = sum / count;
+        const add = x + r + 1;
+        const drop = x - r;
+        if (add < n) {
+            sum += src[at + add * step];
+            count++;
+        }
+        if (drop >= 0) {
+            sum -= src[at + drop * step];
+            count--;
+        }
+    }
+}
+/** In-place separable box blur of an h x w plane, radius r, applied twice (close to a Gaussian). */
+function mine_base_blur(p, h, w, r) {
+    if (r < 1)
+        return;
+    const tmp = new Float32Array(p.length);
+    for (let pass = 0; pass < 2; pass++) {
+        for (let y = 0; y < h; y++)
+            blurLine(p, tmp, y * w, 1, w, r);
+        for (let x = 0; x < w; x++)
+            blurLine(tmp, p, x, w, h, r);
+    }
+}
+/** Min-max stretch of a plane to [0, 1] (a flat plane becomes 0). */
+function stretch(p) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of p) {
+        lo = min(lo, v);
+        hi = max(hi, v);
+    }
+    const span = hi - lo;
+    for (let i = 0; i < p.length; i++)
+        p[i] = span > 0 ? (p[i] - lo) / span : 0;
+}
+/** Paints a soft-edged stroke along a quadratic Bezier curve (max-composited). */
+function stroke(p, h, w, pts, thick, value) {
+    const [a, b, c] = pts;
+    const len = mine_base_dist(b[0] - a[0], b[1] - a[1]) + mine_base_dist(c[0] - b[0], c[1] - b[1]);
+    // Samples every half pixel (a quarter of the thickness on thick strokes: large images stay cheap).
+    const steps = max(2, ceil(len / max(0.5, thick / 4)));
+    const reach = ceil(thick + 1);
+    for (let s = 0; s <= steps; s++) {
+        const t = s / steps;
+        const u = 1 - t;
+        const py = u * u * a[0] + 2 * u * t * b[0] + t * t * c[0];
+        const px = u * u * a[1] + 2 * u * t * b[1] + t * t * c[1];
+        const y0 = max(0, floor(py) - reach);
+        const y1 = min(h - 1, ceil(py) + reach);
+        const x0 = max(0, floor(px) - reach);
+        const x1 = min(w - 1, ceil(px) + reach);
+        for (let y = y0; y <= y1; y++) {
+            for (let x = x0; x <= x1; x++) {
+                const v = value * min(1, max(0, thick + 0.5 - mine_base_dist(y - py, x - px)));
+                if (v > p[y * w + x])
+                    p[y * w + x] = v;
+            }
+        }
+    }
+}
+/** Candidate families, drawn in turn (candidate i uses family i mod FAMILY_COUNT). */
+const FAMILY_COUNT = 6;
+/** Draws one candidate's h x w intensity plane in [0, 1]. */
+function drawPlane(rng, family, h, w) {
+    const p = new Float32Array(h * w);
+    const side = max(1, min(h, w) === 1 ? max(h, w) : min(h, w));
+    const pt = () => [rng.uniform(0.1, 0.9) * (h - 1), rng.uniform(0.1, 0.9) * (w - 1)];
+    const thickness = () => rng.uniform(0.4, 1.3) * max(1, side / 14);
+    switch (family) {
+        case 0: {
+            // Smooth noise, thresholded into a few soft shapes.
+            const key = rng.nextUint32();
+            for (let i = 0; i < p.length; i++)
+                p[i] = hashNormal(key, i);
+            mine_base_blur(p, h, w, 1 + rng.int(max(1, round(side / 6))));
+            stretch(p);
+            const t = rng.uniform(0.45, 0.8);
+            const k = rng.uniform(6, 24);
+            for (let i = 0; i < p.length; i++)
+                p[i] = 1 / (1 + exp(-k * (p[i] - t)));
+            break;
+        }
+        case 1:
+        case 2: {
+            // Pen strokes (digit-like): 1-4 curves.
+            const n = 1 + rng.int(4);
+            const th = thickness();
+            for (let s = 0; s < n; s++)
+                stroke(p, h, w, [pt(), pt(), pt()], th, rng.uniform(0.7, 1));
+            break;
+        }
+        case 3: {
+            // A ring (ellipse outline) with 0-2 strokes: loops and loop-plus-tail shapes.
+            const cy = rng.uniform(0.3, 0.7) * (h - 1);
+            const cx = rng.uniform(0.3, 0.7) * (w - 1);
+            const ry = max(0.5, rng.uniform(0.12, 0.4) * h);
+            const rx = max(0.5, rng.uniform(0.12, 0.4) * w);
+            const th = thickness();
+            for (let y = 0; y < h; y++) {
+                for (let x = 0; x < w; x++) {
+                    const d = abs(mine_base_dist((y - cy) / ry, (x - cx) / rx) - 1) * min(ry, rx);
+                    p[y * w + x] = min(1, max(0, th + 0.5 - d));
+                }
+            }
+            const n = rng.int(3);
+            for (let s = 0; s < n; s++)
+                stroke(p, h, w, [pt(), pt(), pt()], th, rng.uniform(0.7, 1));
+            break;
+        }
+        case 4: {
+            // Gaussian blobs.
+            const n = 1 + rng.int(4);
+            for (let b = 0; b < n; b++) {
+                const [by, bx] = pt();
+                const s = max(0.5, rng.uniform(0.06, 0.25) * side);
+                const amp = rng.uniform(0.5, 1);
+                for (let y = 0; y < h; y++)
+                    for (let x = 0; x < w; x++)
+                        p[y * w + x] += amp * exp(-((y - by) ** 2 + (x - bx) ** 2) / (2 * s * s));
+            }
+            for (let i = 0; i < p.length; i++)
+                p[i] = min(1, p[i]);
+            break;
+        }
+        default: {
+            // Noise at a random mean and contrast, lightly blurred or not (the probe set's kind of input).
+            const mean = rng.uniform(0.1, 0.6);
+            const sd = rng.uniform(0.05, 0.4);
+            const key = rng.nextUint32();
+            for (let i = 0; i < p.length; i++)
+                p[i] = mean + sd * hashNormal(key, i);
+            mine_base_blur(p, h, w, rng.int(2));
+            for (let i = 0; i < p.length; i++)
+                p[i] = min(1, max(0, p[i]));
+        }
+    }
+    return p;
+}
+/** Writes candidate i (C x H x W at the value range) into out. */
+function drawCandidate(out, g, range, seed, i) {
+    const rng = candidateRng(seed, i);
+    const plane = drawPlane(rng, i % FAMILY_COUNT, g.h, g.w);
+    // Faint background noise on some candidates; a dark-on-light version of a fifth of them.
+    const noise = rng.next() < 0.3 ? rng.uniform(0.02, 0.15) : 0;
+    const key = rng.nextUint32();
+    const invert = rng.next() < 0.2;
+    const span = range.hi - range.lo;
+    const hw = g.h * g.w;
+    for (let ch = 0; ch < g.c; ch++) {
+        const gain = g.c > 1 ? rng.uniform(0.6, 1) : 1;
+        for (let j = 0; j < hw; j++) {
+            let v = plane[j] * gain + (noise > 0 ? noise * hashNormal(key, ch * hw + j) : 0);
+            v = min(1, max(0, v));
+            out[ch * hw + j] = range.lo + span * (invert ? 1 - v : v);
+        }
+    }
+}
+/**
+ * Mines `count` base inputs for the model behind `run`: generates the pool, runs it once, keeps the most
+ * confidently classified candidates per class, round-robin over classes. Returns null when the budget or
+ * input size affords too small a pool (the caller keeps its probe set).
+ */
+async function mineBase(run, shape, opts) {
+    const k = opts.classes;
+    if (!Number.isInteger(k) || k < 2)
+        throw new Error(`mineBase: need at least 2 classes, got ${k}`);
+    const g = imageGeometry(shape);
+    const size = inputSize(g);
+    const range = opts.range ?? { lo: 0, hi: 1 };
+    if (!(range.hi > range.lo))
+        throw new Error(`mineBase: empty value range [${range.lo}, ${range.hi}]`);
+    const seed = opts.seed ?? 0;
+    const pool = minePoolSize(opts.budget, size, opts.pool);
+    const count = minedCount(pool, opts.count ?? MINED_BASE_COUNT);
+    if (count === 0)
+        return null;
+    const runner = new BudgetedRunner(run, pool, size, k, opts.file ?? 'model');
+    // 1. Run the pool in chunks; per candidate its class and margin over the runner-up.
+    const pred = new Int32Array(pool);
+    const margin = new Float32Array(pool);
+    const chunk = Math.max(1, Math.min(MINE_CHUNK, Math.floor(MAX_FLOATS_PER_RUN / size)));
+    for (let start = 0; start < pool; start += chunk) {
+        const n = Math.min(chunk, pool - start);
+        const batch = new Float32Array(n * size);
+        for (let i = 0; i < n; i++)
+            drawCandidate(batch.subarray(i * size, (i + 1) * size), g, range, seed, start + i);
+        const logits = await runner.logits(batch, n);
+        for (let i = 0; i < n; i++) {
+            let best = 0;
+            for (let c = 1; c < k; c++)
+                if (logits[i * k + c] > logits[i * k + best])
+                    best = c;
+            let second = -Infinity;
+            for (let c = 0; c < k; c++)
+                if (c !== best)
+                    second = Math.max(second, logits[i * k + c]);
+            pred[start + i] = best;
+            // A NaN logit row ranks last.
+            const m = logits[i * k + best] - second;
+            margin[start + i] = Number.isFinite(m) ? m : -Infinity;
+        }
+    }
+    // 2. Per class, its candidates by margin (ties: lower index); round-robin over classes.
+    const byClass = Array.from({ length: k }, () => []);
+    for (let i = 0; i < pool; i++)
+        byClass[pred[i]].push(i);
+    for (const list of byClass)
+        list.sort((a, b) => margin[b] - margin[a] || a - b);
+    const kept = [];
+    for (let r = 0; kept.length < count; r++) {
+        let any = false;
+        for (let c = 0; c < k && kept.length < count; c++) {
+            if (r < byClass[c].length) {
+                kept.push(byClass[c][r]);
+                any = true;
+            }
+        }
+        if (!any)
+            break;
+    }
+    // 3. Re-draw the kept candidates.
+    const base = new Float32Array(kept.length * size);
+    kept.forEach((idx, j) => drawCandidate(base.subarray(j * size, (j + 1) * size), g, range, seed, idx));
+    const perClass = new Array(k).fill(0);
+    for (const idx of kept)
+        perClass[pred[idx]]++;
+    return {
+        base,
+        count: kept.length,
+        classOf: Int32Array.from(kept, (i) => pred[i]),
+        margin: Float32Array.from(kept, (i) => margin[i]),
+        perClass,
+        forwardPasses: runner.used,
+    };
+}
+/**
+ * The trigger check's no-samples path: mines the base with MINE_BUDGET_SHARE of the check's total `budget`
+ * (at least MIN_MINE_POOL when the probing keeps MIN_TRIGGER_BUDGET), and says what is left for
+ * probeTriggers (so mining plus probing stay within `budget`). Null when the budget or the input size is too
+ * small to mine (the caller keeps the probe set).
+ */
+async function mineTriggerBase(run, shape, opts) {
+    const mineBudget = Math.max(Math.floor(opts.budget * MINE_BUDGET_SHARE), Math.min(MIN_MINE_POOL, opts.budget - MIN_TRIGGER_BUDGET));
+    const mined = await mineBase(run, shape, { ...opts, budget: mineBudget });
+    if (!mined)
+        return null;
+    return { ...mined, probeBudget: opts.budget - mined.forwardPasses };
+}
+
 ;// CONCATENATED MODULE: ./lib/fingerprint/trigger-check.js
+
 
 
 
@@ -27727,11 +28214,12 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
     if (!triggerApplies(model, probes, classes))
         return null;
     // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
+    // The budget first: a model too large to probe (the speed benchmark's ResNet) copies no base inputs.
+    const budget = triggerBudget(estimateMacs(model, probes.inputs[0].sampleShape));
+    if (budget === null)
+        return null;
     const base = triggerBaseInputs(probes);
     if (!base)
-        return null;
-    const budget = triggerBudget(estimateMacs(model, base.shape));
-    if (budget === null)
         return null;
     const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
     try {
@@ -27746,17 +28234,30 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
             }
             return logits(inputs, count);
         };
-        const r = await probeTriggers(run, base.base, base.shape, {
+        // No samples: the base is mined per model from a generated pool (selfcheck/mine-base.ts), its forward
+        // passes taken from the same budget; the plain probe set only when the budget is too small to mine.
+        const range = { lo: probes.range[0], hi: probes.range[1] };
+        const mined = base.kind === 'probes' && MINE_BASE_WITHOUT_SAMPLES
+            ? await mineTriggerBase(run, base.shape, {
+                classes,
+                budget,
+                seed: probes.seed,
+                range,
+                file: model.path,
+            })
+            : null;
+        const r = await probeTriggers(run, mined ? mined.base : base.base, base.shape, {
             classes,
-            budget,
+            budget: mined ? mined.probeBudget : budget,
             seed: probes.seed,
             range: { lo: probes.range[0], hi: probes.range[1] },
             file: model.path,
         });
         return {
-            selfCheck: { ...r.selfCheck, basis: base.kind },
+            selfCheck: { ...r.selfCheck, basis: mined ? 'mined' : base.kind },
             block: r.block,
-            forwardPasses: r.forwardPasses,
+            tierBlock: r.tierBlock,
+            forwardPasses: r.forwardPasses + (mined?.forwardPasses ?? 0),
         };
     }
     finally {
@@ -28544,84 +29045,167 @@ function sortedBlock(x, n, f, q = SORTED_QUANTILES) {
     }
     return out;
 }
-/** Top bits of the sort key that pick a radix bucket (2048 buckets). */
+/** Top bits of the sort key that pick a radix bucket (4096 buckets). */
 const RADIX_BITS = 12;
+/** Buckets of the radix select. */
+const RADIX_BUCKETS = 1 << RADIX_BITS;
 /**
- * Order statistics of NaN-free float32 rows by radix select: each float maps to a uint32 key ordered like
- * the numbers (negative: all bits flipped; positive: sign bit set; so -0 sorts just before +0, exactly as
+ * Order statistics of NaN-free float32 rows by radix select: each float maps to an int32 key ordered like
+ * the numbers (negative floats: the magnitude bits flipped; so -0 sorts just before +0, exactly as
  * TypedArray sort orders them); one pass counts the keys per bucket of their top RADIX_BITS bits, and only
- * the buckets holding a wanted rank are gathered and sorted. The worst case (every value in one bucket) is
- * one sort of the row, as before; a bucket of equal keys (the zeros of a ReLU) is not sorted at all.
+ * the buckets holding a wanted rank are gathered, and each wanted rank is found there by quickselect. The worst
+ * case (every value in one bucket) is a quickselect over the row; a bucket of equal keys (the zeros of a ReLU)
+ * is not searched at all.
+ * Keys are signed int32 in Int32Arrays: unsigned keys above 2^31 are not V8 small integers, and the loops
+ * kept deoptimising on them (the block ran ~3x slower inside the fingerprint than alone).
  */
 class RankSelector {
-    counts = new Int32Array(1 << RADIX_BITS);
-    slot = new Int32Array(1 << RADIX_BITS);
+    counts = new Int32Array(RADIX_BUCKETS);
+    slot = new Int32Array(RADIX_BUCKETS);
     keys;
     gathered;
     f32 = new Float32Array(1);
-    u32 = new Uint32Array(this.f32.buffer);
+    i32 = new Int32Array(this.f32.buffer);
     constructor(f) {
-        this.keys = new Uint32Array(f);
-        this.gathered = new Uint32Array(f);
+        this.keys = new Int32Array(f);
+        this.gathered = new Int32Array(f);
     }
     /**
      * Sets at[r] to the r-th smallest value of `row` for each r of `wanted` (ascending); false (nothing set)
-     * when the row holds NaN, which has no place in this order.
+     * when the row holds NaN, which has no place in this order. The passes over the row are small functions
+     * of their own: one function holding every loop was compiled on-stack mid-loop and then deoptimised on
+     * every call at the bucket bookkeeping it had never run (the block took ~3x longer than it should).
      */
     values(row, wanted, at) {
         const f = row.length;
-        const bits = new Uint32Array(row.buffer, row.byteOffset, f);
         const { counts, slot, keys, gathered } = this;
-        const shift = 32 - RADIX_BITS;
-        counts.fill(0);
-        for (let j = 0; j < f; j++) {
-            const u = bits[j];
-            if ((u & 0x7fffffff) > 0x7f800000)
-                return false; // NaN
-            const key = (u & 0x80000000 ? ~u : u | 0x80000000) >>> 0;
-            keys[j] = key;
-            counts[key >>> shift]++;
-        }
-        // the buckets holding wanted ranks, with their first rank and their place in `gathered`
-        const buckets = [];
+        const zeros = countKeys(new Int32Array(row.buffer, row.byteOffset, f), keys, counts);
+        if (zeros < 0)
+            return false;
+        // the buckets holding wanted ranks: their first rank, their place in `gathered`, their size
+        const first = [];
+        const offsets = [];
+        const sizes = [];
         slot.fill(-1);
-        let first = 0;
+        let rank = 0;
         let w = 0;
         let offset = 0;
-        for (let b = 0; b < counts.length && w < wanted.length; b++) {
+        for (let b = 0; b < RADIX_BUCKETS && w < wanted.length; b++) {
             const size = counts[b];
-            if (wanted[w] < first + size) {
-                slot[b] = buckets.length;
-                buckets.push({ b, first, offset, size });
+            if (wanted[w] < rank + size && b === HALF_BUCKETS && size === zeros) {
+                // every key of this bucket is +0 (a ReLU's zeros, often half the row): nothing to gather or select
+                while (w < wanted.length && wanted[w] < rank + size)
+                    at.set(wanted[w++], 0);
+            }
+            else if (wanted[w] < rank + size) {
+                slot[b] = first.length;
+                first.push(rank);
+                offsets.push(offset);
+                sizes.push(size);
                 offset += size;
-                while (w < wanted.length && wanted[w] < first + size)
+                while (w < wanted.length && wanted[w] < rank + size)
                     w++;
             }
-            first += size;
+            rank += size;
         }
-        const fill = buckets.map((k) => k.offset);
-        for (let j = 0; j < f; j++) {
-            const s = slot[keys[j] >>> shift];
-            if (s >= 0)
-                gathered[fill[s]++] = keys[j];
-        }
-        for (const k of buckets) {
-            const part = gathered.subarray(k.offset, k.offset + k.size);
-            let same = true;
-            for (let j = 1; j < part.length && same; j++)
-                same = part[j] === part[0];
-            if (!same)
-                part.sort();
+        gatherKeys(keys, f, slot, Int32Array.from(offsets), gathered);
+        for (let i = 0; i < first.length; i++) {
+            const part = gathered.subarray(offsets[i], offsets[i] + sizes[i]);
+            const same = allEqual(part);
+            // ranks ascending: each selection leaves everything before it smaller, so the next one searches after it
+            let from = 0;
             for (const r of wanted) {
-                if (r < k.first || r >= k.first + k.size)
+                if (r < first[i] || r >= first[i] + sizes[i])
                     continue;
-                const key = part[r - k.first];
-                this.u32[0] = key & 0x80000000 ? key ^ 0x80000000 : ~key >>> 0;
+                const k = r - first[i];
+                if (!same)
+                    selectKth(part, from, part.length - 1, k);
+                from = k;
+                const key = part[k];
+                this.i32[0] = key < 0 ? key ^ 0x7fffffff : key;
                 at.set(r, this.f32[0]);
             }
         }
         return true;
     }
+}
+/** Bucket of a key (its top RADIX_BITS bits, shifted to start at 0). */
+const KEY_SHIFT = 32 - RADIX_BITS;
+const HALF_BUCKETS = RADIX_BUCKETS >> 1;
+/**
+ * Sort keys of one row's float bits, and the keys per bucket; returns how many keys are +0, or -1 on NaN.
+ * The signed order of the floats: a negative float's magnitude bits flipped, a positive float as is.
+ */
+function countKeys(bits, keys, counts) {
+    counts.fill(0);
+    let zeros = 0;
+    for (let j = 0; j < bits.length; j++) {
+        const u = bits[j];
+        if ((u & 0x7fffffff) > 0x7f800000)
+            return -1; // NaN
+        const key = u < 0 ? u ^ 0x7fffffff : u;
+        keys[j] = key;
+        counts[(key >> KEY_SHIFT) + HALF_BUCKETS]++;
+        zeros += key === 0 ? 1 : 0;
+    }
+    return zeros;
+}
+/** Copies the keys of the selected buckets (slot >= 0) to their places in `gathered`; advances `fill`. */
+function gatherKeys(keys, f, slot, fill, gathered) {
+    for (let j = 0; j < f; j++) {
+        const key = keys[j];
+        const s = slot[(key >> KEY_SHIFT) + HALF_BUCKETS];
+        if (s >= 0)
+            gathered[fill[s]++] = key;
+    }
+}
+/**
+ * Moves the k-th smallest of a[lo..hi] to a[k], smaller-or-equal values before it and larger-or-equal after
+ * (Hoare's quickselect, median-of-three pivots): linear time, where sorting a bucket of a few hundred keys
+ * per wanted rank cost most of the block.
+ */
+function selectKth(a, lo, hi, k) {
+    while (hi > lo) {
+        const mid = (lo + hi) >> 1;
+        // median of three to a[mid], then Hoare partition around its value
+        if (a[mid] < a[lo])
+            swap(a, mid, lo);
+        if (a[hi] < a[lo])
+            swap(a, hi, lo);
+        if (a[hi] < a[mid])
+            swap(a, hi, mid);
+        const pivot = a[mid];
+        let i = lo;
+        let j = hi;
+        while (i <= j) {
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i <= j) {
+                swap(a, i, j);
+                i++;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return;
+    }
+}
+function swap(a, i, j) {
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+}
+function allEqual(part) {
+    for (let j = 1; j < part.length; j++)
+        if (part[j] !== part[0])
+            return false;
+    return true;
 }
 
 ;// CONCATENATED MODULE: ./lib/fingerprint/types.js
@@ -29791,53 +30375,259 @@ function frobeniusNorm(v) {
  * weights:layers: [norm, sigma1, sigma2] per Gemm/MatMul/Conv weight, in graph order. A weight shared by many
  * nodes is measured once (a crafted graph could reuse one big matrix in every node), and `deadline` (epoch
  * ms, the model's time limit) is checked before each matrix, so the statistics cannot run unbounded.
+ * src/fingerprint/weights-offload.ts computes the same rows on a worker thread, beside the probe pass.
  */
 function layerWeightStats(model, opts = {}) {
-    const steps = layerWeightSteps(model, opts);
-    for (;;) {
-        const r = steps.next();
-        if (r.done)
-            return r.value;
-    }
+    const plan = layerWeightPlan(model);
+    const rows = plan.matrices.map((m) => {
+        checkDeadline(model, opts);
+        return matrixStats(m.values, m.rows, m.cols);
+    });
+    return assembleLayerStats(plan, rows);
 }
-/** The work of layerWeightStats, one matrix per step. */
-function* layerWeightSteps(model, opts) {
+function layerWeightPlan(model) {
     const order = new Map(model.layers.map((l, i) => [l.name, i]));
     const nodes = [...(model.proto.graph?.node ?? [])]
         .filter((n) => ['Gemm', 'MatMul', 'Conv', 'ConvTranspose'].includes(n.opType ?? ''))
         .sort((a, b) => (order.get((a.output ?? [])[0]) ?? 0) - (order.get((b.output ?? [])[0]) ?? 0));
-    const stats = [];
+    const matrices = [];
     const names = [];
+    const nodeMatrix = [];
     const seen = new Map();
     for (const n of nodes) {
         const wName = (n.input ?? [])[1];
         if (!wName)
             continue;
-        let row = seen.get(wName);
-        if (row === undefined) {
-            if (opts.deadline !== undefined && Date.now() > opts.deadline) {
-                const limitMs = opts.limitMs ?? 0;
-                throw new errors_InputError('timeout', `${model.path}: fingerprinting took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit (weight statistics); use a smaller model`, model.path);
-            }
+        let idx = seen.get(wName);
+        if (idx === undefined) {
             const w = constantFloat32(model, wName);
-            if (!w || w.dims.length < 2)
-                row = null;
-            else {
+            idx = -1;
+            if (w && w.dims.length >= 2) {
                 const rows = w.dims[0];
-                const cols = w.values.length / Math.max(1, rows);
-                const norm = frobeniusNorm(w.values);
-                const sv = w.values.length <= MAX_SVD_ELEMENTS ? topSingularValues(w.values, rows, cols) : [0, 0];
-                row = [norm, sv[0], sv[1]];
-                yield;
+                idx = matrices.length;
+                matrices.push({ values: w.values, rows, cols: w.values.length / Math.max(1, rows) });
+                names.push(wName);
             }
-            seen.set(wName, row);
+            seen.set(wName, idx);
         }
-        if (!row)
+        nodeMatrix.push(idx);
+    }
+    return { matrices, names, nodeMatrix };
+}
+/** [Frobenius norm, sigma1, sigma2] of one matrix (no singular values above MAX_SVD_ELEMENTS). */
+function matrixStats(values, rows, cols) {
+    const norm = frobeniusNorm(values);
+    const sv = values.length <= MAX_SVD_ELEMENTS ? topSingularValues(values, rows, cols) : [0, 0];
+    return [norm, sv[0], sv[1]];
+}
+/** The weights:layers block from each matrix's row: one row per node, in graph order. */
+function assembleLayerStats(plan, rows) {
+    const stats = [];
+    const names = [];
+    for (const idx of plan.nodeMatrix) {
+        if (idx < 0)
             continue;
-        stats.push(...row);
-        names.push(wName);
+        stats.push(...rows[idx]);
+        names.push(plan.names[idx]);
     }
     return { block: Float32Array.from(stats), names };
+}
+/** The model's time limit, checked before each matrix. */
+function checkDeadline(model, opts) {
+    if (opts.deadline !== undefined && Date.now() > opts.deadline)
+        throw weightsTimeout(model, opts.limitMs);
+}
+function weightsTimeout(model, limitMs = 0) {
+    return new errors_InputError('timeout', `${model.path}: fingerprinting took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit (weight statistics); use a smaller model`, model.path);
+}
+
+;// CONCATENATED MODULE: external "node:url"
+const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+;// CONCATENATED MODULE: external "node:worker_threads"
+const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+;// CONCATENATED MODULE: ./lib/fingerprint/weights-offload.js
+/**
+ * The weights:layers statistics on a worker thread, so they run beside the probe pass instead of after it.
+ * Creating the ONNX Runtime session of a mid-size CNN is mostly single-threaded (graph optimisation, weight
+ * re-layout), and the statistics (~0.1 s of matrix-vector products on a 12.5 M-parameter model) fit into that
+ * time on the second core: they were the largest cost of a full fingerprint beyond inference itself
+ * (bench/results/speed.md).
+ *
+ * One worker per process, started on first use and reused (a baseline build fingerprints many models);
+ * unref'd, so it never keeps the process alive. The matrices are copied once and transferred. The model's
+ * time limit still holds: past the deadline the worker is terminated (it may be inside a long product) and
+ * the same timeout error as the in-thread path is thrown. Where no worker can start (the worker script is
+ * missing, FINGERPRINT_WEIGHTS_WORKER=0, or it crashed), the statistics run in-thread, with the same result.
+ *
+ * Why hand-written: Node's worker_threads is the mechanism; no maintained pool package knows where our
+ * bundled worker script sits beside dist/ or how to honour the model's time limit.
+ */
+
+
+
+
+
+/**
+ * Environment switch: unset = a worker when one can start, else in-thread; "0" = always in-thread (debugging,
+ * or a runtime without workers); "1" = a worker or an error (the bundle's tests prove the worker ships).
+ */
+const WEIGHTS_WORKER_ENV = 'FINGERPRINT_WEIGHTS_WORKER';
+/**
+ * Where the worker script sits, by layout: beside this module when compiled (lib/), in dist/weights-worker/
+ * beside the bundles (dist/main, dist/cli), or, when this module runs as TypeScript source (tsx, jest), the
+ * repository's committed bundle dist/weights-worker/ (a worker thread cannot load TypeScript: the tsx
+ * loader does not reach it, measured; CI checks that dist/ matches the source).
+ */
+function workerScript(here = external_node_path_namespaceObject.dirname((0,external_node_url_namespaceObject.fileURLToPath)(import.meta.url))) {
+    const candidates = [
+        external_node_path_namespaceObject.join(here, 'weights-worker.js'),
+        external_node_path_namespaceObject.join(here, '..', 'weights-worker', 'index.js'),
+        external_node_path_namespaceObject.join(here, '..', '..', 'dist', 'weights-worker', 'index.js'),
+    ];
+    return candidates.find((f) => (0,external_node_fs_namespaceObject.existsSync)(f)) ?? null;
+}
+class WeightsWorker {
+    script;
+    worker;
+    pending = new Map();
+    nextId = 1;
+    dead = false;
+    /** Whether the worker ever answered (one that fails before its first answer cannot run here). */
+    answered = false;
+    constructor(script, onUnusable) {
+        this.script = script;
+        this.worker = new external_node_worker_threads_namespaceObject.Worker(script);
+        this.worker.unref();
+        this.worker.on('message', (res) => {
+            this.answered = true;
+            const p = this.pending.get(res.id);
+            if (!p)
+                return;
+            this.pending.delete(res.id);
+            if (this.pending.size === 0)
+                this.worker.unref();
+            if ('error' in res)
+                p.reject(new Error(res.error));
+            else
+                p.resolve(res.rows);
+        });
+        const fail = (e) => {
+            if (!this.answered && !this.dead)
+                onUnusable();
+            this.dead = true;
+            for (const p of this.pending.values())
+                p.reject(e);
+            this.pending.clear();
+            this.worker.unref();
+        };
+        this.worker.on('error', fail);
+        this.worker.on('exit', (code) => fail(new Error(`weight statistics worker exited (code ${code})`)));
+    }
+    compute(matrices) {
+        const id = this.nextId++;
+        return new Promise((resolve, reject) => {
+            // referenced while work is pending (an awaited answer must keep the process alive), unref'd when idle
+            if (this.pending.size === 0)
+                this.worker.ref();
+            this.pending.set(id, { resolve, reject });
+            const req = { id, matrices };
+            this.worker.postMessage(req, matrices.map((m) => m.values.buffer));
+        });
+    }
+    async terminate() {
+        this.dead = true;
+        await this.worker.terminate();
+    }
+}
+/** Whether `a` is the whole of its own buffer, and that buffer is not the model's. */
+function ownsBuffer(a, modelBuffer) {
+    return a.buffer !== modelBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+}
+let shared = null;
+let weights_offload_unavailable = false;
+function workerFor(script) {
+    const mode = process.env[WEIGHTS_WORKER_ENV];
+    if (mode === '0')
+        return null;
+    if (shared && !shared.dead && (!script || shared.script === script))
+        return shared;
+    const file = script ?? (weights_offload_unavailable ? null : workerScript());
+    if (!file) {
+        weights_offload_unavailable = true;
+        if (mode === '1') {
+            throw new Error(`${WEIGHTS_WORKER_ENV}=1 but the weight statistics worker script was not found`);
+        }
+        return null;
+    }
+    // a discovered script that cannot even start is not retried for every model
+    const markUnusable = () => {
+        if (!script)
+            weights_offload_unavailable = true;
+    };
+    try {
+        shared = new WeightsWorker(file, markUnusable);
+        return shared;
+    }
+    catch (e) {
+        markUnusable();
+        if (mode === '1')
+            throw e;
+        return null;
+    }
+}
+/** Stops the shared worker (tests; a process exits without it, the worker is unref'd). */
+async function stopWeightsWorker() {
+    const w = shared;
+    shared = null;
+    await w?.terminate();
+}
+/**
+ * layerWeightStats, computed on the worker thread; resolves to the same block. Call it before the probe
+ * pass and await it after. Rejects with the timeout InputError past `deadline`.
+ */
+async function layerWeightStatsOffloaded(model, opts = {}) {
+    const worker = workerFor(opts.script);
+    if (!worker)
+        return layerWeightStats(model, opts);
+    const plan = layerWeightPlan(model);
+    if (plan.matrices.length === 0)
+        return assembleLayerStats(plan, []);
+    // Transferred, so never a view into the model's bytes (the transfer would detach them): such views are
+    // copied, while the copies constantFloat32 already made (unaligned raw data) are handed over as they are.
+    const matrices = plan.matrices.map((m) => ({
+        values: ownsBuffer(m.values, model.bytes.buffer) ? m.values : m.values.slice(),
+        rows: m.rows,
+        cols: m.cols,
+    }));
+    const work = worker.compute(matrices);
+    let timer;
+    let timedOut = null;
+    const limit = opts.deadline === undefined
+        ? null
+        : new Promise((_, reject) => {
+            timer = setTimeout(() => reject((timedOut = weightsTimeout(model, opts.limitMs))), Math.max(0, opts.deadline - Date.now()));
+        });
+    try {
+        const rows = await (limit ? Promise.race([work, limit]) : work);
+        return assembleLayerStats(plan, rows);
+    }
+    catch (e) {
+        if (e === timedOut) {
+            // the worker may be deep inside one matrix: stop it; the next model starts a fresh one
+            if (shared === worker)
+                shared = null;
+            void worker.terminate();
+            throw e;
+        }
+        // the worker failed (crashed, or refused the data): the in-thread path gives the same numbers
+        if (process.env[WEIGHTS_WORKER_ENV] === '1')
+            throw e;
+        return layerWeightStats(model, opts);
+    }
+    finally {
+        if (timer)
+            clearTimeout(timer);
+    }
 }
 
 ;// CONCATENATED MODULE: ./lib/fingerprint/extract.js
@@ -29850,6 +30640,7 @@ function* layerWeightSteps(model, opts) {
  * when the final linear layer cannot be found, the last activations before the producer of the first output;
  * when there are no activations, the final linear layer's input if a node produces it.
  */
+
 
 
 
@@ -29920,18 +30711,24 @@ async function fingerprintModel(model, opts) {
     const outputNames = new Set(model.outputs.map((o) => o.name));
     const readsLayers = LAYER_BLOCK_KINDS.some((k) => reads(opts.blocks, `${k}:`));
     const layers = readsLayers ? requested.filter((l) => !outputNames.has(l)) : [];
+    // The layer weight statistics need no inference: a worker thread computes them during the probe pass.
+    // (Handled at once so an early failure is never an unhandled rejection; fingerprintWith awaits it.)
+    const layerWeights = reads(opts.blocks, 'weights:layers')
+        ? layerWeightStatsOffloaded(model, { deadline, limitMs })
+        : null;
+    layerWeights?.catch(() => undefined);
     // With no layer captured, the probe pass and trigger probing need the very same session: open it once.
     const shared = layers.length === 0 && opts.trigger !== false
         ? await ModelRunner.open(model, { threads: opts.threads })
         : undefined;
     try {
-        return await fingerprintWith(model, opts, probes, layers, shared, deadline, limitMs);
+        return await fingerprintWith(model, opts, probes, layers, shared, layerWeights, deadline, limitMs);
     }
     finally {
         await shared?.release();
     }
 }
-async function fingerprintWith(model, opts, probes, layers, shared, deadline, limitMs) {
+async function fingerprintWith(model, opts, probes, layers, shared, layerWeights, deadline, limitMs) {
     const run = shared
         ? await shared.run(probes, { batchSize: opts.batchSize, timeLimitMs: Math.max(0, deadline - Date.now()) })
         : await runProbes(model, probes, {
@@ -29972,6 +30769,7 @@ async function fingerprintWith(model, opts, probes, layers, shared, deadline, li
         });
     if (trig) {
         blocks.trigger = trig.block;
+        blocks['trigger-tiers'] = trig.tierBlock;
         selfChecks.trigger = trig.selfCheck;
     }
     const fl = findFinalLinear(model);
@@ -29980,8 +30778,8 @@ async function fingerprintWith(model, opts, probes, layers, shared, deadline, li
         blocks['weights:final'] = fw.block;
         selfChecks['weight-outlier'] = fw.selfCheck;
     }
-    if (reads(opts.blocks, 'weights:layers')) {
-        const lw = layerWeightStats(model, { deadline, limitMs });
+    if (layerWeights) {
+        const lw = await layerWeights;
         if (lw.block.length)
             blocks['weights:layers'] = lw.block;
     }
@@ -30477,6 +31275,7 @@ const DETECTOR_NAMES = [
     'knn',
     'distance_to_clean_mean',
     'identity',
+    'max_z',
 ];
 /** Refuses what no detector can fit: too few rows, non-finite values, or no variance at all. */
 function checkFitInput(X, name, minRows) {
@@ -31869,6 +32668,287 @@ class LofDetector {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/detect/max-z.js
+/**
+ * Largest one-sided robust z over the features: per feature, the median of the clean references and a
+ * spread (the larger of 1.4826 x MAD and the standard deviation, floored); a row's score is the largest
+ * (x_j - median_j) / spread_j, or the mean of the `top` largest.
+ *
+ * Why the larger of MAD and standard deviation: many class-aligned features are quantised or saturate
+ * (flip rates in steps of 1/inputs, mostly 0 or mostly 1 over the references), so most references agree
+ * exactly and the MAD is ~0 although a few clean references move far: a MAD-only spread then gives clean
+ * models z's of 20-40 and buries the real outliers. The references are clean by assumption, so their
+ * standard deviation is legitimate clean variation; the MAD still wins on features where it is larger.
+ * Measured on the zoo's trigger blocks (bench/results/detect.md): AUROC of max_z@trigger-tiers with
+ * generated probes 0.73 -> 0.82 (CNN) and 0.74 -> 0.87 (MLP), with real samples 0.975 -> 0.983 (CNN).
+ *
+ * Why it exists next to kNN and the one-class SVM: those measure Euclidean distance over ALL features, so
+ * one feature far out of the clean range (a backdoor's target class reached with a small trigger far more
+ * easily than in clean models) is diluted by the hundreds of features that look normal. The maximum keeps
+ * that one feature's evidence whole; the calibrator then ranks it against the references' own maxima, so
+ * the many-features multiple-comparison effect is priced in.
+ *
+ * Why one-sided (positive deviations only): it is meant for class-aligned trigger features (gain and flip
+ * rate of the best trigger per class and strength tier), where a backdoor makes its target class EASIER to
+ * reach: the gain and the flip rate go up. A feature BELOW the clean range (a class harder to reach than
+ * usual) is no evidence of a backdoor, and counting it would add the noise of every such deviation to the
+ * clean models' maxima. On other blocks the detector still works, but only sees upward deviations.
+ *
+ * No package: this is a median and a MAD per column; no maintained JS package offers it as a detector.
+ */
+
+
+/** MAD -> standard deviation under a normal distribution. */
+const max_z_MAD_TO_SD = 1.4826;
+/**
+ * Floor on a feature's spread, relative to the typical spread (the median over the features of their
+ * positive spreads). Without it a feature constant over the references (a flip rate at 1 in every clean
+ * model, a trigger tier no probe reached) would turn any tiny deviation into an enormous z. A fifth of
+ * the typical spread: a deviation smaller than that is not evidence (the same reasoning as the trigger
+ * probe's GAIN_SPREAD_FLOOR), and a real one still scores high.
+ */
+const MAX_Z_SPREAD_FLOOR = 0.2;
+/** Absolute floor on the spread, so that data whose features all have a spread of ~0 cannot divide by ~0. */
+const MAX_Z_ABS_EPSILON = 1e-9;
+/** Fewest reference rows: a median and a MAD of fewer say nothing about the clean range. */
+const MAX_Z_MIN_ROWS = 3;
+/** Default number of largest z's averaged into the score (1 = the maximum). */
+const MAX_Z_DEFAULT_TOP = 1;
+function max_z_median(v) {
+    const s = Float64Array.from(v).sort();
+    const n = s.length;
+    return n % 2 ? s[n >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+/**
+ * The median of a[0..n) by quickselect (a is reordered): the same value as sorting, in linear time. For an
+ * even n the lower middle value is the largest of the part quickselect leaves below the upper one.
+ */
+function selectMedian(a, n) {
+    const k = n >> 1;
+    max_z_selectKth(a, 0, n - 1, k);
+    if (n % 2)
+        return a[k];
+    let lower = a[0];
+    for (let i = 1; i < k; i++)
+        if (a[i] > lower)
+            lower = a[i];
+    return (lower + a[k]) / 2;
+}
+/**
+ * Moves the k-th smallest of a[lo..hi] to a[k], smaller-or-equal values before it (Hoare, median of three).
+ * Swaps are written out: with a helper function the loop ran ~5x slower here (measured).
+ */
+function max_z_selectKth(a, lo, hi, k) {
+    while (hi > lo) {
+        const mid = (lo + hi) >> 1;
+        let t;
+        if (a[mid] < a[lo]) {
+            t = a[mid];
+            a[mid] = a[lo];
+            a[lo] = t;
+        }
+        if (a[hi] < a[lo]) {
+            t = a[hi];
+            a[hi] = a[lo];
+            a[lo] = t;
+        }
+        if (a[hi] < a[mid]) {
+            t = a[hi];
+            a[hi] = a[mid];
+            a[mid] = t;
+        }
+        const pivot = a[mid];
+        let i = lo;
+        let j = hi;
+        while (i <= j) {
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i <= j) {
+                t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                i++;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return;
+    }
+}
+/** Columns transposed per block: contiguous reads for each column's statistics, memory n x this x 8 bytes. */
+const COLUMN_BLOCK = 32;
+/**
+ * Per-column median and spread (max of 1.4826 x MAD and the standard deviation), floored, of several row
+ * subsets of X at once (one per fold: `subsets[f]` = the kept row indices, ascending). X is read once, a
+ * block of columns at a time transposed into a small buffer (a full transposed copy of 10,000 x 4,096
+ * would cost 330 MB). The mean and standard deviation sum over the rows in row order, so a subset gives
+ * exactly what fitting on that subset's rows gives; the medians are order statistics, found by quickselect.
+ */
+function robustStats(X, subsets) {
+    const { rows: n, cols: d, data } = X;
+    const out = subsets.map(() => ({ center: new Float64Array(d), spread: new Float64Array(d) }));
+    const buf = new Float64Array(n * COLUMN_BLOCK);
+    const col = new Float64Array(n);
+    for (let j0 = 0; j0 < d; j0 += COLUMN_BLOCK) {
+        const w = Math.min(COLUMN_BLOCK, d - j0);
+        for (let i = 0; i < n; i++) {
+            const o = i * d + j0;
+            for (let jj = 0; jj < w; jj++)
+                buf[jj * n + i] = data[o + jj];
+        }
+        for (let jj = 0; jj < w; jj++) {
+            const base = jj * n;
+            for (let f = 0; f < subsets.length; f++) {
+                const idx = subsets[f];
+                const m = idx.length;
+                let mean = 0;
+                for (let t = 0; t < m; t++) {
+                    const v = buf[base + idx[t]];
+                    col[t] = v;
+                    mean += v;
+                }
+                mean /= m;
+                let ss = 0;
+                for (let t = 0; t < m; t++) {
+                    const dv = col[t] - mean;
+                    ss += dv * dv;
+                }
+                const sd = Math.sqrt(ss / m);
+                const med = selectMedian(col, m);
+                // the median of the absolute deviations does not depend on their order
+                for (let t = 0; t < m; t++)
+                    col[t] = Math.abs(col[t] - med);
+                out[f].center[j0 + jj] = med;
+                out[f].spread[j0 + jj] = Math.max(max_z_MAD_TO_SD * selectMedian(col, m), sd);
+            }
+        }
+    }
+    for (const { spread } of out) {
+        // Typical spread: the median of the positive spreads (checkFitInput guarantees some column varies).
+        const pool = spread.filter((x) => x > 0);
+        const typical = pool.length ? max_z_median(pool) : 0;
+        const floor = Math.max(MAX_Z_SPREAD_FLOOR * typical, MAX_Z_ABS_EPSILON);
+        for (let j = 0; j < d; j++)
+            spread[j] = Math.max(spread[j], floor);
+    }
+    return out;
+}
+/** Per-column median and floored spread (max of 1.4826 x MAD and the standard deviation) of X. */
+function robustColumns(X) {
+    return robustStats(X, [Int32Array.from({ length: X.rows }, (_, i) => i)])[0];
+}
+/** Each row's largest (or mean of the `top` largest) one-sided z against the statistics. */
+function scoreRows(Y, center, spread, topParam) {
+    const { rows: m, cols: d, data } = Y;
+    const top = Math.min(topParam, d);
+    const out = new Float64Array(m);
+    const z = new Float64Array(d);
+    for (let i = 0; i < m; i++) {
+        for (let j = 0; j < d; j++)
+            z[j] = (data[i * d + j] - center[j]) / spread[j];
+        if (top === 1) {
+            let best = -Infinity;
+            for (let j = 0; j < d; j++)
+                if (z[j] > best)
+                    best = z[j];
+            out[i] = best;
+        }
+        else {
+            const sorted = Float64Array.from(z).sort();
+            let s = 0;
+            for (let t = 0; t < top; t++)
+                s += sorted[d - 1 - t];
+            out[i] = s / top;
+        }
+    }
+    return out;
+}
+class MaxZDetector {
+    name = 'max_z';
+    top;
+    center = null;
+    spread = null;
+    constructor(params = {}) {
+        this.top = Math.floor(num(params, 'top', MAX_Z_DEFAULT_TOP));
+        if (this.top < 1)
+            throw new errors_InputError('bad-argument', `max_z: top must be at least 1, got ${this.top}`);
+    }
+    fit(X) {
+        checkFitInput(X, this.name, MAX_Z_MIN_ROWS);
+        const { center, spread } = robustColumns(X);
+        this.center = center;
+        this.spread = spread;
+    }
+    /**
+     * Out-of-fold scores: per fold, the statistics of the other folds' rows (column by column from one
+     * transposed copy, not a copy of the rows per fold), then the fold's rows scored. The same numbers as
+     * fitting and scoring per fold (tested), ~10x faster on 1000 x 16384.
+     */
+    crossFit(X, folds) {
+        checkFitInput(X, this.name, MAX_Z_MIN_ROWS);
+        const { rows: n, cols: d, data } = X;
+        let K = 0;
+        for (let i = 0; i < n; i++)
+            K = Math.max(K, folds[i] + 1);
+        const tests = Array.from({ length: K }, () => []);
+        const trains = Array.from({ length: K }, () => []);
+        for (let i = 0; i < n; i++)
+            for (let f = 0; f < K; f++)
+                (folds[i] === f ? tests : trains)[f].push(i);
+        const used = [...Array(K).keys()].filter((f) => tests[f].length > 0);
+        for (const f of used) {
+            if (trains[f].length < MAX_Z_MIN_ROWS) {
+                throw new errors_InputError('degenerate-data', `${this.name}: needs at least ${MAX_Z_MIN_ROWS} reference rows but got ${trains[f].length}; add more clean reference models`);
+            }
+        }
+        const stats = robustStats(X, used.map((f) => Int32Array.from(trains[f])));
+        const out = new Float64Array(n);
+        used.forEach((f, u) => {
+            const test = tests[f];
+            const rows = new Float64Array(test.length * d);
+            test.forEach((r, t) => rows.set(data.subarray(r * d, (r + 1) * d), t * d));
+            const s = scoreRows({ rows: test.length, cols: d, data: rows }, stats[u].center, stats[u].spread, this.top);
+            test.forEach((r, t) => (out[r] = s[t]));
+        });
+        return out;
+    }
+    score(Y) {
+        if (!this.center || !this.spread)
+            throw notFitted(this.name);
+        checkScoreInput(Y, this.name, this.center.length);
+        return scoreRows(Y, this.center, this.spread, this.top);
+    }
+    state() {
+        if (!this.center || !this.spread)
+            throw notFitted(this.name);
+        return {
+            name: this.name,
+            params: { top: this.top },
+            data: { center: this.center, spread: this.spread },
+        };
+    }
+    static fromState(s) {
+        const det = new MaxZDetector(s.params);
+        const center = s.data.center;
+        const spread = s.data.spread;
+        if (!(center instanceof Float64Array) ||
+            !(spread instanceof Float64Array) ||
+            center.length !== spread.length ||
+            !spread.every((x) => x > 0)) {
+            throw new errors_InputError('baseline-invalid', 'max_z: saved state is corrupt; rebuild the baseline');
+        }
+        det.center = center;
+        det.spread = spread;
+        return det;
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/detect/mean-distance.js
 /**
  * Euclidean distance to the mean of the clean references: the yardstick every cleverer detector has to beat.
@@ -32510,6 +33590,7 @@ class PcaMahalanobisDetector {
 
 
 
+
 function isDetectorName(s) {
     return DETECTOR_NAMES.includes(s);
 }
@@ -32533,6 +33614,8 @@ function createDetector(name, params = {}) {
             return new MeanDistanceDetector();
         case 'identity':
             return new IdentityDetector();
+        case 'max_z':
+            return new MaxZDetector(params);
         default:
             throw new errors_InputError('bad-argument', `unknown detector "${String(name)}"; use one of ${DETECTOR_NAMES.join(', ')}`);
     }
@@ -32557,6 +33640,8 @@ function restoreDetector(state) {
             return MeanDistanceDetector.fromState(state);
         case 'identity':
             return IdentityDetector.fromState(state);
+        case 'max_z':
+            return MaxZDetector.fromState(state);
         default:
             throw new errors_InputError('baseline-invalid', `baseline holds an unknown detector "${String(state.name)}"; rebuild the baseline`);
     }
@@ -33266,8 +34351,8 @@ function referenceFreeVerdict(fp) {
         : pValue <= 0.0158 && t
             ? `Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} flips ${(100 * t.flipRate).toFixed(0)}% of probes into class ${details.suspectedTargetClass} (z = ${t.zScore.toFixed(1)}).`
             : `Trigger probing found no class that stamped triggers pull inputs into (p = ${pValue.toPrecision(2)}).`;
-    const basisNote = trig?.basis === 'probes'
-        ? ' Triggers were stamped on generated probes: give in-distribution samples (--probe-samples DIR) for full power.'
+    const basisNote = trig?.basis === 'probes' || trig?.basis === 'mined'
+        ? ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
         : '';
     return {
         pValue,
@@ -33968,8 +35053,6 @@ function renderMarkdown(report, opts = {}) {
     return `${out.join('\n').trimEnd()}\n`;
 }
 
-;// CONCATENATED MODULE: external "node:url"
-const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
 ;// CONCATENATED MODULE: ./lib/report/sarif.js
 /**
  * SARIF 2.1.0 for GitHub code scanning: one rule per finding kind, one result per medium/high or
@@ -34432,11 +35515,23 @@ async function scanCommand(argv, io) {
 
 
 /** Block name prefixes the default ensemble reads ("name" matches exactly, "name:" any "name:..."). */
-const DEFAULT_BLOCK_PREFIXES = ['logits', 'softmax-stats', 'trigger', 'self:'];
+const DEFAULT_BLOCK_PREFIXES = ['logits', 'softmax-stats', 'trigger', 'trigger-tiers', 'self:'];
 /** Block prefixes never used by default, whatever the prefixes say (not comparable across models). */
 const EXCLUDED_BLOCK_PREFIXES = ['raw:'];
 /** Detectors run on every chosen multi-value block. */
-const DEFAULT_DETECTORS = ['knn', 'ocsvm'];
+const DEFAULT_DETECTORS = ['knn', 'ocsvm', 'max_z'];
+/**
+ * Blocks whose channels use their own detectors instead of the block-wide set above (matched like the
+ * block prefixes). Empty by default; see bench/results/detect.md for the measured per-block choices.
+ */
+const DEFAULT_BLOCK_DETECTORS = {};
+/**
+ * Widest block max_z reads. Its cross-fitting takes two selections per feature, fold and reference
+ * (~7 s on 1000 references x 16384 features, where kNN and the SVM together take ~1.5 s), and the blocks
+ * it was measured on are far narrower (logits 640, trigger-tiers 240 for ten classes): wider blocks
+ * (many classes, or custom probe counts) keep kNN and the SVM only.
+ */
+const MAX_Z_MAX_FEATURES = 2048;
 /** Detectors used instead when the baseline is small. */
 const SMALL_BASELINE_DETECTORS = ['knn', 'distance_to_clean_mean'];
 /** Below this many references the small-baseline detectors are used. */
@@ -34464,6 +35559,11 @@ function detectorParams(detector, nRefs, folds = calibrate_DEFAULT_FOLDS) {
         return { k: Math.max(1, Math.min(5, nRefs - 2)) };
     return {};
 }
+/** The detectors of one block: its own entry in `perBlock` if a prefix matches, else `fallback`. */
+function detectorsForBlock(name, fallback, perBlock = DEFAULT_BLOCK_DETECTORS) {
+    const hit = Object.keys(perBlock).find((p) => matches(name, p));
+    return hit === undefined ? fallback : perBlock[hit];
+}
 /**
  * The channels for the blocks present: self-check blocks through identity, the others through each
  * detector. A multi-value block comes first (the ensemble computes "nearest references" on the first
@@ -34477,8 +35577,10 @@ function selectChannels(blockSizes, nRefs, choice = {}) {
             channels.push({ representation: name, detector: 'identity' });
             continue;
         }
-        for (const detector of detectors) {
+        for (const detector of detectorsForBlock(name, detectors, choice.blockDetectors)) {
             if (detector === 'identity')
+                continue;
+            if (detector === 'max_z' && blockSizes[name] > MAX_Z_MAX_FEATURES)
                 continue;
             channels.push({ representation: name, detector, params: detectorParams(detector, nRefs) });
         }

@@ -2,19 +2,25 @@
  * Which fingerprint blocks and detectors the default ensemble uses, and how their channels are combined,
  * chosen by `npm run bench:detect` on the MNIST model zoo (bench/results/detect.md, "Candidate ensembles"):
  *
- *   blocks     what the model does, class-aligned: logits, softmax-stats, the per-class trigger block, and
- *              the self-check scalars. Class k means the same thing in every model of a task, so these
- *              compare across independently trained models. The hidden-layer summaries (gram:*, sorted:*)
- *              are permutation-invariant but weaker, and the weight statistics (weights:*) are weak
- *              channels too: in Fisher's mean each diluted the strong ones (the bench ranks this set in
- *              the top few of ~500 candidates under each probe configuration; the variants with weights or
- *              gram blocks lower).
- *   detectors  kNN distance and the RBF one-class SVM: the best pair on both architectures, with 80 and
- *              with 20 references; LOF needs more references than a small baseline has (its local density
- *              is noisy at 20), and the density/reconstruction detectors (GMM, autoencoder) cost far more
- *              for no gain. Below SMALL_BASELINE_REFERENCES references: kNN and distance to the mean.
+ *   blocks     what the model does, class-aligned: logits, softmax-stats, the per-class trigger block, its
+ *              per-strength-tier form (trigger-tiers), and the self-check scalars. Class k means the same
+ *              thing in every model of a task, so these compare across independently trained models. The
+ *              hidden-layer summaries (gram:*, sorted:*) are permutation-invariant but weaker, and the weight
+ *              statistics (weights:*) are weak channels too: in Fisher's mean each diluted the strong ones.
+ *   detectors  kNN distance, the RBF one-class SVM and max_z (the largest per-feature robust z): kNN and
+ *              the SVM see a model that differs everywhere a little, max_z one that differs a lot in one
+ *              place (one class at one trigger strength), which distances over 240 features dilute. LOF
+ *              needs more references than a small baseline has (its local density is noisy at 20), and
+ *              the density/reconstruction detectors (GMM, autoencoder) cost far more for no gain. Below
+ *              SMALL_BASELINE_REFERENCES references: kNN and distance to the mean.
  *   rule       Fisher (mean -ln p), re-calibrated on the references: beat min-p, top-k and Cauchy on every
  *              block and detector set measured (the evidence is spread over correlated channels).
+ *   measured   bench "Variants of the shipped default" (stop 11): adding trigger-tiers and max_z raised the
+ *              AUROC in all 8 cells (CNN/MLP x generated probes/samples x 80/20 references), e.g. CNN with
+ *              samples 0.956 -> 0.964 (80) and 0.955 -> 0.972 (20), CNN with generated probes 0.947 ->
+ *              0.960, the worst 20-reference draw in every cell, with no clean test model called high.
+ *              The variant chosen is the uniform one (the same three detectors on every block); per-block
+ *              detector sets (DEFAULT_BLOCK_DETECTORS) measured no better.
  *
  * Raw hidden activations (raw:*) are never used: hidden units of independently trained models are
  * permuted, so they are not comparable across models (the bench's "naive" rows measure it). One-value
@@ -27,13 +33,27 @@ import type { CombineSpec } from '../score/combine.js';
 import { isSelfCheckBlock, type ChannelConfig, type EnsembleConfig } from '../score/ensemble.js';
 
 /** Block name prefixes the default ensemble reads ("name" matches exactly, "name:" any "name:..."). */
-export const DEFAULT_BLOCK_PREFIXES = ['logits', 'softmax-stats', 'trigger', 'self:'];
+export const DEFAULT_BLOCK_PREFIXES = ['logits', 'softmax-stats', 'trigger', 'trigger-tiers', 'self:'];
 
 /** Block prefixes never used by default, whatever the prefixes say (not comparable across models). */
 export const EXCLUDED_BLOCK_PREFIXES = ['raw:'];
 
 /** Detectors run on every chosen multi-value block. */
-export const DEFAULT_DETECTORS: DetectorName[] = ['knn', 'ocsvm'];
+export const DEFAULT_DETECTORS: DetectorName[] = ['knn', 'ocsvm', 'max_z'];
+
+/**
+ * Blocks whose channels use their own detectors instead of the block-wide set above (matched like the
+ * block prefixes). Empty by default; see bench/results/detect.md for the measured per-block choices.
+ */
+export const DEFAULT_BLOCK_DETECTORS: Record<string, DetectorName[]> = {};
+
+/**
+ * Widest block max_z reads. Its cross-fitting takes two selections per feature, fold and reference
+ * (~7 s on 1000 references x 16384 features, where kNN and the SVM together take ~1.5 s), and the blocks
+ * it was measured on are far narrower (logits 640, trigger-tiers 240 for ten classes): wider blocks
+ * (many classes, or custom probe counts) keep kNN and the SVM only.
+ */
+export const MAX_Z_MAX_FEATURES = 2048;
 
 /** Detectors used instead when the baseline is small. */
 export const SMALL_BASELINE_DETECTORS: DetectorName[] = ['knn', 'distance_to_clean_mean'];
@@ -69,6 +89,18 @@ export function detectorParams(detector: DetectorName, nRefs: number, folds = DE
 export interface ChannelChoice {
   prefixes?: string[];
   detectors?: DetectorName[];
+  /** Per block prefix, detectors that replace `detectors` on the matching blocks (first match wins). */
+  blockDetectors?: Record<string, DetectorName[]>;
+}
+
+/** The detectors of one block: its own entry in `perBlock` if a prefix matches, else `fallback`. */
+export function detectorsForBlock(
+  name: string,
+  fallback: DetectorName[],
+  perBlock: Record<string, DetectorName[]> = DEFAULT_BLOCK_DETECTORS,
+): DetectorName[] {
+  const hit = Object.keys(perBlock).find((p) => matches(name, p));
+  return hit === undefined ? fallback : perBlock[hit];
 }
 
 /**
@@ -89,8 +121,9 @@ export function selectChannels(
       channels.push({ representation: name, detector: 'identity' });
       continue;
     }
-    for (const detector of detectors) {
+    for (const detector of detectorsForBlock(name, detectors, choice.blockDetectors)) {
       if (detector === 'identity') continue;
+      if (detector === 'max_z' && blockSizes[name] > MAX_Z_MAX_FEATURES) continue;
       channels.push({ representation: name, detector, params: detectorParams(detector, nRefs) });
     }
   }

@@ -16,7 +16,8 @@ export type DetectorName =
   | 'autoencoder'
   | 'knn'
   | 'distance_to_clean_mean'
-  | 'identity';
+  | 'identity'
+  | 'max_z';
 
 export const DETECTOR_NAMES: readonly DetectorName[] = [
   'lof',
@@ -28,6 +29,7 @@ export const DETECTOR_NAMES: readonly DetectorName[] = [
   'knn',
   'distance_to_clean_mean',
   'identity',
+  'max_z',
 ];
 
 /** A value a detector state may hold; typed arrays are kept out of the JSON by the baseline store. */

@@ -16,6 +16,7 @@ import { IdentityDetector } from './identity.js';
 import { IsolationForestDetector } from './iforest.js';
 import { KnnDetector } from './knn.js';
 import { LofDetector } from './lof.js';
+import { MaxZDetector } from './max-z.js';
 import { MeanDistanceDetector } from './mean-distance.js';
 import { OcsvmDetector } from './ocsvm.js';
 import { PcaMahalanobisDetector } from './pca-mahalanobis.js';
@@ -44,6 +45,8 @@ export function createDetector(name: DetectorName, params: DetectorParams = {}):
       return new MeanDistanceDetector();
     case 'identity':
       return new IdentityDetector();
+    case 'max_z':
+      return new MaxZDetector(params);
     default:
       throw new InputError(
         'bad-argument',
@@ -72,6 +75,8 @@ export function restoreDetector(state: DetectorState): Detector {
       return MeanDistanceDetector.fromState(state);
     case 'identity':
       return IdentityDetector.fromState(state);
+    case 'max_z':
+      return MaxZDetector.fromState(state);
     default:
       throw new InputError(
         'baseline-invalid',

@@ -20,7 +20,8 @@ import { findFinalLinear } from './final-layer.js';
 import { runTriggerCheck } from './trigger-check.js';
 import { RAW_BLOCK_MAX_FEATURES, gramBlock, softmaxStats, sortedBlock } from './representations.js';
 import { FINGERPRINT_FORMAT_VERSION, type Fingerprint, type SelfCheck } from './types.js';
-import { finalWeightStats, layerWeightStats } from './weights.js';
+import { finalWeightStats, type LayerWeightStats } from './weights.js';
+import { layerWeightStatsOffloaded } from './weights-offload.js';
 
 export const AUTO_LAYER_COUNT = 2;
 export const ACTIVATION_OPS = new Set([
@@ -106,13 +107,20 @@ export async function fingerprintModel(model: OnnxModel, opts: FingerprintOption
   const readsLayers = LAYER_BLOCK_KINDS.some((k) => reads(opts.blocks, `${k}:`));
   const layers = readsLayers ? requested.filter((l) => !outputNames.has(l)) : [];
 
+  // The layer weight statistics need no inference: a worker thread computes them during the probe pass.
+  // (Handled at once so an early failure is never an unhandled rejection; fingerprintWith awaits it.)
+  const layerWeights = reads(opts.blocks, 'weights:layers')
+    ? layerWeightStatsOffloaded(model, { deadline, limitMs })
+    : null;
+  layerWeights?.catch(() => undefined);
+
   // With no layer captured, the probe pass and trigger probing need the very same session: open it once.
   const shared =
     layers.length === 0 && opts.trigger !== false
       ? await ModelRunner.open(model, { threads: opts.threads })
       : undefined;
   try {
-    return await fingerprintWith(model, opts, probes, layers, shared, deadline, limitMs);
+    return await fingerprintWith(model, opts, probes, layers, shared, layerWeights, deadline, limitMs);
   } finally {
     await shared?.release();
   }
@@ -124,6 +132,7 @@ async function fingerprintWith(
   probes: ProbeSet,
   layers: string[],
   shared: ModelRunner | undefined,
+  layerWeights: Promise<LayerWeightStats> | null,
   deadline: number,
   limitMs: number,
 ): Promise<Fingerprint> {
@@ -173,6 +182,7 @@ async function fingerprintWith(
         });
   if (trig) {
     blocks.trigger = trig.block;
+    blocks['trigger-tiers'] = trig.tierBlock;
     selfChecks.trigger = trig.selfCheck;
   }
 
@@ -182,8 +192,8 @@ async function fingerprintWith(
     blocks['weights:final'] = fw.block;
     selfChecks['weight-outlier'] = fw.selfCheck;
   }
-  if (reads(opts.blocks, 'weights:layers')) {
-    const lw = layerWeightStats(model, { deadline, limitMs });
+  if (layerWeights) {
+    const lw = await layerWeights;
     if (lw.block.length) blocks['weights:layers'] = lw.block;
   }
 

@@ -188,79 +188,162 @@ export function sortedBlock(x: Float32Array, n: number, f: number, q = SORTED_QU
   return out;
 }
 
-/** Top bits of the sort key that pick a radix bucket (2048 buckets). */
+/** Top bits of the sort key that pick a radix bucket (4096 buckets). */
 const RADIX_BITS = 12;
+/** Buckets of the radix select. */
+const RADIX_BUCKETS = 1 << RADIX_BITS;
 
 /**
- * Order statistics of NaN-free float32 rows by radix select: each float maps to a uint32 key ordered like
- * the numbers (negative: all bits flipped; positive: sign bit set; so -0 sorts just before +0, exactly as
+ * Order statistics of NaN-free float32 rows by radix select: each float maps to an int32 key ordered like
+ * the numbers (negative floats: the magnitude bits flipped; so -0 sorts just before +0, exactly as
  * TypedArray sort orders them); one pass counts the keys per bucket of their top RADIX_BITS bits, and only
- * the buckets holding a wanted rank are gathered and sorted. The worst case (every value in one bucket) is
- * one sort of the row, as before; a bucket of equal keys (the zeros of a ReLU) is not sorted at all.
+ * the buckets holding a wanted rank are gathered, and each wanted rank is found there by quickselect. The worst
+ * case (every value in one bucket) is a quickselect over the row; a bucket of equal keys (the zeros of a ReLU)
+ * is not searched at all.
+ * Keys are signed int32 in Int32Arrays: unsigned keys above 2^31 are not V8 small integers, and the loops
+ * kept deoptimising on them (the block ran ~3x slower inside the fingerprint than alone).
  */
 class RankSelector {
-  private readonly counts = new Int32Array(1 << RADIX_BITS);
-  private readonly slot = new Int32Array(1 << RADIX_BITS);
-  private readonly keys: Uint32Array;
-  private readonly gathered: Uint32Array;
+  private readonly counts = new Int32Array(RADIX_BUCKETS);
+  private readonly slot = new Int32Array(RADIX_BUCKETS);
+  private readonly keys: Int32Array;
+  private readonly gathered: Int32Array;
   private readonly f32 = new Float32Array(1);
-  private readonly u32 = new Uint32Array(this.f32.buffer);
+  private readonly i32 = new Int32Array(this.f32.buffer);
 
   constructor(f: number) {
-    this.keys = new Uint32Array(f);
-    this.gathered = new Uint32Array(f);
+    this.keys = new Int32Array(f);
+    this.gathered = new Int32Array(f);
   }
 
   /**
    * Sets at[r] to the r-th smallest value of `row` for each r of `wanted` (ascending); false (nothing set)
-   * when the row holds NaN, which has no place in this order.
+   * when the row holds NaN, which has no place in this order. The passes over the row are small functions
+   * of their own: one function holding every loop was compiled on-stack mid-loop and then deoptimised on
+   * every call at the bucket bookkeeping it had never run (the block took ~3x longer than it should).
    */
   values(row: Float32Array, wanted: number[], at: Map<number, number>): boolean {
     const f = row.length;
-    const bits = new Uint32Array(row.buffer, row.byteOffset, f);
     const { counts, slot, keys, gathered } = this;
-    const shift = 32 - RADIX_BITS;
-    counts.fill(0);
-    for (let j = 0; j < f; j++) {
-      const u = bits[j];
-      if ((u & 0x7fffffff) > 0x7f800000) return false; // NaN
-      const key = (u & 0x80000000 ? ~u : u | 0x80000000) >>> 0;
-      keys[j] = key;
-      counts[key >>> shift]++;
-    }
-    // the buckets holding wanted ranks, with their first rank and their place in `gathered`
-    const buckets: { b: number; first: number; offset: number; size: number }[] = [];
+    const zeros = countKeys(new Int32Array(row.buffer, row.byteOffset, f), keys, counts);
+    if (zeros < 0) return false;
+    // the buckets holding wanted ranks: their first rank, their place in `gathered`, their size
+    const first: number[] = [];
+    const offsets: number[] = [];
+    const sizes: number[] = [];
     slot.fill(-1);
-    let first = 0;
+    let rank = 0;
     let w = 0;
     let offset = 0;
-    for (let b = 0; b < counts.length && w < wanted.length; b++) {
+    for (let b = 0; b < RADIX_BUCKETS && w < wanted.length; b++) {
       const size = counts[b];
-      if (wanted[w] < first + size) {
-        slot[b] = buckets.length;
-        buckets.push({ b, first, offset, size });
+      if (wanted[w] < rank + size && b === HALF_BUCKETS && size === zeros) {
+        // every key of this bucket is +0 (a ReLU's zeros, often half the row): nothing to gather or select
+        while (w < wanted.length && wanted[w] < rank + size) at.set(wanted[w++], 0);
+      } else if (wanted[w] < rank + size) {
+        slot[b] = first.length;
+        first.push(rank);
+        offsets.push(offset);
+        sizes.push(size);
         offset += size;
-        while (w < wanted.length && wanted[w] < first + size) w++;
+        while (w < wanted.length && wanted[w] < rank + size) w++;
       }
-      first += size;
+      rank += size;
     }
-    const fill = buckets.map((k) => k.offset);
-    for (let j = 0; j < f; j++) {
-      const s = slot[keys[j] >>> shift];
-      if (s >= 0) gathered[fill[s]++] = keys[j];
-    }
-    for (const k of buckets) {
-      const part = gathered.subarray(k.offset, k.offset + k.size);
-      let same = true;
-      for (let j = 1; j < part.length && same; j++) same = part[j] === part[0];
-      if (!same) part.sort();
+    gatherKeys(keys, f, slot, Int32Array.from(offsets), gathered);
+    for (let i = 0; i < first.length; i++) {
+      const part = gathered.subarray(offsets[i], offsets[i] + sizes[i]);
+      const same = allEqual(part);
+      // ranks ascending: each selection leaves everything before it smaller, so the next one searches after it
+      let from = 0;
       for (const r of wanted) {
-        if (r < k.first || r >= k.first + k.size) continue;
-        const key = part[r - k.first];
-        this.u32[0] = key & 0x80000000 ? key ^ 0x80000000 : ~key >>> 0;
+        if (r < first[i] || r >= first[i] + sizes[i]) continue;
+        const k = r - first[i];
+        if (!same) selectKth(part, from, part.length - 1, k);
+        from = k;
+        const key = part[k];
+        this.i32[0] = key < 0 ? key ^ 0x7fffffff : key;
         at.set(r, this.f32[0]);
       }
     }
     return true;
   }
+}
+
+/** Bucket of a key (its top RADIX_BITS bits, shifted to start at 0). */
+const KEY_SHIFT = 32 - RADIX_BITS;
+const HALF_BUCKETS = RADIX_BUCKETS >> 1;
+
+/**
+ * Sort keys of one row's float bits, and the keys per bucket; returns how many keys are +0, or -1 on NaN.
+ * The signed order of the floats: a negative float's magnitude bits flipped, a positive float as is.
+ */
+function countKeys(bits: Int32Array, keys: Int32Array, counts: Int32Array): number {
+  counts.fill(0);
+  let zeros = 0;
+  for (let j = 0; j < bits.length; j++) {
+    const u = bits[j];
+    if ((u & 0x7fffffff) > 0x7f800000) return -1; // NaN
+    const key = u < 0 ? u ^ 0x7fffffff : u;
+    keys[j] = key;
+    counts[(key >> KEY_SHIFT) + HALF_BUCKETS]++;
+    zeros += key === 0 ? 1 : 0;
+  }
+  return zeros;
+}
+
+/** Copies the keys of the selected buckets (slot >= 0) to their places in `gathered`; advances `fill`. */
+function gatherKeys(
+  keys: Int32Array,
+  f: number,
+  slot: Int32Array,
+  fill: Int32Array,
+  gathered: Int32Array,
+): void {
+  for (let j = 0; j < f; j++) {
+    const key = keys[j];
+    const s = slot[(key >> KEY_SHIFT) + HALF_BUCKETS];
+    if (s >= 0) gathered[fill[s]++] = key;
+  }
+}
+
+/**
+ * Moves the k-th smallest of a[lo..hi] to a[k], smaller-or-equal values before it and larger-or-equal after
+ * (Hoare's quickselect, median-of-three pivots): linear time, where sorting a bucket of a few hundred keys
+ * per wanted rank cost most of the block.
+ */
+function selectKth(a: Int32Array, lo: number, hi: number, k: number): void {
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    // median of three to a[mid], then Hoare partition around its value
+    if (a[mid] < a[lo]) swap(a, mid, lo);
+    if (a[hi] < a[lo]) swap(a, hi, lo);
+    if (a[hi] < a[mid]) swap(a, hi, mid);
+    const pivot = a[mid];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+function swap(a: Int32Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
+}
+
+function allEqual(part: Int32Array): boolean {
+  for (let j = 1; j < part.length; j++) if (part[j] !== part[0]) return false;
+  return true;
 }

@@ -10,7 +10,8 @@ import type { OnnxModel } from '../model/types.js';
 import { ModelRunner } from '../model/session.js';
 import type { ProbeSet } from '../probes/types.js';
 import { DEFAULT_TRIGGER_BUDGET, MIN_TRIGGER_BUDGET, probeTriggers } from '../selfcheck/trigger-probe.js';
-import { triggerBaseInputs } from '../selfcheck/base-inputs.js';
+import { MINE_BASE_WITHOUT_SAMPLES, triggerBaseInputs } from '../selfcheck/base-inputs.js';
+import { mineTriggerBase } from '../selfcheck/mine-base.js';
 import { TRIGGER_MAC_BUDGET } from '../limits.js';
 import type { SelfCheck } from './types.js';
 import { InputError } from '../errors.js';
@@ -23,6 +24,8 @@ const CONV_SPATIAL_SHARE = 0.25;
 export interface TriggerCheck {
   selfCheck: SelfCheck;
   block: Float32Array;
+  /** The per-tier "trigger-tiers" block (TriggerProbeResult.tierBlock). */
+  tierBlock: Float32Array;
   forwardPasses: number;
 }
 
@@ -79,10 +82,11 @@ export async function runTriggerCheck(
 ): Promise<TriggerCheck | null> {
   if (!triggerApplies(model, probes, classes)) return null;
   // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
+  // The budget first: a model too large to probe (the speed benchmark's ResNet) copies no base inputs.
+  const budget = triggerBudget(estimateMacs(model, probes.inputs[0].sampleShape));
+  if (budget === null) return null;
   const base = triggerBaseInputs(probes);
   if (!base) return null;
-  const budget = triggerBudget(estimateMacs(model, base.shape));
-  if (budget === null) return null;
   const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
   try {
     const logits = runner.logitsFunction(base.shape, {
@@ -100,17 +104,31 @@ export async function runTriggerCheck(
       }
       return logits(inputs, count);
     };
-    const r = await probeTriggers(run, base.base, base.shape, {
+    // No samples: the base is mined per model from a generated pool (selfcheck/mine-base.ts), its forward
+    // passes taken from the same budget; the plain probe set only when the budget is too small to mine.
+    const range = { lo: probes.range[0], hi: probes.range[1] };
+    const mined =
+      base.kind === 'probes' && MINE_BASE_WITHOUT_SAMPLES
+        ? await mineTriggerBase(run, base.shape, {
+            classes,
+            budget,
+            seed: probes.seed,
+            range,
+            file: model.path,
+          })
+        : null;
+    const r = await probeTriggers(run, mined ? mined.base : base.base, base.shape, {
       classes,
-      budget,
+      budget: mined ? mined.probeBudget : budget,
       seed: probes.seed,
       range: { lo: probes.range[0], hi: probes.range[1] },
       file: model.path,
     });
     return {
-      selfCheck: { ...r.selfCheck, basis: base.kind },
+      selfCheck: { ...r.selfCheck, basis: mined ? 'mined' : base.kind },
       block: r.block,
-      forwardPasses: r.forwardPasses,
+      tierBlock: r.tierBlock,
+      forwardPasses: r.forwardPasses + (mined?.forwardPasses ?? 0),
     };
   } finally {
     if (!opts.runner) await runner.release();

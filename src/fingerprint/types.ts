@@ -26,8 +26,8 @@ export interface SelfCheck {
   detail?: string;
   /** Trigger probing only: what moved the model. */
   trigger?: { kind: string; location?: string; flipRate: number; zScore: number };
-  /** Trigger probing only: what the triggers were stamped on (the user's samples, or generated probes). */
-  basis?: 'samples' | 'probes';
+  /** Trigger probing only: what the triggers were stamped on (the user's samples, inputs mined per model from a generated pool, or the generated probes). */
+  basis?: 'samples' | 'probes' | 'mined';
 }
 
 export interface Fingerprint {

@@ -355,16 +355,18 @@ export function frobeniusNorm(v: Float32Array | Float64Array): number {
  * weights:layers: [norm, sigma1, sigma2] per Gemm/MatMul/Conv weight, in graph order. A weight shared by many
  * nodes is measured once (a crafted graph could reuse one big matrix in every node), and `deadline` (epoch
  * ms, the model's time limit) is checked before each matrix, so the statistics cannot run unbounded.
+ * src/fingerprint/weights-offload.ts computes the same rows on a worker thread, beside the probe pass.
  */
 export function layerWeightStats(
   model: OnnxModel,
   opts: { deadline?: number; limitMs?: number } = {},
 ): LayerWeightStats {
-  const steps = layerWeightSteps(model, opts);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+  const plan = layerWeightPlan(model);
+  const rows = plan.matrices.map((m) => {
+    checkDeadline(model, opts);
+    return matrixStats(m.values, m.rows, m.cols);
+  });
+  return assembleLayerStats(plan, rows);
 }
 
 export interface LayerWeightStats {
@@ -373,46 +375,81 @@ export interface LayerWeightStats {
   names: string[];
 }
 
-/** The work of layerWeightStats, one matrix per step. */
-function* layerWeightSteps(
-  model: OnnxModel,
-  opts: { deadline?: number; limitMs?: number },
-): Generator<void, LayerWeightStats, void> {
+/** One weight matrix to measure (conv kernels as [out, in*kh*kw]). */
+export interface WeightMatrix {
+  values: Float32Array | Float64Array;
+  rows: number;
+  cols: number;
+}
+
+/**
+ * What weights:layers measures: the distinct weight matrices (each once, in the order first used), and per
+ * Gemm/MatMul/Conv node in graph order the index of its matrix, or -1 when its weight is not a constant
+ * matrix (then the node adds no row).
+ */
+export interface LayerWeightPlan {
+  matrices: WeightMatrix[];
+  names: string[];
+  nodeMatrix: number[];
+}
+
+export function layerWeightPlan(model: OnnxModel): LayerWeightPlan {
   const order = new Map(model.layers.map((l, i) => [l.name, i]));
   const nodes = [...(model.proto.graph?.node ?? [])]
     .filter((n) => ['Gemm', 'MatMul', 'Conv', 'ConvTranspose'].includes(n.opType ?? ''))
     .sort((a, b) => (order.get((a.output ?? [])[0]) ?? 0) - (order.get((b.output ?? [])[0]) ?? 0));
-  const stats: number[] = [];
+  const matrices: WeightMatrix[] = [];
   const names: string[] = [];
-  const seen = new Map<string, [number, number, number] | null>();
+  const nodeMatrix: number[] = [];
+  const seen = new Map<string, number>();
   for (const n of nodes) {
     const wName = (n.input ?? [])[1];
     if (!wName) continue;
-    let row = seen.get(wName);
-    if (row === undefined) {
-      if (opts.deadline !== undefined && Date.now() > opts.deadline) {
-        const limitMs = opts.limitMs ?? 0;
-        throw new InputError(
-          'timeout',
-          `${model.path}: fingerprinting took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit (weight statistics); use a smaller model`,
-          model.path,
-        );
-      }
+    let idx = seen.get(wName);
+    if (idx === undefined) {
       const w = constantFloat32(model, wName);
-      if (!w || w.dims.length < 2) row = null;
-      else {
+      idx = -1;
+      if (w && w.dims.length >= 2) {
         const rows = w.dims[0];
-        const cols = w.values.length / Math.max(1, rows);
-        const norm = frobeniusNorm(w.values);
-        const sv = w.values.length <= MAX_SVD_ELEMENTS ? topSingularValues(w.values, rows, cols) : [0, 0];
-        row = [norm, sv[0], sv[1]];
-        yield;
+        idx = matrices.length;
+        matrices.push({ values: w.values, rows, cols: w.values.length / Math.max(1, rows) });
+        names.push(wName);
       }
-      seen.set(wName, row);
+      seen.set(wName, idx);
     }
-    if (!row) continue;
-    stats.push(...row);
-    names.push(wName);
+    nodeMatrix.push(idx);
+  }
+  return { matrices, names, nodeMatrix };
+}
+
+/** [Frobenius norm, sigma1, sigma2] of one matrix (no singular values above MAX_SVD_ELEMENTS). */
+export function matrixStats(values: Float32Array | Float64Array, rows: number, cols: number): number[] {
+  const norm = frobeniusNorm(values);
+  const sv = values.length <= MAX_SVD_ELEMENTS ? topSingularValues(values, rows, cols) : [0, 0];
+  return [norm, sv[0], sv[1]];
+}
+
+/** The weights:layers block from each matrix's row: one row per node, in graph order. */
+export function assembleLayerStats(plan: LayerWeightPlan, rows: number[][]): LayerWeightStats {
+  const stats: number[] = [];
+  const names: string[] = [];
+  for (const idx of plan.nodeMatrix) {
+    if (idx < 0) continue;
+    stats.push(...rows[idx]);
+    names.push(plan.names[idx]);
   }
   return { block: Float32Array.from(stats), names };
+}
+
+/** The model's time limit, checked before each matrix. */
+export function checkDeadline(model: OnnxModel, opts: { deadline?: number; limitMs?: number }): void {
+  if (opts.deadline !== undefined && Date.now() > opts.deadline) throw weightsTimeout(model, opts.limitMs);
+}
+
+export function weightsTimeout(model: OnnxModel, limitMs = 0): InputError {
+  return new InputError(
+    'timeout',
+    `${model.path}: fingerprinting took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit (weight statistics); use a smaller model`,
+    model.path,
+  );
 }

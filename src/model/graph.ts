@@ -140,18 +140,81 @@ export function exposeOutputs(
   existingOutputs: string[] = [],
   dtypes: Record<string, ElementType> = {},
 ): Uint8Array {
-  const skip = new Set(existingOutputs);
-  const add = [...new Set(names)].filter((n) => !skip.has(n));
-  if (add.length === 0) return bytes;
-  const output: pb.IValueInfoProto[] = add.map((name) => {
-    const t = dtypes[name];
-    return t && t !== 'unknown' ? { name, type: { tensorType: { elemType: elemTypeCode(t) } } } : { name };
-  });
-  const extra = onnx.ModelProto.encode({ graph: { output } }).finish();
+  const extra = exposureBytes(names, existingOutputs, dtypes);
+  if (!extra) return bytes;
   const out = new Uint8Array(bytes.length + extra.length);
   out.set(bytes, 0);
   out.set(extra, bytes.length);
   return out;
+}
+
+/** The encoded ModelProto{graph:{output}} to append, or null when every name is already an output. */
+function exposureBytes(
+  names: string[],
+  existingOutputs: string[],
+  dtypes: Record<string, ElementType>,
+): Uint8Array | null {
+  const skip = new Set(existingOutputs);
+  const add = [...new Set(names)].filter((n) => !skip.has(n));
+  if (add.length === 0) return null;
+  const output: pb.IValueInfoProto[] = add.map((name) => {
+    const t = dtypes[name];
+    return t && t !== 'unknown' ? { name, type: { tensorType: { elemType: elemTypeCode(t) } } } : { name };
+  });
+  return onnx.ModelProto.encode({ graph: { output } }).finish();
+}
+
+/**
+ * Buffers that readModel allocated with room after the model bytes (withSpareRoom), and those whose room
+ * is lent out right now. Only these are ever written past the model's end: any other buffer may be shared
+ * (Node's Buffer pool), so it gets a copy.
+ */
+const spareRoom = new WeakSet<ArrayBuffer>();
+const spareLent = new WeakSet<ArrayBuffer>();
+
+/** Bytes of room readModel leaves after a model for the appended graph outputs. */
+export const EXPOSE_SPARE_BYTES = 64 * 1024;
+
+/** A zeroed buffer of `size` + EXPOSE_SPARE_BYTES bytes whose tail exposeOutputsLease may use. */
+export function withSpareRoom(size: number): Uint8Array {
+  const buf = new ArrayBuffer(size + EXPOSE_SPARE_BYTES);
+  spareRoom.add(buf);
+  return new Uint8Array(buf);
+}
+
+/**
+ * exposeOutputs without copying the model when its buffer has spare room (withSpareRoom): the outputs are
+ * written after the model's last byte, and the returned view spans both. A 50 MB model was copied whole for
+ * each session before (10-35 ms). The room is lent until release() (call it once the session is created:
+ * ORT has parsed the bytes by then); a second exposure of the same buffer meanwhile gets a copy.
+ */
+export function exposeOutputsLease(
+  bytes: Uint8Array,
+  names: string[],
+  existingOutputs: string[] = [],
+  dtypes: Record<string, ElementType> = {},
+): { bytes: Uint8Array; release: () => void } {
+  const extra = exposureBytes(names, existingOutputs, dtypes);
+  if (!extra) return { bytes, release: () => undefined };
+  const buf = bytes.buffer;
+  const end = bytes.byteOffset + bytes.length;
+  if (
+    buf instanceof ArrayBuffer &&
+    spareRoom.has(buf) &&
+    !spareLent.has(buf) &&
+    buf.byteLength - end >= extra.length
+  ) {
+    new Uint8Array(buf, end, extra.length).set(extra);
+    spareLent.add(buf);
+    return {
+      bytes: new Uint8Array(buf, bytes.byteOffset, bytes.length + extra.length),
+      release: () => spareLent.delete(buf),
+    };
+  }
+  const out = new Uint8Array(bytes.length + extra.length);
+  out.set(bytes, 0);
+  out.set(extra, bytes.length);
+  return { bytes: out, release: () => undefined };
 }
 
 /** Element types of tensors the file declares (inputs, outputs, value_info, initializers). */

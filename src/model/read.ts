@@ -6,7 +6,7 @@
  * cycles; unknown operator domains). Nothing from the file is ever executed here.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import onnxProto from 'onnx-proto';
 import type { onnx as pb } from 'onnx-proto';
 import { InputError } from '../errors.js';
@@ -18,7 +18,7 @@ import {
 } from '../limits.js';
 import { bytesPerElement, elementTypeOf, toNum, type Int64Like } from './dtypes.js';
 import { resolveExternalData } from './external-data.js';
-import { KNOWN_OP_DOMAINS, checkOperatorDomains, topologicalLayers } from './graph.js';
+import { KNOWN_OP_DOMAINS, checkOperatorDomains, topologicalLayers, withSpareRoom } from './graph.js';
 import { MODEL_PROTO_SINGULAR_MESSAGE_FIELDS, topLevelFieldCounts } from './proto-scan.js';
 import { sniffModelBytes } from './sniff.js';
 import type { Dim, InitializerInfo, OnnxModel, TensorInfo } from './types.js';
@@ -59,9 +59,32 @@ export async function readModel(path: string, opts: ReadModelOptions = {}): Prom
     );
   }
   if (size === 0) sniffModelBytes(new Uint8Array(0), path);
-  const buf = await readFile(path);
-  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength); // a view: no second copy
-  return parseModel(bytes, path, opts);
+  return parseModel(await readWithSpareRoom(path, size), path, opts);
+}
+
+/**
+ * The file's bytes, in a buffer with room after them (graph.ts withSpareRoom) so the session can append
+ * its captured outputs without copying the model. A file that grew since stat is read whole, as before.
+ */
+async function readWithSpareRoom(path: string, size: number): Promise<Uint8Array> {
+  const room = withSpareRoom(size);
+  const fh = await open(path, 'r');
+  let total = 0;
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(room, total, room.length - total, total);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > size) break;
+    }
+  } finally {
+    await fh.close();
+  }
+  if (total > size) {
+    const buf = await readFile(path);
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  return room.subarray(0, total);
 }
 
 function dimsOf(v: pb.IValueInfoProto): Dim[] {

@@ -28,7 +28,7 @@ import { InputError, describeError } from '../errors.js';
 import { DEFAULT_BATCH_SIZE, MAX_PROBE_BATCH_BYTES, MODEL_TIME_LIMIT_MS } from '../limits.js';
 import type { ProbeData, ProbeInput, ProbeSet } from '../probes/types.js';
 import { bytesPerElement } from './dtypes.js';
-import { declaredTypes, exposeOutputs } from './graph.js';
+import { declaredTypes, exposeOutputsLease } from './graph.js';
 import type { OnnxModel } from './types.js';
 
 const { onnx } = onnxProto;
@@ -125,7 +125,7 @@ export async function createSession(
   level: GraphOptimization = optimizationLevelFor(model, layers),
 ): Promise<ort.InferenceSession> {
   const base = inlineExternalData(model);
-  const bytes = exposeOutputs(
+  const { bytes, release } = exposeOutputsLease(
     base,
     layers,
     model.outputs.map((o) => o.name),
@@ -145,6 +145,8 @@ export async function createSession(
       `${model.path}: ONNX Runtime could not load the model: ${describeError(e)}`,
       model.path,
     );
+  } finally {
+    release();
   }
 }
 

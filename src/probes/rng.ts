@@ -18,16 +18,16 @@ function splitmix32(state: { s: number }): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
-
 export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-  private spareNormal: number | null = null;
+  /**
+   * xoshiro128** state a, b, c, d as int32 bit patterns. A typed array, not four number fields: values above
+   * 2^31 do not fit V8's small integers, so plain fields were boxed and every draw allocated (measured: the
+   * probe set of the speed benchmark spent half its time in the allocator and the garbage collector).
+   */
+  private readonly s = new Int32Array(4);
+  /** The second Box-Muller value of the last pair, and whether it is still unused (no boxed number|null). */
+  private readonly spare = new Float64Array(1);
+  private hasSpare = false;
 
   /**
    * @param seed any safe integer (both 32-bit halves are used) or a string (hashed with FNV-1a);
@@ -48,33 +48,38 @@ export class Rng {
       hi = (Math.floor(s / 0x100000000) ^ (seed < 0 ? 0x80000000 : 0)) >>> 0;
     }
     const st = { s: lo ^ Math.imul(hi, 0x27d4eb2d) };
-    this.a = splitmix32(st);
-    this.b = splitmix32(st);
-    this.c = splitmix32(st) ^ hi;
-    this.d = splitmix32(st);
-    if ((this.a | this.b | this.c | this.d) === 0) this.d = 1; // the all-zero state is a fixed point
+    const x = this.s;
+    x[0] = splitmix32(st);
+    x[1] = splitmix32(st);
+    x[2] = splitmix32(st) ^ hi;
+    x[3] = splitmix32(st);
+    if ((x[0] | x[1] | x[2] | x[3]) === 0) x[3] = 1; // the all-zero state is a fixed point
   }
 
   /** A generator with an explicit xoshiro128** state (for checking against the reference test vectors). */
   static fromState(a: number, b: number, c: number, d: number): Rng {
     const r = new Rng(0);
-    r.a = a >>> 0;
-    r.b = b >>> 0;
-    r.c = c >>> 0;
-    r.d = d >>> 0;
+    r.s[0] = a;
+    r.s[1] = b;
+    r.s[2] = c;
+    r.s[3] = d;
     return r;
   }
 
   /** Next uint32 (xoshiro128**). */
   nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.b, 5) >>> 0, 7), 9) >>> 0;
-    const t = (this.b << 9) >>> 0;
-    this.c = (this.c ^ this.a) >>> 0;
-    this.d = (this.d ^ this.b) >>> 0;
-    this.b = (this.b ^ this.c) >>> 0;
-    this.a = (this.a ^ this.d) >>> 0;
-    this.c = (this.c ^ t) >>> 0;
-    this.d = rotl(this.d, 11);
+    const x = this.s;
+    const a = x[0];
+    const b = x[1];
+    const m = Math.imul(b, 5);
+    const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+    const t = b << 9;
+    const c = x[2] ^ a;
+    const d = x[3] ^ b;
+    x[1] = b ^ c;
+    x[0] = a ^ d;
+    x[2] = c ^ t;
+    x[3] = (d << 11) | (d >>> 21);
     return result;
   }
 
@@ -102,16 +107,16 @@ export class Rng {
 
   /** Standard normal (Box-Muller; the second value of each pair is kept for the next call). */
   normal(mean = 0, std = 1): number {
-    if (this.spareNormal !== null) {
-      const z = this.spareNormal;
-      this.spareNormal = null;
-      return mean + std * z;
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return mean + std * this.spare[0];
     }
     const u1 = 1 - this.next(); // (0, 1]: log never sees 0
     const u2 = this.next();
     const r = Math.sqrt(-2 * Math.log(u1));
     const theta = 2 * Math.PI * u2;
-    this.spareNormal = r * Math.sin(theta);
+    this.spare[0] = r * Math.sin(theta);
+    this.hasSpare = true;
     return mean + std * r * Math.cos(theta);
   }
 

@@ -29,8 +29,8 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
       ? `Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} flips ${(100 * t.flipRate).toFixed(0)}% of probes into class ${details.suspectedTargetClass} (z = ${t.zScore.toFixed(1)}).`
       : `Trigger probing found no class that stamped triggers pull inputs into (p = ${pValue.toPrecision(2)}).`;
   const basisNote =
-    trig?.basis === 'probes'
-      ? ' Triggers were stamped on generated probes: give in-distribution samples (--probe-samples DIR) for full power.'
+    trig?.basis === 'probes' || trig?.basis === 'mined'
+      ? ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
       : '';
   return {
     pValue,

@@ -45,9 +45,11 @@ export const NULL_LOCATION_MARGIN = 0.25;
  * triggers are stamped on): fitted on the clean zoo reference models by bench/selfcheck-eval.ts (see the
  * header); the values already include the inflation and the margin.
  *   samples  real in-distribution inputs (the user's sample files): the recommended setting
- *   probes   the generated probe set only (no samples): lower power, and a wider null
+ *   mined    no samples: the base is mined per model from a generated pool (mine-base.ts), the default
+ *   probes   the generated probe set itself (no samples, and a budget too small to mine): lower power, and
+ *            a wider null
  */
-export const TRIGGER_SCORE_NULLS: Record<'samples' | 'probes', GumbelNull> = {
+export const TRIGGER_SCORE_NULLS: Record<'samples' | 'mined' | 'probes', GumbelNull> = {
   samples: {
     location: 2.129,
     scale: 0.576,
@@ -56,6 +58,15 @@ export const TRIGGER_SCORE_NULLS: Record<'samples' | 'probes', GumbelNull> = {
     source:
       'zoo v1 clean reference models (80 MLP + 80 CNN, MNIST 14x14), 128 held-out real digits, budget 48000, ' +
       'score v2 (per-tier z, RMS over families, dense patch sweep)',
+  },
+  mined: {
+    location: 2.055,
+    scale: 0.6,
+    classes: 10,
+    models: 160,
+    source:
+      'zoo v1 clean reference models (80 MLP + 80 CNN), 128 class-mined base inputs (mine-base.ts, pool 4096 ' +
+      'from the check budget 48000), score v2',
   },
   probes: {
     location: 2.673,

@@ -139,6 +139,12 @@ export interface TriggerProbeResult {
    *  flipCurve(patch), flipCurve(pixels), flipCurve(blend), flipCurve(warp)], K values each (8K floats).
    */
   block: Float32Array;
+  /**
+   * The "trigger-tiers" feature block, class-aligned and unweighted (see tierBlock): per family (patch,
+   * pixels, blend, warp), per strength tier, per class the tier's best margin gain, then the same layout
+   * of flip rates. Its length depends only on the input geometry and the class count.
+   */
+  tierBlock: Float32Array;
   /** Per-class score (mean z over the scored families). */
   classScores: Float32Array;
   /** The reported trigger itself (mask and pattern, or warp field), for display and tests. */
@@ -347,6 +353,7 @@ export async function probeTriggers(
   return {
     selfCheck,
     block,
+    tierBlock: tierBlock(table, g, k, logitScale),
     classScores: scored.classScores,
     trigger: shown ? shown.trigger : null,
     families: scored.families,
@@ -354,6 +361,32 @@ export async function probeTriggers(
     candidatesScreened: candidates.length,
     candidatesTotal: all.length,
   };
+}
+
+/**
+ * The "trigger-tiers" block: [gains, flips], each laid out family-major (FAMILIES order), then tier (every
+ * tier of the family, tierCount), then class; gains in clean-logit spreads like FamilyScore.tierGain.
+ * Unlike the tier-weighted curves of the "trigger" block, every tier keeps its own feature, so a baseline
+ * can see that ONE class at ONE tier (a 5x5 patch into class 8) is easier to reach than in clean models
+ * even where clean models already reach that class fairly easily (the within-model z then stays small).
+ * A cell no trigger was screened for (a budget too short to reach it) stays 0, so the length is fixed.
+ */
+function tierBlock(table: Table, g: ImageGeometry, k: number, logitScale: number): Float32Array {
+  const cells = FAMILIES.reduce((s, f) => s + tierCount(f, g), 0) * k;
+  const out = new Float32Array(2 * cells);
+  let at = 0;
+  for (const f of FAMILIES) {
+    const tiers = table.get(f) ?? [];
+    for (let t = 0; t < tierCount(f, g); t++) {
+      for (let c = 0; c < k; c++, at++) {
+        const b = tiers[t]?.[c];
+        if (!b) continue;
+        out[at] = b.effect.gain[c] / logitScale;
+        out[cells + at] = b.effect.flip[c];
+      }
+    }
+  }
+  return out;
 }
 
 /**

@@ -1,0 +1,204 @@
+/**
+ * The weights:layers statistics on a worker thread, so they run beside the probe pass instead of after it.
+ * Creating the ONNX Runtime session of a mid-size CNN is mostly single-threaded (graph optimisation, weight
+ * re-layout), and the statistics (~0.1 s of matrix-vector products on a 12.5 M-parameter model) fit into that
+ * time on the second core: they were the largest cost of a full fingerprint beyond inference itself
+ * (bench/results/speed.md).
+ *
+ * One worker per process, started on first use and reused (a baseline build fingerprints many models);
+ * unref'd, so it never keeps the process alive. The matrices are copied once and transferred. The model's
+ * time limit still holds: past the deadline the worker is terminated (it may be inside a long product) and
+ * the same timeout error as the in-thread path is thrown. Where no worker can start (the worker script is
+ * missing, FINGERPRINT_WEIGHTS_WORKER=0, or it crashed), the statistics run in-thread, with the same result.
+ *
+ * Why hand-written: Node's worker_threads is the mechanism; no maintained pool package knows where our
+ * bundled worker script sits beside dist/ or how to honour the model's time limit.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { OnnxModel } from '../model/types.js';
+import {
+  assembleLayerStats,
+  layerWeightPlan,
+  layerWeightStats,
+  weightsTimeout,
+  type LayerWeightStats,
+} from './weights.js';
+import type { WeightsRequest, WeightsResponse } from './weights-worker.js';
+
+/**
+ * Environment switch: unset = a worker when one can start, else in-thread; "0" = always in-thread (debugging,
+ * or a runtime without workers); "1" = a worker or an error (the bundle's tests prove the worker ships).
+ */
+export const WEIGHTS_WORKER_ENV = 'FINGERPRINT_WEIGHTS_WORKER';
+
+/**
+ * Where the worker script sits, by layout: beside this module when compiled (lib/), in dist/weights-worker/
+ * beside the bundles (dist/main, dist/cli), or, when this module runs as TypeScript source (tsx, jest), the
+ * repository's committed bundle dist/weights-worker/ (a worker thread cannot load TypeScript: the tsx
+ * loader does not reach it, measured; CI checks that dist/ matches the source).
+ */
+export function workerScript(here = path.dirname(fileURLToPath(import.meta.url))): string | null {
+  const candidates = [
+    path.join(here, 'weights-worker.js'),
+    path.join(here, '..', 'weights-worker', 'index.js'),
+    path.join(here, '..', '..', 'dist', 'weights-worker', 'index.js'),
+  ];
+  return candidates.find((f) => existsSync(f)) ?? null;
+}
+
+interface Pending {
+  resolve: (rows: number[][]) => void;
+  reject: (e: Error) => void;
+}
+
+class WeightsWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  dead = false;
+
+  /** Whether the worker ever answered (one that fails before its first answer cannot run here). */
+  answered = false;
+
+  constructor(
+    readonly script: string,
+    onUnusable: () => void,
+  ) {
+    this.worker = new Worker(script);
+    this.worker.unref();
+    this.worker.on('message', (res: WeightsResponse) => {
+      this.answered = true;
+      const p = this.pending.get(res.id);
+      if (!p) return;
+      this.pending.delete(res.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if ('error' in res) p.reject(new Error(res.error));
+      else p.resolve(res.rows);
+    });
+    const fail = (e: Error): void => {
+      if (!this.answered && !this.dead) onUnusable();
+      this.dead = true;
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+      this.worker.unref();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`weight statistics worker exited (code ${code})`)));
+  }
+
+  compute(matrices: WeightsRequest['matrices']): Promise<number[][]> {
+    const id = this.nextId++;
+    return new Promise<number[][]>((resolve, reject) => {
+      // referenced while work is pending (an awaited answer must keep the process alive), unref'd when idle
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject });
+      const req: WeightsRequest = { id, matrices };
+      this.worker.postMessage(
+        req,
+        matrices.map((m) => m.values.buffer as ArrayBuffer),
+      );
+    });
+  }
+
+  async terminate(): Promise<void> {
+    this.dead = true;
+    await this.worker.terminate();
+  }
+}
+
+/** Whether `a` is the whole of its own buffer, and that buffer is not the model's. */
+function ownsBuffer(a: Float32Array | Float64Array, modelBuffer: ArrayBufferLike): boolean {
+  return a.buffer !== modelBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+}
+
+let shared: WeightsWorker | null = null;
+let unavailable = false;
+
+function workerFor(script?: string): WeightsWorker | null {
+  const mode = process.env[WEIGHTS_WORKER_ENV];
+  if (mode === '0') return null;
+  if (shared && !shared.dead && (!script || shared.script === script)) return shared;
+  const file = script ?? (unavailable ? null : workerScript());
+  if (!file) {
+    unavailable = true;
+    if (mode === '1') {
+      throw new Error(`${WEIGHTS_WORKER_ENV}=1 but the weight statistics worker script was not found`);
+    }
+    return null;
+  }
+  // a discovered script that cannot even start is not retried for every model
+  const markUnusable = (): void => {
+    if (!script) unavailable = true;
+  };
+  try {
+    shared = new WeightsWorker(file, markUnusable);
+    return shared;
+  } catch (e) {
+    markUnusable();
+    if (mode === '1') throw e;
+    return null;
+  }
+}
+
+/** Stops the shared worker (tests; a process exits without it, the worker is unref'd). */
+export async function stopWeightsWorker(): Promise<void> {
+  const w = shared;
+  shared = null;
+  await w?.terminate();
+}
+
+/**
+ * layerWeightStats, computed on the worker thread; resolves to the same block. Call it before the probe
+ * pass and await it after. Rejects with the timeout InputError past `deadline`.
+ */
+export async function layerWeightStatsOffloaded(
+  model: OnnxModel,
+  opts: {
+    deadline?: number;
+    limitMs?: number;
+    /** The worker script (default: workerScript()). */ script?: string;
+  } = {},
+): Promise<LayerWeightStats> {
+  const worker = workerFor(opts.script);
+  if (!worker) return layerWeightStats(model, opts);
+  const plan = layerWeightPlan(model);
+  if (plan.matrices.length === 0) return assembleLayerStats(plan, []);
+  // Transferred, so never a view into the model's bytes (the transfer would detach them): such views are
+  // copied, while the copies constantFloat32 already made (unaligned raw data) are handed over as they are.
+  const matrices = plan.matrices.map((m) => ({
+    values: ownsBuffer(m.values, model.bytes.buffer) ? m.values : m.values.slice(),
+    rows: m.rows,
+    cols: m.cols,
+  }));
+  const work = worker.compute(matrices);
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut: Error | null = null;
+  const limit =
+    opts.deadline === undefined
+      ? null
+      : new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject((timedOut = weightsTimeout(model, opts.limitMs))),
+            Math.max(0, (opts.deadline as number) - Date.now()),
+          );
+        });
+  try {
+    const rows = await (limit ? Promise.race([work, limit]) : work);
+    return assembleLayerStats(plan, rows);
+  } catch (e) {
+    if (e === timedOut) {
+      // the worker may be deep inside one matrix: stop it; the next model starts a fresh one
+      if (shared === worker) shared = null;
+      void worker.terminate();
+      throw e;
+    }
+    // the worker failed (crashed, or refused the data): the in-thread path gives the same numbers
+    if (process.env[WEIGHTS_WORKER_ENV] === '1') throw e;
+    return layerWeightStats(model, opts);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
