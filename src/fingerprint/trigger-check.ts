@@ -121,7 +121,7 @@ export async function runTriggerCheck(
       classes,
       budget: mined ? mined.probeBudget : budget,
       seed: probes.seed,
-      range: { lo: probes.range[0], hi: probes.range[1] },
+      range,
       file: model.path,
     });
     return {

@@ -28,9 +28,13 @@ import {
 } from './weights.js';
 import type { WeightsRequest, WeightsResponse } from './weights-worker.js';
 
+/** Most bytes of weight matrices copied to the worker; larger models compute in-thread, without a copy. */
+export const OFFLOAD_MAX_BYTES = 512 * 1024 * 1024;
+
 /**
  * Environment switch: unset = a worker when one can start, else in-thread; "0" = always in-thread (debugging,
- * or a runtime without workers); "1" = a worker or an error (the bundle's tests prove the worker ships).
+ * or a runtime without workers); "1" = a worker or an error for models within OFFLOAD_MAX_BYTES (the tests
+ * prove the bundled worker ships).
  */
 export const WEIGHTS_WORKER_ENV = 'FINGERPRINT_WEIGHTS_WORKER';
 
@@ -162,10 +166,12 @@ export async function layerWeightStatsOffloaded(
     /** The worker script (default: workerScript()). */ script?: string;
   } = {},
 ): Promise<LayerWeightStats> {
-  const worker = workerFor(opts.script);
-  if (!worker) return layerWeightStats(model, opts);
   const plan = layerWeightPlan(model);
   if (plan.matrices.length === 0) return assembleLayerStats(plan, []);
+  // the worker gets copies: past the budget (a model of gigabytes) the in-thread path reads the weights in place
+  const bytes = plan.matrices.reduce((s, m) => s + m.values.byteLength, 0);
+  const worker = bytes <= OFFLOAD_MAX_BYTES ? workerFor(opts.script) : null;
+  if (!worker) return layerWeightStats(model, opts);
   // Transferred, so never a view into the model's bytes (the transfer would detach them): such views are
   // copied, while the copies constantFloat32 already made (unaligned raw data) are handed over as they are.
   const matrices = plan.matrices.map((m) => ({
