@@ -24373,13 +24373,17 @@ function probeSetHash(desc) {
  * Why hand-written: the probe set must be reproducible forever (a baseline built today must match a model
  * scanned next year); a 30-line documented generator we own is safer than a dependency that may change.
  */
-/** splitmix32: spreads one 32-bit seed word into well-mixed state words. */
-function splitmix32(state) {
-    state.s = (state.s + 0x9e3779b9) | 0;
-    let z = state.s;
+/** splitmix32's output mix: a well-mixed uint32 of any 32-bit word (also a stateless per-index hash). */
+function mix32(word) {
+    let z = word | 0;
     z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
     return (z ^ (z >>> 16)) >>> 0;
+}
+/** splitmix32: spreads one 32-bit seed word into well-mixed state words. */
+function splitmix32(state) {
+    state.s = (state.s + 0x9e3779b9) | 0;
+    return mix32(state.s);
 }
 class Rng {
     /**
@@ -25197,11 +25201,13 @@ function checkOperatorDomains(proto, file) {
  */
 function exposeOutputs(bytes, names, existingOutputs = [], dtypes = {}) {
     const extra = exposureBytes(names, existingOutputs, dtypes);
-    if (!extra)
-        return bytes;
-    const out = new Uint8Array(bytes.length + extra.length);
+    return extra ? appended(bytes, extra) : bytes;
+}
+/** A new buffer holding `bytes` then `tail`. */
+function appended(bytes, tail) {
+    const out = new Uint8Array(bytes.length + tail.length);
     out.set(bytes, 0);
-    out.set(extra, bytes.length);
+    out.set(tail, bytes.length);
     return out;
 }
 /** The encoded ModelProto{graph:{output}} to append, or null when every name is already an output. */
@@ -25254,10 +25260,7 @@ function exposeOutputsLease(bytes, names, existingOutputs = [], dtypes = {}) {
             release: () => spareLent.delete(buf),
         };
     }
-    const out = new Uint8Array(bytes.length + extra.length);
-    out.set(bytes, 0);
-    out.set(extra, bytes.length);
-    return { bytes: out, release: () => undefined };
+    return { bytes: appended(bytes, extra), release: () => undefined };
 }
 /** Element types of tensors the file declares (inputs, outputs, value_info, initializers). */
 function declaredTypes(proto) {
@@ -25816,13 +25819,15 @@ function inlineExternalData(model) {
 async function createSession(model, layers, threads, level = optimizationLevelFor(model, layers)) {
     const base = inlineExternalData(model);
     const { bytes, release } = exposeOutputsLease(base, layers, model.outputs.map((o) => o.name), declaredTypes(model.proto));
+    // logSeverityLevel 4 (fatal): ONNX Runtime's own error lines, red on stderr, would only repeat what the
+    // InputError below says
     try {
         return await dist.InferenceSession.create(bytes, {
             graphOptimizationLevel: level,
             executionMode: 'sequential',
             intraOpNumThreads: threads ?? Math.max(1, external_node_os_namespaceObject.availableParallelism()),
             interOpNumThreads: 1,
-            logSeverityLevel: 3,
+            logSeverityLevel: 4,
         });
     }
     catch (e) {
@@ -26591,12 +26596,93 @@ function findFinalLinear(model) {
     return null;
 }
 
+;// CONCATENATED MODULE: ./lib/util/robust-stats.js
+/**
+ * Medians and MADs: the robust statistics the weight self-check, trigger probing and the max_z detector
+ * share. `median` sorts a copy (small vectors); `selectMedian` finds the same value in linear time in
+ * place (the per-feature statistics of a baseline, millions of values). Hand-written: a dozen lines, and
+ * no maintained package selects in place on typed arrays.
+ */
+/** Scale making the MAD a consistent estimate of a normal standard deviation. */
+const MAD_TO_SD = 1.4826;
+/** The median of a copy of the values (NaN when there are none). */
+function median(xs) {
+    const s = Array.from(xs).sort((a, b) => a - b);
+    if (s.length === 0)
+        return Number.NaN;
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+/**
+ * The median of a[0..n) by quickselect (a is reordered): the same value as sorting, in linear time. For an
+ * even n the lower middle value is the largest of the part quickselect leaves below the upper one.
+ */
+function selectMedian(a, n) {
+    const k = n >> 1;
+    selectKth(a, 0, n - 1, k);
+    if (n % 2)
+        return a[k];
+    let lower = a[0];
+    for (let i = 1; i < k; i++)
+        if (a[i] > lower)
+            lower = a[i];
+    return (lower + a[k]) / 2;
+}
+/**
+ * Moves the k-th smallest of a[lo..hi] to a[k], smaller-or-equal values before it (Hoare, median of three).
+ * Swaps are written out: with a helper function the loop ran ~5x slower (measured).
+ */
+function selectKth(a, lo, hi, k) {
+    while (hi > lo) {
+        const mid = (lo + hi) >> 1;
+        let t;
+        if (a[mid] < a[lo]) {
+            t = a[mid];
+            a[mid] = a[lo];
+            a[lo] = t;
+        }
+        if (a[hi] < a[lo]) {
+            t = a[hi];
+            a[hi] = a[lo];
+            a[lo] = t;
+        }
+        if (a[hi] < a[mid]) {
+            t = a[hi];
+            a[hi] = a[mid];
+            a[mid] = t;
+        }
+        const pivot = a[mid];
+        let i = lo;
+        let j = hi;
+        while (i <= j) {
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i <= j) {
+                t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                i++;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return;
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/selfcheck/logit-stats.js
 /**
  * The logit arithmetic behind trigger probing: per-input argmax and per-class margins of a batch of logits,
  * the effect of a stamped trigger (flip rate into each class, mean margin gain of each class), and robust
  * z-scores across classes. Plain loops over Float32Array: the sizes are tiny (inputs x classes).
  */
+
 /** Non-finite logits count as -1e30 so a broken output never wins an argmax or poisons a mean. */
 const NON_FINITE_LOGIT = -1e30;
 function summarise(logits, count, k) {
@@ -26659,15 +26745,6 @@ function effectOf(clean, stamped, k) {
     }
     return { flip, gain };
 }
-function median(xs) {
-    const s = Array.from(xs).sort((a, b) => a - b);
-    if (s.length === 0)
-        return Number.NaN;
-    const m = s.length >> 1;
-    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-/** Constant turning a MAD into a standard deviation for normal data. */
-const MAD_TO_SD = 1.4826;
 /**
  * Robust z of every value: (x - median) / max(1.4826·MAD, floor). The floor keeps a set of near-equal
  * values (MAD ~ 0) from turning a tiny difference into a huge z.
@@ -27886,12 +27963,9 @@ const { abs, ceil, exp, floor, imul, max, min, round, sqrt } = Math;
 function mine_base_dist(dy, dx) {
     return sqrt(dy * dy + dx * dx);
 }
-/** Uniform in [0, 1) for (key, i): a splitmix32-style integer hash, so per-pixel noise costs no generator calls. */
+/** Uniform in [0, 1) for (key, i): splitmix32's mix of the i-th step, so per-pixel noise costs no generator calls. */
 function hashUniform(key, i) {
-    let z = (key + imul(i + 1, 0x9e3779b9)) | 0;
-    z = imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
+    return mix32(key + imul(i + 1, 0x9e3779b9)) / 4294967296;
 }
 /** About standard normal for (key, i): the sum of four hashed uniforms, centred and scaled (Irwin-Hall). */
 function hashNormal(key, i) {
@@ -29119,7 +29193,7 @@ class RankSelector {
                     continue;
                 const k = r - first[i];
                 if (!same)
-                    selectKth(part, from, part.length - 1, k);
+                    representations_selectKth(part, from, part.length - 1, k);
                 from = k;
                 const key = part[k];
                 this.i32[0] = key < 0 ? key ^ 0x7fffffff : key;
@@ -29164,7 +29238,7 @@ function gatherKeys(keys, f, slot, fill, gathered) {
  * (Hoare's quickselect, median-of-three pivots): linear time, where sorting a bucket of a few hundred keys
  * per wanted rank cost most of the block.
  */
-function selectKth(a, lo, hi, k) {
+function representations_selectKth(a, lo, hi, k) {
     while (hi > lo) {
         const mid = (lo + hi) >> 1;
         // median of three to a[mid], then Hoare partition around its value
@@ -30046,24 +30120,16 @@ function spdInverse(A, n) {
 
 
 
+
 /** Largest matrix (elements) whose singular values are estimated; bigger ones get the norm only. */
 const MAX_SVD_ELEMENTS = 16_000_000;
 /** Statistics per weight matrix in weights:layers. */
 const LAYER_STATS = 3;
-/** Scale factor making the MAD a consistent estimate of a normal standard deviation. */
-const weights_MAD_TO_SD = 1.4826;
-function weights_median(v) {
-    const s = Array.from(v).sort((a, b) => a - b);
-    if (s.length === 0)
-        return 0;
-    const m = s.length >> 1;
-    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 /** Robust z-scores (x - median) / (1.4826 MAD); falls back to the mean absolute deviation, then to 1. */
 function weights_robustZ(v) {
-    const med = weights_median(v);
+    const med = median(v);
     const dev = Array.from(v, (x) => Math.abs(x - med));
-    let scale = weights_MAD_TO_SD * weights_median(dev);
+    let scale = MAD_TO_SD * median(dev);
     if (!(scale > 1e-12))
         scale = dev.reduce((a, b) => a + b, 0) / Math.max(1, dev.length);
     if (!(scale > 1e-12))
@@ -30378,7 +30444,10 @@ function frobeniusNorm(v) {
  * src/fingerprint/weights-offload.ts computes the same rows on a worker thread, beside the probe pass.
  */
 function layerWeightStats(model, opts = {}) {
-    const plan = layerWeightPlan(model);
+    return layerWeightStatsOf(model, layerWeightPlan(model), opts);
+}
+/** layerWeightStats over an already built plan (the worker's in-thread fallback has one). */
+function layerWeightStatsOf(model, plan, opts = {}) {
     const rows = plan.matrices.map((m) => {
         checkDeadline(model, opts);
         return matrixStats(m.values, m.rows, m.cols);
@@ -30596,7 +30665,7 @@ async function layerWeightStatsOffloaded(model, opts = {}) {
     const bytes = plan.matrices.reduce((s, m) => s + m.values.byteLength, 0);
     const worker = bytes <= OFFLOAD_MAX_BYTES ? workerFor(opts.script) : null;
     if (!worker)
-        return layerWeightStats(model, opts);
+        return layerWeightStatsOf(model, plan, opts);
     // Transferred, so never a view into the model's bytes (the transfer would detach them): such views are
     // copied, while the copies constantFloat32 already made (unaligned raw data) are handed over as they are.
     const matrices = plan.matrices.map((m) => ({
@@ -30627,6 +30696,7 @@ async function layerWeightStatsOffloaded(model, opts = {}) {
         // the worker failed (crashed, or refused the data): the in-thread path gives the same numbers
         if (process.env[WEIGHTS_WORKER_ENV] === '1')
             throw e;
+        // a fresh plan: the matrices handed over without a copy were detached by the transfer
         return layerWeightStats(model, opts);
     }
     finally {
@@ -32703,8 +32773,7 @@ class LofDetector {
  */
 
 
-/** MAD -> standard deviation under a normal distribution. */
-const max_z_MAD_TO_SD = 1.4826;
+
 /**
  * Floor on a feature's spread, relative to the typical spread (the median over the features of their
  * positive spreads). Without it a feature constant over the references (a flip rate at 1 in every clean
@@ -32719,73 +32788,6 @@ const MAX_Z_ABS_EPSILON = 1e-9;
 const MAX_Z_MIN_ROWS = 3;
 /** Default number of largest z's averaged into the score (1 = the maximum). */
 const MAX_Z_DEFAULT_TOP = 1;
-function max_z_median(v) {
-    const s = Float64Array.from(v).sort();
-    const n = s.length;
-    return n % 2 ? s[n >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-/**
- * The median of a[0..n) by quickselect (a is reordered): the same value as sorting, in linear time. For an
- * even n the lower middle value is the largest of the part quickselect leaves below the upper one.
- */
-function selectMedian(a, n) {
-    const k = n >> 1;
-    max_z_selectKth(a, 0, n - 1, k);
-    if (n % 2)
-        return a[k];
-    let lower = a[0];
-    for (let i = 1; i < k; i++)
-        if (a[i] > lower)
-            lower = a[i];
-    return (lower + a[k]) / 2;
-}
-/**
- * Moves the k-th smallest of a[lo..hi] to a[k], smaller-or-equal values before it (Hoare, median of three).
- * Swaps are written out: with a helper function the loop ran ~5x slower here (measured).
- */
-function max_z_selectKth(a, lo, hi, k) {
-    while (hi > lo) {
-        const mid = (lo + hi) >> 1;
-        let t;
-        if (a[mid] < a[lo]) {
-            t = a[mid];
-            a[mid] = a[lo];
-            a[lo] = t;
-        }
-        if (a[hi] < a[lo]) {
-            t = a[hi];
-            a[hi] = a[lo];
-            a[lo] = t;
-        }
-        if (a[hi] < a[mid]) {
-            t = a[hi];
-            a[hi] = a[mid];
-            a[mid] = t;
-        }
-        const pivot = a[mid];
-        let i = lo;
-        let j = hi;
-        while (i <= j) {
-            while (a[i] < pivot)
-                i++;
-            while (a[j] > pivot)
-                j--;
-            if (i <= j) {
-                t = a[i];
-                a[i] = a[j];
-                a[j] = t;
-                i++;
-                j--;
-            }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return;
-    }
-}
 /** Columns transposed per block: contiguous reads for each column's statistics, memory n x this x 8 bytes. */
 const COLUMN_BLOCK = 32;
 /**
@@ -32830,14 +32832,14 @@ function robustStats(X, subsets) {
                 for (let t = 0; t < m; t++)
                     col[t] = Math.abs(col[t] - med);
                 out[f].center[j0 + jj] = med;
-                out[f].spread[j0 + jj] = Math.max(max_z_MAD_TO_SD * selectMedian(col, m), sd);
+                out[f].spread[j0 + jj] = Math.max(MAD_TO_SD * selectMedian(col, m), sd);
             }
         }
     }
     for (const { spread } of out) {
         // Typical spread: the median of the positive spreads (checkFitInput guarantees some column varies).
         const pool = spread.filter((x) => x > 0);
-        const typical = pool.length ? max_z_median(pool) : 0;
+        const typical = pool.length ? median(pool) : 0;
         const floor = Math.max(MAX_Z_SPREAD_FLOOR * typical, MAX_Z_ABS_EPSILON);
         for (let j = 0; j < d; j++)
             spread[j] = Math.max(spread[j], floor);

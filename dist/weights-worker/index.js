@@ -13598,13 +13598,17 @@ function tensor_data_constantFloat32(model, name) {
  * Why hand-written: the probe set must be reproducible forever (a baseline built today must match a model
  * scanned next year); a 30-line documented generator we own is safer than a dependency that may change.
  */
-/** splitmix32: spreads one 32-bit seed word into well-mixed state words. */
-function splitmix32(state) {
-    state.s = (state.s + 0x9e3779b9) | 0;
-    let z = state.s;
+/** splitmix32's output mix: a well-mixed uint32 of any 32-bit word (also a stateless per-index hash). */
+function mix32(word) {
+    let z = word | 0;
     z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
     return (z ^ (z >>> 16)) >>> 0;
+}
+/** splitmix32: spreads one 32-bit seed word into well-mixed state words. */
+function splitmix32(state) {
+    state.s = (state.s + 0x9e3779b9) | 0;
+    return mix32(state.s);
 }
 class Rng {
     /**
@@ -13738,19 +13742,11 @@ class Rng {
 
 
 
+
 /** Largest matrix (elements) whose singular values are estimated; bigger ones get the norm only. */
 const MAX_SVD_ELEMENTS = 16_000_000;
 /** Statistics per weight matrix in weights:layers. */
 const LAYER_STATS = 3;
-/** Scale factor making the MAD a consistent estimate of a normal standard deviation. */
-const MAD_TO_SD = 1.4826;
-function median(v) {
-    const s = Array.from(v).sort((a, b) => a - b);
-    if (s.length === 0)
-        return 0;
-    const m = s.length >> 1;
-    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 /** Robust z-scores (x - median) / (1.4826 MAD); falls back to the mean absolute deviation, then to 1. */
 function robustZ(v) {
     const med = median(v);
@@ -14070,7 +14066,10 @@ function frobeniusNorm(v) {
  * src/fingerprint/weights-offload.ts computes the same rows on a worker thread, beside the probe pass.
  */
 function layerWeightStats(model, opts = {}) {
-    const plan = layerWeightPlan(model);
+    return layerWeightStatsOf(model, layerWeightPlan(model), opts);
+}
+/** layerWeightStats over an already built plan (the worker's in-thread fallback has one). */
+function layerWeightStatsOf(model, plan, opts = {}) {
     const rows = plan.matrices.map((m) => {
         checkDeadline(model, opts);
         return matrixStats(m.values, m.rows, m.cols);

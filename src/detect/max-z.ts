@@ -36,9 +36,8 @@ import {
   type DetectorState,
 } from './detector.js';
 import type { Mat } from './linalg.js';
+import { MAD_TO_SD, median, selectMedian } from '../util/robust-stats.js';
 
-/** MAD -> standard deviation under a normal distribution. */
-export const MAD_TO_SD = 1.4826;
 /**
  * Floor on a feature's spread, relative to the typical spread (the median over the features of their
  * positive spreads). Without it a feature constant over the references (a flip rate at 1 in every clean
@@ -53,68 +52,6 @@ export const MAX_Z_ABS_EPSILON = 1e-9;
 export const MAX_Z_MIN_ROWS = 3;
 /** Default number of largest z's averaged into the score (1 = the maximum). */
 export const MAX_Z_DEFAULT_TOP = 1;
-
-function median(v: Float64Array): number {
-  const s = Float64Array.from(v).sort();
-  const n = s.length;
-  return n % 2 ? s[n >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-/**
- * The median of a[0..n) by quickselect (a is reordered): the same value as sorting, in linear time. For an
- * even n the lower middle value is the largest of the part quickselect leaves below the upper one.
- */
-function selectMedian(a: Float64Array, n: number): number {
-  const k = n >> 1;
-  selectKth(a, 0, n - 1, k);
-  if (n % 2) return a[k];
-  let lower = a[0];
-  for (let i = 1; i < k; i++) if (a[i] > lower) lower = a[i];
-  return (lower + a[k]) / 2;
-}
-
-/**
- * Moves the k-th smallest of a[lo..hi] to a[k], smaller-or-equal values before it (Hoare, median of three).
- * Swaps are written out: with a helper function the loop ran ~5x slower here (measured).
- */
-function selectKth(a: Float64Array, lo: number, hi: number, k: number): void {
-  while (hi > lo) {
-    const mid = (lo + hi) >> 1;
-    let t: number;
-    if (a[mid] < a[lo]) {
-      t = a[mid];
-      a[mid] = a[lo];
-      a[lo] = t;
-    }
-    if (a[hi] < a[lo]) {
-      t = a[hi];
-      a[hi] = a[lo];
-      a[lo] = t;
-    }
-    if (a[hi] < a[mid]) {
-      t = a[hi];
-      a[hi] = a[mid];
-      a[mid] = t;
-    }
-    const pivot = a[mid];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return;
-  }
-}
 
 /** Columns transposed per block: contiguous reads for each column's statistics, memory n x this x 8 bytes. */
 const COLUMN_BLOCK = 32;

@@ -23,6 +23,7 @@ import {
   assembleLayerStats,
   layerWeightPlan,
   layerWeightStats,
+  layerWeightStatsOf,
   weightsTimeout,
   type LayerWeightStats,
 } from './weights.js';
@@ -171,7 +172,7 @@ export async function layerWeightStatsOffloaded(
   // the worker gets copies: past the budget (a model of gigabytes) the in-thread path reads the weights in place
   const bytes = plan.matrices.reduce((s, m) => s + m.values.byteLength, 0);
   const worker = bytes <= OFFLOAD_MAX_BYTES ? workerFor(opts.script) : null;
-  if (!worker) return layerWeightStats(model, opts);
+  if (!worker) return layerWeightStatsOf(model, plan, opts);
   // Transferred, so never a view into the model's bytes (the transfer would detach them): such views are
   // copied, while the copies constantFloat32 already made (unaligned raw data) are handed over as they are.
   const matrices = plan.matrices.map((m) => ({
@@ -203,6 +204,7 @@ export async function layerWeightStatsOffloaded(
     }
     // the worker failed (crashed, or refused the data): the in-thread path gives the same numbers
     if (process.env[WEIGHTS_WORKER_ENV] === '1') throw e;
+    // a fresh plan: the matrices handed over without a copy were detached by the transfer
     return layerWeightStats(model, opts);
   } finally {
     if (timer) clearTimeout(timer);

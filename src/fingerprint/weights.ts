@@ -11,6 +11,7 @@
 import { ortGemm } from '../detect/gram-ort.js';
 import { gram, mat, symEig } from '../detect/linalg.js';
 import { InputError } from '../errors.js';
+import { MAD_TO_SD, median } from '../util/robust-stats.js';
 import type { SelfCheck } from './types.js';
 import type { OnnxModel } from '../model/types.js';
 import { constantFloat32 } from '../model/tensor-data.js';
@@ -21,16 +22,6 @@ import type { FinalLinear } from './final-layer.js';
 export const MAX_SVD_ELEMENTS = 16_000_000;
 /** Statistics per weight matrix in weights:layers. */
 export const LAYER_STATS = 3;
-/** Scale factor making the MAD a consistent estimate of a normal standard deviation. */
-const MAD_TO_SD = 1.4826;
-
-export function median(v: ArrayLike<number>): number {
-  const s = Array.from(v).sort((a, b) => a - b);
-  if (s.length === 0) return 0;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 /** Robust z-scores (x - median) / (1.4826 MAD); falls back to the mean absolute deviation, then to 1. */
 export function robustZ(v: ArrayLike<number>): Float64Array {
   const med = median(v);
@@ -361,7 +352,15 @@ export function layerWeightStats(
   model: OnnxModel,
   opts: { deadline?: number; limitMs?: number } = {},
 ): LayerWeightStats {
-  const plan = layerWeightPlan(model);
+  return layerWeightStatsOf(model, layerWeightPlan(model), opts);
+}
+
+/** layerWeightStats over an already built plan (the worker's in-thread fallback has one). */
+export function layerWeightStatsOf(
+  model: OnnxModel,
+  plan: LayerWeightPlan,
+  opts: { deadline?: number; limitMs?: number } = {},
+): LayerWeightStats {
   const rows = plan.matrices.map((m) => {
     checkDeadline(model, opts);
     return matrixStats(m.values, m.rows, m.cols);

@@ -141,10 +141,14 @@ export function exposeOutputs(
   dtypes: Record<string, ElementType> = {},
 ): Uint8Array {
   const extra = exposureBytes(names, existingOutputs, dtypes);
-  if (!extra) return bytes;
-  const out = new Uint8Array(bytes.length + extra.length);
+  return extra ? appended(bytes, extra) : bytes;
+}
+
+/** A new buffer holding `bytes` then `tail`. */
+function appended(bytes: Uint8Array, tail: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length + tail.length);
   out.set(bytes, 0);
-  out.set(extra, bytes.length);
+  out.set(tail, bytes.length);
   return out;
 }
 
@@ -211,10 +215,7 @@ export function exposeOutputsLease(
       release: () => spareLent.delete(buf),
     };
   }
-  const out = new Uint8Array(bytes.length + extra.length);
-  out.set(bytes, 0);
-  out.set(extra, bytes.length);
-  return { bytes: out, release: () => undefined };
+  return { bytes: appended(bytes, extra), release: () => undefined };
 }
 
 /** Element types of tensors the file declares (inputs, outputs, value_info, initializers). */

@@ -131,13 +131,15 @@ export async function createSession(
     model.outputs.map((o) => o.name),
     declaredTypes(model.proto),
   );
+  // logSeverityLevel 4 (fatal): ONNX Runtime's own error lines, red on stderr, would only repeat what the
+  // InputError below says
   try {
     return await ort.InferenceSession.create(bytes, {
       graphOptimizationLevel: level,
       executionMode: 'sequential',
       intraOpNumThreads: threads ?? Math.max(1, os.availableParallelism()),
       interOpNumThreads: 1,
-      logSeverityLevel: 3,
+      logSeverityLevel: 4,
     });
   } catch (e) {
     throw new InputError(

@@ -9,13 +9,18 @@
  * scanned next year); a 30-line documented generator we own is safer than a dependency that may change.
  */
 
-/** splitmix32: spreads one 32-bit seed word into well-mixed state words. */
-function splitmix32(state: { s: number }): number {
-  state.s = (state.s + 0x9e3779b9) | 0;
-  let z = state.s;
+/** splitmix32's output mix: a well-mixed uint32 of any 32-bit word (also a stateless per-index hash). */
+export function mix32(word: number): number {
+  let z = word | 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
   return (z ^ (z >>> 16)) >>> 0;
+}
+
+/** splitmix32: spreads one 32-bit seed word into well-mixed state words. */
+function splitmix32(state: { s: number }): number {
+  state.s = (state.s + 0x9e3779b9) | 0;
+  return mix32(state.s);
 }
 
 export class Rng {

@@ -3,6 +3,7 @@
  * the effect of a stamped trigger (flip rate into each class, mean margin gain of each class), and robust
  * z-scores across classes. Plain loops over Float32Array: the sizes are tiny (inputs x classes).
  */
+import { MAD_TO_SD, median } from '../util/robust-stats.js';
 
 /** Per-input summaries of one batch of logits. */
 export interface LogitSummary {
@@ -81,16 +82,6 @@ export function effectOf(clean: LogitSummary, stamped: LogitSummary, k: number):
   }
   return { flip, gain };
 }
-
-export function median(xs: ArrayLike<number>): number {
-  const s = Array.from(xs).sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** Constant turning a MAD into a standard deviation for normal data. */
-export const MAD_TO_SD = 1.4826;
 
 /**
  * Robust z of every value: (x - median) / max(1.4826·MAD, floor). The floor keeps a set of near-equal

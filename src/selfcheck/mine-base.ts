@@ -17,7 +17,7 @@
  * whole pool in memory); the kept candidates are re-drawn by index at the end. Hand-written: no maintained
  * package generates synthetic class exemplars for an arbitrary ONNX classifier.
  */
-import { Rng } from '../probes/rng.js';
+import { mix32, Rng } from '../probes/rng.js';
 import { BudgetedRunner, MAX_FLOATS_PER_RUN, type RunLogits } from './budgeted-runner.js';
 import { MIN_TRIGGER_BUDGET } from './trigger-probe.js';
 import { imageGeometry, inputSize, type ImageGeometry, type ValueRange } from './triggers.js';
@@ -90,12 +90,9 @@ function dist(dy: number, dx: number): number {
   return sqrt(dy * dy + dx * dx);
 }
 
-/** Uniform in [0, 1) for (key, i): a splitmix32-style integer hash, so per-pixel noise costs no generator calls. */
+/** Uniform in [0, 1) for (key, i): splitmix32's mix of the i-th step, so per-pixel noise costs no generator calls. */
 function hashUniform(key: number, i: number): number {
-  let z = (key + imul(i + 1, 0x9e3779b9)) | 0;
-  z = imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
+  return mix32(key + imul(i + 1, 0x9e3779b9)) / 4294967296;
 }
 
 /** About standard normal for (key, i): the sum of four hashed uniforms, centred and scaled (Irwin-Hall). */
