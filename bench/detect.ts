@@ -376,6 +376,20 @@ async function main(): Promise<void> {
           referenceFree[n] = evaluate(tests, scores);
         }
       }
+      // The same with every clean model as a negative: a reference-free check never uses the reference
+      // models, so they are 80 more clean models it has not seen (only the trigger test's null was fitted on
+      // them, which does not move an AUROC); 20 clean test models alone give a noisy, optimistic estimate.
+      const allModels = [...refs, ...tests];
+      const trigAll = allModels.filter((m) => fpOf(m).selfChecks.trigger !== undefined);
+      const referenceFreeAllClean: Record<string, Metrics> =
+        trigAll.length === allModels.length
+          ? {
+              trigger: evaluate(
+                allModels,
+                allModels.map((m) => fpOf(m).selfChecks.trigger.score),
+              ),
+            }
+          : {};
 
       archRes.configs[cfg.name] = {
         blocks: sizes,
@@ -385,6 +399,7 @@ async function main(): Promise<void> {
           NAIVE_DETECTORS.map((d) => [d, channelMetrics[channelKey(NAIVE_BLOCK, d)] ?? null]),
         ),
         referenceFree,
+        referenceFreeAllClean,
         verification,
         fitMsByDetector,
         millis: Date.now() - t0,

@@ -196,6 +196,13 @@ function markdown(r: Record<string, unknown>): string {
       `<= ${TARGETS.fingerprintRatio}x`,
       verdict(fp.ratio <= TARGETS.fingerprintRatio),
     ]);
+    if (fp.pairedRatio !== undefined)
+      rows.push([
+        'the same, per round (median of each round / its neighbouring raw runs; IQR)',
+        `${round(fp.pairedRatio, 2)}x (${round(fp.pairedRatioIqr[0], 2)}-${round(fp.pairedRatioIqr[1], 2)})`,
+        `<= ${TARGETS.fingerprintRatio}x`,
+        verdict(fp.pairedRatio <= TARGETS.fingerprintRatio),
+      ]);
     if (fp.scanRatio !== undefined)
       rows.push([
         'scan fingerprint (only the blocks a default baseline reads) / raw ORT inference',

@@ -26,7 +26,7 @@ import { fingerprintModel } from '../../src/fingerprint/extract.js';
 import { layerWeightStats } from '../../src/fingerprint/weights.js';
 import { MAX_PROBE_SET_BYTES } from '../../src/limits.js';
 import { readModel } from '../../src/model/read.js';
-import { inlineExternalData, runProbes } from '../../src/model/session.js';
+import { SESSION_CONFIG_NO_SPIN, inlineExternalData, runProbes } from '../../src/model/session.js';
 import { GraphBuilder, attr, encodeTensorData } from '../../src/model/write.js';
 import { generateProbes } from '../../src/probes/generate.js';
 import { Rng } from '../../src/probes/rng.js';
@@ -74,24 +74,35 @@ describe('ONNX Runtime gets no plugins and no paths from the model', () => {
     const GRAM = path.join('src', 'detect', 'gram-ort.ts');
     const gram = readFileSync(GRAM, 'utf8');
     expect(/registerCustomOpsLibrary|customOpsLibrar|readFile|readModel/.test(gram)).toBe(false);
+    const SESSION = path.join('src', 'model', 'session.ts');
     for (const f of files.filter((x) => x !== GRAM)) {
-      const text = readFileSync(f, 'utf8');
+      // session.ts passes one fixed "extra" entry, the constant pinned below; nothing else may
+      const text = readFileSync(f, 'utf8').replace(
+        f === SESSION ? /extra: SESSION_CONFIG_NO_SPIN,/ : /(?!)/,
+        '',
+      );
       expect({
         f,
         hit: /registerCustomOpsLibrary|customOpsLibrar|sessionConfigEntries|\bextra\s*:/.test(text),
       }).toEqual({ f, hit: false });
     }
-    // The only session options: these five, none of them taken from the model.
-    const session = readFileSync(path.join('src', 'model', 'session.ts'), 'utf8');
+    // The only session options: these six, none of them taken from the model.
+    const session = readFileSync(SESSION, 'utf8');
     const options = /InferenceSession\.create\(bytes, \{([^}]*)\}/.exec(session)?.[1] ?? '';
     const keys = [...options.matchAll(/(\w+):/g)].map((m) => m[1]).sort();
     expect(keys).toEqual([
       'executionMode',
+      'extra',
       'graphOptimizationLevel',
       'interOpNumThreads',
       'intraOpNumThreads',
       'logSeverityLevel',
     ]);
+    // ...and the extra entry is exactly "threads sleep between operators": no path, no plugin, no model value
+    expect(JSON.parse(JSON.stringify(SESSION_CONFIG_NO_SPIN))).toEqual({
+      session: { intra_op: { allow_spinning: '0' } },
+    });
+    expect(Object.isFrozen(SESSION_CONFIG_NO_SPIN.session.intra_op)).toBe(true);
   });
 
   test('custom-domain operators (top level, in functions, in subgraphs) are refused by the reader, which never loads ORT', async () => {

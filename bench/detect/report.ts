@@ -36,6 +36,8 @@ export interface ConfigResult {
   candidates: Record<string, MethodResult>;
   naive: Record<string, ChannelResult | null>;
   referenceFree: Record<string, Metrics>;
+  /** The reference-free trigger score with all clean models (references and test) as negatives. */
+  referenceFreeAllClean?: Record<string, Metrics>;
   verification: { channels: number; maxRelDiff: number; fitMs: number; scoreMsPerModel: number } | null;
   fitMsByDetector: Record<string, number>;
   millis: number;
@@ -324,6 +326,7 @@ export function targetRows(r: DetectResults, config: string): { arch: string; ro
     const d = c?.candidates[DEFAULT_NAME];
     if (!c || !d) continue;
     const tr = c.referenceFree.trigger;
+    const trAll = c.referenceFreeAllClean?.trigger;
     out.push({
       arch,
       rows: [
@@ -385,6 +388,18 @@ export function targetRows(r: DetectResults, config: string): { arch: string; ro
         {
           target: 'reference-free AUROC >= 0.90 on pixel triggers',
           value: tr?.perKind.pixels,
+          ok: ge(0.9),
+          show: f3,
+        },
+        {
+          target: `the same, patch triggers, all ${a.references + a.testClean} clean models as negatives`,
+          value: trAll?.perKind.patch,
+          ok: ge(0.9),
+          show: f3,
+        },
+        {
+          target: `the same, pixel triggers, all ${a.references + a.testClean} clean models as negatives`,
+          value: trAll?.perKind.pixels,
           ok: ge(0.9),
           show: f3,
         },

@@ -32,8 +32,15 @@ export interface FingerprintResult {
   rawInferenceMs: number;
   /** ORT with graph optimisations off (the fingerprint session's level when a non-Relu layer is exposed). */
   rawUnoptimisedMs: number;
-  /** fingerprintMs / rawInferenceMs. */
+  /** fingerprintMs / rawInferenceMs (the issue's `ratio`: a ratio of medians). */
   ratio: number;
+  /**
+   * Median over rounds of (that round's fingerprint / the mean of the raw runs just before and after it): on
+   * a shared machine whose speed drifts, each round is compared with its own neighbours.
+   */
+  pairedRatio: number;
+  /** Spread of the paired ratios: their 25th and 75th percentiles. */
+  pairedRatioIqr: [number, number];
   /**
    * What a scan against a default baseline fingerprints (only the blocks its channels read: no hidden-layer
    * capture, no layer weight statistics; trigger probing excluded as above), and its ratio to raw ORT.
@@ -91,6 +98,9 @@ export async function runFingerprint(runs: number, cacheDir: string): Promise<Fi
     tr.push((await timeIt(raw)).ms);
     tu.push((await timeIt(rawUnopt)).ms);
   }
+  // round r's fingerprint ran between raw runs r-1 and r (the first round only has raw run 0 after it)
+  const paired = proper.map((p, r) => p / (r === 0 ? tr[0] : (tr[r - 1] + tr[r]) / 2)).sort((a, b) => a - b);
+  const quantile = (q: number): number => paired[Math.min(paired.length - 1, Math.floor(q * paired.length))];
   const fingerprintMs = median(proper);
   const rawInferenceMs = median(tr);
   const macs = estimateMacs(model, input.sampleShape);
@@ -105,6 +115,8 @@ export async function runFingerprint(runs: number, cacheDir: string): Promise<Fi
     rawInferenceMs,
     rawUnoptimisedMs: median(tu),
     ratio: fingerprintMs / rawInferenceMs,
+    pairedRatio: median(paired),
+    pairedRatioIqr: [quantile(0.25), quantile(0.75)],
     scanFingerprintMs: median(scanProper),
     scanRatio: median(scanProper) / rawInferenceMs,
     trigger: { estimatedMacsPerInput: macs, budgetInputs: triggerBudget(macs) ?? 0, forwardPasses },

@@ -25815,6 +25815,18 @@ function inlineExternalData(model) {
     }
     return session_onnx.ModelProto.encode(proto).finish();
 }
+/**
+ * The one session configuration entry besides the typed options, fixed here and never taken from a model:
+ * ORT's intra-op threads sleep between operators instead of spinning. A fingerprint runs the weight
+ * statistics on a worker thread beside the probe pass (src/fingerprint/weights-offload.ts); spinning threads
+ * burn the core that worker needs, and on a shared 2-core runner a spinning partner that is descheduled
+ * stalls every parallel operator. Measured on the speed benchmark's ResNet (15 interleaved rounds): full
+ * fingerprint / raw ORT 1.27x spinning, 1.22x not; a plain session alone 407 ms -> 387 ms. The same setting
+ * src/detect/gram-ort.ts uses for its products. __tests__/hardening/isolation.test.ts pins this value.
+ */
+const SESSION_CONFIG_NO_SPIN = Object.freeze({
+    session: Object.freeze({ intra_op: Object.freeze({ allow_spinning: '0' }) }),
+});
 /** Creates the session; ORT load failures become InputError('runtime-error'). */
 async function createSession(model, layers, threads, level = optimizationLevelFor(model, layers)) {
     const base = inlineExternalData(model);
@@ -25828,6 +25840,7 @@ async function createSession(model, layers, threads, level = optimizationLevelFo
             intraOpNumThreads: threads ?? Math.max(1, external_node_os_namespaceObject.availableParallelism()),
             interOpNumThreads: 1,
             logSeverityLevel: 4,
+            extra: SESSION_CONFIG_NO_SPIN,
         });
     }
     catch (e) {
@@ -34276,11 +34289,54 @@ function formatDetectorScore(score) {
 const EXPLANATION_DRIVERS = 5;
 /** A trigger-probe p-value at or below this is named in the summary of a model that is not low risk. */
 const TRIGGER_MENTION_P = 0.05;
+/** What each fingerprint block measures, in words a reviewer reads in a PR comment (docs/format.md). */
+const BLOCK_WORDS = {
+    logits: 'class scores on the probes',
+    'softmax-stats': 'confidence on the probes',
+    trigger: 'response to stamped triggers',
+    'trigger-tiers': 'response to stamped triggers by strength',
+    'weights:final': 'final-layer weights',
+    'weights:layers': 'layer weight norms',
+    'self:trigger': 'trigger probing score',
+    'self:weight-outlier': 'final-layer weight outlier score',
+};
+/** Blocks named after a layer: the prefix's words, then the layer. */
+const LAYER_BLOCK_WORDS = {
+    gram: 'activation similarity at',
+    sorted: 'activation distribution at',
+    raw: 'raw activations at',
+};
+/** The detectors' names in words (src/detect). `identity` only passes a self-check's own score on. */
+const DETECTOR_WORDS = {
+    knn: 'nearest-neighbour distance',
+    lof: 'local outlier factor',
+    ocsvm: 'one-class SVM',
+    isolation_forest: 'isolation forest',
+    pca_mahalanobis: 'PCA Mahalanobis distance',
+    gmm: 'Gaussian mixture',
+    autoencoder: 'autoencoder error',
+    distance_to_clean_mean: 'distance to the clean mean',
+    max_z: 'largest per-feature deviation',
+};
+/**
+ * A channel in words, e.g. "response to stamped triggers by strength, one-class SVM" for ocsvm on the
+ * trigger-tiers block; the JSON report keeps the channel's id (drivers[].channel) for tools. An unknown block
+ * or detector (a newer baseline) falls back to "detector on block".
+ */
 function describeChannel(detector, representation) {
     // the reference-free trigger test (src/score/final.ts) is not a detector fitted on a block
     if (detector === 'trigger-probe')
-        return 'trigger probing (reference-free)';
-    return `${detector.replace(/_/g, '-')} on ${representation}`;
+        return 'trigger probing, reference-free';
+    const colon = representation.indexOf(':');
+    const layerWords = colon > 0 ? LAYER_BLOCK_WORDS[representation.slice(0, colon)] : undefined;
+    const block = BLOCK_WORDS[representation] ??
+        (layerWords ? `${layerWords} ${representation.slice(colon + 1)}` : undefined);
+    if (!block)
+        return `${detector.replace(/_/g, '-')} on ${representation}`;
+    if (detector === 'identity')
+        return block;
+    const how = DETECTOR_WORDS[detector];
+    return how ? `${block}, ${how}` : `${block}, ${detector.replace(/_/g, '-')}`;
 }
 function selfCheckDetails(fp) {
     const out = {};

@@ -117,6 +117,19 @@ export function inlineExternalData(model: OnnxModel): Uint8Array {
   return onnx.ModelProto.encode(proto).finish();
 }
 
+/**
+ * The one session configuration entry besides the typed options, fixed here and never taken from a model:
+ * ORT's intra-op threads sleep between operators instead of spinning. A fingerprint runs the weight
+ * statistics on a worker thread beside the probe pass (src/fingerprint/weights-offload.ts); spinning threads
+ * burn the core that worker needs, and on a shared 2-core runner a spinning partner that is descheduled
+ * stalls every parallel operator. Measured on the speed benchmark's ResNet (15 interleaved rounds): full
+ * fingerprint / raw ORT 1.27x spinning, 1.22x not; a plain session alone 407 ms -> 387 ms. The same setting
+ * src/detect/gram-ort.ts uses for its products. __tests__/hardening/isolation.test.ts pins this value.
+ */
+export const SESSION_CONFIG_NO_SPIN = Object.freeze({
+  session: Object.freeze({ intra_op: Object.freeze({ allow_spinning: '0' }) }),
+});
+
 /** Creates the session; ORT load failures become InputError('runtime-error'). */
 export async function createSession(
   model: OnnxModel,
@@ -140,6 +153,7 @@ export async function createSession(
       intraOpNumThreads: threads ?? Math.max(1, os.availableParallelism()),
       interOpNumThreads: 1,
       logSeverityLevel: 4,
+      extra: SESSION_CONFIG_NO_SPIN,
     });
   } catch (e) {
     throw new InputError(

@@ -14,10 +14,53 @@ export const EXPLANATION_DRIVERS = 5;
 /** A trigger-probe p-value at or below this is named in the summary of a model that is not low risk. */
 export const TRIGGER_MENTION_P = 0.05;
 
+/** What each fingerprint block measures, in words a reviewer reads in a PR comment (docs/format.md). */
+const BLOCK_WORDS: Record<string, string> = {
+  logits: 'class scores on the probes',
+  'softmax-stats': 'confidence on the probes',
+  trigger: 'response to stamped triggers',
+  'trigger-tiers': 'response to stamped triggers by strength',
+  'weights:final': 'final-layer weights',
+  'weights:layers': 'layer weight norms',
+  'self:trigger': 'trigger probing score',
+  'self:weight-outlier': 'final-layer weight outlier score',
+};
+/** Blocks named after a layer: the prefix's words, then the layer. */
+const LAYER_BLOCK_WORDS: Record<string, string> = {
+  gram: 'activation similarity at',
+  sorted: 'activation distribution at',
+  raw: 'raw activations at',
+};
+/** The detectors' names in words (src/detect). `identity` only passes a self-check's own score on. */
+const DETECTOR_WORDS: Record<string, string> = {
+  knn: 'nearest-neighbour distance',
+  lof: 'local outlier factor',
+  ocsvm: 'one-class SVM',
+  isolation_forest: 'isolation forest',
+  pca_mahalanobis: 'PCA Mahalanobis distance',
+  gmm: 'Gaussian mixture',
+  autoencoder: 'autoencoder error',
+  distance_to_clean_mean: 'distance to the clean mean',
+  max_z: 'largest per-feature deviation',
+};
+
+/**
+ * A channel in words, e.g. "response to stamped triggers by strength, one-class SVM" for ocsvm on the
+ * trigger-tiers block; the JSON report keeps the channel's id (drivers[].channel) for tools. An unknown block
+ * or detector (a newer baseline) falls back to "detector on block".
+ */
 export function describeChannel(detector: string, representation: string): string {
   // the reference-free trigger test (src/score/final.ts) is not a detector fitted on a block
-  if (detector === 'trigger-probe') return 'trigger probing (reference-free)';
-  return `${detector.replace(/_/g, '-')} on ${representation}`;
+  if (detector === 'trigger-probe') return 'trigger probing, reference-free';
+  const colon = representation.indexOf(':');
+  const layerWords = colon > 0 ? LAYER_BLOCK_WORDS[representation.slice(0, colon)] : undefined;
+  const block =
+    BLOCK_WORDS[representation] ??
+    (layerWords ? `${layerWords} ${representation.slice(colon + 1)}` : undefined);
+  if (!block) return `${detector.replace(/_/g, '-')} on ${representation}`;
+  if (detector === 'identity') return block;
+  const how = DETECTOR_WORDS[detector];
+  return how ? `${block}, ${how}` : `${block}, ${detector.replace(/_/g, '-')}`;
 }
 
 export function selfCheckDetails(fp: Fingerprint): Pick<Explanation, 'suspectedTargetClass' | 'trigger'> {

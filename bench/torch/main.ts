@@ -1,0 +1,214 @@
+/**
+ * `npm run bench:torch` (tsx bench/torch/main.ts [--retrain] [--src] [--archs cnn,mlp] [--results DIR]): the cross-toolchain
+ * detection benchmark of issue #6. Clean and backdoored MNIST classifiers trained in real PyTorch and
+ * exported by PyTorch's own ONNX exporter (bench/torch/train.py, cached in bench/.cache/torch-zoo) are
+ * scanned by the shipped CLI exactly as a user runs it: `baseline build` of the 40 clean references per
+ * architecture (with and without --probe-samples), then `scan --format json` of the clean and backdoored
+ * test models, and a scan without any baseline (reference-free checks only). Writes
+ * bench/results/torch.json and bench/results/torch.md. --src runs src/cli/main.ts through tsx instead of
+ * the committed bundle (bin/model-fingerprint.js); --retrain retrains the zoo; --render-only rewrites torch.md
+ * from torch.json (after editing bench/torch/findings.md).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleIsStale } from '../speed/cli.js';
+import { buildBaseline, cliRunner, scan, type BuildResult } from './cli.js';
+import {
+  CONDITIONS,
+  type ConditionResult,
+  type Manifest,
+  type ManifestModel,
+  type TorchBench,
+} from './types.js';
+import { conditionMetrics, type ScanRow } from './metrics.js';
+import { ensureTorch, SetupError, trainZoo } from './python.js';
+import { renderMarkdown } from './report.js';
+import { isFailed } from '../../src/report/types.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CACHE = path.join(ROOT, 'bench', '.cache');
+const ZOO = path.join(CACHE, 'torch-zoo');
+const SITE = path.join(CACHE, 'torch-site');
+const EVAL = path.join(CACHE, 'torch-eval');
+
+function flag(name: string): boolean {
+  return process.argv.includes(name);
+}
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function loadManifest(): Manifest {
+  const m = JSON.parse(readFileSync(path.join(ZOO, 'manifest.json'), 'utf8')) as Manifest;
+  for (const e of m.models) {
+    const sha = createHash('sha256')
+      .update(readFileSync(path.join(ZOO, e.file)))
+      .digest('hex');
+    if (sha !== e.sha256)
+      throw new SetupError(`bench:torch: ${e.file} does not match its manifest hash; rerun with --retrain`);
+  }
+  return m;
+}
+
+function rowsOf(tests: ManifestModel[], result: ReturnType<typeof scan>): ScanRow[] {
+  const byPath = new Map((result.report?.models ?? []).map((m) => [path.resolve(ROOT, m.path), m] as const));
+  return tests.map((t) => {
+    const base = { id: t.id, label: t.label, attack: t.attack, rate: t.rate, target: t.target };
+    const m = byPath.get(path.join(ZOO, t.file));
+    if (!m)
+      return {
+        ...base,
+        riskScore: null,
+        riskLevel: null,
+        pValue: null,
+        suspectedTargetClass: null,
+        trigger: null,
+        durationMs: null,
+        error: result.message || 'missing from the report',
+        errorCode: null,
+      };
+    if (isFailed(m))
+      return {
+        ...base,
+        riskScore: null,
+        riskLevel: null,
+        pValue: null,
+        suspectedTargetClass: null,
+        trigger: null,
+        durationMs: m.durationMs ?? null,
+        error: m.error,
+        errorCode: m.errorCode,
+      };
+    const tr = m.explanation.trigger;
+    return {
+      ...base,
+      riskScore: m.riskScore,
+      riskLevel: m.riskLevel,
+      pValue: m.pValue,
+      suspectedTargetClass: m.explanation.suspectedTargetClass ?? null,
+      trigger: tr ? `${tr.kind}${tr.location ? ` @ ${tr.location}` : ''} (flip ${tr.flipRate})` : null,
+      durationMs: m.durationMs ?? null,
+      error: null,
+      errorCode: null,
+    };
+  });
+}
+
+function main(): void {
+  if (flag('--render-only')) {
+    // Re-renders torch.md from torch.json (e.g. after editing bench/torch/findings.md); no scans.
+    const dir = path.resolve(option('--results') ?? path.join(ROOT, 'bench', 'results'));
+    const b = JSON.parse(readFileSync(path.join(dir, 'torch.json'), 'utf8')) as TorchBench;
+    writeMarkdown(dir, b);
+    return;
+  }
+  const retrain = flag('--retrain');
+  if (retrain || !existsSync(path.join(ZOO, 'manifest.json'))) {
+    ensureTorch(ROOT, SITE);
+    const t = performance.now();
+    trainZoo(ROOT, SITE, ZOO);
+    console.error(`trained the zoo in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  }
+  const manifest = loadManifest();
+  const runner = cliRunner(ROOT, flag('--src'));
+  const stale = flag('--src') ? null : bundleIsStale(ROOT);
+  if (stale)
+    console.error(
+      'note: src/ is newer than dist/cli: the bundle (what users run) is measured; --src measures src/',
+    );
+  const archs = (option('--archs') ?? [...new Set(manifest.models.map((m) => m.arch))].join(',')).split(',');
+  const samples = path.join(ZOO, 'samples');
+  const results: Record<string, ConditionResult[]> = {};
+  for (const arch of archs) {
+    const refs = manifest.models.filter((m) => m.arch === arch && m.split === 'reference');
+    const tests = manifest.models.filter((m) => m.arch === arch && m.split === 'test');
+    const dir = path.join(EVAL, arch);
+    mkdirSync(dir, { recursive: true });
+    results[arch] = [];
+    for (const c of CONDITIONS) {
+      let build: BuildResult | null = null;
+      const baselineDir = path.join(dir, `baseline-${c.samples ? 'samples' : 'generated'}`);
+      if (c.baseline) {
+        console.error(`${arch} / ${c.id}: baseline build of ${refs.length} references`);
+        build = buildBaseline(
+          runner,
+          ROOT,
+          refs.map((m) => path.join(ZOO, m.file)),
+          baselineDir,
+          c.samples ? samples : undefined,
+        );
+        if (!build.ok) {
+          console.error(`  baseline build failed: ${build.message}`);
+          results[arch].push({
+            condition: c.id,
+            build,
+            scanWallMs: null,
+            scanError: null,
+            metrics: null,
+            rows: [],
+          });
+          continue;
+        }
+      }
+      console.error(`${arch} / ${c.id}: scanning ${tests.length} test models`);
+      const res = scan(
+        runner,
+        ROOT,
+        tests.map((m) => path.relative(ROOT, path.join(ZOO, m.file))),
+        path.join(dir, `scan-${c.id}.json`),
+        {
+          baselineDir: c.baseline ? baselineDir : undefined,
+          samplesDir: !c.baseline && c.samples ? samples : undefined,
+        },
+      );
+      const rows = rowsOf(tests, res);
+      const metrics = conditionMetrics(rows);
+      console.error(
+        `  AUROC ${metrics.aurocRisk?.toFixed(3) ?? '-'}, failed ${metrics.failed}, ${(res.ms / 1000).toFixed(1)} s`,
+      );
+      results[arch].push({
+        condition: c.id,
+        build,
+        scanWallMs: res.ms,
+        scanError: res.report ? null : res.message,
+        metrics,
+        rows,
+      });
+    }
+  }
+  const { models, ...rest } = manifest;
+  const out: TorchBench = {
+    generatedAt: new Date().toISOString(),
+    runner: runner.label,
+    bundleStale: stale,
+    manifest: { ...rest, models: models.length },
+    models,
+    results,
+  };
+  // --results DIR: e.g. a --src comparison run that must not overwrite the committed results.
+  const RESULTS = path.resolve(option('--results') ?? path.join(ROOT, 'bench', 'results'));
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(path.join(RESULTS, 'torch.json'), JSON.stringify(out, null, 1) + '\n');
+  writeMarkdown(RESULTS, out);
+  console.error(`wrote ${path.relative(ROOT, RESULTS)}/torch.json and torch.md`);
+}
+
+function writeMarkdown(dir: string, b: TorchBench): void {
+  const notesFile = path.join(ROOT, 'bench', 'torch', 'findings.md');
+  const notes = existsSync(notesFile) ? readFileSync(notesFile, 'utf8') : '';
+  writeFileSync(path.join(dir, 'torch.md'), renderMarkdown(b, notes));
+}
+
+try {
+  main();
+} catch (e) {
+  if (e instanceof SetupError) {
+    console.error(e.message);
+    process.exit(1);
+  }
+  throw e;
+}

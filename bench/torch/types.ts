@@ -1,0 +1,85 @@
+/**
+ * Shapes bench:torch shares between its runner and its report: the zoo manifest train.py writes, the
+ * conditions each architecture is scanned under, and the results file (bench/results/torch.json).
+ */
+import type { BuildResult } from './cli.js';
+import type { ConditionMetrics, ScanRow } from './metrics.js';
+
+export interface ManifestModel {
+  id: string;
+  arch: string;
+  split: 'reference' | 'test';
+  label: 'clean' | 'backdoored';
+  attack: string | null;
+  trigger: Record<string, unknown> | null;
+  rate: number;
+  target: number | null;
+  cleanAcc: number;
+  asr: number | null;
+  train: { seed: number; lr: number; momentum: number; epochs: number; batch: number };
+  file: string;
+  sha256: string;
+}
+
+export interface Manifest {
+  torch: string;
+  opset: number;
+  exporter: string;
+  splitSeed: number;
+  data: { train: number; test: number; samples: number };
+  trainSeconds: number;
+  models: ManifestModel[];
+  rejectedTries: {
+    arch: string;
+    index: number;
+    attack: string;
+    rate: number;
+    cleanAcc: number;
+    asr: number;
+  }[];
+}
+
+export const CONDITIONS = [
+  {
+    id: 'baseline',
+    label: 'baseline of 40 clean refs, generated probes (default)',
+    baseline: true,
+    samples: false,
+  },
+  {
+    id: 'baseline+samples',
+    label: 'baseline of 40 clean refs + --probe-samples (128 PNG digits)',
+    baseline: true,
+    samples: true,
+  },
+  {
+    id: 'no-baseline',
+    label: 'no baseline (reference-free trigger probing)',
+    baseline: false,
+    samples: false,
+  },
+  {
+    id: 'no-baseline+samples',
+    label: 'no baseline, --probe-samples (128 PNG digits)',
+    baseline: false,
+    samples: true,
+  },
+] as const;
+
+export interface ConditionResult {
+  condition: string;
+  build: BuildResult | null;
+  scanWallMs: number | null;
+  scanError: string | null;
+  metrics: ConditionMetrics | null;
+  rows: ScanRow[];
+}
+
+export interface TorchBench {
+  generatedAt: string;
+  runner: string;
+  bundleStale: boolean | null;
+  manifest: Omit<Manifest, 'models'> & { models: number };
+  models: ManifestModel[];
+  results: Record<string, ConditionResult[]>;
+}
