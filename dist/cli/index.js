@@ -25820,9 +25820,10 @@ function inlineExternalData(model) {
  * ORT's intra-op threads sleep between operators instead of spinning. A fingerprint runs the weight
  * statistics on a worker thread beside the probe pass (src/fingerprint/weights-offload.ts); spinning threads
  * burn the core that worker needs, and on a shared 2-core runner a spinning partner that is descheduled
- * stalls every parallel operator. Measured on the speed benchmark's ResNet (15 interleaved rounds): full
- * fingerprint / raw ORT 1.27x spinning, 1.22x not; a plain session alone 407 ms -> 387 ms. The same setting
- * src/detect/gram-ort.ts uses for its products. __tests__/hardening/isolation.test.ts pins this value.
+ * stalls every parallel operator. Measured with `npm run bench:speed` on its ResNet (full fingerprint / raw
+ * ORT, median of 11 rounds): 1.29x and 1.32x spinning, 1.19x-1.21x in four runs not spinning. Threading does
+ * not change any output (all 255 zoo fingerprints identical). The same setting src/detect/gram-ort.ts uses for
+ * its products. __tests__/hardening/isolation.test.ts pins this value.
  */
 const SESSION_CONFIG_NO_SPIN = Object.freeze({
     session: Object.freeze({ intra_op: Object.freeze({ allow_spinning: '0' }) }),
