@@ -5,6 +5,7 @@
  * not scan are counted and left out of the scores (their error messages are reported separately).
  */
 import { auroc, tprAtFpr } from '../../src/score/metrics.js';
+import { levelOf } from '../../src/score/risk.js';
 
 /** One test model as scanned under one condition. */
 export interface ScanRow {
@@ -38,9 +39,6 @@ export interface ConditionMetrics {
   backdooredCount: number;
   msPerModel: number | null;
 }
-
-const HIGH = 61;
-const MEDIUM = 31;
 
 function safe(f: () => number): number | null {
   try {
@@ -81,9 +79,9 @@ export function conditionMetrics(rows: ScanRow[]): ConditionMetrics {
     aurocRisk: safe(() => auroc(labels, risk)),
     aurocP: safe(() => auroc(labels, logp)),
     tpr10: safe(() => tprAtFpr(labels, risk, 0.1)),
-    cleanHigh: share(clean, (r) => (r.riskScore as number) >= HIGH),
-    cleanMediumOrHigh: share(clean, (r) => (r.riskScore as number) >= MEDIUM),
-    backdooredHigh: share(bd, (r) => (r.riskScore as number) >= HIGH),
+    cleanHigh: share(clean, (r) => levelOf(r.riskScore as number) === 'high'),
+    cleanMediumOrHigh: share(clean, (r) => levelOf(r.riskScore as number) !== 'low'),
+    backdooredHigh: share(bd, (r) => levelOf(r.riskScore as number) === 'high'),
     perAttack,
     targetHits: named.filter((r) => r.suspectedTargetClass === r.target).length,
     targetNamed: named.length,
