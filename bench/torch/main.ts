@@ -54,35 +54,35 @@ function loadManifest(): Manifest {
   return m;
 }
 
+type RowBase = Pick<ScanRow, 'id' | 'label' | 'attack' | 'rate' | 'target'>;
+
+/** A model the scan did not score: its error, no scores. */
+function failedRow(
+  base: RowBase,
+  error: string,
+  errorCode: string | null,
+  durationMs: number | null,
+): ScanRow {
+  return {
+    ...base,
+    riskScore: null,
+    riskLevel: null,
+    pValue: null,
+    suspectedTargetClass: null,
+    trigger: null,
+    durationMs,
+    error,
+    errorCode,
+  };
+}
+
 function rowsOf(tests: ManifestModel[], result: ReturnType<typeof scan>): ScanRow[] {
   const byPath = new Map((result.report?.models ?? []).map((m) => [path.resolve(ROOT, m.path), m] as const));
   return tests.map((t) => {
-    const base = { id: t.id, label: t.label, attack: t.attack, rate: t.rate, target: t.target };
+    const base: RowBase = { id: t.id, label: t.label, attack: t.attack, rate: t.rate, target: t.target };
     const m = byPath.get(path.join(ZOO, t.file));
-    if (!m)
-      return {
-        ...base,
-        riskScore: null,
-        riskLevel: null,
-        pValue: null,
-        suspectedTargetClass: null,
-        trigger: null,
-        durationMs: null,
-        error: result.message || 'missing from the report',
-        errorCode: null,
-      };
-    if (isFailed(m))
-      return {
-        ...base,
-        riskScore: null,
-        riskLevel: null,
-        pValue: null,
-        suspectedTargetClass: null,
-        trigger: null,
-        durationMs: m.durationMs ?? null,
-        error: m.error,
-        errorCode: m.errorCode,
-      };
+    if (!m) return failedRow(base, result.message || 'missing from the report', null, null);
+    if (isFailed(m)) return failedRow(base, m.error, m.errorCode, m.durationMs ?? null);
     const tr = m.explanation.trigger;
     return {
       ...base,

@@ -27684,8 +27684,9 @@ async function probeTriggers(run, base, shape, opts) {
  * The "trigger-tiers" block: [gains, flips], each laid out family-major (FAMILIES order), then tier (every
  * tier of the family, tierCount), then class; gains in clean-logit spreads like FamilyScore.tierGain.
  * Unlike the tier-weighted curves of the "trigger" block, every tier keeps its own feature, so a baseline
- * can see that ONE class at ONE tier (a 5x5 patch into class 8) is easier to reach than in clean models
- * even where clean models already reach that class fairly easily (the within-model z then stays small).
+ * can see that ONE class at ONE tier is easier to reach than in clean models even when other classes of the
+ * same model are easy to reach at that tier too (the within-model z then stays small). What it cannot see
+ * is WHERE a patch sits: each cell keeps the class's best trigger of that tier, wherever it was placed.
  * A cell no trigger was screened for (a budget too short to reach it) stays 0, so the length is fixed.
  */
 function tierBlock(table, g, k, logitScale) {
