@@ -49,3 +49,9 @@ export const TRIGGER_MAC_BUDGET = 1.6e10;
  * statistics (bench/results/selfcheck.md measures 128); the forward-pass budget, not this, bounds the time.
  */
 export const MAX_TRIGGER_SAMPLES = 128;
+
+/**
+ * Most per-channel values `--input-mean` / `--input-std` (action inputs input-mean / input-std) take: image
+ * inputs have 1, 3 or 4 channels; more than this is a mistyped list, refused before any model is read.
+ */
+export const MAX_NORMALIZE_CHANNELS = 16;

@@ -38,6 +38,8 @@ test('every action.yml input is read, and the code defaults equal action.yml def
       'comment-author',
       'fail-on',
       'github-token',
+      'input-mean',
+      'input-std',
       'layers',
       'mode',
       'models',

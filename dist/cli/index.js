@@ -24270,6 +24270,11 @@ const TRIGGER_MAC_BUDGET = 1.6e10;
  * statistics (bench/results/selfcheck.md measures 128); the forward-pass budget, not this, bounds the time.
  */
 const MAX_TRIGGER_SAMPLES = 128;
+/**
+ * Most per-channel values `--input-mean` / `--input-std` (action inputs input-mean / input-std) take: image
+ * inputs have 1, 3 or 4 channels; more than this is a mistyped list, refused before any model is read.
+ */
+const MAX_NORMALIZE_CHANNELS = 16;
 
 ;// CONCATENATED MODULE: ./lib/model/dtypes.js
 /** ONNX TensorProto.DataType codes (onnx.proto3, stable across IR versions). */
@@ -24336,7 +24341,8 @@ const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(im
 ;// CONCATENATED MODULE: ./lib/probes/hash.js
 /**
  * The probe-set hash: sha256 over a canonical JSON of everything that determines the probe values (generator
- * version, seed, count, kinds, per-input dtype/shape/batching, range, vocabulary, user-sample digest).
+ * version, seed, count, kinds, per-input dtype/shape/batching, range, vocabulary, user-sample digest, input
+ * normalisation when given).
  * Fingerprints compare only when their probe hashes match, so a generator change must bump the version.
  */
 
@@ -24498,6 +24504,136 @@ class Rng {
         for (let i = 0; i < n; i++)
             out[i] = this.uniform(lo, hi);
         return out;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/probes/normalize.js
+/**
+ * Per-channel input normalisation (`--input-mean` / `--input-std`, ProbeSpec.normalize): for models exported
+ * without their preprocessing, which expect `(x - mean[c]) / std[c]` of an image x in [0, 1] (torchvision's
+ * Normalize). Probes, user samples, mined inputs and stamped triggers all stay in pixel space; the values are
+ * normalised only where they become ONNX Runtime tensors (src/model/session.ts), so every pixel-space rule
+ * (probe range, sample scaling, trigger patches) keeps its meaning.
+ *
+ * Layout (the rule src/probes/samples.ts uses for images): a rank-3 sample shape is CHW when its first dim
+ * is 1 or 3, HWC when its last is, otherwise CHW (PyTorch's convention, the one Normalize is used with);
+ * rank-2 and flat inputs have one channel. A single mean/std value applies to every channel.
+ */
+
+
+const CLI_NORMALIZE_NAMES = { mean: '--input-mean', std: '--input-std' };
+const EXAMPLE = '0.485,0.456,0.406 and 0.229,0.224,0.225';
+function bad(message) {
+    return new errors_InputError('bad-argument', message);
+}
+/** Checks a normalisation spec (from flags, action inputs, the API or a baseline manifest); throws InputError. */
+function checkNormalizeSpec(spec, names = CLI_NORMALIZE_NAMES) {
+    const s = spec;
+    const isList = (v) => Array.isArray(v) && v.every((x) => typeof x === 'number');
+    if (!s || typeof s !== 'object' || !isList(s.mean) || !isList(s.std)) {
+        throw bad(`${names.mean}/${names.std}: expected lists of numbers (mean and std), e.g. ${EXAMPLE}`);
+    }
+    const show = (v) => v.join(',');
+    if (s.mean.length !== s.std.length) {
+        throw bad(`${names.mean} has ${s.mean.length} value(s) but ${names.std} has ${s.std.length}: give one std per mean, e.g. ${EXAMPLE}`);
+    }
+    if (s.mean.length < 1 || s.mean.length > MAX_NORMALIZE_CHANNELS) {
+        throw bad(`${names.mean} has ${s.mean.length} values: give 1 (every channel) to ${MAX_NORMALIZE_CHANNELS} values, one per channel`);
+    }
+    if (!s.mean.every(Number.isFinite)) {
+        throw bad(`${names.mean} ${show(s.mean)}: every value must be a finite number, e.g. 0.485,0.456,0.406`);
+    }
+    if (!s.std.every(Number.isFinite)) {
+        throw bad(`${names.std} ${show(s.std)}: every value must be a finite number, e.g. 0.229,0.224,0.225`);
+    }
+    if (!s.std.every((v) => v > 0)) {
+        throw bad(`${names.std} ${show(s.std)}: every value must be greater than 0 (a standard deviation)`);
+    }
+}
+/** Splits "a,b,c" (commas or newlines) into numbers; text that is not a number becomes NaN (refused later). */
+function numbers(text) {
+    return text
+        .split(/[,\n]/)
+        .map((t) => t.trim())
+        .filter((t) => t !== '')
+        .map((t) => (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t) ? Number(t) : NaN));
+}
+/**
+ * The spec from the two texts as typed (CLI flags or action inputs); undefined when neither is given. Both or
+ * neither: a mean without a std (or the reverse) is a mistake, not a default.
+ */
+function parseNormalize(meanText, stdText, names = CLI_NORMALIZE_NAMES) {
+    const m = meanText?.trim() ?? '';
+    const s = stdText?.trim() ?? '';
+    if (m === '' && s === '')
+        return undefined;
+    if (m === '' || s === '') {
+        const [given, missing] = m === '' ? [names.std, names.mean] : [names.mean, names.std];
+        throw bad(`${given} given without ${missing}: give both, e.g. ${EXAMPLE}`);
+    }
+    const spec = { mean: numbers(m), std: numbers(s) };
+    checkNormalizeSpec(spec, names);
+    return spec;
+}
+/** Channel count and run length (elements of one channel before the next begins) of a per-probe shape. */
+function channelLayout(sampleShape) {
+    const per = sampleShape.reduce((a, b) => a * b, 1);
+    if (sampleShape.length === 3) {
+        const [a, b, c] = sampleShape;
+        if (a === 1 || a === 3)
+            return { channels: a, inner: b * c };
+        if (c === 1 || c === 3)
+            return { channels: c, inner: 1 };
+        return { channels: a, inner: b * c };
+    }
+    return { channels: 1, inner: per };
+}
+/**
+ * The normalisation of one input, resolved for its per-probe shape: `x * scale[c] + shift[c]` equals
+ * `(x - mean[c]) / std[c]`. `inputShape` (the model's declared shape) is for the message only.
+ */
+function resolveNormalization(spec, input, file) {
+    checkNormalizeSpec(spec);
+    const per = input.sampleShape.reduce((a, b) => a * b, 1);
+    let { channels, inner } = channelLayout(input.sampleShape);
+    if (spec.mean.length === 1) {
+        // One value for every channel: a single run over the whole probe.
+        channels = 1;
+        inner = Math.max(1, per);
+    }
+    else if (spec.mean.length !== channels) {
+        const shape = input.inputShape.map((d) => (typeof d === 'number' ? d : (d ?? '?'))).join(',');
+        throw new errors_InputError('bad-argument', `${file}: input "${input.name}" has shape [${shape}] (${channels} channel${channels === 1 ? '' : 's'}) but ${CLI_NORMALIZE_NAMES.mean}/${CLI_NORMALIZE_NAMES.std} give ${spec.mean.length} values; give 1 value or ${channels} (one per channel)`, file);
+    }
+    const scale = spec.std.map((s) => 1 / s);
+    const shift = spec.mean.map((m, c) => -m * scale[c]);
+    return { mean: [...spec.mean], std: [...spec.std], channels, inner, scale, shift };
+}
+/** The one float input a normalisation applies to; InputError when the model has none or several. */
+function normalizedInputIndex(inputs, file) {
+    const floats = inputs.flatMap((t, i) => (t.dtype === 'float32' || t.dtype === 'float64' ? [i] : []));
+    if (floats.length === 1)
+        return floats[0];
+    const what = floats.length === 0
+        ? 'has no float input'
+        : `has ${floats.length} float inputs (${floats.map((i) => inputs[i].name).join(', ')})`;
+    throw new errors_InputError('bad-argument', `${file}: ${CLI_NORMALIZE_NAMES.mean}/${CLI_NORMALIZE_NAMES.std} apply to one float image input, but the model ${what}; remove them for this model`, file);
+}
+/**
+ * Writes `n` normalised values of `src` from `from` into `out[0..n)`. `from` and `n` are whole probes, so
+ * channel runs line up with probe boundaries. No allocation: one multiply-add per element.
+ */
+function applyNormalization(src, from, out, n, norm) {
+    const { channels, inner, scale, shift } = norm;
+    let c = 0;
+    for (let j = 0; j < n; j += inner) {
+        const a = scale[c];
+        const b = shift[c];
+        const end = Math.min(n, j + inner);
+        for (let i = j; i < end; i++)
+            out[i] = src[from + i] * a + b;
+        if (++c === channels)
+            c = 0;
     }
 }
 
@@ -24710,7 +24846,10 @@ function loadSamples(dir, sampleShape, range) {
  * folder, MIXED_WITH_SAMPLES: 1/2 samples, 3/16 gaussian, 1/8 uniform, 1/16 edge, 1/8 pattern. Counts per kind
  * by largest remainder.
  * Integer inputs (int32/int64) are token ids in [0, vocab); uint8/int8 inputs use their full value range.
+ * `spec.normalize` (normalize.ts) is resolved onto the one float input as ProbeInput.normalize: the probe
+ * values stay in the probe range and ORT sessions normalise them when they build tensors.
  */
+
 
 
 
@@ -24926,6 +25065,8 @@ function generateProbesNow(inputs, spec, ctx) {
     if (!(range[0] < range[1]) || !range.every(Number.isFinite)) {
         throw new errors_InputError('bad-argument', `probe range must be [lo, hi] with lo < hi, got [${range.join(', ')}]`);
     }
+    if (spec.normalize !== undefined)
+        checkNormalizeSpec(spec.normalize);
     const mixed = spec.kinds === undefined || spec.kinds === 'mixed';
     let kindsSpec;
     if (mixed)
@@ -24959,6 +25100,16 @@ function generateProbesNow(inputs, spec, ctx) {
         }
         return { t, ...r, per, vocab };
     });
+    // Normalisation: resolved for the one float input before any probe memory is allocated.
+    let normalized;
+    if (spec.normalize !== undefined) {
+        const index = normalizedInputIndex(resolved.map((r) => r.t), file);
+        const r = resolved[index];
+        normalized = {
+            index,
+            norm: resolveNormalization(spec.normalize, { name: r.t.name, sampleShape: r.sampleShape, inputShape: r.t.shape }, file),
+        };
+    }
     // User samples: only float-valued inputs take them, one folder for the first such input.
     let samples;
     let samplesDigest;
@@ -25019,6 +25170,7 @@ function generateProbesNow(inputs, spec, ctx) {
         batch: r.batch,
         ...(r.fixedBatch !== undefined ? { fixedBatch: r.fixedBatch } : {}),
         data: datas[j],
+        ...(normalized?.index === j ? { normalize: normalized.norm } : {}),
     }));
     const kinds = [...new Set(probeKinds)];
     const hash = probeSetHash({
@@ -25034,6 +25186,7 @@ function generateProbesNow(inputs, spec, ctx) {
             vocab: r.vocab,
         })),
         samplesDigest,
+        normalize: spec.normalize ? { mean: [...spec.normalize.mean], std: [...spec.normalize.std] } : undefined,
     });
     const triggerSamples = samples && ['float32', 'float64'].includes(resolved[sampleTarget].t.dtype)
         ? pickTriggerSamples(samples, resolved[sampleTarget].per)
@@ -25753,9 +25906,13 @@ var dist = __nccwpck_require__(701);
  * to a plain session's.
  * Any other exposure runs with optimisations disabled, where exposing never changes the logits (those
  * logits can then differ from the plain session's by ~1e-6). See optimizationLevelFor; both properties are
- * tested in __tests__/model/session.test.ts. Set ORT_DISABLE_TELEMETRY=1 in the process environment (the CLI
+ * tested in __tests__/model/session.test.ts.
+ * Input normalisation (ProbeInput.normalize, `--input-mean`/`--input-std`) is applied here and only here,
+ * while a batch is copied into its tensor: probe data stays in probe space everywhere else and is never
+ * changed in place. Set ORT_DISABLE_TELEMETRY=1 in the process environment (the CLI
  * and action entry points do) before this module loads ORT.
  */
+
 
 
 
@@ -25873,11 +26030,21 @@ function sliceProbes(input, start, n, batch) {
         out.set(s.subarray(start * per, (start + n) * per));
         return out;
     };
+    // Normalised float inputs: the copy itself applies (x - mean[c]) / std[c] (the source is not touched).
+    const makeNormalized = (ctor, s, norm) => {
+        const out = new ctor(batch * per);
+        applyNormalization(s, start * per, out, n * per, norm);
+        return out;
+    };
     switch (input.dtype) {
         case 'float32':
-            return new dist.Tensor('float32', make(Float32Array, src), dims);
+            return new dist.Tensor('float32', input.normalize
+                ? makeNormalized(Float32Array, src, input.normalize)
+                : make(Float32Array, src), dims);
         case 'float64':
-            return new dist.Tensor('float64', make(Float64Array, src), dims);
+            return new dist.Tensor('float64', input.normalize
+                ? makeNormalized(Float64Array, src, input.normalize)
+                : make(Float64Array, src), dims);
         case 'int64':
             return new dist.Tensor('int64', make(BigInt64Array, src), dims);
         case 'int32':
@@ -26082,9 +26249,11 @@ class ModelRunner {
     /**
      * A `(inputs, count) => logits` function over this session for a model with one float32 input: `inputs`
      * holds `count` probes of `sampleShape` packed; returns count x classes values of the first output.
-     * (The shape of src/selfcheck's RunLogits.)
+     * (The shape of src/selfcheck's RunLogits.) `opts.normalize` (the probe set's ProbeInput.normalize): the
+     * inputs are in probe space and are normalised as they are copied into the tensor, as in `run`.
      */
     logitsFunction(sampleShape, opts = {}) {
+        const { normalize, ...runOpts } = opts;
         const inp = this.model.inputs;
         if (inp.length !== 1 || inp[0].dtype !== 'float32') {
             throw new errors_InputError('unsupported-input', `${this.model.path}: trigger probing needs a model with one float32 input`, this.model.path);
@@ -26103,10 +26272,11 @@ class ModelRunner {
                         batch,
                         ...(batch === 'fixed' ? { fixedBatch: batchDim } : {}),
                         data: inputs,
+                        ...(normalize ? { normalize } : {}),
                     },
                 ],
             };
-            const res = await this.run(feed, opts);
+            const res = await this.run(feed, runOpts);
             return res.tensors.get(this.model.outputs[0].name).data;
         };
     }
@@ -26230,6 +26400,7 @@ const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
  */
 
 
+
 /** Flags shared by every command that fingerprints models. */
 const ENGINE_FLAGS = {
     probes: { type: 'string' },
@@ -26237,6 +26408,8 @@ const ENGINE_FLAGS = {
     'probe-kinds': { type: 'string' },
     'probe-range': { type: 'string' },
     'probe-samples': { type: 'string' },
+    'input-mean': { type: 'string' },
+    'input-std': { type: 'string' },
     dim: { type: 'string', multiple: true },
     vocab: { type: 'string' },
     layers: { type: 'string' },
@@ -26321,6 +26494,9 @@ function engineOptions(p) {
     const vocab = args_int(p, 'vocab', 1);
     if (vocab !== undefined)
         probes.vocab = vocab;
+    const normalize = parseNormalize(str(p, 'input-mean'), str(p, 'input-std'));
+    if (normalize)
+        probes.normalize = normalize;
     const opts = { probes };
     const layers = list(p, 'layers');
     if (layers)
@@ -28312,8 +28488,12 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
         return null;
     const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
     try {
+        // Stamped and mined inputs are made in probe space, like the probes: the session normalises them the
+        // same way it normalises the probes (--input-mean/--input-std), so the model sees what it expects.
+        const normalize = probes.inputs[0].normalize;
         const logits = runner.logitsFunction(base.shape, {
             ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
+            ...(normalize ? { normalize } : {}),
         });
         // The model's one time limit covers trigger probing too: checked before every batch of stamped inputs.
         const run = async (inputs, count) => {
@@ -30955,6 +31135,8 @@ function probeSpecOf(opts) {
         spec.vocab = p.vocab;
     if (p.samplesDir !== undefined)
         spec.samplesDir = p.samplesDir;
+    if (p.normalize !== undefined)
+        spec.normalize = { mean: [...p.normalize.mean], std: [...p.normalize.std] };
     return spec;
 }
 /**
@@ -31095,7 +31277,11 @@ async function readFingerprint(path) {
 
 const fingerprint_HELP = `Usage: model-fingerprint fingerprint MODEL --out FILE [--probes N] [--seed S] [--layers auto|L1,L2]
        [--probe-kinds K1,K2] [--probe-range LO,HI] [--probe-samples DIR] [--dim NAME=SIZE] [--vocab N] [--batch-size N]
+       [--input-mean M1,M2,... --input-std S1,S2,...]
 Runs the model on the seeded probes and writes its fingerprint (docs/format.md).
+--input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
+as torchvision's Normalize does; probes and samples are made in [0,1] and normalised before the model sees
+them (one value: every channel; otherwise one per channel of the image input).
 `;
 async function fingerprintCommand(argv, io) {
     const p = parse('fingerprint', argv, { ...ENGINE_FLAGS, out: { type: 'string', short: 'o' } });
@@ -35529,11 +35715,29 @@ function progressReporter(write, isTTY, verb) {
 
 const FORMATS = ['text', 'json', 'sarif', 'junit', 'markdown'];
 const FAIL_ON = ['low', 'medium', 'high', 'never'];
+/** Flags whose settings a baseline records (src/baseline/samples.ts engineFromBaseline): ignored with one. */
+const BASELINE_DECIDES = [
+    'probes',
+    'seed',
+    'probe-kinds',
+    'probe-range',
+    'probe-samples',
+    'input-mean',
+    'input-std',
+    'dim',
+    'vocab',
+    'layers',
+];
 const scan_HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
        [--output FILE] [--fail-on high|medium|low|never] [--quiet]
+       without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...]
 Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
 Exit 0: no model reaches --fail-on (default high); 1: at least one does; 2: a model or the baseline could not be read.
-The probe set and layers come from the baseline.
+The probe set (samples, range, input normalisation) and layers come from the baseline: models are only
+comparable when fed exactly as its members were, so probe flags given with --baseline are ignored.
+--input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
+as torchvision's Normalize does; probes and samples are made in [0,1] and normalised before the model sees
+them (one value: every channel; otherwise one per channel of the image input).
 `;
 async function scanCommand(argv, io) {
     const p = parse('scan', argv, {
@@ -35558,9 +35762,14 @@ async function scanCommand(argv, io) {
         throw new errors_InputError('bad-argument', `--fail-on ${failOn}: expected one of ${FAIL_ON.join(', ')}`);
     const paths = await expandModelArgs(p.positionals);
     const output = str(p, 'output');
+    const baselineDir = str(p, 'baseline');
+    const ignored = BASELINE_DECIDES.filter((f) => p.values[f] !== undefined);
+    if (baselineDir && ignored.length > 0) {
+        io.err(`note: ${ignored.map((f) => `--${f}`).join(', ')} ignored: with --baseline the probe set (including input normalisation) and layers come from the baseline, so every model is fed as its members were\n`);
+    }
     const report = await scanModels(paths, {
         ...engineOptions(p),
-        baselineDir: str(p, 'baseline') ?? null,
+        baselineDir: baselineDir ?? null,
         failOn,
         onProgress: p.values.quiet ? undefined : progressReporter(io.err, io.isTTY, 'scanning'),
     });
@@ -35849,6 +36058,7 @@ async function baselineInfo(dir) {
     const loo = leaveOneOutPValues(refStats);
     const n = loo.length;
     const share = (maxP) => loo.filter((p) => p <= maxP).length / n;
+    const spec = (m.probes.spec ?? {});
     return {
         id: m.id,
         dir,
@@ -35856,6 +36066,8 @@ async function baselineInfo(dir) {
         tool: m.tool,
         signature: m.signature,
         probeHash: m.probes.hash,
+        ...(spec.range ? { probeRange: spec.range } : {}),
+        ...(spec.normalize ? { normalize: spec.normalize } : {}),
         layers: m.capturedLayers,
         members: m.members.map(({ path, sha256 }) => ({ path, sha256 })),
         channels: state.channels.map((c) => c.key),
@@ -35878,6 +36090,12 @@ function formatBaselineInfo(i) {
         `  built        ${i.createdAt} by ${i.tool.name} ${i.tool.version}`,
         `  signature    ${i.signature}`,
         `  probe set    ${i.probeHash.slice(0, 16)}`,
+        ...(i.probeRange ? [`  probe range  [${i.probeRange.join(', ')}]`] : []),
+        ...(i.normalize
+            ? [
+                `  input norm   (x - mean) / std per channel, mean ${i.normalize.mean.join(',')}, std ${i.normalize.std.join(',')}`,
+            ]
+            : []),
         `  layers       ${i.layers.join(', ') || '(none)'}`,
         `  members      ${i.members.length}`,
         `  channels     ${i.channels.length}: ${i.channels.join(', ')}`,
@@ -36014,6 +36232,7 @@ async function mergePartials(dirs, out) {
 
 const baseline_HELP = `Usage:
   model-fingerprint baseline build MODELS... --out DIR [--probe-samples DIR] [--probes N] [--seed S] [--layers auto|L1,L2] [--probe-kinds ...]
+       [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...]
   model-fingerprint baseline build MODELS... --shard I/N --out PARTIAL_DIR   (one slice; then merge)
   model-fingerprint baseline merge PARTIAL_DIRS... --out DIR
   model-fingerprint baseline add DIR MODELS... [--out NEW_DIR]
@@ -36022,6 +36241,11 @@ MODELS are clean models of one architecture (files, directories or globs): earli
 several training seeds, trusted public checkpoints. 20 or more is a usable start; with 63 or more the high
 band is reachable by rank alone (fewer rely on the fitted tail). --probe-samples DIR (64-128 real inputs of
 mixed classes) matters most for detection; the baseline keeps a copy in DIR/samples for every later scan.
+--probe-range LO,HI: value range of generated probes and samples, for models that expect another range than [0,1].
+--input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
+as torchvision's Normalize does; probes and samples are made in [0,1] and normalised before the model sees
+them (one value: every channel; otherwise one per channel of the image input).
+The baseline records these probe settings; every scan against it (and baseline add) feeds models the same way.
 `;
 /** Said after a build without samples (bench/results/detect.md: the largest single lever we measured). */
 const NO_SAMPLES_NOTE = `note: ${NO_SAMPLES_ADVICE} (--probe-samples DIR)\n`;

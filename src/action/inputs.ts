@@ -5,6 +5,7 @@
  * A bad value is an InputError naming the input and the accepted values.
  */
 import { InputError } from '../errors.js';
+import { parseNormalize } from '../probes/normalize.js';
 import type { FailOn } from '../report/types.js';
 import type { EngineOptions, ProbeOptions } from '../scan/api.js';
 
@@ -102,6 +103,18 @@ export function readInputs(getInput: GetInput): ActionInputs {
   if (kinds) probes.kinds = splitList(kinds);
   const samples = raw('probe-samples');
   if (samples) probes.samplesDir = samples;
+  // Same checks as the CLI's --input-mean/--input-std, naming the action inputs and where to fix them.
+  let normalize: ProbeOptions['normalize'];
+  try {
+    normalize = parseNormalize(raw('input-mean'), raw('input-std'), {
+      mean: 'action input "input-mean"',
+      std: 'action input "input-std"',
+    });
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    throw new InputError('bad-argument', `${e.message} (fix it in the workflow's "with:" block)`);
+  }
+  if (normalize) probes.normalize = normalize;
 
   const engine: EngineOptions = { probes };
   const layers = raw('layers');

@@ -16,6 +16,10 @@ export interface BaselineInfoReport {
   tool: { name: string; version: string };
   signature: string;
   probeHash: string;
+  /** The probe value range the baseline records (--probe-range), when not the default [0, 1]. */
+  probeRange?: [number, number];
+  /** The input normalisation the baseline records (--input-mean/--input-std), when there is one. */
+  normalize?: { mean: number[]; std: number[] };
   layers: string[];
   members: { path: string; sha256: string }[];
   channels: string[];
@@ -44,6 +48,10 @@ export async function baselineInfo(dir: string): Promise<BaselineInfoReport> {
   const loo = leaveOneOutPValues(refStats);
   const n = loo.length;
   const share = (maxP: number) => loo.filter((p) => p <= maxP).length / n;
+  const spec = (m.probes.spec ?? {}) as {
+    range?: [number, number];
+    normalize?: { mean: number[]; std: number[] };
+  };
   return {
     id: m.id,
     dir,
@@ -51,6 +59,8 @@ export async function baselineInfo(dir: string): Promise<BaselineInfoReport> {
     tool: m.tool,
     signature: m.signature,
     probeHash: m.probes.hash,
+    ...(spec.range ? { probeRange: spec.range } : {}),
+    ...(spec.normalize ? { normalize: spec.normalize } : {}),
     layers: m.capturedLayers,
     members: m.members.map(({ path, sha256 }) => ({ path, sha256 })),
     channels: state.channels.map((c) => c.key),
@@ -74,6 +84,12 @@ export function formatBaselineInfo(i: BaselineInfoReport): string {
     `  built        ${i.createdAt} by ${i.tool.name} ${i.tool.version}`,
     `  signature    ${i.signature}`,
     `  probe set    ${i.probeHash.slice(0, 16)}`,
+    ...(i.probeRange ? [`  probe range  [${i.probeRange.join(', ')}]`] : []),
+    ...(i.normalize
+      ? [
+          `  input norm   (x - mean) / std per channel, mean ${i.normalize.mean.join(',')}, std ${i.normalize.std.join(',')}`,
+        ]
+      : []),
     `  layers       ${i.layers.join(', ') || '(none)'}`,
     `  members      ${i.members.length}`,
     `  channels     ${i.channels.length}: ${i.channels.join(', ')}`,

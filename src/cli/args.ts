@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../errors.js';
+import { parseNormalize } from '../probes/normalize.js';
 import type { EngineOptions, ProbeOptions } from '../scan/api.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -15,6 +16,8 @@ export const ENGINE_FLAGS: Options = {
   'probe-kinds': { type: 'string' },
   'probe-range': { type: 'string' },
   'probe-samples': { type: 'string' },
+  'input-mean': { type: 'string' },
+  'input-std': { type: 'string' },
   dim: { type: 'string', multiple: true },
   vocab: { type: 'string' },
   layers: { type: 'string' },
@@ -107,6 +110,8 @@ export function engineOptions(p: Parsed): EngineOptions {
   }
   const vocab = int(p, 'vocab', 1);
   if (vocab !== undefined) probes.vocab = vocab;
+  const normalize = parseNormalize(str(p, 'input-mean'), str(p, 'input-std'));
+  if (normalize) probes.normalize = normalize;
   const opts: EngineOptions = { probes };
   const layers = list(p, 'layers');
   if (layers) opts.layers = layers.length === 1 && layers[0] === 'auto' ? 'auto' : layers;

@@ -89,8 +89,12 @@ export async function runTriggerCheck(
   if (!base) return null;
   const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
   try {
+    // Stamped and mined inputs are made in probe space, like the probes: the session normalises them the
+    // same way it normalises the probes (--input-mean/--input-std), so the model sees what it expects.
+    const normalize = probes.inputs[0].normalize;
     const logits = runner.logitsFunction(base.shape, {
       ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
+      ...(normalize ? { normalize } : {}),
     });
     // The model's one time limit covers trigger probing too: checked before every batch of stamped inputs.
     const run = async (inputs: Float32Array, count: number): Promise<Float32Array> => {

@@ -17,7 +17,10 @@
  * to a plain session's.
  * Any other exposure runs with optimisations disabled, where exposing never changes the logits (those
  * logits can then differ from the plain session's by ~1e-6). See optimizationLevelFor; both properties are
- * tested in __tests__/model/session.test.ts. Set ORT_DISABLE_TELEMETRY=1 in the process environment (the CLI
+ * tested in __tests__/model/session.test.ts.
+ * Input normalisation (ProbeInput.normalize, `--input-mean`/`--input-std`) is applied here and only here,
+ * while a batch is copied into its tensor: probe data stays in probe space everywhere else and is never
+ * changed in place. Set ORT_DISABLE_TELEMETRY=1 in the process environment (the CLI
  * and action entry points do) before this module loads ORT.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -26,7 +29,8 @@ import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { InputError, describeError } from '../errors.js';
 import { DEFAULT_BATCH_SIZE, MAX_PROBE_BATCH_BYTES, MODEL_TIME_LIMIT_MS } from '../limits.js';
-import type { ProbeData, ProbeInput, ProbeSet } from '../probes/types.js';
+import { applyNormalization } from '../probes/normalize.js';
+import type { InputNormalization, ProbeData, ProbeInput, ProbeSet } from '../probes/types.js';
 import { bytesPerElement } from './dtypes.js';
 import { declaredTypes, exposeOutputsLease } from './graph.js';
 import type { OnnxModel } from './types.js';
@@ -189,11 +193,33 @@ function sliceProbes(input: ProbeInput, start: number, n: number, batch: number)
     (out as unknown as { set(a: ArrayLike<unknown>): void }).set(s.subarray(start * per, (start + n) * per));
     return out;
   };
+  // Normalised float inputs: the copy itself applies (x - mean[c]) / std[c] (the source is not touched).
+  const makeNormalized = <T extends Float32Array | Float64Array>(
+    ctor: { new (n: number): T },
+    s: T,
+    norm: InputNormalization,
+  ): T => {
+    const out = new ctor(batch * per);
+    applyNormalization(s, start * per, out, n * per, norm);
+    return out;
+  };
   switch (input.dtype) {
     case 'float32':
-      return new ort.Tensor('float32', make(Float32Array, src as Float32Array), dims);
+      return new ort.Tensor(
+        'float32',
+        input.normalize
+          ? makeNormalized(Float32Array, src as Float32Array, input.normalize)
+          : make(Float32Array, src as Float32Array),
+        dims,
+      );
     case 'float64':
-      return new ort.Tensor('float64', make(Float64Array, src as Float64Array), dims);
+      return new ort.Tensor(
+        'float64',
+        input.normalize
+          ? makeNormalized(Float64Array, src as Float64Array, input.normalize)
+          : make(Float64Array, src as Float64Array),
+        dims,
+      );
     case 'int64':
       return new ort.Tensor('int64', make(BigInt64Array, src as BigInt64Array), dims);
     case 'int32':
@@ -423,12 +449,16 @@ export class ModelRunner {
   /**
    * A `(inputs, count) => logits` function over this session for a model with one float32 input: `inputs`
    * holds `count` probes of `sampleShape` packed; returns count x classes values of the first output.
-   * (The shape of src/selfcheck's RunLogits.)
+   * (The shape of src/selfcheck's RunLogits.) `opts.normalize` (the probe set's ProbeInput.normalize): the
+   * inputs are in probe space and are normalised as they are copied into the tensor, as in `run`.
    */
   logitsFunction(
     sampleShape: number[],
-    opts: Omit<RunProbesOptions, 'layers' | 'threads' | 'graphOptimization'> = {},
+    opts: Omit<RunProbesOptions, 'layers' | 'threads' | 'graphOptimization'> & {
+      normalize?: InputNormalization;
+    } = {},
   ): (inputs: Float32Array, count: number) => Promise<Float32Array> {
+    const { normalize, ...runOpts } = opts;
     const inp = this.model.inputs;
     if (inp.length !== 1 || inp[0].dtype !== 'float32') {
       throw new InputError(
@@ -452,10 +482,11 @@ export class ModelRunner {
             batch,
             ...(batch === 'fixed' ? { fixedBatch: batchDim as number } : {}),
             data: inputs,
+            ...(normalize ? { normalize } : {}),
           },
         ],
       };
-      const res = await this.run(feed, opts);
+      const res = await this.run(feed, runOpts);
       return (res.tensors.get(this.model.outputs[0].name) as CapturedTensor).data;
     };
   }

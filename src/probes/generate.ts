@@ -16,6 +16,8 @@
  * folder, MIXED_WITH_SAMPLES: 1/2 samples, 3/16 gaussian, 1/8 uniform, 1/16 edge, 1/8 pattern. Counts per kind
  * by largest remainder.
  * Integer inputs (int32/int64) are token ids in [0, vocab); uint8/int8 inputs use their full value range.
+ * `spec.normalize` (normalize.ts) is resolved onto the one float input as ProbeInput.normalize: the probe
+ * values stay in the probe range and ORT sessions normalise them when they build tensors.
  */
 import { InputError } from '../errors.js';
 import {
@@ -28,8 +30,9 @@ import { bytesPerElement } from '../model/dtypes.js';
 import type { ElementType, TensorInfo } from '../model/types.js';
 import { probeSetHash } from './hash.js';
 import { Rng } from './rng.js';
+import { checkNormalizeSpec, normalizedInputIndex, resolveNormalization } from './normalize.js';
 import { loadSamples } from './samples.js';
-import type { ProbeData, ProbeInput, ProbeKind, ProbeSet, ProbeSpec } from './types.js';
+import type { InputNormalization, ProbeData, ProbeInput, ProbeKind, ProbeSet, ProbeSpec } from './types.js';
 
 export const MIXED_WEIGHTS: [ProbeKind, number][] = [
   ['gaussian', 3 / 8],
@@ -277,6 +280,7 @@ function generateProbesNow(inputs: TensorInfo[], spec: ProbeSpec, ctx: GenerateC
       `probe range must be [lo, hi] with lo < hi, got [${range.join(', ')}]`,
     );
   }
+  if (spec.normalize !== undefined) checkNormalizeSpec(spec.normalize);
   const mixed = spec.kinds === undefined || spec.kinds === 'mixed';
   let kindsSpec: [ProbeKind, number][];
   if (mixed) kindsSpec = spec.samplesDir ? MIXED_WITH_SAMPLES : MIXED_WEIGHTS;
@@ -325,6 +329,24 @@ function generateProbesNow(inputs: TensorInfo[], spec: ProbeSpec, ctx: GenerateC
     }
     return { t, ...r, per, vocab };
   });
+
+  // Normalisation: resolved for the one float input before any probe memory is allocated.
+  let normalized: { index: number; norm: InputNormalization } | undefined;
+  if (spec.normalize !== undefined) {
+    const index = normalizedInputIndex(
+      resolved.map((r) => r.t),
+      file,
+    );
+    const r = resolved[index];
+    normalized = {
+      index,
+      norm: resolveNormalization(
+        spec.normalize,
+        { name: r.t.name, sampleShape: r.sampleShape, inputShape: r.t.shape },
+        file,
+      ),
+    };
+  }
 
   // User samples: only float-valued inputs take them, one folder for the first such input.
   let samples: Float32Array[] | undefined;
@@ -405,6 +427,7 @@ function generateProbesNow(inputs: TensorInfo[], spec: ProbeSpec, ctx: GenerateC
     batch: r.batch,
     ...(r.fixedBatch !== undefined ? { fixedBatch: r.fixedBatch } : {}),
     data: datas[j],
+    ...(normalized?.index === j ? { normalize: normalized.norm } : {}),
   }));
   const kinds = [...new Set(probeKinds)];
   const hash = probeSetHash({
@@ -420,6 +443,7 @@ function generateProbesNow(inputs: TensorInfo[], spec: ProbeSpec, ctx: GenerateC
       vocab: r.vocab,
     })),
     samplesDigest,
+    normalize: spec.normalize ? { mean: [...spec.normalize.mean], std: [...spec.normalize.std] } : undefined,
   });
   const triggerSamples =
     samples && ['float32', 'float64'].includes(resolved[sampleTarget].t.dtype)

@@ -1,6 +1,7 @@
 /**
  * The probe-set hash: sha256 over a canonical JSON of everything that determines the probe values (generator
- * version, seed, count, kinds, per-input dtype/shape/batching, range, vocabulary, user-sample digest).
+ * version, seed, count, kinds, per-input dtype/shape/batching, range, vocabulary, user-sample digest, input
+ * normalisation when given).
  * Fingerprints compare only when their probe hashes match, so a generator change must bump the version.
  */
 import { createHash } from 'node:crypto';
@@ -16,6 +17,11 @@ export interface ProbeHashInput {
   inputs: { name: string; dtype: string; sampleShape: number[]; batch: string; vocab?: number }[];
   /** sha256 of the user sample files used, if any. */
   samplesDigest?: string;
+  /**
+   * Input normalisation, only when given: absent, canonicalJson drops the key, so probe sets without it
+   * keep the hashes (and baselines) they had before the option existed.
+   */
+  normalize?: { mean: number[]; std: number[] };
 }
 
 /** JSON with object keys sorted at every level, so the hash does not depend on property order. */

@@ -18,6 +18,31 @@ export interface ProbeSpec {
   vocab?: number;
   /** A folder of .npy/.png/.jpg samples (used by the 'samples' kind). */
   samplesDir?: string;
+  /**
+   * Per-channel normalisation the model expects (torchvision's Normalize done outside the export): its one
+   * float input is fed `(x - mean[c]) / std[c]` of the probe value x (in `range`). One value: every channel.
+   * See normalize.ts.
+   */
+  normalize?: NormalizeSpec;
+}
+
+export interface NormalizeSpec {
+  mean: number[];
+  std: number[];
+}
+
+/**
+ * A normalisation resolved for one input (normalize.ts resolveNormalization): element i of a probe is in
+ * channel floor(i / inner) % channels and is fed `x * scale[c] + shift[c]` = `(x - mean[c]) / std[c]`.
+ */
+export interface InputNormalization {
+  mean: number[];
+  std: number[];
+  channels: number;
+  /** Elements of one channel before the next begins: H*W for CHW, 1 for HWC, the whole probe for one channel. */
+  inner: number;
+  scale: number[];
+  shift: number[];
 }
 
 export type ProbeData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Int8Array;
@@ -32,6 +57,8 @@ export interface ProbeInput {
   fixedBatch?: number;
   /** count x prod(sampleShape) values, probe-major. */
   data: ProbeData;
+  /** Applied (float inputs only) where the data becomes an ORT tensor; `data` itself stays in probe space. */
+  normalize?: InputNormalization;
 }
 
 export interface ProbeSet {
@@ -43,7 +70,10 @@ export interface ProbeSet {
   probeKinds: ProbeKind[];
   range: [number, number];
   inputs: ProbeInput[];
-  /** sha256 over what determines the probes (generator version, seed, kinds, shapes, range, vocab, samples). */
+  /**
+   * sha256 over what determines the probes (generator version, seed, kinds, shapes, range, vocab, samples,
+   * and the input normalisation when there is one).
+   */
   hash: string;
   /**
    * Up to MAX_TRIGGER_SAMPLES of the user's samples (all of the folder's, evenly spaced when there are more),

@@ -19,6 +19,12 @@ export interface ProbeOptions {
   dims?: Record<string, number>;
   /** Vocabulary size for integer token-id inputs. */
   vocab?: number;
+  /**
+   * Per-channel normalisation the model expects of its one float image input (torchvision's Normalize
+   * applied outside the export): it is fed `(x - mean[c]) / std[c]` of probe/sample values x in `range`.
+   * One value applies to every channel. Stored in a baseline with the other probe settings.
+   */
+  normalize?: { mean: number[]; std: number[] };
 }
 
 export interface EngineOptions {

@@ -11,6 +11,7 @@ import type { CliIO } from '../run.js';
 
 const HELP = `Usage:
   model-fingerprint baseline build MODELS... --out DIR [--probe-samples DIR] [--probes N] [--seed S] [--layers auto|L1,L2] [--probe-kinds ...]
+       [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...]
   model-fingerprint baseline build MODELS... --shard I/N --out PARTIAL_DIR   (one slice; then merge)
   model-fingerprint baseline merge PARTIAL_DIRS... --out DIR
   model-fingerprint baseline add DIR MODELS... [--out NEW_DIR]
@@ -19,6 +20,11 @@ MODELS are clean models of one architecture (files, directories or globs): earli
 several training seeds, trusted public checkpoints. 20 or more is a usable start; with 63 or more the high
 band is reachable by rank alone (fewer rely on the fitted tail). --probe-samples DIR (64-128 real inputs of
 mixed classes) matters most for detection; the baseline keeps a copy in DIR/samples for every later scan.
+--probe-range LO,HI: value range of generated probes and samples, for models that expect another range than [0,1].
+--input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
+as torchvision's Normalize does; probes and samples are made in [0,1] and normalised before the model sees
+them (one value: every channel; otherwise one per channel of the image input).
+The baseline records these probe settings; every scan against it (and baseline add) feeds models the same way.
 `;
 
 /** Said after a build without samples (bench/results/detect.md: the largest single lever we measured). */

@@ -11,12 +11,30 @@ import type { CliIO } from '../run.js';
 
 const FORMATS: ReportFormat[] = ['text', 'json', 'sarif', 'junit', 'markdown'];
 const FAIL_ON: FailOn[] = ['low', 'medium', 'high', 'never'];
+/** Flags whose settings a baseline records (src/baseline/samples.ts engineFromBaseline): ignored with one. */
+const BASELINE_DECIDES = [
+  'probes',
+  'seed',
+  'probe-kinds',
+  'probe-range',
+  'probe-samples',
+  'input-mean',
+  'input-std',
+  'dim',
+  'vocab',
+  'layers',
+];
 
 const HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
        [--output FILE] [--fail-on high|medium|low|never] [--quiet]
+       without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...]
 Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
 Exit 0: no model reaches --fail-on (default high); 1: at least one does; 2: a model or the baseline could not be read.
-The probe set and layers come from the baseline.
+The probe set (samples, range, input normalisation) and layers come from the baseline: models are only
+comparable when fed exactly as its members were, so probe flags given with --baseline are ignored.
+--input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
+as torchvision's Normalize does; probes and samples are made in [0,1] and normalised before the model sees
+them (one value: every channel; otherwise one per channel of the image input).
 `;
 
 export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
@@ -41,9 +59,16 @@ export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
     throw new InputError('bad-argument', `--fail-on ${failOn}: expected one of ${FAIL_ON.join(', ')}`);
   const paths = await expandModelArgs(p.positionals);
   const output = str(p, 'output');
+  const baselineDir = str(p, 'baseline');
+  const ignored = BASELINE_DECIDES.filter((f) => p.values[f] !== undefined);
+  if (baselineDir && ignored.length > 0) {
+    io.err(
+      `note: ${ignored.map((f) => `--${f}`).join(', ')} ignored: with --baseline the probe set (including input normalisation) and layers come from the baseline, so every model is fed as its members were\n`,
+    );
+  }
   const report = await scanModels(paths, {
     ...engineOptions(p),
-    baselineDir: str(p, 'baseline') ?? null,
+    baselineDir: baselineDir ?? null,
     failOn,
     onProgress: p.values.quiet ? undefined : progressReporter(io.err, io.isTTY, 'scanning'),
   });
