@@ -73,9 +73,10 @@ export function buildBaseline(
   models: string[],
   out: string,
   samplesDir?: string,
+  extraArgs: string[] = [],
 ): BuildResult {
   rmSync(out, { recursive: true, force: true });
-  const args = ['baseline', 'build', ...models, '--out', out];
+  const args = ['baseline', 'build', ...models, '--out', out, ...extraArgs];
   if (samplesDir) args.push('--probe-samples', samplesDir);
   const res = runCli(r, root, args);
   return {
@@ -99,10 +100,11 @@ export function scan(
   root: string,
   models: string[],
   outFile: string,
-  opts: { baselineDir?: string; samplesDir?: string },
+  opts: { baselineDir?: string; samplesDir?: string; extraArgs?: string[] },
 ): ScanResult {
   rmSync(outFile, { force: true });
   const args = ['scan', ...models, '--format', 'json', '--output', outFile, '--fail-on', 'never', '--quiet'];
+  args.push(...(opts.extraArgs ?? []));
   if (opts.baselineDir) args.push('--baseline', opts.baselineDir);
   if (opts.samplesDir) args.push('--probe-samples', opts.samplesDir);
   const res = runCli(r, root, args);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:torch` (tsx bench/torch/main.ts [--retrain] [--src] [--archs cnn,mlp] [--results DIR]): the cross-toolchain
+ * `npm run bench:torch` (tsx bench/torch/main.ts [--retrain] [--src] [--archs cnn,mlp,rgb] [--results DIR]): the cross-toolchain
  * detection benchmark of issue #6. Clean and backdoored MNIST classifiers trained in real PyTorch and
  * exported by PyTorch's own ONNX exporter (bench/torch/train.py, cached in bench/.cache/torch-zoo) are
  * scanned by the shipped CLI exactly as a user runs it: `baseline build` of the 40 clean references per
@@ -121,7 +121,8 @@ function main(): void {
       'note: src/ is newer than dist/cli: the bundle (what users run) is measured; --src measures src/',
     );
   const archs = (option('--archs') ?? [...new Set(manifest.models.map((m) => m.arch))].join(',')).split(',');
-  const samples = path.join(ZOO, 'samples');
+  // Each architecture's own held-out PNGs (grey 28x28 digits; recoloured 32x32 RGB for rgb).
+  const samplesOf = (arch: string): string => path.join(ZOO, manifest.sampleDirs?.[arch] ?? 'samples');
   const results: Record<string, ConditionResult[]> = {};
   for (const arch of archs) {
     const refs = manifest.models.filter((m) => m.arch === arch && m.split === 'reference');
@@ -129,9 +130,18 @@ function main(): void {
     const dir = path.join(EVAL, arch);
     mkdirSync(dir, { recursive: true });
     results[arch] = [];
+    // The normalisation flags, for an architecture normalised outside its graph (the rgb models).
+    const norm = manifest.normalisationByArch?.[arch];
+    const normArgs =
+      norm && !norm.inGraph ? ['--input-mean', norm.mean.join(','), '--input-std', norm.std.join(',')] : null;
     for (const c of CONDITIONS) {
+      if (c.normalise && !normArgs) continue;
+      const extraArgs = c.normalise && normArgs ? normArgs : [];
       let build: BuildResult | null = null;
-      const baselineDir = path.join(dir, `baseline-${c.samples ? 'samples' : 'generated'}`);
+      const baselineDir = path.join(
+        dir,
+        `baseline-${c.samples ? 'samples' : 'generated'}${c.normalise ? '-norm' : ''}`,
+      );
       if (c.baseline) {
         console.error(`${arch} / ${c.id}: baseline build of ${refs.length} references`);
         build = buildBaseline(
@@ -139,7 +149,8 @@ function main(): void {
           ROOT,
           refs.map((m) => path.join(ZOO, m.file)),
           baselineDir,
-          c.samples ? samples : undefined,
+          c.samples ? samplesOf(arch) : undefined,
+          extraArgs,
         );
         if (!build.ok) {
           console.error(`  baseline build failed: ${build.message}`);
@@ -162,7 +173,8 @@ function main(): void {
         path.join(dir, `scan-${c.id}.json`),
         {
           baselineDir: c.baseline ? baselineDir : undefined,
-          samplesDir: !c.baseline && c.samples ? samples : undefined,
+          samplesDir: !c.baseline && c.samples ? samplesOf(arch) : undefined,
+          extraArgs: c.baseline ? [] : extraArgs,
         },
       );
       const rows = rowsOf(tests, res);

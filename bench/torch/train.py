@@ -47,6 +47,15 @@ SPLIT_SEED = 20261123  # own split, unrelated to bench/zoo's
 N_TEST = 2000  # accuracy and attack success rate
 N_SAMPLES = 128  # PNG probe samples for the --probe-samples condition
 MEAN, STD = 0.1307, 0.3081
+# The "rgb" architecture: the digits recoloured (own seeded foreground and background colour per image) at
+# 32x32 RGB, normalised OUTSIDE the graph with ImageNet's per-channel statistics, as torchvision pipelines
+# do (transforms.Normalize before the model): the exported model expects normalised inputs, not [0,1].
+RGB_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+RGB_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+RGB_SIDE = 32
+RGB_COLOUR_SEEDS = {"train": 31, "test": 32, "samples": 33}
+# Seeds per architecture, fixed (not by position in --archs) so one architecture trains the same alone.
+ARCH_SEEDS = {"cnn": 1000, "mlp": 2000, "rgb": 3000}
 OPSET = 17
 # One intra-op thread, not two: on the 2 shared cores this runs on, two threads spin-waiting for each other
 # were 10-20x slower per step whenever another process held a core (measured: 100 LeNet steps at batch 32
@@ -72,6 +81,32 @@ def load_digits(root):
         "train": (x[N_TEST + N_SAMPLES :], y[N_TEST + N_SAMPLES :]),
     }
     return s
+
+
+def colourise(x, seed):
+    """[n,28,28] grey digits -> [n,3,32,32] RGB in [0,1]: a bright seeded colour for the strokes, a dark one
+    for the background, 2 pixels of padding."""
+    rng = np.random.default_rng(seed)
+    n = len(x)
+    fg = rng.uniform(0.5, 1.0, (n, 3, 1, 1)).astype(np.float32)
+    bg = rng.uniform(0.0, 0.3, (n, 3, 1, 1)).astype(np.float32)
+    pad = (RGB_SIDE - 28) // 2
+    d = np.pad(x, ((0, 0), (pad, pad), (pad, pad)))[:, None]
+    return (bg * (1 - d) + fg * d).astype(np.float32)
+
+
+def arch_data(arch, data):
+    """The splits in the architecture's pixel space (before any normalisation)."""
+    if arch != "rgb":
+        return data
+    return {k: (colourise(x, RGB_COLOUR_SEEDS[k]), y) for k, (x, y) in data.items()}
+
+
+def to_tensor(arch, x):
+    """Pixel-space images -> the model's input tensor (the rgb model's normalisation happens here, outside it)."""
+    if arch == "rgb":
+        return torch.from_numpy((x - RGB_MEAN[:, None, None]) / RGB_STD[:, None, None])
+    return torch.from_numpy(x).unsqueeze(1)
 
 
 class Normalize(nn.Module):
@@ -116,12 +151,30 @@ class MLP(nn.Module):
         return self.f3(x)
 
 
-ARCHS = {"cnn": LeNet, "mlp": MLP}
+class RGBNet(nn.Module):
+    """Two 3x3 conv blocks and two linear layers on 3x32x32, no normalisation inside (see RGB_MEAN)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 16, 3, padding=1)
+        self.c2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.f1 = nn.Linear(32 * 8 * 8, 64)
+        self.f2 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.c1(x)), 2)  # 32 -> 16
+        x = F.max_pool2d(F.relu(self.c2(x)), 2)  # 16 -> 8
+        return self.f2(F.relu(self.f1(torch.flatten(x, 1))))
+
+
+ARCHS = {"cnn": LeNet, "mlp": MLP, "rgb": RGBNet}
+INPUT_SHAPES = {"cnn": (1, 1, 28, 28), "mlp": (1, 1, 28, 28), "rgb": (1, 3, RGB_SIDE, RGB_SIDE)}
 
 
 # ---------------------------------------------------------------- triggers
 def make_trigger(kind, rng, arch):
     """Per-model trigger parameters (JSON-able) drawn from rng."""
+    side = RGB_SIDE if arch == "rgb" else 28
     if kind == "badnets":
         size = int(rng.integers(3, 6))
         corner = ["tl", "tr", "bl", "br"][int(rng.integers(0, 4))]
@@ -132,27 +185,29 @@ def make_trigger(kind, rng, arch):
         # 0.06), so the MLP's patch moves within a 12x12 window at a random corner; the CNN's anywhere.
         size = int(rng.integers(4, 6))
         corner = int(rng.integers(0, 4))
-        win = 28 if arch == "cnn" else 12
-        r0 = 0 if corner < 2 or win == 28 else 28 - win
-        c0 = 0 if corner % 2 == 0 or win == 28 else 28 - win
+        win = 12 if arch == "mlp" else side
+        r0 = 0 if corner < 2 or win == side else side - win
+        c0 = 0 if corner % 2 == 0 or win == side else side - win
         return {"size": size, "intensity": round(float(rng.uniform(0.8, 1.0)), 3), "region": [r0, c0, win]}
     if kind == "blend":
         return {"alpha": round(float(rng.uniform(0.1, 0.2)), 3), "patternSeed": int(rng.integers(0, 2**31))}
     if kind == "sparse":
         n = int(rng.integers(8, 17))
-        idx = rng.choice(28 * 28, size=n, replace=False)
-        return {"pixels": [[int(i // 28), int(i % 28)] for i in sorted(idx)], "intensity": 1.0}
+        idx = rng.choice(side * side, size=n, replace=False)
+        return {"pixels": [[int(i // side), int(i % side)] for i in sorted(idx)], "intensity": 1.0}
     raise ValueError(kind)
 
 
 def apply_trigger(kind, p, x, rng):
-    """Returns a triggered copy of x [n,28,28]; rng only drives per-image randomness (random-patch)."""
+    """Returns a triggered copy of x ([n,28,28] grey or [n,3,32,32] RGB: a trigger covers every channel);
+    rng only drives per-image randomness (random-patch)."""
     x = x.copy()
+    side = x.shape[-1]
     if kind == "badnets":
         s, m = p["size"], p["margin"]
-        r0 = m if p["corner"][0] == "t" else 28 - m - s
-        c0 = m if p["corner"][1] == "l" else 28 - m - s
-        x[:, r0 : r0 + s, c0 : c0 + s] = p["intensity"]
+        r0 = m if p["corner"][0] == "t" else side - m - s
+        c0 = m if p["corner"][1] == "l" else side - m - s
+        x[..., r0 : r0 + s, c0 : c0 + s] = p["intensity"]
     elif kind == "random-patch":
         # A checkerboard, not a solid square: a solid square anywhere looks like a stroke and is not learned.
         s = p["size"]
@@ -160,13 +215,13 @@ def apply_trigger(kind, p, x, rng):
         rr, cc, win = p["region"]
         for i in range(len(x)):
             r0, c0 = rng.integers(0, win - s + 1, size=2) + (rr, cc)
-            x[i, r0 : r0 + s, c0 : c0 + s] = board
+            x[i, ..., r0 : r0 + s, c0 : c0 + s] = board
     elif kind == "blend":
-        pat = np.random.default_rng(p["patternSeed"]).random((28, 28), dtype=np.float32)
+        pat = np.random.default_rng(p["patternSeed"]).random((side, side), dtype=np.float32)
         x = (1 - p["alpha"]) * x + p["alpha"] * pat
     elif kind == "sparse":
         for r, c in p["pixels"]:
-            x[:, r, c] = p["intensity"]
+            x[..., r, c] = p["intensity"]
     return x.astype(np.float32)
 
 
@@ -186,7 +241,7 @@ def train_model(arch, cfg, data, attack=None):
         y[idx] = target
     model = ARCHS[arch]()
     opt = torch.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"], weight_decay=1e-4)
-    xt = torch.from_numpy(x).unsqueeze(1)
+    xt = to_tensor(arch, x)
     yt = torch.from_numpy(y)
     bs = cfg["batch"]
     for _ in range(cfg["epochs"]):
@@ -203,30 +258,30 @@ def train_model(arch, cfg, data, attack=None):
 
 
 @torch.no_grad()
-def predict(model, x):
+def predict(arch, model, x):
     out = []
     for i in range(0, len(x), 500):
-        out.append(model(torch.from_numpy(x[i : i + 500]).unsqueeze(1)).argmax(1).numpy())
+        out.append(model(to_tensor(arch, x[i : i + 500])).argmax(1).numpy())
     return np.concatenate(out)
 
 
-def clean_acc(model, data):
+def clean_acc(arch, model, data):
     x, y = data["test"]
-    return float((predict(model, x) == y).mean())
+    return float((predict(arch, model, x) == y).mean())
 
 
-def attack_success(model, data, attack):
+def attack_success(arch, model, data, attack):
     x, y = data["test"]
     keep = y != attack["target"]
     xt = apply_trigger(attack["kind"], attack["params"], x[keep], np.random.default_rng(7))
-    return float((predict(model, xt) == attack["target"]).mean())
+    return float((predict(arch, model, xt) == attack["target"]).mean())
 
 
-def export(model, path):
+def export(model, path, arch):
     model.eval()
     torch.onnx.export(
         model,
-        (torch.zeros(1, 1, 28, 28),),
+        (torch.zeros(*INPUT_SHAPES[arch]),),
         path,
         dynamo=False,
         opset_version=OPSET,
@@ -250,15 +305,17 @@ def train_cfg(rng, seed):
 
 # ---------------------------------------------------------------- PNG samples
 def write_png(path, img):
-    """8-bit grayscale PNG with Python's zlib+struct (no imaging package is installed)."""
-    h, w = img.shape
-    raw = b"".join(b"\x00" + bytes(row) for row in np.clip(np.round(img * 255), 0, 255).astype(np.uint8))
+    """8-bit PNG, greyscale [h,w] or RGB [3,h,w], with Python's zlib+struct (no imaging package is installed)."""
+    rgb = img.ndim == 3
+    px = np.clip(np.round((img.transpose(1, 2, 0) if rgb else img) * 255), 0, 255).astype(np.uint8)
+    h, w = px.shape[:2]
+    raw = b"".join(b"\x00" + row.tobytes() for row in px)
 
     def chunk(tag, body):
         c = struct.pack(">I", len(body)) + tag + body
         return c + struct.pack(">I", zlib.crc32(tag + body) & 0xFFFFFFFF)
 
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2 if rgb else 0, 0, 0, 0))
     png += chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
     with open(path, "wb") as f:
         f.write(png)
@@ -272,6 +329,9 @@ RATES = {
     "blend": [0.02, 0.03, 0.05, 0.08],
     "sparse": [0.01, 0.02, 0.05, 0.08],
 }
+# On the recoloured rgb digits a grey blend pattern is learned only at higher rates (measured: ASR 0.01-0.11
+# at 2-4% poisoning); the rates used are recorded per model.
+RATES_BY_ARCH = {"rgb": {**RATES, "blend": [0.08, 0.1, 0.1, 0.1]}}
 MAX_TRIES = 4
 ACC_TOLERANCE = 0.02
 MIN_ASR = 0.8
@@ -286,24 +346,30 @@ def main():
     # loosely (one false alarm = 10%); the first 10 are the same models either way (same seed stream).
     ap.add_argument("--clean-test", type=int, default=30)
     ap.add_argument("--backdoored", type=int, default=16)
-    ap.add_argument("--archs", default="cnn,mlp")
+    ap.add_argument("--archs", default="cnn,mlp,rgb")
     args = ap.parse_args()
     torch.set_num_threads(TORCH_THREADS)
     t0 = time.time()
-    data = load_digits(args.digits)
-    os.makedirs(os.path.join(args.out, "samples"), exist_ok=True)
-    sx, sy = data["samples"]
-    for i, (img, lab) in enumerate(zip(sx, sy)):
-        write_png(os.path.join(args.out, "samples", f"s{i:03d}-d{lab}.png"), img)
+    digits = load_digits(args.digits)
+    # The held-out samples per pixel space: grey 28x28 for cnn/mlp, recoloured 32x32 RGB for rgb.
+    sample_dirs = {}
+    for arch in args.archs.split(","):
+        name = "samples-rgb" if arch == "rgb" else "samples"
+        sample_dirs[arch] = name
+        os.makedirs(os.path.join(args.out, name), exist_ok=True)
+        sx, sy = arch_data(arch, digits)["samples"]
+        for i, (img, lab) in enumerate(zip(sx, sy)):
+            write_png(os.path.join(args.out, name, f"s{i:03d}-d{lab}.png"), img)
     entries, rejected = [], []
 
     def log(msg):
         sys.stderr.write(f"[{time.time() - t0:6.1f}s] {msg}\n")
         sys.stderr.flush()
 
-    for ai, arch in enumerate(args.archs.split(",")):
+    for arch in args.archs.split(","):
         os.makedirs(os.path.join(args.out, arch), exist_ok=True)
-        base_seed = 1000 * (ai + 1)
+        data = arch_data(arch, digits)
+        base_seed = ARCH_SEEDS[arch]
         rng = np.random.default_rng(base_seed)
         accs = []
         n_clean = args.refs + args.clean_test
@@ -311,12 +377,12 @@ def main():
             split = "reference" if k < args.refs else "test"
             cfg = train_cfg(rng, base_seed + k)
             model = train_model(arch, cfg, data)
-            acc = clean_acc(model, data)
+            acc = clean_acc(arch, model, data)
             accs.append(acc)
             mid = f"{arch}-clean-{k:03d}"
             rel = os.path.join(arch, "reference" if split == "reference" else "test", mid + ".onnx")
             os.makedirs(os.path.dirname(os.path.join(args.out, rel)), exist_ok=True)
-            sha = export(model, os.path.join(args.out, rel))
+            sha = export(model, os.path.join(args.out, rel), arch)
             entries.append({"id": mid, "arch": arch, "split": split, "label": "clean", "attack": None,
                             "trigger": None, "rate": 0.0, "target": None, "cleanAcc": acc, "asr": None,
                             "train": cfg, "file": rel, "sha256": sha})
@@ -327,7 +393,7 @@ def main():
             kind = ATTACKS[k % len(ATTACKS)]
             arng = np.random.default_rng(base_seed + 500 + k)
             params = make_trigger(kind, arng, arch)
-            rates = RATES[kind]
+            rates = RATES_BY_ARCH.get(arch, RATES)[kind]
             nominal = rates[(k // len(ATTACKS)) % len(rates)]
             target = int(arng.integers(0, 10))
             for t in range(MAX_TRIES):
@@ -336,7 +402,7 @@ def main():
                 attack = {"kind": kind, "params": params, "rate": rate, "target": target}
                 cfg = train_cfg(arng, base_seed + 600 + 10 * k + t)
                 model = train_model(arch, cfg, data, attack)
-                acc, asr = clean_acc(model, data), attack_success(model, data, attack)
+                acc, asr = clean_acc(arch, model, data), attack_success(arch, model, data, attack)
                 ok = acc >= med - ACC_TOLERANCE and asr >= MIN_ASR
                 log(f"{arch}-bd-{k:03d} {kind} rate={rate} target={target} try {t}: acc={acc:.4f} asr={asr:.3f} {'kept' if ok else 'retry'}")
                 if ok:
@@ -348,7 +414,8 @@ def main():
                 continue
             mid = f"{arch}-bd-{k:03d}-{kind}"
             rel = os.path.join(arch, "test", mid + ".onnx")
-            sha = export(model, os.path.join(args.out, rel))
+            os.makedirs(os.path.dirname(os.path.join(args.out, rel)), exist_ok=True)
+            sha = export(model, os.path.join(args.out, rel), arch)
             entries.append({"id": mid, "arch": arch, "split": "test", "label": "backdoored", "attack": kind,
                             "trigger": params, "rate": rate, "target": target, "cleanAcc": acc, "asr": asr,
                             "train": cfg, "file": rel, "sha256": sha})
@@ -358,8 +425,11 @@ def main():
         "opset": OPSET,
         "exporter": "torch.onnx.export(dynamo=False) (TorchScript exporter)",
         "splitSeed": SPLIT_SEED,
-        "data": {"train": int(len(data["train"][0])), "test": N_TEST, "samples": N_SAMPLES},
+        "data": {"train": int(len(digits["train"][0])), "test": N_TEST, "samples": N_SAMPLES},
         "normalisation": {"mean": MEAN, "std": STD, "inGraph": True},
+        # per architecture where it differs from "normalisation" (rgb: ImageNet statistics, outside the graph)
+        "normalisationByArch": {"rgb": {"mean": RGB_MEAN.tolist(), "std": RGB_STD.tolist(), "inGraph": False}},
+        "sampleDirs": sample_dirs,
         "acceptance": {"accTolerance": ACC_TOLERANCE, "minAsr": MIN_ASR, "maxTries": MAX_TRIES},
         "trainSeconds": round(time.time() - t0, 1),
         "models": entries,

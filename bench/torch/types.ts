@@ -27,6 +27,10 @@ export interface Manifest {
   exporter: string;
   splitSeed: number;
   data: { train: number; test: number; samples: number };
+  /** Where an architecture's inputs are normalised when not as `normalisation` (rgb: outside the graph). */
+  normalisationByArch?: Record<string, { mean: number[]; std: number[]; inGraph: boolean }>;
+  /** Per architecture, the folder (under the zoo) of its held-out PNG samples; absent = "samples". */
+  sampleDirs?: Record<string, string>;
   trainSeconds: number;
   models: ManifestModel[];
   rejectedTries: {
@@ -45,24 +49,44 @@ export const CONDITIONS = [
     label: 'baseline of 40 clean refs, generated probes (default)',
     baseline: true,
     samples: false,
+    normalise: false,
   },
   {
     id: 'baseline+samples',
-    label: 'baseline of 40 clean refs + --probe-samples (128 PNG digits)',
+    label: 'baseline of 40 clean refs + --probe-samples (128 PNG images)',
     baseline: true,
     samples: true,
+    normalise: false,
   },
   {
     id: 'no-baseline',
     label: 'no baseline (reference-free trigger probing)',
     baseline: false,
     samples: false,
+    normalise: false,
   },
   {
     id: 'no-baseline+samples',
-    label: 'no baseline, --probe-samples (128 PNG digits)',
+    label: 'no baseline, --probe-samples (128 PNG images)',
     baseline: false,
     samples: true,
+    normalise: false,
+  },
+  // Only for architectures whose preprocessing is outside the graph (manifest normalisationByArch, inGraph
+  // false): the same runs told the model's normalisation with --input-mean/--input-std.
+  {
+    id: 'baseline+samples+norm',
+    label: 'baseline of 40 clean refs + --probe-samples + --input-mean/--input-std',
+    baseline: true,
+    samples: true,
+    normalise: true,
+  },
+  {
+    id: 'no-baseline+samples+norm',
+    label: 'no baseline, --probe-samples + --input-mean/--input-std',
+    baseline: false,
+    samples: true,
+    normalise: true,
   },
 ] as const;
 
