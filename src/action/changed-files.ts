@@ -3,6 +3,10 @@
  * pulls.listFiles); pushes: the files changed between before and after (compare API); workflow_dispatch
  * and anything else: every matching file in the workspace. Removed files are never scanned.
  *
+ * A changed file that is not a model but may be a model's external tensor data (PyTorch's `model.onnx.data`)
+ * makes the models that read it scanned too (src/action/side-files.ts): swapping only the weights file must
+ * not slip past the gate.
+ *
  * When the API cannot give a complete list (the 3000-file cap of pulls.listFiles, the 300-file cap of
  * compare, a first push, a compare that fails after a force push), the run scans every matching file in
  * the workspace instead and says so: a security gate scans too much rather than too little.
@@ -11,6 +15,7 @@ import fg from 'fast-glob';
 import { minimatch } from 'minimatch';
 import { describeError } from '../errors.js';
 import type { ActionContext } from './context.js';
+import { modelsUsingSideFiles } from './side-files.js';
 import { API_PAGE_SIZE, COMPARE_FILES_API_CAP, PULL_FILES_API_CAP } from './github-limits.js';
 import type { GitHubClient } from './octokit.js';
 
@@ -21,6 +26,8 @@ export interface Selection {
   source: 'pull-request' | 'push' | 'workspace';
   /** Why the selection fell back to the workspace, or what it could not see. */
   warnings: string[];
+  /** Why a model that did not change itself is scanned (its side file changed): said in the log. */
+  notes: string[];
 }
 
 // Matching is case-insensitive and includes dot folders: `MODEL.ONNX` or `.hidden/x.onnx` must not slip past.
@@ -62,6 +69,37 @@ function keepChanged(files: ChangedFile[], match: (p: string) => boolean): strin
   ].sort();
 }
 
+/**
+ * The changed models plus every workspace model whose external data is among the other changed files
+ * (removed ones too: a model whose weights file was deleted must fail its scan, not be skipped).
+ */
+async function changedSelection(
+  workspace: string,
+  files: ChangedFile[],
+  patterns: string[],
+  match: (p: string) => boolean,
+  source: Selection['source'],
+): Promise<Selection> {
+  const paths = keepChanged(files, match);
+  const others = [...new Set(files.filter((f) => !match(f.filename)).map((f) => f.filename))];
+  const notes: string[] = [];
+  if (others.length > 0) {
+    const hits = modelsUsingSideFiles(workspace, others, await workspaceModels(workspace, patterns));
+    for (const h of hits) {
+      if (paths.includes(h.model)) continue;
+      paths.push(h.model);
+      notes.push(
+        h.why === 'reference'
+          ? `${h.model} is scanned: it names ${h.sideFile}, which changed (external tensor data)`
+          : h.why === 'too-large'
+            ? `${h.model} is scanned: ${h.sideFile} changed in its folder and the model is too large to search for a reference to it`
+            : `${h.model} is scanned: too many files changed in its folder (${h.sideFile} among them) to search it for references`,
+      );
+    }
+  }
+  return { paths: paths.sort(), source, warnings: [], notes };
+}
+
 async function pullRequestFiles(
   octokit: GitHubClient,
   ctx: ActionContext,
@@ -99,6 +137,7 @@ export async function selectModels(
     paths: await workspaceModels(ctx.workspace, patterns),
     source: 'workspace',
     warnings: why ? [why] : [],
+    notes: [],
   });
 
   if (ctx.pullRequest) {
@@ -119,7 +158,7 @@ export async function selectModels(
         `This pull request changes ${PULL_FILES_API_CAP} or more files and the GitHub API lists only the first ${PULL_FILES_API_CAP}: every matching file in the workspace is scanned instead.`,
       );
     }
-    return { paths: keepChanged(files, match), source: 'pull-request', warnings: [] };
+    return changedSelection(ctx.workspace, files, patterns, match, 'pull-request');
   }
 
   if (ctx.push) {
@@ -141,7 +180,7 @@ export async function selectModels(
         `This push changes ${COMPARE_FILES_API_CAP} or more files and the compare API lists only the first ${COMPARE_FILES_API_CAP}: every matching file in the workspace is scanned instead.`,
       );
     }
-    return { paths: keepChanged(files, match), source: 'push', warnings: [] };
+    return changedSelection(ctx.workspace, files, patterns, match, 'push');
   }
 
   return everything(null);

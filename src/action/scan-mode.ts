@@ -135,6 +135,7 @@ export async function runScan(deps: RunDeps): Promise<ScanOutcome> {
   const baseline = await chooseBaseline(deps);
   const selection = await selectModels(ctx, inputs.models, octokit);
   for (const w of selection.warnings) core.warning(w);
+  for (const n of selection.notes) core.info(n);
 
   let report: ScanReport;
   if (selection.paths.length === 0) {
