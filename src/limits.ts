@@ -55,3 +55,11 @@ export const MAX_TRIGGER_SAMPLES = 128;
  * inputs have 1, 3 or 4 channels; more than this is a mistyped list, refused before any model is read.
  */
 export const MAX_NORMALIZE_CHANNELS = 16;
+
+/**
+ * Largest model file the action searches for a reference to a changed side file (external tensor data,
+ * src/action/side-files.ts). A model that keeps its weights outside is small (PyTorch's exporter writes a
+ * graph of kilobytes beside its `.onnx.data`); a larger one in the changed file's folder is scanned without
+ * searching, since a gate scans too much rather than too little.
+ */
+export const SIDE_FILE_SEARCH_MAX_BYTES = 64 * 1024 * 1024;

@@ -22,6 +22,7 @@ import {
   stopWeightsWorker,
   workerScript,
 } from '../../src/fingerprint/weights-offload.js';
+import { Worker } from 'node:worker_threads';
 import { InputError } from '../../src/errors.js';
 import { dense } from '../fixtures/models.js';
 
@@ -68,7 +69,7 @@ test('the worker thread gives the in-thread rows bit for bit, including a Krylov
   expect(Array.from(layerWeightStats(m).block)).toEqual(Array.from(inThread.block));
 });
 
-test('past the time limit the worker is stopped with the timeout error, and the next model gets a fresh one', async () => {
+test('past the time limit the timeout error comes at once, and the same worker serves the next model', async () => {
   const m = model();
   process.env[WEIGHTS_WORKER_ENV] = '1';
   const late = layerWeightStatsOffloaded(m, { deadline: Date.now(), limitMs: 1, script: DIST_WORKER });
@@ -78,6 +79,28 @@ test('past the time limit the worker is stopped with the timeout error, and the 
   );
   const next = await layerWeightStatsOffloaded(m, { script: DIST_WORKER });
   expect(Array.from(next.block)).toEqual(Array.from(layerWeightStats(m).block));
+});
+
+test('the worker drops a request the main thread gave up on before its next matrix, and serves the next one', async () => {
+  // the cooperative stop that replaces terminating the thread (which can abort the process inside ORT)
+  const matrices = () => [{ values: new Float32Array(64 * 300).fill(0.5), rows: 64, cols: 300 }];
+  const cancel = new Int32Array(new SharedArrayBuffer(4));
+  Atomics.store(cancel, 0, 1); // request 1 was given up on before it started
+  const w = new Worker(DIST_WORKER, { workerData: { cancel: cancel.buffer } });
+  try {
+    const ask = (id: number) =>
+      new Promise<{ id: number; rows?: number[][]; error?: string }>((resolve) => {
+        w.once('message', resolve);
+        w.postMessage({ id, matrices: matrices() });
+      });
+    expect(await ask(1)).toEqual({ id: 1, error: 'request 1 cancelled' });
+    const ok = await ask(2);
+    expect(ok.error).toBeUndefined();
+    expect(ok.rows).toHaveLength(1);
+    expect(ok.rows?.[0][0]).toBeCloseTo(Math.sqrt(64 * 300 * 0.25), 3); // Frobenius norm of a 0.5 matrix
+  } finally {
+    await w.terminate();
+  }
 });
 
 test('a worker that cannot start leaves the statistics in-thread, unchanged', async () => {

@@ -24275,6 +24275,13 @@ const MAX_TRIGGER_SAMPLES = 128;
  * inputs have 1, 3 or 4 channels; more than this is a mistyped list, refused before any model is read.
  */
 const MAX_NORMALIZE_CHANNELS = 16;
+/**
+ * Largest model file the action searches for a reference to a changed side file (external tensor data,
+ * src/action/side-files.ts). A model that keeps its weights outside is small (PyTorch's exporter writes a
+ * graph of kilobytes beside its `.onnx.data`); a larger one in the changed file's folder is scanned without
+ * searching, since a gate scans too much rather than too little.
+ */
+const SIDE_FILE_SEARCH_MAX_BYTES = (/* unused pure expression or super */ null && (64 * 1024 * 1024));
 
 ;// CONCATENATED MODULE: ./lib/model/dtypes.js
 /** ONNX TensorProto.DataType codes (onnx.proto3, stable across IR versions). */
@@ -30718,9 +30725,13 @@ const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRe
  * (bench/results/speed.md).
  *
  * One worker per process, started on first use and reused (a baseline build fingerprints many models);
- * unref'd, so it never keeps the process alive. The matrices are copied once and transferred. The model's
- * time limit still holds: past the deadline the worker is terminated (it may be inside a long product) and
- * the same timeout error as the in-thread path is thrown. Where no worker can start (the worker script is
+ * unref'd when idle, so it never keeps the process alive. The matrices are copied once and transferred. The
+ * model's time limit still holds: past the deadline the same timeout error as the in-thread path is thrown at
+ * once, and the worker is told to drop that request before its next matrix (a shared cell it reads). It is
+ * never terminated mid-work: onnxruntime-node, whose kernels the statistics use, aborts the whole process
+ * when a thread is torn down inside one of its calls (measured under jest: 1 run in 3-8 aborted with
+ * "terminate called after throwing an instance of 'Napi::Error'"). Until it has dropped the request it keeps
+ * the process alive, so an exit cannot tear it down mid-call either. Where no worker can start (the worker script is
  * missing, FINGERPRINT_WEIGHTS_WORKER=0, or it crashed), the statistics run in-thread, with the same result.
  *
  * Why hand-written: Node's worker_threads is the mechanism; no maintained pool package knows where our
@@ -30757,13 +30768,15 @@ class WeightsWorker {
     script;
     worker;
     pending = new Map();
+    /** The id of the request given up on (weights-worker.ts reads it between matrices). */
+    cancel = new Int32Array(new SharedArrayBuffer(4));
     nextId = 1;
     dead = false;
     /** Whether the worker ever answered (one that fails before its first answer cannot run here). */
     answered = false;
     constructor(script, onUnusable) {
         this.script = script;
-        this.worker = new external_node_worker_threads_namespaceObject.Worker(script);
+        this.worker = new external_node_worker_threads_namespaceObject.Worker(script, { workerData: { cancel: this.cancel.buffer } });
         this.worker.unref();
         this.worker.on('message', (res) => {
             this.answered = true;
@@ -30792,7 +30805,7 @@ class WeightsWorker {
     }
     compute(matrices) {
         const id = this.nextId++;
-        return new Promise((resolve, reject) => {
+        const rows = new Promise((resolve, reject) => {
             // referenced while work is pending (an awaited answer must keep the process alive), unref'd when idle
             if (this.pending.size === 0)
                 this.worker.ref();
@@ -30800,6 +30813,18 @@ class WeightsWorker {
             const req = { id, matrices };
             this.worker.postMessage(req, matrices.map((m) => m.values.buffer));
         });
+        return { id, rows };
+    }
+    /**
+     * Gives up on request `id`: the worker drops it before its next matrix, and its answer is ignored. The
+     * request stays pending (the worker stays referenced) until that answer, so the process does not exit
+     * while the worker is inside a native call.
+     */
+    abandon(id) {
+        Atomics.store(this.cancel, 0, id);
+        const p = this.pending.get(id);
+        if (p)
+            this.pending.set(id, { resolve: () => undefined, reject: () => undefined });
     }
     async terminate() {
         this.dead = true;
@@ -30868,7 +30893,7 @@ async function layerWeightStatsOffloaded(model, opts = {}) {
         rows: m.rows,
         cols: m.cols,
     }));
-    const work = worker.compute(matrices);
+    const { id, rows: work } = worker.compute(matrices);
     let timer;
     let timedOut = null;
     const limit = opts.deadline === undefined
@@ -30882,10 +30907,9 @@ async function layerWeightStatsOffloaded(model, opts = {}) {
     }
     catch (e) {
         if (e === timedOut) {
-            // the worker may be deep inside one matrix: stop it; the next model starts a fresh one
-            if (shared === worker)
-                shared = null;
-            void worker.terminate();
+            // the worker may be deep inside one matrix: it drops this request at the next one and serves the next
+            // model after that (terminating it mid-call could abort the process: see the header)
+            worker.abandon(id);
             throw e;
         }
         // the worker failed (crashed, or refused the data): the in-thread path gives the same numbers

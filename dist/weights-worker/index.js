@@ -14141,10 +14141,28 @@ function weightsTimeout(model, limitMs = 0) {
  */
 
 
+/**
+ * Cooperative stop: the main thread writes the id of a request it gave up on (its model's time limit) into
+ * this shared cell, and the request stops before its next matrix. The main thread never terminates the
+ * thread mid-work: onnxruntime-node aborts the whole process when its environment is torn down inside a
+ * native call (seen as "terminate called after throwing an instance of 'Napi::Error'").
+ */
+const cancelled = external_node_worker_threads_namespaceObject.workerData && external_node_worker_threads_namespaceObject.workerData.cancel
+    ? new Int32Array(external_node_worker_threads_namespaceObject.workerData.cancel)
+    : null;
 external_node_worker_threads_namespaceObject.parentPort?.on('message', (req) => {
     let res;
     try {
-        res = { id: req.id, rows: req.matrices.map((m) => matrixStats(m.values, m.rows, m.cols)) };
+        const rows = [];
+        for (const m of req.matrices) {
+            if (cancelled && Atomics.load(cancelled, 0) === req.id)
+                break;
+            rows.push(matrixStats(m.values, m.rows, m.cols));
+        }
+        res =
+            rows.length === req.matrices.length
+                ? { id: req.id, rows }
+                : { id: req.id, error: `request ${req.id} cancelled` };
     }
     catch (e) {
         res = { id: req.id, error: e instanceof Error ? e.message : String(e) };

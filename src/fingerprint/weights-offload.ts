@@ -6,9 +6,13 @@
  * (bench/results/speed.md).
  *
  * One worker per process, started on first use and reused (a baseline build fingerprints many models);
- * unref'd, so it never keeps the process alive. The matrices are copied once and transferred. The model's
- * time limit still holds: past the deadline the worker is terminated (it may be inside a long product) and
- * the same timeout error as the in-thread path is thrown. Where no worker can start (the worker script is
+ * unref'd when idle, so it never keeps the process alive. The matrices are copied once and transferred. The
+ * model's time limit still holds: past the deadline the same timeout error as the in-thread path is thrown at
+ * once, and the worker is told to drop that request before its next matrix (a shared cell it reads). It is
+ * never terminated mid-work: onnxruntime-node, whose kernels the statistics use, aborts the whole process
+ * when a thread is torn down inside one of its calls (measured under jest: 1 run in 3-8 aborted with
+ * "terminate called after throwing an instance of 'Napi::Error'"). Until it has dropped the request it keeps
+ * the process alive, so an exit cannot tear it down mid-call either. Where no worker can start (the worker script is
  * missing, FINGERPRINT_WEIGHTS_WORKER=0, or it crashed), the statistics run in-thread, with the same result.
  *
  * Why hand-written: Node's worker_threads is the mechanism; no maintained pool package knows where our
@@ -62,6 +66,8 @@ interface Pending {
 class WeightsWorker {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
+  /** The id of the request given up on (weights-worker.ts reads it between matrices). */
+  private readonly cancel = new Int32Array(new SharedArrayBuffer(4));
   private nextId = 1;
   dead = false;
 
@@ -72,7 +78,7 @@ class WeightsWorker {
     readonly script: string,
     onUnusable: () => void,
   ) {
-    this.worker = new Worker(script);
+    this.worker = new Worker(script, { workerData: { cancel: this.cancel.buffer } });
     this.worker.unref();
     this.worker.on('message', (res: WeightsResponse) => {
       this.answered = true;
@@ -94,9 +100,9 @@ class WeightsWorker {
     this.worker.on('exit', (code) => fail(new Error(`weight statistics worker exited (code ${code})`)));
   }
 
-  compute(matrices: WeightsRequest['matrices']): Promise<number[][]> {
+  compute(matrices: WeightsRequest['matrices']): { id: number; rows: Promise<number[][]> } {
     const id = this.nextId++;
-    return new Promise<number[][]>((resolve, reject) => {
+    const rows = new Promise<number[][]>((resolve, reject) => {
       // referenced while work is pending (an awaited answer must keep the process alive), unref'd when idle
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
@@ -106,6 +112,18 @@ class WeightsWorker {
         matrices.map((m) => m.values.buffer as ArrayBuffer),
       );
     });
+    return { id, rows };
+  }
+
+  /**
+   * Gives up on request `id`: the worker drops it before its next matrix, and its answer is ignored. The
+   * request stays pending (the worker stays referenced) until that answer, so the process does not exit
+   * while the worker is inside a native call.
+   */
+  abandon(id: number): void {
+    Atomics.store(this.cancel, 0, id);
+    const p = this.pending.get(id);
+    if (p) this.pending.set(id, { resolve: () => undefined, reject: () => undefined });
   }
 
   async terminate(): Promise<void> {
@@ -180,7 +198,7 @@ export async function layerWeightStatsOffloaded(
     rows: m.rows,
     cols: m.cols,
   }));
-  const work = worker.compute(matrices);
+  const { id, rows: work } = worker.compute(matrices);
   let timer: NodeJS.Timeout | undefined;
   let timedOut: Error | null = null;
   const limit =
@@ -197,9 +215,9 @@ export async function layerWeightStatsOffloaded(
     return assembleLayerStats(plan, rows);
   } catch (e) {
     if (e === timedOut) {
-      // the worker may be deep inside one matrix: stop it; the next model starts a fresh one
-      if (shared === worker) shared = null;
-      void worker.terminate();
+      // the worker may be deep inside one matrix: it drops this request at the next one and serves the next
+      // model after that (terminating it mid-call could abort the process: see the header)
+      worker.abandon(id);
       throw e;
     }
     // the worker failed (crashed, or refused the data): the in-thread path gives the same numbers

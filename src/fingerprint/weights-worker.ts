@@ -4,8 +4,19 @@
  * functions the in-thread path uses (weights.ts matrixStats), so both give the same numbers bit for bit.
  * It reads nothing else and runs nothing from the model: the matrices are plain numbers.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { matrixStats } from './weights.js';
+
+/**
+ * Cooperative stop: the main thread writes the id of a request it gave up on (its model's time limit) into
+ * this shared cell, and the request stops before its next matrix. The main thread never terminates the
+ * thread mid-work: onnxruntime-node aborts the whole process when its environment is torn down inside a
+ * native call (seen as "terminate called after throwing an instance of 'Napi::Error'").
+ */
+const cancelled: Int32Array | null =
+  workerData && (workerData as { cancel?: SharedArrayBuffer }).cancel
+    ? new Int32Array((workerData as { cancel: SharedArrayBuffer }).cancel)
+    : null;
 
 /** A request: matrices as typed arrays with their shapes. */
 export interface WeightsRequest {
@@ -19,7 +30,15 @@ export type WeightsResponse = { id: number; rows: number[][] } | { id: number; e
 parentPort?.on('message', (req: WeightsRequest) => {
   let res: WeightsResponse;
   try {
-    res = { id: req.id, rows: req.matrices.map((m) => matrixStats(m.values, m.rows, m.cols)) };
+    const rows: number[][] = [];
+    for (const m of req.matrices) {
+      if (cancelled && Atomics.load(cancelled, 0) === req.id) break;
+      rows.push(matrixStats(m.values, m.rows, m.cols));
+    }
+    res =
+      rows.length === req.matrices.length
+        ? { id: req.id, rows }
+        : { id: req.id, error: `request ${req.id} cancelled` };
   } catch (e) {
     res = { id: req.id, error: e instanceof Error ? e.message : String(e) };
   }
