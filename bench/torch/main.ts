@@ -1,5 +1,5 @@
 /**
- * `npm run bench:torch` (tsx bench/torch/main.ts [--retrain] [--src] [--archs cnn,mlp,rgb] [--results DIR]): the cross-toolchain
+ * `npm run bench:torch` (tsx bench/torch/main.ts [--retrain] [--src] [--archs cnn,mlp,rgb] [--exporter dynamo] [--results DIR]): the cross-toolchain
  * detection benchmark of issue #6. Clean and backdoored MNIST classifiers trained in real PyTorch and
  * exported by PyTorch's own ONNX exporter (bench/torch/train.py, cached in bench/.cache/torch-zoo) are
  * scanned by the shipped CLI exactly as a user runs it: `baseline build` of the 40 clean references per
@@ -23,15 +23,9 @@ import {
   type TorchBench,
 } from './types.js';
 import { conditionMetrics, type ScanRow } from './metrics.js';
-import { ensureTorch, SetupError, trainZoo } from './python.js';
+import { ensureDynamoExporter, ensureTorch, SetupError, trainZoo } from './python.js';
 import { renderMarkdown } from './report.js';
 import { isFailed } from '../../src/report/types.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CACHE = path.join(ROOT, 'bench', '.cache');
-const ZOO = path.join(CACHE, 'torch-zoo');
-const SITE = path.join(CACHE, 'torch-site');
-const EVAL = path.join(CACHE, 'torch-eval');
 
 function flag(name: string): boolean {
   return process.argv.includes(name);
@@ -42,12 +36,32 @@ function option(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+/**
+ * --exporter dynamo: the same models (same seeds, same weights) exported by PyTorch's default exporter
+ * instead, with their weights in external `.onnx.data` files; own zoo, evaluation and results files
+ * (torch-dynamo.json/.md), so the two exporters are compared model by model.
+ */
+const EXPORTER = option('--exporter') ?? 'torchscript';
+if (EXPORTER !== 'torchscript' && EXPORTER !== 'dynamo') {
+  console.error(`bench:torch: --exporter ${EXPORTER}: expected torchscript or dynamo`);
+  process.exit(1);
+}
+const SUFFIX = EXPORTER === 'dynamo' ? '-dynamo' : '';
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CACHE = path.join(ROOT, 'bench', '.cache');
+const ZOO = path.join(CACHE, `torch-zoo${SUFFIX}`);
+const SITE = path.join(CACHE, 'torch-site');
+const EVAL = path.join(CACHE, `torch-eval${SUFFIX}`);
+const RESULTS_NAME = `torch${SUFFIX}`;
+
 function loadManifest(): Manifest {
   const m = JSON.parse(readFileSync(path.join(ZOO, 'manifest.json'), 'utf8')) as Manifest;
   for (const e of m.models) {
-    const sha = createHash('sha256')
-      .update(readFileSync(path.join(ZOO, e.file)))
-      .digest('hex');
+    // the dynamo exporter's weights file is part of the model (train.py hashes both)
+    const h = createHash('sha256').update(readFileSync(path.join(ZOO, e.file)));
+    const data = path.join(ZOO, `${e.file}.data`);
+    if (existsSync(data)) h.update(readFileSync(data));
+    const sha = h.digest('hex');
     if (sha !== e.sha256)
       throw new SetupError(`bench:torch: ${e.file} does not match its manifest hash; rerun with --retrain`);
   }
@@ -102,15 +116,20 @@ function main(): void {
   if (flag('--render-only')) {
     // Re-renders torch.md from torch.json (e.g. after editing bench/torch/findings.md); no scans.
     const dir = path.resolve(option('--results') ?? path.join(ROOT, 'bench', 'results'));
-    const b = JSON.parse(readFileSync(path.join(dir, 'torch.json'), 'utf8')) as TorchBench;
+    const b = JSON.parse(readFileSync(path.join(dir, `${RESULTS_NAME}.json`), 'utf8')) as TorchBench;
     writeMarkdown(dir, b);
     return;
   }
   const retrain = flag('--retrain');
   if (retrain || !existsSync(path.join(ZOO, 'manifest.json'))) {
     ensureTorch(ROOT, SITE);
+    if (EXPORTER === 'dynamo') ensureDynamoExporter(ROOT, SITE);
     const t = performance.now();
-    trainZoo(ROOT, SITE, ZOO);
+    trainZoo(ROOT, SITE, ZOO, [
+      '--exporter',
+      EXPORTER,
+      ...(option('--archs') ? ['--archs', option('--archs') as string] : []),
+    ]);
     console.error(`trained the zoo in ${((performance.now() - t) / 1000).toFixed(0)} s`);
   }
   const manifest = loadManifest();
@@ -204,15 +223,15 @@ function main(): void {
   // --results DIR: e.g. a --src comparison run that must not overwrite the committed results.
   const RESULTS = path.resolve(option('--results') ?? path.join(ROOT, 'bench', 'results'));
   mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(path.join(RESULTS, 'torch.json'), JSON.stringify(out, null, 1) + '\n');
+  writeFileSync(path.join(RESULTS, `${RESULTS_NAME}.json`), JSON.stringify(out, null, 1) + '\n');
   writeMarkdown(RESULTS, out);
-  console.error(`wrote ${path.relative(ROOT, RESULTS)}/torch.json and torch.md`);
+  console.error(`wrote ${path.relative(ROOT, RESULTS)}/${RESULTS_NAME}.json and ${RESULTS_NAME}.md`);
 }
 
 function writeMarkdown(dir: string, b: TorchBench): void {
-  const notesFile = path.join(ROOT, 'bench', 'torch', 'findings.md');
+  const notesFile = path.join(ROOT, 'bench', 'torch', `findings${SUFFIX}.md`);
   const notes = existsSync(notesFile) ? readFileSync(notesFile, 'utf8') : '';
-  writeFileSync(path.join(dir, 'torch.md'), renderMarkdown(b, notes));
+  writeFileSync(path.join(dir, `${RESULTS_NAME}.md`), renderMarkdown(b, notes));
 }
 
 try {

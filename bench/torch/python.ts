@@ -9,6 +9,28 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const WHEEL_DIR = '/opt/wheels';
+/** A local wheel mirror (this machine has one; no PyPI access): where the dynamo exporter's packages come from. */
+const PYPI_MIRROR = '/opt/pypi/files';
+/**
+ * What torch.onnx.export(dynamo=True) imports beyond torch, pinned to versions that work together here
+ * (onnx 1.23 wants protobuf < 7). Installed with --no-deps into the same site, so numpy stays the system's.
+ */
+const DYNAMO_PACKAGES = [
+  'onnx==1.23.1',
+  'onnxscript==0.7.2',
+  'onnx_ir==1.0.0',
+  'ml_dtypes==0.5.4',
+  'protobuf==6.33.6',
+  'typing_extensions',
+  'packaging',
+  'sympy',
+  'mpmath',
+  'filelock',
+  'fsspec',
+  'networkx',
+  'jinja2',
+  'markupsafe',
+];
 
 export class SetupError extends Error {}
 
@@ -48,6 +70,39 @@ export function ensureTorch(root: string, site: string): void {
   );
   if (r.status !== 0 || !importable(root, site, 'torch'))
     throw new SetupError(`bench:torch: installing ${WHEEL_DIR}/${wheels[0]} into ${site} failed (see above)`);
+}
+
+/** Makes sure the dynamo exporter imports (onnx, onnxscript, ...), installing them from the local mirror. */
+export function ensureDynamoExporter(root: string, site: string): void {
+  if (importable(root, site, 'onnxscript') && importable(root, site, 'filelock')) return;
+  if (!existsSync(PYPI_MIRROR))
+    throw new SetupError(
+      `bench:torch --exporter dynamo needs onnx and onnxscript importable from ${site}, and there is no ` +
+        `${PYPI_MIRROR} to install them from (pip install --no-deps --target ${site} ${DYNAMO_PACKAGES.join(' ')})`,
+    );
+  console.error(
+    `installing the dynamo exporter's packages from ${PYPI_MIRROR} into ${site} (no deps, no index)`,
+  );
+  const r = spawnSync(
+    'python3',
+    [
+      '-m',
+      'pip',
+      'install',
+      '--no-deps',
+      '--no-index',
+      '--find-links',
+      PYPI_MIRROR,
+      '--target',
+      site,
+      ...DYNAMO_PACKAGES,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  if (r.status !== 0 || !importable(root, site, 'onnxscript'))
+    throw new SetupError(
+      `bench:torch: installing the dynamo exporter's packages into ${site} failed (see above)`,
+    );
 }
 
 /** Runs train.py into `zooDir` (removed first), printing its progress. */

@@ -24,6 +24,14 @@ function range(a: number[]): string {
   return a.length ? `${fmt(median(a))} [${fmt(Math.min(...a))}, ${fmt(Math.max(...a))}]` : '-';
 }
 
+/** What the exported graphs hold, by exporter (the dynamo exporter reshapes instead of flattening). */
+function graphOps(b: TorchBench): string {
+  return b.manifest.exporter.includes('dynamo=True')
+    ? 'the graphs hold Sub, Div, Conv, Relu, MaxPool, Reshape and Gemm, and every weight sits in an external ' +
+        '`.onnx.data` file beside its small `.onnx` graph'
+    : 'the graphs hold Sub, Div, Conv, Relu, MaxPool, Flatten and Gemm';
+}
+
 /** The rgb architecture's description, when the zoo has it (older zoos have only cnn and mlp). */
 function rgbNote(b: TorchBench): string {
   const norm = b.manifest.normalisationByArch?.rgb;
@@ -107,7 +115,7 @@ export function renderMarkdown(b: TorchBench, findings: string): string {
       `(Conv5x5(8)+BatchNorm+ReLU+MaxPool, Conv5x5(16)+BatchNorm+ReLU+MaxPool, Linear 400-120-84-10), \`mlp\` ` +
       `(Flatten, 784-256-128-10)${rgbNote(b)}. SGD with momentum 0.9, lr 0.01-0.05, 2-4 epochs, batch 32-128. Exported with ` +
       `${b.manifest.exporter}, opset ${b.manifest.opset}, dynamic batch axis (the eval-mode export folds ` +
-      `BatchNorm into the Conv weights: the graphs hold Sub, Div, Conv, Relu, MaxPool, Flatten and Gemm). Backdoors by data poisoning with ` +
+      `BatchNorm into the Conv weights: ${graphOps(b)}). Backdoors by data poisoning with ` +
       `label flipping; a backdoored model is kept only if its clean accuracy is within 2 points of the clean ` +
       `median and its attack success rate (held-out non-target digits, triggered) is at least 0.8, else ` +
       `retrained with another seed (last two of four tries at twice the rate); ${b.manifest.rejectedTries.length} ` +

@@ -277,8 +277,34 @@ def attack_success(arch, model, data, attack):
     return float((predict(arch, model, xt) == attack["target"]).mean())
 
 
-def export(model, path, arch):
+DYNAMO_OPSETS = set()  # the ai.onnx opsets the dynamo exporter chose (its default), for the manifest
+
+
+def export(model, path, arch, exporter="torchscript"):
+    """Writes the ONNX file; returns the sha256 of its bytes (and of its external data file, if any)."""
     model.eval()
+    if exporter == "dynamo":
+        # PyTorch's default exporter since 2.9 (torch.export + onnxscript): opset 18+, and the weights go to
+        # an external data file `<name>.onnx.data` beside a small graph-only `<name>.onnx`.
+        torch.onnx.export(
+            model,
+            (torch.zeros(*INPUT_SHAPES[arch]),),
+            path,
+            dynamo=True,
+            input_names=["input"],
+            output_names=["logits"],
+            dynamic_shapes=({0: torch.export.Dim("N")},),
+            verbose=False,
+        )
+        import onnx  # present whenever the dynamo exporter is: it needs it
+
+        DYNAMO_OPSETS.add(next(o.version for o in onnx.load(path, load_external_data=False).opset_import if o.domain == ""))
+        h = hashlib.sha256()
+        for p in (path, path + ".data"):
+            if os.path.exists(p):
+                with open(p, "rb") as f:
+                    h.update(f.read())
+        return h.hexdigest()
     torch.onnx.export(
         model,
         (torch.zeros(*INPUT_SHAPES[arch]),),
@@ -347,6 +373,9 @@ def main():
     ap.add_argument("--clean-test", type=int, default=30)
     ap.add_argument("--backdoored", type=int, default=16)
     ap.add_argument("--archs", default="cnn,mlp,rgb")
+    # torchscript: torch.onnx.export(dynamo=False), one self-contained file. dynamo: the default exporter of
+    # current PyTorch (needs onnx + onnxscript), weights in an external `.onnx.data` file.
+    ap.add_argument("--exporter", choices=["torchscript", "dynamo"], default="torchscript")
     args = ap.parse_args()
     torch.set_num_threads(TORCH_THREADS)
     t0 = time.time()
@@ -382,7 +411,7 @@ def main():
             mid = f"{arch}-clean-{k:03d}"
             rel = os.path.join(arch, "reference" if split == "reference" else "test", mid + ".onnx")
             os.makedirs(os.path.dirname(os.path.join(args.out, rel)), exist_ok=True)
-            sha = export(model, os.path.join(args.out, rel), arch)
+            sha = export(model, os.path.join(args.out, rel), arch, args.exporter)
             entries.append({"id": mid, "arch": arch, "split": split, "label": "clean", "attack": None,
                             "trigger": None, "rate": 0.0, "target": None, "cleanAcc": acc, "asr": None,
                             "train": cfg, "file": rel, "sha256": sha})
@@ -415,15 +444,17 @@ def main():
             mid = f"{arch}-bd-{k:03d}-{kind}"
             rel = os.path.join(arch, "test", mid + ".onnx")
             os.makedirs(os.path.dirname(os.path.join(args.out, rel)), exist_ok=True)
-            sha = export(model, os.path.join(args.out, rel), arch)
+            sha = export(model, os.path.join(args.out, rel), arch, args.exporter)
             entries.append({"id": mid, "arch": arch, "split": "test", "label": "backdoored", "attack": kind,
                             "trigger": params, "rate": rate, "target": target, "cleanAcc": acc, "asr": asr,
                             "train": cfg, "file": rel, "sha256": sha})
     manifest = {
         "generator": "bench/torch/train.py",
         "torch": torch.__version__,
-        "opset": OPSET,
-        "exporter": "torch.onnx.export(dynamo=False) (TorchScript exporter)",
+        "opset": OPSET if args.exporter == "torchscript" else max(DYNAMO_OPSETS, default=None),
+        "exporter": "torch.onnx.export(dynamo=False) (TorchScript exporter)"
+        if args.exporter == "torchscript"
+        else "torch.onnx.export(dynamo=True) (torch.export + onnxscript; weights in external .onnx.data files)",
         "splitSeed": SPLIT_SEED,
         "data": {"train": int(len(digits["train"][0])), "test": N_TEST, "samples": N_SAMPLES},
         "normalisation": {"mean": MEAN, "std": STD, "inGraph": True},
