@@ -118,6 +118,15 @@ describe('the action on a pull request that changes only the weights file', () =
     expect(h.stdout).toContain('models/net.onnx is scanned: it names models/net.onnx.data, which changed');
   });
 
+  test('a renamed weights file gets the model naming its old name scanned (it no longer loads)', async () => {
+    write('models/net.onnx', externalDataModel('net.onnx.data'));
+    h.fake.prFiles = [
+      { filename: 'models/moved.bin', status: 'renamed', previous_filename: 'models/net.onnx.data' },
+    ];
+    await h.run({ event: 'pull_request' });
+    expect(h.scanCalls[0].paths).toEqual([join(h.workspace, 'models/net.onnx')]);
+  });
+
   test('a deleted weights file still gets its model scanned (the scan then fails it, not skips it)', async () => {
     write('models/net.onnx', externalDataModel('net.onnx.data'));
     h.fake.prFiles = [{ filename: 'models/net.onnx.data', status: 'removed' }];

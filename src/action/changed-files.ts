@@ -61,6 +61,8 @@ export async function workspaceModels(workspace: string, patterns: string[]): Pr
 interface ChangedFile {
   filename: string;
   status: string;
+  /** A rename's old path (the API gives it): a model naming the old side file no longer loads. */
+  previous_filename?: string;
 }
 
 function keepChanged(files: ChangedFile[], match: (p: string) => boolean): string[] {
@@ -81,7 +83,11 @@ async function changedSelection(
   source: Selection['source'],
 ): Promise<Selection> {
   const paths = keepChanged(files, match);
-  const others = [...new Set(files.filter((f) => !match(f.filename)).map((f) => f.filename))];
+  const others = [
+    ...new Set(
+      files.flatMap((f) => [f.filename, f.previous_filename ?? f.filename]).filter((p) => !match(p)),
+    ),
+  ];
   const notes: string[] = [];
   if (others.length > 0) {
     const hits = modelsUsingSideFiles(workspace, others, await workspaceModels(workspace, patterns));
