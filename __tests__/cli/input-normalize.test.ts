@@ -173,7 +173,14 @@ describe('a baseline built with the flags', () => {
     const engine = engineFromBaseline(out, m, {});
     const model = await readModel(models[0]);
     const fed = generateProbes(model.inputs, probeSpecOf(engine), { file: models[0] });
-    expect(fed.inputs[0].normalize).toMatchObject({ channels: 3, mean: [0.485, 0.456, 0.406] });
+    expect(probeSpecOf(engine).normalize).toEqual({
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+    });
+    const norm = fed.inputs[0].normalize!;
+    expect(norm).toMatchObject({ channels: 3 });
+    // the resolved form is x * scale + shift: its mean is -shift / scale
+    norm.shift.forEach((b, c) => expect(-b / norm.scale[c]).toBeCloseTo([0.485, 0.456, 0.406][c], 12));
     expect(fed.hash).toBe(m.probes.hash);
     const { normalize: _dropped, ...plainSpec } = probeSpecOf(engine);
     expect(generateProbes(model.inputs, plainSpec).hash).not.toBe(m.probes.hash);

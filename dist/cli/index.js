@@ -24514,136 +24514,6 @@ class Rng {
     }
 }
 
-;// CONCATENATED MODULE: ./lib/probes/normalize.js
-/**
- * Per-channel input normalisation (`--input-mean` / `--input-std`, ProbeSpec.normalize): for models exported
- * without their preprocessing, which expect `(x - mean[c]) / std[c]` of an image x in [0, 1] (torchvision's
- * Normalize). Probes, user samples, mined inputs and stamped triggers all stay in pixel space; the values are
- * normalised only where they become ONNX Runtime tensors (src/model/session.ts), so every pixel-space rule
- * (probe range, sample scaling, trigger patches) keeps its meaning.
- *
- * Layout (the rule src/probes/samples.ts uses for images): a rank-3 sample shape is CHW when its first dim
- * is 1 or 3, HWC when its last is, otherwise CHW (PyTorch's convention, the one Normalize is used with);
- * rank-2 and flat inputs have one channel. A single mean/std value applies to every channel.
- */
-
-
-const CLI_NORMALIZE_NAMES = { mean: '--input-mean', std: '--input-std' };
-const EXAMPLE = '0.485,0.456,0.406 and 0.229,0.224,0.225';
-function bad(message) {
-    return new errors_InputError('bad-argument', message);
-}
-/** Checks a normalisation spec (from flags, action inputs, the API or a baseline manifest); throws InputError. */
-function checkNormalizeSpec(spec, names = CLI_NORMALIZE_NAMES) {
-    const s = spec;
-    const isList = (v) => Array.isArray(v) && v.every((x) => typeof x === 'number');
-    if (!s || typeof s !== 'object' || !isList(s.mean) || !isList(s.std)) {
-        throw bad(`${names.mean}/${names.std}: expected lists of numbers (mean and std), e.g. ${EXAMPLE}`);
-    }
-    const show = (v) => v.join(',');
-    if (s.mean.length !== s.std.length) {
-        throw bad(`${names.mean} has ${s.mean.length} value(s) but ${names.std} has ${s.std.length}: give one std per mean, e.g. ${EXAMPLE}`);
-    }
-    if (s.mean.length < 1 || s.mean.length > MAX_NORMALIZE_CHANNELS) {
-        throw bad(`${names.mean} has ${s.mean.length} values: give 1 (every channel) to ${MAX_NORMALIZE_CHANNELS} values, one per channel`);
-    }
-    if (!s.mean.every(Number.isFinite)) {
-        throw bad(`${names.mean} ${show(s.mean)}: every value must be a finite number, e.g. 0.485,0.456,0.406`);
-    }
-    if (!s.std.every(Number.isFinite)) {
-        throw bad(`${names.std} ${show(s.std)}: every value must be a finite number, e.g. 0.229,0.224,0.225`);
-    }
-    if (!s.std.every((v) => v > 0)) {
-        throw bad(`${names.std} ${show(s.std)}: every value must be greater than 0 (a standard deviation)`);
-    }
-}
-/** Splits "a,b,c" (commas or newlines) into numbers; text that is not a number becomes NaN (refused later). */
-function numbers(text) {
-    return text
-        .split(/[,\n]/)
-        .map((t) => t.trim())
-        .filter((t) => t !== '')
-        .map((t) => (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t) ? Number(t) : NaN));
-}
-/**
- * The spec from the two texts as typed (CLI flags or action inputs); undefined when neither is given. Both or
- * neither: a mean without a std (or the reverse) is a mistake, not a default.
- */
-function parseNormalize(meanText, stdText, names = CLI_NORMALIZE_NAMES) {
-    const m = meanText?.trim() ?? '';
-    const s = stdText?.trim() ?? '';
-    if (m === '' && s === '')
-        return undefined;
-    if (m === '' || s === '') {
-        const [given, missing] = m === '' ? [names.std, names.mean] : [names.mean, names.std];
-        throw bad(`${given} given without ${missing}: give both, e.g. ${EXAMPLE}`);
-    }
-    const spec = { mean: numbers(m), std: numbers(s) };
-    checkNormalizeSpec(spec, names);
-    return spec;
-}
-/** Channel count and run length (elements of one channel before the next begins) of a per-probe shape. */
-function channelLayout(sampleShape) {
-    const per = sampleShape.reduce((a, b) => a * b, 1);
-    if (sampleShape.length === 3) {
-        const [a, b, c] = sampleShape;
-        if (a === 1 || a === 3)
-            return { channels: a, inner: b * c };
-        if (c === 1 || c === 3)
-            return { channels: c, inner: 1 };
-        return { channels: a, inner: b * c };
-    }
-    return { channels: 1, inner: per };
-}
-/**
- * The normalisation of one input, resolved for its per-probe shape: `x * scale[c] + shift[c]` equals
- * `(x - mean[c]) / std[c]`. `inputShape` (the model's declared shape) is for the message only.
- */
-function resolveNormalization(spec, input, file) {
-    checkNormalizeSpec(spec);
-    const per = input.sampleShape.reduce((a, b) => a * b, 1);
-    let { channels, inner } = channelLayout(input.sampleShape);
-    if (spec.mean.length === 1) {
-        // One value for every channel: a single run over the whole probe.
-        channels = 1;
-        inner = Math.max(1, per);
-    }
-    else if (spec.mean.length !== channels) {
-        const shape = input.inputShape.map((d) => (typeof d === 'number' ? d : (d ?? '?'))).join(',');
-        throw new errors_InputError('bad-argument', `${file}: input "${input.name}" has shape [${shape}] (${channels} channel${channels === 1 ? '' : 's'}) but ${CLI_NORMALIZE_NAMES.mean}/${CLI_NORMALIZE_NAMES.std} give ${spec.mean.length} values; give 1 value or ${channels} (one per channel)`, file);
-    }
-    const scale = spec.std.map((s) => 1 / s);
-    const shift = spec.mean.map((m, c) => -m * scale[c]);
-    return { mean: [...spec.mean], std: [...spec.std], channels, inner, scale, shift };
-}
-/** The one float input a normalisation applies to; InputError when the model has none or several. */
-function normalizedInputIndex(inputs, file) {
-    const floats = inputs.flatMap((t, i) => (t.dtype === 'float32' || t.dtype === 'float64' ? [i] : []));
-    if (floats.length === 1)
-        return floats[0];
-    const what = floats.length === 0
-        ? 'has no float input'
-        : `has ${floats.length} float inputs (${floats.map((i) => inputs[i].name).join(', ')})`;
-    throw new errors_InputError('bad-argument', `${file}: ${CLI_NORMALIZE_NAMES.mean}/${CLI_NORMALIZE_NAMES.std} apply to one float image input, but the model ${what}; remove them for this model`, file);
-}
-/**
- * Writes `n` normalised values of `src` from `from` into `out[0..n)`. `from` and `n` are whole probes, so
- * channel runs line up with probe boundaries. No allocation: one multiply-add per element.
- */
-function applyNormalization(src, from, out, n, norm) {
-    const { channels, inner, scale, shift } = norm;
-    let c = 0;
-    for (let j = 0; j < n; j += inner) {
-        const a = scale[c];
-        const b = shift[c];
-        const end = Math.min(n, j + inner);
-        for (let i = j; i < end; i++)
-            out[i] = src[from + i] * a + b;
-        if (++c === channels)
-            c = 0;
-    }
-}
-
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:path"
@@ -24672,7 +24542,12 @@ var lib_png = __nccwpck_require__(359);
 const MAX_SAMPLE_FILES = 4096;
 /** Largest decoded image accepted (pixels), checked before decoding allocates. */
 const MAX_SAMPLE_IMAGE_PIXELS = 64 * 1024 * 1024;
-function layoutOf(shape, file) {
+/**
+ * How an image maps onto a per-probe shape: CHW when the first dim is 1 or 3, HWC when the last is, rank 2
+ * (and a square flat vector) one channel; null when no image fits. Also the channel rule of the input
+ * normalisation (normalize.ts channelLayout), so samples and normalisation agree on which axis is colour.
+ */
+function imageLayout(shape) {
     if (shape.length === 3) {
         if (shape[0] === 1 || shape[0] === 3)
             return { channels: shape[0], height: shape[1], width: shape[2], chw: true };
@@ -24686,6 +24561,12 @@ function layoutOf(shape, file) {
         if (s * s === shape[0])
             return { channels: 1, height: s, width: s, chw: true };
     }
+    return null;
+}
+function layoutOf(shape, file) {
+    const layout = imageLayout(shape);
+    if (layout)
+        return layout;
     throw new errors_InputError('unsupported-input', `${file}: an image cannot be fitted to the model input shape [${shape.join(',')}]; give .npy samples of that shape instead`, file);
 }
 /** RGBA pixels -> probe values (cropped, resized, channel-converted, scaled to range). */
@@ -24832,6 +24713,135 @@ function loadSamples(dir, sampleShape, range) {
         }
     }
     return { samples, digest: hash.digest('hex'), files: names };
+}
+
+;// CONCATENATED MODULE: ./lib/probes/normalize.js
+/**
+ * Per-channel input normalisation (`--input-mean` / `--input-std`, ProbeSpec.normalize): for models exported
+ * without their preprocessing, which expect `(x - mean[c]) / std[c]` of an image x in [0, 1] (torchvision's
+ * Normalize). Probes, user samples, mined inputs and stamped triggers all stay in pixel space; the values are
+ * normalised only where they become ONNX Runtime tensors (src/model/session.ts), so every pixel-space rule
+ * (probe range, sample scaling, trigger patches) keeps its meaning.
+ *
+ * Layout (the rule src/probes/samples.ts uses for images): a rank-3 sample shape is CHW when its first dim
+ * is 1 or 3, HWC when its last is, otherwise CHW (PyTorch's convention, the one Normalize is used with);
+ * rank-2 and flat inputs have one channel. A single mean/std value applies to every channel.
+ */
+
+
+
+const CLI_NORMALIZE_NAMES = { mean: '--input-mean', std: '--input-std' };
+const EXAMPLE = '0.485,0.456,0.406 and 0.229,0.224,0.225';
+function bad(message) {
+    return new errors_InputError('bad-argument', message);
+}
+/** Checks a normalisation spec (from flags, action inputs, the API or a baseline manifest); throws InputError. */
+function checkNormalizeSpec(spec, names = CLI_NORMALIZE_NAMES) {
+    const s = spec;
+    const isList = (v) => Array.isArray(v) && v.every((x) => typeof x === 'number');
+    if (!s || typeof s !== 'object' || !isList(s.mean) || !isList(s.std)) {
+        throw bad(`${names.mean}/${names.std}: expected lists of numbers (mean and std), e.g. ${EXAMPLE}`);
+    }
+    const show = (v) => v.join(',');
+    if (s.mean.length !== s.std.length) {
+        throw bad(`${names.mean} has ${s.mean.length} value(s) but ${names.std} has ${s.std.length}: give one std per mean, e.g. ${EXAMPLE}`);
+    }
+    if (s.mean.length < 1 || s.mean.length > MAX_NORMALIZE_CHANNELS) {
+        throw bad(`${names.mean} has ${s.mean.length} values: give 1 (every channel) to ${MAX_NORMALIZE_CHANNELS} values, one per channel`);
+    }
+    if (!s.mean.every(Number.isFinite)) {
+        throw bad(`${names.mean} ${show(s.mean)}: every value must be a finite number, e.g. 0.485,0.456,0.406`);
+    }
+    if (!s.std.every(Number.isFinite)) {
+        throw bad(`${names.std} ${show(s.std)}: every value must be a finite number, e.g. 0.229,0.224,0.225`);
+    }
+    if (!s.std.every((v) => v > 0)) {
+        throw bad(`${names.std} ${show(s.std)}: every value must be greater than 0 (a standard deviation)`);
+    }
+}
+/** Splits "a,b,c" (commas or newlines) into numbers; text that is not a number becomes NaN (refused later). */
+function numbers(text) {
+    return text
+        .split(/[,\n]/)
+        .map((t) => t.trim())
+        .filter((t) => t !== '')
+        .map((t) => (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t) ? Number(t) : NaN));
+}
+/**
+ * The spec from the two texts as typed (CLI flags or action inputs); undefined when neither is given. Both or
+ * neither: a mean without a std (or the reverse) is a mistake, not a default.
+ */
+function parseNormalize(meanText, stdText, names = CLI_NORMALIZE_NAMES) {
+    const m = meanText?.trim() ?? '';
+    const s = stdText?.trim() ?? '';
+    if (m === '' && s === '')
+        return undefined;
+    if (m === '' || s === '') {
+        const [given, missing] = m === '' ? [names.std, names.mean] : [names.mean, names.std];
+        throw bad(`${given} given without ${missing}: give both, e.g. ${EXAMPLE}`);
+    }
+    const spec = { mean: numbers(m), std: numbers(s) };
+    checkNormalizeSpec(spec, names);
+    return spec;
+}
+/** Channel count and run length (elements of one channel before the next begins) of a per-probe shape. */
+function channelLayout(sampleShape) {
+    const layout = imageLayout(sampleShape);
+    if (layout)
+        return { channels: layout.channels, inner: layout.chw ? layout.height * layout.width : 1 };
+    // No image fits: a rank-3 shape is read as CHW (PyTorch's convention, the one Normalize is used with);
+    // anything else is one channel.
+    if (sampleShape.length === 3)
+        return { channels: sampleShape[0], inner: sampleShape[1] * sampleShape[2] };
+    return { channels: 1, inner: sampleShape.reduce((a, b) => a * b, 1) };
+}
+/**
+ * The normalisation of one input, resolved for its per-probe shape: `x * scale[c] + shift[c]` equals
+ * `(x - mean[c]) / std[c]`. `inputShape` (the model's declared shape) is for the message only.
+ */
+function resolveNormalization(spec, input, file) {
+    checkNormalizeSpec(spec);
+    const per = input.sampleShape.reduce((a, b) => a * b, 1);
+    let { channels, inner } = channelLayout(input.sampleShape);
+    if (spec.mean.length === 1) {
+        // One value for every channel: a single run over the whole probe.
+        channels = 1;
+        inner = Math.max(1, per);
+    }
+    else if (spec.mean.length !== channels) {
+        const shape = input.inputShape.map((d) => (typeof d === 'number' ? d : (d ?? '?'))).join(',');
+        throw new errors_InputError('bad-argument', `${file}: input "${input.name}" has shape [${shape}] (${channels} channel${channels === 1 ? '' : 's'}) but ${CLI_NORMALIZE_NAMES.mean}/${CLI_NORMALIZE_NAMES.std} give ${spec.mean.length} values; give 1 value or ${channels} (one per channel)`, file);
+    }
+    const scale = spec.std.map((s) => 1 / s);
+    const shift = spec.mean.map((m, c) => -m * scale[c]);
+    return { channels, inner, scale, shift };
+}
+/** The one float input a normalisation applies to; InputError when the model has none or several. */
+function normalizedInputIndex(inputs, file) {
+    const floats = inputs.flatMap((t, i) => (t.dtype === 'float32' || t.dtype === 'float64' ? [i] : []));
+    if (floats.length === 1)
+        return floats[0];
+    const what = floats.length === 0
+        ? 'has no float input'
+        : `has ${floats.length} float inputs (${floats.map((i) => inputs[i].name).join(', ')})`;
+    throw new errors_InputError('bad-argument', `${file}: ${CLI_NORMALIZE_NAMES.mean}/${CLI_NORMALIZE_NAMES.std} apply to one float image input, but the model ${what}; remove them for this model`, file);
+}
+/**
+ * Writes `n` normalised values of `src` from `from` into `out[0..n)`. `from` and `n` are whole probes, so
+ * channel runs line up with probe boundaries. No allocation: one multiply-add per element.
+ */
+function applyNormalization(src, from, out, n, norm) {
+    const { channels, inner, scale, shift } = norm;
+    let c = 0;
+    for (let j = 0; j < n; j += inner) {
+        const a = scale[c];
+        const b = shift[c];
+        const end = Math.min(n, j + inner);
+        for (let i = j; i < end; i++)
+            out[i] = src[from + i] * a + b;
+        if (++c === channels)
+            c = 0;
+    }
 }
 
 ;// CONCATENATED MODULE: ./lib/probes/generate.js
@@ -25072,8 +25082,6 @@ function generateProbesNow(inputs, spec, ctx) {
     if (!(range[0] < range[1]) || !range.every(Number.isFinite)) {
         throw new errors_InputError('bad-argument', `probe range must be [lo, hi] with lo < hi, got [${range.join(', ')}]`);
     }
-    if (spec.normalize !== undefined)
-        checkNormalizeSpec(spec.normalize);
     const mixed = spec.kinds === undefined || spec.kinds === 'mixed';
     let kindsSpec;
     if (mixed)
@@ -26032,26 +26040,22 @@ function sliceProbes(input, start, n, batch) {
     const dims = input.batch === 'none' ? input.sampleShape : [batch, ...input.sampleShape];
     const src = input.data;
     // Padding (fixed batch larger than what is left) repeats nothing: the padded rows stay zero and are dropped.
+    // A normalised float input (input.normalize) is normalised by the copy itself; the source is not touched.
     const make = (ctor, s) => {
         const out = new ctor(batch * per);
-        out.set(s.subarray(start * per, (start + n) * per));
-        return out;
-    };
-    // Normalised float inputs: the copy itself applies (x - mean[c]) / std[c] (the source is not touched).
-    const makeNormalized = (ctor, s, norm) => {
-        const out = new ctor(batch * per);
-        applyNormalization(s, start * per, out, n * per, norm);
+        if (input.normalize && (s instanceof Float32Array || s instanceof Float64Array)) {
+            applyNormalization(s, start * per, out, n * per, input.normalize);
+        }
+        else {
+            out.set(s.subarray(start * per, (start + n) * per));
+        }
         return out;
     };
     switch (input.dtype) {
         case 'float32':
-            return new dist.Tensor('float32', input.normalize
-                ? makeNormalized(Float32Array, src, input.normalize)
-                : make(Float32Array, src), dims);
+            return new dist.Tensor('float32', make(Float32Array, src), dims);
         case 'float64':
-            return new dist.Tensor('float64', input.normalize
-                ? makeNormalized(Float64Array, src, input.normalize)
-                : make(Float64Array, src), dims);
+            return new dist.Tensor('float64', make(Float64Array, src), dims);
         case 'int64':
             return new dist.Tensor('int64', make(BigInt64Array, src), dims);
         case 'int32':
@@ -35739,19 +35743,11 @@ function progressReporter(write, isTTY, verb) {
 
 const FORMATS = ['text', 'json', 'sarif', 'junit', 'markdown'];
 const FAIL_ON = ['low', 'medium', 'high', 'never'];
-/** Flags whose settings a baseline records (src/baseline/samples.ts engineFromBaseline): ignored with one. */
-const BASELINE_DECIDES = [
-    'probes',
-    'seed',
-    'probe-kinds',
-    'probe-range',
-    'probe-samples',
-    'input-mean',
-    'input-std',
-    'dim',
-    'vocab',
-    'layers',
-];
+/**
+ * Engine flags a baseline decides (src/baseline/samples.ts engineFromBaseline takes its probes and layers):
+ * ignored with one. Every engine flag but how to run (batch size) and where the workspace is.
+ */
+const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter((f) => f !== 'batch-size' && f !== 'workspace');
 const scan_HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
        [--output FILE] [--fail-on high|medium|low|never] [--quiet]
        without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...]

@@ -188,38 +188,23 @@ function sliceProbes(input: ProbeInput, start: number, n: number, batch: number)
   const dims = input.batch === 'none' ? input.sampleShape : [batch, ...input.sampleShape];
   const src = input.data;
   // Padding (fixed batch larger than what is left) repeats nothing: the padded rows stay zero and are dropped.
+  // A normalised float input (input.normalize) is normalised by the copy itself; the source is not touched.
   const make = <T extends ProbeData>(ctor: { new (n: number): T }, s: T): T => {
     const out = new ctor(batch * per);
-    (out as unknown as { set(a: ArrayLike<unknown>): void }).set(s.subarray(start * per, (start + n) * per));
-    return out;
-  };
-  // Normalised float inputs: the copy itself applies (x - mean[c]) / std[c] (the source is not touched).
-  const makeNormalized = <T extends Float32Array | Float64Array>(
-    ctor: { new (n: number): T },
-    s: T,
-    norm: InputNormalization,
-  ): T => {
-    const out = new ctor(batch * per);
-    applyNormalization(s, start * per, out, n * per, norm);
+    if (input.normalize && (s instanceof Float32Array || s instanceof Float64Array)) {
+      applyNormalization(s, start * per, out as Float32Array | Float64Array, n * per, input.normalize);
+    } else {
+      (out as unknown as { set(a: ArrayLike<unknown>): void }).set(
+        s.subarray(start * per, (start + n) * per),
+      );
+    }
     return out;
   };
   switch (input.dtype) {
     case 'float32':
-      return new ort.Tensor(
-        'float32',
-        input.normalize
-          ? makeNormalized(Float32Array, src as Float32Array, input.normalize)
-          : make(Float32Array, src as Float32Array),
-        dims,
-      );
+      return new ort.Tensor('float32', make(Float32Array, src as Float32Array), dims);
     case 'float64':
-      return new ort.Tensor(
-        'float64',
-        input.normalize
-          ? makeNormalized(Float64Array, src as Float64Array, input.normalize)
-          : make(Float64Array, src as Float64Array),
-        dims,
-      );
+      return new ort.Tensor('float64', make(Float64Array, src as Float64Array), dims);
     case 'int64':
       return new ort.Tensor('int64', make(BigInt64Array, src as BigInt64Array), dims);
     case 'int32':

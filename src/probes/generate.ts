@@ -30,7 +30,7 @@ import { bytesPerElement } from '../model/dtypes.js';
 import type { ElementType, TensorInfo } from '../model/types.js';
 import { probeSetHash } from './hash.js';
 import { Rng } from './rng.js';
-import { checkNormalizeSpec, normalizedInputIndex, resolveNormalization } from './normalize.js';
+import { normalizedInputIndex, resolveNormalization } from './normalize.js';
 import { loadSamples } from './samples.js';
 import type { InputNormalization, ProbeData, ProbeInput, ProbeKind, ProbeSet, ProbeSpec } from './types.js';
 
@@ -280,7 +280,6 @@ function generateProbesNow(inputs: TensorInfo[], spec: ProbeSpec, ctx: GenerateC
       `probe range must be [lo, hi] with lo < hi, got [${range.join(', ')}]`,
     );
   }
-  if (spec.normalize !== undefined) checkNormalizeSpec(spec.normalize);
   const mixed = spec.kinds === undefined || spec.kinds === 'mixed';
   let kindsSpec: [ProbeKind, number][];
   if (mixed) kindsSpec = spec.samplesDir ? MIXED_WITH_SAMPLES : MIXED_WEIGHTS;

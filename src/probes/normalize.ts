@@ -11,6 +11,7 @@
  */
 import { InputError } from '../errors.js';
 import { MAX_NORMALIZE_CHANNELS } from '../limits.js';
+import { imageLayout } from './samples.js';
 import type { InputNormalization, NormalizeSpec } from './types.js';
 
 /** How the flags are named in messages: CLI flags or action inputs. */
@@ -90,14 +91,12 @@ export function parseNormalize(
 
 /** Channel count and run length (elements of one channel before the next begins) of a per-probe shape. */
 export function channelLayout(sampleShape: number[]): { channels: number; inner: number } {
-  const per = sampleShape.reduce((a, b) => a * b, 1);
-  if (sampleShape.length === 3) {
-    const [a, b, c] = sampleShape;
-    if (a === 1 || a === 3) return { channels: a, inner: b * c };
-    if (c === 1 || c === 3) return { channels: c, inner: 1 };
-    return { channels: a, inner: b * c };
-  }
-  return { channels: 1, inner: per };
+  const layout = imageLayout(sampleShape);
+  if (layout) return { channels: layout.channels, inner: layout.chw ? layout.height * layout.width : 1 };
+  // No image fits: a rank-3 shape is read as CHW (PyTorch's convention, the one Normalize is used with);
+  // anything else is one channel.
+  if (sampleShape.length === 3) return { channels: sampleShape[0], inner: sampleShape[1] * sampleShape[2] };
+  return { channels: 1, inner: sampleShape.reduce((a, b) => a * b, 1) };
 }
 
 /**
@@ -126,7 +125,7 @@ export function resolveNormalization(
   }
   const scale = spec.std.map((s) => 1 / s);
   const shift = spec.mean.map((m, c) => -m * scale[c]);
-  return { mean: [...spec.mean], std: [...spec.std], channels, inner, scale, shift };
+  return { channels, inner, scale, shift };
 }
 
 /** The one float input a normalisation applies to; InputError when the model has none or several. */

@@ -26,14 +26,19 @@ export interface LoadedSamples {
   files: string[];
 }
 
-interface Layout {
+export interface Layout {
   channels: number;
   height: number;
   width: number;
   chw: boolean;
 }
 
-function layoutOf(shape: number[], file: string): Layout {
+/**
+ * How an image maps onto a per-probe shape: CHW when the first dim is 1 or 3, HWC when the last is, rank 2
+ * (and a square flat vector) one channel; null when no image fits. Also the channel rule of the input
+ * normalisation (normalize.ts channelLayout), so samples and normalisation agree on which axis is colour.
+ */
+export function imageLayout(shape: number[]): Layout | null {
   if (shape.length === 3) {
     if (shape[0] === 1 || shape[0] === 3)
       return { channels: shape[0], height: shape[1], width: shape[2], chw: true };
@@ -45,6 +50,12 @@ function layoutOf(shape: number[], file: string): Layout {
     const s = Math.round(Math.sqrt(shape[0]));
     if (s * s === shape[0]) return { channels: 1, height: s, width: s, chw: true };
   }
+  return null;
+}
+
+function layoutOf(shape: number[], file: string): Layout {
+  const layout = imageLayout(shape);
+  if (layout) return layout;
   throw new InputError(
     'unsupported-input',
     `${file}: an image cannot be fitted to the model input shape [${shape.join(',')}]; give .npy samples of that shape instead`,

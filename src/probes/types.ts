@@ -36,8 +36,6 @@ export interface NormalizeSpec {
  * channel floor(i / inner) % channels and is fed `x * scale[c] + shift[c]` = `(x - mean[c]) / std[c]`.
  */
 export interface InputNormalization {
-  mean: number[];
-  std: number[];
   channels: number;
   /** Elements of one channel before the next begins: H*W for CHW, 1 for HWC, the whole probe for one channel. */
   inner: number;

@@ -11,19 +11,11 @@ import type { CliIO } from '../run.js';
 
 const FORMATS: ReportFormat[] = ['text', 'json', 'sarif', 'junit', 'markdown'];
 const FAIL_ON: FailOn[] = ['low', 'medium', 'high', 'never'];
-/** Flags whose settings a baseline records (src/baseline/samples.ts engineFromBaseline): ignored with one. */
-const BASELINE_DECIDES = [
-  'probes',
-  'seed',
-  'probe-kinds',
-  'probe-range',
-  'probe-samples',
-  'input-mean',
-  'input-std',
-  'dim',
-  'vocab',
-  'layers',
-];
+/**
+ * Engine flags a baseline decides (src/baseline/samples.ts engineFromBaseline takes its probes and layers):
+ * ignored with one. Every engine flag but how to run (batch size) and where the workspace is.
+ */
+const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter((f) => f !== 'batch-size' && f !== 'workspace');
 
 const HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
        [--output FILE] [--fail-on high|medium|low|never] [--quiet]
