@@ -23,14 +23,24 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { baselineEnsembleConfig, detectorParams, selectChannels } from '../src/baseline/config.js';
+import {
+  baselineEnsembleConfig,
+  detectorParams,
+  SEPARATE_TEST_CHANNELS,
+  selectChannels,
+} from '../src/baseline/config.js';
 import type { DetectorName } from '../src/detect/detector.js';
 import type { Fingerprint } from '../src/fingerprint/types.js';
 import { Rng } from '../src/probes/rng.js';
 import { ensembleBlocks } from '../src/scan/blocks.js';
 import { combineLabel } from '../src/score/combine.js';
 import { fitEnsemble, isSelfCheckBlock, scoreEnsemble } from '../src/score/ensemble.js';
-import { FINAL_TESTS, finalVerdict, TRIGGER_POLICY_WITH_BASELINE } from '../src/score/final.js';
+import {
+  FINAL_TESTS,
+  finalVerdict,
+  TRIGGER_POLICY_WITH_BASELINE,
+  TRIGGER_REFERENCE_CHANNEL,
+} from '../src/score/final.js';
 import { P_HIGH } from '../src/score/risk.js';
 import { triggerPValue } from '../src/selfcheck/reference-free-p.js';
 import { triggerNullFor } from '../src/selfcheck/base-inputs.js';
@@ -136,6 +146,7 @@ function channelsForCandidate(c: Candidate, sizes: Record<string, number>, nRefs
   return selectChannels(sizes, nRefs, {
     prefixes: c.prefixes,
     detectors: c.detectors,
+    separateTests: false,
     ...(c.blockDetectors ? { blockDetectors: c.blockDetectors } : {}),
   }).map((ch) => channelKey(ch.representation, ch.detector));
 }
@@ -154,8 +165,23 @@ function comboMetrics(
     return { metrics: evaluate(tests, surprise(combo.testP), combo.testP, combo.rankFloor), p: combo.testP };
   // what `scan` reports (src/score/final.ts), under the shipped trigger policy or under Bonferroni
   const policy = c.verdict === 'scan' ? TRIGGER_POLICY_WITH_BASELINE : c.verdict;
-  const p = Float64Array.from(combo.testP, (pe, i) => finalVerdict(pe, testFps[i], policy).pValue);
-  const floor = policy === 'bonferroni' ? FINAL_TESTS * combo.rankFloor : combo.rankFloor;
+  // the trigger score's p among the references, as scan passes it (src/score/final.ts), when the combo has it
+  const refTrigger = runs.get(TRIGGER_REFERENCE_CHANNEL);
+  // the separate tests scan adds (src/baseline/config.ts SEPARATE_TEST_CHANNELS), when they were run
+  const separate = SEPARATE_TEST_CHANNELS.map((t) =>
+    runs.get(channelKey(t.representation, t.detector)),
+  ).filter((r): r is ChannelRun => r !== undefined);
+  const verdicts = Array.from(combo.testP, (pe, i) =>
+    finalVerdict(
+      pe,
+      testFps[i],
+      policy,
+      keys.includes(TRIGGER_REFERENCE_CHANNEL) ? refTrigger?.testP[i] : undefined,
+      c.verdict === 'scan' ? Object.fromEntries(separate.map((r) => [r.key, r.testP[i]])) : {},
+    ),
+  );
+  const p = Float64Array.from(verdicts, (v) => v.pValue);
+  const floor = (verdicts[0]?.tests ?? FINAL_TESTS) * combo.rankFloor;
   return { metrics: evaluate(tests, surprise(p), p, floor), p };
 }
 
@@ -267,8 +293,12 @@ async function main(): Promise<void> {
         for (const [block, size] of Object.entries(sizes)) {
           const X = stack(rs.idx.map((i) => refBlocks[i][block]));
           const Y = stack(testBlocks.map((b) => b[block]));
-          const dets: DetectorName[] =
-            block === NAIVE_BLOCK
+          // a separate test's block is run with that test's channel only (thousands of features; the other
+          // detectors are not candidates on it)
+          const own = SEPARATE_TEST_CHANNELS.find((t) => t.representation === block);
+          const dets: DetectorName[] = own
+            ? [own.detector]
+            : block === NAIVE_BLOCK
               ? NAIVE_DETECTORS
               : isSelfCheckBlock(block, size)
                 ? ['identity']
@@ -276,7 +306,11 @@ async function main(): Promise<void> {
           for (const det of dets) {
             try {
               const run = runChannel(
-                { block, detector: det, params: detectorParams(det, rs.idx.length) },
+                {
+                  block,
+                  detector: det,
+                  params: own ? { ...own.params } : detectorParams(det, rs.idx.length),
+                },
                 X,
                 Y,
               );
@@ -341,7 +375,10 @@ async function main(): Promise<void> {
         const ts = Date.now();
         const real = testBlocks.map((b) => scoreEnsemble(state, b).pValue);
         const scoreMs = (Date.now() - ts) / tests.length;
-        const keys = config.channels.map((ch) => channelKey(ch.representation, ch.detector));
+        // separate tests are not in the ensemble's combined p (src/score/ensemble.ts)
+        const keys = config.channels
+          .filter((ch) => !ch.separate)
+          .map((ch) => channelKey(ch.representation, ch.detector));
         const rebuilt = runCombo(
           keys.map((k) => runsBySet[0].get(k) as ChannelRun),
           { rule: 'fisher' },

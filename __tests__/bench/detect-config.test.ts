@@ -12,6 +12,9 @@ import {
   selectBlocks,
   selectChannels,
   MAX_Z_MAX_FEATURES,
+  SEPARATE_TEST_CHANNELS,
+  TRIGGER_MAP_BLOCK,
+  TRIGGER_MAP_MAD_FLOOR,
   SMALL_BASELINE_DETECTORS,
   SMALL_BASELINE_REFERENCES,
 } from '../../src/baseline/config.js';
@@ -84,6 +87,24 @@ describe('selectChannels', () => {
     const of = (b: string) => ch.filter((c) => c.representation === b).map((c) => c.detector);
     expect(of('logits')).toEqual(DEFAULT_DETECTORS.filter((d) => d !== 'max_z'));
     expect(of('trigger-tiers')).toEqual(DEFAULT_DETECTORS);
+  });
+
+  it('adds the patch map as a separate test, last, whatever its width, only with enough references', () => {
+    const sizes = { ...SIZES, [TRIGGER_MAP_BLOCK]: 5340 };
+    const ch = selectChannels(sizes, 80);
+    const last = ch[ch.length - 1];
+    expect(last).toEqual({
+      representation: TRIGGER_MAP_BLOCK,
+      detector: 'max_z',
+      params: { madFloor: TRIGGER_MAP_MAD_FLOOR },
+      separate: true,
+    });
+    expect(ch.filter((c) => c.representation === TRIGGER_MAP_BLOCK)).toHaveLength(1);
+    expect(ch.filter((c) => c.separate)).toHaveLength(SEPARATE_TEST_CHANNELS.length);
+    expect(selectChannels(sizes, 80, { separateTests: false }).some((c) => c.separate)).toBe(false);
+    expect(selectChannels(sizes, SMALL_BASELINE_REFERENCES - 1).some((c) => c.separate)).toBe(false);
+    // no map block (an older fingerprint, or a budget too short for the sweep): no separate test
+    expect(selectChannels(SIZES, 80).some((c) => c.separate)).toBe(false);
   });
 
   it('switches to the small-baseline detectors below the threshold', () => {

@@ -159,4 +159,42 @@ describe('max_z', () => {
     expect(scoreEnsemble(back, clean)).toEqual(scoreEnsemble(state, clean));
     expect(scoreEnsemble(state, bad).pValue).toBeLessThan(scoreEnsemble(state, clean).pValue);
   });
+
+  it('madFloor: the spread is the MAD alone, floored at that value (no standard deviation, no relative floor)', () => {
+    // 40 references: feature 0 is 0 in 37 of them and 1 in three (MAD 0, standard deviation ~0.26),
+    // feature 1 varies normally
+    const n = 40;
+    const data = new Float32Array(n * 2);
+    const rng = new Rng('madfloor');
+    for (let i = 0; i < n; i++) {
+      data[i * 2] = i < 3 ? 1 : 0;
+      data[i * 2 + 1] = rng.normal();
+    }
+    const R = mat(n, 2, data);
+    const mad = new MaxZDetector({ madFloor: 0.1 });
+    mad.fit(R);
+    const dflt = new MaxZDetector();
+    dflt.fit(R);
+    const row = mat(1, 2, Float32Array.from([0.8, 0]));
+    // (0.8 - 0) / 0.1 with the MAD floor; the default spread (the standard deviation) keeps it small
+    expect(mad.score(row)[0]).toBeCloseTo(8, 5);
+    expect(dflt.score(row)[0]).toBeLessThan(4);
+    const { spread } = robustColumns(R, 0.1);
+    expect(spread[0]).toBeCloseTo(0.1, 12);
+    // the cross-fitted scores equal fitting per fold with the same parameter
+    const folds = Int32Array.from({ length: n }, (_, i) => i % 5);
+    const cross = mad.crossFit(R, folds);
+    for (let f = 0; f < 5; f++) {
+      const keep = Array.from({ length: n }, (_, i) => i).filter((i) => folds[i] !== f);
+      const det = new MaxZDetector({ madFloor: 0.1 });
+      det.fit(mat(keep.length, 2, Float32Array.from(keep.flatMap((i) => [data[i * 2], data[i * 2 + 1]]))));
+      for (let i = f; i < n; i += 5)
+        expect(cross[i]).toBeCloseTo(det.score(mat(1, 2, data.subarray(i * 2, i * 2 + 2)))[0], 9);
+    }
+    // the state keeps the parameter; a bad value is refused
+    const back = restoreDetector(mad.state());
+    expect(back.state().params).toEqual({ top: 1, madFloor: 0.1 });
+    expect(back.score(row)[0]).toBe(mad.score(row)[0]);
+    expect(() => new MaxZDetector({ madFloor: -1 })).toThrow(InputError);
+  });
 });

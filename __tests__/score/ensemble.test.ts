@@ -128,4 +128,34 @@ describe('ensemble', () => {
     const s = fitEnsemble(refs.slice(0, 15), ids.slice(0, 15), cfg);
     expect(Number.isFinite(scoreEnsemble(s, model(new Rng(19))).pValue)).toBe(true);
   });
+
+  it('a separate channel is calibrated and reported but not combined; the saved form keeps it separate', () => {
+    const withMap: EnsembleConfig = {
+      channels: [...config.channels, { representation: 'c', detector: 'max_z', separate: true }],
+    };
+    const sep = fitEnsemble(refs, ids, withMap);
+    const r = new Rng(31);
+    for (const m of [model(r), model(r, { c: 2 })]) {
+      const a = scoreEnsemble(state, m);
+      const b = scoreEnsemble(sep, m);
+      // the combined p-value is the one without the separate channel
+      expect(b.pValue).toBe(a.pValue);
+      expect(b.statistic).toBe(a.statistic);
+      expect(Object.keys(b.separate)).toEqual(['max_z@c']);
+      expect(b.separate['max_z@c']).toBe(b.channels['max_z@c'].pValue);
+      expect(a.separate).toEqual({});
+    }
+    const back = deserializeEnsemble(
+      ...(() => {
+        const { json, arrays } = serializeEnsemble(sep);
+        return [JSON.parse(JSON.stringify(json)), arrays] as const;
+      })(),
+    );
+    expect(back.channels.map((c) => c.separate)).toEqual([false, false, false, false, true]);
+    const m = model(new Rng(32), { c: 3 });
+    expect(scoreEnsemble(back, m)).toEqual(scoreEnsemble(sep, m));
+    expect(() =>
+      fitEnsemble(refs, ids, { channels: [{ representation: 'a', detector: 'knn', separate: true }] }),
+    ).toThrow(InputError);
+  });
 });

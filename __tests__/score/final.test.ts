@@ -1,6 +1,7 @@
 /**
- * The final verdict with a baseline: under the shipped policy the ensemble's p-value is the verdict and the
- * trigger test's reference-free p is reported beside it; under 'bonferroni' the two are combined.
+ * The final verdict with a baseline: the ensemble's p-value and the trigger test's p (the larger of the
+ * zoo-null p and the references' p, when the ensemble gives one); under 'bonferroni' (shipped) the two are
+ * combined, under 'report' the trigger p is reported beside the ensemble's.
  */
 import type { Fingerprint } from '../../src/fingerprint/types.js';
 import {
@@ -47,4 +48,39 @@ test('bonferroni: twice the smaller p, capped at 1; without a trigger check the 
   const none = finalVerdict(0.01, fp(), 'bonferroni');
   expect(none.pValue).toBe(0.01);
   expect(none.triggerPValue).toBeUndefined();
+});
+
+test("with the references' trigger p: the trigger test takes the larger of the two p-values", () => {
+  const strong = fp(50);
+  const zoo = triggerTestP(strong) as number;
+  // the user's references show trigger scores like this one: the zoo null alone does not decide
+  const typical = finalVerdict(0.4, strong, 'bonferroni', 0.3);
+  expect(typical.triggerPValue).toBe(0.3);
+  expect(typical.pValue).toBeCloseTo(FINAL_TESTS * 0.3, 15);
+  expect(typical.decidedBy).toBe('trigger');
+  // beyond every reference as well: the smaller zoo p is not raised above the references' tail p
+  const beyond = finalVerdict(0.4, strong, 'bonferroni', zoo / 10);
+  expect(beyond.triggerPValue).toBe(zoo);
+  expect(beyond.pValue).toBeCloseTo(FINAL_TESTS * zoo, 15);
+  // no trigger check: the references' p alone does not make one
+  expect(finalVerdict(0.01, fp(), 'bonferroni', 1e-9).pValue).toBe(0.01);
+});
+
+test('separate tests join the Bonferroni combination and can decide the verdict', () => {
+  const weak = fp(-5); // the trigger test says nothing (p near 1)
+  const pt = triggerTestP(weak) as number;
+  const v = finalVerdict(0.5, weak, 'bonferroni', undefined, { 'max_z@trigger-map': 0.001 });
+  expect(v.tests).toBe(3);
+  expect(v.pValue).toBeCloseTo(0.003, 15);
+  expect(v.decidedBy).toBe('trigger-map');
+  expect(v.separate).toEqual({ 'trigger-map': 0.001 });
+  // a separate test that says nothing still costs its share (3 tests)
+  const quiet = finalVerdict(0.004, weak, 'bonferroni', undefined, { 'max_z@trigger-map': 0.9 });
+  expect(quiet.pValue).toBeCloseTo(0.012, 15);
+  expect(quiet.decidedBy).toBe('ensemble');
+  expect(pt).toBeGreaterThan(0.004);
+  // under 'report' the trigger test is not combined, the separate test still is
+  expect(finalVerdict(0.5, weak, 'report', undefined, { 'max_z@trigger-map': 0.001 }).tests).toBe(2);
+  // without separate tests nothing changes
+  expect(finalVerdict(0.5, weak, 'bonferroni').tests).toBe(FINAL_TESTS);
 });

@@ -51,6 +51,16 @@ describe('sweepPatches', () => {
   });
 });
 
+describe('patchSweep without inputs', () => {
+  it('returns an empty map (no "trigger-map" block then)', async () => {
+    const runner = new BudgetedRunner(async () => new Float32Array(0), 1000, D, 10);
+    const clean = summarise(new Float32Array(0), 0, 10);
+    const sweep = await patchSweep(runner, new Float32Array(0), G14, RANGE, [], clean, 10, 1);
+    expect(sweep.map).toHaveLength(0);
+    expect(sweep.triggers).toHaveLength(0);
+  });
+});
+
 describe('patchSweep on a real backdoored MLP', () => {
   it('promotes the interior trigger window for the target class', async () => {
     const TOP = 5;
@@ -85,5 +95,17 @@ describe('patchSweep on a real backdoored MLP', () => {
     // The target's promoted positions sit on the trigger; a class with no backdoor gets none there.
     expect(near(sweep.byClass[4]).length).toBeGreaterThan(0);
     expect(near(sweep.byClass[0])).toHaveLength(0);
+    // The patch map: per solid patch (sweepPatches order) and class, the share of the inputs sent there.
+    const solid = sweepPatches(G14, RANGE, 1);
+    expect(sweep.map).toHaveLength(solid.length * 10);
+    expect(sweep.map.every((v) => v >= 0 && v <= 1)).toBe(true);
+    const at = solid.findIndex(
+      (t) => t.kind === 'patch' && t.patch?.size === 3 && t.patch.top === TOP && t.patch.left === LEFT,
+    );
+    // the exact trigger window sends (nearly) every input into the target, and no other class gets them
+    expect(sweep.map[at * 10 + 4]).toBeGreaterThanOrEqual(0.75);
+    expect(Math.max(...Array.from(sweep.map.subarray(at * 10, at * 10 + 10)).filter((_, c) => c !== 4))).toBe(
+      0,
+    );
   });
 });

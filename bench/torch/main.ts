@@ -1,12 +1,13 @@
 /**
- * `npm run bench:torch` (tsx bench/torch/main.ts [--retrain] [--src] [--archs cnn,mlp,rgb] [--exporter dynamo] [--results DIR]): the cross-toolchain
+ * `npm run bench:torch` (tsx bench/torch/main.ts [--retrain] [--src] [--archs cnn,mlp,rgb,digits8] [--exporter dynamo] [--results DIR]): the cross-toolchain
  * detection benchmark of issue #6. Clean and backdoored MNIST classifiers trained in real PyTorch and
  * exported by PyTorch's own ONNX exporter (bench/torch/train.py, cached in bench/.cache/torch-zoo) are
  * scanned by the shipped CLI exactly as a user runs it: `baseline build` of the 40 clean references per
  * architecture (with and without --probe-samples), then `scan --format json` of the clean and backdoored
  * test models, and a scan without any baseline (reference-free checks only). Writes
  * bench/results/torch.json and bench/results/torch.md. --src runs src/cli/main.ts through tsx instead of
- * the committed bundle (bin/model-fingerprint.js); --retrain retrains the zoo; --render-only rewrites torch.md
+ * the committed bundle (bin/model-fingerprint.js); --retrain retrains the zoo (with --archs, only those
+ * architectures, keeping the others); --render-only rewrites torch.md
  * from torch.json (after editing bench/torch/findings.md).
  */
 import { createHash } from 'node:crypto';
@@ -125,11 +126,15 @@ function main(): void {
     ensureTorch(ROOT, SITE);
     if (EXPORTER === 'dynamo') ensureDynamoExporter(ROOT, SITE);
     const t = performance.now();
-    trainZoo(ROOT, SITE, ZOO, [
-      '--exporter',
-      EXPORTER,
-      ...(option('--archs') ? ['--archs', option('--archs') as string] : []),
-    ]);
+    // --retrain --archs X retrains only X and keeps the zoo's other architectures (their files and hashes).
+    const only = option('--archs');
+    trainZoo(
+      ROOT,
+      SITE,
+      ZOO,
+      ['--exporter', EXPORTER, ...(only ? ['--archs', only] : [])],
+      Boolean(only) && existsSync(path.join(ZOO, 'manifest.json')),
+    );
     console.error(`trained the zoo in ${((performance.now() - t) / 1000).toFixed(0)} s`);
   }
   const manifest = loadManifest();
@@ -212,16 +217,41 @@ function main(): void {
     }
   }
   const { models, ...rest } = manifest;
+  // --results DIR: e.g. a --src comparison run that must not overwrite the committed results.
+  const RESULTS = path.resolve(option('--results') ?? path.join(ROOT, 'bench', 'results'));
+  const generatedAt = new Date().toISOString();
+  const run = { generatedAt, runner: runner.label, bundleStale: stale };
+  // A run restricted with --archs keeps the other architectures' results (and says when they were made),
+  // as long as their models are still in the manifest.
+  const prevFile = path.join(RESULTS, `${RESULTS_NAME}.json`);
+  const prev =
+    option('--archs') && existsSync(prevFile)
+      ? (JSON.parse(readFileSync(prevFile, 'utf8')) as TorchBench)
+      : null;
+  const kept = Object.entries(prev?.results ?? {}).filter(
+    ([a]) => !archs.includes(a) && manifest.models.some((m) => m.arch === a),
+  );
   const out: TorchBench = {
-    generatedAt: new Date().toISOString(),
+    generatedAt,
     runner: runner.label,
     bundleStale: stale,
     manifest: { ...rest, models: models.length },
     models,
-    results,
+    results: { ...Object.fromEntries(kept), ...results },
+    runs: {
+      ...Object.fromEntries(
+        kept.map(([a]) => [
+          a,
+          prev?.runs?.[a] ?? {
+            generatedAt: prev!.generatedAt,
+            runner: prev!.runner,
+            bundleStale: prev!.bundleStale,
+          },
+        ]),
+      ),
+      ...Object.fromEntries(archs.map((a) => [a, run])),
+    },
   };
-  // --results DIR: e.g. a --src comparison run that must not overwrite the committed results.
-  const RESULTS = path.resolve(option('--results') ?? path.join(ROOT, 'bench', 'results'));
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(path.join(RESULTS, `${RESULTS_NAME}.json`), JSON.stringify(out, null, 1) + '\n');
   writeMarkdown(RESULTS, out);

@@ -105,13 +105,22 @@ export function ensureDynamoExporter(root: string, site: string): void {
     );
 }
 
-/** Runs train.py into `zooDir` (removed first), printing its progress. */
-export function trainZoo(root: string, site: string, zooDir: string, extraArgs: string[] = []): void {
-  rmSync(zooDir, { recursive: true, force: true });
+/**
+ * Runs train.py into `zooDir`, printing its progress. The folder is removed first, unless `merge`: then
+ * train.py keeps the other architectures' models of its manifest (retraining one architecture only).
+ */
+export function trainZoo(
+  root: string,
+  site: string,
+  zooDir: string,
+  extraArgs: string[] = [],
+  merge = false,
+): void {
+  if (!merge) rmSync(zooDir, { recursive: true, force: true });
   const r = python(
     root,
     site,
-    [path.join('bench', 'torch', 'train.py'), '--out', zooDir, ...extraArgs],
+    [path.join('bench', 'torch', 'train.py'), '--out', zooDir, ...extraArgs, ...(merge ? ['--merge'] : [])],
     true,
   );
   if (r.status !== 0)

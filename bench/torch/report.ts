@@ -46,6 +46,29 @@ function rgbNote(b: TorchBench): string {
   );
 }
 
+/** The digits8 architecture's description, when the zoo has it: other data (not MNIST), 8x8. */
+function digits8Note(b: TorchBench): string {
+  const d = b.manifest.dataByArch?.digits8;
+  const norm = b.manifest.normalisationByArch?.digits8;
+  if (!d || !norm || !b.models.some((m) => m.arch === 'digits8')) return '';
+  return (
+    '. And `digits8`, on OTHER data: ' +
+    `${d.source}, 1797 images of the UCI optdigits set (other writers, other scanning, 17 grey levels), own split ` +
+    `(seed ${d.splitSeed}: ${d.train} training, ${d.test} test, ${d.samples} held-out PNG samples), 8x8 inputs, ` +
+    `the normalisation (x-${norm.mean[0]})/${norm.std[0]} in the graph, Conv3x3(16)+BatchNorm+ReLU, ` +
+    'Conv3x3(32)+BatchNorm+ReLU+MaxPool, Conv3x3(64)+ReLU, global average pool, Linear 64-10; 12-24 epochs, batch ' +
+    '16-64; triggers scaled to the 8x8 image (patches of 2-3 px at the corner, a 3x3 checkerboard anywhere, 3-6 ' +
+    'sparse pixels, the same blends)'
+  );
+}
+
+/** When architectures were evaluated in separate runs (`--archs`), when each one's results were made. */
+function runsNote(b: TorchBench): string {
+  const runs = Object.entries(b.runs ?? {});
+  if (new Set(runs.map(([, r]) => r.generatedAt)).size < 2) return '';
+  return ` (results per architecture from separate runs: ${runs.map(([a, r]) => `${a} ${r.generatedAt}`).join(', ')})`;
+}
+
 function zooTable(models: ManifestModel[]): string {
   const archs = [...new Set(models.map((m) => m.arch))];
   return markdownTable(
@@ -100,7 +123,7 @@ export function renderMarkdown(b: TorchBench, findings: string): string {
   out.push('# Cross-toolchain benchmark: PyTorch-trained, PyTorch-exported models (issue #6)');
   out.push('');
   out.push(
-    `Generated ${b.generatedAt} by \`npm run bench:torch\` (\`tsx bench/torch/main.ts\`; \`--retrain\` retrains the ` +
+    `Generated ${b.generatedAt}${runsNote(b)} by \`npm run bench:torch\` (\`tsx bench/torch/main.ts\`; \`--retrain\` retrains the ` +
       `zoo, \`--src\` runs src/ instead of the bundle). Needs python3 with numpy and PyTorch (installed from ` +
       `/opt/wheels/torch-*.whl into bench/.cache/torch-site when present). Tool measured: ${b.runner}` +
       `${b.bundleStale ? ' (note: src/ was newer than the bundle at the time of this run)' : ''}.`,
@@ -113,7 +136,7 @@ export function renderMarkdown(b: TorchBench, findings: string): string {
       `${b.manifest.data.samples} further held-out digits written as PNG for --probe-samples). The normalisation ` +
       `(x-0.1307)/0.3081 is the first op of the cnn and mlp graphs (inputs are [N,1,28,28] in [0,1]). Architectures: \`cnn\` ` +
       `(Conv5x5(8)+BatchNorm+ReLU+MaxPool, Conv5x5(16)+BatchNorm+ReLU+MaxPool, Linear 400-120-84-10), \`mlp\` ` +
-      `(Flatten, 784-256-128-10)${rgbNote(b)}. SGD with momentum 0.9, lr 0.01-0.05, 2-4 epochs, batch 32-128. Exported with ` +
+      `(Flatten, 784-256-128-10)${rgbNote(b)}${digits8Note(b)}. SGD with momentum 0.9, lr 0.01-0.05, 2-4 epochs, batch 32-128. Exported with ` +
       `${b.manifest.exporter}, opset ${b.manifest.opset}, dynamic batch axis (the eval-mode export folds ` +
       `BatchNorm into the Conv weights: ${graphOps(b)}). Backdoors by data poisoning with ` +
       `label flipping; a backdoored model is kept only if its clean accuracy is within 2 points of the clean ` +

@@ -13,12 +13,15 @@ Run: PYTHONPATH=bench/.cache/torch-site python3 bench/torch/train.py --out bench
 """
 
 import argparse
+import glob
+import gzip
 import hashlib
 import json
 import os
 import struct
 import sys
 import time
+import zipfile
 import zlib
 
 import numpy as np
@@ -54,8 +57,17 @@ RGB_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 RGB_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 RGB_SIDE = 32
 RGB_COLOUR_SEEDS = {"train": 31, "test": 32, "samples": 33}
+# The "digits8" architecture: OTHER data. scikit-learn's bundled 8x8 digits (1797 images of the UCI
+# optdigits set: other writers, other scanning and downsampling, 17 grey levels 0-16, 8x8 rather than
+# MNIST's 28x28), read straight from the scikit-learn wheel of the local mirror (a zip file; nothing is
+# installed or imported from it). Its own split; its own normalisation, in the graph.
+SKLEARN_WHEELS = "/opt/pypi/files/scikit_learn-*.whl"
+DIGITS8_CSV = "sklearn/datasets/data/digits.csv.gz"
+DIGITS8_SPLIT_SEED = 20261124
+DIGITS8_TEST = 500
+DIGITS8_SIDE = 8
 # Seeds per architecture, fixed (not by position in --archs) so one architecture trains the same alone.
-ARCH_SEEDS = {"cnn": 1000, "mlp": 2000, "rgb": 3000}
+ARCH_SEEDS = {"cnn": 1000, "mlp": 2000, "rgb": 3000, "digits8": 4000}
 OPSET = 17
 # One intra-op thread, not two: on the 2 shared cores this runs on, two threads spin-waiting for each other
 # were 10-20x slower per step whenever another process held a core (measured: 100 LeNet steps at batch 32
@@ -83,6 +95,27 @@ def load_digits(root):
     return s
 
 
+def find_sklearn_wheel():
+    found = sorted(glob.glob(SKLEARN_WHEELS))
+    if not found:
+        sys.stderr.write(f"train.py: the digits8 architecture needs a scikit-learn wheel at {SKLEARN_WHEELS}\n")
+        sys.exit(3)
+    return found[-1]
+
+
+def load_digits8(wheel):
+    """scikit-learn's 8x8 digits (rows of 64 values 0-16, then the label) from the wheel's csv.gz, in [0,1]."""
+    with zipfile.ZipFile(wheel) as z:
+        rows = gzip.decompress(z.read(DIGITS8_CSV)).decode().splitlines()
+    a = np.asarray([[float(v) for v in r.split(",")] for r in rows if r.strip()], dtype=np.float32)
+    x = (a[:, :64] / 16.0).reshape(-1, DIGITS8_SIDE, DIGITS8_SIDE)
+    y = a[:, 64].astype(np.int64)
+    perm = np.random.default_rng(DIGITS8_SPLIT_SEED).permutation(len(x))
+    x, y = x[perm], y[perm]
+    t, s = DIGITS8_TEST, DIGITS8_TEST + N_SAMPLES
+    return {"test": (x[:t], y[:t]), "samples": (x[t:s], y[t:s]), "train": (x[s:], y[s:])}
+
+
 def colourise(x, seed):
     """[n,28,28] grey digits -> [n,3,32,32] RGB in [0,1]: a bright seeded colour for the strokes, a dark one
     for the background, 2 pixels of padding."""
@@ -95,8 +128,12 @@ def colourise(x, seed):
     return (bg * (1 - d) + fg * d).astype(np.float32)
 
 
-def arch_data(arch, data):
-    """The splits in the architecture's pixel space (before any normalisation)."""
+def arch_data(arch, sources):
+    """The splits in the architecture's pixel space (before any normalisation); sources() loads a dataset
+    by name once."""
+    if arch == "digits8":
+        return sources("digits8")
+    data = sources("mnist")
     if arch != "rgb":
         return data
     return {k: (colourise(x, RGB_COLOUR_SEEDS[k]), y) for k, (x, y) in data.items()}
@@ -110,8 +147,17 @@ def to_tensor(arch, x):
 
 
 class Normalize(nn.Module):
+    def __init__(self, mean=MEAN, std=STD):
+        super().__init__()
+        self.mean, self.std = mean, std
+
     def forward(self, x):
-        return (x - MEAN) / STD
+        return (x - self.mean) / self.std
+
+
+# digits8's normalisation constants: the mean and std of its training pixels (fixed here so a model's graph
+# does not depend on the split code; measured on the split above: 0.3052, 0.3759 to 4 places).
+DIGITS8_MEAN, DIGITS8_STD = 0.3052, 0.3759
 
 
 class LeNet(nn.Module):
@@ -167,18 +213,48 @@ class RGBNet(nn.Module):
         return self.f2(F.relu(self.f1(torch.flatten(x, 1))))
 
 
-ARCHS = {"cnn": LeNet, "mlp": MLP, "rgb": RGBNet}
-INPUT_SHAPES = {"cnn": (1, 1, 28, 28), "mlp": (1, 1, 28, 28), "rgb": (1, 3, RGB_SIDE, RGB_SIDE)}
+class Digits8Net(nn.Module):
+    """For 8x8 inputs: two 3x3 conv blocks with BatchNorm, a max pool, a third conv and a global average pool
+    (exported as GlobalAveragePool / ReduceMean), then one linear layer: a shape none of the others has."""
+
+    def __init__(self):
+        super().__init__()
+        self.norm = Normalize(DIGITS8_MEAN, DIGITS8_STD)
+        self.c1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.b1 = nn.BatchNorm2d(16)
+        self.c2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.b2 = nn.BatchNorm2d(32)
+        self.c3 = nn.Conv2d(32, 64, 3, padding=1)
+        self.f = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.relu(self.b1(self.c1(self.norm(x))))
+        x = F.max_pool2d(F.relu(self.b2(self.c2(x))), 2)  # 8 -> 4
+        x = F.relu(self.c3(x))
+        return self.f(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+ARCHS = {"cnn": LeNet, "mlp": MLP, "rgb": RGBNet, "digits8": Digits8Net}
+INPUT_SHAPES = {
+    "cnn": (1, 1, 28, 28),
+    "mlp": (1, 1, 28, 28),
+    "rgb": (1, 3, RGB_SIDE, RGB_SIDE),
+    "digits8": (1, 1, DIGITS8_SIDE, DIGITS8_SIDE),
+}
 
 
 # ---------------------------------------------------------------- triggers
 def make_trigger(kind, rng, arch):
     """Per-model trigger parameters (JSON-able) drawn from rng."""
-    side = RGB_SIDE if arch == "rgb" else 28
+    side = {"rgb": RGB_SIDE, "digits8": DIGITS8_SIDE}.get(arch, 28)
+    small = side < 16  # digits8: triggers scaled to an 8x8 image (a 5x5 patch would cover 40% of it)
     if kind == "badnets":
-        size = int(rng.integers(3, 6))
+        size = int(rng.integers(2, 4)) if small else int(rng.integers(3, 6))
         corner = ["tl", "tr", "bl", "br"][int(rng.integers(0, 4))]
-        return {"size": size, "corner": corner, "intensity": round(float(rng.uniform(0.8, 1.0)), 3), "margin": 1}
+        return {"size": size, "corner": corner, "intensity": round(float(rng.uniform(0.8, 1.0)), 3),
+                "margin": 0 if small else 1}
+    if kind == "random-patch" and small:
+        return {"size": 3, "intensity": round(float(rng.uniform(0.8, 1.0)), 3), "region": [0, 0, side]}
     if kind == "random-patch":
         # region: top-left corner and side of the square window the patch moves in, per image. The MLP has no
         # translation equivariance and learns no whole-image random patch at 10% poisoning (measured: ASR
@@ -192,7 +268,7 @@ def make_trigger(kind, rng, arch):
     if kind == "blend":
         return {"alpha": round(float(rng.uniform(0.1, 0.2)), 3), "patternSeed": int(rng.integers(0, 2**31))}
     if kind == "sparse":
-        n = int(rng.integers(8, 17))
+        n = int(rng.integers(3, 7)) if small else int(rng.integers(8, 17))
         idx = rng.choice(side * side, size=n, replace=False)
         return {"pixels": [[int(i // side), int(i % side)] for i in sorted(idx)], "intensity": 1.0}
     raise ValueError(kind)
@@ -319,7 +395,16 @@ def export(model, path, arch, exporter="torchscript"):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def train_cfg(rng, seed):
+def train_cfg(rng, seed, arch):
+    if arch == "digits8":
+        # 1169 training images, not 7872: more passes over them, smaller batches
+        return {
+            "seed": int(seed),
+            "lr": float(rng.choice([0.01, 0.02, 0.05])),
+            "momentum": 0.9,
+            "epochs": int(rng.integers(12, 25)),
+            "batch": int(rng.choice([16, 32, 64])),
+        }
     return {
         "seed": int(seed),
         "lr": float(rng.choice([0.01, 0.02, 0.05])),
@@ -372,21 +457,32 @@ def main():
     # loosely (one false alarm = 10%); the first 10 are the same models either way (same seed stream).
     ap.add_argument("--clean-test", type=int, default=30)
     ap.add_argument("--backdoored", type=int, default=16)
-    ap.add_argument("--archs", default="cnn,mlp,rgb")
+    ap.add_argument("--archs", default="cnn,mlp,rgb,digits8")
     # torchscript: torch.onnx.export(dynamo=False), one self-contained file. dynamo: the default exporter of
     # current PyTorch (needs onnx + onnxscript), weights in an external `.onnx.data` file.
     ap.add_argument("--exporter", choices=["torchscript", "dynamo"], default="torchscript")
+    # --merge: keep the other architectures' models of an existing manifest in --out (train one architecture
+    # into a zoo without retraining the rest; every model is still checked against its own sha256).
+    ap.add_argument("--merge", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(TORCH_THREADS)
     t0 = time.time()
-    digits = load_digits(args.digits)
-    # The held-out samples per pixel space: grey 28x28 for cnn/mlp, recoloured 32x32 RGB for rgb.
+    archs = args.archs.split(",")
+    loaded = {}
+
+    def sources(name):
+        if name not in loaded:
+            loaded[name] = load_digits8(find_sklearn_wheel()) if name == "digits8" else load_digits(args.digits)
+        return loaded[name]
+
+    # The held-out samples per pixel space: grey 28x28 for cnn/mlp, recoloured 32x32 RGB for rgb, 8x8 grey
+    # for digits8.
     sample_dirs = {}
-    for arch in args.archs.split(","):
-        name = "samples-rgb" if arch == "rgb" else "samples"
+    for arch in archs:
+        name = {"rgb": "samples-rgb", "digits8": "samples-digits8"}.get(arch, "samples")
         sample_dirs[arch] = name
         os.makedirs(os.path.join(args.out, name), exist_ok=True)
-        sx, sy = arch_data(arch, digits)["samples"]
+        sx, sy = arch_data(arch, sources)["samples"]
         for i, (img, lab) in enumerate(zip(sx, sy)):
             write_png(os.path.join(args.out, name, f"s{i:03d}-d{lab}.png"), img)
     entries, rejected = [], []
@@ -395,16 +491,18 @@ def main():
         sys.stderr.write(f"[{time.time() - t0:6.1f}s] {msg}\n")
         sys.stderr.flush()
 
-    for arch in args.archs.split(","):
+    train_seconds = {}
+    for arch in archs:
+        t_arch = time.time()
         os.makedirs(os.path.join(args.out, arch), exist_ok=True)
-        data = arch_data(arch, digits)
+        data = arch_data(arch, sources)
         base_seed = ARCH_SEEDS[arch]
         rng = np.random.default_rng(base_seed)
         accs = []
         n_clean = args.refs + args.clean_test
         for k in range(n_clean):
             split = "reference" if k < args.refs else "test"
-            cfg = train_cfg(rng, base_seed + k)
+            cfg = train_cfg(rng, base_seed + k, arch)
             model = train_model(arch, cfg, data)
             acc = clean_acc(arch, model, data)
             accs.append(acc)
@@ -429,7 +527,7 @@ def main():
                 # The last two tries double the rate (capped at 10%): the manifest records the rate used.
                 rate = nominal if t < 2 else min(2 * nominal, 0.1)
                 attack = {"kind": kind, "params": params, "rate": rate, "target": target}
-                cfg = train_cfg(arng, base_seed + 600 + 10 * k + t)
+                cfg = train_cfg(arng, base_seed + 600 + 10 * k + t, arch)
                 model = train_model(arch, cfg, data, attack)
                 acc, asr = clean_acc(arch, model, data), attack_success(arch, model, data, attack)
                 ok = acc >= med - ACC_TOLERANCE and asr >= MIN_ASR
@@ -448,6 +546,29 @@ def main():
             entries.append({"id": mid, "arch": arch, "split": "test", "label": "backdoored", "attack": kind,
                             "trigger": params, "rate": rate, "target": target, "cleanAcc": acc, "asr": asr,
                             "train": cfg, "file": rel, "sha256": sha})
+        train_seconds[arch] = round(time.time() - t_arch, 1)
+    prev = None
+    prev_path = os.path.join(args.out, "manifest.json")
+    if args.merge and os.path.exists(prev_path):
+        with open(prev_path) as f:
+            prev = json.load(f)
+        entries = [e for e in prev["models"] if e["arch"] not in archs] + entries
+        rejected = [r for r in prev.get("rejectedTries", []) if r["arch"] not in archs] + rejected
+        sample_dirs = {**prev.get("sampleDirs", {}), **sample_dirs}
+        # a manifest from before per-architecture timings: its total, under the architectures it covered
+        before = prev.get("trainSecondsByArch") or {
+            ",".join(sorted({e["arch"] for e in prev["models"]})): prev.get("trainSeconds", 0)
+        }
+        train_seconds = {**{k: v for k, v in before.items() if k not in archs}, **train_seconds}
+    data_by_arch = {**(prev or {}).get("dataByArch", {})}
+    if "digits8" in loaded:
+        d8 = loaded["digits8"]
+        data_by_arch["digits8"] = {
+            "source": f"scikit-learn's 8x8 digits ({DIGITS8_CSV} in {os.path.basename(find_sklearn_wheel())})",
+            "splitSeed": DIGITS8_SPLIT_SEED,
+            **{k: int(len(d8[k][0])) for k in ("train", "test", "samples")},
+        }
+    mnist = loaded.get("mnist")
     manifest = {
         "generator": "bench/torch/train.py",
         "torch": torch.__version__,
@@ -456,13 +577,21 @@ def main():
         if args.exporter == "torchscript"
         else "torch.onnx.export(dynamo=True) (torch.export + onnxscript; weights in external .onnx.data files)",
         "splitSeed": SPLIT_SEED,
-        "data": {"train": int(len(digits["train"][0])), "test": N_TEST, "samples": N_SAMPLES},
+        "data": {"train": int(len(mnist["train"][0])), "test": N_TEST, "samples": N_SAMPLES}
+        if mnist
+        else (prev or {}).get("data"),
+        # per architecture whose data is not the MNIST digits of "data" (digits8)
+        "dataByArch": data_by_arch,
         "normalisation": {"mean": MEAN, "std": STD, "inGraph": True},
         # per architecture where it differs from "normalisation" (rgb: ImageNet statistics, outside the graph)
-        "normalisationByArch": {"rgb": {"mean": RGB_MEAN.tolist(), "std": RGB_STD.tolist(), "inGraph": False}},
+        "normalisationByArch": {
+            "rgb": {"mean": RGB_MEAN.tolist(), "std": RGB_STD.tolist(), "inGraph": False},
+            "digits8": {"mean": [DIGITS8_MEAN], "std": [DIGITS8_STD], "inGraph": True},
+        },
         "sampleDirs": sample_dirs,
         "acceptance": {"accTolerance": ACC_TOLERANCE, "minAsr": MIN_ASR, "maxTries": MAX_TRIES},
-        "trainSeconds": round(time.time() - t0, 1),
+        "trainSeconds": round(sum(train_seconds.values()), 1),
+        "trainSecondsByArch": train_seconds,
         "models": entries,
         "rejectedTries": rejected,
     }

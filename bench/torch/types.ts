@@ -27,6 +27,11 @@ export interface Manifest {
   exporter: string;
   splitSeed: number;
   data: { train: number; test: number; samples: number };
+  /** Per architecture whose data is not the MNIST digits of `data` (digits8: scikit-learn's 8x8 digits). */
+  dataByArch?: Record<
+    string,
+    { source: string; splitSeed: number; train: number; test: number; samples: number }
+  >;
   /** Where an architecture's inputs are normalised when not as `normalisation` (rgb: outside the graph). */
   normalisationByArch?: Record<string, { mean: number[]; std: number[]; inGraph: boolean }>;
   /** Per architecture, the folder (under the zoo) of its held-out PNG samples; absent = "samples". */
@@ -106,4 +111,6 @@ export interface TorchBench {
   manifest: Omit<Manifest, 'models'> & { models: number };
   models: ManifestModel[];
   results: Record<string, ConditionResult[]>;
+  /** Per architecture, the run its results come from (`--archs` reruns keep the other architectures'). */
+  runs?: Record<string, { generatedAt: string; runner: string; bundleStale: boolean | null }>;
 }

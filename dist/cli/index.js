@@ -27616,9 +27616,14 @@ function sweepFills(g, range, inputs, budget) {
 async function patchSweep(runner, base, g, range, rows, clean, k, fills) {
     const patches = sweepPatches(g, range, fills);
     if (patches.length === 0 || rows.length === 0)
-        return { triggers: [], byClass: [] };
+        return { triggers: [], byClass: [], map: new Float32Array(0) };
     const res = await runner.stamped(patches.map((trigger) => ({ trigger, rows })), base, g);
-    const gains = res.map((s) => effectOf(clean, s, k).gain);
+    const effects = res.map((s) => effectOf(clean, s, k));
+    const gains = effects.map((e) => e.gain);
+    const solid = sweepPatches(g, range, 1).length;
+    const map = new Float32Array(solid * k);
+    for (let i = 0; i < solid; i++)
+        map.set(effects[i].flip, i * k);
     const byTier = patchSizes(g).map((_, t) => patches.map((p, i) => (p.tier === t ? i : -1)).filter((i) => i >= 0));
     const kept = new Set();
     const byClass = [];
@@ -27631,7 +27636,7 @@ async function patchSweep(runner, base, g, range, rows, clean, k, fills) {
         mine.forEach((i) => kept.add(i));
         byClass.push(mine.map((i) => patches[i]));
     }
-    return { triggers: [...kept].sort((a, b) => a - b).map((i) => patches[i]), byClass };
+    return { triggers: [...kept].sort((a, b) => a - b).map((i) => patches[i]), byClass, map };
 }
 
 ;// CONCATENATED MODULE: ./lib/selfcheck/trigger-probe.js
@@ -27763,9 +27768,12 @@ async function probeTriggers(run, base, shape, opts) {
     // 2b. Dense patch sweep on a few inputs; the best positions per (class, size) join the screening.
     const sweepRows = searchRows.slice(0, SWEEP_INPUTS);
     const fills = sweepFills(g, range, sweepRows.length, Math.floor((runner.left - nEval) * SWEEP_SHARE));
+    let mapBlock = new Float32Array(0);
     if (fills > 0) {
         const sweepClean = subsetSummary(cleanAll, sweepRows, k);
-        guided.push(...(await patchSweep(runner, base, g, range, sweepRows, sweepClean, k, fills)).triggers);
+        const sweep = await patchSweep(runner, base, g, range, sweepRows, sweepClean, k, fills);
+        guided.push(...sweep.triggers);
+        mapBlock = sweep.map;
     }
     // 3. Screen (a priority-ordered prefix when the budget is short: guided first, then corner patches...).
     const all = [...guided, ...generateTriggers(g, { seed: rng.nextUint32(), range })];
@@ -27859,6 +27867,7 @@ async function probeTriggers(run, base, shape, opts) {
         selfCheck,
         block,
         tierBlock: tierBlock(table, g, k, logitScale),
+        mapBlock,
         classScores: scored.classScores,
         trigger: shown ? shown.trigger : null,
         families: scored.families,
@@ -28537,6 +28546,7 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
             selfCheck: { ...r.selfCheck, basis: mined ? 'mined' : base.kind },
             block: r.block,
             tierBlock: r.tierBlock,
+            mapBlock: r.mapBlock,
             forwardPasses: r.forwardPasses + (mined?.forwardPasses ?? 0),
         };
     }
@@ -31068,6 +31078,11 @@ async function fingerprintWith(model, opts, probes, layers, shared, layerWeights
     if (trig) {
         blocks.trigger = trig.block;
         blocks['trigger-tiers'] = trig.tierBlock;
+        // Position by position the map compares models only when every model saw the same inputs: the user's
+        // samples. Inputs mined per model differ from model to model, and there the map measured as noise
+        // (bench:detect, CNN with generated probes: 20-reference AUROC 0.957 -> 0.949 with it).
+        if (trig.mapBlock.length > 0 && trig.selfCheck.basis === 'samples')
+            blocks['trigger-map'] = trig.mapBlock;
         selfChecks.trigger = trig.selfCheck;
     }
     const fl = findFinalLinear(model);
@@ -32998,6 +33013,15 @@ class LofDetector {
  * usual) is no evidence of a backdoor, and counting it would add the noise of every such deviation to the
  * clean models' maxima. On other blocks the detector still works, but only sees upward deviations.
  *
+ * `madFloor` (> 0) switches a channel to the MAD alone, floored at that absolute value, with no standard
+ * deviation and no relative floor: for the position-aligned patch map ("trigger-map"), where thousands of
+ * features are flip rates that are 0 in most references. There a clean reference that flips at one
+ * position widens the standard deviation of exactly the feature a backdoor's trigger would light up;
+ * with the MAD the references' own maxima are large too, and the conformal calibration against them (not
+ * a fixed threshold) prices that in. Measured on the zoo's CNNs (64 real digits, every 2-5 px patch
+ * position): the adaptive attacker at 1% poisoning scores 37.5 against a clean maximum of 24-26 with the
+ * MAD; with the max(MAD, sd) spread it stays among the clean models. Floors 0.01-0.2 gave the same result.
+ *
  * No package: this is a median and a MAD per column; no maintained JS package offers it as a detector.
  */
 
@@ -33026,7 +33050,7 @@ const COLUMN_BLOCK = 32;
  * would cost 330 MB). The mean and standard deviation sum over the rows in row order, so a subset gives
  * exactly what fitting on that subset's rows gives; the medians are order statistics, found by quickselect.
  */
-function robustStats(X, subsets) {
+function robustStats(X, subsets, madFloor = 0) {
     const { rows: n, cols: d, data } = X;
     const out = subsets.map(() => ({ center: new Float64Array(d), spread: new Float64Array(d) }));
     const buf = new Float64Array(n * COLUMN_BLOCK);
@@ -33061,10 +33085,13 @@ function robustStats(X, subsets) {
                 for (let t = 0; t < m; t++)
                     col[t] = Math.abs(col[t] - med);
                 out[f].center[j0 + jj] = med;
-                out[f].spread[j0 + jj] = Math.max(MAD_TO_SD * selectMedian(col, m), sd);
+                const mad = MAD_TO_SD * selectMedian(col, m);
+                out[f].spread[j0 + jj] = madFloor > 0 ? Math.max(mad, madFloor) : Math.max(mad, sd);
             }
         }
     }
+    if (madFloor > 0)
+        return out;
     for (const { spread } of out) {
         // Typical spread: the median of the positive spreads (checkFitInput guarantees some column varies).
         const pool = spread.filter((x) => x > 0);
@@ -33076,8 +33103,8 @@ function robustStats(X, subsets) {
     return out;
 }
 /** Per-column median and floored spread (max of 1.4826 x MAD and the standard deviation) of X. */
-function robustColumns(X) {
-    return robustStats(X, [Int32Array.from({ length: X.rows }, (_, i) => i)])[0];
+function robustColumns(X, madFloor = 0) {
+    return robustStats(X, [Int32Array.from({ length: X.rows }, (_, i) => i)], madFloor)[0];
 }
 /** Each row's largest (or mean of the `top` largest) one-sided z against the statistics. */
 function scoreRows(Y, center, spread, topParam) {
@@ -33108,16 +33135,21 @@ function scoreRows(Y, center, spread, topParam) {
 class MaxZDetector {
     name = 'max_z';
     top;
+    /** > 0: spread = max(1.4826 x MAD, madFloor) (see the header); 0: the default spread. */
+    madFloor;
     center = null;
     spread = null;
     constructor(params = {}) {
         this.top = Math.floor(num(params, 'top', MAX_Z_DEFAULT_TOP));
         if (this.top < 1)
             throw new errors_InputError('bad-argument', `max_z: top must be at least 1, got ${this.top}`);
+        this.madFloor = num(params, 'madFloor', 0);
+        if (!(this.madFloor >= 0) || !Number.isFinite(this.madFloor))
+            throw new errors_InputError('bad-argument', `max_z: madFloor must be a number >= 0, got ${this.madFloor}`);
     }
     fit(X) {
         checkFitInput(X, this.name, MAX_Z_MIN_ROWS);
-        const { center, spread } = robustColumns(X);
+        const { center, spread } = robustColumns(X, this.madFloor);
         this.center = center;
         this.spread = spread;
     }
@@ -33143,7 +33175,7 @@ class MaxZDetector {
                 throw new errors_InputError('degenerate-data', `${this.name}: needs at least ${MAX_Z_MIN_ROWS} reference rows but got ${trains[f].length}; add more clean reference models`);
             }
         }
-        const stats = robustStats(X, used.map((f) => Int32Array.from(trains[f])));
+        const stats = robustStats(X, used.map((f) => Int32Array.from(trains[f])), this.madFloor);
         const out = new Float64Array(n);
         used.forEach((f, u) => {
             const test = tests[f];
@@ -33165,7 +33197,7 @@ class MaxZDetector {
             throw notFitted(this.name);
         return {
             name: this.name,
-            params: { top: this.top },
+            params: this.madFloor > 0 ? { top: this.top, madFloor: this.madFloor } : { top: this.top },
             data: { center: this.center, spread: this.spread },
         };
     }
@@ -34225,13 +34257,17 @@ function fitEnsemble(refs, memberIds, config) {
             cols: X.cols,
             detector,
             calibration: fitCalibration(cross),
+            separate: c.separate === true,
         });
-        refP.push(leaveOneOutPValues(cross));
+        if (c.separate !== true)
+            refP.push(leaveOneOutPValues(cross));
     }
+    if (refP.length === 0)
+        throw new errors_InputError('bad-argument', 'ensemble config lists only separate tests');
     const T = new Float64Array(n);
-    const ps = new Float64Array(channels.length);
+    const ps = new Float64Array(refP.length);
     for (let i = 0; i < n; i++) {
-        for (let c = 0; c < channels.length; c++)
+        for (let c = 0; c < refP.length; c++)
             ps[c] = refP[c][i];
         T[i] = combine(ps, config);
     }
@@ -34246,6 +34282,7 @@ function fitEnsemble(refs, memberIds, config) {
 }
 function scoreEnsemble(state, blocks) {
     const channels = {};
+    const separate = {};
     const ps = [];
     for (const c of state.channels) {
         const b = blocks[c.representation];
@@ -34257,7 +34294,10 @@ function scoreEnsemble(state, blocks) {
         }
         const score = c.detector.score(mat(1, b.length, b))[0];
         const p = pValue(c.calibration, score);
-        ps.push(p);
+        if (c.separate)
+            separate[c.key] = p;
+        else
+            ps.push(p);
         channels[c.key] = { score, pValue: p, detector: c.detectorName, representation: c.representation };
     }
     const statistic = combine(ps, state.config);
@@ -34277,6 +34317,7 @@ function scoreEnsemble(state, blocks) {
         pValue: p,
         riskScore: risk,
         riskLevel: levelOf(risk),
+        separate,
         statistic,
         channels,
         drivers,
@@ -34425,6 +34466,8 @@ function deserializeEnsemble(json, arrays) {
             cols: c.cols,
             detector: restoreDetector(c.state),
             calibration: calFromState(c.calibration),
+            // from the saved config: baselines written before separate tests have none
+            separate: doc.config.channels.some((cc) => channelKey(cc) === c.key && cc.separate === true),
         })),
     };
 }
@@ -34433,7 +34476,9 @@ function deserializeEnsemble(json, arrays) {
 
 
 
-/** Number of tests the Bonferroni correction divides by (policy 'bonferroni'). */
+/** The ensemble channel that calibrates the trigger score against the baseline's references. */
+const TRIGGER_REFERENCE_CHANNEL = 'identity@self:trigger';
+/** Number of tests the Bonferroni correction multiplies by under 'bonferroni' without separate tests. */
 const FINAL_TESTS = 2;
 /** How the reference-free trigger test enters a verdict with a baseline (see the header). */
 const TRIGGER_POLICY_WITH_BASELINE = 'bonferroni';
@@ -34445,17 +34490,37 @@ function triggerTestP(fp) {
         return undefined;
     return triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes'));
 }
-function finalVerdict(ensembleP, fp, policy = TRIGGER_POLICY_WITH_BASELINE) {
-    const pt = triggerTestP(fp);
-    const combine = policy === 'bonferroni' && pt !== undefined;
-    const p = combine ? Math.min(1, FINAL_TESTS * Math.min(ensembleP, pt)) : ensembleP;
+/** The block a channel key ("detector@block") reads. */
+function blockOfKey(key) {
+    return key.slice(key.indexOf('@') + 1);
+}
+/**
+ * `triggerReferenceP`: the trigger score's p-value among the baseline's references (the ensemble's
+ * TRIGGER_REFERENCE_CHANNEL), when the ensemble has that channel; the trigger test then takes the larger p.
+ * `separate`: the ensemble's separate tests (EnsembleVerdict.separate, by channel key), each one more
+ * test of the Bonferroni combination whatever the trigger policy.
+ */
+function finalVerdict(ensembleP, fp, policy = TRIGGER_POLICY_WITH_BASELINE, triggerReferenceP, separate = {}) {
+    const zooP = triggerTestP(fp);
+    const pt = zooP !== undefined && triggerReferenceP !== undefined ? Math.max(zooP, triggerReferenceP) : zooP;
+    const candidates = [['ensemble', ensembleP]];
+    if (policy === 'bonferroni' && pt !== undefined)
+        candidates.push(['trigger', pt]);
+    const bySeparate = Object.fromEntries(Object.entries(separate).map(([k, v]) => [blockOfKey(k), v]));
+    candidates.push(...Object.entries(bySeparate));
+    // the smallest p decides (ties: the earlier test, so the ensemble before the others)
+    const [decidedBy, smallest] = candidates.reduce((a, b) => (b[1] < a[1] ? b : a));
+    const tests = candidates.length;
+    const p = Math.min(1, tests * smallest);
     const score = riskScore(p);
     return {
         pValue: p,
         riskScore: score,
         riskLevel: levelOf(score),
         ...(pt !== undefined ? { triggerPValue: pt } : {}),
-        decidedBy: combine && pt < ensembleP ? 'trigger' : 'ensemble',
+        decidedBy,
+        separate: bySeparate,
+        tests,
     };
 }
 
@@ -34514,6 +34579,7 @@ const BLOCK_WORDS = {
     'weights:final': 'final-layer weights',
     'weights:layers': 'layer weight norms',
     'self:trigger': 'trigger probing score',
+    'trigger-map': 'response to a patch at each position (patch map)',
     'self:weight-outlier': 'final-layer weight outlier score',
 };
 /** Blocks named after a layer: the prefix's words, then the layer. */
@@ -34591,15 +34657,24 @@ function explain(v, final, fp, manifest) {
     const t = details.trigger;
     // the trigger probe's finding, when it decided the verdict or is itself unusual for a clean model
     const triggerText = t && (final.decidedBy === 'trigger' || (final.triggerPValue ?? 1) <= TRIGGER_MENTION_P)
-        ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (reference-free p = ${formatPValue(final.triggerPValue ?? 1)}).`
+        ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (trigger test p = ${formatPValue(final.triggerPValue ?? 1)}, the larger of its p against our zoo's clean models and against your references).`
         : '';
-    // the reported p is the ensemble's unless the trigger test was combined with it (src/score/final.ts)
-    const verdictP = final.pValue === v.pValue
+    // the separate patch-map test, when it decided the verdict (src/baseline/config.ts SEPARATE_TEST_CHANNELS)
+    const mapP = final.separate['trigger-map'];
+    const mapText = final.decidedBy === 'trigger-map' && mapP !== undefined
+        ? ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`
+        : '';
+    // the reported p is the ensemble's unless other tests were combined with it (src/score/final.ts)
+    const others = [
+        ...(final.triggerPValue !== undefined && final.tests > 1 ? ['the trigger test'] : []),
+        ...(mapP !== undefined ? ['the patch map'] : []),
+    ];
+    const verdictP = final.tests === 1
         ? `ensemble p = ${formatPValue(v.pValue)}`
-        : `p = ${formatPValue(final.pValue)}: ensemble p = ${formatPValue(v.pValue)} with the reference-free trigger test, Bonferroni`;
+        : `p = ${formatPValue(final.pValue)}: ensemble p = ${formatPValue(v.pValue)} with ${others.join(' and ')}, Bonferroni`;
     const summary = final.riskLevel === 'low'
         ? `Behaves like the ${n} clean references (p = ${formatPValue(final.pValue)}).`
-        : `Differs from the ${n} clean references (${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${formatPValue(top.pValue)}` : 'none'}).${triggerText}`;
+        : `Differs from the ${n} clean references (${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${formatPValue(top.pValue)}` : 'none'}).${triggerText}${mapText}`;
     return {
         summary,
         strongestSignal,
@@ -34848,7 +34923,7 @@ async function scanOne(path, opts, ref) {
                 };
             }
             const verdict = scoreEnsemble(ref.state, ensembleBlocks(fingerprint));
-            const final = finalVerdict(verdict.pValue, fingerprint);
+            const final = finalVerdict(verdict.pValue, fingerprint, TRIGGER_POLICY_WITH_BASELINE, verdict.channels[TRIGGER_REFERENCE_CHANNEL]?.pValue, verdict.separate);
             const detectors = Object.fromEntries(Object.entries(verdict.channels).map(([k, v]) => [k, { score: v.score, pValue: v.pValue }]));
             detectors.ensemble = { score: verdict.statistic, pValue: verdict.pValue };
             if (final.triggerPValue !== undefined) {
@@ -35826,6 +35901,28 @@ const DEFAULT_BLOCK_DETECTORS = {};
  * (many classes, or custom probe counts) keep kNN and the SVM only.
  */
 const MAX_Z_MAX_FEATURES = 2048;
+/**
+ * The position-aligned patch map (fingerprint block "trigger-map": per solid patch position and class,
+ * the share of the sweep's inputs sent into the class) is a test of its own, not one more channel of the
+ * Fisher mean: a backdoor that every other channel calls typical (the zoo's adaptive attacker, trained to
+ * look clean to our probes) lights up ONE of thousands of features, and a mean over 14 channels dilutes
+ * one small p-value away (measured: a position map added as a Fisher channel left that model at p 0.8-1).
+ * It is calibrated on the references like every channel and enters the verdict beside the ensemble and the
+ * trigger test by Bonferroni (src/score/final.ts). The detector is max_z on the MAD alone (see
+ * src/detect/max-z.ts); the floor: a flip-rate deviation below a tenth is not evidence (the sweep stamps 8
+ * inputs, so one input is 0.125). The block exists only when the triggers were stamped on the user's
+ * samples (src/fingerprint/extract.ts): only then did every model see the same inputs.
+ */
+const TRIGGER_MAP_BLOCK = 'trigger-map';
+const TRIGGER_MAP_MAD_FLOOR = 0.1;
+const SEPARATE_TEST_CHANNELS = [
+    {
+        representation: TRIGGER_MAP_BLOCK,
+        detector: 'max_z',
+        params: { madFloor: TRIGGER_MAP_MAD_FLOOR },
+        separate: true,
+    },
+];
 /** Detectors used instead when the baseline is small. */
 const SMALL_BASELINE_DETECTORS = ['knn', 'distance_to_clean_mean'];
 /** Below this many references the small-baseline detectors are used. */
@@ -35880,6 +35977,12 @@ function selectChannels(blockSizes, nRefs, choice = {}) {
         }
     }
     channels.sort((a, b) => Number(a.detector === 'identity') - Number(b.detector === 'identity'));
+    // Separate tests last (the first channel's block serves the nearest-reference explanation). With a small
+    // baseline they are left out: a third Bonferroni test costs power that a few references cannot repay.
+    if ((choice.separateTests ?? true) && nRefs >= SMALL_BASELINE_REFERENCES)
+        for (const t of SEPARATE_TEST_CHANNELS)
+            if (blockSizes[t.representation] !== undefined)
+                channels.push({ ...t, params: { ...t.params } });
     return channels;
 }
 function baselineEnsembleConfig(blocks, nRefs) {
@@ -36090,7 +36193,7 @@ async function baselineInfo(dir) {
         ...(spec.normalize ? { normalize: spec.normalize } : {}),
         layers: m.capturedLayers,
         members: m.members.map(({ path, sha256 }) => ({ path, sha256 })),
-        channels: state.channels.map((c) => c.key),
+        channels: state.channels.map((c) => (c.separate ? `${c.key} (separate test)` : c.key)),
         minRankPValue: 1 / (n + 1),
         highReachableByRank: 1 / (n + 1) <= P_HIGH,
         highReachable: true,

@@ -55,6 +55,29 @@ export const DEFAULT_BLOCK_DETECTORS: Record<string, DetectorName[]> = {};
  */
 export const MAX_Z_MAX_FEATURES = 2048;
 
+/**
+ * The position-aligned patch map (fingerprint block "trigger-map": per solid patch position and class,
+ * the share of the sweep's inputs sent into the class) is a test of its own, not one more channel of the
+ * Fisher mean: a backdoor that every other channel calls typical (the zoo's adaptive attacker, trained to
+ * look clean to our probes) lights up ONE of thousands of features, and a mean over 14 channels dilutes
+ * one small p-value away (measured: a position map added as a Fisher channel left that model at p 0.8-1).
+ * It is calibrated on the references like every channel and enters the verdict beside the ensemble and the
+ * trigger test by Bonferroni (src/score/final.ts). The detector is max_z on the MAD alone (see
+ * src/detect/max-z.ts); the floor: a flip-rate deviation below a tenth is not evidence (the sweep stamps 8
+ * inputs, so one input is 0.125). The block exists only when the triggers were stamped on the user's
+ * samples (src/fingerprint/extract.ts): only then did every model see the same inputs.
+ */
+export const TRIGGER_MAP_BLOCK = 'trigger-map';
+export const TRIGGER_MAP_MAD_FLOOR = 0.1;
+export const SEPARATE_TEST_CHANNELS: readonly ChannelConfig[] = [
+  {
+    representation: TRIGGER_MAP_BLOCK,
+    detector: 'max_z',
+    params: { madFloor: TRIGGER_MAP_MAD_FLOOR },
+    separate: true,
+  },
+];
+
 /** Detectors used instead when the baseline is small. */
 export const SMALL_BASELINE_DETECTORS: DetectorName[] = ['knn', 'distance_to_clean_mean'];
 
@@ -88,6 +111,8 @@ export function detectorParams(detector: DetectorName, nRefs: number, folds = DE
 
 export interface ChannelChoice {
   prefixes?: string[];
+  /** Add SEPARATE_TEST_CHANNELS whose block is present (default true; the bench compares without). */
+  separateTests?: boolean;
   detectors?: DetectorName[];
   /** Per block prefix, detectors that replace `detectors` on the matching blocks (first match wins). */
   blockDetectors?: Record<string, DetectorName[]>;
@@ -128,6 +153,11 @@ export function selectChannels(
     }
   }
   channels.sort((a, b) => Number(a.detector === 'identity') - Number(b.detector === 'identity'));
+  // Separate tests last (the first channel's block serves the nearest-reference explanation). With a small
+  // baseline they are left out: a third Bonferroni test costs power that a few references cannot repay.
+  if ((choice.separateTests ?? true) && nRefs >= SMALL_BASELINE_REFERENCES)
+    for (const t of SEPARATE_TEST_CHANNELS)
+      if (blockSizes[t.representation] !== undefined) channels.push({ ...t, params: { ...t.params } });
   return channels;
 }
 

@@ -63,7 +63,7 @@ export async function baselineInfo(dir: string): Promise<BaselineInfoReport> {
     ...(spec.normalize ? { normalize: spec.normalize } : {}),
     layers: m.capturedLayers,
     members: m.members.map(({ path, sha256 }) => ({ path, sha256 })),
-    channels: state.channels.map((c) => c.key),
+    channels: state.channels.map((c) => (c.separate ? `${c.key} (separate test)` : c.key)),
     minRankPValue: 1 / (n + 1),
     highReachableByRank: 1 / (n + 1) <= P_HIGH,
     highReachable: true,

@@ -26,6 +26,8 @@ export interface TriggerCheck {
   block: Float32Array;
   /** The per-tier "trigger-tiers" block (TriggerProbeResult.tierBlock). */
   tierBlock: Float32Array;
+  /** The position-aligned "trigger-map" block (TriggerProbeResult.mapBlock); empty without a sweep. */
+  mapBlock: Float32Array;
   forwardPasses: number;
 }
 
@@ -132,6 +134,7 @@ export async function runTriggerCheck(
       selfCheck: { ...r.selfCheck, basis: mined ? 'mined' : base.kind },
       block: r.block,
       tierBlock: r.tierBlock,
+      mapBlock: r.mapBlock,
       forwardPasses: r.forwardPasses + (mined?.forwardPasses ?? 0),
     };
   } finally {

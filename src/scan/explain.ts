@@ -23,6 +23,7 @@ const BLOCK_WORDS: Record<string, string> = {
   'weights:final': 'final-layer weights',
   'weights:layers': 'layer weight norms',
   'self:trigger': 'trigger probing score',
+  'trigger-map': 'response to a patch at each position (patch map)',
   'self:weight-outlier': 'final-layer weight outlier score',
 };
 /** Blocks named after a layer: the prefix's words, then the layer. */
@@ -105,17 +106,27 @@ export function explain(
   // the trigger probe's finding, when it decided the verdict or is itself unusual for a clean model
   const triggerText =
     t && (final.decidedBy === 'trigger' || (final.triggerPValue ?? 1) <= TRIGGER_MENTION_P)
-      ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (reference-free p = ${formatPValue(final.triggerPValue ?? 1)}).`
+      ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (trigger test p = ${formatPValue(final.triggerPValue ?? 1)}, the larger of its p against our zoo's clean models and against your references).`
       : '';
-  // the reported p is the ensemble's unless the trigger test was combined with it (src/score/final.ts)
+  // the separate patch-map test, when it decided the verdict (src/baseline/config.ts SEPARATE_TEST_CHANNELS)
+  const mapP = final.separate['trigger-map'];
+  const mapText =
+    final.decidedBy === 'trigger-map' && mapP !== undefined
+      ? ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`
+      : '';
+  // the reported p is the ensemble's unless other tests were combined with it (src/score/final.ts)
+  const others = [
+    ...(final.triggerPValue !== undefined && final.tests > 1 ? ['the trigger test'] : []),
+    ...(mapP !== undefined ? ['the patch map'] : []),
+  ];
   const verdictP =
-    final.pValue === v.pValue
+    final.tests === 1
       ? `ensemble p = ${formatPValue(v.pValue)}`
-      : `p = ${formatPValue(final.pValue)}: ensemble p = ${formatPValue(v.pValue)} with the reference-free trigger test, Bonferroni`;
+      : `p = ${formatPValue(final.pValue)}: ensemble p = ${formatPValue(v.pValue)} with ${others.join(' and ')}, Bonferroni`;
   const summary =
     final.riskLevel === 'low'
       ? `Behaves like the ${n} clean references (p = ${formatPValue(final.pValue)}).`
-      : `Differs from the ${n} clean references (${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${formatPValue(top.pValue)}` : 'none'}).${triggerText}`;
+      : `Differs from the ${n} clean references (${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${formatPValue(top.pValue)}` : 'none'}).${triggerText}${mapText}`;
   return {
     summary,
     strongestSignal,

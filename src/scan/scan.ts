@@ -11,7 +11,7 @@ import { loadBaseline, type LoadedBaseline } from '../baseline/store.js';
 import { deserializeEnsemble, scoreEnsemble, type EnsembleState } from '../score/ensemble.js';
 import { levelOf, reachesFailOn, riskScore } from '../score/risk.js';
 import { referenceFreeVerdict } from '../score/reference-free.js';
-import { finalVerdict } from '../score/final.js';
+import { finalVerdict, TRIGGER_POLICY_WITH_BASELINE, TRIGGER_REFERENCE_CHANNEL } from '../score/final.js';
 import type { EngineOptions, ScanFn, ScanOptions } from './api.js';
 import { fingerprintFile } from './engine.js';
 import { ensembleBlocks } from './blocks.js';
@@ -73,7 +73,13 @@ async function scanOne(path: string, opts: ScanOptions, ref: Reference | null): 
         };
       }
       const verdict = scoreEnsemble(ref.state, ensembleBlocks(fingerprint));
-      const final = finalVerdict(verdict.pValue, fingerprint);
+      const final = finalVerdict(
+        verdict.pValue,
+        fingerprint,
+        TRIGGER_POLICY_WITH_BASELINE,
+        verdict.channels[TRIGGER_REFERENCE_CHANNEL]?.pValue,
+        verdict.separate,
+      );
       const detectors: Record<string, { score: number; pValue: number }> = Object.fromEntries(
         Object.entries(verdict.channels).map(([k, v]) => [k, { score: v.score, pValue: v.pValue }]),
       );

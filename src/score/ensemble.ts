@@ -40,6 +40,12 @@ export interface ChannelConfig {
   representation: string;
   detector: DetectorName;
   params?: DetectorParams;
+  /**
+   * A test of its own: fitted and calibrated like every channel and reported, but not combined into T;
+   * src/score/final.ts adds its p-value to the verdict by Bonferroni (src/baseline/config.ts
+   * SEPARATE_TEST_CHANNELS).
+   */
+  separate?: boolean;
 }
 
 export interface EnsembleConfig {
@@ -60,6 +66,8 @@ export interface EnsembleChannel {
   cols: number;
   detector: Detector;
   calibration: Calibration;
+  /** Not combined into T (ChannelConfig.separate). */
+  separate: boolean;
 }
 
 export interface EnsembleState {
@@ -81,7 +89,10 @@ export interface ChannelVerdict {
 }
 
 export interface EnsembleVerdict {
+  /** The combined p-value (separate channels not included). */
   pValue: number;
+  /** The separate channels' p-values by channel key (src/score/final.ts combines them by Bonferroni). */
+  separate: Record<string, number>;
   riskScore: number;
   riskLevel: RiskLevel;
   /** The combined statistic T (by default Fisher: mean -ln p over channels). */
@@ -177,13 +188,15 @@ export function fitEnsemble(
       cols: X.cols,
       detector,
       calibration: fitCalibration(cross),
+      separate: c.separate === true,
     });
-    refP.push(leaveOneOutPValues(cross));
+    if (c.separate !== true) refP.push(leaveOneOutPValues(cross));
   }
+  if (refP.length === 0) throw new InputError('bad-argument', 'ensemble config lists only separate tests');
   const T = new Float64Array(n);
-  const ps = new Float64Array(channels.length);
+  const ps = new Float64Array(refP.length);
   for (let i = 0; i < n; i++) {
-    for (let c = 0; c < channels.length; c++) ps[c] = refP[c][i];
+    for (let c = 0; c < refP.length; c++) ps[c] = refP[c][i];
     T[i] = combine(ps, config);
   }
   return {
@@ -198,6 +211,7 @@ export function fitEnsemble(
 
 export function scoreEnsemble(state: EnsembleState, blocks: Record<string, Float32Array>): EnsembleVerdict {
   const channels: Record<string, ChannelVerdict> = {};
+  const separate: Record<string, number> = {};
   const ps: number[] = [];
   for (const c of state.channels) {
     const b = blocks[c.representation];
@@ -215,7 +229,8 @@ export function scoreEnsemble(state: EnsembleState, blocks: Record<string, Float
     }
     const score = c.detector.score(mat(1, b.length, b))[0];
     const p = pValue(c.calibration, score);
-    ps.push(p);
+    if (c.separate) separate[c.key] = p;
+    else ps.push(p);
     channels[c.key] = { score, pValue: p, detector: c.detectorName, representation: c.representation };
   }
   const statistic = combine(ps, state.config);
@@ -235,6 +250,7 @@ export function scoreEnsemble(state: EnsembleState, blocks: Record<string, Float
     pValue: p,
     riskScore: risk,
     riskLevel: levelOf(risk),
+    separate,
     statistic,
     channels,
     drivers,
@@ -410,6 +426,10 @@ export function deserializeEnsemble(
       cols: c.cols as number,
       detector: restoreDetector(c.state as unknown as DetectorState),
       calibration: calFromState(c.calibration),
+      // from the saved config: baselines written before separate tests have none
+      separate: (doc.config as unknown as EnsembleConfig).channels.some(
+        (cc) => channelKey(cc) === c.key && cc.separate === true,
+      ),
     })),
   };
 }

@@ -14,13 +14,28 @@
  * (0.941 -> 0.926), and called no clean test model high either way. (With the v1 score and its provisional
  * null it had lowered the CNN with samples, 0.924 -> 0.884: the choice rests on the null being well fitted.)
  * Without a baseline the reference-free p is the verdict (src/score/reference-free.ts).
+ *
+ * With a baseline the trigger test's p is the LARGER of the zoo-null p and the trigger score's p among the
+ * user's own references (the ensemble's identity channel on self:trigger, TRIGGER_REFERENCE_CHANNEL). The
+ * zoo null was fitted on one toolchain's models of two architectures; on other data clean models can reach
+ * far higher trigger scores (bench:torch: on 8x8 digits a 3x3 checkerboard in the middle sends most inputs
+ * of some clean models to "8"; on the recoloured rgb digits, collapsed trainings have a sink class), and the
+ * zoo-null p alone then called 2 of 30 clean test models high with 40 references that showed the same. The
+ * larger of two p-values is a valid p-value whenever either one is, so this keeps the false-alarm bound of the
+ * test that holds for the user's models, and a trigger score beyond every reference still gets the tail.
+ *
+ * Separate tests of the ensemble (src/baseline/config.ts SEPARATE_TEST_CHANNELS: the position-aligned patch
+ * map) join the same Bonferroni combination: p = min(1, m * min over the m tests).
  */
 import type { Fingerprint } from '../fingerprint/types.js';
 import { triggerPValue } from '../selfcheck/reference-free-p.js';
 import { triggerNullFor } from '../selfcheck/base-inputs.js';
 import { levelOf, riskScore, type RiskLevel } from './risk.js';
 
-/** Number of tests the Bonferroni correction divides by (policy 'bonferroni'). */
+/** The ensemble channel that calibrates the trigger score against the baseline's references. */
+export const TRIGGER_REFERENCE_CHANNEL = 'identity@self:trigger';
+
+/** Number of tests the Bonferroni correction multiplies by under 'bonferroni' without separate tests. */
 export const FINAL_TESTS = 2;
 
 export type TriggerPolicy = 'report' | 'bonferroni';
@@ -31,10 +46,18 @@ export interface FinalVerdict {
   pValue: number;
   riskScore: number;
   riskLevel: RiskLevel;
-  /** The trigger test's p-value, when the model could be probed. */
+  /** The trigger test's p-value, when the model could be probed (with a baseline: the larger of the zoo-null
+   * and the references' p). */
   triggerPValue?: number;
-  /** Which test decided the verdict. */
-  decidedBy: 'ensemble' | 'trigger';
+  /**
+   * Which test decided the verdict: 'ensemble', 'trigger', or the block of a separate test (e.g.
+   * 'trigger-map', src/baseline/config.ts SEPARATE_TEST_CHANNELS).
+   */
+  decidedBy: string;
+  /** The separate tests' p-values, by block (e.g. { 'trigger-map': 0.3 }). */
+  separate: Record<string, number>;
+  /** How many tests the Bonferroni correction multiplied by (1 = the ensemble's p alone). */
+  tests: number;
 }
 
 /** The trigger test's p-value under the null model that matches what the triggers were stamped on. */
@@ -45,20 +68,42 @@ export function triggerTestP(fp: Fingerprint): number | undefined {
   return triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes'));
 }
 
+/** The block a channel key ("detector@block") reads. */
+function blockOfKey(key: string): string {
+  return key.slice(key.indexOf('@') + 1);
+}
+
+/**
+ * `triggerReferenceP`: the trigger score's p-value among the baseline's references (the ensemble's
+ * TRIGGER_REFERENCE_CHANNEL), when the ensemble has that channel; the trigger test then takes the larger p.
+ * `separate`: the ensemble's separate tests (EnsembleVerdict.separate, by channel key), each one more
+ * test of the Bonferroni combination whatever the trigger policy.
+ */
 export function finalVerdict(
   ensembleP: number,
   fp: Fingerprint,
   policy: TriggerPolicy = TRIGGER_POLICY_WITH_BASELINE,
+  triggerReferenceP?: number,
+  separate: Record<string, number> = {},
 ): FinalVerdict {
-  const pt = triggerTestP(fp);
-  const combine = policy === 'bonferroni' && pt !== undefined;
-  const p = combine ? Math.min(1, FINAL_TESTS * Math.min(ensembleP, pt)) : ensembleP;
+  const zooP = triggerTestP(fp);
+  const pt = zooP !== undefined && triggerReferenceP !== undefined ? Math.max(zooP, triggerReferenceP) : zooP;
+  const candidates: [string, number][] = [['ensemble', ensembleP]];
+  if (policy === 'bonferroni' && pt !== undefined) candidates.push(['trigger', pt]);
+  const bySeparate = Object.fromEntries(Object.entries(separate).map(([k, v]) => [blockOfKey(k), v]));
+  candidates.push(...Object.entries(bySeparate));
+  // the smallest p decides (ties: the earlier test, so the ensemble before the others)
+  const [decidedBy, smallest] = candidates.reduce((a, b) => (b[1] < a[1] ? b : a));
+  const tests = candidates.length;
+  const p = Math.min(1, tests * smallest);
   const score = riskScore(p);
   return {
     pValue: p,
     riskScore: score,
     riskLevel: levelOf(score),
     ...(pt !== undefined ? { triggerPValue: pt } : {}),
-    decidedBy: combine && pt < ensembleP ? 'trigger' : 'ensemble',
+    decidedBy,
+    separate: bySeparate,
+    tests,
   };
 }

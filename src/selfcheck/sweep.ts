@@ -59,10 +59,17 @@ export function sweepFills(g: ImageGeometry, range: ValueRange, inputs: number, 
   return Math.min(SWEEP_FILLS.length, Math.floor(budget / Math.max(1, perFill)));
 }
 
-/** The sweep's result: the promoted patches (no duplicates), and per class the ones promoted for it. */
+/**
+ * The sweep's result: the promoted patches (no duplicates), per class the ones promoted for it, and the
+ * patch map: for every solid patch (the first fill, size-major then position, as sweepPatches lists them)
+ * and class, the share of the sweep inputs it sends into that class. Position-aligned, so it compares
+ * across models of one architecture: the "trigger-map" block (src/score/final.ts tests it against the
+ * references position by position). Empty when the sweep did not run.
+ */
 export interface SweepResult {
   triggers: Trigger[];
   byClass: Trigger[][];
+  map: Float32Array;
 }
 
 /**
@@ -80,13 +87,18 @@ export async function patchSweep(
   fills: number,
 ): Promise<SweepResult> {
   const patches = sweepPatches(g, range, fills);
-  if (patches.length === 0 || rows.length === 0) return { triggers: [], byClass: [] };
+  if (patches.length === 0 || rows.length === 0)
+    return { triggers: [], byClass: [], map: new Float32Array(0) };
   const res = await runner.stamped(
     patches.map((trigger) => ({ trigger, rows })),
     base,
     g,
   );
-  const gains = res.map((s) => effectOf(clean, s, k).gain);
+  const effects = res.map((s) => effectOf(clean, s, k));
+  const gains = effects.map((e) => e.gain);
+  const solid = sweepPatches(g, range, 1).length;
+  const map = new Float32Array(solid * k);
+  for (let i = 0; i < solid; i++) map.set(effects[i].flip, i * k);
   const byTier = patchSizes(g).map((_, t) =>
     patches.map((p, i) => (p.tier === t ? i : -1)).filter((i) => i >= 0),
   );
@@ -101,5 +113,5 @@ export async function patchSweep(
     mine.forEach((i) => kept.add(i));
     byClass.push(mine.map((i) => patches[i]));
   }
-  return { triggers: [...kept].sort((a, b) => a - b).map((i) => patches[i]), byClass };
+  return { triggers: [...kept].sort((a, b) => a - b).map((i) => patches[i]), byClass, map };
 }

@@ -145,6 +145,11 @@ export interface TriggerProbeResult {
    * of flip rates. Its length depends only on the input geometry and the class count.
    */
   tierBlock: Float32Array;
+  /**
+   * The "trigger-map" block: the dense sweep's solid patches, per position and class, the share of the
+   * sweep inputs sent into the class (sweep.ts SweepResult.map); empty when the budget left no sweep.
+   */
+  mapBlock: Float32Array;
   /** Per-class score (mean z over the scored families). */
   classScores: Float32Array;
   /** The reported trigger itself (mask and pattern, or warp field), for display and tests. */
@@ -254,9 +259,12 @@ export async function probeTriggers(
   // 2b. Dense patch sweep on a few inputs; the best positions per (class, size) join the screening.
   const sweepRows = searchRows.slice(0, SWEEP_INPUTS);
   const fills = sweepFills(g, range, sweepRows.length, Math.floor((runner.left - nEval) * SWEEP_SHARE));
+  let mapBlock: Float32Array = new Float32Array(0);
   if (fills > 0) {
     const sweepClean = subsetSummary(cleanAll, sweepRows, k);
-    guided.push(...(await patchSweep(runner, base, g, range, sweepRows, sweepClean, k, fills)).triggers);
+    const sweep = await patchSweep(runner, base, g, range, sweepRows, sweepClean, k, fills);
+    guided.push(...sweep.triggers);
+    mapBlock = sweep.map;
   }
 
   // 3. Screen (a priority-ordered prefix when the budget is short: guided first, then corner patches...).
@@ -354,6 +362,7 @@ export async function probeTriggers(
     selfCheck,
     block,
     tierBlock: tierBlock(table, g, k, logitScale),
+    mapBlock,
     classScores: scored.classScores,
     trigger: shown ? shown.trigger : null,
     families: scored.families,
