@@ -395,22 +395,20 @@ def export(model, path, arch, exporter="torchscript"):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+# Epoch range and batch sizes per architecture where they differ: digits8 has 1169 training images, not
+# 7872, so more passes over them and smaller batches.
+EPOCHS = {"digits8": (12, 25)}
+BATCHES = {"digits8": [16, 32, 64]}
+
+
 def train_cfg(rng, seed, arch):
-    if arch == "digits8":
-        # 1169 training images, not 7872: more passes over them, smaller batches
-        return {
-            "seed": int(seed),
-            "lr": float(rng.choice([0.01, 0.02, 0.05])),
-            "momentum": 0.9,
-            "epochs": int(rng.integers(12, 25)),
-            "batch": int(rng.choice([16, 32, 64])),
-        }
+    lo, hi = EPOCHS.get(arch, (2, 5))
     return {
         "seed": int(seed),
         "lr": float(rng.choice([0.01, 0.02, 0.05])),
         "momentum": 0.9,
-        "epochs": int(rng.integers(2, 5)),
-        "batch": int(rng.choice([32, 64, 128])),
+        "epochs": int(rng.integers(lo, hi)),
+        "batch": int(rng.choice(BATCHES.get(arch, [32, 64, 128]))),
     }
 
 

@@ -27604,6 +27604,20 @@ function sweepPatches(g, range, fills) {
     }
     return out;
 }
+/**
+ * What one feature of the patch map is: feature `index` of a map over `classes` classes is the solid patch
+ * floor(index / classes) of sweepPatches(g, range, 1) and class index % classes. Undefined when the map
+ * (`mapLength` values) was not made on this geometry, or the index lies outside it.
+ */
+function mapFeature(g, range, classes, index, mapLength) {
+    const patches = sweepPatches(g, range, 1);
+    if (mapLength !== patches.length * classes)
+        return undefined;
+    if (!Number.isInteger(index) || index < 0 || index >= mapLength)
+        return undefined;
+    const at = Math.floor(index / classes);
+    return { trigger: patches[at], cls: index % classes };
+}
 /** How many fills fit in `budget` passes on `inputs` inputs each (0: no sweep). */
 function sweepFills(g, range, inputs, budget) {
     const perFill = sweepPatches(g, range, 1).length * inputs;
@@ -33018,12 +33032,14 @@ class LofDetector {
  * features are flip rates that are 0 in most references. There a clean reference that flips at one
  * position widens the standard deviation of exactly the feature a backdoor's trigger would light up;
  * with the MAD the references' own maxima are large too, and the conformal calibration against them (not
- * a fixed threshold) prices that in. Measured on the zoo's CNNs (64 real digits, every 2-5 px patch
- * position): the adaptive attacker at 1% poisoning scores 37.5 against a clean maximum of 24-26 with the
- * MAD; with the max(MAD, sd) spread it stays among the clean models. Floors 0.01-0.2 gave the same result.
+ * a fixed threshold) prices that in. In an offline replay on the zoo's CNNs (64 real digits at every 2-5
+ * px patch position) the adaptive attacker's 1% model ranked above every reference with the MAD (p 0.0009
+ * to 0.006 for floors 0.02 to 0.1), and among the clean models with the max(MAD, sd) spread. The shipped
+ * map has the sweep's 8 inputs; there the same model ranks above 12 of 20 clean test models (README).
  *
  * No package: this is a median and a MAD per column; no maintained JS package offers it as a detector.
  */
+
 
 
 
@@ -33191,6 +33207,22 @@ class MaxZDetector {
             throw notFitted(this.name);
         checkScoreInput(Y, this.name, this.center.length);
         return scoreRows(Y, this.center, this.spread, this.top);
+    }
+    /** The feature with the largest one-sided z in `row` (the score when top is 1), for explanations. */
+    topFeature(row) {
+        if (!this.center || !this.spread)
+            throw notFitted(this.name);
+        checkScoreInput(mat(1, row.length, row), this.name, this.center.length);
+        let index = 0;
+        let z = -Infinity;
+        for (let j = 0; j < row.length; j++) {
+            const zj = (row[j] - this.center[j]) / this.spread[j];
+            if (zj > z) {
+                z = zj;
+                index = j;
+            }
+        }
+        return { index, z };
     }
     state() {
         if (!this.center || !this.spread)
@@ -34283,6 +34315,7 @@ function fitEnsemble(refs, memberIds, config) {
 function scoreEnsemble(state, blocks) {
     const channels = {};
     const separate = {};
+    const separateTop = {};
     const ps = [];
     for (const c of state.channels) {
         const b = blocks[c.representation];
@@ -34294,8 +34327,11 @@ function scoreEnsemble(state, blocks) {
         }
         const score = c.detector.score(mat(1, b.length, b))[0];
         const p = pValue(c.calibration, score);
-        if (c.separate)
+        if (c.separate) {
             separate[c.key] = p;
+            if (c.detector.topFeature)
+                separateTop[c.key] = c.detector.topFeature(b);
+        }
         else
             ps.push(p);
         channels[c.key] = { score, pValue: p, detector: c.detectorName, representation: c.representation };
@@ -34318,6 +34354,7 @@ function scoreEnsemble(state, blocks) {
         riskScore: risk,
         riskLevel: levelOf(risk),
         separate,
+        separateTop,
         statistic,
         channels,
         drivers,
@@ -34564,7 +34601,120 @@ function formatDetectorScore(score) {
     return String(Number(score.toPrecision(3)));
 }
 
+;// CONCATENATED MODULE: ./lib/baseline/config.js
+
+
+/** Block name prefixes the default ensemble reads ("name" matches exactly, "name:" any "name:..."). */
+const DEFAULT_BLOCK_PREFIXES = ['logits', 'softmax-stats', 'trigger', 'trigger-tiers', 'self:'];
+/** Block prefixes never used by default, whatever the prefixes say (not comparable across models). */
+const EXCLUDED_BLOCK_PREFIXES = ['raw:'];
+/** Detectors run on every chosen multi-value block. */
+const DEFAULT_DETECTORS = ['knn', 'ocsvm', 'max_z'];
+/**
+ * Blocks whose channels use their own detectors instead of the block-wide set above (matched like the
+ * block prefixes). Empty by default; see bench/results/detect.md for the measured per-block choices.
+ */
+const DEFAULT_BLOCK_DETECTORS = {};
+/**
+ * Widest block max_z reads. Its cross-fitting takes two selections per feature, fold and reference
+ * (~7 s on 1000 references x 16384 features, where kNN and the SVM together take ~1.5 s), and the blocks
+ * it was measured on are far narrower (logits 640, trigger-tiers 240 for ten classes): wider blocks
+ * (many classes, or custom probe counts) keep kNN and the SVM only.
+ */
+const MAX_Z_MAX_FEATURES = 2048;
+/**
+ * The position-aligned patch map (fingerprint block "trigger-map": per solid patch position and class,
+ * the share of the sweep's inputs sent into the class) is a test of its own, not one more channel of the
+ * Fisher mean: a backdoor that every other channel calls typical (the zoo's adaptive attacker, trained to
+ * look clean to our probes) lights up ONE of thousands of features, and a mean over 14 channels dilutes
+ * one small p-value away (measured: a position map added as a Fisher channel left that model at p 0.8-1).
+ * It is calibrated on the references like every channel and enters the verdict beside the ensemble and the
+ * trigger test by Bonferroni (src/score/final.ts). The detector is max_z on the MAD alone (see
+ * src/detect/max-z.ts); the floor: a flip-rate deviation below a tenth is not evidence (the sweep stamps 8
+ * inputs, so one input is 0.125). The block exists only when the triggers were stamped on the user's
+ * samples (src/fingerprint/extract.ts): only then did every model see the same inputs.
+ */
+const TRIGGER_MAP_BLOCK = 'trigger-map';
+const TRIGGER_MAP_MAD_FLOOR = 0.1;
+const SEPARATE_TEST_CHANNELS = [
+    {
+        representation: TRIGGER_MAP_BLOCK,
+        detector: 'max_z',
+        params: { madFloor: TRIGGER_MAP_MAD_FLOOR },
+        separate: true,
+    },
+];
+/** Detectors used instead when the baseline is small. */
+const SMALL_BASELINE_DETECTORS = ['knn', 'distance_to_clean_mean'];
+/** Below this many references the small-baseline detectors are used. */
+const SMALL_BASELINE_REFERENCES = 12;
+/**
+ * How the channel p-values are combined (src/score/combine.ts). Fisher is what src/score/ensemble.ts
+ * computes; a baseline records this rule in its config so a future switch stays explicit.
+ */
+const DEFAULT_COMBINE = { rule: 'fisher' };
+function matches(name, prefix) {
+    return name === prefix || (prefix.endsWith(':') && name.startsWith(prefix));
+}
+/** The block names the default ensemble reads, in sorted order. */
+function selectBlocks(names, prefixes = DEFAULT_BLOCK_PREFIXES) {
+    return names
+        .filter((n) => prefixes.some((p) => matches(n, p)) && !EXCLUDED_BLOCK_PREFIXES.some((p) => matches(n, p)))
+        .sort();
+}
+/** Neighbour counts capped to what a cross-fitting fold of n references can hold. */
+function detectorParams(detector, nRefs, folds = calibrate_DEFAULT_FOLDS) {
+    const foldTrain = nRefs - Math.ceil(nRefs / Math.max(2, Math.min(folds, nRefs)));
+    if (detector === 'lof')
+        return { k: Math.max(1, Math.min(20, foldTrain - 1)) };
+    if (detector === 'knn')
+        return { k: Math.max(1, Math.min(5, nRefs - 2)) };
+    return {};
+}
+/** The detectors of one block: its own entry in `perBlock` if a prefix matches, else `fallback`. */
+function detectorsForBlock(name, fallback, perBlock = DEFAULT_BLOCK_DETECTORS) {
+    const hit = Object.keys(perBlock).find((p) => matches(name, p));
+    return hit === undefined ? fallback : perBlock[hit];
+}
+/**
+ * The channels for the blocks present: self-check blocks through identity, the others through each
+ * detector. A multi-value block comes first (the ensemble computes "nearest references" on the first
+ * channel's block).
+ */
+function selectChannels(blockSizes, nRefs, choice = {}) {
+    const detectors = choice.detectors ?? (nRefs >= SMALL_BASELINE_REFERENCES ? DEFAULT_DETECTORS : SMALL_BASELINE_DETECTORS);
+    const channels = [];
+    for (const name of selectBlocks(Object.keys(blockSizes), choice.prefixes)) {
+        if (isSelfCheckBlock(name, blockSizes[name])) {
+            channels.push({ representation: name, detector: 'identity' });
+            continue;
+        }
+        for (const detector of detectorsForBlock(name, detectors, choice.blockDetectors)) {
+            if (detector === 'identity')
+                continue;
+            if (detector === 'max_z' && blockSizes[name] > MAX_Z_MAX_FEATURES)
+                continue;
+            channels.push({ representation: name, detector, params: detectorParams(detector, nRefs) });
+        }
+    }
+    channels.sort((a, b) => Number(a.detector === 'identity') - Number(b.detector === 'identity'));
+    // Separate tests last (the first channel's block serves the nearest-reference explanation). With a small
+    // baseline they are left out: a third Bonferroni test costs power that a few references cannot repay.
+    if ((choice.separateTests ?? true) && nRefs >= SMALL_BASELINE_REFERENCES)
+        for (const t of SEPARATE_TEST_CHANNELS)
+            if (blockSizes[t.representation] !== undefined)
+                channels.push({ ...t, params: { ...t.params } });
+    return channels;
+}
+function baselineEnsembleConfig(blocks, nRefs) {
+    const sizes = Object.fromEntries(Object.entries(blocks).map(([n, b]) => [n, b.length]));
+    return { channels: selectChannels(sizes, nRefs), folds: calibrate_DEFAULT_FOLDS };
+}
+
 ;// CONCATENATED MODULE: ./lib/scan/explain.js
+
+
+
 
 /** How many channels an explanation lists. */
 const EXPLANATION_DRIVERS = 5;
@@ -34630,7 +34780,29 @@ function selfCheckDetails(fp) {
         out.suspectedTargetClass = pointing;
     return out;
 }
-function explain(v, final, fp, manifest) {
+/**
+ * Which patch position and class made the patch-map test's score (the max_z feature), when the ensemble
+ * reports it and the model's input (`inputShape`, batch axis first) is the geometry the map was made on.
+ */
+function mapFinding(v, fp, inputShape) {
+    const top = Object.entries(v.separateTop).find(([k]) => k.endsWith(`@${TRIGGER_MAP_BLOCK}`))?.[1];
+    const block = fp.blocks[TRIGGER_MAP_BLOCK];
+    const dims = inputShape.slice(1);
+    if (!top || !block || !dims.every((d) => typeof d === 'number'))
+        return undefined;
+    let g;
+    try {
+        g = imageGeometry(dims);
+    }
+    catch {
+        return undefined;
+    }
+    const f = mapFeature(g, { lo: 0, hi: 1 }, fp.header.model.classes, top.index, block.length);
+    if (!f || f.trigger.kind !== 'patch')
+        return undefined;
+    return { cls: f.cls, location: f.trigger.location, flipRate: block[top.index], zScore: top.z };
+}
+function explain(v, final, fp, manifest, inputShape = []) {
     const pathOf = new Map(manifest.members.map((m) => [m.sha256, m.path]));
     const drivers = v.drivers.slice(0, EXPLANATION_DRIVERS).map((d) => ({
         channel: d.channel,
@@ -34640,6 +34812,17 @@ function explain(v, final, fp, manifest) {
         pValue: d.pValue,
     }));
     const details = selfCheckDetails(fp);
+    // when the patch map decided the verdict, its position and class are the finding to show
+    const found = final.decidedBy === TRIGGER_MAP_BLOCK ? mapFinding(v, fp, inputShape) : undefined;
+    if (found) {
+        details.suspectedTargetClass = found.cls;
+        details.trigger = {
+            kind: 'patch:solid',
+            location: found.location,
+            flipRate: found.flipRate,
+            zScore: found.zScore,
+        };
+    }
     if (final.triggerPValue !== undefined) {
         const trig = fp.selfChecks.trigger;
         drivers.push({
@@ -34660,10 +34843,12 @@ function explain(v, final, fp, manifest) {
         ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (trigger test p = ${formatPValue(final.triggerPValue ?? 1)}, the larger of its p against our zoo's clean models and against your references).`
         : '';
     // the separate patch-map test, when it decided the verdict (src/baseline/config.ts SEPARATE_TEST_CHANNELS)
-    const mapP = final.separate['trigger-map'];
-    const mapText = final.decidedBy === 'trigger-map' && mapP !== undefined
-        ? ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`
-        : '';
+    const mapP = final.separate[TRIGGER_MAP_BLOCK];
+    const mapText = final.decidedBy !== TRIGGER_MAP_BLOCK || mapP === undefined
+        ? ''
+        : found
+            ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% of the samples into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
+            : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
     // the reported p is the ensemble's unless other tests were combined with it (src/score/final.ts)
     const others = [
         ...(final.triggerPValue !== undefined && final.tests > 1 ? ['the trigger test'] : []),
@@ -34939,7 +35124,7 @@ async function scanOne(path, opts, ref) {
                 riskLevel: final.riskLevel,
                 pValue: final.pValue,
                 detectors,
-                explanation: explain(verdict, final, fingerprint, m),
+                explanation: explain(verdict, final, fingerprint, m, model.inputs[0]?.shape ?? []),
             };
         }
         else {
@@ -35878,116 +36063,6 @@ async function scanCommand(argv, io) {
         io.out(rendered.endsWith('\n') ? rendered : rendered + '\n');
     }
     return exitCodeOf(report);
-}
-
-;// CONCATENATED MODULE: ./lib/baseline/config.js
-
-
-/** Block name prefixes the default ensemble reads ("name" matches exactly, "name:" any "name:..."). */
-const DEFAULT_BLOCK_PREFIXES = ['logits', 'softmax-stats', 'trigger', 'trigger-tiers', 'self:'];
-/** Block prefixes never used by default, whatever the prefixes say (not comparable across models). */
-const EXCLUDED_BLOCK_PREFIXES = ['raw:'];
-/** Detectors run on every chosen multi-value block. */
-const DEFAULT_DETECTORS = ['knn', 'ocsvm', 'max_z'];
-/**
- * Blocks whose channels use their own detectors instead of the block-wide set above (matched like the
- * block prefixes). Empty by default; see bench/results/detect.md for the measured per-block choices.
- */
-const DEFAULT_BLOCK_DETECTORS = {};
-/**
- * Widest block max_z reads. Its cross-fitting takes two selections per feature, fold and reference
- * (~7 s on 1000 references x 16384 features, where kNN and the SVM together take ~1.5 s), and the blocks
- * it was measured on are far narrower (logits 640, trigger-tiers 240 for ten classes): wider blocks
- * (many classes, or custom probe counts) keep kNN and the SVM only.
- */
-const MAX_Z_MAX_FEATURES = 2048;
-/**
- * The position-aligned patch map (fingerprint block "trigger-map": per solid patch position and class,
- * the share of the sweep's inputs sent into the class) is a test of its own, not one more channel of the
- * Fisher mean: a backdoor that every other channel calls typical (the zoo's adaptive attacker, trained to
- * look clean to our probes) lights up ONE of thousands of features, and a mean over 14 channels dilutes
- * one small p-value away (measured: a position map added as a Fisher channel left that model at p 0.8-1).
- * It is calibrated on the references like every channel and enters the verdict beside the ensemble and the
- * trigger test by Bonferroni (src/score/final.ts). The detector is max_z on the MAD alone (see
- * src/detect/max-z.ts); the floor: a flip-rate deviation below a tenth is not evidence (the sweep stamps 8
- * inputs, so one input is 0.125). The block exists only when the triggers were stamped on the user's
- * samples (src/fingerprint/extract.ts): only then did every model see the same inputs.
- */
-const TRIGGER_MAP_BLOCK = 'trigger-map';
-const TRIGGER_MAP_MAD_FLOOR = 0.1;
-const SEPARATE_TEST_CHANNELS = [
-    {
-        representation: TRIGGER_MAP_BLOCK,
-        detector: 'max_z',
-        params: { madFloor: TRIGGER_MAP_MAD_FLOOR },
-        separate: true,
-    },
-];
-/** Detectors used instead when the baseline is small. */
-const SMALL_BASELINE_DETECTORS = ['knn', 'distance_to_clean_mean'];
-/** Below this many references the small-baseline detectors are used. */
-const SMALL_BASELINE_REFERENCES = 12;
-/**
- * How the channel p-values are combined (src/score/combine.ts). Fisher is what src/score/ensemble.ts
- * computes; a baseline records this rule in its config so a future switch stays explicit.
- */
-const DEFAULT_COMBINE = { rule: 'fisher' };
-function matches(name, prefix) {
-    return name === prefix || (prefix.endsWith(':') && name.startsWith(prefix));
-}
-/** The block names the default ensemble reads, in sorted order. */
-function selectBlocks(names, prefixes = DEFAULT_BLOCK_PREFIXES) {
-    return names
-        .filter((n) => prefixes.some((p) => matches(n, p)) && !EXCLUDED_BLOCK_PREFIXES.some((p) => matches(n, p)))
-        .sort();
-}
-/** Neighbour counts capped to what a cross-fitting fold of n references can hold. */
-function detectorParams(detector, nRefs, folds = calibrate_DEFAULT_FOLDS) {
-    const foldTrain = nRefs - Math.ceil(nRefs / Math.max(2, Math.min(folds, nRefs)));
-    if (detector === 'lof')
-        return { k: Math.max(1, Math.min(20, foldTrain - 1)) };
-    if (detector === 'knn')
-        return { k: Math.max(1, Math.min(5, nRefs - 2)) };
-    return {};
-}
-/** The detectors of one block: its own entry in `perBlock` if a prefix matches, else `fallback`. */
-function detectorsForBlock(name, fallback, perBlock = DEFAULT_BLOCK_DETECTORS) {
-    const hit = Object.keys(perBlock).find((p) => matches(name, p));
-    return hit === undefined ? fallback : perBlock[hit];
-}
-/**
- * The channels for the blocks present: self-check blocks through identity, the others through each
- * detector. A multi-value block comes first (the ensemble computes "nearest references" on the first
- * channel's block).
- */
-function selectChannels(blockSizes, nRefs, choice = {}) {
-    const detectors = choice.detectors ?? (nRefs >= SMALL_BASELINE_REFERENCES ? DEFAULT_DETECTORS : SMALL_BASELINE_DETECTORS);
-    const channels = [];
-    for (const name of selectBlocks(Object.keys(blockSizes), choice.prefixes)) {
-        if (isSelfCheckBlock(name, blockSizes[name])) {
-            channels.push({ representation: name, detector: 'identity' });
-            continue;
-        }
-        for (const detector of detectorsForBlock(name, detectors, choice.blockDetectors)) {
-            if (detector === 'identity')
-                continue;
-            if (detector === 'max_z' && blockSizes[name] > MAX_Z_MAX_FEATURES)
-                continue;
-            channels.push({ representation: name, detector, params: detectorParams(detector, nRefs) });
-        }
-    }
-    channels.sort((a, b) => Number(a.detector === 'identity') - Number(b.detector === 'identity'));
-    // Separate tests last (the first channel's block serves the nearest-reference explanation). With a small
-    // baseline they are left out: a third Bonferroni test costs power that a few references cannot repay.
-    if ((choice.separateTests ?? true) && nRefs >= SMALL_BASELINE_REFERENCES)
-        for (const t of SEPARATE_TEST_CHANNELS)
-            if (blockSizes[t.representation] !== undefined)
-                channels.push({ ...t, params: { ...t.params } });
-    return channels;
-}
-function baselineEnsembleConfig(blocks, nRefs) {
-    const sizes = Object.fromEntries(Object.entries(blocks).map(([n, b]) => [n, b.length]));
-    return { channels: selectChannels(sizes, nRefs), folds: calibrate_DEFAULT_FOLDS };
 }
 
 ;// CONCATENATED MODULE: ./lib/baseline/build.js

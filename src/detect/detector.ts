@@ -66,6 +66,8 @@ export interface Detector {
    * across folds (LOF, kNN, OCSVM...) implement it; others are refitted per fold by the calibrator.
    */
   crossFit?(X: Mat, folds: Int32Array): Float64Array;
+  /** Optional: the feature that made one row's score, for explanations (max_z: the largest z). */
+  topFeature?(row: Float32Array): { index: number; z: number };
 }
 
 /** Refuses what no detector can fit: too few rows, non-finite values, or no variance at all. */

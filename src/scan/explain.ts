@@ -8,6 +8,9 @@ import type { FinalVerdict } from '../score/final.js';
 import type { Fingerprint } from '../fingerprint/types.js';
 import type { BaselineManifest } from '../baseline/store.js';
 import { formatPValue } from '../report/numbers.js';
+import { TRIGGER_MAP_BLOCK } from '../baseline/config.js';
+import { mapFeature } from '../selfcheck/sweep.js';
+import { imageGeometry, type ImageGeometry } from '../selfcheck/triggers.js';
 
 /** How many channels an explanation lists. */
 export const EXPLANATION_DRIVERS = 5;
@@ -73,11 +76,44 @@ export function selfCheckDetails(fp: Fingerprint): Pick<Explanation, 'suspectedT
   return out;
 }
 
+/** The patch map's strongest feature, in the report's trigger terms. */
+interface MapFinding {
+  cls: number;
+  location: string;
+  flipRate: number;
+  zScore: number;
+}
+
+/**
+ * Which patch position and class made the patch-map test's score (the max_z feature), when the ensemble
+ * reports it and the model's input (`inputShape`, batch axis first) is the geometry the map was made on.
+ */
+export function mapFinding(
+  v: EnsembleVerdict,
+  fp: Fingerprint,
+  inputShape: readonly (number | string | null)[],
+): MapFinding | undefined {
+  const top = Object.entries(v.separateTop).find(([k]) => k.endsWith(`@${TRIGGER_MAP_BLOCK}`))?.[1];
+  const block = fp.blocks[TRIGGER_MAP_BLOCK];
+  const dims = inputShape.slice(1);
+  if (!top || !block || !dims.every((d): d is number => typeof d === 'number')) return undefined;
+  let g: ImageGeometry;
+  try {
+    g = imageGeometry(dims);
+  } catch {
+    return undefined;
+  }
+  const f = mapFeature(g, { lo: 0, hi: 1 }, fp.header.model.classes, top.index, block.length);
+  if (!f || f.trigger.kind !== 'patch') return undefined;
+  return { cls: f.cls, location: f.trigger.location, flipRate: block[top.index], zScore: top.z };
+}
+
 export function explain(
   v: EnsembleVerdict,
   final: FinalVerdict,
   fp: Fingerprint,
   manifest: BaselineManifest,
+  inputShape: readonly (number | string | null)[] = [],
 ): Explanation {
   const pathOf = new Map(manifest.members.map((m) => [m.sha256, m.path]));
   const drivers: Explanation['drivers'] = v.drivers.slice(0, EXPLANATION_DRIVERS).map((d) => ({
@@ -88,6 +124,17 @@ export function explain(
     pValue: d.pValue,
   }));
   const details = selfCheckDetails(fp);
+  // when the patch map decided the verdict, its position and class are the finding to show
+  const found = final.decidedBy === TRIGGER_MAP_BLOCK ? mapFinding(v, fp, inputShape) : undefined;
+  if (found) {
+    details.suspectedTargetClass = found.cls;
+    details.trigger = {
+      kind: 'patch:solid',
+      location: found.location,
+      flipRate: found.flipRate,
+      zScore: found.zScore,
+    };
+  }
   if (final.triggerPValue !== undefined) {
     const trig = fp.selfChecks.trigger;
     drivers.push({
@@ -109,11 +156,13 @@ export function explain(
       ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (trigger test p = ${formatPValue(final.triggerPValue ?? 1)}, the larger of its p against our zoo's clean models and against your references).`
       : '';
   // the separate patch-map test, when it decided the verdict (src/baseline/config.ts SEPARATE_TEST_CHANNELS)
-  const mapP = final.separate['trigger-map'];
+  const mapP = final.separate[TRIGGER_MAP_BLOCK];
   const mapText =
-    final.decidedBy === 'trigger-map' && mapP !== undefined
-      ? ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`
-      : '';
+    final.decidedBy !== TRIGGER_MAP_BLOCK || mapP === undefined
+      ? ''
+      : found
+        ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% of the samples into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
+        : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
   // the reported p is the ensemble's unless other tests were combined with it (src/score/final.ts)
   const others = [
     ...(final.triggerPValue !== undefined && final.tests > 1 ? ['the trigger test'] : []),

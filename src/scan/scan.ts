@@ -97,7 +97,7 @@ async function scanOne(path: string, opts: ScanOptions, ref: Reference | null): 
         riskLevel: final.riskLevel,
         pValue: final.pValue,
         detectors,
-        explanation: explain(verdict, final, fingerprint, m),
+        explanation: explain(verdict, final, fingerprint, m, model.inputs[0]?.shape ?? []),
       };
     } else {
       const v = referenceFreeVerdict(fingerprint);

@@ -93,6 +93,8 @@ export interface EnsembleVerdict {
   pValue: number;
   /** The separate channels' p-values by channel key (src/score/final.ts combines them by Bonferroni). */
   separate: Record<string, number>;
+  /** Per separate channel whose detector can say it (max_z), the feature that made the score. */
+  separateTop: Record<string, { index: number; z: number }>;
   riskScore: number;
   riskLevel: RiskLevel;
   /** The combined statistic T (by default Fisher: mean -ln p over channels). */
@@ -212,6 +214,7 @@ export function fitEnsemble(
 export function scoreEnsemble(state: EnsembleState, blocks: Record<string, Float32Array>): EnsembleVerdict {
   const channels: Record<string, ChannelVerdict> = {};
   const separate: Record<string, number> = {};
+  const separateTop: Record<string, { index: number; z: number }> = {};
   const ps: number[] = [];
   for (const c of state.channels) {
     const b = blocks[c.representation];
@@ -229,8 +232,10 @@ export function scoreEnsemble(state: EnsembleState, blocks: Record<string, Float
     }
     const score = c.detector.score(mat(1, b.length, b))[0];
     const p = pValue(c.calibration, score);
-    if (c.separate) separate[c.key] = p;
-    else ps.push(p);
+    if (c.separate) {
+      separate[c.key] = p;
+      if (c.detector.topFeature) separateTop[c.key] = c.detector.topFeature(b);
+    } else ps.push(p);
     channels[c.key] = { score, pValue: p, detector: c.detectorName, representation: c.representation };
   }
   const statistic = combine(ps, state.config);
@@ -251,6 +256,7 @@ export function scoreEnsemble(state: EnsembleState, blocks: Record<string, Float
     riskScore: risk,
     riskLevel: levelOf(risk),
     separate,
+    separateTop,
     statistic,
     channels,
     drivers,

@@ -53,6 +53,25 @@ export function sweepPatches(g: ImageGeometry, range: ValueRange, fills: number)
   return out;
 }
 
+/**
+ * What one feature of the patch map is: feature `index` of a map over `classes` classes is the solid patch
+ * floor(index / classes) of sweepPatches(g, range, 1) and class index % classes. Undefined when the map
+ * (`mapLength` values) was not made on this geometry, or the index lies outside it.
+ */
+export function mapFeature(
+  g: ImageGeometry,
+  range: ValueRange,
+  classes: number,
+  index: number,
+  mapLength: number,
+): { trigger: Trigger; cls: number } | undefined {
+  const patches = sweepPatches(g, range, 1);
+  if (mapLength !== patches.length * classes) return undefined;
+  if (!Number.isInteger(index) || index < 0 || index >= mapLength) return undefined;
+  const at = Math.floor(index / classes);
+  return { trigger: patches[at], cls: index % classes };
+}
+
 /** How many fills fit in `budget` passes on `inputs` inputs each (0: no sweep). */
 export function sweepFills(g: ImageGeometry, range: ValueRange, inputs: number, budget: number): number {
   const perFill = sweepPatches(g, range, 1).length * inputs;
