@@ -34256,6 +34256,8 @@ function fitEnsemble(refs, memberIds, config) {
     }
     if (config.channels.length === 0)
         throw new errors_InputError('bad-argument', 'ensemble config lists no channels');
+    if (config.channels.every((c) => c.separate === true))
+        throw new errors_InputError('bad-argument', 'ensemble config lists only separate tests; add a combined channel');
     const folds = makeFolds(n, config.folds ?? calibrate_DEFAULT_FOLDS);
     const channels = [];
     const refP = [];
@@ -34294,8 +34296,6 @@ function fitEnsemble(refs, memberIds, config) {
         if (c.separate !== true)
             refP.push(leaveOneOutPValues(cross));
     }
-    if (refP.length === 0)
-        throw new errors_InputError('bad-argument', 'ensemble config lists only separate tests');
     const T = new Float64Array(n);
     const ps = new Float64Array(refP.length);
     for (let i = 0; i < n; i++) {

@@ -159,6 +159,8 @@ export function fitEnsemble(
     );
   }
   if (config.channels.length === 0) throw new InputError('bad-argument', 'ensemble config lists no channels');
+  if (config.channels.every((c) => c.separate === true))
+    throw new InputError('bad-argument', 'ensemble config lists only separate tests; add a combined channel');
   const folds = makeFolds(n, config.folds ?? DEFAULT_FOLDS);
   const channels: EnsembleChannel[] = [];
   const refP: Float64Array[] = [];
@@ -194,7 +196,6 @@ export function fitEnsemble(
     });
     if (c.separate !== true) refP.push(leaveOneOutPValues(cross));
   }
-  if (refP.length === 0) throw new InputError('bad-argument', 'ensemble config lists only separate tests');
   const T = new Float64Array(n);
   const ps = new Float64Array(refP.length);
   for (let i = 0; i < n; i++) {
