@@ -181,7 +181,7 @@ function comboMetrics(
     ),
   );
   const p = Float64Array.from(verdicts, (v) => v.pValue);
-  const floor = (verdicts[0]?.tests ?? FINAL_TESTS) * combo.rankFloor;
+  const floor = (verdicts[0]?.combined.length ?? FINAL_TESTS) * combo.rankFloor;
   return { metrics: evaluate(tests, surprise(p), p, floor), p };
 }
 

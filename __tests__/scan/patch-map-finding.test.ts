@@ -70,7 +70,7 @@ test('one position lighting up one class decides the verdict, and the report nam
   const v = scoreEnsemble(state, b);
   const final = finalVerdict(v.pValue, model, 'bonferroni', undefined, v.separate);
   expect(final.decidedBy).toBe(TRIGGER_MAP_BLOCK);
-  expect(final.tests).toBe(2);
+  expect(final.combined).toEqual(['ensemble', TRIGGER_MAP_BLOCK]);
   expect(final.pValue).toBeLessThan(0.0153); // high
   const found = mapFinding(v, model, ['N', 1, 14, 14]);
   expect(found).toMatchObject({ cls: 8, flipRate: 0.875 });

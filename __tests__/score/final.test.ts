@@ -70,7 +70,7 @@ test('separate tests join the Bonferroni combination and can decide the verdict'
   const weak = fp(-5); // the trigger test says nothing (p near 1)
   const pt = triggerTestP(weak) as number;
   const v = finalVerdict(0.5, weak, 'bonferroni', undefined, { 'max_z@trigger-map': 0.001 });
-  expect(v.tests).toBe(3);
+  expect(v.combined).toEqual(['ensemble', 'trigger', 'trigger-map']);
   expect(v.pValue).toBeCloseTo(0.003, 15);
   expect(v.decidedBy).toBe('trigger-map');
   expect(v.separate).toEqual({ 'trigger-map': 0.001 });
@@ -80,7 +80,10 @@ test('separate tests join the Bonferroni combination and can decide the verdict'
   expect(quiet.decidedBy).toBe('ensemble');
   expect(pt).toBeGreaterThan(0.004);
   // under 'report' the trigger test is not combined, the separate test still is
-  expect(finalVerdict(0.5, weak, 'report', undefined, { 'max_z@trigger-map': 0.001 }).tests).toBe(2);
+  expect(finalVerdict(0.5, weak, 'report', undefined, { 'max_z@trigger-map': 0.001 }).combined).toEqual([
+    'ensemble',
+    'trigger-map',
+  ]);
   // without separate tests nothing changes
-  expect(finalVerdict(0.5, weak, 'bonferroni').tests).toBe(FINAL_TESTS);
+  expect(finalVerdict(0.5, weak, 'bonferroni').combined).toHaveLength(FINAL_TESTS);
 });

@@ -45,9 +45,9 @@ describe('sweepPatches', () => {
 
   it('drops fills when the budget is short, and sweeps nothing below one fill', () => {
     const perFill = sweepPatches(G14, RANGE, 1).length * SWEEP_INPUTS;
-    expect(sweepFills(G14, RANGE, SWEEP_INPUTS, 10 * perFill)).toBe(SWEEP_FILLS.length);
-    expect(sweepFills(G14, RANGE, SWEEP_INPUTS, 2 * perFill)).toBe(2);
-    expect(sweepFills(G14, RANGE, SWEEP_INPUTS, perFill - 1)).toBe(0);
+    expect(sweepFills(G14, SWEEP_INPUTS, 10 * perFill)).toBe(SWEEP_FILLS.length);
+    expect(sweepFills(G14, SWEEP_INPUTS, 2 * perFill)).toBe(2);
+    expect(sweepFills(G14, SWEEP_INPUTS, perFill - 1)).toBe(0);
   });
 });
 

@@ -27591,36 +27591,38 @@ function starts(len, size) {
         out.add(Math.round((last * i) / Math.max(1, steps - 1)));
     return [...out];
 }
-/** Every sweep patch for the given fills (size-major, then position). */
-function sweepPatches(g, range, fills) {
+/** Where the patches of one fill sit, in sweep order (size-major, then row, then column): no masks built. */
+function sweepLayout(g) {
     const out = [];
-    for (const f of SWEEP_FILLS.slice(0, fills)) {
-        for (const size of patchSizes(g)) {
-            for (const top of starts(g.h, size)) {
-                for (const left of starts(g.w, size))
-                    out.push(makePatch(g, range, { top, left, size, ...f }));
-            }
-        }
+    for (const size of patchSizes(g)) {
+        for (const top of starts(g.h, size))
+            for (const left of starts(g.w, size))
+                out.push({ size, top, left });
     }
     return out;
+}
+/** Every sweep patch for the given fills (fill-major, then the sweepLayout order). */
+function sweepPatches(g, range, fills) {
+    const layout = sweepLayout(g);
+    return SWEEP_FILLS.slice(0, fills).flatMap((f) => layout.map((at) => makePatch(g, range, { ...at, ...f })));
 }
 /**
  * What one feature of the patch map is: feature `index` of a map over `classes` classes is the solid patch
  * floor(index / classes) of sweepPatches(g, range, 1) and class index % classes. Undefined when the map
- * (`mapLength` values) was not made on this geometry, or the index lies outside it.
+ * (`mapLength` values) was not made on this geometry, or the index lies outside it. Builds only that patch.
  */
 function mapFeature(g, range, classes, index, mapLength) {
-    const patches = sweepPatches(g, range, 1);
-    if (mapLength !== patches.length * classes)
+    const layout = sweepLayout(g);
+    if (mapLength !== layout.length * classes)
         return undefined;
     if (!Number.isInteger(index) || index < 0 || index >= mapLength)
         return undefined;
-    const at = Math.floor(index / classes);
-    return { trigger: patches[at], cls: index % classes };
+    const trigger = makePatch(g, range, { ...layout[Math.floor(index / classes)], ...SWEEP_FILLS[0] });
+    return { trigger, cls: index % classes };
 }
 /** How many fills fit in `budget` passes on `inputs` inputs each (0: no sweep). */
-function sweepFills(g, range, inputs, budget) {
-    const perFill = sweepPatches(g, range, 1).length * inputs;
+function sweepFills(g, inputs, budget) {
+    const perFill = sweepLayout(g).length * inputs;
     return Math.min(SWEEP_FILLS.length, Math.floor(budget / Math.max(1, perFill)));
 }
 /**
@@ -27634,7 +27636,7 @@ async function patchSweep(runner, base, g, range, rows, clean, k, fills) {
     const res = await runner.stamped(patches.map((trigger) => ({ trigger, rows })), base, g);
     const effects = res.map((s) => effectOf(clean, s, k));
     const gains = effects.map((e) => e.gain);
-    const solid = sweepPatches(g, range, 1).length;
+    const solid = patches.length / fills; // the first fill is the solid one (SWEEP_FILLS[0])
     const map = new Float32Array(solid * k);
     for (let i = 0; i < solid; i++)
         map.set(effects[i].flip, i * k);
@@ -27781,7 +27783,7 @@ async function probeTriggers(run, base, shape, opts) {
     }
     // 2b. Dense patch sweep on a few inputs; the best positions per (class, size) join the screening.
     const sweepRows = searchRows.slice(0, SWEEP_INPUTS);
-    const fills = sweepFills(g, range, sweepRows.length, Math.floor((runner.left - nEval) * SWEEP_SHARE));
+    const fills = sweepFills(g, sweepRows.length, Math.floor((runner.left - nEval) * SWEEP_SHARE));
     let mapBlock = new Float32Array(0);
     if (fills > 0) {
         const sweepClean = subsetSummary(cleanAll, sweepRows, k);
@@ -34513,8 +34515,9 @@ function deserializeEnsemble(json, arrays) {
 
 
 
+
 /** The ensemble channel that calibrates the trigger score against the baseline's references. */
-const TRIGGER_REFERENCE_CHANNEL = 'identity@self:trigger';
+const TRIGGER_REFERENCE_CHANNEL = channelKey({ representation: 'self:trigger', detector: 'identity' });
 /** Number of tests the Bonferroni correction multiplies by under 'bonferroni' without separate tests. */
 const FINAL_TESTS = 2;
 /** How the reference-free trigger test enters a verdict with a baseline (see the header). */
@@ -34547,8 +34550,7 @@ function finalVerdict(ensembleP, fp, policy = TRIGGER_POLICY_WITH_BASELINE, trig
     candidates.push(...Object.entries(bySeparate));
     // the smallest p decides (ties: the earlier test, so the ensemble before the others)
     const [decidedBy, smallest] = candidates.reduce((a, b) => (b[1] < a[1] ? b : a));
-    const tests = candidates.length;
-    const p = Math.min(1, tests * smallest);
+    const p = Math.min(1, candidates.length * smallest);
     const score = riskScore(p);
     return {
         pValue: p,
@@ -34557,7 +34559,7 @@ function finalVerdict(ensembleP, fp, policy = TRIGGER_POLICY_WITH_BASELINE, trig
         ...(pt !== undefined ? { triggerPValue: pt } : {}),
         decidedBy,
         separate: bySeparate,
-        tests,
+        combined: candidates.map(([name]) => name),
     };
 }
 
@@ -34716,6 +34718,11 @@ function baselineEnsembleConfig(blocks, nRefs) {
 
 
 
+/** The tests besides the ensemble that a verdict can combine (FinalVerdict.combined), in words. */
+const TEST_WORDS = {
+    trigger: 'the trigger test',
+    [TRIGGER_MAP_BLOCK]: 'the patch map',
+};
 /** How many channels an explanation lists. */
 const EXPLANATION_DRIVERS = 5;
 /** A trigger-probe p-value at or below this is named in the summary of a model that is not low risk. */
@@ -34850,11 +34857,8 @@ function explain(v, final, fp, manifest, inputShape = []) {
             ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% of the samples into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
             : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
     // the reported p is the ensemble's unless other tests were combined with it (src/score/final.ts)
-    const others = [
-        ...(final.triggerPValue !== undefined && final.tests > 1 ? ['the trigger test'] : []),
-        ...(mapP !== undefined ? ['the patch map'] : []),
-    ];
-    const verdictP = final.tests === 1
+    const others = final.combined.filter((t) => t !== 'ensemble').map((t) => TEST_WORDS[t] ?? t);
+    const verdictP = final.combined.length === 1
         ? `ensemble p = ${formatPValue(v.pValue)}`
         : `p = ${formatPValue(final.pValue)}: ensemble p = ${formatPValue(v.pValue)} with ${others.join(' and ')}, Bonferroni`;
     const summary = final.riskLevel === 'low'

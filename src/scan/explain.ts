@@ -12,6 +12,11 @@ import { TRIGGER_MAP_BLOCK } from '../baseline/config.js';
 import { mapFeature } from '../selfcheck/sweep.js';
 import { imageGeometry, type ImageGeometry } from '../selfcheck/triggers.js';
 
+/** The tests besides the ensemble that a verdict can combine (FinalVerdict.combined), in words. */
+const TEST_WORDS: Record<string, string> = {
+  trigger: 'the trigger test',
+  [TRIGGER_MAP_BLOCK]: 'the patch map',
+};
 /** How many channels an explanation lists. */
 export const EXPLANATION_DRIVERS = 5;
 /** A trigger-probe p-value at or below this is named in the summary of a model that is not low risk. */
@@ -164,12 +169,9 @@ export function explain(
         ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% of the samples into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
         : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
   // the reported p is the ensemble's unless other tests were combined with it (src/score/final.ts)
-  const others = [
-    ...(final.triggerPValue !== undefined && final.tests > 1 ? ['the trigger test'] : []),
-    ...(mapP !== undefined ? ['the patch map'] : []),
-  ];
+  const others = final.combined.filter((t) => t !== 'ensemble').map((t) => TEST_WORDS[t] ?? t);
   const verdictP =
-    final.tests === 1
+    final.combined.length === 1
       ? `ensemble p = ${formatPValue(v.pValue)}`
       : `p = ${formatPValue(final.pValue)}: ensemble p = ${formatPValue(v.pValue)} with ${others.join(' and ')}, Bonferroni`;
   const summary =

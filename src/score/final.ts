@@ -31,9 +31,10 @@ import type { Fingerprint } from '../fingerprint/types.js';
 import { triggerPValue } from '../selfcheck/reference-free-p.js';
 import { triggerNullFor } from '../selfcheck/base-inputs.js';
 import { levelOf, riskScore, type RiskLevel } from './risk.js';
+import { channelKey } from './ensemble.js';
 
 /** The ensemble channel that calibrates the trigger score against the baseline's references. */
-export const TRIGGER_REFERENCE_CHANNEL = 'identity@self:trigger';
+export const TRIGGER_REFERENCE_CHANNEL = channelKey({ representation: 'self:trigger', detector: 'identity' });
 
 /** Number of tests the Bonferroni correction multiplies by under 'bonferroni' without separate tests. */
 export const FINAL_TESTS = 2;
@@ -56,8 +57,11 @@ export interface FinalVerdict {
   decidedBy: string;
   /** The separate tests' p-values, by block (e.g. { 'trigger-map': 0.3 }). */
   separate: Record<string, number>;
-  /** How many tests the Bonferroni correction multiplied by (1 = the ensemble's p alone). */
-  tests: number;
+  /**
+   * The tests the Bonferroni correction combined, in order ('ensemble', then 'trigger' under the
+   * 'bonferroni' policy, then the separate tests' blocks); their count is the factor.
+   */
+  combined: string[];
 }
 
 /** The trigger test's p-value under the null model that matches what the triggers were stamped on. */
@@ -94,8 +98,7 @@ export function finalVerdict(
   candidates.push(...Object.entries(bySeparate));
   // the smallest p decides (ties: the earlier test, so the ensemble before the others)
   const [decidedBy, smallest] = candidates.reduce((a, b) => (b[1] < a[1] ? b : a));
-  const tests = candidates.length;
-  const p = Math.min(1, tests * smallest);
+  const p = Math.min(1, candidates.length * smallest);
   const score = riskScore(p);
   return {
     pValue: p,
@@ -104,6 +107,6 @@ export function finalVerdict(
     ...(pt !== undefined ? { triggerPValue: pt } : {}),
     decidedBy,
     separate: bySeparate,
-    tests,
+    combined: candidates.map(([name]) => name),
   };
 }

@@ -40,23 +40,25 @@ function starts(len: number, size: number): number[] {
   return [...out];
 }
 
-/** Every sweep patch for the given fills (size-major, then position). */
-export function sweepPatches(g: ImageGeometry, range: ValueRange, fills: number): Trigger[] {
-  const out: Trigger[] = [];
-  for (const f of SWEEP_FILLS.slice(0, fills)) {
-    for (const size of patchSizes(g)) {
-      for (const top of starts(g.h, size)) {
-        for (const left of starts(g.w, size)) out.push(makePatch(g, range, { top, left, size, ...f }));
-      }
-    }
+/** Where the patches of one fill sit, in sweep order (size-major, then row, then column): no masks built. */
+function sweepLayout(g: ImageGeometry): { size: number; top: number; left: number }[] {
+  const out: { size: number; top: number; left: number }[] = [];
+  for (const size of patchSizes(g)) {
+    for (const top of starts(g.h, size)) for (const left of starts(g.w, size)) out.push({ size, top, left });
   }
   return out;
+}
+
+/** Every sweep patch for the given fills (fill-major, then the sweepLayout order). */
+export function sweepPatches(g: ImageGeometry, range: ValueRange, fills: number): Trigger[] {
+  const layout = sweepLayout(g);
+  return SWEEP_FILLS.slice(0, fills).flatMap((f) => layout.map((at) => makePatch(g, range, { ...at, ...f })));
 }
 
 /**
  * What one feature of the patch map is: feature `index` of a map over `classes` classes is the solid patch
  * floor(index / classes) of sweepPatches(g, range, 1) and class index % classes. Undefined when the map
- * (`mapLength` values) was not made on this geometry, or the index lies outside it.
+ * (`mapLength` values) was not made on this geometry, or the index lies outside it. Builds only that patch.
  */
 export function mapFeature(
   g: ImageGeometry,
@@ -65,16 +67,16 @@ export function mapFeature(
   index: number,
   mapLength: number,
 ): { trigger: Trigger; cls: number } | undefined {
-  const patches = sweepPatches(g, range, 1);
-  if (mapLength !== patches.length * classes) return undefined;
+  const layout = sweepLayout(g);
+  if (mapLength !== layout.length * classes) return undefined;
   if (!Number.isInteger(index) || index < 0 || index >= mapLength) return undefined;
-  const at = Math.floor(index / classes);
-  return { trigger: patches[at], cls: index % classes };
+  const trigger = makePatch(g, range, { ...layout[Math.floor(index / classes)], ...SWEEP_FILLS[0] });
+  return { trigger, cls: index % classes };
 }
 
 /** How many fills fit in `budget` passes on `inputs` inputs each (0: no sweep). */
-export function sweepFills(g: ImageGeometry, range: ValueRange, inputs: number, budget: number): number {
-  const perFill = sweepPatches(g, range, 1).length * inputs;
+export function sweepFills(g: ImageGeometry, inputs: number, budget: number): number {
+  const perFill = sweepLayout(g).length * inputs;
   return Math.min(SWEEP_FILLS.length, Math.floor(budget / Math.max(1, perFill)));
 }
 
@@ -115,7 +117,7 @@ export async function patchSweep(
   );
   const effects = res.map((s) => effectOf(clean, s, k));
   const gains = effects.map((e) => e.gain);
-  const solid = sweepPatches(g, range, 1).length;
+  const solid = patches.length / fills; // the first fill is the solid one (SWEEP_FILLS[0])
   const map = new Float32Array(solid * k);
   for (let i = 0; i < solid; i++) map.set(effects[i].flip, i * k);
   const byTier = patchSizes(g).map((_, t) =>

@@ -258,7 +258,7 @@ export async function probeTriggers(
 
   // 2b. Dense patch sweep on a few inputs; the best positions per (class, size) join the screening.
   const sweepRows = searchRows.slice(0, SWEEP_INPUTS);
-  const fills = sweepFills(g, range, sweepRows.length, Math.floor((runner.left - nEval) * SWEEP_SHARE));
+  const fills = sweepFills(g, sweepRows.length, Math.floor((runner.left - nEval) * SWEEP_SHARE));
   let mapBlock: Float32Array = new Float32Array(0);
   if (fills > 0) {
     const sweepClean = subsetSummary(cleanAll, sweepRows, k);
