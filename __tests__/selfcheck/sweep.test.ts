@@ -9,13 +9,16 @@
 import { BudgetedRunner } from '../../src/selfcheck/budgeted-runner.js';
 import { summarise } from '../../src/selfcheck/logit-stats.js';
 import {
+  MAP_INPUTS,
   MAX_SWEEP_STEPS,
+  patchMap,
   patchSweep,
   sweepFills,
   sweepPatches,
   SWEEP_FILLS,
   SWEEP_INPUTS,
   SWEEP_KEEP,
+  sweepPositions,
 } from '../../src/selfcheck/sweep.js';
 import { patchSizes, type ImageGeometry, type Trigger } from '../../src/selfcheck/triggers.js';
 import { mnist14, ortRunner, squareStamp, trainMlp, D } from './fixtures.js';
@@ -107,5 +110,24 @@ describe('patchSweep on a real backdoored MLP', () => {
     expect(Math.max(...Array.from(sweep.map.subarray(at * 10, at * 10 + 10)).filter((_, c) => c !== 4))).toBe(
       0,
     );
+
+    // patchMap, the map's own pass: on the sweep's rows it is exactly the sweep's map (same layout, same
+    // meaning); on more rows it costs one pass per position and row, and still lights up the trigger window.
+    const mapRunner = new BudgetedRunner(m.run, sweepPositions(G14) * 20, D, 10);
+    expect(await patchMap(mapRunner, base, G14, RANGE, rows, clean, 10)).toEqual(sweep.map);
+    const more = Array.from({ length: 12 }, (_, i) => i);
+    const moreClean = summarise(await m.run(base.slice(0, 12 * D), 12), 12, 10);
+    const before = mapRunner.used;
+    const map12 = await patchMap(mapRunner, base, G14, RANGE, more, moreClean, 10);
+    expect(mapRunner.used - before).toBe(sweepPositions(G14) * 12);
+    expect(map12).toHaveLength(sweep.map.length);
+    expect(map12[at * 10 + 4]).toBeGreaterThanOrEqual(0.75);
+  });
+});
+
+describe('sweepPositions', () => {
+  it('counts the solid patches, the rows of the map', () => {
+    expect(sweepPositions(G14)).toBe(sweepPatches(G14, RANGE, 1).length);
+    expect(MAP_INPUTS).toBeGreaterThan(SWEEP_INPUTS);
   });
 });

@@ -15,6 +15,7 @@ import {
 } from '../../src/selfcheck/trigger-probe.js';
 import { triggerPValue } from '../../src/selfcheck/reference-free-p.js';
 import { imageGeometry, patchSizes } from '../../src/selfcheck/triggers.js';
+import { sweepPatches, sweepPositions, SWEEP_INPUTS } from '../../src/selfcheck/sweep.js';
 import { writeSequentialModel } from '../../src/model/write.js';
 import { Rng } from '../../src/probes/rng.js';
 import { conv, dense } from '../fixtures/models.js';
@@ -141,6 +142,27 @@ describe('probeTriggers on backdoored models', () => {
     for (let y = 4; y < 7; y++) for (let x = 7; x < 10; x++) window.push([y, x]);
     expect(maskOverlap(r, window)).toBeGreaterThanOrEqual(0.5);
     expect(r.selfCheck.trigger?.flipRate).toBeGreaterThan(0.8);
+
+    // The patch map on all 60 inputs (mapInputs): paid on top of the budget, so everything else is the same.
+    const g = imageGeometry(SHAPE);
+    const before = bd.calls.inputs;
+    const m = await probeTriggers(bd.run, BASE, SHAPE, { classes: 10, seed: 1, mapInputs: 64 });
+    const positions = sweepPositions(g);
+    expect(m.forwardPasses).toBe(r.forwardPasses + positions * 60);
+    expect(bd.calls.inputs - before).toBe(m.forwardPasses);
+    expect(m.selfCheck).toEqual(r.selfCheck);
+    expect(m.block).toEqual(r.block);
+    expect(m.tierBlock).toEqual(r.tierBlock);
+    expect(m.mapBlock).toHaveLength(r.mapBlock.length);
+    expect(m.mapBlock).not.toEqual(r.mapBlock);
+    const at = sweepPatches(g, { lo: 0, hi: 1 }, 1).findIndex(
+      (t) => t.kind === 'patch' && t.patch?.size === 3 && t.patch.top === 4 && t.patch.left === 7,
+    );
+    expect(m.mapBlock[at * 10 + 3]).toBeGreaterThanOrEqual(0.8);
+    // mapInputs no larger than the sweep's own inputs changes nothing
+    const same = await probeTriggers(bd.run, BASE, SHAPE, { classes: 10, seed: 1, mapInputs: SWEEP_INPUTS });
+    expect(same.mapBlock).toEqual(r.mapBlock);
+    expect(same.forwardPasses).toBe(r.forwardPasses);
   });
 
   it('finds a scattered-pixel backdoor and points at its pixels', async () => {

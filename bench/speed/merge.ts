@@ -9,7 +9,11 @@ import path from 'node:path';
 import { mergePartials } from '../../src/baseline/shard.js';
 import { fingerprintFileName } from '../../src/baseline/store.js';
 import { encodeFingerprint } from '../../src/fingerprint/format.js';
-import { FINGERPRINT_FORMAT_VERSION, type Fingerprint } from '../../src/fingerprint/types.js';
+import {
+  FEATURES_VERSION,
+  FINGERPRINT_FORMAT_VERSION,
+  type Fingerprint,
+} from '../../src/fingerprint/types.js';
 import { Rng } from '../../src/probes/rng.js';
 import { sha256Hex } from '../../src/util/hash.js';
 import { TOOL_NAME, TOOL_VERSION } from '../../src/version.js';
@@ -47,6 +51,7 @@ function synthesise(models: number, dims: number, root: string): string[] {
       const fp: Fingerprint = {
         header: {
           formatVersion: FINGERPRINT_FORMAT_VERSION,
+          features: FEATURES_VERSION,
           tool: { name: TOOL_NAME, version: TOOL_VERSION },
           model: { path: `models/m${i}.onnx`, sha256, signature: SIGNATURE, classes: dims / 64 },
           probes: { hash: PROBE_HASH, count: 64, seed: 0, kinds: ['gaussian'] },
@@ -65,6 +70,7 @@ function synthesise(models: number, dims: number, root: string): string[] {
       kind: 'model-fingerprint-partial',
       tool: { name: TOOL_NAME, version: TOOL_VERSION },
       shard: { index: p + 1, count: MERGE_PARTIALS },
+      features: FEATURES_VERSION,
       signature: SIGNATURE,
       architecture: 'synthetic',
       probes: { spec: { count: 64, seed: 0 }, hash: PROBE_HASH },

@@ -27572,6 +27572,13 @@ function movePixel(t, g, range, rng) {
 
 /** Inputs every sweep position is stamped on. */
 const SWEEP_INPUTS = 8;
+/**
+ * Most inputs the patch map is measured on when it gets its own pass (patchMap). With the sweep's 8 inputs
+ * a clean reference's largest flip rate somewhere on the map is large, so a real trigger's position barely
+ * stands out; measured offline on the zoo's CNNs (solid patches on 64 held-out digits), the adaptive 1%
+ * model's map p-value among 80 references went from 0.48 (8 inputs) to 0.006 (64 inputs).
+ */
+const MAP_INPUTS = 64;
 /** Positions per (class, patch size) promoted to the full screening. */
 const SWEEP_KEEP = 2;
 /** Most positions along one axis (large inputs are swept on a stride). */
@@ -27620,6 +27627,10 @@ function mapFeature(g, range, classes, index, mapLength) {
     const trigger = makePatch(g, range, { ...layout[Math.floor(index / classes)], ...SWEEP_FILLS[0] });
     return { trigger, cls: index % classes };
 }
+/** Patch positions of one fill: the map has this many rows (times the class count). */
+function sweepPositions(g) {
+    return sweepLayout(g).length;
+}
 /** How many fills fit in `budget` passes on `inputs` inputs each (0: no sweep). */
 function sweepFills(g, inputs, budget) {
     const perFill = sweepLayout(g).length * inputs;
@@ -27637,9 +27648,7 @@ async function patchSweep(runner, base, g, range, rows, clean, k, fills) {
     const effects = res.map((s) => effectOf(clean, s, k));
     const gains = effects.map((e) => e.gain);
     const solid = patches.length / fills; // the first fill is the solid one (SWEEP_FILLS[0])
-    const map = new Float32Array(solid * k);
-    for (let i = 0; i < solid; i++)
-        map.set(effects[i].flip, i * k);
+    const map = flipMap(effects.slice(0, solid), k);
     const byTier = patchSizes(g).map((_, t) => patches.map((p, i) => (p.tier === t ? i : -1)).filter((i) => i >= 0));
     const kept = new Set();
     const byClass = [];
@@ -27653,6 +27662,24 @@ async function patchSweep(runner, base, g, range, rows, clean, k, fills) {
         byClass.push(mine.map((i) => patches[i]));
     }
     return { triggers: [...kept].sort((a, b) => a - b).map((i) => patches[i]), byClass, map };
+}
+/** Rows of flip rates, one per solid patch: the map's layout. */
+function flipMap(effects, k) {
+    const map = new Float32Array(effects.length * k);
+    effects.forEach((e, i) => map.set(e.flip, i * k));
+    return map;
+}
+/**
+ * The patch map measured on its own inputs (`rows`, up to MAP_INPUTS): every solid patch of the sweep's
+ * layout stamped on each row, the share of the rows it sends into each class. Same layout and length as
+ * the sweep's map, so mapFeature names its features the same way. Costs sweepPositions(g) x rows passes.
+ */
+async function patchMap(runner, base, g, range, rows, clean, k) {
+    const patches = sweepPatches(g, range, 1);
+    if (patches.length === 0 || rows.length === 0)
+        return new Float32Array(0);
+    const res = await runner.stamped(patches.map((trigger) => ({ trigger, rows })), base, g);
+    return flipMap(res.map((s) => effectOf(clean, s, k)), k);
 }
 
 ;// CONCATENATED MODULE: ./lib/selfcheck/trigger-probe.js
@@ -27856,6 +27883,14 @@ async function probeTriggers(run, base, shape, opts) {
         const [res] = await runner.stamped([{ trigger: shown.trigger, rows: evalRows }], base, g);
         flipRate = effectOf(subsetSummary(cleanAll, evalRows, k), res, k).flip[target];
     }
+    // 6. The patch map on more inputs, with its own budget: the sweep's 8 inputs make clean maps noisy.
+    let mapPasses = 0;
+    const mapRows = order.slice(0, Math.min(n, opts.mapInputs ?? 0));
+    if (mapBlock.length > 0 && mapRows.length > SWEEP_INPUTS) {
+        const mapRunner = new BudgetedRunner(run, sweepPositions(g) * mapRows.length, size, k, opts.file ?? 'model');
+        mapBlock = await patchMap(mapRunner, base, g, range, mapRows, subsetSummary(cleanAll, mapRows, k), k);
+        mapPasses = mapRunner.used;
+    }
     const trig = shown ? describe(shown.trigger) : { kind: 'none', location: '' };
     // With two classes the robust z of either is always +-0.67: the contrast carries no information.
     const informative = k >= MIN_CLASSES_FOR_SCORE;
@@ -27887,7 +27922,7 @@ async function probeTriggers(run, base, shape, opts) {
         classScores: scored.classScores,
         trigger: shown ? shown.trigger : null,
         families: scored.families,
-        forwardPasses: runner.used,
+        forwardPasses: runner.used + mapPasses,
         candidatesScreened: candidates.length,
         candidatesTotal: all.length,
     };
@@ -28472,6 +28507,8 @@ async function mineTriggerBase(run, shape, opts) {
 
 
 
+
+
 /** Fewest classes trigger probing can contrast. */
 const MIN_TRIGGER_CLASSES = 3;
 /** Average spatial downsampling assumed for a convolution's output (a stride or pool of 2 per layer). */
@@ -28502,6 +28539,15 @@ function estimateMacs(model, sampleShape) {
     return Math.max(1, macs);
 }
 /**
+ * Inputs the patch map gets its own pass on (probeTriggers' mapInputs): MAP_INPUTS, or as many as the
+ * compute budget has left after the probing's own `budget` passes (the map pays sweepPositions passes per
+ * input). Like the budget, a function of the model alone, so every model of one architecture gets the same.
+ */
+function mapInputsFor(macsPerInput, budget, positions, macBudget = TRIGGER_MAC_BUDGET) {
+    const left = Math.floor(macBudget / macsPerInput) - budget;
+    return Math.max(0, Math.min(MAP_INPUTS, Math.floor(left / Math.max(1, positions))));
+}
+/**
  * Forward passes the compute budget affords, or null when it cannot afford the minimum that means anything:
  * then the check is not run (the report says so) rather than run over budget.
  */
@@ -28516,7 +28562,8 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
         return null;
     // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
     // The budget first: a model too large to probe (the speed benchmark's ResNet) copies no base inputs.
-    const budget = triggerBudget(estimateMacs(model, probes.inputs[0].sampleShape));
+    const macs = estimateMacs(model, probes.inputs[0].sampleShape);
+    const budget = triggerBudget(macs);
     if (budget === null)
         return null;
     const base = triggerBaseInputs(probes);
@@ -28557,6 +28604,10 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
             seed: probes.seed,
             range,
             file: model.path,
+            // The patch map is a feature only on the user's samples (the same inputs for every model).
+            ...(base.kind === 'samples'
+                ? { mapInputs: mapInputsFor(macs, budget, sweepPositions(imageGeometry(base.shape))) }
+                : {}),
         });
         return {
             selfCheck: { ...r.selfCheck, basis: mined ? 'mined' : base.kind },
@@ -29521,6 +29572,22 @@ function allEqual(part) {
  * On-disk format in src/fingerprint/format.ts and docs/format.md.
  */
 const FINGERPRINT_FORMAT_VERSION = 1;
+/**
+ * What the feature blocks MEAN (FINGERPRINT_FORMAT_VERSION numbers how they are stored). Bump it whenever a
+ * block's values change meaning for the same model and probes, even at the same length: a baseline's members
+ * and a candidate compare only at one features version, else the p-values are wrong without any visible sign.
+ * History:
+ *   1  every fingerprint and baseline made before this field existed (up to 2026-11-23)
+ *   2  the `trigger-map` patch map measured on up to 64 of the user's samples (was the sweep's 8 inputs)
+ */
+const FEATURES_VERSION = 2;
+/**
+ * The features version a fingerprint header, baseline manifest or partial was made with. The one place
+ * that says a record without the field predates it (version 1).
+ */
+function featuresVersionOf(record) {
+    return record.features ?? 1;
+}
 
 ;// CONCATENATED MODULE: ./lib/detect/eigen.js
 /**
@@ -31125,6 +31192,7 @@ async function fingerprintWith(model, opts, probes, layers, shared, layerWeights
             probes: { hash: probes.hash, count: n, seed: probes.seed, kinds: probes.kinds },
             layers: captured,
             createdAt: new Date().toISOString(),
+            features: FEATURES_VERSION,
         },
         blocks,
         selfChecks,
@@ -31223,6 +31291,8 @@ async function fingerprintFile(path, opts, blocks) {
  *   then zero padding to a multiple of 4, then the data section: little-endian float32 values;
  *   a block's offset and length count float32 values from the start of the data section.
  * Non-finite numbers in the JSON (NaN/Infinity in self-check scores) are written as null and read back as NaN.
+ * The header's optional `features` (FEATURES_VERSION: what the blocks mean) is kept as written; a file
+ * without it reads as features version 1 through featuresVersionOf.
  */
 
 
@@ -31289,6 +31359,10 @@ function decodeFingerprint(bytes, file = 'fingerprint') {
     if (json.header.formatVersion !== FINGERPRINT_FORMAT_VERSION) {
         throw new errors_InputError('baseline-invalid', `${file}: fingerprint format version ${String(json.header.formatVersion)} is not supported (this tool reads version ${FINGERPRINT_FORMAT_VERSION}); recreate it with this version`, file);
     }
+    // Optional and additive (the file format stays 1): absent = features version 1 (featuresVersionOf).
+    const features = json.header.features;
+    if (features !== undefined && !(Number.isSafeInteger(features) && features >= 1))
+        corrupt(file, `header field "features" is ${typeof features === 'number' ? String(features) : `a ${typeof features}`}, not a positive integer`);
     const dataStart = 8 + hlen + ((4 - (hlen % 4)) % 4);
     const values = Math.floor((bytes.length - dataStart) / 4);
     if (dataStart > bytes.length || (bytes.length - dataStart) % 4 !== 0)
@@ -31413,8 +31487,11 @@ function sortKeys(v) {
  * ensemble (ensemble.json + ensemble.bin for its large arrays). The baseline's id is a content hash over
  * what determines its verdicts (signature, probe set, layers, ensemble config, member model hashes, fitted
  * state); every file's sha256 is listed in the manifest, and loading verifies both, so a tampered or
- * half-restored cache entry is refused instead of scanned against.
+ * half-restored cache entry is refused instead of scanned against. The manifest records the members'
+ * features version (what their blocks mean, FEATURES_VERSION): a baseline of another one loads (so `baseline
+ * info` can say so) but is refused for scoring and growing (featuresRefusal).
  */
+
 
 
 
@@ -31441,6 +31518,9 @@ function computeBaselineId(m) {
         ensembleConfig: m.ensembleConfig,
         members: m.members.map((x) => x.sha256).sort(),
         ensemble: [m.files[ENSEMBLE_JSON], m.files[ENSEMBLE_BIN]],
+        // What the members' blocks mean decides verdicts too. Hashed when recorded (every baseline built since
+        // the field exists), so a manifest made before it still verifies and is refused with a clear message.
+        ...(m.features !== undefined ? { features: m.features } : {}),
     };
     return `bl-${sha256Hex(hash_canonicalJson(content)).slice(0, 24)}`;
 }
@@ -31535,6 +31615,10 @@ async function loadBaseline(dir) {
             throw new errors_InputError('baseline-invalid', `${manifestPath}: the manifest lacks its ${field}: rebuild the baseline with this version`, manifestPath);
         }
     }
+    if (manifest.features !== undefined &&
+        !(Number.isSafeInteger(manifest.features) && manifest.features >= 1)) {
+        throw new errors_InputError('baseline-invalid', `${manifestPath}: the manifest's features version is not a positive integer: rebuild the baseline`, manifestPath);
+    }
     if (manifest.formatVersion !== BASELINE_FORMAT_VERSION) {
         throw new errors_InputError('baseline-invalid', `${dir}: baseline format ${manifest.formatVersion}, this tool reads ${BASELINE_FORMAT_VERSION}: rebuild it with this version`, dir);
     }
@@ -31574,6 +31658,25 @@ async function loadBaseline(dir) {
             arrays: unpackArrays(ens.arrays, contents[ENSEMBLE_BIN], (0,external_node_path_namespaceObject.join)(dir, ENSEMBLE_BIN)),
         },
     };
+}
+/** The command that rebuilds a baseline into `dir` (the fix for every features-version refusal). */
+function rebuildCommand(dir, m) {
+    // A baseline built with samples keeps them in DIR/samples: the rebuild must use them again, or it loses
+    // the setting that matters most for detection (building into the same folder reuses them in place).
+    const spec = (m?.probes?.spec ?? {});
+    const samples = typeof spec.samplesDir === 'string' ? ` --probe-samples ${(0,external_node_path_namespaceObject.join)(dir, spec.samplesDir)}` : '';
+    return `model-fingerprint baseline build CLEAN_MODELS...${samples} --out ${dir}`;
+}
+/**
+ * Why this tool must not score against, or add to, a baseline: its members were fingerprinted at another
+ * features version than this tool computes (same block names and lengths, other meaning). null when usable.
+ */
+function featuresRefusal(m) {
+    const built = featuresVersionOf(m);
+    if (built === FEATURES_VERSION)
+        return null;
+    const age = built < FEATURES_VERSION ? 'an older' : 'a newer';
+    return `baseline ${m.id} was built by ${age} version of model-fingerprint (features v${built}; this version computes v${FEATURES_VERSION})`;
 }
 /** Loads and verifies a baseline, returning what callers need to know about it (VerifyBaselineFn). */
 async function verifyBaseline(dir) {
@@ -33037,7 +33140,8 @@ class LofDetector {
  * a fixed threshold) prices that in. In an offline replay on the zoo's CNNs (64 real digits at every 2-5
  * px patch position) the adaptive attacker's 1% model ranked above every reference with the MAD (p 0.0009
  * to 0.006 for floors 0.02 to 0.1), and among the clean models with the max(MAD, sd) spread. The shipped
- * map has the sweep's 8 inputs; there the same model ranks above 12 of 20 clean test models (README).
+ * map has up to 64 of the user's samples (sweep.ts MAP_INPUTS); with it, that model is called high
+ * (bench/results/detect.md). With the sweep's 8 inputs it only ranked above 12 of 20 clean test models.
  *
  * No package: this is a median and a MAD per column; no maintained JS package offers it as a detector.
  */
@@ -34626,14 +34730,15 @@ const DEFAULT_BLOCK_DETECTORS = {};
 const MAX_Z_MAX_FEATURES = 2048;
 /**
  * The position-aligned patch map (fingerprint block "trigger-map": per solid patch position and class,
- * the share of the sweep's inputs sent into the class) is a test of its own, not one more channel of the
+ * the share of the map's inputs sent into the class) is a test of its own, not one more channel of the
  * Fisher mean: a backdoor that every other channel calls typical (the zoo's adaptive attacker, trained to
  * look clean to our probes) lights up ONE of thousands of features, and a mean over 14 channels dilutes
  * one small p-value away (measured: a position map added as a Fisher channel left that model at p 0.8-1).
  * It is calibrated on the references like every channel and enters the verdict beside the ensemble and the
  * trigger test by Bonferroni (src/score/final.ts). The detector is max_z on the MAD alone (see
- * src/detect/max-z.ts); the floor: a flip-rate deviation below a tenth is not evidence (the sweep stamps 8
- * inputs, so one input is 0.125). The block exists only when the triggers were stamped on the user's
+ * src/detect/max-z.ts); the floor: a flip-rate deviation below a tenth is not evidence (on a small model the
+ * map is measured on up to 64 samples, sweep.ts MAP_INPUTS; a model too big for that keeps the sweep's 8
+ * inputs, where one input is 0.125). The block exists only when the triggers were stamped on the user's
  * samples (src/fingerprint/extract.ts): only then did every model see the same inputs.
  */
 const TRIGGER_MAP_BLOCK = 'trigger-map';
@@ -35056,7 +35161,8 @@ function resolveSamplesDir(dir, spec) {
 /**
  * The main job: scan model files against a verified baseline (or with reference-free checks only) and
  * return one ScanReport. A broken model never costs the others their results: it becomes an error entry
- * and the rest are scored.
+ * and the rest are scored. A baseline built at another features version than this tool computes is
+ * checked once, when loaded: every model then gets the same baseline-mismatch entry (no fingerprinting).
  */
 
 
@@ -35080,13 +35186,38 @@ const NOTE_NO_BASELINE = 'Scanned without a baseline: only reference-free trigge
     'Build a baseline of clean models of the same architecture for the full ensemble: model-fingerprint baseline build CLEAN_MODELS... --out DIR';
 async function loadReference(dir, opts) {
     const baseline = await loadBaseline(dir);
+    // Checked before the ensemble is read: it may not even be in a shape this version understands.
+    const why = featuresRefusal(baseline.manifest);
+    if (why)
+        return {
+            baseline,
+            refusal: `${why}: rebuild it from its clean models: ${rebuildCommand(dir, baseline.manifest)}`,
+        };
     const state = deserializeEnsemble(baseline.ensemble.json, baseline.ensemble.arrays);
     const m = baseline.manifest;
     const engine = engineFromBaseline(dir, m, opts);
     const reads = [...new Set(state.channels.map((c) => c.representation))];
     return { baseline, state, engine, reads };
 }
+/** The per-model entry for a refused baseline: like the signature/probe mismatch, exit code 2. */
+async function refusedEntry(path, ref) {
+    let sha256;
+    try {
+        sha256 = await sha256File(path);
+    }
+    catch {
+        sha256 = undefined;
+    }
+    return {
+        path,
+        ...(sha256 ? { sha256 } : {}),
+        errorCode: 'baseline-mismatch',
+        error: safeErrorLine(`${path}: ${ref.refusal}`),
+    };
+}
 async function scanOne(path, opts, ref) {
+    if (ref?.refusal !== undefined)
+        return refusedEntry(path, ref);
     try {
         const { model, fingerprint } = ref
             ? await fingerprintFile(path, ref.engine, ref.reads)
@@ -36074,8 +36205,11 @@ async function scanCommand(argv, io) {
  * Building and growing a baseline: fingerprint each clean model (written to disk as it comes), check
  * that all share one input signature and probe set, fit the detector ensemble on all members, write the
  * directory (see store.ts). Members are ordered by model hash before fitting, so the same models give the
- * same baseline id whatever order (or shard) they came in.
+ * same baseline id whatever order (or shard) they came in. Every member must carry this tool's features
+ * version (FEATURES_VERSION), recorded in the manifest: a baseline never mixes blocks of two meanings, and
+ * one built by another version is not grown (rebuild it from its clean models).
  */
+
 
 
 
@@ -36151,8 +36285,24 @@ async function collectFingerprints(paths, dir, opts, expect) {
     }
     return out;
 }
+/**
+ * Refuses members fingerprinted at another features version than this tool's: same block names and
+ * lengths, other meaning, so fitting them together (or with fresh ones) would skew every p-value silently.
+ */
+function requireCurrentFeatures(dir, collected) {
+    const versionOf = (c) => featuresVersionOf(c.fingerprint.header);
+    const other = collected.find((c) => versionOf(c) !== FEATURES_VERSION);
+    if (!other)
+        return;
+    const current = collected.find((c) => versionOf(c) === FEATURES_VERSION);
+    const why = current
+        ? ` but ${current.member.path} has v${FEATURES_VERSION}: members of mixed features versions do not compare`
+        : `, this version computes v${FEATURES_VERSION}`;
+    throw new errors_InputError('baseline-mismatch', `baseline ${dir}: the fingerprint of ${other.member.path} has features v${versionOf(other)}${why}; rebuild the baseline from the clean models: ${rebuildCommand(dir)}`, dir);
+}
 /** Fits the ensemble on the collected members and writes the baseline directory. */
 async function fitAndWrite(dir, collected, meta) {
+    requireCurrentFeatures(dir, collected);
     if (collected.length < MIN_BASELINE_MEMBERS) {
         throw new errors_InputError('degenerate-data', `baseline: ${collected.length} distinct clean model(s); at least ${MIN_BASELINE_MEMBERS} are needed (20 or more recommended, 80 for the high band by rank alone)`);
     }
@@ -36176,6 +36326,7 @@ async function fitAndWrite(dir, collected, meta) {
             highReachable: true,
             tailModel: 'parametric tail beyond the largest reference score',
         },
+        features: FEATURES_VERSION,
     }, ser, Object.fromEntries(sorted.map((c) => [c.member.fingerprint, c.fileHash])));
     return manifest;
 }
@@ -36198,6 +36349,10 @@ const addToBaseline = async (dir, paths, opts) => {
     const base = await loadBaseline(dir);
     const out = opts.out ?? dir;
     const m = base.manifest;
+    const refusal = featuresRefusal(m);
+    if (refusal) {
+        throw new errors_InputError('baseline-mismatch', `${dir}: ${refusal}: new models cannot join it; rebuild it from its clean models and the new ones: ${rebuildCommand(dir, m)}`, dir);
+    }
     const engine = engineFromBaseline(dir, m, opts);
     const existing = [];
     for (const member of m.members) {
@@ -36238,8 +36393,10 @@ const addToBaseline = async (dir, paths, opts) => {
  * `baseline info`: what a baseline can and cannot tell. Members, the smallest p-value it supports by rank
  * (and that the fitted tail goes beyond it), whether the high band is reachable, the spread of the clean
  * population's ensemble statistic, and the leave-one-out false-alarm rate at each band: each reference
- * scored as a new model against the others.
+ * scored as a new model against the others. Also the members' features version (what their blocks mean):
+ * a baseline of another version than this tool's still shows here, with the note that scans refuse it.
  */
+
 
 
 
@@ -36268,6 +36425,8 @@ async function baselineInfo(dir) {
         tool: m.tool,
         signature: m.signature,
         probeHash: m.probes.hash,
+        features: featuresVersionOf(m),
+        ...(featuresVersionOf(m) !== FEATURES_VERSION ? { rebuild: rebuildCommand(dir, m) } : {}),
         ...(spec.range ? { probeRange: spec.range } : {}),
         ...(spec.normalize ? { normalize: spec.normalize } : {}),
         layers: m.capturedLayers,
@@ -36292,6 +36451,7 @@ function formatBaselineInfo(i) {
         `  built        ${i.createdAt} by ${i.tool.name} ${i.tool.version}`,
         `  signature    ${i.signature}`,
         `  probe set    ${i.probeHash.slice(0, 16)}`,
+        `  features     v${i.features}${i.features === FEATURES_VERSION ? '' : ` (this version computes v${FEATURES_VERSION}: scans refuse this baseline; rebuild it: ${i.rebuild ?? rebuildCommand(i.dir)})`}`,
         ...(i.probeRange ? [`  probe range  [${i.probeRange.join(', ')}]`] : []),
         ...(i.normalize
             ? [
@@ -36318,8 +36478,11 @@ function formatBaselineInfo(i) {
  * of the models and writes a partial (fingerprints + partial.json, no fitting); `baseline merge
  * PARTIALS... --out DIR` checks that the partials agree (signature, architecture, probe set, layers),
  * gathers their fingerprints and fits and calibrates the whole. Members are sorted by model hash before
- * fitting, so the merged baseline has the same id as one unsharded build of the same models.
+ * fitting, so the merged baseline has the same id as one unsharded build of the same models. A partial
+ * records its features version (FEATURES_VERSION); partials of another version than this tool's, or of
+ * mixed versions, are refused: their blocks would mean different things under the same names.
  */
+
 
 
 
@@ -36358,6 +36521,7 @@ async function buildPartial(paths, shard, opts) {
         probes: { spec: probeSpecOf(opts), hash: first?.fingerprint.header.probes.hash ?? '' },
         layers: opts.layers ?? 'auto',
         members: collected.map((c) => ({ ...c.member, fileHash: c.fileHash })),
+        features: FEATURES_VERSION,
     };
     await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(opts.out, PARTIAL_FILE), JSON.stringify(partial, null, 2) + '\n');
     return { dir: opts.out, members: collected.length };
@@ -36378,6 +36542,20 @@ async function readPartial(dir) {
     }
     return p;
 }
+/** The shards' fix for any features-version refusal: build them again with this version, then merge. */
+const RESHARD = 'rebuild every shard with this version (model-fingerprint baseline build CLEAN_MODELS... --shard I/N --out DIR) and merge again';
+/** Partials merge only at this tool's features version (fitAndWrite checks each fingerprint too). */
+function requireOneFeaturesVersion(partials) {
+    const other = partials.find(({ p }) => featuresVersionOf(p) !== FEATURES_VERSION);
+    if (!other)
+        return;
+    const v = featuresVersionOf(other.p);
+    const current = partials.find(({ p }) => featuresVersionOf(p) === FEATURES_VERSION);
+    const why = current
+        ? `but ${current.dir} has v${FEATURES_VERSION}: partials of mixed features versions do not merge`
+        : `this version computes v${FEATURES_VERSION}`;
+    throw new errors_InputError('baseline-mismatch', `baseline merge: ${other.dir} was fingerprinted at features v${v}, ${why}; ${RESHARD}`, other.dir);
+}
 async function mergePartials(dirs, out) {
     if (dirs.length === 0)
         throw new errors_InputError('bad-argument', 'baseline merge: no partials given');
@@ -36392,6 +36570,7 @@ async function mergePartials(dirs, out) {
             throw new errors_InputError('baseline-mismatch', `baseline merge: ${dir} was built for ${p.signature} (${p.architecture}, probes ${p.probes.hash.slice(0, 12)}), but ${ref.dir} for ${ref.p.signature} (${ref.p.architecture}, probes ${ref.p.probes.hash.slice(0, 12)}): build every shard with the same models' architecture and flags`, dir);
         }
     }
+    requireOneFeaturesVersion(nonEmpty);
     await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.join)(out, 'fingerprints'), { recursive: true });
     const collected = [];
     const seen = new Set();

@@ -2,14 +2,16 @@
  * Building and growing a baseline: fingerprint each clean model (written to disk as it comes), check
  * that all share one input signature and probe set, fit the detector ensemble on all members, write the
  * directory (see store.ts). Members are ordered by model hash before fitting, so the same models give the
- * same baseline id whatever order (or shard) they came in.
+ * same baseline id whatever order (or shard) they came in. Every member must carry this tool's features
+ * version (FEATURES_VERSION), recorded in the manifest: a baseline never mixes blocks of two meanings, and
+ * one built by another version is not grown (rebuild it from its clean models).
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, describeError, isInputError } from '../errors.js';
 import { signatureOf } from '../model/types.js';
 import { writeFingerprint, readFingerprint } from '../fingerprint/format.js';
-import type { Fingerprint } from '../fingerprint/types.js';
+import { FEATURES_VERSION, featuresVersionOf, type Fingerprint } from '../fingerprint/types.js';
 import { fitEnsemble, serializeEnsemble } from '../score/ensemble.js';
 import { baselineEnsembleConfig } from './config.js';
 import { fingerprintFile, probeSpecOf } from '../scan/engine.js';
@@ -20,8 +22,10 @@ import type { AddToBaselineFn, BaselineBuildOptions, BuildBaselineFn, EngineOpti
 import { sha256Hex } from '../util/hash.js';
 import {
   baselineInfoOf,
+  featuresRefusal,
   fingerprintFileName,
   loadBaseline,
+  rebuildCommand,
   writeBaselineFiles,
   type BaselineManifest,
   type BaselineMember,
@@ -116,6 +120,25 @@ export async function collectFingerprints(
   return out;
 }
 
+/**
+ * Refuses members fingerprinted at another features version than this tool's: same block names and
+ * lengths, other meaning, so fitting them together (or with fresh ones) would skew every p-value silently.
+ */
+export function requireCurrentFeatures(dir: string, collected: Collected[]): void {
+  const versionOf = (c: Collected) => featuresVersionOf(c.fingerprint.header);
+  const other = collected.find((c) => versionOf(c) !== FEATURES_VERSION);
+  if (!other) return;
+  const current = collected.find((c) => versionOf(c) === FEATURES_VERSION);
+  const why = current
+    ? ` but ${current.member.path} has v${FEATURES_VERSION}: members of mixed features versions do not compare`
+    : `, this version computes v${FEATURES_VERSION}`;
+  throw new InputError(
+    'baseline-mismatch',
+    `baseline ${dir}: the fingerprint of ${other.member.path} has features v${versionOf(other)}${why}; rebuild the baseline from the clean models: ${rebuildCommand(dir)}`,
+    dir,
+  );
+}
+
 /** Fits the ensemble on the collected members and writes the baseline directory. */
 export async function fitAndWrite(
   dir: string,
@@ -128,6 +151,7 @@ export async function fitAndWrite(
     layers: string[] | 'auto';
   },
 ): Promise<BaselineManifest> {
+  requireCurrentFeatures(dir, collected);
   if (collected.length < MIN_BASELINE_MEMBERS) {
     throw new InputError(
       'degenerate-data',
@@ -160,6 +184,7 @@ export async function fitAndWrite(
         highReachable: true,
         tailModel: 'parametric tail beyond the largest reference score',
       },
+      features: FEATURES_VERSION,
     },
     ser,
     Object.fromEntries(sorted.map((c) => [c.member.fingerprint, c.fileHash])),
@@ -186,6 +211,14 @@ export const addToBaseline: AddToBaselineFn = async (dir, paths, opts) => {
   const base = await loadBaseline(dir);
   const out = opts.out ?? dir;
   const m = base.manifest;
+  const refusal = featuresRefusal(m);
+  if (refusal) {
+    throw new InputError(
+      'baseline-mismatch',
+      `${dir}: ${refusal}: new models cannot join it; rebuild it from its clean models and the new ones: ${rebuildCommand(dir, m)}`,
+      dir,
+    );
+  }
   const engine: EngineOptions = engineFromBaseline(dir, m, opts);
   const existing: Collected[] = [];
   for (const member of m.members) {

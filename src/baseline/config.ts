@@ -57,14 +57,15 @@ export const MAX_Z_MAX_FEATURES = 2048;
 
 /**
  * The position-aligned patch map (fingerprint block "trigger-map": per solid patch position and class,
- * the share of the sweep's inputs sent into the class) is a test of its own, not one more channel of the
+ * the share of the map's inputs sent into the class) is a test of its own, not one more channel of the
  * Fisher mean: a backdoor that every other channel calls typical (the zoo's adaptive attacker, trained to
  * look clean to our probes) lights up ONE of thousands of features, and a mean over 14 channels dilutes
  * one small p-value away (measured: a position map added as a Fisher channel left that model at p 0.8-1).
  * It is calibrated on the references like every channel and enters the verdict beside the ensemble and the
  * trigger test by Bonferroni (src/score/final.ts). The detector is max_z on the MAD alone (see
- * src/detect/max-z.ts); the floor: a flip-rate deviation below a tenth is not evidence (the sweep stamps 8
- * inputs, so one input is 0.125). The block exists only when the triggers were stamped on the user's
+ * src/detect/max-z.ts); the floor: a flip-rate deviation below a tenth is not evidence (on a small model the
+ * map is measured on up to 64 samples, sweep.ts MAP_INPUTS; a model too big for that keeps the sweep's 8
+ * inputs, where one input is 0.125). The block exists only when the triggers were stamped on the user's
  * samples (src/fingerprint/extract.ts): only then did every model see the same inputs.
  */
 export const TRIGGER_MAP_BLOCK = 'trigger-map';

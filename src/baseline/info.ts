@@ -2,9 +2,11 @@
  * `baseline info`: what a baseline can and cannot tell. Members, the smallest p-value it supports by rank
  * (and that the fitted tail goes beyond it), whether the high band is reachable, the spread of the clean
  * population's ensemble statistic, and the leave-one-out false-alarm rate at each band: each reference
- * scored as a new model against the others.
+ * scored as a new model against the others. Also the members' features version (what their blocks mean):
+ * a baseline of another version than this tool's still shows here, with the note that scans refuse it.
  */
-import { loadBaseline } from './store.js';
+import { loadBaseline, rebuildCommand } from './store.js';
+import { FEATURES_VERSION, featuresVersionOf } from '../fingerprint/types.js';
 import { deserializeEnsemble } from '../score/ensemble.js';
 import { leaveOneOutPValues } from '../score/calibrate.js';
 import { P_HIGH, P_MEDIUM } from '../score/risk.js';
@@ -16,6 +18,10 @@ export interface BaselineInfoReport {
   tool: { name: string; version: string };
   signature: string;
   probeHash: string;
+  /** The members' features version (FEATURES_VERSION of the tool that built it; 1 when the manifest predates the field). */
+  features: number;
+  /** The command that rebuilds it, when this version refuses it (another features version). */
+  rebuild?: string;
   /** The probe value range the baseline records (--probe-range), when not the default [0, 1]. */
   probeRange?: [number, number];
   /** The input normalisation the baseline records (--input-mean/--input-std), when there is one. */
@@ -59,6 +65,8 @@ export async function baselineInfo(dir: string): Promise<BaselineInfoReport> {
     tool: m.tool,
     signature: m.signature,
     probeHash: m.probes.hash,
+    features: featuresVersionOf(m),
+    ...(featuresVersionOf(m) !== FEATURES_VERSION ? { rebuild: rebuildCommand(dir, m) } : {}),
     ...(spec.range ? { probeRange: spec.range } : {}),
     ...(spec.normalize ? { normalize: spec.normalize } : {}),
     layers: m.capturedLayers,
@@ -84,6 +92,7 @@ export function formatBaselineInfo(i: BaselineInfoReport): string {
     `  built        ${i.createdAt} by ${i.tool.name} ${i.tool.version}`,
     `  signature    ${i.signature}`,
     `  probe set    ${i.probeHash.slice(0, 16)}`,
+    `  features     v${i.features}${i.features === FEATURES_VERSION ? '' : ` (this version computes v${FEATURES_VERSION}: scans refuse this baseline; rebuild it: ${i.rebuild ?? rebuildCommand(i.dir)})`}`,
     ...(i.probeRange ? [`  probe range  [${i.probeRange.join(', ')}]`] : []),
     ...(i.normalize
       ? [

@@ -3,13 +3,16 @@
  * of the models and writes a partial (fingerprints + partial.json, no fitting); `baseline merge
  * PARTIALS... --out DIR` checks that the partials agree (signature, architecture, probe set, layers),
  * gathers their fingerprints and fits and calibrates the whole. Members are sorted by model hash before
- * fitting, so the merged baseline has the same id as one unsharded build of the same models.
+ * fitting, so the merged baseline has the same id as one unsharded build of the same models. A partial
+ * records its features version (FEATURES_VERSION); partials of another version than this tool's, or of
+ * mixed versions, are refused: their blocks would mean different things under the same names.
  */
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { readFingerprint } from '../fingerprint/format.js';
+import { FEATURES_VERSION, featuresVersionOf } from '../fingerprint/types.js';
 import { sha256Hex } from '../util/hash.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import type { BaselineBuildOptions, BaselineInfo } from '../scan/api.js';
@@ -48,6 +51,8 @@ interface PartialManifest {
   probes: { spec: unknown; hash: string };
   layers: string[] | 'auto';
   members: (BaselineMember & { fileHash: string })[];
+  /** FEATURES_VERSION of the tool that fingerprinted the members; absent in partials made before it (= 1). */
+  features?: number;
 }
 
 export async function buildPartial(
@@ -68,6 +73,7 @@ export async function buildPartial(
     probes: { spec: probeSpecOf(opts), hash: first?.fingerprint.header.probes.hash ?? '' },
     layers: opts.layers ?? 'auto',
     members: collected.map((c) => ({ ...c.member, fileHash: c.fileHash })),
+    features: FEATURES_VERSION,
   };
   await writeFile(join(opts.out, PARTIAL_FILE), JSON.stringify(partial, null, 2) + '\n');
   return { dir: opts.out, members: collected.length };
@@ -93,6 +99,26 @@ async function readPartial(dir: string): Promise<PartialManifest> {
   return p;
 }
 
+/** The shards' fix for any features-version refusal: build them again with this version, then merge. */
+const RESHARD =
+  'rebuild every shard with this version (model-fingerprint baseline build CLEAN_MODELS... --shard I/N --out DIR) and merge again';
+
+/** Partials merge only at this tool's features version (fitAndWrite checks each fingerprint too). */
+function requireOneFeaturesVersion(partials: { p: PartialManifest; dir: string }[]): void {
+  const other = partials.find(({ p }) => featuresVersionOf(p) !== FEATURES_VERSION);
+  if (!other) return;
+  const v = featuresVersionOf(other.p);
+  const current = partials.find(({ p }) => featuresVersionOf(p) === FEATURES_VERSION);
+  const why = current
+    ? `but ${current.dir} has v${FEATURES_VERSION}: partials of mixed features versions do not merge`
+    : `this version computes v${FEATURES_VERSION}`;
+  throw new InputError(
+    'baseline-mismatch',
+    `baseline merge: ${other.dir} was fingerprinted at features v${v}, ${why}; ${RESHARD}`,
+    other.dir,
+  );
+}
+
 export async function mergePartials(dirs: string[], out: string): Promise<BaselineInfo> {
   if (dirs.length === 0) throw new InputError('bad-argument', 'baseline merge: no partials given');
   const partials = await Promise.all(dirs.map(readPartial));
@@ -110,6 +136,7 @@ export async function mergePartials(dirs: string[], out: string): Promise<Baseli
       );
     }
   }
+  requireOneFeaturesVersion(nonEmpty);
   await mkdir(join(out, 'fingerprints'), { recursive: true });
   const collected: Collected[] = [];
   const seen = new Set<string>();

@@ -3,7 +3,9 @@
  * ensemble (ensemble.json + ensemble.bin for its large arrays). The baseline's id is a content hash over
  * what determines its verdicts (signature, probe set, layers, ensemble config, member model hashes, fitted
  * state); every file's sha256 is listed in the manifest, and loading verifies both, so a tampered or
- * half-restored cache entry is refused instead of scanned against.
+ * half-restored cache entry is refused instead of scanned against. The manifest records the members'
+ * features version (what their blocks mean, FEATURES_VERSION): a baseline of another one loads (so `baseline
+ * info` can say so) but is refused for scoring and growing (featuresRefusal).
  */
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { InputError } from '../errors.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { canonicalJson, sha256Hex } from '../util/hash.js';
 import type { BaselineInfo } from '../scan/api.js';
+import { FEATURES_VERSION, featuresVersionOf } from '../fingerprint/types.js';
 
 export const BASELINE_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = 'manifest.json';
@@ -45,6 +48,8 @@ export interface BaselineManifest {
   /** sha256 of every file in the directory but the manifest, by relative path. */
   files: Record<string, string>;
   calibration: { minRankPValue: number; highReachable: boolean; tailModel: string };
+  /** The members' FEATURES_VERSION; absent in baselines built before it existed (= 1, see featuresVersionOf). */
+  features?: number;
 }
 
 export type NumericArray = Float32Array | Float64Array;
@@ -72,6 +77,9 @@ export function computeBaselineId(m: Omit<BaselineManifest, 'id' | 'createdAt' |
     ensembleConfig: m.ensembleConfig,
     members: m.members.map((x) => x.sha256).sort(),
     ensemble: [m.files[ENSEMBLE_JSON], m.files[ENSEMBLE_BIN]],
+    // What the members' blocks mean decides verdicts too. Hashed when recorded (every baseline built since
+    // the field exists), so a manifest made before it still verifies and is refused with a clear message.
+    ...(m.features !== undefined ? { features: m.features } : {}),
   };
   return `bl-${sha256Hex(canonicalJson(content)).slice(0, 24)}`;
 }
@@ -210,6 +218,16 @@ export async function loadBaseline(dir: string): Promise<LoadedBaseline> {
       );
     }
   }
+  if (
+    manifest.features !== undefined &&
+    !(Number.isSafeInteger(manifest.features) && manifest.features >= 1)
+  ) {
+    throw new InputError(
+      'baseline-invalid',
+      `${manifestPath}: the manifest's features version is not a positive integer: rebuild the baseline`,
+      manifestPath,
+    );
+  }
   if (manifest.formatVersion !== BASELINE_FORMAT_VERSION) {
     throw new InputError(
       'baseline-invalid',
@@ -270,6 +288,26 @@ export async function loadBaseline(dir: string): Promise<LoadedBaseline> {
       arrays: unpackArrays(ens.arrays, contents[ENSEMBLE_BIN], join(dir, ENSEMBLE_BIN)),
     },
   };
+}
+
+/** The command that rebuilds a baseline into `dir` (the fix for every features-version refusal). */
+export function rebuildCommand(dir: string, m?: BaselineManifest): string {
+  // A baseline built with samples keeps them in DIR/samples: the rebuild must use them again, or it loses
+  // the setting that matters most for detection (building into the same folder reuses them in place).
+  const spec = (m?.probes?.spec ?? {}) as { samplesDir?: unknown };
+  const samples = typeof spec.samplesDir === 'string' ? ` --probe-samples ${join(dir, spec.samplesDir)}` : '';
+  return `model-fingerprint baseline build CLEAN_MODELS...${samples} --out ${dir}`;
+}
+
+/**
+ * Why this tool must not score against, or add to, a baseline: its members were fingerprinted at another
+ * features version than this tool computes (same block names and lengths, other meaning). null when usable.
+ */
+export function featuresRefusal(m: BaselineManifest): string | null {
+  const built = featuresVersionOf(m);
+  if (built === FEATURES_VERSION) return null;
+  const age = built < FEATURES_VERSION ? 'an older' : 'a newer';
+  return `baseline ${m.id} was built by ${age} version of model-fingerprint (features v${built}; this version computes v${FEATURES_VERSION})`;
 }
 
 /** Loads and verifies a baseline, returning what callers need to know about it (VerifyBaselineFn). */

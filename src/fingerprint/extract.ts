@@ -19,7 +19,7 @@ import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { findFinalLinear } from './final-layer.js';
 import { runTriggerCheck } from './trigger-check.js';
 import { RAW_BLOCK_MAX_FEATURES, gramBlock, softmaxStats, sortedBlock } from './representations.js';
-import { FINGERPRINT_FORMAT_VERSION, type Fingerprint, type SelfCheck } from './types.js';
+import { FEATURES_VERSION, FINGERPRINT_FORMAT_VERSION, type Fingerprint, type SelfCheck } from './types.js';
 import { finalWeightStats, type LayerWeightStats } from './weights.js';
 import { layerWeightStatsOffloaded } from './weights-offload.js';
 
@@ -214,6 +214,7 @@ async function fingerprintWith(
       probes: { hash: probes.hash, count: n, seed: probes.seed, kinds: probes.kinds },
       layers: captured,
       createdAt: new Date().toISOString(),
+      features: FEATURES_VERSION,
     },
     blocks,
     selfChecks,

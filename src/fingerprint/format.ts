@@ -6,6 +6,8 @@
  *   then zero padding to a multiple of 4, then the data section: little-endian float32 values;
  *   a block's offset and length count float32 values from the start of the data section.
  * Non-finite numbers in the JSON (NaN/Infinity in self-check scores) are written as null and read back as NaN.
+ * The header's optional `features` (FEATURES_VERSION: what the blocks mean) is kept as written; a file
+ * without it reads as features version 1 through featuresVersionOf.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
@@ -96,6 +98,13 @@ export function decodeFingerprint(bytes: Uint8Array, file = 'fingerprint'): Fing
       file,
     );
   }
+  // Optional and additive (the file format stays 1): absent = features version 1 (featuresVersionOf).
+  const features: unknown = json.header.features;
+  if (features !== undefined && !(Number.isSafeInteger(features) && (features as number) >= 1))
+    corrupt(
+      file,
+      `header field "features" is ${typeof features === 'number' ? String(features) : `a ${typeof features}`}, not a positive integer`,
+    );
   const dataStart = 8 + hlen + ((4 - (hlen % 4)) % 4);
   const values = Math.floor((bytes.length - dataStart) / 4);
   if (dataStart > bytes.length || (bytes.length - dataStart) % 4 !== 0) corrupt(file, 'data section length');

@@ -12,6 +12,8 @@ import type { ProbeSet } from '../probes/types.js';
 import { DEFAULT_TRIGGER_BUDGET, MIN_TRIGGER_BUDGET, probeTriggers } from '../selfcheck/trigger-probe.js';
 import { MINE_BASE_WITHOUT_SAMPLES, triggerBaseInputs } from '../selfcheck/base-inputs.js';
 import { mineTriggerBase } from '../selfcheck/mine-base.js';
+import { MAP_INPUTS, sweepPositions } from '../selfcheck/sweep.js';
+import { imageGeometry } from '../selfcheck/triggers.js';
 import { TRIGGER_MAC_BUDGET } from '../limits.js';
 import type { SelfCheck } from './types.js';
 import { InputError } from '../errors.js';
@@ -61,6 +63,21 @@ export function estimateMacs(model: OnnxModel, sampleShape: number[]): number {
 }
 
 /**
+ * Inputs the patch map gets its own pass on (probeTriggers' mapInputs): MAP_INPUTS, or as many as the
+ * compute budget has left after the probing's own `budget` passes (the map pays sweepPositions passes per
+ * input). Like the budget, a function of the model alone, so every model of one architecture gets the same.
+ */
+export function mapInputsFor(
+  macsPerInput: number,
+  budget: number,
+  positions: number,
+  macBudget = TRIGGER_MAC_BUDGET,
+): number {
+  const left = Math.floor(macBudget / macsPerInput) - budget;
+  return Math.max(0, Math.min(MAP_INPUTS, Math.floor(left / Math.max(1, positions))));
+}
+
+/**
  * Forward passes the compute budget affords, or null when it cannot afford the minimum that means anything:
  * then the check is not run (the report says so) rather than run over budget.
  */
@@ -85,7 +102,8 @@ export async function runTriggerCheck(
   if (!triggerApplies(model, probes, classes)) return null;
   // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
   // The budget first: a model too large to probe (the speed benchmark's ResNet) copies no base inputs.
-  const budget = triggerBudget(estimateMacs(model, probes.inputs[0].sampleShape));
+  const macs = estimateMacs(model, probes.inputs[0].sampleShape);
+  const budget = triggerBudget(macs);
   if (budget === null) return null;
   const base = triggerBaseInputs(probes);
   if (!base) return null;
@@ -129,6 +147,10 @@ export async function runTriggerCheck(
       seed: probes.seed,
       range,
       file: model.path,
+      // The patch map is a feature only on the user's samples (the same inputs for every model).
+      ...(base.kind === 'samples'
+        ? { mapInputs: mapInputsFor(macs, budget, sweepPositions(imageGeometry(base.shape))) }
+        : {}),
     });
     return {
       selfCheck: { ...r.selfCheck, basis: mined ? 'mined' : base.kind },

@@ -5,6 +5,24 @@
  */
 export const FINGERPRINT_FORMAT_VERSION = 1;
 
+/**
+ * What the feature blocks MEAN (FINGERPRINT_FORMAT_VERSION numbers how they are stored). Bump it whenever a
+ * block's values change meaning for the same model and probes, even at the same length: a baseline's members
+ * and a candidate compare only at one features version, else the p-values are wrong without any visible sign.
+ * History:
+ *   1  every fingerprint and baseline made before this field existed (up to 2026-11-23)
+ *   2  the `trigger-map` patch map measured on up to 64 of the user's samples (was the sweep's 8 inputs)
+ */
+export const FEATURES_VERSION = 2;
+
+/**
+ * The features version a fingerprint header, baseline manifest or partial was made with. The one place
+ * that says a record without the field predates it (version 1).
+ */
+export function featuresVersionOf(record: { features?: number }): number {
+  return record.features ?? 1;
+}
+
 export interface FingerprintHeader {
   formatVersion: number;
   tool: { name: string; version: string };
@@ -13,6 +31,8 @@ export interface FingerprintHeader {
   /** Layers captured (tensor names), in graph order. */
   layers: string[];
   createdAt: string;
+  /** FEATURES_VERSION of the tool that computed the blocks; absent in files made before it existed (= 1, see featuresVersionOf). */
+  features?: number;
 }
 
 /**

@@ -1,13 +1,14 @@
 /**
  * The main job: scan model files against a verified baseline (or with reference-free checks only) and
  * return one ScanReport. A broken model never costs the others their results: it becomes an error entry
- * and the rest are scored.
+ * and the rest are scored. A baseline built at another features version than this tool computes is
+ * checked once, when loaded: every model then gets the same baseline-mismatch entry (no fingerprinting).
  */
 import { isInputError } from '../errors.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { REPORT_VERSION, type ModelEntry, type ScanReport, type ScannedModel } from '../report/types.js';
 import { signatureOf } from '../model/types.js';
-import { loadBaseline, type LoadedBaseline } from '../baseline/store.js';
+import { featuresRefusal, loadBaseline, rebuildCommand, type LoadedBaseline } from '../baseline/store.js';
 import { deserializeEnsemble, scoreEnsemble, type EnsembleState } from '../score/ensemble.js';
 import { levelOf, reachesFailOn, riskScore } from '../score/risk.js';
 import { referenceFreeVerdict } from '../score/reference-free.js';
@@ -23,10 +24,19 @@ import { engineFromBaseline } from '../baseline/samples.js';
 
 interface Reference {
   baseline: LoadedBaseline;
+  /** Always absent here: what tells a usable reference from a RefusedReference. */
+  refusal?: undefined;
   state: EnsembleState;
   engine: EngineOptions;
   /** The blocks the baseline's channels read: a scan computes only these (and the self-checks). */
   reads: string[];
+}
+
+/** A baseline whose members' blocks mean something else than this tool's: every model is refused. */
+interface RefusedReference {
+  baseline: LoadedBaseline;
+  /** The error line every model gets, but for its path in front. */
+  refusal: string;
 }
 
 /** Without a baseline only the self-checks are read: no hidden-layer capture, no layer weight statistics. */
@@ -36,8 +46,15 @@ export const NOTE_NO_BASELINE =
   'Scanned without a baseline: only reference-free trigger probing ran (give --probe-samples DIR with real inputs for full power). ' +
   'Build a baseline of clean models of the same architecture for the full ensemble: model-fingerprint baseline build CLEAN_MODELS... --out DIR';
 
-async function loadReference(dir: string, opts: ScanOptions): Promise<Reference> {
+async function loadReference(dir: string, opts: ScanOptions): Promise<Reference | RefusedReference> {
   const baseline = await loadBaseline(dir);
+  // Checked before the ensemble is read: it may not even be in a shape this version understands.
+  const why = featuresRefusal(baseline.manifest);
+  if (why)
+    return {
+      baseline,
+      refusal: `${why}: rebuild it from its clean models: ${rebuildCommand(dir, baseline.manifest)}`,
+    };
   const state = deserializeEnsemble(baseline.ensemble.json, baseline.ensemble.arrays);
   const m = baseline.manifest;
   const engine: EngineOptions = engineFromBaseline(dir, m, opts);
@@ -45,7 +62,28 @@ async function loadReference(dir: string, opts: ScanOptions): Promise<Reference>
   return { baseline, state, engine, reads };
 }
 
-async function scanOne(path: string, opts: ScanOptions, ref: Reference | null): Promise<ModelEntry> {
+/** The per-model entry for a refused baseline: like the signature/probe mismatch, exit code 2. */
+async function refusedEntry(path: string, ref: RefusedReference): Promise<ModelEntry> {
+  let sha256: string | undefined;
+  try {
+    sha256 = await sha256File(path);
+  } catch {
+    sha256 = undefined;
+  }
+  return {
+    path,
+    ...(sha256 ? { sha256 } : {}),
+    errorCode: 'baseline-mismatch',
+    error: safeErrorLine(`${path}: ${ref.refusal}`),
+  };
+}
+
+async function scanOne(
+  path: string,
+  opts: ScanOptions,
+  ref: Reference | RefusedReference | null,
+): Promise<ModelEntry> {
+  if (ref?.refusal !== undefined) return refusedEntry(path, ref);
   try {
     const { model, fingerprint } = ref
       ? await fingerprintFile(path, ref.engine, ref.reads)

@@ -16,7 +16,8 @@
  *   4. refine by random search (src/selfcheck/refine.ts) the triggers of the most suspicious classes;
  *   5. score: per family and strength tier, each class's best margin gain as a robust z against the other
  *      classes at that tier; a class's family z is its largest over the tiers, its score the root mean
- *      square of its positive family z's over the scored families; the model's score is the largest.
+ *      square of its positive family z's over the scored families; the model's score is the largest;
+ *   6. optionally (mapInputs), the patch map again on more inputs, with passes of its own (sweep.ts patchMap).
  *
  * Why margin gain rather than flip rate: flip rates saturate (a 16-pixel adversarial set flips most inputs
  * of a small clean MLP into several classes), while the gain stays graded; measured on real MLPs/CNNs the
@@ -40,7 +41,7 @@ import {
   type Effect,
 } from './logit-stats.js';
 import { mutate } from './refine.js';
-import { patchSweep, sweepFills, SWEEP_INPUTS } from './sweep.js';
+import { patchMap, patchSweep, sweepFills, sweepPositions, SWEEP_INPUTS } from './sweep.js';
 import {
   BLEND_ALPHAS,
   DEFAULT_RANGE,
@@ -113,6 +114,12 @@ export interface TriggerProbeOptions {
   timeLimitMs?: number;
   /** The model file, named in error messages. */
   file?: string;
+  /**
+   * Inputs the patch map gets a pass of its own on (patchMap), paid ON TOP of `budget` (sweepPositions x
+   * mapInputs passes), so the rest of the probing, and with it the score and its null, is unchanged. 0 or
+   * absent: the map is the sweep's, on its SWEEP_INPUTS inputs.
+   */
+  mapInputs?: number;
 }
 
 export interface FamilyScore {
@@ -147,7 +154,8 @@ export interface TriggerProbeResult {
   tierBlock: Float32Array;
   /**
    * The "trigger-map" block: the dense sweep's solid patches, per position and class, the share of the
-   * sweep inputs sent into the class (sweep.ts SweepResult.map); empty when the budget left no sweep.
+   * inputs sent into the class: on the mapInputs inputs when given (sweep.ts patchMap), else on the sweep's
+   * (SweepResult.map); empty when the budget left no sweep.
    */
   mapBlock: Float32Array;
   /** Per-class score (mean z over the scored families). */
@@ -335,6 +343,20 @@ export async function probeTriggers(
     const [res] = await runner.stamped([{ trigger: shown.trigger, rows: evalRows }], base, g);
     flipRate = effectOf(subsetSummary(cleanAll, evalRows, k), res, k).flip[target];
   }
+  // 6. The patch map on more inputs, with its own budget: the sweep's 8 inputs make clean maps noisy.
+  let mapPasses = 0;
+  const mapRows = order.slice(0, Math.min(n, opts.mapInputs ?? 0));
+  if (mapBlock.length > 0 && mapRows.length > SWEEP_INPUTS) {
+    const mapRunner = new BudgetedRunner(
+      run,
+      sweepPositions(g) * mapRows.length,
+      size,
+      k,
+      opts.file ?? 'model',
+    );
+    mapBlock = await patchMap(mapRunner, base, g, range, mapRows, subsetSummary(cleanAll, mapRows, k), k);
+    mapPasses = mapRunner.used;
+  }
   const trig = shown ? describe(shown.trigger) : { kind: 'none', location: '' };
   // With two classes the robust z of either is always +-0.67: the contrast carries no information.
   const informative = k >= MIN_CLASSES_FOR_SCORE;
@@ -366,7 +388,7 @@ export async function probeTriggers(
     classScores: scored.classScores,
     trigger: shown ? shown.trigger : null,
     families: scored.families,
-    forwardPasses: runner.used,
+    forwardPasses: runner.used + mapPasses,
     candidatesScreened: candidates.length,
     candidatesTotal: all.length,
   };
