@@ -1,41 +1,41 @@
 /**
- * The compute budget of trigger probing: the probing's own passes and the patch map's extra inputs never
- * exceed TRIGGER_MAC_BUDGET together, and a model the budget cannot afford a map for gets none (the
- * probing itself is unchanged: the map is paid on top of it).
+ * The compute budget of the patch map's own pass: MAP_INPUTS for a small model, as many inputs as
+ * MAP_MAC_BUDGET affords for a bigger one (never past it), none for a model that cannot afford a single
+ * pass per position. The probing's own budget (triggerBudget) does not depend on it.
  */
 import { mapInputsFor, triggerBudget } from '../../src/fingerprint/trigger-check.js';
 import { DEFAULT_TRIGGER_BUDGET } from '../../src/selfcheck/trigger-probe.js';
 import { MAP_INPUTS } from '../../src/selfcheck/sweep.js';
-import { TRIGGER_MAC_BUDGET } from '../../src/limits.js';
+import { MAP_MAC_BUDGET } from '../../src/limits.js';
 
 const POSITIONS = 534; // the sweep's solid patches on 14x14
 
 describe('mapInputsFor', () => {
-  it('gives a small model the full MAP_INPUTS', () => {
-    const macs = 20_000; // the zoo's MLP is about this size
-    const budget = triggerBudget(macs);
-    expect(budget).toBe(DEFAULT_TRIGGER_BUDGET);
-    expect(mapInputsFor(macs, budget as number, POSITIONS)).toBe(MAP_INPUTS);
+  it('gives a small model the full MAP_INPUTS, the probing its full budget', () => {
+    const macs = 60_000; // the zoo's 14x14 CNN is about this size
+    expect(triggerBudget(macs)).toBe(DEFAULT_TRIGGER_BUDGET);
+    expect(mapInputsFor(macs, POSITIONS)).toBe(MAP_INPUTS);
   });
 
-  it('cuts the map to what the MAC budget has left, and never past it', () => {
-    for (const macs of [1e5, 2e5, 3e5, 3.3e5, 1e6]) {
-      const budget = triggerBudget(macs);
-      if (budget === null) continue;
-      const inputs = mapInputsFor(macs, budget, POSITIONS);
+  it('cuts the map to what MAP_MAC_BUDGET affords, and never past it', () => {
+    let cut = 0;
+    for (const macs of [2e5, 3e5, 7e5, 1.4e6, 1e7]) {
+      const inputs = mapInputsFor(macs, 1024);
       expect(inputs).toBeGreaterThanOrEqual(0);
       expect(inputs).toBeLessThanOrEqual(MAP_INPUTS);
-      expect((budget + inputs * POSITIONS) * macs).toBeLessThanOrEqual(TRIGGER_MAC_BUDGET);
+      expect(inputs * 1024 * macs).toBeLessThanOrEqual(MAP_MAC_BUDGET);
       // one more input would not fit (unless the cap was reached)
-      if (inputs < MAP_INPUTS)
-        expect((budget + (inputs + 1) * POSITIONS) * macs).toBeGreaterThan(TRIGGER_MAC_BUDGET);
+      if (inputs < MAP_INPUTS) {
+        cut++;
+        expect((inputs + 1) * 1024 * macs).toBeGreaterThan(MAP_MAC_BUDGET);
+      }
     }
-    expect(mapInputsFor(3e5, triggerBudget(3e5) as number, POSITIONS)).toBeLessThan(MAP_INPUTS);
+    expect(cut).toBeGreaterThan(0);
+    // a bigger model never gets more inputs
+    expect(mapInputsFor(7e5, 1024)).toBeLessThanOrEqual(mapInputsFor(2e5, 1024));
   });
 
-  it('gives no map inputs when the probing takes the whole budget', () => {
-    const macs = TRIGGER_MAC_BUDGET / 1000;
-    expect(mapInputsFor(macs, 1000, POSITIONS)).toBe(0);
-    expect(mapInputsFor(macs, 1000, 0)).toBe(0);
+  it('gives no map inputs when one pass per position does not fit', () => {
+    expect(mapInputsFor(MAP_MAC_BUDGET / 100, POSITIONS)).toBe(0);
   });
 });

@@ -24282,6 +24282,13 @@ const MAX_NORMALIZE_CHANNELS = 16;
  * searching, since a gate scans too much rather than too little.
  */
 const SIDE_FILE_SEARCH_MAX_BYTES = (/* unused pure expression or super */ null && (64 * 1024 * 1024));
+/**
+ * Compute budget of the patch map's own pass (src/selfcheck/sweep.ts patchMap), in estimated
+ * multiply-accumulates, on top of TRIGGER_MAC_BUDGET: at most half as long again as the probing. It buys
+ * the full 64 inputs on the zoo's 14x14 models, about 30 on a 784-256-128 MLP over 28x28 inputs, 10 on a
+ * LeNet-size CNN; a model that affords no more than the sweep's own 8 inputs keeps the sweep's map.
+ */
+const MAP_MAC_BUDGET = 8e9;
 
 ;// CONCATENATED MODULE: ./lib/model/dtypes.js
 /** ONNX TensorProto.DataType codes (onnx.proto3, stable across IR versions). */
@@ -27644,8 +27651,7 @@ async function patchSweep(runner, base, g, range, rows, clean, k, fills) {
     const patches = sweepPatches(g, range, fills);
     if (patches.length === 0 || rows.length === 0)
         return { triggers: [], byClass: [], map: new Float32Array(0) };
-    const res = await runner.stamped(patches.map((trigger) => ({ trigger, rows })), base, g);
-    const effects = res.map((s) => effectOf(clean, s, k));
+    const effects = await stampAll(runner, base, g, patches, rows, clean, k);
     const gains = effects.map((e) => e.gain);
     const solid = patches.length / fills; // the first fill is the solid one (SWEEP_FILLS[0])
     const map = flipMap(effects.slice(0, solid), k);
@@ -27678,8 +27684,12 @@ async function patchMap(runner, base, g, range, rows, clean, k) {
     const patches = sweepPatches(g, range, 1);
     if (patches.length === 0 || rows.length === 0)
         return new Float32Array(0);
+    return flipMap(await stampAll(runner, base, g, patches, rows, clean, k), k);
+}
+/** Every patch stamped on every row (one batch of model runs), each patch's effect against `clean`. */
+async function stampAll(runner, base, g, patches, rows, clean, k) {
     const res = await runner.stamped(patches.map((trigger) => ({ trigger, rows })), base, g);
-    return flipMap(res.map((s) => effectOf(clean, s, k)), k);
+    return res.map((s) => effectOf(clean, s, k));
 }
 
 ;// CONCATENATED MODULE: ./lib/selfcheck/trigger-probe.js
@@ -28539,13 +28549,14 @@ function estimateMacs(model, sampleShape) {
     return Math.max(1, macs);
 }
 /**
- * Inputs the patch map gets its own pass on (probeTriggers' mapInputs): MAP_INPUTS, or as many as the
- * compute budget has left after the probing's own `budget` passes (the map pays sweepPositions passes per
- * input). Like the budget, a function of the model alone, so every model of one architecture gets the same.
+ * Inputs the patch map gets its own pass on (probeTriggers' mapInputs): MAP_INPUTS, or as many as
+ * MAP_MAC_BUDGET affords at sweepPositions passes per input. Its own budget, so the probing's passes (and
+ * with them the trigger score and its null) are the same whatever the map costs. Like the probing budget, a
+ * function of the model alone: every model of one architecture gets the same count.
  */
-function mapInputsFor(macsPerInput, budget, positions, macBudget = TRIGGER_MAC_BUDGET) {
-    const left = Math.floor(macBudget / macsPerInput) - budget;
-    return Math.max(0, Math.min(MAP_INPUTS, Math.floor(left / Math.max(1, positions))));
+function mapInputsFor(macsPerInput, positions, macBudget = MAP_MAC_BUDGET) {
+    const passes = Math.floor(macBudget / macsPerInput);
+    return Math.max(0, Math.min(MAP_INPUTS, Math.floor(passes / Math.max(1, positions))));
 }
 /**
  * Forward passes the compute budget affords, or null when it cannot afford the minimum that means anything:
@@ -28606,7 +28617,7 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
             file: model.path,
             // The patch map is a feature only on the user's samples (the same inputs for every model).
             ...(base.kind === 'samples'
-                ? { mapInputs: mapInputsFor(macs, budget, sweepPositions(imageGeometry(base.shape))) }
+                ? { mapInputs: mapInputsFor(macs, sweepPositions(imageGeometry(base.shape))) }
                 : {}),
         });
         return {

@@ -2,7 +2,8 @@
  * Glue between the fingerprint and reference-free trigger probing (src/selfcheck): runs it on the probe
  * inputs of a single-float-input classifier. The forward-pass budget is cut so that the probing costs at
  * most TRIGGER_MAC_BUDGET estimated multiply-accumulates: a big model gets fewer candidates, never a slow
- * scan; a model too big for even the minimum budget is not probed. The estimate depends on the model alone
+ * scan; a model too big for even the minimum budget is not probed. With samples, the patch map's own pass
+ * has a budget of its own (MAP_MAC_BUDGET) on top. The estimates depend on the model alone
  * (not on the clock), so results are the same on every machine. Models it does not apply to (several inputs, integer inputs, fewer than 3 classes) get no
  * trigger check; the report says so.
  */
@@ -14,7 +15,7 @@ import { MINE_BASE_WITHOUT_SAMPLES, triggerBaseInputs } from '../selfcheck/base-
 import { mineTriggerBase } from '../selfcheck/mine-base.js';
 import { MAP_INPUTS, sweepPositions } from '../selfcheck/sweep.js';
 import { imageGeometry } from '../selfcheck/triggers.js';
-import { TRIGGER_MAC_BUDGET } from '../limits.js';
+import { MAP_MAC_BUDGET, TRIGGER_MAC_BUDGET } from '../limits.js';
 import type { SelfCheck } from './types.js';
 import { InputError } from '../errors.js';
 
@@ -63,18 +64,14 @@ export function estimateMacs(model: OnnxModel, sampleShape: number[]): number {
 }
 
 /**
- * Inputs the patch map gets its own pass on (probeTriggers' mapInputs): MAP_INPUTS, or as many as the
- * compute budget has left after the probing's own `budget` passes (the map pays sweepPositions passes per
- * input). Like the budget, a function of the model alone, so every model of one architecture gets the same.
+ * Inputs the patch map gets its own pass on (probeTriggers' mapInputs): MAP_INPUTS, or as many as
+ * MAP_MAC_BUDGET affords at sweepPositions passes per input. Its own budget, so the probing's passes (and
+ * with them the trigger score and its null) are the same whatever the map costs. Like the probing budget, a
+ * function of the model alone: every model of one architecture gets the same count.
  */
-export function mapInputsFor(
-  macsPerInput: number,
-  budget: number,
-  positions: number,
-  macBudget = TRIGGER_MAC_BUDGET,
-): number {
-  const left = Math.floor(macBudget / macsPerInput) - budget;
-  return Math.max(0, Math.min(MAP_INPUTS, Math.floor(left / Math.max(1, positions))));
+export function mapInputsFor(macsPerInput: number, positions: number, macBudget = MAP_MAC_BUDGET): number {
+  const passes = Math.floor(macBudget / macsPerInput);
+  return Math.max(0, Math.min(MAP_INPUTS, Math.floor(passes / Math.max(1, positions))));
 }
 
 /**
@@ -149,7 +146,7 @@ export async function runTriggerCheck(
       file: model.path,
       // The patch map is a feature only on the user's samples (the same inputs for every model).
       ...(base.kind === 'samples'
-        ? { mapInputs: mapInputsFor(macs, budget, sweepPositions(imageGeometry(base.shape))) }
+        ? { mapInputs: mapInputsFor(macs, sweepPositions(imageGeometry(base.shape))) }
         : {}),
     });
     return {

@@ -8,7 +8,7 @@
  * (so the sweep's winner's curse, the same for every class, does not reach the score).
  */
 import type { BudgetedRunner } from './budgeted-runner.js';
-import { effectOf, type LogitSummary } from './logit-stats.js';
+import { effectOf, type Effect, type LogitSummary } from './logit-stats.js';
 import {
   makePatch,
   patchSizes,
@@ -122,12 +122,7 @@ export async function patchSweep(
   const patches = sweepPatches(g, range, fills);
   if (patches.length === 0 || rows.length === 0)
     return { triggers: [], byClass: [], map: new Float32Array(0) };
-  const res = await runner.stamped(
-    patches.map((trigger) => ({ trigger, rows })),
-    base,
-    g,
-  );
-  const effects = res.map((s) => effectOf(clean, s, k));
+  const effects = await stampAll(runner, base, g, patches, rows, clean, k);
   const gains = effects.map((e) => e.gain);
   const solid = patches.length / fills; // the first fill is the solid one (SWEEP_FILLS[0])
   const map = flipMap(effects.slice(0, solid), k);
@@ -149,7 +144,7 @@ export async function patchSweep(
 }
 
 /** Rows of flip rates, one per solid patch: the map's layout. */
-function flipMap(effects: readonly { flip: Float64Array }[], k: number): Float32Array {
+function flipMap(effects: readonly Effect[], k: number): Float32Array {
   const map = new Float32Array(effects.length * k);
   effects.forEach((e, i) => map.set(e.flip, i * k));
   return map;
@@ -171,13 +166,23 @@ export async function patchMap(
 ): Promise<Float32Array> {
   const patches = sweepPatches(g, range, 1);
   if (patches.length === 0 || rows.length === 0) return new Float32Array(0);
+  return flipMap(await stampAll(runner, base, g, patches, rows, clean, k), k);
+}
+
+/** Every patch stamped on every row (one batch of model runs), each patch's effect against `clean`. */
+async function stampAll(
+  runner: BudgetedRunner,
+  base: Float32Array,
+  g: ImageGeometry,
+  patches: readonly Trigger[],
+  rows: readonly number[],
+  clean: LogitSummary,
+  k: number,
+): Promise<Effect[]> {
   const res = await runner.stamped(
     patches.map((trigger) => ({ trigger, rows })),
     base,
     g,
   );
-  return flipMap(
-    res.map((s) => effectOf(clean, s, k)),
-    k,
-  );
+  return res.map((s) => effectOf(clean, s, k));
 }
