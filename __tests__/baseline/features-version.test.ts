@@ -19,6 +19,7 @@ import { addToBaseline } from '../../src/baseline/build.js';
 import {
   loadBaseline,
   rebuildCommand,
+  shellWord,
   writeBaselineFiles,
   type BaselineManifest,
 } from '../../src/baseline/store.js';
@@ -268,6 +269,13 @@ describe('fingerprint files', () => {
 });
 
 describe('the rebuild hint', () => {
+  test('quotes a path only when the shell needs it', () => {
+    expect(shellWord('baselines/example')).toBe('baselines/example');
+    expect(shellWord("my baselines/it's")).toBe("'my baselines/it'\\''s'");
+    const m = manifestOf(baseline);
+    expect(rebuildCommand('/tmp/a b', m)).toBe(`${REBUILD} '/tmp/a b'`);
+  });
+
   test('repeats the samples a baseline carries, so the rebuild keeps them', () => {
     const m = manifestOf(baseline);
     expect(rebuildCommand(baseline, m)).toBe(`${REBUILD} ${baseline}`);

@@ -31675,8 +31675,12 @@ function rebuildCommand(dir, m) {
     // A baseline built with samples keeps them in DIR/samples: the rebuild must use them again, or it loses
     // the setting that matters most for detection (building into the same folder reuses them in place).
     const spec = (m?.probes?.spec ?? {});
-    const samples = typeof spec.samplesDir === 'string' ? ` --probe-samples ${(0,external_node_path_namespaceObject.join)(dir, spec.samplesDir)}` : '';
-    return `model-fingerprint baseline build CLEAN_MODELS...${samples} --out ${dir}`;
+    const samples = typeof spec.samplesDir === 'string' ? ` --probe-samples ${shellWord((0,external_node_path_namespaceObject.join)(dir, spec.samplesDir))}` : '';
+    return `model-fingerprint baseline build CLEAN_MODELS...${samples} --out ${shellWord(dir)}`;
+}
+/** A path as one POSIX shell word, so the printed command can be pasted: quoted only when it must be. */
+function shellWord(s) {
+    return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 /**
  * Why this tool must not score against, or add to, a baseline: its members were fingerprinted at another

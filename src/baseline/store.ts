@@ -295,8 +295,14 @@ export function rebuildCommand(dir: string, m?: BaselineManifest): string {
   // A baseline built with samples keeps them in DIR/samples: the rebuild must use them again, or it loses
   // the setting that matters most for detection (building into the same folder reuses them in place).
   const spec = (m?.probes?.spec ?? {}) as { samplesDir?: unknown };
-  const samples = typeof spec.samplesDir === 'string' ? ` --probe-samples ${join(dir, spec.samplesDir)}` : '';
-  return `model-fingerprint baseline build CLEAN_MODELS...${samples} --out ${dir}`;
+  const samples =
+    typeof spec.samplesDir === 'string' ? ` --probe-samples ${shellWord(join(dir, spec.samplesDir))}` : '';
+  return `model-fingerprint baseline build CLEAN_MODELS...${samples} --out ${shellWord(dir)}`;
+}
+
+/** A path as one POSIX shell word, so the printed command can be pasted: quoted only when it must be. */
+export function shellWord(s: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
