@@ -20,6 +20,8 @@ import { robustZ, topSingularValues } from '../../src/fingerprint/weights.js';
 import { parseModel } from '../../src/model/read.js';
 import { writeSequentialModel } from '../../src/model/write.js';
 import { InputError } from '../../src/errors.js';
+import { SWEEP_INPUTS, sweepPositions } from '../../src/selfcheck/sweep.js';
+import { imageGeometry } from '../../src/selfcheck/triggers.js';
 import {
   buildCnn,
   buildMlp,
@@ -63,9 +65,21 @@ describe('fingerprintModel', () => {
       trigger: 8 * 10,
       // the same per strength tier: (4 patch sizes + 3 pixel counts + 3 blends + 2 warps) x 10, gains and flips
       'trigger-tiers': 2 * 12 * 10,
+      // the patch map: every solid patch position of the sweep x class, measured on the mined base
+      'trigger-map': sweepPositions(imageGeometry([1, 14, 14])) * 10,
     });
     // no samples: the trigger check mined its base inputs per model (src/selfcheck/mine-base.ts)
     expect(fp.selfChecks.trigger.basis).toBe('mined');
+    // a map of shares (of the mined inputs not already in the class) and some patch moves some of them
+    const map = fp.blocks['trigger-map'];
+    for (const v of map) expect(v >= 0 && v <= 1).toBe(true);
+    expect(map.some((v) => v > 0)).toBe(true);
+    // measured on more than the sweep's SWEEP_INPUTS (8) inputs: some share is no fraction with denominator <= 8
+    const fromSweep = (v: number) =>
+      Array.from({ length: SWEEP_INPUTS }, (_, d) => d + 1).some(
+        (d) => Math.abs(v * d - Math.round(v * d)) < 1e-4,
+      );
+    expect(map.some((v) => !fromSweep(v))).toBe(true);
     expect(fp.selfChecks.trigger.targetClass).toBeGreaterThanOrEqual(0);
     for (const v of Object.values(fp.blocks)) for (const x of v) expect(Number.isFinite(x)).toBe(true);
     // argmax shares sum to 1, mean probabilities sum to 1

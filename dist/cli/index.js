@@ -28615,8 +28615,9 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
             seed: probes.seed,
             range,
             file: model.path,
-            // The patch map is a feature only on the user's samples (the same inputs for every model).
-            ...(base.kind === 'samples'
+            // The patch map on more inputs (up to MAP_INPUTS): the user's samples, or the mined base. Not on the
+            // plain probe set (a budget too small to mine): there the map keeps the sweep's inputs and is no feature.
+            ...(base.kind === 'samples' || mined
                 ? { mapInputs: mapInputsFor(macs, sweepPositions(imageGeometry(base.shape))) }
                 : {}),
         });
@@ -29590,8 +29591,9 @@ const FINGERPRINT_FORMAT_VERSION = 1;
  * History:
  *   1  every fingerprint and baseline made before this field existed (up to 2026-11-23)
  *   2  the `trigger-map` patch map measured on up to 64 of the user's samples (was the sweep's 8 inputs)
+ *   3  the `trigger-map` block also without samples: measured on up to 64 inputs of the mined base
  */
-const FEATURES_VERSION = 2;
+const FEATURES_VERSION = 3;
 /**
  * The features version a fingerprint header, baseline manifest or partial was made with. The one place
  * that says a record without the field predates it (version 1).
@@ -31172,10 +31174,14 @@ async function fingerprintWith(model, opts, probes, layers, shared, layerWeights
     if (trig) {
         blocks.trigger = trig.block;
         blocks['trigger-tiers'] = trig.tierBlock;
-        // Position by position the map compares models only when every model saw the same inputs: the user's
-        // samples. Inputs mined per model differ from model to model, and there the map measured as noise
-        // (bench:detect with generated probes, with the map: CNN 20-reference AUROC 0.964 -> 0.956, MLP 0.997 -> 0.988).
-        if (trig.mapBlock.length > 0 && trig.selfCheck.basis === 'samples')
+        // The map is a feature when it was measured on up to 64 inputs (trigger-check.ts mapInputsFor): the
+        // user's samples, or the base mined per model. Mined inputs differ from model to model, but every mined
+        // base is the same recipe (the most confident inputs of one seeded pool, classes round-robin), so the
+        // map compares position by position. On the sweep's 8 mined inputs it measured as noise (CNN 20-reference
+        // AUROC 0.964 -> 0.956); on 64 it is what catches the adaptive attacker without samples (bench:detect,
+        // generated probes: CNN AUROC 0.960 -> 0.993, adaptive 0.825 -> 1.000, 1% poisoning 0.708 -> 1.000).
+        const mapIsFeature = trig.selfCheck.basis === 'samples' || trig.selfCheck.basis === 'mined';
+        if (trig.mapBlock.length > 0 && mapIsFeature)
             blocks['trigger-map'] = trig.mapBlock;
         selfChecks.trigger = trig.selfCheck;
     }
@@ -33155,8 +33161,9 @@ class LofDetector {
  * a fixed threshold) prices that in. In an offline replay on the zoo's CNNs (64 real digits at every 2-5
  * px patch position) the adaptive attacker's 1% model ranked above every reference with the MAD (p 0.0009
  * to 0.006 for floors 0.02 to 0.1), and among the clean models with the max(MAD, sd) spread. The shipped
- * map has up to 64 of the user's samples (sweep.ts MAP_INPUTS); with it, that model is called high
- * (bench/results/detect.md). With the sweep's 8 inputs it only ranked above 12 of 20 clean test models.
+ * map has up to 64 of the user's samples or of the mined base (sweep.ts MAP_INPUTS); with samples that
+ * model is called high (bench/results/detect.md). With the sweep's 8 inputs it only ranked above 12 of 20
+ * clean test models.
  *
  * No package: this is a median and a MAD per column; no maintained JS package offers it as a detector.
  */
@@ -34753,8 +34760,8 @@ const MAX_Z_MAX_FEATURES = 2048;
  * trigger test by Bonferroni (src/score/final.ts). The detector is max_z on the MAD alone (see
  * src/detect/max-z.ts); the floor: a flip-rate deviation below a tenth is not evidence (on a small model the
  * map is measured on up to 64 samples, sweep.ts MAP_INPUTS; a model too big for that keeps the sweep's 8
- * inputs, where one input is 0.125). The block exists only when the triggers were stamped on the user's
- * samples (src/fingerprint/extract.ts): only then did every model see the same inputs.
+ * inputs, where one input is 0.125). The block exists when the triggers were stamped on the user's samples
+ * or on a base mined per model (src/fingerprint/extract.ts), never on the plain probe set.
  */
 const TRIGGER_MAP_BLOCK = 'trigger-map';
 const TRIGGER_MAP_MAD_FLOOR = 0.1;

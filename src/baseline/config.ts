@@ -65,8 +65,8 @@ export const MAX_Z_MAX_FEATURES = 2048;
  * trigger test by Bonferroni (src/score/final.ts). The detector is max_z on the MAD alone (see
  * src/detect/max-z.ts); the floor: a flip-rate deviation below a tenth is not evidence (on a small model the
  * map is measured on up to 64 samples, sweep.ts MAP_INPUTS; a model too big for that keeps the sweep's 8
- * inputs, where one input is 0.125). The block exists only when the triggers were stamped on the user's
- * samples (src/fingerprint/extract.ts): only then did every model see the same inputs.
+ * inputs, where one input is 0.125). The block exists when the triggers were stamped on the user's samples
+ * or on a base mined per model (src/fingerprint/extract.ts), never on the plain probe set.
  */
 export const TRIGGER_MAP_BLOCK = 'trigger-map';
 export const TRIGGER_MAP_MAD_FLOOR = 0.1;

@@ -31,8 +31,9 @@
  * a fixed threshold) prices that in. In an offline replay on the zoo's CNNs (64 real digits at every 2-5
  * px patch position) the adaptive attacker's 1% model ranked above every reference with the MAD (p 0.0009
  * to 0.006 for floors 0.02 to 0.1), and among the clean models with the max(MAD, sd) spread. The shipped
- * map has up to 64 of the user's samples (sweep.ts MAP_INPUTS); with it, that model is called high
- * (bench/results/detect.md). With the sweep's 8 inputs it only ranked above 12 of 20 clean test models.
+ * map has up to 64 of the user's samples or of the mined base (sweep.ts MAP_INPUTS); with samples that
+ * model is called high (bench/results/detect.md). With the sweep's 8 inputs it only ranked above 12 of 20
+ * clean test models.
  *
  * No package: this is a median and a MAD per column; no maintained JS package offers it as a detector.
  */

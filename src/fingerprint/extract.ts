@@ -183,10 +183,14 @@ async function fingerprintWith(
   if (trig) {
     blocks.trigger = trig.block;
     blocks['trigger-tiers'] = trig.tierBlock;
-    // Position by position the map compares models only when every model saw the same inputs: the user's
-    // samples. Inputs mined per model differ from model to model, and there the map measured as noise
-    // (bench:detect with generated probes, with the map: CNN 20-reference AUROC 0.964 -> 0.956, MLP 0.997 -> 0.988).
-    if (trig.mapBlock.length > 0 && trig.selfCheck.basis === 'samples') blocks['trigger-map'] = trig.mapBlock;
+    // The map is a feature when it was measured on up to 64 inputs (trigger-check.ts mapInputsFor): the
+    // user's samples, or the base mined per model. Mined inputs differ from model to model, but every mined
+    // base is the same recipe (the most confident inputs of one seeded pool, classes round-robin), so the
+    // map compares position by position. On the sweep's 8 mined inputs it measured as noise (CNN 20-reference
+    // AUROC 0.964 -> 0.956); on 64 it is what catches the adaptive attacker without samples (bench:detect,
+    // generated probes: CNN AUROC 0.960 -> 0.993, adaptive 0.825 -> 1.000, 1% poisoning 0.708 -> 1.000).
+    const mapIsFeature = trig.selfCheck.basis === 'samples' || trig.selfCheck.basis === 'mined';
+    if (trig.mapBlock.length > 0 && mapIsFeature) blocks['trigger-map'] = trig.mapBlock;
     selfChecks.trigger = trig.selfCheck;
   }
 

@@ -2,8 +2,8 @@
  * Glue between the fingerprint and reference-free trigger probing (src/selfcheck): runs it on the probe
  * inputs of a single-float-input classifier. The forward-pass budget is cut so that the probing costs at
  * most TRIGGER_MAC_BUDGET estimated multiply-accumulates: a big model gets fewer candidates, never a slow
- * scan; a model too big for even the minimum budget is not probed. With samples, the patch map's own pass
- * has a budget of its own (MAP_MAC_BUDGET) on top. The estimates depend on the model alone
+ * scan; a model too big for even the minimum budget is not probed. On the user's samples or a mined base,
+ * the patch map's own pass has a budget of its own (MAP_MAC_BUDGET) on top. The estimates depend on the model alone
  * (not on the clock), so results are the same on every machine. Models it does not apply to (several inputs, integer inputs, fewer than 3 classes) get no
  * trigger check; the report says so.
  */
@@ -144,8 +144,9 @@ export async function runTriggerCheck(
       seed: probes.seed,
       range,
       file: model.path,
-      // The patch map is a feature only on the user's samples (the same inputs for every model).
-      ...(base.kind === 'samples'
+      // The patch map on more inputs (up to MAP_INPUTS): the user's samples, or the mined base. Not on the
+      // plain probe set (a budget too small to mine): there the map keeps the sweep's inputs and is no feature.
+      ...(base.kind === 'samples' || mined
         ? { mapInputs: mapInputsFor(macs, sweepPositions(imageGeometry(base.shape))) }
         : {}),
     });

@@ -12,8 +12,9 @@ export const FINGERPRINT_FORMAT_VERSION = 1;
  * History:
  *   1  every fingerprint and baseline made before this field existed (up to 2026-11-23)
  *   2  the `trigger-map` patch map measured on up to 64 of the user's samples (was the sweep's 8 inputs)
+ *   3  the `trigger-map` block also without samples: measured on up to 64 inputs of the mined base
  */
-export const FEATURES_VERSION = 2;
+export const FEATURES_VERSION = 3;
 
 /**
  * The features version a fingerprint header, baseline manifest or partial was made with. The one place
