@@ -16,13 +16,9 @@ import { join } from 'node:path';
 import { cli, tempDir } from '../cli/helpers.js';
 import { buildMlp } from '../fixtures/models.js';
 import { addToBaseline } from '../../src/baseline/build.js';
-import {
-  loadBaseline,
-  rebuildCommand,
-  shellWord,
-  writeBaselineFiles,
-  type BaselineManifest,
-} from '../../src/baseline/store.js';
+import { loadBaseline, writeBaselineFiles, type BaselineManifest } from '../../src/baseline/store.js';
+import { rebuildCommand, shellWord } from '../../src/baseline/rebuild-command.js';
+import { ENGINE_FLAGS, engineOptions, parse } from '../../src/cli/args.js';
 import { PARTIAL_FILE } from '../../src/baseline/shard.js';
 import { InputError } from '../../src/errors.js';
 import {
@@ -284,4 +280,49 @@ describe('the rebuild hint', () => {
       `model-fingerprint baseline build CLEAN_MODELS... --probe-samples ${join(baseline, 'samples')} --out ${baseline}`,
     );
   });
+
+  test('repeats every recorded probe setting and the layers: the CLI parses it back to the same settings', () => {
+    const spec = {
+      count: 96,
+      seed: 7,
+      kinds: ['noise', 'smooth'],
+      range: [-1, 1],
+      dims: { seq: 32, 'ids.1': 16 },
+      vocab: 3000,
+      normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+      samplesDir: 'samples',
+    };
+    const layers = ['/layers.1/Relu_output_0', 'hidden two'];
+    const dir = '/tmp/my baseline';
+    const cmd = rebuildCommand(dir, { probes: { spec, hash: 'h' }, layers });
+    expect(cmd.startsWith('model-fingerprint baseline build CLEAN_MODELS... ')).toBe(true);
+    const parsed = parse('baseline build', shellWords(cmd).slice(3), {
+      ...ENGINE_FLAGS,
+      out: { type: 'string' },
+    });
+    expect(parsed.positionals).toEqual(['CLEAN_MODELS...']);
+    expect(parsed.values.out).toBe(dir);
+    const opts = engineOptions(parsed);
+    expect(opts.probes).toEqual({ ...spec, samplesDir: join(dir, 'samples') });
+    expect(opts.layers).toEqual(layers);
+    // a manifest field of the wrong type is left out, never printed as "[object Object]" or thrown on
+    const odd = rebuildCommand(dir, {
+      probes: { spec: { count: '96', normalize: { mean: 1 } }, hash: 'h' },
+      layers: 'auto',
+    });
+    expect(odd).toBe(`${REBUILD} '${dir}'`);
+  });
 });
+
+/** Splits a POSIX command line of plain words and single-quoted words (what shellWord prints). */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  for (const m of line.matchAll(/(?:[^\s']+|'[^']*'|\\')+/g))
+    words.push(
+      m[0]
+        .replace(/'\\''/g, "'")
+        .replace(/^'|'$/g, '')
+        .replace(/'([^']*)'/g, '$1'),
+    );
+  return words;
+}

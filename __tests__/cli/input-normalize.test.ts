@@ -92,6 +92,16 @@ describe('flag errors: exit 2, one line naming the flag', () => {
     expect(r.err).toMatch(pattern);
   });
 
+  test('a value that starts with "-" after a space: the error says to write --flag=value, on one line', async () => {
+    const r = await cli('fingerprint', models[0], '--out', join(work, 'x.mfp'), '--probe-range', '-1,1');
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/--probe-range' argument is ambiguous\..*use '--probe-range=-XYZ'/);
+    // and the form it names works
+    const ok = await cli('fingerprint', models[0], '--out', join(work, 'y.mfp'), '--probe-range=-1,1');
+    expect(ok.code).toBe(0);
+  });
+
   test('a mean without a std', async () => {
     const r = await cli('fingerprint', models[0], '--out', join(work, 'x.mfp'), '--input-mean', MEAN);
     expect(r.code).toBe(2);

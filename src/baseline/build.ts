@@ -25,11 +25,11 @@ import {
   featuresRefusal,
   fingerprintFileName,
   loadBaseline,
-  rebuildCommand,
   writeBaselineFiles,
   type BaselineManifest,
   type BaselineMember,
 } from './store.js';
+import { rebuildCommand } from './rebuild-command.js';
 
 /** Fewer clean references than this and the detectors (k-NN, LOF) cannot be fitted meaningfully. */
 export const MIN_BASELINE_MEMBERS = 5;

@@ -5,7 +5,8 @@
  * scored as a new model against the others. Also the members' features version (what their blocks mean):
  * a baseline of another version than this tool's still shows here, with the note that scans refuse it.
  */
-import { loadBaseline, rebuildCommand } from './store.js';
+import { loadBaseline } from './store.js';
+import { rebuildCommand } from './rebuild-command.js';
 import { FEATURES_VERSION, featuresVersionOf } from '../fingerprint/types.js';
 import { deserializeEnsemble } from '../score/ensemble.js';
 import { leaveOneOutPValues } from '../score/calibrate.js';

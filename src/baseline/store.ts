@@ -290,21 +290,6 @@ export async function loadBaseline(dir: string): Promise<LoadedBaseline> {
   };
 }
 
-/** The command that rebuilds a baseline into `dir` (the fix for every features-version refusal). */
-export function rebuildCommand(dir: string, m?: BaselineManifest): string {
-  // A baseline built with samples keeps them in DIR/samples: the rebuild must use them again, or it loses
-  // the setting that matters most for detection (building into the same folder reuses them in place).
-  const spec = (m?.probes?.spec ?? {}) as { samplesDir?: unknown };
-  const samples =
-    typeof spec.samplesDir === 'string' ? ` --probe-samples ${shellWord(join(dir, spec.samplesDir))}` : '';
-  return `model-fingerprint baseline build CLEAN_MODELS...${samples} --out ${shellWord(dir)}`;
-}
-
-/** A path as one POSIX shell word, so the printed command can be pasted: quoted only when it must be. */
-export function shellWord(s: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * Why this tool must not score against, or add to, a baseline: its members were fingerprinted at another
  * features version than this tool computes (same block names and lengths, other meaning). null when usable.

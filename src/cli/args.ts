@@ -45,11 +45,10 @@ export function parse(command: string, argv: string[], options: Options): Parsed
     });
     return { values: values as Parsed['values'], positionals };
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new InputError(
-      'bad-argument',
-      `${command}: ${msg.split('\n')[0]} (see model-fingerprint ${command} --help)`,
-    );
+    // node's message may span lines and the last one is the fix (a value starting with "-" must be given
+    // as --flag=-1,1): kept, on one line.
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n').join(' ');
+    throw new InputError('bad-argument', `${command}: ${msg} (see model-fingerprint ${command} --help)`);
   }
 }
 

@@ -20,7 +20,8 @@ MODELS are clean models of one architecture (files, directories or globs): earli
 several training seeds, trusted public checkpoints. 20 or more is a usable start; with 63 or more the high
 band is reachable by rank alone (fewer rely on the fitted tail). --probe-samples DIR (64-128 real inputs of
 mixed classes) matters most for detection; the baseline keeps a copy in DIR/samples for every later scan.
---probe-range LO,HI: value range of generated probes and samples, for models that expect another range than [0,1].
+--probe-range LO,HI: value range of generated probes and samples, for models that expect another range than [0,1]
+(a negative LO takes an "=": --probe-range=-1,1).
 --input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
 as torchvision's Normalize does; probes and samples are made in [0,1] and normalised before the model sees
 them (one value: every channel; otherwise one per channel of the image input).
