@@ -219,11 +219,19 @@ describe('sharded builds', () => {
   test('merging partials of mixed features versions is refused, naming both', async () => {
     const stale = join(work, 'part-2-old');
     await oldPartial(parts[1], stale, false);
+    // the probe settings the stale shard was built with come back in the command that rebuilds it
+    const file = join(stale, PARTIAL_FILE);
+    const p = JSON.parse(readFileSync(file, 'utf8')) as { probes: { spec: unknown } };
+    p.probes.spec = { seed: 3, samplesDir: 'my samples', normalize: { mean: [0.5], std: [0.25] } };
+    writeFileSync(file, JSON.stringify(p, null, 2) + '\n');
     const out = join(work, 'merged-mixed');
     const r = await cli('baseline', 'merge', parts[0], stale, '--out', out);
     expect(r.code).toBe(2);
     expect(r.err).toContain(
       `${stale} was fingerprinted at features v1, but ${parts[0]} has v${FEATURES_VERSION}: partials of mixed features versions do not merge`,
+    );
+    expect(r.err).toContain(
+      "(model-fingerprint baseline build CLEAN_MODELS... --seed 3 --input-mean 0.5 --input-std 0.25 --probe-samples 'my samples' --shard I/N --out DIR) and merge again",
     );
     expect(existsSync(join(out, 'manifest.json'))).toBe(false);
   });

@@ -19,6 +19,7 @@ import type { BaselineBuildOptions, BaselineInfo } from '../scan/api.js';
 import { probeSpecOf } from '../scan/engine.js';
 import { collectFingerprints, fitAndWrite, type Collected } from './build.js';
 import { baselineInfoOf, type BaselineMember } from './store.js';
+import { probeFlags } from './rebuild-command.js';
 
 export const PARTIAL_FILE = 'partial.json';
 
@@ -99,9 +100,19 @@ async function readPartial(dir: string): Promise<PartialManifest> {
   return p;
 }
 
-/** The shards' fix for any features-version refusal: build them again with this version, then merge. */
-const RESHARD =
-  'rebuild every shard with this version (model-fingerprint baseline build CLEAN_MODELS... --shard I/N --out DIR) and merge again';
+/**
+ * The shards' fix for any features-version refusal: build them again with this version, then merge. The
+ * command repeats the probe settings the partial recorded (its samples path is as the build was given it,
+ * relative to where it ran), like the baseline rebuild hint.
+ */
+function reshard(p: PartialManifest): string {
+  const spec = p.probes?.spec;
+  const flags = probeFlags('', spec && typeof spec === 'object' ? spec : {}, p.layers);
+  const cmd = ['model-fingerprint baseline build CLEAN_MODELS...', ...flags, '--shard I/N --out DIR'].join(
+    ' ',
+  );
+  return `rebuild every shard with this version (${cmd}) and merge again`;
+}
 
 /** Partials merge only at this tool's features version (fitAndWrite checks each fingerprint too). */
 function requireOneFeaturesVersion(partials: { p: PartialManifest; dir: string }[]): void {
@@ -114,7 +125,7 @@ function requireOneFeaturesVersion(partials: { p: PartialManifest; dir: string }
     : `this version computes v${FEATURES_VERSION}`;
   throw new InputError(
     'baseline-mismatch',
-    `baseline merge: ${other.dir} was fingerprinted at features v${v}, ${why}; ${RESHARD}`,
+    `baseline merge: ${other.dir} was fingerprinted at features v${v}, ${why}; ${reshard(other.p)}`,
     other.dir,
   );
 }
