@@ -25,8 +25,9 @@ function blocks(rng: Rng): Record<string, Float32Array> {
   return { logits, [TRIGGER_MAP_BLOCK]: map };
 }
 
-function fp(b: Record<string, Float32Array>): Fingerprint {
-  return { header: { model: { classes: K } }, blocks: b, selfChecks: {} } as unknown as Fingerprint;
+function fp(b: Record<string, Float32Array>, basis = 'samples'): Fingerprint {
+  const selfChecks = { trigger: { score: 0, targetClass: 0, detail: '', basis } };
+  return { header: { model: { classes: K } }, blocks: b, selfChecks } as unknown as Fingerprint;
 }
 
 const rng = new Rng('patch-map-finding');
@@ -70,7 +71,7 @@ test('one position lighting up one class decides the verdict, and the report nam
   const v = scoreEnsemble(state, b);
   const final = finalVerdict(v.pValue, model, 'bonferroni', undefined, v.separate);
   expect(final.decidedBy).toBe(TRIGGER_MAP_BLOCK);
-  expect(final.combined).toEqual(['ensemble', TRIGGER_MAP_BLOCK]);
+  expect(final.combined).toEqual(['ensemble', 'trigger', TRIGGER_MAP_BLOCK]);
   expect(final.pValue).toBeLessThan(0.0153); // high
   const found = mapFinding(v, model, ['N', 1, 14, 14]);
   expect(found).toMatchObject({ cls: 8, flipRate: 0.875 });
@@ -81,7 +82,10 @@ test('one position lighting up one class decides the verdict, and the report nam
   expect(e.summary).toMatch(
     /Patch map: a solid patch at \S+ 5x5 at \(0,0\) sends 88% of the samples into class 8/,
   );
-  expect(e.summary).toMatch(/with the patch map, Bonferroni/);
+  expect(e.summary).toMatch(/with the trigger test and the patch map, Bonferroni/);
+  // without samples the map was measured on the inputs mined from the model: the words say so
+  const mined = explain(v, final, fp(b, 'mined'), manifest, ['N', 1, 14, 14]);
+  expect(mined.summary).toMatch(/sends 88% of the inputs mined from the model into class 8/);
   // an input shape the map was not made on: the verdict stands, the words stay general
   const other = explain(v, final, model, manifest, ['N', 3, 32, 32]);
   expect(other.summary).toMatch(/Patch map: a patch at one position/);

@@ -92,7 +92,7 @@ export interface RankedCandidate {
 
 /** How each trigger policy reads in the tables. */
 const POLICY_TEXT = {
-  bonferroni: 'combined by Bonferroni, with samples the patch map too',
+  bonferroni: 'combined by Bonferroni with the patch map',
   report: 'reported beside, not combined',
 };
 
@@ -529,7 +529,7 @@ export function writeReport(r: DetectResults): string {
       `${r.draws} seeded subsamples of ${r.subsampleSize}) with the ensemble's cross-fitted conformal calibration; ensembles are rebuilt from the channel p-values exactly as src/score/ensemble.ts does (checked against the real fitEnsemble/scoreEnsemble below). ` +
       'AUROC and TPR compare backdoored with clean TEST models (never fitted on); "clean high" is the share of clean test models whose risk score is 61 or more (p <= ' +
       `${r.pHigh.toFixed(4)}), which a calibrated score keeps near 1.4%. ` +
-      'The "shipped default" is what `scan` reports with a baseline (src/score/final.ts finalVerdict under the shipped trigger policy: the ensemble, the trigger test (the larger of its zoo-null and its references\' p) and, where the triggers were stamped on samples, the position-aligned patch map (max_z@trigger-map, a separate test), combined by Bonferroni); the row below it is the same ensemble under the other trigger policy (the trigger test only reported).\n',
+      'The "shipped default" is what `scan` reports with a baseline (src/score/final.ts finalVerdict under the shipped trigger policy: the ensemble, the trigger test (the larger of its zoo-null and its references\' p) and the position-aligned patch map (max_z@trigger-map, a separate test; measured on 64 samples, or without samples on 64 inputs mined per model), combined by Bonferroni); the row below it is the same ensemble under the other trigger policy (the trigger test only reported).\n',
   );
   out.push('Probe configurations:\n');
   out.push(

@@ -81,6 +81,12 @@ export function selfCheckDetails(fp: Fingerprint): Pick<Explanation, 'suspectedT
   return out;
 }
 
+/** What the patch map was measured on, by the trigger check's basis (src/selfcheck/base-inputs.ts). */
+const MAP_INPUT_WORDS: Record<string, string> = {
+  samples: 'of the samples',
+  mined: 'of the inputs mined from the model',
+};
+
 /** The patch map's strongest feature, in the report's trigger terms. */
 interface MapFinding {
   cls: number;
@@ -162,11 +168,12 @@ export function explain(
       : '';
   // the separate patch-map test, when it decided the verdict (src/baseline/config.ts SEPARATE_TEST_CHANNELS)
   const mapP = final.separate[TRIGGER_MAP_BLOCK];
+  const mapInputs = MAP_INPUT_WORDS[fp.selfChecks.trigger?.basis ?? ''] ?? 'of the inputs';
   const mapText =
     final.decidedBy !== TRIGGER_MAP_BLOCK || mapP === undefined
       ? ''
       : found
-        ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% of the samples into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
+        ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
         : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
   // the reported p is the ensemble's unless other tests were combined with it (src/score/final.ts)
   const others = final.combined.filter((t) => t !== 'ensemble').map((t) => TEST_WORDS[t] ?? t);
