@@ -1,9 +1,14 @@
 /**
  * The README's first command, for real: the committed bundle (dist/cli through bin/model-fingerprint.js)
  * scans the example candidates against the committed example baseline. The baseline must verify, the
- * held-out clean model must come out low and the backdoored one high, with exit code 1.
+ * held-out clean model must come out low and the backdoored one high, with exit code 1. And a copy of that
+ * baseline whose samples folder was edited is refused with the folder named and the fix (not "another
+ * architecture").
  */
 import { spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cli, EXAMPLE_CANDIDATES, tempDir } from './helpers.js';
 import { loadBaseline } from '../../src/baseline/store.js';
 import type { ScanReport, ScannedModel } from '../../src/report/types.js';
 
@@ -51,4 +56,22 @@ test('the text report is what a terminal shows', () => {
   expect(r.status).toBe(1);
   expect(r.stdout).toMatch(/backdoored\.onnx\s+\d+\s+HIGH/);
   expect(r.stdout).toMatch(/clean-candidate\.onnx\s+\d+\s+low/);
+}, 60_000);
+
+test('an edited samples folder in the baseline: exit 2, the message names the folder and the fix', async () => {
+  const dir = join(tempDir('mf-samples-edit-'), 'baseline');
+  cpSync(EXAMPLE_BASELINE, dir, { recursive: true });
+  const samples = join(dir, 'samples');
+  const names = readdirSync(samples).sort();
+  // one sample replaced by another: every file still a valid image, the baseline's own files untouched
+  copyFileSync(join(samples, names[0]), join(samples, names[names.length - 1]));
+  const r = await cli('scan', `${EXAMPLE_CANDIDATES}/clean-candidate.onnx`, '--baseline', dir, '-q');
+  expect(r.code).toBe(2);
+  expect(r.out).toContain(
+    `the probes made from the baseline's samples (${samples}) differ from the ones it was built with`,
+  );
+  expect(r.out).toContain('a file there was changed, added or removed');
+  expect(r.out).toContain(`--probe-samples ${samples} --out ${dir}`);
+  expect(r.out).not.toContain('another architecture');
+  rmSync(dirname(dir), { recursive: true, force: true });
 }, 60_000);

@@ -26449,8 +26449,10 @@ function parse(command, argv, options) {
         return { values: values, positionals };
     }
     catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        throw new errors_InputError('bad-argument', `${command}: ${msg.split('\n')[0]} (see model-fingerprint ${command} --help)`);
+        // node's message may span lines and the last one is the fix (a value starting with "-" must be given
+        // as --flag=-1,1): kept, on one line.
+        const msg = (e instanceof Error ? e.message : String(e)).split('\n').join(' ');
+        throw new errors_InputError('bad-argument', `${command}: ${msg} (see model-fingerprint ${command} --help)`);
     }
 }
 function str(p, name) {
@@ -31676,18 +31678,6 @@ async function loadBaseline(dir) {
         },
     };
 }
-/** The command that rebuilds a baseline into `dir` (the fix for every features-version refusal). */
-function rebuildCommand(dir, m) {
-    // A baseline built with samples keeps them in DIR/samples: the rebuild must use them again, or it loses
-    // the setting that matters most for detection (building into the same folder reuses them in place).
-    const spec = (m?.probes?.spec ?? {});
-    const samples = typeof spec.samplesDir === 'string' ? ` --probe-samples ${shellWord((0,external_node_path_namespaceObject.join)(dir, spec.samplesDir))}` : '';
-    return `model-fingerprint baseline build CLEAN_MODELS...${samples} --out ${shellWord(dir)}`;
-}
-/** A path as one POSIX shell word, so the printed command can be pasted: quoted only when it must be. */
-function shellWord(s) {
-    return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 /**
  * Why this tool must not score against, or add to, a baseline: its members were fingerprinted at another
  * features version than this tool computes (same block names and lengths, other meaning). null when usable.
@@ -31713,6 +31703,69 @@ function baselineInfoOf(dir, m) {
         minRankPValue: m.calibration.minRankPValue,
         highReachable: m.calibration.highReachable,
     };
+}
+
+;// CONCATENATED MODULE: ./lib/baseline/rebuild-command.js
+/**
+ * The command that rebuilds a baseline: the fix printed with every features-version refusal (scan, baseline
+ * add, build, info). It repeats every probe setting the baseline recorded (probe count, seed, kinds, value
+ * range, symbolic dims, vocabulary, input normalisation, the samples it keeps in DIR/samples) and its chosen
+ * layers, so the rebuilt baseline feeds models exactly as the old one did: a hint that dropped
+ * --input-mean/--input-std would rebuild a baseline that feeds the model inputs it never expects, and the
+ * scans would quietly change meaning. The flags are the ones src/cli/args.ts engineOptions parses (a test
+ * parses the printed command back into the same settings).
+ */
+
+/** A path or value as one POSIX shell word, so the printed command can be pasted: quoted only when it must be. */
+function shellWord(s) {
+    return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * The build flags that reproduce a recorded probe spec and layer choice (in a fixed order). The spec is read
+ * from a manifest on disk, so every field is checked for its type; one of another type is left out.
+ */
+function probeFlags(dir, spec, layers) {
+    const flags = [];
+    // A value that starts with "-" (a range of -1,1) is joined with "=": after a space the parser would read
+    // it as a flag and refuse it as ambiguous.
+    const add = (flag, value) => {
+        const v = shellWord(String(value));
+        flags.push(v.startsWith('-') ? `--${flag}=${v}` : `--${flag} ${v}`);
+    };
+    const numbers = (v) => Array.isArray(v) && v.every((x) => typeof x === 'number');
+    const strings = (v) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+    if (typeof spec.count === 'number')
+        add('probes', spec.count);
+    if (typeof spec.seed === 'number')
+        add('seed', spec.seed);
+    if (strings(spec.kinds))
+        add('probe-kinds', spec.kinds.join(','));
+    if (numbers(spec.range))
+        add('probe-range', spec.range.join(','));
+    if (spec.dims && typeof spec.dims === 'object')
+        for (const [name, size] of Object.entries(spec.dims))
+            if (typeof size === 'number')
+                add('dim', `${name}=${size}`);
+    if (typeof spec.vocab === 'number')
+        add('vocab', spec.vocab);
+    const norm = spec.normalize;
+    if (norm && numbers(norm.mean) && numbers(norm.std)) {
+        add('input-mean', norm.mean.join(','));
+        add('input-std', norm.std.join(','));
+    }
+    // A baseline built with samples keeps them in DIR/samples (a path relative to the baseline): the rebuild
+    // uses them again, or it loses the setting that matters most for detection.
+    if (typeof spec.samplesDir === 'string')
+        add('probe-samples', (0,external_node_path_namespaceObject.isAbsolute)(spec.samplesDir) ? spec.samplesDir : (0,external_node_path_namespaceObject.join)(dir, spec.samplesDir));
+    if (strings(layers))
+        add('layers', layers.join(','));
+    return flags;
+}
+/** The command that rebuilds a baseline into `dir`; without its manifest, the settings are not known. */
+function rebuildCommand(dir, m) {
+    const spec = m?.probes?.spec;
+    const flags = m ? probeFlags(dir, spec && typeof spec === 'object' ? spec : {}, m.layers) : [];
+    return ['model-fingerprint baseline build CLEAN_MODELS...', ...flags, `--out ${shellWord(dir)}`].join(' ');
 }
 
 ;// CONCATENATED MODULE: ./lib/detect/detector.js
@@ -34914,6 +34967,11 @@ function selfCheckDetails(fp) {
         out.suspectedTargetClass = pointing;
     return out;
 }
+/** What the patch map was measured on, by the trigger check's basis (src/selfcheck/base-inputs.ts). */
+const MAP_INPUT_WORDS = {
+    samples: 'of the samples',
+    mined: 'of the inputs mined from the model',
+};
 /**
  * Which patch position and class made the patch-map test's score (the max_z feature), when the ensemble
  * reports it and the model's input (`inputShape`, batch axis first) is the geometry the map was made on.
@@ -34978,10 +35036,11 @@ function explain(v, final, fp, manifest, inputShape = []) {
         : '';
     // the separate patch-map test, when it decided the verdict (src/baseline/config.ts SEPARATE_TEST_CHANNELS)
     const mapP = final.separate[TRIGGER_MAP_BLOCK];
+    const mapInputs = MAP_INPUT_WORDS[fp.selfChecks.trigger?.basis ?? ''] ?? 'of the inputs';
     const mapText = final.decidedBy !== TRIGGER_MAP_BLOCK || mapP === undefined
         ? ''
         : found
-            ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% of the samples into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
+            ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
             : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
     // the reported p is the ensemble's unless other tests were combined with it (src/score/final.ts)
     const others = final.combined.filter((t) => t !== 'ensemble').map((t) => TEST_WORDS[t] ?? t);
@@ -35202,6 +35261,8 @@ function resolveSamplesDir(dir, spec) {
 
 
 
+
+
 /** Without a baseline only the self-checks are read: no hidden-layer capture, no layer weight statistics. */
 const REFERENCE_FREE_READS = ['self:'];
 const NOTE_NO_BASELINE = 'Scanned without a baseline: only reference-free trigger probing ran (give --probe-samples DIR with real inputs for full power). ' +
@@ -35237,6 +35298,19 @@ async function refusedEntry(path, ref) {
         error: safeErrorLine(`${path}: ${ref.refusal}`),
     };
 }
+/**
+ * Why a model of the baseline's own architecture gets another probe set than the baseline's members did, and
+ * the fix. The probes are made from the baseline's recorded settings, so the difference lies in the baseline:
+ * its samples folder (part of the probe set's hash) was edited, or it was built by another probe generator.
+ */
+function probeMismatchFix(b) {
+    const spec = b.manifest.probes?.spec;
+    const rebuild = rebuildCommand(b.dir, b.manifest);
+    if (typeof spec?.samplesDir === 'string')
+        return (`the probes made from the baseline's samples (${(0,external_node_path_namespaceObject.isAbsolute)(spec.samplesDir) ? spec.samplesDir : (0,external_node_path_namespaceObject.join)(b.dir, spec.samplesDir)}) differ from the ones it was built with: ` +
+            `a file there was changed, added or removed; restore that folder as it was (it is part of the baseline) or rebuild the baseline: ${rebuild}`);
+    return `the probes made from the baseline's settings differ from the ones it was built with (another version of the probe generator): rebuild the baseline: ${rebuild}`;
+}
 async function scanOne(path, opts, ref) {
     if (ref?.refusal !== undefined)
         return refusedEntry(path, ref);
@@ -35251,6 +35325,7 @@ async function scanOne(path, opts, ref) {
             const architecture = architectureOf(model);
             const probeHash = fingerprint.header.probes.hash;
             if (signature !== m.signature || architecture !== m.architecture || probeHash !== m.probes.hash) {
+                const sameModelKind = signature === m.signature && architecture === m.architecture;
                 const [what, want] = signature !== m.signature
                     ? [`signature ${signature}`, m.signature]
                     : architecture !== m.architecture
@@ -35260,8 +35335,10 @@ async function scanOne(path, opts, ref) {
                     path,
                     sha256: model.sha256,
                     errorCode: 'baseline-mismatch',
-                    error: `${path}: ${what} does not match baseline ${m.id} (${want}): this baseline is for another architecture; ` +
-                        `build one from clean models like this one: model-fingerprint baseline build CLEAN_MODELS... --out DIR`,
+                    error: `${path}: ${what} does not match baseline ${m.id} (${want}): ` +
+                        (sameModelKind
+                            ? probeMismatchFix(ref.baseline)
+                            : 'this baseline is for another architecture; build one from clean models like this one: model-fingerprint baseline build CLEAN_MODELS... --out DIR'),
                 };
             }
             const verdict = scoreEnsemble(ref.state, ensembleBlocks(fingerprint));
@@ -36245,6 +36322,7 @@ async function scanCommand(argv, io) {
 
 
 
+
 /** Fewer clean references than this and the detectors (k-NN, LOF) cannot be fitted meaningfully. */
 const MIN_BASELINE_MEMBERS = 5;
 /** Fingerprints models into DIR/fingerprints, one at a time (memory bounded by one model). */
@@ -36423,6 +36501,7 @@ const addToBaseline = async (dir, paths, opts) => {
 
 
 
+
 function quantile(sorted, q) {
     if (sorted.length === 0)
         return NaN;
@@ -36515,6 +36594,7 @@ function formatBaselineInfo(i) {
 
 
 
+
 const PARTIAL_FILE = 'partial.json';
 function parseShard(s) {
     const m = /^(\d+)\/(\d+)$/.exec(s);
@@ -36564,8 +36644,17 @@ async function readPartial(dir) {
     }
     return p;
 }
-/** The shards' fix for any features-version refusal: build them again with this version, then merge. */
-const RESHARD = 'rebuild every shard with this version (model-fingerprint baseline build CLEAN_MODELS... --shard I/N --out DIR) and merge again';
+/**
+ * The shards' fix for any features-version refusal: build them again with this version, then merge. The
+ * command repeats the probe settings the partial recorded (its samples path is as the build was given it,
+ * relative to where it ran), like the baseline rebuild hint.
+ */
+function reshard(p) {
+    const spec = p.probes?.spec;
+    const flags = probeFlags('', spec && typeof spec === 'object' ? spec : {}, p.layers);
+    const cmd = ['model-fingerprint baseline build CLEAN_MODELS...', ...flags, '--shard I/N --out DIR'].join(' ');
+    return `rebuild every shard with this version (${cmd}) and merge again`;
+}
 /** Partials merge only at this tool's features version (fitAndWrite checks each fingerprint too). */
 function requireOneFeaturesVersion(partials) {
     const other = partials.find(({ p }) => featuresVersionOf(p) !== FEATURES_VERSION);
@@ -36576,7 +36665,7 @@ function requireOneFeaturesVersion(partials) {
     const why = current
         ? `but ${current.dir} has v${FEATURES_VERSION}: partials of mixed features versions do not merge`
         : `this version computes v${FEATURES_VERSION}`;
-    throw new errors_InputError('baseline-mismatch', `baseline merge: ${other.dir} was fingerprinted at features v${v}, ${why}; ${RESHARD}`, other.dir);
+    throw new errors_InputError('baseline-mismatch', `baseline merge: ${other.dir} was fingerprinted at features v${v}, ${why}; ${reshard(other.p)}`, other.dir);
 }
 async function mergePartials(dirs, out) {
     if (dirs.length === 0)
@@ -36644,7 +36733,8 @@ MODELS are clean models of one architecture (files, directories or globs): earli
 several training seeds, trusted public checkpoints. 20 or more is a usable start; with 63 or more the high
 band is reachable by rank alone (fewer rely on the fitted tail). --probe-samples DIR (64-128 real inputs of
 mixed classes) matters most for detection; the baseline keeps a copy in DIR/samples for every later scan.
---probe-range LO,HI: value range of generated probes and samples, for models that expect another range than [0,1].
+--probe-range LO,HI: value range of generated probes and samples, for models that expect another range than [0,1]
+(a negative LO takes an "=": --probe-range=-1,1).
 --input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
 as torchvision's Normalize does; probes and samples are made in [0,1] and normalised before the model sees
 them (one value: every channel; otherwise one per channel of the image input).

@@ -4,6 +4,7 @@
  * and the rest are scored. A baseline built at another features version than this tool computes is
  * checked once, when loaded: every model then gets the same baseline-mismatch entry (no fingerprinting).
  */
+import { isAbsolute, join } from 'node:path';
 import { isInputError } from '../errors.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { REPORT_VERSION, type ModelEntry, type ScanReport, type ScannedModel } from '../report/types.js';
@@ -79,6 +80,22 @@ async function refusedEntry(path: string, ref: RefusedReference): Promise<ModelE
   };
 }
 
+/**
+ * Why a model of the baseline's own architecture gets another probe set than the baseline's members did, and
+ * the fix. The probes are made from the baseline's recorded settings, so the difference lies in the baseline:
+ * its samples folder (part of the probe set's hash) was edited, or it was built by another probe generator.
+ */
+function probeMismatchFix(b: LoadedBaseline): string {
+  const spec = b.manifest.probes?.spec as { samplesDir?: unknown } | undefined;
+  const rebuild = rebuildCommand(b.dir, b.manifest);
+  if (typeof spec?.samplesDir === 'string')
+    return (
+      `the probes made from the baseline's samples (${isAbsolute(spec.samplesDir) ? spec.samplesDir : join(b.dir, spec.samplesDir)}) differ from the ones it was built with: ` +
+      `a file there was changed, added or removed; restore that folder as it was (it is part of the baseline) or rebuild the baseline: ${rebuild}`
+    );
+  return `the probes made from the baseline's settings differ from the ones it was built with (another version of the probe generator): rebuild the baseline: ${rebuild}`;
+}
+
 async function scanOne(
   path: string,
   opts: ScanOptions,
@@ -96,6 +113,7 @@ async function scanOne(
       const architecture = architectureOf(model);
       const probeHash = fingerprint.header.probes.hash;
       if (signature !== m.signature || architecture !== m.architecture || probeHash !== m.probes.hash) {
+        const sameModelKind = signature === m.signature && architecture === m.architecture;
         const [what, want] =
           signature !== m.signature
             ? [`signature ${signature}`, m.signature]
@@ -107,8 +125,10 @@ async function scanOne(
           sha256: model.sha256,
           errorCode: 'baseline-mismatch',
           error:
-            `${path}: ${what} does not match baseline ${m.id} (${want}): this baseline is for another architecture; ` +
-            `build one from clean models like this one: model-fingerprint baseline build CLEAN_MODELS... --out DIR`,
+            `${path}: ${what} does not match baseline ${m.id} (${want}): ` +
+            (sameModelKind
+              ? probeMismatchFix(ref.baseline)
+              : 'this baseline is for another architecture; build one from clean models like this one: model-fingerprint baseline build CLEAN_MODELS... --out DIR'),
         };
       }
       const verdict = scoreEnsemble(ref.state, ensembleBlocks(fingerprint));
