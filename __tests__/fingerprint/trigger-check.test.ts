@@ -1,11 +1,12 @@
 /**
  * The compute budget of the patch map's own pass: MAP_INPUTS for a small model, as many inputs as
  * MAP_MAC_BUDGET affords for a bigger one (never past it), none for a model that cannot afford a single
- * pass per position. The probing's own budget (triggerBudget) does not depend on it.
+ * pass per position. The probing's own budget (triggerBudget) does not depend on it. Which map a
+ * fingerprint keeps (keptMap): a mined base's only from a pass of its own.
  */
-import { mapInputsFor, triggerBudget } from '../../src/fingerprint/trigger-check.js';
+import { keptMap, mapInputsFor, triggerBudget } from '../../src/fingerprint/trigger-check.js';
 import { DEFAULT_TRIGGER_BUDGET } from '../../src/selfcheck/trigger-probe.js';
-import { MAP_INPUTS } from '../../src/selfcheck/sweep.js';
+import { MAP_INPUTS, SWEEP_INPUTS } from '../../src/selfcheck/sweep.js';
 import { MAP_MAC_BUDGET } from '../../src/limits.js';
 
 const POSITIONS = 534; // the sweep's solid patches on 14x14
@@ -37,5 +38,19 @@ describe('mapInputsFor', () => {
 
   it('gives no map inputs when one pass per position does not fit', () => {
     expect(mapInputsFor(MAP_MAC_BUDGET / 100, POSITIONS)).toBe(0);
+  });
+});
+
+describe('keptMap', () => {
+  const map = Float32Array.from([0, 0.5, 1]);
+  it('keeps a mined base map only when it had a pass of its own (more than the sweep inputs)', () => {
+    expect(keptMap('mined', MAP_INPUTS, map)).toBe(map);
+    expect(keptMap('mined', SWEEP_INPUTS + 1, map)).toBe(map);
+    expect(keptMap('mined', SWEEP_INPUTS, map)).toHaveLength(0);
+    expect(keptMap('mined', 0, map)).toHaveLength(0);
+  });
+  it("keeps the samples' map whatever its input count (every model saw the same inputs)", () => {
+    expect(keptMap('samples', 0, map)).toBe(map);
+    expect(keptMap('samples', MAP_INPUTS, map)).toBe(map);
   });
 });

@@ -28570,6 +28570,14 @@ function triggerBudget(macsPerInput, macBudget = TRIGGER_MAC_BUDGET) {
         return null;
     return Math.min(DEFAULT_TRIGGER_BUDGET, affordable);
 }
+/**
+ * The patch map the fingerprint keeps. A mined base's map only when it got its own pass (more than the
+ * sweep's SWEEP_INPUTS inputs): on the sweep's 8 mined inputs it measured as noise (src/fingerprint/extract.ts).
+ * The user's samples keep even the sweep's map (every model saw the same 8 inputs).
+ */
+function keptMap(basis, mapInputs, map) {
+    return basis === 'mined' && mapInputs <= SWEEP_INPUTS ? new Float32Array(0) : map;
+}
 async function runTriggerCheck(model, probes, classes, opts = {}) {
     if (!triggerApplies(model, probes, classes))
         return null;
@@ -28611,23 +28619,22 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
                 file: model.path,
             })
             : null;
+        // The patch map on more inputs (up to MAP_INPUTS): the user's samples, or the mined base. Not on the
+        // plain probe set (a budget too small to mine): there the map keeps the sweep's inputs and is no feature.
+        const mapInputs = mapInputsFor(macs, sweepPositions(imageGeometry(base.shape)));
         const r = await probeTriggers(run, mined ? mined.base : base.base, base.shape, {
             classes,
             budget: mined ? mined.probeBudget : budget,
             seed: probes.seed,
             range,
             file: model.path,
-            // The patch map on more inputs (up to MAP_INPUTS): the user's samples, or the mined base. Not on the
-            // plain probe set (a budget too small to mine): there the map keeps the sweep's inputs and is no feature.
-            ...(base.kind === 'samples' || mined
-                ? { mapInputs: mapInputsFor(macs, sweepPositions(imageGeometry(base.shape))) }
-                : {}),
+            ...(base.kind === 'samples' || mined ? { mapInputs } : {}),
         });
         return {
             selfCheck: { ...r.selfCheck, basis: mined ? 'mined' : base.kind },
             block: r.block,
             tierBlock: r.tierBlock,
-            mapBlock: r.mapBlock,
+            mapBlock: keptMap(mined ? 'mined' : base.kind, mapInputs, r.mapBlock),
             forwardPasses: r.forwardPasses + (mined?.forwardPasses ?? 0),
         };
     }
@@ -31176,8 +31183,8 @@ async function fingerprintWith(model, opts, probes, layers, shared, layerWeights
     if (trig) {
         blocks.trigger = trig.block;
         blocks['trigger-tiers'] = trig.tierBlock;
-        // The map is a feature when it was measured on up to 64 inputs (trigger-check.ts mapInputsFor): the
-        // user's samples, or the base mined per model. Mined inputs differ from model to model, but every mined
+        // The map is a feature on the user's samples, and on the base mined per model when it got a pass of its
+        // own there (up to 64 inputs, trigger-check.ts mapInputsFor; else trigger-check.ts returns no map). Mined inputs differ from model to model, but every mined
         // base is the same recipe (the most confident inputs of one seeded pool, classes round-robin), so the
         // map compares position by position. On the sweep's 8 mined inputs it measured as noise (CNN 20-reference
         // AUROC 0.964 -> 0.956); on 64 it is what catches the adaptive attacker without samples (bench:detect,

@@ -13,7 +13,7 @@ import type { ProbeSet } from '../probes/types.js';
 import { DEFAULT_TRIGGER_BUDGET, MIN_TRIGGER_BUDGET, probeTriggers } from '../selfcheck/trigger-probe.js';
 import { MINE_BASE_WITHOUT_SAMPLES, triggerBaseInputs } from '../selfcheck/base-inputs.js';
 import { mineTriggerBase } from '../selfcheck/mine-base.js';
-import { MAP_INPUTS, sweepPositions } from '../selfcheck/sweep.js';
+import { MAP_INPUTS, SWEEP_INPUTS, sweepPositions } from '../selfcheck/sweep.js';
 import { imageGeometry } from '../selfcheck/triggers.js';
 import { MAP_MAC_BUDGET, TRIGGER_MAC_BUDGET } from '../limits.js';
 import type { SelfCheck } from './types.js';
@@ -84,6 +84,19 @@ export function triggerBudget(macsPerInput: number, macBudget = TRIGGER_MAC_BUDG
   return Math.min(DEFAULT_TRIGGER_BUDGET, affordable);
 }
 
+/**
+ * The patch map the fingerprint keeps. A mined base's map only when it got its own pass (more than the
+ * sweep's SWEEP_INPUTS inputs): on the sweep's 8 mined inputs it measured as noise (src/fingerprint/extract.ts).
+ * The user's samples keep even the sweep's map (every model saw the same 8 inputs).
+ */
+export function keptMap(
+  basis: 'samples' | 'probes' | 'mined',
+  mapInputs: number,
+  map: Float32Array,
+): Float32Array {
+  return basis === 'mined' && mapInputs <= SWEEP_INPUTS ? new Float32Array(0) : map;
+}
+
 export async function runTriggerCheck(
   model: OnnxModel,
   probes: ProbeSet,
@@ -138,23 +151,22 @@ export async function runTriggerCheck(
             file: model.path,
           })
         : null;
+    // The patch map on more inputs (up to MAP_INPUTS): the user's samples, or the mined base. Not on the
+    // plain probe set (a budget too small to mine): there the map keeps the sweep's inputs and is no feature.
+    const mapInputs = mapInputsFor(macs, sweepPositions(imageGeometry(base.shape)));
     const r = await probeTriggers(run, mined ? mined.base : base.base, base.shape, {
       classes,
       budget: mined ? mined.probeBudget : budget,
       seed: probes.seed,
       range,
       file: model.path,
-      // The patch map on more inputs (up to MAP_INPUTS): the user's samples, or the mined base. Not on the
-      // plain probe set (a budget too small to mine): there the map keeps the sweep's inputs and is no feature.
-      ...(base.kind === 'samples' || mined
-        ? { mapInputs: mapInputsFor(macs, sweepPositions(imageGeometry(base.shape))) }
-        : {}),
+      ...(base.kind === 'samples' || mined ? { mapInputs } : {}),
     });
     return {
       selfCheck: { ...r.selfCheck, basis: mined ? 'mined' : base.kind },
       block: r.block,
       tierBlock: r.tierBlock,
-      mapBlock: r.mapBlock,
+      mapBlock: keptMap(mined ? 'mined' : base.kind, mapInputs, r.mapBlock),
       forwardPasses: r.forwardPasses + (mined?.forwardPasses ?? 0),
     };
   } finally {
