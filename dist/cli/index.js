@@ -31727,6 +31727,10 @@ function baselineInfoOf(dir, m) {
 function shellWord(s) {
     return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
+/** Where a baseline's recorded samples folder is: relative to the baseline (DIR/samples), or absolute. */
+function samplesPathOf(dir, samplesDir) {
+    return (0,external_node_path_namespaceObject.isAbsolute)(samplesDir) ? samplesDir : (0,external_node_path_namespaceObject.join)(dir, samplesDir);
+}
 /**
  * The build flags that reproduce a recorded probe spec and layer choice (in a fixed order). The spec is read
  * from a manifest on disk, so every field is checked for its type; one of another type is left out.
@@ -31763,7 +31767,7 @@ function probeFlags(dir, spec, layers) {
     // A baseline built with samples keeps them in DIR/samples (a path relative to the baseline): the rebuild
     // uses them again, or it loses the setting that matters most for detection.
     if (typeof spec.samplesDir === 'string')
-        add('probe-samples', (0,external_node_path_namespaceObject.isAbsolute)(spec.samplesDir) ? spec.samplesDir : (0,external_node_path_namespaceObject.join)(dir, spec.samplesDir));
+        add('probe-samples', samplesPathOf(dir, spec.samplesDir));
     if (strings(layers))
         add('layers', layers.join(','));
     return flags;
@@ -35269,7 +35273,6 @@ function resolveSamplesDir(dir, spec) {
 
 
 
-
 /** Without a baseline only the self-checks are read: no hidden-layer capture, no layer weight statistics. */
 const REFERENCE_FREE_READS = ['self:'];
 const NOTE_NO_BASELINE = 'Scanned without a baseline: only reference-free trigger probing ran (give --probe-samples DIR with real inputs for full power). ' +
@@ -35314,7 +35317,7 @@ function probeMismatchFix(b) {
     const spec = b.manifest.probes?.spec;
     const rebuild = rebuildCommand(b.dir, b.manifest);
     if (typeof spec?.samplesDir === 'string')
-        return (`the probes made from the baseline's samples (${(0,external_node_path_namespaceObject.isAbsolute)(spec.samplesDir) ? spec.samplesDir : (0,external_node_path_namespaceObject.join)(b.dir, spec.samplesDir)}) differ from the ones it was built with: ` +
+        return (`the probes made from the baseline's samples (${samplesPathOf(b.dir, spec.samplesDir)}) differ from the ones it was built with: ` +
             `a file there was changed, added or removed; restore that folder as it was (it is part of the baseline) or rebuild the baseline: ${rebuild}`);
     return `the probes made from the baseline's settings differ from the ones it was built with (another version of the probe generator): rebuild the baseline: ${rebuild}`;
 }

@@ -16,6 +16,11 @@ export function shellWord(s: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Where a baseline's recorded samples folder is: relative to the baseline (DIR/samples), or absolute. */
+export function samplesPathOf(dir: string, samplesDir: string): string {
+  return isAbsolute(samplesDir) ? samplesDir : join(dir, samplesDir);
+}
+
 /**
  * The build flags that reproduce a recorded probe spec and layer choice (in a fixed order). The spec is read
  * from a manifest on disk, so every field is checked for its type; one of another type is left out.
@@ -49,8 +54,7 @@ export function probeFlags(
   }
   // A baseline built with samples keeps them in DIR/samples (a path relative to the baseline): the rebuild
   // uses them again, or it loses the setting that matters most for detection.
-  if (typeof spec.samplesDir === 'string')
-    add('probe-samples', isAbsolute(spec.samplesDir) ? spec.samplesDir : join(dir, spec.samplesDir));
+  if (typeof spec.samplesDir === 'string') add('probe-samples', samplesPathOf(dir, spec.samplesDir));
   if (strings(layers)) add('layers', layers.join(','));
   return flags;
 }

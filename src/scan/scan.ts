@@ -4,13 +4,12 @@
  * and the rest are scored. A baseline built at another features version than this tool computes is
  * checked once, when loaded: every model then gets the same baseline-mismatch entry (no fingerprinting).
  */
-import { isAbsolute, join } from 'node:path';
 import { isInputError } from '../errors.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { REPORT_VERSION, type ModelEntry, type ScanReport, type ScannedModel } from '../report/types.js';
 import { signatureOf } from '../model/types.js';
 import { featuresRefusal, loadBaseline, type LoadedBaseline } from '../baseline/store.js';
-import { rebuildCommand } from '../baseline/rebuild-command.js';
+import { rebuildCommand, samplesPathOf } from '../baseline/rebuild-command.js';
 import { deserializeEnsemble, scoreEnsemble, type EnsembleState } from '../score/ensemble.js';
 import { levelOf, reachesFailOn, riskScore } from '../score/risk.js';
 import { referenceFreeVerdict } from '../score/reference-free.js';
@@ -90,7 +89,7 @@ function probeMismatchFix(b: LoadedBaseline): string {
   const rebuild = rebuildCommand(b.dir, b.manifest);
   if (typeof spec?.samplesDir === 'string')
     return (
-      `the probes made from the baseline's samples (${isAbsolute(spec.samplesDir) ? spec.samplesDir : join(b.dir, spec.samplesDir)}) differ from the ones it was built with: ` +
+      `the probes made from the baseline's samples (${samplesPathOf(b.dir, spec.samplesDir)}) differ from the ones it was built with: ` +
       `a file there was changed, added or removed; restore that folder as it was (it is part of the baseline) or rebuild the baseline: ${rebuild}`
     );
   return `the probes made from the baseline's settings differ from the ones it was built with (another version of the probe generator): rebuild the baseline: ${rebuild}`;
