@@ -68,6 +68,7 @@ export const SIDE_FILE_SEARCH_MAX_BYTES = 64 * 1024 * 1024;
  * Compute budget of the patch map's own pass (src/selfcheck/sweep.ts patchMap), in estimated
  * multiply-accumulates, on top of TRIGGER_MAC_BUDGET: at most half as long again as the probing. It buys
  * the full 64 inputs on the zoo's 14x14 models, 33 on a 784-256-128 MLP over 28x28 inputs, 10 on a
- * LeNet-size CNN (bench/torch/findings.md); a model that affords no more than the sweep's own 8 inputs keeps the sweep's map.
+ * LeNet-size CNN (bench/torch/findings.md). A model that affords no more than the sweep's own 8 inputs keeps
+ * the sweep's map on samples, and has none on a mined base (src/fingerprint/trigger-check.ts keptMap).
  */
 export const MAP_MAC_BUDGET = 8e9;

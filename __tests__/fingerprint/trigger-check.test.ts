@@ -53,4 +53,8 @@ describe('keptMap', () => {
     expect(keptMap('samples', 0, map)).toBe(map);
     expect(keptMap('samples', MAP_INPUTS, map)).toBe(map);
   });
+  it('keeps no map on the plain probe set (a budget too small to mine)', () => {
+    expect(keptMap('probes', MAP_INPUTS, map)).toHaveLength(0);
+    expect(keptMap('probes', 0, map)).toHaveLength(0);
+  });
 });

@@ -24286,7 +24286,8 @@ const SIDE_FILE_SEARCH_MAX_BYTES = (/* unused pure expression or super */ null &
  * Compute budget of the patch map's own pass (src/selfcheck/sweep.ts patchMap), in estimated
  * multiply-accumulates, on top of TRIGGER_MAC_BUDGET: at most half as long again as the probing. It buys
  * the full 64 inputs on the zoo's 14x14 models, 33 on a 784-256-128 MLP over 28x28 inputs, 10 on a
- * LeNet-size CNN (bench/torch/findings.md); a model that affords no more than the sweep's own 8 inputs keeps the sweep's map.
+ * LeNet-size CNN (bench/torch/findings.md). A model that affords no more than the sweep's own 8 inputs keeps
+ * the sweep's map on samples, and has none on a mined base (src/fingerprint/trigger-check.ts keptMap).
  */
 const MAP_MAC_BUDGET = 8e9;
 
@@ -28571,12 +28572,18 @@ function triggerBudget(macsPerInput, macBudget = TRIGGER_MAC_BUDGET) {
     return Math.min(DEFAULT_TRIGGER_BUDGET, affordable);
 }
 /**
- * The patch map the fingerprint keeps. A mined base's map only when it got its own pass (more than the
- * sweep's SWEEP_INPUTS inputs): on the sweep's 8 mined inputs it measured as noise (src/fingerprint/extract.ts).
- * The user's samples keep even the sweep's map (every model saw the same 8 inputs).
+ * The patch map the fingerprint keeps as its "trigger-map" block (the one place that decides it). The
+ * user's samples: always, even the sweep's 8-input map (every model saw the same inputs). A base mined per
+ * model: only from a pass of its own (more than the sweep's SWEEP_INPUTS inputs). Mined inputs differ from
+ * model to model, but every mined base is the same recipe (the most confident inputs of one seeded pool,
+ * classes round-robin), so positions compare; on the sweep's 8 mined inputs the map measured as noise (CNN
+ * 20-reference AUROC 0.964 -> 0.956), on 64 it catches the adaptive attacker without samples (bench:detect,
+ * generated probes: CNN AUROC 0.960 -> 0.993, adaptive 0.825 -> 1.000, 1% poisoning 0.708 -> 1.000). The
+ * plain probe set (a budget too small to mine): never.
  */
 function keptMap(basis, mapInputs, map) {
-    return basis === 'mined' && mapInputs <= SWEEP_INPUTS ? new Float32Array(0) : map;
+    const kept = basis === 'samples' || (basis === 'mined' && mapInputs > SWEEP_INPUTS);
+    return kept ? map : new Float32Array(0);
 }
 async function runTriggerCheck(model, probes, classes, opts = {}) {
     if (!triggerApplies(model, probes, classes))
@@ -28619,8 +28626,8 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
                 file: model.path,
             })
             : null;
-        // The patch map on more inputs (up to MAP_INPUTS): the user's samples, or the mined base. Not on the
-        // plain probe set (a budget too small to mine): there the map keeps the sweep's inputs and is no feature.
+        const basis = mined ? 'mined' : base.kind;
+        // The patch map on more inputs (up to MAP_INPUTS), where keptMap keeps it: the samples or the mined base.
         const mapInputs = mapInputsFor(macs, sweepPositions(imageGeometry(base.shape)));
         const r = await probeTriggers(run, mined ? mined.base : base.base, base.shape, {
             classes,
@@ -28628,13 +28635,13 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
             seed: probes.seed,
             range,
             file: model.path,
-            ...(base.kind === 'samples' || mined ? { mapInputs } : {}),
+            ...(basis !== 'probes' ? { mapInputs } : {}),
         });
         return {
-            selfCheck: { ...r.selfCheck, basis: mined ? 'mined' : base.kind },
+            selfCheck: { ...r.selfCheck, basis },
             block: r.block,
             tierBlock: r.tierBlock,
-            mapBlock: keptMap(mined ? 'mined' : base.kind, mapInputs, r.mapBlock),
+            mapBlock: keptMap(basis, mapInputs, r.mapBlock),
             forwardPasses: r.forwardPasses + (mined?.forwardPasses ?? 0),
         };
     }
@@ -31183,14 +31190,8 @@ async function fingerprintWith(model, opts, probes, layers, shared, layerWeights
     if (trig) {
         blocks.trigger = trig.block;
         blocks['trigger-tiers'] = trig.tierBlock;
-        // The map is a feature on the user's samples, and on the base mined per model when it got a pass of its
-        // own there (up to 64 inputs, trigger-check.ts mapInputsFor; else trigger-check.ts returns no map). Mined inputs differ from model to model, but every mined
-        // base is the same recipe (the most confident inputs of one seeded pool, classes round-robin), so the
-        // map compares position by position. On the sweep's 8 mined inputs it measured as noise (CNN 20-reference
-        // AUROC 0.964 -> 0.956); on 64 it is what catches the adaptive attacker without samples (bench:detect,
-        // generated probes: CNN AUROC 0.960 -> 0.993, adaptive 0.825 -> 1.000, 1% poisoning 0.708 -> 1.000).
-        const mapIsFeature = trig.selfCheck.basis === 'samples' || trig.selfCheck.basis === 'mined';
-        if (trig.mapBlock.length > 0 && mapIsFeature)
+        // Empty unless the map is a feature (trigger-check.ts keptMap decides: samples, or a mined base's own pass).
+        if (trig.mapBlock.length > 0)
             blocks['trigger-map'] = trig.mapBlock;
         selfChecks.trigger = trig.selfCheck;
     }
@@ -31723,6 +31724,8 @@ function baselineInfoOf(dir, m) {
  * parses the printed command back into the same settings).
  */
 
+/** The build command the hints print, before the flags (CLEAN_MODELS... stands for the user's models). */
+const BUILD_COMMAND = 'model-fingerprint baseline build CLEAN_MODELS...';
 /** A path or value as one POSIX shell word, so the printed command can be pasted: quoted only when it must be. */
 function shellWord(s) {
     return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
@@ -31776,7 +31779,7 @@ function probeFlags(dir, spec, layers) {
 function rebuildCommand(dir, m) {
     const spec = m?.probes?.spec;
     const flags = m ? probeFlags(dir, spec && typeof spec === 'object' ? spec : {}, m.layers) : [];
-    return ['model-fingerprint baseline build CLEAN_MODELS...', ...flags, `--out ${shellWord(dir)}`].join(' ');
+    return [BUILD_COMMAND, ...flags, `--out ${shellWord(dir)}`].join(' ');
 }
 
 ;// CONCATENATED MODULE: ./lib/detect/detector.js
@@ -36662,7 +36665,7 @@ async function readPartial(dir) {
 function reshard(p) {
     const spec = p.probes?.spec;
     const flags = probeFlags('', spec && typeof spec === 'object' ? spec : {}, p.layers);
-    const cmd = ['model-fingerprint baseline build CLEAN_MODELS...', ...flags, '--shard I/N --out DIR'].join(' ');
+    const cmd = [BUILD_COMMAND, ...flags, '--shard I/N --out DIR'].join(' ');
     return `rebuild every shard with this version (${cmd}) and merge again`;
 }
 /** Partials merge only at this tool's features version (fitAndWrite checks each fingerprint too). */

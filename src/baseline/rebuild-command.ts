@@ -11,6 +11,9 @@ import { isAbsolute, join } from 'node:path';
 import type { ProbeSpec } from '../probes/types.js';
 import type { BaselineManifest } from './store.js';
 
+/** The build command the hints print, before the flags (CLEAN_MODELS... stands for the user's models). */
+export const BUILD_COMMAND = 'model-fingerprint baseline build CLEAN_MODELS...';
+
 /** A path or value as one POSIX shell word, so the printed command can be pasted: quoted only when it must be. */
 export function shellWord(s: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
@@ -63,5 +66,5 @@ export function probeFlags(
 export function rebuildCommand(dir: string, m?: Pick<BaselineManifest, 'probes' | 'layers'>): string {
   const spec = m?.probes?.spec;
   const flags = m ? probeFlags(dir, spec && typeof spec === 'object' ? spec : {}, m.layers) : [];
-  return ['model-fingerprint baseline build CLEAN_MODELS...', ...flags, `--out ${shellWord(dir)}`].join(' ');
+  return [BUILD_COMMAND, ...flags, `--out ${shellWord(dir)}`].join(' ');
 }

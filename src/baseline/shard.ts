@@ -19,7 +19,7 @@ import type { BaselineBuildOptions, BaselineInfo } from '../scan/api.js';
 import { probeSpecOf } from '../scan/engine.js';
 import { collectFingerprints, fitAndWrite, type Collected } from './build.js';
 import { baselineInfoOf, type BaselineMember } from './store.js';
-import { probeFlags } from './rebuild-command.js';
+import { BUILD_COMMAND, probeFlags } from './rebuild-command.js';
 
 export const PARTIAL_FILE = 'partial.json';
 
@@ -108,9 +108,7 @@ async function readPartial(dir: string): Promise<PartialManifest> {
 function reshard(p: PartialManifest): string {
   const spec = p.probes?.spec;
   const flags = probeFlags('', spec && typeof spec === 'object' ? spec : {}, p.layers);
-  const cmd = ['model-fingerprint baseline build CLEAN_MODELS...', ...flags, '--shard I/N --out DIR'].join(
-    ' ',
-  );
+  const cmd = [BUILD_COMMAND, ...flags, '--shard I/N --out DIR'].join(' ');
   return `rebuild every shard with this version (${cmd}) and merge again`;
 }
 

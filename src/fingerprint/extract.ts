@@ -183,14 +183,8 @@ async function fingerprintWith(
   if (trig) {
     blocks.trigger = trig.block;
     blocks['trigger-tiers'] = trig.tierBlock;
-    // The map is a feature on the user's samples, and on the base mined per model when it got a pass of its
-    // own there (up to 64 inputs, trigger-check.ts mapInputsFor; else trigger-check.ts returns no map). Mined inputs differ from model to model, but every mined
-    // base is the same recipe (the most confident inputs of one seeded pool, classes round-robin), so the
-    // map compares position by position. On the sweep's 8 mined inputs it measured as noise (CNN 20-reference
-    // AUROC 0.964 -> 0.956); on 64 it is what catches the adaptive attacker without samples (bench:detect,
-    // generated probes: CNN AUROC 0.960 -> 0.993, adaptive 0.825 -> 1.000, 1% poisoning 0.708 -> 1.000).
-    const mapIsFeature = trig.selfCheck.basis === 'samples' || trig.selfCheck.basis === 'mined';
-    if (trig.mapBlock.length > 0 && mapIsFeature) blocks['trigger-map'] = trig.mapBlock;
+    // Empty unless the map is a feature (trigger-check.ts keptMap decides: samples, or a mined base's own pass).
+    if (trig.mapBlock.length > 0) blocks['trigger-map'] = trig.mapBlock;
     selfChecks.trigger = trig.selfCheck;
   }
 
