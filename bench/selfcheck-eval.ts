@@ -7,8 +7,15 @@
  * reference models (the constants shipped in src/selfcheck/reference-free-p.ts) and checked on the held-out
  * clean test models.
  *
+ * Trigger reach: for every backdoored model, the share of base inputs (not already in the target class) that
+ * its OWN trigger, stamped exactly as the zoo poisoned the training data, sends to the target class. It says
+ * whether a base can show the backdoor at all, whatever the probing's search finds. "mined-border" is a
+ * diagnostic base (not a product path): the mined base with a border of --border pixels (default 3) set to
+ * the range's low value, as the zoo's real digits have.
+ *
  *   npx tsx bench/selfcheck-eval.ts [--zoo bench/.cache/zoo] [--budget 48000] [--base-count 64]
- *     [--bases samples,probes,mined] (also: noise, probes:<kind>) [--out bench/results] [--detail] [--note "text for the report"]
+ *     [--bases samples,probes,mined] (also: noise, probes:<kind>, mined-border) [--border 3]
+ *     [--out bench/results] [--detail] [--note "text for the report"]
  *
  * Writes bench/results/selfcheck.json and bench/results/selfcheck.md.
  */
@@ -29,6 +36,7 @@ import {
 import { DEFAULT_TRIGGER_BUDGET, probeTriggers } from '../src/selfcheck/trigger-probe.js';
 import { mineTriggerBase } from '../src/selfcheck/mine-base.js';
 import { loadMnist14 } from './zoo/data.js';
+import { applyTrigger, type Trigger as ZooTrigger } from './zoo/triggers.js';
 
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
@@ -48,6 +56,7 @@ interface ZooEntry {
   attack: string | null;
   targetClass: number | null;
   asr?: number | null;
+  trigger?: ZooTrigger | null;
 }
 interface Manifest {
   input: { name: string; shape: (number | string)[]; range: [number, number] };
@@ -69,6 +78,8 @@ interface Row {
   trigger: string;
   ms: number;
   passes: number;
+  /** Backdoored models: share of base inputs outside the target that the model's own trigger sends there. */
+  reach?: number;
   /** Mined base only: kept inputs per class the model assigns them to. */
   minedPerClass?: number[];
   /** Per family: robust z of every class's gain curve (for trying other combinations offline). */
@@ -86,7 +97,7 @@ function arg(name: string, dflt: string): string {
 function baseInputs(kind: BaseKind, shape: number[], inputName: string): Float32Array {
   const size = shape.reduce((a, b) => a * b, 1);
   // Mined per model (below); nothing shared.
-  if (kind === 'mined') return new Float32Array(0);
+  if (kind.startsWith('mined')) return new Float32Array(0);
   if (kind === 'samples') return loadMnist14().test.x.slice(0, BASE_COUNT * size);
   if (kind === 'noise') return new Rng('selfcheck-noise').uniforms(BASE_COUNT * size);
   const kinds = kind.startsWith('probes:') ? (kind.slice(7).split('+') as ProbeKind[]) : 'mixed';
@@ -112,7 +123,51 @@ function inGroup(attack: string, group: string): boolean {
 /** The shipped null that applies to a kind of base input. */
 function shippedNullFor(base: BaseKind): GumbelNull {
   if (base === 'samples') return TRIGGER_SCORE_NULLS.samples;
-  return base === 'mined' ? TRIGGER_SCORE_NULLS.mined : TRIGGER_SCORE_NULLS.probes;
+  return base.startsWith('mined') ? TRIGGER_SCORE_NULLS.mined : TRIGGER_SCORE_NULLS.probes;
+}
+
+/** Sets a border of `width` pixels of every [C,H,W] image in `base` to `lo`, in place. */
+function clearBorder(base: Float32Array, shape: number[], width: number, lo: number): void {
+  const [h, w] = shape.slice(-2);
+  const plane = h * w;
+  for (let at = 0; at + plane <= base.length; at += plane)
+    for (let r = 0; r < h; r++)
+      for (let c = 0; c < w; c++)
+        if (r < width || c < width || r >= h - width || c >= w - width) base[at + r * w + c] = lo;
+}
+
+/** Argmax of one row of logits. */
+function argmax(l: Float32Array, at: number, k: number): number {
+  let b = 0;
+  for (let c = 1; c < k; c++) if (l[at + c] > l[at + b]) b = c;
+  return b;
+}
+
+/**
+ * Share of the base inputs not already in `target` that the model's own trigger sends to `target` (the zoo's
+ * applyTrigger, the stamp its training data was poisoned with).
+ */
+async function triggerReach(
+  run: (x: Float32Array, n: number) => Promise<Float32Array>,
+  base: Float32Array,
+  size: number,
+  classes: number,
+  trigger: ZooTrigger,
+  target: number,
+): Promise<number> {
+  const n = Math.floor(base.length / size);
+  const clean = await run(base.slice(0, n * size), n);
+  const stamped = base.slice(0, n * size);
+  for (let i = 0; i < n; i++) applyTrigger(trigger, stamped, i * size);
+  const out = await run(stamped, n);
+  let eligible = 0;
+  let sent = 0;
+  for (let i = 0; i < n; i++) {
+    if (argmax(clean, i * classes, classes) === target) continue;
+    eligible++;
+    if (argmax(out, i * classes, classes) === target) sent++;
+  }
+  return eligible ? sent / eligible : 0;
 }
 
 function round(v: number, d = 3): number {
@@ -127,6 +182,7 @@ async function main(): Promise<void> {
   const budget = Number(arg('budget', String(DEFAULT_TRIGGER_BUDGET)));
   const bases = arg('bases', 'samples,probes,mined').split(',') as BaseKind[];
   const outDir = arg('out', 'bench/results');
+  const border = Number(arg('border', '3'));
   BASE_COUNT = Number(arg('base-count', String(BASE_COUNT)));
   const manifest = JSON.parse(readFileSync(path.join(zooDir, 'manifest.json'), 'utf8')) as Manifest;
   const shape = manifest.input.shape.slice(1).map(Number);
@@ -147,12 +203,25 @@ async function main(): Promise<void> {
     for (const base of bases) {
       const t0 = performance.now();
       // "mined": the product's no-samples path (mineTriggerBase, then probing with the budget left).
-      const mined =
-        base === 'mined'
-          ? await mineTriggerBase(run, shape, { classes, budget, seed: 1, range, count: BASE_COUNT })
-          : null;
-      if (base === 'mined' && !mined) throw new Error(`${m.id}: the budget is too small to mine a base`);
-      const r = await probeTriggers(run, mined ? mined.base : (baseData.get(base) as Float32Array), shape, {
+      const mined = base.startsWith('mined')
+        ? await mineTriggerBase(run, shape, { classes, budget, seed: 1, range, count: BASE_COUNT })
+        : null;
+      if (base.startsWith('mined') && !mined)
+        throw new Error(`${m.id}: the budget is too small to mine a base`);
+      if (mined && base === 'mined-border') clearBorder(mined.base, shape, border, range.lo);
+      const inputs = mined ? mined.base : (baseData.get(base) as Float32Array);
+      const reach =
+        m.label !== 'clean' && m.trigger && m.targetClass !== null
+          ? await triggerReach(
+              run,
+              inputs,
+              shape.reduce((a, b) => a * b, 1),
+              classes,
+              m.trigger,
+              m.targetClass,
+            )
+          : undefined;
+      const r = await probeTriggers(run, inputs, shape, {
         classes,
         budget: mined ? mined.probeBudget : budget,
         seed: 1,
@@ -173,6 +242,7 @@ async function main(): Promise<void> {
         trigger: `${r.selfCheck.trigger?.kind} ${r.selfCheck.trigger?.location}`,
         ms: round(ms, 1),
         passes: r.forwardPasses + (mined?.forwardPasses ?? 0),
+        ...(reach !== undefined ? { reach: round(reach) } : {}),
         minedPerClass: mined?.perClass,
         familyZ: Object.fromEntries(r.families.map((f) => [f.family, Array.from(f.z, (v) => round(v))])),
         tierGain: Object.fromEntries(
@@ -218,6 +288,24 @@ async function main(): Promise<void> {
       targetHit[base][attack] = round(
         pos.filter((r) => r.suspect === r.targetClass).length / Math.max(1, pos.length),
       );
+    }
+  }
+
+  // Trigger reach per base x attack: mean and smallest share over the backdoored models.
+  const reach: Record<string, Record<string, { mean: number; min: number; models: number } | null>> = {};
+  for (const base of bases) {
+    reach[base] = {};
+    for (const attack of [...attacks, ...GROUPS]) {
+      const v = rows
+        .filter((r) => r.base === base && r.attack && inGroup(r.attack, attack) && r.reach !== undefined)
+        .map((r) => r.reach as number);
+      reach[base][attack] = v.length
+        ? {
+            mean: round(v.reduce((a, b) => a + b, 0) / v.length, 2),
+            min: round(Math.min(...v), 2),
+            models: v.length,
+          }
+        : null;
     }
   }
 
@@ -291,6 +379,8 @@ async function main(): Promise<void> {
     budget,
     aurocs,
     targetHit,
+    reach,
+    border,
     null: nullFits,
     fittedNulls: fitted,
     shippedNulls: TRIGGER_SCORE_NULLS,
@@ -315,6 +405,8 @@ function markdown(
     budget: number;
     aurocs: Record<string, Record<string, Record<string, number | null>>>;
     targetHit: Record<string, Record<string, number>>;
+    reach: Record<string, Record<string, { mean: number; min: number; models: number } | null>>;
+    border: number;
     null: Record<string, unknown>;
     timing: { medianMs: number; maxMs: number; byArch: Record<string, { medianMs: number; maxMs: number }> };
   },
@@ -351,6 +443,28 @@ function markdown(
   lines.push(`|---|${attacks.map(() => '---|').join('')}`);
   for (const base of r.bases)
     lines.push(`| ${base} | ${attacks.map((a) => r.targetHit[base][a]).join(' | ')} |`);
+  lines.push('');
+  lines.push('## Trigger reach: does the backdoor fire on the base inputs at all?');
+  lines.push('');
+  lines.push(
+    "Share of the base inputs (outside the target class) that each backdoored model's OWN trigger, stamped as " +
+      'the zoo poisoned its training data, sends to the target class: mean over the models (smallest). The ' +
+      'probing cannot show a backdoor on inputs where even the true trigger does not fire. ' +
+      `mined-border = the mined base with a ${r.border}-pixel border set to the low value (a diagnostic, not a ` +
+      'product path).',
+  );
+  lines.push('');
+  lines.push(`| base inputs | ${[...attacks, ...GROUPS].join(' | ')} |`);
+  lines.push(`|---|${[...attacks, ...GROUPS].map(() => '---|').join('')}`);
+  for (const base of r.bases)
+    lines.push(
+      `| ${base} | ${[...attacks, ...GROUPS]
+        .map((a) => {
+          const v = r.reach[base][a];
+          return v ? `${v.mean.toFixed(2)} (${v.min.toFixed(2)})` : '-';
+        })
+        .join(' | ')} |`,
+    );
   lines.push('');
   lines.push('## Reference-free p-value (Gumbel null of the max class score)');
   lines.push('');

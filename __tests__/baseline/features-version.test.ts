@@ -15,7 +15,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { join } from 'node:path';
 import { cli, tempDir } from '../cli/helpers.js';
 import { buildMlp } from '../fixtures/models.js';
-import { addToBaseline } from '../../src/baseline/build.js';
+import { addToBaseline, requireCurrentFeatures, type Collected } from '../../src/baseline/build.js';
 import { loadBaseline, writeBaselineFiles, type BaselineManifest } from '../../src/baseline/store.js';
 import { rebuildCommand, shellWord } from '../../src/baseline/rebuild-command.js';
 import { ENGINE_FLAGS, engineOptions, parse } from '../../src/cli/args.js';
@@ -319,6 +319,45 @@ describe('the rebuild hint', () => {
       layers: 'auto',
     });
     expect(odd).toBe(`${REBUILD} '${dir}'`);
+  });
+});
+
+describe('mixed features versions among the members being fitted', () => {
+  test('are refused with the rebuild command of the settings this build was given', async () => {
+    const m = manifestOf(baseline);
+    const collected: Collected[] = [];
+    for (const [i, member] of m.members.slice(0, 2).entries()) {
+      const fp = await readFingerprint(join(baseline, member.fingerprint));
+      collected.push({
+        member,
+        signature: m.signature,
+        architecture: m.architecture,
+        fingerprint: i === 1 ? withFeatures(fp, undefined) : fp,
+        fileHash: member.sha256,
+      });
+    }
+    const settings = {
+      probes: { spec: { seed: 3, samplesDir: 'samples' }, hash: 'h' },
+      layers: 'auto' as const,
+    };
+    const refusal = (() => {
+      try {
+        requireCurrentFeatures('/tmp/out dir', collected, settings);
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(refusal).toBeInstanceOf(InputError);
+    const msg = (refusal as InputError).message;
+    expect(msg).toContain(
+      `${m.members[1].path} has features v1 but ${m.members[0].path} has v${FEATURES_VERSION}`,
+    );
+    expect(msg).toContain(
+      "model-fingerprint baseline build CLEAN_MODELS... --seed 3 --probe-samples '/tmp/out dir/samples' --out '/tmp/out dir'",
+    );
+    // members of one version pass
+    expect(() => requireCurrentFeatures('/tmp/out dir', collected.slice(0, 1), settings)).not.toThrow();
   });
 });
 

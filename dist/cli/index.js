@@ -36401,8 +36401,9 @@ async function collectFingerprints(paths, dir, opts, expect) {
 /**
  * Refuses members fingerprinted at another features version than this tool's: same block names and
  * lengths, other meaning, so fitting them together (or with fresh ones) would skew every p-value silently.
+ * `settings` are the probe settings of this build: the rebuild command in the refusal repeats them.
  */
-function requireCurrentFeatures(dir, collected) {
+function requireCurrentFeatures(dir, collected, settings) {
     const versionOf = (c) => featuresVersionOf(c.fingerprint.header);
     const other = collected.find((c) => versionOf(c) !== FEATURES_VERSION);
     if (!other)
@@ -36411,11 +36412,15 @@ function requireCurrentFeatures(dir, collected) {
     const why = current
         ? ` but ${current.member.path} has v${FEATURES_VERSION}: members of mixed features versions do not compare`
         : `, this version computes v${FEATURES_VERSION}`;
-    throw new errors_InputError('baseline-mismatch', `baseline ${dir}: the fingerprint of ${other.member.path} has features v${versionOf(other)}${why}; rebuild the baseline from the clean models: ${rebuildCommand(dir)}`, dir);
+    throw new errors_InputError('baseline-mismatch', `baseline ${dir}: the fingerprint of ${other.member.path} has features v${versionOf(other)}${why}; rebuild the baseline from the clean models: ${rebuildCommand(dir, settings)}`, dir);
 }
 /** Fits the ensemble on the collected members and writes the baseline directory. */
 async function fitAndWrite(dir, collected, meta) {
-    requireCurrentFeatures(dir, collected);
+    // The hint repeats the probe settings this build was given: the rebuild must probe the same way.
+    requireCurrentFeatures(dir, collected, {
+        probes: { spec: meta.probeSpec, hash: meta.probeHash },
+        layers: meta.layers,
+    });
     if (collected.length < MIN_BASELINE_MEMBERS) {
         throw new errors_InputError('degenerate-data', `baseline: ${collected.length} distinct clean model(s); at least ${MIN_BASELINE_MEMBERS} are needed (20 or more recommended, 80 for the high band by rank alone)`);
     }

@@ -123,8 +123,13 @@ export async function collectFingerprints(
 /**
  * Refuses members fingerprinted at another features version than this tool's: same block names and
  * lengths, other meaning, so fitting them together (or with fresh ones) would skew every p-value silently.
+ * `settings` are the probe settings of this build: the rebuild command in the refusal repeats them.
  */
-export function requireCurrentFeatures(dir: string, collected: Collected[]): void {
+export function requireCurrentFeatures(
+  dir: string,
+  collected: Collected[],
+  settings?: Pick<BaselineManifest, 'probes' | 'layers'>,
+): void {
   const versionOf = (c: Collected) => featuresVersionOf(c.fingerprint.header);
   const other = collected.find((c) => versionOf(c) !== FEATURES_VERSION);
   if (!other) return;
@@ -134,7 +139,7 @@ export function requireCurrentFeatures(dir: string, collected: Collected[]): voi
     : `, this version computes v${FEATURES_VERSION}`;
   throw new InputError(
     'baseline-mismatch',
-    `baseline ${dir}: the fingerprint of ${other.member.path} has features v${versionOf(other)}${why}; rebuild the baseline from the clean models: ${rebuildCommand(dir)}`,
+    `baseline ${dir}: the fingerprint of ${other.member.path} has features v${versionOf(other)}${why}; rebuild the baseline from the clean models: ${rebuildCommand(dir, settings)}`,
     dir,
   );
 }
@@ -151,7 +156,11 @@ export async function fitAndWrite(
     layers: string[] | 'auto';
   },
 ): Promise<BaselineManifest> {
-  requireCurrentFeatures(dir, collected);
+  // The hint repeats the probe settings this build was given: the rebuild must probe the same way.
+  requireCurrentFeatures(dir, collected, {
+    probes: { spec: meta.probeSpec, hash: meta.probeHash },
+    layers: meta.layers,
+  });
   if (collected.length < MIN_BASELINE_MEMBERS) {
     throw new InputError(
       'degenerate-data',
