@@ -35,6 +35,7 @@ import {
 } from '../src/selfcheck/reference-free-p.js';
 import { DEFAULT_TRIGGER_BUDGET, probeTriggers } from '../src/selfcheck/trigger-probe.js';
 import { mineTriggerBase } from '../src/selfcheck/mine-base.js';
+import { effectOf, summarise } from '../src/selfcheck/logit-stats.js';
 import { loadMnist14 } from './zoo/data.js';
 import { applyTrigger, type Trigger as ZooTrigger } from './zoo/triggers.js';
 
@@ -136,16 +137,9 @@ function clearBorder(base: Float32Array, shape: number[], width: number, lo: num
         if (r < width || c < width || r >= h - width || c >= w - width) base[at + r * w + c] = lo;
 }
 
-/** Argmax of one row of logits. */
-function argmax(l: Float32Array, at: number, k: number): number {
-  let b = 0;
-  for (let c = 1; c < k; c++) if (l[at + c] > l[at + b]) b = c;
-  return b;
-}
-
 /**
  * Share of the base inputs not already in `target` that the model's own trigger sends to `target` (the zoo's
- * applyTrigger, the stamp its training data was poisoned with).
+ * applyTrigger, the stamp its training data was poisoned with): the flip rate effectOf reports for probing.
  */
 async function triggerReach(
   run: (x: Float32Array, n: number) => Promise<Float32Array>,
@@ -156,18 +150,10 @@ async function triggerReach(
   target: number,
 ): Promise<number> {
   const n = Math.floor(base.length / size);
-  const clean = await run(base.slice(0, n * size), n);
+  const clean = summarise(await run(base.slice(0, n * size), n), n, classes);
   const stamped = base.slice(0, n * size);
   for (let i = 0; i < n; i++) applyTrigger(trigger, stamped, i * size);
-  const out = await run(stamped, n);
-  let eligible = 0;
-  let sent = 0;
-  for (let i = 0; i < n; i++) {
-    if (argmax(clean, i * classes, classes) === target) continue;
-    eligible++;
-    if (argmax(out, i * classes, classes) === target) sent++;
-  }
-  return eligible ? sent / eligible : 0;
+  return effectOf(clean, summarise(await run(stamped, n), n, classes), classes).flip[target];
 }
 
 function round(v: number, d = 3): number {

@@ -336,8 +336,9 @@ describe('mixed features versions among the members being fitted', () => {
         fileHash: member.sha256,
       });
     }
+    // the samples path as the command line gave it (relative to the working directory), as every build passes it
     const settings = {
-      probes: { spec: { seed: 3, samplesDir: 'samples' }, hash: 'h' },
+      probes: { spec: { seed: 3, samplesDir: 'my samples' }, hash: 'h' },
       layers: 'auto' as const,
     };
     const refusal = (() => {
@@ -354,7 +355,7 @@ describe('mixed features versions among the members being fitted', () => {
       `${m.members[1].path} has features v1 but ${m.members[0].path} has v${FEATURES_VERSION}`,
     );
     expect(msg).toContain(
-      "model-fingerprint baseline build CLEAN_MODELS... --seed 3 --probe-samples '/tmp/out dir/samples' --out '/tmp/out dir'",
+      "model-fingerprint baseline build CLEAN_MODELS... --seed 3 --probe-samples 'my samples' --out '/tmp/out dir'",
     );
     // members of one version pass
     expect(() => requireCurrentFeatures('/tmp/out dir', collected.slice(0, 1), settings)).not.toThrow();

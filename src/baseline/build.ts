@@ -123,12 +123,14 @@ export async function collectFingerprints(
 /**
  * Refuses members fingerprinted at another features version than this tool's: same block names and
  * lengths, other meaning, so fitting them together (or with fresh ones) would skew every p-value silently.
- * `settings` are the probe settings of this build: the rebuild command in the refusal repeats them.
+ * `settings` are the probe settings of this build, its samples path as the command line gave it (relative to
+ * the working directory; the build has not copied the samples into `dir` yet): the refusal's rebuild
+ * command repeats them.
  */
 export function requireCurrentFeatures(
   dir: string,
   collected: Collected[],
-  settings?: Pick<BaselineManifest, 'probes' | 'layers'>,
+  settings: Pick<BaselineManifest, 'probes' | 'layers'>,
 ): void {
   const versionOf = (c: Collected) => featuresVersionOf(c.fingerprint.header);
   const other = collected.find((c) => versionOf(c) !== FEATURES_VERSION);
@@ -139,7 +141,7 @@ export function requireCurrentFeatures(
     : `, this version computes v${FEATURES_VERSION}`;
   throw new InputError(
     'baseline-mismatch',
-    `baseline ${dir}: the fingerprint of ${other.member.path} has features v${versionOf(other)}${why}; rebuild the baseline from the clean models: ${rebuildCommand(dir, settings)}`,
+    `baseline ${dir}: the fingerprint of ${other.member.path} has features v${versionOf(other)}${why}; rebuild the baseline from the clean models: ${rebuildCommand(dir, settings, '')}`,
     dir,
   );
 }

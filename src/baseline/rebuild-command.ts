@@ -62,9 +62,17 @@ export function probeFlags(
   return flags;
 }
 
-/** The command that rebuilds a baseline into `dir`; without its manifest, the settings are not known. */
-export function rebuildCommand(dir: string, m?: Pick<BaselineManifest, 'probes' | 'layers'>): string {
+/**
+ * The command that rebuilds a baseline into `dir`; without its settings, they are not known. `samplesFrom`:
+ * where a relative samples path in the settings is read from: the baseline's folder for a manifest on disk
+ * (its DIR/samples, the default), '' (the working directory) for settings as a command line gave them.
+ */
+export function rebuildCommand(
+  dir: string,
+  m?: Pick<BaselineManifest, 'probes' | 'layers'>,
+  samplesFrom = dir,
+): string {
   const spec = m?.probes?.spec;
-  const flags = m ? probeFlags(dir, spec && typeof spec === 'object' ? spec : {}, m.layers) : [];
+  const flags = m ? probeFlags(samplesFrom, spec && typeof spec === 'object' ? spec : {}, m.layers) : [];
   return [BUILD_COMMAND, ...flags, `--out ${shellWord(dir)}`].join(' ');
 }
