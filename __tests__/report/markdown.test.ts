@@ -44,7 +44,7 @@ describe('renderMarkdown', () => {
 
   it('lists models worst first with a clear level marker and the strongest signal', () => {
     const rows = renderedRows(renderMarkdown(SAMPLE_REPORT));
-    expect(rows[0]).toEqual(['Model', 'Risk score', 'Level', 'Strongest signal']);
+    expect(rows[0]).toEqual(['Model', 'Risk score', 'Level', 'Strongest signal', 'Suspected trigger']);
     expect(rows.slice(1).map((r) => [r[0], r[2]])).toEqual([
       [HIGH.path, 'HIGH'],
       ['models/fine-tuned v2.onnx', 'MEDIUM'],
@@ -53,6 +53,35 @@ describe('renderMarkdown', () => {
     expect(rows[1][1]).toBe('87');
     expect(rows[1][3]).toBe('knn/logits (p = 1.2e-4)');
     expect(renderMarkdown(SAMPLE_REPORT)).toContain('| **HIGH** |');
+  });
+
+  it("names a flagged model's suspected target class and trigger; a low model's easiest class is no finding", () => {
+    const rows = renderedRows(renderMarkdown(SAMPLE_REPORT));
+    expect(rows[1][4]).toBe('class 7: patch at bottom-right 3x3, flips 92%');
+    expect(rows[2][4]).toBe('-'); // medium, but trigger probing named no class
+    const lowWithClass = withPath(
+      {
+        ...LOW,
+        explanation: { ...LOW.explanation, suspectedTargetClass: 5, trigger: HIGH.explanation.trigger },
+      },
+      'm/low.onnx',
+    );
+    const md = renderMarkdown({ ...SAMPLE_REPORT, models: [lowWithClass] });
+    expect(renderedRows(md)[1][4]).toBe('-');
+    // a location from the model's own probing is escaped like any other text: it cannot open a link or split a cell
+    const odd = withPath(
+      {
+        ...HIGH,
+        explanation: {
+          ...HIGH.explanation,
+          trigger: { ...HIGH.explanation.trigger!, location: '[x](y) | z' },
+        },
+      },
+      'm/odd.onnx',
+    );
+    const oddRows = renderedRows(renderMarkdown({ ...SAMPLE_REPORT, models: [odd] }));
+    expect(oddRows[1]).toHaveLength(5);
+    expect(oddRows[1][4]).toBe('class 7: patch at [x](y) | z, flips 92%');
   });
 
   it('names the baseline by short id and size, or says there is none', () => {
@@ -87,7 +116,7 @@ describe('renderMarkdown', () => {
     for (const p of paths) {
       const rows = renderedRows(renderMarkdown({ ...SAMPLE_REPORT, models: [withPath(HIGH, p)] }));
       expect(rows).toHaveLength(2);
-      expect(rows[1]).toHaveLength(4);
+      expect(rows[1]).toHaveLength(rows[0].length); // one cell per column: the path did not split its cell
       expect(rows[1][0]).toBe(p.replace('\n', '\\x0a'));
       expect(rows[1][2]).toBe('HIGH');
     }
@@ -101,7 +130,9 @@ describe('renderMarkdown', () => {
     fc.assert(
       fc.property(hostilePath, (p) => {
         const rows = renderedRows(renderMarkdown({ ...SAMPLE_REPORT, models: [withPath(HIGH, p)] }));
-        return rows.length === 2 && rows[1].length === 4 && rows[1][0] === p && rows[1][2] === 'HIGH';
+        return (
+          rows.length === 2 && rows[1].length === rows[0].length && rows[1][0] === p && rows[1][2] === 'HIGH'
+        );
       }),
       { numRuns: 300 },
     );

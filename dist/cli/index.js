@@ -31775,10 +31775,14 @@ function probeFlags(dir, spec, layers) {
         add('layers', layers.join(','));
     return flags;
 }
-/** The command that rebuilds a baseline into `dir`; without its manifest, the settings are not known. */
-function rebuildCommand(dir, m) {
+/**
+ * The command that rebuilds a baseline into `dir`; without its settings, they are not known. `samplesFrom`:
+ * where a relative samples path in the settings is read from: the baseline's folder for a manifest on disk
+ * (its DIR/samples, the default), '' (the working directory) for settings as a command line gave them.
+ */
+function rebuildCommand(dir, m, samplesFrom = dir) {
     const spec = m?.probes?.spec;
-    const flags = m ? probeFlags(dir, spec && typeof spec === 'object' ? spec : {}, m.layers) : [];
+    const flags = m ? probeFlags(samplesFrom, spec && typeof spec === 'object' ? spec : {}, m.layers) : [];
     return [BUILD_COMMAND, ...flags, `--out ${shellWord(dir)}`].join(' ');
 }
 
@@ -35559,6 +35563,19 @@ function targetClassText(m) {
     const c = m.explanation.suspectedTargetClass;
     return c === undefined ? undefined : `class ${c}`;
 }
+/**
+ * "class 7: patch at bottom-right 3x3, flips 92%": the suspected target and the trigger that moved it (issue
+ * 6: what a reviewer of a flagged model needs to reproduce the finding), or undefined when none was named.
+ */
+function suspectedTriggerText(m) {
+    const target = targetClassText(m);
+    const t = m.explanation.trigger;
+    if (!target || !t)
+        return target;
+    const where = t.location ? ` at ${t.location}` : '';
+    const flips = Number.isFinite(t.flipRate) ? `, flips ${Math.round(100 * t.flipRate)}%` : '';
+    return `${target}: ${t.kind}${where}${flips}`;
+}
 /** A baseline id shortened for people; a "sha256:" style prefix is dropped first. */
 function shortBaselineId(id) {
     const bare = id.includes(':') ? id.slice(id.lastIndexOf(':') + 1) : id;
@@ -35726,8 +35743,8 @@ function plainText(markdown) {
 
 ;// CONCATENATED MODULE: ./lib/report/markdown.js
 /**
- * The Markdown the pull-request comment and the job summary show: a table of models (worst first), the
- * baseline line, what to do about a flagged model, and the models that could not be scanned. Paths and
+ * The Markdown the pull-request comment and the job summary show: a table of models (worst first; a flagged
+ * model's suspected target class and trigger), the baseline line, what to do about a flagged model, and the models that could not be scanned. Paths and
  * error messages come from the pull request, so they are escaped: a path cannot end a table cell, open a
  * link or inject HTML.
  */
@@ -35781,12 +35798,24 @@ function markdownText(s) {
 function levelCell(m) {
     return m.riskLevel === 'low' ? 'low' : `**${levelLabel(m.riskLevel)}**`;
 }
+/**
+ * The suspected trigger of a medium or high model (what a reviewer checks first); a low model's easiest class
+ * is no finding, so its cell stays empty rather than invite a second look.
+ */
+function triggerCell(m) {
+    const text = m.riskLevel === 'low' ? undefined : suspectedTriggerText(m);
+    return text ? markdownText(text) : '-';
+}
 function table(models) {
     const rows = models
         .slice(0, MARKDOWN_MAX_ROWS)
         .map((m) => `| ${markdownCode(m.path)} | ${formatRiskScore(m.riskScore)} | ${levelCell(m)} | ` +
-        `${markdownText(strongestSignalText(m))} |`);
-    const lines = ['| Model | Risk score | Level | Strongest signal |', '| --- | ---: | --- | --- |', ...rows];
+        `${markdownText(strongestSignalText(m))} | ${triggerCell(m)} |`);
+    const lines = [
+        '| Model | Risk score | Level | Strongest signal | Suspected trigger |',
+        '| --- | ---: | --- | --- | --- |',
+        ...rows,
+    ];
     if (models.length > MARKDOWN_MAX_ROWS) {
         lines.push('', `_…and ${models.length - MARKDOWN_MAX_ROWS} more models: see the JSON or SARIF report._`);
     }
@@ -36401,7 +36430,9 @@ async function collectFingerprints(paths, dir, opts, expect) {
 /**
  * Refuses members fingerprinted at another features version than this tool's: same block names and
  * lengths, other meaning, so fitting them together (or with fresh ones) would skew every p-value silently.
- * `settings` are the probe settings of this build: the rebuild command in the refusal repeats them.
+ * `settings` are the probe settings of this build, its samples path as the command line gave it (relative to
+ * the working directory; the build has not copied the samples into `dir` yet): the refusal's rebuild
+ * command repeats them.
  */
 function requireCurrentFeatures(dir, collected, settings) {
     const versionOf = (c) => featuresVersionOf(c.fingerprint.header);
@@ -36412,7 +36443,7 @@ function requireCurrentFeatures(dir, collected, settings) {
     const why = current
         ? ` but ${current.member.path} has v${FEATURES_VERSION}: members of mixed features versions do not compare`
         : `, this version computes v${FEATURES_VERSION}`;
-    throw new errors_InputError('baseline-mismatch', `baseline ${dir}: the fingerprint of ${other.member.path} has features v${versionOf(other)}${why}; rebuild the baseline from the clean models: ${rebuildCommand(dir, settings)}`, dir);
+    throw new errors_InputError('baseline-mismatch', `baseline ${dir}: the fingerprint of ${other.member.path} has features v${versionOf(other)}${why}; rebuild the baseline from the clean models: ${rebuildCommand(dir, settings, '')}`, dir);
 }
 /** Fits the ensemble on the collected members and writes the baseline directory. */
 async function fitAndWrite(dir, collected, meta) {

@@ -26,6 +26,19 @@ export function targetClassText(m: ScannedModel): string | undefined {
   return c === undefined ? undefined : `class ${c}`;
 }
 
+/**
+ * "class 7: patch at bottom-right 3x3, flips 92%": the suspected target and the trigger that moved it (issue
+ * 6: what a reviewer of a flagged model needs to reproduce the finding), or undefined when none was named.
+ */
+export function suspectedTriggerText(m: ScannedModel): string | undefined {
+  const target = targetClassText(m);
+  const t = m.explanation.trigger;
+  if (!target || !t) return target;
+  const where = t.location ? ` at ${t.location}` : '';
+  const flips = Number.isFinite(t.flipRate) ? `, flips ${Math.round(100 * t.flipRate)}%` : '';
+  return `${target}: ${t.kind}${where}${flips}`;
+}
+
 /** A baseline id shortened for people; a "sha256:" style prefix is dropped first. */
 export function shortBaselineId(id: string): string {
   const bare = id.includes(':') ? id.slice(id.lastIndexOf(':') + 1) : id;

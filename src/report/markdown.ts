@@ -1,11 +1,17 @@
 /**
- * The Markdown the pull-request comment and the job summary show: a table of models (worst first), the
- * baseline line, what to do about a flagged model, and the models that could not be scanned. Paths and
+ * The Markdown the pull-request comment and the job summary show: a table of models (worst first; a flagged
+ * model's suspected target class and trigger), the baseline line, what to do about a flagged model, and the models that could not be scanned. Paths and
  * error messages come from the pull request, so they are escaped: a path cannot end a table cell, open a
  * link or inject HTML.
  */
 import { MARKDOWN_MAX_FAILED, MARKDOWN_MAX_ROWS } from '../limits.js';
-import { countModels, partitionModels, shortBaselineId, strongestSignalText } from './describe.js';
+import {
+  countModels,
+  partitionModels,
+  shortBaselineId,
+  strongestSignalText,
+  suspectedTriggerText,
+} from './describe.js';
 import {
   FLAGGED_MODEL_GUIDANCE,
   FLAGGED_MODEL_GUIDANCE_TITLE,
@@ -71,15 +77,28 @@ function levelCell(m: ScannedModel): string {
   return m.riskLevel === 'low' ? 'low' : `**${levelLabel(m.riskLevel)}**`;
 }
 
+/**
+ * The suspected trigger of a medium or high model (what a reviewer checks first); a low model's easiest class
+ * is no finding, so its cell stays empty rather than invite a second look.
+ */
+function triggerCell(m: ScannedModel): string {
+  const text = m.riskLevel === 'low' ? undefined : suspectedTriggerText(m);
+  return text ? markdownText(text) : '-';
+}
+
 function table(models: ScannedModel[]): string[] {
   const rows = models
     .slice(0, MARKDOWN_MAX_ROWS)
     .map(
       (m) =>
         `| ${markdownCode(m.path)} | ${formatRiskScore(m.riskScore)} | ${levelCell(m)} | ` +
-        `${markdownText(strongestSignalText(m))} |`,
+        `${markdownText(strongestSignalText(m))} | ${triggerCell(m)} |`,
     );
-  const lines = ['| Model | Risk score | Level | Strongest signal |', '| --- | ---: | --- | --- |', ...rows];
+  const lines = [
+    '| Model | Risk score | Level | Strongest signal | Suspected trigger |',
+    '| --- | ---: | --- | --- | --- |',
+    ...rows,
+  ];
   if (models.length > MARKDOWN_MAX_ROWS) {
     lines.push('', `_…and ${models.length - MARKDOWN_MAX_ROWS} more models: see the JSON or SARIF report._`);
   }
