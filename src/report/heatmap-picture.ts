@@ -67,6 +67,10 @@ function drawGrid(r: Raster, grid: MapGrid, sx: number, sy: number, x: number, y
   }
 }
 
+function panelLabel(size: number, peakPercent: number): string {
+  return `${size}x${size}, peak ${peakPercent}%`;
+}
+
 /** The heat map picture of `classes` (the suspected ones) from one model's evidence, as PNG bytes. */
 export function renderHeatmapPicture(
   e: TriggerEvidence & { map: PatchMapEvidence },
@@ -79,12 +83,17 @@ export function renderHeatmapPicture(
   const rows = classes.map((c) => ({ cls: c, grids: mapGrids(e.map, e.classes, c) }));
   const panels = Math.max(1, ...rows.map((row) => row.grids.length));
   const labelW = textWidth('class 000') + GAP;
+  // a panel is as wide as its input, or as its label when that is wider (small inputs)
+  const colW = Math.max(
+    pw,
+    ...rows.flatMap((row) => row.grids.map((g) => textWidth(panelLabel(g.size, 100)))),
+  );
   const title = `Patch map: the share of ${e.map.inputs} inputs a solid patch sends into the class`;
   const subtitle = 'each cell: the top-left corner of a patch; blue frame: the patch with the largest share';
   const rowH = TEXT_LINE + ph + GAP;
   const top = MARGIN + 2 * TEXT_LINE + 4;
   const width = Math.max(
-    MARGIN * 2 + labelW + panels * pw + (panels - 1) * GAP,
+    MARGIN * 2 + labelW + panels * colW + (panels - 1) * GAP,
     MARGIN * 2 + textWidth(title),
     MARGIN * 2 + textWidth(subtitle),
   );
@@ -96,9 +105,9 @@ export function renderHeatmapPicture(
     const y = top + i * rowH;
     r.text(`class ${row.cls}`, MARGIN, y + TEXT_LINE + Math.floor(ph / 2) - 7);
     row.grids.forEach((grid, j) => {
-      const x = MARGIN + labelW + j * (pw + GAP);
+      const x = MARGIN + labelW + j * (colW + GAP) + Math.floor((colW - pw) / 2);
       const peak = Math.round(100 * gridPeak(grid));
-      r.centredText(`${grid.size}x${grid.size}: up to ${peak}%`, x + pw / 2, y, [90, 90, 90]);
+      r.centredText(panelLabel(grid.size, peak), x + pw / 2, y, [90, 90, 90]);
       r.fillRect(x, y + TEXT_LINE, pw, ph, NO_PATCH);
       drawGrid(r, grid, sx, sy, x, y + TEXT_LINE);
       r.strokeRect(x - 1, y + TEXT_LINE - 1, pw + 2, ph + 2, FRAME);

@@ -139,10 +139,13 @@ function pictureLines(models: ScannedModel[], opts: MarkdownOptions): string[] {
       out.push(`_…and ${maps.length - MARKDOWN_MAX_MAPS} more in the HTML report._`, '');
   }
   const link = opts.htmlReport;
-  if (link && flagged.length > 0 && SAFE_URL.test(link.url)) {
+  if (link && SAFE_URL.test(link.url)) {
+    const what =
+      flagged.length > 0
+        ? 'Pictures of the suspected triggers (inputs before and after stamping, patch maps)'
+        : 'The report as a web page';
     out.push(
-      `Pictures of the suspected triggers (inputs before and after stamping, patch maps): [HTML report](${link.url}), ` +
-        `the workflow run's artifact ${markdownCode(link.name)} (open \`${REPORT_HTML}\`).`,
+      `${what}: [HTML report](${link.url}), the workflow run's artifact ${markdownCode(link.name)} (open \`${REPORT_HTML}\`).`,
       '',
     );
   }

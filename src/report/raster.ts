@@ -19,6 +19,8 @@ export const TEXT_SCALE = 2;
 export const TEXT_LINE = 9 * TEXT_SCALE;
 
 const FONT = pixelFonts.fonts.sevenPlus;
+/** PNG row filter 2 (Up). */
+const PNG_FILTER_UP = 2;
 
 /** Text the font can draw: printable ASCII, anything else as '?'. */
 function ascii(s: string): string {
@@ -36,7 +38,10 @@ export function textWidth(s: string, scale = TEXT_SCALE): number {
 }
 
 export class Raster {
+  /** RGBA bytes, row-major. */
   readonly data: Uint8Array;
+  /** The same memory, one 32-bit word per pixel (filled with a colour packed in the machine's byte order). */
+  private readonly pixels: Uint32Array;
 
   constructor(
     readonly width: number,
@@ -47,22 +52,19 @@ export class Raster {
       throw new Error(`Raster: bad size ${width}x${height}`);
     }
     this.data = new Uint8Array(width * height * 4);
+    this.pixels = new Uint32Array(this.data.buffer);
     this.fillRect(0, 0, width, height, background);
   }
 
-  /** Sets one pixel (clipped to the surface). */
-  set(x: number, y: number, c: Rgb): void {
-    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
-    const o = (y * this.width + x) * 4;
-    this.data[o] = c[0];
-    this.data[o + 1] = c[1];
-    this.data[o + 2] = c[2];
-    this.data[o + 3] = 255;
-  }
-
+  /** A rectangle (clipped to the surface), row by row with a native fill of the packed colour. */
   fillRect(x: number, y: number, w: number, h: number, c: Rgb): void {
-    for (let j = Math.max(0, y); j < Math.min(this.height, y + h); j++)
-      for (let i = Math.max(0, x); i < Math.min(this.width, x + w); i++) this.set(i, j, c);
+    const x0 = Math.max(0, Math.floor(x));
+    const x1 = Math.min(this.width, Math.floor(x + w));
+    const y0 = Math.max(0, Math.floor(y));
+    const y1 = Math.min(this.height, Math.floor(y + h));
+    if (x1 <= x0 || y1 <= y0) return;
+    const packed = new Uint32Array(Uint8Array.of(c[0], c[1], c[2], 255).buffer)[0];
+    for (let j = y0; j < y1; j++) this.pixels.fill(packed, j * this.width + x0, j * this.width + x1);
   }
 
   /** An outline `t` pixels thick just inside the rectangle. */
@@ -120,10 +122,14 @@ export class Raster {
     this.text(s, Math.round(cx - textWidth(s, scale) / 2), y, c, scale);
   }
 
-  /** The surface as PNG bytes (8-bit RGBA). */
+  /**
+   * The surface as PNG bytes (8-bit RGBA). One row filter, Up: the pictures are upscaled blocks, so most
+   * rows repeat the one above and Up makes them zeros for deflate; pngjs's default tries all five filters
+   * per row in JavaScript, measured 3-300x slower (300x under jest) for a file 2.6x smaller (21 KB vs 8 KB).
+   */
   toPng(): Buffer {
     const png = new PNG({ width: this.width, height: this.height });
     png.data = Buffer.from(this.data.buffer, this.data.byteOffset, this.data.byteLength);
-    return PNG.sync.write(png);
+    return PNG.sync.write(png, { filterType: PNG_FILTER_UP });
   }
 }

@@ -63,45 +63,80 @@ function drawTrigger(r: Raster, t: Trigger, e: TriggerEvidence, x: number, y: nu
   }
 }
 
-/** The trigger picture of one model's evidence, as PNG bytes. */
-export function renderTriggerPicture(e: TriggerEvidence): Buffer {
+/** Where things sit in the trigger picture: tests read the pixels of a cell through it. */
+export interface TriggerPictureLayout {
+  width: number;
+  height: number;
+  title: string;
+  /** Pixels per input pixel. */
+  sx: number;
+  sy: number;
+  /** The trigger's cell. */
+  trigger: { x: number; y: number };
+  /** Per example: its clean and its stamped cell (top-left corners; each cell is w x h input pixels upscaled). */
+  examples: { clean: { x: number; y: number }; stamped: { x: number; y: number } }[];
+  labelY: { header: number; rows: number[] };
+}
+
+const ROW_LABELS = ['before', 'after'];
+
+export function triggerPictureLayout(e: TriggerEvidence): TriggerPictureLayout {
   const g = e.geometry;
   const { sx, sy } = upscale(g);
   const cw = g.w * sx;
   const ch = g.h * sy;
-  const rowLabels = ['before', 'after'];
-  const labelW = Math.max(...rowLabels.map((l) => textWidth(l)), textWidth('trigger')) + GAP;
+  const labelW = Math.max(...ROW_LABELS.map((l) => textWidth(l)), textWidth('trigger')) + GAP;
   const cols = 1 + e.examples.length;
-  const width = MARGIN * 2 + labelW + cols * cw + (cols - 1) * GAP;
   const title =
     `Suspected trigger: ${e.trigger.location || e.trigger.kind} -> class ${e.targetClass}, ` +
     `flips ${Math.round(100 * e.flipRate)}% of ${e.examplesFrom === 'held-out' ? 'held-out ' : ''}inputs`;
   const cellH = ch + TEXT_LINE + 4;
   const top = MARGIN + TEXT_LINE * 2 + 4;
-  const height = top + 2 * cellH + GAP + MARGIN;
-  const r = new Raster(Math.max(width, MARGIN * 2 + textWidth(title)), height);
-  r.text(title, MARGIN, MARGIN);
-
   const colX = (i: number) => MARGIN + labelW + i * (cw + GAP);
-  r.centredText('trigger', colX(0) + cw / 2, MARGIN + TEXT_LINE + 2, GREY);
-  e.examples.forEach((_, i) =>
-    r.centredText(`input ${i + 1}`, colX(i + 1) + cw / 2, MARGIN + TEXT_LINE + 2, GREY),
-  );
-  rowLabels.forEach((l, j) => r.text(l, MARGIN, top + j * (cellH + GAP) + Math.floor(ch / 2) - 7));
+  const rowY = (j: number) => top + j * (cellH + GAP);
+  return {
+    width: Math.max(MARGIN * 2 + labelW + cols * cw + (cols - 1) * GAP, MARGIN * 2 + textWidth(title)),
+    height: top + 2 * cellH + GAP + MARGIN,
+    title,
+    sx,
+    sy,
+    trigger: { x: colX(0), y: rowY(0) },
+    examples: e.examples.map((_, i) => ({
+      clean: { x: colX(i + 1), y: rowY(0) },
+      stamped: { x: colX(i + 1), y: rowY(1) },
+    })),
+    labelY: { header: MARGIN + TEXT_LINE + 2, rows: [0, 1].map((j) => rowY(j) + Math.floor(ch / 2) - 7) },
+  };
+}
 
-  drawTrigger(r, e.trigger, e, colX(0), top);
-  r.strokeRect(colX(0) - 1, top - 1, cw + 2, ch + 2, FRAME);
+/** The trigger picture of one model's evidence, as PNG bytes. */
+export function renderTriggerPicture(e: TriggerEvidence): Buffer {
+  const g = e.geometry;
+  const L = triggerPictureLayout(e);
+  const { sx, sy } = L;
+  const cw = g.w * sx;
+  const ch = g.h * sy;
+  const r = new Raster(L.width, L.height);
+  r.text(L.title, MARGIN, MARGIN);
+  r.centredText('trigger', L.trigger.x + cw / 2, L.labelY.header, GREY);
+  L.examples.forEach((cell, i) =>
+    r.centredText(`input ${i + 1}`, cell.clean.x + cw / 2, L.labelY.header, GREY),
+  );
+  ROW_LABELS.forEach((l, j) => r.text(l, MARGIN, L.labelY.rows[j]));
+
+  drawTrigger(r, e.trigger, e, L.trigger.x, L.trigger.y);
+  r.strokeRect(L.trigger.x - 1, L.trigger.y - 1, cw + 2, ch + 2, FRAME);
   r.centredText(
     e.trigger.kind === 'warp' ? 'bright: moved' : 'grey: input',
-    colX(0) + cw / 2,
-    top + ch + 4,
+    L.trigger.x + cw / 2,
+    L.trigger.y + ch + 4,
     GREY,
   );
 
   e.examples.forEach((ex, i) => {
-    const x = colX(i + 1);
+    const cells = [L.examples[i].clean, L.examples[i].stamped];
     [ex.clean, ex.stamped].forEach((img, j) => {
-      const y = top + j * (cellH + GAP);
+      const { x, y } = cells[j];
       r.drawInput(img, g, e.range, x, y, sx, sy);
       r.strokeRect(x - 1, y - 1, cw + 2, ch + 2, FRAME);
       const cls = j === 0 ? ex.before : ex.after;
