@@ -16,7 +16,12 @@ import { decodePng, differingPixels, type Decoded } from '../report/golden-png.j
 import { cli, EXAMPLE_CANDIDATES, tempDir } from './helpers.js';
 
 const BACKDOORED = `${EXAMPLE_CANDIDATES}/backdoored.onnx`;
+const CLEAN = `${EXAMPLE_CANDIDATES}/clean-candidate.onnx`;
 const BASELINE = 'baselines/example';
+
+function scanWithReportDir(dir: string, ...models: string[]) {
+  return cli('scan', ...models, '--baseline', BASELINE, '--report-dir', dir, '-q');
+}
 
 function rgb(img: Decoded, x: number, y: number): string {
   const o = (y * img.width + x) * 4;
@@ -25,16 +30,7 @@ function rgb(img: Decoded, x: number, y: number): string {
 
 test('the backdoored example: its pictures show the 3x3 white corner square turning digits into 7', async () => {
   const dir = join(tempDir('mf-report-dir-'), 'out');
-  const r = await cli(
-    'scan',
-    BACKDOORED,
-    `${EXAMPLE_CANDIDATES}/clean-candidate.onnx`,
-    '--baseline',
-    BASELINE,
-    '--report-dir',
-    dir,
-    '-q',
-  );
+  const r = await scanWithReportDir(dir, BACKDOORED, CLEAN);
   expect(r.code).toBe(1);
   expect(r.err).toBe(`HTML report written to ${join(dir, 'index.html')} (2 pictures)\n`);
   expect(r.out).toMatch(/backdoored\.onnx\s+100\s+HIGH/); // the report is printed as without the flag
@@ -83,7 +79,7 @@ test('the backdoored example: its pictures show the 3x3 white corner square turn
 test('a --report-dir that is a file is refused before anything is scanned', async () => {
   const file = join(tempDir('mf-report-file-'), 'taken');
   writeFileSync(file, 'x');
-  const r = await cli('scan', BACKDOORED, '--baseline', BASELINE, '--report-dir', file, '-q');
+  const r = await scanWithReportDir(file, BACKDOORED);
   expect(r.code).toBe(2);
   expect(r.err).toContain(`--report-dir ${file}: exists and is not a directory`);
   expect(r.out).toBe('');
@@ -93,15 +89,7 @@ test('a --report-dir that cannot be written: exit 2 with the reason, the results
   const parent = join(tempDir('mf-report-unwritable-'), 'a-file');
   writeFileSync(parent, 'x');
   const dir = join(parent, 'out'); // under a file: cannot be created
-  const r = await cli(
-    'scan',
-    `${EXAMPLE_CANDIDATES}/clean-candidate.onnx`,
-    '--baseline',
-    BASELINE,
-    '--report-dir',
-    dir,
-    '-q',
-  );
+  const r = await scanWithReportDir(dir, CLEAN);
   expect(r.code).toBe(2);
   expect(r.out).toMatch(/clean-candidate\.onnx\s+\d+\s+low/);
   expect(r.err).toContain(`--report-dir ${dir}: could not write the HTML report`);

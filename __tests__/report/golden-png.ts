@@ -4,12 +4,8 @@
  * that encoded them, the pixels do not). A missing file is written on the first local run; on CI a missing
  * file fails; UPDATE_GOLDEN=1 rewrites after an intended change.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import { PNG } from 'pngjs';
-
-const RENDERED_DIR = fileURLToPath(new URL('./__rendered__/', import.meta.url));
+import { goldenBytes } from './golden.js';
 
 export interface Decoded {
   width: number;
@@ -32,14 +28,7 @@ export function differingPixels(a: Decoded, b: Decoded): number {
 }
 
 export function expectGoldenPng(name: string, actual: Buffer): void {
-  const file = path.join(RENDERED_DIR, name);
-  if (process.env.UPDATE_GOLDEN === '1' || (!existsSync(file) && process.env.CI !== 'true')) {
-    mkdirSync(RENDERED_DIR, { recursive: true });
-    writeFileSync(file, actual);
-  }
-  if (!existsSync(file))
-    throw new Error(`golden file ${file} is missing: run the tests locally and commit it`);
-  const want = decodePng(readFileSync(file));
+  const want = decodePng(goldenBytes(name, actual));
   const got = decodePng(actual);
   expect([got.width, got.height]).toEqual([want.width, want.height]);
   expect(differingPixels(got, want)).toBe(0);

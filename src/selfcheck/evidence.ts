@@ -80,20 +80,14 @@ export function pickExamples(before: ArrayLike<number>, target: number, n = EVID
  * The evidence of one probing run: `rows` are the base rows the trigger was last measured on, `before` and
  * `after` the model's classes on them (clean and stamped), row for row.
  */
-export function triggerEvidence(args: {
-  base: Float32Array;
-  geometry: ImageGeometry;
-  range: ValueRange;
-  classes: number;
-  targetClass: number;
-  trigger: Trigger;
-  flipRate: number;
-  rows: readonly number[];
-  before: ArrayLike<number>;
-  after: ArrayLike<number>;
-  examplesFrom: TriggerEvidence['examplesFrom'];
-  map: PatchMapEvidence | null;
-}): TriggerEvidence {
+export function triggerEvidence(
+  args: Omit<TriggerEvidence, 'examples' | 'basis'> & {
+    base: Float32Array;
+    rows: readonly number[];
+    before: ArrayLike<number>;
+    after: ArrayLike<number>;
+  },
+): TriggerEvidence {
   const g = args.geometry;
   const size = g.c * g.h * g.w;
   const examples = pickExamples(args.before, args.targetClass).map((i) => {
@@ -107,15 +101,6 @@ export function triggerEvidence(args: {
       after: args.after[i],
     };
   });
-  return {
-    geometry: g,
-    range: args.range,
-    classes: args.classes,
-    targetClass: args.targetClass,
-    trigger: args.trigger,
-    flipRate: args.flipRate,
-    examplesFrom: args.examplesFrom,
-    examples,
-    map: args.map,
-  };
+  const { base: _base, rows: _rows, before: _before, after: _after, ...kept } = args;
+  return { ...kept, examples };
 }
