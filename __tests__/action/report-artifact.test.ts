@@ -6,7 +6,7 @@
  * warning, never a lost scan.
  */
 import AdmZip from 'adm-zip';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScanOutcome } from '../../src/action/scan-mode.js';
 import { readInputs } from '../../src/action/inputs.js';
@@ -160,6 +160,22 @@ test('a custom artifact name', async () => {
   });
   expect(store.artifacts.map((a) => a.name)).toEqual(['pictures-cnn']);
   expect(h.fake.comments[0].body).toContain('artifact `pictures-cnn`');
+});
+
+test('a second scan in the same run under the same name: the service refuses it, the warning says what to do', async () => {
+  prWith('models/trojan.onnx');
+  const inputs = { 'report-artifact': 'true' };
+  await h.run({ event: 'pull_request', inputs, env: runnerEnv() });
+  // an earlier run's pictures do not linger in the directory
+  const dir = h.outputs()['report-dir'];
+  writeFileSync(join(dir, 'stale.png'), 'x');
+  await h.run({ event: 'pull_request', inputs, env: runnerEnv() });
+  expect(existsSync(join(dir, 'stale.png'))).toBe(false);
+  expect(store.artifacts).toHaveLength(1);
+  const [w] = artifactWarnings();
+  expect(w).toContain('already exists');
+  expect(w).toContain('Several scans in one workflow run need one report-artifact-name each.');
+  expect(h.failures.at(-1)).toContain('reach fail-on high');
 });
 
 test('the inputs: off by default; a name the artifact service would refuse is an input error', () => {

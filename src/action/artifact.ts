@@ -5,6 +5,7 @@
  * (no artifact service here, a refused token, an outage) is one warning, and the comment and summary go out
  * without the link.
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError } from '../errors.js';
 import type { ReportFile } from '../report/pictures.js';
@@ -46,12 +47,18 @@ export async function uploadReportArtifact(
 ): Promise<ReportArtifact> {
   const dir = join(ctx.outDir, REPORT_DIR_NAME);
   const failed = (what: string, e: unknown): ReportArtifact => {
-    const warning = `Could not ${what} (${describeError(e)}). The scan's results are in the check run, the comment and the job summary; only the pictures are missing.`;
+    const why = describeError(e);
+    const hint = /already exists|\(409\)/i.test(why)
+      ? ' Several scans in one workflow run need one report-artifact-name each.'
+      : '';
+    const warning = `Could not ${what} (${why}).${hint} The scan's results are in the check run, the comment and the job summary; only the pictures are missing.`;
     core.warning(warning);
     return { dir, name, warning };
   };
   let paths: string[];
   try {
+    // the directory is the action's own (under RUNNER_TEMP): an earlier run's pictures must not linger there
+    rmSync(dir, { recursive: true, force: true });
     paths = writeFilesInto(dir, files);
   } catch (e) {
     return failed(`write the HTML report to ${dir}`, e);
