@@ -4,10 +4,10 @@
  * preload that fakes process.platform/process.arch (nothing in the product reads an override) and records
  * any attempt to load ONNX Runtime's binding. They must fail with one line, before the binding is touched.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
+import { runNode, type NodeRun } from '../helpers/run-node.js';
 
 const ROOT = process.cwd();
 const BUNDLE_ROOT = resolvePath(process.env.MF_BUNDLE_ROOT ?? ROOT);
@@ -40,29 +40,11 @@ function preload(fake?: { os: string; arch: string }): string {
   return file;
 }
 
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: tmp,
-      env: { PATH: process.env.PATH ?? '', ORT_DISABLE_TELEMETRY: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no exit in ${CHILD_TIMEOUT_MS} ms\n${stdout}\n${stderr}`));
-    }, CHILD_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+function run(args: string[], env: Record<string, string> = {}): Promise<NodeRun> {
+  return runNode(args, {
+    cwd: tmp,
+    env: { PATH: process.env.PATH ?? '', ORT_DISABLE_TELEMETRY: '1', ...env },
+    timeoutMs: CHILD_TIMEOUT_MS,
   });
 }
 
