@@ -3,8 +3,8 @@
  * the real core (scan, baseline build/verify, renderers), the REST client, the Actions cache and
  * @actions/core into run(), and let run() decide. Thin on purpose: everything testable lives in run.ts.
  */
-import './platform-guard.js';
 import './ort-env.js';
+import './platform-guard.js';
 import * as core from '@actions/core';
 import { addToBaseline, buildBaseline } from '../baseline/build.js';
 import { verifyBaseline } from '../baseline/store.js';

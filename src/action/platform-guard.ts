@@ -1,7 +1,7 @@
 /**
- * Imported first by main.ts: on a runner dist/ has no ONNX Runtime for, fail the step with one line before
- * anything loads onnxruntime-node (whose loader would otherwise die with a module-not-found stack trace).
- * ES modules evaluate in import order, so exiting here stops the imports after it.
+ * Imported by main.ts right after ort-env.js, before anything that loads onnxruntime-node: on a runner dist/
+ * has no ONNX Runtime for, fail the step with one line (onnxruntime-node's loader would otherwise die with a
+ * module-not-found stack trace). ES modules evaluate in import order, so exiting here stops the imports after it.
  */
 import { writeSync } from 'node:fs';
 import { unsupportedPlatformMessage } from '../platform.js';
