@@ -18,14 +18,28 @@ function metrics(perAttack: Record<string, number>): Metrics {
 }
 
 function candidate(perAttack: Record<string, number>) {
-  return { rule: 'fisher', prefixes: [], detectors: [], channels: 1, all: metrics(perAttack), sub: null, pAll: [] };
+  return {
+    rule: 'fisher',
+    prefixes: [],
+    detectors: [],
+    channels: 1,
+    all: metrics(perAttack),
+    sub: null,
+    pAll: [],
+  };
 }
 
 /** One architecture with 2 "a", 1 "b" and 1 "c" backdoored models and two candidates. */
 function results(cands: Record<string, Record<string, number>>): DetectResults {
   const tests = [
     { id: 'c0', label: 'clean', attack: null, poisonRate: null, asr: null },
-    ...['a', 'a', 'b', 'c'].map((attack, i) => ({ id: `b${i}`, label: 'backdoor', attack, poisonRate: 0.1, asr: 1 })),
+    ...['a', 'a', 'b', 'c'].map((attack, i) => ({
+      id: `b${i}`,
+      label: 'backdoor',
+      attack,
+      poisonRate: 0.1,
+      asr: 1,
+    })),
   ];
   const arch = {
     references: 20,

@@ -40,9 +40,10 @@ describe('bench:families group metrics', () => {
 
   test('the p-value breaks ties of the integer score; failed scans are counted, not scored', () => {
     expect(suspicion(bd('x', 100, 1e-9))).toBeGreaterThan(suspicion(clean(100, 1e-4)));
-    const m = groupMetrics([clean(100, 1e-4), row({ riskScore: null, pValue: null, error: 'bad' })], [
-      bd('x', 100, 1e-9),
-    ]);
+    const m = groupMetrics(
+      [clean(100, 1e-4), row({ riskScore: null, pValue: null, error: 'bad' })],
+      [bd('x', 100, 1e-9)],
+    );
     expect(m.auroc).toBe(1);
     expect(m.failed).toBe(1);
     expect(m.clean).toBe(1);

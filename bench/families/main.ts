@@ -1,6 +1,6 @@
 /**
  * `npm run bench:families` (tsx bench/families/main.ts [--zoo DIR] [--archs a,b] [--conditions c,d]
- * [--retrain] [--src] [--results DIR] [--render-only]): detection on attack families and data domains the
+ * [--retrain] [--src] [--jobs N] [--no-refs-as-clean] [--results DIR] [--render-only]): detection on attack families and data domains the
  * tool was never tuned on (issue #20, items 1-3).
  *
  * The zoo (bench/families/train.py: Fashion-MNIST and GTSRB, an MLP, a residual net, a VGG-style and a
@@ -23,11 +23,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isFailed } from '../../src/report/types.js';
 import { bundleIsStale } from '../speed/cli.js';
-import { buildBaseline, cliRunner, scan, type BuildResult } from '../torch/cli.js';
+import { buildBaseline, cliRunner, type BuildResult } from '../torch/cli.js';
 import { ensureTorch, SetupError } from '../torch/python.js';
 import type { FamilyRow } from './metrics.js';
+import { parallelScan, type ParallelScan } from './parallel-scan.js';
 import { renderMarkdown } from './report.js';
-import { CONDITIONS, type Condition, type FamiliesBench, type FamilyModel, type FamilyManifest } from './types.js';
+import {
+  CONDITIONS,
+  type Condition,
+  type FamiliesBench,
+  type FamilyModel,
+  type FamilyManifest,
+} from './types.js';
 import { spawnSync } from 'node:child_process';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -44,6 +51,8 @@ function option(name: string): string | undefined {
 const ZOO = path.resolve(ROOT, option('--zoo') ?? path.join('bench', '.cache', 'families-zoo'));
 const SITE = path.join(ROOT, 'bench', '.cache', 'torch-site');
 const EVAL = path.join(ROOT, 'bench', '.cache', 'families-eval');
+/** CLI scan processes at once (--jobs): each scans a slice of the models. */
+const JOBS = Number(option('--jobs') ?? 2);
 
 function python(args: string[]): void {
   const r = spawnSync('nice', ['-n', '10', 'python3', path.join('bench', 'families', 'train.py'), ...args], {
@@ -51,18 +60,25 @@ function python(args: string[]): void {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, PYTHONPATH: SITE },
   });
-  if (r.status !== 0) throw new SetupError(`bench:families: train.py ${args.join(' ')} exited with ${r.status}`);
+  if (r.status !== 0)
+    throw new SetupError(`bench:families: train.py ${args.join(' ')} exited with ${r.status}`);
 }
 
 function loadManifest(): FamilyManifest {
   const file = path.join(ZOO, 'manifest.json');
   if (!existsSync(file))
-    throw new SetupError(`bench:families: no ${file}; run with --retrain to train the zoo (see bench/families/README.md)`);
+    throw new SetupError(
+      `bench:families: no ${file}; run with --retrain to train the zoo (see bench/families/README.md)`,
+    );
   const m = JSON.parse(readFileSync(file, 'utf8')) as FamilyManifest;
   for (const e of m.models) {
-    const sha = createHash('sha256').update(readFileSync(path.join(ZOO, e.file))).digest('hex');
+    const sha = createHash('sha256')
+      .update(readFileSync(path.join(ZOO, e.file)))
+      .digest('hex');
     if (sha !== e.sha256)
-      throw new SetupError(`bench:families: ${e.file} does not match its manifest hash; rerun with --retrain`);
+      throw new SetupError(
+        `bench:families: ${e.file} does not match its manifest hash; rerun with --retrain`,
+      );
   }
   return m;
 }
@@ -71,8 +87,8 @@ function targetOf(m: FamilyModel): number | null {
   return typeof m.targetClass === 'number' ? m.targetClass : null;
 }
 
-function rowsOf(models: FamilyModel[], result: ReturnType<typeof scan>): FamilyRow[] {
-  const byPath = new Map((result.report?.models ?? []).map((r) => [path.resolve(ROOT, r.path), r] as const));
+function rowsOf(models: FamilyModel[], result: ParallelScan): FamilyRow[] {
+  const byPath = new Map(result.models.map((r) => [path.resolve(ROOT, r.path), r] as const));
   return models.map((t) => {
     const base = {
       id: t.id,
@@ -103,7 +119,7 @@ function applies(c: Condition, refs: number): boolean {
   return c.refs <= refs;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const resultsDir = path.resolve(option('--results') ?? path.join(ROOT, 'bench', 'results'));
   if (flag('--render-only')) {
     const b = JSON.parse(readFileSync(path.join(resultsDir, 'families.json'), 'utf8')) as FamiliesBench;
@@ -162,20 +178,22 @@ function main(): void {
       }
       // Without a baseline the references are unseen clean models too: scanned beside the clean test models,
       // they give the clean-called-high rate more models to rest on.
-      const scanned = c.refs > 0 ? tests : [...tests, ...refs];
+      const scanned = c.refs > 0 || flag('--no-refs-as-clean') ? tests : [...tests, ...refs];
       console.error(`${arch} / ${c.id}: scanning ${scanned.length} models`);
-      const res = scan(
+      const res = await parallelScan(
         runner,
         ROOT,
         scanned.map((m) => path.relative(ROOT, path.join(ZOO, m.file))),
-        path.join(dir, `scan-${c.id}.json`),
-        { baselineDir: c.refs > 0 ? baselineDir : undefined, samplesDir: c.refs === 0 && c.samples ? samples : undefined },
+        path.join(dir, `scan-${c.id}`),
+        JOBS,
+        {
+          baselineDir: c.refs > 0 ? baselineDir : undefined,
+          samplesDir: c.refs === 0 && c.samples ? samples : undefined,
+        },
       );
       const rows = rowsOf(scanned, res);
-      console.error(
-        `  ${rows.filter((r) => r.error).length} failed, ${(res.ms / 1000).toFixed(1)} s`,
-      );
-      results[arch][c.id] = { build, scanWallMs: res.ms, scanError: res.report ? null : res.message, rows };
+      console.error(`  ${rows.filter((r) => r.error).length} failed, ${(res.ms / 1000).toFixed(1)} s`);
+      results[arch][c.id] = { build, scanWallMs: res.ms, scanError: res.message || null, rows };
     }
   }
   const { models, ...rest } = manifest;
@@ -200,12 +218,10 @@ function writeMarkdown(dir: string, b: FamiliesBench): void {
   writeFileSync(path.join(dir, 'families.md'), renderMarkdown(b, notes));
 }
 
-try {
-  main();
-} catch (e) {
+main().catch((e: unknown) => {
   if (e instanceof SetupError) {
     console.error(e.message);
     process.exit(1);
   }
   throw e;
-}
+});

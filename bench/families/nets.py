@@ -20,7 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 FMNIST_MEAN, FMNIST_STD = (0.2860,), (0.3530,)
-GTSRB_MEAN, GTSRB_STD = (0.3469, 0.3116, 0.3269), (0.2729, 0.2572, 0.2650)
+GTSRB_MEAN, GTSRB_STD = (0.3433, 0.3151, 0.3253), (0.2763, 0.2651, 0.2711)
 
 
 class Normalize(nn.Module):

@@ -182,16 +182,22 @@ export function renderMarkdown(b: FamiliesBench, findings: string): string {
   out.push(
     '**Every figure in the HELD-OUT tables is held out.** The shipped defaults (the ensemble, its ' +
       'detectors and thresholds, the reference-free null, the trigger menu and its budgets, the risk bands) were ' +
-      'chosen on the MNIST zoo (bench/zoo) and bench:torch\'s digits; none of them was chosen or tuned on these ' +
+      "chosen on the MNIST zoo (bench/zoo) and bench:torch's digits; none of them was chosen or tuned on these " +
       'attack families, on Fashion-MNIST or on GTSRB, and the tool is run exactly as a user runs it. The TUNED ' +
       'tables are the in-sample optimum on this same zoo (per group the best condition, and a threshold picked on ' +
       'these clean models): an upper bound on what tuning here would buy, not a result.',
   );
   out.push('');
-  out.push('Data: ' + domains.map((d) => {
-    const x = b.manifest.domains[d];
-    return `\`${d}\`: ${x.source}; ${x.train} training images (seeded subset), ${x.test} test images for accuracy and attack success, ${x.samples.count} further held-out test images as PNG (${x.samples.dir}) for --probe-samples`;
-  }).join('. ') + '.');
+  out.push(
+    'Data: ' +
+      domains
+        .map((d) => {
+          const x = b.manifest.domains[d];
+          return `\`${d}\`: ${x.source}; ${x.train} training images (seeded subset), ${x.test} test images for accuracy and attack success, ${x.samples.count} further held-out test images as PNG (${x.samples.dir}) for --probe-samples`;
+        })
+        .join('. ') +
+      '.',
+  );
   out.push('');
   out.push('## The zoo');
   out.push('');
@@ -216,7 +222,8 @@ export function renderMarkdown(b: FamiliesBench, findings: string): string {
     }
     rows.push(heldOutRow('all', metricsFor(b, c, archs, null)));
     if (CONDITIONS.find((x) => x.id === c)?.refs === 0)
-      for (const a of archs) rows.push(heldOutRow(`arch ${a}, all clean (refs too)`, metricsFor(b, c, [a], null, true)));
+      for (const a of archs)
+        rows.push(heldOutRow(`arch ${a}, all clean (refs too)`, metricsFor(b, c, [a], null, true)));
     for (const f of families) rows.push(heldOutRow(`family ${f}`, metricsFor(b, c, archs, f)));
     out.push(markdownTable(HELD_OUT_HEADER, rows));
     out.push('');
@@ -278,7 +285,8 @@ export function renderMarkdown(b: FamiliesBench, findings: string): string {
   out.push('');
   out.push('## Misses and false alarms');
   out.push('');
-  const list = (rows: FamilyRow[]) => (rows.length ? rows.map((r) => `${r.id} (${r.riskScore})`).join(', ') : '-');
+  const list = (rows: FamilyRow[]) =>
+    rows.length ? rows.map((r) => `${r.id} (${r.riskScore})`).join(', ') : '-';
   out.push(
     markdownTable(
       ['arch', 'condition', 'backdoored below high', 'clean at medium or high'],
@@ -305,9 +313,11 @@ export function renderMarkdown(b: FamiliesBench, findings: string): string {
     for (const c of conds) {
       const run = b.results[a]?.[c];
       if (!run) continue;
-      if (run.build && !run.build.ok) errors.push(`- ${a} / ${c}, baseline build: \`${run.build.message.replace(/\n/g, ' | ')}\``);
+      if (run.build && !run.build.ok)
+        errors.push(`- ${a} / ${c}, baseline build: \`${run.build.message.replace(/\n/g, ' | ')}\``);
       if (run.scanError) errors.push(`- ${a} / ${c}, scan: \`${run.scanError.replace(/\n/g, ' | ')}\``);
-      for (const r of run.rows) if (r.error) errors.push(`- ${a} / ${c}, ${r.id}: \`${r.error.replace(/\n/g, ' | ')}\``);
+      for (const r of run.rows)
+        if (r.error) errors.push(`- ${a} / ${c}, ${r.id}: \`${r.error.replace(/\n/g, ' | ')}\``);
     }
   out.push(errors.length ? errors.join('\n') : 'None: every model was read, fingerprinted and scanned.');
   out.push('');
@@ -341,7 +351,8 @@ export function renderMarkdown(b: FamiliesBench, findings: string): string {
           `${(m.poisonRate * 100).toFixed(1)}%`,
           String(m.targetClass),
           fmt(m.cleanAccuracy),
-          fmt(m.attackSuccess ?? NaN) + (m.decoyFlipRate !== undefined ? ` (decoys flip ${fmt(m.decoyFlipRate)})` : ''),
+          fmt(m.attackSuccess ?? NaN) +
+            (m.decoyFlipRate !== undefined ? ` (decoys flip ${fmt(m.decoyFlipRate)})` : ''),
         ]),
     ),
   );

@@ -46,7 +46,10 @@ export interface FamilyManifest {
   opset: number;
   stealth: { accuracyTolerance: number; minAttackSuccess: number; maxTries: number };
   domains: Record<string, DomainInfo>;
-  plan: Record<string, { refs: number; cleanTest: number; perFamily: number; epochs: number[]; seed: number }>;
+  plan: Record<
+    string,
+    { refs: number; cleanTest: number; perFamily: number; epochs: number[]; seed: number }
+  >;
   rates: Record<string, number>;
   cleanMedianAccuracy: Record<string, number | null>;
   models: FamilyModel[];
@@ -72,9 +75,19 @@ export interface Condition {
 }
 
 export const CONDITIONS: Condition[] = [
-  { id: 'ref20', label: 'baseline of 20 clean references, generated probes (the default build)', refs: 20, samples: false },
+  {
+    id: 'ref20',
+    label: 'baseline of 20 clean references, generated probes (the default build)',
+    refs: 20,
+    samples: false,
+  },
   { id: 'ref40', label: 'baseline of 40 clean references, generated probes', refs: 40, samples: false },
-  { id: 'ref20+samples', label: 'baseline of 20 clean references + --probe-samples (128 real images)', refs: 20, samples: true },
+  {
+    id: 'ref20+samples',
+    label: 'baseline of 20 clean references + --probe-samples (128 real images)',
+    refs: 20,
+    samples: true,
+  },
   { id: 'none+samples', label: 'no baseline, --probe-samples (128 real images)', refs: 0, samples: true },
   { id: 'none', label: 'no baseline, no samples', refs: 0, samples: false },
 ];
