@@ -23,10 +23,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isFailed } from '../../src/report/types.js';
 import { bundleIsStale } from '../speed/cli.js';
-import { buildBaseline, cliRunner, type BuildResult } from '../torch/cli.js';
+import { cliRunner, type BuildResult } from '../torch/cli.js';
 import { ensureTorch, SetupError } from '../torch/python.js';
 import type { FamilyRow } from './metrics.js';
-import { parallelScan, type ParallelScan } from './parallel-scan.js';
+import { parallelScan, shardedBaselineBuild, type ParallelScan } from './parallel-scan.js';
 import { renderMarkdown } from './report.js';
 import {
   CONDITIONS,
@@ -123,6 +123,14 @@ async function main(): Promise<void> {
   const resultsDir = path.resolve(option('--results') ?? path.join(ROOT, 'bench', 'results'));
   if (flag('--render-only')) {
     const b = JSON.parse(readFileSync(path.join(resultsDir, 'families.json'), 'utf8')) as FamiliesBench;
+    // --merge-from DIR: fold in the results of a run written elsewhere (--results DIR), e.g. one run per
+    // condition at the same time; its conditions replace these
+    const from = option('--merge-from');
+    if (from) {
+      const o = JSON.parse(readFileSync(path.join(path.resolve(from), 'families.json'), 'utf8')) as FamiliesBench;
+      for (const [arch, conds] of Object.entries(o.results)) b.results[arch] = { ...(b.results[arch] ?? {}), ...conds };
+      writeFileSync(path.join(resultsDir, 'families.json'), JSON.stringify(b, null, 1) + '\n');
+    }
     writeMarkdown(resultsDir, b);
     return;
   }
@@ -163,11 +171,12 @@ async function main(): Promise<void> {
       const baselineDir = path.join(dir, `baseline-${c.id}`);
       if (c.refs > 0) {
         console.error(`${arch} / ${c.id}: baseline build of ${c.refs} references`);
-        build = buildBaseline(
+        build = await shardedBaselineBuild(
           runner,
           ROOT,
           refs.slice(0, c.refs).map((m) => path.join(ZOO, m.file)),
           baselineDir,
+          JOBS,
           c.samples ? samples : undefined,
         );
         if (!build.ok) {

@@ -75,3 +75,38 @@ export async function parallelScan(
       .join(' | '),
   };
 }
+
+/**
+ * `baseline build --shard I/N` in `jobs` processes at once, then `baseline merge` (the CLI's documented path
+ * for large baselines; the merged baseline is the one an unsharded build gives, tested in the CLI's tests).
+ */
+export async function shardedBaselineBuild(
+  r: CliRunner,
+  root: string,
+  models: string[],
+  out: string,
+  jobs: number,
+  samplesDir?: string,
+): Promise<{ ok: boolean; ms: number; message: string }> {
+  const t = performance.now();
+  const n = Math.max(1, Math.min(jobs, models.length));
+  rmSync(out, { recursive: true, force: true });
+  const parts = Array.from({ length: n }, (_, j) => `${out}.part${j + 1}`);
+  const built = await Promise.all(
+    parts.map((dir, j) => {
+      rmSync(dir, { recursive: true, force: true });
+      const args = ['baseline', 'build', ...models, '--shard', `${j + 1}/${n}`, '--out', dir];
+      if (samplesDir) args.push('--probe-samples', samplesDir);
+      return runOne(r, root, args);
+    }),
+  );
+  const bad = built.find((b) => b.status !== 0);
+  if (bad) return { ok: false, ms: performance.now() - t, message: `exit ${bad.status}: ${tail(bad.out)}` };
+  const merged = await runOne(r, root, ['baseline', 'merge', ...parts, '--out', out]);
+  for (const dir of parts) rmSync(dir, { recursive: true, force: true });
+  return {
+    ok: merged.status === 0,
+    ms: performance.now() - t,
+    message: merged.status === 0 ? tail(merged.out, 2) : `exit ${merged.status}: ${tail(merged.out)}`,
+  };
+}

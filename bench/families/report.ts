@@ -214,25 +214,36 @@ export function renderMarkdown(b: FamiliesBench, findings: string): string {
     out.push('');
     out.push(`### ${condLabel(c)} (held out)`);
     out.push('');
-    const rows: string[][] = [];
-    for (const a of archs) rows.push(heldOutRow(`arch ${a}`, metricsFor(b, c, [a], null)));
-    for (const d of domains) {
-      const da = archs.filter((a) => b.models.some((m) => m.arch === a && m.domain === d));
-      rows.push(heldOutRow(`domain ${d}`, metricsFor(b, c, da, null)));
+    const measured = archs.filter((a) => b.results[a]?.[c]?.rows.length);
+    const notMeasured = archs
+      .filter((a) => b.results[a]?.[c] && !b.results[a][c].rows.length)
+      .map((a) => `${a} (${b.results[a][c].build?.message.split('\n')[0] ?? 'no rows'})`);
+    if (notMeasured.length) {
+      out.push(`Not measured: ${notMeasured.join('; ')}.`);
+      out.push('');
     }
-    rows.push(heldOutRow('all', metricsFor(b, c, archs, null)));
-    if (CONDITIONS.find((x) => x.id === c)?.refs === 0)
-      for (const a of archs)
+    if (!measured.length) continue;
+    const rows: string[][] = [];
+    for (const a of measured) rows.push(heldOutRow(`arch ${a}`, metricsFor(b, c, [a], null)));
+    for (const d of domains) {
+      const da = measured.filter((a) => b.models.some((m) => m.arch === a && m.domain === d));
+      if (da.length) rows.push(heldOutRow(`domain ${d}`, metricsFor(b, c, da, null)));
+    }
+    if (measured.length > 1) rows.push(heldOutRow('all', metricsFor(b, c, measured, null)));
+    // without a baseline, references scanned too (not with --no-refs-as-clean) are more unseen clean models
+    const refIds = new Set(b.models.filter((m) => m.split === 'reference').map((m) => m.id));
+    for (const a of measured)
+      if (b.results[a][c].rows.some((r) => refIds.has(r.id)))
         rows.push(heldOutRow(`arch ${a}, all clean (refs too)`, metricsFor(b, c, [a], null, true)));
-    for (const f of families) rows.push(heldOutRow(`family ${f}`, metricsFor(b, c, archs, f)));
+    for (const f of families) rows.push(heldOutRow(`family ${f}`, metricsFor(b, c, measured, f)));
     out.push(markdownTable(HELD_OUT_HEADER, rows));
     out.push('');
     out.push(`AUROC per family and architecture (${c}, held out):`);
     out.push('');
     out.push(
       markdownTable(
-        ['family', ...archs],
-        families.map((f) => [f, ...archs.map((a) => fmt(metricsFor(b, c, [a], f)?.auroc ?? NaN))]),
+        ['family', ...measured],
+        families.map((f) => [f, ...measured.map((a) => fmt(metricsFor(b, c, [a], f)?.auroc ?? NaN))]),
       ),
     );
   }
