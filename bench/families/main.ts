@@ -127,8 +127,11 @@ async function main(): Promise<void> {
     // condition at the same time; its conditions replace these
     const from = option('--merge-from');
     if (from) {
-      const o = JSON.parse(readFileSync(path.join(path.resolve(from), 'families.json'), 'utf8')) as FamiliesBench;
-      for (const [arch, conds] of Object.entries(o.results)) b.results[arch] = { ...(b.results[arch] ?? {}), ...conds };
+      const o = JSON.parse(
+        readFileSync(path.join(path.resolve(from), 'families.json'), 'utf8'),
+      ) as FamiliesBench;
+      for (const [arch, conds] of Object.entries(o.results))
+        b.results[arch] = { ...(b.results[arch] ?? {}), ...conds };
       writeFileSync(path.join(resultsDir, 'families.json'), JSON.stringify(b, null, 1) + '\n');
     }
     writeMarkdown(resultsDir, b);
