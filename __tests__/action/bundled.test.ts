@@ -5,7 +5,6 @@
  * the workspace as working directory, and a real ONNX model. Asserts what the fake server received and
  * what the step wrote. Fails until dist/ is rebuilt from src/action/main.ts (npm run build).
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import AdmZip from 'adm-zip';
 import { FakeArtifacts, fakeRuntimeToken } from '../helpers/fake-artifacts.js';
 import { FakeGitHub } from '../helpers/fake-github.js';
 import { buildMlp } from '../fixtures/models.js';
+import { runNode, type NodeRun } from '../helpers/run-node.js';
 
 const ROOT = process.cwd();
 /** Where action.yml and dist/ are taken from: the repository, or a trial bundle built elsewhere. */
@@ -116,27 +116,8 @@ function runnerEnv(
   return { env, outputFile, summaryFile, runnerTemp };
 }
 
-function runNode(
-  script: string,
-  cwd: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`bundled action did not finish in ${CHILD_TIMEOUT_MS} ms\n${stdout}\n${stderr}`));
-    }, CHILD_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runBundled(script: string, cwd: string, env: Record<string, string>): Promise<NodeRun> {
+  return runNode([script], { cwd, env, timeoutMs: CHILD_TIMEOUT_MS });
 }
 
 test('dist/main/index.js from a folder with only action.yml and dist/ scans a PR and reports to the API', async () => {
@@ -153,7 +134,7 @@ test('dist/main/index.js from a folder with only action.yml and dist/ scans a PR
   const { env, outputFile, summaryFile, runnerTemp } = runnerEnv('', workspace, eventPath, {
     'fail-on': 'never',
   });
-  const result = await runNode(join(actionDir, 'dist', 'main', 'index.js'), workspace, env);
+  const result = await runBundled(join(actionDir, 'dist', 'main', 'index.js'), workspace, env);
   const diag = `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
 
   expect({ code: result.code, diag }).toMatchObject({ code: 0 });
@@ -220,7 +201,7 @@ test('a PR with a clean and a backdoored model: failure on the backdoored file o
 
   const runOnce = async (i: number) => {
     const { env, outputFile, summaryFile } = runnerEnv(`-${i}`, workspace, eventPath, {});
-    const result = await runNode(join(actionDir, 'dist', 'main', 'index.js'), workspace, env);
+    const result = await runBundled(join(actionDir, 'dist', 'main', 'index.js'), workspace, env);
     return { result, outputs: readFileSync(outputFile, 'utf8'), summary: readFileSync(summaryFile, 'utf8') };
   };
 

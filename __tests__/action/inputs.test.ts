@@ -60,7 +60,7 @@ test('every action.yml input is read, and the code defaults equal action.yml def
   for (const [name, value] of Object.entries(INPUT_DEFAULTS)) expect(declared.get(name)).toBe(value);
   expect(declared.get('github-token')).toBe('${{ github.token }}');
   const src = readFileSync(join(process.cwd(), 'action.yml'), 'utf8');
-  expect(src).toMatch(/using: node20\n\s+main: dist\/main\/index\.js/);
+  expect(src).toMatch(/using: node24\n\s+main: dist\/main\/index\.js/);
 });
 
 test('inputs are typed: lists, numbers, booleans, engine options', () => {

@@ -8,7 +8,8 @@ import type { EngineOptions } from '../../src/scan/api.js';
 import { levelOf, riskScore } from '../../src/score/risk.js';
 import { fmt, markdownTable } from '../lib/report.js';
 import type { Metrics } from './metrics.js';
-import { OTHER_POLICY_NAME, VARIANT_PREFIX } from './candidates.js';
+import { OTHER_POLICY_NAME, shippedDefault, VARIANT_PREFIX } from './candidates.js';
+import { heldOutSection } from './heldout.js';
 import { TRIGGER_POLICY_WITH_BASELINE } from '../../src/score/final.js';
 
 export interface MethodResult {
@@ -550,6 +551,8 @@ export function writeReport(r: DetectResults): string {
   );
   out.push('');
 
+  // held-out figures first (issue #20): every table after this one is tuned on this zoo
+  out.push(heldOutSection(r, main, shippedDefault().name));
   for (const cfg of r.configs) out.push(targetsSection(r, cfg.name));
   out.push(tierSection(r));
   for (const cfg of r.configs) {

@@ -24193,6 +24193,54 @@ exports.version = '1.30.0';
 /************************************************************************/
 var __webpack_exports__ = {};
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./lib/platform.js
+const SUPPORTED_PLATFORMS = [
+    { os: 'linux', arch: 'x64' },
+    { os: 'linux', arch: 'arm64' },
+    { os: 'darwin', arch: 'arm64' },
+];
+/** GitHub-hosted runner labels that run on the supported platforms, named in the refusal as the fix. */
+const RUNNER_HINT = 'ubuntu-latest, ubuntu-24.04-arm or macos-latest';
+function platformName(p) {
+    return `${p.os}-${p.arch}`;
+}
+function listNames(names) {
+    return names.length < 2
+        ? names.join('')
+        : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+/** undefined when dist/ carries ONNX Runtime for this platform; otherwise the one line that says so. */
+function unsupportedPlatformMessage(os, arch) {
+    if (SUPPORTED_PLATFORMS.some((p) => p.os === os && p.arch === arch))
+        return undefined;
+    const supported = listNames(SUPPORTED_PLATFORMS.map(platformName));
+    return (`unsupported platform ${platformName({ os, arch })}: model-fingerprint ships ONNX Runtime for ` +
+        `${supported} only (GitHub runners ${RUNNER_HINT})`);
+}
+
+;// CONCATENATED MODULE: ./lib/version.js
+/** The tool's name and version, written into every fingerprint, baseline and report. */
+const TOOL_NAME = 'model-fingerprint';
+const TOOL_VERSION = '0.1.0';
+
+;// CONCATENATED MODULE: ./lib/cli/platform-guard.js
+/**
+ * Imported first by main.ts: on a platform dist/ has no ONNX Runtime for, print one line and exit 2 (an
+ * error, as the CLI's exit codes say) before anything loads onnxruntime-node. ES modules evaluate in import
+ * order, so exiting here stops the imports after it.
+ */
+
+
+
+const message = unsupportedPlatformMessage(process.platform, process.arch);
+if (message !== undefined) {
+    // Synchronous: process.exit does not wait for asynchronous stderr writes (pipes on macOS).
+    (0,external_node_fs_namespaceObject.writeSync)(2, `${TOOL_NAME}: error: ${message}\n`);
+    process.exit(2);
+}
+
 ;// CONCATENATED MODULE: ./lib/errors.js
 class errors_InputError extends Error {
     code;
@@ -24214,11 +24262,6 @@ function describeError(e) {
         return e.message.split('\n')[0];
     return String(e);
 }
-
-;// CONCATENATED MODULE: ./lib/version.js
-/** The tool's name and version, written into every fingerprint, baseline and report. */
-const TOOL_NAME = 'model-fingerprint';
-const TOOL_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./lib/limits.js
 /**
@@ -24522,8 +24565,6 @@ class Rng {
     }
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: ./node_modules/jpeg-js/index.js
@@ -36957,6 +36998,7 @@ async function runCli(argv, io = defaultIO) {
  * (0 clean, 1 flagged, 2 error). An InputError prints one line naming the file and the reason; anything
  * else is a bug and prints its stack only with --debug.
  */
+
 
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
 runCli(process.argv.slice(2)).then((code) => {

@@ -4,6 +4,7 @@
  * @actions/core into run(), and let run() decide. Thin on purpose: everything testable lives in run.ts.
  */
 import './ort-env.js';
+import './platform-guard.js';
 import * as core from '@actions/core';
 import { addToBaseline, buildBaseline } from '../baseline/build.js';
 import { verifyBaseline } from '../baseline/store.js';

@@ -4,6 +4,7 @@
  * (0 clean, 1 flagged, 2 error). An InputError prints one line naming the file and the reason; anything
  * else is a bug and prints its stack only with --debug.
  */
+import './platform-guard.js';
 import { runCli } from './run.js';
 
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
