@@ -257,7 +257,7 @@ test('report-artifact: the bundle uploads the HTML report and the comment links 
       GITHUB_SERVER_URL: 'https://github.com',
       GITHUB_RUN_ID: '31',
     });
-    const result = await runNode(join(actionDir, 'dist', 'main', 'index.js'), workspace, env);
+    const result = await runBundled(join(actionDir, 'dist', 'main', 'index.js'), workspace, env);
     const diag = `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
     expect({ code: result.code, diag }).toMatchObject({ code: 1 }); // the backdoored model reaches fail-on high
     expect(result.stdout).not.toContain('Could not upload');
