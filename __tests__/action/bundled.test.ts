@@ -9,6 +9,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STICKY_MARKER } from '../../src/action/comment.js';
+import AdmZip from 'adm-zip';
+import { FakeArtifacts, fakeRuntimeToken } from '../helpers/fake-artifacts.js';
 import { FakeGitHub } from '../helpers/fake-github.js';
 import { buildMlp } from '../fixtures/models.js';
 import { runNode, type NodeRun } from '../helpers/run-node.js';
@@ -227,4 +229,52 @@ test('a PR with a clean and a backdoored model: failure on the backdoored file o
   }
   expect(fake.checkRuns).toHaveLength(2);
   expect(fake.comments[0].body).toContain('classifier-v2.onnx');
+}, 120_000);
+
+/**
+ * Pictures from the bundle: with report-artifact the bundled action uploads the HTML report through the
+ * bundled @actions/artifact client to a local fake of the artifact service, and the comment links it and
+ * shows the backdoored model's patch map.
+ */
+test('report-artifact: the bundle uploads the HTML report and the comment links it', async () => {
+  const actionDir = stageAction();
+  const store = new FakeArtifacts();
+  await store.start();
+  try {
+    const workspace = join(tmp, 'workspace');
+    mkdirSync(join(workspace, 'models'), { recursive: true });
+    cpSync(
+      join(ROOT, 'examples/models/candidates/backdoored.onnx'),
+      join(workspace, 'models/classifier.onnx'),
+    );
+    cpSync(join(ROOT, 'baselines/example'), join(workspace, 'baselines/default'), { recursive: true });
+    const eventPath = writePrEvent(9, 'opened', 'pictures');
+    fake.prFiles = [{ filename: 'models/classifier.onnx', status: 'added' }];
+    const { env } = runnerEnv('', workspace, eventPath, { 'report-artifact': 'true' });
+    Object.assign(env, {
+      ACTIONS_RUNTIME_TOKEN: fakeRuntimeToken(),
+      ACTIONS_RESULTS_URL: `${store.url}/`,
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_RUN_ID: '31',
+    });
+    const result = await runBundled(join(actionDir, 'dist', 'main', 'index.js'), workspace, env);
+    const diag = `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+    expect({ code: result.code, diag }).toMatchObject({ code: 1 }); // the backdoored model reaches fail-on high
+    expect(result.stdout).not.toContain('Could not upload');
+    expect(store.artifacts).toHaveLength(1);
+    const zip = new AdmZip(store.artifacts[0].bytes);
+    expect(
+      zip
+        .getEntries()
+        .map((e) => e.entryName)
+        .sort(),
+    ).toEqual(['01-classifier-patch-map.png', '01-classifier-trigger.png', 'index.html']);
+    const body = fake.comments[0].body;
+    expect(body).toContain(
+      `[HTML report](https://github.com/acme/models/actions/runs/31/artifacts/${store.artifacts[0].id})`,
+    );
+    expect(body).toMatch(/```text\n[·░▒▓█ \n]+```/);
+  } finally {
+    await store.stop();
+  }
 }, 120_000);

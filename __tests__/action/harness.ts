@@ -18,6 +18,10 @@ import { createOctokit } from '../../src/action/octokit.js';
 import { run, type RunOutcome } from '../../src/action/run.js';
 import { InputError } from '../../src/errors.js';
 import { renderJson, renderMarkdown, renderSarif } from '../../src/report/index.js';
+import { renderReportDir } from '../../src/report/pictures.js';
+import { actionsArtifact } from '../../src/action/actions-artifact.js';
+import type { ArtifactDep } from '../../src/action/artifact.js';
+import { cornerPatchEvidence } from '../report/sample-evidence.js';
 import { reachesFailOn } from '../../src/report/levels.js';
 import type { FailedModel, FailOn, RiskLevel, ScanReport, ScannedModel } from '../../src/report/types.js';
 import type { BaselineInfo, ScanOptions } from '../../src/scan/api.js';
@@ -79,6 +83,8 @@ export interface HarnessRun {
   payload?: Record<string, unknown>;
   inputs?: Record<string, string>;
   cache?: CacheDep;
+  /** The workflow artifact client: the real @actions/artifact one unless a test replaces it. */
+  artifact?: ArtifactDep;
   /** Environment variables for this run only. */
   env?: Record<string, string>;
 }
@@ -158,6 +164,12 @@ export class Harness {
       core: this.core(),
       scan: async (paths: string[], opts: ScanOptions): Promise<ScanReport> => {
         this.scanCalls.push({ paths, opts });
+        // what trigger probing would have found: the corner-patch evidence for the flagged stand-ins
+        for (const p of paths) {
+          const v = fakeVerdict(p, opts.failOn);
+          if (!('error' in v) && v.riskLevel !== 'low')
+            opts.onEvidence?.(p, cornerPatchEvidence(), v.riskLevel);
+        }
         return {
           version: 1,
           tool: { name: 'model-fingerprint', version: '0.1.0' },
@@ -195,9 +207,10 @@ export class Harness {
         return { ...FAKE_BASELINE, dir };
       },
       render: {
-        markdown: (r) => renderMarkdown(r),
+        markdown: (r, opts) => renderMarkdown(r, opts),
         json: (r) => renderJson(r),
         sarif: (r, opts) => renderSarif(r, opts),
+        pictures: (r, evidence) => renderReportDir(r, evidence),
       },
       octokit: (token) =>
         createOctokit(token, {
@@ -206,6 +219,7 @@ export class Harness {
           throttle: fast(),
           log: (m) => core.info(m),
         }),
+      artifact: h.artifact ?? actionsArtifact,
       cache: h.cache ?? {
         restore: async () => {
           throw new Error('cache not expected in this test');

@@ -47,6 +47,8 @@ test('every action.yml input is read, and the code defaults equal action.yml def
       'probe-samples',
       'probe-seed',
       'probes',
+      'report-artifact',
+      'report-artifact-name',
     ].sort(),
   );
   const asked = new Set<string>();

@@ -9,7 +9,11 @@ import path from 'node:path';
 
 const RENDERED_DIR = fileURLToPath(new URL('./__rendered__/', import.meta.url));
 
-export function expectGolden(name: string, actual: string): void {
+/**
+ * The reviewed bytes of golden file `name`: written from `actual` first when missing (locally) or when
+ * UPDATE_GOLDEN=1; a missing file on CI throws.
+ */
+export function goldenBytes(name: string, actual: string | Buffer): Buffer {
   const file = path.join(RENDERED_DIR, name);
   if (process.env.UPDATE_GOLDEN === '1' || (!existsSync(file) && process.env.CI !== 'true')) {
     mkdirSync(RENDERED_DIR, { recursive: true });
@@ -17,5 +21,9 @@ export function expectGolden(name: string, actual: string): void {
   }
   if (!existsSync(file))
     throw new Error(`golden file ${file} is missing: run the tests locally and commit it`);
-  expect(actual).toBe(readFileSync(file, 'utf8'));
+  return readFileSync(file);
+}
+
+export function expectGolden(name: string, actual: string): void {
+  expect(actual).toBe(goldenBytes(name, actual).toString('utf8'));
 }

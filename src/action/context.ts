@@ -1,6 +1,7 @@
 /**
  * The run's context, read from the runner's environment when the run starts (GITHUB_EVENT_NAME,
- * GITHUB_EVENT_PATH, GITHUB_REPOSITORY, GITHUB_SHA, GITHUB_WORKSPACE, GITHUB_API_URL, RUNNER_TEMP).
+ * GITHUB_EVENT_PATH, GITHUB_REPOSITORY, GITHUB_SHA, GITHUB_WORKSPACE, GITHUB_API_URL, GITHUB_SERVER_URL,
+ * GITHUB_RUN_ID, RUNNER_TEMP).
  * @actions/github's `context` is filled in once at import time; reading here, at call time, lets tests and
  * GitHub Enterprise point the action at another API by environment alone.
  */
@@ -32,6 +33,10 @@ export interface ActionContext {
   /** Where report files are written. */
   outDir: string;
   apiUrl: string;
+  /** The web server's URL (GITHUB_SERVER_URL), for links to the run's page. */
+  serverUrl: string;
+  /** The workflow run's id (GITHUB_RUN_ID), '' outside a runner. */
+  runId: string;
   pullRequest: PullRequestInfo | null;
   push: PushInfo | null;
 }
@@ -105,6 +110,8 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): ActionContext
       ? resolve(env.RUNNER_TEMP, 'model-fingerprint')
       : resolve(workspace, '.model-fingerprint'),
     apiUrl: env.GITHUB_API_URL || 'https://api.github.com',
+    serverUrl: env.GITHUB_SERVER_URL || 'https://github.com',
+    runId: env.GITHUB_RUN_ID ?? '',
     pullRequest,
     push,
   };

@@ -7,6 +7,9 @@
 import type { AnnotationProperties } from '@actions/core';
 import type { ScanReport } from '../report/types.js';
 import type { AddToBaselineFn, BuildBaselineFn, ScanFn, VerifyBaselineFn } from '../scan/api.js';
+import type { MarkdownOptions } from '../report/markdown.js';
+import type { EvidenceByPath, ReportFile } from '../report/pictures.js';
+import type { ArtifactDep } from './artifact.js';
 import type { CacheDep } from './cache.js';
 import type { ActionContext } from './context.js';
 import type { ActionInputs } from './inputs.js';
@@ -29,9 +32,11 @@ export interface ActionCore {
 }
 
 export interface Renderers {
-  markdown(report: ScanReport): string;
+  markdown(report: ScanReport, opts?: Pick<MarkdownOptions, 'evidence' | 'htmlReport'>): string;
   json(report: ScanReport): string;
   sarif(report: ScanReport, opts: { cwd: string }): string;
+  /** The HTML report directory's files (src/report/pictures.ts renderReportDir). */
+  pictures(report: ScanReport, evidence: EvidenceByPath): ReportFile[];
 }
 
 export interface RunDeps {
@@ -46,4 +51,6 @@ export interface RunDeps {
   /** Builds the REST client for a token (createOctokit with the run's base URL). */
   octokit: (token: string) => GitHubClient;
   cache: CacheDep;
+  /** The workflow artifact client (used when report-artifact is true). */
+  artifact: ArtifactDep;
 }

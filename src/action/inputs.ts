@@ -26,6 +26,9 @@ export interface ActionInputs {
   checkName: string;
   /** Login whose comment carrying the sticky marker is ours to edit; null: detect (see comment.ts). */
   commentAuthor: string | null;
+  /** Write the HTML report with the pictures and upload it as a workflow artifact (named reportArtifactName). */
+  reportArtifact: boolean;
+  reportArtifactName: string;
   engine: EngineOptions;
 }
 
@@ -38,6 +41,8 @@ export const INPUT_DEFAULTS = {
   'fail-on': 'high',
   comment: 'true',
   'check-name': 'Model fingerprint',
+  'report-artifact': 'false',
+  'report-artifact-name': 'model-fingerprint-report',
 } as const;
 
 const FAIL_ON: readonly FailOn[] = ['high', 'medium', 'low', 'never'];
@@ -71,6 +76,20 @@ function wholeNumber(name: string, value: string, min: number, max: number): num
     throw bad(name, value, `expected a whole number between ${min} and ${max}`);
   }
   return n;
+}
+
+/** The characters an artifact name may not contain (the artifact service refuses them). */
+const ARTIFACT_NAME_FORBIDDEN = /["':<>|*?\\/\r\n]/;
+
+function artifactName(value: string): string {
+  if (ARTIFACT_NAME_FORBIDDEN.test(value)) {
+    throw bad(
+      'report-artifact-name',
+      value,
+      'expected a name without any of " : < > | * ? \\ / or line breaks',
+    );
+  }
+  return value;
 }
 
 /** Splits a list given one per line or comma-separated; blank entries and `#` comments are dropped. */
@@ -134,6 +153,8 @@ export function readInputs(getInput: GetInput): ActionInputs {
     comment: bool('comment', raw('comment')),
     checkName,
     commentAuthor: raw('comment-author') || null,
+    reportArtifact: bool('report-artifact', raw('report-artifact')),
+    reportArtifactName: artifactName(raw('report-artifact-name')),
     engine,
   };
 }

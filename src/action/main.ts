@@ -9,8 +9,10 @@ import * as core from '@actions/core';
 import { addToBaseline, buildBaseline } from '../baseline/build.js';
 import { verifyBaseline } from '../baseline/store.js';
 import { renderJson, renderMarkdown, renderSarif } from '../report/index.js';
+import { renderReportDir } from '../report/pictures.js';
 import { scanModels } from '../scan/scan.js';
 import { describeError } from '../errors.js';
+import { actionsArtifact } from './actions-artifact.js';
 import { actionsCache } from './actions-cache.js';
 import { readContext } from './context.js';
 import { readInputs } from './inputs.js';
@@ -29,12 +31,14 @@ async function main(): Promise<void> {
     addToBaseline,
     verifyBaseline,
     render: {
-      markdown: (report) => renderMarkdown(report),
+      markdown: (report, opts) => renderMarkdown(report, opts),
       json: (report) => renderJson(report),
       sarif: (report, opts) => renderSarif(report, opts),
+      pictures: (report, evidence) => renderReportDir(report, evidence),
     },
     octokit: (token) => createOctokit(token, { baseUrl: context.apiUrl, log: (m) => core.info(m) }),
     cache: actionsCache,
+    artifact: actionsArtifact,
   });
 }
 

@@ -18,7 +18,9 @@ import {
 } from '../report/types.js';
 import type { BaselineInfo } from '../scan/api.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import { collectFlaggedEvidence } from '../scan/evidence.js';
 import { annotationsFor } from './annotations.js';
+import { uploadReportArtifact, type ReportArtifact } from './artifact.js';
 import { restoreBaseline } from './cache.js';
 import { selectModels, type Selection } from './changed-files.js';
 import type { Conclusion } from './checks.js';
@@ -37,6 +39,8 @@ export interface ScanOutcome {
   report: ScanReport;
   files: ReportFiles;
   publish: PublishResult;
+  /** The HTML report uploaded as a workflow artifact (report-artifact: true). */
+  artifact?: ReportArtifact;
   /** The message given to setFailed, or null when the job passes. */
   failure: string | null;
 }
@@ -138,6 +142,8 @@ export async function runScan(deps: RunDeps): Promise<ScanOutcome> {
   for (const n of selection.notes) core.info(n);
 
   let report: ScanReport;
+  // what trigger probing found on the flagged models: their patch maps in the comment, pictures in the HTML
+  const evidence = collectFlaggedEvidence();
   if (selection.paths.length === 0) {
     core.info(`No model files matched ${inputs.models.join(', ')}: nothing to scan.`);
     report = emptyReport(deps, baseline, selection);
@@ -147,7 +153,12 @@ export async function runScan(deps: RunDeps): Promise<ScanOutcome> {
     );
     const scanned = await deps.scan(
       selection.paths.map((p) => resolve(ctx.workspace, p)),
-      { ...engineOptions(inputs, ctx.workspace), baselineDir: baseline?.dir ?? null, failOn: inputs.failOn },
+      {
+        ...engineOptions(inputs, ctx.workspace),
+        baselineDir: baseline?.dir ?? null,
+        failOn: inputs.failOn,
+        onEvidence: (path, e, level) => evidence.sink(toRepoPath(ctx.workspace, path), e, level),
+      },
     );
     report = {
       ...scanned,
@@ -156,7 +167,20 @@ export async function runScan(deps: RunDeps): Promise<ScanOutcome> {
   }
 
   const t = tally(report);
-  const table = deps.render.markdown(report);
+  const artifact =
+    inputs.reportArtifact && report.models.length > 0
+      ? await uploadReportArtifact(
+          core,
+          ctx,
+          deps.artifact,
+          inputs.reportArtifactName,
+          deps.render.pictures(report, evidence.byPath),
+        )
+      : undefined;
+  const table = deps.render.markdown(report, {
+    evidence: evidence.byPath,
+    ...(artifact?.url ? { htmlReport: { url: artifact.url, name: artifact.name } } : {}),
+  });
   const markdown = (checkUrl?: string) => composeReportMarkdown(report, t, table, checkUrl);
   const files = writeReportFiles(ctx.outDir, {
     json: deps.render.json(report),
@@ -184,5 +208,15 @@ export async function runScan(deps: RunDeps): Promise<ScanOutcome> {
 
   const failure = failureMessage(report);
   if (failure) core.setFailed(failure);
-  return { mode: 'scan', conclusion, tally: t, selection, report, files, publish: published, failure };
+  return {
+    mode: 'scan',
+    conclusion,
+    tally: t,
+    selection,
+    report,
+    files,
+    publish: published,
+    ...(artifact ? { artifact } : {}),
+    failure,
+  };
 }

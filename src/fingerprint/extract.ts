@@ -58,6 +58,8 @@ export interface FingerprintOptions {
    * the verdict and the report read them).
    */
   blocks?: string[];
+  /** Keep what trigger probing found for the report's pictures (Fingerprint.evidence). */
+  evidence?: boolean;
 }
 
 /** Hidden-layer block kinds (src/fingerprint/representations.ts), named "<kind>:<layer>". */
@@ -187,6 +189,7 @@ async function fingerprintWith(
     if (trig.mapBlock.length > 0) blocks['trigger-map'] = trig.mapBlock;
     selfChecks.trigger = trig.selfCheck;
   }
+  const evidence = opts.evidence && trig?.evidence ? { evidence: trig.evidence } : {};
 
   const fl = findFinalLinear(model);
   if (fl) {
@@ -216,5 +219,6 @@ async function fingerprintWith(
     },
     blocks,
     selfChecks,
+    ...evidence,
   };
 }

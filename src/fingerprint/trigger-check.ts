@@ -21,6 +21,7 @@ import { MAP_INPUTS, SWEEP_INPUTS, sweepPositions } from '../selfcheck/sweep.js'
 import { imageGeometry } from '../selfcheck/triggers.js';
 import { MAP_MAC_BUDGET, TRIGGER_MAC_BUDGET } from '../limits.js';
 import type { SelfCheck } from './types.js';
+import type { TriggerEvidence } from '../selfcheck/evidence.js';
 import { InputError } from '../errors.js';
 
 /** Fewest classes trigger probing can contrast. */
@@ -35,6 +36,8 @@ export interface TriggerCheck {
   tierBlock: Float32Array;
   /** The position-aligned "trigger-map" block (TriggerProbeResult.mapBlock); empty without a sweep. */
   mapBlock: Float32Array;
+  /** What the report's pictures show (TriggerProbeResult.evidence), with what the triggers were stamped on. */
+  evidence: TriggerEvidence | null;
   forwardPasses: number;
 }
 
@@ -173,6 +176,7 @@ export async function runTriggerCheck(
       block: r.block,
       tierBlock: r.tierBlock,
       mapBlock: keptMap(basis, mapInputs, r.mapBlock),
+      evidence: r.evidence && { ...r.evidence, basis },
       forwardPasses: r.forwardPasses + (mined?.forwardPasses ?? 0),
     };
   } finally {

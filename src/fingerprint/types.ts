@@ -3,6 +3,8 @@
  * reference-free self-check statistics. Two fingerprints compare only when their probe hashes match.
  * On-disk format in src/fingerprint/format.ts and docs/format.md.
  */
+import type { TriggerEvidence } from '../selfcheck/evidence.js';
+
 export const FINGERPRINT_FORMAT_VERSION = 1;
 
 /**
@@ -66,4 +68,9 @@ export interface Fingerprint {
    */
   blocks: Record<string, Float32Array>;
   selfChecks: Record<string, SelfCheck>;
+  /**
+   * In memory only, when asked for (FingerprintOptions.evidence): what trigger probing found, for the
+   * report's pictures. Never written to a fingerprint file (format.ts writes header, selfChecks, blocks).
+   */
+  evidence?: TriggerEvidence;
 }

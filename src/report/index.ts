@@ -9,6 +9,7 @@ import { renderMarkdown } from './markdown.js';
 import { renderSarif } from './sarif.js';
 import { renderText } from './text.js';
 import type { FailOn, ScanReport } from './types.js';
+import type { EvidenceByPath } from './pictures.js';
 
 export const REPORT_FORMATS = ['json', 'sarif', 'junit', 'markdown', 'text'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -46,6 +47,8 @@ export interface RenderOptions {
   failOn?: FailOn;
   /** Markdown: heading line ('' for none). */
   heading?: string;
+  /** Markdown: what trigger probing found per model, for the flagged models' patch maps. */
+  evidence?: EvidenceByPath;
 }
 
 export function renderReport(report: ScanReport, format: ReportFormat, opts: RenderOptions = {}): string {
@@ -57,7 +60,11 @@ export function renderReport(report: ScanReport, format: ReportFormat, opts: Ren
     case 'junit':
       return renderJunit(report, { failOn: opts.failOn });
     case 'markdown':
-      return renderMarkdown(report, { failOn: opts.failOn, heading: opts.heading });
+      return renderMarkdown(report, {
+        failOn: opts.failOn,
+        heading: opts.heading,
+        ...(opts.evidence ? { evidence: opts.evidence } : {}),
+      });
     case 'text':
       return renderText(report, { color: opts.color ?? false, failOn: opts.failOn });
   }

@@ -21,13 +21,24 @@ import { levelLabel } from './levels.js';
 import { formatPValue, formatRiskScore } from './numbers.js';
 import { printable } from './printable.js';
 import type { FailOn, ScanReport, ScannedModel } from './types.js';
+import { textHeatMap } from './heatmap-text.js';
+import { REPORT_HTML, suspectedClasses, wantsPictures, type EvidenceByPath } from './pictures.js';
 
 export interface MarkdownOptions {
   /** Heading line; defaults to "Model fingerprint scan". Pass '' for none. */
   heading?: string;
   /** Level that counts as failing (for the summary line); defaults to the report's failOn. */
   failOn?: FailOn;
+  /** What trigger probing found per model (ScanOptions.onEvidence): flagged models get their patch map. */
+  evidence?: EvidenceByPath;
+  /** Where the HTML report with the pictures is (the action's workflow artifact). */
+  htmlReport?: { url: string; name: string };
 }
+
+/** Most flagged models whose patch map the Markdown shows (the HTML report has them all). */
+export const MARKDOWN_MAX_MAPS = 5;
+/** A link target the comment may carry: http(s), nothing Markdown could read as the end of the link. */
+const SAFE_URL = /^https?:\/\/[^\s()<>[\]`]+$/;
 
 // Characters written as HTML character references inside <code>: Markdown never acts on a reference, and a
 // table row is never split at one.
@@ -105,6 +116,42 @@ function table(models: ScannedModel[]): string[] {
   return lines;
 }
 
+/**
+ * Where a picture would need a URL: the patch map of each flagged model's suspected class as a Unicode
+ * block heat map (src/report/heatmap-text.ts) in a code block, and the link to the HTML report.
+ */
+function pictureLines(models: ScannedModel[], opts: MarkdownOptions): string[] {
+  const out: string[] = [];
+  const flagged = models.filter(wantsPictures);
+  const maps = flagged.flatMap((m) => {
+    const e = opts.evidence?.get(m.path);
+    const cls = e ? suspectedClasses(m, e)[0] : undefined;
+    const map = e?.map && cls !== undefined ? textHeatMap(e.map, e.classes, cls) : undefined;
+    return map && cls !== undefined ? [{ m, cls, map }] : [];
+  });
+  if (maps.length > 0) {
+    out.push('#### Where a patch sends inputs into the suspected class', '');
+    for (const { m, cls, map } of maps.slice(0, MARKDOWN_MAX_MAPS)) {
+      out.push(`${markdownCode(m.path)}, class ${cls}:`, '', '```text', ...map.lines, '```', '');
+      out.push(markdownText(map.legend), '');
+    }
+    if (maps.length > MARKDOWN_MAX_MAPS)
+      out.push(`_…and ${maps.length - MARKDOWN_MAX_MAPS} more in the HTML report._`, '');
+  }
+  const link = opts.htmlReport;
+  if (link && SAFE_URL.test(link.url)) {
+    const what =
+      flagged.length > 0
+        ? 'Pictures of the suspected triggers (inputs before and after stamping, patch maps)'
+        : 'The report as a web page';
+    out.push(
+      `${what}: [HTML report](${link.url}), the workflow run's artifact ${markdownCode(link.name)} (open \`${REPORT_HTML}\`).`,
+      '',
+    );
+  }
+  return out;
+}
+
 function summaryLine(report: ScanReport, failOn: FailOn): string {
   const c = countModels(report, failOn);
   const parts = [`${c.scanned} of ${c.total} model${c.total === 1 ? '' : 's'} scanned`];
@@ -130,6 +177,7 @@ export function renderMarkdown(report: ScanReport, opts: MarkdownOptions = {}): 
     : '**No baseline: reference-free checks only.** Scores are not compared with clean models.';
   out.push(baseline, '');
   for (const note of report.notes) out.push(`> ${markdownText(note)}`, '');
+  out.push(...pictureLines(scanned, opts));
 
   if (scanned.some((m) => m.riskLevel !== 'low')) {
     out.push(`#### ${FLAGGED_MODEL_GUIDANCE_TITLE}`, '');

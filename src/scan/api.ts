@@ -3,7 +3,8 @@
  * src/scan/scan.ts and src/baseline/*.ts. Keeping the shapes here lets the shells (CLI, action) depend on
  * an interface at their I/O edge.
  */
-import type { FailOn, ScanReport } from '../report/types.js';
+import type { FailOn, RiskLevel, ScanReport } from '../report/types.js';
+import type { TriggerEvidence } from '../selfcheck/evidence.js';
 
 export interface ProbeOptions {
   /** Number of probes (default DEFAULT_PROBE_COUNT). */
@@ -45,7 +46,16 @@ export interface ScanOptions extends EngineOptions {
   baselineDir?: string | null;
   failOn: FailOn;
   onProgress?: (e: ProgressEvent) => void;
+  /**
+   * Receives, per scanned model that trigger probing ran on, what it found (the trigger, the inputs it was
+   * stamped on, the patch map) with the model's level, for the report's pictures; the JSON report does not
+   * carry it. Absent: nothing is kept. Keep only what you will show: the inputs can be large.
+   */
+  onEvidence?: EvidenceSink;
 }
+
+/** Called with a model's path (as given to the scan), its trigger evidence and its risk level. */
+export type EvidenceSink = (path: string, evidence: TriggerEvidence, level: RiskLevel) => void;
 
 export type ScanFn = (paths: string[], opts: ScanOptions) => Promise<ScanReport>;
 

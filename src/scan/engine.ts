@@ -26,12 +26,14 @@ export function probeSpecOf(opts: EngineOptions): ProbeSpec {
 
 /**
  * `blocks`: the ensemble blocks the caller reads (a scan: its baseline's channels; see FingerprintOptions);
- * absent = the whole fingerprint, as baseline builds and `fingerprint` write it.
+ * absent = the whole fingerprint, as baseline builds and `fingerprint` write it. `keep.evidence`: keep what
+ * trigger probing found for the report's pictures (Fingerprint.evidence).
  */
 export async function fingerprintFile(
   path: string,
   opts: EngineOptions,
   blocks?: string[],
+  keep: { evidence?: boolean } = {},
 ): Promise<{ model: OnnxModel; fingerprint: Fingerprint }> {
   assertInsideWorkspace(path, opts.workspace);
   const model = await readModel(path);
@@ -40,6 +42,7 @@ export async function fingerprintFile(
     layers: opts.layers ?? 'auto',
     batchSize: opts.batchSize,
     ...(blocks ? { blocks } : {}),
+    ...(keep.evidence ? { evidence: true } : {}),
   });
   return { model, fingerprint };
 }

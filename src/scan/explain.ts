@@ -11,6 +11,8 @@ import { formatPValue } from '../report/numbers.js';
 import { TRIGGER_MAP_BLOCK } from '../baseline/config.js';
 import { mapFeature } from '../selfcheck/sweep.js';
 import { imageGeometry, type ImageGeometry } from '../selfcheck/triggers.js';
+import { baselineTriggerSentence, differsSentence } from '../score/finding-words.js';
+import { levelOf, riskScore } from '../score/risk.js';
 
 /** The tests besides the ensemble that a verdict can combine (FinalVerdict.combined), in words. */
 const TEST_WORDS: Record<string, string> = {
@@ -162,9 +164,15 @@ export function explain(
   const n = manifest.members.length;
   const t = details.trigger;
   // the trigger probe's finding, when it decided the verdict or is itself unusual for a clean model
+  const triggerP = final.triggerPValue ?? 1;
   const triggerText =
-    t && (final.decidedBy === 'trigger' || (final.triggerPValue ?? 1) <= TRIGGER_MENTION_P)
-      ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (trigger test p = ${formatPValue(final.triggerPValue ?? 1)}, the larger of its p against our zoo's clean models and against your references).`
+    t && (final.decidedBy === 'trigger' || triggerP <= TRIGGER_MENTION_P)
+      ? baselineTriggerSentence(
+          levelOf(riskScore(triggerP)),
+          { cls: details.suspectedTargetClass, trigger: t },
+          triggerP,
+          "the larger of its p against our zoo's clean models and against your references",
+        )
       : '';
   // the separate patch-map test, when it decided the verdict (src/baseline/config.ts SEPARATE_TEST_CHANNELS)
   const mapP = final.separate[TRIGGER_MAP_BLOCK];
@@ -184,7 +192,13 @@ export function explain(
   const summary =
     final.riskLevel === 'low'
       ? `Behaves like the ${n} clean references (p = ${formatPValue(final.pValue)}).`
-      : `Differs from the ${n} clean references (${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${formatPValue(top.pValue)}` : 'none'}).${triggerText}${mapText}`;
+      : differsSentence(
+          final.riskLevel === 'high' ? 'high' : 'medium',
+          n,
+          `${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${formatPValue(top.pValue)}` : 'none'}`,
+        ) +
+        triggerText +
+        mapText;
   return {
     summary,
     strongestSignal,

@@ -102,9 +102,10 @@ async function scanOne(
 ): Promise<ModelEntry> {
   if (ref?.refusal !== undefined) return refusedEntry(path, ref);
   try {
+    const keep = { evidence: opts.onEvidence !== undefined };
     const { model, fingerprint } = ref
-      ? await fingerprintFile(path, ref.engine, ref.reads)
-      : await fingerprintFile(path, opts, REFERENCE_FREE_READS);
+      ? await fingerprintFile(path, ref.engine, ref.reads, keep)
+      : await fingerprintFile(path, opts, REFERENCE_FREE_READS, keep);
     let entry: Omit<ScannedModel, 'flagged'>;
     if (ref) {
       const m = ref.baseline.manifest;
@@ -170,6 +171,7 @@ async function scanOne(
         explanation: v.explanation,
       };
     }
+    if (fingerprint.evidence) opts.onEvidence?.(path, fingerprint.evidence, entry.riskLevel);
     return { ...entry, flagged: reachesFailOn(entry.riskLevel, opts.failOn) };
   } catch (e) {
     if (!isInputError(e)) throw e;

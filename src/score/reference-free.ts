@@ -7,6 +7,8 @@
 import type { Fingerprint } from '../fingerprint/types.js';
 import type { DetectorResult, Explanation } from '../report/types.js';
 import { triggerTestP } from './final.js';
+import { referenceFreeSentence } from './finding-words.js';
+import { levelOf, riskScore } from './risk.js';
 import { describeChannel, selfCheckDetails } from '../scan/explain.js';
 
 export interface ReferenceFreeVerdict {
@@ -22,12 +24,13 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
   const pValue = pt ?? 1;
   if (trig && pt !== undefined) detectors['trigger-probe'] = { score: trig.score, pValue };
   const details = selfCheckDetails(fp);
-  const t = details.trigger;
   const summary = !trig
     ? 'No baseline, and trigger probing does not apply to this model (it needs an image-like float input and class logits): nothing measured its behaviour.'
-    : pValue <= 0.0158 && t
-      ? `Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} flips ${(100 * t.flipRate).toFixed(0)}% of probes into class ${details.suspectedTargetClass} (z = ${t.zScore.toFixed(1)}).`
-      : `Trigger probing found no class that stamped triggers pull inputs into (p = ${pValue.toPrecision(2)}).`;
+    : referenceFreeSentence(
+        levelOf(riskScore(pValue)),
+        { cls: details.suspectedTargetClass, trigger: details.trigger },
+        pValue,
+      );
   const basisNote =
     trig?.basis === 'probes' || trig?.basis === 'mined'
       ? ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'

@@ -81,6 +81,11 @@ export function mapFeature(
   return { trigger, cls: index % classes };
 }
 
+/** The solid patch each row of the patch map stands for, in the map's order (side, then row, then column). */
+export function mapPositions(g: ImageGeometry): { size: number; top: number; left: number }[] {
+  return sweepLayout(g);
+}
+
 /** Patch positions of one fill: the map has this many rows (times the class count). */
 export function sweepPositions(g: ImageGeometry): number {
   return sweepLayout(g).length;

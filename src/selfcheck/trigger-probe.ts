@@ -41,7 +41,8 @@ import {
   type Effect,
 } from './logit-stats.js';
 import { mutate } from './refine.js';
-import { patchMap, patchSweep, sweepFills, sweepPositions, SWEEP_INPUTS } from './sweep.js';
+import { mapPositions, patchMap, patchSweep, sweepFills, sweepPositions, SWEEP_INPUTS } from './sweep.js';
+import { triggerEvidence, type TriggerEvidence } from './evidence.js';
 import {
   BLEND_ALPHAS,
   DEFAULT_RANGE,
@@ -162,6 +163,8 @@ export interface TriggerProbeResult {
   classScores: Float32Array;
   /** The reported trigger itself (mask and pattern, or warp field), for display and tests. */
   trigger: Trigger | null;
+  /** The reported trigger with the inputs it was stamped on and the patch map, for the report's pictures. */
+  evidence: TriggerEvidence | null;
   families: FamilyScore[];
   forwardPasses: number;
   candidatesScreened: number;
@@ -172,6 +175,8 @@ export interface TriggerProbeResult {
 interface Best {
   trigger: Trigger;
   effect: Effect;
+  /** The model's class on each search row with the trigger stamped (kept for the report's pictures). */
+  after: Int32Array;
 }
 type Table = Map<TriggerKind, (Best | undefined)[][]>;
 
@@ -187,7 +192,13 @@ function cell(table: Table, t: Trigger): (Best | undefined)[] | undefined {
 }
 
 /** Keeps `effect` for class c if its margin gain beats the cell's (ties: higher flip rate). */
-function offer(row: (Best | undefined)[], c: number, trigger: Trigger, effect: Effect): boolean {
+function offer(
+  row: (Best | undefined)[],
+  c: number,
+  trigger: Trigger,
+  effect: Effect,
+  after: Int32Array,
+): boolean {
   const cur = row[c];
   if (
     cur &&
@@ -196,7 +207,7 @@ function offer(row: (Best | undefined)[], c: number, trigger: Trigger, effect: E
   ) {
     return false;
   }
-  row[c] = { trigger, effect };
+  row[c] = { trigger, effect, after };
   return true;
 }
 
@@ -300,7 +311,7 @@ export async function probeTriggers(
   screened.forEach((s, t) => {
     const effect = effectOf(clean, s, k);
     const row = cell(table, candidates[t]);
-    if (row) for (let c = 0; c < k; c++) offer(row, c, candidates[t], effect);
+    if (row) for (let c = 0; c < k; c++) offer(row, c, candidates[t], effect, s.argmax);
   });
 
   // 4. Refine every (family, tier) trigger of the most suspicious classes.
@@ -322,7 +333,7 @@ export async function probeTriggers(
       base,
       g,
     );
-    states.forEach((st, i) => offer(st.row, st.c, proposals[i], effectOf(clean, res[i], k)));
+    states.forEach((st, i) => offer(st.row, st.c, proposals[i], effectOf(clean, res[i], k), res[i].argmax));
   }
 
   // 5. Score, and the trigger to report: the target's best trigger in its highest-z family, the tier with
@@ -339,12 +350,17 @@ export async function probeTriggers(
     if (b && (!shown || b.effect.flip[target] > shown.effect.flip[target])) shown = b;
   }
   let flipRate = shown ? shown.effect.flip[target] : 0;
+  // what the report's pictures show: the inputs the flip rate was last measured on, before and after
+  let measured: { rows: readonly number[]; after: Int32Array; from: 'held-out' | 'search' } | undefined =
+    shown && { rows, after: shown.after, from: 'search' };
   if (shown && nEval > 0 && runner.left >= nEval) {
     const [res] = await runner.stamped([{ trigger: shown.trigger, rows: evalRows }], base, g);
     flipRate = effectOf(subsetSummary(cleanAll, evalRows, k), res, k).flip[target];
+    measured = { rows: evalRows, after: res.argmax, from: 'held-out' };
   }
   // 6. The patch map on more inputs, with its own budget: the sweep's 8 inputs make clean maps noisy.
   let mapPasses = 0;
+  let mapInputCount = sweepRows.length;
   const mapRows = order.slice(0, Math.min(n, opts.mapInputs ?? 0));
   if (mapBlock.length > 0 && mapRows.length > SWEEP_INPUTS) {
     const mapRunner = new BudgetedRunner(
@@ -356,6 +372,7 @@ export async function probeTriggers(
     );
     mapBlock = await patchMap(mapRunner, base, g, range, mapRows, subsetSummary(cleanAll, mapRows, k), k);
     mapPasses = mapRunner.used;
+    mapInputCount = mapRows.length;
   }
   const trig = shown ? describe(shown.trigger) : { kind: 'none', location: '' };
   // With two classes the robust z of either is always +-0.67: the contrast carries no information.
@@ -387,6 +404,26 @@ export async function probeTriggers(
     mapBlock,
     classScores: scored.classScores,
     trigger: shown ? shown.trigger : null,
+    evidence:
+      shown && measured
+        ? triggerEvidence({
+            base,
+            geometry: g,
+            range,
+            classes: k,
+            targetClass: target,
+            trigger: shown.trigger,
+            flipRate,
+            rows: measured.rows,
+            before: measured.rows.map((r) => cleanAll.argmax[r]),
+            after: measured.after,
+            examplesFrom: measured.from,
+            map:
+              mapBlock.length > 0
+                ? { inputs: mapInputCount, positions: mapPositions(g), values: mapBlock }
+                : null,
+          })
+        : null,
     families: scored.families,
     forwardPasses: runner.used + mapPasses,
     candidatesScreened: candidates.length,

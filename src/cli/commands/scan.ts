@@ -1,6 +1,11 @@
 /** `model-fingerprint scan MODELS... [--baseline DIR]`: the main job from the command line. */
+import { existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { InputError } from '../../errors.js';
+import { join } from 'node:path';
+import { REPORT_HTML, renderReportDir, type ReportFile } from '../../report/pictures.js';
+import { collectFlaggedEvidence } from '../../scan/evidence.js';
+import { writeFilesInto } from '../../util/write-files.js';
+import { describeError, InputError } from '../../errors.js';
 import { scanModels } from '../../scan/scan.js';
 import { renderReport, type ReportFormat } from '../../report/index.js';
 import { exitCodeOf, type FailOn } from '../../report/types.js';
@@ -18,10 +23,12 @@ const FAIL_ON: FailOn[] = ['low', 'medium', 'high', 'never'];
 const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter((f) => f !== 'batch-size' && f !== 'workspace');
 
 const HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
-       [--output FILE] [--fail-on high|medium|low|never] [--quiet]
+       [--output FILE] [--fail-on high|medium|low|never] [--report-dir DIR] [--quiet]
        without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...]
 Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
 Exit 0: no model reaches --fail-on (default high); 1: at least one does; 2: a model or the baseline could not be read.
+--report-dir DIR: also write DIR/index.html (one self-contained page: the table, and per medium or high model
+the suspected trigger stamped on a few inputs, before and after, and its patch map) and those pictures as PNGs.
 The probe set (samples, range, input normalisation) and layers come from the baseline: models are only
 comparable when fed exactly as its members were, so probe flags given with --baseline are ignored.
 --input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
@@ -37,6 +44,7 @@ export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
     output: { type: 'string', short: 'o' },
     'fail-on': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
+    'report-dir': { type: 'string' },
   });
   if (p.values.help) {
     io.out(HELP);
@@ -58,19 +66,55 @@ export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
       `note: ${ignored.map((f) => `--${f}`).join(', ')} ignored: with --baseline the probe set (including input normalisation) and layers come from the baseline, so every model is fed as its members were\n`,
     );
   }
+  const reportDir = str(p, 'report-dir');
+  if (reportDir) checkReportDir(reportDir);
+  // pictures need what trigger probing found: kept for the flagged models when something shows it
+  const evidence = reportDir || format === 'markdown' ? collectFlaggedEvidence() : undefined;
   const report = await scanModels(paths, {
     ...engineOptions(p),
     baselineDir: baselineDir ?? null,
     failOn,
     onProgress: p.values.quiet ? undefined : progressReporter(io.err, io.isTTY, 'scanning'),
+    ...(evidence ? { onEvidence: evidence.sink } : {}),
   });
   const color = io.isTTY && !output && !process.env.NO_COLOR;
-  const rendered = renderReport(report, format, { cwd: process.cwd(), failOn, color });
+  const rendered = renderReport(report, format, {
+    cwd: process.cwd(),
+    failOn,
+    color,
+    ...(evidence ? { evidence: evidence.byPath } : {}),
+  });
   if (output) {
     await writeFile(output, rendered);
     io.err(`report written to ${output}\n`);
   } else {
     io.out(rendered.endsWith('\n') ? rendered : rendered + '\n');
   }
+  // after the report is out: a directory that cannot be written costs the pictures, never the results
+  if (reportDir && evidence) writeReportDir(reportDir, renderReportDir(report, evidence.byPath), io);
   return exitCodeOf(report);
+}
+
+/** A --report-dir that exists as something else than a directory: refused before any model is scanned. */
+function checkReportDir(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new InputError(
+      'bad-argument',
+      `--report-dir ${dir}: exists and is not a directory; give a new or existing directory`,
+    );
+  }
+}
+
+function writeReportDir(dir: string, files: ReportFile[], io: CliIO): void {
+  let written: string[];
+  try {
+    written = writeFilesInto(dir, files);
+  } catch (e) {
+    throw new InputError(
+      'bad-argument',
+      `--report-dir ${dir}: could not write the HTML report (${describeError(e)}); give a directory you can write to`,
+    );
+  }
+  const pngs = written.filter((f) => f.endsWith('.png')).length;
+  io.err(`HTML report written to ${join(dir, REPORT_HTML)} (${pngs} picture${pngs === 1 ? '' : 's'})\n`);
 }

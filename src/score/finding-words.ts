@@ -1,0 +1,70 @@
+/**
+ * How a trigger-probing finding is put into words, by the level its p-value earned: the sentence never
+ * claims more (or less) than the score does. Low: no class stands out. Medium: a class stands out
+ * somewhat, not enough to call it high. High: the finding itself. One place, so the reference-free
+ * verdict and the explanation against a baseline phrase the bands alike.
+ */
+import { formatPValue } from '../report/numbers.js';
+import type { RiskLevel } from './risk.js';
+
+/** What trigger probing pointed at (Explanation.trigger and suspectedTargetClass). */
+export interface TriggerFinding {
+  cls?: number;
+  trigger?: { kind: string; location?: string; flipRate: number; zScore: number };
+}
+
+function triggerPhrase(t: NonNullable<TriggerFinding['trigger']>): string {
+  return `a ${t.kind}${t.location ? ` at ${t.location}` : ''}`;
+}
+
+function percent(rate: number): string {
+  return `${Math.round(100 * rate)}%`;
+}
+
+/**
+ * The reference-free verdict's sentence for a model whose trigger test p-value `p` earned `level`, e.g.
+ * medium: "Trigger probing: class 7 stands out somewhat: a patch:solid-hi at bottom-right 3x3 at (11,11)
+ * flips 40% of held-out inputs into it (p = 0.024), not enough to call it high."
+ */
+export function referenceFreeSentence(level: RiskLevel, f: TriggerFinding, p: number): string {
+  const pText = `p = ${formatPValue(p)}`;
+  const t = f.trigger;
+  if ((level !== 'medium' && level !== 'high') || f.cls === undefined)
+    return `Trigger probing: no class stands out (${pText}).`;
+  if (level === 'medium') {
+    const how = t ? `: ${triggerPhrase(t)} flips ${percent(t.flipRate)} of held-out inputs into it` : '';
+    return `Trigger probing: class ${f.cls} stands out somewhat${how} (${pText}), not enough to call it high.`;
+  }
+  const how = t
+    ? `${triggerPhrase(t)} flips ${percent(t.flipRate)} of held-out inputs into class ${f.cls} (z = ${t.zScore.toFixed(1)}, ${pText})`
+    : `class ${f.cls} is far easier to reach than the others (${pText})`;
+  return `Trigger probing: ${how}.`;
+}
+
+/**
+ * The trigger test's part of an explanation against a baseline (a leading space, or '' when it says
+ * nothing): `level` is the level the trigger test's own p-value `p` earns, `pNote` what that p is.
+ */
+export function baselineTriggerSentence(
+  level: RiskLevel,
+  f: TriggerFinding,
+  p: number,
+  pNote: string,
+): string {
+  const t = f.trigger;
+  if (!t || f.cls === undefined || (level !== 'medium' && level !== 'high')) return '';
+  const pText = `trigger test p = ${formatPValue(p)}, ${pNote}`;
+  if (level === 'medium')
+    return ` Trigger probing: class ${f.cls} stands out somewhat: ${triggerPhrase(t)} pulls inputs into it (${pText}), not enough on its own to call it high.`;
+  return ` Trigger probing: ${triggerPhrase(t)} pulls inputs into class ${f.cls} (${pText}).`;
+}
+
+/**
+ * The opening of an explanation against `n` references for a model that is not low: how far it differs,
+ * with `detail` (p-values, strongest channel) in parentheses.
+ */
+export function differsSentence(level: 'medium' | 'high', n: number, detail: string): string {
+  return level === 'medium'
+    ? `Differs somewhat from the ${n} clean references (${detail}), not enough to call it high.`
+    : `Differs from the ${n} clean references (${detail}).`;
+}
