@@ -210,11 +210,10 @@ function markdown(r: Record<string, unknown>): string {
         `<= ${TARGETS.fingerprintRatio}x`,
         verdict(fp.scanRatio <= TARGETS.fingerprintRatio),
       ]);
-    rows.push(['trigger self-check (separate)', s(fp.selfCheckMs), 'report', '-']);
     notes.push(
-      `Fingerprint: ${fp.model}, ${(fp.params / 1e6).toFixed(2)} M parameters, ${fp.probes} probes, medians of ${fp.runs} runs after a warm-up. ` +
-        `fingerprintModel in full took ${s(fp.fingerprintTotalMs)}, of which the trigger check ${s(fp.selfCheckMs)} ` +
-        `(${fp.trigger.forwardPasses} forward passes; budget ${fp.trigger.budgetInputs} inputs from ${(fp.trigger.estimatedMacsPerInput / 1e6).toFixed(0)} M estimated MACs per input). ` +
+      `Fingerprint: ${fp.model}, ${(fp.params / 1e6).toFixed(2)} M parameters, ${fp.probes} probes, medians of ${fp.runs} runs after a warm-up, ` +
+        `trigger probing switched off (the default budget plans ${fp.trigger.budgetInputs} trigger passes and ${fp.trigger.mapInputs} patch-map inputs for it, ` +
+        `${(fp.trigger.estimatedMacsPerInput / 1e6).toFixed(0)} M multiply-accumulates a pass: timed per architecture and budget below). ` +
         `Raw ORT is InferenceSession.create + one 64-probe run with ORT's default optimisations (level 'all', which the fingerprint session also uses when every exposed layer is a Relu output, as here); with graph optimisations off (the session setting for other exposures) it takes ${s(fp.rawUnoptimisedMs)}.`,
     );
   } else if (fp) rows.push(['fingerprint', `error: ${fp.error.slice(0, 200)}`, '', '**fail**']);

@@ -30,6 +30,8 @@ import {
   type BaselineMember,
 } from './store.js';
 import { rebuildCommand } from './rebuild-command.js';
+import { budgetRefusal } from '../scan/budget-note.js';
+import { describeBudget, LEGACY_SCAN_BUDGET, sameBudget, type ScanBudget } from '../fingerprint/budget.js';
 
 /** Fewer clean references than this and the detectors (k-NN, LOF) cannot be fitted meaningfully. */
 export const MIN_BASELINE_MEMBERS = 5;
@@ -146,6 +148,35 @@ export function requireCurrentFeatures(
   );
 }
 
+/** The scan budget a member was fingerprinted with (its header's record; none: the legacy plan). */
+export function budgetOfFingerprint(fp: Fingerprint): ScanBudget {
+  const b = fp.header.budget;
+  return b ? { setting: b.setting, macs: b.macs } : LEGACY_SCAN_BUDGET;
+}
+
+/**
+ * Refuses members fingerprinted with different scan budgets: their trigger blocks come from different
+ * numbers of forward passes, so they do not compare (shards built with different --budget, or a model
+ * added with another). `settings` as for requireCurrentFeatures.
+ */
+export function requireOneBudget(
+  dir: string,
+  collected: Collected[],
+  settings: Pick<BaselineManifest, 'probes' | 'layers'>,
+): ScanBudget | undefined {
+  if (collected.length === 0) return undefined;
+  const first = budgetOfFingerprint(collected[0].fingerprint);
+  const other = collected.find((c) => !sameBudget(budgetOfFingerprint(c.fingerprint), first));
+  if (!other) return first;
+  throw new InputError(
+    'baseline-mismatch',
+    `baseline ${dir}: ${other.member.path} was fingerprinted with the scan budget ${describeBudget(budgetOfFingerprint(other.fingerprint))}, ` +
+      `but ${collected[0].member.path} with ${describeBudget(first)}: members of one baseline need one budget (their trigger features do not compare otherwise); ` +
+      `rebuild the baseline from the clean models with one --budget: ${rebuildCommand(dir, settings, '')}`,
+    dir,
+  );
+}
+
 /** Fits the ensemble on the collected members and writes the baseline directory. */
 export async function fitAndWrite(
   dir: string,
@@ -159,10 +190,9 @@ export async function fitAndWrite(
   },
 ): Promise<BaselineManifest> {
   // The hint repeats the probe settings this build was given: the rebuild must probe the same way.
-  requireCurrentFeatures(dir, collected, {
-    probes: { spec: meta.probeSpec, hash: meta.probeHash },
-    layers: meta.layers,
-  });
+  const settings = { probes: { spec: meta.probeSpec, hash: meta.probeHash }, layers: meta.layers };
+  requireCurrentFeatures(dir, collected, settings);
+  const budget = requireOneBudget(dir, collected, settings);
   if (collected.length < MIN_BASELINE_MEMBERS) {
     throw new InputError(
       'degenerate-data',
@@ -196,6 +226,10 @@ export async function fitAndWrite(
         tailModel: 'parametric tail beyond the largest reference score',
       },
       features: FEATURES_VERSION,
+      // recorded unless legacy (members fingerprinted before budgets existed: a manifest without it)
+      ...(budget && budget.setting !== LEGACY_SCAN_BUDGET.setting
+        ? { budget: { setting: budget.setting, macs: budget.macs } }
+        : {}),
     },
     ser,
     Object.fromEntries(sorted.map((c) => [c.member.fingerprint, c.fileHash])),
@@ -222,7 +256,7 @@ export const addToBaseline: AddToBaselineFn = async (dir, paths, opts) => {
   const base = await loadBaseline(dir);
   const out = opts.out ?? dir;
   const m = base.manifest;
-  const refusal = featuresRefusal(m);
+  const refusal = featuresRefusal(m) ?? budgetRefusal(m);
   if (refusal) {
     throw new InputError(
       'baseline-mismatch',
