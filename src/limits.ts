@@ -43,7 +43,7 @@ export const MAX_ERROR_MESSAGE_CHARS = 1000;
  * The scan budget settings (`--budget`, action input `budget`; src/fingerprint/budget.ts): the
  * multiply-accumulates trigger probing and its patch map may spend on one model, over all their forward
  * passes. A small model gets every check in full at any setting (the zoo's 14x14 models need 1e10); the
- * settings decide how much a large one gets. `default` gives a 32x32 ResNet-18 (5.6e8 a pass) 5,395 passes,
+ * settings decide how much a large one gets. `default` gives a 32x32 ResNet-18 (5.6e8 a pass) 5,393 passes,
  * enough to screen every candidate trigger of a 32x32 input, in about a minute on a 2-core runner;
  * `thorough` gives a 224x224 ResNet-18 (1.8e9 a pass) the ~10,000 passes that screen every candidate of a
  * 224x224 input with 1000 classes, in about five minutes (bench/results/speed.md measures both).
