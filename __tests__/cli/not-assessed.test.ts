@@ -15,6 +15,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScanReport, ScannedModel } from '../../src/report/types.js';
 import { buildTokenModel } from '../fixtures/models.js';
+import { loadBaseline } from '../../src/baseline/store.js';
+import { readFingerprint } from '../../src/fingerprint/format.js';
 import { cleanSubset, cli, EXAMPLE_CANDIDATES, tempDir } from './helpers.js';
 
 const BACKDOORED = `${EXAMPLE_CANDIDATES}/backdoored.onnx`;
@@ -159,6 +161,18 @@ describe('a baseline built with a budget too small for trigger probing', () => {
       });
       expect(m.checks?.find((c) => c.check === 'trigger-probe')?.skipped).toBe('budget');
     }
+  });
+
+  it("stores its members' fingerprints without the layer weight statistics, with the hidden-layer blocks", async () => {
+    const { manifest } = await loadBaseline(join(dir, 'bl'));
+    const fp = await readFingerprint(join(dir, 'bl', manifest.members[0].fingerprint));
+    const names = Object.keys(fp.blocks);
+    expect(names).not.toContain('weights:layers');
+    expect(names.some((n) => n.startsWith('gram:'))).toBe(true);
+    expect(names.some((n) => n.startsWith('sorted:'))).toBe(true);
+    expect(names).toContain('weights:final');
+    expect(fp.header.budget?.setting).toBe('1e6');
+    expect(manifest.budget).toEqual({ setting: '1e6', macs: 1e6 });
   });
 
   it('scans with the baseline budget when asked for another, and says so with the rebuild command', async () => {

@@ -1,7 +1,8 @@
 /**
- * Section "fingerprint" of the speed benchmark: the whole fingerprint of the mid-size ResNet (64 probes,
- * layers 'auto': probe pass with captured layers, representations, weight statistics) against ONNX
- * Runtime alone (InferenceSession.create + one run of the same 64-probe batch), in the same process,
+ * Section "fingerprint" of the speed benchmark: the fingerprint a baseline build stores for the mid-size
+ * ResNet (64 probes, layers 'auto': probe pass with captured layers, representations, final-layer weight
+ * statistics; src/baseline/build.ts STORED_BLOCKS), and every block (what `model-fingerprint fingerprint`
+ * writes: the layer weight statistics too), against ONNX Runtime alone (InferenceSession.create + one run of the same 64-probe batch), in the same process,
  * medians after a warm-up. Trigger probing (many forward passes, within the scan budget) is not part of
  * this ratio: the fingerprint is timed with it switched off, and the "realsize" section times it per
  * architecture and budget against the same number of raw inferences.
@@ -10,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DEFAULT_BLOCK_PREFIXES } from '../../src/baseline/config.js';
+import { STORED_BLOCKS } from '../../src/baseline/build.js';
 import { fingerprintModel } from '../../src/fingerprint/extract.js';
 import { DEFAULT_SCAN_BUDGET, planBudget } from '../../src/fingerprint/budget.js';
 import { readModel } from '../../src/model/read.js';
@@ -24,8 +26,11 @@ export interface FingerprintResult {
   params: number;
   probes: number;
   runs: number;
-  /** The fingerprint proper: probes + captured layers + representations + weight statistics (no trigger probing). */
+  /** What a baseline build stores (STORED_BLOCKS): probes + captured layers + representations (no trigger probing). */
   fingerprintMs: number;
+  /** Every block, the layer weight statistics (weights:layers) included: `model-fingerprint fingerprint`. */
+  everythingMs: number;
+  everythingRatio: number;
   rawInferenceMs: number;
   /** ORT with graph optimisations off (the fingerprint session's level when a non-Relu layer is exposed). */
   rawUnoptimisedMs: number;
@@ -63,7 +68,9 @@ export async function runFingerprint(runs: number, cacheDir: string): Promise<Fi
     [input.name]: new ort.Tensor('float32', input.data as Float32Array, [probes.count, ...input.sampleShape]),
   });
 
-  const fp = async () => fingerprintModel(model, { probes: spec, layers: 'auto', trigger: false });
+  const fp = async () =>
+    fingerprintModel(model, { probes: spec, layers: 'auto', trigger: false, blocks: STORED_BLOCKS });
+  const everything = async () => fingerprintModel(model, { probes: spec, layers: 'auto', trigger: false });
   const scanFp = async () =>
     fingerprintModel(model, { probes: spec, layers: 'auto', blocks: DEFAULT_BLOCK_PREFIXES, trigger: false });
   const raw = async (opts: ort.InferenceSession.SessionOptions = {}) => {
@@ -73,6 +80,7 @@ export async function runFingerprint(runs: number, cacheDir: string): Promise<Fi
   };
   const rawUnopt = () => raw({ graphOptimizationLevel: 'disabled' });
   await fp();
+  await everything();
   await scanFp();
   await raw();
   await rawUnopt();
@@ -80,9 +88,11 @@ export async function runFingerprint(runs: number, cacheDir: string): Promise<Fi
   const tr: number[] = [];
   const tu: number[] = [];
   const scanProper: number[] = [];
+  const all: number[] = [];
   // interleaved, so drifting machine load hits every side alike
   for (let r = 0; r < runs; r++) {
     proper.push((await timeIt(fp)).ms);
+    all.push((await timeIt(everything)).ms);
     scanProper.push((await timeIt(scanFp)).ms);
     tr.push((await timeIt(raw)).ms);
     tu.push((await timeIt(rawUnopt)).ms);
@@ -99,6 +109,8 @@ export async function runFingerprint(runs: number, cacheDir: string): Promise<Fi
     probes: FINGERPRINT_PROBES,
     runs,
     fingerprintMs,
+    everythingMs: median(all),
+    everythingRatio: median(all) / rawInferenceMs,
     rawInferenceMs,
     rawUnoptimisedMs: median(tu),
     ratio: fingerprintMs / rawInferenceMs,

@@ -33,6 +33,27 @@ import { rebuildCommand } from './rebuild-command.js';
 import { budgetRefusal } from '../scan/budget-note.js';
 import { describeBudget, LEGACY_SCAN_BUDGET, sameBudget, type ScanBudget } from '../fingerprint/budget.js';
 
+/**
+ * The blocks a baseline build computes and stores for its members: every block but `weights:layers`. The
+ * hidden-layer blocks (gram, sorted, raw) are kept so that other channel sets can be fitted on the members
+ * later; `weights:layers` (norm and top singular values of every weight matrix) is no channel of any
+ * ensemble the tool fits, and its products were the largest fixed cost of a member's fingerprint (~0.1 s of
+ * block Krylov products on a 12.5M-parameter CNN, which brought the fingerprint to 1.42x raw inference on a
+ * fast core; bench/results/speed.md). `model-fingerprint fingerprint` and bench:detect still compute it.
+ */
+export const STORED_BLOCKS = [
+  'logits',
+  'softmax-stats',
+  'gram:',
+  'sorted:',
+  'raw:',
+  'weights:final',
+  'trigger',
+  'trigger-tiers',
+  'trigger-map',
+  'self:',
+];
+
 /** Fewer clean references than this and the detectors (k-NN, LOF) cannot be fitted meaningfully. */
 export const MIN_BASELINE_MEMBERS = 5;
 
@@ -70,7 +91,7 @@ export async function collectFingerprints(
     let signature: string;
     let architecture: string;
     try {
-      const r = await fingerprintFile(path, opts);
+      const r = await fingerprintFile(path, opts, STORED_BLOCKS);
       fp = r.fingerprint;
       signature = signatureOf(r.model.inputs, r.model.outputs);
       architecture = architectureOf(r.model);
