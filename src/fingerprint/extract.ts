@@ -30,24 +30,10 @@ import {
 } from './types.js';
 import { finalWeightStats, type LayerWeightStats } from './weights.js';
 import { layerWeightStatsOffloaded } from './weights-offload.js';
+import { ACTIVATION_OPS } from '../model/activation-ops.js';
 
 export const AUTO_LAYER_COUNT = 2;
-export const ACTIVATION_OPS = new Set([
-  'Relu',
-  'LeakyRelu',
-  'PRelu',
-  'Elu',
-  'Selu',
-  'Celu',
-  'Gelu',
-  'Sigmoid',
-  'HardSigmoid',
-  'HardSwish',
-  'Tanh',
-  'Softplus',
-  'Mish',
-  'Clip',
-]);
+export { ACTIVATION_OPS };
 
 export interface FingerprintOptions {
   probes: ProbeSpec;

@@ -21,6 +21,7 @@
 import type { onnx as pb } from 'onnx-proto';
 import { toNum, type Int64Like } from './dtypes.js';
 import { constantTensor } from './tensor-data.js';
+import { ACTIVATION_OPS } from './activation-ops.js';
 import type { OnnxModel } from './types.js';
 
 type Shape = number[];
@@ -32,21 +33,8 @@ const UNKNOWN_CONV_SPATIAL_SHARE = 0.25;
 
 /** Operators whose (first) output has the shape of their first input. */
 const SAME_SHAPE = new Set([
-  'Relu',
-  'LeakyRelu',
-  'PRelu',
-  'Elu',
-  'Selu',
-  'Celu',
-  'Gelu',
-  'Sigmoid',
-  'HardSigmoid',
-  'HardSwish',
-  'Tanh',
-  'Softplus',
+  ...ACTIVATION_OPS,
   'Softsign',
-  'Mish',
-  'Clip',
   'BatchNormalization',
   'InstanceNormalization',
   'LayerNormalization',
