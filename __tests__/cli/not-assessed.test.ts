@@ -14,7 +14,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScanReport, ScannedModel } from '../../src/report/types.js';
-import { buildTokenModel } from '../fixtures/models.js';
+import { buildTokenModel, conv, dense } from '../fixtures/models.js';
+import { writeSequentialModel } from '../../src/model/write.js';
+import { Rng } from '../../src/probes/rng.js';
 import { loadBaseline } from '../../src/baseline/store.js';
 import { readFingerprint } from '../../src/fingerprint/format.js';
 import { cleanSubset, cli, EXAMPLE_CANDIDATES, tempDir } from './helpers.js';
@@ -134,6 +136,36 @@ test('no baseline, a token-id input: not assessed, the input kind named', async 
   expect(m.notAssessed.reason).toBe('input-kind');
   expect(m.notAssessed.message).toContain('input_ids:int64[N,6]');
   expect(m.notAssessed.fix).toMatch(/^Scan against a baseline/);
+});
+
+test('no baseline, two classes or a map for an output: not assessed, the output named', async () => {
+  const dir = tempDir('mf-outputs-');
+  dirs.push(dir);
+  const rng = new Rng(3);
+  writeFileSync(
+    join(dir, 'binary.onnx'),
+    writeSequentialModel({
+      inputShape: ['N', 1, 14, 14],
+      layers: [{ kind: 'flatten' }, dense(rng, 196, 2)],
+    }),
+  );
+  writeFileSync(
+    join(dir, 'map.onnx'),
+    writeSequentialModel({ inputShape: ['N', 1, 14, 14], layers: [conv(rng, 1, 4, 3, 1), { kind: 'relu' }] }),
+  );
+  const r = await cli('scan', dir, '--format', 'json', '-q');
+  expect(r.code).toBe(1);
+  const byName = Object.fromEntries(scanned(r).map((m) => [m.path.split('/').pop(), m]));
+  const binary = byName['binary.onnx'];
+  const map = byName['map.onnx'];
+  if (binary.riskLevel !== 'not-assessed' || map.riskLevel !== 'not-assessed') throw new Error('assessed');
+  expect(binary.notAssessed.reason).toBe('classes');
+  expect(binary.notAssessed.message).toContain("this model's first output has 2 per input");
+  expect(map.notAssessed.reason).toBe('output-kind');
+  expect(map.notAssessed.message).toMatch(
+    /needs one score per class .*; this model's first output is \S+float32\[N,4,14,14\]/,
+  );
+  expect(map.checks?.find((c) => c.check === 'trigger-probe')?.skipped).toBe('output-kind');
 });
 
 describe('a baseline built with a budget too small for trigger probing', () => {

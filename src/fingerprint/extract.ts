@@ -176,8 +176,11 @@ async function fingerprintWith(
     if (f <= RAW_BLOCK_MAX_FEATURES) blocks[`raw:${name}`] = t.data;
   }
 
+  // Trigger probing contrasts classes: an output with more than one non-unit axis per probe (a segmentation
+  // map, a sequence of scores) is not one score per class, and probing it would treat every cell as a class.
+  const scoresPerClass = out.shape.slice(1).filter((d) => d > 1).length <= 1;
   const trig =
-    opts.trigger === false
+    opts.trigger === false || !scoresPerClass
       ? null
       : await runTriggerCheck(model, probes, classes, {
           threads: opts.threads,
@@ -222,7 +225,12 @@ async function fingerprintWith(
       createdAt: new Date().toISOString(),
       features: FEATURES_VERSION,
       budget: budgetRecord(plan, probes, trig, {
-        triggerSkip: opts.trigger === false ? 'disabled' : triggerSkipReason(model, probes, classes),
+        triggerSkip:
+          opts.trigger === false
+            ? 'disabled'
+            : !scoresPerClass
+              ? 'output-kind'
+              : triggerSkipReason(model, probes, classes),
         mapRead: reads(opts.blocks, 'trigger-map'),
         finalLayer: Boolean(fl),
       }),

@@ -46,6 +46,8 @@ export type SkipReason =
   | 'input-kind'
   /** the check needs class scores of at least 3 classes */
   | 'classes'
+  /** the check needs one score per class ([N, classes]); the first output has more axes (a map, a sequence) */
+  | 'output-kind'
   /** the caller reads nothing the check computes (a scan without a baseline does not read the patch map) */
   | 'not-read'
   /** the base inputs were the generated probes: the patch map is kept only on samples or a mined base */

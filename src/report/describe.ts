@@ -34,6 +34,7 @@ export const NOT_ASSESSED_WORDS: Record<string, string> = {
   budget: 'the budget affords too few forward passes for trigger probing',
   'input-kind': 'trigger probing does not apply to this input kind',
   classes: 'trigger probing needs at least 3 classes',
+  'output-kind': 'trigger probing needs one score per class',
   'no-power': 'trigger probing ran too short to decide',
 };
 
@@ -78,6 +79,7 @@ export const SKIP_WORDS: Record<string, string> = {
   budget: 'budget',
   'input-kind': 'input kind',
   classes: 'fewer than 3 classes',
+  'output-kind': 'output kind',
   'not-read': 'not read without a baseline',
   base: 'generated probes',
   'no-final-layer': 'no final linear layer',

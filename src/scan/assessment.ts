@@ -126,6 +126,12 @@ export function triggerNotRun(fp: Fingerprint): { reason: string; sentence: stri
       sentence: `trigger probing did not run: it contrasts classes and needs class scores of at least 3 classes; this model's first output has ${fp.header.model.classes} per input.`,
       fix: `${capitalized(BASELINE_FIX)}.`,
     };
+  if (skipped === 'output-kind')
+    return {
+      reason: 'output-kind',
+      sentence: `trigger probing did not run: it contrasts classes and needs one score per class ([N, classes]); this model's first output is ${fp.header.model.signature.split('->')[1]?.split(';')[0] ?? 'not that'}.`,
+      fix: `${capitalized(BASELINE_FIX)}.`,
+    };
   if (skipped === 'disabled')
     return {
       reason: 'disabled',
