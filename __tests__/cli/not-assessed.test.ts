@@ -155,7 +155,9 @@ test('no baseline, two classes or a map for an output: not assessed, the output 
   );
   const r = await cli('scan', dir, '--format', 'json', '-q');
   expect(r.code).toBe(1);
-  const byName = Object.fromEntries(scanned(r).map((m) => [m.path.split('/').pop(), m]));
+  const byName: Record<string, ScannedModel> = Object.fromEntries(
+    scanned(r).map((m) => [m.path.split('/').pop() ?? '', m]),
+  );
   const binary = byName['binary.onnx'];
   const map = byName['map.onnx'];
   if (binary.riskLevel !== 'not-assessed' || map.riskLevel !== 'not-assessed') throw new Error('assessed');

@@ -178,8 +178,14 @@ async function scanOne(
             pValue: null,
             flagged: false,
             notAssessed,
-            detectors: v.detectors,
-            explanation: { ...v.explanation, summary: notAssessed.message },
+            // a short search's p-value is not calibrated: no detector, no driver; what it pointed at stays
+            detectors: {},
+            explanation: {
+              ...v.explanation,
+              summary: notAssessed.message,
+              strongestSignal: 'none',
+              drivers: [],
+            },
             ...extra,
           }
         : {
