@@ -17,6 +17,7 @@ import {
   recordedBudget,
   sameBudget,
   timeLimitFor,
+  triggerTimeFor,
 } from '../../src/fingerprint/budget.js';
 import { BUDGET_MACS, MODEL_TIME_LIMIT_MS } from '../../src/limits.js';
 import { readModel } from '../../src/model/read.js';
@@ -120,6 +121,9 @@ describe('planBudget', () => {
     expect(timeLimitFor(small, 8)).toBeGreaterThanOrEqual(MODEL_TIME_LIMIT_MS);
     const heavy = { ...small, macsPerPass: small.macsPerPass * 1e5 };
     expect(timeLimitFor(heavy, 8)).toBeGreaterThan(timeLimitFor(small, 8));
+    // trigger probing's share comes on top only when it runs (extract.ts), and is what the plan plans
+    expect(triggerTimeFor(heavy)).toBeGreaterThan(triggerTimeFor(small));
+    expect(triggerTimeFor({ ...small, triggerPasses: null, mapInputs: 0 })).toBe(0);
   });
 });
 

@@ -225,12 +225,21 @@ export function largerBudget(b: ScanBudget): ScanBudget {
 }
 
 /**
- * The per-model time limit: MODEL_TIME_LIMIT_MS plus the planned work at MIN_MACS_PER_SECOND, so a large
- * model the budget plans minutes of work for is not cut off, while a model whose real cost is far beyond its
- * estimate (a loop inside the graph) still stops. The limit only turns a runaway scan into an error; it
- * never changes a result.
+ * The per-model time limit: MODEL_TIME_LIMIT_MS plus the probe pass at MIN_MACS_PER_SECOND, and, once trigger
+ * probing is about to run, plus its planned passes (triggerTimeFor), so a large model the budget plans
+ * minutes of work for is not cut off, while a model whose real cost is far beyond its estimate (a loop inside
+ * the graph) still stops, and a model trigger probing does not apply to keeps the fixed limit. The limit
+ * only turns a runaway scan into an error; it never changes a result.
  */
 export function timeLimitFor(plan: BudgetPlan, probeCount: number): number {
-  const passes = probeCount + (plan.triggerPasses ?? 0) + plan.mapInputs * plan.mapPositions;
-  return MODEL_TIME_LIMIT_MS + Math.ceil(((passes * plan.macsPerPass) / MIN_MACS_PER_SECOND) * 1000);
+  return MODEL_TIME_LIMIT_MS + msFor(probeCount * plan.macsPerPass);
+}
+
+/** What trigger probing and its patch map add to the time limit (see timeLimitFor). */
+export function triggerTimeFor(plan: BudgetPlan): number {
+  return msFor(((plan.triggerPasses ?? 0) + plan.mapInputs * plan.mapPositions) * plan.macsPerPass);
+}
+
+function msFor(macs: number): number {
+  return Math.ceil((macs / MIN_MACS_PER_SECOND) * 1000);
 }

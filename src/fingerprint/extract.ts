@@ -17,7 +17,14 @@ import { InputError } from '../errors.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { findFinalLinear } from './final-layer.js';
 import { runTriggerCheck, triggerSkipReason, type TriggerCheck } from './trigger-check.js';
-import { DEFAULT_SCAN_BUDGET, planBudget, timeLimitFor, type BudgetPlan, type ScanBudget } from './budget.js';
+import {
+  DEFAULT_SCAN_BUDGET,
+  planBudget,
+  timeLimitFor,
+  triggerTimeFor,
+  type BudgetPlan,
+  type ScanBudget,
+} from './budget.js';
 import { SWEEP_INPUTS } from '../selfcheck/sweep.js';
 import { RAW_BLOCK_MAX_FEATURES, gramBlock, softmaxStats, sortedBlock } from './representations.js';
 import {
@@ -92,7 +99,8 @@ export async function fingerprintModel(model: OnnxModel, opts: FingerprintOption
   }
   const probes = generateProbes(model.inputs, opts.probes, { file: model.path, vocabByInput });
   const plan = planBudget(model, probes, opts.budget ?? DEFAULT_SCAN_BUDGET);
-  // One time limit for the whole fingerprint: probing (session.ts), trigger probing, the weight statistics.
+  // One time limit for the whole fingerprint: probing (session.ts), the weight statistics, and trigger probing
+  // (which extends it by its planned work when it runs).
   const limitMs = opts.timeLimitMs ?? timeLimitFor(plan, probes.count);
   const deadline = started + limitMs;
 
@@ -179,13 +187,15 @@ async function fingerprintWith(
   // Trigger probing contrasts classes: an output with more than one non-unit axis per probe (a segmentation
   // map, a sequence of scores) is not one score per class, and probing it would treat every cell as a class.
   const scoresPerClass = out.shape.slice(1).filter((d) => d > 1).length <= 1;
+  // The budget's planned work extends the limit when trigger probing runs (an explicit limit stays as given).
+  const extraMs = opts.timeLimitMs === undefined ? triggerTimeFor(plan) : 0;
   const trig =
     opts.trigger === false || !scoresPerClass
       ? null
       : await runTriggerCheck(model, probes, classes, {
           threads: opts.threads,
-          deadline,
-          limitMs,
+          deadline: deadline + extraMs,
+          limitMs: limitMs + extraMs,
           ...(shared ? { runner: shared } : {}),
           plan,
           map: reads(opts.blocks, 'trigger-map'),
