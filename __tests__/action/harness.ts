@@ -27,7 +27,7 @@ import type {
   ScanReport,
   ScannedModel,
 } from '../../src/report/types.js';
-import type { BaselineInfo, ScanOptions } from '../../src/scan/api.js';
+import type { BaselineBuildOptions, BaselineInfo, ScanOptions } from '../../src/scan/api.js';
 import { FakeGitHub } from '../helpers/fake-github.js';
 
 export const OWNER = 'acme';
@@ -131,6 +131,8 @@ export class Harness {
   failures: string[] = [];
   scanCalls: { paths: string[]; opts: ScanOptions }[] = [];
   baselineCalls: { kind: 'build' | 'add'; paths: string[]; dir: string }[] = [];
+  /** The options each buildBaseline call was given (the engine options and out). */
+  buildOptions: BaselineBuildOptions[] = [];
   verifyCalls: string[] = [];
   private savedEnv: NodeJS.ProcessEnv = {};
   private origWrite: typeof process.stdout.write | null = null;
@@ -201,6 +203,7 @@ export class Harness {
       },
       buildBaseline: async (paths, opts) => {
         this.baselineCalls.push({ kind: 'build', paths, dir: opts.out });
+        this.buildOptions.push(opts);
         mkdirSync(opts.out, { recursive: true });
         writeFileSync(join(opts.out, 'manifest.json'), '{}');
         return {
