@@ -86,3 +86,19 @@ test('a node it cannot follow is estimated from its weights, and what comes afte
   // the former rough rule for the conv: weights x a quarter of the input's area
   expect(est.macs).toBe(108 * 32 * 32 * 0.25);
 });
+
+test('a hostile constant shape (negative scales) is not followed and cannot lower the estimate', async () => {
+  const g = new GraphBuilder({ opset: 13 });
+  g.addInput('x', 'float32', ['N', 3, 32, 32]);
+  g.addInitializer('roi', 'float32', [0], []);
+  g.addInitializer('scales', 'float32', [4], [1, 1, -1000, 1000]);
+  g.addNode('Resize', ['x', 'roi', 'scales'], ['r']);
+  g.addInitializer('k', 'float32', [4, 3, 3, 3], zeros(108));
+  g.addNode('Conv', ['x', 'k'], ['y'], { pads: attr.ints([1, 1, 1, 1]) });
+  g.addOutput('y');
+  g.addOutput('r');
+  const m = await load(g.toBytes());
+  const est = forwardMacs(m, new Map([['x', [1, 3, 32, 32]]]));
+  expect(est.macs).toBe(4 * 32 * 32 * 27 + 4); // the conv, and the Resize by its constants (the fallback)
+  expect(est.estimated).toBe(1);
+});

@@ -381,7 +381,13 @@ export function forwardMacs(model: OnnxModel, inputShapes: ReadonlyMap<string, S
   for (const n of nodes) {
     if (n.opType === 'Constant') continue;
     const ins = (n.input ?? []).map((name) => (name ? (shapes.get(name) ?? constants.get(name)) : undefined));
-    const cost = nodeCost(model, n, ins);
+    const raw = nodeCost(model, n, ins);
+    // A shape from the file's own constants can be anything: a negative, fractional or absurd size (or a
+    // count past 2^53) is not followed, so no node can lower the estimate of the others.
+    const sane =
+      (!raw.out || raw.out.every((d) => Number.isSafeInteger(d) && d >= 0)) &&
+      (raw.macs === null || (Number.isFinite(raw.macs) && raw.macs >= 0));
+    const cost = sane ? raw : { out: null, macs: null };
     const outName = (n.output ?? [])[0];
     if (cost.out && outName) shapes.set(outName, cost.out);
     if (cost.macs !== null) {
