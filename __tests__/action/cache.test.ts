@@ -157,6 +157,21 @@ test('mode: baseline adds to an existing baseline directory', async () => {
   expect(o.mode).toBe('baseline');
   expect(h.baselineCalls.map((c) => c.kind)).toEqual(['add']);
   expect(h.outputs()['baseline-id']).toBe('sha256:' + 'd'.repeat(64));
+  expect(h.commands('warning').filter((l) => l.includes('Input budget'))).toEqual([]);
+});
+
+test('mode: baseline adding with a budget input says the baseline keeps its own budget', async () => {
+  commitBaseline('baselines/default');
+  await h.run({ event: 'workflow_dispatch', inputs: { mode: 'baseline', budget: 'thorough' } });
+  expect(h.baselineCalls.map((c) => c.kind)).toEqual(['add']);
+  const notes = h.commands('warning').filter((l) => l.includes('Input budget (thorough) set aside'));
+  expect(notes).toHaveLength(1);
+});
+
+test('mode: baseline building records the budget input', async () => {
+  await h.run({ event: 'workflow_dispatch', inputs: { mode: 'baseline', budget: 'fast' } });
+  expect(h.baselineCalls.map((c) => c.kind)).toEqual(['build']);
+  expect(h.buildOptions[0].budget).toEqual({ setting: 'fast', macs: 1e12 });
 });
 
 test('mode: baseline with no matching model fails with a clear message', async () => {

@@ -39,6 +39,10 @@ export async function runBaseline(deps: RunDeps): Promise<BaselineOutcome> {
   core.info(
     `${extend ? 'Adding' : 'Building a baseline from'} ${models.length} model(s) ${extend ? `to the baseline at ${inputs.baseline}` : `into ${inputs.baseline}`}.`,
   );
+  if (extend && inputs.engine.budget)
+    core.warning(
+      `Input budget (${inputs.engine.budget.setting}) set aside: models join the baseline at ${inputs.baseline} with the budget its members were fingerprinted with (trigger features compare only under one budget). To change it, rebuild the baseline from all its clean models (delete the folder, or build into a new one).`,
+    );
   const info = extend
     ? await deps.addToBaseline(dir, paths, engine)
     : await deps.buildBaseline(paths, { ...engine, out: dir });

@@ -3,8 +3,9 @@
  * src/scan/scan.ts and src/baseline/*.ts. Keeping the shapes here lets the shells (CLI, action) depend on
  * an interface at their I/O edge.
  */
-import type { FailOn, RiskLevel, ScanReport } from '../report/types.js';
+import type { FailOn, OnNotAssessed, ScanReport, ScannedModel } from '../report/types.js';
 import type { TriggerEvidence } from '../selfcheck/evidence.js';
+import type { ScanBudget } from '../fingerprint/budget.js';
 
 export interface ProbeOptions {
   /** Number of probes (default DEFAULT_PROBE_COUNT). */
@@ -35,6 +36,11 @@ export interface EngineOptions {
   batchSize?: number;
   /** Workspace root: model paths resolving outside it (or through symlinks leaving it) are refused. */
   workspace?: string;
+  /**
+   * The scan budget (src/fingerprint/budget.ts); default: the default setting. A scan against a baseline
+   * uses the baseline's, and notes it when this one differs.
+   */
+  budget?: ScanBudget;
 }
 
 export type ProgressEvent =
@@ -45,6 +51,8 @@ export interface ScanOptions extends EngineOptions {
   /** Baseline directory; null or undefined: reference-free checks only (said plainly in the report's notes). */
   baselineDir?: string | null;
   failOn: FailOn;
+  /** What a model that was not assessed does to the gate (default 'fail'). */
+  onNotAssessed?: OnNotAssessed;
   onProgress?: (e: ProgressEvent) => void;
   /**
    * Receives, per scanned model that trigger probing ran on, what it found (the trigger, the inputs it was
@@ -54,8 +62,12 @@ export interface ScanOptions extends EngineOptions {
   onEvidence?: EvidenceSink;
 }
 
-/** Called with a model's path (as given to the scan), its trigger evidence and its risk level. */
-export type EvidenceSink = (path: string, evidence: TriggerEvidence, level: RiskLevel) => void;
+/** Called with a model's path (as given to the scan), its trigger evidence and its risk level (or not assessed). */
+export type EvidenceSink = (
+  path: string,
+  evidence: TriggerEvidence,
+  level: ScannedModel['riskLevel'],
+) => void;
 
 export type ScanFn = (paths: string[], opts: ScanOptions) => Promise<ScanReport>;
 

@@ -26,14 +26,15 @@ export function probeSpecOf(opts: EngineOptions): ProbeSpec {
 
 /**
  * `blocks`: the ensemble blocks the caller reads (a scan: its baseline's channels; see FingerprintOptions);
- * absent = the whole fingerprint, as baseline builds and `fingerprint` write it. `keep.evidence`: keep what
- * trigger probing found for the report's pictures (Fingerprint.evidence).
+ * absent = the whole fingerprint, as baseline builds and `fingerprint` write it. `how.evidence`: keep what
+ * trigger probing found for the report's pictures (Fingerprint.evidence); `how.earlyStop`: trigger probing may
+ * stop once its verdict is decided (a scan without a baseline).
  */
 export async function fingerprintFile(
   path: string,
   opts: EngineOptions,
   blocks?: string[],
-  keep: { evidence?: boolean } = {},
+  how: { evidence?: boolean; earlyStop?: boolean } = {},
 ): Promise<{ model: OnnxModel; fingerprint: Fingerprint }> {
   assertInsideWorkspace(path, opts.workspace);
   const model = await readModel(path);
@@ -41,8 +42,10 @@ export async function fingerprintFile(
     probes: probeSpecOf(opts),
     layers: opts.layers ?? 'auto',
     batchSize: opts.batchSize,
+    ...(opts.budget ? { budget: opts.budget } : {}),
     ...(blocks ? { blocks } : {}),
-    ...(keep.evidence ? { evidence: true } : {}),
+    ...(how.evidence ? { evidence: true } : {}),
+    ...(how.earlyStop ? { earlyStop: true } : {}),
   });
   return { model, fingerprint };
 }

@@ -2,7 +2,7 @@
  * Collects what trigger probing found (ScanOptions.onEvidence) for the models a report shows pictures of:
  * medium and high only, so a scan of many clean models keeps no inputs in memory.
  */
-import type { RiskLevel } from '../report/types.js';
+import type { ScannedModel } from '../report/types.js';
 import type { TriggerEvidence } from '../selfcheck/evidence.js';
 import type { EvidenceSink } from './api.js';
 
@@ -12,7 +12,8 @@ export interface EvidenceCollector {
   byPath: Map<string, TriggerEvidence>;
 }
 
-const SHOWN: readonly RiskLevel[] = ['medium', 'high'];
+// A model that was not assessed has no finding to picture.
+const SHOWN: readonly ScannedModel['riskLevel'][] = ['medium', 'high'];
 
 export function collectFlaggedEvidence(): EvidenceCollector {
   const byPath = new Map<string, TriggerEvidence>();

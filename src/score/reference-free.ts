@@ -10,6 +10,7 @@ import { triggerTestP } from './final.js';
 import { referenceFreeSentence } from './finding-words.js';
 import { levelOf, riskScore } from './risk.js';
 import { describeChannel, selfCheckDetails } from '../scan/explain.js';
+import { triggerNotRun } from '../scan/assessment.js';
 
 export interface ReferenceFreeVerdict {
   pValue: number;
@@ -24,8 +25,9 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
   const pValue = pt ?? 1;
   if (trig && pt !== undefined) detectors['trigger-probe'] = { score: trig.score, pValue };
   const details = selfCheckDetails(fp);
+  // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why.
   const summary = !trig
-    ? 'No baseline, and trigger probing does not apply to this model (it needs an image-like float input and class logits): nothing measured its behaviour.'
+    ? `No baseline, and ${triggerNotRun(fp)?.sentence ?? 'trigger probing did not run.'}`
     : referenceFreeSentence(
         levelOf(riskScore(pValue)),
         { cls: details.suspectedTargetClass, trigger: details.trigger },
