@@ -1,0 +1,130 @@
+/**
+ * Vector-Jacobian rules of the pooling operators.
+ *  - MaxPool: through its Indices output (added to the forward node when the file did not ask for it; the
+ *    pooled values are the same). ONNX Runtime, like PyTorch, takes the first maximum of a window, so ties
+ *    route the gradient to the same element as autograd. The gradient is scattered into a zero tensor of the
+ *    input's size; overlapping windows (an element that is the maximum of two windows) need
+ *    ScatterElements' reduction 'add', which exists from opset 16, so below it only non-overlapping windows
+ *    are differentiated.
+ *  - AveragePool: G divided by each window's divisor (computed here from the static geometry, PyTorch's
+ *    rule for count_include_pad and ceil_mode) spread back by a depthwise ConvTranspose with a ones kernel.
+ *  - GlobalAveragePool: G / (H * W) broadcast over the spatial axes.
+ */
+import { windowGeometry } from '../shapes.js';
+import { fail, numericDim, shapeOf, type Rule } from './rule.js';
+
+const maxPool: Rule = (c) => {
+  if (c.a.int('storage_order', 0) !== 0) fail('MaxPool with column-major indices');
+  const x = c.ins[0];
+  const xShape = shapeOf(c, x);
+  const kernel = c.a.ints('kernel_shape');
+  if (!kernel) fail('MaxPool without kernel_shape');
+  const geo = windowGeometry(c.a, xShape, kernel, c.a.int('ceil_mode', 0) === 1);
+  const overlap = geo
+    ? geo.strides.some((s, i) => s < geo.dilations[i] * (kernel[i] - 1) + 1)
+    : true;
+  const sum = c.opset >= 16;
+  if (overlap && !sum) fail('overlapping MaxPool windows need opset 16 (ScatterElements reduction add)');
+  const outputs = c.node.output ?? [];
+  let indices = outputs[1];
+  if (!indices) {
+    indices = c.e.name('maxpool_indices');
+    c.node.output = [outputs[0], indices];
+    c.e.metas.set(indices, { dtype: 'int64', shape: c.meta(c.outs[0]).shape });
+  }
+  const flat = c.e.i([-1]);
+  const zeros = c.e.op('ConstantOfShape', [c.e.op('Reshape', [c.e.op('Size', [x]), flat])]);
+  const scattered = c.e.scatterAdd(
+    zeros,
+    c.e.op('Reshape', [indices, flat]),
+    c.e.op('Reshape', [c.gy[0]!, flat]),
+    overlap,
+  );
+  return [c.e.reshapeLike(scattered, x)];
+};
+
+/** Per output position, the number AveragePool divides by (PyTorch's and ONNX Runtime's rule). */
+function divisors(
+  inSize: number,
+  outSize: number,
+  k: number,
+  stride: number,
+  padBegin: number,
+  padEnd: number,
+  includePad: boolean,
+): number[] {
+  const out: number[] = [];
+  for (let o = 0; o < outSize; o++) {
+    let start = o * stride - padBegin;
+    let end = Math.min(start + k, inSize + padEnd);
+    const poolSize = end - start;
+    start = Math.max(start, 0);
+    end = Math.min(end, inSize);
+    out.push(includePad ? poolSize : end - start);
+  }
+  return out;
+}
+
+const averagePool: Rule = (c) => {
+  const x = c.ins[0];
+  const xShape = shapeOf(c, x);
+  const kernel = c.a.ints('kernel_shape');
+  if (!kernel) fail('AveragePool without kernel_shape');
+  const geo = windowGeometry(c.a, xShape, kernel, c.a.int('ceil_mode', 0) === 1);
+  if (!geo) fail('the pooling geometry is not static');
+  if (geo.dilations.some((d) => d !== 1)) fail('dilated AveragePool');
+  const r = kernel.length;
+  const channels = numericDim(xShape[1], 'the channel count');
+  const inSpatial = xShape.slice(2).map((d, i) => numericDim(d, `input spatial dim ${i}`));
+  const outSpatial = geo.out.map((d, i) => numericDim(d, `output spatial dim ${i}`));
+  const includePad = c.a.int('count_include_pad', 0) === 1;
+  // The divisor map is separable: the product over axes of each axis' divisor.
+  const perAxis = inSpatial.map((n, i) =>
+    divisors(n, outSpatial[i], kernel[i], geo.strides[i], geo.pads[i], geo.pads[i + r], includePad),
+  );
+  const total = outSpatial.reduce((a, b) => a * b, 1);
+  const map = new Array<number>(total).fill(1);
+  for (let p = 0; p < total; p++) {
+    let rest = p;
+    for (let i = r - 1; i >= 0; i--) {
+      map[p] *= perAxis[i][rest % outSpatial[i]];
+      rest = Math.floor(rest / outSpatial[i]);
+    }
+  }
+  const scaled = c.e.op('Mul', [c.gy[0]!, c.e.f(map.map((d) => 1 / d), [1, 1, ...outSpatial])]);
+  const pads = [...geo.pads];
+  const outputPadding = inSpatial.map((n, i) => {
+    const op = n - ((outSpatial[i] - 1) * geo.strides[i] + kernel[i] - pads[i] - pads[i + r]);
+    if (op < 0) pads[i + r] -= op; // ceil_mode windows past the padded input: crop them
+    return Math.max(0, op);
+  });
+  if (outputPadding.some((p, i) => p >= geo.strides[i])) fail('no output_padding restores the input size');
+  const ones = c.e.f(new Array<number>(channels * kernel.reduce((a, b) => a * b, 1)).fill(1), [channels, 1, ...kernel]);
+  return [
+    c.e.op('ConvTranspose', [scaled, ones], {
+      kernel_shape: { ints: kernel },
+      strides: { ints: geo.strides },
+      pads: { ints: pads },
+      group: { int: channels },
+      output_padding: { ints: outputPadding },
+    }),
+  ];
+};
+
+const globalAveragePool: Rule = (c) => {
+  const x = c.ins[0];
+  const spatial = shapeOf(c, x).slice(2);
+  const count = spatial.every((d) => typeof d === 'number')
+    ? c.e.f(1 / (spatial as number[]).reduce((a, b) => a * b, 1))
+    : c.e.op('Div', [
+        c.e.op('Cast', [c.e.op('Size', [c.outs[0]])], { to: { int: 1 } }),
+        c.e.op('Cast', [c.e.op('Size', [x])], { to: { int: 1 } }),
+      ]);
+  return [c.e.expandLike(c.e.op('Mul', [c.gy[0]!, count]), x)];
+};
+
+export const POOL_RULES: Record<string, Rule> = {
+  MaxPool: maxPool,
+  AveragePool: averagePool,
+  GlobalAveragePool: globalAveragePool,
+};
