@@ -46,7 +46,16 @@ class Graph {
   }
   init(dims: number[], lo = -1, hi = 1): string {
     const name = this.t();
-    this.b.addInitializer(name, 'float32', dims, this.rng.uniforms(dims.reduce((a, c) => a * c, 1), lo, hi));
+    this.b.addInitializer(
+      name,
+      'float32',
+      dims,
+      this.rng.uniforms(
+        dims.reduce((a, c) => a * c, 1),
+        lo,
+        hi,
+      ),
+    );
     return name;
   }
   ints(values: number[]): string {
@@ -64,7 +73,8 @@ class Graph {
     return this.op('ReduceSum', [x], { axes: attr.ints(axes), keepdims: attr.int(keepdims) });
   }
   reduceMean(x: string, axes: number[], keepdims: number): string {
-    if (this.opset >= 18) return this.op('ReduceMean', [x, this.ints(axes)], { keepdims: attr.int(keepdims) });
+    if (this.opset >= 18)
+      return this.op('ReduceMean', [x, this.ints(axes)], { keepdims: attr.int(keepdims) });
     return this.op('ReduceMean', [x], { axes: attr.ints(axes), keepdims: attr.int(keepdims) });
   }
   squeeze(x: string, axes: number[]): string {
@@ -111,7 +121,12 @@ function avoiding(...kinks: number[]): (rng: Rng, n: number) => Float32Array {
     });
 }
 
-async function forwardDims(bytes: Uint8Array, x: Float32Array, shape: number[], out: string): Promise<number[]> {
+async function forwardDims(
+  bytes: Uint8Array,
+  x: Float32Array,
+  shape: number[],
+  out: string,
+): Promise<number[]> {
   const s = await ort.InferenceSession.create(bytes);
   try {
     const r = await s.run({ x: new ort.Tensor('float32', x, shape) });
@@ -170,7 +185,15 @@ async function check(c: Case): Promise<number> {
   }
 }
 
-const conv = (g: Graph, x: string, cin: number, cout: number, k: number[], a: Record<string, AttrValue>, group = 1) =>
+const conv = (
+  g: Graph,
+  x: string,
+  cin: number,
+  cout: number,
+  k: number[],
+  a: Record<string, AttrValue>,
+  group = 1,
+) =>
   g.op('Conv', [x, g.init([cout, cin / group, ...k], -0.5, 0.5), g.init([cout], -0.1, 0.1)], {
     kernel_shape: attr.ints(k),
     ...a,
@@ -179,12 +202,22 @@ const conv = (g: Graph, x: string, cin: number, cout: number, k: number[], a: Re
 
 const CASES: Case[] = [
   // matrix products
-  { name: 'Gemm transB', opset: 13, shape: [2, 5], build: (g, x) => g.op('Gemm', [x, g.init([4, 5]), g.init([4])], { transB: attr.int(1) }) },
+  {
+    name: 'Gemm transB',
+    opset: 13,
+    shape: [2, 5],
+    build: (g, x) => g.op('Gemm', [x, g.init([4, 5]), g.init([4])], { transB: attr.int(1) }),
+  },
   {
     name: 'Gemm transA alpha beta, bias [1, 4]',
     opset: 11,
     shape: [5, 3],
-    build: (g, x) => g.op('Gemm', [x, g.init([5, 4]), g.init([1, 4])], { transA: attr.int(1), alpha: attr.float(0.7), beta: attr.float(1.3) }),
+    build: (g, x) =>
+      g.op('Gemm', [x, g.init([5, 4]), g.init([1, 4])], {
+        transA: attr.int(1),
+        alpha: attr.float(0.7),
+        beta: attr.float(1.3),
+      }),
   },
   {
     name: 'Gemm with x as B (transB)',
@@ -197,78 +230,368 @@ const CASES: Case[] = [
     name: 'MatMul batched, broadcast weight, both operands from x',
     opset: 17,
     shape: [2, 3, 4],
-    build: (g, x) => g.op('MatMul', [g.op('MatMul', [x, g.init([4, 4])]), g.op('Transpose', [x], { perm: attr.ints([0, 2, 1]) })]),
+    build: (g, x) =>
+      g.op('MatMul', [
+        g.op('MatMul', [x, g.init([4, 4])]),
+        g.op('Transpose', [x], { perm: attr.ints([0, 2, 1]) }),
+      ]),
   },
   // convolutions
-  { name: 'Conv 3x3 pad 1', opset: 13, shape: [2, 2, 5, 5], build: (g, x) => conv(g, x, 2, 3, [3, 3], { pads: attr.ints([1, 1, 1, 1]) }) },
-  { name: 'Conv 3x3 stride 2 (ConvTranspose, output_padding)', opset: 13, shape: [2, 2, 6, 6], build: (g, x) => conv(g, x, 2, 3, [3, 3], { strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) }) },
-  { name: 'Conv 2x3 stride (2,1) asymmetric pads', opset: 17, shape: [1, 2, 7, 5], build: (g, x) => conv(g, x, 2, 2, [2, 3], { strides: attr.ints([2, 1]), pads: attr.ints([0, 1, 1, 0]) }) },
-  { name: 'Conv dilation 2', opset: 13, shape: [1, 2, 7, 7], build: (g, x) => conv(g, x, 2, 2, [3, 3], { dilations: attr.ints([2, 2]), pads: attr.ints([2, 2, 2, 2]) }) },
-  { name: 'Conv groups 2', opset: 13, shape: [2, 4, 5, 5], build: (g, x) => conv(g, x, 4, 6, [3, 3], { pads: attr.ints([1, 1, 1, 1]) }, 2) },
-  { name: 'Conv depthwise stride 2', opset: 13, shape: [1, 3, 6, 6], build: (g, x) => conv(g, x, 3, 3, [3, 3], { strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) }, 3) },
-  { name: 'Conv auto_pad SAME_UPPER stride 2', opset: 11, shape: [1, 2, 5, 5], build: (g, x) => conv(g, x, 2, 2, [3, 3], { strides: attr.ints([2, 2]), auto_pad: attr.string('SAME_UPPER') }) },
-  { name: 'Conv 1-D', opset: 13, shape: [2, 2, 9], build: (g, x) => conv(g, x, 2, 3, [3], { pads: attr.ints([1, 1]) }) },
-  { name: 'Conv pad larger than the kernel', opset: 13, shape: [1, 1, 4, 4], build: (g, x) => conv(g, x, 1, 2, [2, 2], { pads: attr.ints([2, 2, 2, 2]) }) },
+  {
+    name: 'Conv 3x3 pad 1',
+    opset: 13,
+    shape: [2, 2, 5, 5],
+    build: (g, x) => conv(g, x, 2, 3, [3, 3], { pads: attr.ints([1, 1, 1, 1]) }),
+  },
+  {
+    name: 'Conv 3x3 stride 2 (ConvTranspose, output_padding)',
+    opset: 13,
+    shape: [2, 2, 6, 6],
+    build: (g, x) => conv(g, x, 2, 3, [3, 3], { strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) }),
+  },
+  {
+    name: 'Conv 2x3 stride (2,1) asymmetric pads',
+    opset: 17,
+    shape: [1, 2, 7, 5],
+    build: (g, x) => conv(g, x, 2, 2, [2, 3], { strides: attr.ints([2, 1]), pads: attr.ints([0, 1, 1, 0]) }),
+  },
+  {
+    name: 'Conv dilation 2',
+    opset: 13,
+    shape: [1, 2, 7, 7],
+    build: (g, x) =>
+      conv(g, x, 2, 2, [3, 3], { dilations: attr.ints([2, 2]), pads: attr.ints([2, 2, 2, 2]) }),
+  },
+  {
+    name: 'Conv groups 2',
+    opset: 13,
+    shape: [2, 4, 5, 5],
+    build: (g, x) => conv(g, x, 4, 6, [3, 3], { pads: attr.ints([1, 1, 1, 1]) }, 2),
+  },
+  {
+    name: 'Conv depthwise stride 2',
+    opset: 13,
+    shape: [1, 3, 6, 6],
+    build: (g, x) =>
+      conv(g, x, 3, 3, [3, 3], { strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) }, 3),
+  },
+  {
+    name: 'Conv auto_pad SAME_UPPER stride 2',
+    opset: 11,
+    shape: [1, 2, 5, 5],
+    build: (g, x) =>
+      conv(g, x, 2, 2, [3, 3], { strides: attr.ints([2, 2]), auto_pad: attr.string('SAME_UPPER') }),
+  },
+  {
+    name: 'Conv 1-D',
+    opset: 13,
+    shape: [2, 2, 9],
+    build: (g, x) => conv(g, x, 2, 3, [3], { pads: attr.ints([1, 1]) }),
+  },
+  {
+    name: 'Conv pad larger than the kernel',
+    opset: 13,
+    shape: [1, 1, 4, 4],
+    build: (g, x) => conv(g, x, 1, 2, [2, 2], { pads: attr.ints([2, 2, 2, 2]) }),
+  },
   // activations
   { name: 'Relu', opset: 13, shape: [2, 6], build: (g, x) => g.op('Relu', [x]) },
-  { name: 'LeakyRelu', opset: 13, shape: [2, 6], build: (g, x) => g.op('LeakyRelu', [x], { alpha: attr.float(0.2) }) },
-  { name: 'PRelu', opset: 13, shape: [2, 3, 2, 2], build: (g, x) => g.op('PRelu', [x, g.init([3, 1, 1], 0.1, 0.5)]) },
+  {
+    name: 'LeakyRelu',
+    opset: 13,
+    shape: [2, 6],
+    build: (g, x) => g.op('LeakyRelu', [x], { alpha: attr.float(0.2) }),
+  },
+  {
+    name: 'PRelu',
+    opset: 13,
+    shape: [2, 3, 2, 2],
+    build: (g, x) => g.op('PRelu', [x, g.init([3, 1, 1], 0.1, 0.5)]),
+  },
   { name: 'Sigmoid', opset: 13, shape: [2, 6], build: (g, x) => g.op('Sigmoid', [x]) },
   { name: 'Tanh', opset: 13, shape: [2, 6], build: (g, x) => g.op('Tanh', [x]) },
   { name: 'Elu', opset: 13, shape: [2, 6], build: (g, x) => g.op('Elu', [x], { alpha: attr.float(0.7) }) },
   { name: 'Softplus', opset: 13, shape: [2, 6], build: (g, x) => g.op('Softplus', [x]) },
   { name: 'Gelu (opset 20)', opset: 20, shape: [2, 6], build: (g, x) => g.op('Gelu', [x]) },
-  { name: 'HardSigmoid', opset: 13, shape: [2, 6], input: avoiding(-1, 1), build: (g, x) => g.op('HardSigmoid', [x], { alpha: attr.float(0.5), beta: attr.float(0.5) }) },
-  { name: 'HardSwish', opset: 14, shape: [2, 6], input: avoiding(-1.5, 1.5), build: (g, x) => g.op('HardSwish', [g.op('Mul', [x, g.init([], 2, 2)])]) },
-  { name: 'Clip (inputs, opset 13)', opset: 13, shape: [2, 6], input: avoiding(-0.52, 0.47), build: (g, x) => g.op('Clip', [x, g.init([], -0.52, -0.52), g.init([], 0.47, 0.47)]) },
-  { name: 'Clip max only', opset: 13, shape: [2, 6], input: avoiding(0.33), build: (g, x) => g.op('Clip', [x, '', g.init([], 0.33, 0.33)]) },
-  { name: 'Softmax axis 1 (opset 13)', opset: 13, shape: [2, 5], build: (g, x) => g.op('Softmax', [x], { axis: attr.int(1) }) },
-  { name: 'Softmax on [N, C, L] axis -1 (opset 13)', opset: 13, shape: [2, 3, 4], build: (g, x) => g.op('Softmax', [x], { axis: attr.int(-1) }) },
-  { name: 'Softmax coerced 2-D (opset 11)', opset: 11, shape: [2, 3, 4], build: (g, x) => g.op('Softmax', [x], { axis: attr.int(1) }) },
-  { name: 'LogSoftmax', opset: 13, shape: [3, 5], build: (g, x) => g.op('LogSoftmax', [x], { axis: attr.int(1) }) },
-  { name: 'LogSoftmax coerced (opset 11)', opset: 11, shape: [2, 2, 3], build: (g, x) => g.op('LogSoftmax', [x], { axis: attr.int(1) }) },
+  {
+    name: 'HardSigmoid',
+    opset: 13,
+    shape: [2, 6],
+    input: avoiding(-1, 1),
+    build: (g, x) => g.op('HardSigmoid', [x], { alpha: attr.float(0.5), beta: attr.float(0.5) }),
+  },
+  {
+    name: 'HardSwish',
+    opset: 14,
+    shape: [2, 6],
+    input: avoiding(-1.5, 1.5),
+    build: (g, x) => g.op('HardSwish', [g.op('Mul', [x, g.init([], 2, 2)])]),
+  },
+  {
+    name: 'Clip (inputs, opset 13)',
+    opset: 13,
+    shape: [2, 6],
+    input: avoiding(-0.52, 0.47),
+    build: (g, x) => g.op('Clip', [x, g.init([], -0.52, -0.52), g.init([], 0.47, 0.47)]),
+  },
+  {
+    name: 'Clip max only',
+    opset: 13,
+    shape: [2, 6],
+    input: avoiding(0.33),
+    build: (g, x) => g.op('Clip', [x, '', g.init([], 0.33, 0.33)]),
+  },
+  {
+    name: 'Softmax axis 1 (opset 13)',
+    opset: 13,
+    shape: [2, 5],
+    build: (g, x) => g.op('Softmax', [x], { axis: attr.int(1) }),
+  },
+  {
+    name: 'Softmax on [N, C, L] axis -1 (opset 13)',
+    opset: 13,
+    shape: [2, 3, 4],
+    build: (g, x) => g.op('Softmax', [x], { axis: attr.int(-1) }),
+  },
+  {
+    name: 'Softmax coerced 2-D (opset 11)',
+    opset: 11,
+    shape: [2, 3, 4],
+    build: (g, x) => g.op('Softmax', [x], { axis: attr.int(1) }),
+  },
+  {
+    name: 'LogSoftmax',
+    opset: 13,
+    shape: [3, 5],
+    build: (g, x) => g.op('LogSoftmax', [x], { axis: attr.int(1) }),
+  },
+  {
+    name: 'LogSoftmax coerced (opset 11)',
+    opset: 11,
+    shape: [2, 2, 3],
+    build: (g, x) => g.op('LogSoftmax', [x], { axis: attr.int(1) }),
+  },
   // pooling
-  { name: 'MaxPool 2x2', opset: 13, shape: [2, 2, 4, 4], input: distinct, build: (g, x) => g.op('MaxPool', [x], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) }) },
-  { name: 'MaxPool 3x3 stride 2 pad 1 (overlapping, opset 16+)', opset: 17, shape: [1, 2, 5, 5], input: distinct, build: (g, x) => g.op('MaxPool', [x], { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) }) },
-  { name: 'MaxPool ceil_mode', opset: 13, shape: [1, 2, 5, 5], input: distinct, build: (g, x) => g.op('MaxPool', [x], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]), ceil_mode: attr.int(1) }) },
-  { name: 'AveragePool 2x2', opset: 13, shape: [2, 2, 4, 4], build: (g, x) => g.op('AveragePool', [x], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) }) },
-  { name: 'AveragePool 3x3 pad 1 count_include_pad 0', opset: 13, shape: [1, 2, 5, 5], build: (g, x) => g.op('AveragePool', [x], { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) }) },
-  { name: 'AveragePool 3x3 pad 1 count_include_pad 1', opset: 13, shape: [1, 2, 5, 5], build: (g, x) => g.op('AveragePool', [x], { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]), count_include_pad: attr.int(1) }) },
-  { name: 'AveragePool ceil_mode', opset: 13, shape: [1, 1, 5, 5], build: (g, x) => g.op('AveragePool', [x], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]), ceil_mode: attr.int(1) }) },
-  { name: 'GlobalAveragePool', opset: 13, shape: [2, 3, 3, 4], build: (g, x) => g.op('GlobalAveragePool', [x]) },
+  {
+    name: 'MaxPool 2x2',
+    opset: 13,
+    shape: [2, 2, 4, 4],
+    input: distinct,
+    build: (g, x) => g.op('MaxPool', [x], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) }),
+  },
+  {
+    name: 'MaxPool 3x3 stride 2 pad 1 (overlapping, opset 16+)',
+    opset: 17,
+    shape: [1, 2, 5, 5],
+    input: distinct,
+    build: (g, x) =>
+      g.op('MaxPool', [x], {
+        kernel_shape: attr.ints([3, 3]),
+        strides: attr.ints([2, 2]),
+        pads: attr.ints([1, 1, 1, 1]),
+      }),
+  },
+  {
+    name: 'MaxPool ceil_mode',
+    opset: 13,
+    shape: [1, 2, 5, 5],
+    input: distinct,
+    build: (g, x) =>
+      g.op('MaxPool', [x], {
+        kernel_shape: attr.ints([2, 2]),
+        strides: attr.ints([2, 2]),
+        ceil_mode: attr.int(1),
+      }),
+  },
+  {
+    name: 'AveragePool 2x2',
+    opset: 13,
+    shape: [2, 2, 4, 4],
+    build: (g, x) =>
+      g.op('AveragePool', [x], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) }),
+  },
+  {
+    name: 'AveragePool 3x3 pad 1 count_include_pad 0',
+    opset: 13,
+    shape: [1, 2, 5, 5],
+    build: (g, x) =>
+      g.op('AveragePool', [x], {
+        kernel_shape: attr.ints([3, 3]),
+        strides: attr.ints([2, 2]),
+        pads: attr.ints([1, 1, 1, 1]),
+      }),
+  },
+  {
+    name: 'AveragePool 3x3 pad 1 count_include_pad 1',
+    opset: 13,
+    shape: [1, 2, 5, 5],
+    build: (g, x) =>
+      g.op('AveragePool', [x], {
+        kernel_shape: attr.ints([3, 3]),
+        strides: attr.ints([2, 2]),
+        pads: attr.ints([1, 1, 1, 1]),
+        count_include_pad: attr.int(1),
+      }),
+  },
+  {
+    name: 'AveragePool ceil_mode',
+    opset: 13,
+    shape: [1, 1, 5, 5],
+    build: (g, x) =>
+      g.op('AveragePool', [x], {
+        kernel_shape: attr.ints([2, 2]),
+        strides: attr.ints([2, 2]),
+        ceil_mode: attr.int(1),
+      }),
+  },
+  {
+    name: 'GlobalAveragePool',
+    opset: 13,
+    shape: [2, 3, 3, 4],
+    build: (g, x) => g.op('GlobalAveragePool', [x]),
+  },
   // normalisation
   {
     name: 'BatchNormalization',
     opset: 13,
     shape: [2, 3, 2, 2],
-    build: (g, x) => g.op('BatchNormalization', [x, g.init([3], 0.5, 1.5), g.init([3]), g.init([3]), g.init([3], 0.5, 2)], { epsilon: attr.float(1e-3) }),
+    build: (g, x) =>
+      g.op('BatchNormalization', [x, g.init([3], 0.5, 1.5), g.init([3]), g.init([3]), g.init([3], 0.5, 2)], {
+        epsilon: attr.float(1e-3),
+      }),
   },
-  { name: 'BatchNormalization on [N, C]', opset: 15, shape: [3, 4], build: (g, x) => g.op('BatchNormalization', [x, g.init([4], 0.5, 1.5), g.init([4]), g.init([4]), g.init([4], 0.5, 2)]) },
-  { name: 'LayerNormalization last axis', opset: 17, shape: [2, 3, 5], build: (g, x) => g.op('LayerNormalization', [x, g.init([5], 0.5, 1.5), g.init([5])]) },
-  { name: 'LayerNormalization axis 1', opset: 17, shape: [2, 3, 4], build: (g, x) => g.op('LayerNormalization', [x, g.init([3, 4], 0.5, 1.5), g.init([3, 4])], { axis: attr.int(1), epsilon: attr.float(1e-3) }) },
+  {
+    name: 'BatchNormalization on [N, C]',
+    opset: 15,
+    shape: [3, 4],
+    build: (g, x) =>
+      g.op('BatchNormalization', [x, g.init([4], 0.5, 1.5), g.init([4]), g.init([4]), g.init([4], 0.5, 2)]),
+  },
+  {
+    name: 'LayerNormalization last axis',
+    opset: 17,
+    shape: [2, 3, 5],
+    build: (g, x) => g.op('LayerNormalization', [x, g.init([5], 0.5, 1.5), g.init([5])]),
+  },
+  {
+    name: 'LayerNormalization axis 1',
+    opset: 17,
+    shape: [2, 3, 4],
+    build: (g, x) =>
+      g.op('LayerNormalization', [x, g.init([3, 4], 0.5, 1.5), g.init([3, 4])], {
+        axis: attr.int(1),
+        epsilon: attr.float(1e-3),
+      }),
+  },
   // broadcasting arithmetic
-  { name: 'Add [N,C,H,W] + [C,1,1] weight', opset: 13, shape: [2, 3, 2, 2], build: (g, x) => g.op('Add', [x, g.init([3, 1, 1])]) },
-  { name: 'Sub both sides from x, broadcast [N,1,H,W]', opset: 13, shape: [2, 3, 2, 2], build: (g, x) => g.op('Sub', [g.reduceMean(x, [1], 1), g.op('Tanh', [x])]) },
+  {
+    name: 'Add [N,C,H,W] + [C,1,1] weight',
+    opset: 13,
+    shape: [2, 3, 2, 2],
+    build: (g, x) => g.op('Add', [x, g.init([3, 1, 1])]),
+  },
+  {
+    name: 'Sub both sides from x, broadcast [N,1,H,W]',
+    opset: 13,
+    shape: [2, 3, 2, 2],
+    build: (g, x) => g.op('Sub', [g.reduceMean(x, [1], 1), g.op('Tanh', [x])]),
+  },
   { name: 'Mul x * x', opset: 13, shape: [2, 4], build: (g, x) => g.op('Mul', [x, x]) },
-  { name: 'Mul broadcast [1,C,1,1] from x', opset: 13, shape: [2, 3, 2, 2], build: (g, x) => g.op('Mul', [x, g.reduceMean(x, [0, 2, 3], 1)]) },
-  { name: 'Div both sides', opset: 13, shape: [2, 4], build: (g, x) => g.op('Div', [g.op('Sigmoid', [x]), g.op('Add', [g.op('Exp', [x]), g.init([1], 1, 1)])]) },
-  { name: 'Div by scalar constant', opset: 13, shape: [2, 4], build: (g, x) => g.op('Div', [x, g.init([], 0.3, 0.3)]) },
-  { name: 'Pow 2 and 3', opset: 13, shape: [2, 4], build: (g, x) => g.op('Add', [g.op('Pow', [x, g.init([], 2, 2)]), g.op('Pow', [x, g.init([], 3, 3)])]) },
-  { name: 'Sum of three', opset: 13, shape: [2, 4], build: (g, x) => g.op('Sum', [x, g.op('Sigmoid', [x]), g.init([4])]) },
-  { name: 'Where', opset: 13, shape: [2, 4], build: (g, x) => g.op('Where', [g.op('Greater', [x, g.init([], 0, 0)]), g.op('Mul', [x, x]), g.op('Sigmoid', [x])]) },
+  {
+    name: 'Mul broadcast [1,C,1,1] from x',
+    opset: 13,
+    shape: [2, 3, 2, 2],
+    build: (g, x) => g.op('Mul', [x, g.reduceMean(x, [0, 2, 3], 1)]),
+  },
+  {
+    name: 'Div both sides',
+    opset: 13,
+    shape: [2, 4],
+    build: (g, x) => g.op('Div', [g.op('Sigmoid', [x]), g.op('Add', [g.op('Exp', [x]), g.init([1], 1, 1)])]),
+  },
+  {
+    name: 'Div by scalar constant',
+    opset: 13,
+    shape: [2, 4],
+    build: (g, x) => g.op('Div', [x, g.init([], 0.3, 0.3)]),
+  },
+  {
+    name: 'Pow 2 and 3',
+    opset: 13,
+    shape: [2, 4],
+    build: (g, x) => g.op('Add', [g.op('Pow', [x, g.init([], 2, 2)]), g.op('Pow', [x, g.init([], 3, 3)])]),
+  },
+  {
+    name: 'Sum of three',
+    opset: 13,
+    shape: [2, 4],
+    build: (g, x) => g.op('Sum', [x, g.op('Sigmoid', [x]), g.init([4])]),
+  },
+  {
+    name: 'Where',
+    opset: 13,
+    shape: [2, 4],
+    build: (g, x) =>
+      g.op('Where', [g.op('Greater', [x, g.init([], 0, 0)]), g.op('Mul', [x, x]), g.op('Sigmoid', [x])]),
+  },
   { name: 'Expand', opset: 13, shape: [2, 1, 3], build: (g, x) => g.op('Expand', [x, g.ints([2, 4, 3])]) },
   // pointwise maths
-  { name: 'Exp Log Sqrt of positives', opset: 13, shape: [2, 4], build: (g, x) => g.op('Sqrt', [g.op('Log', [g.op('Add', [g.op('Exp', [x]), g.init([], 1, 1)])])]) },
-  { name: 'Abs Neg Reciprocal', opset: 13, shape: [2, 4], build: (g, x) => g.op('Reciprocal', [g.op('Add', [g.op('Neg', [g.op('Abs', [x])]), g.init([], 2, 2)])]) },
+  {
+    name: 'Exp Log Sqrt of positives',
+    opset: 13,
+    shape: [2, 4],
+    build: (g, x) => g.op('Sqrt', [g.op('Log', [g.op('Add', [g.op('Exp', [x]), g.init([], 1, 1)])])]),
+  },
+  {
+    name: 'Abs Neg Reciprocal',
+    opset: 13,
+    shape: [2, 4],
+    build: (g, x) => g.op('Reciprocal', [g.op('Add', [g.op('Neg', [g.op('Abs', [x])]), g.init([], 2, 2)])]),
+  },
   { name: 'Erf', opset: 13, shape: [2, 4], build: (g, x) => g.op('Erf', [x]) },
   // layout
-  { name: 'Flatten axis 1', opset: 13, shape: [2, 2, 3], build: (g, x) => g.op('Gemm', [g.op('Flatten', [x]), g.init([6, 3])]) },
-  { name: 'Reshape with 0 and -1', opset: 13, shape: [2, 2, 3], build: (g, x) => g.op('MatMul', [g.op('Reshape', [x, g.ints([0, -1])]), g.init([6, 2])]) },
-  { name: 'Transpose', opset: 13, shape: [2, 3, 4], build: (g, x) => g.op('MatMul', [g.op('Transpose', [x], { perm: attr.ints([2, 0, 1]) }), g.init([3, 2])]) },
-  { name: 'Squeeze / Unsqueeze (attributes, opset 11)', opset: 11, shape: [2, 1, 3], build: (g, x) => g.op('Tanh', [g.unsqueeze(g.squeeze(x, [1]), [0])]) },
-  { name: 'Squeeze / Unsqueeze (inputs, opset 13)', opset: 13, shape: [2, 1, 3], build: (g, x) => g.op('Tanh', [g.unsqueeze(g.squeeze(x, [1]), [2, 3])]) },
-  { name: 'Concat axis 1 with a constant', opset: 13, shape: [2, 2, 3], build: (g, x) => g.op('Concat', [g.op('Sigmoid', [x]), g.init([2, 1, 3]), x], { axis: attr.int(1) }) },
-  { name: 'Split (opset 13, sizes input), one output unused', opset: 13, shape: [2, 5], build: (g, x) => g.ops('Split', [x, g.ints([2, 3])], { axis: attr.int(1) }, 2)[1] },
+  {
+    name: 'Flatten axis 1',
+    opset: 13,
+    shape: [2, 2, 3],
+    build: (g, x) => g.op('Gemm', [g.op('Flatten', [x]), g.init([6, 3])]),
+  },
+  {
+    name: 'Reshape with 0 and -1',
+    opset: 13,
+    shape: [2, 2, 3],
+    build: (g, x) => g.op('MatMul', [g.op('Reshape', [x, g.ints([0, -1])]), g.init([6, 2])]),
+  },
+  {
+    name: 'Transpose',
+    opset: 13,
+    shape: [2, 3, 4],
+    build: (g, x) => g.op('MatMul', [g.op('Transpose', [x], { perm: attr.ints([2, 0, 1]) }), g.init([3, 2])]),
+  },
+  {
+    name: 'Squeeze / Unsqueeze (attributes, opset 11)',
+    opset: 11,
+    shape: [2, 1, 3],
+    build: (g, x) => g.op('Tanh', [g.unsqueeze(g.squeeze(x, [1]), [0])]),
+  },
+  {
+    name: 'Squeeze / Unsqueeze (inputs, opset 13)',
+    opset: 13,
+    shape: [2, 1, 3],
+    build: (g, x) => g.op('Tanh', [g.unsqueeze(g.squeeze(x, [1]), [2, 3])]),
+  },
+  {
+    name: 'Concat axis 1 with a constant',
+    opset: 13,
+    shape: [2, 2, 3],
+    build: (g, x) => g.op('Concat', [g.op('Sigmoid', [x]), g.init([2, 1, 3]), x], { axis: attr.int(1) }),
+  },
+  {
+    name: 'Split (opset 13, sizes input), one output unused',
+    opset: 13,
+    shape: [2, 5],
+    build: (g, x) => g.ops('Split', [x, g.ints([2, 3])], { axis: attr.int(1) }, 2)[1],
+  },
   {
     name: 'Split (opset 11, attribute) both used',
     opset: 11,
@@ -278,17 +601,72 @@ const CASES: Case[] = [
       return g.op('Mul', [a, b]);
     },
   },
-  { name: 'Slice unit steps, negative end', opset: 13, shape: [2, 3, 5], build: (g, x) => g.op('Slice', [x, g.ints([1, 1]), g.ints([3, -1]), g.ints([1, 2])]) },
-  { name: 'Pad constant (opset 13)', opset: 13, shape: [1, 2, 3, 3], build: (g, x) => g.op('Pad', [x, g.ints([0, 0, 1, 2, 0, 1, 2, 0])]) },
-  { name: 'Pad with negative pads (crop)', opset: 13, shape: [1, 1, 4, 4], build: (g, x) => g.op('Pad', [x, g.ints([0, 0, -1, 1, 0, 0, 1, -1])]) },
-  { name: 'Pad with axes (opset 18)', opset: 18, shape: [1, 2, 3, 3], build: (g, x) => g.op('Pad', [x, g.ints([1, 2, 0, 1]), '', g.ints([2, 3])]) },
-  { name: 'Gather scalar index axis 1', opset: 13, shape: [2, 3, 4], build: (g, x) => g.op('Gather', [x, g.scalarInt(1)], { axis: attr.int(1) }) },
-  { name: 'Gather repeated 1-D indices axis -1', opset: 13, shape: [2, 4], build: (g, x) => g.op('Gather', [x, g.ints([3, 0, 3, -1])], { axis: attr.int(-1) }) },
-  { name: 'ReduceSum keepdims 0 (opset 11)', opset: 11, shape: [2, 3, 4], build: (g, x) => g.reduceSum(g.op('Mul', [x, x]), [1], 0) },
-  { name: 'ReduceSum keepdims 1 (opset 13)', opset: 13, shape: [2, 3, 4], build: (g, x) => g.reduceSum(g.op('Mul', [x, x]), [1, 2], 1) },
-  { name: 'ReduceMean (opset 13 attribute)', opset: 13, shape: [2, 3, 4], build: (g, x) => g.op('Mul', [g.reduceMean(x, [-1], 0), g.reduceMean(x, [-1], 0)]) },
-  { name: 'ReduceMean (opset 18 input)', opset: 18, shape: [2, 3, 4], build: (g, x) => g.op('Mul', [g.reduceMean(x, [1], 1), x]) },
-  { name: 'Identity, Dropout (inference), Cast float', opset: 13, shape: [2, 4], build: (g, x) => g.op('Cast', [g.op('Dropout', [g.op('Identity', [x])])], { to: attr.int(1) }) },
+  {
+    name: 'Slice unit steps, negative end',
+    opset: 13,
+    shape: [2, 3, 5],
+    build: (g, x) => g.op('Slice', [x, g.ints([1, 1]), g.ints([3, -1]), g.ints([1, 2])]),
+  },
+  {
+    name: 'Pad constant (opset 13)',
+    opset: 13,
+    shape: [1, 2, 3, 3],
+    build: (g, x) => g.op('Pad', [x, g.ints([0, 0, 1, 2, 0, 1, 2, 0])]),
+  },
+  {
+    name: 'Pad with negative pads (crop)',
+    opset: 13,
+    shape: [1, 1, 4, 4],
+    build: (g, x) => g.op('Pad', [x, g.ints([0, 0, -1, 1, 0, 0, 1, -1])]),
+  },
+  {
+    name: 'Pad with axes (opset 18)',
+    opset: 18,
+    shape: [1, 2, 3, 3],
+    build: (g, x) => g.op('Pad', [x, g.ints([1, 2, 0, 1]), '', g.ints([2, 3])]),
+  },
+  {
+    name: 'Gather scalar index axis 1',
+    opset: 13,
+    shape: [2, 3, 4],
+    build: (g, x) => g.op('Gather', [x, g.scalarInt(1)], { axis: attr.int(1) }),
+  },
+  {
+    name: 'Gather repeated 1-D indices axis -1',
+    opset: 13,
+    shape: [2, 4],
+    build: (g, x) => g.op('Gather', [x, g.ints([3, 0, 3, -1])], { axis: attr.int(-1) }),
+  },
+  {
+    name: 'ReduceSum keepdims 0 (opset 11)',
+    opset: 11,
+    shape: [2, 3, 4],
+    build: (g, x) => g.reduceSum(g.op('Mul', [x, x]), [1], 0),
+  },
+  {
+    name: 'ReduceSum keepdims 1 (opset 13)',
+    opset: 13,
+    shape: [2, 3, 4],
+    build: (g, x) => g.reduceSum(g.op('Mul', [x, x]), [1, 2], 1),
+  },
+  {
+    name: 'ReduceMean (opset 13 attribute)',
+    opset: 13,
+    shape: [2, 3, 4],
+    build: (g, x) => g.op('Mul', [g.reduceMean(x, [-1], 0), g.reduceMean(x, [-1], 0)]),
+  },
+  {
+    name: 'ReduceMean (opset 18 input)',
+    opset: 18,
+    shape: [2, 3, 4],
+    build: (g, x) => g.op('Mul', [g.reduceMean(x, [1], 1), x]),
+  },
+  {
+    name: 'Identity, Dropout (inference), Cast float',
+    opset: 13,
+    shape: [2, 4],
+    build: (g, x) => g.op('Cast', [g.op('Dropout', [g.op('Identity', [x])])], { to: attr.int(1) }),
+  },
   {
     name: 'a decomposed LayerNorm as older exporters write it (ReduceMean, Sub, Pow, Sqrt, Div)',
     opset: 13,

@@ -19,7 +19,9 @@ export class Attrs {
 
   ints(name: string): number[] | undefined {
     const a = this.byName.get(name);
-    return a?.ints && (a.ints.length > 0 || a.type === 7) ? a.ints.map((v) => toNum(v as Int64Like)) : undefined;
+    return a?.ints && (a.ints.length > 0 || a.type === 7)
+      ? a.ints.map((v) => toNum(v as Int64Like))
+      : undefined;
   }
 
   float(name: string, dflt: number): number {

@@ -22,7 +22,7 @@ import { Attrs } from './attrs.js';
 import { Emitter, MIN_GRAD_OPSET } from './emit.js';
 import { emitObjective } from './objective.js';
 import { emitPrelude, type BuiltPrelude } from './prelude.js';
-import { NO_GRADIENT_OPS, RULES } from './rules/index.js';
+import { carriesGradient, NO_GRADIENT_OPS, RULES } from './rules/index.js';
 import { RuleFailure } from './rules/rule.js';
 import { inferNode, isFloat, tensorMeta, valueInfoMeta, type Meta } from './shapes.js';
 import {
@@ -94,7 +94,11 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
   const opset = onnxOpset(model);
   if (opset < MIN_GRAD_OPSET)
     throw new GradientUnsupported(file, [
-      { op: 'opset', node: '', why: `ai.onnx opset ${opset} (the backward graph needs ${MIN_GRAD_OPSET} or later)` },
+      {
+        op: 'opset',
+        node: '',
+        why: `ai.onnx opset ${opset} (the backward graph needs ${MIN_GRAD_OPSET} or later)`,
+      },
     ]);
   const proto = onnx.ModelProto.decode(inlineExternalData(model));
   const graph = proto.graph as pb.GraphProto;
@@ -105,9 +109,11 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
   const metas = new Map<string, Meta>();
   for (const t of graph.initializer ?? []) metas.set(t.name ?? '', tensorMeta(t));
   const initNames = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
-  for (const v of graph.input ?? []) if (!initNames.has(v.name ?? '')) metas.set(v.name ?? '', valueInfoMeta(v));
+  for (const v of graph.input ?? [])
+    if (!initNames.has(v.name ?? '')) metas.set(v.name ?? '', valueInfoMeta(v));
   const declared = new Map<string, Meta>();
-  for (const v of [...(graph.valueInfo ?? []), ...(graph.output ?? [])]) declared.set(v.name ?? '', valueInfoMeta(v));
+  for (const v of [...(graph.valueInfo ?? []), ...(graph.output ?? [])])
+    declared.set(v.name ?? '', valueInfoMeta(v));
 
   const e = new Emitter(opset, prefix, metas);
   const feeds: Record<string, FeedInfo> = {};
@@ -129,7 +135,9 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
   const modelInput = model.inputs[0];
   if (spec.prelude) {
     if (modelInput.dtype !== 'float32')
-      throw new GradientSpecError(`${file}: a prelude needs a float32 input; "${modelInput.name}" is ${modelInput.dtype}`);
+      throw new GradientSpecError(
+        `${file}: a prelude needs a float32 input; "${modelInput.name}" is ${modelInput.dtype}`,
+      );
     prelude = emitPrelude(e, spec.prelude, modelInput, (logical) => `${prefix}feed/${logical}`);
     for (const [k, v] of Object.entries(prelude.feeds)) feeds[k] = v;
     graph.input = (graph.input ?? []).filter((v) => v.name !== modelInput.name);
@@ -137,7 +145,11 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
   for (const inp of model.inputs) {
     if (prelude && inp.name === modelInput.name) continue;
     if (feeds[inp.name]) throw new GradientSpecError(`${file}: the feed name "${inp.name}" is taken twice`);
-    feeds[inp.name] = { graphName: inp.name, kind: inp.dtype === 'float32' ? 'float' : 'int', shape: inp.shape };
+    feeds[inp.name] = {
+      graphName: inp.name,
+      kind: inp.dtype === 'float32' ? 'float' : 'int',
+      shape: inp.shape,
+    };
   }
   const preludeNodes = e.nodes.length;
 
@@ -185,14 +197,15 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
 
   const wrtRefs: TensorRef[] =
     spec.wrt ?? (prelude ? prelude.params.map((p): TensorRef => ({ prelude: p })) : ['input']);
-  if (wrtRefs.length === 0) throw new GradientSpecError('wrt: at least one tensor to differentiate with respect to');
+  if (wrtRefs.length === 0)
+    throw new GradientSpecError('wrt: at least one tensor to differentiate with respect to');
   const wrt = wrtRefs.map(resolve);
 
   // Which tensors depend on a differentiated one, and which nodes lie on a path to the objective.
   const reached = new Set(wrt.map((w) => w.name));
   for (const n of forward) {
-    if (NO_GRADIENT_OPS.has(n.opType ?? '')) continue;
-    if (!(n.input ?? []).some((i) => reached.has(i))) continue;
+    const op = n.opType ?? '';
+    if (!(n.input ?? []).some((t, i) => reached.has(t) && carriesGradient(op, i))) continue;
     for (const o of n.output ?? []) {
       const m = metas.get(o);
       if (o && (!m || m.dtype === 'unknown' || isFloat(m.dtype))) reached.add(o);
@@ -204,7 +217,7 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
     const n = forward[k];
     if (!(n.output ?? []).some((o) => needed.has(o))) continue;
     if (NO_GRADIENT_OPS.has(n.opType ?? '')) continue;
-    const ins = (n.input ?? []).filter((i) => reached.has(i));
+    const ins = (n.input ?? []).filter((t, i) => reached.has(t) && carriesGradient(n.opType ?? '', i));
     if (ins.length === 0) continue;
     active.push(n);
     for (const i of ins) needed.add(i);
@@ -214,7 +227,11 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
   for (const n of active) {
     const op = n.opType ?? '';
     if ((n.domain ?? '') !== '' && n.domain !== 'ai.onnx')
-      items.push({ op: `${n.domain}::${op}`, node: nodeLabel(n), why: 'an operator outside the ONNX standard set' });
+      items.push({
+        op: `${n.domain}::${op}`,
+        node: nodeLabel(n),
+        why: 'an operator outside the ONNX standard set',
+      });
     else if (!RULES[op]) items.push({ op, node: nodeLabel(n), why: 'no gradient rule' });
     else {
       const bad = [...(n.input ?? []), ...(n.output ?? [])]
@@ -249,11 +266,19 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
     const gy = outs.map((o) => (o ? adjointOf(o) : null));
     if (gy.every((g) => g === null)) continue;
     const ins = [...(n.input ?? [])];
-    const needs = ins.map((i) => i !== '' && reached.has(i));
+    const needs = ins.map((t, i) => t !== '' && reached.has(t) && carriesGradient(n.opType ?? '', i));
     try {
-      const grads = RULES[n.opType ?? ''](
-        { node: n, a: new Attrs(n), e, opset, ins, outs, gy, needs, meta: (t) => e.meta(t) },
-      );
+      const grads = RULES[n.opType ?? '']({
+        node: n,
+        a: new Attrs(n),
+        e,
+        opset,
+        ins,
+        outs,
+        gy,
+        needs,
+        meta: (t) => e.meta(t),
+      });
       ins.forEach((name, i) => {
         const g = grads[i];
         if (needs[i] && g) push(name, g);
@@ -294,7 +319,11 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
       type: {
         tensorType: {
           elemType: elemTypeCode(f.kind === 'classes' || f.kind === 'int' ? 'int64' : 'float32'),
-          shape: { dim: f.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {})) },
+          shape: {
+            dim: f.shape.map((d) =>
+              typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {},
+            ),
+          },
         },
       },
     });
@@ -302,7 +331,11 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
   graph.output = [...(graph.output ?? []), ...outputs];
   if (graph.node.length > MAX_GRADIENT_GRAPH_NODES)
     throw new GradientUnsupported(file, [
-      { op: 'graph', node: '', why: `the gradient graph has ${graph.node.length} nodes (limit ${MAX_GRADIENT_GRAPH_NODES})` },
+      {
+        op: 'graph',
+        node: '',
+        why: `the gradient graph has ${graph.node.length} nodes (limit ${MAX_GRADIENT_GRAPH_NODES})`,
+      },
     ]);
 
   return {
@@ -311,7 +344,9 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
     objective: objectiveOut,
     terms: termOuts,
     grads,
-    outputs: Object.fromEntries(model.outputs.map((o) => [o.name, o.name])),
+    outputs: Object.fromEntries(
+      model.outputs.filter((o) => o.dtype === 'float32').map((o) => [o.name, o.name]),
+    ),
     bnNodes: objective.bnNodes,
     forwardNodes: modelNodes.length,
     totalNodes: graph.node.length,

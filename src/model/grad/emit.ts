@@ -61,6 +61,21 @@ export class Emitter {
     outputs.forEach((o, i) => this.metas.set(o, out[i] ?? { dtype: 'unknown', shape: null }));
   }
 
+  /** The Indices output of a MaxPool over x with the given (already encoded) attributes. */
+  withIndices(x: string, attrs: Record<string, pb.IAttributeProto>): string {
+    const outputs = [this.name('MaxPool'), this.name('MaxPool_indices')];
+    this.nodes.push({
+      opType: 'MaxPool',
+      input: [x],
+      output: outputs,
+      name: this.name('MaxPool'),
+      domain: '',
+      attribute: Object.values(attrs),
+    });
+    this.metas.set(outputs[1], { dtype: 'int64', shape: null });
+    return outputs[1];
+  }
+
   op(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
     return this.node(op, inputs, attrs)[0];
   }
@@ -70,7 +85,9 @@ export class Emitter {
     let name = this.constants.get(key);
     if (!name) {
       name = this.name('const');
-      this.initializers.push(tensorProto(name, dtype, dims, dtype === 'int64' ? values.map((v) => BigInt(v)) : values));
+      this.initializers.push(
+        tensorProto(name, dtype, dims, dtype === 'int64' ? values.map((v) => BigInt(v)) : values),
+      );
       this.metas.set(name, {
         dtype,
         shape: dims,

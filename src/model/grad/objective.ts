@@ -38,9 +38,15 @@ export interface BuiltObjective {
 /** mean over the first axis of per-sample sums of t (rank >= 1). */
 function perSampleMean(e: Emitter, t: string): string {
   const shape = e.meta(t).shape;
-  if (!shape || shape.length === 0) throw new GradientSpecError(`objective: "${t}" must have a known rank >= 1`);
+  if (!shape || shape.length === 0)
+    throw new GradientSpecError(`objective: "${t}" must have a known rank >= 1`);
   let s = t;
-  if (shape.length > 1) s = e.reduceSum(s, Array.from({ length: shape.length - 1 }, (_, i) => i + 1), false);
+  if (shape.length > 1)
+    s = e.reduceSum(
+      s,
+      Array.from({ length: shape.length - 1 }, (_, i) => i + 1),
+      false,
+    );
   return e.reduceMean(s, [0], false);
 }
 
@@ -97,16 +103,23 @@ function termValue(c: ObjectiveContext, term: ObjectiveTerm, bnNodes: string[]):
       if (!(term.bound >= 0)) throw new GradientSpecError('objective l2Bound: bound must be >= 0');
       const t = c.resolve(term.of);
       const shape = e.meta(t).shape;
-      if (!shape || shape.length === 0) throw new GradientSpecError('objective l2Bound: a tensor of rank >= 1');
+      if (!shape || shape.length === 0)
+        throw new GradientSpecError('objective l2Bound: a tensor of rank >= 1');
       let s = e.op('Mul', [t, t]);
-      if (shape.length > 1) s = e.reduceSum(s, Array.from({ length: shape.length - 1 }, (_, i) => i + 1), false);
+      if (shape.length > 1)
+        s = e.reduceSum(
+          s,
+          Array.from({ length: shape.length - 1 }, (_, i) => i + 1),
+          false,
+        );
       const over = e.op('Relu', [e.op('Sub', [s, e.f(term.bound * term.bound)])]);
       return e.reduceMean(over, [0], false);
     }
     case 'tv': {
       const t = c.resolve(term.of);
       const shape = e.meta(t).shape;
-      if (!shape || shape.length !== 4) throw new GradientSpecError('objective tv: an image tensor [N, C, H, W]');
+      if (!shape || shape.length !== 4)
+        throw new GradientSpecError('objective tv: an image tensor [N, C, H, W]');
       const diff = (axis: number) =>
         e.op('Sub', [e.slice(t, [1], [SLICE_END], [axis]), e.slice(t, [0], [-1], [axis])]);
       const mag = (d: string) => (term.p === 2 ? e.op('Mul', [d, d]) : e.op('Abs', [d]));

@@ -20,7 +20,9 @@ export interface BuiltPrelude {
 /** Gaussian weights of `sigma` pixels, radius ceil(2 sigma), normalised to sum 1. */
 export function gaussianKernel(sigma: number): number[] {
   const radius = Math.max(1, Math.ceil(2 * sigma));
-  const w = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
+  const w = Array.from({ length: 2 * radius + 1 }, (_, i) =>
+    Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)),
+  );
   const s = w.reduce((a, b) => a + b, 0);
   return w.map((v) => v / s);
 }
@@ -95,8 +97,14 @@ export function emitPrelude(
         if (!(spec.blurSigma > 0)) throw new GradientSpecError('prelude additive: blurSigma must be > 0');
         const k = gaussianKernel(spec.blurSigma);
         const r = (k.length - 1) / 2;
-        const rows = e.f(new Array<number>(c).fill(0).flatMap(() => k), [c, 1, k.length, 1]);
-        const cols = e.f(new Array<number>(c).fill(0).flatMap(() => k), [c, 1, 1, k.length]);
+        const rows = e.f(
+          new Array<number>(c).fill(0).flatMap(() => k),
+          [c, 1, k.length, 1],
+        );
+        const cols = e.f(
+          new Array<number>(c).fill(0).flatMap(() => k),
+          [c, 1, 1, k.length],
+        );
         const conv = (t: string, wt: string, kh: number, kw: number, pads: number[]) =>
           e.op('Conv', [t, wt], {
             kernel_shape: { ints: [kh, kw] },

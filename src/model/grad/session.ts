@@ -36,10 +36,14 @@ function floatOf(t: ort.Tensor): FloatTensor {
 
 function checkDims(name: string, info: FeedInfo, dims: readonly number[]): void {
   if (dims.length !== info.shape.length)
-    throw new GradientSpecError(`feed "${name}": rank ${dims.length}, the graph wants [${info.shape.join(', ')}]`);
+    throw new GradientSpecError(
+      `feed "${name}": rank ${dims.length}, the graph wants [${info.shape.join(', ')}]`,
+    );
   info.shape.forEach((d, i) => {
     if (typeof d === 'number' && dims[i] !== d)
-      throw new GradientSpecError(`feed "${name}": dims [${dims.join(', ')}], the graph wants [${info.shape.join(', ')}]`);
+      throw new GradientSpecError(
+        `feed "${name}": dims [${dims.join(', ')}], the graph wants [${info.shape.join(', ')}]`,
+      );
   });
 }
 
@@ -51,20 +55,28 @@ function tensorFor(name: string, info: FeedInfo, feed: Feed): ort.Tensor {
     case 'classes': {
       if (!Array.isArray(feed)) throw new GradientSpecError(`feed "${name}" is an array of class indices`);
       const ids = feed as readonly number[];
-      return new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [ids.length]);
+      return new ort.Tensor(
+        'int64',
+        BigInt64Array.from(ids, (v) => BigInt(v)),
+        [ids.length],
+      );
     }
     case 'int': {
       const t = feed as { data: BigInt64Array; dims: number[] };
-      if (!(t && t.data instanceof BigInt64Array)) throw new GradientSpecError(`feed "${name}" is an int64 tensor`);
+      if (!(t && t.data instanceof BigInt64Array))
+        throw new GradientSpecError(`feed "${name}" is an int64 tensor`);
       checkDims(name, info, t.dims);
       return new ort.Tensor('int64', t.data, t.dims);
     }
     default: {
       const t = feed as FloatTensor;
-      if (!(t && t.data instanceof Float32Array)) throw new GradientSpecError(`feed "${name}" is a float32 tensor`);
+      if (!(t && t.data instanceof Float32Array))
+        throw new GradientSpecError(`feed "${name}" is a float32 tensor`);
       checkDims(name, info, t.dims);
       if (t.data.length !== t.dims.reduce((a, b) => a * b, 1))
-        throw new GradientSpecError(`feed "${name}": ${t.data.length} values for dims [${t.dims.join(', ')}]`);
+        throw new GradientSpecError(
+          `feed "${name}": ${t.data.length} values for dims [${t.dims.join(', ')}]`,
+        );
       return new ort.Tensor('float32', t.data, t.dims);
     }
   }
@@ -79,7 +91,12 @@ export class GradientSession {
     private readonly session: ort.InferenceSession,
     private readonly file: string,
   ) {
-    this.fetches = [graph.objective, ...graph.terms, ...Object.values(graph.grads), ...Object.values(graph.outputs)];
+    this.fetches = [
+      graph.objective,
+      ...graph.terms,
+      ...Object.values(graph.grads),
+      ...Object.values(graph.outputs),
+    ];
   }
 
   /** Opens a session over a built graph. */
@@ -115,7 +132,9 @@ export class GradientSession {
     for (const [name, info] of Object.entries(this.graph.feeds)) {
       const f = feeds[name];
       if (f === undefined)
-        throw new GradientSpecError(`missing feed "${name}" (the graph takes ${Object.keys(this.graph.feeds).join(', ')})`);
+        throw new GradientSpecError(
+          `missing feed "${name}" (the graph takes ${Object.keys(this.graph.feeds).join(', ')})`,
+        );
       input[info.graphName] = tensorFor(name, info, f);
     }
     for (const name of Object.keys(feeds))

@@ -184,12 +184,19 @@ export function windowGeometry(
   const dilations = a.ints('dilations') ?? new Array<number>(r).fill(1);
   const pads = windowPads(a, spatial, kernel, strides, dilations);
   if (!pads) return null;
-  const out = spatial.map((d, i) => windowOut(d, kernel[i], strides[i], dilations[i], pads[i], pads[i + r], ceil));
+  const out = spatial.map((d, i) =>
+    windowOut(d, kernel[i], strides[i], dilations[i], pads[i], pads[i + r], ceil),
+  );
   return { kernel, strides, dilations, pads, out };
 }
 
 /** The axes a node reads from its attribute (older opsets) or its second input (newer). */
-export function axesOf(node: pb.INodeProto, a: Attrs, meta: (n: string) => Meta, inputIndex = 1): Dim[] | undefined {
+export function axesOf(
+  node: pb.INodeProto,
+  a: Attrs,
+  meta: (n: string) => Meta,
+  inputIndex = 1,
+): Dim[] | undefined {
   const fromAttr = a.ints('axes');
   if (fromAttr) return fromAttr;
   const name = (node.input ?? [])[inputIndex];
@@ -336,7 +343,10 @@ export function inferNode(node: pb.INodeProto, meta: MetaOf, opset: number): Met
   const nOut = (node.output ?? []).length;
   const a = new Attrs(node);
   const x = ins[0] ? meta(ins[0]) : UNKNOWN;
-  const same = (): Meta[] => [{ dtype: x.dtype, shape: x.shape }, ...new Array<Meta>(Math.max(0, nOut - 1)).fill(UNKNOWN)];
+  const same = (): Meta[] => [
+    { dtype: x.dtype, shape: x.shape },
+    ...new Array<Meta>(Math.max(0, nOut - 1)).fill(UNKNOWN),
+  ];
   switch (op) {
     case 'Relu':
     case 'LeakyRelu':
@@ -371,7 +381,11 @@ export function inferNode(node: pb.INodeProto, meta: MetaOf, opset: number): Met
     case 'PRelu':
     case 'Not':
     case 'Mish':
-      if (op === 'Dropout' && nOut > 1) return [{ dtype: x.dtype, shape: x.shape }, { dtype: 'bool', shape: x.shape }];
+      if (op === 'Dropout' && nOut > 1)
+        return [
+          { dtype: x.dtype, shape: x.shape },
+          { dtype: 'bool', shape: x.shape },
+        ];
       return same();
     case 'Identity':
       return [{ ...x }];
@@ -418,7 +432,8 @@ export function inferNode(node: pb.INodeProto, meta: MetaOf, opset: number): Met
       return [{ dtype: 'bool', shape: x.shape }];
     case 'Gemm': {
       const b = meta(ins[1]);
-      if (!x.shape || !b.shape || x.shape.length !== 2 || b.shape.length !== 2) return [{ dtype: x.dtype, shape: null }];
+      if (!x.shape || !b.shape || x.shape.length !== 2 || b.shape.length !== 2)
+        return [{ dtype: x.dtype, shape: null }];
       const m = a.int('transA', 0) ? x.shape[1] : x.shape[0];
       const n = a.int('transB', 0) ? b.shape[0] : b.shape[1];
       return [{ dtype: x.dtype, shape: [m, n] }];
@@ -434,12 +449,19 @@ export function inferNode(node: pb.INodeProto, meta: MetaOf, opset: number): Met
         return [{ dtype: x.dtype, shape: null }];
       }
       const batch = broadcastShapes(x.shape.slice(0, -2), b.shape.slice(0, -2));
-      return [{ dtype: x.dtype, shape: batch ? [...batch, x.shape[x.shape.length - 2], b.shape[b.shape.length - 1]] : null }];
+      return [
+        {
+          dtype: x.dtype,
+          shape: batch ? [...batch, x.shape[x.shape.length - 2], b.shape[b.shape.length - 1]] : null,
+        },
+      ];
     }
     case 'Conv': {
       const w = meta(ins[1]);
       if (!x.shape || !w.shape) return [{ dtype: x.dtype, shape: null }];
-      const kernel = a.ints('kernel_shape') ?? (w.shape.slice(2).every((d) => typeof d === 'number') ? (w.shape.slice(2) as number[]) : null);
+      const kernel =
+        a.ints('kernel_shape') ??
+        (w.shape.slice(2).every((d) => typeof d === 'number') ? (w.shape.slice(2) as number[]) : null);
       if (!kernel) return [{ dtype: x.dtype, shape: null }];
       const g = windowGeometry(a, x.shape, kernel);
       return [{ dtype: x.dtype, shape: g ? [x.shape[0], w.shape[0], ...g.out] : null }];
@@ -450,19 +472,33 @@ export function inferNode(node: pb.INodeProto, meta: MetaOf, opset: number): Met
     case 'AveragePool':
     case 'LpPool': {
       const kernel = a.ints('kernel_shape');
-      if (!x.shape || !kernel) return [{ dtype: x.dtype, shape: null }, { dtype: 'int64', shape: null }];
+      if (!x.shape || !kernel)
+        return [
+          { dtype: x.dtype, shape: null },
+          { dtype: 'int64', shape: null },
+        ];
       const g = windowGeometry(a, x.shape, kernel, a.int('ceil_mode', 0) === 1);
       const shape = g ? [x.shape[0], x.shape[1], ...g.out] : null;
-      return [{ dtype: x.dtype, shape }, { dtype: 'int64', shape }];
+      return [
+        { dtype: x.dtype, shape },
+        { dtype: 'int64', shape },
+      ];
     }
     case 'GlobalAveragePool':
     case 'GlobalMaxPool':
     case 'GlobalLpPool':
-      return [{ dtype: x.dtype, shape: x.shape ? [x.shape[0], x.shape[1], ...x.shape.slice(2).map(() => 1)] : null }];
+      return [
+        {
+          dtype: x.dtype,
+          shape: x.shape ? [x.shape[0], x.shape[1], ...x.shape.slice(2).map(() => 1)] : null,
+        },
+      ];
     case 'Flatten': {
       if (!x.shape) return [{ dtype: x.dtype, shape: [null, null] }];
       const axis = normAxis(a.int('axis', 1), x.shape.length);
-      return [{ dtype: x.dtype, shape: [productDim(x.shape.slice(0, axis)), productDim(x.shape.slice(axis))] }];
+      return [
+        { dtype: x.dtype, shape: [productDim(x.shape.slice(0, axis)), productDim(x.shape.slice(axis))] },
+      ];
     }
     case 'Reshape': {
       const target = meta(ins[1] ?? '').value;
@@ -484,11 +520,19 @@ export function inferNode(node: pb.INodeProto, meta: MetaOf, opset: number): Met
       if (!x.shape) return [{ dtype: x.dtype, shape: null }];
       if (!axes) {
         if (ins[1] && opset >= 13) return [{ dtype: x.dtype, shape: null }];
-        return [{ dtype: x.dtype, shape: x.shape.filter((d) => d !== 1), ...(x.value ? { value: x.value } : {}) }];
+        return [
+          { dtype: x.dtype, shape: x.shape.filter((d) => d !== 1), ...(x.value ? { value: x.value } : {}) },
+        ];
       }
       if (!allNumbers(axes)) return [{ dtype: x.dtype, shape: null }];
       const set = new Set(axes.map((v) => normAxis(v, x.shape!.length)));
-      return [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !set.has(i)), ...(x.value ? { value: x.value } : {}) }];
+      return [
+        {
+          dtype: x.dtype,
+          shape: x.shape.filter((_, i) => !set.has(i)),
+          ...(x.value ? { value: x.value } : {}),
+        },
+      ];
     }
     case 'Unsqueeze': {
       const axes = opset >= 13 ? meta(ins[1] ?? '').value : a.ints('axes');
@@ -511,7 +555,9 @@ export function inferNode(node: pb.INodeProto, meta: MetaOf, opset: number): Met
       return [{ dtype: 'int64', shape: [v.length], value: v }];
     }
     case 'Size':
-      return [{ dtype: 'int64', shape: [], ...(sizeOf(x.shape) !== null ? { value: [sizeOf(x.shape)] } : {}) }];
+      return [
+        { dtype: 'int64', shape: [], ...(sizeOf(x.shape) !== null ? { value: [sizeOf(x.shape)] } : {}) },
+      ];
     case 'Gather': {
       const idx = meta(ins[1] ?? '');
       if (!x.shape || !idx.shape) return [{ dtype: x.dtype, shape: null }];
@@ -530,7 +576,11 @@ export function inferNode(node: pb.INodeProto, meta: MetaOf, opset: number): Met
       const r = parts[0].shape!.length;
       const axis = normAxis(a.int('axis', 0), r);
       const shape = [...parts[0].shape!];
-      shape[axis] = parts.reduce<Dim>((s, p) => (typeof s === 'number' && typeof p.shape![axis] === 'number' ? s + (p.shape![axis] as number) : null), 0);
+      shape[axis] = parts.reduce<Dim>(
+        (s, p) =>
+          typeof s === 'number' && typeof p.shape![axis] === 'number' ? s + (p.shape![axis] as number) : null,
+        0,
+      );
       const m: Meta = { dtype: x.dtype, shape };
       if (r === 1 && parts.every((p) => p.value)) m.value = parts.flatMap((p) => p.value!);
       return [m];
@@ -583,29 +633,47 @@ export function inferNode(node: pb.INodeProto, meta: MetaOf, opset: number): Met
     }
     case 'Expand': {
       const target = meta(ins[1] ?? '').value;
-      return [{ dtype: x.dtype, shape: target ? broadcastShapes(x.shape, target.map((d) => (d === -1 ? 1 : d))) : null }];
+      return [
+        {
+          dtype: x.dtype,
+          shape: target
+            ? broadcastShapes(
+                x.shape,
+                target.map((d) => (d === -1 ? 1 : d)),
+              )
+            : null,
+        },
+      ];
     }
     case 'Range': {
       const [s, l, d] = ins.map((i) => meta(i).value?.[0]);
       if (typeof s === 'number' && typeof l === 'number' && typeof d === 'number' && d !== 0) {
         const n = Math.max(0, Math.ceil((l - s) / d));
         const m: Meta = { dtype: x.dtype, shape: [n] };
-        if (n <= MAX_FOLDED_INT_ELEMENTS && isInt(x.dtype)) m.value = Array.from({ length: n }, (_, i) => s + i * d);
+        if (n <= MAX_FOLDED_INT_ELEMENTS && isInt(x.dtype))
+          m.value = Array.from({ length: n }, (_, i) => s + i * d);
         return [m];
       }
       return [{ dtype: x.dtype, shape: [null] }];
     }
     case 'Pad': {
       const pads = opset >= 11 ? meta(ins[1] ?? '').value : a.ints('pads');
-      if (!x.shape || !allNumbers(pads)) return [{ dtype: x.dtype, shape: x.shape ? x.shape.map(() => null) : null }];
+      if (!x.shape || !allNumbers(pads))
+        return [{ dtype: x.dtype, shape: x.shape ? x.shape.map(() => null) : null }];
       const r = x.shape.length;
       const axes = opset >= 18 && ins[3] ? meta(ins[3]).value : undefined;
-      if (ins[3] && opset >= 18 && !allNumbers(axes)) return [{ dtype: x.dtype, shape: x.shape.map(() => null) }];
+      if (ins[3] && opset >= 18 && !allNumbers(axes))
+        return [{ dtype: x.dtype, shape: x.shape.map(() => null) }];
       const ax = axes ? (axes as number[]).map((v) => normAxis(v, r)) : x.shape.map((_, i) => i);
       const shape = [...x.shape];
       ax.forEach((axis, i) => {
         const d = shape[axis];
-        shape[axis] = typeof d === 'number' ? d + pads[i] + pads[i + ax.length] : pads[i] + pads[i + ax.length] === 0 ? d : null;
+        shape[axis] =
+          typeof d === 'number'
+            ? d + pads[i] + pads[i + ax.length]
+            : pads[i] + pads[i + ax.length] === 0
+              ? d
+              : null;
       });
       return [{ dtype: x.dtype, shape }];
     }
@@ -622,12 +690,27 @@ export function inferNode(node: pb.INodeProto, meta: MetaOf, opset: number): Met
       const axesAsInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
       const axes = axesAsInput ? (ins[1] ? meta(ins[1]).value : []) : (a.ints('axes') ?? []);
       if (!axes || !allNumbers(axes)) return [{ dtype: x.dtype, shape: null }];
-      return [{ dtype: x.dtype, shape: reduceShape(x.shape, axes, a.int('keepdims', 1) === 1, a.int('noop_with_empty_axes', 0) === 1) }];
+      return [
+        {
+          dtype: x.dtype,
+          shape: reduceShape(
+            x.shape,
+            axes,
+            a.int('keepdims', 1) === 1,
+            a.int('noop_with_empty_axes', 0) === 1,
+          ),
+        },
+      ];
     }
     case 'ArgMax':
     case 'ArgMin': {
       if (!x.shape) return [{ dtype: 'int64', shape: null }];
-      return [{ dtype: 'int64', shape: reduceShape(x.shape, [a.int('axis', 0)], a.int('keepdims', 1) === 1, false) }];
+      return [
+        {
+          dtype: 'int64',
+          shape: reduceShape(x.shape, [a.int('axis', 0)], a.int('keepdims', 1) === 1, false),
+        },
+      ];
     }
     case 'Split': {
       if (!x.shape) return new Array<Meta>(nOut).fill({ dtype: x.dtype, shape: null });

@@ -110,7 +110,7 @@ export interface GradientGraph {
   terms: string[];
   /** Gradient outputs by key: 'input', a prelude name, or a model tensor name. */
   grads: Record<string, string>;
-  /** The model's own outputs (logits), computed by the same forward pass. */
+  /** The model's own float32 outputs (logits), computed by the same forward pass. */
   outputs: Record<string, string>;
   /** BatchNormalization nodes a bnStats term matched (empty when the graph has none). */
   bnNodes: string[];

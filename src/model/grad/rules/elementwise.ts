@@ -81,6 +81,14 @@ const cast: Rule = (c) => {
   return [c.gy[0]];
 };
 
+/** CastLike(x, like): x's adjoint as for Cast; `like` only lends its type, so it gets none. */
+const castLike: Rule = (c) => {
+  if (!c.needs[0]) return [null, null];
+  if (!isFloat(c.meta(c.ins[0]).dtype) || c.meta(c.outs[0]).dtype !== c.meta(c.ins[0]).dtype)
+    fail('a CastLike between float types');
+  return [c.gy[0], null];
+};
+
 const neg: Rule = (c) => [c.e.op('Neg', [c.gy[0]!])];
 const abs: Rule = (c) => [c.e.op('Mul', [c.gy[0]!, c.e.op('Sign', [c.ins[0]])])];
 const sqrt: Rule = (c) => [c.e.op('Div', [c.e.op('Mul', [c.gy[0]!, c.e.f(0.5)]), c.outs[0]])];
@@ -91,7 +99,10 @@ const reciprocal: Rule = (c) => [
 ];
 const erf: Rule = (c) => {
   const x = c.ins[0];
-  const d = c.e.op('Mul', [c.e.f(2 / Math.sqrt(Math.PI)), c.e.op('Exp', [c.e.op('Neg', [c.e.op('Mul', [x, x])])])]);
+  const d = c.e.op('Mul', [
+    c.e.f(2 / Math.sqrt(Math.PI)),
+    c.e.op('Exp', [c.e.op('Neg', [c.e.op('Mul', [x, x])])]),
+  ]);
   return [c.e.op('Mul', [c.gy[0]!, d])];
 };
 
@@ -107,6 +118,7 @@ export const ELEMENTWISE_RULES: Record<string, Rule> = {
   Identity: identity,
   Dropout: dropout,
   Cast: cast,
+  CastLike: castLike,
   Neg: neg,
   Abs: abs,
   Sqrt: sqrt,

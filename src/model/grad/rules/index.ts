@@ -55,6 +55,14 @@ export const NO_GRADIENT_OPS: ReadonlySet<string> = new Set([
   'RandomUniformLike',
 ]);
 
+/** Inputs that lend only their type or shape, never a value: no gradient flows through them. */
+export const VALUELESS_INPUTS: Readonly<Record<string, readonly number[]>> = Object.freeze({ CastLike: [1] });
+
+/** Whether input `i` of an `op` node can carry a gradient. */
+export function carriesGradient(op: string, i: number): boolean {
+  return !NO_GRADIENT_OPS.has(op) && !(VALUELESS_INPUTS[op] ?? []).includes(i);
+}
+
 /** The operators with a rule, sorted (for docs and messages). */
 export function supportedOps(): string[] {
   return Object.keys(RULES).sort();

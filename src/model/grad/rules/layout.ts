@@ -79,7 +79,9 @@ const gather: Rule = (c) => {
   const k = values.length;
   // onehot[j, values[j]] = 1: dX (axis moved last) = G (axis moved last) @ onehot
   const onehot = new Array<number>(k * depth).fill(0);
-  values.forEach((v, j) => (onehot[j * depth + ((v as number) < 0 ? (v as number) + depth : (v as number))] = 1));
+  values.forEach(
+    (v, j) => (onehot[j * depth + ((v as number) < 0 ? (v as number) + depth : (v as number))] = 1),
+  );
   let g = c.gy[0]!;
   if (idx.shape.length === 0) g = c.e.unsqueeze(g, [axis]);
   const r = shape.length;
@@ -107,7 +109,11 @@ function reduceRule(mean: boolean): Rule {
       axes = Array.from({ length: r }, (_, i) => i);
     }
     let g = c.gy[0]!;
-    if (c.a.int('keepdims', 1) === 0) g = c.e.unsqueeze(g, [...axes].sort((a, b) => a - b));
+    if (c.a.int('keepdims', 1) === 0)
+      g = c.e.unsqueeze(
+        g,
+        [...axes].sort((a, b) => a - b),
+      );
     if (mean) {
       const dims = axes.map((a) => shape[a]);
       const count = dims.every((d) => typeof d === 'number')

@@ -19,7 +19,11 @@ const batchNorm: Rule = (c) => {
   const eps = c.a.float('epsilon', 1e-5);
   let s = c.e.op('Div', [scale, c.e.op('Sqrt', [c.e.op('Add', [variance, c.e.f(eps)])])]);
   // [C] -> [C, 1, ...] so it broadcasts over the channel axis of [N, C, spatial...]
-  if (rank > 2) s = c.e.unsqueeze(s, Array.from({ length: rank - 2 }, (_, i) => i + 1));
+  if (rank > 2)
+    s = c.e.unsqueeze(
+      s,
+      Array.from({ length: rank - 2 }, (_, i) => i + 1),
+    );
   return [c.e.op('Mul', [c.gy[0]!, s]), null, null, null, null];
 };
 

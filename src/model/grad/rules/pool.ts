@@ -1,7 +1,7 @@
 /**
  * Vector-Jacobian rules of the pooling operators.
- *  - MaxPool: through its Indices output (added to the forward node when the file did not ask for it; the
- *    pooled values are the same). ONNX Runtime, like PyTorch, takes the first maximum of a window, so ties
+ *  - MaxPool: through the Indices output of a second MaxPool with the same attributes (the model's own node
+ *    is left alone). ONNX Runtime, like PyTorch, takes the first maximum of a window, so ties
  *    route the gradient to the same element as autograd. The gradient is scattered into a zero tensor of the
  *    input's size; overlapping windows (an element that is the maximum of two windows) need
  *    ScatterElements' reduction 'add', which exists from opset 16, so below it only non-overlapping windows
@@ -20,18 +20,14 @@ const maxPool: Rule = (c) => {
   const kernel = c.a.ints('kernel_shape');
   if (!kernel) fail('MaxPool without kernel_shape');
   const geo = windowGeometry(c.a, xShape, kernel, c.a.int('ceil_mode', 0) === 1);
-  const overlap = geo
-    ? geo.strides.some((s, i) => s < geo.dilations[i] * (kernel[i] - 1) + 1)
-    : true;
+  const overlap = geo ? geo.strides.some((s, i) => s < geo.dilations[i] * (kernel[i] - 1) + 1) : true;
   const sum = c.opset >= 16;
   if (overlap && !sum) fail('overlapping MaxPool windows need opset 16 (ScatterElements reduction add)');
-  const outputs = c.node.output ?? [];
-  let indices = outputs[1];
-  if (!indices) {
-    indices = c.e.name('maxpool_indices');
-    c.node.output = [outputs[0], indices];
-    c.e.metas.set(indices, { dtype: 'int64', shape: c.meta(c.outs[0]).shape });
-  }
+  // A second MaxPool with the Indices output, beside the model's own (left as it is, so ONNX Runtime keeps
+  // optimising the forward pass exactly as in a plain session: an Indices output on the model's node moved
+  // the pooling out of ORT's NCHWc layout and changed a later GlobalAveragePool in the last bits).
+  const attrs = Object.fromEntries((c.node.attribute ?? []).map((at) => [at.name ?? '', at]));
+  const indices = c.e.withIndices(x, attrs);
   const flat = c.e.i([-1]);
   const zeros = c.e.op('ConstantOfShape', [c.e.op('Reshape', [c.e.op('Size', [x]), flat])]);
   const scattered = c.e.scatterAdd(
@@ -91,7 +87,13 @@ const averagePool: Rule = (c) => {
       rest = Math.floor(rest / outSpatial[i]);
     }
   }
-  const scaled = c.e.op('Mul', [c.gy[0]!, c.e.f(map.map((d) => 1 / d), [1, 1, ...outSpatial])]);
+  const scaled = c.e.op('Mul', [
+    c.gy[0]!,
+    c.e.f(
+      map.map((d) => 1 / d),
+      [1, 1, ...outSpatial],
+    ),
+  ]);
   const pads = [...geo.pads];
   const outputPadding = inSpatial.map((n, i) => {
     const op = n - ((outSpatial[i] - 1) * geo.strides[i] + kernel[i] - pads[i] - pads[i + r]);
@@ -99,7 +101,11 @@ const averagePool: Rule = (c) => {
     return Math.max(0, op);
   });
   if (outputPadding.some((p, i) => p >= geo.strides[i])) fail('no output_padding restores the input size');
-  const ones = c.e.f(new Array<number>(channels * kernel.reduce((a, b) => a * b, 1)).fill(1), [channels, 1, ...kernel]);
+  const ones = c.e.f(new Array<number>(channels * kernel.reduce((a, b) => a * b, 1)).fill(1), [
+    channels,
+    1,
+    ...kernel,
+  ]);
   return [
     c.e.op('ConvTranspose', [scaled, ones], {
       kernel_shape: { ints: kernel },

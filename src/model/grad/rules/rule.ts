@@ -57,7 +57,12 @@ export function unbroadcast(c: RuleContext, g: string, gShape: Dim[] | null, ope
   const lead = gShape.length - target.length;
   if (lead < 0) fail(`"${operand}" has a higher rank than its broadcast result`);
   let out = g;
-  if (lead > 0) out = c.e.reduceSum(out, Array.from({ length: lead }, (_, i) => i), false);
+  if (lead > 0)
+    out = c.e.reduceSum(
+      out,
+      Array.from({ length: lead }, (_, i) => i),
+      false,
+    );
   const axes: number[] = [];
   target.forEach((d, i) => {
     if (d === 1 && gShape[lead + i] !== 1) axes.push(i);
