@@ -24,6 +24,11 @@ async function main(): Promise<void> {
       emitResult(await runScoring(refs, dims, set === 'default' ? 'default' : 'sklearn-set'));
       return;
     }
+    case 'grad': {
+      const { runGrad } = await import('./grad.js');
+      emitResult(await runGrad(runs, Number(argValue(argv, 'threads', '0')) || undefined));
+      return;
+    }
     case 'merge': {
       const { runMerge } = await import('./merge.js');
       emitResult(

@@ -102,7 +102,8 @@ function awayFromKinks(rng: Rng, n: number): Float32Array {
 
 /** A shuffled grid of distinct values 4H apart: no two elements of a pooling window come within H of a tie. */
 function distinct(rng: Rng, n: number): Float32Array {
-  const v = Float32Array.from({ length: n }, (_, i) => (i - n / 2) * 4 * H);
+  // offset by half a step: no value is 0, where a Relu before the pool has its kink
+  const v = Float32Array.from({ length: n }, (_, i) => (i - n / 2 + 0.5) * 4 * H);
   for (let i = n - 1; i > 0; i--) {
     const j = rng.int(i + 1);
     [v[i], v[j]] = [v[j], v[i]];
@@ -404,6 +405,55 @@ const CASES: Case[] = [
       }),
   },
   {
+    name: 'BatchNormalization -> Relu -> MaxPool (differentiated together in the pooled domain)',
+    opset: 13,
+    shape: [2, 2, 4, 4],
+    input: distinct,
+    build: (g, x) =>
+      g.op(
+        'MaxPool',
+        [
+          g.op('Relu', [
+            g.op('BatchNormalization', [
+              x,
+              g.init([2], 0.5, 1.5),
+              g.init([2], 0, 0),
+              g.init([2], 0, 0),
+              g.init([2], 0.5, 2),
+            ]),
+          ]),
+        ],
+        {
+          kernel_shape: attr.ints([2, 2]),
+          strides: attr.ints([2, 2]),
+        },
+      ),
+  },
+  {
+    name: 'Relu -> overlapping MaxPool, fused (opset 17)',
+    opset: 17,
+    shape: [1, 2, 5, 5],
+    input: distinct,
+    build: (g, x) =>
+      g.op('MaxPool', [g.op('Relu', [x])], { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]) }),
+  },
+  {
+    name: 'Relu read by MaxPool and by another node (not fused)',
+    opset: 13,
+    shape: [1, 2, 4, 4],
+    input: distinct,
+    build: (g, x) => {
+      const r = g.op('Relu', [x]);
+      const p = g.op('MaxPool', [r], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) });
+      return g.op('Add', [
+        g.op('Flatten', [p]),
+        g.op('Flatten', [
+          g.op('AveragePool', [r], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) }),
+        ]),
+      ]);
+    },
+  },
+  {
     name: 'AveragePool 2x2',
     opset: 13,
     shape: [2, 2, 4, 4],
@@ -693,4 +743,35 @@ describe('vector-Jacobian rules match central finite differences', () => {
   test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     expect(await check(c)).toBeLessThan(FD_TOLERANCE);
   });
+});
+
+describe('MaxPool ties', () => {
+  test.each([false, true])(
+    'the gradient goes to the first maximum of a window, as in PyTorch (Relu before: %s)',
+    async (relu) => {
+      const g = new GraphBuilder({ opset: 13 });
+      g.addInput('x', 'float32', ['N', 1, 2, 4]);
+      if (relu) g.addNode('Relu', ['x'], ['r']);
+      g.addNode('MaxPool', [relu ? 'r' : 'x'], ['p'], {
+        kernel_shape: attr.ints([2, 2]),
+        strides: attr.ints([2, 2]),
+      });
+      g.addNode('Flatten', ['p'], ['logits']);
+      g.addOutput('logits', 'float32', ['N', 2]);
+      const model = parseModel(g.toBytes(), 'ties.onnx');
+      const s = await GradientSession.open(
+        buildGradientGraph(model, {
+          terms: [
+            { kind: 'logit', target: 0 },
+            { kind: 'logit', target: 1 },
+          ],
+        }),
+      );
+      // window 1: all four equal; window 2: the maximum 0.7 twice, at (0, 3) and (1, 2)
+      const x = Float32Array.from([0.5, 0.5, 0.1, 0.7, 0.5, 0.5, 0.7, 0.2]);
+      const r = await s.run({ x: { data: x, dims: [1, 1, 2, 4] } });
+      await s.release();
+      expect(Array.from(r.grads.input.data)).toEqual([1, 0, 0, 1, 0, 0, 0, 0]);
+    },
+  );
 });

@@ -20,7 +20,7 @@ import type { OnnxModel } from '../types.js';
 import { valueInfo } from '../write.js';
 import { Attrs } from './attrs.js';
 import { Emitter, MIN_GRAD_OPSET } from './emit.js';
-import { emitObjective } from './objective.js';
+import { emitObjective, scaled } from './objective.js';
 import { emitPrelude, type BuiltPrelude } from './prelude.js';
 import { carriesGradient, NO_GRADIENT_OPS, RULES } from './rules/index.js';
 import { RuleFailure } from './rules/rule.js';
@@ -211,7 +211,9 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
       if (o && (!m || m.dtype === 'unknown' || isFloat(m.dtype))) reached.add(o);
     }
   }
-  const needed = new Set([objective.total]);
+  // The sweep starts from each term: at the tensor its closed-form adjoint is for, or at its value.
+  const starts = objective.terms.map((t, i) => objective.seeds[i]?.tensor ?? t);
+  const needed = new Set(starts);
   const active: pb.INodeProto[] = [];
   for (let k = forward.length - 1; k >= 0; k--) {
     const n = forward[k];
@@ -260,13 +262,32 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
     }
     return list[0];
   };
-  push(objective.total, e.f(1));
+  objective.terms.forEach((t, i) => {
+    const seed = objective.seeds[i];
+    const w = objective.weights[i];
+    if (seed) push(seed.tensor, scaled(e, seed.adjoint, w));
+    else push(t, typeof w === 'number' ? e.f(w) : w);
+  });
+  // Fusions (a rule that also handles the node before it, see RuleContext.absorb) need to know who
+  // produces a tensor and whether anything else reads it.
+  const producers = new Map<string, pb.INodeProto>();
+  const uses = new Map<string, number>();
+  for (const n of forward) {
+    for (const o of n.output ?? []) if (o) producers.set(o, n);
+    for (const i of n.input ?? []) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
+  }
+  const wrtNames = new Set(wrt.map((w) => w.name));
+  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
+  const absorbed = new Set<pb.INodeProto>();
   for (const n of active) {
+    if (absorbed.has(n)) continue;
     const outs = [...(n.output ?? [])];
     const gy = outs.map((o) => (o ? adjointOf(o) : null));
     if (gy.every((g) => g === null)) continue;
     const ins = [...(n.input ?? [])];
     const needs = ins.map((t, i) => t !== '' && reached.has(t) && carriesGradient(n.opType ?? '', i));
+    const extra: [string, string][] = [];
+    const claimed: pb.INodeProto[] = [];
     try {
       const grads = RULES[n.opType ?? '']({
         node: n,
@@ -278,11 +299,20 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
         gy,
         needs,
         meta: (t) => e.meta(t),
+        producer: (t) => producers.get(t),
+        soleUse: (t) => uses.get(t) === 1 && !wrtNames.has(t) && !graphOutputs.has(t),
+        reached: (t) => reached.has(t),
+        absorb: (node, adjoints) => {
+          claimed.push(node);
+          for (const [t, g] of adjoints) extra.push([t, g]);
+        },
       });
       ins.forEach((name, i) => {
         const g = grads[i];
         if (needs[i] && g) push(name, g);
       });
+      for (const node of claimed) absorbed.add(node);
+      for (const [t, g] of extra) push(t, g);
     } catch (err) {
       if (!(err instanceof RuleFailure)) throw err;
       items.push({ op: n.opType ?? '', node: nodeLabel(n), why: err.message });

@@ -29,9 +29,24 @@ export interface ObjectiveContext {
   addFeed(logical: string, info: Omit<FeedInfo, 'graphName'>): string;
 }
 
+/**
+ * A term's gradient with respect to a tensor it reads, written in closed form (for a unit weight): the
+ * backward sweep starts there instead of differentiating the term's own nodes one by one. Classification
+ * terms have one (d/d logits of a batch mean of log-softmax rows is (onehot - softmax) / N): on a small
+ * model the generic chain of a dozen tiny nodes cost as much as a layer.
+ */
+export interface TermSeed {
+  tensor: string;
+  adjoint: string;
+}
+
 export interface BuiltObjective {
   total: string;
   terms: string[];
+  /** Per term, its closed-form adjoint (null: differentiate the term's nodes). */
+  seeds: (TermSeed | null)[];
+  /** Per term, its weight: a number or a scalar feed's graph name. */
+  weights: (number | string)[];
   bnNodes: string[];
 }
 
@@ -79,25 +94,46 @@ function selected(e: Emitter, t: string, onehot: string): string {
   return e.reduceMean(e.reduceSum(e.op('Mul', [t, onehot]), [1], false), [0], false);
 }
 
-function termValue(c: ObjectiveContext, term: ObjectiveTerm, bnNodes: string[]): string {
+/** 1 / N for a tensor [N, ...] (N its runtime first dimension), as a float scalar. */
+function inverseBatch(e: Emitter, t: string): string {
+  const n = e.op('Gather', [e.shape(t), e.i(0)], { axis: { int: 0 } });
+  return e.op('Reciprocal', [e.op('Cast', [n], { to: { int: 1 } })]);
+}
+
+function termValue(
+  c: ObjectiveContext,
+  term: ObjectiveTerm,
+  bnNodes: string[],
+): { value: string; seed?: TermSeed } {
   const e = c.e;
   switch (term.kind) {
     case 'logit': {
       const { logits, classes } = classLogits(c, term.output);
-      return selected(e, logits, oneHot(c, term.target, classes));
+      const oh = oneHot(c, term.target, classes);
+      // d/d logits = onehot / N, broadcast to [N, K] when the class is fixed ([1, K])
+      const adjoint = e.expandLike(e.op('Mul', [oh, inverseBatch(e, logits)]), logits);
+      return { value: selected(e, logits, oh), seed: { tensor: logits, adjoint } };
     }
     case 'logSoftmax':
     case 'crossEntropy': {
       const { logits, classes } = classLogits(c, term.output);
       const ls = e.op('LogSoftmax', [logits], { axis: { int: 1 } });
-      const v = selected(e, ls, oneHot(c, term.target, classes));
-      return term.kind === 'crossEntropy' ? e.op('Neg', [v]) : v;
+      const oh = oneHot(c, term.target, classes);
+      const v = selected(e, ls, oh);
+      // one-hot rows sum to 1: d/d logits of mean_i log_softmax[i, t_i] = (onehot - softmax) / N
+      const p = e.op('Exp', [ls]);
+      const diff = term.kind === 'crossEntropy' ? e.op('Sub', [p, oh]) : e.op('Sub', [oh, p]);
+      const adjoint = e.op('Mul', [diff, inverseBatch(e, logits)]);
+      return {
+        value: term.kind === 'crossEntropy' ? e.op('Neg', [v]) : v,
+        seed: { tensor: logits, adjoint },
+      };
     }
     case 'l1':
-      return perSampleMean(e, e.op('Abs', [c.resolve(term.of)]));
+      return { value: perSampleMean(e, e.op('Abs', [c.resolve(term.of)])) };
     case 'l2': {
       const t = c.resolve(term.of);
-      return perSampleMean(e, e.op('Mul', [t, t]));
+      return { value: perSampleMean(e, e.op('Mul', [t, t])) };
     }
     case 'l2Bound': {
       if (!(term.bound >= 0)) throw new GradientSpecError('objective l2Bound: bound must be >= 0');
@@ -113,7 +149,7 @@ function termValue(c: ObjectiveContext, term: ObjectiveTerm, bnNodes: string[]):
           false,
         );
       const over = e.op('Relu', [e.op('Sub', [s, e.f(term.bound * term.bound)])]);
-      return e.reduceMean(over, [0], false);
+      return { value: e.reduceMean(over, [0], false) };
     }
     case 'tv': {
       const t = c.resolve(term.of);
@@ -123,7 +159,7 @@ function termValue(c: ObjectiveContext, term: ObjectiveTerm, bnNodes: string[]):
       const diff = (axis: number) =>
         e.op('Sub', [e.slice(t, [1], [SLICE_END], [axis]), e.slice(t, [0], [-1], [axis])]);
       const mag = (d: string) => (term.p === 2 ? e.op('Mul', [d, d]) : e.op('Abs', [d]));
-      return e.op('Add', [perSampleMean(e, mag(diff(2))), perSampleMean(e, mag(diff(3)))]);
+      return { value: e.op('Add', [perSampleMean(e, mag(diff(2))), perSampleMean(e, mag(diff(3)))]) };
     }
     case 'bnStats': {
       const wanted = term.nodes ? new Set(term.nodes) : null;
@@ -146,28 +182,42 @@ function termValue(c: ObjectiveContext, term: ObjectiveTerm, bnNodes: string[]):
         parts.push(e.op('Add', [norm(flatMu, mean), norm(v, variance)]));
         bnNodes.push(n.name ?? '');
       }
-      if (parts.length === 0) return e.f(0);
-      return parts.length === 1 ? parts[0] : e.op('Sum', parts);
+      if (parts.length === 0) return { value: e.f(0) };
+      return { value: parts.length === 1 ? parts[0] : e.op('Sum', parts) };
     }
     default:
       throw new GradientSpecError(`objective: unknown term kind "${(term as { kind: string }).kind}"`);
   }
 }
 
-function weighted(c: ObjectiveContext, v: string, w: Weight | undefined): string {
-  if (w === undefined || w === 1) return v;
+/** A term's weight: a finite number, or the graph name of its scalar feed. */
+function weightOf(c: ObjectiveContext, w: Weight | undefined): number | string {
+  if (w === undefined) return 1;
   if (typeof w === 'number') {
     if (!Number.isFinite(w)) throw new GradientSpecError('objective: a weight must be finite');
-    return c.e.op('Mul', [v, c.e.f(w)]);
+    return w;
   }
-  return c.e.op('Mul', [v, c.addFeed(w.feed, { kind: 'scalar', shape: [] })]);
+  return c.addFeed(w.feed, { kind: 'scalar', shape: [] });
+}
+
+/** t times a weight (number or scalar tensor), skipping a weight of 1. */
+export function scaled(e: Emitter, t: string, w: number | string): string {
+  if (w === 1) return t;
+  return e.op('Mul', [t, typeof w === 'number' ? e.f(w) : w]);
 }
 
 export function emitObjective(c: ObjectiveContext, terms: ObjectiveTerm[]): BuiltObjective {
   if (terms.length === 0) throw new GradientSpecError('objective: at least one term');
   const bnNodes: string[] = [];
-  const values = terms.map((t) => termValue(c, t, bnNodes));
-  const parts = values.map((v, i) => weighted(c, v, terms[i].weight));
+  const built = terms.map((t) => termValue(c, t, bnNodes));
+  const weights = terms.map((t) => weightOf(c, t.weight));
+  const parts = built.map((b, i) => scaled(c.e, b.value, weights[i]));
   const total = parts.length === 1 ? c.e.op('Identity', [parts[0]]) : c.e.op('Sum', parts);
-  return { total, terms: values, bnNodes };
+  return {
+    total,
+    terms: built.map((b) => b.value),
+    seeds: built.map((b) => b.seed ?? null),
+    weights,
+    bnNodes,
+  };
 }

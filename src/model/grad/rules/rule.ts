@@ -24,6 +24,18 @@ export interface RuleContext {
   /** Which inputs need an adjoint. */
   needs: boolean[];
   meta(name: string): Meta;
+  /** The forward node that writes a tensor (undefined for inputs and initializers). */
+  producer(name: string): pb.INodeProto | undefined;
+  /** Whether exactly one node reads the tensor and it is neither a graph output nor differentiated for. */
+  soleUse(name: string): boolean;
+  /** Whether the tensor depends on a differentiated tensor (needs an adjoint if on the path). */
+  reached(name: string): boolean;
+  /**
+   * A fusion: this rule has also written the vector-Jacobian product of `node`, a producer of its input
+   * read by nothing else, and gives the adjoints of that node's inputs here ([tensor, adjoint]); the sweep
+   * skips `node`. Takes effect only if the rule returns without failing.
+   */
+  absorb(node: pb.INodeProto, adjoints: [string, string][]): void;
 }
 
 /** One rule: the adjoint of each input (null or undefined where none is needed or it is zero). */
