@@ -6,6 +6,7 @@
  * embedding lookup's output.
  */
 import { readFileSync } from 'node:fs';
+import onnxProto from 'onnx-proto';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
@@ -34,6 +35,7 @@ import {
 } from '../../fixtures/models.js';
 import { FIXTURE_DIR } from './fixtures.js';
 
+const { onnx } = onnxProto;
 const LOGIT: GradientSpec = { terms: [{ kind: 'logit', target: 1 }] };
 
 /** A small ResNet-style model: the residual Add that ORT fuses into the convolution at level 'all'. */
@@ -100,6 +102,21 @@ describe('the forward pass of the gradient graph', () => {
       }
     },
   );
+});
+
+describe('the backward graph', () => {
+  test('a Relu and BatchNormalization before a MaxPool are differentiated in the pooled domain', () => {
+    const model = parseModel(buildCnn(), 'cnn.onnx');
+    const graph = buildGradientGraph(model, LOGIT);
+    const nodes = onnx.ModelProto.decode(graph.bytes).graph!.node!;
+    const backward = nodes.filter((n) => (n.name ?? '').startsWith('grad/'));
+    // the Relu's output is read only to find each window's maximum again, never masked at full size
+    const readers = backward.filter((n) => (n.input ?? []).includes('/layers.2/Relu_output_0'));
+    expect(readers.map((n) => n.opType).sort()).toEqual(['MaxPool', 'Shape']);
+    expect(backward.filter((n) => n.opType === 'MaxUnpool')).toHaveLength(1);
+    // stride-1 convolutions: the input gradient is a Conv, not a ConvTranspose
+    expect(backward.some((n) => n.opType === 'ConvTranspose')).toBe(false);
+  });
 });
 
 describe('graphs without a rule', () => {

@@ -15,6 +15,7 @@ import onnxProto from 'onnx-proto';
 import type { onnx as pb } from 'onnx-proto';
 import { MAX_GRADIENT_GRAPH_NODES } from '../../limits.js';
 import { elemTypeCode } from '../dtypes.js';
+import { topologicalNodeOrder } from '../graph.js';
 import { inlineExternalData } from '../session.js';
 import type { OnnxModel } from '../types.js';
 import { valueInfo } from '../write.js';
@@ -44,31 +45,6 @@ export function onnxOpset(model: OnnxModel): number {
 
 function nodeLabel(n: pb.INodeProto): string {
   return n.name || (n.output ?? [])[0] || n.opType || '?';
-}
-
-/** Node indices in topological order (file order among ready nodes); the reader has refused cycles. */
-function topologicalOrder(nodes: pb.INodeProto[]): number[] {
-  const producer = new Map<string, number>();
-  nodes.forEach((n, i) => (n.output ?? []).forEach((o) => o && producer.set(o, i)));
-  const indegree = new Array<number>(nodes.length).fill(0);
-  const consumers: number[][] = nodes.map(() => []);
-  nodes.forEach((n, i) => {
-    const deps = new Set<number>();
-    for (const inp of n.input ?? []) {
-      const p = producer.get(inp);
-      if (p !== undefined && p !== i) deps.add(p);
-    }
-    for (const d of deps) consumers[d].push(i);
-    indegree[i] = deps.size;
-  });
-  const order: number[] = [];
-  const ready = indegree.flatMap((d, i) => (d === 0 ? [i] : []));
-  for (let k = 0; k < ready.length; k++) {
-    const i = ready[k];
-    order.push(i);
-    for (const c of consumers[i]) if (--indegree[c] === 0) ready.push(c);
-  }
-  return order;
 }
 
 /** A prefix no name of the graph starts with. */
@@ -103,7 +79,7 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
   const proto = onnx.ModelProto.decode(inlineExternalData(model));
   const graph = proto.graph as pb.GraphProto;
   const modelNodes = graph.node ?? [];
-  const order = topologicalOrder(modelNodes).map((i) => modelNodes[i]);
+  const order = topologicalNodeOrder(graph, file).map((i) => modelNodes[i]);
   const prefix = freshPrefix(graph);
 
   const metas = new Map<string, Meta>();
