@@ -4,14 +4,16 @@ committed under __tests__/fixtures/grad/ and __tests__/model/grad/parity.test.ts
 For each architecture of the zoo (bench/zoo/nets.ts: MLP 196-64-32-10, CNN with BatchNorm) and of
 bench:torch (bench/torch/train.py: LeNet+BN, the 784-256-128 MLP, the rgb convnet, digits8 with global
 average pooling), this script builds the network in PyTorch with seeded weights, exports it with
-torch.onnx (the TorchScript exporter at opset 17, and 20 for two of them; the dynamo exporter where it
-works), and computes with autograd, for fixed inputs, several objectives and their gradients with respect
+torch.onnx (EXPORTS below: the TorchScript exporter at opset 17, and 20 for digits8, with and without
+constant folding; the dynamo exporter with and without its optimiser), and computes with autograd, for fixed inputs, several objectives and their gradients with respect
 to the input or to a prelude's parameters (types.ts GradientSpec, written here as JSON so both sides
 compute the same thing). The zoo's two architectures are also written by the project's own ONNX writer in
 the test, from the weights stored here.
 
-Size: weights are quantised to 16 levels per tensor (a power-of-two scale) so the gzipped ONNX files stay
-small; the gradients do not need trained weights, only non-degenerate ones. Inputs are uniform in (0, 1).
+Output per architecture: `<arch>-<export>.onnx.gz` and `<arch>.fixture.gz` (the JSON, then the arrays it
+points into; see Blob). Size (about 380 KB in all): weights are +-b/2 with random signs (b a power of two
+near the He bound), so the gzipped ONNX files hold about a bit a weight; the gradients do not need trained
+weights, only non-degenerate ones. Inputs are continuous uniform in (0.02, 0.98).
 
 Run: PYTHONPATH=bench/.cache/torch-site python3 bench/grad/make-fixtures.py --out __tests__/fixtures/grad
 """

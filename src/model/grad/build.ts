@@ -262,7 +262,7 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
     if (gy.every((g) => g === null)) continue;
     const ins = [...(n.input ?? [])];
     const needs = ins.map((t, i) => t !== '' && reached.has(t) && carriesGradient(n.opType ?? '', i));
-    const extra: [string, string][] = [];
+    const fusedAdjoints: [string, string][] = [];
     const claimed: pb.INodeProto[] = [];
     try {
       const grads = RULES[n.opType ?? '']({
@@ -280,7 +280,7 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
         reached: (t) => reached.has(t),
         absorb: (node, adjoints) => {
           claimed.push(node);
-          for (const [t, g] of adjoints) extra.push([t, g]);
+          for (const [t, g] of adjoints) fusedAdjoints.push([t, g]);
         },
       });
       ins.forEach((name, i) => {
@@ -288,7 +288,7 @@ export function buildGradientGraph(model: OnnxModel, spec: GradientSpec): Gradie
         if (needs[i] && g) push(name, g);
       });
       for (const node of claimed) absorbed.add(node);
-      for (const [t, g] of extra) push(t, g);
+      for (const [t, g] of fusedAdjoints) push(t, g);
     } catch (err) {
       if (!(err instanceof RuleFailure)) throw err;
       items.push({ op: n.opType ?? '', node: nodeLabel(n), why: err.message });

@@ -4,10 +4,10 @@
  * and run failures as InputError naming the file). `run` takes the caller's feeds by name and returns the
  * objective, each term, the gradients and the model's outputs of the same forward pass.
  */
-import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { InputError, describeError } from '../../errors.js';
-import { SESSION_CONFIG_NO_SPIN, type GraphOptimization } from '../session.js';
+import { MAX_PROBE_BATCH_BYTES } from '../../limits.js';
+import { openSession, type GraphOptimization } from '../session.js';
 import type { OnnxModel } from '../types.js';
 import { buildGradientGraph } from './build.js';
 import {
@@ -102,23 +102,14 @@ export class GradientSession {
   /** Opens a session over a built graph. */
   static async open(graph: GradientGraph, opts: GradientSessionOptions = {}): Promise<GradientSession> {
     const file = opts.file ?? 'gradient graph';
-    try {
-      const session = await ort.InferenceSession.create(graph.bytes, {
-        graphOptimizationLevel: opts.graphOptimization ?? 'all',
-        executionMode: 'sequential',
-        intraOpNumThreads: opts.threads ?? Math.max(1, os.availableParallelism()),
-        interOpNumThreads: 1,
-        logSeverityLevel: 4,
-        extra: SESSION_CONFIG_NO_SPIN,
-      });
-      return new GradientSession(graph, session, file);
-    } catch (e) {
-      throw new InputError(
-        'runtime-error',
-        `${file}: ONNX Runtime could not load the gradient graph: ${describeError(e)}`,
-        file,
-      );
-    }
+    const session = await openSession(
+      graph.bytes,
+      file,
+      opts.threads,
+      opts.graphOptimization ?? 'all',
+      'the gradient graph',
+    );
+    return new GradientSession(graph, session, file);
   }
 
   /** The feeds `run` expects, by name. */
@@ -129,6 +120,7 @@ export class GradientSession {
   async run(feeds: Record<string, Feed>): Promise<GradientResult> {
     if (this.released) throw new Error('GradientSession.run after release');
     const input: Record<string, ort.Tensor> = {};
+    let bytes = 0;
     for (const [name, info] of Object.entries(this.graph.feeds)) {
       const f = feeds[name];
       if (f === undefined)
@@ -136,7 +128,15 @@ export class GradientSession {
           `missing feed "${name}" (the graph takes ${Object.keys(this.graph.feeds).join(', ')})`,
         );
       input[info.graphName] = tensorFor(name, info, f);
+      bytes += (input[info.graphName].data as ArrayBufferView).byteLength;
     }
+    // the budget a probe batch has (the backward pass keeps a few times as much alive)
+    if (bytes > MAX_PROBE_BATCH_BYTES)
+      throw new InputError(
+        'too-large',
+        `${this.file}: one gradient batch feeds ${bytes} bytes, over the ${MAX_PROBE_BATCH_BYTES}-byte budget; use a smaller batch`,
+        this.file,
+      );
     for (const name of Object.keys(feeds))
       if (!this.graph.feeds[name]) throw new GradientSpecError(`unknown feed "${name}"`);
     let out: ort.InferenceSession.ReturnType;
