@@ -3,10 +3,11 @@
  * and speed.md (the table, targets beside measurements, pass/fail).
  *
  *   npx tsx bench/speed.ts [--refs N] [--dims D] [--runs R] [--merge-models M] [--merge-dims D] [--quick]
- *                          [--skip fingerprint,realsize,scoring,sklearn,cli,merge] [--out bench/results] [--render]
- *                          [--realsize-models a,b] [--realsize-budgets fast,default]
+ *                          [--skip fingerprint,realsize,scoring,sklearn,cli,merge,grad] [--only grad]
+ *                          [--out bench/results] [--render] [--realsize-models a,b] [--realsize-budgets fast,default]
  *
- * With --skip, the skipped sections keep their numbers from the existing speed.json (listed as carriedOver).
+ * With --skip, the skipped sections keep their numbers from the existing speed.json (listed as carriedOver);
+ * --only S1,S2 skips every other section.
  *
  * Sections (each in its own child process, so each peak memory is its own; see bench/speed/*.ts):
  *  - fingerprint: a 12.5 M-parameter ResNet-style CNN, 64 probes, fingerprintModel vs ONNX Runtime alone;
@@ -16,7 +17,9 @@
  *  - scoring: the default ensemble fitted on N x D random references, 20 more scored; then our LOF + OCSVM +
  *    Isolation Forest + PCA-Mahalanobis timed as scikit-learn's set was (9.5 s for 1000 x 16384 here);
  *  - cli: cold `scan` of the example candidate against a 100-model baseline;
- *  - merge: `baseline merge` of 10 partials holding 10,000 synthetic 4,096-float fingerprints.
+ *  - merge: `baseline merge` of 10 partials holding 10,000 synthetic 4,096-float fingerprints;
+ *  - grad: forward + backward of a 64-batch through a gradient session (src/model/grad) against the forward
+ *    pass of the same batch, for the zoo CNN, an MLP and the ResNet (bench/speed/grad.ts).
  * --quick shrinks every size (a smoke run in well under a minute; realsize: the small models only); the
  * default run takes about 5-10 minutes plus the realsize section (15-30 minutes on a quiet 2-core machine).
  */
@@ -26,8 +29,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleIsStale, cliRunners, timeCli, type CliTiming } from './speed/cli.js';
-import { argValue, RESULT_MARK, round } from './speed/common.js';
+import { argValue, GRAD_ROUNDS, RESULT_MARK, round } from './speed/common.js';
 import type { FingerprintResult } from './speed/fingerprint.js';
+import type { GradResult } from './speed/grad.js';
 import type { MergeResult } from './speed/merge.js';
 import type { RealSizeEntry, RealSizeResult } from './speed/realsize.js';
 import type { ScoringResult } from './speed/scoring.js';
@@ -46,6 +50,8 @@ export const TARGETS = {
   sklearnSetMs: 9500,
   peakRssMb: 2048,
   coldScanMs: 3000,
+  /** Issue 19: forward + backward of a batch / the forward pass of the same batch. */
+  gradRatio: 3,
 };
 /** --skip flag -> the key of that section's result in speed.json. */
 const SECTION_KEYS: Record<string, string> = {
@@ -55,6 +61,7 @@ const SECTION_KEYS: Record<string, string> = {
   sklearn: 'sklearnSet',
   cli: 'cli',
   merge: 'merge',
+  grad: 'grad',
 };
 /** A section child gets this long before it is stopped (the merge at full size is the long one). */
 const SECTION_TIMEOUT_MS = 15 * 60 * 1000;
@@ -63,7 +70,12 @@ const REALSIZE_TIMEOUT_MS = 6 * 60 * 60 * 1000;
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
-const skip = new Set(argValue(argv, 'skip', '').split(',').filter(Boolean));
+const only = argValue(argv, 'only', '').split(',').filter(Boolean);
+const skip = new Set(
+  only.length
+    ? Object.keys(SECTION_KEYS).filter((k) => !only.includes(k))
+    : argValue(argv, 'skip', '').split(',').filter(Boolean),
+);
 const refs = Number(argValue(argv, 'refs', quick ? '200' : '1000'));
 const dims = Number(argValue(argv, 'dims', quick ? '2048' : '16384'));
 const runs = Number(argValue(argv, 'runs', quick ? '1' : '5'));
@@ -186,6 +198,8 @@ async function main(): Promise<void> {
       '--dims',
       String(mergeDims),
     ]);
+  if (!skip.has('grad'))
+    results.grad = section<GradResult>('grad', ['--runs', String(quick ? 5 : GRAD_ROUNDS)]);
   results.totalMs = Date.now() - started;
   // --skip re-measures some sections only: the others keep their numbers from the previous speed.json
   // (named in carriedOver and in speed.md), so one section's re-run never erases the rest.
@@ -338,6 +352,21 @@ function markdown(r: Record<string, unknown>): string {
       verdict(mg.peakRssMb <= TARGETS.peakRssMb),
     ]);
   } else if (mg) rows.push(['baseline merge', `error: ${mg.error.slice(0, 300)}`, '', '**fail**']);
+  const gr = r.grad as GradResult | SectionFailure | undefined;
+  if (gr && !failed(gr)) {
+    for (const g of gr.models) {
+      rows.push([
+        `forward + backward / forward, batch ${g.batch}: ${g.model}, ${g.objective}`,
+        `${round(g.ratio, 2)}x (${round(g.ratioIqr[0], 2)}-${round(g.ratioIqr[1], 2)}; ${round(g.gradientMs, 1)} ms vs ${round(g.forwardMs, 1)} ms)`,
+        `<= ${TARGETS.gradRatio}x`,
+        verdict(g.ratio <= TARGETS.gradRatio),
+      ]);
+    }
+    notes.push(
+      `Gradients: up to ${gr.runs} rounds per model (${gr.models.map((g) => g.rounds).join(', ')}: a model's rounds are cut to about two minutes), each the plain session's forward pass, the gradient session's run, and the forward pass again; the ratio is the median over rounds of (gradient run / that round's mean forward), IQR in brackets. ` +
+        `Both sessions in one process with ${gr.threads} intra-op threads and ORT's default optimisations; the gradient graph is the model's forward nodes plus the objective and the backward nodes (src/model/grad; node counts in speed.json).`,
+    );
+  } else if (gr) rows.push(['gradients', `error: ${gr.error.slice(0, 300)}`, '', '**fail**']);
   const m = r.machine as { cpus: number; model: string; loadavg: number[]; node: string };
   return [
     '# Speed and scale (`npm run bench:speed`)',

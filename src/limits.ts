@@ -93,3 +93,17 @@ export const SIDE_FILE_SEARCH_MAX_BYTES = 64 * 1024 * 1024;
  * inputs keeps the sweep's map on samples, and has none on a mined base (trigger-check.ts keptMap).
  */
 export const MAP_MAC_BUDGET = 8e9;
+
+/**
+ * Largest integer tensor the gradient builder's shape inference folds to its values (src/model/grad/
+ * shapes.ts): shape vectors, axes and pads hold a handful of numbers; a model's huge integer constant is
+ * left unfolded, never copied.
+ */
+export const MAX_FOLDED_INT_ELEMENTS = 4096;
+
+/**
+ * Most nodes a gradient graph (forward, objective and backward together; src/model/grad/build.ts) may
+ * hold. A backward rule writes up to about a dozen nodes per forward node; beyond this the builder stops
+ * before ONNX Runtime is asked to load a graph of that size.
+ */
+export const MAX_GRADIENT_GRAPH_NODES = 400_000;

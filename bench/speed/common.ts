@@ -44,3 +44,6 @@ export function round(x: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
+
+/** Rounds of the gradient section (bench/speed/grad.ts): each a forward, a forward + backward, a forward. */
+export const GRAD_ROUNDS = 31;

@@ -36,6 +36,11 @@ async function main(): Promise<void> {
       );
       return;
     }
+    case 'grad': {
+      const { runGrad } = await import('./grad.js');
+      emitResult(await runGrad(runs, Number(argValue(argv, 'threads', '0')) || undefined));
+      return;
+    }
     case 'merge': {
       const { runMerge } = await import('./merge.js');
       emitResult(

@@ -29,63 +29,67 @@ export function hwioToOihw(a: Float32Array, kh: number, kw: number, cin: number,
   return out;
 }
 
-function dense(net: Net, w: string, b: string, inF: number, outF: number): LayerSpec {
-  return {
-    kind: 'dense',
-    weight: transpose2d(paramData(net, w), inF, outF),
-    bias: paramData(net, b),
-    inFeatures: inF,
-    outFeatures: outF,
-  };
+/**
+ * A zoo net's weights in PyTorch layout by the zoo's parameter names (mlp: w1 b1 w2 b2 w3 b3, dense [out, in];
+ * cnn: k1 [8,1,3,3], gamma beta mean variance, k2 [16,8,3,3] bk2, w3 [10,144] b3). The gradient parity
+ * fixtures (bench/grad/make-fixtures.py) give PyTorch's weights this way, so the test writes the same graph.
+ */
+export type ZooWeights = (name: string) => Float32Array;
+
+function dense(w: ZooWeights, wn: string, bn: string, inF: number, outF: number): LayerSpec {
+  return { kind: 'dense', weight: w(wn), bias: w(bn), inFeatures: inF, outFeatures: outF };
 }
 
-export function netToLayers(net: Net): LayerSpec[] {
-  if (net.arch === 'mlp') {
+/** The layer list of a zoo architecture, from PyTorch-layout weights. */
+export function zooLayers(arch: Net['arch'], w: ZooWeights): LayerSpec[] {
+  if (arch === 'mlp') {
     const [h1, h2] = MLP_HIDDEN;
     return [
       { kind: 'flatten' },
-      dense(net, 'w1', 'b1', PIXELS, h1),
+      dense(w, 'w1', 'b1', PIXELS, h1),
       { kind: 'relu' },
-      dense(net, 'w2', 'b2', h1, h2),
+      dense(w, 'w2', 'b2', h1, h2),
       { kind: 'relu' },
-      dense(net, 'w3', 'b3', h2, NUM_CLASSES),
+      dense(w, 'w3', 'b3', h2, NUM_CLASSES),
     ];
   }
   const [c1, c2] = CNN_CHANNELS;
-  if (!net.bn) throw new Error('zoo export: CNN without BatchNorm statistics');
   return [
-    {
-      kind: 'conv',
-      weight: hwioToOihw(paramData(net, 'k1'), 3, 3, 1, c1),
-      inChannels: 1,
-      outChannels: c1,
-      kernel: 3,
-      pad: 1,
-    },
+    { kind: 'conv', weight: w('k1'), inChannels: 1, outChannels: c1, kernel: 3, pad: 1 },
     {
       kind: 'batchnorm',
-      scale: paramData(net, 'gamma'),
-      bias: paramData(net, 'beta'),
-      mean: Float32Array.from(net.bn.mean),
-      var: Float32Array.from(net.bn.variance),
+      scale: w('gamma'),
+      bias: w('beta'),
+      mean: w('mean'),
+      var: w('variance'),
       epsilon: BN_EPSILON,
     },
     { kind: 'relu' },
     { kind: 'maxpool', kernel: 2 },
-    {
-      kind: 'conv',
-      weight: hwioToOihw(paramData(net, 'k2'), 3, 3, c1, c2),
-      bias: paramData(net, 'bk2'),
-      inChannels: c1,
-      outChannels: c2,
-      kernel: 3,
-      pad: 1,
-    },
+    { kind: 'conv', weight: w('k2'), bias: w('bk2'), inChannels: c1, outChannels: c2, kernel: 3, pad: 1 },
     { kind: 'relu' },
     { kind: 'maxpool', kernel: 2 },
     { kind: 'flatten' },
-    dense(net, 'w3', 'b3', CNN_FLAT, NUM_CLASSES),
+    dense(w, 'w3', 'b3', CNN_FLAT, NUM_CLASSES),
   ];
+}
+
+export function netToLayers(net: Net): LayerSpec[] {
+  const [c1, c2] = CNN_CHANNELS;
+  const [h1, h2] = MLP_HIDDEN;
+  const fanIn: Record<string, [number, number]> =
+    net.arch === 'mlp'
+      ? { w1: [PIXELS, h1], w2: [h1, h2], w3: [h2, NUM_CLASSES] }
+      : { w3: [CNN_FLAT, NUM_CLASSES] };
+  if (net.arch === 'cnn' && !net.bn) throw new Error('zoo export: CNN without BatchNorm statistics');
+  return zooLayers(net.arch, (name) => {
+    if (fanIn[name]) return transpose2d(paramData(net, name), fanIn[name][0], fanIn[name][1]);
+    if (name === 'k1') return hwioToOihw(paramData(net, 'k1'), 3, 3, 1, c1);
+    if (name === 'k2') return hwioToOihw(paramData(net, 'k2'), 3, 3, c1, c2);
+    if (name === 'mean') return Float32Array.from(net.bn!.mean);
+    if (name === 'variance') return Float32Array.from(net.bn!.variance);
+    return paramData(net, name);
+  });
 }
 
 /** ONNX bytes for a trained net (deterministic: same weights, same bytes). */

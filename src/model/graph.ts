@@ -23,6 +23,22 @@ export const KNOWN_OP_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'com.micro
  */
 export function topologicalLayers(graph: pb.IGraphProto, file: string): LayerInfo[] {
   const nodes = graph.node ?? [];
+  const layers: LayerInfo[] = [];
+  for (const i of topologicalNodeOrder(graph, file)) {
+    const n = nodes[i];
+    for (const o of n.output ?? []) {
+      if (o) layers.push({ name: o, op: n.opType ?? '', node: n.name ?? '', shape: null });
+    }
+  }
+  return layers;
+}
+
+/**
+ * The graph's node indices in topological order (Kahn's algorithm, ties broken by file order). A cycle or a
+ * node reading a tensor nothing defines is an InputError('invalid-graph').
+ */
+export function topologicalNodeOrder(graph: pb.IGraphProto, file: string): number[] {
+  const nodes = graph.node ?? [];
   const defined = new Set<string>(['']);
   for (const t of graph.input ?? []) if (t.name) defined.add(t.name);
   for (const t of graph.initializer ?? []) if (t.name) defined.add(t.name);
@@ -82,18 +98,13 @@ export function topologicalLayers(graph: pb.IGraphProto, file: string): LayerInf
     return top;
   };
   indegree.forEach((d, i) => d === 0 && push(i));
-  const layers: LayerInfo[] = [];
-  let done = 0;
+  const order: number[] = [];
   while (heap.length) {
     const i = pop();
-    done++;
-    const n = nodes[i];
-    for (const o of n.output ?? []) {
-      if (o) layers.push({ name: o, op: n.opType ?? '', node: n.name ?? '', shape: null });
-    }
+    order.push(i);
     for (const c of consumers[i]) if (--indegree[c] === 0) push(c);
   }
-  if (done < nodes.length) {
+  if (order.length < nodes.length) {
     const stuck = nodes.find((_, i) => indegree[i] > 0);
     throw new InputError(
       'invalid-graph',
@@ -101,7 +112,7 @@ export function topologicalLayers(graph: pb.IGraphProto, file: string): LayerInf
       file,
     );
   }
-  return layers;
+  return order;
 }
 
 /** Refuses nodes in operator domains ORT cannot run without a custom-op library (never loaded here). */

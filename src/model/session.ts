@@ -164,6 +164,24 @@ export async function createSession(
     model.outputs.map((o) => o.name),
     declaredTypes(model.proto),
   );
+  try {
+    return await openSession(bytes, model.path, threads, level);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * The one place sessions are created (a hardening test pins it): over a model's checked bytes, or a graph
+ * the project wrote from them (src/model/grad). `what` names the graph in the load error.
+ */
+export async function openSession(
+  bytes: Uint8Array,
+  file: string,
+  threads: number | undefined,
+  level: GraphOptimization,
+  what = 'the model',
+): Promise<ort.InferenceSession> {
   // logSeverityLevel 4 (fatal): ONNX Runtime's own error lines, red on stderr, would only repeat what the
   // InputError below says
   try {
@@ -178,11 +196,9 @@ export async function createSession(
   } catch (e) {
     throw new InputError(
       'runtime-error',
-      `${model.path}: ONNX Runtime could not load the model: ${describeError(e)}`,
-      model.path,
+      `${file}: ONNX Runtime could not load ${what}: ${describeError(e)}`,
+      file,
     );
-  } finally {
-    release();
   }
 }
 

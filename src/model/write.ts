@@ -112,7 +112,7 @@ export function encodeTensorData(
   return buf;
 }
 
-function valueInfo(name: string, dtype: ElementType, shape?: Dim[]): pb.IValueInfoProto {
+export function valueInfo(name: string, dtype: ElementType, shape?: Dim[]): pb.IValueInfoProto {
   const tensorType: pb.TypeProto.ITensor = { elemType: elemTypeCode(dtype) };
   if (shape) {
     tensorType.shape = {
@@ -124,7 +124,7 @@ function valueInfo(name: string, dtype: ElementType, shape?: Dim[]): pb.IValueIn
   return { name, type: { tensorType } };
 }
 
-function tensorProto(
+export function tensorProto(
   name: string,
   dtype: ElementType,
   dims: number[],
@@ -149,7 +149,7 @@ function tensorProto(
   return t;
 }
 
-function attributeProto(name: string, v: AttrValue): pb.IAttributeProto {
+export function attributeProto(name: string, v: AttrValue): pb.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if ('int' in v) return { name, type: T.INT, i: v.int };
   if ('float' in v) return { name, type: T.FLOAT, f: v.float };
