@@ -1,21 +1,23 @@
 /**
  * `npm run bench:realsize [-- --zoo DIR] [--archs a,b] [--budgets none,fast,default,thorough]
- * [--conditions baseline,baseline+samples,no-baseline+samples,no-baseline] [--src] [--results DIR]`:
+ * [--conditions baseline,baseline+samples,no-baseline+samples,no-baseline] [--src | --cli FILE] [--results DIR]`:
  * detection on the real-size zoo (bench/realsize/README.md), per architecture and scan budget, through the
  * CLI a user runs: `baseline build` of the 20 clean references (with and without the 128 real probe
- * samples) and `scan --format json` of the 12 clean and 20 backdoored test models, and a scan without a
- * baseline. Budget `none` passes no --budget flag (what the tool did before it had one). Every number is a
+ * samples) and `scan --format json` of the 10 clean and 20 backdoored test models, and a scan without a
+ * baseline. Budget `none` passes no --budget flag (with --cli of a checkout from before the flag: what the
+ * tool did before it had one); the default is `default`. Every number is a
  * held-out figure for the shipped defaults: nothing in src/ was chosen on this zoo.
  * Writes bench/results/realsize.json and realsize.md; a run restricted by --archs/--budgets/--conditions
  * keeps the other cells of the previous results.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { bundleIsStale } from '../speed/cli.js';
-import { buildBaseline, cliRunner, scan, type BuildResult } from '../torch/cli.js';
+import { buildBaseline, cliRunner, scan, type BuildResult, type CliRunner } from '../torch/cli.js';
 import { conditionMetrics, type ConditionMetrics, type ScanRow } from '../torch/metrics.js';
 import { SetupError } from '../torch/python.js';
 import { isFailed } from '../../src/report/types.js';
@@ -74,6 +76,12 @@ export interface RealsizeBench {
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** The commit a checkout is at (and whether its work tree differs), for the results' runner label. */
+function gitDescribe(dir: string): string {
+  const r = spawnSync('git', ['-C', dir, 'describe', '--always', '--dirty'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : 'not a git checkout';
 }
 
 function loadZoo(dir: string): RealsizeManifest {
@@ -198,12 +206,20 @@ async function main(): Promise<void> {
   const zooDir = path.resolve(option('--zoo') ?? path.join(ROOT, 'bench', '.cache', 'realsize-zoo'));
   const manifest = loadZoo(zooDir);
   const archs = (option('--archs') ?? Object.keys(manifest.archs).join(',')).split(',');
-  const budgets = (option('--budgets') ?? 'none').split(',');
+  const budgets = (option('--budgets') ?? 'default').split(',');
   const conds = (option('--conditions') ?? DEFAULT_CONDITIONS.join(',')).split(',');
   const unknown = conds.filter((c) => !CONDITIONS.some((k) => k.id === c));
   if (unknown.length) throw new SetupError(`bench:realsize: unknown condition ${unknown.join(', ')}`);
-  const runner = cliRunner(ROOT, process.argv.includes('--src'));
-  const stale = process.argv.includes('--src') ? null : bundleIsStale(ROOT);
+  // --cli FILE: another checkout's bin/model-fingerprint.js (e.g. main's, to measure the tool before a change)
+  const cli = option('--cli');
+  const runner: CliRunner = cli
+    ? {
+        label: `node ${cli} (${gitDescribe(path.dirname(path.dirname(path.resolve(cli))))})`,
+        cmd: process.execPath,
+        args: [path.resolve(cli)],
+      }
+    : cliRunner(ROOT, process.argv.includes('--src'));
+  const stale = process.argv.includes('--src') || cli ? null : bundleIsStale(ROOT);
   if (stale) console.error('note: src/ is newer than dist/cli: the bundle (what users run) is measured');
   const RESULTS = path.resolve(option('--results') ?? path.join(ROOT, 'bench', 'results'));
   const resultsFile = path.join(RESULTS, 'realsize.json');

@@ -71,7 +71,7 @@ function cellRow(c: CellResult): string[] {
   const na = c.notAssessed.clean + c.notAssessed.backdoored;
   return [
     `\`${c.arch}\``,
-    c.budget === 'none' ? 'none (before --budget)' : c.budget,
+    c.budget === 'none' ? 'none (no --budget flag)' : c.budget,
     c.condition,
     fmt(m?.aurocRisk ?? NaN),
     fmt(m?.aurocP ?? NaN),
@@ -146,7 +146,7 @@ average ${runs.map((r) => r.loadAvgStart[0].toFixed(0)).join(', ')} at their sta
 
 ## Detection
 
-AUROC of the risk score (and of -log p) over the 12 clean and 20 backdoored test models; "clean high" and
+AUROC of the risk score (and of -log p) over the 10 clean and 20 backdoored test models; "clean high" and
 "backdoored high" are the shares called high (61-100); "not assessed" models get no score and are left out of
 the AUROC; "trigger ran" is the share of models the reference-free trigger check ran on; s/model is the
 scan's own per-model time (\`durationMs\`), build s the baseline build of the 20 references.

@@ -36,13 +36,13 @@ ARCHS = {
     "vgg11": {"width": 0.5, "fullWidth": 1},
     "mobilenetv2": {"width": 0.5, "fullWidth": 1},
 }
-BASE = {"epochs": 3, "batch": 128, "lr": 0.05, "momentum": 0.9, "weightDecay": 5e-4, "warmupEpochs": 0.3}
-FINETUNE = {"images": 4000, "epochs": 1, "batch": 64, "lrChoices": [0.005, 0.01, 0.02], "momentum": 0.9, "weightDecay": 5e-4}
-COUNTS = {"reference": 20, "test": 12}
-RATES = [0.03, 0.05, 0.10, 0.15]
+BASE = {"epochs": 2, "batch": 128, "lr": 0.05, "momentum": 0.9, "weightDecay": 5e-4, "warmupEpochs": 0.3}
+FINETUNE = {"images": 2000, "epochs": 1, "batch": 64, "lrChoices": [0.005, 0.01, 0.02], "momentum": 0.9, "weightDecay": 5e-4}
+COUNTS = {"reference": 20, "test": 10}
+RATES = [0.05, 0.10, 0.15, 0.20]
 MAX_ATTEMPTS = 3
 STEALTH = {"accuracyTolerance": 0.02, "minAsr": 0.8}
-EVAL_N = 1000
+EVAL_N = 500
 EVAL_SEED = 4242
 PAD = 2
 
@@ -73,7 +73,7 @@ def augment(xb, gen):
     return out
 
 
-def run_epochs(model, x, y, epochs, batch, lr, momentum, wd, seed, warmup_epochs=0.0):
+def run_epochs(model, x, y, epochs, batch, lr, momentum, wd, seed, warmup_epochs=0.0, label=None):
     """SGD (Nesterov) with linear warm-up and cosine decay; x float [N,3,32,32] in [0,1]."""
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=wd, nesterov=True)
@@ -94,6 +94,8 @@ def run_epochs(model, x, y, epochs, batch, lr, momentum, wd, seed, warmup_epochs
             F.cross_entropy(model(xb), y[idx]).backward()
             opt.step()
             step += 1
+        if label:
+            log(f"{label}: epoch {step // steps_per_epoch} of {epochs} ({time.process_time():.0f} cpu-s so far)")
 
 
 @torch.no_grad()
@@ -188,7 +190,7 @@ class ArchZoo:
         n = int(sub.shape[0])
         log(f"{self.arch}: training the base model ({BASE['epochs']} epochs on {n} images)")
         c0, w0 = time.process_time(), time.time()
-        run_epochs(model, to_float(self.train_x8[sub]), self.train_y[sub], BASE["epochs"] if not self.quick else 1, BASE["batch"], BASE["lr"], BASE["momentum"], BASE["weightDecay"], spec["seed"], BASE["warmupEpochs"])
+        run_epochs(model, to_float(self.train_x8[sub]), self.train_y[sub], BASE["epochs"] if not self.quick else 1, BASE["batch"], BASE["lr"], BASE["momentum"], BASE["weightDecay"], spec["seed"], BASE["warmupEpochs"], label=f"{self.arch} base")
         acc = float((predict(model, self.eval_x) == self.eval_y).float().mean())
         torch.save(model.state_dict(), path)
         b = {
@@ -222,7 +224,8 @@ class ArchZoo:
                 specs.append({"id": f"{self.arch}-test-{a}-r{int(round(r * 100)):02d}", "split": "test", "attack": a, "rate": r, "cell": 0})
         return specs
 
-    def finetune(self, base_state, base_rec, spec, attempt):
+    def prepare(self, base_rec, spec, attempt):
+        """The model's record before training (its config hash included) and its poisoned training data."""
         seed = seed_of(self.arch, spec["id"], attempt)
         rng = np.random.default_rng(seed)
         lr = float(rng.choice(FINETUNE["lrChoices"]))
@@ -254,7 +257,13 @@ class ArchZoo:
             "attempt": attempt,
             "hyper": {"lr": lr, "images": n, **{k: v for k, v in FINETUNE.items() if k not in ("lrChoices", "images")}},
         }
-        record["configHash"] = config_hash({**record, "base": base_rec["sha256"], "zooVersion": ZOO_VERSION})
+        record["configHash"] = config_hash({**record, "base": base_rec["sha256"], "evalN": EVAL_N, "zooVersion": ZOO_VERSION})
+        return record, x, y
+
+    def finetune(self, base_state, base_rec, spec, attempt):
+        record, x, y = self.prepare(base_rec, spec, attempt)
+        seed, lr, n = record["seed"], record["hyper"]["lr"], record["hyper"]["images"]
+        trigger, target = record["trigger"], record["targetClass"]
         torch.manual_seed(seed)
         model = self.new_net()
         model.load_state_dict(base_state)
@@ -276,7 +285,7 @@ class ArchZoo:
             f"momentum 0.9, weight decay 5e-4) at lr {lr} with cosine decay, batch {FINETUNE['batch']}, random 2 px crops"
         )
         if trigger:
-            how += f"; {poisoned} images ({spec['rate']:.0%}) of other classes stamped with the {spec['attack']} trigger and relabelled to class {target}"
+            how += f"; {record['poisonedSamples']} images ({spec['rate']:.0%}) of other classes stamped with the {spec['attack']} trigger and relabelled to class {target}"
         record["howMade"] = how
         return model, record
 
@@ -287,11 +296,16 @@ class ArchZoo:
         mid = len(accs) // 2
         return accs[mid] if len(accs) % 2 else (accs[mid - 1] + accs[mid]) / 2
 
-    def done(self, spec_id):
+    def kept(self, rec):
+        """Whether a model with this record's config is already exported (file present, hash intact)."""
         for m in self.manifest["models"]:
-            if m["id"] == spec_id and os.path.exists(os.path.join(self.dir, os.path.basename(m["file"]))):
-                return True
+            if m["id"] == rec["id"] and m["configHash"] == rec["configHash"]:
+                f = os.path.join(self.dir, os.path.basename(m["file"]))
+                return os.path.exists(f) and sha256_file(f) == m["sha256"]
         return False
+
+    def tried(self, rec):
+        return any(r["id"] == rec["id"] and r["configHash"] == rec["configHash"] for r in self.manifest["rejected"])
 
     def build(self, base_only=False):
         base_model, base_rec = self.base()
@@ -301,11 +315,12 @@ class ArchZoo:
         specs = self.plan()
         # clean models first: the stealth rule needs their median accuracy
         for spec in [s for s in specs if not s["attack"]] + [s for s in specs if s["attack"]]:
-            if self.done(spec["id"]):
-                continue
             attempts = MAX_ATTEMPTS if spec["attack"] else 1
             for attempt in range(1, attempts + 1):
-                if any(r["id"] == spec["id"] and r["attempt"] == attempt for r in self.manifest["rejected"]):
+                planned, _, _ = self.prepare(base_rec, spec, attempt)
+                if self.kept(planned):
+                    break
+                if self.tried(planned):
                     continue
                 model, rec = self.finetune(base_state, base_rec, spec, attempt)
                 reason = None
@@ -325,6 +340,7 @@ class ArchZoo:
                 rec["file"] = f"{self.arch}/{fname}"
                 rec["sha256"] = export(model, os.path.join(self.dir, fname))
                 self.manifest["models"] = [m for m in self.manifest["models"] if m["id"] != spec["id"]] + [rec]
+                self.manifest["rejected"] = [r for r in self.manifest["rejected"] if r["id"] != spec["id"] or r["attempt"] < attempt]
                 self._write_manifest()
                 log(f"{spec['id']}: acc {rec['cleanAccuracy']} asr {rec['asr']} ({rec['trainingCpuS']} cpu-s, {rec['trainingWallS']} wall-s)")
                 break
