@@ -3,17 +3,22 @@
  * and speed.md (the table, targets beside measurements, pass/fail).
  *
  *   npx tsx bench/speed.ts [--refs N] [--dims D] [--runs R] [--merge-models M] [--merge-dims D] [--quick]
- *                          [--skip fingerprint,scoring,sklearn,cli,merge] [--out bench/results] [--render]
+ *                          [--skip fingerprint,realsize,scoring,sklearn,cli,merge] [--out bench/results] [--render]
+ *                          [--realsize-models a,b] [--realsize-budgets fast,default]
  *
  * With --skip, the skipped sections keep their numbers from the existing speed.json (listed as carriedOver).
  *
  * Sections (each in its own child process, so each peak memory is its own; see bench/speed/*.ts):
  *  - fingerprint: a 12.5 M-parameter ResNet-style CNN, 64 probes, fingerprintModel vs ONNX Runtime alone;
+ *  - realsize: scan time per architecture (the example MLP, the zoo CNN, that ResNet-style CNN, ResNet-18 at
+ *    32x32 and 224x224, MobileNetV2 at 224x224) and scan budget, against ONNX Runtime's inference of as many
+ *    inputs (issue 22; the PyTorch nets need python3 + torch, see bench/speed/nets.py);
  *  - scoring: the default ensemble fitted on N x D random references, 20 more scored; then our LOF + OCSVM +
  *    Isolation Forest + PCA-Mahalanobis timed as scikit-learn's set was (9.5 s for 1000 x 16384 here);
  *  - cli: cold `scan` of the example candidate against a 100-model baseline;
  *  - merge: `baseline merge` of 10 partials holding 10,000 synthetic 4,096-float fingerprints.
- * --quick shrinks every size (a smoke run in well under a minute); the default run takes about 5-10 minutes.
+ * --quick shrinks every size (a smoke run in well under a minute; realsize: the small models only); the
+ * default run takes about 5-10 minutes plus the realsize section (15-30 minutes on a quiet 2-core machine).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,14 +29,19 @@ import { bundleIsStale, cliRunners, timeCli, type CliTiming } from './speed/cli.
 import { argValue, RESULT_MARK, round } from './speed/common.js';
 import type { FingerprintResult } from './speed/fingerprint.js';
 import type { MergeResult } from './speed/merge.js';
+import type { RealSizeEntry, RealSizeResult } from './speed/realsize.js';
 import type { ScoringResult } from './speed/scoring.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = path.join(ROOT, 'bench', '.cache', 'speed');
 
-/** The targets of issue 7. */
+/** The targets of issue 7 and issue 22. */
 export const TARGETS = {
   fingerprintRatio: 1.25,
+  /** A 32x32 ResNet-18, every check, default budget, 2 cores (issue 22). */
+  resnet18x32Ms: 60_000,
+  /** A 224x224 ResNet-18 or MobileNetV2, every check, default budget, 2 cores (issue 22). */
+  imagenet224Ms: 300_000,
   /** scikit-learn's LOF + OCSVM + Isolation Forest + PCA/Mahalanobis, 1000 x 16384, on this machine. */
   sklearnSetMs: 9500,
   peakRssMb: 2048,
@@ -40,6 +50,7 @@ export const TARGETS = {
 /** --skip flag -> the key of that section's result in speed.json. */
 const SECTION_KEYS: Record<string, string> = {
   fingerprint: 'fingerprint',
+  realsize: 'realsize',
   scoring: 'scoring',
   sklearn: 'sklearnSet',
   cli: 'cli',
@@ -47,6 +58,8 @@ const SECTION_KEYS: Record<string, string> = {
 };
 /** A section child gets this long before it is stopped (the merge at full size is the long one). */
 const SECTION_TIMEOUT_MS = 15 * 60 * 1000;
+/** The realsize section scans ResNet-18s and MobileNetV2 at several budgets: hours on a loaded machine. */
+const REALSIZE_TIMEOUT_MS = 6 * 60 * 60 * 1000;
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -63,7 +76,7 @@ interface SectionFailure {
   ms: number;
 }
 
-function section<T>(name: string, args: string[]): T | SectionFailure {
+function section<T>(name: string, args: string[], timeout = SECTION_TIMEOUT_MS): T | SectionFailure {
   const t = performance.now();
   process.stderr.write(`speed: ${name} ${args.join(' ')}\n`);
   const p = spawnSync(
@@ -73,7 +86,7 @@ function section<T>(name: string, args: string[]): T | SectionFailure {
       cwd: ROOT,
       encoding: 'utf8',
       env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
-      timeout: SECTION_TIMEOUT_MS,
+      timeout,
       maxBuffer: 64 * 1024 * 1024,
     },
   );
@@ -109,6 +122,23 @@ async function main(): Promise<void> {
   };
   if (!skip.has('fingerprint'))
     results.fingerprint = section<FingerprintResult>('fingerprint', ['--runs', String(runs)]);
+  if (!skip.has('realsize'))
+    results.realsize = section<RealSizeResult>(
+      'realsize',
+      [
+        '--models',
+        argValue(
+          argv,
+          'realsize-models',
+          quick
+            ? 'example-mlp,zoo-cnn'
+            : 'example-mlp,zoo-cnn,resnet-style,resnet18-32,resnet18-224,mobilenetv2-224',
+        ),
+        '--budgets',
+        argValue(argv, 'realsize-budgets', 'fast,default'),
+      ],
+      REALSIZE_TIMEOUT_MS,
+    );
   if (!skip.has('scoring'))
     results.scoring = section<ScoringResult>('scoring', [
       '--refs',
@@ -191,7 +221,7 @@ function markdown(r: Record<string, unknown>): string {
   const fp = r.fingerprint as FingerprintResult | SectionFailure | undefined;
   if (fp && !failed(fp)) {
     rows.push([
-      'fingerprint / raw ORT inference',
+      'full fingerprint (what a baseline build stores) / raw ORT inference',
       `${round(fp.ratio, 2)}x (${s(fp.fingerprintMs)} vs ${s(fp.rawInferenceMs)})`,
       `<= ${TARGETS.fingerprintRatio}x`,
       verdict(fp.ratio <= TARGETS.fingerprintRatio),
@@ -203,6 +233,13 @@ function markdown(r: Record<string, unknown>): string {
         `<= ${TARGETS.fingerprintRatio}x`,
         verdict(fp.pairedRatio <= TARGETS.fingerprintRatio),
       ]);
+    if (fp.everythingRatio !== undefined)
+      rows.push([
+        'every block, the layer weight statistics too (`model-fingerprint fingerprint`) / raw ORT inference',
+        `${round(fp.everythingRatio, 2)}x (${s(fp.everythingMs)} vs ${s(fp.rawInferenceMs)})`,
+        'report',
+        '-',
+      ]);
     if (fp.scanRatio !== undefined)
       rows.push([
         'scan fingerprint (only the blocks a default baseline reads) / raw ORT inference',
@@ -210,14 +247,16 @@ function markdown(r: Record<string, unknown>): string {
         `<= ${TARGETS.fingerprintRatio}x`,
         verdict(fp.scanRatio <= TARGETS.fingerprintRatio),
       ]);
-    rows.push(['trigger self-check (separate)', s(fp.selfCheckMs), 'report', '-']);
     notes.push(
-      `Fingerprint: ${fp.model}, ${(fp.params / 1e6).toFixed(2)} M parameters, ${fp.probes} probes, medians of ${fp.runs} runs after a warm-up. ` +
-        `fingerprintModel in full took ${s(fp.fingerprintTotalMs)}, of which the trigger check ${s(fp.selfCheckMs)} ` +
-        `(${fp.trigger.forwardPasses} forward passes; budget ${fp.trigger.budgetInputs} inputs from ${(fp.trigger.estimatedMacsPerInput / 1e6).toFixed(0)} M estimated MACs per input). ` +
+      `Fingerprint: ${fp.model}, ${(fp.params / 1e6).toFixed(2)} M parameters, ${fp.probes} probes, medians of ${fp.runs} runs after a warm-up, ` +
+        `trigger probing switched off (the default budget plans ${fp.trigger.budgetInputs} trigger passes and ${fp.trigger.mapInputs} patch-map inputs for it, ` +
+        `${(fp.trigger.estimatedMacsPerInput / 1e6).toFixed(0)} M multiply-accumulates a pass: timed per architecture and budget below). ` +
         `Raw ORT is InferenceSession.create + one 64-probe run with ORT's default optimisations (level 'all', which the fingerprint session also uses when every exposed layer is a Relu output, as here); with graph optimisations off (the session setting for other exposures) it takes ${s(fp.rawUnoptimisedMs)}.`,
     );
   } else if (fp) rows.push(['fingerprint', `error: ${fp.error.slice(0, 200)}`, '', '**fail**']);
+  const rs = r.realsize as RealSizeResult | SectionFailure | undefined;
+  const realsize = rs && !failed(rs) ? realSizeTable(rs) : [];
+  if (rs && failed(rs)) rows.push(['realsize', `error: ${rs.error.slice(0, 300)}`, '', '**fail**']);
   const sc = r.scoring as ScoringResult | SectionFailure | undefined;
   if (sc && !failed(sc)) {
     rows.push([
@@ -312,12 +351,61 @@ function markdown(r: Record<string, unknown>): string {
     '',
     ...notes.map((n) => `- ${n}`),
     '',
+    ...realsize,
     `Total benchmark time ${s(r.totalMs as number)}.` +
       (Array.isArray(r.carriedOver) && r.carriedOver.length
         ? ` Re-measured with --skip: ${(r.carriedOver as string[]).join(', ')} carried over from the previous run (their numbers are not from this run).`
         : ''),
     '',
   ].join('\n');
+}
+
+/** The realsize section's table: one row per model and budget, targets where issue 22 sets them. */
+function realSizeTable(rs: RealSizeResult): string[] {
+  const target = (e: RealSizeEntry): [string, string] => {
+    if (e.budget !== 'default') return ['report', '-'];
+    const limit = e.model.startsWith('resnet18-32')
+      ? TARGETS.resnet18x32Ms
+      : e.model.startsWith('resnet18-224') || e.model.startsWith('mobilenetv2-224')
+        ? TARGETS.imagenet224Ms
+        : undefined;
+    return limit === undefined ? ['report', '-'] : [`<= ${s(limit)}`, verdict(e.scanMs <= limit)];
+  };
+  const lines = [
+    '## Scan time per architecture and budget (`realsize`)',
+    '',
+    'A scan without a baseline (probe pass, trigger probing within the budget, final-layer weight statistics), ' +
+      "against ONNX Runtime's own inference of as many inputs (session create + runs, same batch size), in the same process. " +
+      'Seconds are for this machine at the load given above.',
+    '',
+    '| model | params | budget | MACs a pass | forward passes (trigger probing) | level | scan | raw ORT | ratio | target | verdict |',
+    '|---|---:|---|---:|---:|---|---:|---:|---:|---|---|',
+  ];
+  for (const e of rs.entries) {
+    if ('error' in e) {
+      lines.push(`| ${e.model} | | ${e.budget} | | | error: ${e.error.slice(0, 120)} | | | | | **fail** |`);
+      continue;
+    }
+    const [t, v] = target(e);
+    const level = e.notAssessed ? `not assessed (${e.notAssessed})` : e.level;
+    const trig = `${e.totalPasses.toLocaleString('en-US')} (${(e.passes['trigger-probe'] ?? 0).toLocaleString('en-US')}${e.triggerNote ? `; ${e.triggerNote}` : ''})`;
+    lines.push(
+      `| ${e.model} | ${e.params >= 1e6 ? `${(e.params / 1e6).toFixed(2)} M` : `${(e.params / 1e3).toFixed(1)} K`} | ${e.budget} | ${e.macsPerPass.toExponential(2)} | ${trig} | ${level} | ${s(e.scanMs)} | ${s(e.rawMs)} | ${round(e.ratio, 2)}x | ${t} | ${v} |`,
+    );
+  }
+  if (rs.batch.length) {
+    lines.push(
+      '',
+      "Batch size of trigger probing's runs (src/model/session.ts logitsBatchSize) against 64, raw ORT, 128 inputs, best of 2:",
+      '',
+      ...rs.batch.map(
+        (b) =>
+          `- ${b.model}: batch ${b.toolBatch} ${round(b.toolInputsPerSec, 1)} inputs/s, batch 64 ${round(b.at64InputsPerSec, 1)} inputs/s`,
+      ),
+    );
+  }
+  lines.push('');
+  return lines;
 }
 
 main().catch((e: unknown) => {

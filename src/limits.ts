@@ -13,7 +13,10 @@ export const MAX_PROBE_BATCH_BYTES = 1024 ** 3;
 export const MAX_INPUT_DIM = 16_384;
 /** Largest number of elements in one probe (one input of batch size 1). */
 export const MAX_PROBE_ELEMENTS = 16 * 1024 * 1024;
-/** Per-model time limit for fingerprinting (ms). */
+/**
+ * Per-model time limit for fingerprinting (ms), plus the work the scan budget plans for the model at
+ * MIN_MACS_PER_SECOND (src/fingerprint/budget.ts timeLimitFor).
+ */
 export const MODEL_TIME_LIMIT_MS = 120_000;
 /** Default number of probes. */
 export const DEFAULT_PROBE_COUNT = 64;
@@ -37,9 +40,27 @@ export const MAX_PROBE_SET_BYTES = 1024 ** 3;
 /** Longest error message kept for one model (names inside come from the model file and can be any length). */
 export const MAX_ERROR_MESSAGE_CHARS = 1000;
 /**
- * Compute budget for reference-free trigger probing of one model, in estimated multiply-accumulates over all
- * its forward passes (about 2-4 s on one core here). The pass budget is cut to fit a big model. A function of
- * the model alone, never of the clock, so a scan gives the same result on every machine.
+ * The scan budget settings (`--budget`, action input `budget`; src/fingerprint/budget.ts): the
+ * multiply-accumulates trigger probing and its patch map may spend on one model, over all their forward
+ * passes. A small model gets every check in full at any setting (the zoo's 14x14 models need 1e10); the
+ * settings decide how much a large one gets. `default` gives a 32x32 ResNet-18 (5.6e8 a pass) 5,393 passes,
+ * enough to screen every candidate trigger of a 32x32 input, in about a minute on a 2-core runner;
+ * `thorough` gives a 224x224 ResNet-18 (1.8e9 a pass) the ~10,000 passes that screen every candidate of a
+ * 224x224 input with 1000 classes, in about five minutes (bench/results/speed.md measures both).
+ */
+export const BUDGET_MACS = { fast: 1e12, default: 3e12, thorough: 2e13 } as const;
+
+/**
+ * Slowest compute rate the per-model time limit allows for the work a budget plans (multiply-accumulates
+ * per second; this 2-core machine under a load of 16 still did 5e9): the limit is MODEL_TIME_LIMIT_MS plus
+ * the planned work at this rate. It only stops a model whose real cost is far beyond its estimate.
+ */
+export const MIN_MACS_PER_SECOND = 2e9;
+
+/**
+ * The legacy plan's compute budget for reference-free trigger probing (baselines built before `--budget`
+ * existed record no budget and are scanned with the plan that built them: src/fingerprint/budget.ts
+ * LEGACY_SCAN_BUDGET), in multiply-accumulates of the former rough estimate over all its forward passes.
  */
 export const TRIGGER_MAC_BUDGET = 1.6e10;
 
@@ -65,10 +86,10 @@ export const MAX_NORMALIZE_CHANNELS = 16;
 export const SIDE_FILE_SEARCH_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
- * Compute budget of the patch map's own pass (src/selfcheck/sweep.ts patchMap), in estimated
- * multiply-accumulates, on top of TRIGGER_MAC_BUDGET: at most half as long again as the probing. It buys
- * the full 64 inputs on the zoo's 14x14 models, 33 on a 784-256-128 MLP over 28x28 inputs, 10 on a
- * LeNet-size CNN (bench/torch/findings.md). A model that affords no more than the sweep's own 8 inputs keeps
- * the sweep's map on samples, and has none on a mined base (src/fingerprint/trigger-check.ts keptMap).
+ * The legacy plan's compute budget of the patch map's own pass (src/selfcheck/sweep.ts patchMap), on top of
+ * TRIGGER_MAC_BUDGET: it bought the full 64 inputs on the zoo's 14x14 models, 33 on a 784-256-128 MLP over
+ * 28x28 inputs, 10 on a LeNet-size CNN (bench/torch/findings.md). Only baselines without a recorded budget
+ * are scanned with it (src/fingerprint/budget.ts). A model that affords no more than the sweep's own 8
+ * inputs keeps the sweep's map on samples, and has none on a mined base (trigger-check.ts keptMap).
  */
 export const MAP_MAC_BUDGET = 8e9;

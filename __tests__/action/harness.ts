@@ -18,8 +18,15 @@ import { createOctokit } from '../../src/action/octokit.js';
 import { run, type RunOutcome } from '../../src/action/run.js';
 import { InputError } from '../../src/errors.js';
 import { renderJson, renderMarkdown, renderSarif } from '../../src/report/index.js';
-import { reachesFailOn } from '../../src/report/levels.js';
-import type { FailedModel, FailOn, RiskLevel, ScanReport, ScannedModel } from '../../src/report/types.js';
+import { failsGate, reachesFailOn } from '../../src/report/levels.js';
+import type {
+  FailedModel,
+  FailOn,
+  OnNotAssessed,
+  RiskLevel,
+  ScanReport,
+  ScannedModel,
+} from '../../src/report/types.js';
 import type { BaselineInfo, ScanOptions } from '../../src/scan/api.js';
 import { FakeGitHub } from '../helpers/fake-github.js';
 
@@ -29,9 +36,33 @@ export const HEAD_SHA = 'a'.repeat(40);
 export const BASE_SHA = 'b'.repeat(40);
 export const MERGE_SHA = 'c'.repeat(40);
 
-/** Stand-in verdicts by file name: "trojan" high, "suspect" medium, "broken" unscannable, else low. */
-export function fakeVerdict(path: string, failOn: FailOn): ScannedModel | FailedModel {
+/**
+ * Stand-in verdicts by file name: "trojan" high, "suspect" medium, "broken" unscannable, "huge" not assessed
+ * (the budget stopped trigger probing, no baseline), else low.
+ */
+export function fakeVerdict(
+  path: string,
+  failOn: FailOn,
+  onNotAssessed: OnNotAssessed = 'fail',
+): ScannedModel | FailedModel {
   const name = basename(path);
+  if (name.includes('huge')) {
+    return {
+      path,
+      sha256: 'e'.repeat(64),
+      riskScore: null,
+      riskLevel: 'not-assessed',
+      pValue: null,
+      flagged: failsGate('not-assessed', failOn, onNotAssessed),
+      notAssessed: {
+        reason: 'budget',
+        message: `No baseline, and trigger probing did not run on ${name}: the budget default affords 12 passes.`,
+        fix: 'Give --budget thorough, or scan against a baseline of clean models of the same architecture.',
+      },
+      detectors: {},
+      explanation: { summary: 'not assessed', strongestSignal: 'none', drivers: [], nearestReferences: [] },
+    };
+  }
   if (name.includes('broken')) {
     return {
       path,
@@ -159,11 +190,12 @@ export class Harness {
       scan: async (paths: string[], opts: ScanOptions): Promise<ScanReport> => {
         this.scanCalls.push({ paths, opts });
         return {
-          version: 1,
+          version: 2,
           tool: { name: 'model-fingerprint', version: '0.1.0' },
           baseline: opts.baselineDir ? { id: FAKE_BASELINE.id, members: 20, minRankPValue: 1 / 21 } : null,
           failOn: opts.failOn,
-          models: paths.map((p) => fakeVerdict(p, opts.failOn)),
+          onNotAssessed: opts.onNotAssessed ?? 'fail',
+          models: paths.map((p) => fakeVerdict(p, opts.failOn, opts.onNotAssessed)),
           notes: opts.baselineDir ? [] : ['scanned without a baseline: only reference-free checks'],
         };
       },

@@ -33,6 +33,7 @@ test('every action.yml input is read, and the code defaults equal action.yml def
     [
       'baseline',
       'baseline-cache-key',
+      'budget',
       'check-name',
       'comment',
       'comment-author',
@@ -43,6 +44,7 @@ test('every action.yml input is read, and the code defaults equal action.yml def
       'layers',
       'mode',
       'models',
+      'on-not-assessed',
       'probe-kinds',
       'probe-samples',
       'probe-seed',
@@ -85,6 +87,15 @@ test('inputs are typed: lists, numbers, booleans, engine options', () => {
   });
   expect(readInputs(fromMap({ layers: 'auto' })).engine.layers).toBe('auto');
   expect(readInputs(fromMap({})).mode).toBe('scan');
+  // not assessed fails the gate unless told otherwise; no budget asked for unless given
+  expect(readInputs(fromMap({})).onNotAssessed).toBe('fail');
+  expect(readInputs(fromMap({ 'on-not-assessed': 'Warn' })).onNotAssessed).toBe('warn');
+  expect(readInputs(fromMap({})).engine.budget).toBeUndefined();
+  expect(readInputs(fromMap({ budget: 'thorough' })).engine.budget).toEqual({
+    setting: 'thorough',
+    macs: 1.6e13,
+  });
+  expect(readInputs(fromMap({ budget: '2e13' })).engine.budget).toEqual({ setting: '2e13', macs: 2e13 });
 });
 
 test.each([
@@ -93,6 +104,9 @@ test.each([
   [{ probes: '1e3' }, 'action input "probes" is "1e3"'],
   [{ comment: 'yes' }, 'action input "comment" is "yes": expected true or false'],
   [{ models: '!only/**' }, 'action input "models" is "!only/**": expected at least one glob pattern'],
+  [{ 'on-not-assessed': 'ignore' }, 'action input "on-not-assessed" is "ignore": expected one of fail, warn'],
+  [{ budget: 'huge' }, 'action input "budget" is huge: expected fast, default, thorough or a number'],
+  [{ budget: '-5' }, 'action input "budget" is -5: expected fast, default, thorough or a number'],
 ])('bad input %j is an InputError naming the input', (given, message) => {
   expect(() => readInputs(fromMap(given))).toThrow(message);
 });
@@ -126,6 +140,12 @@ test('annotation levels: high failure, medium warning, low notice, unscannable f
   expect(annotationFor(fakeVerdict('t/clean.onnx', 'high')).level).toBe('notice');
   const broken = annotationFor(fakeVerdict('t/broken.onnx', 'high'));
   expect(broken.level).toBe('failure');
+  // not assessed: a failure when it fails the gate, a warning under on-not-assessed warn; never a notice
+  const unassessed = annotationFor(fakeVerdict('t/huge.onnx', 'high'));
+  expect(unassessed.level).toBe('failure');
+  expect(unassessed.title).toContain('Not assessed');
+  expect(unassessed.message).toContain('Fix: Give --budget thorough');
+  expect(annotationFor(fakeVerdict('t/huge.onnx', 'high', 'warn')).level).toBe('warning');
   const huge = { path: 'x.onnx', error: 'e'.repeat(100_000), errorCode: 'not-onnx' };
   expect(Buffer.byteLength(annotationFor(huge).message)).toBeLessThanOrEqual(64 * 1024);
 });

@@ -213,3 +213,39 @@ test('a bad input fails the job with one line naming the input', async () => {
   );
   expect(h.fake.requests).toHaveLength(0);
 });
+
+test('a model that was not assessed fails the job by default, with why and the fix; never a low or a 0 score', async () => {
+  h.addFiles('models/clean.onnx', 'models/huge.onnx');
+  h.fake.prFiles = [
+    { filename: 'models/clean.onnx', status: 'added' },
+    { filename: 'models/huge.onnx', status: 'added' },
+  ];
+  const o = scanOutcome(await h.run({ event: 'pull_request' }));
+  expect(h.scanCalls[0].opts.onNotAssessed).toBe('fail');
+  const [run] = h.fake.checkRuns;
+  expect(run.create.conclusion).toBe('failure');
+  const output = run.create.output as { title: string; annotations: ApiAnnotation[] };
+  expect(output.title).toContain('1 not assessed, which fails the gate');
+  const note = output.annotations.find((a) => a.path === 'models/huge.onnx');
+  expect(note?.annotation_level).toBe('failure');
+  expect(note?.message).toContain('Fix: Give --budget thorough');
+  expect(o.tally.byLevel['not-assessed']).toBe(1);
+  expect(h.failures).toHaveLength(1);
+  expect(h.failures[0]).toContain('were not assessed');
+  expect(h.failures[0]).toContain('on-not-assessed: warn');
+  // the worst level is "not-assessed" (above low); the score is the assessed model's, never 0 for huge
+  expect(h.outputs()).toMatchObject({ 'risk-level': 'not-assessed', 'risk-score': '7', 'not-assessed': '1' });
+  expect(h.fake.comments[0].body).toContain('**NOT ASSESSED**');
+});
+
+test('on-not-assessed warn: the job passes, the check run is neutral, the model a warning; alone, it has no score', async () => {
+  h.addFiles('models/huge.onnx');
+  h.fake.prFiles = [{ filename: 'models/huge.onnx', status: 'added' }];
+  const o = scanOutcome(await h.run({ event: 'pull_request', inputs: { 'on-not-assessed': 'warn' } }));
+  expect(h.scanCalls[0].opts.onNotAssessed).toBe('warn');
+  expect(o.conclusion).toBe('neutral');
+  expect(h.failures).toHaveLength(0);
+  const output = h.fake.checkRuns[0].create.output as { annotations: ApiAnnotation[] };
+  expect(output.annotations[0].annotation_level).toBe('warning');
+  expect(h.outputs()).toMatchObject({ 'risk-level': 'not-assessed', 'risk-score': '', flagged: '0' });
+});

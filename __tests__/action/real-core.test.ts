@@ -94,7 +94,9 @@ test('baseline built by the action, then a PR scanned against it: published resu
   const annotations = (
     run.create.output as { annotations: { path: string; annotation_level: string; message: string }[] }
   ).annotations;
-  const level = { high: 'failure', medium: 'warning', low: 'notice' }[scanned.riskLevel];
+  const level = { high: 'failure', medium: 'warning', low: 'notice', 'not-assessed': 'failure' }[
+    scanned.riskLevel
+  ];
   expect(annotations.find((a) => a.path === 'models/new.onnx')?.annotation_level).toBe(level);
   const brokenNote = annotations.find((a) => a.path === 'models/broken.onnx');
   expect(brokenNote?.annotation_level).toBe('failure');
@@ -104,7 +106,7 @@ test('baseline built by the action, then a PR scanned against it: published resu
   expect(h.failures).toHaveLength(1);
   expect(h.failures[0]).toContain('could not be scanned');
   expect(h.failures[0]).toContain('models/broken.onnx');
-  expect(Number(h.outputs()['risk-score'])).toBeCloseTo(scanned.riskScore, 1);
+  expect(Number(h.outputs()['risk-score'])).toBeCloseTo(scanned.riskScore ?? Number.NaN, 1);
   expect(h.outputs()['risk-level']).toBe(scanned.riskLevel);
   expect(h.fake.comments[0].body).toContain(shortBaselineId(id));
 });

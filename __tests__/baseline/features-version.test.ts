@@ -302,7 +302,8 @@ describe('the rebuild hint', () => {
     };
     const layers = ['/layers.1/Relu_output_0', 'hidden two'];
     const dir = '/tmp/my baseline';
-    const cmd = rebuildCommand(dir, { probes: { spec, hash: 'h' }, layers });
+    const budget = { setting: 'thorough', macs: 2e13 };
+    const cmd = rebuildCommand(dir, { probes: { spec, hash: 'h' }, layers, budget });
     expect(cmd.startsWith('model-fingerprint baseline build CLEAN_MODELS... ')).toBe(true);
     const parsed = parse('baseline build', shellWords(cmd).slice(3), {
       ...ENGINE_FLAGS,
@@ -313,6 +314,18 @@ describe('the rebuild hint', () => {
     const opts = engineOptions(parsed);
     expect(opts.probes).toEqual({ ...spec, samplesDir: join(dir, 'samples') });
     expect(opts.layers).toEqual(layers);
+    expect(opts.budget).toEqual(budget);
+    // the default budget and the legacy plan of an older baseline need no flag (a rebuild gets the default)
+    expect(
+      rebuildCommand(dir, {
+        probes: { spec: {}, hash: 'h' },
+        layers: 'auto',
+        budget: { setting: 'default', macs: 3e12 },
+      }),
+    ).toBe(`${REBUILD} '${dir}'`);
+    expect(rebuildCommand(dir, { probes: { spec: {}, hash: 'h' }, layers: 'auto' })).toBe(
+      `${REBUILD} '${dir}'`,
+    );
     // a manifest field of the wrong type is left out, never printed as "[object Object]" or thrown on
     const odd = rebuildCommand(dir, {
       probes: { spec: { count: '96', normalize: { mean: 1 } }, hash: 'h' },

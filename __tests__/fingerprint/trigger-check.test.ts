@@ -1,10 +1,11 @@
 /**
- * The compute budget of the patch map's own pass: MAP_INPUTS for a small model, as many inputs as
- * MAP_MAC_BUDGET affords for a bigger one (never past it), none for a model that cannot afford a single
- * pass per position. The probing's own budget (triggerBudget) does not depend on it. Which map a
- * fingerprint keeps (keptMap): a mined base's only from a pass of its own.
+ * The legacy plan's compute budget of the patch map's own pass (baselines without a recorded budget):
+ * MAP_INPUTS for a small model, as many inputs as MAP_MAC_BUDGET affords for a bigger one (never past it),
+ * none for a model that cannot afford a single pass per position. The probing's own budget (triggerBudget)
+ * does not depend on it. Which map a fingerprint keeps (keptMap): a mined base's only from a pass of its own.
  */
-import { keptMap, mapInputsFor, triggerBudget } from '../../src/fingerprint/trigger-check.js';
+import { keptMap } from '../../src/fingerprint/trigger-check.js';
+import { mapInputsFor, triggerBudget } from '../../src/fingerprint/budget.js';
 import { DEFAULT_TRIGGER_BUDGET } from '../../src/selfcheck/trigger-probe.js';
 import { MAP_INPUTS, SWEEP_INPUTS } from '../../src/selfcheck/sweep.js';
 import { MAP_MAC_BUDGET } from '../../src/limits.js';

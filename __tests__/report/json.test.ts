@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { renderJson, reportToJson } from '../../src/report/json.js';
-import type { ScanReport, ScannedModel } from '../../src/report/types.js';
-import { FAILED, HIGH, NO_BASELINE_REPORT, SAMPLE_REPORT } from './sample-report.js';
+import type { AssessedModel, ScanReport } from '../../src/report/types.js';
+import {
+  FAILED,
+  HIGH,
+  NO_BASELINE_REPORT,
+  NOT_ASSESSED,
+  NOT_ASSESSED_REPORT,
+  SAMPLE_REPORT,
+} from './sample-report.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -28,7 +35,7 @@ describe('renderJson', () => {
   const parsed = JSON.parse(renderJson(SAMPLE_REPORT)) as Record<string, Json>;
 
   it('writes the versioned header, baseline and notes', () => {
-    expect(parsed.version).toBe(1);
+    expect(parsed.version).toBe(2);
     expect(parsed.tool).toEqual({ name: 'model-fingerprint', version: '0.1.0' });
     expect(parsed.baseline).toEqual({
       id: SAMPLE_REPORT.baseline?.id,
@@ -37,7 +44,16 @@ describe('renderJson', () => {
     });
     expect(parsed.failOn).toBe('medium');
     expect(parsed.notes).toEqual([]);
-    expect(Object.keys(parsed)).toEqual(['version', 'tool', 'baseline', 'failOn', 'notes', 'models']);
+    expect(parsed.onNotAssessed).toBe('fail');
+    expect(Object.keys(parsed)).toEqual([
+      'version',
+      'tool',
+      'baseline',
+      'failOn',
+      'onNotAssessed',
+      'notes',
+      'models',
+    ]);
   });
 
   it('keeps model order and writes scanned and failed models with their own fields', () => {
@@ -105,7 +121,7 @@ describe('renderJson', () => {
   it('produces parseable JSON with only finite numbers for any detector values', () => {
     fc.assert(
       fc.property(fc.double(), fc.double(), fc.double(), (score, p, risk) => {
-        const m: ScannedModel = {
+        const m: AssessedModel = {
           ...HIGH,
           riskScore: risk,
           pValue: p,
@@ -124,10 +140,34 @@ describe('renderJson', () => {
     const keys = new Set([
       ...keysOf(parsed as Json),
       ...keysOf(reportToJson(NO_BASELINE_REPORT) as unknown as Json),
+      ...keysOf(reportToJson(NOT_ASSESSED_REPORT) as unknown as Json),
     ]);
     // Detector names are data, not schema fields.
     for (const name of Object.keys(HIGH.detectors)) keys.delete(name);
     const undocumented = [...keys].filter((k) => !doc.includes(`\`${k}\``));
     expect(undocumented).toEqual([]);
+  });
+
+  it('writes a model that was not assessed with no score, no p-value, its own level, why and the fix', () => {
+    const out = reportToJson(NOT_ASSESSED_REPORT);
+    const m = out.models.find((x) => x.path === NOT_ASSESSED.path) as unknown as Record<string, Json>;
+    expect(m.riskScore).toBeNull();
+    expect(m.pValue).toBeNull();
+    expect(m.riskLevel).toBe('not-assessed');
+    expect(m.flagged).toBe(true);
+    expect(m.notAssessed).toEqual(NOT_ASSESSED.notAssessed);
+    expect(m.budget).toEqual({ setting: 'default', macs: 3e12, macsPerPass: 6.1e10, passes: 64 });
+    expect((m.checks as Json[]).find((c) => (c as Record<string, Json>).check === 'trigger-probe')).toEqual({
+      check: 'trigger-probe',
+      ran: false,
+      passes: 0,
+      skipped: 'budget',
+    });
+    // an assessed model carries no notAssessed field; a report made without the setting says the default
+    const low = out.models.find((x) => x.path !== NOT_ASSESSED.path) as unknown as Record<string, Json>;
+    expect(low.riskLevel).toBe('low');
+    expect('notAssessed' in low).toBe(false);
+    expect(reportToJson({ ...NOT_ASSESSED_REPORT, onNotAssessed: undefined }).onNotAssessed).toBe('fail');
+    expect(reportToJson({ ...NOT_ASSESSED_REPORT, onNotAssessed: 'warn' }).onNotAssessed).toBe('warn');
   });
 });

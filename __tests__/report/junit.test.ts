@@ -2,7 +2,17 @@ import { XMLParser } from 'fast-xml-parser';
 import { SaxesParser } from 'saxes';
 import { renderJunit } from '../../src/report/junit.js';
 import type { FailOn, ScanReport } from '../../src/report/types.js';
-import { FAILED, HIGH, LOW, MEDIUM, NO_BASELINE_REPORT, SAMPLE_REPORT, withPath } from './sample-report.js';
+import {
+  FAILED,
+  HIGH,
+  LOW,
+  MEDIUM,
+  NO_BASELINE_REPORT,
+  NOT_ASSESSED,
+  NOT_ASSESSED_REPORT,
+  SAMPLE_REPORT,
+  withPath,
+} from './sample-report.js';
 
 interface Attrs {
   [k: string]: string | Attrs | Attrs[] | undefined;
@@ -137,5 +147,25 @@ describe('renderJunit', () => {
     const { suite, cases } = junit({ ...SAMPLE_REPORT, models: [] });
     expect(suite.tests).toBe('0');
     expect(cases).toEqual([]);
+  });
+
+  it('fails a model that was not assessed under on-not-assessed fail, and skips it (never passes it) under warn', () => {
+    const failing = junit(NOT_ASSESSED_REPORT);
+    const c = failing.cases.find((x) => x.name === NOT_ASSESSED.path) as Attrs;
+    const failure = c.failure as Attrs;
+    expect(failure.type).toBe('not-assessed');
+    expect(failure.message).toContain('not assessed');
+    expect(failure['#text']).toContain(`Fix: ${NOT_ASSESSED.notAssessed.fix}`);
+    expect(failing.suite.failures).toBe('1');
+    expect(failing.suite.skipped).toBe('0');
+
+    const warned = junit({ ...NOT_ASSESSED_REPORT, onNotAssessed: 'warn' });
+    const w = warned.cases.find((x) => x.name === NOT_ASSESSED.path) as Attrs;
+    expect(w.failure).toBeUndefined();
+    expect((w.skipped as Attrs).message).toContain(NOT_ASSESSED.notAssessed.message);
+    expect(warned.suite.failures).toBe('0');
+    expect(warned.suite.skipped).toBe('1');
+    // fail-on never fails nothing, a not-assessed model included
+    expect(junit(NOT_ASSESSED_REPORT, 'never').suite.failures).toBe('0');
   });
 });

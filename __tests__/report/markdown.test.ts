@@ -10,6 +10,8 @@ import {
   HIGH,
   LOW,
   NO_BASELINE_REPORT,
+  NOT_ASSESSED,
+  NOT_ASSESSED_REPORT,
   SAMPLE_REPORT,
   withPath,
 } from './sample-report.js';
@@ -40,6 +42,24 @@ describe('renderMarkdown', () => {
 
   it('matches the reviewed rendering of a report without a baseline', () => {
     expectGolden('no-baseline.md', renderMarkdown(NO_BASELINE_REPORT));
+  });
+
+  it('matches the reviewed rendering of a scan where one model was not assessed', () => {
+    expectGolden('not-assessed.md', renderMarkdown(NOT_ASSESSED_REPORT));
+  });
+
+  it('shows a not-assessed model with its own level above low, no score, why and the fix', () => {
+    const md = renderMarkdown(NOT_ASSESSED_REPORT);
+    const rows = renderedRows(md);
+    expect(rows.slice(1).map((r) => [r[0], r[1], r[2]])).toEqual([
+      [NOT_ASSESSED.path, '-', 'NOT ASSESSED'],
+      ['models/resnet18-32.onnx', '12', 'low'],
+    ]);
+    expect(rows[1][3]).toContain('not assessed: the budget affords too few forward passes');
+    expect(md).toContain('#### Not assessed (1)');
+    expect(htmlText(marked.parse(md, { gfm: true, async: false }))).toContain(NOT_ASSESSED.notAssessed.fix);
+    expect(md).toContain('1 **not assessed** (fails the gate)');
+    expect(md).toContain('<details><summary>Checks and scan budget</summary>');
   });
 
   it('lists models worst first with a clear level marker and the strongest signal', () => {

@@ -1,11 +1,18 @@
 /**
  * Fixed scan reports every renderer test reads: a high, a medium and a low model, one that could not be
- * scanned, and the same models without a baseline. Values are chosen by hand (not computed) so the golden
+ * scanned, the same models without a baseline, and a scan without a baseline where one model was not
+ * assessed (the budget stopped trigger probing) beside a low one. Values are chosen by hand (not computed) so the golden
  * outputs are stable; a few carry float noise and a NaN on purpose, as real detector output can.
  */
-import type { ScanReport, ScannedModel, FailedModel } from '../../src/report/types.js';
+import type {
+  AssessedModel,
+  FailedModel,
+  NotAssessedModel,
+  ScanReport,
+  ScannedModel,
+} from '../../src/report/types.js';
 
-export const HIGH: ScannedModel = {
+export const HIGH: AssessedModel = {
   path: 'models/trojan-resnet.onnx',
   sha256: 'a3f1c2d4e5b6a7980112233445566778899aabbccddeeff00112233445566778',
   riskScore: 87,
@@ -55,7 +62,7 @@ export const HIGH: ScannedModel = {
   durationMs: 1234,
 };
 
-export const MEDIUM: ScannedModel = {
+export const MEDIUM: AssessedModel = {
   path: 'models/fine-tuned v2.onnx',
   sha256: 'b4e2d3c4f5a6b7c8d9e0f1021324354657687980a1b2c3d4e5f60718293a4b5c',
   riskScore: 45.25,
@@ -83,7 +90,7 @@ export const MEDIUM: ScannedModel = {
   durationMs: 980,
 };
 
-export const LOW: ScannedModel = {
+export const LOW: AssessedModel = {
   path: 'models/clean-mobilenet.onnx',
   sha256: 'c5f3e4d5a6b7c8d9e0f10213243546576879809a0b1c2d3e4f5061728394a5b6',
   riskScore: 12,
@@ -111,7 +118,7 @@ export const FAILED: FailedModel = {
 };
 
 export const SAMPLE_REPORT: ScanReport = {
-  version: 1,
+  version: 2,
   tool: { name: 'model-fingerprint', version: '0.1.0' },
   baseline: {
     id: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
@@ -128,6 +135,62 @@ export const NO_BASELINE_REPORT: ScanReport = {
   baseline: null,
   failOn: 'high',
   notes: ['Scanned without a baseline: only reference-free checks (trigger probing, weight statistics) ran.'],
+};
+
+/** A model trigger probing could not afford: no baseline, so nothing with power ran on it. */
+export const NOT_ASSESSED: NotAssessedModel = {
+  path: 'models/vit-l16-224.onnx',
+  sha256: 'd6a4f5e6b7c8d9e0f1021324354657687980a1b2c3d4e5f60718293a4b5c6d7e',
+  riskScore: null,
+  riskLevel: 'not-assessed',
+  pValue: null,
+  flagged: true,
+  notAssessed: {
+    reason: 'budget',
+    message:
+      'No baseline, and trigger probing did not run: one forward pass of this model costs about 6.1e10 multiply-accumulates, so the budget default (3e12 multiply-accumulates) affords 49 passes, fewer than the 200 it needs. Ran: the probe pass (64 inputs).',
+    fix: 'Give --budget thorough (2e13 multiply-accumulates: about 327 forward passes of this model; action input budget: thorough), or scan against a baseline of clean models of the same architecture.',
+  },
+  detectors: {},
+  explanation: {
+    summary: 'No baseline, and trigger probing did not run.',
+    strongestSignal: 'none',
+    drivers: [],
+    nearestReferences: [],
+  },
+  checks: [
+    { check: 'ensemble', ran: false, passes: 0, skipped: 'no-baseline' },
+    { check: 'probes', ran: true, passes: 64 },
+    { check: 'trigger-probe', ran: false, passes: 0, skipped: 'budget' },
+    { check: 'patch-map', ran: false, passes: 0, skipped: 'budget' },
+    { check: 'final-layer-weights', ran: true, passes: 0 },
+  ],
+  budget: { setting: 'default', macs: 3e12, macsPerPass: 6.1e10, passes: 64 },
+  durationMs: 5120,
+};
+
+/** A low model whose trigger probing the budget cut short, but which it assessed (see the checks). */
+export const LOW_WITH_CHECKS: AssessedModel = {
+  ...LOW,
+  path: 'models/resnet18-32.onnx',
+  checks: [
+    { check: 'ensemble', ran: false, passes: 0, skipped: 'no-baseline' },
+    { check: 'probes', ran: true, passes: 64 },
+    { check: 'trigger-probe', ran: true, passes: 5310 },
+    { check: 'patch-map', ran: false, passes: 0, skipped: 'not-read' },
+    { check: 'final-layer-weights', ran: true, passes: 0 },
+  ],
+  budget: { setting: 'default', macs: 3e12, macsPerPass: 5.56e8, passes: 5374 },
+};
+
+/** A scan without a baseline: one model not assessed, one low; the default on-not-assessed (fail). */
+export const NOT_ASSESSED_REPORT: ScanReport = {
+  ...SAMPLE_REPORT,
+  baseline: null,
+  failOn: 'high',
+  onNotAssessed: 'fail',
+  models: [LOW_WITH_CHECKS, NOT_ASSESSED],
+  notes: ['Scanned without a baseline: only reference-free checks ran.'],
 };
 
 /** A report with only a clean model: no guidance, no failures. */

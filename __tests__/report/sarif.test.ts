@@ -8,6 +8,7 @@ import {
   FINGERPRINT_KEY,
   RULE_HIGH,
   RULE_MEDIUM,
+  RULE_NOT_ASSESSED,
   RULE_UNSCANNABLE,
   SARIF_SCHEMA_URI,
   artifactUriOf,
@@ -20,6 +21,8 @@ import {
   HIGH,
   MEDIUM,
   NO_BASELINE_REPORT,
+  NOT_ASSESSED,
+  NOT_ASSESSED_REPORT,
   SAMPLE_REPORT,
   withPath,
 } from './sample-report.js';
@@ -55,6 +58,7 @@ describe('renderSarif', () => {
     for (const report of [
       SAMPLE_REPORT,
       NO_BASELINE_REPORT,
+      NOT_ASSESSED_REPORT,
       CLEAN_REPORT,
       { ...SAMPLE_REPORT, models: [] },
     ]) {
@@ -81,7 +85,23 @@ describe('renderSarif', () => {
       [RULE_HIGH, 'backdoor-risk-high', 'error'],
       [RULE_MEDIUM, 'backdoor-risk-medium', 'warning'],
       [RULE_UNSCANNABLE, 'model-unscannable', 'error'],
+      [RULE_NOT_ASSESSED, 'model-not-assessed', 'error'],
     ]);
+  });
+
+  it('reports a model that was not assessed under its own rule, an error when it fails the gate', () => {
+    const failing = results(render(NOT_ASSESSED_REPORT));
+    expect(failing).toHaveLength(1); // the low model gets no result
+    const r = failing[0];
+    expect(r.ruleId).toBe(RULE_NOT_ASSESSED);
+    expect(r.level).toBe('error');
+    expect(r.rank).toBeUndefined(); // no risk score to rank by
+    expect(r.message.text).toContain('not assessed');
+    expect(r.message.text).toContain(NOT_ASSESSED.notAssessed.fix);
+    expect(r.properties).toMatchObject({ riskLevel: 'not-assessed', reason: 'budget' });
+    // on-not-assessed warn: the same finding, a warning; fail-on never: nothing fails
+    expect(results(render({ ...NOT_ASSESSED_REPORT, onNotAssessed: 'warn' }))[0].level).toBe('warning');
+    expect(results(render({ ...NOT_ASSESSED_REPORT, failOn: 'never' }))[0].level).toBe('warning');
   });
 
   it('gives every rule the descriptions and help GitHub shows, and a valid security-severity', () => {

@@ -1,7 +1,16 @@
 import { renderText } from '../../src/report/text.js';
 import type { ScanReport } from '../../src/report/types.js';
 import { expectGolden } from './golden.js';
-import { CLEAN_REPORT, HIGH, LOW, NO_BASELINE_REPORT, SAMPLE_REPORT, withPath } from './sample-report.js';
+import {
+  CLEAN_REPORT,
+  HIGH,
+  LOW,
+  NO_BASELINE_REPORT,
+  NOT_ASSESSED,
+  NOT_ASSESSED_REPORT,
+  SAMPLE_REPORT,
+  withPath,
+} from './sample-report.js';
 
 // eslint-disable-next-line no-control-regex
 const ANSI_SGR = /\u001b\[[0-9;]*m/g;
@@ -20,6 +29,25 @@ describe('renderText', () => {
 
   it('matches the reviewed rendering of a report without a baseline', () => {
     expectGolden('no-baseline.txt', renderText(NO_BASELINE_REPORT, { color: false }));
+  });
+
+  it('matches the reviewed rendering of a scan where one model was not assessed', () => {
+    expectGolden('not-assessed.txt', renderText(NOT_ASSESSED_REPORT, { color: false }));
+  });
+
+  it('never shows a not-assessed model as low: its own level, no score, why and the fix', () => {
+    const text = renderText(NOT_ASSESSED_REPORT, { color: false });
+    const row = tableLines(text).find((l) => l.startsWith(NOT_ASSESSED.path)) ?? '';
+    expect(row).toMatch(/\s-\s+NOT ASSESSED\s+-\s+not assessed: the budget/);
+    expect(row).not.toMatch(/\blow\b/);
+    expect(text).toContain(`Fix: ${NOT_ASSESSED.notAssessed.fix}`);
+    expect(text).toContain('1 not assessed (fails the gate: on-not-assessed fail)');
+    expect(renderText({ ...NOT_ASSESSED_REPORT, onNotAssessed: 'warn' }, { color: false })).toContain(
+      '1 not assessed (passes with a warning)',
+    );
+    // what each check got, briefly
+    expect(text).toContain('trigger probing 5,310 passes');
+    expect(text).toContain('trigger probing not run (budget)');
   });
 
   it('writes no escape codes without colour, and colour that changes nothing else with it', () => {

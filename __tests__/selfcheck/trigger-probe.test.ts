@@ -19,6 +19,9 @@ import { sweepPatches, sweepPositions, SWEEP_INPUTS } from '../../src/selfcheck/
 import { writeSequentialModel } from '../../src/model/write.js';
 import { Rng } from '../../src/probes/rng.js';
 import { conv, dense } from '../fixtures/models.js';
+import { decisiveTriggerScore, scoreAtPValue } from '../../src/selfcheck/decisive.js';
+import { triggerNullFor } from '../../src/selfcheck/base-inputs.js';
+import { RISK_P_AT_MAX } from '../../src/score/risk.js';
 import { accuracy, mnist14, ortRunner, pixelStamp, squareStamp, trainMlp, D } from './fixtures.js';
 
 const SHAPE = [D];
@@ -241,6 +244,48 @@ describe('budget and arguments', () => {
       expect(Number.isFinite(r.selfCheck.score)).toBe(true);
       // tiers never screened on a short budget stay 0: the block's length does not depend on it
       expect(r.tierBlock).toHaveLength(2 * 12 * 10);
+    }
+  });
+
+  it('stops refining once the decisive score is reached, and only then (counts, not time)', async () => {
+    const bd = await ortRunner(trainMlp({ seed: 2, poison: { stamp: CORNER, target: 7, rate: 0.1 } }), SHAPE);
+    const budget = 6000;
+    const full = await probeTriggers(bd.run, BASE, SHAPE, { classes: 10, seed: 1, budget });
+    expect(full.stoppedEarly).toBe(false);
+    // a score the backdoor reaches before the budget ends (the shipped one, decisiveTriggerScore, is where
+    // the reference-free verdict is decided: tested below)
+    const decisive = 0.8 * full.selfCheck.score;
+    const stopped = await probeTriggers(bd.run, BASE, SHAPE, {
+      classes: 10,
+      seed: 1,
+      budget,
+      decisiveScore: decisive,
+    });
+    expect(stopped.stoppedEarly).toBe(true);
+    expect(stopped.forwardPasses).toBeLessThan(full.forwardPasses);
+    expect(stopped.selfCheck.score).toBeGreaterThanOrEqual(decisive);
+    expect(stopped.selfCheck.targetClass).toBe(7);
+    // a clean model never reaches it: the whole budget is spent, exactly as without the option
+    const cleanStop = await probeTriggers(clean.run, BASE, SHAPE, {
+      classes: 10,
+      seed: 1,
+      budget,
+      decisiveScore: decisive,
+    });
+    const cleanFull = await probeTriggers(clean.run, BASE, SHAPE, { classes: 10, seed: 1, budget });
+    expect(cleanStop.stoppedEarly).toBe(false);
+    expect(Array.from(cleanStop.block)).toEqual(Array.from(cleanFull.block));
+    expect(cleanStop.forwardPasses).toBe(cleanFull.forwardPasses);
+  });
+
+  it('places the decisive score where the reference-free p-value reaches the top of the risk scale', () => {
+    expect(decisiveTriggerScore(10, 'mined')).toBe(scoreAtPValue(RISK_P_AT_MAX, 10, 'mined'));
+    for (const basis of ['samples', 'mined', 'probes'] as const) {
+      for (const k of [3, 10, 1000]) {
+        const s = scoreAtPValue(RISK_P_AT_MAX, k, basis);
+        expect(triggerPValue(s, k, triggerNullFor(basis))).toBeCloseTo(RISK_P_AT_MAX, 9);
+        expect(triggerPValue(s + 0.01, k, triggerNullFor(basis))).toBeLessThan(RISK_P_AT_MAX);
+      }
     }
   });
 

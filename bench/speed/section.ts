@@ -24,6 +24,18 @@ async function main(): Promise<void> {
       emitResult(await runScoring(refs, dims, set === 'default' ? 'default' : 'sklearn-set'));
       return;
     }
+    case 'realsize': {
+      const { runRealSize } = await import('./realsize.js');
+      const list = (name: string, dflt: string) => argValue(argv, name, dflt).split(',').filter(Boolean);
+      emitResult(
+        await runRealSize(cache, {
+          models: list('models', 'example-mlp,zoo-cnn,resnet-style,resnet18-32,resnet18-224,mobilenetv2-224'),
+          budgets: list('budgets', 'fast,default'),
+          smallBudgets: list('small-budgets', 'default'),
+        }),
+      );
+      return;
+    }
     case 'merge': {
       const { runMerge } = await import('./merge.js');
       emitResult(

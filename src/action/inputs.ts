@@ -6,7 +6,9 @@
  */
 import { InputError } from '../errors.js';
 import { parseNormalize } from '../probes/normalize.js';
-import type { FailOn } from '../report/types.js';
+import type { FailOn, OnNotAssessed } from '../report/types.js';
+import { ON_NOT_ASSESSED_VALUES } from '../score/risk.js';
+import { parseBudget } from '../fingerprint/budget.js';
 import type { EngineOptions, ProbeOptions } from '../scan/api.js';
 
 export type Mode = 'scan' | 'baseline';
@@ -20,6 +22,8 @@ export interface ActionInputs {
   baselineCacheKey: string | null;
   mode: Mode;
   failOn: FailOn;
+  /** What a model that was not assessed does to the job: fail (default) or warn. */
+  onNotAssessed: OnNotAssessed;
   /** Empty: no API calls (check run and comment replaced by workflow-command annotations). */
   githubToken: string;
   comment: boolean;
@@ -36,6 +40,7 @@ export const INPUT_DEFAULTS = {
   baseline: 'baselines/default',
   mode: 'scan',
   'fail-on': 'high',
+  'on-not-assessed': 'fail',
   comment: 'true',
   'check-name': 'Model fingerprint',
 } as const;
@@ -116,7 +121,17 @@ export function readInputs(getInput: GetInput): ActionInputs {
   }
   if (normalize) probes.normalize = normalize;
 
+  // Given or not: a scan against a baseline notes a budget other than the baseline's only when one was asked for.
   const engine: EngineOptions = { probes };
+  const budget = raw('budget');
+  if (budget) {
+    try {
+      engine.budget = parseBudget(budget, 'action input "budget" is');
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      throw new InputError('bad-argument', `${e.message} (fix it in the workflow's "with:" block)`);
+    }
+  }
   const layers = raw('layers');
   if (layers) {
     const list = splitList(layers);
@@ -130,6 +145,7 @@ export function readInputs(getInput: GetInput): ActionInputs {
     baselineCacheKey: raw('baseline-cache-key') || null,
     mode: oneOf('mode', raw('mode'), MODES),
     failOn: oneOf('fail-on', raw('fail-on'), FAIL_ON),
+    onNotAssessed: oneOf('on-not-assessed', raw('on-not-assessed'), ON_NOT_ASSESSED_VALUES),
     githubToken: raw('github-token'),
     comment: bool('comment', raw('comment')),
     checkName,

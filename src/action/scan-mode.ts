@@ -88,6 +88,7 @@ function emptyReport(deps: RunDeps, baseline: ChosenBaseline | null, selection: 
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
     baseline: baseline ? summaryOf(baseline.info) : null,
     failOn: deps.inputs.failOn,
+    onNotAssessed: deps.inputs.onNotAssessed,
     models: [],
     notes: [`No file matching ${deps.inputs.models.join(', ')} ${where}: nothing to scan.`],
   };
@@ -106,9 +107,14 @@ function inRepoTerms(workspace: string, m: ModelEntry): ModelEntry {
   return { ...m, path, error: m.error.split(workspace + sep).join('') };
 }
 
+/**
+ * failure: a model fails the gate or could not be scanned; neutral: nothing was scanned, or a model was not
+ * assessed and on-not-assessed is warn (the gate passes, but not everything was examined); else success.
+ */
 function conclusionOf(report: ScanReport, t: Tally): Conclusion {
   if (report.models.length === 0) return 'neutral';
-  return t.flagged || t.failed ? 'failure' : 'success';
+  if (t.flagged || t.failed) return 'failure';
+  return t.byLevel['not-assessed'] > 0 ? 'neutral' : 'success';
 }
 
 function failureMessage(report: ScanReport): string | null {
@@ -121,9 +127,17 @@ function failureMessage(report: ScanReport): string | null {
     );
   }
   const flagged = report.models.filter((m): m is ScannedModel => !isFailed(m) && m.flagged);
-  if (flagged.length) {
+  const reaching = flagged.filter((m) => m.riskLevel !== 'not-assessed');
+  if (reaching.length) {
     parts.push(
-      `${flagged.length} model(s) reach fail-on ${report.failOn}: ${flagged.map((m) => `${m.path} (risk ${formatRiskScore(m.riskScore)}/100, ${m.riskLevel})`).join(', ')}. See the annotations and the summary for what drove the score.`,
+      `${reaching.length} model(s) reach fail-on ${report.failOn}: ${reaching.map((m) => `${m.path} (risk ${formatRiskScore(m.riskScore)}/100, ${m.riskLevel})`).join(', ')}. See the annotations and the summary for what drove the score.`,
+    );
+  }
+  const unassessed = flagged.filter((m) => m.riskLevel === 'not-assessed');
+  if (unassessed.length) {
+    parts.push(
+      `${unassessed.length} model(s) were not assessed, and a model the scan could not examine does not pass the gate (on-not-assessed: fail): ` +
+        `${unassessed.map((m) => `${m.path} (${m.riskLevel === 'not-assessed' ? m.notAssessed.fix : ''})`).join('; ')} Set on-not-assessed: warn to pass them with a warning.`,
     );
   }
   return parts.length ? parts.join(' ') : null;
@@ -147,7 +161,12 @@ export async function runScan(deps: RunDeps): Promise<ScanOutcome> {
     );
     const scanned = await deps.scan(
       selection.paths.map((p) => resolve(ctx.workspace, p)),
-      { ...engineOptions(inputs, ctx.workspace), baselineDir: baseline?.dir ?? null, failOn: inputs.failOn },
+      {
+        ...engineOptions(inputs, ctx.workspace),
+        baselineDir: baseline?.dir ?? null,
+        failOn: inputs.failOn,
+        onNotAssessed: inputs.onNotAssessed,
+      },
     );
     report = {
       ...scanned,
@@ -164,9 +183,11 @@ export async function runScan(deps: RunDeps): Promise<ScanOutcome> {
     markdown: markdown(),
   });
 
-  core.setOutput('risk-score', t.maxScore === null ? '0' : formatRiskScore(t.maxScore));
+  // Nothing scanned: 0 and none. Scanned but none assessed: no score at all (0 would read as low risk).
+  core.setOutput('risk-score', t.maxScore !== null ? formatRiskScore(t.maxScore) : t.scanned > 0 ? '' : '0');
   core.setOutput('risk-level', t.maxLevel ?? 'none');
   core.setOutput('flagged', t.flagged);
+  core.setOutput('not-assessed', t.byLevel['not-assessed']);
   core.setOutput('report', files.json);
   core.setOutput('sarif', files.sarif);
   core.setOutput('markdown', files.markdown);

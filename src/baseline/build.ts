@@ -30,6 +30,29 @@ import {
   type BaselineMember,
 } from './store.js';
 import { rebuildCommand } from './rebuild-command.js';
+import { budgetRefusal } from '../scan/budget-note.js';
+import { describeBudget, LEGACY_SCAN_BUDGET, sameBudget, type ScanBudget } from '../fingerprint/budget.js';
+
+/**
+ * The blocks a baseline build computes and stores for its members: every block but `weights:layers`. The
+ * hidden-layer blocks (gram, sorted, raw) are kept so that other channel sets can be fitted on the members
+ * later; `weights:layers` (norm and top singular values of every weight matrix) is no channel of any
+ * ensemble the tool fits, and its products were the largest fixed cost of a member's fingerprint (~0.1 s of
+ * block Krylov products on a 12.5M-parameter CNN, which brought the fingerprint to 1.42x raw inference on a
+ * fast core; bench/results/speed.md). `model-fingerprint fingerprint` and bench:detect still compute it.
+ */
+export const STORED_BLOCKS = [
+  'logits',
+  'softmax-stats',
+  'gram:',
+  'sorted:',
+  'raw:',
+  'weights:final',
+  'trigger',
+  'trigger-tiers',
+  'trigger-map',
+  'self:',
+];
 
 /** Fewer clean references than this and the detectors (k-NN, LOF) cannot be fitted meaningfully. */
 export const MIN_BASELINE_MEMBERS = 5;
@@ -68,7 +91,7 @@ export async function collectFingerprints(
     let signature: string;
     let architecture: string;
     try {
-      const r = await fingerprintFile(path, opts);
+      const r = await fingerprintFile(path, opts, STORED_BLOCKS);
       fp = r.fingerprint;
       signature = signatureOf(r.model.inputs, r.model.outputs);
       architecture = architectureOf(r.model);
@@ -146,6 +169,35 @@ export function requireCurrentFeatures(
   );
 }
 
+/** The scan budget a member was fingerprinted with (its header's record; none: the legacy plan). */
+export function budgetOfFingerprint(fp: Fingerprint): ScanBudget {
+  const b = fp.header.budget;
+  return b ? { setting: b.setting, macs: b.macs } : LEGACY_SCAN_BUDGET;
+}
+
+/**
+ * Refuses members fingerprinted with different scan budgets: their trigger blocks come from different
+ * numbers of forward passes, so they do not compare (shards built with different --budget, or a model
+ * added with another). `settings` as for requireCurrentFeatures.
+ */
+export function requireOneBudget(
+  dir: string,
+  collected: Collected[],
+  settings: Pick<BaselineManifest, 'probes' | 'layers'>,
+): ScanBudget | undefined {
+  if (collected.length === 0) return undefined;
+  const first = budgetOfFingerprint(collected[0].fingerprint);
+  const other = collected.find((c) => !sameBudget(budgetOfFingerprint(c.fingerprint), first));
+  if (!other) return first;
+  throw new InputError(
+    'baseline-mismatch',
+    `baseline ${dir}: ${other.member.path} was fingerprinted with the scan budget ${describeBudget(budgetOfFingerprint(other.fingerprint))}, ` +
+      `but ${collected[0].member.path} with ${describeBudget(first)}: members of one baseline need one budget (their trigger features do not compare otherwise); ` +
+      `rebuild the baseline from the clean models with one --budget: ${rebuildCommand(dir, settings, '')}`,
+    dir,
+  );
+}
+
 /** Fits the ensemble on the collected members and writes the baseline directory. */
 export async function fitAndWrite(
   dir: string,
@@ -159,10 +211,9 @@ export async function fitAndWrite(
   },
 ): Promise<BaselineManifest> {
   // The hint repeats the probe settings this build was given: the rebuild must probe the same way.
-  requireCurrentFeatures(dir, collected, {
-    probes: { spec: meta.probeSpec, hash: meta.probeHash },
-    layers: meta.layers,
-  });
+  const settings = { probes: { spec: meta.probeSpec, hash: meta.probeHash }, layers: meta.layers };
+  requireCurrentFeatures(dir, collected, settings);
+  const budget = requireOneBudget(dir, collected, settings);
   if (collected.length < MIN_BASELINE_MEMBERS) {
     throw new InputError(
       'degenerate-data',
@@ -196,6 +247,10 @@ export async function fitAndWrite(
         tailModel: 'parametric tail beyond the largest reference score',
       },
       features: FEATURES_VERSION,
+      // recorded unless legacy (members fingerprinted before budgets existed: a manifest without it)
+      ...(budget && budget.setting !== LEGACY_SCAN_BUDGET.setting
+        ? { budget: { setting: budget.setting, macs: budget.macs } }
+        : {}),
     },
     ser,
     Object.fromEntries(sorted.map((c) => [c.member.fingerprint, c.fileHash])),
@@ -222,7 +277,7 @@ export const addToBaseline: AddToBaselineFn = async (dir, paths, opts) => {
   const base = await loadBaseline(dir);
   const out = opts.out ?? dir;
   const m = base.manifest;
-  const refusal = featuresRefusal(m);
+  const refusal = featuresRefusal(m) ?? budgetRefusal(m);
   if (refusal) {
     throw new InputError(
       'baseline-mismatch',

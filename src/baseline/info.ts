@@ -11,6 +11,7 @@ import { FEATURES_VERSION, featuresVersionOf } from '../fingerprint/types.js';
 import { deserializeEnsemble } from '../score/ensemble.js';
 import { leaveOneOutPValues } from '../score/calibrate.js';
 import { P_HIGH, P_MEDIUM } from '../score/risk.js';
+import { describeBudget, recordedBudget } from '../fingerprint/budget.js';
 
 export interface BaselineInfoReport {
   id: string;
@@ -27,6 +28,8 @@ export interface BaselineInfoReport {
   probeRange?: [number, number];
   /** The input normalisation the baseline records (--input-mean/--input-std), when there is one. */
   normalize?: { mean: number[]; std: number[] };
+  /** The scan budget its members were fingerprinted with, and every scan against it uses (src/fingerprint/budget.ts). */
+  budget: { setting: string; macs: number } | null;
   layers: string[];
   members: { path: string; sha256: string }[];
   channels: string[];
@@ -70,6 +73,7 @@ export async function baselineInfo(dir: string): Promise<BaselineInfoReport> {
     ...(featuresVersionOf(m) !== FEATURES_VERSION ? { rebuild: rebuildCommand(dir, m) } : {}),
     ...(spec.range ? { probeRange: spec.range } : {}),
     ...(spec.normalize ? { normalize: spec.normalize } : {}),
+    budget: recordedBudget(m.budget),
     layers: m.capturedLayers,
     members: m.members.map(({ path, sha256 }) => ({ path, sha256 })),
     channels: state.channels.map((c) => (c.separate ? `${c.key} (separate test)` : c.key)),
@@ -100,6 +104,7 @@ export function formatBaselineInfo(i: BaselineInfoReport): string {
           `  input norm   (x - mean) / std per channel, mean ${i.normalize.mean.join(',')}, std ${i.normalize.std.join(',')}`,
         ]
       : []),
+    `  budget       ${i.budget ? describeBudget(i.budget) : 'unreadable (scans refuse this baseline)'}`,
     `  layers       ${i.layers.join(', ') || '(none)'}`,
     `  members      ${i.members.length}`,
     `  channels     ${i.channels.length}: ${i.channels.join(', ')}`,

@@ -1,8 +1,9 @@
 /**
  * The command that rebuilds a baseline: the fix printed with every features-version refusal (scan, baseline
  * add, build, info). It repeats every probe setting the baseline recorded (probe count, seed, kinds, value
- * range, symbolic dims, vocabulary, input normalisation, the samples it keeps in DIR/samples) and its chosen
- * layers, so the rebuilt baseline feeds models exactly as the old one did: a hint that dropped
+ * range, symbolic dims, vocabulary, input normalisation, the samples it keeps in DIR/samples), its chosen
+ * layers and its scan budget (when not the default), so the rebuilt baseline feeds models exactly as the old
+ * one did: a hint that dropped
  * --input-mean/--input-std would rebuild a baseline that feeds the model inputs it never expects, and the
  * scans would quietly change meaning. The flags are the ones src/cli/args.ts engineOptions parses (a test
  * parses the printed command back into the same settings).
@@ -10,6 +11,7 @@
 import { isAbsolute, join } from 'node:path';
 import type { ProbeSpec } from '../probes/types.js';
 import type { BaselineManifest } from './store.js';
+import { DEFAULT_SCAN_BUDGET, LEGACY_SCAN_BUDGET, recordedBudget } from '../fingerprint/budget.js';
 
 /** The build command the hints print, before the flags (CLEAN_MODELS... stands for the user's models). */
 export const BUILD_COMMAND = 'model-fingerprint baseline build CLEAN_MODELS...';
@@ -32,6 +34,7 @@ export function probeFlags(
   dir: string,
   spec: Partial<Record<keyof ProbeSpec, unknown>>,
   layers: unknown,
+  budget?: unknown,
 ): string[] {
   const flags: string[] = [];
   // A value that starts with "-" (a range of -1,1) is joined with "=": after a space the parser would read
@@ -59,6 +62,10 @@ export function probeFlags(
   // uses them again, or it loses the setting that matters most for detection.
   if (typeof spec.samplesDir === 'string') add('probe-samples', samplesPathOf(dir, spec.samplesDir));
   if (strings(layers)) add('layers', layers.join(','));
+  // A budget other than the default (a legacy baseline is rebuilt with the default: it has no flag).
+  const b = budget === undefined ? undefined : recordedBudget(budget);
+  if (b && b.setting !== LEGACY_SCAN_BUDGET.setting && b.macs !== DEFAULT_SCAN_BUDGET.macs)
+    add('budget', b.setting);
   return flags;
 }
 
@@ -69,10 +76,12 @@ export function probeFlags(
  */
 export function rebuildCommand(
   dir: string,
-  m?: Pick<BaselineManifest, 'probes' | 'layers'>,
+  m?: Pick<BaselineManifest, 'probes' | 'layers' | 'budget'>,
   samplesFrom = dir,
 ): string {
   const spec = m?.probes?.spec;
-  const flags = m ? probeFlags(samplesFrom, spec && typeof spec === 'object' ? spec : {}, m.layers) : [];
+  const flags = m
+    ? probeFlags(samplesFrom, spec && typeof spec === 'object' ? spec : {}, m.layers, m.budget)
+    : [];
   return [BUILD_COMMAND, ...flags, `--out ${shellWord(dir)}`].join(' ');
 }

@@ -15,6 +15,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { EngineOptions } from '../scan/api.js';
 import { listSampleFiles } from '../probes/samples.js';
 import type { BaselineManifest } from './store.js';
+import { recordedBudget } from '../fingerprint/budget.js';
 
 /** Said (CLI stderr, action warning) when a baseline is built without samples: the setting that matters most. */
 export const NO_SAMPLES_ADVICE =
@@ -48,10 +49,19 @@ export async function embedSamples(dir: string, spec: unknown): Promise<unknown>
 /**
  * The engine options for fingerprinting models against the baseline in `dir`: the baseline decides the probe
  * set (its samples resolved to a readable path) and the layers, since a model is only comparable under the
- * same ones; everything else (workspace, batch size, ...) comes from `opts`. Used by scan and by add.
+ * same ones, and the scan budget its members were fingerprinted with; everything else (workspace, batch
+ * size, ...) comes from `opts`. Used by scan and by add.
  */
 export function engineFromBaseline<T extends EngineOptions>(dir: string, m: BaselineManifest, opts: T): T {
-  return { ...opts, probes: resolveSamplesDir(dir, m.probes.spec), layers: m.layers };
+  // the members' budget too (absent in older manifests: the legacy plan); a malformed record is refused by
+  // the callers (budgetRefusal) before they get here
+  const budget = recordedBudget(m.budget);
+  return {
+    ...opts,
+    probes: resolveSamplesDir(dir, m.probes.spec),
+    layers: m.layers,
+    ...(budget ? { budget } : {}),
+  };
 }
 
 /** The probe spec of a loaded baseline with its samples folder resolved to a path a scan can read. */

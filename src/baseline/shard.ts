@@ -20,6 +20,7 @@ import { probeSpecOf } from '../scan/engine.js';
 import { collectFingerprints, fitAndWrite, type Collected } from './build.js';
 import { baselineInfoOf, type BaselineMember } from './store.js';
 import { BUILD_COMMAND, probeFlags } from './rebuild-command.js';
+import { DEFAULT_SCAN_BUDGET } from '../fingerprint/budget.js';
 
 export const PARTIAL_FILE = 'partial.json';
 
@@ -54,6 +55,8 @@ interface PartialManifest {
   members: (BaselineMember & { fileHash: string })[];
   /** FEATURES_VERSION of the tool that fingerprinted the members; absent in partials made before it (= 1). */
   features?: number;
+  /** The scan budget of the build (merge checks the members' own records: fitAndWrite requireOneBudget). */
+  budget?: { setting: string; macs: number };
 }
 
 export async function buildPartial(
@@ -75,6 +78,7 @@ export async function buildPartial(
     layers: opts.layers ?? 'auto',
     members: collected.map((c) => ({ ...c.member, fileHash: c.fileHash })),
     features: FEATURES_VERSION,
+    budget: { ...(opts.budget ?? DEFAULT_SCAN_BUDGET) },
   };
   await writeFile(join(opts.out, PARTIAL_FILE), JSON.stringify(partial, null, 2) + '\n');
   return { dir: opts.out, members: collected.length };
@@ -107,7 +111,7 @@ async function readPartial(dir: string): Promise<PartialManifest> {
  */
 function reshard(p: PartialManifest): string {
   const spec = p.probes?.spec;
-  const flags = probeFlags('', spec && typeof spec === 'object' ? spec : {}, p.layers);
+  const flags = probeFlags('', spec && typeof spec === 'object' ? spec : {}, p.layers, p.budget);
   const cmd = [BUILD_COMMAND, ...flags, '--shard I/N --out DIR'].join(' ');
   return `rebuild every shard with this version (${cmd}) and merge again`;
 }

@@ -50,6 +50,11 @@ export interface BaselineManifest {
   calibration: { minRankPValue: number; highReachable: boolean; tailModel: string };
   /** The members' FEATURES_VERSION; absent in baselines built before it existed (= 1, see featuresVersionOf). */
   features?: number;
+  /**
+   * The scan budget the members were fingerprinted with (src/fingerprint/budget.ts); every scan against the
+   * baseline uses it. Absent in baselines built before budgets existed: the legacy plan.
+   */
+  budget?: { setting: string; macs: number };
 }
 
 export type NumericArray = Float32Array | Float64Array;
@@ -80,6 +85,8 @@ export function computeBaselineId(m: Omit<BaselineManifest, 'id' | 'createdAt' |
     // What the members' blocks mean decides verdicts too. Hashed when recorded (every baseline built since
     // the field exists), so a manifest made before it still verifies and is refused with a clear message.
     ...(m.features !== undefined ? { features: m.features } : {}),
+    // The budget decides the members' trigger blocks and every scan's plan: hashed when recorded.
+    ...(m.budget !== undefined ? { budget: m.budget } : {}),
   };
   return `bl-${sha256Hex(canonicalJson(content)).slice(0, 24)}`;
 }

@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../errors.js';
 import { parseNormalize } from '../probes/normalize.js';
 import type { EngineOptions, ProbeOptions } from '../scan/api.js';
+import { parseBudget } from '../fingerprint/budget.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -23,6 +24,7 @@ export const ENGINE_FLAGS: Options = {
   layers: { type: 'string' },
   'batch-size': { type: 'string' },
   workspace: { type: 'string' },
+  budget: { type: 'string' },
 };
 
 export const COMMON_FLAGS: Options = {
@@ -118,5 +120,7 @@ export function engineOptions(p: Parsed): EngineOptions {
   if (batch !== undefined) opts.batchSize = batch;
   const ws = str(p, 'workspace');
   if (ws) opts.workspace = ws;
+  const budget = str(p, 'budget');
+  if (budget !== undefined) opts.budget = parseBudget(budget);
   return opts;
 }

@@ -25,6 +25,7 @@ export const USAGE = `${TOOL_NAME} ${TOOL_VERSION}: catch backdoored ML models b
 
 Usage:
   ${TOOL_NAME} scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown] [--output FILE] [--fail-on high|medium|low|never]
+       [--on-not-assessed fail|warn] [--budget fast|default|thorough|MACS]
   ${TOOL_NAME} baseline build MODELS... --out DIR [--probes N] [--seed S] [--layers auto|L1,L2]
   ${TOOL_NAME} baseline add DIR MODELS...
   ${TOOL_NAME} baseline info DIR [--json]
@@ -32,7 +33,8 @@ Usage:
   ${TOOL_NAME} fingerprint MODEL --out FILE [--layers ...] [--probes N] [--seed S]
 
 MODELS are files, directories (searched for *.onnx) or globs.
-Exit codes: 0 no model reaches --fail-on, 1 a model does, 2 an error (a model or baseline could not be read).
+Exit codes: 0 no model fails the gate, 1 a model reaches --fail-on or was not assessed (--on-not-assessed fail,
+the default), 2 an error (a model or baseline could not be read).
 Add --debug to any command for stack traces. --help after a command for its flags.
 `;
 

@@ -14,39 +14,48 @@ import { signatureOf } from '../model/types.js';
 import { generateProbes } from '../probes/generate.js';
 import type { ProbeSet, ProbeSpec } from '../probes/types.js';
 import { InputError } from '../errors.js';
-import { MODEL_TIME_LIMIT_MS } from '../limits.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { findFinalLinear } from './final-layer.js';
-import { runTriggerCheck } from './trigger-check.js';
+import { runTriggerCheck, triggerSkipReason, type TriggerCheck } from './trigger-check.js';
+import {
+  DEFAULT_SCAN_BUDGET,
+  planBudget,
+  timeLimitFor,
+  triggerTimeFor,
+  type BudgetPlan,
+  type ScanBudget,
+} from './budget.js';
+import { SWEEP_INPUTS } from '../selfcheck/sweep.js';
 import { RAW_BLOCK_MAX_FEATURES, gramBlock, softmaxStats, sortedBlock } from './representations.js';
-import { FEATURES_VERSION, FINGERPRINT_FORMAT_VERSION, type Fingerprint, type SelfCheck } from './types.js';
+import {
+  FEATURES_VERSION,
+  FINGERPRINT_FORMAT_VERSION,
+  type BudgetRecord,
+  type CheckRecord,
+  type Fingerprint,
+  type SelfCheck,
+} from './types.js';
 import { finalWeightStats, type LayerWeightStats } from './weights.js';
 import { layerWeightStatsOffloaded } from './weights-offload.js';
+import { ACTIVATION_OPS } from '../model/activation-ops.js';
 
 export const AUTO_LAYER_COUNT = 2;
-export const ACTIVATION_OPS = new Set([
-  'Relu',
-  'LeakyRelu',
-  'PRelu',
-  'Elu',
-  'Selu',
-  'Celu',
-  'Gelu',
-  'Sigmoid',
-  'HardSigmoid',
-  'HardSwish',
-  'Tanh',
-  'Softplus',
-  'Mish',
-  'Clip',
-]);
+export { ACTIVATION_OPS };
 
 export interface FingerprintOptions {
   probes: ProbeSpec;
   layers?: string[] | 'auto';
   batchSize?: number;
+  /** Per-model time limit (ms); default: timeLimitFor the budget's plan (src/fingerprint/budget.ts). */
   timeLimitMs?: number;
   threads?: number;
+  /** The scan budget (default: the default setting). */
+  budget?: ScanBudget;
+  /**
+   * The verdict will be the reference-free trigger test (a scan without a baseline): trigger probing may stop
+   * refining once it is final (src/selfcheck/decisive.ts).
+   */
+  earlyStop?: boolean;
   /** false skips reference-free trigger probing (the reader fuzz tests, which exercise reading, not probing). */
   trigger?: boolean;
   /**
@@ -82,15 +91,18 @@ export function autoLayers(model: OnnxModel): string[] {
 }
 
 export async function fingerprintModel(model: OnnxModel, opts: FingerprintOptions): Promise<Fingerprint> {
-  // One time limit for the whole fingerprint: probing (session.ts) and the weight statistics after it.
-  const limitMs = opts.timeLimitMs ?? MODEL_TIME_LIMIT_MS;
-  const deadline = Date.now() + limitMs;
+  const started = Date.now();
   const vocabByInput: Record<string, number> = {};
   for (const inp of model.inputs) {
     const v = inferVocabSize(model, inp.name);
     if (v) vocabByInput[inp.name] = v;
   }
   const probes = generateProbes(model.inputs, opts.probes, { file: model.path, vocabByInput });
+  const plan = planBudget(model, probes, opts.budget ?? DEFAULT_SCAN_BUDGET);
+  // One time limit for the whole fingerprint: probing (session.ts), the weight statistics, and trigger probing
+  // (which extends it by its planned work when it runs).
+  const limitMs = opts.timeLimitMs ?? timeLimitFor(plan, probes.count);
+  const deadline = started + limitMs;
 
   const known = new Set(model.layers.map((l) => l.name));
   const requested = opts.layers === undefined || opts.layers === 'auto' ? autoLayers(model) : opts.layers;
@@ -120,7 +132,7 @@ export async function fingerprintModel(model: OnnxModel, opts: FingerprintOption
       ? await ModelRunner.open(model, { threads: opts.threads })
       : undefined;
   try {
-    return await fingerprintWith(model, opts, probes, layers, shared, layerWeights, deadline, limitMs);
+    return await fingerprintWith(model, opts, probes, layers, shared, layerWeights, deadline, limitMs, plan);
   } finally {
     await shared?.release();
   }
@@ -135,6 +147,7 @@ async function fingerprintWith(
   layerWeights: Promise<LayerWeightStats> | null,
   deadline: number,
   limitMs: number,
+  plan: BudgetPlan,
 ): Promise<Fingerprint> {
   const run = shared
     ? await shared.run(probes, { batchSize: opts.batchSize, timeLimitMs: Math.max(0, deadline - Date.now()) })
@@ -171,14 +184,22 @@ async function fingerprintWith(
     if (f <= RAW_BLOCK_MAX_FEATURES) blocks[`raw:${name}`] = t.data;
   }
 
+  // Trigger probing contrasts classes: an output with more than one non-unit axis per probe (a segmentation
+  // map, a sequence of scores) is not one score per class, and probing it would treat every cell as a class.
+  const scoresPerClass = out.shape.slice(1).filter((d) => d > 1).length <= 1;
+  // The budget's planned work extends the limit when trigger probing runs (an explicit limit stays as given).
+  const extraMs = opts.timeLimitMs === undefined ? triggerTimeFor(plan) : 0;
   const trig =
-    opts.trigger === false
+    opts.trigger === false || !scoresPerClass
       ? null
       : await runTriggerCheck(model, probes, classes, {
           threads: opts.threads,
-          deadline,
-          limitMs,
+          deadline: deadline + extraMs,
+          limitMs: limitMs + extraMs,
           ...(shared ? { runner: shared } : {}),
+          plan,
+          map: reads(opts.blocks, 'trigger-map'),
+          ...(opts.earlyStop ? { earlyStop: true } : {}),
         });
   if (trig) {
     blocks.trigger = trig.block;
@@ -213,8 +234,56 @@ async function fingerprintWith(
       layers: captured,
       createdAt: new Date().toISOString(),
       features: FEATURES_VERSION,
+      budget: budgetRecord(plan, probes, trig, {
+        triggerSkip:
+          opts.trigger === false
+            ? 'disabled'
+            : !scoresPerClass
+              ? 'output-kind'
+              : triggerSkipReason(model, probes, classes),
+        mapRead: reads(opts.blocks, 'trigger-map'),
+        finalLayer: Boolean(fl),
+      }),
     },
     blocks,
     selfChecks,
+  };
+}
+
+/** What each check got under the plan (the report's per-check passes and reasons). */
+function budgetRecord(
+  plan: BudgetPlan,
+  probes: ProbeSet,
+  trig: TriggerCheck | null,
+  why: { triggerSkip: CheckRecord['skipped'] | null; mapRead: boolean; finalLayer: boolean },
+): BudgetRecord {
+  const triggerSkip = why.triggerSkip ?? (plan.triggerPasses === null ? 'budget' : 'input-kind');
+  const mapSkip: CheckRecord['skipped'] = !trig
+    ? triggerSkip
+    : !why.mapRead
+      ? 'not-read'
+      : trig.selfCheck.basis === 'probes'
+        ? 'base'
+        : plan.mapInputs <= SWEEP_INPUTS
+          ? 'budget'
+          : undefined;
+  const checks: Record<string, CheckRecord> = {
+    probes: { passes: probes.count },
+    'trigger-probe': trig
+      ? { passes: trig.forwardPasses - trig.mapPasses }
+      : { passes: 0, skipped: triggerSkip },
+    'patch-map':
+      trig && trig.mapPasses > 0 ? { passes: trig.mapPasses } : { passes: 0, skipped: mapSkip ?? 'budget' },
+    'final-layer-weights': why.finalLayer ? { passes: 0 } : { passes: 0, skipped: 'no-final-layer' },
+  };
+  return {
+    setting: plan.budget.setting,
+    macs: plan.budget.macs,
+    macsPerPass: plan.macsPerPass,
+    checks,
+    ...(trig
+      ? { triggerCandidates: { screened: trig.candidatesScreened, total: trig.candidatesTotal } }
+      : {}),
+    ...(trig?.stoppedEarly ? { stoppedEarly: true } : {}),
   };
 }

@@ -1,32 +1,30 @@
 /**
  * Glue between the fingerprint and reference-free trigger probing (src/selfcheck): runs it on the probe
- * inputs of a single-float-input classifier. The forward-pass budget is cut so that the probing costs at
- * most TRIGGER_MAC_BUDGET estimated multiply-accumulates: a big model gets fewer candidates, never a slow
- * scan; a model too big for even the minimum budget is not probed. On the user's samples or a mined base,
- * the patch map's own pass has a budget of its own (MAP_MAC_BUDGET) on top. The estimates depend on the
- * model alone (not on the clock), so results are the same on every machine. Models it does not apply to
- * (several inputs, integer inputs, fewer than 3 classes) get no trigger check; the report says so.
+ * inputs of a single-float-input classifier, with the forward passes the scan budget plans for the model
+ * (src/fingerprint/budget.ts: a big model gets fewer candidates, never a slow scan; a model too big for even
+ * the minimum is not probed). On the user's samples or a mined base, the patch map's own pass gets the
+ * inputs the plan leaves for it. The plan depends on the model and the setting alone (not on the clock), so
+ * results are the same on every machine. Models it does not apply to (several inputs, integer inputs, fewer
+ * than 3 classes) get no trigger check; the report says why (triggerSkipReason).
  */
 import type { OnnxModel } from '../model/types.js';
 import { ModelRunner } from '../model/session.js';
 import type { ProbeSet } from '../probes/types.js';
-import { DEFAULT_TRIGGER_BUDGET, MIN_TRIGGER_BUDGET, probeTriggers } from '../selfcheck/trigger-probe.js';
+import { DEFAULT_TRIGGER_BUDGET, probeTriggers } from '../selfcheck/trigger-probe.js';
+import { decisiveTriggerScore } from '../selfcheck/decisive.js';
 import {
   MINE_BASE_WITHOUT_SAMPLES,
   triggerBaseInputs,
   type TriggerBaseKind,
 } from '../selfcheck/base-inputs.js';
 import { mineTriggerBase } from '../selfcheck/mine-base.js';
-import { MAP_INPUTS, SWEEP_INPUTS, sweepPositions } from '../selfcheck/sweep.js';
-import { imageGeometry } from '../selfcheck/triggers.js';
-import { MAP_MAC_BUDGET, TRIGGER_MAC_BUDGET } from '../limits.js';
+import { SWEEP_INPUTS } from '../selfcheck/sweep.js';
 import type { SelfCheck } from './types.js';
 import { InputError } from '../errors.js';
+import { DEFAULT_SCAN_BUDGET, planBudget, type BudgetPlan } from './budget.js';
 
 /** Fewest classes trigger probing can contrast. */
 export const MIN_TRIGGER_CLASSES = 3;
-/** Average spatial downsampling assumed for a convolution's output (a stride or pool of 2 per layer). */
-const CONV_SPATIAL_SHARE = 0.25;
 
 export interface TriggerCheck {
   selfCheck: SelfCheck;
@@ -36,6 +34,13 @@ export interface TriggerCheck {
   /** The position-aligned "trigger-map" block (TriggerProbeResult.mapBlock); empty without a sweep. */
   mapBlock: Float32Array;
   forwardPasses: number;
+  /** Of forwardPasses: the patch map's own pass. */
+  mapPasses: number;
+  /** Candidate triggers screened, of those generated (fewer: the budget cut the search short). */
+  candidatesScreened: number;
+  candidatesTotal: number;
+  /** Whether refinement stopped early on decisive evidence (TriggerProbeOptions.decisiveScore). */
+  stoppedEarly: boolean;
 }
 
 export function triggerApplies(model: OnnxModel, probes: ProbeSet, classes: number): boolean {
@@ -48,44 +53,19 @@ export function triggerApplies(model: OnnxModel, probes: ProbeSet, classes: numb
   );
 }
 
-/**
- * Multiply-accumulates of one forward pass, estimated from the weights: a dense weight counts once, a
- * convolution weight once per output position (the input's spatial size times CONV_SPATIAL_SHARE).
- */
-export function estimateMacs(model: OnnxModel, sampleShape: number[]): number {
-  const spatial =
-    sampleShape.length >= 2 ? sampleShape[sampleShape.length - 1] * sampleShape[sampleShape.length - 2] : 1;
-  const convWeights = new Set<string>();
-  for (const node of model.proto.graph?.node ?? []) {
-    if (node.opType === 'Conv' && node.input && node.input[1]) convWeights.add(node.input[1]);
-  }
-  let macs = 0;
-  for (const init of model.initializers) {
-    const elems = init.dims.reduce((a, b) => a * b, 1);
-    macs += convWeights.has(init.name) ? elems * Math.max(1, spatial * CONV_SPATIAL_SHARE) : elems;
-  }
-  return Math.max(1, macs);
-}
-
-/**
- * Inputs the patch map gets its own pass on (probeTriggers' mapInputs): MAP_INPUTS, or as many as
- * MAP_MAC_BUDGET affords at sweepPositions passes per input. Its own budget, so the probing's passes (and
- * with them the trigger score and its null) are the same whatever the map costs. Like the probing budget, a
- * function of the model alone: every model of one architecture gets the same count.
- */
-export function mapInputsFor(macsPerInput: number, positions: number, macBudget = MAP_MAC_BUDGET): number {
-  const passes = Math.floor(macBudget / macsPerInput);
-  return Math.max(0, Math.min(MAP_INPUTS, Math.floor(passes / Math.max(1, positions))));
-}
-
-/**
- * Forward passes the compute budget affords, or null when it cannot afford the minimum that means anything:
- * then the check is not run (the report says so) rather than run over budget.
- */
-export function triggerBudget(macsPerInput: number, macBudget = TRIGGER_MAC_BUDGET): number | null {
-  const affordable = Math.floor(macBudget / macsPerInput);
-  if (affordable < MIN_TRIGGER_BUDGET) return null;
-  return Math.min(DEFAULT_TRIGGER_BUDGET, affordable);
+/** Why trigger probing does not apply to a model, in the report's terms; null when it applies. */
+export function triggerSkipReason(
+  model: OnnxModel,
+  probes: ProbeSet,
+  classes: number,
+): 'input-kind' | 'classes' | null {
+  if (triggerApplies(model, probes, classes)) return null;
+  return classes < MIN_TRIGGER_CLASSES &&
+    model.inputs.length === 1 &&
+    probes.inputs.length === 1 &&
+    probes.inputs[0].dtype === 'float32'
+    ? 'classes'
+    : 'input-kind';
 }
 
 /**
@@ -113,13 +93,22 @@ export async function runTriggerCheck(
     limitMs?: number;
     /** A session of this model without captured layers, opened (and released) by the caller. */
     runner?: ModelRunner;
+    /** The budget's plan for this model (default: the default setting's). */
+    plan?: BudgetPlan;
+    /** false: no patch-map pass of its own (nothing reads the block). */
+    map?: boolean;
+    /**
+     * A scan whose verdict is the reference-free trigger test (no baseline): when the budget cut the probing
+     * short, stop refining once that verdict is final (src/selfcheck/decisive.ts).
+     */
+    earlyStop?: boolean;
   } = {},
 ): Promise<TriggerCheck | null> {
   if (!triggerApplies(model, probes, classes)) return null;
   // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
-  // The budget first: a model too large to probe (the speed benchmark's ResNet) copies no base inputs.
-  const macs = estimateMacs(model, probes.inputs[0].sampleShape);
-  const budget = triggerBudget(macs);
+  // The budget first: a model too large to probe copies no base inputs.
+  const plan = opts.plan ?? planBudget(model, probes, DEFAULT_SCAN_BUDGET);
+  const budget = plan.triggerPasses;
   if (budget === null) return null;
   const base = triggerBaseInputs(probes);
   if (!base) return null;
@@ -159,7 +148,7 @@ export async function runTriggerCheck(
         : null;
     const basis: TriggerBaseKind = mined ? 'mined' : base.kind;
     // The patch map on more inputs (up to MAP_INPUTS), where keptMap keeps it: the samples or the mined base.
-    const mapInputs = mapInputsFor(macs, sweepPositions(imageGeometry(base.shape)));
+    const mapInputs = opts.map === false ? 0 : plan.mapInputs;
     const r = await probeTriggers(run, mined ? mined.base : base.base, base.shape, {
       classes,
       budget: mined ? mined.probeBudget : budget,
@@ -167,6 +156,9 @@ export async function runTriggerCheck(
       range,
       file: model.path,
       ...(basis !== 'probes' ? { mapInputs } : {}),
+      ...(opts.earlyStop && budget < DEFAULT_TRIGGER_BUDGET
+        ? { decisiveScore: decisiveTriggerScore(classes, basis) }
+        : {}),
     });
     return {
       selfCheck: { ...r.selfCheck, basis },
@@ -174,6 +166,10 @@ export async function runTriggerCheck(
       tierBlock: r.tierBlock,
       mapBlock: keptMap(basis, mapInputs, r.mapBlock),
       forwardPasses: r.forwardPasses + (mined?.forwardPasses ?? 0),
+      mapPasses: r.mapPasses,
+      candidatesScreened: r.candidatesScreened,
+      candidatesTotal: r.candidatesTotal,
+      stoppedEarly: r.stoppedEarly,
     };
   } finally {
     if (!opts.runner) await runner.release();

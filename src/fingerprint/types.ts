@@ -34,6 +34,49 @@ export interface FingerprintHeader {
   createdAt: string;
   /** FEATURES_VERSION of the tool that computed the blocks; absent in files made before it existed (= 1, see featuresVersionOf). */
   features?: number;
+  /** The scan budget and what each check got (absent in files made before budgets existed). */
+  budget?: BudgetRecord;
+}
+
+/** Why a check did not run on a model. */
+export type SkipReason =
+  /** the budget setting affords too few forward passes of this model */
+  | 'budget'
+  /** the check needs one float image-like input */
+  | 'input-kind'
+  /** the check needs class scores of at least 3 classes */
+  | 'classes'
+  /** the check needs one score per class ([N, classes]); the first output has more axes (a map, a sequence) */
+  | 'output-kind'
+  /** the caller reads nothing the check computes (a scan without a baseline does not read the patch map) */
+  | 'not-read'
+  /** the base inputs were the generated probes: the patch map is kept only on samples or a mined base */
+  | 'base'
+  /** no final linear layer was found */
+  | 'no-final-layer'
+  /** switched off by the caller */
+  | 'disabled';
+
+/** What one check got: forward passes it ran, and why it did not run when it did not. */
+export interface CheckRecord {
+  passes: number;
+  skipped?: SkipReason;
+}
+
+/** The budget a fingerprint was made with (src/fingerprint/budget.ts) and what each check got. */
+export interface BudgetRecord {
+  /** The setting: 'fast' | 'default' | 'thorough', a number of multiply-accumulates, or 'legacy'. */
+  setting: string;
+  /** Its allowance in multiply-accumulates. */
+  macs: number;
+  /** Estimated multiply-accumulates of one forward pass of one input. */
+  macsPerPass: number;
+  /** By check: 'probes' (the probe pass), 'trigger-probe' (mining included), 'patch-map' (its own pass), 'final-layer-weights'. */
+  checks: Record<string, CheckRecord>;
+  /** Trigger probing: candidate triggers screened, of those generated (fewer: the budget cut the search). */
+  triggerCandidates?: { screened: number; total: number };
+  /** Trigger probing stopped refining on decisive evidence (src/selfcheck/decisive.ts). */
+  stoppedEarly?: boolean;
 }
 
 /**

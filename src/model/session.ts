@@ -135,6 +135,21 @@ export const SESSION_CONFIG_NO_SPIN = Object.freeze({
   session: Object.freeze({ intra_op: Object.freeze({ allow_spinning: '0' }) }),
 });
 
+/**
+ * Batch size for the many small runs of trigger probing (logitsFunction): DEFAULT_BATCH_SIZE inputs, or
+ * fewer when one input is large, so a batch holds at most LOGITS_BATCH_FLOATS input values. Measured on
+ * this 2-core machine with ONNX Runtime 1.x (under load; bench/results/speed.md): a 224x224 ResNet-18 ran
+ * as many inputs per second at batch 4 or 16 as at 64 while its peak memory fell from 695 MB to 277-337 MB,
+ * MobileNetV2 likewise (804 MB at 64, 159-287 MB at 4-16): beyond a few large inputs a bigger batch buys no
+ * throughput on a CPU, only memory. Inputs of up to 32x32x3 keep 64, as before.
+ */
+export function logitsBatchSize(sampleElements: number, wanted = DEFAULT_BATCH_SIZE): number {
+  return Math.max(1, Math.min(wanted, Math.floor(LOGITS_BATCH_FLOATS / Math.max(1, sampleElements))));
+}
+
+/** Input values per batch of trigger probing's runs (see logitsBatchSize): 8 MB of float32. */
+export const LOGITS_BATCH_FLOATS = 2 ** 21;
+
 /** Creates the session; ORT load failures become InputError('runtime-error'). */
 export async function createSession(
   model: OnnxModel,
@@ -443,7 +458,11 @@ export class ModelRunner {
       normalize?: InputNormalization;
     } = {},
   ): (inputs: Float32Array, count: number) => Promise<Float32Array> {
-    const { normalize, ...runOpts } = opts;
+    const { normalize, ...given } = opts;
+    const runOpts = {
+      ...given,
+      batchSize: given.batchSize ?? logitsBatchSize(sampleShape.reduce((a, b) => a * b, 1)),
+    };
     const inp = this.model.inputs;
     if (inp.length !== 1 || inp[0].dtype !== 'float32') {
       throw new InputError(

@@ -3,7 +3,7 @@
  * baseline line, the display order and the counts. One source so the PR comment, the terminal table,
  * SARIF messages and JUnit bodies describe a model the same way.
  */
-import { compareLevels, reachesFailOn } from './levels.js';
+import { compareLevels, failsGate, onNotAssessedOf } from './levels.js';
 import { formatPValue } from './numbers.js';
 import type { BaselineSummary, FailedModel, FailOn, ScanReport, ScannedModel } from './types.js';
 import { isFailed } from './types.js';
@@ -19,6 +19,73 @@ export function strongestSignalText(m: ScannedModel): string {
   if (!name) return 'none';
   return driver ? `${name} (p = ${formatPValue(driver.pValue)})` : name;
 }
+
+/**
+ * "not assessed: trigger probing did not run (budget)": what a table shows in place of the strongest signal of
+ * a model that was not assessed.
+ */
+export function notAssessedText(m: ScannedModel): string | undefined {
+  if (m.riskLevel !== 'not-assessed') return undefined;
+  return `not assessed: ${NOT_ASSESSED_WORDS[m.notAssessed.reason] ?? m.notAssessed.reason}`;
+}
+
+/** A not-assessed reason (NotAssessedReason.reason) in a few words. */
+export const NOT_ASSESSED_WORDS: Record<string, string> = {
+  budget: 'the budget affords too few forward passes for trigger probing',
+  'input-kind': 'trigger probing does not apply to this input kind',
+  classes: 'trigger probing needs at least 3 classes',
+  'output-kind': 'trigger probing needs one score per class',
+  'no-power': 'trigger probing ran too short to decide',
+};
+
+/** One line: what each check got ("trigger probing 4,812 passes, patch map not run (budget)"), or undefined. */
+export function checksText(m: ScannedModel): string | undefined {
+  if (!m.checks || m.checks.length === 0) return undefined;
+  const parts = m.checks
+    .filter((c) => c.check !== 'probes')
+    .map((c) => {
+      const name = CHECK_WORDS[c.check] ?? c.check;
+      if (!c.ran) return `${name} not run (${SKIP_WORDS[c.skipped ?? ''] ?? c.skipped ?? 'not run'})`;
+      const passes = c.passes > 0 ? ` ${c.passes.toLocaleString('en-US')} passes` : ' ran';
+      return `${name}${passes}${c.note ? ` (${c.note})` : ''}`;
+    });
+  return parts.join(', ');
+}
+
+/** The budget line: "budget default: 5,374 forward passes of 5.6e8 multiply-accumulates each". */
+export function budgetText(m: ScannedModel): string | undefined {
+  const b = m.budget;
+  if (!b) return undefined;
+  const setting = b.setting === 'legacy' ? 'legacy (the baseline predates --budget)' : b.setting;
+  return `budget ${setting}: ${b.passes.toLocaleString('en-US')} forward passes of ${shortMacs(b.macsPerPass)} multiply-accumulates each`;
+}
+
+/** 5.56e8 -> "5.6e8"; small counts as they are. */
+export function shortMacs(x: number): string {
+  return x < 1e4 ? String(Math.round(x)) : x.toExponential(1).replace('e+', 'e');
+}
+
+/** The checks' names in words. */
+export const CHECK_WORDS: Record<string, string> = {
+  ensemble: 'ensemble',
+  probes: 'probe pass',
+  'trigger-probe': 'trigger probing',
+  'patch-map': 'patch map',
+  'final-layer-weights': 'final-layer weights',
+};
+
+/** Why a check did not run (src/fingerprint/types.ts SkipReason), in a few words. */
+export const SKIP_WORDS: Record<string, string> = {
+  budget: 'budget',
+  'input-kind': 'input kind',
+  classes: 'fewer than 3 classes',
+  'output-kind': 'output kind',
+  'not-read': 'not read without a baseline',
+  base: 'generated probes',
+  'no-final-layer': 'no final linear layer',
+  disabled: 'disabled',
+  'no-baseline': 'no baseline',
+};
 
 /** "class 7" when trigger probing found a class the model flips into, else undefined. */
 export function targetClassText(m: ScannedModel): string | undefined {
@@ -69,7 +136,7 @@ export function partitionModels(report: ScanReport): PartitionedModels {
   scanned.sort(
     (a, b) =>
       compareLevels(a.riskLevel, b.riskLevel) ||
-      b.riskScore - a.riskScore ||
+      (b.riskScore ?? 0) - (a.riskScore ?? 0) ||
       (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
   );
   return { scanned, failed };
@@ -81,14 +148,22 @@ export interface ReportCounts {
   /** Scanned models at or above the fail-on level. */
   failing: number;
   failed: number;
+  /** Scanned models no check with power ran on. */
+  notAssessed: number;
+  /** Of notAssessed: those that fail the gate (on-not-assessed fail). */
+  notAssessedFailing: number;
 }
 
 export function countModels(report: ScanReport, failOn: FailOn): ReportCounts {
   const { scanned, failed } = partitionModels(report);
+  const onNotAssessed = onNotAssessedOf(report);
+  const notAssessed = scanned.filter((m) => m.riskLevel === 'not-assessed');
   return {
     total: report.models.length,
     scanned: scanned.length,
-    failing: scanned.filter((m) => reachesFailOn(m.riskLevel, failOn)).length,
+    failing: scanned.filter((m) => m.riskLevel !== 'not-assessed' && failsGate(m.riskLevel, failOn)).length,
     failed: failed.length,
+    notAssessed: notAssessed.length,
+    notAssessedFailing: notAssessed.filter((m) => failsGate(m.riskLevel, failOn, onNotAssessed)).length,
   };
 }

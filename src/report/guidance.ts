@@ -16,6 +16,12 @@ export const FLAGGED_MODEL_GUIDANCE: readonly string[] = [
 export const UNSCANNABLE_MODEL_GUIDANCE =
   'A model that could not be scanned is unverified: fix the cause named in the error (or convert the model to ONNX) and scan again before merging.';
 
+/** What to do about a model that was not assessed (each model's own fix is in its report entry). */
+export const NOT_ASSESSED_GUIDANCE =
+  'A model that was not assessed is unverified, not low risk. Scan it against a baseline of clean models of the ' +
+  'same architecture (the ensemble applies to any model), or give trigger probing what it needs: a larger scan ' +
+  'budget (--budget thorough; action input budget) and real inputs (--probe-samples DIR).';
+
 /** Markdown to plain text for these sentences: only backticks are used, so dropping them is enough. */
 export function plainText(markdown: string): string {
   return markdown.replace(/`/g, '');

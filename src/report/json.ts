@@ -4,7 +4,16 @@
  * valid JSON for every parser and diffs between runs show real changes, not float noise.
  */
 import { roundSig } from './numbers.js';
-import type { Explanation, FailOn, ModelEntry, RiskLevel, ScanReport } from './types.js';
+import { onNotAssessedOf } from './levels.js';
+import type {
+  Explanation,
+  FailOn,
+  ModelEntry,
+  NotAssessedReason,
+  OnNotAssessed,
+  ReportLevel,
+  ScanReport,
+} from './types.js';
 import { isFailed } from './types.js';
 
 export interface JsonDetector {
@@ -28,15 +37,35 @@ export interface JsonExplanation {
   trigger?: { kind: string; location?: string; flipRate: number | null; zScore: number | null };
 }
 
+export interface JsonCheck {
+  check: string;
+  ran: boolean;
+  passes: number;
+  skipped?: string;
+  note?: string;
+}
+
+export interface JsonBudget {
+  setting: string;
+  macs: number | null;
+  macsPerPass: number | null;
+  passes: number;
+}
+
 export interface JsonScannedModel {
   path: string;
   sha256: string;
+  /** null when not assessed. */
   riskScore: number | null;
-  riskLevel: RiskLevel;
+  riskLevel: ReportLevel;
   pValue: number | null;
   flagged: boolean;
+  /** Present when riskLevel is "not-assessed". */
+  notAssessed?: NotAssessedReason;
   detectors: Record<string, JsonDetector>;
   explanation: JsonExplanation;
+  checks?: JsonCheck[];
+  budget?: JsonBudget;
   durationMs?: number | null;
 }
 
@@ -53,6 +82,7 @@ export interface JsonReport {
   tool: { name: string; version: string };
   baseline: { id: string; members: number; minRankPValue: number | null } | null;
   failOn: FailOn;
+  onNotAssessed: OnNotAssessed;
   notes: string[];
   models: (JsonScannedModel | JsonFailedModel)[];
 }
@@ -105,8 +135,30 @@ function modelToJson(m: ModelEntry): JsonScannedModel | JsonFailedModel {
     riskLevel: m.riskLevel,
     pValue: roundSig(m.pValue),
     flagged: m.flagged,
+    ...(m.riskLevel === 'not-assessed' ? { notAssessed: { ...m.notAssessed } } : {}),
     detectors,
     explanation: explanationToJson(m.explanation),
+    ...(m.checks
+      ? {
+          checks: m.checks.map((c) => ({
+            check: c.check,
+            ran: c.ran,
+            passes: c.passes,
+            ...(c.skipped !== undefined ? { skipped: c.skipped } : {}),
+            ...(c.note !== undefined ? { note: c.note } : {}),
+          })),
+        }
+      : {}),
+    ...(m.budget
+      ? {
+          budget: {
+            setting: m.budget.setting,
+            macs: roundSig(m.budget.macs),
+            macsPerPass: roundSig(m.budget.macsPerPass),
+            passes: m.budget.passes,
+          },
+        }
+      : {}),
     ...duration,
   };
 }
@@ -124,6 +176,7 @@ export function reportToJson(report: ScanReport): JsonReport {
         }
       : null,
     failOn: report.failOn,
+    onNotAssessed: onNotAssessedOf(report),
     notes: [...report.notes],
     models: report.models.map(modelToJson),
   };

@@ -6,7 +6,10 @@
  */
 import { MARKDOWN_MAX_FAILED, MARKDOWN_MAX_ROWS } from '../limits.js';
 import {
+  budgetText,
+  checksText,
   countModels,
+  notAssessedText,
   partitionModels,
   shortBaselineId,
   strongestSignalText,
@@ -17,7 +20,7 @@ import {
   FLAGGED_MODEL_GUIDANCE_TITLE,
   UNSCANNABLE_MODEL_GUIDANCE,
 } from './guidance.js';
-import { levelLabel } from './levels.js';
+import { levelLabel, onNotAssessedOf } from './levels.js';
 import { formatPValue, formatRiskScore } from './numbers.js';
 import { printable } from './printable.js';
 import type { FailOn, ScanReport, ScannedModel } from './types.js';
@@ -77,12 +80,17 @@ function levelCell(m: ScannedModel): string {
   return m.riskLevel === 'low' ? 'low' : `**${levelLabel(m.riskLevel)}**`;
 }
 
+/** What a not-assessed model gets in place of a signal: why not. */
+function signalCell(m: ScannedModel): string {
+  return markdownText(notAssessedText(m) ?? strongestSignalText(m));
+}
+
 /**
  * The suspected trigger of a medium or high model (what a reviewer checks first); a low model's easiest class
  * is no finding, so its cell stays empty rather than invite a second look.
  */
 function triggerCell(m: ScannedModel): string {
-  const text = m.riskLevel === 'low' ? undefined : suspectedTriggerText(m);
+  const text = m.riskLevel === 'medium' || m.riskLevel === 'high' ? suspectedTriggerText(m) : undefined;
   return text ? markdownText(text) : '-';
 }
 
@@ -92,7 +100,7 @@ function table(models: ScannedModel[]): string[] {
     .map(
       (m) =>
         `| ${markdownCode(m.path)} | ${formatRiskScore(m.riskScore)} | ${levelCell(m)} | ` +
-        `${markdownText(strongestSignalText(m))} | ${triggerCell(m)} |`,
+        `${signalCell(m)} | ${triggerCell(m)} |`,
     );
   const lines = [
     '| Model | Risk score | Level | Strongest signal | Suspected trigger |',
@@ -110,8 +118,45 @@ function summaryLine(report: ScanReport, failOn: FailOn): string {
   const parts = [`${c.scanned} of ${c.total} model${c.total === 1 ? '' : 's'} scanned`];
   if (failOn === 'never') parts.push('fail-on: never');
   else parts.push(`${c.failing} at or above **${levelLabel(failOn)}**`);
+  if (c.notAssessed > 0)
+    parts.push(
+      `${c.notAssessed} **not assessed**${failOn !== 'never' && onNotAssessedOf(report) === 'fail' ? ' (fails the gate)' : ''}`,
+    );
   if (c.failed > 0) parts.push(`${c.failed} could not be scanned`);
   return `${parts.join(', ')}.`;
+}
+
+/** Why each not-assessed model was not, and what would assess it. */
+function notAssessedSection(models: ScannedModel[]): string[] {
+  const na = models.filter((m) => m.riskLevel === 'not-assessed');
+  if (na.length === 0) return [];
+  const out = [`#### Not assessed (${na.length})`, ''];
+  for (const m of na.slice(0, MARKDOWN_MAX_FAILED)) {
+    if (m.riskLevel !== 'not-assessed') continue;
+    out.push(
+      `- ${markdownCode(m.path)}: ${markdownText(m.notAssessed.message)} **Fix:** ${markdownText(m.notAssessed.fix)}`,
+    );
+  }
+  if (na.length > MARKDOWN_MAX_FAILED) out.push(`- _…and ${na.length - MARKDOWN_MAX_FAILED} more._`);
+  out.push('');
+  return out;
+}
+
+/** The scan budget and what each check got, folded away: one line per model. */
+function checksSection(models: ScannedModel[]): string[] {
+  const rows = models.filter((m) => m.checks && m.checks.length > 0).slice(0, MARKDOWN_MAX_ROWS);
+  if (rows.length === 0) return [];
+  return [
+    '<details><summary>Checks and scan budget</summary>',
+    '',
+    ...rows.map(
+      (m) =>
+        `- ${markdownCode(m.path)}: ${markdownText(budgetText(m) ?? '')}; ${markdownText(checksText(m) ?? '')}`,
+    ),
+    '',
+    '</details>',
+    '',
+  ];
 }
 
 /** The PR-comment Markdown, ending in a newline. */
@@ -130,8 +175,9 @@ export function renderMarkdown(report: ScanReport, opts: MarkdownOptions = {}): 
     : '**No baseline: reference-free checks only.** Scores are not compared with clean models.';
   out.push(baseline, '');
   for (const note of report.notes) out.push(`> ${markdownText(note)}`, '');
+  out.push(...notAssessedSection(scanned));
 
-  if (scanned.some((m) => m.riskLevel !== 'low')) {
+  if (scanned.some((m) => m.riskLevel === 'medium' || m.riskLevel === 'high')) {
     out.push(`#### ${FLAGGED_MODEL_GUIDANCE_TITLE}`, '');
     FLAGGED_MODEL_GUIDANCE.forEach((step, i) => out.push(`${i + 1}. ${step}`));
     out.push('');
@@ -146,5 +192,6 @@ export function renderMarkdown(report: ScanReport, opts: MarkdownOptions = {}): 
       out.push(`- _…and ${failed.length - MARKDOWN_MAX_FAILED} more._`);
     out.push('', UNSCANNABLE_MODEL_GUIDANCE, '');
   }
+  out.push(...checksSection(scanned));
   return `${out.join('\n').trimEnd()}\n`;
 }

@@ -1,6 +1,6 @@
 /**
- * SARIF 2.1.0 for GitHub code scanning: one rule per finding kind, one result per medium/high or
- * unscannable model, located at the model file (path relative to the checkout, forward slashes, region on
+ * SARIF 2.1.0 for GitHub code scanning: one rule per finding kind, one result per medium/high,
+ * not-assessed or unscannable model, located at the model file (path relative to the checkout, forward slashes, region on
  * line 1 because code scanning needs a region) with a partial fingerprint of path + rule so an alert is
  * tracked across runs instead of reopened. Models at level low produce no result.
  * Hand-built rather than with a builder package: the log is small and fixed, and `@types/sarif` checks its
@@ -14,12 +14,13 @@ import { baselineText, strongestSignalText, targetClassText } from './describe.j
 import {
   FLAGGED_MODEL_GUIDANCE,
   FLAGGED_MODEL_GUIDANCE_TITLE,
+  NOT_ASSESSED_GUIDANCE,
   UNSCANNABLE_MODEL_GUIDANCE,
   plainText,
 } from './guidance.js';
-import { levelLabel } from './levels.js';
+import { failsGate, levelLabel, onNotAssessedOf } from './levels.js';
 import { formatPValue, formatRiskScore, roundSig } from './numbers.js';
-import type { FailedModel, ModelEntry, ScanReport, ScannedModel } from './types.js';
+import type { FailedModel, ModelEntry, NotAssessedModel, ScanReport, ScannedModel } from './types.js';
 import { isFailed } from './types.js';
 
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -33,6 +34,7 @@ export const FINGERPRINT_KEY = 'modelPathRule/v1';
 export const RULE_HIGH = 'MF001';
 export const RULE_MEDIUM = 'MF002';
 export const RULE_UNSCANNABLE = 'MF003';
+export const RULE_NOT_ASSESSED = 'MF004';
 
 export interface SarifOptions {
   /** Directory the model paths are made relative to (the repository root in the action). */
@@ -81,6 +83,21 @@ export const SARIF_RULES: readonly ReportingDescriptor[] = [
     help: { text: UNSCANNABLE_MODEL_GUIDANCE, markdown: UNSCANNABLE_MODEL_GUIDANCE },
     defaultConfiguration: { level: 'error' },
     properties: { tags: ['machine-learning', 'supply-chain'], precision: 'very-high' },
+  },
+  {
+    id: RULE_NOT_ASSESSED,
+    name: 'model-not-assessed',
+    shortDescription: { text: 'Model was not assessed for a backdoor' },
+    fullDescription: {
+      text:
+        'No check with power ran on the model: there was no baseline of clean models, and reference-free ' +
+        'trigger probing did not run (the scan budget affords too few forward passes of the model, or the ' +
+        'input or output kind does not suit it) or ran too short to call the model clean. It has no risk ' +
+        'score: it is unverified, not low risk.',
+    },
+    help: { text: NOT_ASSESSED_GUIDANCE, markdown: NOT_ASSESSED_GUIDANCE },
+    defaultConfiguration: { level: 'error' },
+    properties: { tags: COMMON_TAGS, precision: 'very-high' },
   },
 ];
 
@@ -134,8 +151,27 @@ function locate(
   };
 }
 
+function notAssessedResult(m: NotAssessedModel, report: ScanReport, cwd: string): Result {
+  const { display } = artifactUriOf(m.path, cwd);
+  const fails = failsGate(m.riskLevel, report.failOn, onNotAssessedOf(report));
+  return {
+    ruleId: RULE_NOT_ASSESSED,
+    ruleIndex: ruleIndexOf(RULE_NOT_ASSESSED),
+    level: fails ? 'error' : 'warning',
+    message: { text: `${display}: not assessed. ${m.notAssessed.message} Fix: ${m.notAssessed.fix}` },
+    ...locate(m, RULE_NOT_ASSESSED, cwd),
+    properties: {
+      riskLevel: m.riskLevel,
+      reason: m.notAssessed.reason,
+      flagged: m.flagged,
+      sha256: m.sha256,
+    },
+  };
+}
+
 function scannedResult(m: ScannedModel, report: ScanReport, cwd: string): Result | undefined {
   if (m.riskLevel === 'low') return undefined;
+  if (m.riskLevel === 'not-assessed') return notAssessedResult(m, report, cwd);
   const ruleId = m.riskLevel === 'high' ? RULE_HIGH : RULE_MEDIUM;
   const { display } = artifactUriOf(m.path, cwd);
   const target = targetClassText(m);

@@ -6,16 +6,19 @@
  */
 import {
   baselineText,
+  budgetText,
+  checksText,
   countModels,
+  notAssessedText,
   partitionModels,
   strongestSignalText,
   targetClassText,
 } from './describe.js';
 import { FLAGGED_MODEL_GUIDANCE, plainText } from './guidance.js';
-import { levelLabel } from './levels.js';
+import { levelLabel, onNotAssessedOf } from './levels.js';
 import { formatPValue, formatRiskScore } from './numbers.js';
 import { printable } from './printable.js';
-import type { FailOn, RiskLevel, ScanReport } from './types.js';
+import type { FailOn, ReportLevel, ScanReport } from './types.js';
 
 /** Widest the model column is padded to; longer paths are printed whole and push only their own row. */
 export const TEXT_MAX_PATH_COLUMN = 60;
@@ -45,9 +48,9 @@ function width(s: string): number {
   return [...s].length;
 }
 
-function levelStyle(level: RiskLevel): string {
+function levelStyle(level: ReportLevel): string {
   if (level === 'high') return ANSI.bold + ANSI.red;
-  if (level === 'medium') return ANSI.bold + ANSI.yellow;
+  if (level === 'medium' || level === 'not-assessed') return ANSI.bold + ANSI.yellow;
   return ANSI.green;
 }
 
@@ -89,7 +92,7 @@ export function renderText(report: ScanReport, opts: TextOptions): string {
       { text: formatRiskScore(m.riskScore) },
       { text: levelLabel(m.riskLevel), style: levelStyle(m.riskLevel) },
       { text: formatPValue(m.pValue) },
-      { text: printable(strongestSignalText(m)) },
+      { text: printable(notAssessedText(m) ?? strongestSignalText(m)) },
       { text: targetClassText(m) ?? '-' },
     ]);
     const header = ['MODEL', 'SCORE', 'LEVEL', 'P-VALUE', 'STRONGEST SIGNAL', 'TARGET'];
@@ -106,14 +109,39 @@ export function renderText(report: ScanReport, opts: TextOptions): string {
     out.push(...renderRows(['MODEL', 'ERROR', 'MESSAGE'], rows, ['left', 'left', 'left'], color), '');
   }
 
+  const notAssessed = scanned.filter((m) => m.riskLevel === 'not-assessed');
+  if (notAssessed.length > 0) {
+    out.push(paint(`NOT ASSESSED (${notAssessed.length}): no check with power ran`, ANSI.bold + ANSI.yellow));
+    for (const m of notAssessed) {
+      if (m.riskLevel !== 'not-assessed') continue;
+      out.push(`  ${printable(m.path)}: ${printable(m.notAssessed.message)}`);
+      out.push(`    Fix: ${printable(m.notAssessed.fix)}`);
+    }
+    out.push('');
+  }
+
+  const withChecks = scanned.filter((m) => m.checks && m.checks.length > 0);
+  if (withChecks.length > 0) {
+    out.push(paint('CHECKS (forward passes each check ran, within the scan budget)', ANSI.bold));
+    for (const m of withChecks) {
+      out.push(`  ${printable(m.path)}: ${printable(budgetText(m) ?? '')}`);
+      out.push(`    ${printable(checksText(m) ?? '')}`);
+    }
+    out.push('');
+  }
+
   const c = countModels(report, failOn);
   const summary = [`${c.scanned} of ${c.total} model${c.total === 1 ? '' : 's'} scanned`];
   if (failOn !== 'never') summary.push(`${c.failing} at or above ${levelLabel(failOn)}`);
+  if (c.notAssessed > 0)
+    summary.push(
+      `${c.notAssessed} not assessed (${failOn !== 'never' && onNotAssessedOf(report) === 'fail' ? 'fails the gate: on-not-assessed fail' : 'passes with a warning'})`,
+    );
   if (c.failed > 0) summary.push(`${c.failed} could not be scanned`);
   out.push(`${summary.join(', ')}.`);
   for (const note of report.notes) out.push(`Note: ${printable(note)}`);
 
-  if (scanned.some((m) => m.riskLevel !== 'low')) {
+  if (scanned.some((m) => m.riskLevel === 'medium' || m.riskLevel === 'high')) {
     out.push('', 'What to do about a flagged model:');
     for (const step of FLAGGED_MODEL_GUIDANCE) out.push(`  - ${plainText(step)}`);
   }

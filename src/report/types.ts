@@ -2,11 +2,12 @@
  * The scan report: the one data structure every renderer (JSON, SARIF, JUnit, Markdown, text) and every
  * publisher (CLI, GitHub Action) reads. Versioned; documented in docs/report-schema.md.
  */
-export const REPORT_VERSION = 1;
+export const REPORT_VERSION = 2;
 
-import type { FailOn, RiskLevel } from '../score/risk.js';
+import type { FailOn, OnNotAssessed, ReportLevel, RiskLevel } from '../score/risk.js';
+import { NOT_ASSESSED } from '../score/risk.js';
 
-export type { FailOn, RiskLevel };
+export type { FailOn, OnNotAssessed, ReportLevel, RiskLevel };
 
 export interface DetectorResult {
   /** Raw detector score, higher = more anomalous. */
@@ -31,19 +32,75 @@ export interface Explanation {
   trigger?: { kind: string; location?: string; flipRate: number; zScore: number };
 }
 
-export interface ScannedModel {
+/** One check of a scan on one model: whether it ran, the forward passes it got, why not. */
+export interface CheckSummary {
+  /** 'ensemble', 'probes', 'trigger-probe', 'patch-map' or 'final-layer-weights'. */
+  check: string;
+  ran: boolean;
+  /** Forward passes of the model it ran (inputs through the model; 0 for checks that run none). */
+  passes: number;
+  /** Why it did not run (src/fingerprint/types.ts SkipReason), when it did not. */
+  skipped?: string;
+  /** What limited it, or what it found, in one phrase for a person (e.g. "screened 120 of 250 candidates"). */
+  note?: string;
+}
+
+/** The scan budget a model was fingerprinted with and what it spent (src/fingerprint/budget.ts). */
+export interface BudgetSummary {
+  /** 'fast' | 'default' | 'thorough', a number of multiply-accumulates, or 'legacy'. */
+  setting: string;
+  /** The setting's allowance for the forward-pass checks, in multiply-accumulates. */
+  macs: number;
+  /** Estimated multiply-accumulates of one forward pass of this model. */
+  macsPerPass: number;
+  /** Forward passes run on this model, every check together. */
+  passes: number;
+}
+
+/** Why a model was not assessed, and what would assess it. */
+export interface NotAssessedReason {
+  /** 'budget' | 'input-kind' | 'classes' | 'no-power' (trigger probing ran too short to call it clean). */
+  reason: string;
+  /** What did and did not run, in sentences. */
+  message: string;
+  /** What to do: a larger budget, a baseline, samples. */
+  fix: string;
+}
+
+interface ScannedModelBase {
   /** The path as given on the command line (or the repository path in the action). */
   path: string;
   sha256: string;
-  riskScore: number;
-  riskLevel: RiskLevel;
-  pValue: number;
-  /** Whether the model reaches the configured fail-on level. */
+  /** Whether the model fails the gate: reaches the fail-on level, or is not assessed under on-not-assessed fail. */
   flagged: boolean;
   detectors: Record<string, DetectorResult>;
   explanation: Explanation;
   /** Wall time spent on this model (ms), when measured: JUnit's `time` attribute. */
   durationMs?: number;
+  /** Each check: ran or not, forward passes, why not. */
+  checks?: CheckSummary[];
+  budget?: BudgetSummary;
+}
+
+/** A model some check with power ran on: a risk score and level. */
+export interface AssessedModel extends ScannedModelBase {
+  riskScore: number;
+  riskLevel: RiskLevel;
+  pValue: number;
+}
+
+/** A model no check with power ran on: no risk score, no risk level (never "low"). */
+export interface NotAssessedModel extends ScannedModelBase {
+  riskScore: null;
+  riskLevel: typeof NOT_ASSESSED;
+  pValue: null;
+  notAssessed: NotAssessedReason;
+}
+
+export type ScannedModel = AssessedModel | NotAssessedModel;
+
+export function isAssessed(m: ScannedModel): m is AssessedModel {
+  return m.riskLevel !== NOT_ASSESSED;
 }
 
 export interface FailedModel {
@@ -72,6 +129,8 @@ export interface ScanReport {
   /** null when scanned without a baseline: only reference-free checks ran. */
   baseline: BaselineSummary | null;
   failOn: FailOn;
+  /** What a not-assessed model does to the gate; absent = 'fail' (src/score/risk.ts DEFAULT_ON_NOT_ASSESSED). */
+  onNotAssessed?: OnNotAssessed;
   models: ModelEntry[];
   /** Plain statements a reader must see (e.g. "scanned without a baseline: only reference-free checks"). */
   notes: string[];

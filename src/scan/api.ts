@@ -3,7 +3,8 @@
  * src/scan/scan.ts and src/baseline/*.ts. Keeping the shapes here lets the shells (CLI, action) depend on
  * an interface at their I/O edge.
  */
-import type { FailOn, ScanReport } from '../report/types.js';
+import type { FailOn, OnNotAssessed, ScanReport } from '../report/types.js';
+import type { ScanBudget } from '../fingerprint/budget.js';
 
 export interface ProbeOptions {
   /** Number of probes (default DEFAULT_PROBE_COUNT). */
@@ -34,6 +35,11 @@ export interface EngineOptions {
   batchSize?: number;
   /** Workspace root: model paths resolving outside it (or through symlinks leaving it) are refused. */
   workspace?: string;
+  /**
+   * The scan budget (src/fingerprint/budget.ts); default: the default setting. A scan against a baseline
+   * uses the baseline's, and notes it when this one differs.
+   */
+  budget?: ScanBudget;
 }
 
 export type ProgressEvent =
@@ -44,6 +50,8 @@ export interface ScanOptions extends EngineOptions {
   /** Baseline directory; null or undefined: reference-free checks only (said plainly in the report's notes). */
   baselineDir?: string | null;
   failOn: FailOn;
+  /** What a model that was not assessed does to the gate (default 'fail'). */
+  onNotAssessed?: OnNotAssessed;
   onProgress?: (e: ProgressEvent) => void;
 }
 

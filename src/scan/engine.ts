@@ -32,6 +32,7 @@ export async function fingerprintFile(
   path: string,
   opts: EngineOptions,
   blocks?: string[],
+  how: { earlyStop?: boolean } = {},
 ): Promise<{ model: OnnxModel; fingerprint: Fingerprint }> {
   assertInsideWorkspace(path, opts.workspace);
   const model = await readModel(path);
@@ -39,7 +40,9 @@ export async function fingerprintFile(
     probes: probeSpecOf(opts),
     layers: opts.layers ?? 'auto',
     batchSize: opts.batchSize,
+    ...(opts.budget ? { budget: opts.budget } : {}),
     ...(blocks ? { blocks } : {}),
+    ...(how.earlyStop ? { earlyStop: true } : {}),
   });
   return { model, fingerprint };
 }

@@ -11,7 +11,7 @@ import { signatureOf } from '../model/types.js';
 import { featuresRefusal, loadBaseline, type LoadedBaseline } from '../baseline/store.js';
 import { rebuildCommand, samplesPathOf } from '../baseline/rebuild-command.js';
 import { deserializeEnsemble, scoreEnsemble, type EnsembleState } from '../score/ensemble.js';
-import { levelOf, reachesFailOn, riskScore } from '../score/risk.js';
+import { DEFAULT_ON_NOT_ASSESSED, failsGate, levelOf, NOT_ASSESSED, riskScore } from '../score/risk.js';
 import { referenceFreeVerdict } from '../score/reference-free.js';
 import { finalVerdict, TRIGGER_POLICY_WITH_BASELINE, TRIGGER_REFERENCE_CHANNEL } from '../score/final.js';
 import type { EngineOptions, ScanFn, ScanOptions } from './api.js';
@@ -22,6 +22,8 @@ import { explain } from './explain.js';
 import { sha256File } from '../util/hash.js';
 import { safeErrorLine } from './safe-error.js';
 import { engineFromBaseline } from '../baseline/samples.js';
+import { budgetOf, checksOf, referenceFreeAssessment } from './assessment.js';
+import { budgetNote, budgetRefusal } from './budget-note.js';
 
 interface Reference {
   baseline: LoadedBaseline;
@@ -44,13 +46,13 @@ interface RefusedReference {
 const REFERENCE_FREE_READS: string[] = ['self:'];
 
 export const NOTE_NO_BASELINE =
-  'Scanned without a baseline: only reference-free trigger probing ran (give --probe-samples DIR with real inputs for full power). ' +
+  'Scanned without a baseline: only reference-free checks ran (trigger probing, where the model and the scan budget allow it; give --probe-samples DIR with real inputs for full power). ' +
   'Build a baseline of clean models of the same architecture for the full ensemble: model-fingerprint baseline build CLEAN_MODELS... --out DIR';
 
 async function loadReference(dir: string, opts: ScanOptions): Promise<Reference | RefusedReference> {
   const baseline = await loadBaseline(dir);
   // Checked before the ensemble is read: it may not even be in a shape this version understands.
-  const why = featuresRefusal(baseline.manifest);
+  const why = featuresRefusal(baseline.manifest) ?? budgetRefusal(baseline.manifest);
   if (why)
     return {
       baseline,
@@ -102,10 +104,14 @@ async function scanOne(
 ): Promise<ModelEntry> {
   if (ref?.refusal !== undefined) return refusedEntry(path, ref);
   try {
+    // Without a baseline the verdict is the trigger test: probing may stop once it is decided.
     const { model, fingerprint } = ref
       ? await fingerprintFile(path, ref.engine, ref.reads)
-      : await fingerprintFile(path, opts, REFERENCE_FREE_READS);
-    let entry: Omit<ScannedModel, 'flagged'>;
+      : await fingerprintFile(path, opts, REFERENCE_FREE_READS, { earlyStop: true });
+    const checks = checksOf(fingerprint, Boolean(ref));
+    const budget = budgetOf(fingerprint);
+    const extra = { ...(checks ? { checks } : {}), ...(budget ? { budget } : {}) };
+    let entry: ScannedModel;
     if (ref) {
       const m = ref.baseline.manifest;
       const signature = signatureOf(model.inputs, model.outputs);
@@ -154,23 +160,47 @@ async function scanOne(
         riskScore: final.riskScore,
         riskLevel: final.riskLevel,
         pValue: final.pValue,
+        flagged: false,
         detectors,
         explanation: explain(verdict, final, fingerprint, m, model.inputs[0]?.shape ?? []),
+        ...extra,
       };
     } else {
       const v = referenceFreeVerdict(fingerprint);
+      const notAssessed = referenceFreeAssessment(fingerprint, v.pValue);
       const score = riskScore(v.pValue);
-      entry = {
-        path,
-        sha256: model.sha256,
-        riskScore: score,
-        riskLevel: levelOf(score),
-        pValue: v.pValue,
-        detectors: v.detectors,
-        explanation: v.explanation,
-      };
+      entry = notAssessed
+        ? {
+            path,
+            sha256: model.sha256,
+            riskScore: null,
+            riskLevel: NOT_ASSESSED,
+            pValue: null,
+            flagged: false,
+            notAssessed,
+            // a short search's p-value is not calibrated: no detector, no driver; what it pointed at stays
+            detectors: {},
+            explanation: {
+              ...v.explanation,
+              summary: notAssessed.message,
+              strongestSignal: 'none',
+              drivers: [],
+            },
+            ...extra,
+          }
+        : {
+            path,
+            sha256: model.sha256,
+            riskScore: score,
+            riskLevel: levelOf(score),
+            pValue: v.pValue,
+            flagged: false,
+            detectors: v.detectors,
+            explanation: v.explanation,
+            ...extra,
+          };
     }
-    return { ...entry, flagged: reachesFailOn(entry.riskLevel, opts.failOn) };
+    return { ...entry, flagged: failsGate(entry.riskLevel, opts.failOn, opts.onNotAssessed) };
   } catch (e) {
     if (!isInputError(e)) throw e;
     let sha256: string | undefined;
@@ -212,8 +242,9 @@ export const scanModels: ScanFn = async (paths, opts) => {
         }
       : null,
     failOn: opts.failOn,
+    onNotAssessed: opts.onNotAssessed ?? DEFAULT_ON_NOT_ASSESSED,
     models,
-    notes: ref ? [] : [NOTE_NO_BASELINE],
+    notes: !ref ? [NOTE_NO_BASELINE] : ref.refusal === undefined ? budgetNote(ref.baseline, opts) : [],
   };
   return report;
 };

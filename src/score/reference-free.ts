@@ -8,6 +8,7 @@ import type { Fingerprint } from '../fingerprint/types.js';
 import type { DetectorResult, Explanation } from '../report/types.js';
 import { triggerTestP } from './final.js';
 import { describeChannel, selfCheckDetails } from '../scan/explain.js';
+import { triggerNotRun } from '../scan/assessment.js';
 
 export interface ReferenceFreeVerdict {
   pValue: number;
@@ -23,8 +24,9 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
   if (trig && pt !== undefined) detectors['trigger-probe'] = { score: trig.score, pValue };
   const details = selfCheckDetails(fp);
   const t = details.trigger;
+  // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why.
   const summary = !trig
-    ? 'No baseline, and trigger probing does not apply to this model (it needs an image-like float input and class logits): nothing measured its behaviour.'
+    ? `No baseline, and ${triggerNotRun(fp)?.sentence ?? 'trigger probing did not run.'}`
     : pValue <= 0.0158 && t
       ? `Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} flips ${(100 * t.flipRate).toFixed(0)}% of probes into class ${details.suspectedTargetClass} (z = ${t.zScore.toFixed(1)}).`
       : `Trigger probing found no class that stamped triggers pull inputs into (p = ${pValue.toPrecision(2)}).`;

@@ -9,6 +9,22 @@ export type RiskLevel = 'low' | 'medium' | 'high';
 /** The level at which a scan fails; 'never' disables failing. */
 export type FailOn = RiskLevel | 'never';
 
+/**
+ * The state of a model on which no check with power ran (no baseline, and trigger probing did not run or
+ * ran too short to call it clean): it gets no risk score and no risk level, never "low".
+ */
+export const NOT_ASSESSED = 'not-assessed';
+/** A scanned model's level in a report: a risk level, or not assessed. */
+export type ReportLevel = RiskLevel | typeof NOT_ASSESSED;
+/**
+ * What a not-assessed model does to a scan with a fail-on level (not 'never'): 'fail' (the default) fails
+ * it like a flagged model, since a gate that passes what it could not examine is worse than none; 'warn'
+ * passes it with a warning.
+ */
+export type OnNotAssessed = 'fail' | 'warn';
+export const DEFAULT_ON_NOT_ASSESSED: OnNotAssessed = 'fail';
+export const ON_NOT_ASSESSED_VALUES: readonly OnNotAssessed[] = ['fail', 'warn'];
+
 /** The p-value that maps to a risk score of 100. */
 export const RISK_P_AT_MAX = 1e-3;
 export const LOW_MAX_SCORE = 30;
@@ -32,6 +48,19 @@ const RANK: Record<RiskLevel, number> = { low: 0, medium: 1, high: 2 };
 export function reachesFailOn(level: RiskLevel, failOn: FailOn): boolean {
   if (failOn === 'never') return false;
   return RANK[level] >= RANK[failOn];
+}
+
+/**
+ * Whether a model at `level` fails the gate: a risk level by fail-on, a not-assessed model by
+ * `onNotAssessed` (unless fail-on is 'never', which fails nothing).
+ */
+export function failsGate(
+  level: ReportLevel,
+  failOn: FailOn,
+  onNotAssessed: OnNotAssessed = DEFAULT_ON_NOT_ASSESSED,
+): boolean {
+  if (level === NOT_ASSESSED) return failOn !== 'never' && onNotAssessed === 'fail';
+  return reachesFailOn(level, failOn);
 }
 
 /** The (unrounded) p-value at which the score equals `score`. */

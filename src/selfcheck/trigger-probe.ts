@@ -120,6 +120,11 @@ export interface TriggerProbeOptions {
    * absent: the map is the sweep's, on its SWEEP_INPUTS inputs.
    */
   mapInputs?: number;
+  /**
+   * Stop refining once a class's score reaches this (src/selfcheck/decisive.ts: where the caller's verdict
+   * can no longer change). Absent: refinement spends the whole budget.
+   */
+  decisiveScore?: number;
 }
 
 export interface FamilyScore {
@@ -164,6 +169,10 @@ export interface TriggerProbeResult {
   trigger: Trigger | null;
   families: FamilyScore[];
   forwardPasses: number;
+  /** Of forwardPasses: the patch map's own pass (mapInputs). */
+  mapPasses: number;
+  /** Whether refinement stopped at decisiveScore before spending its budget. */
+  stoppedEarly: boolean;
   candidatesScreened: number;
   candidatesTotal: number;
 }
@@ -314,8 +323,16 @@ export async function probeTriggers(
   }
   const roundCost = states.length * rows.length;
   const rounds = roundCost > 0 ? Math.floor(Math.max(0, runner.left - nEval) / roundCost) : 0;
+  const decisive = (): boolean =>
+    opts.decisiveScore !== undefined &&
+    Math.max(...scoreTable(table, k, logitScale).classScores) >= opts.decisiveScore;
+  let stoppedEarly = false;
   for (let r = 0; r < rounds; r++) {
     if (opts.timeLimitMs !== undefined && Date.now() - started > opts.timeLimitMs) break;
+    if (decisive()) {
+      stoppedEarly = true;
+      break;
+    }
     const proposals = states.map((st) => mutate((st.row[st.c] as Best).trigger, g, range, rng));
     const res = await runner.stamped(
       proposals.map((trigger) => ({ trigger, rows })),
@@ -389,6 +406,8 @@ export async function probeTriggers(
     trigger: shown ? shown.trigger : null,
     families: scored.families,
     forwardPasses: runner.used + mapPasses,
+    mapPasses,
+    stoppedEarly,
     candidatesScreened: candidates.length,
     candidatesTotal: all.length,
   };

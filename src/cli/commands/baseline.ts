@@ -11,7 +11,7 @@ import type { CliIO } from '../run.js';
 
 const HELP = `Usage:
   model-fingerprint baseline build MODELS... --out DIR [--probe-samples DIR] [--probes N] [--seed S] [--layers auto|L1,L2] [--probe-kinds ...]
-       [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...]
+       [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--budget fast|default|thorough|MACS]
   model-fingerprint baseline build MODELS... --shard I/N --out PARTIAL_DIR   (one slice; then merge)
   model-fingerprint baseline merge PARTIAL_DIRS... --out DIR
   model-fingerprint baseline add DIR MODELS... [--out NEW_DIR]
@@ -25,6 +25,9 @@ mixed classes) matters most for detection; the baseline keeps a copy in DIR/samp
 --input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
 as torchvision's Normalize does; probes and samples are made in [0,1] and normalised before the model sees
 them (one value: every channel; otherwise one per channel of the image input).
+--budget: the compute trigger probing and its patch map may spend on one model (fast, default, thorough, or a
+number of multiply-accumulates; a small model gets every check in full at any setting). The baseline records
+it, and every scan against it (and baseline add) uses the same budget: trigger features compare only so.
 The baseline records these probe settings; every scan against it (and baseline add) feeds models the same way.
 `;
 

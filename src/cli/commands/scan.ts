@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { InputError } from '../../errors.js';
 import { scanModels } from '../../scan/scan.js';
 import { renderReport, type ReportFormat } from '../../report/index.js';
-import { exitCodeOf, type FailOn } from '../../report/types.js';
+import { exitCodeOf, type FailOn, type OnNotAssessed } from '../../report/types.js';
+import { DEFAULT_ON_NOT_ASSESSED, ON_NOT_ASSESSED_VALUES } from '../../score/risk.js';
 import { ENGINE_FLAGS, engineOptions, parse, str } from '../args.js';
 import { expandModelArgs } from '../expand.js';
 import { progressReporter } from '../progress.js';
@@ -13,15 +14,27 @@ const FORMATS: ReportFormat[] = ['text', 'json', 'sarif', 'junit', 'markdown'];
 const FAIL_ON: FailOn[] = ['low', 'medium', 'high', 'never'];
 /**
  * Engine flags a baseline decides (src/baseline/samples.ts engineFromBaseline takes its probes and layers):
- * ignored with one. Every engine flag but how to run (batch size) and where the workspace is.
+ * ignored with one. Every engine flag but how to run (batch size), where the workspace is, and the budget
+ * (the baseline's is used too, and the report's notes say so when --budget asked for another).
  */
-const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter((f) => f !== 'batch-size' && f !== 'workspace');
+const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter(
+  (f) => f !== 'batch-size' && f !== 'workspace' && f !== 'budget',
+);
 
 const HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
-       [--output FILE] [--fail-on high|medium|low|never] [--quiet]
+       [--output FILE] [--fail-on high|medium|low|never] [--on-not-assessed fail|warn]
+       [--budget fast|default|thorough|MACS] [--quiet]
        without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...]
 Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
-Exit 0: no model reaches --fail-on (default high); 1: at least one does; 2: a model or the baseline could not be read.
+Exit 0: no model fails the gate; 1: a model reaches --fail-on (default high), or was not assessed under
+--on-not-assessed fail (the default); 2: a model or the baseline could not be read.
+A model is "not assessed" when no check with power ran on it (no baseline, and trigger probing did not run
+or ran too short to call it clean): it has no risk score and no level, never "low"; the report says why and
+what would assess it. --on-not-assessed warn passes such models with a warning. --fail-on never fails nothing.
+--budget: the compute trigger probing and its patch map may spend on one model: fast, default (a 32x32
+ResNet-18 in about a minute on 2 cores), thorough, or a number of multiply-accumulates (e.g. 2e13). A small
+model gets every check in full at any setting. A scan against a baseline uses the budget the baseline was
+built with.
 The probe set (samples, range, input normalisation) and layers come from the baseline: models are only
 comparable when fed exactly as its members were, so probe flags given with --baseline are ignored.
 --input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
@@ -36,6 +49,7 @@ export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
     format: { type: 'string', short: 'f' },
     output: { type: 'string', short: 'o' },
     'fail-on': { type: 'string' },
+    'on-not-assessed': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
   });
   if (p.values.help) {
@@ -49,6 +63,12 @@ export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
   const failOn = (str(p, 'fail-on') ?? 'high') as FailOn;
   if (!FAIL_ON.includes(failOn))
     throw new InputError('bad-argument', `--fail-on ${failOn}: expected one of ${FAIL_ON.join(', ')}`);
+  const onNotAssessed = (str(p, 'on-not-assessed') ?? DEFAULT_ON_NOT_ASSESSED) as OnNotAssessed;
+  if (!ON_NOT_ASSESSED_VALUES.includes(onNotAssessed))
+    throw new InputError(
+      'bad-argument',
+      `--on-not-assessed ${onNotAssessed}: expected one of ${ON_NOT_ASSESSED_VALUES.join(', ')}`,
+    );
   const paths = await expandModelArgs(p.positionals);
   const output = str(p, 'output');
   const baselineDir = str(p, 'baseline');
@@ -62,6 +82,7 @@ export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
     ...engineOptions(p),
     baselineDir: baselineDir ?? null,
     failOn,
+    onNotAssessed,
     onProgress: p.values.quiet ? undefined : progressReporter(io.err, io.isTTY, 'scanning'),
   });
   const color = io.isTTY && !output && !process.env.NO_COLOR;
