@@ -1,5 +1,5 @@
 /**
- * `npm run bench:realsize-zoo [-- --out DIR] [--archs a,b] [--workers N] [--quick]`: builds the real-size
+ * `npm run bench:realsize-zoo [-- --out DIR] [--archs a,b] [--workers N] [--quick] [--merge-only]`: builds the real-size
  * zoo (bench/realsize/README.md): ResNet-18, WRN-16-2, VGG-11 and MobileNetV2 on real 32x32 RGB traffic
  * signs (GTSRB, bench/data), clean and backdoored, trained in PyTorch on CPU (bench/realsize/train.py, one
  * thread per worker process, niced) and exported to ONNX. Resumable: re-running skips every model already in
@@ -89,6 +89,9 @@ async function main(): Promise<void> {
   const workers = Math.max(1, Number(option('--workers') ?? 2));
   const quick = process.argv.includes('--quick');
   const data = dataDir();
+  // --merge-only: rewrite DIR/manifest.json from the architectures' manifests as they stand (e.g. to scan
+  // the architectures already finished while the others train), without training or recording a run
+  if (process.argv.includes('--merge-only')) return writeManifest(out, data, null);
   ensureTorch(ROOT, SITE);
   // the TorchScript exporter of torch 2.13 imports onnx too (the same pinned packages as bench:torch's dynamo run)
   ensureDynamoExporter(ROOT, SITE);
@@ -111,7 +114,7 @@ async function main(): Promise<void> {
   });
 }
 
-function writeManifest(out: string, data: string, run: RealsizeManifest['runs'][number]): void {
+function writeManifest(out: string, data: string, run: RealsizeManifest['runs'][number] | null): void {
   const file = path.join(out, 'manifest.json');
   const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RealsizeManifest) : null;
   const meta = JSON.parse(readFileSync(path.join(data, 'meta.json'), 'utf8'));
@@ -141,7 +144,7 @@ function writeManifest(out: string, data: string, run: RealsizeManifest['runs'][
     ),
     models: Object.values(perArch).flatMap((p) => p.models),
     rejected: Object.values(perArch).flatMap((p) => p.rejected),
-    runs: [...(prev?.runs ?? []), run],
+    runs: [...(prev?.runs ?? []), ...(run ? [run] : [])],
   };
   writeFileSync(file, JSON.stringify(m, null, 1) + '\n');
   const cpu =
@@ -149,7 +152,8 @@ function writeManifest(out: string, data: string, run: RealsizeManifest['runs'][
   const base = Object.values(m.archs).reduce((s, a) => s + (a.base?.trainingCpuS ?? 0), 0);
   console.error(
     `wrote ${file}: ${m.models.length} models (${m.rejected.length} rejected attempts); training ` +
-      `${((cpu + base) / 3600).toFixed(2)} cpu-hours (bases ${(base / 3600).toFixed(2)}), this run ${(run.wallS / 60).toFixed(1)} min wall`,
+      `${((cpu + base) / 3600).toFixed(2)} cpu-hours (bases ${(base / 3600).toFixed(2)})` +
+      (run ? `, this run ${(run.wallS / 60).toFixed(1)} min wall` : ''),
   );
 }
 
