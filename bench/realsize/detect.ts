@@ -205,14 +205,8 @@ function triggerRanOn(r: RealsizeRow): boolean | null {
 async function main(): Promise<void> {
   const zooDir = path.resolve(option('--zoo') ?? path.join(ROOT, 'bench', '.cache', 'realsize-zoo'));
   const manifest = loadZoo(zooDir);
-  // by default every architecture whose zoo is complete (one still training has fewer models)
-  const complete = Object.keys(manifest.archs).filter((a) => {
-    const ms = manifest.models.filter((m) => m.arch === a);
-    return (
-      ms.filter((m) => m.split === 'reference').length >= 20 &&
-      ms.filter((m) => m.split === 'test').length >= 30
-    );
-  });
+  // by default every architecture whose zoo is complete (train.py records the clean median last)
+  const complete = Object.keys(manifest.archs).filter((a) => manifest.archs[a].cleanMedianAccuracy != null);
   const archs = (option('--archs') ?? complete.join(',')).split(',');
   const budgets = (option('--budgets') ?? 'default').split(',');
   const conds = (option('--conditions') ?? DEFAULT_CONDITIONS.join(',')).split(',');
