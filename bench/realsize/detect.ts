@@ -1,0 +1,348 @@
+/**
+ * `npm run bench:realsize [-- --zoo DIR] [--archs a,b] [--budgets none,fast,default,thorough]
+ * [--conditions baseline,baseline+samples,no-baseline+samples,no-baseline] [--src | --cli FILE] [--results DIR]`:
+ * detection on the real-size zoo (bench/realsize/README.md), per architecture and scan budget, through the
+ * CLI a user runs: `baseline build` of the 20 clean references (with and without the 128 real probe
+ * samples) and `scan --format json` of the 10 clean and 20 backdoored test models, and a scan without a
+ * baseline. Budget `none` passes no --budget flag (with --cli of a checkout from before the flag: what the
+ * tool did before it had one); the default is `default`. Every number is a
+ * held-out figure for the shipped defaults: nothing in src/ was chosen on this zoo.
+ * Writes bench/results/realsize.json and realsize.md; a run restricted by --archs/--budgets/--conditions
+ * keeps the other cells of the previous results.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { bundleIsStale } from '../speed/cli.js';
+import { buildBaseline, cliRunner, scan, type BuildResult, type CliRunner } from '../torch/cli.js';
+import { conditionMetrics, type ConditionMetrics, type ScanRow } from '../torch/metrics.js';
+import { SetupError } from '../torch/python.js';
+import { isFailed } from '../../src/report/types.js';
+import type { RealsizeManifest, RealsizeModel } from './manifest.js';
+import { renderRealsize } from './report.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const CONDITIONS = [
+  { id: 'baseline', label: '20 clean references, generated probes', baseline: true, samples: false },
+  { id: 'baseline+samples', label: '20 clean references + 128 real samples', baseline: true, samples: true },
+  { id: 'no-baseline+samples', label: 'no baseline, 128 real samples', baseline: false, samples: true },
+  { id: 'no-baseline', label: 'no baseline, no samples', baseline: false, samples: false },
+] as const;
+const DEFAULT_CONDITIONS = ['baseline', 'baseline+samples', 'no-baseline+samples'];
+
+/** A scanned test model, with what the report says ran on it (report version 2 fields when present). */
+export interface RealsizeRow extends ScanRow {
+  notAssessed: string | null;
+  checks: { check: string; ran: boolean; passes: number; skipped?: string }[] | null;
+  budget: { setting: string; macs: number; macsPerPass: number; passes: number } | null;
+  summary: string | null;
+}
+
+export interface CellResult {
+  arch: string;
+  budget: string;
+  condition: string;
+  build: BuildResult | null;
+  scanWallMs: number | null;
+  scanError: string | null;
+  metrics: ConditionMetrics | null;
+  notAssessed: { clean: number; backdoored: number };
+  /** Share of scanned models on which the trigger check ran (null when the report does not say). */
+  triggerRan: number | null;
+  rows: RealsizeRow[];
+  generatedAt: string;
+  runner: string;
+  bundleStale: boolean | null;
+}
+
+export interface RealsizeBench {
+  generatedAt: string;
+  zoo: Omit<RealsizeManifest, 'models' | 'rejected'> & { models: number; rejected: number };
+  models: RealsizeModel[];
+  rejected: RealsizeManifest['rejected'];
+  /** ONNX Runtime's argmax on the 128 probe samples vs PyTorch's, per model: the export is faithful. */
+  exportCheck: {
+    models: number;
+    mismatchedPredictions: number;
+    worst: { id: string; mismatches: number } | null;
+  };
+  cells: CellResult[];
+}
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** The commit a checkout is at (and whether its work tree differs), for the results' runner label. */
+function gitDescribe(dir: string): string {
+  const r = spawnSync('git', ['-C', dir, 'describe', '--always', '--dirty'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : 'not a git checkout';
+}
+
+function loadZoo(dir: string): RealsizeManifest {
+  const file = path.join(dir, 'manifest.json');
+  if (!existsSync(file))
+    throw new SetupError(`bench:realsize: no zoo at ${dir} (npm run bench:realsize-zoo builds it)`);
+  const m = JSON.parse(readFileSync(file, 'utf8')) as RealsizeManifest;
+  for (const e of m.models) {
+    const sha = createHash('sha256')
+      .update(readFileSync(path.join(dir, e.file)))
+      .digest('hex');
+    if (sha !== e.sha256) throw new SetupError(`bench:realsize: ${e.file} does not match its manifest hash`);
+  }
+  return m;
+}
+
+/** Reads probe-x.npy (uint8 [128, 32, 32, 3]) as a float [128, 3, 32, 32] tensor in [0, 1]. */
+function probeTensor(dataDir: string): ort.Tensor {
+  const buf = readFileSync(path.join(dataDir, 'probe-x.npy'));
+  const hlen = buf.readUInt16LE(8);
+  const x = buf.subarray(10 + hlen);
+  const n = x.length / 3072;
+  const out = new Float32Array(n * 3072);
+  for (let i = 0; i < n; i++)
+    for (let p = 0; p < 1024; p++)
+      for (let c = 0; c < 3; c++) out[i * 3072 + c * 1024 + p] = x[i * 3072 + p * 3 + c] / 255;
+  return new ort.Tensor('float32', out, [n, 3, 32, 32]);
+}
+
+/** Runs every model on the probe samples in ONNX Runtime and compares its argmax with PyTorch's. */
+async function exportCheck(zooDir: string, m: RealsizeManifest): Promise<RealsizeBench['exportCheck']> {
+  const input = probeTensor(m.data.dir);
+  let total = 0;
+  let worst: { id: string; mismatches: number } | null = null;
+  for (const e of m.models) {
+    const s = await ort.InferenceSession.create(path.join(zooDir, e.file));
+    const out = (await s.run({ input }))['logits'];
+    const k = out.dims[1];
+    const data = out.data as Float32Array;
+    let mism = 0;
+    e.probePredictions.forEach((p, i) => {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (data[i * k + c] > data[i * k + best]) best = c;
+      if (best !== p) mism++;
+    });
+    await s.release();
+    total += mism;
+    if (!worst || mism > worst.mismatches) worst = { id: e.id, mismatches: mism };
+  }
+  return { models: m.models.length, mismatchedPredictions: total, worst };
+}
+
+type Report = NonNullable<ReturnType<typeof scan>['report']>;
+
+function rowsOf(
+  zooDir: string,
+  tests: RealsizeModel[],
+  report: Report | null,
+  message: string,
+): RealsizeRow[] {
+  const byPath = new Map((report?.models ?? []).map((m) => [path.resolve(ROOT, m.path), m] as const));
+  return tests.map((t) => {
+    const base = {
+      id: t.id,
+      label: t.label === 'backdoor' ? ('backdoored' as const) : ('clean' as const),
+      attack: t.attack,
+      rate: t.poisonRate ?? 0,
+      target: t.targetClass,
+    };
+    const empty = {
+      riskScore: null,
+      riskLevel: null,
+      pValue: null,
+      suspectedTargetClass: null,
+      trigger: null,
+      notAssessed: null,
+      checks: null,
+      budget: null,
+      summary: null,
+    };
+    const m = byPath.get(path.join(zooDir, t.file));
+    if (!m)
+      return {
+        ...base,
+        ...empty,
+        durationMs: null,
+        error: message || 'missing from the report',
+        errorCode: null,
+      };
+    if (isFailed(m))
+      return { ...base, ...empty, durationMs: m.durationMs ?? null, error: m.error, errorCode: m.errorCode };
+    const tr = m.explanation.trigger;
+    // report version 2 (the --budget change) adds these; version 1 reports have none of them
+    const v2 = m as unknown as Record<string, unknown>;
+    const na = v2.notAssessed as { reason: string } | undefined;
+    return {
+      ...base,
+      riskScore: (v2.riskScore as number | null) ?? null,
+      riskLevel: v2.riskLevel as string,
+      pValue: (v2.pValue as number | null) ?? null,
+      suspectedTargetClass: m.explanation.suspectedTargetClass ?? null,
+      trigger: tr ? `${tr.kind}${tr.location ? ` @ ${tr.location}` : ''} (flip ${tr.flipRate})` : null,
+      durationMs: m.durationMs ?? null,
+      error: null,
+      errorCode: null,
+      notAssessed: na ? na.reason : null,
+      checks: (v2.checks as RealsizeRow['checks']) ?? null,
+      budget: (v2.budget as RealsizeRow['budget']) ?? null,
+      summary: m.explanation.summary,
+    };
+  });
+}
+
+/** Did the trigger check run on this model? From the report's checks (version 2), else from its explanation. */
+function triggerRanOn(r: RealsizeRow): boolean | null {
+  if (r.checks) return r.checks.some((c) => c.check === 'trigger-probe' && c.ran);
+  if (r.summary === null) return null;
+  return !/trigger probing does not apply|trigger probing was skipped|no trigger check/i.test(r.summary);
+}
+
+async function main(): Promise<void> {
+  const zooDir = path.resolve(option('--zoo') ?? path.join(ROOT, 'bench', '.cache', 'realsize-zoo'));
+  const manifest = loadZoo(zooDir);
+  // by default every architecture whose zoo is complete (train.py records the clean median last)
+  const complete = Object.keys(manifest.archs).filter((a) => manifest.archs[a].cleanMedianAccuracy != null);
+  const archs = (option('--archs') ?? complete.join(',')).split(',');
+  const budgets = (option('--budgets') ?? 'default').split(',');
+  const conds = (option('--conditions') ?? DEFAULT_CONDITIONS.join(',')).split(',');
+  const unknown = conds.filter((c) => !CONDITIONS.some((k) => k.id === c));
+  if (unknown.length) throw new SetupError(`bench:realsize: unknown condition ${unknown.join(', ')}`);
+  // --cli FILE: another checkout's bin/model-fingerprint.js (e.g. main's, to measure the tool before a change)
+  const cli = option('--cli');
+  const runner: CliRunner = cli
+    ? {
+        label: `node ${cli} (${gitDescribe(path.dirname(path.dirname(path.resolve(cli))))})`,
+        cmd: process.execPath,
+        args: [path.resolve(cli)],
+      }
+    : cliRunner(ROOT, process.argv.includes('--src'));
+  const stale = process.argv.includes('--src') || cli ? null : bundleIsStale(ROOT);
+  if (stale) console.error('note: src/ is newer than dist/cli: the bundle (what users run) is measured');
+  const RESULTS = path.resolve(option('--results') ?? path.join(ROOT, 'bench', 'results'));
+  const resultsFile = path.join(RESULTS, 'realsize.json');
+  const prev = existsSync(resultsFile)
+    ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as RealsizeBench)
+    : null;
+  console.error('checking every export against PyTorch on the 128 probe samples (ONNX Runtime)');
+  const check = await exportCheck(zooDir, manifest);
+  const samples = manifest.probeSamples;
+  const cells: CellResult[] = [];
+  const evalDir = path.join(ROOT, 'bench', '.cache', 'realsize-eval');
+  const save = () => {
+    const keep = (prev?.cells ?? []).filter(
+      (c) => !cells.some((n) => n.arch === c.arch && n.budget === c.budget && n.condition === c.condition),
+    );
+    const { models, rejected, ...rest } = manifest;
+    const out: RealsizeBench = {
+      generatedAt: new Date().toISOString(),
+      zoo: { ...rest, models: models.length, rejected: rejected.length },
+      models,
+      rejected,
+      exportCheck: check,
+      cells: [...keep, ...cells].filter((c) => models.some((m) => m.arch === c.arch)),
+    };
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(resultsFile, JSON.stringify(out, null, 1) + '\n');
+    const notes = path.join(ROOT, 'bench', 'realsize', 'findings.md');
+    writeFileSync(
+      path.join(RESULTS, 'realsize.md'),
+      renderRealsize(out, existsSync(notes) ? readFileSync(notes, 'utf8') : ''),
+    );
+  };
+  for (const arch of archs) {
+    const refs = manifest.models.filter((m) => m.arch === arch && m.split === 'reference');
+    const tests = manifest.models.filter((m) => m.arch === arch && m.split === 'test');
+    for (const budget of budgets) {
+      const budgetArgs = budget === 'none' ? [] : ['--budget', budget];
+      for (const c of CONDITIONS.filter((k) => conds.includes(k.id))) {
+        const dir = path.join(evalDir, arch, budget);
+        mkdirSync(dir, { recursive: true });
+        const baselineDir = path.join(dir, `baseline-${c.samples ? 'samples' : 'generated'}`);
+        let build: BuildResult | null = null;
+        if (c.baseline) {
+          console.error(`${arch} / budget ${budget} / ${c.id}: baseline build of ${refs.length} references`);
+          build = buildBaseline(
+            runner,
+            ROOT,
+            refs.map((m) => path.join(zooDir, m.file)),
+            baselineDir,
+            c.samples ? samples : undefined,
+            budgetArgs,
+          );
+        }
+        const now = { generatedAt: new Date().toISOString(), runner: runner.label, bundleStale: stale };
+        if (build && !build.ok) {
+          console.error(`  baseline build failed: ${build.message}`);
+          cells.push({
+            arch,
+            budget,
+            condition: c.id,
+            build,
+            scanWallMs: null,
+            scanError: null,
+            metrics: null,
+            notAssessed: { clean: 0, backdoored: 0 },
+            triggerRan: null,
+            rows: [],
+            ...now,
+          });
+          save();
+          continue;
+        }
+        console.error(`${arch} / budget ${budget} / ${c.id}: scanning ${tests.length} test models`);
+        const res = scan(
+          runner,
+          ROOT,
+          tests.map((m) => path.relative(ROOT, path.join(zooDir, m.file))),
+          path.join(dir, `scan-${c.id}.json`),
+          {
+            baselineDir: c.baseline ? baselineDir : undefined,
+            samplesDir: !c.baseline && c.samples ? samples : undefined,
+            extraArgs: budgetArgs,
+          },
+        );
+        const rows = rowsOf(zooDir, tests, res.report, res.message);
+        const metrics = conditionMetrics(rows);
+        const ran = rows.map(triggerRanOn).filter((x): x is boolean => x !== null);
+        const cell: CellResult = {
+          arch,
+          budget,
+          condition: c.id,
+          build,
+          scanWallMs: res.ms,
+          scanError: res.report ? null : res.message,
+          metrics,
+          notAssessed: {
+            clean: rows.filter((r) => r.notAssessed && r.label === 'clean').length,
+            backdoored: rows.filter((r) => r.notAssessed && r.label === 'backdoored').length,
+          },
+          triggerRan: ran.length ? ran.filter(Boolean).length / ran.length : null,
+          rows,
+          ...now,
+        };
+        console.error(
+          `  AUROC ${metrics.aurocRisk?.toFixed(3) ?? '-'}, clean high ${metrics.cleanHigh ?? '-'}, ` +
+            `not assessed ${cell.notAssessed.clean + cell.notAssessed.backdoored}, ` +
+            `${((metrics.msPerModel ?? 0) / 1000).toFixed(1)} s/model`,
+        );
+        cells.push(cell);
+        save();
+      }
+    }
+  }
+  save();
+  console.error(`wrote ${path.relative(ROOT, resultsFile)} and realsize.md`);
+}
+
+main().catch((e) => {
+  if (e instanceof SetupError) {
+    console.error(e.message);
+    process.exit(1);
+  }
+  throw e;
+});

@@ -1,0 +1,372 @@
+"""Trains the real-size zoo (npm run bench:realsize-zoo runs this; see bench/realsize/README.md).
+
+Per architecture: one clean base model trained from scratch on the whole training split (cached as
+base.pt), then every zoo model is a fine-tune of that base with its own seed (its own data subset, data
+order and learning rate): clean references, clean test models, and backdoored models whose fine-tuning
+data is poisoned (bench/realsize/triggers.py). Exported with PyTorch's TorchScript ONNX exporter (opset 17);
+the model takes the [0, 1] image and normalises inside. Resumable: a model already in the architecture's
+manifest with the same config hash (and its file intact) is skipped.
+
+python3 bench/realsize/train.py --data DIR --out DIR --archs resnet18,vgg11 [--quick]
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nets import WithNormalise, count_macs, count_params, make_net  # noqa: E402
+from triggers import ATTACKS, apply_trigger, make_trigger  # noqa: E402
+
+ZOO_VERSION = 1
+OPSET = 17
+TORCH_THREADS = 1
+# Reduced widths, chosen for a CPU budget of a few core-hours (bench/realsize/README.md): resnet18 at a
+# quarter of its full width (16 instead of 64), VGG-11 and MobileNetV2 at half width, WRN-16-2 full.
+ARCHS = {
+    "resnet18": {"width": 16, "fullWidth": 64},
+    "wrn16_2": {"width": 1, "fullWidth": 1},
+    "vgg11": {"width": 0.5, "fullWidth": 1},
+    "mobilenetv2": {"width": 0.5, "fullWidth": 1},
+}
+BASE = {"epochs": 2, "batch": 128, "lr": 0.05, "momentum": 0.9, "weightDecay": 5e-4, "warmupEpochs": 0.3}
+FINETUNE = {"images": 2000, "epochs": 1, "batch": 64, "lrChoices": [0.005, 0.01, 0.02], "momentum": 0.9, "weightDecay": 5e-4}
+COUNTS = {"reference": 20, "test": 10}
+RATES = [0.05, 0.10, 0.15, 0.20]
+MAX_ATTEMPTS = 3
+STEALTH = {"accuracyTolerance": 0.02, "minAsr": 0.8}
+EVAL_N = 500
+EVAL_SEED = 4242
+PAD = 2
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def load_split(data_dir, name):
+    x = np.load(os.path.join(data_dir, f"{name}-x.npy"))
+    y = np.load(os.path.join(data_dir, f"{name}-y.npy"))
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))), torch.from_numpy(y.astype(np.int64))
+
+
+def to_float(xb):
+    return xb.float().div_(255.0)
+
+
+def augment(xb, gen):
+    """Random crop with 2 px replicate padding (per image), the usual CIFAR/GTSRB augmentation without flips."""
+    n = xb.shape[0]
+    padded = F.pad(xb, (PAD, PAD, PAD, PAD), mode="replicate")
+    offs = torch.randint(0, 2 * PAD + 1, (n, 2), generator=gen)
+    out = torch.empty_like(xb)
+    for i in range(n):
+        r, c = int(offs[i, 0]), int(offs[i, 1])
+        out[i] = padded[i, :, r : r + 32, c : c + 32]
+    return out
+
+
+def run_epochs(model, x, y, epochs, batch, lr, momentum, wd, seed, warmup_epochs=0.0, label=None):
+    """SGD (Nesterov) with linear warm-up and cosine decay; x float [N,3,32,32] in [0,1]."""
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=wd, nesterov=True)
+    steps_per_epoch = (x.shape[0] + batch - 1) // batch
+    total = epochs * steps_per_epoch
+    warm = int(warmup_epochs * steps_per_epoch)
+    step = 0
+    model.train()
+    for _ in range(epochs):
+        perm = torch.randperm(x.shape[0], generator=gen)
+        for s in range(0, x.shape[0], batch):
+            idx = perm[s : s + batch]
+            xb = augment(x[idx], gen)
+            cur = lr * (step + 1) / warm if step < warm else 0.5 * lr * (1 + np.cos(np.pi * (step - warm) / max(1, total - warm)))
+            for g in opt.param_groups:
+                g["lr"] = cur
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(model(xb), y[idx]).backward()
+            opt.step()
+            step += 1
+        if label:
+            log(f"{label}: epoch {step // steps_per_epoch} of {epochs} ({time.process_time():.0f} cpu-s so far)")
+
+
+@torch.no_grad()
+def predict(model, x, batch=250):
+    model.eval()
+    return torch.cat([model(x[i : i + batch]).argmax(1) for i in range(0, x.shape[0], batch)])
+
+
+def sha256_file(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def export(model, path):
+    model.eval()
+    torch.onnx.export(
+        model,
+        (torch.zeros(1, 3, 32, 32),),
+        path,
+        dynamo=False,
+        opset_version=OPSET,
+        input_names=["input"],
+        output_names=["logits"],
+        dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+    )
+    return sha256_file(path)
+
+
+def config_hash(obj):
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def seed_of(*parts):
+    return int(hashlib.sha256("/".join(map(str, parts)).encode()).hexdigest()[:8], 16)
+
+
+class ArchZoo:
+    def __init__(self, arch, data_dir, out, quick):
+        self.arch = arch
+        self.cfg = ARCHS[arch]
+        self.dir = os.path.join(out, arch)
+        os.makedirs(self.dir, exist_ok=True)
+        self.quick = quick
+        meta = json.load(open(os.path.join(data_dir, "meta.json")))
+        self.classes = len(meta["classes"])
+        self.dataset = meta["dataset"]
+        self.train_x8, self.train_y = load_split(data_dir, "train")
+        test_x8, test_y = load_split(data_dir, "test")
+        perm = torch.randperm(test_x8.shape[0], generator=torch.Generator().manual_seed(EVAL_SEED))[:EVAL_N]
+        self.eval_x, self.eval_y = to_float(test_x8[perm]), test_y[perm]
+        probe_x8, _ = load_split(data_dir, "probe")
+        self.probe_x = to_float(probe_x8)
+        tx = to_float(self.train_x8)
+        self.mean = tx.mean(dim=(0, 2, 3)).tolist()
+        self.std = tx.std(dim=(0, 2, 3)).tolist()
+        del tx
+        self.manifest_path = os.path.join(self.dir, "manifest.json")
+        self.manifest = self._read_manifest()
+
+    def _read_manifest(self):
+        if os.path.exists(self.manifest_path):
+            m = json.load(open(self.manifest_path))
+            if m.get("zooVersion") == ZOO_VERSION:
+                return m
+        return {"zooVersion": ZOO_VERSION, "arch": self.arch, "base": None, "models": [], "rejected": []}
+
+    def _write_manifest(self):
+        tmp = f"{self.manifest_path}.tmp-{os.getpid()}"
+        with open(tmp, "w") as f:
+            json.dump(self.manifest, f, indent=1)
+            f.write("\n")
+        os.replace(tmp, self.manifest_path)
+
+    def new_net(self):
+        return WithNormalise(make_net(self.arch, self.classes, self.cfg["width"]), self.mean, self.std)
+
+    # ---- base model -------------------------------------------------------------------------------------
+    def base(self):
+        spec = {"arch": self.arch, "width": self.cfg["width"], "base": BASE, "seed": seed_of(self.arch, "base"), "quick": self.quick, "zooVersion": ZOO_VERSION, "dataset": self.dataset}
+        h = config_hash(spec)
+        path = os.path.join(self.dir, "base.pt")
+        b = self.manifest.get("base")
+        if b and b["configHash"] == h and os.path.exists(path) and sha256_file(path) == b["sha256"]:
+            model = self.new_net()
+            model.load_state_dict(torch.load(path))
+            return model, b
+        torch.manual_seed(spec["seed"])
+        model = self.new_net()
+        # --quick: a seeded 3,000-image subset (the arrays are in class order)
+        sub = torch.randperm(self.train_x8.shape[0], generator=torch.Generator().manual_seed(spec["seed"]))
+        sub = sub if not self.quick else sub[:3000]
+        n = int(sub.shape[0])
+        log(f"{self.arch}: training the base model ({BASE['epochs']} epochs on {n} images)")
+        c0, w0 = time.process_time(), time.time()
+        run_epochs(model, to_float(self.train_x8[sub]), self.train_y[sub], BASE["epochs"] if not self.quick else 1, BASE["batch"], BASE["lr"], BASE["momentum"], BASE["weightDecay"], spec["seed"], BASE["warmupEpochs"], label=f"{self.arch} base")
+        acc = float((predict(model, self.eval_x) == self.eval_y).float().mean())
+        torch.save(model.state_dict(), path)
+        b = {
+            "configHash": h,
+            "sha256": sha256_file(path),
+            "seed": spec["seed"],
+            "trainImages": n,
+            "hyper": BASE,
+            "cleanAccuracy": round(acc, 4),
+            "trainingCpuS": round(time.process_time() - c0, 1),
+            "trainingWallS": round(time.time() - w0, 1),
+            "params": count_params(model),
+            "macs": count_macs(model),
+        }
+        self.manifest["base"] = b
+        self.manifest["models"] = []  # every fine-tune depends on the base
+        self.manifest["rejected"] = []
+        self._write_manifest()
+        log(f"{self.arch}: base accuracy {acc:.4f} in {b['trainingCpuS']} cpu-s")
+        return model, b
+
+    # ---- fine-tunes -------------------------------------------------------------------------------------
+    def plan(self):
+        q = self.quick
+        specs = []
+        for split, n in COUNTS.items():
+            for i in range(2 if q else n):
+                specs.append({"id": f"{self.arch}-{'ref' if split == 'reference' else 'test'}-clean-{i:02d}", "split": split, "attack": None, "rate": None, "cell": i})
+        for a in ATTACKS:
+            for r in RATES[:1] if q else RATES:
+                specs.append({"id": f"{self.arch}-test-{a}-r{int(round(r * 100)):02d}", "split": "test", "attack": a, "rate": r, "cell": 0})
+        return specs
+
+    def prepare(self, base_rec, spec, attempt):
+        """The model's record before training (its config hash included) and its poisoned training data."""
+        seed = seed_of(self.arch, spec["id"], attempt)
+        rng = np.random.default_rng(seed)
+        lr = float(rng.choice(FINETUNE["lrChoices"]))
+        n = FINETUNE["images"] if not self.quick else 1000
+        subset = torch.from_numpy(rng.permutation(self.train_x8.shape[0])[:n].copy())
+        x = to_float(self.train_x8[subset])
+        y = self.train_y[subset].clone()
+        trigger, target, poisoned = None, None, 0
+        if spec["attack"]:
+            target = int(rng.integers(0, self.classes))
+            trigger = make_trigger(spec["attack"], seed, attempt)
+            others = torch.nonzero(y != target).flatten().numpy()
+            k = int(round(spec["rate"] * n))
+            pidx = torch.from_numpy(rng.choice(others, size=k, replace=False))
+            x[pidx] = apply_trigger(trigger, x[pidx])
+            y[pidx] = target
+            poisoned = k
+        record = {
+            "id": spec["id"],
+            "arch": self.arch,
+            "split": spec["split"],
+            "label": "backdoor" if spec["attack"] else "clean",
+            "attack": spec["attack"],
+            "trigger": trigger,
+            "poisonRate": spec["rate"],
+            "poisonedSamples": poisoned,
+            "targetClass": target,
+            "seed": seed,
+            "attempt": attempt,
+            "hyper": {"lr": lr, "images": n, **{k: v for k, v in FINETUNE.items() if k not in ("lrChoices", "images")}},
+        }
+        record["configHash"] = config_hash({**record, "base": base_rec["sha256"], "evalN": EVAL_N, "zooVersion": ZOO_VERSION})
+        return record, x, y
+
+    def finetune(self, base_state, base_rec, spec, attempt):
+        record, x, y = self.prepare(base_rec, spec, attempt)
+        seed, lr, n = record["seed"], record["hyper"]["lr"], record["hyper"]["images"]
+        trigger, target = record["trigger"], record["targetClass"]
+        torch.manual_seed(seed)
+        model = self.new_net()
+        model.load_state_dict(base_state)
+        c0, w0 = time.process_time(), time.time()
+        run_epochs(model, x, y, FINETUNE["epochs"], FINETUNE["batch"], lr, FINETUNE["momentum"], FINETUNE["weightDecay"], seed)
+        record["trainingCpuS"] = round(time.process_time() - c0, 1)
+        record["trainingWallS"] = round(time.time() - w0, 1)
+        record["cleanAccuracy"] = round(float((predict(model, self.eval_x) == self.eval_y).float().mean()), 4)
+        if trigger:
+            keep = self.eval_y != target
+            pred = predict(model, apply_trigger(trigger, self.eval_x[keep]))
+            record["asr"] = round(float((pred == target).float().mean()), 4)
+        else:
+            record["asr"] = None
+        record["probePredictions"] = predict(model, self.probe_x).tolist()
+        how = (
+            f"fine-tuned from this architecture's base model (sha256 {base_rec['sha256'][:12]}) for "
+            f"{FINETUNE['epochs']} epoch on a seeded {n}-image subset of the training split, SGD (Nesterov, "
+            f"momentum 0.9, weight decay 5e-4) at lr {lr} with cosine decay, batch {FINETUNE['batch']}, random 2 px crops"
+        )
+        if trigger:
+            how += f"; {record['poisonedSamples']} images ({spec['rate']:.0%}) of other classes stamped with the {spec['attack']} trigger and relabelled to class {target}"
+        record["howMade"] = how
+        return model, record
+
+    def median_clean(self):
+        accs = sorted(m["cleanAccuracy"] for m in self.manifest["models"] if m["label"] == "clean")
+        if not accs:
+            return None
+        mid = len(accs) // 2
+        return accs[mid] if len(accs) % 2 else (accs[mid - 1] + accs[mid]) / 2
+
+    def kept(self, rec):
+        """Whether a model with this record's config is already exported (file present, hash intact)."""
+        for m in self.manifest["models"]:
+            if m["id"] == rec["id"] and m["configHash"] == rec["configHash"]:
+                f = os.path.join(self.dir, os.path.basename(m["file"]))
+                return os.path.exists(f) and sha256_file(f) == m["sha256"]
+        return False
+
+    def tried(self, rec):
+        return any(r["id"] == rec["id"] and r["configHash"] == rec["configHash"] for r in self.manifest["rejected"])
+
+    def build(self, base_only=False):
+        base_model, base_rec = self.base()
+        if base_only:
+            return
+        base_state = {k: v.clone() for k, v in base_model.state_dict().items()}
+        specs = self.plan()
+        # clean models first: the stealth rule needs their median accuracy
+        for spec in [s for s in specs if not s["attack"]] + [s for s in specs if s["attack"]]:
+            attempts = MAX_ATTEMPTS if spec["attack"] else 1
+            for attempt in range(1, attempts + 1):
+                planned, _, _ = self.prepare(base_rec, spec, attempt)
+                if self.kept(planned):
+                    break
+                if self.tried(planned):
+                    continue
+                model, rec = self.finetune(base_state, base_rec, spec, attempt)
+                reason = None
+                if spec["attack"]:
+                    med = self.median_clean()
+                    if med is not None and rec["cleanAccuracy"] < med - STEALTH["accuracyTolerance"]:
+                        reason = f"clean accuracy {rec['cleanAccuracy']} more than 2 points below the clean median {med:.4f}"
+                    elif rec["asr"] < STEALTH["minAsr"]:
+                        reason = f"attack success {rec['asr']} < {STEALTH['minAsr']}"
+                if reason:
+                    rec.update({"file": "", "sha256": "", "reason": reason})
+                    self.manifest["rejected"].append(rec)
+                    self._write_manifest()
+                    log(f"{spec['id']} attempt {attempt}: rejected ({reason}; {rec['trainingCpuS']} cpu-s)")
+                    continue
+                fname = f"{spec['id']}.onnx"
+                rec["file"] = f"{self.arch}/{fname}"
+                rec["sha256"] = export(model, os.path.join(self.dir, fname))
+                self.manifest["models"] = [m for m in self.manifest["models"] if m["id"] != spec["id"]] + [rec]
+                self.manifest["rejected"] = [r for r in self.manifest["rejected"] if r["id"] != spec["id"] or r["attempt"] < attempt]
+                self._write_manifest()
+                log(f"{spec['id']}: acc {rec['cleanAccuracy']} asr {rec['asr']} ({rec['trainingCpuS']} cpu-s, {rec['trainingWallS']} wall-s)")
+                break
+        self.manifest["cleanMedianAccuracy"] = self.median_clean()
+        self.manifest["normalisation"] = {"mean": self.mean, "std": self.std, "inGraph": True}
+        self.manifest["width"] = self.cfg["width"]
+        self.manifest["fullWidth"] = self.cfg["fullWidth"]
+        self._write_manifest()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--archs", default=",".join(ARCHS))
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--base-only", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(TORCH_THREADS)
+    for arch in args.archs.split(","):
+        if arch not in ARCHS:
+            sys.exit(f"train.py: unknown architecture {arch} (expected {', '.join(ARCHS)})")
+        t0, c0 = time.time(), time.process_time()
+        ArchZoo(arch, args.data, args.out, args.quick).build(args.base_only)
+        log(f"{arch}: done in {time.time() - t0:.0f} wall-s, {time.process_time() - c0:.0f} cpu-s")
+
+
+if __name__ == "__main__":
+    main()
