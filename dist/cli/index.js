@@ -6567,6 +6567,3077 @@ function getImageDataFromImage(idOrElement){
 
 /***/ }),
 
+/***/ 5629:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+const log = __nccwpck_require__(6626);
+const { PNG } = __nccwpck_require__(6312);
+
+const fonts = {
+    sevenPlus: __nccwpck_require__(9774),
+    slumbers: __nccwpck_require__(9761)
+};
+
+const gap = [[0]];
+
+const areTouching = (first, second) => {
+    for (let i = 0; i < first.length; ++i) {
+        if (first[i] && first[i][first[i].length - 1] === 1) {
+            for (let j = -1; j <= 1; ++j) {
+                if (second[i+j] && second[i+j][0] === 1) {
+                    return true;
+                }
+            }
+        }
+    }
+}
+
+const renderLine  = (text, font) => {
+    const letters = text.split("");
+    const characters = [];
+    let maxHeight = 0;
+    for (let letter of letters) {
+        let glyph = font.glyphs[""];
+        if (font.glyphs[letter]) {
+            glyph = font.glyphs[letter]
+        } else {
+            log.warn(`Missing letter ${letter}`)
+        }
+        let newCharacter = [];
+        glyph.pixels.forEach((row, index) => {
+            newCharacter[index + glyph.offset] = row;
+        });
+        maxHeight = Math.max(maxHeight, newCharacter.length);
+        if (font.isFixedWidth ||
+            (characters.length && areTouching(characters[characters.length-1], newCharacter))) {
+            characters.push(gap);
+        }
+        characters.push(newCharacter);
+    }
+    return characters.reduce((acc, cur) => {
+        const blankRow = Array(cur[cur.length - 1].length).fill(0);
+        for (let i = 0; i < maxHeight; ++i) {
+            const row = cur[i] || blankRow;
+            acc[i].push(...row);
+        }
+        return acc;
+    }, Array(maxHeight).fill(0).map(_ => []));
+}
+
+const renderPixels = (text, font) => {
+    const lines = text.split("\n").map(line => [[0]].concat(renderLine(line, font)));
+    lines[0].shift();
+    return [].concat(...lines);
+};
+
+const withAlpha = ([r, g, b, a = 255]) => [r, g, b, a];
+
+const renderImage = (text, font, { foreground, background, scale = 1}) => {
+    const pixels = renderPixels(text, font);
+    const width = pixels.reduce((acc, cur) => Math.max(acc, cur.length), 0);
+    const height = pixels.length;
+    const png = new PNG({
+        width: width * scale,
+        height: height * scale
+    });
+
+    const foregroundColour = withAlpha(foreground);
+    const backgroundColour = withAlpha(background);
+    for (let y = 0; y < height; ++y) {
+        for(let x = 0; x < width; ++x) {
+            const colour = pixels[y][x] ? foregroundColour : backgroundColour;
+            for(let j = 0; j < scale; ++j) {
+                for (let i = 0; i < scale; ++i) {
+                    for(let component = 0; component < 4; ++component) {
+                        png.data[(((x * scale + i) + ((y * scale + j) * png.width)) << 2) + component] =
+                            colour[component];
+                    }
+                }
+            }
+        }
+    }
+    return png.pack();
+}
+
+module.exports = {
+    fonts,
+    renderPixels,
+    renderImage
+}
+
+/***/ }),
+
+/***/ 2209:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var interlaceUtils = __nccwpck_require__(5614);
+
+var pixelBppMapper = [
+  // 0 - dummy entry
+  function() {},
+
+  // 1 - L
+  // 0: 0, 1: 0, 2: 0, 3: 0xff
+  function(pxData, data, pxPos, rawPos) {
+    if (rawPos === data.length) {
+      throw new Error('Ran out of data');
+    }
+
+    var pixel = data[rawPos];
+    pxData[pxPos] = pixel;
+    pxData[pxPos + 1] = pixel;
+    pxData[pxPos + 2] = pixel;
+    pxData[pxPos + 3] = 0xff;
+  },
+
+  // 2 - LA
+  // 0: 0, 1: 0, 2: 0, 3: 1
+  function(pxData, data, pxPos, rawPos) {
+    if (rawPos + 1 >= data.length) {
+      throw new Error('Ran out of data');
+    }
+
+    var pixel = data[rawPos];
+    pxData[pxPos] = pixel;
+    pxData[pxPos + 1] = pixel;
+    pxData[pxPos + 2] = pixel;
+    pxData[pxPos + 3] = data[rawPos + 1];
+  },
+
+  // 3 - RGB
+  // 0: 0, 1: 1, 2: 2, 3: 0xff
+  function(pxData, data, pxPos, rawPos) {
+    if (rawPos + 2 >= data.length) {
+      throw new Error('Ran out of data');
+    }
+
+    pxData[pxPos] = data[rawPos];
+    pxData[pxPos + 1] = data[rawPos + 1];
+    pxData[pxPos + 2] = data[rawPos + 2];
+    pxData[pxPos + 3] = 0xff;
+  },
+
+  // 4 - RGBA
+  // 0: 0, 1: 1, 2: 2, 3: 3
+  function(pxData, data, pxPos, rawPos) {
+    if (rawPos + 3 >= data.length) {
+      throw new Error('Ran out of data');
+    }
+
+    pxData[pxPos] = data[rawPos];
+    pxData[pxPos + 1] = data[rawPos + 1];
+    pxData[pxPos + 2] = data[rawPos + 2];
+    pxData[pxPos + 3] = data[rawPos + 3];
+  }
+];
+
+var pixelBppCustomMapper = [
+  // 0 - dummy entry
+  function() {},
+
+  // 1 - L
+  // 0: 0, 1: 0, 2: 0, 3: 0xff
+  function(pxData, pixelData, pxPos, maxBit) {
+    var pixel = pixelData[0];
+    pxData[pxPos] = pixel;
+    pxData[pxPos + 1] = pixel;
+    pxData[pxPos + 2] = pixel;
+    pxData[pxPos + 3] = maxBit;
+  },
+
+  // 2 - LA
+  // 0: 0, 1: 0, 2: 0, 3: 1
+  function(pxData, pixelData, pxPos) {
+    var pixel = pixelData[0];
+    pxData[pxPos] = pixel;
+    pxData[pxPos + 1] = pixel;
+    pxData[pxPos + 2] = pixel;
+    pxData[pxPos + 3] = pixelData[1];
+  },
+
+  // 3 - RGB
+  // 0: 0, 1: 1, 2: 2, 3: 0xff
+  function(pxData, pixelData, pxPos, maxBit) {
+    pxData[pxPos] = pixelData[0];
+    pxData[pxPos + 1] = pixelData[1];
+    pxData[pxPos + 2] = pixelData[2];
+    pxData[pxPos + 3] = maxBit;
+  },
+
+  // 4 - RGBA
+  // 0: 0, 1: 1, 2: 2, 3: 3
+  function(pxData, pixelData, pxPos) {
+    pxData[pxPos] = pixelData[0];
+    pxData[pxPos + 1] = pixelData[1];
+    pxData[pxPos + 2] = pixelData[2];
+    pxData[pxPos + 3] = pixelData[3];
+  }
+];
+
+function bitRetriever(data, depth) {
+
+  var leftOver = [];
+  var i = 0;
+
+  function split() {
+    if (i === data.length) {
+      throw new Error('Ran out of data');
+    }
+    var byte = data[i];
+    i++;
+    var byte8, byte7, byte6, byte5, byte4, byte3, byte2, byte1;
+    switch (depth) {
+      default:
+        throw new Error('unrecognised depth');
+      case 16:
+        byte2 = data[i];
+        i++;
+        leftOver.push(((byte << 8) + byte2));
+        break;
+      case 4:
+        byte2 = byte & 0x0f;
+        byte1 = byte >> 4;
+        leftOver.push(byte1, byte2);
+        break;
+      case 2:
+        byte4 = byte & 3;
+        byte3 = byte >> 2 & 3;
+        byte2 = byte >> 4 & 3;
+        byte1 = byte >> 6 & 3;
+        leftOver.push(byte1, byte2, byte3, byte4);
+        break;
+      case 1:
+        byte8 = byte & 1;
+        byte7 = byte >> 1 & 1;
+        byte6 = byte >> 2 & 1;
+        byte5 = byte >> 3 & 1;
+        byte4 = byte >> 4 & 1;
+        byte3 = byte >> 5 & 1;
+        byte2 = byte >> 6 & 1;
+        byte1 = byte >> 7 & 1;
+        leftOver.push(byte1, byte2, byte3, byte4, byte5, byte6, byte7, byte8);
+        break;
+    }
+  }
+
+  return {
+    get: function(count) {
+      while (leftOver.length < count) {
+        split();
+      }
+      var returner = leftOver.slice(0, count);
+      leftOver = leftOver.slice(count);
+      return returner;
+    },
+    resetAfterLine: function() {
+      leftOver.length = 0;
+    },
+    end: function() {
+      if (i !== data.length) {
+        throw new Error('extra data found');
+      }
+    }
+  };
+}
+
+function mapImage8Bit(image, pxData, getPxPos, bpp, data, rawPos) { // eslint-disable-line max-params
+  var imageWidth = image.width;
+  var imageHeight = image.height;
+  var imagePass = image.index;
+  for (var y = 0; y < imageHeight; y++) {
+    for (var x = 0; x < imageWidth; x++) {
+      var pxPos = getPxPos(x, y, imagePass);
+      pixelBppMapper[bpp](pxData, data, pxPos, rawPos);
+      rawPos += bpp; //eslint-disable-line no-param-reassign
+    }
+  }
+  return rawPos;
+}
+
+function mapImageCustomBit(image, pxData, getPxPos, bpp, bits, maxBit) { // eslint-disable-line max-params
+  var imageWidth = image.width;
+  var imageHeight = image.height;
+  var imagePass = image.index;
+  for (var y = 0; y < imageHeight; y++) {
+    for (var x = 0; x < imageWidth; x++) {
+      var pixelData = bits.get(bpp);
+      var pxPos = getPxPos(x, y, imagePass);
+      pixelBppCustomMapper[bpp](pxData, pixelData, pxPos, maxBit);
+    }
+    bits.resetAfterLine();
+  }
+}
+
+exports.dataToBitMap = function(data, bitmapInfo) {
+
+  var width = bitmapInfo.width;
+  var height = bitmapInfo.height;
+  var depth = bitmapInfo.depth;
+  var bpp = bitmapInfo.bpp;
+  var interlace = bitmapInfo.interlace;
+
+  if (depth !== 8) {
+    var bits = bitRetriever(data, depth);
+  }
+  var pxData;
+  if (depth <= 8) {
+    pxData = new Buffer(width * height * 4);
+  }
+  else {
+    pxData = new Uint16Array(width * height * 4);
+  }
+  var maxBit = Math.pow(2, depth) - 1;
+  var rawPos = 0;
+  var images;
+  var getPxPos;
+
+  if (interlace) {
+    images = interlaceUtils.getImagePasses(width, height);
+    getPxPos = interlaceUtils.getInterlaceIterator(width, height);
+  }
+  else {
+    var nonInterlacedPxPos = 0;
+    getPxPos = function() {
+      var returner = nonInterlacedPxPos;
+      nonInterlacedPxPos += 4;
+      return returner;
+    };
+    images = [{ width: width, height: height }];
+  }
+
+  for (var imageIndex = 0; imageIndex < images.length; imageIndex++) {
+    if (depth === 8) {
+      rawPos = mapImage8Bit(images[imageIndex], pxData, getPxPos, bpp, data, rawPos);
+    }
+    else {
+      mapImageCustomBit(images[imageIndex], pxData, getPxPos, bpp, bits, maxBit);
+    }
+  }
+  if (depth === 8) {
+    if (rawPos !== data.length) {
+      throw new Error('extra data found');
+    }
+  }
+  else {
+    bits.end();
+  }
+
+  return pxData;
+};
+
+
+/***/ }),
+
+/***/ 4398:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+var constants = __nccwpck_require__(8154);
+
+module.exports = function(dataIn, width, height, options) {
+  var outHasAlpha = [constants.COLORTYPE_COLOR_ALPHA, constants.COLORTYPE_ALPHA].indexOf(options.colorType) !== -1;
+  if (options.colorType === options.inputColorType) {
+    var bigEndian = (function() {
+      var buffer = new ArrayBuffer(2);
+      new DataView(buffer).setInt16(0, 256, true /* littleEndian */);
+      // Int16Array uses the platform's endianness.
+      return new Int16Array(buffer)[0] !== 256;
+    })();
+    // If no need to convert to grayscale and alpha is present/absent in both, take a fast route
+    if (options.bitDepth === 8 || (options.bitDepth === 16 && bigEndian)) {
+      return dataIn;
+    }
+  }
+
+  // map to a UInt16 array if data is 16bit, fix endianness below
+  var data = options.bitDepth !== 16 ? dataIn : new Uint16Array(dataIn.buffer);
+
+  var maxValue = 255;
+  var inBpp = constants.COLORTYPE_TO_BPP_MAP[options.inputColorType];
+  if (inBpp === 4 && !options.inputHasAlpha) {
+    inBpp = 3;
+  }
+  var outBpp = constants.COLORTYPE_TO_BPP_MAP[options.colorType];
+  if (options.bitDepth === 16) {
+    maxValue = 65535;
+    outBpp *= 2;
+  }
+  var outData = new Buffer(width * height * outBpp);
+
+  var inIndex = 0;
+  var outIndex = 0;
+
+  var bgColor = options.bgColor || {};
+  if (bgColor.red === undefined) {
+    bgColor.red = maxValue;
+  }
+  if (bgColor.green === undefined) {
+    bgColor.green = maxValue;
+  }
+  if (bgColor.blue === undefined) {
+    bgColor.blue = maxValue;
+  }
+
+  function getRGBA() {
+    var red;
+    var green;
+    var blue;
+    var alpha = maxValue;
+    switch (options.inputColorType) {
+      case constants.COLORTYPE_COLOR_ALPHA:
+        alpha = data[inIndex + 3];
+        red = data[inIndex];
+        green = data[inIndex + 1];
+        blue = data[inIndex + 2];
+        break;
+      case constants.COLORTYPE_COLOR:
+        red = data[inIndex];
+        green = data[inIndex + 1];
+        blue = data[inIndex + 2];
+        break;
+      case constants.COLORTYPE_ALPHA:
+        alpha = data[inIndex + 1];
+        red = data[inIndex];
+        green = red;
+        blue = red;
+        break;
+      case constants.COLORTYPE_GRAYSCALE:
+        red = data[inIndex];
+        green = red;
+        blue = red;
+        break;
+      default:
+        throw new Error('input color type:' + options.inputColorType + ' is not supported at present');
+    }
+
+    if (options.inputHasAlpha) {
+      if (!outHasAlpha) {
+        alpha /= maxValue;
+        red = Math.min(Math.max(Math.round((1 - alpha) * bgColor.red + alpha * red), 0), maxValue);
+        green = Math.min(Math.max(Math.round((1 - alpha) * bgColor.green + alpha * green), 0), maxValue);
+        blue = Math.min(Math.max(Math.round((1 - alpha) * bgColor.blue + alpha * blue), 0), maxValue);
+      }
+    }
+    return { red: red, green: green, blue: blue, alpha: alpha };
+  }
+
+  for (var y = 0; y < height; y++) {
+    for (var x = 0; x < width; x++) {
+      var rgba = getRGBA(data, inIndex);
+
+      switch (options.colorType) {
+        case constants.COLORTYPE_COLOR_ALPHA:
+        case constants.COLORTYPE_COLOR:
+          if (options.bitDepth === 8) {
+            outData[outIndex] = rgba.red;
+            outData[outIndex + 1] = rgba.green;
+            outData[outIndex + 2] = rgba.blue;
+            if (outHasAlpha) {
+              outData[outIndex + 3] = rgba.alpha;
+            }
+          }
+          else {
+            outData.writeUInt16BE(rgba.red, outIndex);
+            outData.writeUInt16BE(rgba.green, outIndex + 2);
+            outData.writeUInt16BE(rgba.blue, outIndex + 4);
+            if (outHasAlpha) {
+              outData.writeUInt16BE(rgba.alpha, outIndex + 6);
+            }
+          }
+          break;
+        case constants.COLORTYPE_ALPHA:
+        case constants.COLORTYPE_GRAYSCALE:
+          // Convert to grayscale and alpha
+          var grayscale = (rgba.red + rgba.green + rgba.blue) / 3;
+          if (options.bitDepth === 8) {
+            outData[outIndex] = grayscale;
+            if (outHasAlpha) {
+              outData[outIndex + 1] = rgba.alpha;
+            }
+          }
+          else {
+            outData.writeUInt16BE(grayscale, outIndex);
+            if (outHasAlpha) {
+              outData.writeUInt16BE(rgba.alpha, outIndex + 2);
+            }
+          }
+          break;
+        default:
+          throw new Error('unrecognised color Type ' + options.colorType);
+      }
+
+      inIndex += inBpp;
+      outIndex += outBpp;
+    }
+  }
+
+  return outData;
+};
+
+
+/***/ }),
+
+/***/ 2162:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+
+var util = __nccwpck_require__(9023);
+var Stream = __nccwpck_require__(2203);
+
+
+var ChunkStream = module.exports = function() {
+  Stream.call(this);
+
+  this._buffers = [];
+  this._buffered = 0;
+
+  this._reads = [];
+  this._paused = false;
+
+  this._encoding = 'utf8';
+  this.writable = true;
+};
+util.inherits(ChunkStream, Stream);
+
+
+ChunkStream.prototype.read = function(length, callback) {
+
+  this._reads.push({
+    length: Math.abs(length), // if length < 0 then at most this length
+    allowLess: length < 0,
+    func: callback
+  });
+
+  process.nextTick(function() {
+    this._process();
+
+    // its paused and there is not enought data then ask for more
+    if (this._paused && this._reads.length > 0) {
+      this._paused = false;
+
+      this.emit('drain');
+    }
+  }.bind(this));
+};
+
+ChunkStream.prototype.write = function(data, encoding) {
+
+  if (!this.writable) {
+    this.emit('error', new Error('Stream not writable'));
+    return false;
+  }
+
+  var dataBuffer;
+  if (Buffer.isBuffer(data)) {
+    dataBuffer = data;
+  }
+  else {
+    dataBuffer = new Buffer(data, encoding || this._encoding);
+  }
+
+  this._buffers.push(dataBuffer);
+  this._buffered += dataBuffer.length;
+
+  this._process();
+
+  // ok if there are no more read requests
+  if (this._reads && this._reads.length === 0) {
+    this._paused = true;
+  }
+
+  return this.writable && !this._paused;
+};
+
+ChunkStream.prototype.end = function(data, encoding) {
+
+  if (data) {
+    this.write(data, encoding);
+  }
+
+  this.writable = false;
+
+  // already destroyed
+  if (!this._buffers) {
+    return;
+  }
+
+  // enqueue or handle end
+  if (this._buffers.length === 0) {
+    this._end();
+  }
+  else {
+    this._buffers.push(null);
+    this._process();
+  }
+};
+
+ChunkStream.prototype.destroySoon = ChunkStream.prototype.end;
+
+ChunkStream.prototype._end = function() {
+
+  if (this._reads.length > 0) {
+    this.emit('error',
+      new Error('Unexpected end of input')
+    );
+  }
+
+  this.destroy();
+};
+
+ChunkStream.prototype.destroy = function() {
+
+  if (!this._buffers) {
+    return;
+  }
+
+  this.writable = false;
+  this._reads = null;
+  this._buffers = null;
+
+  this.emit('close');
+};
+
+ChunkStream.prototype._processReadAllowingLess = function(read) {
+  // ok there is any data so that we can satisfy this request
+  this._reads.shift(); // == read
+
+  // first we need to peek into first buffer
+  var smallerBuf = this._buffers[0];
+
+  // ok there is more data than we need
+  if (smallerBuf.length > read.length) {
+
+    this._buffered -= read.length;
+    this._buffers[0] = smallerBuf.slice(read.length);
+
+    read.func.call(this, smallerBuf.slice(0, read.length));
+
+  }
+  else {
+    // ok this is less than maximum length so use it all
+    this._buffered -= smallerBuf.length;
+    this._buffers.shift(); // == smallerBuf
+
+    read.func.call(this, smallerBuf);
+  }
+};
+
+ChunkStream.prototype._processRead = function(read) {
+  this._reads.shift(); // == read
+
+  var pos = 0;
+  var count = 0;
+  var data = new Buffer(read.length);
+
+  // create buffer for all data
+  while (pos < read.length) {
+
+    var buf = this._buffers[count++];
+    var len = Math.min(buf.length, read.length - pos);
+
+    buf.copy(data, pos, 0, len);
+    pos += len;
+
+    // last buffer wasn't used all so just slice it and leave
+    if (len !== buf.length) {
+      this._buffers[--count] = buf.slice(len);
+    }
+  }
+
+  // remove all used buffers
+  if (count > 0) {
+    this._buffers.splice(0, count);
+  }
+
+  this._buffered -= read.length;
+
+  read.func.call(this, data);
+};
+
+ChunkStream.prototype._process = function() {
+
+  try {
+    // as long as there is any data and read requests
+    while (this._buffered > 0 && this._reads && this._reads.length > 0) {
+
+      var read = this._reads[0];
+
+      // read any data (but no more than length)
+      if (read.allowLess) {
+        this._processReadAllowingLess(read);
+
+      }
+      else if (this._buffered >= read.length) {
+        // ok we can meet some expectations
+
+        this._processRead(read);
+      }
+      else {
+        // not enought data to satisfy first request in queue
+        // so we need to wait for more
+        break;
+      }
+    }
+
+    if (this._buffers && !this.writable) {
+      this._end();
+    }
+  }
+  catch (ex) {
+    this.emit('error', ex);
+  }
+};
+
+
+/***/ }),
+
+/***/ 8154:
+/***/ ((module) => {
+
+
+
+
+module.exports = {
+
+  PNG_SIGNATURE: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+
+  TYPE_IHDR: 0x49484452,
+  TYPE_IEND: 0x49454e44,
+  TYPE_IDAT: 0x49444154,
+  TYPE_PLTE: 0x504c5445,
+  TYPE_tRNS: 0x74524e53, // eslint-disable-line camelcase
+  TYPE_gAMA: 0x67414d41, // eslint-disable-line camelcase
+
+  // color-type bits
+  COLORTYPE_GRAYSCALE: 0,
+  COLORTYPE_PALETTE: 1,
+  COLORTYPE_COLOR: 2,
+  COLORTYPE_ALPHA: 4, // e.g. grayscale and alpha
+
+  // color-type combinations
+  COLORTYPE_PALETTE_COLOR: 3,
+  COLORTYPE_COLOR_ALPHA: 6,
+
+  COLORTYPE_TO_BPP_MAP: {
+    0: 1,
+    2: 3,
+    3: 1,
+    4: 2,
+    6: 4
+  },
+
+  GAMMA_DIVISION: 100000
+};
+
+
+/***/ }),
+
+/***/ 6037:
+/***/ ((module) => {
+
+
+
+var crcTable = [];
+
+(function() {
+  for (var i = 0; i < 256; i++) {
+    var currentCrc = i;
+    for (var j = 0; j < 8; j++) {
+      if (currentCrc & 1) {
+        currentCrc = 0xedb88320 ^ (currentCrc >>> 1);
+      }
+      else {
+        currentCrc = currentCrc >>> 1;
+      }
+    }
+    crcTable[i] = currentCrc;
+  }
+}());
+
+var CrcCalculator = module.exports = function() {
+  this._crc = -1;
+};
+
+CrcCalculator.prototype.write = function(data) {
+
+  for (var i = 0; i < data.length; i++) {
+    this._crc = crcTable[(this._crc ^ data[i]) & 0xff] ^ (this._crc >>> 8);
+  }
+  return true;
+};
+
+CrcCalculator.prototype.crc32 = function() {
+  return this._crc ^ -1;
+};
+
+
+CrcCalculator.crc32 = function(buf) {
+
+  var crc = -1;
+  for (var i = 0; i < buf.length; i++) {
+    crc = crcTable[(crc ^ buf[i]) & 0xff] ^ (crc >>> 8);
+  }
+  return crc ^ -1;
+};
+
+
+/***/ }),
+
+/***/ 203:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+var paethPredictor = __nccwpck_require__(1276);
+
+function filterNone(pxData, pxPos, byteWidth, rawData, rawPos) {
+
+  for (var x = 0; x < byteWidth; x++) {
+    rawData[rawPos + x] = pxData[pxPos + x];
+  }
+}
+
+function filterSumNone(pxData, pxPos, byteWidth) {
+
+  var sum = 0;
+  var length = pxPos + byteWidth;
+
+  for (var i = pxPos; i < length; i++) {
+    sum += Math.abs(pxData[i]);
+  }
+  return sum;
+}
+
+function filterSub(pxData, pxPos, byteWidth, rawData, rawPos, bpp) {
+
+  for (var x = 0; x < byteWidth; x++) {
+
+    var left = x >= bpp ? pxData[pxPos + x - bpp] : 0;
+    var val = pxData[pxPos + x] - left;
+
+    rawData[rawPos + x] = val;
+  }
+}
+
+function filterSumSub(pxData, pxPos, byteWidth, bpp) {
+
+  var sum = 0;
+  for (var x = 0; x < byteWidth; x++) {
+
+    var left = x >= bpp ? pxData[pxPos + x - bpp] : 0;
+    var val = pxData[pxPos + x] - left;
+
+    sum += Math.abs(val);
+  }
+
+  return sum;
+}
+
+function filterUp(pxData, pxPos, byteWidth, rawData, rawPos) {
+
+  for (var x = 0; x < byteWidth; x++) {
+
+    var up = pxPos > 0 ? pxData[pxPos + x - byteWidth] : 0;
+    var val = pxData[pxPos + x] - up;
+
+    rawData[rawPos + x] = val;
+  }
+}
+
+function filterSumUp(pxData, pxPos, byteWidth) {
+
+  var sum = 0;
+  var length = pxPos + byteWidth;
+  for (var x = pxPos; x < length; x++) {
+
+    var up = pxPos > 0 ? pxData[x - byteWidth] : 0;
+    var val = pxData[x] - up;
+
+    sum += Math.abs(val);
+  }
+
+  return sum;
+}
+
+function filterAvg(pxData, pxPos, byteWidth, rawData, rawPos, bpp) {
+
+  for (var x = 0; x < byteWidth; x++) {
+
+    var left = x >= bpp ? pxData[pxPos + x - bpp] : 0;
+    var up = pxPos > 0 ? pxData[pxPos + x - byteWidth] : 0;
+    var val = pxData[pxPos + x] - ((left + up) >> 1);
+
+    rawData[rawPos + x] = val;
+  }
+}
+
+function filterSumAvg(pxData, pxPos, byteWidth, bpp) {
+
+  var sum = 0;
+  for (var x = 0; x < byteWidth; x++) {
+
+    var left = x >= bpp ? pxData[pxPos + x - bpp] : 0;
+    var up = pxPos > 0 ? pxData[pxPos + x - byteWidth] : 0;
+    var val = pxData[pxPos + x] - ((left + up) >> 1);
+
+    sum += Math.abs(val);
+  }
+
+  return sum;
+}
+
+function filterPaeth(pxData, pxPos, byteWidth, rawData, rawPos, bpp) {
+
+  for (var x = 0; x < byteWidth; x++) {
+
+    var left = x >= bpp ? pxData[pxPos + x - bpp] : 0;
+    var up = pxPos > 0 ? pxData[pxPos + x - byteWidth] : 0;
+    var upleft = pxPos > 0 && x >= bpp ? pxData[pxPos + x - (byteWidth + bpp)] : 0;
+    var val = pxData[pxPos + x] - paethPredictor(left, up, upleft);
+
+    rawData[rawPos + x] = val;
+  }
+}
+
+function filterSumPaeth(pxData, pxPos, byteWidth, bpp) {
+  var sum = 0;
+  for (var x = 0; x < byteWidth; x++) {
+
+    var left = x >= bpp ? pxData[pxPos + x - bpp] : 0;
+    var up = pxPos > 0 ? pxData[pxPos + x - byteWidth] : 0;
+    var upleft = pxPos > 0 && x >= bpp ? pxData[pxPos + x - (byteWidth + bpp)] : 0;
+    var val = pxData[pxPos + x] - paethPredictor(left, up, upleft);
+
+    sum += Math.abs(val);
+  }
+
+  return sum;
+}
+
+var filters = {
+  0: filterNone,
+  1: filterSub,
+  2: filterUp,
+  3: filterAvg,
+  4: filterPaeth
+};
+
+var filterSums = {
+  0: filterSumNone,
+  1: filterSumSub,
+  2: filterSumUp,
+  3: filterSumAvg,
+  4: filterSumPaeth
+};
+
+module.exports = function(pxData, width, height, options, bpp) {
+
+  var filterTypes;
+  if (!('filterType' in options) || options.filterType === -1) {
+    filterTypes = [0, 1, 2, 3, 4];
+  }
+  else if (typeof options.filterType === 'number') {
+    filterTypes = [options.filterType];
+  }
+  else {
+    throw new Error('unrecognised filter types');
+  }
+
+  if (options.bitDepth === 16) {
+    bpp *= 2;
+  }
+  var byteWidth = width * bpp;
+  var rawPos = 0;
+  var pxPos = 0;
+  var rawData = new Buffer((byteWidth + 1) * height);
+
+  var sel = filterTypes[0];
+
+  for (var y = 0; y < height; y++) {
+
+    if (filterTypes.length > 1) {
+      // find best filter for this line (with lowest sum of values)
+      var min = Infinity;
+
+      for (var i = 0; i < filterTypes.length; i++) {
+        var sum = filterSums[filterTypes[i]](pxData, pxPos, byteWidth, bpp);
+        if (sum < min) {
+          sel = filterTypes[i];
+          min = sum;
+        }
+      }
+    }
+
+    rawData[rawPos] = sel;
+    rawPos++;
+    filters[sel](pxData, pxPos, byteWidth, rawData, rawPos, bpp);
+    rawPos += byteWidth;
+    pxPos += byteWidth;
+  }
+  return rawData;
+};
+
+
+/***/ }),
+
+/***/ 2242:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+var util = __nccwpck_require__(9023);
+var ChunkStream = __nccwpck_require__(2162);
+var Filter = __nccwpck_require__(8687);
+
+
+var FilterAsync = module.exports = function(bitmapInfo) {
+  ChunkStream.call(this);
+
+  var buffers = [];
+  var that = this;
+  this._filter = new Filter(bitmapInfo, {
+    read: this.read.bind(this),
+    write: function(buffer) {
+      buffers.push(buffer);
+    },
+    complete: function() {
+      that.emit('complete', Buffer.concat(buffers));
+    }
+  });
+
+  this._filter.start();
+};
+util.inherits(FilterAsync, ChunkStream);
+
+
+/***/ }),
+
+/***/ 7271:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var SyncReader = __nccwpck_require__(6146);
+var Filter = __nccwpck_require__(8687);
+
+
+exports.process = function(inBuffer, bitmapInfo) {
+
+  var outBuffers = [];
+  var reader = new SyncReader(inBuffer);
+  var filter = new Filter(bitmapInfo, {
+    read: reader.read.bind(reader),
+    write: function(bufferPart) {
+      outBuffers.push(bufferPart);
+    },
+    complete: function() {
+    }
+  });
+
+  filter.start();
+  reader.process();
+
+  return Buffer.concat(outBuffers);
+};
+
+/***/ }),
+
+/***/ 8687:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+var interlaceUtils = __nccwpck_require__(5614);
+var paethPredictor = __nccwpck_require__(1276);
+
+function getByteWidth(width, bpp, depth) {
+  var byteWidth = width * bpp;
+  if (depth !== 8) {
+    byteWidth = Math.ceil(byteWidth / (8 / depth));
+  }
+  return byteWidth;
+}
+
+var Filter = module.exports = function(bitmapInfo, dependencies) {
+
+  var width = bitmapInfo.width;
+  var height = bitmapInfo.height;
+  var interlace = bitmapInfo.interlace;
+  var bpp = bitmapInfo.bpp;
+  var depth = bitmapInfo.depth;
+
+  this.read = dependencies.read;
+  this.write = dependencies.write;
+  this.complete = dependencies.complete;
+
+  this._imageIndex = 0;
+  this._images = [];
+  if (interlace) {
+    var passes = interlaceUtils.getImagePasses(width, height);
+    for (var i = 0; i < passes.length; i++) {
+      this._images.push({
+        byteWidth: getByteWidth(passes[i].width, bpp, depth),
+        height: passes[i].height,
+        lineIndex: 0
+      });
+    }
+  }
+  else {
+    this._images.push({
+      byteWidth: getByteWidth(width, bpp, depth),
+      height: height,
+      lineIndex: 0
+    });
+  }
+
+  // when filtering the line we look at the pixel to the left
+  // the spec also says it is done on a byte level regardless of the number of pixels
+  // so if the depth is byte compatible (8 or 16) we subtract the bpp in order to compare back
+  // a pixel rather than just a different byte part. However if we are sub byte, we ignore.
+  if (depth === 8) {
+    this._xComparison = bpp;
+  }
+  else if (depth === 16) {
+    this._xComparison = bpp * 2;
+  }
+  else {
+    this._xComparison = 1;
+  }
+};
+
+Filter.prototype.start = function() {
+  this.read(this._images[this._imageIndex].byteWidth + 1, this._reverseFilterLine.bind(this));
+};
+
+Filter.prototype._unFilterType1 = function(rawData, unfilteredLine, byteWidth) {
+
+  var xComparison = this._xComparison;
+  var xBiggerThan = xComparison - 1;
+
+  for (var x = 0; x < byteWidth; x++) {
+    var rawByte = rawData[1 + x];
+    var f1Left = x > xBiggerThan ? unfilteredLine[x - xComparison] : 0;
+    unfilteredLine[x] = rawByte + f1Left;
+  }
+};
+
+Filter.prototype._unFilterType2 = function(rawData, unfilteredLine, byteWidth) {
+
+  var lastLine = this._lastLine;
+
+  for (var x = 0; x < byteWidth; x++) {
+    var rawByte = rawData[1 + x];
+    var f2Up = lastLine ? lastLine[x] : 0;
+    unfilteredLine[x] = rawByte + f2Up;
+  }
+};
+
+Filter.prototype._unFilterType3 = function(rawData, unfilteredLine, byteWidth) {
+
+  var xComparison = this._xComparison;
+  var xBiggerThan = xComparison - 1;
+  var lastLine = this._lastLine;
+
+  for (var x = 0; x < byteWidth; x++) {
+    var rawByte = rawData[1 + x];
+    var f3Up = lastLine ? lastLine[x] : 0;
+    var f3Left = x > xBiggerThan ? unfilteredLine[x - xComparison] : 0;
+    var f3Add = Math.floor((f3Left + f3Up) / 2);
+    unfilteredLine[x] = rawByte + f3Add;
+  }
+};
+
+Filter.prototype._unFilterType4 = function(rawData, unfilteredLine, byteWidth) {
+
+  var xComparison = this._xComparison;
+  var xBiggerThan = xComparison - 1;
+  var lastLine = this._lastLine;
+
+  for (var x = 0; x < byteWidth; x++) {
+    var rawByte = rawData[1 + x];
+    var f4Up = lastLine ? lastLine[x] : 0;
+    var f4Left = x > xBiggerThan ? unfilteredLine[x - xComparison] : 0;
+    var f4UpLeft = x > xBiggerThan && lastLine ? lastLine[x - xComparison] : 0;
+    var f4Add = paethPredictor(f4Left, f4Up, f4UpLeft);
+    unfilteredLine[x] = rawByte + f4Add;
+  }
+};
+
+Filter.prototype._reverseFilterLine = function(rawData) {
+
+  var filter = rawData[0];
+  var unfilteredLine;
+  var currentImage = this._images[this._imageIndex];
+  var byteWidth = currentImage.byteWidth;
+
+  if (filter === 0) {
+    unfilteredLine = rawData.slice(1, byteWidth + 1);
+  }
+  else {
+
+    unfilteredLine = new Buffer(byteWidth);
+
+    switch (filter) {
+      case 1:
+        this._unFilterType1(rawData, unfilteredLine, byteWidth);
+        break;
+      case 2:
+        this._unFilterType2(rawData, unfilteredLine, byteWidth);
+        break;
+      case 3:
+        this._unFilterType3(rawData, unfilteredLine, byteWidth);
+        break;
+      case 4:
+        this._unFilterType4(rawData, unfilteredLine, byteWidth);
+        break;
+      default:
+        throw new Error('Unrecognised filter type - ' + filter);
+    }
+  }
+
+  this.write(unfilteredLine);
+
+  currentImage.lineIndex++;
+  if (currentImage.lineIndex >= currentImage.height) {
+    this._lastLine = null;
+    this._imageIndex++;
+    currentImage = this._images[this._imageIndex];
+  }
+  else {
+    this._lastLine = unfilteredLine;
+  }
+
+  if (currentImage) {
+    // read, using the byte width that may be from the new current image
+    this.read(currentImage.byteWidth + 1, this._reverseFilterLine.bind(this));
+  }
+  else {
+    this._lastLine = null;
+    this.complete();
+  }
+};
+
+
+/***/ }),
+
+/***/ 3689:
+/***/ ((module) => {
+
+
+
+function dePalette(indata, outdata, width, height, palette) {
+  var pxPos = 0;
+  // use values from palette
+  for (var y = 0; y < height; y++) {
+    for (var x = 0; x < width; x++) {
+      var color = palette[indata[pxPos]];
+
+      if (!color) {
+        throw new Error('index ' + indata[pxPos] + ' not in palette');
+      }
+
+      for (var i = 0; i < 4; i++) {
+        outdata[pxPos + i] = color[i];
+      }
+      pxPos += 4;
+    }
+  }
+}
+
+function replaceTransparentColor(indata, outdata, width, height, transColor) {
+  var pxPos = 0;
+  for (var y = 0; y < height; y++) {
+    for (var x = 0; x < width; x++) {
+      var makeTrans = false;
+
+      if (transColor.length === 1) {
+        if (transColor[0] === indata[pxPos]) {
+          makeTrans = true;
+        }
+      }
+      else if (transColor[0] === indata[pxPos] && transColor[1] === indata[pxPos + 1] && transColor[2] === indata[pxPos + 2]) {
+        makeTrans = true;
+      }
+      if (makeTrans) {
+        for (var i = 0; i < 4; i++) {
+          outdata[pxPos + i] = 0;
+        }
+      }
+      pxPos += 4;
+    }
+  }
+}
+
+function scaleDepth(indata, outdata, width, height, depth) {
+  var maxOutSample = 255;
+  var maxInSample = Math.pow(2, depth) - 1;
+  var pxPos = 0;
+
+  for (var y = 0; y < height; y++) {
+    for (var x = 0; x < width; x++) {
+      for (var i = 0; i < 4; i++) {
+        outdata[pxPos + i] = Math.floor((indata[pxPos + i] * maxOutSample) / maxInSample + 0.5);
+      }
+      pxPos += 4;
+    }
+  }
+}
+
+module.exports = function(indata, imageData) {
+
+  var depth = imageData.depth;
+  var width = imageData.width;
+  var height = imageData.height;
+  var colorType = imageData.colorType;
+  var transColor = imageData.transColor;
+  var palette = imageData.palette;
+
+  var outdata = indata; // only different for 16 bits
+
+  if (colorType === 3) { // paletted
+    dePalette(indata, outdata, width, height, palette);
+  }
+  else {
+    if (transColor) {
+      replaceTransparentColor(indata, outdata, width, height, transColor);
+    }
+    // if it needs scaling
+    if (depth !== 8) {
+      // if we need to change the buffer size
+      if (depth === 16) {
+        outdata = new Buffer(width * height * 4);
+      }
+      scaleDepth(indata, outdata, width, height, depth);
+    }
+  }
+  return outdata;
+};
+
+
+/***/ }),
+
+/***/ 5614:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+// Adam 7
+//   0 1 2 3 4 5 6 7
+// 0 x 6 4 6 x 6 4 6
+// 1 7 7 7 7 7 7 7 7
+// 2 5 6 5 6 5 6 5 6
+// 3 7 7 7 7 7 7 7 7
+// 4 3 6 4 6 3 6 4 6
+// 5 7 7 7 7 7 7 7 7
+// 6 5 6 5 6 5 6 5 6
+// 7 7 7 7 7 7 7 7 7
+
+
+var imagePasses = [
+  { // pass 1 - 1px
+    x: [0],
+    y: [0]
+  },
+  { // pass 2 - 1px
+    x: [4],
+    y: [0]
+  },
+  { // pass 3 - 2px
+    x: [0, 4],
+    y: [4]
+  },
+  { // pass 4 - 4px
+    x: [2, 6],
+    y: [0, 4]
+  },
+  { // pass 5 - 8px
+    x: [0, 2, 4, 6],
+    y: [2, 6]
+  },
+  { // pass 6 - 16px
+    x: [1, 3, 5, 7],
+    y: [0, 2, 4, 6]
+  },
+  { // pass 7 - 32px
+    x: [0, 1, 2, 3, 4, 5, 6, 7],
+    y: [1, 3, 5, 7]
+  }
+];
+
+exports.getImagePasses = function(width, height) {
+  var images = [];
+  var xLeftOver = width % 8;
+  var yLeftOver = height % 8;
+  var xRepeats = (width - xLeftOver) / 8;
+  var yRepeats = (height - yLeftOver) / 8;
+  for (var i = 0; i < imagePasses.length; i++) {
+    var pass = imagePasses[i];
+    var passWidth = xRepeats * pass.x.length;
+    var passHeight = yRepeats * pass.y.length;
+    for (var j = 0; j < pass.x.length; j++) {
+      if (pass.x[j] < xLeftOver) {
+        passWidth++;
+      }
+      else {
+        break;
+      }
+    }
+    for (j = 0; j < pass.y.length; j++) {
+      if (pass.y[j] < yLeftOver) {
+        passHeight++;
+      }
+      else {
+        break;
+      }
+    }
+    if (passWidth > 0 && passHeight > 0) {
+      images.push({ width: passWidth, height: passHeight, index: i });
+    }
+  }
+  return images;
+};
+
+exports.getInterlaceIterator = function(width) {
+  return function(x, y, pass) {
+    var outerXLeftOver = x % imagePasses[pass].x.length;
+    var outerX = (((x - outerXLeftOver) / imagePasses[pass].x.length) * 8) + imagePasses[pass].x[outerXLeftOver];
+    var outerYLeftOver = y % imagePasses[pass].y.length;
+    var outerY = (((y - outerYLeftOver) / imagePasses[pass].y.length) * 8) + imagePasses[pass].y[outerYLeftOver];
+    return (outerX * 4) + (outerY * width * 4);
+  };
+};
+
+/***/ }),
+
+/***/ 9568:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+var util = __nccwpck_require__(9023);
+var Stream = __nccwpck_require__(2203);
+var constants = __nccwpck_require__(8154);
+var Packer = __nccwpck_require__(4481);
+
+var PackerAsync = module.exports = function(opt) {
+  Stream.call(this);
+
+  var options = opt || {};
+
+  this._packer = new Packer(options);
+  this._deflate = this._packer.createDeflate();
+
+  this.readable = true;
+};
+util.inherits(PackerAsync, Stream);
+
+
+PackerAsync.prototype.pack = function(data, width, height, gamma) {
+  // Signature
+  this.emit('data', new Buffer(constants.PNG_SIGNATURE));
+  this.emit('data', this._packer.packIHDR(width, height));
+
+  if (gamma) {
+    this.emit('data', this._packer.packGAMA(gamma));
+  }
+
+  var filteredData = this._packer.filterData(data, width, height);
+
+  // compress it
+  this._deflate.on('error', this.emit.bind(this, 'error'));
+
+  this._deflate.on('data', function(compressedData) {
+    this.emit('data', this._packer.packIDAT(compressedData));
+  }.bind(this));
+
+  this._deflate.on('end', function() {
+    this.emit('data', this._packer.packIEND());
+    this.emit('end');
+  }.bind(this));
+
+  this._deflate.end(filteredData);
+};
+
+
+/***/ }),
+
+/***/ 4017:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+var hasSyncZlib = true;
+var zlib = __nccwpck_require__(3106);
+if (!zlib.deflateSync) {
+  hasSyncZlib = false;
+}
+var constants = __nccwpck_require__(8154);
+var Packer = __nccwpck_require__(4481);
+
+module.exports = function(metaData, opt) {
+
+  if (!hasSyncZlib) {
+    throw new Error('To use the sync capability of this library in old node versions, please pin pngjs to v2.3.0');
+  }
+
+  var options = opt || {};
+
+  var packer = new Packer(options);
+
+  var chunks = [];
+
+  // Signature
+  chunks.push(new Buffer(constants.PNG_SIGNATURE));
+
+  // Header
+  chunks.push(packer.packIHDR(metaData.width, metaData.height));
+
+  if (metaData.gamma) {
+    chunks.push(packer.packGAMA(metaData.gamma));
+  }
+
+  var filteredData = packer.filterData(metaData.data, metaData.width, metaData.height);
+
+  // compress it
+  var compressedData = zlib.deflateSync(filteredData, packer.getDeflateOptions());
+  filteredData = null;
+
+  if (!compressedData || !compressedData.length) {
+    throw new Error('bad png - invalid compressed data response');
+  }
+  chunks.push(packer.packIDAT(compressedData));
+
+  // End
+  chunks.push(packer.packIEND());
+
+  return Buffer.concat(chunks);
+};
+
+
+/***/ }),
+
+/***/ 4481:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+var constants = __nccwpck_require__(8154);
+var CrcStream = __nccwpck_require__(6037);
+var bitPacker = __nccwpck_require__(4398);
+var filter = __nccwpck_require__(203);
+var zlib = __nccwpck_require__(3106);
+
+var Packer = module.exports = function(options) {
+  this._options = options;
+
+  options.deflateChunkSize = options.deflateChunkSize || 32 * 1024;
+  options.deflateLevel = options.deflateLevel != null ? options.deflateLevel : 9;
+  options.deflateStrategy = options.deflateStrategy != null ? options.deflateStrategy : 3;
+  options.inputHasAlpha = options.inputHasAlpha != null ? options.inputHasAlpha : true;
+  options.deflateFactory = options.deflateFactory || zlib.createDeflate;
+  options.bitDepth = options.bitDepth || 8;
+  // This is outputColorType
+  options.colorType = (typeof options.colorType === 'number') ? options.colorType : constants.COLORTYPE_COLOR_ALPHA;
+  options.inputColorType = (typeof options.inputColorType === 'number') ? options.inputColorType : constants.COLORTYPE_COLOR_ALPHA;
+
+  if ([
+    constants.COLORTYPE_GRAYSCALE,
+    constants.COLORTYPE_COLOR,
+    constants.COLORTYPE_COLOR_ALPHA,
+    constants.COLORTYPE_ALPHA
+  ].indexOf(options.colorType) === -1) {
+    throw new Error('option color type:' + options.colorType + ' is not supported at present');
+  }
+  if ([
+    constants.COLORTYPE_GRAYSCALE,
+    constants.COLORTYPE_COLOR,
+    constants.COLORTYPE_COLOR_ALPHA,
+    constants.COLORTYPE_ALPHA
+  ].indexOf(options.inputColorType) === -1) {
+    throw new Error('option input color type:' + options.inputColorType + ' is not supported at present');
+  }
+  if (options.bitDepth !== 8 && options.bitDepth !== 16) {
+    throw new Error('option bit depth:' + options.bitDepth + ' is not supported at present');
+  }
+};
+
+Packer.prototype.getDeflateOptions = function() {
+  return {
+    chunkSize: this._options.deflateChunkSize,
+    level: this._options.deflateLevel,
+    strategy: this._options.deflateStrategy
+  };
+};
+
+Packer.prototype.createDeflate = function() {
+  return this._options.deflateFactory(this.getDeflateOptions());
+};
+
+Packer.prototype.filterData = function(data, width, height) {
+  // convert to correct format for filtering (e.g. right bpp and bit depth)
+  var packedData = bitPacker(data, width, height, this._options);
+
+  // filter pixel data
+  var bpp = constants.COLORTYPE_TO_BPP_MAP[this._options.colorType];
+  var filteredData = filter(packedData, width, height, this._options, bpp);
+  return filteredData;
+};
+
+Packer.prototype._packChunk = function(type, data) {
+
+  var len = (data ? data.length : 0);
+  var buf = new Buffer(len + 12);
+
+  buf.writeUInt32BE(len, 0);
+  buf.writeUInt32BE(type, 4);
+
+  if (data) {
+    data.copy(buf, 8);
+  }
+
+  buf.writeInt32BE(CrcStream.crc32(buf.slice(4, buf.length - 4)), buf.length - 4);
+  return buf;
+};
+
+Packer.prototype.packGAMA = function(gamma) {
+  var buf = new Buffer(4);
+  buf.writeUInt32BE(Math.floor(gamma * constants.GAMMA_DIVISION), 0);
+  return this._packChunk(constants.TYPE_gAMA, buf);
+};
+
+Packer.prototype.packIHDR = function(width, height) {
+
+  var buf = new Buffer(13);
+  buf.writeUInt32BE(width, 0);
+  buf.writeUInt32BE(height, 4);
+  buf[8] = this._options.bitDepth; // Bit depth
+  buf[9] = this._options.colorType; // colorType
+  buf[10] = 0; // compression
+  buf[11] = 0; // filter
+  buf[12] = 0; // interlace
+
+  return this._packChunk(constants.TYPE_IHDR, buf);
+};
+
+Packer.prototype.packIDAT = function(data) {
+  return this._packChunk(constants.TYPE_IDAT, data);
+};
+
+Packer.prototype.packIEND = function() {
+  return this._packChunk(constants.TYPE_IEND, null);
+};
+
+
+/***/ }),
+
+/***/ 1276:
+/***/ ((module) => {
+
+
+
+module.exports = function paethPredictor(left, above, upLeft) {
+
+  var paeth = left + above - upLeft;
+  var pLeft = Math.abs(paeth - left);
+  var pAbove = Math.abs(paeth - above);
+  var pUpLeft = Math.abs(paeth - upLeft);
+
+  if (pLeft <= pAbove && pLeft <= pUpLeft) {
+    return left;
+  }
+  if (pAbove <= pUpLeft) {
+    return above;
+  }
+  return upLeft;
+};
+
+/***/ }),
+
+/***/ 5225:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+var util = __nccwpck_require__(9023);
+var zlib = __nccwpck_require__(3106);
+var ChunkStream = __nccwpck_require__(2162);
+var FilterAsync = __nccwpck_require__(2242);
+var Parser = __nccwpck_require__(1832);
+var bitmapper = __nccwpck_require__(2209);
+var formatNormaliser = __nccwpck_require__(3689);
+
+var ParserAsync = module.exports = function(options) {
+  ChunkStream.call(this);
+
+  this._parser = new Parser(options, {
+    read: this.read.bind(this),
+    error: this._handleError.bind(this),
+    metadata: this._handleMetaData.bind(this),
+    gamma: this.emit.bind(this, 'gamma'),
+    palette: this._handlePalette.bind(this),
+    transColor: this._handleTransColor.bind(this),
+    finished: this._finished.bind(this),
+    inflateData: this._inflateData.bind(this),
+    simpleTransparency: this._simpleTransparency.bind(this),
+    headersFinished: this._headersFinished.bind(this)
+  });
+  this._options = options;
+  this.writable = true;
+
+  this._parser.start();
+};
+util.inherits(ParserAsync, ChunkStream);
+
+
+ParserAsync.prototype._handleError = function(err) {
+
+  this.emit('error', err);
+
+  this.writable = false;
+
+  this.destroy();
+
+  if (this._inflate && this._inflate.destroy) {
+    this._inflate.destroy();
+  }
+
+  if (this._filter) {
+    this._filter.destroy();
+    // For backward compatibility with Node 7 and below.
+    // Suppress errors due to _inflate calling write() even after
+    // it's destroy()'ed.
+    this._filter.on('error', function() {});
+  }
+
+  this.errord = true;
+};
+
+ParserAsync.prototype._inflateData = function(data) {
+  if (!this._inflate) {
+    if (this._bitmapInfo.interlace) {
+      this._inflate = zlib.createInflate();
+
+      this._inflate.on('error', this.emit.bind(this, 'error'));
+      this._filter.on('complete', this._complete.bind(this));
+
+      this._inflate.pipe(this._filter);
+    }
+    else {
+      var rowSize = ((this._bitmapInfo.width * this._bitmapInfo.bpp * this._bitmapInfo.depth + 7) >> 3) + 1;
+      var imageSize = rowSize * this._bitmapInfo.height;
+      var chunkSize = Math.max(imageSize, zlib.Z_MIN_CHUNK);
+
+      this._inflate = zlib.createInflate({ chunkSize: chunkSize });
+      var leftToInflate = imageSize;
+
+      var emitError = this.emit.bind(this, 'error');
+      this._inflate.on('error', function(err) {
+        if (!leftToInflate) {
+          return;
+        }
+
+        emitError(err);
+      });
+      this._filter.on('complete', this._complete.bind(this));
+
+      var filterWrite = this._filter.write.bind(this._filter);
+      this._inflate.on('data', function(chunk) {
+        if (!leftToInflate) {
+          return;
+        }
+
+        if (chunk.length > leftToInflate) {
+          chunk = chunk.slice(0, leftToInflate);
+        }
+
+        leftToInflate -= chunk.length;
+
+        filterWrite(chunk);
+      });
+
+      this._inflate.on('end', this._filter.end.bind(this._filter));
+    }
+  }
+  this._inflate.write(data);
+};
+
+ParserAsync.prototype._handleMetaData = function(metaData) {
+  this._metaData = metaData;
+  this._bitmapInfo = Object.create(metaData);
+
+  this._filter = new FilterAsync(this._bitmapInfo);
+};
+
+ParserAsync.prototype._handleTransColor = function(transColor) {
+  this._bitmapInfo.transColor = transColor;
+};
+
+ParserAsync.prototype._handlePalette = function(palette) {
+  this._bitmapInfo.palette = palette;
+};
+
+ParserAsync.prototype._simpleTransparency = function() {
+  this._metaData.alpha = true;
+};
+
+ParserAsync.prototype._headersFinished = function() {
+  // Up until this point, we don't know if we have a tRNS chunk (alpha)
+  // so we can't emit metadata any earlier
+  this.emit('metadata', this._metaData);
+};
+
+ParserAsync.prototype._finished = function() {
+  if (this.errord) {
+    return;
+  }
+
+  if (!this._inflate) {
+    this.emit('error', 'No Inflate block');
+  }
+  else {
+    // no more data to inflate
+    this._inflate.end();
+  }
+  this.destroySoon();
+};
+
+ParserAsync.prototype._complete = function(filteredData) {
+
+  if (this.errord) {
+    return;
+  }
+
+  try {
+    var bitmapData = bitmapper.dataToBitMap(filteredData, this._bitmapInfo);
+
+    var normalisedBitmapData = formatNormaliser(bitmapData, this._bitmapInfo);
+    bitmapData = null;
+  }
+  catch (ex) {
+    this._handleError(ex);
+    return;
+  }
+
+  this.emit('parsed', normalisedBitmapData);
+};
+
+
+/***/ }),
+
+/***/ 6322:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+var hasSyncZlib = true;
+var zlib = __nccwpck_require__(3106);
+var inflateSync = __nccwpck_require__(9370);
+if (!zlib.deflateSync) {
+  hasSyncZlib = false;
+}
+var SyncReader = __nccwpck_require__(6146);
+var FilterSync = __nccwpck_require__(7271);
+var Parser = __nccwpck_require__(1832);
+var bitmapper = __nccwpck_require__(2209);
+var formatNormaliser = __nccwpck_require__(3689);
+
+
+module.exports = function(buffer, options) {
+
+  if (!hasSyncZlib) {
+    throw new Error('To use the sync capability of this library in old node versions, please pin pngjs to v2.3.0');
+  }
+
+  var err;
+  function handleError(_err_) {
+    err = _err_;
+  }
+
+  var metaData;
+  function handleMetaData(_metaData_) {
+    metaData = _metaData_;
+  }
+
+  function handleTransColor(transColor) {
+    metaData.transColor = transColor;
+  }
+
+  function handlePalette(palette) {
+    metaData.palette = palette;
+  }
+
+  function handleSimpleTransparency() {
+    metaData.alpha = true;
+  }
+
+  var gamma;
+  function handleGamma(_gamma_) {
+    gamma = _gamma_;
+  }
+
+  var inflateDataList = [];
+  function handleInflateData(inflatedData) {
+    inflateDataList.push(inflatedData);
+  }
+
+  var reader = new SyncReader(buffer);
+
+  var parser = new Parser(options, {
+    read: reader.read.bind(reader),
+    error: handleError,
+    metadata: handleMetaData,
+    gamma: handleGamma,
+    palette: handlePalette,
+    transColor: handleTransColor,
+    inflateData: handleInflateData,
+    simpleTransparency: handleSimpleTransparency
+  });
+
+  parser.start();
+  reader.process();
+
+  if (err) {
+    throw err;
+  }
+
+  //join together the inflate datas
+  var inflateData = Buffer.concat(inflateDataList);
+  inflateDataList.length = 0;
+
+  var inflatedData;
+  if (metaData.interlace) {
+    inflatedData = zlib.inflateSync(inflateData);
+  }
+  else {
+    var rowSize = ((metaData.width * metaData.bpp * metaData.depth + 7) >> 3) + 1;
+    var imageSize = rowSize * metaData.height;
+    inflatedData = inflateSync(inflateData, { chunkSize: imageSize, maxLength: imageSize });
+  }
+  inflateData = null;
+
+  if (!inflatedData || !inflatedData.length) {
+    throw new Error('bad png - invalid inflate data response');
+  }
+
+  var unfilteredData = FilterSync.process(inflatedData, metaData);
+  inflateData = null;
+
+  var bitmapData = bitmapper.dataToBitMap(unfilteredData, metaData);
+  unfilteredData = null;
+
+  var normalisedBitmapData = formatNormaliser(bitmapData, metaData);
+
+  metaData.data = normalisedBitmapData;
+  metaData.gamma = gamma || 0;
+
+  return metaData;
+};
+
+
+/***/ }),
+
+/***/ 1832:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+var constants = __nccwpck_require__(8154);
+var CrcCalculator = __nccwpck_require__(6037);
+
+
+var Parser = module.exports = function(options, dependencies) {
+
+  this._options = options;
+  options.checkCRC = options.checkCRC !== false;
+
+  this._hasIHDR = false;
+  this._hasIEND = false;
+  this._emittedHeadersFinished = false;
+
+  // input flags/metadata
+  this._palette = [];
+  this._colorType = 0;
+
+  this._chunks = {};
+  this._chunks[constants.TYPE_IHDR] = this._handleIHDR.bind(this);
+  this._chunks[constants.TYPE_IEND] = this._handleIEND.bind(this);
+  this._chunks[constants.TYPE_IDAT] = this._handleIDAT.bind(this);
+  this._chunks[constants.TYPE_PLTE] = this._handlePLTE.bind(this);
+  this._chunks[constants.TYPE_tRNS] = this._handleTRNS.bind(this);
+  this._chunks[constants.TYPE_gAMA] = this._handleGAMA.bind(this);
+
+  this.read = dependencies.read;
+  this.error = dependencies.error;
+  this.metadata = dependencies.metadata;
+  this.gamma = dependencies.gamma;
+  this.transColor = dependencies.transColor;
+  this.palette = dependencies.palette;
+  this.parsed = dependencies.parsed;
+  this.inflateData = dependencies.inflateData;
+  this.finished = dependencies.finished;
+  this.simpleTransparency = dependencies.simpleTransparency;
+  this.headersFinished = dependencies.headersFinished || function() {};
+};
+
+Parser.prototype.start = function() {
+  this.read(constants.PNG_SIGNATURE.length,
+    this._parseSignature.bind(this)
+  );
+};
+
+Parser.prototype._parseSignature = function(data) {
+
+  var signature = constants.PNG_SIGNATURE;
+
+  for (var i = 0; i < signature.length; i++) {
+    if (data[i] !== signature[i]) {
+      this.error(new Error('Invalid file signature'));
+      return;
+    }
+  }
+  this.read(8, this._parseChunkBegin.bind(this));
+};
+
+Parser.prototype._parseChunkBegin = function(data) {
+
+  // chunk content length
+  var length = data.readUInt32BE(0);
+
+  // chunk type
+  var type = data.readUInt32BE(4);
+  var name = '';
+  for (var i = 4; i < 8; i++) {
+    name += String.fromCharCode(data[i]);
+  }
+
+  //console.log('chunk ', name, length);
+
+  // chunk flags
+  var ancillary = Boolean(data[4] & 0x20); // or critical
+  //    priv = Boolean(data[5] & 0x20), // or public
+  //    safeToCopy = Boolean(data[7] & 0x20); // or unsafe
+
+  if (!this._hasIHDR && type !== constants.TYPE_IHDR) {
+    this.error(new Error('Expected IHDR on beggining'));
+    return;
+  }
+
+  this._crc = new CrcCalculator();
+  this._crc.write(new Buffer(name));
+
+  if (this._chunks[type]) {
+    return this._chunks[type](length);
+  }
+
+  if (!ancillary) {
+    this.error(new Error('Unsupported critical chunk type ' + name));
+    return;
+  }
+
+  this.read(length + 4, this._skipChunk.bind(this));
+};
+
+Parser.prototype._skipChunk = function(/*data*/) {
+  this.read(8, this._parseChunkBegin.bind(this));
+};
+
+Parser.prototype._handleChunkEnd = function() {
+  this.read(4, this._parseChunkEnd.bind(this));
+};
+
+Parser.prototype._parseChunkEnd = function(data) {
+
+  var fileCrc = data.readInt32BE(0);
+  var calcCrc = this._crc.crc32();
+
+  // check CRC
+  if (this._options.checkCRC && calcCrc !== fileCrc) {
+    this.error(new Error('Crc error - ' + fileCrc + ' - ' + calcCrc));
+    return;
+  }
+
+  if (!this._hasIEND) {
+    this.read(8, this._parseChunkBegin.bind(this));
+  }
+};
+
+Parser.prototype._handleIHDR = function(length) {
+  this.read(length, this._parseIHDR.bind(this));
+};
+Parser.prototype._parseIHDR = function(data) {
+
+  this._crc.write(data);
+
+  var width = data.readUInt32BE(0);
+  var height = data.readUInt32BE(4);
+  var depth = data[8];
+  var colorType = data[9]; // bits: 1 palette, 2 color, 4 alpha
+  var compr = data[10];
+  var filter = data[11];
+  var interlace = data[12];
+
+  // console.log('    width', width, 'height', height,
+  //     'depth', depth, 'colorType', colorType,
+  //     'compr', compr, 'filter', filter, 'interlace', interlace
+  // );
+
+  if (depth !== 8 && depth !== 4 && depth !== 2 && depth !== 1 && depth !== 16) {
+    this.error(new Error('Unsupported bit depth ' + depth));
+    return;
+  }
+  if (!(colorType in constants.COLORTYPE_TO_BPP_MAP)) {
+    this.error(new Error('Unsupported color type'));
+    return;
+  }
+  if (compr !== 0) {
+    this.error(new Error('Unsupported compression method'));
+    return;
+  }
+  if (filter !== 0) {
+    this.error(new Error('Unsupported filter method'));
+    return;
+  }
+  if (interlace !== 0 && interlace !== 1) {
+    this.error(new Error('Unsupported interlace method'));
+    return;
+  }
+
+  this._colorType = colorType;
+
+  var bpp = constants.COLORTYPE_TO_BPP_MAP[this._colorType];
+
+  this._hasIHDR = true;
+
+  this.metadata({
+    width: width,
+    height: height,
+    depth: depth,
+    interlace: Boolean(interlace),
+    palette: Boolean(colorType & constants.COLORTYPE_PALETTE),
+    color: Boolean(colorType & constants.COLORTYPE_COLOR),
+    alpha: Boolean(colorType & constants.COLORTYPE_ALPHA),
+    bpp: bpp,
+    colorType: colorType
+  });
+
+  this._handleChunkEnd();
+};
+
+
+Parser.prototype._handlePLTE = function(length) {
+  this.read(length, this._parsePLTE.bind(this));
+};
+Parser.prototype._parsePLTE = function(data) {
+
+  this._crc.write(data);
+
+  var entries = Math.floor(data.length / 3);
+  // console.log('Palette:', entries);
+
+  for (var i = 0; i < entries; i++) {
+    this._palette.push([
+      data[i * 3],
+      data[i * 3 + 1],
+      data[i * 3 + 2],
+      0xff
+    ]);
+  }
+
+  this.palette(this._palette);
+
+  this._handleChunkEnd();
+};
+
+Parser.prototype._handleTRNS = function(length) {
+  this.simpleTransparency();
+  this.read(length, this._parseTRNS.bind(this));
+};
+Parser.prototype._parseTRNS = function(data) {
+
+  this._crc.write(data);
+
+  // palette
+  if (this._colorType === constants.COLORTYPE_PALETTE_COLOR) {
+    if (this._palette.length === 0) {
+      this.error(new Error('Transparency chunk must be after palette'));
+      return;
+    }
+    if (data.length > this._palette.length) {
+      this.error(new Error('More transparent colors than palette size'));
+      return;
+    }
+    for (var i = 0; i < data.length; i++) {
+      this._palette[i][3] = data[i];
+    }
+    this.palette(this._palette);
+  }
+
+  // for colorType 0 (grayscale) and 2 (rgb)
+  // there might be one gray/color defined as transparent
+  if (this._colorType === constants.COLORTYPE_GRAYSCALE) {
+    // grey, 2 bytes
+    this.transColor([data.readUInt16BE(0)]);
+  }
+  if (this._colorType === constants.COLORTYPE_COLOR) {
+    this.transColor([data.readUInt16BE(0), data.readUInt16BE(2), data.readUInt16BE(4)]);
+  }
+
+  this._handleChunkEnd();
+};
+
+Parser.prototype._handleGAMA = function(length) {
+  this.read(length, this._parseGAMA.bind(this));
+};
+Parser.prototype._parseGAMA = function(data) {
+
+  this._crc.write(data);
+  this.gamma(data.readUInt32BE(0) / constants.GAMMA_DIVISION);
+
+  this._handleChunkEnd();
+};
+
+Parser.prototype._handleIDAT = function(length) {
+  if (!this._emittedHeadersFinished) {
+    this._emittedHeadersFinished = true;
+    this.headersFinished();
+  }
+  this.read(-length, this._parseIDAT.bind(this, length));
+};
+Parser.prototype._parseIDAT = function(length, data) {
+
+  this._crc.write(data);
+
+  if (this._colorType === constants.COLORTYPE_PALETTE_COLOR && this._palette.length === 0) {
+    throw new Error('Expected palette not found');
+  }
+
+  this.inflateData(data);
+  var leftOverLength = length - data.length;
+
+  if (leftOverLength > 0) {
+    this._handleIDAT(leftOverLength);
+  }
+  else {
+    this._handleChunkEnd();
+  }
+};
+
+Parser.prototype._handleIEND = function(length) {
+  this.read(length, this._parseIEND.bind(this));
+};
+Parser.prototype._parseIEND = function(data) {
+
+  this._crc.write(data);
+
+  this._hasIEND = true;
+  this._handleChunkEnd();
+
+  if (this.finished) {
+    this.finished();
+  }
+};
+
+
+/***/ }),
+
+/***/ 8898:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+
+var parse = __nccwpck_require__(6322);
+var pack = __nccwpck_require__(4017);
+
+
+exports.read = function(buffer, options) {
+
+  return parse(buffer, options || {});
+};
+
+exports.write = function(png, options) {
+
+  return pack(png, options);
+};
+
+
+/***/ }),
+
+/***/ 6312:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var util = __nccwpck_require__(9023);
+var Stream = __nccwpck_require__(2203);
+var Parser = __nccwpck_require__(5225);
+var Packer = __nccwpck_require__(9568);
+var PNGSync = __nccwpck_require__(8898);
+
+
+var PNG = exports.PNG = function(options) {
+  Stream.call(this);
+
+  options = options || {}; // eslint-disable-line no-param-reassign
+
+  // coerce pixel dimensions to integers (also coerces undefined -> 0):
+  this.width = options.width | 0;
+  this.height = options.height | 0;
+
+  this.data = this.width > 0 && this.height > 0 ?
+    new Buffer(4 * this.width * this.height) : null;
+
+  if (options.fill && this.data) {
+    this.data.fill(0);
+  }
+
+  this.gamma = 0;
+  this.readable = this.writable = true;
+
+  this._parser = new Parser(options);
+
+  this._parser.on('error', this.emit.bind(this, 'error'));
+  this._parser.on('close', this._handleClose.bind(this));
+  this._parser.on('metadata', this._metadata.bind(this));
+  this._parser.on('gamma', this._gamma.bind(this));
+  this._parser.on('parsed', function(data) {
+    this.data = data;
+    this.emit('parsed', data);
+  }.bind(this));
+
+  this._packer = new Packer(options);
+  this._packer.on('data', this.emit.bind(this, 'data'));
+  this._packer.on('end', this.emit.bind(this, 'end'));
+  this._parser.on('close', this._handleClose.bind(this));
+  this._packer.on('error', this.emit.bind(this, 'error'));
+
+};
+util.inherits(PNG, Stream);
+
+PNG.sync = PNGSync;
+
+PNG.prototype.pack = function() {
+
+  if (!this.data || !this.data.length) {
+    this.emit('error', 'No data provided');
+    return this;
+  }
+
+  process.nextTick(function() {
+    this._packer.pack(this.data, this.width, this.height, this.gamma);
+  }.bind(this));
+
+  return this;
+};
+
+
+PNG.prototype.parse = function(data, callback) {
+
+  if (callback) {
+    var onParsed, onError;
+
+    onParsed = function(parsedData) {
+      this.removeListener('error', onError);
+
+      this.data = parsedData;
+      callback(null, this);
+    }.bind(this);
+
+    onError = function(err) {
+      this.removeListener('parsed', onParsed);
+
+      callback(err, null);
+    }.bind(this);
+
+    this.once('parsed', onParsed);
+    this.once('error', onError);
+  }
+
+  this.end(data);
+  return this;
+};
+
+PNG.prototype.write = function(data) {
+  this._parser.write(data);
+  return true;
+};
+
+PNG.prototype.end = function(data) {
+  this._parser.end(data);
+};
+
+PNG.prototype._metadata = function(metadata) {
+  this.width = metadata.width;
+  this.height = metadata.height;
+
+  this.emit('metadata', metadata);
+};
+
+PNG.prototype._gamma = function(gamma) {
+  this.gamma = gamma;
+};
+
+PNG.prototype._handleClose = function() {
+  if (!this._parser.writable && !this._packer.readable) {
+    this.emit('close');
+  }
+};
+
+
+PNG.bitblt = function(src, dst, srcX, srcY, width, height, deltaX, deltaY) { // eslint-disable-line max-params
+  // coerce pixel dimensions to integers (also coerces undefined -> 0):
+  /* eslint-disable no-param-reassign */
+  srcX |= 0;
+  srcY |= 0;
+  width |= 0;
+  height |= 0;
+  deltaX |= 0;
+  deltaY |= 0;
+  /* eslint-enable no-param-reassign */
+
+  if (srcX > src.width || srcY > src.height || srcX + width > src.width || srcY + height > src.height) {
+    throw new Error('bitblt reading outside image');
+  }
+
+  if (deltaX > dst.width || deltaY > dst.height || deltaX + width > dst.width || deltaY + height > dst.height) {
+    throw new Error('bitblt writing outside image');
+  }
+
+  for (var y = 0; y < height; y++) {
+    src.data.copy(dst.data,
+      ((deltaY + y) * dst.width + deltaX) << 2,
+      ((srcY + y) * src.width + srcX) << 2,
+      ((srcY + y) * src.width + srcX + width) << 2
+    );
+  }
+};
+
+
+PNG.prototype.bitblt = function(dst, srcX, srcY, width, height, deltaX, deltaY) { // eslint-disable-line max-params
+
+  PNG.bitblt(this, dst, srcX, srcY, width, height, deltaX, deltaY);
+  return this;
+};
+
+PNG.adjustGamma = function(src) {
+  if (src.gamma) {
+    for (var y = 0; y < src.height; y++) {
+      for (var x = 0; x < src.width; x++) {
+        var idx = (src.width * y + x) << 2;
+
+        for (var i = 0; i < 3; i++) {
+          var sample = src.data[idx + i] / 255;
+          sample = Math.pow(sample, 1 / 2.2 / src.gamma);
+          src.data[idx + i] = Math.round(sample * 255);
+        }
+      }
+    }
+    src.gamma = 0;
+  }
+};
+
+PNG.prototype.adjustGamma = function() {
+  PNG.adjustGamma(this);
+};
+
+
+/***/ }),
+
+/***/ 9370:
+/***/ ((module, exports, __nccwpck_require__) => {
+
+
+
+var assert = (__nccwpck_require__(2613).ok);
+var zlib = __nccwpck_require__(3106);
+var util = __nccwpck_require__(9023);
+
+var kMaxLength = (__nccwpck_require__(181).kMaxLength);
+
+function Inflate(opts) {
+  if (!(this instanceof Inflate)) {
+    return new Inflate(opts);
+  }
+
+  if (opts && opts.chunkSize < zlib.Z_MIN_CHUNK) {
+    opts.chunkSize = zlib.Z_MIN_CHUNK;
+  }
+
+  zlib.Inflate.call(this, opts);
+
+  // Node 8 --> 9 compatibility check
+  this._offset = this._offset === undefined ? this._outOffset : this._offset;
+  this._buffer = this._buffer || this._outBuffer;
+
+  if (opts && opts.maxLength != null) {
+    this._maxLength = opts.maxLength;
+  }
+}
+
+function createInflate(opts) {
+  return new Inflate(opts);
+}
+
+function _close(engine, callback) {
+  if (callback) {
+    process.nextTick(callback);
+  }
+
+  // Caller may invoke .close after a zlib error (which will null _handle).
+  if (!engine._handle) {
+    return;
+  }
+
+  engine._handle.close();
+  engine._handle = null;
+}
+
+Inflate.prototype._processChunk = function(chunk, flushFlag, asyncCb) {
+  if (typeof asyncCb === 'function') {
+    return zlib.Inflate._processChunk.call(this, chunk, flushFlag, asyncCb);
+  }
+
+  var self = this;
+
+  var availInBefore = chunk && chunk.length;
+  var availOutBefore = this._chunkSize - this._offset;
+  var leftToInflate = this._maxLength;
+  var inOff = 0;
+
+  var buffers = [];
+  var nread = 0;
+
+  var error;
+  this.on('error', function(err) {
+    error = err;
+  });
+
+  function handleChunk(availInAfter, availOutAfter) {
+    if (self._hadError) {
+      return;
+    }
+
+    var have = availOutBefore - availOutAfter;
+    assert(have >= 0, 'have should not go down');
+
+    if (have > 0) {
+      var out = self._buffer.slice(self._offset, self._offset + have);
+      self._offset += have;
+
+      if (out.length > leftToInflate) {
+        out = out.slice(0, leftToInflate);
+      }
+
+      buffers.push(out);
+      nread += out.length;
+      leftToInflate -= out.length;
+
+      if (leftToInflate === 0) {
+        return false;
+      }
+    }
+
+    if (availOutAfter === 0 || self._offset >= self._chunkSize) {
+      availOutBefore = self._chunkSize;
+      self._offset = 0;
+      self._buffer = Buffer.allocUnsafe(self._chunkSize);
+    }
+
+    if (availOutAfter === 0) {
+      inOff += (availInBefore - availInAfter);
+      availInBefore = availInAfter;
+
+      return true;
+    }
+
+    return false;
+  }
+
+  assert(this._handle, 'zlib binding closed');
+  do {
+    var res = this._handle.writeSync(flushFlag,
+      chunk, // in
+      inOff, // in_off
+      availInBefore, // in_len
+      this._buffer, // out
+      this._offset, //out_off
+      availOutBefore); // out_len
+    // Node 8 --> 9 compatibility check
+    res = res || this._writeState;
+  } while (!this._hadError && handleChunk(res[0], res[1]));
+
+  if (this._hadError) {
+    throw error;
+  }
+
+  if (nread >= kMaxLength) {
+    _close(this);
+    throw new RangeError('Cannot create final Buffer. It would be larger than 0x' + kMaxLength.toString(16) + ' bytes');
+  }
+
+  var buf = Buffer.concat(buffers, nread);
+  _close(this);
+
+  return buf;
+};
+
+util.inherits(Inflate, zlib.Inflate);
+
+function zlibBufferSync(engine, buffer) {
+  if (typeof buffer === 'string') {
+    buffer = Buffer.from(buffer);
+  }
+  if (!(buffer instanceof Buffer)) {
+    throw new TypeError('Not a string or buffer');
+  }
+
+  var flushFlag = engine._finishFlushFlag;
+  if (flushFlag == null) {
+    flushFlag = zlib.Z_FINISH;
+  }
+
+  return engine._processChunk(buffer, flushFlag);
+}
+
+function inflateSync(buffer, opts) {
+  return zlibBufferSync(new Inflate(opts), buffer);
+}
+
+module.exports = exports = inflateSync;
+exports.Inflate = Inflate;
+exports.createInflate = createInflate;
+exports.inflateSync = inflateSync;
+
+
+/***/ }),
+
+/***/ 6146:
+/***/ ((module) => {
+
+
+
+var SyncReader = module.exports = function(buffer) {
+
+  this._buffer = buffer;
+  this._reads = [];
+};
+
+SyncReader.prototype.read = function(length, callback) {
+
+  this._reads.push({
+    length: Math.abs(length), // if length < 0 then at most this length
+    allowLess: length < 0,
+    func: callback
+  });
+};
+
+SyncReader.prototype.process = function() {
+
+  // as long as there is any data and read requests
+  while (this._reads.length > 0 && this._buffer.length) {
+
+    var read = this._reads[0];
+
+    if (this._buffer.length && (this._buffer.length >= read.length || read.allowLess)) {
+
+      // ok there is any data so that we can satisfy this request
+      this._reads.shift(); // == read
+
+      var buf = this._buffer;
+
+      this._buffer = buf.slice(read.length);
+
+      read.func.call(this, buf.slice(0, read.length));
+
+    }
+    else {
+      break;
+    }
+
+  }
+
+  if (this._reads.length > 0) {
+    return new Error('There are some read requests waitng on finished stream');
+  }
+
+  if (this._buffer.length > 0) {
+    return new Error('unrecognised content at end of stream');
+  }
+
+};
+
+
+/***/ }),
+
+/***/ 6626:
+/***/ (function(module) {
+
+/*
+* loglevel - https://github.com/pimterry/loglevel
+*
+* Copyright (c) 2013 Tim Perry
+* Licensed under the MIT license.
+*/
+(function (root, definition) {
+    "use strict";
+    if (typeof define === 'function' && define.amd) {
+        define(definition);
+    } else if ( true && module.exports) {
+        module.exports = definition();
+    } else {
+        root.log = definition();
+    }
+}(this, function () {
+    "use strict";
+
+    // Slightly dubious tricks to cut down minimized file size
+    var noop = function() {};
+    var undefinedType = "undefined";
+    var isIE = (typeof window !== undefinedType) && (typeof window.navigator !== undefinedType) && (
+        /Trident\/|MSIE /.test(window.navigator.userAgent)
+    );
+
+    var logMethods = [
+        "trace",
+        "debug",
+        "info",
+        "warn",
+        "error"
+    ];
+
+    var _loggersByName = {};
+    var defaultLogger = null;
+
+    // Cross-browser bind equivalent that works at least back to IE6
+    function bindMethod(obj, methodName) {
+        var method = obj[methodName];
+        if (typeof method.bind === 'function') {
+            return method.bind(obj);
+        } else {
+            try {
+                return Function.prototype.bind.call(method, obj);
+            } catch (e) {
+                // Missing bind shim or IE8 + Modernizr, fallback to wrapping
+                return function() {
+                    return Function.prototype.apply.apply(method, [obj, arguments]);
+                };
+            }
+        }
+    }
+
+    // Trace() doesn't print the message in IE, so for that case we need to wrap it
+    function traceForIE() {
+        if (console.log) {
+            if (console.log.apply) {
+                console.log.apply(console, arguments);
+            } else {
+                // In old IE, native console methods themselves don't have apply().
+                Function.prototype.apply.apply(console.log, [console, arguments]);
+            }
+        }
+        if (console.trace) console.trace();
+    }
+
+    // Build the best logging method possible for this env
+    // Wherever possible we want to bind, not wrap, to preserve stack traces
+    function realMethod(methodName) {
+        if (methodName === 'debug') {
+            methodName = 'log';
+        }
+
+        if (typeof console === undefinedType) {
+            return false; // No method possible, for now - fixed later by enableLoggingWhenConsoleArrives
+        } else if (methodName === 'trace' && isIE) {
+            return traceForIE;
+        } else if (console[methodName] !== undefined) {
+            return bindMethod(console, methodName);
+        } else if (console.log !== undefined) {
+            return bindMethod(console, 'log');
+        } else {
+            return noop;
+        }
+    }
+
+    // These private functions always need `this` to be set properly
+
+    function replaceLoggingMethods() {
+        /*jshint validthis:true */
+        var level = this.getLevel();
+
+        // Replace the actual methods.
+        for (var i = 0; i < logMethods.length; i++) {
+            var methodName = logMethods[i];
+            this[methodName] = (i < level) ?
+                noop :
+                this.methodFactory(methodName, level, this.name);
+        }
+
+        // Define log.log as an alias for log.debug
+        this.log = this.debug;
+
+        // Return any important warnings.
+        if (typeof console === undefinedType && level < this.levels.SILENT) {
+            return "No console available for logging";
+        }
+    }
+
+    // In old IE versions, the console isn't present until you first open it.
+    // We build realMethod() replacements here that regenerate logging methods
+    function enableLoggingWhenConsoleArrives(methodName) {
+        return function () {
+            if (typeof console !== undefinedType) {
+                replaceLoggingMethods.call(this);
+                this[methodName].apply(this, arguments);
+            }
+        };
+    }
+
+    // By default, we use closely bound real methods wherever possible, and
+    // otherwise we wait for a console to appear, and then try again.
+    function defaultMethodFactory(methodName, _level, _loggerName) {
+        /*jshint validthis:true */
+        return realMethod(methodName) ||
+               enableLoggingWhenConsoleArrives.apply(this, arguments);
+    }
+
+    function Logger(name, factory) {
+      // Private instance variables.
+      var self = this;
+      /**
+       * The level inherited from a parent logger (or a global default). We
+       * cache this here rather than delegating to the parent so that it stays
+       * in sync with the actual logging methods that we have installed (the
+       * parent could change levels but we might not have rebuilt the loggers
+       * in this child yet).
+       * @type {number}
+       */
+      var inheritedLevel;
+      /**
+       * The default level for this logger, if any. If set, this overrides
+       * `inheritedLevel`.
+       * @type {number|null}
+       */
+      var defaultLevel;
+      /**
+       * A user-specific level for this logger. If set, this overrides
+       * `defaultLevel`.
+       * @type {number|null}
+       */
+      var userLevel;
+
+      var storageKey = "loglevel";
+      if (typeof name === "string") {
+        storageKey += ":" + name;
+      } else if (typeof name === "symbol") {
+        storageKey = undefined;
+      }
+
+      function persistLevelIfPossible(levelNum) {
+          var levelName = (logMethods[levelNum] || 'silent').toUpperCase();
+
+          if (typeof window === undefinedType || !storageKey) return;
+
+          // Use localStorage if available
+          try {
+              window.localStorage[storageKey] = levelName;
+              return;
+          } catch (ignore) {}
+
+          // Use session cookie as fallback
+          try {
+              window.document.cookie =
+                encodeURIComponent(storageKey) + "=" + levelName + ";";
+          } catch (ignore) {}
+      }
+
+      function getPersistedLevel() {
+          var storedLevel;
+
+          if (typeof window === undefinedType || !storageKey) return;
+
+          try {
+              storedLevel = window.localStorage[storageKey];
+          } catch (ignore) {}
+
+          // Fallback to cookies if local storage gives us nothing
+          if (typeof storedLevel === undefinedType) {
+              try {
+                  var cookie = window.document.cookie;
+                  var cookieName = encodeURIComponent(storageKey);
+                  var location = cookie.indexOf(cookieName + "=");
+                  if (location !== -1) {
+                      storedLevel = /^([^;]+)/.exec(
+                          cookie.slice(location + cookieName.length + 1)
+                      )[1];
+                  }
+              } catch (ignore) {}
+          }
+
+          // If the stored level is not valid, treat it as if nothing was stored.
+          if (self.levels[storedLevel] === undefined) {
+              storedLevel = undefined;
+          }
+
+          return storedLevel;
+      }
+
+      function clearPersistedLevel() {
+          if (typeof window === undefinedType || !storageKey) return;
+
+          // Use localStorage if available
+          try {
+              window.localStorage.removeItem(storageKey);
+          } catch (ignore) {}
+
+          // Use session cookie as fallback
+          try {
+              window.document.cookie =
+                encodeURIComponent(storageKey) + "=; expires=Thu, 01 Jan 1970 00:00:00 UTC";
+          } catch (ignore) {}
+      }
+
+      function normalizeLevel(input) {
+          var level = input;
+          if (typeof level === "string" && self.levels[level.toUpperCase()] !== undefined) {
+              level = self.levels[level.toUpperCase()];
+          }
+          if (typeof level === "number" && level >= 0 && level <= self.levels.SILENT) {
+              return level;
+          } else {
+              throw new TypeError("log.setLevel() called with invalid level: " + input);
+          }
+      }
+
+      /*
+       *
+       * Public logger API - see https://github.com/pimterry/loglevel for details
+       *
+       */
+
+      self.name = name;
+
+      self.levels = { "TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3,
+          "ERROR": 4, "SILENT": 5};
+
+      self.methodFactory = factory || defaultMethodFactory;
+
+      self.getLevel = function () {
+          if (userLevel != null) {
+            return userLevel;
+          } else if (defaultLevel != null) {
+            return defaultLevel;
+          } else {
+            return inheritedLevel;
+          }
+      };
+
+      self.setLevel = function (level, persist) {
+          userLevel = normalizeLevel(level);
+          if (persist !== false) {  // defaults to true
+              persistLevelIfPossible(userLevel);
+          }
+
+          // NOTE: in v2, this should call rebuild(), which updates children.
+          return replaceLoggingMethods.call(self);
+      };
+
+      self.setDefaultLevel = function (level) {
+          defaultLevel = normalizeLevel(level);
+          if (!getPersistedLevel()) {
+              self.setLevel(level, false);
+          }
+      };
+
+      self.resetLevel = function () {
+          userLevel = null;
+          clearPersistedLevel();
+          replaceLoggingMethods.call(self);
+      };
+
+      self.enableAll = function(persist) {
+          self.setLevel(self.levels.TRACE, persist);
+      };
+
+      self.disableAll = function(persist) {
+          self.setLevel(self.levels.SILENT, persist);
+      };
+
+      self.rebuild = function () {
+          if (defaultLogger !== self) {
+              inheritedLevel = normalizeLevel(defaultLogger.getLevel());
+          }
+          replaceLoggingMethods.call(self);
+
+          if (defaultLogger === self) {
+              for (var childName in _loggersByName) {
+                _loggersByName[childName].rebuild();
+              }
+          }
+      };
+
+      // Initialize all the internal levels.
+      inheritedLevel = normalizeLevel(
+          defaultLogger ? defaultLogger.getLevel() : "WARN"
+      );
+      var initialLevel = getPersistedLevel();
+      if (initialLevel != null) {
+          userLevel = normalizeLevel(initialLevel);
+      }
+      replaceLoggingMethods.call(self);
+    }
+
+    /*
+     *
+     * Top-level API
+     *
+     */
+
+    defaultLogger = new Logger();
+
+    defaultLogger.getLogger = function getLogger(name) {
+        if ((typeof name !== "symbol" && typeof name !== "string") || name === "") {
+            throw new TypeError("You must supply a name when creating a logger.");
+        }
+
+        var logger = _loggersByName[name];
+        if (!logger) {
+            logger = _loggersByName[name] = new Logger(
+                name,
+                defaultLogger.methodFactory
+            );
+        }
+        return logger;
+    };
+
+    // Grab the current global log variable in case of overwrite
+    var _log = (typeof window !== undefinedType) ? window.log : undefined;
+    defaultLogger.noConflict = function() {
+        if (typeof window !== undefinedType &&
+               window.log === defaultLogger) {
+            window.log = _log;
+        }
+
+        return defaultLogger;
+    };
+
+    defaultLogger.getLoggers = function getLoggers() {
+        return _loggersByName;
+    };
+
+    // ES6 default export, for compatibility
+    defaultLogger['default'] = defaultLogger;
+
+    return defaultLogger;
+}));
+
+
+/***/ }),
+
 /***/ 754:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -24152,6 +27223,20 @@ exports.version = void 0;
 exports.version = '1.30.0';
 //# sourceMappingURL=version.js.map
 
+/***/ }),
+
+/***/ 9774:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"name":"Seven plus","lineHeight":7,"description":"7x4 numbers, 7x5 upper case \\nand variable-width lower case letters","isFixedWidth":false,"glyphs":{"0":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,0]]},"1":{"offset":0,"pixels":[[0,0,1,0],[0,1,1,0],[1,0,1,0],[0,0,1,0],[0,0,1,0],[0,0,1,0],[1,1,1,1]]},"2":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[0,0,0,1],[0,0,1,0],[0,1,0,0],[1,0,0,0],[1,1,1,1]]},"3":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[0,0,0,1],[0,1,1,0],[0,0,0,1],[1,0,0,1],[0,1,1,0]]},"4":{"offset":0,"pixels":[[0,0,1,0],[0,1,1,0],[1,0,1,0],[1,1,1,1],[0,0,1,0],[0,0,1,0],[0,0,1,0]]},"5":{"offset":0,"pixels":[[1,1,1,1],[1,0,0,0],[1,0,0,0],[1,1,1,0],[0,0,0,1],[1,0,0,1],[0,1,1,0]]},"6":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[1,0,0,0],[1,1,1,0],[1,0,0,1],[1,0,0,1],[0,1,1,0]]},"7":{"offset":0,"pixels":[[1,1,1,1],[0,0,0,1],[0,0,1,0],[0,0,1,0],[0,1,0,0],[0,1,0,0],[0,1,0,0]]},"8":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[1,0,0,1],[0,1,1,0],[1,0,0,1],[1,0,0,1],[0,1,1,0]]},"9":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[1,0,0,1],[0,1,1,1],[0,0,0,1],[1,0,0,1],[0,1,1,0]]},"A":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1]]},"B":{"offset":0,"pixels":[[1,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,0]]},"C":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,1],[0,1,1,1,0]]},"D":{"offset":0,"pixels":[[1,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,0]]},"E":{"offset":0,"pixels":[[1,1,1,1,1],[1,0,0,0,0],[1,0,0,0,0],[1,1,1,1,0],[1,0,0,0,0],[1,0,0,0,0],[1,1,1,1,1]]},"F":{"offset":0,"pixels":[[1,1,1,1,1],[1,0,0,0,0],[1,0,0,0,0],[1,1,1,1,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0]]},"G":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,0],[1,0,0,1,1],[1,0,0,0,1],[1,0,0,0,1],[0,1,1,1,0]]},"H":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1]]},"I":{"offset":0,"pixels":[[1,1,1,1,1],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[1,1,1,1,1]]},"J":{"offset":0,"pixels":[[1,1,1,1,1],[0,0,0,1,0],[0,0,0,1,0],[0,0,0,1,0],[0,0,0,1,0],[1,0,0,1,0],[0,1,1,0,0]]},"K":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,1,0],[1,0,1,0,0],[1,1,0,0,0],[1,0,1,0,0],[1,0,0,1,0],[1,0,0,0,1]]},"L":{"offset":0,"pixels":[[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0],[1,1,1,1,1]]},"M":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,1,0,1,1],[1,0,1,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1]]},"N":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,1,0,0,1],[1,0,1,0,1],[1,0,0,1,1],[1,0,0,0,1],[1,0,0,0,1]]},"O":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[0,1,1,1,0]]},"P":{"offset":0,"pixels":[[1,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0]]},"Q":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,1,0,1],[1,0,0,1,0],[0,1,1,0,1]]},"R":{"offset":0,"pixels":[[1,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,0],[1,0,1,0,0],[1,0,0,1,0],[1,0,0,0,1]]},"S":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,0],[0,1,1,1,0],[0,0,0,0,1],[1,0,0,0,1],[0,1,1,1,0]]},"T":{"offset":0,"pixels":[[1,1,1,1,1],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0]]},"U":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[0,1,1,1,0]]},"V":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[0,1,0,1,0],[0,0,1,0,0]]},"W":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,1,0,1],[1,0,1,0,1],[0,1,0,1,0]]},"X":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[0,1,0,1,0],[0,0,1,0,0],[0,1,0,1,0],[1,0,0,0,1],[1,0,0,0,1]]},"Y":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[0,1,0,1,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0]]},"Z":{"offset":0,"pixels":[[1,1,1,1,1],[0,0,0,0,1],[0,0,0,1,0],[0,0,1,0,0],[0,1,0,0,0],[1,0,0,0,0],[1,1,1,1,1]]},"a":{"offset":2,"pixels":[[0,1,1,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1]]},"b":{"offset":0,"pixels":[[1,0,0,0],[1,0,0,0],[1,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,1,1,0]]},"c":{"offset":2,"pixels":[[0,1,1,1],[1,0,0,0],[1,0,0,0],[1,0,0,0],[0,1,1,1]]},"d":{"offset":0,"pixels":[[0,0,0,1],[0,0,0,1],[0,1,1,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1]]},"e":{"offset":2,"pixels":[[0,1,1,0],[1,0,0,1],[1,1,1,1],[1,0,0,0],[0,1,1,1]]},"f":{"offset":0,"pixels":[[0,0,1,1],[0,1,0,0],[1,1,1,0],[0,1,0,0],[0,1,0,0],[0,1,0,0],[0,1,0,0]]},"g":{"offset":2,"pixels":[[0,1,1,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1],[0,0,0,1],[0,1,1,0]]},"h":{"offset":0,"pixels":[[1,0,0,0],[1,0,0,0],[1,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1]]},"i":{"offset":0,"pixels":[[0,1,0],[0,0,0],[1,1,0],[0,1,0],[0,1,0],[0,1,0],[1,1,1]]},"j":{"offset":0,"pixels":[[0,0,1],[0,0,0],[0,1,1],[0,0,1],[0,0,1],[0,0,1],[0,0,1],[0,0,1],[1,1,0]]},"k":{"offset":0,"pixels":[[1,0,0,0],[1,0,0,0],[1,0,0,1],[1,0,1,0],[1,1,0,0],[1,0,1,0],[1,0,0,1]]},"l":{"offset":0,"pixels":[[1,1,0],[0,1,0],[0,1,0],[0,1,0],[0,1,0],[0,1,0],[1,1,1]]},"m":{"offset":2,"pixels":[[1,1,1,1,0],[1,0,1,0,1],[1,0,1,0,1],[1,0,1,0,1],[1,0,1,0,1]]},"n":{"offset":2,"pixels":[[1,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1]]},"o":{"offset":2,"pixels":[[0,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,0]]},"p":{"offset":2,"pixels":[[1,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,1,1,0],[1,0,0,0],[1,0,0,0]]},"q":{"offset":2,"pixels":[[0,1,1,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1],[0,0,0,1],[0,0,0,1]]},"r":{"offset":2,"pixels":[[1,1,1,0],[1,0,0,1],[1,0,0,0],[1,0,0,0],[1,0,0,0]]},"s":{"offset":2,"pixels":[[0,1,1,1],[1,0,0,0],[0,1,1,0],[0,0,0,1],[1,1,1,0]]},"t":{"offset":0,"pixels":[[0,1,0,0],[0,1,0,0],[1,1,1,0],[0,1,0,0],[0,1,0,0],[0,1,0,0],[0,0,1,1]]},"u":{"offset":2,"pixels":[[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1]]},"v":{"offset":2,"pixels":[[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,1,0],[0,1,0,0]]},"w":{"offset":2,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,0,1,0,1],[1,0,1,0,1],[0,1,0,1,0]]},"x":{"offset":2,"pixels":[[1,0,0,1],[1,0,0,1],[0,1,1,0],[1,0,0,1],[1,0,0,1]]},"y":{"offset":2,"pixels":[[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1],[0,0,0,1],[0,1,1,0]]},"z":{"offset":2,"pixels":[[1,1,1,1],[0,0,0,1],[0,1,1,0],[1,0,0,0],[1,1,1,1]]}," ":{"offset":0,"pixels":[[0,0,0]]},"!":{"offset":0,"pixels":[[1],[1],[1],[1],[1],[0],[1]]},"\\"":{"offset":0,"pixels":[[1,0,1],[1,0,1]]},"#":{"offset":0,"pixels":[[0,1,0,1,0],[0,1,0,1,0],[1,1,1,1,1],[0,1,0,1,0],[1,1,1,1,1],[0,1,0,1,0],[0,1,0,1,0]]},"$":{"offset":0,"pixels":[[0,0,1,0,0],[0,1,1,1,1],[1,0,1,0,0],[0,1,1,1,0],[0,0,1,0,1],[1,1,1,1,0],[0,0,1,0,0]]},"%":{"offset":0,"pixels":[[1,1,0,0,1],[1,1,0,0,1],[0,0,0,1,0],[0,0,1,0,0],[0,1,0,0,0],[1,0,0,1,1],[1,0,0,1,1]]},"&":{"offset":0,"pixels":[[0,1,1,0,0],[1,0,0,1,0],[1,0,1,0,0],[0,1,0,0,1],[1,0,1,0,1],[1,0,0,1,0],[0,1,1,0,1]]},"\'":{"offset":0,"pixels":[[1],[1]]},"(":{"offset":0,"pixels":[[0,1],[1,0],[1,0],[1,0],[1,0],[1,0],[0,1]]},")":{"offset":0,"pixels":[[1,0],[0,1],[0,1],[0,1],[0,1],[0,1],[1,0]]},"*":{"offset":1,"pixels":[[1,0,1],[0,1,0],[1,0,1]]},"+":{"offset":2,"pixels":[[0,1,0],[1,1,1],[0,1,0]]},",":{"offset":6,"pixels":[[1],[1]]},"-":{"offset":3,"pixels":[[1,1,1]]},".":{"offset":6,"pixels":[[1]]},"/":{"offset":0,"pixels":[[0,0,1],[0,0,1],[0,1,0],[0,1,0],[0,1,0],[1,0,0],[1,0,0]]},":":{"offset":4,"pixels":[[1],[0],[1]]},";":{"offset":4,"pixels":[[1],[0],[1],[1]]},"<":{"offset":1,"pixels":[[0,0,1],[0,1,0],[1,0,0],[0,1,0],[0,0,1]]},"=":{"offset":2,"pixels":[[1,1,1],[0,0,0],[1,1,1]]},">":{"offset":1,"pixels":[[1,0,0],[0,1,0],[0,0,1],[0,1,0],[1,0,0]]},"?":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[0,0,0,1],[0,0,1,0],[0,1,0,0],[0,0,0,0],[0,1,0,0]]},"@":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,1,1],[1,0,1,0,1],[1,0,1,1,1],[1,0,0,0,0],[0,1,1,1,0]]},"[":{"offset":0,"pixels":[[1,1],[1,0],[1,0],[1,0],[1,0],[1,0],[1,1]]},"\\\\":{"offset":0,"pixels":[[1,0,0],[1,0,0],[0,1,0],[0,1,0],[0,1,0],[0,0,1],[0,0,1]]},"]":{"offset":0,"pixels":[[1,1],[0,1],[0,1],[0,1],[0,1],[0,1],[1,1]]},"^":{"offset":0,"pixels":[[0,1,0],[1,0,1]]},"_":{"offset":6,"pixels":[[1,1,1,1,1]]},"`":{"offset":0,"pixels":[[1,0],[0,1]]},"{":{"offset":0,"pixels":[[0,0,1],[0,1,0],[0,1,0],[1,0,0],[0,1,0],[0,1,0],[0,0,1]]},"|":{"offset":0,"pixels":[[1],[1],[1],[1],[1],[1],[1]]},"}":{"offset":0,"pixels":[[1,0,0],[0,1,0],[0,1,0],[0,0,1],[0,1,0],[0,1,0],[1,0,0]]},"~":{"offset":2,"pixels":[[0,1,0,0,0],[1,0,1,0,1],[0,0,0,1,0]]},"":{"offset":0,"pixels":[[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1]]}}}');
+
+/***/ }),
+
+/***/ 9761:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"name":"SLUMBERS","lineHeight":5,"description":"SLIM (3X5) MATHEMATICAL SYMBOLS AND CAPITAL LETTERS (NO LOWER CASE)","isFixedWidth":true,"glyphs":{"0":{"offset":0,"pixels":[[0,1,0],[1,0,1],[1,0,1],[1,0,1],[0,1,0]]},"1":{"offset":0,"pixels":[[0,1,0],[1,1,0],[0,1,0],[0,1,0],[1,1,1]]},"2":{"offset":0,"pixels":[[1,1,0],[0,0,1],[0,1,0],[1,0,0],[1,1,1]]},"3":{"offset":0,"pixels":[[1,1,0],[0,0,1],[0,1,0],[0,0,1],[1,1,0]]},"4":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,1,1],[0,0,1],[0,0,1]]},"5":{"offset":0,"pixels":[[1,1,1],[1,0,0],[1,1,0],[0,0,1],[1,1,0]]},"6":{"offset":0,"pixels":[[0,1,1],[1,0,0],[1,1,0],[1,0,1],[0,1,0]]},"7":{"offset":0,"pixels":[[1,1,1],[0,0,1],[0,1,0],[0,1,0],[0,1,0]]},"8":{"offset":0,"pixels":[[0,1,0],[1,0,1],[0,1,0],[1,0,1],[0,1,0]]},"9":{"offset":0,"pixels":[[0,1,0],[1,0,1],[0,1,1],[0,0,1],[1,1,0]]}," ":{"offset":0,"pixels":[0,0]},"!":{"offset":0,"pixels":[[1],[1],[1],[0],[1]]},"\\"":{"offset":0,"pixels":[[1,0,1],[1,0,1]]},"%":{"offset":0,"pixels":[[1,0,1],[0,0,1],[0,1,0],[1,0,0],[1,0,1]]},"\'":{"offset":0,"pixels":[[1],[1]]},"(":{"offset":0,"pixels":[[0,1],[1,0],[1,0],[1,0],[0,1]]},")":{"offset":0,"pixels":[[1,0],[0,1],[0,1],[0,1],[1,0]]},"*":{"offset":0,"pixels":[[1,0,1],[0,1,0],[1,0,1]]},"+":{"offset":1,"pixels":[[0,1,0],[1,1,1],[0,1,0]]},",":{"offset":4,"pixels":[[1],[1]]},"-":{"offset":2,"pixels":[[1,1,1]]},".":{"offset":4,"pixels":[[1]]},"/":{"offset":1,"pixels":[[0,0,1],[0,1,0],[1,0,0]]},"k":{"offset":0,"pixels":[[1,0,0],[1,0,0],[1,0,1],[1,1,0],[1,0,1]]},"A":{"offset":0,"pixels":[[1,1,1],[1,0,1],[1,1,1],[1,0,1],[1,0,1]]},"B":{"offset":0,"pixels":[[1,1,0],[1,0,1],[1,1,0],[1,0,1],[1,1,0]]},"C":{"offset":0,"pixels":[[0,1,1],[1,0,0],[1,0,0],[1,0,0],[0,1,1]]},"D":{"offset":0,"pixels":[[1,1,0],[1,0,1],[1,0,1],[1,0,1],[1,1,0]]},"E":{"offset":0,"pixels":[[1,1,1],[1,0,0],[1,1,0],[1,0,0],[1,1,1]]},"F":{"offset":0,"pixels":[[1,1,1],[1,0,0],[1,1,0],[1,0,0],[1,0,0]]},"G":{"offset":0,"pixels":[[0,1,1],[1,0,0],[1,0,1],[1,0,1],[0,1,1]]},"H":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,1,1],[1,0,1],[1,0,1]]},"I":{"offset":0,"pixels":[[1,1,1],[0,1,0],[0,1,0],[0,1,0],[1,1,1]]},"J":{"offset":0,"pixels":[[1,1,1],[0,1,0],[0,1,0],[0,1,0],[1,1,0]]},"K":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,1,0],[1,0,1],[1,0,1]]},"L":{"offset":0,"pixels":[[1,0,0],[1,0,0],[1,0,0],[1,0,0],[1,1,1]]},"M":{"offset":0,"pixels":[[1,0,1],[1,1,1],[1,0,1],[1,0,1],[1,0,1]]},"N":{"offset":0,"pixels":[[1,1,0],[1,0,1],[1,0,1],[1,0,1],[1,0,1]]},"O":{"offset":0,"pixels":[[1,1,1],[1,0,1],[1,0,1],[1,0,1],[1,1,1]]},"P":{"offset":0,"pixels":[[1,1,1],[1,0,1],[1,1,1],[1,0,0],[1,0,0]]},"Q":{"offset":0,"pixels":[[0,1,0],[1,0,1],[1,0,1],[1,0,1],[0,1,1]]},"R":{"offset":0,"pixels":[[1,1,0],[1,0,1],[1,1,0],[1,0,1],[1,0,1]]},"S":{"offset":0,"pixels":[[0,1,1],[1,0,0],[0,1,0],[0,0,1],[1,1,0]]},"T":{"offset":0,"pixels":[[1,1,1],[0,1,0],[0,1,0],[0,1,0],[0,1,0]]},"U":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,0,1],[1,0,1],[1,1,1]]},"V":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,0,1],[1,0,1],[0,1,0]]},"W":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,0,1],[1,1,1],[1,0,1]]},"X":{"offset":0,"pixels":[[1,0,1],[1,0,1],[0,1,0],[1,0,1],[1,0,1]]},"Y":{"offset":0,"pixels":[[1,0,1],[1,0,1],[0,1,0],[0,1,0],[0,1,0]]},"Z":{"offset":0,"pixels":[[1,1,1],[0,0,1],[0,1,0],[1,0,0],[1,1,1]]},":":{"offset":2,"pixels":[[1],[0],[1]]},";":{"offset":2,"pixels":[[1],[0],[1],[1]]},"<":{"offset":0,"pixels":[[0,0,1],[0,1,0],[1,0,0],[0,1,0],[0,0,1]]},"=":{"offset":1,"pixels":[[1,1,1],[0,0,0],[1,1,1]]},">":{"offset":0,"pixels":[[1,0,0],[0,1,0],[0,0,1],[0,1,0],[1,0,0]]},"?":{"offset":0,"pixels":[[1,1,0],[0,0,1],[0,1,0],[0,0,0],[0,1,0]]},"[":{"offset":0,"pixels":[[1,1],[1,0],[1,0],[1,0],[1,1]]},"\\\\":{"offset":1,"pixels":[[1,0,0],[0,1,0],[0,0,1]]},"]":{"offset":0,"pixels":[[1,1],[0,1],[0,1],[0,1],[1,1]]},"^":{"offset":0,"pixels":[[0,1,0],[1,0,1]]},"_":{"offset":4,"pixels":[[1,1,1]]},"`":{"offset":0,"pixels":[[1,0],[0,1]]},"{":{"offset":0,"pixels":[[0,0,1],[0,1,0],[1,1,0],[0,1,0],[0,0,1]]},"|":{"offset":0,"pixels":[[1],[1],[1],[1],[1]]},"}":{"offset":0,"pixels":[[1,0,0],[0,1,0],[0,1,1],[0,1,0],[1,0,0]]},"":{"offset":0,"pixels":[[1,1,1],[1,1,1],[1,1,1],[1,1,1],[1,1,1]]}}}');
+
 /***/ })
 
 /******/ });
@@ -24278,7 +27363,10 @@ const MAX_PROBE_BATCH_BYTES = 1024 ** 3;
 const MAX_INPUT_DIM = 16_384;
 /** Largest number of elements in one probe (one input of batch size 1). */
 const MAX_PROBE_ELEMENTS = 16 * 1024 * 1024;
-/** Per-model time limit for fingerprinting (ms). */
+/**
+ * Per-model time limit for fingerprinting (ms), plus the work the scan budget plans for the model at
+ * MIN_MACS_PER_SECOND (src/fingerprint/budget.ts timeLimitFor).
+ */
 const MODEL_TIME_LIMIT_MS = 120_000;
 /** Default number of probes. */
 const DEFAULT_PROBE_COUNT = 64;
@@ -24302,9 +27390,25 @@ const MAX_PROBE_SET_BYTES = 1024 ** 3;
 /** Longest error message kept for one model (names inside come from the model file and can be any length). */
 const MAX_ERROR_MESSAGE_CHARS = 1000;
 /**
- * Compute budget for reference-free trigger probing of one model, in estimated multiply-accumulates over all
- * its forward passes (about 2-4 s on one core here). The pass budget is cut to fit a big model. A function of
- * the model alone, never of the clock, so a scan gives the same result on every machine.
+ * The scan budget settings (`--budget`, action input `budget`; src/fingerprint/budget.ts): the
+ * multiply-accumulates trigger probing and its patch map may spend on one model, over all their forward
+ * passes. A small model gets every check in full at any setting (the zoo's 14x14 models need 1e10); the
+ * settings decide how much a large one gets. `default` gives a 32x32 ResNet-18 (5.6e8 a pass) 5,393 passes,
+ * enough to screen every candidate trigger of a 32x32 input, in about a minute on a 2-core runner;
+ * `thorough` gives a 224x224 ResNet-18 (1.8e9 a pass) the ~10,000 passes that screen every candidate of a
+ * 224x224 input with 1000 classes, in about five minutes (bench/results/speed.md measures both).
+ */
+const BUDGET_MACS = { fast: 1e12, default: 3e12, thorough: 2e13 };
+/**
+ * Slowest compute rate the per-model time limit allows for the work a budget plans (multiply-accumulates
+ * per second; this 2-core machine under a load of 16 still did 5e9): the limit is MODEL_TIME_LIMIT_MS plus
+ * the planned work at this rate. It only stops a model whose real cost is far beyond its estimate.
+ */
+const MIN_MACS_PER_SECOND = 2e9;
+/**
+ * The legacy plan's compute budget for reference-free trigger probing (baselines built before `--budget`
+ * existed record no budget and are scanned with the plan that built them: src/fingerprint/budget.ts
+ * LEGACY_SCAN_BUDGET), in multiply-accumulates of the former rough estimate over all its forward passes.
  */
 const TRIGGER_MAC_BUDGET = 1.6e10;
 /**
@@ -24326,13 +27430,25 @@ const MAX_NORMALIZE_CHANNELS = 16;
  */
 const SIDE_FILE_SEARCH_MAX_BYTES = (/* unused pure expression or super */ null && (64 * 1024 * 1024));
 /**
- * Compute budget of the patch map's own pass (src/selfcheck/sweep.ts patchMap), in estimated
- * multiply-accumulates, on top of TRIGGER_MAC_BUDGET: at most half as long again as the probing. It buys
- * the full 64 inputs on the zoo's 14x14 models, 33 on a 784-256-128 MLP over 28x28 inputs, 10 on a
- * LeNet-size CNN (bench/torch/findings.md). A model that affords no more than the sweep's own 8 inputs keeps
- * the sweep's map on samples, and has none on a mined base (src/fingerprint/trigger-check.ts keptMap).
+ * The legacy plan's compute budget of the patch map's own pass (src/selfcheck/sweep.ts patchMap), on top of
+ * TRIGGER_MAC_BUDGET: it bought the full 64 inputs on the zoo's 14x14 models, 33 on a 784-256-128 MLP over
+ * 28x28 inputs, 10 on a LeNet-size CNN (bench/torch/findings.md). Only baselines without a recorded budget
+ * are scanned with it (src/fingerprint/budget.ts). A model that affords no more than the sweep's own 8
+ * inputs keeps the sweep's map on samples, and has none on a mined base (trigger-check.ts keptMap).
  */
 const MAP_MAC_BUDGET = 8e9;
+/**
+ * Largest integer tensor the gradient builder's shape inference folds to its values (src/model/grad/
+ * shapes.ts): shape vectors, axes and pads hold a handful of numbers; a model's huge integer constant is
+ * left unfolded, never copied.
+ */
+const MAX_FOLDED_INT_ELEMENTS = 4096;
+/**
+ * Most nodes a gradient graph (forward, objective and backward together; src/model/grad/build.ts) may
+ * hold. A backward rule writes up to about a dozen nodes per forward node; beyond this the builder stops
+ * before ONNX Runtime is asked to load a graph of that size.
+ */
+const MAX_GRADIENT_GRAPH_NODES = 400_000;
 
 ;// CONCATENATED MODULE: ./lib/model/dtypes.js
 /** ONNX TensorProto.DataType codes (onnx.proto3, stable across IR versions). */
@@ -25303,6 +28419,22 @@ const KNOWN_OP_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft'])
  */
 function topologicalLayers(graph, file) {
     const nodes = graph.node ?? [];
+    const layers = [];
+    for (const i of topologicalNodeOrder(graph, file)) {
+        const n = nodes[i];
+        for (const o of n.output ?? []) {
+            if (o)
+                layers.push({ name: o, op: n.opType ?? '', node: n.name ?? '', shape: null });
+        }
+    }
+    return layers;
+}
+/**
+ * The graph's node indices in topological order (Kahn's algorithm, ties broken by file order). A cycle or a
+ * node reading a tensor nothing defines is an InputError('invalid-graph').
+ */
+function topologicalNodeOrder(graph, file) {
+    const nodes = graph.node ?? [];
     const defined = new Set(['']);
     for (const t of graph.input ?? [])
         if (t.name)
@@ -25369,25 +28501,19 @@ function topologicalLayers(graph, file) {
         return top;
     };
     indegree.forEach((d, i) => d === 0 && push(i));
-    const layers = [];
-    let done = 0;
+    const order = [];
     while (heap.length) {
         const i = pop();
-        done++;
-        const n = nodes[i];
-        for (const o of n.output ?? []) {
-            if (o)
-                layers.push({ name: o, op: n.opType ?? '', node: n.name ?? '', shape: null });
-        }
+        order.push(i);
         for (const c of consumers[i])
             if (--indegree[c] === 0)
                 push(c);
     }
-    if (done < nodes.length) {
+    if (order.length < nodes.length) {
         const stuck = nodes.find((_, i) => indegree[i] > 0);
         throw new errors_InputError('invalid-graph', `${file}: the graph has a cycle (node "${stuck?.name || stuck?.opType}" depends on its own output); an ONNX graph must be acyclic, re-export the model`, file);
     }
-    return layers;
+    return order;
 }
 /** Refuses nodes in operator domains ORT cannot run without a custom-op library (never loaded here). */
 function checkOperatorDomains(proto, file) {
@@ -26049,10 +29175,35 @@ function inlineExternalData(model) {
 const SESSION_CONFIG_NO_SPIN = Object.freeze({
     session: Object.freeze({ intra_op: Object.freeze({ allow_spinning: '0' }) }),
 });
+/**
+ * Batch size for the many small runs of trigger probing (logitsFunction): DEFAULT_BATCH_SIZE inputs, or
+ * fewer when one input is large, so a batch holds at most LOGITS_BATCH_FLOATS input values. Measured on
+ * this 2-core machine with ONNX Runtime 1.x (under load; bench/results/speed.md): a 224x224 ResNet-18 ran
+ * as many inputs per second at batch 4 or 16 as at 64 while its peak memory fell from 695 MB to 277-337 MB,
+ * MobileNetV2 likewise (804 MB at 64, 159-287 MB at 4-16): beyond a few large inputs a bigger batch buys no
+ * throughput on a CPU, only memory. Inputs of up to 32x32x3 keep 64, as before.
+ */
+function logitsBatchSize(sampleElements, wanted = DEFAULT_BATCH_SIZE) {
+    return Math.max(1, Math.min(wanted, Math.floor(LOGITS_BATCH_FLOATS / Math.max(1, sampleElements))));
+}
+/** Input values per batch of trigger probing's runs (see logitsBatchSize): 8 MB of float32. */
+const LOGITS_BATCH_FLOATS = 2 ** 21;
 /** Creates the session; ORT load failures become InputError('runtime-error'). */
 async function createSession(model, layers, threads, level = optimizationLevelFor(model, layers)) {
     const base = inlineExternalData(model);
     const { bytes, release } = exposeOutputsLease(base, layers, model.outputs.map((o) => o.name), declaredTypes(model.proto));
+    try {
+        return await openSession(bytes, model.path, threads, level);
+    }
+    finally {
+        release();
+    }
+}
+/**
+ * The one place sessions are created (a hardening test pins it): over a model's checked bytes, or a graph
+ * the project wrote from them (src/model/grad). `what` names the graph in the load error.
+ */
+async function openSession(bytes, file, threads, level, what = 'the model') {
     // logSeverityLevel 4 (fatal): ONNX Runtime's own error lines, red on stderr, would only repeat what the
     // InputError below says
     try {
@@ -26066,10 +29217,7 @@ async function createSession(model, layers, threads, level = optimizationLevelFo
         });
     }
     catch (e) {
-        throw new errors_InputError('runtime-error', `${model.path}: ONNX Runtime could not load the model: ${describeError(e)}`, model.path);
-    }
-    finally {
-        release();
+        throw new errors_InputError('runtime-error', `${file}: ONNX Runtime could not load ${what}: ${describeError(e)}`, file);
     }
 }
 function elementsOf(shape) {
@@ -26313,7 +29461,11 @@ class ModelRunner {
      * inputs are in probe space and are normalised as they are copied into the tensor, as in `run`.
      */
     logitsFunction(sampleShape, opts = {}) {
-        const { normalize, ...runOpts } = opts;
+        const { normalize, ...given } = opts;
+        const runOpts = {
+            ...given,
+            batchSize: given.batchSize ?? logitsBatchSize(sampleShape.reduce((a, b) => a * b, 1)),
+        };
         const inp = this.model.inputs;
         if (inp.length !== 1 || inp[0].dtype !== 'float32') {
             throw new errors_InputError('unsupported-input', `${this.model.path}: trigger probing needs a model with one float32 input`, this.model.path);
@@ -26453,154 +29605,6 @@ function formatInspect(r) {
 
 ;// CONCATENATED MODULE: external "node:util"
 const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-;// CONCATENATED MODULE: ./lib/cli/args.js
-/**
- * Command-line parsing for model-fingerprint, on node:util's parseArgs (no dependency needed). Each
- * command declares its flags; unknown flags and missing values are InputErrors (exit 2, one line).
- */
-
-
-
-/** Flags shared by every command that fingerprints models. */
-const ENGINE_FLAGS = {
-    probes: { type: 'string' },
-    seed: { type: 'string' },
-    'probe-kinds': { type: 'string' },
-    'probe-range': { type: 'string' },
-    'probe-samples': { type: 'string' },
-    'input-mean': { type: 'string' },
-    'input-std': { type: 'string' },
-    dim: { type: 'string', multiple: true },
-    vocab: { type: 'string' },
-    layers: { type: 'string' },
-    'batch-size': { type: 'string' },
-    workspace: { type: 'string' },
-};
-const COMMON_FLAGS = {
-    debug: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-};
-function parse(command, argv, options) {
-    try {
-        const { values, positionals } = (0,external_node_util_namespaceObject.parseArgs)({
-            args: argv,
-            options: { ...COMMON_FLAGS, ...options },
-            allowPositionals: true,
-            strict: true,
-        });
-        return { values: values, positionals };
-    }
-    catch (e) {
-        // node's message may span lines and the last one is the fix (a value starting with "-" must be given
-        // as --flag=-1,1): kept, on one line.
-        const msg = (e instanceof Error ? e.message : String(e)).split('\n').join(' ');
-        throw new errors_InputError('bad-argument', `${command}: ${msg} (see model-fingerprint ${command} --help)`);
-    }
-}
-function str(p, name) {
-    const v = p.values[name];
-    return typeof v === 'string' ? v : undefined;
-}
-function args_int(p, name, min = 1, max = Number.MAX_SAFE_INTEGER) {
-    const v = str(p, name);
-    if (v === undefined)
-        return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) {
-        throw new errors_InputError('bad-argument', `--${name} ${v}: expected a whole number between ${min} and ${max}`);
-    }
-    return n;
-}
-function list(p, name) {
-    const v = str(p, name);
-    if (v === undefined)
-        return undefined;
-    return v
-        .split(/[,\n]/)
-        .map((s) => s.trim())
-        .filter(Boolean);
-}
-/** Probe and layer options from the shared engine flags. */
-function engineOptions(p) {
-    const probes = {};
-    const count = args_int(p, 'probes', 1, 4096);
-    if (count !== undefined)
-        probes.count = count;
-    const seed = args_int(p, 'seed', 0, 2 ** 32 - 1);
-    if (seed !== undefined)
-        probes.seed = seed;
-    const kinds = list(p, 'probe-kinds');
-    if (kinds)
-        probes.kinds = kinds;
-    const range = list(p, 'probe-range');
-    if (range) {
-        const [lo, hi] = range.map(Number);
-        if (range.length !== 2 || !Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) {
-            throw new errors_InputError('bad-argument', `--probe-range ${str(p, 'probe-range')}: expected LO,HI with LO < HI`);
-        }
-        probes.range = [lo, hi];
-    }
-    const samples = str(p, 'probe-samples');
-    if (samples)
-        probes.samplesDir = samples;
-    const dims = p.values.dim;
-    if (Array.isArray(dims)) {
-        probes.dims = {};
-        for (const d of dims) {
-            const m = /^([^=]+)=(\d+)$/.exec(d);
-            if (!m)
-                throw new errors_InputError('bad-argument', `--dim ${d}: expected NAME=SIZE, e.g. --dim seq=32`);
-            probes.dims[m[1]] = Number(m[2]);
-        }
-    }
-    const vocab = args_int(p, 'vocab', 1);
-    if (vocab !== undefined)
-        probes.vocab = vocab;
-    const normalize = parseNormalize(str(p, 'input-mean'), str(p, 'input-std'));
-    if (normalize)
-        probes.normalize = normalize;
-    const opts = { probes };
-    const layers = list(p, 'layers');
-    if (layers)
-        opts.layers = layers.length === 1 && layers[0] === 'auto' ? 'auto' : layers;
-    const batch = args_int(p, 'batch-size', 1, 4096);
-    if (batch !== undefined)
-        opts.batchSize = batch;
-    const ws = str(p, 'workspace');
-    if (ws)
-        opts.workspace = ws;
-    return opts;
-}
-
-;// CONCATENATED MODULE: ./lib/cli/commands/inspect.js
-/** `model-fingerprint inspect MODEL [--json]`: what the reader sees in a model. */
-
-
-
-const HELP = `Usage: model-fingerprint inspect MODEL [--json]
-Lists the model's inputs (name, dtype, shape), outputs, layers (name, op, shape), opsets, size and sha256.
-`;
-async function inspectCommand(argv, io) {
-    const p = parse('inspect', argv, { json: { type: 'boolean' } });
-    if (p.values.help) {
-        io.out(HELP);
-        return 0;
-    }
-    if (p.positionals.length !== 1)
-        throw new errors_InputError('bad-argument', `inspect: expected one MODEL\n${HELP}`);
-    const result = await inspectModel(p.positionals[0]);
-    io.out(p.values.json ? JSON.stringify(result, null, 2) + '\n' : formatInspect(result));
-    return 0;
-}
-
-;// CONCATENATED MODULE: ./lib/model/types.js
-/** The input signature two models must share to be compared, e.g. "input:float32[N,1,14,14]". */
-function signatureOf(inputs, outputs) {
-    const fmt = (t) => `${t.name}:${t.dtype}[${t.shape.map((d) => (typeof d === 'number' ? d : 'N')).join(',')}]`;
-    const ins = inputs.map(fmt).join(';');
-    return outputs && outputs.length ? `${ins}->${outputs.map(fmt).join(';')}` : ins;
-}
-
 ;// CONCATENATED MODULE: ./lib/model/tensor-data.js
 /**
  * Reads the values of a constant tensor (an initializer or a Constant node's `value`) as float64, for weight
@@ -26751,101 +29755,420 @@ function constantFloat32(model, name) {
     return values ? { dims, values } : null;
 }
 
-;// CONCATENATED MODULE: ./lib/fingerprint/final-layer.js
+;// CONCATENATED MODULE: ./lib/model/activation-ops.js
+/**
+ * Elementwise activation operators: the layers the fingerprint's 'auto' rule captures (src/fingerprint/
+ * extract.ts) and operators whose output keeps its input's shape (src/model/macs.ts).
+ */
+const ACTIVATION_OPS = new Set([
+    'Relu',
+    'LeakyRelu',
+    'PRelu',
+    'Elu',
+    'Selu',
+    'Celu',
+    'Gelu',
+    'Sigmoid',
+    'HardSigmoid',
+    'HardSwish',
+    'Tanh',
+    'Softplus',
+    'Mish',
+    'Clip',
+]);
 
-/** Ops between the final linear layer and the output that keep one value per class. */
-const PASS_THROUGH = new Set([
+;// CONCATENATED MODULE: ./lib/model/macs.js
+
+
+
+/** Largest constant read to follow a shape (shape vectors, axes, pads, scales are a few values). */
+const MAX_SHAPE_CONSTANT = 64;
+/** Spatial share a convolution keeps when its input shape is unknown (the former rough estimate). */
+const UNKNOWN_CONV_SPATIAL_SHARE = 0.25;
+/** Operators whose (first) output has the shape of their first input. */
+const SAME_SHAPE = new Set([
+    ...ACTIVATION_OPS,
+    'Softsign',
+    'BatchNormalization',
+    'InstanceNormalization',
+    'LayerNormalization',
+    'GroupNormalization',
+    'LpNormalization',
+    'LRN',
+    'Dropout',
+    'Identity',
+    'Cast',
+    'CastLike',
     'Softmax',
     'LogSoftmax',
-    'Sigmoid',
-    'Identity',
-    'Flatten',
-    'Reshape',
-    'Squeeze',
-    'Unsqueeze',
-    'Cast',
-    'Dropout',
+    'Hardmax',
+    'Neg',
+    'Abs',
+    'Sqrt',
+    'Exp',
+    'Log',
+    'Erf',
+    'Reciprocal',
+    'Floor',
+    'Ceil',
+    'Round',
+    'Sign',
+    'Not',
+    'Sin',
+    'Cos',
+    'QuantizeLinear',
+    'DequantizeLinear',
+    'IsNaN',
+    'IsInf',
+    'ThresholdedRelu',
+    'Shrink',
 ]);
-function intAttr(n, name, dflt) {
-    const a = (n.attribute ?? []).find((x) => x.name === name);
-    return a?.i != null ? Number(a.i) : dflt;
+/** Elementwise operators with numpy broadcasting over all their inputs. */
+const BROADCAST = new Set([
+    'Add',
+    'Sub',
+    'Mul',
+    'Div',
+    'Pow',
+    'Max',
+    'Min',
+    'Mean',
+    'Sum',
+    'Where',
+    'Equal',
+    'Greater',
+    'GreaterOrEqual',
+    'Less',
+    'LessOrEqual',
+    'And',
+    'Or',
+    'Xor',
+    'Mod',
+    'BitShift',
+]);
+const POOLS = new Set(['MaxPool', 'AveragePool', 'LpPool']);
+const GLOBAL_POOLS = new Set(['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool']);
+const REDUCES = new Set([
+    'ReduceMean',
+    'ReduceSum',
+    'ReduceMax',
+    'ReduceMin',
+    'ReduceProd',
+    'ReduceL1',
+    'ReduceL2',
+    'ReduceLogSum',
+    'ReduceLogSumExp',
+    'ReduceSumSquare',
+    'ArgMax',
+    'ArgMin',
+]);
+function attr(n, name) {
+    return (n.attribute ?? []).find((a) => a.name === name);
 }
-function transpose(v, rows, cols) {
-    const out = new Float64Array(v.length);
-    for (let r = 0; r < rows; r++)
-        for (let c = 0; c < cols; c++)
-            out[c * rows + r] = v[r * cols + c];
+function intAttr(n, name, dflt) {
+    const a = attr(n, name);
+    return a && a.i !== undefined && a.i !== null ? toNum(a.i) : dflt;
+}
+function intsAttr(n, name) {
+    const a = attr(n, name);
+    return a?.ints && a.ints.length > 0 ? a.ints.map((v) => toNum(v)) : undefined;
+}
+function stringAttr(n, name) {
+    const s = attr(n, name)?.s;
+    return s ? new TextDecoder().decode(s) : undefined;
+}
+function macs_elements(s) {
+    return s.reduce((a, b) => a * b, 1);
+}
+function broadcast(shapes) {
+    const rank = Math.max(...shapes.map((s) => s.length));
+    const out = [];
+    for (let i = 0; i < rank; i++) {
+        let d = 1;
+        for (const s of shapes) {
+            const v = s[s.length - rank + i] ?? 1;
+            if (v === 1)
+                continue;
+            if (d !== 1 && d !== v)
+                return null;
+            d = v;
+        }
+        out.push(d);
+    }
     return out;
 }
-/** The final linear layer producing `model.outputs[0]`, or null when the graph ends otherwise. */
-function findFinalLinear(model) {
-    const nodes = model.proto.graph?.node ?? [];
-    const producer = new Map();
-    for (const n of nodes)
-        for (const o of n.output ?? [])
-            producer.set(o, n);
-    let tensor = model.outputs[0]?.name;
-    let pendingBias = null;
-    for (let steps = 0; tensor && steps < 64; steps++) {
-        const n = producer.get(tensor);
-        if (!n)
+/** Output spatial sizes of a convolution or pool over `spatial` (ONNX's pads, strides, dilations, auto_pad). */
+function windowed(n, spatial, kernel) {
+    const k = kernel.length;
+    const strides = intsAttr(n, 'strides') ?? new Array(k).fill(1);
+    const dil = intsAttr(n, 'dilations') ?? new Array(k).fill(1);
+    const pads = intsAttr(n, 'pads') ?? new Array(2 * k).fill(0);
+    const autoPad = stringAttr(n, 'auto_pad') ?? 'NOTSET';
+    const ceil = intAttr(n, 'ceil_mode', 0) === 1;
+    const out = [];
+    for (let i = 0; i < k; i++) {
+        const s = strides[i] ?? 1;
+        if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+            out.push(Math.ceil(spatial[i] / s));
+            continue;
+        }
+        const effK = (kernel[i] - 1) * (dil[i] ?? 1) + 1;
+        const span = spatial[i] + (autoPad === 'VALID' ? 0 : (pads[i] ?? 0) + (pads[i + k] ?? 0)) - effK;
+        const o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+        if (!(o >= 1))
             return null;
-        const ins = n.input ?? [];
-        const op = n.opType ?? '';
-        if (op === 'Gemm' || op === 'MatMul') {
-            const w = constantTensor(model, ins[1]);
-            if (!w || w.dims.length !== 2)
-                return null;
-            const transB = op === 'Gemm' ? intAttr(n, 'transB', 0) : 0;
-            const [d0, d1] = w.dims;
-            const weight = transB ? w.values : transpose(w.values, d0, d1);
-            const classes = transB ? d0 : d1;
-            const features = transB ? d1 : d0;
-            let bias = pendingBias;
-            if (op === 'Gemm' && ins[2]) {
-                const b = constantTensor(model, ins[2]);
-                if (b)
-                    bias = b.values.length === classes ? b.values : new Float64Array(classes).fill(b.values[0] ?? 0);
-            }
-            return { node: n, weight, classes, features, bias, input: ins[0], weightName: ins[1] };
-        }
-        if (op === 'Conv') {
-            const w = constantTensor(model, ins[1]);
-            if (!w || w.dims.length !== 4 || w.dims[2] * w.dims[3] !== 1)
-                return null;
-            const b = ins[2] ? constantTensor(model, ins[2]) : null;
-            return {
-                node: n,
-                weight: w.values,
-                classes: w.dims[0],
-                features: w.dims[1],
-                bias: b?.values ?? pendingBias,
-                input: ins[0],
-                weightName: ins[1],
-            };
-        }
-        if (op === 'Add') {
-            const c0 = constantTensor(model, ins[0]);
-            const c1 = constantTensor(model, ins[1]);
-            if (c0 && !c1) {
-                pendingBias = c0.values;
-                tensor = ins[1];
-            }
-            else if (c1 && !c0) {
-                pendingBias = c1.values;
-                tensor = ins[0];
-            }
-            else
-                return null;
-            continue;
-        }
-        if (PASS_THROUGH.has(op)) {
-            tensor = ins[0];
-            continue;
-        }
-        return null;
+        out.push(o);
     }
-    return null;
+    return out;
+}
+/** A small constant integer vector (shape, axes, pads, sizes) named by a node input, or null. */
+function smallConstant(model, name) {
+    if (!name)
+        return null;
+    const init = model.initializers.find((t) => t.name === name);
+    if (init && macs_elements(init.dims) > MAX_SHAPE_CONSTANT)
+        return null;
+    const t = constantTensor(model, name);
+    if (!t || t.values.length > MAX_SHAPE_CONSTANT)
+        return null;
+    return Array.from(t.values);
+}
+/** Output shape and MACs of one node from its inputs' shapes (null where they do not follow). */
+function nodeCost(model, n, ins) {
+    const op = n.opType ?? '';
+    const x = ins[0];
+    const none = { out: null, macs: null };
+    if (SAME_SHAPE.has(op))
+        return x ? { out: x, macs: macs_elements(x) } : none;
+    if (BROADCAST.has(op)) {
+        if (ins.length === 0 || ins.some((s) => !s))
+            return none;
+        const out = broadcast(ins);
+        return out ? { out, macs: macs_elements(out) } : none;
+    }
+    if (op === 'Conv' || op === 'ConvTranspose') {
+        const w = ins[1];
+        if (!x || !w || x.length < 3 || w.length !== x.length)
+            return none;
+        const group = intAttr(n, 'group', 1);
+        const kernel = w.slice(2);
+        const kElems = macs_elements(kernel);
+        if (op === 'Conv') {
+            const sp = windowed(n, x.slice(2), kernel);
+            if (!sp)
+                return none;
+            const out = [x[0], w[0], ...sp];
+            return { out, macs: macs_elements(out) * w[1] * kElems };
+        }
+        const strides = intsAttr(n, 'strides') ?? kernel.map(() => 1);
+        const explicit = intsAttr(n, 'output_shape');
+        const sp = explicit ?? x.slice(2).map((d, i) => (d - 1) * (strides[i] ?? 1) + kernel[i]);
+        const cout = w[1] * group;
+        return { out: [x[0], cout, ...sp], macs: macs_elements(x) * w[1] * kElems };
+    }
+    if (POOLS.has(op)) {
+        const kernel = intsAttr(n, 'kernel_shape');
+        if (!x || !kernel || x.length < 3)
+            return none;
+        const sp = windowed(n, x.slice(2), kernel);
+        if (!sp)
+            return none;
+        const out = [x[0], x[1], ...sp];
+        return { out, macs: macs_elements(out) * macs_elements(kernel) };
+    }
+    if (GLOBAL_POOLS.has(op)) {
+        if (!x || x.length < 3)
+            return none;
+        return { out: [x[0], x[1], ...x.slice(2).map(() => 1)], macs: macs_elements(x) };
+    }
+    if (op === 'Gemm') {
+        const b = ins[1];
+        if (!x || !b || x.length !== 2 || b.length !== 2)
+            return none;
+        const m = intAttr(n, 'transA', 0) ? x[1] : x[0];
+        const k = intAttr(n, 'transA', 0) ? x[0] : x[1];
+        const cols = intAttr(n, 'transB', 0) ? b[0] : b[1];
+        return { out: [m, cols], macs: m * k * cols };
+    }
+    if (op === 'MatMul') {
+        const b = ins[1];
+        if (!x || !b || x.length === 0 || b.length === 0)
+            return none;
+        const a2 = x.length === 1 ? [1, x[0]] : x;
+        const b2 = b.length === 1 ? [b[0], 1] : b;
+        const batch = broadcast([a2.slice(0, -2), b2.slice(0, -2)]);
+        if (!batch)
+            return none;
+        const m = a2[a2.length - 2];
+        const k = a2[a2.length - 1];
+        const cols = b2[b2.length - 1];
+        const out = [...batch, ...(x.length === 1 ? [] : [m]), ...(b.length === 1 ? [] : [cols])];
+        return { out, macs: macs_elements(batch) * m * k * cols };
+    }
+    if (op === 'Flatten') {
+        if (!x)
+            return none;
+        const axis = intAttr(n, 'axis', 1);
+        const a = axis < 0 ? axis + x.length : axis;
+        return { out: [macs_elements(x.slice(0, a)), macs_elements(x.slice(a))], macs: 0 };
+    }
+    if (op === 'Reshape') {
+        const target = smallConstant(model, (n.input ?? [])[1]);
+        if (!x || !target)
+            return none;
+        const out = target.map((d, i) => (d === 0 ? (x[i] ?? 0) : d));
+        const known = out.filter((d) => d !== -1);
+        if (out.length - known.length > 1)
+            return none;
+        const rest = macs_elements(x) / Math.max(1, macs_elements(known));
+        const full = out.map((d) => (d === -1 ? rest : d));
+        return full.every((d) => Number.isInteger(d) && d >= 0) ? { out: full, macs: 0 } : none;
+    }
+    if (op === 'Transpose') {
+        if (!x)
+            return none;
+        const perm = intsAttr(n, 'perm') ?? x.map((_, i) => x.length - 1 - i);
+        return { out: perm.map((p) => x[p]), macs: macs_elements(x) };
+    }
+    if (op === 'Concat') {
+        if (ins.length === 0 || ins.some((s) => !s))
+            return none;
+        const shapes = ins;
+        const rank = shapes[0].length;
+        const axis = intAttr(n, 'axis', 0);
+        const a = axis < 0 ? axis + rank : axis;
+        const out = shapes[0].slice();
+        out[a] = shapes.reduce((s, sh) => s + (sh[a] ?? 0), 0);
+        return { out, macs: macs_elements(out) };
+    }
+    if (op === 'Squeeze' || op === 'Unsqueeze') {
+        if (!x)
+            return none;
+        const axes = intsAttr(n, 'axes') ?? smallConstant(model, (n.input ?? [])[1]);
+        if (op === 'Squeeze') {
+            if (!axes)
+                return { out: x.filter((d) => d !== 1), macs: 0 };
+            const drop = new Set(axes.map((a) => (a < 0 ? a + x.length : a)));
+            return { out: x.filter((_, i) => !drop.has(i)), macs: 0 };
+        }
+        if (!axes)
+            return none;
+        const rank = x.length + axes.length;
+        const add = new Set(axes.map((a) => (a < 0 ? a + rank : a)));
+        const out = [];
+        let j = 0;
+        for (let i = 0; i < rank; i++)
+            out.push(add.has(i) ? 1 : x[j++]);
+        return { out, macs: 0 };
+    }
+    if (REDUCES.has(op)) {
+        if (!x)
+            return none;
+        const keep = intAttr(n, 'keepdims', 1) === 1;
+        const single = op === 'ArgMax' || op === 'ArgMin' ? [intAttr(n, 'axis', 0)] : undefined;
+        const axes = single ?? intsAttr(n, 'axes') ?? smallConstant(model, (n.input ?? [])[1]);
+        const all = !axes || axes.length === 0;
+        const set = new Set((axes ?? []).map((a) => (a < 0 ? a + x.length : a)));
+        const out = x.flatMap((d, i) => (all || set.has(i) ? (keep ? [1] : []) : [d]));
+        return { out, macs: macs_elements(x) };
+    }
+    if (op === 'Pad') {
+        const pads = intsAttr(n, 'pads') ?? smallConstant(model, (n.input ?? [])[1]);
+        if (!x || !pads || pads.length !== 2 * x.length)
+            return none;
+        const out = x.map((d, i) => d + pads[i] + pads[i + x.length]);
+        return { out, macs: macs_elements(out) };
+    }
+    if (op === 'Resize' || op === 'Upsample') {
+        if (!x)
+            return none;
+        const inputs = n.input ?? [];
+        const sizes = op === 'Resize' ? smallConstant(model, inputs[3]) : null;
+        const scales = op === 'Resize' ? smallConstant(model, inputs[2]) : (smallConstant(model, inputs[1]) ?? null);
+        const out = sizes && sizes.length === x.length
+            ? sizes
+            : scales && scales.length === x.length
+                ? x.map((d, i) => Math.floor(d * scales[i]))
+                : null;
+        return out ? { out, macs: macs_elements(out) } : none;
+    }
+    if (op === 'LSTM' || op === 'GRU' || op === 'RNN') {
+        const w = ins[1];
+        const r = ins[2];
+        if (!x || !w || !r || x.length !== 3)
+            return none;
+        // per step: the gates' input and recurrent products, for every direction
+        const steps = x[0];
+        const macs = steps * (macs_elements(w) + macs_elements(r));
+        const hidden = r[2];
+        return { out: [steps, w[0], x[1], hidden], macs };
+    }
+    return none;
+}
+/**
+ * Estimated multiply-accumulates of one forward pass over inputs of the given shapes (batch axis included,
+ * batch 1), by graph input name.
+ */
+function forwardMacs(model, inputShapes) {
+    const shapes = new Map();
+    for (const [name, s] of inputShapes)
+        shapes.set(name, s.slice());
+    const constants = new Map();
+    for (const t of model.initializers)
+        constants.set(t.name, t.dims.slice());
+    for (const n of model.proto.graph?.node ?? []) {
+        if (n.opType !== 'Constant')
+            continue;
+        const t = attr(n, 'value')?.t;
+        const out = (n.output ?? [])[0];
+        if (t && out)
+            constants.set(out, (t.dims ?? []).map((d) => toNum(d)));
+    }
+    const convWeights = new Set();
+    const weightCount = model.initializers.reduce((s, t) => s + macs_elements(t.dims), 0);
+    let macs = 0;
+    let followed = 0;
+    let estimated = 0;
+    // Nodes in topological order (model.layers lists every node output in that order).
+    const order = new Map(model.layers.map((l, i) => [l.name, i]));
+    const nodes = [...(model.proto.graph?.node ?? [])].sort((a, b) => (order.get((a.output ?? [])[0]) ?? 0) - (order.get((b.output ?? [])[0]) ?? 0));
+    for (const n of nodes) {
+        if (n.opType === 'Constant')
+            continue;
+        const ins = (n.input ?? []).map((name) => (name ? (shapes.get(name) ?? constants.get(name)) : undefined));
+        const raw = nodeCost(model, n, ins);
+        // A shape from the file's own constants can be anything: a negative, fractional or absurd size (or a
+        // count past 2^53) is not followed, so no node can lower the estimate of the others.
+        const sane = (!raw.out || raw.out.every((d) => Number.isSafeInteger(d) && d >= 0)) &&
+            (raw.macs === null || (Number.isFinite(raw.macs) && raw.macs >= 0));
+        const cost = sane ? raw : { out: null, macs: null };
+        const outName = (n.output ?? [])[0];
+        if (cost.out && outName)
+            shapes.set(outName, cost.out);
+        if (cost.macs !== null) {
+            macs += cost.macs;
+            followed++;
+            continue;
+        }
+        estimated++;
+        // Shapes unknown: the node's weights, as the former estimate counted them.
+        for (const [i, name] of (n.input ?? []).entries()) {
+            const w = name ? constants.get(name) : undefined;
+            if (!w || convWeights.has(name))
+                continue;
+            const isConvWeight = (n.opType === 'Conv' || n.opType === 'ConvTranspose') && i === 1;
+            if (isConvWeight)
+                convWeights.add(name);
+            const input = inputShapes.values().next().value;
+            const spatial = input && input.length >= 3 ? input[input.length - 1] * input[input.length - 2] : 1;
+            macs += isConvWeight
+                ? macs_elements(w) * Math.max(1, spatial * UNKNOWN_CONV_SPATIAL_SHARE)
+                : i > 0
+                    ? macs_elements(w)
+                    : 0;
+        }
+    }
+    return { macs: Math.max(1, macs, weightCount), followed, estimated };
 }
 
 ;// CONCATENATED MODULE: ./lib/util/robust-stats.js
@@ -27678,6 +31001,10 @@ function mapFeature(g, range, classes, index, mapLength) {
     const trigger = makePatch(g, range, { ...layout[Math.floor(index / classes)], ...SWEEP_FILLS[0] });
     return { trigger, cls: index % classes };
 }
+/** The solid patch each row of the patch map stands for, in the map's order (side, then row, then column). */
+function mapPositions(g) {
+    return sweepLayout(g);
+}
 /** Patch positions of one fill: the map has this many rows (times the class count). */
 function sweepPositions(g) {
     return sweepLayout(g).length;
@@ -27736,7 +31063,54 @@ async function stampAll(runner, base, g, patches, rows, clean, k) {
     return res.map((s) => effectOf(clean, s, k));
 }
 
+;// CONCATENATED MODULE: ./lib/selfcheck/evidence.js
+
+/** Most example inputs kept (the picture shows each before and after). */
+const EVIDENCE_EXAMPLES = 6;
+/**
+ * Up to `n` of `rows` (indices into `before`/`after`, which follow `rows`) for the picture: inputs not
+ * already in the target class (only they can flip), in the order given (a seeded shuffle), first one per
+ * class the model gave them, then the rest. The choice never looks at the stamped outcome, so the picture
+ * shows flips as often as they happened.
+ */
+function pickExamples(before, target, n = EVIDENCE_EXAMPLES) {
+    const eligible = Array.from({ length: before.length }, (_, i) => i).filter((i) => before[i] !== target);
+    const classes = new Set();
+    const first = [];
+    for (const i of eligible) {
+        if (classes.has(before[i]))
+            continue;
+        classes.add(before[i]);
+        first.push(i);
+    }
+    const rest = eligible.filter((i) => !first.includes(i));
+    const picked = new Set([...first, ...rest].slice(0, n));
+    return eligible.filter((i) => picked.has(i));
+}
+/**
+ * The evidence of one probing run: `rows` are the base rows the trigger was last measured on, `before` and
+ * `after` the model's classes on them (clean and stamped), row for row.
+ */
+function triggerEvidence(args) {
+    const g = args.geometry;
+    const size = g.c * g.h * g.w;
+    const examples = pickExamples(args.before, args.targetClass).map((i) => {
+        const row = args.rows[i];
+        const clean = args.base.slice(row * size, (row + 1) * size);
+        return {
+            row,
+            clean,
+            stamped: stampTrigger(args.trigger, g, clean, 1),
+            before: args.before[i],
+            after: args.after[i],
+        };
+    });
+    const { base: _base, rows: _rows, before: _before, after: _after, ...kept } = args;
+    return { ...kept, examples };
+}
+
 ;// CONCATENATED MODULE: ./lib/selfcheck/trigger-probe.js
+
 
 
 
@@ -27800,14 +31174,14 @@ function cell(table, t) {
     return table.get(t.kind)?.[t.tier];
 }
 /** Keeps `effect` for class c if its margin gain beats the cell's (ties: higher flip rate). */
-function offer(row, c, trigger, effect) {
+function offer(row, c, trigger, effect, after) {
     const cur = row[c];
     if (cur &&
         (cur.effect.gain[c] > effect.gain[c] ||
             (cur.effect.gain[c] === effect.gain[c] && cur.effect.flip[c] >= effect.flip[c]))) {
         return false;
     }
-    row[c] = { trigger, effect };
+    row[c] = { trigger, effect, after };
     return true;
 }
 function describe(t) {
@@ -27892,7 +31266,7 @@ async function probeTriggers(run, base, shape, opts) {
         const row = cell(table, candidates[t]);
         if (row)
             for (let c = 0; c < k; c++)
-                offer(row, c, candidates[t], effect);
+                offer(row, c, candidates[t], effect, s.argmax);
     });
     // 4. Refine every (family, tier) trigger of the most suspicious classes.
     const pre = scoreTable(table, k, logitScale);
@@ -27908,12 +31282,19 @@ async function probeTriggers(run, base, shape, opts) {
     }
     const roundCost = states.length * rows.length;
     const rounds = roundCost > 0 ? Math.floor(Math.max(0, runner.left - nEval) / roundCost) : 0;
+    const decisive = () => opts.decisiveScore !== undefined &&
+        Math.max(...scoreTable(table, k, logitScale).classScores) >= opts.decisiveScore;
+    let stoppedEarly = false;
     for (let r = 0; r < rounds; r++) {
         if (opts.timeLimitMs !== undefined && Date.now() - started > opts.timeLimitMs)
             break;
+        if (decisive()) {
+            stoppedEarly = true;
+            break;
+        }
         const proposals = states.map((st) => mutate(st.row[st.c].trigger, g, range, rng));
         const res = await runner.stamped(proposals.map((trigger) => ({ trigger, rows })), base, g);
-        states.forEach((st, i) => offer(st.row, st.c, proposals[i], effectOf(clean, res[i], k)));
+        states.forEach((st, i) => offer(st.row, st.c, proposals[i], effectOf(clean, res[i], k), res[i].argmax));
     }
     // 5. Score, and the trigger to report: the target's best trigger in its highest-z family, the tier with
     // the highest flip rate (smallest tier on ties), re-measured on the held-out inputs.
@@ -27933,17 +31314,22 @@ async function probeTriggers(run, base, shape, opts) {
             shown = b;
     }
     let flipRate = shown ? shown.effect.flip[target] : 0;
+    // what the report's pictures show: the inputs the flip rate was last measured on, before and after
+    let measured = shown && { rows, after: shown.after, from: 'search' };
     if (shown && nEval > 0 && runner.left >= nEval) {
         const [res] = await runner.stamped([{ trigger: shown.trigger, rows: evalRows }], base, g);
         flipRate = effectOf(subsetSummary(cleanAll, evalRows, k), res, k).flip[target];
+        measured = { rows: evalRows, after: res.argmax, from: 'held-out' };
     }
     // 6. The patch map on more inputs, with its own budget: the sweep's 8 inputs make clean maps noisy.
     let mapPasses = 0;
+    let mapInputCount = sweepRows.length;
     const mapRows = order.slice(0, Math.min(n, opts.mapInputs ?? 0));
     if (mapBlock.length > 0 && mapRows.length > SWEEP_INPUTS) {
         const mapRunner = new BudgetedRunner(run, sweepPositions(g) * mapRows.length, size, k, opts.file ?? 'model');
         mapBlock = await patchMap(mapRunner, base, g, range, mapRows, subsetSummary(cleanAll, mapRows, k), k);
         mapPasses = mapRunner.used;
+        mapInputCount = mapRows.length;
     }
     const trig = shown ? describe(shown.trigger) : { kind: 'none', location: '' };
     // With two classes the robust z of either is always +-0.67: the contrast carries no information.
@@ -27975,8 +31361,28 @@ async function probeTriggers(run, base, shape, opts) {
         mapBlock,
         classScores: scored.classScores,
         trigger: shown ? shown.trigger : null,
+        evidence: shown && measured
+            ? triggerEvidence({
+                base,
+                geometry: g,
+                range,
+                classes: k,
+                targetClass: target,
+                trigger: shown.trigger,
+                flipRate,
+                rows: measured.rows,
+                before: measured.rows.map((r) => cleanAll.argmax[r]),
+                after: measured.after,
+                examplesFrom: measured.from,
+                map: mapBlock.length > 0
+                    ? { inputs: mapInputCount, positions: mapPositions(g), values: mapBlock }
+                    : null,
+            })
+            : null,
         families: scored.families,
         forwardPasses: runner.used + mapPasses,
+        mapPasses,
+        stoppedEarly,
         candidatesScreened: candidates.length,
         candidatesTotal: all.length,
     };
@@ -28064,6 +31470,509 @@ function scoreTable(table, k, logitScale) {
             classScores[c] = Math.sqrt(classScores[c] / scoredCount);
     return { families, classScores };
 }
+
+;// CONCATENATED MODULE: ./lib/fingerprint/budget.js
+/**
+ * The scan budget: how much compute the checks that run the model many times (trigger probing and its patch
+ * map) may spend on one model, and how that becomes forward passes per check. A setting is a name, `fast`,
+ * `default` or `thorough` (BUDGET_MACS in src/limits.ts), or a number of multiply-accumulates (e.g. `2e13`).
+ * The plan is a function of the model and the setting alone, never of the clock: the estimated
+ * multiply-accumulates of one forward pass (src/model/macs.ts) divide the setting's allowance into passes;
+ * trigger probing takes up to its full DEFAULT_TRIGGER_BUDGET passes first, and the patch map's own pass
+ * gets what is left, up to MAP_INPUTS inputs at sweepPositions passes each. A small model gets both in full
+ * at any setting (the zoo's 14x14 models use a millionth of the default); a large one gets fewer passes, and
+ * a model that cannot afford MIN_TRIGGER_BUDGET passes gets no trigger probing, which the report says, with
+ * the setting that would afford it.
+ *
+ * The probe pass (the probe set through the model once) and the weight statistics (no forward pass) always
+ * run and are not charged to the budget.
+ *
+ * Baselines record the setting their members were fingerprinted with (the trigger blocks of two models
+ * compare only under the same plan). A baseline made before budgets existed has none: it is scanned with the
+ * LEGACY plan that made it (the former fixed rule: TRIGGER_MAC_BUDGET and MAP_MAC_BUDGET over a rough
+ * estimate from the weights), so its members and new scans still compare.
+ */
+
+
+
+
+
+
+const BUDGET_NAMES = Object.keys(BUDGET_MACS);
+const DEFAULT_SCAN_BUDGET = { setting: 'default', macs: BUDGET_MACS.default };
+/** The plan of baselines built before budgets existed (see the file header). */
+const LEGACY_SCAN_BUDGET = {
+    setting: 'legacy',
+    macs: TRIGGER_MAC_BUDGET + MAP_MAC_BUDGET,
+};
+/** Fewest and most multiply-accumulates a numeric setting may give (below: nothing runs; above: days). */
+const MIN_BUDGET_MACS = 1e6;
+const MAX_BUDGET_MACS = 1e17;
+/** A --budget / `budget` value checked: a setting, or an InputError naming `where` and the accepted values. */
+function parseBudget(value, where = '--budget') {
+    const v = value.trim().toLowerCase();
+    if (BUDGET_NAMES.includes(v))
+        return { setting: v, macs: BUDGET_MACS[v] };
+    const n = Number(v);
+    if (/^[0-9.e+]+$/.test(v) && Number.isFinite(n) && n >= MIN_BUDGET_MACS && n <= MAX_BUDGET_MACS) {
+        return { setting: v, macs: n };
+    }
+    throw new errors_InputError('bad-argument', `${where} ${value}: expected ${BUDGET_NAMES.join(', ')} or a number of multiply-accumulates per model between ${MIN_BUDGET_MACS.toExponential(0)} and ${MAX_BUDGET_MACS.toExponential(0)} (e.g. 2e13)`);
+}
+/**
+ * A budget recorded in a baseline manifest or partial, checked: absent means the legacy plan; a record that
+ * is not one this version can plan with is null (the caller refuses the baseline).
+ */
+function recordedBudget(record) {
+    if (record === undefined)
+        return LEGACY_SCAN_BUDGET;
+    const r = record;
+    if (!r || typeof r.setting !== 'string' || typeof r.macs !== 'number')
+        return null;
+    if (r.setting === LEGACY_SCAN_BUDGET.setting)
+        return LEGACY_SCAN_BUDGET;
+    try {
+        const b = parseBudget(r.setting);
+        return b.macs === r.macs ? b : null;
+    }
+    catch {
+        return null;
+    }
+}
+/** Whether two settings plan the same passes for every model. */
+function sameBudget(a, b) {
+    return a.setting === LEGACY_SCAN_BUDGET.setting || b.setting === LEGACY_SCAN_BUDGET.setting
+        ? a.setting === b.setting
+        : a.macs === b.macs;
+}
+/** A budget as people read it: "default (3e12 multiply-accumulates)". */
+function describeBudget(b) {
+    if (b.setting === LEGACY_SCAN_BUDGET.setting)
+        return 'legacy (the fixed rule of baselines built before --budget)';
+    const macs = formatMacs(b.macs);
+    return BUDGET_NAMES.includes(b.setting)
+        ? `${b.setting} (${macs} multiply-accumulates)`
+        : `${macs} multiply-accumulates`;
+}
+/** 3e12 -> "3e12", 1.25e13 -> "1.25e13". */
+function formatMacs(x) {
+    return x
+        .toExponential()
+        .replace(/\.?0+e/, 'e')
+        .replace('e+', 'e');
+}
+/** The shapes of one input of every probe input, batch 1 (what forwardMacs follows). */
+function oneInputShapes(probes) {
+    return new Map(probes.inputs.map((i) => [i.name, i.batch === 'none' ? i.sampleShape.slice() : [1, ...i.sampleShape]]));
+}
+/** The former estimate (legacy plans only): conv weights once per output at a quarter of the input's area. */
+function legacyMacs(model, sampleShape) {
+    const spatial = sampleShape.length >= 2 ? sampleShape[sampleShape.length - 1] * sampleShape[sampleShape.length - 2] : 1;
+    const convWeights = new Set();
+    for (const node of model.proto.graph?.node ?? []) {
+        if (node.opType === 'Conv' && node.input && node.input[1])
+            convWeights.add(node.input[1]);
+    }
+    let macs = 0;
+    for (const init of model.initializers) {
+        const elems = init.dims.reduce((a, b) => a * b, 1);
+        macs += convWeights.has(init.name) ? elems * Math.max(1, spatial * 0.25) : elems;
+    }
+    return Math.max(1, macs);
+}
+/**
+ * Legacy plan: inputs the patch map gets its own pass on, MAP_INPUTS or as many as MAP_MAC_BUDGET affords at
+ * `positions` passes per input (its own budget, beside the probing's).
+ */
+function mapInputsFor(macsPerInput, positions, macBudget = MAP_MAC_BUDGET) {
+    const passes = Math.floor(macBudget / macsPerInput);
+    return Math.max(0, Math.min(MAP_INPUTS, Math.floor(passes / Math.max(1, positions))));
+}
+/**
+ * Legacy plan: forward passes TRIGGER_MAC_BUDGET affords trigger probing, or null below the minimum that
+ * means anything (then the check is not run rather than run over budget).
+ */
+function triggerBudget(macsPerInput, macBudget = TRIGGER_MAC_BUDGET) {
+    const affordable = Math.floor(macBudget / macsPerInput);
+    if (affordable < MIN_TRIGGER_BUDGET)
+        return null;
+    return Math.min(DEFAULT_TRIGGER_BUDGET, affordable);
+}
+/** The sweep's positions on this input, or 0 when it is not an image the sweep can stamp. */
+function positionsOf(sampleShape) {
+    try {
+        return sweepPositions(imageGeometry(sampleShape));
+    }
+    catch {
+        return 0;
+    }
+}
+/** The plan for one model under one setting (see the file header). */
+function planBudget(model, probes, budget) {
+    const sampleShape = probes.inputs[0]?.sampleShape ?? [];
+    const mapPositions = probes.inputs.length === 1 ? positionsOf(sampleShape) : 0;
+    if (budget.setting === LEGACY_SCAN_BUDGET.setting) {
+        const macsPerPass = legacyMacs(model, sampleShape);
+        return {
+            budget,
+            macsPerPass,
+            triggerPasses: triggerBudget(macsPerPass),
+            mapInputs: mapInputsFor(macsPerPass, mapPositions),
+            mapPositions,
+        };
+    }
+    const macsPerPass = forwardMacs(model, oneInputShapes(probes)).macs;
+    const passes = Math.floor(budget.macs / macsPerPass);
+    const trigger = Math.min(DEFAULT_TRIGGER_BUDGET, passes);
+    if (trigger < MIN_TRIGGER_BUDGET)
+        return { budget, macsPerPass, triggerPasses: null, mapInputs: 0, mapPositions };
+    const mapInputs = mapPositions > 0 ? Math.max(0, Math.min(MAP_INPUTS, Math.floor((passes - trigger) / mapPositions))) : 0;
+    return { budget, macsPerPass, triggerPasses: trigger, mapInputs, mapPositions };
+}
+/**
+ * The setting that would afford trigger probing on a model of `macsPerPass` (the smallest named one, else
+ * the number), for the report's fix.
+ */
+function budgetAffording(macsPerPass, passes = MIN_TRIGGER_BUDGET) {
+    const need = macsPerPass * passes;
+    const named = BUDGET_NAMES.find((n) => BUDGET_MACS[n] >= need);
+    if (named)
+        return { setting: named, macs: BUDGET_MACS[named] };
+    // two significant digits, rounded up
+    const unit = 10 ** (Math.floor(Math.log10(need)) - 1);
+    const macs = Math.ceil(need / unit) * unit;
+    return { setting: formatMacs(macs), macs };
+}
+/** The next larger setting than `b` (a named one, else four times the allowance). */
+function largerBudget(b) {
+    const named = BUDGET_NAMES.find((n) => BUDGET_MACS[n] > b.macs);
+    if (named && b.setting !== LEGACY_SCAN_BUDGET.setting)
+        return { setting: named, macs: BUDGET_MACS[named] };
+    return budgetAffording(b.macs * 4, 1);
+}
+/**
+ * The per-model time limit: MODEL_TIME_LIMIT_MS plus the probe pass at MIN_MACS_PER_SECOND, and, once trigger
+ * probing is about to run, plus its planned passes (triggerTimeFor), so a large model the budget plans
+ * minutes of work for is not cut off, while a model whose real cost is far beyond its estimate (a loop inside
+ * the graph) still stops, and a model trigger probing does not apply to keeps the fixed limit. The limit
+ * only turns a runaway scan into an error; it never changes a result.
+ */
+function timeLimitFor(plan, probeCount) {
+    return MODEL_TIME_LIMIT_MS + msFor(probeCount * plan.macsPerPass);
+}
+/** What trigger probing and its patch map add to the time limit (see timeLimitFor). */
+function triggerTimeFor(plan) {
+    return msFor(((plan.triggerPasses ?? 0) + plan.mapInputs * plan.mapPositions) * plan.macsPerPass);
+}
+function msFor(macs) {
+    return Math.ceil((macs / MIN_MACS_PER_SECOND) * 1000);
+}
+
+;// CONCATENATED MODULE: ./lib/cli/args.js
+/**
+ * Command-line parsing for model-fingerprint, on node:util's parseArgs (no dependency needed). Each
+ * command declares its flags; unknown flags and missing values are InputErrors (exit 2, one line).
+ */
+
+
+
+
+/** Flags shared by every command that fingerprints models. */
+const ENGINE_FLAGS = {
+    probes: { type: 'string' },
+    seed: { type: 'string' },
+    'probe-kinds': { type: 'string' },
+    'probe-range': { type: 'string' },
+    'probe-samples': { type: 'string' },
+    'input-mean': { type: 'string' },
+    'input-std': { type: 'string' },
+    dim: { type: 'string', multiple: true },
+    vocab: { type: 'string' },
+    layers: { type: 'string' },
+    'batch-size': { type: 'string' },
+    workspace: { type: 'string' },
+    budget: { type: 'string' },
+};
+const COMMON_FLAGS = {
+    debug: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+};
+function parse(command, argv, options) {
+    try {
+        const { values, positionals } = (0,external_node_util_namespaceObject.parseArgs)({
+            args: argv,
+            options: { ...COMMON_FLAGS, ...options },
+            allowPositionals: true,
+            strict: true,
+        });
+        return { values: values, positionals };
+    }
+    catch (e) {
+        // node's message may span lines and the last one is the fix (a value starting with "-" must be given
+        // as --flag=-1,1): kept, on one line.
+        const msg = (e instanceof Error ? e.message : String(e)).split('\n').join(' ');
+        throw new errors_InputError('bad-argument', `${command}: ${msg} (see model-fingerprint ${command} --help)`);
+    }
+}
+function str(p, name) {
+    const v = p.values[name];
+    return typeof v === 'string' ? v : undefined;
+}
+function args_int(p, name, min = 1, max = Number.MAX_SAFE_INTEGER) {
+    const v = str(p, name);
+    if (v === undefined)
+        return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+        throw new errors_InputError('bad-argument', `--${name} ${v}: expected a whole number between ${min} and ${max}`);
+    }
+    return n;
+}
+function list(p, name) {
+    const v = str(p, name);
+    if (v === undefined)
+        return undefined;
+    return v
+        .split(/[,\n]/)
+        .map((s) => s.trim())
+        .filter(Boolean);
+}
+/** Probe and layer options from the shared engine flags. */
+function engineOptions(p) {
+    const probes = {};
+    const count = args_int(p, 'probes', 1, 4096);
+    if (count !== undefined)
+        probes.count = count;
+    const seed = args_int(p, 'seed', 0, 2 ** 32 - 1);
+    if (seed !== undefined)
+        probes.seed = seed;
+    const kinds = list(p, 'probe-kinds');
+    if (kinds)
+        probes.kinds = kinds;
+    const range = list(p, 'probe-range');
+    if (range) {
+        const [lo, hi] = range.map(Number);
+        if (range.length !== 2 || !Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) {
+            throw new errors_InputError('bad-argument', `--probe-range ${str(p, 'probe-range')}: expected LO,HI with LO < HI`);
+        }
+        probes.range = [lo, hi];
+    }
+    const samples = str(p, 'probe-samples');
+    if (samples)
+        probes.samplesDir = samples;
+    const dims = p.values.dim;
+    if (Array.isArray(dims)) {
+        probes.dims = {};
+        for (const d of dims) {
+            const m = /^([^=]+)=(\d+)$/.exec(d);
+            if (!m)
+                throw new errors_InputError('bad-argument', `--dim ${d}: expected NAME=SIZE, e.g. --dim seq=32`);
+            probes.dims[m[1]] = Number(m[2]);
+        }
+    }
+    const vocab = args_int(p, 'vocab', 1);
+    if (vocab !== undefined)
+        probes.vocab = vocab;
+    const normalize = parseNormalize(str(p, 'input-mean'), str(p, 'input-std'));
+    if (normalize)
+        probes.normalize = normalize;
+    const opts = { probes };
+    const layers = list(p, 'layers');
+    if (layers)
+        opts.layers = layers.length === 1 && layers[0] === 'auto' ? 'auto' : layers;
+    const batch = args_int(p, 'batch-size', 1, 4096);
+    if (batch !== undefined)
+        opts.batchSize = batch;
+    const ws = str(p, 'workspace');
+    if (ws)
+        opts.workspace = ws;
+    const budget = str(p, 'budget');
+    if (budget !== undefined)
+        opts.budget = parseBudget(budget);
+    return opts;
+}
+
+;// CONCATENATED MODULE: ./lib/cli/commands/inspect.js
+/** `model-fingerprint inspect MODEL [--json]`: what the reader sees in a model. */
+
+
+
+const HELP = `Usage: model-fingerprint inspect MODEL [--json]
+Lists the model's inputs (name, dtype, shape), outputs, layers (name, op, shape), opsets, size and sha256.
+`;
+async function inspectCommand(argv, io) {
+    const p = parse('inspect', argv, { json: { type: 'boolean' } });
+    if (p.values.help) {
+        io.out(HELP);
+        return 0;
+    }
+    if (p.positionals.length !== 1)
+        throw new errors_InputError('bad-argument', `inspect: expected one MODEL\n${HELP}`);
+    const result = await inspectModel(p.positionals[0]);
+    io.out(p.values.json ? JSON.stringify(result, null, 2) + '\n' : formatInspect(result));
+    return 0;
+}
+
+;// CONCATENATED MODULE: ./lib/model/types.js
+/** The input signature two models must share to be compared, e.g. "input:float32[N,1,14,14]". */
+function signatureOf(inputs, outputs) {
+    const fmt = (t) => `${t.name}:${t.dtype}[${t.shape.map((d) => (typeof d === 'number' ? d : 'N')).join(',')}]`;
+    const ins = inputs.map(fmt).join(';');
+    return outputs && outputs.length ? `${ins}->${outputs.map(fmt).join(';')}` : ins;
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/final-layer.js
+
+/** Ops between the final linear layer and the output that keep one value per class. */
+const PASS_THROUGH = new Set([
+    'Softmax',
+    'LogSoftmax',
+    'Sigmoid',
+    'Identity',
+    'Flatten',
+    'Reshape',
+    'Squeeze',
+    'Unsqueeze',
+    'Cast',
+    'Dropout',
+]);
+function final_layer_intAttr(n, name, dflt) {
+    const a = (n.attribute ?? []).find((x) => x.name === name);
+    return a?.i != null ? Number(a.i) : dflt;
+}
+function transpose(v, rows, cols) {
+    const out = new Float64Array(v.length);
+    for (let r = 0; r < rows; r++)
+        for (let c = 0; c < cols; c++)
+            out[c * rows + r] = v[r * cols + c];
+    return out;
+}
+/** The final linear layer producing `model.outputs[0]`, or null when the graph ends otherwise. */
+function findFinalLinear(model) {
+    const nodes = model.proto.graph?.node ?? [];
+    const producer = new Map();
+    for (const n of nodes)
+        for (const o of n.output ?? [])
+            producer.set(o, n);
+    let tensor = model.outputs[0]?.name;
+    let pendingBias = null;
+    for (let steps = 0; tensor && steps < 64; steps++) {
+        const n = producer.get(tensor);
+        if (!n)
+            return null;
+        const ins = n.input ?? [];
+        const op = n.opType ?? '';
+        if (op === 'Gemm' || op === 'MatMul') {
+            const w = constantTensor(model, ins[1]);
+            if (!w || w.dims.length !== 2)
+                return null;
+            const transB = op === 'Gemm' ? final_layer_intAttr(n, 'transB', 0) : 0;
+            const [d0, d1] = w.dims;
+            const weight = transB ? w.values : transpose(w.values, d0, d1);
+            const classes = transB ? d0 : d1;
+            const features = transB ? d1 : d0;
+            let bias = pendingBias;
+            if (op === 'Gemm' && ins[2]) {
+                const b = constantTensor(model, ins[2]);
+                if (b)
+                    bias = b.values.length === classes ? b.values : new Float64Array(classes).fill(b.values[0] ?? 0);
+            }
+            return { node: n, weight, classes, features, bias, input: ins[0], weightName: ins[1] };
+        }
+        if (op === 'Conv') {
+            const w = constantTensor(model, ins[1]);
+            if (!w || w.dims.length !== 4 || w.dims[2] * w.dims[3] !== 1)
+                return null;
+            const b = ins[2] ? constantTensor(model, ins[2]) : null;
+            return {
+                node: n,
+                weight: w.values,
+                classes: w.dims[0],
+                features: w.dims[1],
+                bias: b?.values ?? pendingBias,
+                input: ins[0],
+                weightName: ins[1],
+            };
+        }
+        if (op === 'Add') {
+            const c0 = constantTensor(model, ins[0]);
+            const c1 = constantTensor(model, ins[1]);
+            if (c0 && !c1) {
+                pendingBias = c0.values;
+                tensor = ins[1];
+            }
+            else if (c1 && !c0) {
+                pendingBias = c1.values;
+                tensor = ins[0];
+            }
+            else
+                return null;
+            continue;
+        }
+        if (PASS_THROUGH.has(op)) {
+            tensor = ins[0];
+            continue;
+        }
+        return null;
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./lib/score/risk.js
+/**
+ * From an honest p-value to the 0-100 risk score and its band. riskScore = round(100 · log10(1/p) / 3),
+ * clamped to 0-100, so p = 0.1 -> 33, 0.01 -> 67, 0.001 -> 100. Bands: 0-30 low, 31-60 medium, 61-100 high.
+ * Because the score is a fixed function of a calibrated p-value, a band boundary is a p-value boundary:
+ * a clean model lands in "high" with probability about P_HIGH (~1.5%), in "medium" or above with ~12%.
+ */
+/**
+ * The state of a model on which no check with power ran (no baseline, and trigger probing did not run or
+ * ran too short to call it clean): it gets no risk score and no risk level, never "low".
+ */
+const risk_NOT_ASSESSED = 'not-assessed';
+const DEFAULT_ON_NOT_ASSESSED = 'fail';
+const ON_NOT_ASSESSED_VALUES = ['fail', 'warn'];
+/** The p-value that maps to a risk score of 100. */
+const RISK_P_AT_MAX = 1e-3;
+const LOW_MAX_SCORE = 30;
+const MEDIUM_MAX_SCORE = 60;
+function riskScore(p) {
+    if (!(p > 0))
+        return 100;
+    const s = Math.round((100 * Math.log10(1 / p)) / -Math.log10(RISK_P_AT_MAX));
+    return Math.min(100, Math.max(0, s));
+}
+function levelOf(score) {
+    if (score <= LOW_MAX_SCORE)
+        return 'low';
+    if (score <= MEDIUM_MAX_SCORE)
+        return 'medium';
+    return 'high';
+}
+const RANK = { low: 0, medium: 1, high: 2 };
+/** Whether a verdict at `level` fails a scan configured with fail-on `failOn`. */
+function reachesFailOn(level, failOn) {
+    if (failOn === 'never')
+        return false;
+    return RANK[level] >= RANK[failOn];
+}
+/**
+ * Whether a model at `level` fails the gate: a risk level by fail-on, a not-assessed model by
+ * `onNotAssessed` (unless fail-on is 'never', which fails nothing).
+ */
+function failsGate(level, failOn, onNotAssessed = DEFAULT_ON_NOT_ASSESSED) {
+    if (level === risk_NOT_ASSESSED)
+        return failOn !== 'never' && onNotAssessed === 'fail';
+    return reachesFailOn(level, failOn);
+}
+/** The (unrounded) p-value at which the score equals `score`. */
+function pValueForScore(score) {
+    return Math.pow(10, (-score * -Math.log10(RISK_P_AT_MAX)) / 100);
+}
+/** Largest p-value that still rounds to a medium score (31): p <= P_MEDIUM means medium or high. */
+const P_MEDIUM = pValueForScore(LOW_MAX_SCORE + 0.5);
+/** Largest p-value that still rounds to a high score (61): p <= P_HIGH means high. */
+const P_HIGH = pValueForScore(MEDIUM_MAX_SCORE + 0.5);
 
 ;// CONCATENATED MODULE: ./lib/selfcheck/reference-free-p.js
 /**
@@ -28219,6 +32128,33 @@ function triggerBaseInputs(set) {
 /** The Gumbel null that matches a kind of base input. */
 function triggerNullFor(kind) {
     return TRIGGER_SCORE_NULLS[kind];
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/decisive.js
+/**
+ * Early stopping of trigger probing on decisive evidence: the score at which the reference-free verdict can
+ * no longer change. Without a baseline the verdict is the trigger test's p-value under the shipped null
+ * (reference-free-p.ts), a decreasing function of the score, and the risk score is 100 for every
+ * p <= RISK_P_AT_MAX. Refinement only ever raises the score (it keeps a better trigger, never a worse one), so
+ * once a class reaches the score whose p is RISK_P_AT_MAX the verdict is final: high, 100. The search then
+ * stops instead of spending the rest of the budget. Counts, not time: the same model stops at the same round.
+ *
+ * The other way, "decisively clean", has no such bound: the score is a maximum over the triggers tried so
+ * far, and any trigger not yet tried could be the backdoor's, so the search runs its whole budget unless it
+ * finds one.
+ */
+
+
+/** The score whose reference-free p-value is `p` with `classes` classes on this base (inverse of triggerPValue). */
+function scoreAtPValue(p, classes, basis) {
+    const n = triggerNullFor(basis);
+    const location = n.location + n.scale * Math.log(classes / n.classes);
+    // p = 1 - exp(-exp(-z))  <=>  z = -ln(-ln(1 - p))
+    return location + n.scale * -Math.log(-Math.log1p(-p));
+}
+/** The score at which refinement stops: where the reference-free verdict is risk 100 whatever comes next. */
+function decisiveTriggerScore(classes, basis) {
+    return scoreAtPValue(RISK_P_AT_MAX, classes, basis);
 }
 
 ;// CONCATENATED MODULE: ./lib/selfcheck/mine-base.js
@@ -28565,8 +32501,6 @@ async function mineTriggerBase(run, shape, opts) {
 
 /** Fewest classes trigger probing can contrast. */
 const MIN_TRIGGER_CLASSES = 3;
-/** Average spatial downsampling assumed for a convolution's output (a stride or pool of 2 per layer). */
-const CONV_SPATIAL_SHARE = 0.25;
 function triggerApplies(model, probes, classes) {
     return (model.inputs.length === 1 &&
         probes.inputs.length === 1 &&
@@ -28574,43 +32508,16 @@ function triggerApplies(model, probes, classes) {
         probes.inputs[0].data instanceof Float32Array &&
         classes >= MIN_TRIGGER_CLASSES);
 }
-/**
- * Multiply-accumulates of one forward pass, estimated from the weights: a dense weight counts once, a
- * convolution weight once per output position (the input's spatial size times CONV_SPATIAL_SHARE).
- */
-function estimateMacs(model, sampleShape) {
-    const spatial = sampleShape.length >= 2 ? sampleShape[sampleShape.length - 1] * sampleShape[sampleShape.length - 2] : 1;
-    const convWeights = new Set();
-    for (const node of model.proto.graph?.node ?? []) {
-        if (node.opType === 'Conv' && node.input && node.input[1])
-            convWeights.add(node.input[1]);
-    }
-    let macs = 0;
-    for (const init of model.initializers) {
-        const elems = init.dims.reduce((a, b) => a * b, 1);
-        macs += convWeights.has(init.name) ? elems * Math.max(1, spatial * CONV_SPATIAL_SHARE) : elems;
-    }
-    return Math.max(1, macs);
-}
-/**
- * Inputs the patch map gets its own pass on (probeTriggers' mapInputs): MAP_INPUTS, or as many as
- * MAP_MAC_BUDGET affords at sweepPositions passes per input. Its own budget, so the probing's passes (and
- * with them the trigger score and its null) are the same whatever the map costs. Like the probing budget, a
- * function of the model alone: every model of one architecture gets the same count.
- */
-function mapInputsFor(macsPerInput, positions, macBudget = MAP_MAC_BUDGET) {
-    const passes = Math.floor(macBudget / macsPerInput);
-    return Math.max(0, Math.min(MAP_INPUTS, Math.floor(passes / Math.max(1, positions))));
-}
-/**
- * Forward passes the compute budget affords, or null when it cannot afford the minimum that means anything:
- * then the check is not run (the report says so) rather than run over budget.
- */
-function triggerBudget(macsPerInput, macBudget = TRIGGER_MAC_BUDGET) {
-    const affordable = Math.floor(macBudget / macsPerInput);
-    if (affordable < MIN_TRIGGER_BUDGET)
+/** Why trigger probing does not apply to a model, in the report's terms; null when it applies. */
+function triggerSkipReason(model, probes, classes) {
+    if (triggerApplies(model, probes, classes))
         return null;
-    return Math.min(DEFAULT_TRIGGER_BUDGET, affordable);
+    return classes < MIN_TRIGGER_CLASSES &&
+        model.inputs.length === 1 &&
+        probes.inputs.length === 1 &&
+        probes.inputs[0].dtype === 'float32'
+        ? 'classes'
+        : 'input-kind';
 }
 /**
  * The patch map the fingerprint keeps as its "trigger-map" block (the one place that decides it). The
@@ -28630,9 +32537,9 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
     if (!triggerApplies(model, probes, classes))
         return null;
     // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
-    // The budget first: a model too large to probe (the speed benchmark's ResNet) copies no base inputs.
-    const macs = estimateMacs(model, probes.inputs[0].sampleShape);
-    const budget = triggerBudget(macs);
+    // The budget first: a model too large to probe copies no base inputs.
+    const plan = opts.plan ?? planBudget(model, probes, DEFAULT_SCAN_BUDGET);
+    const budget = plan.triggerPasses;
     if (budget === null)
         return null;
     const base = triggerBaseInputs(probes);
@@ -28669,7 +32576,7 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
             : null;
         const basis = mined ? 'mined' : base.kind;
         // The patch map on more inputs (up to MAP_INPUTS), where keptMap keeps it: the samples or the mined base.
-        const mapInputs = mapInputsFor(macs, sweepPositions(imageGeometry(base.shape)));
+        const mapInputs = opts.map === false ? 0 : plan.mapInputs;
         const r = await probeTriggers(run, mined ? mined.base : base.base, base.shape, {
             classes,
             budget: mined ? mined.probeBudget : budget,
@@ -28677,13 +32584,21 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
             range,
             file: model.path,
             ...(basis !== 'probes' ? { mapInputs } : {}),
+            ...(opts.earlyStop && budget < DEFAULT_TRIGGER_BUDGET
+                ? { decisiveScore: decisiveTriggerScore(classes, basis) }
+                : {}),
         });
         return {
             selfCheck: { ...r.selfCheck, basis },
             block: r.block,
             tierBlock: r.tierBlock,
             mapBlock: keptMap(basis, mapInputs, r.mapBlock),
+            evidence: r.evidence && { ...r.evidence, basis },
             forwardPasses: r.forwardPasses + (mined?.forwardPasses ?? 0),
+            mapPasses: r.mapPasses,
+            candidatesScreened: r.candidatesScreened,
+            candidatesTotal: r.candidatesTotal,
+            stoppedEarly: r.stoppedEarly,
         };
     }
     finally {
@@ -28713,7 +32628,7 @@ const { onnx: write_onnx } = onnx;
 const DEFAULT_OPSET = 13;
 const DEFAULT_IR_VERSION = 8;
 /** Shorthands for attribute values: attr.int(1), attr.floats([0.5]), ... */
-const attr = {
+const write_attr = {
     int: (v) => ({ int: v }),
     float: (v) => ({ float: v }),
     ints: (v) => ({ ints: v }),
@@ -28929,7 +32844,7 @@ function emitLayers(g, layers, input, shape, prefix, lastOutput) {
                     inputs.push(param('bias'));
                 }
                 const o = out('Gemm');
-                g.addNode('Gemm', inputs, [o], { alpha: attr.float(1), beta: attr.float(1), transB: attr.int(1) }, {
+                g.addNode('Gemm', inputs, [o], { alpha: write_attr.float(1), beta: write_attr.float(1), transB: write_attr.int(1) }, {
                     name: `${scope}/Gemm`,
                 });
                 cur = o;
@@ -28950,11 +32865,11 @@ function emitLayers(g, layers, input, shape, prefix, lastOutput) {
                 }
                 const o = out('Conv');
                 g.addNode('Conv', inputs, [o], {
-                    dilations: attr.ints([1, 1]),
-                    group: attr.int(1),
-                    kernel_shape: attr.ints([k, k]),
-                    pads: attr.ints([pad, pad, pad, pad]),
-                    strides: attr.ints([stride, stride]),
+                    dilations: write_attr.ints([1, 1]),
+                    group: write_attr.int(1),
+                    kernel_shape: write_attr.ints([k, k]),
+                    pads: write_attr.ints([pad, pad, pad, pad]),
+                    strides: write_attr.ints([stride, stride]),
                 }, { name: `${scope}/Conv` });
                 cur = o;
                 sh = [sh[0], layer.outChannels, pooledSize(sh[2], k, stride, pad), pooledSize(sh[3], k, stride, pad)];
@@ -28975,9 +32890,9 @@ function emitLayers(g, layers, input, shape, prefix, lastOutput) {
                 const stride = layer.stride ?? layer.kernel;
                 const o = out(op);
                 g.addNode(op, [cur], [o], {
-                    kernel_shape: attr.ints([layer.kernel, layer.kernel]),
-                    pads: attr.ints([0, 0, 0, 0]),
-                    strides: attr.ints([stride, stride]),
+                    kernel_shape: write_attr.ints([layer.kernel, layer.kernel]),
+                    pads: write_attr.ints([0, 0, 0, 0]),
+                    strides: write_attr.ints([stride, stride]),
                 }, { name: `${scope}/${op}` });
                 cur = o;
                 sh = [sh[0], sh[1], pooledSize(sh[2], layer.kernel, stride), pooledSize(sh[3], layer.kernel, stride)];
@@ -28992,7 +32907,7 @@ function emitLayers(g, layers, input, shape, prefix, lastOutput) {
             }
             case 'flatten': {
                 const o = out('Flatten');
-                g.addNode('Flatten', [cur], [o], { axis: attr.int(1) }, { name: `${scope}/Flatten` });
+                g.addNode('Flatten', [cur], [o], { axis: write_attr.int(1) }, { name: `${scope}/Flatten` });
                 cur = o;
                 const rest = sh.slice(1);
                 sh = [
@@ -29009,13 +32924,13 @@ function emitLayers(g, layers, input, shape, prefix, lastOutput) {
                 g.addInitializer(param('running_mean'), 'float32', [c], layer.mean);
                 g.addInitializer(param('running_var'), 'float32', [c], layer.var);
                 const o = out('BatchNormalization');
-                g.addNode('BatchNormalization', [cur, param('weight'), param('bias'), param('running_mean'), param('running_var')], [o], { epsilon: attr.float(layer.epsilon ?? 1e-5), momentum: attr.float(0.9) }, { name: `${scope}/BatchNormalization` });
+                g.addNode('BatchNormalization', [cur, param('weight'), param('bias'), param('running_mean'), param('running_var')], [o], { epsilon: write_attr.float(layer.epsilon ?? 1e-5), momentum: write_attr.float(0.9) }, { name: `${scope}/BatchNormalization` });
                 cur = o;
                 break;
             }
             case 'softmax': {
                 const o = out('Softmax');
-                g.addNode('Softmax', [cur], [o], { axis: attr.int(-1) }, { name: `${scope}/Softmax` });
+                g.addNode('Softmax', [cur], [o], { axis: write_attr.int(-1) }, { name: `${scope}/Softmax` });
                 cur = o;
                 break;
             }
@@ -29092,7 +33007,7 @@ function gemmSession() {
         const g = new GraphBuilder({ graphName: 'gram' });
         g.addInput('A', 'float32', ['n', 'd']);
         g.addInput('B', 'float32', ['m', 'd']);
-        g.addNode('Gemm', ['A', 'B'], ['G'], { transB: attr.int(1) }, { name: 'gram' });
+        g.addNode('Gemm', ['A', 'B'], ['G'], { transB: write_attr.int(1) }, { name: 'gram' });
         g.addOutput('G', 'float32', ['n', 'm']);
         const bytes = g.toBytes();
         (0,binding.initOrt)();
@@ -29230,7 +33145,7 @@ function gemmFormSession(transA, transB) {
         const g = new GraphBuilder({ graphName: `gemm${key}` });
         g.addInput('A', 'float32', ['a0', 'a1']);
         g.addInput('B', 'float32', ['b0', 'b1']);
-        g.addNode('Gemm', ['A', 'B'], ['Y'], { transA: attr.int(transA ? 1 : 0), transB: attr.int(transB ? 1 : 0) }, { name: 'gemm' });
+        g.addNode('Gemm', ['A', 'B'], ['Y'], { transA: write_attr.int(transA ? 1 : 0), transB: write_attr.int(transB ? 1 : 0) }, { name: 'gemm' });
         g.addOutput('Y', 'float32', ['m', 'n']);
         const bytes = g.toBytes();
         (0,binding.initOrt)();
@@ -29635,11 +33550,6 @@ function allEqual(part) {
 }
 
 ;// CONCATENATED MODULE: ./lib/fingerprint/types.js
-/**
- * A fingerprint: what a model does on the probes, as named feature blocks (float32 vectors), plus
- * reference-free self-check statistics. Two fingerprints compare only when their probe hashes match.
- * On-disk format in src/fingerprint/format.ts and docs/format.md.
- */
 const FINGERPRINT_FORMAT_VERSION = 1;
 /**
  * What the feature blocks MEAN (FINGERPRINT_FORMAT_VERSION numbers how they are stored). Bump it whenever a
@@ -31114,23 +35024,10 @@ async function layerWeightStatsOffloaded(model, opts = {}) {
 
 
 
+
+
 const AUTO_LAYER_COUNT = 2;
-const ACTIVATION_OPS = new Set([
-    'Relu',
-    'LeakyRelu',
-    'PRelu',
-    'Elu',
-    'Selu',
-    'Celu',
-    'Gelu',
-    'Sigmoid',
-    'HardSigmoid',
-    'HardSwish',
-    'Tanh',
-    'Softplus',
-    'Mish',
-    'Clip',
-]);
+
 /** Hidden-layer block kinds (src/fingerprint/representations.ts), named "<kind>:<layer>". */
 const LAYER_BLOCK_KINDS = ['gram', 'sorted', 'raw'];
 /** Whether a block of this name (or, for layer blocks, this kind) is read by the caller. */
@@ -31152,9 +35049,7 @@ function autoLayers(model) {
     return [];
 }
 async function fingerprintModel(model, opts) {
-    // One time limit for the whole fingerprint: probing (session.ts) and the weight statistics after it.
-    const limitMs = opts.timeLimitMs ?? MODEL_TIME_LIMIT_MS;
-    const deadline = Date.now() + limitMs;
+    const started = Date.now();
     const vocabByInput = {};
     for (const inp of model.inputs) {
         const v = inferVocabSize(model, inp.name);
@@ -31162,6 +35057,11 @@ async function fingerprintModel(model, opts) {
             vocabByInput[inp.name] = v;
     }
     const probes = generateProbes(model.inputs, opts.probes, { file: model.path, vocabByInput });
+    const plan = planBudget(model, probes, opts.budget ?? DEFAULT_SCAN_BUDGET);
+    // One time limit for the whole fingerprint: probing (session.ts), the weight statistics, and trigger probing
+    // (which extends it by its planned work when it runs).
+    const limitMs = opts.timeLimitMs ?? timeLimitFor(plan, probes.count);
+    const deadline = started + limitMs;
     const known = new Set(model.layers.map((l) => l.name));
     const requested = opts.layers === undefined || opts.layers === 'auto' ? autoLayers(model) : opts.layers;
     for (const l of requested) {
@@ -31183,13 +35083,13 @@ async function fingerprintModel(model, opts) {
         ? await ModelRunner.open(model, { threads: opts.threads })
         : undefined;
     try {
-        return await fingerprintWith(model, opts, probes, layers, shared, layerWeights, deadline, limitMs);
+        return await fingerprintWith(model, opts, probes, layers, shared, layerWeights, deadline, limitMs, plan);
     }
     finally {
         await shared?.release();
     }
 }
-async function fingerprintWith(model, opts, probes, layers, shared, layerWeights, deadline, limitMs) {
+async function fingerprintWith(model, opts, probes, layers, shared, layerWeights, deadline, limitMs, plan) {
     const run = shared
         ? await shared.run(probes, { batchSize: opts.batchSize, timeLimitMs: Math.max(0, deadline - Date.now()) })
         : await runProbes(model, probes, {
@@ -31220,13 +35120,21 @@ async function fingerprintWith(model, opts, probes, layers, shared, layerWeights
         if (f <= RAW_BLOCK_MAX_FEATURES)
             blocks[`raw:${name}`] = t.data;
     }
-    const trig = opts.trigger === false
+    // Trigger probing contrasts classes: an output with more than one non-unit axis per probe (a segmentation
+    // map, a sequence of scores) is not one score per class, and probing it would treat every cell as a class.
+    const scoresPerClass = out.shape.slice(1).filter((d) => d > 1).length <= 1;
+    // The budget's planned work extends the limit when trigger probing runs (an explicit limit stays as given).
+    const extraMs = opts.timeLimitMs === undefined ? triggerTimeFor(plan) : 0;
+    const trig = opts.trigger === false || !scoresPerClass
         ? null
         : await runTriggerCheck(model, probes, classes, {
             threads: opts.threads,
-            deadline,
-            limitMs,
+            deadline: deadline + extraMs,
+            limitMs: limitMs + extraMs,
             ...(shared ? { runner: shared } : {}),
+            plan,
+            map: reads(opts.blocks, 'trigger-map'),
+            ...(opts.earlyStop ? { earlyStop: true } : {}),
         });
     if (trig) {
         blocks.trigger = trig.block;
@@ -31236,6 +35144,7 @@ async function fingerprintWith(model, opts, probes, layers, shared, layerWeights
             blocks['trigger-map'] = trig.mapBlock;
         selfChecks.trigger = trig.selfCheck;
     }
+    const evidence = opts.evidence && trig?.evidence ? { evidence: trig.evidence } : {};
     const fl = findFinalLinear(model);
     if (fl) {
         const fw = finalWeightStats(fl);
@@ -31261,9 +35170,50 @@ async function fingerprintWith(model, opts, probes, layers, shared, layerWeights
             layers: captured,
             createdAt: new Date().toISOString(),
             features: FEATURES_VERSION,
+            budget: budgetRecord(plan, probes, trig, {
+                triggerSkip: opts.trigger === false
+                    ? 'disabled'
+                    : !scoresPerClass
+                        ? 'output-kind'
+                        : triggerSkipReason(model, probes, classes),
+                mapRead: reads(opts.blocks, 'trigger-map'),
+                finalLayer: Boolean(fl),
+            }),
         },
         blocks,
         selfChecks,
+        ...evidence,
+    };
+}
+/** What each check got under the plan (the report's per-check passes and reasons). */
+function budgetRecord(plan, probes, trig, why) {
+    const triggerSkip = why.triggerSkip ?? (plan.triggerPasses === null ? 'budget' : 'input-kind');
+    const mapSkip = !trig
+        ? triggerSkip
+        : !why.mapRead
+            ? 'not-read'
+            : trig.selfCheck.basis === 'probes'
+                ? 'base'
+                : plan.mapInputs <= SWEEP_INPUTS
+                    ? 'budget'
+                    : undefined;
+    const checks = {
+        probes: { passes: probes.count },
+        'trigger-probe': trig
+            ? { passes: trig.forwardPasses - trig.mapPasses }
+            : { passes: 0, skipped: triggerSkip },
+        'patch-map': trig && trig.mapPasses > 0 ? { passes: trig.mapPasses } : { passes: 0, skipped: mapSkip ?? 'budget' },
+        'final-layer-weights': why.finalLayer ? { passes: 0 } : { passes: 0, skipped: 'no-final-layer' },
+    };
+    return {
+        setting: plan.budget.setting,
+        macs: plan.budget.macs,
+        macsPerPass: plan.macsPerPass,
+        checks,
+        ...(trig
+            ? { triggerCandidates: { screened: trig.candidatesScreened, total: trig.candidatesTotal } }
+            : {}),
+        ...(trig?.stoppedEarly ? { stoppedEarly: true } : {}),
     };
 }
 
@@ -31336,16 +35286,21 @@ function probeSpecOf(opts) {
 }
 /**
  * `blocks`: the ensemble blocks the caller reads (a scan: its baseline's channels; see FingerprintOptions);
- * absent = the whole fingerprint, as baseline builds and `fingerprint` write it.
+ * absent = the whole fingerprint, as baseline builds and `fingerprint` write it. `how.evidence`: keep what
+ * trigger probing found for the report's pictures (Fingerprint.evidence); `how.earlyStop`: trigger probing may
+ * stop once its verdict is decided (a scan without a baseline).
  */
-async function fingerprintFile(path, opts, blocks) {
+async function fingerprintFile(path, opts, blocks, how = {}) {
     assertInsideWorkspace(path, opts.workspace);
     const model = await readModel(path);
     const fingerprint = await fingerprintModel(model, {
         probes: probeSpecOf(opts),
         layers: opts.layers ?? 'auto',
         batchSize: opts.batchSize,
+        ...(opts.budget ? { budget: opts.budget } : {}),
         ...(blocks ? { blocks } : {}),
+        ...(how.evidence ? { evidence: true } : {}),
+        ...(how.earlyStop ? { earlyStop: true } : {}),
     });
     return { model, fingerprint };
 }
@@ -31478,7 +35433,7 @@ async function readFingerprint(path) {
 
 const fingerprint_HELP = `Usage: model-fingerprint fingerprint MODEL --out FILE [--probes N] [--seed S] [--layers auto|L1,L2]
        [--probe-kinds K1,K2] [--probe-range LO,HI] [--probe-samples DIR] [--dim NAME=SIZE] [--vocab N] [--batch-size N]
-       [--input-mean M1,M2,... --input-std S1,S2,...]
+       [--input-mean M1,M2,... --input-std S1,S2,...] [--budget fast|default|thorough|MACS]
 Runs the model on the seeded probes and writes its fingerprint (docs/format.md).
 --input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
 as torchvision's Normalize does; probes and samples are made in [0,1] and normalised before the model sees
@@ -31502,12 +35457,94 @@ async function fingerprintCommand(argv, io) {
     return 0;
 }
 
+;// CONCATENATED MODULE: ./lib/report/levels.js
+/**
+ * Risk levels and the fail-on threshold: which models a renderer reports as failures, in one place so
+ * SARIF, JUnit, Markdown and text always agree with each other and with the scan's exit code. A model that
+ * was not assessed has its own level, ranked between medium and low: it is no finding, but no pass either.
+ */
+
+// The fail-on rule lives with the risk bands; the scan's `flagged` and every renderer use that one copy.
+
+const LEVEL_RANK = { low: 0, [risk_NOT_ASSESSED]: 1, medium: 2, high: 3 };
+/** Higher level first; used to order tables so the worst model is read first. */
+function compareLevels(a, b) {
+    return LEVEL_RANK[b] - LEVEL_RANK[a];
+}
+/** The worse of two levels. */
+function worseLevel(a, b) {
+    return LEVEL_RANK[b] > LEVEL_RANK[a] ? b : a;
+}
+/**
+ * The level as a table shows it: HIGH, MEDIUM and NOT ASSESSED in capitals so they stand out without colour
+ * or emoji.
+ */
+function levelLabel(level) {
+    if (level === risk_NOT_ASSESSED)
+        return 'NOT ASSESSED';
+    return level === 'low' ? 'low' : level.toUpperCase();
+}
+/** The report's on-not-assessed setting (absent in reports made without one: the default). */
+function onNotAssessedOf(report) {
+    return report.onNotAssessed ?? DEFAULT_ON_NOT_ASSESSED;
+}
+
+;// CONCATENATED MODULE: ./lib/report/numbers.js
+/**
+ * Number handling shared by every renderer: rounding for machine formats (JSON, SARIF properties) and
+ * short human forms for tables and messages. Scores and p-values come out of floating-point pipelines, so
+ * a renderer must never print NaN or 17 noise digits; non-finite values become null (JSON) or "n/a" (text).
+ */
+/** Significant digits kept in machine-readable output: far below detector noise, far above float noise. */
+const MACHINE_SIGNIFICANT_DIGITS = 6;
+/** Round to `digits` significant digits; null for NaN and ±Infinity (JSON cannot carry them). */
+function roundSig(x, digits = MACHINE_SIGNIFICANT_DIGITS) {
+    if (x === null || !Number.isFinite(x))
+        return null;
+    if (x === 0)
+        return 0;
+    // toPrecision handles both tiny p-values (1.23457e-12) and large scores without drift.
+    return Number(x.toPrecision(digits));
+}
+/** Shown for the score and p-value of a model that was not assessed (it has neither). */
+const NO_VALUE = '-';
+/** A p-value for people: 3 significant digits, scientific below 0.001 so tiny values stay readable. */
+function formatPValue(p) {
+    if (p === null)
+        return NO_VALUE;
+    if (!Number.isFinite(p))
+        return 'n/a';
+    if (p === 0)
+        return '0';
+    if (Math.abs(p) < 1e-3)
+        return p.toExponential(1);
+    return String(Number(p.toPrecision(3)));
+}
+/** A 0-100 risk score for people: whole numbers as they are, otherwise one decimal. */
+function formatRiskScore(score) {
+    if (score === null)
+        return NO_VALUE;
+    if (!Number.isFinite(score))
+        return 'n/a';
+    return Number.isInteger(score) ? String(score) : score.toFixed(1);
+}
+/** A raw detector score for people: 3 significant digits. */
+function formatDetectorScore(score) {
+    if (!Number.isFinite(score))
+        return 'n/a';
+    return String(Number(score.toPrecision(3)));
+}
+
 ;// CONCATENATED MODULE: ./lib/report/types.js
 /**
  * The scan report: the one data structure every renderer (JSON, SARIF, JUnit, Markdown, text) and every
  * publisher (CLI, GitHub Action) reads. Versioned; documented in docs/report-schema.md.
  */
-const REPORT_VERSION = 1;
+const REPORT_VERSION = 2;
+
+function isAssessed(m) {
+    return m.riskLevel !== NOT_ASSESSED;
+}
 function isFailed(m) {
     return 'error' in m;
 }
@@ -31518,6 +35555,814 @@ function exitCodeOf(report) {
     if (report.models.some((m) => !isFailed(m) && m.flagged))
         return 1;
     return 0;
+}
+
+;// CONCATENATED MODULE: ./lib/report/describe.js
+/**
+ * The words every human-facing renderer shares: the strongest signal, the suspected target class, the
+ * baseline line, the display order and the counts. One source so the PR comment, the terminal table,
+ * SARIF messages and JUnit bodies describe a model the same way.
+ */
+
+
+
+/** Characters of a baseline id shown to people (like a short git hash: enough to tell baselines apart). */
+const SHORT_ID_CHARS = 12;
+/** The strongest signal as a short phrase, e.g. "knn on logits (p = 1.2e-4)"; "none" when nothing stood out. */
+function strongestSignalText(m) {
+    const { strongestSignal, drivers } = m.explanation;
+    const driver = drivers.find((d) => d.channel === strongestSignal) ?? drivers[0];
+    const name = strongestSignal || driver?.channel || '';
+    if (!name)
+        return 'none';
+    return driver ? `${name} (p = ${formatPValue(driver.pValue)})` : name;
+}
+/**
+ * "not assessed: trigger probing did not run (budget)": what a table shows in place of the strongest signal of
+ * a model that was not assessed.
+ */
+function notAssessedText(m) {
+    if (m.riskLevel !== 'not-assessed')
+        return undefined;
+    return `not assessed: ${NOT_ASSESSED_WORDS[m.notAssessed.reason] ?? m.notAssessed.reason}`;
+}
+/** A not-assessed reason (NotAssessedReason.reason) in a few words. */
+const NOT_ASSESSED_WORDS = {
+    budget: 'the budget affords too few forward passes for trigger probing',
+    'input-kind': 'trigger probing does not apply to this input kind',
+    classes: 'trigger probing needs at least 3 classes',
+    'output-kind': 'trigger probing needs one score per class',
+    'no-power': 'trigger probing ran too short to decide',
+};
+/** One line: what each check got ("trigger probing 4,812 passes, patch map not run (budget)"), or undefined. */
+function checksText(m) {
+    if (!m.checks || m.checks.length === 0)
+        return undefined;
+    const parts = m.checks
+        .filter((c) => c.check !== 'probes')
+        .map((c) => {
+        const name = CHECK_WORDS[c.check] ?? c.check;
+        if (!c.ran)
+            return `${name} not run (${SKIP_WORDS[c.skipped ?? ''] ?? c.skipped ?? 'not run'})`;
+        const passes = c.passes > 0 ? ` ${c.passes.toLocaleString('en-US')} passes` : ' ran';
+        return `${name}${passes}${c.note ? ` (${c.note})` : ''}`;
+    });
+    return parts.join(', ');
+}
+/** The budget line: "budget default: 5,374 forward passes of 5.6e8 multiply-accumulates each". */
+function budgetText(m) {
+    const b = m.budget;
+    if (!b)
+        return undefined;
+    const setting = b.setting === 'legacy' ? 'legacy (the baseline predates --budget)' : b.setting;
+    return `budget ${setting}: ${b.passes.toLocaleString('en-US')} forward passes of ${shortMacs(b.macsPerPass)} multiply-accumulates each`;
+}
+/** 5.56e8 -> "5.6e8"; small counts as they are. */
+function shortMacs(x) {
+    return x < 1e4 ? String(Math.round(x)) : x.toExponential(1).replace('e+', 'e');
+}
+/** The checks' names in words. */
+const CHECK_WORDS = {
+    ensemble: 'ensemble',
+    probes: 'probe pass',
+    'trigger-probe': 'trigger probing',
+    'patch-map': 'patch map',
+    'final-layer-weights': 'final-layer weights',
+};
+/** Why a check did not run (src/fingerprint/types.ts SkipReason), in a few words. */
+const SKIP_WORDS = {
+    budget: 'budget',
+    'input-kind': 'input kind',
+    classes: 'fewer than 3 classes',
+    'output-kind': 'output kind',
+    'not-read': 'not read without a baseline',
+    base: 'generated probes',
+    'no-final-layer': 'no final linear layer',
+    disabled: 'disabled',
+    'no-baseline': 'no baseline',
+};
+/** "class 7" when trigger probing found a class the model flips into, else undefined. */
+function targetClassText(m) {
+    const c = m.explanation.suspectedTargetClass;
+    return c === undefined ? undefined : `class ${c}`;
+}
+/**
+ * "class 7: patch at bottom-right 3x3, flips 92%": the suspected target and the trigger that moved it (issue
+ * 6: what a reviewer of a flagged model needs to reproduce the finding), or undefined when none was named.
+ */
+function suspectedTriggerText(m) {
+    const target = targetClassText(m);
+    const t = m.explanation.trigger;
+    if (!target || !t)
+        return target;
+    const where = t.location ? ` at ${t.location}` : '';
+    const flips = Number.isFinite(t.flipRate) ? `, flips ${Math.round(100 * t.flipRate)}%` : '';
+    return `${target}: ${t.kind}${where}${flips}`;
+}
+/** A baseline id shortened for people; a "sha256:" style prefix is dropped first. */
+function shortBaselineId(id) {
+    const bare = id.includes(':') ? id.slice(id.lastIndexOf(':') + 1) : id;
+    return bare.slice(0, SHORT_ID_CHARS);
+}
+/** One line that says what the scores were compared against. */
+function baselineText(baseline) {
+    if (!baseline)
+        return 'no baseline: reference-free checks only';
+    const noun = baseline.members === 1 ? 'clean model' : 'clean models';
+    return `baseline ${shortBaselineId(baseline.id)} of ${baseline.members} ${noun}`;
+}
+function partitionModels(report) {
+    const scanned = [];
+    const failed = [];
+    for (const m of report.models) {
+        if (isFailed(m))
+            failed.push(m);
+        else
+            scanned.push(m);
+    }
+    scanned.sort((a, b) => compareLevels(a.riskLevel, b.riskLevel) ||
+        (b.riskScore ?? 0) - (a.riskScore ?? 0) ||
+        (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { scanned, failed };
+}
+function countModels(report, failOn) {
+    const { scanned, failed } = partitionModels(report);
+    const onNotAssessed = onNotAssessedOf(report);
+    const notAssessed = scanned.filter((m) => m.riskLevel === 'not-assessed');
+    return {
+        total: report.models.length,
+        scanned: scanned.length,
+        failing: scanned.filter((m) => m.riskLevel !== 'not-assessed' && failsGate(m.riskLevel, failOn)).length,
+        failed: failed.length,
+        notAssessed: notAssessed.length,
+        notAssessedFailing: notAssessed.filter((m) => failsGate(m.riskLevel, failOn, onNotAssessed)).length,
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/report/patch-map-grid.js
+/** One grid per patch size (smallest first) for class `cls`. */
+function mapGrids(map, classes, cls) {
+    const sizes = [...new Set(map.positions.map((p) => p.size))].sort((a, b) => a - b);
+    return sizes.map((size) => {
+        const at = map.positions.map((p, i) => ({ ...p, i })).filter((p) => p.size === size);
+        const tops = [...new Set(at.map((p) => p.top))].sort((a, b) => a - b);
+        const lefts = [...new Set(at.map((p) => p.left))].sort((a, b) => a - b);
+        const cells = new Float32Array(tops.length * lefts.length).fill(NaN);
+        for (const p of at) {
+            cells[tops.indexOf(p.top) * lefts.length + lefts.indexOf(p.left)] = map.values[p.i * classes + cls];
+        }
+        return { size, tops, lefts, cells };
+    });
+}
+/** The largest share on a grid (0 when it has none). */
+function gridPeak(g) {
+    let best = 0;
+    for (const v of g.cells)
+        if (v > best)
+            best = v;
+    return best;
+}
+/** The grid whose peak is highest (the smallest patch size on ties): the one a short summary shows. */
+function strongestGrid(grids) {
+    let best;
+    for (const g of grids)
+        if (!best || gridPeak(g) > gridPeak(best))
+            best = g;
+    return best;
+}
+/**
+ * A grid shrunk to at most `max` x `max` cells: each output cell is the largest share of the block of
+ * cells it covers (a maximum, so one trigger position cannot average away). Returns rows of values.
+ */
+function downsample(g, max) {
+    const rows = g.tops.length;
+    const cols = g.lefts.length;
+    const fy = Math.ceil(rows / max);
+    const fx = Math.ceil(cols / max);
+    const out = [];
+    for (let r = 0; r < rows; r += fy) {
+        const line = [];
+        for (let c = 0; c < cols; c += fx) {
+            let v = NaN;
+            for (let y = r; y < Math.min(rows, r + fy); y++)
+                for (let x = c; x < Math.min(cols, c + fx); x++) {
+                    const cell = g.cells[y * cols + x];
+                    if (!Number.isNaN(cell) && !(cell <= v))
+                        v = cell;
+                }
+            line.push(v);
+        }
+        out.push(line);
+    }
+    return out;
+}
+
+// EXTERNAL MODULE: ./node_modules/js-pixel-fonts/index.js
+var js_pixel_fonts = __nccwpck_require__(5629);
+;// CONCATENATED MODULE: ./lib/report/raster.js
+/**
+ * A small RGB drawing surface for the report's pictures: filled and outlined rectangles, a model input
+ * drawn nearest-neighbour upscaled (so a 14x14 digit stays a grid of visible pixels), and text in a pixel
+ * font (js-pixel-fonts' "Seven Plus", printable ASCII), encoded as PNG by pngjs. Pure: no I/O. Written here
+ * because the drawing needed is a few loops; the font and the PNG encoder come from packages.
+ */
+
+
+const WHITE = [255, 255, 255];
+const BLACK = [0, 0, 0];
+/** Font pixels are drawn this many screen pixels wide (the font's glyphs are 7 pixels tall). */
+const TEXT_SCALE = 2;
+/** Height of one line of text at TEXT_SCALE, spacing included. */
+const TEXT_LINE = 9 * TEXT_SCALE;
+const FONT = js_pixel_fonts.fonts.sevenPlus;
+/** PNG row filter 2 (Up). */
+const PNG_FILTER_UP = 2;
+/** Text the font can draw: printable ASCII, anything else as '?'. */
+function ascii(s) {
+    return s.replace(/[^\x20-\x7e]/g, '?');
+}
+function glyphs(s) {
+    const text = ascii(s);
+    return text === '' ? [] : js_pixel_fonts.renderPixels(text, FONT);
+}
+/** Width in screen pixels of `s` drawn at `scale`. */
+function textWidth(s, scale = TEXT_SCALE) {
+    return Math.max(0, ...glyphs(s).map((row) => row.length)) * scale;
+}
+class Raster {
+    width;
+    height;
+    /** RGBA bytes, row-major. */
+    data;
+    /** The same memory, one 32-bit word per pixel (filled with a colour packed in the machine's byte order). */
+    pixels;
+    constructor(width, height, background = WHITE) {
+        this.width = width;
+        this.height = height;
+        if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
+            throw new Error(`Raster: bad size ${width}x${height}`);
+        }
+        this.data = new Uint8Array(width * height * 4);
+        this.pixels = new Uint32Array(this.data.buffer);
+        this.fillRect(0, 0, width, height, background);
+    }
+    /** A rectangle (clipped to the surface), row by row with a native fill of the packed colour. */
+    fillRect(x, y, w, h, c) {
+        const x0 = Math.max(0, Math.floor(x));
+        const x1 = Math.min(this.width, Math.floor(x + w));
+        const y0 = Math.max(0, Math.floor(y));
+        const y1 = Math.min(this.height, Math.floor(y + h));
+        if (x1 <= x0 || y1 <= y0)
+            return;
+        const packed = new Uint32Array(Uint8Array.of(c[0], c[1], c[2], 255).buffer)[0];
+        for (let j = y0; j < y1; j++)
+            this.pixels.fill(packed, j * this.width + x0, j * this.width + x1);
+    }
+    /** An outline `t` pixels thick just inside the rectangle. */
+    strokeRect(x, y, w, h, c, t = 1) {
+        this.fillRect(x, y, w, t, c);
+        this.fillRect(x, y + h - t, w, t, c);
+        this.fillRect(x, y, t, h, c);
+        this.fillRect(x + w - t, y, t, h, c);
+    }
+    /**
+     * One model input (C x H x W values in `range`) at (x, y), every input pixel a `sx` x `sy` block:
+     * three channels as RGB, one (or any other count: the first) as grey. Values outside the range are
+     * clipped to it.
+     */
+    drawInput(values, g, range, x, y, sx, sy = sx) {
+        const hw = g.h * g.w;
+        const level = (v) => {
+            const t = (v - range.lo) / (range.hi - range.lo);
+            return Math.round(255 * Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)));
+        };
+        for (let py = 0; py < g.h; py++) {
+            for (let px = 0; px < g.w; px++) {
+                const i = py * g.w + px;
+                const c = g.c === 3
+                    ? [level(values[i]), level(values[hw + i]), level(values[2 * hw + i])]
+                    : [level(values[i]), level(values[i]), level(values[i])];
+                this.fillRect(x + px * sx, y + py * sy, sx, sy, c);
+            }
+        }
+    }
+    /** Text with its top-left corner at (x, y); returns its width. */
+    text(s, x, y, c = BLACK, scale = TEXT_SCALE) {
+        const rows = glyphs(s);
+        rows.forEach((row, j) => row.forEach((on, i) => {
+            if (on)
+                this.fillRect(x + i * scale, y + j * scale, scale, scale, c);
+        }));
+        return Math.max(0, ...rows.map((r) => r.length)) * scale;
+    }
+    /** Text centred on `cx`. */
+    centredText(s, cx, y, c = BLACK, scale = TEXT_SCALE) {
+        this.text(s, Math.round(cx - textWidth(s, scale) / 2), y, c, scale);
+    }
+    /**
+     * The surface as PNG bytes (8-bit RGBA). One row filter, Up: the pictures are upscaled blocks, so most
+     * rows repeat the one above and Up makes them zeros for deflate; pngjs's default tries all five filters
+     * per row in JavaScript, measured 3-300x slower (300x under jest) for a file 2.6x smaller (21 KB vs 8 KB).
+     */
+    toPng() {
+        const png = new lib_png/* PNG */.O({ width: this.width, height: this.height });
+        png.data = Buffer.from(this.data.buffer, this.data.byteOffset, this.data.byteLength);
+        return lib_png/* PNG */.O.sync.write(png, { filterType: PNG_FILTER_UP });
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/report/trigger-picture.js
+
+/** Inputs are upscaled to about this many pixels along their longer side (never below 1x, at most 16x). */
+const TARGET_INPUT_PIXELS = 112;
+const MAX_UPSCALE = 16;
+/** A one-row input (a feature strip) is drawn at least this tall. */
+const MIN_STRIP_HEIGHT = 24;
+const GAP = 16;
+const MARGIN = 12;
+const GREY = [90, 90, 90];
+const RED = [200, 16, 32];
+const FRAME = [160, 160, 160];
+const CHECKER = [
+    [150, 150, 150],
+    [190, 190, 190],
+];
+/** Pixels per input pixel, horizontally and vertically. */
+function upscale(g) {
+    const s = Math.max(1, Math.min(MAX_UPSCALE, Math.floor(TARGET_INPUT_PIXELS / Math.max(g.h, g.w))));
+    return { sx: s, sy: g.h === 1 ? Math.max(s, MIN_STRIP_HEIGHT) : s };
+}
+/** The trigger alone: stamped values over a checkerboard where the mask lets the input through. */
+function drawTrigger(r, t, e, x, y) {
+    const g = e.geometry;
+    const { sx, sy } = upscale(g);
+    const hw = g.h * g.w;
+    const { lo, hi } = e.range;
+    const level = (v) => Math.round(255 * Math.min(1, Math.max(0, (v - lo) / (hi - lo))));
+    let maxShift = 0;
+    if (t.kind === 'warp')
+        for (let i = 0; i < hw; i++)
+            maxShift = Math.max(maxShift, Math.hypot(t.dy[i], t.dx[i]));
+    for (let py = 0; py < g.h; py++) {
+        for (let px = 0; px < g.w; px++) {
+            const i = py * g.w + px;
+            const back = CHECKER[(px + py) % 2];
+            let c;
+            if (t.kind === 'warp') {
+                // how far the warp moves this pixel, black = not at all, white = the largest shift
+                const v = maxShift > 0 ? Math.round((255 * Math.hypot(t.dy[i], t.dx[i])) / maxShift) : 0;
+                c = [v, v, v];
+            }
+            else {
+                const m = Math.min(1, Math.max(0, t.mask[i]));
+                const fg = g.c === 3
+                    ? [level(t.pattern[i]), level(t.pattern[hw + i]), level(t.pattern[2 * hw + i])]
+                    : [level(t.pattern[i]), level(t.pattern[i]), level(t.pattern[i])];
+                c = [0, 1, 2].map((k) => Math.round(m * fg[k] + (1 - m) * back[k]));
+            }
+            r.fillRect(x + px * sx, y + py * sy, sx, sy, c);
+        }
+    }
+}
+const ROW_LABELS = ['before', 'after'];
+function triggerPictureLayout(e) {
+    const g = e.geometry;
+    const { sx, sy } = upscale(g);
+    const cw = g.w * sx;
+    const ch = g.h * sy;
+    const labelW = Math.max(...ROW_LABELS.map((l) => textWidth(l)), textWidth('trigger')) + GAP;
+    const cols = 1 + e.examples.length;
+    const title = `Suspected trigger: ${e.trigger.location || e.trigger.kind} -> class ${e.targetClass}, ` +
+        `flips ${Math.round(100 * e.flipRate)}% of ${e.examplesFrom === 'held-out' ? 'held-out ' : ''}inputs`;
+    const cellH = ch + TEXT_LINE + 4;
+    const top = MARGIN + TEXT_LINE * 2 + 4;
+    const colX = (i) => MARGIN + labelW + i * (cw + GAP);
+    const rowY = (j) => top + j * (cellH + GAP);
+    return {
+        width: Math.max(MARGIN * 2 + labelW + cols * cw + (cols - 1) * GAP, MARGIN * 2 + textWidth(title)),
+        height: top + 2 * cellH + GAP + MARGIN,
+        title,
+        sx,
+        sy,
+        trigger: { x: colX(0), y: rowY(0) },
+        examples: e.examples.map((_, i) => ({
+            clean: { x: colX(i + 1), y: rowY(0) },
+            stamped: { x: colX(i + 1), y: rowY(1) },
+        })),
+        labelY: { header: MARGIN + TEXT_LINE + 2, rows: [0, 1].map((j) => rowY(j) + Math.floor(ch / 2) - 7) },
+    };
+}
+/** The trigger picture of one model's evidence, as PNG bytes. */
+function renderTriggerPicture(e) {
+    const g = e.geometry;
+    const L = triggerPictureLayout(e);
+    const { sx, sy } = L;
+    const cw = g.w * sx;
+    const ch = g.h * sy;
+    const r = new Raster(L.width, L.height);
+    r.text(L.title, MARGIN, MARGIN);
+    r.centredText('trigger', L.trigger.x + cw / 2, L.labelY.header, GREY);
+    L.examples.forEach((cell, i) => r.centredText(`input ${i + 1}`, cell.clean.x + cw / 2, L.labelY.header, GREY));
+    ROW_LABELS.forEach((l, j) => r.text(l, MARGIN, L.labelY.rows[j]));
+    drawTrigger(r, e.trigger, e, L.trigger.x, L.trigger.y);
+    r.strokeRect(L.trigger.x - 1, L.trigger.y - 1, cw + 2, ch + 2, FRAME);
+    r.centredText(e.trigger.kind === 'warp' ? 'bright: moved' : 'grey: input', L.trigger.x + cw / 2, L.trigger.y + ch + 4, GREY);
+    e.examples.forEach((ex, i) => {
+        const cells = [L.examples[i].clean, L.examples[i].stamped];
+        [ex.clean, ex.stamped].forEach((img, j) => {
+            const { x, y } = cells[j];
+            r.drawInput(img, g, e.range, x, y, sx, sy);
+            r.strokeRect(x - 1, y - 1, cw + 2, ch + 2, FRAME);
+            const cls = j === 0 ? ex.before : ex.after;
+            const reached = j === 1 && cls === e.targetClass && ex.before !== e.targetClass;
+            r.centredText(`class ${cls}`, x + cw / 2, y + ch + 4, reached ? RED : BLACK);
+        });
+    });
+    return r.toPng();
+}
+
+;// CONCATENATED MODULE: ./lib/report/heatmap-picture.js
+
+
+
+const heatmap_picture_GAP = 16;
+const heatmap_picture_MARGIN = 12;
+const LEGEND_W = 200;
+const LEGEND_H = 12;
+const NO_PATCH = [232, 232, 232];
+const PEAK = [20, 60, 220];
+const heatmap_picture_FRAME = [160, 160, 160];
+/** The colour ramp, white (no input sent) to dark red (every input): YlOrRd-like stops. */
+const RAMP = [
+    [0, [255, 255, 255]],
+    [0.25, [254, 217, 118]],
+    [0.5, [253, 141, 60]],
+    [0.75, [227, 26, 28]],
+    [1, [128, 0, 38]],
+];
+/** The colour of a share in [0, 1] (clipped). */
+function heatColour(v) {
+    if (Number.isNaN(v))
+        return NO_PATCH;
+    const t = Math.min(1, Math.max(0, v));
+    for (let i = 1; i < RAMP.length; i++) {
+        const [t1, c1] = RAMP[i];
+        if (t <= t1) {
+            const [t0, c0] = RAMP[i - 1];
+            const f = (t - t0) / (t1 - t0);
+            return [0, 1, 2].map((k) => Math.round(c0[k] + f * (c1[k] - c0[k])));
+        }
+    }
+    return RAMP[RAMP.length - 1][1];
+}
+/** Input pixels from one patch start to the next (the last start: like the one before, at least 1). */
+function extents(starts) {
+    return starts.map((s, i) => i + 1 < starts.length ? starts[i + 1] - s : Math.max(1, i > 0 ? s - starts[i - 1] : 1));
+}
+function drawGrid(r, grid, sx, sy, x, y) {
+    const hs = extents(grid.tops);
+    const ws = extents(grid.lefts);
+    const cols = grid.lefts.length;
+    let peak = -1;
+    grid.tops.forEach((top, i) => grid.lefts.forEach((left, j) => {
+        const v = grid.cells[i * cols + j];
+        r.fillRect(x + left * sx, y + top * sy, ws[j] * sx, hs[i] * sy, heatColour(v));
+        if (!Number.isNaN(v) && (peak < 0 || v > grid.cells[peak]))
+            peak = i * cols + j;
+    }));
+    if (peak >= 0 && grid.cells[peak] > 0) {
+        const top = grid.tops[Math.floor(peak / cols)];
+        const left = grid.lefts[peak % cols];
+        r.strokeRect(x + left * sx, y + top * sy, grid.size * sx, grid.size * sy, PEAK, 2);
+    }
+}
+function panelLabel(size, peakPercent) {
+    return `${size}x${size}, peak ${peakPercent}%`;
+}
+/** The heat map picture of `classes` (the suspected ones) from one model's evidence, as PNG bytes. */
+function renderHeatmapPicture(e, classes) {
+    const g = e.geometry;
+    const { sx, sy } = upscale(g);
+    const pw = g.w * sx;
+    const ph = g.h * sy;
+    const rows = classes.map((c) => ({ cls: c, grids: mapGrids(e.map, e.classes, c) }));
+    const panels = Math.max(1, ...rows.map((row) => row.grids.length));
+    const labelW = textWidth('class 000') + heatmap_picture_GAP;
+    // a panel is as wide as its input, or as its label when that is wider (small inputs)
+    const colW = Math.max(pw, ...rows.flatMap((row) => row.grids.map((g) => textWidth(panelLabel(g.size, 100)))));
+    const title = `Patch map: the share of ${e.map.inputs} inputs a solid patch sends into the class`;
+    const subtitle = 'each cell: the top-left corner of a patch; blue frame: the patch with the largest share';
+    const rowH = TEXT_LINE + ph + heatmap_picture_GAP;
+    const top = heatmap_picture_MARGIN + 2 * TEXT_LINE + 4;
+    const width = Math.max(heatmap_picture_MARGIN * 2 + labelW + panels * colW + (panels - 1) * heatmap_picture_GAP, heatmap_picture_MARGIN * 2 + textWidth(title), heatmap_picture_MARGIN * 2 + textWidth(subtitle));
+    const height = top + rows.length * rowH + TEXT_LINE + LEGEND_H + heatmap_picture_MARGIN;
+    const r = new Raster(width, height);
+    r.text(title, heatmap_picture_MARGIN, heatmap_picture_MARGIN);
+    r.text(subtitle, heatmap_picture_MARGIN, heatmap_picture_MARGIN + TEXT_LINE, [90, 90, 90]);
+    rows.forEach((row, i) => {
+        const y = top + i * rowH;
+        r.text(`class ${row.cls}`, heatmap_picture_MARGIN, y + TEXT_LINE + Math.floor(ph / 2) - 7);
+        row.grids.forEach((grid, j) => {
+            const x = heatmap_picture_MARGIN + labelW + j * (colW + heatmap_picture_GAP) + Math.floor((colW - pw) / 2);
+            const peak = Math.round(100 * gridPeak(grid));
+            r.centredText(panelLabel(grid.size, peak), x + pw / 2, y, [90, 90, 90]);
+            r.fillRect(x, y + TEXT_LINE, pw, ph, NO_PATCH);
+            drawGrid(r, grid, sx, sy, x, y + TEXT_LINE);
+            r.strokeRect(x - 1, y + TEXT_LINE - 1, pw + 2, ph + 2, heatmap_picture_FRAME);
+        });
+    });
+    // legend: the ramp from 0% to 100%
+    const ly = top + rows.length * rowH;
+    const lx = heatmap_picture_MARGIN + labelW;
+    const w0 = r.text('0%', lx, ly, BLACK) + 6;
+    for (let i = 0; i < LEGEND_W; i++)
+        r.fillRect(lx + w0 + i, ly, 1, LEGEND_H, heatColour(i / (LEGEND_W - 1)));
+    r.strokeRect(lx + w0 - 1, ly - 1, LEGEND_W + 2, LEGEND_H + 2, heatmap_picture_FRAME);
+    r.text('100% of the inputs', lx + w0 + LEGEND_W + 6, ly, BLACK);
+    return r.toPng();
+}
+
+;// CONCATENATED MODULE: ./lib/report/guidance.js
+/**
+ * What a person should do about a flagged model: the same advice in the PR comment, the SARIF rule help
+ * and the terminal, so the three never drift apart. Written as Markdown (backticks for commands); plainText
+ * strips the backticks for formats that show text verbatim.
+ */
+const FLAGGED_MODEL_GUIDANCE_TITLE = 'What to do about a flagged model';
+const FLAGGED_MODEL_GUIDANCE = [
+    "Don't merge it yet: its fingerprint departs from the clean models the way backdoored models' fingerprints do.",
+    'Check its provenance: who produced the file, from which training run, data and code, and whether its hash matches the one the producer published.',
+    'If the origin cannot be vouched for, re-train from trusted data and code and scan the new file.',
+    'If it is a false alarm (a legitimately new architecture or training recipe), add it to the baseline only after review, with `model-fingerprint baseline add`, so later scans compare against it.',
+];
+const UNSCANNABLE_MODEL_GUIDANCE = 'A model that could not be scanned is unverified: fix the cause named in the error (or convert the model to ONNX) and scan again before merging.';
+/** What to do about a model that was not assessed (each model's own fix is in its report entry). */
+const NOT_ASSESSED_GUIDANCE = 'A model that was not assessed is unverified, not low risk. Scan it against a baseline of clean models of the ' +
+    'same architecture (the ensemble applies to any model), or give trigger probing what it needs: a larger scan ' +
+    'budget (--budget thorough; action input budget) and real inputs (--probe-samples DIR).';
+/** Markdown to plain text for these sentences: only backticks are used, so dropping them is enough. */
+function plainText(markdown) {
+    return markdown.replace(/`/g, '');
+}
+
+;// CONCATENATED MODULE: ./lib/report/printable.js
+/**
+ * Makes untrusted strings (model paths and error messages from pull requests) safe to print: control
+ * characters are replaced by visible escapes, so a file named with an ANSI escape or a newline cannot
+ * repaint a terminal, forge a table row or break out of a Markdown cell.
+ */
+// C0 controls, DEL and C1 controls. Tabs and newlines are included on purpose: every caller wants one line.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
+/** Replace each control character with a visible `\xNN` escape. */
+function printable(s) {
+    return s.replace(CONTROL_CHARS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+;// CONCATENATED MODULE: ./lib/report/html.js
+
+
+
+
+
+const ENTITIES = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '"': '&quot;',
+    "'": '&#39;',
+};
+/** Text safe in HTML content and in quoted attribute values. */
+function escapeHtml(s) {
+    return printable(s).replace(/[&<>"']/g, (c) => ENTITIES[c]);
+}
+/** Our own Markdown-ish guidance (backticks only) as HTML. */
+function guidanceHtml(s) {
+    return escapeHtml(s).replace(/`([^`]*)`/g, '<code>$1</code>');
+}
+const STYLE = `
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; background: #fff; margin: 2em auto; max-width: 1100px; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: .2em; }
+h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #d0d7de; padding-bottom: .2em; }
+h3 { font-size: 1.05em; margin-top: 1.6em; }
+table { border-collapse: collapse; width: 100%; margin: 1em 0; }
+th, td { border: 1px solid #d0d7de; padding: .35em .6em; text-align: left; vertical-align: top; }
+th { background: #f6f8fa; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+code { font: .9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #f6f8fa; padding: .1em .3em; border-radius: 4px; word-break: break-all; }
+.high { color: #b3001b; font-weight: 700; }
+.medium { color: #9a6700; font-weight: 700; }
+.low { color: #1a7f37; }
+.note { border-left: 4px solid #d0d7de; padding-left: .8em; color: #57606a; }
+figure { margin: 1em 0; }
+figure img { max-width: 100%; height: auto; image-rendering: pixelated; border: 1px solid #d0d7de; }
+figcaption { color: #57606a; font-size: .9em; margin-top: .3em; }
+footer { margin-top: 3em; color: #57606a; font-size: .85em; }
+`.trim();
+function levelHtml(m) {
+    return `<span class="${m.riskLevel}">${escapeHtml(levelLabel(m.riskLevel))}</span>`;
+}
+function dataUri(png) {
+    return `data:image/png;base64,${png.toString('base64')}`;
+}
+function anchorOf(i) {
+    return `model-${i + 1}`;
+}
+function tableHtml(models, anchors) {
+    const rows = models.map((m) => {
+        const trigger = m.riskLevel === 'low' ? undefined : suspectedTriggerText(m);
+        const anchor = anchors.get(m.path);
+        const path = `<code>${escapeHtml(m.path)}</code>`;
+        return (`<tr><td>${anchor ? `<a href="#${anchor}">${path}</a>` : path}</td>` +
+            `<td class="num">${escapeHtml(formatRiskScore(m.riskScore))}</td><td>${levelHtml(m)}</td>` +
+            `<td class="num">${escapeHtml(formatPValue(m.pValue))}</td>` +
+            `<td>${escapeHtml(strongestSignalText(m))}</td><td>${trigger ? escapeHtml(trigger) : '-'}</td></tr>`);
+    });
+    return [
+        '<table>',
+        '<thead><tr><th>Model</th><th>Risk score</th><th>Level</th><th>p-value</th><th>Strongest signal</th><th>Suspected trigger</th></tr></thead>',
+        '<tbody>',
+        ...rows,
+        '</tbody>',
+        '</table>',
+    ];
+}
+/** What the trigger picture's inputs are, in words. */
+function inputsWords(e) {
+    const what = e.basis === 'samples'
+        ? 'of your probe samples'
+        : e.basis === 'mined'
+            ? 'mined from the model (no samples were given)'
+            : 'of the generated probes';
+    const which = e.examplesFrom === 'held-out' ? 'held-out inputs' : 'inputs';
+    return `${which} ${what}`;
+}
+function modelSection(m, anchor, p) {
+    const out = [
+        `<section id="${anchor}">`,
+        `<h3><code>${escapeHtml(m.path)}</code>: ${levelHtml(m)}, risk score ${escapeHtml(formatRiskScore(m.riskScore))}</h3>`,
+        `<p>${escapeHtml(m.explanation.summary)}</p>`,
+    ];
+    if (!p) {
+        out.push('<p class="note">No pictures: trigger probing did not run on this model (it needs one image-like float input, ' +
+            'class scores for at least 3 classes, and a model small enough for its compute budget).</p>', '</section>');
+        return out;
+    }
+    const e = p.evidence;
+    const t = e.trigger;
+    const alt = `Trigger probing's strongest trigger for class ${e.targetClass} (${t.kind}, ${t.location}) stamped on ${e.examples.length} inputs, before and after`;
+    out.push('<figure>', `<img src="${dataUri(p.trigger.png)}" alt="${escapeHtml(alt)}">`, `<figcaption>${escapeHtml(`Trigger probing's strongest trigger for class ${e.targetClass}: ${t.kind} at ${t.location}; ` +
+        `it sends ${Math.round(100 * e.flipRate)}% of the ${inputsWords(e)} into class ${e.targetClass}. ` +
+        `Top: ${e.examples.length} of those inputs as they are; bottom: with the trigger stamped. Under each, ` +
+        'the class the model gave it during the scan (red: the suspected class, reached by stamping).')}</figcaption>`, '</figure>');
+    if (p.map) {
+        const classes = p.classes.map((c) => `class ${c}`).join(' and ');
+        out.push('<figure>', `<img src="${dataUri(p.map.png)}" alt="${escapeHtml(`Patch map of ${classes}`)}">`, `<figcaption>${escapeHtml(`Patch map of ${classes}: a solid white patch of each size stamped at every position on ${e.map?.inputs ?? 0} inputs; ` +
+            'each cell, at the top-left corner of a patch, is coloured by the share of those inputs the patch sent into the class. ' +
+            'A backdoor shows as one spot that sends nearly every input there; a clean model has scattered, faint cells.')}</figcaption>`, '</figure>');
+    }
+    out.push('</section>');
+    return out;
+}
+/** The whole page, ending in a newline. `pictures`: by model path (src/report/pictures.ts). */
+function renderHtml(report, pictures, opts = {}) {
+    const failOn = opts.failOn ?? report.failOn;
+    const { scanned, failed } = partitionModels(report);
+    const flagged = scanned.filter((m) => m.riskLevel !== 'low');
+    const anchors = new Map(flagged.map((m, i) => [m.path, anchorOf(i)]));
+    const c = countModels(report, failOn);
+    const summary = `${c.scanned} of ${c.total} model${c.total === 1 ? '' : 's'} scanned` +
+        (failOn === 'never' ? ', fail-on: never' : `, ${c.failing} at or above ${levelLabel(failOn)}`) +
+        (c.failed > 0 ? `, ${c.failed} could not be scanned` : '') +
+        '.';
+    const out = [
+        '<!doctype html>',
+        '<html lang="en">',
+        '<head>',
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<title>Model fingerprint scan</title>',
+        `<style>\n${STYLE}\n</style>`,
+        '</head>',
+        '<body>',
+        '<h1>Model fingerprint scan</h1>',
+        `<p>${escapeHtml(summary)}</p>`,
+    ];
+    if (scanned.length > 0)
+        out.push(...tableHtml(scanned, anchors));
+    out.push(`<p>Compared against: ${escapeHtml(baselineText(report.baseline))}.</p>`);
+    for (const note of report.notes)
+        out.push(`<p class="note">${escapeHtml(note)}</p>`);
+    if (flagged.length > 0) {
+        out.push('<h2>Flagged models</h2>');
+        flagged.forEach((m, i) => out.push(...modelSection(m, anchorOf(i), pictures.get(m.path))));
+        out.push(`<h2>${escapeHtml(FLAGGED_MODEL_GUIDANCE_TITLE)}</h2>`, '<ol>', ...FLAGGED_MODEL_GUIDANCE.map((s) => `<li>${guidanceHtml(s)}</li>`), '</ol>');
+    }
+    if (failed.length > 0) {
+        out.push(`<h2>Could not be scanned (${failed.length})</h2>`, '<ul>', ...failed.map((m) => `<li><code>${escapeHtml(m.path)}</code>: ${escapeHtml(m.error)} (<code>${escapeHtml(m.errorCode)}</code>)</li>`), '</ul>', `<p>${guidanceHtml(UNSCANNABLE_MODEL_GUIDANCE)}</p>`);
+    }
+    out.push(`<footer>${escapeHtml(`${report.tool.name} ${report.tool.version}, report format ${report.version}`)}</footer>`, '</body>', '</html>');
+    return `${out.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./lib/report/pictures.js
+
+
+
+
+/** The HTML page's file name in the report directory. */
+const REPORT_HTML = 'index.html';
+/** Longest model-name part of a picture's file name. */
+const MAX_NAME_CHARS = 60;
+/** A model is shown with pictures when it is not low: the models a reviewer has to decide about. */
+function wantsPictures(m) {
+    return m.riskLevel === 'medium' || m.riskLevel === 'high';
+}
+/**
+ * The classes the pictures show for a model: the one its explanation names (trigger probing's, or the
+ * patch map's when the map decided the verdict) and trigger probing's own when that differs.
+ */
+function suspectedClasses(m, e) {
+    const named = m.explanation.suspectedTargetClass;
+    const out = named !== undefined && named >= 0 && named < e.classes ? [named] : [];
+    if (!out.includes(e.targetClass))
+        out.push(e.targetClass);
+    return out;
+}
+/** A file-name-safe form of a model path's last part: letters, digits, '.', '_' and '-' only. */
+function fileStem(path) {
+    const base = path.split(/[/\\]/).pop() ?? '';
+    const safe = base
+        .replace(/\.onnx$/i, '')
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .replace(/^[.-]+/, '')
+        .slice(0, MAX_NAME_CHARS);
+    return safe || 'model';
+}
+/** The report directory's files: the pictures of each flagged model with evidence, then index.html. */
+function renderReportDir(report, evidence) {
+    const files = [];
+    const pictures = new Map();
+    partitionModels(report)
+        .scanned.filter(wantsPictures)
+        .forEach((m, i) => {
+        const e = evidence.get(m.path);
+        if (!e)
+            return;
+        const stem = `${String(i + 1).padStart(2, '0')}-${fileStem(m.path)}`;
+        const trigger = { name: `${stem}-trigger.png`, png: renderTriggerPicture(e) };
+        files.push({ name: trigger.name, data: trigger.png });
+        const classes = suspectedClasses(m, e);
+        let map = null;
+        if (e.map && e.map.values.length > 0) {
+            map = { name: `${stem}-patch-map.png`, png: renderHeatmapPicture({ ...e, map: e.map }, classes) };
+            files.push({ name: map.name, data: map.png });
+        }
+        pictures.set(m.path, { evidence: e, classes, trigger, map });
+    });
+    files.push({ name: REPORT_HTML, data: renderHtml(report, pictures) });
+    return files;
+}
+
+;// CONCATENATED MODULE: ./lib/scan/evidence.js
+// A model that was not assessed has no finding to picture.
+const SHOWN = ['medium', 'high'];
+function collectFlaggedEvidence() {
+    const byPath = new Map();
+    return {
+        byPath,
+        sink: (path, evidence, level) => {
+            if (SHOWN.includes(level))
+                byPath.set(path, evidence);
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/util/write-files.js
+/**
+ * Writes a renderer's files (src/report/pictures.ts renderReportDir) into one directory, created if
+ * missing. Names are checked to be plain file names, so nothing is written outside the directory whatever
+ * a name was made from.
+ */
+
+
+/** Writes every file into `dir`; returns their paths. */
+function writeFilesInto(dir, files) {
+    for (const f of files) {
+        if (f.name === '' ||
+            f.name === '.' ||
+            f.name === '..' ||
+            (0,external_node_path_namespaceObject.basename)(f.name) !== f.name ||
+            f.name.includes('\\')) {
+            throw new Error(`writeFilesInto: "${f.name}" is not a plain file name`);
+        }
+    }
+    (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
+    return files.map((f) => {
+        const path = (0,external_node_path_namespaceObject.join)(dir, f.name);
+        (0,external_node_fs_namespaceObject.writeFileSync)(path, f.data);
+        return path;
+    });
 }
 
 ;// CONCATENATED MODULE: ./lib/util/hash.js
@@ -31589,6 +36434,8 @@ function computeBaselineId(m) {
         // What the members' blocks mean decides verdicts too. Hashed when recorded (every baseline built since
         // the field exists), so a manifest made before it still verifies and is refused with a clear message.
         ...(m.features !== undefined ? { features: m.features } : {}),
+        // The budget decides the members' trigger blocks and every scan's plan: hashed when recorded.
+        ...(m.budget !== undefined ? { budget: m.budget } : {}),
     };
     return `bl-${sha256Hex(hash_canonicalJson(content)).slice(0, 24)}`;
 }
@@ -31758,12 +36605,14 @@ function baselineInfoOf(dir, m) {
 /**
  * The command that rebuilds a baseline: the fix printed with every features-version refusal (scan, baseline
  * add, build, info). It repeats every probe setting the baseline recorded (probe count, seed, kinds, value
- * range, symbolic dims, vocabulary, input normalisation, the samples it keeps in DIR/samples) and its chosen
- * layers, so the rebuilt baseline feeds models exactly as the old one did: a hint that dropped
+ * range, symbolic dims, vocabulary, input normalisation, the samples it keeps in DIR/samples), its chosen
+ * layers and its scan budget (when not the default), so the rebuilt baseline feeds models exactly as the old
+ * one did: a hint that dropped
  * --input-mean/--input-std would rebuild a baseline that feeds the model inputs it never expects, and the
  * scans would quietly change meaning. The flags are the ones src/cli/args.ts engineOptions parses (a test
  * parses the printed command back into the same settings).
  */
+
 
 /** The build command the hints print, before the flags (CLEAN_MODELS... stands for the user's models). */
 const BUILD_COMMAND = 'model-fingerprint baseline build CLEAN_MODELS...';
@@ -31779,7 +36628,7 @@ function samplesPathOf(dir, samplesDir) {
  * The build flags that reproduce a recorded probe spec and layer choice (in a fixed order). The spec is read
  * from a manifest on disk, so every field is checked for its type; one of another type is left out.
  */
-function probeFlags(dir, spec, layers) {
+function probeFlags(dir, spec, layers, budget) {
     const flags = [];
     // A value that starts with "-" (a range of -1,1) is joined with "=": after a space the parser would read
     // it as a flag and refuse it as ambiguous.
@@ -31814,6 +36663,10 @@ function probeFlags(dir, spec, layers) {
         add('probe-samples', samplesPathOf(dir, spec.samplesDir));
     if (strings(layers))
         add('layers', layers.join(','));
+    // A budget other than the default (a legacy baseline is rebuilt with the default: it has no flag).
+    const b = budget === undefined ? undefined : recordedBudget(budget);
+    if (b && b.setting !== LEGACY_SCAN_BUDGET.setting && b.macs !== DEFAULT_SCAN_BUDGET.macs)
+        add('budget', b.setting);
     return flags;
 }
 /**
@@ -31823,7 +36676,9 @@ function probeFlags(dir, spec, layers) {
  */
 function rebuildCommand(dir, m, samplesFrom = dir) {
     const spec = m?.probes?.spec;
-    const flags = m ? probeFlags(samplesFrom, spec && typeof spec === 'object' ? spec : {}, m.layers) : [];
+    const flags = m
+        ? probeFlags(samplesFrom, spec && typeof spec === 'object' ? spec : {}, m.layers, m.budget)
+        : [];
     return [BUILD_COMMAND, ...flags, `--out ${shellWord(dir)}`].join(' ');
 }
 
@@ -34399,46 +39254,6 @@ function combineLabel(spec) {
     return spec.rule === 'top-k' ? `top-${spec.k ?? 3}` : spec.rule;
 }
 
-;// CONCATENATED MODULE: ./lib/score/risk.js
-/**
- * From an honest p-value to the 0-100 risk score and its band. riskScore = round(100 · log10(1/p) / 3),
- * clamped to 0-100, so p = 0.1 -> 33, 0.01 -> 67, 0.001 -> 100. Bands: 0-30 low, 31-60 medium, 61-100 high.
- * Because the score is a fixed function of a calibrated p-value, a band boundary is a p-value boundary:
- * a clean model lands in "high" with probability about P_HIGH (~1.5%), in "medium" or above with ~12%.
- */
-/** The p-value that maps to a risk score of 100. */
-const RISK_P_AT_MAX = 1e-3;
-const LOW_MAX_SCORE = 30;
-const MEDIUM_MAX_SCORE = 60;
-function riskScore(p) {
-    if (!(p > 0))
-        return 100;
-    const s = Math.round((100 * Math.log10(1 / p)) / -Math.log10(RISK_P_AT_MAX));
-    return Math.min(100, Math.max(0, s));
-}
-function levelOf(score) {
-    if (score <= LOW_MAX_SCORE)
-        return 'low';
-    if (score <= MEDIUM_MAX_SCORE)
-        return 'medium';
-    return 'high';
-}
-const RANK = { low: 0, medium: 1, high: 2 };
-/** Whether a verdict at `level` fails a scan configured with fail-on `failOn`. */
-function reachesFailOn(level, failOn) {
-    if (failOn === 'never')
-        return false;
-    return RANK[level] >= RANK[failOn];
-}
-/** The (unrounded) p-value at which the score equals `score`. */
-function pValueForScore(score) {
-    return Math.pow(10, (-score * -Math.log10(RISK_P_AT_MAX)) / 100);
-}
-/** Largest p-value that still rounds to a medium score (31): p <= P_MEDIUM means medium or high. */
-const P_MEDIUM = pValueForScore(LOW_MAX_SCORE + 0.5);
-/** Largest p-value that still rounds to a high score (61): p <= P_HIGH means high. */
-const P_HIGH = pValueForScore(MEDIUM_MAX_SCORE + 0.5);
-
 ;// CONCATENATED MODULE: ./lib/score/ensemble.js
 /**
  * The detector ensemble: several channels (one detector on one named feature block of the fingerprint),
@@ -34801,44 +39616,60 @@ function finalVerdict(ensembleP, fp, policy = TRIGGER_POLICY_WITH_BASELINE, trig
     };
 }
 
-;// CONCATENATED MODULE: ./lib/report/numbers.js
+;// CONCATENATED MODULE: ./lib/score/finding-words.js
 /**
- * Number handling shared by every renderer: rounding for machine formats (JSON, SARIF properties) and
- * short human forms for tables and messages. Scores and p-values come out of floating-point pipelines, so
- * a renderer must never print NaN or 17 noise digits; non-finite values become null (JSON) or "n/a" (text).
+ * How a trigger-probing finding is put into words, by the level its p-value earned: the sentence never
+ * claims more (or less) than the score does. Low: no class stands out. Medium: a class stands out
+ * somewhat, not enough to call it high. High: the finding itself. One place, so the reference-free
+ * verdict and the explanation against a baseline phrase the bands alike.
  */
-/** Significant digits kept in machine-readable output: far below detector noise, far above float noise. */
-const MACHINE_SIGNIFICANT_DIGITS = 6;
-/** Round to `digits` significant digits; null for NaN and ±Infinity (JSON cannot carry them). */
-function roundSig(x, digits = MACHINE_SIGNIFICANT_DIGITS) {
-    if (!Number.isFinite(x))
-        return null;
-    if (x === 0)
-        return 0;
-    // toPrecision handles both tiny p-values (1.23457e-12) and large scores without drift.
-    return Number(x.toPrecision(digits));
+
+function triggerPhrase(t) {
+    return `a ${t.kind}${t.location ? ` at ${t.location}` : ''}`;
 }
-/** A p-value for people: 3 significant digits, scientific below 0.001 so tiny values stay readable. */
-function formatPValue(p) {
-    if (!Number.isFinite(p))
-        return 'n/a';
-    if (p === 0)
-        return '0';
-    if (Math.abs(p) < 1e-3)
-        return p.toExponential(1);
-    return String(Number(p.toPrecision(3)));
+function percent(rate) {
+    return `${Math.round(100 * rate)}%`;
 }
-/** A 0-100 risk score for people: whole numbers as they are, otherwise one decimal. */
-function formatRiskScore(score) {
-    if (!Number.isFinite(score))
-        return 'n/a';
-    return Number.isInteger(score) ? String(score) : score.toFixed(1);
+/**
+ * The reference-free verdict's sentence for a model whose trigger test p-value `p` earned `level`, e.g.
+ * medium: "Trigger probing: class 7 stands out somewhat: a patch:solid-hi at bottom-right 3x3 at (11,11)
+ * flips 40% of held-out inputs into it (p = 0.024), not enough to call it high."
+ */
+function referenceFreeSentence(level, f, p) {
+    const pText = `p = ${formatPValue(p)}`;
+    const t = f.trigger;
+    if ((level !== 'medium' && level !== 'high') || f.cls === undefined)
+        return `Trigger probing: no class stands out (${pText}).`;
+    if (level === 'medium') {
+        const how = t ? `: ${triggerPhrase(t)} flips ${percent(t.flipRate)} of held-out inputs into it` : '';
+        return `Trigger probing: class ${f.cls} stands out somewhat${how} (${pText}), not enough to call it high.`;
+    }
+    const how = t
+        ? `${triggerPhrase(t)} flips ${percent(t.flipRate)} of held-out inputs into class ${f.cls} (z = ${t.zScore.toFixed(1)}, ${pText})`
+        : `class ${f.cls} is far easier to reach than the others (${pText})`;
+    return `Trigger probing: ${how}.`;
 }
-/** A raw detector score for people: 3 significant digits. */
-function formatDetectorScore(score) {
-    if (!Number.isFinite(score))
-        return 'n/a';
-    return String(Number(score.toPrecision(3)));
+/**
+ * The trigger test's part of an explanation against a baseline (a leading space, or '' when it says
+ * nothing): `level` is the level the trigger test's own p-value `p` earns, `pNote` what that p is.
+ */
+function baselineTriggerSentence(level, f, p, pNote) {
+    const t = f.trigger;
+    if (!t || f.cls === undefined || (level !== 'medium' && level !== 'high'))
+        return '';
+    const pText = `trigger test p = ${formatPValue(p)}, ${pNote}`;
+    if (level === 'medium')
+        return ` Trigger probing: class ${f.cls} stands out somewhat: ${triggerPhrase(t)} pulls inputs into it (${pText}), not enough on its own to call it high.`;
+    return ` Trigger probing: ${triggerPhrase(t)} pulls inputs into class ${f.cls} (${pText}).`;
+}
+/**
+ * The opening of an explanation against `n` references for a model that is not low: how far it differs,
+ * with `detail` (p-values, strongest channel) in parentheses.
+ */
+function differsSentence(level, n, detail) {
+    return level === 'medium'
+        ? `Differs somewhat from the ${n} clean references (${detail}), not enough to call it high.`
+        : `Differs from the ${n} clean references (${detail}).`;
 }
 
 ;// CONCATENATED MODULE: ./lib/baseline/config.js
@@ -34953,6 +39784,8 @@ function baselineEnsembleConfig(blocks, nRefs) {
 }
 
 ;// CONCATENATED MODULE: ./lib/scan/explain.js
+
+
 
 
 
@@ -35090,8 +39923,9 @@ function explain(v, final, fp, manifest, inputShape = []) {
     const n = manifest.members.length;
     const t = details.trigger;
     // the trigger probe's finding, when it decided the verdict or is itself unusual for a clean model
-    const triggerText = t && (final.decidedBy === 'trigger' || (final.triggerPValue ?? 1) <= TRIGGER_MENTION_P)
-        ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (trigger test p = ${formatPValue(final.triggerPValue ?? 1)}, the larger of its p against our zoo's clean models and against your references).`
+    const triggerP = final.triggerPValue ?? 1;
+    const triggerText = t && (final.decidedBy === 'trigger' || triggerP <= TRIGGER_MENTION_P)
+        ? baselineTriggerSentence(levelOf(riskScore(triggerP)), { cls: details.suspectedTargetClass, trigger: t }, triggerP, "the larger of its p against our zoo's clean models and against your references")
         : '';
     // the separate patch-map test, when it decided the verdict (src/baseline/config.ts SEPARATE_TEST_CHANNELS)
     const mapP = final.separate[TRIGGER_MAP_BLOCK];
@@ -35108,7 +39942,9 @@ function explain(v, final, fp, manifest, inputShape = []) {
         : `p = ${formatPValue(final.pValue)}: ensemble p = ${formatPValue(v.pValue)} with ${others.join(' and ')}, Bonferroni`;
     const summary = final.riskLevel === 'low'
         ? `Behaves like the ${n} clean references (p = ${formatPValue(final.pValue)}).`
-        : `Differs from the ${n} clean references (${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${formatPValue(top.pValue)}` : 'none'}).${triggerText}${mapText}`;
+        : differsSentence(final.riskLevel === 'high' ? 'high' : 'medium', n, `${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${formatPValue(top.pValue)}` : 'none'}`) +
+            triggerText +
+            mapText;
     return {
         summary,
         strongestSignal,
@@ -35122,7 +39958,175 @@ function explain(v, final, fp, manifest, inputShape = []) {
     };
 }
 
+;// CONCATENATED MODULE: ./lib/scan/assessment.js
+/**
+ * Whether a scan assessed a model, and what each check got: the glue between a fingerprint's budget record
+ * (src/fingerprint/types.ts BudgetRecord) and the report (CheckSummary, BudgetSummary, NotAssessedReason).
+ *
+ * A model is assessed when a check with power ran on it: the ensemble (a scan against a baseline, whatever
+ * else did not run), or, without a baseline, reference-free trigger probing that screened every one of its
+ * candidate triggers. Probing that the budget cut short is not calibrated: its null (reference-free-p.ts)
+ * was fitted on full searches, and a short one screens few candidates on few inputs, whose noisy maximum a
+ * clean model can reach (measured: the example's clean MLP scores 100 at 206 forward passes, 46 at 333, 10
+ * in full). So a short search decides no level either way: the model is not assessed, and the report says
+ * what the search pointed at, if anything. Trigger probing that did not run (the budget, the input kind, too
+ * few classes) leaves a model without a baseline not assessed too. The final-layer weight statistics
+ * always run (no forward pass) but have no calibration without a baseline, so they never assess a model
+ * alone; the report says they ran.
+ */
+
+
+
+
+
+/** Order of the checks in a report. */
+const CHECK_ORDER = ['ensemble', 'probes', 'trigger-probe', 'patch-map', 'final-layer-weights'];
+/** The command that builds a baseline, for the fixes. */
+const BASELINE_FIX = 'scan against a baseline of clean models of the same architecture (model-fingerprint baseline build CLEAN_MODELS... --out DIR, then scan --baseline DIR; action: mode baseline, then baseline)';
+function capitalized(s) {
+    return s[0].toUpperCase() + s.slice(1);
+}
+function count(n) {
+    return n.toLocaleString('en-US');
+}
+/** What each check got (the ensemble first), from the fingerprint's budget record. */
+function checksOf(fp, ensemble) {
+    const b = fp.header.budget;
+    if (!b)
+        return undefined;
+    const out = [
+        ensemble
+            ? { check: 'ensemble', ran: true, passes: 0 }
+            : { check: 'ensemble', ran: false, passes: 0, skipped: 'no-baseline' },
+    ];
+    for (const [check, r] of Object.entries(b.checks)) {
+        const c = { check, ran: r.skipped === undefined, passes: r.passes };
+        if (r.skipped !== undefined)
+            c.skipped = r.skipped;
+        if (check === 'trigger-probe' && r.skipped === undefined) {
+            const note = triggerNote(b);
+            if (note)
+                c.note = note;
+        }
+        out.push(c);
+    }
+    return out.sort((a, z) => CHECK_ORDER.indexOf(a.check) - CHECK_ORDER.indexOf(z.check));
+}
+/** What limited trigger probing, when something did. */
+function triggerNote(b) {
+    const parts = [];
+    const c = b.triggerCandidates;
+    if (c && c.screened < c.total)
+        parts.push(`screened ${count(c.screened)} of ${count(c.total)} candidate triggers`);
+    if (b.stoppedEarly)
+        parts.push('stopped early: the verdict was decided');
+    return parts.length ? parts.join('; ') : undefined;
+}
+function budgetOf(fp) {
+    const b = fp.header.budget;
+    if (!b)
+        return undefined;
+    const passes = Object.values(b.checks).reduce((s, c) => s + c.passes, 0);
+    return { setting: b.setting, macs: b.macs, macsPerPass: b.macsPerPass, passes };
+}
+/** The setting as a sentence fragment: "the budget default (3e12 multiply-accumulates)". */
+function settingWords(b) {
+    if (b.setting === LEGACY_SCAN_BUDGET.setting)
+        return 'the legacy budget of the baseline';
+    const named = Object.keys(BUDGET_MACS).includes(b.setting);
+    return named
+        ? `the budget ${b.setting} (${formatMacs(b.macs)} multiply-accumulates)`
+        : `the budget of ${formatMacs(b.macs)} multiply-accumulates`;
+}
+function budgetFlag(b, passes) {
+    return `--budget ${b.setting} (${formatMacs(b.macs)} multiply-accumulates: about ${count(passes)} forward passes of this model; action input budget: ${b.setting})`;
+}
+/** What ran on a model without a baseline, beside trigger probing. */
+function whatRan(fp) {
+    const b = fp.header.budget;
+    const probes = b?.checks.probes?.passes ?? fp.header.probes.count;
+    const w = fp.selfChecks['weight-outlier'];
+    const weights = w
+        ? ` and the final-layer weight statistics (class ${w.targetClass}'s weight norm is ${w.score.toFixed(1)} robust SDs from the median class; without a baseline they have no calibration, so they decide no level)`
+        : '';
+    return `Ran: the probe pass (${count(probes)} inputs)${weights}.`;
+}
+/** Why trigger probing did not run, as the sentence a report shows (null when it ran). */
+function triggerNotRun(fp) {
+    if (fp.selfChecks['trigger'])
+        return null;
+    const b = fp.header.budget;
+    const skipped = b?.checks['trigger-probe']?.skipped ?? 'input-kind';
+    if (skipped === 'budget' && b) {
+        const afforded = Math.floor(b.macs / b.macsPerPass);
+        const need = budgetAffording(b.macsPerPass);
+        return {
+            reason: 'budget',
+            sentence: `trigger probing did not run: one forward pass of this model costs about ${formatMacs(Number(b.macsPerPass.toPrecision(2)))} multiply-accumulates, ` +
+                `so ${settingWords(b)} affords ${count(afforded)} passes, fewer than the ${count(MIN_TRIGGER_BUDGET)} it needs.`,
+            fix: `give ${budgetFlag(need, Math.floor(need.macs / b.macsPerPass))}, or ${BASELINE_FIX}.`,
+        };
+    }
+    if (skipped === 'classes')
+        return {
+            reason: 'classes',
+            sentence: `trigger probing did not run: it contrasts classes and needs class scores of at least 3 classes; this model's first output has ${fp.header.model.classes} per input.`,
+            fix: `${capitalized(BASELINE_FIX)}.`,
+        };
+    if (skipped === 'output-kind')
+        return {
+            reason: 'output-kind',
+            sentence: `trigger probing did not run: it contrasts classes and needs one score per class ([N, classes]); this model's first output is ${fp.header.model.signature.split('->')[1]?.split(';')[0] ?? 'not that'}.`,
+            fix: `${capitalized(BASELINE_FIX)}.`,
+        };
+    if (skipped === 'disabled')
+        return {
+            reason: 'disabled',
+            sentence: 'trigger probing was switched off.',
+            fix: `${capitalized(BASELINE_FIX)}.`,
+        };
+    return {
+        reason: 'input-kind',
+        sentence: `trigger probing did not run: it needs one float image-like input, and this model takes ${fp.header.model.signature.split('->')[0]}.`,
+        fix: `${capitalized(BASELINE_FIX)}: the ensemble compares models of any input kind.`,
+    };
+}
+/**
+ * Whether a scan without a baseline assessed the model (null) or why not, given the reference-free p-value
+ * of its trigger test (see the file header).
+ */
+function referenceFreeAssessment(fp, pValue) {
+    const notRun = triggerNotRun(fp);
+    if (notRun) {
+        return {
+            reason: notRun.reason,
+            message: `No baseline, and ${notRun.sentence} ${whatRan(fp)}`,
+            fix: capitalized(notRun.fix),
+        };
+    }
+    const b = fp.header.budget;
+    const c = b?.triggerCandidates;
+    if (!b || !c || c.screened >= c.total)
+        return null;
+    const passes = b.checks['trigger-probe']?.passes ?? 0;
+    const larger = largerBudget({ setting: b.setting, macs: b.macs });
+    const t = fp.selfChecks['trigger']?.trigger;
+    const found = pValue <= P_MEDIUM && t
+        ? `It pointed at class ${fp.selfChecks['trigger'].targetClass} (a ${t.kind}${t.location ? ` at ${t.location}` : ''} flips ${Math.round(100 * t.flipRate)}% of held-out inputs; uncalibrated p = ${formatPValue(pValue)}): worth a look, but no level.`
+        : `It found no trigger that stands out (uncalibrated p = ${formatPValue(pValue)}), which cannot call the model clean either.`;
+    return {
+        reason: 'no-power',
+        message: `No baseline, and trigger probing ran short: ${settingWords(b)} affords ${count(passes)} forward passes of this model ` +
+            `(about ${formatMacs(Number(b.macsPerPass.toPrecision(2)))} multiply-accumulates each), enough to screen ${count(c.screened)} of its ${count(c.total)} candidate triggers. ` +
+            `A search cut that short is not calibrated, so it decides no level. ${found} ${whatRan(fp)}`,
+        fix: `Give ${budgetFlag(larger, Math.floor(larger.macs / b.macsPerPass))} and real inputs (--probe-samples DIR), or ${BASELINE_FIX}.`,
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/score/reference-free.js
+
+
+
 
 
 function referenceFreeVerdict(fp) {
@@ -35133,12 +40137,10 @@ function referenceFreeVerdict(fp) {
     if (trig && pt !== undefined)
         detectors['trigger-probe'] = { score: trig.score, pValue };
     const details = selfCheckDetails(fp);
-    const t = details.trigger;
+    // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why.
     const summary = !trig
-        ? 'No baseline, and trigger probing does not apply to this model (it needs an image-like float input and class logits): nothing measured its behaviour.'
-        : pValue <= 0.0158 && t
-            ? `Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} flips ${(100 * t.flipRate).toFixed(0)}% of probes into class ${details.suspectedTargetClass} (z = ${t.zScore.toFixed(1)}).`
-            : `Trigger probing found no class that stamped triggers pull inputs into (p = ${pValue.toPrecision(2)}).`;
+        ? `No baseline, and ${triggerNotRun(fp)?.sentence ?? 'trigger probing did not run.'}`
+        : referenceFreeSentence(levelOf(riskScore(pValue)), { cls: details.suspectedTargetClass, trigger: details.trigger }, pValue);
     const basisNote = trig?.basis === 'probes' || trig?.basis === 'mined'
         ? ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
         : '';
@@ -35199,20 +40201,6 @@ function architectureOf(model) {
     return `arch-${sha256Hex(`${ops}|${weights}`).slice(0, 16)}`;
 }
 
-;// CONCATENATED MODULE: ./lib/report/printable.js
-/**
- * Makes untrusted strings (model paths and error messages from pull requests) safe to print: control
- * characters are replaced by visible escapes, so a file named with an ANSI escape or a newline cannot
- * repaint a terminal, forge a table row or break out of a Markdown cell.
- */
-// C0 controls, DEL and C1 controls. Tabs and newlines are included on purpose: every caller wants one line.
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
-/** Replace each control character with a visible `\xNN` escape. */
-function printable(s) {
-    return s.replace(CONTROL_CHARS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
 ;// CONCATENATED MODULE: ./lib/scan/safe-error.js
 /**
  * Makes a model's error message safe to put in a report, a log line or a PR comment: tensor, node and file
@@ -35252,6 +40240,7 @@ function safeErrorLine(message) {
 
 
 
+
 /** Said (CLI stderr, action warning) when a baseline is built without samples: the setting that matters most. */
 const NO_SAMPLES_ADVICE = 'built without probe samples: the probes are generated noise and patterns only, and detection is weaker ' +
     "(see the README's results). Rebuild with probe samples: a folder of 64-128 real inputs of mixed classes; the " +
@@ -35280,10 +40269,19 @@ async function embedSamples(dir, spec) {
 /**
  * The engine options for fingerprinting models against the baseline in `dir`: the baseline decides the probe
  * set (its samples resolved to a readable path) and the layers, since a model is only comparable under the
- * same ones; everything else (workspace, batch size, ...) comes from `opts`. Used by scan and by add.
+ * same ones, and the scan budget its members were fingerprinted with; everything else (workspace, batch
+ * size, ...) comes from `opts`. Used by scan and by add.
  */
 function engineFromBaseline(dir, m, opts) {
-    return { ...opts, probes: resolveSamplesDir(dir, m.probes.spec), layers: m.layers };
+    // the members' budget too (absent in older manifests: the legacy plan); a malformed record is refused by
+    // the callers (budgetRefusal) before they get here
+    const budget = recordedBudget(m.budget);
+    return {
+        ...opts,
+        probes: resolveSamplesDir(dir, m.probes.spec),
+        layers: m.layers,
+        ...(budget ? { budget } : {}),
+    };
 }
 /** The probe spec of a loaded baseline with its samples folder resolved to a path a scan can read. */
 function resolveSamplesDir(dir, spec) {
@@ -35295,6 +40293,28 @@ function resolveSamplesDir(dir, spec) {
             probes.samplesDir = inside;
     }
     return probes;
+}
+
+;// CONCATENATED MODULE: ./lib/scan/budget-note.js
+
+
+/** Why a baseline cannot be scanned against for its budget record, or null. */
+function budgetRefusal(m) {
+    if (recordedBudget(m.budget) !== null)
+        return null;
+    return `baseline ${m.id} records a scan budget this version cannot plan with (${JSON.stringify(m.budget)})`;
+}
+/** The note a scan report carries when the budget asked for is not the baseline's. */
+function budgetNote(baseline, opts) {
+    const asked = opts.budget;
+    const built = recordedBudget(baseline.manifest.budget);
+    if (!asked || !built || sameBudget(asked, built))
+        return [];
+    return [
+        `--budget ${asked.setting} set aside: baseline ${baseline.manifest.id} was built with the budget ${describeBudget(built)}, ` +
+            'and models compare with its members only under the same budget, so every model was fingerprinted with that one. ' +
+            `To scan at ${asked.setting}, rebuild the baseline with it: ${rebuildCommand(baseline.dir, { ...baseline.manifest, budget: asked })}`,
+    ];
 }
 
 ;// CONCATENATED MODULE: ./lib/scan/scan.js
@@ -35321,14 +40341,16 @@ function resolveSamplesDir(dir, spec) {
 
 
 
+
+
 /** Without a baseline only the self-checks are read: no hidden-layer capture, no layer weight statistics. */
 const REFERENCE_FREE_READS = ['self:'];
-const NOTE_NO_BASELINE = 'Scanned without a baseline: only reference-free trigger probing ran (give --probe-samples DIR with real inputs for full power). ' +
+const NOTE_NO_BASELINE = 'Scanned without a baseline: only reference-free checks ran (trigger probing, where the model and the scan budget allow it; give --probe-samples DIR with real inputs for full power). ' +
     'Build a baseline of clean models of the same architecture for the full ensemble: model-fingerprint baseline build CLEAN_MODELS... --out DIR';
 async function loadReference(dir, opts) {
     const baseline = await loadBaseline(dir);
     // Checked before the ensemble is read: it may not even be in a shape this version understands.
-    const why = featuresRefusal(baseline.manifest);
+    const why = featuresRefusal(baseline.manifest) ?? budgetRefusal(baseline.manifest);
     if (why)
         return {
             baseline,
@@ -35373,9 +40395,14 @@ async function scanOne(path, opts, ref) {
     if (ref?.refusal !== undefined)
         return refusedEntry(path, ref);
     try {
+        // Without a baseline the verdict is the trigger test: probing may stop once it is decided.
+        const evidence = opts.onEvidence !== undefined;
         const { model, fingerprint } = ref
-            ? await fingerprintFile(path, ref.engine, ref.reads)
-            : await fingerprintFile(path, opts, REFERENCE_FREE_READS);
+            ? await fingerprintFile(path, ref.engine, ref.reads, { evidence })
+            : await fingerprintFile(path, opts, REFERENCE_FREE_READS, { evidence, earlyStop: true });
+        const checks = checksOf(fingerprint, Boolean(ref));
+        const budget = budgetOf(fingerprint);
+        const extra = { ...(checks ? { checks } : {}), ...(budget ? { budget } : {}) };
         let entry;
         if (ref) {
             const m = ref.baseline.manifest;
@@ -35415,24 +40442,50 @@ async function scanOne(path, opts, ref) {
                 riskScore: final.riskScore,
                 riskLevel: final.riskLevel,
                 pValue: final.pValue,
+                flagged: false,
                 detectors,
                 explanation: explain(verdict, final, fingerprint, m, model.inputs[0]?.shape ?? []),
+                ...extra,
             };
         }
         else {
             const v = referenceFreeVerdict(fingerprint);
+            const notAssessed = referenceFreeAssessment(fingerprint, v.pValue);
             const score = riskScore(v.pValue);
-            entry = {
-                path,
-                sha256: model.sha256,
-                riskScore: score,
-                riskLevel: levelOf(score),
-                pValue: v.pValue,
-                detectors: v.detectors,
-                explanation: v.explanation,
-            };
+            entry = notAssessed
+                ? {
+                    path,
+                    sha256: model.sha256,
+                    riskScore: null,
+                    riskLevel: risk_NOT_ASSESSED,
+                    pValue: null,
+                    flagged: false,
+                    notAssessed,
+                    // a short search's p-value is not calibrated: no detector, no driver; what it pointed at stays
+                    detectors: {},
+                    explanation: {
+                        ...v.explanation,
+                        summary: notAssessed.message,
+                        strongestSignal: 'none',
+                        drivers: [],
+                    },
+                    ...extra,
+                }
+                : {
+                    path,
+                    sha256: model.sha256,
+                    riskScore: score,
+                    riskLevel: levelOf(score),
+                    pValue: v.pValue,
+                    flagged: false,
+                    detectors: v.detectors,
+                    explanation: v.explanation,
+                    ...extra,
+                };
         }
-        return { ...entry, flagged: reachesFailOn(entry.riskLevel, opts.failOn) };
+        if (fingerprint.evidence)
+            opts.onEvidence?.(path, fingerprint.evidence, entry.riskLevel);
+        return { ...entry, flagged: failsGate(entry.riskLevel, opts.failOn, opts.onNotAssessed) };
     }
     catch (e) {
         if (!isInputError(e))
@@ -35476,8 +40529,9 @@ const scanModels = async (paths, opts) => {
             }
             : null,
         failOn: opts.failOn,
+        onNotAssessed: opts.onNotAssessed ?? DEFAULT_ON_NOT_ASSESSED,
         models,
-        notes: ref ? [] : [NOTE_NO_BASELINE],
+        notes: !ref ? [NOTE_NO_BASELINE] : ref.refusal === undefined ? budgetNote(ref.baseline, opts) : [],
     };
     return report;
 };
@@ -35488,6 +40542,7 @@ const scanModels = async (paths, opts) => {
  * docs/report-schema.md). Every number is finite or null and rounded to 6 significant digits, so the file is
  * valid JSON for every parser and diffs between runs show real changes, not float noise.
  */
+
 
 
 function explanationToJson(e) {
@@ -35539,8 +40594,30 @@ function modelToJson(m) {
         riskLevel: m.riskLevel,
         pValue: roundSig(m.pValue),
         flagged: m.flagged,
+        ...(m.riskLevel === 'not-assessed' ? { notAssessed: { ...m.notAssessed } } : {}),
         detectors,
         explanation: explanationToJson(m.explanation),
+        ...(m.checks
+            ? {
+                checks: m.checks.map((c) => ({
+                    check: c.check,
+                    ran: c.ran,
+                    passes: c.passes,
+                    ...(c.skipped !== undefined ? { skipped: c.skipped } : {}),
+                    ...(c.note !== undefined ? { note: c.note } : {}),
+                })),
+            }
+            : {}),
+        ...(m.budget
+            ? {
+                budget: {
+                    setting: m.budget.setting,
+                    macs: roundSig(m.budget.macs),
+                    macsPerPass: roundSig(m.budget.macsPerPass),
+                    passes: m.budget.passes,
+                },
+            }
+            : {}),
         ...duration,
     };
 }
@@ -35557,6 +40634,7 @@ function reportToJson(report) {
             }
             : null,
         failOn: report.failOn,
+        onNotAssessed: onNotAssessedOf(report),
         notes: [...report.notes],
         models: report.models.map(modelToJson),
     };
@@ -35564,93 +40642,6 @@ function reportToJson(report) {
 /** The JSON report as text: two-space indented, ending in a newline. */
 function renderJson(report) {
     return `${JSON.stringify(reportToJson(report), null, 2)}\n`;
-}
-
-;// CONCATENATED MODULE: ./lib/report/levels.js
-// The fail-on rule lives with the risk bands; the scan's `flagged` and every renderer use that one copy.
-
-const LEVEL_RANK = { low: 0, medium: 1, high: 2 };
-/** Higher level first; used to order tables so the worst model is read first. */
-function compareLevels(a, b) {
-    return LEVEL_RANK[b] - LEVEL_RANK[a];
-}
-/** The level as a table shows it: HIGH and MEDIUM in capitals so they stand out without colour or emoji. */
-function levelLabel(level) {
-    return level === 'low' ? 'low' : level.toUpperCase();
-}
-
-;// CONCATENATED MODULE: ./lib/report/describe.js
-/**
- * The words every human-facing renderer shares: the strongest signal, the suspected target class, the
- * baseline line, the display order and the counts. One source so the PR comment, the terminal table,
- * SARIF messages and JUnit bodies describe a model the same way.
- */
-
-
-
-/** Characters of a baseline id shown to people (like a short git hash: enough to tell baselines apart). */
-const SHORT_ID_CHARS = 12;
-/** The strongest signal as a short phrase, e.g. "knn on logits (p = 1.2e-4)"; "none" when nothing stood out. */
-function strongestSignalText(m) {
-    const { strongestSignal, drivers } = m.explanation;
-    const driver = drivers.find((d) => d.channel === strongestSignal) ?? drivers[0];
-    const name = strongestSignal || driver?.channel || '';
-    if (!name)
-        return 'none';
-    return driver ? `${name} (p = ${formatPValue(driver.pValue)})` : name;
-}
-/** "class 7" when trigger probing found a class the model flips into, else undefined. */
-function targetClassText(m) {
-    const c = m.explanation.suspectedTargetClass;
-    return c === undefined ? undefined : `class ${c}`;
-}
-/**
- * "class 7: patch at bottom-right 3x3, flips 92%": the suspected target and the trigger that moved it (issue
- * 6: what a reviewer of a flagged model needs to reproduce the finding), or undefined when none was named.
- */
-function suspectedTriggerText(m) {
-    const target = targetClassText(m);
-    const t = m.explanation.trigger;
-    if (!target || !t)
-        return target;
-    const where = t.location ? ` at ${t.location}` : '';
-    const flips = Number.isFinite(t.flipRate) ? `, flips ${Math.round(100 * t.flipRate)}%` : '';
-    return `${target}: ${t.kind}${where}${flips}`;
-}
-/** A baseline id shortened for people; a "sha256:" style prefix is dropped first. */
-function shortBaselineId(id) {
-    const bare = id.includes(':') ? id.slice(id.lastIndexOf(':') + 1) : id;
-    return bare.slice(0, SHORT_ID_CHARS);
-}
-/** One line that says what the scores were compared against. */
-function baselineText(baseline) {
-    if (!baseline)
-        return 'no baseline: reference-free checks only';
-    const noun = baseline.members === 1 ? 'clean model' : 'clean models';
-    return `baseline ${shortBaselineId(baseline.id)} of ${baseline.members} ${noun}`;
-}
-function partitionModels(report) {
-    const scanned = [];
-    const failed = [];
-    for (const m of report.models) {
-        if (isFailed(m))
-            failed.push(m);
-        else
-            scanned.push(m);
-    }
-    scanned.sort((a, b) => compareLevels(a.riskLevel, b.riskLevel) ||
-        b.riskScore - a.riskScore ||
-        (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return { scanned, failed };
-}
-function countModels(report, failOn) {
-    const { scanned, failed } = partitionModels(report);
-    return {
-        total: report.models.length,
-        scanned: scanned.length,
-        failing: scanned.filter((m) => reachesFailOn(m.riskLevel, failOn)).length,
-        failed: failed.length,
-    };
 }
 
 ;// CONCATENATED MODULE: ./lib/report/xml.js
@@ -35694,8 +40685,10 @@ function escapeXmlAttr(s) {
 /**
  * JUnit XML as GitLab (artifacts:reports:junit) and Jenkins (junit step) read it: one testsuite, one
  * testcase per model named by its path. A model at or above the fail-on level is a <failure>; a model that
- * could not be scanned is an <error>; everything else passes. The failure body carries score, level,
- * p-value and the strongest drivers so the CI page explains itself.
+ * could not be scanned is an <error>; a model that was not assessed is a <failure> when it fails the gate
+ * (on-not-assessed fail, the default) and <skipped> otherwise (it was not tested: never a pass); everything
+ * else passes. The failure body carries score, level, p-value and the strongest drivers, or why the model
+ * was not assessed and the fix, so the CI page explains itself.
  */
 
 
@@ -35707,6 +40700,14 @@ const JUNIT_MAX_DRIVERS = 5;
 const SUITE_NAME = 'model-fingerprint';
 function seconds(ms) {
     return ms !== undefined && Number.isFinite(ms) && ms >= 0 ? (ms / 1000).toFixed(3) : '0';
+}
+function notAssessedBody(m) {
+    return [
+        'Level: NOT ASSESSED (no risk score: no check with power ran)',
+        `Why: ${m.notAssessed.message}`,
+        `Fix: ${m.notAssessed.fix}`,
+        `sha256: ${m.sha256}`,
+    ].join('\n');
 }
 function failureBody(m, report) {
     const lines = [
@@ -35734,11 +40735,20 @@ function testcase(m, report, failOn) {
     const open = `    <testcase classname="${SUITE_NAME}" name="${escapeXmlAttr(m.path)}" time="${seconds(m.durationMs)}"`;
     if (isFailed(m))
         return `${open}>\n${errorElement(m)}\n    </testcase>`;
-    if (!reachesFailOn(m.riskLevel, failOn))
+    if (m.riskLevel === 'not-assessed')
+        return notAssessedCase(open, m, failsGate(m.riskLevel, failOn, onNotAssessedOf(report)));
+    if (!failsGate(m.riskLevel, failOn))
         return `${open}/>`;
     const message = `backdoor risk ${formatRiskScore(m.riskScore)}/100 (${levelLabel(m.riskLevel)})`;
     return (`${open}>\n      <failure message="${escapeXmlAttr(message)}" type="backdoor-risk-${m.riskLevel}">` +
         `${escapeXmlText(failureBody(m, report))}</failure>\n    </testcase>`);
+}
+function notAssessedCase(open, m, fails) {
+    const message = `not assessed: ${m.notAssessed.message}`;
+    const element = fails
+        ? `      <failure message="${escapeXmlAttr(message)}" type="not-assessed">${escapeXmlText(notAssessedBody(m))}</failure>`
+        : `      <skipped message="${escapeXmlAttr(message)}"/>`;
+    return `${open}>\n${element}\n    </testcase>`;
 }
 function errorElement(m) {
     return (`      <error message="${escapeXmlAttr(m.error)}" type="${escapeXmlAttr(m.errorCode)}">` +
@@ -35749,13 +40759,14 @@ function renderJunit(report, opts = {}) {
     const failOn = opts.failOn ?? report.failOn;
     const counts = countModels(report, failOn);
     const totalMs = report.models.reduce((sum, m) => sum + (m.durationMs !== undefined && Number.isFinite(m.durationMs) ? m.durationMs : 0), 0);
-    const attrs = `name="${SUITE_NAME}" tests="${counts.total}" failures="${counts.failing}" ` +
+    const skipped = counts.notAssessed - counts.notAssessedFailing;
+    const attrs = `name="${SUITE_NAME}" tests="${counts.total}" failures="${counts.failing + counts.notAssessedFailing}" ` +
         `errors="${counts.failed}" time="${seconds(totalMs)}"`;
     const cases = report.models.map((m) => testcase(m, report, failOn));
     return [
         '<?xml version="1.0" encoding="UTF-8"?>',
         `<testsuites ${attrs}>`,
-        `  <testsuite ${attrs} skipped="0">`,
+        `  <testsuite ${attrs} skipped="${skipped}">`,
         ...cases,
         '  </testsuite>',
         '</testsuites>',
@@ -35763,23 +40774,45 @@ function renderJunit(report, opts = {}) {
     ].join('\n');
 }
 
-;// CONCATENATED MODULE: ./lib/report/guidance.js
-/**
- * What a person should do about a flagged model: the same advice in the PR comment, the SARIF rule help
- * and the terminal, so the three never drift apart. Written as Markdown (backticks for commands); plainText
- * strips the backticks for formats that show text verbatim.
- */
-const FLAGGED_MODEL_GUIDANCE_TITLE = 'What to do about a flagged model';
-const FLAGGED_MODEL_GUIDANCE = [
-    "Don't merge it yet: its fingerprint departs from the clean models the way backdoored models' fingerprints do.",
-    'Check its provenance: who produced the file, from which training run, data and code, and whether its hash matches the one the producer published.',
-    'If the origin cannot be vouched for, re-train from trusted data and code and scan the new file.',
-    'If it is a false alarm (a legitimately new architecture or training recipe), add it to the baseline only after review, with `model-fingerprint baseline add`, so later scans compare against it.',
+;// CONCATENATED MODULE: ./lib/report/heatmap-text.js
+
+/** Most cells along either side of the text heat map. */
+const TEXT_MAP_MAX = 16;
+/** Shade per share of the inputs sent into the class, darkest first. */
+const TEXT_SHADES = [
+    { min: 0.8, ch: '█' },
+    { min: 0.5, ch: '▓' },
+    { min: 0.3, ch: '▒' },
+    { min: 0.1, ch: '░' },
+    { min: -Infinity, ch: '·' },
 ];
-const UNSCANNABLE_MODEL_GUIDANCE = 'A model that could not be scanned is unverified: fix the cause named in the error (or convert the model to ONNX) and scan again before merging.';
-/** Markdown to plain text for these sentences: only backticks are used, so dropping them is enough. */
-function plainText(markdown) {
-    return markdown.replace(/`/g, '');
+function shade(v) {
+    if (Number.isNaN(v))
+        return '  ';
+    const ch = (TEXT_SHADES.find((s) => v >= s.min) ?? TEXT_SHADES[TEXT_SHADES.length - 1]).ch;
+    return ch + ch;
+}
+function span(xs) {
+    return xs.length === 0 ? '-' : `${xs[0]}-${xs[xs.length - 1]}`;
+}
+/** The heat map of class `cls` at the patch size where it peaks, or undefined for an empty map. */
+function textHeatMap(map, classes, cls) {
+    const grid = strongestGrid(mapGrids(map, classes, cls));
+    if (!grid || grid.cells.length === 0)
+        return undefined;
+    const rows = downsample(grid, TEXT_MAP_MAX);
+    const lines = rows.map((r) => r.map(shade).join('').trimEnd());
+    const fy = Math.ceil(grid.tops.length / TEXT_MAP_MAX);
+    const fx = Math.ceil(grid.lefts.length / TEXT_MAP_MAX);
+    const shrunk = fy > 1 || fx > 1 ? `, each cell the largest of a block of ${fy}x${fx} positions` : '';
+    const bands = TEXT_SHADES.map((s, i) => {
+        const hi = i === 0 ? 100 : Math.round(100 * TEXT_SHADES[i - 1].min);
+        return s.min === -Infinity ? `${s.ch} under ${hi}%` : `${s.ch} ${Math.round(100 * s.min)}-${hi}%`;
+    });
+    const legend = `${grid.size}x${grid.size} solid patches with their top-left corner at rows ${span(grid.tops)}, ` +
+        `columns ${span(grid.lefts)}${shrunk}; each cell: the share of ${map.inputs} inputs the patch there ` +
+        `sends into class ${cls}: ${bands.join(', ')}.`;
+    return { lines, legend };
 }
 
 ;// CONCATENATED MODULE: ./lib/report/markdown.js
@@ -35795,6 +40828,12 @@ function plainText(markdown) {
 
 
 
+
+
+/** Most flagged models whose patch map the Markdown shows (the HTML report has them all). */
+const MARKDOWN_MAX_MAPS = 5;
+/** A link target the comment may carry: http(s), nothing Markdown could read as the end of the link. */
+const SAFE_URL = /^https?:\/\/[^\s()<>[\]`]+$/;
 // Characters written as HTML character references inside <code>: Markdown never acts on a reference, and a
 // table row is never split at one.
 const CODE_ENTITIES = {
@@ -35839,19 +40878,23 @@ function markdownText(s) {
 function levelCell(m) {
     return m.riskLevel === 'low' ? 'low' : `**${levelLabel(m.riskLevel)}**`;
 }
+/** What a not-assessed model gets in place of a signal: why not. */
+function signalCell(m) {
+    return markdownText(notAssessedText(m) ?? strongestSignalText(m));
+}
 /**
  * The suspected trigger of a medium or high model (what a reviewer checks first); a low model's easiest class
  * is no finding, so its cell stays empty rather than invite a second look.
  */
 function triggerCell(m) {
-    const text = m.riskLevel === 'low' ? undefined : suspectedTriggerText(m);
+    const text = m.riskLevel === 'medium' || m.riskLevel === 'high' ? suspectedTriggerText(m) : undefined;
     return text ? markdownText(text) : '-';
 }
 function table(models) {
     const rows = models
         .slice(0, MARKDOWN_MAX_ROWS)
         .map((m) => `| ${markdownCode(m.path)} | ${formatRiskScore(m.riskScore)} | ${levelCell(m)} | ` +
-        `${markdownText(strongestSignalText(m))} | ${triggerCell(m)} |`);
+        `${signalCell(m)} | ${triggerCell(m)} |`);
     const lines = [
         '| Model | Risk score | Level | Strongest signal | Suspected trigger |',
         '| --- | ---: | --- | --- | --- |',
@@ -35862,6 +40905,37 @@ function table(models) {
     }
     return lines;
 }
+/**
+ * Where a picture would need a URL: the patch map of each flagged model's suspected class as a Unicode
+ * block heat map (src/report/heatmap-text.ts) in a code block, and the link to the HTML report.
+ */
+function pictureLines(models, opts) {
+    const out = [];
+    const flagged = models.filter(wantsPictures);
+    const maps = flagged.flatMap((m) => {
+        const e = opts.evidence?.get(m.path);
+        const cls = e ? suspectedClasses(m, e)[0] : undefined;
+        const map = e?.map && cls !== undefined ? textHeatMap(e.map, e.classes, cls) : undefined;
+        return map && cls !== undefined ? [{ m, cls, map }] : [];
+    });
+    if (maps.length > 0) {
+        out.push('#### Where a patch sends inputs into the suspected class', '');
+        for (const { m, cls, map } of maps.slice(0, MARKDOWN_MAX_MAPS)) {
+            out.push(`${markdownCode(m.path)}, class ${cls}:`, '', '```text', ...map.lines, '```', '');
+            out.push(markdownText(map.legend), '');
+        }
+        if (maps.length > MARKDOWN_MAX_MAPS)
+            out.push(`_…and ${maps.length - MARKDOWN_MAX_MAPS} more in the HTML report._`, '');
+    }
+    const link = opts.htmlReport;
+    if (link && SAFE_URL.test(link.url)) {
+        const what = flagged.length > 0
+            ? 'Pictures of the suspected triggers (inputs before and after stamping, patch maps)'
+            : 'The report as a web page';
+        out.push(`${what}: [HTML report](${link.url}), the workflow run's artifact ${markdownCode(link.name)} (open \`${REPORT_HTML}\`).`, '');
+    }
+    return out;
+}
 function summaryLine(report, failOn) {
     const c = countModels(report, failOn);
     const parts = [`${c.scanned} of ${c.total} model${c.total === 1 ? '' : 's'} scanned`];
@@ -35869,9 +40943,41 @@ function summaryLine(report, failOn) {
         parts.push('fail-on: never');
     else
         parts.push(`${c.failing} at or above **${levelLabel(failOn)}**`);
+    if (c.notAssessed > 0)
+        parts.push(`${c.notAssessed} **not assessed**${failOn !== 'never' && onNotAssessedOf(report) === 'fail' ? ' (fails the gate)' : ''}`);
     if (c.failed > 0)
         parts.push(`${c.failed} could not be scanned`);
     return `${parts.join(', ')}.`;
+}
+/** Why each not-assessed model was not, and what would assess it. */
+function notAssessedSection(models) {
+    const na = models.filter((m) => m.riskLevel === 'not-assessed');
+    if (na.length === 0)
+        return [];
+    const out = [`#### Not assessed (${na.length})`, ''];
+    for (const m of na.slice(0, MARKDOWN_MAX_FAILED)) {
+        if (m.riskLevel !== 'not-assessed')
+            continue;
+        out.push(`- ${markdownCode(m.path)}: ${markdownText(m.notAssessed.message)} **Fix:** ${markdownText(m.notAssessed.fix)}`);
+    }
+    if (na.length > MARKDOWN_MAX_FAILED)
+        out.push(`- _…and ${na.length - MARKDOWN_MAX_FAILED} more._`);
+    out.push('');
+    return out;
+}
+/** The scan budget and what each check got, folded away: one line per model. */
+function checksSection(models) {
+    const rows = models.filter((m) => m.checks && m.checks.length > 0).slice(0, MARKDOWN_MAX_ROWS);
+    if (rows.length === 0)
+        return [];
+    return [
+        '<details><summary>Checks and scan budget</summary>',
+        '',
+        ...rows.map((m) => `- ${markdownCode(m.path)}: ${markdownText(budgetText(m) ?? '')}; ${markdownText(checksText(m) ?? '')}`),
+        '',
+        '</details>',
+        '',
+    ];
 }
 /** The PR-comment Markdown, ending in a newline. */
 function renderMarkdown(report, opts = {}) {
@@ -35892,7 +40998,9 @@ function renderMarkdown(report, opts = {}) {
     out.push(baseline, '');
     for (const note of report.notes)
         out.push(`> ${markdownText(note)}`, '');
-    if (scanned.some((m) => m.riskLevel !== 'low')) {
+    out.push(...pictureLines(scanned, opts));
+    out.push(...notAssessedSection(scanned));
+    if (scanned.some((m) => m.riskLevel === 'medium' || m.riskLevel === 'high')) {
         out.push(`#### ${FLAGGED_MODEL_GUIDANCE_TITLE}`, '');
         FLAGGED_MODEL_GUIDANCE.forEach((step, i) => out.push(`${i + 1}. ${step}`));
         out.push('');
@@ -35906,13 +41014,14 @@ function renderMarkdown(report, opts = {}) {
             out.push(`- _…and ${failed.length - MARKDOWN_MAX_FAILED} more._`);
         out.push('', UNSCANNABLE_MODEL_GUIDANCE, '');
     }
+    out.push(...checksSection(scanned));
     return `${out.join('\n').trimEnd()}\n`;
 }
 
 ;// CONCATENATED MODULE: ./lib/report/sarif.js
 /**
- * SARIF 2.1.0 for GitHub code scanning: one rule per finding kind, one result per medium/high or
- * unscannable model, located at the model file (path relative to the checkout, forward slashes, region on
+ * SARIF 2.1.0 for GitHub code scanning: one rule per finding kind, one result per medium/high,
+ * not-assessed or unscannable model, located at the model file (path relative to the checkout, forward slashes, region on
  * line 1 because code scanning needs a region) with a partial fingerprint of path + rule so an alert is
  * tracked across runs instead of reopened. Models at level low produce no result.
  * Hand-built rather than with a builder package: the log is small and fixed, and `@types/sarif` checks its
@@ -35936,6 +41045,7 @@ const FINGERPRINT_KEY = 'modelPathRule/v1';
 const RULE_HIGH = 'MF001';
 const RULE_MEDIUM = 'MF002';
 const RULE_UNSCANNABLE = 'MF003';
+const RULE_NOT_ASSESSED = 'MF004';
 const guidanceMarkdown = FLAGGED_MODEL_GUIDANCE.map((s) => `- ${s}`).join('\n');
 const guidanceText = FLAGGED_MODEL_GUIDANCE.map((s) => `- ${plainText(s)}`).join('\n');
 const COMMON_TAGS = ['security', 'machine-learning', 'backdoor', 'supply-chain'];
@@ -35973,6 +41083,20 @@ const SARIF_RULES = [
         defaultConfiguration: { level: 'error' },
         properties: { tags: ['machine-learning', 'supply-chain'], precision: 'very-high' },
     },
+    {
+        id: RULE_NOT_ASSESSED,
+        name: 'model-not-assessed',
+        shortDescription: { text: 'Model was not assessed for a backdoor' },
+        fullDescription: {
+            text: 'No check with power ran on the model: there was no baseline of clean models, and reference-free ' +
+                'trigger probing did not run (the scan budget affords too few forward passes of the model, or the ' +
+                'input or output kind does not suit it) or ran too short to call the model clean. It has no risk ' +
+                'score: it is unverified, not low risk.',
+        },
+        help: { text: NOT_ASSESSED_GUIDANCE, markdown: NOT_ASSESSED_GUIDANCE },
+        defaultConfiguration: { level: 'error' },
+        properties: { tags: COMMON_TAGS, precision: 'very-high' },
+    },
 ];
 function ruleIndexOf(id) {
     return SARIF_RULES.findIndex((r) => r.id === id);
@@ -36009,9 +41133,28 @@ function locate(m, ruleId, cwd) {
         partialFingerprints: { [FINGERPRINT_KEY]: fingerprintOf(ruleId, uri) },
     };
 }
+function notAssessedResult(m, report, cwd) {
+    const { display } = artifactUriOf(m.path, cwd);
+    const fails = failsGate(m.riskLevel, report.failOn, onNotAssessedOf(report));
+    return {
+        ruleId: RULE_NOT_ASSESSED,
+        ruleIndex: ruleIndexOf(RULE_NOT_ASSESSED),
+        level: fails ? 'error' : 'warning',
+        message: { text: `${display}: not assessed. ${m.notAssessed.message} Fix: ${m.notAssessed.fix}` },
+        ...locate(m, RULE_NOT_ASSESSED, cwd),
+        properties: {
+            riskLevel: m.riskLevel,
+            reason: m.notAssessed.reason,
+            flagged: m.flagged,
+            sha256: m.sha256,
+        },
+    };
+}
 function scannedResult(m, report, cwd) {
     if (m.riskLevel === 'low')
         return undefined;
+    if (m.riskLevel === 'not-assessed')
+        return notAssessedResult(m, report, cwd);
     const ruleId = m.riskLevel === 'high' ? RULE_HIGH : RULE_MEDIUM;
     const { display } = artifactUriOf(m.path, cwd);
     const target = targetClassText(m);
@@ -36116,7 +41259,7 @@ function width(s) {
 function levelStyle(level) {
     if (level === 'high')
         return ANSI.bold + ANSI.red;
-    if (level === 'medium')
+    if (level === 'medium' || level === 'not-assessed')
         return ANSI.bold + ANSI.yellow;
     return ANSI.green;
 }
@@ -36150,7 +41293,7 @@ function renderText(report, opts) {
             { text: formatRiskScore(m.riskScore) },
             { text: levelLabel(m.riskLevel), style: levelStyle(m.riskLevel) },
             { text: formatPValue(m.pValue) },
-            { text: printable(strongestSignalText(m)) },
+            { text: printable(notAssessedText(m) ?? strongestSignalText(m)) },
             { text: targetClassText(m) ?? '-' },
         ]);
         const header = ['MODEL', 'SCORE', 'LEVEL', 'P-VALUE', 'STRONGEST SIGNAL', 'TARGET'];
@@ -36165,16 +41308,38 @@ function renderText(report, opts) {
         ]);
         out.push(...renderRows(['MODEL', 'ERROR', 'MESSAGE'], rows, ['left', 'left', 'left'], color), '');
     }
+    const notAssessed = scanned.filter((m) => m.riskLevel === 'not-assessed');
+    if (notAssessed.length > 0) {
+        out.push(paint(`NOT ASSESSED (${notAssessed.length}): no check with power ran`, ANSI.bold + ANSI.yellow));
+        for (const m of notAssessed) {
+            if (m.riskLevel !== 'not-assessed')
+                continue;
+            out.push(`  ${printable(m.path)}: ${printable(m.notAssessed.message)}`);
+            out.push(`    Fix: ${printable(m.notAssessed.fix)}`);
+        }
+        out.push('');
+    }
+    const withChecks = scanned.filter((m) => m.checks && m.checks.length > 0);
+    if (withChecks.length > 0) {
+        out.push(paint('CHECKS (forward passes each check ran, within the scan budget)', ANSI.bold));
+        for (const m of withChecks) {
+            out.push(`  ${printable(m.path)}: ${printable(budgetText(m) ?? '')}`);
+            out.push(`    ${printable(checksText(m) ?? '')}`);
+        }
+        out.push('');
+    }
     const c = countModels(report, failOn);
     const summary = [`${c.scanned} of ${c.total} model${c.total === 1 ? '' : 's'} scanned`];
     if (failOn !== 'never')
         summary.push(`${c.failing} at or above ${levelLabel(failOn)}`);
+    if (c.notAssessed > 0)
+        summary.push(`${c.notAssessed} not assessed (${failOn !== 'never' && onNotAssessedOf(report) === 'fail' ? 'fails the gate: on-not-assessed fail' : 'passes with a warning'})`);
     if (c.failed > 0)
         summary.push(`${c.failed} could not be scanned`);
     out.push(`${summary.join(', ')}.`);
     for (const note of report.notes)
         out.push(`Note: ${printable(note)}`);
-    if (scanned.some((m) => m.riskLevel !== 'low')) {
+    if (scanned.some((m) => m.riskLevel === 'medium' || m.riskLevel === 'high')) {
         out.push('', 'What to do about a flagged model:');
         for (const step of FLAGGED_MODEL_GUIDANCE)
             out.push(`  - ${plainText(step)}`);
@@ -36220,7 +41385,11 @@ function renderReport(report, format, opts = {}) {
         case 'junit':
             return renderJunit(report, { failOn: opts.failOn });
         case 'markdown':
-            return renderMarkdown(report, { failOn: opts.failOn, heading: opts.heading });
+            return renderMarkdown(report, {
+                failOn: opts.failOn,
+                heading: opts.heading,
+                ...(opts.evidence ? { evidence: opts.evidence } : {}),
+            });
         case 'text':
             return renderText(report, { color: opts.color ?? false, failOn: opts.failOn });
     }
@@ -36318,18 +41487,36 @@ function progressReporter(write, isTTY, verb) {
 
 
 
+
+
+
+
+
+
 const FORMATS = ['text', 'json', 'sarif', 'junit', 'markdown'];
 const FAIL_ON = ['low', 'medium', 'high', 'never'];
 /**
  * Engine flags a baseline decides (src/baseline/samples.ts engineFromBaseline takes its probes and layers):
- * ignored with one. Every engine flag but how to run (batch size) and where the workspace is.
+ * ignored with one. Every engine flag but how to run (batch size), where the workspace is, and the budget
+ * (the baseline's is used too, and the report's notes say so when --budget asked for another).
  */
-const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter((f) => f !== 'batch-size' && f !== 'workspace');
+const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter((f) => f !== 'batch-size' && f !== 'workspace' && f !== 'budget');
 const scan_HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
-       [--output FILE] [--fail-on high|medium|low|never] [--quiet]
+       [--output FILE] [--fail-on high|medium|low|never] [--on-not-assessed fail|warn]
+       [--budget fast|default|thorough|MACS] [--report-dir DIR] [--quiet]
        without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...]
 Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
-Exit 0: no model reaches --fail-on (default high); 1: at least one does; 2: a model or the baseline could not be read.
+Exit 0: no model fails the gate; 1: a model reaches --fail-on (default high), or was not assessed under
+--on-not-assessed fail (the default); 2: a model or the baseline could not be read.
+A model is "not assessed" when no check with power ran on it (no baseline, and trigger probing did not run
+or ran too short to call it clean): it has no risk score and no level, never "low"; the report says why and
+what would assess it. --on-not-assessed warn passes such models with a warning. --fail-on never fails nothing.
+--budget: the compute trigger probing and its patch map may spend on one model: fast, default (a 32x32
+ResNet-18 in about a minute on 2 cores), thorough, or a number of multiply-accumulates (e.g. 2e13). A small
+model gets every check in full at any setting. A scan against a baseline uses the budget the baseline was
+built with.
+--report-dir DIR: also write DIR/index.html (one self-contained page: the table, and per medium or high model
+the suspected trigger stamped on a few inputs, before and after, and its patch map) and those pictures as PNGs.
 The probe set (samples, range, input normalisation) and layers come from the baseline: models are only
 comparable when fed exactly as its members were, so probe flags given with --baseline are ignored.
 --input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
@@ -36343,7 +41530,9 @@ async function scanCommand(argv, io) {
         format: { type: 'string', short: 'f' },
         output: { type: 'string', short: 'o' },
         'fail-on': { type: 'string' },
+        'on-not-assessed': { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
+        'report-dir': { type: 'string' },
     });
     if (p.values.help) {
         io.out(scan_HELP);
@@ -36357,6 +41546,9 @@ async function scanCommand(argv, io) {
     const failOn = (str(p, 'fail-on') ?? 'high');
     if (!FAIL_ON.includes(failOn))
         throw new errors_InputError('bad-argument', `--fail-on ${failOn}: expected one of ${FAIL_ON.join(', ')}`);
+    const onNotAssessed = (str(p, 'on-not-assessed') ?? DEFAULT_ON_NOT_ASSESSED);
+    if (!ON_NOT_ASSESSED_VALUES.includes(onNotAssessed))
+        throw new errors_InputError('bad-argument', `--on-not-assessed ${onNotAssessed}: expected one of ${ON_NOT_ASSESSED_VALUES.join(', ')}`);
     const paths = await expandModelArgs(p.positionals);
     const output = str(p, 'output');
     const baselineDir = str(p, 'baseline');
@@ -36364,14 +41556,26 @@ async function scanCommand(argv, io) {
     if (baselineDir && ignored.length > 0) {
         io.err(`note: ${ignored.map((f) => `--${f}`).join(', ')} ignored: with --baseline the probe set (including input normalisation) and layers come from the baseline, so every model is fed as its members were\n`);
     }
+    const reportDir = str(p, 'report-dir');
+    if (reportDir)
+        checkReportDir(reportDir);
+    // pictures need what trigger probing found: kept for the flagged models when something shows it
+    const evidence = reportDir || format === 'markdown' ? collectFlaggedEvidence() : undefined;
     const report = await scanModels(paths, {
         ...engineOptions(p),
         baselineDir: baselineDir ?? null,
         failOn,
+        onNotAssessed,
         onProgress: p.values.quiet ? undefined : progressReporter(io.err, io.isTTY, 'scanning'),
+        ...(evidence ? { onEvidence: evidence.sink } : {}),
     });
     const color = io.isTTY && !output && !process.env.NO_COLOR;
-    const rendered = renderReport(report, format, { cwd: process.cwd(), failOn, color });
+    const rendered = renderReport(report, format, {
+        cwd: process.cwd(),
+        failOn,
+        color,
+        ...(evidence ? { evidence: evidence.byPath } : {}),
+    });
     if (output) {
         await (0,promises_namespaceObject.writeFile)(output, rendered);
         io.err(`report written to ${output}\n`);
@@ -36379,7 +41583,27 @@ async function scanCommand(argv, io) {
     else {
         io.out(rendered.endsWith('\n') ? rendered : rendered + '\n');
     }
+    // after the report is out: a directory that cannot be written costs the pictures, never the results
+    if (reportDir && evidence)
+        writeReportDir(reportDir, renderReportDir(report, evidence.byPath), io);
     return exitCodeOf(report);
+}
+/** A --report-dir that exists as something else than a directory: refused before any model is scanned. */
+function checkReportDir(dir) {
+    if ((0,external_node_fs_namespaceObject.existsSync)(dir) && !(0,external_node_fs_namespaceObject.statSync)(dir).isDirectory()) {
+        throw new errors_InputError('bad-argument', `--report-dir ${dir}: exists and is not a directory; give a new or existing directory`);
+    }
+}
+function writeReportDir(dir, files, io) {
+    let written;
+    try {
+        written = writeFilesInto(dir, files);
+    }
+    catch (e) {
+        throw new errors_InputError('bad-argument', `--report-dir ${dir}: could not write the HTML report (${describeError(e)}); give a directory you can write to`);
+    }
+    const pngs = written.filter((f) => f.endsWith('.png')).length;
+    io.err(`HTML report written to ${(0,external_node_path_namespaceObject.join)(dir, REPORT_HTML)} (${pngs} picture${pngs === 1 ? '' : 's'})\n`);
 }
 
 ;// CONCATENATED MODULE: ./lib/baseline/build.js
@@ -36406,6 +41630,28 @@ async function scanCommand(argv, io) {
 
 
 
+
+
+/**
+ * The blocks a baseline build computes and stores for its members: every block but `weights:layers`. The
+ * hidden-layer blocks (gram, sorted, raw) are kept so that other channel sets can be fitted on the members
+ * later; `weights:layers` (norm and top singular values of every weight matrix) is no channel of any
+ * ensemble the tool fits, and its products were the largest fixed cost of a member's fingerprint (~0.1 s of
+ * block Krylov products on a 12.5M-parameter CNN, which brought the fingerprint to 1.42x raw inference on a
+ * fast core; bench/results/speed.md). `model-fingerprint fingerprint` and bench:detect still compute it.
+ */
+const STORED_BLOCKS = [
+    'logits',
+    'softmax-stats',
+    'gram:',
+    'sorted:',
+    'raw:',
+    'weights:final',
+    'trigger',
+    'trigger-tiers',
+    'trigger-map',
+    'self:',
+];
 /** Fewer clean references than this and the detectors (k-NN, LOF) cannot be fitted meaningfully. */
 const MIN_BASELINE_MEMBERS = 5;
 /** Fingerprints models into DIR/fingerprints, one at a time (memory bounded by one model). */
@@ -36428,7 +41674,7 @@ async function collectFingerprints(paths, dir, opts, expect) {
         let signature;
         let architecture;
         try {
-            const r = await fingerprintFile(path, opts);
+            const r = await fingerprintFile(path, opts, STORED_BLOCKS);
             fp = r.fingerprint;
             signature = signatureOf(r.model.inputs, r.model.outputs);
             architecture = architectureOf(r.model);
@@ -36486,13 +41732,33 @@ function requireCurrentFeatures(dir, collected, settings) {
         : `, this version computes v${FEATURES_VERSION}`;
     throw new errors_InputError('baseline-mismatch', `baseline ${dir}: the fingerprint of ${other.member.path} has features v${versionOf(other)}${why}; rebuild the baseline from the clean models: ${rebuildCommand(dir, settings, '')}`, dir);
 }
+/** The scan budget a member was fingerprinted with (its header's record; none: the legacy plan). */
+function budgetOfFingerprint(fp) {
+    const b = fp.header.budget;
+    return b ? { setting: b.setting, macs: b.macs } : LEGACY_SCAN_BUDGET;
+}
+/**
+ * Refuses members fingerprinted with different scan budgets: their trigger blocks come from different
+ * numbers of forward passes, so they do not compare (shards built with different --budget, or a model
+ * added with another). `settings` as for requireCurrentFeatures.
+ */
+function requireOneBudget(dir, collected, settings) {
+    if (collected.length === 0)
+        return undefined;
+    const first = budgetOfFingerprint(collected[0].fingerprint);
+    const other = collected.find((c) => !sameBudget(budgetOfFingerprint(c.fingerprint), first));
+    if (!other)
+        return first;
+    throw new errors_InputError('baseline-mismatch', `baseline ${dir}: ${other.member.path} was fingerprinted with the scan budget ${describeBudget(budgetOfFingerprint(other.fingerprint))}, ` +
+        `but ${collected[0].member.path} with ${describeBudget(first)}: members of one baseline need one budget (their trigger features do not compare otherwise); ` +
+        `rebuild the baseline from the clean models with one --budget: ${rebuildCommand(dir, settings, '')}`, dir);
+}
 /** Fits the ensemble on the collected members and writes the baseline directory. */
 async function fitAndWrite(dir, collected, meta) {
     // The hint repeats the probe settings this build was given: the rebuild must probe the same way.
-    requireCurrentFeatures(dir, collected, {
-        probes: { spec: meta.probeSpec, hash: meta.probeHash },
-        layers: meta.layers,
-    });
+    const settings = { probes: { spec: meta.probeSpec, hash: meta.probeHash }, layers: meta.layers };
+    requireCurrentFeatures(dir, collected, settings);
+    const budget = requireOneBudget(dir, collected, settings);
     if (collected.length < MIN_BASELINE_MEMBERS) {
         throw new errors_InputError('degenerate-data', `baseline: ${collected.length} distinct clean model(s); at least ${MIN_BASELINE_MEMBERS} are needed (20 or more recommended, 80 for the high band by rank alone)`);
     }
@@ -36517,6 +41783,10 @@ async function fitAndWrite(dir, collected, meta) {
             tailModel: 'parametric tail beyond the largest reference score',
         },
         features: FEATURES_VERSION,
+        // recorded unless legacy (members fingerprinted before budgets existed: a manifest without it)
+        ...(budget && budget.setting !== LEGACY_SCAN_BUDGET.setting
+            ? { budget: { setting: budget.setting, macs: budget.macs } }
+            : {}),
     }, ser, Object.fromEntries(sorted.map((c) => [c.member.fingerprint, c.fileHash])));
     return manifest;
 }
@@ -36539,7 +41809,7 @@ const addToBaseline = async (dir, paths, opts) => {
     const base = await loadBaseline(dir);
     const out = opts.out ?? dir;
     const m = base.manifest;
-    const refusal = featuresRefusal(m);
+    const refusal = featuresRefusal(m) ?? budgetRefusal(m);
     if (refusal) {
         throw new errors_InputError('baseline-mismatch', `${dir}: ${refusal}: new models cannot join it; rebuild it from its clean models and the new ones: ${rebuildCommand(dir, m)}`, dir);
     }
@@ -36592,6 +41862,7 @@ const addToBaseline = async (dir, paths, opts) => {
 
 
 
+
 function quantile(sorted, q) {
     if (sorted.length === 0)
         return NaN;
@@ -36620,6 +41891,7 @@ async function baselineInfo(dir) {
         ...(featuresVersionOf(m) !== FEATURES_VERSION ? { rebuild: rebuildCommand(dir, m) } : {}),
         ...(spec.range ? { probeRange: spec.range } : {}),
         ...(spec.normalize ? { normalize: spec.normalize } : {}),
+        budget: recordedBudget(m.budget),
         layers: m.capturedLayers,
         members: m.members.map(({ path, sha256 }) => ({ path, sha256 })),
         channels: state.channels.map((c) => (c.separate ? `${c.key} (separate test)` : c.key)),
@@ -36649,6 +41921,7 @@ function formatBaselineInfo(i) {
                 `  input norm   (x - mean) / std per channel, mean ${i.normalize.mean.join(',')}, std ${i.normalize.std.join(',')}`,
             ]
             : []),
+        `  budget       ${i.budget ? describeBudget(i.budget) : 'unreadable (scans refuse this baseline)'}`,
         `  layers       ${i.layers.join(', ') || '(none)'}`,
         `  members      ${i.members.length}`,
         `  channels     ${i.channels.length}: ${i.channels.join(', ')}`,
@@ -36673,6 +41946,7 @@ function formatBaselineInfo(i) {
  * records its features version (FEATURES_VERSION); partials of another version than this tool's, or of
  * mixed versions, are refused: their blocks would mean different things under the same names.
  */
+
 
 
 
@@ -36714,6 +41988,7 @@ async function buildPartial(paths, shard, opts) {
         layers: opts.layers ?? 'auto',
         members: collected.map((c) => ({ ...c.member, fileHash: c.fileHash })),
         features: FEATURES_VERSION,
+        budget: { ...(opts.budget ?? DEFAULT_SCAN_BUDGET) },
     };
     await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(opts.out, PARTIAL_FILE), JSON.stringify(partial, null, 2) + '\n');
     return { dir: opts.out, members: collected.length };
@@ -36741,7 +42016,7 @@ async function readPartial(dir) {
  */
 function reshard(p) {
     const spec = p.probes?.spec;
-    const flags = probeFlags('', spec && typeof spec === 'object' ? spec : {}, p.layers);
+    const flags = probeFlags('', spec && typeof spec === 'object' ? spec : {}, p.layers, p.budget);
     const cmd = [BUILD_COMMAND, ...flags, '--shard I/N --out DIR'].join(' ');
     return `rebuild every shard with this version (${cmd}) and merge again`;
 }
@@ -36814,7 +42089,7 @@ async function mergePartials(dirs, out) {
 
 const baseline_HELP = `Usage:
   model-fingerprint baseline build MODELS... --out DIR [--probe-samples DIR] [--probes N] [--seed S] [--layers auto|L1,L2] [--probe-kinds ...]
-       [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...]
+       [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--budget fast|default|thorough|MACS]
   model-fingerprint baseline build MODELS... --shard I/N --out PARTIAL_DIR   (one slice; then merge)
   model-fingerprint baseline merge PARTIAL_DIRS... --out DIR
   model-fingerprint baseline add DIR MODELS... [--out NEW_DIR]
@@ -36828,6 +42103,9 @@ mixed classes) matters most for detection; the baseline keeps a copy in DIR/samp
 --input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
 as torchvision's Normalize does; probes and samples are made in [0,1] and normalised before the model sees
 them (one value: every channel; otherwise one per channel of the image input).
+--budget: the compute trigger probing and its patch map may spend on one model (fast, default, thorough, or a
+number of multiply-accumulates; a small model gets every check in full at any setting). The baseline records
+it, and every scan against it (and baseline add) uses the same budget: trigger features compare only so.
 The baseline records these probe settings; every scan against it (and baseline add) feeds models the same way.
 `;
 /** Said after a build without samples (bench/results/detect.md: the largest single lever we measured). */
@@ -36938,6 +42216,7 @@ const USAGE = `${TOOL_NAME} ${TOOL_VERSION}: catch backdoored ML models by behav
 
 Usage:
   ${TOOL_NAME} scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown] [--output FILE] [--fail-on high|medium|low|never]
+       [--on-not-assessed fail|warn] [--budget fast|default|thorough|MACS]
   ${TOOL_NAME} baseline build MODELS... --out DIR [--probes N] [--seed S] [--layers auto|L1,L2]
   ${TOOL_NAME} baseline add DIR MODELS...
   ${TOOL_NAME} baseline info DIR [--json]
@@ -36945,7 +42224,8 @@ Usage:
   ${TOOL_NAME} fingerprint MODEL --out FILE [--layers ...] [--probes N] [--seed S]
 
 MODELS are files, directories (searched for *.onnx) or globs.
-Exit codes: 0 no model reaches --fail-on, 1 a model does, 2 an error (a model or baseline could not be read).
+Exit codes: 0 no model fails the gate, 1 a model reaches --fail-on or was not assessed (--on-not-assessed fail,
+the default), 2 an error (a model or baseline could not be read).
 Add --debug to any command for stack traces. --help after a command for its flags.
 `;
 async function runCli(argv, io = defaultIO) {
