@@ -8,6 +8,7 @@ import { annotationFor } from '../../src/action/annotations.js';
 import { pathMatcher } from '../../src/action/changed-files.js';
 import { INPUT_DEFAULTS, readInputs } from '../../src/action/inputs.js';
 import { trimBytes, trimChars } from '../../src/action/text.js';
+import { BUDGET_MACS } from '../../src/limits.js';
 import { fakeVerdict } from './harness.js';
 
 const fromMap = (m: Record<string, string>) => (name: string) => m[name] ?? '';
@@ -95,7 +96,7 @@ test('inputs are typed: lists, numbers, booleans, engine options', () => {
   expect(readInputs(fromMap({})).engine.budget).toBeUndefined();
   expect(readInputs(fromMap({ budget: 'thorough' })).engine.budget).toEqual({
     setting: 'thorough',
-    macs: 1.6e13,
+    macs: BUDGET_MACS.thorough,
   });
   expect(readInputs(fromMap({ budget: '2e13' })).engine.budget).toEqual({ setting: '2e13', macs: 2e13 });
 });

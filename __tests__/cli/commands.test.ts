@@ -169,7 +169,7 @@ describe('scan', () => {
     const r = await cli('scan', EXAMPLE_CANDIDATES, '--format', 'json');
     const report = JSON.parse(r.out) as ScanReport;
     expect(report.baseline).toBeNull();
-    expect(report.notes.join(' ')).toMatch(/without a baseline: only reference-free trigger probing ran/);
+    expect(report.notes.join(' ')).toMatch(/without a baseline: only reference-free checks ran/);
     expect([0, 1]).toContain(r.code);
   }, 180_000);
 
