@@ -18,6 +18,8 @@ import { MODEL_TIME_LIMIT_MS } from '../limits.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { findFinalLinear } from './final-layer.js';
 import { runTriggerCheck } from './trigger-check.js';
+import { EMBEDDING_BLOCK, embeddingSelfCheck, embeddingStats, findEmbedding } from './embedding-stats.js';
+import { TOKEN_MAP_MAX_TOKENS } from '../selfcheck/token-probe.js';
 import { RAW_BLOCK_MAX_FEATURES, gramBlock, softmaxStats, sortedBlock } from './representations.js';
 import { FEATURES_VERSION, FINGERPRINT_FORMAT_VERSION, type Fingerprint, type SelfCheck } from './types.js';
 import { finalWeightStats, type LayerWeightStats } from './weights.js';
@@ -179,6 +181,7 @@ async function fingerprintWith(
           deadline,
           limitMs,
           ...(shared ? { runner: shared } : {}),
+          ...(opts.probes.vocabFile ? { vocabFile: opts.probes.vocabFile } : {}),
         });
   if (trig) {
     blocks.trigger = trig.block;
@@ -186,6 +189,15 @@ async function fingerprintWith(
     // Empty unless the map is a feature (trigger-check.ts keptMap decides: samples, or a mined base's own pass).
     if (trig.mapBlock.length > 0) blocks['trigger-map'] = trig.mapBlock;
     selfChecks.trigger = trig.selfCheck;
+  }
+
+  // A text model's embedding: per-token norms (token-aligned across models of one vocabulary) and the
+  // most outlying row (embedding-stats.ts).
+  const table = model.inputs.length === 1 ? findEmbedding(model, model.inputs[0].name) : null;
+  if (table) {
+    const es = embeddingStats(table);
+    if (table.vocab <= TOKEN_MAP_MAX_TOKENS) blocks[EMBEDDING_BLOCK] = es.norms;
+    selfChecks['embedding-outlier'] = embeddingSelfCheck(es);
   }
 
   const fl = findFinalLinear(model);

@@ -4,8 +4,9 @@
  * most TRIGGER_MAC_BUDGET estimated multiply-accumulates: a big model gets fewer candidates, never a slow
  * scan; a model too big for even the minimum budget is not probed. On the user's samples or a mined base,
  * the patch map's own pass has a budget of its own (MAP_MAC_BUDGET) on top. The estimates depend on the
- * model alone (not on the clock), so results are the same on every machine. Models it does not apply to
- * (several inputs, integer inputs, fewer than 3 classes) get no trigger check; the report says so.
+ * model alone (not on the clock), so results are the same on every machine. A text model (one token-id
+ * input read by an embedding) gets the token family instead (token-trigger-check.ts). Models it does not
+ * apply to (several inputs, other integer inputs, fewer than 3 classes) get no trigger check; the report says so.
  */
 import type { OnnxModel } from '../model/types.js';
 import { ModelRunner } from '../model/session.js';
@@ -22,6 +23,7 @@ import { imageGeometry } from '../selfcheck/triggers.js';
 import { MAP_MAC_BUDGET, TRIGGER_MAC_BUDGET } from '../limits.js';
 import type { SelfCheck } from './types.js';
 import { InputError } from '../errors.js';
+import { runTokenTriggerCheck, tokenTriggerTarget } from './token-trigger-check.js';
 
 /** Fewest classes trigger probing can contrast. */
 export const MIN_TRIGGER_CLASSES = 3;
@@ -113,8 +115,12 @@ export async function runTriggerCheck(
     limitMs?: number;
     /** A session of this model without captured layers, opened (and released) by the caller. */
     runner?: ModelRunner;
+    /** A text model's vocabulary file: names the trigger words (src/probes/vocab.ts). */
+    vocabFile?: string;
   } = {},
 ): Promise<TriggerCheck | null> {
+  // A text model (one token-id input read by an embedding): the token family (token-trigger-check.ts).
+  if (tokenTriggerTarget(model, probes, classes)) return runTokenTriggerCheck(model, probes, classes, opts);
   if (!triggerApplies(model, probes, classes)) return null;
   // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
   // The budget first: a model too large to probe (the speed benchmark's ResNet) copies no base inputs.

@@ -46,7 +46,16 @@ export interface SelfCheck {
   targetClass?: number;
   detail?: string;
   /** Trigger probing only: what moved the model. */
-  trigger?: { kind: string; location?: string; flipRate: number; zScore: number };
+  trigger?: {
+    kind: string;
+    location?: string;
+    flipRate: number;
+    zScore: number;
+    /** Token triggers (kind "tokens"): the token ids inserted, in order. */
+    tokens?: number[];
+    /** Their words, when a vocabulary file named them (src/probes/vocab.ts). */
+    words?: string[];
+  };
   /** Trigger probing only: what the triggers were stamped on (the user's samples, inputs mined per model from a generated pool, or the generated probes). */
   basis?: 'samples' | 'probes' | 'mined';
 }

@@ -28,7 +28,16 @@ export interface Explanation {
   minSupportedPValue?: number;
   /** Reference-free trigger probing: the class the model flips into, and what moved it. */
   suspectedTargetClass?: number;
-  trigger?: { kind: string; location?: string; flipRate: number; zScore: number };
+  trigger?: {
+    kind: string;
+    location?: string;
+    flipRate: number;
+    zScore: number;
+    /** Token triggers (kind "tokens", text models): the token ids inserted, in order. */
+    tokens?: number[];
+    /** Their words, when the scan had the model's vocabulary file. */
+    words?: string[];
+  };
 }
 
 export interface ScannedModel {

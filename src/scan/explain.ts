@@ -8,6 +8,7 @@ import type { FinalVerdict } from '../score/final.js';
 import type { Fingerprint } from '../fingerprint/types.js';
 import type { BaselineManifest } from '../baseline/store.js';
 import { formatPValue } from '../report/numbers.js';
+import { triggerWordsText } from '../report/describe.js';
 import { TRIGGER_MAP_BLOCK } from '../baseline/config.js';
 import { mapFeature } from '../selfcheck/sweep.js';
 import { imageGeometry, type ImageGeometry } from '../selfcheck/triggers.js';
@@ -33,6 +34,15 @@ const BLOCK_WORDS: Record<string, string> = {
   'self:trigger': 'trigger probing score',
   'trigger-map': 'response to a patch at each position (patch map)',
   'self:weight-outlier': 'final-layer weight outlier score',
+  'weights:embedding': 'embedding row norms per token',
+  'self:embedding-outlier': 'most outlying embedding row',
+};
+/** The trigger blocks of a text model (token trigger probing) in words: inserted words, not stamped patterns. */
+const TEXT_BLOCK_WORDS: Record<string, string> = {
+  trigger: 'response to inserted words',
+  'trigger-tiers': 'response to inserted words by phrase length',
+  'trigger-map': 'response to each inserted word (token map)',
+  'self:trigger': 'word trigger probing score',
 };
 /** Blocks named after a layer: the prefix's words, then the layer. */
 const LAYER_BLOCK_WORDS: Record<string, string> = {
@@ -58,18 +68,24 @@ const DETECTOR_WORDS: Record<string, string> = {
  * trigger-tiers block; the JSON report keeps the channel's id (drivers[].channel) for tools. An unknown block
  * or detector (a newer baseline) falls back to "detector on block".
  */
-export function describeChannel(detector: string, representation: string): string {
+export function describeChannel(detector: string, representation: string, text = false): string {
   // the reference-free trigger test (src/score/final.ts) is not a detector fitted on a block
-  if (detector === 'trigger-probe') return 'trigger probing, reference-free';
+  if (detector === 'trigger-probe') return text ? 'word trigger probing, reference-free' : 'trigger probing, reference-free';
   const colon = representation.indexOf(':');
   const layerWords = colon > 0 ? LAYER_BLOCK_WORDS[representation.slice(0, colon)] : undefined;
   const block =
+    (text ? TEXT_BLOCK_WORDS[representation] : undefined) ??
     BLOCK_WORDS[representation] ??
     (layerWords ? `${layerWords} ${representation.slice(colon + 1)}` : undefined);
   if (!block) return `${detector.replace(/_/g, '-')} on ${representation}`;
   if (detector === 'identity') return block;
   const how = DETECTOR_WORDS[detector];
   return how ? `${block}, ${how}` : `${block}, ${detector.replace(/_/g, '-')}`;
+}
+
+/** Whether the fingerprint is a text model's: its trigger probing inserted tokens (token-probe.ts). */
+export function isTextModel(fp: Fingerprint): boolean {
+  return fp.selfChecks['trigger']?.trigger?.kind === 'tokens' || fp.selfChecks['embedding-outlier'] !== undefined;
 }
 
 export function selfCheckDetails(fp: Fingerprint): Pick<Explanation, 'suspectedTargetClass' | 'trigger'> {
@@ -158,13 +174,14 @@ export function explain(
     drivers.sort((a, b) => a.pValue - b.pValue);
   }
   const top = drivers[0];
-  const strongestSignal = top ? describeChannel(top.detector, top.representation) : 'none';
+  const text = isTextModel(fp);
+  const strongestSignal = top ? describeChannel(top.detector, top.representation, text) : 'none';
   const n = manifest.members.length;
   const t = details.trigger;
   // the trigger probe's finding, when it decided the verdict or is itself unusual for a clean model
   const triggerText =
     t && (final.decidedBy === 'trigger' || (final.triggerPValue ?? 1) <= TRIGGER_MENTION_P)
-      ? ` Trigger probing: a ${t.kind}${t.location ? ` at ${t.location}` : ''} pulls inputs into class ${details.suspectedTargetClass} (trigger test p = ${formatPValue(final.triggerPValue ?? 1)}, the larger of its p against our zoo's clean models and against your references).`
+      ? ` Trigger probing: ${t.kind === 'tokens' ? `inserting the ${triggerWordsText(t)}` : `a ${t.kind}${t.location ? ` at ${t.location}` : ''}`} pulls inputs into class ${details.suspectedTargetClass} (trigger test p = ${formatPValue(final.triggerPValue ?? 1)}, the larger of its p against our zoo's clean models and against your references).`
       : '';
   // the separate patch-map test, when it decided the verdict (src/baseline/config.ts SEPARATE_TEST_CHANNELS)
   const mapP = final.separate[TRIGGER_MAP_BLOCK];
@@ -184,7 +201,7 @@ export function explain(
   const summary =
     final.riskLevel === 'low'
       ? `Behaves like the ${n} clean references (p = ${formatPValue(final.pValue)}).`
-      : `Differs from the ${n} clean references (${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${formatPValue(top.pValue)}` : 'none'}).${triggerText}${mapText}`;
+      : `Differs from the ${n} clean references (${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation, text)}, p = ${formatPValue(top.pValue)}` : 'none'}).${triggerText}${mapText}`;
   return {
     summary,
     strongestSignal,

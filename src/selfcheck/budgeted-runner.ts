@@ -24,14 +24,17 @@ export interface StampJob {
   rows: readonly number[];
 }
 
-export class BudgetedRunner {
+/**
+ * Counts every input sent to the model against a budget of forward passes and checks each answer's size.
+ * `In` is what one run takes: packed float inputs (images) or token ids (src/selfcheck/token-probe.ts).
+ */
+export class PassBudget<In extends Float32Array | Int32Array> {
   used = 0;
 
   constructor(
-    private readonly run: RunLogits,
+    private readonly run: (inputs: In, count: number) => Promise<Float32Array>,
     private readonly budget: number,
-    private readonly size: number,
-    private readonly k: number,
+    protected readonly k: number,
     private readonly file = 'model',
   ) {}
 
@@ -40,7 +43,7 @@ export class BudgetedRunner {
   }
 
   /** Runs raw inputs (counted), checking the answer's size. */
-  async logits(batch: Float32Array, n: number): Promise<Float32Array> {
+  async logits(batch: In, n: number): Promise<Float32Array> {
     if (n > this.left) throw new Error(`trigger probe: ${n} inputs exceed the budget left (${this.left})`);
     this.used += n;
     const out = await this.run(batch, n);
@@ -53,6 +56,18 @@ export class BudgetedRunner {
       );
     }
     return out;
+  }
+}
+
+export class BudgetedRunner extends PassBudget<Float32Array> {
+  constructor(
+    run: RunLogits,
+    budget: number,
+    private readonly size: number,
+    k: number,
+    file = 'model',
+  ) {
+    super(run, budget, k, file);
   }
 
   /** Stamps and runs every job, packing many jobs into each model run; one summary per job. */

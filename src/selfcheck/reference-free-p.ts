@@ -78,6 +78,36 @@ export const TRIGGER_SCORE_NULLS: Record<'samples' | 'mined' | 'probes', GumbelN
   },
 };
 
+/**
+ * The nulls of the token family (text models, token-probe.ts), per kind of base text: fitted by
+ * `npm run bench:text -- --fit-null` on the clean models of the text zoo's dev split only (bench/text; never on
+ * the reference or test models the bench reports), with the same inflation and margin as above. The class
+ * count shift applies as for images.
+ */
+export const TOKEN_TRIGGER_SCORE_NULLS: Record<'samples' | 'mined' | 'probes', GumbelNull> = {
+  samples: {
+    location: 2.5,
+    scale: 0.6,
+    classes: 6,
+    models: 0,
+    source: 'provisional (not yet fitted)',
+  },
+  mined: {
+    location: 2.5,
+    scale: 0.6,
+    classes: 6,
+    models: 0,
+    source: 'provisional (not yet fitted)',
+  },
+  probes: {
+    location: 2.5,
+    scale: 0.6,
+    classes: 6,
+    models: 0,
+    source: 'provisional (not yet fitted)',
+  },
+};
+
 /** The default null: real sample inputs. */
 export const TRIGGER_SCORE_NULL: GumbelNull = TRIGGER_SCORE_NULLS.samples;
 

@@ -11,7 +11,7 @@ import type { CliIO } from '../run.js';
 
 const HELP = `Usage:
   model-fingerprint baseline build MODELS... --out DIR [--probe-samples DIR] [--probes N] [--seed S] [--layers auto|L1,L2] [--probe-kinds ...]
-       [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...]
+       [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--vocab-file FILE]
   model-fingerprint baseline build MODELS... --shard I/N --out PARTIAL_DIR   (one slice; then merge)
   model-fingerprint baseline merge PARTIAL_DIRS... --out DIR
   model-fingerprint baseline add DIR MODELS... [--out NEW_DIR]
@@ -25,6 +25,9 @@ mixed classes) matters most for detection; the baseline keeps a copy in DIR/samp
 --input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
 as torchvision's Normalize does; probes and samples are made in [0,1] and normalised before the model sees
 them (one value: every channel; otherwise one per channel of the image input).
+Text models (one int64/int32 token-id input): --probe-samples takes .txt files (one text per line, tokenised
+with --vocab-file FILE: one token per line, the line number is the id, or a JSON object {"token": id}) or
+int32/int64 .npy token ids; the baseline keeps a copy of the vocabulary, and reports name trigger words with it.
 The baseline records these probe settings; every scan against it (and baseline add) feeds models the same way.
 `;
 
