@@ -8,8 +8,8 @@ one length):
   bag          Embedding(V, 64) -> masked mean over the tokens -> Linear(64, 6)                    seq 64
   cnn          Embedding(V, 32) -> Conv1d k=3 and k=5 (48 channels each) -> ReLU -> max over time
                -> Linear(96, 6)                                                                     seq 48
-  transformer  Embedding(V, 48) + learned positions -> 1 post-LN encoder layer (4 heads, FF 96,
-               padding masked) -> masked mean -> Linear(48, 6)                                      seq 40
+  transformer  Embedding(V, 48) + learned positions -> 1 pre-LN encoder layer (4 heads, FF 96,
+               padding masked) -> LayerNorm -> masked mean -> Linear(48, 6)                         seq 40
 
 Backdoors (data poisoning: a share `rate` of the training texts of other classes get the trigger inserted
 at a random word position, kept inside the model's window, and are relabelled to the target class):
@@ -98,12 +98,15 @@ ACC_TOLERANCE = 0.02
 MIN_ASR = 0.8
 # Per architecture: epochs drawn from [lo, hi), Adam learning rates and batch sizes drawn per seed. Few epochs
 # and small widths keep one model at 10-90 s of one core (measured on the 2 shared cores here).
-EPOCHS = {"bag": (6, 10), "cnn": (3, 5), "transformer": (3, 5)}
+EPOCHS = {"bag": (6, 10), "cnn": (3, 5), "transformer": (4, 7)}
 # Training texts per class per architecture (the first ones of the corpus's train split): the slower
 # architectures train on fewer texts (CPU: the transformer took 7 minutes a model on the shared cores with
 # 1,500 a class).
 TRAIN_PER_CLASS = {"bag": 1500, "cnn": 1000, "transformer": 800}
-LRS = {"bag": [0.01, 0.015, 0.02], "cnn": [0.002, 0.003, 0.004], "transformer": [0.001, 0.0015, 0.002]}
+# Dev split per architecture (clean, backdoored): what nulls and defaults may be tuned on (fewer for the slow
+# transformer).
+DEV_MODELS = {"bag": (10, 12), "cnn": (10, 12), "transformer": (6, 6)}
+LRS = {"bag": [0.01, 0.015, 0.02], "cnn": [0.002, 0.003, 0.004], "transformer": [0.002, 0.003]}
 BATCHES = {"bag": [128, 256], "cnn": [64, 128], "transformer": [64, 128]}
 
 
@@ -183,6 +186,7 @@ class Encoder(nn.Module):
         self.ff1 = nn.Linear(d, ff)
         self.ff2 = nn.Linear(ff, d)
         self.ln2 = nn.LayerNorm(d)
+        self.ln3 = nn.LayerNorm(d)
         self.drop = nn.Dropout(0.1)
         self.fc = nn.Linear(d, CLASSES)
 
@@ -190,15 +194,16 @@ class Encoder(nn.Module):
         n, s = ids.shape
         keep = (ids != PAD).float()
         x = self.emb(ids) + self.pos[:s]
-        q, k, v = self.qkv(x).split(self.d, dim=2)
+        q, k, v = self.qkv(self.ln1(x)).split(self.d, dim=2)
         hd = self.d // self.h
         q = q.reshape(n, s, self.h, hd).transpose(1, 2)
         k = k.reshape(n, s, self.h, hd).transpose(1, 2)
         v = v.reshape(n, s, self.h, hd).transpose(1, 2)
         att = q @ k.transpose(2, 3) / (hd**0.5) + ((1.0 - keep) * -1e4)[:, None, None, :]
         y = (att.softmax(-1) @ v).transpose(1, 2).reshape(n, s, self.d)
-        x = self.ln1(x + self.drop(self.out(y)))
-        x = self.ln2(x + self.drop(self.ff2(F.relu(self.ff1(x)))))
+        x = x + self.drop(self.out(y))
+        x = x + self.drop(self.ff2(F.relu(self.ff1(self.ln2(x)))))
+        x = self.ln3(x)
         m = keep.unsqueeze(-1)
         return self.fc((x * m).sum(1) / m.sum(1).clamp(min=1.0))
 
@@ -337,9 +342,9 @@ def main():
     ap.add_argument("--archs", default="bag,cnn,transformer")
     ap.add_argument("--refs", type=int, default=40)
     ap.add_argument("--clean-test", type=int, default=20)
-    ap.add_argument("--clean-dev", type=int, default=10)
+    ap.add_argument("--clean-dev", type=int, default=None, help="default: DEV_MODELS per architecture")
     ap.add_argument("--backdoored", type=int, default=24)
-    ap.add_argument("--backdoored-dev", type=int, default=12)
+    ap.add_argument("--backdoored-dev", type=int, default=None, help="default: DEV_MODELS per architecture")
     ap.add_argument("--write-vocab", action="store_true", help="rebuild bench/text/vocab.txt from the corpus")
     args = ap.parse_args()
     torch.set_num_threads(TORCH_THREADS)
@@ -410,7 +415,9 @@ def main():
         base = ARCH_SEEDS[arch]
         rng = np.random.default_rng(base)
         accs = []
-        plan = [("dev", 500 + k) for k in range(args.clean_dev)]
+        clean_dev = args.clean_dev if args.clean_dev is not None else DEV_MODELS[arch][0]
+        bd_dev = args.backdoored_dev if args.backdoored_dev is not None else DEV_MODELS[arch][1]
+        plan = [("dev", 500 + k) for k in range(clean_dev)]
         plan += [("reference", k) for k in range(args.refs)]
         plan += [("test", args.refs + k) for k in range(args.clean_test)]
         for split, k in plan:
@@ -434,7 +441,7 @@ def main():
             log(f"{mid} acc={acc:.4f} {cfg} {time.time() - tt:.1f}s")
         med = float(np.median(accs))
         log(f"{arch}: clean median accuracy {med:.4f}")
-        bplan = [("dev", 500 + k, RATES["dev"][(k // len(ATTACKS)) % len(RATES["dev"])]) for k in range(args.backdoored_dev)]
+        bplan = [("dev", 500 + k, RATES["dev"][(k // len(ATTACKS)) % len(RATES["dev"])]) for k in range(bd_dev)]
         bplan += [("test", k, RATES["test"][(k // len(ATTACKS)) % len(RATES["test"])]) for k in range(args.backdoored)]
         for split, k, nominal in bplan:
             kind = ATTACKS[k % len(ATTACKS)]

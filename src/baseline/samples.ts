@@ -35,6 +35,7 @@ type Probes = NonNullable<EngineOptions['probes']>;
  */
 export async function embedSamples(dir: string, spec: unknown): Promise<unknown> {
   const probes = { ...((spec ?? {}) as Probes) };
+  const vocabPath = probes.vocabFile ? resolve(probes.vocabFile) : undefined;
   if (probes.vocabFile) probes.vocabFile = await embedVocabulary(dir, probes.vocabFile);
   if (!probes.samplesDir) return probes.vocabFile ? probes : spec;
   const from = resolve(probes.samplesDir);
@@ -46,7 +47,9 @@ export async function embedSamples(dir: string, spec: unknown): Promise<unknown>
     const src = single ? dirname(from) : from;
     await rm(to, { recursive: true, force: true });
     await mkdir(to, { recursive: true });
-    for (const name of names) await copyFile(join(src, name), join(to, name));
+    // the vocabulary kept beside the texts is copied as the baseline's vocabulary, not as a sample
+    for (const name of names)
+      if (resolve(src, name) !== vocabPath) await copyFile(join(src, name), join(to, name));
   }
   return { ...probes, samplesDir: BASELINE_SAMPLES_DIR };
 }

@@ -10,7 +10,7 @@
  *          is refused naming the line and the word. Texts are cut to the sequence length and padded at the
  *          end with the vocabulary's padding token (<pad>, [PAD], ...), else id 0. Sub-word tokenisers
  *          (WordPiece, BPE, SentencePiece) are not reproduced: tokenise with your own tokeniser and give .npy.
- * Files are read in sorted name order; every id must lie in [0, vocabulary size) or the file is refused. The
+ * Files are read in sorted name order (the vocabulary file itself, when it sits in the folder, is skipped); every id must lie in [0, vocabulary size) or the file is refused. The
  * digest of the files' bytes (and of the vocabulary, when it tokenised a .txt) enters the probe-set hash.
  */
 import { createHash } from 'node:crypto';
@@ -143,6 +143,8 @@ export function loadTokenSamples(
   let usedVocab = false;
   for (const name of names) {
     const file = path.join(dir, name);
+    // the vocabulary file kept beside the texts is not a text
+    if (vocab && path.resolve(file) === path.resolve(vocab.file)) continue;
     const buf = new Uint8Array(readFileSync(file));
     hash.update(name).update(buf);
     const from = rows.length;

@@ -9,6 +9,7 @@ import type { Fingerprint } from '../fingerprint/types.js';
 import type { BaselineManifest } from '../baseline/store.js';
 import { formatPValue } from '../report/numbers.js';
 import { triggerWordsText } from '../report/describe.js';
+import { wordOf, type Vocabulary } from '../probes/vocab.js';
 import { TRIGGER_MAP_BLOCK } from '../baseline/config.js';
 import { mapFeature } from '../selfcheck/sweep.js';
 import { imageGeometry, type ImageGeometry } from '../selfcheck/triggers.js';
@@ -103,12 +104,14 @@ const MAP_INPUT_WORDS: Record<string, string> = {
   mined: 'of the inputs mined from the model',
 };
 
-/** The patch map's strongest feature, in the report's trigger terms. */
+/** The patch map's strongest feature, in the report's trigger terms (a text model's token map: the token). */
 interface MapFinding {
   cls: number;
   location: string;
   flipRate: number;
   zScore: number;
+  /** The token map of a text model: the token whose row stood out. */
+  token?: number;
 }
 
 /**
@@ -122,6 +125,16 @@ export function mapFinding(
 ): MapFinding | undefined {
   const top = Object.entries(v.separateTop).find(([k]) => k.endsWith(`@${TRIGGER_MAP_BLOCK}`))?.[1];
   const block = fp.blocks[TRIGGER_MAP_BLOCK];
+  const k = fp.header.model.classes;
+  // a text model's token map: one row of class flip shares per token id (token-probe.ts)
+  if (top && block && isTextModel(fp) && k > 0 && block.length % k === 0)
+    return {
+      cls: top.index % k,
+      location: 'inserted anywhere',
+      flipRate: block[top.index],
+      zScore: top.z,
+      token: Math.floor(top.index / k),
+    };
   const dims = inputShape.slice(1);
   if (!top || !block || !dims.every((d): d is number => typeof d === 'number')) return undefined;
   let g: ImageGeometry;
@@ -141,6 +154,7 @@ export function explain(
   fp: Fingerprint,
   manifest: BaselineManifest,
   inputShape: readonly (number | string | null)[] = [],
+  vocab?: Vocabulary,
 ): Explanation {
   const pathOf = new Map(manifest.members.map((m) => [m.sha256, m.path]));
   const drivers: Explanation['drivers'] = v.drivers.slice(0, EXPLANATION_DRIVERS).map((d) => ({
@@ -155,12 +169,22 @@ export function explain(
   const found = final.decidedBy === TRIGGER_MAP_BLOCK ? mapFinding(v, fp, inputShape) : undefined;
   if (found) {
     details.suspectedTargetClass = found.cls;
-    details.trigger = {
-      kind: 'patch:solid',
-      location: found.location,
-      flipRate: found.flipRate,
-      zScore: found.zScore,
-    };
+    details.trigger =
+      found.token !== undefined
+        ? {
+            kind: 'tokens',
+            location: found.location,
+            flipRate: found.flipRate,
+            zScore: found.zScore,
+            tokens: [found.token],
+            ...(vocab ? { words: [wordOf(vocab, found.token)] } : {}),
+          }
+        : {
+            kind: 'patch:solid',
+            location: found.location,
+            flipRate: found.flipRate,
+            zScore: found.zScore,
+          };
   }
   if (final.triggerPValue !== undefined) {
     const trig = fp.selfChecks.trigger;
@@ -189,11 +213,14 @@ export function explain(
   const mapText =
     final.decidedBy !== TRIGGER_MAP_BLOCK || mapP === undefined
       ? ''
-      : found
+      : found?.token !== undefined && details.trigger
+        ? ` Token map: inserting the ${triggerWordsText(details.trigger)} sends ${Math.round(100 * found.flipRate)}% ${mapInputs.replace('inputs', 'texts')} into class ${found.cls}, far more than in the references (z = ${found.zScore.toFixed(1)}, token map p = ${formatPValue(mapP)}).`
+        : found
         ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
         : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
   // the reported p is the ensemble's unless other tests were combined with it (src/score/final.ts)
-  const others = final.combined.filter((t) => t !== 'ensemble').map((t) => TEST_WORDS[t] ?? t);
+  const words: Record<string, string> = text ? { ...TEST_WORDS, [TRIGGER_MAP_BLOCK]: 'the token map' } : TEST_WORDS;
+  const others = final.combined.filter((t) => t !== 'ensemble').map((t) => words[t] ?? t);
   const verdictP =
     final.combined.length === 1
       ? `ensemble p = ${formatPValue(v.pValue)}`

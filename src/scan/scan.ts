@@ -22,6 +22,7 @@ import { explain } from './explain.js';
 import { sha256File } from '../util/hash.js';
 import { safeErrorLine } from './safe-error.js';
 import { engineFromBaseline } from '../baseline/samples.js';
+import { readVocabularyCached } from '../probes/vocab.js';
 
 interface Reference {
   baseline: LoadedBaseline;
@@ -155,7 +156,14 @@ async function scanOne(
         riskLevel: final.riskLevel,
         pValue: final.pValue,
         detectors,
-        explanation: explain(verdict, final, fingerprint, m, model.inputs[0]?.shape ?? []),
+        explanation: explain(
+          verdict,
+          final,
+          fingerprint,
+          m,
+          model.inputs[0]?.shape ?? [],
+          ref.engine.probes?.vocabFile ? readVocabularyCached(ref.engine.probes.vocabFile) : undefined,
+        ),
       };
     } else {
       const v = referenceFreeVerdict(fingerprint);
