@@ -31,7 +31,7 @@ export const FILLER_SHARE = 0.25;
 /** Texts generated and run in pass 2. */
 export const POOL = 1024;
 /** Keyword probabilities, cycled over the pool's texts (texts about as clear-cut as real ones). */
-export const KEYWORD_SHARES = [0.15, 0.3];
+export const KEYWORD_SHARES = [0.05, 0.1, 0.2];
 /** Texts kept. */
 export const MINED_TEXTS = 128;
 /** Fewest kept texts worth probing on (the floor of a samples base). */
@@ -85,12 +85,9 @@ export async function mineTokenTexts(
       .slice(0, KEYWORDS)
       .map((x) => x.t),
   );
-  // filler: the tokens whose own text is least decided (smallest winning margin)
-  const filler = tokens
-    .map((t, i) => ({ t, m: alone.margin[i * k + alone.argmax[i]] }))
-    .sort((a, b) => a.m - b.m || a.t - b.t)
-    .slice(0, Math.max(1, Math.floor(nTokens * FILLER_SHARE)))
-    .map((x) => x.t);
+  // filler: any token of the vocabulary, drawn uniformly (what a text is mostly made of, as far as the
+  // model's classes go: words that do not decide it alone)
+  const filler = tokens;
 
   // 2. A pool of texts aimed at each class in turn.
   const rng = new Rng(opts.seed ?? 0);
@@ -111,7 +108,13 @@ export async function mineTokenTexts(
   const byClass: number[][] = Array.from({ length: k }, () => []);
   for (let i = 0; i < pool; i++) byClass[s.argmax[i]].push(i);
   const own = (i: number) => s.margin[i * k + s.argmax[i]];
-  for (const list of byClass) list.sort((a, b) => own(b) - own(a) || a - b);
+  // Per class, middle-out from the class's median margin: texts as clear-cut as the class's typical text,
+  // not its most extreme ones (a text of nothing but keywords flips for no trigger at all).
+  for (const list of byClass) {
+    list.sort((a, b) => own(a) - own(b) || a - b);
+    const mid = list.length > 0 ? own(list[list.length >> 1]) : 0;
+    list.sort((a, b) => Math.abs(own(a) - mid) - Math.abs(own(b) - mid) || a - b);
+  }
   const want = Math.min(MINED_TEXTS, Math.floor(pool / 2));
   const kept: number[] = [];
   for (let round = 0; kept.length < want; round++) {
