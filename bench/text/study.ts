@@ -42,6 +42,8 @@ export interface StudyRow {
   embeddingTopZ: number;
   passes: number;
   ms: number;
+  classGains: number[][];
+  classScreen: number[][];
 }
 
 async function main(): Promise<void> {
@@ -120,6 +122,8 @@ async function study(
     embeddingTopZ: Math.max(...Array.from(r.embedding.normZ)),
     passes: r.forwardPasses,
     ms,
+    classGains: r.probe.classGains.map((g) => Array.from(g)),
+    classScreen: r.probe.classScreen.map((g) => Array.from(g)),
   };
   console.log(
     `${m.id.padEnd(36)} score ${row.score.toFixed(2)} class ${row.foundClass} found "${(row.found ?? []).join(' ')}" flip ${row.flip.toFixed(2)}` +

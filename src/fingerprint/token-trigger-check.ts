@@ -15,7 +15,7 @@ import type { ProbeSet } from '../probes/types.js';
 import { readVocabularyCached, wordOf, type Vocabulary } from '../probes/vocab.js';
 import { MIN_SAMPLE_BASE, type TriggerBaseKind } from '../selfcheck/base-inputs.js';
 import { MIN_TRIGGER_BUDGET } from '../selfcheck/trigger-probe.js';
-import { DEFAULT_TOKEN_BUDGET, probeTokenTriggers } from '../selfcheck/token-probe.js';
+import { DEFAULT_TOKEN_BUDGET, probeTokenTriggers, type TokenProbeResult } from '../selfcheck/token-probe.js';
 import { mineTokenTexts } from '../selfcheck/token-mine.js';
 import { tokenCandidateOrder } from '../selfcheck/token-candidates.js';
 import { TOKEN_MINE_BUDGET_SHARE, TOKEN_TRIGGER_MAC_BUDGET } from '../limits.js';
@@ -74,6 +74,8 @@ function toInt32(data: ProbeSet['inputs'][number]['data']): Int32Array {
 /** The token trigger check's result beside the embedding statistics it used. */
 export interface TokenTriggerCheck extends TriggerCheck {
   embedding: EmbeddingStats;
+  /** The search's whole result (its per-class statistics), for the benchmarks. */
+  probe: TokenProbeResult;
 }
 
 export async function runTokenTriggerCheck(
@@ -158,6 +160,7 @@ export async function runTokenTriggerCheck(
       mapBlock: basis === 'probes' ? new Float32Array(0) : r.mapBlock,
       forwardPasses: r.forwardPasses + minePasses,
       embedding: stats,
+      probe: r,
     };
   } finally {
     if (!opts.runner) await runner.release();

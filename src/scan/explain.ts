@@ -11,6 +11,7 @@ import { formatPValue } from '../report/numbers.js';
 import { triggerWordsText } from '../report/describe.js';
 import { wordOf, type Vocabulary } from '../probes/vocab.js';
 import { TRIGGER_MAP_BLOCK } from '../baseline/config.js';
+import { EMBEDDING_BLOCK } from '../fingerprint/embedding-stats.js';
 import { mapFeature } from '../selfcheck/sweep.js';
 import { imageGeometry, type ImageGeometry } from '../selfcheck/triggers.js';
 
@@ -18,6 +19,7 @@ import { imageGeometry, type ImageGeometry } from '../selfcheck/triggers.js';
 const TEST_WORDS: Record<string, string> = {
   trigger: 'the trigger test',
   [TRIGGER_MAP_BLOCK]: 'the patch map',
+  [EMBEDDING_BLOCK]: 'the embedding-norm test',
 };
 /** How many channels an explanation lists. */
 export const EXPLANATION_DRIVERS = 5;
@@ -218,6 +220,13 @@ export function explain(
         : found
         ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
         : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
+  // the separate embedding-norm test of a text model, when it decided: the token whose row stands out
+  const embP = final.separate[EMBEDDING_BLOCK];
+  const embTop = Object.entries(v.separateTop).find(([key]) => key.endsWith(`@${EMBEDDING_BLOCK}`))?.[1];
+  const embText =
+    final.decidedBy === EMBEDDING_BLOCK && embP !== undefined && embTop
+      ? ` Embedding: the row of ${vocab ? `the word "${wordOf(vocab, embTop.index)}"` : `token id ${embTop.index}`} is far longer than in the references (z = ${embTop.z.toFixed(1)}, embedding-norm test p = ${formatPValue(embP)}): a word trained hard into the model, as a trigger word is.`
+      : '';
   // the reported p is the ensemble's unless other tests were combined with it (src/score/final.ts)
   const words: Record<string, string> = text ? { ...TEST_WORDS, [TRIGGER_MAP_BLOCK]: 'the token map' } : TEST_WORDS;
   const others = final.combined.filter((t) => t !== 'ensemble').map((t) => words[t] ?? t);
@@ -228,7 +237,7 @@ export function explain(
   const summary =
     final.riskLevel === 'low'
       ? `Behaves like the ${n} clean references (p = ${formatPValue(final.pValue)}).`
-      : `Differs from the ${n} clean references (${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation, text)}, p = ${formatPValue(top.pValue)}` : 'none'}).${triggerText}${mapText}`;
+      : `Differs from the ${n} clean references (${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation, text)}, p = ${formatPValue(top.pValue)}` : 'none'}).${triggerText}${mapText}${embText}`;
   return {
     summary,
     strongestSignal,

@@ -116,6 +116,13 @@ export interface TokenProbeResult {
   /** The reported trigger's token ids, or null. */
   trigger: number[] | null;
   tiers: TierScore[];
+  /**
+   * Per class, the confirmed one-token gains (in clean-logit spreads) of its CONFIRM_PER_CLASS best screened
+   * tokens, largest first: how far the best word stands out from the class's next best words.
+   */
+  classGains: Float32Array[];
+  /** Per class, quantiles (1, 0.99, 0.95, 0.9, 0.5) of the screened one-token gains (clean-logit spreads). */
+  classScreen: Float32Array[];
   forwardPasses: number;
   candidatesScreened: number;
   candidatesTotal: number;
@@ -287,6 +294,8 @@ export async function probeTokenTriggers(
       const seeds = topBy(confirmed[tier - 1], EXTEND_SEEDS, (g) => g.effect.gain[c]);
       for (const s of seeds)
         for (const w of pools[c]) {
+          // distinct words: a word repeated says nothing a stronger single word does not
+          if (s.tokens.includes(w)) continue;
           cands.push({ c, tokens: [...s.tokens, w] }, { c, tokens: [w, ...s.tokens] });
         }
     }
@@ -374,6 +383,19 @@ export async function probeTokenTriggers(
     classScores,
     trigger: shown,
     tiers,
+    classGains: Array.from({ length: k }, (_, c) =>
+      Float32Array.from(
+        perClassSingles[c]
+          .map((s) => confirmed[0].find((x) => keyOf(x.tokens) === keyOf(s.tokens))?.effect.gain[c] ?? NaN)
+          .filter((g) => Number.isFinite(g))
+          .map((g) => g / logitScale)
+          .sort((a, b) => b - a),
+      ),
+    ),
+    classScreen: Array.from({ length: k }, (_, c) => {
+      const g = screened.map((s) => s.effect.gain[c] / logitScale).sort((a, b) => b - a);
+      return Float32Array.from([0, 0.01, 0.05, 0.1, 0.5], (q) => g[Math.min(g.length - 1, Math.floor(q * g.length))] ?? 0);
+    }),
     forwardPasses: runner.used,
     candidatesScreened: singles.length,
     candidatesTotal: all.length,
