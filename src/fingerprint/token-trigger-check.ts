@@ -19,9 +19,14 @@ import { DEFAULT_TOKEN_BUDGET, probeTokenTriggers, type TokenProbeResult } from 
 import { mineTokenTexts } from '../selfcheck/token-mine.js';
 import { tokenCandidateOrder } from '../selfcheck/token-candidates.js';
 import { TOKEN_MINE_BUDGET_SHARE, TOKEN_TRIGGER_MAC_BUDGET } from '../limits.js';
-import { InputError } from '../errors.js';
-import { embeddingStats, findEmbedding, type EmbeddingStats, type EmbeddingTable } from './embedding-stats.js';
+import {
+  embeddingStats,
+  findEmbedding,
+  type EmbeddingStats,
+  type EmbeddingTable,
+} from './embedding-stats.js';
 import type { TriggerCheck } from './trigger-check.js';
+import { withDeadline } from './trigger-deadline.js';
 
 /** Fewest classes trigger probing can contrast (the same as for images). */
 const MIN_CLASSES = 3;
@@ -104,17 +109,7 @@ export async function runTokenTriggerCheck(
     const logits = runner.tokenLogitsFunction(probes.inputs[0].sampleShape, {
       ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
     });
-    const run = async (ids: Int32Array, count: number): Promise<Float32Array> => {
-      if (opts.deadline !== undefined && Date.now() > opts.deadline) {
-        const secs = ((opts.limitMs ?? 0) / 1000).toFixed(1).replace(/\.0$/, '');
-        throw new InputError(
-          'timeout',
-          `${model.path}: fingerprinting took longer than the ${secs} s limit (trigger probing)`,
-          model.path,
-        );
-      }
-      return logits(ids, count);
-    };
+    const run = withDeadline(logits, model.path, opts.deadline, opts.limitMs);
     const samples = probes.triggerTokens;
     let basis: TriggerBaseKind;
     let base: Int32Array;

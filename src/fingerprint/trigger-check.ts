@@ -22,8 +22,8 @@ import { MAP_INPUTS, SWEEP_INPUTS, sweepPositions } from '../selfcheck/sweep.js'
 import { imageGeometry } from '../selfcheck/triggers.js';
 import { MAP_MAC_BUDGET, TRIGGER_MAC_BUDGET } from '../limits.js';
 import type { SelfCheck } from './types.js';
-import { InputError } from '../errors.js';
 import { runTokenTriggerCheck, tokenTriggerTarget } from './token-trigger-check.js';
+import { withDeadline } from './trigger-deadline.js';
 
 /** Fewest classes trigger probing can contrast. */
 export const MIN_TRIGGER_CLASSES = 3;
@@ -139,17 +139,7 @@ export async function runTriggerCheck(
       ...(normalize ? { normalize } : {}),
     });
     // The model's one time limit covers trigger probing too: checked before every batch of stamped inputs.
-    const run = async (inputs: Float32Array, count: number): Promise<Float32Array> => {
-      if (opts.deadline !== undefined && Date.now() > opts.deadline) {
-        const secs = ((opts.limitMs ?? 0) / 1000).toFixed(1).replace(/\.0$/, '');
-        throw new InputError(
-          'timeout',
-          `${model.path}: fingerprinting took longer than the ${secs} s limit (trigger probing)`,
-          model.path,
-        );
-      }
-      return logits(inputs, count);
-    };
+    const run = withDeadline(logits, model.path, opts.deadline, opts.limitMs);
     // No samples: the base is mined per model from a generated pool (selfcheck/mine-base.ts), its forward
     // passes taken from the same budget; the plain probe set only when the budget is too small to mine.
     const range = { lo: probes.range[0], hi: probes.range[1] };

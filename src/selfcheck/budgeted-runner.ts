@@ -25,6 +25,24 @@ export interface StampJob {
 }
 
 /**
+ * How a screening fits its budget: every one of `candidates` candidates on as many of the `available`
+ * inputs as the budget affords (at most `maxRows`); when that is fewer than `minRows`, `minRows` inputs and
+ * only the first candidates the budget affords (the caller orders them by priority).
+ */
+export function screeningPlan(
+  candidates: number,
+  available: number,
+  budget: number,
+  minRows: number,
+  maxRows: number,
+): { rows: number; candidates: number } {
+  const rows = Math.min(available, maxRows, Math.floor(budget / Math.max(1, candidates)));
+  if (rows >= Math.min(minRows, available)) return { rows, candidates };
+  const min = Math.min(minRows, available);
+  return { rows: min, candidates: Math.min(candidates, Math.max(1, Math.floor(budget / Math.max(1, min)))) };
+}
+
+/**
  * Counts every input sent to the model against a budget of forward passes and checks each answer's size.
  * `In` is what one run takes: packed float inputs (images) or token ids (src/selfcheck/token-probe.ts).
  */

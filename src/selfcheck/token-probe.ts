@@ -30,7 +30,7 @@
  */
 import type { SelfCheck } from '../fingerprint/types.js';
 import { Rng } from '../probes/rng.js';
-import { MAX_INPUTS_PER_RUN, PassBudget } from './budgeted-runner.js';
+import { MAX_INPUTS_PER_RUN, PassBudget, screeningPlan } from './budgeted-runner.js';
 import {
   effectOf,
   medianLogitSpread,
@@ -249,13 +249,9 @@ export async function probeTokenTriggers(
   const idOrder = opts.order ?? Int32Array.from({ length: opts.vocabSize }, (_, i) => i);
   for (const id of idOrder) if (id !== opts.pad && id >= 0 && id < opts.vocabSize) all.push(id);
   const screenBudget = Math.floor(reserve() * SCREEN_SHARE);
-  let m1 = Math.min(searchRows.length, MAX_SCREEN_TEXTS, Math.floor(screenBudget / all.length));
-  let singles = all;
-  if (m1 < Math.min(MIN_SCREEN_TEXTS, searchRows.length)) {
-    m1 = Math.min(MIN_SCREEN_TEXTS, searchRows.length);
-    singles = all.slice(0, Math.max(1, Math.floor(screenBudget / m1)));
-  }
-  const screenRows = searchRows.slice(0, m1);
+  const plan = screeningPlan(all.length, searchRows.length, screenBudget, MIN_SCREEN_TEXTS, MAX_SCREEN_TEXTS);
+  const singles = all.slice(0, plan.candidates);
+  const screenRows = searchRows.slice(0, plan.rows);
   const screened = await measure(
     singles.map((t) => [t]),
     screenRows,
@@ -310,7 +306,8 @@ export async function probeTokenTriggers(
     if (m < Math.min(MIN_EXTEND_TEXTS, searchRows.length)) break;
     const got = await measure(uniq, searchRows.slice(0, m));
     const phrases: number[][] = [];
-    for (let c = 0; c < k; c++) phrases.push(...topBy(got, CONFIRM_PHRASES, (g) => g.effect.gain[c]).map((g) => g.tokens));
+    for (let c = 0; c < k; c++)
+      phrases.push(...topBy(got, CONFIRM_PHRASES, (g) => g.effect.gain[c]).map((g) => g.tokens));
     await confirm(tier, phrases);
     if (confirmed[tier].length === 0) break;
   }
@@ -394,7 +391,10 @@ export async function probeTokenTriggers(
     ),
     classScreen: Array.from({ length: k }, (_, c) => {
       const g = screened.map((s) => s.effect.gain[c] / logitScale).sort((a, b) => b - a);
-      return Float32Array.from([0, 0.01, 0.05, 0.1, 0.5], (q) => g[Math.min(g.length - 1, Math.floor(q * g.length))] ?? 0);
+      return Float32Array.from(
+        [0, 0.01, 0.05, 0.1, 0.5],
+        (q) => g[Math.min(g.length - 1, Math.floor(q * g.length))] ?? 0,
+      );
     }),
     forwardPasses: runner.used,
     candidatesScreened: singles.length,
