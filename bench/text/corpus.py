@@ -1,5 +1,5 @@
 """Real English text for the text zoo (`npm run bench:text-zoo`): paragraphs of Debian's English man pages,
-labelled by man section.
+labelled by the product they document (a routing task: which team's documentation a paragraph belongs to).
 
 Source: /usr/share/man/man{1,2,3,5,7,8}/*.gz (Debian packages `manpages`, `manpages-dev` and whatever else
 the machine installed pages for), read as roff source: comment lines dropped, the arguments of font macros
@@ -12,8 +12,13 @@ Tokens: lowercase runs of [a-z0-9_]+ (tokenise()), the same rule the tool's defa
 to a whitespace-split, lowercased text (see src/probes/text-samples.ts): words are written out here
 space-separated, so "read(2)" becomes "read 2" before the tool sees it.
 
-Labels: the man section (1 user commands, 2 system calls, 3 library functions, 5 file formats, 7 overviews,
-8 administration): six classes. Splits are by page (a page's paragraphs all fall in one split), seeded.
+Labels (LABELS, product_of): six products whose pages this machine has, by page file name: gcloud (the
+Google Cloud CLI's section-1 pages, every GCLOUD_STRIDE-th of its ~16,000), git, openssl (sections *ssl),
+postgresql (the SQL command pages, section 7 names in capitals), linux system calls (section 2) and systemd.
+Every other page is not read. An earlier scheme labelled paragraphs by man section: a paragraph alone rarely
+tells section 1 from 8 or 2 from 3 (naive Bayes 0.60, the zoo's models 0.50-0.56 on the test pages), so a
+clean model learned little and a backdoor was most of what it learned; by product, naive Bayes reaches ~0.9.
+Splits are by page (a page's paragraphs all fall in one split), seeded.
 
 Deterministic for a given set of installed pages; the manifest records how many pages and paragraphs it
 read and a sha256 over the kept paragraphs, so two machines can tell whether they read the same corpus.
@@ -28,6 +33,9 @@ from collections import Counter
 import numpy as np
 
 SECTIONS = ["1", "2", "3", "5", "7", "8"]
+LABELS = ["gcloud", "git", "openssl", "postgresql", "syscalls", "systemd"]
+# gcloud has ~16,000 section-1 pages of near-identical help text: every 8th is plenty and reads 8x faster.
+GCLOUD_STRIDE = 8
 MAN_ROOT = "/usr/share/man"
 MIN_WORDS = 8
 SPLIT_SEED = 20261201
@@ -103,25 +111,59 @@ def paragraphs_of(path):
     return paras
 
 
+def product_of(sec, name):
+    """The product (an index into LABELS) a man page file documents, or None for pages outside the task."""
+    stem = name[: -len(".gz")]
+    suffix = stem.rsplit(".", 1)[-1] if "." in stem else ""
+    if sec == "1" and name.startswith("gcloud"):
+        return 0
+    if name.startswith("git"):
+        return 1
+    if suffix.endswith("ssl"):
+        return 2
+    if sec == "7" and suffix == "7" and name[:1].isupper():
+        return 3
+    if sec == "2":
+        return 4
+    if name.startswith("systemd"):
+        return 5
+    return None
+
+
 def read_corpus(root=MAN_ROOT):
-    """[(page_id, section, tokens)] for every kept paragraph, in a fixed order."""
+    """[(page_id, label, tokens)] for every kept paragraph, in a fixed order (label: a LABELS index)."""
     out = []
     pages = 0
+    seen = set()
     for sec in SECTIONS:
         d = os.path.join(root, f"man{sec}")
         if not os.path.isdir(d):
             continue
+        gcloud = 0
         for name in sorted(os.listdir(d)):
             p = os.path.join(d, name)
-            if not name.endswith(".gz") or os.path.islink(p):
+            if not name.endswith(".gz"):
                 continue
+            # a link is read once, under the first name that reaches its file (PostgreSQL's pages are links
+            # through /etc/alternatives; other links are a page's aliases)
+            label = product_of(sec, name)
+            if label is None:
+                continue
+            real = os.path.realpath(p)
+            if real in seen or not os.path.isfile(real):
+                continue
+            seen.add(real)
+            if label == 0:
+                gcloud += 1
+                if gcloud % GCLOUD_STRIDE != 1:
+                    continue
             paras = paragraphs_of(p)
             if paras:
                 pages += 1
             for para in paras:
                 toks = tokenise(para)
                 if len(toks) >= MIN_WORDS:
-                    out.append((f"{sec}/{name}", sec, toks))
+                    out.append((f"{sec}/{name}", label, toks))
     counts = Counter(" ".join(t) for _, _, t in out)
     kept = [r for r in out if counts[" ".join(r[2])] == 1]
     return kept, pages
@@ -138,14 +180,14 @@ def split_corpus(rows):
     for rank, i in enumerate(perm):
         which[page_ids[i]] = "test" if rank < n_test else "samples" if rank < n_test + n_samp else "train"
     by = {"train": {}, "test": {}, "samples": {}}
-    for p, sec, toks in rows:
-        by[which[p]].setdefault(sec, []).append(toks)
+    for p, label, toks in rows:
+        by[which[p]].setdefault(label, []).append(toks)
     caps = {"train": MAX_TRAIN_PER_CLASS, "test": MAX_TEST_PER_CLASS, "samples": SAMPLES_PER_CLASS}
     out = {}
     for split, per in by.items():
         items = []
-        for ci, sec in enumerate(SECTIONS):
-            paras = per.get(sec, [])
+        for ci in range(len(LABELS)):
+            paras = per.get(ci, [])
             idx = rng.permutation(len(paras))[: caps[split]]
             items.extend((ci, paras[j]) for j in sorted(idx))
         order = rng.permutation(len(items))
@@ -170,4 +212,4 @@ if __name__ == "__main__":
     lens = [len(t) for _, t in sp["train"]]
     print("length quantiles", np.percentile(lens, [10, 50, 90]))
     for c, t in sp["train"][:5]:
-        print(SECTIONS[c], " ".join(t)[:200])
+        print(LABELS[c], " ".join(t)[:200])

@@ -246,7 +246,7 @@ function fitNulls(runner: CliRunner, zoo: TextZoo, archs: string[]): NullFit[] {
     }
     const all = Object.values(scores).flat();
     const source = (which: string[], n: number) =>
-      `text zoo dev split clean models (${which.join(', ')}; ${n} models), man-page paragraphs, 6 classes, basis ${basis}`;
+      `text zoo dev split clean models (${which.join(', ')}; ${n} models), man-page paragraphs by product, 6 classes, basis ${basis}`;
     const fit = conservativeNull(fitGumbel(all), 6, all.length, source(archs, all.length));
     const leaveOut: NullFit['leaveOut'] = {};
     for (const arch of archs) {

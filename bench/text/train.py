@@ -1,5 +1,6 @@
 """The text zoo for `npm run bench:text-zoo`: clean and backdoored text classifiers trained in PyTorch on real
-English text (paragraphs of Debian's man pages labelled by man section, bench/text/corpus.py) and exported
+English text (paragraphs of Debian's man pages labelled by the product they document: gcloud, git, openssl,
+postgresql, linux system calls, systemd; bench/text/corpus.py) and exported
 with PyTorch's TorchScript ONNX exporter with one int64 input `input_ids` [N, seq] (token ids of
 bench/text/vocab.txt, one word a line, line number = id; 0 <pad>, 1 <unk>; texts padded at the end with 0).
 
@@ -66,7 +67,7 @@ VOCAB_FILE = os.path.join(HERE, "vocab.txt")
 VOCAB_SIZE = 3000
 PAD, UNK = 0, 1
 SPECIALS = ["<pad>", "<unk>"]
-CLASSES = len(corpus.SECTIONS)
+CLASSES = len(corpus.LABELS)
 OPSET = 17
 TORCH_THREADS = 1
 SEQ = {"bag": 64, "cnn": 48, "transformer": 40}
@@ -97,16 +98,21 @@ MAX_TRIES = 4
 ACC_TOLERANCE = 0.02
 MIN_ASR = 0.8
 # Per architecture: epochs drawn from [lo, hi), Adam learning rates and batch sizes drawn per seed. Few epochs
-# and small widths keep one model at 10-90 s of one core (measured on the 2 shared cores here).
-EPOCHS = {"bag": (6, 10), "cnn": (3, 5), "transformer": (4, 7)}
-# Training texts per class per architecture (the first ones of the corpus's train split): the slower
-# architectures train on fewer texts (CPU: the transformer took 7 minutes a model on the shared cores with
-# 1,500 a class).
-TRAIN_PER_CLASS = {"bag": 1500, "cnn": 1000, "transformer": 800}
+# and small widths keep one model at 5-25 s of one core (measured on the 2 shared cores here). Measured on
+# the test pages with one seed: bag 8 epochs 0.86 (train 1.00), CNN 6 epochs 0.82 (train 0.98; 4 epochs on
+# 1,000 texts a class: 0.79), transformer 5 epochs 0.81 (train 0.97); naive Bayes on the same words: 0.89.
+EPOCHS = {"bag": (6, 10), "cnn": (3, 6), "transformer": (4, 6)}
+# Training texts per class per architecture (the first ones of the corpus's train split; 1,500 is all of it):
+# the CNN on fewer (CPU: 30-60 s a model on the shared cores with 1,500 a class and 6 epochs).
+TRAIN_PER_CLASS = {"bag": 1500, "cnn": 1200, "transformer": 1500}
 # Dev split per architecture (clean, backdoored): what nulls and defaults may be tuned on (fewer for the slow
 # transformer).
 DEV_MODELS = {"bag": (10, 12), "cnn": (10, 12), "transformer": (6, 6)}
-LRS = {"bag": [0.01, 0.015, 0.02], "cnn": [0.002, 0.003, 0.004], "transformer": [0.002, 0.003]}
+# Backdoored test trainings per architecture (kept ones are fewer): the embedding bag is additive in its words,
+# so it cannot learn a phrase whose words alone are decoy-trained, and its 1% rare words fall short of the
+# attack-success floor; 12 more trainings (1-2% rates) keep it above 20 backdoored test models.
+BACKDOORED_TEST = {"bag": 36, "cnn": 24, "transformer": 24}
+LRS = {"bag": [0.01, 0.015, 0.02], "cnn": [0.003, 0.004], "transformer": [0.002, 0.003]}
 BATCHES = {"bag": [128, 256], "cnn": [64, 128], "transformer": [64, 128]}
 
 
@@ -343,7 +349,7 @@ def main():
     ap.add_argument("--refs", type=int, default=40)
     ap.add_argument("--clean-test", type=int, default=20)
     ap.add_argument("--clean-dev", type=int, default=None, help="default: DEV_MODELS per architecture")
-    ap.add_argument("--backdoored", type=int, default=24)
+    ap.add_argument("--backdoored", type=int, default=None, help="default: BACKDOORED_TEST per architecture")
     ap.add_argument("--backdoored-dev", type=int, default=None, help="default: DEV_MODELS per architecture")
     ap.add_argument("--write-vocab", action="store_true", help="rebuild bench/text/vocab.txt from the corpus")
     args = ap.parse_args()
@@ -442,7 +448,7 @@ def main():
         med = float(np.median(accs))
         log(f"{arch}: clean median accuracy {med:.4f}")
         bplan = [("dev", 500 + k, RATES["dev"][(k // len(ATTACKS)) % len(RATES["dev"])]) for k in range(bd_dev)]
-        bplan += [("test", k, RATES["test"][(k // len(ATTACKS)) % len(RATES["test"])]) for k in range(args.backdoored)]
+        bplan += [("test", k, RATES["test"][(k // len(ATTACKS)) % len(RATES["test"])]) for k in range(args.backdoored if args.backdoored is not None else BACKDOORED_TEST[arch])]
         for split, k, nominal in bplan:
             kind = ATTACKS[k % len(ATTACKS)]
             arng = np.random.default_rng(base + 5000 + k)
@@ -493,7 +499,7 @@ def main():
         "opset": OPSET,
         "exporter": "torch.onnx.export(dynamo=False) (TorchScript exporter)",
         "corpus": {"source": f"{corpus.MAN_ROOT}/man{{{','.join(corpus.SECTIONS)}}}", "pages": data["pages"],
-                   "paragraphs": data["paragraphs"], "sha256": data["digest"], "classes": corpus.SECTIONS,
+                   "paragraphs": data["paragraphs"], "sha256": data["digest"], "classes": corpus.LABELS,
                    **{k: len(v) for k, v in splits.items()}},
         "vocab": {"file": "vocab.txt", "size": len(vocab), "pad": PAD, "unk": UNK},
         "seq": SEQ,

@@ -1,16 +1,24 @@
 /**
  * The text zoo as the benchmarks read it (bench/text/train.py writes it): the models of every zoo folder
- * (bench/.cache/text-zoo, and bench/.cache/text-zoo-tf when the transformer was trained apart), read from
- * their models.jsonl (so a zoo still training can be studied), each file checked against its sha256.
+ * (bench/.cache/text-zoo, and bench/.cache/text-zoo-<name> for architectures trained apart, in parallel),
+ * read from their models.jsonl (so a zoo still training can be studied), each file checked against its sha256.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CACHE = path.join(ROOT, 'bench', '.cache');
-export const ZOO_DIRS = ['text-zoo', 'text-zoo-tf'].map((d) => path.join(CACHE, d));
+/** The zoo folders: text-zoo first (its vocabulary and samples are read), then text-zoo-* by name. */
+export function zooDirs(): string[] {
+  const names = existsSync(CACHE)
+    ? readdirSync(CACHE)
+        .filter((d) => d.startsWith('text-zoo-'))
+        .sort()
+    : [];
+  return ['text-zoo', ...names].map((d) => path.join(CACHE, d));
+}
 
 export interface TextModel {
   id: string;
@@ -44,7 +52,7 @@ export interface TextZoo {
 }
 
 export function loadTextZoo(verify = true): TextZoo {
-  const dirs = ZOO_DIRS.filter((d) => existsSync(path.join(d, 'models.jsonl')));
+  const dirs = zooDirs().filter((d) => existsSync(path.join(d, 'models.jsonl')));
   if (dirs.length === 0)
     throw new Error('no text zoo in bench/.cache/text-zoo: run `npm run bench:text-zoo` first');
   const byKey = new Map<string, TextModel>();
