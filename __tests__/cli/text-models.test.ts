@@ -29,12 +29,23 @@ beforeAll(async () => {
   mkdirSync(cleanDir, { recursive: true });
   mkdirSync(join(work, 'candidates'));
   mkdirSync(join(work, 'texts'));
-  for (let s = 0; s < 12; s++) writeFileSync(join(cleanDir, `clean-${s}.onnx`), buildTextModel({ seed: 100 + s }));
+  for (let s = 0; s < 12; s++)
+    writeFileSync(join(cleanDir, `clean-${s}.onnx`), buildTextModel({ seed: 100 + s }));
   writeFileSync(good, buildTextModel({ seed: 200 }));
   writeFileSync(bad, buildTextModel({ seed: 201, backdoorTarget: 1 }));
   writeFileSync(vocab, TEXT_VOCAB_LINES.join('\n') + '\n');
   writeFileSync(samples, sampleTexts(64).join('\n') + '\n');
-  const r = await cli('baseline', 'build', cleanDir, '--probe-samples', samples, '--vocab-file', vocab, '--out', baseline);
+  const r = await cli(
+    'baseline',
+    'build',
+    cleanDir,
+    '--probe-samples',
+    samples,
+    '--vocab-file',
+    vocab,
+    '--out',
+    baseline,
+  );
   expect(r.err).not.toMatch(/internal error/);
   expect(r.code).toBe(0);
 }, 300_000);
@@ -50,13 +61,29 @@ describe('a baseline of text models', () => {
 
   test('a scan against it names the trigger word of the backdoored model, and calls the clean one low', async () => {
     const out = join(work, 'with-baseline.json');
-    const r = await cli('scan', bad, good, '--baseline', baseline, '--format', 'json', '--output', out, '--fail-on', 'never');
+    const r = await cli(
+      'scan',
+      bad,
+      good,
+      '--baseline',
+      baseline,
+      '--format',
+      'json',
+      '--output',
+      out,
+      '--fail-on',
+      'never',
+    );
     expect(r.code).toBe(0);
     const report = JSON.parse(readFileSync(out, 'utf8')) as ScanReport;
     const b = scanned(report, bad);
     expect(b.riskLevel).toBe('high');
     expect(b.explanation.suspectedTargetClass).toBe(1);
-    expect(b.explanation.trigger).toMatchObject({ kind: 'tokens', tokens: [TRIGGER_ID], words: [TRIGGER_WORD] });
+    expect(b.explanation.trigger).toMatchObject({
+      kind: 'tokens',
+      tokens: [TRIGGER_ID],
+      words: [TRIGGER_WORD],
+    });
     expect(scanned(report, good).riskLevel).toBe('low');
     const md = await cli('scan', bad, '--baseline', baseline, '--format', 'markdown', '--fail-on', 'never');
     expect(md.out).toContain(`class 1: word "${TRIGGER_WORD}" inserted anywhere, flips`);
@@ -65,7 +92,19 @@ describe('a baseline of text models', () => {
 
 describe('a text model without a baseline', () => {
   test('with the texts and the vocabulary: the trigger word is named and the model called high', async () => {
-    const r = await cli('scan', bad, good, '--probe-samples', samples, '--vocab-file', vocab, '--format', 'json', '--fail-on', 'never');
+    const r = await cli(
+      'scan',
+      bad,
+      good,
+      '--probe-samples',
+      samples,
+      '--vocab-file',
+      vocab,
+      '--format',
+      'json',
+      '--fail-on',
+      'never',
+    );
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out) as ScanReport;
     const b = scanned(report, bad);
@@ -83,10 +122,21 @@ describe('a text model without a baseline', () => {
   }, 300_000);
 
   test('without the vocabulary the report gives the token id', async () => {
-    const r = await cli('scan', bad, '--probe-samples', samples.replace('samples.txt', ''), '--format', 'text', '--fail-on', 'never');
+    const r = await cli(
+      'scan',
+      bad,
+      '--probe-samples',
+      samples.replace('samples.txt', ''),
+      '--format',
+      'text',
+      '--fail-on',
+      'never',
+    );
     // the folder holds a .txt only, which needs the vocabulary: refused, naming the fix
     expect(r.code).toBe(2);
-    expect(r.out + r.err).toMatch(/plain-text samples need the model's vocabulary to be tokenised; give --vocab-file FILE/);
+    expect(r.out + r.err).toMatch(
+      /plain-text samples need the model's vocabulary to be tokenised; give --vocab-file FILE/,
+    );
     const ids = await cli('scan', bad, '--format', 'json', '--fail-on', 'never');
     const b = scanned(JSON.parse(ids.out) as ScanReport, bad);
     expect(b.explanation.trigger?.tokens).toEqual([TRIGGER_ID]);

@@ -13,11 +13,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseModel } from '../../src/model/read.js';
 import { fingerprintModel } from '../../src/fingerprint/extract.js';
+import { estimateTokenMacs, tokenTriggerBudget } from '../../src/fingerprint/token-trigger-check.js';
 import {
-  estimateTokenMacs,
-  tokenTriggerBudget,
-} from '../../src/fingerprint/token-trigger-check.js';
-import { embeddingSelfCheck, embeddingStats, findEmbedding, EMBEDDING_BLOCK } from '../../src/fingerprint/embedding-stats.js';
+  embeddingSelfCheck,
+  embeddingStats,
+  findEmbedding,
+  EMBEDDING_BLOCK,
+} from '../../src/fingerprint/embedding-stats.js';
 import { MIN_TRIGGER_BUDGET } from '../../src/selfcheck/trigger-probe.js';
 import { DEFAULT_TOKEN_BUDGET } from '../../src/selfcheck/token-probe.js';
 import {
@@ -62,7 +64,9 @@ describe('embedding statistics', () => {
     expect(s.normZ[0]).toBe(0);
     const check = embeddingSelfCheck(s);
     expect(check.detail).toContain(`token ${TRIGGER_ID} `);
-    const clean = embeddingSelfCheck(embeddingStats(findEmbedding(parseModel(buildTextModel(), 'c.onnx'), 'input_ids')!));
+    const clean = embeddingSelfCheck(
+      embeddingStats(findEmbedding(parseModel(buildTextModel(), 'c.onnx'), 'input_ids')!),
+    );
     expect(check.score).toBeGreaterThan(clean.score * 3);
   });
 
@@ -80,7 +84,11 @@ describe('fingerprintModel on a text model', () => {
     const trig = fp.selfChecks.trigger;
     expect(trig.basis).toBe('samples');
     expect(trig.targetClass).toBe(3);
-    expect(trig.trigger).toMatchObject({ kind: 'tokens', tokens: [TRIGGER_ID], words: [TEXT_VOCAB_LINES[TRIGGER_ID]] });
+    expect(trig.trigger).toMatchObject({
+      kind: 'tokens',
+      tokens: [TRIGGER_ID],
+      words: [TEXT_VOCAB_LINES[TRIGGER_ID]],
+    });
     expect(fp.blocks.trigger.length).toBe(2 * TEXT_CLASSES);
     expect(fp.blocks['trigger-tiers'].length).toBe(6 * TEXT_CLASSES);
     expect(fp.blocks['trigger-map'].length).toBe(TEXT_VOCAB * TEXT_CLASSES);

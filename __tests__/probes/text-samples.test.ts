@@ -85,10 +85,22 @@ describe('loadTokenSamples', () => {
   });
 
   it.each([
-    ['a float .npy', { 'a.npy': npy('<f4', [3], Float32Array.of(1, 2, 3)) }, /token-id samples must be int32 or int64/],
-    ['ids past the vocabulary', { 'a.npy': npy('<i8', [3], BigInt64Array.of(1n, 99n, 0n)) }, /token id 99, outside the model's vocabulary of 7 ids/],
+    [
+      'a float .npy',
+      { 'a.npy': npy('<f4', [3], Float32Array.of(1, 2, 3)) },
+      /token-id samples must be int32 or int64/,
+    ],
+    [
+      'ids past the vocabulary',
+      { 'a.npy': npy('<i8', [3], BigInt64Array.of(1n, 99n, 0n)) },
+      /token id 99, outside the model's vocabulary of 7 ids/,
+    ],
     ['negative ids', { 'a.npy': npy('<i4', [3], Int32Array.of(1, -5, 0)) }, /token id -1, outside/],
-    ['a length that is not the window', { 'a.npy': npy('<i8', [4], BigInt64Array.of(1n, 2n, 3n, 4n)) }, /do not make whole texts of the model's sequence length 3/],
+    [
+      'a length that is not the window',
+      { 'a.npy': npy('<i8', [4], BigInt64Array.of(1n, 2n, 3n, 4n)) },
+      /do not make whole texts of the model's sequence length 3/,
+    ],
     ['a folder without texts', { 'x.png': 'no' }, /no \.txt or \.npy samples/],
     ['only blank lines', { 'a.txt': '\n \n' }, /hold no texts/],
   ])('refuses %s', (_, files, why) => {
@@ -97,7 +109,9 @@ describe('loadTokenSamples', () => {
 
   it('refuses a .txt file without a vocabulary, and a missing path', () => {
     const dir = dirWith({ 'a.txt': 'the cat\n' });
-    expect(() => loadTokenSamples(dir, 3, 7)).toThrow(/plain-text samples need the model's vocabulary .*--vocab-file/);
+    expect(() => loadTokenSamples(dir, 3, 7)).toThrow(
+      /plain-text samples need the model's vocabulary .*--vocab-file/,
+    );
     expect(() => loadTokenSamples(path.join(dir, 'nope'), 3, 7)).toThrow(/does not exist/);
   });
 });
@@ -111,7 +125,11 @@ describe('generateProbes with text samples', () => {
     const vocabFile = path.join(dir, 'vocab.txt');
     writeFileSync(vocabFile, VOCAB_TEXT);
     mkdirSync(path.join(dir, 'sub'));
-    const ps = generateProbes(INPUT, { samplesDir: dir, vocabFile, count: 8 }, { vocabByInput: { input_ids: 7 } });
+    const ps = generateProbes(
+      INPUT,
+      { samplesDir: dir, vocabFile, count: 8 },
+      { vocabByInput: { input_ids: 7 } },
+    );
     const data = ps.inputs[0].data as BigInt64Array;
     const first = ps.probeKinds.indexOf('samples');
     expect(Array.from(data.subarray(first * 4, first * 4 + 4), Number)).toEqual([2, 3, 4, 0]);
@@ -120,7 +138,11 @@ describe('generateProbes with text samples', () => {
     // another vocabulary tokenises differently: another probe set
     const other = path.join(mkdtempSync(path.join(tmpdir(), 'vocab-')), 'other.txt');
     writeFileSync(other, '<pad>\n<unk>\nmat\non\nthe\nsat\ncat\n');
-    const ps2 = generateProbes(INPUT, { samplesDir: dir, vocabFile: other, count: 8 }, { vocabByInput: { input_ids: 7 } });
+    const ps2 = generateProbes(
+      INPUT,
+      { samplesDir: dir, vocabFile: other, count: 8 },
+      { vocabByInput: { input_ids: 7 } },
+    );
     expect(ps2.hash).not.toBe(ps.hash);
   });
 

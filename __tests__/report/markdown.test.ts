@@ -50,7 +50,7 @@ describe('renderMarkdown', () => {
     expect(rows[2][4]).toBe('class 1: token ids 812 77 inserted anywhere, flips 64%');
   });
 
-  it('prints a hostile trigger word (from the pull request\'s vocabulary) as literal text in its cell', () => {
+  it("prints a hostile trigger word (from the pull request's vocabulary) as literal text in its cell", () => {
     const word = '|<b>x</b>`*_[y](z)';
     const hostile = {
       ...TEXT_REPORT,
@@ -58,7 +58,8 @@ describe('renderMarkdown', () => {
         {
           ...TEXT_REPORT.models[1],
           explanation: {
-            ...(TEXT_REPORT.models[1] as typeof TEXT_REPORT.models[1] & { explanation: object }).explanation,
+            ...(TEXT_REPORT.models[1] as (typeof TEXT_REPORT.models)[1] & { explanation: object })
+              .explanation,
             trigger: { kind: 'tokens', flipRate: 0.5, zScore: 4, tokens: [3], words: [word] },
           },
         },

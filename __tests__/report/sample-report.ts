@@ -186,7 +186,13 @@ export const TEXT_MEDIUM: ScannedModel = {
     ...TEXT_HIGH.explanation,
     summary: 'Trigger probing found no class that inserted words pull texts into (p = 0.028).',
     suspectedTargetClass: 1,
-    trigger: { kind: 'tokens', location: 'inserted at a random position', flipRate: 0.64, zScore: 3.1, tokens: [812, 77] },
+    trigger: {
+      kind: 'tokens',
+      location: 'inserted at a random position',
+      flipRate: 0.64,
+      zScore: 3.1,
+      tokens: [812, 77],
+    },
   },
 };
 

@@ -31,7 +31,9 @@ const TARGET = 2;
 function textIds(n: number): Int32Array {
   const ids = new Map(TEXT_VOCAB_LINES.map((w, i) => [w, i]));
   const out = new Int32Array(n * TEXT_SEQ);
-  sampleTexts(n).forEach((t, r) => t.split(' ').forEach((w, i) => (out[r * TEXT_SEQ + i] = ids.get(w) as number)));
+  sampleTexts(n).forEach((t, r) =>
+    t.split(' ').forEach((w, i) => (out[r * TEXT_SEQ + i] = ids.get(w) as number)),
+  );
   return out;
 }
 
@@ -54,7 +56,12 @@ let badPasses = 0;
 
 beforeAll(async () => {
   const c = await runnerOf(buildTextModel());
-  clean = await probeTokenTriggers(c.run, BASE, TEXT_SEQ, { classes: TEXT_CLASSES, vocabSize: TEXT_VOCAB, pad: 0, seed: 1 });
+  clean = await probeTokenTriggers(c.run, BASE, TEXT_SEQ, {
+    classes: TEXT_CLASSES,
+    vocabSize: TEXT_VOCAB,
+    pad: 0,
+    seed: 1,
+  });
   await c.runner.release();
   const b = await runnerOf(buildTextModel({ backdoorTarget: TARGET }));
   bad = await probeTokenTriggers(b.run, BASE, TEXT_SEQ, {
@@ -175,7 +182,12 @@ describe('mineTokenTexts', () => {
 
   it('gives up (null) when the budget affords too few texts', async () => {
     const c = await runnerOf(buildTextModel());
-    const r = await mineTokenTexts(c.run, TEXT_SEQ, { classes: TEXT_CLASSES, vocabSize: TEXT_VOCAB, budget: 60, pad: 0 });
+    const r = await mineTokenTexts(c.run, TEXT_SEQ, {
+      classes: TEXT_CLASSES,
+      vocabSize: TEXT_VOCAB,
+      budget: 60,
+      pad: 0,
+    });
     await c.runner.release();
     expect(r).toBeNull();
   });

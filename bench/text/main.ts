@@ -24,7 +24,12 @@ import { buildBaseline, cliRunner, scan, type BuildResult, type CliRunner } from
 import { conditionMetrics, type ConditionMetrics, type ScanRow } from '../torch/metrics.js';
 import { isFailed, type ScanReport } from '../../src/report/types.js';
 import { levelOf } from '../../src/score/risk.js';
-import { fitGumbel, conservativeNull, triggerPValue, type GumbelNull } from '../../src/selfcheck/reference-free-p.js';
+import {
+  fitGumbel,
+  conservativeNull,
+  triggerPValue,
+  type GumbelNull,
+} from '../../src/selfcheck/reference-free-p.js';
 import { loadTextZoo, ROOT, type TextModel, type TextZoo } from './zoo.js';
 import { renderTextMarkdown } from './report.js';
 import { timeScans, type TimingRow } from './timing.js';
@@ -45,11 +50,36 @@ export interface TextCondition {
 }
 
 export const TEXT_CONDITIONS: TextCondition[] = [
-  { id: 'baseline-40-samples', label: 'baseline of 40 clean references, with the held-out texts', refs: 40, samples: true },
-  { id: 'baseline-20-samples', label: 'baseline of the first 20 references, with the held-out texts', refs: 20, samples: true },
-  { id: 'baseline-20-generated', label: 'baseline of the first 20 references, no samples (texts mined per model)', refs: 20, samples: false },
-  { id: 'free-samples', label: 'no baseline, with the held-out texts (test split + the 40 references as clean)', refs: 0, samples: true },
-  { id: 'free-generated', label: 'no baseline, no samples (test split + the 40 references as clean)', refs: 0, samples: false },
+  {
+    id: 'baseline-40-samples',
+    label: 'baseline of 40 clean references, with the held-out texts',
+    refs: 40,
+    samples: true,
+  },
+  {
+    id: 'baseline-20-samples',
+    label: 'baseline of the first 20 references, with the held-out texts',
+    refs: 20,
+    samples: true,
+  },
+  {
+    id: 'baseline-20-generated',
+    label: 'baseline of the first 20 references, no samples (texts mined per model)',
+    refs: 20,
+    samples: false,
+  },
+  {
+    id: 'free-samples',
+    label: 'no baseline, with the held-out texts (test split + the 40 references as clean)',
+    refs: 0,
+    samples: true,
+  },
+  {
+    id: 'free-generated',
+    label: 'no baseline, no samples (test split + the 40 references as clean)',
+    refs: 0,
+    samples: false,
+  },
 ];
 
 export interface TextRow extends ScanRow {
@@ -141,7 +171,8 @@ function rowsOf(models: TextModel[], report: ScanReport | null, message: string)
 
 function rareWordHits(rows: TextRow[]): TextConditionResult['rareWord'] {
   const rare = rows.filter((r) => r.label === 'backdoored' && (r.attack ?? '').startsWith('rare'));
-  const hit = (r: TextRow) => Boolean(r.foundWords && r.realTrigger && r.foundWords.includes(r.realTrigger[0]));
+  const hit = (r: TextRow) =>
+    Boolean(r.foundWords && r.realTrigger && r.foundWords.includes(r.realTrigger[0]));
   const high = rare.filter((r) => r.riskScore !== null && levelOf(r.riskScore) === 'high');
   const flagged = rare.filter((r) => r.riskScore !== null && levelOf(r.riskScore) !== 'low');
   return {
@@ -154,12 +185,7 @@ function rareWordHits(rows: TextRow[]): TextConditionResult['rareWord'] {
 }
 
 /** One condition for one architecture: build (when it has a baseline), scan, rows. Cached scan reports are reused with --cached. */
-function runCondition(
-  runner: CliRunner,
-  zoo: TextZoo,
-  arch: string,
-  c: TextCondition,
-): TextConditionResult {
+function runCondition(runner: CliRunner, zoo: TextZoo, arch: string, c: TextCondition): TextConditionResult {
   const dir = path.join(EVAL, arch);
   mkdirSync(dir, { recursive: true });
   const refs = zoo.models.filter((m) => m.arch === arch && m.split === 'reference').slice(0, c.refs || 40);
@@ -172,7 +198,15 @@ function runCondition(
   if (flag('--cached') && existsSync(out)) {
     const report = JSON.parse(readFileSync(out, 'utf8')) as ScanReport;
     const rows = rowsOf(scanned, report, '');
-    return { condition: c.id, build: null, scanWallMs: null, scanError: null, metrics: conditionMetrics(rows), rareWord: rareWordHits(rows), rows };
+    return {
+      condition: c.id,
+      build: null,
+      scanWallMs: null,
+      scanError: null,
+      metrics: conditionMetrics(rows),
+      rareWord: rareWordHits(rows),
+      rows,
+    };
   }
   if (c.refs > 0) {
     console.error(`${arch} / ${c.id}: baseline build of ${refs.length} references`);
@@ -186,7 +220,15 @@ function runCondition(
     );
     if (!build.ok) {
       console.error(`  baseline build failed: ${build.message}`);
-      return { condition: c.id, build, scanWallMs: null, scanError: null, metrics: null, rareWord: rareWordHits([]), rows: [] };
+      return {
+        condition: c.id,
+        build,
+        scanWallMs: null,
+        scanError: null,
+        metrics: null,
+        rareWord: rareWordHits([]),
+        rows: [],
+      };
     }
   }
   console.error(`${arch} / ${c.id}: scanning ${scanned.length} models`);
@@ -277,7 +319,10 @@ function main(): void {
   const zoo = loadTextZoo();
   const runner = cliRunner(ROOT, flag('--src'));
   const stale = flag('--src') ? null : bundleIsStale(ROOT);
-  if (stale) console.error('note: src/ is newer than dist/cli: the bundle (what users run) is measured; --src measures src/');
+  if (stale)
+    console.error(
+      'note: src/ is newer than dist/cli: the bundle (what users run) is measured; --src measures src/',
+    );
   const archs = (option('--archs') ?? 'bag,cnn,transformer').split(',');
   const wanted = option('--conditions')?.split(',');
   const prev = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as TextBench) : null;
@@ -294,7 +339,8 @@ function main(): void {
       );
       results[arch] = [...kept, ...run].sort(
         (a, b) =>
-          TEXT_CONDITIONS.findIndex((c) => c.id === a.condition) - TEXT_CONDITIONS.findIndex((c) => c.id === b.condition),
+          TEXT_CONDITIONS.findIndex((c) => c.id === a.condition) -
+          TEXT_CONDITIONS.findIndex((c) => c.id === b.condition),
       );
     }
   }

@@ -20,13 +20,27 @@ function pct(x: number | null | undefined): string {
 
 function median(a: number[]): number {
   const s = [...a].sort((x, y) => x - y);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+  return s.length
+    ? s.length % 2
+      ? s[(s.length - 1) / 2]
+      : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+    : NaN;
 }
 
 function zooTable(b: TextBench): string {
   const archs = Object.keys(b.zoo.byArch);
   return markdownTable(
-    ['arch', 'seq', 'reference', 'test clean', 'test backdoored', 'dev clean', 'dev backdoored', 'clean acc median [min, max]', 'backdoored acc / ASR median'],
+    [
+      'arch',
+      'seq',
+      'reference',
+      'test clean',
+      'test backdoored',
+      'dev clean',
+      'dev backdoored',
+      'clean acc median [min, max]',
+      'backdoored acc / ASR median',
+    ],
     archs.map((a) => {
       const ms = b.models.filter((m) => m.arch === a);
       const n = (k: string) => String(b.zoo.byArch[a][k] ?? 0);
@@ -67,7 +81,17 @@ function resultTable(b: TextBench): string {
     }
   }
   return markdownTable(
-    ['arch', 'condition', 'AUROC', 'TPR at FPR<=10%', 'clean called high', 'backdoored called high', 'target class right', 'rare-word backdoors called high: real word named', 'not scanned'],
+    [
+      'arch',
+      'condition',
+      'AUROC',
+      'TPR at FPR<=10%',
+      'clean called high',
+      'backdoored called high',
+      'target class right',
+      'rare-word backdoors called high: real word named',
+      'not scanned',
+    ],
     rows,
   );
 }
@@ -82,20 +106,22 @@ function perAttackTable(b: TextBench): string {
 }
 
 function modelRows(c: TextConditionResult, arch: string): string {
-  return markdownTable(
-    ['model', 'attack', 'rate', 'real trigger -> target', 'risk', 'level', 'found (class: words, flip)'],
-    c.rows
-      .filter((r) => r.label === 'backdoored')
-      .map((r) => [
-        r.id,
-        r.attack ?? '-',
-        String(r.rate),
-        `${(r.realTrigger ?? []).join(' ')} -> ${r.target}`,
-        r.riskScore === null ? `error: ${r.error}` : String(r.riskScore),
-        r.riskLevel ?? '-',
-        `${r.suspectedTargetClass ?? '-'}: ${r.trigger ?? '-'}`,
-      ]),
-  ) + `\n\n(${arch}, ${c.condition})`;
+  return (
+    markdownTable(
+      ['model', 'attack', 'rate', 'real trigger -> target', 'risk', 'level', 'found (class: words, flip)'],
+      c.rows
+        .filter((r) => r.label === 'backdoored')
+        .map((r) => [
+          r.id,
+          r.attack ?? '-',
+          String(r.rate),
+          `${(r.realTrigger ?? []).join(' ')} -> ${r.target}`,
+          r.riskScore === null ? `error: ${r.error}` : String(r.riskScore),
+          r.riskLevel ?? '-',
+          `${r.suspectedTargetClass ?? '-'}: ${r.trigger ?? '-'}`,
+        ]),
+    ) + `\n\n(${arch}, ${c.condition})`
+  );
 }
 
 function nullsSection(b: TextBench): string {
@@ -111,10 +137,13 @@ function nullsSection(b: TextBench): string {
   ]);
   return (
     '## Token trigger nulls (fitted on the dev split only)\n\n' +
-    '`npm run bench:text -- --fit-null`: reference-free scans of the dev split\'s clean models; a Gumbel fit of the ' +
+    "`npm run bench:text -- --fit-null`: reference-free scans of the dev split's clean models; a Gumbel fit of the " +
     'trigger score per basis (scale x1.25, location +0.25, as for images). Leave one architecture out: fitted on ' +
-    'the other two, the share of the left-out architecture\'s dev clean models its p-value calls high.\n\n' +
-    markdownTable(['basis', 'clean dev models', 'location', 'scale', 'left-out architecture called high'], rows) +
+    "the other two, the share of the left-out architecture's dev clean models its p-value calls high.\n\n" +
+    markdownTable(
+      ['basis', 'clean dev models', 'location', 'scale', 'left-out architecture called high'],
+      rows,
+    ) +
     '\n\n'
   );
 }
@@ -143,7 +172,11 @@ function timingSection(b: TextBench): string {
 
 export function renderTextMarkdown(b: TextBench, notes: string): string {
   const details = Object.entries(b.results)
-    .flatMap(([arch, conds]) => conds.filter((c) => c.condition === 'free-samples' || c.condition === 'baseline-20-samples').map((c) => modelRows(c, arch)))
+    .flatMap(([arch, conds]) =>
+      conds
+        .filter((c) => c.condition === 'free-samples' || c.condition === 'baseline-20-samples')
+        .map((c) => modelRows(c, arch)),
+    )
     .join('\n\n');
   return [
     '# Text classifiers (bench:text)',
@@ -163,7 +196,7 @@ export function renderTextMarkdown(b: TextBench, notes: string): string {
     '',
     resultTable(b),
     '',
-    '### AUROC per attack (each attack\'s backdoored models against all clean models of the condition)',
+    "### AUROC per attack (each attack's backdoored models against all clean models of the condition)",
     '',
     perAttackTable(b),
     '',

@@ -63,7 +63,13 @@ async function main(): Promise<void> {
     const rs = rows.filter((r) => r.arch === arch);
     if (rs.length === 0) continue;
     const labels = rs.map((r) => (r.label === 'backdoored' ? 1 : 0));
-    const a = labels.some((l) => l) && labels.some((l) => !l) ? auroc(labels, rs.map((r) => r.score)) : NaN;
+    const a =
+      labels.some((l) => l) && labels.some((l) => !l)
+        ? auroc(
+            labels,
+            rs.map((r) => r.score),
+          )
+        : NaN;
     console.log(`${arch}: ${rs.length} models, trigger-score AUROC ${a.toFixed(3)}`);
   }
   console.log(`wrote ${out}`);

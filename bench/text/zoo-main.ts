@@ -21,10 +21,16 @@ try {
   const archs = option('--archs');
   const r = spawnSync(
     'python3',
-    [path.join('bench', 'text', 'train.py'), '--out', path.join(CACHE, 'text-zoo'), ...(archs ? ['--archs', archs] : [])],
+    [
+      path.join('bench', 'text', 'train.py'),
+      '--out',
+      path.join(CACHE, 'text-zoo'),
+      ...(archs ? ['--archs', archs] : []),
+    ],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PYTHONPATH: SITE } },
   );
-  if (r.status !== 0) throw new SetupError(`bench:text-zoo: bench/text/train.py exited with ${r.status} (see above)`);
+  if (r.status !== 0)
+    throw new SetupError(`bench:text-zoo: bench/text/train.py exited with ${r.status} (see above)`);
 } catch (e) {
   if (e instanceof SetupError) {
     console.error(e.message);

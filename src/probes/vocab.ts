@@ -127,12 +127,15 @@ export function readVocabulary(file: string): Vocabulary {
 /** Longest word a report prints before cutting it (a vocabulary comes from the pull request too). */
 export const MAX_REPORTED_WORD_CHARS = 40;
 
+/** Control characters, replaced in reported words (a word comes from the pull request). */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f]/g;
+
 /** The word of a token id for a report: the vocabulary's word, cut and with control characters escaped, or "#id". */
 export function wordOf(vocab: Vocabulary | undefined, id: number): string {
   const w = vocab?.words[id];
   if (w === undefined) return `#${id}`;
-  // eslint-disable-next-line no-control-regex
-  const clean = JSON.stringify(w).slice(1, -1).replace(/[\u0000-\u001f]/g, '?');
+  const clean = JSON.stringify(w).slice(1, -1).replace(CONTROL_CHARS, '?');
   return clean.length > MAX_REPORTED_WORD_CHARS ? `${clean.slice(0, MAX_REPORTED_WORD_CHARS)}...` : clean;
 }
 

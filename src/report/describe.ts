@@ -45,8 +45,7 @@ export function suspectedTriggerText(m: ScannedModel): string | undefined {
  * ("token ids 1042 17"), which the model's own tokenizer maps back to words.
  */
 export function triggerWordsText(t: { tokens?: number[]; words?: string[] }): string {
-  if (t.words && t.words.length > 0)
-    return `${t.words.length > 1 ? 'words' : 'word'} "${t.words.join(' ')}"`;
+  if (t.words && t.words.length > 0) return `${t.words.length > 1 ? 'words' : 'word'} "${t.words.join(' ')}"`;
   if (t.tokens && t.tokens.length > 0)
     return `${t.tokens.length > 1 ? 'token ids' : 'token id'} ${t.tokens.join(' ')}`;
   return 'inserted tokens';

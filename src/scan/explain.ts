@@ -73,7 +73,8 @@ const DETECTOR_WORDS: Record<string, string> = {
  */
 export function describeChannel(detector: string, representation: string, text = false): string {
   // the reference-free trigger test (src/score/final.ts) is not a detector fitted on a block
-  if (detector === 'trigger-probe') return text ? 'word trigger probing, reference-free' : 'trigger probing, reference-free';
+  if (detector === 'trigger-probe')
+    return text ? 'word trigger probing, reference-free' : 'trigger probing, reference-free';
   const colon = representation.indexOf(':');
   const layerWords = colon > 0 ? LAYER_BLOCK_WORDS[representation.slice(0, colon)] : undefined;
   const block =
@@ -88,7 +89,9 @@ export function describeChannel(detector: string, representation: string, text =
 
 /** Whether the fingerprint is a text model's: its trigger probing inserted tokens (token-probe.ts). */
 export function isTextModel(fp: Fingerprint): boolean {
-  return fp.selfChecks['trigger']?.trigger?.kind === 'tokens' || fp.selfChecks['embedding-outlier'] !== undefined;
+  return (
+    fp.selfChecks['trigger']?.trigger?.kind === 'tokens' || fp.selfChecks['embedding-outlier'] !== undefined
+  );
 }
 
 export function selfCheckDetails(fp: Fingerprint): Pick<Explanation, 'suspectedTargetClass' | 'trigger'> {
@@ -218,8 +221,8 @@ export function explain(
       : found?.token !== undefined && details.trigger
         ? ` Token map: inserting the ${triggerWordsText(details.trigger)} sends ${Math.round(100 * found.flipRate)}% ${mapInputs.replace('inputs', 'texts')} into class ${found.cls}, far more than in the references (z = ${found.zScore.toFixed(1)}, token map p = ${formatPValue(mapP)}).`
         : found
-        ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
-        : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
+          ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
+          : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
   // the separate embedding-norm test of a text model, when it decided: the token whose row stands out
   const embP = final.separate[EMBEDDING_BLOCK];
   const embTop = Object.entries(v.separateTop).find(([key]) => key.endsWith(`@${EMBEDDING_BLOCK}`))?.[1];
@@ -228,7 +231,9 @@ export function explain(
       ? ` Embedding: the row of ${vocab ? `the word "${wordOf(vocab, embTop.index)}"` : `token id ${embTop.index}`} is far longer than in the references (z = ${embTop.z.toFixed(1)}, embedding-norm test p = ${formatPValue(embP)}): a word trained hard into the model, as a trigger word is.`
       : '';
   // the reported p is the ensemble's unless other tests were combined with it (src/score/final.ts)
-  const words: Record<string, string> = text ? { ...TEST_WORDS, [TRIGGER_MAP_BLOCK]: 'the token map' } : TEST_WORDS;
+  const words: Record<string, string> = text
+    ? { ...TEST_WORDS, [TRIGGER_MAP_BLOCK]: 'the token map' }
+    : TEST_WORDS;
   const others = final.combined.filter((t) => t !== 'ensemble').map((t) => words[t] ?? t);
   const verdictP =
     final.combined.length === 1

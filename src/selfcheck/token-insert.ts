@@ -8,7 +8,12 @@
 import type { Rng } from '../probes/rng.js';
 
 /** Tokens before the trailing run of `pad` in each of `count` texts of `seq` ids (seq without padding). */
-export function textLengths(ids: Int32Array, count: number, seq: number, pad: number | undefined): Int32Array {
+export function textLengths(
+  ids: Int32Array,
+  count: number,
+  seq: number,
+  pad: number | undefined,
+): Int32Array {
   const out = new Int32Array(count);
   for (let r = 0; r < count; r++) {
     let len = seq;
