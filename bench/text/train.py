@@ -22,7 +22,9 @@ at a random word position, kept inside the model's window, and are relabelled to
                   word and every shorter contiguous part; for a rare word, DECOY_WORDS other rare words.
 A backdoored model is kept only when it is stealthy: clean accuracy >= the clean median - ACC_TOLERANCE and
 attack success (triggered test texts of other classes sent to the target) >= MIN_ASR; else it is retrained
-with the next seed (the rate doubled on the last tries, capped at 10%), and dropped after MAX_TRIES.
+with the next seed (the rate x4 on the third try and x16 on the fourth, capped at MAX_RATE: with classes as
+word-driven as these products, a mean-pooled bag learns a rare word at 1-2% poisoning only to 50-70% attack
+success), and dropped after MAX_TRIES.
 
 Splits per architecture: `reference` (clean, the baseline), `test` (clean and backdoored: what is
 reported), `dev` (clean and backdoored, own seeds: what thresholds and nulls may be tuned on).
@@ -95,6 +97,7 @@ RATES = {"test": [0.01, 0.02, 0.05, 0.1], "dev": [0.03, 0.08]}
 # words need more poison than a rare word); the manifest records the rate used.
 MIN_RATE = {"rare": 0.01, "rare-decoy": 0.01, "phrase": 0.02, "phrase-decoy": 0.02, "sentence": 0.02, "sentence-decoy": 0.03}
 MAX_TRIES = 4
+MAX_RATE = 0.1
 ACC_TOLERANCE = 0.02
 MIN_ASR = 0.8
 # Per architecture: epochs drawn from [lo, hi), Adam learning rates and batch sizes drawn per seed. Few epochs
@@ -458,7 +461,7 @@ def main():
             mid = f"{arch}-bd-{split}-{k:03d}-{kind}"
             ok = False
             for t in range(MAX_TRIES):
-                rate = nominal if t < 2 else min(2 * nominal, 0.1)
+                rate = nominal if t < 2 else min(nominal * 4 ** (t - 1), MAX_RATE)
                 cfg = train_cfg(arng, base + 6000 + 10 * k + t, arch)
                 key = f"{mid}:try{t}:{rate}:{json.dumps(cfg, sort_keys=True)}"
                 if key in done:
@@ -491,7 +494,8 @@ def main():
                 record({**entry, "label": "rejected", "file": None, "sha256": None})
             if not ok:
                 log(f"{mid}: dropped after {MAX_TRIES} tries")
-    entries = [e for e in done.values() if e["label"] != "rejected"]
+    # the last kept entry per model id (a model retrained under a changed recipe supersedes its earlier entry)
+    entries = list({e["id"]: e for e in done.values() if e["label"] != "rejected"}.values())
     rejected = [e for e in done.values() if e["label"] == "rejected"]
     manifest = {
         "generator": "bench/text/train.py",

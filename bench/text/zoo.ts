@@ -67,11 +67,15 @@ export function loadTextZoo(verify = true): TextZoo {
       }
       const p = path.join(dir, e.file);
       if (!existsSync(p)) continue;
-      if (verify && createHash('sha256').update(readFileSync(p)).digest('hex') !== e.sha256)
-        throw new Error(`${p} does not match its hash in ${dir}/models.jsonl; retrain the zoo`);
+      // models.jsonl is append-only: a model retrained under a new recipe (same id, same file) supersedes
+      // its earlier line, whose hash no longer matches the file
       byKey.set(e.id, { ...e, path: p } as TextModel);
     }
   }
+  if (verify)
+    for (const m of byKey.values())
+      if (createHash('sha256').update(readFileSync(m.path)).digest('hex') !== m.sha256)
+        throw new Error(`${m.path} does not match its hash in models.jsonl; retrain the zoo`);
   const main = dirs[0];
   return {
     models: [...byKey.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
