@@ -10,8 +10,8 @@ const CONDITION_LABELS: Record<string, string> = {
   'baseline-40-samples': 'baseline of 40 references, held-out texts',
   'baseline-20-samples': 'baseline of the first 20 references, held-out texts',
   'baseline-20-generated': 'baseline of the first 20 references, no samples',
-  'free-samples': 'no baseline, held-out texts (clean: 20 test + 40 references)',
-  'free-generated': 'no baseline, no samples (clean: 20 test + 40 references)',
+  'free-samples': 'no baseline, held-out texts (clean: the test split + every reference)',
+  'free-generated': 'no baseline, no samples (clean: the test split + every reference)',
 };
 
 function pct(x: number | null | undefined): string {

@@ -25,7 +25,7 @@ import {
   type EmbeddingStats,
   type EmbeddingTable,
 } from './embedding-stats.js';
-import type { TriggerCheck } from './trigger-check.js';
+import type { TriggerCheck, TriggerCheckOptions } from './trigger-check.js';
 import { withDeadline } from './trigger-deadline.js';
 
 /** Fewest classes trigger probing can contrast (the same as for images). */
@@ -87,13 +87,7 @@ export async function runTokenTriggerCheck(
   model: OnnxModel,
   probes: ProbeSet,
   classes: number,
-  opts: {
-    threads?: number;
-    deadline?: number;
-    limitMs?: number;
-    runner?: ModelRunner;
-    vocabFile?: string;
-  } = {},
+  opts: TriggerCheckOptions = {},
 ): Promise<TokenTriggerCheck | null> {
   const target = tokenTriggerTarget(model, probes, classes);
   if (!target) return null;

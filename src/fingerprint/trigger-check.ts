@@ -105,19 +105,22 @@ export function keptMap(basis: TriggerBaseKind, mapInputs: number, map: Float32A
   return kept ? map : new Float32Array(0);
 }
 
+/** Options of trigger probing, images and tokens alike. */
+export interface TriggerCheckOptions {
+  threads?: number;
+  deadline?: number;
+  limitMs?: number;
+  /** A session of this model without captured layers, opened (and released) by the caller. */
+  runner?: ModelRunner;
+  /** A text model's vocabulary file: names the trigger words (src/probes/vocab.ts). */
+  vocabFile?: string;
+}
+
 export async function runTriggerCheck(
   model: OnnxModel,
   probes: ProbeSet,
   classes: number,
-  opts: {
-    threads?: number;
-    deadline?: number;
-    limitMs?: number;
-    /** A session of this model without captured layers, opened (and released) by the caller. */
-    runner?: ModelRunner;
-    /** A text model's vocabulary file: names the trigger words (src/probes/vocab.ts). */
-    vocabFile?: string;
-  } = {},
+  opts: TriggerCheckOptions = {},
 ): Promise<TriggerCheck | null> {
   // A text model (one token-id input read by an embedding): the token family (token-trigger-check.ts).
   if (tokenTriggerTarget(model, probes, classes)) return runTokenTriggerCheck(model, probes, classes, opts);

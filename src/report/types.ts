@@ -5,6 +5,7 @@
 export const REPORT_VERSION = 1;
 
 import type { FailOn, RiskLevel } from '../score/risk.js';
+import type { FoundTrigger } from '../fingerprint/types.js';
 
 export type { FailOn, RiskLevel };
 
@@ -28,16 +29,7 @@ export interface Explanation {
   minSupportedPValue?: number;
   /** Reference-free trigger probing: the class the model flips into, and what moved it. */
   suspectedTargetClass?: number;
-  trigger?: {
-    kind: string;
-    location?: string;
-    flipRate: number;
-    zScore: number;
-    /** Token triggers (kind "tokens", text models): the token ids inserted, in order. */
-    tokens?: number[];
-    /** Their words, when the scan had the model's vocabulary file. */
-    words?: string[];
-  };
+  trigger?: FoundTrigger;
 }
 
 export interface ScannedModel {
