@@ -1,5 +1,5 @@
 /**
- * `npm run bench:text-zoo` (tsx bench/text/zoo-main.ts [--archs bag,cnn,transformer]): trains the text zoo
+ * `npm run bench:text-zoo` (tsx bench/text/zoo-main.ts [--archs bag,cnn,transformer] [--refs N]): trains the text zoo
  * (bench/text/train.py) into bench/.cache/text-zoo with PyTorch from the local wheel (bench/torch/python.ts
  * installs it into bench/.cache/torch-site). Resumable: models already in the zoo's models.jsonl with their
  * file and hash are kept. Then `npm run bench:text` scores it.
@@ -19,6 +19,7 @@ function option(name: string): string | undefined {
 try {
   ensureTorch(ROOT, SITE);
   const archs = option('--archs');
+  const refs = option('--refs');
   const r = spawnSync(
     'python3',
     [
@@ -26,6 +27,7 @@ try {
       '--out',
       path.join(CACHE, 'text-zoo'),
       ...(archs ? ['--archs', archs] : []),
+      ...(refs ? ['--refs', refs] : []),
     ],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PYTHONPATH: SITE } },
   );
