@@ -34,7 +34,14 @@ export interface JsonExplanation {
   nearestReferences: { member: string; distance: number | null }[];
   minSupportedPValue?: number | null;
   suspectedTargetClass?: number;
-  trigger?: { kind: string; location?: string; flipRate: number | null; zScore: number | null };
+  trigger?: {
+    kind: string;
+    location?: string;
+    flipRate: number | null;
+    zScore: number | null;
+    tokens?: number[];
+    words?: string[];
+  };
 }
 
 export interface JsonCheck {
@@ -108,6 +115,8 @@ function explanationToJson(e: Explanation): JsonExplanation {
       ...(e.trigger.location !== undefined ? { location: e.trigger.location } : {}),
       flipRate: roundSig(e.trigger.flipRate),
       zScore: roundSig(e.trigger.zScore),
+      ...(e.trigger.tokens ? { tokens: [...e.trigger.tokens] } : {}),
+      ...(e.trigger.words ? { words: [...e.trigger.words] } : {}),
     };
   }
   return out;

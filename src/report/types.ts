@@ -6,6 +6,7 @@ export const REPORT_VERSION = 2;
 
 import type { FailOn, OnNotAssessed, ReportLevel, RiskLevel } from '../score/risk.js';
 import { NOT_ASSESSED } from '../score/risk.js';
+import type { FoundTrigger } from '../fingerprint/types.js';
 
 export type { FailOn, OnNotAssessed, ReportLevel, RiskLevel };
 
@@ -29,7 +30,7 @@ export interface Explanation {
   minSupportedPValue?: number;
   /** Reference-free trigger probing: the class the model flips into, and what moved it. */
   suspectedTargetClass?: number;
-  trigger?: { kind: string; location?: string; flipRate: number; zScore: number };
+  trigger?: FoundTrigger;
 }
 
 /** One check of a scan on one model: whether it ran, the forward passes it got, why not. */

@@ -69,7 +69,8 @@ export function triggerTestP(fp: Fingerprint): number | undefined {
   const trig = fp.selfChecks['trigger'];
   const classes = fp.header.model.classes;
   if (!trig || classes < 2) return undefined;
-  return triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes'));
+  const family = trig.trigger?.kind === 'tokens' ? 'tokens' : 'image';
+  return triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes', family));
 }
 
 /** The block a channel key ("detector@block") reads. */

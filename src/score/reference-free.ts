@@ -25,6 +25,7 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
   const pValue = pt ?? 1;
   if (trig && pt !== undefined) detectors['trigger-probe'] = { score: trig.score, pValue };
   const details = selfCheckDetails(fp);
+  const text = details.trigger?.kind === 'tokens';
   // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why.
   const summary = !trig
     ? `No baseline, and ${triggerNotRun(fp)?.sentence ?? 'trigger probing did not run.'}`
@@ -35,14 +36,16 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
       );
   const basisNote =
     trig?.basis === 'probes' || trig?.basis === 'mined'
-      ? ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
+      ? text
+        ? ' Trigger words were inserted into texts generated from the model: give real texts (--probe-samples with a .txt file, one text per line, and --vocab-file) for full power.'
+        : ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
       : '';
   return {
     pValue,
     detectors,
     explanation: {
       summary: summary + basisNote,
-      strongestSignal: trig ? describeChannel('trigger-probe', 'self:trigger') : 'none',
+      strongestSignal: trig ? describeChannel('trigger-probe', 'self:trigger', text) : 'none',
       drivers: trig
         ? [
             {

@@ -30,7 +30,7 @@
  */
 import type { SelfCheck } from '../fingerprint/types.js';
 import { Rng } from '../probes/rng.js';
-import { BudgetedRunner, type RunLogits } from './budgeted-runner.js';
+import { BudgetedRunner, screeningPlan, type RunLogits } from './budgeted-runner.js';
 import { guidedTriggers, saliencyScan } from './guided.js';
 import {
   effectOf,
@@ -298,13 +298,15 @@ export async function probeTriggers(
   // 3. Screen (a priority-ordered prefix when the budget is short: guided first, then corner patches...).
   const all = [...guided, ...generateTriggers(g, { seed: rng.nextUint32(), range })];
   const screenBudget = Math.max(0, Math.floor((runner.left - nEval) * SCREEN_SHARE));
-  let m = Math.min(searchRows.length, MAX_SCREEN_INPUTS, Math.floor(screenBudget / all.length));
-  let candidates = all;
-  if (m < Math.min(MIN_SCREEN_INPUTS, searchRows.length)) {
-    m = Math.min(MIN_SCREEN_INPUTS, searchRows.length);
-    candidates = all.slice(0, Math.max(1, Math.floor(screenBudget / m)));
-  }
-  const rows = searchRows.slice(0, m);
+  const plan = screeningPlan(
+    all.length,
+    searchRows.length,
+    screenBudget,
+    MIN_SCREEN_INPUTS,
+    MAX_SCREEN_INPUTS,
+  );
+  const candidates = all.slice(0, plan.candidates);
+  const rows = searchRows.slice(0, plan.rows);
   const clean = subsetSummary(cleanAll, rows, k);
   const table: Table = new Map();
   for (const f of FAMILIES)
