@@ -14,8 +14,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScanReport, ScannedModel } from '../../src/report/types.js';
-import { buildTokenModel, conv, dense } from '../fixtures/models.js';
-import { writeSequentialModel } from '../../src/model/write.js';
+import { conv, dense } from '../fixtures/models.js';
+import { GraphBuilder, attr, writeSequentialModel } from '../../src/model/write.js';
 import { Rng } from '../../src/probes/rng.js';
 import { loadBaseline } from '../../src/baseline/store.js';
 import { readFingerprint } from '../../src/fingerprint/format.js';
@@ -125,11 +125,34 @@ test('no baseline, a budget that cuts trigger probing short: not assessed either
   expect(full.riskLevel).toBe('low');
 }, 300_000);
 
-test('no baseline, a token-id input: not assessed, the input kind named', async () => {
+/**
+ * An integer input that no embedding reads (here cast to float and fed to a linear layer): neither image nor
+ * token trigger probing applies. (A token-id input read by an embedding is probed with inserted tokens:
+ * __tests__/cli/text-models.test.ts.)
+ */
+function buildCastIntModel(seed = 4): Uint8Array {
+  const rng = new Rng(seed);
+  const g = new GraphBuilder();
+  g.addInput('input_ids', 'int64', ['batch', 6]);
+  g.addInitializer('fc.weight', 'float32', [5, 6], rng.normals(30, 0, 0.3));
+  g.addInitializer('fc.bias', 'float32', [5], rng.normals(5, 0, 0.1));
+  g.addNode('Cast', ['input_ids'], ['ids_f'], { to: attr.int(1) }, { name: '/Cast' });
+  g.addNode(
+    'Gemm',
+    ['ids_f', 'fc.weight', 'fc.bias'],
+    ['logits'],
+    { transB: attr.int(1) },
+    { name: '/fc/Gemm' },
+  );
+  g.addOutput('logits', 'float32', ['batch', 5]);
+  return g.toBytes();
+}
+
+test('no baseline, an integer input no embedding reads: not assessed, the input kind named', async () => {
   const dir = tempDir('mf-token-');
   dirs.push(dir);
-  writeFileSync(join(dir, 'tokens.onnx'), buildTokenModel());
-  const r = await cli('scan', join(dir, 'tokens.onnx'), '--format', 'json', '-q');
+  writeFileSync(join(dir, 'ints.onnx'), buildCastIntModel());
+  const r = await cli('scan', join(dir, 'ints.onnx'), '--vocab', '20', '--format', 'json', '-q');
   const [m] = scanned(r);
   expect(m.riskLevel).toBe('not-assessed');
   if (m.riskLevel !== 'not-assessed') throw new Error('unreachable');

@@ -110,7 +110,7 @@ describe('a text model without a baseline', () => {
     const b = scanned(report, bad);
     expect(b.riskLevel).toBe('high');
     expect(b.explanation.trigger?.words).toEqual([TRIGGER_WORD]);
-    expect(b.explanation.summary).toContain(`inserting the word "${TRIGGER_WORD}" anywhere in a text sends`);
+    expect(b.explanation.summary).toContain(`inserting the word "${TRIGGER_WORD}" flips`);
     expect(scanned(report, good).riskLevel).toBe('low');
   }, 300_000);
 

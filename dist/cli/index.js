@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 2400:
+/***/ 1062:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -28,7 +28,7 @@ exports.createFileSystemAdapter = createFileSystemAdapter;
 
 /***/ }),
 
-/***/ 2479:
+/***/ 2913:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -52,15 +52,15 @@ exports.IS_SUPPORT_READDIR_WITH_FILE_TYPES = IS_MATCHED_BY_MAJOR || IS_MATCHED_B
 
 /***/ }),
 
-/***/ 7198:
+/***/ 9260:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Settings = exports.scandirSync = exports.scandir = void 0;
-const async = __nccwpck_require__(7299);
-const sync = __nccwpck_require__(7200);
-const settings_1 = __nccwpck_require__(2501);
+const async = __nccwpck_require__(8073);
+const sync = __nccwpck_require__(1138);
+const settings_1 = __nccwpck_require__(1635);
 exports.Settings = settings_1.default;
 function scandir(path, optionsOrSettingsOrCallback, callback) {
     if (typeof optionsOrSettingsOrCallback === 'function') {
@@ -85,17 +85,17 @@ function getSettings(settingsOrOptions = {}) {
 
 /***/ }),
 
-/***/ 7299:
+/***/ 8073:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.readdir = exports.readdirWithFileTypes = exports.read = void 0;
-const fsStat = __nccwpck_require__(1470);
-const rpl = __nccwpck_require__(2743);
-const constants_1 = __nccwpck_require__(2479);
-const utils = __nccwpck_require__(1144);
-const common = __nccwpck_require__(770);
+const fsStat = __nccwpck_require__(3004);
+const rpl = __nccwpck_require__(2337);
+const constants_1 = __nccwpck_require__(2913);
+const utils = __nccwpck_require__(1454);
+const common = __nccwpck_require__(3264);
 function read(directory, settings, callback) {
     if (!settings.stats && constants_1.IS_SUPPORT_READDIR_WITH_FILE_TYPES) {
         readdirWithFileTypes(directory, settings, callback);
@@ -196,7 +196,7 @@ function callSuccessCallback(callback, result) {
 
 /***/ }),
 
-/***/ 770:
+/***/ 3264:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -216,16 +216,16 @@ exports.joinPathSegments = joinPathSegments;
 
 /***/ }),
 
-/***/ 7200:
+/***/ 1138:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.readdir = exports.readdirWithFileTypes = exports.read = void 0;
-const fsStat = __nccwpck_require__(1470);
-const constants_1 = __nccwpck_require__(2479);
-const utils = __nccwpck_require__(1144);
-const common = __nccwpck_require__(770);
+const fsStat = __nccwpck_require__(3004);
+const constants_1 = __nccwpck_require__(2913);
+const utils = __nccwpck_require__(1454);
+const common = __nccwpck_require__(3264);
 function read(directory, settings) {
     if (!settings.stats && constants_1.IS_SUPPORT_READDIR_WITH_FILE_TYPES) {
         return readdirWithFileTypes(directory, settings);
@@ -277,14 +277,14 @@ exports.readdir = readdir;
 
 /***/ }),
 
-/***/ 2501:
+/***/ 1635:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const path = __nccwpck_require__(6928);
-const fsStat = __nccwpck_require__(1470);
-const fs = __nccwpck_require__(2400);
+const fsStat = __nccwpck_require__(3004);
+const fs = __nccwpck_require__(1062);
 class Settings {
     constructor(_options = {}) {
         this._options = _options;
@@ -308,7 +308,7 @@ exports["default"] = Settings;
 
 /***/ }),
 
-/***/ 5497:
+/***/ 3047:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -334,19 +334,19 @@ exports.createDirentFromStats = createDirentFromStats;
 
 /***/ }),
 
-/***/ 1144:
+/***/ 1454:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.fs = void 0;
-const fs = __nccwpck_require__(5497);
+const fs = __nccwpck_require__(3047);
 exports.fs = fs;
 
 
 /***/ }),
 
-/***/ 4368:
+/***/ 1126:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -370,15 +370,15 @@ exports.createFileSystemAdapter = createFileSystemAdapter;
 
 /***/ }),
 
-/***/ 1470:
+/***/ 3004:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.statSync = exports.stat = exports.Settings = void 0;
-const async = __nccwpck_require__(1539);
-const sync = __nccwpck_require__(6544);
-const settings_1 = __nccwpck_require__(4853);
+const async = __nccwpck_require__(7497);
+const sync = __nccwpck_require__(5298);
+const settings_1 = __nccwpck_require__(6803);
 exports.Settings = settings_1.default;
 function stat(path, optionsOrSettingsOrCallback, callback) {
     if (typeof optionsOrSettingsOrCallback === 'function') {
@@ -403,7 +403,7 @@ function getSettings(settingsOrOptions = {}) {
 
 /***/ }),
 
-/***/ 1539:
+/***/ 7497:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -446,7 +446,7 @@ function callSuccessCallback(callback, result) {
 
 /***/ }),
 
-/***/ 6544:
+/***/ 5298:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -476,12 +476,12 @@ exports.read = read;
 
 /***/ }),
 
-/***/ 4853:
+/***/ 6803:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const fs = __nccwpck_require__(4368);
+const fs = __nccwpck_require__(1126);
 class Settings {
     constructor(_options = {}) {
         this._options = _options;
@@ -499,16 +499,16 @@ exports["default"] = Settings;
 
 /***/ }),
 
-/***/ 9337:
+/***/ 7883:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Settings = exports.walkStream = exports.walkSync = exports.walk = void 0;
-const async_1 = __nccwpck_require__(1936);
-const stream_1 = __nccwpck_require__(8986);
-const sync_1 = __nccwpck_require__(8769);
-const settings_1 = __nccwpck_require__(244);
+const async_1 = __nccwpck_require__(9882);
+const stream_1 = __nccwpck_require__(4);
+const sync_1 = __nccwpck_require__(8159);
+const settings_1 = __nccwpck_require__(3646);
 exports.Settings = settings_1.default;
 function walk(directory, optionsOrSettingsOrCallback, callback) {
     if (typeof optionsOrSettingsOrCallback === 'function') {
@@ -540,12 +540,12 @@ function getSettings(settingsOrOptions = {}) {
 
 /***/ }),
 
-/***/ 1936:
+/***/ 9882:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const async_1 = __nccwpck_require__(1906);
+const async_1 = __nccwpck_require__(9180);
 class AsyncProvider {
     constructor(_root, _settings) {
         this._root = _root;
@@ -577,13 +577,13 @@ function callSuccessCallback(callback, entries) {
 
 /***/ }),
 
-/***/ 8986:
+/***/ 4:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const stream_1 = __nccwpck_require__(2203);
-const async_1 = __nccwpck_require__(1906);
+const async_1 = __nccwpck_require__(9180);
 class StreamProvider {
     constructor(_root, _settings) {
         this._root = _root;
@@ -618,12 +618,12 @@ exports["default"] = StreamProvider;
 
 /***/ }),
 
-/***/ 8769:
+/***/ 8159:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const sync_1 = __nccwpck_require__(3431);
+const sync_1 = __nccwpck_require__(5669);
 class SyncProvider {
     constructor(_root, _settings) {
         this._root = _root;
@@ -639,16 +639,16 @@ exports["default"] = SyncProvider;
 
 /***/ }),
 
-/***/ 1906:
+/***/ 9180:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const events_1 = __nccwpck_require__(4434);
-const fsScandir = __nccwpck_require__(7198);
-const fastq = __nccwpck_require__(3281);
-const common = __nccwpck_require__(4449);
-const reader_1 = __nccwpck_require__(5903);
+const fsScandir = __nccwpck_require__(9260);
+const fastq = __nccwpck_require__(3339);
+const common = __nccwpck_require__(3779);
+const reader_1 = __nccwpck_require__(3129);
 class AsyncReader extends reader_1.default {
     constructor(_root, _settings) {
         super(_root, _settings);
@@ -743,7 +743,7 @@ exports["default"] = AsyncReader;
 
 /***/ }),
 
-/***/ 4449:
+/***/ 3779:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -781,12 +781,12 @@ exports.joinPathSegments = joinPathSegments;
 
 /***/ }),
 
-/***/ 5903:
+/***/ 3129:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const common = __nccwpck_require__(4449);
+const common = __nccwpck_require__(3779);
 class Reader {
     constructor(_root, _settings) {
         this._root = _root;
@@ -799,14 +799,14 @@ exports["default"] = Reader;
 
 /***/ }),
 
-/***/ 3431:
+/***/ 5669:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const fsScandir = __nccwpck_require__(7198);
-const common = __nccwpck_require__(4449);
-const reader_1 = __nccwpck_require__(5903);
+const fsScandir = __nccwpck_require__(9260);
+const common = __nccwpck_require__(3779);
+const reader_1 = __nccwpck_require__(3129);
 class SyncReader extends reader_1.default {
     constructor() {
         super(...arguments);
@@ -865,13 +865,13 @@ exports["default"] = SyncReader;
 
 /***/ }),
 
-/***/ 244:
+/***/ 3646:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const path = __nccwpck_require__(6928);
-const fsScandir = __nccwpck_require__(7198);
+const fsScandir = __nccwpck_require__(9260);
 class Settings {
     constructor(_options = {}) {
         this._options = _options;
@@ -898,7 +898,7 @@ exports["default"] = Settings;
 
 /***/ }),
 
-/***/ 2222:
+/***/ 1408:
 /***/ ((module) => {
 
 
@@ -957,7 +957,7 @@ function asPromise(fn, ctx/*, varargs */) {
 
 /***/ }),
 
-/***/ 5478:
+/***/ 9592:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -1103,7 +1103,7 @@ base64.test = function test(string) {
 
 /***/ }),
 
-/***/ 2491:
+/***/ 3013:
 /***/ ((module) => {
 
 
@@ -1196,7 +1196,7 @@ EventEmitter.prototype.emit = function emit(evt) {
 
 /***/ }),
 
-/***/ 8597:
+/***/ 2223:
 /***/ ((module) => {
 
 
@@ -1538,7 +1538,7 @@ function readUintBE(buf, pos) {
 
 /***/ }),
 
-/***/ 7206:
+/***/ 1720:
 /***/ ((module) => {
 
 
@@ -1581,7 +1581,7 @@ delete Function.prototype.__self;
 
 /***/ }),
 
-/***/ 6239:
+/***/ 8061:
 /***/ ((module) => {
 
 
@@ -1636,7 +1636,7 @@ function pool(alloc, slice, size) {
 
 /***/ }),
 
-/***/ 958:
+/***/ 784:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -1758,15 +1758,15 @@ utf8.write = function utf8_write(string, buffer, offset) {
 
 /***/ }),
 
-/***/ 748:
+/***/ 4634:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const stringify = __nccwpck_require__(3317);
-const compile = __nccwpck_require__(1113);
-const expand = __nccwpck_require__(5290);
-const parse = __nccwpck_require__(507);
+const stringify = __nccwpck_require__(2051);
+const compile = __nccwpck_require__(523);
+const expand = __nccwpck_require__(828);
+const parse = __nccwpck_require__(7117);
 
 /**
  * Expand the given pattern or create a regex-compatible string.
@@ -1935,13 +1935,13 @@ module.exports = braces;
 
 /***/ }),
 
-/***/ 1113:
+/***/ 523:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const fill = __nccwpck_require__(877);
-const utils = __nccwpck_require__(2257);
+const fill = __nccwpck_require__(155);
+const utils = __nccwpck_require__(6543);
 
 const compile = (ast, options = {}) => {
   const walk = (node, parent = {}) => {
@@ -2002,7 +2002,7 @@ module.exports = compile;
 
 /***/ }),
 
-/***/ 2477:
+/***/ 5439:
 /***/ ((module) => {
 
 
@@ -2066,14 +2066,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5290:
+/***/ 828:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const fill = __nccwpck_require__(877);
-const stringify = __nccwpck_require__(3317);
-const utils = __nccwpck_require__(2257);
+const fill = __nccwpck_require__(155);
+const stringify = __nccwpck_require__(2051);
+const utils = __nccwpck_require__(6543);
 
 const append = (queue = '', stash = '', enclose = false) => {
   const result = [];
@@ -2186,12 +2186,12 @@ module.exports = expand;
 
 /***/ }),
 
-/***/ 507:
+/***/ 7117:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const stringify = __nccwpck_require__(3317);
+const stringify = __nccwpck_require__(2051);
 
 /**
  * Constants
@@ -2213,7 +2213,7 @@ const {
   CHAR_SINGLE_QUOTE, /* ' */
   CHAR_NO_BREAK_SPACE,
   CHAR_ZERO_WIDTH_NOBREAK_SPACE
-} = __nccwpck_require__(2477);
+} = __nccwpck_require__(5439);
 
 /**
  * parse
@@ -2524,12 +2524,12 @@ module.exports = parse;
 
 /***/ }),
 
-/***/ 3317:
+/***/ 2051:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const utils = __nccwpck_require__(2257);
+const utils = __nccwpck_require__(6543);
 
 module.exports = (ast, options = {}) => {
   const stringify = (node, parent = {}) => {
@@ -2563,7 +2563,7 @@ module.exports = (ast, options = {}) => {
 
 /***/ }),
 
-/***/ 2257:
+/***/ 6543:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -2692,12 +2692,12 @@ exports.flatten = (...args) => {
 
 /***/ }),
 
-/***/ 8188:
+/***/ 5750:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var isGlob = __nccwpck_require__(1925);
+var isGlob = __nccwpck_require__(6183);
 var pathPosixDirname = (__nccwpck_require__(6928).posix).dirname;
 var isWin32 = (__nccwpck_require__(857).platform)() === 'win32';
 
@@ -2741,16 +2741,16 @@ module.exports = function globParent(str, opts) {
 
 /***/ }),
 
-/***/ 5648:
+/***/ 1278:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const taskManager = __nccwpck_require__(6599);
-const async_1 = __nccwpck_require__(645);
-const stream_1 = __nccwpck_require__(1969);
-const sync_1 = __nccwpck_require__(5894);
-const settings_1 = __nccwpck_require__(879);
-const utils = __nccwpck_require__(6002);
+const taskManager = __nccwpck_require__(4957);
+const async_1 = __nccwpck_require__(7651);
+const stream_1 = __nccwpck_require__(2879);
+const sync_1 = __nccwpck_require__(7856);
+const settings_1 = __nccwpck_require__(1525);
+const utils = __nccwpck_require__(7384);
 async function FastGlob(source, options) {
     assertPatternsInput(source);
     const works = getWorks(source, async_1.default, options);
@@ -2850,13 +2850,13 @@ module.exports = FastGlob;
 
 /***/ }),
 
-/***/ 6599:
+/***/ 4957:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.convertPatternGroupToTask = exports.convertPatternGroupsToTasks = exports.groupPatternsByBaseDirectory = exports.getNegativePatternsAsPositive = exports.getPositivePatterns = exports.convertPatternsToTasks = exports.generate = void 0;
-const utils = __nccwpck_require__(6002);
+const utils = __nccwpck_require__(7384);
 function generate(input, settings) {
     const patterns = processPatterns(input, settings);
     const ignore = processPatterns(settings.ignore, settings);
@@ -2967,13 +2967,13 @@ exports.convertPatternGroupToTask = convertPatternGroupToTask;
 
 /***/ }),
 
-/***/ 645:
+/***/ 7651:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const async_1 = __nccwpck_require__(2907);
-const provider_1 = __nccwpck_require__(7792);
+const async_1 = __nccwpck_require__(3961);
+const provider_1 = __nccwpck_require__(2982);
 class ProviderAsync extends provider_1.default {
     constructor() {
         super(...arguments);
@@ -2997,13 +2997,13 @@ exports["default"] = ProviderAsync;
 
 /***/ }),
 
-/***/ 3591:
+/***/ 1061:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const utils = __nccwpck_require__(6002);
-const partial_1 = __nccwpck_require__(5740);
+const utils = __nccwpck_require__(7384);
+const partial_1 = __nccwpck_require__(134);
 class DeepFilter {
     constructor(_settings, _micromatchOptions) {
         this._settings = _settings;
@@ -3066,12 +3066,12 @@ exports["default"] = DeepFilter;
 
 /***/ }),
 
-/***/ 4285:
+/***/ 7767:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const utils = __nccwpck_require__(6002);
+const utils = __nccwpck_require__(7384);
 class EntryFilter {
     constructor(_settings, _micromatchOptions) {
         this._settings = _settings;
@@ -3158,12 +3158,12 @@ exports["default"] = EntryFilter;
 
 /***/ }),
 
-/***/ 1587:
+/***/ 4093:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const utils = __nccwpck_require__(6002);
+const utils = __nccwpck_require__(7384);
 class ErrorFilter {
     constructor(_settings) {
         this._settings = _settings;
@@ -3180,12 +3180,12 @@ exports["default"] = ErrorFilter;
 
 /***/ }),
 
-/***/ 7827:
+/***/ 6641:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const utils = __nccwpck_require__(6002);
+const utils = __nccwpck_require__(7384);
 class Matcher {
     constructor(_patterns, _settings, _micromatchOptions) {
         this._patterns = _patterns;
@@ -3232,12 +3232,12 @@ exports["default"] = Matcher;
 
 /***/ }),
 
-/***/ 5740:
+/***/ 134:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const matcher_1 = __nccwpck_require__(7827);
+const matcher_1 = __nccwpck_require__(6641);
 class PartialMatcher extends matcher_1.default {
     match(filepath) {
         const parts = filepath.split('/');
@@ -3277,16 +3277,16 @@ exports["default"] = PartialMatcher;
 
 /***/ }),
 
-/***/ 7792:
+/***/ 2982:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const path = __nccwpck_require__(6928);
-const deep_1 = __nccwpck_require__(3591);
-const entry_1 = __nccwpck_require__(4285);
-const error_1 = __nccwpck_require__(1587);
-const entry_2 = __nccwpck_require__(7094);
+const deep_1 = __nccwpck_require__(1061);
+const entry_1 = __nccwpck_require__(7767);
+const error_1 = __nccwpck_require__(4093);
+const entry_2 = __nccwpck_require__(9392);
 class Provider {
     constructor(_settings) {
         this._settings = _settings;
@@ -3332,14 +3332,14 @@ exports["default"] = Provider;
 
 /***/ }),
 
-/***/ 1969:
+/***/ 2879:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const stream_1 = __nccwpck_require__(2203);
-const stream_2 = __nccwpck_require__(87);
-const provider_1 = __nccwpck_require__(7792);
+const stream_2 = __nccwpck_require__(9293);
+const provider_1 = __nccwpck_require__(2982);
 class ProviderStream extends provider_1.default {
     constructor() {
         super(...arguments);
@@ -3370,13 +3370,13 @@ exports["default"] = ProviderStream;
 
 /***/ }),
 
-/***/ 5894:
+/***/ 7856:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const sync_1 = __nccwpck_require__(264);
-const provider_1 = __nccwpck_require__(7792);
+const sync_1 = __nccwpck_require__(9234);
+const provider_1 = __nccwpck_require__(2982);
 class ProviderSync extends provider_1.default {
     constructor() {
         super(...arguments);
@@ -3400,12 +3400,12 @@ exports["default"] = ProviderSync;
 
 /***/ }),
 
-/***/ 7094:
+/***/ 9392:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const utils = __nccwpck_require__(6002);
+const utils = __nccwpck_require__(7384);
 class EntryTransformer {
     constructor(_settings) {
         this._settings = _settings;
@@ -3433,14 +3433,14 @@ exports["default"] = EntryTransformer;
 
 /***/ }),
 
-/***/ 2907:
+/***/ 3961:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const fsWalk = __nccwpck_require__(9337);
-const reader_1 = __nccwpck_require__(1824);
-const stream_1 = __nccwpck_require__(87);
+const fsWalk = __nccwpck_require__(7883);
+const reader_1 = __nccwpck_require__(5278);
+const stream_1 = __nccwpck_require__(9293);
 class ReaderAsync extends reader_1.default {
     constructor() {
         super(...arguments);
@@ -3475,14 +3475,14 @@ exports["default"] = ReaderAsync;
 
 /***/ }),
 
-/***/ 1824:
+/***/ 5278:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const path = __nccwpck_require__(6928);
-const fsStat = __nccwpck_require__(1470);
-const utils = __nccwpck_require__(6002);
+const fsStat = __nccwpck_require__(3004);
+const utils = __nccwpck_require__(7384);
 class Reader {
     constructor(_settings) {
         this._settings = _settings;
@@ -3515,15 +3515,15 @@ exports["default"] = Reader;
 
 /***/ }),
 
-/***/ 87:
+/***/ 9293:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const stream_1 = __nccwpck_require__(2203);
-const fsStat = __nccwpck_require__(1470);
-const fsWalk = __nccwpck_require__(9337);
-const reader_1 = __nccwpck_require__(1824);
+const fsStat = __nccwpck_require__(3004);
+const fsWalk = __nccwpck_require__(7883);
+const reader_1 = __nccwpck_require__(5278);
 class ReaderStream extends reader_1.default {
     constructor() {
         super(...arguments);
@@ -3577,14 +3577,14 @@ exports["default"] = ReaderStream;
 
 /***/ }),
 
-/***/ 264:
+/***/ 9234:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const fsStat = __nccwpck_require__(1470);
-const fsWalk = __nccwpck_require__(9337);
-const reader_1 = __nccwpck_require__(1824);
+const fsStat = __nccwpck_require__(3004);
+const fsWalk = __nccwpck_require__(7883);
+const reader_1 = __nccwpck_require__(5278);
 class ReaderSync extends reader_1.default {
     constructor() {
         super(...arguments);
@@ -3627,7 +3627,7 @@ exports["default"] = ReaderSync;
 
 /***/ }),
 
-/***/ 879:
+/***/ 1525:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -3693,7 +3693,7 @@ exports["default"] = Settings;
 
 /***/ }),
 
-/***/ 5711:
+/***/ 8145:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3722,7 +3722,7 @@ exports.splitWhen = splitWhen;
 
 /***/ }),
 
-/***/ 9718:
+/***/ 424:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3736,7 +3736,7 @@ exports.isEnoentCodeError = isEnoentCodeError;
 
 /***/ }),
 
-/***/ 6979:
+/***/ 1145:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3762,31 +3762,31 @@ exports.createDirentFromStats = createDirentFromStats;
 
 /***/ }),
 
-/***/ 6002:
+/***/ 7384:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.string = exports.stream = exports.pattern = exports.path = exports.fs = exports.errno = exports.array = void 0;
-const array = __nccwpck_require__(5711);
+const array = __nccwpck_require__(8145);
 exports.array = array;
-const errno = __nccwpck_require__(9718);
+const errno = __nccwpck_require__(424);
 exports.errno = errno;
-const fs = __nccwpck_require__(6979);
+const fs = __nccwpck_require__(1145);
 exports.fs = fs;
-const path = __nccwpck_require__(9283);
+const path = __nccwpck_require__(4705);
 exports.path = path;
-const pattern = __nccwpck_require__(1304);
+const pattern = __nccwpck_require__(770);
 exports.pattern = pattern;
-const stream = __nccwpck_require__(536);
+const stream = __nccwpck_require__(5830);
 exports.stream = stream;
-const string = __nccwpck_require__(7641);
+const string = __nccwpck_require__(167);
 exports.string = string;
 
 
 /***/ }),
 
-/***/ 9283:
+/***/ 4705:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -3861,15 +3861,15 @@ exports.convertPosixPathToPattern = convertPosixPathToPattern;
 
 /***/ }),
 
-/***/ 1304:
+/***/ 770:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.isAbsolute = exports.partitionAbsoluteAndRelative = exports.removeDuplicateSlashes = exports.matchAny = exports.convertPatternsToRe = exports.makeRe = exports.getPatternParts = exports.expandBraceExpansion = exports.expandPatternsWithBraceExpansion = exports.isAffectDepthOfReadingPattern = exports.endsWithSlashGlobStar = exports.hasGlobStar = exports.getBaseDirectory = exports.isPatternRelatedToParentDirectory = exports.getPatternsOutsideCurrentDirectory = exports.getPatternsInsideCurrentDirectory = exports.getPositivePatterns = exports.getNegativePatterns = exports.isPositivePattern = exports.isNegativePattern = exports.convertToNegativePattern = exports.convertToPositivePattern = exports.isDynamicPattern = exports.isStaticPattern = void 0;
 const path = __nccwpck_require__(6928);
-const globParent = __nccwpck_require__(8188);
-const micromatch = __nccwpck_require__(8785);
+const globParent = __nccwpck_require__(5750);
+const micromatch = __nccwpck_require__(9759);
 const GLOBSTAR = '**';
 const ESCAPE_SYMBOL = '\\';
 const COMMON_GLOB_SYMBOLS_RE = /[*?]|^!/;
@@ -4074,13 +4074,13 @@ exports.isAbsolute = isAbsolute;
 
 /***/ }),
 
-/***/ 536:
+/***/ 5830:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.merge = void 0;
-const merge2 = __nccwpck_require__(754);
+const merge2 = __nccwpck_require__(1084);
 function merge(streams) {
     const mergedStream = merge2(streams);
     streams.forEach((stream) => {
@@ -4098,7 +4098,7 @@ function propagateCloseEventToSources(streams) {
 
 /***/ }),
 
-/***/ 7641:
+/***/ 167:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -4116,7 +4116,7 @@ exports.isEmpty = isEmpty;
 
 /***/ }),
 
-/***/ 877:
+/***/ 155:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*!
@@ -4129,7 +4129,7 @@ exports.isEmpty = isEmpty;
 
 
 const util = __nccwpck_require__(9023);
-const toRegexRange = __nccwpck_require__(7551);
+const toRegexRange = __nccwpck_require__(2165);
 
 const isObject = val => val !== null && typeof val === 'object' && !Array.isArray(val);
 
@@ -4371,7 +4371,7 @@ module.exports = fill;
 
 /***/ }),
 
-/***/ 5540:
+/***/ 5962:
 /***/ ((module) => {
 
 /*!
@@ -4398,7 +4398,7 @@ module.exports = function isExtglob(str) {
 
 /***/ }),
 
-/***/ 1925:
+/***/ 6183:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*!
@@ -4408,7 +4408,7 @@ module.exports = function isExtglob(str) {
  * Released under the MIT License.
  */
 
-var isExtglob = __nccwpck_require__(5540);
+var isExtglob = __nccwpck_require__(5962);
 var chars = { '{': '}', '(': ')', '[': ']'};
 var strictCheck = function(str) {
   if (str[0] === '!') {
@@ -4555,7 +4555,7 @@ module.exports = function isGlob(str, options) {
 
 /***/ }),
 
-/***/ 3102:
+/***/ 2632:
 /***/ ((module) => {
 
 /*!
@@ -4580,11 +4580,11 @@ module.exports = function(num) {
 
 /***/ }),
 
-/***/ 3598:
+/***/ 4088:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var encode = __nccwpck_require__(8706),
-    decode = __nccwpck_require__(1558);
+var encode = __nccwpck_require__(7920),
+    decode = __nccwpck_require__(8936);
 
 module.exports = {
   encode: encode,
@@ -4594,7 +4594,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1558:
+/***/ 8936:
 /***/ ((module) => {
 
 /* -*- tab-width: 2; indent-tabs-mode: nil; c-basic-offset: 2 -*- /
@@ -5749,7 +5749,7 @@ function decode(jpegData, userOpts = {}) {
 
 /***/ }),
 
-/***/ 8706:
+/***/ 7920:
 /***/ ((module) => {
 
 /*
@@ -6567,15 +6567,15 @@ function getImageDataFromImage(idOrElement){
 
 /***/ }),
 
-/***/ 5629:
+/***/ 347:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const log = __nccwpck_require__(6626);
-const { PNG } = __nccwpck_require__(6312);
+const log = __nccwpck_require__(3224);
+const { PNG } = __nccwpck_require__(2090);
 
 const fonts = {
-    sevenPlus: __nccwpck_require__(9774),
-    slumbers: __nccwpck_require__(9761)
+    sevenPlus: __nccwpck_require__(2577),
+    slumbers: __nccwpck_require__(5734)
 };
 
 const gap = [[0]];
@@ -6667,12 +6667,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2209:
+/***/ 6851:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var interlaceUtils = __nccwpck_require__(5614);
+var interlaceUtils = __nccwpck_require__(1180);
 
 var pixelBppMapper = [
   // 0 - dummy entry
@@ -6930,12 +6930,12 @@ exports.dataToBitMap = function(data, bitmapInfo) {
 
 /***/ }),
 
-/***/ 4398:
+/***/ 6264:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var constants = __nccwpck_require__(8154);
+var constants = __nccwpck_require__(5076);
 
 module.exports = function(dataIn, width, height, options) {
   var outHasAlpha = [constants.COLORTYPE_COLOR_ALPHA, constants.COLORTYPE_ALPHA].indexOf(options.colorType) !== -1;
@@ -7080,7 +7080,7 @@ module.exports = function(dataIn, width, height, options) {
 
 /***/ }),
 
-/***/ 2162:
+/***/ 1520:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -7296,7 +7296,7 @@ ChunkStream.prototype._process = function() {
 
 /***/ }),
 
-/***/ 8154:
+/***/ 5076:
 /***/ ((module) => {
 
 
@@ -7337,7 +7337,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6037:
+/***/ 4187:
 /***/ ((module) => {
 
 
@@ -7388,12 +7388,12 @@ CrcCalculator.crc32 = function(buf) {
 
 /***/ }),
 
-/***/ 203:
+/***/ 6069:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var paethPredictor = __nccwpck_require__(1276);
+var paethPredictor = __nccwpck_require__(8950);
 
 function filterNone(pxData, pxPos, byteWidth, rawData, rawPos) {
 
@@ -7585,14 +7585,14 @@ module.exports = function(pxData, width, height, options, bpp) {
 
 /***/ }),
 
-/***/ 2242:
+/***/ 8636:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var util = __nccwpck_require__(9023);
-var ChunkStream = __nccwpck_require__(2162);
-var Filter = __nccwpck_require__(8687);
+var ChunkStream = __nccwpck_require__(1520);
+var Filter = __nccwpck_require__(2285);
 
 
 var FilterAsync = module.exports = function(bitmapInfo) {
@@ -7617,13 +7617,13 @@ util.inherits(FilterAsync, ChunkStream);
 
 /***/ }),
 
-/***/ 7271:
+/***/ 6357:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var SyncReader = __nccwpck_require__(6146);
-var Filter = __nccwpck_require__(8687);
+var SyncReader = __nccwpck_require__(5664);
+var Filter = __nccwpck_require__(2285);
 
 
 exports.process = function(inBuffer, bitmapInfo) {
@@ -7647,13 +7647,13 @@ exports.process = function(inBuffer, bitmapInfo) {
 
 /***/ }),
 
-/***/ 8687:
+/***/ 2285:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var interlaceUtils = __nccwpck_require__(5614);
-var paethPredictor = __nccwpck_require__(1276);
+var interlaceUtils = __nccwpck_require__(1180);
+var paethPredictor = __nccwpck_require__(8950);
 
 function getByteWidth(width, bpp, depth) {
   var byteWidth = width * bpp;
@@ -7825,7 +7825,7 @@ Filter.prototype._reverseFilterLine = function(rawData) {
 
 /***/ }),
 
-/***/ 3689:
+/***/ 9619:
 /***/ ((module) => {
 
 
@@ -7921,7 +7921,7 @@ module.exports = function(indata, imageData) {
 
 /***/ }),
 
-/***/ 5614:
+/***/ 1180:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -8014,15 +8014,15 @@ exports.getInterlaceIterator = function(width) {
 
 /***/ }),
 
-/***/ 9568:
+/***/ 5574:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var util = __nccwpck_require__(9023);
 var Stream = __nccwpck_require__(2203);
-var constants = __nccwpck_require__(8154);
-var Packer = __nccwpck_require__(4481);
+var constants = __nccwpck_require__(5076);
+var Packer = __nccwpck_require__(4067);
 
 var PackerAsync = module.exports = function(opt) {
   Stream.call(this);
@@ -8066,7 +8066,7 @@ PackerAsync.prototype.pack = function(data, width, height, gamma) {
 
 /***/ }),
 
-/***/ 4017:
+/***/ 9843:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8076,8 +8076,8 @@ var zlib = __nccwpck_require__(3106);
 if (!zlib.deflateSync) {
   hasSyncZlib = false;
 }
-var constants = __nccwpck_require__(8154);
-var Packer = __nccwpck_require__(4481);
+var constants = __nccwpck_require__(5076);
+var Packer = __nccwpck_require__(4067);
 
 module.exports = function(metaData, opt) {
 
@@ -8121,15 +8121,15 @@ module.exports = function(metaData, opt) {
 
 /***/ }),
 
-/***/ 4481:
+/***/ 4067:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var constants = __nccwpck_require__(8154);
-var CrcStream = __nccwpck_require__(6037);
-var bitPacker = __nccwpck_require__(4398);
-var filter = __nccwpck_require__(203);
+var constants = __nccwpck_require__(5076);
+var CrcStream = __nccwpck_require__(4187);
+var bitPacker = __nccwpck_require__(6264);
+var filter = __nccwpck_require__(6069);
 var zlib = __nccwpck_require__(3106);
 
 var Packer = module.exports = function(options) {
@@ -8235,7 +8235,7 @@ Packer.prototype.packIEND = function() {
 
 /***/ }),
 
-/***/ 1276:
+/***/ 8950:
 /***/ ((module) => {
 
 
@@ -8258,18 +8258,18 @@ module.exports = function paethPredictor(left, above, upLeft) {
 
 /***/ }),
 
-/***/ 5225:
+/***/ 4351:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var util = __nccwpck_require__(9023);
 var zlib = __nccwpck_require__(3106);
-var ChunkStream = __nccwpck_require__(2162);
-var FilterAsync = __nccwpck_require__(2242);
-var Parser = __nccwpck_require__(1832);
-var bitmapper = __nccwpck_require__(2209);
-var formatNormaliser = __nccwpck_require__(3689);
+var ChunkStream = __nccwpck_require__(1520);
+var FilterAsync = __nccwpck_require__(8636);
+var Parser = __nccwpck_require__(6258);
+var bitmapper = __nccwpck_require__(6851);
+var formatNormaliser = __nccwpck_require__(9619);
 
 var ParserAsync = module.exports = function(options) {
   ChunkStream.call(this);
@@ -8429,22 +8429,22 @@ ParserAsync.prototype._complete = function(filteredData) {
 
 /***/ }),
 
-/***/ 6322:
+/***/ 6628:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var hasSyncZlib = true;
 var zlib = __nccwpck_require__(3106);
-var inflateSync = __nccwpck_require__(9370);
+var inflateSync = __nccwpck_require__(6452);
 if (!zlib.deflateSync) {
   hasSyncZlib = false;
 }
-var SyncReader = __nccwpck_require__(6146);
-var FilterSync = __nccwpck_require__(7271);
-var Parser = __nccwpck_require__(1832);
-var bitmapper = __nccwpck_require__(2209);
-var formatNormaliser = __nccwpck_require__(3689);
+var SyncReader = __nccwpck_require__(5664);
+var FilterSync = __nccwpck_require__(6357);
+var Parser = __nccwpck_require__(6258);
+var bitmapper = __nccwpck_require__(6851);
+var formatNormaliser = __nccwpck_require__(9619);
 
 
 module.exports = function(buffer, options) {
@@ -8541,13 +8541,13 @@ module.exports = function(buffer, options) {
 
 /***/ }),
 
-/***/ 1832:
+/***/ 6258:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var constants = __nccwpck_require__(8154);
-var CrcCalculator = __nccwpck_require__(6037);
+var constants = __nccwpck_require__(5076);
+var CrcCalculator = __nccwpck_require__(4187);
 
 
 var Parser = module.exports = function(options, dependencies) {
@@ -8845,14 +8845,14 @@ Parser.prototype._parseIEND = function(data) {
 
 /***/ }),
 
-/***/ 8898:
+/***/ 2252:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 
-var parse = __nccwpck_require__(6322);
-var pack = __nccwpck_require__(4017);
+var parse = __nccwpck_require__(6628);
+var pack = __nccwpck_require__(9843);
 
 
 exports.read = function(buffer, options) {
@@ -8868,16 +8868,16 @@ exports.write = function(png, options) {
 
 /***/ }),
 
-/***/ 6312:
+/***/ 2090:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var util = __nccwpck_require__(9023);
 var Stream = __nccwpck_require__(2203);
-var Parser = __nccwpck_require__(5225);
-var Packer = __nccwpck_require__(9568);
-var PNGSync = __nccwpck_require__(8898);
+var Parser = __nccwpck_require__(4351);
+var Packer = __nccwpck_require__(5574);
+var PNGSync = __nccwpck_require__(2252);
 
 
 var PNG = exports.PNG = function(options) {
@@ -9048,7 +9048,7 @@ PNG.prototype.adjustGamma = function() {
 
 /***/ }),
 
-/***/ 9370:
+/***/ 6452:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 
@@ -9216,7 +9216,7 @@ exports.inflateSync = inflateSync;
 
 /***/ }),
 
-/***/ 6146:
+/***/ 5664:
 /***/ ((module) => {
 
 
@@ -9274,7 +9274,7 @@ SyncReader.prototype.process = function() {
 
 /***/ }),
 
-/***/ 6626:
+/***/ 3224:
 /***/ (function(module) {
 
 /*
@@ -9638,7 +9638,7 @@ SyncReader.prototype.process = function() {
 
 /***/ }),
 
-/***/ 754:
+/***/ 1084:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -9789,15 +9789,15 @@ function pauseStreams (streams, options) {
 
 /***/ }),
 
-/***/ 8785:
+/***/ 9759:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const util = __nccwpck_require__(9023);
-const braces = __nccwpck_require__(748);
-const picomatch = __nccwpck_require__(6377);
-const utils = __nccwpck_require__(8604);
+const braces = __nccwpck_require__(4634);
+const picomatch = __nccwpck_require__(6387);
+const utils = __nccwpck_require__(3310);
 
 const isEmptyString = v => v === '' || v === './';
 const hasBraces = v => {
@@ -10270,17 +10270,17 @@ module.exports = micromatch;
 
 /***/ }),
 
-/***/ 6377:
+/***/ 6387:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports = __nccwpck_require__(9639);
+module.exports = __nccwpck_require__(4417);
 
 
 /***/ }),
 
-/***/ 9560:
+/***/ 6870:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10471,13 +10471,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7430:
+/***/ 4092:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const constants = __nccwpck_require__(9560);
-const utils = __nccwpck_require__(8604);
+const constants = __nccwpck_require__(6870);
+const utils = __nccwpck_require__(3310);
 
 /**
  * Constants
@@ -11870,16 +11870,16 @@ module.exports = parse;
 
 /***/ }),
 
-/***/ 9639:
+/***/ 4417:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const path = __nccwpck_require__(6928);
-const scan = __nccwpck_require__(6028);
-const parse = __nccwpck_require__(7430);
-const utils = __nccwpck_require__(8604);
-const constants = __nccwpck_require__(9560);
+const scan = __nccwpck_require__(2490);
+const parse = __nccwpck_require__(4092);
+const utils = __nccwpck_require__(3310);
+const constants = __nccwpck_require__(6870);
 const isObject = val => val && typeof val === 'object' && !Array.isArray(val);
 
 /**
@@ -12219,12 +12219,12 @@ module.exports = picomatch;
 
 /***/ }),
 
-/***/ 6028:
+/***/ 2490:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const utils = __nccwpck_require__(8604);
+const utils = __nccwpck_require__(3310);
 const {
   CHAR_ASTERISK,             /* * */
   CHAR_AT,                   /* @ */
@@ -12241,7 +12241,7 @@ const {
   CHAR_RIGHT_CURLY_BRACE,    /* } */
   CHAR_RIGHT_PARENTHESES,    /* ) */
   CHAR_RIGHT_SQUARE_BRACKET  /* ] */
-} = __nccwpck_require__(9560);
+} = __nccwpck_require__(6870);
 
 const isPathSeparator = code => {
   return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
@@ -12617,7 +12617,7 @@ module.exports = scan;
 
 /***/ }),
 
-/***/ 8604:
+/***/ 3310:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -12629,7 +12629,7 @@ const {
   REGEX_REMOVE_BACKSLASH,
   REGEX_SPECIAL_CHARS,
   REGEX_SPECIAL_CHARS_GLOBAL
-} = __nccwpck_require__(9560);
+} = __nccwpck_require__(6870);
 
 exports.isObject = val => val !== null && typeof val === 'object' && !Array.isArray(val);
 exports.hasRegexChars = str => REGEX_SPECIAL_CHARS.test(str);
@@ -12688,13 +12688,13 @@ exports.wrapOutput = (input, state = {}, options = {}) => {
 
 /***/ }),
 
-/***/ 9070:
+/***/ 5572:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*eslint-disable block-scoped-var, id-length, no-control-regex, no-magic-numbers, no-prototype-builtins, no-redeclare, no-shadow, no-var, sort-vars*/
 
 
-var $protobuf = __nccwpck_require__(7823);
+var $protobuf = __nccwpck_require__(6233);
 
 // Common aliases
 var $Reader = $protobuf.Reader, $Writer = $protobuf.Writer, $util = $protobuf.util;
@@ -19869,7 +19869,7 @@ module.exports = $root;
 
 /***/ }),
 
-/***/ 6461:
+/***/ 6191:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -19889,7 +19889,7 @@ var __classPrivateFieldGet = (this && this.__classPrivateFieldGet) || function (
 var _OnnxruntimeSessionHandler_inferenceSession;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.listSupportedBackends = exports.onnxruntimeBackend = void 0;
-const binding_1 = __nccwpck_require__(4216);
+const binding_1 = __nccwpck_require__(778);
 const dataTypeStrings = [
     undefined, // 0
     'float32',
@@ -20023,7 +20023,7 @@ exports.listSupportedBackends = binding_1.binding.listSupportedBackends;
 
 /***/ }),
 
-/***/ 4216:
+/***/ 778:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -20032,7 +20032,7 @@ exports.listSupportedBackends = binding_1.binding.listSupportedBackends;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.initOrt = exports.binding = void 0;
 const worker_threads_1 = __nccwpck_require__(8167);
-const onnxruntime_common_1 = __nccwpck_require__(5376);
+const onnxruntime_common_1 = __nccwpck_require__(5226);
 // export native binding
 exports.binding = 
 // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-var-requires
@@ -20071,7 +20071,7 @@ exports.initOrt = initOrt;
 
 /***/ }),
 
-/***/ 701:
+/***/ 8219:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -20093,12 +20093,12 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.listSupportedBackends = void 0;
-__exportStar(__nccwpck_require__(5376), exports);
-var backend_1 = __nccwpck_require__(6461);
+__exportStar(__nccwpck_require__(5226), exports);
+var backend_1 = __nccwpck_require__(6191);
 Object.defineProperty(exports, "listSupportedBackends", ({ enumerable: true, get: function () { return backend_1.listSupportedBackends; } }));
-const onnxruntime_common_1 = __nccwpck_require__(5376);
-const version_1 = __nccwpck_require__(5541);
-const backend_2 = __nccwpck_require__(6461);
+const onnxruntime_common_1 = __nccwpck_require__(5226);
+const version_1 = __nccwpck_require__(4931);
+const backend_2 = __nccwpck_require__(6191);
 const backends = (0, backend_2.listSupportedBackends)();
 for (const backend of backends) {
     (0, onnxruntime_common_1.registerBackend)(backend.name, backend_2.onnxruntimeBackend, 100);
@@ -20108,7 +20108,7 @@ Object.defineProperty(onnxruntime_common_1.env.versions, 'node', { value: versio
 
 /***/ }),
 
-/***/ 5541:
+/***/ 4931:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20123,12 +20123,12 @@ exports.version = '1.30.0';
 
 /***/ }),
 
-/***/ 6106:
+/***/ 6440:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-let interlaceUtils = __nccwpck_require__(2689);
+let interlaceUtils = __nccwpck_require__(8659);
 
 let pixelBppMapper = [
   // 0 - dummy entry
@@ -20397,12 +20397,12 @@ exports.dataToBitMap = function (data, bitmapInfo) {
 
 /***/ }),
 
-/***/ 9889:
+/***/ 6831:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-let constants = __nccwpck_require__(1929);
+let constants = __nccwpck_require__(4687);
 
 module.exports = function (dataIn, width, height, options) {
   let outHasAlpha =
@@ -20562,7 +20562,7 @@ module.exports = function (dataIn, width, height, options) {
 
 /***/ }),
 
-/***/ 4369:
+/***/ 1611:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -20758,7 +20758,7 @@ ChunkStream.prototype._process = function () {
 
 /***/ }),
 
-/***/ 1929:
+/***/ 4687:
 /***/ ((module) => {
 
 
@@ -20797,7 +20797,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2918:
+/***/ 5576:
 /***/ ((module) => {
 
 
@@ -20844,12 +20844,12 @@ CrcCalculator.crc32 = function (buf) {
 
 /***/ }),
 
-/***/ 8696:
+/***/ 5846:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-let paethPredictor = __nccwpck_require__(9635);
+let paethPredictor = __nccwpck_require__(1969);
 
 function filterNone(pxData, pxPos, byteWidth, rawData, rawPos) {
   for (let x = 0; x < byteWidth; x++) {
@@ -21022,14 +21022,14 @@ module.exports = function (pxData, width, height, options, bpp) {
 
 /***/ }),
 
-/***/ 8539:
+/***/ 7305:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 let util = __nccwpck_require__(9023);
-let ChunkStream = __nccwpck_require__(4369);
-let Filter = __nccwpck_require__(3054);
+let ChunkStream = __nccwpck_require__(1611);
+let Filter = __nccwpck_require__(7096);
 
 let FilterAsync = (module.exports = function (bitmapInfo) {
   ChunkStream.call(this);
@@ -21053,13 +21053,13 @@ util.inherits(FilterAsync, ChunkStream);
 
 /***/ }),
 
-/***/ 8056:
+/***/ 722:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-let SyncReader = __nccwpck_require__(8613);
-let Filter = __nccwpck_require__(3054);
+let SyncReader = __nccwpck_require__(1847);
+let Filter = __nccwpck_require__(7096);
 
 exports.process = function (inBuffer, bitmapInfo) {
   let outBuffers = [];
@@ -21081,13 +21081,13 @@ exports.process = function (inBuffer, bitmapInfo) {
 
 /***/ }),
 
-/***/ 3054:
+/***/ 7096:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-let interlaceUtils = __nccwpck_require__(2689);
-let paethPredictor = __nccwpck_require__(9635);
+let interlaceUtils = __nccwpck_require__(8659);
+let paethPredictor = __nccwpck_require__(1969);
 
 function getByteWidth(width, bpp, depth) {
   let byteWidth = width * bpp;
@@ -21265,7 +21265,7 @@ Filter.prototype._reverseFilterLine = function (rawData) {
 
 /***/ }),
 
-/***/ 998:
+/***/ 6196:
 /***/ ((module) => {
 
 
@@ -21365,7 +21365,7 @@ module.exports = function (indata, imageData, skipRescale = false) {
 
 /***/ }),
 
-/***/ 2689:
+/***/ 8659:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -21467,15 +21467,15 @@ exports.getInterlaceIterator = function (width) {
 
 /***/ }),
 
-/***/ 281:
+/***/ 8315:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 let util = __nccwpck_require__(9023);
 let Stream = __nccwpck_require__(2203);
-let constants = __nccwpck_require__(1929);
-let Packer = __nccwpck_require__(1736);
+let constants = __nccwpck_require__(4687);
+let Packer = __nccwpck_require__(7262);
 
 let PackerAsync = (module.exports = function (opt) {
   Stream.call(this);
@@ -21524,7 +21524,7 @@ PackerAsync.prototype.pack = function (data, width, height, gamma) {
 
 /***/ }),
 
-/***/ 8562:
+/***/ 5144:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -21534,8 +21534,8 @@ let zlib = __nccwpck_require__(3106);
 if (!zlib.deflateSync) {
   hasSyncZlib = false;
 }
-let constants = __nccwpck_require__(1929);
-let Packer = __nccwpck_require__(1736);
+let constants = __nccwpck_require__(4687);
+let Packer = __nccwpck_require__(7262);
 
 module.exports = function (metaData, opt) {
   if (!hasSyncZlib) {
@@ -21587,15 +21587,15 @@ module.exports = function (metaData, opt) {
 
 /***/ }),
 
-/***/ 1736:
+/***/ 7262:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-let constants = __nccwpck_require__(1929);
-let CrcStream = __nccwpck_require__(2918);
-let bitPacker = __nccwpck_require__(9889);
-let filter = __nccwpck_require__(8696);
+let constants = __nccwpck_require__(4687);
+let CrcStream = __nccwpck_require__(5576);
+let bitPacker = __nccwpck_require__(6831);
+let filter = __nccwpck_require__(5846);
 let zlib = __nccwpck_require__(3106);
 
 let Packer = (module.exports = function (options) {
@@ -21723,7 +21723,7 @@ Packer.prototype.packIEND = function () {
 
 /***/ }),
 
-/***/ 9635:
+/***/ 1969:
 /***/ ((module) => {
 
 
@@ -21746,18 +21746,18 @@ module.exports = function paethPredictor(left, above, upLeft) {
 
 /***/ }),
 
-/***/ 7504:
+/***/ 7554:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 let util = __nccwpck_require__(9023);
 let zlib = __nccwpck_require__(3106);
-let ChunkStream = __nccwpck_require__(4369);
-let FilterAsync = __nccwpck_require__(8539);
-let Parser = __nccwpck_require__(6609);
-let bitmapper = __nccwpck_require__(6106);
-let formatNormaliser = __nccwpck_require__(998);
+let ChunkStream = __nccwpck_require__(1611);
+let FilterAsync = __nccwpck_require__(7305);
+let Parser = __nccwpck_require__(271);
+let bitmapper = __nccwpck_require__(6440);
+let formatNormaliser = __nccwpck_require__(6196);
 
 let ParserAsync = (module.exports = function (options) {
   ChunkStream.call(this);
@@ -21922,22 +21922,22 @@ ParserAsync.prototype._complete = function (filteredData) {
 
 /***/ }),
 
-/***/ 7345:
+/***/ 1831:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 let hasSyncZlib = true;
 let zlib = __nccwpck_require__(3106);
-let inflateSync = __nccwpck_require__(447);
+let inflateSync = __nccwpck_require__(4461);
 if (!zlib.deflateSync) {
   hasSyncZlib = false;
 }
-let SyncReader = __nccwpck_require__(8613);
-let FilterSync = __nccwpck_require__(8056);
-let Parser = __nccwpck_require__(6609);
-let bitmapper = __nccwpck_require__(6106);
-let formatNormaliser = __nccwpck_require__(998);
+let SyncReader = __nccwpck_require__(1847);
+let FilterSync = __nccwpck_require__(722);
+let Parser = __nccwpck_require__(271);
+let bitmapper = __nccwpck_require__(6440);
+let formatNormaliser = __nccwpck_require__(6196);
 
 module.exports = function (buffer, options) {
   if (!hasSyncZlib) {
@@ -22041,13 +22041,13 @@ module.exports = function (buffer, options) {
 
 /***/ }),
 
-/***/ 6609:
+/***/ 271:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-let constants = __nccwpck_require__(1929);
-let CrcCalculator = __nccwpck_require__(2918);
+let constants = __nccwpck_require__(4687);
+let CrcCalculator = __nccwpck_require__(5576);
 
 let Parser = (module.exports = function (options, dependencies) {
   this._options = options;
@@ -22338,13 +22338,13 @@ Parser.prototype._parseIEND = function (data) {
 
 /***/ }),
 
-/***/ 3647:
+/***/ 5861:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-let parse = __nccwpck_require__(7345);
-let pack = __nccwpck_require__(8562);
+let parse = __nccwpck_require__(1831);
+let pack = __nccwpck_require__(5144);
 
 exports.read = function (buffer, options) {
   return parse(buffer, options || {});
@@ -22357,16 +22357,16 @@ exports.write = function (png, options) {
 
 /***/ }),
 
-/***/ 359:
+/***/ 4717:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 let util = __nccwpck_require__(9023);
 let Stream = __nccwpck_require__(2203);
-let Parser = __nccwpck_require__(7504);
-let Packer = __nccwpck_require__(281);
-let PNGSync = __nccwpck_require__(3647);
+let Parser = __nccwpck_require__(7554);
+let Packer = __nccwpck_require__(8315);
+let PNGSync = __nccwpck_require__(5861);
 
 let PNG = (exports.O = function (options) {
   Stream.call(this);
@@ -22558,7 +22558,7 @@ PNG.prototype.adjustGamma = function () {
 
 /***/ }),
 
-/***/ 447:
+/***/ 4461:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 
@@ -22733,7 +22733,7 @@ exports.inflateSync = inflateSync;
 
 /***/ }),
 
-/***/ 8613:
+/***/ 1847:
 /***/ ((module) => {
 
 
@@ -22785,18 +22785,18 @@ SyncReader.prototype.process = function () {
 
 /***/ }),
 
-/***/ 7823:
+/***/ 6233:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // minimal library entry point.
 
 
-module.exports = __nccwpck_require__(6579);
+module.exports = __nccwpck_require__(7489);
 
 
 /***/ }),
 
-/***/ 6579:
+/***/ 7489:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -22811,15 +22811,15 @@ var protobuf = exports;
 protobuf.build = "minimal";
 
 // Serialization
-protobuf.Writer       = __nccwpck_require__(3654);
-protobuf.BufferWriter = __nccwpck_require__(3751);
-protobuf.Reader       = __nccwpck_require__(9350);
-protobuf.BufferReader = __nccwpck_require__(2423);
+protobuf.Writer       = __nccwpck_require__(6804);
+protobuf.BufferWriter = __nccwpck_require__(4069);
+protobuf.Reader       = __nccwpck_require__(3688);
+protobuf.BufferReader = __nccwpck_require__(4313);
 
 // Utility
-protobuf.util         = __nccwpck_require__(2857);
-protobuf.rpc          = __nccwpck_require__(9882);
-protobuf.roots        = __nccwpck_require__(4460);
+protobuf.util         = __nccwpck_require__(6347);
+protobuf.rpc          = __nccwpck_require__(2168);
+protobuf.roots        = __nccwpck_require__(4162);
 protobuf.configure    = configure;
 
 /* istanbul ignore next */
@@ -22839,13 +22839,13 @@ configure();
 
 /***/ }),
 
-/***/ 9350:
+/***/ 3688:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = Reader;
 
-var util      = __nccwpck_require__(2857);
+var util      = __nccwpck_require__(6347);
 
 var BufferReader; // cyclic
 
@@ -23257,17 +23257,17 @@ Reader._configure = function(BufferReader_) {
 
 /***/ }),
 
-/***/ 2423:
+/***/ 4313:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = BufferReader;
 
 // extends Reader
-var Reader = __nccwpck_require__(9350);
+var Reader = __nccwpck_require__(3688);
 (BufferReader.prototype = Object.create(Reader.prototype)).constructor = BufferReader;
 
-var util = __nccwpck_require__(2857);
+var util = __nccwpck_require__(6347);
 
 /**
  * Constructs a new buffer reader instance.
@@ -23315,7 +23315,7 @@ BufferReader._configure();
 
 /***/ }),
 
-/***/ 4460:
+/***/ 4162:
 /***/ ((module) => {
 
 
@@ -23340,7 +23340,7 @@ module.exports = {};
 
 /***/ }),
 
-/***/ 9882:
+/***/ 2168:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -23378,18 +23378,18 @@ var rpc = exports;
  * @returns {undefined}
  */
 
-rpc.Service = __nccwpck_require__(4026);
+rpc.Service = __nccwpck_require__(1124);
 
 
 /***/ }),
 
-/***/ 4026:
+/***/ 1124:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = Service;
 
-var util = __nccwpck_require__(2857);
+var util = __nccwpck_require__(6347);
 
 // Extends EventEmitter
 (Service.prototype = Object.create(util.EventEmitter.prototype)).constructor = Service;
@@ -23532,13 +23532,13 @@ Service.prototype.end = function end(endedByRPC) {
 
 /***/ }),
 
-/***/ 994:
+/***/ 7440:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = LongBits;
 
-var util = __nccwpck_require__(2857);
+var util = __nccwpck_require__(6347);
 
 /**
  * Constructs new long bits.
@@ -23739,35 +23739,35 @@ LongBits.prototype.length = function length() {
 
 /***/ }),
 
-/***/ 2857:
+/***/ 6347:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
 var util = exports;
 
 // used to return a Promise where callback is omitted
-util.asPromise = __nccwpck_require__(2222);
+util.asPromise = __nccwpck_require__(1408);
 
 // converts to / from base64 encoded strings
-util.base64 = __nccwpck_require__(5478);
+util.base64 = __nccwpck_require__(9592);
 
 // base class of rpc.Service
-util.EventEmitter = __nccwpck_require__(2491);
+util.EventEmitter = __nccwpck_require__(3013);
 
 // float handling accross browsers
-util.float = __nccwpck_require__(8597);
+util.float = __nccwpck_require__(2223);
 
 // requires modules optionally and hides the call from bundlers
-util.inquire = __nccwpck_require__(7206);
+util.inquire = __nccwpck_require__(1720);
 
 // converts to / from utf8 encoded strings
-util.utf8 = __nccwpck_require__(958);
+util.utf8 = __nccwpck_require__(784);
 
 // provides a node-like buffer pool in the browser
-util.pool = __nccwpck_require__(6239);
+util.pool = __nccwpck_require__(8061);
 
 // utility to work with the low and high bits of a 64 bit value
-util.LongBits = __nccwpck_require__(994);
+util.LongBits = __nccwpck_require__(7440);
 
 /**
  * Whether running within node or not.
@@ -24167,13 +24167,13 @@ util._configure = function() {
 
 /***/ }),
 
-/***/ 3654:
+/***/ 6804:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = Writer;
 
-var util      = __nccwpck_require__(2857);
+var util      = __nccwpck_require__(6347);
 
 var BufferWriter; // cyclic
 
@@ -24639,17 +24639,17 @@ Writer._configure = function(BufferWriter_) {
 
 /***/ }),
 
-/***/ 3751:
+/***/ 4069:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = BufferWriter;
 
 // extends Writer
-var Writer = __nccwpck_require__(3654);
+var Writer = __nccwpck_require__(6804);
 (BufferWriter.prototype = Object.create(Writer.prototype)).constructor = BufferWriter;
 
-var util = __nccwpck_require__(2857);
+var util = __nccwpck_require__(6347);
 
 /**
  * Constructs a new buffer writer instance.
@@ -24731,7 +24731,7 @@ BufferWriter._configure();
 
 /***/ }),
 
-/***/ 4351:
+/***/ 6853:
 /***/ ((module) => {
 
 /*! queue-microtask. MIT License. Feross Aboukhadijeh <https://feross.org/opensource> */
@@ -24747,7 +24747,7 @@ module.exports = typeof queueMicrotask === 'function'
 
 /***/ }),
 
-/***/ 844:
+/***/ 1781:
 /***/ ((module) => {
 
 
@@ -24787,13 +24787,13 @@ module.exports = reusify
 
 /***/ }),
 
-/***/ 2743:
+/***/ 2337:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*! run-parallel. MIT License. Feross Aboukhadijeh <https://feross.org/opensource> */
 module.exports = runParallel
 
-const queueMicrotask = __nccwpck_require__(4351)
+const queueMicrotask = __nccwpck_require__(6853)
 
 function runParallel (tasks, cb) {
   let results, pending, keys
@@ -24845,7 +24845,7 @@ function runParallel (tasks, cb) {
 
 /***/ }),
 
-/***/ 7551:
+/***/ 2165:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*!
@@ -24857,7 +24857,7 @@ function runParallel (tasks, cb) {
 
 
 
-const isNumber = __nccwpck_require__(3102);
+const isNumber = __nccwpck_require__(2632);
 
 const toRegexRange = (min, max, options) => {
   if (isNumber(min) === false) {
@@ -25210,14 +25210,14 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ }),
 
-/***/ 3281:
+/***/ 3339:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 /* eslint-disable no-var */
 
-var reusify = __nccwpck_require__(844)
+var reusify = __nccwpck_require__(1781)
 
 function fastqueue (context, worker, _concurrency) {
   if (typeof context === 'function') {
@@ -25565,7 +25565,7 @@ module.exports.promise = queueAsPromised
 
 /***/ }),
 
-/***/ 9291:
+/***/ 2909:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -25718,7 +25718,7 @@ exports.resolveBackendAndExecutionProviders = resolveBackendAndExecutionProvider
 
 /***/ }),
 
-/***/ 2316:
+/***/ 8706:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -25726,13 +25726,13 @@ exports.resolveBackendAndExecutionProviders = resolveBackendAndExecutionProvider
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.registerBackend = void 0;
-var backend_impl_js_1 = __nccwpck_require__(9291);
+var backend_impl_js_1 = __nccwpck_require__(2909);
 Object.defineProperty(exports, "registerBackend", ({ enumerable: true, get: function () { return backend_impl_js_1.registerBackend; } }));
 //# sourceMappingURL=backend.js.map
 
 /***/ }),
 
-/***/ 174:
+/***/ 7632:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -25740,7 +25740,7 @@ Object.defineProperty(exports, "registerBackend", ({ enumerable: true, get: func
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.env = void 0;
-const version_js_1 = __nccwpck_require__(4012);
+const version_js_1 = __nccwpck_require__(6734);
 let logLevelValue = 'warning';
 exports.env = {
     wasm: {},
@@ -25766,7 +25766,7 @@ Object.defineProperty(exports.env, 'logLevel', { enumerable: true });
 
 /***/ }),
 
-/***/ 8139:
+/***/ 6697:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -25774,7 +25774,7 @@ Object.defineProperty(exports.env, 'logLevel', { enumerable: true });
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.env = void 0;
-const env_impl_js_1 = __nccwpck_require__(174);
+const env_impl_js_1 = __nccwpck_require__(7632);
 /**
  * Represent a set of flags as a global singleton.
  */
@@ -25783,7 +25783,7 @@ exports.env = env_impl_js_1.env;
 
 /***/ }),
 
-/***/ 5376:
+/***/ 5226:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -25819,20 +25819,20 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
  *
  * @packageDocumentation
  */
-__exportStar(__nccwpck_require__(2316), exports);
-__exportStar(__nccwpck_require__(8139), exports);
-__exportStar(__nccwpck_require__(766), exports);
-__exportStar(__nccwpck_require__(1003), exports);
-__exportStar(__nccwpck_require__(1904), exports);
-__exportStar(__nccwpck_require__(6452), exports);
-__exportStar(__nccwpck_require__(6561), exports);
-__exportStar(__nccwpck_require__(8713), exports);
-__exportStar(__nccwpck_require__(1497), exports);
+__exportStar(__nccwpck_require__(8706), exports);
+__exportStar(__nccwpck_require__(6697), exports);
+__exportStar(__nccwpck_require__(4228), exports);
+__exportStar(__nccwpck_require__(6501), exports);
+__exportStar(__nccwpck_require__(8494), exports);
+__exportStar(__nccwpck_require__(6118), exports);
+__exportStar(__nccwpck_require__(3943), exports);
+__exportStar(__nccwpck_require__(6307), exports);
+__exportStar(__nccwpck_require__(6099), exports);
 //# sourceMappingURL=index.js.map
 
 /***/ }),
 
-/***/ 9865:
+/***/ 7043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -25840,9 +25840,9 @@ __exportStar(__nccwpck_require__(1497), exports);
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.InferenceSession = void 0;
-const backend_impl_js_1 = __nccwpck_require__(9291);
-const tensor_js_1 = __nccwpck_require__(1003);
-const trace_js_1 = __nccwpck_require__(6561);
+const backend_impl_js_1 = __nccwpck_require__(2909);
+const tensor_js_1 = __nccwpck_require__(6501);
+const trace_js_1 = __nccwpck_require__(3943);
 class InferenceSession {
     constructor(handler) {
         this.handler = handler;
@@ -26050,7 +26050,7 @@ exports.InferenceSession = InferenceSession;
 
 /***/ }),
 
-/***/ 766:
+/***/ 4228:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -26058,14 +26058,14 @@ exports.InferenceSession = InferenceSession;
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.InferenceSession = void 0;
-const inference_session_impl_js_1 = __nccwpck_require__(9865);
+const inference_session_impl_js_1 = __nccwpck_require__(7043);
 // eslint-disable-next-line @typescript-eslint/naming-convention
 exports.InferenceSession = inference_session_impl_js_1.InferenceSession;
 //# sourceMappingURL=inference-session.js.map
 
 /***/ }),
 
-/***/ 8713:
+/***/ 6307:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -26076,7 +26076,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 
 /***/ }),
 
-/***/ 1497:
+/***/ 6099:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -26087,7 +26087,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 
 /***/ }),
 
-/***/ 9263:
+/***/ 249:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -26293,7 +26293,7 @@ exports.tensorToImageData = tensorToImageData;
 
 /***/ }),
 
-/***/ 1904:
+/***/ 8494:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -26304,7 +26304,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 
 /***/ }),
 
-/***/ 243:
+/***/ 4049:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -26312,7 +26312,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.tensorFromPinnedBuffer = exports.tensorFromMLTensor = exports.tensorFromGpuBuffer = exports.tensorFromTexture = exports.tensorFromImage = exports.bufferToTensor = void 0;
-const tensor_impl_js_1 = __nccwpck_require__(6174);
+const tensor_impl_js_1 = __nccwpck_require__(4300);
 /**
  * Create a new tensor object from image object
  *
@@ -26584,7 +26584,7 @@ exports.tensorFromPinnedBuffer = tensorFromPinnedBuffer;
 
 /***/ }),
 
-/***/ 6452:
+/***/ 6118:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -26595,7 +26595,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 
 /***/ }),
 
-/***/ 1640:
+/***/ 5706:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -26663,7 +26663,7 @@ exports.checkTypedArray = checkTypedArray;
 
 /***/ }),
 
-/***/ 6174:
+/***/ 4300:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -26671,10 +26671,10 @@ exports.checkTypedArray = checkTypedArray;
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Tensor = void 0;
-const tensor_conversion_impl_js_1 = __nccwpck_require__(9263);
-const tensor_factory_impl_js_1 = __nccwpck_require__(243);
-const tensor_impl_type_mapping_js_1 = __nccwpck_require__(1640);
-const tensor_utils_impl_js_1 = __nccwpck_require__(6014);
+const tensor_conversion_impl_js_1 = __nccwpck_require__(249);
+const tensor_factory_impl_js_1 = __nccwpck_require__(4049);
+const tensor_impl_type_mapping_js_1 = __nccwpck_require__(5706);
+const tensor_utils_impl_js_1 = __nccwpck_require__(72);
 /**
  * the implementation of Tensor interface.
  *
@@ -27039,7 +27039,7 @@ exports.Tensor = Tensor;
 
 /***/ }),
 
-/***/ 6014:
+/***/ 72:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -27047,7 +27047,7 @@ exports.Tensor = Tensor;
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.tensorReshape = exports.calculateSize = void 0;
-const tensor_impl_js_1 = __nccwpck_require__(6174);
+const tensor_impl_js_1 = __nccwpck_require__(4300);
 /**
  * calculate size from dims.
  *
@@ -27112,7 +27112,7 @@ exports.tensorReshape = tensorReshape;
 
 /***/ }),
 
-/***/ 1003:
+/***/ 6501:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -27120,14 +27120,14 @@ exports.tensorReshape = tensorReshape;
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Tensor = void 0;
-const tensor_impl_js_1 = __nccwpck_require__(6174);
+const tensor_impl_js_1 = __nccwpck_require__(4300);
 // eslint-disable-next-line @typescript-eslint/naming-convention
 exports.Tensor = tensor_impl_js_1.Tensor;
 //# sourceMappingURL=tensor.js.map
 
 /***/ }),
 
-/***/ 6561:
+/***/ 3943:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -27135,7 +27135,7 @@ exports.Tensor = tensor_impl_js_1.Tensor;
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.TRACE_EVENT_END = exports.TRACE_EVENT_BEGIN = exports.TRACE_FUNC_END = exports.TRACE_FUNC_BEGIN = exports.TRACE = void 0;
-const env_impl_js_1 = __nccwpck_require__(174);
+const env_impl_js_1 = __nccwpck_require__(7632);
 /**
  * @ignore
  */
@@ -27210,7 +27210,7 @@ exports.TRACE_EVENT_END = TRACE_EVENT_END;
 
 /***/ }),
 
-/***/ 4012:
+/***/ 6734:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -27225,14 +27225,14 @@ exports.version = '1.30.0';
 
 /***/ }),
 
-/***/ 9774:
+/***/ 2577:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"name":"Seven plus","lineHeight":7,"description":"7x4 numbers, 7x5 upper case \\nand variable-width lower case letters","isFixedWidth":false,"glyphs":{"0":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,0]]},"1":{"offset":0,"pixels":[[0,0,1,0],[0,1,1,0],[1,0,1,0],[0,0,1,0],[0,0,1,0],[0,0,1,0],[1,1,1,1]]},"2":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[0,0,0,1],[0,0,1,0],[0,1,0,0],[1,0,0,0],[1,1,1,1]]},"3":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[0,0,0,1],[0,1,1,0],[0,0,0,1],[1,0,0,1],[0,1,1,0]]},"4":{"offset":0,"pixels":[[0,0,1,0],[0,1,1,0],[1,0,1,0],[1,1,1,1],[0,0,1,0],[0,0,1,0],[0,0,1,0]]},"5":{"offset":0,"pixels":[[1,1,1,1],[1,0,0,0],[1,0,0,0],[1,1,1,0],[0,0,0,1],[1,0,0,1],[0,1,1,0]]},"6":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[1,0,0,0],[1,1,1,0],[1,0,0,1],[1,0,0,1],[0,1,1,0]]},"7":{"offset":0,"pixels":[[1,1,1,1],[0,0,0,1],[0,0,1,0],[0,0,1,0],[0,1,0,0],[0,1,0,0],[0,1,0,0]]},"8":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[1,0,0,1],[0,1,1,0],[1,0,0,1],[1,0,0,1],[0,1,1,0]]},"9":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[1,0,0,1],[0,1,1,1],[0,0,0,1],[1,0,0,1],[0,1,1,0]]},"A":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1]]},"B":{"offset":0,"pixels":[[1,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,0]]},"C":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,1],[0,1,1,1,0]]},"D":{"offset":0,"pixels":[[1,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,0]]},"E":{"offset":0,"pixels":[[1,1,1,1,1],[1,0,0,0,0],[1,0,0,0,0],[1,1,1,1,0],[1,0,0,0,0],[1,0,0,0,0],[1,1,1,1,1]]},"F":{"offset":0,"pixels":[[1,1,1,1,1],[1,0,0,0,0],[1,0,0,0,0],[1,1,1,1,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0]]},"G":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,0],[1,0,0,1,1],[1,0,0,0,1],[1,0,0,0,1],[0,1,1,1,0]]},"H":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1]]},"I":{"offset":0,"pixels":[[1,1,1,1,1],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[1,1,1,1,1]]},"J":{"offset":0,"pixels":[[1,1,1,1,1],[0,0,0,1,0],[0,0,0,1,0],[0,0,0,1,0],[0,0,0,1,0],[1,0,0,1,0],[0,1,1,0,0]]},"K":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,1,0],[1,0,1,0,0],[1,1,0,0,0],[1,0,1,0,0],[1,0,0,1,0],[1,0,0,0,1]]},"L":{"offset":0,"pixels":[[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0],[1,1,1,1,1]]},"M":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,1,0,1,1],[1,0,1,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1]]},"N":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,1,0,0,1],[1,0,1,0,1],[1,0,0,1,1],[1,0,0,0,1],[1,0,0,0,1]]},"O":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[0,1,1,1,0]]},"P":{"offset":0,"pixels":[[1,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0]]},"Q":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,1,0,1],[1,0,0,1,0],[0,1,1,0,1]]},"R":{"offset":0,"pixels":[[1,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,0],[1,0,1,0,0],[1,0,0,1,0],[1,0,0,0,1]]},"S":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,0],[0,1,1,1,0],[0,0,0,0,1],[1,0,0,0,1],[0,1,1,1,0]]},"T":{"offset":0,"pixels":[[1,1,1,1,1],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0]]},"U":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[0,1,1,1,0]]},"V":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[0,1,0,1,0],[0,0,1,0,0]]},"W":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,1,0,1],[1,0,1,0,1],[0,1,0,1,0]]},"X":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[0,1,0,1,0],[0,0,1,0,0],[0,1,0,1,0],[1,0,0,0,1],[1,0,0,0,1]]},"Y":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[0,1,0,1,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0]]},"Z":{"offset":0,"pixels":[[1,1,1,1,1],[0,0,0,0,1],[0,0,0,1,0],[0,0,1,0,0],[0,1,0,0,0],[1,0,0,0,0],[1,1,1,1,1]]},"a":{"offset":2,"pixels":[[0,1,1,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1]]},"b":{"offset":0,"pixels":[[1,0,0,0],[1,0,0,0],[1,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,1,1,0]]},"c":{"offset":2,"pixels":[[0,1,1,1],[1,0,0,0],[1,0,0,0],[1,0,0,0],[0,1,1,1]]},"d":{"offset":0,"pixels":[[0,0,0,1],[0,0,0,1],[0,1,1,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1]]},"e":{"offset":2,"pixels":[[0,1,1,0],[1,0,0,1],[1,1,1,1],[1,0,0,0],[0,1,1,1]]},"f":{"offset":0,"pixels":[[0,0,1,1],[0,1,0,0],[1,1,1,0],[0,1,0,0],[0,1,0,0],[0,1,0,0],[0,1,0,0]]},"g":{"offset":2,"pixels":[[0,1,1,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1],[0,0,0,1],[0,1,1,0]]},"h":{"offset":0,"pixels":[[1,0,0,0],[1,0,0,0],[1,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1]]},"i":{"offset":0,"pixels":[[0,1,0],[0,0,0],[1,1,0],[0,1,0],[0,1,0],[0,1,0],[1,1,1]]},"j":{"offset":0,"pixels":[[0,0,1],[0,0,0],[0,1,1],[0,0,1],[0,0,1],[0,0,1],[0,0,1],[0,0,1],[1,1,0]]},"k":{"offset":0,"pixels":[[1,0,0,0],[1,0,0,0],[1,0,0,1],[1,0,1,0],[1,1,0,0],[1,0,1,0],[1,0,0,1]]},"l":{"offset":0,"pixels":[[1,1,0],[0,1,0],[0,1,0],[0,1,0],[0,1,0],[0,1,0],[1,1,1]]},"m":{"offset":2,"pixels":[[1,1,1,1,0],[1,0,1,0,1],[1,0,1,0,1],[1,0,1,0,1],[1,0,1,0,1]]},"n":{"offset":2,"pixels":[[1,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1]]},"o":{"offset":2,"pixels":[[0,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,0]]},"p":{"offset":2,"pixels":[[1,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,1,1,0],[1,0,0,0],[1,0,0,0]]},"q":{"offset":2,"pixels":[[0,1,1,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1],[0,0,0,1],[0,0,0,1]]},"r":{"offset":2,"pixels":[[1,1,1,0],[1,0,0,1],[1,0,0,0],[1,0,0,0],[1,0,0,0]]},"s":{"offset":2,"pixels":[[0,1,1,1],[1,0,0,0],[0,1,1,0],[0,0,0,1],[1,1,1,0]]},"t":{"offset":0,"pixels":[[0,1,0,0],[0,1,0,0],[1,1,1,0],[0,1,0,0],[0,1,0,0],[0,1,0,0],[0,0,1,1]]},"u":{"offset":2,"pixels":[[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1]]},"v":{"offset":2,"pixels":[[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,1,0],[0,1,0,0]]},"w":{"offset":2,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,0,1,0,1],[1,0,1,0,1],[0,1,0,1,0]]},"x":{"offset":2,"pixels":[[1,0,0,1],[1,0,0,1],[0,1,1,0],[1,0,0,1],[1,0,0,1]]},"y":{"offset":2,"pixels":[[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1],[0,0,0,1],[0,1,1,0]]},"z":{"offset":2,"pixels":[[1,1,1,1],[0,0,0,1],[0,1,1,0],[1,0,0,0],[1,1,1,1]]}," ":{"offset":0,"pixels":[[0,0,0]]},"!":{"offset":0,"pixels":[[1],[1],[1],[1],[1],[0],[1]]},"\\"":{"offset":0,"pixels":[[1,0,1],[1,0,1]]},"#":{"offset":0,"pixels":[[0,1,0,1,0],[0,1,0,1,0],[1,1,1,1,1],[0,1,0,1,0],[1,1,1,1,1],[0,1,0,1,0],[0,1,0,1,0]]},"$":{"offset":0,"pixels":[[0,0,1,0,0],[0,1,1,1,1],[1,0,1,0,0],[0,1,1,1,0],[0,0,1,0,1],[1,1,1,1,0],[0,0,1,0,0]]},"%":{"offset":0,"pixels":[[1,1,0,0,1],[1,1,0,0,1],[0,0,0,1,0],[0,0,1,0,0],[0,1,0,0,0],[1,0,0,1,1],[1,0,0,1,1]]},"&":{"offset":0,"pixels":[[0,1,1,0,0],[1,0,0,1,0],[1,0,1,0,0],[0,1,0,0,1],[1,0,1,0,1],[1,0,0,1,0],[0,1,1,0,1]]},"\'":{"offset":0,"pixels":[[1],[1]]},"(":{"offset":0,"pixels":[[0,1],[1,0],[1,0],[1,0],[1,0],[1,0],[0,1]]},")":{"offset":0,"pixels":[[1,0],[0,1],[0,1],[0,1],[0,1],[0,1],[1,0]]},"*":{"offset":1,"pixels":[[1,0,1],[0,1,0],[1,0,1]]},"+":{"offset":2,"pixels":[[0,1,0],[1,1,1],[0,1,0]]},",":{"offset":6,"pixels":[[1],[1]]},"-":{"offset":3,"pixels":[[1,1,1]]},".":{"offset":6,"pixels":[[1]]},"/":{"offset":0,"pixels":[[0,0,1],[0,0,1],[0,1,0],[0,1,0],[0,1,0],[1,0,0],[1,0,0]]},":":{"offset":4,"pixels":[[1],[0],[1]]},";":{"offset":4,"pixels":[[1],[0],[1],[1]]},"<":{"offset":1,"pixels":[[0,0,1],[0,1,0],[1,0,0],[0,1,0],[0,0,1]]},"=":{"offset":2,"pixels":[[1,1,1],[0,0,0],[1,1,1]]},">":{"offset":1,"pixels":[[1,0,0],[0,1,0],[0,0,1],[0,1,0],[1,0,0]]},"?":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[0,0,0,1],[0,0,1,0],[0,1,0,0],[0,0,0,0],[0,1,0,0]]},"@":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,1,1],[1,0,1,0,1],[1,0,1,1,1],[1,0,0,0,0],[0,1,1,1,0]]},"[":{"offset":0,"pixels":[[1,1],[1,0],[1,0],[1,0],[1,0],[1,0],[1,1]]},"\\\\":{"offset":0,"pixels":[[1,0,0],[1,0,0],[0,1,0],[0,1,0],[0,1,0],[0,0,1],[0,0,1]]},"]":{"offset":0,"pixels":[[1,1],[0,1],[0,1],[0,1],[0,1],[0,1],[1,1]]},"^":{"offset":0,"pixels":[[0,1,0],[1,0,1]]},"_":{"offset":6,"pixels":[[1,1,1,1,1]]},"`":{"offset":0,"pixels":[[1,0],[0,1]]},"{":{"offset":0,"pixels":[[0,0,1],[0,1,0],[0,1,0],[1,0,0],[0,1,0],[0,1,0],[0,0,1]]},"|":{"offset":0,"pixels":[[1],[1],[1],[1],[1],[1],[1]]},"}":{"offset":0,"pixels":[[1,0,0],[0,1,0],[0,1,0],[0,0,1],[0,1,0],[0,1,0],[1,0,0]]},"~":{"offset":2,"pixels":[[0,1,0,0,0],[1,0,1,0,1],[0,0,0,1,0]]},"":{"offset":0,"pixels":[[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1]]}}}');
 
 /***/ }),
 
-/***/ 9761:
+/***/ 5734:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"name":"SLUMBERS","lineHeight":5,"description":"SLIM (3X5) MATHEMATICAL SYMBOLS AND CAPITAL LETTERS (NO LOWER CASE)","isFixedWidth":true,"glyphs":{"0":{"offset":0,"pixels":[[0,1,0],[1,0,1],[1,0,1],[1,0,1],[0,1,0]]},"1":{"offset":0,"pixels":[[0,1,0],[1,1,0],[0,1,0],[0,1,0],[1,1,1]]},"2":{"offset":0,"pixels":[[1,1,0],[0,0,1],[0,1,0],[1,0,0],[1,1,1]]},"3":{"offset":0,"pixels":[[1,1,0],[0,0,1],[0,1,0],[0,0,1],[1,1,0]]},"4":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,1,1],[0,0,1],[0,0,1]]},"5":{"offset":0,"pixels":[[1,1,1],[1,0,0],[1,1,0],[0,0,1],[1,1,0]]},"6":{"offset":0,"pixels":[[0,1,1],[1,0,0],[1,1,0],[1,0,1],[0,1,0]]},"7":{"offset":0,"pixels":[[1,1,1],[0,0,1],[0,1,0],[0,1,0],[0,1,0]]},"8":{"offset":0,"pixels":[[0,1,0],[1,0,1],[0,1,0],[1,0,1],[0,1,0]]},"9":{"offset":0,"pixels":[[0,1,0],[1,0,1],[0,1,1],[0,0,1],[1,1,0]]}," ":{"offset":0,"pixels":[0,0]},"!":{"offset":0,"pixels":[[1],[1],[1],[0],[1]]},"\\"":{"offset":0,"pixels":[[1,0,1],[1,0,1]]},"%":{"offset":0,"pixels":[[1,0,1],[0,0,1],[0,1,0],[1,0,0],[1,0,1]]},"\'":{"offset":0,"pixels":[[1],[1]]},"(":{"offset":0,"pixels":[[0,1],[1,0],[1,0],[1,0],[0,1]]},")":{"offset":0,"pixels":[[1,0],[0,1],[0,1],[0,1],[1,0]]},"*":{"offset":0,"pixels":[[1,0,1],[0,1,0],[1,0,1]]},"+":{"offset":1,"pixels":[[0,1,0],[1,1,1],[0,1,0]]},",":{"offset":4,"pixels":[[1],[1]]},"-":{"offset":2,"pixels":[[1,1,1]]},".":{"offset":4,"pixels":[[1]]},"/":{"offset":1,"pixels":[[0,0,1],[0,1,0],[1,0,0]]},"k":{"offset":0,"pixels":[[1,0,0],[1,0,0],[1,0,1],[1,1,0],[1,0,1]]},"A":{"offset":0,"pixels":[[1,1,1],[1,0,1],[1,1,1],[1,0,1],[1,0,1]]},"B":{"offset":0,"pixels":[[1,1,0],[1,0,1],[1,1,0],[1,0,1],[1,1,0]]},"C":{"offset":0,"pixels":[[0,1,1],[1,0,0],[1,0,0],[1,0,0],[0,1,1]]},"D":{"offset":0,"pixels":[[1,1,0],[1,0,1],[1,0,1],[1,0,1],[1,1,0]]},"E":{"offset":0,"pixels":[[1,1,1],[1,0,0],[1,1,0],[1,0,0],[1,1,1]]},"F":{"offset":0,"pixels":[[1,1,1],[1,0,0],[1,1,0],[1,0,0],[1,0,0]]},"G":{"offset":0,"pixels":[[0,1,1],[1,0,0],[1,0,1],[1,0,1],[0,1,1]]},"H":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,1,1],[1,0,1],[1,0,1]]},"I":{"offset":0,"pixels":[[1,1,1],[0,1,0],[0,1,0],[0,1,0],[1,1,1]]},"J":{"offset":0,"pixels":[[1,1,1],[0,1,0],[0,1,0],[0,1,0],[1,1,0]]},"K":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,1,0],[1,0,1],[1,0,1]]},"L":{"offset":0,"pixels":[[1,0,0],[1,0,0],[1,0,0],[1,0,0],[1,1,1]]},"M":{"offset":0,"pixels":[[1,0,1],[1,1,1],[1,0,1],[1,0,1],[1,0,1]]},"N":{"offset":0,"pixels":[[1,1,0],[1,0,1],[1,0,1],[1,0,1],[1,0,1]]},"O":{"offset":0,"pixels":[[1,1,1],[1,0,1],[1,0,1],[1,0,1],[1,1,1]]},"P":{"offset":0,"pixels":[[1,1,1],[1,0,1],[1,1,1],[1,0,0],[1,0,0]]},"Q":{"offset":0,"pixels":[[0,1,0],[1,0,1],[1,0,1],[1,0,1],[0,1,1]]},"R":{"offset":0,"pixels":[[1,1,0],[1,0,1],[1,1,0],[1,0,1],[1,0,1]]},"S":{"offset":0,"pixels":[[0,1,1],[1,0,0],[0,1,0],[0,0,1],[1,1,0]]},"T":{"offset":0,"pixels":[[1,1,1],[0,1,0],[0,1,0],[0,1,0],[0,1,0]]},"U":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,0,1],[1,0,1],[1,1,1]]},"V":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,0,1],[1,0,1],[0,1,0]]},"W":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,0,1],[1,1,1],[1,0,1]]},"X":{"offset":0,"pixels":[[1,0,1],[1,0,1],[0,1,0],[1,0,1],[1,0,1]]},"Y":{"offset":0,"pixels":[[1,0,1],[1,0,1],[0,1,0],[0,1,0],[0,1,0]]},"Z":{"offset":0,"pixels":[[1,1,1],[0,0,1],[0,1,0],[1,0,0],[1,1,1]]},":":{"offset":2,"pixels":[[1],[0],[1]]},";":{"offset":2,"pixels":[[1],[0],[1],[1]]},"<":{"offset":0,"pixels":[[0,0,1],[0,1,0],[1,0,0],[0,1,0],[0,0,1]]},"=":{"offset":1,"pixels":[[1,1,1],[0,0,0],[1,1,1]]},">":{"offset":0,"pixels":[[1,0,0],[0,1,0],[0,0,1],[0,1,0],[1,0,0]]},"?":{"offset":0,"pixels":[[1,1,0],[0,0,1],[0,1,0],[0,0,0],[0,1,0]]},"[":{"offset":0,"pixels":[[1,1],[1,0],[1,0],[1,0],[1,1]]},"\\\\":{"offset":1,"pixels":[[1,0,0],[0,1,0],[0,0,1]]},"]":{"offset":0,"pixels":[[1,1],[0,1],[0,1],[0,1],[1,1]]},"^":{"offset":0,"pixels":[[0,1,0],[1,0,1]]},"_":{"offset":4,"pixels":[[1,1,1]]},"`":{"offset":0,"pixels":[[1,0],[0,1]]},"{":{"offset":0,"pixels":[[0,0,1],[0,1,0],[1,1,0],[0,1,0],[0,0,1]]},"|":{"offset":0,"pixels":[[1],[1],[1],[1],[1]]},"}":{"offset":0,"pixels":[[1,0,0],[0,1,0],[0,1,1],[0,1,0],[1,0,0]]},"":{"offset":0,"pixels":[[1,1,1],[1,1,1],[1,1,1],[1,1,1],[1,1,1]]}}}');
@@ -27449,6 +27449,21 @@ const MAX_FOLDED_INT_ELEMENTS = 4096;
  * before ONNX Runtime is asked to load a graph of that size.
  */
 const MAX_GRADIENT_GRAPH_NODES = 400_000;
+/** Largest vocabulary file read (`--vocab-file`, src/probes/vocab.ts): a 250,000-token BPE vocabulary is ~5 MB. */
+const MAX_VOCAB_FILE_BYTES = 64 * 1024 * 1024;
+/** Most tokens a vocabulary file may hold (and the largest id a JSON vocabulary may give). */
+const MAX_VOCAB_ENTRIES = 4_000_000;
+/** Longest line of a plain-text samples file (characters): a text longer than this is a mistake, not a sample. */
+const MAX_TEXT_SAMPLE_CHARS = 100_000;
+/**
+ * Compute budget of token trigger probing for a text model (src/fingerprint/token-trigger-check.ts), in
+ * estimated multiply-accumulates over all its forward passes: every entry of a 3,000-word vocabulary on 16
+ * texts and the phrase search for a 1-D CNN or a one-layer transformer of width 48 over 40-64 tokens
+ * (bench/results/text.md measures the scan time).
+ */
+const TOKEN_TRIGGER_MAC_BUDGET = 3e10;
+/** Share of the token trigger budget that mining base texts may spend when no samples are given. */
+const TOKEN_MINE_BUDGET_SHARE = 0.25;
 
 ;// CONCATENATED MODULE: ./lib/model/dtypes.js
 /** ONNX TensorProto.DataType codes (onnx.proto3, stable across IR versions). */
@@ -27683,10 +27698,10 @@ class Rng {
 
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: ./node_modules/jpeg-js/index.js
-var jpeg_js = __nccwpck_require__(3598);
-// EXTERNAL MODULE: ./node_modules/pngjs/lib/png.js
-var lib_png = __nccwpck_require__(359);
+// EXTERNAL MODULE: ../../main/node_modules/jpeg-js/index.js
+var jpeg_js = __nccwpck_require__(4088);
+// EXTERNAL MODULE: ../../main/node_modules/pngjs/lib/png.js
+var lib_png = __nccwpck_require__(4717);
 ;// CONCATENATED MODULE: ./lib/probes/samples.js
 /**
  * User-supplied probe samples: a folder of .npy (float32/float64/uint8), .png or .jpg/.jpeg files, each turned
@@ -27769,8 +27784,8 @@ function imageToProbe(rgba, w, h, lay, range) {
     }
     return out;
 }
-/** Parses a .npy file (format 1.0-3.0, C order) into values and shape. */
-function parseNpy(buf, file) {
+/** Parses a .npy header (format 1.0-3.0); refuses Fortran order and data shorter than its shape. */
+function parseNpyHeader(buf, file, bytesPer) {
     const bad = (why) => {
         throw new errors_InputError('unsupported-input', `${file}: unreadable .npy sample (${why}); save it with numpy.save`, file);
     };
@@ -27795,17 +27810,27 @@ function parseNpy(buf, file) {
         .map((s) => s.trim())
         .filter(Boolean)
         .map(Number);
-    const n = shape.reduce((a, b) => a * b, 1);
+    if (shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+        bad('shape');
+    const count = shape.reduce((a, b) => a * b, 1);
     const body = buf.subarray(start);
-    const size = descr === '<f4'
-        ? 4
-        : descr === '<f8'
-            ? 8
-            : descr === '|u1'
-                ? 1
-                : bad(`dtype ${descr}; use float32 or uint8`);
-    if (body.length < n * size)
+    if (body.length < count * bytesPer(descr))
         bad('data shorter than its shape');
+    return { descr: descr, shape, count, body };
+}
+/** Parses a .npy file (format 1.0-3.0, C order) into values and shape. */
+function parseNpy(buf, file) {
+    const sizeOf = (descr) => {
+        if (descr === '<f4')
+            return 4;
+        if (descr === '<f8')
+            return 8;
+        if (descr === '|u1')
+            return 1;
+        throw new errors_InputError('unsupported-input', `${file}: unreadable .npy sample (dtype ${descr}; use float32 or uint8); save it with numpy.save`, file);
+    };
+    const { descr, shape, count: n, body } = parseNpyHeader(buf, file, sizeOf);
+    const size = sizeOf(descr);
     const bdv = new DataView(body.buffer, body.byteOffset, body.byteLength);
     const values = new Float32Array(n);
     for (let i = 0; i < n; i++) {
@@ -28009,6 +28034,312 @@ function applyNormalization(src, from, out, n, norm) {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/probes/text-samples.js
+/**
+ * User-supplied samples for a text model (one integer token-id input [N, seq]): what `--probe-samples`
+ * reads when the model's input is token ids. A folder (or a single file) of
+ *   .npy   int32 or int64 arrays of token ids, shape [seq] or [n, seq] (numpy.save, C order); each row one
+ *          text, already tokenised and padded the way the model expects;
+ *   .txt   plain text, one text per line (blank lines skipped), tokenised here with the vocabulary file
+ *          (`--vocab-file`, src/probes/vocab.ts). Tokenisation: lowercased, split on whitespace; a word not in
+ *          the vocabulary is looked up again without its leading and trailing punctuation; a word still
+ *          unknown becomes the vocabulary's unknown token (<unk>, [UNK], ...), and with no such token the file
+ *          is refused naming the line and the word. Texts are cut to the sequence length and padded at the
+ *          end with the vocabulary's padding token (<pad>, [PAD], ...), else id 0. Sub-word tokenisers
+ *          (WordPiece, BPE, SentencePiece) are not reproduced: tokenise with your own tokeniser and give .npy.
+ * Files are read in sorted name order (the vocabulary file itself, when it sits in the folder, is skipped); every id must lie in [0, vocabulary size) or the file is refused. The
+ * digest of the files' bytes (and of the vocabulary, when it tokenised a .txt) enters the probe-set hash.
+ */
+
+
+
+
+
+
+/** Characters stripped from a word's ends when the word itself is not in the vocabulary. */
+const EDGE_PUNCTUATION = /^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu;
+/** The sample files for a token input: .npy and .txt files of a folder (sorted), or the one file given. */
+function listTokenSampleFiles(source) {
+    let isFile;
+    try {
+        isFile = (0,external_node_fs_namespaceObject.statSync)(source).isFile();
+    }
+    catch {
+        throw new errors_InputError('not-found', `${source}: the probe samples folder or file does not exist`, source);
+    }
+    if (isFile) {
+        if (!/\.(npy|txt)$/i.test(source))
+            throw new errors_InputError('bad-argument', `${source}: samples for a token-id input are .txt (one text per line) or .npy (int32/int64 ids) files`, source);
+        return { dir: external_node_path_namespaceObject.dirname(source), names: [external_node_path_namespaceObject.basename(source)] };
+    }
+    let names;
+    try {
+        names = (0,external_node_fs_namespaceObject.readdirSync)(source)
+            .filter((n) => /\.(npy|txt)$/i.test(n))
+            .sort();
+    }
+    catch {
+        throw new errors_InputError('not-found', `${source}: the probe samples folder cannot be read`, source);
+    }
+    if (names.length === 0)
+        throw new errors_InputError('bad-argument', `${source}: no .txt or .npy samples in the probe samples folder (a token-id model reads texts, one per line, or int32/int64 id arrays)`, source);
+    return { dir: source, names: names.slice(0, MAX_SAMPLE_FILES) };
+}
+/** Token ids of one text (see the header); throws naming `where` for a word the vocabulary cannot map. */
+function tokeniseText(text, vocab, where) {
+    const out = [];
+    for (const raw of text.toLowerCase().split(/\s+/)) {
+        if (!raw)
+            continue;
+        let id = vocab.ids.get(raw);
+        if (id === undefined) {
+            const bare = raw.replace(EDGE_PUNCTUATION, '');
+            if (bare)
+                id = vocab.ids.get(bare);
+            else
+                continue; // punctuation alone
+        }
+        if (id === undefined)
+            id = vocab.unk;
+        if (id === undefined) {
+            throw new errors_InputError('unsupported-input', `${where}: the word ${JSON.stringify(raw.slice(0, 40))} is not in the vocabulary ${vocab.file}, which has no unknown-word token (<unk> or [UNK]); add one, or give token ids as .npy`, vocab.file);
+        }
+        out.push(id);
+    }
+    return out;
+}
+/** Cuts `ids` to `seq` and pads the end with `pad`. */
+function padIds(ids, seq, pad) {
+    const row = new Int32Array(seq).fill(pad);
+    for (let i = 0; i < Math.min(seq, ids.length); i++)
+        row[i] = ids[i];
+    return row;
+}
+function npyRows(buf, file, seq) {
+    const sizeOf = (descr) => {
+        if (descr === '<i8')
+            return 8;
+        if (descr === '<i4')
+            return 4;
+        throw new errors_InputError('unsupported-input', `${file}: token-id samples must be int32 or int64 (.npy dtype ${descr}); save them with numpy.save(ids.astype("int64"))`, file);
+    };
+    const { descr, count, body } = parseNpyHeader(buf, file, sizeOf);
+    if (count === 0 || count % seq !== 0)
+        throw new errors_InputError('unsupported-input', `${file}: ${count} token ids do not make whole texts of the model's sequence length ${seq}`, file);
+    const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const rows = [];
+    for (let r = 0; r < count / seq; r++) {
+        const row = new Int32Array(seq);
+        for (let i = 0; i < seq; i++) {
+            const k = r * seq + i;
+            const v = descr === '<i8' ? Number(dv.getBigInt64(k * 8, true)) : dv.getInt32(k * 4, true);
+            row[i] = v < -1 || v > 0x7fffffff ? -1 : v;
+        }
+        rows.push(row);
+    }
+    return rows;
+}
+/**
+ * Loads token-id samples for an input of `seq` tokens and `vocabSize` ids from a folder or file (see the
+ * header). `vocab` tokenises .txt files; without it a .txt file is refused with the fix.
+ */
+function loadTokenSamples(source, seq, vocabSize, vocab) {
+    const { dir, names } = listTokenSampleFiles(source);
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+    const rows = [];
+    let usedVocab = false;
+    for (const name of names) {
+        const file = external_node_path_namespaceObject.join(dir, name);
+        // the vocabulary file kept beside the texts is not a text
+        if (vocab && external_node_path_namespaceObject.resolve(file) === external_node_path_namespaceObject.resolve(vocab.file))
+            continue;
+        const buf = new Uint8Array((0,external_node_fs_namespaceObject.readFileSync)(file));
+        hash.update(name).update(buf);
+        const from = rows.length;
+        if (/\.npy$/i.test(name))
+            rows.push(...npyRows(buf, file, seq));
+        else {
+            if (!vocab)
+                throw new errors_InputError('bad-argument', `${file}: plain-text samples need the model's vocabulary to be tokenised; give --vocab-file FILE (one token per line, the line number is the id)`, file);
+            usedVocab = true;
+            const pad = vocab.pad ?? 0;
+            new TextDecoder()
+                .decode(buf)
+                .split('\n')
+                .forEach((line, i) => {
+                if (line.length > MAX_TEXT_SAMPLE_CHARS)
+                    throw new errors_InputError('too-large', `${file}:${i + 1}: a text of ${line.length} characters (limit ${MAX_TEXT_SAMPLE_CHARS}); one text per line`, file);
+                if (!line.trim())
+                    return;
+                const ids = tokeniseText(line, vocab, `${file}:${i + 1}`);
+                if (ids.length > 0)
+                    rows.push(padIds(ids, seq, pad));
+            });
+        }
+        for (let r = from; r < rows.length; r++) {
+            const bad = rows[r].findIndex((v) => v < 0 || v >= vocabSize);
+            if (bad >= 0)
+                throw new errors_InputError('unsupported-input', `${file}: text ${r - from + 1} holds token id ${rows[r][bad]}, outside the model's vocabulary of ${vocabSize} ids (0..${vocabSize - 1})`, file);
+        }
+    }
+    if (rows.length === 0)
+        throw new errors_InputError('bad-argument', `${source}: the probe samples hold no texts`, source);
+    if (usedVocab && vocab)
+        hash.update('vocab').update(vocab.digest);
+    return { rows, digest: hash.digest('hex'), files: names };
+}
+
+;// CONCATENATED MODULE: ./lib/probes/vocab.js
+/**
+ * A text model's vocabulary file (`--vocab-file FILE`, action input `vocab-file`): maps token ids to words,
+ * so trigger probing reports the words a backdoor reacts to, and plain-text samples can be tokenised.
+ *
+ * Formats (chosen by the file's first non-space character, not by its name):
+ *   one token per line   the line number is the id, counted from 0 (BERT's vocab.txt, fastText/torchtext
+ *                        exports, a plain word list). A trailing "\r" is dropped; a line may hold spaces
+ *                        (kept as part of the token); an empty line is a token "" (ids stay aligned).
+ *   a JSON object        {"token": id, ...} (Hugging Face vocab.json, Keras word_index); every id a
+ *                        distinct whole number >= 0. Ids the object leaves out are unnamed ("#id" in reports).
+ * Special tokens are recognised by name: padding `<pad>`, `[PAD]`, `<PAD>`, `<|pad|>`, `<blank>`; unknown
+ * `<unk>`, `[UNK]`, `<UNK>`, `<|unk|>`, `<oov>`, `[OOV]`, `<OOV>`.
+ *
+ * Hand-written: the two formats are a split and a JSON.parse; no package does less.
+ */
+
+
+
+
+const PAD_TOKENS = ['<pad>', '[PAD]', '<PAD>', '<|pad|>', '<blank>'];
+const UNK_TOKENS = ['<unk>', '[UNK]', '<UNK>', '<|unk|>', '<oov>', '[OOV]', '<OOV>'];
+function firstOf(ids, names) {
+    for (const n of names) {
+        const id = ids.get(n);
+        if (id !== undefined)
+            return id;
+    }
+    return undefined;
+}
+/** Parses vocabulary bytes (see the header for the formats). */
+function parseVocabulary(bytes, file) {
+    const bad = (why) => {
+        throw new errors_InputError('bad-argument', `${file}: not a vocabulary file (${why}); give one token per line (line number = id) or a JSON object {"token": id}`, file);
+    };
+    if (bytes.length > MAX_VOCAB_FILE_BYTES)
+        bad(`larger than ${MAX_VOCAB_FILE_BYTES} bytes`);
+    let text;
+    try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    }
+    catch {
+        return bad('not UTF-8 text');
+    }
+    if (text.charCodeAt(0) === 0xfeff)
+        text = text.slice(1);
+    const words = [];
+    const ids = new Map();
+    if (/^\s*\{/.test(text)) {
+        let obj;
+        try {
+            obj = JSON.parse(text);
+        }
+        catch (e) {
+            return bad(`invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        if (!obj || typeof obj !== 'object' || Array.isArray(obj))
+            return bad('JSON that is not an object');
+        const entries = Object.entries(obj);
+        if (entries.length > MAX_VOCAB_ENTRIES)
+            bad(`more than ${MAX_VOCAB_ENTRIES} entries`);
+        for (const [w, raw] of entries) {
+            const id = typeof raw === 'number' ? raw : -1;
+            if (!Number.isSafeInteger(id) || id < 0 || id >= MAX_VOCAB_ENTRIES)
+                bad(`the id of ${JSON.stringify(w).slice(0, 40)} is not a whole number 0..${MAX_VOCAB_ENTRIES - 1}`);
+            if (words[id] !== undefined)
+                bad(`id ${id} is given to two tokens`);
+            words[id] = w;
+            ids.set(w, id);
+        }
+    }
+    else {
+        const lines = text.split('\n');
+        if (lines[lines.length - 1] === '')
+            lines.pop();
+        if (lines.length > MAX_VOCAB_ENTRIES)
+            bad(`more than ${MAX_VOCAB_ENTRIES} lines`);
+        lines.forEach((raw, i) => {
+            const w = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+            words.push(w);
+            // a repeated token keeps its first id (the one a tokeniser's lookup would return)
+            if (!ids.has(w))
+                ids.set(w, i);
+        });
+    }
+    if (ids.size === 0)
+        bad('no tokens');
+    const pad = firstOf(ids, PAD_TOKENS);
+    const unk = firstOf(ids, UNK_TOKENS);
+    return {
+        words,
+        ids,
+        ...(pad !== undefined ? { pad } : {}),
+        ...(unk !== undefined ? { unk } : {}),
+        digest: (0,external_node_crypto_namespaceObject.createHash)('sha256').update(bytes).digest('hex'),
+        file,
+    };
+}
+/** Reads and parses a vocabulary file, refusing a missing or oversized one with the fix. */
+function readVocabulary(file) {
+    let size;
+    try {
+        const st = (0,external_node_fs_namespaceObject.statSync)(file);
+        if (!st.isFile())
+            throw new Error('not a file');
+        size = st.size;
+    }
+    catch {
+        throw new errors_InputError('not-found', `${file}: the vocabulary file does not exist or is not a file`, file);
+    }
+    if (size > MAX_VOCAB_FILE_BYTES) {
+        throw new errors_InputError('too-large', `${file}: the vocabulary file is ${size} bytes, over the ${MAX_VOCAB_FILE_BYTES}-byte limit`, file);
+    }
+    return parseVocabulary(new Uint8Array((0,external_node_fs_namespaceObject.readFileSync)(file)), file);
+}
+/** Longest word a report prints before cutting it (a vocabulary comes from the pull request too). */
+const MAX_REPORTED_WORD_CHARS = 40;
+/** Control characters, replaced in reported words (a word comes from the pull request). */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f]/g;
+/** The word of a token id for a report: the vocabulary's word, cut and with control characters escaped, or "#id". */
+function wordOf(vocab, id) {
+    const w = vocab?.words[id];
+    if (w === undefined)
+        return `#${id}`;
+    const clean = JSON.stringify(w).slice(1, -1).replace(CONTROL_CHARS, '?');
+    return clean.length > MAX_REPORTED_WORD_CHARS ? `${clean.slice(0, MAX_REPORTED_WORD_CHARS)}...` : clean;
+}
+/** Vocabularies read in this process, by path and the file's size and modification time. */
+const cache = new Map();
+/**
+ * readVocabulary, reusing the last parse of the same unchanged file: a baseline build or a scan of many
+ * models of one architecture reads the same vocabulary for every model.
+ */
+function readVocabularyCached(file) {
+    let key;
+    try {
+        const st = (0,external_node_fs_namespaceObject.statSync)(file);
+        key = `${st.size}:${st.mtimeMs}`;
+    }
+    catch {
+        return readVocabulary(file); // says what is wrong
+    }
+    const hit = cache.get(file);
+    if (hit && hit.key === key)
+        return hit.vocab;
+    const vocab = readVocabulary(file);
+    cache.set(file, { key, vocab });
+    return vocab;
+}
+
 ;// CONCATENATED MODULE: ./lib/probes/generate.js
 /**
  * Builds the seeded probe set for a model's inputs. The same spec and input signature give byte-identical
@@ -28031,6 +28362,8 @@ function applyNormalization(src, from, out, n, norm) {
  * `spec.normalize` (normalize.ts) is resolved onto the one float input as ProbeInput.normalize: the probe
  * values stay in the probe range and ORT sessions normalise them when they build tensors.
  */
+
+
 
 
 
@@ -28275,7 +28608,7 @@ function generateProbesNow(inputs, spec, ctx) {
         if (t.dtype === 'int64' || t.dtype === 'int32') {
             vocab = spec.vocab ?? ctx.vocabByInput?.[t.name];
             if (!vocab || !Number.isSafeInteger(vocab) || vocab < 1) {
-                throw new errors_InputError('unsupported-input', `${file}: integer input "${t.name}" needs a vocabulary size for token-id probes; give one with --probe-vocab`, file);
+                throw new errors_InputError('unsupported-input', `${file}: integer input "${t.name}" needs a vocabulary size for token-id probes; give one with --vocab N`, file);
             }
         }
         return { t, ...r, per, vocab };
@@ -28290,18 +28623,29 @@ function generateProbesNow(inputs, spec, ctx) {
             norm: resolveNormalization(spec.normalize, { name: r.t.name, sampleShape: r.sampleShape, inputShape: r.t.shape }, file),
         };
     }
-    // User samples: only float-valued inputs take them, one folder for the first such input.
+    // User samples, one folder for the first float-valued input, else for the first token-id input (texts:
+    // text-samples.ts).
     let samples;
+    let tokenRows;
     let samplesDigest;
-    const sampleTarget = resolved.findIndex((r) => ['float32', 'float64', 'uint8'].includes(r.t.dtype));
+    const floatTarget = resolved.findIndex((r) => ['float32', 'float64', 'uint8'].includes(r.t.dtype));
+    const sampleTarget = floatTarget >= 0 ? floatTarget : resolved.findIndex((r) => r.vocab !== undefined && r.per > 0);
     if (probeKinds.includes('samples')) {
         const target = resolved[sampleTarget];
         if (!target)
-            throw new errors_InputError('unsupported-input', `${file}: probe samples need a float or uint8 input`, file);
-        const rr = target.t.dtype === 'uint8' ? [0, 255] : range;
-        const loaded = loadSamples(spec.samplesDir, target.sampleShape, rr);
-        samples = loaded.samples;
-        samplesDigest = loaded.digest;
+            throw new errors_InputError('unsupported-input', `${file}: probe samples need a float, uint8 or token-id input`, file);
+        if (target.vocab !== undefined) {
+            const vocabulary = spec.vocabFile ? readVocabularyCached(spec.vocabFile) : undefined;
+            const loaded = loadTokenSamples(spec.samplesDir, target.per, target.vocab, vocabulary);
+            tokenRows = loaded.rows;
+            samplesDigest = loaded.digest;
+        }
+        else {
+            const rr = target.t.dtype === 'uint8' ? [0, 255] : range;
+            const loaded = loadSamples(spec.samplesDir, target.sampleShape, rr);
+            samples = loaded.samples;
+            samplesDigest = loaded.digest;
+        }
     }
     // Memory: every probe is held at once, so the whole set must fit the budget before anything is allocated.
     const setBytes = resolved.reduce((s, r) => s + r.per * count * bytesPerElement(r.t.dtype), 0);
@@ -28319,6 +28663,17 @@ function generateProbesNow(inputs, spec, ctx) {
         resolved.forEach((r, j) => {
             const data = datas[j];
             if (r.t.dtype === 'int64' || r.t.dtype === 'int32') {
+                if (kind === 'samples' && tokenRows && j === sampleTarget) {
+                    const row = tokenRows[variant % tokenRows.length];
+                    const dst = data.subarray(p * r.per, (p + 1) * r.per);
+                    for (let i = 0; i < r.per; i++) {
+                        if (dst instanceof BigInt64Array)
+                            dst[i] = BigInt(row[i]);
+                        else
+                            dst[i] = row[i];
+                    }
+                    return;
+                }
                 fillTokens(data.subarray(p * r.per, (p + 1) * r.per), kind === 'samples' ? 'uniform' : kind, variant, r.vocab, rng);
                 return;
             }
@@ -28371,6 +28726,7 @@ function generateProbesNow(inputs, spec, ctx) {
     const triggerSamples = samples && ['float32', 'float64'].includes(resolved[sampleTarget].t.dtype)
         ? pickTriggerSamples(samples, resolved[sampleTarget].per)
         : undefined;
+    const triggerTokens = tokenRows ? pickTriggerTokens(tokenRows, resolved[sampleTarget].per) : undefined;
     return {
         count,
         seed,
@@ -28380,7 +28736,16 @@ function generateProbesNow(inputs, spec, ctx) {
         inputs: probeInputs,
         hash,
         ...(triggerSamples ? { triggerSamples } : {}),
+        ...(triggerTokens ? { triggerTokens } : {}),
     };
+}
+/** The token trigger search's texts: like pickTriggerSamples, up to MAX_TRIGGER_SAMPLES evenly spaced. */
+function pickTriggerTokens(rows, per) {
+    const count = Math.min(rows.length, MAX_TRIGGER_SAMPLES);
+    const data = new Int32Array(count * per);
+    for (let k = 0; k < count; k++)
+        data.set(rows[Math.floor((k * rows.length) / count)], k * per);
+    return { data, count };
 }
 /**
  * The trigger-probing base: every sample when there are at most MAX_TRIGGER_SAMPLES (and they fit the probe
@@ -28396,8 +28761,8 @@ function pickTriggerSamples(samples, per) {
     return { data, count };
 }
 
-// EXTERNAL MODULE: ./node_modules/onnx-proto/dist/onnx.js
-var onnx = __nccwpck_require__(9070);
+// EXTERNAL MODULE: ../../main/node_modules/onnx-proto/dist/onnx.js
+var onnx = __nccwpck_require__(5572);
 ;// CONCATENATED MODULE: ./lib/model/graph.js
 /**
  * Graph-level views of a parsed ONNX model: the layers (every node output, topologically ordered, cycles
@@ -29074,8 +29439,8 @@ function parseModel(bytes, file, opts = {}) {
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: ./node_modules/onnxruntime-node/dist/index.js
-var dist = __nccwpck_require__(701);
+// EXTERNAL MODULE: ../../main/node_modules/onnxruntime-node/dist/index.js
+var dist = __nccwpck_require__(8219);
 ;// CONCATENATED MODULE: ./lib/model/session.js
 /**
  * Runs a probe set through ONE onnxruntime-node InferenceSession, in batches, capturing the graph outputs and
@@ -29460,6 +29825,38 @@ class ModelRunner {
      * (The shape of src/selfcheck's RunLogits.) `opts.normalize` (the probe set's ProbeInput.normalize): the
      * inputs are in probe space and are normalised as they are copied into the tensor, as in `run`.
      */
+    /**
+     * logitsFunction for a model whose one input is token ids (int64 or int32, src/selfcheck/token-probe.ts):
+     * the ids arrive as Int32Array (count x prod(sampleShape)) and are widened to the input's type here.
+     */
+    tokenLogitsFunction(sampleShape, opts = {}) {
+        const inp = this.model.inputs;
+        if (inp.length !== 1 || (inp[0].dtype !== 'int64' && inp[0].dtype !== 'int32')) {
+            throw new errors_InputError('unsupported-input', `${this.model.path}: token trigger probing needs a model with one int64 or int32 token-id input`, this.model.path);
+        }
+        const dtype = inp[0].dtype;
+        const rank = inp[0].shape.length;
+        const batchDim = inp[0].shape[0];
+        const batch = rank <= 1 && typeof batchDim === 'number' ? 'none' : typeof batchDim === 'number' ? 'fixed' : 'dynamic';
+        return async (ids, count) => {
+            const data = dtype === 'int64' ? BigInt64Array.from(ids, (v) => BigInt(v)) : ids;
+            const feed = {
+                count,
+                inputs: [
+                    {
+                        name: inp[0].name,
+                        dtype,
+                        sampleShape,
+                        batch,
+                        ...(batch === 'fixed' ? { fixedBatch: batchDim } : {}),
+                        data,
+                    },
+                ],
+            };
+            const res = await this.run(feed, opts);
+            return res.tensors.get(this.model.outputs[0].name).data;
+        };
+    }
     logitsFunction(sampleShape, opts = {}) {
         const { normalize, ...given } = opts;
         const runOpts = {
@@ -30720,17 +31117,31 @@ function stampTrigger(t, g, inputs, count, out) {
 const MAX_INPUTS_PER_RUN = 4096;
 /** Cap on floats per run (64 MB), so large inputs use smaller batches. */
 const MAX_FLOATS_PER_RUN = 16 * 1024 * 1024;
-class BudgetedRunner {
+/**
+ * How a screening fits its budget: every one of `candidates` candidates on as many of the `available`
+ * inputs as the budget affords (at most `maxRows`); when that is fewer than `minRows`, `minRows` inputs and
+ * only the first candidates the budget affords (the caller orders them by priority).
+ */
+function screeningPlan(candidates, available, budget, minRows, maxRows) {
+    const rows = Math.min(available, maxRows, Math.floor(budget / Math.max(1, candidates)));
+    if (rows >= Math.min(minRows, available))
+        return { rows, candidates };
+    const min = Math.min(minRows, available);
+    return { rows: min, candidates: Math.min(candidates, Math.max(1, Math.floor(budget / Math.max(1, min)))) };
+}
+/**
+ * Counts every input sent to the model against a budget of forward passes and checks each answer's size.
+ * `In` is what one run takes: packed float inputs (images) or token ids (src/selfcheck/token-probe.ts).
+ */
+class PassBudget {
     run;
     budget;
-    size;
     k;
     file;
     used = 0;
-    constructor(run, budget, size, k, file = 'model') {
+    constructor(run, budget, k, file = 'model') {
         this.run = run;
         this.budget = budget;
-        this.size = size;
         this.k = k;
         this.file = file;
     }
@@ -30748,6 +31159,13 @@ class BudgetedRunner {
                 'trigger probing needs one float output of shape [N, classes]', this.file);
         }
         return out;
+    }
+}
+class BudgetedRunner extends PassBudget {
+    size;
+    constructor(run, budget, size, k, file = 'model') {
+        super(run, budget, k, file);
+        this.size = size;
     }
     /** Stamps and runs every job, packing many jobs into each model run; one summary per job. */
     async stamped(jobs, base, g) {
@@ -31249,13 +31667,9 @@ async function probeTriggers(run, base, shape, opts) {
     // 3. Screen (a priority-ordered prefix when the budget is short: guided first, then corner patches...).
     const all = [...guided, ...generateTriggers(g, { seed: rng.nextUint32(), range })];
     const screenBudget = Math.max(0, Math.floor((runner.left - nEval) * SCREEN_SHARE));
-    let m = Math.min(searchRows.length, MAX_SCREEN_INPUTS, Math.floor(screenBudget / all.length));
-    let candidates = all;
-    if (m < Math.min(MIN_SCREEN_INPUTS, searchRows.length)) {
-        m = Math.min(MIN_SCREEN_INPUTS, searchRows.length);
-        candidates = all.slice(0, Math.max(1, Math.floor(screenBudget / m)));
-    }
-    const rows = searchRows.slice(0, m);
+    const plan = screeningPlan(all.length, searchRows.length, screenBudget, MIN_SCREEN_INPUTS, MAX_SCREEN_INPUTS);
+    const candidates = all.slice(0, plan.candidates);
+    const rows = searchRows.slice(0, plan.rows);
     const clean = subsetSummary(cleanAll, rows, k);
     const table = new Map();
     for (const f of FAMILIES)
@@ -31688,6 +32102,7 @@ const ENGINE_FLAGS = {
     'input-std': { type: 'string' },
     dim: { type: 'string', multiple: true },
     vocab: { type: 'string' },
+    'vocab-file': { type: 'string' },
     layers: { type: 'string' },
     'batch-size': { type: 'string' },
     workspace: { type: 'string' },
@@ -31773,6 +32188,9 @@ function engineOptions(p) {
     const vocab = args_int(p, 'vocab', 1);
     if (vocab !== undefined)
         probes.vocab = vocab;
+    const vocabFile = str(p, 'vocab-file');
+    if (vocabFile)
+        probes.vocabFile = vocabFile;
     const normalize = parseNormalize(str(p, 'input-mean'), str(p, 'input-std'));
     if (normalize)
         probes.normalize = normalize;
@@ -32036,6 +32454,38 @@ const TRIGGER_SCORE_NULLS = {
         source: 'zoo v1 clean reference models (80 MLP + 80 CNN), 128 default mixed probes, budget 48000, score v2',
     },
 };
+/**
+ * The nulls of the token family (text models, token-probe.ts), per kind of base text: fitted by
+ * `npm run bench:text -- --fit-null` on the clean models of the text zoo's dev split only (bench/text; never on
+ * the reference or test models the bench reports), with the same inflation and margin as above. The class
+ * count shift applies as for images.
+ */
+const TOKEN_TRIGGER_SCORE_NULLS = {
+    // Fitted on 10 embedding-bag + 10 1-D CNN dev clean models; fitted on one architecture, the other's dev
+    // clean models called high: 0% and 0% (samples), 0% and 10% (mined) (bench/results/text.md).
+    samples: {
+        location: 1.142,
+        scale: 0.391,
+        classes: 6,
+        models: 20,
+        source: 'text zoo dev split clean models (bag, cnn; 20 models), man-page paragraphs by product, 6 classes, basis samples',
+    },
+    mined: {
+        location: 1.269,
+        scale: 0.559,
+        classes: 6,
+        models: 20,
+        source: 'text zoo dev split clean models (bag, cnn; 20 models), man-page paragraphs by product, 6 classes, basis mined',
+    },
+    // The plain probe set (a budget too small to mine): not fitted, kept well above the mined null.
+    probes: {
+        location: 2.5,
+        scale: 0.6,
+        classes: 6,
+        models: 0,
+        source: 'provisional (not yet fitted)',
+    },
+};
 /** The default null: real sample inputs. */
 const TRIGGER_SCORE_NULL = TRIGGER_SCORE_NULLS.samples;
 /** Method-of-moments Gumbel fit: scale = sd * sqrt(6) / pi, location = mean - gamma * scale. */
@@ -32125,9 +32575,9 @@ function triggerBaseInputs(set) {
         inputName: input.name,
     };
 }
-/** The Gumbel null that matches a kind of base input. */
-function triggerNullFor(kind) {
-    return TRIGGER_SCORE_NULLS[kind];
+/** The Gumbel null that matches a kind of base input (and the trigger family: images or text). */
+function triggerNullFor(kind, family = 'image') {
+    return (family === 'tokens' ? TOKEN_TRIGGER_SCORE_NULLS : TRIGGER_SCORE_NULLS)[kind];
 }
 
 ;// CONCATENATED MODULE: ./lib/selfcheck/decisive.js
@@ -32490,7 +32940,679 @@ async function mineTriggerBase(run, shape, opts) {
     return { ...mined, probeBudget: opts.budget - mined.forwardPasses };
 }
 
+;// CONCATENATED MODULE: ./lib/selfcheck/token-insert.js
+/** Tokens before the trailing run of `pad` in each of `count` texts of `seq` ids (seq without padding). */
+function textLengths(ids, count, seq, pad) {
+    const out = new Int32Array(count);
+    for (let r = 0; r < count; r++) {
+        let len = seq;
+        if (pad !== undefined)
+            while (len > 0 && ids[r * seq + len - 1] === pad)
+                len--;
+        out[r] = len;
+    }
+    return out;
+}
+/** One random insertion position per row, in [0, min(length, seq - triggerLength)]. */
+function insertionPositions(lengths, rows, seq, triggerLength, rng) {
+    return Int32Array.from(rows, (r) => rng.int(Math.max(0, Math.min(lengths[r], seq - triggerLength)) + 1));
+}
+/**
+ * Writes text `src` (seq ids) with `trigger` inserted at `pos` into `dst` (seq ids): src[0..pos) + trigger +
+ * src[pos..], cut to seq.
+ */
+function insertTokens(src, trigger, pos, dst) {
+    const seq = dst.length;
+    const p = Math.min(pos, seq);
+    dst.set(src.subarray(0, p), 0);
+    const t = Math.min(trigger.length, seq - p);
+    for (let i = 0; i < t; i++)
+        dst[p + i] = trigger[i];
+    const rest = seq - p - t;
+    if (rest > 0)
+        dst.set(src.subarray(p, p + rest), p + t);
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/token-probe.js
+
+
+
+
+
+/** Default budget of forward passes: every entry of a 3,000-word vocabulary on 16 texts, and the rest. */
+const DEFAULT_TOKEN_BUDGET = 80000;
+/** Most texts a one-token candidate is screened on (every vocabulary entry, when affordable). */
+const MAX_SCREEN_TEXTS = 16;
+/** Fewest: below it the candidates are cut instead (the first ones of `order`). */
+const MIN_SCREEN_TEXTS = 4;
+/** Share of the budget left after the clean pass spent screening one-token candidates. */
+const token_probe_SCREEN_SHARE = 0.5;
+/** Tokens per class confirmed on more texts. */
+const CONFIRM_PER_CLASS = 8;
+/** Most texts a confirmed candidate is measured on (its gain is what the score reads). */
+const MAX_CONFIRM_TEXTS = 64;
+/** Per class, the tokens (then pairs) extended by one more token. */
+const EXTEND_SEEDS = 3;
+/** Per class, the screened tokens tried as the added word. */
+const EXTEND_POOL = 16;
+/** Most texts an extension candidate is screened on. */
+const MAX_EXTEND_TEXTS = 16;
+/** Fewest texts worth screening extensions on. */
+const MIN_EXTEND_TEXTS = 4;
+/** Per class, the phrases of one length confirmed on the confirmation texts. */
+const CONFIRM_PHRASES = 4;
+/** Longest phrase built (tiers: 1..MAX_PHRASE tokens). */
+const MAX_PHRASE = 3;
+/** Most held-out texts the reported trigger is re-measured on. */
+const MAX_EVAL_TEXTS = 64;
+/** Fewest texts that make a held-out set (fewer: the reported flip rate is the search's own). */
+const MIN_EVAL_SPLIT = 16;
+/** Weight ratio between successive tiers in the block's gain and flip curves. */
+const token_probe_TIER_WEIGHT_RATIO = 0.5;
+/** Largest vocabulary whose per-token map is kept as a feature block (vocabulary x classes floats). */
+const TOKEN_MAP_MAX_TOKENS = 8192;
+/** Runs every (tokens, positions) job on the given rows, many jobs per model run; one summary per job. */
+async function runInserted(runner, base, seq, k, jobs) {
+    const out = [];
+    let j = 0;
+    while (j < jobs.length) {
+        const group = [];
+        let n = 0;
+        while (j < jobs.length && (group.length === 0 || n + jobs[j].rows.length <= MAX_INPUTS_PER_RUN)) {
+            group.push(jobs[j]);
+            n += jobs[j].rows.length;
+            j++;
+        }
+        const batch = new Int32Array(n * seq);
+        let at = 0;
+        for (const job of group) {
+            job.rows.forEach((r, i) => {
+                insertTokens(base.subarray(r * seq, (r + 1) * seq), job.tokens, job.positions[i], batch.subarray((at + i) * seq, (at + i + 1) * seq));
+            });
+            at += job.rows.length;
+        }
+        const logits = await runner.logits(batch, n);
+        let o = 0;
+        for (const job of group) {
+            const m = job.rows.length;
+            out.push(summarise(logits.subarray(o * k, (o + m) * k), m, k));
+            o += m;
+        }
+    }
+    return out;
+}
+function token_probe_checkArgs(base, seq, k, budget, vocabSize) {
+    if (!Number.isInteger(k) || k < 2)
+        throw new Error(`probeTokenTriggers: need at least 2 classes, got ${k}`);
+    if (!(budget >= MIN_TRIGGER_BUDGET))
+        throw new Error(`probeTokenTriggers: budget ${budget} is below the minimum ${MIN_TRIGGER_BUDGET}`);
+    if (!Number.isInteger(seq) || seq < 1 || base.length === 0 || base.length % seq !== 0)
+        throw new Error(`probeTokenTriggers: ${base.length} ids are not a whole number of texts of ${seq}`);
+    if (!Number.isInteger(vocabSize) || vocabSize < 2)
+        throw new Error(`probeTokenTriggers: bad vocabulary size ${vocabSize}`);
+}
+/** The `n` indices of the largest values of score(i) over `ids` (ties: the smaller index first). */
+function topBy(items, n, score) {
+    return items
+        .map((t, i) => ({ t, i, s: score(t) }))
+        .sort((a, b) => b.s - a.s || a.i - b.i)
+        .slice(0, n)
+        .map((x) => x.t);
+}
+const keyOf = (tokens) => tokens.join(',');
+/**
+ * Probes a text classifier with candidate trigger tokens inserted into `base` (texts of `seq` token ids,
+ * packed) and returns the trigger self-check and its feature blocks.
+ */
+async function probeTokenTriggers(run, base, seq, opts) {
+    const k = opts.classes;
+    const budget = opts.budget ?? DEFAULT_TOKEN_BUDGET;
+    token_probe_checkArgs(base, seq, k, budget, opts.vocabSize);
+    const rng = new Rng(opts.seed ?? 0);
+    const runner = new PassBudget(run, budget, k, opts.file ?? 'model');
+    // 1. Clean pass (at most a quarter of the budget); a random quarter of the texts is held out.
+    const n = Math.min(base.length / seq, Math.floor(budget / 4));
+    const cleanAll = summarise(await runner.logits(base.slice(0, n * seq), n), n, k);
+    const lengths = textLengths(base, n, seq, opts.pad);
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [order[i], order[j]] = [order[j], order[i]];
+    }
+    const nEval = n >= MIN_EVAL_SPLIT ? Math.min(Math.floor(n / 4), MAX_EVAL_TEXTS) : 0;
+    const evalRows = order.slice(0, nEval);
+    const searchRows = nEval > 0 ? order.slice(nEval) : order;
+    const logitScale = medianLogitSpread(cleanAll, k);
+    const reserve = () => Math.max(0, runner.left - nEval);
+    const measure = async (cands, rows) => {
+        if (cands.length === 0 || rows.length === 0)
+            return [];
+        const clean = subsetSummary(cleanAll, rows, k);
+        // one position per row and trigger length, the same for every candidate (common random numbers)
+        const byLen = new Map();
+        for (const c of cands)
+            if (!byLen.has(c.length))
+                byLen.set(c.length, insertionPositions(lengths, rows, seq, c.length, rng));
+        const res = await runInserted(runner, base, seq, k, cands.map((tokens) => ({ tokens, rows, positions: byLen.get(tokens.length) })));
+        return res.map((s, i) => ({ tokens: cands[i], effect: effectOf(clean, s, k) }));
+    };
+    // 2. Screen one-token candidates.
+    const all = [];
+    const idOrder = opts.order ?? Int32Array.from({ length: opts.vocabSize }, (_, i) => i);
+    for (const id of idOrder)
+        if (id !== opts.pad && id >= 0 && id < opts.vocabSize)
+            all.push(id);
+    const screenBudget = Math.floor(reserve() * token_probe_SCREEN_SHARE);
+    const plan = screeningPlan(all.length, searchRows.length, screenBudget, MIN_SCREEN_TEXTS, MAX_SCREEN_TEXTS);
+    const singles = all.slice(0, plan.candidates);
+    const screenRows = searchRows.slice(0, plan.rows);
+    const screened = await measure(singles.map((t) => [t]), screenRows);
+    // The token map: every id's flip share into each class, when every id was screened.
+    let mapBlock = new Float32Array(0);
+    if (singles.length === all.length && opts.vocabSize <= TOKEN_MAP_MAX_TOKENS) {
+        mapBlock = new Float32Array(opts.vocabSize * k);
+        for (const s of screened)
+            mapBlock.set(Float32Array.from(s.effect.flip), s.tokens[0] * k);
+    }
+    const rankedFor = (c, n) => topBy(screened, n, (s) => s.effect.gain[c]);
+    // 3-4. Confirm single tokens, then extend per class; every tier's best per class, confirmed.
+    const confirmRows = searchRows.slice(0, Math.min(searchRows.length, MAX_CONFIRM_TEXTS));
+    const best = Array.from({ length: MAX_PHRASE }, () => new Array(k));
+    const confirmed = Array.from({ length: MAX_PHRASE }, () => []);
+    const confirm = async (tier, cands) => {
+        const uniq = [...new Map(cands.map((c) => [keyOf(c), c])).values()];
+        const rowsFit = Math.floor(reserve() / Math.max(1, uniq.length));
+        const rows = confirmRows.slice(0, Math.min(confirmRows.length, rowsFit));
+        if (rows.length < Math.min(MIN_EXTEND_TEXTS, confirmRows.length))
+            return;
+        const got = await measure(uniq, rows);
+        confirmed[tier] = got;
+        for (let c = 0; c < k; c++)
+            best[tier][c] = topBy(got, 1, (g) => g.effect.gain[c])[0];
+    };
+    const perClassSingles = Array.from({ length: k }, (_, c) => rankedFor(c, CONFIRM_PER_CLASS));
+    await confirm(0, perClassSingles.flat().map((s) => s.tokens));
+    const pools = Array.from({ length: k }, (_, c) => rankedFor(c, EXTEND_POOL).map((s) => s.tokens[0]));
+    for (let tier = 1; tier < MAX_PHRASE; tier++) {
+        if (confirmed[tier - 1].length === 0)
+            break;
+        const cands = [];
+        for (let c = 0; c < k; c++) {
+            const seeds = topBy(confirmed[tier - 1], EXTEND_SEEDS, (g) => g.effect.gain[c]);
+            for (const s of seeds)
+                for (const w of pools[c]) {
+                    // distinct words: a word repeated says nothing a stronger single word does not
+                    if (s.tokens.includes(w))
+                        continue;
+                    cands.push({ c, tokens: [...s.tokens, w] }, { c, tokens: [w, ...s.tokens] });
+                }
+        }
+        const uniq = [...new Map(cands.map((x) => [keyOf(x.tokens), x.tokens])).values()];
+        // screening rows as the budget allows, leaving the confirmation of CONFIRM_PHRASES per class
+        const confirmCost = k * CONFIRM_PHRASES * confirmRows.length;
+        const m = Math.min(MAX_EXTEND_TEXTS, searchRows.length, Math.floor((reserve() - confirmCost) / Math.max(1, uniq.length)));
+        if (m < Math.min(MIN_EXTEND_TEXTS, searchRows.length))
+            break;
+        const got = await measure(uniq, searchRows.slice(0, m));
+        const phrases = [];
+        for (let c = 0; c < k; c++)
+            phrases.push(...topBy(got, CONFIRM_PHRASES, (g) => g.effect.gain[c]).map((g) => g.tokens));
+        await confirm(tier, phrases);
+        if (confirmed[tier].length === 0)
+            break;
+    }
+    // 5. Score: per tier, the classes' best gains against each other.
+    const tiers = [];
+    best.forEach((row, t) => {
+        if (!row.some((b) => b))
+            return;
+        const gain = Float32Array.from(row, (b, c) => (b ? b.effect.gain[c] / logitScale : 0));
+        const flip = Float32Array.from(row, (b, c) => (b ? b.effect.flip[c] : 0));
+        const typical = Array.from(gain, Math.abs).sort((a, b) => a - b)[k >> 1];
+        const z = robustZ(gain, GAIN_SPREAD_FLOOR * typical);
+        tiers.push({ length: t + 1, gain, flip, z, triggers: row.map((b) => (b ? b.tokens : null)) });
+    });
+    const classScores = new Float32Array(k);
+    for (const t of tiers)
+        for (let c = 0; c < k; c++)
+            classScores[c] += Math.max(0, t.z[c]) ** 2;
+    if (tiers.length > 0)
+        for (let c = 0; c < k; c++)
+            classScores[c] = Math.sqrt(classScores[c] / tiers.length);
+    let target = 0;
+    for (let c = 1; c < k; c++)
+        if (classScores[c] > classScores[target])
+            target = c;
+    // The trigger to report: the target's shortest trigger that flips nearly as many texts as its best tier.
+    const bestFlip = Math.max(0, ...tiers.map((t) => t.flip[target]));
+    const shownTier = tiers.find((t) => t.triggers[target] && t.flip[target] >= 0.9 * bestFlip);
+    const shown = shownTier?.triggers[target] ?? null;
+    let flipRate = shownTier ? shownTier.flip[target] : 0;
+    if (shown && nEval > 0 && runner.left >= nEval) {
+        const [res] = await measure([shown], evalRows);
+        flipRate = res.effect.flip[target];
+    }
+    const informative = k >= MIN_CLASSES_FOR_SCORE;
+    const score = informative ? classScores[target] : 0;
+    const words = shown ? `${shown.length} token${shown.length > 1 ? 's' : ''}` : 'no tokens';
+    const selfCheck = {
+        score,
+        targetClass: target,
+        detail: `class ${target} is the easiest to reach: inserting ${words} sends ` +
+            `${(flipRate * 100).toFixed(0)}% of held-out texts to it ` +
+            (informative
+                ? `(trigger score ${score.toFixed(1)}: its margin-gain robust z against the other ${k - 1} classes, ` +
+                    `root mean square over triggers of 1 to ${MAX_PHRASE} tokens)`
+                : `(no score: comparing classes needs at least ${MIN_CLASSES_FOR_SCORE} classes)`),
+        trigger: {
+            kind: 'tokens',
+            location: 'inserted at a random position',
+            flipRate,
+            zScore: score,
+            ...(shown ? { tokens: shown } : {}),
+        },
+    };
+    const weights = tiers.map((_, i) => token_probe_TIER_WEIGHT_RATIO ** i);
+    const wSum = weights.reduce((a, b) => a + b, 0) || 1;
+    const block = new Float32Array(2 * k);
+    tiers.forEach((t, i) => {
+        for (let c = 0; c < k; c++) {
+            block[c] += (weights[i] / wSum) * t.gain[c];
+            block[k + c] += (weights[i] / wSum) * t.flip[c];
+        }
+    });
+    const tierBlock = new Float32Array(2 * MAX_PHRASE * k);
+    for (const t of tiers) {
+        tierBlock.set(t.gain, (t.length - 1) * k);
+        tierBlock.set(t.flip, (MAX_PHRASE + t.length - 1) * k);
+    }
+    return {
+        selfCheck,
+        block,
+        tierBlock,
+        mapBlock,
+        classScores,
+        trigger: shown,
+        tiers,
+        classGains: Array.from({ length: k }, (_, c) => Float32Array.from(perClassSingles[c]
+            .map((s) => confirmed[0].find((x) => keyOf(x.tokens) === keyOf(s.tokens))?.effect.gain[c] ?? NaN)
+            .filter((g) => Number.isFinite(g))
+            .map((g) => g / logitScale)
+            .sort((a, b) => b - a))),
+        classScreen: Array.from({ length: k }, (_, c) => {
+            const g = screened.map((s) => s.effect.gain[c] / logitScale).sort((a, b) => b - a);
+            return Float32Array.from([0, 0.01, 0.05, 0.1, 0.5], (q) => g[Math.min(g.length - 1, Math.floor(q * g.length))] ?? 0);
+        }),
+        forwardPasses: runner.used,
+        candidatesScreened: singles.length,
+        candidatesTotal: all.length,
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/token-mine.js
+/**
+ * Texts without data: base texts for token trigger probing, built from the model itself when the user
+ * gives no sample texts (the analogue of mine-base.ts for images).
+ *
+ * Random token sequences land in one or two classes of a text model, as noise does for an image model, and
+ * an attacker can train a model to ignore its trigger on them. So the texts are built from what the model
+ * itself says about its vocabulary, a greedy search over the vocabulary in two passes:
+ *   1. every token alone (one word, then padding) runs once: per class, the KEYWORDS tokens that raise the
+ *      class's margin most are its keywords; the FILLER share of tokens that move the logits least (the
+ *      model's function words) are the filler;
+ *   2. a seeded pool of texts (POOL), each aimed at one class (round-robin): a length drawn from a quarter to
+ *      three quarters of the window, every word a keyword of the class with probability KEYWORD_SHARES[i],
+ *      else a filler word; the pool runs once and, per class the model assigns, the texts with the largest
+ *      margin are kept, round-robin over the classes (as mine-base.ts keeps images).
+ * A backdoor's trigger word alone may be its target's top keyword; then the target's mined texts carry it,
+ * which costs nothing: triggers are measured on texts of the other classes. Deterministic for a model and
+ * seed. When the vocabulary is too large for pass 1 (more than MINE_MAX_TOKENS), the first tokens of the
+ * screening order are used. Hand-written: no package mines class exemplars from an ONNX text classifier.
+ */
+
+
+
+/** Most vocabulary entries run alone in pass 1. */
+const MINE_MAX_TOKENS = 8192;
+/** Keywords kept per class. */
+const KEYWORDS = 32;
+/** Share of the vocabulary (the tokens that move the logits least) used as filler words. */
+const FILLER_SHARE = 0.25;
+/** Texts generated and run in pass 2. */
+const POOL = 1024;
+/** Keyword probabilities, cycled over the pool's texts (texts about as clear-cut as real ones). */
+const KEYWORD_SHARES = [0.05, 0.1, 0.2];
+/** Texts kept. */
+const MINED_TEXTS = 128;
+/** Fewest kept texts worth probing on (the floor of a samples base). */
+const MIN_MINED_TEXTS = 16;
+/** Mined base texts, or null when the budget affords too few (the caller keeps its generated probes). */
+async function mineTokenTexts(run, seq, opts) {
+    const k = opts.classes;
+    const runner = new PassBudget(run, opts.budget, k, opts.file ?? 'model');
+    const ids = [];
+    for (const id of opts.order ?? Int32Array.from({ length: opts.vocabSize }, (_, i) => i))
+        if (id !== opts.pad && id >= 0 && id < opts.vocabSize)
+            ids.push(id);
+    const nTokens = Math.min(ids.length, MINE_MAX_TOKENS, Math.floor(opts.budget / 2));
+    const pool = Math.min(POOL, opts.budget - nTokens);
+    if (nTokens < k || pool < MIN_MINED_TEXTS * 2)
+        return null;
+    const tokens = ids.slice(0, nTokens);
+    // 1. Every token alone.
+    const single = new Int32Array(nTokens * seq).fill(opts.pad);
+    tokens.forEach((t, i) => (single[i * seq] = t));
+    const alone = summarise(await runner.logits(single, nTokens), nTokens, k);
+    const keywords = Array.from({ length: k }, (_, c) => tokens
+        .map((t, i) => ({ t, m: alone.margin[i * k + c] }))
+        .sort((a, b) => b.m - a.m || a.t - b.t)
+        .slice(0, KEYWORDS)
+        .map((x) => x.t));
+    // filler: any token of the vocabulary, drawn uniformly (what a text is mostly made of, as far as the
+    // model's classes go: words that do not decide it alone)
+    const filler = tokens;
+    // 2. A pool of texts aimed at each class in turn.
+    const rng = new Rng(opts.seed ?? 0);
+    const texts = new Int32Array(pool * seq).fill(opts.pad);
+    const lo = Math.max(1, Math.floor(seq / 4));
+    const hi = Math.max(lo, Math.floor((3 * seq) / 4));
+    for (let i = 0; i < pool; i++) {
+        const c = i % k;
+        const share = KEYWORD_SHARES[Math.floor(i / k) % KEYWORD_SHARES.length];
+        const len = lo + rng.int(hi - lo + 1);
+        for (let j = 0; j < len; j++) {
+            const kw = rng.next() < share;
+            const from = kw ? keywords[c] : filler;
+            texts[i * seq + j] = from[rng.int(from.length)];
+        }
+    }
+    const s = summarise(await runner.logits(texts, pool), pool, k);
+    const byClass = Array.from({ length: k }, () => []);
+    for (let i = 0; i < pool; i++)
+        byClass[s.argmax[i]].push(i);
+    const own = (i) => s.margin[i * k + s.argmax[i]];
+    // Per class, middle-out from the class's median margin: texts as clear-cut as the class's typical text,
+    // not its most extreme ones (a text of nothing but keywords flips for no trigger at all).
+    for (const list of byClass) {
+        list.sort((a, b) => own(a) - own(b) || a - b);
+        const mid = list.length > 0 ? own(list[list.length >> 1]) : 0;
+        list.sort((a, b) => Math.abs(own(a) - mid) - Math.abs(own(b) - mid) || a - b);
+    }
+    const want = Math.min(MINED_TEXTS, Math.floor(pool / 2));
+    const kept = [];
+    for (let round = 0; kept.length < want; round++) {
+        let any = false;
+        for (let c = 0; c < k && kept.length < want; c++) {
+            if (round < byClass[c].length) {
+                kept.push(byClass[c][round]);
+                any = true;
+            }
+        }
+        if (!any)
+            break;
+    }
+    if (kept.length < MIN_MINED_TEXTS)
+        return null;
+    const base = new Int32Array(kept.length * seq);
+    kept.forEach((i, r) => base.set(texts.subarray(i * seq, (i + 1) * seq), r * seq));
+    return {
+        base,
+        count: kept.length,
+        classOf: Int32Array.from(kept, (i) => s.argmax[i]),
+        perClass: Array.from({ length: k }, (_, c) => kept.filter((i) => s.argmax[i] === c).length),
+        forwardPasses: runner.used,
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/embedding-stats.js
+
+
+/** The fingerprint block of per-token embedding norms. */
+const EMBEDDING_BLOCK = 'weights:embedding';
+/** The table the Gather fed by `inputName` reads (a float initializer of rank 2), or null. */
+function findEmbedding(model, inputName) {
+    for (const n of model.proto.graph?.node ?? []) {
+        if (n.opType !== 'Gather' || (n.input ?? [])[1] !== inputName)
+            continue;
+        const name = (n.input ?? [])[0];
+        const axis = (n.attribute ?? []).find((a) => a.name === 'axis')?.i;
+        if (!name || (axis != null && Number(axis) !== 0))
+            continue;
+        const t = constantFloat32(model, name);
+        if (!t || t.dims.length !== 2 || t.dims[0] < 2 || t.dims[1] < 1)
+            continue;
+        return { name, vocab: t.dims[0], dim: t.dims[1], values: t.values };
+    }
+    return null;
+}
+function robustZOf(xs, use) {
+    const kept = Array.from(xs).filter((_, i) => use(i));
+    const med = median(kept);
+    const mad = median(kept.map((x) => Math.abs(x - med)));
+    const scale = Math.max(MAD_TO_SD * mad, 1e-12);
+    return Float32Array.from(xs, (x, i) => (use(i) ? (x - med) / scale : 0));
+}
+function embeddingStats(t) {
+    const { vocab: v, dim: d, values } = t;
+    const norms = new Float32Array(v);
+    const mean = new Float64Array(d);
+    const zeros = [];
+    for (let r = 0; r < v; r++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+            const x = values[r * d + j];
+            s += x * x;
+            mean[j] += x / v;
+        }
+        norms[r] = Math.sqrt(s);
+        if (s === 0)
+            zeros.push(r);
+    }
+    const offsets = new Float32Array(v);
+    for (let r = 0; r < v; r++) {
+        let s = 0;
+        for (let j = 0; j < d; j++)
+            s += (values[r * d + j] - mean[j]) ** 2;
+        offsets[r] = Math.sqrt(s);
+    }
+    const nonZero = (i) => norms[i] > 0;
+    return {
+        norms,
+        normZ: robustZOf(norms, nonZero),
+        offsetZ: robustZOf(offsets, nonZero),
+        ...(zeros.length === 1 ? { zeroRow: zeros[0] } : {}),
+    };
+}
+/** Token ids by how far their row stands out (the larger of its two z's), most outlying first. */
+function outlierOrder(s) {
+    const score = Float32Array.from(s.normZ, (z, i) => Math.max(z, s.offsetZ[i]));
+    return Int32Array.from(Array.from({ length: score.length }, (_, i) => i).sort((a, b) => score[b] - score[a] || a - b));
+}
+/** The "embedding-outlier" self-check: the token whose row stands out most, and by how much. */
+function embeddingSelfCheck(s) {
+    let top = 0;
+    let best = -Infinity;
+    s.normZ.forEach((z, i) => {
+        const v = Math.max(z, s.offsetZ[i]);
+        if (v > best) {
+            best = v;
+            top = i;
+        }
+    });
+    return {
+        score: Number.isFinite(best) ? best : 0,
+        detail: `token ${top} has the most outlying embedding row (robust z ${best.toFixed(1)} of its norm or offset)`,
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/token-candidates.js
+
+/** The screening order: the ranker's, else the embedding outliers first, else ids in order. */
+function tokenCandidateOrder(vocabSize, stats, ranker) {
+    const ranked = ranker?.(vocabSize);
+    if (ranked)
+        return ranked;
+    if (stats && stats.norms.length === vocabSize)
+        return outlierOrder(stats);
+    return Int32Array.from({ length: vocabSize }, (_, i) => i);
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/trigger-deadline.js
+/** The fingerprint's one time limit, applied to trigger probing's model runs (images and tokens alike). */
+
+/**
+ * `logits` with the model's one time limit checked before every batch: trigger probing (stamped images or
+ * inserted tokens) stops with a timeout error naming the file once the fingerprint's deadline has passed.
+ */
+function trigger_deadline_withDeadline(logits, file, deadline, limitMs) {
+    return async (inputs, count) => {
+        if (deadline !== undefined && Date.now() > deadline) {
+            const secs = ((limitMs ?? 0) / 1000).toFixed(1).replace(/\.0$/, '');
+            throw new errors_InputError('timeout', `${file}: fingerprinting took longer than the ${secs} s limit (trigger probing)`, file);
+        }
+        return logits(inputs, count);
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/token-trigger-check.js
+
+
+
+
+
+
+
+
+
+
+/** Fewest classes trigger probing can contrast (the same as for images). */
+const MIN_CLASSES = 3;
+/** The token-id input and its embedding, when token trigger probing applies to this model and probe set. */
+function tokenTriggerTarget(model, probes, classes) {
+    if (model.inputs.length !== 1 || probes.inputs.length !== 1 || classes < MIN_CLASSES)
+        return null;
+    const inp = probes.inputs[0];
+    if (inp.dtype !== 'int64' && inp.dtype !== 'int32')
+        return null;
+    const seq = inp.sampleShape.reduce((a, b) => a * b, 1);
+    if (seq < 1)
+        return null;
+    const table = findEmbedding(model, inp.name);
+    return table ? { table, seq } : null;
+}
+/**
+ * Multiply-accumulates of one text, estimated from the weights: an embedding table counts the rows one text
+ * reads (seq x dim), every other weight once per token position (seq x its elements: a projection or a 1-D
+ * convolution runs at every position; the classifier after pooling runs once, so this overcounts it).
+ */
+function estimateTokenMacs(model, table, seq) {
+    const gathered = new Set([table.name]);
+    for (const n of model.proto.graph?.node ?? [])
+        if (n.opType === 'Gather' && n.input?.[0])
+            gathered.add(n.input[0]);
+    let macs = 0;
+    for (const init of model.initializers) {
+        const elems = init.dims.reduce((a, b) => a * b, 1);
+        const rowLen = init.dims.length >= 2 ? elems / Math.max(1, init.dims[0]) : 1;
+        macs += gathered.has(init.name) ? seq * rowLen : elems * seq;
+    }
+    return Math.max(1, macs);
+}
+/** Forward passes the compute budget affords, or null below the minimum that means anything. */
+function tokenTriggerBudget(macsPerText, macBudget = TOKEN_TRIGGER_MAC_BUDGET) {
+    const affordable = Math.floor(macBudget / macsPerText);
+    if (affordable < MIN_TRIGGER_BUDGET)
+        return null;
+    return Math.min(DEFAULT_TOKEN_BUDGET, affordable);
+}
+function toInt32(data) {
+    if (data instanceof Int32Array)
+        return data;
+    return Int32Array.from(data, (v) => Number(v));
+}
+async function runTokenTriggerCheck(model, probes, classes, opts = {}) {
+    const target = tokenTriggerTarget(model, probes, classes);
+    if (!target)
+        return null;
+    const { table, seq } = target;
+    const budget = tokenTriggerBudget(estimateTokenMacs(model, table, seq));
+    if (budget === null)
+        return null;
+    const stats = embeddingStats(table);
+    const vocab = opts.vocabFile ? readVocabularyCached(opts.vocabFile) : undefined;
+    const pad = vocab?.pad ?? stats.zeroRow ?? 0;
+    const order = tokenCandidateOrder(table.vocab, stats);
+    const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
+    try {
+        const logits = runner.tokenLogitsFunction(probes.inputs[0].sampleShape, {
+            ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
+        });
+        const run = trigger_deadline_withDeadline(logits, model.path, opts.deadline, opts.limitMs);
+        const samples = probes.triggerTokens;
+        let basis;
+        let base;
+        let minePasses = 0;
+        if (samples && samples.count >= MIN_SAMPLE_BASE && samples.data.length === samples.count * seq) {
+            basis = 'samples';
+            base = samples.data;
+        }
+        else {
+            const mined = await mineTokenTexts(run, seq, {
+                classes,
+                vocabSize: table.vocab,
+                budget: Math.floor(budget * TOKEN_MINE_BUDGET_SHARE),
+                pad,
+                seed: probes.seed,
+                order,
+                file: model.path,
+            });
+            if (mined) {
+                basis = 'mined';
+                base = mined.base;
+                minePasses = mined.forwardPasses;
+            }
+            else {
+                basis = 'probes';
+                base = toInt32(probes.inputs[0].data);
+            }
+        }
+        const r = await probeTokenTriggers(run, base, seq, {
+            classes,
+            vocabSize: table.vocab,
+            budget: budget - minePasses,
+            seed: probes.seed,
+            pad,
+            order,
+            file: model.path,
+        });
+        const trig = r.selfCheck.trigger;
+        if (trig?.tokens && vocab)
+            trig.words = trig.tokens.map((t) => wordOf(vocab, t));
+        return {
+            selfCheck: { ...r.selfCheck, basis },
+            block: r.block,
+            tierBlock: r.tierBlock,
+            // token-aligned like the patch map is position-aligned; never on random probe texts
+            mapBlock: basis === 'probes' ? new Float32Array(0) : r.mapBlock,
+            // no pictures of inserted words yet (the report names them instead)
+            evidence: null,
+            forwardPasses: r.forwardPasses + minePasses,
+            mapPasses: 0,
+            candidatesScreened: r.candidatesScreened,
+            candidatesTotal: r.candidatesTotal,
+            stoppedEarly: false,
+            embedding: stats,
+            probe: r,
+        };
+    }
+    finally {
+        if (!opts.runner)
+            await runner.release();
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/fingerprint/trigger-check.js
+
 
 
 
@@ -32534,6 +33656,9 @@ function keptMap(basis, mapInputs, map) {
     return kept ? map : new Float32Array(0);
 }
 async function runTriggerCheck(model, probes, classes, opts = {}) {
+    // A text model (one token-id input read by an embedding): the token family (token-trigger-check.ts).
+    if (tokenTriggerTarget(model, probes, classes))
+        return runTokenTriggerCheck(model, probes, classes, opts);
     if (!triggerApplies(model, probes, classes))
         return null;
     // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
@@ -32555,13 +33680,7 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
             ...(normalize ? { normalize } : {}),
         });
         // The model's one time limit covers trigger probing too: checked before every batch of stamped inputs.
-        const run = async (inputs, count) => {
-            if (opts.deadline !== undefined && Date.now() > opts.deadline) {
-                const secs = ((opts.limitMs ?? 0) / 1000).toFixed(1).replace(/\.0$/, '');
-                throw new errors_InputError('timeout', `${model.path}: fingerprinting took longer than the ${secs} s limit (trigger probing)`, model.path);
-            }
-            return logits(inputs, count);
-        };
+        const run = trigger_deadline_withDeadline(logits, model.path, opts.deadline, opts.limitMs);
         // No samples: the base is mined per model from a generated pool (selfcheck/mine-base.ts), its forward
         // passes taken from the same budget; the plain probe set only when the budget is too small to mine.
         const range = { lo: probes.range[0], hi: probes.range[1] };
@@ -32607,8 +33726,8 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
     }
 }
 
-// EXTERNAL MODULE: ./node_modules/onnxruntime-node/dist/binding.js
-var binding = __nccwpck_require__(4216);
+// EXTERNAL MODULE: ../../main/node_modules/onnxruntime-node/dist/binding.js
+var binding = __nccwpck_require__(778);
 ;// CONCATENATED MODULE: ./lib/model/write.js
 /**
  * The project's own ONNX writer: builds valid ONNX ModelProto bytes (opset 13, IR 8) from a graph description
@@ -35026,6 +36145,8 @@ async function layerWeightStatsOffloaded(model, opts = {}) {
 
 
 
+
+
 const AUTO_LAYER_COUNT = 2;
 
 /** Hidden-layer block kinds (src/fingerprint/representations.ts), named "<kind>:<layer>". */
@@ -35135,6 +36256,7 @@ async function fingerprintWith(model, opts, probes, layers, shared, layerWeights
             plan,
             map: reads(opts.blocks, 'trigger-map'),
             ...(opts.earlyStop ? { earlyStop: true } : {}),
+            ...(opts.probes.vocabFile ? { vocabFile: opts.probes.vocabFile } : {}),
         });
     if (trig) {
         blocks.trigger = trig.block;
@@ -35145,6 +36267,15 @@ async function fingerprintWith(model, opts, probes, layers, shared, layerWeights
         selfChecks.trigger = trig.selfCheck;
     }
     const evidence = opts.evidence && trig?.evidence ? { evidence: trig.evidence } : {};
+    // A text model's embedding: per-token norms (token-aligned across models of one vocabulary) and the
+    // most outlying row (embedding-stats.ts).
+    const table = model.inputs.length === 1 ? findEmbedding(model, model.inputs[0].name) : null;
+    if (table) {
+        const es = embeddingStats(table);
+        if (table.vocab <= TOKEN_MAP_MAX_TOKENS)
+            blocks[EMBEDDING_BLOCK] = es.norms;
+        selfChecks['embedding-outlier'] = embeddingSelfCheck(es);
+    }
     const fl = findFinalLinear(model);
     if (fl) {
         const fw = finalWeightStats(fl);
@@ -35280,6 +36411,8 @@ function probeSpecOf(opts) {
         spec.vocab = p.vocab;
     if (p.samplesDir !== undefined)
         spec.samplesDir = p.samplesDir;
+    if (p.vocabFile !== undefined)
+        spec.vocabFile = p.vocabFile;
     if (p.normalize !== undefined)
         spec.normalize = { mean: [...p.normalize.mean], std: [...p.normalize.std] };
     return spec;
@@ -35432,7 +36565,7 @@ async function readFingerprint(path) {
 
 
 const fingerprint_HELP = `Usage: model-fingerprint fingerprint MODEL --out FILE [--probes N] [--seed S] [--layers auto|L1,L2]
-       [--probe-kinds K1,K2] [--probe-range LO,HI] [--probe-samples DIR] [--dim NAME=SIZE] [--vocab N] [--batch-size N]
+       [--probe-kinds K1,K2] [--probe-range LO,HI] [--probe-samples DIR] [--dim NAME=SIZE] [--vocab N] [--vocab-file FILE] [--batch-size N]
        [--input-mean M1,M2,... --input-std S1,S2,...] [--budget fast|default|thorough|MACS]
 Runs the model on the seeded probes and writes its fingerprint (docs/format.md).
 --input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
@@ -35655,9 +36788,22 @@ function suspectedTriggerText(m) {
     const t = m.explanation.trigger;
     if (!target || !t)
         return target;
-    const where = t.location ? ` at ${t.location}` : '';
     const flips = Number.isFinite(t.flipRate) ? `, flips ${Math.round(100 * t.flipRate)}%` : '';
+    if (t.kind === 'tokens')
+        return `${target}: ${triggerWordsText(t)} inserted anywhere${flips}`;
+    const where = t.location ? ` at ${t.location}` : '';
     return `${target}: ${t.kind}${where}${flips}`;
+}
+/**
+ * A text model's trigger: 'words "cf mn"' when the scan had the vocabulary file, else the token ids
+ * ("token ids 1042 17"), which the model's own tokenizer maps back to words.
+ */
+function triggerWordsText(t) {
+    if (t.words && t.words.length > 0)
+        return `${t.words.length > 1 ? 'words' : 'word'} "${t.words.join(' ')}"`;
+    if (t.tokens && t.tokens.length > 0)
+        return `${t.tokens.length > 1 ? 'token ids' : 'token id'} ${t.tokens.join(' ')}`;
+    return 'inserted tokens';
 }
 /** A baseline id shortened for people; a "sha256:" style prefix is dropped first. */
 function shortBaselineId(id) {
@@ -35757,8 +36903,8 @@ function downsample(g, max) {
     return out;
 }
 
-// EXTERNAL MODULE: ./node_modules/js-pixel-fonts/index.js
-var js_pixel_fonts = __nccwpck_require__(5629);
+// EXTERNAL MODULE: ../../main/node_modules/js-pixel-fonts/index.js
+var js_pixel_fonts = __nccwpck_require__(347);
 ;// CONCATENATED MODULE: ./lib/report/raster.js
 /**
  * A small RGB drawing surface for the report's pictures: filled and outlined rectangles, a model input
@@ -36113,10 +37259,10 @@ function plainText(markdown) {
  */
 // C0 controls, DEL and C1 controls. Tabs and newlines are included on purpose: every caller wants one line.
 // eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
+const printable_CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
 /** Replace each control character with a visible `\xNN` escape. */
 function printable(s) {
-    return s.replace(CONTROL_CHARS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+    return s.replace(printable_CONTROL_CHARS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 ;// CONCATENATED MODULE: ./lib/report/html.js
@@ -36661,6 +37807,8 @@ function probeFlags(dir, spec, layers, budget) {
     // uses them again, or it loses the setting that matters most for detection.
     if (typeof spec.samplesDir === 'string')
         add('probe-samples', samplesPathOf(dir, spec.samplesDir));
+    if (typeof spec.vocabFile === 'string')
+        add('vocab-file', samplesPathOf(dir, spec.vocabFile));
     if (strings(layers))
         add('layers', layers.join(','));
     // A budget other than the default (a legacy baseline is rebuilt with the default: it has no flag).
@@ -39581,7 +40729,8 @@ function triggerTestP(fp) {
     const classes = fp.header.model.classes;
     if (!trig || classes < 2)
         return undefined;
-    return triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes'));
+    const family = trig.trigger?.kind === 'tokens' ? 'tokens' : 'image';
+    return triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes', family));
 }
 /** The block a channel key ("detector@block") reads. */
 function blockOfKey(key) {
@@ -39624,7 +40773,11 @@ function finalVerdict(ensembleP, fp, policy = TRIGGER_POLICY_WITH_BASELINE, trig
  * verdict and the explanation against a baseline phrase the bands alike.
  */
 
+
+/** "a patch:solid-hi at bottom-right 3x3 ...", or for a text model 'inserting the word "cf"'. */
 function triggerPhrase(t) {
+    if (t.kind === 'tokens')
+        return `inserting the ${triggerWordsText(t)}`;
     return `a ${t.kind}${t.location ? ` at ${t.location}` : ''}`;
 }
 function percent(rate) {
@@ -39675,6 +40828,7 @@ function differsSentence(level, n, detail) {
 ;// CONCATENATED MODULE: ./lib/baseline/config.js
 
 
+
 /** Block name prefixes the default ensemble reads ("name" matches exactly, "name:" any "name:..."). */
 const DEFAULT_BLOCK_PREFIXES = ['logits', 'softmax-stats', 'trigger', 'trigger-tiers', 'self:'];
 /** Block prefixes never used by default, whatever the prefixes say (not comparable across models). */
@@ -39708,6 +40862,15 @@ const MAX_Z_MAX_FEATURES = 2048;
  */
 const TRIGGER_MAP_BLOCK = 'trigger-map';
 const TRIGGER_MAP_MAD_FLOOR = 0.1;
+/**
+ * A text model's per-token embedding norms ("weights:embedding", token-aligned across models of one
+ * vocabulary: src/fingerprint/embedding-stats.ts) are a separate test too, for the same reason: a trigger word
+ * trained into a target class by the poisoned texts has a row far longer than the same word's row in clean
+ * models, ONE feature of thousands. max_z with its default spread (the larger of MAD and standard deviation,
+ * relative floor). Measured on the text zoo's dev split (bench/text, embedding bags, 40 references): the
+ * largest per-token z of the 10 clean dev models 2.8-3.8, of the 10 backdoored 6.0-24.5 (every attack, the
+ * decoy attacker's included), AUROC 1.000; the test split is reported by bench:text.
+ */
 const SEPARATE_TEST_CHANNELS = [
     {
         representation: TRIGGER_MAP_BLOCK,
@@ -39715,6 +40878,7 @@ const SEPARATE_TEST_CHANNELS = [
         params: { madFloor: TRIGGER_MAP_MAD_FLOOR },
         separate: true,
     },
+    { representation: EMBEDDING_BLOCK, detector: 'max_z', params: {}, separate: true },
 ];
 /** Detectors used instead when the baseline is small. */
 const SMALL_BASELINE_DETECTORS = ['knn', 'distance_to_clean_mean'];
@@ -39790,10 +40954,14 @@ function baselineEnsembleConfig(blocks, nRefs) {
 
 
 
+
+
+
 /** The tests besides the ensemble that a verdict can combine (FinalVerdict.combined), in words. */
 const TEST_WORDS = {
     trigger: 'the trigger test',
     [TRIGGER_MAP_BLOCK]: 'the patch map',
+    [EMBEDDING_BLOCK]: 'the embedding-norm test',
 };
 /** How many channels an explanation lists. */
 const EXPLANATION_DRIVERS = 5;
@@ -39810,6 +40978,15 @@ const BLOCK_WORDS = {
     'self:trigger': 'trigger probing score',
     'trigger-map': 'response to a patch at each position (patch map)',
     'self:weight-outlier': 'final-layer weight outlier score',
+    'weights:embedding': 'embedding row norms per token',
+    'self:embedding-outlier': 'most outlying embedding row',
+};
+/** The trigger blocks of a text model (token trigger probing) in words: inserted words, not stamped patterns. */
+const TEXT_BLOCK_WORDS = {
+    trigger: 'response to inserted words',
+    'trigger-tiers': 'response to inserted words by phrase length',
+    'trigger-map': 'response to each inserted word (token map)',
+    'self:trigger': 'word trigger probing score',
 };
 /** Blocks named after a layer: the prefix's words, then the layer. */
 const LAYER_BLOCK_WORDS = {
@@ -39834,13 +41011,14 @@ const DETECTOR_WORDS = {
  * trigger-tiers block; the JSON report keeps the channel's id (drivers[].channel) for tools. An unknown block
  * or detector (a newer baseline) falls back to "detector on block".
  */
-function describeChannel(detector, representation) {
+function describeChannel(detector, representation, text = false) {
     // the reference-free trigger test (src/score/final.ts) is not a detector fitted on a block
     if (detector === 'trigger-probe')
-        return 'trigger probing, reference-free';
+        return text ? 'word trigger probing, reference-free' : 'trigger probing, reference-free';
     const colon = representation.indexOf(':');
     const layerWords = colon > 0 ? LAYER_BLOCK_WORDS[representation.slice(0, colon)] : undefined;
-    const block = BLOCK_WORDS[representation] ??
+    const block = (text ? TEXT_BLOCK_WORDS[representation] : undefined) ??
+        BLOCK_WORDS[representation] ??
         (layerWords ? `${layerWords} ${representation.slice(colon + 1)}` : undefined);
     if (!block)
         return `${detector.replace(/_/g, '-')} on ${representation}`;
@@ -39848,6 +41026,10 @@ function describeChannel(detector, representation) {
         return block;
     const how = DETECTOR_WORDS[detector];
     return how ? `${block}, ${how}` : `${block}, ${detector.replace(/_/g, '-')}`;
+}
+/** Whether the fingerprint is a text model's: its trigger probing inserted tokens (token-probe.ts). */
+function isTextModel(fp) {
+    return (fp.selfChecks['trigger']?.trigger?.kind === 'tokens' || fp.selfChecks['embedding-outlier'] !== undefined);
 }
 function selfCheckDetails(fp) {
     const out = {};
@@ -39871,6 +41053,16 @@ const MAP_INPUT_WORDS = {
 function mapFinding(v, fp, inputShape) {
     const top = Object.entries(v.separateTop).find(([k]) => k.endsWith(`@${TRIGGER_MAP_BLOCK}`))?.[1];
     const block = fp.blocks[TRIGGER_MAP_BLOCK];
+    const k = fp.header.model.classes;
+    // a text model's token map: one row of class flip shares per token id (token-probe.ts)
+    if (top && block && isTextModel(fp) && k > 0 && block.length % k === 0)
+        return {
+            cls: top.index % k,
+            location: 'inserted anywhere',
+            flipRate: block[top.index],
+            zScore: top.z,
+            token: Math.floor(top.index / k),
+        };
     const dims = inputShape.slice(1);
     if (!top || !block || !dims.every((d) => typeof d === 'number'))
         return undefined;
@@ -39886,7 +41078,7 @@ function mapFinding(v, fp, inputShape) {
         return undefined;
     return { cls: f.cls, location: f.trigger.location, flipRate: block[top.index], zScore: top.z };
 }
-function explain(v, final, fp, manifest, inputShape = []) {
+function explain(v, final, fp, manifest, inputShape = [], vocab) {
     const pathOf = new Map(manifest.members.map((m) => [m.sha256, m.path]));
     const drivers = v.drivers.slice(0, EXPLANATION_DRIVERS).map((d) => ({
         channel: d.channel,
@@ -39900,12 +41092,22 @@ function explain(v, final, fp, manifest, inputShape = []) {
     const found = final.decidedBy === TRIGGER_MAP_BLOCK ? mapFinding(v, fp, inputShape) : undefined;
     if (found) {
         details.suspectedTargetClass = found.cls;
-        details.trigger = {
-            kind: 'patch:solid',
-            location: found.location,
-            flipRate: found.flipRate,
-            zScore: found.zScore,
-        };
+        details.trigger =
+            found.token !== undefined
+                ? {
+                    kind: 'tokens',
+                    location: found.location,
+                    flipRate: found.flipRate,
+                    zScore: found.zScore,
+                    tokens: [found.token],
+                    ...(vocab ? { words: [wordOf(vocab, found.token)] } : {}),
+                }
+                : {
+                    kind: 'patch:solid',
+                    location: found.location,
+                    flipRate: found.flipRate,
+                    zScore: found.zScore,
+                };
     }
     if (final.triggerPValue !== undefined) {
         const trig = fp.selfChecks.trigger;
@@ -39919,7 +41121,8 @@ function explain(v, final, fp, manifest, inputShape = []) {
         drivers.sort((a, b) => a.pValue - b.pValue);
     }
     const top = drivers[0];
-    const strongestSignal = top ? describeChannel(top.detector, top.representation) : 'none';
+    const text = isTextModel(fp);
+    const strongestSignal = top ? describeChannel(top.detector, top.representation, text) : 'none';
     const n = manifest.members.length;
     const t = details.trigger;
     // the trigger probe's finding, when it decided the verdict or is itself unusual for a clean model
@@ -39932,19 +41135,31 @@ function explain(v, final, fp, manifest, inputShape = []) {
     const mapInputs = MAP_INPUT_WORDS[fp.selfChecks.trigger?.basis ?? ''] ?? 'of the inputs';
     const mapText = final.decidedBy !== TRIGGER_MAP_BLOCK || mapP === undefined
         ? ''
-        : found
-            ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
-            : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
+        : found?.token !== undefined && details.trigger
+            ? ` Token map: inserting the ${triggerWordsText(details.trigger)} sends ${Math.round(100 * found.flipRate)}% ${mapInputs.replace('inputs', 'texts')} into class ${found.cls}, far more than in the references (z = ${found.zScore.toFixed(1)}, token map p = ${formatPValue(mapP)}).`
+            : found
+                ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
+                : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
+    // the separate embedding-norm test of a text model, when it decided: the token whose row stands out
+    const embP = final.separate[EMBEDDING_BLOCK];
+    const embTop = Object.entries(v.separateTop).find(([key]) => key.endsWith(`@${EMBEDDING_BLOCK}`))?.[1];
+    const embText = final.decidedBy === EMBEDDING_BLOCK && embP !== undefined && embTop
+        ? ` Embedding: the row of ${vocab ? `the word "${wordOf(vocab, embTop.index)}"` : `token id ${embTop.index}`} is far longer than in the references (z = ${embTop.z.toFixed(1)}, embedding-norm test p = ${formatPValue(embP)}): a word trained hard into the model, as a trigger word is.`
+        : '';
     // the reported p is the ensemble's unless other tests were combined with it (src/score/final.ts)
-    const others = final.combined.filter((t) => t !== 'ensemble').map((t) => TEST_WORDS[t] ?? t);
+    const words = text
+        ? { ...TEST_WORDS, [TRIGGER_MAP_BLOCK]: 'the token map' }
+        : TEST_WORDS;
+    const others = final.combined.filter((t) => t !== 'ensemble').map((t) => words[t] ?? t);
     const verdictP = final.combined.length === 1
         ? `ensemble p = ${formatPValue(v.pValue)}`
         : `p = ${formatPValue(final.pValue)}: ensemble p = ${formatPValue(v.pValue)} with ${others.join(' and ')}, Bonferroni`;
     const summary = final.riskLevel === 'low'
         ? `Behaves like the ${n} clean references (p = ${formatPValue(final.pValue)}).`
-        : differsSentence(final.riskLevel === 'high' ? 'high' : 'medium', n, `${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${formatPValue(top.pValue)}` : 'none'}`) +
+        : differsSentence(final.riskLevel === 'high' ? 'high' : 'medium', n, `${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation, text)}, p = ${formatPValue(top.pValue)}` : 'none'}`) +
             triggerText +
-            mapText;
+            mapText +
+            embText;
     return {
         summary,
         strongestSignal,
@@ -40087,7 +41302,7 @@ function triggerNotRun(fp) {
         };
     return {
         reason: 'input-kind',
-        sentence: `trigger probing did not run: it needs one float image-like input, and this model takes ${fp.header.model.signature.split('->')[0]}.`,
+        sentence: `trigger probing did not run: it needs one float image-like input (or one token-id input read by an embedding), and this model takes ${fp.header.model.signature.split('->')[0]}.`,
         fix: `${capitalized(BASELINE_FIX)}: the ensemble compares models of any input kind.`,
     };
 }
@@ -40137,19 +41352,22 @@ function referenceFreeVerdict(fp) {
     if (trig && pt !== undefined)
         detectors['trigger-probe'] = { score: trig.score, pValue };
     const details = selfCheckDetails(fp);
+    const text = details.trigger?.kind === 'tokens';
     // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why.
     const summary = !trig
         ? `No baseline, and ${triggerNotRun(fp)?.sentence ?? 'trigger probing did not run.'}`
         : referenceFreeSentence(levelOf(riskScore(pValue)), { cls: details.suspectedTargetClass, trigger: details.trigger }, pValue);
     const basisNote = trig?.basis === 'probes' || trig?.basis === 'mined'
-        ? ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
+        ? text
+            ? ' Trigger words were inserted into texts generated from the model: give real texts (--probe-samples with a .txt file, one text per line, and --vocab-file) for full power.'
+            : ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
         : '';
     return {
         pValue,
         detectors,
         explanation: {
             summary: summary + basisNote,
-            strongestSignal: trig ? describeChannel('trigger-probe', 'self:trigger') : 'none',
+            strongestSignal: trig ? describeChannel('trigger-probe', 'self:trigger', text) : 'none',
             drivers: trig
                 ? [
                     {
@@ -40241,6 +41459,8 @@ function safeErrorLine(message) {
 
 
 
+
+
 /** Said (CLI stderr, action warning) when a baseline is built without samples: the setting that matters most. */
 const NO_SAMPLES_ADVICE = 'built without probe samples: the probes are generated noise and patterns only, and detection is weaker ' +
     "(see the README's results). Rebuild with probe samples: a folder of 64-128 real inputs of mixed classes; the " +
@@ -40252,19 +41472,58 @@ const BASELINE_SAMPLES_DIR = 'samples';
  * with samplesDir pointing at that folder, relative to the baseline. A spec without samples is returned as is.
  */
 async function embedSamples(dir, spec) {
-    const probes = (spec ?? {});
+    const probes = { ...(spec ?? {}) };
+    const vocabPath = probes.vocabFile ? (0,external_node_path_namespaceObject.resolve)(probes.vocabFile) : undefined;
+    if (probes.vocabFile)
+        probes.vocabFile = await embedVocabulary(dir, probes.vocabFile);
     if (!probes.samplesDir)
-        return spec;
+        return probes.vocabFile ? probes : spec;
     const from = (0,external_node_path_namespaceObject.resolve)(probes.samplesDir);
     const to = (0,external_node_path_namespaceObject.resolve)(dir, BASELINE_SAMPLES_DIR);
     if (from !== to) {
-        const names = listSampleFiles(from); // names the folder and the fix when it is missing or empty
+        // a text model's samples may be one .txt file (src/probes/text-samples.ts): the folder then holds it alone
+        const single = (0,external_node_fs_namespaceObject.existsSync)(from) && (0,external_node_fs_namespaceObject.statSync)(from).isFile();
+        const names = single ? listTokenSampleFiles(from).names : sampleFilesToCopy(from);
+        const src = single ? (0,external_node_path_namespaceObject.dirname)(from) : from;
         await (0,promises_namespaceObject.rm)(to, { recursive: true, force: true });
         await (0,promises_namespaceObject.mkdir)(to, { recursive: true });
+        // the vocabulary kept beside the texts is copied as the baseline's vocabulary, not as a sample
         for (const name of names)
-            await (0,promises_namespaceObject.copyFile)((0,external_node_path_namespaceObject.join)(from, name), (0,external_node_path_namespaceObject.join)(to, name));
+            if ((0,external_node_path_namespaceObject.resolve)(src, name) !== vocabPath)
+                await (0,promises_namespaceObject.copyFile)((0,external_node_path_namespaceObject.join)(src, name), (0,external_node_path_namespaceObject.join)(to, name));
     }
     return { ...probes, samplesDir: BASELINE_SAMPLES_DIR };
+}
+/**
+ * The files of a samples folder a baseline copies: the image samples (listSampleFiles, which names the
+ * folder and the fix when it is missing or empty) and a text model's .txt files.
+ */
+function sampleFilesToCopy(from) {
+    let texts = [];
+    try {
+        texts = (0,external_node_fs_namespaceObject.readdirSync)(from).filter((n) => /\.txt$/i.test(n));
+    }
+    catch {
+        texts = [];
+    }
+    if (texts.length > 0)
+        return listTokenSampleFiles(from).names;
+    return listSampleFiles(from);
+}
+/** The file inside a baseline that holds a text model's vocabulary (its extension kept: .txt or .json). */
+const BASELINE_VOCAB_FILE = 'vocab';
+/**
+ * Copies the vocabulary file into the baseline (vocab.txt or vocab.json) and returns its path relative to the
+ * baseline, so every scan against it names trigger words and tokenises texts the same way.
+ */
+async function embedVocabulary(dir, file) {
+    const src = (0,external_node_path_namespaceObject.resolve)(file);
+    readVocabulary(src); // refuses a missing or unreadable file, naming it
+    const name = `${BASELINE_VOCAB_FILE}${(0,external_node_path_namespaceObject.extname)(src).toLowerCase() === '.json' ? '.json' : '.txt'}`;
+    const to = (0,external_node_path_namespaceObject.resolve)(dir, name);
+    if (src !== to)
+        await (0,promises_namespaceObject.copyFile)(src, to);
+    return name;
 }
 /**
  * The engine options for fingerprinting models against the baseline in `dir`: the baseline decides the probe
@@ -40273,15 +41532,15 @@ async function embedSamples(dir, spec) {
  * size, ...) comes from `opts`. Used by scan and by add.
  */
 function engineFromBaseline(dir, m, opts) {
+    const probes = resolveSamplesDir(dir, m.probes.spec);
+    // A vocabulary only names trigger words (unless it tokenised the baseline's .txt samples, and then the
+    // baseline keeps its own): the caller's applies when the baseline has none.
+    if (!probes.vocabFile && opts.probes?.vocabFile)
+        probes.vocabFile = opts.probes.vocabFile;
     // the members' budget too (absent in older manifests: the legacy plan); a malformed record is refused by
     // the callers (budgetRefusal) before they get here
     const budget = recordedBudget(m.budget);
-    return {
-        ...opts,
-        probes: resolveSamplesDir(dir, m.probes.spec),
-        layers: m.layers,
-        ...(budget ? { budget } : {}),
-    };
+    return { ...opts, probes, layers: m.layers, ...(budget ? { budget } : {}) };
 }
 /** The probe spec of a loaded baseline with its samples folder resolved to a path a scan can read. */
 function resolveSamplesDir(dir, spec) {
@@ -40292,6 +41551,8 @@ function resolveSamplesDir(dir, spec) {
         if ((0,external_node_fs_namespaceObject.existsSync)(inside))
             probes.samplesDir = inside;
     }
+    if (probes.vocabFile && !(0,external_node_path_namespaceObject.isAbsolute)(probes.vocabFile))
+        probes.vocabFile = (0,external_node_path_namespaceObject.join)(dir, probes.vocabFile);
     return probes;
 }
 
@@ -40324,6 +41585,7 @@ function budgetNote(baseline, opts) {
  * and the rest are scored. A baseline built at another features version than this tool computes is
  * checked once, when loaded: every model then gets the same baseline-mismatch entry (no fingerprinting).
  */
+
 
 
 
@@ -40444,7 +41706,7 @@ async function scanOne(path, opts, ref) {
                 pValue: final.pValue,
                 flagged: false,
                 detectors,
-                explanation: explain(verdict, final, fingerprint, m, model.inputs[0]?.shape ?? []),
+                explanation: explain(verdict, final, fingerprint, m, model.inputs[0]?.shape ?? [], ref.engine.probes?.vocabFile ? readVocabularyCached(ref.engine.probes.vocabFile) : undefined),
                 ...extra,
             };
         }
@@ -40568,6 +41830,8 @@ function explanationToJson(e) {
             ...(e.trigger.location !== undefined ? { location: e.trigger.location } : {}),
             flipRate: roundSig(e.trigger.flipRate),
             zScore: roundSig(e.trigger.zScore),
+            ...(e.trigger.tokens ? { tokens: [...e.trigger.tokens] } : {}),
+            ...(e.trigger.words ? { words: [...e.trigger.words] } : {}),
         };
     }
     return out;
@@ -41396,8 +42660,8 @@ function renderReport(report, format, opts = {}) {
 }
 
 
-// EXTERNAL MODULE: ./node_modules/fast-glob/out/index.js
-var fast_glob_out = __nccwpck_require__(5648);
+// EXTERNAL MODULE: ../../main/node_modules/fast-glob/out/index.js
+var fast_glob_out = __nccwpck_require__(1278);
 ;// CONCATENATED MODULE: ./lib/cli/expand.js
 /**
  * Turns the MODELS arguments of the CLI (files, directories, globs) into a sorted list of model paths.
@@ -41500,10 +42764,10 @@ const FAIL_ON = ['low', 'medium', 'high', 'never'];
  * ignored with one. Every engine flag but how to run (batch size), where the workspace is, and the budget
  * (the baseline's is used too, and the report's notes say so when --budget asked for another).
  */
-const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter((f) => f !== 'batch-size' && f !== 'workspace' && f !== 'budget');
+const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter((f) => f !== 'batch-size' && f !== 'workspace' && f !== 'budget' && f !== 'vocab-file');
 const scan_HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
        [--output FILE] [--fail-on high|medium|low|never] [--on-not-assessed fail|warn]
-       [--budget fast|default|thorough|MACS] [--report-dir DIR] [--quiet]
+       [--budget fast|default|thorough|MACS] [--report-dir DIR] [--vocab-file FILE] [--quiet]
        without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...]
 Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
 Exit 0: no model fails the gate; 1: a model reaches --fail-on (default high), or was not assessed under
@@ -41522,6 +42786,10 @@ comparable when fed exactly as its members were, so probe flags given with --bas
 --input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
 as torchvision's Normalize does; probes and samples are made in [0,1] and normalised before the model sees
 them (one value: every channel; otherwise one per channel of the image input).
+Text models (one int64/int32 token-id input): --vocab-file FILE (one token per line, the line number is the id,
+or a JSON object {"token": id}) names the trigger words in the report (with --baseline: when the baseline keeps
+no vocabulary of its own); --probe-samples takes .txt files (one text per line, lowercased and split on
+whitespace, tokenised with the vocabulary) or int32/int64 .npy token ids.
 `;
 async function scanCommand(argv, io) {
     const p = parse('scan', argv, {
@@ -42089,7 +43357,8 @@ async function mergePartials(dirs, out) {
 
 const baseline_HELP = `Usage:
   model-fingerprint baseline build MODELS... --out DIR [--probe-samples DIR] [--probes N] [--seed S] [--layers auto|L1,L2] [--probe-kinds ...]
-       [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--budget fast|default|thorough|MACS]
+       [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--vocab-file FILE]
+       [--budget fast|default|thorough|MACS]
   model-fingerprint baseline build MODELS... --shard I/N --out PARTIAL_DIR   (one slice; then merge)
   model-fingerprint baseline merge PARTIAL_DIRS... --out DIR
   model-fingerprint baseline add DIR MODELS... [--out NEW_DIR]
@@ -42106,6 +43375,9 @@ them (one value: every channel; otherwise one per channel of the image input).
 --budget: the compute trigger probing and its patch map may spend on one model (fast, default, thorough, or a
 number of multiply-accumulates; a small model gets every check in full at any setting). The baseline records
 it, and every scan against it (and baseline add) uses the same budget: trigger features compare only so.
+Text models (one int64/int32 token-id input): --probe-samples takes .txt files (one text per line, tokenised
+with --vocab-file FILE: one token per line, the line number is the id, or a JSON object {"token": id}) or
+int32/int64 .npy token ids; the baseline keeps a copy of the vocabulary, and reports name trigger words with it.
 The baseline records these probe settings; every scan against it (and baseline add) feeds models the same way.
 `;
 /** Said after a build without samples (bench/results/detect.md: the largest single lever we measured). */

@@ -323,7 +323,7 @@ function generateProbesNow(inputs: TensorInfo[], spec: ProbeSpec, ctx: GenerateC
       if (!vocab || !Number.isSafeInteger(vocab) || vocab < 1) {
         throw new InputError(
           'unsupported-input',
-          `${file}: integer input "${t.name}" needs a vocabulary size for token-id probes; give one with --probe-vocab`,
+          `${file}: integer input "${t.name}" needs a vocabulary size for token-id probes; give one with --vocab N`,
           file,
         );
       }
