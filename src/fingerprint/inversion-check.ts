@@ -1,0 +1,124 @@
+/**
+ * Glue between the fingerprint and trigger inversion by optimisation (src/selfcheck/trigger-inversion.ts):
+ * runs it on the inputs trigger probing stamped its triggers on (the user's samples, or the base mined per
+ * model), with a step budget cut so that the inversion costs at most INVERSION_MAC_BUDGET estimated
+ * multiply-accumulates (a step = a batch's forward pass plus a backward pass of INVERSION_BACKWARD_FACTOR
+ * forward passes). Like trigger probing's, the budget is a function of the model alone, never the clock.
+ *
+ * Opt-in (`--inversion`): bench/results/inversion.md measured whether it adds to the menu search; the scan
+ * runs it only when asked. Its result is reported beside the trigger check and is no fingerprint block,
+ * so baselines and FEATURES_VERSION are unchanged.
+ */
+import type { OnnxModel } from '../model/types.js';
+import {
+  INVERSION_BACKWARD_FACTOR,
+  INVERSION_BATCH,
+  INVERSION_MAC_BUDGET,
+  INVERSION_STEPS_PER_CLASS,
+} from '../limits.js';
+import type { TriggerBaseKind } from '../selfcheck/base-inputs.js';
+import { invertTriggers, type InversionResult } from '../selfcheck/trigger-inversion.js';
+import type { ValueRange } from '../selfcheck/triggers.js';
+import { estimateMacs } from './trigger-check.js';
+
+/** Fewest steps per class that mean anything (the warm-up alone is a third of them). */
+export const MIN_INVERSION_STEPS_PER_CLASS = 6;
+
+/** What the scan reports: the inversion's verdict, or why it was not assessed. */
+export interface InversionCheck {
+  /** The anomaly index of the smallest-mask class (0 when not assessed: read `assessed` first). */
+  score: number;
+  assessed: boolean;
+  targetClass?: number;
+  /** One line for the report: the mask's size and place and its flip rate, or "not assessed: <why>". */
+  detail: string;
+  basis?: TriggerBaseKind;
+  stepsPerClass?: number;
+}
+
+/** Steps per class the MAC budget affords for a model of `macsPerInput` (capped at the default), or null. */
+export function inversionStepsFor(
+  macsPerInput: number,
+  classes: number,
+  macBudget = INVERSION_MAC_BUDGET,
+): number | null {
+  const perStep = macsPerInput * INVERSION_BATCH * (1 + INVERSION_BACKWARD_FACTOR);
+  const steps = Math.floor(macBudget / (perStep * Math.max(1, classes)));
+  if (steps < MIN_INVERSION_STEPS_PER_CLASS) return null;
+  return Math.min(INVERSION_STEPS_PER_CLASS, steps);
+}
+
+/** Bounding box of the mask's pixels at >= half of its largest value, "rows a-b, cols c-d". */
+export function maskBox(mask: Float32Array, h: number, w: number): string {
+  let max = 0;
+  for (const v of mask) max = Math.max(max, v);
+  let r0 = h;
+  let r1 = -1;
+  let c0 = w;
+  let c1 = -1;
+  for (let r = 0; r < h; r++)
+    for (let c = 0; c < w; c++)
+      if (mask[r * w + c] >= max / 2 && max > 0) {
+        r0 = Math.min(r0, r);
+        r1 = Math.max(r1, r);
+        c0 = Math.min(c0, c);
+        c1 = Math.max(c1, c);
+      }
+  return r1 < 0 ? 'nowhere' : `rows ${r0}-${r1}, cols ${c0}-${c1}`;
+}
+
+export function describeInversion(
+  r: InversionResult,
+  shape: number[],
+  basis: TriggerBaseKind,
+  stepsPerClass: number,
+): InversionCheck {
+  if (!r.assessed) return { score: 0, assessed: false, detail: r.reason, basis };
+  const [h, w] = shape.slice(-2);
+  const l1 = r.perClass[r.targetClass].cost;
+  return {
+    score: r.score,
+    assessed: true,
+    targetClass: r.targetClass,
+    detail:
+      `smallest inverted mask: class ${r.targetClass}, L1 ${l1.toFixed(1)} px at ${maskBox(r.mask, h, w)}, ` +
+      `flips ${(100 * r.flipRate).toFixed(0)}% of held-out inputs; anomaly index ${r.score.toFixed(2)}`,
+    basis,
+    stepsPerClass,
+  };
+}
+
+/**
+ * Trigger inversion on `base` (the trigger check's inputs), or "not assessed" with the reason. Never throws
+ * for a model it cannot handle; ONNX Runtime failures propagate as InputError like the rest of the scan.
+ */
+export async function runInversionCheck(
+  model: OnnxModel,
+  base: { data: Float32Array; shape: number[]; kind: TriggerBaseKind },
+  classes: number,
+  opts: {
+    seed?: number;
+    range?: ValueRange;
+    normalize?: { mean: number[]; std: number[] };
+    threads?: number;
+  },
+): Promise<InversionCheck> {
+  const steps = inversionStepsFor(estimateMacs(model, base.shape), classes);
+  if (steps === null)
+    return {
+      score: 0,
+      assessed: false,
+      detail: `not assessed: the model is too large for the inversion budget (${INVERSION_MAC_BUDGET.toExponential(1)} MACs)`,
+      basis: base.kind,
+    };
+  const r = await invertTriggers(model, base.data, base.shape, {
+    classes,
+    stepsPerClass: steps,
+    seed: opts.seed ?? 0,
+    ...(opts.range ? { range: opts.range } : {}),
+    ...(opts.normalize ? { normalize: opts.normalize } : {}),
+    ...(opts.threads ? { threads: opts.threads } : {}),
+    file: model.path,
+  });
+  return describeInversion(r, base.shape, base.kind, steps);
+}
