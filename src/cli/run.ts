@@ -7,6 +7,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { fingerprintCommand } from './commands/fingerprint.js';
 import { scanCommand } from './commands/scan.js';
 import { baselineCommand } from './commands/baseline.js';
+import { invertCommand } from './commands/invert.js';
 import { safeErrorLine } from '../scan/safe-error.js';
 
 export interface CliIO {
@@ -30,6 +31,7 @@ Usage:
   ${TOOL_NAME} baseline info DIR [--json]
   ${TOOL_NAME} inspect MODEL [--json]
   ${TOOL_NAME} fingerprint MODEL --out FILE [--layers ...] [--probes N] [--seed S]
+  ${TOOL_NAME} invert MODEL [--probe-samples DIR] [--json]   (opt-in trigger inversion, outside the score)
 
 MODELS are files, directories (searched for *.onnx) or globs.
 Exit codes: 0 no model reaches --fail-on, 1 a model does, 2 an error (a model or baseline could not be read).
@@ -49,6 +51,8 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
         return await inspectCommand(rest, io);
       case 'fingerprint':
         return await fingerprintCommand(rest, io);
+      case 'invert':
+        return await invertCommand(rest, io);
       case '--version':
       case 'version':
         io.out(`${TOOL_VERSION}\n`);

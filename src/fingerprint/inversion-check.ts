@@ -9,17 +9,24 @@
  * runs it only when asked. Its result is reported beside the trigger check and is no fingerprint block,
  * so baselines and FEATURES_VERSION are unchanged.
  */
+import { ModelRunner } from '../model/session.js';
 import type { OnnxModel } from '../model/types.js';
+import type { ProbeSet } from '../probes/types.js';
 import {
   INVERSION_BACKWARD_FACTOR,
   INVERSION_BATCH,
   INVERSION_MAC_BUDGET,
   INVERSION_STEPS_PER_CLASS,
 } from '../limits.js';
-import type { TriggerBaseKind } from '../selfcheck/base-inputs.js';
+import {
+  MINE_BASE_WITHOUT_SAMPLES,
+  triggerBaseInputs,
+  type TriggerBaseKind,
+} from '../selfcheck/base-inputs.js';
+import { mineTriggerBase } from '../selfcheck/mine-base.js';
 import { invertTriggers, type InversionResult } from '../selfcheck/trigger-inversion.js';
 import type { ValueRange } from '../selfcheck/triggers.js';
-import { estimateMacs } from './trigger-check.js';
+import { estimateMacs, triggerApplies, triggerBudget } from './trigger-check.js';
 
 /** Fewest steps per class that mean anything (the warm-up alone is a third of them). */
 export const MIN_INVERSION_STEPS_PER_CLASS = 6;
@@ -121,4 +128,63 @@ export async function runInversionCheck(
     file: model.path,
   });
   return describeInversion(r, base.shape, base.kind, steps);
+}
+
+/**
+ * Trigger inversion on a model's probe set, on the inputs trigger probing would use: the user's samples, or
+ * (no samples) a base mined per model with the trigger check's own recipe and budget (mine-base.ts). Null
+ * when the check does not apply (several inputs, integer inputs, fewer than 3 classes), as trigger probing.
+ */
+export async function inversionForProbes(
+  model: OnnxModel,
+  probes: ProbeSet,
+  classes: number,
+  opts: { threads?: number } = {},
+): Promise<InversionCheck | null> {
+  if (!triggerApplies(model, probes, classes)) return null;
+  const base = triggerBaseInputs(probes);
+  if (!base) return null;
+  const input = probes.inputs[0];
+  const [h, w] = base.shape.slice(-2);
+  const norm = input.normalize;
+  if (norm && norm.channels > 1 && norm.inner !== h * w)
+    return {
+      score: 0,
+      assessed: false,
+      detail: 'not assessed: a channels-last input (the inversion masks [C, H, W] images)',
+      basis: base.kind,
+    };
+  const range = { lo: probes.range[0], hi: probes.range[1] };
+  let data = base.base;
+  let kind: TriggerBaseKind = base.kind;
+  const budget = triggerBudget(estimateMacs(model, base.shape));
+  if (base.kind === 'probes' && MINE_BASE_WITHOUT_SAMPLES && budget !== null) {
+    const runner = await ModelRunner.open(model, { threads: opts.threads });
+    try {
+      const run = runner.logitsFunction(base.shape, norm ? { normalize: norm } : {});
+      const mined = await mineTriggerBase(run, base.shape, {
+        classes,
+        budget,
+        seed: probes.seed,
+        range,
+        file: model.path,
+      });
+      if (mined) {
+        data = mined.base;
+        kind = 'mined';
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+  // (x - mean) / std = x * scale + shift
+  const normalize = norm
+    ? { mean: norm.shift.map((s, c) => -s / norm.scale[c]), std: norm.scale.map((s) => 1 / s) }
+    : undefined;
+  return runInversionCheck(model, { data, shape: base.shape, kind }, classes, {
+    seed: probes.seed,
+    range,
+    ...(normalize ? { normalize } : {}),
+    ...(opts.threads ? { threads: opts.threads } : {}),
+  });
 }
