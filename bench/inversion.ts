@@ -5,13 +5,15 @@
  * Split (so the reported figures are held out): settings (lambda, Adam's rate, the flip target, steps per
  * class) and the score variant are chosen on the DEV architecture's models (--dev, default mlp); the other
  * architecture is HELD OUT and scored once with the chosen setting. Within each architecture, the first
- * --refs clean reference models calibrate the scores (empirical p-value of a score among them, the union
- * being the smaller of the two p-values, i.e. max -log p); AUROC is clean test models vs backdoored ones.
+ * --refs clean reference models calibrate the scores (empirical p-value of a score among them; the union
+ * combines the two p-values by the smaller one or by Fisher's sum of -log p, the rule chosen on dev); AUROC
+ * is clean test models vs backdoored ones.
  * Bases: "samples" (128 held-out real digits, the --probe-samples path) and "mined" (the product's
  * no-samples path: mineTriggerBase, as the scan runs it). Time is per model, with a reference in the same
  * process: one forward pass of the 128 base inputs through a plain ONNX Runtime session.
  *
  *   npm run bench:inversion -- [--zoo bench/.cache/zoo] [--dev mlp] [--refs 40] [--bases samples,mined]
+ *     [--limit N] (about N models per architecture, a smoke run) [--from FILE] (tables from a run's rows)
  *
  * Writes bench/results/inversion.json and bench/results/inversion.md.
  */
@@ -32,6 +34,7 @@ import {
 import { INVERSION_STEPS_PER_CLASS } from '../src/limits.js';
 import { loadMnist14 } from './zoo/data.js';
 import { fmt, markdownTable, round } from './lib/report.js';
+import { MAD_TO_SD, median } from '../src/util/robust-stats.js';
 
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
@@ -50,26 +53,39 @@ interface ZooEntry {
   targetClass: number | null;
 }
 
-type Setting = Pick<InversionOptions, 'lambda' | 'lr' | 'flipTarget' | 'stepsPerClass'>;
-/** The settings tried on the dev architecture (the shipped defaults first). */
+type Setting = Pick<InversionOptions, 'lambda' | 'lr' | 'flipTarget' | 'stepsPerClass' | 'schedule'>;
+/**
+ * The settings tried on the dev architecture (the shipped defaults first). An earlier run also tried a flip
+ * target of 1.0 and lambda 0.003 (dev AUROC of the smallest mask 0.731 and 0.750, default 0.749): dropped.
+ */
 const GRID: Record<string, Setting> = {
   default: {
     lambda: INVERSION_LAMBDA,
     lr: INVERSION_LR,
     flipTarget: INVERSION_FLIP_TARGET,
     stepsPerClass: INVERSION_STEPS_PER_CLASS,
+    schedule: 'k-arm',
   },
-  'flip-all': { lambda: 0.01, lr: 0.2, flipTarget: 1, stepsPerClass: 30 },
-  'lambda-0.003': { lambda: 0.003, lr: 0.2, flipTarget: 0.9, stepsPerClass: 30 },
-  'steps-60': { lambda: 0.01, lr: 0.2, flipTarget: 0.9, stepsPerClass: 60 },
+  'k-arm-60': { lambda: 0.01, lr: 0.2, flipTarget: 0.9, stepsPerClass: 60, schedule: 'k-arm' },
+  'flat-30': { lambda: 0.01, lr: 0.2, flipTarget: 0.9, stepsPerClass: 30, schedule: 'flat' },
+  'flat-60': { lambda: 0.01, lr: 0.2, flipTarget: 0.9, stepsPerClass: 60, schedule: 'flat' },
 };
-/** Score variants read off one inversion: the anomaly index (MAD), or the smallest cost itself (negated). */
-const VARIANTS = ['anomaly', 'min-l1'] as const;
+/**
+ * Score variants read off one inversion: the anomaly index (MAD of the final costs), the smallest cost
+ * itself (negated), and the smallest final cost against the warm-up costs (every class at equal effort).
+ */
+const VARIANTS = ['anomaly', 'min-l1', 'anomaly-warmup'] as const;
 type Variant = (typeof VARIANTS)[number];
+/** How the union combines the two calibrated p-values: the smaller (min-p) or Fisher's sum of -log p. */
+const UNIONS = ['min-p', 'fisher'] as const;
+type Union = (typeof UNIONS)[number];
 
 interface Inv {
   anomaly: number;
   minL1: number;
+  anomalyWarmup: number;
+  costs: number[];
+  warmupCosts: number[];
   suspect: number;
   flipRate: number;
   ms: number;
@@ -89,7 +105,17 @@ interface Row {
   forwardMs: number;
 }
 
-const variantScore = (i: Inv, v: Variant) => (v === 'anomaly' ? i.anomaly : -i.minL1);
+const variantScore = (i: Inv, v: Variant) =>
+  v === 'anomaly' ? i.anomaly : v === 'anomaly-warmup' ? i.anomalyWarmup : -i.minL1;
+
+/** (median(warm-up costs) - smallest final cost) / max(1.4826 MAD, 5% of the median). */
+function warmupAnomaly(costs: number[], warm: number[]): number {
+  const ok = warm.filter(Number.isFinite);
+  const med = median(ok);
+  const mad = median(ok.map((v) => Math.abs(v - med)));
+  const min = Math.min(...costs.filter(Number.isFinite));
+  return (med - min) / Math.max(MAD_TO_SD * mad, 0.05 * Math.abs(med), 1e-9);
+}
 
 /** Empirical p of `s` among reference scores (larger = more suspicious), (1 + #>=) / (n + 1). */
 function empiricalP(refs: number[], s: number): number {
@@ -181,12 +207,14 @@ async function main(): Promise<void> {
           const t1 = performance.now();
           const inv = await invertTriggers(model, inputs, shape, { classes, seed: 1, range, ...GRID[s] });
           if (!inv.assessed) throw new Error(`${m.id}: ${inv.reason}`);
+          const costs = inv.perClass.map((p) => round(p.cost, 4));
+          const warmupCosts = inv.perClass.map((p) => round(p.warmupCost, 4));
           inversion[s] = {
             anomaly: round(inv.score, 4),
-            minL1: round(
-              Math.min(...inv.perClass.map((p) => (Number.isFinite(p.cost) ? p.cost : Infinity))),
-              4,
-            ),
+            minL1: Math.min(...costs.filter(Number.isFinite)),
+            anomalyWarmup: round(warmupAnomaly(costs, warmupCosts), 4),
+            costs,
+            warmupCosts,
             suspect: inv.targetClass,
             flipRate: round(inv.flipRate, 3),
             // The mined base is shared with the menu: its mining time is counted in the menu's only.
@@ -217,8 +245,11 @@ async function main(): Promise<void> {
     }
   };
 
+  // --from FILE: the tables again from a run's stored rows (the run is deterministic but for its timings).
+  const from = arg('from', '');
+  if (from) rows.push(...(JSON.parse(readFileSync(from, 'utf8')) as { rows: Row[] }).rows);
   // Phase 1: every setting on the dev architecture; choose (setting, variant) by the mean AUROC over bases.
-  await runModels(devArch, Object.keys(GRID));
+  else await runModels(devArch, Object.keys(GRID));
   const devChoice: { setting: string; variant: Variant; auroc: number }[] = [];
   for (const s of Object.keys(GRID))
     for (const v of VARIANTS) {
@@ -230,8 +261,27 @@ async function main(): Promise<void> {
   devChoice.sort((a, b) => b.auroc - a.auroc);
   chosenSetting = devChoice[0].setting;
   const chosenVariant = devChoice[0].variant;
+  // The union rule, chosen on dev too.
+  const unionChoice = UNIONS.map((u) => {
+    const a = bases.map(
+      (b) =>
+        evaluateUnion(
+          rows,
+          devArch,
+          b,
+          (r) => variantScore(r.inversion[chosenSetting as string], chosenVariant),
+          u,
+          [],
+        ).auroc ?? 0,
+    );
+    return { union: u, auroc: round(a.reduce((x, y) => x + y, 0) / a.length, 3) };
+  }).sort((a, b) => b.auroc - a.auroc);
   // Phase 2: the chosen setting only, on the held-out architectures.
-  for (const arch of heldArchs) await runModels(arch, [chosenSetting]);
+  if (!from) for (const arch of heldArchs) await runModels(arch, [chosenSetting]);
+  else if (rows.some((r) => r.arch !== devArch && !r.inversion[chosenSetting as string]))
+    throw new Error(
+      `${from}: its held-out rows were run with another setting than ${chosenSetting}; run afresh`,
+    );
 
   // Tables: per arch and base, AUROC of menu / inversion / union (all attacks and per attack), target right, time.
   const inv = (r: Row) => variantScore(r.inversion[chosenSetting as string], chosenVariant);
@@ -241,7 +291,8 @@ async function main(): Promise<void> {
     for (const base of bases) {
       const menu = evaluate(rows, arch, base, (r) => r.menu.score, attacks);
       const inversion = evaluate(rows, arch, base, inv, attacks);
-      const union = evaluateUnion(rows, arch, base, inv, attacks);
+      const union = evaluateUnion(rows, arch, base, inv, 'min-p', attacks);
+      const fisher = evaluateUnion(rows, arch, base, inv, 'fisher', attacks);
       const mine = rows.filter((r) => r.arch === arch && r.base === base);
       const bd = mine.filter((r) => !r.clean);
       const med = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
@@ -251,7 +302,8 @@ async function main(): Promise<void> {
         base,
         menu,
         inversion,
-        union,
+        'union min-p': union,
+        'union fisher': fisher,
         targetRight: {
           menu: round(bd.filter((r) => r.menu.suspect === r.targetClass).length / Math.max(1, bd.length), 3),
           inversion: round(
@@ -275,6 +327,7 @@ async function main(): Promise<void> {
     bases,
     grid: GRID,
     devChoice,
+    unionChoice,
     chosen: { setting: chosenSetting, variant: chosenVariant, ...GRID[chosenSetting] },
     table,
     rows,
@@ -337,18 +390,26 @@ function evaluate(
   );
 }
 
-/** Union: each score as an empirical p among the arch's clean references; the smaller p wins (max -log p). */
+/**
+ * Union: each score as an empirical p among the arch's clean references, combined as the smaller p
+ * (min-p: max -log p) or Fisher's sum of -log p.
+ */
 function evaluateUnion(
   rows: Row[],
   arch: string,
   base: string,
   inv: (r: Row) => number,
+  rule: Union,
   attacks: string[],
 ): Eval {
   const { refs, neg, pos } = split(rows, arch, base);
   const menuRefs = refs.map((r) => r.menu.score);
   const invRefs = refs.map(inv);
-  const u = (r: Row) => -Math.log(Math.min(empiricalP(menuRefs, r.menu.score), empiricalP(invRefs, inv(r))));
+  const u = (r: Row) => {
+    const pm = empiricalP(menuRefs, r.menu.score);
+    const pi = empiricalP(invRefs, inv(r));
+    return rule === 'fisher' ? -Math.log(pm) - Math.log(pi) : -Math.log(Math.min(pm, pi));
+  };
   return evaluateWith(
     neg.map(u),
     pos.map((r) => ({ attack: r.attack, s: u(r) })),
@@ -364,6 +425,7 @@ function markdown(
     refsPerArch: number;
     bases: string[];
     devChoice: { setting: string; variant: string; auroc: number }[];
+    unionChoice: { union: string; auroc: number }[];
     chosen: Record<string, unknown>;
     table: Record<string, unknown>[];
   },
@@ -375,18 +437,20 @@ function markdown(
   L.push(
     `Zoo \`${r.zoo}\`; reference-free (no baseline). Settings chosen on the **${r.dev}** models (dev: its ` +
       `figures are tuned), reported once on **${r.heldOut.join(', ')}** (held out). Per architecture, the first ` +
-      `${r.refsPerArch} clean reference models calibrate the union (empirical p of each score; the smaller wins); ` +
+      `${r.refsPerArch} clean reference models calibrate the union (empirical p of each score, combined by the smaller p or by Fisher's sum of -log p); ` +
       'AUROC is clean test models vs backdoored. Generated by `npm run bench:inversion`.',
   );
   L.push('');
-  L.push(`Chosen on dev: \`${JSON.stringify(r.chosen)}\`.`);
+  L.push(
+    `Chosen on dev: \`${JSON.stringify(r.chosen)}\`; union rule chosen on dev: **${r.unionChoice[0].union}**.`,
+  );
   L.push('');
   L.push('## AUROC, clean vs backdoored');
   L.push('');
   const rows: string[][] = [];
   for (const t of r.table) {
     const e = (k: string) => t[k] as Eval;
-    for (const k of ['menu', 'inversion', 'union'])
+    for (const k of ['menu', 'inversion', 'union min-p', 'union fisher'])
       rows.push([
         String(t.arch),
         String(t.role),
@@ -426,6 +490,15 @@ function markdown(
           fmt(ms.inversion / ms.forward128, 0) + 'x',
         ];
       }),
+    ),
+  );
+  L.push('');
+  L.push('## Dev union rules (mean AUROC over bases, dev architecture)');
+  L.push('');
+  L.push(
+    markdownTable(
+      ['union', 'AUROC'],
+      r.unionChoice.map((u) => [u.union, fmt(u.auroc, 3)]),
     ),
   );
   L.push('');

@@ -72,6 +72,11 @@ export interface InversionOptions {
   flipTarget?: number;
   /** Adam's step size (default INVERSION_LR). */
   lr?: number;
+  /**
+   * 'k-arm' (default): successive halving over the classes after the warm-up; 'flat': every class the same
+   * steps (Neural Cleanse as published; the costs compare at equal effort).
+   */
+  schedule?: 'k-arm' | 'flat';
   /** ONNX Runtime threads (default 1: bit-reproducible). */
   threads?: number;
   /** The file named in messages. */
@@ -85,6 +90,8 @@ export interface ClassInversion {
   reached: boolean;
   /** Gradient steps spent on the class. */
   steps: number;
+  /** The cost after the warm-up (every class the same steps so far). */
+  warmupCost: number;
   /** Inputs in its batch (base inputs the model does not already put in the class). */
   inputs: number;
 }
@@ -131,6 +138,7 @@ interface Arm {
   bestPattern: Float32Array | null;
   last: number;
   steps: number;
+  warmupCost: number;
 }
 
 function argmaxRows(logits: Float32Array, n: number, k: number): Int32Array {
@@ -309,6 +317,7 @@ async function invert(
       bestPattern: null,
       last: Infinity,
       steps: 0,
+      warmupCost: NaN,
     });
   }
   if (arms.length < 3)
@@ -340,10 +349,14 @@ async function invert(
 
   const perClass = opts.stepsPerClass ?? INVERSION_STEPS_PER_CLASS;
   const total = Math.max(arms.length, Math.floor(perClass * arms.length));
-  const warmup = Math.max(1, Math.floor(perClass * WARMUP_SHARE));
-  for (const a of arms) for (let s = 0; s < warmup; s++) await step(a);
+  const flat = opts.schedule === 'flat';
+  const warmup = flat ? Math.max(1, Math.floor(perClass)) : Math.max(1, Math.floor(perClass * WARMUP_SHARE));
+  for (const a of arms) {
+    for (let s = 0; s < warmup; s++) await step(a);
+    a.warmupCost = cost(a);
+  }
   let active = arms.slice();
-  for (const round of haltingSchedule(arms.length, total, warmup)) {
+  for (const round of flat ? [] : haltingSchedule(arms.length, total, warmup)) {
     // Stable ranking: ties keep class order, so the schedule is deterministic.
     active = active
       .map((a, i) => ({ a, i }))
@@ -392,8 +405,14 @@ async function invert(
     perClass: Array.from({ length: k }, (_, c) => {
       const a = arms.find((x) => x.cls === c);
       return a
-        ? { cost: cost(a), reached: Number.isFinite(a.best), steps: a.steps, inputs: a.count }
-        : { cost: NaN, reached: false, steps: 0, inputs: 0 };
+        ? {
+            cost: cost(a),
+            reached: Number.isFinite(a.best),
+            steps: a.steps,
+            inputs: a.count,
+            warmupCost: a.warmupCost,
+          }
+        : { cost: NaN, reached: false, steps: 0, inputs: 0, warmupCost: NaN };
     }),
     mask,
     pattern: Float32Array.from(pattern, (v) => range.lo + v * span),
