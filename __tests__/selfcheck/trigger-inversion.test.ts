@@ -98,6 +98,16 @@ describe('budget and schedule', () => {
     expect(r.perClass.every((p) => p.steps >= 2)).toBe(true);
   }, 60_000);
 
+  test("schedule 'flat' (Neural Cleanse as published): every class the same steps, costs at equal effort", async () => {
+    const model = await readModel(path.join(EXAMPLES, 'backdoored.onnx'));
+    const r = assessed(
+      await invertTriggers(model, base, SHAPE, { classes: 10, stepsPerClass: 12, schedule: 'flat', seed: 2 }),
+    );
+    expect(r.perClass.map((p) => p.steps)).toEqual(new Array(10).fill(12));
+    expect(r.perClass.map((p) => p.warmupCost)).toEqual(r.perClass.map((p) => p.cost));
+    expect(r.steps).toBe(120);
+  }, 60_000);
+
   test.each([
     [10, 300, 10],
     [10, 60, 2],
