@@ -93,7 +93,7 @@ export const MAX_GRADIENT_GRAPH_NODES = 400_000;
  * classes; the K-Arm-style schedule decides which classes spend them. A count, never a clock, so the result
  * is the same on every machine.
  */
-export const INVERSION_STEPS_PER_CLASS = 30;
+export const INVERSION_STEPS_PER_CLASS = 60;
 /** Inputs in one inversion step's batch (the base inputs outside the candidate class, up to this many). */
 export const INVERSION_BATCH = 32;
 /** Most classes trigger inversion takes on (a class count above it: not assessed, said so). */

@@ -31,12 +31,18 @@ import { estimateMacs, triggerApplies, triggerBudget } from './trigger-check.js'
 /** Fewest steps per class that mean anything (the warm-up alone is a third of them). */
 export const MIN_INVERSION_STEPS_PER_CLASS = 6;
 
-/** What the scan reports: the inversion's verdict, or why it was not assessed. */
+/**
+ * What the inversion found, or why it was not assessed. The statistic bench:inversion measured as the
+ * informative one is the smallest mask's L1 (`maskL1`, smaller = more suspicious); Neural Cleanse's anomaly
+ * index (`anomaly`) measured near chance on the zoo and is kept for reading, not for deciding.
+ */
 export interface InversionCheck {
-  /** The anomaly index of the smallest-mask class (0 when not assessed: read `assessed` first). */
-  score: number;
   assessed: boolean;
   targetClass?: number;
+  /** L1 of the smallest mask that flipped the target share of inputs (pixels' worth of mask). */
+  maskL1?: number;
+  /** Neural Cleanse's anomaly index of that class against the others (median/MAD of the mask costs). */
+  anomaly?: number;
   /** One line for the report: the mask's size and place and its flip rate, or "not assessed: <why>". */
   detail: string;
   basis?: TriggerBaseKind;
@@ -80,15 +86,17 @@ export function describeInversion(
   basis: TriggerBaseKind,
   stepsPerClass: number,
 ): InversionCheck {
-  if (!r.assessed) return { score: 0, assessed: false, detail: r.reason, basis };
+  if (!r.assessed) return { assessed: false, detail: r.reason, basis };
   const [h, w] = shape.slice(-2);
   const l1 = r.perClass[r.targetClass].cost;
   return {
-    score: r.score,
     assessed: true,
     targetClass: r.targetClass,
+    maskL1: l1,
+    anomaly: r.score,
     detail:
-      `smallest inverted mask: class ${r.targetClass}, L1 ${l1.toFixed(1)} px at ${maskBox(r.mask, h, w)}, ` +
+      `smallest inverted mask: class ${r.targetClass}, L1 ${l1.toFixed(1)} px ` +
+      `(${((100 * l1) / (h * w)).toFixed(1)}% of the image) at ${maskBox(r.mask, h, w)}, ` +
       `flips ${(100 * r.flipRate).toFixed(0)}% of held-out inputs; anomaly index ${r.score.toFixed(2)}`,
     basis,
     stepsPerClass,
@@ -113,7 +121,6 @@ export async function runInversionCheck(
   const steps = inversionStepsFor(estimateMacs(model, base.shape), classes);
   if (steps === null)
     return {
-      score: 0,
       assessed: false,
       detail: `not assessed: the model is too large for the inversion budget (${INVERSION_MAC_BUDGET.toExponential(1)} MACs)`,
       basis: base.kind,
@@ -149,7 +156,6 @@ export async function inversionForProbes(
   const norm = input.normalize;
   if (norm && norm.channels > 1 && norm.inner !== h * w)
     return {
-      score: 0,
       assessed: false,
       detail: 'not assessed: a channels-last input (the inversion masks [C, H, W] images)',
       basis: base.kind,

@@ -2,8 +2,8 @@
  * `model-fingerprint invert MODEL`: trigger inversion by optimisation (src/selfcheck/trigger-inversion.ts),
  * opt-in and outside the scan's score: bench/results/inversion.md measured it against the menu trigger
  * search the scan runs, and it did not earn a place there (docs/gradients.md, "Trigger inversion").
- * Prints, per model, the class whose inverted trigger mask is smallest, where the mask sits, how many
- * held-out inputs it flips and its anomaly index, or "not assessed" with the reason. Exit 0 (a report,
+ * Prints the class whose inverted trigger mask is smallest, the mask's size and place, how many held-out
+ * inputs it flips and its anomaly index, or "not assessed" with the reason. Exit 0 (a report,
  * not a gate), 2 on errors.
  */
 import { InputError } from '../../errors.js';
@@ -20,8 +20,10 @@ const HELP = `Usage: model-fingerprint invert MODEL [--probe-samples DIR] [--see
        [--input-mean M1,M2,... --input-std S1,S2,...] [--json]
 Trigger inversion by optimisation (Neural Cleanse with a K-Arm schedule), reference-free: per class, the
 smallest mask and pattern that send the inputs (your samples, else inputs mined from the model) to that
-class. A class whose mask is far smaller than the others' (anomaly index >= 2) is a suspected backdoor
-target. Not part of \`scan\`'s risk score (see bench/results/inversion.md for what it measured).
+class; printed: the class with the smallest mask, its size and place, and how many held-out inputs it
+flips. A backdoor trigger is a small mask that flips most inputs, but small clean models have small masks
+too: it is a lead to inspect, not a verdict, and no part of \`scan\`'s risk score
+(bench/results/inversion.md measured it against the trigger search the scan runs).
 `;
 
 export async function invertCommand(argv: string[], io: CliIO): Promise<number> {
@@ -39,7 +41,6 @@ export async function invertCommand(argv: string[], io: CliIO): Promise<number> 
   const classes = await classCount(model, probes);
   const r = await inversionForProbes(model, probes, classes);
   const result = r ?? {
-    score: 0,
     assessed: false,
     detail: 'not assessed: trigger inversion needs one float image input and 3+ classes',
   };
