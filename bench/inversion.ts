@@ -15,7 +15,7 @@
  *   npm run bench:inversion -- [--zoo bench/.cache/zoo] [--dev mlp] [--refs 40] [--bases samples,mined]
  *     [--limit N] (about N models per architecture, a smoke run) [--from FILE] (tables from a run's rows)
  *
- * Writes bench/results/inversion.json and bench/results/inversion.md.
+ * Writes bench/results/inversion.json and .md (with --dev cnn, the other direction: inversion-dev-cnn.*).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -322,9 +322,11 @@ async function main(): Promise<void> {
     rows,
   };
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(path.join(outDir, 'inversion.json'), JSON.stringify(result, null, 1) + '\n');
+  // The default split writes inversion.*; the other direction (--dev cnn) inversion-dev-cnn.*.
+  const name = devArch === 'mlp' ? 'inversion' : `inversion-dev-${devArch}`;
+  writeFileSync(path.join(outDir, `${name}.json`), JSON.stringify(result, null, 1) + '\n');
   const md = markdown(result, attacks);
-  writeFileSync(path.join(outDir, 'inversion.md'), md);
+  writeFileSync(path.join(outDir, `${name}.md`), md);
   console.log(md);
 }
 

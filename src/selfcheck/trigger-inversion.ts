@@ -20,8 +20,10 @@
  * steps (or what the caller's MAC budget affords), a function of the model and the inputs, never the clock.
  *
  * Score: each class's cost, as a robust z against the model's other classes (median and MAD, MAD floored),
- * on the small side: the anomaly index of Neural Cleanse. The model's score is the largest index; that class
- * is the suspected target.
+ * on the small side: the anomaly index of Neural Cleanse. The model's score is the largest index; the class
+ * with the smallest cost is the suspected target. Measured on the zoo (bench/results/inversion.md), the
+ * smallest cost itself (perClass[targetClass].cost) separates backdoored from clean models better than the
+ * index, which was near chance there: read both.
  *
  * Deterministic: seeded initial parameters, a fixed input order, single-threaded ONNX Runtime by default.
  * A graph the gradient builder cannot differentiate is not assessed, with the operators named.
