@@ -17,6 +17,7 @@ import {
   INVERSION_BATCH,
   INVERSION_MAC_BUDGET,
   INVERSION_STEPS_PER_CLASS,
+  TRIGGER_MAC_BUDGET,
 } from '../limits.js';
 import {
   MINE_BASE_WITHOUT_SAMPLES,
@@ -26,7 +27,31 @@ import {
 import { mineTriggerBase } from '../selfcheck/mine-base.js';
 import { invertTriggers, type InversionResult } from '../selfcheck/trigger-inversion.js';
 import type { ValueRange } from '../selfcheck/triggers.js';
-import { estimateMacs, triggerApplies, triggerBudget } from './trigger-check.js';
+import { DEFAULT_TRIGGER_BUDGET, MIN_TRIGGER_BUDGET } from '../selfcheck/trigger-probe.js';
+import { triggerApplies } from './trigger-check.js';
+
+/** Average spatial downsampling assumed for a convolution's output (a stride or pool of 2 per layer). */
+const CONV_SPATIAL_SHARE = 0.25;
+
+/**
+ * Multiply-accumulates of one forward pass, estimated from the weights (a dense weight once, a convolution
+ * weight once per output position): the estimate trigger probing's budget used when this was written. Kept
+ * here so the inversion does not depend on the scan's budget planner, which is being reshaped on main
+ * (issue 22: a per-node estimate, src/model/macs.ts); switch to that once both are in one tree.
+ */
+export function inversionMacs(model: OnnxModel, sampleShape: number[]): number {
+  const spatial =
+    sampleShape.length >= 2 ? sampleShape[sampleShape.length - 1] * sampleShape[sampleShape.length - 2] : 1;
+  const convWeights = new Set<string>();
+  for (const node of model.proto.graph?.node ?? [])
+    if (node.opType === 'Conv' && node.input && node.input[1]) convWeights.add(node.input[1]);
+  let macs = 0;
+  for (const init of model.initializers) {
+    const elems = init.dims.reduce((a, b) => a * b, 1);
+    macs += convWeights.has(init.name) ? elems * Math.max(1, spatial * CONV_SPATIAL_SHARE) : elems;
+  }
+  return Math.max(1, macs);
+}
 
 /** Fewest steps per class that mean anything (the warm-up alone is a third of them). */
 export const MIN_INVERSION_STEPS_PER_CLASS = 6;
@@ -118,7 +143,7 @@ export async function runInversionCheck(
     threads?: number;
   },
 ): Promise<InversionCheck> {
-  const steps = inversionStepsFor(estimateMacs(model, base.shape), classes);
+  const steps = inversionStepsFor(inversionMacs(model, base.shape), classes);
   if (steps === null)
     return {
       assessed: false,
@@ -163,8 +188,12 @@ export async function inversionForProbes(
   const range = { lo: probes.range[0], hi: probes.range[1] };
   let data = base.base;
   let kind: TriggerBaseKind = base.kind;
-  const budget = triggerBudget(estimateMacs(model, base.shape));
-  if (base.kind === 'probes' && MINE_BASE_WITHOUT_SAMPLES && budget !== null) {
+  // Mining gets the forward passes trigger probing's default budget affords (mine-base.ts takes its share).
+  const budget = Math.min(
+    DEFAULT_TRIGGER_BUDGET,
+    Math.floor(TRIGGER_MAC_BUDGET / inversionMacs(model, base.shape)),
+  );
+  if (base.kind === 'probes' && MINE_BASE_WITHOUT_SAMPLES && budget >= MIN_TRIGGER_BUDGET) {
     const runner = await ModelRunner.open(model, { threads: opts.threads });
     try {
       const run = runner.logitsFunction(base.shape, norm ? { normalize: norm } : {});
