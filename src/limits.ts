@@ -122,3 +122,23 @@ export const MAX_TEXT_SAMPLE_CHARS = 100_000;
 export const TOKEN_TRIGGER_MAC_BUDGET = 3e10;
 /** Share of the token trigger budget that mining base texts may spend when no samples are given. */
 export const TOKEN_MINE_BUDGET_SHARE = 0.25;
+
+/**
+ * Trigger inversion by optimisation (src/selfcheck/trigger-inversion.ts): gradient steps (one forward and
+ * backward pass of a batch each) per candidate class. The whole run takes at most this times the number of
+ * classes; the K-Arm-style schedule decides which classes spend them. A count, never a clock, so the result
+ * is the same on every machine.
+ */
+export const INVERSION_STEPS_PER_CLASS = 60;
+/** Inputs in one inversion step's batch (the base inputs outside the candidate class, up to this many). */
+export const INVERSION_BATCH = 32;
+/** Most classes trigger inversion takes on (a class count above it: not assessed, said so). */
+export const INVERSION_MAX_CLASSES = 100;
+/**
+ * Compute budget of trigger inversion for one model, in estimated multiply-accumulates of forward passes
+ * (a step costs a batch's forward pass and a backward pass counted as INVERSION_BACKWARD_FACTOR forward
+ * passes, bench:speed's grad section). Steps are cut to fit a big model, as TRIGGER_MAC_BUDGET cuts probing.
+ */
+export const INVERSION_MAC_BUDGET = 1.6e10;
+/** Forward-pass equivalents of one forward+backward step (bench:speed grad: 1.8x-5.6x; the worst, rounded up). */
+export const INVERSION_BACKWARD_FACTOR = 6;
