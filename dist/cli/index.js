@@ -27464,6 +27464,25 @@ const MAX_TEXT_SAMPLE_CHARS = 100_000;
 const TOKEN_TRIGGER_MAC_BUDGET = 3e10;
 /** Share of the token trigger budget that mining base texts may spend when no samples are given. */
 const TOKEN_MINE_BUDGET_SHARE = 0.25;
+/**
+ * Trigger inversion by optimisation (src/selfcheck/trigger-inversion.ts): gradient steps (one forward and
+ * backward pass of a batch each) per candidate class. The whole run takes at most this times the number of
+ * classes; the K-Arm-style schedule decides which classes spend them. A count, never a clock, so the result
+ * is the same on every machine.
+ */
+const INVERSION_STEPS_PER_CLASS = 60;
+/** Inputs in one inversion step's batch (the base inputs outside the candidate class, up to this many). */
+const INVERSION_BATCH = 32;
+/** Most classes trigger inversion takes on (a class count above it: not assessed, said so). */
+const INVERSION_MAX_CLASSES = 100;
+/**
+ * Compute budget of trigger inversion for one model, in estimated multiply-accumulates of forward passes
+ * (a step costs a batch's forward pass and a backward pass counted as INVERSION_BACKWARD_FACTOR forward
+ * passes, bench:speed's grad section). Steps are cut to fit a big model, as TRIGGER_MAC_BUDGET cuts probing.
+ */
+const INVERSION_MAC_BUDGET = 1.6e10;
+/** Forward-pass equivalents of one forward+backward step (bench:speed grad: 1.8x-5.6x; the worst, rounded up). */
+const INVERSION_BACKWARD_FACTOR = 6;
 
 ;// CONCATENATED MODULE: ./lib/model/dtypes.js
 /** ONNX TensorProto.DataType codes (onnx.proto3, stable across IR versions). */
@@ -43468,10 +43487,3152 @@ function help(io, code = 0) {
     return code;
 }
 
+;// CONCATENATED MODULE: ./lib/model/grad/attrs.js
+
+class Attrs {
+    byName;
+    constructor(node) {
+        this.byName = new Map((node.attribute ?? []).map((a) => [a.name ?? '', a]));
+    }
+    has(name) {
+        return this.byName.has(name);
+    }
+    int(name, dflt) {
+        const a = this.byName.get(name);
+        return a && a.i != null ? toNum(a.i) : dflt;
+    }
+    ints(name) {
+        const a = this.byName.get(name);
+        return a?.ints && (a.ints.length > 0 || a.type === 7)
+            ? a.ints.map((v) => toNum(v))
+            : undefined;
+    }
+    float(name, dflt) {
+        const a = this.byName.get(name);
+        return a && a.f != null ? a.f : dflt;
+    }
+    floats(name) {
+        const a = this.byName.get(name);
+        return a?.floats && a.floats.length > 0 ? [...a.floats] : undefined;
+    }
+    string(name, dflt) {
+        const a = this.byName.get(name);
+        return a?.s && a.s.length > 0 ? new TextDecoder().decode(a.s) : dflt;
+    }
+    tensor(name) {
+        return this.byName.get(name)?.t ?? undefined;
+    }
+    /** Every attribute name (for rules that refuse attributes they do not know). */
+    names() {
+        return [...this.byName.keys()];
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/shapes.js
+
+
+
+
+const UNKNOWN = { dtype: 'unknown', shape: null };
+function isFloat(t) {
+    return t === 'float32' || t === 'float64' || t === 'float16' || t === 'bfloat16';
+}
+function isInt(t) {
+    return t === 'int64' || t === 'int32' || t === 'int16' || t === 'int8' || t === 'uint8';
+}
+/** Number of elements, when every dim is a number. */
+function sizeOf(shape) {
+    if (!shape)
+        return null;
+    let n = 1;
+    for (const d of shape) {
+        if (typeof d !== 'number')
+            return null;
+        n *= d;
+    }
+    return n;
+}
+/** Product of dims: a number, a lone symbol times 1, or null. */
+function productDim(dims) {
+    let n = 1;
+    let sym = null;
+    for (const d of dims) {
+        if (typeof d === 'number')
+            n *= d;
+        else if (typeof d === 'string' && sym === null)
+            sym = d;
+        else
+            return null;
+    }
+    if (sym === null)
+        return n;
+    return n === 1 ? sym : null;
+}
+/** Numpy broadcasting of two shapes (null when ranks are unknown). */
+function broadcastShapes(a, b) {
+    if (!a || !b)
+        return null;
+    const r = Math.max(a.length, b.length);
+    const out = [];
+    for (let i = 0; i < r; i++) {
+        const x = i < r - a.length ? 1 : a[i - (r - a.length)];
+        const y = i < r - b.length ? 1 : b[i - (r - b.length)];
+        if (x === 1)
+            out.push(y);
+        else if (y === 1)
+            out.push(x);
+        else if (x === y)
+            out.push(x);
+        else if (typeof x === 'number')
+            out.push(x);
+        else if (typeof y === 'number')
+            out.push(y);
+        else
+            out.push(null);
+    }
+    return out;
+}
+/** An axis in [0, rank). */
+function normAxis(axis, rank) {
+    return axis < 0 ? axis + rank : axis;
+}
+/** A TensorProto's small integer values (null for floats, big tensors or unreadable data). */
+function intValues(t) {
+    const dtype = elementTypeOf(t.dataType);
+    if (!isInt(dtype))
+        return undefined;
+    const n = (t.dims ?? []).reduce((a, d) => a * toNum(d), 1);
+    if (n > MAX_FOLDED_INT_ELEMENTS)
+        return undefined;
+    const v = tensorValues(t);
+    return v ? Array.from(v) : undefined;
+}
+function tensorMeta(t) {
+    const dims = (t.dims ?? []).map((d) => toNum(d));
+    const m = { dtype: elementTypeOf(t.dataType), shape: dims };
+    const v = intValues(t);
+    if (v)
+        m.value = v;
+    return m;
+}
+function valueInfoMeta(v) {
+    const tt = v.type?.tensorType;
+    const dims = tt?.shape?.dim;
+    return {
+        dtype: elementTypeOf(tt?.elemType),
+        shape: dims
+            ? dims.map((d) => {
+                if (d.dimValue != null && toNum(d.dimValue) > 0)
+                    return toNum(d.dimValue);
+                if (d.dimParam)
+                    return d.dimParam;
+                return null;
+            })
+            : null,
+    };
+}
+/** Spatial output size of a convolution or pooling window (ONNX's formulas, ceil_mode as ORT does it). */
+function windowOut(inSize, k, stride, dilation, padBegin, padEnd, ceil = false) {
+    if (typeof inSize !== 'number')
+        return null;
+    const span = inSize + padBegin + padEnd - dilation * (k - 1) - 1;
+    if (!ceil)
+        return Math.floor(span / stride) + 1;
+    let out = Math.ceil(span / stride) + 1;
+    // the last window must start inside the input or its leading padding (ONNX, PyTorch)
+    if ((out - 1) * stride >= inSize + padBegin)
+        out--;
+    return out;
+}
+/** Resolved [begin..., end...] pads of a window op, auto_pad included (null when a size is unknown). */
+function windowPads(a, inSpatial, kernel, strides, dilations) {
+    const r = kernel.length;
+    const auto = a.string('auto_pad', 'NOTSET');
+    if (auto === 'NOTSET')
+        return a.ints('pads') ?? new Array(2 * r).fill(0);
+    if (auto === 'VALID')
+        return new Array(2 * r).fill(0);
+    const pads = new Array(2 * r).fill(0);
+    for (let i = 0; i < r; i++) {
+        const n = inSpatial[i];
+        if (typeof n !== 'number')
+            return null;
+        const out = Math.ceil(n / strides[i]);
+        const total = Math.max(0, (out - 1) * strides[i] + dilations[i] * (kernel[i] - 1) + 1 - n);
+        const small = Math.floor(total / 2);
+        pads[i] = auto === 'SAME_UPPER' ? small : total - small;
+        pads[i + r] = total - pads[i];
+    }
+    return pads;
+}
+/** Kernel, strides, dilations, resolved pads and spatial output of a Conv / pooling node. */
+function windowGeometry(a, inShape, kernel, ceil = false) {
+    const r = kernel.length;
+    const spatial = inShape.slice(2);
+    if (spatial.length !== r)
+        return null;
+    const strides = a.ints('strides') ?? new Array(r).fill(1);
+    const dilations = a.ints('dilations') ?? new Array(r).fill(1);
+    const pads = windowPads(a, spatial, kernel, strides, dilations);
+    if (!pads)
+        return null;
+    const out = spatial.map((d, i) => windowOut(d, kernel[i], strides[i], dilations[i], pads[i], pads[i + r], ceil));
+    return { kernel, strides, dilations, pads, out };
+}
+/** The axes a node reads from its attribute (older opsets) or its second input (newer). */
+function axesOf(node, a, meta, inputIndex = 1) {
+    const fromAttr = a.ints('axes');
+    if (fromAttr)
+        return fromAttr;
+    const name = (node.input ?? [])[inputIndex];
+    if (!name)
+        return undefined;
+    return meta(name).value;
+}
+function allNumbers(v) {
+    return !!v && v.every((x) => typeof x === 'number');
+}
+function reduceShape(shape, axes, keep, noopEmpty) {
+    if (!axes || axes.length === 0) {
+        if (noopEmpty)
+            return shape;
+        return keep ? shape.map(() => 1) : [];
+    }
+    const set = new Set(axes.map((x) => normAxis(x, shape.length)));
+    return keep ? shape.map((d, i) => (set.has(i) ? 1 : d)) : shape.filter((_, i) => !set.has(i));
+}
+/** Reshape's output shape from the target values (0 copies, -1 infers). */
+function reshapeShape(input, target, allowZero) {
+    const out = target.map((t, i) => (t === 0 && !allowZero ? (input ? (input[i] ?? null) : null) : t));
+    const minus = out.findIndex((d) => d === -1);
+    if (minus < 0)
+        return out;
+    if (!input) {
+        out[minus] = null;
+        return out;
+    }
+    // Cancel the same symbols on both sides; divide the numeric parts.
+    const num = [...input];
+    const den = out.filter((_, i) => i !== minus);
+    for (let i = 0; i < den.length; i++) {
+        if (typeof den[i] === 'string') {
+            const j = num.indexOf(den[i]);
+            if (j < 0) {
+                out[minus] = null;
+                return out;
+            }
+            num[j] = 1;
+            den[i] = 1;
+        }
+    }
+    const n = productDim(num);
+    const d = productDim(den);
+    if (typeof d !== 'number' || d === 0)
+        out[minus] = null;
+    else if (typeof n === 'number')
+        out[minus] = n % d === 0 ? n / d : null;
+    else
+        out[minus] = d === 1 ? n : null;
+    return out;
+}
+/** Elementwise integer arithmetic on folded values (numpy broadcasting of a scalar only). */
+function foldBinary(op, a, b) {
+    if (!a || !b)
+        return undefined;
+    const n = Math.max(a.length, b.length);
+    if (a.length !== n && a.length !== 1)
+        return undefined;
+    if (b.length !== n && b.length !== 1)
+        return undefined;
+    const out = [];
+    for (let i = 0; i < n; i++) {
+        const x = a[a.length === 1 ? 0 : i];
+        const y = b[b.length === 1 ? 0 : i];
+        if (typeof x !== 'number' || typeof y !== 'number') {
+            if (op === 'Mul' && (x === 1 || y === 1))
+                out.push(x === 1 ? y : x);
+            else if ((op === 'Add' || op === 'Sub') && y === 0)
+                out.push(x);
+            else if (op === 'Div' && y === 1)
+                out.push(x);
+            else
+                out.push(null);
+            continue;
+        }
+        switch (op) {
+            case 'Add':
+                out.push(x + y);
+                break;
+            case 'Sub':
+                out.push(x - y);
+                break;
+            case 'Mul':
+                out.push(x * y);
+                break;
+            case 'Div':
+                out.push(y === 0 ? null : Math.trunc(x / y));
+                break;
+            default:
+                return undefined;
+        }
+    }
+    return out;
+}
+function sliceRange(dim, start, end, step) {
+    const clampIdx = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
+    let s = start < 0 ? start + dim : start;
+    let e = end < 0 ? end + dim : end;
+    if (step > 0) {
+        s = clampIdx(s, 0, dim);
+        e = clampIdx(e, 0, dim);
+    }
+    else {
+        s = clampIdx(s, 0, dim - 1);
+        e = clampIdx(e, -1, dim - 1);
+    }
+    return [s, e];
+}
+function sliceCount(s, e, step) {
+    return Math.max(0, Math.ceil((e - s) / step));
+}
+/** Slice parameters of a node (attributes before opset 10, inputs after). */
+function sliceParams(node, a, meta, rank) {
+    const ins = node.input ?? [];
+    let starts;
+    let ends;
+    let axes;
+    let steps;
+    if (a.has('starts')) {
+        starts = a.ints('starts');
+        ends = a.ints('ends');
+        axes = a.ints('axes');
+    }
+    else {
+        starts = meta(ins[1] ?? '').value;
+        ends = meta(ins[2] ?? '').value;
+        axes = ins[3] ? meta(ins[3]).value : undefined;
+        steps = ins[4] ? meta(ins[4]).value : undefined;
+        if (ins[3] && !axes)
+            return null;
+        if (ins[4] && !steps)
+            return null;
+    }
+    if (!allNumbers(starts) || !allNumbers(ends))
+        return null;
+    const ax = axes ? (allNumbers(axes) ? axes.map((x) => normAxis(x, rank)) : null) : starts.map((_, i) => i);
+    const st = steps ? (allNumbers(steps) ? steps : null) : starts.map(() => 1);
+    if (!ax || !st)
+        return null;
+    return { starts, ends, axes: ax, steps: st };
+}
+/** Output metas of one node from its inputs' (unknown ops give unknown metas). */
+function inferNode(node, meta, opset) {
+    const op = node.opType ?? '';
+    const ins = node.input ?? [];
+    const nOut = (node.output ?? []).length;
+    const a = new Attrs(node);
+    const x = ins[0] ? meta(ins[0]) : UNKNOWN;
+    const same = () => [
+        { dtype: x.dtype, shape: x.shape },
+        ...new Array(Math.max(0, nOut - 1)).fill(UNKNOWN),
+    ];
+    switch (op) {
+        case 'Relu':
+        case 'LeakyRelu':
+        case 'Sigmoid':
+        case 'Tanh':
+        case 'Elu':
+        case 'Selu':
+        case 'Exp':
+        case 'Log':
+        case 'Sqrt':
+        case 'Neg':
+        case 'Abs':
+        case 'Reciprocal':
+        case 'Erf':
+        case 'Gelu':
+        case 'Softplus':
+        case 'Softsign':
+        case 'HardSigmoid':
+        case 'HardSwish':
+        case 'Sign':
+        case 'Floor':
+        case 'Ceil':
+        case 'Round':
+        case 'Clip':
+        case 'Softmax':
+        case 'LogSoftmax':
+        case 'BatchNormalization':
+        case 'LayerNormalization':
+        case 'InstanceNormalization':
+        case 'LRN':
+        case 'Dropout':
+        case 'PRelu':
+        case 'Not':
+        case 'Mish':
+            if (op === 'Dropout' && nOut > 1)
+                return [
+                    { dtype: x.dtype, shape: x.shape },
+                    { dtype: 'bool', shape: x.shape },
+                ];
+            return same();
+        case 'Identity':
+            return [{ ...x }];
+        case 'Cast': {
+            const to = elementTypeOf(a.int('to', 1));
+            return [{ dtype: to, shape: x.shape, ...(x.value && isInt(to) ? { value: x.value } : {}) }];
+        }
+        case 'CastLike':
+            return [{ dtype: meta(ins[1] ?? '').dtype, shape: x.shape, ...(x.value ? { value: x.value } : {}) }];
+        case 'Add':
+        case 'Sub':
+        case 'Mul':
+        case 'Div':
+        case 'Pow':
+        case 'Max':
+        case 'Min':
+        case 'Sum':
+        case 'Mean':
+        case 'Mod': {
+            let shape = x.shape;
+            for (const i of ins.slice(1))
+                shape = broadcastShapes(shape, meta(i).shape);
+            const m = { dtype: x.dtype, shape };
+            if (ins.length === 2 && isInt(x.dtype)) {
+                const v = foldBinary(op, x.value, meta(ins[1]).value);
+                if (v)
+                    m.value = v;
+            }
+            return [m];
+        }
+        case 'Equal':
+        case 'Less':
+        case 'Greater':
+        case 'LessOrEqual':
+        case 'GreaterOrEqual':
+        case 'And':
+        case 'Or':
+        case 'Xor':
+            return [{ dtype: 'bool', shape: broadcastShapes(x.shape, meta(ins[1] ?? '').shape) }];
+        case 'Where': {
+            const s = broadcastShapes(broadcastShapes(x.shape, meta(ins[1]).shape), meta(ins[2]).shape);
+            return [{ dtype: meta(ins[1]).dtype, shape: s }];
+        }
+        case 'IsNaN':
+        case 'IsInf':
+            return [{ dtype: 'bool', shape: x.shape }];
+        case 'Gemm': {
+            const b = meta(ins[1]);
+            if (!x.shape || !b.shape || x.shape.length !== 2 || b.shape.length !== 2)
+                return [{ dtype: x.dtype, shape: null }];
+            const m = a.int('transA', 0) ? x.shape[1] : x.shape[0];
+            const n = a.int('transB', 0) ? b.shape[0] : b.shape[1];
+            return [{ dtype: x.dtype, shape: [m, n] }];
+        }
+        case 'MatMul': {
+            const b = meta(ins[1]);
+            if (!x.shape || !b.shape || x.shape.length < 2 || b.shape.length < 2) {
+                // 1-D operands: numpy matmul semantics
+                if (x.shape && b.shape && x.shape.length === 1 && b.shape.length >= 2)
+                    return [{ dtype: x.dtype, shape: [...b.shape.slice(0, -2), b.shape[b.shape.length - 1]] }];
+                if (x.shape && b.shape && b.shape.length === 1 && x.shape.length >= 2)
+                    return [{ dtype: x.dtype, shape: x.shape.slice(0, -1) }];
+                return [{ dtype: x.dtype, shape: null }];
+            }
+            const batch = broadcastShapes(x.shape.slice(0, -2), b.shape.slice(0, -2));
+            return [
+                {
+                    dtype: x.dtype,
+                    shape: batch ? [...batch, x.shape[x.shape.length - 2], b.shape[b.shape.length - 1]] : null,
+                },
+            ];
+        }
+        case 'Conv': {
+            const w = meta(ins[1]);
+            if (!x.shape || !w.shape)
+                return [{ dtype: x.dtype, shape: null }];
+            const kernel = a.ints('kernel_shape') ??
+                (w.shape.slice(2).every((d) => typeof d === 'number') ? w.shape.slice(2) : null);
+            if (!kernel)
+                return [{ dtype: x.dtype, shape: null }];
+            const g = windowGeometry(a, x.shape, kernel);
+            return [{ dtype: x.dtype, shape: g ? [x.shape[0], w.shape[0], ...g.out] : null }];
+        }
+        case 'ConvTranspose':
+            return [{ dtype: x.dtype, shape: null }];
+        case 'MaxPool':
+        case 'AveragePool':
+        case 'LpPool': {
+            const kernel = a.ints('kernel_shape');
+            if (!x.shape || !kernel)
+                return [
+                    { dtype: x.dtype, shape: null },
+                    { dtype: 'int64', shape: null },
+                ];
+            const g = windowGeometry(a, x.shape, kernel, a.int('ceil_mode', 0) === 1);
+            const shape = g ? [x.shape[0], x.shape[1], ...g.out] : null;
+            return [
+                { dtype: x.dtype, shape },
+                { dtype: 'int64', shape },
+            ];
+        }
+        case 'GlobalAveragePool':
+        case 'GlobalMaxPool':
+        case 'GlobalLpPool':
+            return [
+                {
+                    dtype: x.dtype,
+                    shape: x.shape ? [x.shape[0], x.shape[1], ...x.shape.slice(2).map(() => 1)] : null,
+                },
+            ];
+        case 'Flatten': {
+            if (!x.shape)
+                return [{ dtype: x.dtype, shape: [null, null] }];
+            const axis = normAxis(a.int('axis', 1), x.shape.length);
+            return [
+                { dtype: x.dtype, shape: [productDim(x.shape.slice(0, axis)), productDim(x.shape.slice(axis))] },
+            ];
+        }
+        case 'Reshape': {
+            const target = meta(ins[1] ?? '').value;
+            const targetShape = meta(ins[1] ?? '').shape;
+            if (!target) {
+                const r = targetShape && typeof targetShape[0] === 'number' ? targetShape[0] : null;
+                return [{ dtype: x.dtype, shape: r === null ? null : new Array(r).fill(null) }];
+            }
+            const shape = reshapeShape(x.shape, target, a.int('allowzero', 0) === 1);
+            return [{ dtype: x.dtype, shape, ...(x.value && shape.length === 1 ? { value: x.value } : {}) }];
+        }
+        case 'Transpose': {
+            if (!x.shape)
+                return [{ dtype: x.dtype, shape: null }];
+            const perm = a.ints('perm') ?? x.shape.map((_, i) => x.shape.length - 1 - i);
+            return [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p] ?? null) }];
+        }
+        case 'Squeeze': {
+            const axes = opset >= 13 ? (ins[1] ? meta(ins[1]).value : undefined) : a.ints('axes');
+            if (!x.shape)
+                return [{ dtype: x.dtype, shape: null }];
+            if (!axes) {
+                if (ins[1] && opset >= 13)
+                    return [{ dtype: x.dtype, shape: null }];
+                return [
+                    { dtype: x.dtype, shape: x.shape.filter((d) => d !== 1), ...(x.value ? { value: x.value } : {}) },
+                ];
+            }
+            if (!allNumbers(axes))
+                return [{ dtype: x.dtype, shape: null }];
+            const set = new Set(axes.map((v) => normAxis(v, x.shape.length)));
+            return [
+                {
+                    dtype: x.dtype,
+                    shape: x.shape.filter((_, i) => !set.has(i)),
+                    ...(x.value ? { value: x.value } : {}),
+                },
+            ];
+        }
+        case 'Unsqueeze': {
+            const axes = opset >= 13 ? meta(ins[1] ?? '').value : a.ints('axes');
+            if (!x.shape || !allNumbers(axes))
+                return [{ dtype: x.dtype, shape: null }];
+            const r = x.shape.length + axes.length;
+            const set = new Set(axes.map((v) => normAxis(v, r)));
+            const out = [];
+            let j = 0;
+            for (let i = 0; i < r; i++)
+                out.push(set.has(i) ? 1 : x.shape[j++]);
+            return [{ dtype: x.dtype, shape: out, ...(x.value ? { value: x.value } : {}) }];
+        }
+        case 'Shape': {
+            if (!x.shape)
+                return [{ dtype: 'int64', shape: [null] }];
+            const r = x.shape.length;
+            let start = a.int('start', 0);
+            let end = a.int('end', r);
+            start = Math.min(Math.max(start < 0 ? start + r : start, 0), r);
+            end = Math.min(Math.max(end < 0 ? end + r : end, 0), r);
+            const v = x.shape.slice(start, Math.max(start, end));
+            return [{ dtype: 'int64', shape: [v.length], value: v }];
+        }
+        case 'Size':
+            return [
+                { dtype: 'int64', shape: [], ...(sizeOf(x.shape) !== null ? { value: [sizeOf(x.shape)] } : {}) },
+            ];
+        case 'Gather': {
+            const idx = meta(ins[1] ?? '');
+            if (!x.shape || !idx.shape)
+                return [{ dtype: x.dtype, shape: null }];
+            const axis = normAxis(a.int('axis', 0), x.shape.length);
+            const shape = [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)];
+            const m = { dtype: x.dtype, shape };
+            if (x.value && idx.value && x.shape.length === 1 && allNumbers(idx.value)) {
+                const n = x.value.length;
+                m.value = idx.value.map((i) => x.value[i < 0 ? i + n : i] ?? null);
+            }
+            return [m];
+        }
+        case 'Concat': {
+            const parts = ins.map((i) => meta(i));
+            if (parts.some((p) => !p.shape))
+                return [{ dtype: x.dtype, shape: null }];
+            const r = parts[0].shape.length;
+            const axis = normAxis(a.int('axis', 0), r);
+            const shape = [...parts[0].shape];
+            shape[axis] = parts.reduce((s, p) => typeof s === 'number' && typeof p.shape[axis] === 'number' ? s + p.shape[axis] : null, 0);
+            const m = { dtype: x.dtype, shape };
+            if (r === 1 && parts.every((p) => p.value))
+                m.value = parts.flatMap((p) => p.value);
+            return [m];
+        }
+        case 'Slice': {
+            if (!x.shape)
+                return [{ dtype: x.dtype, shape: null }];
+            const p = sliceParams(node, a, meta, x.shape.length);
+            if (!p)
+                return [{ dtype: x.dtype, shape: x.shape.map(() => null) }];
+            const shape = [...x.shape];
+            let value = x.value && x.shape.length === 1 ? [...x.value] : undefined;
+            p.axes.forEach((ax, i) => {
+                const d = x.shape[ax];
+                if (typeof d !== 'number') {
+                    shape[ax] = p.starts[i] === 0 && p.ends[i] >= 2 ** 31 - 1 && p.steps[i] === 1 ? d : null;
+                    if (ax === 0)
+                        value = undefined;
+                    return;
+                }
+                const [s, e] = sliceRange(d, p.starts[i], p.ends[i], p.steps[i]);
+                shape[ax] = sliceCount(s, e, p.steps[i]);
+                if (value && ax === 0) {
+                    const out = [];
+                    for (let k = s; p.steps[i] > 0 ? k < e : k > e; k += p.steps[i])
+                        out.push(value[k]);
+                    value = out;
+                }
+            });
+            return [{ dtype: x.dtype, shape, ...(value ? { value } : {}) }];
+        }
+        case 'Constant': {
+            const t = a.tensor('value');
+            if (t)
+                return [tensorMeta(t)];
+            const vi = a.ints('value_ints');
+            if (vi)
+                return [{ dtype: 'int64', shape: [vi.length], value: vi }];
+            if (a.has('value_int'))
+                return [{ dtype: 'int64', shape: [], value: [a.int('value_int', 0)] }];
+            const vf = a.floats('value_floats');
+            if (vf)
+                return [{ dtype: 'float32', shape: [vf.length] }];
+            if (a.has('value_float'))
+                return [{ dtype: 'float32', shape: [] }];
+            return [UNKNOWN];
+        }
+        case 'ConstantOfShape': {
+            const t = a.tensor('value');
+            const dtype = t ? elementTypeOf(t.dataType) : 'float32';
+            const v = x.value;
+            const m = { dtype, shape: v ? [...v] : null };
+            if (v && isInt(dtype) && allNumbers(v)) {
+                const n = v.reduce((s, d) => s * d, 1);
+                const fill = t ? intValues(t) : undefined;
+                if (n <= MAX_FOLDED_INT_ELEMENTS && fill)
+                    m.value = new Array(n).fill(fill[0] ?? 0);
+            }
+            return [m];
+        }
+        case 'Expand': {
+            const target = meta(ins[1] ?? '').value;
+            return [
+                {
+                    dtype: x.dtype,
+                    shape: target
+                        ? broadcastShapes(x.shape, target.map((d) => (d === -1 ? 1 : d)))
+                        : null,
+                },
+            ];
+        }
+        case 'Range': {
+            const [s, l, d] = ins.map((i) => meta(i).value?.[0]);
+            if (typeof s === 'number' && typeof l === 'number' && typeof d === 'number' && d !== 0) {
+                const n = Math.max(0, Math.ceil((l - s) / d));
+                const m = { dtype: x.dtype, shape: [n] };
+                if (n <= MAX_FOLDED_INT_ELEMENTS && isInt(x.dtype))
+                    m.value = Array.from({ length: n }, (_, i) => s + i * d);
+                return [m];
+            }
+            return [{ dtype: x.dtype, shape: [null] }];
+        }
+        case 'Pad': {
+            const pads = opset >= 11 ? meta(ins[1] ?? '').value : a.ints('pads');
+            if (!x.shape || !allNumbers(pads))
+                return [{ dtype: x.dtype, shape: x.shape ? x.shape.map(() => null) : null }];
+            const r = x.shape.length;
+            const axes = opset >= 18 && ins[3] ? meta(ins[3]).value : undefined;
+            if (ins[3] && opset >= 18 && !allNumbers(axes))
+                return [{ dtype: x.dtype, shape: x.shape.map(() => null) }];
+            const ax = axes ? axes.map((v) => normAxis(v, r)) : x.shape.map((_, i) => i);
+            const shape = [...x.shape];
+            ax.forEach((axis, i) => {
+                const d = shape[axis];
+                shape[axis] =
+                    typeof d === 'number'
+                        ? d + pads[i] + pads[i + ax.length]
+                        : pads[i] + pads[i + ax.length] === 0
+                            ? d
+                            : null;
+            });
+            return [{ dtype: x.dtype, shape }];
+        }
+        case 'ReduceSum':
+        case 'ReduceMean':
+        case 'ReduceMax':
+        case 'ReduceMin':
+        case 'ReduceProd':
+        case 'ReduceL1':
+        case 'ReduceL2':
+        case 'ReduceSumSquare':
+        case 'ReduceLogSumExp': {
+            if (!x.shape)
+                return [{ dtype: x.dtype, shape: null }];
+            const axesAsInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
+            const axes = axesAsInput ? (ins[1] ? meta(ins[1]).value : []) : (a.ints('axes') ?? []);
+            if (!axes || !allNumbers(axes))
+                return [{ dtype: x.dtype, shape: null }];
+            return [
+                {
+                    dtype: x.dtype,
+                    shape: reduceShape(x.shape, axes, a.int('keepdims', 1) === 1, a.int('noop_with_empty_axes', 0) === 1),
+                },
+            ];
+        }
+        case 'ArgMax':
+        case 'ArgMin': {
+            if (!x.shape)
+                return [{ dtype: 'int64', shape: null }];
+            return [
+                {
+                    dtype: 'int64',
+                    shape: reduceShape(x.shape, [a.int('axis', 0)], a.int('keepdims', 1) === 1, false),
+                },
+            ];
+        }
+        case 'Split': {
+            if (!x.shape)
+                return new Array(nOut).fill({ dtype: x.dtype, shape: null });
+            const axis = normAxis(a.int('axis', 0), x.shape.length);
+            const sizes = opset >= 13 ? (ins[1] ? meta(ins[1]).value : undefined) : a.ints('split');
+            const d = x.shape[axis];
+            let parts;
+            if (sizes)
+                parts = sizes;
+            else if (typeof d === 'number') {
+                const each = Math.ceil(d / nOut);
+                parts = Array.from({ length: nOut }, (_, i) => Math.max(0, Math.min(each, d - i * each)));
+            }
+            else
+                parts = new Array(nOut).fill(null);
+            return parts.map((p) => {
+                const shape = [...x.shape];
+                shape[axis] = p;
+                return { dtype: x.dtype, shape };
+            });
+        }
+        case 'OneHot': {
+            const idx = x;
+            const depth = meta(ins[1] ?? '').value?.[0] ?? null;
+            if (!idx.shape)
+                return [{ dtype: meta(ins[2] ?? '').dtype, shape: null }];
+            const r = idx.shape.length + 1;
+            const axis = normAxis(a.int('axis', -1), r);
+            const shape = [...idx.shape];
+            shape.splice(axis, 0, depth);
+            return [{ dtype: meta(ins[2] ?? '').dtype, shape }];
+        }
+        default:
+            return new Array(nOut).fill(UNKNOWN);
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/emit.js
+
+
+/** Lowest ai.onnx opset the backward ops are written for (Slice/Pad/Clip take inputs, float Equal exists). */
+const MIN_GRAD_OPSET = 11;
+/** Slice's "to the end" (INT64_MAX would do; this is what exporters write). */
+const SLICE_END = 2 ** 31 - 1;
+class Emitter {
+    opset;
+    prefix;
+    metas;
+    nodes = [];
+    initializers = [];
+    counter = 0;
+    constants = new Map();
+    shapes = new Map();
+    constructor(opset, prefix, 
+    /** Metas of the graph's tensors; emitted nodes' outputs are added as they are written. */
+    metas) {
+        this.opset = opset;
+        this.prefix = prefix;
+        this.metas = metas;
+    }
+    meta(name) {
+        return this.metas.get(name) ?? { dtype: 'unknown', shape: null };
+    }
+    /** A fresh tensor name. */
+    name(hint) {
+        return `${this.prefix}${hint}_${this.counter++}`;
+    }
+    /** Writes one node; returns its outputs. */
+    node(op, inputs, attrs = {}, nOut = 1, hint = op) {
+        const outputs = Array.from({ length: nOut }, () => this.name(hint));
+        this.push(op, inputs, outputs, attrs);
+        return outputs;
+    }
+    /** Writes one node with the given output names (the prelude's output is the model's input name). */
+    push(op, inputs, outputs, attrs = {}) {
+        const n = {
+            opType: op,
+            input: inputs,
+            output: outputs,
+            name: this.name(op),
+            domain: '',
+            attribute: Object.entries(attrs).map(([k, v]) => attributeProto(k, v)),
+        };
+        this.nodes.push(n);
+        const out = inferNode(n, (t) => this.meta(t), this.opset);
+        outputs.forEach((o, i) => this.metas.set(o, out[i] ?? { dtype: 'unknown', shape: null }));
+    }
+    /** The Indices output of a MaxPool over x with the given (already encoded) attributes. */
+    withIndices(x, attrs) {
+        const outputs = [this.name('MaxPool'), this.name('MaxPool_indices')];
+        this.nodes.push({
+            opType: 'MaxPool',
+            input: [x],
+            output: outputs,
+            name: this.name('MaxPool'),
+            domain: '',
+            attribute: Object.values(attrs),
+        });
+        this.metas.set(outputs[1], { dtype: 'int64', shape: null });
+        return outputs[1];
+    }
+    op(op, inputs, attrs = {}) {
+        return this.node(op, inputs, attrs)[0];
+    }
+    constant(dtype, values, dims) {
+        const key = `${dtype}:${dims.join('x')}:${values.join(',')}`;
+        let name = this.constants.get(key);
+        if (!name) {
+            name = this.name('const');
+            this.initializers.push(tensorProto(name, dtype, dims, dtype === 'int64' ? values.map((v) => BigInt(v)) : values));
+            this.metas.set(name, {
+                dtype,
+                shape: dims,
+                ...(dtype === 'int64' ? { value: values } : {}),
+            });
+            this.constants.set(key, name);
+        }
+        return name;
+    }
+    /** A float32 constant; a bare number is a scalar (rank 0). */
+    f(values, dims) {
+        const v = typeof values === 'number' ? [values] : values;
+        return this.constant('float32', v, dims ?? (typeof values === 'number' ? [] : [v.length]));
+    }
+    /** An int64 constant; a bare number is a scalar. */
+    i(values, dims) {
+        const v = typeof values === 'number' ? [values] : values;
+        return this.constant('int64', v, dims ?? (typeof values === 'number' ? [] : [v.length]));
+    }
+    /** Shape(x), once per tensor. */
+    shape(x) {
+        let s = this.shapes.get(x);
+        if (!s) {
+            s = this.op('Shape', [x]);
+            this.shapes.set(x, s);
+        }
+        return s;
+    }
+    /** g reshaped to x's runtime shape. */
+    reshapeLike(g, x) {
+        return this.op('Reshape', [g, this.shape(x)]);
+    }
+    /** g broadcast to x's runtime shape. */
+    expandLike(g, x) {
+        return this.op('Expand', [g, this.shape(x)]);
+    }
+    /** Zeros of x's runtime shape. */
+    zerosLike(x) {
+        return this.expandLike(this.f(0), x);
+    }
+    reduce(op, x, axes, keepdims) {
+        const axesAsInput = op === 'ReduceSum' ? this.opset >= 13 : this.opset >= 18;
+        const k = { keepdims: { int: keepdims ? 1 : 0 } };
+        if (axesAsInput)
+            return this.op(op, [x, this.i(axes)], k);
+        return this.op(op, [x], { ...k, axes: { ints: axes } });
+    }
+    reduceSum(x, axes, keepdims) {
+        return this.reduce('ReduceSum', x, axes, keepdims);
+    }
+    reduceMean(x, axes, keepdims) {
+        return this.reduce('ReduceMean', x, axes, keepdims);
+    }
+    unsqueeze(x, axes) {
+        if (this.opset >= 13)
+            return this.op('Unsqueeze', [x, this.i(axes)]);
+        return this.op('Unsqueeze', [x], { axes: { ints: axes } });
+    }
+    slice(x, starts, ends, axes, steps) {
+        const ins = [x, this.i(starts), this.i(ends), this.i(axes)];
+        if (steps)
+            ins.push(this.i(steps));
+        return this.op('Slice', ins);
+    }
+    /** Constant-mode Pad with pads given as numbers ([begin..., end...] over all axes). */
+    pad(x, pads) {
+        return this.op('Pad', [x, this.i(pads)]);
+    }
+    transpose(x, perm) {
+        return this.op('Transpose', [x], { perm: { ints: perm } });
+    }
+    /** Where(cond, a, b). */
+    where(cond, a, b) {
+        return this.op('Where', [cond, a, b]);
+    }
+    /** ScatterElements(data, indices, updates) on axis 0, summing duplicates (opset 16+) when asked. */
+    scatterAdd(data, indices, updates, sum) {
+        const attrs = { axis: { int: 0 } };
+        if (sum)
+            attrs.reduction = { string: 'add' };
+        return this.op('ScatterElements', [data, indices, updates], attrs);
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/types.js
+/**
+ * The gradient component's public types: what a caller asks for (GradientSpec: an optional prelude that
+ * maps parameters to the model's input, a weighted sum of objective terms, the tensors to differentiate
+ * with respect to), what the builder returns (GradientGraph: the combined ONNX bytes and the names of its
+ * feeds and outputs), and the one error a graph without a rule raises (GradientUnsupported).
+ *
+ * Conventions (docs/gradients.md): classification terms are means over the batch; terms on tensors
+ * (l1, l2, tv, l2Bound) are means over the first axis of per-sample sums, so a [1,1,H,W] mask gives its sum.
+ */
+/**
+ * The graph needs a gradient this module has no rule for (an operator, an attribute value, an opset, a
+ * data type or a shape it cannot resolve). Names every offending node, so a caller can say what it could
+ * not do; callers fall back to what they did without gradients.
+ */
+class GradientUnsupported extends Error {
+    items;
+    constructor(file, items) {
+        const shown = items
+            .slice(0, 8)
+            .map((i) => `${i.op} ("${i.node}"): ${i.why}`)
+            .join('; ');
+        const more = items.length > 8 ? `; and ${items.length - 8} more` : '';
+        super(`${file}: no gradient for ${shown}${more}`);
+        this.name = 'GradientUnsupported';
+        this.items = items;
+    }
+    /** The distinct operators named. */
+    get ops() {
+        return [...new Set(this.items.map((i) => i.op))];
+    }
+}
+/** A mistake in the GradientSpec itself (an unknown tensor, a prelude on a model it cannot fit). */
+class GradientSpecError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'GradientSpecError';
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/objective.js
+
+
+/** mean over the first axis of per-sample sums of t (rank >= 1). */
+function perSampleMean(e, t) {
+    const shape = e.meta(t).shape;
+    if (!shape || shape.length === 0)
+        throw new GradientSpecError(`objective: "${t}" must have a known rank >= 1`);
+    let s = t;
+    if (shape.length > 1)
+        s = e.reduceSum(s, Array.from({ length: shape.length - 1 }, (_, i) => i + 1), false);
+    return e.reduceMean(s, [0], false);
+}
+function classLogits(c, output) {
+    const out = output ? c.outputs.find((o) => o.name === output) : c.outputs[0];
+    if (!out)
+        throw new GradientSpecError(`objective: the model has no output "${output}"`);
+    const shape = out.shape;
+    if (!shape || shape.length !== 2 || typeof shape[1] !== 'number')
+        throw new GradientSpecError(`objective: output "${out.name}" must be [N, classes] with a static class count; it is [${(shape ?? []).join(', ')}]`);
+    return { logits: out.name, classes: shape[1] };
+}
+function oneHot(c, target, classes) {
+    const e = c.e;
+    if (typeof target === 'number') {
+        if (!Number.isInteger(target) || target < 0 || target >= classes)
+            throw new GradientSpecError(`objective: class ${target} is outside 0..${classes - 1}`);
+        const row = new Array(classes).fill(0);
+        row[target] = 1;
+        return e.f(row, [1, classes]);
+    }
+    const ids = c.addFeed(target.feed, { kind: 'classes', shape: ['N'] });
+    return e.op('OneHot', [ids, e.i(classes), e.f([0, 1])], { axis: { int: -1 } });
+}
+/** mean_i sum_k weights[i, k] * t[i, k]. */
+function selected(e, t, onehot) {
+    return e.reduceMean(e.reduceSum(e.op('Mul', [t, onehot]), [1], false), [0], false);
+}
+/** 1 / N for a tensor [N, ...] (N its runtime first dimension), as a float scalar. */
+function inverseBatch(e, t) {
+    const n = e.op('Gather', [e.shape(t), e.i(0)], { axis: { int: 0 } });
+    return e.op('Reciprocal', [e.op('Cast', [n], { to: { int: 1 } })]);
+}
+function termValue(c, term, bnNodes) {
+    const e = c.e;
+    switch (term.kind) {
+        case 'logit': {
+            const { logits, classes } = classLogits(c, term.output);
+            const oh = oneHot(c, term.target, classes);
+            // d/d logits = onehot / N, broadcast to [N, K] when the class is fixed ([1, K])
+            const adjoint = e.expandLike(e.op('Mul', [oh, inverseBatch(e, logits)]), logits);
+            return { value: selected(e, logits, oh), seed: { tensor: logits, adjoint } };
+        }
+        case 'logSoftmax':
+        case 'crossEntropy': {
+            const { logits, classes } = classLogits(c, term.output);
+            const ls = e.op('LogSoftmax', [logits], { axis: { int: 1 } });
+            const oh = oneHot(c, term.target, classes);
+            const v = selected(e, ls, oh);
+            // one-hot rows sum to 1: d/d logits of mean_i log_softmax[i, t_i] = (onehot - softmax) / N
+            const p = e.op('Exp', [ls]);
+            const diff = term.kind === 'crossEntropy' ? e.op('Sub', [p, oh]) : e.op('Sub', [oh, p]);
+            const adjoint = e.op('Mul', [diff, inverseBatch(e, logits)]);
+            return {
+                value: term.kind === 'crossEntropy' ? e.op('Neg', [v]) : v,
+                seed: { tensor: logits, adjoint },
+            };
+        }
+        case 'l1':
+            return { value: perSampleMean(e, e.op('Abs', [c.resolve(term.of)])) };
+        case 'l2': {
+            const t = c.resolve(term.of);
+            return { value: perSampleMean(e, e.op('Mul', [t, t])) };
+        }
+        case 'l2Bound': {
+            if (!(term.bound >= 0))
+                throw new GradientSpecError('objective l2Bound: bound must be >= 0');
+            const t = c.resolve(term.of);
+            const shape = e.meta(t).shape;
+            if (!shape || shape.length === 0)
+                throw new GradientSpecError('objective l2Bound: a tensor of rank >= 1');
+            let s = e.op('Mul', [t, t]);
+            if (shape.length > 1)
+                s = e.reduceSum(s, Array.from({ length: shape.length - 1 }, (_, i) => i + 1), false);
+            const over = e.op('Relu', [e.op('Sub', [s, e.f(term.bound * term.bound)])]);
+            return { value: e.reduceMean(over, [0], false) };
+        }
+        case 'tv': {
+            const t = c.resolve(term.of);
+            const shape = e.meta(t).shape;
+            if (!shape || shape.length !== 4)
+                throw new GradientSpecError('objective tv: an image tensor [N, C, H, W]');
+            const diff = (axis) => e.op('Sub', [e.slice(t, [1], [SLICE_END], [axis]), e.slice(t, [0], [-1], [axis])]);
+            const mag = (d) => (term.p === 2 ? e.op('Mul', [d, d]) : e.op('Abs', [d]));
+            return { value: e.op('Add', [perSampleMean(e, mag(diff(2))), perSampleMean(e, mag(diff(3)))]) };
+        }
+        case 'bnStats': {
+            const wanted = term.nodes ? new Set(term.nodes) : null;
+            const parts = [];
+            for (const n of c.nodes) {
+                if (n.opType !== 'BatchNormalization')
+                    continue;
+                if (wanted && !wanted.has(n.name ?? ''))
+                    continue;
+                const [x, , , mean, variance] = n.input ?? [];
+                const shape = e.meta(x).shape;
+                if (!shape || shape.length < 2)
+                    continue;
+                const axes = [0, ...Array.from({ length: shape.length - 2 }, (_, i) => i + 2)];
+                const mu = e.reduceMean(x, axes, true);
+                const centred = e.op('Sub', [x, mu]);
+                const v = e.reduceMean(e.op('Mul', [centred, centred]), axes, false);
+                const norm = (a, b) => {
+                    const d = e.op('Sub', [a, b]);
+                    return e.op('Sqrt', [e.reduceSum(e.op('Mul', [d, d]), [0], false)]);
+                };
+                const flatMu = e.op('Reshape', [mu, e.i([-1])]);
+                parts.push(e.op('Add', [norm(flatMu, mean), norm(v, variance)]));
+                bnNodes.push(n.name ?? '');
+            }
+            if (parts.length === 0)
+                return { value: e.f(0) };
+            return { value: parts.length === 1 ? parts[0] : e.op('Sum', parts) };
+        }
+        default:
+            throw new GradientSpecError(`objective: unknown term kind "${term.kind}"`);
+    }
+}
+/** A term's weight: a finite number, or the graph name of its scalar feed. */
+function weightOf(c, w) {
+    if (w === undefined)
+        return 1;
+    if (typeof w === 'number') {
+        if (!Number.isFinite(w))
+            throw new GradientSpecError('objective: a weight must be finite');
+        return w;
+    }
+    return c.addFeed(w.feed, { kind: 'scalar', shape: [] });
+}
+/** t times a weight (number or scalar tensor), skipping a weight of 1. */
+function scaled(e, t, w) {
+    if (w === 1)
+        return t;
+    return e.op('Mul', [t, typeof w === 'number' ? e.f(w) : w]);
+}
+function emitObjective(c, terms) {
+    if (terms.length === 0)
+        throw new GradientSpecError('objective: at least one term');
+    const bnNodes = [];
+    const built = terms.map((t) => termValue(c, t, bnNodes));
+    const weights = terms.map((t) => weightOf(c, t.weight));
+    const parts = built.map((b, i) => scaled(c.e, b.value, weights[i]));
+    const total = parts.length === 1 ? c.e.op('Identity', [parts[0]]) : c.e.op('Sum', parts);
+    return {
+        total,
+        terms: built.map((b) => b.value),
+        seeds: built.map((b) => b.seed ?? null),
+        weights,
+        bnNodes,
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/prelude.js
+
+/** Gaussian weights of `sigma` pixels, radius ceil(2 sigma), normalised to sum 1. */
+function gaussianKernel(sigma) {
+    const radius = Math.max(1, Math.ceil(2 * sigma));
+    const w = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
+    const s = w.reduce((a, b) => a + b, 0);
+    return w.map((v) => v / s);
+}
+/** Per-channel constant [1, C, 1, 1] from a list of 1 or C numbers. */
+function perChannel(e, values, channels, what) {
+    if (values.length !== 1 && values.length !== channels)
+        throw new GradientSpecError(`prelude ${what}: ${values.length} values for ${channels} channels`);
+    const v = values.length === 1 ? new Array(channels).fill(values[0]) : values;
+    return e.f(v, [1, channels, 1, 1]);
+}
+/**
+ * Writes the prelude for a model input of shape [N, C, H, W] (C, H, W static), ending in `modelInput`.
+ * `feedName(logical)` gives the graph name of a new feed.
+ */
+function emitPrelude(e, spec, modelInput, feedName) {
+    const shape = modelInput.shape;
+    if (shape.length !== 4 || !shape.slice(1).every((d) => typeof d === 'number'))
+        throw new GradientSpecError(`a prelude needs an image input [N, C, H, W] with static C, H, W; "${modelInput.name}" is [${shape.join(', ')}]`);
+    const [batch, c, h, w] = shape;
+    const feeds = {};
+    const values = {};
+    const params = [];
+    const feed = (logical, dims, param) => {
+        const graphName = feedName(logical);
+        feeds[logical] = { graphName, kind: 'float', shape: dims };
+        values[logical] = graphName;
+        e.metas.set(graphName, { dtype: 'float32', shape: dims });
+        if (param)
+            params.push(logical);
+        return graphName;
+    };
+    const data = feed('data', [typeof batch === 'number' ? batch : 'N', c, h, w], spec.kind === 'identity');
+    const sigmoidParam = (logical, valueName, dims) => {
+        const v = e.op('Sigmoid', [feed(logical, dims, true)]);
+        values[valueName] = v;
+        return v;
+    };
+    let x;
+    switch (spec.kind) {
+        case 'identity':
+            x = data;
+            break;
+        case 'patch': {
+            const m = sigmoidParam('maskLogits', 'mask', [1, 1, h, w]);
+            const p = sigmoidParam('patternLogits', 'pattern', [1, c, h, w]);
+            x = e.op('Add', [e.op('Mul', [e.op('Sub', [e.f(1), m]), data]), e.op('Mul', [m, p])]);
+            break;
+        }
+        case 'blend': {
+            const a = sigmoidParam('alphaLogit', 'alpha', [1]);
+            const p = sigmoidParam('patternLogits', 'pattern', [1, c, h, w]);
+            x = e.op('Add', [e.op('Mul', [e.op('Sub', [e.f(1), a]), data]), e.op('Mul', [a, p])]);
+            break;
+        }
+        case 'colour': {
+            const contrast = feed('contrast', [1, c, 1, 1], true);
+            const brightness = feed('brightness', [1, c, 1, 1], true);
+            x = e.op('Add', [e.op('Mul', [data, e.op('Add', [e.f(1), contrast])]), brightness]);
+            break;
+        }
+        case 'additive': {
+            let d = feed('delta', [1, c, h, w], true);
+            if (spec.blurSigma !== undefined) {
+                if (!(spec.blurSigma > 0))
+                    throw new GradientSpecError('prelude additive: blurSigma must be > 0');
+                const k = gaussianKernel(spec.blurSigma);
+                const r = (k.length - 1) / 2;
+                const rows = e.f(new Array(c).fill(0).flatMap(() => k), [c, 1, k.length, 1]);
+                const cols = e.f(new Array(c).fill(0).flatMap(() => k), [c, 1, 1, k.length]);
+                const conv = (t, wt, kh, kw, pads) => e.op('Conv', [t, wt], {
+                    kernel_shape: { ints: [kh, kw] },
+                    pads: { ints: pads },
+                    group: { int: c },
+                });
+                d = conv(conv(d, rows, k.length, 1, [r, 0, r, 0]), cols, 1, k.length, [0, r, 0, r]);
+            }
+            values.perturbation = d;
+            x = e.op('Add', [data, d]);
+            break;
+        }
+        default:
+            throw new GradientSpecError(`unknown prelude kind "${spec.kind}"`);
+    }
+    if (spec.clamp)
+        x = e.op('Clip', [x, e.f(spec.clamp[0]), e.f(spec.clamp[1])]);
+    if (spec.normalize) {
+        const mean = perChannel(e, spec.normalize.mean, c, 'normalize.mean');
+        const std = perChannel(e, spec.normalize.std, c, 'normalize.std');
+        x = e.op('Div', [e.op('Sub', [x, mean]), std]);
+    }
+    e.push('Identity', [x], [modelInput.name]);
+    values.input = modelInput.name;
+    return { feeds, values, params };
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/rule.js
+class RuleFailure extends Error {
+}
+function fail(why) {
+    throw new RuleFailure(why);
+}
+/** The static shape of a tensor, or a failure naming what is unknown. */
+function shapeOf(c, name) {
+    const s = c.meta(name).shape;
+    if (!s)
+        fail(`the rank of "${name}" is unknown`);
+    return s;
+}
+/** A dimension that must be a known number. */
+function numericDim(d, what) {
+    if (typeof d !== 'number')
+        fail(`${what} is not static`);
+    return d;
+}
+/**
+ * Sums a gradient g (of the broadcast result's shape `gShape`) back to an operand's shape: the leading axes
+ * the operand lacks, and every axis where the operand has size 1 (reducing a size-1 axis of g is a no-op,
+ * so an axis that was not widened costs nothing but is still correct).
+ */
+function unbroadcast(c, g, gShape, operand) {
+    const target = c.meta(operand).shape;
+    if (!target || !gShape)
+        fail(`the rank of "${operand}" or of its broadcast result is unknown`);
+    const lead = gShape.length - target.length;
+    if (lead < 0)
+        fail(`"${operand}" has a higher rank than its broadcast result`);
+    let out = g;
+    if (lead > 0)
+        out = c.e.reduceSum(out, Array.from({ length: lead }, (_, i) => i), false);
+    const axes = [];
+    target.forEach((d, i) => {
+        if (d === 1 && gShape[lead + i] !== 1)
+            axes.push(i);
+    });
+    if (axes.length)
+        out = c.e.reduceSum(out, axes, true);
+    return out;
+}
+/** g * the 0/1 mask `cond` (a bool tensor), as Where(cond, g, 0). */
+function masked(c, cond, g) {
+    return c.e.where(cond, g, c.e.f(0));
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/activations.js
+/**
+ * Vector-Jacobian rules of the activations (Relu, LeakyRelu, PRelu, Sigmoid, Tanh, Elu, Softplus, Gelu,
+ * HardSigmoid, HardSwish, Clip) and of Softmax / LogSoftmax. Where the forward output determines the
+ * derivative (Relu, Sigmoid, Tanh, Softmax) the rule reads the output, not the input, so ONNX Runtime keeps
+ * fusing the activation into the node before it. At a kink the derivative is PyTorch's: Relu and
+ * LeakyRelu take the x <= 0 branch at 0, Clip passes the gradient at its bounds.
+ */
+
+
+function positive(c, t) {
+    return c.e.op('Greater', [t, c.e.f(0)]);
+}
+const relu = (c) => [masked(c, positive(c, c.outs[0]), c.gy[0])];
+const leakyRelu = (c) => {
+    const alpha = c.a.float('alpha', 0.01);
+    const g = c.gy[0];
+    return [c.e.where(positive(c, c.ins[0]), g, c.e.op('Mul', [g, c.e.f(alpha)]))];
+};
+const prelu = (c) => {
+    if (c.needs[1])
+        fail('the gradient with respect to the PRelu slope is not written');
+    const g = c.gy[0];
+    const y = c.e.where(positive(c, c.ins[0]), g, c.e.op('Mul', [g, c.ins[1]]));
+    return [unbroadcast(c, y, c.meta(c.outs[0]).shape, c.ins[0]), null];
+};
+const sigmoid = (c) => {
+    const y = c.outs[0];
+    return [c.e.op('Mul', [c.gy[0], c.e.op('Mul', [y, c.e.op('Sub', [c.e.f(1), y])])])];
+};
+const tanh = (c) => {
+    const y = c.outs[0];
+    return [c.e.op('Mul', [c.gy[0], c.e.op('Sub', [c.e.f(1), c.e.op('Mul', [y, y])])])];
+};
+const elu = (c) => {
+    const alpha = c.a.float('alpha', 1);
+    const g = c.gy[0];
+    // for x <= 0: y = alpha * (exp(x) - 1), dy/dx = y + alpha
+    const neg = c.e.op('Mul', [g, c.e.op('Add', [c.outs[0], c.e.f(alpha)])]);
+    return [c.e.where(positive(c, c.ins[0]), g, neg)];
+};
+const softplus = (c) => [c.e.op('Mul', [c.gy[0], c.e.op('Sigmoid', [c.ins[0]])])];
+const gelu = (c) => {
+    if (c.a.string('approximate', 'none') !== 'none')
+        fail('Gelu with the tanh approximation');
+    const x = c.ins[0];
+    // d/dx x * Phi(x) = Phi(x) + x * phi(x)
+    const cdf = c.e.op('Mul', [
+        c.e.f(0.5),
+        c.e.op('Add', [c.e.f(1), c.e.op('Erf', [c.e.op('Mul', [x, c.e.f(Math.SQRT1_2)])])]),
+    ]);
+    const pdf = c.e.op('Mul', [
+        c.e.f(1 / Math.sqrt(2 * Math.PI)),
+        c.e.op('Exp', [c.e.op('Mul', [c.e.op('Mul', [x, x]), c.e.f(-0.5)])]),
+    ]);
+    return [c.e.op('Mul', [c.gy[0], c.e.op('Add', [cdf, c.e.op('Mul', [x, pdf])])])];
+};
+const hardSigmoid = (c) => {
+    const alpha = c.a.float('alpha', 0.2);
+    const beta = c.a.float('beta', 0.5);
+    const z = c.e.op('Add', [c.e.op('Mul', [c.ins[0], c.e.f(alpha)]), c.e.f(beta)]);
+    const inside = c.e.op('And', [c.e.op('Greater', [z, c.e.f(0)]), c.e.op('Less', [z, c.e.f(1)])]);
+    return [masked(c, inside, c.e.op('Mul', [c.gy[0], c.e.f(alpha)]))];
+};
+const hardSwish = (c) => {
+    const x = c.ins[0];
+    const g = c.gy[0];
+    // PyTorch: 0 below -3, x/3 + 1/2 on [-3, 3], 1 above 3
+    const mid = c.e.op('Add', [c.e.op('Div', [x, c.e.f(3)]), c.e.f(0.5)]);
+    const d = c.e.where(c.e.op('Less', [x, c.e.f(-3)]), c.e.f(0), c.e.where(c.e.op('Greater', [x, c.e.f(3)]), c.e.f(1), mid));
+    return [c.e.op('Mul', [g, d])];
+};
+const clip = (c) => {
+    const x = c.ins[0];
+    let lo = null;
+    let hi = null;
+    if (c.opset >= 11) {
+        lo = c.ins[1] || null;
+        hi = c.ins[2] || null;
+    }
+    else {
+        if (c.a.has('min'))
+            lo = c.e.f(c.a.float('min', 0));
+        if (c.a.has('max'))
+            hi = c.e.f(c.a.float('max', 0));
+    }
+    let inside = null;
+    const and = (m) => (inside = inside ? c.e.op('And', [inside, m]) : m);
+    if (lo)
+        and(c.e.op('Not', [c.e.op('Less', [x, lo])]));
+    if (hi)
+        and(c.e.op('Not', [c.e.op('Greater', [x, hi])]));
+    return [inside ? masked(c, inside, c.gy[0]) : c.gy[0], null, null];
+};
+/** The axes Softmax / LogSoftmax normalise over: one axis from opset 13, the trailing block before. */
+function softmaxAxes(c) {
+    const r = shapeOf(c, c.ins[0]).length;
+    if (c.opset >= 13)
+        return [normAxis(c.a.int('axis', -1), r)];
+    const axis = normAxis(c.a.int('axis', 1), r);
+    return Array.from({ length: r - axis }, (_, i) => axis + i);
+}
+const softmax = (c) => {
+    const y = c.outs[0];
+    const g = c.gy[0];
+    const dot = c.e.reduceSum(c.e.op('Mul', [g, y]), softmaxAxes(c), true);
+    return [c.e.op('Mul', [y, c.e.op('Sub', [g, dot])])];
+};
+const logSoftmax = (c) => {
+    const g = c.gy[0];
+    const total = c.e.reduceSum(g, softmaxAxes(c), true);
+    return [c.e.op('Sub', [g, c.e.op('Mul', [c.e.op('Exp', [c.outs[0]]), total])])];
+};
+const ACTIVATION_RULES = {
+    Relu: relu,
+    LeakyRelu: leakyRelu,
+    PRelu: prelu,
+    Sigmoid: sigmoid,
+    Tanh: tanh,
+    Elu: elu,
+    Softplus: softplus,
+    Gelu: gelu,
+    HardSigmoid: hardSigmoid,
+    HardSwish: hardSwish,
+    Clip: clip,
+    Softmax: softmax,
+    LogSoftmax: logSoftmax,
+};
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/conv.js
+/**
+ * The vector-Jacobian rule of Conv with respect to its input (weights and bias are constants here).
+ *
+ * The input gradient is the transposed convolution of G with the same weights, strides, pads, dilations and
+ * groups, and the output_padding that restores the input's size (the rows a strided window never reached).
+ * For stride 1 the same product is an ordinary Conv of G with the weights' in/out axes swapped (per group)
+ * and their kernel flipped, padded by dilation * (k - 1) - pad: ONNX Runtime's Conv kernels are about twice
+ * as fast as its ConvTranspose (measured here on 3x3 convolutions of 64-512 channels), and the backward
+ * pass of a ResNet is mostly these, so stride-1 convolutions take that form. The flipped weights are
+ * written as Transpose/Slice nodes on the weight tensor, which ONNX Runtime folds once when it loads.
+ */
+
+
+/** The weight [Cout, Cin/g, k...] as the weight of the stride-1 input-gradient Conv: [Cin, Cout/g, k...] flipped. */
+function flippedWeights(c, w, wShape, group) {
+    const [cout, cinG, ...k] = wShape;
+    let t;
+    if (group === 1) {
+        t = c.e.transpose(w, [1, 0, ...k.map((_, i) => i + 2)]);
+    }
+    else {
+        const grouped = c.e.op('Reshape', [w, c.e.i([group, cout / group, cinG, ...k])]);
+        const swapped = c.e.transpose(grouped, [0, 2, 1, ...k.map((_, i) => i + 3)]);
+        t = c.e.op('Reshape', [swapped, c.e.i([cinG * group, cout / group, ...k])]);
+    }
+    const axes = k.map((_, i) => i + 2);
+    return c.e.slice(t, axes.map(() => -1), axes.map(() => -(2 ** 31)), axes, axes.map(() => -1));
+}
+const conv = (c) => {
+    if (c.needs[1] || c.needs[2])
+        fail('gradients with respect to convolution weights are not written');
+    const [x, w] = c.ins;
+    const g = c.gy[0];
+    const xShape = shapeOf(c, x);
+    const wShape = shapeOf(c, w).map((d, i) => numericDim(d, `weight dim ${i}`));
+    const kernel = c.a.ints('kernel_shape') ?? wShape.slice(2);
+    const group = c.a.int('group', 1);
+    const geo = windowGeometry(c.a, xShape, kernel);
+    if (!geo)
+        fail('the convolution geometry is not static (auto_pad with unknown sizes)');
+    const r = kernel.length;
+    const inSpatial = xShape.slice(2).map((d, i) => numericDim(d, `input spatial dim ${i}`));
+    const outSpatial = geo.out.map((d, i) => numericDim(d, `output spatial dim ${i}`));
+    const span = kernel.map((k, i) => geo.dilations[i] * (k - 1));
+    const flipPads = [...span.map((s, i) => s - geo.pads[i]), ...span.map((s, i) => s - geo.pads[i + r])];
+    if (geo.strides.every((s) => s === 1) && flipPads.every((p) => p >= 0)) {
+        const wf = flippedWeights(c, w, wShape, group);
+        return [
+            c.e.op('Conv', [g, wf], {
+                kernel_shape: { ints: kernel },
+                pads: { ints: flipPads },
+                dilations: { ints: geo.dilations },
+                group: { int: group },
+            }),
+            null,
+            null,
+        ];
+    }
+    // output_padding: the input rows past the last full window (in + pads - span - 1) mod stride
+    const outputPadding = inSpatial.map((n, i) => n - ((outSpatial[i] - 1) * geo.strides[i] + span[i] + 1 - geo.pads[i] - geo.pads[i + r]));
+    if (outputPadding.some((p, i) => p < 0 || p >= Math.max(geo.strides[i], geo.dilations[i])))
+        fail(`no output_padding restores the input size (${outputPadding.join(',')})`);
+    return [
+        c.e.op('ConvTranspose', [g, w], {
+            kernel_shape: { ints: kernel },
+            strides: { ints: geo.strides },
+            pads: { ints: geo.pads },
+            dilations: { ints: geo.dilations },
+            group: { int: group },
+            output_padding: { ints: outputPadding },
+        }),
+        null,
+        null,
+    ];
+};
+const CONV_RULES = { Conv: conv };
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/elementwise.js
+/**
+ * Vector-Jacobian rules of the broadcasting arithmetic (Add, Sub, Mul, Div, Pow, Sum, Where, Expand) and of
+ * the pointwise maths the objective and decomposed normalisations use (Neg, Abs, Sqrt, Exp, Log,
+ * Reciprocal, Erf), plus the identities (Identity, inference Dropout, float Cast). Each broadcast operand's
+ * adjoint is summed back to its own shape (unbroadcast).
+ */
+
+
+function outShape(c) {
+    return c.meta(c.outs[0]).shape;
+}
+const add = (c) => {
+    const g = c.gy[0];
+    return c.ins.map((x, i) => (c.needs[i] ? unbroadcast(c, g, outShape(c), x) : null));
+};
+const sub = (c) => {
+    const g = c.gy[0];
+    return [
+        c.needs[0] ? unbroadcast(c, g, outShape(c), c.ins[0]) : null,
+        c.needs[1] ? unbroadcast(c, c.e.op('Neg', [g]), outShape(c), c.ins[1]) : null,
+    ];
+};
+const mul = (c) => {
+    const g = c.gy[0];
+    const [a, b] = c.ins;
+    return [
+        c.needs[0] ? unbroadcast(c, c.e.op('Mul', [g, b]), outShape(c), a) : null,
+        c.needs[1] ? unbroadcast(c, c.e.op('Mul', [g, a]), outShape(c), b) : null,
+    ];
+};
+const div = (c) => {
+    const g = c.gy[0];
+    const [a, b] = c.ins;
+    const ga = c.needs[0] || c.needs[1] ? c.e.op('Div', [g, b]) : '';
+    // d(a/b)/db = -a/b^2 = -(a/b)/b, with the forward result y = a/b
+    return [
+        c.needs[0] ? unbroadcast(c, ga, outShape(c), a) : null,
+        c.needs[1] ? unbroadcast(c, c.e.op('Neg', [c.e.op('Mul', [ga, c.outs[0]])]), outShape(c), b) : null,
+    ];
+};
+const pow = (c) => {
+    if (c.needs[1])
+        fail('the gradient with respect to the exponent is not written');
+    const g = c.gy[0];
+    const [x, p] = c.ins;
+    const dydx = c.e.op('Mul', [p, c.e.op('Pow', [x, c.e.op('Sub', [p, c.e.f(1)])])]);
+    return [unbroadcast(c, c.e.op('Mul', [g, dydx]), outShape(c), x), null];
+};
+const where = (c) => {
+    const g = c.gy[0];
+    const [cond, a, b] = c.ins;
+    return [
+        null,
+        c.needs[1] ? unbroadcast(c, masked(c, cond, g), outShape(c), a) : null,
+        c.needs[2] ? unbroadcast(c, c.e.where(cond, c.e.f(0), g), outShape(c), b) : null,
+    ];
+};
+const expand = (c) => [unbroadcast(c, c.gy[0], outShape(c), c.ins[0]), null];
+const identity = (c) => [c.gy[0]];
+const dropout = (c) => {
+    // Inference Dropout is the identity; a training-mode Dropout (a third input that may be true) is not.
+    if (c.ins[2]) {
+        const v = c.meta(c.ins[2]).value;
+        if (!v || v[0] !== 0)
+            fail('Dropout in training mode');
+    }
+    return [c.gy[0]];
+};
+const cast = (c) => {
+    if (!isFloat(c.meta(c.ins[0]).dtype) || c.meta(c.outs[0]).dtype !== c.meta(c.ins[0]).dtype)
+        fail('a Cast between float types');
+    return [c.gy[0]];
+};
+/** CastLike(x, like): x's adjoint as for Cast; `like` only lends its type, so it gets none. */
+const castLike = (c) => {
+    if (!c.needs[0])
+        return [null, null];
+    if (!isFloat(c.meta(c.ins[0]).dtype) || c.meta(c.outs[0]).dtype !== c.meta(c.ins[0]).dtype)
+        fail('a CastLike between float types');
+    return [c.gy[0], null];
+};
+const neg = (c) => [c.e.op('Neg', [c.gy[0]])];
+const elementwise_abs = (c) => [c.e.op('Mul', [c.gy[0], c.e.op('Sign', [c.ins[0]])])];
+const elementwise_sqrt = (c) => [c.e.op('Div', [c.e.op('Mul', [c.gy[0], c.e.f(0.5)]), c.outs[0]])];
+const elementwise_exp = (c) => [c.e.op('Mul', [c.gy[0], c.outs[0]])];
+const log = (c) => [c.e.op('Div', [c.gy[0], c.ins[0]])];
+const reciprocal = (c) => [
+    c.e.op('Neg', [c.e.op('Mul', [c.gy[0], c.e.op('Mul', [c.outs[0], c.outs[0]])])]),
+];
+const erf = (c) => {
+    const x = c.ins[0];
+    const d = c.e.op('Mul', [
+        c.e.f(2 / Math.sqrt(Math.PI)),
+        c.e.op('Exp', [c.e.op('Neg', [c.e.op('Mul', [x, x])])]),
+    ]);
+    return [c.e.op('Mul', [c.gy[0], d])];
+};
+const ELEMENTWISE_RULES = {
+    Add: add,
+    Sum: add,
+    Sub: sub,
+    Mul: mul,
+    Div: div,
+    Pow: pow,
+    Where: where,
+    Expand: expand,
+    Identity: identity,
+    Dropout: dropout,
+    Cast: cast,
+    CastLike: castLike,
+    Neg: neg,
+    Abs: elementwise_abs,
+    Sqrt: elementwise_sqrt,
+    Exp: elementwise_exp,
+    Log: log,
+    Reciprocal: reciprocal,
+    Erf: erf,
+};
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/layout.js
+/**
+ * Vector-Jacobian rules of the operators that move or select elements without arithmetic: Flatten,
+ * Reshape, Squeeze, Unsqueeze (G reshaped to the input's runtime shape), Transpose (the inverse
+ * permutation), Concat (a Slice of G per input) and Split (the adjoints concatenated, zeros for unused
+ * outputs), Slice with unit steps (G padded back with zeros), constant-mode Pad (G padded by the negated
+ * pads, which crops), Gather along any axis of a differentiable tensor with constant indices (G times a
+ * one-hot matrix, so repeated indices add), and the reductions ReduceSum / ReduceMean (G broadcast back).
+ */
+
+
+const reshapeBack = (c) => [c.e.reshapeLike(c.gy[0], c.ins[0]), null];
+const layout_transpose = (c) => {
+    const rank = shapeOf(c, c.ins[0]).length;
+    const perm = c.a.ints('perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+    const inverse = new Array(rank);
+    perm.forEach((p, i) => (inverse[p] = i));
+    return [c.e.transpose(c.gy[0], inverse)];
+};
+const concat = (c) => {
+    const rank = shapeOf(c, c.ins[0]).length;
+    const axis = normAxis(c.a.int('axis', 0), rank);
+    let offset = 0;
+    return c.ins.map((x, i) => {
+        const size = numericDim(shapeOf(c, x)[axis], `the Concat axis size of input ${i}`);
+        const start = offset;
+        offset += size;
+        return c.needs[i] ? c.e.slice(c.gy[0], [start], [start + size], [axis]) : null;
+    });
+};
+const split = (c) => {
+    const x = c.ins[0];
+    const axis = normAxis(c.a.int('axis', 0), shapeOf(c, x).length);
+    const parts = c.outs.map((o, i) => c.gy[i] ?? c.e.zerosLike(o));
+    return [parts.length === 1 ? parts[0] : c.e.op('Concat', parts, { axis: { int: axis } }), null];
+};
+const slice = (c) => {
+    const x = c.ins[0];
+    const shape = shapeOf(c, x);
+    const p = sliceParams(c.node, c.a, (n) => c.meta(n), shape.length);
+    if (!p)
+        fail('Slice with starts, ends, axes or steps that are not constants');
+    const pads = new Array(2 * shape.length).fill(0);
+    p.axes.forEach((axis, i) => {
+        if (p.steps[i] !== 1)
+            fail('Slice with a step other than 1');
+        const d = numericDim(shape[axis], `the sliced axis ${axis}`);
+        const clamp = (v) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
+        const s = clamp(p.starts[i]);
+        const e = Math.max(s, clamp(p.ends[i]));
+        pads[axis] = s;
+        pads[axis + shape.length] = d - e;
+    });
+    return [c.e.pad(c.gy[0], pads), null, null, null, null];
+};
+const pad = (c) => {
+    if (c.a.string('mode', 'constant') !== 'constant')
+        fail(`Pad in ${c.a.string('mode', '')} mode`);
+    const g = c.gy[0];
+    // Pad with the negated pads undoes the padding (and re-pads with zeros what a negative pad cropped).
+    const neg = c.e.op('Neg', [c.ins[1]]);
+    const ins = [g, neg];
+    if (c.ins[3])
+        ins.push('', c.ins[3]);
+    return [c.e.op('Pad', ins), null, null, null];
+};
+const gather = (c) => {
+    if (c.needs[1])
+        fail('gradients with respect to Gather indices');
+    const [x, indices] = c.ins;
+    const shape = shapeOf(c, x);
+    const axis = normAxis(c.a.int('axis', 0), shape.length);
+    const idx = c.meta(indices);
+    const values = idx.value;
+    if (!values || !values.every((v) => typeof v === 'number') || !idx.shape || idx.shape.length > 1)
+        fail('Gather on a differentiable tensor needs constant scalar or 1-D indices');
+    const depth = numericDim(shape[axis], 'the gathered axis');
+    const k = values.length;
+    // onehot[j, values[j]] = 1: dX (axis moved last) = G (axis moved last) @ onehot
+    const onehot = new Array(k * depth).fill(0);
+    values.forEach((v, j) => (onehot[j * depth + (v < 0 ? v + depth : v)] = 1));
+    let g = c.gy[0];
+    if (idx.shape.length === 0)
+        g = c.e.unsqueeze(g, [axis]);
+    const r = shape.length;
+    const toLast = [...Array.from({ length: r }, (_, i) => i).filter((i) => i !== axis), axis];
+    const back = new Array(r);
+    toLast.forEach((p, i) => (back[p] = i));
+    const moved = axis === r - 1 ? g : c.e.transpose(g, toLast);
+    const product = c.e.op('MatMul', [moved, c.e.f(onehot, [k, depth])]);
+    return [axis === r - 1 ? product : c.e.transpose(product, back), null];
+};
+/** ReduceSum / ReduceMean: G (its reduced axes restored) broadcast back over the input. */
+function reduceRule(mean) {
+    return (c) => {
+        const x = c.ins[0];
+        const shape = shapeOf(c, x);
+        const r = shape.length;
+        const listed = axesOf(c.node, c.a, (n) => c.meta(n));
+        const axesAsInput = (c.node.opType === 'ReduceSum' ? c.opset >= 13 : c.opset >= 18) && !!c.ins[1];
+        if (axesAsInput && !listed)
+            fail('reduction axes that are not constants');
+        if (listed && !listed.every((v) => typeof v === 'number'))
+            fail('reduction axes that are not constants');
+        let axes = (listed ?? []).map((v) => normAxis(v, r));
+        if (axes.length === 0) {
+            if (c.a.int('noop_with_empty_axes', 0) === 1)
+                return [c.gy[0], null];
+            axes = Array.from({ length: r }, (_, i) => i);
+        }
+        let g = c.gy[0];
+        if (c.a.int('keepdims', 1) === 0)
+            g = c.e.unsqueeze(g, [...axes].sort((a, b) => a - b));
+        if (mean) {
+            const dims = axes.map((a) => shape[a]);
+            const count = dims.every((d) => typeof d === 'number')
+                ? c.e.f(1 / dims.reduce((a, b) => a * b, 1))
+                : c.e.op('Div', [
+                    c.e.op('Cast', [c.e.op('Size', [c.outs[0]])], { to: { int: 1 } }),
+                    c.e.op('Cast', [c.e.op('Size', [x])], { to: { int: 1 } }),
+                ]);
+            g = c.e.op('Mul', [g, count]);
+        }
+        return [c.e.expandLike(g, x), null];
+    };
+}
+const LAYOUT_RULES = {
+    Flatten: reshapeBack,
+    Reshape: reshapeBack,
+    Squeeze: reshapeBack,
+    Unsqueeze: reshapeBack,
+    Transpose: layout_transpose,
+    Concat: concat,
+    Split: split,
+    Slice: slice,
+    Pad: pad,
+    Gather: gather,
+    ReduceSum: reduceRule(false),
+    ReduceMean: reduceRule(true),
+};
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/linear.js
+/**
+ * Vector-Jacobian rules of the matrix products. Gemm: Y = alpha * A' B' + beta * C (A' = A or A^T as transA
+ * says, B' likewise), so dA' = alpha * G B'^T and dB' = alpha * A'^T G, each written as one Gemm with the
+ * transposes folded into its flags. MatMul (numpy semantics, batched): dA = G B^T and dB = A^T G over the
+ * last two axes, summed back over broadcast batch axes.
+ */
+
+const gemm = (c) => {
+    const g = c.gy[0];
+    const [a, b, bias] = c.ins;
+    const alpha = c.a.float('alpha', 1);
+    const beta = c.a.float('beta', 1);
+    const tA = c.a.int('transA', 0) === 1;
+    const tB = c.a.int('transB', 0) === 1;
+    const k = (x) => ({ int: x });
+    let da = null;
+    let db = null;
+    if (c.needs[0]) {
+        // transA = 0: dA = alpha * G B'^T; transA = 1: dA = (alpha * G B'^T)^T = alpha * B' G^T
+        da = tA
+            ? c.e.op('Gemm', [b, g], { alpha: { float: alpha }, transA: k(tB ? 1 : 0), transB: k(1) })
+            : c.e.op('Gemm', [g, b], { alpha: { float: alpha }, transB: k(tB ? 0 : 1) });
+    }
+    if (c.needs[1]) {
+        // transB = 0: dB = alpha * A'^T G; transB = 1: dB = alpha * G^T A'
+        db = tB
+            ? c.e.op('Gemm', [g, a], { alpha: { float: alpha }, transA: k(1), transB: k(tA ? 1 : 0) })
+            : c.e.op('Gemm', [a, g], { alpha: { float: alpha }, transA: k(tA ? 0 : 1) });
+    }
+    let dc = null;
+    if (c.needs[2] && bias) {
+        const scaled = beta === 1 ? g : c.e.op('Mul', [g, c.e.f(beta)]);
+        dc = unbroadcast(c, scaled, c.meta(c.outs[0]).shape, bias);
+    }
+    return [da, db, dc];
+};
+/** A tensor with its last two axes swapped. */
+function swapLast(c, x, rank) {
+    const perm = Array.from({ length: rank }, (_, i) => i);
+    [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+    return c.e.transpose(x, perm);
+}
+const matmul = (c) => {
+    const g = c.gy[0];
+    const [a, b] = c.ins;
+    const ra = shapeOf(c, a).length;
+    const rb = shapeOf(c, b).length;
+    if (ra < 2 || rb < 2)
+        fail('MatMul with a 1-D operand');
+    const gShape = c.meta(c.outs[0]).shape;
+    return [
+        c.needs[0] ? unbroadcast(c, c.e.op('MatMul', [g, swapLast(c, b, rb)]), gShape, a) : null,
+        c.needs[1] ? unbroadcast(c, c.e.op('MatMul', [swapLast(c, a, ra), g]), gShape, b) : null,
+    ];
+};
+const LINEAR_RULES = { Gemm: gemm, MatMul: matmul };
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/normalization.js
+
+
+
+/** Whether a BatchNormalization node is an inference one whose parameters carry no gradient. */
+function isInferenceBatchNorm(c, n) {
+    const ins = n.input ?? [];
+    return (n.opType === 'BatchNormalization' &&
+        new Attrs(n).int('training_mode', 0) === 0 &&
+        !(n.output ?? []).slice(1).some((o) => o) &&
+        ins.length >= 5 &&
+        !ins.slice(1).some((t) => c.reached(t)));
+}
+/** The per-channel factor of an inference BatchNormalization, scale / sqrt(var + eps), shaped [C, 1, ...]. */
+function batchNormFactor(c, n, rank) {
+    const [, scale, , , variance] = n.input ?? [];
+    const eps = new Attrs(n).float('epsilon', 1e-5);
+    const s = c.e.op('Div', [scale, c.e.op('Sqrt', [c.e.op('Add', [variance, c.e.f(eps)])])]);
+    // [C] -> [C, 1, ...] so it broadcasts over the channel axis of [N, C, spatial...]
+    return rank > 2
+        ? c.e.unsqueeze(s, Array.from({ length: rank - 2 }, (_, i) => i + 1))
+        : s;
+}
+const batchNorm = (c) => {
+    if (c.needs.slice(1).some(Boolean))
+        fail('gradients with respect to BatchNormalization parameters');
+    if (!isInferenceBatchNorm(c, c.node))
+        fail('BatchNormalization in training mode');
+    const rank = shapeOf(c, c.ins[0]).length;
+    return [c.e.op('Mul', [c.gy[0], batchNormFactor(c, c.node, rank)]), null, null, null, null];
+};
+const layerNorm = (c) => {
+    if (c.needs.slice(1).some(Boolean))
+        fail('gradients with respect to LayerNormalization parameters');
+    const [x, scale] = c.ins;
+    const rank = shapeOf(c, x).length;
+    const axis = normAxis(c.a.int('axis', -1), rank);
+    const axes = Array.from({ length: rank - axis }, (_, i) => axis + i);
+    const eps = c.a.float('epsilon', 1e-5);
+    const e = c.e;
+    const centred = e.op('Sub', [x, e.reduceMean(x, axes, true)]);
+    const inv = e.op('Reciprocal', [
+        e.op('Sqrt', [e.op('Add', [e.reduceMean(e.op('Mul', [centred, centred]), axes, true), e.f(eps)])]),
+    ]);
+    const xhat = e.op('Mul', [centred, inv]);
+    const gs = e.op('Mul', [c.gy[0], scale]);
+    const inner = e.op('Sub', [
+        e.op('Sub', [gs, e.reduceMean(gs, axes, true)]),
+        e.op('Mul', [xhat, e.reduceMean(e.op('Mul', [gs, xhat]), axes, true)]),
+    ]);
+    return [e.op('Mul', [inv, inner]), null, null];
+};
+const NORMALIZATION_RULES = {
+    BatchNormalization: batchNorm,
+    LayerNormalization: layerNorm,
+};
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/pool.js
+
+
+
+const maxPool = (c) => {
+    if (c.a.int('storage_order', 0) !== 0)
+        fail('MaxPool with column-major indices');
+    const x = c.ins[0];
+    const xShape = shapeOf(c, x);
+    const kernel = c.a.ints('kernel_shape');
+    if (!kernel)
+        fail('MaxPool without kernel_shape');
+    const geo = windowGeometry(c.a, xShape, kernel, c.a.int('ceil_mode', 0) === 1);
+    const overlap = geo ? geo.strides.some((s, i) => s < geo.dilations[i] * (kernel[i] - 1) + 1) : true;
+    if (overlap && c.opset < 16)
+        fail('overlapping MaxPool windows need opset 16 (ScatterElements reduction add)');
+    // A second MaxPool with the Indices output, beside the model's own (left as it is, so ONNX Runtime keeps
+    // optimising the forward pass exactly as in a plain session: an Indices output on the model's node moved
+    // the pooling out of ORT's NCHWc layout and changed a later GlobalAveragePool in the last bits).
+    const attrs = Object.fromEntries((c.node.attribute ?? []).map((at) => [at.name ?? '', at]));
+    const indices = c.e.withIndices(x, attrs);
+    // Fusion: a Relu (and an inference BatchNormalization before it) read only by this MaxPool is
+    // differentiated here, in the pooled domain, a quarter of the size: the gradient reaches only each
+    // window's maximum, where the Relu's derivative is [pooled > 0] and the BatchNormalization's is its
+    // per-channel factor, both of which commute with spreading G back to the maxima.
+    let g = c.gy[0];
+    let target = x;
+    const absorbed = [];
+    const relu = c.producer(x);
+    if (relu?.opType === 'Relu' && c.soleUse(x)) {
+        g = c.e.where(c.e.op('Greater', [c.outs[0], c.e.f(0)]), g, c.e.f(0));
+        target = (relu.input ?? [])[0];
+        absorbed.push(relu);
+        const bn = c.producer(target);
+        if (bn && c.soleUse(target) && isInferenceBatchNorm(c, bn)) {
+            g = c.e.op('Mul', [g, batchNormFactor(c, bn, xShape.length)]);
+            target = (bn.input ?? [])[0];
+            absorbed.push(bn);
+        }
+    }
+    let dx;
+    if (!overlap) {
+        // MaxUnpool checks that output_shape is at least (out - 1) * stride + kernel - pads; a ceil_mode window
+        // past the input would fail it, so the end pads are raised to cover such windows (output_shape rules).
+        const r = kernel.length;
+        const pads = [...geo.pads];
+        xShape.slice(2).forEach((d, i) => {
+            const out = geo.out[i];
+            if (typeof d === 'number' && typeof out === 'number')
+                pads[i + r] = Math.max(pads[i + r], (out - 1) * geo.strides[i] + kernel[i] - pads[i] - d);
+        });
+        dx = c.e.op('MaxUnpool', [g, indices, c.e.shape(x)], {
+            kernel_shape: { ints: kernel },
+            strides: { ints: geo.strides },
+            pads: { ints: pads },
+        });
+    }
+    else {
+        const flat = c.e.i([-1]);
+        const zeros = c.e.op('ConstantOfShape', [c.e.op('Reshape', [c.e.op('Size', [x]), flat])]);
+        const scattered = c.e.scatterAdd(zeros, c.e.op('Reshape', [indices, flat]), c.e.op('Reshape', [g, flat]), true);
+        dx = c.e.reshapeLike(scattered, x);
+    }
+    if (absorbed.length === 0)
+        return [dx];
+    // the adjoint goes to the first absorbed node's input; the nodes between get none (nothing else reads them)
+    absorbed.forEach((n, i) => c.absorb(n, i === absorbed.length - 1 && c.reached(target) ? [[target, dx]] : []));
+    return [null];
+};
+/** Per output position, the number AveragePool divides by (PyTorch's and ONNX Runtime's rule). */
+function divisors(inSize, outSize, k, stride, padBegin, padEnd, includePad) {
+    const out = [];
+    for (let o = 0; o < outSize; o++) {
+        let start = o * stride - padBegin;
+        let end = Math.min(start + k, inSize + padEnd);
+        const poolSize = end - start;
+        start = Math.max(start, 0);
+        end = Math.min(end, inSize);
+        out.push(includePad ? poolSize : end - start);
+    }
+    return out;
+}
+const averagePool = (c) => {
+    const x = c.ins[0];
+    const xShape = shapeOf(c, x);
+    const kernel = c.a.ints('kernel_shape');
+    if (!kernel)
+        fail('AveragePool without kernel_shape');
+    const geo = windowGeometry(c.a, xShape, kernel, c.a.int('ceil_mode', 0) === 1);
+    if (!geo)
+        fail('the pooling geometry is not static');
+    if (geo.dilations.some((d) => d !== 1))
+        fail('dilated AveragePool');
+    const r = kernel.length;
+    const channels = numericDim(xShape[1], 'the channel count');
+    const inSpatial = xShape.slice(2).map((d, i) => numericDim(d, `input spatial dim ${i}`));
+    const outSpatial = geo.out.map((d, i) => numericDim(d, `output spatial dim ${i}`));
+    const includePad = c.a.int('count_include_pad', 0) === 1;
+    // The divisor map is separable: the product over axes of each axis' divisor.
+    const perAxis = inSpatial.map((n, i) => divisors(n, outSpatial[i], kernel[i], geo.strides[i], geo.pads[i], geo.pads[i + r], includePad));
+    const total = outSpatial.reduce((a, b) => a * b, 1);
+    const map = new Array(total).fill(1);
+    for (let p = 0; p < total; p++) {
+        let rest = p;
+        for (let i = r - 1; i >= 0; i--) {
+            map[p] *= perAxis[i][rest % outSpatial[i]];
+            rest = Math.floor(rest / outSpatial[i]);
+        }
+    }
+    const scaled = c.e.op('Mul', [
+        c.gy[0],
+        c.e.f(map.map((d) => 1 / d), [1, 1, ...outSpatial]),
+    ]);
+    const pads = [...geo.pads];
+    const outputPadding = inSpatial.map((n, i) => {
+        const op = n - ((outSpatial[i] - 1) * geo.strides[i] + kernel[i] - pads[i] - pads[i + r]);
+        if (op < 0)
+            pads[i + r] -= op; // ceil_mode windows past the padded input: crop them
+        return Math.max(0, op);
+    });
+    if (outputPadding.some((p, i) => p >= geo.strides[i]))
+        fail('no output_padding restores the input size');
+    const ones = c.e.f(new Array(channels * kernel.reduce((a, b) => a * b, 1)).fill(1), [
+        channels,
+        1,
+        ...kernel,
+    ]);
+    return [
+        c.e.op('ConvTranspose', [scaled, ones], {
+            kernel_shape: { ints: kernel },
+            strides: { ints: geo.strides },
+            pads: { ints: pads },
+            group: { int: channels },
+            output_padding: { ints: outputPadding },
+        }),
+    ];
+};
+const globalAveragePool = (c) => {
+    const x = c.ins[0];
+    const spatial = shapeOf(c, x).slice(2);
+    const count = spatial.every((d) => typeof d === 'number')
+        ? c.e.f(1 / spatial.reduce((a, b) => a * b, 1))
+        : c.e.op('Div', [
+            c.e.op('Cast', [c.e.op('Size', [c.outs[0]])], { to: { int: 1 } }),
+            c.e.op('Cast', [c.e.op('Size', [x])], { to: { int: 1 } }),
+        ]);
+    return [c.e.expandLike(c.e.op('Mul', [c.gy[0], count]), x)];
+};
+const POOL_RULES = {
+    MaxPool: maxPool,
+    AveragePool: averagePool,
+    GlobalAveragePool: globalAveragePool,
+};
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/index.js
+/**
+ * The rule table: operator -> vector-Jacobian rule (one file per family), and the operators whose outputs
+ * carry no gradient at all (shape and index computations, comparisons, constants, and the piecewise-
+ * constant roundings whose derivative is zero wherever it exists, as in PyTorch). Adding an operator is one
+ * entry here and its rule in its family's file (docs/gradients.md).
+ */
+
+
+
+
+
+
+
+const RULES = Object.freeze({
+    ...ELEMENTWISE_RULES,
+    ...ACTIVATION_RULES,
+    ...LINEAR_RULES,
+    ...CONV_RULES,
+    ...POOL_RULES,
+    ...NORMALIZATION_RULES,
+    ...LAYOUT_RULES,
+});
+const NO_GRADIENT_OPS = new Set([
+    'Shape',
+    'Size',
+    'Constant',
+    'ConstantOfShape',
+    'Range',
+    'OneHot',
+    'EyeLike',
+    'NonZero',
+    'ArgMax',
+    'ArgMin',
+    'Equal',
+    'Less',
+    'Greater',
+    'LessOrEqual',
+    'GreaterOrEqual',
+    'And',
+    'Or',
+    'Xor',
+    'Not',
+    'IsNaN',
+    'IsInf',
+    'Sign',
+    'Floor',
+    'Ceil',
+    'Round',
+    'RandomNormal',
+    'RandomUniform',
+    'RandomNormalLike',
+    'RandomUniformLike',
+]);
+/** Inputs that lend only their type or shape, never a value: no gradient flows through them. */
+const VALUELESS_INPUTS = Object.freeze({ CastLike: [1] });
+/** Whether input `i` of an `op` node can carry a gradient. */
+function carriesGradient(op, i) {
+    return !NO_GRADIENT_OPS.has(op) && !(VALUELESS_INPUTS[op] ?? []).includes(i);
+}
+/** The operators with a rule, sorted (for docs and messages). */
+function supportedOps() {
+    return Object.keys(RULES).sort();
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/build.js
+/**
+ * buildGradientGraph: one ONNX graph that computes a model's forward pass (behind an optional prelude), a
+ * scalar objective on it, and the objective's gradient with respect to chosen tensors, for ONNX Runtime to
+ * run as one session. The forward nodes are the model's own, unchanged (a MaxPool gains its Indices
+ * output), so the forward values are the model's; the backward nodes are written by reverse-mode sweep:
+ * nodes on a path from a differentiated tensor to the objective are visited in reverse topological order,
+ * each through its operator's vector-Jacobian rule (rules/), and the adjoints reaching a tensor from
+ * several consumers are summed.
+ *
+ * Nothing from the file is executed: the builder reads the graph, writes ONNX operators, and ONNX Runtime
+ * later runs those operators only. The model has passed the reader's checks (read.ts); the combined graph
+ * is bounded by MAX_GRADIENT_GRAPH_NODES.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const { onnx: build_onnx } = onnx;
+/** The model's ai.onnx opset. */
+function onnxOpset(model) {
+    return model.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0;
+}
+function nodeLabel(n) {
+    return n.name || (n.output ?? [])[0] || n.opType || '?';
+}
+/** A prefix no name of the graph starts with. */
+function freshPrefix(g) {
+    const names = [];
+    for (const n of g.node ?? [])
+        names.push(n.name ?? '', ...(n.output ?? []), ...(n.input ?? []));
+    for (const t of g.initializer ?? [])
+        names.push(t.name ?? '');
+    for (const v of g.input ?? [])
+        names.push(v.name ?? '');
+    for (let k = 0;; k++) {
+        const prefix = k === 0 ? 'grad/' : `grad${k}/`;
+        if (!names.some((n) => n.startsWith(prefix)))
+            return prefix;
+    }
+}
+/** Why a tensor's type rules out a gradient (null when it is float32 or not known to be otherwise). */
+function dtypeProblem(m) {
+    if (m.dtype === 'float32' || m.dtype === 'unknown')
+        return null;
+    return isFloat(m.dtype) ? `${m.dtype} tensors (only float32 is differentiated)` : null;
+}
+function build_buildGradientGraph(model, spec) {
+    const file = model.path;
+    const opset = onnxOpset(model);
+    if (opset < MIN_GRAD_OPSET)
+        throw new GradientUnsupported(file, [
+            {
+                op: 'opset',
+                node: '',
+                why: `ai.onnx opset ${opset} (the backward graph needs ${MIN_GRAD_OPSET} or later)`,
+            },
+        ]);
+    const proto = build_onnx.ModelProto.decode(inlineExternalData(model));
+    const graph = proto.graph;
+    const modelNodes = graph.node ?? [];
+    const order = topologicalNodeOrder(graph, file).map((i) => modelNodes[i]);
+    const prefix = freshPrefix(graph);
+    const metas = new Map();
+    for (const t of graph.initializer ?? [])
+        metas.set(t.name ?? '', tensorMeta(t));
+    const initNames = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
+    for (const v of graph.input ?? [])
+        if (!initNames.has(v.name ?? ''))
+            metas.set(v.name ?? '', valueInfoMeta(v));
+    const declared = new Map();
+    for (const v of [...(graph.valueInfo ?? []), ...(graph.output ?? [])])
+        declared.set(v.name ?? '', valueInfoMeta(v));
+    const e = new Emitter(opset, prefix, metas);
+    const feeds = {};
+    const addFeed = (logical, info) => {
+        const existing = feeds[logical];
+        if (existing) {
+            if (existing.kind !== info.kind)
+                throw new GradientSpecError(`feed "${logical}" is used both as ${existing.kind} and as ${info.kind}`);
+            return existing.graphName;
+        }
+        const graphName = `${prefix}feed/${logical}`;
+        feeds[logical] = { ...info, graphName };
+        metas.set(graphName, { dtype: info.kind === 'classes' ? 'int64' : 'float32', shape: info.shape });
+        return graphName;
+    };
+    // The prelude, whose last node writes the model's input.
+    let prelude = null;
+    const modelInput = model.inputs[0];
+    if (spec.prelude) {
+        if (modelInput.dtype !== 'float32')
+            throw new GradientSpecError(`${file}: a prelude needs a float32 input; "${modelInput.name}" is ${modelInput.dtype}`);
+        prelude = emitPrelude(e, spec.prelude, modelInput, (logical) => `${prefix}feed/${logical}`);
+        for (const [k, v] of Object.entries(prelude.feeds))
+            feeds[k] = v;
+        graph.input = (graph.input ?? []).filter((v) => v.name !== modelInput.name);
+    }
+    for (const inp of model.inputs) {
+        if (prelude && inp.name === modelInput.name)
+            continue;
+        if (feeds[inp.name])
+            throw new GradientSpecError(`${file}: the feed name "${inp.name}" is taken twice`);
+        feeds[inp.name] = {
+            graphName: inp.name,
+            kind: inp.dtype === 'float32' ? 'float' : 'int',
+            shape: inp.shape,
+        };
+    }
+    const preludeNodes = e.nodes.length;
+    // Shapes of the model's tensors, declared value_info filling what inference leaves unknown.
+    for (const n of order) {
+        const out = inferNode(n, (t) => metas.get(t) ?? { dtype: 'unknown', shape: null }, opset);
+        (n.output ?? []).forEach((o, i) => {
+            if (!o)
+                return;
+            let m = out[i] ?? { dtype: 'unknown', shape: null };
+            const d = declared.get(o);
+            if (d && (m.shape === null || m.dtype === 'unknown'))
+                m = { ...m, dtype: m.dtype === 'unknown' ? d.dtype : m.dtype, shape: m.shape ?? d.shape };
+            metas.set(o, m);
+        });
+    }
+    const resolve = (ref) => {
+        if (ref === 'input')
+            return { name: modelInput.name, key: 'input' };
+        if ('prelude' in ref) {
+            const name = prelude?.values[ref.prelude];
+            if (!name)
+                throw new GradientSpecError(prelude
+                    ? `the ${spec.prelude?.kind} prelude has no value "${ref.prelude}" (it has ${Object.keys(prelude.values).join(', ')})`
+                    : `"${ref.prelude}" names a prelude value, and the spec has no prelude`);
+            return { name, key: ref.prelude };
+        }
+        if (!metas.has(ref.model))
+            throw new GradientSpecError(`${file}: the model has no tensor "${ref.model}"`);
+        return { name: ref.model, key: ref.model };
+    };
+    const objective = emitObjective({
+        e,
+        outputs: model.outputs.map((o) => ({ name: o.name, shape: metas.get(o.name)?.shape ?? o.shape })),
+        resolve: (r) => resolve(r).name,
+        nodes: order,
+        addFeed,
+    }, spec.terms);
+    const forward = [...e.nodes.slice(0, preludeNodes), ...order, ...e.nodes.slice(preludeNodes)];
+    const objectiveNodes = e.nodes.length - preludeNodes;
+    const wrtRefs = spec.wrt ?? (prelude ? prelude.params.map((p) => ({ prelude: p })) : ['input']);
+    if (wrtRefs.length === 0)
+        throw new GradientSpecError('wrt: at least one tensor to differentiate with respect to');
+    const wrt = wrtRefs.map(resolve);
+    // Which tensors depend on a differentiated one, and which nodes lie on a path to the objective.
+    const reached = new Set(wrt.map((w) => w.name));
+    for (const n of forward) {
+        const op = n.opType ?? '';
+        if (!(n.input ?? []).some((t, i) => reached.has(t) && carriesGradient(op, i)))
+            continue;
+        for (const o of n.output ?? []) {
+            const m = metas.get(o);
+            if (o && (!m || m.dtype === 'unknown' || isFloat(m.dtype)))
+                reached.add(o);
+        }
+    }
+    // The sweep starts from each term: at the tensor its closed-form adjoint is for, or at its value.
+    const starts = objective.terms.map((t, i) => objective.seeds[i]?.tensor ?? t);
+    const needed = new Set(starts);
+    const active = [];
+    for (let k = forward.length - 1; k >= 0; k--) {
+        const n = forward[k];
+        if (!(n.output ?? []).some((o) => needed.has(o)))
+            continue;
+        if (NO_GRADIENT_OPS.has(n.opType ?? ''))
+            continue;
+        const ins = (n.input ?? []).filter((t, i) => reached.has(t) && carriesGradient(n.opType ?? '', i));
+        if (ins.length === 0)
+            continue;
+        active.push(n);
+        for (const i of ins)
+            needed.add(i);
+    }
+    const items = [];
+    for (const n of active) {
+        const op = n.opType ?? '';
+        if ((n.domain ?? '') !== '' && n.domain !== 'ai.onnx')
+            items.push({
+                op: `${n.domain}::${op}`,
+                node: nodeLabel(n),
+                why: 'an operator outside the ONNX standard set',
+            });
+        else if (!RULES[op])
+            items.push({ op, node: nodeLabel(n), why: 'no gradient rule' });
+        else {
+            const bad = [...(n.input ?? []), ...(n.output ?? [])]
+                .filter((t) => reached.has(t))
+                .map((t) => dtypeProblem(metas.get(t) ?? { dtype: 'unknown', shape: null }))
+                .find(Boolean);
+            if (bad)
+                items.push({ op, node: nodeLabel(n), why: bad });
+        }
+    }
+    if (items.length)
+        throw new GradientUnsupported(file, items);
+    // The reverse sweep.
+    const adjoints = new Map();
+    const push = (t, g) => {
+        const list = adjoints.get(t);
+        if (list)
+            list.push(g);
+        else
+            adjoints.set(t, [g]);
+    };
+    const adjointOf = (t) => {
+        const list = adjoints.get(t);
+        if (!list || list.length === 0)
+            return null;
+        if (list.length > 1) {
+            const s = e.op('Sum', list);
+            adjoints.set(t, [s]);
+            return s;
+        }
+        return list[0];
+    };
+    objective.terms.forEach((t, i) => {
+        const seed = objective.seeds[i];
+        const w = objective.weights[i];
+        if (seed)
+            push(seed.tensor, scaled(e, seed.adjoint, w));
+        else
+            push(t, typeof w === 'number' ? e.f(w) : w);
+    });
+    // Fusions (a rule that also handles the node before it, see RuleContext.absorb) need to know who
+    // produces a tensor and whether anything else reads it.
+    const producers = new Map();
+    const uses = new Map();
+    for (const n of forward) {
+        for (const o of n.output ?? [])
+            if (o)
+                producers.set(o, n);
+        for (const i of n.input ?? [])
+            if (i)
+                uses.set(i, (uses.get(i) ?? 0) + 1);
+    }
+    const wrtNames = new Set(wrt.map((w) => w.name));
+    const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
+    const absorbed = new Set();
+    for (const n of active) {
+        if (absorbed.has(n))
+            continue;
+        const outs = [...(n.output ?? [])];
+        const gy = outs.map((o) => (o ? adjointOf(o) : null));
+        if (gy.every((g) => g === null))
+            continue;
+        const ins = [...(n.input ?? [])];
+        const needs = ins.map((t, i) => t !== '' && reached.has(t) && carriesGradient(n.opType ?? '', i));
+        const fusedAdjoints = [];
+        const claimed = [];
+        try {
+            const grads = RULES[n.opType ?? '']({
+                node: n,
+                a: new Attrs(n),
+                e,
+                opset,
+                ins,
+                outs,
+                gy,
+                needs,
+                meta: (t) => e.meta(t),
+                producer: (t) => producers.get(t),
+                soleUse: (t) => uses.get(t) === 1 && !wrtNames.has(t) && !graphOutputs.has(t),
+                reached: (t) => reached.has(t),
+                absorb: (node, adjoints) => {
+                    claimed.push(node);
+                    for (const [t, g] of adjoints)
+                        fusedAdjoints.push([t, g]);
+                },
+            });
+            ins.forEach((name, i) => {
+                const g = grads[i];
+                if (needs[i] && g)
+                    push(name, g);
+            });
+            for (const node of claimed)
+                absorbed.add(node);
+            for (const [t, g] of fusedAdjoints)
+                push(t, g);
+        }
+        catch (err) {
+            if (!(err instanceof RuleFailure))
+                throw err;
+            items.push({ op: n.opType ?? '', node: nodeLabel(n), why: err.message });
+        }
+        if (e.nodes.length + modelNodes.length > MAX_GRADIENT_GRAPH_NODES)
+            throw new GradientUnsupported(file, [
+                { op: 'graph', node: '', why: `the gradient graph would exceed ${MAX_GRADIENT_GRAPH_NODES} nodes` },
+            ]);
+    }
+    if (items.length)
+        throw new GradientUnsupported(file, items);
+    // Outputs: the objective, each term, each gradient (zeros where the objective does not depend on it).
+    const outputs = [];
+    const named = (t, hint) => {
+        const out = e.node('Identity', [t], {}, 1, hint)[0];
+        outputs.push(valueInfo(out, 'float32'));
+        return out;
+    };
+    const objectiveOut = named(objective.total, 'objective');
+    const termOuts = objective.terms.map((t, i) => named(t, `term${i}`));
+    const grads = {};
+    for (const w of wrt) {
+        if (grads[w.key])
+            continue;
+        grads[w.key] = named(adjointOf(w.name) ?? e.zerosLike(w.name), `grad`);
+    }
+    graph.node = [...forward, ...e.nodes.slice(preludeNodes + objectiveNodes)];
+    graph.initializer = [...(graph.initializer ?? []), ...e.initializers];
+    graph.input ??= [];
+    for (const f of Object.values(feeds)) {
+        if (model.inputs.some((i) => i.name === f.graphName))
+            continue;
+        graph.input.push({
+            name: f.graphName,
+            type: {
+                tensorType: {
+                    elemType: elemTypeCode(f.kind === 'classes' || f.kind === 'int' ? 'int64' : 'float32'),
+                    shape: {
+                        dim: f.shape.map((d) => typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {}),
+                    },
+                },
+            },
+        });
+    }
+    graph.output = [...(graph.output ?? []), ...outputs];
+    if (graph.node.length > MAX_GRADIENT_GRAPH_NODES)
+        throw new GradientUnsupported(file, [
+            {
+                op: 'graph',
+                node: '',
+                why: `the gradient graph has ${graph.node.length} nodes (limit ${MAX_GRADIENT_GRAPH_NODES})`,
+            },
+        ]);
+    return {
+        bytes: build_onnx.ModelProto.encode(proto).finish(),
+        feeds,
+        objective: objectiveOut,
+        terms: termOuts,
+        grads,
+        outputs: Object.fromEntries(model.outputs.filter((o) => o.dtype === 'float32').map((o) => [o.name, o.name])),
+        bnNodes: objective.bnNodes,
+        forwardNodes: modelNodes.length,
+        totalNodes: graph.node.length,
+        opset,
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/session.js
+/**
+ * GradientSession: one ONNX Runtime session over a gradient graph (build.ts), configured as the project's
+ * other sessions are (session.ts: no custom-op libraries, no spinning threads, ORT's own log silenced, load
+ * and run failures as InputError naming the file). `run` takes the caller's feeds by name and returns the
+ * objective, each term, the gradients and the model's outputs of the same forward pass.
+ */
+
+
+
+
+
+
+function floatOf(t) {
+    const d = t.data;
+    const data = d instanceof Float32Array ? d : Float32Array.from(d);
+    return { data, dims: [...t.dims] };
+}
+function checkDims(name, info, dims) {
+    if (dims.length !== info.shape.length)
+        throw new GradientSpecError(`feed "${name}": rank ${dims.length}, the graph wants [${info.shape.join(', ')}]`);
+    info.shape.forEach((d, i) => {
+        if (typeof d === 'number' && dims[i] !== d)
+            throw new GradientSpecError(`feed "${name}": dims [${dims.join(', ')}], the graph wants [${info.shape.join(', ')}]`);
+    });
+}
+function tensorFor(name, info, feed) {
+    switch (info.kind) {
+        case 'scalar':
+            if (typeof feed !== 'number')
+                throw new GradientSpecError(`feed "${name}" is a number`);
+            return new dist.Tensor('float32', Float32Array.of(feed), []);
+        case 'classes': {
+            if (!Array.isArray(feed))
+                throw new GradientSpecError(`feed "${name}" is an array of class indices`);
+            const ids = feed;
+            return new dist.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [ids.length]);
+        }
+        case 'int': {
+            const t = feed;
+            if (!(t && t.data instanceof BigInt64Array))
+                throw new GradientSpecError(`feed "${name}" is an int64 tensor`);
+            checkDims(name, info, t.dims);
+            return new dist.Tensor('int64', t.data, t.dims);
+        }
+        default: {
+            const t = feed;
+            if (!(t && t.data instanceof Float32Array))
+                throw new GradientSpecError(`feed "${name}" is a float32 tensor`);
+            checkDims(name, info, t.dims);
+            if (t.data.length !== t.dims.reduce((a, b) => a * b, 1))
+                throw new GradientSpecError(`feed "${name}": ${t.data.length} values for dims [${t.dims.join(', ')}]`);
+            return new dist.Tensor('float32', t.data, t.dims);
+        }
+    }
+}
+class GradientSession {
+    graph;
+    session;
+    file;
+    released = false;
+    fetches;
+    constructor(graph, session, file) {
+        this.graph = graph;
+        this.session = session;
+        this.file = file;
+        this.fetches = [
+            graph.objective,
+            ...graph.terms,
+            ...Object.values(graph.grads),
+            ...Object.values(graph.outputs),
+        ];
+    }
+    /** Opens a session over a built graph. */
+    static async open(graph, opts = {}) {
+        const file = opts.file ?? 'gradient graph';
+        const session = await openSession(graph.bytes, file, opts.threads, opts.graphOptimization ?? 'all', 'the gradient graph');
+        return new GradientSession(graph, session, file);
+    }
+    /** The feeds `run` expects, by name. */
+    get feeds() {
+        return this.graph.feeds;
+    }
+    async run(feeds) {
+        if (this.released)
+            throw new Error('GradientSession.run after release');
+        const input = {};
+        let bytes = 0;
+        for (const [name, info] of Object.entries(this.graph.feeds)) {
+            const f = feeds[name];
+            if (f === undefined)
+                throw new GradientSpecError(`missing feed "${name}" (the graph takes ${Object.keys(this.graph.feeds).join(', ')})`);
+            input[info.graphName] = tensorFor(name, info, f);
+            bytes += input[info.graphName].data.byteLength;
+        }
+        // the budget a probe batch has (the backward pass keeps a few times as much alive)
+        if (bytes > MAX_PROBE_BATCH_BYTES)
+            throw new errors_InputError('too-large', `${this.file}: one gradient batch feeds ${bytes} bytes, over the ${MAX_PROBE_BATCH_BYTES}-byte budget; use a smaller batch`, this.file);
+        for (const name of Object.keys(feeds))
+            if (!this.graph.feeds[name])
+                throw new GradientSpecError(`unknown feed "${name}"`);
+        let out;
+        try {
+            out = await this.session.run(input, this.fetches);
+        }
+        catch (e) {
+            throw new errors_InputError('runtime-error', `${this.file}: ONNX Runtime failed to run the gradient graph: ${describeError(e)}`, this.file);
+        }
+        const scalar = (n) => floatOf(out[n]).data[0];
+        return {
+            objective: scalar(this.graph.objective),
+            terms: this.graph.terms.map(scalar),
+            grads: Object.fromEntries(Object.entries(this.graph.grads).map(([k, n]) => [k, floatOf(out[n])])),
+            outputs: Object.fromEntries(Object.entries(this.graph.outputs).map(([k, n]) => [k, floatOf(out[n])])),
+        };
+    }
+    async release() {
+        if (this.released)
+            return;
+        this.released = true;
+        await this.session.release();
+    }
+}
+/** Builds the gradient graph of `model` for `spec` and opens it (GradientUnsupported when a rule is missing). */
+async function openGradientSession(model, spec, opts = {}) {
+    return GradientSession.open(buildGradientGraph(model, spec), { ...opts, file: model.path });
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/index.js
+/**
+ * Gradients of a model's outputs through ONNX Runtime (docs/gradients.md): build a graph that computes an
+ * objective and its gradient (buildGradientGraph), run it as one session (GradientSession). Callers above
+ * src/model/ import from here only.
+ */
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./lib/selfcheck/adam.js
+/**
+ * Adam (Kingma & Ba, 2015) on a flat Float32Array of parameters, minimising: the optimiser trigger inversion
+ * (trigger-inversion.ts) runs on the mask and pattern logits. A dozen lines of arithmetic over a few hundred
+ * to a few thousand numbers per step; the maintained JS optimisers live inside training frameworks
+ * (@tensorflow/tfjs) that would bring their own tensors and backends for this, so it is written here.
+ *
+ * Deterministic: no randomness, the same gradients in the same order give the same parameters bit for bit.
+ */
+class Adam {
+    m;
+    v;
+    t = 0;
+    lr;
+    beta1;
+    beta2;
+    eps;
+    constructor(size, opts = {}) {
+        this.m = new Float64Array(size);
+        this.v = new Float64Array(size);
+        this.lr = opts.lr ?? 0.1;
+        this.beta1 = opts.beta1 ?? 0.9;
+        this.beta2 = opts.beta2 ?? 0.999;
+        this.eps = opts.eps ?? 1e-8;
+    }
+    /** Steps taken so far. */
+    get steps() {
+        return this.t;
+    }
+    /** One descent step: params -= lr * mhat / (sqrt(vhat) + eps), in place. */
+    step(params, grad) {
+        if (params.length !== this.m.length || grad.length !== this.m.length)
+            throw new Error(`Adam: ${params.length} parameters and ${grad.length} gradients for a state of ${this.m.length}`);
+        this.t++;
+        const c1 = 1 - this.beta1 ** this.t;
+        const c2 = 1 - this.beta2 ** this.t;
+        for (let i = 0; i < params.length; i++) {
+            const g = grad[i];
+            // A NaN gradient (a model that overflows) must not poison the state: treat it as no signal.
+            const gi = Number.isFinite(g) ? g : 0;
+            this.m[i] = this.beta1 * this.m[i] + (1 - this.beta1) * gi;
+            this.v[i] = this.beta2 * this.v[i] + (1 - this.beta2) * gi * gi;
+            params[i] -= (this.lr * (this.m[i] / c1)) / (Math.sqrt(this.v[i] / c2) + this.eps);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/trigger-inversion.js
+
+
+
+
+
+
+/** Share of a class's batch the mask must flip into the class to count as reaching it (tuned on the dev half, bench/inversion.ts). */
+const INVERSION_FLIP_TARGET = 0.9;
+/** Starting weight of the mask's L1 term (Neural Cleanse's lambda, on the mask's sum). */
+const INVERSION_LAMBDA = 0.01;
+/** Factor lambda moves by at every step (up while the target rate is met, down while it is not). */
+const LAMBDA_FACTOR = 1.2;
+/** Adam's step size on the mask and pattern logits. */
+const INVERSION_LR = 0.2;
+/** Share of the steps per class every class gets before any is dropped. */
+const WARMUP_SHARE = 1 / 3;
+/** The MAD is floored at this share of the median cost (a model whose classes all cost the same is no outlier). */
+const MAD_FLOOR_SHARE = 0.05;
+/** Fewest inputs outside a class that make its batch (fewer: the class is not a candidate). */
+const MIN_INVERSION_INPUTS = 4;
+/** Mask logit that reads as "no mask" (sigmoid(-40) ~ 4e-18: x' equals x in float32). */
+const NO_MASK_LOGIT = -40;
+function argmaxRows(logits, n, k) {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+        let best = 0;
+        for (let c = 1; c < k; c++)
+            if (logits[i * k + c] > logits[i * k + best])
+                best = c;
+        out[i] = best;
+    }
+    return out;
+}
+const trigger_inversion_sigmoid = (v) => 1 / (1 + Math.exp(-v));
+/**
+ * Steps of each halving round after the warm-up: the classes are halved every round (K-Arm keeps the
+ * promising arms), and the remaining budget is split evenly over the rounds, evenly over a round's classes.
+ */
+function haltingSchedule(classes, total, warmup) {
+    const rounds = [];
+    let left = total - warmup * classes;
+    let keep = classes;
+    const plan = [];
+    while (keep > 1) {
+        keep = Math.ceil(keep / 2);
+        plan.push(keep);
+        if (keep <= 2)
+            break;
+    }
+    for (let r = 0; r < plan.length; r++) {
+        const share = Math.floor(left / (plan.length - r));
+        const steps = Math.floor(share / plan[r]);
+        rounds.push({ keep: plan[r], steps });
+        left -= steps * plan[r];
+    }
+    return rounds;
+}
+/**
+ * Runs trigger inversion on `base` (count x prod(shape) inputs in probe space, shape [C,H,W]) for every
+ * class of `model`. Returns "not assessed" (never throws) when the model cannot be differentiated or its
+ * input is no image; ONNX Runtime failures (InputError) propagate as everywhere else.
+ */
+async function invertTriggers(model, base, shape, opts) {
+    const k = opts.classes;
+    const file = opts.file ?? model.path;
+    if (k > INVERSION_MAX_CLASSES)
+        return {
+            assessed: false,
+            reason: `not assessed: ${k} classes, over the ${INVERSION_MAX_CLASSES} inverted`,
+        };
+    if (shape.length !== 3)
+        return {
+            assessed: false,
+            reason: `not assessed: the input is [${shape.join(', ')}], not an image [C, H, W]`,
+        };
+    const [ch, h, w] = shape;
+    const size = ch * h * w;
+    const n = Math.floor(base.length / size);
+    const range = opts.range ?? { lo: 0, hi: 1 };
+    const span = range.hi - range.lo;
+    if (!(span > 0))
+        return { assessed: false, reason: 'not assessed: an empty value range' };
+    // The prelude works in [0, 1]: the base is mapped there, and the way back to probe space (and on into the
+    // model's normalisation) is one per-channel normalisation: ((u span + lo) - mean) / std.
+    const mean = opts.normalize?.mean ?? [0];
+    const std = opts.normalize?.std ?? [1];
+    const channels = Math.max(mean.length, std.length);
+    const at = (v, c) => v[v.length === 1 ? 0 : c];
+    const normalize = {
+        mean: Array.from({ length: channels }, (_, c) => (at(mean, c) - range.lo) / span),
+        std: Array.from({ length: channels }, (_, c) => at(std, c) / span),
+    };
+    let graph;
+    try {
+        graph = build_buildGradientGraph(model, {
+            prelude: { kind: 'patch', clamp: [0, 1], normalize },
+            terms: [
+                { kind: 'crossEntropy', target: { feed: 'targets' } },
+                { kind: 'l1', of: { prelude: 'mask' }, weight: { feed: 'lambda' } },
+            ],
+        });
+    }
+    catch (e) {
+        if (e instanceof GradientUnsupported)
+            return {
+                assessed: false,
+                reason: `not assessed: ${e.ops.join(', ')} has no gradient rule (${e.items.length} node${e.items.length === 1 ? '' : 's'})`,
+            };
+        if (e instanceof GradientSpecError)
+            return { assessed: false, reason: `not assessed: ${e.message}` };
+        throw e;
+    }
+    const batchDim = graph.feeds.data?.shape[0];
+    if (typeof batchDim === 'number')
+        return { assessed: false, reason: `not assessed: the model's batch size is fixed at ${batchDim}` };
+    const session = await GradientSession.open(graph, { threads: opts.threads ?? 1, file });
+    try {
+        return await invert(session, base, n, [ch, h, w], k, opts);
+    }
+    finally {
+        await session.release();
+    }
+}
+async function invert(session, base, n, [ch, h, w], k, opts) {
+    const size = ch * h * w;
+    const range = opts.range ?? { lo: 0, hi: 1 };
+    const span = range.hi - range.lo;
+    const batchMax = opts.batch ?? INVERSION_BATCH;
+    const flipTarget = opts.flipTarget ?? INVERSION_FLIP_TARGET;
+    const lambda0 = opts.lambda ?? INVERSION_LAMBDA;
+    const seed = opts.seed ?? 0;
+    const unit = Float32Array.from(base.subarray(0, n * size), (v) => (v - range.lo) / span);
+    let runs = 0;
+    const run = async (data, count, maskLogits, patternLogits, cls, lambda) => {
+        runs++;
+        return session.run({
+            data: { data, dims: [count, ch, h, w] },
+            maskLogits: { data: maskLogits, dims: [1, 1, h, w] },
+            patternLogits: { data: patternLogits, dims: [1, ch, h, w] },
+            targets: new Array(count).fill(cls),
+            lambda,
+        });
+    };
+    const logitsOf = (r) => Object.values(r.outputs)[0].data;
+    // Clean pass (the mask at "nothing"): which class the model gives each input.
+    const none = new Float32Array(h * w).fill(NO_MASK_LOGIT);
+    const clean = argmaxRows(logitsOf(await run(unit, n, none, new Float32Array(size), 0, 0)), n, k);
+    // A fixed seeded order of the inputs; each class's batch is the first inputs outside it.
+    const order = Array.from({ length: n }, (_, i) => i);
+    const rng = new Rng(`inversion:${seed}`);
+    for (let i = n - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [order[i], order[j]] = [order[j], order[i]];
+    }
+    const outside = (c) => order.filter((i) => clean[i] !== c);
+    const arms = [];
+    for (let c = 0; c < k; c++) {
+        const rows = outside(c).slice(0, batchMax);
+        if (rows.length < MIN_INVERSION_INPUTS)
+            continue;
+        const batch = new Float32Array(rows.length * size);
+        rows.forEach((r, i) => batch.set(unit.subarray(r * size, (r + 1) * size), i * size));
+        const init = new Rng(`inversion:${seed}:${c}`);
+        arms.push({
+            cls: c,
+            batch,
+            count: rows.length,
+            // Neural Cleanse starts from a random mask and pattern; a mask near 0.27 flips most inputs early, then shrinks.
+            maskLogits: init.uniforms(h * w, -1.5, -0.5),
+            patternLogits: init.uniforms(size, -2, 2),
+            maskOpt: new Adam(h * w, { lr: opts.lr ?? INVERSION_LR }),
+            patternOpt: new Adam(size, { lr: opts.lr ?? INVERSION_LR }),
+            lambda: lambda0,
+            best: Infinity,
+            bestMask: null,
+            bestPattern: null,
+            last: Infinity,
+            steps: 0,
+            warmupCost: NaN,
+        });
+    }
+    if (arms.length < 3)
+        return {
+            assessed: false,
+            reason: `not assessed: only ${arms.length} classes have ${MIN_INVERSION_INPUTS}+ base inputs outside them`,
+        };
+    const step = async (a) => {
+        const r = await run(a.batch, a.count, a.maskLogits, a.patternLogits, a.cls, a.lambda);
+        const pred = argmaxRows(logitsOf(r), a.count, k);
+        let hit = 0;
+        for (const p of pred)
+            if (p === a.cls)
+                hit++;
+        const flip = hit / a.count;
+        const l1 = r.terms[1];
+        if (flip >= flipTarget && l1 < a.best) {
+            a.best = l1;
+            a.bestMask = Float32Array.from(a.maskLogits, trigger_inversion_sigmoid);
+            a.bestPattern = Float32Array.from(a.patternLogits, trigger_inversion_sigmoid);
+        }
+        // Not reached yet: the current mask plus a penalty for the share not flipped (every pixel's worth).
+        a.last = flip >= flipTarget ? l1 : l1 + (flipTarget - flip) * h * w;
+        a.maskOpt.step(a.maskLogits, r.grads.maskLogits.data);
+        a.patternOpt.step(a.patternLogits, r.grads.patternLogits.data);
+        a.lambda *= flip >= flipTarget ? LAMBDA_FACTOR : 1 / LAMBDA_FACTOR;
+        a.steps++;
+    };
+    const cost = (a) => (Number.isFinite(a.best) ? a.best : a.last);
+    const perClass = opts.stepsPerClass ?? INVERSION_STEPS_PER_CLASS;
+    const total = Math.max(arms.length, Math.floor(perClass * arms.length));
+    const flat = opts.schedule === 'flat';
+    const warmup = flat ? Math.max(1, Math.floor(perClass)) : Math.max(1, Math.floor(perClass * WARMUP_SHARE));
+    for (const a of arms) {
+        for (let s = 0; s < warmup; s++)
+            await step(a);
+        a.warmupCost = cost(a);
+    }
+    let active = arms.slice();
+    for (const round of flat ? [] : haltingSchedule(arms.length, total, warmup)) {
+        // Stable ranking: ties keep class order, so the schedule is deterministic.
+        active = active
+            .map((a, i) => ({ a, i }))
+            .sort((x, y) => cost(x.a) - cost(y.a) || x.i - y.i)
+            .slice(0, round.keep)
+            .map((x) => x.a);
+        for (const a of active)
+            for (let s = 0; s < round.steps; s++)
+                await step(a);
+    }
+    const costs = arms.map(cost);
+    const med = median(costs);
+    const z = robustZ(costs, MAD_FLOOR_SHARE * Math.abs(med));
+    const anomaly = new Float32Array(k);
+    arms.forEach((a, i) => (anomaly[a.cls] = -z[i]));
+    let top = 0;
+    for (let i = 1; i < arms.length; i++)
+        if (costs[i] < costs[top])
+            top = i;
+    const suspect = arms[top];
+    const mask = suspect.bestMask ?? Float32Array.from(suspect.maskLogits, trigger_inversion_sigmoid);
+    const pattern = suspect.bestPattern ?? Float32Array.from(suspect.patternLogits, trigger_inversion_sigmoid);
+    // The suspected trigger on the inputs it was not optimised on (all outside the class, past the batch).
+    const held = outside(suspect.cls).slice(batchMax);
+    let flipRate;
+    const logit = (v) => Math.log(Math.max(v, 1e-7) / Math.max(1 - v, 1e-7));
+    if (held.length > 0) {
+        const data = new Float32Array(held.length * size);
+        held.forEach((r, i) => data.set(unit.subarray(r * size, (r + 1) * size), i * size));
+        const res = await run(data, held.length, Float32Array.from(mask, logit), Float32Array.from(pattern, logit), suspect.cls, 0);
+        flipRate =
+            argmaxRows(logitsOf(res), held.length, k).filter((p) => p === suspect.cls).length / held.length;
+    }
+    else {
+        flipRate = Number.isFinite(suspect.best) ? flipTarget : 0;
+    }
+    const score = Math.max(0, ...Array.from(anomaly));
+    return {
+        assessed: true,
+        score,
+        targetClass: suspect.cls,
+        anomaly,
+        perClass: Array.from({ length: k }, (_, c) => {
+            const a = arms.find((x) => x.cls === c);
+            return a
+                ? {
+                    cost: cost(a),
+                    reached: Number.isFinite(a.best),
+                    steps: a.steps,
+                    inputs: a.count,
+                    warmupCost: a.warmupCost,
+                }
+                : { cost: NaN, reached: false, steps: 0, inputs: 0, warmupCost: NaN };
+        }),
+        mask,
+        pattern: Float32Array.from(pattern, (v) => range.lo + v * span),
+        flipRate,
+        runs,
+        steps: arms.reduce((s, a) => s + a.steps, 0),
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/inversion-check.js
+/**
+ * Glue between the fingerprint and trigger inversion by optimisation (src/selfcheck/trigger-inversion.ts):
+ * runs it on the inputs trigger probing stamped its triggers on (the user's samples, or the base mined per
+ * model), with a step budget cut so that the inversion costs at most INVERSION_MAC_BUDGET estimated
+ * multiply-accumulates (a step = a batch's forward pass plus a backward pass of INVERSION_BACKWARD_FACTOR
+ * forward passes). Like trigger probing's, the budget is a function of the model alone, never the clock.
+ *
+ * Opt-in (`--inversion`): bench/results/inversion.md measured whether it adds to the menu search; the scan
+ * runs it only when asked. Its result is reported beside the trigger check and is no fingerprint block,
+ * so baselines and FEATURES_VERSION are unchanged.
+ */
+
+
+
+
+
+
+
+/** Average spatial downsampling assumed for a convolution's output (a stride or pool of 2 per layer). */
+const CONV_SPATIAL_SHARE = 0.25;
+/**
+ * Multiply-accumulates of one forward pass, estimated from the weights (a dense weight once, a convolution
+ * weight once per output position): the estimate trigger probing's budget used when this was written. Kept
+ * here so the inversion does not depend on the scan's budget planner, which is being reshaped on main
+ * (issue 22: a per-node estimate, src/model/macs.ts); switch to that once both are in one tree.
+ */
+function inversionMacs(model, sampleShape) {
+    const spatial = sampleShape.length >= 2 ? sampleShape[sampleShape.length - 1] * sampleShape[sampleShape.length - 2] : 1;
+    const convWeights = new Set();
+    for (const node of model.proto.graph?.node ?? [])
+        if (node.opType === 'Conv' && node.input && node.input[1])
+            convWeights.add(node.input[1]);
+    let macs = 0;
+    for (const init of model.initializers) {
+        const elems = init.dims.reduce((a, b) => a * b, 1);
+        macs += convWeights.has(init.name) ? elems * Math.max(1, spatial * CONV_SPATIAL_SHARE) : elems;
+    }
+    return Math.max(1, macs);
+}
+/** Fewest steps per class that mean anything (the warm-up alone is a third of them). */
+const MIN_INVERSION_STEPS_PER_CLASS = 6;
+/** Steps per class the MAC budget affords for a model of `macsPerInput` (capped at the default), or null. */
+function inversionStepsFor(macsPerInput, classes, macBudget = INVERSION_MAC_BUDGET) {
+    const perStep = macsPerInput * INVERSION_BATCH * (1 + INVERSION_BACKWARD_FACTOR);
+    const steps = Math.floor(macBudget / (perStep * Math.max(1, classes)));
+    if (steps < MIN_INVERSION_STEPS_PER_CLASS)
+        return null;
+    return Math.min(INVERSION_STEPS_PER_CLASS, steps);
+}
+/** Bounding box of the mask's pixels at >= half of its largest value, "rows a-b, cols c-d". */
+function maskBox(mask, h, w) {
+    let max = 0;
+    for (const v of mask)
+        max = Math.max(max, v);
+    let r0 = h;
+    let r1 = -1;
+    let c0 = w;
+    let c1 = -1;
+    for (let r = 0; r < h; r++)
+        for (let c = 0; c < w; c++)
+            if (mask[r * w + c] >= max / 2 && max > 0) {
+                r0 = Math.min(r0, r);
+                r1 = Math.max(r1, r);
+                c0 = Math.min(c0, c);
+                c1 = Math.max(c1, c);
+            }
+    return r1 < 0 ? 'nowhere' : `rows ${r0}-${r1}, cols ${c0}-${c1}`;
+}
+function describeInversion(r, shape, basis, stepsPerClass) {
+    if (!r.assessed)
+        return { assessed: false, detail: r.reason, basis };
+    const [h, w] = shape.slice(-2);
+    const l1 = r.perClass[r.targetClass].cost;
+    return {
+        assessed: true,
+        targetClass: r.targetClass,
+        maskL1: l1,
+        anomaly: r.score,
+        detail: `smallest inverted mask: class ${r.targetClass}, L1 ${l1.toFixed(1)} px ` +
+            `(${((100 * l1) / (h * w)).toFixed(1)}% of the image) at ${maskBox(r.mask, h, w)}, ` +
+            `flips ${(100 * r.flipRate).toFixed(0)}% of held-out inputs; anomaly index ${r.score.toFixed(2)}`,
+        basis,
+        stepsPerClass,
+    };
+}
+/**
+ * Trigger inversion on `base` (the trigger check's inputs), or "not assessed" with the reason. Never throws
+ * for a model it cannot handle; ONNX Runtime failures propagate as InputError like the rest of the scan.
+ */
+async function runInversionCheck(model, base, classes, opts) {
+    const steps = inversionStepsFor(inversionMacs(model, base.shape), classes);
+    if (steps === null)
+        return {
+            assessed: false,
+            detail: `not assessed: the model is too large for the inversion budget (${INVERSION_MAC_BUDGET.toExponential(1)} MACs)`,
+            basis: base.kind,
+        };
+    const r = await invertTriggers(model, base.data, base.shape, {
+        classes,
+        stepsPerClass: steps,
+        seed: opts.seed ?? 0,
+        ...(opts.range ? { range: opts.range } : {}),
+        ...(opts.normalize ? { normalize: opts.normalize } : {}),
+        ...(opts.threads ? { threads: opts.threads } : {}),
+        file: model.path,
+    });
+    return describeInversion(r, base.shape, base.kind, steps);
+}
+/**
+ * Trigger inversion on a model's probe set, on the inputs trigger probing would use: the user's samples, or
+ * (no samples) a base mined per model with the trigger check's own recipe and budget (mine-base.ts). Null
+ * when the check does not apply (several inputs, integer inputs, fewer than 3 classes), as trigger probing.
+ */
+async function inversionForProbes(model, probes, classes, opts = {}) {
+    if (!triggerApplies(model, probes, classes))
+        return null;
+    const base = triggerBaseInputs(probes);
+    if (!base)
+        return null;
+    const input = probes.inputs[0];
+    const [h, w] = base.shape.slice(-2);
+    const norm = input.normalize;
+    if (norm && norm.channels > 1 && norm.inner !== h * w)
+        return {
+            assessed: false,
+            detail: 'not assessed: a channels-last input (the inversion masks [C, H, W] images)',
+            basis: base.kind,
+        };
+    const range = { lo: probes.range[0], hi: probes.range[1] };
+    let data = base.base;
+    let kind = base.kind;
+    // Mining gets the forward passes trigger probing's default budget affords (mine-base.ts takes its share).
+    const budget = Math.min(DEFAULT_TRIGGER_BUDGET, Math.floor(TRIGGER_MAC_BUDGET / inversionMacs(model, base.shape)));
+    if (base.kind === 'probes' && MINE_BASE_WITHOUT_SAMPLES && budget >= MIN_TRIGGER_BUDGET) {
+        const runner = await ModelRunner.open(model, { threads: opts.threads });
+        try {
+            const run = runner.logitsFunction(base.shape, norm ? { normalize: norm } : {});
+            const mined = await mineTriggerBase(run, base.shape, {
+                classes,
+                budget,
+                seed: probes.seed,
+                range,
+                file: model.path,
+            });
+            if (mined) {
+                data = mined.base;
+                kind = 'mined';
+            }
+        }
+        finally {
+            await runner.release();
+        }
+    }
+    // (x - mean) / std = x * scale + shift
+    const normalize = norm
+        ? { mean: norm.shift.map((s, c) => -s / norm.scale[c]), std: norm.scale.map((s) => 1 / s) }
+        : undefined;
+    return runInversionCheck(model, { data, shape: base.shape, kind }, classes, {
+        seed: probes.seed,
+        range,
+        ...(normalize ? { normalize } : {}),
+        ...(opts.threads ? { threads: opts.threads } : {}),
+    });
+}
+
+;// CONCATENATED MODULE: ./lib/cli/commands/invert.js
+/**
+ * `model-fingerprint invert MODEL`: trigger inversion by optimisation (src/selfcheck/trigger-inversion.ts),
+ * opt-in and outside the scan's score: bench/results/inversion.md measured it against the menu trigger
+ * search the scan runs, and it did not earn a place there (docs/gradients.md, "Trigger inversion").
+ * Prints the class whose inverted trigger mask is smallest, the mask's size and place, how many held-out
+ * inputs it flips and its anomaly index, or "not assessed" with the reason. Exit 0 (a report,
+ * not a gate), 2 on errors.
+ */
+
+
+
+
+
+
+
+
+const invert_HELP = `Usage: model-fingerprint invert MODEL [--probe-samples DIR] [--seed S] [--probe-range LO,HI]
+       [--input-mean M1,M2,... --input-std S1,S2,...] [--json]
+Trigger inversion by optimisation (Neural Cleanse with a K-Arm schedule), reference-free: per class, the
+smallest mask and pattern that send the inputs (your samples, else inputs mined from the model) to that
+class; printed: the class with the smallest mask, its size and place, and how many held-out inputs it
+flips. A backdoor trigger is a small mask that flips most inputs, but small clean models have small masks
+too: it is a lead to inspect, not a verdict, and no part of \`scan\`'s risk score
+(bench/results/inversion.md measured it against the trigger search the scan runs).
+`;
+async function invertCommand(argv, io) {
+    const p = parse('invert', argv, { ...ENGINE_FLAGS, json: { type: 'boolean' } });
+    if (p.values.help) {
+        io.out(invert_HELP);
+        return 0;
+    }
+    if (p.positionals.length !== 1)
+        throw new errors_InputError('bad-argument', `invert: expected one MODEL\n${invert_HELP}`);
+    const opts = engineOptions(p);
+    const file = p.positionals[0];
+    assertInsideWorkspace(file, opts.workspace);
+    const model = await readModel(file);
+    const probes = generateProbes(model.inputs, probeSpecOf(opts), { file: model.path });
+    const classes = await classCount(model, probes);
+    const r = await inversionForProbes(model, probes, classes);
+    const result = r ?? {
+        assessed: false,
+        detail: 'not assessed: trigger inversion needs one float image input and 3+ classes',
+    };
+    io.out(p.values.json
+        ? JSON.stringify({ model: file, ...result }, null, 2) + '\n'
+        : `${file}: ${result.detail}${result.basis ? ` (inputs: ${result.basis})` : ''}\n`);
+    return 0;
+}
+/** Classes of the first output: its declared last dimension, else one probe's logits. */
+async function classCount(model, probes) {
+    const last = model.outputs[0]?.shape.at(-1);
+    if (typeof last === 'number' && last > 0)
+        return last;
+    const runner = await ModelRunner.open(model);
+    try {
+        const run = await runner.run(probes, {});
+        const out = run.tensors.get(model.outputs[0].name);
+        return out && out.perProbe ? out.data.length / probes.count : 0;
+    }
+    finally {
+        await runner.release();
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/cli/run.js
 /**
  * Command dispatch and error-to-exit-code mapping, separate from main.ts so tests can call it in-process.
  */
+
 
 
 
@@ -43494,6 +46655,7 @@ Usage:
   ${TOOL_NAME} baseline info DIR [--json]
   ${TOOL_NAME} inspect MODEL [--json]
   ${TOOL_NAME} fingerprint MODEL --out FILE [--layers ...] [--probes N] [--seed S]
+  ${TOOL_NAME} invert MODEL [--probe-samples DIR] [--json]   (opt-in trigger inversion, outside the score)
 
 MODELS are files, directories (searched for *.onnx) or globs.
 Exit codes: 0 no model fails the gate, 1 a model reaches --fail-on or was not assessed (--on-not-assessed fail,
@@ -43513,6 +46675,8 @@ async function runCli(argv, io = defaultIO) {
                 return await inspectCommand(rest, io);
             case 'fingerprint':
                 return await fingerprintCommand(rest, io);
+            case 'invert':
+                return await invertCommand(rest, io);
             case '--version':
             case 'version':
                 io.out(`${TOOL_VERSION}\n`);
