@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 1062:
+/***/ 2400:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -28,7 +28,7 @@ exports.createFileSystemAdapter = createFileSystemAdapter;
 
 /***/ }),
 
-/***/ 2913:
+/***/ 2479:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -52,15 +52,15 @@ exports.IS_SUPPORT_READDIR_WITH_FILE_TYPES = IS_MATCHED_BY_MAJOR || IS_MATCHED_B
 
 /***/ }),
 
-/***/ 9260:
+/***/ 7198:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Settings = exports.scandirSync = exports.scandir = void 0;
-const async = __nccwpck_require__(8073);
-const sync = __nccwpck_require__(1138);
-const settings_1 = __nccwpck_require__(1635);
+const async = __nccwpck_require__(7299);
+const sync = __nccwpck_require__(7200);
+const settings_1 = __nccwpck_require__(2501);
 exports.Settings = settings_1.default;
 function scandir(path, optionsOrSettingsOrCallback, callback) {
     if (typeof optionsOrSettingsOrCallback === 'function') {
@@ -85,17 +85,17 @@ function getSettings(settingsOrOptions = {}) {
 
 /***/ }),
 
-/***/ 8073:
+/***/ 7299:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.readdir = exports.readdirWithFileTypes = exports.read = void 0;
-const fsStat = __nccwpck_require__(3004);
-const rpl = __nccwpck_require__(2337);
-const constants_1 = __nccwpck_require__(2913);
-const utils = __nccwpck_require__(1454);
-const common = __nccwpck_require__(3264);
+const fsStat = __nccwpck_require__(1470);
+const rpl = __nccwpck_require__(2743);
+const constants_1 = __nccwpck_require__(2479);
+const utils = __nccwpck_require__(1144);
+const common = __nccwpck_require__(770);
 function read(directory, settings, callback) {
     if (!settings.stats && constants_1.IS_SUPPORT_READDIR_WITH_FILE_TYPES) {
         readdirWithFileTypes(directory, settings, callback);
@@ -196,7 +196,7 @@ function callSuccessCallback(callback, result) {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 770:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -216,16 +216,16 @@ exports.joinPathSegments = joinPathSegments;
 
 /***/ }),
 
-/***/ 1138:
+/***/ 7200:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.readdir = exports.readdirWithFileTypes = exports.read = void 0;
-const fsStat = __nccwpck_require__(3004);
-const constants_1 = __nccwpck_require__(2913);
-const utils = __nccwpck_require__(1454);
-const common = __nccwpck_require__(3264);
+const fsStat = __nccwpck_require__(1470);
+const constants_1 = __nccwpck_require__(2479);
+const utils = __nccwpck_require__(1144);
+const common = __nccwpck_require__(770);
 function read(directory, settings) {
     if (!settings.stats && constants_1.IS_SUPPORT_READDIR_WITH_FILE_TYPES) {
         return readdirWithFileTypes(directory, settings);
@@ -277,14 +277,14 @@ exports.readdir = readdir;
 
 /***/ }),
 
-/***/ 1635:
+/***/ 2501:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const path = __nccwpck_require__(6928);
-const fsStat = __nccwpck_require__(3004);
-const fs = __nccwpck_require__(1062);
+const fsStat = __nccwpck_require__(1470);
+const fs = __nccwpck_require__(2400);
 class Settings {
     constructor(_options = {}) {
         this._options = _options;
@@ -308,7 +308,7 @@ exports["default"] = Settings;
 
 /***/ }),
 
-/***/ 3047:
+/***/ 5497:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -334,19 +334,19 @@ exports.createDirentFromStats = createDirentFromStats;
 
 /***/ }),
 
-/***/ 1454:
+/***/ 1144:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.fs = void 0;
-const fs = __nccwpck_require__(3047);
+const fs = __nccwpck_require__(5497);
 exports.fs = fs;
 
 
 /***/ }),
 
-/***/ 1126:
+/***/ 4368:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -370,15 +370,15 @@ exports.createFileSystemAdapter = createFileSystemAdapter;
 
 /***/ }),
 
-/***/ 3004:
+/***/ 1470:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.statSync = exports.stat = exports.Settings = void 0;
-const async = __nccwpck_require__(7497);
-const sync = __nccwpck_require__(5298);
-const settings_1 = __nccwpck_require__(6803);
+const async = __nccwpck_require__(1539);
+const sync = __nccwpck_require__(6544);
+const settings_1 = __nccwpck_require__(4853);
 exports.Settings = settings_1.default;
 function stat(path, optionsOrSettingsOrCallback, callback) {
     if (typeof optionsOrSettingsOrCallback === 'function') {
@@ -403,7 +403,7 @@ function getSettings(settingsOrOptions = {}) {
 
 /***/ }),
 
-/***/ 7497:
+/***/ 1539:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -446,7 +446,7 @@ function callSuccessCallback(callback, result) {
 
 /***/ }),
 
-/***/ 5298:
+/***/ 6544:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -476,12 +476,12 @@ exports.read = read;
 
 /***/ }),
 
-/***/ 6803:
+/***/ 4853:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const fs = __nccwpck_require__(1126);
+const fs = __nccwpck_require__(4368);
 class Settings {
     constructor(_options = {}) {
         this._options = _options;
@@ -499,16 +499,16 @@ exports["default"] = Settings;
 
 /***/ }),
 
-/***/ 7883:
+/***/ 9337:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Settings = exports.walkStream = exports.walkSync = exports.walk = void 0;
-const async_1 = __nccwpck_require__(9882);
-const stream_1 = __nccwpck_require__(4);
-const sync_1 = __nccwpck_require__(8159);
-const settings_1 = __nccwpck_require__(3646);
+const async_1 = __nccwpck_require__(1936);
+const stream_1 = __nccwpck_require__(8986);
+const sync_1 = __nccwpck_require__(8769);
+const settings_1 = __nccwpck_require__(244);
 exports.Settings = settings_1.default;
 function walk(directory, optionsOrSettingsOrCallback, callback) {
     if (typeof optionsOrSettingsOrCallback === 'function') {
@@ -540,12 +540,12 @@ function getSettings(settingsOrOptions = {}) {
 
 /***/ }),
 
-/***/ 9882:
+/***/ 1936:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const async_1 = __nccwpck_require__(9180);
+const async_1 = __nccwpck_require__(1906);
 class AsyncProvider {
     constructor(_root, _settings) {
         this._root = _root;
@@ -577,13 +577,13 @@ function callSuccessCallback(callback, entries) {
 
 /***/ }),
 
-/***/ 4:
+/***/ 8986:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const stream_1 = __nccwpck_require__(2203);
-const async_1 = __nccwpck_require__(9180);
+const async_1 = __nccwpck_require__(1906);
 class StreamProvider {
     constructor(_root, _settings) {
         this._root = _root;
@@ -618,12 +618,12 @@ exports["default"] = StreamProvider;
 
 /***/ }),
 
-/***/ 8159:
+/***/ 8769:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const sync_1 = __nccwpck_require__(5669);
+const sync_1 = __nccwpck_require__(3431);
 class SyncProvider {
     constructor(_root, _settings) {
         this._root = _root;
@@ -639,16 +639,16 @@ exports["default"] = SyncProvider;
 
 /***/ }),
 
-/***/ 9180:
+/***/ 1906:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const events_1 = __nccwpck_require__(4434);
-const fsScandir = __nccwpck_require__(9260);
-const fastq = __nccwpck_require__(3339);
-const common = __nccwpck_require__(3779);
-const reader_1 = __nccwpck_require__(3129);
+const fsScandir = __nccwpck_require__(7198);
+const fastq = __nccwpck_require__(3281);
+const common = __nccwpck_require__(4449);
+const reader_1 = __nccwpck_require__(5903);
 class AsyncReader extends reader_1.default {
     constructor(_root, _settings) {
         super(_root, _settings);
@@ -743,7 +743,7 @@ exports["default"] = AsyncReader;
 
 /***/ }),
 
-/***/ 3779:
+/***/ 4449:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -781,12 +781,12 @@ exports.joinPathSegments = joinPathSegments;
 
 /***/ }),
 
-/***/ 3129:
+/***/ 5903:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const common = __nccwpck_require__(3779);
+const common = __nccwpck_require__(4449);
 class Reader {
     constructor(_root, _settings) {
         this._root = _root;
@@ -799,14 +799,14 @@ exports["default"] = Reader;
 
 /***/ }),
 
-/***/ 5669:
+/***/ 3431:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const fsScandir = __nccwpck_require__(9260);
-const common = __nccwpck_require__(3779);
-const reader_1 = __nccwpck_require__(3129);
+const fsScandir = __nccwpck_require__(7198);
+const common = __nccwpck_require__(4449);
+const reader_1 = __nccwpck_require__(5903);
 class SyncReader extends reader_1.default {
     constructor() {
         super(...arguments);
@@ -865,13 +865,13 @@ exports["default"] = SyncReader;
 
 /***/ }),
 
-/***/ 3646:
+/***/ 244:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const path = __nccwpck_require__(6928);
-const fsScandir = __nccwpck_require__(9260);
+const fsScandir = __nccwpck_require__(7198);
 class Settings {
     constructor(_options = {}) {
         this._options = _options;
@@ -898,7 +898,7 @@ exports["default"] = Settings;
 
 /***/ }),
 
-/***/ 1408:
+/***/ 2222:
 /***/ ((module) => {
 
 
@@ -957,7 +957,7 @@ function asPromise(fn, ctx/*, varargs */) {
 
 /***/ }),
 
-/***/ 9592:
+/***/ 5478:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -1103,7 +1103,7 @@ base64.test = function test(string) {
 
 /***/ }),
 
-/***/ 3013:
+/***/ 2491:
 /***/ ((module) => {
 
 
@@ -1196,7 +1196,7 @@ EventEmitter.prototype.emit = function emit(evt) {
 
 /***/ }),
 
-/***/ 2223:
+/***/ 8597:
 /***/ ((module) => {
 
 
@@ -1538,7 +1538,7 @@ function readUintBE(buf, pos) {
 
 /***/ }),
 
-/***/ 1720:
+/***/ 7206:
 /***/ ((module) => {
 
 
@@ -1581,7 +1581,7 @@ delete Function.prototype.__self;
 
 /***/ }),
 
-/***/ 8061:
+/***/ 6239:
 /***/ ((module) => {
 
 
@@ -1636,7 +1636,7 @@ function pool(alloc, slice, size) {
 
 /***/ }),
 
-/***/ 784:
+/***/ 958:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -1758,15 +1758,15 @@ utf8.write = function utf8_write(string, buffer, offset) {
 
 /***/ }),
 
-/***/ 4634:
+/***/ 748:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const stringify = __nccwpck_require__(2051);
-const compile = __nccwpck_require__(523);
-const expand = __nccwpck_require__(828);
-const parse = __nccwpck_require__(7117);
+const stringify = __nccwpck_require__(3317);
+const compile = __nccwpck_require__(1113);
+const expand = __nccwpck_require__(5290);
+const parse = __nccwpck_require__(507);
 
 /**
  * Expand the given pattern or create a regex-compatible string.
@@ -1935,13 +1935,13 @@ module.exports = braces;
 
 /***/ }),
 
-/***/ 523:
+/***/ 1113:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const fill = __nccwpck_require__(155);
-const utils = __nccwpck_require__(6543);
+const fill = __nccwpck_require__(877);
+const utils = __nccwpck_require__(2257);
 
 const compile = (ast, options = {}) => {
   const walk = (node, parent = {}) => {
@@ -2002,7 +2002,7 @@ module.exports = compile;
 
 /***/ }),
 
-/***/ 5439:
+/***/ 2477:
 /***/ ((module) => {
 
 
@@ -2066,14 +2066,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 828:
+/***/ 5290:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const fill = __nccwpck_require__(155);
-const stringify = __nccwpck_require__(2051);
-const utils = __nccwpck_require__(6543);
+const fill = __nccwpck_require__(877);
+const stringify = __nccwpck_require__(3317);
+const utils = __nccwpck_require__(2257);
 
 const append = (queue = '', stash = '', enclose = false) => {
   const result = [];
@@ -2186,12 +2186,12 @@ module.exports = expand;
 
 /***/ }),
 
-/***/ 7117:
+/***/ 507:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const stringify = __nccwpck_require__(2051);
+const stringify = __nccwpck_require__(3317);
 
 /**
  * Constants
@@ -2213,7 +2213,7 @@ const {
   CHAR_SINGLE_QUOTE, /* ' */
   CHAR_NO_BREAK_SPACE,
   CHAR_ZERO_WIDTH_NOBREAK_SPACE
-} = __nccwpck_require__(5439);
+} = __nccwpck_require__(2477);
 
 /**
  * parse
@@ -2524,12 +2524,12 @@ module.exports = parse;
 
 /***/ }),
 
-/***/ 2051:
+/***/ 3317:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const utils = __nccwpck_require__(6543);
+const utils = __nccwpck_require__(2257);
 
 module.exports = (ast, options = {}) => {
   const stringify = (node, parent = {}) => {
@@ -2563,7 +2563,7 @@ module.exports = (ast, options = {}) => {
 
 /***/ }),
 
-/***/ 6543:
+/***/ 2257:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -2692,12 +2692,12 @@ exports.flatten = (...args) => {
 
 /***/ }),
 
-/***/ 5750:
+/***/ 8188:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var isGlob = __nccwpck_require__(6183);
+var isGlob = __nccwpck_require__(1925);
 var pathPosixDirname = (__nccwpck_require__(6928).posix).dirname;
 var isWin32 = (__nccwpck_require__(857).platform)() === 'win32';
 
@@ -2741,16 +2741,16 @@ module.exports = function globParent(str, opts) {
 
 /***/ }),
 
-/***/ 1278:
+/***/ 5648:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const taskManager = __nccwpck_require__(4957);
-const async_1 = __nccwpck_require__(7651);
-const stream_1 = __nccwpck_require__(2879);
-const sync_1 = __nccwpck_require__(7856);
-const settings_1 = __nccwpck_require__(1525);
-const utils = __nccwpck_require__(7384);
+const taskManager = __nccwpck_require__(6599);
+const async_1 = __nccwpck_require__(645);
+const stream_1 = __nccwpck_require__(1969);
+const sync_1 = __nccwpck_require__(5894);
+const settings_1 = __nccwpck_require__(879);
+const utils = __nccwpck_require__(6002);
 async function FastGlob(source, options) {
     assertPatternsInput(source);
     const works = getWorks(source, async_1.default, options);
@@ -2850,13 +2850,13 @@ module.exports = FastGlob;
 
 /***/ }),
 
-/***/ 4957:
+/***/ 6599:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.convertPatternGroupToTask = exports.convertPatternGroupsToTasks = exports.groupPatternsByBaseDirectory = exports.getNegativePatternsAsPositive = exports.getPositivePatterns = exports.convertPatternsToTasks = exports.generate = void 0;
-const utils = __nccwpck_require__(7384);
+const utils = __nccwpck_require__(6002);
 function generate(input, settings) {
     const patterns = processPatterns(input, settings);
     const ignore = processPatterns(settings.ignore, settings);
@@ -2967,13 +2967,13 @@ exports.convertPatternGroupToTask = convertPatternGroupToTask;
 
 /***/ }),
 
-/***/ 7651:
+/***/ 645:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const async_1 = __nccwpck_require__(3961);
-const provider_1 = __nccwpck_require__(2982);
+const async_1 = __nccwpck_require__(2907);
+const provider_1 = __nccwpck_require__(7792);
 class ProviderAsync extends provider_1.default {
     constructor() {
         super(...arguments);
@@ -2997,13 +2997,13 @@ exports["default"] = ProviderAsync;
 
 /***/ }),
 
-/***/ 1061:
+/***/ 3591:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const utils = __nccwpck_require__(7384);
-const partial_1 = __nccwpck_require__(134);
+const utils = __nccwpck_require__(6002);
+const partial_1 = __nccwpck_require__(5740);
 class DeepFilter {
     constructor(_settings, _micromatchOptions) {
         this._settings = _settings;
@@ -3066,12 +3066,12 @@ exports["default"] = DeepFilter;
 
 /***/ }),
 
-/***/ 7767:
+/***/ 4285:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const utils = __nccwpck_require__(7384);
+const utils = __nccwpck_require__(6002);
 class EntryFilter {
     constructor(_settings, _micromatchOptions) {
         this._settings = _settings;
@@ -3158,12 +3158,12 @@ exports["default"] = EntryFilter;
 
 /***/ }),
 
-/***/ 4093:
+/***/ 1587:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const utils = __nccwpck_require__(7384);
+const utils = __nccwpck_require__(6002);
 class ErrorFilter {
     constructor(_settings) {
         this._settings = _settings;
@@ -3180,12 +3180,12 @@ exports["default"] = ErrorFilter;
 
 /***/ }),
 
-/***/ 6641:
+/***/ 7827:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const utils = __nccwpck_require__(7384);
+const utils = __nccwpck_require__(6002);
 class Matcher {
     constructor(_patterns, _settings, _micromatchOptions) {
         this._patterns = _patterns;
@@ -3232,12 +3232,12 @@ exports["default"] = Matcher;
 
 /***/ }),
 
-/***/ 134:
+/***/ 5740:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const matcher_1 = __nccwpck_require__(6641);
+const matcher_1 = __nccwpck_require__(7827);
 class PartialMatcher extends matcher_1.default {
     match(filepath) {
         const parts = filepath.split('/');
@@ -3277,16 +3277,16 @@ exports["default"] = PartialMatcher;
 
 /***/ }),
 
-/***/ 2982:
+/***/ 7792:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const path = __nccwpck_require__(6928);
-const deep_1 = __nccwpck_require__(1061);
-const entry_1 = __nccwpck_require__(7767);
-const error_1 = __nccwpck_require__(4093);
-const entry_2 = __nccwpck_require__(9392);
+const deep_1 = __nccwpck_require__(3591);
+const entry_1 = __nccwpck_require__(4285);
+const error_1 = __nccwpck_require__(1587);
+const entry_2 = __nccwpck_require__(7094);
 class Provider {
     constructor(_settings) {
         this._settings = _settings;
@@ -3332,14 +3332,14 @@ exports["default"] = Provider;
 
 /***/ }),
 
-/***/ 2879:
+/***/ 1969:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const stream_1 = __nccwpck_require__(2203);
-const stream_2 = __nccwpck_require__(9293);
-const provider_1 = __nccwpck_require__(2982);
+const stream_2 = __nccwpck_require__(87);
+const provider_1 = __nccwpck_require__(7792);
 class ProviderStream extends provider_1.default {
     constructor() {
         super(...arguments);
@@ -3370,13 +3370,13 @@ exports["default"] = ProviderStream;
 
 /***/ }),
 
-/***/ 7856:
+/***/ 5894:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const sync_1 = __nccwpck_require__(9234);
-const provider_1 = __nccwpck_require__(2982);
+const sync_1 = __nccwpck_require__(264);
+const provider_1 = __nccwpck_require__(7792);
 class ProviderSync extends provider_1.default {
     constructor() {
         super(...arguments);
@@ -3400,12 +3400,12 @@ exports["default"] = ProviderSync;
 
 /***/ }),
 
-/***/ 9392:
+/***/ 7094:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const utils = __nccwpck_require__(7384);
+const utils = __nccwpck_require__(6002);
 class EntryTransformer {
     constructor(_settings) {
         this._settings = _settings;
@@ -3433,14 +3433,14 @@ exports["default"] = EntryTransformer;
 
 /***/ }),
 
-/***/ 3961:
+/***/ 2907:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const fsWalk = __nccwpck_require__(7883);
-const reader_1 = __nccwpck_require__(5278);
-const stream_1 = __nccwpck_require__(9293);
+const fsWalk = __nccwpck_require__(9337);
+const reader_1 = __nccwpck_require__(1824);
+const stream_1 = __nccwpck_require__(87);
 class ReaderAsync extends reader_1.default {
     constructor() {
         super(...arguments);
@@ -3475,14 +3475,14 @@ exports["default"] = ReaderAsync;
 
 /***/ }),
 
-/***/ 5278:
+/***/ 1824:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const path = __nccwpck_require__(6928);
-const fsStat = __nccwpck_require__(3004);
-const utils = __nccwpck_require__(7384);
+const fsStat = __nccwpck_require__(1470);
+const utils = __nccwpck_require__(6002);
 class Reader {
     constructor(_settings) {
         this._settings = _settings;
@@ -3515,15 +3515,15 @@ exports["default"] = Reader;
 
 /***/ }),
 
-/***/ 9293:
+/***/ 87:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const stream_1 = __nccwpck_require__(2203);
-const fsStat = __nccwpck_require__(3004);
-const fsWalk = __nccwpck_require__(7883);
-const reader_1 = __nccwpck_require__(5278);
+const fsStat = __nccwpck_require__(1470);
+const fsWalk = __nccwpck_require__(9337);
+const reader_1 = __nccwpck_require__(1824);
 class ReaderStream extends reader_1.default {
     constructor() {
         super(...arguments);
@@ -3577,14 +3577,14 @@ exports["default"] = ReaderStream;
 
 /***/ }),
 
-/***/ 9234:
+/***/ 264:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const fsStat = __nccwpck_require__(3004);
-const fsWalk = __nccwpck_require__(7883);
-const reader_1 = __nccwpck_require__(5278);
+const fsStat = __nccwpck_require__(1470);
+const fsWalk = __nccwpck_require__(9337);
+const reader_1 = __nccwpck_require__(1824);
 class ReaderSync extends reader_1.default {
     constructor() {
         super(...arguments);
@@ -3627,7 +3627,7 @@ exports["default"] = ReaderSync;
 
 /***/ }),
 
-/***/ 1525:
+/***/ 879:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -3693,7 +3693,7 @@ exports["default"] = Settings;
 
 /***/ }),
 
-/***/ 8145:
+/***/ 5711:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3722,7 +3722,7 @@ exports.splitWhen = splitWhen;
 
 /***/ }),
 
-/***/ 424:
+/***/ 9718:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3736,7 +3736,7 @@ exports.isEnoentCodeError = isEnoentCodeError;
 
 /***/ }),
 
-/***/ 1145:
+/***/ 6979:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3762,31 +3762,31 @@ exports.createDirentFromStats = createDirentFromStats;
 
 /***/ }),
 
-/***/ 7384:
+/***/ 6002:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.string = exports.stream = exports.pattern = exports.path = exports.fs = exports.errno = exports.array = void 0;
-const array = __nccwpck_require__(8145);
+const array = __nccwpck_require__(5711);
 exports.array = array;
-const errno = __nccwpck_require__(424);
+const errno = __nccwpck_require__(9718);
 exports.errno = errno;
-const fs = __nccwpck_require__(1145);
+const fs = __nccwpck_require__(6979);
 exports.fs = fs;
-const path = __nccwpck_require__(4705);
+const path = __nccwpck_require__(9283);
 exports.path = path;
-const pattern = __nccwpck_require__(770);
+const pattern = __nccwpck_require__(1304);
 exports.pattern = pattern;
-const stream = __nccwpck_require__(5830);
+const stream = __nccwpck_require__(536);
 exports.stream = stream;
-const string = __nccwpck_require__(167);
+const string = __nccwpck_require__(7641);
 exports.string = string;
 
 
 /***/ }),
 
-/***/ 4705:
+/***/ 9283:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -3861,15 +3861,15 @@ exports.convertPosixPathToPattern = convertPosixPathToPattern;
 
 /***/ }),
 
-/***/ 770:
+/***/ 1304:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.isAbsolute = exports.partitionAbsoluteAndRelative = exports.removeDuplicateSlashes = exports.matchAny = exports.convertPatternsToRe = exports.makeRe = exports.getPatternParts = exports.expandBraceExpansion = exports.expandPatternsWithBraceExpansion = exports.isAffectDepthOfReadingPattern = exports.endsWithSlashGlobStar = exports.hasGlobStar = exports.getBaseDirectory = exports.isPatternRelatedToParentDirectory = exports.getPatternsOutsideCurrentDirectory = exports.getPatternsInsideCurrentDirectory = exports.getPositivePatterns = exports.getNegativePatterns = exports.isPositivePattern = exports.isNegativePattern = exports.convertToNegativePattern = exports.convertToPositivePattern = exports.isDynamicPattern = exports.isStaticPattern = void 0;
 const path = __nccwpck_require__(6928);
-const globParent = __nccwpck_require__(5750);
-const micromatch = __nccwpck_require__(9759);
+const globParent = __nccwpck_require__(8188);
+const micromatch = __nccwpck_require__(8785);
 const GLOBSTAR = '**';
 const ESCAPE_SYMBOL = '\\';
 const COMMON_GLOB_SYMBOLS_RE = /[*?]|^!/;
@@ -4074,13 +4074,13 @@ exports.isAbsolute = isAbsolute;
 
 /***/ }),
 
-/***/ 5830:
+/***/ 536:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.merge = void 0;
-const merge2 = __nccwpck_require__(1084);
+const merge2 = __nccwpck_require__(754);
 function merge(streams) {
     const mergedStream = merge2(streams);
     streams.forEach((stream) => {
@@ -4098,7 +4098,7 @@ function propagateCloseEventToSources(streams) {
 
 /***/ }),
 
-/***/ 167:
+/***/ 7641:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -4116,7 +4116,7 @@ exports.isEmpty = isEmpty;
 
 /***/ }),
 
-/***/ 155:
+/***/ 877:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*!
@@ -4129,7 +4129,7 @@ exports.isEmpty = isEmpty;
 
 
 const util = __nccwpck_require__(9023);
-const toRegexRange = __nccwpck_require__(2165);
+const toRegexRange = __nccwpck_require__(7551);
 
 const isObject = val => val !== null && typeof val === 'object' && !Array.isArray(val);
 
@@ -4371,7 +4371,7 @@ module.exports = fill;
 
 /***/ }),
 
-/***/ 5962:
+/***/ 5540:
 /***/ ((module) => {
 
 /*!
@@ -4398,7 +4398,7 @@ module.exports = function isExtglob(str) {
 
 /***/ }),
 
-/***/ 6183:
+/***/ 1925:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*!
@@ -4408,7 +4408,7 @@ module.exports = function isExtglob(str) {
  * Released under the MIT License.
  */
 
-var isExtglob = __nccwpck_require__(5962);
+var isExtglob = __nccwpck_require__(5540);
 var chars = { '{': '}', '(': ')', '[': ']'};
 var strictCheck = function(str) {
   if (str[0] === '!') {
@@ -4555,7 +4555,7 @@ module.exports = function isGlob(str, options) {
 
 /***/ }),
 
-/***/ 2632:
+/***/ 3102:
 /***/ ((module) => {
 
 /*!
@@ -4580,11 +4580,11 @@ module.exports = function(num) {
 
 /***/ }),
 
-/***/ 4088:
+/***/ 3598:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var encode = __nccwpck_require__(7920),
-    decode = __nccwpck_require__(8936);
+var encode = __nccwpck_require__(8706),
+    decode = __nccwpck_require__(1558);
 
 module.exports = {
   encode: encode,
@@ -4594,7 +4594,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8936:
+/***/ 1558:
 /***/ ((module) => {
 
 /* -*- tab-width: 2; indent-tabs-mode: nil; c-basic-offset: 2 -*- /
@@ -5749,7 +5749,7 @@ function decode(jpegData, userOpts = {}) {
 
 /***/ }),
 
-/***/ 7920:
+/***/ 8706:
 /***/ ((module) => {
 
 /*
@@ -6567,15 +6567,15 @@ function getImageDataFromImage(idOrElement){
 
 /***/ }),
 
-/***/ 347:
+/***/ 5629:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const log = __nccwpck_require__(3224);
-const { PNG } = __nccwpck_require__(2090);
+const log = __nccwpck_require__(6626);
+const { PNG } = __nccwpck_require__(6312);
 
 const fonts = {
-    sevenPlus: __nccwpck_require__(2577),
-    slumbers: __nccwpck_require__(5734)
+    sevenPlus: __nccwpck_require__(9774),
+    slumbers: __nccwpck_require__(9761)
 };
 
 const gap = [[0]];
@@ -6667,12 +6667,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6851:
+/***/ 2209:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var interlaceUtils = __nccwpck_require__(1180);
+var interlaceUtils = __nccwpck_require__(5614);
 
 var pixelBppMapper = [
   // 0 - dummy entry
@@ -6930,12 +6930,12 @@ exports.dataToBitMap = function(data, bitmapInfo) {
 
 /***/ }),
 
-/***/ 6264:
+/***/ 4398:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var constants = __nccwpck_require__(5076);
+var constants = __nccwpck_require__(8154);
 
 module.exports = function(dataIn, width, height, options) {
   var outHasAlpha = [constants.COLORTYPE_COLOR_ALPHA, constants.COLORTYPE_ALPHA].indexOf(options.colorType) !== -1;
@@ -7080,7 +7080,7 @@ module.exports = function(dataIn, width, height, options) {
 
 /***/ }),
 
-/***/ 1520:
+/***/ 2162:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -7296,7 +7296,7 @@ ChunkStream.prototype._process = function() {
 
 /***/ }),
 
-/***/ 5076:
+/***/ 8154:
 /***/ ((module) => {
 
 
@@ -7337,7 +7337,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4187:
+/***/ 6037:
 /***/ ((module) => {
 
 
@@ -7388,12 +7388,12 @@ CrcCalculator.crc32 = function(buf) {
 
 /***/ }),
 
-/***/ 6069:
+/***/ 203:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var paethPredictor = __nccwpck_require__(8950);
+var paethPredictor = __nccwpck_require__(1276);
 
 function filterNone(pxData, pxPos, byteWidth, rawData, rawPos) {
 
@@ -7585,14 +7585,14 @@ module.exports = function(pxData, width, height, options, bpp) {
 
 /***/ }),
 
-/***/ 8636:
+/***/ 2242:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var util = __nccwpck_require__(9023);
-var ChunkStream = __nccwpck_require__(1520);
-var Filter = __nccwpck_require__(2285);
+var ChunkStream = __nccwpck_require__(2162);
+var Filter = __nccwpck_require__(8687);
 
 
 var FilterAsync = module.exports = function(bitmapInfo) {
@@ -7617,13 +7617,13 @@ util.inherits(FilterAsync, ChunkStream);
 
 /***/ }),
 
-/***/ 6357:
+/***/ 7271:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var SyncReader = __nccwpck_require__(5664);
-var Filter = __nccwpck_require__(2285);
+var SyncReader = __nccwpck_require__(6146);
+var Filter = __nccwpck_require__(8687);
 
 
 exports.process = function(inBuffer, bitmapInfo) {
@@ -7647,13 +7647,13 @@ exports.process = function(inBuffer, bitmapInfo) {
 
 /***/ }),
 
-/***/ 2285:
+/***/ 8687:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var interlaceUtils = __nccwpck_require__(1180);
-var paethPredictor = __nccwpck_require__(8950);
+var interlaceUtils = __nccwpck_require__(5614);
+var paethPredictor = __nccwpck_require__(1276);
 
 function getByteWidth(width, bpp, depth) {
   var byteWidth = width * bpp;
@@ -7825,7 +7825,7 @@ Filter.prototype._reverseFilterLine = function(rawData) {
 
 /***/ }),
 
-/***/ 9619:
+/***/ 3689:
 /***/ ((module) => {
 
 
@@ -7921,7 +7921,7 @@ module.exports = function(indata, imageData) {
 
 /***/ }),
 
-/***/ 1180:
+/***/ 5614:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -8014,15 +8014,15 @@ exports.getInterlaceIterator = function(width) {
 
 /***/ }),
 
-/***/ 5574:
+/***/ 9568:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var util = __nccwpck_require__(9023);
 var Stream = __nccwpck_require__(2203);
-var constants = __nccwpck_require__(5076);
-var Packer = __nccwpck_require__(4067);
+var constants = __nccwpck_require__(8154);
+var Packer = __nccwpck_require__(4481);
 
 var PackerAsync = module.exports = function(opt) {
   Stream.call(this);
@@ -8066,7 +8066,7 @@ PackerAsync.prototype.pack = function(data, width, height, gamma) {
 
 /***/ }),
 
-/***/ 9843:
+/***/ 4017:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8076,8 +8076,8 @@ var zlib = __nccwpck_require__(3106);
 if (!zlib.deflateSync) {
   hasSyncZlib = false;
 }
-var constants = __nccwpck_require__(5076);
-var Packer = __nccwpck_require__(4067);
+var constants = __nccwpck_require__(8154);
+var Packer = __nccwpck_require__(4481);
 
 module.exports = function(metaData, opt) {
 
@@ -8121,15 +8121,15 @@ module.exports = function(metaData, opt) {
 
 /***/ }),
 
-/***/ 4067:
+/***/ 4481:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var constants = __nccwpck_require__(5076);
-var CrcStream = __nccwpck_require__(4187);
-var bitPacker = __nccwpck_require__(6264);
-var filter = __nccwpck_require__(6069);
+var constants = __nccwpck_require__(8154);
+var CrcStream = __nccwpck_require__(6037);
+var bitPacker = __nccwpck_require__(4398);
+var filter = __nccwpck_require__(203);
 var zlib = __nccwpck_require__(3106);
 
 var Packer = module.exports = function(options) {
@@ -8235,7 +8235,7 @@ Packer.prototype.packIEND = function() {
 
 /***/ }),
 
-/***/ 8950:
+/***/ 1276:
 /***/ ((module) => {
 
 
@@ -8258,18 +8258,18 @@ module.exports = function paethPredictor(left, above, upLeft) {
 
 /***/ }),
 
-/***/ 4351:
+/***/ 5225:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var util = __nccwpck_require__(9023);
 var zlib = __nccwpck_require__(3106);
-var ChunkStream = __nccwpck_require__(1520);
-var FilterAsync = __nccwpck_require__(8636);
-var Parser = __nccwpck_require__(6258);
-var bitmapper = __nccwpck_require__(6851);
-var formatNormaliser = __nccwpck_require__(9619);
+var ChunkStream = __nccwpck_require__(2162);
+var FilterAsync = __nccwpck_require__(2242);
+var Parser = __nccwpck_require__(1832);
+var bitmapper = __nccwpck_require__(2209);
+var formatNormaliser = __nccwpck_require__(3689);
 
 var ParserAsync = module.exports = function(options) {
   ChunkStream.call(this);
@@ -8429,22 +8429,22 @@ ParserAsync.prototype._complete = function(filteredData) {
 
 /***/ }),
 
-/***/ 6628:
+/***/ 6322:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var hasSyncZlib = true;
 var zlib = __nccwpck_require__(3106);
-var inflateSync = __nccwpck_require__(6452);
+var inflateSync = __nccwpck_require__(9370);
 if (!zlib.deflateSync) {
   hasSyncZlib = false;
 }
-var SyncReader = __nccwpck_require__(5664);
-var FilterSync = __nccwpck_require__(6357);
-var Parser = __nccwpck_require__(6258);
-var bitmapper = __nccwpck_require__(6851);
-var formatNormaliser = __nccwpck_require__(9619);
+var SyncReader = __nccwpck_require__(6146);
+var FilterSync = __nccwpck_require__(7271);
+var Parser = __nccwpck_require__(1832);
+var bitmapper = __nccwpck_require__(2209);
+var formatNormaliser = __nccwpck_require__(3689);
 
 
 module.exports = function(buffer, options) {
@@ -8541,13 +8541,13 @@ module.exports = function(buffer, options) {
 
 /***/ }),
 
-/***/ 6258:
+/***/ 1832:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var constants = __nccwpck_require__(5076);
-var CrcCalculator = __nccwpck_require__(4187);
+var constants = __nccwpck_require__(8154);
+var CrcCalculator = __nccwpck_require__(6037);
 
 
 var Parser = module.exports = function(options, dependencies) {
@@ -8845,14 +8845,14 @@ Parser.prototype._parseIEND = function(data) {
 
 /***/ }),
 
-/***/ 2252:
+/***/ 8898:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 
-var parse = __nccwpck_require__(6628);
-var pack = __nccwpck_require__(9843);
+var parse = __nccwpck_require__(6322);
+var pack = __nccwpck_require__(4017);
 
 
 exports.read = function(buffer, options) {
@@ -8868,16 +8868,16 @@ exports.write = function(png, options) {
 
 /***/ }),
 
-/***/ 2090:
+/***/ 6312:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var util = __nccwpck_require__(9023);
 var Stream = __nccwpck_require__(2203);
-var Parser = __nccwpck_require__(4351);
-var Packer = __nccwpck_require__(5574);
-var PNGSync = __nccwpck_require__(2252);
+var Parser = __nccwpck_require__(5225);
+var Packer = __nccwpck_require__(9568);
+var PNGSync = __nccwpck_require__(8898);
 
 
 var PNG = exports.PNG = function(options) {
@@ -9048,7 +9048,7 @@ PNG.prototype.adjustGamma = function() {
 
 /***/ }),
 
-/***/ 6452:
+/***/ 9370:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 
@@ -9216,7 +9216,7 @@ exports.inflateSync = inflateSync;
 
 /***/ }),
 
-/***/ 5664:
+/***/ 6146:
 /***/ ((module) => {
 
 
@@ -9274,7 +9274,7 @@ SyncReader.prototype.process = function() {
 
 /***/ }),
 
-/***/ 3224:
+/***/ 6626:
 /***/ (function(module) {
 
 /*
@@ -9638,7 +9638,7 @@ SyncReader.prototype.process = function() {
 
 /***/ }),
 
-/***/ 1084:
+/***/ 754:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -9789,15 +9789,15 @@ function pauseStreams (streams, options) {
 
 /***/ }),
 
-/***/ 9759:
+/***/ 8785:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const util = __nccwpck_require__(9023);
-const braces = __nccwpck_require__(4634);
-const picomatch = __nccwpck_require__(6387);
-const utils = __nccwpck_require__(3310);
+const braces = __nccwpck_require__(748);
+const picomatch = __nccwpck_require__(6377);
+const utils = __nccwpck_require__(8604);
 
 const isEmptyString = v => v === '' || v === './';
 const hasBraces = v => {
@@ -10270,17 +10270,17 @@ module.exports = micromatch;
 
 /***/ }),
 
-/***/ 6387:
+/***/ 6377:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports = __nccwpck_require__(4417);
+module.exports = __nccwpck_require__(9639);
 
 
 /***/ }),
 
-/***/ 6870:
+/***/ 9560:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10471,13 +10471,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4092:
+/***/ 7430:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const constants = __nccwpck_require__(6870);
-const utils = __nccwpck_require__(3310);
+const constants = __nccwpck_require__(9560);
+const utils = __nccwpck_require__(8604);
 
 /**
  * Constants
@@ -11870,16 +11870,16 @@ module.exports = parse;
 
 /***/ }),
 
-/***/ 4417:
+/***/ 9639:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const path = __nccwpck_require__(6928);
-const scan = __nccwpck_require__(2490);
-const parse = __nccwpck_require__(4092);
-const utils = __nccwpck_require__(3310);
-const constants = __nccwpck_require__(6870);
+const scan = __nccwpck_require__(6028);
+const parse = __nccwpck_require__(7430);
+const utils = __nccwpck_require__(8604);
+const constants = __nccwpck_require__(9560);
 const isObject = val => val && typeof val === 'object' && !Array.isArray(val);
 
 /**
@@ -12219,12 +12219,12 @@ module.exports = picomatch;
 
 /***/ }),
 
-/***/ 2490:
+/***/ 6028:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const utils = __nccwpck_require__(3310);
+const utils = __nccwpck_require__(8604);
 const {
   CHAR_ASTERISK,             /* * */
   CHAR_AT,                   /* @ */
@@ -12241,7 +12241,7 @@ const {
   CHAR_RIGHT_CURLY_BRACE,    /* } */
   CHAR_RIGHT_PARENTHESES,    /* ) */
   CHAR_RIGHT_SQUARE_BRACKET  /* ] */
-} = __nccwpck_require__(6870);
+} = __nccwpck_require__(9560);
 
 const isPathSeparator = code => {
   return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
@@ -12617,7 +12617,7 @@ module.exports = scan;
 
 /***/ }),
 
-/***/ 3310:
+/***/ 8604:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -12629,7 +12629,7 @@ const {
   REGEX_REMOVE_BACKSLASH,
   REGEX_SPECIAL_CHARS,
   REGEX_SPECIAL_CHARS_GLOBAL
-} = __nccwpck_require__(6870);
+} = __nccwpck_require__(9560);
 
 exports.isObject = val => val !== null && typeof val === 'object' && !Array.isArray(val);
 exports.hasRegexChars = str => REGEX_SPECIAL_CHARS.test(str);
@@ -12688,13 +12688,13 @@ exports.wrapOutput = (input, state = {}, options = {}) => {
 
 /***/ }),
 
-/***/ 5572:
+/***/ 9070:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*eslint-disable block-scoped-var, id-length, no-control-regex, no-magic-numbers, no-prototype-builtins, no-redeclare, no-shadow, no-var, sort-vars*/
 
 
-var $protobuf = __nccwpck_require__(6233);
+var $protobuf = __nccwpck_require__(7823);
 
 // Common aliases
 var $Reader = $protobuf.Reader, $Writer = $protobuf.Writer, $util = $protobuf.util;
@@ -19869,7 +19869,7 @@ module.exports = $root;
 
 /***/ }),
 
-/***/ 6191:
+/***/ 6461:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -19889,7 +19889,7 @@ var __classPrivateFieldGet = (this && this.__classPrivateFieldGet) || function (
 var _OnnxruntimeSessionHandler_inferenceSession;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.listSupportedBackends = exports.onnxruntimeBackend = void 0;
-const binding_1 = __nccwpck_require__(778);
+const binding_1 = __nccwpck_require__(4216);
 const dataTypeStrings = [
     undefined, // 0
     'float32',
@@ -20023,7 +20023,7 @@ exports.listSupportedBackends = binding_1.binding.listSupportedBackends;
 
 /***/ }),
 
-/***/ 778:
+/***/ 4216:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -20032,7 +20032,7 @@ exports.listSupportedBackends = binding_1.binding.listSupportedBackends;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.initOrt = exports.binding = void 0;
 const worker_threads_1 = __nccwpck_require__(8167);
-const onnxruntime_common_1 = __nccwpck_require__(5226);
+const onnxruntime_common_1 = __nccwpck_require__(5376);
 // export native binding
 exports.binding = 
 // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-var-requires
@@ -20071,7 +20071,7 @@ exports.initOrt = initOrt;
 
 /***/ }),
 
-/***/ 8219:
+/***/ 701:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -20093,12 +20093,12 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.listSupportedBackends = void 0;
-__exportStar(__nccwpck_require__(5226), exports);
-var backend_1 = __nccwpck_require__(6191);
+__exportStar(__nccwpck_require__(5376), exports);
+var backend_1 = __nccwpck_require__(6461);
 Object.defineProperty(exports, "listSupportedBackends", ({ enumerable: true, get: function () { return backend_1.listSupportedBackends; } }));
-const onnxruntime_common_1 = __nccwpck_require__(5226);
-const version_1 = __nccwpck_require__(4931);
-const backend_2 = __nccwpck_require__(6191);
+const onnxruntime_common_1 = __nccwpck_require__(5376);
+const version_1 = __nccwpck_require__(5541);
+const backend_2 = __nccwpck_require__(6461);
 const backends = (0, backend_2.listSupportedBackends)();
 for (const backend of backends) {
     (0, onnxruntime_common_1.registerBackend)(backend.name, backend_2.onnxruntimeBackend, 100);
@@ -20108,7 +20108,7 @@ Object.defineProperty(onnxruntime_common_1.env.versions, 'node', { value: versio
 
 /***/ }),
 
-/***/ 4931:
+/***/ 5541:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20123,12 +20123,12 @@ exports.version = '1.30.0';
 
 /***/ }),
 
-/***/ 6440:
+/***/ 6106:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-let interlaceUtils = __nccwpck_require__(8659);
+let interlaceUtils = __nccwpck_require__(2689);
 
 let pixelBppMapper = [
   // 0 - dummy entry
@@ -20397,12 +20397,12 @@ exports.dataToBitMap = function (data, bitmapInfo) {
 
 /***/ }),
 
-/***/ 6831:
+/***/ 9889:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-let constants = __nccwpck_require__(4687);
+let constants = __nccwpck_require__(1929);
 
 module.exports = function (dataIn, width, height, options) {
   let outHasAlpha =
@@ -20562,7 +20562,7 @@ module.exports = function (dataIn, width, height, options) {
 
 /***/ }),
 
-/***/ 1611:
+/***/ 4369:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -20758,7 +20758,7 @@ ChunkStream.prototype._process = function () {
 
 /***/ }),
 
-/***/ 4687:
+/***/ 1929:
 /***/ ((module) => {
 
 
@@ -20797,7 +20797,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5576:
+/***/ 2918:
 /***/ ((module) => {
 
 
@@ -20844,12 +20844,12 @@ CrcCalculator.crc32 = function (buf) {
 
 /***/ }),
 
-/***/ 5846:
+/***/ 8696:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-let paethPredictor = __nccwpck_require__(1969);
+let paethPredictor = __nccwpck_require__(9635);
 
 function filterNone(pxData, pxPos, byteWidth, rawData, rawPos) {
   for (let x = 0; x < byteWidth; x++) {
@@ -21022,14 +21022,14 @@ module.exports = function (pxData, width, height, options, bpp) {
 
 /***/ }),
 
-/***/ 7305:
+/***/ 8539:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 let util = __nccwpck_require__(9023);
-let ChunkStream = __nccwpck_require__(1611);
-let Filter = __nccwpck_require__(7096);
+let ChunkStream = __nccwpck_require__(4369);
+let Filter = __nccwpck_require__(3054);
 
 let FilterAsync = (module.exports = function (bitmapInfo) {
   ChunkStream.call(this);
@@ -21053,13 +21053,13 @@ util.inherits(FilterAsync, ChunkStream);
 
 /***/ }),
 
-/***/ 722:
+/***/ 8056:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-let SyncReader = __nccwpck_require__(1847);
-let Filter = __nccwpck_require__(7096);
+let SyncReader = __nccwpck_require__(8613);
+let Filter = __nccwpck_require__(3054);
 
 exports.process = function (inBuffer, bitmapInfo) {
   let outBuffers = [];
@@ -21081,13 +21081,13 @@ exports.process = function (inBuffer, bitmapInfo) {
 
 /***/ }),
 
-/***/ 7096:
+/***/ 3054:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-let interlaceUtils = __nccwpck_require__(8659);
-let paethPredictor = __nccwpck_require__(1969);
+let interlaceUtils = __nccwpck_require__(2689);
+let paethPredictor = __nccwpck_require__(9635);
 
 function getByteWidth(width, bpp, depth) {
   let byteWidth = width * bpp;
@@ -21265,7 +21265,7 @@ Filter.prototype._reverseFilterLine = function (rawData) {
 
 /***/ }),
 
-/***/ 6196:
+/***/ 998:
 /***/ ((module) => {
 
 
@@ -21365,7 +21365,7 @@ module.exports = function (indata, imageData, skipRescale = false) {
 
 /***/ }),
 
-/***/ 8659:
+/***/ 2689:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -21467,15 +21467,15 @@ exports.getInterlaceIterator = function (width) {
 
 /***/ }),
 
-/***/ 8315:
+/***/ 281:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 let util = __nccwpck_require__(9023);
 let Stream = __nccwpck_require__(2203);
-let constants = __nccwpck_require__(4687);
-let Packer = __nccwpck_require__(7262);
+let constants = __nccwpck_require__(1929);
+let Packer = __nccwpck_require__(1736);
 
 let PackerAsync = (module.exports = function (opt) {
   Stream.call(this);
@@ -21524,7 +21524,7 @@ PackerAsync.prototype.pack = function (data, width, height, gamma) {
 
 /***/ }),
 
-/***/ 5144:
+/***/ 8562:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -21534,8 +21534,8 @@ let zlib = __nccwpck_require__(3106);
 if (!zlib.deflateSync) {
   hasSyncZlib = false;
 }
-let constants = __nccwpck_require__(4687);
-let Packer = __nccwpck_require__(7262);
+let constants = __nccwpck_require__(1929);
+let Packer = __nccwpck_require__(1736);
 
 module.exports = function (metaData, opt) {
   if (!hasSyncZlib) {
@@ -21587,15 +21587,15 @@ module.exports = function (metaData, opt) {
 
 /***/ }),
 
-/***/ 7262:
+/***/ 1736:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-let constants = __nccwpck_require__(4687);
-let CrcStream = __nccwpck_require__(5576);
-let bitPacker = __nccwpck_require__(6831);
-let filter = __nccwpck_require__(5846);
+let constants = __nccwpck_require__(1929);
+let CrcStream = __nccwpck_require__(2918);
+let bitPacker = __nccwpck_require__(9889);
+let filter = __nccwpck_require__(8696);
 let zlib = __nccwpck_require__(3106);
 
 let Packer = (module.exports = function (options) {
@@ -21723,7 +21723,7 @@ Packer.prototype.packIEND = function () {
 
 /***/ }),
 
-/***/ 1969:
+/***/ 9635:
 /***/ ((module) => {
 
 
@@ -21746,18 +21746,18 @@ module.exports = function paethPredictor(left, above, upLeft) {
 
 /***/ }),
 
-/***/ 7554:
+/***/ 7504:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 let util = __nccwpck_require__(9023);
 let zlib = __nccwpck_require__(3106);
-let ChunkStream = __nccwpck_require__(1611);
-let FilterAsync = __nccwpck_require__(7305);
-let Parser = __nccwpck_require__(271);
-let bitmapper = __nccwpck_require__(6440);
-let formatNormaliser = __nccwpck_require__(6196);
+let ChunkStream = __nccwpck_require__(4369);
+let FilterAsync = __nccwpck_require__(8539);
+let Parser = __nccwpck_require__(6609);
+let bitmapper = __nccwpck_require__(6106);
+let formatNormaliser = __nccwpck_require__(998);
 
 let ParserAsync = (module.exports = function (options) {
   ChunkStream.call(this);
@@ -21922,22 +21922,22 @@ ParserAsync.prototype._complete = function (filteredData) {
 
 /***/ }),
 
-/***/ 1831:
+/***/ 7345:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 let hasSyncZlib = true;
 let zlib = __nccwpck_require__(3106);
-let inflateSync = __nccwpck_require__(4461);
+let inflateSync = __nccwpck_require__(447);
 if (!zlib.deflateSync) {
   hasSyncZlib = false;
 }
-let SyncReader = __nccwpck_require__(1847);
-let FilterSync = __nccwpck_require__(722);
-let Parser = __nccwpck_require__(271);
-let bitmapper = __nccwpck_require__(6440);
-let formatNormaliser = __nccwpck_require__(6196);
+let SyncReader = __nccwpck_require__(8613);
+let FilterSync = __nccwpck_require__(8056);
+let Parser = __nccwpck_require__(6609);
+let bitmapper = __nccwpck_require__(6106);
+let formatNormaliser = __nccwpck_require__(998);
 
 module.exports = function (buffer, options) {
   if (!hasSyncZlib) {
@@ -22041,13 +22041,13 @@ module.exports = function (buffer, options) {
 
 /***/ }),
 
-/***/ 271:
+/***/ 6609:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-let constants = __nccwpck_require__(4687);
-let CrcCalculator = __nccwpck_require__(5576);
+let constants = __nccwpck_require__(1929);
+let CrcCalculator = __nccwpck_require__(2918);
 
 let Parser = (module.exports = function (options, dependencies) {
   this._options = options;
@@ -22338,13 +22338,13 @@ Parser.prototype._parseIEND = function (data) {
 
 /***/ }),
 
-/***/ 5861:
+/***/ 3647:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-let parse = __nccwpck_require__(1831);
-let pack = __nccwpck_require__(5144);
+let parse = __nccwpck_require__(7345);
+let pack = __nccwpck_require__(8562);
 
 exports.read = function (buffer, options) {
   return parse(buffer, options || {});
@@ -22357,16 +22357,16 @@ exports.write = function (png, options) {
 
 /***/ }),
 
-/***/ 4717:
+/***/ 359:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 let util = __nccwpck_require__(9023);
 let Stream = __nccwpck_require__(2203);
-let Parser = __nccwpck_require__(7554);
-let Packer = __nccwpck_require__(8315);
-let PNGSync = __nccwpck_require__(5861);
+let Parser = __nccwpck_require__(7504);
+let Packer = __nccwpck_require__(281);
+let PNGSync = __nccwpck_require__(3647);
 
 let PNG = (exports.O = function (options) {
   Stream.call(this);
@@ -22558,7 +22558,7 @@ PNG.prototype.adjustGamma = function () {
 
 /***/ }),
 
-/***/ 4461:
+/***/ 447:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 
@@ -22733,7 +22733,7 @@ exports.inflateSync = inflateSync;
 
 /***/ }),
 
-/***/ 1847:
+/***/ 8613:
 /***/ ((module) => {
 
 
@@ -22785,18 +22785,18 @@ SyncReader.prototype.process = function () {
 
 /***/ }),
 
-/***/ 6233:
+/***/ 7823:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // minimal library entry point.
 
 
-module.exports = __nccwpck_require__(7489);
+module.exports = __nccwpck_require__(6579);
 
 
 /***/ }),
 
-/***/ 7489:
+/***/ 6579:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -22811,15 +22811,15 @@ var protobuf = exports;
 protobuf.build = "minimal";
 
 // Serialization
-protobuf.Writer       = __nccwpck_require__(6804);
-protobuf.BufferWriter = __nccwpck_require__(4069);
-protobuf.Reader       = __nccwpck_require__(3688);
-protobuf.BufferReader = __nccwpck_require__(4313);
+protobuf.Writer       = __nccwpck_require__(3654);
+protobuf.BufferWriter = __nccwpck_require__(3751);
+protobuf.Reader       = __nccwpck_require__(9350);
+protobuf.BufferReader = __nccwpck_require__(2423);
 
 // Utility
-protobuf.util         = __nccwpck_require__(6347);
-protobuf.rpc          = __nccwpck_require__(2168);
-protobuf.roots        = __nccwpck_require__(4162);
+protobuf.util         = __nccwpck_require__(2857);
+protobuf.rpc          = __nccwpck_require__(9882);
+protobuf.roots        = __nccwpck_require__(4460);
 protobuf.configure    = configure;
 
 /* istanbul ignore next */
@@ -22839,13 +22839,13 @@ configure();
 
 /***/ }),
 
-/***/ 3688:
+/***/ 9350:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = Reader;
 
-var util      = __nccwpck_require__(6347);
+var util      = __nccwpck_require__(2857);
 
 var BufferReader; // cyclic
 
@@ -23257,17 +23257,17 @@ Reader._configure = function(BufferReader_) {
 
 /***/ }),
 
-/***/ 4313:
+/***/ 2423:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = BufferReader;
 
 // extends Reader
-var Reader = __nccwpck_require__(3688);
+var Reader = __nccwpck_require__(9350);
 (BufferReader.prototype = Object.create(Reader.prototype)).constructor = BufferReader;
 
-var util = __nccwpck_require__(6347);
+var util = __nccwpck_require__(2857);
 
 /**
  * Constructs a new buffer reader instance.
@@ -23315,7 +23315,7 @@ BufferReader._configure();
 
 /***/ }),
 
-/***/ 4162:
+/***/ 4460:
 /***/ ((module) => {
 
 
@@ -23340,7 +23340,7 @@ module.exports = {};
 
 /***/ }),
 
-/***/ 2168:
+/***/ 9882:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -23378,18 +23378,18 @@ var rpc = exports;
  * @returns {undefined}
  */
 
-rpc.Service = __nccwpck_require__(1124);
+rpc.Service = __nccwpck_require__(4026);
 
 
 /***/ }),
 
-/***/ 1124:
+/***/ 4026:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = Service;
 
-var util = __nccwpck_require__(6347);
+var util = __nccwpck_require__(2857);
 
 // Extends EventEmitter
 (Service.prototype = Object.create(util.EventEmitter.prototype)).constructor = Service;
@@ -23532,13 +23532,13 @@ Service.prototype.end = function end(endedByRPC) {
 
 /***/ }),
 
-/***/ 7440:
+/***/ 994:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = LongBits;
 
-var util = __nccwpck_require__(6347);
+var util = __nccwpck_require__(2857);
 
 /**
  * Constructs new long bits.
@@ -23739,35 +23739,35 @@ LongBits.prototype.length = function length() {
 
 /***/ }),
 
-/***/ 6347:
+/***/ 2857:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
 var util = exports;
 
 // used to return a Promise where callback is omitted
-util.asPromise = __nccwpck_require__(1408);
+util.asPromise = __nccwpck_require__(2222);
 
 // converts to / from base64 encoded strings
-util.base64 = __nccwpck_require__(9592);
+util.base64 = __nccwpck_require__(5478);
 
 // base class of rpc.Service
-util.EventEmitter = __nccwpck_require__(3013);
+util.EventEmitter = __nccwpck_require__(2491);
 
 // float handling accross browsers
-util.float = __nccwpck_require__(2223);
+util.float = __nccwpck_require__(8597);
 
 // requires modules optionally and hides the call from bundlers
-util.inquire = __nccwpck_require__(1720);
+util.inquire = __nccwpck_require__(7206);
 
 // converts to / from utf8 encoded strings
-util.utf8 = __nccwpck_require__(784);
+util.utf8 = __nccwpck_require__(958);
 
 // provides a node-like buffer pool in the browser
-util.pool = __nccwpck_require__(8061);
+util.pool = __nccwpck_require__(6239);
 
 // utility to work with the low and high bits of a 64 bit value
-util.LongBits = __nccwpck_require__(7440);
+util.LongBits = __nccwpck_require__(994);
 
 /**
  * Whether running within node or not.
@@ -24167,13 +24167,13 @@ util._configure = function() {
 
 /***/ }),
 
-/***/ 6804:
+/***/ 3654:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = Writer;
 
-var util      = __nccwpck_require__(6347);
+var util      = __nccwpck_require__(2857);
 
 var BufferWriter; // cyclic
 
@@ -24639,17 +24639,17 @@ Writer._configure = function(BufferWriter_) {
 
 /***/ }),
 
-/***/ 4069:
+/***/ 3751:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = BufferWriter;
 
 // extends Writer
-var Writer = __nccwpck_require__(6804);
+var Writer = __nccwpck_require__(3654);
 (BufferWriter.prototype = Object.create(Writer.prototype)).constructor = BufferWriter;
 
-var util = __nccwpck_require__(6347);
+var util = __nccwpck_require__(2857);
 
 /**
  * Constructs a new buffer writer instance.
@@ -24731,7 +24731,7 @@ BufferWriter._configure();
 
 /***/ }),
 
-/***/ 6853:
+/***/ 4351:
 /***/ ((module) => {
 
 /*! queue-microtask. MIT License. Feross Aboukhadijeh <https://feross.org/opensource> */
@@ -24747,7 +24747,7 @@ module.exports = typeof queueMicrotask === 'function'
 
 /***/ }),
 
-/***/ 1781:
+/***/ 844:
 /***/ ((module) => {
 
 
@@ -24787,13 +24787,13 @@ module.exports = reusify
 
 /***/ }),
 
-/***/ 2337:
+/***/ 2743:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*! run-parallel. MIT License. Feross Aboukhadijeh <https://feross.org/opensource> */
 module.exports = runParallel
 
-const queueMicrotask = __nccwpck_require__(6853)
+const queueMicrotask = __nccwpck_require__(4351)
 
 function runParallel (tasks, cb) {
   let results, pending, keys
@@ -24845,7 +24845,7 @@ function runParallel (tasks, cb) {
 
 /***/ }),
 
-/***/ 2165:
+/***/ 7551:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*!
@@ -24857,7 +24857,7 @@ function runParallel (tasks, cb) {
 
 
 
-const isNumber = __nccwpck_require__(2632);
+const isNumber = __nccwpck_require__(3102);
 
 const toRegexRange = (min, max, options) => {
   if (isNumber(min) === false) {
@@ -25210,14 +25210,14 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ }),
 
-/***/ 3339:
+/***/ 3281:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 /* eslint-disable no-var */
 
-var reusify = __nccwpck_require__(1781)
+var reusify = __nccwpck_require__(844)
 
 function fastqueue (context, worker, _concurrency) {
   if (typeof context === 'function') {
@@ -25565,7 +25565,7 @@ module.exports.promise = queueAsPromised
 
 /***/ }),
 
-/***/ 2909:
+/***/ 9291:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -25718,7 +25718,7 @@ exports.resolveBackendAndExecutionProviders = resolveBackendAndExecutionProvider
 
 /***/ }),
 
-/***/ 8706:
+/***/ 2316:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -25726,13 +25726,13 @@ exports.resolveBackendAndExecutionProviders = resolveBackendAndExecutionProvider
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.registerBackend = void 0;
-var backend_impl_js_1 = __nccwpck_require__(2909);
+var backend_impl_js_1 = __nccwpck_require__(9291);
 Object.defineProperty(exports, "registerBackend", ({ enumerable: true, get: function () { return backend_impl_js_1.registerBackend; } }));
 //# sourceMappingURL=backend.js.map
 
 /***/ }),
 
-/***/ 7632:
+/***/ 174:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -25740,7 +25740,7 @@ Object.defineProperty(exports, "registerBackend", ({ enumerable: true, get: func
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.env = void 0;
-const version_js_1 = __nccwpck_require__(6734);
+const version_js_1 = __nccwpck_require__(4012);
 let logLevelValue = 'warning';
 exports.env = {
     wasm: {},
@@ -25766,7 +25766,7 @@ Object.defineProperty(exports.env, 'logLevel', { enumerable: true });
 
 /***/ }),
 
-/***/ 6697:
+/***/ 8139:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -25774,7 +25774,7 @@ Object.defineProperty(exports.env, 'logLevel', { enumerable: true });
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.env = void 0;
-const env_impl_js_1 = __nccwpck_require__(7632);
+const env_impl_js_1 = __nccwpck_require__(174);
 /**
  * Represent a set of flags as a global singleton.
  */
@@ -25783,7 +25783,7 @@ exports.env = env_impl_js_1.env;
 
 /***/ }),
 
-/***/ 5226:
+/***/ 5376:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -25819,20 +25819,20 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
  *
  * @packageDocumentation
  */
-__exportStar(__nccwpck_require__(8706), exports);
-__exportStar(__nccwpck_require__(6697), exports);
-__exportStar(__nccwpck_require__(4228), exports);
-__exportStar(__nccwpck_require__(6501), exports);
-__exportStar(__nccwpck_require__(8494), exports);
-__exportStar(__nccwpck_require__(6118), exports);
-__exportStar(__nccwpck_require__(3943), exports);
-__exportStar(__nccwpck_require__(6307), exports);
-__exportStar(__nccwpck_require__(6099), exports);
+__exportStar(__nccwpck_require__(2316), exports);
+__exportStar(__nccwpck_require__(8139), exports);
+__exportStar(__nccwpck_require__(766), exports);
+__exportStar(__nccwpck_require__(1003), exports);
+__exportStar(__nccwpck_require__(1904), exports);
+__exportStar(__nccwpck_require__(6452), exports);
+__exportStar(__nccwpck_require__(6561), exports);
+__exportStar(__nccwpck_require__(8713), exports);
+__exportStar(__nccwpck_require__(1497), exports);
 //# sourceMappingURL=index.js.map
 
 /***/ }),
 
-/***/ 7043:
+/***/ 9865:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -25840,9 +25840,9 @@ __exportStar(__nccwpck_require__(6099), exports);
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.InferenceSession = void 0;
-const backend_impl_js_1 = __nccwpck_require__(2909);
-const tensor_js_1 = __nccwpck_require__(6501);
-const trace_js_1 = __nccwpck_require__(3943);
+const backend_impl_js_1 = __nccwpck_require__(9291);
+const tensor_js_1 = __nccwpck_require__(1003);
+const trace_js_1 = __nccwpck_require__(6561);
 class InferenceSession {
     constructor(handler) {
         this.handler = handler;
@@ -26050,7 +26050,7 @@ exports.InferenceSession = InferenceSession;
 
 /***/ }),
 
-/***/ 4228:
+/***/ 766:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -26058,14 +26058,14 @@ exports.InferenceSession = InferenceSession;
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.InferenceSession = void 0;
-const inference_session_impl_js_1 = __nccwpck_require__(7043);
+const inference_session_impl_js_1 = __nccwpck_require__(9865);
 // eslint-disable-next-line @typescript-eslint/naming-convention
 exports.InferenceSession = inference_session_impl_js_1.InferenceSession;
 //# sourceMappingURL=inference-session.js.map
 
 /***/ }),
 
-/***/ 6307:
+/***/ 8713:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -26076,7 +26076,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 
 /***/ }),
 
-/***/ 6099:
+/***/ 1497:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -26087,7 +26087,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 
 /***/ }),
 
-/***/ 249:
+/***/ 9263:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -26293,7 +26293,7 @@ exports.tensorToImageData = tensorToImageData;
 
 /***/ }),
 
-/***/ 8494:
+/***/ 1904:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -26304,7 +26304,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 
 /***/ }),
 
-/***/ 4049:
+/***/ 243:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -26312,7 +26312,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.tensorFromPinnedBuffer = exports.tensorFromMLTensor = exports.tensorFromGpuBuffer = exports.tensorFromTexture = exports.tensorFromImage = exports.bufferToTensor = void 0;
-const tensor_impl_js_1 = __nccwpck_require__(4300);
+const tensor_impl_js_1 = __nccwpck_require__(6174);
 /**
  * Create a new tensor object from image object
  *
@@ -26584,7 +26584,7 @@ exports.tensorFromPinnedBuffer = tensorFromPinnedBuffer;
 
 /***/ }),
 
-/***/ 6118:
+/***/ 6452:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -26595,7 +26595,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 
 /***/ }),
 
-/***/ 5706:
+/***/ 1640:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -26663,7 +26663,7 @@ exports.checkTypedArray = checkTypedArray;
 
 /***/ }),
 
-/***/ 4300:
+/***/ 6174:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -26671,10 +26671,10 @@ exports.checkTypedArray = checkTypedArray;
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Tensor = void 0;
-const tensor_conversion_impl_js_1 = __nccwpck_require__(249);
-const tensor_factory_impl_js_1 = __nccwpck_require__(4049);
-const tensor_impl_type_mapping_js_1 = __nccwpck_require__(5706);
-const tensor_utils_impl_js_1 = __nccwpck_require__(72);
+const tensor_conversion_impl_js_1 = __nccwpck_require__(9263);
+const tensor_factory_impl_js_1 = __nccwpck_require__(243);
+const tensor_impl_type_mapping_js_1 = __nccwpck_require__(1640);
+const tensor_utils_impl_js_1 = __nccwpck_require__(6014);
 /**
  * the implementation of Tensor interface.
  *
@@ -27039,7 +27039,7 @@ exports.Tensor = Tensor;
 
 /***/ }),
 
-/***/ 72:
+/***/ 6014:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -27047,7 +27047,7 @@ exports.Tensor = Tensor;
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.tensorReshape = exports.calculateSize = void 0;
-const tensor_impl_js_1 = __nccwpck_require__(4300);
+const tensor_impl_js_1 = __nccwpck_require__(6174);
 /**
  * calculate size from dims.
  *
@@ -27112,7 +27112,7 @@ exports.tensorReshape = tensorReshape;
 
 /***/ }),
 
-/***/ 6501:
+/***/ 1003:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -27120,14 +27120,14 @@ exports.tensorReshape = tensorReshape;
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Tensor = void 0;
-const tensor_impl_js_1 = __nccwpck_require__(4300);
+const tensor_impl_js_1 = __nccwpck_require__(6174);
 // eslint-disable-next-line @typescript-eslint/naming-convention
 exports.Tensor = tensor_impl_js_1.Tensor;
 //# sourceMappingURL=tensor.js.map
 
 /***/ }),
 
-/***/ 3943:
+/***/ 6561:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -27135,7 +27135,7 @@ exports.Tensor = tensor_impl_js_1.Tensor;
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.TRACE_EVENT_END = exports.TRACE_EVENT_BEGIN = exports.TRACE_FUNC_END = exports.TRACE_FUNC_BEGIN = exports.TRACE = void 0;
-const env_impl_js_1 = __nccwpck_require__(7632);
+const env_impl_js_1 = __nccwpck_require__(174);
 /**
  * @ignore
  */
@@ -27210,7 +27210,7 @@ exports.TRACE_EVENT_END = TRACE_EVENT_END;
 
 /***/ }),
 
-/***/ 6734:
+/***/ 4012:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -27225,14 +27225,14 @@ exports.version = '1.30.0';
 
 /***/ }),
 
-/***/ 2577:
+/***/ 9774:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"name":"Seven plus","lineHeight":7,"description":"7x4 numbers, 7x5 upper case \\nand variable-width lower case letters","isFixedWidth":false,"glyphs":{"0":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,0]]},"1":{"offset":0,"pixels":[[0,0,1,0],[0,1,1,0],[1,0,1,0],[0,0,1,0],[0,0,1,0],[0,0,1,0],[1,1,1,1]]},"2":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[0,0,0,1],[0,0,1,0],[0,1,0,0],[1,0,0,0],[1,1,1,1]]},"3":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[0,0,0,1],[0,1,1,0],[0,0,0,1],[1,0,0,1],[0,1,1,0]]},"4":{"offset":0,"pixels":[[0,0,1,0],[0,1,1,0],[1,0,1,0],[1,1,1,1],[0,0,1,0],[0,0,1,0],[0,0,1,0]]},"5":{"offset":0,"pixels":[[1,1,1,1],[1,0,0,0],[1,0,0,0],[1,1,1,0],[0,0,0,1],[1,0,0,1],[0,1,1,0]]},"6":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[1,0,0,0],[1,1,1,0],[1,0,0,1],[1,0,0,1],[0,1,1,0]]},"7":{"offset":0,"pixels":[[1,1,1,1],[0,0,0,1],[0,0,1,0],[0,0,1,0],[0,1,0,0],[0,1,0,0],[0,1,0,0]]},"8":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[1,0,0,1],[0,1,1,0],[1,0,0,1],[1,0,0,1],[0,1,1,0]]},"9":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[1,0,0,1],[0,1,1,1],[0,0,0,1],[1,0,0,1],[0,1,1,0]]},"A":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1]]},"B":{"offset":0,"pixels":[[1,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,0]]},"C":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,1],[0,1,1,1,0]]},"D":{"offset":0,"pixels":[[1,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,0]]},"E":{"offset":0,"pixels":[[1,1,1,1,1],[1,0,0,0,0],[1,0,0,0,0],[1,1,1,1,0],[1,0,0,0,0],[1,0,0,0,0],[1,1,1,1,1]]},"F":{"offset":0,"pixels":[[1,1,1,1,1],[1,0,0,0,0],[1,0,0,0,0],[1,1,1,1,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0]]},"G":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,0],[1,0,0,1,1],[1,0,0,0,1],[1,0,0,0,1],[0,1,1,1,0]]},"H":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1]]},"I":{"offset":0,"pixels":[[1,1,1,1,1],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[1,1,1,1,1]]},"J":{"offset":0,"pixels":[[1,1,1,1,1],[0,0,0,1,0],[0,0,0,1,0],[0,0,0,1,0],[0,0,0,1,0],[1,0,0,1,0],[0,1,1,0,0]]},"K":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,1,0],[1,0,1,0,0],[1,1,0,0,0],[1,0,1,0,0],[1,0,0,1,0],[1,0,0,0,1]]},"L":{"offset":0,"pixels":[[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0],[1,1,1,1,1]]},"M":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,1,0,1,1],[1,0,1,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1]]},"N":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,1,0,0,1],[1,0,1,0,1],[1,0,0,1,1],[1,0,0,0,1],[1,0,0,0,1]]},"O":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[0,1,1,1,0]]},"P":{"offset":0,"pixels":[[1,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,0],[1,0,0,0,0],[1,0,0,0,0],[1,0,0,0,0]]},"Q":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,1,0,1],[1,0,0,1,0],[0,1,1,0,1]]},"R":{"offset":0,"pixels":[[1,1,1,1,0],[1,0,0,0,1],[1,0,0,0,1],[1,1,1,1,0],[1,0,1,0,0],[1,0,0,1,0],[1,0,0,0,1]]},"S":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,0,0],[0,1,1,1,0],[0,0,0,0,1],[1,0,0,0,1],[0,1,1,1,0]]},"T":{"offset":0,"pixels":[[1,1,1,1,1],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0]]},"U":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[0,1,1,1,0]]},"V":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[0,1,0,1,0],[0,0,1,0,0]]},"W":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,0,0,1],[1,0,1,0,1],[1,0,1,0,1],[0,1,0,1,0]]},"X":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[0,1,0,1,0],[0,0,1,0,0],[0,1,0,1,0],[1,0,0,0,1],[1,0,0,0,1]]},"Y":{"offset":0,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[0,1,0,1,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0],[0,0,1,0,0]]},"Z":{"offset":0,"pixels":[[1,1,1,1,1],[0,0,0,0,1],[0,0,0,1,0],[0,0,1,0,0],[0,1,0,0,0],[1,0,0,0,0],[1,1,1,1,1]]},"a":{"offset":2,"pixels":[[0,1,1,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1]]},"b":{"offset":0,"pixels":[[1,0,0,0],[1,0,0,0],[1,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,1,1,0]]},"c":{"offset":2,"pixels":[[0,1,1,1],[1,0,0,0],[1,0,0,0],[1,0,0,0],[0,1,1,1]]},"d":{"offset":0,"pixels":[[0,0,0,1],[0,0,0,1],[0,1,1,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1]]},"e":{"offset":2,"pixels":[[0,1,1,0],[1,0,0,1],[1,1,1,1],[1,0,0,0],[0,1,1,1]]},"f":{"offset":0,"pixels":[[0,0,1,1],[0,1,0,0],[1,1,1,0],[0,1,0,0],[0,1,0,0],[0,1,0,0],[0,1,0,0]]},"g":{"offset":2,"pixels":[[0,1,1,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1],[0,0,0,1],[0,1,1,0]]},"h":{"offset":0,"pixels":[[1,0,0,0],[1,0,0,0],[1,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1]]},"i":{"offset":0,"pixels":[[0,1,0],[0,0,0],[1,1,0],[0,1,0],[0,1,0],[0,1,0],[1,1,1]]},"j":{"offset":0,"pixels":[[0,0,1],[0,0,0],[0,1,1],[0,0,1],[0,0,1],[0,0,1],[0,0,1],[0,0,1],[1,1,0]]},"k":{"offset":0,"pixels":[[1,0,0,0],[1,0,0,0],[1,0,0,1],[1,0,1,0],[1,1,0,0],[1,0,1,0],[1,0,0,1]]},"l":{"offset":0,"pixels":[[1,1,0],[0,1,0],[0,1,0],[0,1,0],[0,1,0],[0,1,0],[1,1,1]]},"m":{"offset":2,"pixels":[[1,1,1,1,0],[1,0,1,0,1],[1,0,1,0,1],[1,0,1,0,1],[1,0,1,0,1]]},"n":{"offset":2,"pixels":[[1,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1]]},"o":{"offset":2,"pixels":[[0,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,0]]},"p":{"offset":2,"pixels":[[1,1,1,0],[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,1,1,0],[1,0,0,0],[1,0,0,0]]},"q":{"offset":2,"pixels":[[0,1,1,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1],[0,0,0,1],[0,0,0,1]]},"r":{"offset":2,"pixels":[[1,1,1,0],[1,0,0,1],[1,0,0,0],[1,0,0,0],[1,0,0,0]]},"s":{"offset":2,"pixels":[[0,1,1,1],[1,0,0,0],[0,1,1,0],[0,0,0,1],[1,1,1,0]]},"t":{"offset":0,"pixels":[[0,1,0,0],[0,1,0,0],[1,1,1,0],[0,1,0,0],[0,1,0,0],[0,1,0,0],[0,0,1,1]]},"u":{"offset":2,"pixels":[[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1]]},"v":{"offset":2,"pixels":[[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,1,0],[0,1,0,0]]},"w":{"offset":2,"pixels":[[1,0,0,0,1],[1,0,0,0,1],[1,0,1,0,1],[1,0,1,0,1],[0,1,0,1,0]]},"x":{"offset":2,"pixels":[[1,0,0,1],[1,0,0,1],[0,1,1,0],[1,0,0,1],[1,0,0,1]]},"y":{"offset":2,"pixels":[[1,0,0,1],[1,0,0,1],[1,0,0,1],[1,0,0,1],[0,1,1,1],[0,0,0,1],[0,1,1,0]]},"z":{"offset":2,"pixels":[[1,1,1,1],[0,0,0,1],[0,1,1,0],[1,0,0,0],[1,1,1,1]]}," ":{"offset":0,"pixels":[[0,0,0]]},"!":{"offset":0,"pixels":[[1],[1],[1],[1],[1],[0],[1]]},"\\"":{"offset":0,"pixels":[[1,0,1],[1,0,1]]},"#":{"offset":0,"pixels":[[0,1,0,1,0],[0,1,0,1,0],[1,1,1,1,1],[0,1,0,1,0],[1,1,1,1,1],[0,1,0,1,0],[0,1,0,1,0]]},"$":{"offset":0,"pixels":[[0,0,1,0,0],[0,1,1,1,1],[1,0,1,0,0],[0,1,1,1,0],[0,0,1,0,1],[1,1,1,1,0],[0,0,1,0,0]]},"%":{"offset":0,"pixels":[[1,1,0,0,1],[1,1,0,0,1],[0,0,0,1,0],[0,0,1,0,0],[0,1,0,0,0],[1,0,0,1,1],[1,0,0,1,1]]},"&":{"offset":0,"pixels":[[0,1,1,0,0],[1,0,0,1,0],[1,0,1,0,0],[0,1,0,0,1],[1,0,1,0,1],[1,0,0,1,0],[0,1,1,0,1]]},"\'":{"offset":0,"pixels":[[1],[1]]},"(":{"offset":0,"pixels":[[0,1],[1,0],[1,0],[1,0],[1,0],[1,0],[0,1]]},")":{"offset":0,"pixels":[[1,0],[0,1],[0,1],[0,1],[0,1],[0,1],[1,0]]},"*":{"offset":1,"pixels":[[1,0,1],[0,1,0],[1,0,1]]},"+":{"offset":2,"pixels":[[0,1,0],[1,1,1],[0,1,0]]},",":{"offset":6,"pixels":[[1],[1]]},"-":{"offset":3,"pixels":[[1,1,1]]},".":{"offset":6,"pixels":[[1]]},"/":{"offset":0,"pixels":[[0,0,1],[0,0,1],[0,1,0],[0,1,0],[0,1,0],[1,0,0],[1,0,0]]},":":{"offset":4,"pixels":[[1],[0],[1]]},";":{"offset":4,"pixels":[[1],[0],[1],[1]]},"<":{"offset":1,"pixels":[[0,0,1],[0,1,0],[1,0,0],[0,1,0],[0,0,1]]},"=":{"offset":2,"pixels":[[1,1,1],[0,0,0],[1,1,1]]},">":{"offset":1,"pixels":[[1,0,0],[0,1,0],[0,0,1],[0,1,0],[1,0,0]]},"?":{"offset":0,"pixels":[[0,1,1,0],[1,0,0,1],[0,0,0,1],[0,0,1,0],[0,1,0,0],[0,0,0,0],[0,1,0,0]]},"@":{"offset":0,"pixels":[[0,1,1,1,0],[1,0,0,0,1],[1,0,0,1,1],[1,0,1,0,1],[1,0,1,1,1],[1,0,0,0,0],[0,1,1,1,0]]},"[":{"offset":0,"pixels":[[1,1],[1,0],[1,0],[1,0],[1,0],[1,0],[1,1]]},"\\\\":{"offset":0,"pixels":[[1,0,0],[1,0,0],[0,1,0],[0,1,0],[0,1,0],[0,0,1],[0,0,1]]},"]":{"offset":0,"pixels":[[1,1],[0,1],[0,1],[0,1],[0,1],[0,1],[1,1]]},"^":{"offset":0,"pixels":[[0,1,0],[1,0,1]]},"_":{"offset":6,"pixels":[[1,1,1,1,1]]},"`":{"offset":0,"pixels":[[1,0],[0,1]]},"{":{"offset":0,"pixels":[[0,0,1],[0,1,0],[0,1,0],[1,0,0],[0,1,0],[0,1,0],[0,0,1]]},"|":{"offset":0,"pixels":[[1],[1],[1],[1],[1],[1],[1]]},"}":{"offset":0,"pixels":[[1,0,0],[0,1,0],[0,1,0],[0,0,1],[0,1,0],[0,1,0],[1,0,0]]},"~":{"offset":2,"pixels":[[0,1,0,0,0],[1,0,1,0,1],[0,0,0,1,0]]},"":{"offset":0,"pixels":[[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1]]}}}');
 
 /***/ }),
 
-/***/ 5734:
+/***/ 9761:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"name":"SLUMBERS","lineHeight":5,"description":"SLIM (3X5) MATHEMATICAL SYMBOLS AND CAPITAL LETTERS (NO LOWER CASE)","isFixedWidth":true,"glyphs":{"0":{"offset":0,"pixels":[[0,1,0],[1,0,1],[1,0,1],[1,0,1],[0,1,0]]},"1":{"offset":0,"pixels":[[0,1,0],[1,1,0],[0,1,0],[0,1,0],[1,1,1]]},"2":{"offset":0,"pixels":[[1,1,0],[0,0,1],[0,1,0],[1,0,0],[1,1,1]]},"3":{"offset":0,"pixels":[[1,1,0],[0,0,1],[0,1,0],[0,0,1],[1,1,0]]},"4":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,1,1],[0,0,1],[0,0,1]]},"5":{"offset":0,"pixels":[[1,1,1],[1,0,0],[1,1,0],[0,0,1],[1,1,0]]},"6":{"offset":0,"pixels":[[0,1,1],[1,0,0],[1,1,0],[1,0,1],[0,1,0]]},"7":{"offset":0,"pixels":[[1,1,1],[0,0,1],[0,1,0],[0,1,0],[0,1,0]]},"8":{"offset":0,"pixels":[[0,1,0],[1,0,1],[0,1,0],[1,0,1],[0,1,0]]},"9":{"offset":0,"pixels":[[0,1,0],[1,0,1],[0,1,1],[0,0,1],[1,1,0]]}," ":{"offset":0,"pixels":[0,0]},"!":{"offset":0,"pixels":[[1],[1],[1],[0],[1]]},"\\"":{"offset":0,"pixels":[[1,0,1],[1,0,1]]},"%":{"offset":0,"pixels":[[1,0,1],[0,0,1],[0,1,0],[1,0,0],[1,0,1]]},"\'":{"offset":0,"pixels":[[1],[1]]},"(":{"offset":0,"pixels":[[0,1],[1,0],[1,0],[1,0],[0,1]]},")":{"offset":0,"pixels":[[1,0],[0,1],[0,1],[0,1],[1,0]]},"*":{"offset":0,"pixels":[[1,0,1],[0,1,0],[1,0,1]]},"+":{"offset":1,"pixels":[[0,1,0],[1,1,1],[0,1,0]]},",":{"offset":4,"pixels":[[1],[1]]},"-":{"offset":2,"pixels":[[1,1,1]]},".":{"offset":4,"pixels":[[1]]},"/":{"offset":1,"pixels":[[0,0,1],[0,1,0],[1,0,0]]},"k":{"offset":0,"pixels":[[1,0,0],[1,0,0],[1,0,1],[1,1,0],[1,0,1]]},"A":{"offset":0,"pixels":[[1,1,1],[1,0,1],[1,1,1],[1,0,1],[1,0,1]]},"B":{"offset":0,"pixels":[[1,1,0],[1,0,1],[1,1,0],[1,0,1],[1,1,0]]},"C":{"offset":0,"pixels":[[0,1,1],[1,0,0],[1,0,0],[1,0,0],[0,1,1]]},"D":{"offset":0,"pixels":[[1,1,0],[1,0,1],[1,0,1],[1,0,1],[1,1,0]]},"E":{"offset":0,"pixels":[[1,1,1],[1,0,0],[1,1,0],[1,0,0],[1,1,1]]},"F":{"offset":0,"pixels":[[1,1,1],[1,0,0],[1,1,0],[1,0,0],[1,0,0]]},"G":{"offset":0,"pixels":[[0,1,1],[1,0,0],[1,0,1],[1,0,1],[0,1,1]]},"H":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,1,1],[1,0,1],[1,0,1]]},"I":{"offset":0,"pixels":[[1,1,1],[0,1,0],[0,1,0],[0,1,0],[1,1,1]]},"J":{"offset":0,"pixels":[[1,1,1],[0,1,0],[0,1,0],[0,1,0],[1,1,0]]},"K":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,1,0],[1,0,1],[1,0,1]]},"L":{"offset":0,"pixels":[[1,0,0],[1,0,0],[1,0,0],[1,0,0],[1,1,1]]},"M":{"offset":0,"pixels":[[1,0,1],[1,1,1],[1,0,1],[1,0,1],[1,0,1]]},"N":{"offset":0,"pixels":[[1,1,0],[1,0,1],[1,0,1],[1,0,1],[1,0,1]]},"O":{"offset":0,"pixels":[[1,1,1],[1,0,1],[1,0,1],[1,0,1],[1,1,1]]},"P":{"offset":0,"pixels":[[1,1,1],[1,0,1],[1,1,1],[1,0,0],[1,0,0]]},"Q":{"offset":0,"pixels":[[0,1,0],[1,0,1],[1,0,1],[1,0,1],[0,1,1]]},"R":{"offset":0,"pixels":[[1,1,0],[1,0,1],[1,1,0],[1,0,1],[1,0,1]]},"S":{"offset":0,"pixels":[[0,1,1],[1,0,0],[0,1,0],[0,0,1],[1,1,0]]},"T":{"offset":0,"pixels":[[1,1,1],[0,1,0],[0,1,0],[0,1,0],[0,1,0]]},"U":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,0,1],[1,0,1],[1,1,1]]},"V":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,0,1],[1,0,1],[0,1,0]]},"W":{"offset":0,"pixels":[[1,0,1],[1,0,1],[1,0,1],[1,1,1],[1,0,1]]},"X":{"offset":0,"pixels":[[1,0,1],[1,0,1],[0,1,0],[1,0,1],[1,0,1]]},"Y":{"offset":0,"pixels":[[1,0,1],[1,0,1],[0,1,0],[0,1,0],[0,1,0]]},"Z":{"offset":0,"pixels":[[1,1,1],[0,0,1],[0,1,0],[1,0,0],[1,1,1]]},":":{"offset":2,"pixels":[[1],[0],[1]]},";":{"offset":2,"pixels":[[1],[0],[1],[1]]},"<":{"offset":0,"pixels":[[0,0,1],[0,1,0],[1,0,0],[0,1,0],[0,0,1]]},"=":{"offset":1,"pixels":[[1,1,1],[0,0,0],[1,1,1]]},">":{"offset":0,"pixels":[[1,0,0],[0,1,0],[0,0,1],[0,1,0],[1,0,0]]},"?":{"offset":0,"pixels":[[1,1,0],[0,0,1],[0,1,0],[0,0,0],[0,1,0]]},"[":{"offset":0,"pixels":[[1,1],[1,0],[1,0],[1,0],[1,1]]},"\\\\":{"offset":1,"pixels":[[1,0,0],[0,1,0],[0,0,1]]},"]":{"offset":0,"pixels":[[1,1],[0,1],[0,1],[0,1],[1,1]]},"^":{"offset":0,"pixels":[[0,1,0],[1,0,1]]},"_":{"offset":4,"pixels":[[1,1,1]]},"`":{"offset":0,"pixels":[[1,0],[0,1]]},"{":{"offset":0,"pixels":[[0,0,1],[0,1,0],[1,1,0],[0,1,0],[0,0,1]]},"|":{"offset":0,"pixels":[[1],[1],[1],[1],[1]]},"}":{"offset":0,"pixels":[[1,0,0],[0,1,0],[0,1,1],[0,1,0],[1,0,0]]},"":{"offset":0,"pixels":[[1,1,1],[1,1,1],[1,1,1],[1,1,1],[1,1,1]]}}}');
@@ -27717,10 +27717,10 @@ class Rng {
 
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: ../../main/node_modules/jpeg-js/index.js
-var jpeg_js = __nccwpck_require__(4088);
-// EXTERNAL MODULE: ../../main/node_modules/pngjs/lib/png.js
-var lib_png = __nccwpck_require__(4717);
+// EXTERNAL MODULE: ./node_modules/jpeg-js/index.js
+var jpeg_js = __nccwpck_require__(3598);
+// EXTERNAL MODULE: ./node_modules/pngjs/lib/png.js
+var lib_png = __nccwpck_require__(359);
 ;// CONCATENATED MODULE: ./lib/probes/samples.js
 /**
  * User-supplied probe samples: a folder of .npy (float32/float64/uint8), .png or .jpg/.jpeg files, each turned
@@ -28780,8 +28780,8 @@ function pickTriggerSamples(samples, per) {
     return { data, count };
 }
 
-// EXTERNAL MODULE: ../../main/node_modules/onnx-proto/dist/onnx.js
-var onnx = __nccwpck_require__(5572);
+// EXTERNAL MODULE: ./node_modules/onnx-proto/dist/onnx.js
+var onnx = __nccwpck_require__(9070);
 ;// CONCATENATED MODULE: ./lib/model/graph.js
 /**
  * Graph-level views of a parsed ONNX model: the layers (every node output, topologically ordered, cycles
@@ -29458,8 +29458,8 @@ function parseModel(bytes, file, opts = {}) {
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: ../../main/node_modules/onnxruntime-node/dist/index.js
-var dist = __nccwpck_require__(8219);
+// EXTERNAL MODULE: ./node_modules/onnxruntime-node/dist/index.js
+var dist = __nccwpck_require__(701);
 ;// CONCATENATED MODULE: ./lib/model/session.js
 /**
  * Runs a probe set through ONE onnxruntime-node InferenceSession, in batches, capturing the graph outputs and
@@ -33745,8 +33745,8 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
     }
 }
 
-// EXTERNAL MODULE: ../../main/node_modules/onnxruntime-node/dist/binding.js
-var binding = __nccwpck_require__(778);
+// EXTERNAL MODULE: ./node_modules/onnxruntime-node/dist/binding.js
+var binding = __nccwpck_require__(4216);
 ;// CONCATENATED MODULE: ./lib/model/write.js
 /**
  * The project's own ONNX writer: builds valid ONNX ModelProto bytes (opset 13, IR 8) from a graph description
@@ -36922,8 +36922,8 @@ function downsample(g, max) {
     return out;
 }
 
-// EXTERNAL MODULE: ../../main/node_modules/js-pixel-fonts/index.js
-var js_pixel_fonts = __nccwpck_require__(347);
+// EXTERNAL MODULE: ./node_modules/js-pixel-fonts/index.js
+var js_pixel_fonts = __nccwpck_require__(5629);
 ;// CONCATENATED MODULE: ./lib/report/raster.js
 /**
  * A small RGB drawing surface for the report's pictures: filled and outlined rectangles, a model input
@@ -42679,8 +42679,8 @@ function renderReport(report, format, opts = {}) {
 }
 
 
-// EXTERNAL MODULE: ../../main/node_modules/fast-glob/out/index.js
-var fast_glob_out = __nccwpck_require__(1278);
+// EXTERNAL MODULE: ./node_modules/fast-glob/out/index.js
+var fast_glob_out = __nccwpck_require__(5648);
 ;// CONCATENATED MODULE: ./lib/cli/expand.js
 /**
  * Turns the MODELS arguments of the CLI (files, directories, globs) into a sorted list of model paths.

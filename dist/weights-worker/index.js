@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 408:
+/***/ 222:
 /***/ ((module) => {
 
 
@@ -60,7 +60,7 @@ function asPromise(fn, ctx/*, varargs */) {
 
 /***/ }),
 
-/***/ 592:
+/***/ 478:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -206,7 +206,7 @@ base64.test = function test(string) {
 
 /***/ }),
 
-/***/ 13:
+/***/ 491:
 /***/ ((module) => {
 
 
@@ -299,7 +299,7 @@ EventEmitter.prototype.emit = function emit(evt) {
 
 /***/ }),
 
-/***/ 223:
+/***/ 597:
 /***/ ((module) => {
 
 
@@ -641,7 +641,7 @@ function readUintBE(buf, pos) {
 
 /***/ }),
 
-/***/ 720:
+/***/ 206:
 /***/ ((module) => {
 
 
@@ -684,7 +684,7 @@ delete Function.prototype.__self;
 
 /***/ }),
 
-/***/ 61:
+/***/ 239:
 /***/ ((module) => {
 
 
@@ -739,7 +739,7 @@ function pool(alloc, slice, size) {
 
 /***/ }),
 
-/***/ 784:
+/***/ 958:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -861,13 +861,13 @@ utf8.write = function utf8_write(string, buffer, offset) {
 
 /***/ }),
 
-/***/ 572:
+/***/ 70:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*eslint-disable block-scoped-var, id-length, no-control-regex, no-magic-numbers, no-prototype-builtins, no-redeclare, no-shadow, no-var, sort-vars*/
 
 
-var $protobuf = __nccwpck_require__(233);
+var $protobuf = __nccwpck_require__(823);
 
 // Common aliases
 var $Reader = $protobuf.Reader, $Writer = $protobuf.Writer, $util = $protobuf.util;
@@ -8042,7 +8042,7 @@ module.exports = $root;
 
 /***/ }),
 
-/***/ 191:
+/***/ 461:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -8062,7 +8062,7 @@ var __classPrivateFieldGet = (this && this.__classPrivateFieldGet) || function (
 var _OnnxruntimeSessionHandler_inferenceSession;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.listSupportedBackends = exports.onnxruntimeBackend = void 0;
-const binding_1 = __nccwpck_require__(778);
+const binding_1 = __nccwpck_require__(216);
 const dataTypeStrings = [
     undefined, // 0
     'float32',
@@ -8196,7 +8196,7 @@ exports.listSupportedBackends = binding_1.binding.listSupportedBackends;
 
 /***/ }),
 
-/***/ 778:
+/***/ 216:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -8205,7 +8205,7 @@ exports.listSupportedBackends = binding_1.binding.listSupportedBackends;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.initOrt = exports.binding = void 0;
 const worker_threads_1 = __nccwpck_require__(167);
-const onnxruntime_common_1 = __nccwpck_require__(226);
+const onnxruntime_common_1 = __nccwpck_require__(376);
 // export native binding
 exports.binding = 
 // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-var-requires
@@ -8244,7 +8244,7 @@ exports.initOrt = initOrt;
 
 /***/ }),
 
-/***/ 219:
+/***/ 701:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -8266,12 +8266,12 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.listSupportedBackends = void 0;
-__exportStar(__nccwpck_require__(226), exports);
-var backend_1 = __nccwpck_require__(191);
+__exportStar(__nccwpck_require__(376), exports);
+var backend_1 = __nccwpck_require__(461);
 Object.defineProperty(exports, "listSupportedBackends", ({ enumerable: true, get: function () { return backend_1.listSupportedBackends; } }));
-const onnxruntime_common_1 = __nccwpck_require__(226);
-const version_1 = __nccwpck_require__(931);
-const backend_2 = __nccwpck_require__(191);
+const onnxruntime_common_1 = __nccwpck_require__(376);
+const version_1 = __nccwpck_require__(541);
+const backend_2 = __nccwpck_require__(461);
 const backends = (0, backend_2.listSupportedBackends)();
 for (const backend of backends) {
     (0, onnxruntime_common_1.registerBackend)(backend.name, backend_2.onnxruntimeBackend, 100);
@@ -8281,7 +8281,7 @@ Object.defineProperty(onnxruntime_common_1.env.versions, 'node', { value: versio
 
 /***/ }),
 
-/***/ 931:
+/***/ 541:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -8296,18 +8296,18 @@ exports.version = '1.30.0';
 
 /***/ }),
 
-/***/ 233:
+/***/ 823:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // minimal library entry point.
 
 
-module.exports = __nccwpck_require__(489);
+module.exports = __nccwpck_require__(579);
 
 
 /***/ }),
 
-/***/ 489:
+/***/ 579:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -8322,15 +8322,15 @@ var protobuf = exports;
 protobuf.build = "minimal";
 
 // Serialization
-protobuf.Writer       = __nccwpck_require__(804);
-protobuf.BufferWriter = __nccwpck_require__(69);
-protobuf.Reader       = __nccwpck_require__(688);
-protobuf.BufferReader = __nccwpck_require__(313);
+protobuf.Writer       = __nccwpck_require__(654);
+protobuf.BufferWriter = __nccwpck_require__(751);
+protobuf.Reader       = __nccwpck_require__(350);
+protobuf.BufferReader = __nccwpck_require__(423);
 
 // Utility
-protobuf.util         = __nccwpck_require__(347);
-protobuf.rpc          = __nccwpck_require__(168);
-protobuf.roots        = __nccwpck_require__(162);
+protobuf.util         = __nccwpck_require__(857);
+protobuf.rpc          = __nccwpck_require__(882);
+protobuf.roots        = __nccwpck_require__(460);
 protobuf.configure    = configure;
 
 /* istanbul ignore next */
@@ -8350,13 +8350,13 @@ configure();
 
 /***/ }),
 
-/***/ 688:
+/***/ 350:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = Reader;
 
-var util      = __nccwpck_require__(347);
+var util      = __nccwpck_require__(857);
 
 var BufferReader; // cyclic
 
@@ -8768,17 +8768,17 @@ Reader._configure = function(BufferReader_) {
 
 /***/ }),
 
-/***/ 313:
+/***/ 423:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = BufferReader;
 
 // extends Reader
-var Reader = __nccwpck_require__(688);
+var Reader = __nccwpck_require__(350);
 (BufferReader.prototype = Object.create(Reader.prototype)).constructor = BufferReader;
 
-var util = __nccwpck_require__(347);
+var util = __nccwpck_require__(857);
 
 /**
  * Constructs a new buffer reader instance.
@@ -8826,7 +8826,7 @@ BufferReader._configure();
 
 /***/ }),
 
-/***/ 162:
+/***/ 460:
 /***/ ((module) => {
 
 
@@ -8851,7 +8851,7 @@ module.exports = {};
 
 /***/ }),
 
-/***/ 168:
+/***/ 882:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -8889,18 +8889,18 @@ var rpc = exports;
  * @returns {undefined}
  */
 
-rpc.Service = __nccwpck_require__(124);
+rpc.Service = __nccwpck_require__(26);
 
 
 /***/ }),
 
-/***/ 124:
+/***/ 26:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = Service;
 
-var util = __nccwpck_require__(347);
+var util = __nccwpck_require__(857);
 
 // Extends EventEmitter
 (Service.prototype = Object.create(util.EventEmitter.prototype)).constructor = Service;
@@ -9043,13 +9043,13 @@ Service.prototype.end = function end(endedByRPC) {
 
 /***/ }),
 
-/***/ 440:
+/***/ 994:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = LongBits;
 
-var util = __nccwpck_require__(347);
+var util = __nccwpck_require__(857);
 
 /**
  * Constructs new long bits.
@@ -9250,35 +9250,35 @@ LongBits.prototype.length = function length() {
 
 /***/ }),
 
-/***/ 347:
+/***/ 857:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
 var util = exports;
 
 // used to return a Promise where callback is omitted
-util.asPromise = __nccwpck_require__(408);
+util.asPromise = __nccwpck_require__(222);
 
 // converts to / from base64 encoded strings
-util.base64 = __nccwpck_require__(592);
+util.base64 = __nccwpck_require__(478);
 
 // base class of rpc.Service
-util.EventEmitter = __nccwpck_require__(13);
+util.EventEmitter = __nccwpck_require__(491);
 
 // float handling accross browsers
-util.float = __nccwpck_require__(223);
+util.float = __nccwpck_require__(597);
 
 // requires modules optionally and hides the call from bundlers
-util.inquire = __nccwpck_require__(720);
+util.inquire = __nccwpck_require__(206);
 
 // converts to / from utf8 encoded strings
-util.utf8 = __nccwpck_require__(784);
+util.utf8 = __nccwpck_require__(958);
 
 // provides a node-like buffer pool in the browser
-util.pool = __nccwpck_require__(61);
+util.pool = __nccwpck_require__(239);
 
 // utility to work with the low and high bits of a 64 bit value
-util.LongBits = __nccwpck_require__(440);
+util.LongBits = __nccwpck_require__(994);
 
 /**
  * Whether running within node or not.
@@ -9678,13 +9678,13 @@ util._configure = function() {
 
 /***/ }),
 
-/***/ 804:
+/***/ 654:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = Writer;
 
-var util      = __nccwpck_require__(347);
+var util      = __nccwpck_require__(857);
 
 var BufferWriter; // cyclic
 
@@ -10150,17 +10150,17 @@ Writer._configure = function(BufferWriter_) {
 
 /***/ }),
 
-/***/ 69:
+/***/ 751:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 module.exports = BufferWriter;
 
 // extends Writer
-var Writer = __nccwpck_require__(804);
+var Writer = __nccwpck_require__(654);
 (BufferWriter.prototype = Object.create(Writer.prototype)).constructor = BufferWriter;
 
-var util = __nccwpck_require__(347);
+var util = __nccwpck_require__(857);
 
 /**
  * Constructs a new buffer writer instance.
@@ -10249,7 +10249,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("worker_threa
 
 /***/ }),
 
-/***/ 909:
+/***/ 291:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -10402,7 +10402,7 @@ exports.resolveBackendAndExecutionProviders = resolveBackendAndExecutionProvider
 
 /***/ }),
 
-/***/ 706:
+/***/ 316:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -10410,13 +10410,13 @@ exports.resolveBackendAndExecutionProviders = resolveBackendAndExecutionProvider
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.registerBackend = void 0;
-var backend_impl_js_1 = __nccwpck_require__(909);
+var backend_impl_js_1 = __nccwpck_require__(291);
 Object.defineProperty(exports, "registerBackend", ({ enumerable: true, get: function () { return backend_impl_js_1.registerBackend; } }));
 //# sourceMappingURL=backend.js.map
 
 /***/ }),
 
-/***/ 632:
+/***/ 174:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -10424,7 +10424,7 @@ Object.defineProperty(exports, "registerBackend", ({ enumerable: true, get: func
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.env = void 0;
-const version_js_1 = __nccwpck_require__(734);
+const version_js_1 = __nccwpck_require__(12);
 let logLevelValue = 'warning';
 exports.env = {
     wasm: {},
@@ -10450,7 +10450,7 @@ Object.defineProperty(exports.env, 'logLevel', { enumerable: true });
 
 /***/ }),
 
-/***/ 697:
+/***/ 139:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -10458,7 +10458,7 @@ Object.defineProperty(exports.env, 'logLevel', { enumerable: true });
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.env = void 0;
-const env_impl_js_1 = __nccwpck_require__(632);
+const env_impl_js_1 = __nccwpck_require__(174);
 /**
  * Represent a set of flags as a global singleton.
  */
@@ -10467,7 +10467,7 @@ exports.env = env_impl_js_1.env;
 
 /***/ }),
 
-/***/ 226:
+/***/ 376:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -10503,20 +10503,20 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
  *
  * @packageDocumentation
  */
-__exportStar(__nccwpck_require__(706), exports);
-__exportStar(__nccwpck_require__(697), exports);
-__exportStar(__nccwpck_require__(228), exports);
-__exportStar(__nccwpck_require__(501), exports);
-__exportStar(__nccwpck_require__(494), exports);
-__exportStar(__nccwpck_require__(118), exports);
-__exportStar(__nccwpck_require__(943), exports);
-__exportStar(__nccwpck_require__(307), exports);
-__exportStar(__nccwpck_require__(99), exports);
+__exportStar(__nccwpck_require__(316), exports);
+__exportStar(__nccwpck_require__(139), exports);
+__exportStar(__nccwpck_require__(766), exports);
+__exportStar(__nccwpck_require__(3), exports);
+__exportStar(__nccwpck_require__(904), exports);
+__exportStar(__nccwpck_require__(452), exports);
+__exportStar(__nccwpck_require__(561), exports);
+__exportStar(__nccwpck_require__(713), exports);
+__exportStar(__nccwpck_require__(497), exports);
 //# sourceMappingURL=index.js.map
 
 /***/ }),
 
-/***/ 43:
+/***/ 865:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -10524,9 +10524,9 @@ __exportStar(__nccwpck_require__(99), exports);
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.InferenceSession = void 0;
-const backend_impl_js_1 = __nccwpck_require__(909);
-const tensor_js_1 = __nccwpck_require__(501);
-const trace_js_1 = __nccwpck_require__(943);
+const backend_impl_js_1 = __nccwpck_require__(291);
+const tensor_js_1 = __nccwpck_require__(3);
+const trace_js_1 = __nccwpck_require__(561);
 class InferenceSession {
     constructor(handler) {
         this.handler = handler;
@@ -10734,7 +10734,7 @@ exports.InferenceSession = InferenceSession;
 
 /***/ }),
 
-/***/ 228:
+/***/ 766:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -10742,14 +10742,14 @@ exports.InferenceSession = InferenceSession;
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.InferenceSession = void 0;
-const inference_session_impl_js_1 = __nccwpck_require__(43);
+const inference_session_impl_js_1 = __nccwpck_require__(865);
 // eslint-disable-next-line @typescript-eslint/naming-convention
 exports.InferenceSession = inference_session_impl_js_1.InferenceSession;
 //# sourceMappingURL=inference-session.js.map
 
 /***/ }),
 
-/***/ 307:
+/***/ 713:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -10760,7 +10760,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 
 /***/ }),
 
-/***/ 99:
+/***/ 497:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -10771,7 +10771,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 
 /***/ }),
 
-/***/ 249:
+/***/ 263:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -10977,7 +10977,7 @@ exports.tensorToImageData = tensorToImageData;
 
 /***/ }),
 
-/***/ 494:
+/***/ 904:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -10988,7 +10988,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 
 /***/ }),
 
-/***/ 49:
+/***/ 243:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -10996,7 +10996,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.tensorFromPinnedBuffer = exports.tensorFromMLTensor = exports.tensorFromGpuBuffer = exports.tensorFromTexture = exports.tensorFromImage = exports.bufferToTensor = void 0;
-const tensor_impl_js_1 = __nccwpck_require__(300);
+const tensor_impl_js_1 = __nccwpck_require__(793);
 /**
  * Create a new tensor object from image object
  *
@@ -11268,7 +11268,7 @@ exports.tensorFromPinnedBuffer = tensorFromPinnedBuffer;
 
 /***/ }),
 
-/***/ 118:
+/***/ 452:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -11279,7 +11279,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 
 /***/ }),
 
-/***/ 325:
+/***/ 640:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -11347,7 +11347,7 @@ exports.checkTypedArray = checkTypedArray;
 
 /***/ }),
 
-/***/ 300:
+/***/ 793:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -11355,10 +11355,10 @@ exports.checkTypedArray = checkTypedArray;
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Tensor = void 0;
-const tensor_conversion_impl_js_1 = __nccwpck_require__(249);
-const tensor_factory_impl_js_1 = __nccwpck_require__(49);
-const tensor_impl_type_mapping_js_1 = __nccwpck_require__(325);
-const tensor_utils_impl_js_1 = __nccwpck_require__(72);
+const tensor_conversion_impl_js_1 = __nccwpck_require__(263);
+const tensor_factory_impl_js_1 = __nccwpck_require__(243);
+const tensor_impl_type_mapping_js_1 = __nccwpck_require__(640);
+const tensor_utils_impl_js_1 = __nccwpck_require__(14);
 /**
  * the implementation of Tensor interface.
  *
@@ -11723,7 +11723,7 @@ exports.Tensor = Tensor;
 
 /***/ }),
 
-/***/ 72:
+/***/ 14:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -11731,7 +11731,7 @@ exports.Tensor = Tensor;
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.tensorReshape = exports.calculateSize = void 0;
-const tensor_impl_js_1 = __nccwpck_require__(300);
+const tensor_impl_js_1 = __nccwpck_require__(793);
 /**
  * calculate size from dims.
  *
@@ -11796,7 +11796,7 @@ exports.tensorReshape = tensorReshape;
 
 /***/ }),
 
-/***/ 501:
+/***/ 3:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -11804,14 +11804,14 @@ exports.tensorReshape = tensorReshape;
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Tensor = void 0;
-const tensor_impl_js_1 = __nccwpck_require__(300);
+const tensor_impl_js_1 = __nccwpck_require__(793);
 // eslint-disable-next-line @typescript-eslint/naming-convention
 exports.Tensor = tensor_impl_js_1.Tensor;
 //# sourceMappingURL=tensor.js.map
 
 /***/ }),
 
-/***/ 943:
+/***/ 561:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -11819,7 +11819,7 @@ exports.Tensor = tensor_impl_js_1.Tensor;
 // Licensed under the MIT License.
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.TRACE_EVENT_END = exports.TRACE_EVENT_BEGIN = exports.TRACE_FUNC_END = exports.TRACE_FUNC_BEGIN = exports.TRACE = void 0;
-const env_impl_js_1 = __nccwpck_require__(632);
+const env_impl_js_1 = __nccwpck_require__(174);
 /**
  * @ignore
  */
@@ -11894,7 +11894,7 @@ exports.TRACE_EVENT_END = TRACE_EVENT_END;
 
 /***/ }),
 
-/***/ 734:
+/***/ 12:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -11952,12 +11952,12 @@ var __webpack_exports__ = {};
 const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: ../../main/node_modules/onnxruntime-node/dist/index.js
-var dist = __nccwpck_require__(219);
-// EXTERNAL MODULE: ../../main/node_modules/onnxruntime-node/dist/binding.js
-var binding = __nccwpck_require__(778);
-// EXTERNAL MODULE: ../../main/node_modules/onnx-proto/dist/onnx.js
-var onnx = __nccwpck_require__(572);
+// EXTERNAL MODULE: ./node_modules/onnxruntime-node/dist/index.js
+var dist = __nccwpck_require__(701);
+// EXTERNAL MODULE: ./node_modules/onnxruntime-node/dist/binding.js
+var binding = __nccwpck_require__(216);
+// EXTERNAL MODULE: ./node_modules/onnx-proto/dist/onnx.js
+var onnx = __nccwpck_require__(70);
 ;// CONCATENATED MODULE: ./lib/model/dtypes.js
 /** ONNX TensorProto.DataType codes (onnx.proto3, stable across IR versions). */
 const CODE_BY_TYPE = {
