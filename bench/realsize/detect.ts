@@ -27,6 +27,7 @@ import { conditionMetrics, type ConditionMetrics, type ScanRow } from '../torch/
 import { SetupError } from '../torch/python.js';
 import { isFailed } from '../../src/report/types.js';
 import type { RealsizeManifest, RealsizeModel } from './manifest.js';
+import { buildKey, cachedBuild } from './build-cache.js';
 import { renderRealsize } from './report.js';
 import { measureSpeed, speedModels, type SpeedRow } from './speed.js';
 
@@ -210,29 +211,6 @@ function triggerRanOn(r: RealsizeRow): boolean | null {
   return !/trigger probing does not apply|trigger probing was skipped|no trigger check/i.test(r.summary);
 }
 
-/** What a baseline build depends on: the tool that built it, its members' bytes, the samples, the budget. */
-function buildKey(runner: CliRunner, refs: RealsizeModel[], samples: boolean, args: string[]): string {
-  return JSON.stringify({ runner: runner.label, refs: refs.map((m) => m.sha256), samples, args });
-}
-
-/**
- * A baseline build, reused when the folder's record says it was built with the same key (the build of 20
- * references is the bench's longest step; its time is the recorded one, not a re-measurement).
- */
-function cachedBuild(dir: string, key: string, build: () => BuildResult): BuildResult {
-  const record = `${dir}.build.json`;
-  if (existsSync(record) && existsSync(dir)) {
-    const r = JSON.parse(readFileSync(record, 'utf8')) as { key: string; result: BuildResult };
-    if (r.key === key && r.result.ok) {
-      console.error(`  reusing the baseline built for the same references (${record})`);
-      return r.result;
-    }
-  }
-  const result = build();
-  if (result.ok) writeFileSync(record, JSON.stringify({ key, result }) + '\n');
-  return result;
-}
-
 async function main(): Promise<void> {
   const zooDir = path.resolve(option('--zoo') ?? path.join(ROOT, 'bench', '.cache', 'realsize-zoo'));
   const manifest = loadZoo(zooDir);
@@ -253,6 +231,12 @@ async function main(): Promise<void> {
       }
     : cliRunner(ROOT, process.argv.includes('--src'));
   const stale = process.argv.includes('--src') || cli ? null : bundleIsStale(ROOT);
+  // what a cached baseline build must have been made by: the bundle's bytes, else the checkout's commit
+  const bundle = path.join(ROOT, 'dist', 'cli', 'index.js');
+  const toolStamp =
+    stale === null || !existsSync(bundle)
+      ? gitDescribe(cli ? path.dirname(path.dirname(path.resolve(cli))) : ROOT)
+      : createHash('sha256').update(readFileSync(bundle)).digest('hex');
   if (stale) console.error('note: src/ is newer than dist/cli: the bundle (what users run) is measured');
   const RESULTS = path.resolve(option('--results') ?? path.join(ROOT, 'bench', 'results'));
   const resultsFile = path.join(RESULTS, 'realsize.json');
@@ -310,7 +294,7 @@ async function main(): Promise<void> {
         let build: BuildResult | null = null;
         if (c.baseline) {
           console.error(`${arch} / budget ${budget} / ${c.id}: baseline build of ${refs.length} references`);
-          build = cachedBuild(baselineDir, buildKey(runner, refs, c.samples, budgetArgs), () =>
+          build = cachedBuild(baselineDir, buildKey(runner, toolStamp, refs, c.samples, budgetArgs), () =>
             buildBaseline(
               runner,
               ROOT,
