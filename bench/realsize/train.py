@@ -38,7 +38,7 @@ ARCHS = {
 }
 BASE = {"epochs": 2, "batch": 128, "lr": 0.05, "momentum": 0.9, "weightDecay": 5e-4, "warmupEpochs": 0.3}
 FINETUNE = {"images": 2000, "epochs": 1, "batch": 64, "lrChoices": [0.005, 0.01, 0.02], "momentum": 0.9, "weightDecay": 5e-4}
-COUNTS = {"reference": 20, "test": 20}
+COUNTS = {"reference": 20, "test": 15}
 RATES = [0.05, 0.10, 0.15, 0.20]
 MAX_ATTEMPTS = 3
 STEALTH = {"accuracyTolerance": 0.02, "minAsr": 0.8}
