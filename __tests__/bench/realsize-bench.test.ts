@@ -1,14 +1,16 @@
 /**
  * bench:realsize's bookkeeping: the cached baseline build (reused only for the same tool, references,
- * samples and budget; a failed build is never reused) and the choice of models the speed part times.
+ * samples and budget; a failed build is never reused), the per-model scan cache (only models without an
+ * entry are scanned; the report keeps the models' order) and the choice of models the speed part times.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildKey, cachedBuild } from '../../bench/realsize/build-cache.js';
+import { buildKey, cachedBuild, cachedScan } from '../../bench/realsize/cache.js';
 import { speedModels } from '../../bench/realsize/speed.js';
 import type { RealsizeModel } from '../../bench/realsize/manifest.js';
-import type { BuildResult, CliRunner } from '../../bench/torch/cli.js';
+import type { BuildResult, CliRunner, ScanResult } from '../../bench/torch/cli.js';
+import type { ScanReport } from '../../src/report/types.js';
 
 const runner: CliRunner = { label: 'node bin/model-fingerprint.js (dist/cli bundle)', cmd: 'node', args: [] };
 
@@ -78,6 +80,67 @@ describe('cachedBuild', () => {
     const c = counting({ ok: true, ms: 7, message: '' }, out);
     expect(cachedBuild(out, key, c.build).ms).toBe(7);
     expect(c.calls()).toBe(1);
+  });
+});
+
+describe('cachedScan', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'realsize-scan-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A scan that reports each path it is given, with a score from its name, and records its calls. */
+  function fakeScan(calls: string[][], failing = false) {
+    return (paths: string[]): ScanResult => {
+      calls.push(paths);
+      if (failing) return { report: null, ms: 3, status: 2, message: 'exit 2: baseline unreadable' };
+      const report = {
+        version: 2,
+        models: paths.map((p) => ({ path: p, riskScore: Number(p.replace(/\D/g, '')), durationMs: 10 })),
+      } as unknown as ScanReport;
+      return { report, ms: 5, status: 0, message: '' };
+    };
+  }
+  const models = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ sha256: `h${i}`, path: `m${i}.onnx` }));
+  const scores = (r: ScanResult) =>
+    (r.report?.models ?? []).map((m) => [m.path, (m as unknown as { riskScore: number }).riskScore]);
+
+  it('scans only the models without an entry, and returns every model in order', () => {
+    const file = path.join(dir, 'scan.cache.json');
+    const calls: string[][] = [];
+    const first = cachedScan(file, 'k', models(2), fakeScan(calls));
+    expect(first.scanned).toBe(2);
+    const second = cachedScan(file, 'k', models(4), fakeScan(calls));
+    expect(calls).toEqual([
+      ['m0.onnx', 'm1.onnx'],
+      ['m2.onnx', 'm3.onnx'],
+    ]);
+    expect(second.scanned).toBe(2);
+    expect(scores(second)).toEqual([
+      ['m0.onnx', 0],
+      ['m1.onnx', 1],
+      ['m2.onnx', 2],
+      ['m3.onnx', 3],
+    ]);
+    const third = cachedScan(file, 'k', models(3).reverse(), fakeScan(calls));
+    expect(calls).toHaveLength(2);
+    expect(third.scanned).toBe(0);
+    expect(scores(third).map(([p]) => p)).toEqual(['m2.onnx', 'm1.onnx', 'm0.onnx']);
+  });
+
+  it('rescans everything under another key, and caches nothing from a scan that wrote no report', () => {
+    const file = path.join(dir, 'scan.cache.json');
+    const calls: string[][] = [];
+    cachedScan(file, 'k', models(2), fakeScan(calls));
+    cachedScan(file, 'other budget', models(2), fakeScan(calls));
+    expect(calls).toHaveLength(2);
+    const failed = cachedScan(path.join(dir, 'f.json'), 'k', models(2), fakeScan(calls, true));
+    expect(failed.report).toBeNull();
+    expect(failed.message).toMatch(/baseline unreadable/);
+    cachedScan(path.join(dir, 'f.json'), 'k', models(2), fakeScan(calls));
+    expect(calls).toHaveLength(4);
   });
 });
 

@@ -27,7 +27,7 @@ import { conditionMetrics, type ConditionMetrics, type ScanRow } from '../torch/
 import { SetupError } from '../torch/python.js';
 import { isFailed } from '../../src/report/types.js';
 import type { RealsizeManifest, RealsizeModel } from './manifest.js';
-import { buildKey, cachedBuild } from './build-cache.js';
+import { buildKey, cachedBuild, cachedScan } from './cache.js';
 import { renderRealsize } from './report.js';
 import { measureSpeed, speedModels, type SpeedRow } from './speed.js';
 
@@ -292,9 +292,10 @@ async function main(): Promise<void> {
         mkdirSync(dir, { recursive: true });
         const baselineDir = path.join(dir, `baseline-${c.samples ? 'samples' : 'generated'}`);
         let build: BuildResult | null = null;
+        const baselineKey = buildKey(runner, toolStamp, refs, c.samples, budgetArgs);
         if (c.baseline) {
           console.error(`${arch} / budget ${budget} / ${c.id}: baseline build of ${refs.length} references`);
-          build = cachedBuild(baselineDir, buildKey(runner, toolStamp, refs, c.samples, budgetArgs), () =>
+          build = cachedBuild(baselineDir, baselineKey, () =>
             buildBaseline(
               runner,
               ROOT,
@@ -326,17 +327,24 @@ async function main(): Promise<void> {
           continue;
         }
         console.error(`${arch} / budget ${budget} / ${c.id}: scanning ${tests.length} test models`);
-        const res = scan(
-          runner,
-          ROOT,
-          tests.map((m) => path.relative(ROOT, path.join(zooDir, m.file))),
-          path.join(dir, `scan-${c.id}.json`),
-          {
-            baselineDir: c.baseline ? baselineDir : undefined,
-            samplesDir: !c.baseline && c.samples ? samples : undefined,
-            extraArgs: budgetArgs,
-          },
+        const res = cachedScan(
+          path.join(dir, `scan-${c.id}.cache.json`),
+          JSON.stringify({
+            runner: runner.label,
+            tool: toolStamp,
+            build: c.baseline ? baselineKey : null,
+            c,
+            budgetArgs,
+          }),
+          tests.map((m) => ({ sha256: m.sha256, path: path.relative(ROOT, path.join(zooDir, m.file)) })),
+          (paths) =>
+            scan(runner, ROOT, paths, path.join(dir, `scan-${c.id}.json`), {
+              baselineDir: c.baseline ? baselineDir : undefined,
+              samplesDir: !c.baseline && c.samples ? samples : undefined,
+              extraArgs: budgetArgs,
+            }),
         );
+        console.error(`  scanned ${res.scanned}, ${tests.length - res.scanned} from the cache`);
         const rows = rowsOf(zooDir, tests, res.report, res.message);
         const metrics = conditionMetrics(rows);
         const ran = rows.map(triggerRanOn).filter((x): x is boolean => x !== null);
