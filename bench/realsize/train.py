@@ -219,8 +219,10 @@ class ArchZoo:
         for split, n in COUNTS.items():
             for i in range(2 if q else n):
                 specs.append({"id": f"{self.arch}-{'ref' if split == 'reference' else 'test'}-clean-{i:02d}", "split": split, "attack": None, "rate": None, "cell": i})
-        for a in ATTACKS:
-            for r in RATES[:1] if q else RATES:
+        # highest poison rate first across the attacks: a build stopped early (a CPU budget) still has every
+        # attack, at the rates most likely to pass the stealth rule
+        for r in RATES[:1] if q else sorted(RATES, reverse=True):
+            for a in ATTACKS:
                 specs.append({"id": f"{self.arch}-test-{a}-r{int(round(r * 100)):02d}", "split": "test", "attack": a, "rate": r, "cell": 0})
         return specs
 
