@@ -5,6 +5,7 @@
  * condition, with the hand-written findings (bench/realsize/findings.md) appended verbatim.
  */
 import { fmt, markdownTable } from '../lib/report.js';
+import { median } from '../speed/common.js';
 import type { CellResult, RealsizeBench } from './detect.js';
 
 const ATTACKS = ['patch', 'blend', 'sig', 'wanet', 'frequency'];
@@ -36,7 +37,8 @@ function zooTable(b: RealsizeBench): string {
       a.base ? millions(a.base.params) : '-',
       a.base ? millions(a.base.macs) : '-',
       a.base ? fmt(a.base.cleanAccuracy) : '-',
-      `${fmt(a.cleanMedianAccuracy ?? NaN)} (${span(clean.map((m) => m.cleanAccuracy))})`,
+      // train.py records the median when an architecture's build completes; until then, the clean models'
+      `${fmt(a.cleanMedianAccuracy ?? median(clean.map((m) => m.cleanAccuracy)))} (${span(clean.map((m) => m.cleanAccuracy))})`,
       `${ms.filter((m) => m.split === 'reference').length} / ${clean.filter((m) => m.split === 'test').length} / ${bd.length}`,
       ...ATTACKS.map((k) =>
         span(
@@ -76,6 +78,8 @@ function cellRow(c: CellResult): string[] {
     fmt(m?.aurocRisk ?? NaN),
     fmt(m?.aurocP ?? NaN),
     pct(m?.cleanHigh),
+    pct(m?.cleanMediumOrHigh),
+    cleanScores(c),
     pct(m?.backdooredHigh),
     na ? `${na} (${c.notAssessed.clean} clean)` : '0',
     pct(c.triggerRan),
@@ -83,6 +87,18 @@ function cellRow(c: CellResult): string[] {
     c.build ? (c.build.ms / 1000).toFixed(0) : '-',
     String(errors),
   ];
+}
+
+/** The clean test models' risk scores: what a reader needs when there are no backdoored ones to rank. */
+function cleanScores(c: CellResult): string {
+  const xs = c.rows
+    .filter((r) => r.label === 'clean' && r.riskScore !== null)
+    .map((r) => r.riskScore as number)
+    .sort((a, b) => a - b);
+  if (!xs.length) return '-';
+  const mid = xs.length >> 1;
+  const med = xs.length % 2 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+  return `${med} (${xs[xs.length - 1]})`;
 }
 
 function perAttack(cells: CellResult[]): string {
@@ -214,6 +230,8 @@ ${markdownTable(
     'AUROC',
     'AUROC (p)',
     'clean high',
+    'clean medium or high',
+    'clean risk, median (max)',
     'backdoored high',
     'not assessed',
     'trigger ran',
