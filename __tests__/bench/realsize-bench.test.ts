@@ -7,7 +7,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildKey, cachedBuild, cachedScan } from '../../bench/realsize/cache.js';
+import * as ort from 'onnxruntime-node';
 import { speedModels } from '../../bench/realsize/speed.js';
+import { rawInference } from '../../bench/speed/realsize.js';
 import type { RealsizeModel } from '../../bench/realsize/manifest.js';
 import type { BuildResult, CliRunner, ScanResult } from '../../bench/torch/cli.js';
 import type { ScanReport } from '../../src/report/types.js';
@@ -165,5 +167,21 @@ describe('speedModels', () => {
   it('stops at what there is', () => {
     expect(speedModels(tests.slice(0, 3), 10).map((x) => x.id)).toEqual(['c0', 'b0', 'c1']);
     expect(speedModels([], 2)).toEqual([]);
+  });
+});
+
+describe('rawInference on given inputs', () => {
+  const model = path.join('examples', 'models', 'candidates', 'clean-candidate.onnx');
+
+  it('runs every row of the inputs in batches, the last one short', async () => {
+    // the example MLP takes [N, 1, 14, 14]; 5 rows in batches of 2 are runs of 2, 2 and 1 rows
+    const rows = new ort.Tensor('float32', new Float32Array(5 * 196).fill(0.5), [5, 1, 14, 14]);
+    const ms = await rawInference(model, 'input', [1, 14, 14], 5, 2, rows);
+    expect(ms).toBeGreaterThan(0);
+  });
+
+  it('fails loudly when asked for more rows than the inputs hold', async () => {
+    const rows = new ort.Tensor('float32', new Float32Array(2 * 196), [2, 1, 14, 14]);
+    await expect(rawInference(model, 'input', [1, 14, 14], 3, 2, rows)).rejects.toThrow();
   });
 });
