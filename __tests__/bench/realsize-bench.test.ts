@@ -146,6 +146,34 @@ describe('cachedScan', () => {
   });
 });
 
+describe('cachedScan in chunks', () => {
+  it('caches each chunk as it ends, so a run that fails midway keeps the chunks before', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'realsize-chunk-'));
+    try {
+      const file = path.join(dir, 'scan.cache.json');
+      const calls: string[][] = [];
+      const models = Array.from({ length: 5 }, (_, i) => ({ sha256: `h${i}`, path: `m${i}.onnx` }));
+      const flaky = (paths: string[]): ScanResult => {
+        calls.push(paths);
+        if (calls.length === 2) return { report: null, ms: 1, status: null, message: 'killed' };
+        const report = { models: paths.map((p) => ({ path: p, durationMs: 1 })) } as unknown as ScanReport;
+        return { report, ms: 1, status: 0, message: '' };
+      };
+      const first = cachedScan(file, 'k', models, flaky, 2);
+      expect(calls).toEqual([
+        ['m0.onnx', 'm1.onnx'],
+        ['m2.onnx', 'm3.onnx'],
+      ]);
+      expect(first.report?.models.map((m) => m.path)).toEqual(['m0.onnx', 'm1.onnx']);
+      expect(first.message).toBe('killed');
+      cachedScan(file, 'k', models, flaky, 2);
+      expect(calls.slice(2)).toEqual([['m2.onnx', 'm3.onnx'], ['m4.onnx']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('speedModels', () => {
   const m = (id: string, label: 'clean' | 'backdoor') => ({ id, label }) as RealsizeModel;
   const tests = [

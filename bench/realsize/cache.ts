@@ -52,7 +52,7 @@ interface ScanCache {
 
 /**
  * The scan of `models` (by file hash; `path` as the CLI is given it), reusing the entries cached under `key`
- * and running `scan` on the rest only. The returned report lists every model in `models`' order (entries
+ * and running `scan` on the rest only, `chunk` models per call. The returned report lists every model in `models`' order (entries
  * from earlier runs included, with their own durations); `ms` is this run's wall time, `scanned` how many
  * models it scanned.
  */
@@ -61,6 +61,7 @@ export function cachedScan(
   key: string,
   models: { sha256: string; path: string }[],
   scan: (paths: string[]) => ScanResult,
+  chunk = Infinity,
 ): ScanResult & { scanned: number } {
   let cache: ScanCache = { key, report: null, entries: {} };
   if (existsSync(file)) {
@@ -69,17 +70,21 @@ export function cachedScan(
   }
   const todo = models.filter((m) => !cache.entries[m.sha256]);
   let res: ScanResult = { report: cache.report, ms: 0, status: 0, message: '' };
-  if (todo.length) {
-    res = scan(todo.map((m) => m.path));
-    if (res.report) {
-      for (const m of todo) {
-        const e = res.report.models.find((x) => x.path === m.path);
-        if (e) cache.entries[m.sha256] = e;
-      }
-      cache.report = res.report;
-      writeFileSync(file, JSON.stringify(cache) + '\n');
+  let ms = 0;
+  // in chunks, each cached as it ends: a run stopped midway keeps what it scanned
+  for (let i = 0; i < todo.length; i += chunk) {
+    const part = todo.slice(i, i + chunk);
+    res = scan(part.map((m) => m.path));
+    ms += res.ms;
+    if (!res.report) break;
+    for (const m of part) {
+      const e = res.report.models.find((x) => x.path === m.path);
+      if (e) cache.entries[m.sha256] = e;
     }
+    cache.report = res.report;
+    writeFileSync(file, JSON.stringify(cache) + '\n');
   }
+  res = { ...res, ms };
   if (!cache.report) return { ...res, scanned: todo.length };
   const entries = models
     .map((m) => (cache.entries[m.sha256] ? { ...cache.entries[m.sha256], path: m.path } : null))

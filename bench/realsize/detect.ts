@@ -39,6 +39,8 @@ export const CONDITIONS = [
   { id: 'no-baseline+samples', label: 'no baseline, 128 real samples', baseline: false, samples: true },
   { id: 'no-baseline', label: 'no baseline, no samples', baseline: false, samples: false },
 ] as const;
+/** Test models per CLI scan process: a run stopped midway keeps the chunks it finished (cache.ts). */
+const SCAN_CHUNK = 4;
 const DEFAULT_CONDITIONS = ['baseline', 'no-baseline+samples', 'no-baseline'];
 
 /** A scanned test model, with what the report says ran on it (report version 2 fields when present). */
@@ -343,6 +345,7 @@ async function main(): Promise<void> {
               samplesDir: !c.baseline && c.samples ? samples : undefined,
               extraArgs: budgetArgs,
             }),
+          SCAN_CHUNK,
         );
         console.error(`  scanned ${res.scanned}, ${tests.length - res.scanned} from the cache`);
         const rows = rowsOf(zooDir, tests, res.report, res.message);
