@@ -1,6 +1,6 @@
 /**
  * `npm run bench:realsize [-- --zoo DIR] [--archs a,b] [--budgets none,fast,default,thorough]
- * [--conditions baseline,baseline+samples,no-baseline+samples,no-baseline] [--speed N] [--build-only]
+ * [--conditions baseline,baseline+samples,no-baseline+samples,no-baseline] [--speed N] [--build-only] [--cached-only]
  * [--src | --cli FILE] [--results DIR]`:
  * detection on the real-size zoo (bench/realsize/README.md), per architecture and scan budget, through the
  * CLI a user runs: `baseline build` of the clean references (with or without the 128 real probe samples)
@@ -249,6 +249,9 @@ async function main(): Promise<void> {
   // --build-only: build (and cache) the baselines of the chosen conditions, scan nothing (e.g. while the
   // test models still train)
   const buildOnly = process.argv.includes('--build-only');
+  // --cached-only: results from the scan caches alone (models without an entry are listed as not scanned),
+  // e.g. to write the tables of a run stopped at a deadline
+  const cachedOnly = process.argv.includes('--cached-only');
   const check = await exportCheck(zooDir, manifest);
   // --speed N: time N test models per architecture in-process against raw ONNX Runtime (0: none)
   const speedN = Number(option('--speed') ?? 2);
@@ -340,11 +343,13 @@ async function main(): Promise<void> {
           }),
           tests.map((m) => ({ sha256: m.sha256, path: path.relative(ROOT, path.join(zooDir, m.file)) })),
           (paths) =>
-            scan(runner, ROOT, paths, path.join(dir, `scan-${c.id}.json`), {
-              baselineDir: c.baseline ? baselineDir : undefined,
-              samplesDir: !c.baseline && c.samples ? samples : undefined,
-              extraArgs: budgetArgs,
-            }),
+            cachedOnly
+              ? { report: null, ms: 0, status: null, message: 'not scanned: a --cached-only run' }
+              : scan(runner, ROOT, paths, path.join(dir, `scan-${c.id}.json`), {
+                  baselineDir: c.baseline ? baselineDir : undefined,
+                  samplesDir: !c.baseline && c.samples ? samples : undefined,
+                  extraArgs: budgetArgs,
+                }),
           SCAN_CHUNK,
         );
         console.error(`  scanned ${res.scanned}, ${tests.length - res.scanned} from the cache`);
@@ -375,7 +380,7 @@ async function main(): Promise<void> {
         cells.push(cell);
         save();
       }
-      if (speedN > 0 && !buildOnly) {
+      if (speedN > 0 && !buildOnly && !cachedOnly) {
         const generated = path.join(evalDir, arch, budget, 'baseline-generated');
         const built = cells.some(
           (c) => c.arch === arch && c.budget === budget && c.condition === 'baseline' && c.build?.ok,
