@@ -127,9 +127,14 @@ function errorsOf(cells: CellResult[]): string {
   return lines.length ? lines.join('\n') : 'None: every model was read and scanned.';
 }
 
+/** The architectures the detection tables have cells for (a zoo may hold unfinished ones). */
+function scannedArchs(b: RealsizeBench): string[] {
+  return Object.keys(b.zoo.archs).filter((a) => b.cells.some((c) => c.arch === a));
+}
+
 function testCounts(b: RealsizeBench): string {
   const t = b.models.filter((m) => m.split === 'test');
-  const per = Object.keys(b.zoo.archs).map((a) => {
+  const per = scannedArchs(b).map((a) => {
     const c = t.filter((m) => m.arch === a && m.label === 'clean').length;
     return `${a}: ${c} clean and ${t.filter((m) => m.arch === a).length - c} backdoored`;
   });
@@ -138,9 +143,7 @@ function testCounts(b: RealsizeBench): string {
 
 function refCount(b: RealsizeBench): string {
   const n = new Set(
-    Object.keys(b.zoo.archs).map(
-      (a) => b.models.filter((m) => m.arch === a && m.split === 'reference').length,
-    ),
+    scannedArchs(b).map((a) => b.models.filter((m) => m.arch === a && m.split === 'reference').length),
   );
   return [...n].join(' or ');
 }
@@ -217,7 +220,7 @@ average ${runs.map((r) => r.loadAvgStart[0].toFixed(0)).join(', ')} at their sta
 
 ## Detection
 
-AUROC of the risk score (and of -log p) over each architecture's ${testCounts(b)} test models; "clean high" and
+AUROC of the risk score (and of -log p) over the test models (${testCounts(b)}); "clean high" and
 "backdoored high" are the shares called high (61-100); "not assessed" models get no score and are left out of
 the AUROC; "trigger ran" is the share of models the reference-free trigger check ran on; s/model is the
 scan's own per-model time (\`durationMs\`), build s the baseline build of the ${refCount(b)} references.
