@@ -9,15 +9,15 @@
  *   - a baseline built with a budget too small for trigger probing: the ensemble ran, so every model is
  *     assessed, and the report says trigger probing did not run; a scan with another --budget uses the
  *     baseline's and says so; members of mixed budgets are refused;
- *   - the example baseline predates budgets: its scans use the legacy plan and say so.
+ *   - a baseline that predates budgets: its scans use the legacy plan and say so.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScanReport, ScannedModel } from '../../src/report/types.js';
 import { conv, dense } from '../fixtures/models.js';
 import { GraphBuilder, attr, writeSequentialModel } from '../../src/model/write.js';
 import { Rng } from '../../src/probes/rng.js';
-import { loadBaseline } from '../../src/baseline/store.js';
+import { computeBaselineId, loadBaseline } from '../../src/baseline/store.js';
 import { readFingerprint } from '../../src/fingerprint/format.js';
 import { cleanSubset, cli, EXAMPLE_CANDIDATES, tempDir } from './helpers.js';
 
@@ -272,8 +272,20 @@ describe('a baseline built with a budget too small for trigger probing', () => {
   }, 300_000);
 });
 
-test('the example baseline predates budgets: scans against it use the legacy plan and say so', async () => {
-  const r = await cli('scan', CLEAN, '--baseline', 'baselines/example', '--format', 'json', '-q');
+test('a baseline that predates budgets: scans against it use the legacy plan and say so', async () => {
+  // the example baseline as an older tool wrote it: the same members, no budget in the manifest
+  const dir = tempDir('mf-legacy-');
+  dirs.push(dir);
+  const legacy = join(dir, 'legacy');
+  cpSync('baselines/example', legacy, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(legacy, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  expect(manifest.budget).toBeDefined();
+  delete manifest.budget;
+  // re-sealed as that tool sealed it: the id is the hash of the content without the budget
+  const { tool: _t, id: _i, createdAt: _c, ...content } = manifest;
+  manifest.id = computeBaselineId(content as Parameters<typeof computeBaselineId>[0]);
+  writeFileSync(join(legacy, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  const r = await cli('scan', CLEAN, '--baseline', legacy, '--format', 'json', '-q');
   const [m] = scanned(r);
   expect(m.budget?.setting).toBe('legacy');
   expect(m.riskLevel).toBe('low');
