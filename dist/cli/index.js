@@ -36636,6 +36636,14 @@ function levelLabel(level) {
         return 'NOT ASSESSED';
     return level === 'low' ? 'low' : level.toUpperCase();
 }
+/**
+ * Whether a level is a finding a reviewer has to decide about (medium or high): the only models a report
+ * names a suspected target and trigger for, and shows pictures of. A low model's "most reachable class" is no
+ * accusation, and a model that was not assessed has no finding.
+ */
+function isFinding(level) {
+    return level === 'medium' || level === 'high';
+}
 /** The report's on-not-assessed setting (absent in reports made without one: the default). */
 function onNotAssessedOf(report) {
     return report.onNotAssessed ?? DEFAULT_ON_NOT_ASSESSED;
@@ -37431,6 +37439,14 @@ function renderHtml(report, pictures, opts = {}) {
 }
 
 ;// CONCATENATED MODULE: ./lib/report/pictures.js
+/**
+ * The report directory (`scan --report-dir DIR`, the action's `report-artifact`): per flagged (medium or
+ * high) model with trigger evidence a PNG of the suspected trigger stamped on a few inputs and a PNG of the
+ * patch map of each suspected class, and one self-contained HTML page (src/report/html.ts) with the table
+ * and the same pictures inlined. Pure: the report and the evidence in, file names and bytes out; the
+ * caller writes them (src/util/write-files.ts).
+ */
+
 
 
 
@@ -37441,7 +37457,7 @@ const REPORT_HTML = 'index.html';
 const MAX_NAME_CHARS = 60;
 /** A model is shown with pictures when it is not low: the models a reviewer has to decide about. */
 function wantsPictures(m) {
-    return m.riskLevel === 'medium' || m.riskLevel === 'high';
+    return isFinding(m.riskLevel);
 }
 /**
  * The classes the pictures show for a model: the one its explanation names (trigger probing's, or the
@@ -37490,14 +37506,17 @@ function renderReportDir(report, evidence) {
 }
 
 ;// CONCATENATED MODULE: ./lib/scan/evidence.js
-// A model that was not assessed has no finding to picture.
-const SHOWN = ['medium', 'high'];
+/**
+ * Collects what trigger probing found (ScanOptions.onEvidence) for the models a report shows pictures of:
+ * medium and high only, so a scan of many clean models keeps no inputs in memory.
+ */
+
 function collectFlaggedEvidence() {
     const byPath = new Map();
     return {
         byPath,
         sink: (path, evidence, level) => {
-            if (SHOWN.includes(level))
+            if (isFinding(level))
                 byPath.set(path, evidence);
         },
     };
@@ -42170,7 +42189,7 @@ function signalCell(m) {
  * is no finding, so its cell stays empty rather than invite a second look.
  */
 function triggerCell(m) {
-    const text = m.riskLevel === 'medium' || m.riskLevel === 'high' ? suspectedTriggerText(m) : undefined;
+    const text = isFinding(m.riskLevel) ? suspectedTriggerText(m) : undefined;
     return text ? markdownText(text) : '-';
 }
 function table(models) {
@@ -42283,7 +42302,7 @@ function renderMarkdown(report, opts = {}) {
         out.push(`> ${markdownText(note)}`, '');
     out.push(...pictureLines(scanned, opts));
     out.push(...notAssessedSection(scanned));
-    if (scanned.some((m) => m.riskLevel === 'medium' || m.riskLevel === 'high')) {
+    if (scanned.some((m) => isFinding(m.riskLevel))) {
         out.push(`#### ${FLAGGED_MODEL_GUIDANCE_TITLE}`, '');
         FLAGGED_MODEL_GUIDANCE.forEach((step, i) => out.push(`${i + 1}. ${step}`));
         out.push('');
@@ -42577,7 +42596,8 @@ function renderText(report, opts) {
             { text: levelLabel(m.riskLevel), style: levelStyle(m.riskLevel) },
             { text: formatPValue(m.pValue) },
             { text: printable(notAssessedText(m) ?? strongestSignalText(m)) },
-            { text: targetClassText(m) ?? '-' },
+            // like the Markdown's suspected trigger: only for a finding (a clean model's easiest class accuses nothing)
+            { text: (isFinding(m.riskLevel) && targetClassText(m)) || '-' },
         ]);
         const header = ['MODEL', 'SCORE', 'LEVEL', 'P-VALUE', 'STRONGEST SIGNAL', 'TARGET'];
         out.push(...renderRows(header, rows, ['left', 'right', 'left', 'right', 'left', 'left'], color), '');
@@ -42622,7 +42642,7 @@ function renderText(report, opts) {
     out.push(`${summary.join(', ')}.`);
     for (const note of report.notes)
         out.push(`Note: ${printable(note)}`);
-    if (scanned.some((m) => m.riskLevel === 'medium' || m.riskLevel === 'high')) {
+    if (scanned.some((m) => isFinding(m.riskLevel))) {
         out.push('', 'What to do about a flagged model:');
         for (const step of FLAGGED_MODEL_GUIDANCE)
             out.push(`  - ${plainText(step)}`);
