@@ -14,6 +14,15 @@ import type { RealsizeModel } from '../../bench/realsize/manifest.js';
 import type { BuildResult, CliRunner, ScanResult } from '../../bench/torch/cli.js';
 import type { ScanReport } from '../../src/report/types.js';
 
+// The bench's progress lines (stderr) are for people running it: kept out of the test output.
+const consoleError = console.error;
+beforeAll(() => {
+  console.error = () => undefined;
+});
+afterAll(() => {
+  console.error = consoleError;
+});
+
 const runner: CliRunner = { label: 'node bin/model-fingerprint.js (dist/cli bundle)', cmd: 'node', args: [] };
 
 describe('cachedBuild', () => {
