@@ -46435,27 +46435,14 @@ async function invert(session, base, n, [ch, h, w], k, opts) {
 
 
 
-/** Average spatial downsampling assumed for a convolution's output (a stride or pool of 2 per layer). */
-const CONV_SPATIAL_SHARE = 0.25;
+
 /**
- * Multiply-accumulates of one forward pass, estimated from the weights (a dense weight once, a convolution
- * weight once per output position): the estimate trigger probing's budget used when this was written. Kept
- * here so the inversion does not depend on the scan's budget planner, which is being reshaped on main
- * (issue 22: a per-node estimate, src/model/macs.ts); switch to that once both are in one tree.
+ * Multiply-accumulates of one forward pass for the inversion's step and mining budgets: the weight-based
+ * estimate its settings were measured with in bench:inversion (budget.ts legacyMacs, the legacy scan plan's),
+ * not the scan planner's per-node estimate (src/model/macs.ts), which would change the step counts the
+ * bench chose on.
  */
-function inversionMacs(model, sampleShape) {
-    const spatial = sampleShape.length >= 2 ? sampleShape[sampleShape.length - 1] * sampleShape[sampleShape.length - 2] : 1;
-    const convWeights = new Set();
-    for (const node of model.proto.graph?.node ?? [])
-        if (node.opType === 'Conv' && node.input && node.input[1])
-            convWeights.add(node.input[1]);
-    let macs = 0;
-    for (const init of model.initializers) {
-        const elems = init.dims.reduce((a, b) => a * b, 1);
-        macs += convWeights.has(init.name) ? elems * Math.max(1, spatial * CONV_SPATIAL_SHARE) : elems;
-    }
-    return Math.max(1, macs);
-}
+const inversionMacs = legacyMacs;
 /** Fewest steps per class that mean anything (the warm-up alone is a third of them). */
 const MIN_INVERSION_STEPS_PER_CLASS = 6;
 /** Steps per class the MAC budget affords for a model of `macsPerInput` (capped at the default), or null. */
