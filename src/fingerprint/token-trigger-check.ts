@@ -1,8 +1,8 @@
 /**
  * Glue between the fingerprint and token trigger probing (src/selfcheck/token-probe.ts) for text models:
  * one int64/int32 token-id input [N, seq] read by an embedding Gather, class logits out. The sibling of
- * trigger-check.ts (images): the same budget rule (a compute budget in estimated multiply-accumulates, a
- * function of the model alone), the same result (TriggerCheck), the same bases:
+ * trigger-check.ts (images): the same budget (the scan budget's plan, src/fingerprint/budget.ts: the setting's
+ * multiply-accumulates over one forward pass's, up to the passes the vocabulary wants), the same result (TriggerCheck), the same bases:
  *   samples  the user's texts (ProbeSet.triggerTokens: .txt lines tokenised with the vocabulary, or .npy ids);
  *   mined    without samples, texts built from the model's own view of its vocabulary (token-mine.ts);
  *   probes   the generated token probes, when the budget is too small to mine.
@@ -14,11 +14,11 @@ import { ModelRunner } from '../model/session.js';
 import type { ProbeSet } from '../probes/types.js';
 import { readVocabularyCached, wordOf, type Vocabulary } from '../probes/vocab.js';
 import { MIN_SAMPLE_BASE, type TriggerBaseKind } from '../selfcheck/base-inputs.js';
-import { MIN_TRIGGER_BUDGET } from '../selfcheck/trigger-probe.js';
-import { DEFAULT_TOKEN_BUDGET, probeTokenTriggers, type TokenProbeResult } from '../selfcheck/token-probe.js';
+import { probeTokenTriggers, type TokenProbeResult } from '../selfcheck/token-probe.js';
 import { mineTokenTexts } from '../selfcheck/token-mine.js';
 import { tokenCandidateOrder } from '../selfcheck/token-candidates.js';
-import { TOKEN_MINE_BUDGET_SHARE, TOKEN_TRIGGER_MAC_BUDGET } from '../limits.js';
+import { TOKEN_MINE_BUDGET_SHARE } from '../limits.js';
+import { DEFAULT_SCAN_BUDGET, planBudget } from './budget.js';
 import {
   embeddingStats,
   findEmbedding,
@@ -46,31 +46,6 @@ export function tokenTriggerTarget(
   return table ? { table, seq } : null;
 }
 
-/**
- * Multiply-accumulates of one text, estimated from the weights: an embedding table counts the rows one text
- * reads (seq x dim), every other weight once per token position (seq x its elements: a projection or a 1-D
- * convolution runs at every position; the classifier after pooling runs once, so this overcounts it).
- */
-export function estimateTokenMacs(model: OnnxModel, table: EmbeddingTable, seq: number): number {
-  const gathered = new Set<string>([table.name]);
-  for (const n of model.proto.graph?.node ?? [])
-    if (n.opType === 'Gather' && n.input?.[0]) gathered.add(n.input[0]);
-  let macs = 0;
-  for (const init of model.initializers) {
-    const elems = init.dims.reduce((a, b) => a * b, 1);
-    const rowLen = init.dims.length >= 2 ? elems / Math.max(1, init.dims[0]) : 1;
-    macs += gathered.has(init.name) ? seq * rowLen : elems * seq;
-  }
-  return Math.max(1, macs);
-}
-
-/** Forward passes the compute budget affords, or null below the minimum that means anything. */
-export function tokenTriggerBudget(macsPerText: number, macBudget = TOKEN_TRIGGER_MAC_BUDGET): number | null {
-  const affordable = Math.floor(macBudget / macsPerText);
-  if (affordable < MIN_TRIGGER_BUDGET) return null;
-  return Math.min(DEFAULT_TOKEN_BUDGET, affordable);
-}
-
 function toInt32(data: ProbeSet['inputs'][number]['data']): Int32Array {
   if (data instanceof Int32Array) return data;
   return Int32Array.from(data as ArrayLike<number | bigint>, (v) => Number(v));
@@ -92,7 +67,8 @@ export async function runTokenTriggerCheck(
   const target = tokenTriggerTarget(model, probes, classes);
   if (!target) return null;
   const { table, seq } = target;
-  const budget = tokenTriggerBudget(estimateTokenMacs(model, table, seq));
+  // the scan budget's plan (budget.ts), as for images: passes by the model's cost and the vocabulary's size
+  const budget = (opts.plan ?? planBudget(model, probes, DEFAULT_SCAN_BUDGET)).triggerPasses;
   if (budget === null) return null;
   const stats = embeddingStats(table);
   const vocab: Vocabulary | undefined = opts.vocabFile ? readVocabularyCached(opts.vocabFile) : undefined;

@@ -42,12 +42,30 @@ import {
 } from './logit-stats.js';
 import { insertionPositions, insertTokens, textLengths } from './token-insert.js';
 import { GAIN_SPREAD_FLOOR, MIN_CLASSES_FOR_SCORE, MIN_TRIGGER_BUDGET } from './trigger-probe.js';
+import { TOKEN_MINE_BUDGET_SHARE } from '../limits.js';
 
 /** The model as the token search sees it: `count` texts of seq ids, packed; returns count x classes logits. */
 export type RunTokenLogits = (ids: Int32Array, count: number) => Promise<Float32Array>;
 
 /** Default budget of forward passes: every entry of a 3,000-word vocabulary on 16 texts, and the rest. */
 export const DEFAULT_TOKEN_BUDGET = 80000;
+/** Passes beside the screening that a search wants: the clean pass, confirmations, phrases, the report. */
+export const TOKEN_SEARCH_OVERHEAD = 16384;
+
+/**
+ * Forward passes token probing wants for a vocabulary (the scan budget's cap for a text model,
+ * src/fingerprint/budget.ts): DEFAULT_TOKEN_BUDGET, or for a larger vocabulary enough to screen every entry
+ * on MIN_SCREEN_TEXTS texts with the rest of the search beside it, mining included. A budget below it
+ * screens fewer entries (the first of the screening order), and a larger budget is what screens them all.
+ */
+export function tokenPassesWanted(vocab: number): number {
+  const screen = (vocab * MIN_SCREEN_TEXTS) / SCREEN_SHARE;
+  return Math.max(
+    DEFAULT_TOKEN_BUDGET,
+    Math.ceil((screen + TOKEN_SEARCH_OVERHEAD) / (1 - TOKEN_MINE_BUDGET_SHARE)),
+  );
+}
+
 /** Most texts a one-token candidate is screened on (every vocabulary entry, when affordable). */
 export const MAX_SCREEN_TEXTS = 16;
 /** Fewest: below it the candidates are cut instead (the first ones of `order`). */
