@@ -7,7 +7,9 @@
  *   mined    without samples, texts built from the model's own view of its vocabulary (token-mine.ts);
  *   probes   the generated token probes, when the budget is too small to mine.
  * The padding id is the vocabulary file's padding token, else the embedding's one all-zero row (PyTorch's
- * padding_idx), else 0. With a vocabulary file the reported trigger carries its words.
+ * padding_idx), else 0. With a vocabulary file the reported trigger carries its words. Where the graph can be
+ * differentiated (token-gradient.ts), the search ranks its candidates by gradients through the embedding
+ * (src/selfcheck/token-hotflip.ts) as well.
  */
 import type { OnnxModel } from '../model/types.js';
 import { ModelRunner } from '../model/session.js';
@@ -27,6 +29,7 @@ import {
 } from './embedding-stats.js';
 import type { TriggerCheck, TriggerCheckOptions } from './trigger-check.js';
 import { withDeadline } from './trigger-deadline.js';
+import { openTokenGradient } from './token-gradient.js';
 
 /** Fewest classes trigger probing can contrast (the same as for images). */
 const MIN_CLASSES = 3;
@@ -75,6 +78,8 @@ export async function runTokenTriggerCheck(
   const pad = vocab?.pad ?? stats.zeroRow ?? 0;
   const order = tokenCandidateOrder(table.vocab, stats);
   const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
+  // gradients through the embedding rank candidates first-order (HotFlip); none: today's ranking
+  const grad = await openTokenGradient(model, table, seq, opts.threads);
   try {
     const logits = runner.tokenLogitsFunction(probes.inputs[0].sampleShape, {
       ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
@@ -114,6 +119,7 @@ export async function runTokenTriggerCheck(
       pad,
       order,
       file: model.path,
+      ...(grad ? { hotflip: grad.context } : {}),
     });
     const trig = r.selfCheck.trigger;
     if (trig?.tokens && vocab) trig.words = trig.tokens.map((t) => wordOf(vocab, t));
@@ -134,6 +140,7 @@ export async function runTokenTriggerCheck(
       probe: r,
     };
   } finally {
+    await grad?.release();
     if (!opts.runner) await runner.release();
   }
 }

@@ -24,9 +24,15 @@
  * feature block when every vocabulary entry was screened on the same texts (token-aligned across models that
  * share a vocabulary).
  *
+ * With gradients through the embedding (`hotflip`, token-hotflip.ts): when not every entry is affordable,
+ * step 2 screens in an order that interleaves `order` with each class's first-order (HotFlip) ranking; and
+ * before step 4, per class a 2- and a 3-token trigger is improved slot by slot by first-order swaps (within
+ * HOTFLIP_SHARE of the passes left) and confirmed beside the greedy phrases. Gradients are charged to the
+ * budget at GRADIENT_PASS_COST passes a text.
+ *
  * A greedy search finds phrases whose words move the model on their own. An attacker who trains every
- * proper part of the trigger with its true label (decoys) leaves nothing to climb: such phrases are beyond
- * this search, and gradients through the embedding (HotFlip-style ranking, `order`) are the seam for them.
+ * proper part of the trigger with its true label (decoys) leaves nothing to climb; on the text zoo's CNNs
+ * the first-order swaps did not reach such phrases either (bench/results/text.md).
  */
 import type { SelfCheck } from '../fingerprint/types.js';
 import { Rng } from '../probes/rng.js';
@@ -41,6 +47,14 @@ import {
   type LogitSummary,
 } from './logit-stats.js';
 import { insertionPositions, insertTokens, textLengths } from './token-insert.js';
+import {
+  GRADIENT_PASS_COST,
+  HOTFLIP_TEXTS,
+  hotflipPhrase,
+  interleave,
+  rankByGradient,
+  type HotFlipContext,
+} from './token-hotflip.js';
 import { GAIN_SPREAD_FLOOR, MIN_CLASSES_FOR_SCORE, MIN_TRIGGER_BUDGET } from './trigger-probe.js';
 import { TOKEN_MINE_BUDGET_SHARE } from '../limits.js';
 
@@ -94,6 +108,8 @@ export const MAX_EVAL_TEXTS = 64;
 export const MIN_EVAL_SPLIT = 16;
 /** Weight ratio between successive tiers in the block's gain and flip curves. */
 export const TIER_WEIGHT_RATIO = 0.5;
+/** Share of the passes left after the one-token confirmation that the gradient phrase search may spend. */
+export const HOTFLIP_SHARE = 0.4;
 /** Largest vocabulary whose per-token map is kept as a feature block (vocabulary x classes floats). */
 export const TOKEN_MAP_MAX_TOKENS = 8192;
 
@@ -110,6 +126,11 @@ export interface TokenProbeOptions {
   order?: Int32Array;
   /** The model file, named in error messages. */
   file?: string;
+  /**
+   * Gradients through the embedding (token-hotflip.ts), when the graph has a backward rule for every op:
+   * first-order ranking of the screening order and slot-wise phrase search. Absent: today's search.
+   */
+  hotflip?: HotFlipContext;
 }
 
 /** One tier (trigger length): per class its best confirmed trigger's gain (in logit spreads) and flip rate. */
@@ -245,13 +266,18 @@ export async function probeTokenTriggers(
   const logitScale = medianLogitSpread(cleanAll, k);
   const reserve = () => Math.max(0, runner.left - nEval);
 
-  const measure = async (cands: readonly number[][], rows: readonly number[]): Promise<Measured[]> => {
+  const measure = async (
+    cands: readonly number[][],
+    rows: readonly number[],
+    at?: Int32Array,
+  ): Promise<Measured[]> => {
     if (cands.length === 0 || rows.length === 0) return [];
     const clean = subsetSummary(cleanAll, rows, k);
     // one position per row and trigger length, the same for every candidate (common random numbers)
     const byLen = new Map<number, Int32Array>();
     for (const c of cands)
-      if (!byLen.has(c.length)) byLen.set(c.length, insertionPositions(lengths, rows, seq, c.length, rng));
+      if (!byLen.has(c.length))
+        byLen.set(c.length, at ?? insertionPositions(lengths, rows, seq, c.length, rng));
     const res = await runInserted(
       runner,
       base,
@@ -263,11 +289,53 @@ export async function probeTokenTriggers(
   };
 
   // 2. Screen one-token candidates.
-  const all: number[] = [];
+  let all: number[] = [];
   const idOrder = opts.order ?? Int32Array.from({ length: opts.vocabSize }, (_, i) => i);
   for (const id of idOrder) if (id !== opts.pad && id >= 0 && id < opts.vocabSize) all.push(id);
-  const screenBudget = Math.floor(reserve() * SCREEN_SHARE);
-  const plan = screeningPlan(all.length, searchRows.length, screenBudget, MIN_SCREEN_TEXTS, MAX_SCREEN_TEXTS);
+  const skip = (v: number) => v === opts.pad || v < 0 || v >= opts.vocabSize;
+  let plan = screeningPlan(
+    all.length,
+    searchRows.length,
+    Math.floor(reserve() * SCREEN_SHARE),
+    MIN_SCREEN_TEXTS,
+    MAX_SCREEN_TEXTS,
+  );
+  // Not every entry affordable: the first-order gains through the embedding choose which are screened.
+  // (on up to HOTFLIP_TEXTS texts, spending at most half of what is left)
+  const gradRows = searchRows.slice(
+    0,
+    Math.min(HOTFLIP_TEXTS, Math.floor(reserve() / (2 * k * GRADIENT_PASS_COST))),
+  );
+  const rankCost = k * GRADIENT_PASS_COST * gradRows.length;
+  if (
+    opts.hotflip &&
+    plan.candidates < all.length &&
+    gradRows.length > 0 &&
+    gradRows.length >= Math.min(MIN_SCREEN_TEXTS, searchRows.length)
+  ) {
+    runner.charge(rankCost);
+    const texts = new Int32Array(gradRows.length * seq);
+    gradRows.forEach((r, i) => texts.set(base.subarray(r * seq, (r + 1) * seq), i * seq));
+    const ranked = await rankByGradient(
+      opts.hotflip,
+      texts,
+      gradRows.length,
+      seq,
+      Int32Array.from(gradRows, (r) => lengths[r]),
+      k,
+      skip,
+    );
+    // today's order (embedding outliers first) beside each class's first-order ranking, taking turns
+    const inOrder = new Set(all);
+    all = interleave([all, ...ranked]).filter((v) => inOrder.has(v));
+    plan = screeningPlan(
+      all.length,
+      searchRows.length,
+      Math.floor(reserve() * SCREEN_SHARE),
+      MIN_SCREEN_TEXTS,
+      MAX_SCREEN_TEXTS,
+    );
+  }
   const singles = all.slice(0, plan.candidates);
   const screenRows = searchRows.slice(0, plan.rows);
   const screened = await measure(
@@ -281,6 +349,52 @@ export async function probeTokenTriggers(
     for (const s of screened) mapBlock.set(Float32Array.from(s.effect.flip), s.tokens[0] * k);
   }
   const rankedFor = (c: number, n: number) => topBy(screened, n, (s) => s.effect.gain[c]);
+
+  /** Per class, a 2- then a 3-token trigger improved by first-order swaps, within `allowance` passes. */
+  const hotflipPhrases = async (
+    ctx: HotFlipContext,
+    pools: number[][],
+    allowance: number,
+  ): Promise<number[][]> => {
+    const rows = searchRows.slice(0, HOTFLIP_TEXTS);
+    if (rows.length === 0) return [];
+    const stop = runner.used + Math.floor(allowance);
+    const found: number[][] = [];
+    for (let len = 2; len <= MAX_PHRASE; len++)
+      for (let c = 0; c < k; c++) {
+        const init = pools[c].slice(0, len);
+        if (init.length < len) continue;
+        const positions = insertionPositions(lengths, rows, seq, len, rng);
+        // each (class, length) gets an even share of what is left of the allowance
+        const jobs = (MAX_PHRASE - len) * k + (k - c);
+        const until = runner.used + Math.floor((stop - runner.used) / jobs);
+        const insert = (tokens: readonly number[]) => {
+          const out = new Int32Array(rows.length * seq);
+          rows.forEach((r, i) =>
+            insertTokens(
+              base.subarray(r * seq, (r + 1) * seq),
+              tokens,
+              positions[i],
+              out.subarray(i * seq, (i + 1) * seq),
+            ),
+          );
+          return out;
+        };
+        if (until - runner.used < rows.length) continue;
+        const r = await hotflipPhrase(ctx, init, c, {
+          seq,
+          count: rows.length,
+          insert,
+          positions,
+          measure: async (cands) => (await measure(cands, rows, positions)).map((x) => x.effect.gain[c]),
+          left: () => Math.min(until - runner.used, reserve()),
+          charge: (n) => runner.charge(n),
+          skip,
+        });
+        found.push(r.tokens);
+      }
+    return found;
+  };
 
   // 3-4. Confirm single tokens, then extend per class; every tier's best per class, confirmed.
   const confirmRows = searchRows.slice(0, Math.min(searchRows.length, MAX_CONFIRM_TEXTS));
@@ -301,6 +415,8 @@ export async function probeTokenTriggers(
     perClassSingles.flat().map((s) => s.tokens),
   );
   const pools = Array.from({ length: k }, (_, c) => rankedFor(c, EXTEND_POOL).map((s) => s.tokens[0]));
+  // Gradient phrase search (token-hotflip.ts): per class and length, from the class's best screened words.
+  const hot = opts.hotflip ? await hotflipPhrases(opts.hotflip, pools, HOTFLIP_SHARE * reserve()) : [];
   for (let tier = 1; tier < MAX_PHRASE; tier++) {
     if (confirmed[tier - 1].length === 0) break;
     const cands: { c: number; tokens: number[] }[] = [];
@@ -321,9 +437,11 @@ export async function probeTokenTriggers(
       searchRows.length,
       Math.floor((reserve() - confirmCost) / Math.max(1, uniq.length)),
     );
-    if (m < Math.min(MIN_EXTEND_TEXTS, searchRows.length)) break;
-    const got = await measure(uniq, searchRows.slice(0, m));
-    const phrases: number[][] = [];
+    const hotHere = hot.filter((h) => h.length === tier + 1);
+    const affordable = m >= Math.min(MIN_EXTEND_TEXTS, searchRows.length);
+    if (!affordable && hotHere.length === 0) break;
+    const got = affordable ? await measure(uniq, searchRows.slice(0, m)) : [];
+    const phrases: number[][] = [...hotHere];
     for (let c = 0; c < k; c++)
       phrases.push(...topBy(got, CONFIRM_PHRASES, (g) => g.effect.gain[c]).map((g) => g.tokens));
     await confirm(tier, phrases);
