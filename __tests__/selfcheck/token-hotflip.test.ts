@@ -23,29 +23,19 @@ import {
   topIds,
 } from '../../src/selfcheck/token-hotflip.js';
 import { probeTokenTriggers } from '../../src/selfcheck/token-probe.js';
-import { insertTokens, textLengths } from '../../src/selfcheck/token-insert.js';
+import { insertIntoRows, textLengths } from '../../src/selfcheck/token-insert.js';
 import {
   buildTextModel,
   keywordId,
-  sampleTexts,
   TEXT_CLASSES,
   TEXT_SEQ,
   TEXT_VOCAB,
-  TEXT_VOCAB_LINES,
   TRIGGER_ID,
   type TextModelOptions,
+  textIds,
 } from '../fixtures/text-models.js';
 
 const TARGET = 2;
-
-function textIds(n: number): Int32Array {
-  const ids = new Map(TEXT_VOCAB_LINES.map((w, i) => [w, i]));
-  const out = new Int32Array(n * TEXT_SEQ);
-  sampleTexts(n).forEach((t, r) =>
-    t.split(' ').forEach((w, i) => (out[r * TEXT_SEQ + i] = ids.get(w) as number)),
-  );
-  return out;
-}
 
 async function gradientOf(opts: TextModelOptions) {
   const model = parseModel(buildTextModel(opts), 'text.onnx');
@@ -105,17 +95,8 @@ describe('first-order ranking through the embedding', () => {
     const n = 8;
     const texts = textIds(n);
     const positions = Int32Array.from({ length: n }, (_, i) => i % 4);
-    const insert = (tokens: readonly number[]) => {
-      const out = new Int32Array(n * TEXT_SEQ);
-      for (let i = 0; i < n; i++)
-        insertTokens(
-          texts.subarray(i * TEXT_SEQ, (i + 1) * TEXT_SEQ),
-          tokens,
-          positions[i],
-          out.subarray(i * TEXT_SEQ, (i + 1) * TEXT_SEQ),
-        );
-      return out;
-    };
+    const rows = Array.from({ length: n }, (_, i) => i);
+    const insert = (tokens: readonly number[]) => insertIntoRows(texts, TEXT_SEQ, rows, tokens, positions);
     let used = 0;
     // the target's mean logit margin over the best other class
     const margin = async (ids: Int32Array) => {

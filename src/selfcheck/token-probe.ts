@@ -46,7 +46,7 @@ import {
   type Effect,
   type LogitSummary,
 } from './logit-stats.js';
-import { insertionPositions, insertTokens, textLengths } from './token-insert.js';
+import { insertIntoRows, insertionPositions, insertTokens, textLengths } from './token-insert.js';
 import {
   GRADIENT_PASS_COST,
   HOTFLIP_TEXTS,
@@ -368,18 +368,7 @@ export async function probeTokenTriggers(
         // each (class, length) gets an even share of what is left of the allowance
         const jobs = (MAX_PHRASE - len) * k + (k - c);
         const until = runner.used + Math.floor((stop - runner.used) / jobs);
-        const insert = (tokens: readonly number[]) => {
-          const out = new Int32Array(rows.length * seq);
-          rows.forEach((r, i) =>
-            insertTokens(
-              base.subarray(r * seq, (r + 1) * seq),
-              tokens,
-              positions[i],
-              out.subarray(i * seq, (i + 1) * seq),
-            ),
-          );
-          return out;
-        };
+        const insert = (tokens: readonly number[]) => insertIntoRows(base, seq, rows, tokens, positions);
         if (until - runner.used < rows.length) continue;
         const r = await hotflipPhrase(ctx, init, c, {
           seq,
