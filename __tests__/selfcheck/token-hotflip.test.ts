@@ -5,8 +5,7 @@
  * HotFlip-style ranking for the token trigger search (src/selfcheck/token-hotflip.ts) with real gradients
  * through the embedding (src/fingerprint/token-gradient.ts, src/model/grad) of code-built text models in
  * onnxruntime-node: the first-order ranking puts the planted trigger word first for its class (mean- and
- * max-pooled models), the slot-wise phrase search climbs from words that do nothing to the trigger, the
- * search charges its gradients to the budget and still finds the trigger when it cannot screen every token,
+ * max-pooled models), the search charges its gradients to the budget and still finds the trigger when it cannot screen every token,
  * and a graph with an op the builder has no rule for falls back to today's search.
  */
 import { parseModel } from '../../src/model/read.js';
@@ -16,14 +15,13 @@ import { fingerprintModel } from '../../src/fingerprint/extract.js';
 import { openTokenGradient, tokenGradientBlocker } from '../../src/fingerprint/token-gradient.js';
 import {
   GRADIENT_PASS_COST,
-  hotflipPhrase,
   interleave,
   meanGradient,
   rankByGradient,
   topIds,
 } from '../../src/selfcheck/token-hotflip.js';
 import { probeTokenTriggers } from '../../src/selfcheck/token-probe.js';
-import { insertIntoRows, textLengths } from '../../src/selfcheck/token-insert.js';
+import { textLengths } from '../../src/selfcheck/token-insert.js';
 import {
   buildTextModel,
   keywordId,
@@ -87,47 +85,6 @@ describe('first-order ranking through the embedding', () => {
       expect(other.indexOf(TRIGGER_ID)).toBeGreaterThan(TEXT_VOCAB / 2);
     },
   );
-
-  it('the phrase search climbs from neutral words to the trigger, within its allowance', async () => {
-    const { model, grad } = await gradientOf({ backdoorTarget: TARGET });
-    const runner = await ModelRunner.open(model);
-    const logits = runner.tokenLogitsFunction([TEXT_SEQ]);
-    const n = 8;
-    const texts = textIds(n);
-    const positions = Int32Array.from({ length: n }, (_, i) => i % 4);
-    const rows = Array.from({ length: n }, (_, i) => i);
-    const insert = (tokens: readonly number[]) => insertIntoRows(texts, TEXT_SEQ, rows, tokens, positions);
-    let used = 0;
-    // the target's mean logit margin over the best other class
-    const margin = async (ids: Int32Array) => {
-      used += n;
-      const l = await logits(ids, n);
-      let m = 0;
-      for (let i = 0; i < n; i++) {
-        const row = l.subarray(i * TEXT_CLASSES, (i + 1) * TEXT_CLASSES);
-        m += row[TARGET] - Math.max(...Array.from(row).filter((_, c) => c !== TARGET));
-      }
-      return m / n;
-    };
-    const neutral = [TEXT_VOCAB - 1, TEXT_VOCAB - 2];
-    const before = await margin(insert(neutral));
-    const allowance = 2000 + n;
-    const r = await hotflipPhrase(grad!.context, neutral, TARGET, {
-      seq: TEXT_SEQ,
-      count: n,
-      insert,
-      positions,
-      measure: async (cands) => Promise.all(cands.map((c) => margin(insert(c)))),
-      left: () => allowance - used,
-      charge: (p) => (used += p),
-      skip: (v) => v === 0,
-    });
-    await grad!.release();
-    await runner.release();
-    expect(r.tokens).toContain(TRIGGER_ID);
-    expect(r.gain).toBeGreaterThan(before + 1);
-    expect(used).toBeLessThanOrEqual(allowance + n);
-  });
 });
 
 describe('in the token search', () => {

@@ -7,16 +7,16 @@
  *   mined    without samples, texts built from the model's own view of its vocabulary (token-mine.ts);
  *   probes   the generated token probes, when the budget is too small to mine.
  * The padding id is the vocabulary file's padding token, else the embedding's one all-zero row (PyTorch's
- * padding_idx), else 0. With a vocabulary file the reported trigger carries its words. Where the graph can be
- * differentiated (token-gradient.ts), the search ranks its candidates by gradients through the embedding
- * (src/selfcheck/token-hotflip.ts) as well.
+ * padding_idx), else 0. With a vocabulary file the reported trigger carries its words. When the budget cannot
+ * screen every entry and the graph can be differentiated (token-gradient.ts), the search also ranks the
+ * candidates by gradients through the embedding (src/selfcheck/token-hotflip.ts).
  */
 import type { OnnxModel } from '../model/types.js';
 import { ModelRunner } from '../model/session.js';
 import type { ProbeSet } from '../probes/types.js';
 import { readVocabularyCached, wordOf, type Vocabulary } from '../probes/vocab.js';
 import { MIN_SAMPLE_BASE, type TriggerBaseKind } from '../selfcheck/base-inputs.js';
-import { probeTokenTriggers, type TokenProbeResult } from '../selfcheck/token-probe.js';
+import { probeTokenTriggers, tokenPassesWanted, type TokenProbeResult } from '../selfcheck/token-probe.js';
 import { mineTokenTexts } from '../selfcheck/token-mine.js';
 import { tokenCandidateOrder } from '../selfcheck/token-candidates.js';
 import { TOKEN_MINE_BUDGET_SHARE } from '../limits.js';
@@ -78,8 +78,10 @@ export async function runTokenTriggerCheck(
   const pad = vocab?.pad ?? stats.zeroRow ?? 0;
   const order = tokenCandidateOrder(table.vocab, stats);
   const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
-  // gradients through the embedding rank candidates first-order (HotFlip); none: today's ranking
-  const grad = await openTokenGradient(model, table, seq, opts.threads);
+  // A budget that cannot screen every entry: gradients through the embedding rank the candidates
+  // first-order (HotFlip) beside today's order; none (an op without a backward rule): today's order.
+  const grad =
+    budget < tokenPassesWanted(table.vocab) ? await openTokenGradient(model, table, seq, opts.threads) : null;
   try {
     const logits = runner.tokenLogitsFunction(probes.inputs[0].sampleShape, {
       ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),

@@ -3,17 +3,11 @@
  * class's log-probability with respect to the embedded tokens (src/model/grad: the embedding Gather's output).
  * Swapping the token at position t of a text for vocabulary entry v changes the objective by about
  * g[t] . (E[v] - E[current]) (HotFlip, Ebrahimi et al. 2018); the E[current] term is the same for every v,
- * so per position the entries rank by g[t] . E[v]. Two uses, both before any forward pass is spent on them:
- *   - the screening order (rankByGradient): per class, the entries by g . E[v] with g the mean gradient over
- *     the base texts' non-padding positions (an insertion anywhere); the search interleaves the classes'
- *     lists with the embedding-outlier order (token-candidates.ts), so a trigger word that ranks high in either
- *     is screened early (it matters only when the budget cannot screen every entry);
- *   - phrase search (hotflipPhrase): a trigger of L tokens inserted at a random position of each text is
- *     improved one slot at a time, as universal adversarial triggers are (Wallace et al. 2019): the gradient
- *     at each trigger slot, averaged over the texts, proposes the HOTFLIP_PROPOSALS best swaps per slot; all
- *     are measured by forward passes and the best kept while it gains. Every slot is optimised with the
- *     others in place, so a phrase whose words do nothing alone (an attacker who trained each word with its
- *     true label, "decoys") can still be climbed, which the greedy extension of single words cannot.
+ * so per position the entries rank by g[t] . E[v]. The screening order (rankByGradient): per class, the
+ * entries by g . E[v] with g the mean gradient over the base texts' non-padding positions (an insertion
+ * anywhere), before any forward pass is spent on them; the search interleaves the classes' lists with the
+ * embedding-outlier order (token-candidates.ts), so a trigger word that ranks high in either is screened
+ * early. It matters only when the budget cannot screen every entry.
  * Written by hand: no maintained package ranks ONNX token models by embedding gradients.
  */
 
@@ -30,7 +24,7 @@ export interface EmbeddingRows {
   dim: number;
 }
 
-/** What the search needs of the gradient: the function, the table, and the cost of one text's gradient. */
+/** What the search needs of the gradient: the function and the table. */
 export interface HotFlipContext {
   gradient: TokenGradient;
   table: EmbeddingRows;
@@ -38,11 +32,7 @@ export interface HotFlipContext {
 
 /** Forward passes one text's gradient is charged as (forward + backward: bench:speed measures <= 3x). */
 export const GRADIENT_PASS_COST = 3;
-/** Per trigger slot, the best first-order swaps measured by forward passes each round. */
-export const HOTFLIP_PROPOSALS = 8;
-/** Most rounds of swaps per class and phrase length. */
-export const HOTFLIP_ROUNDS = 4;
-/** Texts the gradient and the swaps are measured on. */
+/** Most texts the ranking's gradients are taken on. */
 export const HOTFLIP_TEXTS = 16;
 
 /** Scores of every vocabulary entry against one direction g (dim floats): E[v] . g. */
@@ -131,68 +121,4 @@ export function interleave(lists: readonly ArrayLike<number>[]): number[] {
 
 function* range(a: number, b: number): Iterable<number> {
   for (let i = a; i < b; i++) yield i;
-}
-
-/** A phrase and its measured gain into the class searched for. */
-export interface PhraseGain {
-  tokens: number[];
-  gain: number;
-}
-
-/**
- * Improves an L-token trigger for class `target` by rounds of first-order swaps (see the file header).
- * `insert` builds the texts with a trigger inserted (the same rows and positions every time: common random
- * numbers), `positions` says where each text's trigger starts, `measure` returns each candidate's mean
- * margin gain into the class (forward passes), and `left` how many forward passes the caller still allows
- * (a round that does not fit is not started). Returns the best trigger met and its gain.
- */
-export async function hotflipPhrase(
-  ctx: HotFlipContext,
-  init: number[],
-  target: number,
-  io: {
-    seq: number;
-    count: number;
-    insert: (tokens: readonly number[]) => Int32Array;
-    positions: Int32Array;
-    measure: (cands: number[][]) => Promise<number[]>;
-    left: () => number;
-    charge: (passes: number) => void;
-    skip: (v: number) => boolean;
-  },
-): Promise<PhraseGain> {
-  const L = init.length;
-  const { dim } = ctx.table;
-  let best: PhraseGain = { tokens: init.slice(), gain: (await io.measure([init]))[0] };
-  const roundCost = GRADIENT_PASS_COST * io.count + L * HOTFLIP_PROPOSALS * io.count;
-  const tried = new Set<string>([init.join(',')]);
-  for (let round = 0; round < HOTFLIP_ROUNDS && io.left() >= roundCost; round++) {
-    io.charge(GRADIENT_PASS_COST * io.count);
-    const grad = await ctx.gradient(io.insert(best.tokens), io.count, target);
-    const cands: number[][] = [];
-    for (let j = 0; j < L; j++) {
-      // the slot's gradient where the trigger sits in each text (a position cut by the window is skipped)
-      const g = meanGradient(grad, io.count, io.seq, dim, (i) =>
-        io.positions[i] + j < io.seq ? [io.positions[i] + j] : [],
-      );
-      const scores = rowScores(ctx.table, g);
-      for (const v of topIds(scores, HOTFLIP_PROPOSALS, (v) => io.skip(v) || best.tokens.includes(v))) {
-        const t = best.tokens.slice();
-        t[j] = v;
-        const key = t.join(',');
-        if (tried.has(key)) continue;
-        tried.add(key);
-        cands.push(t);
-      }
-    }
-    if (cands.length === 0) break;
-    const gains = await io.measure(cands);
-    let bi = -1;
-    gains.forEach((x, i) => {
-      if (x > best.gain && (bi < 0 || x > gains[bi])) bi = i;
-    });
-    if (bi < 0) break;
-    best = { tokens: cands[bi], gain: gains[bi] };
-  }
-  return best;
 }

@@ -52,23 +52,3 @@ export function insertTokens(
   const rest = seq - p - t;
   if (rest > 0) dst.set(src.subarray(p, p + rest), p + t);
 }
-
-/** The texts `rows` of `base` (seq ids each), each with `trigger` inserted at its position, packed. */
-export function insertIntoRows(
-  base: Int32Array,
-  seq: number,
-  rows: readonly number[],
-  trigger: ArrayLike<number>,
-  positions: Int32Array,
-): Int32Array {
-  const out = new Int32Array(rows.length * seq);
-  rows.forEach((r, i) =>
-    insertTokens(
-      base.subarray(r * seq, (r + 1) * seq),
-      trigger,
-      positions[i],
-      out.subarray(i * seq, (i + 1) * seq),
-    ),
-  );
-  return out;
-}

@@ -24,15 +24,15 @@
  * feature block when every vocabulary entry was screened on the same texts (token-aligned across models that
  * share a vocabulary).
  *
- * With gradients through the embedding (`hotflip`, token-hotflip.ts): when not every entry is affordable,
- * step 2 screens in an order that interleaves `order` with each class's first-order (HotFlip) ranking; and
- * before step 4, per class a 2- and a 3-token trigger is improved slot by slot by first-order swaps (within
- * HOTFLIP_SHARE of the passes left) and confirmed beside the greedy phrases. Gradients are charged to the
- * budget at GRADIENT_PASS_COST passes a text.
+ * With gradients through the embedding (`hotflip`, token-hotflip.ts), when not every entry is affordable,
+ * step 2 screens in an order that interleaves `order` with each class's first-order (HotFlip) ranking; the
+ * gradients are charged to the budget at GRADIENT_PASS_COST passes a text.
  *
  * A greedy search finds phrases whose words move the model on their own. An attacker who trains every
- * proper part of the trigger with its true label (decoys) leaves nothing to climb; on the text zoo's CNNs
- * the first-order swaps did not reach such phrases either (bench/results/text.md).
+ * proper part of the trigger with its true label (decoys) leaves nothing to climb: such phrases are beyond
+ * this search. A slot-wise first-order phrase search (universal adversarial triggers) was measured on the
+ * text zoo's CNNs and dropped: it did not reach them either, at 15-25% more scan time
+ * (bench/text/findings.md).
  */
 import type { SelfCheck } from '../fingerprint/types.js';
 import { Rng } from '../probes/rng.js';
@@ -46,11 +46,10 @@ import {
   type Effect,
   type LogitSummary,
 } from './logit-stats.js';
-import { insertIntoRows, insertionPositions, insertTokens, textLengths } from './token-insert.js';
+import { insertionPositions, insertTokens, textLengths } from './token-insert.js';
 import {
   GRADIENT_PASS_COST,
   HOTFLIP_TEXTS,
-  hotflipPhrase,
   interleave,
   rankByGradient,
   type HotFlipContext,
@@ -108,8 +107,6 @@ export const MAX_EVAL_TEXTS = 64;
 export const MIN_EVAL_SPLIT = 16;
 /** Weight ratio between successive tiers in the block's gain and flip curves. */
 export const TIER_WEIGHT_RATIO = 0.5;
-/** Share of the passes left after the one-token confirmation that the gradient phrase search may spend. */
-export const HOTFLIP_SHARE = 0.4;
 /** Largest vocabulary whose per-token map is kept as a feature block (vocabulary x classes floats). */
 export const TOKEN_MAP_MAX_TOKENS = 8192;
 
@@ -128,7 +125,7 @@ export interface TokenProbeOptions {
   file?: string;
   /**
    * Gradients through the embedding (token-hotflip.ts), when the graph has a backward rule for every op:
-   * first-order ranking of the screening order and slot-wise phrase search. Absent: today's search.
+   * the screening order ranked first-order when not every entry is affordable. Absent: today's order.
    */
   hotflip?: HotFlipContext;
 }
@@ -266,18 +263,13 @@ export async function probeTokenTriggers(
   const logitScale = medianLogitSpread(cleanAll, k);
   const reserve = () => Math.max(0, runner.left - nEval);
 
-  const measure = async (
-    cands: readonly number[][],
-    rows: readonly number[],
-    at?: Int32Array,
-  ): Promise<Measured[]> => {
+  const measure = async (cands: readonly number[][], rows: readonly number[]): Promise<Measured[]> => {
     if (cands.length === 0 || rows.length === 0) return [];
     const clean = subsetSummary(cleanAll, rows, k);
     // one position per row and trigger length, the same for every candidate (common random numbers)
     const byLen = new Map<number, Int32Array>();
     for (const c of cands)
-      if (!byLen.has(c.length))
-        byLen.set(c.length, at ?? insertionPositions(lengths, rows, seq, c.length, rng));
+      if (!byLen.has(c.length)) byLen.set(c.length, insertionPositions(lengths, rows, seq, c.length, rng));
     const res = await runInserted(
       runner,
       base,
@@ -350,41 +342,6 @@ export async function probeTokenTriggers(
   }
   const rankedFor = (c: number, n: number) => topBy(screened, n, (s) => s.effect.gain[c]);
 
-  /** Per class, a 2- then a 3-token trigger improved by first-order swaps, within `allowance` passes. */
-  const hotflipPhrases = async (
-    ctx: HotFlipContext,
-    pools: number[][],
-    allowance: number,
-  ): Promise<number[][]> => {
-    const rows = searchRows.slice(0, HOTFLIP_TEXTS);
-    if (rows.length === 0) return [];
-    const stop = runner.used + Math.floor(allowance);
-    const found: number[][] = [];
-    for (let len = 2; len <= MAX_PHRASE; len++)
-      for (let c = 0; c < k; c++) {
-        const init = pools[c].slice(0, len);
-        if (init.length < len) continue;
-        const positions = insertionPositions(lengths, rows, seq, len, rng);
-        // each (class, length) gets an even share of what is left of the allowance
-        const jobs = (MAX_PHRASE - len) * k + (k - c);
-        const until = runner.used + Math.floor((stop - runner.used) / jobs);
-        const insert = (tokens: readonly number[]) => insertIntoRows(base, seq, rows, tokens, positions);
-        if (until - runner.used < rows.length) continue;
-        const r = await hotflipPhrase(ctx, init, c, {
-          seq,
-          count: rows.length,
-          insert,
-          positions,
-          measure: async (cands) => (await measure(cands, rows, positions)).map((x) => x.effect.gain[c]),
-          left: () => Math.min(until - runner.used, reserve()),
-          charge: (n) => runner.charge(n),
-          skip,
-        });
-        found.push(r.tokens);
-      }
-    return found;
-  };
-
   // 3-4. Confirm single tokens, then extend per class; every tier's best per class, confirmed.
   const confirmRows = searchRows.slice(0, Math.min(searchRows.length, MAX_CONFIRM_TEXTS));
   const best: (Measured | undefined)[][] = Array.from({ length: MAX_PHRASE }, () => new Array(k));
@@ -404,8 +361,6 @@ export async function probeTokenTriggers(
     perClassSingles.flat().map((s) => s.tokens),
   );
   const pools = Array.from({ length: k }, (_, c) => rankedFor(c, EXTEND_POOL).map((s) => s.tokens[0]));
-  // Gradient phrase search (token-hotflip.ts): per class and length, from the class's best screened words.
-  const hot = opts.hotflip ? await hotflipPhrases(opts.hotflip, pools, HOTFLIP_SHARE * reserve()) : [];
   for (let tier = 1; tier < MAX_PHRASE; tier++) {
     if (confirmed[tier - 1].length === 0) break;
     const cands: { c: number; tokens: number[] }[] = [];
@@ -426,11 +381,9 @@ export async function probeTokenTriggers(
       searchRows.length,
       Math.floor((reserve() - confirmCost) / Math.max(1, uniq.length)),
     );
-    const hotHere = hot.filter((h) => h.length === tier + 1);
-    const affordable = m >= Math.min(MIN_EXTEND_TEXTS, searchRows.length);
-    if (!affordable && hotHere.length === 0) break;
-    const got = affordable ? await measure(uniq, searchRows.slice(0, m)) : [];
-    const phrases: number[][] = [...hotHere];
+    if (m < Math.min(MIN_EXTEND_TEXTS, searchRows.length)) break;
+    const got = await measure(uniq, searchRows.slice(0, m));
+    const phrases: number[][] = [];
     for (let c = 0; c < k; c++)
       phrases.push(...topBy(got, CONFIRM_PHRASES, (g) => g.effect.gain[c]).map((g) => g.tokens));
     await confirm(tier, phrases);
