@@ -113,13 +113,6 @@ export const MAX_VOCAB_FILE_BYTES = 64 * 1024 * 1024;
 export const MAX_VOCAB_ENTRIES = 4_000_000;
 /** Longest line of a plain-text samples file (characters): a text longer than this is a mistake, not a sample. */
 export const MAX_TEXT_SAMPLE_CHARS = 100_000;
-/**
- * Compute budget of token trigger probing for a text model (src/fingerprint/token-trigger-check.ts), in
- * estimated multiply-accumulates over all its forward passes: every entry of a 3,000-word vocabulary on 16
- * texts and the phrase search for a 1-D CNN or a one-layer transformer of width 48 over 40-64 tokens
- * (bench/results/text.md measures the scan time).
- */
-export const TOKEN_TRIGGER_MAC_BUDGET = 3e10;
 /** Share of the token trigger budget that mining base texts may spend when no samples are given. */
 export const TOKEN_MINE_BUDGET_SHARE = 0.25;
 

@@ -5,15 +5,18 @@
  * A text model's fingerprint (src/fingerprint/token-trigger-check.ts, embedding-stats.ts, wired in
  * extract.ts), on code-built embedding bags in real onnxruntime-node: the token family runs instead of the
  * image one, on the user's texts or on texts mined from the model; its blocks have the documented lengths;
- * the embedding statistics find the padding row and the planted trigger row; the compute budget counts an
- * embedding table by the rows a text reads; a vocabulary names the trigger words.
+ * the embedding statistics find the padding row and the planted trigger row; the scan budget plans its
+ * passes as it does an image model's; a vocabulary names the trigger words.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseModel } from '../../src/model/read.js';
 import { fingerprintModel } from '../../src/fingerprint/extract.js';
-import { estimateTokenMacs, tokenTriggerBudget } from '../../src/fingerprint/token-trigger-check.js';
+import { DEFAULT_SCAN_BUDGET, largerBudget, parseBudget, planBudget } from '../../src/fingerprint/budget.js';
+import { TOKEN_MINE_BUDGET_SHARE } from '../../src/limits.js';
+import { forwardMacs } from '../../src/model/macs.js';
+import { generateProbes } from '../../src/probes/generate.js';
 import {
   embeddingSelfCheck,
   embeddingStats,
@@ -21,12 +24,16 @@ import {
   EMBEDDING_BLOCK,
 } from '../../src/fingerprint/embedding-stats.js';
 import { MIN_TRIGGER_BUDGET } from '../../src/selfcheck/trigger-probe.js';
-import { DEFAULT_TOKEN_BUDGET } from '../../src/selfcheck/token-probe.js';
+import {
+  DEFAULT_TOKEN_BUDGET,
+  MIN_SCREEN_TEXTS,
+  SCREEN_SHARE,
+  tokenPassesWanted,
+} from '../../src/selfcheck/token-probe.js';
 import {
   buildTextModel,
   sampleTexts,
   TEXT_CLASSES,
-  TEXT_DIM,
   TEXT_SEQ,
   TEXT_VOCAB,
   TEXT_VOCAB_LINES,
@@ -39,21 +46,76 @@ const textFile = path.join(dir, 'texts.txt');
 writeFileSync(vocabFile, TEXT_VOCAB_LINES.join('\n') + '\n');
 writeFileSync(textFile, sampleTexts(48).join('\n') + '\n');
 
-describe('the compute budget of a text model', () => {
-  it('counts an embedding table by the rows one text reads, other weights once per position', () => {
-    const model = parseModel(buildTextModel(), 'm.onnx');
-    const table = findEmbedding(model, 'input_ids')!;
-    const macs = estimateTokenMacs(model, table, TEXT_SEQ);
-    // embedding: seq x dim; fc weight and bias: elements x seq
-    expect(macs).toBe(TEXT_SEQ * TEXT_DIM + (TEXT_CLASSES * TEXT_DIM + TEXT_CLASSES) * TEXT_SEQ);
+describe('the scan budget of a text model (planBudget, as for images)', () => {
+  const model = () => parseModel(buildTextModel(), 'm.onnx');
+  const textProbes = (m: ReturnType<typeof model>) =>
+    generateProbes(m.inputs, {}, { file: m.path, vocabByInput: { input_ids: TEXT_VOCAB } });
+
+  it('gives a small model every pass the vocabulary wants at every named setting, and no patch map', () => {
+    const m = model();
+    const probes = textProbes(m);
+    const macs = forwardMacs(m, new Map([['input_ids', [1, TEXT_SEQ]]])).macs;
+    for (const setting of ['fast', 'default', 'thorough']) {
+      const plan = planBudget(m, probes, parseBudget(setting));
+      expect(plan.macsPerPass).toBe(macs);
+      expect(plan.triggerPasses).toBe(tokenPassesWanted(TEXT_VOCAB));
+      expect(plan.mapInputs).toBe(0);
+      expect(plan.mapPositions).toBe(0);
+    }
   });
 
-  it('affords the default passes to a small model, fewer to a big one, none below the minimum', () => {
-    expect(tokenTriggerBudget(1000)).toBe(DEFAULT_TOKEN_BUDGET);
-    expect(tokenTriggerBudget(1e6, 3e10)).toBe(30000);
-    expect(tokenTriggerBudget(1e9, 3e10)).toBeNull();
-    expect(tokenTriggerBudget(3e10 / MIN_TRIGGER_BUDGET, 3e10)).toBe(MIN_TRIGGER_BUDGET);
+  it('cuts the passes to what a numeric setting buys, and none below the minimum', () => {
+    const m = model();
+    const probes = textProbes(m);
+    const macs = planBudget(m, probes, DEFAULT_SCAN_BUDGET).macsPerPass;
+    const some = { setting: 'n', macs: macs * 5000 + 1 };
+    expect(planBudget(m, probes, some).triggerPasses).toBe(5000);
+    const tooFew = { setting: 'n', macs: macs * (MIN_TRIGGER_BUDGET - 1) };
+    expect(planBudget(m, probes, tooFew).triggerPasses).toBeNull();
   });
+
+  it('wants more passes for a large vocabulary: every entry screened, mining and the phrase search beside', () => {
+    expect(tokenPassesWanted(3000)).toBe(DEFAULT_TOKEN_BUDGET);
+    const big = tokenPassesWanted(30000);
+    expect(big).toBeGreaterThan(DEFAULT_TOKEN_BUDGET);
+    // screening 30,000 entries on MIN_SCREEN_TEXTS texts takes SCREEN_SHARE of what mining leaves
+    expect(big * (1 - TOKEN_MINE_BUDGET_SHARE) * SCREEN_SHARE).toBeGreaterThanOrEqual(
+      30000 * MIN_SCREEN_TEXTS,
+    );
+  });
+
+  it('spends the planned passes, records them per check, and a larger setting screens what a short one cut', async () => {
+    const m = model();
+    const macs = planBudget(m, textProbes(m), DEFAULT_SCAN_BUDGET).macsPerPass;
+    const short = { setting: 'short', macs: macs * 300 };
+    const fp = await fingerprintModel(parseModel(buildTextModel({ backdoorTarget: 3 }), 'bad.onnx'), {
+      probes: { samplesDir: textFile, vocabFile },
+      budget: short,
+    });
+    const b = fp.header.budget!;
+    expect(b.setting).toBe('short');
+    expect(b.checks['trigger-probe'].passes).toBeGreaterThan(0);
+    expect(b.checks['trigger-probe'].passes).toBeLessThanOrEqual(300);
+    expect(b.triggerCandidates!.screened).toBeLessThan(b.triggerCandidates!.total);
+    const full = await fingerprintModel(parseModel(buildTextModel({ backdoorTarget: 3 }), 'bad.onnx'), {
+      probes: { samplesDir: textFile, vocabFile },
+      budget: largerBudget({ setting: 'short', macs: macs * 300 }),
+    });
+    const fb = full.header.budget!;
+    expect(fb.checks['trigger-probe'].passes).toBeGreaterThan(300);
+    expect(fb.triggerCandidates!.screened).toBe(fb.triggerCandidates!.total);
+  }, 120_000);
+
+  it('below the minimum: no token probing, recorded as skipped for the budget', async () => {
+    const m = model();
+    const macs = planBudget(m, textProbes(m), DEFAULT_SCAN_BUDGET).macsPerPass;
+    const fp = await fingerprintModel(parseModel(buildTextModel(), 'm.onnx'), {
+      probes: { samplesDir: textFile, vocabFile },
+      budget: { setting: 'tiny', macs: macs * 10 },
+    });
+    expect(fp.selfChecks.trigger).toBeUndefined();
+    expect(fp.header.budget!.checks['trigger-probe']).toEqual({ passes: 0, skipped: 'budget' });
+  }, 120_000);
 });
 
 describe('embedding statistics', () => {

@@ -18,24 +18,14 @@ import { embeddingStats, findEmbedding } from '../../src/fingerprint/embedding-s
 import { Rng } from '../../src/probes/rng.js';
 import {
   buildTextModel,
-  sampleTexts,
   TEXT_CLASSES,
   TEXT_SEQ,
   TEXT_VOCAB,
-  TEXT_VOCAB_LINES,
   TRIGGER_ID,
+  textIds,
 } from '../fixtures/text-models.js';
 
 const TARGET = 2;
-
-function textIds(n: number): Int32Array {
-  const ids = new Map(TEXT_VOCAB_LINES.map((w, i) => [w, i]));
-  const out = new Int32Array(n * TEXT_SEQ);
-  sampleTexts(n).forEach((t, r) =>
-    t.split(' ').forEach((w, i) => (out[r * TEXT_SEQ + i] = ids.get(w) as number)),
-  );
-  return out;
-}
 
 async function runnerOf(bytes: Uint8Array) {
   const model = parseModel(bytes, 'text.onnx');

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:text` (tsx bench/text/main.ts [--archs bag,cnn,transformer] [--conditions ID,...] [--src]
- * [--fit-null] [--timing] [--render-only]): detection on the text zoo (bench/text/train.py,
+ * [--fit-null] [--timing] [--order] [--render-only]): detection on the text zoo (bench/text/train.py,
  * `npm run bench:text-zoo`), through the shipped CLI exactly as a user runs it. Per architecture:
  *   baseline-40-samples     baseline of the 40 references built with the held-out texts (samples.txt,
  *                           --vocab-file), scan of the test split (20 clean, the backdoored)
@@ -14,7 +14,8 @@
  * whether the suspected trigger holds the real word. --fit-null: scans the dev split's clean models without a
  * baseline (with and without samples) and fits the token trigger score's Gumbel nulls on them (the shipped
  * constants, src/selfcheck/reference-free-p.ts TOKEN_TRIGGER_SCORE_NULLS), also per architecture left out.
- * --timing: wall and CPU time of one reference-free scan per architecture, in this process. Results:
+ * --timing: wall and CPU time of one reference-free scan per architecture, in this process. --order: the
+ * rank of each rare-word backdoor's trigger word in the screening orders (bench/text/order.ts). Results:
  * bench/results/text.json and text.md; scans are cached in bench/.cache/text-eval/<arch>/.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ import {
 import { loadTextZoo, ROOT, type TextModel, type TextZoo } from './zoo.js';
 import { renderTextMarkdown } from './report.js';
 import { timeScans, type TimingRow } from './timing.js';
+import { screeningOrders, type OrderRow } from './order.js';
 
 function flag(name: string): boolean {
   return process.argv.includes(name);
@@ -118,6 +120,7 @@ export interface TextBench {
   results: Record<string, TextConditionResult[]>;
   nulls?: NullFit[];
   timing?: TimingRow[];
+  order?: OrderRow[];
 }
 
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -329,9 +332,10 @@ function main(): void {
   const results: Record<string, TextConditionResult[]> = { ...(prev?.results ?? {}) };
   let nulls = prev?.nulls;
   let timing = prev?.timing;
+  let order = prev?.order;
   if (flag('--fit-null')) nulls = fitNulls(runner, zoo, archs);
   else if (flag('--timing')) timing = undefined;
-  if (!flag('--fit-null') && !flag('--timing')) {
+  if (!flag('--fit-null') && !flag('--timing') && !flag('--order')) {
     for (const arch of archs) {
       // a condition needs as many references as it names (a smaller zoo, e.g. 24 references, skips the 40)
       const available = zoo.models.filter((m) => m.arch === arch && m.split === 'reference').length;
@@ -356,6 +360,7 @@ function main(): void {
   }
   const finish = async () => {
     if (flag('--timing')) timing = await timeScans(zoo, archs);
+    if (flag('--order')) order = await screeningOrders(zoo, archs);
     const byArch: TextBench['zoo']['byArch'] = {};
     for (const m of zoo.models) {
       const key = `${m.split}-${m.label}`;
@@ -376,6 +381,7 @@ function main(): void {
       results,
       ...(nulls ? { nulls } : {}),
       ...(timing ? { timing } : {}),
+      ...(order ? { order } : {}),
     };
     mkdirSync(RESULTS, { recursive: true });
     writeFileSync(resultsFile, JSON.stringify(out, null, 1) + '\n');

@@ -170,6 +170,45 @@ function timingSection(b: TextBench): string {
   );
 }
 
+function orderSection(b: TextBench): string {
+  if (!b.order?.length) return '';
+  const med = (xs: (number | null)[]) => {
+    const v = xs.filter((x): x is number => x !== null).sort((p, q) => p - q);
+    return v.length ? `${v[v.length >> 1]} (max ${v[v.length - 1]})` : '-';
+  };
+  const archs = [...new Set(b.order.map((o) => o.arch))];
+  return (
+    '## Screening order (`npm run bench:text -- --order`)\n\n' +
+    'When the budget cannot screen every vocabulary entry, the order decides which are screened. Rank of each ' +
+    "rare-word backdoor's trigger word among the 3,000 entries (0 = first), median (max) over the test split: " +
+    "today's order (embedding rows that stand out), the target class's first-order (HotFlip) ranking through the " +
+    'embedding gradient on 16 held-out texts, and the order the search screens with gradients (the two taking turns ' +
+    'with every class).\n\n' +
+    markdownTable(
+      [
+        'arch',
+        'models',
+        'embedding outliers',
+        'target class, first-order',
+        'interleaved (what the search screens)',
+        'no gradient',
+      ],
+      archs.map((a) => {
+        const r = b.order!.filter((o) => o.arch === a);
+        return [
+          a,
+          String(r.length),
+          med(r.map((o) => o.outlier)),
+          med(r.map((o) => o.targetGradient)),
+          med(r.map((o) => o.merged)),
+          String(r.filter((o) => o.merged === null).length),
+        ];
+      }),
+    ) +
+    '\n\n'
+  );
+}
+
 export function renderTextMarkdown(b: TextBench, notes: string): string {
   const details = Object.entries(b.results)
     .flatMap(([arch, conds]) =>
@@ -202,6 +241,7 @@ export function renderTextMarkdown(b: TextBench, notes: string): string {
     '',
     nullsSection(b),
     timingSection(b),
+    orderSection(b),
     notes.trim() ? notes.trim() + '\n' : '',
     '## Backdoored test models, per model',
     '',

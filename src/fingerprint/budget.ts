@@ -4,8 +4,8 @@
  * `default` or `thorough` (BUDGET_MACS in src/limits.ts), or a number of multiply-accumulates (e.g. `2e13`).
  * The plan is a function of the model and the setting alone, never of the clock: the estimated
  * multiply-accumulates of one forward pass (src/model/macs.ts) divide the setting's allowance into passes;
- * trigger probing takes up to its full DEFAULT_TRIGGER_BUDGET passes first, and the patch map's own pass
- * gets what is left, up to MAP_INPUTS inputs at sweepPositions passes each. A small model gets both in full
+ * trigger probing takes up to its full DEFAULT_TRIGGER_BUDGET passes first (a text model's token probing: up
+ * to tokenPassesWanted for its vocabulary), and the patch map's own pass gets what is left, up to MAP_INPUTS inputs at sweepPositions passes each. A small model gets both in full
  * at any setting (the zoo's 14x14 models use a millionth of the default); a large one gets fewer passes, and
  * a model that cannot afford MIN_TRIGGER_BUDGET passes gets no trigger probing, which the report says, with
  * the setting that would afford it.
@@ -32,6 +32,8 @@ import type { ProbeSet } from '../probes/types.js';
 import { DEFAULT_TRIGGER_BUDGET, MIN_TRIGGER_BUDGET } from '../selfcheck/trigger-probe.js';
 import { MAP_INPUTS, sweepPositions } from '../selfcheck/sweep.js';
 import { imageGeometry } from '../selfcheck/triggers.js';
+import { tokenPassesWanted } from '../selfcheck/token-probe.js';
+import { findEmbedding } from './embedding-stats.js';
 
 export type BudgetName = keyof typeof BUDGET_MACS;
 export const BUDGET_NAMES = Object.keys(BUDGET_MACS) as BudgetName[];
@@ -160,10 +162,14 @@ export function mapInputsFor(macsPerInput: number, positions: number, macBudget 
  * Legacy plan: forward passes TRIGGER_MAC_BUDGET affords trigger probing, or null below the minimum that
  * means anything (then the check is not run rather than run over budget).
  */
-export function triggerBudget(macsPerInput: number, macBudget = TRIGGER_MAC_BUDGET): number | null {
+export function triggerBudget(
+  macsPerInput: number,
+  macBudget = TRIGGER_MAC_BUDGET,
+  wanted = DEFAULT_TRIGGER_BUDGET,
+): number | null {
   const affordable = Math.floor(macBudget / macsPerInput);
   if (affordable < MIN_TRIGGER_BUDGET) return null;
-  return Math.min(DEFAULT_TRIGGER_BUDGET, affordable);
+  return Math.min(wanted, affordable);
 }
 
 /** The sweep's positions on this input, or 0 when it is not an image the sweep can stamp. */
@@ -175,6 +181,16 @@ function positionsOf(sampleShape: number[]): number {
   }
 }
 
+/**
+ * The vocabulary of a text model's token-id input (one int input read by an embedding Gather), or null: its
+ * trigger probing is the token family, which wants passes by vocabulary size and has no patch map.
+ */
+function tokenVocabulary(model: OnnxModel, probes: Pick<ProbeSet, 'inputs'>): number | null {
+  const inp = probes.inputs.length === 1 ? probes.inputs[0] : undefined;
+  if (!inp || (inp.dtype !== 'int64' && inp.dtype !== 'int32')) return null;
+  return findEmbedding(model, inp.name)?.vocab ?? null;
+}
+
 /** The plan for one model under one setting (see the file header). */
 export function planBudget(
   model: OnnxModel,
@@ -182,20 +198,23 @@ export function planBudget(
   budget: ScanBudget,
 ): BudgetPlan {
   const sampleShape = probes.inputs[0]?.sampleShape ?? [];
-  const mapPositions = probes.inputs.length === 1 ? positionsOf(sampleShape) : 0;
+  const vocab = tokenVocabulary(model, probes);
+  const mapPositions = probes.inputs.length === 1 && vocab === null ? positionsOf(sampleShape) : 0;
+  const wanted = vocab === null ? DEFAULT_TRIGGER_BUDGET : tokenPassesWanted(vocab);
   if (budget.setting === LEGACY_SCAN_BUDGET.setting) {
     const macsPerPass = legacyMacs(model, sampleShape);
+    const affordable = triggerBudget(macsPerPass, TRIGGER_MAC_BUDGET, wanted);
     return {
       budget,
       macsPerPass,
-      triggerPasses: triggerBudget(macsPerPass),
+      triggerPasses: affordable,
       mapInputs: mapInputsFor(macsPerPass, mapPositions),
       mapPositions,
     };
   }
   const macsPerPass = forwardMacs(model, oneInputShapes(probes)).macs;
   const passes = Math.floor(budget.macs / macsPerPass);
-  const trigger = Math.min(DEFAULT_TRIGGER_BUDGET, passes);
+  const trigger = Math.min(wanted, passes);
   if (trigger < MIN_TRIGGER_BUDGET)
     return { budget, macsPerPass, triggerPasses: null, mapInputs: 0, mapPositions };
   const mapInputs =

@@ -1,24 +1,26 @@
 /**
  * Glue between the fingerprint and token trigger probing (src/selfcheck/token-probe.ts) for text models:
  * one int64/int32 token-id input [N, seq] read by an embedding Gather, class logits out. The sibling of
- * trigger-check.ts (images): the same budget rule (a compute budget in estimated multiply-accumulates, a
- * function of the model alone), the same result (TriggerCheck), the same bases:
+ * trigger-check.ts (images): the same budget (the scan budget's plan, src/fingerprint/budget.ts: the setting's
+ * multiply-accumulates over one forward pass's, up to the passes the vocabulary wants), the same result (TriggerCheck), the same bases:
  *   samples  the user's texts (ProbeSet.triggerTokens: .txt lines tokenised with the vocabulary, or .npy ids);
  *   mined    without samples, texts built from the model's own view of its vocabulary (token-mine.ts);
  *   probes   the generated token probes, when the budget is too small to mine.
  * The padding id is the vocabulary file's padding token, else the embedding's one all-zero row (PyTorch's
- * padding_idx), else 0. With a vocabulary file the reported trigger carries its words.
+ * padding_idx), else 0. With a vocabulary file the reported trigger carries its words. When the budget cannot
+ * screen every entry and the graph can be differentiated (token-gradient.ts), the search also ranks the
+ * candidates by gradients through the embedding (src/selfcheck/token-hotflip.ts).
  */
 import type { OnnxModel } from '../model/types.js';
 import { ModelRunner } from '../model/session.js';
 import type { ProbeSet } from '../probes/types.js';
 import { readVocabularyCached, wordOf, type Vocabulary } from '../probes/vocab.js';
 import { MIN_SAMPLE_BASE, type TriggerBaseKind } from '../selfcheck/base-inputs.js';
-import { MIN_TRIGGER_BUDGET } from '../selfcheck/trigger-probe.js';
-import { DEFAULT_TOKEN_BUDGET, probeTokenTriggers, type TokenProbeResult } from '../selfcheck/token-probe.js';
+import { probeTokenTriggers, tokenPassesWanted, type TokenProbeResult } from '../selfcheck/token-probe.js';
 import { mineTokenTexts } from '../selfcheck/token-mine.js';
 import { tokenCandidateOrder } from '../selfcheck/token-candidates.js';
-import { TOKEN_MINE_BUDGET_SHARE, TOKEN_TRIGGER_MAC_BUDGET } from '../limits.js';
+import { TOKEN_MINE_BUDGET_SHARE } from '../limits.js';
+import { DEFAULT_SCAN_BUDGET, planBudget } from './budget.js';
 import {
   embeddingStats,
   findEmbedding,
@@ -27,6 +29,7 @@ import {
 } from './embedding-stats.js';
 import type { TriggerCheck, TriggerCheckOptions } from './trigger-check.js';
 import { withDeadline } from './trigger-deadline.js';
+import { openTokenGradient } from './token-gradient.js';
 
 /** Fewest classes trigger probing can contrast (the same as for images). */
 const MIN_CLASSES = 3;
@@ -44,31 +47,6 @@ export function tokenTriggerTarget(
   if (seq < 1) return null;
   const table = findEmbedding(model, inp.name);
   return table ? { table, seq } : null;
-}
-
-/**
- * Multiply-accumulates of one text, estimated from the weights: an embedding table counts the rows one text
- * reads (seq x dim), every other weight once per token position (seq x its elements: a projection or a 1-D
- * convolution runs at every position; the classifier after pooling runs once, so this overcounts it).
- */
-export function estimateTokenMacs(model: OnnxModel, table: EmbeddingTable, seq: number): number {
-  const gathered = new Set<string>([table.name]);
-  for (const n of model.proto.graph?.node ?? [])
-    if (n.opType === 'Gather' && n.input?.[0]) gathered.add(n.input[0]);
-  let macs = 0;
-  for (const init of model.initializers) {
-    const elems = init.dims.reduce((a, b) => a * b, 1);
-    const rowLen = init.dims.length >= 2 ? elems / Math.max(1, init.dims[0]) : 1;
-    macs += gathered.has(init.name) ? seq * rowLen : elems * seq;
-  }
-  return Math.max(1, macs);
-}
-
-/** Forward passes the compute budget affords, or null below the minimum that means anything. */
-export function tokenTriggerBudget(macsPerText: number, macBudget = TOKEN_TRIGGER_MAC_BUDGET): number | null {
-  const affordable = Math.floor(macBudget / macsPerText);
-  if (affordable < MIN_TRIGGER_BUDGET) return null;
-  return Math.min(DEFAULT_TOKEN_BUDGET, affordable);
 }
 
 function toInt32(data: ProbeSet['inputs'][number]['data']): Int32Array {
@@ -92,13 +70,18 @@ export async function runTokenTriggerCheck(
   const target = tokenTriggerTarget(model, probes, classes);
   if (!target) return null;
   const { table, seq } = target;
-  const budget = tokenTriggerBudget(estimateTokenMacs(model, table, seq));
+  // the scan budget's plan (budget.ts), as for images: passes by the model's cost and the vocabulary's size
+  const budget = (opts.plan ?? planBudget(model, probes, DEFAULT_SCAN_BUDGET)).triggerPasses;
   if (budget === null) return null;
   const stats = embeddingStats(table);
   const vocab: Vocabulary | undefined = opts.vocabFile ? readVocabularyCached(opts.vocabFile) : undefined;
   const pad = vocab?.pad ?? stats.zeroRow ?? 0;
   const order = tokenCandidateOrder(table.vocab, stats);
   const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
+  // A budget that cannot screen every entry: gradients through the embedding rank the candidates
+  // first-order (HotFlip) beside today's order; none (an op without a backward rule): today's order.
+  const grad =
+    budget < tokenPassesWanted(table.vocab) ? await openTokenGradient(model, table, seq, opts.threads) : null;
   try {
     const logits = runner.tokenLogitsFunction(probes.inputs[0].sampleShape, {
       ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
@@ -138,6 +121,7 @@ export async function runTokenTriggerCheck(
       pad,
       order,
       file: model.path,
+      ...(grad ? { hotflip: grad.context } : {}),
     });
     const trig = r.selfCheck.trigger;
     if (trig?.tokens && vocab) trig.words = trig.tokens.map((t) => wordOf(vocab, t));
@@ -158,6 +142,7 @@ export async function runTokenTriggerCheck(
       probe: r,
     };
   } finally {
+    await grad?.release();
     if (!opts.runner) await runner.release();
   }
 }

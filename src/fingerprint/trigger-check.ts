@@ -64,7 +64,8 @@ export function triggerSkipReason(
   probes: ProbeSet,
   classes: number,
 ): 'input-kind' | 'classes' | null {
-  if (triggerApplies(model, probes, classes)) return null;
+  // a text model's token probing applies too (then only the budget can have stopped it)
+  if (triggerApplies(model, probes, classes) || tokenTriggerTarget(model, probes, classes)) return null;
   return classes < MIN_TRIGGER_CLASSES &&
     model.inputs.length === 1 &&
     probes.inputs.length === 1 &&

@@ -60,6 +60,12 @@ export class PassBudget<In extends Float32Array | Int32Array> {
     return this.budget - this.used;
   }
 
+  /** Counts `n` passes of work done outside `logits` (a gradient, charged at its forward-pass cost). */
+  charge(n: number): void {
+    if (n > this.left) throw new Error(`trigger probe: ${n} passes exceed the budget left (${this.left})`);
+    this.used += n;
+  }
+
   /** Runs raw inputs (counted), checking the answer's size. */
   async logits(batch: In, n: number): Promise<Float32Array> {
     if (n > this.left) throw new Error(`trigger probe: ${n} inputs exceed the budget left (${this.left})`);

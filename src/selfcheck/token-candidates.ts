@@ -7,10 +7,9 @@
  * into a target class by hundreds of poisoned texts usually has such a row. Without an embedding table the
  * ids in order.
  *
- * Later (gradients, ARCHITECTURE.md "Gradients"): a first-order (HotFlip-style) ranking, the gradient of
- * each class's margin with respect to the embedding at an inserted position dotted with every row, orders
- * the candidates by the effect a swap would have, before any forward pass is spent. A `CandidateRanker`
- * returning such an order plugs in here (tokenCandidateOrder's `ranker`) without touching the search.
+ * With gradients through the embedding, the search itself interleaves this order with each class's
+ * first-order (HotFlip-style) ranking (token-hotflip.ts, token-probe.ts): it needs the base texts, which
+ * this order does not. A `CandidateRanker` plugs another order in here (tokenCandidateOrder's `ranker`).
  */
 import type { EmbeddingStats } from '../fingerprint/embedding-stats.js';
 import { outlierOrder } from '../fingerprint/embedding-stats.js';

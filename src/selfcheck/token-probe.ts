@@ -24,9 +24,15 @@
  * feature block when every vocabulary entry was screened on the same texts (token-aligned across models that
  * share a vocabulary).
  *
+ * With gradients through the embedding (`hotflip`, token-hotflip.ts), when not every entry is affordable,
+ * step 2 screens in an order that interleaves `order` with each class's first-order (HotFlip) ranking; the
+ * gradients are charged to the budget at GRADIENT_PASS_COST passes a text.
+ *
  * A greedy search finds phrases whose words move the model on their own. An attacker who trains every
  * proper part of the trigger with its true label (decoys) leaves nothing to climb: such phrases are beyond
- * this search, and gradients through the embedding (HotFlip-style ranking, `order`) are the seam for them.
+ * this search. A slot-wise first-order phrase search (universal adversarial triggers) was measured on the
+ * text zoo's CNNs and dropped: it did not reach them either, at 15-25% more scan time
+ * (bench/text/findings.md).
  */
 import type { SelfCheck } from '../fingerprint/types.js';
 import { Rng } from '../probes/rng.js';
@@ -41,13 +47,38 @@ import {
   type LogitSummary,
 } from './logit-stats.js';
 import { insertionPositions, insertTokens, textLengths } from './token-insert.js';
+import {
+  GRADIENT_PASS_COST,
+  HOTFLIP_TEXTS,
+  interleave,
+  rankByGradient,
+  type HotFlipContext,
+} from './token-hotflip.js';
 import { GAIN_SPREAD_FLOOR, MIN_CLASSES_FOR_SCORE, MIN_TRIGGER_BUDGET } from './trigger-probe.js';
+import { TOKEN_MINE_BUDGET_SHARE } from '../limits.js';
 
 /** The model as the token search sees it: `count` texts of seq ids, packed; returns count x classes logits. */
 export type RunTokenLogits = (ids: Int32Array, count: number) => Promise<Float32Array>;
 
 /** Default budget of forward passes: every entry of a 3,000-word vocabulary on 16 texts, and the rest. */
 export const DEFAULT_TOKEN_BUDGET = 80000;
+/** Passes beside the screening that a search wants: the clean pass, confirmations, phrases, the report. */
+export const TOKEN_SEARCH_OVERHEAD = 16384;
+
+/**
+ * Forward passes token probing wants for a vocabulary (the scan budget's cap for a text model,
+ * src/fingerprint/budget.ts): DEFAULT_TOKEN_BUDGET, or for a larger vocabulary enough to screen every entry
+ * on MIN_SCREEN_TEXTS texts with the rest of the search beside it, mining included. A budget below it
+ * screens fewer entries (the first of the screening order), and a larger budget is what screens them all.
+ */
+export function tokenPassesWanted(vocab: number): number {
+  const screen = (vocab * MIN_SCREEN_TEXTS) / SCREEN_SHARE;
+  return Math.max(
+    DEFAULT_TOKEN_BUDGET,
+    Math.ceil((screen + TOKEN_SEARCH_OVERHEAD) / (1 - TOKEN_MINE_BUDGET_SHARE)),
+  );
+}
+
 /** Most texts a one-token candidate is screened on (every vocabulary entry, when affordable). */
 export const MAX_SCREEN_TEXTS = 16;
 /** Fewest: below it the candidates are cut instead (the first ones of `order`). */
@@ -92,6 +123,11 @@ export interface TokenProbeOptions {
   order?: Int32Array;
   /** The model file, named in error messages. */
   file?: string;
+  /**
+   * Gradients through the embedding (token-hotflip.ts), when the graph has a backward rule for every op:
+   * the screening order ranked first-order when not every entry is affordable. Absent: today's order.
+   */
+  hotflip?: HotFlipContext;
 }
 
 /** One tier (trigger length): per class its best confirmed trigger's gain (in logit spreads) and flip rate. */
@@ -245,11 +281,53 @@ export async function probeTokenTriggers(
   };
 
   // 2. Screen one-token candidates.
-  const all: number[] = [];
+  let all: number[] = [];
   const idOrder = opts.order ?? Int32Array.from({ length: opts.vocabSize }, (_, i) => i);
   for (const id of idOrder) if (id !== opts.pad && id >= 0 && id < opts.vocabSize) all.push(id);
-  const screenBudget = Math.floor(reserve() * SCREEN_SHARE);
-  const plan = screeningPlan(all.length, searchRows.length, screenBudget, MIN_SCREEN_TEXTS, MAX_SCREEN_TEXTS);
+  const skip = (v: number) => v === opts.pad || v < 0 || v >= opts.vocabSize;
+  let plan = screeningPlan(
+    all.length,
+    searchRows.length,
+    Math.floor(reserve() * SCREEN_SHARE),
+    MIN_SCREEN_TEXTS,
+    MAX_SCREEN_TEXTS,
+  );
+  // Not every entry affordable: the first-order gains through the embedding choose which are screened.
+  // (on up to HOTFLIP_TEXTS texts, spending at most half of what is left)
+  const gradRows = searchRows.slice(
+    0,
+    Math.min(HOTFLIP_TEXTS, Math.floor(reserve() / (2 * k * GRADIENT_PASS_COST))),
+  );
+  const rankCost = k * GRADIENT_PASS_COST * gradRows.length;
+  if (
+    opts.hotflip &&
+    plan.candidates < all.length &&
+    gradRows.length > 0 &&
+    gradRows.length >= Math.min(MIN_SCREEN_TEXTS, searchRows.length)
+  ) {
+    runner.charge(rankCost);
+    const texts = new Int32Array(gradRows.length * seq);
+    gradRows.forEach((r, i) => texts.set(base.subarray(r * seq, (r + 1) * seq), i * seq));
+    const ranked = await rankByGradient(
+      opts.hotflip,
+      texts,
+      gradRows.length,
+      seq,
+      Int32Array.from(gradRows, (r) => lengths[r]),
+      k,
+      skip,
+    );
+    // today's order (embedding outliers first) beside each class's first-order ranking, taking turns
+    const inOrder = new Set(all);
+    all = interleave([all, ...ranked]).filter((v) => inOrder.has(v));
+    plan = screeningPlan(
+      all.length,
+      searchRows.length,
+      Math.floor(reserve() * SCREEN_SHARE),
+      MIN_SCREEN_TEXTS,
+      MAX_SCREEN_TEXTS,
+    );
+  }
   const singles = all.slice(0, plan.candidates);
   const screenRows = searchRows.slice(0, plan.rows);
   const screened = await measure(

@@ -712,6 +712,25 @@ const CASES: Case[] = [
     build: (g, x) => g.op('Mul', [g.reduceMean(x, [1], 1), x]),
   },
   {
+    // a text CNN's max over positions (keepdims 0, as PyTorch's max(dim) exports); random inputs have no ties
+    name: 'ReduceMax keepdims 0 over the last axis (opset 13 attribute)',
+    opset: 13,
+    shape: [2, 3, 5],
+    build: (g, x) =>
+      g.op('Mul', [
+        g.op('ReduceMax', [x], { axes: attr.ints([2]), keepdims: attr.int(0) }),
+        g.init([3], 1, 3),
+      ]),
+    input: distinct,
+  },
+  {
+    name: 'ReduceMin keepdims 1 over two axes (opset 18 input)',
+    opset: 18,
+    shape: [2, 3, 4],
+    build: (g, x) => g.op('Mul', [g.op('ReduceMin', [x, g.ints([1, 2])], { keepdims: attr.int(1) }), x]),
+    input: distinct,
+  },
+  {
     name: 'Identity, Dropout (inference), Cast float',
     opset: 13,
     shape: [2, 4],

@@ -4,7 +4,8 @@
  * permutation), Concat (a Slice of G per input) and Split (the adjoints concatenated, zeros for unused
  * outputs), Slice with unit steps (G padded back with zeros), constant-mode Pad (G padded by the negated
  * pads, which crops), Gather along any axis of a differentiable tensor with constant indices (G times a
- * one-hot matrix, so repeated indices add), and the reductions ReduceSum / ReduceMean (G broadcast back).
+ * one-hot matrix, so repeated indices add), the reductions ReduceSum / ReduceMean (G broadcast back), and ReduceMax / ReduceMin (G to the extreme
+ * elements, ties sharing it).
  */
 import { axesOf, normAxis, sliceParams } from '../shapes.js';
 import { fail, numericDim, shapeOf, type Rule } from './rule.js';
@@ -128,6 +129,32 @@ function reduceRule(mean: boolean): Rule {
   };
 }
 
+/**
+ * ReduceMax / ReduceMin: G to the elements equal to the result, shared evenly among ties (PyTorch's amax /
+ * amin; a max over the positions of a 1-D convolution's map, as text CNNs pool).
+ */
+function reduceExtremeRule(): Rule {
+  return (c) => {
+    const x = c.ins[0];
+    const r = shapeOf(c, x).length;
+    const listed = axesOf(c.node, c.a, (n) => c.meta(n));
+    if (c.opset >= 18 && c.ins[1] && !listed) fail('reduction axes that are not constants');
+    if (listed && !listed.every((v) => typeof v === 'number')) fail('reduction axes that are not constants');
+    let axes = (listed ?? []).map((v) => normAxis(v as number, r));
+    if (axes.length === 0) {
+      if (c.a.int('noop_with_empty_axes', 0) === 1) return [c.gy[0], null];
+      axes = Array.from({ length: r }, (_, i) => i);
+    }
+    const sorted = [...axes].sort((a, b) => a - b);
+    const keep = c.a.int('keepdims', 1) !== 0;
+    const y = keep ? c.outs[0] : c.e.unsqueeze(c.outs[0], sorted);
+    const g = keep ? c.gy[0]! : c.e.unsqueeze(c.gy[0]!, sorted);
+    const hit = c.e.op('Cast', [c.e.op('Equal', [x, y])], { to: { int: 1 } });
+    const ties = c.e.reduceSum(hit, sorted, true);
+    return [c.e.op('Mul', [hit, c.e.op('Div', [g, ties])]), null];
+  };
+}
+
 export const LAYOUT_RULES: Record<string, Rule> = {
   Flatten: reshapeBack,
   Reshape: reshapeBack,
@@ -141,4 +168,6 @@ export const LAYOUT_RULES: Record<string, Rule> = {
   Gather: gather,
   ReduceSum: reduceRule(false),
   ReduceMean: reduceRule(true),
+  ReduceMax: reduceExtremeRule(),
+  ReduceMin: reduceExtremeRule(),
 };
