@@ -1,0 +1,386 @@
+/**
+ * Benchmark of inputs synthesised from the model without data (src/selfcheck/synthesise.ts, issue 19
+ * section 3) on the MNIST zoo. For every backdoored model: its OWN trigger's reach (the share of base inputs
+ * outside the target class that the trigger, stamped exactly as the zoo poisoned the training data, sends to
+ * the target; bench/selfcheck-eval.ts's measure) on three bases: real held-out digits (what the user's samples
+ * would give), the mined base (today's no-samples path, mine-base.ts) and the synthesised inputs, one row per
+ * synthesis setting. Also: the share of synthesised inputs the model classifies as their class, and the time.
+ *
+ * With --probe, the trigger check itself (probeTriggers, the product's scoring) runs on the mined and the
+ * synthesised bases of every model, clean ones included, and the AUROC clean vs backdoored (no baseline, no
+ * samples) and the share of clean models called high (under a Gumbel null fitted on the dev architecture's
+ * clean reference models) are reported per architecture.
+ *
+ * Settings are chosen on the dev architecture (--dev, default mlp) and reported on the other (held out).
+ *
+ *   npx tsx bench/synth.ts [--zoo bench/.cache/zoo] [--dev mlp] [--archs mlp,cnn]
+ *     [--settings 'name:tv=0.05,l2=0.002,bn=0.1,lr=0.05,steps=200,jitter=1,flips=0;...'] [--probe]
+ *     [--max-clean 40] [--out bench/results] [--name synth]
+ *
+ * Writes bench/results/<name>.json and <name>.md.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { readModel } from '../src/model/read.js';
+import { auroc } from '../src/score/metrics.js';
+import { mineTriggerBase } from '../src/selfcheck/mine-base.js';
+import { effectOf, summarise } from '../src/selfcheck/logit-stats.js';
+import { DEFAULT_TRIGGER_BUDGET, probeTriggers } from '../src/selfcheck/trigger-probe.js';
+import {
+  conservativeNull,
+  fitGumbel,
+  triggerPValue,
+  TRIGGER_SCORE_NULLS,
+  type GumbelNull,
+} from '../src/selfcheck/reference-free-p.js';
+import { synthesiseInputs, type SynthesiseOptions } from '../src/selfcheck/synthesise.js';
+import { loadMnist14 } from './zoo/data.js';
+import { applyTrigger, type Trigger } from './zoo/triggers.js';
+import type { ModelRecord, ZooManifest } from './zoo/manifest.js';
+import { fmt, markdownTable, round } from './lib/report.js';
+
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
+
+const HIGH_P = 0.0158;
+const BASE_COUNT = 128;
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
+}
+
+type Setting = { name: string; opts: Partial<SynthesiseOptions> };
+
+/** 'name:tv=0.05,l2=0.002;other:...' -> settings (numbers; flips=1 turns mirroring on). */
+function parseSettings(text: string): Setting[] {
+  return text
+    .split(';')
+    .filter((s) => s.trim())
+    .map((s) => {
+      const [name, rest = ''] = s.split(':');
+      const opts: Record<string, number | boolean> = {};
+      for (const kv of rest.split(',').filter(Boolean)) {
+        const [k, v] = kv.split('=');
+        opts[k] = k === 'flips' ? v === '1' : Number(v);
+      }
+      return { name, opts: opts as Partial<SynthesiseOptions> };
+    });
+}
+
+interface Row {
+  id: string;
+  arch: string;
+  split: string;
+  attack: string | null;
+  targetClass: number | null;
+  base: string;
+  /** Backdoored models: share of base inputs outside the target that the own trigger sends there. */
+  reach?: number;
+  /** Synthesised bases: share classified as their class. */
+  reached?: number;
+  bnNodes?: number;
+  synthMs?: number;
+  score?: number;
+  suspect?: number;
+}
+
+async function triggerReach(
+  run: (x: Float32Array, n: number) => Promise<Float32Array>,
+  base: Float32Array,
+  size: number,
+  classes: number,
+  trigger: Trigger,
+  target: number,
+): Promise<number> {
+  const n = Math.floor(base.length / size);
+  const clean = summarise(await run(base.slice(0, n * size), n), n, classes);
+  const stamped = base.slice(0, n * size);
+  for (let i = 0; i < n; i++) applyTrigger(trigger, stamped, i * size);
+  return effectOf(clean, summarise(await run(stamped, n), n, classes), classes).flip[target];
+}
+
+async function main(): Promise<void> {
+  const zooDir = arg('zoo', 'bench/.cache/zoo');
+  const dev = arg('dev', 'mlp');
+  const archs = arg('archs', 'mlp,cnn').split(',');
+  const settings = parseSettings(arg('settings', 'default:'));
+  const probe = process.argv.includes('--probe');
+  const maxClean = Number(arg('max-clean', '40'));
+  const outDir = arg('out', 'bench/results');
+  const name = arg('name', 'synth');
+  const manifest = JSON.parse(readFileSync(path.join(zooDir, 'manifest.json'), 'utf8')) as ZooManifest & {
+    input: { name: string; shape: (number | string)[]; range: [number, number] };
+    output: { name: string; classes: number };
+  };
+  const shape = manifest.input.shape.slice(1).map(Number);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const classes = manifest.output.classes;
+  const range = { lo: manifest.input.range[0], hi: manifest.input.range[1] };
+  const samples = loadMnist14().test.x.slice(0, BASE_COUNT * size);
+  const models = (manifest.models as (ModelRecord & { trigger?: Trigger | null })[]).filter((m) =>
+    archs.includes(m.arch),
+  );
+  // Clean models: with --probe, the reference ones (null fit) and the test ones, at most maxClean per split and arch.
+  const chosen = models.filter((m) => {
+    if (m.label !== 'clean') return true;
+    if (!probe) return false;
+    const same = models.filter((o) => o.label === 'clean' && o.arch === m.arch && o.split === m.split);
+    return same.indexOf(m) < maxClean;
+  });
+
+  const rows: Row[] = [];
+  for (const m of chosen) {
+    const file = path.join(zooDir, m.file);
+    const session = await ort.InferenceSession.create(readFileSync(file), {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+    });
+    const run = async (x: Float32Array, n: number): Promise<Float32Array> => {
+      const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', x, [n, ...shape]) });
+      return out[manifest.output.name].data as Float32Array;
+    };
+    const backdoor =
+      m.label !== 'clean' && m.trigger && m.targetClass !== null && m.targetClass !== undefined;
+    const common = {
+      id: m.id,
+      arch: m.arch,
+      split: m.split,
+      attack: m.label === 'clean' ? null : (m.attack ?? 'unknown'),
+      targetClass: m.targetClass ?? null,
+    };
+    const reachOf = async (base: Float32Array) =>
+      backdoor
+        ? round(
+            await triggerReach(run, base, size, classes, m.trigger as Trigger, m.targetClass as number),
+            3,
+          )
+        : undefined;
+    const mined = await mineTriggerBase(run, shape, {
+      classes,
+      budget: DEFAULT_TRIGGER_BUDGET,
+      seed: 1,
+      range,
+      count: BASE_COUNT,
+    });
+    if (!mined) throw new Error(`${m.id}: could not mine a base`);
+    const scoreOf = async (base: Float32Array) => {
+      if (!probe) return {};
+      const r = await probeTriggers(run, base, shape, { classes, budget: mined.probeBudget, seed: 1, range });
+      return { score: round(r.selfCheck.score, 4), suspect: r.selfCheck.targetClass };
+    };
+    if (backdoor) rows.push({ ...common, base: 'samples', reach: await reachOf(samples) });
+    rows.push({ ...common, base: 'mined', reach: await reachOf(mined.base), ...(await scoreOf(mined.base)) });
+    const model = await readModel(file);
+    for (const s of settings) {
+      const t0 = performance.now();
+      const r = await synthesiseInputs(model, shape, {
+        classes,
+        seed: 1,
+        range,
+        count: BASE_COUNT,
+        ...s.opts,
+      });
+      const ms = performance.now() - t0;
+      if (!r.synthesised) throw new Error(`${m.id}: not synthesised: ${r.reason}`);
+      rows.push({
+        ...common,
+        base: `synth:${s.name}`,
+        reach: await reachOf(r.base),
+        reached: round(r.reached, 3),
+        bnNodes: r.bnNodes.length,
+        synthMs: round(ms, 0),
+        ...(await scoreOf(r.base)),
+      });
+    }
+    await session.release();
+    process.stderr.write('.');
+  }
+  process.stderr.write('\n');
+
+  const bases = ['samples', 'mined', ...settings.map((s) => `synth:${s.name}`)];
+  const attacks = [...new Set(rows.filter((r) => r.attack).map((r) => r.attack as string))].sort();
+  const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
+  const reach: Record<string, Record<string, Record<string, number>>> = {};
+  for (const arch of archs) {
+    reach[arch] = {};
+    for (const base of bases) {
+      reach[arch][base] = {};
+      for (const attack of [...attacks, 'all']) {
+        const v = rows
+          .filter(
+            (r) =>
+              r.arch === arch &&
+              r.base === base &&
+              r.reach !== undefined &&
+              (attack === 'all' || r.attack === attack),
+          )
+          .map((r) => r.reach as number);
+        reach[arch][base][attack] = round(mean(v), 3);
+      }
+    }
+  }
+  const synthStats = Object.fromEntries(
+    archs.map((arch) => [
+      arch,
+      Object.fromEntries(
+        settings.map((s) => {
+          const rs = rows.filter((r) => r.arch === arch && r.base === `synth:${s.name}`);
+          return [
+            s.name,
+            {
+              reached: round(mean(rs.map((r) => r.reached as number)), 3),
+              medianMs: rs.map((r) => r.synthMs as number).sort((a, b) => a - b)[rs.length >> 1],
+              bnNodes: rs[0]?.bnNodes ?? 0,
+            },
+          ];
+        }),
+      ),
+    ]),
+  );
+
+  // --probe: AUROC and clean-high share per arch and base; the null fitted on the dev arch's reference clean models.
+  const detection: Record<
+    string,
+    Record<string, { auroc: number; cleanHigh: number; targetHit: number }>
+  > = {};
+  const nulls: Record<string, GumbelNull> = {};
+  if (probe) {
+    for (const base of bases.slice(1)) {
+      const ref = rows.filter(
+        (r) => r.base === base && r.arch === dev && !r.attack && r.split === 'reference',
+      );
+      nulls[base] =
+        ref.length >= 2
+          ? conservativeNull(
+              fitGumbel(ref.map((r) => r.score as number)),
+              classes,
+              ref.length,
+              `${dev} ${base}`,
+            )
+          : TRIGGER_SCORE_NULLS.mined;
+    }
+    for (const arch of archs) {
+      detection[arch] = {};
+      for (const base of bases.slice(1)) {
+        const rs = rows.filter((r) => r.arch === arch && r.base === base);
+        const neg = rs.filter((r) => !r.attack);
+        const pos = rs.filter((r) => r.attack);
+        // Clean models called high: the test split (the dev reference models fitted the null).
+        const test = neg.filter((r) => r.split !== 'reference' || arch !== dev);
+        detection[arch][base] = {
+          auroc: round(
+            auroc(
+              [...neg.map(() => 0), ...pos.map(() => 1)],
+              [...neg.map((r) => r.score as number), ...pos.map((r) => r.score as number)],
+            ),
+            3,
+          ),
+          cleanHigh: round(
+            test.filter((r) => triggerPValue(r.score as number, classes, nulls[base]) <= HIGH_P).length /
+              Math.max(1, test.length),
+            3,
+          ),
+          targetHit: round(
+            pos.filter((r) => r.suspect === r.targetClass).length / Math.max(1, pos.length),
+            3,
+          ),
+        };
+      }
+    }
+  }
+
+  const result = { zoo: zooDir, dev, archs, settings, bases, reach, synthStats, detection, nulls, rows };
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, `${name}.json`), JSON.stringify(result, null, 1) + '\n');
+  const md = markdown(result, attacks);
+  writeFileSync(path.join(outDir, `${name}.md`), md);
+  console.log(md);
+}
+
+function markdown(
+  r: {
+    zoo: string;
+    dev: string;
+    archs: string[];
+    settings: Setting[];
+    bases: string[];
+    reach: Record<string, Record<string, Record<string, number>>>;
+    synthStats: Record<string, Record<string, { reached: number; medianMs: number; bnNodes: number }>>;
+    detection: Record<string, Record<string, { auroc: number; cleanHigh: number; targetHit: number }>>;
+  },
+  attacks: string[],
+): string {
+  const held = (arch: string) =>
+    arch === r.dev ? `${arch} (dev: settings chosen here)` : `${arch} (held out)`;
+  const lines = [
+    '# Inputs synthesised from the model (no data): trigger reach on the zoo',
+    '',
+    `Zoo \`${r.zoo}\`; generated by \`npx tsx bench/synth.ts${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\`. ` +
+      `${BASE_COUNT} inputs per base. Settings were chosen on the ${r.dev} models; the other architecture is held out.`,
+    '',
+    'Settings: ' +
+      r.settings.map((s) => `\`${s.name}\` ${JSON.stringify(s.opts)}`).join('; ') +
+      ' (empty: the shipped defaults of src/selfcheck/synthesise.ts).',
+    '',
+    '## Trigger reach',
+    '',
+    "Mean over the backdoored models of the share of base inputs (outside the target class) that the model's OWN " +
+      'trigger, stamped as the zoo poisoned its training data, sends to the target class. samples = 128 real ' +
+      'held-out digits (the reach a user with samples gets); mined = the no-samples base today.',
+    '',
+  ];
+  for (const arch of r.archs) {
+    lines.push(`### ${held(arch)}`, '');
+    lines.push(
+      markdownTable(
+        ['base', ...attacks, 'all'],
+        r.bases.map((b) => [b, ...[...attacks, 'all'].map((a) => fmt(r.reach[arch][b][a], 2))]),
+      ),
+      '',
+    );
+  }
+  lines.push('## Synthesis', '');
+  lines.push(
+    markdownTable(
+      ['arch', 'setting', 'classified as their class', 'median ms per model', 'BN layers matched'],
+      r.archs.flatMap((a) =>
+        Object.entries(r.synthStats[a]).map(([s, v]) => [
+          a,
+          s,
+          fmt(v.reached, 3),
+          String(v.medianMs),
+          String(v.bnNodes),
+        ]),
+      ),
+    ),
+    '',
+  );
+  if (Object.keys(r.detection).length) {
+    lines.push('## Trigger check on the base (no baseline, no samples)', '');
+    lines.push(
+      `AUROC clean vs backdoored of the trigger-probing score; clean called high: p <= ${HIGH_P} under a Gumbel ` +
+        `null fitted on the ${r.dev} reference clean models of the same base (counted on the clean models the null did not see); ` +
+        'target hit: the suspected class is the true target.',
+      '',
+    );
+    lines.push(
+      markdownTable(
+        ['arch', 'base', 'AUROC', 'clean called high', 'target hit'],
+        r.archs.flatMap((a) =>
+          Object.entries(r.detection[a]).map(([b, v]) => [
+            held(a),
+            b,
+            fmt(v.auroc, 3),
+            fmt(v.cleanHigh, 3),
+            fmt(v.targetHit, 2),
+          ]),
+        ),
+      ),
+      '',
+    );
+  }
+  return lines.join('\n');
+}
+
+await main();
