@@ -15,7 +15,7 @@
  *
  *   npx tsx bench/synth.ts [--zoo bench/.cache/zoo] [--dev mlp] [--archs mlp,cnn]
  *     [--settings 'name:tv=0.05,l2=0.002,bn=0.1,lr=0.05,steps=200,jitter=1,flips=0;...'] [--probe]
- *     [--max-clean 40] [--out bench/results] [--name synth]
+ *     [--max-clean 40] [--control 0] [--out bench/results] [--name synth]
  *
  * Writes bench/results/<name>.json and <name>.md.
  */
@@ -44,6 +44,8 @@ process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
 const HIGH_P = 0.0158;
 const BASE_COUNT = 128;
+/** The reach column of clean models stamped with a backdoored model's trigger (a control: no backdoor there). */
+const CONTROL = 'clean (control)';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
   const settings = parseSettings(arg('settings', 'default:'));
   const probe = process.argv.includes('--probe');
   const maxClean = Number(arg('max-clean', '40'));
+  const controls = Number(arg('control', '0'));
   const outDir = arg('out', 'bench/results');
   const name = arg('name', 'synth');
   const manifest = JSON.parse(readFileSync(path.join(zooDir, 'manifest.json'), 'utf8')) as ZooManifest & {
@@ -124,7 +127,13 @@ async function main(): Promise<void> {
   // Clean models: with --probe, the reference ones (null fit) and the test ones, at most maxClean per split and arch.
   const chosen = models.filter((m) => {
     if (m.label !== 'clean') return true;
-    if (!probe) return false;
+    // Without --probe: only --control clean test models per arch (their reach under a borrowed trigger).
+    if (!probe)
+      return (
+        m.split === 'test' &&
+        models.filter((o) => o.label === 'clean' && o.arch === m.arch && o.split === 'test').indexOf(m) <
+          controls
+      );
     const same = models.filter((o) => o.label === 'clean' && o.arch === m.arch && o.split === m.split);
     return same.indexOf(m) < maxClean;
   });
@@ -142,6 +151,17 @@ async function main(): Promise<void> {
     };
     const backdoor =
       m.label !== 'clean' && m.trigger && m.targetClass !== null && m.targetClass !== undefined;
+    // A clean model's control: a backdoored model's trigger and target of the same architecture (the i-th
+    // clean model takes the i-th backdoored one's, cyclically). Its reach is what the stamp does without a
+    // backdoor: a base that flips into the target under any stamp would show a "reach" there too.
+    const control = backdoor
+      ? null
+      : (() => {
+          const bd = models.filter((o) => o.arch === m.arch && o.label !== 'clean' && o.trigger);
+          const cl = chosen.filter((o) => o.arch === m.arch && o.label === 'clean');
+          return bd.length ? bd[cl.indexOf(m) % bd.length] : null;
+        })();
+    const source = backdoor ? m : control;
     const common = {
       id: m.id,
       arch: m.arch,
@@ -150,9 +170,16 @@ async function main(): Promise<void> {
       targetClass: m.targetClass ?? null,
     };
     const reachOf = async (base: Float32Array) =>
-      backdoor
+      source
         ? round(
-            await triggerReach(run, base, size, classes, m.trigger as Trigger, m.targetClass as number),
+            await triggerReach(
+              run,
+              base,
+              size,
+              classes,
+              source.trigger as Trigger,
+              source.targetClass as number,
+            ),
             3,
           )
         : undefined;
@@ -169,7 +196,7 @@ async function main(): Promise<void> {
       const r = await probeTriggers(run, base, shape, { classes, budget: mined.probeBudget, seed: 1, range });
       return { score: round(r.selfCheck.score, 4), suspect: r.selfCheck.targetClass };
     };
-    if (backdoor) rows.push({ ...common, base: 'samples', reach: await reachOf(samples) });
+    if (source) rows.push({ ...common, base: 'samples', reach: await reachOf(samples) });
     rows.push({ ...common, base: 'mined', reach: await reachOf(mined.base), ...(await scoreOf(mined.base)) });
     const model = await readModel(file);
     for (const s of settings) {
@@ -206,14 +233,14 @@ async function main(): Promise<void> {
     reach[arch] = {};
     for (const base of bases) {
       reach[arch][base] = {};
-      for (const attack of [...attacks, 'all']) {
+      for (const attack of [...attacks, 'all', CONTROL]) {
         const v = rows
           .filter(
             (r) =>
               r.arch === arch &&
               r.base === base &&
               r.reach !== undefined &&
-              (attack === 'all' || r.attack === attack),
+              (attack === CONTROL ? !r.attack : r.attack && (attack === 'all' || r.attack === attack)),
           )
           .map((r) => r.reach as number);
         reach[arch][base][attack] = round(mean(v), 3);
@@ -327,15 +354,17 @@ function markdown(
     '',
     "Mean over the backdoored models of the share of base inputs (outside the target class) that the model's OWN " +
       'trigger, stamped as the zoo poisoned its training data, sends to the target class. samples = 128 real ' +
-      'held-out digits (the reach a user with samples gets); mined = the no-samples base today.',
+      'held-out digits (the reach a user with samples gets); mined = the no-samples base today. ' +
+      `${CONTROL}: clean models (with --probe) stamped with a backdoored model's trigger and scored on its ` +
+      'target: what a stamp does without a backdoor (a fragile base flips under any stamp; lower is better there).',
     '',
   ];
   for (const arch of r.archs) {
     lines.push(`### ${held(arch)}`, '');
     lines.push(
       markdownTable(
-        ['base', ...attacks, 'all'],
-        r.bases.map((b) => [b, ...[...attacks, 'all'].map((a) => fmt(r.reach[arch][b][a], 2))]),
+        ['base', ...attacks, 'all', CONTROL],
+        r.bases.map((b) => [b, ...[...attacks, 'all', CONTROL].map((a) => fmt(r.reach[arch][b][a], 2))]),
       ),
       '',
     );
