@@ -15,7 +15,7 @@
  *
  *   npx tsx bench/synth.ts [--zoo bench/.cache/zoo] [--dev mlp] [--archs mlp,cnn]
  *     [--settings 'name:tv=0.05,l2=0.002,bn=0.1,lr=0.05,steps=200,jitter=1,flips=0;...'] [--probe]
- *     [--max-clean 40] [--control 0] [--out bench/results] [--name synth]
+ *     [--max-clean 40] [--control 0] [--nulls-from FILE] [--out bench/results] [--name synth]
  *
  * Writes bench/results/<name>.json and <name>.md.
  */
@@ -102,6 +102,59 @@ async function triggerReach(
   return effectOf(clean, summarise(await run(stamped, n), n, classes), classes).flip[target];
 }
 
+type Entry = ModelRecord & { trigger?: Trigger | null };
+interface Loaded {
+  families: boolean;
+  input: { name: string; shape: (number | string)[]; range: [number, number] };
+  output: { name: string; classes: number };
+  models: Entry[];
+}
+
+/**
+ * The MNIST zoo's manifest, or the families zoo's (bench/families: PyTorch-trained, Fashion-MNIST/GTSRB,
+ * other attacks; one domain per run, that of `arch`) mapped onto the same fields. Its triggers are stamped by
+ * Python, so its models carry none here: the families zoo gives AUROC and clean-high, no reach.
+ */
+function readManifest(zooDir: string, arch: string): Loaded {
+  const raw = JSON.parse(readFileSync(path.join(zooDir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  if (raw.format !== 'fingerprint-action-families-zoo') {
+    const m = raw as unknown as ZooManifest & Omit<Loaded, 'families'>;
+    return { families: false, input: m.input, output: m.output, models: m.models as Entry[] };
+  }
+  const domains = raw.domains as Record<string, { classes: number; shape: number[] }>;
+  const models = raw.models as {
+    id: string;
+    file: string;
+    arch: string;
+    domain: string;
+    split: 'reference' | 'test';
+    label: string;
+    family?: string;
+    targetClass?: number | string | null;
+  }[];
+  const domain = domains[models.find((m) => m.arch === arch)?.domain ?? ''];
+  if (!domain) throw new Error(`${zooDir}: no models of architecture ${arch}`);
+  const input = raw.input as { name: string; range: [number, number] };
+  return {
+    families: true,
+    input: { name: input.name, shape: ['N', ...domain.shape], range: input.range },
+    output: { name: (raw.output as { name: string }).name, classes: domain.classes },
+    models: models.map(
+      (m) =>
+        ({
+          id: m.id,
+          file: m.file,
+          arch: m.arch,
+          split: m.split,
+          label: m.label === 'clean' ? 'clean' : 'backdoor',
+          attack: m.label === 'clean' ? null : (m.family ?? 'unknown'),
+          targetClass: typeof m.targetClass === 'number' ? m.targetClass : null,
+          trigger: null,
+        }) as unknown as Entry,
+    ),
+  };
+}
+
 async function main(): Promise<void> {
   const zooDir = arg('zoo', 'bench/.cache/zoo');
   const dev = arg('dev', 'mlp');
@@ -110,20 +163,17 @@ async function main(): Promise<void> {
   const probe = process.argv.includes('--probe');
   const maxClean = Number(arg('max-clean', '40'));
   const controls = Number(arg('control', '0'));
+  const nullsFrom = arg('nulls-from', '');
   const outDir = arg('out', 'bench/results');
   const name = arg('name', 'synth');
-  const manifest = JSON.parse(readFileSync(path.join(zooDir, 'manifest.json'), 'utf8')) as ZooManifest & {
-    input: { name: string; shape: (number | string)[]; range: [number, number] };
-    output: { name: string; classes: number };
-  };
+  const manifest = readManifest(zooDir, archs[0]);
   const shape = manifest.input.shape.slice(1).map(Number);
   const size = shape.reduce((a, b) => a * b, 1);
   const classes = manifest.output.classes;
   const range = { lo: manifest.input.range[0], hi: manifest.input.range[1] };
-  const samples = loadMnist14().test.x.slice(0, BASE_COUNT * size);
-  const models = (manifest.models as (ModelRecord & { trigger?: Trigger | null })[]).filter((m) =>
-    archs.includes(m.arch),
-  );
+  // Real digits for the reach: only the MNIST zoo has stampable triggers (the families zoo's are Python's).
+  const samples = manifest.families ? new Float32Array(0) : loadMnist14().test.x.slice(0, BASE_COUNT * size);
+  const models = manifest.models.filter((m) => archs.includes(m.arch));
   // Clean models: with --probe, the reference ones (null fit) and the test ones, at most maxClean per split and arch.
   const chosen = models.filter((m) => {
     if (m.label !== 'clean') return true;
@@ -134,6 +184,8 @@ async function main(): Promise<void> {
         models.filter((o) => o.label === 'clean' && o.arch === m.arch && o.split === 'test').indexOf(m) <
           controls
       );
+    // Nulls given (--nulls-from): the reference models would only fit nulls, so they are skipped.
+    if (nullsFrom && m.split === 'reference') return false;
     const same = models.filter((o) => o.label === 'clean' && o.arch === m.arch && o.split === m.split);
     return same.indexOf(m) < maxClean;
   });
@@ -277,15 +329,20 @@ async function main(): Promise<void> {
       const ref = rows.filter(
         (r) => r.base === base && r.arch === dev && !r.attack && r.split === 'reference',
       );
+      // --nulls-from FILE: the nulls an earlier run fitted (e.g. on the MNIST zoo's dev MLPs, for the families zoo).
+      const given = nullsFrom
+        ? (JSON.parse(readFileSync(nullsFrom, 'utf8')) as { nulls: Record<string, GumbelNull> }).nulls[base]
+        : undefined;
       nulls[base] =
-        ref.length >= 2
+        given ??
+        (ref.length >= 2
           ? conservativeNull(
               fitGumbel(ref.map((r) => r.score as number)),
               classes,
               ref.length,
               `${dev} ${base}`,
             )
-          : TRIGGER_SCORE_NULLS.mined;
+          : TRIGGER_SCORE_NULLS.mined);
     }
     for (const arch of archs) {
       detection[arch] = {};
