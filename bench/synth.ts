@@ -85,6 +85,8 @@ interface Row {
   synthMs?: number;
   score?: number;
   suspect?: number;
+  /** Union rows only: the Fisher p-value. */
+  p?: number;
 }
 
 async function triggerReach(
@@ -100,6 +102,13 @@ async function triggerReach(
   const stamped = base.slice(0, n * size);
   for (let i = 0; i < n; i++) applyTrigger(trigger, stamped, i * size);
   return effectOf(clean, summarise(await run(stamped, n), n, classes), classes).flip[target];
+}
+
+interface Detection {
+  auroc: number;
+  cleanHigh: number;
+  targetHit: number;
+  byAttack: Record<string, number | null>;
 }
 
 type Entry = ModelRecord & { trigger?: Trigger | null };
@@ -319,10 +328,8 @@ async function main(): Promise<void> {
   );
 
   // --probe: AUROC and clean-high share per arch and base; the null fitted on the dev arch's reference clean models.
-  const detection: Record<
-    string,
-    Record<string, { auroc: number; cleanHigh: number; targetHit: number }>
-  > = {};
+  const detection: Record<string, Record<string, Detection>> = {};
+  const scoredBases = bases.slice(1);
   const nulls: Record<string, GumbelNull> = {};
   if (probe) {
     for (const base of bases.slice(1)) {
@@ -344,9 +351,24 @@ async function main(): Promise<void> {
             )
           : TRIGGER_SCORE_NULLS.mined);
     }
+    // Per model, a p-value per base under its null; the Fisher union of the mined and a synthesised base
+    // (both probed: twice the probing) as one more "base", its p from the chi-square with 4 degrees of freedom.
+    const pOf = (r: Row) => triggerPValue(r.score as number, classes, nulls[r.base]);
+    for (const s of settings) {
+      const synth = `synth:${s.name}`;
+      const union = `fisher(mined, ${synth})`;
+      for (const m of rows.filter((r) => r.base === 'mined')) {
+        const o = rows.find((r) => r.id === m.id && r.base === synth);
+        if (!o) continue;
+        const x = -2 * (Math.log(pOf(m)) + Math.log(pOf(o)));
+        rows.push({ ...m, base: union, score: x, p: Math.exp(-x / 2) * (1 + x / 2) });
+      }
+      scoredBases.push(union);
+    }
+    const pValueOf = (r: Row) => r.p ?? pOf(r);
     for (const arch of archs) {
       detection[arch] = {};
-      for (const base of bases.slice(1)) {
+      for (const base of scoredBases) {
         const rs = rows.filter((r) => r.arch === arch && r.base === base);
         const neg = rs.filter((r) => !r.attack);
         const pos = rs.filter((r) => r.attack);
@@ -360,14 +382,27 @@ async function main(): Promise<void> {
             ),
             3,
           ),
-          cleanHigh: round(
-            test.filter((r) => triggerPValue(r.score as number, classes, nulls[base]) <= HIGH_P).length /
-              Math.max(1, test.length),
-            3,
-          ),
+          cleanHigh: round(test.filter((r) => pValueOf(r) <= HIGH_P).length / Math.max(1, test.length), 3),
           targetHit: round(
             pos.filter((r) => r.suspect === r.targetClass).length / Math.max(1, pos.length),
             3,
+          ),
+          byAttack: Object.fromEntries(
+            attacks.map((a) => {
+              const pa = pos.filter((r) => r.attack === a);
+              return [
+                a,
+                pa.length && neg.length
+                  ? round(
+                      auroc(
+                        [...neg.map(() => 0), ...pa.map(() => 1)],
+                        [...neg.map((r) => r.score as number), ...pa.map((r) => r.score as number)],
+                      ),
+                      3,
+                    )
+                  : null,
+              ];
+            }),
           ),
         };
       }
@@ -391,7 +426,7 @@ function markdown(
     bases: string[];
     reach: Record<string, Record<string, Record<string, number>>>;
     synthStats: Record<string, Record<string, { reached: number; medianMs: number; bnNodes: number }>>;
-    detection: Record<string, Record<string, { auroc: number; cleanHigh: number; targetHit: number }>>;
+    detection: Record<string, Record<string, Detection>>;
   },
   attacks: string[],
 ): string {
@@ -446,18 +481,22 @@ function markdown(
     lines.push('## Trigger check on the base (no baseline, no samples)', '');
     lines.push(
       `AUROC clean vs backdoored of the trigger-probing score; clean called high: p <= ${HIGH_P} under a Gumbel ` +
-        `null fitted on the ${r.dev} reference clean models of the same base (counted on the clean models the null did not see); ` +
-        'target hit: the suspected class is the true target.',
+        `null fitted on the ${r.dev} reference clean models of the same base (counted on the clean models the null did not see; ` +
+        'with --nulls-from, the nulls of an earlier run); target hit: the suspected class is the true target. ' +
+        'fisher(...): both bases probed, their p-values combined by Fisher (twice the probing).',
       '',
     );
     lines.push(
       markdownTable(
-        ['arch', 'base', 'AUROC', 'clean called high', 'target hit'],
+        ['arch', 'base', 'AUROC all', ...attacks, 'clean called high', 'target hit'],
         r.archs.flatMap((a) =>
           Object.entries(r.detection[a]).map(([b, v]) => [
             held(a),
             b,
             fmt(v.auroc, 3),
+            ...attacks.map((k) =>
+              v.byAttack[k] === null || v.byAttack[k] === undefined ? '-' : fmt(v.byAttack[k] as number, 3),
+            ),
             fmt(v.cleanHigh, 3),
             fmt(v.targetHit, 2),
           ]),
