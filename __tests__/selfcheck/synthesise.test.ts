@@ -171,13 +171,13 @@ describe('DeepInversion: BatchNormalization statistics', () => {
   test('the BN layer is matched: its input statistics end closer to the running ones than without the term', async () => {
     const model = cnn();
     const opts = { classes: 5, seed: 1, steps: 80, count: 40 };
-    const withBn = ok(await synthesiseInputs(model, SHAPE, { ...opts, bn: 1 }));
+    const withBn = ok(await synthesiseInputs(model, SHAPE, { ...opts, bn: 3 }));
     const without = ok(await synthesiseInputs(model, SHAPE, { ...opts, bn: 0 }));
     expect(withBn.bnNodes).toEqual(['bn1']);
     expect(without.bnNodes).toEqual([]);
     const a = await bnGap(withBn.base, withBn.count);
     const b = await bnGap(without.base, without.count);
-    // Measured 2.27 against 3.50 (seeded, so fixed): the term moves the statistics a third of the way.
+    // Measured 2.00 against 3.03 (seeded, so fixed): the term moves the statistics a third of the way.
     expect(a).toBeLessThan(0.75 * b);
     expect(withBn.reached).toBeGreaterThanOrEqual(0.9);
   }, 60_000);

@@ -26,13 +26,8 @@
  * with the reason (the operators named); callers fall back to the mined base (mine-base.ts).
  */
 import type { OnnxModel } from '../model/types.js';
-import {
-  buildGradientGraph,
-  GradientSession,
-  GradientSpecError,
-  GradientUnsupported,
-  type GradientSpec,
-} from '../model/grad/index.js';
+import { GradientSession, type GradientSpec } from '../model/grad/index.js';
+import { argmaxRows, buildOrWhy, unitNormalize } from './unit-space.js';
 import { Rng } from '../probes/rng.js';
 import {
   INVERSION_BACKWARD_FACTOR,
@@ -153,16 +148,6 @@ export function rollImages(
   }
 }
 
-function argmaxRows(logits: Float32Array, n: number, k: number): Int32Array {
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (logits[i * k + c] > logits[i * k + best]) best = c;
-    out[i] = best;
-  }
-  return out;
-}
-
 /** The gradient spec of the synthesis objective (exported for the tests). */
 export function synthesisSpec(
   normalize: { mean: number[]; std: number[] },
@@ -212,27 +197,12 @@ export async function synthesiseInputs(
       reason: `the model is too large for the synthesis budget (${SYNTH_MAC_BUDGET.toExponential(1)} MACs)`,
     };
   // The optimised pixels live in [0, 1] (u); the model sees ((u span + lo) - mean) / std, one normalisation.
-  const mean = opts.normalize?.mean ?? [0];
-  const std = opts.normalize?.std ?? [1];
-  const channels = Math.max(mean.length, std.length);
-  const at = (v: number[], c: number) => v[v.length === 1 ? 0 : c];
-  const normalize = {
-    mean: Array.from({ length: channels }, (_, c) => (at(mean, c) - range.lo) / span),
-    std: Array.from({ length: channels }, (_, c) => at(std, c) / span),
-  };
   const weights = { tv: opts.tv ?? SYNTH_TV, l2: opts.l2 ?? SYNTH_L2, bn: opts.bn ?? SYNTH_BN };
-  let graph;
-  try {
-    graph = buildGradientGraph(model, synthesisSpec(normalize, weights, weights.bn > 0));
-  } catch (e) {
-    if (e instanceof GradientUnsupported)
-      return {
-        synthesised: false,
-        reason: `${e.ops.join(', ')} has no gradient rule (${e.items.length} node${e.items.length === 1 ? '' : 's'})`,
-      };
-    if (e instanceof GradientSpecError) return { synthesised: false, reason: e.message };
-    throw e;
-  }
+  const graph = buildOrWhy(
+    model,
+    synthesisSpec(unitNormalize(range, opts.normalize), weights, weights.bn > 0),
+  );
+  if ('why' in graph) return { synthesised: false, reason: graph.why };
   const batchDim = graph.feeds.data?.shape[0];
   if (typeof batchDim === 'number' && batchDim !== n)
     return { synthesised: false, reason: `the model's batch size is fixed at ${batchDim}` };
