@@ -25,7 +25,6 @@ import * as ort from 'onnxruntime-node';
 import { readModel } from '../src/model/read.js';
 import { auroc } from '../src/score/metrics.js';
 import { mineTriggerBase } from '../src/selfcheck/mine-base.js';
-import { effectOf, summarise } from '../src/selfcheck/logit-stats.js';
 import { DEFAULT_TRIGGER_BUDGET, probeTriggers } from '../src/selfcheck/trigger-probe.js';
 import {
   conservativeNull,
@@ -36,7 +35,8 @@ import {
 } from '../src/selfcheck/reference-free-p.js';
 import { synthesiseInputs, type SynthesiseOptions } from '../src/selfcheck/synthesise.js';
 import { loadMnist14 } from './zoo/data.js';
-import { applyTrigger, type Trigger } from './zoo/triggers.js';
+import { type Trigger } from './zoo/triggers.js';
+import { triggerReach } from './lib/trigger-reach.js';
 import type { ModelRecord, ZooManifest } from './zoo/manifest.js';
 import { fmt, markdownTable, round } from './lib/report.js';
 
@@ -87,21 +87,6 @@ interface Row {
   suspect?: number;
   /** Union rows only: the Fisher p-value. */
   p?: number;
-}
-
-async function triggerReach(
-  run: (x: Float32Array, n: number) => Promise<Float32Array>,
-  base: Float32Array,
-  size: number,
-  classes: number,
-  trigger: Trigger,
-  target: number,
-): Promise<number> {
-  const n = Math.floor(base.length / size);
-  const clean = summarise(await run(base.slice(0, n * size), n), n, classes);
-  const stamped = base.slice(0, n * size);
-  for (let i = 0; i < n; i++) applyTrigger(trigger, stamped, i * size);
-  return effectOf(clean, summarise(await run(stamped, n), n, classes), classes).flip[target];
 }
 
 interface Detection {
