@@ -10,10 +10,9 @@
  */
 import path from 'node:path';
 import { runTriggerCheck } from '../../src/fingerprint/trigger-check.js';
-import { readModel, parseModel } from '../../src/model/read.js';
-import { GraphBuilder, attr } from '../../src/model/write.js';
+import { readModel } from '../../src/model/read.js';
 import { generateProbes } from '../../src/probes/generate.js';
-import { Rng } from '../../src/probes/rng.js';
+import { noGradientModel } from '../selfcheck/fixtures.js';
 import { engineOptions, parse, ENGINE_FLAGS } from '../../src/cli/args.js';
 import { probeSpecOf } from '../../src/scan/engine.js';
 import { probeFlags } from '../../src/baseline/rebuild-command.js';
@@ -35,14 +34,7 @@ describe('trigger probing on a synthesised base', () => {
   }, 120_000);
 
   test('an operator without a gradient rule: the mined base, and the detail says why', async () => {
-    const g = new GraphBuilder({ opset: 13 });
-    g.addInput('x', 'float32', ['N', 1, 14, 14]);
-    g.addNode('LRN', ['x'], ['a'], { size: attr.int(3) }, { name: '/lrn' });
-    g.addNode('Flatten', ['a'], ['f']);
-    g.addInitializer('w', 'float32', [10, 196], new Rng(1).normals(1960));
-    g.addNode('Gemm', ['f', 'w'], ['logits'], { transB: attr.int(1) });
-    g.addOutput('logits', 'float32', ['N', 10]);
-    const model = parseModel(g.toBytes(), 'lrn.onnx');
+    const model = noGradientModel();
     const probes = generateProbes(model.inputs, { count: 64, seed: 1 });
     const r = await runTriggerCheck(model, probes, 10, { threads: 1, synthesise: true });
     expect(r!.selfCheck.basis).toBe('mined');

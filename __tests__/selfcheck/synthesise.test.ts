@@ -21,7 +21,7 @@ import {
   SYNTH_STEPS,
   INVERSION_BACKWARD_FACTOR,
 } from '../../src/limits.js';
-import { SIDE } from './fixtures.js';
+import { noGradientModel, SIDE } from './fixtures.js';
 
 const CLEAN = path.resolve('examples/models/clean/clean-01.onnx');
 const SHAPE = [1, SIDE, SIDE];
@@ -192,17 +192,7 @@ describe('falls back cleanly (callers use the mined base)', () => {
   }
 
   test('an operator without a gradient rule on the path: not synthesised, the operator named', async () => {
-    const m = model(
-      (g) => {
-        g.addNode('LRN', ['x'], ['a'], { size: attr.int(3) }, { name: '/lrn' });
-        g.addNode('Flatten', ['a'], ['f']);
-        g.addInitializer('w', 'float32', [10, SIDE * SIDE], new Rng(1).normals(10 * SIDE * SIDE));
-        g.addNode('Gemm', ['f', 'w'], ['logits'], { transB: attr.int(1) });
-        g.addOutput('logits', 'float32', ['N', 10]);
-      },
-      ['N', 1, SIDE, SIDE],
-    );
-    const r = await synthesiseInputs(m, SHAPE, { classes: 10 });
+    const r = await synthesiseInputs(noGradientModel(), SHAPE, { classes: 10 });
     expect(r).toEqual({ synthesised: false, reason: 'LRN has no gradient rule (1 node)' });
   });
 

@@ -15,7 +15,7 @@ import {
   type InversionAssessed,
 } from '../../src/selfcheck/trigger-inversion.js';
 import { INVERSION_STEPS_PER_CLASS } from '../../src/limits.js';
-import { mnist14, SIDE } from './fixtures.js';
+import { mnist14, noGradientModel, SIDE } from './fixtures.js';
 
 const EXAMPLES = path.resolve('examples/models/candidates');
 /** 60 real digits (6 per class) the example models were not trained on. */
@@ -141,17 +141,7 @@ describe('falls back cleanly', () => {
   }
 
   test('an operator without a gradient rule on the path: not assessed, the operator named', async () => {
-    const m = model(
-      (g) => {
-        g.addNode('LRN', ['x'], ['a'], { size: attr.int(3) }, { name: '/lrn' });
-        g.addNode('Flatten', ['a'], ['f']);
-        g.addInitializer('w', 'float32', [10, SIDE * SIDE], new Rng(1).normals(10 * SIDE * SIDE));
-        g.addNode('Gemm', ['f', 'w'], ['logits'], { transB: attr.int(1) });
-        g.addOutput('logits', 'float32', ['N', 10]);
-      },
-      ['N', 1, SIDE, SIDE],
-    );
-    const r = await invertTriggers(m, base, SHAPE, { classes: 10 });
+    const r = await invertTriggers(noGradientModel(), base, SHAPE, { classes: 10 });
     expect(r).toEqual({ assessed: false, reason: 'not assessed: LRN has no gradient rule (1 node)' });
   });
 
