@@ -232,3 +232,13 @@ export function noGradientModel(): OnnxModel {
   g.addOutput('logits', 'float32', ['N', 10]);
   return parseModel(g.toBytes(), 'lrn.onnx');
 }
+
+/** A linear classifier of a flat [N, 196] input: no [C, H, W] image, which the gradient optimisations refuse. */
+export function flatInputModel(): OnnxModel {
+  const g = new GraphBuilder({ opset: 13 });
+  g.addInput('x', 'float32', ['N', SIDE * SIDE]);
+  g.addInitializer('w', 'float32', [10, SIDE * SIDE], new Rng(1).normals(10 * SIDE * SIDE));
+  g.addNode('Gemm', ['x', 'w'], ['logits'], { transB: attr.int(1) });
+  g.addOutput('logits', 'float32', ['N', 10]);
+  return parseModel(g.toBytes(), 'odd.onnx');
+}

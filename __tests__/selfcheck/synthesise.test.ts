@@ -21,7 +21,7 @@ import {
   SYNTH_STEPS,
   INVERSION_BACKWARD_FACTOR,
 } from '../../src/limits.js';
-import { noGradientModel, SIDE } from './fixtures.js';
+import { noGradientModel, flatInputModel, SIDE } from './fixtures.js';
 
 const CLEAN = path.resolve('examples/models/clean/clean-01.onnx');
 const SHAPE = [1, SIDE, SIDE];
@@ -184,27 +184,13 @@ describe('DeepInversion: BatchNormalization statistics', () => {
 });
 
 describe('falls back cleanly (callers use the mined base)', () => {
-  function model(build: (g: GraphBuilder) => void, input: (number | string)[]) {
-    const g = new GraphBuilder({ opset: 13 });
-    g.addInput('x', 'float32', input);
-    build(g);
-    return parseModel(g.toBytes(), 'odd.onnx');
-  }
-
   test('an operator without a gradient rule on the path: not synthesised, the operator named', async () => {
     const r = await synthesiseInputs(noGradientModel(), SHAPE, { classes: 10 });
     expect(r).toEqual({ synthesised: false, reason: 'LRN has no gradient rule (1 node)' });
   });
 
   test('an input that is no image, or a model too large for the budget: not synthesised, said so', async () => {
-    const m = model(
-      (g) => {
-        g.addInitializer('w', 'float32', [10, SIDE * SIDE], new Rng(1).normals(10 * SIDE * SIDE));
-        g.addNode('Gemm', ['x', 'w'], ['logits'], { transB: attr.int(1) });
-        g.addOutput('logits', 'float32', ['N', 10]);
-      },
-      ['N', SIDE * SIDE],
-    );
+    const m = flatInputModel();
     const flat = await synthesiseInputs(m, [SIDE * SIDE], { classes: 10 });
     expect(flat).toEqual({ synthesised: false, reason: 'the input is [196], not an image [C, H, W]' });
     const big = await synthesiseInputs(await readModel(CLEAN), SHAPE, { classes: 10, macsPerInput: 1e12 });
