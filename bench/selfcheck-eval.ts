@@ -35,9 +35,9 @@ import {
 } from '../src/selfcheck/reference-free-p.js';
 import { DEFAULT_TRIGGER_BUDGET, probeTriggers } from '../src/selfcheck/trigger-probe.js';
 import { mineTriggerBase } from '../src/selfcheck/mine-base.js';
-import { effectOf, summarise } from '../src/selfcheck/logit-stats.js';
 import { loadMnist14 } from './zoo/data.js';
-import { applyTrigger, type Trigger as ZooTrigger } from './zoo/triggers.js';
+import { type Trigger as ZooTrigger } from './zoo/triggers.js';
+import { triggerReach } from './lib/trigger-reach.js';
 
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
@@ -135,25 +135,6 @@ function clearBorder(base: Float32Array, shape: number[], width: number, lo: num
     for (let r = 0; r < h; r++)
       for (let c = 0; c < w; c++)
         if (r < width || c < width || r >= h - width || c >= w - width) base[at + r * w + c] = lo;
-}
-
-/**
- * Share of the base inputs not already in `target` that the model's own trigger sends to `target` (the zoo's
- * applyTrigger, the stamp its training data was poisoned with): the flip rate effectOf reports for probing.
- */
-async function triggerReach(
-  run: (x: Float32Array, n: number) => Promise<Float32Array>,
-  base: Float32Array,
-  size: number,
-  classes: number,
-  trigger: ZooTrigger,
-  target: number,
-): Promise<number> {
-  const n = Math.floor(base.length / size);
-  const clean = summarise(await run(base.slice(0, n * size), n), n, classes);
-  const stamped = base.slice(0, n * size);
-  for (let i = 0; i < n; i++) applyTrigger(trigger, stamped, i * size);
-  return effectOf(clean, summarise(await run(stamped, n), n, classes), classes).flip[target];
 }
 
 function round(v: number, d = 3): number {

@@ -135,3 +135,14 @@ export const INVERSION_MAX_CLASSES = 100;
 export const INVERSION_MAC_BUDGET = 1.6e10;
 /** Forward-pass equivalents of one forward+backward step (bench:speed grad: 1.8x-5.6x; the worst, rounded up). */
 export const INVERSION_BACKWARD_FACTOR = 6;
+
+/**
+ * Inputs synthesised from the model without data (src/selfcheck/synthesise.ts): how many (an equal share per
+ * class), the gradient steps on the whole batch, the fewest steps worth running, and the compute budget in
+ * estimated multiply-accumulates (a step is a batch's forward pass plus a backward pass of
+ * INVERSION_BACKWARD_FACTOR forward passes). Counts, never a clock.
+ */
+export const SYNTH_INPUTS = 128;
+export const SYNTH_STEPS = 200;
+export const SYNTH_MIN_STEPS = 20;
+export const SYNTH_MAC_BUDGET = 2e10;

@@ -7,7 +7,9 @@
  */
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
-import { writeSequentialModel } from '../../src/model/write.js';
+import { GraphBuilder, attr, writeSequentialModel } from '../../src/model/write.js';
+import { parseModel } from '../../src/model/read.js';
+import type { OnnxModel } from '../../src/model/types.js';
 import { Rng } from '../../src/probes/rng.js';
 import type { RunLogits } from '../../src/selfcheck/trigger-probe.js';
 
@@ -214,4 +216,29 @@ export async function accuracy(run: RunLogits, stamp?: Stamp, target?: number): 
     if (best === (target ?? y[i])) ok++;
   }
   return ok / total;
+}
+
+/**
+ * A 14x14 classifier whose input passes an LRN node (no gradient rule) before a Gemm: the gradient optimisations
+ * (trigger inversion, input synthesis) fall back on it.
+ */
+export function noGradientModel(): OnnxModel {
+  const g = new GraphBuilder({ opset: 13 });
+  g.addInput('x', 'float32', ['N', 1, SIDE, SIDE]);
+  g.addNode('LRN', ['x'], ['a'], { size: attr.int(3) }, { name: '/lrn' });
+  g.addNode('Flatten', ['a'], ['f']);
+  g.addInitializer('w', 'float32', [10, SIDE * SIDE], new Rng(1).normals(10 * SIDE * SIDE));
+  g.addNode('Gemm', ['f', 'w'], ['logits'], { transB: attr.int(1) });
+  g.addOutput('logits', 'float32', ['N', 10]);
+  return parseModel(g.toBytes(), 'lrn.onnx');
+}
+
+/** A linear classifier of a flat [N, 196] input: no [C, H, W] image, which the gradient optimisations refuse. */
+export function flatInputModel(): OnnxModel {
+  const g = new GraphBuilder({ opset: 13 });
+  g.addInput('x', 'float32', ['N', SIDE * SIDE]);
+  g.addInitializer('w', 'float32', [10, SIDE * SIDE], new Rng(1).normals(10 * SIDE * SIDE));
+  g.addNode('Gemm', ['x', 'w'], ['logits'], { transB: attr.int(1) });
+  g.addOutput('logits', 'float32', ['N', 10]);
+  return parseModel(g.toBytes(), 'odd.onnx');
 }

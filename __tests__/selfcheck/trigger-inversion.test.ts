@@ -5,9 +5,7 @@
  * fallback paths, and the schedule's budget.
  */
 import path from 'node:path';
-import { readModel, parseModel } from '../../src/model/read.js';
-import { GraphBuilder, attr } from '../../src/model/write.js';
-import { Rng } from '../../src/probes/rng.js';
+import { readModel } from '../../src/model/read.js';
 import { Adam } from '../../src/selfcheck/adam.js';
 import {
   haltingSchedule,
@@ -15,7 +13,7 @@ import {
   type InversionAssessed,
 } from '../../src/selfcheck/trigger-inversion.js';
 import { INVERSION_STEPS_PER_CLASS } from '../../src/limits.js';
-import { mnist14, SIDE } from './fixtures.js';
+import { mnist14, noGradientModel, flatInputModel, SIDE } from './fixtures.js';
 
 const EXAMPLES = path.resolve('examples/models/candidates');
 /** 60 real digits (6 per class) the example models were not trained on. */
@@ -133,37 +131,13 @@ describe('budget and schedule', () => {
 });
 
 describe('falls back cleanly', () => {
-  function model(build: (g: GraphBuilder) => void, input: (number | string)[]) {
-    const g = new GraphBuilder({ opset: 13 });
-    g.addInput('x', 'float32', input);
-    build(g);
-    return parseModel(g.toBytes(), 'odd.onnx');
-  }
-
   test('an operator without a gradient rule on the path: not assessed, the operator named', async () => {
-    const m = model(
-      (g) => {
-        g.addNode('LRN', ['x'], ['a'], { size: attr.int(3) }, { name: '/lrn' });
-        g.addNode('Flatten', ['a'], ['f']);
-        g.addInitializer('w', 'float32', [10, SIDE * SIDE], new Rng(1).normals(10 * SIDE * SIDE));
-        g.addNode('Gemm', ['f', 'w'], ['logits'], { transB: attr.int(1) });
-        g.addOutput('logits', 'float32', ['N', 10]);
-      },
-      ['N', 1, SIDE, SIDE],
-    );
-    const r = await invertTriggers(m, base, SHAPE, { classes: 10 });
+    const r = await invertTriggers(noGradientModel(), base, SHAPE, { classes: 10 });
     expect(r).toEqual({ assessed: false, reason: 'not assessed: LRN has no gradient rule (1 node)' });
   });
 
   test('an input that is no image: not assessed, said so', async () => {
-    const m = model(
-      (g) => {
-        g.addInitializer('w', 'float32', [10, SIDE * SIDE], new Rng(1).normals(10 * SIDE * SIDE));
-        g.addNode('Gemm', ['x', 'w'], ['logits'], { transB: attr.int(1) });
-        g.addOutput('logits', 'float32', ['N', 10]);
-      },
-      ['N', SIDE * SIDE],
-    );
+    const m = flatInputModel();
     const r = await invertTriggers(m, base, [SIDE * SIDE], { classes: 10 });
     expect(r.assessed).toBe(false);
     expect(!r.assessed && r.reason).toMatch(/^not assessed: the input is \[196\], not an image/);

@@ -22,6 +22,7 @@ export const ENGINE_FLAGS: Options = {
   dim: { type: 'string', multiple: true },
   vocab: { type: 'string' },
   'vocab-file': { type: 'string' },
+  'synthesise-base': { type: 'boolean' },
   layers: { type: 'string' },
   'batch-size': { type: 'string' },
   workspace: { type: 'string' },
@@ -114,6 +115,7 @@ export function engineOptions(p: Parsed): EngineOptions {
   if (vocab !== undefined) probes.vocab = vocab;
   const vocabFile = str(p, 'vocab-file');
   if (vocabFile) probes.vocabFile = vocabFile;
+  if (p.values['synthesise-base'] === true) probes.synthesiseBase = true;
   const normalize = parseNormalize(str(p, 'input-mean'), str(p, 'input-std'));
   if (normalize) probes.normalize = normalize;
   const opts: EngineOptions = { probes };

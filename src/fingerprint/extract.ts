@@ -205,6 +205,7 @@ async function fingerprintWith(
           map: reads(opts.blocks, 'trigger-map'),
           ...(opts.earlyStop ? { earlyStop: true } : {}),
           ...(opts.probes.vocabFile ? { vocabFile: opts.probes.vocabFile } : {}),
+          ...(opts.probes.synthesiseBase ? { synthesise: true } : {}),
         });
   if (trig) {
     blocks.trigger = trig.block;

@@ -18,7 +18,8 @@ import {
   triggerBaseInputs,
   type TriggerBaseKind,
 } from '../selfcheck/base-inputs.js';
-import { mineTriggerBase } from '../selfcheck/mine-base.js';
+import { mineTriggerBase, miningPasses } from '../selfcheck/mine-base.js';
+import { synthesiseTriggerBase } from './synth-base.js';
 import { SWEEP_INPUTS } from '../selfcheck/sweep.js';
 import type { SelfCheck } from './types.js';
 import type { TriggerEvidence } from '../selfcheck/evidence.js';
@@ -107,6 +108,11 @@ export interface TriggerCheckOptions {
   earlyStop?: boolean;
   /** A text model's vocabulary file: names the trigger words (src/probes/vocab.ts). */
   vocabFile?: string;
+  /**
+   * No samples: synthesise the base from the model (synth-base.ts) instead of mining it; a model it cannot
+   * handle is mined as before, and the detail says why. Opt-in (--synthesise-base; bench/results/synth.md).
+   */
+  synthesise?: boolean;
 }
 
 export async function runTriggerCheck(
@@ -139,8 +145,24 @@ export async function runTriggerCheck(
     // No samples: the base is mined per model from a generated pool (selfcheck/mine-base.ts), its forward
     // passes taken from the same budget; the plain probe set only when the budget is too small to mine.
     const range = { lo: probes.range[0], hi: probes.range[1] };
+    const synth =
+      base.kind === 'probes' && opts.synthesise
+        ? await synthesiseTriggerBase(model, base.shape, classes, {
+            seed: probes.seed,
+            range,
+            ...(normalize ? { normalize } : {}),
+            ...(opts.threads ? { threads: opts.threads } : {}),
+          })
+        : null;
+    const synthesised = synth?.base
+      ? {
+          base: synth.base,
+          // Probing gets what mining would have left it (the synthesised null was fitted so).
+          probeBudget: budget - miningPasses(budget, synth.base.length / synth.count),
+        }
+      : null;
     const mined =
-      base.kind === 'probes' && MINE_BASE_WITHOUT_SAMPLES
+      base.kind === 'probes' && MINE_BASE_WITHOUT_SAMPLES && !synthesised
         ? await mineTriggerBase(run, base.shape, {
             classes,
             budget,
@@ -149,12 +171,13 @@ export async function runTriggerCheck(
             file: model.path,
           })
         : null;
-    const basis: TriggerBaseKind = mined ? 'mined' : base.kind;
+    const made = synthesised ?? mined;
+    const basis: TriggerBaseKind = synthesised ? 'synthesised' : mined ? 'mined' : base.kind;
     // The patch map on more inputs (up to MAP_INPUTS), where keptMap keeps it: the samples or the mined base.
     const mapInputs = opts.map === false ? 0 : plan.mapInputs;
-    const r = await probeTriggers(run, mined ? mined.base : base.base, base.shape, {
+    const r = await probeTriggers(run, made ? made.base : base.base, base.shape, {
       classes,
-      budget: mined ? mined.probeBudget : budget,
+      budget: made ? made.probeBudget : budget,
       seed: probes.seed,
       range,
       file: model.path,
@@ -163,8 +186,15 @@ export async function runTriggerCheck(
         ? { decisiveScore: decisiveTriggerScore(classes, basis) }
         : {}),
     });
+    // Asked to synthesise and could not: the report says why the inputs were mined instead.
+    const fellBack =
+      synth && synth.base === null ? `inputs mined, not synthesised: ${synth.reason}` : undefined;
     return {
-      selfCheck: { ...r.selfCheck, basis },
+      selfCheck: {
+        ...r.selfCheck,
+        basis,
+        ...(fellBack ? { detail: r.selfCheck.detail ? `${r.selfCheck.detail}; ${fellBack}` : fellBack } : {}),
+      },
       block: r.block,
       tierBlock: r.tierBlock,
       mapBlock: keptMap(basis, mapInputs, r.mapBlock),

@@ -105,7 +105,7 @@ export interface SelfCheck {
   /** Trigger probing only: what moved the model. */
   trigger?: FoundTrigger;
   /** Trigger probing only: what the triggers were stamped on (the user's samples, inputs mined per model from a generated pool, or the generated probes). */
-  basis?: 'samples' | 'probes' | 'mined';
+  basis?: 'samples' | 'probes' | 'mined' | 'synthesised';
 }
 
 export interface Fingerprint {

@@ -32,6 +32,11 @@ export interface ProbeSpec {
    * See normalize.ts.
    */
   normalize?: NormalizeSpec;
+  /**
+   * No samples: trigger probing stamps its triggers on inputs synthesised from the model by gradient
+   * (--synthesise-base, src/selfcheck/synthesise.ts) instead of inputs mined from a generated pool. Opt-in.
+   */
+  synthesiseBase?: boolean;
 }
 
 export interface NormalizeSpec {

@@ -116,7 +116,9 @@ function inputsWords(e: TriggerEvidence): string {
       ? 'of your probe samples'
       : e.basis === 'mined'
         ? 'mined from the model (no samples were given)'
-        : 'of the generated probes';
+        : e.basis === 'synthesised'
+          ? 'synthesised from the model (no samples were given)'
+          : 'of the generated probes';
   const which = e.examplesFrom === 'held-out' ? 'held-out inputs' : 'inputs';
   return `${which} ${what}`;
 }

@@ -33,6 +33,11 @@ export interface ProbeOptions {
    * One value applies to every channel. Stored in a baseline with the other probe settings.
    */
   normalize?: { mean: number[]; std: number[] };
+  /**
+   * No samples: trigger probing stamps its triggers on inputs synthesised from the model (--synthesise-base,
+   * src/selfcheck/synthesise.ts) instead of mined ones. Opt-in; stored in a baseline with the other settings.
+   */
+  synthesiseBase?: boolean;
 }
 
 export interface EngineOptions {

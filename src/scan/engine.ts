@@ -22,6 +22,7 @@ export function probeSpecOf(opts: EngineOptions): ProbeSpec {
   if (p.samplesDir !== undefined) spec.samplesDir = p.samplesDir;
   if (p.vocabFile !== undefined) spec.vocabFile = p.vocabFile;
   if (p.normalize !== undefined) spec.normalize = { mean: [...p.normalize.mean], std: [...p.normalize.std] };
+  if (p.synthesiseBase) spec.synthesiseBase = true;
   return spec;
 }
 

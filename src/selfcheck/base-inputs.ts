@@ -19,8 +19,11 @@ export const MINE_BASE_WITHOUT_SAMPLES = true;
 /** Fewest sample inputs that make a "samples" base (fewer give too few inputs per trigger). */
 export const MIN_SAMPLE_BASE = 16;
 
-/** samples: the user's; probes: the generated probe set; mined: mined per model by the trigger check. */
-export type TriggerBaseKind = 'samples' | 'probes' | 'mined';
+/**
+ * samples: the user's; probes: the generated probe set; mined: mined per model by the trigger check;
+ * synthesised: optimised from the model by gradient (--synthesise-base, src/selfcheck/synthesise.ts).
+ */
+export type TriggerBaseKind = 'samples' | 'probes' | 'mined' | 'synthesised';
 
 export interface TriggerBase {
   /** count x prod(shape) float32 values. */
@@ -76,5 +79,7 @@ export type TriggerFamily = 'image' | 'tokens';
 
 /** The Gumbel null that matches a kind of base input (and the trigger family: images or text). */
 export function triggerNullFor(kind: TriggerBaseKind, family: TriggerFamily = 'image'): GumbelNull {
-  return (family === 'tokens' ? TOKEN_TRIGGER_SCORE_NULLS : TRIGGER_SCORE_NULLS)[kind];
+  // Token models are never synthesised (no image input); their mined null stands in for the type's sake.
+  if (family === 'tokens') return TOKEN_TRIGGER_SCORE_NULLS[kind === 'synthesised' ? 'mined' : kind];
+  return TRIGGER_SCORE_NULLS[kind];
 }

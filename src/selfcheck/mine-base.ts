@@ -380,16 +380,27 @@ export interface MinedTriggerBase extends MinedBase {
  * probeTriggers (so mining plus probing stay within `budget`). Null when the budget or the input size is too
  * small to mine (the caller keeps the probe set).
  */
+/**
+ * The forward passes mining takes from a trigger budget for inputs of `inputFloats` values (its pool). A base
+ * synthesised instead (synth-base.ts) leaves probing the same rest, so its null compares with the mined one's.
+ */
+export function miningPasses(budget: number, inputFloats: number): number {
+  return minePoolSize(mineBudgetFor(budget), inputFloats);
+}
+
+function mineBudgetFor(budget: number): number {
+  return Math.max(
+    Math.floor(budget * MINE_BUDGET_SHARE),
+    Math.min(MIN_MINE_POOL, budget - MIN_TRIGGER_BUDGET),
+  );
+}
+
 export async function mineTriggerBase(
   run: RunLogits,
   shape: readonly number[],
   opts: Omit<MineOptions, 'budget' | 'pool'> & { budget: number },
 ): Promise<MinedTriggerBase | null> {
-  const mineBudget = Math.max(
-    Math.floor(opts.budget * MINE_BUDGET_SHARE),
-    Math.min(MIN_MINE_POOL, opts.budget - MIN_TRIGGER_BUDGET),
-  );
-  const mined = await mineBase(run, shape, { ...opts, budget: mineBudget });
+  const mined = await mineBase(run, shape, { ...opts, budget: mineBudgetFor(opts.budget) });
   if (!mined) return null;
   return { ...mined, probeBudget: opts.budget - mined.forwardPasses };
 }

@@ -29,13 +29,8 @@
  * A graph the gradient builder cannot differentiate is not assessed, with the operators named.
  */
 import type { OnnxModel } from '../model/types.js';
-import {
-  buildGradientGraph,
-  GradientSession,
-  GradientSpecError,
-  GradientUnsupported,
-  type GradientResult,
-} from '../model/grad/index.js';
+import { GradientSession, type GradientResult } from '../model/grad/index.js';
+import { argmaxRows, buildOrWhy, unitNormalize } from './unit-space.js';
 import { Rng } from '../probes/rng.js';
 import { INVERSION_BATCH, INVERSION_MAX_CLASSES, INVERSION_STEPS_PER_CLASS } from '../limits.js';
 import { Adam } from './adam.js';
@@ -143,16 +138,6 @@ interface Arm {
   warmupCost: number;
 }
 
-function argmaxRows(logits: Float32Array, n: number, k: number): Int32Array {
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (logits[i * k + c] > logits[i * k + best]) best = c;
-    out[i] = best;
-  }
-  return out;
-}
-
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
 /**
@@ -212,33 +197,15 @@ export async function invertTriggers(
   const span = range.hi - range.lo;
   if (!(span > 0)) return { assessed: false, reason: 'not assessed: an empty value range' };
   // The prelude works in [0, 1]: the base is mapped there, and the way back to probe space (and on into the
-  // model's normalisation) is one per-channel normalisation: ((u span + lo) - mean) / std.
-  const mean = opts.normalize?.mean ?? [0];
-  const std = opts.normalize?.std ?? [1];
-  const channels = Math.max(mean.length, std.length);
-  const at = (v: number[], c: number) => v[v.length === 1 ? 0 : c];
-  const normalize = {
-    mean: Array.from({ length: channels }, (_, c) => (at(mean, c) - range.lo) / span),
-    std: Array.from({ length: channels }, (_, c) => at(std, c) / span),
-  };
-  let graph;
-  try {
-    graph = buildGradientGraph(model, {
-      prelude: { kind: 'patch', clamp: [0, 1], normalize },
-      terms: [
-        { kind: 'crossEntropy', target: { feed: 'targets' } },
-        { kind: 'l1', of: { prelude: 'mask' }, weight: { feed: 'lambda' } },
-      ],
-    });
-  } catch (e) {
-    if (e instanceof GradientUnsupported)
-      return {
-        assessed: false,
-        reason: `not assessed: ${e.ops.join(', ')} has no gradient rule (${e.items.length} node${e.items.length === 1 ? '' : 's'})`,
-      };
-    if (e instanceof GradientSpecError) return { assessed: false, reason: `not assessed: ${e.message}` };
-    throw e;
-  }
+  // model's normalisation) is one per-channel normalisation (unit-space.ts).
+  const graph = buildOrWhy(model, {
+    prelude: { kind: 'patch', clamp: [0, 1], normalize: unitNormalize(range, opts.normalize) },
+    terms: [
+      { kind: 'crossEntropy', target: { feed: 'targets' } },
+      { kind: 'l1', of: { prelude: 'mask' }, weight: { feed: 'lambda' } },
+    ],
+  });
+  if ('why' in graph) return { assessed: false, reason: `not assessed: ${graph.why}` };
   const batchDim = graph.feeds.data?.shape[0];
   if (typeof batchDim === 'number')
     return { assessed: false, reason: `not assessed: the model's batch size is fixed at ${batchDim}` };

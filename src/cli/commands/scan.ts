@@ -29,7 +29,7 @@ const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter(
 const HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
        [--output FILE] [--fail-on high|medium|low|never] [--on-not-assessed fail|warn]
        [--budget fast|default|thorough|MACS] [--report-dir DIR] [--vocab-file FILE] [--quiet]
-       without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...]
+       without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--synthesise-base]
 Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
 Exit 0: no model fails the gate; 1: a model reaches --fail-on (default high), or was not assessed under
 --on-not-assessed fail (the default); 2: a model or the baseline could not be read.
@@ -40,6 +40,8 @@ what would assess it. --on-not-assessed warn passes such models with a warning. 
 ResNet-18 in about a minute on 2 cores), thorough, or a number of multiply-accumulates (e.g. 2e13). A small
 model gets every check in full at any setting. A scan against a baseline uses the budget the baseline was
 built with.
+--synthesise-base (no samples; opt-in): trigger probing stamps its triggers on inputs synthesised from the model
+by gradient instead of inputs mined from a generated pool (a model it cannot differentiate is mined as before).
 --report-dir DIR: also write DIR/index.html (one self-contained page: the table, and per medium or high model
 the suspected trigger stamped on a few inputs, before and after, and its patch map) and those pictures as PNGs.
 The probe set (samples, range, input normalisation) and layers come from the baseline: models are only
