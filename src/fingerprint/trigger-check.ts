@@ -10,7 +10,12 @@
 import type { OnnxModel } from '../model/types.js';
 import { ModelRunner } from '../model/session.js';
 import type { ProbeSet } from '../probes/types.js';
-import { DEFAULT_TRIGGER_BUDGET, MIN_TRIGGER_BUDGET, probeTriggers } from '../selfcheck/trigger-probe.js';
+import {
+  DEFAULT_TRIGGER_BUDGET,
+  MIN_TRIGGER_BUDGET,
+  probeTriggers,
+  type TriggerProbeResult,
+} from '../selfcheck/trigger-probe.js';
 import {
   MINE_BASE_WITHOUT_SAMPLES,
   triggerBaseInputs,
@@ -36,6 +41,8 @@ export interface TriggerCheck {
   /** The position-aligned "trigger-map" block (TriggerProbeResult.mapBlock); empty without a sweep. */
   mapBlock: Float32Array;
   forwardPasses: number;
+  /** What the class-anomaly score reads: the per-class tables and the candidate evidence of the probing. */
+  probe: Pick<TriggerProbeResult, 'families' | 'evidence' | 'logitScale' | 'classScores'>;
 }
 
 export function triggerApplies(model: OnnxModel, probes: ProbeSet, classes: number): boolean {
@@ -174,6 +181,12 @@ export async function runTriggerCheck(
       tierBlock: r.tierBlock,
       mapBlock: keptMap(basis, mapInputs, r.mapBlock),
       forwardPasses: r.forwardPasses + (mined?.forwardPasses ?? 0),
+      probe: {
+        families: r.families,
+        evidence: r.evidence,
+        logitScale: r.logitScale,
+        classScores: r.classScores,
+      },
     };
   } finally {
     if (!opts.runner) await runner.release();

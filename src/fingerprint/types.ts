@@ -49,6 +49,13 @@ export interface SelfCheck {
   trigger?: { kind: string; location?: string; flipRate: number; zScore: number };
   /** Trigger probing only: what the triggers were stamped on (the user's samples, inputs mined per model from a generated pool, or the generated probes). */
   basis?: 'samples' | 'probes' | 'mined';
+  /**
+   * The check's own p-value, with no reference models: its statistic against the model's own other classes
+   * (src/selfcheck/class-anomaly.ts, src/fingerprint/final-layer-anomaly.ts). `score` is -log10 of it.
+   */
+  pValue?: number;
+  /** The most significant tests behind `pValue`: which test, the class it points at, its z and p. */
+  evidence?: { test: string; cls: number; z: number; pValue: number }[];
 }
 
 export interface Fingerprint {
