@@ -28,7 +28,15 @@ export interface StoredCell {
   bestGain: number[];
   bestFlip: number[];
   maxFlip: number[];
-  mapping: { changed: number; consistent: number; spread: number; score: number; location: string } | null;
+  mapping: {
+    changed: number;
+    consistent: number;
+    spread: number;
+    score: number;
+    /** Absent in rows collected before it was recorded. */
+    sources?: number;
+    location: string;
+  } | null;
 }
 
 /** What one probing of one model left: the rows the scores are computed from. */
@@ -93,7 +101,12 @@ function cacheFile(m: BenchModel, base: Base, cacheDir: string): string {
 /** The model's cached row, or null when it was not collected yet. */
 export function cached(m: BenchModel, base: Base, cacheDir: string): ProbeRow | null {
   const file = cacheFile(m, base, cacheDir);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ProbeRow) : null;
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ProbeRow;
+  } catch {
+    return null; // a write cut short by an interrupted collection: collect it again
+  }
 }
 
 export async function collect(m: BenchModel, base: Base, cacheDir: string): Promise<ProbeRow> {
@@ -158,6 +171,7 @@ export async function collect(m: BenchModel, base: Base, cacheDir: string): Prom
                     consistent: r4(c.mapping.consistent),
                     spread: r4(c.mapping.spread),
                     score: r4(c.mapping.score),
+                    sources: c.mapping.sources,
                     location: c.mapping.location,
                   }
                 : null,

@@ -1,12 +1,15 @@
 /**
  * The reference-free verdicts of bench:refree, computed from the collected rows with the product's own
- * functions, and their metrics per domain, base and verdict: how many clean models are called high (the
+ * functions, and their metrics per architecture and base: how many clean models are called high (the
  * false-alarm rate a user without a baseline meets), how many backdoored ones, AUROC, and whether the
  * suspected target is right.
  *
- * Held out: every constant the verdicts use is in src/ and fixed before a domain is scored. The only
- * domains they were chosen on are TUNING_DOMAINS (the report labels their figures "tuned"); every other
- * domain is held out for every verdict.
+ * Held out. The trigger anomaly has two choices a domain could tune: whether the typical candidate's gain
+ * is subtracted, and the relative MAD floor. ANOMALY_GRID lists the candidates; selectConfig picks one on a
+ * set of domains (clean models called high, pooled over the set, at most MAX_CLEAN_HIGH; then the largest
+ * mean AUROC over its (architecture, base) cells). `held-out` scores each domain with the choice made WITHOUT
+ * it (leave-one-domain-out); `shipped` with the product's defaults (chosen on every domain here, so tuned on
+ * each). Everything else (the max-z null, the Cauchy combination, the check weights) is fixed a priori.
  */
 import { auroc } from '../../src/score/metrics.js';
 import { P_HIGH } from '../../src/score/risk.js';
@@ -23,8 +26,18 @@ import { combineNoBaseline, type NoBaselineCheck } from '../../src/score/no-base
 import type { TriggerKind } from '../../src/selfcheck/triggers.js';
 import type { ProbeRow } from './collect.js';
 
-/** Domains the shipped constants were chosen on: their figures are tuned, every other one held out. */
-export const TUNING_DOMAINS = ['mnist14-tfjs'];
+/** Largest share of the training domains' clean models (pooled) a selected configuration may call high. */
+export const MAX_CLEAN_HIGH = 0.02;
+
+/** The configurations the held-out selection chooses among (the product's default is one of them). */
+export const ANOMALY_GRID: Record<string, Partial<ClassAnomalyOptions>> = Object.fromEntries(
+  [true, false].flatMap((typical) =>
+    [0, 0.1, 0.2, 0.3].map((relativeFloor) => [
+      `${typical ? 'typical' : 'raw'}-floor${relativeFloor}`,
+      { typical, relativeFloor },
+    ]),
+  ),
+);
 
 export interface Verdict {
   p: number;
@@ -33,7 +46,8 @@ export interface Verdict {
   multi?: boolean;
 }
 
-type VerdictFn = (r: ProbeRow) => Verdict | null;
+/** `heldOut`: the anomaly configuration chosen without the row's domain (leave-one-domain-out). */
+type VerdictFn = (r: ProbeRow, heldOut: Partial<ClassAnomalyOptions>) => Verdict | null;
 
 function anomalyOf(r: ProbeRow, opts: Partial<ClassAnomalyOptions> = {}): ClassAnomaly {
   return classAnomaly(
@@ -56,10 +70,10 @@ function staticCheck(r: ProbeRow): Verdict | null {
 }
 
 /** The shipped no-baseline verdict (src/score/no-baseline.ts) from the row's two checks. */
-function shipped(r: ProbeRow): Verdict | null {
+function shipped(r: ProbeRow, opts: Partial<ClassAnomalyOptions> = {}): Verdict | null {
   const ran: { check: NoBaselineCheck; pValue: number; targetClass?: number }[] = [];
   if (r.old && r.classes >= 3) {
-    const a = anomalyOf(r);
+    const a = anomalyOf(r, opts);
     ran.push({
       check: 'trigger',
       pValue: a.pValue,
@@ -75,11 +89,17 @@ function shipped(r: ProbeRow): Verdict | null {
 
 /** The verdicts compared: `shipped` is what a scan without a baseline reports, the rest its parts and variants. */
 export const VERDICTS: Record<string, { note: string; fn: VerdictFn }> = {
+  'held-out': {
+    note:
+      'the no-baseline verdict with the anomaly configuration chosen WITHOUT the domain scored ' +
+      '(leave-one-domain-out): the held-out figure',
+    fn: (r, heldOut) => shipped(r, heldOut),
+  },
   shipped: {
     note:
-      'the no-baseline verdict as shipped: trigger anomaly and final-layer check, weighted Bonferroni ' +
-      '(src/score/no-baseline.ts)',
-    fn: shipped,
+      'the no-baseline verdict with the shipped defaults: trigger anomaly and final-layer check, weighted ' +
+      'Bonferroni (src/score/no-baseline.ts); the defaults were chosen on every domain here: tuned',
+    fn: (r) => shipped(r),
   },
   before: {
     note:
@@ -108,9 +128,9 @@ export const VERDICTS: Record<string, { note: string; fn: VerdictFn }> = {
 
 export interface Cell {
   domain: string;
+  arch: string;
   base: string;
   verdict: string;
-  tuned: boolean;
   clean: number;
   backdoored: number;
   cleanHigh: number;
@@ -129,18 +149,77 @@ function aurocOf(neg: number[], pos: number[]): number | null {
   return auroc([...neg.map(() => 0), ...pos.map(() => 1)], [...neg, ...pos]);
 }
 
-export function evaluate(rows: ProbeRow[]): { cells: Cell[]; verdicts: Record<string, string> } {
-  const cells: Cell[] = [];
+/** (architecture, base) groups of rows. */
+function cellsOf(rows: ProbeRow[]): Map<string, ProbeRow[]> {
   const groups = new Map<string, ProbeRow[]>();
   for (const r of rows) {
-    const key = `${r.model.domain}\0${r.base}`;
+    const key = `${r.model.domain}\0${r.model.arch}\0${r.base}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  for (const [key, group] of [...groups].sort()) {
-    const [domain, base] = key.split('\0');
+  return new Map([...groups].sort());
+}
+
+export interface Selection {
+  config: string;
+  /** Domains it was chosen on. */
+  on: string[];
+  feasible: boolean;
+  meanAuroc: number | null;
+}
+
+/** The grid configuration chosen on `rows` (see the header). */
+export function selectConfig(rows: ProbeRow[]): Selection {
+  const groups = [...cellsOf(rows).values()];
+  let best: Selection | null = null;
+  for (const [name, opts] of Object.entries(ANOMALY_GRID)) {
+    let cleanN = 0;
+    let cleanHigh = 0;
+    const aurocs: number[] = [];
+    for (const g of groups) {
+      const v = g.map((r) => ({ r, v: shipped(r, opts) })).filter((x) => x.v !== null);
+      const clean = v.filter((x) => x.r.model.label === 'clean');
+      const bd = v.filter((x) => x.r.model.label !== 'clean');
+      cleanN += clean.length;
+      cleanHigh += clean.filter((x) => (x.v as Verdict).p <= P_HIGH).length;
+      const a = aurocOf(
+        clean.map((x) => score((x.v as Verdict).p)),
+        bd.map((x) => score((x.v as Verdict).p)),
+      );
+      if (a !== null) aurocs.push(a);
+    }
+    const feasible = cleanN > 0 && cleanHigh / cleanN <= MAX_CLEAN_HIGH;
+    const mean = aurocs.length ? aurocs.reduce((x, y) => x + y, 0) / aurocs.length : null;
+    const cand: Selection = {
+      config: name,
+      on: [...new Set(rows.map((r) => r.model.domain))].sort(),
+      feasible,
+      meanAuroc: mean,
+    };
+    const better =
+      !best ||
+      (cand.feasible && !best.feasible) ||
+      (cand.feasible === best.feasible && (cand.meanAuroc ?? 0) > (best.meanAuroc ?? 0));
+    if (better) best = cand;
+  }
+  return best as Selection;
+}
+
+export function evaluate(rows: ProbeRow[]): {
+  cells: Cell[];
+  verdicts: Record<string, string>;
+  selection: { all: Selection; heldOut: Record<string, Selection> };
+} {
+  const domains = [...new Set(rows.map((r) => r.model.domain))].sort();
+  const heldOut: Record<string, Selection> = Object.fromEntries(
+    domains.map((d) => [d, selectConfig(rows.filter((r) => r.model.domain !== d))]),
+  );
+  const all = selectConfig(rows);
+  const cells: Cell[] = [];
+  for (const [key, group] of cellsOf(rows)) {
+    const [domain, arch, base] = key.split('\0');
     for (const [name, v] of Object.entries(VERDICTS)) {
       const scored = group
-        .map((r) => ({ r, v: v.fn(r) }))
+        .map((r) => ({ r, v: v.fn(r, ANOMALY_GRID[heldOut[domain].config]) }))
         .filter((x): x is { r: ProbeRow; v: Verdict } => x.v !== null);
       const clean = scored.filter((x) => x.r.model.label === 'clean');
       const bd = scored.filter((x) => x.r.model.label !== 'clean');
@@ -165,9 +244,9 @@ export function evaluate(rows: ProbeRow[]): { cells: Cell[]; verdicts: Record<st
       }
       cells.push({
         domain,
+        arch,
         base,
         verdict: name,
-        tuned: TUNING_DOMAINS.includes(domain),
         clean: clean.length,
         backdoored: bd.length,
         cleanHigh: clean.filter(high).length,
@@ -186,5 +265,9 @@ export function evaluate(rows: ProbeRow[]): { cells: Cell[]; verdicts: Record<st
       });
     }
   }
-  return { cells, verdicts: Object.fromEntries(Object.entries(VERDICTS).map(([k, v]) => [k, v.note])) };
+  return {
+    cells,
+    verdicts: Object.fromEntries(Object.entries(VERDICTS).map(([k, v]) => [k, v.note])),
+    selection: { all, heldOut },
+  };
 }

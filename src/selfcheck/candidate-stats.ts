@@ -42,6 +42,8 @@ export interface MappingEvidence {
   spread: number;
   /** consistent x spread: 1 for a full permutation of every class, about 1/K for a sink. */
   score: number;
+  /** Source classes counted (at least MAPPING_MIN_SOURCE inputs each). */
+  sources: number;
   location: string;
 }
 
@@ -136,7 +138,14 @@ export function mappingOf(
   }
   const c = inputs > 0 ? consistent / inputs : 0;
   const spread = counted > 0 ? destinations.size / Math.min(counted, k) : 0;
-  return { changed: n > 0 ? changed / n : 0, consistent: c, spread, score: c * spread, location };
+  return {
+    changed: n > 0 ? changed / n : 0,
+    consistent: c,
+    spread,
+    score: c * spread,
+    sources: counted,
+    location,
+  };
 }
 
 export class CandidateStats {

@@ -30,6 +30,7 @@
  */
 import type { TriggerKind } from './triggers.js';
 import { maxZPValue, robustZs } from './max-z-null.js';
+import { selectMedian } from '../util/robust-stats.js';
 import { combinePValues } from '../score/combine.js';
 
 export type AnomalyStatistic = 'gain' | 'flip';
@@ -41,7 +42,39 @@ export interface CellLike {
   bestGain: ArrayLike<number>;
   bestFlip: ArrayLike<number>;
   maxFlip: ArrayLike<number>;
+  mapping?: {
+    changed: number;
+    consistent: number;
+    spread: number;
+    sources?: number;
+    location: string;
+  } | null;
 }
+
+/**
+ * No single target. `several`: more than one class stands out on its own (each class's own smallest p,
+ * Bonferroni over the tests, at most MULTI_TARGET_P): a backdoor with a trigger per target. `all-to-all`:
+ * one small trigger moves most inputs, each source class consistently to ONE other class, and the
+ * classes go to different places (label y -> y+1): no class stands out, because every class is a target.
+ */
+export interface MultiTarget {
+  kind: 'several' | 'all-to-all';
+  /** The classes that stand out (several), or the destination classes of the mapping (all-to-all). */
+  classes: number[];
+  /** All-to-all: where the trigger sits and how it moved the inputs. */
+  mapping?: { location: string; changed: number; consistent: number; spread: number; sources: number };
+}
+
+/** A class counts as a target of its own when min(1, tests x its smallest single-test p) is at most this. */
+export const MULTI_TARGET_P = 0.0153;
+/**
+ * The all-to-all rule, set before any all-to-all model was measured (bench/refree.ts checks that clean
+ * models of every domain stay below it): among the two smallest patch and pixel tiers, a trigger that
+ * changes the class of at least ALL_TO_ALL.changed of the inputs, of which at least ALL_TO_ALL.consistent
+ * go to their source class's one destination, spread over at least ALL_TO_ALL.spread of the source
+ * classes, counted over at least ALL_TO_ALL.sources source classes (with two inputs or more each).
+ */
+export const ALL_TO_ALL = { tiers: 2, changed: 0.75, consistent: 0.6, spread: 0.6, sources: 5 } as const;
 
 export interface ClassAnomalyInput {
   classes: number;
@@ -54,8 +87,13 @@ export interface ClassAnomalyOptions {
   statistics: readonly AnomalyStatistic[];
   /** Subtract the cell's typical (median candidate) effect before comparing classes. */
   typical: boolean;
-  /** MAD floors per statistic (see the header). */
+  /** Absolute MAD floors per statistic (see the header). */
   floors: Record<AnomalyStatistic, number>;
+  /**
+   * Gain tests: the MAD is also floored at this share of the cell's median best gain over the classes (a
+   * difference below a fifth of what triggers of that size typically reach is not evidence).
+   */
+  relativeFloor: number;
   /** How the tests' p-values become one (see the header). */
   combine: 'cauchy' | 'bonferroni';
 }
@@ -68,6 +106,7 @@ export const DEFAULT_ANOMALY_OPTIONS: ClassAnomalyOptions = {
   statistics: ['gain'],
   typical: true,
   floors: { gain: 0.05, flip: 0.05 },
+  relativeFloor: 0.2,
   combine: 'cauchy',
 };
 
@@ -95,6 +134,47 @@ export interface ClassAnomaly {
   tests: AnomalyTest[];
   /** Per class: its smallest single-test p-value over the tests (1 when no test ran). */
   classP: Float64Array;
+  /** Set when the evidence points at no single class (see MultiTarget). */
+  multiTarget: MultiTarget | null;
+}
+
+/** The all-to-all rule (ALL_TO_ALL) over the small patch and pixel cells, the most permutation-like first. */
+export function allToAll(cells: ClassAnomalyInput['cells']): MultiTarget | null {
+  let best: MultiTarget | null = null;
+  let bestScore = 0;
+  for (const family of ['patch', 'pixels'] as const) {
+    for (const cell of (cells[family] ?? []).slice(0, ALL_TO_ALL.tiers)) {
+      const m = cell.mapping;
+      if (!m || m.sources === undefined) continue;
+      const ok =
+        m.sources >= ALL_TO_ALL.sources &&
+        m.changed >= ALL_TO_ALL.changed &&
+        m.consistent >= ALL_TO_ALL.consistent &&
+        m.spread >= ALL_TO_ALL.spread;
+      const score = m.consistent * m.spread;
+      if (ok && score > bestScore) {
+        bestScore = score;
+        best = {
+          kind: 'all-to-all',
+          classes: [],
+          mapping: {
+            location: m.location,
+            changed: m.changed,
+            consistent: m.consistent,
+            spread: m.spread,
+            sources: m.sources,
+          },
+        };
+      }
+    }
+  }
+  return best;
+}
+
+/** Median of |v| over the first k values. */
+function medianAbs(v: ArrayLike<number>, k: number): number {
+  const a = Float64Array.from({ length: k }, (_, i) => Math.abs(v[i]));
+  return selectMedian(a, k);
 }
 
 function statisticOf(cell: CellLike, s: AnomalyStatistic, typical: boolean, k: number): Float64Array {
@@ -118,7 +198,11 @@ export function classAnomaly(
       cells.forEach((cell, tier) => {
         for (const s of opts.statistics) {
           const x = statisticOf(cell, s, opts.typical, k);
-          const z = robustZs(x, opts.floors[s]);
+          const floor =
+            s === 'gain'
+              ? Math.max(opts.floors.gain, opts.relativeFloor * medianAbs(cell.bestGain, k))
+              : opts.floors[s];
+          const z = robustZs(x, floor);
           let cls = 0;
           for (let c = 0; c < k; c++) {
             if (z[c] > z[cls]) cls = c;
@@ -138,7 +222,8 @@ export function classAnomaly(
       });
     }
   }
-  if (tests.length === 0) return { pValue: 1, targetClass: null, top: null, tests, classP };
+  if (tests.length === 0)
+    return { pValue: 1, targetClass: null, top: null, tests, classP, multiTarget: null };
   const top = tests.reduce((a, b) => (b.pValue < a.pValue || (b.pValue === a.pValue && b.z > a.z) ? b : a));
   const pValue =
     opts.combine === 'cauchy'
@@ -152,5 +237,11 @@ export function classAnomaly(
           ),
         )
       : Math.min(1, tests.length * top.pValue);
-  return { pValue, targetClass: top.cls, top, tests, classP };
+  const own = Array.from(classP, (p, c) => ({ c, p: Math.min(1, tests.length * p) }))
+    .filter((x) => x.p <= MULTI_TARGET_P)
+    .sort((a, b) => a.p - b.p || a.c - b.c)
+    .map((x) => x.c);
+  const multiTarget: MultiTarget | null =
+    own.length >= 2 ? { kind: 'several', classes: own } : allToAll(input.cells);
+  return { pValue, targetClass: multiTarget ? null : top.cls, top, tests, classP, multiTarget };
 }

@@ -362,7 +362,8 @@ export async function probeTriggers(
   // significant test, the tier with the highest flip rate (smallest tier on ties), re-measured on the
   // held-out inputs. The per-family curves feed the blocks.
   const scored = scoreTable(table, k, logitScale);
-  const target = anomaly.targetClass ?? 0;
+  // several targets or all-to-all: no class is named, the strongest test's class still shows its trigger
+  const target = anomaly.targetClass ?? anomaly.top?.cls ?? 0;
   const family = anomaly.top?.family ?? 'patch';
   let shown: Best | undefined;
   for (const row of table.get(family) ?? []) {
@@ -393,10 +394,16 @@ export async function probeTriggers(
   const informative = k >= MIN_CLASSES_FOR_SCORE && anomaly.top !== null;
   const score = informative ? scoreOfP(anomaly.pValue) : 0;
   const top = anomaly.top;
+  const multi = informative ? anomaly.multiTarget : null;
   const selfCheck: SelfCheck = {
     score,
-    targetClass: target,
+    ...(multi ? { multiTarget: multi } : { targetClass: target }),
     detail:
+      (multi?.kind === 'several'
+        ? `several classes stand out on their own (${multi.classes.join(', ')}): `
+        : multi
+          ? `a ${multi.mapping?.location ?? 'small'} trigger moves ${(100 * (multi.mapping?.changed ?? 0)).toFixed(0)}% of inputs, each class consistently to another (all-to-all); `
+          : '') +
       `class ${target} is the easiest to reach: a ${trig.kind} trigger (${trig.location}) sends ` +
       `${(flipRate * 100).toFixed(0)}% of held-out inputs to it ` +
       (informative && top
