@@ -104,7 +104,7 @@ export const ANOMALY_FAMILIES: readonly TriggerKind[] = ['patch', 'pixels', 'ble
 export const DEFAULT_ANOMALY_OPTIONS: ClassAnomalyOptions = {
   families: ANOMALY_FAMILIES,
   statistics: ['gain'],
-  typical: true,
+  typical: false,
   floors: { gain: 0.05, flip: 0.05 },
   relativeFloor: 0.2,
   combine: 'cauchy',
