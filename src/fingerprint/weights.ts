@@ -65,7 +65,10 @@ export function finalWeightStats(fl: FinalLinear): FinalWeightStats {
   if (!a)
     return { block, selfCheck: { score: 0, detail: `${C} classes: too few to compare final-layer rows` } };
   const top = a.tests.reduce((x, y) => (y.pValue < x.pValue || (y.pValue === x.pValue && y.z > x.z) ? y : x));
-  const score = Math.min(MAX_WEIGHT_SCORE, -Math.log10(Math.max(a.pValue, 10 ** -MAX_WEIGHT_SCORE)));
+  const score = Math.min(
+    MAX_WEIGHT_SCORE,
+    Math.max(0, -Math.log10(Math.max(a.pValue, 10 ** -MAX_WEIGHT_SCORE))),
+  );
   return {
     block,
     selfCheck: {
