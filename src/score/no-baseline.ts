@@ -62,9 +62,14 @@ export function combineNoBaseline(
   ran: readonly { check: NoBaselineCheck; pValue: number; targetClass?: number }[],
   weights: Record<NoBaselineCheck, number> = NO_BASELINE_WEIGHTS,
 ): NoBaselineP {
+  // weights of the checks that ran, renormalised; checks that all weigh 0 (the final-layer check alone)
+  // share the whole weight equally
   const total = ran.reduce((s, c) => s + weights[c.check], 0);
-  const parts: NoBaselinePart[] = ran.map((c) => ({ ...c, weight: weights[c.check] / total }));
-  if (parts.length === 0 || !(total > 0)) return { pValue: 1, decidedBy: 'none', parts };
+  const parts: NoBaselinePart[] = ran.map((c) => ({
+    ...c,
+    weight: total > 0 ? weights[c.check] / total : 1 / ran.length,
+  }));
+  if (parts.length === 0) return { pValue: 1, decidedBy: 'none', parts };
   const weighted = (x: NoBaselinePart): number => (x.weight > 0 ? x.pValue / x.weight : Infinity);
   const top = parts.reduce((a, b) => (weighted(b) < weighted(a) ? b : a));
   return {

@@ -5,10 +5,8 @@
  *
  * Tests. For each scored trigger family (patch, sparse pixels, blend) and strength tier, every class's
  * statistic is the margin gain (in clean-logit spreads) of the best SCREENED trigger of that cell for the
- * class, minus the TYPICAL gain of the cell's candidates for it (their median; candidate-stats.ts). Screened
- * means before refinement, which spends its passes on two suspects only: every class had the same search.
- * A natural sink class, which any blend or patch pushes inputs towards on a clean model, has a high typical
- * gain, so only what its best trigger adds beyond the typical one counts.
+ * class (candidate-stats.ts). Screened means before refinement, which spends its passes on two suspects
+ * only: every class had the same search, so no class is favoured by the effort spent on it.
  *
  * Each test's statistic is the largest robust z across classes (median/MAD over the K classes, Neural
  * Cleanse's anomaly index), and its p-value the chance that the largest robust z of K normal draws is as
@@ -18,15 +16,22 @@
  * out in many tests (a backdoor's target does, in every tier its trigger fits) where Bonferroni would
  * charge for every test.
  *
- * Measured (bench/refree.ts, the MNIST zoo as the tuning domain; every other domain held out): per-test
- * p-values on clean models are close to uniform (share <= 0.05: 0.06), flip-rate tests were not (zero-
- * inflated rates across classes: 0.11-0.17 at a MAD floor of 0.05; a floor of 0.1 held the level but found
- * nothing) and lowered AUROC, gain without the typical correction was weaker (AUROC 0.90 vs 0.95 on the
- * tuning zoo), Bonferroni weaker than Cauchy (0.92 vs 0.95). The flip rate enters the report instead: the
- * shown trigger's flip rate on held-out inputs.
+ * Natural sinks. A class that any blend or patch pushes inputs towards on a clean model (Fashion-MNIST's
+ * "bag") would look like a target. Two defences: the MAD is floored at relativeFloor (0.2) of the cell's
+ * median best gain over the classes (a class a fifth beyond what triggers of that size typically reach is
+ * not evidence), and optionally (`typical`) each class's TYPICAL gain, the median over the cell's
+ * candidates, is subtracted first. Which of these a domain needs was chosen leave-one-domain-out
+ * (bench/refree.ts): on every held-out domain the choice made on the others was the floor without the
+ * subtraction, or (for one domain) both, and it called none of the held-out clean models high.
  *
- * Spread floor. A robust z divides by the MAD, which is ~0 when most classes share a value: the MAD is
- * floored at ClassAnomalyOptions.floors (0.05 logit spreads of gain: less is not evidence).
+ * Measured and dropped (bench/refree.ts): flip-rate tests (flip rates across classes are zero-inflated
+ * and saturate: their largest robust z called 8-67% of clean models high at a MAD floor of 0.05, and a
+ * floor of 0.1 held the level but found nothing), Bonferroni instead of Cauchy (lower AUROC on every
+ * domain). The flip rate enters the report: the shown trigger's flip rate on held-out inputs.
+ *
+ * What it reports: the p-value, the class of the most significant test (the suspected target), every
+ * test's class, z and p (the evidence), and, when several classes stand out on their own or one small
+ * trigger maps each class to another (allToAll), that the backdoor has no single target.
  */
 import type { TriggerKind } from './triggers.js';
 import { maxZPValue, robustZs } from './max-z-null.js';
