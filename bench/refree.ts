@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/refree.ts`: the reference-free verdict (no baseline) on every zoo at hand, held out.
  *
- *   npx tsx bench/refree.ts [--zoos mnist,torch,families] [--bases samples,mined] [--collect-only]
+ *   npx tsx bench/refree.ts [--zoos mnist,torch,families,multi] [--bases samples,mined] [--collect-only]
  *     [--torch-zoo bench/.cache/torch-zoo] [--families /work/cache/families-zoo] [--out bench/results]
  *     [--cache KEY] [--only DOMAIN|ARCH|ZOO] [--max-clean N] [--no-collect]
  *
@@ -16,7 +16,7 @@
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { cached, collect, collectCodeHash, type Base, type ProbeRow } from './refree/collect.js';
-import { mnistZoo, torchZoo, type BenchModel } from './refree/zoos.js';
+import { mnistZoo, multiTargetZoo, torchZoo, type BenchModel } from './refree/zoos.js';
 import { familiesZoo } from './refree/families.js';
 import { evaluate } from './refree/evaluate.js';
 import { renderMarkdown } from './refree/report.js';
@@ -32,13 +32,20 @@ const ROOT = process.cwd();
 const CACHE = path.join(ROOT, 'bench', '.cache');
 
 async function main(): Promise<void> {
-  const zoos = arg('zoos', 'mnist,torch,families').split(',');
+  const zoos = arg('zoos', 'mnist,torch,families,multi').split(',');
   const bases = arg('bases', 'samples,mined').split(',') as Base[];
   const only = arg('only', '');
   const models: BenchModel[] = [];
   if (zoos.includes('mnist')) models.push(...mnistZoo(path.join(CACHE, 'zoo'), CACHE));
   if (zoos.includes('torch')) models.push(...torchZoo(arg('torch-zoo', path.join(CACHE, 'torch-zoo'))));
   if (zoos.includes('families')) models.push(...familiesZoo(arg('families', '/work/cache/families-zoo')));
+  if (zoos.includes('multi'))
+    models.push(
+      ...multiTargetZoo(
+        arg('multi-zoo', path.join(CACHE, 'refree-multi')),
+        arg('torch-zoo', path.join(CACHE, 'torch-zoo')),
+      ),
+    );
   const wanted = only ? models.filter((m) => m.domain === only || m.arch === only || m.zoo === only) : models;
   // --max-clean N: at most N clean models per architecture (a shared 2-core machine cannot probe hundreds).
   const maxClean = Number(arg('max-clean', 'Infinity'));

@@ -43,7 +43,8 @@ export interface Verdict {
   p: number;
   /** The named class, or null (no class, or several: `multi`). */
   target: number | null;
-  multi?: boolean;
+  /** Trigger probing reported no single target. */
+  multi?: 'several' | 'all-to-all';
 }
 
 /** `heldOut`: the anomaly configuration chosen without the row's domain (leave-one-domain-out). */
@@ -84,7 +85,10 @@ function shipped(r: ProbeRow, opts: Partial<ClassAnomalyOptions> = {}): Verdict 
   if (s) ran.push({ check: 'weight-outlier', pValue: s.pValue, targetClass: s.targetClass });
   if (ran.length === 0) return null;
   const v = combineNoBaseline(ran);
-  return { p: v.pValue, target: v.targetClass ?? null };
+  const multi = r.old && r.classes >= 3 ? anomalyOf(r, opts).multiTarget : null;
+  return multi
+    ? { p: v.pValue, target: null, multi: multi.kind }
+    : { p: v.pValue, target: v.targetClass ?? null };
 }
 
 /** The verdicts compared: `shipped` is what a scan without a baseline reports, the rest its parts and variants. */
@@ -138,6 +142,12 @@ export interface Cell {
   auroc: number | null;
   /** Single-target backdoors called high whose suspected target is right, of those called high. */
   targetRight: number | null;
+  /** Backdoors with no single target: how many, and how many the verdict reports as such. */
+  multiTotal: number;
+  multiReported: number;
+  /** Single-target backdoors and clean models the verdict reports as having no single target. */
+  singleCalledMulti: number;
+  cleanCalledMulti: number;
   targetRightAll: number | null;
   byAttack: Record<string, { n: number; high: number; auroc: number | null; targetRight: number | null }>;
 }
@@ -242,11 +252,16 @@ export function evaluate(rows: ProbeRow[]): {
             : null,
         };
       }
+      const multiBd = bd.filter((x) => x.r.model.multiTarget);
       cells.push({
         domain,
         arch,
         base,
         verdict: name,
+        multiTotal: multiBd.length,
+        multiReported: multiBd.filter((x) => x.v.multi !== undefined).length,
+        singleCalledMulti: single.filter((x) => x.v.multi !== undefined).length,
+        cleanCalledMulti: clean.filter((x) => x.v.multi !== undefined).length,
         clean: clean.length,
         backdoored: bd.length,
         cleanHigh: clean.filter(high).length,

@@ -73,6 +73,35 @@ const TORCH_DOMAIN: Record<string, string> = {
   digits8: 'digits8-torch',
 };
 
+interface MultiManifest {
+  models: { id: string; arch: string; attack: string; targets: number[] | null; file: string }[];
+}
+
+/**
+ * Backdoors with no single target (bench/refree/multi_target.py): all-to-all and two-target digits8
+ * convnets trained with bench:torch's recipe, scored beside that zoo's clean digits8 models.
+ */
+export function multiTargetZoo(dir: string, torchDir: string): BenchModel[] {
+  const file = path.join(dir, 'manifest.json');
+  if (!existsSync(file)) return [];
+  const m = JSON.parse(readFileSync(file, 'utf8')) as MultiManifest;
+  const t = existsSync(path.join(torchDir, 'manifest.json'))
+    ? (JSON.parse(readFileSync(path.join(torchDir, 'manifest.json'), 'utf8')) as TorchManifest)
+    : null;
+  return m.models.map((e) => ({
+    zoo: 'multi',
+    domain: TORCH_DOMAIN[e.arch] ?? `torch-${e.arch}`,
+    arch: `torch-${e.arch}`,
+    id: e.id,
+    file: path.join(dir, e.file),
+    label: 'backdoor',
+    attack: e.attack,
+    target: null,
+    multiTarget: true,
+    samplesDir: path.join(torchDir, t?.sampleDirs?.[e.arch] ?? 'samples'),
+  }));
+}
+
 export function torchZoo(dir: string): BenchModel[] {
   const file = path.join(dir, 'manifest.json');
   if (!existsSync(file)) return [];
