@@ -30358,7 +30358,9 @@ function medianLogitSpread(s, k) {
  *
  *   patch   square patches (BadNets) of sizes 2..max(5, H/5) at the four corners and seeded random places,
  *           filled solid-hi, solid-lo (inverted), checkerboard or a seeded random-binary pattern
- *   blend   a seeded random pattern alpha-blended over the whole input (Chen et al. blended injection)
+ *   blend   a whole-input pattern alpha-blended over the input: seeded uniform noise (Chen et al. blended
+ *           injection), a sinusoidal grating (SIG, and the few-coefficient frequency triggers), a constant
+ *           grey or bright image (contrast and wash-out filters)
  *   pixels  k sparse fixed pixels set to hi (one-pixel / few-pixel attacks)
  *   warp    a smooth, small displacement field with bilinear resampling (WaNet)
  *
@@ -30476,18 +30478,50 @@ function makePatch(g, range, p) {
         tier: nearestIndex(patchSizes(g), params.size),
     };
 }
-/** A seeded random pattern blended over the whole input with weight alpha. */
-function makeBlend(g, range, alpha, seed) {
+const BLEND_PATTERNS = [
+    'noise',
+    'noise',
+    'noise',
+    'noise',
+    'grating',
+    'grating',
+    'grey',
+    'bright',
+];
+function blendPattern(g, range, kind, seed) {
+    const hw = g.h * g.w;
     const rng = new Rng(seed);
+    if (kind === 'noise')
+        return rng.uniforms(g.c * hw, range.lo, range.hi);
+    if (kind === 'grey')
+        return new Float32Array(g.c * hw).fill((range.lo + range.hi) / 2);
+    if (kind === 'bright')
+        return new Float32Array(g.c * hw).fill(range.hi);
+    const angle = rng.uniform(0, Math.PI);
+    const cycles = rng.uniform(1, 6);
+    const phase = rng.uniform(0, 2 * Math.PI);
+    const side = Math.max(g.h, g.w);
+    const out = new Float32Array(g.c * hw);
+    for (let y = 0; y < g.h; y++)
+        for (let x = 0; x < g.w; x++) {
+            const t = ((x * Math.cos(angle) + y * Math.sin(angle)) / side) * 2 * Math.PI * cycles + phase;
+            const v = range.lo + ((range.hi - range.lo) * (1 + Math.sin(t))) / 2;
+            for (let ch = 0; ch < g.c; ch++)
+                out[ch * hw + y * g.w + x] = v;
+        }
+    return out;
+}
+/** A whole-input pattern (seeded uniform noise unless `kind` says otherwise) blended with weight alpha. */
+function makeBlend(g, range, alpha, seed, kind = 'noise') {
     const hw = g.h * g.w;
     const mask = new Float32Array(hw).fill(alpha);
-    const pattern = rng.uniforms(g.c * hw, range.lo, range.hi);
     return {
         kind: 'blend',
-        location: `whole input, alpha ${alpha}`,
+        location: `whole input, ${kind === 'noise' ? '' : `${kind} `}alpha ${alpha}`,
         mask,
-        pattern,
+        pattern: blendPattern(g, range, kind, seed),
         amount: alpha,
+        blend: kind,
         tier: nearestIndex(BLEND_ALPHAS, alpha),
     };
 }
@@ -30646,10 +30680,9 @@ function generateTriggers(g, opts) {
         for (let r = 0; r < 2; r++)
             out.push(makePixels(g, range, k, rng.nextUint32()));
     }
-    const blendSeeds = [rng.nextUint32(), rng.nextUint32()];
+    const blendSeeds = BLEND_PATTERNS.map(() => rng.nextUint32());
     for (const alpha of BLEND_ALPHAS)
-        for (const s of blendSeeds)
-            out.push(makeBlend(g, range, alpha, s));
+        BLEND_PATTERNS.forEach((kind, i) => out.push(makeBlend(g, range, alpha, blendSeeds[i], kind)));
     if (g.h >= 4 && g.w >= 4) {
         for (const strength of WARP_STRENGTHS) {
             for (let r = 0; r < 2; r++)
@@ -30908,7 +30941,7 @@ function mutate(t, g, range, rng) {
     if (t.kind === 'pixels')
         return movePixel(t, g, range, rng);
     if (t.kind === 'blend')
-        return makeBlend(g, range, t.amount ?? BLEND_ALPHAS[0], rng.nextUint32());
+        return makeBlend(g, range, t.amount ?? BLEND_ALPHAS[0], rng.nextUint32(), t.blend);
     if (t.kind === 'warp')
         return makeWarp(g, t.strength, rng.nextUint32());
     return t;
@@ -30939,6 +30972,644 @@ function movePixel(t, g, range, rng) {
         pattern[ch * hw + to] = range.hi;
     }
     return { ...t, mask, pattern, location: `${on.length} pixels (refined)` };
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/candidate-stats.js
+
+function madOf(xs) {
+    const m = median(xs);
+    return MAD_TO_SD * median(xs.map((x) => Math.abs(x - m)));
+}
+/** Fewest inputs of a source class for its mapping to count (one input says nothing about consistency). */
+const MAPPING_MIN_SOURCE = 2;
+/**
+ * How a stamped batch moved the inputs between classes (see MappingEvidence). A source class (the clean
+ * prediction) with at least MAPPING_MIN_SOURCE inputs is "mapped" to its most common new class when at
+ * least half of its inputs, and at least two, went there. consistent = inputs of mapped sources that went
+ * to their class / inputs of the sources counted; spread = distinct classes the mapped sources went to /
+ * sources counted.
+ */
+function mappingOf(clean, stamped, k, location = '') {
+    const n = clean.argmax.length;
+    const moved = new Map();
+    const sources = new Map();
+    let changed = 0;
+    for (let i = 0; i < n; i++) {
+        const s = clean.argmax[i];
+        const d = stamped.argmax[i];
+        sources.set(s, (sources.get(s) ?? 0) + 1);
+        if (d === s)
+            continue;
+        changed++;
+        const row = moved.get(s) ?? new Map();
+        row.set(d, (row.get(d) ?? 0) + 1);
+        moved.set(s, row);
+    }
+    let counted = 0;
+    let inputs = 0;
+    let consistent = 0;
+    const destinations = new Set();
+    for (const [s, ns] of sources) {
+        if (ns < MAPPING_MIN_SOURCE)
+            continue;
+        counted++;
+        inputs += ns;
+        let best = -1;
+        let bestN = 0;
+        for (const [d, m] of moved.get(s) ?? [])
+            if (m > bestN || (m === bestN && d < best))
+                [best, bestN] = [d, m];
+        if (bestN >= MAPPING_MIN_SOURCE && 2 * bestN >= ns) {
+            consistent += bestN;
+            destinations.add(best);
+        }
+    }
+    const c = inputs > 0 ? consistent / inputs : 0;
+    const spread = counted > 0 ? destinations.size / Math.min(counted, k) : 0;
+    return {
+        changed: n > 0 ? changed / n : 0,
+        consistent: c,
+        spread,
+        score: c * spread,
+        sources: counted,
+        location,
+    };
+}
+class CandidateStats {
+    k;
+    cells = new Map();
+    constructor(k, tiers) {
+        this.k = k;
+        for (const [f, n] of tiers)
+            this.cells.set(f, Array.from({ length: n }, () => ({
+                gains: Array.from({ length: k }, () => []),
+                flips: Array.from({ length: k }, () => []),
+                bestGain: new Float64Array(k).fill(-Infinity),
+                bestFlip: new Float64Array(k),
+                maxFlip: new Float32Array(k),
+                mapping: null,
+            })));
+    }
+    /**
+     * One candidate's effect on `clean` (the same rows as `stamped`); gains in raw logit units. `screened`:
+     * measured on the screening rows (it then competes for the cell's best; swept patches, on a few inputs,
+     * only count towards the typical effect and the mapping).
+     */
+    observe(trigger, effect, clean, stamped, screened) {
+        const cell = this.cells.get(trigger.kind)?.[trigger.tier];
+        if (!cell)
+            return;
+        for (let c = 0; c < this.k; c++) {
+            cell.gains[c].push(effect.gain[c]);
+            cell.flips[c].push(effect.flip[c]);
+            if (!screened)
+                continue;
+            if (effect.flip[c] > cell.maxFlip[c])
+                cell.maxFlip[c] = effect.flip[c];
+            if (effect.gain[c] > cell.bestGain[c]) {
+                cell.bestGain[c] = effect.gain[c];
+                cell.bestFlip[c] = effect.flip[c];
+            }
+        }
+        if (!screened)
+            return;
+        // Only on the screening rows: the sweep's 8 inputs hold about one input per class, on which any
+        // strong perturbation looks like a consistent mapping.
+        const m = mappingOf(clean, stamped, this.k, trigger.location);
+        if (!cell.mapping || m.score > cell.mapping.score)
+            cell.mapping = m;
+    }
+    /** The per-cell evidence, gains divided by `logitScale` (the clean logits' spread). */
+    finish(logitScale, clean) {
+        const cells = new Map();
+        for (const [f, list] of this.cells) {
+            cells.set(f, list.map((cell) => ({
+                candidates: cell.gains[0]?.length ?? 0,
+                typicalGain: Float32Array.from(cell.gains, (g) => (g.length ? median(g) / logitScale : 0)),
+                typicalFlip: Float32Array.from(cell.flips, (g) => (g.length ? median(g) : 0)),
+                spreadGain: Float32Array.from(cell.gains, (g) => (g.length ? madOf(g) / logitScale : 0)),
+                bestGain: Float32Array.from(cell.bestGain, (g) => (Number.isFinite(g) ? g / logitScale : 0)),
+                bestFlip: Float32Array.from(cell.bestFlip),
+                maxFlip: cell.maxFlip,
+                mapping: cell.mapping,
+            })));
+        }
+        return { cells, clean: cleanEvidence(clean, this.k, logitScale) };
+    }
+}
+/** Per class: predicted share, runner-up share and median gap to the top class (see CleanEvidence). */
+function cleanEvidence(s, k, logitScale) {
+    const n = s.argmax.length;
+    const share = new Float32Array(k);
+    const runnerUp = new Float32Array(k);
+    const gaps = Array.from({ length: k }, () => []);
+    const others = new Float32Array(k);
+    for (let i = 0; i < n; i++) {
+        const top = s.argmax[i];
+        share[top]++;
+        let second = -1;
+        let secondMargin = -Infinity;
+        for (let c = 0; c < k; c++) {
+            if (c === top)
+                continue;
+            const m = s.margin[i * k + c];
+            gaps[c].push(-m / logitScale);
+            others[c]++;
+            if (m > secondMargin)
+                [second, secondMargin] = [c, m];
+        }
+        if (second >= 0)
+            runnerUp[second]++;
+    }
+    for (let c = 0; c < k; c++) {
+        runnerUp[c] = others[c] > 0 ? runnerUp[c] / others[c] : 0;
+        share[c] = n > 0 ? share[c] / n : 0;
+    }
+    return { share, runnerUp, gap: Float32Array.from(gaps, (g) => (g.length ? median(g) : 0)) };
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/max-z-table.js
+/**
+ * GENERATED by `npx tsx scripts/max-z-table.ts` (do not edit): upper quantiles of the largest robust z
+ * ((x - median) / (1.4826 MAD)) among K independent standard normal draws, by Monte Carlo.
+ * MAX_Z_QUANTILES[i][j] = the z that the largest robust z of MAX_Z_CLASSES[i] draws exceeds with probability
+ * MAX_Z_P[j]; MAX_Z_DRAWS[i] draws were simulated for row i (a quantile below about 10 / draws is noisy).
+ */
+const MAX_Z_CLASSES = [
+    3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 35,
+    40, 43, 50, 60, 70, 80, 100, 120, 150, 200, 250, 300, 400, 500, 700, 1000, 1500, 2000, 3000, 5000, 10000,
+];
+const MAX_Z_P = [
+    0.5, 0.3, 0.2, 0.1, 0.05, 0.03, 0.02, 0.01, 0.005, 0.003, 0.002, 0.001, 0.0005, 0.0003, 0.0002, 0.0001,
+];
+const MAX_Z_DRAWS = (/* unused pure expression or super */ null && ([
+    200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000,
+    200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000,
+    200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 166666, 133333, 100000,
+    80000, 66666, 50000, 40000, 28571, 20000, 13333, 10000, 6666, 4000, 2000,
+]));
+const MAX_Z_QUANTILES = [
+    [
+        0.6754, 1.4606, 2.405, 5.1825, 10.7258, 18.1896, 27.2557, 54.577, 110.0124, 180.969, 265.4213, 528.6268,
+        1064.0367, 1702.596, 2462.9784, 4021.5858,
+    ],
+    [
+        1.1693, 1.5276, 2.0524, 3.1857, 4.7462, 6.2987, 7.8189, 11.1563, 16.0978, 21.2439, 27.0289, 40.0721,
+        61.2999, 76.9528, 88.4005, 135.4194,
+    ],
+    [
+        1.226, 1.8844, 2.5049, 3.853, 5.7437, 7.6106, 9.4638, 13.5453, 19.312, 25.1968, 31.4069, 44.3609, 58.3702,
+        75.443, 88.5913, 119.987,
+    ],
+    [
+        1.3421, 1.8809, 2.3404, 3.2445, 4.3302, 5.3107, 6.1937, 8.0121, 10.3452, 12.2196, 13.9404, 17.4425,
+        21.6495, 25.1559, 28.7495, 37.2494,
+    ],
+    [
+        1.4337, 2.0138, 2.5091, 3.4781, 4.6723, 5.7147, 6.6888, 8.7041, 11.1554, 13.2247, 15.6203, 19.5891,
+        25.8472, 29.4958, 36.1364, 43.7056,
+    ],
+    [
+        1.5048, 2.0118, 2.4269, 3.1833, 4.0517, 4.7945, 5.4538, 6.6277, 8.0998, 9.3301, 10.3143, 12.3027, 15.22,
+        17.3811, 20.4072, 23.5362,
+    ],
+    [
+        1.5621, 2.0906, 2.5241, 3.3122, 4.2255, 4.9761, 5.6221, 6.9401, 8.4202, 9.6145, 10.6621, 12.7049, 15.601,
+        18.1024, 20.2525, 23.694,
+    ],
+    [
+        1.6127, 2.0952, 2.4782, 3.1576, 3.8886, 4.4749, 4.9844, 5.981, 7.0983, 7.9534, 8.7412, 10.1731, 11.9465,
+        13.1707, 14.295, 16.6969,
+    ],
+    [
+        1.653, 2.1484, 2.5359, 3.2384, 3.9881, 4.5877, 5.1112, 6.1068, 7.2542, 8.1858, 9.0754, 10.5558, 12.4621,
+        13.9106, 15.3214, 17.0138,
+    ],
+    [
+        1.6927, 2.1527, 2.5036, 3.123, 3.7744, 4.2829, 4.7136, 5.5258, 6.4062, 7.1213, 7.6511, 8.7947, 10.0972,
+        10.933, 11.6957, 13.1697,
+    ],
+    [
+        1.7257, 2.1934, 2.5535, 3.1793, 3.8232, 4.3508, 4.8078, 5.6476, 6.5542, 7.2614, 7.9074, 9.0103, 10.3834,
+        11.712, 12.5753, 14.381,
+    ],
+    [
+        1.7574, 2.2, 2.5292, 3.1015, 3.6856, 4.1311, 4.5184, 5.1928, 5.9465, 6.5674, 7.1541, 7.9481, 9.0082,
+        9.8129, 10.5921, 11.5882,
+    ],
+    [
+        1.7888, 2.2364, 2.571, 3.1543, 3.7593, 4.2113, 4.5933, 5.2787, 6.0235, 6.6286, 7.1149, 7.9288, 8.9556,
+        9.7971, 10.643, 12.4027,
+    ],
+    [
+        1.8156, 2.245, 2.5625, 3.0885, 3.6344, 4.0558, 4.3908, 5.0291, 5.6976, 6.228, 6.681, 7.4248, 8.1575,
+        8.7635, 9.3037, 10.2324,
+    ],
+    [
+        1.8396, 2.2752, 2.596, 3.1378, 3.6907, 4.123, 4.4698, 5.0816, 5.7339, 6.2701, 6.6846, 7.4674, 8.5501,
+        9.3595, 9.9912, 11.2071,
+    ],
+    [
+        1.8619, 2.2814, 2.5863, 3.0949, 3.6074, 3.9785, 4.2988, 4.8538, 5.4762, 5.9206, 6.2865, 6.9603, 7.6246,
+        8.2501, 8.6931, 9.9143,
+    ],
+    [
+        1.8792, 2.2991, 2.6061, 3.1206, 3.6351, 4.0195, 4.3348, 4.8781, 5.5098, 6.0036, 6.3536, 6.9848, 7.7012,
+        8.3768, 9.0445, 9.9981,
+    ],
+    [
+        1.9086, 2.3066, 2.6005, 3.0838, 3.5639, 3.9264, 4.2219, 4.7537, 5.3044, 5.7352, 6.0426, 6.65, 7.3613,
+        7.8937, 8.3878, 9.1433,
+    ],
+    [
+        1.9211, 2.3298, 2.6265, 3.1104, 3.5934, 3.9598, 4.2598, 4.7885, 5.3346, 5.7753, 6.1082, 6.7431, 7.3867,
+        7.8015, 8.2379, 8.9601,
+    ],
+    [
+        1.9444, 2.3374, 2.6225, 3.0905, 3.5495, 3.896, 4.1652, 4.6371, 5.1329, 5.557, 5.8929, 6.3891, 6.9425,
+        7.4793, 7.8911, 8.4303,
+    ],
+    [
+        1.9577, 2.3561, 2.644, 3.1171, 3.5761, 3.9107, 4.1867, 4.6787, 5.1938, 5.5981, 5.9019, 6.495, 7.0819,
+        7.6405, 7.8956, 8.6297,
+    ],
+    [
+        1.9756, 2.3582, 2.639, 3.087, 3.5291, 3.8488, 4.1068, 4.5547, 5.0414, 5.3645, 5.6735, 6.1241, 6.6846,
+        7.1428, 7.3687, 8.0116,
+    ],
+    [
+        1.9901, 2.3826, 2.6619, 3.1161, 3.5688, 3.9027, 4.1696, 4.6477, 5.125, 5.4541, 5.7555, 6.3115, 6.9313,
+        7.3146, 7.7427, 8.2617,
+    ],
+    [
+        2.006, 2.3847, 2.6525, 3.088, 3.5118, 3.8292, 4.0843, 4.5021, 4.9144, 5.2326, 5.4883, 5.9933, 6.491,
+        6.8993, 7.1383, 7.7746,
+    ],
+    [
+        2.0234, 2.4027, 2.673, 3.1056, 3.5237, 3.8413, 4.0864, 4.5248, 4.9738, 5.304, 5.5881, 5.978, 6.4263,
+        6.7418, 7.0355, 7.6019,
+    ],
+    [
+        2.0371, 2.4109, 2.6702, 3.094, 3.5037, 3.8022, 4.0378, 4.4479, 4.8853, 5.1918, 5.4642, 5.9476, 6.4446,
+        6.7655, 7.0631, 7.4681,
+    ],
+    [
+        2.0515, 2.428, 2.6933, 3.123, 3.5301, 3.8334, 4.0763, 4.4785, 4.8988, 5.2366, 5.4817, 5.9467, 6.395,
+        6.6494, 6.9665, 7.5762,
+    ],
+    [
+        2.0634, 2.4255, 2.684, 3.0941, 3.4896, 3.7749, 3.9986, 4.3865, 4.7711, 5.0568, 5.274, 5.6467, 6.1027,
+        6.3918, 6.5809, 6.9705,
+    ],
+    [
+        2.1203, 2.4778, 2.7292, 3.1246, 3.5058, 3.7766, 3.9957, 4.3663, 4.7359, 5.0232, 5.2589, 5.6479, 6.029,
+        6.3489, 6.5921, 7.0371,
+    ],
+    [
+        2.1689, 2.51, 2.7443, 3.122, 3.4802, 3.7262, 3.9302, 4.2738, 4.6065, 4.8507, 5.0552, 5.3799, 5.711,
+        5.9635, 6.1394, 6.5796,
+    ],
+    [
+        2.1955, 2.5336, 2.7711, 3.1368, 3.4885, 3.7312, 3.9247, 4.2556, 4.5709, 4.8138, 5.0118, 5.328, 5.6053,
+        5.9268, 6.139, 6.4078,
+    ],
+    [
+        2.2488, 2.5733, 2.7987, 3.1477, 3.4716, 3.703, 3.8804, 4.174, 4.4773, 4.7257, 4.8942, 5.2167, 5.4819,
+        5.8009, 5.9333, 6.3365,
+    ],
+    [
+        2.3136, 2.6275, 2.8416, 3.173, 3.4804, 3.6963, 3.8643, 4.1542, 4.4293, 4.6386, 4.7944, 5.0998, 5.3602,
+        5.5236, 5.6409, 5.8035,
+    ],
+    [
+        2.3701, 2.6741, 2.8782, 3.1935, 3.4842, 3.6918, 3.85, 4.1208, 4.3833, 4.573, 4.7168, 4.9601, 5.2517,
+        5.4511, 5.5946, 5.855,
+    ],
+    [
+        2.4159, 2.7052, 2.9046, 3.21, 3.4929, 3.6922, 3.8473, 4.1003, 4.3419, 4.5038, 4.6324, 4.8581, 5.098,
+        5.2521, 5.3568, 5.7057,
+    ],
+    [
+        2.4904, 2.7702, 2.9592, 3.2492, 3.51, 3.6965, 3.8356, 4.0753, 4.3101, 4.4713, 4.6076, 4.8121, 5.0011,
+        5.1505, 5.2672, 5.4452,
+    ],
+    [
+        2.5538, 2.8245, 3.0059, 3.2862, 3.5404, 3.714, 3.848, 4.0807, 4.2979, 4.452, 4.5962, 4.8008, 4.985,
+        5.1258, 5.2202, 5.3925,
+    ],
+    [
+        2.6242, 2.8825, 3.0587, 3.3233, 3.5656, 3.7315, 3.8675, 4.0814, 4.2811, 4.4344, 4.5623, 4.7373, 4.9599,
+        5.0881, 5.201, 5.4237,
+    ],
+    [
+        2.722, 2.9678, 3.1304, 3.3813, 3.6077, 3.7694, 3.8919, 4.094, 4.2945, 4.4412, 4.5361, 4.7182, 4.8822,
+        5.0206, 5.0764, 5.2171,
+    ],
+    [
+        2.79, 3.0296, 3.1876, 3.4283, 3.6504, 3.8019, 3.9158, 4.1085, 4.2903, 4.4225, 4.5157, 4.6927, 4.8983,
+        5.0072, 5.0511, 5.2332,
+    ],
+    [
+        2.847, 3.0766, 3.2327, 3.4657, 3.679, 3.8258, 3.9398, 4.1214, 4.3033, 4.4375, 4.5405, 4.6889, 4.827,
+        4.9458, 5.0202, 5.2292,
+    ],
+    [
+        2.9355, 3.1567, 3.3062, 3.5319, 3.7362, 3.8829, 3.9943, 4.1542, 4.3276, 4.4302, 4.5189, 4.6393, 4.7864,
+        4.8662, 4.9408, 5.1216,
+    ],
+    [
+        3.0044, 3.2185, 3.361, 3.5791, 3.7754, 3.9098, 4.0118, 4.178, 4.3507, 4.4731, 4.563, 4.7064, 4.8404,
+        4.8799, 4.9791, 5.2147,
+    ],
+    [
+        3.1022, 3.3077, 3.4434, 3.6525, 3.8518, 3.9954, 4.1006, 4.2587, 4.4374, 4.5537, 4.6413, 4.7917, 4.9402,
+        5.0635, 5.2314, 5.2859,
+    ],
+    [
+        3.2047, 3.3991, 3.5339, 3.7459, 3.9285, 4.052, 4.1513, 4.2907, 4.4834, 4.5877, 4.6704, 4.8232, 5.0132,
+        5.1754, 5.2483, 5.3159,
+    ],
+    [
+        3.3204, 3.5125, 3.6367, 3.8324, 4.0218, 4.1489, 4.2311, 4.4022, 4.5318, 4.6908, 4.7795, 4.9364, 5.1506,
+        5.1824, 5.2041, 5.2082,
+    ],
+    [
+        3.3928, 3.5767, 3.7023, 3.8939, 4.0708, 4.2023, 4.2993, 4.4634, 4.6069, 4.7164, 4.7868, 4.9442, 5.1429,
+        5.1896, 5.2244, 5.3218,
+    ],
+    [
+        3.5063, 3.6799, 3.7982, 3.9839, 4.1592, 4.2766, 4.3809, 4.5308, 4.6731, 4.759, 4.8048, 4.9802, 5.2379,
+        5.2996, 5.2996, 5.3181,
+    ],
+    [
+        3.634, 3.8031, 3.9145, 4.0872, 4.2564, 4.3605, 4.4463, 4.5454, 4.6722, 4.8034, 4.8694, 5.1585, 5.271,
+        5.3648, 5.4217, 5.4217,
+    ],
+    [
+        3.8029, 3.9674, 4.0897, 4.2689, 4.4367, 4.5415, 4.6099, 4.7928, 4.9859, 5.1215, 5.1607, 5.1986, 5.3279,
+        5.4439, 5.4439, 5.4439,
+    ],
+];
+
+;// CONCATENATED MODULE: ./lib/selfcheck/max-z-null.js
+/**
+ * The null distribution of the largest robust z among K classes, with no model zoo. The reference-free
+ * checks score a model by how far its most extreme class stands out from its own other classes (robust z =
+ * (x - median) / (1.4826 MAD) over the K classes, Neural Cleanse's anomaly index), and that maximum grows
+ * with the class count by chance alone: with 10 classes a clean model's largest z passes 5 in 2% of draws,
+ * with 1,000 classes its typical largest z is above 3. So an observed largest z is judged against the
+ * distribution of the largest robust z of K independent standard normal draws: the only assumption is that
+ * a clean model's per-class statistics look like draws from one light-tailed distribution, which
+ * bench/refree.ts checks on every domain it has (clean models called high).
+ *
+ * The distribution is tabulated (src/selfcheck/max-z-table.ts, generated by scripts/max-z-table.ts by
+ * Monte Carlo, 200,000 draws per K up to 100 classes) for 3..30 classes and a grid up to 10,000; between
+ * grid class counts the quantiles are interpolated in log K, between tail probabilities log p is
+ * interpolated linearly in z, and beyond the last tabulated probability (1e-4) the last segment's
+ * exponential tail is extended. More than 10,000 classes use the 10,000 row (slightly anti-conservative).
+ *
+ * Small K is where the table matters: the median and MAD of ten values are noisy, so the largest z has a
+ * far heavier tail than a normal maximum (K = 10: 2% of draws pass 5.0, where 1 - Phi(z)^10 would put it
+ * at 2.9). Hand-written: no maintained package tabulates this statistic.
+ */
+
+
+/** Smallest p-value the extrapolated tail gives (a z of thousands is no more evidence than this). */
+const MAX_Z_P_FLOOR = 1e-12;
+/** The robust z of every value (median/MAD over all of them, the MAD floored at `floor`). */
+function robustZs(xs, floor = 1e-12) {
+    const n = xs.length;
+    const tmp = Float64Array.from(xs);
+    const med = selectMedian(tmp, n);
+    for (let i = 0; i < n; i++)
+        tmp[i] = Math.abs(xs[i] - med);
+    const scale = Math.max(MAD_TO_SD * selectMedian(tmp, n), floor);
+    return Float64Array.from(xs, (x) => (x - med) / scale);
+}
+/** The tabulated quantiles at `classes` (log-K interpolation between grid rows). */
+function maxZQuantiles(classes) {
+    const ks = MAX_Z_CLASSES;
+    if (classes <= ks[0])
+        return [...MAX_Z_QUANTILES[0]];
+    if (classes >= ks[ks.length - 1])
+        return [...MAX_Z_QUANTILES[ks.length - 1]];
+    let i = 0;
+    while (ks[i + 1] < classes)
+        i++;
+    if (ks[i + 1] === classes)
+        return [...MAX_Z_QUANTILES[i + 1]];
+    const w = Math.log(classes / ks[i]) / Math.log(ks[i + 1] / ks[i]);
+    return MAX_Z_QUANTILES[i].map((q, j) => q + w * (MAX_Z_QUANTILES[i + 1][j] - q));
+}
+/**
+ * P(largest robust z of `classes` clean classes >= z). Non-increasing in z; NaN and -Infinity give 1.
+ * Below the median of the maximum (p > 0.5) log p is interpolated towards p = 1 at z = 0.
+ */
+function maxZPValue(z, classes) {
+    if (!Number.isInteger(classes) || classes < 3)
+        throw new Error(`maxZPValue: bad class count ${classes}`);
+    if (Number.isNaN(z) || z === -Infinity)
+        return 1;
+    const q = maxZQuantiles(classes);
+    const lp = MAX_Z_P.map(Math.log);
+    if (z <= q[0])
+        return z <= 0 ? 1 : Math.exp((lp[0] * z) / q[0]);
+    for (let j = 1; j < q.length; j++) {
+        if (z <= q[j]) {
+            const span = q[j] - q[j - 1];
+            const w = span > 0 ? (z - q[j - 1]) / span : 1;
+            return Math.exp(lp[j - 1] + w * (lp[j] - lp[j - 1]));
+        }
+    }
+    // beyond the table: the last segment's exponential tail
+    const last = q.length - 1;
+    const slope = (lp[last] - lp[last - 1]) / Math.max(1e-9, q[last] - q[last - 1]);
+    return Math.max(MAX_Z_P_FLOOR, Math.exp(lp[last] + slope * (z - q[last])));
+}
+
+;// CONCATENATED MODULE: ./lib/score/combine.js
+/**
+ * Rules that combine the per-channel p-values of one model into ONE statistic T (higher = more anomalous).
+ * T is never read off a textbook null: the ensemble ranks it among the references' own T (computed from their
+ * cross-fitted, leave-one-out channel p-values), so any rule gives an honest final p-value and the rules
+ * differ only in power. Which evidence each rule rewards:
+ *   fisher  mean of -ln p: adds evidence, so many mildly low channels beat one very low one; one strong
+ *           channel is diluted among many weak ones (its -ln p is divided by the channel count).
+ *   min-p   max of -ln p (= -ln min p, Tippett): led by the single most anomalous channel; the re-calibration
+ *           pays for the multiplicity (the references' own max over the same channels sets the bar).
+ *   top-k   mean of the k largest -ln p: a middle ground (k = 1 is min-p, k = channels is fisher).
+ *   cauchy  mean of tan((0.5 - p)·π) (Liu & Xie 2020): dominated by the smallest p-values, robust to
+ *           dependence between channels; -ln of its own Cauchy tail is reported so T stays on a log scale.
+ * bench/detect.ts measures them on the model zoo (bench/results/detect.md).
+ */
+const COMBINE_RULES = (/* unused pure expression or super */ null && (['fisher', 'min-p', 'top-k', 'cauchy']));
+/** Smallest p-value fed to a rule (keeps -ln p and tan finite). */
+const COMBINE_P_FLOOR = 1e-300;
+function clampP(p) {
+    if (!(p > COMBINE_P_FLOOR))
+        return COMBINE_P_FLOOR;
+    return p > 1 ? 1 : p;
+}
+/** The combined statistic T of channel p-values under `spec` (higher = more anomalous). */
+function combinePValues(ps, spec = { rule: 'fisher' }) {
+    const m = ps.length;
+    if (m === 0)
+        throw new Error('combinePValues: no channel p-values');
+    switch (spec.rule) {
+        case 'fisher': {
+            let s = 0;
+            for (let i = 0; i < m; i++)
+                s -= Math.log(clampP(ps[i]));
+            return s / m;
+        }
+        case 'min-p': {
+            let best = 0;
+            for (let i = 0; i < m; i++)
+                best = Math.max(best, -Math.log(clampP(ps[i])));
+            return best;
+        }
+        case 'top-k': {
+            const k = Math.max(1, Math.min(m, Math.round(spec.k ?? 3)));
+            const l = Array.from(ps, (p) => -Math.log(clampP(p))).sort((a, b) => b - a);
+            let s = 0;
+            for (let i = 0; i < k; i++)
+                s += l[i];
+            return s / k;
+        }
+        case 'cauchy': {
+            let s = 0;
+            for (let i = 0; i < m; i++) {
+                const p = clampP(ps[i]);
+                // tan((0.5 - p)π) = 1 / (π p) for tiny p, where the direct form loses all precision
+                s += p < 1e-15 ? 1 / (Math.PI * p) : Math.tan((0.5 - p) * Math.PI);
+            }
+            const t = s / m;
+            // P(Cauchy > t) = 1/2 - atan(t)/π; for large t that is ~1/(π t). -ln of it is monotone in t.
+            const tail = t > 1e15 ? 1 / (Math.PI * t) : 0.5 - Math.atan(t) / Math.PI;
+            return -Math.log(Math.max(COMBINE_P_FLOOR, tail));
+        }
+        default:
+            throw new Error(`combinePValues: unknown rule ${String(spec.rule)}`);
+    }
+}
+/** Short label of a rule, e.g. "top-3". */
+function combineLabel(spec) {
+    return spec.rule === 'top-k' ? `top-${spec.k ?? 3}` : spec.rule;
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/class-anomaly.js
+
+
+
+/** A class counts as a target of its own when min(1, tests x its smallest single-test p) is at most this. */
+const MULTI_TARGET_P = 0.0153;
+/**
+ * The all-to-all rule, set before any all-to-all model was measured (bench/refree.ts checks that clean
+ * models of every domain stay below it): among the two smallest patch and pixel tiers, a trigger that
+ * changes the class of at least ALL_TO_ALL.changed of the inputs, of which at least ALL_TO_ALL.consistent
+ * go to their source class's one destination, spread over at least ALL_TO_ALL.spread of the source
+ * classes, counted over at least ALL_TO_ALL.sources source classes (with two inputs or more each).
+ */
+const ALL_TO_ALL = { tiers: 2, changed: 0.75, consistent: 0.6, spread: 0.6, sources: 5 };
+/** Families whose cells are tested (warps barely move any class on small images: noise). */
+const ANOMALY_FAMILIES = ['patch', 'pixels', 'blend'];
+const DEFAULT_ANOMALY_OPTIONS = {
+    families: ANOMALY_FAMILIES,
+    statistics: ['gain'],
+    typical: false,
+    floors: { gain: 0.05, flip: 0.05 },
+    relativeFloor: 0.2,
+    combine: 'cauchy',
+};
+/** The all-to-all rule (ALL_TO_ALL) over the small patch and pixel cells, the most permutation-like first. */
+function allToAll(cells) {
+    let best = null;
+    let bestScore = 0;
+    for (const family of ['patch', 'pixels']) {
+        for (const cell of (cells[family] ?? []).slice(0, ALL_TO_ALL.tiers)) {
+            const m = cell.mapping;
+            if (!m || m.sources === undefined)
+                continue;
+            const ok = m.sources >= ALL_TO_ALL.sources &&
+                m.changed >= ALL_TO_ALL.changed &&
+                m.consistent >= ALL_TO_ALL.consistent &&
+                m.spread >= ALL_TO_ALL.spread;
+            const score = m.consistent * m.spread;
+            if (ok && score > bestScore) {
+                bestScore = score;
+                best = {
+                    kind: 'all-to-all',
+                    classes: [],
+                    mapping: {
+                        location: m.location,
+                        changed: m.changed,
+                        consistent: m.consistent,
+                        spread: m.spread,
+                        sources: m.sources,
+                    },
+                };
+            }
+        }
+    }
+    return best;
+}
+/** Median of |v| over the first k values. */
+function medianAbs(v, k) {
+    const a = Float64Array.from({ length: k }, (_, i) => Math.abs(v[i]));
+    return selectMedian(a, k);
+}
+function statisticOf(cell, s, typical, k) {
+    return Float64Array.from({ length: k }, (_, c) => s === 'gain'
+        ? cell.bestGain[c] - (typical ? cell.typicalGain[c] : 0)
+        : cell.maxFlip[c] - (typical ? cell.typicalFlip[c] : 0));
+}
+function classAnomaly(input, opts = DEFAULT_ANOMALY_OPTIONS) {
+    const k = input.classes;
+    const tests = [];
+    const classP = new Float64Array(Math.max(0, k)).fill(1);
+    if (k >= 3) {
+        for (const family of opts.families) {
+            const cells = input.cells[family] ?? [];
+            cells.forEach((cell, tier) => {
+                for (const s of opts.statistics) {
+                    const x = statisticOf(cell, s, opts.typical, k);
+                    const floor = s === 'gain'
+                        ? Math.max(opts.floors.gain, opts.relativeFloor * medianAbs(cell.bestGain, k))
+                        : opts.floors[s];
+                    const z = robustZs(x, floor);
+                    let cls = 0;
+                    for (let c = 0; c < k; c++) {
+                        if (z[c] > z[cls])
+                            cls = c;
+                        if (z[c] > 0)
+                            classP[c] = Math.min(classP[c], maxZPValue(z[c], k));
+                    }
+                    tests.push({
+                        family,
+                        tier,
+                        statistic: s,
+                        cls,
+                        z: z[cls],
+                        pValue: maxZPValue(z[cls], k),
+                        value: x[cls],
+                        flip: cell.maxFlip[cls],
+                    });
+                }
+            });
+        }
+    }
+    if (tests.length === 0)
+        return { pValue: 1, targetClass: null, top: null, tests, classP, multiTarget: null };
+    const top = tests.reduce((a, b) => (b.pValue < a.pValue || (b.pValue === a.pValue && b.z > a.z) ? b : a));
+    const pValue = opts.combine === 'cauchy'
+        ? Math.min(1, Math.exp(-combinePValues(tests.map((t) => t.pValue), { rule: 'cauchy' })))
+        : Math.min(1, tests.length * top.pValue);
+    const own = Array.from(classP, (p, c) => ({ c, p: Math.min(1, tests.length * p) }))
+        .filter((x) => x.p <= MULTI_TARGET_P)
+        .sort((a, b) => a.p - b.p || a.c - b.c)
+        .map((x) => x.c);
+    const multiTarget = own.length >= 2 ? { kind: 'several', classes: own } : allToAll(input.cells);
+    return { pValue, targetClass: multiTarget ? null : top.cls, top, tests, classP, multiTarget };
 }
 
 ;// CONCATENATED MODULE: ./lib/selfcheck/sweep.js
@@ -31018,11 +31689,11 @@ function sweepFills(g, inputs, budget) {
  * Runs the sweep on `rows` (at most SWEEP_INPUTS of them) and promotes, per class and patch-size tier, the
  * SWEEP_KEEP positions with the largest margin gain for that class.
  */
-async function patchSweep(runner, base, g, range, rows, clean, k, fills) {
+async function patchSweep(runner, base, g, range, rows, clean, k, fills, observe) {
     const patches = sweepPatches(g, range, fills);
     if (patches.length === 0 || rows.length === 0)
         return { triggers: [], byClass: [], map: new Float32Array(0) };
-    const effects = await stampAll(runner, base, g, patches, rows, clean, k);
+    const effects = await stampAll(runner, base, g, patches, rows, clean, k, observe);
     const gains = effects.map((e) => e.gain);
     const solid = patches.length / fills; // the first fill is the solid one (SWEEP_FILLS[0])
     const map = flipMap(effects.slice(0, solid), k);
@@ -31058,9 +31729,13 @@ async function patchMap(runner, base, g, range, rows, clean, k) {
     return flipMap(await stampAll(runner, base, g, patches, rows, clean, k), k);
 }
 /** Every patch stamped on every row (one batch of model runs), each patch's effect against `clean`. */
-async function stampAll(runner, base, g, patches, rows, clean, k) {
+async function stampAll(runner, base, g, patches, rows, clean, k, observe) {
     const res = await runner.stamped(patches.map((trigger) => ({ trigger, rows })), base, g);
-    return res.map((s) => effectOf(clean, s, k));
+    return res.map((s, i) => {
+        const e = effectOf(clean, s, k);
+        observe?.(patches[i], e, s);
+        return e;
+    });
 }
 
 ;// CONCATENATED MODULE: ./lib/selfcheck/evidence.js
@@ -31118,6 +31793,8 @@ function triggerEvidence(args) {
 
 
 
+
+
 /**
  * Default budget of forward passes (inputs run) for one model: about 0.3-0.9 s for the zoo's MNIST-size
  * CNN on one core. It pays for the dense patch sweep (3 fills x 534 positions x 8 inputs on a 14x14 input)
@@ -31158,8 +31835,17 @@ const GAIN_SPREAD_FLOOR = 0.2;
 const TIER_WEIGHT_RATIO = 0.5;
 /** Fewest classes for a class-contrast score (below it the score is 0: no evidence either way). */
 const MIN_CLASSES_FOR_SCORE = 3;
-/** Families whose z-scores make the score (warps barely move any class on small images, so they add noise). */
-const SCORED_FAMILIES = ['patch', 'pixels', 'blend'];
+/** Families the per-class curves' RMS z (classScores) is taken over: the anomaly score's families. */
+const SCORED_FAMILIES = ANOMALY_FAMILIES;
+/** Tests the self-check keeps as its evidence (the most significant first). */
+const EVIDENCE_TESTS = 3;
+/** Largest score (-log10 p): a p-value below 1e-12 is no more evidence. */
+const MAX_TRIGGER_SCORE = 12;
+/** The self-check's score: -log10 of its p-value, 0..MAX_TRIGGER_SCORE (higher = more suspicious). */
+function scoreOfP(p) {
+    return Math.min(MAX_TRIGGER_SCORE, Math.max(0, -Math.log10(Math.max(p, 10 ** -MAX_TRIGGER_SCORE))));
+}
+const round4 = (v) => Math.round(v * 1e4) / 1e4;
 const FAMILIES = ['patch', 'pixels', 'blend', 'warp'];
 function tierCount(f, g) {
     if (f === 'patch')
@@ -31236,13 +31922,15 @@ async function probeTriggers(run, base, shape, opts) {
         const scan = await saliencyScan(runner, base, g, range, scanRows, scanClean, k, maxBlocks);
         guided.push(...guidedTriggers(g, range, scan, k));
     }
+    // Every swept and screened candidate's effect, per (family, tier, class): typical and largest effects.
+    const stats = new CandidateStats(k, new Map(FAMILIES.map((f) => [f, tierCount(f, g)])));
     // 2b. Dense patch sweep on a few inputs; the best positions per (class, size) join the screening.
     const sweepRows = searchRows.slice(0, SWEEP_INPUTS);
     const fills = sweepFills(g, sweepRows.length, Math.floor((runner.left - nEval) * SWEEP_SHARE));
     let mapBlock = new Float32Array(0);
     if (fills > 0) {
         const sweepClean = subsetSummary(cleanAll, sweepRows, k);
-        const sweep = await patchSweep(runner, base, g, range, sweepRows, sweepClean, k, fills);
+        const sweep = await patchSweep(runner, base, g, range, sweepRows, sweepClean, k, fills, (t, e, st) => stats.observe(t, e, sweepClean, st, false));
         guided.push(...sweep.triggers);
         mapBlock = sweep.map;
     }
@@ -31263,15 +31951,20 @@ async function probeTriggers(run, base, shape, opts) {
     const screened = await runner.stamped(candidates.map((trigger) => ({ trigger, rows })), base, g);
     screened.forEach((s, t) => {
         const effect = effectOf(clean, s, k);
+        stats.observe(candidates[t], effect, clean, s, true);
         const row = cell(table, candidates[t]);
         if (row)
             for (let c = 0; c < k; c++)
                 offer(row, c, candidates[t], effect, s.argmax);
     });
+    // The score: every class against the model's own other classes, on what the sweep and the screening
+    // measured (class-anomaly.ts). Refinement below spends its passes on the suspects only, so it sharpens
+    // the reported trigger but never enters the score.
+    const candidateStats = stats.finish(logitScale, cleanAll);
+    const anomaly = classAnomaly({ classes: k, cells: Object.fromEntries(candidateStats.cells) });
     // 4. Refine every (family, tier) trigger of the most suspicious classes.
-    const pre = scoreTable(table, k, logitScale);
     const suspects = Array.from({ length: k }, (_, c) => c)
-        .sort((a, b) => pre.classScores[b] - pre.classScores[a])
+        .sort((a, b) => anomaly.classP[a] - anomaly.classP[b] || a - b)
         .slice(0, Math.min(REFINE_CLASSES, k));
     const states = [];
     for (const c of suspects) {
@@ -31296,19 +31989,15 @@ async function probeTriggers(run, base, shape, opts) {
         const res = await runner.stamped(proposals.map((trigger) => ({ trigger, rows })), base, g);
         states.forEach((st, i) => offer(st.row, st.c, proposals[i], effectOf(clean, res[i], k), res[i].argmax));
     }
-    // 5. Score, and the trigger to report: the target's best trigger in its highest-z family, the tier with
-    // the highest flip rate (smallest tier on ties), re-measured on the held-out inputs.
+    // 5. The trigger to report: the suspected target's best (refined) trigger in the family of its most
+    // significant test, the tier with the highest flip rate (smallest tier on ties), re-measured on the
+    // held-out inputs. The per-family curves feed the blocks.
     const scored = scoreTable(table, k, logitScale);
-    let target = 0;
-    for (let c = 1; c < k; c++)
-        if (scored.classScores[c] > scored.classScores[target])
-            target = c;
-    let fam = scored.families[0];
-    for (const fs of scored.families)
-        if (SCORED_FAMILIES.includes(fs.family) && fs.z[target] > fam.z[target])
-            fam = fs;
+    // several targets or all-to-all: no class is named, the strongest test's class still shows its trigger
+    const target = anomaly.targetClass ?? anomaly.top?.cls ?? 0;
+    const family = anomaly.top?.family ?? 'patch';
     let shown;
-    for (const row of table.get(fam.family) ?? []) {
+    for (const row of table.get(family) ?? []) {
         const b = row[target];
         if (b && (!shown || b.effect.flip[target] > shown.effect.flip[target]))
             shown = b;
@@ -31333,18 +32022,40 @@ async function probeTriggers(run, base, shape, opts) {
     }
     const trig = shown ? describe(shown.trigger) : { kind: 'none', location: '' };
     // With two classes the robust z of either is always +-0.67: the contrast carries no information.
-    const informative = k >= MIN_CLASSES_FOR_SCORE;
-    const score = informative ? scored.classScores[target] : 0;
+    const informative = k >= MIN_CLASSES_FOR_SCORE && anomaly.top !== null;
+    const score = informative ? scoreOfP(anomaly.pValue) : 0;
+    const top = anomaly.top;
+    const multi = informative ? anomaly.multiTarget : null;
     const selfCheck = {
         score,
-        targetClass: target,
-        detail: `class ${target} is the easiest to reach: a ${trig.kind} trigger (${trig.location}) sends ` +
+        ...(multi ? { multiTarget: multi } : { targetClass: target }),
+        detail: (multi?.kind === 'several'
+            ? `several classes stand out on their own (${multi.classes.join(', ')}): `
+            : multi
+                ? `a ${multi.mapping?.location ?? 'small'} trigger moves ${(100 * (multi.mapping?.changed ?? 0)).toFixed(0)}% of inputs, each class consistently to another (all-to-all); `
+                : '') +
+            `class ${target} is the easiest to reach: a ${trig.kind} trigger (${trig.location}) sends ` +
             `${(flipRate * 100).toFixed(0)}% of held-out inputs to it ` +
-            (informative
-                ? `(trigger score ${score.toFixed(1)}: its margin-gain robust z against the other ${k - 1} classes, ` +
-                    'root mean square over patch, pixel and blend triggers)'
+            (informative && top
+                ? `(its ${top.family} triggers of strength ${top.tier + 1} ${top.statistic === 'gain' ? 'raise its margin' : 'flip inputs into it'} ` +
+                    `${top.z.toFixed(1)} robust SDs beyond the other ${k - 1} classes; p = ${anomaly.pValue.toPrecision(2)} over ${anomaly.tests.length} tests)`
                 : `(no score: comparing classes needs at least ${MIN_CLASSES_FOR_SCORE} classes)`),
-        trigger: { kind: trig.kind, location: trig.location, flipRate, zScore: score },
+        trigger: { kind: trig.kind, location: trig.location, flipRate, zScore: top?.z ?? 0 },
+        ...(informative
+            ? {
+                pValue: anomaly.pValue,
+                evidence: anomaly.tests
+                    .slice()
+                    .sort((a, b) => a.pValue - b.pValue || b.z - a.z)
+                    .slice(0, EVIDENCE_TESTS)
+                    .map((t) => ({
+                    test: `${t.family}:${t.tier}:${t.statistic}`,
+                    cls: t.cls,
+                    z: round4(t.z),
+                    pValue: t.pValue,
+                })),
+            }
+            : {}),
     };
     const block = new Float32Array(2 * FAMILIES.length * k);
     FAMILIES.forEach((f, i) => {
@@ -31360,6 +32071,9 @@ async function probeTriggers(run, base, shape, opts) {
         tierBlock: tierBlock(table, g, k, logitScale),
         mapBlock,
         classScores: scored.classScores,
+        candidateStats,
+        anomaly,
+        logitScale,
         trigger: shown ? shown.trigger : null,
         evidence: shown && measured
             ? triggerEvidence({
@@ -32132,16 +32846,16 @@ function triggerNullFor(kind) {
 
 ;// CONCATENATED MODULE: ./lib/selfcheck/decisive.js
 /**
- * Early stopping of trigger probing on decisive evidence: the score at which the reference-free verdict can
- * no longer change. Without a baseline the verdict is the trigger test's p-value under the shipped null
- * (reference-free-p.ts), a decreasing function of the score, and the risk score is 100 for every
- * p <= RISK_P_AT_MAX. Refinement only ever raises the score (it keeps a better trigger, never a worse one), so
- * once a class reaches the score whose p is RISK_P_AT_MAX the verdict is final: high, 100. The search then
- * stops instead of spending the rest of the budget. Counts, not time: the same model stops at the same round.
+ * Early stopping of trigger probing's refinement on decisive evidence. The reference-free verdict itself is
+ * decided before refinement (class-anomaly.ts reads the screened candidates only), so refinement only
+ * sharpens the trigger the report shows; it stops once the refined triggers are strong enough that the
+ * earlier zoo-fitted null (reference-free-p.ts) would put them at p <= RISK_P_AT_MAX, the top of the risk
+ * scale: a finding that clear gains nothing from more passes, and the rest of the budget is saved.
+ * Refinement only ever raises the score (it keeps a better trigger, never a worse one). Counts, not time:
+ * the same model stops at the same round.
  *
- * The other way, "decisively clean", has no such bound: the score is a maximum over the triggers tried so
- * far, and any trigger not yet tried could be the backdoor's, so the search runs its whole budget unless it
- * finds one.
+ * The other way, "decisively clean", has no such bound: any trigger not yet tried could be the backdoor's,
+ * so the search runs its whole budget unless it finds one.
  */
 
 
@@ -32599,6 +33313,12 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
             candidatesScreened: r.candidatesScreened,
             candidatesTotal: r.candidatesTotal,
             stoppedEarly: r.stoppedEarly,
+            probe: {
+                families: r.families,
+                candidateStats: r.candidateStats,
+                logitScale: r.logitScale,
+                classScores: r.classScores,
+            },
         };
     }
     finally {
@@ -33559,8 +34279,11 @@ const FINGERPRINT_FORMAT_VERSION = 1;
  *   1  every fingerprint and baseline made before this field existed (up to 2026-11-23)
  *   2  the `trigger-map` patch map measured on up to 64 of the user's samples (was the sweep's 8 inputs)
  *   3  the `trigger-map` block also without samples: measured on up to 64 inputs of the mined base
+ *   4  self:trigger = -log10 of trigger probing's zoo-free class-anomaly p-value (was the RMS of per-tier
+ *      gain z); self:weight-outlier = -log10 of the final-layer row anomaly's p-value (was the robust z of
+ *      the row norms); the trigger blocks' blend family draws gratings, grey and bright images too
  */
-const FEATURES_VERSION = 3;
+const FEATURES_VERSION = 4;
 /**
  * The features version a fingerprint header, baseline manifest or partial was made with. The one place
  * that says a record without the field predates it (version 1).
@@ -34383,6 +35106,188 @@ function spdInverse(A, n) {
     return inv;
 }
 
+;// CONCATENATED MODULE: ./lib/fingerprint/final-layer-features.js
+const FINAL_ROW_FEATURE_NAMES = [
+    'norm', // L2 norm of the row
+    'mean',
+    'std',
+    'max',
+    'min',
+    'skew', // third standardised moment
+    'kurtosis', // excess kurtosis (fourth standardised moment - 3)
+    'positive-share', // share of weights > 0
+    'positive-mass', // sum of positive weights / sum of |w|
+    'top-mass', // share of sum |w| held by the largest 1% (at least 1) weights in |w|
+    'max-z', // largest (w - mean) / std in the row: one feature the class leans on
+    'alignment', // cosine between the row and the mean of the other rows (centred over features)
+    'exclusive-mass', // sum over units of how far the row's weight exceeds every other class's / sum |w|
+    'bias',
+];
+const FINAL_ROW_FEATURES = FINAL_ROW_FEATURE_NAMES.length;
+/** Share of a row's weights (by |w|) counted in 'top-mass'. */
+const TOP_MASS_SHARE = 0.01;
+/** The per-class features, class-major: out[c * FINAL_ROW_FEATURES + j]. */
+function finalRowFeatures(fl) {
+    const C = fl.classes;
+    const F = fl.features;
+    const out = new Float64Array(C * FINAL_ROW_FEATURES);
+    // Mean row over the classes: the other rows' mean is (C * mean - row) / (C - 1).
+    const colMean = new Float64Array(F);
+    for (let c = 0; c < C; c++)
+        for (let f = 0; f < F; f++)
+            colMean[f] += fl.weight[c * F + f] / C;
+    const top = Math.max(1, Math.round(F * TOP_MASS_SHARE));
+    // Per unit, the largest and second largest weight over the classes (for 'exclusive-mass').
+    const first = new Float64Array(F).fill(-Infinity);
+    const second = new Float64Array(F).fill(-Infinity);
+    for (let c = 0; c < C; c++)
+        for (let f = 0; f < F; f++) {
+            const w = fl.weight[c * F + f];
+            if (w > first[f])
+                [second[f], first[f]] = [first[f], w];
+            else if (w > second[f])
+                second[f] = w;
+        }
+    const abs = new Float64Array(F);
+    for (let c = 0; c < C; c++) {
+        const o = c * F;
+        let s = 0;
+        let s2 = 0;
+        let mx = -Infinity;
+        let mn = Infinity;
+        let pos = 0;
+        let posMass = 0;
+        let absMass = 0;
+        for (let f = 0; f < F; f++) {
+            const w = fl.weight[o + f];
+            s += w;
+            s2 += w * w;
+            if (w > mx)
+                mx = w;
+            if (w < mn)
+                mn = w;
+            if (w > 0) {
+                pos++;
+                posMass += w;
+            }
+            abs[f] = Math.abs(w);
+            absMass += abs[f];
+        }
+        const mean = s / F;
+        const variance = Math.max(0, s2 / F - mean * mean);
+        const sd = Math.sqrt(variance);
+        let m3 = 0;
+        let m4 = 0;
+        let exclusive = 0;
+        for (let f = 0; f < F; f++) {
+            const w = fl.weight[o + f];
+            if (C > 1 && w === first[f])
+                exclusive += w - second[f];
+            const d = w - mean;
+            m3 += d * d * d;
+            m4 += d * d * d * d;
+        }
+        m3 /= F;
+        m4 /= F;
+        const sorted = abs.slice().sort().reverse();
+        let topMass = 0;
+        for (let i = 0; i < top; i++)
+            topMass += sorted[i];
+        // alignment with the mean of the other rows, both centred over the features
+        let dot = 0;
+        let nr = 0;
+        let no = 0;
+        let rowMean = 0;
+        let otherMean = 0;
+        const other = (f) => (C > 1 ? (C * colMean[f] - fl.weight[o + f]) / (C - 1) : 0);
+        for (let f = 0; f < F; f++) {
+            rowMean += fl.weight[o + f] / F;
+            otherMean += other(f) / F;
+        }
+        for (let f = 0; f < F; f++) {
+            const a = fl.weight[o + f] - rowMean;
+            const b = other(f) - otherMean;
+            dot += a * b;
+            nr += a * a;
+            no += b * b;
+        }
+        const row = [
+            Math.sqrt(s2),
+            mean,
+            sd,
+            mx,
+            mn,
+            sd > 0 ? m3 / sd ** 3 : 0,
+            variance > 0 ? m4 / variance ** 2 - 3 : 0,
+            pos / F,
+            absMass > 0 ? posMass / absMass : 0,
+            absMass > 0 ? topMass / absMass : 0,
+            sd > 0 ? (mx - mean) / sd : 0,
+            nr > 0 && no > 0 ? dot / Math.sqrt(nr * no) : 0,
+            absMass > 0 ? exclusive / absMass : 0,
+            fl.bias ? (fl.bias[c] ?? 0) : 0,
+        ];
+        out.set(row, c * FINAL_ROW_FEATURES);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/final-layer-anomaly.js
+/**
+ * A backdoor check that needs no forward pass: does one class's final-layer weight row (or bias) stand out
+ * from the model's other classes? Per feature of finalRowFeatures (norm, skew, share of positive weight,
+ * alignment with the other rows, bias, ...), each class's robust z against the other classes; the
+ * largest z in the direction a backdoor pushes is tested against the distribution of the largest robust z
+ * of K normal draws (max-z-null.ts: no model zoo, any class count), and the tests are combined by
+ * Bonferroni. Reference-free: the model's own classes are the reference. With a baseline the same
+ * statistic is calibrated against the clean references like every self-check (the ensemble's identity
+ * channel on self:final-layer), where a class count or recipe whose rows are naturally uneven is judged
+ * by its own kind.
+ */
+
+
+/**
+ * The tests the check runs. A trigger feature that must win the target's logit from any input shows as
+ * large positive weights: a higher mean and share of positive mass, a larger norm, a higher bias, and a
+ * row less aligned with the other classes'. Features whose largest robust z exceeded the max-z null's 1.5%
+ * point on more than 3% of the MNIST zoo's clean models (max, skew tail, top-1% mass, kurtosis, exclusive
+ * mass: quantised or heavy-tailed across classes) are computed but not tested (bench/refree.ts).
+ */
+const STATIC_TESTS = [
+    { feature: 'mean', side: 'high' },
+    { feature: 'positive-mass', side: 'high' },
+    { feature: 'norm', side: 'high' },
+    { feature: 'bias', side: 'high' },
+    { feature: 'alignment', side: 'low' },
+];
+/** Fewest classes a contrast across classes means anything for. */
+const MIN_STATIC_CLASSES = 3;
+/** The check on per-class row features (finalRowFeatures' layout, class-major). Null below 3 classes. */
+function finalLayerAnomaly(features, classes, tests = STATIC_TESTS) {
+    if (classes < MIN_STATIC_CLASSES || features.length !== classes * FINAL_ROW_FEATURES)
+        return null;
+    const results = tests.map((t) => {
+        const j = FINAL_ROW_FEATURE_NAMES.indexOf(t.feature);
+        const column = Float64Array.from({ length: classes }, (_, c) => features[c * FINAL_ROW_FEATURES + j]);
+        const z = robustZs(column);
+        let cls = 0;
+        let best = -Infinity;
+        for (let c = 0; c < classes; c++) {
+            const v = t.side === 'high' ? z[c] : t.side === 'low' ? -z[c] : Math.abs(z[c]);
+            if (v > best)
+                [best, cls] = [v, c];
+        }
+        const p = Math.min(1, (t.side === 'both' ? 2 : 1) * maxZPValue(best, classes));
+        return { ...t, cls, z: best, pValue: p };
+    });
+    const top = results.reduce((a, b) => (b.pValue < a.pValue || (b.pValue === a.pValue && b.z > a.z) ? b : a));
+    return {
+        pValue: Math.min(1, results.length * top.pValue),
+        targetClass: top.cls,
+        tests: results,
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/fingerprint/weights.js
 /**
  * Weight statistics straight from the initializers (no inference):
@@ -34391,9 +35296,13 @@ function spdInverse(A, n) {
  *   weights:layers  per weight matrix of Gemm/MatMul/Conv nodes (topological order, conv kernels reshaped to
  *                   [out, in*kh*kw]): [Frobenius norm, sigma1, sigma2] (exact for small matrices, else a
  *                   block Krylov estimate within 1% of the exact values; see topSingularValues).
- *   selfChecks['weight-outlier']  max over classes of the robust z (median/MAD) of the final-row norms, with
- *                   that class as targetClass: a backdoor's target class row often grows.
+ *   selfChecks['weight-outlier']  the no-forward-pass check (final-layer-anomaly.ts): does one class's
+ *                   final-layer row stand out from the model's other classes (norm, tail, positive mass,
+ *                   alignment, bias, ...), tested against the largest robust z of K normal draws; score
+ *                   = -log10 of its p-value, targetClass = the class it points at.
  */
+
+
 
 
 
@@ -34415,48 +35324,48 @@ function weights_robustZ(v) {
         scale = 1;
     return Float64Array.from(v, (x) => (x - med) / scale);
 }
+/** Largest weight-outlier score (-log10 p): a p-value below 1e-12 is no more evidence. */
+const MAX_WEIGHT_SCORE = 12;
 function finalWeightStats(fl) {
     const C = fl.classes;
-    const F = fl.features;
-    const norms = new Float64Array(C);
+    const features = finalRowFeatures(fl);
+    const at = (c, name) => features[c * FINAL_ROW_FEATURES + FEATURE_INDEX[name]];
+    const norms = Float64Array.from({ length: C }, (_, c) => at(c, 'norm'));
     const block = new Float32Array(7 * C);
-    for (let c = 0; c < C; c++) {
-        let s = 0;
-        let s2 = 0;
-        let mx = -Infinity;
-        let mn = Infinity;
-        for (let f = 0; f < F; f++) {
-            const w = fl.weight[c * F + f];
-            s += w;
-            s2 += w * w;
-            if (w > mx)
-                mx = w;
-            if (w < mn)
-                mn = w;
-        }
-        const mean = s / F;
-        norms[c] = Math.sqrt(s2);
-        block.set([norms[c], mean, Math.sqrt(Math.max(0, s2 / F - mean * mean)), mx, mn], c * 6);
-    }
     const z = weights_robustZ(norms);
-    let target = 0;
     for (let c = 0; c < C; c++) {
-        block[c * 6 + 5] = z[c];
-        if (z[c] > z[target])
-            target = c;
+        block.set([norms[c], at(c, 'mean'), at(c, 'std'), at(c, 'max'), at(c, 'min'), z[c]], c * 6);
     }
     if (fl.bias)
         for (let c = 0; c < C; c++)
             block[6 * C + c] = fl.bias[c] ?? 0;
+    const a = finalLayerAnomaly(features, C);
+    if (!a)
+        return { block, selfCheck: { score: 0, detail: `${C} classes: too few to compare final-layer rows` } };
+    const top = a.tests.reduce((x, y) => (y.pValue < x.pValue || (y.pValue === x.pValue && y.z > x.z) ? y : x));
+    const score = Math.min(MAX_WEIGHT_SCORE, Math.max(0, -Math.log10(Math.max(a.pValue, 10 ** -MAX_WEIGHT_SCORE))));
     return {
         block,
         selfCheck: {
-            score: z[target],
-            targetClass: target,
-            detail: `class ${target}'s final-layer weight norm is ${z[target].toFixed(2)} robust SDs above the median class`,
+            score,
+            targetClass: a.targetClass,
+            pValue: a.pValue,
+            detail: `class ${a.targetClass}'s final-layer row stands out on ${top.feature} (${top.side === 'low' ? 'low' : 'high'}): ` +
+                `${top.z.toFixed(1)} robust SDs beyond the other ${C - 1} classes; p = ${a.pValue.toPrecision(2)} over ${a.tests.length} tests`,
+            evidence: a.tests
+                .slice()
+                .sort((x, y) => x.pValue - y.pValue || y.z - x.z)
+                .slice(0, 3)
+                .map((t) => ({
+                test: `${t.feature}:${t.side}`,
+                cls: t.cls,
+                z: Math.round(t.z * 1e4) / 1e4,
+                pValue: t.pValue,
+            })),
         },
     };
 }
+const FEATURE_INDEX = Object.fromEntries(FINAL_ROW_FEATURE_NAMES.map((n, i) => [n, i]));
 /**
  * Matrices whose Gram matrix costs at most this many multiply-adds (side² · other side) get exact singular
  * values (symmetric EVD of the smaller Gram matrix, float64); bigger ones get the block Krylov estimate.
@@ -35641,8 +36550,16 @@ const SKIP_WORDS = {
     disabled: 'disabled',
     'no-baseline': 'no baseline',
 };
-/** "class 7" when trigger probing found a class the model flips into, else undefined. */
+/**
+ * "class 7" when trigger probing found a class the model flips into, "classes 3, 7 (several targets)" or
+ * "all-to-all (no single target)" when it found no single one, else undefined.
+ */
 function targetClassText(m) {
+    const multi = m.explanation.multiTarget;
+    if (multi?.kind === 'several')
+        return `classes ${multi.classes.join(', ')} (several targets)`;
+    if (multi)
+        return 'all-to-all (no single target)';
     const c = m.explanation.suspectedTargetClass;
     return c === undefined ? undefined : `class ${c}`;
 }
@@ -39184,76 +40101,6 @@ function leaveOneOutPValues(scores) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./lib/score/combine.js
-/**
- * Rules that combine the per-channel p-values of one model into ONE statistic T (higher = more anomalous).
- * T is never read off a textbook null: the ensemble ranks it among the references' own T (computed from their
- * cross-fitted, leave-one-out channel p-values), so any rule gives an honest final p-value and the rules
- * differ only in power. Which evidence each rule rewards:
- *   fisher  mean of -ln p: adds evidence, so many mildly low channels beat one very low one; one strong
- *           channel is diluted among many weak ones (its -ln p is divided by the channel count).
- *   min-p   max of -ln p (= -ln min p, Tippett): led by the single most anomalous channel; the re-calibration
- *           pays for the multiplicity (the references' own max over the same channels sets the bar).
- *   top-k   mean of the k largest -ln p: a middle ground (k = 1 is min-p, k = channels is fisher).
- *   cauchy  mean of tan((0.5 - p)·π) (Liu & Xie 2020): dominated by the smallest p-values, robust to
- *           dependence between channels; -ln of its own Cauchy tail is reported so T stays on a log scale.
- * bench/detect.ts measures them on the model zoo (bench/results/detect.md).
- */
-const COMBINE_RULES = (/* unused pure expression or super */ null && (['fisher', 'min-p', 'top-k', 'cauchy']));
-/** Smallest p-value fed to a rule (keeps -ln p and tan finite). */
-const COMBINE_P_FLOOR = 1e-300;
-function clampP(p) {
-    if (!(p > COMBINE_P_FLOOR))
-        return COMBINE_P_FLOOR;
-    return p > 1 ? 1 : p;
-}
-/** The combined statistic T of channel p-values under `spec` (higher = more anomalous). */
-function combinePValues(ps, spec = { rule: 'fisher' }) {
-    const m = ps.length;
-    if (m === 0)
-        throw new Error('combinePValues: no channel p-values');
-    switch (spec.rule) {
-        case 'fisher': {
-            let s = 0;
-            for (let i = 0; i < m; i++)
-                s -= Math.log(clampP(ps[i]));
-            return s / m;
-        }
-        case 'min-p': {
-            let best = 0;
-            for (let i = 0; i < m; i++)
-                best = Math.max(best, -Math.log(clampP(ps[i])));
-            return best;
-        }
-        case 'top-k': {
-            const k = Math.max(1, Math.min(m, Math.round(spec.k ?? 3)));
-            const l = Array.from(ps, (p) => -Math.log(clampP(p))).sort((a, b) => b - a);
-            let s = 0;
-            for (let i = 0; i < k; i++)
-                s += l[i];
-            return s / k;
-        }
-        case 'cauchy': {
-            let s = 0;
-            for (let i = 0; i < m; i++) {
-                const p = clampP(ps[i]);
-                // tan((0.5 - p)π) = 1 / (π p) for tiny p, where the direct form loses all precision
-                s += p < 1e-15 ? 1 / (Math.PI * p) : Math.tan((0.5 - p) * Math.PI);
-            }
-            const t = s / m;
-            // P(Cauchy > t) = 1/2 - atan(t)/π; for large t that is ~1/(π t). -ln of it is monotone in t.
-            const tail = t > 1e15 ? 1 / (Math.PI * t) : 0.5 - Math.atan(t) / Math.PI;
-            return -Math.log(Math.max(COMBINE_P_FLOOR, tail));
-        }
-        default:
-            throw new Error(`combinePValues: unknown rule ${String(spec.rule)}`);
-    }
-}
-/** Short label of a rule, e.g. "top-3". */
-function combineLabel(spec) {
-    return spec.rule === 'top-k' ? `top-${spec.k ?? 3}` : spec.rule;
-}
-
 ;// CONCATENATED MODULE: ./lib/score/ensemble.js
 /**
  * The detector ensemble: several channels (one detector on one named feature block of the fingerprint),
@@ -39564,55 +40411,41 @@ function deserializeEnsemble(json, arrays) {
     };
 }
 
-;// CONCATENATED MODULE: ./lib/score/final.js
-
-
-
-
-/** The ensemble channel that calibrates the trigger score against the baseline's references. */
-const TRIGGER_REFERENCE_CHANNEL = channelKey({ representation: 'self:trigger', detector: 'identity' });
-/** Number of tests the Bonferroni correction multiplies by under 'bonferroni' without separate tests. */
-const FINAL_TESTS = 2;
-/** How the reference-free trigger test enters a verdict with a baseline (see the header). */
-const TRIGGER_POLICY_WITH_BASELINE = 'bonferroni';
-/** The trigger test's p-value under the null model that matches what the triggers were stamped on. */
-function triggerTestP(fp) {
-    const trig = fp.selfChecks['trigger'];
-    const classes = fp.header.model.classes;
-    if (!trig || classes < 2)
-        return undefined;
-    return triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes'));
+;// CONCATENATED MODULE: ./lib/score/no-baseline.js
+/** Weight of each check when both ran (see the header). */
+const NO_BASELINE_WEIGHTS = { trigger: 1, 'weight-outlier': 0 };
+function noBaselineP(fp) {
+    return combineNoBaseline(['trigger', 'weight-outlier'].flatMap((check) => {
+        const c = fp.selfChecks[check];
+        return c?.pValue !== undefined && Number.isFinite(c.pValue)
+            ? [
+                {
+                    check,
+                    pValue: c.pValue,
+                    ...(c.targetClass !== undefined ? { targetClass: c.targetClass } : {}),
+                },
+            ]
+            : [];
+    }));
 }
-/** The block a channel key ("detector@block") reads. */
-function blockOfKey(key) {
-    return key.slice(key.indexOf('@') + 1);
-}
-/**
- * `triggerReferenceP`: the trigger score's p-value among the baseline's references (the ensemble's
- * TRIGGER_REFERENCE_CHANNEL), when the ensemble has that channel; the trigger test then takes the larger p.
- * `separate`: the ensemble's separate tests (EnsembleVerdict.separate, by channel key), each one more
- * test of the Bonferroni combination whatever the trigger policy.
- */
-function finalVerdict(ensembleP, fp, policy = TRIGGER_POLICY_WITH_BASELINE, triggerReferenceP, separate = {}) {
-    const zooP = triggerTestP(fp);
-    const pt = zooP !== undefined && triggerReferenceP !== undefined ? Math.max(zooP, triggerReferenceP) : zooP;
-    const candidates = [['ensemble', ensembleP]];
-    if (policy === 'bonferroni' && pt !== undefined)
-        candidates.push(['trigger', pt]);
-    const bySeparate = Object.fromEntries(Object.entries(separate).map(([k, v]) => [blockOfKey(k), v]));
-    candidates.push(...Object.entries(bySeparate));
-    // the smallest p decides (ties: the earlier test, so the ensemble before the others)
-    const [decidedBy, smallest] = candidates.reduce((a, b) => (b[1] < a[1] ? b : a));
-    const p = Math.min(1, candidates.length * smallest);
-    const score = riskScore(p);
+/** Weighted Bonferroni over the checks that ran (their weights renormalised to sum to 1). */
+function combineNoBaseline(ran, weights = NO_BASELINE_WEIGHTS) {
+    // weights of the checks that ran, renormalised; checks that all weigh 0 (the final-layer check alone)
+    // share the whole weight equally
+    const total = ran.reduce((s, c) => s + weights[c.check], 0);
+    const parts = ran.map((c) => ({
+        ...c,
+        weight: total > 0 ? weights[c.check] / total : 1 / ran.length,
+    }));
+    if (parts.length === 0)
+        return { pValue: 1, decidedBy: 'none', parts };
+    const weighted = (x) => (x.weight > 0 ? x.pValue / x.weight : Infinity);
+    const top = parts.reduce((a, b) => (weighted(b) < weighted(a) ? b : a));
     return {
-        pValue: p,
-        riskScore: score,
-        riskLevel: levelOf(score),
-        ...(pt !== undefined ? { triggerPValue: pt } : {}),
-        decidedBy,
-        separate: bySeparate,
-        combined: candidates.map(([name]) => name),
+        pValue: Math.min(1, weighted(top)),
+        decidedBy: top.check,
+        parts,
+        ...(top.targetClass !== undefined ? { targetClass: top.targetClass } : {}),
     };
 }
 
@@ -39854,6 +40687,10 @@ function selfCheckDetails(fp) {
     const trig = fp.selfChecks['trigger'];
     if (trig?.trigger)
         out.trigger = trig.trigger;
+    if (trig?.multiTarget) {
+        out.multiTarget = { kind: trig.multiTarget.kind, classes: [...trig.multiTarget.classes] };
+        return out;
+    }
     const pointing = trig?.targetClass ?? fp.selfChecks['weight-outlier']?.targetClass;
     if (pointing !== undefined)
         out.suspectedTargetClass = pointing;
@@ -40129,34 +40966,51 @@ function referenceFreeAssessment(fp, pValue) {
 
 
 
+
 function referenceFreeVerdict(fp) {
     const detectors = {};
     const trig = fp.selfChecks['trigger'];
-    const pt = triggerTestP(fp);
-    const pValue = pt ?? 1;
-    if (trig && pt !== undefined)
-        detectors['trigger-probe'] = { score: trig.score, pValue };
+    const weights = fp.selfChecks['weight-outlier'];
+    const v = noBaselineP(fp);
+    const pValue = v.pValue;
+    for (const part of v.parts) {
+        const check = fp.selfChecks[part.check];
+        detectors[part.check === 'trigger' ? 'trigger-probe' : 'final-layer'] = {
+            score: check.score,
+            pValue: part.pValue,
+        };
+    }
     const details = selfCheckDetails(fp);
-    // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why.
+    const level = levelOf(riskScore(pValue));
+    // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why:
+    // the final-layer check alone decides no level (it is reported, and a baseline calibrates it).
     const summary = !trig
         ? `No baseline, and ${triggerNotRun(fp)?.sentence ?? 'trigger probing did not run.'}`
-        : referenceFreeSentence(levelOf(riskScore(pValue)), { cls: details.suspectedTargetClass, trigger: details.trigger }, pValue);
+        : details.multiTarget && (level === 'medium' || level === 'high')
+            ? `Trigger probing: no single target: ${trig.detail ?? ''} (p = ${formatPValue(pValue)} against the model's own classes)${level === 'medium' ? ', not enough to call it high' : ''}.`
+            : referenceFreeSentence(level, { cls: details.suspectedTargetClass, trigger: details.trigger }, pValue);
     const basisNote = trig?.basis === 'probes' || trig?.basis === 'mined'
         ? ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
         : '';
+    const deciding = v.decidedBy === 'weight-outlier' ? weights : trig;
+    const representation = v.decidedBy === 'weight-outlier' ? 'self:weight-outlier' : 'self:trigger';
     return {
         pValue,
         detectors,
         explanation: {
             summary: summary + basisNote,
-            strongestSignal: trig ? describeChannel('trigger-probe', 'self:trigger') : 'none',
-            drivers: trig
+            strongestSignal: v.decidedBy === 'weight-outlier'
+                ? describeChannel('identity', 'self:weight-outlier')
+                : trig
+                    ? describeChannel('trigger-probe', 'self:trigger')
+                    : 'none',
+            drivers: deciding
                 ? [
                     {
-                        channel: 'trigger-probe',
-                        detector: 'trigger-probe',
-                        representation: 'self:trigger',
-                        score: trig.score,
+                        channel: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
+                        detector: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
+                        representation,
+                        score: deciding.score,
                         pValue,
                     },
                 ]
@@ -40164,6 +41018,56 @@ function referenceFreeVerdict(fp) {
             nearestReferences: [],
             ...details,
         },
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/score/final.js
+
+
+/** The ensemble channel that calibrates the trigger score against the baseline's references. */
+const TRIGGER_REFERENCE_CHANNEL = channelKey({ representation: 'self:trigger', detector: 'identity' });
+/** Number of tests the Bonferroni correction multiplies by under 'bonferroni' without separate tests. */
+const FINAL_TESTS = 2;
+/** How the reference-free trigger test enters a verdict with a baseline (see the header). */
+const TRIGGER_POLICY_WITH_BASELINE = 'bonferroni';
+/**
+ * The trigger test's own p-value (the class anomaly against the model's other classes), when the model was
+ * probed with at least three classes (fewer: no contrast, no test).
+ */
+function triggerTestP(fp) {
+    const p = fp.selfChecks['trigger']?.pValue;
+    return p !== undefined && Number.isFinite(p) ? p : undefined;
+}
+/** The block a channel key ("detector@block") reads. */
+function blockOfKey(key) {
+    return key.slice(key.indexOf('@') + 1);
+}
+/**
+ * `triggerReferenceP`: the trigger score's p-value among the baseline's references (the ensemble's
+ * TRIGGER_REFERENCE_CHANNEL), when the ensemble has that channel; the trigger test then takes the larger p.
+ * `separate`: the ensemble's separate tests (EnsembleVerdict.separate, by channel key), each one more
+ * test of the Bonferroni combination whatever the trigger policy.
+ */
+function finalVerdict(ensembleP, fp, policy = TRIGGER_POLICY_WITH_BASELINE, triggerReferenceP, separate = {}) {
+    const ownP = triggerTestP(fp);
+    const pt = ownP !== undefined && triggerReferenceP !== undefined ? Math.max(ownP, triggerReferenceP) : ownP;
+    const candidates = [['ensemble', ensembleP]];
+    if (policy === 'bonferroni' && pt !== undefined)
+        candidates.push(['trigger', pt]);
+    const bySeparate = Object.fromEntries(Object.entries(separate).map(([k, v]) => [blockOfKey(k), v]));
+    candidates.push(...Object.entries(bySeparate));
+    // the smallest p decides (ties: the earlier test, so the ensemble before the others)
+    const [decidedBy, smallest] = candidates.reduce((a, b) => (b[1] < a[1] ? b : a));
+    const p = Math.min(1, candidates.length * smallest);
+    const score = riskScore(p);
+    return {
+        pValue: p,
+        riskScore: score,
+        riskLevel: levelOf(score),
+        ...(pt !== undefined ? { triggerPValue: pt } : {}),
+        decidedBy,
+        separate: bySeparate,
+        combined: candidates.map(([name]) => name),
     };
 }
 
@@ -40562,6 +41466,8 @@ function explanationToJson(e) {
         out.minSupportedPValue = roundSig(e.minSupportedPValue);
     if (e.suspectedTargetClass !== undefined)
         out.suspectedTargetClass = e.suspectedTargetClass;
+    if (e.multiTarget)
+        out.multiTarget = { kind: e.multiTarget.kind, classes: [...e.multiTarget.classes] };
     if (e.trigger) {
         out.trigger = {
             kind: e.trigger.kind,

@@ -10,7 +10,11 @@
 import type { OnnxModel } from '../model/types.js';
 import { ModelRunner } from '../model/session.js';
 import type { ProbeSet } from '../probes/types.js';
-import { DEFAULT_TRIGGER_BUDGET, probeTriggers } from '../selfcheck/trigger-probe.js';
+import {
+  DEFAULT_TRIGGER_BUDGET,
+  probeTriggers,
+  type TriggerProbeResult,
+} from '../selfcheck/trigger-probe.js';
 import { decisiveTriggerScore } from '../selfcheck/decisive.js';
 import {
   MINE_BASE_WITHOUT_SAMPLES,
@@ -44,6 +48,8 @@ export interface TriggerCheck {
   candidatesTotal: number;
   /** Whether refinement stopped early on decisive evidence (TriggerProbeOptions.decisiveScore). */
   stoppedEarly: boolean;
+  /** What the class-anomaly score reads: the per-class tables and the candidate evidence of the probing. */
+  probe: Pick<TriggerProbeResult, 'families' | 'candidateStats' | 'logitScale' | 'classScores'>;
 }
 
 export function triggerApplies(model: OnnxModel, probes: ProbeSet, classes: number): boolean {
@@ -174,6 +180,12 @@ export async function runTriggerCheck(
       candidatesScreened: r.candidatesScreened,
       candidatesTotal: r.candidatesTotal,
       stoppedEarly: r.stoppedEarly,
+      probe: {
+        families: r.families,
+        candidateStats: r.candidateStats,
+        logitScale: r.logitScale,
+        classScores: r.classScores,
+      },
     };
   } finally {
     if (!opts.runner) await runner.release();
