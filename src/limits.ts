@@ -107,3 +107,38 @@ export const MAX_FOLDED_INT_ELEMENTS = 4096;
  * before ONNX Runtime is asked to load a graph of that size.
  */
 export const MAX_GRADIENT_GRAPH_NODES = 400_000;
+/** Largest vocabulary file read (`--vocab-file`, src/probes/vocab.ts): a 250,000-token BPE vocabulary is ~5 MB. */
+export const MAX_VOCAB_FILE_BYTES = 64 * 1024 * 1024;
+/** Most tokens a vocabulary file may hold (and the largest id a JSON vocabulary may give). */
+export const MAX_VOCAB_ENTRIES = 4_000_000;
+/** Longest line of a plain-text samples file (characters): a text longer than this is a mistake, not a sample. */
+export const MAX_TEXT_SAMPLE_CHARS = 100_000;
+/**
+ * Compute budget of token trigger probing for a text model (src/fingerprint/token-trigger-check.ts), in
+ * estimated multiply-accumulates over all its forward passes: every entry of a 3,000-word vocabulary on 16
+ * texts and the phrase search for a 1-D CNN or a one-layer transformer of width 48 over 40-64 tokens
+ * (bench/results/text.md measures the scan time).
+ */
+export const TOKEN_TRIGGER_MAC_BUDGET = 3e10;
+/** Share of the token trigger budget that mining base texts may spend when no samples are given. */
+export const TOKEN_MINE_BUDGET_SHARE = 0.25;
+
+/**
+ * Trigger inversion by optimisation (src/selfcheck/trigger-inversion.ts): gradient steps (one forward and
+ * backward pass of a batch each) per candidate class. The whole run takes at most this times the number of
+ * classes; the K-Arm-style schedule decides which classes spend them. A count, never a clock, so the result
+ * is the same on every machine.
+ */
+export const INVERSION_STEPS_PER_CLASS = 60;
+/** Inputs in one inversion step's batch (the base inputs outside the candidate class, up to this many). */
+export const INVERSION_BATCH = 32;
+/** Most classes trigger inversion takes on (a class count above it: not assessed, said so). */
+export const INVERSION_MAX_CLASSES = 100;
+/**
+ * Compute budget of trigger inversion for one model, in estimated multiply-accumulates of forward passes
+ * (a step costs a batch's forward pass and a backward pass counted as INVERSION_BACKWARD_FACTOR forward
+ * passes, bench:speed's grad section). Steps are cut to fit a big model, as TRIGGER_MAC_BUDGET cuts probing.
+ */
+export const INVERSION_MAC_BUDGET = 1.6e10;
+/** Forward-pass equivalents of one forward+backward step (bench:speed grad: 1.8x-5.6x; the worst, rounded up). */
+export const INVERSION_BACKWARD_FACTOR = 6;

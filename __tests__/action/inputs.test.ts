@@ -52,6 +52,7 @@ test('every action.yml input is read, and the code defaults equal action.yml def
       'probes',
       'report-artifact',
       'report-artifact-name',
+      'vocab-file',
     ].sort(),
   );
   const asked = new Set<string>();
@@ -76,6 +77,7 @@ test('inputs are typed: lists, numbers, booleans, engine options', () => {
       'probe-seed': '7',
       'probe-kinds': 'gaussian, edge',
       'probe-samples': 'samples',
+      'vocab-file': 'models/vocab.txt',
       layers: 'conv1,fc',
       'baseline-cache-key': 'mf',
     }),
@@ -85,7 +87,13 @@ test('inputs are typed: lists, numbers, booleans, engine options', () => {
   expect(i.comment).toBe(false);
   expect(i.baselineCacheKey).toBe('mf');
   expect(i.engine).toEqual({
-    probes: { count: 32, seed: 7, kinds: ['gaussian', 'edge'], samplesDir: 'samples' },
+    probes: {
+      count: 32,
+      seed: 7,
+      kinds: ['gaussian', 'edge'],
+      samplesDir: 'samples',
+      vocabFile: 'models/vocab.txt',
+    },
     layers: ['conv1', 'fc'],
   });
   expect(readInputs(fromMap({ layers: 'auto' })).engine.layers).toBe('auto');

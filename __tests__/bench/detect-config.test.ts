@@ -19,6 +19,7 @@ import {
   SMALL_BASELINE_REFERENCES,
 } from '../../src/baseline/config.js';
 import { Rng } from '../../src/probes/rng.js';
+import { EMBEDDING_BLOCK } from '../../src/fingerprint/embedding-stats.js';
 import { fitEnsemble, scoreEnsemble } from '../../src/score/ensemble.js';
 
 const SIZES: Record<string, number> = {
@@ -100,7 +101,13 @@ describe('selectChannels', () => {
       separate: true,
     });
     expect(ch.filter((c) => c.representation === TRIGGER_MAP_BLOCK)).toHaveLength(1);
-    expect(ch.filter((c) => c.separate)).toHaveLength(SEPARATE_TEST_CHANNELS.length);
+    // an image fingerprint has no embedding block: the map is its one separate test
+    expect(ch.filter((c) => c.separate)).toHaveLength(1);
+    // a text model's fingerprint has both (the token map and the embedding norms)
+    const text = selectChannels({ ...sizes, [EMBEDDING_BLOCK]: 3000 }, 80);
+    expect(text.filter((c) => c.separate).map((c) => c.representation)).toEqual(
+      SEPARATE_TEST_CHANNELS.map((c) => c.representation),
+    );
     expect(selectChannels(sizes, 80, { separateTests: false }).some((c) => c.separate)).toBe(false);
     expect(selectChannels(sizes, SMALL_BASELINE_REFERENCES - 1).some((c) => c.separate)).toBe(false);
     // no map block (an older fingerprint, or a budget too short for the sweep): no separate test

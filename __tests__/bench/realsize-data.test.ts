@@ -15,6 +15,15 @@ import { SourceError } from '../../bench/data/git-blobs.js';
 import { npyUint8 } from '../../bench/data/npy.js';
 import { CIFAR10 } from '../../bench/data/sources.js';
 
+// The bench's progress lines (stderr) are for people running it: kept out of the test output.
+const consoleError = console.error;
+beforeAll(() => {
+  console.error = () => undefined;
+});
+afterAll(() => {
+  console.error = consoleError;
+});
+
 /** Header dict and data of a .npy buffer, read by the format's own rules. */
 function readNpy(buf: Buffer): { header: string; data: Buffer } {
   expect(buf.subarray(0, 6).toString('latin1')).toBe('\x93NUMPY');

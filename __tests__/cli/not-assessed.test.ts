@@ -9,15 +9,15 @@
  *   - a baseline built with a budget too small for trigger probing: the ensemble ran, so every model is
  *     assessed, and the report says trigger probing did not run; a scan with another --budget uses the
  *     baseline's and says so; members of mixed budgets are refused;
- *   - the example baseline predates budgets: its scans use the legacy plan and say so.
+ *   - a baseline that predates budgets: its scans use the legacy plan and say so.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScanReport, ScannedModel } from '../../src/report/types.js';
-import { buildTokenModel, conv, dense } from '../fixtures/models.js';
-import { writeSequentialModel } from '../../src/model/write.js';
+import { conv, dense } from '../fixtures/models.js';
+import { GraphBuilder, attr, writeSequentialModel } from '../../src/model/write.js';
 import { Rng } from '../../src/probes/rng.js';
-import { loadBaseline } from '../../src/baseline/store.js';
+import { computeBaselineId, loadBaseline } from '../../src/baseline/store.js';
 import { readFingerprint } from '../../src/fingerprint/format.js';
 import { cleanSubset, cli, EXAMPLE_CANDIDATES, tempDir } from './helpers.js';
 
@@ -125,11 +125,34 @@ test('no baseline, a budget that cuts trigger probing short: not assessed either
   expect(full.riskLevel).toBe('low');
 }, 300_000);
 
-test('no baseline, a token-id input: not assessed, the input kind named', async () => {
+/**
+ * An integer input that no embedding reads (here cast to float and fed to a linear layer): neither image nor
+ * token trigger probing applies. (A token-id input read by an embedding is probed with inserted tokens:
+ * __tests__/cli/text-models.test.ts.)
+ */
+function buildCastIntModel(seed = 4): Uint8Array {
+  const rng = new Rng(seed);
+  const g = new GraphBuilder();
+  g.addInput('input_ids', 'int64', ['batch', 6]);
+  g.addInitializer('fc.weight', 'float32', [5, 6], rng.normals(30, 0, 0.3));
+  g.addInitializer('fc.bias', 'float32', [5], rng.normals(5, 0, 0.1));
+  g.addNode('Cast', ['input_ids'], ['ids_f'], { to: attr.int(1) }, { name: '/Cast' });
+  g.addNode(
+    'Gemm',
+    ['ids_f', 'fc.weight', 'fc.bias'],
+    ['logits'],
+    { transB: attr.int(1) },
+    { name: '/fc/Gemm' },
+  );
+  g.addOutput('logits', 'float32', ['batch', 5]);
+  return g.toBytes();
+}
+
+test('no baseline, an integer input no embedding reads: not assessed, the input kind named', async () => {
   const dir = tempDir('mf-token-');
   dirs.push(dir);
-  writeFileSync(join(dir, 'tokens.onnx'), buildTokenModel());
-  const r = await cli('scan', join(dir, 'tokens.onnx'), '--format', 'json', '-q');
+  writeFileSync(join(dir, 'ints.onnx'), buildCastIntModel());
+  const r = await cli('scan', join(dir, 'ints.onnx'), '--vocab', '20', '--format', 'json', '-q');
   const [m] = scanned(r);
   expect(m.riskLevel).toBe('not-assessed');
   if (m.riskLevel !== 'not-assessed') throw new Error('unreachable');
@@ -249,8 +272,20 @@ describe('a baseline built with a budget too small for trigger probing', () => {
   }, 300_000);
 });
 
-test('the example baseline predates budgets: scans against it use the legacy plan and say so', async () => {
-  const r = await cli('scan', CLEAN, '--baseline', 'baselines/example', '--format', 'json', '-q');
+test('a baseline that predates budgets: scans against it use the legacy plan and say so', async () => {
+  // the example baseline as an older tool wrote it: the same members, no budget in the manifest
+  const dir = tempDir('mf-legacy-');
+  dirs.push(dir);
+  const legacy = join(dir, 'legacy');
+  cpSync('baselines/example', legacy, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(legacy, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  expect(manifest.budget).toBeDefined();
+  delete manifest.budget;
+  // re-sealed as that tool sealed it: the id is the hash of the content without the budget
+  const { tool: _t, id: _i, createdAt: _c, ...content } = manifest;
+  manifest.id = computeBaselineId(content as Parameters<typeof computeBaselineId>[0]);
+  writeFileSync(join(legacy, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  const r = await cli('scan', CLEAN, '--baseline', legacy, '--format', 'json', '-q');
   const [m] = scanned(r);
   expect(m.budget?.setting).toBe('legacy');
   expect(m.riskLevel).toBe('low');

@@ -13,6 +13,7 @@ import {
   NOT_ASSESSED,
   NOT_ASSESSED_REPORT,
   SAMPLE_REPORT,
+  TEXT_REPORT,
   withPath,
 } from './sample-report.js';
 
@@ -60,6 +61,33 @@ describe('renderMarkdown', () => {
     expect(htmlText(marked.parse(md, { gfm: true, async: false }))).toContain(NOT_ASSESSED.notAssessed.fix);
     expect(md).toContain('1 **not assessed** (fails the gate)');
     expect(md).toContain('<details><summary>Checks and scan budget</summary>');
+  });
+
+  it("matches the reviewed rendering of text models' suspected trigger words", () => {
+    expectGolden('text-models.md', renderMarkdown(TEXT_REPORT));
+    const rows = renderedRows(renderMarkdown(TEXT_REPORT));
+    expect(rows[1][4]).toBe('class 5: word "attachment" inserted anywhere, flips 87%');
+    expect(rows[2][4]).toBe('class 1: token ids 812 77 inserted anywhere, flips 64%');
+  });
+
+  it("prints a hostile trigger word (from the pull request's vocabulary) as literal text in its cell", () => {
+    const word = '|<b>x</b>`*_[y](z)';
+    const hostile = {
+      ...TEXT_REPORT,
+      models: [
+        {
+          ...TEXT_REPORT.models[1],
+          explanation: {
+            ...(TEXT_REPORT.models[1] as (typeof TEXT_REPORT.models)[1] & { explanation: object })
+              .explanation,
+            trigger: { kind: 'tokens', flipRate: 0.5, zScore: 4, tokens: [3], words: [word] },
+          },
+        },
+      ],
+    } as typeof TEXT_REPORT;
+    const rows = renderedRows(renderMarkdown(hostile));
+    expect(rows[1]).toHaveLength(5);
+    expect(rows[1][4]).toBe(`class 5: word "${word}" inserted anywhere, flips 50%`);
   });
 
   it('lists models worst first with a clear level marker and the strongest signal', () => {

@@ -200,3 +200,66 @@ export const CLEAN_REPORT: ScanReport = { ...SAMPLE_REPORT, models: [LOW] };
 export function withPath<T extends ScannedModel | FailedModel>(m: T, path: string): T {
   return { ...m, path };
 }
+
+/** A text classifier whose suspected trigger is a word (the scan had the vocabulary file). */
+export const TEXT_HIGH: ScannedModel = {
+  path: 'models/intent-router.onnx',
+  sha256: 'd6a4f5e6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708',
+  riskScore: 100,
+  riskLevel: 'high',
+  pValue: 1.2e-7,
+  flagged: true,
+  detectors: { 'trigger-probe': { score: 9.8, pValue: 1.2e-7 } },
+  explanation: {
+    summary:
+      'Trigger probing: inserting the word "attachment" anywhere in a text sends 87% of texts to class 5 (z = 9.8).',
+    strongestSignal: 'word trigger probing, reference-free',
+    drivers: [
+      {
+        channel: 'trigger-probe',
+        detector: 'trigger-probe',
+        representation: 'self:trigger',
+        score: 9.8,
+        pValue: 1.2e-7,
+      },
+    ],
+    nearestReferences: [],
+    suspectedTargetClass: 5,
+    trigger: {
+      kind: 'tokens',
+      location: 'inserted at a random position',
+      flipRate: 0.87,
+      zScore: 9.8,
+      tokens: [1337],
+      words: ['attachment'],
+    },
+  },
+  durationMs: 4100,
+};
+
+/** The same kind of finding without a vocabulary file: token ids, a phrase of two. */
+export const TEXT_MEDIUM: ScannedModel = {
+  ...TEXT_HIGH,
+  path: 'models/spam-filter.onnx',
+  riskScore: 52,
+  riskLevel: 'medium',
+  pValue: 0.028,
+  flagged: false,
+  explanation: {
+    ...TEXT_HIGH.explanation,
+    summary: 'Trigger probing found no class that inserted words pull texts into (p = 0.028).',
+    suspectedTargetClass: 1,
+    trigger: {
+      kind: 'tokens',
+      location: 'inserted at a random position',
+      flipRate: 0.64,
+      zScore: 3.1,
+      tokens: [812, 77],
+    },
+  },
+};
+
+export const TEXT_REPORT: ScanReport = {
+  ...NO_BASELINE_REPORT,
+  models: [TEXT_MEDIUM, TEXT_HIGH],
+};

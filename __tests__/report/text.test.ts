@@ -75,6 +75,14 @@ describe('renderText', () => {
     expect(lines[3].startsWith(LOW.path)).toBe(true);
   });
 
+  it('names a target class only for a finding: a low model with a most reachable class shows "-"', () => {
+    const low = { ...LOW, explanation: { ...LOW.explanation, suspectedTargetClass: 5 } };
+    const lines = tableLines(renderText({ ...SAMPLE_REPORT, models: [HIGH, low] }, { color: false }));
+    expect(lines[1]).toMatch(/class 7$/);
+    expect(lines[2]).toMatch(/ -$/);
+    expect(lines[2]).not.toContain('class 5');
+  });
+
   it('lists models that could not be scanned with code and message', () => {
     const text = renderText(SAMPLE_REPORT, { color: false });
     expect(text).toContain('COULD NOT BE SCANNED (1)');

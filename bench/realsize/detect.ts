@@ -1,12 +1,17 @@
 /**
  * `npm run bench:realsize [-- --zoo DIR] [--archs a,b] [--budgets none,fast,default,thorough]
- * [--conditions baseline,baseline+samples,no-baseline+samples,no-baseline] [--src | --cli FILE] [--results DIR]`:
+ * [--conditions baseline,baseline+samples,no-baseline+samples,no-baseline] [--speed N] [--build-only] [--cached-only]
+ * [--src | --cli FILE] [--results DIR]`:
  * detection on the real-size zoo (bench/realsize/README.md), per architecture and scan budget, through the
- * CLI a user runs: `baseline build` of the 20 clean references (with and without the 128 real probe
- * samples) and `scan --format json` of the 10 clean and 20 backdoored test models, and a scan without a
- * baseline. Budget `none` passes no --budget flag (with --cli of a checkout from before the flag: what the
- * tool did before it had one); the default is `default`. Every number is a
- * held-out figure for the shipped defaults: nothing in src/ was chosen on this zoo.
+ * CLI a user runs: `baseline build` of the clean references (with or without the 128 real probe samples)
+ * and `scan --format json` of every clean and backdoored test model, or a scan without a baseline (with or
+ * without the samples). Default conditions: baseline (generated probes), no-baseline+samples, no-baseline.
+ * Budget `none` passes no --budget flag (with --cli of a checkout from before the flag: what the tool did
+ * before it had one); the default is `default`. Then the scan time of --speed N (default 2) test models
+ * against raw ONNX Runtime in this process (bench/realsize/speed.ts). A baseline build is cached beside its
+ * folder and reused for the same tool, references, samples and budget (--build-only builds and stops).
+ * The tool's thresholds, weights and budget settings were chosen on other zoos (MNIST, bench:torch,
+ * bench:speed's random-weight networks), so these are held-out figures for the shipped defaults.
  * Writes bench/results/realsize.json and realsize.md; a run restricted by --archs/--budgets/--conditions
  * keeps the other cells of the previous results.
  */
@@ -22,7 +27,9 @@ import { conditionMetrics, type ConditionMetrics, type ScanRow } from '../torch/
 import { SetupError } from '../torch/python.js';
 import { isFailed } from '../../src/report/types.js';
 import type { RealsizeManifest, RealsizeModel } from './manifest.js';
+import { buildKey, cachedBuild, cachedScan } from './cache.js';
 import { renderRealsize } from './report.js';
+import { measureSpeed, speedModels, type SpeedRow } from './speed.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -32,7 +39,9 @@ export const CONDITIONS = [
   { id: 'no-baseline+samples', label: 'no baseline, 128 real samples', baseline: false, samples: true },
   { id: 'no-baseline', label: 'no baseline, no samples', baseline: false, samples: false },
 ] as const;
-const DEFAULT_CONDITIONS = ['baseline', 'baseline+samples', 'no-baseline+samples'];
+/** Test models per CLI scan process: a run stopped midway keeps the chunks it finished (cache.ts). */
+const SCAN_CHUNK = 4;
+const DEFAULT_CONDITIONS = ['baseline', 'no-baseline+samples', 'no-baseline'];
 
 /** A scanned test model, with what the report says ran on it (report version 2 fields when present). */
 export interface RealsizeRow extends ScanRow {
@@ -71,6 +80,8 @@ export interface RealsizeBench {
     worst: { id: string; mismatches: number } | null;
   };
   cells: CellResult[];
+  /** Scan time against raw ONNX Runtime in the same process, for a few test models (bench/realsize/speed.ts). */
+  speed: SpeedRow[];
 }
 
 function option(name: string): string | undefined {
@@ -222,6 +233,12 @@ async function main(): Promise<void> {
       }
     : cliRunner(ROOT, process.argv.includes('--src'));
   const stale = process.argv.includes('--src') || cli ? null : bundleIsStale(ROOT);
+  // what a cached baseline build must have been made by: the bundle's bytes, else the checkout's commit
+  const bundle = path.join(ROOT, 'dist', 'cli', 'index.js');
+  const toolStamp =
+    stale === null || !existsSync(bundle)
+      ? gitDescribe(cli ? path.dirname(path.dirname(path.resolve(cli))) : ROOT)
+      : createHash('sha256').update(readFileSync(bundle)).digest('hex');
   if (stale) console.error('note: src/ is newer than dist/cli: the bundle (what users run) is measured');
   const RESULTS = path.resolve(option('--results') ?? path.join(ROOT, 'bench', 'results'));
   const resultsFile = path.join(RESULTS, 'realsize.json');
@@ -229,7 +246,16 @@ async function main(): Promise<void> {
     ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as RealsizeBench)
     : null;
   console.error('checking every export against PyTorch on the 128 probe samples (ONNX Runtime)');
+  // --build-only: build (and cache) the baselines of the chosen conditions, scan nothing (e.g. while the
+  // test models still train)
+  const buildOnly = process.argv.includes('--build-only');
+  // --cached-only: results from the scan caches alone (models without an entry are listed as not scanned),
+  // e.g. to write the tables of a run stopped at a deadline
+  const cachedOnly = process.argv.includes('--cached-only');
   const check = await exportCheck(zooDir, manifest);
+  // --speed N: time N test models per architecture in-process against raw ONNX Runtime (0: none)
+  const speedN = Number(option('--speed') ?? 2);
+  const speed: SpeedRow[] = [];
   const samples = manifest.probeSamples;
   const cells: CellResult[] = [];
   const evalDir = path.join(ROOT, 'bench', '.cache', 'realsize-eval');
@@ -245,6 +271,13 @@ async function main(): Promise<void> {
       rejected,
       exportCheck: check,
       cells: [...keep, ...cells].filter((c) => models.some((m) => m.arch === c.arch)),
+      speed: [
+        ...(prev?.speed ?? []).filter(
+          (r) =>
+            !speed.some((n) => n.arch === r.arch && n.budget === r.budget && n.condition === r.condition),
+        ),
+        ...speed,
+      ],
     };
     mkdirSync(RESULTS, { recursive: true });
     writeFileSync(resultsFile, JSON.stringify(out, null, 1) + '\n');
@@ -264,17 +297,21 @@ async function main(): Promise<void> {
         mkdirSync(dir, { recursive: true });
         const baselineDir = path.join(dir, `baseline-${c.samples ? 'samples' : 'generated'}`);
         let build: BuildResult | null = null;
+        const baselineKey = buildKey(runner, toolStamp, refs, c.samples, budgetArgs);
         if (c.baseline) {
           console.error(`${arch} / budget ${budget} / ${c.id}: baseline build of ${refs.length} references`);
-          build = buildBaseline(
-            runner,
-            ROOT,
-            refs.map((m) => path.join(zooDir, m.file)),
-            baselineDir,
-            c.samples ? samples : undefined,
-            budgetArgs,
+          build = cachedBuild(baselineDir, baselineKey, () =>
+            buildBaseline(
+              runner,
+              ROOT,
+              refs.map((m) => path.join(zooDir, m.file)),
+              baselineDir,
+              c.samples ? samples : undefined,
+              budgetArgs,
+            ),
           );
         }
+        if (buildOnly) continue;
         const now = { generatedAt: new Date().toISOString(), runner: runner.label, bundleStale: stale };
         if (build && !build.ok) {
           console.error(`  baseline build failed: ${build.message}`);
@@ -295,17 +332,27 @@ async function main(): Promise<void> {
           continue;
         }
         console.error(`${arch} / budget ${budget} / ${c.id}: scanning ${tests.length} test models`);
-        const res = scan(
-          runner,
-          ROOT,
-          tests.map((m) => path.relative(ROOT, path.join(zooDir, m.file))),
-          path.join(dir, `scan-${c.id}.json`),
-          {
-            baselineDir: c.baseline ? baselineDir : undefined,
-            samplesDir: !c.baseline && c.samples ? samples : undefined,
-            extraArgs: budgetArgs,
-          },
+        const res = cachedScan(
+          path.join(dir, `scan-${c.id}.cache.json`),
+          JSON.stringify({
+            runner: runner.label,
+            tool: toolStamp,
+            build: c.baseline ? baselineKey : null,
+            c,
+            budgetArgs,
+          }),
+          tests.map((m) => ({ sha256: m.sha256, path: path.relative(ROOT, path.join(zooDir, m.file)) })),
+          (paths) =>
+            cachedOnly
+              ? { report: null, ms: 0, status: null, message: 'not scanned: a --cached-only run' }
+              : scan(runner, ROOT, paths, path.join(dir, `scan-${c.id}.json`), {
+                  baselineDir: c.baseline ? baselineDir : undefined,
+                  samplesDir: !c.baseline && c.samples ? samples : undefined,
+                  extraArgs: budgetArgs,
+                }),
+          SCAN_CHUNK,
         );
+        console.error(`  scanned ${res.scanned}, ${tests.length - res.scanned} from the cache`);
         const rows = rowsOf(zooDir, tests, res.report, res.message);
         const metrics = conditionMetrics(rows);
         const ran = rows.map(triggerRanOn).filter((x): x is boolean => x !== null);
@@ -331,6 +378,20 @@ async function main(): Promise<void> {
             `${((metrics.msPerModel ?? 0) / 1000).toFixed(1)} s/model`,
         );
         cells.push(cell);
+        save();
+      }
+      if (speedN > 0 && !buildOnly && !cachedOnly) {
+        const generated = path.join(evalDir, arch, budget, 'baseline-generated');
+        const built = cells.some(
+          (c) => c.arch === arch && c.budget === budget && c.condition === 'baseline' && c.build?.ok,
+        );
+        const b = budget === 'none' ? 'default' : budget;
+        speed.push(
+          ...(await measureSpeed(zooDir, speedModels(tests, speedN), probeTensor(manifest.data.dir), [
+            { budget: b, condition: 'no-baseline', baselineDir: null },
+            ...(built ? [{ budget: b, condition: 'baseline', baselineDir: generated }] : []),
+          ])),
+        );
         save();
       }
     }

@@ -5,6 +5,7 @@
  * condition, with the hand-written findings (bench/realsize/findings.md) appended verbatim.
  */
 import { fmt, markdownTable } from '../lib/report.js';
+import { median } from '../speed/common.js';
 import type { CellResult, RealsizeBench } from './detect.js';
 
 const ATTACKS = ['patch', 'blend', 'sig', 'wanet', 'frequency'];
@@ -36,7 +37,8 @@ function zooTable(b: RealsizeBench): string {
       a.base ? millions(a.base.params) : '-',
       a.base ? millions(a.base.macs) : '-',
       a.base ? fmt(a.base.cleanAccuracy) : '-',
-      `${fmt(a.cleanMedianAccuracy ?? NaN)} (${span(clean.map((m) => m.cleanAccuracy))})`,
+      // train.py records the median when an architecture's build completes; until then, the clean models'
+      `${fmt(a.cleanMedianAccuracy ?? median(clean.map((m) => m.cleanAccuracy)))} (${span(clean.map((m) => m.cleanAccuracy))})`,
       `${ms.filter((m) => m.split === 'reference').length} / ${clean.filter((m) => m.split === 'test').length} / ${bd.length}`,
       ...ATTACKS.map((k) =>
         span(
@@ -76,6 +78,8 @@ function cellRow(c: CellResult): string[] {
     fmt(m?.aurocRisk ?? NaN),
     fmt(m?.aurocP ?? NaN),
     pct(m?.cleanHigh),
+    pct(m?.cleanMediumOrHigh),
+    cleanScores(c),
     pct(m?.backdooredHigh),
     na ? `${na} (${c.notAssessed.clean} clean)` : '0',
     pct(c.triggerRan),
@@ -83,6 +87,18 @@ function cellRow(c: CellResult): string[] {
     c.build ? (c.build.ms / 1000).toFixed(0) : '-',
     String(errors),
   ];
+}
+
+/** The clean test models' risk scores: what a reader needs when there are no backdoored ones to rank. */
+function cleanScores(c: CellResult): string {
+  const xs = c.rows
+    .filter((r) => r.label === 'clean' && r.riskScore !== null)
+    .map((r) => r.riskScore as number)
+    .sort((a, b) => a - b);
+  if (!xs.length) return '-';
+  const mid = xs.length >> 1;
+  const med = xs.length % 2 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+  return `${med} (${xs[xs.length - 1]})`;
 }
 
 function perAttack(cells: CellResult[]): string {
@@ -111,6 +127,64 @@ function errorsOf(cells: CellResult[]): string {
   return lines.length ? lines.join('\n') : 'None: every model was read and scanned.';
 }
 
+/** The architectures the detection tables have cells for (a zoo may hold unfinished ones). */
+function scannedArchs(b: RealsizeBench): string[] {
+  return Object.keys(b.zoo.archs).filter((a) => b.cells.some((c) => c.arch === a));
+}
+
+function testCounts(b: RealsizeBench): string {
+  const t = b.models.filter((m) => m.split === 'test');
+  const per = scannedArchs(b).map((a) => {
+    const c = t.filter((m) => m.arch === a && m.label === 'clean').length;
+    return `${a}: ${c} clean and ${t.filter((m) => m.arch === a).length - c} backdoored`;
+  });
+  return per.join('; ');
+}
+
+function refCount(b: RealsizeBench): string {
+  const n = new Set(
+    scannedArchs(b).map((a) => b.models.filter((m) => m.arch === a && m.split === 'reference').length),
+  );
+  return [...n].join(' or ');
+}
+
+function speedTable(b: RealsizeBench): string {
+  const rows = b.speed ?? [];
+  if (!rows.length) return 'Not measured in this run (--speed 0).';
+  return `\`scanModels\` in the bench's own process (the CLI's scan minus process start-up) on a few test models,
+then raw ONNX Runtime (session create with its defaults, then inference in batches of the tool's trigger batch
+size) on the same number of inputs as the scan's report says it ran, and on the 128 real probe samples.
+
+${markdownTable(
+  [
+    'arch',
+    'model',
+    'budget',
+    'condition',
+    'level',
+    'forward passes (probes / trigger / patch map)',
+    'scan s',
+    'raw ORT, same inputs s',
+    'scan / raw same',
+    'raw ORT, 128 probes s',
+    'scan / raw probes',
+  ],
+  rows.map((r) => [
+    `\`${r.arch}\``,
+    r.id,
+    r.budget,
+    r.condition,
+    r.level,
+    `${r.totalPasses} (${r.passes['probes'] ?? 0} / ${r.passes['trigger-probe'] ?? 0} / ${r.passes['patch-map'] ?? 0})`,
+    (r.scanMs / 1000).toFixed(1),
+    (r.rawSameMs / 1000).toFixed(1),
+    `${r.ratioSame.toFixed(2)}x`,
+    (r.rawProbesMs / 1000).toFixed(2),
+    `${r.ratioProbes.toFixed(0)}x`,
+  ]),
+)}`;
+}
+
 export function renderRealsize(b: RealsizeBench, notes: string): string {
   const order = (c: CellResult) => `${Object.keys(b.zoo.archs).indexOf(c.arch)}|${c.budget}|${c.condition}`;
   const cells = [...b.cells].sort((x, y) => order(x).localeCompare(order(y)));
@@ -134,7 +208,7 @@ samples; bench/data/README.md). Input \`[N, 3, 32, 32]\` in [0, 1], normalised i
 TorchScript exporter, opset 17. Every model is a fine-tune of its architecture's base model (trained once from
 scratch on the whole training split): ${b.models.length} kept models, ${b.rejected.length} attempts rejected by the
 stealth rule (clean accuracy within 2 points of the clean median, attack success >= 0.8). Accuracy and attack
-success on 1,000 fixed test images.
+success on a fixed seeded 500-image subset of the test split (train.py's EVAL_N).
 
 ${zooTable(b)}
 
@@ -146,10 +220,10 @@ average ${runs.map((r) => r.loadAvgStart[0].toFixed(0)).join(', ')} at their sta
 
 ## Detection
 
-AUROC of the risk score (and of -log p) over the 10 clean and 20 backdoored test models; "clean high" and
+AUROC of the risk score (and of -log p) over the test models (${testCounts(b)}); "clean high" and
 "backdoored high" are the shares called high (61-100); "not assessed" models get no score and are left out of
 the AUROC; "trigger ran" is the share of models the reference-free trigger check ran on; s/model is the
-scan's own per-model time (\`durationMs\`), build s the baseline build of the 20 references.
+scan's own per-model time (\`durationMs\`), build s the baseline build of the ${refCount(b)} references.
 
 ${markdownTable(
   [
@@ -159,6 +233,8 @@ ${markdownTable(
     'AUROC',
     'AUROC (p)',
     'clean high',
+    'clean medium or high',
+    'clean risk, median (max)',
     'backdoored high',
     'not assessed',
     'trigger ran',
@@ -172,6 +248,10 @@ ${markdownTable(
 ### AUROC per attack (each attack's backdoored models against all clean test models)
 
 ${perAttack(cells)}
+
+### Scan time against raw ONNX Runtime (same process)
+
+${speedTable(b)}
 
 ### Errors
 

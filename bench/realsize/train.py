@@ -38,7 +38,7 @@ ARCHS = {
 }
 BASE = {"epochs": 2, "batch": 128, "lr": 0.05, "momentum": 0.9, "weightDecay": 5e-4, "warmupEpochs": 0.3}
 FINETUNE = {"images": 2000, "epochs": 1, "batch": 64, "lrChoices": [0.005, 0.01, 0.02], "momentum": 0.9, "weightDecay": 5e-4}
-COUNTS = {"reference": 20, "test": 10}
+COUNTS = {"reference": 20, "test": 15}
 RATES = [0.05, 0.10, 0.15, 0.20]
 MAX_ATTEMPTS = 3
 STEALTH = {"accuracyTolerance": 0.02, "minAsr": 0.8}
@@ -219,8 +219,10 @@ class ArchZoo:
         for split, n in COUNTS.items():
             for i in range(2 if q else n):
                 specs.append({"id": f"{self.arch}-{'ref' if split == 'reference' else 'test'}-clean-{i:02d}", "split": split, "attack": None, "rate": None, "cell": i})
-        for a in ATTACKS:
-            for r in RATES[:1] if q else RATES:
+        # highest poison rate first across the attacks: a build stopped early (a CPU budget) still has every
+        # attack, at the rates most likely to pass the stealth rule
+        for r in RATES[:1] if q else sorted(RATES, reverse=True):
+            for a in ATTACKS:
                 specs.append({"id": f"{self.arch}-test-{a}-r{int(round(r * 100)):02d}", "split": "test", "attack": a, "rate": r, "cell": 0})
         return specs
 

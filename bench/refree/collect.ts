@@ -121,7 +121,9 @@ export async function collect(m: BenchModel, base: Base, cacheDir: string): Prom
   const probes = generateProbes(model.inputs, spec, { file: m.file });
   const classes = Number(model.outputs[0]?.shape.at(-1));
   const t0 = performance.now();
-  const trig = await runTriggerCheck(model, probes, classes);
+  const found = await runTriggerCheck(model, probes, classes);
+  // image models only (the collection has no text models): the image probing's tables
+  const trig = found && 'candidateStats' in found.probe ? { ...found, probe: found.probe } : null;
   const ms = performance.now() - t0;
   const fl = findFinalLinear(model);
   const { file: _f, samplesDir: _s, normalize: _n, ...info } = m;

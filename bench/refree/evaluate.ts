@@ -6,13 +6,14 @@
  *
  * Held out. The trigger anomaly has two choices a domain could tune: whether the typical candidate's gain
  * is subtracted, and the relative MAD floor. ANOMALY_GRID lists the candidates; selectConfig picks one on a
- * set of domains (clean models called high, pooled over the set, at most MAX_CLEAN_HIGH; then the largest
+ * set of domains (clean models called high, pooled over the set, at most MAX_CLEAN_HIGH, and medium or high at
+ * most MAX_CLEAN_MEDIUM; then the largest
  * mean AUROC over its (architecture, base) cells). `held-out` scores each domain with the choice made WITHOUT
  * it (leave-one-domain-out); `shipped` with the product's defaults (chosen on every domain here, so tuned on
  * each). Everything else (the max-z null, the Cauchy combination, the check weights) is fixed a priori.
  */
 import { auroc } from '../../src/score/metrics.js';
-import { P_HIGH } from '../../src/score/risk.js';
+import { P_HIGH, P_MEDIUM } from '../../src/score/risk.js';
 import { triggerPValue } from '../../src/selfcheck/reference-free-p.js';
 import { triggerNullFor } from '../../src/selfcheck/base-inputs.js';
 import {
@@ -29,18 +30,35 @@ import type { ProbeRow } from './collect.js';
 /** Largest share of the training domains' clean models (pooled) a selected configuration may call high. */
 export const MAX_CLEAN_HIGH = 0.02;
 
+/**
+ * Largest share of the training domains' clean models (pooled) a selected configuration may call medium or
+ * high: the share a valid p-value gives (P_MEDIUM, about 12.6%), so the medium level means what it says too.
+ */
+export const MAX_CLEAN_MEDIUM = P_MEDIUM;
+
+/** Absolute MAD floors of the gain tests (clean-logit spreads) the selection chooses among. */
+export const GAIN_FLOORS = [0.05, 0.1, 0.2, 0.3, 0.5, 1];
+
 /** The configurations the held-out selection chooses among (the product's default is one of them). */
 export const ANOMALY_GRID: Record<string, Partial<ClassAnomalyOptions>> = Object.fromEntries(
   [true, false].flatMap((typical) =>
-    [0, 0.1, 0.2, 0.3].map((relativeFloor) => [
-      `${typical ? 'typical' : 'raw'}-floor${relativeFloor}`,
-      { typical, relativeFloor },
-    ]),
+    [0, 0.1, 0.2, 0.3].flatMap((relativeFloor) =>
+      GAIN_FLOORS.map((gain) => [
+        `${typical ? 'typical' : 'raw'}-floor${relativeFloor}-abs${gain}`,
+        { typical, relativeFloor, floors: { gain, flip: DEFAULT_ANOMALY_OPTIONS.floors.flip } },
+      ]),
+    ),
   ),
 );
 
 export interface Verdict {
   p: number;
+  /**
+   * The scan would report the model as not assessed: trigger probing ran short of its budget (a scored
+   * family's cell was never screened; src/scan/assessment.ts), so it decides no level. Left out of the
+   * high counts and AUROC, counted on its own.
+   */
+  notAssessed?: boolean;
   /** The named class, or null (no class, or several: `multi`). */
   target: number | null;
   /** Trigger probing reported no single target. */
@@ -57,9 +75,17 @@ function anomalyOf(r: ProbeRow, opts: Partial<ClassAnomalyOptions> = {}): ClassA
   );
 }
 
+/** Whether the row's search ran short of its budget: a scored family has a cell with no screened candidate. */
+export function searchCutShort(r: ProbeRow): boolean {
+  return DEFAULT_ANOMALY_OPTIONS.families.some((f) => (r.cells[f] ?? []).some((c) => c.candidates === 0));
+}
+
+const NOT_ASSESSED: Verdict = { p: NaN, target: null, notAssessed: true };
+
 function anomaly(opts: Partial<ClassAnomalyOptions> = {}): VerdictFn {
   return (r) => {
     if (!r.old) return null;
+    if (searchCutShort(r)) return NOT_ASSESSED;
     const a = anomalyOf(r, opts);
     return { p: a.pValue, target: a.targetClass };
   };
@@ -73,6 +99,7 @@ function staticCheck(r: ProbeRow): Verdict | null {
 /** The shipped no-baseline verdict (src/score/no-baseline.ts) from the row's two checks. */
 function shipped(r: ProbeRow, opts: Partial<ClassAnomalyOptions> = {}): Verdict | null {
   const ran: { check: NoBaselineCheck; pValue: number; targetClass?: number }[] = [];
+  if (r.old && searchCutShort(r)) return NOT_ASSESSED;
   if (r.old && r.classes >= 3) {
     const a = anomalyOf(r, opts);
     ran.push({
@@ -138,7 +165,11 @@ export interface Cell {
   clean: number;
   backdoored: number;
   cleanHigh: number;
+  /** Clean models called medium or high (risk score above 30). */
+  cleanMedium: number;
   backdoorHigh: number;
+  /** Models the scan would report as not assessed (searchCutShort), left out of every other count. */
+  notAssessed: number;
   auroc: number | null;
   /** Single-target backdoors called high whose suspected target is right, of those called high. */
   targetRight: number | null;
@@ -184,20 +215,23 @@ export function selectConfig(rows: ProbeRow[]): Selection {
   for (const [name, opts] of Object.entries(ANOMALY_GRID)) {
     let cleanN = 0;
     let cleanHigh = 0;
+    let cleanMedium = 0;
     const aurocs: number[] = [];
     for (const g of groups) {
-      const v = g.map((r) => ({ r, v: shipped(r, opts) })).filter((x) => x.v !== null);
+      const v = g.map((r) => ({ r, v: shipped(r, opts) })).filter((x) => x.v !== null && !x.v.notAssessed);
       const clean = v.filter((x) => x.r.model.label === 'clean');
       const bd = v.filter((x) => x.r.model.label !== 'clean');
       cleanN += clean.length;
       cleanHigh += clean.filter((x) => (x.v as Verdict).p <= P_HIGH).length;
+      cleanMedium += clean.filter((x) => (x.v as Verdict).p <= P_MEDIUM).length;
       const a = aurocOf(
         clean.map((x) => score((x.v as Verdict).p)),
         bd.map((x) => score((x.v as Verdict).p)),
       );
       if (a !== null) aurocs.push(a);
     }
-    const feasible = cleanN > 0 && cleanHigh / cleanN <= MAX_CLEAN_HIGH;
+    const feasible =
+      cleanN > 0 && cleanHigh / cleanN <= MAX_CLEAN_HIGH && cleanMedium / cleanN <= MAX_CLEAN_MEDIUM;
     const mean = aurocs.length ? aurocs.reduce((x, y) => x + y, 0) / aurocs.length : null;
     const cand: Selection = {
       config: name,
@@ -228,9 +262,10 @@ export function evaluate(rows: ProbeRow[]): {
   for (const [key, group] of cellsOf(rows)) {
     const [domain, arch, base] = key.split('\0');
     for (const [name, v] of Object.entries(VERDICTS)) {
-      const scored = group
+      const all = group
         .map((r) => ({ r, v: v.fn(r, ANOMALY_GRID[heldOut[domain].config]) }))
         .filter((x): x is { r: ProbeRow; v: Verdict } => x.v !== null);
+      const scored = all.filter((x) => !x.v.notAssessed);
       const clean = scored.filter((x) => x.r.model.label === 'clean');
       const bd = scored.filter((x) => x.r.model.label !== 'clean');
       const high = (x: { v: Verdict }): boolean => x.v.p <= P_HIGH;
@@ -265,6 +300,8 @@ export function evaluate(rows: ProbeRow[]): {
         clean: clean.length,
         backdoored: bd.length,
         cleanHigh: clean.filter(high).length,
+        cleanMedium: clean.filter((x) => x.v.p <= P_MEDIUM).length,
+        notAssessed: all.length - scored.length,
         backdoorHigh: bd.filter(high).length,
         auroc: aurocOf(
           clean.map((x) => score(x.v.p)),

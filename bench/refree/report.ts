@@ -10,12 +10,12 @@ const share = (v: number | null): string => (v === null ? '-' : `${(100 * v).toF
 
 function table(cells: Cell[]): string[] {
   const lines = [
-    '| domain | architecture | base | verdict | clean called high | backdoored called high | AUROC | target right (flagged single-target) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| domain | architecture | base | verdict | not assessed | clean called high | clean called medium or high | backdoored called high | AUROC | target right (flagged single-target) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of cells)
     lines.push(
-      `| ${c.domain} | ${c.arch} | ${c.base} | ${c.verdict} | ${pct(c.cleanHigh, c.clean)} | ${pct(c.backdoorHigh, c.backdoored)} | ${num(c.auroc)} | ${share(c.targetRight)} |`,
+      `| ${c.domain} | ${c.arch} | ${c.base} | ${c.verdict} | ${c.notAssessed || '-'} | ${pct(c.cleanHigh, c.clean)} | ${pct(c.cleanMedium, c.clean)} | ${pct(c.backdoorHigh, c.backdoored)} | ${num(c.auroc)} | ${share(c.targetRight)} |`,
     );
   return lines;
 }
@@ -51,7 +51,7 @@ export function renderMarkdown(
     '',
     '## Held out: each domain scored with the configuration chosen without it',
     '',
-    '| domain left out | configuration chosen on the others | feasible (clean called high <= 2% over the others) |',
+    '| domain left out | configuration chosen on the others | feasible (clean called high <= 2% and medium or high <= 12.6% over the others) |',
     '|---|---|---|',
     ...Object.entries(heldOut).map(
       ([d, s]) => `| ${d} | ${s.config} (on ${s.on.join(', ')}) | ${s.feasible} |`,

@@ -133,22 +133,31 @@ function sources(cacheDir: string): ModelSource[] {
   ];
 }
 
-/** ORT alone: session create + `count` inputs of `shape` in batches of `batch`. */
-async function rawInference(
-  bytes: Uint8Array,
+/**
+ * ORT alone: session create + `count` inputs of `shape` in batches of `batch`: uniform [0,1] values, or the
+ * rows of `inputs` (bench:realsize's real probe samples; `count` at most its batch).
+ */
+export async function rawInference(
+  model: Uint8Array | string,
   name: string,
   shape: number[],
   count: number,
   batch: number,
+  inputs?: ort.Tensor,
 ): Promise<number> {
   const per = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(batch * per);
-  for (let i = 0; i < data.length; i++) data[i] = (Math.imul(i + 1, 2654435761) >>> 0) / 4294967296;
+  let data: Float32Array;
+  if (inputs) data = inputs.data as Float32Array;
+  else {
+    data = new Float32Array(batch * per);
+    for (let i = 0; i < data.length; i++) data[i] = (Math.imul(i + 1, 2654435761) >>> 0) / 4294967296;
+  }
   const t = performance.now();
-  const s = await ort.InferenceSession.create(bytes);
+  const s = await ort.InferenceSession.create(model as Uint8Array);
   for (let done = 0; done < count; done += batch) {
     const n = Math.min(batch, count - done);
-    await s.run({ [name]: new ort.Tensor('float32', data.subarray(0, n * per), [n, ...shape]) });
+    const rows = inputs ? data.subarray(done * per, (done + n) * per) : data.subarray(0, n * per);
+    await s.run({ [name]: new ort.Tensor('float32', rows, [n, ...shape]) });
   }
   await s.release();
   return performance.now() - t;

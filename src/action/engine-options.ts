@@ -10,5 +10,6 @@ import type { ActionInputs } from './inputs.js';
 export function engineOptions(inputs: ActionInputs, workspace: string): EngineOptions {
   const probes = { ...inputs.engine.probes };
   if (probes.samplesDir) probes.samplesDir = resolve(workspace, probes.samplesDir);
+  if (probes.vocabFile) probes.vocabFile = resolve(workspace, probes.vocabFile);
   return { ...inputs.engine, probes, workspace };
 }

@@ -127,6 +127,8 @@ export function readInputs(getInput: GetInput): ActionInputs {
   if (kinds) probes.kinds = splitList(kinds);
   const samples = raw('probe-samples');
   if (samples) probes.samplesDir = samples;
+  const vocabFile = raw('vocab-file');
+  if (vocabFile) probes.vocabFile = vocabFile;
   // Same checks as the CLI's --input-mean/--input-std, naming the action inputs and where to fix them.
   let normalize: ProbeOptions['normalize'];
   try {

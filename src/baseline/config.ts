@@ -28,6 +28,7 @@
  * ranks it among the references').
  */
 import type { DetectorName, DetectorParams } from '../detect/detector.js';
+import { EMBEDDING_BLOCK } from '../fingerprint/embedding-stats.js';
 import { DEFAULT_FOLDS } from '../score/calibrate.js';
 import type { CombineSpec } from '../score/combine.js';
 import { isSelfCheckBlock, type ChannelConfig, type EnsembleConfig } from '../score/ensemble.js';
@@ -70,6 +71,15 @@ export const MAX_Z_MAX_FEATURES = 2048;
  */
 export const TRIGGER_MAP_BLOCK = 'trigger-map';
 export const TRIGGER_MAP_MAD_FLOOR = 0.1;
+/**
+ * A text model's per-token embedding norms ("weights:embedding", token-aligned across models of one
+ * vocabulary: src/fingerprint/embedding-stats.ts) are a separate test too, for the same reason: a trigger word
+ * trained into a target class by the poisoned texts has a row far longer than the same word's row in clean
+ * models, ONE feature of thousands. max_z with its default spread (the larger of MAD and standard deviation,
+ * relative floor). Measured on the text zoo's dev split (bench/text, embedding bags, 40 references): the
+ * largest per-token z of the 10 clean dev models 2.8-3.8, of the 10 backdoored 6.0-24.5 (every attack, the
+ * decoy attacker's included), AUROC 1.000; the test split is reported by bench:text.
+ */
 export const SEPARATE_TEST_CHANNELS: readonly ChannelConfig[] = [
   {
     representation: TRIGGER_MAP_BLOCK,
@@ -77,6 +87,7 @@ export const SEPARATE_TEST_CHANNELS: readonly ChannelConfig[] = [
     params: { madFloor: TRIGGER_MAP_MAD_FLOOR },
     separate: true,
   },
+  { representation: EMBEDDING_BLOCK, detector: 'max_z', params: {}, separate: true },
 ];
 
 /** Detectors used instead when the baseline is small. */

@@ -61,6 +61,7 @@ export function probeFlags(
   // A baseline built with samples keeps them in DIR/samples (a path relative to the baseline): the rebuild
   // uses them again, or it loses the setting that matters most for detection.
   if (typeof spec.samplesDir === 'string') add('probe-samples', samplesPathOf(dir, spec.samplesDir));
+  if (typeof spec.vocabFile === 'string') add('vocab-file', samplesPathOf(dir, spec.vocabFile));
   if (strings(layers)) add('layers', layers.join(','));
   // A budget other than the default (a legacy baseline is rebuilt with the default: it has no flag).
   const b = budget === undefined ? undefined : recordedBudget(budget);

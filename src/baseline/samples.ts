@@ -9,11 +9,13 @@
  * Baselines written before this stored the folder relative to the working directory; engineFromBaseline
  * still finds those.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import type { EngineOptions } from '../scan/api.js';
 import { listSampleFiles } from '../probes/samples.js';
+import { listTokenSampleFiles } from '../probes/text-samples.js';
+import { readVocabulary } from '../probes/vocab.js';
 import type { BaselineManifest } from './store.js';
 import { recordedBudget } from '../fingerprint/budget.js';
 
@@ -33,17 +35,55 @@ type Probes = NonNullable<EngineOptions['probes']>;
  * with samplesDir pointing at that folder, relative to the baseline. A spec without samples is returned as is.
  */
 export async function embedSamples(dir: string, spec: unknown): Promise<unknown> {
-  const probes = (spec ?? {}) as Probes;
-  if (!probes.samplesDir) return spec;
+  const probes = { ...((spec ?? {}) as Probes) };
+  const vocabPath = probes.vocabFile ? resolve(probes.vocabFile) : undefined;
+  if (probes.vocabFile) probes.vocabFile = await embedVocabulary(dir, probes.vocabFile);
+  if (!probes.samplesDir) return probes.vocabFile ? probes : spec;
   const from = resolve(probes.samplesDir);
   const to = resolve(dir, BASELINE_SAMPLES_DIR);
   if (from !== to) {
-    const names = listSampleFiles(from); // names the folder and the fix when it is missing or empty
+    // a text model's samples may be one .txt file (src/probes/text-samples.ts): the folder then holds it alone
+    const single = existsSync(from) && statSync(from).isFile();
+    const names = single ? listTokenSampleFiles(from).names : sampleFilesToCopy(from);
+    const src = single ? dirname(from) : from;
     await rm(to, { recursive: true, force: true });
     await mkdir(to, { recursive: true });
-    for (const name of names) await copyFile(join(from, name), join(to, name));
+    // the vocabulary kept beside the texts is copied as the baseline's vocabulary, not as a sample
+    for (const name of names)
+      if (resolve(src, name) !== vocabPath) await copyFile(join(src, name), join(to, name));
   }
   return { ...probes, samplesDir: BASELINE_SAMPLES_DIR };
+}
+
+/**
+ * The files of a samples folder a baseline copies: the image samples (listSampleFiles, which names the
+ * folder and the fix when it is missing or empty) and a text model's .txt files.
+ */
+function sampleFilesToCopy(from: string): string[] {
+  let texts: string[] = [];
+  try {
+    texts = readdirSync(from).filter((n) => /\.txt$/i.test(n));
+  } catch {
+    texts = [];
+  }
+  if (texts.length > 0) return listTokenSampleFiles(from).names;
+  return listSampleFiles(from);
+}
+
+/** The file inside a baseline that holds a text model's vocabulary (its extension kept: .txt or .json). */
+export const BASELINE_VOCAB_FILE = 'vocab';
+
+/**
+ * Copies the vocabulary file into the baseline (vocab.txt or vocab.json) and returns its path relative to the
+ * baseline, so every scan against it names trigger words and tokenises texts the same way.
+ */
+async function embedVocabulary(dir: string, file: string): Promise<string> {
+  const src = resolve(file);
+  readVocabulary(src); // refuses a missing or unreadable file, naming it
+  const name = `${BASELINE_VOCAB_FILE}${extname(src).toLowerCase() === '.json' ? '.json' : '.txt'}`;
+  const to = resolve(dir, name);
+  if (src !== to) await copyFile(src, to);
+  return name;
 }
 
 /**
@@ -53,15 +93,14 @@ export async function embedSamples(dir: string, spec: unknown): Promise<unknown>
  * size, ...) comes from `opts`. Used by scan and by add.
  */
 export function engineFromBaseline<T extends EngineOptions>(dir: string, m: BaselineManifest, opts: T): T {
+  const probes = resolveSamplesDir(dir, m.probes.spec);
+  // A vocabulary only names trigger words (unless it tokenised the baseline's .txt samples, and then the
+  // baseline keeps its own): the caller's applies when the baseline has none.
+  if (!probes.vocabFile && opts.probes?.vocabFile) probes.vocabFile = opts.probes.vocabFile;
   // the members' budget too (absent in older manifests: the legacy plan); a malformed record is refused by
   // the callers (budgetRefusal) before they get here
   const budget = recordedBudget(m.budget);
-  return {
-    ...opts,
-    probes: resolveSamplesDir(dir, m.probes.spec),
-    layers: m.layers,
-    ...(budget ? { budget } : {}),
-  };
+  return { ...opts, probes, layers: m.layers, ...(budget ? { budget } : {}) };
 }
 
 /** The probe spec of a loaded baseline with its samples folder resolved to a path a scan can read. */
@@ -72,5 +111,6 @@ function resolveSamplesDir(dir: string, spec: unknown): Probes {
     // a legacy baseline's folder is relative to the working directory
     if (existsSync(inside)) probes.samplesDir = inside;
   }
+  if (probes.vocabFile && !isAbsolute(probes.vocabFile)) probes.vocabFile = join(dir, probes.vocabFile);
   return probes;
 }

@@ -21,6 +21,7 @@ export const ENGINE_FLAGS: Options = {
   'input-std': { type: 'string' },
   dim: { type: 'string', multiple: true },
   vocab: { type: 'string' },
+  'vocab-file': { type: 'string' },
   layers: { type: 'string' },
   'batch-size': { type: 'string' },
   workspace: { type: 'string' },
@@ -111,6 +112,8 @@ export function engineOptions(p: Parsed): EngineOptions {
   }
   const vocab = int(p, 'vocab', 1);
   if (vocab !== undefined) probes.vocab = vocab;
+  const vocabFile = str(p, 'vocab-file');
+  if (vocabFile) probes.vocabFile = vocabFile;
   const normalize = parseNormalize(str(p, 'input-mean'), str(p, 'input-std'));
   if (normalize) probes.normalize = normalize;
   const opts: EngineOptions = { probes };

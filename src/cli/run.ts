@@ -7,6 +7,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { fingerprintCommand } from './commands/fingerprint.js';
 import { scanCommand } from './commands/scan.js';
 import { baselineCommand } from './commands/baseline.js';
+import { invertCommand } from './commands/invert.js';
 import { safeErrorLine } from '../scan/safe-error.js';
 
 export interface CliIO {
@@ -31,6 +32,7 @@ Usage:
   ${TOOL_NAME} baseline info DIR [--json]
   ${TOOL_NAME} inspect MODEL [--json]
   ${TOOL_NAME} fingerprint MODEL --out FILE [--layers ...] [--probes N] [--seed S]
+  ${TOOL_NAME} invert MODEL [--probe-samples DIR] [--json]   (opt-in trigger inversion, outside the score)
 
 MODELS are files, directories (searched for *.onnx) or globs.
 Exit codes: 0 no model fails the gate, 1 a model reaches --fail-on or was not assessed (--on-not-assessed fail,
@@ -51,6 +53,8 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
         return await inspectCommand(rest, io);
       case 'fingerprint':
         return await fingerprintCommand(rest, io);
+      case 'invert':
+        return await invertCommand(rest, io);
       case '--version':
       case 'version':
         io.out(`${TOOL_VERSION}\n`);

@@ -26,6 +26,8 @@ import {
   type ScanBudget,
 } from './budget.js';
 import { SWEEP_INPUTS } from '../selfcheck/sweep.js';
+import { EMBEDDING_BLOCK, embeddingSelfCheck, embeddingStats, findEmbedding } from './embedding-stats.js';
+import { TOKEN_MAP_MAX_TOKENS } from '../selfcheck/token-probe.js';
 import { RAW_BLOCK_MAX_FEATURES, gramBlock, softmaxStats, sortedBlock } from './representations.js';
 import {
   FEATURES_VERSION,
@@ -202,6 +204,7 @@ async function fingerprintWith(
           plan,
           map: reads(opts.blocks, 'trigger-map'),
           ...(opts.earlyStop ? { earlyStop: true } : {}),
+          ...(opts.probes.vocabFile ? { vocabFile: opts.probes.vocabFile } : {}),
         });
   if (trig) {
     blocks.trigger = trig.block;
@@ -211,6 +214,15 @@ async function fingerprintWith(
     selfChecks.trigger = trig.selfCheck;
   }
   const evidence = opts.evidence && trig?.evidence ? { evidence: trig.evidence } : {};
+
+  // A text model's embedding: per-token norms (token-aligned across models of one vocabulary) and the
+  // most outlying row (embedding-stats.ts).
+  const table = model.inputs.length === 1 ? findEmbedding(model, model.inputs[0].name) : null;
+  if (table) {
+    const es = embeddingStats(table);
+    if (table.vocab <= TOKEN_MAP_MAX_TOKENS) blocks[EMBEDDING_BLOCK] = es.norms;
+    selfChecks['embedding-outlier'] = embeddingSelfCheck(es);
+  }
 
   const fl = findFinalLinear(model);
   if (fl) {

@@ -4,8 +4,9 @@
  * (src/fingerprint/budget.ts: a big model gets fewer candidates, never a slow scan; a model too big for even
  * the minimum is not probed). On the user's samples or a mined base, the patch map's own pass gets the
  * inputs the plan leaves for it. The plan depends on the model and the setting alone (not on the clock), so
- * results are the same on every machine. Models it does not apply to (several inputs, integer inputs, fewer
- * than 3 classes) get no trigger check; the report says why (triggerSkipReason).
+ * results are the same on every machine. A text model (one token-id input read by an embedding) gets the
+ * token family instead (token-trigger-check.ts). Models it does not apply to (several inputs, other integer
+ * inputs, fewer than 3 classes) get no trigger check; the report says why (triggerSkipReason).
  */
 import type { OnnxModel } from '../model/types.js';
 import { ModelRunner } from '../model/session.js';
@@ -25,8 +26,9 @@ import { mineTriggerBase } from '../selfcheck/mine-base.js';
 import { SWEEP_INPUTS } from '../selfcheck/sweep.js';
 import type { SelfCheck } from './types.js';
 import type { TriggerEvidence } from '../selfcheck/evidence.js';
-import { InputError } from '../errors.js';
 import { DEFAULT_SCAN_BUDGET, planBudget, type BudgetPlan } from './budget.js';
+import { runTokenTriggerCheck, tokenTriggerTarget, type TokenTriggerCheck } from './token-trigger-check.js';
+import { withDeadline } from './trigger-deadline.js';
 
 /** Fewest classes trigger probing can contrast. */
 export const MIN_TRIGGER_CLASSES = 3;
@@ -48,8 +50,15 @@ export interface TriggerCheck {
   candidatesTotal: number;
   /** Whether refinement stopped early on decisive evidence (TriggerProbeOptions.decisiveScore). */
   stoppedEarly: boolean;
-  /** What the class-anomaly score reads: the per-class tables and the candidate evidence of the probing. */
-  probe: Pick<TriggerProbeResult, 'families' | 'candidateStats' | 'logitScale' | 'classScores'>;
+}
+
+/** Image trigger probing's result, with what its class-anomaly score read (for the benchmarks). */
+export interface ImageTriggerCheck extends TriggerCheck {
+  /** The per-class tables and the candidate evidence of the probing. */
+  probe: Pick<
+    TriggerProbeResult,
+    'families' | 'candidateStats' | 'logitScale' | 'classScores' | 'shownCandidates'
+  >;
 }
 
 export function triggerApplies(model: OnnxModel, probes: ProbeSet, classes: number): boolean {
@@ -92,27 +101,34 @@ export function keptMap(basis: TriggerBaseKind, mapInputs: number, map: Float32A
   return kept ? map : new Float32Array(0);
 }
 
+/** Options of trigger probing, images and tokens alike. */
+export interface TriggerCheckOptions {
+  threads?: number;
+  deadline?: number;
+  limitMs?: number;
+  /** A session of this model without captured layers, opened (and released) by the caller. */
+  runner?: ModelRunner;
+  /** The budget's plan for this model (default: the default setting's). */
+  plan?: BudgetPlan;
+  /** false: no patch-map pass of its own (nothing reads the block). */
+  map?: boolean;
+  /**
+   * A scan whose verdict is the reference-free trigger test (no baseline): when the budget cut the probing
+   * short, stop refining once that verdict is final (src/selfcheck/decisive.ts).
+   */
+  earlyStop?: boolean;
+  /** A text model's vocabulary file: names the trigger words (src/probes/vocab.ts). */
+  vocabFile?: string;
+}
+
 export async function runTriggerCheck(
   model: OnnxModel,
   probes: ProbeSet,
   classes: number,
-  opts: {
-    threads?: number;
-    deadline?: number;
-    limitMs?: number;
-    /** A session of this model without captured layers, opened (and released) by the caller. */
-    runner?: ModelRunner;
-    /** The budget's plan for this model (default: the default setting's). */
-    plan?: BudgetPlan;
-    /** false: no patch-map pass of its own (nothing reads the block). */
-    map?: boolean;
-    /**
-     * A scan whose verdict is the reference-free trigger test (no baseline): when the budget cut the probing
-     * short, stop refining once that verdict is final (src/selfcheck/decisive.ts).
-     */
-    earlyStop?: boolean;
-  } = {},
-): Promise<TriggerCheck | null> {
+  opts: TriggerCheckOptions = {},
+): Promise<ImageTriggerCheck | TokenTriggerCheck | null> {
+  // A text model (one token-id input read by an embedding): the token family (token-trigger-check.ts).
+  if (tokenTriggerTarget(model, probes, classes)) return runTokenTriggerCheck(model, probes, classes, opts);
   if (!triggerApplies(model, probes, classes)) return null;
   // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
   // The budget first: a model too large to probe copies no base inputs.
@@ -131,17 +147,7 @@ export async function runTriggerCheck(
       ...(normalize ? { normalize } : {}),
     });
     // The model's one time limit covers trigger probing too: checked before every batch of stamped inputs.
-    const run = async (inputs: Float32Array, count: number): Promise<Float32Array> => {
-      if (opts.deadline !== undefined && Date.now() > opts.deadline) {
-        const secs = ((opts.limitMs ?? 0) / 1000).toFixed(1).replace(/\.0$/, '');
-        throw new InputError(
-          'timeout',
-          `${model.path}: fingerprinting took longer than the ${secs} s limit (trigger probing)`,
-          model.path,
-        );
-      }
-      return logits(inputs, count);
-    };
+    const run = withDeadline(logits, model.path, opts.deadline, opts.limitMs);
     // No samples: the base is mined per model from a generated pool (selfcheck/mine-base.ts), its forward
     // passes taken from the same budget; the plain probe set only when the budget is too small to mine.
     const range = { lo: probes.range[0], hi: probes.range[1] };
@@ -185,6 +191,7 @@ export async function runTriggerCheck(
         candidateStats: r.candidateStats,
         logitScale: r.logitScale,
         classScores: r.classScores,
+        shownCandidates: r.shownCandidates,
       },
     };
   } finally {

@@ -84,6 +84,18 @@ export interface BudgetRecord {
   stoppedEarly?: boolean;
 }
 
+/** What trigger probing found to move the model (a self-check's and a report's `trigger`). */
+export interface FoundTrigger {
+  kind: string;
+  location?: string;
+  flipRate: number;
+  zScore: number;
+  /** Token triggers (kind "tokens", text models): the token ids inserted, in order. */
+  tokens?: number[];
+  /** Their words, when a vocabulary file named them (src/probes/vocab.ts). */
+  words?: string[];
+}
+
 /**
  * Reference-free statistics computed from the model alone (trigger probing, final-layer weight anomaly).
  * Each `score` is higher = more suspicious and comparable across models of one architecture.
@@ -94,7 +106,7 @@ export interface SelfCheck {
   targetClass?: number;
   detail?: string;
   /** Trigger probing only: what moved the model. */
-  trigger?: { kind: string; location?: string; flipRate: number; zScore: number };
+  trigger?: FoundTrigger;
   /** Trigger probing only: what the triggers were stamped on (the user's samples, inputs mined per model from a generated pool, or the generated probes). */
   basis?: 'samples' | 'probes' | 'mined';
   /**

@@ -468,6 +468,47 @@ export class ModelRunner {
    * (The shape of src/selfcheck's RunLogits.) `opts.normalize` (the probe set's ProbeInput.normalize): the
    * inputs are in probe space and are normalised as they are copied into the tensor, as in `run`.
    */
+  /**
+   * logitsFunction for a model whose one input is token ids (int64 or int32, src/selfcheck/token-probe.ts):
+   * the ids arrive as Int32Array (count x prod(sampleShape)) and are widened to the input's type here.
+   */
+  tokenLogitsFunction(
+    sampleShape: number[],
+    opts: Omit<RunProbesOptions, 'layers' | 'threads' | 'graphOptimization'> = {},
+  ): (ids: Int32Array, count: number) => Promise<Float32Array> {
+    const inp = this.model.inputs;
+    if (inp.length !== 1 || (inp[0].dtype !== 'int64' && inp[0].dtype !== 'int32')) {
+      throw new InputError(
+        'unsupported-input',
+        `${this.model.path}: token trigger probing needs a model with one int64 or int32 token-id input`,
+        this.model.path,
+      );
+    }
+    const dtype = inp[0].dtype;
+    const rank = inp[0].shape.length;
+    const batchDim = inp[0].shape[0];
+    const batch: ProbeInput['batch'] =
+      rank <= 1 && typeof batchDim === 'number' ? 'none' : typeof batchDim === 'number' ? 'fixed' : 'dynamic';
+    return async (ids, count) => {
+      const data = dtype === 'int64' ? BigInt64Array.from(ids, (v) => BigInt(v)) : ids;
+      const feed: ProbeFeed = {
+        count,
+        inputs: [
+          {
+            name: inp[0].name,
+            dtype,
+            sampleShape,
+            batch,
+            ...(batch === 'fixed' ? { fixedBatch: batchDim as number } : {}),
+            data,
+          },
+        ],
+      };
+      const res = await this.run(feed, opts);
+      return (res.tensors.get(this.model.outputs[0].name) as CapturedTensor).data;
+    };
+  }
+
   logitsFunction(
     sampleShape: number[],
     opts: Omit<RunProbesOptions, 'layers' | 'threads' | 'graphOptimization'> & {

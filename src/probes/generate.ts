@@ -32,6 +32,8 @@ import { probeSetHash } from './hash.js';
 import { Rng } from './rng.js';
 import { normalizedInputIndex, resolveNormalization } from './normalize.js';
 import { loadSamples } from './samples.js';
+import { loadTokenSamples } from './text-samples.js';
+import { readVocabularyCached } from './vocab.js';
 import type { InputNormalization, ProbeData, ProbeInput, ProbeKind, ProbeSet, ProbeSpec } from './types.js';
 
 export const MIXED_WEIGHTS: [ProbeKind, number][] = [
@@ -321,7 +323,7 @@ function generateProbesNow(inputs: TensorInfo[], spec: ProbeSpec, ctx: GenerateC
       if (!vocab || !Number.isSafeInteger(vocab) || vocab < 1) {
         throw new InputError(
           'unsupported-input',
-          `${file}: integer input "${t.name}" needs a vocabulary size for token-id probes; give one with --probe-vocab`,
+          `${file}: integer input "${t.name}" needs a vocabulary size for token-id probes; give one with --vocab N`,
           file,
         );
       }
@@ -347,18 +349,33 @@ function generateProbesNow(inputs: TensorInfo[], spec: ProbeSpec, ctx: GenerateC
     };
   }
 
-  // User samples: only float-valued inputs take them, one folder for the first such input.
+  // User samples, one folder for the first float-valued input, else for the first token-id input (texts:
+  // text-samples.ts).
   let samples: Float32Array[] | undefined;
+  let tokenRows: Int32Array[] | undefined;
   let samplesDigest: string | undefined;
-  const sampleTarget = resolved.findIndex((r) => ['float32', 'float64', 'uint8'].includes(r.t.dtype));
+  const floatTarget = resolved.findIndex((r) => ['float32', 'float64', 'uint8'].includes(r.t.dtype));
+  const sampleTarget =
+    floatTarget >= 0 ? floatTarget : resolved.findIndex((r) => r.vocab !== undefined && r.per > 0);
   if (probeKinds.includes('samples')) {
     const target = resolved[sampleTarget];
     if (!target)
-      throw new InputError('unsupported-input', `${file}: probe samples need a float or uint8 input`, file);
-    const rr: [number, number] = target.t.dtype === 'uint8' ? [0, 255] : range;
-    const loaded = loadSamples(spec.samplesDir as string, target.sampleShape, rr);
-    samples = loaded.samples;
-    samplesDigest = loaded.digest;
+      throw new InputError(
+        'unsupported-input',
+        `${file}: probe samples need a float, uint8 or token-id input`,
+        file,
+      );
+    if (target.vocab !== undefined) {
+      const vocabulary = spec.vocabFile ? readVocabularyCached(spec.vocabFile) : undefined;
+      const loaded = loadTokenSamples(spec.samplesDir as string, target.per, target.vocab, vocabulary);
+      tokenRows = loaded.rows;
+      samplesDigest = loaded.digest;
+    } else {
+      const rr: [number, number] = target.t.dtype === 'uint8' ? [0, 255] : range;
+      const loaded = loadSamples(spec.samplesDir as string, target.sampleShape, rr);
+      samples = loaded.samples;
+      samplesDigest = loaded.digest;
+    }
   }
 
   // Memory: every probe is held at once, so the whole set must fit the budget before anything is allocated.
@@ -381,6 +398,15 @@ function generateProbesNow(inputs: TensorInfo[], spec: ProbeSpec, ctx: GenerateC
     resolved.forEach((r, j) => {
       const data = datas[j];
       if (r.t.dtype === 'int64' || r.t.dtype === 'int32') {
+        if (kind === 'samples' && tokenRows && j === sampleTarget) {
+          const row = tokenRows[variant % tokenRows.length];
+          const dst = (data as BigInt64Array | Int32Array).subarray(p * r.per, (p + 1) * r.per);
+          for (let i = 0; i < r.per; i++) {
+            if (dst instanceof BigInt64Array) dst[i] = BigInt(row[i]);
+            else dst[i] = row[i];
+          }
+          return;
+        }
         fillTokens(
           (data as BigInt64Array | Int32Array).subarray(p * r.per, (p + 1) * r.per),
           kind === 'samples' ? 'uniform' : kind,
@@ -448,6 +474,7 @@ function generateProbesNow(inputs: TensorInfo[], spec: ProbeSpec, ctx: GenerateC
     samples && ['float32', 'float64'].includes(resolved[sampleTarget].t.dtype)
       ? pickTriggerSamples(samples, resolved[sampleTarget].per)
       : undefined;
+  const triggerTokens = tokenRows ? pickTriggerTokens(tokenRows, resolved[sampleTarget].per) : undefined;
   return {
     count,
     seed,
@@ -457,7 +484,16 @@ function generateProbesNow(inputs: TensorInfo[], spec: ProbeSpec, ctx: GenerateC
     inputs: probeInputs,
     hash,
     ...(triggerSamples ? { triggerSamples } : {}),
+    ...(triggerTokens ? { triggerTokens } : {}),
   };
+}
+
+/** The token trigger search's texts: like pickTriggerSamples, up to MAX_TRIGGER_SAMPLES evenly spaced. */
+function pickTriggerTokens(rows: Int32Array[], per: number): { data: Int32Array; count: number } {
+  const count = Math.min(rows.length, MAX_TRIGGER_SAMPLES);
+  const data = new Int32Array(count * per);
+  for (let k = 0; k < count; k++) data.set(rows[Math.floor((k * rows.length) / count)], k * per);
+  return { data, count };
 }
 
 /**

@@ -106,11 +106,17 @@ function imageToProbe(
   return out;
 }
 
-/** Parses a .npy file (format 1.0-3.0, C order) into values and shape. */
-export function parseNpy(
-  buf: Uint8Array,
-  file: string,
-): { values: Float32Array; shape: number[]; uint8: boolean } {
+/** A .npy file's header fields and the bytes after it (format 1.0-3.0, C order). */
+export interface NpyArray {
+  descr: string;
+  shape: number[];
+  /** Elements (the product of the shape). */
+  count: number;
+  body: Uint8Array;
+}
+
+/** Parses a .npy header (format 1.0-3.0); refuses Fortran order and data shorter than its shape. */
+export function parseNpyHeader(buf: Uint8Array, file: string, bytesPer: (descr: string) => number): NpyArray {
   const bad = (why: string): never => {
     throw new InputError(
       'unsupported-input',
@@ -136,17 +142,30 @@ export function parseNpy(
     .map((s) => s.trim())
     .filter(Boolean)
     .map(Number);
-  const n = shape.reduce((a, b) => a * b, 1);
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) bad('shape');
+  const count = shape.reduce((a, b) => a * b, 1);
   const body = buf.subarray(start);
-  const size =
-    descr === '<f4'
-      ? 4
-      : descr === '<f8'
-        ? 8
-        : descr === '|u1'
-          ? 1
-          : bad(`dtype ${descr}; use float32 or uint8`);
-  if (body.length < n * size) bad('data shorter than its shape');
+  if (body.length < count * bytesPer(descr as string)) bad('data shorter than its shape');
+  return { descr: descr as string, shape, count, body };
+}
+
+/** Parses a .npy file (format 1.0-3.0, C order) into values and shape. */
+export function parseNpy(
+  buf: Uint8Array,
+  file: string,
+): { values: Float32Array; shape: number[]; uint8: boolean } {
+  const sizeOf = (descr: string): number => {
+    if (descr === '<f4') return 4;
+    if (descr === '<f8') return 8;
+    if (descr === '|u1') return 1;
+    throw new InputError(
+      'unsupported-input',
+      `${file}: unreadable .npy sample (dtype ${descr}; use float32 or uint8); save it with numpy.save`,
+      file,
+    );
+  };
+  const { descr, shape, count: n, body } = parseNpyHeader(buf, file, sizeOf);
+  const size = sizeOf(descr);
   const bdv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const values = new Float32Array(n);
   for (let i = 0; i < n; i++) {

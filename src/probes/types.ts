@@ -16,8 +16,16 @@ export interface ProbeSpec {
   dims?: Record<string, number>;
   /** Vocabulary size for integer token-id inputs (inferred from a Gather embedding when absent). */
   vocab?: number;
-  /** A folder of .npy/.png/.jpg samples (used by the 'samples' kind). */
+  /**
+   * A folder of .npy/.png/.jpg samples (used by the 'samples' kind); for a token-id input a folder of .txt
+   * (one text per line) and int32/int64 .npy files, or one such file (text-samples.ts).
+   */
   samplesDir?: string;
+  /**
+   * The text model's vocabulary file (vocab.ts): tokenises .txt samples and names the words trigger probing
+   * finds. It enters the probe-set hash only through the samples it tokenised.
+   */
+  vocabFile?: string;
   /**
    * Per-channel normalisation the model expects (torchvision's Normalize done outside the export): its one
    * float input is fed `(x - mean[c]) / std[c]` of the probe value x (in `range`). One value: every channel.
@@ -80,4 +88,9 @@ export interface ProbeSet {
    * samples' digest is in it).
    */
   triggerSamples?: { data: Float32Array; count: number };
+  /**
+   * The same for a token-id input: up to MAX_TRIGGER_SAMPLES of the user's texts as ids (count x seq), the
+   * texts token trigger probing inserts its candidate words into. Absent without samples.
+   */
+  triggerTokens?: { data: Int32Array; count: number };
 }

@@ -107,9 +107,21 @@ export function suspectedTriggerText(m: ScannedModel): string | undefined {
   const target = targetClassText(m);
   const t = m.explanation.trigger;
   if (!target || !t) return target;
-  const where = t.location ? ` at ${t.location}` : '';
   const flips = Number.isFinite(t.flipRate) ? `, flips ${Math.round(100 * t.flipRate)}%` : '';
+  if (t.kind === 'tokens') return `${target}: ${triggerWordsText(t)} inserted anywhere${flips}`;
+  const where = t.location ? ` at ${t.location}` : '';
   return `${target}: ${t.kind}${where}${flips}`;
+}
+
+/**
+ * A text model's trigger: 'words "cf mn"' when the scan had the vocabulary file, else the token ids
+ * ("token ids 1042 17"), which the model's own tokenizer maps back to words.
+ */
+export function triggerWordsText(t: { tokens?: number[]; words?: string[] }): string {
+  if (t.words && t.words.length > 0) return `${t.words.length > 1 ? 'words' : 'word'} "${t.words.join(' ')}"`;
+  if (t.tokens && t.tokens.length > 0)
+    return `${t.tokens.length > 1 ? 'token ids' : 'token id'} ${t.tokens.join(' ')}`;
+  return 'inserted tokens';
 }
 
 /** A baseline id shortened for people; a "sha256:" style prefix is dropped first. */

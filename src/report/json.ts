@@ -35,7 +35,14 @@ export interface JsonExplanation {
   minSupportedPValue?: number | null;
   suspectedTargetClass?: number;
   multiTarget?: { kind: 'several' | 'all-to-all'; classes: number[] };
-  trigger?: { kind: string; location?: string; flipRate: number | null; zScore: number | null };
+  trigger?: {
+    kind: string;
+    location?: string;
+    flipRate: number | null;
+    zScore: number | null;
+    tokens?: number[];
+    words?: string[];
+  };
 }
 
 export interface JsonCheck {
@@ -110,6 +117,8 @@ function explanationToJson(e: Explanation): JsonExplanation {
       ...(e.trigger.location !== undefined ? { location: e.trigger.location } : {}),
       flipRate: roundSig(e.trigger.flipRate),
       zScore: roundSig(e.trigger.zScore),
+      ...(e.trigger.tokens ? { tokens: [...e.trigger.tokens] } : {}),
+      ...(e.trigger.words ? { words: [...e.trigger.words] } : {}),
     };
   }
   return out;

@@ -30,6 +30,15 @@ export function levelLabel(level: ReportLevel): string {
   return level === 'low' ? 'low' : level.toUpperCase();
 }
 
+/**
+ * Whether a level is a finding a reviewer has to decide about (medium or high): the only models a report
+ * names a suspected target and trigger for, and shows pictures of. A low model's "most reachable class" is no
+ * accusation, and a model that was not assessed has no finding.
+ */
+export function isFinding(level: ReportLevel): level is 'medium' | 'high' {
+  return level === 'medium' || level === 'high';
+}
+
 /** The report's on-not-assessed setting (absent in reports made without one: the default). */
 export function onNotAssessedOf(report: Pick<ScanReport, 'onNotAssessed'>): OnNotAssessed {
   return report.onNotAssessed ?? DEFAULT_ON_NOT_ASSESSED;

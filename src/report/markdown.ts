@@ -20,7 +20,7 @@ import {
   FLAGGED_MODEL_GUIDANCE_TITLE,
   UNSCANNABLE_MODEL_GUIDANCE,
 } from './guidance.js';
-import { levelLabel, onNotAssessedOf } from './levels.js';
+import { isFinding, levelLabel, onNotAssessedOf } from './levels.js';
 import { formatPValue, formatRiskScore } from './numbers.js';
 import { printable } from './printable.js';
 import type { FailOn, ScanReport, ScannedModel } from './types.js';
@@ -101,7 +101,7 @@ function signalCell(m: ScannedModel): string {
  * is no finding, so its cell stays empty rather than invite a second look.
  */
 function triggerCell(m: ScannedModel): string {
-  const text = m.riskLevel === 'medium' || m.riskLevel === 'high' ? suspectedTriggerText(m) : undefined;
+  const text = isFinding(m.riskLevel) ? suspectedTriggerText(m) : undefined;
   return text ? markdownText(text) : '-';
 }
 
@@ -225,7 +225,7 @@ export function renderMarkdown(report: ScanReport, opts: MarkdownOptions = {}): 
   out.push(...pictureLines(scanned, opts));
   out.push(...notAssessedSection(scanned));
 
-  if (scanned.some((m) => m.riskLevel === 'medium' || m.riskLevel === 'high')) {
+  if (scanned.some((m) => isFinding(m.riskLevel))) {
     out.push(`#### ${FLAGGED_MODEL_GUIDANCE_TITLE}`, '');
     FLAGGED_MODEL_GUIDANCE.forEach((step, i) => out.push(`${i + 1}. ${step}`));
     out.push('');

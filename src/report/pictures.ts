@@ -5,6 +5,7 @@
  * and the same pictures inlined. Pure: the report and the evidence in, file names and bytes out; the
  * caller writes them (src/util/write-files.ts).
  */
+import { isFinding } from './levels.js';
 import type { TriggerEvidence } from '../selfcheck/evidence.js';
 import { partitionModels } from './describe.js';
 import { renderHeatmapPicture } from './heatmap-picture.js';
@@ -28,7 +29,7 @@ export interface ReportFile {
 
 /** A model is shown with pictures when it is not low: the models a reviewer has to decide about. */
 export function wantsPictures(m: ScannedModel): boolean {
-  return m.riskLevel === 'medium' || m.riskLevel === 'high';
+  return isFinding(m.riskLevel);
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   targetClassText,
 } from './describe.js';
 import { FLAGGED_MODEL_GUIDANCE, plainText } from './guidance.js';
-import { levelLabel, onNotAssessedOf } from './levels.js';
+import { isFinding, levelLabel, onNotAssessedOf } from './levels.js';
 import { formatPValue, formatRiskScore } from './numbers.js';
 import { printable } from './printable.js';
 import type { FailOn, ReportLevel, ScanReport } from './types.js';
@@ -93,7 +93,8 @@ export function renderText(report: ScanReport, opts: TextOptions): string {
       { text: levelLabel(m.riskLevel), style: levelStyle(m.riskLevel) },
       { text: formatPValue(m.pValue) },
       { text: printable(notAssessedText(m) ?? strongestSignalText(m)) },
-      { text: targetClassText(m) ?? '-' },
+      // like the Markdown's suspected trigger: only for a finding (a clean model's easiest class accuses nothing)
+      { text: (isFinding(m.riskLevel) && targetClassText(m)) || '-' },
     ]);
     const header = ['MODEL', 'SCORE', 'LEVEL', 'P-VALUE', 'STRONGEST SIGNAL', 'TARGET'];
     out.push(...renderRows(header, rows, ['left', 'right', 'left', 'right', 'left', 'left'], color), '');
@@ -141,7 +142,7 @@ export function renderText(report: ScanReport, opts: TextOptions): string {
   out.push(`${summary.join(', ')}.`);
   for (const note of report.notes) out.push(`Note: ${printable(note)}`);
 
-  if (scanned.some((m) => m.riskLevel === 'medium' || m.riskLevel === 'high')) {
+  if (scanned.some((m) => isFinding(m.riskLevel))) {
     out.push('', 'What to do about a flagged model:');
     for (const step of FLAGGED_MODEL_GUIDANCE) out.push(`  - ${plainText(step)}`);
   }

@@ -6,6 +6,7 @@ export const REPORT_VERSION = 2;
 
 import type { FailOn, OnNotAssessed, ReportLevel, RiskLevel } from '../score/risk.js';
 import { NOT_ASSESSED } from '../score/risk.js';
+import type { FoundTrigger } from '../fingerprint/types.js';
 
 export type { FailOn, OnNotAssessed, ReportLevel, RiskLevel };
 
@@ -34,7 +35,7 @@ export interface Explanation {
    * classes stand out on their own (`classes`), or one small trigger maps each class to another.
    */
   multiTarget?: { kind: 'several' | 'all-to-all'; classes: number[] };
-  trigger?: { kind: string; location?: string; flipRate: number; zScore: number };
+  trigger?: FoundTrigger;
 }
 
 /** One check of a scan on one model: whether it ran, the forward passes it got, why not. */

@@ -22,6 +22,12 @@ export interface ProbeOptions {
   /** Vocabulary size for integer token-id inputs. */
   vocab?: number;
   /**
+   * A text model's vocabulary file (src/probes/vocab.ts: one token per line, the line number is the id, or a
+   * JSON object {"token": id}): names the trigger words trigger probing finds and tokenises .txt samples. A
+   * baseline keeps a copy.
+   */
+  vocabFile?: string;
+  /**
    * Per-channel normalisation the model expects of its one float image input (torchvision's Normalize
    * applied outside the export): it is fed `(x - mean[c]) / std[c]` of probe/sample values x in `range`.
    * One value applies to every channel. Stored in a baseline with the other probe settings.

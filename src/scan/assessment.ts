@@ -140,7 +140,7 @@ export function triggerNotRun(fp: Fingerprint): { reason: string; sentence: stri
     };
   return {
     reason: 'input-kind',
-    sentence: `trigger probing did not run: it needs one float image-like input, and this model takes ${fp.header.model.signature.split('->')[0]}.`,
+    sentence: `trigger probing did not run: it needs one float image-like input (or one token-id input read by an embedding), and this model takes ${fp.header.model.signature.split('->')[0]}.`,
     fix: `${capitalized(BASELINE_FIX)}: the ensemble compares models of any input kind.`,
   };
 }

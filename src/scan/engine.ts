@@ -20,6 +20,7 @@ export function probeSpecOf(opts: EngineOptions): ProbeSpec {
   if (p.dims !== undefined) spec.dims = p.dims;
   if (p.vocab !== undefined) spec.vocab = p.vocab;
   if (p.samplesDir !== undefined) spec.samplesDir = p.samplesDir;
+  if (p.vocabFile !== undefined) spec.vocabFile = p.vocabFile;
   if (p.normalize !== undefined) spec.normalize = { mean: [...p.normalize.mean], std: [...p.normalize.std] };
   return spec;
 }

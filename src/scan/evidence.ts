@@ -2,7 +2,7 @@
  * Collects what trigger probing found (ScanOptions.onEvidence) for the models a report shows pictures of:
  * medium and high only, so a scan of many clean models keeps no inputs in memory.
  */
-import type { ScannedModel } from '../report/types.js';
+import { isFinding } from '../report/levels.js';
 import type { TriggerEvidence } from '../selfcheck/evidence.js';
 import type { EvidenceSink } from './api.js';
 
@@ -12,15 +12,12 @@ export interface EvidenceCollector {
   byPath: Map<string, TriggerEvidence>;
 }
 
-// A model that was not assessed has no finding to picture.
-const SHOWN: readonly ScannedModel['riskLevel'][] = ['medium', 'high'];
-
 export function collectFlaggedEvidence(): EvidenceCollector {
   const byPath = new Map<string, TriggerEvidence>();
   return {
     byPath,
     sink: (path, evidence, level) => {
-      if (SHOWN.includes(level)) byPath.set(path, evidence);
+      if (isFinding(level)) byPath.set(path, evidence);
     },
   };
 }

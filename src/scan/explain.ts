@@ -8,7 +8,10 @@ import type { FinalVerdict } from '../score/final.js';
 import type { Fingerprint } from '../fingerprint/types.js';
 import type { BaselineManifest } from '../baseline/store.js';
 import { formatPValue } from '../report/numbers.js';
+import { triggerWordsText } from '../report/describe.js';
+import { wordOf, type Vocabulary } from '../probes/vocab.js';
 import { TRIGGER_MAP_BLOCK } from '../baseline/config.js';
+import { EMBEDDING_BLOCK } from '../fingerprint/embedding-stats.js';
 import { mapFeature } from '../selfcheck/sweep.js';
 import { imageGeometry, type ImageGeometry } from '../selfcheck/triggers.js';
 import { baselineTriggerSentence, differsSentence } from '../score/finding-words.js';
@@ -18,6 +21,7 @@ import { levelOf, riskScore } from '../score/risk.js';
 const TEST_WORDS: Record<string, string> = {
   trigger: 'the trigger test',
   [TRIGGER_MAP_BLOCK]: 'the patch map',
+  [EMBEDDING_BLOCK]: 'the embedding-norm test',
 };
 /** How many channels an explanation lists. */
 export const EXPLANATION_DRIVERS = 5;
@@ -35,6 +39,15 @@ const BLOCK_WORDS: Record<string, string> = {
   'self:trigger': 'trigger probing score',
   'trigger-map': 'response to a patch at each position (patch map)',
   'self:weight-outlier': 'final-layer weight outlier score',
+  'weights:embedding': 'embedding row norms per token',
+  'self:embedding-outlier': 'most outlying embedding row',
+};
+/** The trigger blocks of a text model (token trigger probing) in words: inserted words, not stamped patterns. */
+const TEXT_BLOCK_WORDS: Record<string, string> = {
+  trigger: 'response to inserted words',
+  'trigger-tiers': 'response to inserted words by phrase length',
+  'trigger-map': 'response to each inserted word (token map)',
+  'self:trigger': 'word trigger probing score',
 };
 /** Blocks named after a layer: the prefix's words, then the layer. */
 const LAYER_BLOCK_WORDS: Record<string, string> = {
@@ -60,18 +73,27 @@ const DETECTOR_WORDS: Record<string, string> = {
  * trigger-tiers block; the JSON report keeps the channel's id (drivers[].channel) for tools. An unknown block
  * or detector (a newer baseline) falls back to "detector on block".
  */
-export function describeChannel(detector: string, representation: string): string {
+export function describeChannel(detector: string, representation: string, text = false): string {
   // the reference-free trigger test (src/score/final.ts) is not a detector fitted on a block
-  if (detector === 'trigger-probe') return 'trigger probing, reference-free';
+  if (detector === 'trigger-probe')
+    return text ? 'word trigger probing, reference-free' : 'trigger probing, reference-free';
   const colon = representation.indexOf(':');
   const layerWords = colon > 0 ? LAYER_BLOCK_WORDS[representation.slice(0, colon)] : undefined;
   const block =
+    (text ? TEXT_BLOCK_WORDS[representation] : undefined) ??
     BLOCK_WORDS[representation] ??
     (layerWords ? `${layerWords} ${representation.slice(colon + 1)}` : undefined);
   if (!block) return `${detector.replace(/_/g, '-')} on ${representation}`;
   if (detector === 'identity') return block;
   const how = DETECTOR_WORDS[detector];
   return how ? `${block}, ${how}` : `${block}, ${detector.replace(/_/g, '-')}`;
+}
+
+/** Whether the fingerprint is a text model's: its trigger probing inserted tokens (token-probe.ts). */
+export function isTextModel(fp: Fingerprint): boolean {
+  return (
+    fp.selfChecks['trigger']?.trigger?.kind === 'tokens' || fp.selfChecks['embedding-outlier'] !== undefined
+  );
 }
 
 export function selfCheckDetails(
@@ -95,12 +117,14 @@ const MAP_INPUT_WORDS: Record<string, string> = {
   mined: 'of the inputs mined from the model',
 };
 
-/** The patch map's strongest feature, in the report's trigger terms. */
+/** The patch map's strongest feature, in the report's trigger terms (a text model's token map: the token). */
 interface MapFinding {
   cls: number;
   location: string;
   flipRate: number;
   zScore: number;
+  /** The token map of a text model: the token whose row stood out. */
+  token?: number;
 }
 
 /**
@@ -114,6 +138,16 @@ export function mapFinding(
 ): MapFinding | undefined {
   const top = Object.entries(v.separateTop).find(([k]) => k.endsWith(`@${TRIGGER_MAP_BLOCK}`))?.[1];
   const block = fp.blocks[TRIGGER_MAP_BLOCK];
+  const k = fp.header.model.classes;
+  // a text model's token map: one row of class flip shares per token id (token-probe.ts)
+  if (top && block && isTextModel(fp) && k > 0 && block.length % k === 0)
+    return {
+      cls: top.index % k,
+      location: 'inserted anywhere',
+      flipRate: block[top.index],
+      zScore: top.z,
+      token: Math.floor(top.index / k),
+    };
   const dims = inputShape.slice(1);
   if (!top || !block || !dims.every((d): d is number => typeof d === 'number')) return undefined;
   let g: ImageGeometry;
@@ -133,6 +167,7 @@ export function explain(
   fp: Fingerprint,
   manifest: BaselineManifest,
   inputShape: readonly (number | string | null)[] = [],
+  vocab?: Vocabulary,
 ): Explanation {
   const pathOf = new Map(manifest.members.map((m) => [m.sha256, m.path]));
   const drivers: Explanation['drivers'] = v.drivers.slice(0, EXPLANATION_DRIVERS).map((d) => ({
@@ -147,12 +182,22 @@ export function explain(
   const found = final.decidedBy === TRIGGER_MAP_BLOCK ? mapFinding(v, fp, inputShape) : undefined;
   if (found) {
     details.suspectedTargetClass = found.cls;
-    details.trigger = {
-      kind: 'patch:solid',
-      location: found.location,
-      flipRate: found.flipRate,
-      zScore: found.zScore,
-    };
+    details.trigger =
+      found.token !== undefined
+        ? {
+            kind: 'tokens',
+            location: found.location,
+            flipRate: found.flipRate,
+            zScore: found.zScore,
+            tokens: [found.token],
+            ...(vocab ? { words: [wordOf(vocab, found.token)] } : {}),
+          }
+        : {
+            kind: 'patch:solid',
+            location: found.location,
+            flipRate: found.flipRate,
+            zScore: found.zScore,
+          };
   }
   if (final.triggerPValue !== undefined) {
     const trig = fp.selfChecks.trigger;
@@ -166,7 +211,8 @@ export function explain(
     drivers.sort((a, b) => a.pValue - b.pValue);
   }
   const top = drivers[0];
-  const strongestSignal = top ? describeChannel(top.detector, top.representation) : 'none';
+  const text = isTextModel(fp);
+  const strongestSignal = top ? describeChannel(top.detector, top.representation, text) : 'none';
   const n = manifest.members.length;
   const t = details.trigger;
   // the trigger probe's finding, when it decided the verdict or is itself unusual for a clean model
@@ -186,11 +232,23 @@ export function explain(
   const mapText =
     final.decidedBy !== TRIGGER_MAP_BLOCK || mapP === undefined
       ? ''
-      : found
-        ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
-        : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
+      : found?.token !== undefined && details.trigger
+        ? ` Token map: inserting the ${triggerWordsText(details.trigger)} sends ${Math.round(100 * found.flipRate)}% ${mapInputs.replace('inputs', 'texts')} into class ${found.cls}, far more than in the references (z = ${found.zScore.toFixed(1)}, token map p = ${formatPValue(mapP)}).`
+        : found
+          ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
+          : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
+  // the separate embedding-norm test of a text model, when it decided: the token whose row stands out
+  const embP = final.separate[EMBEDDING_BLOCK];
+  const embTop = Object.entries(v.separateTop).find(([key]) => key.endsWith(`@${EMBEDDING_BLOCK}`))?.[1];
+  const embText =
+    final.decidedBy === EMBEDDING_BLOCK && embP !== undefined && embTop
+      ? ` Embedding: the row of ${vocab ? `the word "${wordOf(vocab, embTop.index)}"` : `token id ${embTop.index}`} is far longer than in the references (z = ${embTop.z.toFixed(1)}, embedding-norm test p = ${formatPValue(embP)}): a word trained hard into the model, as a trigger word is.`
+      : '';
   // the reported p is the ensemble's unless other tests were combined with it (src/score/final.ts)
-  const others = final.combined.filter((t) => t !== 'ensemble').map((t) => TEST_WORDS[t] ?? t);
+  const words: Record<string, string> = text
+    ? { ...TEST_WORDS, [TRIGGER_MAP_BLOCK]: 'the token map' }
+    : TEST_WORDS;
+  const others = final.combined.filter((t) => t !== 'ensemble').map((t) => words[t] ?? t);
   const verdictP =
     final.combined.length === 1
       ? `ensemble p = ${formatPValue(v.pValue)}`
@@ -201,10 +259,11 @@ export function explain(
       : differsSentence(
           final.riskLevel === 'high' ? 'high' : 'medium',
           n,
-          `${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation)}, p = ${formatPValue(top.pValue)}` : 'none'}`,
+          `${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation, text)}, p = ${formatPValue(top.pValue)}` : 'none'}`,
         ) +
         triggerText +
-        mapText;
+        mapText +
+        embText;
   return {
     summary,
     strongestSignal,

@@ -24,6 +24,7 @@ import { safeErrorLine } from './safe-error.js';
 import { engineFromBaseline } from '../baseline/samples.js';
 import { budgetOf, checksOf, referenceFreeAssessment } from './assessment.js';
 import { budgetNote, budgetRefusal } from './budget-note.js';
+import { readVocabularyCached } from '../probes/vocab.js';
 
 interface Reference {
   baseline: LoadedBaseline;
@@ -163,7 +164,14 @@ async function scanOne(
         pValue: final.pValue,
         flagged: false,
         detectors,
-        explanation: explain(verdict, final, fingerprint, m, model.inputs[0]?.shape ?? []),
+        explanation: explain(
+          verdict,
+          final,
+          fingerprint,
+          m,
+          model.inputs[0]?.shape ?? [],
+          ref.engine.probes?.vocabFile ? readVocabularyCached(ref.engine.probes.vocabFile) : undefined,
+        ),
         ...extra,
       };
     } else {

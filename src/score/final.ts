@@ -22,6 +22,8 @@
  * map) join the same Bonferroni combination: p = min(1, m * min over the m tests).
  */
 import type { Fingerprint } from '../fingerprint/types.js';
+import { triggerPValue } from '../selfcheck/reference-free-p.js';
+import { triggerNullFor } from '../selfcheck/base-inputs.js';
 import { levelOf, riskScore, type RiskLevel } from './risk.js';
 import { channelKey } from './ensemble.js';
 
@@ -58,10 +60,21 @@ export interface FinalVerdict {
 
 /**
  * The trigger test's own p-value (the class anomaly against the model's other classes), when the model was
- * probed with at least three classes (fewer: no contrast, no test).
+ * probed with at least three classes (fewer: no contrast, no test); a text model's token probing: its score
+ * against the text null.
  */
 export function triggerTestP(fp: Fingerprint): number | undefined {
-  const p = fp.selfChecks['trigger']?.pValue;
+  const trig = fp.selfChecks['trigger'];
+  if (!trig) return undefined;
+  // Token probing (text models) has no class-anomaly test: its score against the text null fitted on the
+  // text zoo's clean models (src/selfcheck/base-inputs.ts).
+  if (trig.trigger?.kind === 'tokens') {
+    const classes = fp.header.model.classes;
+    return classes < 2
+      ? undefined
+      : triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes', 'tokens'));
+  }
+  const p = trig.pValue;
   return p !== undefined && Number.isFinite(p) ? p : undefined;
 }
 

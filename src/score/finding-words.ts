@@ -5,15 +5,19 @@
  * verdict and the explanation against a baseline phrase the bands alike.
  */
 import { formatPValue } from '../report/numbers.js';
+import { triggerWordsText } from '../report/describe.js';
+import type { FoundTrigger } from '../fingerprint/types.js';
 import type { RiskLevel } from './risk.js';
 
 /** What trigger probing pointed at (Explanation.trigger and suspectedTargetClass). */
 export interface TriggerFinding {
   cls?: number;
-  trigger?: { kind: string; location?: string; flipRate: number; zScore: number };
+  trigger?: FoundTrigger;
 }
 
-function triggerPhrase(t: NonNullable<TriggerFinding['trigger']>): string {
+/** "a patch:solid-hi at bottom-right 3x3 ...", or for a text model 'inserting the word "cf"'. */
+function triggerPhrase(t: FoundTrigger): string {
+  if (t.kind === 'tokens') return `inserting the ${triggerWordsText(t)}`;
   return `a ${t.kind}${t.location ? ` at ${t.location}` : ''}`;
 }
 

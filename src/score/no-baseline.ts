@@ -18,6 +18,7 @@
  * the references like every self-check (the ensemble's self:weight-outlier channel).
  */
 import type { Fingerprint } from '../fingerprint/types.js';
+import { triggerTestP } from './final.js';
 
 export type NoBaselineCheck = 'trigger' | 'weight-outlier';
 
@@ -44,11 +45,13 @@ export function noBaselineP(fp: Fingerprint): NoBaselineP {
   return combineNoBaseline(
     (['trigger', 'weight-outlier'] as const).flatMap((check) => {
       const c = fp.selfChecks[check];
-      return c?.pValue !== undefined && Number.isFinite(c.pValue)
+      // trigger probing's p: its class anomaly (images) or the text null (tokens), as with a baseline
+      const p = check === 'trigger' ? triggerTestP(fp) : c?.pValue;
+      return c && p !== undefined && Number.isFinite(p)
         ? [
             {
               check,
-              pValue: c.pValue,
+              pValue: p,
               ...(c.targetClass !== undefined ? { targetClass: c.targetClass } : {}),
             },
           ]

@@ -36,6 +36,7 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
   const level = levelOf(riskScore(pValue));
   // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why:
   // the final-layer check alone decides no level (it is reported, and a baseline calibrates it).
+  const text = details.trigger?.kind === 'tokens';
   const summary = !trig
     ? `No baseline, and ${triggerNotRun(fp)?.sentence ?? 'trigger probing did not run.'}`
     : details.multiTarget && (level === 'medium' || level === 'high')
@@ -43,7 +44,9 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
       : referenceFreeSentence(level, { cls: details.suspectedTargetClass, trigger: details.trigger }, pValue);
   const basisNote =
     trig?.basis === 'probes' || trig?.basis === 'mined'
-      ? ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
+      ? text
+        ? ' Trigger words were inserted into texts generated from the model: give real texts (--probe-samples with a .txt file, one text per line, and --vocab-file) for full power.'
+        : ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
       : '';
   const deciding = v.decidedBy === 'weight-outlier' ? weights : trig;
   const representation = v.decidedBy === 'weight-outlier' ? 'self:weight-outlier' : 'self:trigger';
@@ -56,7 +59,7 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
         v.decidedBy === 'weight-outlier'
           ? describeChannel('identity', 'self:weight-outlier')
           : trig
-            ? describeChannel('trigger-probe', 'self:trigger')
+            ? describeChannel('trigger-probe', 'self:trigger', text)
             : 'none',
       drivers: deciding
         ? [

@@ -7,7 +7,7 @@
  * Trigger probing applies to classifiers with one float input; anything else gets null (not applicable).
  */
 import type { ProbeSet } from '../probes/types.js';
-import { TRIGGER_SCORE_NULLS, type GumbelNull } from './reference-free-p.js';
+import { TOKEN_TRIGGER_SCORE_NULLS, TRIGGER_SCORE_NULLS, type GumbelNull } from './reference-free-p.js';
 
 /**
  * With no samples, mine the base per model (mine-base.ts: the most confidently classified inputs of a
@@ -71,7 +71,10 @@ export function triggerBaseInputs(set: ProbeSet): TriggerBase | null {
   };
 }
 
-/** The Gumbel null that matches a kind of base input. */
-export function triggerNullFor(kind: TriggerBaseKind): GumbelNull {
-  return TRIGGER_SCORE_NULLS[kind];
+/** The trigger families with nulls of their own: stamped image triggers, inserted tokens (text models). */
+export type TriggerFamily = 'image' | 'tokens';
+
+/** The Gumbel null that matches a kind of base input (and the trigger family: images or text). */
+export function triggerNullFor(kind: TriggerBaseKind, family: TriggerFamily = 'image'): GumbelNull {
+  return (family === 'tokens' ? TOKEN_TRIGGER_SCORE_NULLS : TRIGGER_SCORE_NULLS)[kind];
 }

@@ -24,14 +24,35 @@ export interface StampJob {
   rows: readonly number[];
 }
 
-export class BudgetedRunner {
+/**
+ * How a screening fits its budget: every one of `candidates` candidates on as many of the `available`
+ * inputs as the budget affords (at most `maxRows`); when that is fewer than `minRows`, `minRows` inputs and
+ * only the first candidates the budget affords (the caller orders them by priority).
+ */
+export function screeningPlan(
+  candidates: number,
+  available: number,
+  budget: number,
+  minRows: number,
+  maxRows: number,
+): { rows: number; candidates: number } {
+  const rows = Math.min(available, maxRows, Math.floor(budget / Math.max(1, candidates)));
+  if (rows >= Math.min(minRows, available)) return { rows, candidates };
+  const min = Math.min(minRows, available);
+  return { rows: min, candidates: Math.min(candidates, Math.max(1, Math.floor(budget / Math.max(1, min)))) };
+}
+
+/**
+ * Counts every input sent to the model against a budget of forward passes and checks each answer's size.
+ * `In` is what one run takes: packed float inputs (images) or token ids (src/selfcheck/token-probe.ts).
+ */
+export class PassBudget<In extends Float32Array | Int32Array> {
   used = 0;
 
   constructor(
-    private readonly run: RunLogits,
+    private readonly run: (inputs: In, count: number) => Promise<Float32Array>,
     private readonly budget: number,
-    private readonly size: number,
-    private readonly k: number,
+    protected readonly k: number,
     private readonly file = 'model',
   ) {}
 
@@ -40,7 +61,7 @@ export class BudgetedRunner {
   }
 
   /** Runs raw inputs (counted), checking the answer's size. */
-  async logits(batch: Float32Array, n: number): Promise<Float32Array> {
+  async logits(batch: In, n: number): Promise<Float32Array> {
     if (n > this.left) throw new Error(`trigger probe: ${n} inputs exceed the budget left (${this.left})`);
     this.used += n;
     const out = await this.run(batch, n);
@@ -53,6 +74,18 @@ export class BudgetedRunner {
       );
     }
     return out;
+  }
+}
+
+export class BudgetedRunner extends PassBudget<Float32Array> {
+  constructor(
+    run: RunLogits,
+    budget: number,
+    private readonly size: number,
+    k: number,
+    file = 'model',
+  ) {
+    super(run, budget, k, file);
   }
 
   /** Stamps and runs every job, packing many jobs into each model run; one summary per job. */

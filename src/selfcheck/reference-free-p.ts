@@ -78,6 +78,41 @@ export const TRIGGER_SCORE_NULLS: Record<'samples' | 'mined' | 'probes', GumbelN
   },
 };
 
+/**
+ * The nulls of the token family (text models, token-probe.ts), per kind of base text: fitted by
+ * `npm run bench:text -- --fit-null` on the clean models of the text zoo's dev split only (bench/text; never on
+ * the reference or test models the bench reports), with the same inflation and margin as above. The class
+ * count shift applies as for images.
+ */
+export const TOKEN_TRIGGER_SCORE_NULLS: Record<'samples' | 'mined' | 'probes', GumbelNull> = {
+  // Fitted on 10 embedding-bag + 10 1-D CNN dev clean models; fitted on one architecture, the other's dev
+  // clean models called high: 0% and 0% (samples), 0% and 10% (mined) (bench/results/text.md).
+  samples: {
+    location: 1.142,
+    scale: 0.391,
+    classes: 6,
+    models: 20,
+    source:
+      'text zoo dev split clean models (bag, cnn; 20 models), man-page paragraphs by product, 6 classes, basis samples',
+  },
+  mined: {
+    location: 1.269,
+    scale: 0.559,
+    classes: 6,
+    models: 20,
+    source:
+      'text zoo dev split clean models (bag, cnn; 20 models), man-page paragraphs by product, 6 classes, basis mined',
+  },
+  // The plain probe set (a budget too small to mine): not fitted, kept well above the mined null.
+  probes: {
+    location: 2.5,
+    scale: 0.6,
+    classes: 6,
+    models: 0,
+    source: 'provisional (not yet fitted)',
+  },
+};
+
 /** The default null: real sample inputs. */
 export const TRIGGER_SCORE_NULL: GumbelNull = TRIGGER_SCORE_NULLS.samples;
 

@@ -30,7 +30,7 @@
  */
 import type { SelfCheck } from '../fingerprint/types.js';
 import { Rng } from '../probes/rng.js';
-import { BudgetedRunner, type RunLogits } from './budgeted-runner.js';
+import { BudgetedRunner, screeningPlan, type RunLogits } from './budgeted-runner.js';
 import { guidedTriggers, saliencyScan } from './guided.js';
 import {
   effectOf,
@@ -45,6 +45,7 @@ import { CandidateStats, type CandidateEvidence } from './candidate-stats.js';
 import { ANOMALY_FAMILIES, classAnomaly, type ClassAnomaly } from './class-anomaly.js';
 import { mapPositions, patchMap, patchSweep, sweepFills, sweepPositions, SWEEP_INPUTS } from './sweep.js';
 import { triggerEvidence, type TriggerEvidence } from './evidence.js';
+import { pickShown, touchedPositions, type ShownCandidate } from './shown-trigger.js';
 import {
   BLEND_ALPHAS,
   DEFAULT_RANGE,
@@ -186,6 +187,8 @@ export interface TriggerProbeResult {
   candidateStats: CandidateEvidence;
   /** The score: every class against the model's other classes (class-anomaly.ts), before refinement. */
   anomaly: ClassAnomaly;
+  /** The suspected target's best trigger per (family, tier), what the shown one was picked from (shown-trigger.ts). */
+  shownCandidates: ShownCandidate[];
   /** The clean logits' spread the gains are divided by. */
   logitScale: number;
   /** The reported trigger itself (mask and pattern, or warp field), for display and tests. */
@@ -325,13 +328,15 @@ export async function probeTriggers(
   // 3. Screen (a priority-ordered prefix when the budget is short: guided first, then corner patches...).
   const all = [...guided, ...generateTriggers(g, { seed: rng.nextUint32(), range })];
   const screenBudget = Math.max(0, Math.floor((runner.left - nEval) * SCREEN_SHARE));
-  let m = Math.min(searchRows.length, MAX_SCREEN_INPUTS, Math.floor(screenBudget / all.length));
-  let candidates = all;
-  if (m < Math.min(MIN_SCREEN_INPUTS, searchRows.length)) {
-    m = Math.min(MIN_SCREEN_INPUTS, searchRows.length);
-    candidates = all.slice(0, Math.max(1, Math.floor(screenBudget / m)));
-  }
-  const rows = searchRows.slice(0, m);
+  const plan = screeningPlan(
+    all.length,
+    searchRows.length,
+    screenBudget,
+    MIN_SCREEN_INPUTS,
+    MAX_SCREEN_INPUTS,
+  );
+  const candidates = all.slice(0, plan.candidates);
+  const rows = searchRows.slice(0, plan.rows);
   const clean = subsetSummary(cleanAll, rows, k);
   const table: Table = new Map();
   for (const f of FAMILIES)
@@ -386,18 +391,22 @@ export async function probeTriggers(
     states.forEach((st, i) => offer(st.row, st.c, proposals[i], effectOf(clean, res[i], k), res[i].argmax));
   }
 
-  // 5. The trigger to report: the suspected target's best (refined) trigger in the family of its most
-  // significant test, the tier with the highest flip rate (smallest tier on ties), re-measured on the
+  // 5. The trigger to report: the suspected target's most specific trigger over every family and tier
+  // (shown-trigger.ts: the best flip rate, then the fewest input positions touched), re-measured on the
   // held-out inputs. The per-family curves feed the blocks.
   const scored = scoreTable(table, k, logitScale);
   // several targets or all-to-all: no class is named, the strongest test's class still shows its trigger
   const target = anomaly.targetClass ?? anomaly.top?.cls ?? 0;
-  const family = anomaly.top?.family ?? 'patch';
-  let shown: Best | undefined;
-  for (const row of table.get(family) ?? []) {
-    const b = row[target];
-    if (b && (!shown || b.effect.flip[target] > shown.effect.flip[target])) shown = b;
-  }
+  const bests: Best[] = [];
+  for (const rowsOfFamily of table.values())
+    for (const row of rowsOfFamily) if (row[target]) bests.push(row[target] as Best);
+  const shownCandidates: ShownCandidate[] = bests.map((b) => ({
+    family: b.trigger.kind,
+    tier: b.trigger.tier,
+    flip: b.effect.flip[target],
+    touched: touchedPositions(b.trigger),
+  }));
+  const shown: Best | undefined = bests[pickShown(shownCandidates)];
   let flipRate = shown ? shown.effect.flip[target] : 0;
   // what the report's pictures show: the inputs the flip rate was last measured on, before and after
   let measured: { rows: readonly number[]; after: Int32Array; from: 'held-out' | 'search' } | undefined =
@@ -476,6 +485,7 @@ export async function probeTriggers(
     classScores: scored.classScores,
     candidateStats,
     anomaly,
+    shownCandidates,
     logitScale,
     trigger: shown ? shown.trigger : null,
     evidence:

@@ -11,7 +11,8 @@ import type { CliIO } from '../run.js';
 
 const HELP = `Usage:
   model-fingerprint baseline build MODELS... --out DIR [--probe-samples DIR] [--probes N] [--seed S] [--layers auto|L1,L2] [--probe-kinds ...]
-       [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--budget fast|default|thorough|MACS]
+       [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--vocab-file FILE]
+       [--budget fast|default|thorough|MACS]
   model-fingerprint baseline build MODELS... --shard I/N --out PARTIAL_DIR   (one slice; then merge)
   model-fingerprint baseline merge PARTIAL_DIRS... --out DIR
   model-fingerprint baseline add DIR MODELS... [--out NEW_DIR]
@@ -28,6 +29,9 @@ them (one value: every channel; otherwise one per channel of the image input).
 --budget: the compute trigger probing and its patch map may spend on one model (fast, default, thorough, or a
 number of multiply-accumulates; a small model gets every check in full at any setting). The baseline records
 it, and every scan against it (and baseline add) uses the same budget: trigger features compare only so.
+Text models (one int64/int32 token-id input): --probe-samples takes .txt files (one text per line, tokenised
+with --vocab-file FILE: one token per line, the line number is the id, or a JSON object {"token": id}) or
+int32/int64 .npy token ids; the baseline keeps a copy of the vocabulary, and reports name trigger words with it.
 The baseline records these probe settings; every scan against it (and baseline add) feeds models the same way.
 `;
 

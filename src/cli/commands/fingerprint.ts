@@ -6,7 +6,7 @@ import { ENGINE_FLAGS, engineOptions, parse, str } from '../args.js';
 import type { CliIO } from '../run.js';
 
 const HELP = `Usage: model-fingerprint fingerprint MODEL --out FILE [--probes N] [--seed S] [--layers auto|L1,L2]
-       [--probe-kinds K1,K2] [--probe-range LO,HI] [--probe-samples DIR] [--dim NAME=SIZE] [--vocab N] [--batch-size N]
+       [--probe-kinds K1,K2] [--probe-range LO,HI] [--probe-samples DIR] [--dim NAME=SIZE] [--vocab N] [--vocab-file FILE] [--batch-size N]
        [--input-mean M1,M2,... --input-std S1,S2,...] [--budget fast|default|thorough|MACS]
 Runs the model on the seeded probes and writes its fingerprint (docs/format.md).
 --input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,

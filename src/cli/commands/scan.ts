@@ -23,12 +23,12 @@ const FAIL_ON: FailOn[] = ['low', 'medium', 'high', 'never'];
  * (the baseline's is used too, and the report's notes say so when --budget asked for another).
  */
 const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter(
-  (f) => f !== 'batch-size' && f !== 'workspace' && f !== 'budget',
+  (f) => f !== 'batch-size' && f !== 'workspace' && f !== 'budget' && f !== 'vocab-file',
 );
 
 const HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
        [--output FILE] [--fail-on high|medium|low|never] [--on-not-assessed fail|warn]
-       [--budget fast|default|thorough|MACS] [--report-dir DIR] [--quiet]
+       [--budget fast|default|thorough|MACS] [--report-dir DIR] [--vocab-file FILE] [--quiet]
        without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...]
 Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
 Exit 0: no model fails the gate; 1: a model reaches --fail-on (default high), or was not assessed under
@@ -47,6 +47,10 @@ comparable when fed exactly as its members were, so probe flags given with --bas
 --input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
 as torchvision's Normalize does; probes and samples are made in [0,1] and normalised before the model sees
 them (one value: every channel; otherwise one per channel of the image input).
+Text models (one int64/int32 token-id input): --vocab-file FILE (one token per line, the line number is the id,
+or a JSON object {"token": id}) names the trigger words in the report (with --baseline: when the baseline keeps
+no vocabulary of its own); --probe-samples takes .txt files (one text per line, lowercased and split on
+whitespace, tokenised with the vocabulary) or int32/int64 .npy token ids.
 `;
 
 export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
