@@ -25,7 +25,7 @@ describe('pickShown', () => {
 
   it('shows the smaller trigger when it flips as many inputs, within the tolerance', () => {
     const cands = [c('blend', 2, 1, 196), c('patch', 1, 0.99, 9)];
-    expect(pickShown(cands, 0.02)).toBe(1);
+    expect(pickShown(cands)).toBe(1);
     expect(pickShown(cands, 0)).toBe(0);
   });
 
@@ -34,9 +34,10 @@ describe('pickShown', () => {
     expect(pickShown(cands)).toBe(0);
   });
 
-  it('breaks ties on the same size by flip rate, then by the smaller tier; an empty list shows nothing', () => {
-    expect(pickShown([c('patch', 2, 0.99, 9), c('pixels', 1, 1, 9)])).toBe(1);
-    expect(pickShown([c('pixels', 1, 1, 9), c('patch', 0, 1, 9)])).toBe(1);
+  it('breaks ties on the same size by family (a patch first), flip rate, then the smaller tier', () => {
+    expect(pickShown([c('pixels', 2, 0.98, 16), c('patch', 2, 0.95, 16)])).toBe(1);
+    expect(pickShown([c('patch', 2, 0.99, 9), c('patch', 1, 1, 9)])).toBe(1);
+    expect(pickShown([c('patch', 2, 1, 9), c('patch', 1, 1, 9)])).toBe(1);
     expect(pickShown([])).toBe(-1);
   });
 });
