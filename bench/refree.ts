@@ -15,6 +15,7 @@
  */
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { argValue } from './speed/common.js';
 import { cached, collect, collectCodeHash, type Base, type ProbeRow } from './refree/collect.js';
 import { mnistZoo, multiTargetZoo, torchZoo, type BenchModel } from './refree/zoos.js';
 import { familiesZoo } from './refree/families.js';
@@ -23,10 +24,7 @@ import { renderMarkdown } from './refree/report.js';
 
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
-}
+const arg = (name: string, dflt: string): string => argValue(process.argv, name, dflt);
 
 const ROOT = process.cwd();
 const CACHE = path.join(ROOT, 'bench', '.cache');

@@ -142,7 +142,7 @@ export const VERDICTS: Record<string, { note: string; fn: VerdictFn }> = {
     },
   },
   anomaly: {
-    note: 'trigger probing alone: class anomaly (typical-corrected gain, max-z null, Cauchy over tests)',
+    note: 'trigger probing alone: class anomaly with the shipped options (gain, MAD floors, max-z null, Cauchy over tests)',
     fn: anomaly(),
   },
   'anomaly-bonferroni': {
@@ -153,7 +153,10 @@ export const VERDICTS: Record<string, { note: string; fn: VerdictFn }> = {
     note: 'the same with flip-rate tests added',
     fn: anomaly({ statistics: ['gain', 'flip'] }),
   },
-  'anomaly-raw': { note: 'the same without the typical correction', fn: anomaly({ typical: false }) },
+  'anomaly-typical': {
+    note: "the same with the typical candidate's gain subtracted first",
+    fn: anomaly({ typical: true }),
+  },
   static: { note: 'final-layer weight rows alone, no forward pass', fn: staticCheck },
 };
 

@@ -10,6 +10,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { argValue } from '../speed/common.js';
 import { readModel } from '../../src/model/read.js';
 import { generateProbes } from '../../src/probes/generate.js';
 import { runTriggerCheck } from '../../src/fingerprint/trigger-check.js';
@@ -19,10 +20,7 @@ import { familiesZoo } from './families.js';
 
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
-}
+const arg = (name: string, dflt: string): string => argValue(process.argv, name, dflt);
 
 const ROOT = process.cwd();
 const CACHE = path.join(ROOT, 'bench', '.cache');
