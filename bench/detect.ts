@@ -42,8 +42,6 @@ import {
   TRIGGER_REFERENCE_CHANNEL,
 } from '../src/score/final.js';
 import { P_HIGH } from '../src/score/risk.js';
-import { triggerPValue } from '../src/selfcheck/reference-free-p.js';
-import { triggerNullFor } from '../src/selfcheck/base-inputs.js';
 import {
   BLOCK_DETECTORS,
   candidateGrid,
@@ -399,15 +397,8 @@ async function main(): Promise<void> {
       for (const n of selfNames) {
         const scores = tests.map((m) => fpOf(m).selfChecks[n].score);
         if (n === 'trigger') {
-          // the null of what each model's triggers were stamped on, as scan picks it (src/score/final.ts)
-          const p = tests.map((m) => {
-            const sc = fpOf(m).selfChecks[n];
-            return triggerPValue(
-              sc.score,
-              fpOf(m).header.model.classes,
-              triggerNullFor(sc.basis ?? 'probes'),
-            );
-          });
+          // the trigger test's own p-value (its class anomaly, no zoo null), as scan uses it (src/score/final.ts)
+          const p = tests.map((m) => fpOf(m).selfChecks[n].pValue ?? 1);
           referenceFree[n] = evaluate(tests, surprise(p), p);
         } else {
           referenceFree[n] = evaluate(tests, scores);

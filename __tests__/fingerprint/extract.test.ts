@@ -28,8 +28,10 @@ import {
   buildPytorchStyle,
   buildTokenModel,
   buildTwoInput,
+  dense,
   mlpLayers,
 } from '../fixtures/models.js';
+import { Rng } from '../../src/probes/rng.js';
 
 let dir: string;
 beforeAll(() => {
@@ -145,9 +147,26 @@ describe('fingerprintModel', () => {
         probes: { count: 8 },
       },
     );
-    expect(fp.selfChecks['weight-outlier'].targetClass).toBe(2);
-    expect(fp.selfChecks['weight-outlier'].score).toBeGreaterThan(3);
-    expect(fp.blocks['weights:final'][2 * 6 + 5]).toBeCloseTo(fp.selfChecks['weight-outlier'].score, 4);
+    const check = fp.selfChecks['weight-outlier'];
+    expect(check.targetClass).toBe(2);
+    expect(check.evidence?.[0].cls).toBe(2);
+    expect(check.score).toBeCloseTo(Math.max(0, -Math.log10(check.pValue as number)), 10);
+    // the class-aligned block keeps the row norms' robust z
+    expect(fp.blocks['weights:final'][2 * 6 + 5]).toBeGreaterThan(3);
+    // Four classes cannot make a small p (the largest robust z of 4 normal draws has a very heavy tail);
+    // with ten, the same boost is significant against the model's own classes.
+    expect(check.pValue).toBeGreaterThan(0.01);
+    const rng = new Rng(11);
+    const wide = [...layers.slice(0, 4), dense(rng, 8, 10)];
+    const head10 = wide[4];
+    if (head10.kind !== 'dense') throw new Error();
+    for (let f = 0; f < 8; f++) head10.weight[6 * 8 + f] = 4 * Math.abs(head10.weight[6 * 8 + f]);
+    const fp10 = await fingerprintModel(
+      parseModel(writeSequentialModel({ inputShape: ['N', 16], layers: wide }), 'bd10.onnx'),
+      { probes: { count: 8 }, trigger: false },
+    );
+    expect(fp10.selfChecks['weight-outlier'].targetClass).toBe(6);
+    expect(fp10.selfChecks['weight-outlier'].pValue).toBeLessThan(0.01);
   });
 
   test('two-input, token-id and PyTorch-style models fingerprint', async () => {

@@ -26,7 +26,7 @@ function blocks(rng: Rng): Record<string, Float32Array> {
 }
 
 function fp(b: Record<string, Float32Array>, basis = 'samples'): Fingerprint {
-  const selfChecks = { trigger: { score: 0, targetClass: 0, detail: '', basis } };
+  const selfChecks = { trigger: { score: 0, pValue: 1, targetClass: 0, detail: '', basis } };
   return { header: { model: { classes: K } }, blocks: b, selfChecks } as unknown as Fingerprint;
 }
 

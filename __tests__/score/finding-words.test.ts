@@ -1,7 +1,7 @@
 /**
  * The explanation follows the score: per band (low, medium, high) the sentence says no class stands out, a
- * class stands out somewhat, or the finding, for the reference-free verdict (a real fingerprint shape
- * through the shipped null) and for an explanation against a baseline. The issue's case: a model scored
+ * class stands out somewhat, or the finding, for the reference-free verdict (a real fingerprint shape with
+ * the trigger test's own p-value) and for an explanation against a baseline. The issue's case: a model scored
  * 54 (medium, p = 0.024) read "found no class that stamped triggers pull inputs into".
  */
 import type { BaselineManifest } from '../../src/baseline/store.js';
@@ -24,17 +24,24 @@ const TRIGGER = {
   zScore: 3.2,
 };
 
-function fp(score: number): Fingerprint {
+/** A fingerprint whose trigger test (the class anomaly) gave p = 10^-s. */
+function fp(s: number): Fingerprint {
   return {
     header: { model: { classes: 10 } },
     blocks: {},
     selfChecks: {
-      trigger: { score, targetClass: 7, trigger: { ...TRIGGER, zScore: score }, basis: 'samples' },
+      trigger: {
+        score: s,
+        pValue: 10 ** -s,
+        targetClass: 7,
+        trigger: { ...TRIGGER, zScore: s },
+        basis: 'samples',
+      },
     },
   } as unknown as Fingerprint;
 }
 
-/** The first trigger score (in steps of 0.01) whose reference-free verdict lands in `level`. */
+/** The first -log10 p (in steps of 0.01) whose reference-free verdict lands in `level`. */
 function scoreFor(level: RiskLevel): number {
   for (let s = 0; s < 20; s += 0.01) {
     if (levelOf(riskScore(referenceFreeVerdict(fp(s)).pValue)) === level) return s;

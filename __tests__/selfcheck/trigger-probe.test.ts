@@ -4,8 +4,8 @@
 /**
  * Trigger probing on real models in real onnxruntime-node: MLPs trained here by SGD on MNIST digits, one
  * clean and some poisoned (a corner patch, scattered pixels). The backdoor's target class and trigger
- * position are found, its score is far above the clean model's, the forward-pass budget holds, and the
- * reference-free p-value is small only for the backdoored model.
+ * position are found, its p-value against the model's own classes is far below the clean model's (and
+ * high-risk for the working backdoors), the forward-pass budget holds.
  */
 import {
   DEFAULT_TRIGGER_BUDGET,
@@ -13,6 +13,7 @@ import {
   type RunLogits,
   type TriggerProbeResult,
 } from '../../src/selfcheck/trigger-probe.js';
+import { P_HIGH } from '../../src/score/risk.js';
 import { triggerPValue } from '../../src/selfcheck/reference-free-p.js';
 import { imageGeometry, patchSizes } from '../../src/selfcheck/triggers.js';
 import { sweepPatches, sweepPositions, SWEEP_INPUTS } from '../../src/selfcheck/sweep.js';
@@ -58,16 +59,17 @@ beforeAll(async () => {
 });
 
 describe('probeTriggers on a clean model', () => {
-  it('scores low and its reference-free p-value is not small', () => {
-    expect(cleanResult.selfCheck.score).toBeLessThan(2.5);
-    expect(triggerPValue(cleanResult.selfCheck.score, 10)).toBeGreaterThan(0.0158);
+  it('scores low: its p-value against its own classes is not small', () => {
+    expect(cleanResult.selfCheck.pValue).toBeGreaterThan(P_HIGH);
+    expect(cleanResult.selfCheck.score).toBeCloseTo(-Math.log10(cleanResult.selfCheck.pValue as number), 10);
+    expect(cleanResult.anomaly.multiTarget).toBeNull();
   });
 
   it('other clean models are not called high either', async () => {
     for (const seed of [4]) {
       const m = await ortRunner(trainMlp({ seed }), SHAPE);
       const r = await probeTriggers(m.run, BASE, SHAPE, { classes: 10, seed: 1 });
-      expect(triggerPValue(r.selfCheck.score, 10)).toBeGreaterThan(0.0158);
+      expect(r.selfCheck.pValue).toBeGreaterThan(P_HIGH);
     }
   });
 
@@ -117,12 +119,13 @@ describe('probeTriggers on backdoored models', () => {
     expect(await accuracy(bd.run, CORNER, 7)).toBeGreaterThan(0.9);
     const r = await probeTriggers(bd.run, BASE, SHAPE, { classes: 10, seed: 1 });
     expect(r.selfCheck.targetClass).toBe(7);
-    expect(r.selfCheck.score).toBeGreaterThan(cleanResult.selfCheck.score + 2);
+    expect(r.selfCheck.pValue).toBeLessThanOrEqual(P_HIGH);
+    expect(r.selfCheck.score).toBeGreaterThan(cleanResult.selfCheck.score + 1);
+    expect(r.selfCheck.evidence?.[0].cls).toBe(7);
     const corner: [number, number][] = [];
     for (let y = 11; y < 14; y++) for (let x = 11; x < 14; x++) corner.push([y, x]);
     expect(maskOverlap(r, corner)).toBeGreaterThanOrEqual(0.5);
     expect(r.selfCheck.trigger?.flipRate).toBeGreaterThan(0.8);
-    expect(triggerPValue(r.selfCheck.score, 10)).toBeLessThan(0.0158);
   });
 
   it('finds a random-position (interior) patch backdoor through the dense sweep', async () => {
@@ -134,7 +137,8 @@ describe('probeTriggers on backdoored models', () => {
     expect(await accuracy(bd.run, interior, 3)).toBeGreaterThan(0.8); // the zoo's bar for a working backdoor
     const r = await probeTriggers(bd.run, BASE, SHAPE, { classes: 10, seed: 1 });
     expect(r.selfCheck.targetClass).toBe(3);
-    expect(r.selfCheck.score).toBeGreaterThan(cleanResult.selfCheck.score + 1);
+    // weaker evidence than the corner patch on these 45 search inputs (p about 0.1), but 5x the clean one's
+    expect(r.selfCheck.score).toBeGreaterThan(cleanResult.selfCheck.score + 0.5);
     // The patch family carries the evidence: the target's patch z is the largest of all classes.
     const patch = r.families.find((f) => f.family === 'patch');
     expect(patch).toBeDefined();
@@ -175,7 +179,7 @@ describe('probeTriggers on backdoored models', () => {
     );
     const r = await probeTriggers(bd.run, BASE, SHAPE, { classes: 10, seed: 1 });
     expect(r.selfCheck.targetClass).toBe(2);
-    expect(r.selfCheck.score).toBeGreaterThan(cleanResult.selfCheck.score + 2);
+    expect(r.selfCheck.score).toBeGreaterThan(cleanResult.selfCheck.score + 1);
     expect(maskOverlap(r, PIXELS)).toBeGreaterThan(0);
   });
 });

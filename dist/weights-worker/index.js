@@ -13726,6 +13726,188 @@ class Rng {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/fingerprint/final-layer-features.js
+const final_layer_features_FINAL_ROW_FEATURE_NAMES = [
+    'norm', // L2 norm of the row
+    'mean',
+    'std',
+    'max',
+    'min',
+    'skew', // third standardised moment
+    'kurtosis', // excess kurtosis (fourth standardised moment - 3)
+    'positive-share', // share of weights > 0
+    'positive-mass', // sum of positive weights / sum of |w|
+    'top-mass', // share of sum |w| held by the largest 1% (at least 1) weights in |w|
+    'max-z', // largest (w - mean) / std in the row: one feature the class leans on
+    'alignment', // cosine between the row and the mean of the other rows (centred over features)
+    'exclusive-mass', // sum over units of how far the row's weight exceeds every other class's / sum |w|
+    'bias',
+];
+const final_layer_features_FINAL_ROW_FEATURES = final_layer_features_FINAL_ROW_FEATURE_NAMES.length;
+/** Share of a row's weights (by |w|) counted in 'top-mass'. */
+const TOP_MASS_SHARE = 0.01;
+/** The per-class features, class-major: out[c * FINAL_ROW_FEATURES + j]. */
+function final_layer_features_finalRowFeatures(fl) {
+    const C = fl.classes;
+    const F = fl.features;
+    const out = new Float64Array(C * final_layer_features_FINAL_ROW_FEATURES);
+    // Mean row over the classes: the other rows' mean is (C * mean - row) / (C - 1).
+    const colMean = new Float64Array(F);
+    for (let c = 0; c < C; c++)
+        for (let f = 0; f < F; f++)
+            colMean[f] += fl.weight[c * F + f] / C;
+    const top = Math.max(1, Math.round(F * TOP_MASS_SHARE));
+    // Per unit, the largest and second largest weight over the classes (for 'exclusive-mass').
+    const first = new Float64Array(F).fill(-Infinity);
+    const second = new Float64Array(F).fill(-Infinity);
+    for (let c = 0; c < C; c++)
+        for (let f = 0; f < F; f++) {
+            const w = fl.weight[c * F + f];
+            if (w > first[f])
+                [second[f], first[f]] = [first[f], w];
+            else if (w > second[f])
+                second[f] = w;
+        }
+    const abs = new Float64Array(F);
+    for (let c = 0; c < C; c++) {
+        const o = c * F;
+        let s = 0;
+        let s2 = 0;
+        let mx = -Infinity;
+        let mn = Infinity;
+        let pos = 0;
+        let posMass = 0;
+        let absMass = 0;
+        for (let f = 0; f < F; f++) {
+            const w = fl.weight[o + f];
+            s += w;
+            s2 += w * w;
+            if (w > mx)
+                mx = w;
+            if (w < mn)
+                mn = w;
+            if (w > 0) {
+                pos++;
+                posMass += w;
+            }
+            abs[f] = Math.abs(w);
+            absMass += abs[f];
+        }
+        const mean = s / F;
+        const variance = Math.max(0, s2 / F - mean * mean);
+        const sd = Math.sqrt(variance);
+        let m3 = 0;
+        let m4 = 0;
+        let exclusive = 0;
+        for (let f = 0; f < F; f++) {
+            const w = fl.weight[o + f];
+            if (C > 1 && w === first[f])
+                exclusive += w - second[f];
+            const d = w - mean;
+            m3 += d * d * d;
+            m4 += d * d * d * d;
+        }
+        m3 /= F;
+        m4 /= F;
+        const sorted = abs.slice().sort().reverse();
+        let topMass = 0;
+        for (let i = 0; i < top; i++)
+            topMass += sorted[i];
+        // alignment with the mean of the other rows, both centred over the features
+        let dot = 0;
+        let nr = 0;
+        let no = 0;
+        let rowMean = 0;
+        let otherMean = 0;
+        const other = (f) => (C > 1 ? (C * colMean[f] - fl.weight[o + f]) / (C - 1) : 0);
+        for (let f = 0; f < F; f++) {
+            rowMean += fl.weight[o + f] / F;
+            otherMean += other(f) / F;
+        }
+        for (let f = 0; f < F; f++) {
+            const a = fl.weight[o + f] - rowMean;
+            const b = other(f) - otherMean;
+            dot += a * b;
+            nr += a * a;
+            no += b * b;
+        }
+        const row = [
+            Math.sqrt(s2),
+            mean,
+            sd,
+            mx,
+            mn,
+            sd > 0 ? m3 / sd ** 3 : 0,
+            variance > 0 ? m4 / variance ** 2 - 3 : 0,
+            pos / F,
+            absMass > 0 ? posMass / absMass : 0,
+            absMass > 0 ? topMass / absMass : 0,
+            sd > 0 ? (mx - mean) / sd : 0,
+            nr > 0 && no > 0 ? dot / Math.sqrt(nr * no) : 0,
+            absMass > 0 ? exclusive / absMass : 0,
+            fl.bias ? (fl.bias[c] ?? 0) : 0,
+        ];
+        out.set(row, c * final_layer_features_FINAL_ROW_FEATURES);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/final-layer-anomaly.js
+/**
+ * A backdoor check that needs no forward pass: does one class's final-layer weight row (or bias) stand out
+ * from the model's other classes? Per feature of finalRowFeatures (norm, skew, share of positive weight,
+ * alignment with the other rows, bias, ...), each class's robust z against the other classes; the
+ * largest z in the direction a backdoor pushes is tested against the distribution of the largest robust z
+ * of K normal draws (max-z-null.ts: no model zoo, any class count), and the tests are combined by
+ * Bonferroni. Reference-free: the model's own classes are the reference. With a baseline the same
+ * statistic is calibrated against the clean references like every self-check (the ensemble's identity
+ * channel on self:final-layer), where a class count or recipe whose rows are naturally uneven is judged
+ * by its own kind.
+ */
+
+
+/**
+ * The tests the check runs. A trigger feature that must win the target's logit from any input shows as
+ * large positive weights: a higher mean and share of positive mass, a larger norm, a higher bias, and a
+ * row less aligned with the other classes'. Features whose largest robust z exceeded the max-z null's 1.5%
+ * point on more than 3% of the MNIST zoo's clean models (max, skew tail, top-1% mass, kurtosis, exclusive
+ * mass: quantised or heavy-tailed across classes) are computed but not tested (bench/refree.ts).
+ */
+const STATIC_TESTS = [
+    { feature: 'mean', side: 'high' },
+    { feature: 'positive-mass', side: 'high' },
+    { feature: 'norm', side: 'high' },
+    { feature: 'bias', side: 'high' },
+    { feature: 'alignment', side: 'low' },
+];
+/** Fewest classes a contrast across classes means anything for. */
+const MIN_STATIC_CLASSES = 3;
+/** The check on per-class row features (finalRowFeatures' layout, class-major). Null below 3 classes. */
+function final_layer_anomaly_finalLayerAnomaly(features, classes, tests = STATIC_TESTS) {
+    if (classes < MIN_STATIC_CLASSES || features.length !== classes * FINAL_ROW_FEATURES)
+        return null;
+    const results = tests.map((t) => {
+        const j = FINAL_ROW_FEATURE_NAMES.indexOf(t.feature);
+        const column = Float64Array.from({ length: classes }, (_, c) => features[c * FINAL_ROW_FEATURES + j]);
+        const z = robustZs(column);
+        let cls = 0;
+        let best = -Infinity;
+        for (let c = 0; c < classes; c++) {
+            const v = t.side === 'high' ? z[c] : t.side === 'low' ? -z[c] : Math.abs(z[c]);
+            if (v > best)
+                [best, cls] = [v, c];
+        }
+        const p = Math.min(1, (t.side === 'both' ? 2 : 1) * maxZPValue(best, classes));
+        return { ...t, cls, z: best, pValue: p };
+    });
+    const top = results.reduce((a, b) => (b.pValue < a.pValue || (b.pValue === a.pValue && b.z > a.z) ? b : a));
+    return {
+        pValue: Math.min(1, results.length * top.pValue),
+        targetClass: top.cls,
+        tests: results,
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/fingerprint/weights.js
 /**
  * Weight statistics straight from the initializers (no inference):
@@ -13734,9 +13916,13 @@ class Rng {
  *   weights:layers  per weight matrix of Gemm/MatMul/Conv nodes (topological order, conv kernels reshaped to
  *                   [out, in*kh*kw]): [Frobenius norm, sigma1, sigma2] (exact for small matrices, else a
  *                   block Krylov estimate within 1% of the exact values; see topSingularValues).
- *   selfChecks['weight-outlier']  max over classes of the robust z (median/MAD) of the final-row norms, with
- *                   that class as targetClass: a backdoor's target class row often grows.
+ *   selfChecks['weight-outlier']  the no-forward-pass check (final-layer-anomaly.ts): does one class's
+ *                   final-layer row stand out from the model's other classes (norm, tail, positive mass,
+ *                   alignment, bias, ...), tested against the largest robust z of K normal draws; score
+ *                   = -log10 of its p-value, targetClass = the class it points at.
  */
+
+
 
 
 
@@ -13758,48 +13944,48 @@ function robustZ(v) {
         scale = 1;
     return Float64Array.from(v, (x) => (x - med) / scale);
 }
+/** Largest weight-outlier score (-log10 p): a p-value below 1e-12 is no more evidence. */
+const MAX_WEIGHT_SCORE = 12;
 function finalWeightStats(fl) {
     const C = fl.classes;
-    const F = fl.features;
-    const norms = new Float64Array(C);
+    const features = finalRowFeatures(fl);
+    const at = (c, name) => features[c * FINAL_ROW_FEATURES + FEATURE_INDEX[name]];
+    const norms = Float64Array.from({ length: C }, (_, c) => at(c, 'norm'));
     const block = new Float32Array(7 * C);
-    for (let c = 0; c < C; c++) {
-        let s = 0;
-        let s2 = 0;
-        let mx = -Infinity;
-        let mn = Infinity;
-        for (let f = 0; f < F; f++) {
-            const w = fl.weight[c * F + f];
-            s += w;
-            s2 += w * w;
-            if (w > mx)
-                mx = w;
-            if (w < mn)
-                mn = w;
-        }
-        const mean = s / F;
-        norms[c] = Math.sqrt(s2);
-        block.set([norms[c], mean, Math.sqrt(Math.max(0, s2 / F - mean * mean)), mx, mn], c * 6);
-    }
     const z = robustZ(norms);
-    let target = 0;
     for (let c = 0; c < C; c++) {
-        block[c * 6 + 5] = z[c];
-        if (z[c] > z[target])
-            target = c;
+        block.set([norms[c], at(c, 'mean'), at(c, 'std'), at(c, 'max'), at(c, 'min'), z[c]], c * 6);
     }
     if (fl.bias)
         for (let c = 0; c < C; c++)
             block[6 * C + c] = fl.bias[c] ?? 0;
+    const a = finalLayerAnomaly(features, C);
+    if (!a)
+        return { block, selfCheck: { score: 0, detail: `${C} classes: too few to compare final-layer rows` } };
+    const top = a.tests.reduce((x, y) => (y.pValue < x.pValue || (y.pValue === x.pValue && y.z > x.z) ? y : x));
+    const score = Math.min(MAX_WEIGHT_SCORE, Math.max(0, -Math.log10(Math.max(a.pValue, 10 ** -MAX_WEIGHT_SCORE))));
     return {
         block,
         selfCheck: {
-            score: z[target],
-            targetClass: target,
-            detail: `class ${target}'s final-layer weight norm is ${z[target].toFixed(2)} robust SDs above the median class`,
+            score,
+            targetClass: a.targetClass,
+            pValue: a.pValue,
+            detail: `class ${a.targetClass}'s final-layer row stands out on ${top.feature} (${top.side === 'low' ? 'low' : 'high'}): ` +
+                `${top.z.toFixed(1)} robust SDs beyond the other ${C - 1} classes; p = ${a.pValue.toPrecision(2)} over ${a.tests.length} tests`,
+            evidence: a.tests
+                .slice()
+                .sort((x, y) => x.pValue - y.pValue || y.z - x.z)
+                .slice(0, 3)
+                .map((t) => ({
+                test: `${t.feature}:${t.side}`,
+                cls: t.cls,
+                z: Math.round(t.z * 1e4) / 1e4,
+                pValue: t.pValue,
+            })),
         },
     };
 }
+const FEATURE_INDEX = Object.fromEntries(final_layer_features_FINAL_ROW_FEATURE_NAMES.map((n, i) => [n, i]));
 /**
  * Matrices whose Gram matrix costs at most this many multiply-adds (side² · other side) get exact singular
  * values (symmetric EVD of the smaller Gram matrix, float64); bigger ones get the block Krylov estimate.

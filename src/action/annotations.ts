@@ -62,6 +62,12 @@ export function annotationFor(m: ModelEntry): ModelAnnotation {
   ];
   if (e.strongestSignal) lines.push(`Strongest signal: ${e.strongestSignal}.`);
   if (e.suspectedTargetClass !== undefined) lines.push(`Suspected target class: ${e.suspectedTargetClass}.`);
+  if (e.multiTarget)
+    lines.push(
+      e.multiTarget.kind === 'several'
+        ? `No single target: classes ${e.multiTarget.classes.join(', ')} each stand out.`
+        : 'No single target: a small trigger maps each class to another (all-to-all).',
+    );
   const details = JSON.stringify(
     {
       sha256: m.sha256,

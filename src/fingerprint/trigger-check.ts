@@ -11,7 +11,11 @@
 import type { OnnxModel } from '../model/types.js';
 import { ModelRunner } from '../model/session.js';
 import type { ProbeSet } from '../probes/types.js';
-import { DEFAULT_TRIGGER_BUDGET, probeTriggers } from '../selfcheck/trigger-probe.js';
+import {
+  DEFAULT_TRIGGER_BUDGET,
+  probeTriggers,
+  type TriggerProbeResult,
+} from '../selfcheck/trigger-probe.js';
 import { decisiveTriggerScore } from '../selfcheck/decisive.js';
 import {
   MINE_BASE_WITHOUT_SAMPLES,
@@ -24,7 +28,7 @@ import { SWEEP_INPUTS } from '../selfcheck/sweep.js';
 import type { SelfCheck } from './types.js';
 import type { TriggerEvidence } from '../selfcheck/evidence.js';
 import { DEFAULT_SCAN_BUDGET, planBudget, type BudgetPlan } from './budget.js';
-import { runTokenTriggerCheck, tokenTriggerTarget } from './token-trigger-check.js';
+import { runTokenTriggerCheck, tokenTriggerTarget, type TokenTriggerCheck } from './token-trigger-check.js';
 import { withDeadline } from './trigger-deadline.js';
 
 /** Fewest classes trigger probing can contrast. */
@@ -47,6 +51,15 @@ export interface TriggerCheck {
   candidatesTotal: number;
   /** Whether refinement stopped early on decisive evidence (TriggerProbeOptions.decisiveScore). */
   stoppedEarly: boolean;
+}
+
+/** Image trigger probing's result, with what its class-anomaly score read (for the benchmarks). */
+export interface ImageTriggerCheck extends TriggerCheck {
+  /** The per-class tables and the candidate evidence of the probing. */
+  probe: Pick<
+    TriggerProbeResult,
+    'families' | 'candidateStats' | 'logitScale' | 'classScores' | 'shownCandidates'
+  >;
 }
 
 export function triggerApplies(model: OnnxModel, probes: ProbeSet, classes: number): boolean {
@@ -120,7 +133,7 @@ export async function runTriggerCheck(
   probes: ProbeSet,
   classes: number,
   opts: TriggerCheckOptions = {},
-): Promise<TriggerCheck | null> {
+): Promise<ImageTriggerCheck | TokenTriggerCheck | null> {
   // A text model (one token-id input read by an embedding): the token family (token-trigger-check.ts).
   if (tokenTriggerTarget(model, probes, classes)) return runTokenTriggerCheck(model, probes, classes, opts);
   if (!triggerApplies(model, probes, classes)) return null;
@@ -204,6 +217,13 @@ export async function runTriggerCheck(
       candidatesScreened: r.candidatesScreened,
       candidatesTotal: r.candidatesTotal,
       stoppedEarly: r.stoppedEarly,
+      probe: {
+        families: r.families,
+        candidateStats: r.candidateStats,
+        logitScale: r.logitScale,
+        classScores: r.classScores,
+        shownCandidates: r.shownCandidates,
+      },
     };
   } finally {
     if (!opts.runner) await runner.release();

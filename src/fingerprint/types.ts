@@ -15,8 +15,11 @@ export const FINGERPRINT_FORMAT_VERSION = 1;
  *   1  every fingerprint and baseline made before this field existed (up to 2026-11-23)
  *   2  the `trigger-map` patch map measured on up to 64 of the user's samples (was the sweep's 8 inputs)
  *   3  the `trigger-map` block also without samples: measured on up to 64 inputs of the mined base
+ *   4  self:trigger = -log10 of trigger probing's zoo-free class-anomaly p-value (was the RMS of per-tier
+ *      gain z); self:weight-outlier = -log10 of the final-layer row anomaly's p-value (was the robust z of
+ *      the row norms); the trigger blocks' blend family draws gratings, grey and bright images too
  */
-export const FEATURES_VERSION = 3;
+export const FEATURES_VERSION = 4;
 
 /**
  * The features version a fingerprint header, baseline manifest or partial was made with. The one place
@@ -106,6 +109,22 @@ export interface SelfCheck {
   trigger?: FoundTrigger;
   /** Trigger probing only: what the triggers were stamped on (the user's samples, inputs mined per model from a generated pool, or the generated probes). */
   basis?: 'samples' | 'probes' | 'mined' | 'synthesised';
+  /**
+   * The check's own p-value, with no reference models: its statistic against the model's own other classes
+   * (src/selfcheck/class-anomaly.ts, src/fingerprint/final-layer-anomaly.ts). `score` is -log10 of it.
+   */
+  pValue?: number;
+  /** The most significant tests behind `pValue`: which test, the class it points at, its z and p. */
+  evidence?: { test: string; cls: number; z: number; pValue: number }[];
+  /**
+   * Trigger probing only: the evidence points at no single class (then `targetClass` is absent): several
+   * classes stand out on their own, or one small trigger maps each class to another (all-to-all).
+   */
+  multiTarget?: {
+    kind: 'several' | 'all-to-all';
+    classes: number[];
+    mapping?: { location: string; changed: number; consistent: number; spread: number; sources: number };
+  };
 }
 
 export interface Fingerprint {

@@ -5,8 +5,10 @@
  *   weights:layers  per weight matrix of Gemm/MatMul/Conv nodes (topological order, conv kernels reshaped to
  *                   [out, in*kh*kw]): [Frobenius norm, sigma1, sigma2] (exact for small matrices, else a
  *                   block Krylov estimate within 1% of the exact values; see topSingularValues).
- *   selfChecks['weight-outlier']  max over classes of the robust z (median/MAD) of the final-row norms, with
- *                   that class as targetClass: a backdoor's target class row often grows.
+ *   selfChecks['weight-outlier']  the no-forward-pass check (final-layer-anomaly.ts): does one class's
+ *                   final-layer row stand out from the model's other classes (norm, tail, positive mass,
+ *                   alignment, bias, ...), tested against the largest robust z of K normal draws; score
+ *                   = -log10 of its p-value, targetClass = the class it points at.
  */
 import { ortGemm } from '../detect/gram-ort.js';
 import { gram, mat, symEig } from '../detect/linalg.js';
@@ -17,6 +19,13 @@ import type { OnnxModel } from '../model/types.js';
 import { constantFloat32 } from '../model/tensor-data.js';
 import { Rng } from '../probes/rng.js';
 import type { FinalLinear } from './final-layer.js';
+import {
+  FINAL_ROW_FEATURE_NAMES,
+  FINAL_ROW_FEATURES,
+  finalRowFeatures,
+  type FinalRowFeature,
+} from './final-layer-features.js';
+import { finalLayerAnomaly } from './final-layer-anomaly.js';
 
 /** Largest matrix (elements) whose singular values are estimated; bigger ones get the norm only. */
 export const MAX_SVD_ELEMENTS = 16_000_000;
@@ -37,43 +46,56 @@ export interface FinalWeightStats {
   selfCheck: SelfCheck;
 }
 
+/** Largest weight-outlier score (-log10 p): a p-value below 1e-12 is no more evidence. */
+const MAX_WEIGHT_SCORE = 12;
+
 export function finalWeightStats(fl: FinalLinear): FinalWeightStats {
   const C = fl.classes;
-  const F = fl.features;
-  const norms = new Float64Array(C);
+  const features = finalRowFeatures(fl);
+  const at = (c: number, name: FinalRowFeature): number =>
+    features[c * FINAL_ROW_FEATURES + FEATURE_INDEX[name]];
+  const norms = Float64Array.from({ length: C }, (_, c) => at(c, 'norm'));
   const block = new Float32Array(7 * C);
-  for (let c = 0; c < C; c++) {
-    let s = 0;
-    let s2 = 0;
-    let mx = -Infinity;
-    let mn = Infinity;
-    for (let f = 0; f < F; f++) {
-      const w = fl.weight[c * F + f];
-      s += w;
-      s2 += w * w;
-      if (w > mx) mx = w;
-      if (w < mn) mn = w;
-    }
-    const mean = s / F;
-    norms[c] = Math.sqrt(s2);
-    block.set([norms[c], mean, Math.sqrt(Math.max(0, s2 / F - mean * mean)), mx, mn], c * 6);
-  }
   const z = robustZ(norms);
-  let target = 0;
   for (let c = 0; c < C; c++) {
-    block[c * 6 + 5] = z[c];
-    if (z[c] > z[target]) target = c;
+    block.set([norms[c], at(c, 'mean'), at(c, 'std'), at(c, 'max'), at(c, 'min'), z[c]], c * 6);
   }
   if (fl.bias) for (let c = 0; c < C; c++) block[6 * C + c] = fl.bias[c] ?? 0;
+  const a = finalLayerAnomaly(features, C);
+  if (!a)
+    return { block, selfCheck: { score: 0, detail: `${C} classes: too few to compare final-layer rows` } };
+  const top = a.tests.reduce((x, y) => (y.pValue < x.pValue || (y.pValue === x.pValue && y.z > x.z) ? y : x));
+  const score = Math.min(
+    MAX_WEIGHT_SCORE,
+    Math.max(0, -Math.log10(Math.max(a.pValue, 10 ** -MAX_WEIGHT_SCORE))),
+  );
   return {
     block,
     selfCheck: {
-      score: z[target],
-      targetClass: target,
-      detail: `class ${target}'s final-layer weight norm is ${z[target].toFixed(2)} robust SDs above the median class`,
+      score,
+      targetClass: a.targetClass,
+      pValue: a.pValue,
+      detail:
+        `class ${a.targetClass}'s final-layer row stands out on ${top.feature} (${top.side === 'low' ? 'low' : 'high'}): ` +
+        `${top.z.toFixed(1)} robust SDs beyond the other ${C - 1} classes; p = ${a.pValue.toPrecision(2)} over ${a.tests.length} tests`,
+      evidence: a.tests
+        .slice()
+        .sort((x, y) => x.pValue - y.pValue || y.z - x.z)
+        .slice(0, 3)
+        .map((t) => ({
+          test: `${t.feature}:${t.side}`,
+          cls: t.cls,
+          z: Math.round(t.z * 1e4) / 1e4,
+          pValue: t.pValue,
+        })),
     },
   };
 }
+
+const FEATURE_INDEX = Object.fromEntries(FINAL_ROW_FEATURE_NAMES.map((n, i) => [n, i])) as Record<
+  FinalRowFeature,
+  number
+>;
 
 /**
  * Matrices whose Gram matrix costs at most this many multiply-adds (side² · other side) get exact singular

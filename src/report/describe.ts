@@ -87,8 +87,14 @@ export const SKIP_WORDS: Record<string, string> = {
   'no-baseline': 'no baseline',
 };
 
-/** "class 7" when trigger probing found a class the model flips into, else undefined. */
+/**
+ * "class 7" when trigger probing found a class the model flips into, "classes 3, 7 (several targets)" or
+ * "all-to-all (no single target)" when it found no single one, else undefined.
+ */
 export function targetClassText(m: ScannedModel): string | undefined {
+  const multi = m.explanation.multiTarget;
+  if (multi?.kind === 'several') return `classes ${multi.classes.join(', ')} (several targets)`;
+  if (multi) return 'all-to-all (no single target)';
   const c = m.explanation.suspectedTargetClass;
   return c === undefined ? undefined : `class ${c}`;
 }

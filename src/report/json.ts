@@ -34,6 +34,7 @@ export interface JsonExplanation {
   nearestReferences: { member: string; distance: number | null }[];
   minSupportedPValue?: number | null;
   suspectedTargetClass?: number;
+  multiTarget?: { kind: 'several' | 'all-to-all'; classes: number[] };
   trigger?: {
     kind: string;
     location?: string;
@@ -109,6 +110,7 @@ function explanationToJson(e: Explanation): JsonExplanation {
   };
   if (e.minSupportedPValue !== undefined) out.minSupportedPValue = roundSig(e.minSupportedPValue);
   if (e.suspectedTargetClass !== undefined) out.suspectedTargetClass = e.suspectedTargetClass;
+  if (e.multiTarget) out.multiTarget = { kind: e.multiTarget.kind, classes: [...e.multiTarget.classes] };
   if (e.trigger) {
     out.trigger = {
       kind: e.trigger.kind,

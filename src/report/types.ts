@@ -30,6 +30,11 @@ export interface Explanation {
   minSupportedPValue?: number;
   /** Reference-free trigger probing: the class the model flips into, and what moved it. */
   suspectedTargetClass?: number;
+  /**
+   * Reference-free trigger probing found no single target (then suspectedTargetClass is absent): several
+   * classes stand out on their own (`classes`), or one small trigger maps each class to another.
+   */
+  multiTarget?: { kind: 'several' | 'all-to-all'; classes: number[] };
   trigger?: FoundTrigger;
 }
 

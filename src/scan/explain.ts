@@ -96,10 +96,16 @@ export function isTextModel(fp: Fingerprint): boolean {
   );
 }
 
-export function selfCheckDetails(fp: Fingerprint): Pick<Explanation, 'suspectedTargetClass' | 'trigger'> {
-  const out: Pick<Explanation, 'suspectedTargetClass' | 'trigger'> = {};
+export function selfCheckDetails(
+  fp: Fingerprint,
+): Pick<Explanation, 'suspectedTargetClass' | 'trigger' | 'multiTarget'> {
+  const out: Pick<Explanation, 'suspectedTargetClass' | 'trigger' | 'multiTarget'> = {};
   const trig = fp.selfChecks['trigger'];
   if (trig?.trigger) out.trigger = trig.trigger;
+  if (trig?.multiTarget) {
+    out.multiTarget = { kind: trig.multiTarget.kind, classes: [...trig.multiTarget.classes] };
+    return out;
+  }
   const pointing = trig?.targetClass ?? fp.selfChecks['weight-outlier']?.targetClass;
   if (pointing !== undefined) out.suspectedTargetClass = pointing;
   return out;

@@ -3,26 +3,20 @@
  *   1. The ensemble: the model's fingerprint against the clean references (src/score/ensemble.ts). Trigger
  *      probing is already inside it, calibrated against the user's own references: its score (an identity
  *      channel on self:trigger) and its per-class gain curves (the trigger block's channels).
- *   2. Trigger probing's reference-free p-value, against the null fitted on the zoo's clean models
- *      (src/selfcheck/reference-free-p.ts).
+ *   2. Trigger probing's own p-value: its class anomaly against the model's own other classes, no model
+ *      zoo (src/selfcheck/class-anomaly.ts, the self-check's pValue).
  * TRIGGER_POLICY_WITH_BASELINE decides how 2 enters: 'bonferroni' (shipped) gives
  * p = min(1, 2 * min(p_ensemble, p_trigger)), which keeps the false-alarm rate at most the sum of the two
  * tests' rates under any dependence; 'report' gives the ensemble's p and reports the trigger p beside it.
- * Measured on the zoo, 80 references (bench/results/detect.md prints both rows on every run): with the v2
- * trigger score and its refitted null, Bonferroni raised AUROC with samples (CNN 0.939 -> 0.956, MLP 0.998 ->
- * 1.000) and with generated probes on the CNN (0.815 -> 0.818), lowered it with generated probes on the MLP
- * (0.941 -> 0.926), and called no clean test model high either way. (With the v1 score and its provisional
- * null it had lowered the CNN with samples, 0.924 -> 0.884: the choice rests on the null being well fitted.)
- * Without a baseline the reference-free p is the verdict (src/score/reference-free.ts).
+ * Without a baseline the reference-free checks are the verdict (src/score/reference-free.ts,
+ * src/score/no-baseline.ts).
  *
- * With a baseline the trigger test's p is the LARGER of the zoo-null p and the trigger score's p among the
- * user's own references (the ensemble's identity channel on self:trigger, TRIGGER_REFERENCE_CHANNEL). The
- * zoo null was fitted on one toolchain's models of two architectures; on other data clean models can reach
- * far higher trigger scores (bench:torch: on 8x8 digits a 3x3 checkerboard in the middle sends most inputs
- * of some clean models to "8"; on the recoloured rgb digits, collapsed trainings have a sink class), and the
- * zoo-null p alone then called 2 of 30 clean test models high with 40 references that showed the same. The
- * larger of two p-values is a valid p-value whenever either one is, so this keeps the false-alarm bound of the
- * test that holds for the user's models, and a trigger score beyond every reference still gets the tail.
+ * With a baseline the trigger test's p is the LARGER of its own p and the trigger score's p among the
+ * user's own references (the ensemble's identity channel on self:trigger, TRIGGER_REFERENCE_CHANNEL): on a
+ * domain where clean models have a class that stamped triggers reach unusually easily (a natural sink, a
+ * collapsed training), the references show it too, and the test is judged by them. The larger of two
+ * p-values is a valid p-value whenever either one is, so this keeps the false-alarm bound of the test that
+ * holds for the user's models, and a trigger score beyond every reference still gets the tail.
  *
  * Separate tests of the ensemble (src/baseline/config.ts SEPARATE_TEST_CHANNELS: the position-aligned patch
  * map) join the same Bonferroni combination: p = min(1, m * min over the m tests).
@@ -47,7 +41,7 @@ export interface FinalVerdict {
   pValue: number;
   riskScore: number;
   riskLevel: RiskLevel;
-  /** The trigger test's p-value, when the model could be probed (with a baseline: the larger of the zoo-null
+  /** The trigger test's p-value, when the model could be probed (with a baseline: the larger of its own p
    * and the references' p). */
   triggerPValue?: number;
   /**
@@ -64,13 +58,24 @@ export interface FinalVerdict {
   combined: string[];
 }
 
-/** The trigger test's p-value under the null model that matches what the triggers were stamped on. */
+/**
+ * The trigger test's own p-value (the class anomaly against the model's other classes), when the model was
+ * probed with at least three classes (fewer: no contrast, no test); a text model's token probing: its score
+ * against the text null.
+ */
 export function triggerTestP(fp: Fingerprint): number | undefined {
   const trig = fp.selfChecks['trigger'];
-  const classes = fp.header.model.classes;
-  if (!trig || classes < 2) return undefined;
-  const family = trig.trigger?.kind === 'tokens' ? 'tokens' : 'image';
-  return triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes', family));
+  if (!trig) return undefined;
+  // Token probing (text models) has no class-anomaly test: its score against the text null fitted on the
+  // text zoo's clean models (src/selfcheck/base-inputs.ts).
+  if (trig.trigger?.kind === 'tokens') {
+    const classes = fp.header.model.classes;
+    return classes < 2
+      ? undefined
+      : triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes', 'tokens'));
+  }
+  const p = trig.pValue;
+  return p !== undefined && Number.isFinite(p) ? p : undefined;
 }
 
 /** The block a channel key ("detector@block") reads. */
@@ -91,8 +96,8 @@ export function finalVerdict(
   triggerReferenceP?: number,
   separate: Record<string, number> = {},
 ): FinalVerdict {
-  const zooP = triggerTestP(fp);
-  const pt = zooP !== undefined && triggerReferenceP !== undefined ? Math.max(zooP, triggerReferenceP) : zooP;
+  const ownP = triggerTestP(fp);
+  const pt = ownP !== undefined && triggerReferenceP !== undefined ? Math.max(ownP, triggerReferenceP) : ownP;
   const candidates: [string, number][] = [['ensemble', ensembleP]];
   if (policy === 'bonferroni' && pt !== undefined) candidates.push(['trigger', pt]);
   const bySeparate = Object.fromEntries(Object.entries(separate).map(([k, v]) => [blockOfKey(k), v]));

@@ -1,14 +1,15 @@
 /**
- * The verdict when no baseline exists: reference-free checks only. Trigger probing has a shipped null
- * model (src/selfcheck/reference-free-p.ts), so its score becomes a p-value; the final-layer weight
- * outlier has none that holds across architectures, so it is reported for context but does not move the
- * risk score. Said plainly in the explanation.
+ * The verdict when no baseline exists: the reference-free checks, each a p-value against the model's own
+ * other classes with no model zoo (trigger probing: src/selfcheck/class-anomaly.ts; the final layer's
+ * weight rows: src/fingerprint/final-layer-anomaly.ts), combined by weighted Bonferroni
+ * (src/score/no-baseline.ts). Said plainly in the explanation.
  */
 import type { Fingerprint } from '../fingerprint/types.js';
 import type { DetectorResult, Explanation } from '../report/types.js';
-import { triggerTestP } from './final.js';
+import { noBaselineP } from './no-baseline.js';
 import { referenceFreeSentence } from './finding-words.js';
 import { levelOf, riskScore } from './risk.js';
+import { formatPValue } from '../report/numbers.js';
 import { describeChannel, selfCheckDetails } from '../scan/explain.js';
 import { triggerNotRun } from '../scan/assessment.js';
 
@@ -21,38 +22,52 @@ export interface ReferenceFreeVerdict {
 export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
   const detectors: Record<string, DetectorResult> = {};
   const trig = fp.selfChecks['trigger'];
-  const pt = triggerTestP(fp);
-  const pValue = pt ?? 1;
-  if (trig && pt !== undefined) detectors['trigger-probe'] = { score: trig.score, pValue };
+  const weights = fp.selfChecks['weight-outlier'];
+  const v = noBaselineP(fp);
+  const pValue = v.pValue;
+  for (const part of v.parts) {
+    const check = fp.selfChecks[part.check];
+    detectors[part.check === 'trigger' ? 'trigger-probe' : 'final-layer'] = {
+      score: check.score,
+      pValue: part.pValue,
+    };
+  }
   const details = selfCheckDetails(fp);
+  const level = levelOf(riskScore(pValue));
+  // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why:
+  // the final-layer check alone decides no level (it is reported, and a baseline calibrates it).
   const text = details.trigger?.kind === 'tokens';
-  // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why.
   const summary = !trig
     ? `No baseline, and ${triggerNotRun(fp)?.sentence ?? 'trigger probing did not run.'}`
-    : referenceFreeSentence(
-        levelOf(riskScore(pValue)),
-        { cls: details.suspectedTargetClass, trigger: details.trigger },
-        pValue,
-      );
+    : details.multiTarget && (level === 'medium' || level === 'high')
+      ? `Trigger probing: no single target: ${trig.detail ?? ''} (p = ${formatPValue(pValue)} against the model's own classes)${level === 'medium' ? ', not enough to call it high' : ''}.`
+      : referenceFreeSentence(level, { cls: details.suspectedTargetClass, trigger: details.trigger }, pValue);
   const basisNote =
     trig?.basis === 'probes' || trig?.basis === 'mined'
       ? text
         ? ' Trigger words were inserted into texts generated from the model: give real texts (--probe-samples with a .txt file, one text per line, and --vocab-file) for full power.'
         : ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
       : '';
+  const deciding = v.decidedBy === 'weight-outlier' ? weights : trig;
+  const representation = v.decidedBy === 'weight-outlier' ? 'self:weight-outlier' : 'self:trigger';
   return {
     pValue,
     detectors,
     explanation: {
       summary: summary + basisNote,
-      strongestSignal: trig ? describeChannel('trigger-probe', 'self:trigger', text) : 'none',
-      drivers: trig
+      strongestSignal:
+        v.decidedBy === 'weight-outlier'
+          ? describeChannel('identity', 'self:weight-outlier')
+          : trig
+            ? describeChannel('trigger-probe', 'self:trigger', text)
+            : 'none',
+      drivers: deciding
         ? [
             {
-              channel: 'trigger-probe',
-              detector: 'trigger-probe',
-              representation: 'self:trigger',
-              score: trig.score,
+              channel: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
+              detector: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
+              representation,
+              score: deciding.score,
               pValue,
             },
           ]

@@ -1,14 +1,14 @@
 /**
- * Early stopping of trigger probing on decisive evidence: the score at which the reference-free verdict can
- * no longer change. Without a baseline the verdict is the trigger test's p-value under the shipped null
- * (reference-free-p.ts), a decreasing function of the score, and the risk score is 100 for every
- * p <= RISK_P_AT_MAX. Refinement only ever raises the score (it keeps a better trigger, never a worse one), so
- * once a class reaches the score whose p is RISK_P_AT_MAX the verdict is final: high, 100. The search then
- * stops instead of spending the rest of the budget. Counts, not time: the same model stops at the same round.
+ * Early stopping of trigger probing's refinement on decisive evidence. The reference-free verdict itself is
+ * decided before refinement (class-anomaly.ts reads the screened candidates only), so refinement only
+ * sharpens the trigger the report shows; it stops once the refined triggers are strong enough that the
+ * earlier zoo-fitted null (reference-free-p.ts) would put them at p <= RISK_P_AT_MAX, the top of the risk
+ * scale: a finding that clear gains nothing from more passes, and the rest of the budget is saved.
+ * Refinement only ever raises the score (it keeps a better trigger, never a worse one). Counts, not time:
+ * the same model stops at the same round.
  *
- * The other way, "decisively clean", has no such bound: the score is a maximum over the triggers tried so
- * far, and any trigger not yet tried could be the backdoor's, so the search runs its whole budget unless it
- * finds one.
+ * The other way, "decisively clean", has no such bound: any trigger not yet tried could be the backdoor's,
+ * so the search runs its whole budget unless it finds one.
  */
 import { RISK_P_AT_MAX } from '../score/risk.js';
 import { triggerNullFor, type TriggerBaseKind } from './base-inputs.js';

@@ -1,8 +1,8 @@
 /**
  * Random-search steps for refining a trigger (gradient-free: the prober only has forward passes). Each step
  * proposes a nearby trigger of the same family and strength tier, so refinement sharpens a candidate without
- * growing it: a patch moves, changes fill or brightness; a pixel moves to a neighbour; a blend pattern or a
- * warp field is re-drawn at the same strength.
+ * growing it: a patch moves, changes fill or brightness; a pixel moves to a neighbour; a blend pattern (of
+ * the same kind) or a warp field is re-drawn at the same strength.
  */
 import { Rng } from '../probes/rng.js';
 import {
@@ -36,7 +36,7 @@ export function mutate(t: Trigger, g: ImageGeometry, range: ValueRange, rng: Rng
     return makePatch(g, range, p);
   }
   if (t.kind === 'pixels') return movePixel(t, g, range, rng);
-  if (t.kind === 'blend') return makeBlend(g, range, t.amount ?? BLEND_ALPHAS[0], rng.nextUint32());
+  if (t.kind === 'blend') return makeBlend(g, range, t.amount ?? BLEND_ALPHAS[0], rng.nextUint32(), t.blend);
   if (t.kind === 'warp') return makeWarp(g, t.strength, rng.nextUint32());
   return t;
 }

@@ -110,6 +110,9 @@ export interface SweepResult {
   map: Float32Array;
 }
 
+/** Told every swept patch's effect and stamped summary (candidate-stats.ts keeps the cell statistics). */
+export type SweepObserver = (trigger: Trigger, effect: Effect, stamped: LogitSummary) => void;
+
 /**
  * Runs the sweep on `rows` (at most SWEEP_INPUTS of them) and promotes, per class and patch-size tier, the
  * SWEEP_KEEP positions with the largest margin gain for that class.
@@ -123,11 +126,12 @@ export async function patchSweep(
   clean: LogitSummary,
   k: number,
   fills: number,
+  observe?: SweepObserver,
 ): Promise<SweepResult> {
   const patches = sweepPatches(g, range, fills);
   if (patches.length === 0 || rows.length === 0)
     return { triggers: [], byClass: [], map: new Float32Array(0) };
-  const effects = await stampAll(runner, base, g, patches, rows, clean, k);
+  const effects = await stampAll(runner, base, g, patches, rows, clean, k, observe);
   const gains = effects.map((e) => e.gain);
   const solid = patches.length / fills; // the first fill is the solid one (SWEEP_FILLS[0])
   const map = flipMap(effects.slice(0, solid), k);
@@ -183,11 +187,16 @@ async function stampAll(
   rows: readonly number[],
   clean: LogitSummary,
   k: number,
+  observe?: SweepObserver,
 ): Promise<Effect[]> {
   const res = await runner.stamped(
     patches.map((trigger) => ({ trigger, rows })),
     base,
     g,
   );
-  return res.map((s) => effectOf(clean, s, k));
+  return res.map((s, i) => {
+    const e = effectOf(clean, s, k);
+    observe?.(patches[i], e, s);
+    return e;
+  });
 }

@@ -41,8 +41,11 @@ import {
   type Effect,
 } from './logit-stats.js';
 import { mutate } from './refine.js';
+import { CandidateStats, type CandidateEvidence } from './candidate-stats.js';
+import { ANOMALY_FAMILIES, classAnomaly, type ClassAnomaly } from './class-anomaly.js';
 import { mapPositions, patchMap, patchSweep, sweepFills, sweepPositions, SWEEP_INPUTS } from './sweep.js';
 import { triggerEvidence, type TriggerEvidence } from './evidence.js';
+import { pickShown, touchedPositions, type ShownCandidate } from './shown-trigger.js';
 import {
   BLEND_ALPHAS,
   DEFAULT_RANGE,
@@ -100,8 +103,19 @@ export const GAIN_SPREAD_FLOOR = 0.2;
 export const TIER_WEIGHT_RATIO = 0.5;
 /** Fewest classes for a class-contrast score (below it the score is 0: no evidence either way). */
 export const MIN_CLASSES_FOR_SCORE = 3;
-/** Families whose z-scores make the score (warps barely move any class on small images, so they add noise). */
-export const SCORED_FAMILIES: readonly TriggerKind[] = ['patch', 'pixels', 'blend'];
+/** Families the per-class curves' RMS z (classScores) is taken over: the anomaly score's families. */
+export const SCORED_FAMILIES: readonly TriggerKind[] = ANOMALY_FAMILIES;
+/** Tests the self-check keeps as its evidence (the most significant first). */
+export const EVIDENCE_TESTS = 3;
+/** Largest score (-log10 p): a p-value below 1e-12 is no more evidence. */
+export const MAX_TRIGGER_SCORE = 12;
+
+/** The self-check's score: -log10 of its p-value, 0..MAX_TRIGGER_SCORE (higher = more suspicious). */
+export function scoreOfP(p: number): number {
+  return Math.min(MAX_TRIGGER_SCORE, Math.max(0, -Math.log10(Math.max(p, 10 ** -MAX_TRIGGER_SCORE))));
+}
+
+const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 
 const FAMILIES: readonly TriggerKind[] = ['patch', 'pixels', 'blend', 'warp'];
 
@@ -166,6 +180,17 @@ export interface TriggerProbeResult {
   mapBlock: Float32Array;
   /** Per-class score (mean z over the scored families). */
   classScores: Float32Array;
+  /**
+   * Every swept and screened candidate summarised per (family, tier, class), and the clean pass per class
+   * (candidate-stats.ts): what the class-anomaly score (class-anomaly.ts) reads beside the table.
+   */
+  candidateStats: CandidateEvidence;
+  /** The score: every class against the model's other classes (class-anomaly.ts), before refinement. */
+  anomaly: ClassAnomaly;
+  /** The suspected target's best trigger per (family, tier), what the shown one was picked from (shown-trigger.ts). */
+  shownCandidates: ShownCandidate[];
+  /** The clean logits' spread the gains are divided by. */
+  logitScale: number;
   /** The reported trigger itself (mask and pattern, or warp field), for display and tests. */
   trigger: Trigger | null;
   /** The reported trigger with the inputs it was stamped on and the patch map, for the report's pictures. */
@@ -284,13 +309,18 @@ export async function probeTriggers(
     guided.push(...guidedTriggers(g, range, scan, k));
   }
 
+  // Every swept and screened candidate's effect, per (family, tier, class): typical and largest effects.
+  const stats = new CandidateStats(k, new Map(FAMILIES.map((f) => [f, tierCount(f, g)] as const)));
+
   // 2b. Dense patch sweep on a few inputs; the best positions per (class, size) join the screening.
   const sweepRows = searchRows.slice(0, SWEEP_INPUTS);
   const fills = sweepFills(g, sweepRows.length, Math.floor((runner.left - nEval) * SWEEP_SHARE));
   let mapBlock: Float32Array = new Float32Array(0);
   if (fills > 0) {
     const sweepClean = subsetSummary(cleanAll, sweepRows, k);
-    const sweep = await patchSweep(runner, base, g, range, sweepRows, sweepClean, k, fills);
+    const sweep = await patchSweep(runner, base, g, range, sweepRows, sweepClean, k, fills, (t, e, st) =>
+      stats.observe(t, e, sweepClean, st, false),
+    );
     guided.push(...sweep.triggers);
     mapBlock = sweep.map;
   }
@@ -321,14 +351,20 @@ export async function probeTriggers(
   );
   screened.forEach((s, t) => {
     const effect = effectOf(clean, s, k);
+    stats.observe(candidates[t], effect, clean, s, true);
     const row = cell(table, candidates[t]);
     if (row) for (let c = 0; c < k; c++) offer(row, c, candidates[t], effect, s.argmax);
   });
 
+  // The score: every class against the model's own other classes, on what the sweep and the screening
+  // measured (class-anomaly.ts). Refinement below spends its passes on the suspects only, so it sharpens
+  // the reported trigger but never enters the score.
+  const candidateStats = stats.finish(logitScale, cleanAll);
+  const anomaly = classAnomaly({ classes: k, cells: Object.fromEntries(candidateStats.cells) });
+
   // 4. Refine every (family, tier) trigger of the most suspicious classes.
-  const pre = scoreTable(table, k, logitScale);
   const suspects = Array.from({ length: k }, (_, c) => c)
-    .sort((a, b) => pre.classScores[b] - pre.classScores[a])
+    .sort((a, b) => anomaly.classP[a] - anomaly.classP[b] || a - b)
     .slice(0, Math.min(REFINE_CLASSES, k));
   const states: { row: (Best | undefined)[]; c: number }[] = [];
   for (const c of suspects) {
@@ -355,19 +391,22 @@ export async function probeTriggers(
     states.forEach((st, i) => offer(st.row, st.c, proposals[i], effectOf(clean, res[i], k), res[i].argmax));
   }
 
-  // 5. Score, and the trigger to report: the target's best trigger in its highest-z family, the tier with
-  // the highest flip rate (smallest tier on ties), re-measured on the held-out inputs.
+  // 5. The trigger to report: the suspected target's most specific trigger over every family and tier
+  // (shown-trigger.ts: the best flip rate, then the fewest input positions touched), re-measured on the
+  // held-out inputs. The per-family curves feed the blocks.
   const scored = scoreTable(table, k, logitScale);
-  let target = 0;
-  for (let c = 1; c < k; c++) if (scored.classScores[c] > scored.classScores[target]) target = c;
-  let fam = scored.families[0];
-  for (const fs of scored.families)
-    if (SCORED_FAMILIES.includes(fs.family) && fs.z[target] > fam.z[target]) fam = fs;
-  let shown: Best | undefined;
-  for (const row of table.get(fam.family) ?? []) {
-    const b = row[target];
-    if (b && (!shown || b.effect.flip[target] > shown.effect.flip[target])) shown = b;
-  }
+  // several targets or all-to-all: no class is named, the strongest test's class still shows its trigger
+  const target = anomaly.targetClass ?? anomaly.top?.cls ?? 0;
+  const bests: Best[] = [];
+  for (const rowsOfFamily of table.values())
+    for (const row of rowsOfFamily) if (row[target]) bests.push(row[target] as Best);
+  const shownCandidates: ShownCandidate[] = bests.map((b) => ({
+    family: b.trigger.kind,
+    tier: b.trigger.tier,
+    flip: b.effect.flip[target],
+    touched: touchedPositions(b.trigger),
+  }));
+  const shown: Best | undefined = bests[pickShown(shownCandidates)];
   let flipRate = shown ? shown.effect.flip[target] : 0;
   // what the report's pictures show: the inputs the flip rate was last measured on, before and after
   let measured: { rows: readonly number[]; after: Int32Array; from: 'held-out' | 'search' } | undefined =
@@ -395,19 +434,41 @@ export async function probeTriggers(
   }
   const trig = shown ? describe(shown.trigger) : { kind: 'none', location: '' };
   // With two classes the robust z of either is always +-0.67: the contrast carries no information.
-  const informative = k >= MIN_CLASSES_FOR_SCORE;
-  const score = informative ? scored.classScores[target] : 0;
+  const informative = k >= MIN_CLASSES_FOR_SCORE && anomaly.top !== null;
+  const score = informative ? scoreOfP(anomaly.pValue) : 0;
+  const top = anomaly.top;
+  const multi = informative ? anomaly.multiTarget : null;
   const selfCheck: SelfCheck = {
     score,
-    targetClass: target,
+    ...(multi ? { multiTarget: multi } : { targetClass: target }),
     detail:
+      (multi?.kind === 'several'
+        ? `several classes stand out on their own (${multi.classes.join(', ')}): `
+        : multi
+          ? `a ${multi.mapping?.location ?? 'small'} trigger moves ${(100 * (multi.mapping?.changed ?? 0)).toFixed(0)}% of inputs, each class consistently to another (all-to-all); `
+          : '') +
       `class ${target} is the easiest to reach: a ${trig.kind} trigger (${trig.location}) sends ` +
       `${(flipRate * 100).toFixed(0)}% of held-out inputs to it ` +
-      (informative
-        ? `(trigger score ${score.toFixed(1)}: its margin-gain robust z against the other ${k - 1} classes, ` +
-          'root mean square over patch, pixel and blend triggers)'
+      (informative && top
+        ? `(its ${top.family} triggers of strength ${top.tier + 1} ${top.statistic === 'gain' ? 'raise its margin' : 'flip inputs into it'} ` +
+          `${top.z.toFixed(1)} robust SDs beyond the other ${k - 1} classes; p = ${anomaly.pValue.toPrecision(2)} over ${anomaly.tests.length} tests)`
         : `(no score: comparing classes needs at least ${MIN_CLASSES_FOR_SCORE} classes)`),
-    trigger: { kind: trig.kind, location: trig.location, flipRate, zScore: score },
+    trigger: { kind: trig.kind, location: trig.location, flipRate, zScore: top?.z ?? 0 },
+    ...(informative
+      ? {
+          pValue: anomaly.pValue,
+          evidence: anomaly.tests
+            .slice()
+            .sort((a, b) => a.pValue - b.pValue || b.z - a.z)
+            .slice(0, EVIDENCE_TESTS)
+            .map((t) => ({
+              test: `${t.family}:${t.tier}:${t.statistic}`,
+              cls: t.cls,
+              z: round4(t.z),
+              pValue: t.pValue,
+            })),
+        }
+      : {}),
   };
   const block = new Float32Array(2 * FAMILIES.length * k);
   FAMILIES.forEach((f, i) => {
@@ -422,6 +483,10 @@ export async function probeTriggers(
     tierBlock: tierBlock(table, g, k, logitScale),
     mapBlock,
     classScores: scored.classScores,
+    candidateStats,
+    anomaly,
+    shownCandidates,
+    logitScale,
     trigger: shown ? shown.trigger : null,
     evidence:
       shown && measured

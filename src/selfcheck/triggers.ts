@@ -4,7 +4,9 @@
  *
  *   patch   square patches (BadNets) of sizes 2..max(5, H/5) at the four corners and seeded random places,
  *           filled solid-hi, solid-lo (inverted), checkerboard or a seeded random-binary pattern
- *   blend   a seeded random pattern alpha-blended over the whole input (Chen et al. blended injection)
+ *   blend   a whole-input pattern alpha-blended over the input: seeded uniform noise (Chen et al. blended
+ *           injection), a sinusoidal grating (SIG, and the few-coefficient frequency triggers), a constant
+ *           grey or bright image (contrast and wash-out filters)
  *   pixels  k sparse fixed pixels set to hi (one-pixel / few-pixel attacks)
  *   warp    a smooth, small displacement field with bilinear resampling (WaNet)
  *
@@ -55,6 +57,8 @@ export interface MaskTrigger {
   patch?: PatchParams;
   /** Blend weight (blend) or pixel count (pixels). */
   amount?: number;
+  /** Blend only: what was blended (refinement re-draws the same kind). */
+  blend?: BlendPattern;
   /** Strength tier within the family (0 = smallest patch / fewest pixels / weakest blend). */
   tier: number;
 }
@@ -176,18 +180,66 @@ export function makePatch(g: ImageGeometry, range: ValueRange, p: PatchParams): 
   };
 }
 
-/** A seeded random pattern blended over the whole input with weight alpha. */
-export function makeBlend(g: ImageGeometry, range: ValueRange, alpha: number, seed: number): MaskTrigger {
+/**
+ * Whole-input patterns the blend family draws, per strength (BLEND_PATTERNS of each, in this order):
+ *   noise    seeded uniform noise per value (the blended-injection attack's pattern)
+ *   grating  a seeded sinusoidal grating (random orientation, 1-6 cycles across the input, random phase,
+ *            the same in every channel): SIG's signal, and what a trigger on a few mid/high frequency
+ *            coefficients looks like in pixel space
+ *   grey     a constant mid-range image: blending it lowers the contrast
+ *   bright   a constant high image: blending it washes the input out
+ * Every class is screened with all of them, so a class that any whole-input change pushes inputs towards
+ * (a natural sink) shows as a high typical gain, not as one lucky pattern.
+ */
+export type BlendPattern = 'noise' | 'grating' | 'grey' | 'bright';
+export const BLEND_PATTERNS: readonly BlendPattern[] = [
+  'noise',
+  'noise',
+  'noise',
+  'noise',
+  'grating',
+  'grating',
+  'grey',
+  'bright',
+];
+
+function blendPattern(g: ImageGeometry, range: ValueRange, kind: BlendPattern, seed: number): Float32Array {
+  const hw = g.h * g.w;
   const rng = new Rng(seed);
+  if (kind === 'noise') return rng.uniforms(g.c * hw, range.lo, range.hi);
+  if (kind === 'grey') return new Float32Array(g.c * hw).fill((range.lo + range.hi) / 2);
+  if (kind === 'bright') return new Float32Array(g.c * hw).fill(range.hi);
+  const angle = rng.uniform(0, Math.PI);
+  const cycles = rng.uniform(1, 6);
+  const phase = rng.uniform(0, 2 * Math.PI);
+  const side = Math.max(g.h, g.w);
+  const out = new Float32Array(g.c * hw);
+  for (let y = 0; y < g.h; y++)
+    for (let x = 0; x < g.w; x++) {
+      const t = ((x * Math.cos(angle) + y * Math.sin(angle)) / side) * 2 * Math.PI * cycles + phase;
+      const v = range.lo + ((range.hi - range.lo) * (1 + Math.sin(t))) / 2;
+      for (let ch = 0; ch < g.c; ch++) out[ch * hw + y * g.w + x] = v;
+    }
+  return out;
+}
+
+/** A whole-input pattern (seeded uniform noise unless `kind` says otherwise) blended with weight alpha. */
+export function makeBlend(
+  g: ImageGeometry,
+  range: ValueRange,
+  alpha: number,
+  seed: number,
+  kind: BlendPattern = 'noise',
+): MaskTrigger {
   const hw = g.h * g.w;
   const mask = new Float32Array(hw).fill(alpha);
-  const pattern = rng.uniforms(g.c * hw, range.lo, range.hi);
   return {
     kind: 'blend',
-    location: `whole input, alpha ${alpha}`,
+    location: `whole input, ${kind === 'noise' ? '' : `${kind} `}alpha ${alpha}`,
     mask,
-    pattern,
+    pattern: blendPattern(g, range, kind, seed),
     amount: alpha,
+    blend: kind,
     tier: nearestIndex(BLEND_ALPHAS, alpha),
   };
 }
@@ -359,8 +411,9 @@ export function generateTriggers(g: ImageGeometry, opts: TriggerSetOptions): Tri
   for (const k of PIXEL_COUNTS) {
     for (let r = 0; r < 2; r++) out.push(makePixels(g, range, k, rng.nextUint32()));
   }
-  const blendSeeds = [rng.nextUint32(), rng.nextUint32()];
-  for (const alpha of BLEND_ALPHAS) for (const s of blendSeeds) out.push(makeBlend(g, range, alpha, s));
+  const blendSeeds = BLEND_PATTERNS.map(() => rng.nextUint32());
+  for (const alpha of BLEND_ALPHAS)
+    BLEND_PATTERNS.forEach((kind, i) => out.push(makeBlend(g, range, alpha, blendSeeds[i], kind)));
   if (g.h >= 4 && g.w >= 4) {
     for (const strength of WARP_STRENGTHS) {
       for (let r = 0; r < 2; r++) out.push(makeWarp(g, strength, rng.nextUint32()));
