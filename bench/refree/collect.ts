@@ -16,6 +16,7 @@ import { findFinalLinear } from '../../src/fingerprint/final-layer.js';
 import { finalRowFeatures } from '../../src/fingerprint/final-layer-features.js';
 import { sha256Hex } from '../../src/util/hash.js';
 import type { TriggerKind } from '../../src/selfcheck/triggers.js';
+import type { SelfCheck } from '../../src/fingerprint/types.js';
 import type { BenchModel } from './zoos.js';
 
 export type Base = 'samples' | 'mined';
@@ -42,7 +43,7 @@ export interface StoredCell {
 /** What one probing of one model left: the rows the scores are computed from. */
 export interface ProbeRow {
   model: Omit<BenchModel, 'file' | 'samplesDir' | 'normalize'>;
-  base: Base | 'probes';
+  base: Base | NonNullable<SelfCheck['basis']>;
   classes: number;
   /** The self-check as the collecting code made it (its score, class and reported trigger). */
   old: { score: number; target: number | null; flipRate: number; kind: string; location: string } | null;
