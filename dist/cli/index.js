@@ -27455,13 +27455,6 @@ const MAX_VOCAB_FILE_BYTES = 64 * 1024 * 1024;
 const MAX_VOCAB_ENTRIES = 4_000_000;
 /** Longest line of a plain-text samples file (characters): a text longer than this is a mistake, not a sample. */
 const MAX_TEXT_SAMPLE_CHARS = 100_000;
-/**
- * Compute budget of token trigger probing for a text model (src/fingerprint/token-trigger-check.ts), in
- * estimated multiply-accumulates over all its forward passes: every entry of a 3,000-word vocabulary on 16
- * texts and the phrase search for a 1-D CNN or a one-layer transformer of width 48 over 40-64 tokens
- * (bench/results/text.md measures the scan time).
- */
-const TOKEN_TRIGGER_MAC_BUDGET = 3e10;
 /** Share of the token trigger budget that mining base texts may spend when no samples are given. */
 const TOKEN_MINE_BUDGET_SHARE = 0.25;
 /**
@@ -27483,6 +27476,16 @@ const INVERSION_MAX_CLASSES = 100;
 const INVERSION_MAC_BUDGET = 1.6e10;
 /** Forward-pass equivalents of one forward+backward step (bench:speed grad: 1.8x-5.6x; the worst, rounded up). */
 const INVERSION_BACKWARD_FACTOR = 6;
+/**
+ * Inputs synthesised from the model without data (src/selfcheck/synthesise.ts): how many (an equal share per
+ * class), the gradient steps on the whole batch, the fewest steps worth running, and the compute budget in
+ * estimated multiply-accumulates (a step is a batch's forward pass plus a backward pass of
+ * INVERSION_BACKWARD_FACTOR forward passes). Counts, never a clock.
+ */
+const SYNTH_INPUTS = 128;
+const SYNTH_STEPS = 200;
+const SYNTH_MIN_STEPS = 20;
+const SYNTH_MAC_BUDGET = 2e10;
 
 ;// CONCATENATED MODULE: ./lib/model/dtypes.js
 /** ONNX TensorProto.DataType codes (onnx.proto3, stable across IR versions). */
@@ -30774,7 +30777,9 @@ function medianLogitSpread(s, k) {
  *
  *   patch   square patches (BadNets) of sizes 2..max(5, H/5) at the four corners and seeded random places,
  *           filled solid-hi, solid-lo (inverted), checkerboard or a seeded random-binary pattern
- *   blend   a seeded random pattern alpha-blended over the whole input (Chen et al. blended injection)
+ *   blend   a whole-input pattern alpha-blended over the input: seeded uniform noise (Chen et al. blended
+ *           injection), a sinusoidal grating (SIG, and the few-coefficient frequency triggers), a constant
+ *           grey or bright image (contrast and wash-out filters)
  *   pixels  k sparse fixed pixels set to hi (one-pixel / few-pixel attacks)
  *   warp    a smooth, small displacement field with bilinear resampling (WaNet)
  *
@@ -30892,18 +30897,50 @@ function makePatch(g, range, p) {
         tier: nearestIndex(patchSizes(g), params.size),
     };
 }
-/** A seeded random pattern blended over the whole input with weight alpha. */
-function makeBlend(g, range, alpha, seed) {
+const BLEND_PATTERNS = [
+    'noise',
+    'noise',
+    'noise',
+    'noise',
+    'grating',
+    'grating',
+    'grey',
+    'bright',
+];
+function blendPattern(g, range, kind, seed) {
+    const hw = g.h * g.w;
     const rng = new Rng(seed);
+    if (kind === 'noise')
+        return rng.uniforms(g.c * hw, range.lo, range.hi);
+    if (kind === 'grey')
+        return new Float32Array(g.c * hw).fill((range.lo + range.hi) / 2);
+    if (kind === 'bright')
+        return new Float32Array(g.c * hw).fill(range.hi);
+    const angle = rng.uniform(0, Math.PI);
+    const cycles = rng.uniform(1, 6);
+    const phase = rng.uniform(0, 2 * Math.PI);
+    const side = Math.max(g.h, g.w);
+    const out = new Float32Array(g.c * hw);
+    for (let y = 0; y < g.h; y++)
+        for (let x = 0; x < g.w; x++) {
+            const t = ((x * Math.cos(angle) + y * Math.sin(angle)) / side) * 2 * Math.PI * cycles + phase;
+            const v = range.lo + ((range.hi - range.lo) * (1 + Math.sin(t))) / 2;
+            for (let ch = 0; ch < g.c; ch++)
+                out[ch * hw + y * g.w + x] = v;
+        }
+    return out;
+}
+/** A whole-input pattern (seeded uniform noise unless `kind` says otherwise) blended with weight alpha. */
+function makeBlend(g, range, alpha, seed, kind = 'noise') {
     const hw = g.h * g.w;
     const mask = new Float32Array(hw).fill(alpha);
-    const pattern = rng.uniforms(g.c * hw, range.lo, range.hi);
     return {
         kind: 'blend',
-        location: `whole input, alpha ${alpha}`,
+        location: `whole input, ${kind === 'noise' ? '' : `${kind} `}alpha ${alpha}`,
         mask,
-        pattern,
+        pattern: blendPattern(g, range, kind, seed),
         amount: alpha,
+        blend: kind,
         tier: nearestIndex(BLEND_ALPHAS, alpha),
     };
 }
@@ -31062,10 +31099,9 @@ function generateTriggers(g, opts) {
         for (let r = 0; r < 2; r++)
             out.push(makePixels(g, range, k, rng.nextUint32()));
     }
-    const blendSeeds = [rng.nextUint32(), rng.nextUint32()];
+    const blendSeeds = BLEND_PATTERNS.map(() => rng.nextUint32());
     for (const alpha of BLEND_ALPHAS)
-        for (const s of blendSeeds)
-            out.push(makeBlend(g, range, alpha, s));
+        BLEND_PATTERNS.forEach((kind, i) => out.push(makeBlend(g, range, alpha, blendSeeds[i], kind)));
     if (g.h >= 4 && g.w >= 4) {
         for (const strength of WARP_STRENGTHS) {
             for (let r = 0; r < 2; r++)
@@ -31166,6 +31202,12 @@ class PassBudget {
     }
     get left() {
         return this.budget - this.used;
+    }
+    /** Counts `n` passes of work done outside `logits` (a gradient, charged at its forward-pass cost). */
+    charge(n) {
+        if (n > this.left)
+            throw new Error(`trigger probe: ${n} passes exceed the budget left (${this.left})`);
+        this.used += n;
     }
     /** Runs raw inputs (counted), checking the answer's size. */
     async logits(batch, n) {
@@ -31345,7 +31387,7 @@ function mutate(t, g, range, rng) {
     if (t.kind === 'pixels')
         return movePixel(t, g, range, rng);
     if (t.kind === 'blend')
-        return makeBlend(g, range, t.amount ?? BLEND_ALPHAS[0], rng.nextUint32());
+        return makeBlend(g, range, t.amount ?? BLEND_ALPHAS[0], rng.nextUint32(), t.blend);
     if (t.kind === 'warp')
         return makeWarp(g, t.strength, rng.nextUint32());
     return t;
@@ -31376,6 +31418,658 @@ function movePixel(t, g, range, rng) {
         pattern[ch * hw + to] = range.hi;
     }
     return { ...t, mask, pattern, location: `${on.length} pixels (refined)` };
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/candidate-stats.js
+
+function madOf(xs) {
+    const m = median(xs);
+    return MAD_TO_SD * median(xs.map((x) => Math.abs(x - m)));
+}
+/** Fewest inputs of a source class for its mapping to count (one input says nothing about consistency). */
+const MAPPING_MIN_SOURCE = 2;
+/**
+ * How a stamped batch moved the inputs between classes (see MappingEvidence). A source class (the clean
+ * prediction) with at least MAPPING_MIN_SOURCE inputs is "mapped" to its most common new class when at
+ * least half of its inputs, and at least two, went there. consistent = inputs of mapped sources that went
+ * to their class / inputs of the sources counted; spread = distinct classes the mapped sources went to /
+ * sources counted.
+ */
+function mappingOf(clean, stamped, k, location = '') {
+    const n = clean.argmax.length;
+    const moved = new Map();
+    const sources = new Map();
+    let changed = 0;
+    for (let i = 0; i < n; i++) {
+        const s = clean.argmax[i];
+        const d = stamped.argmax[i];
+        sources.set(s, (sources.get(s) ?? 0) + 1);
+        if (d === s)
+            continue;
+        changed++;
+        const row = moved.get(s) ?? new Map();
+        row.set(d, (row.get(d) ?? 0) + 1);
+        moved.set(s, row);
+    }
+    let counted = 0;
+    let inputs = 0;
+    let consistent = 0;
+    const destinations = new Set();
+    for (const [s, ns] of sources) {
+        if (ns < MAPPING_MIN_SOURCE)
+            continue;
+        counted++;
+        inputs += ns;
+        let best = -1;
+        let bestN = 0;
+        for (const [d, m] of moved.get(s) ?? [])
+            if (m > bestN || (m === bestN && d < best))
+                [best, bestN] = [d, m];
+        if (bestN >= MAPPING_MIN_SOURCE && 2 * bestN >= ns) {
+            consistent += bestN;
+            destinations.add(best);
+        }
+    }
+    const c = inputs > 0 ? consistent / inputs : 0;
+    const spread = counted > 0 ? destinations.size / Math.min(counted, k) : 0;
+    return {
+        changed: n > 0 ? changed / n : 0,
+        consistent: c,
+        spread,
+        score: c * spread,
+        sources: counted,
+        location,
+    };
+}
+class CandidateStats {
+    k;
+    cells = new Map();
+    constructor(k, tiers) {
+        this.k = k;
+        for (const [f, n] of tiers)
+            this.cells.set(f, Array.from({ length: n }, () => ({
+                gains: Array.from({ length: k }, () => []),
+                flips: Array.from({ length: k }, () => []),
+                bestGain: new Float64Array(k).fill(-Infinity),
+                bestFlip: new Float64Array(k),
+                maxFlip: new Float32Array(k),
+                mapping: null,
+            })));
+    }
+    /**
+     * One candidate's effect on `clean` (the same rows as `stamped`); gains in raw logit units. `screened`:
+     * measured on the screening rows (it then competes for the cell's best; swept patches, on a few inputs,
+     * only count towards the typical effect and the mapping).
+     */
+    observe(trigger, effect, clean, stamped, screened) {
+        const cell = this.cells.get(trigger.kind)?.[trigger.tier];
+        if (!cell)
+            return;
+        for (let c = 0; c < this.k; c++) {
+            cell.gains[c].push(effect.gain[c]);
+            cell.flips[c].push(effect.flip[c]);
+            if (!screened)
+                continue;
+            if (effect.flip[c] > cell.maxFlip[c])
+                cell.maxFlip[c] = effect.flip[c];
+            if (effect.gain[c] > cell.bestGain[c]) {
+                cell.bestGain[c] = effect.gain[c];
+                cell.bestFlip[c] = effect.flip[c];
+            }
+        }
+        if (!screened)
+            return;
+        // Only on the screening rows: the sweep's 8 inputs hold about one input per class, on which any
+        // strong perturbation looks like a consistent mapping.
+        const m = mappingOf(clean, stamped, this.k, trigger.location);
+        if (!cell.mapping || m.score > cell.mapping.score)
+            cell.mapping = m;
+    }
+    /** The per-cell evidence, gains divided by `logitScale` (the clean logits' spread). */
+    finish(logitScale, clean) {
+        const cells = new Map();
+        for (const [f, list] of this.cells) {
+            cells.set(f, list.map((cell) => ({
+                candidates: cell.gains[0]?.length ?? 0,
+                typicalGain: Float32Array.from(cell.gains, (g) => (g.length ? median(g) / logitScale : 0)),
+                typicalFlip: Float32Array.from(cell.flips, (g) => (g.length ? median(g) : 0)),
+                spreadGain: Float32Array.from(cell.gains, (g) => (g.length ? madOf(g) / logitScale : 0)),
+                bestGain: Float32Array.from(cell.bestGain, (g) => (Number.isFinite(g) ? g / logitScale : 0)),
+                bestFlip: Float32Array.from(cell.bestFlip),
+                maxFlip: cell.maxFlip,
+                mapping: cell.mapping,
+            })));
+        }
+        return { cells, clean: cleanEvidence(clean, this.k, logitScale) };
+    }
+}
+/** Per class: predicted share, runner-up share and median gap to the top class (see CleanEvidence). */
+function cleanEvidence(s, k, logitScale) {
+    const n = s.argmax.length;
+    const share = new Float32Array(k);
+    const runnerUp = new Float32Array(k);
+    const gaps = Array.from({ length: k }, () => []);
+    const others = new Float32Array(k);
+    for (let i = 0; i < n; i++) {
+        const top = s.argmax[i];
+        share[top]++;
+        let second = -1;
+        let secondMargin = -Infinity;
+        for (let c = 0; c < k; c++) {
+            if (c === top)
+                continue;
+            const m = s.margin[i * k + c];
+            gaps[c].push(-m / logitScale);
+            others[c]++;
+            if (m > secondMargin)
+                [second, secondMargin] = [c, m];
+        }
+        if (second >= 0)
+            runnerUp[second]++;
+    }
+    for (let c = 0; c < k; c++) {
+        runnerUp[c] = others[c] > 0 ? runnerUp[c] / others[c] : 0;
+        share[c] = n > 0 ? share[c] / n : 0;
+    }
+    return { share, runnerUp, gap: Float32Array.from(gaps, (g) => (g.length ? median(g) : 0)) };
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/max-z-table.js
+/**
+ * GENERATED by `npx tsx scripts/max-z-table.ts` (do not edit): upper quantiles of the largest robust z
+ * ((x - median) / (1.4826 MAD)) among K independent standard normal draws, by Monte Carlo.
+ * MAX_Z_QUANTILES[i][j] = the z that the largest robust z of MAX_Z_CLASSES[i] draws exceeds with probability
+ * MAX_Z_P[j]; MAX_Z_DRAWS[i] draws were simulated for row i (a quantile below about 10 / draws is noisy).
+ */
+const MAX_Z_CLASSES = [
+    3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 35,
+    40, 43, 50, 60, 70, 80, 100, 120, 150, 200, 250, 300, 400, 500, 700, 1000, 1500, 2000, 3000, 5000, 10000,
+];
+const MAX_Z_P = [
+    0.5, 0.3, 0.2, 0.1, 0.05, 0.03, 0.02, 0.01, 0.005, 0.003, 0.002, 0.001, 0.0005, 0.0003, 0.0002, 0.0001,
+];
+const MAX_Z_DRAWS = (/* unused pure expression or super */ null && ([
+    200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000,
+    200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000,
+    200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 166666, 133333, 100000,
+    80000, 66666, 50000, 40000, 28571, 20000, 13333, 10000, 6666, 4000, 2000,
+]));
+const MAX_Z_QUANTILES = [
+    [
+        0.6754, 1.4606, 2.405, 5.1825, 10.7258, 18.1896, 27.2557, 54.577, 110.0124, 180.969, 265.4213, 528.6268,
+        1064.0367, 1702.596, 2462.9784, 4021.5858,
+    ],
+    [
+        1.1693, 1.5276, 2.0524, 3.1857, 4.7462, 6.2987, 7.8189, 11.1563, 16.0978, 21.2439, 27.0289, 40.0721,
+        61.2999, 76.9528, 88.4005, 135.4194,
+    ],
+    [
+        1.226, 1.8844, 2.5049, 3.853, 5.7437, 7.6106, 9.4638, 13.5453, 19.312, 25.1968, 31.4069, 44.3609, 58.3702,
+        75.443, 88.5913, 119.987,
+    ],
+    [
+        1.3421, 1.8809, 2.3404, 3.2445, 4.3302, 5.3107, 6.1937, 8.0121, 10.3452, 12.2196, 13.9404, 17.4425,
+        21.6495, 25.1559, 28.7495, 37.2494,
+    ],
+    [
+        1.4337, 2.0138, 2.5091, 3.4781, 4.6723, 5.7147, 6.6888, 8.7041, 11.1554, 13.2247, 15.6203, 19.5891,
+        25.8472, 29.4958, 36.1364, 43.7056,
+    ],
+    [
+        1.5048, 2.0118, 2.4269, 3.1833, 4.0517, 4.7945, 5.4538, 6.6277, 8.0998, 9.3301, 10.3143, 12.3027, 15.22,
+        17.3811, 20.4072, 23.5362,
+    ],
+    [
+        1.5621, 2.0906, 2.5241, 3.3122, 4.2255, 4.9761, 5.6221, 6.9401, 8.4202, 9.6145, 10.6621, 12.7049, 15.601,
+        18.1024, 20.2525, 23.694,
+    ],
+    [
+        1.6127, 2.0952, 2.4782, 3.1576, 3.8886, 4.4749, 4.9844, 5.981, 7.0983, 7.9534, 8.7412, 10.1731, 11.9465,
+        13.1707, 14.295, 16.6969,
+    ],
+    [
+        1.653, 2.1484, 2.5359, 3.2384, 3.9881, 4.5877, 5.1112, 6.1068, 7.2542, 8.1858, 9.0754, 10.5558, 12.4621,
+        13.9106, 15.3214, 17.0138,
+    ],
+    [
+        1.6927, 2.1527, 2.5036, 3.123, 3.7744, 4.2829, 4.7136, 5.5258, 6.4062, 7.1213, 7.6511, 8.7947, 10.0972,
+        10.933, 11.6957, 13.1697,
+    ],
+    [
+        1.7257, 2.1934, 2.5535, 3.1793, 3.8232, 4.3508, 4.8078, 5.6476, 6.5542, 7.2614, 7.9074, 9.0103, 10.3834,
+        11.712, 12.5753, 14.381,
+    ],
+    [
+        1.7574, 2.2, 2.5292, 3.1015, 3.6856, 4.1311, 4.5184, 5.1928, 5.9465, 6.5674, 7.1541, 7.9481, 9.0082,
+        9.8129, 10.5921, 11.5882,
+    ],
+    [
+        1.7888, 2.2364, 2.571, 3.1543, 3.7593, 4.2113, 4.5933, 5.2787, 6.0235, 6.6286, 7.1149, 7.9288, 8.9556,
+        9.7971, 10.643, 12.4027,
+    ],
+    [
+        1.8156, 2.245, 2.5625, 3.0885, 3.6344, 4.0558, 4.3908, 5.0291, 5.6976, 6.228, 6.681, 7.4248, 8.1575,
+        8.7635, 9.3037, 10.2324,
+    ],
+    [
+        1.8396, 2.2752, 2.596, 3.1378, 3.6907, 4.123, 4.4698, 5.0816, 5.7339, 6.2701, 6.6846, 7.4674, 8.5501,
+        9.3595, 9.9912, 11.2071,
+    ],
+    [
+        1.8619, 2.2814, 2.5863, 3.0949, 3.6074, 3.9785, 4.2988, 4.8538, 5.4762, 5.9206, 6.2865, 6.9603, 7.6246,
+        8.2501, 8.6931, 9.9143,
+    ],
+    [
+        1.8792, 2.2991, 2.6061, 3.1206, 3.6351, 4.0195, 4.3348, 4.8781, 5.5098, 6.0036, 6.3536, 6.9848, 7.7012,
+        8.3768, 9.0445, 9.9981,
+    ],
+    [
+        1.9086, 2.3066, 2.6005, 3.0838, 3.5639, 3.9264, 4.2219, 4.7537, 5.3044, 5.7352, 6.0426, 6.65, 7.3613,
+        7.8937, 8.3878, 9.1433,
+    ],
+    [
+        1.9211, 2.3298, 2.6265, 3.1104, 3.5934, 3.9598, 4.2598, 4.7885, 5.3346, 5.7753, 6.1082, 6.7431, 7.3867,
+        7.8015, 8.2379, 8.9601,
+    ],
+    [
+        1.9444, 2.3374, 2.6225, 3.0905, 3.5495, 3.896, 4.1652, 4.6371, 5.1329, 5.557, 5.8929, 6.3891, 6.9425,
+        7.4793, 7.8911, 8.4303,
+    ],
+    [
+        1.9577, 2.3561, 2.644, 3.1171, 3.5761, 3.9107, 4.1867, 4.6787, 5.1938, 5.5981, 5.9019, 6.495, 7.0819,
+        7.6405, 7.8956, 8.6297,
+    ],
+    [
+        1.9756, 2.3582, 2.639, 3.087, 3.5291, 3.8488, 4.1068, 4.5547, 5.0414, 5.3645, 5.6735, 6.1241, 6.6846,
+        7.1428, 7.3687, 8.0116,
+    ],
+    [
+        1.9901, 2.3826, 2.6619, 3.1161, 3.5688, 3.9027, 4.1696, 4.6477, 5.125, 5.4541, 5.7555, 6.3115, 6.9313,
+        7.3146, 7.7427, 8.2617,
+    ],
+    [
+        2.006, 2.3847, 2.6525, 3.088, 3.5118, 3.8292, 4.0843, 4.5021, 4.9144, 5.2326, 5.4883, 5.9933, 6.491,
+        6.8993, 7.1383, 7.7746,
+    ],
+    [
+        2.0234, 2.4027, 2.673, 3.1056, 3.5237, 3.8413, 4.0864, 4.5248, 4.9738, 5.304, 5.5881, 5.978, 6.4263,
+        6.7418, 7.0355, 7.6019,
+    ],
+    [
+        2.0371, 2.4109, 2.6702, 3.094, 3.5037, 3.8022, 4.0378, 4.4479, 4.8853, 5.1918, 5.4642, 5.9476, 6.4446,
+        6.7655, 7.0631, 7.4681,
+    ],
+    [
+        2.0515, 2.428, 2.6933, 3.123, 3.5301, 3.8334, 4.0763, 4.4785, 4.8988, 5.2366, 5.4817, 5.9467, 6.395,
+        6.6494, 6.9665, 7.5762,
+    ],
+    [
+        2.0634, 2.4255, 2.684, 3.0941, 3.4896, 3.7749, 3.9986, 4.3865, 4.7711, 5.0568, 5.274, 5.6467, 6.1027,
+        6.3918, 6.5809, 6.9705,
+    ],
+    [
+        2.1203, 2.4778, 2.7292, 3.1246, 3.5058, 3.7766, 3.9957, 4.3663, 4.7359, 5.0232, 5.2589, 5.6479, 6.029,
+        6.3489, 6.5921, 7.0371,
+    ],
+    [
+        2.1689, 2.51, 2.7443, 3.122, 3.4802, 3.7262, 3.9302, 4.2738, 4.6065, 4.8507, 5.0552, 5.3799, 5.711,
+        5.9635, 6.1394, 6.5796,
+    ],
+    [
+        2.1955, 2.5336, 2.7711, 3.1368, 3.4885, 3.7312, 3.9247, 4.2556, 4.5709, 4.8138, 5.0118, 5.328, 5.6053,
+        5.9268, 6.139, 6.4078,
+    ],
+    [
+        2.2488, 2.5733, 2.7987, 3.1477, 3.4716, 3.703, 3.8804, 4.174, 4.4773, 4.7257, 4.8942, 5.2167, 5.4819,
+        5.8009, 5.9333, 6.3365,
+    ],
+    [
+        2.3136, 2.6275, 2.8416, 3.173, 3.4804, 3.6963, 3.8643, 4.1542, 4.4293, 4.6386, 4.7944, 5.0998, 5.3602,
+        5.5236, 5.6409, 5.8035,
+    ],
+    [
+        2.3701, 2.6741, 2.8782, 3.1935, 3.4842, 3.6918, 3.85, 4.1208, 4.3833, 4.573, 4.7168, 4.9601, 5.2517,
+        5.4511, 5.5946, 5.855,
+    ],
+    [
+        2.4159, 2.7052, 2.9046, 3.21, 3.4929, 3.6922, 3.8473, 4.1003, 4.3419, 4.5038, 4.6324, 4.8581, 5.098,
+        5.2521, 5.3568, 5.7057,
+    ],
+    [
+        2.4904, 2.7702, 2.9592, 3.2492, 3.51, 3.6965, 3.8356, 4.0753, 4.3101, 4.4713, 4.6076, 4.8121, 5.0011,
+        5.1505, 5.2672, 5.4452,
+    ],
+    [
+        2.5538, 2.8245, 3.0059, 3.2862, 3.5404, 3.714, 3.848, 4.0807, 4.2979, 4.452, 4.5962, 4.8008, 4.985,
+        5.1258, 5.2202, 5.3925,
+    ],
+    [
+        2.6242, 2.8825, 3.0587, 3.3233, 3.5656, 3.7315, 3.8675, 4.0814, 4.2811, 4.4344, 4.5623, 4.7373, 4.9599,
+        5.0881, 5.201, 5.4237,
+    ],
+    [
+        2.722, 2.9678, 3.1304, 3.3813, 3.6077, 3.7694, 3.8919, 4.094, 4.2945, 4.4412, 4.5361, 4.7182, 4.8822,
+        5.0206, 5.0764, 5.2171,
+    ],
+    [
+        2.79, 3.0296, 3.1876, 3.4283, 3.6504, 3.8019, 3.9158, 4.1085, 4.2903, 4.4225, 4.5157, 4.6927, 4.8983,
+        5.0072, 5.0511, 5.2332,
+    ],
+    [
+        2.847, 3.0766, 3.2327, 3.4657, 3.679, 3.8258, 3.9398, 4.1214, 4.3033, 4.4375, 4.5405, 4.6889, 4.827,
+        4.9458, 5.0202, 5.2292,
+    ],
+    [
+        2.9355, 3.1567, 3.3062, 3.5319, 3.7362, 3.8829, 3.9943, 4.1542, 4.3276, 4.4302, 4.5189, 4.6393, 4.7864,
+        4.8662, 4.9408, 5.1216,
+    ],
+    [
+        3.0044, 3.2185, 3.361, 3.5791, 3.7754, 3.9098, 4.0118, 4.178, 4.3507, 4.4731, 4.563, 4.7064, 4.8404,
+        4.8799, 4.9791, 5.2147,
+    ],
+    [
+        3.1022, 3.3077, 3.4434, 3.6525, 3.8518, 3.9954, 4.1006, 4.2587, 4.4374, 4.5537, 4.6413, 4.7917, 4.9402,
+        5.0635, 5.2314, 5.2859,
+    ],
+    [
+        3.2047, 3.3991, 3.5339, 3.7459, 3.9285, 4.052, 4.1513, 4.2907, 4.4834, 4.5877, 4.6704, 4.8232, 5.0132,
+        5.1754, 5.2483, 5.3159,
+    ],
+    [
+        3.3204, 3.5125, 3.6367, 3.8324, 4.0218, 4.1489, 4.2311, 4.4022, 4.5318, 4.6908, 4.7795, 4.9364, 5.1506,
+        5.1824, 5.2041, 5.2082,
+    ],
+    [
+        3.3928, 3.5767, 3.7023, 3.8939, 4.0708, 4.2023, 4.2993, 4.4634, 4.6069, 4.7164, 4.7868, 4.9442, 5.1429,
+        5.1896, 5.2244, 5.3218,
+    ],
+    [
+        3.5063, 3.6799, 3.7982, 3.9839, 4.1592, 4.2766, 4.3809, 4.5308, 4.6731, 4.759, 4.8048, 4.9802, 5.2379,
+        5.2996, 5.2996, 5.3181,
+    ],
+    [
+        3.634, 3.8031, 3.9145, 4.0872, 4.2564, 4.3605, 4.4463, 4.5454, 4.6722, 4.8034, 4.8694, 5.1585, 5.271,
+        5.3648, 5.4217, 5.4217,
+    ],
+    [
+        3.8029, 3.9674, 4.0897, 4.2689, 4.4367, 4.5415, 4.6099, 4.7928, 4.9859, 5.1215, 5.1607, 5.1986, 5.3279,
+        5.4439, 5.4439, 5.4439,
+    ],
+];
+
+;// CONCATENATED MODULE: ./lib/selfcheck/max-z-null.js
+/**
+ * The null distribution of the largest robust z among K classes, with no model zoo. The reference-free
+ * checks score a model by how far its most extreme class stands out from its own other classes (robust z =
+ * (x - median) / (1.4826 MAD) over the K classes, Neural Cleanse's anomaly index), and that maximum grows
+ * with the class count by chance alone: with 10 classes a clean model's largest z passes 5 in 2% of draws,
+ * with 1,000 classes its typical largest z is above 3. So an observed largest z is judged against the
+ * distribution of the largest robust z of K independent standard normal draws: the only assumption is that
+ * a clean model's per-class statistics look like draws from one light-tailed distribution, which
+ * bench/refree.ts checks on every domain it has (clean models called high).
+ *
+ * The distribution is tabulated (src/selfcheck/max-z-table.ts, generated by scripts/max-z-table.ts by
+ * Monte Carlo, 200,000 draws per K up to 100 classes) for 3..30 classes and a grid up to 10,000; between
+ * grid class counts the quantiles are interpolated in log K, between tail probabilities log p is
+ * interpolated linearly in z, and beyond the last tabulated probability (1e-4) the last segment's
+ * exponential tail is extended. More than 10,000 classes use the 10,000 row (slightly anti-conservative).
+ *
+ * Small K is where the table matters: the median and MAD of ten values are noisy, so the largest z has a
+ * far heavier tail than a normal maximum (K = 10: 2% of draws pass 5.0, where 1 - Phi(z)^10 would put it
+ * at 2.9). Hand-written: no maintained package tabulates this statistic.
+ */
+
+
+/** Smallest p-value the extrapolated tail gives (a z of thousands is no more evidence than this). */
+const MAX_Z_P_FLOOR = 1e-12;
+/** The robust z of every value (median/MAD over all of them, the MAD floored at `floor`). */
+function robustZs(xs, floor = 1e-12) {
+    const n = xs.length;
+    const tmp = Float64Array.from(xs);
+    const med = selectMedian(tmp, n);
+    for (let i = 0; i < n; i++)
+        tmp[i] = Math.abs(xs[i] - med);
+    const scale = Math.max(MAD_TO_SD * selectMedian(tmp, n), floor);
+    return Float64Array.from(xs, (x) => (x - med) / scale);
+}
+/** The tabulated quantiles at `classes` (log-K interpolation between grid rows). */
+function maxZQuantiles(classes) {
+    const ks = MAX_Z_CLASSES;
+    if (classes <= ks[0])
+        return [...MAX_Z_QUANTILES[0]];
+    if (classes >= ks[ks.length - 1])
+        return [...MAX_Z_QUANTILES[ks.length - 1]];
+    let i = 0;
+    while (ks[i + 1] < classes)
+        i++;
+    if (ks[i + 1] === classes)
+        return [...MAX_Z_QUANTILES[i + 1]];
+    const w = Math.log(classes / ks[i]) / Math.log(ks[i + 1] / ks[i]);
+    return MAX_Z_QUANTILES[i].map((q, j) => q + w * (MAX_Z_QUANTILES[i + 1][j] - q));
+}
+/**
+ * P(largest robust z of `classes` clean classes >= z). Non-increasing in z; NaN and -Infinity give 1.
+ * Below the median of the maximum (p > 0.5) log p is interpolated towards p = 1 at z = 0.
+ */
+function maxZPValue(z, classes) {
+    if (!Number.isInteger(classes) || classes < 3)
+        throw new Error(`maxZPValue: bad class count ${classes}`);
+    if (Number.isNaN(z) || z === -Infinity)
+        return 1;
+    const q = maxZQuantiles(classes);
+    const lp = MAX_Z_P.map(Math.log);
+    if (z <= q[0])
+        return z <= 0 ? 1 : Math.exp((lp[0] * z) / q[0]);
+    for (let j = 1; j < q.length; j++) {
+        if (z <= q[j]) {
+            const span = q[j] - q[j - 1];
+            const w = span > 0 ? (z - q[j - 1]) / span : 1;
+            return Math.exp(lp[j - 1] + w * (lp[j] - lp[j - 1]));
+        }
+    }
+    // beyond the table: the last segment's exponential tail
+    const last = q.length - 1;
+    const slope = (lp[last] - lp[last - 1]) / Math.max(1e-9, q[last] - q[last - 1]);
+    return Math.max(MAX_Z_P_FLOOR, Math.exp(lp[last] + slope * (z - q[last])));
+}
+
+;// CONCATENATED MODULE: ./lib/score/combine.js
+/**
+ * Rules that combine the per-channel p-values of one model into ONE statistic T (higher = more anomalous).
+ * T is never read off a textbook null: the ensemble ranks it among the references' own T (computed from their
+ * cross-fitted, leave-one-out channel p-values), so any rule gives an honest final p-value and the rules
+ * differ only in power. Which evidence each rule rewards:
+ *   fisher  mean of -ln p: adds evidence, so many mildly low channels beat one very low one; one strong
+ *           channel is diluted among many weak ones (its -ln p is divided by the channel count).
+ *   min-p   max of -ln p (= -ln min p, Tippett): led by the single most anomalous channel; the re-calibration
+ *           pays for the multiplicity (the references' own max over the same channels sets the bar).
+ *   top-k   mean of the k largest -ln p: a middle ground (k = 1 is min-p, k = channels is fisher).
+ *   cauchy  mean of tan((0.5 - p)·π) (Liu & Xie 2020): dominated by the smallest p-values, robust to
+ *           dependence between channels; -ln of its own Cauchy tail is reported so T stays on a log scale.
+ * bench/detect.ts measures them on the model zoo (bench/results/detect.md).
+ */
+const COMBINE_RULES = (/* unused pure expression or super */ null && (['fisher', 'min-p', 'top-k', 'cauchy']));
+/** Smallest p-value fed to a rule (keeps -ln p and tan finite). */
+const COMBINE_P_FLOOR = 1e-300;
+function clampP(p) {
+    if (!(p > COMBINE_P_FLOOR))
+        return COMBINE_P_FLOOR;
+    return p > 1 ? 1 : p;
+}
+/** The combined statistic T of channel p-values under `spec` (higher = more anomalous). */
+function combinePValues(ps, spec = { rule: 'fisher' }) {
+    const m = ps.length;
+    if (m === 0)
+        throw new Error('combinePValues: no channel p-values');
+    switch (spec.rule) {
+        case 'fisher': {
+            let s = 0;
+            for (let i = 0; i < m; i++)
+                s -= Math.log(clampP(ps[i]));
+            return s / m;
+        }
+        case 'min-p': {
+            let best = 0;
+            for (let i = 0; i < m; i++)
+                best = Math.max(best, -Math.log(clampP(ps[i])));
+            return best;
+        }
+        case 'top-k': {
+            const k = Math.max(1, Math.min(m, Math.round(spec.k ?? 3)));
+            const l = Array.from(ps, (p) => -Math.log(clampP(p))).sort((a, b) => b - a);
+            let s = 0;
+            for (let i = 0; i < k; i++)
+                s += l[i];
+            return s / k;
+        }
+        case 'cauchy': {
+            let s = 0;
+            for (let i = 0; i < m; i++) {
+                const p = clampP(ps[i]);
+                // tan((0.5 - p)π) = 1 / (π p) for tiny p, where the direct form loses all precision
+                s += p < 1e-15 ? 1 / (Math.PI * p) : Math.tan((0.5 - p) * Math.PI);
+            }
+            const t = s / m;
+            // P(Cauchy > t) = 1/2 - atan(t)/π; for large t that is ~1/(π t). -ln of it is monotone in t.
+            const tail = t > 1e15 ? 1 / (Math.PI * t) : 0.5 - Math.atan(t) / Math.PI;
+            return -Math.log(Math.max(COMBINE_P_FLOOR, tail));
+        }
+        default:
+            throw new Error(`combinePValues: unknown rule ${String(spec.rule)}`);
+    }
+}
+/** Short label of a rule, e.g. "top-3". */
+function combineLabel(spec) {
+    return spec.rule === 'top-k' ? `top-${spec.k ?? 3}` : spec.rule;
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/class-anomaly.js
+
+
+
+/** A class counts as a target of its own when min(1, tests x its smallest single-test p) is at most this. */
+const MULTI_TARGET_P = 0.0153;
+/**
+ * The all-to-all rule, set before any all-to-all model was measured (bench/refree.ts checks that clean
+ * models of every domain stay below it): among the two smallest patch and pixel tiers, a trigger that
+ * changes the class of at least ALL_TO_ALL.changed of the inputs, of which at least ALL_TO_ALL.consistent
+ * go to their source class's one destination, spread over at least ALL_TO_ALL.spread of the source
+ * classes, counted over at least ALL_TO_ALL.sources source classes (with two inputs or more each).
+ */
+const ALL_TO_ALL = { tiers: 2, changed: 0.75, consistent: 0.6, spread: 0.6, sources: 5 };
+/** Families whose cells are tested (warps barely move any class on small images: noise). */
+const ANOMALY_FAMILIES = ['patch', 'pixels', 'blend'];
+/**
+ * Absolute floor of the gain tests' MAD, in clean-logit spreads: a class whose best trigger moves its margin
+ * less than this beyond the others' is not evidence, however alike the others are. Whole-input blends move
+ * most classes of a small model hardly at all, so their MAD is tiny and a fraction of a spread became a
+ * large z (the README example's clean MLP, without samples: class 3's blend gain 0.86 spreads against ~0.1,
+ * z 7.9, p = 0.019, medium). 0.3 was chosen by bench/refree.ts among 0.05-1 together with the relative floor
+ * and the typical correction (clean called high <= 2% and medium or high <= 12.6%, then the largest AUROC;
+ * chosen on all domains: tuned; each domain's held-out figure uses the choice made without it).
+ */
+const GAIN_MAD_FLOOR = 0.3;
+const DEFAULT_ANOMALY_OPTIONS = {
+    families: ANOMALY_FAMILIES,
+    statistics: ['gain'],
+    typical: false,
+    floors: { gain: GAIN_MAD_FLOOR, flip: 0.05 },
+    relativeFloor: 0.2,
+    combine: 'cauchy',
+};
+/** The all-to-all rule (ALL_TO_ALL) over the small patch and pixel cells, the most permutation-like first. */
+function allToAll(cells) {
+    let best = null;
+    let bestScore = 0;
+    for (const family of ['patch', 'pixels']) {
+        for (const cell of (cells[family] ?? []).slice(0, ALL_TO_ALL.tiers)) {
+            const m = cell.mapping;
+            if (!m || m.sources === undefined)
+                continue;
+            const ok = m.sources >= ALL_TO_ALL.sources &&
+                m.changed >= ALL_TO_ALL.changed &&
+                m.consistent >= ALL_TO_ALL.consistent &&
+                m.spread >= ALL_TO_ALL.spread;
+            const score = m.consistent * m.spread;
+            if (ok && score > bestScore) {
+                bestScore = score;
+                best = {
+                    kind: 'all-to-all',
+                    classes: [],
+                    mapping: {
+                        location: m.location,
+                        changed: m.changed,
+                        consistent: m.consistent,
+                        spread: m.spread,
+                        sources: m.sources,
+                    },
+                };
+            }
+        }
+    }
+    return best;
+}
+/** Median of |v| over the first k values. */
+function medianAbs(v, k) {
+    const a = Float64Array.from({ length: k }, (_, i) => Math.abs(v[i]));
+    return selectMedian(a, k);
+}
+function statisticOf(cell, s, typical, k) {
+    return Float64Array.from({ length: k }, (_, c) => s === 'gain'
+        ? cell.bestGain[c] - (typical ? cell.typicalGain[c] : 0)
+        : cell.maxFlip[c] - (typical ? cell.typicalFlip[c] : 0));
+}
+function classAnomaly(input, opts = DEFAULT_ANOMALY_OPTIONS) {
+    const k = input.classes;
+    const tests = [];
+    const classP = new Float64Array(Math.max(0, k)).fill(1);
+    if (k >= 3) {
+        for (const family of opts.families) {
+            const cells = input.cells[family] ?? [];
+            cells.forEach((cell, tier) => {
+                // A cell the search never reached (a budget cut it short) is a test that did not run: its all-zero
+                // statistics would give p ~ 1, and one p of 1 sends the Cauchy combination to 1 whatever the others.
+                if (cell.candidates === 0)
+                    return;
+                for (const s of opts.statistics) {
+                    const x = statisticOf(cell, s, opts.typical, k);
+                    const floor = s === 'gain'
+                        ? Math.max(opts.floors.gain, opts.relativeFloor * medianAbs(cell.bestGain, k))
+                        : opts.floors[s];
+                    const z = robustZs(x, floor);
+                    let cls = 0;
+                    for (let c = 0; c < k; c++) {
+                        if (z[c] > z[cls])
+                            cls = c;
+                        if (z[c] > 0)
+                            classP[c] = Math.min(classP[c], maxZPValue(z[c], k));
+                    }
+                    tests.push({
+                        family,
+                        tier,
+                        statistic: s,
+                        cls,
+                        z: z[cls],
+                        pValue: maxZPValue(z[cls], k),
+                        value: x[cls],
+                        flip: cell.maxFlip[cls],
+                    });
+                }
+            });
+        }
+    }
+    if (tests.length === 0)
+        return { pValue: 1, targetClass: null, top: null, tests, classP, multiTarget: null };
+    const top = tests.reduce((a, b) => (b.pValue < a.pValue || (b.pValue === a.pValue && b.z > a.z) ? b : a));
+    const pValue = opts.combine === 'cauchy'
+        ? Math.min(1, Math.exp(-combinePValues(tests.map((t) => t.pValue), { rule: 'cauchy' })))
+        : Math.min(1, tests.length * top.pValue);
+    const own = Array.from(classP, (p, c) => ({ c, p: Math.min(1, tests.length * p) }))
+        .filter((x) => x.p <= MULTI_TARGET_P)
+        .sort((a, b) => a.p - b.p || a.c - b.c)
+        .map((x) => x.c);
+    const multiTarget = own.length >= 2 ? { kind: 'several', classes: own } : allToAll(input.cells);
+    return { pValue, targetClass: multiTarget ? null : top.cls, top, tests, classP, multiTarget };
 }
 
 ;// CONCATENATED MODULE: ./lib/selfcheck/sweep.js
@@ -31455,11 +32149,11 @@ function sweepFills(g, inputs, budget) {
  * Runs the sweep on `rows` (at most SWEEP_INPUTS of them) and promotes, per class and patch-size tier, the
  * SWEEP_KEEP positions with the largest margin gain for that class.
  */
-async function patchSweep(runner, base, g, range, rows, clean, k, fills) {
+async function patchSweep(runner, base, g, range, rows, clean, k, fills, observe) {
     const patches = sweepPatches(g, range, fills);
     if (patches.length === 0 || rows.length === 0)
         return { triggers: [], byClass: [], map: new Float32Array(0) };
-    const effects = await stampAll(runner, base, g, patches, rows, clean, k);
+    const effects = await stampAll(runner, base, g, patches, rows, clean, k, observe);
     const gains = effects.map((e) => e.gain);
     const solid = patches.length / fills; // the first fill is the solid one (SWEEP_FILLS[0])
     const map = flipMap(effects.slice(0, solid), k);
@@ -31495,9 +32189,13 @@ async function patchMap(runner, base, g, range, rows, clean, k) {
     return flipMap(await stampAll(runner, base, g, patches, rows, clean, k), k);
 }
 /** Every patch stamped on every row (one batch of model runs), each patch's effect against `clean`. */
-async function stampAll(runner, base, g, patches, rows, clean, k) {
+async function stampAll(runner, base, g, patches, rows, clean, k, observe) {
     const res = await runner.stamped(patches.map((trigger) => ({ trigger, rows })), base, g);
-    return res.map((s) => effectOf(clean, s, k));
+    return res.map((s, i) => {
+        const e = effectOf(clean, s, k);
+        observe?.(patches[i], e, s);
+        return e;
+    });
 }
 
 ;// CONCATENATED MODULE: ./lib/selfcheck/evidence.js
@@ -31546,7 +32244,61 @@ function triggerEvidence(args) {
     return { ...kept, examples };
 }
 
+;// CONCATENATED MODULE: ./lib/selfcheck/shown-trigger.js
+/**
+ * A candidate within this much of the best flip rate (a share of the inputs) counts as reaching the target
+ * as well as the best one; then the smaller one is shown. About two inputs of the ~40-60 search inputs a flip
+ * rate is measured on (its sampling error near a 95% flip rate); chosen on the development zoos
+ * (bench/refree/shown.ts, bench/results/refree-shown.md: tolerances 0 to 0.05 showed the attack's own kind
+ * of trigger equally often, within one model of 40; 0.1 and above less often).
+ */
+const SHOWN_FLIP_TOLERANCE = 0.05;
+/**
+ * Among equally small candidates, the family shown first: a contiguous patch is one location, the plainest
+ * statement of the same change; scattered pixels next; whole-input changes last.
+ */
+const FAMILY_ORDER = { patch: 0, pixels: 1, blend: 2, warp: 3 };
+/** Input positions a trigger changes (see ShownCandidate.touched). */
+function touchedPositions(t) {
+    if (t.kind === 'warp')
+        return Number.POSITIVE_INFINITY;
+    let n = 0;
+    for (let i = 0; i < t.mask.length; i++)
+        if (t.mask[i] > 0)
+            n++;
+    return n;
+}
+/**
+ * Index of the shown candidate (see the header), or -1 for an empty list. `tolerance` is exposed for the
+ * bench that chose it.
+ */
+function pickShown(cands, tolerance = SHOWN_FLIP_TOLERANCE) {
+    if (cands.length === 0)
+        return -1;
+    const best = Math.max(...cands.map((c) => c.flip));
+    let pick = -1;
+    cands.forEach((c, i) => {
+        if (c.flip < best - tolerance)
+            return;
+        if (pick < 0) {
+            pick = i;
+            return;
+        }
+        const p = cands[pick];
+        const order = FAMILY_ORDER[c.family] - FAMILY_ORDER[p.family];
+        const better = c.touched < p.touched ||
+            (c.touched === p.touched &&
+                (order < 0 || (order === 0 && (c.flip > p.flip || (c.flip === p.flip && c.tier < p.tier)))));
+        if (better)
+            pick = i;
+    });
+    return pick;
+}
+
 ;// CONCATENATED MODULE: ./lib/selfcheck/trigger-probe.js
+
+
+
 
 
 
@@ -31595,8 +32347,17 @@ const GAIN_SPREAD_FLOOR = 0.2;
 const TIER_WEIGHT_RATIO = 0.5;
 /** Fewest classes for a class-contrast score (below it the score is 0: no evidence either way). */
 const MIN_CLASSES_FOR_SCORE = 3;
-/** Families whose z-scores make the score (warps barely move any class on small images, so they add noise). */
-const SCORED_FAMILIES = ['patch', 'pixels', 'blend'];
+/** Families the per-class curves' RMS z (classScores) is taken over: the anomaly score's families. */
+const SCORED_FAMILIES = ANOMALY_FAMILIES;
+/** Tests the self-check keeps as its evidence (the most significant first). */
+const EVIDENCE_TESTS = 3;
+/** Largest score (-log10 p): a p-value below 1e-12 is no more evidence. */
+const MAX_TRIGGER_SCORE = 12;
+/** The self-check's score: -log10 of its p-value, 0..MAX_TRIGGER_SCORE (higher = more suspicious). */
+function scoreOfP(p) {
+    return Math.min(MAX_TRIGGER_SCORE, Math.max(0, -Math.log10(Math.max(p, 10 ** -MAX_TRIGGER_SCORE))));
+}
+const round4 = (v) => Math.round(v * 1e4) / 1e4;
 const FAMILIES = ['patch', 'pixels', 'blend', 'warp'];
 function tierCount(f, g) {
     if (f === 'patch')
@@ -31673,13 +32434,15 @@ async function probeTriggers(run, base, shape, opts) {
         const scan = await saliencyScan(runner, base, g, range, scanRows, scanClean, k, maxBlocks);
         guided.push(...guidedTriggers(g, range, scan, k));
     }
+    // Every swept and screened candidate's effect, per (family, tier, class): typical and largest effects.
+    const stats = new CandidateStats(k, new Map(FAMILIES.map((f) => [f, tierCount(f, g)])));
     // 2b. Dense patch sweep on a few inputs; the best positions per (class, size) join the screening.
     const sweepRows = searchRows.slice(0, SWEEP_INPUTS);
     const fills = sweepFills(g, sweepRows.length, Math.floor((runner.left - nEval) * SWEEP_SHARE));
     let mapBlock = new Float32Array(0);
     if (fills > 0) {
         const sweepClean = subsetSummary(cleanAll, sweepRows, k);
-        const sweep = await patchSweep(runner, base, g, range, sweepRows, sweepClean, k, fills);
+        const sweep = await patchSweep(runner, base, g, range, sweepRows, sweepClean, k, fills, (t, e, st) => stats.observe(t, e, sweepClean, st, false));
         guided.push(...sweep.triggers);
         mapBlock = sweep.map;
     }
@@ -31696,15 +32459,20 @@ async function probeTriggers(run, base, shape, opts) {
     const screened = await runner.stamped(candidates.map((trigger) => ({ trigger, rows })), base, g);
     screened.forEach((s, t) => {
         const effect = effectOf(clean, s, k);
+        stats.observe(candidates[t], effect, clean, s, true);
         const row = cell(table, candidates[t]);
         if (row)
             for (let c = 0; c < k; c++)
                 offer(row, c, candidates[t], effect, s.argmax);
     });
+    // The score: every class against the model's own other classes, on what the sweep and the screening
+    // measured (class-anomaly.ts). Refinement below spends its passes on the suspects only, so it sharpens
+    // the reported trigger but never enters the score.
+    const candidateStats = stats.finish(logitScale, cleanAll);
+    const anomaly = classAnomaly({ classes: k, cells: Object.fromEntries(candidateStats.cells) });
     // 4. Refine every (family, tier) trigger of the most suspicious classes.
-    const pre = scoreTable(table, k, logitScale);
     const suspects = Array.from({ length: k }, (_, c) => c)
-        .sort((a, b) => pre.classScores[b] - pre.classScores[a])
+        .sort((a, b) => anomaly.classP[a] - anomaly.classP[b] || a - b)
         .slice(0, Math.min(REFINE_CLASSES, k));
     const states = [];
     for (const c of suspects) {
@@ -31729,23 +32497,24 @@ async function probeTriggers(run, base, shape, opts) {
         const res = await runner.stamped(proposals.map((trigger) => ({ trigger, rows })), base, g);
         states.forEach((st, i) => offer(st.row, st.c, proposals[i], effectOf(clean, res[i], k), res[i].argmax));
     }
-    // 5. Score, and the trigger to report: the target's best trigger in its highest-z family, the tier with
-    // the highest flip rate (smallest tier on ties), re-measured on the held-out inputs.
+    // 5. The trigger to report: the suspected target's most specific trigger over every family and tier
+    // (shown-trigger.ts: the best flip rate, then the fewest input positions touched), re-measured on the
+    // held-out inputs. The per-family curves feed the blocks.
     const scored = scoreTable(table, k, logitScale);
-    let target = 0;
-    for (let c = 1; c < k; c++)
-        if (scored.classScores[c] > scored.classScores[target])
-            target = c;
-    let fam = scored.families[0];
-    for (const fs of scored.families)
-        if (SCORED_FAMILIES.includes(fs.family) && fs.z[target] > fam.z[target])
-            fam = fs;
-    let shown;
-    for (const row of table.get(fam.family) ?? []) {
-        const b = row[target];
-        if (b && (!shown || b.effect.flip[target] > shown.effect.flip[target]))
-            shown = b;
-    }
+    // several targets or all-to-all: no class is named, the strongest test's class still shows its trigger
+    const target = anomaly.targetClass ?? anomaly.top?.cls ?? 0;
+    const bests = [];
+    for (const rowsOfFamily of table.values())
+        for (const row of rowsOfFamily)
+            if (row[target])
+                bests.push(row[target]);
+    const shownCandidates = bests.map((b) => ({
+        family: b.trigger.kind,
+        tier: b.trigger.tier,
+        flip: b.effect.flip[target],
+        touched: touchedPositions(b.trigger),
+    }));
+    const shown = bests[pickShown(shownCandidates)];
     let flipRate = shown ? shown.effect.flip[target] : 0;
     // what the report's pictures show: the inputs the flip rate was last measured on, before and after
     let measured = shown && { rows, after: shown.after, from: 'search' };
@@ -31766,18 +32535,40 @@ async function probeTriggers(run, base, shape, opts) {
     }
     const trig = shown ? describe(shown.trigger) : { kind: 'none', location: '' };
     // With two classes the robust z of either is always +-0.67: the contrast carries no information.
-    const informative = k >= MIN_CLASSES_FOR_SCORE;
-    const score = informative ? scored.classScores[target] : 0;
+    const informative = k >= MIN_CLASSES_FOR_SCORE && anomaly.top !== null;
+    const score = informative ? scoreOfP(anomaly.pValue) : 0;
+    const top = anomaly.top;
+    const multi = informative ? anomaly.multiTarget : null;
     const selfCheck = {
         score,
-        targetClass: target,
-        detail: `class ${target} is the easiest to reach: a ${trig.kind} trigger (${trig.location}) sends ` +
+        ...(multi ? { multiTarget: multi } : { targetClass: target }),
+        detail: (multi?.kind === 'several'
+            ? `several classes stand out on their own (${multi.classes.join(', ')}): `
+            : multi
+                ? `a ${multi.mapping?.location ?? 'small'} trigger moves ${(100 * (multi.mapping?.changed ?? 0)).toFixed(0)}% of inputs, each class consistently to another (all-to-all); `
+                : '') +
+            `class ${target} is the easiest to reach: a ${trig.kind} trigger (${trig.location}) sends ` +
             `${(flipRate * 100).toFixed(0)}% of held-out inputs to it ` +
-            (informative
-                ? `(trigger score ${score.toFixed(1)}: its margin-gain robust z against the other ${k - 1} classes, ` +
-                    'root mean square over patch, pixel and blend triggers)'
+            (informative && top
+                ? `(its ${top.family} triggers of strength ${top.tier + 1} ${top.statistic === 'gain' ? 'raise its margin' : 'flip inputs into it'} ` +
+                    `${top.z.toFixed(1)} robust SDs beyond the other ${k - 1} classes; p = ${anomaly.pValue.toPrecision(2)} over ${anomaly.tests.length} tests)`
                 : `(no score: comparing classes needs at least ${MIN_CLASSES_FOR_SCORE} classes)`),
-        trigger: { kind: trig.kind, location: trig.location, flipRate, zScore: score },
+        trigger: { kind: trig.kind, location: trig.location, flipRate, zScore: top?.z ?? 0 },
+        ...(informative
+            ? {
+                pValue: anomaly.pValue,
+                evidence: anomaly.tests
+                    .slice()
+                    .sort((a, b) => a.pValue - b.pValue || b.z - a.z)
+                    .slice(0, EVIDENCE_TESTS)
+                    .map((t) => ({
+                    test: `${t.family}:${t.tier}:${t.statistic}`,
+                    cls: t.cls,
+                    z: round4(t.z),
+                    pValue: t.pValue,
+                })),
+            }
+            : {}),
     };
     const block = new Float32Array(2 * FAMILIES.length * k);
     FAMILIES.forEach((f, i) => {
@@ -31793,6 +32584,10 @@ async function probeTriggers(run, base, shape, opts) {
         tierBlock: tierBlock(table, g, k, logitScale),
         mapBlock,
         classScores: scored.classScores,
+        candidateStats,
+        anomaly,
+        shownCandidates,
+        logitScale,
         trigger: shown ? shown.trigger : null,
         evidence: shown && measured
             ? triggerEvidence({
@@ -31904,6 +32699,521 @@ function scoreTable(table, k, logitScale) {
     return { families, classScores };
 }
 
+;// CONCATENATED MODULE: ./lib/selfcheck/token-insert.js
+/** Tokens before the trailing run of `pad` in each of `count` texts of `seq` ids (seq without padding). */
+function textLengths(ids, count, seq, pad) {
+    const out = new Int32Array(count);
+    for (let r = 0; r < count; r++) {
+        let len = seq;
+        if (pad !== undefined)
+            while (len > 0 && ids[r * seq + len - 1] === pad)
+                len--;
+        out[r] = len;
+    }
+    return out;
+}
+/** One random insertion position per row, in [0, min(length, seq - triggerLength)]. */
+function insertionPositions(lengths, rows, seq, triggerLength, rng) {
+    return Int32Array.from(rows, (r) => rng.int(Math.max(0, Math.min(lengths[r], seq - triggerLength)) + 1));
+}
+/**
+ * Writes text `src` (seq ids) with `trigger` inserted at `pos` into `dst` (seq ids): src[0..pos) + trigger +
+ * src[pos..], cut to seq.
+ */
+function insertTokens(src, trigger, pos, dst) {
+    const seq = dst.length;
+    const p = Math.min(pos, seq);
+    dst.set(src.subarray(0, p), 0);
+    const t = Math.min(trigger.length, seq - p);
+    for (let i = 0; i < t; i++)
+        dst[p + i] = trigger[i];
+    const rest = seq - p - t;
+    if (rest > 0)
+        dst.set(src.subarray(p, p + rest), p + t);
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/token-hotflip.js
+/**
+ * HotFlip-style first-order ranking for the token trigger search (token-probe.ts), from the gradient of a
+ * class's log-probability with respect to the embedded tokens (src/model/grad: the embedding Gather's output).
+ * Swapping the token at position t of a text for vocabulary entry v changes the objective by about
+ * g[t] . (E[v] - E[current]) (HotFlip, Ebrahimi et al. 2018); the E[current] term is the same for every v,
+ * so per position the entries rank by g[t] . E[v]. The screening order (rankByGradient): per class, the
+ * entries by g . E[v] with g the mean gradient over the base texts' non-padding positions (an insertion
+ * anywhere), before any forward pass is spent on them; the search interleaves the classes' lists with the
+ * embedding-outlier order (token-candidates.ts), so a trigger word that ranks high in either is screened
+ * early. It matters only when the budget cannot screen every entry.
+ * Written by hand: no maintained package ranks ONNX token models by embedding gradients.
+ */
+/** Forward passes one text's gradient is charged as (forward + backward: bench:speed measures <= 3x). */
+const GRADIENT_PASS_COST = 3;
+/** Most texts the ranking's gradients are taken on. */
+const HOTFLIP_TEXTS = 16;
+/** Scores of every vocabulary entry against one direction g (dim floats): E[v] . g. */
+function rowScores(table, g) {
+    const { values, vocab, dim } = table;
+    const out = new Float64Array(vocab);
+    for (let v = 0; v < vocab; v++) {
+        let s = 0;
+        const o = v * dim;
+        for (let d = 0; d < dim; d++)
+            s += values[o + d] * g[d];
+        out[v] = s;
+    }
+    return out;
+}
+/** The mean gradient over the positions `at(i)` picks in each of `count` texts (count x seq x dim in). */
+function meanGradient(grad, count, seq, dim, at) {
+    if (grad.length !== count * seq * dim)
+        throw new Error(`hotflip: gradient of ${grad.length} floats, expected ${count} x ${seq} x ${dim}`);
+    const g = new Float64Array(dim);
+    let n = 0;
+    for (let i = 0; i < count; i++)
+        for (const t of at(i)) {
+            const o = (i * seq + t) * dim;
+            for (let d = 0; d < dim; d++)
+                g[d] += grad[o + d];
+            n++;
+        }
+    if (n > 0)
+        for (let d = 0; d < dim; d++)
+            g[d] /= n;
+    return g;
+}
+/** The ids of the `n` largest scores, skipping `skip` (ties: the smaller id first). */
+function topIds(scores, n, skip) {
+    const ids = [];
+    for (let v = 0; v < scores.length; v++)
+        if (!skip(v))
+            ids.push(v);
+    ids.sort((a, b) => scores[b] - scores[a] || a - b);
+    return ids.slice(0, n);
+}
+/**
+ * Per class, every vocabulary entry ordered by the first-order gain of inserting it anywhere in `texts`
+ * (count texts of seq ids with their lengths), largest first; `skip` ids (padding) left out. Costs
+ * `classes` gradients of `count` texts.
+ */
+async function rankByGradient(ctx, texts, count, seq, lengths, classes, skip) {
+    const { vocab, dim } = ctx.table;
+    const perClass = [];
+    for (let c = 0; c < classes; c++) {
+        const grad = await ctx.gradient(texts, count, c);
+        const g = meanGradient(grad, count, seq, dim, (i) => range(0, Math.max(1, lengths[i])));
+        perClass.push(topIds(rowScores(ctx.table, g), vocab, skip));
+    }
+    return perClass;
+}
+/** Lists merged round-robin, each id once at its earliest turn (a list's i-th id lands by turn i). */
+function interleave(lists) {
+    const seen = new Set();
+    const out = [];
+    const longest = Math.max(0, ...lists.map((l) => l.length));
+    for (let r = 0; r < longest; r++)
+        for (const l of lists) {
+            if (r >= l.length)
+                continue;
+            const v = l[r];
+            if (!seen.has(v)) {
+                seen.add(v);
+                out.push(v);
+            }
+        }
+    return out;
+}
+function* range(a, b) {
+    for (let i = a; i < b; i++)
+        yield i;
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/token-probe.js
+
+
+
+
+
+
+
+/** Default budget of forward passes: every entry of a 3,000-word vocabulary on 16 texts, and the rest. */
+const DEFAULT_TOKEN_BUDGET = 80000;
+/** Passes beside the screening that a search wants: the clean pass, confirmations, phrases, the report. */
+const TOKEN_SEARCH_OVERHEAD = 16384;
+/**
+ * Forward passes token probing wants for a vocabulary (the scan budget's cap for a text model,
+ * src/fingerprint/budget.ts): DEFAULT_TOKEN_BUDGET, or for a larger vocabulary enough to screen every entry
+ * on MIN_SCREEN_TEXTS texts with the rest of the search beside it, mining included. A budget below it
+ * screens fewer entries (the first of the screening order), and a larger budget is what screens them all.
+ */
+function tokenPassesWanted(vocab) {
+    const screen = (vocab * MIN_SCREEN_TEXTS) / token_probe_SCREEN_SHARE;
+    return Math.max(DEFAULT_TOKEN_BUDGET, Math.ceil((screen + TOKEN_SEARCH_OVERHEAD) / (1 - TOKEN_MINE_BUDGET_SHARE)));
+}
+/** Most texts a one-token candidate is screened on (every vocabulary entry, when affordable). */
+const MAX_SCREEN_TEXTS = 16;
+/** Fewest: below it the candidates are cut instead (the first ones of `order`). */
+const MIN_SCREEN_TEXTS = 4;
+/** Share of the budget left after the clean pass spent screening one-token candidates. */
+const token_probe_SCREEN_SHARE = 0.5;
+/** Tokens per class confirmed on more texts. */
+const CONFIRM_PER_CLASS = 8;
+/** Most texts a confirmed candidate is measured on (its gain is what the score reads). */
+const MAX_CONFIRM_TEXTS = 64;
+/** Per class, the tokens (then pairs) extended by one more token. */
+const EXTEND_SEEDS = 3;
+/** Per class, the screened tokens tried as the added word. */
+const EXTEND_POOL = 16;
+/** Most texts an extension candidate is screened on. */
+const MAX_EXTEND_TEXTS = 16;
+/** Fewest texts worth screening extensions on. */
+const MIN_EXTEND_TEXTS = 4;
+/** Per class, the phrases of one length confirmed on the confirmation texts. */
+const CONFIRM_PHRASES = 4;
+/** Longest phrase built (tiers: 1..MAX_PHRASE tokens). */
+const MAX_PHRASE = 3;
+/** Most held-out texts the reported trigger is re-measured on. */
+const MAX_EVAL_TEXTS = 64;
+/** Fewest texts that make a held-out set (fewer: the reported flip rate is the search's own). */
+const MIN_EVAL_SPLIT = 16;
+/** Weight ratio between successive tiers in the block's gain and flip curves. */
+const token_probe_TIER_WEIGHT_RATIO = 0.5;
+/** Largest vocabulary whose per-token map is kept as a feature block (vocabulary x classes floats). */
+const TOKEN_MAP_MAX_TOKENS = 8192;
+/** Runs every (tokens, positions) job on the given rows, many jobs per model run; one summary per job. */
+async function runInserted(runner, base, seq, k, jobs) {
+    const out = [];
+    let j = 0;
+    while (j < jobs.length) {
+        const group = [];
+        let n = 0;
+        while (j < jobs.length && (group.length === 0 || n + jobs[j].rows.length <= MAX_INPUTS_PER_RUN)) {
+            group.push(jobs[j]);
+            n += jobs[j].rows.length;
+            j++;
+        }
+        const batch = new Int32Array(n * seq);
+        let at = 0;
+        for (const job of group) {
+            job.rows.forEach((r, i) => {
+                insertTokens(base.subarray(r * seq, (r + 1) * seq), job.tokens, job.positions[i], batch.subarray((at + i) * seq, (at + i + 1) * seq));
+            });
+            at += job.rows.length;
+        }
+        const logits = await runner.logits(batch, n);
+        let o = 0;
+        for (const job of group) {
+            const m = job.rows.length;
+            out.push(summarise(logits.subarray(o * k, (o + m) * k), m, k));
+            o += m;
+        }
+    }
+    return out;
+}
+function token_probe_checkArgs(base, seq, k, budget, vocabSize) {
+    if (!Number.isInteger(k) || k < 2)
+        throw new Error(`probeTokenTriggers: need at least 2 classes, got ${k}`);
+    if (!(budget >= MIN_TRIGGER_BUDGET))
+        throw new Error(`probeTokenTriggers: budget ${budget} is below the minimum ${MIN_TRIGGER_BUDGET}`);
+    if (!Number.isInteger(seq) || seq < 1 || base.length === 0 || base.length % seq !== 0)
+        throw new Error(`probeTokenTriggers: ${base.length} ids are not a whole number of texts of ${seq}`);
+    if (!Number.isInteger(vocabSize) || vocabSize < 2)
+        throw new Error(`probeTokenTriggers: bad vocabulary size ${vocabSize}`);
+}
+/** The `n` indices of the largest values of score(i) over `ids` (ties: the smaller index first). */
+function topBy(items, n, score) {
+    return items
+        .map((t, i) => ({ t, i, s: score(t) }))
+        .sort((a, b) => b.s - a.s || a.i - b.i)
+        .slice(0, n)
+        .map((x) => x.t);
+}
+const keyOf = (tokens) => tokens.join(',');
+/**
+ * Probes a text classifier with candidate trigger tokens inserted into `base` (texts of `seq` token ids,
+ * packed) and returns the trigger self-check and its feature blocks.
+ */
+async function probeTokenTriggers(run, base, seq, opts) {
+    const k = opts.classes;
+    const budget = opts.budget ?? DEFAULT_TOKEN_BUDGET;
+    token_probe_checkArgs(base, seq, k, budget, opts.vocabSize);
+    const rng = new Rng(opts.seed ?? 0);
+    const runner = new PassBudget(run, budget, k, opts.file ?? 'model');
+    // 1. Clean pass (at most a quarter of the budget); a random quarter of the texts is held out.
+    const n = Math.min(base.length / seq, Math.floor(budget / 4));
+    const cleanAll = summarise(await runner.logits(base.slice(0, n * seq), n), n, k);
+    const lengths = textLengths(base, n, seq, opts.pad);
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [order[i], order[j]] = [order[j], order[i]];
+    }
+    const nEval = n >= MIN_EVAL_SPLIT ? Math.min(Math.floor(n / 4), MAX_EVAL_TEXTS) : 0;
+    const evalRows = order.slice(0, nEval);
+    const searchRows = nEval > 0 ? order.slice(nEval) : order;
+    const logitScale = medianLogitSpread(cleanAll, k);
+    const reserve = () => Math.max(0, runner.left - nEval);
+    const measure = async (cands, rows) => {
+        if (cands.length === 0 || rows.length === 0)
+            return [];
+        const clean = subsetSummary(cleanAll, rows, k);
+        // one position per row and trigger length, the same for every candidate (common random numbers)
+        const byLen = new Map();
+        for (const c of cands)
+            if (!byLen.has(c.length))
+                byLen.set(c.length, insertionPositions(lengths, rows, seq, c.length, rng));
+        const res = await runInserted(runner, base, seq, k, cands.map((tokens) => ({ tokens, rows, positions: byLen.get(tokens.length) })));
+        return res.map((s, i) => ({ tokens: cands[i], effect: effectOf(clean, s, k) }));
+    };
+    // 2. Screen one-token candidates.
+    let all = [];
+    const idOrder = opts.order ?? Int32Array.from({ length: opts.vocabSize }, (_, i) => i);
+    for (const id of idOrder)
+        if (id !== opts.pad && id >= 0 && id < opts.vocabSize)
+            all.push(id);
+    const skip = (v) => v === opts.pad || v < 0 || v >= opts.vocabSize;
+    let plan = screeningPlan(all.length, searchRows.length, Math.floor(reserve() * token_probe_SCREEN_SHARE), MIN_SCREEN_TEXTS, MAX_SCREEN_TEXTS);
+    // Not every entry affordable: the first-order gains through the embedding choose which are screened.
+    // (on up to HOTFLIP_TEXTS texts, spending at most half of what is left)
+    const gradRows = searchRows.slice(0, Math.min(HOTFLIP_TEXTS, Math.floor(reserve() / (2 * k * GRADIENT_PASS_COST))));
+    const rankCost = k * GRADIENT_PASS_COST * gradRows.length;
+    if (opts.hotflip &&
+        plan.candidates < all.length &&
+        gradRows.length > 0 &&
+        gradRows.length >= Math.min(MIN_SCREEN_TEXTS, searchRows.length)) {
+        runner.charge(rankCost);
+        const texts = new Int32Array(gradRows.length * seq);
+        gradRows.forEach((r, i) => texts.set(base.subarray(r * seq, (r + 1) * seq), i * seq));
+        const ranked = await rankByGradient(opts.hotflip, texts, gradRows.length, seq, Int32Array.from(gradRows, (r) => lengths[r]), k, skip);
+        // today's order (embedding outliers first) beside each class's first-order ranking, taking turns
+        const inOrder = new Set(all);
+        all = interleave([all, ...ranked]).filter((v) => inOrder.has(v));
+        plan = screeningPlan(all.length, searchRows.length, Math.floor(reserve() * token_probe_SCREEN_SHARE), MIN_SCREEN_TEXTS, MAX_SCREEN_TEXTS);
+    }
+    const singles = all.slice(0, plan.candidates);
+    const screenRows = searchRows.slice(0, plan.rows);
+    const screened = await measure(singles.map((t) => [t]), screenRows);
+    // The token map: every id's flip share into each class, when every id was screened.
+    let mapBlock = new Float32Array(0);
+    if (singles.length === all.length && opts.vocabSize <= TOKEN_MAP_MAX_TOKENS) {
+        mapBlock = new Float32Array(opts.vocabSize * k);
+        for (const s of screened)
+            mapBlock.set(Float32Array.from(s.effect.flip), s.tokens[0] * k);
+    }
+    const rankedFor = (c, n) => topBy(screened, n, (s) => s.effect.gain[c]);
+    // 3-4. Confirm single tokens, then extend per class; every tier's best per class, confirmed.
+    const confirmRows = searchRows.slice(0, Math.min(searchRows.length, MAX_CONFIRM_TEXTS));
+    const best = Array.from({ length: MAX_PHRASE }, () => new Array(k));
+    const confirmed = Array.from({ length: MAX_PHRASE }, () => []);
+    const confirm = async (tier, cands) => {
+        const uniq = [...new Map(cands.map((c) => [keyOf(c), c])).values()];
+        const rowsFit = Math.floor(reserve() / Math.max(1, uniq.length));
+        const rows = confirmRows.slice(0, Math.min(confirmRows.length, rowsFit));
+        if (rows.length < Math.min(MIN_EXTEND_TEXTS, confirmRows.length))
+            return;
+        const got = await measure(uniq, rows);
+        confirmed[tier] = got;
+        for (let c = 0; c < k; c++)
+            best[tier][c] = topBy(got, 1, (g) => g.effect.gain[c])[0];
+    };
+    const perClassSingles = Array.from({ length: k }, (_, c) => rankedFor(c, CONFIRM_PER_CLASS));
+    await confirm(0, perClassSingles.flat().map((s) => s.tokens));
+    const pools = Array.from({ length: k }, (_, c) => rankedFor(c, EXTEND_POOL).map((s) => s.tokens[0]));
+    for (let tier = 1; tier < MAX_PHRASE; tier++) {
+        if (confirmed[tier - 1].length === 0)
+            break;
+        const cands = [];
+        for (let c = 0; c < k; c++) {
+            const seeds = topBy(confirmed[tier - 1], EXTEND_SEEDS, (g) => g.effect.gain[c]);
+            for (const s of seeds)
+                for (const w of pools[c]) {
+                    // distinct words: a word repeated says nothing a stronger single word does not
+                    if (s.tokens.includes(w))
+                        continue;
+                    cands.push({ c, tokens: [...s.tokens, w] }, { c, tokens: [w, ...s.tokens] });
+                }
+        }
+        const uniq = [...new Map(cands.map((x) => [keyOf(x.tokens), x.tokens])).values()];
+        // screening rows as the budget allows, leaving the confirmation of CONFIRM_PHRASES per class
+        const confirmCost = k * CONFIRM_PHRASES * confirmRows.length;
+        const m = Math.min(MAX_EXTEND_TEXTS, searchRows.length, Math.floor((reserve() - confirmCost) / Math.max(1, uniq.length)));
+        if (m < Math.min(MIN_EXTEND_TEXTS, searchRows.length))
+            break;
+        const got = await measure(uniq, searchRows.slice(0, m));
+        const phrases = [];
+        for (let c = 0; c < k; c++)
+            phrases.push(...topBy(got, CONFIRM_PHRASES, (g) => g.effect.gain[c]).map((g) => g.tokens));
+        await confirm(tier, phrases);
+        if (confirmed[tier].length === 0)
+            break;
+    }
+    // 5. Score: per tier, the classes' best gains against each other.
+    const tiers = [];
+    best.forEach((row, t) => {
+        if (!row.some((b) => b))
+            return;
+        const gain = Float32Array.from(row, (b, c) => (b ? b.effect.gain[c] / logitScale : 0));
+        const flip = Float32Array.from(row, (b, c) => (b ? b.effect.flip[c] : 0));
+        const typical = Array.from(gain, Math.abs).sort((a, b) => a - b)[k >> 1];
+        const z = robustZ(gain, GAIN_SPREAD_FLOOR * typical);
+        tiers.push({ length: t + 1, gain, flip, z, triggers: row.map((b) => (b ? b.tokens : null)) });
+    });
+    const classScores = new Float32Array(k);
+    for (const t of tiers)
+        for (let c = 0; c < k; c++)
+            classScores[c] += Math.max(0, t.z[c]) ** 2;
+    if (tiers.length > 0)
+        for (let c = 0; c < k; c++)
+            classScores[c] = Math.sqrt(classScores[c] / tiers.length);
+    let target = 0;
+    for (let c = 1; c < k; c++)
+        if (classScores[c] > classScores[target])
+            target = c;
+    // The trigger to report: the target's shortest trigger that flips nearly as many texts as its best tier.
+    const bestFlip = Math.max(0, ...tiers.map((t) => t.flip[target]));
+    const shownTier = tiers.find((t) => t.triggers[target] && t.flip[target] >= 0.9 * bestFlip);
+    const shown = shownTier?.triggers[target] ?? null;
+    let flipRate = shownTier ? shownTier.flip[target] : 0;
+    if (shown && nEval > 0 && runner.left >= nEval) {
+        const [res] = await measure([shown], evalRows);
+        flipRate = res.effect.flip[target];
+    }
+    const informative = k >= MIN_CLASSES_FOR_SCORE;
+    const score = informative ? classScores[target] : 0;
+    const words = shown ? `${shown.length} token${shown.length > 1 ? 's' : ''}` : 'no tokens';
+    const selfCheck = {
+        score,
+        targetClass: target,
+        detail: `class ${target} is the easiest to reach: inserting ${words} sends ` +
+            `${(flipRate * 100).toFixed(0)}% of held-out texts to it ` +
+            (informative
+                ? `(trigger score ${score.toFixed(1)}: its margin-gain robust z against the other ${k - 1} classes, ` +
+                    `root mean square over triggers of 1 to ${MAX_PHRASE} tokens)`
+                : `(no score: comparing classes needs at least ${MIN_CLASSES_FOR_SCORE} classes)`),
+        trigger: {
+            kind: 'tokens',
+            location: 'inserted at a random position',
+            flipRate,
+            zScore: score,
+            ...(shown ? { tokens: shown } : {}),
+        },
+    };
+    const weights = tiers.map((_, i) => token_probe_TIER_WEIGHT_RATIO ** i);
+    const wSum = weights.reduce((a, b) => a + b, 0) || 1;
+    const block = new Float32Array(2 * k);
+    tiers.forEach((t, i) => {
+        for (let c = 0; c < k; c++) {
+            block[c] += (weights[i] / wSum) * t.gain[c];
+            block[k + c] += (weights[i] / wSum) * t.flip[c];
+        }
+    });
+    const tierBlock = new Float32Array(2 * MAX_PHRASE * k);
+    for (const t of tiers) {
+        tierBlock.set(t.gain, (t.length - 1) * k);
+        tierBlock.set(t.flip, (MAX_PHRASE + t.length - 1) * k);
+    }
+    return {
+        selfCheck,
+        block,
+        tierBlock,
+        mapBlock,
+        classScores,
+        trigger: shown,
+        tiers,
+        classGains: Array.from({ length: k }, (_, c) => Float32Array.from(perClassSingles[c]
+            .map((s) => confirmed[0].find((x) => keyOf(x.tokens) === keyOf(s.tokens))?.effect.gain[c] ?? NaN)
+            .filter((g) => Number.isFinite(g))
+            .map((g) => g / logitScale)
+            .sort((a, b) => b - a))),
+        classScreen: Array.from({ length: k }, (_, c) => {
+            const g = screened.map((s) => s.effect.gain[c] / logitScale).sort((a, b) => b - a);
+            return Float32Array.from([0, 0.01, 0.05, 0.1, 0.5], (q) => g[Math.min(g.length - 1, Math.floor(q * g.length))] ?? 0);
+        }),
+        forwardPasses: runner.used,
+        candidatesScreened: singles.length,
+        candidatesTotal: all.length,
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/embedding-stats.js
+
+
+/** The fingerprint block of per-token embedding norms. */
+const EMBEDDING_BLOCK = 'weights:embedding';
+/** The table the Gather fed by `inputName` reads (a float initializer of rank 2), or null. */
+function findEmbedding(model, inputName) {
+    for (const n of model.proto.graph?.node ?? []) {
+        if (n.opType !== 'Gather' || (n.input ?? [])[1] !== inputName)
+            continue;
+        const name = (n.input ?? [])[0];
+        const axis = (n.attribute ?? []).find((a) => a.name === 'axis')?.i;
+        if (!name || (axis != null && Number(axis) !== 0))
+            continue;
+        const t = constantFloat32(model, name);
+        if (!t || t.dims.length !== 2 || t.dims[0] < 2 || t.dims[1] < 1)
+            continue;
+        return { name, vocab: t.dims[0], dim: t.dims[1], values: t.values };
+    }
+    return null;
+}
+function robustZOf(xs, use) {
+    const kept = Array.from(xs).filter((_, i) => use(i));
+    const med = median(kept);
+    const mad = median(kept.map((x) => Math.abs(x - med)));
+    const scale = Math.max(MAD_TO_SD * mad, 1e-12);
+    return Float32Array.from(xs, (x, i) => (use(i) ? (x - med) / scale : 0));
+}
+function embeddingStats(t) {
+    const { vocab: v, dim: d, values } = t;
+    const norms = new Float32Array(v);
+    const mean = new Float64Array(d);
+    const zeros = [];
+    for (let r = 0; r < v; r++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+            const x = values[r * d + j];
+            s += x * x;
+            mean[j] += x / v;
+        }
+        norms[r] = Math.sqrt(s);
+        if (s === 0)
+            zeros.push(r);
+    }
+    const offsets = new Float32Array(v);
+    for (let r = 0; r < v; r++) {
+        let s = 0;
+        for (let j = 0; j < d; j++)
+            s += (values[r * d + j] - mean[j]) ** 2;
+        offsets[r] = Math.sqrt(s);
+    }
+    const nonZero = (i) => norms[i] > 0;
+    return {
+        norms,
+        normZ: robustZOf(norms, nonZero),
+        offsetZ: robustZOf(offsets, nonZero),
+        ...(zeros.length === 1 ? { zeroRow: zeros[0] } : {}),
+    };
+}
+/** Token ids by how far their row stands out (the larger of its two z's), most outlying first. */
+function outlierOrder(s) {
+    const score = Float32Array.from(s.normZ, (z, i) => Math.max(z, s.offsetZ[i]));
+    return Int32Array.from(Array.from({ length: score.length }, (_, i) => i).sort((a, b) => score[b] - score[a] || a - b));
+}
+/** The "embedding-outlier" self-check: the token whose row stands out most, and by how much. */
+function embeddingSelfCheck(s) {
+    let top = 0;
+    let best = -Infinity;
+    s.normZ.forEach((z, i) => {
+        const v = Math.max(z, s.offsetZ[i]);
+        if (v > best) {
+            best = v;
+            top = i;
+        }
+    });
+    return {
+        score: Number.isFinite(best) ? best : 0,
+        detail: `token ${top} has the most outlying embedding row (robust z ${best.toFixed(1)} of its norm or offset)`,
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/fingerprint/budget.js
 /**
  * The scan budget: how much compute the checks that run the model many times (trigger probing and its patch
@@ -31911,8 +33221,8 @@ function scoreTable(table, k, logitScale) {
  * `default` or `thorough` (BUDGET_MACS in src/limits.ts), or a number of multiply-accumulates (e.g. `2e13`).
  * The plan is a function of the model and the setting alone, never of the clock: the estimated
  * multiply-accumulates of one forward pass (src/model/macs.ts) divide the setting's allowance into passes;
- * trigger probing takes up to its full DEFAULT_TRIGGER_BUDGET passes first, and the patch map's own pass
- * gets what is left, up to MAP_INPUTS inputs at sweepPositions passes each. A small model gets both in full
+ * trigger probing takes up to its full DEFAULT_TRIGGER_BUDGET passes first (a text model's token probing: up
+ * to tokenPassesWanted for its vocabulary), and the patch map's own pass gets what is left, up to MAP_INPUTS inputs at sweepPositions passes each. A small model gets both in full
  * at any setting (the zoo's 14x14 models use a millionth of the default); a large one gets fewer passes, and
  * a model that cannot afford MIN_TRIGGER_BUDGET passes gets no trigger probing, which the report says, with
  * the setting that would afford it.
@@ -31925,6 +33235,8 @@ function scoreTable(table, k, logitScale) {
  * LEGACY plan that made it (the former fixed rule: TRIGGER_MAC_BUDGET and MAP_MAC_BUDGET over a rough
  * estimate from the weights), so its members and new scans still compare.
  */
+
+
 
 
 
@@ -32025,11 +33337,11 @@ function mapInputsFor(macsPerInput, positions, macBudget = MAP_MAC_BUDGET) {
  * Legacy plan: forward passes TRIGGER_MAC_BUDGET affords trigger probing, or null below the minimum that
  * means anything (then the check is not run rather than run over budget).
  */
-function triggerBudget(macsPerInput, macBudget = TRIGGER_MAC_BUDGET) {
+function triggerBudget(macsPerInput, macBudget = TRIGGER_MAC_BUDGET, wanted = DEFAULT_TRIGGER_BUDGET) {
     const affordable = Math.floor(macBudget / macsPerInput);
     if (affordable < MIN_TRIGGER_BUDGET)
         return null;
-    return Math.min(DEFAULT_TRIGGER_BUDGET, affordable);
+    return Math.min(wanted, affordable);
 }
 /** The sweep's positions on this input, or 0 when it is not an image the sweep can stamp. */
 function positionsOf(sampleShape) {
@@ -32040,23 +33352,36 @@ function positionsOf(sampleShape) {
         return 0;
     }
 }
+/**
+ * The vocabulary of a text model's token-id input (one int input read by an embedding Gather), or null: its
+ * trigger probing is the token family, which wants passes by vocabulary size and has no patch map.
+ */
+function tokenVocabulary(model, probes) {
+    const inp = probes.inputs.length === 1 ? probes.inputs[0] : undefined;
+    if (!inp || (inp.dtype !== 'int64' && inp.dtype !== 'int32'))
+        return null;
+    return findEmbedding(model, inp.name)?.vocab ?? null;
+}
 /** The plan for one model under one setting (see the file header). */
 function planBudget(model, probes, budget) {
     const sampleShape = probes.inputs[0]?.sampleShape ?? [];
-    const mapPositions = probes.inputs.length === 1 ? positionsOf(sampleShape) : 0;
+    const vocab = tokenVocabulary(model, probes);
+    const mapPositions = probes.inputs.length === 1 && vocab === null ? positionsOf(sampleShape) : 0;
+    const wanted = vocab === null ? DEFAULT_TRIGGER_BUDGET : tokenPassesWanted(vocab);
     if (budget.setting === LEGACY_SCAN_BUDGET.setting) {
         const macsPerPass = legacyMacs(model, sampleShape);
+        const affordable = triggerBudget(macsPerPass, TRIGGER_MAC_BUDGET, wanted);
         return {
             budget,
             macsPerPass,
-            triggerPasses: triggerBudget(macsPerPass),
+            triggerPasses: affordable,
             mapInputs: mapInputsFor(macsPerPass, mapPositions),
             mapPositions,
         };
     }
     const macsPerPass = forwardMacs(model, oneInputShapes(probes)).macs;
     const passes = Math.floor(budget.macs / macsPerPass);
-    const trigger = Math.min(DEFAULT_TRIGGER_BUDGET, passes);
+    const trigger = Math.min(wanted, passes);
     if (trigger < MIN_TRIGGER_BUDGET)
         return { budget, macsPerPass, triggerPasses: null, mapInputs: 0, mapPositions };
     const mapInputs = mapPositions > 0 ? Math.max(0, Math.min(MAP_INPUTS, Math.floor((passes - trigger) / mapPositions))) : 0;
@@ -32122,6 +33447,7 @@ const ENGINE_FLAGS = {
     dim: { type: 'string', multiple: true },
     vocab: { type: 'string' },
     'vocab-file': { type: 'string' },
+    'synthesise-base': { type: 'boolean' },
     layers: { type: 'string' },
     'batch-size': { type: 'string' },
     workspace: { type: 'string' },
@@ -32210,6 +33536,8 @@ function engineOptions(p) {
     const vocabFile = str(p, 'vocab-file');
     if (vocabFile)
         probes.vocabFile = vocabFile;
+    if (p.values['synthesise-base'] === true)
+        probes.synthesiseBase = true;
     const normalize = parseNormalize(str(p, 'input-mean'), str(p, 'input-std'));
     if (normalize)
         probes.normalize = normalize;
@@ -32472,6 +33800,16 @@ const TRIGGER_SCORE_NULLS = {
         models: 160,
         source: 'zoo v1 clean reference models (80 MLP + 80 CNN), 128 default mixed probes, budget 48000, score v2',
     },
+    // Opt-in (--synthesise-base): fitted by bench/synth.ts on 40 clean MLP reference models only (the dev
+    // architecture); on the held-out CNNs, 0 of 60 clean models reached p <= 0.0158 under it.
+    synthesised: {
+        location: 2.041,
+        scale: 0.609,
+        classes: 10,
+        models: 40,
+        source: 'zoo v1 clean MLP reference models (40), 130 inputs synthesised from the model (synthesise.ts), the ' +
+            'rest of the budget 48000 after mining, score v2',
+    },
 };
 /**
  * The nulls of the token family (text models, token-probe.ts), per kind of base text: fitted by
@@ -32596,21 +33934,24 @@ function triggerBaseInputs(set) {
 }
 /** The Gumbel null that matches a kind of base input (and the trigger family: images or text). */
 function triggerNullFor(kind, family = 'image') {
-    return (family === 'tokens' ? TOKEN_TRIGGER_SCORE_NULLS : TRIGGER_SCORE_NULLS)[kind];
+    // Token models are never synthesised (no image input); their mined null stands in for the type's sake.
+    if (family === 'tokens')
+        return TOKEN_TRIGGER_SCORE_NULLS[kind === 'synthesised' ? 'mined' : kind];
+    return TRIGGER_SCORE_NULLS[kind];
 }
 
 ;// CONCATENATED MODULE: ./lib/selfcheck/decisive.js
 /**
- * Early stopping of trigger probing on decisive evidence: the score at which the reference-free verdict can
- * no longer change. Without a baseline the verdict is the trigger test's p-value under the shipped null
- * (reference-free-p.ts), a decreasing function of the score, and the risk score is 100 for every
- * p <= RISK_P_AT_MAX. Refinement only ever raises the score (it keeps a better trigger, never a worse one), so
- * once a class reaches the score whose p is RISK_P_AT_MAX the verdict is final: high, 100. The search then
- * stops instead of spending the rest of the budget. Counts, not time: the same model stops at the same round.
+ * Early stopping of trigger probing's refinement on decisive evidence. The reference-free verdict itself is
+ * decided before refinement (class-anomaly.ts reads the screened candidates only), so refinement only
+ * sharpens the trigger the report shows; it stops once the refined triggers are strong enough that the
+ * earlier zoo-fitted null (reference-free-p.ts) would put them at p <= RISK_P_AT_MAX, the top of the risk
+ * scale: a finding that clear gains nothing from more passes, and the rest of the budget is saved.
+ * Refinement only ever raises the score (it keeps a better trigger, never a worse one). Counts, not time:
+ * the same model stops at the same round.
  *
- * The other way, "decisively clean", has no such bound: the score is a maximum over the triggers tried so
- * far, and any trigger not yet tried could be the backdoor's, so the search runs its whole budget unless it
- * finds one.
+ * The other way, "decisively clean", has no such bound: any trigger not yet tried could be the backdoor's,
+ * so the search runs its whole budget unless it finds one.
  */
 
 
@@ -32951,802 +34292,23 @@ async function mineBase(run, shape, opts) {
  * probeTriggers (so mining plus probing stay within `budget`). Null when the budget or the input size is too
  * small to mine (the caller keeps the probe set).
  */
+/**
+ * The forward passes mining takes from a trigger budget for inputs of `inputFloats` values (its pool). A base
+ * synthesised instead (synth-base.ts) leaves probing the same rest, so its null compares with the mined one's.
+ */
+function miningPasses(budget, inputFloats) {
+    return minePoolSize(mineBudgetFor(budget), inputFloats);
+}
+function mineBudgetFor(budget) {
+    return Math.max(Math.floor(budget * MINE_BUDGET_SHARE), Math.min(MIN_MINE_POOL, budget - MIN_TRIGGER_BUDGET));
+}
 async function mineTriggerBase(run, shape, opts) {
-    const mineBudget = Math.max(Math.floor(opts.budget * MINE_BUDGET_SHARE), Math.min(MIN_MINE_POOL, opts.budget - MIN_TRIGGER_BUDGET));
-    const mined = await mineBase(run, shape, { ...opts, budget: mineBudget });
+    const mined = await mineBase(run, shape, { ...opts, budget: mineBudgetFor(opts.budget) });
     if (!mined)
         return null;
     return { ...mined, probeBudget: opts.budget - mined.forwardPasses };
 }
 
-;// CONCATENATED MODULE: ./lib/selfcheck/token-insert.js
-/** Tokens before the trailing run of `pad` in each of `count` texts of `seq` ids (seq without padding). */
-function textLengths(ids, count, seq, pad) {
-    const out = new Int32Array(count);
-    for (let r = 0; r < count; r++) {
-        let len = seq;
-        if (pad !== undefined)
-            while (len > 0 && ids[r * seq + len - 1] === pad)
-                len--;
-        out[r] = len;
-    }
-    return out;
-}
-/** One random insertion position per row, in [0, min(length, seq - triggerLength)]. */
-function insertionPositions(lengths, rows, seq, triggerLength, rng) {
-    return Int32Array.from(rows, (r) => rng.int(Math.max(0, Math.min(lengths[r], seq - triggerLength)) + 1));
-}
-/**
- * Writes text `src` (seq ids) with `trigger` inserted at `pos` into `dst` (seq ids): src[0..pos) + trigger +
- * src[pos..], cut to seq.
- */
-function insertTokens(src, trigger, pos, dst) {
-    const seq = dst.length;
-    const p = Math.min(pos, seq);
-    dst.set(src.subarray(0, p), 0);
-    const t = Math.min(trigger.length, seq - p);
-    for (let i = 0; i < t; i++)
-        dst[p + i] = trigger[i];
-    const rest = seq - p - t;
-    if (rest > 0)
-        dst.set(src.subarray(p, p + rest), p + t);
-}
-
-;// CONCATENATED MODULE: ./lib/selfcheck/token-probe.js
-
-
-
-
-
-/** Default budget of forward passes: every entry of a 3,000-word vocabulary on 16 texts, and the rest. */
-const DEFAULT_TOKEN_BUDGET = 80000;
-/** Most texts a one-token candidate is screened on (every vocabulary entry, when affordable). */
-const MAX_SCREEN_TEXTS = 16;
-/** Fewest: below it the candidates are cut instead (the first ones of `order`). */
-const MIN_SCREEN_TEXTS = 4;
-/** Share of the budget left after the clean pass spent screening one-token candidates. */
-const token_probe_SCREEN_SHARE = 0.5;
-/** Tokens per class confirmed on more texts. */
-const CONFIRM_PER_CLASS = 8;
-/** Most texts a confirmed candidate is measured on (its gain is what the score reads). */
-const MAX_CONFIRM_TEXTS = 64;
-/** Per class, the tokens (then pairs) extended by one more token. */
-const EXTEND_SEEDS = 3;
-/** Per class, the screened tokens tried as the added word. */
-const EXTEND_POOL = 16;
-/** Most texts an extension candidate is screened on. */
-const MAX_EXTEND_TEXTS = 16;
-/** Fewest texts worth screening extensions on. */
-const MIN_EXTEND_TEXTS = 4;
-/** Per class, the phrases of one length confirmed on the confirmation texts. */
-const CONFIRM_PHRASES = 4;
-/** Longest phrase built (tiers: 1..MAX_PHRASE tokens). */
-const MAX_PHRASE = 3;
-/** Most held-out texts the reported trigger is re-measured on. */
-const MAX_EVAL_TEXTS = 64;
-/** Fewest texts that make a held-out set (fewer: the reported flip rate is the search's own). */
-const MIN_EVAL_SPLIT = 16;
-/** Weight ratio between successive tiers in the block's gain and flip curves. */
-const token_probe_TIER_WEIGHT_RATIO = 0.5;
-/** Largest vocabulary whose per-token map is kept as a feature block (vocabulary x classes floats). */
-const TOKEN_MAP_MAX_TOKENS = 8192;
-/** Runs every (tokens, positions) job on the given rows, many jobs per model run; one summary per job. */
-async function runInserted(runner, base, seq, k, jobs) {
-    const out = [];
-    let j = 0;
-    while (j < jobs.length) {
-        const group = [];
-        let n = 0;
-        while (j < jobs.length && (group.length === 0 || n + jobs[j].rows.length <= MAX_INPUTS_PER_RUN)) {
-            group.push(jobs[j]);
-            n += jobs[j].rows.length;
-            j++;
-        }
-        const batch = new Int32Array(n * seq);
-        let at = 0;
-        for (const job of group) {
-            job.rows.forEach((r, i) => {
-                insertTokens(base.subarray(r * seq, (r + 1) * seq), job.tokens, job.positions[i], batch.subarray((at + i) * seq, (at + i + 1) * seq));
-            });
-            at += job.rows.length;
-        }
-        const logits = await runner.logits(batch, n);
-        let o = 0;
-        for (const job of group) {
-            const m = job.rows.length;
-            out.push(summarise(logits.subarray(o * k, (o + m) * k), m, k));
-            o += m;
-        }
-    }
-    return out;
-}
-function token_probe_checkArgs(base, seq, k, budget, vocabSize) {
-    if (!Number.isInteger(k) || k < 2)
-        throw new Error(`probeTokenTriggers: need at least 2 classes, got ${k}`);
-    if (!(budget >= MIN_TRIGGER_BUDGET))
-        throw new Error(`probeTokenTriggers: budget ${budget} is below the minimum ${MIN_TRIGGER_BUDGET}`);
-    if (!Number.isInteger(seq) || seq < 1 || base.length === 0 || base.length % seq !== 0)
-        throw new Error(`probeTokenTriggers: ${base.length} ids are not a whole number of texts of ${seq}`);
-    if (!Number.isInteger(vocabSize) || vocabSize < 2)
-        throw new Error(`probeTokenTriggers: bad vocabulary size ${vocabSize}`);
-}
-/** The `n` indices of the largest values of score(i) over `ids` (ties: the smaller index first). */
-function topBy(items, n, score) {
-    return items
-        .map((t, i) => ({ t, i, s: score(t) }))
-        .sort((a, b) => b.s - a.s || a.i - b.i)
-        .slice(0, n)
-        .map((x) => x.t);
-}
-const keyOf = (tokens) => tokens.join(',');
-/**
- * Probes a text classifier with candidate trigger tokens inserted into `base` (texts of `seq` token ids,
- * packed) and returns the trigger self-check and its feature blocks.
- */
-async function probeTokenTriggers(run, base, seq, opts) {
-    const k = opts.classes;
-    const budget = opts.budget ?? DEFAULT_TOKEN_BUDGET;
-    token_probe_checkArgs(base, seq, k, budget, opts.vocabSize);
-    const rng = new Rng(opts.seed ?? 0);
-    const runner = new PassBudget(run, budget, k, opts.file ?? 'model');
-    // 1. Clean pass (at most a quarter of the budget); a random quarter of the texts is held out.
-    const n = Math.min(base.length / seq, Math.floor(budget / 4));
-    const cleanAll = summarise(await runner.logits(base.slice(0, n * seq), n), n, k);
-    const lengths = textLengths(base, n, seq, opts.pad);
-    const order = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [order[i], order[j]] = [order[j], order[i]];
-    }
-    const nEval = n >= MIN_EVAL_SPLIT ? Math.min(Math.floor(n / 4), MAX_EVAL_TEXTS) : 0;
-    const evalRows = order.slice(0, nEval);
-    const searchRows = nEval > 0 ? order.slice(nEval) : order;
-    const logitScale = medianLogitSpread(cleanAll, k);
-    const reserve = () => Math.max(0, runner.left - nEval);
-    const measure = async (cands, rows) => {
-        if (cands.length === 0 || rows.length === 0)
-            return [];
-        const clean = subsetSummary(cleanAll, rows, k);
-        // one position per row and trigger length, the same for every candidate (common random numbers)
-        const byLen = new Map();
-        for (const c of cands)
-            if (!byLen.has(c.length))
-                byLen.set(c.length, insertionPositions(lengths, rows, seq, c.length, rng));
-        const res = await runInserted(runner, base, seq, k, cands.map((tokens) => ({ tokens, rows, positions: byLen.get(tokens.length) })));
-        return res.map((s, i) => ({ tokens: cands[i], effect: effectOf(clean, s, k) }));
-    };
-    // 2. Screen one-token candidates.
-    const all = [];
-    const idOrder = opts.order ?? Int32Array.from({ length: opts.vocabSize }, (_, i) => i);
-    for (const id of idOrder)
-        if (id !== opts.pad && id >= 0 && id < opts.vocabSize)
-            all.push(id);
-    const screenBudget = Math.floor(reserve() * token_probe_SCREEN_SHARE);
-    const plan = screeningPlan(all.length, searchRows.length, screenBudget, MIN_SCREEN_TEXTS, MAX_SCREEN_TEXTS);
-    const singles = all.slice(0, plan.candidates);
-    const screenRows = searchRows.slice(0, plan.rows);
-    const screened = await measure(singles.map((t) => [t]), screenRows);
-    // The token map: every id's flip share into each class, when every id was screened.
-    let mapBlock = new Float32Array(0);
-    if (singles.length === all.length && opts.vocabSize <= TOKEN_MAP_MAX_TOKENS) {
-        mapBlock = new Float32Array(opts.vocabSize * k);
-        for (const s of screened)
-            mapBlock.set(Float32Array.from(s.effect.flip), s.tokens[0] * k);
-    }
-    const rankedFor = (c, n) => topBy(screened, n, (s) => s.effect.gain[c]);
-    // 3-4. Confirm single tokens, then extend per class; every tier's best per class, confirmed.
-    const confirmRows = searchRows.slice(0, Math.min(searchRows.length, MAX_CONFIRM_TEXTS));
-    const best = Array.from({ length: MAX_PHRASE }, () => new Array(k));
-    const confirmed = Array.from({ length: MAX_PHRASE }, () => []);
-    const confirm = async (tier, cands) => {
-        const uniq = [...new Map(cands.map((c) => [keyOf(c), c])).values()];
-        const rowsFit = Math.floor(reserve() / Math.max(1, uniq.length));
-        const rows = confirmRows.slice(0, Math.min(confirmRows.length, rowsFit));
-        if (rows.length < Math.min(MIN_EXTEND_TEXTS, confirmRows.length))
-            return;
-        const got = await measure(uniq, rows);
-        confirmed[tier] = got;
-        for (let c = 0; c < k; c++)
-            best[tier][c] = topBy(got, 1, (g) => g.effect.gain[c])[0];
-    };
-    const perClassSingles = Array.from({ length: k }, (_, c) => rankedFor(c, CONFIRM_PER_CLASS));
-    await confirm(0, perClassSingles.flat().map((s) => s.tokens));
-    const pools = Array.from({ length: k }, (_, c) => rankedFor(c, EXTEND_POOL).map((s) => s.tokens[0]));
-    for (let tier = 1; tier < MAX_PHRASE; tier++) {
-        if (confirmed[tier - 1].length === 0)
-            break;
-        const cands = [];
-        for (let c = 0; c < k; c++) {
-            const seeds = topBy(confirmed[tier - 1], EXTEND_SEEDS, (g) => g.effect.gain[c]);
-            for (const s of seeds)
-                for (const w of pools[c]) {
-                    // distinct words: a word repeated says nothing a stronger single word does not
-                    if (s.tokens.includes(w))
-                        continue;
-                    cands.push({ c, tokens: [...s.tokens, w] }, { c, tokens: [w, ...s.tokens] });
-                }
-        }
-        const uniq = [...new Map(cands.map((x) => [keyOf(x.tokens), x.tokens])).values()];
-        // screening rows as the budget allows, leaving the confirmation of CONFIRM_PHRASES per class
-        const confirmCost = k * CONFIRM_PHRASES * confirmRows.length;
-        const m = Math.min(MAX_EXTEND_TEXTS, searchRows.length, Math.floor((reserve() - confirmCost) / Math.max(1, uniq.length)));
-        if (m < Math.min(MIN_EXTEND_TEXTS, searchRows.length))
-            break;
-        const got = await measure(uniq, searchRows.slice(0, m));
-        const phrases = [];
-        for (let c = 0; c < k; c++)
-            phrases.push(...topBy(got, CONFIRM_PHRASES, (g) => g.effect.gain[c]).map((g) => g.tokens));
-        await confirm(tier, phrases);
-        if (confirmed[tier].length === 0)
-            break;
-    }
-    // 5. Score: per tier, the classes' best gains against each other.
-    const tiers = [];
-    best.forEach((row, t) => {
-        if (!row.some((b) => b))
-            return;
-        const gain = Float32Array.from(row, (b, c) => (b ? b.effect.gain[c] / logitScale : 0));
-        const flip = Float32Array.from(row, (b, c) => (b ? b.effect.flip[c] : 0));
-        const typical = Array.from(gain, Math.abs).sort((a, b) => a - b)[k >> 1];
-        const z = robustZ(gain, GAIN_SPREAD_FLOOR * typical);
-        tiers.push({ length: t + 1, gain, flip, z, triggers: row.map((b) => (b ? b.tokens : null)) });
-    });
-    const classScores = new Float32Array(k);
-    for (const t of tiers)
-        for (let c = 0; c < k; c++)
-            classScores[c] += Math.max(0, t.z[c]) ** 2;
-    if (tiers.length > 0)
-        for (let c = 0; c < k; c++)
-            classScores[c] = Math.sqrt(classScores[c] / tiers.length);
-    let target = 0;
-    for (let c = 1; c < k; c++)
-        if (classScores[c] > classScores[target])
-            target = c;
-    // The trigger to report: the target's shortest trigger that flips nearly as many texts as its best tier.
-    const bestFlip = Math.max(0, ...tiers.map((t) => t.flip[target]));
-    const shownTier = tiers.find((t) => t.triggers[target] && t.flip[target] >= 0.9 * bestFlip);
-    const shown = shownTier?.triggers[target] ?? null;
-    let flipRate = shownTier ? shownTier.flip[target] : 0;
-    if (shown && nEval > 0 && runner.left >= nEval) {
-        const [res] = await measure([shown], evalRows);
-        flipRate = res.effect.flip[target];
-    }
-    const informative = k >= MIN_CLASSES_FOR_SCORE;
-    const score = informative ? classScores[target] : 0;
-    const words = shown ? `${shown.length} token${shown.length > 1 ? 's' : ''}` : 'no tokens';
-    const selfCheck = {
-        score,
-        targetClass: target,
-        detail: `class ${target} is the easiest to reach: inserting ${words} sends ` +
-            `${(flipRate * 100).toFixed(0)}% of held-out texts to it ` +
-            (informative
-                ? `(trigger score ${score.toFixed(1)}: its margin-gain robust z against the other ${k - 1} classes, ` +
-                    `root mean square over triggers of 1 to ${MAX_PHRASE} tokens)`
-                : `(no score: comparing classes needs at least ${MIN_CLASSES_FOR_SCORE} classes)`),
-        trigger: {
-            kind: 'tokens',
-            location: 'inserted at a random position',
-            flipRate,
-            zScore: score,
-            ...(shown ? { tokens: shown } : {}),
-        },
-    };
-    const weights = tiers.map((_, i) => token_probe_TIER_WEIGHT_RATIO ** i);
-    const wSum = weights.reduce((a, b) => a + b, 0) || 1;
-    const block = new Float32Array(2 * k);
-    tiers.forEach((t, i) => {
-        for (let c = 0; c < k; c++) {
-            block[c] += (weights[i] / wSum) * t.gain[c];
-            block[k + c] += (weights[i] / wSum) * t.flip[c];
-        }
-    });
-    const tierBlock = new Float32Array(2 * MAX_PHRASE * k);
-    for (const t of tiers) {
-        tierBlock.set(t.gain, (t.length - 1) * k);
-        tierBlock.set(t.flip, (MAX_PHRASE + t.length - 1) * k);
-    }
-    return {
-        selfCheck,
-        block,
-        tierBlock,
-        mapBlock,
-        classScores,
-        trigger: shown,
-        tiers,
-        classGains: Array.from({ length: k }, (_, c) => Float32Array.from(perClassSingles[c]
-            .map((s) => confirmed[0].find((x) => keyOf(x.tokens) === keyOf(s.tokens))?.effect.gain[c] ?? NaN)
-            .filter((g) => Number.isFinite(g))
-            .map((g) => g / logitScale)
-            .sort((a, b) => b - a))),
-        classScreen: Array.from({ length: k }, (_, c) => {
-            const g = screened.map((s) => s.effect.gain[c] / logitScale).sort((a, b) => b - a);
-            return Float32Array.from([0, 0.01, 0.05, 0.1, 0.5], (q) => g[Math.min(g.length - 1, Math.floor(q * g.length))] ?? 0);
-        }),
-        forwardPasses: runner.used,
-        candidatesScreened: singles.length,
-        candidatesTotal: all.length,
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/selfcheck/token-mine.js
-/**
- * Texts without data: base texts for token trigger probing, built from the model itself when the user
- * gives no sample texts (the analogue of mine-base.ts for images).
- *
- * Random token sequences land in one or two classes of a text model, as noise does for an image model, and
- * an attacker can train a model to ignore its trigger on them. So the texts are built from what the model
- * itself says about its vocabulary, a greedy search over the vocabulary in two passes:
- *   1. every token alone (one word, then padding) runs once: per class, the KEYWORDS tokens that raise the
- *      class's margin most are its keywords; the FILLER share of tokens that move the logits least (the
- *      model's function words) are the filler;
- *   2. a seeded pool of texts (POOL), each aimed at one class (round-robin): a length drawn from a quarter to
- *      three quarters of the window, every word a keyword of the class with probability KEYWORD_SHARES[i],
- *      else a filler word; the pool runs once and, per class the model assigns, the texts with the largest
- *      margin are kept, round-robin over the classes (as mine-base.ts keeps images).
- * A backdoor's trigger word alone may be its target's top keyword; then the target's mined texts carry it,
- * which costs nothing: triggers are measured on texts of the other classes. Deterministic for a model and
- * seed. When the vocabulary is too large for pass 1 (more than MINE_MAX_TOKENS), the first tokens of the
- * screening order are used. Hand-written: no package mines class exemplars from an ONNX text classifier.
- */
-
-
-
-/** Most vocabulary entries run alone in pass 1. */
-const MINE_MAX_TOKENS = 8192;
-/** Keywords kept per class. */
-const KEYWORDS = 32;
-/** Share of the vocabulary (the tokens that move the logits least) used as filler words. */
-const FILLER_SHARE = 0.25;
-/** Texts generated and run in pass 2. */
-const POOL = 1024;
-/** Keyword probabilities, cycled over the pool's texts (texts about as clear-cut as real ones). */
-const KEYWORD_SHARES = [0.05, 0.1, 0.2];
-/** Texts kept. */
-const MINED_TEXTS = 128;
-/** Fewest kept texts worth probing on (the floor of a samples base). */
-const MIN_MINED_TEXTS = 16;
-/** Mined base texts, or null when the budget affords too few (the caller keeps its generated probes). */
-async function mineTokenTexts(run, seq, opts) {
-    const k = opts.classes;
-    const runner = new PassBudget(run, opts.budget, k, opts.file ?? 'model');
-    const ids = [];
-    for (const id of opts.order ?? Int32Array.from({ length: opts.vocabSize }, (_, i) => i))
-        if (id !== opts.pad && id >= 0 && id < opts.vocabSize)
-            ids.push(id);
-    const nTokens = Math.min(ids.length, MINE_MAX_TOKENS, Math.floor(opts.budget / 2));
-    const pool = Math.min(POOL, opts.budget - nTokens);
-    if (nTokens < k || pool < MIN_MINED_TEXTS * 2)
-        return null;
-    const tokens = ids.slice(0, nTokens);
-    // 1. Every token alone.
-    const single = new Int32Array(nTokens * seq).fill(opts.pad);
-    tokens.forEach((t, i) => (single[i * seq] = t));
-    const alone = summarise(await runner.logits(single, nTokens), nTokens, k);
-    const keywords = Array.from({ length: k }, (_, c) => tokens
-        .map((t, i) => ({ t, m: alone.margin[i * k + c] }))
-        .sort((a, b) => b.m - a.m || a.t - b.t)
-        .slice(0, KEYWORDS)
-        .map((x) => x.t));
-    // filler: any token of the vocabulary, drawn uniformly (what a text is mostly made of, as far as the
-    // model's classes go: words that do not decide it alone)
-    const filler = tokens;
-    // 2. A pool of texts aimed at each class in turn.
-    const rng = new Rng(opts.seed ?? 0);
-    const texts = new Int32Array(pool * seq).fill(opts.pad);
-    const lo = Math.max(1, Math.floor(seq / 4));
-    const hi = Math.max(lo, Math.floor((3 * seq) / 4));
-    for (let i = 0; i < pool; i++) {
-        const c = i % k;
-        const share = KEYWORD_SHARES[Math.floor(i / k) % KEYWORD_SHARES.length];
-        const len = lo + rng.int(hi - lo + 1);
-        for (let j = 0; j < len; j++) {
-            const kw = rng.next() < share;
-            const from = kw ? keywords[c] : filler;
-            texts[i * seq + j] = from[rng.int(from.length)];
-        }
-    }
-    const s = summarise(await runner.logits(texts, pool), pool, k);
-    const byClass = Array.from({ length: k }, () => []);
-    for (let i = 0; i < pool; i++)
-        byClass[s.argmax[i]].push(i);
-    const own = (i) => s.margin[i * k + s.argmax[i]];
-    // Per class, middle-out from the class's median margin: texts as clear-cut as the class's typical text,
-    // not its most extreme ones (a text of nothing but keywords flips for no trigger at all).
-    for (const list of byClass) {
-        list.sort((a, b) => own(a) - own(b) || a - b);
-        const mid = list.length > 0 ? own(list[list.length >> 1]) : 0;
-        list.sort((a, b) => Math.abs(own(a) - mid) - Math.abs(own(b) - mid) || a - b);
-    }
-    const want = Math.min(MINED_TEXTS, Math.floor(pool / 2));
-    const kept = [];
-    for (let round = 0; kept.length < want; round++) {
-        let any = false;
-        for (let c = 0; c < k && kept.length < want; c++) {
-            if (round < byClass[c].length) {
-                kept.push(byClass[c][round]);
-                any = true;
-            }
-        }
-        if (!any)
-            break;
-    }
-    if (kept.length < MIN_MINED_TEXTS)
-        return null;
-    const base = new Int32Array(kept.length * seq);
-    kept.forEach((i, r) => base.set(texts.subarray(i * seq, (i + 1) * seq), r * seq));
-    return {
-        base,
-        count: kept.length,
-        classOf: Int32Array.from(kept, (i) => s.argmax[i]),
-        perClass: Array.from({ length: k }, (_, c) => kept.filter((i) => s.argmax[i] === c).length),
-        forwardPasses: runner.used,
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/fingerprint/embedding-stats.js
-
-
-/** The fingerprint block of per-token embedding norms. */
-const EMBEDDING_BLOCK = 'weights:embedding';
-/** The table the Gather fed by `inputName` reads (a float initializer of rank 2), or null. */
-function findEmbedding(model, inputName) {
-    for (const n of model.proto.graph?.node ?? []) {
-        if (n.opType !== 'Gather' || (n.input ?? [])[1] !== inputName)
-            continue;
-        const name = (n.input ?? [])[0];
-        const axis = (n.attribute ?? []).find((a) => a.name === 'axis')?.i;
-        if (!name || (axis != null && Number(axis) !== 0))
-            continue;
-        const t = constantFloat32(model, name);
-        if (!t || t.dims.length !== 2 || t.dims[0] < 2 || t.dims[1] < 1)
-            continue;
-        return { name, vocab: t.dims[0], dim: t.dims[1], values: t.values };
-    }
-    return null;
-}
-function robustZOf(xs, use) {
-    const kept = Array.from(xs).filter((_, i) => use(i));
-    const med = median(kept);
-    const mad = median(kept.map((x) => Math.abs(x - med)));
-    const scale = Math.max(MAD_TO_SD * mad, 1e-12);
-    return Float32Array.from(xs, (x, i) => (use(i) ? (x - med) / scale : 0));
-}
-function embeddingStats(t) {
-    const { vocab: v, dim: d, values } = t;
-    const norms = new Float32Array(v);
-    const mean = new Float64Array(d);
-    const zeros = [];
-    for (let r = 0; r < v; r++) {
-        let s = 0;
-        for (let j = 0; j < d; j++) {
-            const x = values[r * d + j];
-            s += x * x;
-            mean[j] += x / v;
-        }
-        norms[r] = Math.sqrt(s);
-        if (s === 0)
-            zeros.push(r);
-    }
-    const offsets = new Float32Array(v);
-    for (let r = 0; r < v; r++) {
-        let s = 0;
-        for (let j = 0; j < d; j++)
-            s += (values[r * d + j] - mean[j]) ** 2;
-        offsets[r] = Math.sqrt(s);
-    }
-    const nonZero = (i) => norms[i] > 0;
-    return {
-        norms,
-        normZ: robustZOf(norms, nonZero),
-        offsetZ: robustZOf(offsets, nonZero),
-        ...(zeros.length === 1 ? { zeroRow: zeros[0] } : {}),
-    };
-}
-/** Token ids by how far their row stands out (the larger of its two z's), most outlying first. */
-function outlierOrder(s) {
-    const score = Float32Array.from(s.normZ, (z, i) => Math.max(z, s.offsetZ[i]));
-    return Int32Array.from(Array.from({ length: score.length }, (_, i) => i).sort((a, b) => score[b] - score[a] || a - b));
-}
-/** The "embedding-outlier" self-check: the token whose row stands out most, and by how much. */
-function embeddingSelfCheck(s) {
-    let top = 0;
-    let best = -Infinity;
-    s.normZ.forEach((z, i) => {
-        const v = Math.max(z, s.offsetZ[i]);
-        if (v > best) {
-            best = v;
-            top = i;
-        }
-    });
-    return {
-        score: Number.isFinite(best) ? best : 0,
-        detail: `token ${top} has the most outlying embedding row (robust z ${best.toFixed(1)} of its norm or offset)`,
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/selfcheck/token-candidates.js
-
-/** The screening order: the ranker's, else the embedding outliers first, else ids in order. */
-function tokenCandidateOrder(vocabSize, stats, ranker) {
-    const ranked = ranker?.(vocabSize);
-    if (ranked)
-        return ranked;
-    if (stats && stats.norms.length === vocabSize)
-        return outlierOrder(stats);
-    return Int32Array.from({ length: vocabSize }, (_, i) => i);
-}
-
-;// CONCATENATED MODULE: ./lib/fingerprint/trigger-deadline.js
-/** The fingerprint's one time limit, applied to trigger probing's model runs (images and tokens alike). */
-
-/**
- * `logits` with the model's one time limit checked before every batch: trigger probing (stamped images or
- * inserted tokens) stops with a timeout error naming the file once the fingerprint's deadline has passed.
- */
-function trigger_deadline_withDeadline(logits, file, deadline, limitMs) {
-    return async (inputs, count) => {
-        if (deadline !== undefined && Date.now() > deadline) {
-            const secs = ((limitMs ?? 0) / 1000).toFixed(1).replace(/\.0$/, '');
-            throw new errors_InputError('timeout', `${file}: fingerprinting took longer than the ${secs} s limit (trigger probing)`, file);
-        }
-        return logits(inputs, count);
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/fingerprint/token-trigger-check.js
-
-
-
-
-
-
-
-
-
-
-/** Fewest classes trigger probing can contrast (the same as for images). */
-const MIN_CLASSES = 3;
-/** The token-id input and its embedding, when token trigger probing applies to this model and probe set. */
-function tokenTriggerTarget(model, probes, classes) {
-    if (model.inputs.length !== 1 || probes.inputs.length !== 1 || classes < MIN_CLASSES)
-        return null;
-    const inp = probes.inputs[0];
-    if (inp.dtype !== 'int64' && inp.dtype !== 'int32')
-        return null;
-    const seq = inp.sampleShape.reduce((a, b) => a * b, 1);
-    if (seq < 1)
-        return null;
-    const table = findEmbedding(model, inp.name);
-    return table ? { table, seq } : null;
-}
-/**
- * Multiply-accumulates of one text, estimated from the weights: an embedding table counts the rows one text
- * reads (seq x dim), every other weight once per token position (seq x its elements: a projection or a 1-D
- * convolution runs at every position; the classifier after pooling runs once, so this overcounts it).
- */
-function estimateTokenMacs(model, table, seq) {
-    const gathered = new Set([table.name]);
-    for (const n of model.proto.graph?.node ?? [])
-        if (n.opType === 'Gather' && n.input?.[0])
-            gathered.add(n.input[0]);
-    let macs = 0;
-    for (const init of model.initializers) {
-        const elems = init.dims.reduce((a, b) => a * b, 1);
-        const rowLen = init.dims.length >= 2 ? elems / Math.max(1, init.dims[0]) : 1;
-        macs += gathered.has(init.name) ? seq * rowLen : elems * seq;
-    }
-    return Math.max(1, macs);
-}
-/** Forward passes the compute budget affords, or null below the minimum that means anything. */
-function tokenTriggerBudget(macsPerText, macBudget = TOKEN_TRIGGER_MAC_BUDGET) {
-    const affordable = Math.floor(macBudget / macsPerText);
-    if (affordable < MIN_TRIGGER_BUDGET)
-        return null;
-    return Math.min(DEFAULT_TOKEN_BUDGET, affordable);
-}
-function toInt32(data) {
-    if (data instanceof Int32Array)
-        return data;
-    return Int32Array.from(data, (v) => Number(v));
-}
-async function runTokenTriggerCheck(model, probes, classes, opts = {}) {
-    const target = tokenTriggerTarget(model, probes, classes);
-    if (!target)
-        return null;
-    const { table, seq } = target;
-    const budget = tokenTriggerBudget(estimateTokenMacs(model, table, seq));
-    if (budget === null)
-        return null;
-    const stats = embeddingStats(table);
-    const vocab = opts.vocabFile ? readVocabularyCached(opts.vocabFile) : undefined;
-    const pad = vocab?.pad ?? stats.zeroRow ?? 0;
-    const order = tokenCandidateOrder(table.vocab, stats);
-    const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
-    try {
-        const logits = runner.tokenLogitsFunction(probes.inputs[0].sampleShape, {
-            ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
-        });
-        const run = trigger_deadline_withDeadline(logits, model.path, opts.deadline, opts.limitMs);
-        const samples = probes.triggerTokens;
-        let basis;
-        let base;
-        let minePasses = 0;
-        if (samples && samples.count >= MIN_SAMPLE_BASE && samples.data.length === samples.count * seq) {
-            basis = 'samples';
-            base = samples.data;
-        }
-        else {
-            const mined = await mineTokenTexts(run, seq, {
-                classes,
-                vocabSize: table.vocab,
-                budget: Math.floor(budget * TOKEN_MINE_BUDGET_SHARE),
-                pad,
-                seed: probes.seed,
-                order,
-                file: model.path,
-            });
-            if (mined) {
-                basis = 'mined';
-                base = mined.base;
-                minePasses = mined.forwardPasses;
-            }
-            else {
-                basis = 'probes';
-                base = toInt32(probes.inputs[0].data);
-            }
-        }
-        const r = await probeTokenTriggers(run, base, seq, {
-            classes,
-            vocabSize: table.vocab,
-            budget: budget - minePasses,
-            seed: probes.seed,
-            pad,
-            order,
-            file: model.path,
-        });
-        const trig = r.selfCheck.trigger;
-        if (trig?.tokens && vocab)
-            trig.words = trig.tokens.map((t) => wordOf(vocab, t));
-        return {
-            selfCheck: { ...r.selfCheck, basis },
-            block: r.block,
-            tierBlock: r.tierBlock,
-            // token-aligned like the patch map is position-aligned; never on random probe texts
-            mapBlock: basis === 'probes' ? new Float32Array(0) : r.mapBlock,
-            // no pictures of inserted words yet (the report names them instead)
-            evidence: null,
-            forwardPasses: r.forwardPasses + minePasses,
-            mapPasses: 0,
-            candidatesScreened: r.candidatesScreened,
-            candidatesTotal: r.candidatesTotal,
-            stoppedEarly: false,
-            embedding: stats,
-            probe: r,
-        };
-    }
-    finally {
-        if (!opts.runner)
-            await runner.release();
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/fingerprint/trigger-check.js
-
-
-
-
-
-
-
-
-
-/** Fewest classes trigger probing can contrast. */
-const MIN_TRIGGER_CLASSES = 3;
-function triggerApplies(model, probes, classes) {
-    return (model.inputs.length === 1 &&
-        probes.inputs.length === 1 &&
-        probes.inputs[0].dtype === 'float32' &&
-        probes.inputs[0].data instanceof Float32Array &&
-        classes >= MIN_TRIGGER_CLASSES);
-}
-/** Why trigger probing does not apply to a model, in the report's terms; null when it applies. */
-function triggerSkipReason(model, probes, classes) {
-    if (triggerApplies(model, probes, classes))
-        return null;
-    return classes < MIN_TRIGGER_CLASSES &&
-        model.inputs.length === 1 &&
-        probes.inputs.length === 1 &&
-        probes.inputs[0].dtype === 'float32'
-        ? 'classes'
-        : 'input-kind';
-}
-/**
- * The patch map the fingerprint keeps as its "trigger-map" block (the one place that decides it). The
- * user's samples: always, even the sweep's 8-input map (every model saw the same inputs). A base mined per
- * model: only from a pass of its own (more than the sweep's SWEEP_INPUTS inputs). Mined inputs differ from
- * model to model, but every mined base is the same recipe (the most confident inputs of one seeded pool,
- * classes round-robin), so positions compare; on the sweep's 8 mined inputs the map measured as noise (CNN
- * 20-reference AUROC 0.964 -> 0.956), on 64 it catches the adaptive attacker without samples (bench:detect,
- * generated probes: CNN AUROC 0.960 -> 0.993, adaptive 0.825 -> 1.000, 1% poisoning 0.708 -> 1.000). The
- * plain probe set (a budget too small to mine): never.
- */
-function keptMap(basis, mapInputs, map) {
-    const kept = basis === 'samples' || (basis === 'mined' && mapInputs > SWEEP_INPUTS);
-    return kept ? map : new Float32Array(0);
-}
-async function runTriggerCheck(model, probes, classes, opts = {}) {
-    // A text model (one token-id input read by an embedding): the token family (token-trigger-check.ts).
-    if (tokenTriggerTarget(model, probes, classes))
-        return runTokenTriggerCheck(model, probes, classes, opts);
-    if (!triggerApplies(model, probes, classes))
-        return null;
-    // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
-    // The budget first: a model too large to probe copies no base inputs.
-    const plan = opts.plan ?? planBudget(model, probes, DEFAULT_SCAN_BUDGET);
-    const budget = plan.triggerPasses;
-    if (budget === null)
-        return null;
-    const base = triggerBaseInputs(probes);
-    if (!base)
-        return null;
-    const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
-    try {
-        // Stamped and mined inputs are made in probe space, like the probes: the session normalises them the
-        // same way it normalises the probes (--input-mean/--input-std), so the model sees what it expects.
-        const normalize = probes.inputs[0].normalize;
-        const logits = runner.logitsFunction(base.shape, {
-            ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
-            ...(normalize ? { normalize } : {}),
-        });
-        // The model's one time limit covers trigger probing too: checked before every batch of stamped inputs.
-        const run = trigger_deadline_withDeadline(logits, model.path, opts.deadline, opts.limitMs);
-        // No samples: the base is mined per model from a generated pool (selfcheck/mine-base.ts), its forward
-        // passes taken from the same budget; the plain probe set only when the budget is too small to mine.
-        const range = { lo: probes.range[0], hi: probes.range[1] };
-        const mined = base.kind === 'probes' && MINE_BASE_WITHOUT_SAMPLES
-            ? await mineTriggerBase(run, base.shape, {
-                classes,
-                budget,
-                seed: probes.seed,
-                range,
-                file: model.path,
-            })
-            : null;
-        const basis = mined ? 'mined' : base.kind;
-        // The patch map on more inputs (up to MAP_INPUTS), where keptMap keeps it: the samples or the mined base.
-        const mapInputs = opts.map === false ? 0 : plan.mapInputs;
-        const r = await probeTriggers(run, mined ? mined.base : base.base, base.shape, {
-            classes,
-            budget: mined ? mined.probeBudget : budget,
-            seed: probes.seed,
-            range,
-            file: model.path,
-            ...(basis !== 'probes' ? { mapInputs } : {}),
-            ...(opts.earlyStop && budget < DEFAULT_TRIGGER_BUDGET
-                ? { decisiveScore: decisiveTriggerScore(classes, basis) }
-                : {}),
-        });
-        return {
-            selfCheck: { ...r.selfCheck, basis },
-            block: r.block,
-            tierBlock: r.tierBlock,
-            mapBlock: keptMap(basis, mapInputs, r.mapBlock),
-            evidence: r.evidence && { ...r.evidence, basis },
-            forwardPasses: r.forwardPasses + (mined?.forwardPasses ?? 0),
-            mapPasses: r.mapPasses,
-            candidatesScreened: r.candidatesScreened,
-            candidatesTotal: r.candidatesTotal,
-            stoppedEarly: r.stoppedEarly,
-        };
-    }
-    finally {
-        if (!opts.runner)
-            await runner.release();
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/onnxruntime-node/dist/binding.js
-var binding = __nccwpck_require__(4216);
 ;// CONCATENATED MODULE: ./lib/model/write.js
 /**
  * The project's own ONNX writer: builds valid ONNX ModelProto bytes (opset 13, IR 8) from a graph description
@@ -34104,6 +34666,3352 @@ function writeSequentialModel(spec) {
     return g.toBytes();
 }
 
+;// CONCATENATED MODULE: ./lib/model/grad/attrs.js
+
+class Attrs {
+    byName;
+    constructor(node) {
+        this.byName = new Map((node.attribute ?? []).map((a) => [a.name ?? '', a]));
+    }
+    has(name) {
+        return this.byName.has(name);
+    }
+    int(name, dflt) {
+        const a = this.byName.get(name);
+        return a && a.i != null ? toNum(a.i) : dflt;
+    }
+    ints(name) {
+        const a = this.byName.get(name);
+        return a?.ints && (a.ints.length > 0 || a.type === 7)
+            ? a.ints.map((v) => toNum(v))
+            : undefined;
+    }
+    float(name, dflt) {
+        const a = this.byName.get(name);
+        return a && a.f != null ? a.f : dflt;
+    }
+    floats(name) {
+        const a = this.byName.get(name);
+        return a?.floats && a.floats.length > 0 ? [...a.floats] : undefined;
+    }
+    string(name, dflt) {
+        const a = this.byName.get(name);
+        return a?.s && a.s.length > 0 ? new TextDecoder().decode(a.s) : dflt;
+    }
+    tensor(name) {
+        return this.byName.get(name)?.t ?? undefined;
+    }
+    /** Every attribute name (for rules that refuse attributes they do not know). */
+    names() {
+        return [...this.byName.keys()];
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/shapes.js
+
+
+
+
+const UNKNOWN = { dtype: 'unknown', shape: null };
+function isFloat(t) {
+    return t === 'float32' || t === 'float64' || t === 'float16' || t === 'bfloat16';
+}
+function isInt(t) {
+    return t === 'int64' || t === 'int32' || t === 'int16' || t === 'int8' || t === 'uint8';
+}
+/** Number of elements, when every dim is a number. */
+function sizeOf(shape) {
+    if (!shape)
+        return null;
+    let n = 1;
+    for (const d of shape) {
+        if (typeof d !== 'number')
+            return null;
+        n *= d;
+    }
+    return n;
+}
+/** Product of dims: a number, a lone symbol times 1, or null. */
+function productDim(dims) {
+    let n = 1;
+    let sym = null;
+    for (const d of dims) {
+        if (typeof d === 'number')
+            n *= d;
+        else if (typeof d === 'string' && sym === null)
+            sym = d;
+        else
+            return null;
+    }
+    if (sym === null)
+        return n;
+    return n === 1 ? sym : null;
+}
+/** Numpy broadcasting of two shapes (null when ranks are unknown). */
+function broadcastShapes(a, b) {
+    if (!a || !b)
+        return null;
+    const r = Math.max(a.length, b.length);
+    const out = [];
+    for (let i = 0; i < r; i++) {
+        const x = i < r - a.length ? 1 : a[i - (r - a.length)];
+        const y = i < r - b.length ? 1 : b[i - (r - b.length)];
+        if (x === 1)
+            out.push(y);
+        else if (y === 1)
+            out.push(x);
+        else if (x === y)
+            out.push(x);
+        else if (typeof x === 'number')
+            out.push(x);
+        else if (typeof y === 'number')
+            out.push(y);
+        else
+            out.push(null);
+    }
+    return out;
+}
+/** An axis in [0, rank). */
+function normAxis(axis, rank) {
+    return axis < 0 ? axis + rank : axis;
+}
+/** A TensorProto's small integer values (null for floats, big tensors or unreadable data). */
+function intValues(t) {
+    const dtype = elementTypeOf(t.dataType);
+    if (!isInt(dtype))
+        return undefined;
+    const n = (t.dims ?? []).reduce((a, d) => a * toNum(d), 1);
+    if (n > MAX_FOLDED_INT_ELEMENTS)
+        return undefined;
+    const v = tensorValues(t);
+    return v ? Array.from(v) : undefined;
+}
+function tensorMeta(t) {
+    const dims = (t.dims ?? []).map((d) => toNum(d));
+    const m = { dtype: elementTypeOf(t.dataType), shape: dims };
+    const v = intValues(t);
+    if (v)
+        m.value = v;
+    return m;
+}
+function valueInfoMeta(v) {
+    const tt = v.type?.tensorType;
+    const dims = tt?.shape?.dim;
+    return {
+        dtype: elementTypeOf(tt?.elemType),
+        shape: dims
+            ? dims.map((d) => {
+                if (d.dimValue != null && toNum(d.dimValue) > 0)
+                    return toNum(d.dimValue);
+                if (d.dimParam)
+                    return d.dimParam;
+                return null;
+            })
+            : null,
+    };
+}
+/** Spatial output size of a convolution or pooling window (ONNX's formulas, ceil_mode as ORT does it). */
+function windowOut(inSize, k, stride, dilation, padBegin, padEnd, ceil = false) {
+    if (typeof inSize !== 'number')
+        return null;
+    const span = inSize + padBegin + padEnd - dilation * (k - 1) - 1;
+    if (!ceil)
+        return Math.floor(span / stride) + 1;
+    let out = Math.ceil(span / stride) + 1;
+    // the last window must start inside the input or its leading padding (ONNX, PyTorch)
+    if ((out - 1) * stride >= inSize + padBegin)
+        out--;
+    return out;
+}
+/** Resolved [begin..., end...] pads of a window op, auto_pad included (null when a size is unknown). */
+function windowPads(a, inSpatial, kernel, strides, dilations) {
+    const r = kernel.length;
+    const auto = a.string('auto_pad', 'NOTSET');
+    if (auto === 'NOTSET')
+        return a.ints('pads') ?? new Array(2 * r).fill(0);
+    if (auto === 'VALID')
+        return new Array(2 * r).fill(0);
+    const pads = new Array(2 * r).fill(0);
+    for (let i = 0; i < r; i++) {
+        const n = inSpatial[i];
+        if (typeof n !== 'number')
+            return null;
+        const out = Math.ceil(n / strides[i]);
+        const total = Math.max(0, (out - 1) * strides[i] + dilations[i] * (kernel[i] - 1) + 1 - n);
+        const small = Math.floor(total / 2);
+        pads[i] = auto === 'SAME_UPPER' ? small : total - small;
+        pads[i + r] = total - pads[i];
+    }
+    return pads;
+}
+/** Kernel, strides, dilations, resolved pads and spatial output of a Conv / pooling node. */
+function windowGeometry(a, inShape, kernel, ceil = false) {
+    const r = kernel.length;
+    const spatial = inShape.slice(2);
+    if (spatial.length !== r)
+        return null;
+    const strides = a.ints('strides') ?? new Array(r).fill(1);
+    const dilations = a.ints('dilations') ?? new Array(r).fill(1);
+    const pads = windowPads(a, spatial, kernel, strides, dilations);
+    if (!pads)
+        return null;
+    const out = spatial.map((d, i) => windowOut(d, kernel[i], strides[i], dilations[i], pads[i], pads[i + r], ceil));
+    return { kernel, strides, dilations, pads, out };
+}
+/** The axes a node reads from its attribute (older opsets) or its second input (newer). */
+function axesOf(node, a, meta, inputIndex = 1) {
+    const fromAttr = a.ints('axes');
+    if (fromAttr)
+        return fromAttr;
+    const name = (node.input ?? [])[inputIndex];
+    if (!name)
+        return undefined;
+    return meta(name).value;
+}
+function allNumbers(v) {
+    return !!v && v.every((x) => typeof x === 'number');
+}
+function reduceShape(shape, axes, keep, noopEmpty) {
+    if (!axes || axes.length === 0) {
+        if (noopEmpty)
+            return shape;
+        return keep ? shape.map(() => 1) : [];
+    }
+    const set = new Set(axes.map((x) => normAxis(x, shape.length)));
+    return keep ? shape.map((d, i) => (set.has(i) ? 1 : d)) : shape.filter((_, i) => !set.has(i));
+}
+/** Reshape's output shape from the target values (0 copies, -1 infers). */
+function reshapeShape(input, target, allowZero) {
+    const out = target.map((t, i) => (t === 0 && !allowZero ? (input ? (input[i] ?? null) : null) : t));
+    const minus = out.findIndex((d) => d === -1);
+    if (minus < 0)
+        return out;
+    if (!input) {
+        out[minus] = null;
+        return out;
+    }
+    // Cancel the same symbols on both sides; divide the numeric parts.
+    const num = [...input];
+    const den = out.filter((_, i) => i !== minus);
+    for (let i = 0; i < den.length; i++) {
+        if (typeof den[i] === 'string') {
+            const j = num.indexOf(den[i]);
+            if (j < 0) {
+                out[minus] = null;
+                return out;
+            }
+            num[j] = 1;
+            den[i] = 1;
+        }
+    }
+    const n = productDim(num);
+    const d = productDim(den);
+    if (typeof d !== 'number' || d === 0)
+        out[minus] = null;
+    else if (typeof n === 'number')
+        out[minus] = n % d === 0 ? n / d : null;
+    else
+        out[minus] = d === 1 ? n : null;
+    return out;
+}
+/** Elementwise integer arithmetic on folded values (numpy broadcasting of a scalar only). */
+function foldBinary(op, a, b) {
+    if (!a || !b)
+        return undefined;
+    const n = Math.max(a.length, b.length);
+    if (a.length !== n && a.length !== 1)
+        return undefined;
+    if (b.length !== n && b.length !== 1)
+        return undefined;
+    const out = [];
+    for (let i = 0; i < n; i++) {
+        const x = a[a.length === 1 ? 0 : i];
+        const y = b[b.length === 1 ? 0 : i];
+        if (typeof x !== 'number' || typeof y !== 'number') {
+            if (op === 'Mul' && (x === 1 || y === 1))
+                out.push(x === 1 ? y : x);
+            else if ((op === 'Add' || op === 'Sub') && y === 0)
+                out.push(x);
+            else if (op === 'Div' && y === 1)
+                out.push(x);
+            else
+                out.push(null);
+            continue;
+        }
+        switch (op) {
+            case 'Add':
+                out.push(x + y);
+                break;
+            case 'Sub':
+                out.push(x - y);
+                break;
+            case 'Mul':
+                out.push(x * y);
+                break;
+            case 'Div':
+                out.push(y === 0 ? null : Math.trunc(x / y));
+                break;
+            default:
+                return undefined;
+        }
+    }
+    return out;
+}
+function sliceRange(dim, start, end, step) {
+    const clampIdx = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
+    let s = start < 0 ? start + dim : start;
+    let e = end < 0 ? end + dim : end;
+    if (step > 0) {
+        s = clampIdx(s, 0, dim);
+        e = clampIdx(e, 0, dim);
+    }
+    else {
+        s = clampIdx(s, 0, dim - 1);
+        e = clampIdx(e, -1, dim - 1);
+    }
+    return [s, e];
+}
+function sliceCount(s, e, step) {
+    return Math.max(0, Math.ceil((e - s) / step));
+}
+/** Slice parameters of a node (attributes before opset 10, inputs after). */
+function sliceParams(node, a, meta, rank) {
+    const ins = node.input ?? [];
+    let starts;
+    let ends;
+    let axes;
+    let steps;
+    if (a.has('starts')) {
+        starts = a.ints('starts');
+        ends = a.ints('ends');
+        axes = a.ints('axes');
+    }
+    else {
+        starts = meta(ins[1] ?? '').value;
+        ends = meta(ins[2] ?? '').value;
+        axes = ins[3] ? meta(ins[3]).value : undefined;
+        steps = ins[4] ? meta(ins[4]).value : undefined;
+        if (ins[3] && !axes)
+            return null;
+        if (ins[4] && !steps)
+            return null;
+    }
+    if (!allNumbers(starts) || !allNumbers(ends))
+        return null;
+    const ax = axes ? (allNumbers(axes) ? axes.map((x) => normAxis(x, rank)) : null) : starts.map((_, i) => i);
+    const st = steps ? (allNumbers(steps) ? steps : null) : starts.map(() => 1);
+    if (!ax || !st)
+        return null;
+    return { starts, ends, axes: ax, steps: st };
+}
+/** Output metas of one node from its inputs' (unknown ops give unknown metas). */
+function inferNode(node, meta, opset) {
+    const op = node.opType ?? '';
+    const ins = node.input ?? [];
+    const nOut = (node.output ?? []).length;
+    const a = new Attrs(node);
+    const x = ins[0] ? meta(ins[0]) : UNKNOWN;
+    const same = () => [
+        { dtype: x.dtype, shape: x.shape },
+        ...new Array(Math.max(0, nOut - 1)).fill(UNKNOWN),
+    ];
+    switch (op) {
+        case 'Relu':
+        case 'LeakyRelu':
+        case 'Sigmoid':
+        case 'Tanh':
+        case 'Elu':
+        case 'Selu':
+        case 'Exp':
+        case 'Log':
+        case 'Sqrt':
+        case 'Neg':
+        case 'Abs':
+        case 'Reciprocal':
+        case 'Erf':
+        case 'Gelu':
+        case 'Softplus':
+        case 'Softsign':
+        case 'HardSigmoid':
+        case 'HardSwish':
+        case 'Sign':
+        case 'Floor':
+        case 'Ceil':
+        case 'Round':
+        case 'Clip':
+        case 'Softmax':
+        case 'LogSoftmax':
+        case 'BatchNormalization':
+        case 'LayerNormalization':
+        case 'InstanceNormalization':
+        case 'LRN':
+        case 'Dropout':
+        case 'PRelu':
+        case 'Not':
+        case 'Mish':
+            if (op === 'Dropout' && nOut > 1)
+                return [
+                    { dtype: x.dtype, shape: x.shape },
+                    { dtype: 'bool', shape: x.shape },
+                ];
+            return same();
+        case 'Identity':
+            return [{ ...x }];
+        case 'Cast': {
+            const to = elementTypeOf(a.int('to', 1));
+            return [{ dtype: to, shape: x.shape, ...(x.value && isInt(to) ? { value: x.value } : {}) }];
+        }
+        case 'CastLike':
+            return [{ dtype: meta(ins[1] ?? '').dtype, shape: x.shape, ...(x.value ? { value: x.value } : {}) }];
+        case 'Add':
+        case 'Sub':
+        case 'Mul':
+        case 'Div':
+        case 'Pow':
+        case 'Max':
+        case 'Min':
+        case 'Sum':
+        case 'Mean':
+        case 'Mod': {
+            let shape = x.shape;
+            for (const i of ins.slice(1))
+                shape = broadcastShapes(shape, meta(i).shape);
+            const m = { dtype: x.dtype, shape };
+            if (ins.length === 2 && isInt(x.dtype)) {
+                const v = foldBinary(op, x.value, meta(ins[1]).value);
+                if (v)
+                    m.value = v;
+            }
+            return [m];
+        }
+        case 'Equal':
+        case 'Less':
+        case 'Greater':
+        case 'LessOrEqual':
+        case 'GreaterOrEqual':
+        case 'And':
+        case 'Or':
+        case 'Xor':
+            return [{ dtype: 'bool', shape: broadcastShapes(x.shape, meta(ins[1] ?? '').shape) }];
+        case 'Where': {
+            const s = broadcastShapes(broadcastShapes(x.shape, meta(ins[1]).shape), meta(ins[2]).shape);
+            return [{ dtype: meta(ins[1]).dtype, shape: s }];
+        }
+        case 'IsNaN':
+        case 'IsInf':
+            return [{ dtype: 'bool', shape: x.shape }];
+        case 'Gemm': {
+            const b = meta(ins[1]);
+            if (!x.shape || !b.shape || x.shape.length !== 2 || b.shape.length !== 2)
+                return [{ dtype: x.dtype, shape: null }];
+            const m = a.int('transA', 0) ? x.shape[1] : x.shape[0];
+            const n = a.int('transB', 0) ? b.shape[0] : b.shape[1];
+            return [{ dtype: x.dtype, shape: [m, n] }];
+        }
+        case 'MatMul': {
+            const b = meta(ins[1]);
+            if (!x.shape || !b.shape || x.shape.length < 2 || b.shape.length < 2) {
+                // 1-D operands: numpy matmul semantics
+                if (x.shape && b.shape && x.shape.length === 1 && b.shape.length >= 2)
+                    return [{ dtype: x.dtype, shape: [...b.shape.slice(0, -2), b.shape[b.shape.length - 1]] }];
+                if (x.shape && b.shape && b.shape.length === 1 && x.shape.length >= 2)
+                    return [{ dtype: x.dtype, shape: x.shape.slice(0, -1) }];
+                return [{ dtype: x.dtype, shape: null }];
+            }
+            const batch = broadcastShapes(x.shape.slice(0, -2), b.shape.slice(0, -2));
+            return [
+                {
+                    dtype: x.dtype,
+                    shape: batch ? [...batch, x.shape[x.shape.length - 2], b.shape[b.shape.length - 1]] : null,
+                },
+            ];
+        }
+        case 'Conv': {
+            const w = meta(ins[1]);
+            if (!x.shape || !w.shape)
+                return [{ dtype: x.dtype, shape: null }];
+            const kernel = a.ints('kernel_shape') ??
+                (w.shape.slice(2).every((d) => typeof d === 'number') ? w.shape.slice(2) : null);
+            if (!kernel)
+                return [{ dtype: x.dtype, shape: null }];
+            const g = windowGeometry(a, x.shape, kernel);
+            return [{ dtype: x.dtype, shape: g ? [x.shape[0], w.shape[0], ...g.out] : null }];
+        }
+        case 'ConvTranspose':
+            return [{ dtype: x.dtype, shape: null }];
+        case 'MaxPool':
+        case 'AveragePool':
+        case 'LpPool': {
+            const kernel = a.ints('kernel_shape');
+            if (!x.shape || !kernel)
+                return [
+                    { dtype: x.dtype, shape: null },
+                    { dtype: 'int64', shape: null },
+                ];
+            const g = windowGeometry(a, x.shape, kernel, a.int('ceil_mode', 0) === 1);
+            const shape = g ? [x.shape[0], x.shape[1], ...g.out] : null;
+            return [
+                { dtype: x.dtype, shape },
+                { dtype: 'int64', shape },
+            ];
+        }
+        case 'GlobalAveragePool':
+        case 'GlobalMaxPool':
+        case 'GlobalLpPool':
+            return [
+                {
+                    dtype: x.dtype,
+                    shape: x.shape ? [x.shape[0], x.shape[1], ...x.shape.slice(2).map(() => 1)] : null,
+                },
+            ];
+        case 'Flatten': {
+            if (!x.shape)
+                return [{ dtype: x.dtype, shape: [null, null] }];
+            const axis = normAxis(a.int('axis', 1), x.shape.length);
+            return [
+                { dtype: x.dtype, shape: [productDim(x.shape.slice(0, axis)), productDim(x.shape.slice(axis))] },
+            ];
+        }
+        case 'Reshape': {
+            const target = meta(ins[1] ?? '').value;
+            const targetShape = meta(ins[1] ?? '').shape;
+            if (!target) {
+                const r = targetShape && typeof targetShape[0] === 'number' ? targetShape[0] : null;
+                return [{ dtype: x.dtype, shape: r === null ? null : new Array(r).fill(null) }];
+            }
+            const shape = reshapeShape(x.shape, target, a.int('allowzero', 0) === 1);
+            return [{ dtype: x.dtype, shape, ...(x.value && shape.length === 1 ? { value: x.value } : {}) }];
+        }
+        case 'Transpose': {
+            if (!x.shape)
+                return [{ dtype: x.dtype, shape: null }];
+            const perm = a.ints('perm') ?? x.shape.map((_, i) => x.shape.length - 1 - i);
+            return [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p] ?? null) }];
+        }
+        case 'Squeeze': {
+            const axes = opset >= 13 ? (ins[1] ? meta(ins[1]).value : undefined) : a.ints('axes');
+            if (!x.shape)
+                return [{ dtype: x.dtype, shape: null }];
+            if (!axes) {
+                if (ins[1] && opset >= 13)
+                    return [{ dtype: x.dtype, shape: null }];
+                return [
+                    { dtype: x.dtype, shape: x.shape.filter((d) => d !== 1), ...(x.value ? { value: x.value } : {}) },
+                ];
+            }
+            if (!allNumbers(axes))
+                return [{ dtype: x.dtype, shape: null }];
+            const set = new Set(axes.map((v) => normAxis(v, x.shape.length)));
+            return [
+                {
+                    dtype: x.dtype,
+                    shape: x.shape.filter((_, i) => !set.has(i)),
+                    ...(x.value ? { value: x.value } : {}),
+                },
+            ];
+        }
+        case 'Unsqueeze': {
+            const axes = opset >= 13 ? meta(ins[1] ?? '').value : a.ints('axes');
+            if (!x.shape || !allNumbers(axes))
+                return [{ dtype: x.dtype, shape: null }];
+            const r = x.shape.length + axes.length;
+            const set = new Set(axes.map((v) => normAxis(v, r)));
+            const out = [];
+            let j = 0;
+            for (let i = 0; i < r; i++)
+                out.push(set.has(i) ? 1 : x.shape[j++]);
+            return [{ dtype: x.dtype, shape: out, ...(x.value ? { value: x.value } : {}) }];
+        }
+        case 'Shape': {
+            if (!x.shape)
+                return [{ dtype: 'int64', shape: [null] }];
+            const r = x.shape.length;
+            let start = a.int('start', 0);
+            let end = a.int('end', r);
+            start = Math.min(Math.max(start < 0 ? start + r : start, 0), r);
+            end = Math.min(Math.max(end < 0 ? end + r : end, 0), r);
+            const v = x.shape.slice(start, Math.max(start, end));
+            return [{ dtype: 'int64', shape: [v.length], value: v }];
+        }
+        case 'Size':
+            return [
+                { dtype: 'int64', shape: [], ...(sizeOf(x.shape) !== null ? { value: [sizeOf(x.shape)] } : {}) },
+            ];
+        case 'Gather': {
+            const idx = meta(ins[1] ?? '');
+            if (!x.shape || !idx.shape)
+                return [{ dtype: x.dtype, shape: null }];
+            const axis = normAxis(a.int('axis', 0), x.shape.length);
+            const shape = [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)];
+            const m = { dtype: x.dtype, shape };
+            if (x.value && idx.value && x.shape.length === 1 && allNumbers(idx.value)) {
+                const n = x.value.length;
+                m.value = idx.value.map((i) => x.value[i < 0 ? i + n : i] ?? null);
+            }
+            return [m];
+        }
+        case 'Concat': {
+            const parts = ins.map((i) => meta(i));
+            if (parts.some((p) => !p.shape))
+                return [{ dtype: x.dtype, shape: null }];
+            const r = parts[0].shape.length;
+            const axis = normAxis(a.int('axis', 0), r);
+            const shape = [...parts[0].shape];
+            shape[axis] = parts.reduce((s, p) => typeof s === 'number' && typeof p.shape[axis] === 'number' ? s + p.shape[axis] : null, 0);
+            const m = { dtype: x.dtype, shape };
+            if (r === 1 && parts.every((p) => p.value))
+                m.value = parts.flatMap((p) => p.value);
+            return [m];
+        }
+        case 'Slice': {
+            if (!x.shape)
+                return [{ dtype: x.dtype, shape: null }];
+            const p = sliceParams(node, a, meta, x.shape.length);
+            if (!p)
+                return [{ dtype: x.dtype, shape: x.shape.map(() => null) }];
+            const shape = [...x.shape];
+            let value = x.value && x.shape.length === 1 ? [...x.value] : undefined;
+            p.axes.forEach((ax, i) => {
+                const d = x.shape[ax];
+                if (typeof d !== 'number') {
+                    shape[ax] = p.starts[i] === 0 && p.ends[i] >= 2 ** 31 - 1 && p.steps[i] === 1 ? d : null;
+                    if (ax === 0)
+                        value = undefined;
+                    return;
+                }
+                const [s, e] = sliceRange(d, p.starts[i], p.ends[i], p.steps[i]);
+                shape[ax] = sliceCount(s, e, p.steps[i]);
+                if (value && ax === 0) {
+                    const out = [];
+                    for (let k = s; p.steps[i] > 0 ? k < e : k > e; k += p.steps[i])
+                        out.push(value[k]);
+                    value = out;
+                }
+            });
+            return [{ dtype: x.dtype, shape, ...(value ? { value } : {}) }];
+        }
+        case 'Constant': {
+            const t = a.tensor('value');
+            if (t)
+                return [tensorMeta(t)];
+            const vi = a.ints('value_ints');
+            if (vi)
+                return [{ dtype: 'int64', shape: [vi.length], value: vi }];
+            if (a.has('value_int'))
+                return [{ dtype: 'int64', shape: [], value: [a.int('value_int', 0)] }];
+            const vf = a.floats('value_floats');
+            if (vf)
+                return [{ dtype: 'float32', shape: [vf.length] }];
+            if (a.has('value_float'))
+                return [{ dtype: 'float32', shape: [] }];
+            return [UNKNOWN];
+        }
+        case 'ConstantOfShape': {
+            const t = a.tensor('value');
+            const dtype = t ? elementTypeOf(t.dataType) : 'float32';
+            const v = x.value;
+            const m = { dtype, shape: v ? [...v] : null };
+            if (v && isInt(dtype) && allNumbers(v)) {
+                const n = v.reduce((s, d) => s * d, 1);
+                const fill = t ? intValues(t) : undefined;
+                if (n <= MAX_FOLDED_INT_ELEMENTS && fill)
+                    m.value = new Array(n).fill(fill[0] ?? 0);
+            }
+            return [m];
+        }
+        case 'Expand': {
+            const target = meta(ins[1] ?? '').value;
+            return [
+                {
+                    dtype: x.dtype,
+                    shape: target
+                        ? broadcastShapes(x.shape, target.map((d) => (d === -1 ? 1 : d)))
+                        : null,
+                },
+            ];
+        }
+        case 'Range': {
+            const [s, l, d] = ins.map((i) => meta(i).value?.[0]);
+            if (typeof s === 'number' && typeof l === 'number' && typeof d === 'number' && d !== 0) {
+                const n = Math.max(0, Math.ceil((l - s) / d));
+                const m = { dtype: x.dtype, shape: [n] };
+                if (n <= MAX_FOLDED_INT_ELEMENTS && isInt(x.dtype))
+                    m.value = Array.from({ length: n }, (_, i) => s + i * d);
+                return [m];
+            }
+            return [{ dtype: x.dtype, shape: [null] }];
+        }
+        case 'Pad': {
+            const pads = opset >= 11 ? meta(ins[1] ?? '').value : a.ints('pads');
+            if (!x.shape || !allNumbers(pads))
+                return [{ dtype: x.dtype, shape: x.shape ? x.shape.map(() => null) : null }];
+            const r = x.shape.length;
+            const axes = opset >= 18 && ins[3] ? meta(ins[3]).value : undefined;
+            if (ins[3] && opset >= 18 && !allNumbers(axes))
+                return [{ dtype: x.dtype, shape: x.shape.map(() => null) }];
+            const ax = axes ? axes.map((v) => normAxis(v, r)) : x.shape.map((_, i) => i);
+            const shape = [...x.shape];
+            ax.forEach((axis, i) => {
+                const d = shape[axis];
+                shape[axis] =
+                    typeof d === 'number'
+                        ? d + pads[i] + pads[i + ax.length]
+                        : pads[i] + pads[i + ax.length] === 0
+                            ? d
+                            : null;
+            });
+            return [{ dtype: x.dtype, shape }];
+        }
+        case 'ReduceSum':
+        case 'ReduceMean':
+        case 'ReduceMax':
+        case 'ReduceMin':
+        case 'ReduceProd':
+        case 'ReduceL1':
+        case 'ReduceL2':
+        case 'ReduceSumSquare':
+        case 'ReduceLogSumExp': {
+            if (!x.shape)
+                return [{ dtype: x.dtype, shape: null }];
+            const axesAsInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
+            const axes = axesAsInput ? (ins[1] ? meta(ins[1]).value : []) : (a.ints('axes') ?? []);
+            if (!axes || !allNumbers(axes))
+                return [{ dtype: x.dtype, shape: null }];
+            return [
+                {
+                    dtype: x.dtype,
+                    shape: reduceShape(x.shape, axes, a.int('keepdims', 1) === 1, a.int('noop_with_empty_axes', 0) === 1),
+                },
+            ];
+        }
+        case 'ArgMax':
+        case 'ArgMin': {
+            if (!x.shape)
+                return [{ dtype: 'int64', shape: null }];
+            return [
+                {
+                    dtype: 'int64',
+                    shape: reduceShape(x.shape, [a.int('axis', 0)], a.int('keepdims', 1) === 1, false),
+                },
+            ];
+        }
+        case 'Split': {
+            if (!x.shape)
+                return new Array(nOut).fill({ dtype: x.dtype, shape: null });
+            const axis = normAxis(a.int('axis', 0), x.shape.length);
+            const sizes = opset >= 13 ? (ins[1] ? meta(ins[1]).value : undefined) : a.ints('split');
+            const d = x.shape[axis];
+            let parts;
+            if (sizes)
+                parts = sizes;
+            else if (typeof d === 'number') {
+                const each = Math.ceil(d / nOut);
+                parts = Array.from({ length: nOut }, (_, i) => Math.max(0, Math.min(each, d - i * each)));
+            }
+            else
+                parts = new Array(nOut).fill(null);
+            return parts.map((p) => {
+                const shape = [...x.shape];
+                shape[axis] = p;
+                return { dtype: x.dtype, shape };
+            });
+        }
+        case 'OneHot': {
+            const idx = x;
+            const depth = meta(ins[1] ?? '').value?.[0] ?? null;
+            if (!idx.shape)
+                return [{ dtype: meta(ins[2] ?? '').dtype, shape: null }];
+            const r = idx.shape.length + 1;
+            const axis = normAxis(a.int('axis', -1), r);
+            const shape = [...idx.shape];
+            shape.splice(axis, 0, depth);
+            return [{ dtype: meta(ins[2] ?? '').dtype, shape }];
+        }
+        default:
+            return new Array(nOut).fill(UNKNOWN);
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/emit.js
+
+
+/** Lowest ai.onnx opset the backward ops are written for (Slice/Pad/Clip take inputs, float Equal exists). */
+const MIN_GRAD_OPSET = 11;
+/** Slice's "to the end" (INT64_MAX would do; this is what exporters write). */
+const SLICE_END = 2 ** 31 - 1;
+class Emitter {
+    opset;
+    prefix;
+    metas;
+    nodes = [];
+    initializers = [];
+    counter = 0;
+    constants = new Map();
+    shapes = new Map();
+    constructor(opset, prefix, 
+    /** Metas of the graph's tensors; emitted nodes' outputs are added as they are written. */
+    metas) {
+        this.opset = opset;
+        this.prefix = prefix;
+        this.metas = metas;
+    }
+    meta(name) {
+        return this.metas.get(name) ?? { dtype: 'unknown', shape: null };
+    }
+    /** A fresh tensor name. */
+    name(hint) {
+        return `${this.prefix}${hint}_${this.counter++}`;
+    }
+    /** Writes one node; returns its outputs. */
+    node(op, inputs, attrs = {}, nOut = 1, hint = op) {
+        const outputs = Array.from({ length: nOut }, () => this.name(hint));
+        this.push(op, inputs, outputs, attrs);
+        return outputs;
+    }
+    /** Writes one node with the given output names (the prelude's output is the model's input name). */
+    push(op, inputs, outputs, attrs = {}) {
+        const n = {
+            opType: op,
+            input: inputs,
+            output: outputs,
+            name: this.name(op),
+            domain: '',
+            attribute: Object.entries(attrs).map(([k, v]) => attributeProto(k, v)),
+        };
+        this.nodes.push(n);
+        const out = inferNode(n, (t) => this.meta(t), this.opset);
+        outputs.forEach((o, i) => this.metas.set(o, out[i] ?? { dtype: 'unknown', shape: null }));
+    }
+    /** The Indices output of a MaxPool over x with the given (already encoded) attributes. */
+    withIndices(x, attrs) {
+        const outputs = [this.name('MaxPool'), this.name('MaxPool_indices')];
+        this.nodes.push({
+            opType: 'MaxPool',
+            input: [x],
+            output: outputs,
+            name: this.name('MaxPool'),
+            domain: '',
+            attribute: Object.values(attrs),
+        });
+        this.metas.set(outputs[1], { dtype: 'int64', shape: null });
+        return outputs[1];
+    }
+    op(op, inputs, attrs = {}) {
+        return this.node(op, inputs, attrs)[0];
+    }
+    constant(dtype, values, dims) {
+        const key = `${dtype}:${dims.join('x')}:${values.join(',')}`;
+        let name = this.constants.get(key);
+        if (!name) {
+            name = this.name('const');
+            this.initializers.push(tensorProto(name, dtype, dims, dtype === 'int64' ? values.map((v) => BigInt(v)) : values));
+            this.metas.set(name, {
+                dtype,
+                shape: dims,
+                ...(dtype === 'int64' ? { value: values } : {}),
+            });
+            this.constants.set(key, name);
+        }
+        return name;
+    }
+    /** A float32 constant; a bare number is a scalar (rank 0). */
+    f(values, dims) {
+        const v = typeof values === 'number' ? [values] : values;
+        return this.constant('float32', v, dims ?? (typeof values === 'number' ? [] : [v.length]));
+    }
+    /** An int64 constant; a bare number is a scalar. */
+    i(values, dims) {
+        const v = typeof values === 'number' ? [values] : values;
+        return this.constant('int64', v, dims ?? (typeof values === 'number' ? [] : [v.length]));
+    }
+    /** Shape(x), once per tensor. */
+    shape(x) {
+        let s = this.shapes.get(x);
+        if (!s) {
+            s = this.op('Shape', [x]);
+            this.shapes.set(x, s);
+        }
+        return s;
+    }
+    /** g reshaped to x's runtime shape. */
+    reshapeLike(g, x) {
+        return this.op('Reshape', [g, this.shape(x)]);
+    }
+    /** g broadcast to x's runtime shape. */
+    expandLike(g, x) {
+        return this.op('Expand', [g, this.shape(x)]);
+    }
+    /** Zeros of x's runtime shape. */
+    zerosLike(x) {
+        return this.expandLike(this.f(0), x);
+    }
+    reduce(op, x, axes, keepdims) {
+        const axesAsInput = op === 'ReduceSum' ? this.opset >= 13 : this.opset >= 18;
+        const k = { keepdims: { int: keepdims ? 1 : 0 } };
+        if (axesAsInput)
+            return this.op(op, [x, this.i(axes)], k);
+        return this.op(op, [x], { ...k, axes: { ints: axes } });
+    }
+    reduceSum(x, axes, keepdims) {
+        return this.reduce('ReduceSum', x, axes, keepdims);
+    }
+    reduceMean(x, axes, keepdims) {
+        return this.reduce('ReduceMean', x, axes, keepdims);
+    }
+    unsqueeze(x, axes) {
+        if (this.opset >= 13)
+            return this.op('Unsqueeze', [x, this.i(axes)]);
+        return this.op('Unsqueeze', [x], { axes: { ints: axes } });
+    }
+    slice(x, starts, ends, axes, steps) {
+        const ins = [x, this.i(starts), this.i(ends), this.i(axes)];
+        if (steps)
+            ins.push(this.i(steps));
+        return this.op('Slice', ins);
+    }
+    /** Constant-mode Pad with pads given as numbers ([begin..., end...] over all axes). */
+    pad(x, pads) {
+        return this.op('Pad', [x, this.i(pads)]);
+    }
+    transpose(x, perm) {
+        return this.op('Transpose', [x], { perm: { ints: perm } });
+    }
+    /** Where(cond, a, b). */
+    where(cond, a, b) {
+        return this.op('Where', [cond, a, b]);
+    }
+    /** ScatterElements(data, indices, updates) on axis 0, summing duplicates (opset 16+) when asked. */
+    scatterAdd(data, indices, updates, sum) {
+        const attrs = { axis: { int: 0 } };
+        if (sum)
+            attrs.reduction = { string: 'add' };
+        return this.op('ScatterElements', [data, indices, updates], attrs);
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/types.js
+/**
+ * The gradient component's public types: what a caller asks for (GradientSpec: an optional prelude that
+ * maps parameters to the model's input, a weighted sum of objective terms, the tensors to differentiate
+ * with respect to), what the builder returns (GradientGraph: the combined ONNX bytes and the names of its
+ * feeds and outputs), and the one error a graph without a rule raises (GradientUnsupported).
+ *
+ * Conventions (docs/gradients.md): classification terms are means over the batch; terms on tensors
+ * (l1, l2, tv, l2Bound) are means over the first axis of per-sample sums, so a [1,1,H,W] mask gives its sum.
+ */
+/**
+ * The graph needs a gradient this module has no rule for (an operator, an attribute value, an opset, a
+ * data type or a shape it cannot resolve). Names every offending node, so a caller can say what it could
+ * not do; callers fall back to what they did without gradients.
+ */
+class GradientUnsupported extends Error {
+    items;
+    constructor(file, items) {
+        const shown = items
+            .slice(0, 8)
+            .map((i) => `${i.op} ("${i.node}"): ${i.why}`)
+            .join('; ');
+        const more = items.length > 8 ? `; and ${items.length - 8} more` : '';
+        super(`${file}: no gradient for ${shown}${more}`);
+        this.name = 'GradientUnsupported';
+        this.items = items;
+    }
+    /** The distinct operators named. */
+    get ops() {
+        return [...new Set(this.items.map((i) => i.op))];
+    }
+}
+/** A mistake in the GradientSpec itself (an unknown tensor, a prelude on a model it cannot fit). */
+class GradientSpecError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'GradientSpecError';
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/objective.js
+
+
+/** mean over the first axis of per-sample sums of t (rank >= 1). */
+function perSampleMean(e, t) {
+    const shape = e.meta(t).shape;
+    if (!shape || shape.length === 0)
+        throw new GradientSpecError(`objective: "${t}" must have a known rank >= 1`);
+    let s = t;
+    if (shape.length > 1)
+        s = e.reduceSum(s, Array.from({ length: shape.length - 1 }, (_, i) => i + 1), false);
+    return e.reduceMean(s, [0], false);
+}
+function classLogits(c, output) {
+    const out = output ? c.outputs.find((o) => o.name === output) : c.outputs[0];
+    if (!out)
+        throw new GradientSpecError(`objective: the model has no output "${output}"`);
+    const shape = out.shape;
+    if (!shape || shape.length !== 2 || typeof shape[1] !== 'number')
+        throw new GradientSpecError(`objective: output "${out.name}" must be [N, classes] with a static class count; it is [${(shape ?? []).join(', ')}]`);
+    return { logits: out.name, classes: shape[1] };
+}
+function oneHot(c, target, classes) {
+    const e = c.e;
+    if (typeof target === 'number') {
+        if (!Number.isInteger(target) || target < 0 || target >= classes)
+            throw new GradientSpecError(`objective: class ${target} is outside 0..${classes - 1}`);
+        const row = new Array(classes).fill(0);
+        row[target] = 1;
+        return e.f(row, [1, classes]);
+    }
+    const ids = c.addFeed(target.feed, { kind: 'classes', shape: ['N'] });
+    return e.op('OneHot', [ids, e.i(classes), e.f([0, 1])], { axis: { int: -1 } });
+}
+/** mean_i sum_k weights[i, k] * t[i, k]. */
+function selected(e, t, onehot) {
+    return e.reduceMean(e.reduceSum(e.op('Mul', [t, onehot]), [1], false), [0], false);
+}
+/** 1 / N for a tensor [N, ...] (N its runtime first dimension), as a float scalar. */
+function inverseBatch(e, t) {
+    const n = e.op('Gather', [e.shape(t), e.i(0)], { axis: { int: 0 } });
+    return e.op('Reciprocal', [e.op('Cast', [n], { to: { int: 1 } })]);
+}
+function termValue(c, term, bnNodes) {
+    const e = c.e;
+    switch (term.kind) {
+        case 'logit': {
+            const { logits, classes } = classLogits(c, term.output);
+            const oh = oneHot(c, term.target, classes);
+            // d/d logits = onehot / N, broadcast to [N, K] when the class is fixed ([1, K])
+            const adjoint = e.expandLike(e.op('Mul', [oh, inverseBatch(e, logits)]), logits);
+            return { value: selected(e, logits, oh), seed: { tensor: logits, adjoint } };
+        }
+        case 'logSoftmax':
+        case 'crossEntropy': {
+            const { logits, classes } = classLogits(c, term.output);
+            const ls = e.op('LogSoftmax', [logits], { axis: { int: 1 } });
+            const oh = oneHot(c, term.target, classes);
+            const v = selected(e, ls, oh);
+            // one-hot rows sum to 1: d/d logits of mean_i log_softmax[i, t_i] = (onehot - softmax) / N
+            const p = e.op('Exp', [ls]);
+            const diff = term.kind === 'crossEntropy' ? e.op('Sub', [p, oh]) : e.op('Sub', [oh, p]);
+            const adjoint = e.op('Mul', [diff, inverseBatch(e, logits)]);
+            return {
+                value: term.kind === 'crossEntropy' ? e.op('Neg', [v]) : v,
+                seed: { tensor: logits, adjoint },
+            };
+        }
+        case 'l1':
+            return { value: perSampleMean(e, e.op('Abs', [c.resolve(term.of)])) };
+        case 'l2': {
+            const t = c.resolve(term.of);
+            return { value: perSampleMean(e, e.op('Mul', [t, t])) };
+        }
+        case 'l2Bound': {
+            if (!(term.bound >= 0))
+                throw new GradientSpecError('objective l2Bound: bound must be >= 0');
+            const t = c.resolve(term.of);
+            const shape = e.meta(t).shape;
+            if (!shape || shape.length === 0)
+                throw new GradientSpecError('objective l2Bound: a tensor of rank >= 1');
+            let s = e.op('Mul', [t, t]);
+            if (shape.length > 1)
+                s = e.reduceSum(s, Array.from({ length: shape.length - 1 }, (_, i) => i + 1), false);
+            const over = e.op('Relu', [e.op('Sub', [s, e.f(term.bound * term.bound)])]);
+            return { value: e.reduceMean(over, [0], false) };
+        }
+        case 'tv': {
+            const t = c.resolve(term.of);
+            const shape = e.meta(t).shape;
+            if (!shape || shape.length !== 4)
+                throw new GradientSpecError('objective tv: an image tensor [N, C, H, W]');
+            const diff = (axis) => e.op('Sub', [e.slice(t, [1], [SLICE_END], [axis]), e.slice(t, [0], [-1], [axis])]);
+            const mag = (d) => (term.p === 2 ? e.op('Mul', [d, d]) : e.op('Abs', [d]));
+            return { value: e.op('Add', [perSampleMean(e, mag(diff(2))), perSampleMean(e, mag(diff(3)))]) };
+        }
+        case 'bnStats': {
+            const wanted = term.nodes ? new Set(term.nodes) : null;
+            const parts = [];
+            for (const n of c.nodes) {
+                if (n.opType !== 'BatchNormalization')
+                    continue;
+                if (wanted && !wanted.has(n.name ?? ''))
+                    continue;
+                const [x, , , mean, variance] = n.input ?? [];
+                const shape = e.meta(x).shape;
+                if (!shape || shape.length < 2)
+                    continue;
+                const axes = [0, ...Array.from({ length: shape.length - 2 }, (_, i) => i + 2)];
+                const mu = e.reduceMean(x, axes, true);
+                const centred = e.op('Sub', [x, mu]);
+                const v = e.reduceMean(e.op('Mul', [centred, centred]), axes, false);
+                const norm = (a, b) => {
+                    const d = e.op('Sub', [a, b]);
+                    return e.op('Sqrt', [e.reduceSum(e.op('Mul', [d, d]), [0], false)]);
+                };
+                const flatMu = e.op('Reshape', [mu, e.i([-1])]);
+                parts.push(e.op('Add', [norm(flatMu, mean), norm(v, variance)]));
+                bnNodes.push(n.name ?? '');
+            }
+            if (parts.length === 0)
+                return { value: e.f(0) };
+            return { value: parts.length === 1 ? parts[0] : e.op('Sum', parts) };
+        }
+        default:
+            throw new GradientSpecError(`objective: unknown term kind "${term.kind}"`);
+    }
+}
+/** A term's weight: a finite number, or the graph name of its scalar feed. */
+function weightOf(c, w) {
+    if (w === undefined)
+        return 1;
+    if (typeof w === 'number') {
+        if (!Number.isFinite(w))
+            throw new GradientSpecError('objective: a weight must be finite');
+        return w;
+    }
+    return c.addFeed(w.feed, { kind: 'scalar', shape: [] });
+}
+/** t times a weight (number or scalar tensor), skipping a weight of 1. */
+function scaled(e, t, w) {
+    if (w === 1)
+        return t;
+    return e.op('Mul', [t, typeof w === 'number' ? e.f(w) : w]);
+}
+function emitObjective(c, terms) {
+    if (terms.length === 0)
+        throw new GradientSpecError('objective: at least one term');
+    const bnNodes = [];
+    const built = terms.map((t) => termValue(c, t, bnNodes));
+    const weights = terms.map((t) => weightOf(c, t.weight));
+    const parts = built.map((b, i) => scaled(c.e, b.value, weights[i]));
+    const total = parts.length === 1 ? c.e.op('Identity', [parts[0]]) : c.e.op('Sum', parts);
+    return {
+        total,
+        terms: built.map((b) => b.value),
+        seeds: built.map((b) => b.seed ?? null),
+        weights,
+        bnNodes,
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/prelude.js
+
+/** Gaussian weights of `sigma` pixels, radius ceil(2 sigma), normalised to sum 1. */
+function gaussianKernel(sigma) {
+    const radius = Math.max(1, Math.ceil(2 * sigma));
+    const w = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
+    const s = w.reduce((a, b) => a + b, 0);
+    return w.map((v) => v / s);
+}
+/** Per-channel constant [1, C, 1, 1] from a list of 1 or C numbers. */
+function perChannel(e, values, channels, what) {
+    if (values.length !== 1 && values.length !== channels)
+        throw new GradientSpecError(`prelude ${what}: ${values.length} values for ${channels} channels`);
+    const v = values.length === 1 ? new Array(channels).fill(values[0]) : values;
+    return e.f(v, [1, channels, 1, 1]);
+}
+/**
+ * Writes the prelude for a model input of shape [N, C, H, W] (C, H, W static), ending in `modelInput`.
+ * `feedName(logical)` gives the graph name of a new feed.
+ */
+function emitPrelude(e, spec, modelInput, feedName) {
+    const shape = modelInput.shape;
+    if (shape.length !== 4 || !shape.slice(1).every((d) => typeof d === 'number'))
+        throw new GradientSpecError(`a prelude needs an image input [N, C, H, W] with static C, H, W; "${modelInput.name}" is [${shape.join(', ')}]`);
+    const [batch, c, h, w] = shape;
+    const feeds = {};
+    const values = {};
+    const params = [];
+    const feed = (logical, dims, param) => {
+        const graphName = feedName(logical);
+        feeds[logical] = { graphName, kind: 'float', shape: dims };
+        values[logical] = graphName;
+        e.metas.set(graphName, { dtype: 'float32', shape: dims });
+        if (param)
+            params.push(logical);
+        return graphName;
+    };
+    const data = feed('data', [typeof batch === 'number' ? batch : 'N', c, h, w], spec.kind === 'identity');
+    const sigmoidParam = (logical, valueName, dims) => {
+        const v = e.op('Sigmoid', [feed(logical, dims, true)]);
+        values[valueName] = v;
+        return v;
+    };
+    let x;
+    switch (spec.kind) {
+        case 'identity':
+            x = data;
+            break;
+        case 'patch': {
+            const m = sigmoidParam('maskLogits', 'mask', [1, 1, h, w]);
+            const p = sigmoidParam('patternLogits', 'pattern', [1, c, h, w]);
+            x = e.op('Add', [e.op('Mul', [e.op('Sub', [e.f(1), m]), data]), e.op('Mul', [m, p])]);
+            break;
+        }
+        case 'blend': {
+            const a = sigmoidParam('alphaLogit', 'alpha', [1]);
+            const p = sigmoidParam('patternLogits', 'pattern', [1, c, h, w]);
+            x = e.op('Add', [e.op('Mul', [e.op('Sub', [e.f(1), a]), data]), e.op('Mul', [a, p])]);
+            break;
+        }
+        case 'colour': {
+            const contrast = feed('contrast', [1, c, 1, 1], true);
+            const brightness = feed('brightness', [1, c, 1, 1], true);
+            x = e.op('Add', [e.op('Mul', [data, e.op('Add', [e.f(1), contrast])]), brightness]);
+            break;
+        }
+        case 'additive': {
+            let d = feed('delta', [1, c, h, w], true);
+            if (spec.blurSigma !== undefined) {
+                if (!(spec.blurSigma > 0))
+                    throw new GradientSpecError('prelude additive: blurSigma must be > 0');
+                const k = gaussianKernel(spec.blurSigma);
+                const r = (k.length - 1) / 2;
+                const rows = e.f(new Array(c).fill(0).flatMap(() => k), [c, 1, k.length, 1]);
+                const cols = e.f(new Array(c).fill(0).flatMap(() => k), [c, 1, 1, k.length]);
+                const conv = (t, wt, kh, kw, pads) => e.op('Conv', [t, wt], {
+                    kernel_shape: { ints: [kh, kw] },
+                    pads: { ints: pads },
+                    group: { int: c },
+                });
+                d = conv(conv(d, rows, k.length, 1, [r, 0, r, 0]), cols, 1, k.length, [0, r, 0, r]);
+            }
+            values.perturbation = d;
+            x = e.op('Add', [data, d]);
+            break;
+        }
+        default:
+            throw new GradientSpecError(`unknown prelude kind "${spec.kind}"`);
+    }
+    if (spec.clamp)
+        x = e.op('Clip', [x, e.f(spec.clamp[0]), e.f(spec.clamp[1])]);
+    if (spec.normalize) {
+        const mean = perChannel(e, spec.normalize.mean, c, 'normalize.mean');
+        const std = perChannel(e, spec.normalize.std, c, 'normalize.std');
+        x = e.op('Div', [e.op('Sub', [x, mean]), std]);
+    }
+    e.push('Identity', [x], [modelInput.name]);
+    values.input = modelInput.name;
+    return { feeds, values, params };
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/rule.js
+class RuleFailure extends Error {
+}
+function fail(why) {
+    throw new RuleFailure(why);
+}
+/** The static shape of a tensor, or a failure naming what is unknown. */
+function shapeOf(c, name) {
+    const s = c.meta(name).shape;
+    if (!s)
+        fail(`the rank of "${name}" is unknown`);
+    return s;
+}
+/** A dimension that must be a known number. */
+function numericDim(d, what) {
+    if (typeof d !== 'number')
+        fail(`${what} is not static`);
+    return d;
+}
+/**
+ * Sums a gradient g (of the broadcast result's shape `gShape`) back to an operand's shape: the leading axes
+ * the operand lacks, and every axis where the operand has size 1 (reducing a size-1 axis of g is a no-op,
+ * so an axis that was not widened costs nothing but is still correct).
+ */
+function unbroadcast(c, g, gShape, operand) {
+    const target = c.meta(operand).shape;
+    if (!target || !gShape)
+        fail(`the rank of "${operand}" or of its broadcast result is unknown`);
+    const lead = gShape.length - target.length;
+    if (lead < 0)
+        fail(`"${operand}" has a higher rank than its broadcast result`);
+    let out = g;
+    if (lead > 0)
+        out = c.e.reduceSum(out, Array.from({ length: lead }, (_, i) => i), false);
+    const axes = [];
+    target.forEach((d, i) => {
+        if (d === 1 && gShape[lead + i] !== 1)
+            axes.push(i);
+    });
+    if (axes.length)
+        out = c.e.reduceSum(out, axes, true);
+    return out;
+}
+/** g * the 0/1 mask `cond` (a bool tensor), as Where(cond, g, 0). */
+function masked(c, cond, g) {
+    return c.e.where(cond, g, c.e.f(0));
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/activations.js
+/**
+ * Vector-Jacobian rules of the activations (Relu, LeakyRelu, PRelu, Sigmoid, Tanh, Elu, Softplus, Gelu,
+ * HardSigmoid, HardSwish, Clip) and of Softmax / LogSoftmax. Where the forward output determines the
+ * derivative (Relu, Sigmoid, Tanh, Softmax) the rule reads the output, not the input, so ONNX Runtime keeps
+ * fusing the activation into the node before it. At a kink the derivative is PyTorch's: Relu and
+ * LeakyRelu take the x <= 0 branch at 0, Clip passes the gradient at its bounds.
+ */
+
+
+function positive(c, t) {
+    return c.e.op('Greater', [t, c.e.f(0)]);
+}
+const relu = (c) => [masked(c, positive(c, c.outs[0]), c.gy[0])];
+const leakyRelu = (c) => {
+    const alpha = c.a.float('alpha', 0.01);
+    const g = c.gy[0];
+    return [c.e.where(positive(c, c.ins[0]), g, c.e.op('Mul', [g, c.e.f(alpha)]))];
+};
+const prelu = (c) => {
+    if (c.needs[1])
+        fail('the gradient with respect to the PRelu slope is not written');
+    const g = c.gy[0];
+    const y = c.e.where(positive(c, c.ins[0]), g, c.e.op('Mul', [g, c.ins[1]]));
+    return [unbroadcast(c, y, c.meta(c.outs[0]).shape, c.ins[0]), null];
+};
+const sigmoid = (c) => {
+    const y = c.outs[0];
+    return [c.e.op('Mul', [c.gy[0], c.e.op('Mul', [y, c.e.op('Sub', [c.e.f(1), y])])])];
+};
+const tanh = (c) => {
+    const y = c.outs[0];
+    return [c.e.op('Mul', [c.gy[0], c.e.op('Sub', [c.e.f(1), c.e.op('Mul', [y, y])])])];
+};
+const elu = (c) => {
+    const alpha = c.a.float('alpha', 1);
+    const g = c.gy[0];
+    // for x <= 0: y = alpha * (exp(x) - 1), dy/dx = y + alpha
+    const neg = c.e.op('Mul', [g, c.e.op('Add', [c.outs[0], c.e.f(alpha)])]);
+    return [c.e.where(positive(c, c.ins[0]), g, neg)];
+};
+const softplus = (c) => [c.e.op('Mul', [c.gy[0], c.e.op('Sigmoid', [c.ins[0]])])];
+const gelu = (c) => {
+    if (c.a.string('approximate', 'none') !== 'none')
+        fail('Gelu with the tanh approximation');
+    const x = c.ins[0];
+    // d/dx x * Phi(x) = Phi(x) + x * phi(x)
+    const cdf = c.e.op('Mul', [
+        c.e.f(0.5),
+        c.e.op('Add', [c.e.f(1), c.e.op('Erf', [c.e.op('Mul', [x, c.e.f(Math.SQRT1_2)])])]),
+    ]);
+    const pdf = c.e.op('Mul', [
+        c.e.f(1 / Math.sqrt(2 * Math.PI)),
+        c.e.op('Exp', [c.e.op('Mul', [c.e.op('Mul', [x, x]), c.e.f(-0.5)])]),
+    ]);
+    return [c.e.op('Mul', [c.gy[0], c.e.op('Add', [cdf, c.e.op('Mul', [x, pdf])])])];
+};
+const hardSigmoid = (c) => {
+    const alpha = c.a.float('alpha', 0.2);
+    const beta = c.a.float('beta', 0.5);
+    const z = c.e.op('Add', [c.e.op('Mul', [c.ins[0], c.e.f(alpha)]), c.e.f(beta)]);
+    const inside = c.e.op('And', [c.e.op('Greater', [z, c.e.f(0)]), c.e.op('Less', [z, c.e.f(1)])]);
+    return [masked(c, inside, c.e.op('Mul', [c.gy[0], c.e.f(alpha)]))];
+};
+const hardSwish = (c) => {
+    const x = c.ins[0];
+    const g = c.gy[0];
+    // PyTorch: 0 below -3, x/3 + 1/2 on [-3, 3], 1 above 3
+    const mid = c.e.op('Add', [c.e.op('Div', [x, c.e.f(3)]), c.e.f(0.5)]);
+    const d = c.e.where(c.e.op('Less', [x, c.e.f(-3)]), c.e.f(0), c.e.where(c.e.op('Greater', [x, c.e.f(3)]), c.e.f(1), mid));
+    return [c.e.op('Mul', [g, d])];
+};
+const clip = (c) => {
+    const x = c.ins[0];
+    let lo = null;
+    let hi = null;
+    if (c.opset >= 11) {
+        lo = c.ins[1] || null;
+        hi = c.ins[2] || null;
+    }
+    else {
+        if (c.a.has('min'))
+            lo = c.e.f(c.a.float('min', 0));
+        if (c.a.has('max'))
+            hi = c.e.f(c.a.float('max', 0));
+    }
+    let inside = null;
+    const and = (m) => (inside = inside ? c.e.op('And', [inside, m]) : m);
+    if (lo)
+        and(c.e.op('Not', [c.e.op('Less', [x, lo])]));
+    if (hi)
+        and(c.e.op('Not', [c.e.op('Greater', [x, hi])]));
+    return [inside ? masked(c, inside, c.gy[0]) : c.gy[0], null, null];
+};
+/** The axes Softmax / LogSoftmax normalise over: one axis from opset 13, the trailing block before. */
+function softmaxAxes(c) {
+    const r = shapeOf(c, c.ins[0]).length;
+    if (c.opset >= 13)
+        return [normAxis(c.a.int('axis', -1), r)];
+    const axis = normAxis(c.a.int('axis', 1), r);
+    return Array.from({ length: r - axis }, (_, i) => axis + i);
+}
+const softmax = (c) => {
+    const y = c.outs[0];
+    const g = c.gy[0];
+    const dot = c.e.reduceSum(c.e.op('Mul', [g, y]), softmaxAxes(c), true);
+    return [c.e.op('Mul', [y, c.e.op('Sub', [g, dot])])];
+};
+const logSoftmax = (c) => {
+    const g = c.gy[0];
+    const total = c.e.reduceSum(g, softmaxAxes(c), true);
+    return [c.e.op('Sub', [g, c.e.op('Mul', [c.e.op('Exp', [c.outs[0]]), total])])];
+};
+const ACTIVATION_RULES = {
+    Relu: relu,
+    LeakyRelu: leakyRelu,
+    PRelu: prelu,
+    Sigmoid: sigmoid,
+    Tanh: tanh,
+    Elu: elu,
+    Softplus: softplus,
+    Gelu: gelu,
+    HardSigmoid: hardSigmoid,
+    HardSwish: hardSwish,
+    Clip: clip,
+    Softmax: softmax,
+    LogSoftmax: logSoftmax,
+};
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/conv.js
+/**
+ * The vector-Jacobian rule of Conv with respect to its input (weights and bias are constants here).
+ *
+ * The input gradient is the transposed convolution of G with the same weights, strides, pads, dilations and
+ * groups, and the output_padding that restores the input's size (the rows a strided window never reached).
+ * For stride 1 the same product is an ordinary Conv of G with the weights' in/out axes swapped (per group)
+ * and their kernel flipped, padded by dilation * (k - 1) - pad: ONNX Runtime's Conv kernels are about twice
+ * as fast as its ConvTranspose (measured here on 3x3 convolutions of 64-512 channels), and the backward
+ * pass of a ResNet is mostly these, so stride-1 convolutions take that form. The flipped weights are
+ * written as Transpose/Slice nodes on the weight tensor, which ONNX Runtime folds once when it loads.
+ */
+
+
+/** The weight [Cout, Cin/g, k...] as the weight of the stride-1 input-gradient Conv: [Cin, Cout/g, k...] flipped. */
+function flippedWeights(c, w, wShape, group) {
+    const [cout, cinG, ...k] = wShape;
+    let t;
+    if (group === 1) {
+        t = c.e.transpose(w, [1, 0, ...k.map((_, i) => i + 2)]);
+    }
+    else {
+        const grouped = c.e.op('Reshape', [w, c.e.i([group, cout / group, cinG, ...k])]);
+        const swapped = c.e.transpose(grouped, [0, 2, 1, ...k.map((_, i) => i + 3)]);
+        t = c.e.op('Reshape', [swapped, c.e.i([cinG * group, cout / group, ...k])]);
+    }
+    const axes = k.map((_, i) => i + 2);
+    return c.e.slice(t, axes.map(() => -1), axes.map(() => -(2 ** 31)), axes, axes.map(() => -1));
+}
+const conv = (c) => {
+    if (c.needs[1] || c.needs[2])
+        fail('gradients with respect to convolution weights are not written');
+    const [x, w] = c.ins;
+    const g = c.gy[0];
+    const xShape = shapeOf(c, x);
+    const wShape = shapeOf(c, w).map((d, i) => numericDim(d, `weight dim ${i}`));
+    const kernel = c.a.ints('kernel_shape') ?? wShape.slice(2);
+    const group = c.a.int('group', 1);
+    const geo = windowGeometry(c.a, xShape, kernel);
+    if (!geo)
+        fail('the convolution geometry is not static (auto_pad with unknown sizes)');
+    const r = kernel.length;
+    const inSpatial = xShape.slice(2).map((d, i) => numericDim(d, `input spatial dim ${i}`));
+    const outSpatial = geo.out.map((d, i) => numericDim(d, `output spatial dim ${i}`));
+    const span = kernel.map((k, i) => geo.dilations[i] * (k - 1));
+    const flipPads = [...span.map((s, i) => s - geo.pads[i]), ...span.map((s, i) => s - geo.pads[i + r])];
+    if (geo.strides.every((s) => s === 1) && flipPads.every((p) => p >= 0)) {
+        const wf = flippedWeights(c, w, wShape, group);
+        return [
+            c.e.op('Conv', [g, wf], {
+                kernel_shape: { ints: kernel },
+                pads: { ints: flipPads },
+                dilations: { ints: geo.dilations },
+                group: { int: group },
+            }),
+            null,
+            null,
+        ];
+    }
+    // output_padding: the input rows past the last full window (in + pads - span - 1) mod stride
+    const outputPadding = inSpatial.map((n, i) => n - ((outSpatial[i] - 1) * geo.strides[i] + span[i] + 1 - geo.pads[i] - geo.pads[i + r]));
+    if (outputPadding.some((p, i) => p < 0 || p >= Math.max(geo.strides[i], geo.dilations[i])))
+        fail(`no output_padding restores the input size (${outputPadding.join(',')})`);
+    return [
+        c.e.op('ConvTranspose', [g, w], {
+            kernel_shape: { ints: kernel },
+            strides: { ints: geo.strides },
+            pads: { ints: geo.pads },
+            dilations: { ints: geo.dilations },
+            group: { int: group },
+            output_padding: { ints: outputPadding },
+        }),
+        null,
+        null,
+    ];
+};
+const CONV_RULES = { Conv: conv };
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/elementwise.js
+/**
+ * Vector-Jacobian rules of the broadcasting arithmetic (Add, Sub, Mul, Div, Pow, Sum, Where, Expand) and of
+ * the pointwise maths the objective and decomposed normalisations use (Neg, Abs, Sqrt, Exp, Log,
+ * Reciprocal, Erf), plus the identities (Identity, inference Dropout, float Cast). Each broadcast operand's
+ * adjoint is summed back to its own shape (unbroadcast).
+ */
+
+
+function outShape(c) {
+    return c.meta(c.outs[0]).shape;
+}
+const add = (c) => {
+    const g = c.gy[0];
+    return c.ins.map((x, i) => (c.needs[i] ? unbroadcast(c, g, outShape(c), x) : null));
+};
+const sub = (c) => {
+    const g = c.gy[0];
+    return [
+        c.needs[0] ? unbroadcast(c, g, outShape(c), c.ins[0]) : null,
+        c.needs[1] ? unbroadcast(c, c.e.op('Neg', [g]), outShape(c), c.ins[1]) : null,
+    ];
+};
+const mul = (c) => {
+    const g = c.gy[0];
+    const [a, b] = c.ins;
+    return [
+        c.needs[0] ? unbroadcast(c, c.e.op('Mul', [g, b]), outShape(c), a) : null,
+        c.needs[1] ? unbroadcast(c, c.e.op('Mul', [g, a]), outShape(c), b) : null,
+    ];
+};
+const div = (c) => {
+    const g = c.gy[0];
+    const [a, b] = c.ins;
+    const ga = c.needs[0] || c.needs[1] ? c.e.op('Div', [g, b]) : '';
+    // d(a/b)/db = -a/b^2 = -(a/b)/b, with the forward result y = a/b
+    return [
+        c.needs[0] ? unbroadcast(c, ga, outShape(c), a) : null,
+        c.needs[1] ? unbroadcast(c, c.e.op('Neg', [c.e.op('Mul', [ga, c.outs[0]])]), outShape(c), b) : null,
+    ];
+};
+const pow = (c) => {
+    if (c.needs[1])
+        fail('the gradient with respect to the exponent is not written');
+    const g = c.gy[0];
+    const [x, p] = c.ins;
+    const dydx = c.e.op('Mul', [p, c.e.op('Pow', [x, c.e.op('Sub', [p, c.e.f(1)])])]);
+    return [unbroadcast(c, c.e.op('Mul', [g, dydx]), outShape(c), x), null];
+};
+const where = (c) => {
+    const g = c.gy[0];
+    const [cond, a, b] = c.ins;
+    return [
+        null,
+        c.needs[1] ? unbroadcast(c, masked(c, cond, g), outShape(c), a) : null,
+        c.needs[2] ? unbroadcast(c, c.e.where(cond, c.e.f(0), g), outShape(c), b) : null,
+    ];
+};
+const expand = (c) => [unbroadcast(c, c.gy[0], outShape(c), c.ins[0]), null];
+const identity = (c) => [c.gy[0]];
+const dropout = (c) => {
+    // Inference Dropout is the identity; a training-mode Dropout (a third input that may be true) is not.
+    if (c.ins[2]) {
+        const v = c.meta(c.ins[2]).value;
+        if (!v || v[0] !== 0)
+            fail('Dropout in training mode');
+    }
+    return [c.gy[0]];
+};
+const cast = (c) => {
+    if (!isFloat(c.meta(c.ins[0]).dtype) || c.meta(c.outs[0]).dtype !== c.meta(c.ins[0]).dtype)
+        fail('a Cast between float types');
+    return [c.gy[0]];
+};
+/** CastLike(x, like): x's adjoint as for Cast; `like` only lends its type, so it gets none. */
+const castLike = (c) => {
+    if (!c.needs[0])
+        return [null, null];
+    if (!isFloat(c.meta(c.ins[0]).dtype) || c.meta(c.outs[0]).dtype !== c.meta(c.ins[0]).dtype)
+        fail('a CastLike between float types');
+    return [c.gy[0], null];
+};
+const neg = (c) => [c.e.op('Neg', [c.gy[0]])];
+const elementwise_abs = (c) => [c.e.op('Mul', [c.gy[0], c.e.op('Sign', [c.ins[0]])])];
+const elementwise_sqrt = (c) => [c.e.op('Div', [c.e.op('Mul', [c.gy[0], c.e.f(0.5)]), c.outs[0]])];
+const elementwise_exp = (c) => [c.e.op('Mul', [c.gy[0], c.outs[0]])];
+const log = (c) => [c.e.op('Div', [c.gy[0], c.ins[0]])];
+const reciprocal = (c) => [
+    c.e.op('Neg', [c.e.op('Mul', [c.gy[0], c.e.op('Mul', [c.outs[0], c.outs[0]])])]),
+];
+const erf = (c) => {
+    const x = c.ins[0];
+    const d = c.e.op('Mul', [
+        c.e.f(2 / Math.sqrt(Math.PI)),
+        c.e.op('Exp', [c.e.op('Neg', [c.e.op('Mul', [x, x])])]),
+    ]);
+    return [c.e.op('Mul', [c.gy[0], d])];
+};
+const ELEMENTWISE_RULES = {
+    Add: add,
+    Sum: add,
+    Sub: sub,
+    Mul: mul,
+    Div: div,
+    Pow: pow,
+    Where: where,
+    Expand: expand,
+    Identity: identity,
+    Dropout: dropout,
+    Cast: cast,
+    CastLike: castLike,
+    Neg: neg,
+    Abs: elementwise_abs,
+    Sqrt: elementwise_sqrt,
+    Exp: elementwise_exp,
+    Log: log,
+    Reciprocal: reciprocal,
+    Erf: erf,
+};
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/layout.js
+/**
+ * Vector-Jacobian rules of the operators that move or select elements without arithmetic: Flatten,
+ * Reshape, Squeeze, Unsqueeze (G reshaped to the input's runtime shape), Transpose (the inverse
+ * permutation), Concat (a Slice of G per input) and Split (the adjoints concatenated, zeros for unused
+ * outputs), Slice with unit steps (G padded back with zeros), constant-mode Pad (G padded by the negated
+ * pads, which crops), Gather along any axis of a differentiable tensor with constant indices (G times a
+ * one-hot matrix, so repeated indices add), the reductions ReduceSum / ReduceMean (G broadcast back), and ReduceMax / ReduceMin (G to the extreme
+ * elements, ties sharing it).
+ */
+
+
+const reshapeBack = (c) => [c.e.reshapeLike(c.gy[0], c.ins[0]), null];
+const layout_transpose = (c) => {
+    const rank = shapeOf(c, c.ins[0]).length;
+    const perm = c.a.ints('perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+    const inverse = new Array(rank);
+    perm.forEach((p, i) => (inverse[p] = i));
+    return [c.e.transpose(c.gy[0], inverse)];
+};
+const concat = (c) => {
+    const rank = shapeOf(c, c.ins[0]).length;
+    const axis = normAxis(c.a.int('axis', 0), rank);
+    let offset = 0;
+    return c.ins.map((x, i) => {
+        const size = numericDim(shapeOf(c, x)[axis], `the Concat axis size of input ${i}`);
+        const start = offset;
+        offset += size;
+        return c.needs[i] ? c.e.slice(c.gy[0], [start], [start + size], [axis]) : null;
+    });
+};
+const split = (c) => {
+    const x = c.ins[0];
+    const axis = normAxis(c.a.int('axis', 0), shapeOf(c, x).length);
+    const parts = c.outs.map((o, i) => c.gy[i] ?? c.e.zerosLike(o));
+    return [parts.length === 1 ? parts[0] : c.e.op('Concat', parts, { axis: { int: axis } }), null];
+};
+const slice = (c) => {
+    const x = c.ins[0];
+    const shape = shapeOf(c, x);
+    const p = sliceParams(c.node, c.a, (n) => c.meta(n), shape.length);
+    if (!p)
+        fail('Slice with starts, ends, axes or steps that are not constants');
+    const pads = new Array(2 * shape.length).fill(0);
+    p.axes.forEach((axis, i) => {
+        if (p.steps[i] !== 1)
+            fail('Slice with a step other than 1');
+        const d = numericDim(shape[axis], `the sliced axis ${axis}`);
+        const clamp = (v) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
+        const s = clamp(p.starts[i]);
+        const e = Math.max(s, clamp(p.ends[i]));
+        pads[axis] = s;
+        pads[axis + shape.length] = d - e;
+    });
+    return [c.e.pad(c.gy[0], pads), null, null, null, null];
+};
+const pad = (c) => {
+    if (c.a.string('mode', 'constant') !== 'constant')
+        fail(`Pad in ${c.a.string('mode', '')} mode`);
+    const g = c.gy[0];
+    // Pad with the negated pads undoes the padding (and re-pads with zeros what a negative pad cropped).
+    const neg = c.e.op('Neg', [c.ins[1]]);
+    const ins = [g, neg];
+    if (c.ins[3])
+        ins.push('', c.ins[3]);
+    return [c.e.op('Pad', ins), null, null, null];
+};
+const gather = (c) => {
+    if (c.needs[1])
+        fail('gradients with respect to Gather indices');
+    const [x, indices] = c.ins;
+    const shape = shapeOf(c, x);
+    const axis = normAxis(c.a.int('axis', 0), shape.length);
+    const idx = c.meta(indices);
+    const values = idx.value;
+    if (!values || !values.every((v) => typeof v === 'number') || !idx.shape || idx.shape.length > 1)
+        fail('Gather on a differentiable tensor needs constant scalar or 1-D indices');
+    const depth = numericDim(shape[axis], 'the gathered axis');
+    const k = values.length;
+    // onehot[j, values[j]] = 1: dX (axis moved last) = G (axis moved last) @ onehot
+    const onehot = new Array(k * depth).fill(0);
+    values.forEach((v, j) => (onehot[j * depth + (v < 0 ? v + depth : v)] = 1));
+    let g = c.gy[0];
+    if (idx.shape.length === 0)
+        g = c.e.unsqueeze(g, [axis]);
+    const r = shape.length;
+    const toLast = [...Array.from({ length: r }, (_, i) => i).filter((i) => i !== axis), axis];
+    const back = new Array(r);
+    toLast.forEach((p, i) => (back[p] = i));
+    const moved = axis === r - 1 ? g : c.e.transpose(g, toLast);
+    const product = c.e.op('MatMul', [moved, c.e.f(onehot, [k, depth])]);
+    return [axis === r - 1 ? product : c.e.transpose(product, back), null];
+};
+/** ReduceSum / ReduceMean: G (its reduced axes restored) broadcast back over the input. */
+function reduceRule(mean) {
+    return (c) => {
+        const x = c.ins[0];
+        const shape = shapeOf(c, x);
+        const r = shape.length;
+        const listed = axesOf(c.node, c.a, (n) => c.meta(n));
+        const axesAsInput = (c.node.opType === 'ReduceSum' ? c.opset >= 13 : c.opset >= 18) && !!c.ins[1];
+        if (axesAsInput && !listed)
+            fail('reduction axes that are not constants');
+        if (listed && !listed.every((v) => typeof v === 'number'))
+            fail('reduction axes that are not constants');
+        let axes = (listed ?? []).map((v) => normAxis(v, r));
+        if (axes.length === 0) {
+            if (c.a.int('noop_with_empty_axes', 0) === 1)
+                return [c.gy[0], null];
+            axes = Array.from({ length: r }, (_, i) => i);
+        }
+        let g = c.gy[0];
+        if (c.a.int('keepdims', 1) === 0)
+            g = c.e.unsqueeze(g, [...axes].sort((a, b) => a - b));
+        if (mean) {
+            const dims = axes.map((a) => shape[a]);
+            const count = dims.every((d) => typeof d === 'number')
+                ? c.e.f(1 / dims.reduce((a, b) => a * b, 1))
+                : c.e.op('Div', [
+                    c.e.op('Cast', [c.e.op('Size', [c.outs[0]])], { to: { int: 1 } }),
+                    c.e.op('Cast', [c.e.op('Size', [x])], { to: { int: 1 } }),
+                ]);
+            g = c.e.op('Mul', [g, count]);
+        }
+        return [c.e.expandLike(g, x), null];
+    };
+}
+/**
+ * ReduceMax / ReduceMin: G to the elements equal to the result, shared evenly among ties (PyTorch's amax /
+ * amin; a max over the positions of a 1-D convolution's map, as text CNNs pool).
+ */
+function reduceExtremeRule() {
+    return (c) => {
+        const x = c.ins[0];
+        const r = shapeOf(c, x).length;
+        const listed = axesOf(c.node, c.a, (n) => c.meta(n));
+        if (c.opset >= 18 && c.ins[1] && !listed)
+            fail('reduction axes that are not constants');
+        if (listed && !listed.every((v) => typeof v === 'number'))
+            fail('reduction axes that are not constants');
+        let axes = (listed ?? []).map((v) => normAxis(v, r));
+        if (axes.length === 0) {
+            if (c.a.int('noop_with_empty_axes', 0) === 1)
+                return [c.gy[0], null];
+            axes = Array.from({ length: r }, (_, i) => i);
+        }
+        const sorted = [...axes].sort((a, b) => a - b);
+        const keep = c.a.int('keepdims', 1) !== 0;
+        const y = keep ? c.outs[0] : c.e.unsqueeze(c.outs[0], sorted);
+        const g = keep ? c.gy[0] : c.e.unsqueeze(c.gy[0], sorted);
+        const hit = c.e.op('Cast', [c.e.op('Equal', [x, y])], { to: { int: 1 } });
+        const ties = c.e.reduceSum(hit, sorted, true);
+        return [c.e.op('Mul', [hit, c.e.op('Div', [g, ties])]), null];
+    };
+}
+const LAYOUT_RULES = {
+    Flatten: reshapeBack,
+    Reshape: reshapeBack,
+    Squeeze: reshapeBack,
+    Unsqueeze: reshapeBack,
+    Transpose: layout_transpose,
+    Concat: concat,
+    Split: split,
+    Slice: slice,
+    Pad: pad,
+    Gather: gather,
+    ReduceSum: reduceRule(false),
+    ReduceMean: reduceRule(true),
+    ReduceMax: reduceExtremeRule(),
+    ReduceMin: reduceExtremeRule(),
+};
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/linear.js
+/**
+ * Vector-Jacobian rules of the matrix products. Gemm: Y = alpha * A' B' + beta * C (A' = A or A^T as transA
+ * says, B' likewise), so dA' = alpha * G B'^T and dB' = alpha * A'^T G, each written as one Gemm with the
+ * transposes folded into its flags. MatMul (numpy semantics, batched): dA = G B^T and dB = A^T G over the
+ * last two axes, summed back over broadcast batch axes.
+ */
+
+const gemm = (c) => {
+    const g = c.gy[0];
+    const [a, b, bias] = c.ins;
+    const alpha = c.a.float('alpha', 1);
+    const beta = c.a.float('beta', 1);
+    const tA = c.a.int('transA', 0) === 1;
+    const tB = c.a.int('transB', 0) === 1;
+    const k = (x) => ({ int: x });
+    let da = null;
+    let db = null;
+    if (c.needs[0]) {
+        // transA = 0: dA = alpha * G B'^T; transA = 1: dA = (alpha * G B'^T)^T = alpha * B' G^T
+        da = tA
+            ? c.e.op('Gemm', [b, g], { alpha: { float: alpha }, transA: k(tB ? 1 : 0), transB: k(1) })
+            : c.e.op('Gemm', [g, b], { alpha: { float: alpha }, transB: k(tB ? 0 : 1) });
+    }
+    if (c.needs[1]) {
+        // transB = 0: dB = alpha * A'^T G; transB = 1: dB = alpha * G^T A'
+        db = tB
+            ? c.e.op('Gemm', [g, a], { alpha: { float: alpha }, transA: k(1), transB: k(tA ? 1 : 0) })
+            : c.e.op('Gemm', [a, g], { alpha: { float: alpha }, transA: k(tA ? 0 : 1) });
+    }
+    let dc = null;
+    if (c.needs[2] && bias) {
+        const scaled = beta === 1 ? g : c.e.op('Mul', [g, c.e.f(beta)]);
+        dc = unbroadcast(c, scaled, c.meta(c.outs[0]).shape, bias);
+    }
+    return [da, db, dc];
+};
+/** A tensor with its last two axes swapped. */
+function swapLast(c, x, rank) {
+    const perm = Array.from({ length: rank }, (_, i) => i);
+    [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+    return c.e.transpose(x, perm);
+}
+const matmul = (c) => {
+    const g = c.gy[0];
+    const [a, b] = c.ins;
+    const ra = shapeOf(c, a).length;
+    const rb = shapeOf(c, b).length;
+    if (ra < 2 || rb < 2)
+        fail('MatMul with a 1-D operand');
+    const gShape = c.meta(c.outs[0]).shape;
+    return [
+        c.needs[0] ? unbroadcast(c, c.e.op('MatMul', [g, swapLast(c, b, rb)]), gShape, a) : null,
+        c.needs[1] ? unbroadcast(c, c.e.op('MatMul', [swapLast(c, a, ra), g]), gShape, b) : null,
+    ];
+};
+const LINEAR_RULES = { Gemm: gemm, MatMul: matmul };
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/normalization.js
+
+
+
+/** Whether a BatchNormalization node is an inference one whose parameters carry no gradient. */
+function isInferenceBatchNorm(c, n) {
+    const ins = n.input ?? [];
+    return (n.opType === 'BatchNormalization' &&
+        new Attrs(n).int('training_mode', 0) === 0 &&
+        !(n.output ?? []).slice(1).some((o) => o) &&
+        ins.length >= 5 &&
+        !ins.slice(1).some((t) => c.reached(t)));
+}
+/** The per-channel factor of an inference BatchNormalization, scale / sqrt(var + eps), shaped [C, 1, ...]. */
+function batchNormFactor(c, n, rank) {
+    const [, scale, , , variance] = n.input ?? [];
+    const eps = new Attrs(n).float('epsilon', 1e-5);
+    const s = c.e.op('Div', [scale, c.e.op('Sqrt', [c.e.op('Add', [variance, c.e.f(eps)])])]);
+    // [C] -> [C, 1, ...] so it broadcasts over the channel axis of [N, C, spatial...]
+    return rank > 2
+        ? c.e.unsqueeze(s, Array.from({ length: rank - 2 }, (_, i) => i + 1))
+        : s;
+}
+const batchNorm = (c) => {
+    if (c.needs.slice(1).some(Boolean))
+        fail('gradients with respect to BatchNormalization parameters');
+    if (!isInferenceBatchNorm(c, c.node))
+        fail('BatchNormalization in training mode');
+    const rank = shapeOf(c, c.ins[0]).length;
+    return [c.e.op('Mul', [c.gy[0], batchNormFactor(c, c.node, rank)]), null, null, null, null];
+};
+const layerNorm = (c) => {
+    if (c.needs.slice(1).some(Boolean))
+        fail('gradients with respect to LayerNormalization parameters');
+    const [x, scale] = c.ins;
+    const rank = shapeOf(c, x).length;
+    const axis = normAxis(c.a.int('axis', -1), rank);
+    const axes = Array.from({ length: rank - axis }, (_, i) => axis + i);
+    const eps = c.a.float('epsilon', 1e-5);
+    const e = c.e;
+    const centred = e.op('Sub', [x, e.reduceMean(x, axes, true)]);
+    const inv = e.op('Reciprocal', [
+        e.op('Sqrt', [e.op('Add', [e.reduceMean(e.op('Mul', [centred, centred]), axes, true), e.f(eps)])]),
+    ]);
+    const xhat = e.op('Mul', [centred, inv]);
+    const gs = e.op('Mul', [c.gy[0], scale]);
+    const inner = e.op('Sub', [
+        e.op('Sub', [gs, e.reduceMean(gs, axes, true)]),
+        e.op('Mul', [xhat, e.reduceMean(e.op('Mul', [gs, xhat]), axes, true)]),
+    ]);
+    return [e.op('Mul', [inv, inner]), null, null];
+};
+const NORMALIZATION_RULES = {
+    BatchNormalization: batchNorm,
+    LayerNormalization: layerNorm,
+};
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/pool.js
+
+
+
+const maxPool = (c) => {
+    if (c.a.int('storage_order', 0) !== 0)
+        fail('MaxPool with column-major indices');
+    const x = c.ins[0];
+    const xShape = shapeOf(c, x);
+    const kernel = c.a.ints('kernel_shape');
+    if (!kernel)
+        fail('MaxPool without kernel_shape');
+    const geo = windowGeometry(c.a, xShape, kernel, c.a.int('ceil_mode', 0) === 1);
+    const overlap = geo ? geo.strides.some((s, i) => s < geo.dilations[i] * (kernel[i] - 1) + 1) : true;
+    if (overlap && c.opset < 16)
+        fail('overlapping MaxPool windows need opset 16 (ScatterElements reduction add)');
+    // A second MaxPool with the Indices output, beside the model's own (left as it is, so ONNX Runtime keeps
+    // optimising the forward pass exactly as in a plain session: an Indices output on the model's node moved
+    // the pooling out of ORT's NCHWc layout and changed a later GlobalAveragePool in the last bits).
+    const attrs = Object.fromEntries((c.node.attribute ?? []).map((at) => [at.name ?? '', at]));
+    const indices = c.e.withIndices(x, attrs);
+    // Fusion: a Relu (and an inference BatchNormalization before it) read only by this MaxPool is
+    // differentiated here, in the pooled domain, a quarter of the size: the gradient reaches only each
+    // window's maximum, where the Relu's derivative is [pooled > 0] and the BatchNormalization's is its
+    // per-channel factor, both of which commute with spreading G back to the maxima.
+    let g = c.gy[0];
+    let target = x;
+    const absorbed = [];
+    const relu = c.producer(x);
+    if (relu?.opType === 'Relu' && c.soleUse(x)) {
+        g = c.e.where(c.e.op('Greater', [c.outs[0], c.e.f(0)]), g, c.e.f(0));
+        target = (relu.input ?? [])[0];
+        absorbed.push(relu);
+        const bn = c.producer(target);
+        if (bn && c.soleUse(target) && isInferenceBatchNorm(c, bn)) {
+            g = c.e.op('Mul', [g, batchNormFactor(c, bn, xShape.length)]);
+            target = (bn.input ?? [])[0];
+            absorbed.push(bn);
+        }
+    }
+    let dx;
+    if (!overlap) {
+        // MaxUnpool checks that output_shape is at least (out - 1) * stride + kernel - pads; a ceil_mode window
+        // past the input would fail it, so the end pads are raised to cover such windows (output_shape rules).
+        const r = kernel.length;
+        const pads = [...geo.pads];
+        xShape.slice(2).forEach((d, i) => {
+            const out = geo.out[i];
+            if (typeof d === 'number' && typeof out === 'number')
+                pads[i + r] = Math.max(pads[i + r], (out - 1) * geo.strides[i] + kernel[i] - pads[i] - d);
+        });
+        dx = c.e.op('MaxUnpool', [g, indices, c.e.shape(x)], {
+            kernel_shape: { ints: kernel },
+            strides: { ints: geo.strides },
+            pads: { ints: pads },
+        });
+    }
+    else {
+        const flat = c.e.i([-1]);
+        const zeros = c.e.op('ConstantOfShape', [c.e.op('Reshape', [c.e.op('Size', [x]), flat])]);
+        const scattered = c.e.scatterAdd(zeros, c.e.op('Reshape', [indices, flat]), c.e.op('Reshape', [g, flat]), true);
+        dx = c.e.reshapeLike(scattered, x);
+    }
+    if (absorbed.length === 0)
+        return [dx];
+    // the adjoint goes to the first absorbed node's input; the nodes between get none (nothing else reads them)
+    absorbed.forEach((n, i) => c.absorb(n, i === absorbed.length - 1 && c.reached(target) ? [[target, dx]] : []));
+    return [null];
+};
+/** Per output position, the number AveragePool divides by (PyTorch's and ONNX Runtime's rule). */
+function divisors(inSize, outSize, k, stride, padBegin, padEnd, includePad) {
+    const out = [];
+    for (let o = 0; o < outSize; o++) {
+        let start = o * stride - padBegin;
+        let end = Math.min(start + k, inSize + padEnd);
+        const poolSize = end - start;
+        start = Math.max(start, 0);
+        end = Math.min(end, inSize);
+        out.push(includePad ? poolSize : end - start);
+    }
+    return out;
+}
+const averagePool = (c) => {
+    const x = c.ins[0];
+    const xShape = shapeOf(c, x);
+    const kernel = c.a.ints('kernel_shape');
+    if (!kernel)
+        fail('AveragePool without kernel_shape');
+    const geo = windowGeometry(c.a, xShape, kernel, c.a.int('ceil_mode', 0) === 1);
+    if (!geo)
+        fail('the pooling geometry is not static');
+    if (geo.dilations.some((d) => d !== 1))
+        fail('dilated AveragePool');
+    const r = kernel.length;
+    const channels = numericDim(xShape[1], 'the channel count');
+    const inSpatial = xShape.slice(2).map((d, i) => numericDim(d, `input spatial dim ${i}`));
+    const outSpatial = geo.out.map((d, i) => numericDim(d, `output spatial dim ${i}`));
+    const includePad = c.a.int('count_include_pad', 0) === 1;
+    // The divisor map is separable: the product over axes of each axis' divisor.
+    const perAxis = inSpatial.map((n, i) => divisors(n, outSpatial[i], kernel[i], geo.strides[i], geo.pads[i], geo.pads[i + r], includePad));
+    const total = outSpatial.reduce((a, b) => a * b, 1);
+    const map = new Array(total).fill(1);
+    for (let p = 0; p < total; p++) {
+        let rest = p;
+        for (let i = r - 1; i >= 0; i--) {
+            map[p] *= perAxis[i][rest % outSpatial[i]];
+            rest = Math.floor(rest / outSpatial[i]);
+        }
+    }
+    const scaled = c.e.op('Mul', [
+        c.gy[0],
+        c.e.f(map.map((d) => 1 / d), [1, 1, ...outSpatial]),
+    ]);
+    const pads = [...geo.pads];
+    const outputPadding = inSpatial.map((n, i) => {
+        const op = n - ((outSpatial[i] - 1) * geo.strides[i] + kernel[i] - pads[i] - pads[i + r]);
+        if (op < 0)
+            pads[i + r] -= op; // ceil_mode windows past the padded input: crop them
+        return Math.max(0, op);
+    });
+    if (outputPadding.some((p, i) => p >= geo.strides[i]))
+        fail('no output_padding restores the input size');
+    const ones = c.e.f(new Array(channels * kernel.reduce((a, b) => a * b, 1)).fill(1), [
+        channels,
+        1,
+        ...kernel,
+    ]);
+    return [
+        c.e.op('ConvTranspose', [scaled, ones], {
+            kernel_shape: { ints: kernel },
+            strides: { ints: geo.strides },
+            pads: { ints: pads },
+            group: { int: channels },
+            output_padding: { ints: outputPadding },
+        }),
+    ];
+};
+const globalAveragePool = (c) => {
+    const x = c.ins[0];
+    const spatial = shapeOf(c, x).slice(2);
+    const count = spatial.every((d) => typeof d === 'number')
+        ? c.e.f(1 / spatial.reduce((a, b) => a * b, 1))
+        : c.e.op('Div', [
+            c.e.op('Cast', [c.e.op('Size', [c.outs[0]])], { to: { int: 1 } }),
+            c.e.op('Cast', [c.e.op('Size', [x])], { to: { int: 1 } }),
+        ]);
+    return [c.e.expandLike(c.e.op('Mul', [c.gy[0], count]), x)];
+};
+const POOL_RULES = {
+    MaxPool: maxPool,
+    AveragePool: averagePool,
+    GlobalAveragePool: globalAveragePool,
+};
+
+;// CONCATENATED MODULE: ./lib/model/grad/rules/index.js
+/**
+ * The rule table: operator -> vector-Jacobian rule (one file per family), and the operators whose outputs
+ * carry no gradient at all (shape and index computations, comparisons, constants, and the piecewise-
+ * constant roundings whose derivative is zero wherever it exists, as in PyTorch). Adding an operator is one
+ * entry here and its rule in its family's file (docs/gradients.md).
+ */
+
+
+
+
+
+
+
+const RULES = Object.freeze({
+    ...ELEMENTWISE_RULES,
+    ...ACTIVATION_RULES,
+    ...LINEAR_RULES,
+    ...CONV_RULES,
+    ...POOL_RULES,
+    ...NORMALIZATION_RULES,
+    ...LAYOUT_RULES,
+});
+const NO_GRADIENT_OPS = new Set([
+    'Shape',
+    'Size',
+    'Constant',
+    'ConstantOfShape',
+    'Range',
+    'OneHot',
+    'EyeLike',
+    'NonZero',
+    'ArgMax',
+    'ArgMin',
+    'Equal',
+    'Less',
+    'Greater',
+    'LessOrEqual',
+    'GreaterOrEqual',
+    'And',
+    'Or',
+    'Xor',
+    'Not',
+    'IsNaN',
+    'IsInf',
+    'Sign',
+    'Floor',
+    'Ceil',
+    'Round',
+    'RandomNormal',
+    'RandomUniform',
+    'RandomNormalLike',
+    'RandomUniformLike',
+]);
+/** Inputs that lend only their type or shape, never a value: no gradient flows through them. */
+const VALUELESS_INPUTS = Object.freeze({ CastLike: [1] });
+/** Whether input `i` of an `op` node can carry a gradient. */
+function carriesGradient(op, i) {
+    return !NO_GRADIENT_OPS.has(op) && !(VALUELESS_INPUTS[op] ?? []).includes(i);
+}
+/** The operators with a rule, sorted (for docs and messages). */
+function supportedOps() {
+    return Object.keys(RULES).sort();
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/build.js
+/**
+ * buildGradientGraph: one ONNX graph that computes a model's forward pass (behind an optional prelude), a
+ * scalar objective on it, and the objective's gradient with respect to chosen tensors, for ONNX Runtime to
+ * run as one session. The forward nodes are the model's own, unchanged (a MaxPool gains its Indices
+ * output), so the forward values are the model's; the backward nodes are written by reverse-mode sweep:
+ * nodes on a path from a differentiated tensor to the objective are visited in reverse topological order,
+ * each through its operator's vector-Jacobian rule (rules/), and the adjoints reaching a tensor from
+ * several consumers are summed.
+ *
+ * Nothing from the file is executed: the builder reads the graph, writes ONNX operators, and ONNX Runtime
+ * later runs those operators only. The model has passed the reader's checks (read.ts); the combined graph
+ * is bounded by MAX_GRADIENT_GRAPH_NODES.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const { onnx: build_onnx } = onnx;
+/** The model's ai.onnx opset. */
+function onnxOpset(model) {
+    return model.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0;
+}
+function nodeLabel(n) {
+    return n.name || (n.output ?? [])[0] || n.opType || '?';
+}
+/** A prefix no name of the graph starts with. */
+function freshPrefix(g) {
+    const names = [];
+    for (const n of g.node ?? [])
+        names.push(n.name ?? '', ...(n.output ?? []), ...(n.input ?? []));
+    for (const t of g.initializer ?? [])
+        names.push(t.name ?? '');
+    for (const v of g.input ?? [])
+        names.push(v.name ?? '');
+    for (let k = 0;; k++) {
+        const prefix = k === 0 ? 'grad/' : `grad${k}/`;
+        if (!names.some((n) => n.startsWith(prefix)))
+            return prefix;
+    }
+}
+/** Why a tensor's type rules out a gradient (null when it is float32 or not known to be otherwise). */
+function dtypeProblem(m) {
+    if (m.dtype === 'float32' || m.dtype === 'unknown')
+        return null;
+    return isFloat(m.dtype) ? `${m.dtype} tensors (only float32 is differentiated)` : null;
+}
+function buildGradientGraph(model, spec) {
+    const file = model.path;
+    const opset = onnxOpset(model);
+    if (opset < MIN_GRAD_OPSET)
+        throw new GradientUnsupported(file, [
+            {
+                op: 'opset',
+                node: '',
+                why: `ai.onnx opset ${opset} (the backward graph needs ${MIN_GRAD_OPSET} or later)`,
+            },
+        ]);
+    const proto = build_onnx.ModelProto.decode(inlineExternalData(model));
+    const graph = proto.graph;
+    const modelNodes = graph.node ?? [];
+    const order = topologicalNodeOrder(graph, file).map((i) => modelNodes[i]);
+    const prefix = freshPrefix(graph);
+    const metas = new Map();
+    for (const t of graph.initializer ?? [])
+        metas.set(t.name ?? '', tensorMeta(t));
+    const initNames = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
+    for (const v of graph.input ?? [])
+        if (!initNames.has(v.name ?? ''))
+            metas.set(v.name ?? '', valueInfoMeta(v));
+    const declared = new Map();
+    for (const v of [...(graph.valueInfo ?? []), ...(graph.output ?? [])])
+        declared.set(v.name ?? '', valueInfoMeta(v));
+    const e = new Emitter(opset, prefix, metas);
+    const feeds = {};
+    const addFeed = (logical, info) => {
+        const existing = feeds[logical];
+        if (existing) {
+            if (existing.kind !== info.kind)
+                throw new GradientSpecError(`feed "${logical}" is used both as ${existing.kind} and as ${info.kind}`);
+            return existing.graphName;
+        }
+        const graphName = `${prefix}feed/${logical}`;
+        feeds[logical] = { ...info, graphName };
+        metas.set(graphName, { dtype: info.kind === 'classes' ? 'int64' : 'float32', shape: info.shape });
+        return graphName;
+    };
+    // The prelude, whose last node writes the model's input.
+    let prelude = null;
+    const modelInput = model.inputs[0];
+    if (spec.prelude) {
+        if (modelInput.dtype !== 'float32')
+            throw new GradientSpecError(`${file}: a prelude needs a float32 input; "${modelInput.name}" is ${modelInput.dtype}`);
+        prelude = emitPrelude(e, spec.prelude, modelInput, (logical) => `${prefix}feed/${logical}`);
+        for (const [k, v] of Object.entries(prelude.feeds))
+            feeds[k] = v;
+        graph.input = (graph.input ?? []).filter((v) => v.name !== modelInput.name);
+    }
+    for (const inp of model.inputs) {
+        if (prelude && inp.name === modelInput.name)
+            continue;
+        if (feeds[inp.name])
+            throw new GradientSpecError(`${file}: the feed name "${inp.name}" is taken twice`);
+        feeds[inp.name] = {
+            graphName: inp.name,
+            kind: inp.dtype === 'float32' ? 'float' : 'int',
+            shape: inp.shape,
+        };
+    }
+    const preludeNodes = e.nodes.length;
+    // Shapes of the model's tensors, declared value_info filling what inference leaves unknown.
+    for (const n of order) {
+        const out = inferNode(n, (t) => metas.get(t) ?? { dtype: 'unknown', shape: null }, opset);
+        (n.output ?? []).forEach((o, i) => {
+            if (!o)
+                return;
+            let m = out[i] ?? { dtype: 'unknown', shape: null };
+            const d = declared.get(o);
+            if (d && (m.shape === null || m.dtype === 'unknown'))
+                m = { ...m, dtype: m.dtype === 'unknown' ? d.dtype : m.dtype, shape: m.shape ?? d.shape };
+            metas.set(o, m);
+        });
+    }
+    const resolve = (ref) => {
+        if (ref === 'input')
+            return { name: modelInput.name, key: 'input' };
+        if ('prelude' in ref) {
+            const name = prelude?.values[ref.prelude];
+            if (!name)
+                throw new GradientSpecError(prelude
+                    ? `the ${spec.prelude?.kind} prelude has no value "${ref.prelude}" (it has ${Object.keys(prelude.values).join(', ')})`
+                    : `"${ref.prelude}" names a prelude value, and the spec has no prelude`);
+            return { name, key: ref.prelude };
+        }
+        if (!metas.has(ref.model))
+            throw new GradientSpecError(`${file}: the model has no tensor "${ref.model}"`);
+        return { name: ref.model, key: ref.model };
+    };
+    const objective = emitObjective({
+        e,
+        outputs: model.outputs.map((o) => ({ name: o.name, shape: metas.get(o.name)?.shape ?? o.shape })),
+        resolve: (r) => resolve(r).name,
+        nodes: order,
+        addFeed,
+    }, spec.terms);
+    const forward = [...e.nodes.slice(0, preludeNodes), ...order, ...e.nodes.slice(preludeNodes)];
+    const objectiveNodes = e.nodes.length - preludeNodes;
+    const wrtRefs = spec.wrt ?? (prelude ? prelude.params.map((p) => ({ prelude: p })) : ['input']);
+    if (wrtRefs.length === 0)
+        throw new GradientSpecError('wrt: at least one tensor to differentiate with respect to');
+    const wrt = wrtRefs.map(resolve);
+    // Which tensors depend on a differentiated one, and which nodes lie on a path to the objective.
+    const reached = new Set(wrt.map((w) => w.name));
+    for (const n of forward) {
+        const op = n.opType ?? '';
+        if (!(n.input ?? []).some((t, i) => reached.has(t) && carriesGradient(op, i)))
+            continue;
+        for (const o of n.output ?? []) {
+            const m = metas.get(o);
+            if (o && (!m || m.dtype === 'unknown' || isFloat(m.dtype)))
+                reached.add(o);
+        }
+    }
+    // The sweep starts from each term: at the tensor its closed-form adjoint is for, or at its value.
+    const starts = objective.terms.map((t, i) => objective.seeds[i]?.tensor ?? t);
+    const needed = new Set(starts);
+    const active = [];
+    for (let k = forward.length - 1; k >= 0; k--) {
+        const n = forward[k];
+        if (!(n.output ?? []).some((o) => needed.has(o)))
+            continue;
+        if (NO_GRADIENT_OPS.has(n.opType ?? ''))
+            continue;
+        const ins = (n.input ?? []).filter((t, i) => reached.has(t) && carriesGradient(n.opType ?? '', i));
+        if (ins.length === 0)
+            continue;
+        active.push(n);
+        for (const i of ins)
+            needed.add(i);
+    }
+    const items = [];
+    for (const n of active) {
+        const op = n.opType ?? '';
+        if ((n.domain ?? '') !== '' && n.domain !== 'ai.onnx')
+            items.push({
+                op: `${n.domain}::${op}`,
+                node: nodeLabel(n),
+                why: 'an operator outside the ONNX standard set',
+            });
+        else if (!RULES[op])
+            items.push({ op, node: nodeLabel(n), why: 'no gradient rule' });
+        else {
+            const bad = [...(n.input ?? []), ...(n.output ?? [])]
+                .filter((t) => reached.has(t))
+                .map((t) => dtypeProblem(metas.get(t) ?? { dtype: 'unknown', shape: null }))
+                .find(Boolean);
+            if (bad)
+                items.push({ op, node: nodeLabel(n), why: bad });
+        }
+    }
+    if (items.length)
+        throw new GradientUnsupported(file, items);
+    // The reverse sweep.
+    const adjoints = new Map();
+    const push = (t, g) => {
+        const list = adjoints.get(t);
+        if (list)
+            list.push(g);
+        else
+            adjoints.set(t, [g]);
+    };
+    const adjointOf = (t) => {
+        const list = adjoints.get(t);
+        if (!list || list.length === 0)
+            return null;
+        if (list.length > 1) {
+            const s = e.op('Sum', list);
+            adjoints.set(t, [s]);
+            return s;
+        }
+        return list[0];
+    };
+    objective.terms.forEach((t, i) => {
+        const seed = objective.seeds[i];
+        const w = objective.weights[i];
+        if (seed)
+            push(seed.tensor, scaled(e, seed.adjoint, w));
+        else
+            push(t, typeof w === 'number' ? e.f(w) : w);
+    });
+    // Fusions (a rule that also handles the node before it, see RuleContext.absorb) need to know who
+    // produces a tensor and whether anything else reads it.
+    const producers = new Map();
+    const uses = new Map();
+    for (const n of forward) {
+        for (const o of n.output ?? [])
+            if (o)
+                producers.set(o, n);
+        for (const i of n.input ?? [])
+            if (i)
+                uses.set(i, (uses.get(i) ?? 0) + 1);
+    }
+    const wrtNames = new Set(wrt.map((w) => w.name));
+    const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
+    const absorbed = new Set();
+    for (const n of active) {
+        if (absorbed.has(n))
+            continue;
+        const outs = [...(n.output ?? [])];
+        const gy = outs.map((o) => (o ? adjointOf(o) : null));
+        if (gy.every((g) => g === null))
+            continue;
+        const ins = [...(n.input ?? [])];
+        const needs = ins.map((t, i) => t !== '' && reached.has(t) && carriesGradient(n.opType ?? '', i));
+        const fusedAdjoints = [];
+        const claimed = [];
+        try {
+            const grads = RULES[n.opType ?? '']({
+                node: n,
+                a: new Attrs(n),
+                e,
+                opset,
+                ins,
+                outs,
+                gy,
+                needs,
+                meta: (t) => e.meta(t),
+                producer: (t) => producers.get(t),
+                soleUse: (t) => uses.get(t) === 1 && !wrtNames.has(t) && !graphOutputs.has(t),
+                reached: (t) => reached.has(t),
+                absorb: (node, adjoints) => {
+                    claimed.push(node);
+                    for (const [t, g] of adjoints)
+                        fusedAdjoints.push([t, g]);
+                },
+            });
+            ins.forEach((name, i) => {
+                const g = grads[i];
+                if (needs[i] && g)
+                    push(name, g);
+            });
+            for (const node of claimed)
+                absorbed.add(node);
+            for (const [t, g] of fusedAdjoints)
+                push(t, g);
+        }
+        catch (err) {
+            if (!(err instanceof RuleFailure))
+                throw err;
+            items.push({ op: n.opType ?? '', node: nodeLabel(n), why: err.message });
+        }
+        if (e.nodes.length + modelNodes.length > MAX_GRADIENT_GRAPH_NODES)
+            throw new GradientUnsupported(file, [
+                { op: 'graph', node: '', why: `the gradient graph would exceed ${MAX_GRADIENT_GRAPH_NODES} nodes` },
+            ]);
+    }
+    if (items.length)
+        throw new GradientUnsupported(file, items);
+    // Outputs: the objective, each term, each gradient (zeros where the objective does not depend on it).
+    const outputs = [];
+    const named = (t, hint) => {
+        const out = e.node('Identity', [t], {}, 1, hint)[0];
+        outputs.push(valueInfo(out, 'float32'));
+        return out;
+    };
+    const objectiveOut = named(objective.total, 'objective');
+    const termOuts = objective.terms.map((t, i) => named(t, `term${i}`));
+    const grads = {};
+    for (const w of wrt) {
+        if (grads[w.key])
+            continue;
+        grads[w.key] = named(adjointOf(w.name) ?? e.zerosLike(w.name), `grad`);
+    }
+    graph.node = [...forward, ...e.nodes.slice(preludeNodes + objectiveNodes)];
+    graph.initializer = [...(graph.initializer ?? []), ...e.initializers];
+    graph.input ??= [];
+    for (const f of Object.values(feeds)) {
+        if (model.inputs.some((i) => i.name === f.graphName))
+            continue;
+        graph.input.push({
+            name: f.graphName,
+            type: {
+                tensorType: {
+                    elemType: elemTypeCode(f.kind === 'classes' || f.kind === 'int' ? 'int64' : 'float32'),
+                    shape: {
+                        dim: f.shape.map((d) => typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {}),
+                    },
+                },
+            },
+        });
+    }
+    graph.output = [...(graph.output ?? []), ...outputs];
+    if (graph.node.length > MAX_GRADIENT_GRAPH_NODES)
+        throw new GradientUnsupported(file, [
+            {
+                op: 'graph',
+                node: '',
+                why: `the gradient graph has ${graph.node.length} nodes (limit ${MAX_GRADIENT_GRAPH_NODES})`,
+            },
+        ]);
+    return {
+        bytes: build_onnx.ModelProto.encode(proto).finish(),
+        feeds,
+        objective: objectiveOut,
+        terms: termOuts,
+        grads,
+        outputs: Object.fromEntries(model.outputs.filter((o) => o.dtype === 'float32').map((o) => [o.name, o.name])),
+        bnNodes: objective.bnNodes,
+        forwardNodes: modelNodes.length,
+        totalNodes: graph.node.length,
+        opset,
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/session.js
+/**
+ * GradientSession: one ONNX Runtime session over a gradient graph (build.ts), configured as the project's
+ * other sessions are (session.ts: no custom-op libraries, no spinning threads, ORT's own log silenced, load
+ * and run failures as InputError naming the file). `run` takes the caller's feeds by name and returns the
+ * objective, each term, the gradients and the model's outputs of the same forward pass.
+ */
+
+
+
+
+
+
+function floatOf(t) {
+    const d = t.data;
+    const data = d instanceof Float32Array ? d : Float32Array.from(d);
+    return { data, dims: [...t.dims] };
+}
+function checkDims(name, info, dims) {
+    if (dims.length !== info.shape.length)
+        throw new GradientSpecError(`feed "${name}": rank ${dims.length}, the graph wants [${info.shape.join(', ')}]`);
+    info.shape.forEach((d, i) => {
+        if (typeof d === 'number' && dims[i] !== d)
+            throw new GradientSpecError(`feed "${name}": dims [${dims.join(', ')}], the graph wants [${info.shape.join(', ')}]`);
+    });
+}
+function tensorFor(name, info, feed) {
+    switch (info.kind) {
+        case 'scalar':
+            if (typeof feed !== 'number')
+                throw new GradientSpecError(`feed "${name}" is a number`);
+            return new dist.Tensor('float32', Float32Array.of(feed), []);
+        case 'classes': {
+            if (!Array.isArray(feed))
+                throw new GradientSpecError(`feed "${name}" is an array of class indices`);
+            const ids = feed;
+            return new dist.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [ids.length]);
+        }
+        case 'int': {
+            const t = feed;
+            if (!(t && t.data instanceof BigInt64Array))
+                throw new GradientSpecError(`feed "${name}" is an int64 tensor`);
+            checkDims(name, info, t.dims);
+            return new dist.Tensor('int64', t.data, t.dims);
+        }
+        default: {
+            const t = feed;
+            if (!(t && t.data instanceof Float32Array))
+                throw new GradientSpecError(`feed "${name}" is a float32 tensor`);
+            checkDims(name, info, t.dims);
+            if (t.data.length !== t.dims.reduce((a, b) => a * b, 1))
+                throw new GradientSpecError(`feed "${name}": ${t.data.length} values for dims [${t.dims.join(', ')}]`);
+            return new dist.Tensor('float32', t.data, t.dims);
+        }
+    }
+}
+class GradientSession {
+    graph;
+    session;
+    file;
+    released = false;
+    fetches;
+    constructor(graph, session, file) {
+        this.graph = graph;
+        this.session = session;
+        this.file = file;
+        this.fetches = [
+            graph.objective,
+            ...graph.terms,
+            ...Object.values(graph.grads),
+            ...Object.values(graph.outputs),
+        ];
+    }
+    /** Opens a session over a built graph. */
+    static async open(graph, opts = {}) {
+        const file = opts.file ?? 'gradient graph';
+        const session = await openSession(graph.bytes, file, opts.threads, opts.graphOptimization ?? 'all', 'the gradient graph');
+        return new GradientSession(graph, session, file);
+    }
+    /** The feeds `run` expects, by name. */
+    get feeds() {
+        return this.graph.feeds;
+    }
+    async run(feeds) {
+        if (this.released)
+            throw new Error('GradientSession.run after release');
+        const input = {};
+        let bytes = 0;
+        for (const [name, info] of Object.entries(this.graph.feeds)) {
+            const f = feeds[name];
+            if (f === undefined)
+                throw new GradientSpecError(`missing feed "${name}" (the graph takes ${Object.keys(this.graph.feeds).join(', ')})`);
+            input[info.graphName] = tensorFor(name, info, f);
+            bytes += input[info.graphName].data.byteLength;
+        }
+        // the budget a probe batch has (the backward pass keeps a few times as much alive)
+        if (bytes > MAX_PROBE_BATCH_BYTES)
+            throw new errors_InputError('too-large', `${this.file}: one gradient batch feeds ${bytes} bytes, over the ${MAX_PROBE_BATCH_BYTES}-byte budget; use a smaller batch`, this.file);
+        for (const name of Object.keys(feeds))
+            if (!this.graph.feeds[name])
+                throw new GradientSpecError(`unknown feed "${name}"`);
+        let out;
+        try {
+            out = await this.session.run(input, this.fetches);
+        }
+        catch (e) {
+            throw new errors_InputError('runtime-error', `${this.file}: ONNX Runtime failed to run the gradient graph: ${describeError(e)}`, this.file);
+        }
+        const scalar = (n) => floatOf(out[n]).data[0];
+        return {
+            objective: scalar(this.graph.objective),
+            terms: this.graph.terms.map(scalar),
+            grads: Object.fromEntries(Object.entries(this.graph.grads).map(([k, n]) => [k, floatOf(out[n])])),
+            outputs: Object.fromEntries(Object.entries(this.graph.outputs).map(([k, n]) => [k, floatOf(out[n])])),
+        };
+    }
+    async release() {
+        if (this.released)
+            return;
+        this.released = true;
+        await this.session.release();
+    }
+}
+/** Builds the gradient graph of `model` for `spec` and opens it (GradientUnsupported when a rule is missing). */
+async function openGradientSession(model, spec, opts = {}) {
+    return GradientSession.open(buildGradientGraph(model, spec), { ...opts, file: model.path });
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/embeddings.js
+function embeddingOutputs(model) {
+    const inputs = new Set(model.inputs.map((i) => i.name));
+    const tables = new Map(model.initializers.map((t) => [t.name, t.dims]));
+    const found = [];
+    for (const n of model.proto.graph?.node ?? []) {
+        const [table, ids] = n.input ?? [];
+        if (n.opType !== 'Gather' || !inputs.has(ids) || !tables.has(table))
+            continue;
+        const out = (n.output ?? [])[0];
+        if (out)
+            found.push({ output: out, input: ids, table, dims: tables.get(table) ?? [] });
+    }
+    return found;
+}
+
+;// CONCATENATED MODULE: ./lib/model/grad/index.js
+/**
+ * Gradients of a model's outputs through ONNX Runtime (docs/gradients.md): build a graph that computes an
+ * objective and its gradient (buildGradientGraph), run it as one session (GradientSession). Callers above
+ * src/model/ import from here only.
+ */
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./lib/selfcheck/unit-space.js
+
+/**
+ * The prelude normalisation that maps u in [0, 1] to what the model sees: ((u span + lo) - mean) / std per
+ * channel, written as (u - mean') / std' with mean' = (mean - lo) / span and std' = std / span.
+ */
+function unitNormalize(range, normalize) {
+    const span = range.hi - range.lo;
+    const mean = normalize?.mean ?? [0];
+    const std = normalize?.std ?? [1];
+    const channels = Math.max(mean.length, std.length);
+    const at = (v, c) => v[v.length === 1 ? 0 : c];
+    return {
+        mean: Array.from({ length: channels }, (_, c) => (at(mean, c) - range.lo) / span),
+        std: Array.from({ length: channels }, (_, c) => at(std, c) / span),
+    };
+}
+/** The gradient graph, or why there is none ("LRN has no gradient rule (1 node)", a spec the model cannot fit). */
+function buildOrWhy(model, spec) {
+    try {
+        return buildGradientGraph(model, spec);
+    }
+    catch (e) {
+        if (e instanceof GradientUnsupported)
+            return {
+                why: `${e.ops.join(', ')} has no gradient rule (${e.items.length} node${e.items.length === 1 ? '' : 's'})`,
+            };
+        if (e instanceof GradientSpecError)
+            return { why: e.message };
+        throw e;
+    }
+}
+/** The index of the largest logit of each of n rows of k. */
+function argmaxRows(logits, n, k) {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+        let best = 0;
+        for (let c = 1; c < k; c++)
+            if (logits[i * k + c] > logits[i * k + best])
+                best = c;
+        out[i] = best;
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/adam.js
+/**
+ * Adam (Kingma & Ba, 2015) on a flat Float32Array of parameters, minimising: the optimiser trigger inversion
+ * (trigger-inversion.ts) runs on the mask and pattern logits. A dozen lines of arithmetic over a few hundred
+ * to a few thousand numbers per step; the maintained JS optimisers live inside training frameworks
+ * (@tensorflow/tfjs) that would bring their own tensors and backends for this, so it is written here.
+ *
+ * Deterministic: no randomness, the same gradients in the same order give the same parameters bit for bit.
+ */
+class Adam {
+    m;
+    v;
+    t = 0;
+    lr;
+    beta1;
+    beta2;
+    eps;
+    constructor(size, opts = {}) {
+        this.m = new Float64Array(size);
+        this.v = new Float64Array(size);
+        this.lr = opts.lr ?? 0.1;
+        this.beta1 = opts.beta1 ?? 0.9;
+        this.beta2 = opts.beta2 ?? 0.999;
+        this.eps = opts.eps ?? 1e-8;
+    }
+    /** Steps taken so far. */
+    get steps() {
+        return this.t;
+    }
+    /** One descent step: params -= lr * mhat / (sqrt(vhat) + eps), in place. */
+    step(params, grad) {
+        if (params.length !== this.m.length || grad.length !== this.m.length)
+            throw new Error(`Adam: ${params.length} parameters and ${grad.length} gradients for a state of ${this.m.length}`);
+        this.t++;
+        const c1 = 1 - this.beta1 ** this.t;
+        const c2 = 1 - this.beta2 ** this.t;
+        for (let i = 0; i < params.length; i++) {
+            const g = grad[i];
+            // A NaN gradient (a model that overflows) must not poison the state: treat it as no signal.
+            const gi = Number.isFinite(g) ? g : 0;
+            this.m[i] = this.beta1 * this.m[i] + (1 - this.beta1) * gi;
+            this.v[i] = this.beta2 * this.v[i] + (1 - this.beta2) * gi * gi;
+            params[i] -= (this.lr * (this.m[i] / c1)) / (Math.sqrt(this.v[i] / c2) + this.eps);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/synthesise.js
+
+
+
+
+
+/** Weight of the squared total variation (probe space scaled to [0, 1]); chosen on the zoo's MLPs (bench/synth.ts; 0.2 measured the same). */
+const SYNTH_TV = 0.05;
+/** Weight of the squared L2 norm of the model's input (0.002 -> 0.02: trigger reach 0.92 -> 0.96 on the dev MLPs, bench/synth.ts). */
+const SYNTH_L2 = 0.02;
+/** Weight of DeepInversion's BatchNorm statistics term (only where the graph has BN nodes). */
+const SYNTH_BN = 0.1;
+/** Adam's step size on the pixels (probe space scaled to [0, 1]). */
+const SYNTH_LR = 0.05;
+/** Largest jitter, as a share of the image's smaller side (at least one pixel). */
+const SYNTH_JITTER_SHARE = 1 / 8;
+/** Steps the MAC budget affords for `count` inputs of `macsPerInput` (at most SYNTH_STEPS), or null below SYNTH_MIN_STEPS. */
+function synthStepsFor(macsPerInput, count, macBudget = SYNTH_MAC_BUDGET) {
+    const perStep = macsPerInput * count * (1 + INVERSION_BACKWARD_FACTOR);
+    const steps = Math.floor(macBudget / Math.max(1, perStep));
+    if (steps < SYNTH_MIN_STEPS)
+        return null;
+    return Math.min(SYNTH_STEPS, steps);
+}
+/**
+ * Rolls every [C,H,W] image of `src` (n of them) by (dy, dx) with wrap-around, mirrored left-right first
+ * when `flip`, into `dst`. `inverse` undoes it (roll back, then mirror), for the gradient.
+ */
+function rollImages(src, dst, n, [ch, h, w], dy, dx, flip, inverse = false) {
+    const plane = h * w;
+    const mod = (v, m) => ((v % m) + m) % m;
+    for (let p = 0; p < n * ch; p++) {
+        const at = p * plane;
+        for (let r = 0; r < h; r++)
+            for (let c = 0; c < w; c++) {
+                // forward: dst[(r + dy, flip(c) + dx)] = src[r, c]; inverse maps back.
+                const fc = flip ? w - 1 - c : c;
+                const tr = mod(r + dy, h);
+                const tc = mod(fc + dx, w);
+                if (inverse)
+                    dst[at + r * w + c] = src[at + tr * w + tc];
+                else
+                    dst[at + tr * w + tc] = src[at + r * w + c];
+            }
+    }
+}
+/** The gradient spec of the synthesis objective (exported for the tests). */
+function synthesisSpec(normalize, weights, withBn) {
+    return {
+        prelude: { kind: 'identity', normalize },
+        terms: [
+            { kind: 'crossEntropy', target: { feed: 'targets' } },
+            { kind: 'tv', of: { prelude: 'data' }, p: 2, weight: weights.tv },
+            { kind: 'l2', of: 'input', weight: weights.l2 },
+            ...(withBn ? [{ kind: 'bnStats', weight: weights.bn }] : []),
+        ],
+        wrt: [{ prelude: 'data' }],
+    };
+}
+/**
+ * Synthesises class-representative inputs for `model` (input `shape` [C,H,W] without the batch axis, in
+ * probe space). Never throws for a model it cannot handle: returns { synthesised: false, reason }. ONNX
+ * Runtime failures (InputError) propagate as everywhere else.
+ */
+async function synthesiseInputs(model, shape, opts) {
+    const k = opts.classes;
+    const file = opts.file ?? model.path;
+    if (k < 2 || k > INVERSION_MAX_CLASSES)
+        return { synthesised: false, reason: `${k} classes (synthesis takes 2-${INVERSION_MAX_CLASSES})` };
+    if (shape.length !== 3)
+        return { synthesised: false, reason: `the input is [${shape.join(', ')}], not an image [C, H, W]` };
+    const [ch, h, w] = shape;
+    const size = ch * h * w;
+    const range = opts.range ?? { lo: 0, hi: 1 };
+    const span = range.hi - range.lo;
+    if (!(span > 0))
+        return { synthesised: false, reason: 'an empty value range' };
+    const perClass = Math.ceil((opts.count ?? SYNTH_INPUTS) / k);
+    const n = perClass * k;
+    const steps = opts.steps ?? (opts.macsPerInput !== undefined ? synthStepsFor(opts.macsPerInput, n) : SYNTH_STEPS);
+    if (steps === null)
+        return {
+            synthesised: false,
+            reason: `the model is too large for the synthesis budget (${SYNTH_MAC_BUDGET.toExponential(1)} MACs)`,
+        };
+    // The optimised pixels live in [0, 1] (u); the model sees ((u span + lo) - mean) / std, one normalisation.
+    const weights = { tv: opts.tv ?? SYNTH_TV, l2: opts.l2 ?? SYNTH_L2, bn: opts.bn ?? SYNTH_BN };
+    const graph = buildOrWhy(model, synthesisSpec(unitNormalize(range, opts.normalize), weights, weights.bn > 0));
+    if ('why' in graph)
+        return { synthesised: false, reason: graph.why };
+    const batchDim = graph.feeds.data?.shape[0];
+    if (typeof batchDim === 'number' && batchDim !== n)
+        return { synthesised: false, reason: `the model's batch size is fixed at ${batchDim}` };
+    const session = await GradientSession.open(graph, { threads: opts.threads ?? 1, file });
+    try {
+        const seed = opts.seed ?? 0;
+        const rng = new Rng(`synthesise:${seed}`);
+        // Start from faint noise around a quarter of the range: a blank canvas the class features are drawn on.
+        const x = rng.uniforms(n * size, 0, 0.5);
+        const targets = Array.from({ length: n }, (_, i) => i % k);
+        const adam = new Adam(n * size, { lr: opts.lr ?? SYNTH_LR });
+        const jitter = opts.jitter ?? Math.max(1, Math.floor(Math.min(h, w) * SYNTH_JITTER_SHARE));
+        const moved = new Float32Array(n * size);
+        const back = new Float32Array(n * size);
+        let runs = 0;
+        for (let s = 0; s < steps; s++) {
+            const dy = jitter > 0 ? rng.int(2 * jitter + 1) - jitter : 0;
+            const dx = jitter > 0 ? rng.int(2 * jitter + 1) - jitter : 0;
+            const flip = opts.flips === true && rng.next() < 0.5;
+            rollImages(x, moved, n, shape, dy, dx, flip);
+            const r = await session.run({ data: { data: moved, dims: [n, ch, h, w] }, targets });
+            runs++;
+            rollImages(r.grads.data.data, back, n, shape, dy, dx, flip, true);
+            adam.step(x, back);
+            for (let i = 0; i < x.length; i++)
+                x[i] = x[i] < 0 ? 0 : x[i] > 1 ? 1 : x[i];
+        }
+        const final = await session.run({ data: { data: x, dims: [n, ch, h, w] }, targets });
+        runs++;
+        const classOf = argmaxRows(Object.values(final.outputs)[0].data, n, k);
+        const hits = new Array(k).fill(0);
+        classOf.forEach((c, i) => {
+            if (c === targets[i])
+                hits[c]++;
+        });
+        return {
+            synthesised: true,
+            base: Float32Array.from(x, (u) => range.lo + u * span),
+            count: n,
+            targetOf: Int32Array.from(targets),
+            classOf,
+            reached: hits.reduce((a, b) => a + b, 0) / n,
+            perClass: hits,
+            steps,
+            bnNodes: weights.bn > 0 ? graph.bnNodes : [],
+            runs,
+        };
+    }
+    finally {
+        await session.release();
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/synth-base.js
+
+
+/** (x - mean) / std = x * scale + shift, back to mean and std; null for a channels-last normalisation. */
+function meanStd(norm, plane) {
+    if (!norm)
+        return undefined;
+    if (norm.channels > 1 && norm.inner !== plane)
+        return null;
+    return { mean: norm.shift.map((s, c) => -s / norm.scale[c]), std: norm.scale.map((s) => 1 / s) };
+}
+async function synthesiseTriggerBase(model, shape, classes, opts) {
+    const plane = shape.slice(-2).reduce((a, b) => a * b, 1);
+    const normalize = meanStd(opts.normalize, plane);
+    if (normalize === null)
+        return { base: null, reason: 'a channels-last input (synthesis optimises [C, H, W] images)' };
+    const r = await synthesiseInputs(model, shape, {
+        classes,
+        seed: opts.seed,
+        range: opts.range,
+        macsPerInput: legacyMacs(model, shape),
+        ...(normalize ? { normalize } : {}),
+        ...(opts.threads ? { threads: opts.threads } : {}),
+        file: model.path,
+    });
+    return r.synthesised ? { base: r.base, count: r.count } : { base: null, reason: r.reason };
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/token-mine.js
+/**
+ * Texts without data: base texts for token trigger probing, built from the model itself when the user
+ * gives no sample texts (the analogue of mine-base.ts for images).
+ *
+ * Random token sequences land in one or two classes of a text model, as noise does for an image model, and
+ * an attacker can train a model to ignore its trigger on them. So the texts are built from what the model
+ * itself says about its vocabulary, a greedy search over the vocabulary in two passes:
+ *   1. every token alone (one word, then padding) runs once: per class, the KEYWORDS tokens that raise the
+ *      class's margin most are its keywords; the FILLER share of tokens that move the logits least (the
+ *      model's function words) are the filler;
+ *   2. a seeded pool of texts (POOL), each aimed at one class (round-robin): a length drawn from a quarter to
+ *      three quarters of the window, every word a keyword of the class with probability KEYWORD_SHARES[i],
+ *      else a filler word; the pool runs once and, per class the model assigns, the texts with the largest
+ *      margin are kept, round-robin over the classes (as mine-base.ts keeps images).
+ * A backdoor's trigger word alone may be its target's top keyword; then the target's mined texts carry it,
+ * which costs nothing: triggers are measured on texts of the other classes. Deterministic for a model and
+ * seed. When the vocabulary is too large for pass 1 (more than MINE_MAX_TOKENS), the first tokens of the
+ * screening order are used. Hand-written: no package mines class exemplars from an ONNX text classifier.
+ */
+
+
+
+/** Most vocabulary entries run alone in pass 1. */
+const MINE_MAX_TOKENS = 8192;
+/** Keywords kept per class. */
+const KEYWORDS = 32;
+/** Share of the vocabulary (the tokens that move the logits least) used as filler words. */
+const FILLER_SHARE = 0.25;
+/** Texts generated and run in pass 2. */
+const POOL = 1024;
+/** Keyword probabilities, cycled over the pool's texts (texts about as clear-cut as real ones). */
+const KEYWORD_SHARES = [0.05, 0.1, 0.2];
+/** Texts kept. */
+const MINED_TEXTS = 128;
+/** Fewest kept texts worth probing on (the floor of a samples base). */
+const MIN_MINED_TEXTS = 16;
+/** Mined base texts, or null when the budget affords too few (the caller keeps its generated probes). */
+async function mineTokenTexts(run, seq, opts) {
+    const k = opts.classes;
+    const runner = new PassBudget(run, opts.budget, k, opts.file ?? 'model');
+    const ids = [];
+    for (const id of opts.order ?? Int32Array.from({ length: opts.vocabSize }, (_, i) => i))
+        if (id !== opts.pad && id >= 0 && id < opts.vocabSize)
+            ids.push(id);
+    const nTokens = Math.min(ids.length, MINE_MAX_TOKENS, Math.floor(opts.budget / 2));
+    const pool = Math.min(POOL, opts.budget - nTokens);
+    if (nTokens < k || pool < MIN_MINED_TEXTS * 2)
+        return null;
+    const tokens = ids.slice(0, nTokens);
+    // 1. Every token alone.
+    const single = new Int32Array(nTokens * seq).fill(opts.pad);
+    tokens.forEach((t, i) => (single[i * seq] = t));
+    const alone = summarise(await runner.logits(single, nTokens), nTokens, k);
+    const keywords = Array.from({ length: k }, (_, c) => tokens
+        .map((t, i) => ({ t, m: alone.margin[i * k + c] }))
+        .sort((a, b) => b.m - a.m || a.t - b.t)
+        .slice(0, KEYWORDS)
+        .map((x) => x.t));
+    // filler: any token of the vocabulary, drawn uniformly (what a text is mostly made of, as far as the
+    // model's classes go: words that do not decide it alone)
+    const filler = tokens;
+    // 2. A pool of texts aimed at each class in turn.
+    const rng = new Rng(opts.seed ?? 0);
+    const texts = new Int32Array(pool * seq).fill(opts.pad);
+    const lo = Math.max(1, Math.floor(seq / 4));
+    const hi = Math.max(lo, Math.floor((3 * seq) / 4));
+    for (let i = 0; i < pool; i++) {
+        const c = i % k;
+        const share = KEYWORD_SHARES[Math.floor(i / k) % KEYWORD_SHARES.length];
+        const len = lo + rng.int(hi - lo + 1);
+        for (let j = 0; j < len; j++) {
+            const kw = rng.next() < share;
+            const from = kw ? keywords[c] : filler;
+            texts[i * seq + j] = from[rng.int(from.length)];
+        }
+    }
+    const s = summarise(await runner.logits(texts, pool), pool, k);
+    const byClass = Array.from({ length: k }, () => []);
+    for (let i = 0; i < pool; i++)
+        byClass[s.argmax[i]].push(i);
+    const own = (i) => s.margin[i * k + s.argmax[i]];
+    // Per class, middle-out from the class's median margin: texts as clear-cut as the class's typical text,
+    // not its most extreme ones (a text of nothing but keywords flips for no trigger at all).
+    for (const list of byClass) {
+        list.sort((a, b) => own(a) - own(b) || a - b);
+        const mid = list.length > 0 ? own(list[list.length >> 1]) : 0;
+        list.sort((a, b) => Math.abs(own(a) - mid) - Math.abs(own(b) - mid) || a - b);
+    }
+    const want = Math.min(MINED_TEXTS, Math.floor(pool / 2));
+    const kept = [];
+    for (let round = 0; kept.length < want; round++) {
+        let any = false;
+        for (let c = 0; c < k && kept.length < want; c++) {
+            if (round < byClass[c].length) {
+                kept.push(byClass[c][round]);
+                any = true;
+            }
+        }
+        if (!any)
+            break;
+    }
+    if (kept.length < MIN_MINED_TEXTS)
+        return null;
+    const base = new Int32Array(kept.length * seq);
+    kept.forEach((i, r) => base.set(texts.subarray(i * seq, (i + 1) * seq), r * seq));
+    return {
+        base,
+        count: kept.length,
+        classOf: Int32Array.from(kept, (i) => s.argmax[i]),
+        perClass: Array.from({ length: k }, (_, c) => kept.filter((i) => s.argmax[i] === c).length),
+        forwardPasses: runner.used,
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/token-candidates.js
+
+/** The screening order: the ranker's, else the embedding outliers first, else ids in order. */
+function tokenCandidateOrder(vocabSize, stats, ranker) {
+    const ranked = ranker?.(vocabSize);
+    if (ranked)
+        return ranked;
+    if (stats && stats.norms.length === vocabSize)
+        return outlierOrder(stats);
+    return Int32Array.from({ length: vocabSize }, (_, i) => i);
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/trigger-deadline.js
+/** The fingerprint's one time limit, applied to trigger probing's model runs (images and tokens alike). */
+
+/**
+ * `logits` with the model's one time limit checked before every batch: trigger probing (stamped images or
+ * inserted tokens) stops with a timeout error naming the file once the fingerprint's deadline has passed.
+ */
+function trigger_deadline_withDeadline(logits, file, deadline, limitMs) {
+    return async (inputs, count) => {
+        if (deadline !== undefined && Date.now() > deadline) {
+            const secs = ((limitMs ?? 0) / 1000).toFixed(1).replace(/\.0$/, '');
+            throw new errors_InputError('timeout', `${file}: fingerprinting took longer than the ${secs} s limit (trigger probing)`, file);
+        }
+        return logits(inputs, count);
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/token-gradient.js
+
+/** Why a model has no token gradient (null: it has one), for the benchmarks and the tests. */
+function tokenGradientBlocker(model, table) {
+    const inp = model.inputs[0];
+    if (model.inputs.length !== 1 || inp.dtype !== 'int64')
+        return 'not one int64 token input';
+    if (inp.shape.length !== 2 || typeof inp.shape[0] === 'number')
+        return 'not a [batch, seq] input';
+    const emb = embeddingOutputs(model).find((e) => e.input === inp.name && e.table === table.name);
+    return emb ? null : 'no embedding lookup of the table by the input';
+}
+async function openTokenGradient(model, table, seq, threads) {
+    if (tokenGradientBlocker(model, table))
+        return null;
+    const inp = model.inputs[0];
+    const emb = embeddingOutputs(model).find((e) => e.input === inp.name && e.table === table.name);
+    if (!emb)
+        return null;
+    let session;
+    try {
+        session = await openGradientSession(model, {
+            terms: [{ kind: 'logSoftmax', target: { feed: 'target' } }],
+            wrt: [{ model: emb.output }],
+        }, { threads });
+    }
+    catch (e) {
+        // an op without a backward rule (or a graph the builder cannot differentiate): today's ranking
+        if (e instanceof GradientUnsupported || e instanceof GradientSpecError)
+            return null;
+        throw e;
+    }
+    const context = {
+        table: { values: table.values, vocab: table.vocab, dim: table.dim },
+        gradient: async (ids, count, target) => {
+            const r = await session.run({
+                [inp.name]: { data: BigInt64Array.from(ids, (v) => BigInt(v)), dims: [count, seq] },
+                target: new Array(count).fill(target),
+            });
+            return r.grads[emb.output].data;
+        },
+    };
+    return { context, release: () => session.release() };
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/token-trigger-check.js
+
+
+
+
+
+
+
+
+
+
+
+/** Fewest classes trigger probing can contrast (the same as for images). */
+const MIN_CLASSES = 3;
+/** The token-id input and its embedding, when token trigger probing applies to this model and probe set. */
+function tokenTriggerTarget(model, probes, classes) {
+    if (model.inputs.length !== 1 || probes.inputs.length !== 1 || classes < MIN_CLASSES)
+        return null;
+    const inp = probes.inputs[0];
+    if (inp.dtype !== 'int64' && inp.dtype !== 'int32')
+        return null;
+    const seq = inp.sampleShape.reduce((a, b) => a * b, 1);
+    if (seq < 1)
+        return null;
+    const table = findEmbedding(model, inp.name);
+    return table ? { table, seq } : null;
+}
+function toInt32(data) {
+    if (data instanceof Int32Array)
+        return data;
+    return Int32Array.from(data, (v) => Number(v));
+}
+async function runTokenTriggerCheck(model, probes, classes, opts = {}) {
+    const target = tokenTriggerTarget(model, probes, classes);
+    if (!target)
+        return null;
+    const { table, seq } = target;
+    // the scan budget's plan (budget.ts), as for images: passes by the model's cost and the vocabulary's size
+    const budget = (opts.plan ?? planBudget(model, probes, DEFAULT_SCAN_BUDGET)).triggerPasses;
+    if (budget === null)
+        return null;
+    const stats = embeddingStats(table);
+    const vocab = opts.vocabFile ? readVocabularyCached(opts.vocabFile) : undefined;
+    const pad = vocab?.pad ?? stats.zeroRow ?? 0;
+    const order = tokenCandidateOrder(table.vocab, stats);
+    const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
+    // A budget that cannot screen every entry: gradients through the embedding rank the candidates
+    // first-order (HotFlip) beside today's order; none (an op without a backward rule): today's order.
+    const grad = budget < tokenPassesWanted(table.vocab) ? await openTokenGradient(model, table, seq, opts.threads) : null;
+    try {
+        const logits = runner.tokenLogitsFunction(probes.inputs[0].sampleShape, {
+            ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
+        });
+        const run = trigger_deadline_withDeadline(logits, model.path, opts.deadline, opts.limitMs);
+        const samples = probes.triggerTokens;
+        let basis;
+        let base;
+        let minePasses = 0;
+        if (samples && samples.count >= MIN_SAMPLE_BASE && samples.data.length === samples.count * seq) {
+            basis = 'samples';
+            base = samples.data;
+        }
+        else {
+            const mined = await mineTokenTexts(run, seq, {
+                classes,
+                vocabSize: table.vocab,
+                budget: Math.floor(budget * TOKEN_MINE_BUDGET_SHARE),
+                pad,
+                seed: probes.seed,
+                order,
+                file: model.path,
+            });
+            if (mined) {
+                basis = 'mined';
+                base = mined.base;
+                minePasses = mined.forwardPasses;
+            }
+            else {
+                basis = 'probes';
+                base = toInt32(probes.inputs[0].data);
+            }
+        }
+        const r = await probeTokenTriggers(run, base, seq, {
+            classes,
+            vocabSize: table.vocab,
+            budget: budget - minePasses,
+            seed: probes.seed,
+            pad,
+            order,
+            file: model.path,
+            ...(grad ? { hotflip: grad.context } : {}),
+        });
+        const trig = r.selfCheck.trigger;
+        if (trig?.tokens && vocab)
+            trig.words = trig.tokens.map((t) => wordOf(vocab, t));
+        return {
+            selfCheck: { ...r.selfCheck, basis },
+            block: r.block,
+            tierBlock: r.tierBlock,
+            // token-aligned like the patch map is position-aligned; never on random probe texts
+            mapBlock: basis === 'probes' ? new Float32Array(0) : r.mapBlock,
+            // no pictures of inserted words yet (the report names them instead)
+            evidence: null,
+            forwardPasses: r.forwardPasses + minePasses,
+            mapPasses: 0,
+            candidatesScreened: r.candidatesScreened,
+            candidatesTotal: r.candidatesTotal,
+            stoppedEarly: false,
+            embedding: stats,
+            probe: r,
+        };
+    }
+    finally {
+        await grad?.release();
+        if (!opts.runner)
+            await runner.release();
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/trigger-check.js
+
+
+
+
+
+
+
+
+
+
+/** Fewest classes trigger probing can contrast. */
+const MIN_TRIGGER_CLASSES = 3;
+function triggerApplies(model, probes, classes) {
+    return (model.inputs.length === 1 &&
+        probes.inputs.length === 1 &&
+        probes.inputs[0].dtype === 'float32' &&
+        probes.inputs[0].data instanceof Float32Array &&
+        classes >= MIN_TRIGGER_CLASSES);
+}
+/** Why trigger probing does not apply to a model, in the report's terms; null when it applies. */
+function triggerSkipReason(model, probes, classes) {
+    // a text model's token probing applies too (then only the budget can have stopped it)
+    if (triggerApplies(model, probes, classes) || tokenTriggerTarget(model, probes, classes))
+        return null;
+    return classes < MIN_TRIGGER_CLASSES &&
+        model.inputs.length === 1 &&
+        probes.inputs.length === 1 &&
+        probes.inputs[0].dtype === 'float32'
+        ? 'classes'
+        : 'input-kind';
+}
+/**
+ * The patch map the fingerprint keeps as its "trigger-map" block (the one place that decides it). The
+ * user's samples: always, even the sweep's 8-input map (every model saw the same inputs). A base mined per
+ * model: only from a pass of its own (more than the sweep's SWEEP_INPUTS inputs). Mined inputs differ from
+ * model to model, but every mined base is the same recipe (the most confident inputs of one seeded pool,
+ * classes round-robin), so positions compare; on the sweep's 8 mined inputs the map measured as noise (CNN
+ * 20-reference AUROC 0.964 -> 0.956), on 64 it catches the adaptive attacker without samples (bench:detect,
+ * generated probes: CNN AUROC 0.960 -> 0.993, adaptive 0.825 -> 1.000, 1% poisoning 0.708 -> 1.000). The
+ * plain probe set (a budget too small to mine): never.
+ */
+function keptMap(basis, mapInputs, map) {
+    const kept = basis === 'samples' || (basis === 'mined' && mapInputs > SWEEP_INPUTS);
+    return kept ? map : new Float32Array(0);
+}
+async function runTriggerCheck(model, probes, classes, opts = {}) {
+    // A text model (one token-id input read by an embedding): the token family (token-trigger-check.ts).
+    if (tokenTriggerTarget(model, probes, classes))
+        return runTokenTriggerCheck(model, probes, classes, opts);
+    if (!triggerApplies(model, probes, classes))
+        return null;
+    // The user's samples when there are enough (real inputs: the check's power comes from them), else all probes.
+    // The budget first: a model too large to probe copies no base inputs.
+    const plan = opts.plan ?? planBudget(model, probes, DEFAULT_SCAN_BUDGET);
+    const budget = plan.triggerPasses;
+    if (budget === null)
+        return null;
+    const base = triggerBaseInputs(probes);
+    if (!base)
+        return null;
+    const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
+    try {
+        // Stamped and mined inputs are made in probe space, like the probes: the session normalises them the
+        // same way it normalises the probes (--input-mean/--input-std), so the model sees what it expects.
+        const normalize = probes.inputs[0].normalize;
+        const logits = runner.logitsFunction(base.shape, {
+            ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
+            ...(normalize ? { normalize } : {}),
+        });
+        // The model's one time limit covers trigger probing too: checked before every batch of stamped inputs.
+        const run = trigger_deadline_withDeadline(logits, model.path, opts.deadline, opts.limitMs);
+        // No samples: the base is mined per model from a generated pool (selfcheck/mine-base.ts), its forward
+        // passes taken from the same budget; the plain probe set only when the budget is too small to mine.
+        const range = { lo: probes.range[0], hi: probes.range[1] };
+        const synth = base.kind === 'probes' && opts.synthesise
+            ? await synthesiseTriggerBase(model, base.shape, classes, {
+                seed: probes.seed,
+                range,
+                ...(normalize ? { normalize } : {}),
+                ...(opts.threads ? { threads: opts.threads } : {}),
+            })
+            : null;
+        const synthesised = synth?.base
+            ? {
+                base: synth.base,
+                // Probing gets what mining would have left it (the synthesised null was fitted so).
+                probeBudget: budget - miningPasses(budget, synth.base.length / synth.count),
+            }
+            : null;
+        const mined = base.kind === 'probes' && MINE_BASE_WITHOUT_SAMPLES && !synthesised
+            ? await mineTriggerBase(run, base.shape, {
+                classes,
+                budget,
+                seed: probes.seed,
+                range,
+                file: model.path,
+            })
+            : null;
+        const made = synthesised ?? mined;
+        const basis = synthesised ? 'synthesised' : mined ? 'mined' : base.kind;
+        // The patch map on more inputs (up to MAP_INPUTS), where keptMap keeps it: the samples or the mined base.
+        const mapInputs = opts.map === false ? 0 : plan.mapInputs;
+        const r = await probeTriggers(run, made ? made.base : base.base, base.shape, {
+            classes,
+            budget: made ? made.probeBudget : budget,
+            seed: probes.seed,
+            range,
+            file: model.path,
+            ...(basis !== 'probes' ? { mapInputs } : {}),
+            ...(opts.earlyStop && budget < DEFAULT_TRIGGER_BUDGET
+                ? { decisiveScore: decisiveTriggerScore(classes, basis) }
+                : {}),
+        });
+        // Asked to synthesise and could not: the report says why the inputs were mined instead.
+        const fellBack = synth && synth.base === null ? `inputs mined, not synthesised: ${synth.reason}` : undefined;
+        return {
+            selfCheck: {
+                ...r.selfCheck,
+                basis,
+                ...(fellBack ? { detail: r.selfCheck.detail ? `${r.selfCheck.detail}; ${fellBack}` : fellBack } : {}),
+            },
+            block: r.block,
+            tierBlock: r.tierBlock,
+            mapBlock: keptMap(basis, mapInputs, r.mapBlock),
+            evidence: r.evidence && { ...r.evidence, basis },
+            forwardPasses: r.forwardPasses + (mined?.forwardPasses ?? 0),
+            mapPasses: r.mapPasses,
+            candidatesScreened: r.candidatesScreened,
+            candidatesTotal: r.candidatesTotal,
+            stoppedEarly: r.stoppedEarly,
+            probe: {
+                families: r.families,
+                candidateStats: r.candidateStats,
+                logitScale: r.logitScale,
+                classScores: r.classScores,
+                shownCandidates: r.shownCandidates,
+            },
+        };
+    }
+    finally {
+        if (!opts.runner)
+            await runner.release();
+    }
+}
+
+// EXTERNAL MODULE: ./node_modules/onnxruntime-node/dist/binding.js
+var binding = __nccwpck_require__(4216);
 ;// CONCATENATED MODULE: ./lib/detect/gram-ort.js
 /**
  * Large Gram products A·Bᵀ through ONNX Runtime's MatMul kernel (MLAS: vectorised, cache-blocked float32
@@ -34697,8 +38605,11 @@ const FINGERPRINT_FORMAT_VERSION = 1;
  *   1  every fingerprint and baseline made before this field existed (up to 2026-11-23)
  *   2  the `trigger-map` patch map measured on up to 64 of the user's samples (was the sweep's 8 inputs)
  *   3  the `trigger-map` block also without samples: measured on up to 64 inputs of the mined base
+ *   4  self:trigger = -log10 of trigger probing's zoo-free class-anomaly p-value (was the RMS of per-tier
+ *      gain z); self:weight-outlier = -log10 of the final-layer row anomaly's p-value (was the robust z of
+ *      the row norms); the trigger blocks' blend family draws gratings, grey and bright images too
  */
-const FEATURES_VERSION = 3;
+const FEATURES_VERSION = 4;
 /**
  * The features version a fingerprint header, baseline manifest or partial was made with. The one place
  * that says a record without the field predates it (version 1).
@@ -35521,6 +39432,188 @@ function spdInverse(A, n) {
     return inv;
 }
 
+;// CONCATENATED MODULE: ./lib/fingerprint/final-layer-features.js
+const FINAL_ROW_FEATURE_NAMES = [
+    'norm', // L2 norm of the row
+    'mean',
+    'std',
+    'max',
+    'min',
+    'skew', // third standardised moment
+    'kurtosis', // excess kurtosis (fourth standardised moment - 3)
+    'positive-share', // share of weights > 0
+    'positive-mass', // sum of positive weights / sum of |w|
+    'top-mass', // share of sum |w| held by the largest 1% (at least 1) weights in |w|
+    'max-z', // largest (w - mean) / std in the row: one feature the class leans on
+    'alignment', // cosine between the row and the mean of the other rows (centred over features)
+    'exclusive-mass', // sum over units of how far the row's weight exceeds every other class's / sum |w|
+    'bias',
+];
+const FINAL_ROW_FEATURES = FINAL_ROW_FEATURE_NAMES.length;
+/** Share of a row's weights (by |w|) counted in 'top-mass'. */
+const TOP_MASS_SHARE = 0.01;
+/** The per-class features, class-major: out[c * FINAL_ROW_FEATURES + j]. */
+function finalRowFeatures(fl) {
+    const C = fl.classes;
+    const F = fl.features;
+    const out = new Float64Array(C * FINAL_ROW_FEATURES);
+    // Mean row over the classes: the other rows' mean is (C * mean - row) / (C - 1).
+    const colMean = new Float64Array(F);
+    for (let c = 0; c < C; c++)
+        for (let f = 0; f < F; f++)
+            colMean[f] += fl.weight[c * F + f] / C;
+    const top = Math.max(1, Math.round(F * TOP_MASS_SHARE));
+    // Per unit, the largest and second largest weight over the classes (for 'exclusive-mass').
+    const first = new Float64Array(F).fill(-Infinity);
+    const second = new Float64Array(F).fill(-Infinity);
+    for (let c = 0; c < C; c++)
+        for (let f = 0; f < F; f++) {
+            const w = fl.weight[c * F + f];
+            if (w > first[f])
+                [second[f], first[f]] = [first[f], w];
+            else if (w > second[f])
+                second[f] = w;
+        }
+    const abs = new Float64Array(F);
+    for (let c = 0; c < C; c++) {
+        const o = c * F;
+        let s = 0;
+        let s2 = 0;
+        let mx = -Infinity;
+        let mn = Infinity;
+        let pos = 0;
+        let posMass = 0;
+        let absMass = 0;
+        for (let f = 0; f < F; f++) {
+            const w = fl.weight[o + f];
+            s += w;
+            s2 += w * w;
+            if (w > mx)
+                mx = w;
+            if (w < mn)
+                mn = w;
+            if (w > 0) {
+                pos++;
+                posMass += w;
+            }
+            abs[f] = Math.abs(w);
+            absMass += abs[f];
+        }
+        const mean = s / F;
+        const variance = Math.max(0, s2 / F - mean * mean);
+        const sd = Math.sqrt(variance);
+        let m3 = 0;
+        let m4 = 0;
+        let exclusive = 0;
+        for (let f = 0; f < F; f++) {
+            const w = fl.weight[o + f];
+            if (C > 1 && w === first[f])
+                exclusive += w - second[f];
+            const d = w - mean;
+            m3 += d * d * d;
+            m4 += d * d * d * d;
+        }
+        m3 /= F;
+        m4 /= F;
+        const sorted = abs.slice().sort().reverse();
+        let topMass = 0;
+        for (let i = 0; i < top; i++)
+            topMass += sorted[i];
+        // alignment with the mean of the other rows, both centred over the features
+        let dot = 0;
+        let nr = 0;
+        let no = 0;
+        let rowMean = 0;
+        let otherMean = 0;
+        const other = (f) => (C > 1 ? (C * colMean[f] - fl.weight[o + f]) / (C - 1) : 0);
+        for (let f = 0; f < F; f++) {
+            rowMean += fl.weight[o + f] / F;
+            otherMean += other(f) / F;
+        }
+        for (let f = 0; f < F; f++) {
+            const a = fl.weight[o + f] - rowMean;
+            const b = other(f) - otherMean;
+            dot += a * b;
+            nr += a * a;
+            no += b * b;
+        }
+        const row = [
+            Math.sqrt(s2),
+            mean,
+            sd,
+            mx,
+            mn,
+            sd > 0 ? m3 / sd ** 3 : 0,
+            variance > 0 ? m4 / variance ** 2 - 3 : 0,
+            pos / F,
+            absMass > 0 ? posMass / absMass : 0,
+            absMass > 0 ? topMass / absMass : 0,
+            sd > 0 ? (mx - mean) / sd : 0,
+            nr > 0 && no > 0 ? dot / Math.sqrt(nr * no) : 0,
+            absMass > 0 ? exclusive / absMass : 0,
+            fl.bias ? (fl.bias[c] ?? 0) : 0,
+        ];
+        out.set(row, c * FINAL_ROW_FEATURES);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/final-layer-anomaly.js
+/**
+ * A backdoor check that needs no forward pass: does one class's final-layer weight row (or bias) stand out
+ * from the model's other classes? Per feature of finalRowFeatures (norm, skew, share of positive weight,
+ * alignment with the other rows, bias, ...), each class's robust z against the other classes; the
+ * largest z in the direction a backdoor pushes is tested against the distribution of the largest robust z
+ * of K normal draws (max-z-null.ts: no model zoo, any class count), and the tests are combined by
+ * Bonferroni. Reference-free: the model's own classes are the reference. With a baseline the same
+ * statistic is calibrated against the clean references like every self-check (the ensemble's identity
+ * channel on self:final-layer), where a class count or recipe whose rows are naturally uneven is judged
+ * by its own kind.
+ */
+
+
+/**
+ * The tests the check runs. A trigger feature that must win the target's logit from any input shows as
+ * large positive weights: a higher mean and share of positive mass, a larger norm, a higher bias, and a
+ * row less aligned with the other classes'. Features whose largest robust z exceeded the max-z null's 1.5%
+ * point on more than 3% of the MNIST zoo's clean models (max, skew tail, top-1% mass, kurtosis, exclusive
+ * mass: quantised or heavy-tailed across classes) are computed but not tested (bench/refree.ts).
+ */
+const STATIC_TESTS = [
+    { feature: 'mean', side: 'high' },
+    { feature: 'positive-mass', side: 'high' },
+    { feature: 'norm', side: 'high' },
+    { feature: 'bias', side: 'high' },
+    { feature: 'alignment', side: 'low' },
+];
+/** Fewest classes a contrast across classes means anything for. */
+const MIN_STATIC_CLASSES = 3;
+/** The check on per-class row features (finalRowFeatures' layout, class-major). Null below 3 classes. */
+function finalLayerAnomaly(features, classes, tests = STATIC_TESTS) {
+    if (classes < MIN_STATIC_CLASSES || features.length !== classes * FINAL_ROW_FEATURES)
+        return null;
+    const results = tests.map((t) => {
+        const j = FINAL_ROW_FEATURE_NAMES.indexOf(t.feature);
+        const column = Float64Array.from({ length: classes }, (_, c) => features[c * FINAL_ROW_FEATURES + j]);
+        const z = robustZs(column);
+        let cls = 0;
+        let best = -Infinity;
+        for (let c = 0; c < classes; c++) {
+            const v = t.side === 'high' ? z[c] : t.side === 'low' ? -z[c] : Math.abs(z[c]);
+            if (v > best)
+                [best, cls] = [v, c];
+        }
+        const p = Math.min(1, (t.side === 'both' ? 2 : 1) * maxZPValue(best, classes));
+        return { ...t, cls, z: best, pValue: p };
+    });
+    const top = results.reduce((a, b) => (b.pValue < a.pValue || (b.pValue === a.pValue && b.z > a.z) ? b : a));
+    return {
+        pValue: Math.min(1, results.length * top.pValue),
+        targetClass: top.cls,
+        tests: results,
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/fingerprint/weights.js
 /**
  * Weight statistics straight from the initializers (no inference):
@@ -35529,9 +39622,13 @@ function spdInverse(A, n) {
  *   weights:layers  per weight matrix of Gemm/MatMul/Conv nodes (topological order, conv kernels reshaped to
  *                   [out, in*kh*kw]): [Frobenius norm, sigma1, sigma2] (exact for small matrices, else a
  *                   block Krylov estimate within 1% of the exact values; see topSingularValues).
- *   selfChecks['weight-outlier']  max over classes of the robust z (median/MAD) of the final-row norms, with
- *                   that class as targetClass: a backdoor's target class row often grows.
+ *   selfChecks['weight-outlier']  the no-forward-pass check (final-layer-anomaly.ts): does one class's
+ *                   final-layer row stand out from the model's other classes (norm, tail, positive mass,
+ *                   alignment, bias, ...), tested against the largest robust z of K normal draws; score
+ *                   = -log10 of its p-value, targetClass = the class it points at.
  */
+
+
 
 
 
@@ -35553,48 +39650,48 @@ function weights_robustZ(v) {
         scale = 1;
     return Float64Array.from(v, (x) => (x - med) / scale);
 }
+/** Largest weight-outlier score (-log10 p): a p-value below 1e-12 is no more evidence. */
+const MAX_WEIGHT_SCORE = 12;
 function finalWeightStats(fl) {
     const C = fl.classes;
-    const F = fl.features;
-    const norms = new Float64Array(C);
+    const features = finalRowFeatures(fl);
+    const at = (c, name) => features[c * FINAL_ROW_FEATURES + FEATURE_INDEX[name]];
+    const norms = Float64Array.from({ length: C }, (_, c) => at(c, 'norm'));
     const block = new Float32Array(7 * C);
-    for (let c = 0; c < C; c++) {
-        let s = 0;
-        let s2 = 0;
-        let mx = -Infinity;
-        let mn = Infinity;
-        for (let f = 0; f < F; f++) {
-            const w = fl.weight[c * F + f];
-            s += w;
-            s2 += w * w;
-            if (w > mx)
-                mx = w;
-            if (w < mn)
-                mn = w;
-        }
-        const mean = s / F;
-        norms[c] = Math.sqrt(s2);
-        block.set([norms[c], mean, Math.sqrt(Math.max(0, s2 / F - mean * mean)), mx, mn], c * 6);
-    }
     const z = weights_robustZ(norms);
-    let target = 0;
     for (let c = 0; c < C; c++) {
-        block[c * 6 + 5] = z[c];
-        if (z[c] > z[target])
-            target = c;
+        block.set([norms[c], at(c, 'mean'), at(c, 'std'), at(c, 'max'), at(c, 'min'), z[c]], c * 6);
     }
     if (fl.bias)
         for (let c = 0; c < C; c++)
             block[6 * C + c] = fl.bias[c] ?? 0;
+    const a = finalLayerAnomaly(features, C);
+    if (!a)
+        return { block, selfCheck: { score: 0, detail: `${C} classes: too few to compare final-layer rows` } };
+    const top = a.tests.reduce((x, y) => (y.pValue < x.pValue || (y.pValue === x.pValue && y.z > x.z) ? y : x));
+    const score = Math.min(MAX_WEIGHT_SCORE, Math.max(0, -Math.log10(Math.max(a.pValue, 10 ** -MAX_WEIGHT_SCORE))));
     return {
         block,
         selfCheck: {
-            score: z[target],
-            targetClass: target,
-            detail: `class ${target}'s final-layer weight norm is ${z[target].toFixed(2)} robust SDs above the median class`,
+            score,
+            targetClass: a.targetClass,
+            pValue: a.pValue,
+            detail: `class ${a.targetClass}'s final-layer row stands out on ${top.feature} (${top.side === 'low' ? 'low' : 'high'}): ` +
+                `${top.z.toFixed(1)} robust SDs beyond the other ${C - 1} classes; p = ${a.pValue.toPrecision(2)} over ${a.tests.length} tests`,
+            evidence: a.tests
+                .slice()
+                .sort((x, y) => x.pValue - y.pValue || y.z - x.z)
+                .slice(0, 3)
+                .map((t) => ({
+                test: `${t.feature}:${t.side}`,
+                cls: t.cls,
+                z: Math.round(t.z * 1e4) / 1e4,
+                pValue: t.pValue,
+            })),
         },
     };
 }
+const FEATURE_INDEX = Object.fromEntries(FINAL_ROW_FEATURE_NAMES.map((n, i) => [n, i]));
 /**
  * Matrices whose Gram matrix costs at most this many multiply-adds (side² · other side) get exact singular
  * values (symmetric EVD of the smaller Gram matrix, float64); bigger ones get the block Krylov estimate.
@@ -36276,6 +40373,7 @@ async function fingerprintWith(model, opts, probes, layers, shared, layerWeights
             map: reads(opts.blocks, 'trigger-map'),
             ...(opts.earlyStop ? { earlyStop: true } : {}),
             ...(opts.probes.vocabFile ? { vocabFile: opts.probes.vocabFile } : {}),
+            ...(opts.probes.synthesiseBase ? { synthesise: true } : {}),
         });
     if (trig) {
         blocks.trigger = trig.block;
@@ -36434,6 +40532,8 @@ function probeSpecOf(opts) {
         spec.vocabFile = p.vocabFile;
     if (p.normalize !== undefined)
         spec.normalize = { mean: [...p.normalize.mean], std: [...p.normalize.std] };
+    if (p.synthesiseBase)
+        spec.synthesiseBase = true;
     return spec;
 }
 /**
@@ -36801,8 +40901,16 @@ const SKIP_WORDS = {
     disabled: 'disabled',
     'no-baseline': 'no baseline',
 };
-/** "class 7" when trigger probing found a class the model flips into, else undefined. */
+/**
+ * "class 7" when trigger probing found a class the model flips into, "classes 3, 7 (several targets)" or
+ * "all-to-all (no single target)" when it found no single one, else undefined.
+ */
 function targetClassText(m) {
+    const multi = m.explanation.multiTarget;
+    if (multi?.kind === 'several')
+        return `classes ${multi.classes.join(', ')} (several targets)`;
+    if (multi)
+        return 'all-to-all (no single target)';
     const c = m.explanation.suspectedTargetClass;
     return c === undefined ? undefined : `class ${c}`;
 }
@@ -37366,7 +41474,9 @@ function inputsWords(e) {
         ? 'of your probe samples'
         : e.basis === 'mined'
             ? 'mined from the model (no samples were given)'
-            : 'of the generated probes';
+            : e.basis === 'synthesised'
+                ? 'synthesised from the model (no samples were given)'
+                : 'of the generated probes';
     const which = e.examplesFrom === 'held-out' ? 'held-out inputs' : 'inputs';
     return `${which} ${what}`;
 }
@@ -37847,6 +41957,8 @@ function probeFlags(dir, spec, layers, budget) {
         add('probe-samples', samplesPathOf(dir, spec.samplesDir));
     if (typeof spec.vocabFile === 'string')
         add('vocab-file', samplesPathOf(dir, spec.vocabFile));
+    if (spec.synthesiseBase === true)
+        flags.push('--synthesise-base');
     if (strings(layers))
         add('layers', layers.join(','));
     // A budget other than the default (a legacy baseline is rebuilt with the default: it has no flag).
@@ -40370,76 +44482,6 @@ function leaveOneOutPValues(scores) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./lib/score/combine.js
-/**
- * Rules that combine the per-channel p-values of one model into ONE statistic T (higher = more anomalous).
- * T is never read off a textbook null: the ensemble ranks it among the references' own T (computed from their
- * cross-fitted, leave-one-out channel p-values), so any rule gives an honest final p-value and the rules
- * differ only in power. Which evidence each rule rewards:
- *   fisher  mean of -ln p: adds evidence, so many mildly low channels beat one very low one; one strong
- *           channel is diluted among many weak ones (its -ln p is divided by the channel count).
- *   min-p   max of -ln p (= -ln min p, Tippett): led by the single most anomalous channel; the re-calibration
- *           pays for the multiplicity (the references' own max over the same channels sets the bar).
- *   top-k   mean of the k largest -ln p: a middle ground (k = 1 is min-p, k = channels is fisher).
- *   cauchy  mean of tan((0.5 - p)·π) (Liu & Xie 2020): dominated by the smallest p-values, robust to
- *           dependence between channels; -ln of its own Cauchy tail is reported so T stays on a log scale.
- * bench/detect.ts measures them on the model zoo (bench/results/detect.md).
- */
-const COMBINE_RULES = (/* unused pure expression or super */ null && (['fisher', 'min-p', 'top-k', 'cauchy']));
-/** Smallest p-value fed to a rule (keeps -ln p and tan finite). */
-const COMBINE_P_FLOOR = 1e-300;
-function clampP(p) {
-    if (!(p > COMBINE_P_FLOOR))
-        return COMBINE_P_FLOOR;
-    return p > 1 ? 1 : p;
-}
-/** The combined statistic T of channel p-values under `spec` (higher = more anomalous). */
-function combinePValues(ps, spec = { rule: 'fisher' }) {
-    const m = ps.length;
-    if (m === 0)
-        throw new Error('combinePValues: no channel p-values');
-    switch (spec.rule) {
-        case 'fisher': {
-            let s = 0;
-            for (let i = 0; i < m; i++)
-                s -= Math.log(clampP(ps[i]));
-            return s / m;
-        }
-        case 'min-p': {
-            let best = 0;
-            for (let i = 0; i < m; i++)
-                best = Math.max(best, -Math.log(clampP(ps[i])));
-            return best;
-        }
-        case 'top-k': {
-            const k = Math.max(1, Math.min(m, Math.round(spec.k ?? 3)));
-            const l = Array.from(ps, (p) => -Math.log(clampP(p))).sort((a, b) => b - a);
-            let s = 0;
-            for (let i = 0; i < k; i++)
-                s += l[i];
-            return s / k;
-        }
-        case 'cauchy': {
-            let s = 0;
-            for (let i = 0; i < m; i++) {
-                const p = clampP(ps[i]);
-                // tan((0.5 - p)π) = 1 / (π p) for tiny p, where the direct form loses all precision
-                s += p < 1e-15 ? 1 / (Math.PI * p) : Math.tan((0.5 - p) * Math.PI);
-            }
-            const t = s / m;
-            // P(Cauchy > t) = 1/2 - atan(t)/π; for large t that is ~1/(π t). -ln of it is monotone in t.
-            const tail = t > 1e15 ? 1 / (Math.PI * t) : 0.5 - Math.atan(t) / Math.PI;
-            return -Math.log(Math.max(COMBINE_P_FLOOR, tail));
-        }
-        default:
-            throw new Error(`combinePValues: unknown rule ${String(spec.rule)}`);
-    }
-}
-/** Short label of a rule, e.g. "top-3". */
-function combineLabel(spec) {
-    return spec.rule === 'top-k' ? `top-${spec.k ?? 3}` : spec.rule;
-}
-
 ;// CONCATENATED MODULE: ./lib/score/ensemble.js
 /**
  * The detector ensemble: several channels (one detector on one named feature block of the fingerprint),
@@ -40761,14 +44803,25 @@ const TRIGGER_REFERENCE_CHANNEL = channelKey({ representation: 'self:trigger', d
 const FINAL_TESTS = 2;
 /** How the reference-free trigger test enters a verdict with a baseline (see the header). */
 const TRIGGER_POLICY_WITH_BASELINE = 'bonferroni';
-/** The trigger test's p-value under the null model that matches what the triggers were stamped on. */
+/**
+ * The trigger test's own p-value (the class anomaly against the model's other classes), when the model was
+ * probed with at least three classes (fewer: no contrast, no test); a text model's token probing: its score
+ * against the text null.
+ */
 function triggerTestP(fp) {
     const trig = fp.selfChecks['trigger'];
-    const classes = fp.header.model.classes;
-    if (!trig || classes < 2)
+    if (!trig)
         return undefined;
-    const family = trig.trigger?.kind === 'tokens' ? 'tokens' : 'image';
-    return triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes', family));
+    // Token probing (text models) has no class-anomaly test: its score against the text null fitted on the
+    // text zoo's clean models (src/selfcheck/base-inputs.ts).
+    if (trig.trigger?.kind === 'tokens') {
+        const classes = fp.header.model.classes;
+        return classes < 2
+            ? undefined
+            : triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes', 'tokens'));
+    }
+    const p = trig.pValue;
+    return p !== undefined && Number.isFinite(p) ? p : undefined;
 }
 /** The block a channel key ("detector@block") reads. */
 function blockOfKey(key) {
@@ -40781,8 +44834,8 @@ function blockOfKey(key) {
  * test of the Bonferroni combination whatever the trigger policy.
  */
 function finalVerdict(ensembleP, fp, policy = TRIGGER_POLICY_WITH_BASELINE, triggerReferenceP, separate = {}) {
-    const zooP = triggerTestP(fp);
-    const pt = zooP !== undefined && triggerReferenceP !== undefined ? Math.max(zooP, triggerReferenceP) : zooP;
+    const ownP = triggerTestP(fp);
+    const pt = ownP !== undefined && triggerReferenceP !== undefined ? Math.max(ownP, triggerReferenceP) : ownP;
     const candidates = [['ensemble', ensembleP]];
     if (policy === 'bonferroni' && pt !== undefined)
         candidates.push(['trigger', pt]);
@@ -40800,6 +44853,47 @@ function finalVerdict(ensembleP, fp, policy = TRIGGER_POLICY_WITH_BASELINE, trig
         decidedBy,
         separate: bySeparate,
         combined: candidates.map(([name]) => name),
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/score/no-baseline.js
+
+/** Weight of each check when both ran (see the header). */
+const NO_BASELINE_WEIGHTS = { trigger: 1, 'weight-outlier': 0 };
+function noBaselineP(fp) {
+    return combineNoBaseline(['trigger', 'weight-outlier'].flatMap((check) => {
+        const c = fp.selfChecks[check];
+        // trigger probing's p: its class anomaly (images) or the text null (tokens), as with a baseline
+        const p = check === 'trigger' ? triggerTestP(fp) : c?.pValue;
+        return c && p !== undefined && Number.isFinite(p)
+            ? [
+                {
+                    check,
+                    pValue: p,
+                    ...(c.targetClass !== undefined ? { targetClass: c.targetClass } : {}),
+                },
+            ]
+            : [];
+    }));
+}
+/** Weighted Bonferroni over the checks that ran (their weights renormalised to sum to 1). */
+function combineNoBaseline(ran, weights = NO_BASELINE_WEIGHTS) {
+    // weights of the checks that ran, renormalised; checks that all weigh 0 (the final-layer check alone)
+    // share the whole weight equally
+    const total = ran.reduce((s, c) => s + weights[c.check], 0);
+    const parts = ran.map((c) => ({
+        ...c,
+        weight: total > 0 ? weights[c.check] / total : 1 / ran.length,
+    }));
+    if (parts.length === 0)
+        return { pValue: 1, decidedBy: 'none', parts };
+    const weighted = (x) => (x.weight > 0 ? x.pValue / x.weight : Infinity);
+    const top = parts.reduce((a, b) => (weighted(b) < weighted(a) ? b : a));
+    return {
+        pValue: Math.min(1, weighted(top)),
+        decidedBy: top.check,
+        parts,
+        ...(top.targetClass !== undefined ? { targetClass: top.targetClass } : {}),
     };
 }
 
@@ -41074,6 +45168,10 @@ function selfCheckDetails(fp) {
     const trig = fp.selfChecks['trigger'];
     if (trig?.trigger)
         out.trigger = trig.trigger;
+    if (trig?.multiTarget) {
+        out.multiTarget = { kind: trig.multiTarget.kind, classes: [...trig.multiTarget.classes] };
+        return out;
+    }
     const pointing = trig?.targetClass ?? fp.selfChecks['weight-outlier']?.targetClass;
     if (pointing !== undefined)
         out.suspectedTargetClass = pointing;
@@ -41382,37 +45480,54 @@ function referenceFreeAssessment(fp, pValue) {
 
 
 
+
 function referenceFreeVerdict(fp) {
     const detectors = {};
     const trig = fp.selfChecks['trigger'];
-    const pt = triggerTestP(fp);
-    const pValue = pt ?? 1;
-    if (trig && pt !== undefined)
-        detectors['trigger-probe'] = { score: trig.score, pValue };
+    const weights = fp.selfChecks['weight-outlier'];
+    const v = noBaselineP(fp);
+    const pValue = v.pValue;
+    for (const part of v.parts) {
+        const check = fp.selfChecks[part.check];
+        detectors[part.check === 'trigger' ? 'trigger-probe' : 'final-layer'] = {
+            score: check.score,
+            pValue: part.pValue,
+        };
+    }
     const details = selfCheckDetails(fp);
+    const level = levelOf(riskScore(pValue));
+    // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why:
+    // the final-layer check alone decides no level (it is reported, and a baseline calibrates it).
     const text = details.trigger?.kind === 'tokens';
-    // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why.
     const summary = !trig
         ? `No baseline, and ${triggerNotRun(fp)?.sentence ?? 'trigger probing did not run.'}`
-        : referenceFreeSentence(levelOf(riskScore(pValue)), { cls: details.suspectedTargetClass, trigger: details.trigger }, pValue);
+        : details.multiTarget && (level === 'medium' || level === 'high')
+            ? `Trigger probing: no single target: ${trig.detail ?? ''} (p = ${formatPValue(pValue)} against the model's own classes)${level === 'medium' ? ', not enough to call it high' : ''}.`
+            : referenceFreeSentence(level, { cls: details.suspectedTargetClass, trigger: details.trigger }, pValue);
     const basisNote = trig?.basis === 'probes' || trig?.basis === 'mined'
         ? text
             ? ' Trigger words were inserted into texts generated from the model: give real texts (--probe-samples with a .txt file, one text per line, and --vocab-file) for full power.'
             : ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
         : '';
+    const deciding = v.decidedBy === 'weight-outlier' ? weights : trig;
+    const representation = v.decidedBy === 'weight-outlier' ? 'self:weight-outlier' : 'self:trigger';
     return {
         pValue,
         detectors,
         explanation: {
             summary: summary + basisNote,
-            strongestSignal: trig ? describeChannel('trigger-probe', 'self:trigger', text) : 'none',
-            drivers: trig
+            strongestSignal: v.decidedBy === 'weight-outlier'
+                ? describeChannel('identity', 'self:weight-outlier')
+                : trig
+                    ? describeChannel('trigger-probe', 'self:trigger', text)
+                    : 'none',
+            drivers: deciding
                 ? [
                     {
-                        channel: 'trigger-probe',
-                        detector: 'trigger-probe',
-                        representation: 'self:trigger',
-                        score: trig.score,
+                        channel: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
+                        detector: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
+                        representation,
+                        score: deciding.score,
                         pValue,
                     },
                 ]
@@ -41862,6 +45977,8 @@ function explanationToJson(e) {
         out.minSupportedPValue = roundSig(e.minSupportedPValue);
     if (e.suspectedTargetClass !== undefined)
         out.suspectedTargetClass = e.suspectedTargetClass;
+    if (e.multiTarget)
+        out.multiTarget = { kind: e.multiTarget.kind, classes: [...e.multiTarget.classes] };
     if (e.trigger) {
         out.trigger = {
             kind: e.trigger.kind,
@@ -42807,7 +46924,7 @@ const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter((f) => f !== 'batch-si
 const scan_HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
        [--output FILE] [--fail-on high|medium|low|never] [--on-not-assessed fail|warn]
        [--budget fast|default|thorough|MACS] [--report-dir DIR] [--vocab-file FILE] [--quiet]
-       without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...]
+       without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--synthesise-base]
 Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
 Exit 0: no model fails the gate; 1: a model reaches --fail-on (default high), or was not assessed under
 --on-not-assessed fail (the default); 2: a model or the baseline could not be read.
@@ -42818,6 +46935,8 @@ what would assess it. --on-not-assessed warn passes such models with a warning. 
 ResNet-18 in about a minute on 2 cores), thorough, or a number of multiply-accumulates (e.g. 2e13). A small
 model gets every check in full at any setting. A scan against a baseline uses the budget the baseline was
 built with.
+--synthesise-base (no samples; opt-in): trigger probing stamps its triggers on inputs synthesised from the model
+by gradient instead of inputs mined from a generated pool (a model it cannot differentiate is mined as before).
 --report-dir DIR: also write DIR/index.html (one self-contained page: the table, and per medium or high model
 the suspected trigger stamped on a few inputs, before and after, and its patch map) and those pictures as PNGs.
 The probe set (samples, range, input normalisation) and layers come from the baseline: models are only
@@ -43507,2634 +47626,8 @@ function help(io, code = 0) {
     return code;
 }
 
-;// CONCATENATED MODULE: ./lib/model/grad/attrs.js
-
-class Attrs {
-    byName;
-    constructor(node) {
-        this.byName = new Map((node.attribute ?? []).map((a) => [a.name ?? '', a]));
-    }
-    has(name) {
-        return this.byName.has(name);
-    }
-    int(name, dflt) {
-        const a = this.byName.get(name);
-        return a && a.i != null ? toNum(a.i) : dflt;
-    }
-    ints(name) {
-        const a = this.byName.get(name);
-        return a?.ints && (a.ints.length > 0 || a.type === 7)
-            ? a.ints.map((v) => toNum(v))
-            : undefined;
-    }
-    float(name, dflt) {
-        const a = this.byName.get(name);
-        return a && a.f != null ? a.f : dflt;
-    }
-    floats(name) {
-        const a = this.byName.get(name);
-        return a?.floats && a.floats.length > 0 ? [...a.floats] : undefined;
-    }
-    string(name, dflt) {
-        const a = this.byName.get(name);
-        return a?.s && a.s.length > 0 ? new TextDecoder().decode(a.s) : dflt;
-    }
-    tensor(name) {
-        return this.byName.get(name)?.t ?? undefined;
-    }
-    /** Every attribute name (for rules that refuse attributes they do not know). */
-    names() {
-        return [...this.byName.keys()];
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/model/grad/shapes.js
-
-
-
-
-const UNKNOWN = { dtype: 'unknown', shape: null };
-function isFloat(t) {
-    return t === 'float32' || t === 'float64' || t === 'float16' || t === 'bfloat16';
-}
-function isInt(t) {
-    return t === 'int64' || t === 'int32' || t === 'int16' || t === 'int8' || t === 'uint8';
-}
-/** Number of elements, when every dim is a number. */
-function sizeOf(shape) {
-    if (!shape)
-        return null;
-    let n = 1;
-    for (const d of shape) {
-        if (typeof d !== 'number')
-            return null;
-        n *= d;
-    }
-    return n;
-}
-/** Product of dims: a number, a lone symbol times 1, or null. */
-function productDim(dims) {
-    let n = 1;
-    let sym = null;
-    for (const d of dims) {
-        if (typeof d === 'number')
-            n *= d;
-        else if (typeof d === 'string' && sym === null)
-            sym = d;
-        else
-            return null;
-    }
-    if (sym === null)
-        return n;
-    return n === 1 ? sym : null;
-}
-/** Numpy broadcasting of two shapes (null when ranks are unknown). */
-function broadcastShapes(a, b) {
-    if (!a || !b)
-        return null;
-    const r = Math.max(a.length, b.length);
-    const out = [];
-    for (let i = 0; i < r; i++) {
-        const x = i < r - a.length ? 1 : a[i - (r - a.length)];
-        const y = i < r - b.length ? 1 : b[i - (r - b.length)];
-        if (x === 1)
-            out.push(y);
-        else if (y === 1)
-            out.push(x);
-        else if (x === y)
-            out.push(x);
-        else if (typeof x === 'number')
-            out.push(x);
-        else if (typeof y === 'number')
-            out.push(y);
-        else
-            out.push(null);
-    }
-    return out;
-}
-/** An axis in [0, rank). */
-function normAxis(axis, rank) {
-    return axis < 0 ? axis + rank : axis;
-}
-/** A TensorProto's small integer values (null for floats, big tensors or unreadable data). */
-function intValues(t) {
-    const dtype = elementTypeOf(t.dataType);
-    if (!isInt(dtype))
-        return undefined;
-    const n = (t.dims ?? []).reduce((a, d) => a * toNum(d), 1);
-    if (n > MAX_FOLDED_INT_ELEMENTS)
-        return undefined;
-    const v = tensorValues(t);
-    return v ? Array.from(v) : undefined;
-}
-function tensorMeta(t) {
-    const dims = (t.dims ?? []).map((d) => toNum(d));
-    const m = { dtype: elementTypeOf(t.dataType), shape: dims };
-    const v = intValues(t);
-    if (v)
-        m.value = v;
-    return m;
-}
-function valueInfoMeta(v) {
-    const tt = v.type?.tensorType;
-    const dims = tt?.shape?.dim;
-    return {
-        dtype: elementTypeOf(tt?.elemType),
-        shape: dims
-            ? dims.map((d) => {
-                if (d.dimValue != null && toNum(d.dimValue) > 0)
-                    return toNum(d.dimValue);
-                if (d.dimParam)
-                    return d.dimParam;
-                return null;
-            })
-            : null,
-    };
-}
-/** Spatial output size of a convolution or pooling window (ONNX's formulas, ceil_mode as ORT does it). */
-function windowOut(inSize, k, stride, dilation, padBegin, padEnd, ceil = false) {
-    if (typeof inSize !== 'number')
-        return null;
-    const span = inSize + padBegin + padEnd - dilation * (k - 1) - 1;
-    if (!ceil)
-        return Math.floor(span / stride) + 1;
-    let out = Math.ceil(span / stride) + 1;
-    // the last window must start inside the input or its leading padding (ONNX, PyTorch)
-    if ((out - 1) * stride >= inSize + padBegin)
-        out--;
-    return out;
-}
-/** Resolved [begin..., end...] pads of a window op, auto_pad included (null when a size is unknown). */
-function windowPads(a, inSpatial, kernel, strides, dilations) {
-    const r = kernel.length;
-    const auto = a.string('auto_pad', 'NOTSET');
-    if (auto === 'NOTSET')
-        return a.ints('pads') ?? new Array(2 * r).fill(0);
-    if (auto === 'VALID')
-        return new Array(2 * r).fill(0);
-    const pads = new Array(2 * r).fill(0);
-    for (let i = 0; i < r; i++) {
-        const n = inSpatial[i];
-        if (typeof n !== 'number')
-            return null;
-        const out = Math.ceil(n / strides[i]);
-        const total = Math.max(0, (out - 1) * strides[i] + dilations[i] * (kernel[i] - 1) + 1 - n);
-        const small = Math.floor(total / 2);
-        pads[i] = auto === 'SAME_UPPER' ? small : total - small;
-        pads[i + r] = total - pads[i];
-    }
-    return pads;
-}
-/** Kernel, strides, dilations, resolved pads and spatial output of a Conv / pooling node. */
-function windowGeometry(a, inShape, kernel, ceil = false) {
-    const r = kernel.length;
-    const spatial = inShape.slice(2);
-    if (spatial.length !== r)
-        return null;
-    const strides = a.ints('strides') ?? new Array(r).fill(1);
-    const dilations = a.ints('dilations') ?? new Array(r).fill(1);
-    const pads = windowPads(a, spatial, kernel, strides, dilations);
-    if (!pads)
-        return null;
-    const out = spatial.map((d, i) => windowOut(d, kernel[i], strides[i], dilations[i], pads[i], pads[i + r], ceil));
-    return { kernel, strides, dilations, pads, out };
-}
-/** The axes a node reads from its attribute (older opsets) or its second input (newer). */
-function axesOf(node, a, meta, inputIndex = 1) {
-    const fromAttr = a.ints('axes');
-    if (fromAttr)
-        return fromAttr;
-    const name = (node.input ?? [])[inputIndex];
-    if (!name)
-        return undefined;
-    return meta(name).value;
-}
-function allNumbers(v) {
-    return !!v && v.every((x) => typeof x === 'number');
-}
-function reduceShape(shape, axes, keep, noopEmpty) {
-    if (!axes || axes.length === 0) {
-        if (noopEmpty)
-            return shape;
-        return keep ? shape.map(() => 1) : [];
-    }
-    const set = new Set(axes.map((x) => normAxis(x, shape.length)));
-    return keep ? shape.map((d, i) => (set.has(i) ? 1 : d)) : shape.filter((_, i) => !set.has(i));
-}
-/** Reshape's output shape from the target values (0 copies, -1 infers). */
-function reshapeShape(input, target, allowZero) {
-    const out = target.map((t, i) => (t === 0 && !allowZero ? (input ? (input[i] ?? null) : null) : t));
-    const minus = out.findIndex((d) => d === -1);
-    if (minus < 0)
-        return out;
-    if (!input) {
-        out[minus] = null;
-        return out;
-    }
-    // Cancel the same symbols on both sides; divide the numeric parts.
-    const num = [...input];
-    const den = out.filter((_, i) => i !== minus);
-    for (let i = 0; i < den.length; i++) {
-        if (typeof den[i] === 'string') {
-            const j = num.indexOf(den[i]);
-            if (j < 0) {
-                out[minus] = null;
-                return out;
-            }
-            num[j] = 1;
-            den[i] = 1;
-        }
-    }
-    const n = productDim(num);
-    const d = productDim(den);
-    if (typeof d !== 'number' || d === 0)
-        out[minus] = null;
-    else if (typeof n === 'number')
-        out[minus] = n % d === 0 ? n / d : null;
-    else
-        out[minus] = d === 1 ? n : null;
-    return out;
-}
-/** Elementwise integer arithmetic on folded values (numpy broadcasting of a scalar only). */
-function foldBinary(op, a, b) {
-    if (!a || !b)
-        return undefined;
-    const n = Math.max(a.length, b.length);
-    if (a.length !== n && a.length !== 1)
-        return undefined;
-    if (b.length !== n && b.length !== 1)
-        return undefined;
-    const out = [];
-    for (let i = 0; i < n; i++) {
-        const x = a[a.length === 1 ? 0 : i];
-        const y = b[b.length === 1 ? 0 : i];
-        if (typeof x !== 'number' || typeof y !== 'number') {
-            if (op === 'Mul' && (x === 1 || y === 1))
-                out.push(x === 1 ? y : x);
-            else if ((op === 'Add' || op === 'Sub') && y === 0)
-                out.push(x);
-            else if (op === 'Div' && y === 1)
-                out.push(x);
-            else
-                out.push(null);
-            continue;
-        }
-        switch (op) {
-            case 'Add':
-                out.push(x + y);
-                break;
-            case 'Sub':
-                out.push(x - y);
-                break;
-            case 'Mul':
-                out.push(x * y);
-                break;
-            case 'Div':
-                out.push(y === 0 ? null : Math.trunc(x / y));
-                break;
-            default:
-                return undefined;
-        }
-    }
-    return out;
-}
-function sliceRange(dim, start, end, step) {
-    const clampIdx = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
-    let s = start < 0 ? start + dim : start;
-    let e = end < 0 ? end + dim : end;
-    if (step > 0) {
-        s = clampIdx(s, 0, dim);
-        e = clampIdx(e, 0, dim);
-    }
-    else {
-        s = clampIdx(s, 0, dim - 1);
-        e = clampIdx(e, -1, dim - 1);
-    }
-    return [s, e];
-}
-function sliceCount(s, e, step) {
-    return Math.max(0, Math.ceil((e - s) / step));
-}
-/** Slice parameters of a node (attributes before opset 10, inputs after). */
-function sliceParams(node, a, meta, rank) {
-    const ins = node.input ?? [];
-    let starts;
-    let ends;
-    let axes;
-    let steps;
-    if (a.has('starts')) {
-        starts = a.ints('starts');
-        ends = a.ints('ends');
-        axes = a.ints('axes');
-    }
-    else {
-        starts = meta(ins[1] ?? '').value;
-        ends = meta(ins[2] ?? '').value;
-        axes = ins[3] ? meta(ins[3]).value : undefined;
-        steps = ins[4] ? meta(ins[4]).value : undefined;
-        if (ins[3] && !axes)
-            return null;
-        if (ins[4] && !steps)
-            return null;
-    }
-    if (!allNumbers(starts) || !allNumbers(ends))
-        return null;
-    const ax = axes ? (allNumbers(axes) ? axes.map((x) => normAxis(x, rank)) : null) : starts.map((_, i) => i);
-    const st = steps ? (allNumbers(steps) ? steps : null) : starts.map(() => 1);
-    if (!ax || !st)
-        return null;
-    return { starts, ends, axes: ax, steps: st };
-}
-/** Output metas of one node from its inputs' (unknown ops give unknown metas). */
-function inferNode(node, meta, opset) {
-    const op = node.opType ?? '';
-    const ins = node.input ?? [];
-    const nOut = (node.output ?? []).length;
-    const a = new Attrs(node);
-    const x = ins[0] ? meta(ins[0]) : UNKNOWN;
-    const same = () => [
-        { dtype: x.dtype, shape: x.shape },
-        ...new Array(Math.max(0, nOut - 1)).fill(UNKNOWN),
-    ];
-    switch (op) {
-        case 'Relu':
-        case 'LeakyRelu':
-        case 'Sigmoid':
-        case 'Tanh':
-        case 'Elu':
-        case 'Selu':
-        case 'Exp':
-        case 'Log':
-        case 'Sqrt':
-        case 'Neg':
-        case 'Abs':
-        case 'Reciprocal':
-        case 'Erf':
-        case 'Gelu':
-        case 'Softplus':
-        case 'Softsign':
-        case 'HardSigmoid':
-        case 'HardSwish':
-        case 'Sign':
-        case 'Floor':
-        case 'Ceil':
-        case 'Round':
-        case 'Clip':
-        case 'Softmax':
-        case 'LogSoftmax':
-        case 'BatchNormalization':
-        case 'LayerNormalization':
-        case 'InstanceNormalization':
-        case 'LRN':
-        case 'Dropout':
-        case 'PRelu':
-        case 'Not':
-        case 'Mish':
-            if (op === 'Dropout' && nOut > 1)
-                return [
-                    { dtype: x.dtype, shape: x.shape },
-                    { dtype: 'bool', shape: x.shape },
-                ];
-            return same();
-        case 'Identity':
-            return [{ ...x }];
-        case 'Cast': {
-            const to = elementTypeOf(a.int('to', 1));
-            return [{ dtype: to, shape: x.shape, ...(x.value && isInt(to) ? { value: x.value } : {}) }];
-        }
-        case 'CastLike':
-            return [{ dtype: meta(ins[1] ?? '').dtype, shape: x.shape, ...(x.value ? { value: x.value } : {}) }];
-        case 'Add':
-        case 'Sub':
-        case 'Mul':
-        case 'Div':
-        case 'Pow':
-        case 'Max':
-        case 'Min':
-        case 'Sum':
-        case 'Mean':
-        case 'Mod': {
-            let shape = x.shape;
-            for (const i of ins.slice(1))
-                shape = broadcastShapes(shape, meta(i).shape);
-            const m = { dtype: x.dtype, shape };
-            if (ins.length === 2 && isInt(x.dtype)) {
-                const v = foldBinary(op, x.value, meta(ins[1]).value);
-                if (v)
-                    m.value = v;
-            }
-            return [m];
-        }
-        case 'Equal':
-        case 'Less':
-        case 'Greater':
-        case 'LessOrEqual':
-        case 'GreaterOrEqual':
-        case 'And':
-        case 'Or':
-        case 'Xor':
-            return [{ dtype: 'bool', shape: broadcastShapes(x.shape, meta(ins[1] ?? '').shape) }];
-        case 'Where': {
-            const s = broadcastShapes(broadcastShapes(x.shape, meta(ins[1]).shape), meta(ins[2]).shape);
-            return [{ dtype: meta(ins[1]).dtype, shape: s }];
-        }
-        case 'IsNaN':
-        case 'IsInf':
-            return [{ dtype: 'bool', shape: x.shape }];
-        case 'Gemm': {
-            const b = meta(ins[1]);
-            if (!x.shape || !b.shape || x.shape.length !== 2 || b.shape.length !== 2)
-                return [{ dtype: x.dtype, shape: null }];
-            const m = a.int('transA', 0) ? x.shape[1] : x.shape[0];
-            const n = a.int('transB', 0) ? b.shape[0] : b.shape[1];
-            return [{ dtype: x.dtype, shape: [m, n] }];
-        }
-        case 'MatMul': {
-            const b = meta(ins[1]);
-            if (!x.shape || !b.shape || x.shape.length < 2 || b.shape.length < 2) {
-                // 1-D operands: numpy matmul semantics
-                if (x.shape && b.shape && x.shape.length === 1 && b.shape.length >= 2)
-                    return [{ dtype: x.dtype, shape: [...b.shape.slice(0, -2), b.shape[b.shape.length - 1]] }];
-                if (x.shape && b.shape && b.shape.length === 1 && x.shape.length >= 2)
-                    return [{ dtype: x.dtype, shape: x.shape.slice(0, -1) }];
-                return [{ dtype: x.dtype, shape: null }];
-            }
-            const batch = broadcastShapes(x.shape.slice(0, -2), b.shape.slice(0, -2));
-            return [
-                {
-                    dtype: x.dtype,
-                    shape: batch ? [...batch, x.shape[x.shape.length - 2], b.shape[b.shape.length - 1]] : null,
-                },
-            ];
-        }
-        case 'Conv': {
-            const w = meta(ins[1]);
-            if (!x.shape || !w.shape)
-                return [{ dtype: x.dtype, shape: null }];
-            const kernel = a.ints('kernel_shape') ??
-                (w.shape.slice(2).every((d) => typeof d === 'number') ? w.shape.slice(2) : null);
-            if (!kernel)
-                return [{ dtype: x.dtype, shape: null }];
-            const g = windowGeometry(a, x.shape, kernel);
-            return [{ dtype: x.dtype, shape: g ? [x.shape[0], w.shape[0], ...g.out] : null }];
-        }
-        case 'ConvTranspose':
-            return [{ dtype: x.dtype, shape: null }];
-        case 'MaxPool':
-        case 'AveragePool':
-        case 'LpPool': {
-            const kernel = a.ints('kernel_shape');
-            if (!x.shape || !kernel)
-                return [
-                    { dtype: x.dtype, shape: null },
-                    { dtype: 'int64', shape: null },
-                ];
-            const g = windowGeometry(a, x.shape, kernel, a.int('ceil_mode', 0) === 1);
-            const shape = g ? [x.shape[0], x.shape[1], ...g.out] : null;
-            return [
-                { dtype: x.dtype, shape },
-                { dtype: 'int64', shape },
-            ];
-        }
-        case 'GlobalAveragePool':
-        case 'GlobalMaxPool':
-        case 'GlobalLpPool':
-            return [
-                {
-                    dtype: x.dtype,
-                    shape: x.shape ? [x.shape[0], x.shape[1], ...x.shape.slice(2).map(() => 1)] : null,
-                },
-            ];
-        case 'Flatten': {
-            if (!x.shape)
-                return [{ dtype: x.dtype, shape: [null, null] }];
-            const axis = normAxis(a.int('axis', 1), x.shape.length);
-            return [
-                { dtype: x.dtype, shape: [productDim(x.shape.slice(0, axis)), productDim(x.shape.slice(axis))] },
-            ];
-        }
-        case 'Reshape': {
-            const target = meta(ins[1] ?? '').value;
-            const targetShape = meta(ins[1] ?? '').shape;
-            if (!target) {
-                const r = targetShape && typeof targetShape[0] === 'number' ? targetShape[0] : null;
-                return [{ dtype: x.dtype, shape: r === null ? null : new Array(r).fill(null) }];
-            }
-            const shape = reshapeShape(x.shape, target, a.int('allowzero', 0) === 1);
-            return [{ dtype: x.dtype, shape, ...(x.value && shape.length === 1 ? { value: x.value } : {}) }];
-        }
-        case 'Transpose': {
-            if (!x.shape)
-                return [{ dtype: x.dtype, shape: null }];
-            const perm = a.ints('perm') ?? x.shape.map((_, i) => x.shape.length - 1 - i);
-            return [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p] ?? null) }];
-        }
-        case 'Squeeze': {
-            const axes = opset >= 13 ? (ins[1] ? meta(ins[1]).value : undefined) : a.ints('axes');
-            if (!x.shape)
-                return [{ dtype: x.dtype, shape: null }];
-            if (!axes) {
-                if (ins[1] && opset >= 13)
-                    return [{ dtype: x.dtype, shape: null }];
-                return [
-                    { dtype: x.dtype, shape: x.shape.filter((d) => d !== 1), ...(x.value ? { value: x.value } : {}) },
-                ];
-            }
-            if (!allNumbers(axes))
-                return [{ dtype: x.dtype, shape: null }];
-            const set = new Set(axes.map((v) => normAxis(v, x.shape.length)));
-            return [
-                {
-                    dtype: x.dtype,
-                    shape: x.shape.filter((_, i) => !set.has(i)),
-                    ...(x.value ? { value: x.value } : {}),
-                },
-            ];
-        }
-        case 'Unsqueeze': {
-            const axes = opset >= 13 ? meta(ins[1] ?? '').value : a.ints('axes');
-            if (!x.shape || !allNumbers(axes))
-                return [{ dtype: x.dtype, shape: null }];
-            const r = x.shape.length + axes.length;
-            const set = new Set(axes.map((v) => normAxis(v, r)));
-            const out = [];
-            let j = 0;
-            for (let i = 0; i < r; i++)
-                out.push(set.has(i) ? 1 : x.shape[j++]);
-            return [{ dtype: x.dtype, shape: out, ...(x.value ? { value: x.value } : {}) }];
-        }
-        case 'Shape': {
-            if (!x.shape)
-                return [{ dtype: 'int64', shape: [null] }];
-            const r = x.shape.length;
-            let start = a.int('start', 0);
-            let end = a.int('end', r);
-            start = Math.min(Math.max(start < 0 ? start + r : start, 0), r);
-            end = Math.min(Math.max(end < 0 ? end + r : end, 0), r);
-            const v = x.shape.slice(start, Math.max(start, end));
-            return [{ dtype: 'int64', shape: [v.length], value: v }];
-        }
-        case 'Size':
-            return [
-                { dtype: 'int64', shape: [], ...(sizeOf(x.shape) !== null ? { value: [sizeOf(x.shape)] } : {}) },
-            ];
-        case 'Gather': {
-            const idx = meta(ins[1] ?? '');
-            if (!x.shape || !idx.shape)
-                return [{ dtype: x.dtype, shape: null }];
-            const axis = normAxis(a.int('axis', 0), x.shape.length);
-            const shape = [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)];
-            const m = { dtype: x.dtype, shape };
-            if (x.value && idx.value && x.shape.length === 1 && allNumbers(idx.value)) {
-                const n = x.value.length;
-                m.value = idx.value.map((i) => x.value[i < 0 ? i + n : i] ?? null);
-            }
-            return [m];
-        }
-        case 'Concat': {
-            const parts = ins.map((i) => meta(i));
-            if (parts.some((p) => !p.shape))
-                return [{ dtype: x.dtype, shape: null }];
-            const r = parts[0].shape.length;
-            const axis = normAxis(a.int('axis', 0), r);
-            const shape = [...parts[0].shape];
-            shape[axis] = parts.reduce((s, p) => typeof s === 'number' && typeof p.shape[axis] === 'number' ? s + p.shape[axis] : null, 0);
-            const m = { dtype: x.dtype, shape };
-            if (r === 1 && parts.every((p) => p.value))
-                m.value = parts.flatMap((p) => p.value);
-            return [m];
-        }
-        case 'Slice': {
-            if (!x.shape)
-                return [{ dtype: x.dtype, shape: null }];
-            const p = sliceParams(node, a, meta, x.shape.length);
-            if (!p)
-                return [{ dtype: x.dtype, shape: x.shape.map(() => null) }];
-            const shape = [...x.shape];
-            let value = x.value && x.shape.length === 1 ? [...x.value] : undefined;
-            p.axes.forEach((ax, i) => {
-                const d = x.shape[ax];
-                if (typeof d !== 'number') {
-                    shape[ax] = p.starts[i] === 0 && p.ends[i] >= 2 ** 31 - 1 && p.steps[i] === 1 ? d : null;
-                    if (ax === 0)
-                        value = undefined;
-                    return;
-                }
-                const [s, e] = sliceRange(d, p.starts[i], p.ends[i], p.steps[i]);
-                shape[ax] = sliceCount(s, e, p.steps[i]);
-                if (value && ax === 0) {
-                    const out = [];
-                    for (let k = s; p.steps[i] > 0 ? k < e : k > e; k += p.steps[i])
-                        out.push(value[k]);
-                    value = out;
-                }
-            });
-            return [{ dtype: x.dtype, shape, ...(value ? { value } : {}) }];
-        }
-        case 'Constant': {
-            const t = a.tensor('value');
-            if (t)
-                return [tensorMeta(t)];
-            const vi = a.ints('value_ints');
-            if (vi)
-                return [{ dtype: 'int64', shape: [vi.length], value: vi }];
-            if (a.has('value_int'))
-                return [{ dtype: 'int64', shape: [], value: [a.int('value_int', 0)] }];
-            const vf = a.floats('value_floats');
-            if (vf)
-                return [{ dtype: 'float32', shape: [vf.length] }];
-            if (a.has('value_float'))
-                return [{ dtype: 'float32', shape: [] }];
-            return [UNKNOWN];
-        }
-        case 'ConstantOfShape': {
-            const t = a.tensor('value');
-            const dtype = t ? elementTypeOf(t.dataType) : 'float32';
-            const v = x.value;
-            const m = { dtype, shape: v ? [...v] : null };
-            if (v && isInt(dtype) && allNumbers(v)) {
-                const n = v.reduce((s, d) => s * d, 1);
-                const fill = t ? intValues(t) : undefined;
-                if (n <= MAX_FOLDED_INT_ELEMENTS && fill)
-                    m.value = new Array(n).fill(fill[0] ?? 0);
-            }
-            return [m];
-        }
-        case 'Expand': {
-            const target = meta(ins[1] ?? '').value;
-            return [
-                {
-                    dtype: x.dtype,
-                    shape: target
-                        ? broadcastShapes(x.shape, target.map((d) => (d === -1 ? 1 : d)))
-                        : null,
-                },
-            ];
-        }
-        case 'Range': {
-            const [s, l, d] = ins.map((i) => meta(i).value?.[0]);
-            if (typeof s === 'number' && typeof l === 'number' && typeof d === 'number' && d !== 0) {
-                const n = Math.max(0, Math.ceil((l - s) / d));
-                const m = { dtype: x.dtype, shape: [n] };
-                if (n <= MAX_FOLDED_INT_ELEMENTS && isInt(x.dtype))
-                    m.value = Array.from({ length: n }, (_, i) => s + i * d);
-                return [m];
-            }
-            return [{ dtype: x.dtype, shape: [null] }];
-        }
-        case 'Pad': {
-            const pads = opset >= 11 ? meta(ins[1] ?? '').value : a.ints('pads');
-            if (!x.shape || !allNumbers(pads))
-                return [{ dtype: x.dtype, shape: x.shape ? x.shape.map(() => null) : null }];
-            const r = x.shape.length;
-            const axes = opset >= 18 && ins[3] ? meta(ins[3]).value : undefined;
-            if (ins[3] && opset >= 18 && !allNumbers(axes))
-                return [{ dtype: x.dtype, shape: x.shape.map(() => null) }];
-            const ax = axes ? axes.map((v) => normAxis(v, r)) : x.shape.map((_, i) => i);
-            const shape = [...x.shape];
-            ax.forEach((axis, i) => {
-                const d = shape[axis];
-                shape[axis] =
-                    typeof d === 'number'
-                        ? d + pads[i] + pads[i + ax.length]
-                        : pads[i] + pads[i + ax.length] === 0
-                            ? d
-                            : null;
-            });
-            return [{ dtype: x.dtype, shape }];
-        }
-        case 'ReduceSum':
-        case 'ReduceMean':
-        case 'ReduceMax':
-        case 'ReduceMin':
-        case 'ReduceProd':
-        case 'ReduceL1':
-        case 'ReduceL2':
-        case 'ReduceSumSquare':
-        case 'ReduceLogSumExp': {
-            if (!x.shape)
-                return [{ dtype: x.dtype, shape: null }];
-            const axesAsInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
-            const axes = axesAsInput ? (ins[1] ? meta(ins[1]).value : []) : (a.ints('axes') ?? []);
-            if (!axes || !allNumbers(axes))
-                return [{ dtype: x.dtype, shape: null }];
-            return [
-                {
-                    dtype: x.dtype,
-                    shape: reduceShape(x.shape, axes, a.int('keepdims', 1) === 1, a.int('noop_with_empty_axes', 0) === 1),
-                },
-            ];
-        }
-        case 'ArgMax':
-        case 'ArgMin': {
-            if (!x.shape)
-                return [{ dtype: 'int64', shape: null }];
-            return [
-                {
-                    dtype: 'int64',
-                    shape: reduceShape(x.shape, [a.int('axis', 0)], a.int('keepdims', 1) === 1, false),
-                },
-            ];
-        }
-        case 'Split': {
-            if (!x.shape)
-                return new Array(nOut).fill({ dtype: x.dtype, shape: null });
-            const axis = normAxis(a.int('axis', 0), x.shape.length);
-            const sizes = opset >= 13 ? (ins[1] ? meta(ins[1]).value : undefined) : a.ints('split');
-            const d = x.shape[axis];
-            let parts;
-            if (sizes)
-                parts = sizes;
-            else if (typeof d === 'number') {
-                const each = Math.ceil(d / nOut);
-                parts = Array.from({ length: nOut }, (_, i) => Math.max(0, Math.min(each, d - i * each)));
-            }
-            else
-                parts = new Array(nOut).fill(null);
-            return parts.map((p) => {
-                const shape = [...x.shape];
-                shape[axis] = p;
-                return { dtype: x.dtype, shape };
-            });
-        }
-        case 'OneHot': {
-            const idx = x;
-            const depth = meta(ins[1] ?? '').value?.[0] ?? null;
-            if (!idx.shape)
-                return [{ dtype: meta(ins[2] ?? '').dtype, shape: null }];
-            const r = idx.shape.length + 1;
-            const axis = normAxis(a.int('axis', -1), r);
-            const shape = [...idx.shape];
-            shape.splice(axis, 0, depth);
-            return [{ dtype: meta(ins[2] ?? '').dtype, shape }];
-        }
-        default:
-            return new Array(nOut).fill(UNKNOWN);
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/model/grad/emit.js
-
-
-/** Lowest ai.onnx opset the backward ops are written for (Slice/Pad/Clip take inputs, float Equal exists). */
-const MIN_GRAD_OPSET = 11;
-/** Slice's "to the end" (INT64_MAX would do; this is what exporters write). */
-const SLICE_END = 2 ** 31 - 1;
-class Emitter {
-    opset;
-    prefix;
-    metas;
-    nodes = [];
-    initializers = [];
-    counter = 0;
-    constants = new Map();
-    shapes = new Map();
-    constructor(opset, prefix, 
-    /** Metas of the graph's tensors; emitted nodes' outputs are added as they are written. */
-    metas) {
-        this.opset = opset;
-        this.prefix = prefix;
-        this.metas = metas;
-    }
-    meta(name) {
-        return this.metas.get(name) ?? { dtype: 'unknown', shape: null };
-    }
-    /** A fresh tensor name. */
-    name(hint) {
-        return `${this.prefix}${hint}_${this.counter++}`;
-    }
-    /** Writes one node; returns its outputs. */
-    node(op, inputs, attrs = {}, nOut = 1, hint = op) {
-        const outputs = Array.from({ length: nOut }, () => this.name(hint));
-        this.push(op, inputs, outputs, attrs);
-        return outputs;
-    }
-    /** Writes one node with the given output names (the prelude's output is the model's input name). */
-    push(op, inputs, outputs, attrs = {}) {
-        const n = {
-            opType: op,
-            input: inputs,
-            output: outputs,
-            name: this.name(op),
-            domain: '',
-            attribute: Object.entries(attrs).map(([k, v]) => attributeProto(k, v)),
-        };
-        this.nodes.push(n);
-        const out = inferNode(n, (t) => this.meta(t), this.opset);
-        outputs.forEach((o, i) => this.metas.set(o, out[i] ?? { dtype: 'unknown', shape: null }));
-    }
-    /** The Indices output of a MaxPool over x with the given (already encoded) attributes. */
-    withIndices(x, attrs) {
-        const outputs = [this.name('MaxPool'), this.name('MaxPool_indices')];
-        this.nodes.push({
-            opType: 'MaxPool',
-            input: [x],
-            output: outputs,
-            name: this.name('MaxPool'),
-            domain: '',
-            attribute: Object.values(attrs),
-        });
-        this.metas.set(outputs[1], { dtype: 'int64', shape: null });
-        return outputs[1];
-    }
-    op(op, inputs, attrs = {}) {
-        return this.node(op, inputs, attrs)[0];
-    }
-    constant(dtype, values, dims) {
-        const key = `${dtype}:${dims.join('x')}:${values.join(',')}`;
-        let name = this.constants.get(key);
-        if (!name) {
-            name = this.name('const');
-            this.initializers.push(tensorProto(name, dtype, dims, dtype === 'int64' ? values.map((v) => BigInt(v)) : values));
-            this.metas.set(name, {
-                dtype,
-                shape: dims,
-                ...(dtype === 'int64' ? { value: values } : {}),
-            });
-            this.constants.set(key, name);
-        }
-        return name;
-    }
-    /** A float32 constant; a bare number is a scalar (rank 0). */
-    f(values, dims) {
-        const v = typeof values === 'number' ? [values] : values;
-        return this.constant('float32', v, dims ?? (typeof values === 'number' ? [] : [v.length]));
-    }
-    /** An int64 constant; a bare number is a scalar. */
-    i(values, dims) {
-        const v = typeof values === 'number' ? [values] : values;
-        return this.constant('int64', v, dims ?? (typeof values === 'number' ? [] : [v.length]));
-    }
-    /** Shape(x), once per tensor. */
-    shape(x) {
-        let s = this.shapes.get(x);
-        if (!s) {
-            s = this.op('Shape', [x]);
-            this.shapes.set(x, s);
-        }
-        return s;
-    }
-    /** g reshaped to x's runtime shape. */
-    reshapeLike(g, x) {
-        return this.op('Reshape', [g, this.shape(x)]);
-    }
-    /** g broadcast to x's runtime shape. */
-    expandLike(g, x) {
-        return this.op('Expand', [g, this.shape(x)]);
-    }
-    /** Zeros of x's runtime shape. */
-    zerosLike(x) {
-        return this.expandLike(this.f(0), x);
-    }
-    reduce(op, x, axes, keepdims) {
-        const axesAsInput = op === 'ReduceSum' ? this.opset >= 13 : this.opset >= 18;
-        const k = { keepdims: { int: keepdims ? 1 : 0 } };
-        if (axesAsInput)
-            return this.op(op, [x, this.i(axes)], k);
-        return this.op(op, [x], { ...k, axes: { ints: axes } });
-    }
-    reduceSum(x, axes, keepdims) {
-        return this.reduce('ReduceSum', x, axes, keepdims);
-    }
-    reduceMean(x, axes, keepdims) {
-        return this.reduce('ReduceMean', x, axes, keepdims);
-    }
-    unsqueeze(x, axes) {
-        if (this.opset >= 13)
-            return this.op('Unsqueeze', [x, this.i(axes)]);
-        return this.op('Unsqueeze', [x], { axes: { ints: axes } });
-    }
-    slice(x, starts, ends, axes, steps) {
-        const ins = [x, this.i(starts), this.i(ends), this.i(axes)];
-        if (steps)
-            ins.push(this.i(steps));
-        return this.op('Slice', ins);
-    }
-    /** Constant-mode Pad with pads given as numbers ([begin..., end...] over all axes). */
-    pad(x, pads) {
-        return this.op('Pad', [x, this.i(pads)]);
-    }
-    transpose(x, perm) {
-        return this.op('Transpose', [x], { perm: { ints: perm } });
-    }
-    /** Where(cond, a, b). */
-    where(cond, a, b) {
-        return this.op('Where', [cond, a, b]);
-    }
-    /** ScatterElements(data, indices, updates) on axis 0, summing duplicates (opset 16+) when asked. */
-    scatterAdd(data, indices, updates, sum) {
-        const attrs = { axis: { int: 0 } };
-        if (sum)
-            attrs.reduction = { string: 'add' };
-        return this.op('ScatterElements', [data, indices, updates], attrs);
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/model/grad/types.js
-/**
- * The gradient component's public types: what a caller asks for (GradientSpec: an optional prelude that
- * maps parameters to the model's input, a weighted sum of objective terms, the tensors to differentiate
- * with respect to), what the builder returns (GradientGraph: the combined ONNX bytes and the names of its
- * feeds and outputs), and the one error a graph without a rule raises (GradientUnsupported).
- *
- * Conventions (docs/gradients.md): classification terms are means over the batch; terms on tensors
- * (l1, l2, tv, l2Bound) are means over the first axis of per-sample sums, so a [1,1,H,W] mask gives its sum.
- */
-/**
- * The graph needs a gradient this module has no rule for (an operator, an attribute value, an opset, a
- * data type or a shape it cannot resolve). Names every offending node, so a caller can say what it could
- * not do; callers fall back to what they did without gradients.
- */
-class GradientUnsupported extends Error {
-    items;
-    constructor(file, items) {
-        const shown = items
-            .slice(0, 8)
-            .map((i) => `${i.op} ("${i.node}"): ${i.why}`)
-            .join('; ');
-        const more = items.length > 8 ? `; and ${items.length - 8} more` : '';
-        super(`${file}: no gradient for ${shown}${more}`);
-        this.name = 'GradientUnsupported';
-        this.items = items;
-    }
-    /** The distinct operators named. */
-    get ops() {
-        return [...new Set(this.items.map((i) => i.op))];
-    }
-}
-/** A mistake in the GradientSpec itself (an unknown tensor, a prelude on a model it cannot fit). */
-class GradientSpecError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'GradientSpecError';
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/model/grad/objective.js
-
-
-/** mean over the first axis of per-sample sums of t (rank >= 1). */
-function perSampleMean(e, t) {
-    const shape = e.meta(t).shape;
-    if (!shape || shape.length === 0)
-        throw new GradientSpecError(`objective: "${t}" must have a known rank >= 1`);
-    let s = t;
-    if (shape.length > 1)
-        s = e.reduceSum(s, Array.from({ length: shape.length - 1 }, (_, i) => i + 1), false);
-    return e.reduceMean(s, [0], false);
-}
-function classLogits(c, output) {
-    const out = output ? c.outputs.find((o) => o.name === output) : c.outputs[0];
-    if (!out)
-        throw new GradientSpecError(`objective: the model has no output "${output}"`);
-    const shape = out.shape;
-    if (!shape || shape.length !== 2 || typeof shape[1] !== 'number')
-        throw new GradientSpecError(`objective: output "${out.name}" must be [N, classes] with a static class count; it is [${(shape ?? []).join(', ')}]`);
-    return { logits: out.name, classes: shape[1] };
-}
-function oneHot(c, target, classes) {
-    const e = c.e;
-    if (typeof target === 'number') {
-        if (!Number.isInteger(target) || target < 0 || target >= classes)
-            throw new GradientSpecError(`objective: class ${target} is outside 0..${classes - 1}`);
-        const row = new Array(classes).fill(0);
-        row[target] = 1;
-        return e.f(row, [1, classes]);
-    }
-    const ids = c.addFeed(target.feed, { kind: 'classes', shape: ['N'] });
-    return e.op('OneHot', [ids, e.i(classes), e.f([0, 1])], { axis: { int: -1 } });
-}
-/** mean_i sum_k weights[i, k] * t[i, k]. */
-function selected(e, t, onehot) {
-    return e.reduceMean(e.reduceSum(e.op('Mul', [t, onehot]), [1], false), [0], false);
-}
-/** 1 / N for a tensor [N, ...] (N its runtime first dimension), as a float scalar. */
-function inverseBatch(e, t) {
-    const n = e.op('Gather', [e.shape(t), e.i(0)], { axis: { int: 0 } });
-    return e.op('Reciprocal', [e.op('Cast', [n], { to: { int: 1 } })]);
-}
-function termValue(c, term, bnNodes) {
-    const e = c.e;
-    switch (term.kind) {
-        case 'logit': {
-            const { logits, classes } = classLogits(c, term.output);
-            const oh = oneHot(c, term.target, classes);
-            // d/d logits = onehot / N, broadcast to [N, K] when the class is fixed ([1, K])
-            const adjoint = e.expandLike(e.op('Mul', [oh, inverseBatch(e, logits)]), logits);
-            return { value: selected(e, logits, oh), seed: { tensor: logits, adjoint } };
-        }
-        case 'logSoftmax':
-        case 'crossEntropy': {
-            const { logits, classes } = classLogits(c, term.output);
-            const ls = e.op('LogSoftmax', [logits], { axis: { int: 1 } });
-            const oh = oneHot(c, term.target, classes);
-            const v = selected(e, ls, oh);
-            // one-hot rows sum to 1: d/d logits of mean_i log_softmax[i, t_i] = (onehot - softmax) / N
-            const p = e.op('Exp', [ls]);
-            const diff = term.kind === 'crossEntropy' ? e.op('Sub', [p, oh]) : e.op('Sub', [oh, p]);
-            const adjoint = e.op('Mul', [diff, inverseBatch(e, logits)]);
-            return {
-                value: term.kind === 'crossEntropy' ? e.op('Neg', [v]) : v,
-                seed: { tensor: logits, adjoint },
-            };
-        }
-        case 'l1':
-            return { value: perSampleMean(e, e.op('Abs', [c.resolve(term.of)])) };
-        case 'l2': {
-            const t = c.resolve(term.of);
-            return { value: perSampleMean(e, e.op('Mul', [t, t])) };
-        }
-        case 'l2Bound': {
-            if (!(term.bound >= 0))
-                throw new GradientSpecError('objective l2Bound: bound must be >= 0');
-            const t = c.resolve(term.of);
-            const shape = e.meta(t).shape;
-            if (!shape || shape.length === 0)
-                throw new GradientSpecError('objective l2Bound: a tensor of rank >= 1');
-            let s = e.op('Mul', [t, t]);
-            if (shape.length > 1)
-                s = e.reduceSum(s, Array.from({ length: shape.length - 1 }, (_, i) => i + 1), false);
-            const over = e.op('Relu', [e.op('Sub', [s, e.f(term.bound * term.bound)])]);
-            return { value: e.reduceMean(over, [0], false) };
-        }
-        case 'tv': {
-            const t = c.resolve(term.of);
-            const shape = e.meta(t).shape;
-            if (!shape || shape.length !== 4)
-                throw new GradientSpecError('objective tv: an image tensor [N, C, H, W]');
-            const diff = (axis) => e.op('Sub', [e.slice(t, [1], [SLICE_END], [axis]), e.slice(t, [0], [-1], [axis])]);
-            const mag = (d) => (term.p === 2 ? e.op('Mul', [d, d]) : e.op('Abs', [d]));
-            return { value: e.op('Add', [perSampleMean(e, mag(diff(2))), perSampleMean(e, mag(diff(3)))]) };
-        }
-        case 'bnStats': {
-            const wanted = term.nodes ? new Set(term.nodes) : null;
-            const parts = [];
-            for (const n of c.nodes) {
-                if (n.opType !== 'BatchNormalization')
-                    continue;
-                if (wanted && !wanted.has(n.name ?? ''))
-                    continue;
-                const [x, , , mean, variance] = n.input ?? [];
-                const shape = e.meta(x).shape;
-                if (!shape || shape.length < 2)
-                    continue;
-                const axes = [0, ...Array.from({ length: shape.length - 2 }, (_, i) => i + 2)];
-                const mu = e.reduceMean(x, axes, true);
-                const centred = e.op('Sub', [x, mu]);
-                const v = e.reduceMean(e.op('Mul', [centred, centred]), axes, false);
-                const norm = (a, b) => {
-                    const d = e.op('Sub', [a, b]);
-                    return e.op('Sqrt', [e.reduceSum(e.op('Mul', [d, d]), [0], false)]);
-                };
-                const flatMu = e.op('Reshape', [mu, e.i([-1])]);
-                parts.push(e.op('Add', [norm(flatMu, mean), norm(v, variance)]));
-                bnNodes.push(n.name ?? '');
-            }
-            if (parts.length === 0)
-                return { value: e.f(0) };
-            return { value: parts.length === 1 ? parts[0] : e.op('Sum', parts) };
-        }
-        default:
-            throw new GradientSpecError(`objective: unknown term kind "${term.kind}"`);
-    }
-}
-/** A term's weight: a finite number, or the graph name of its scalar feed. */
-function weightOf(c, w) {
-    if (w === undefined)
-        return 1;
-    if (typeof w === 'number') {
-        if (!Number.isFinite(w))
-            throw new GradientSpecError('objective: a weight must be finite');
-        return w;
-    }
-    return c.addFeed(w.feed, { kind: 'scalar', shape: [] });
-}
-/** t times a weight (number or scalar tensor), skipping a weight of 1. */
-function scaled(e, t, w) {
-    if (w === 1)
-        return t;
-    return e.op('Mul', [t, typeof w === 'number' ? e.f(w) : w]);
-}
-function emitObjective(c, terms) {
-    if (terms.length === 0)
-        throw new GradientSpecError('objective: at least one term');
-    const bnNodes = [];
-    const built = terms.map((t) => termValue(c, t, bnNodes));
-    const weights = terms.map((t) => weightOf(c, t.weight));
-    const parts = built.map((b, i) => scaled(c.e, b.value, weights[i]));
-    const total = parts.length === 1 ? c.e.op('Identity', [parts[0]]) : c.e.op('Sum', parts);
-    return {
-        total,
-        terms: built.map((b) => b.value),
-        seeds: built.map((b) => b.seed ?? null),
-        weights,
-        bnNodes,
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/model/grad/prelude.js
-
-/** Gaussian weights of `sigma` pixels, radius ceil(2 sigma), normalised to sum 1. */
-function gaussianKernel(sigma) {
-    const radius = Math.max(1, Math.ceil(2 * sigma));
-    const w = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
-    const s = w.reduce((a, b) => a + b, 0);
-    return w.map((v) => v / s);
-}
-/** Per-channel constant [1, C, 1, 1] from a list of 1 or C numbers. */
-function perChannel(e, values, channels, what) {
-    if (values.length !== 1 && values.length !== channels)
-        throw new GradientSpecError(`prelude ${what}: ${values.length} values for ${channels} channels`);
-    const v = values.length === 1 ? new Array(channels).fill(values[0]) : values;
-    return e.f(v, [1, channels, 1, 1]);
-}
-/**
- * Writes the prelude for a model input of shape [N, C, H, W] (C, H, W static), ending in `modelInput`.
- * `feedName(logical)` gives the graph name of a new feed.
- */
-function emitPrelude(e, spec, modelInput, feedName) {
-    const shape = modelInput.shape;
-    if (shape.length !== 4 || !shape.slice(1).every((d) => typeof d === 'number'))
-        throw new GradientSpecError(`a prelude needs an image input [N, C, H, W] with static C, H, W; "${modelInput.name}" is [${shape.join(', ')}]`);
-    const [batch, c, h, w] = shape;
-    const feeds = {};
-    const values = {};
-    const params = [];
-    const feed = (logical, dims, param) => {
-        const graphName = feedName(logical);
-        feeds[logical] = { graphName, kind: 'float', shape: dims };
-        values[logical] = graphName;
-        e.metas.set(graphName, { dtype: 'float32', shape: dims });
-        if (param)
-            params.push(logical);
-        return graphName;
-    };
-    const data = feed('data', [typeof batch === 'number' ? batch : 'N', c, h, w], spec.kind === 'identity');
-    const sigmoidParam = (logical, valueName, dims) => {
-        const v = e.op('Sigmoid', [feed(logical, dims, true)]);
-        values[valueName] = v;
-        return v;
-    };
-    let x;
-    switch (spec.kind) {
-        case 'identity':
-            x = data;
-            break;
-        case 'patch': {
-            const m = sigmoidParam('maskLogits', 'mask', [1, 1, h, w]);
-            const p = sigmoidParam('patternLogits', 'pattern', [1, c, h, w]);
-            x = e.op('Add', [e.op('Mul', [e.op('Sub', [e.f(1), m]), data]), e.op('Mul', [m, p])]);
-            break;
-        }
-        case 'blend': {
-            const a = sigmoidParam('alphaLogit', 'alpha', [1]);
-            const p = sigmoidParam('patternLogits', 'pattern', [1, c, h, w]);
-            x = e.op('Add', [e.op('Mul', [e.op('Sub', [e.f(1), a]), data]), e.op('Mul', [a, p])]);
-            break;
-        }
-        case 'colour': {
-            const contrast = feed('contrast', [1, c, 1, 1], true);
-            const brightness = feed('brightness', [1, c, 1, 1], true);
-            x = e.op('Add', [e.op('Mul', [data, e.op('Add', [e.f(1), contrast])]), brightness]);
-            break;
-        }
-        case 'additive': {
-            let d = feed('delta', [1, c, h, w], true);
-            if (spec.blurSigma !== undefined) {
-                if (!(spec.blurSigma > 0))
-                    throw new GradientSpecError('prelude additive: blurSigma must be > 0');
-                const k = gaussianKernel(spec.blurSigma);
-                const r = (k.length - 1) / 2;
-                const rows = e.f(new Array(c).fill(0).flatMap(() => k), [c, 1, k.length, 1]);
-                const cols = e.f(new Array(c).fill(0).flatMap(() => k), [c, 1, 1, k.length]);
-                const conv = (t, wt, kh, kw, pads) => e.op('Conv', [t, wt], {
-                    kernel_shape: { ints: [kh, kw] },
-                    pads: { ints: pads },
-                    group: { int: c },
-                });
-                d = conv(conv(d, rows, k.length, 1, [r, 0, r, 0]), cols, 1, k.length, [0, r, 0, r]);
-            }
-            values.perturbation = d;
-            x = e.op('Add', [data, d]);
-            break;
-        }
-        default:
-            throw new GradientSpecError(`unknown prelude kind "${spec.kind}"`);
-    }
-    if (spec.clamp)
-        x = e.op('Clip', [x, e.f(spec.clamp[0]), e.f(spec.clamp[1])]);
-    if (spec.normalize) {
-        const mean = perChannel(e, spec.normalize.mean, c, 'normalize.mean');
-        const std = perChannel(e, spec.normalize.std, c, 'normalize.std');
-        x = e.op('Div', [e.op('Sub', [x, mean]), std]);
-    }
-    e.push('Identity', [x], [modelInput.name]);
-    values.input = modelInput.name;
-    return { feeds, values, params };
-}
-
-;// CONCATENATED MODULE: ./lib/model/grad/rules/rule.js
-class RuleFailure extends Error {
-}
-function fail(why) {
-    throw new RuleFailure(why);
-}
-/** The static shape of a tensor, or a failure naming what is unknown. */
-function shapeOf(c, name) {
-    const s = c.meta(name).shape;
-    if (!s)
-        fail(`the rank of "${name}" is unknown`);
-    return s;
-}
-/** A dimension that must be a known number. */
-function numericDim(d, what) {
-    if (typeof d !== 'number')
-        fail(`${what} is not static`);
-    return d;
-}
-/**
- * Sums a gradient g (of the broadcast result's shape `gShape`) back to an operand's shape: the leading axes
- * the operand lacks, and every axis where the operand has size 1 (reducing a size-1 axis of g is a no-op,
- * so an axis that was not widened costs nothing but is still correct).
- */
-function unbroadcast(c, g, gShape, operand) {
-    const target = c.meta(operand).shape;
-    if (!target || !gShape)
-        fail(`the rank of "${operand}" or of its broadcast result is unknown`);
-    const lead = gShape.length - target.length;
-    if (lead < 0)
-        fail(`"${operand}" has a higher rank than its broadcast result`);
-    let out = g;
-    if (lead > 0)
-        out = c.e.reduceSum(out, Array.from({ length: lead }, (_, i) => i), false);
-    const axes = [];
-    target.forEach((d, i) => {
-        if (d === 1 && gShape[lead + i] !== 1)
-            axes.push(i);
-    });
-    if (axes.length)
-        out = c.e.reduceSum(out, axes, true);
-    return out;
-}
-/** g * the 0/1 mask `cond` (a bool tensor), as Where(cond, g, 0). */
-function masked(c, cond, g) {
-    return c.e.where(cond, g, c.e.f(0));
-}
-
-;// CONCATENATED MODULE: ./lib/model/grad/rules/activations.js
-/**
- * Vector-Jacobian rules of the activations (Relu, LeakyRelu, PRelu, Sigmoid, Tanh, Elu, Softplus, Gelu,
- * HardSigmoid, HardSwish, Clip) and of Softmax / LogSoftmax. Where the forward output determines the
- * derivative (Relu, Sigmoid, Tanh, Softmax) the rule reads the output, not the input, so ONNX Runtime keeps
- * fusing the activation into the node before it. At a kink the derivative is PyTorch's: Relu and
- * LeakyRelu take the x <= 0 branch at 0, Clip passes the gradient at its bounds.
- */
-
-
-function positive(c, t) {
-    return c.e.op('Greater', [t, c.e.f(0)]);
-}
-const relu = (c) => [masked(c, positive(c, c.outs[0]), c.gy[0])];
-const leakyRelu = (c) => {
-    const alpha = c.a.float('alpha', 0.01);
-    const g = c.gy[0];
-    return [c.e.where(positive(c, c.ins[0]), g, c.e.op('Mul', [g, c.e.f(alpha)]))];
-};
-const prelu = (c) => {
-    if (c.needs[1])
-        fail('the gradient with respect to the PRelu slope is not written');
-    const g = c.gy[0];
-    const y = c.e.where(positive(c, c.ins[0]), g, c.e.op('Mul', [g, c.ins[1]]));
-    return [unbroadcast(c, y, c.meta(c.outs[0]).shape, c.ins[0]), null];
-};
-const sigmoid = (c) => {
-    const y = c.outs[0];
-    return [c.e.op('Mul', [c.gy[0], c.e.op('Mul', [y, c.e.op('Sub', [c.e.f(1), y])])])];
-};
-const tanh = (c) => {
-    const y = c.outs[0];
-    return [c.e.op('Mul', [c.gy[0], c.e.op('Sub', [c.e.f(1), c.e.op('Mul', [y, y])])])];
-};
-const elu = (c) => {
-    const alpha = c.a.float('alpha', 1);
-    const g = c.gy[0];
-    // for x <= 0: y = alpha * (exp(x) - 1), dy/dx = y + alpha
-    const neg = c.e.op('Mul', [g, c.e.op('Add', [c.outs[0], c.e.f(alpha)])]);
-    return [c.e.where(positive(c, c.ins[0]), g, neg)];
-};
-const softplus = (c) => [c.e.op('Mul', [c.gy[0], c.e.op('Sigmoid', [c.ins[0]])])];
-const gelu = (c) => {
-    if (c.a.string('approximate', 'none') !== 'none')
-        fail('Gelu with the tanh approximation');
-    const x = c.ins[0];
-    // d/dx x * Phi(x) = Phi(x) + x * phi(x)
-    const cdf = c.e.op('Mul', [
-        c.e.f(0.5),
-        c.e.op('Add', [c.e.f(1), c.e.op('Erf', [c.e.op('Mul', [x, c.e.f(Math.SQRT1_2)])])]),
-    ]);
-    const pdf = c.e.op('Mul', [
-        c.e.f(1 / Math.sqrt(2 * Math.PI)),
-        c.e.op('Exp', [c.e.op('Mul', [c.e.op('Mul', [x, x]), c.e.f(-0.5)])]),
-    ]);
-    return [c.e.op('Mul', [c.gy[0], c.e.op('Add', [cdf, c.e.op('Mul', [x, pdf])])])];
-};
-const hardSigmoid = (c) => {
-    const alpha = c.a.float('alpha', 0.2);
-    const beta = c.a.float('beta', 0.5);
-    const z = c.e.op('Add', [c.e.op('Mul', [c.ins[0], c.e.f(alpha)]), c.e.f(beta)]);
-    const inside = c.e.op('And', [c.e.op('Greater', [z, c.e.f(0)]), c.e.op('Less', [z, c.e.f(1)])]);
-    return [masked(c, inside, c.e.op('Mul', [c.gy[0], c.e.f(alpha)]))];
-};
-const hardSwish = (c) => {
-    const x = c.ins[0];
-    const g = c.gy[0];
-    // PyTorch: 0 below -3, x/3 + 1/2 on [-3, 3], 1 above 3
-    const mid = c.e.op('Add', [c.e.op('Div', [x, c.e.f(3)]), c.e.f(0.5)]);
-    const d = c.e.where(c.e.op('Less', [x, c.e.f(-3)]), c.e.f(0), c.e.where(c.e.op('Greater', [x, c.e.f(3)]), c.e.f(1), mid));
-    return [c.e.op('Mul', [g, d])];
-};
-const clip = (c) => {
-    const x = c.ins[0];
-    let lo = null;
-    let hi = null;
-    if (c.opset >= 11) {
-        lo = c.ins[1] || null;
-        hi = c.ins[2] || null;
-    }
-    else {
-        if (c.a.has('min'))
-            lo = c.e.f(c.a.float('min', 0));
-        if (c.a.has('max'))
-            hi = c.e.f(c.a.float('max', 0));
-    }
-    let inside = null;
-    const and = (m) => (inside = inside ? c.e.op('And', [inside, m]) : m);
-    if (lo)
-        and(c.e.op('Not', [c.e.op('Less', [x, lo])]));
-    if (hi)
-        and(c.e.op('Not', [c.e.op('Greater', [x, hi])]));
-    return [inside ? masked(c, inside, c.gy[0]) : c.gy[0], null, null];
-};
-/** The axes Softmax / LogSoftmax normalise over: one axis from opset 13, the trailing block before. */
-function softmaxAxes(c) {
-    const r = shapeOf(c, c.ins[0]).length;
-    if (c.opset >= 13)
-        return [normAxis(c.a.int('axis', -1), r)];
-    const axis = normAxis(c.a.int('axis', 1), r);
-    return Array.from({ length: r - axis }, (_, i) => axis + i);
-}
-const softmax = (c) => {
-    const y = c.outs[0];
-    const g = c.gy[0];
-    const dot = c.e.reduceSum(c.e.op('Mul', [g, y]), softmaxAxes(c), true);
-    return [c.e.op('Mul', [y, c.e.op('Sub', [g, dot])])];
-};
-const logSoftmax = (c) => {
-    const g = c.gy[0];
-    const total = c.e.reduceSum(g, softmaxAxes(c), true);
-    return [c.e.op('Sub', [g, c.e.op('Mul', [c.e.op('Exp', [c.outs[0]]), total])])];
-};
-const ACTIVATION_RULES = {
-    Relu: relu,
-    LeakyRelu: leakyRelu,
-    PRelu: prelu,
-    Sigmoid: sigmoid,
-    Tanh: tanh,
-    Elu: elu,
-    Softplus: softplus,
-    Gelu: gelu,
-    HardSigmoid: hardSigmoid,
-    HardSwish: hardSwish,
-    Clip: clip,
-    Softmax: softmax,
-    LogSoftmax: logSoftmax,
-};
-
-;// CONCATENATED MODULE: ./lib/model/grad/rules/conv.js
-/**
- * The vector-Jacobian rule of Conv with respect to its input (weights and bias are constants here).
- *
- * The input gradient is the transposed convolution of G with the same weights, strides, pads, dilations and
- * groups, and the output_padding that restores the input's size (the rows a strided window never reached).
- * For stride 1 the same product is an ordinary Conv of G with the weights' in/out axes swapped (per group)
- * and their kernel flipped, padded by dilation * (k - 1) - pad: ONNX Runtime's Conv kernels are about twice
- * as fast as its ConvTranspose (measured here on 3x3 convolutions of 64-512 channels), and the backward
- * pass of a ResNet is mostly these, so stride-1 convolutions take that form. The flipped weights are
- * written as Transpose/Slice nodes on the weight tensor, which ONNX Runtime folds once when it loads.
- */
-
-
-/** The weight [Cout, Cin/g, k...] as the weight of the stride-1 input-gradient Conv: [Cin, Cout/g, k...] flipped. */
-function flippedWeights(c, w, wShape, group) {
-    const [cout, cinG, ...k] = wShape;
-    let t;
-    if (group === 1) {
-        t = c.e.transpose(w, [1, 0, ...k.map((_, i) => i + 2)]);
-    }
-    else {
-        const grouped = c.e.op('Reshape', [w, c.e.i([group, cout / group, cinG, ...k])]);
-        const swapped = c.e.transpose(grouped, [0, 2, 1, ...k.map((_, i) => i + 3)]);
-        t = c.e.op('Reshape', [swapped, c.e.i([cinG * group, cout / group, ...k])]);
-    }
-    const axes = k.map((_, i) => i + 2);
-    return c.e.slice(t, axes.map(() => -1), axes.map(() => -(2 ** 31)), axes, axes.map(() => -1));
-}
-const conv = (c) => {
-    if (c.needs[1] || c.needs[2])
-        fail('gradients with respect to convolution weights are not written');
-    const [x, w] = c.ins;
-    const g = c.gy[0];
-    const xShape = shapeOf(c, x);
-    const wShape = shapeOf(c, w).map((d, i) => numericDim(d, `weight dim ${i}`));
-    const kernel = c.a.ints('kernel_shape') ?? wShape.slice(2);
-    const group = c.a.int('group', 1);
-    const geo = windowGeometry(c.a, xShape, kernel);
-    if (!geo)
-        fail('the convolution geometry is not static (auto_pad with unknown sizes)');
-    const r = kernel.length;
-    const inSpatial = xShape.slice(2).map((d, i) => numericDim(d, `input spatial dim ${i}`));
-    const outSpatial = geo.out.map((d, i) => numericDim(d, `output spatial dim ${i}`));
-    const span = kernel.map((k, i) => geo.dilations[i] * (k - 1));
-    const flipPads = [...span.map((s, i) => s - geo.pads[i]), ...span.map((s, i) => s - geo.pads[i + r])];
-    if (geo.strides.every((s) => s === 1) && flipPads.every((p) => p >= 0)) {
-        const wf = flippedWeights(c, w, wShape, group);
-        return [
-            c.e.op('Conv', [g, wf], {
-                kernel_shape: { ints: kernel },
-                pads: { ints: flipPads },
-                dilations: { ints: geo.dilations },
-                group: { int: group },
-            }),
-            null,
-            null,
-        ];
-    }
-    // output_padding: the input rows past the last full window (in + pads - span - 1) mod stride
-    const outputPadding = inSpatial.map((n, i) => n - ((outSpatial[i] - 1) * geo.strides[i] + span[i] + 1 - geo.pads[i] - geo.pads[i + r]));
-    if (outputPadding.some((p, i) => p < 0 || p >= Math.max(geo.strides[i], geo.dilations[i])))
-        fail(`no output_padding restores the input size (${outputPadding.join(',')})`);
-    return [
-        c.e.op('ConvTranspose', [g, w], {
-            kernel_shape: { ints: kernel },
-            strides: { ints: geo.strides },
-            pads: { ints: geo.pads },
-            dilations: { ints: geo.dilations },
-            group: { int: group },
-            output_padding: { ints: outputPadding },
-        }),
-        null,
-        null,
-    ];
-};
-const CONV_RULES = { Conv: conv };
-
-;// CONCATENATED MODULE: ./lib/model/grad/rules/elementwise.js
-/**
- * Vector-Jacobian rules of the broadcasting arithmetic (Add, Sub, Mul, Div, Pow, Sum, Where, Expand) and of
- * the pointwise maths the objective and decomposed normalisations use (Neg, Abs, Sqrt, Exp, Log,
- * Reciprocal, Erf), plus the identities (Identity, inference Dropout, float Cast). Each broadcast operand's
- * adjoint is summed back to its own shape (unbroadcast).
- */
-
-
-function outShape(c) {
-    return c.meta(c.outs[0]).shape;
-}
-const add = (c) => {
-    const g = c.gy[0];
-    return c.ins.map((x, i) => (c.needs[i] ? unbroadcast(c, g, outShape(c), x) : null));
-};
-const sub = (c) => {
-    const g = c.gy[0];
-    return [
-        c.needs[0] ? unbroadcast(c, g, outShape(c), c.ins[0]) : null,
-        c.needs[1] ? unbroadcast(c, c.e.op('Neg', [g]), outShape(c), c.ins[1]) : null,
-    ];
-};
-const mul = (c) => {
-    const g = c.gy[0];
-    const [a, b] = c.ins;
-    return [
-        c.needs[0] ? unbroadcast(c, c.e.op('Mul', [g, b]), outShape(c), a) : null,
-        c.needs[1] ? unbroadcast(c, c.e.op('Mul', [g, a]), outShape(c), b) : null,
-    ];
-};
-const div = (c) => {
-    const g = c.gy[0];
-    const [a, b] = c.ins;
-    const ga = c.needs[0] || c.needs[1] ? c.e.op('Div', [g, b]) : '';
-    // d(a/b)/db = -a/b^2 = -(a/b)/b, with the forward result y = a/b
-    return [
-        c.needs[0] ? unbroadcast(c, ga, outShape(c), a) : null,
-        c.needs[1] ? unbroadcast(c, c.e.op('Neg', [c.e.op('Mul', [ga, c.outs[0]])]), outShape(c), b) : null,
-    ];
-};
-const pow = (c) => {
-    if (c.needs[1])
-        fail('the gradient with respect to the exponent is not written');
-    const g = c.gy[0];
-    const [x, p] = c.ins;
-    const dydx = c.e.op('Mul', [p, c.e.op('Pow', [x, c.e.op('Sub', [p, c.e.f(1)])])]);
-    return [unbroadcast(c, c.e.op('Mul', [g, dydx]), outShape(c), x), null];
-};
-const where = (c) => {
-    const g = c.gy[0];
-    const [cond, a, b] = c.ins;
-    return [
-        null,
-        c.needs[1] ? unbroadcast(c, masked(c, cond, g), outShape(c), a) : null,
-        c.needs[2] ? unbroadcast(c, c.e.where(cond, c.e.f(0), g), outShape(c), b) : null,
-    ];
-};
-const expand = (c) => [unbroadcast(c, c.gy[0], outShape(c), c.ins[0]), null];
-const identity = (c) => [c.gy[0]];
-const dropout = (c) => {
-    // Inference Dropout is the identity; a training-mode Dropout (a third input that may be true) is not.
-    if (c.ins[2]) {
-        const v = c.meta(c.ins[2]).value;
-        if (!v || v[0] !== 0)
-            fail('Dropout in training mode');
-    }
-    return [c.gy[0]];
-};
-const cast = (c) => {
-    if (!isFloat(c.meta(c.ins[0]).dtype) || c.meta(c.outs[0]).dtype !== c.meta(c.ins[0]).dtype)
-        fail('a Cast between float types');
-    return [c.gy[0]];
-};
-/** CastLike(x, like): x's adjoint as for Cast; `like` only lends its type, so it gets none. */
-const castLike = (c) => {
-    if (!c.needs[0])
-        return [null, null];
-    if (!isFloat(c.meta(c.ins[0]).dtype) || c.meta(c.outs[0]).dtype !== c.meta(c.ins[0]).dtype)
-        fail('a CastLike between float types');
-    return [c.gy[0], null];
-};
-const neg = (c) => [c.e.op('Neg', [c.gy[0]])];
-const elementwise_abs = (c) => [c.e.op('Mul', [c.gy[0], c.e.op('Sign', [c.ins[0]])])];
-const elementwise_sqrt = (c) => [c.e.op('Div', [c.e.op('Mul', [c.gy[0], c.e.f(0.5)]), c.outs[0]])];
-const elementwise_exp = (c) => [c.e.op('Mul', [c.gy[0], c.outs[0]])];
-const log = (c) => [c.e.op('Div', [c.gy[0], c.ins[0]])];
-const reciprocal = (c) => [
-    c.e.op('Neg', [c.e.op('Mul', [c.gy[0], c.e.op('Mul', [c.outs[0], c.outs[0]])])]),
-];
-const erf = (c) => {
-    const x = c.ins[0];
-    const d = c.e.op('Mul', [
-        c.e.f(2 / Math.sqrt(Math.PI)),
-        c.e.op('Exp', [c.e.op('Neg', [c.e.op('Mul', [x, x])])]),
-    ]);
-    return [c.e.op('Mul', [c.gy[0], d])];
-};
-const ELEMENTWISE_RULES = {
-    Add: add,
-    Sum: add,
-    Sub: sub,
-    Mul: mul,
-    Div: div,
-    Pow: pow,
-    Where: where,
-    Expand: expand,
-    Identity: identity,
-    Dropout: dropout,
-    Cast: cast,
-    CastLike: castLike,
-    Neg: neg,
-    Abs: elementwise_abs,
-    Sqrt: elementwise_sqrt,
-    Exp: elementwise_exp,
-    Log: log,
-    Reciprocal: reciprocal,
-    Erf: erf,
-};
-
-;// CONCATENATED MODULE: ./lib/model/grad/rules/layout.js
-/**
- * Vector-Jacobian rules of the operators that move or select elements without arithmetic: Flatten,
- * Reshape, Squeeze, Unsqueeze (G reshaped to the input's runtime shape), Transpose (the inverse
- * permutation), Concat (a Slice of G per input) and Split (the adjoints concatenated, zeros for unused
- * outputs), Slice with unit steps (G padded back with zeros), constant-mode Pad (G padded by the negated
- * pads, which crops), Gather along any axis of a differentiable tensor with constant indices (G times a
- * one-hot matrix, so repeated indices add), and the reductions ReduceSum / ReduceMean (G broadcast back).
- */
-
-
-const reshapeBack = (c) => [c.e.reshapeLike(c.gy[0], c.ins[0]), null];
-const layout_transpose = (c) => {
-    const rank = shapeOf(c, c.ins[0]).length;
-    const perm = c.a.ints('perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
-    const inverse = new Array(rank);
-    perm.forEach((p, i) => (inverse[p] = i));
-    return [c.e.transpose(c.gy[0], inverse)];
-};
-const concat = (c) => {
-    const rank = shapeOf(c, c.ins[0]).length;
-    const axis = normAxis(c.a.int('axis', 0), rank);
-    let offset = 0;
-    return c.ins.map((x, i) => {
-        const size = numericDim(shapeOf(c, x)[axis], `the Concat axis size of input ${i}`);
-        const start = offset;
-        offset += size;
-        return c.needs[i] ? c.e.slice(c.gy[0], [start], [start + size], [axis]) : null;
-    });
-};
-const split = (c) => {
-    const x = c.ins[0];
-    const axis = normAxis(c.a.int('axis', 0), shapeOf(c, x).length);
-    const parts = c.outs.map((o, i) => c.gy[i] ?? c.e.zerosLike(o));
-    return [parts.length === 1 ? parts[0] : c.e.op('Concat', parts, { axis: { int: axis } }), null];
-};
-const slice = (c) => {
-    const x = c.ins[0];
-    const shape = shapeOf(c, x);
-    const p = sliceParams(c.node, c.a, (n) => c.meta(n), shape.length);
-    if (!p)
-        fail('Slice with starts, ends, axes or steps that are not constants');
-    const pads = new Array(2 * shape.length).fill(0);
-    p.axes.forEach((axis, i) => {
-        if (p.steps[i] !== 1)
-            fail('Slice with a step other than 1');
-        const d = numericDim(shape[axis], `the sliced axis ${axis}`);
-        const clamp = (v) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
-        const s = clamp(p.starts[i]);
-        const e = Math.max(s, clamp(p.ends[i]));
-        pads[axis] = s;
-        pads[axis + shape.length] = d - e;
-    });
-    return [c.e.pad(c.gy[0], pads), null, null, null, null];
-};
-const pad = (c) => {
-    if (c.a.string('mode', 'constant') !== 'constant')
-        fail(`Pad in ${c.a.string('mode', '')} mode`);
-    const g = c.gy[0];
-    // Pad with the negated pads undoes the padding (and re-pads with zeros what a negative pad cropped).
-    const neg = c.e.op('Neg', [c.ins[1]]);
-    const ins = [g, neg];
-    if (c.ins[3])
-        ins.push('', c.ins[3]);
-    return [c.e.op('Pad', ins), null, null, null];
-};
-const gather = (c) => {
-    if (c.needs[1])
-        fail('gradients with respect to Gather indices');
-    const [x, indices] = c.ins;
-    const shape = shapeOf(c, x);
-    const axis = normAxis(c.a.int('axis', 0), shape.length);
-    const idx = c.meta(indices);
-    const values = idx.value;
-    if (!values || !values.every((v) => typeof v === 'number') || !idx.shape || idx.shape.length > 1)
-        fail('Gather on a differentiable tensor needs constant scalar or 1-D indices');
-    const depth = numericDim(shape[axis], 'the gathered axis');
-    const k = values.length;
-    // onehot[j, values[j]] = 1: dX (axis moved last) = G (axis moved last) @ onehot
-    const onehot = new Array(k * depth).fill(0);
-    values.forEach((v, j) => (onehot[j * depth + (v < 0 ? v + depth : v)] = 1));
-    let g = c.gy[0];
-    if (idx.shape.length === 0)
-        g = c.e.unsqueeze(g, [axis]);
-    const r = shape.length;
-    const toLast = [...Array.from({ length: r }, (_, i) => i).filter((i) => i !== axis), axis];
-    const back = new Array(r);
-    toLast.forEach((p, i) => (back[p] = i));
-    const moved = axis === r - 1 ? g : c.e.transpose(g, toLast);
-    const product = c.e.op('MatMul', [moved, c.e.f(onehot, [k, depth])]);
-    return [axis === r - 1 ? product : c.e.transpose(product, back), null];
-};
-/** ReduceSum / ReduceMean: G (its reduced axes restored) broadcast back over the input. */
-function reduceRule(mean) {
-    return (c) => {
-        const x = c.ins[0];
-        const shape = shapeOf(c, x);
-        const r = shape.length;
-        const listed = axesOf(c.node, c.a, (n) => c.meta(n));
-        const axesAsInput = (c.node.opType === 'ReduceSum' ? c.opset >= 13 : c.opset >= 18) && !!c.ins[1];
-        if (axesAsInput && !listed)
-            fail('reduction axes that are not constants');
-        if (listed && !listed.every((v) => typeof v === 'number'))
-            fail('reduction axes that are not constants');
-        let axes = (listed ?? []).map((v) => normAxis(v, r));
-        if (axes.length === 0) {
-            if (c.a.int('noop_with_empty_axes', 0) === 1)
-                return [c.gy[0], null];
-            axes = Array.from({ length: r }, (_, i) => i);
-        }
-        let g = c.gy[0];
-        if (c.a.int('keepdims', 1) === 0)
-            g = c.e.unsqueeze(g, [...axes].sort((a, b) => a - b));
-        if (mean) {
-            const dims = axes.map((a) => shape[a]);
-            const count = dims.every((d) => typeof d === 'number')
-                ? c.e.f(1 / dims.reduce((a, b) => a * b, 1))
-                : c.e.op('Div', [
-                    c.e.op('Cast', [c.e.op('Size', [c.outs[0]])], { to: { int: 1 } }),
-                    c.e.op('Cast', [c.e.op('Size', [x])], { to: { int: 1 } }),
-                ]);
-            g = c.e.op('Mul', [g, count]);
-        }
-        return [c.e.expandLike(g, x), null];
-    };
-}
-const LAYOUT_RULES = {
-    Flatten: reshapeBack,
-    Reshape: reshapeBack,
-    Squeeze: reshapeBack,
-    Unsqueeze: reshapeBack,
-    Transpose: layout_transpose,
-    Concat: concat,
-    Split: split,
-    Slice: slice,
-    Pad: pad,
-    Gather: gather,
-    ReduceSum: reduceRule(false),
-    ReduceMean: reduceRule(true),
-};
-
-;// CONCATENATED MODULE: ./lib/model/grad/rules/linear.js
-/**
- * Vector-Jacobian rules of the matrix products. Gemm: Y = alpha * A' B' + beta * C (A' = A or A^T as transA
- * says, B' likewise), so dA' = alpha * G B'^T and dB' = alpha * A'^T G, each written as one Gemm with the
- * transposes folded into its flags. MatMul (numpy semantics, batched): dA = G B^T and dB = A^T G over the
- * last two axes, summed back over broadcast batch axes.
- */
-
-const gemm = (c) => {
-    const g = c.gy[0];
-    const [a, b, bias] = c.ins;
-    const alpha = c.a.float('alpha', 1);
-    const beta = c.a.float('beta', 1);
-    const tA = c.a.int('transA', 0) === 1;
-    const tB = c.a.int('transB', 0) === 1;
-    const k = (x) => ({ int: x });
-    let da = null;
-    let db = null;
-    if (c.needs[0]) {
-        // transA = 0: dA = alpha * G B'^T; transA = 1: dA = (alpha * G B'^T)^T = alpha * B' G^T
-        da = tA
-            ? c.e.op('Gemm', [b, g], { alpha: { float: alpha }, transA: k(tB ? 1 : 0), transB: k(1) })
-            : c.e.op('Gemm', [g, b], { alpha: { float: alpha }, transB: k(tB ? 0 : 1) });
-    }
-    if (c.needs[1]) {
-        // transB = 0: dB = alpha * A'^T G; transB = 1: dB = alpha * G^T A'
-        db = tB
-            ? c.e.op('Gemm', [g, a], { alpha: { float: alpha }, transA: k(1), transB: k(tA ? 1 : 0) })
-            : c.e.op('Gemm', [a, g], { alpha: { float: alpha }, transA: k(tA ? 0 : 1) });
-    }
-    let dc = null;
-    if (c.needs[2] && bias) {
-        const scaled = beta === 1 ? g : c.e.op('Mul', [g, c.e.f(beta)]);
-        dc = unbroadcast(c, scaled, c.meta(c.outs[0]).shape, bias);
-    }
-    return [da, db, dc];
-};
-/** A tensor with its last two axes swapped. */
-function swapLast(c, x, rank) {
-    const perm = Array.from({ length: rank }, (_, i) => i);
-    [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
-    return c.e.transpose(x, perm);
-}
-const matmul = (c) => {
-    const g = c.gy[0];
-    const [a, b] = c.ins;
-    const ra = shapeOf(c, a).length;
-    const rb = shapeOf(c, b).length;
-    if (ra < 2 || rb < 2)
-        fail('MatMul with a 1-D operand');
-    const gShape = c.meta(c.outs[0]).shape;
-    return [
-        c.needs[0] ? unbroadcast(c, c.e.op('MatMul', [g, swapLast(c, b, rb)]), gShape, a) : null,
-        c.needs[1] ? unbroadcast(c, c.e.op('MatMul', [swapLast(c, a, ra), g]), gShape, b) : null,
-    ];
-};
-const LINEAR_RULES = { Gemm: gemm, MatMul: matmul };
-
-;// CONCATENATED MODULE: ./lib/model/grad/rules/normalization.js
-
-
-
-/** Whether a BatchNormalization node is an inference one whose parameters carry no gradient. */
-function isInferenceBatchNorm(c, n) {
-    const ins = n.input ?? [];
-    return (n.opType === 'BatchNormalization' &&
-        new Attrs(n).int('training_mode', 0) === 0 &&
-        !(n.output ?? []).slice(1).some((o) => o) &&
-        ins.length >= 5 &&
-        !ins.slice(1).some((t) => c.reached(t)));
-}
-/** The per-channel factor of an inference BatchNormalization, scale / sqrt(var + eps), shaped [C, 1, ...]. */
-function batchNormFactor(c, n, rank) {
-    const [, scale, , , variance] = n.input ?? [];
-    const eps = new Attrs(n).float('epsilon', 1e-5);
-    const s = c.e.op('Div', [scale, c.e.op('Sqrt', [c.e.op('Add', [variance, c.e.f(eps)])])]);
-    // [C] -> [C, 1, ...] so it broadcasts over the channel axis of [N, C, spatial...]
-    return rank > 2
-        ? c.e.unsqueeze(s, Array.from({ length: rank - 2 }, (_, i) => i + 1))
-        : s;
-}
-const batchNorm = (c) => {
-    if (c.needs.slice(1).some(Boolean))
-        fail('gradients with respect to BatchNormalization parameters');
-    if (!isInferenceBatchNorm(c, c.node))
-        fail('BatchNormalization in training mode');
-    const rank = shapeOf(c, c.ins[0]).length;
-    return [c.e.op('Mul', [c.gy[0], batchNormFactor(c, c.node, rank)]), null, null, null, null];
-};
-const layerNorm = (c) => {
-    if (c.needs.slice(1).some(Boolean))
-        fail('gradients with respect to LayerNormalization parameters');
-    const [x, scale] = c.ins;
-    const rank = shapeOf(c, x).length;
-    const axis = normAxis(c.a.int('axis', -1), rank);
-    const axes = Array.from({ length: rank - axis }, (_, i) => axis + i);
-    const eps = c.a.float('epsilon', 1e-5);
-    const e = c.e;
-    const centred = e.op('Sub', [x, e.reduceMean(x, axes, true)]);
-    const inv = e.op('Reciprocal', [
-        e.op('Sqrt', [e.op('Add', [e.reduceMean(e.op('Mul', [centred, centred]), axes, true), e.f(eps)])]),
-    ]);
-    const xhat = e.op('Mul', [centred, inv]);
-    const gs = e.op('Mul', [c.gy[0], scale]);
-    const inner = e.op('Sub', [
-        e.op('Sub', [gs, e.reduceMean(gs, axes, true)]),
-        e.op('Mul', [xhat, e.reduceMean(e.op('Mul', [gs, xhat]), axes, true)]),
-    ]);
-    return [e.op('Mul', [inv, inner]), null, null];
-};
-const NORMALIZATION_RULES = {
-    BatchNormalization: batchNorm,
-    LayerNormalization: layerNorm,
-};
-
-;// CONCATENATED MODULE: ./lib/model/grad/rules/pool.js
-
-
-
-const maxPool = (c) => {
-    if (c.a.int('storage_order', 0) !== 0)
-        fail('MaxPool with column-major indices');
-    const x = c.ins[0];
-    const xShape = shapeOf(c, x);
-    const kernel = c.a.ints('kernel_shape');
-    if (!kernel)
-        fail('MaxPool without kernel_shape');
-    const geo = windowGeometry(c.a, xShape, kernel, c.a.int('ceil_mode', 0) === 1);
-    const overlap = geo ? geo.strides.some((s, i) => s < geo.dilations[i] * (kernel[i] - 1) + 1) : true;
-    if (overlap && c.opset < 16)
-        fail('overlapping MaxPool windows need opset 16 (ScatterElements reduction add)');
-    // A second MaxPool with the Indices output, beside the model's own (left as it is, so ONNX Runtime keeps
-    // optimising the forward pass exactly as in a plain session: an Indices output on the model's node moved
-    // the pooling out of ORT's NCHWc layout and changed a later GlobalAveragePool in the last bits).
-    const attrs = Object.fromEntries((c.node.attribute ?? []).map((at) => [at.name ?? '', at]));
-    const indices = c.e.withIndices(x, attrs);
-    // Fusion: a Relu (and an inference BatchNormalization before it) read only by this MaxPool is
-    // differentiated here, in the pooled domain, a quarter of the size: the gradient reaches only each
-    // window's maximum, where the Relu's derivative is [pooled > 0] and the BatchNormalization's is its
-    // per-channel factor, both of which commute with spreading G back to the maxima.
-    let g = c.gy[0];
-    let target = x;
-    const absorbed = [];
-    const relu = c.producer(x);
-    if (relu?.opType === 'Relu' && c.soleUse(x)) {
-        g = c.e.where(c.e.op('Greater', [c.outs[0], c.e.f(0)]), g, c.e.f(0));
-        target = (relu.input ?? [])[0];
-        absorbed.push(relu);
-        const bn = c.producer(target);
-        if (bn && c.soleUse(target) && isInferenceBatchNorm(c, bn)) {
-            g = c.e.op('Mul', [g, batchNormFactor(c, bn, xShape.length)]);
-            target = (bn.input ?? [])[0];
-            absorbed.push(bn);
-        }
-    }
-    let dx;
-    if (!overlap) {
-        // MaxUnpool checks that output_shape is at least (out - 1) * stride + kernel - pads; a ceil_mode window
-        // past the input would fail it, so the end pads are raised to cover such windows (output_shape rules).
-        const r = kernel.length;
-        const pads = [...geo.pads];
-        xShape.slice(2).forEach((d, i) => {
-            const out = geo.out[i];
-            if (typeof d === 'number' && typeof out === 'number')
-                pads[i + r] = Math.max(pads[i + r], (out - 1) * geo.strides[i] + kernel[i] - pads[i] - d);
-        });
-        dx = c.e.op('MaxUnpool', [g, indices, c.e.shape(x)], {
-            kernel_shape: { ints: kernel },
-            strides: { ints: geo.strides },
-            pads: { ints: pads },
-        });
-    }
-    else {
-        const flat = c.e.i([-1]);
-        const zeros = c.e.op('ConstantOfShape', [c.e.op('Reshape', [c.e.op('Size', [x]), flat])]);
-        const scattered = c.e.scatterAdd(zeros, c.e.op('Reshape', [indices, flat]), c.e.op('Reshape', [g, flat]), true);
-        dx = c.e.reshapeLike(scattered, x);
-    }
-    if (absorbed.length === 0)
-        return [dx];
-    // the adjoint goes to the first absorbed node's input; the nodes between get none (nothing else reads them)
-    absorbed.forEach((n, i) => c.absorb(n, i === absorbed.length - 1 && c.reached(target) ? [[target, dx]] : []));
-    return [null];
-};
-/** Per output position, the number AveragePool divides by (PyTorch's and ONNX Runtime's rule). */
-function divisors(inSize, outSize, k, stride, padBegin, padEnd, includePad) {
-    const out = [];
-    for (let o = 0; o < outSize; o++) {
-        let start = o * stride - padBegin;
-        let end = Math.min(start + k, inSize + padEnd);
-        const poolSize = end - start;
-        start = Math.max(start, 0);
-        end = Math.min(end, inSize);
-        out.push(includePad ? poolSize : end - start);
-    }
-    return out;
-}
-const averagePool = (c) => {
-    const x = c.ins[0];
-    const xShape = shapeOf(c, x);
-    const kernel = c.a.ints('kernel_shape');
-    if (!kernel)
-        fail('AveragePool without kernel_shape');
-    const geo = windowGeometry(c.a, xShape, kernel, c.a.int('ceil_mode', 0) === 1);
-    if (!geo)
-        fail('the pooling geometry is not static');
-    if (geo.dilations.some((d) => d !== 1))
-        fail('dilated AveragePool');
-    const r = kernel.length;
-    const channels = numericDim(xShape[1], 'the channel count');
-    const inSpatial = xShape.slice(2).map((d, i) => numericDim(d, `input spatial dim ${i}`));
-    const outSpatial = geo.out.map((d, i) => numericDim(d, `output spatial dim ${i}`));
-    const includePad = c.a.int('count_include_pad', 0) === 1;
-    // The divisor map is separable: the product over axes of each axis' divisor.
-    const perAxis = inSpatial.map((n, i) => divisors(n, outSpatial[i], kernel[i], geo.strides[i], geo.pads[i], geo.pads[i + r], includePad));
-    const total = outSpatial.reduce((a, b) => a * b, 1);
-    const map = new Array(total).fill(1);
-    for (let p = 0; p < total; p++) {
-        let rest = p;
-        for (let i = r - 1; i >= 0; i--) {
-            map[p] *= perAxis[i][rest % outSpatial[i]];
-            rest = Math.floor(rest / outSpatial[i]);
-        }
-    }
-    const scaled = c.e.op('Mul', [
-        c.gy[0],
-        c.e.f(map.map((d) => 1 / d), [1, 1, ...outSpatial]),
-    ]);
-    const pads = [...geo.pads];
-    const outputPadding = inSpatial.map((n, i) => {
-        const op = n - ((outSpatial[i] - 1) * geo.strides[i] + kernel[i] - pads[i] - pads[i + r]);
-        if (op < 0)
-            pads[i + r] -= op; // ceil_mode windows past the padded input: crop them
-        return Math.max(0, op);
-    });
-    if (outputPadding.some((p, i) => p >= geo.strides[i]))
-        fail('no output_padding restores the input size');
-    const ones = c.e.f(new Array(channels * kernel.reduce((a, b) => a * b, 1)).fill(1), [
-        channels,
-        1,
-        ...kernel,
-    ]);
-    return [
-        c.e.op('ConvTranspose', [scaled, ones], {
-            kernel_shape: { ints: kernel },
-            strides: { ints: geo.strides },
-            pads: { ints: pads },
-            group: { int: channels },
-            output_padding: { ints: outputPadding },
-        }),
-    ];
-};
-const globalAveragePool = (c) => {
-    const x = c.ins[0];
-    const spatial = shapeOf(c, x).slice(2);
-    const count = spatial.every((d) => typeof d === 'number')
-        ? c.e.f(1 / spatial.reduce((a, b) => a * b, 1))
-        : c.e.op('Div', [
-            c.e.op('Cast', [c.e.op('Size', [c.outs[0]])], { to: { int: 1 } }),
-            c.e.op('Cast', [c.e.op('Size', [x])], { to: { int: 1 } }),
-        ]);
-    return [c.e.expandLike(c.e.op('Mul', [c.gy[0], count]), x)];
-};
-const POOL_RULES = {
-    MaxPool: maxPool,
-    AveragePool: averagePool,
-    GlobalAveragePool: globalAveragePool,
-};
-
-;// CONCATENATED MODULE: ./lib/model/grad/rules/index.js
-/**
- * The rule table: operator -> vector-Jacobian rule (one file per family), and the operators whose outputs
- * carry no gradient at all (shape and index computations, comparisons, constants, and the piecewise-
- * constant roundings whose derivative is zero wherever it exists, as in PyTorch). Adding an operator is one
- * entry here and its rule in its family's file (docs/gradients.md).
- */
-
-
-
-
-
-
-
-const RULES = Object.freeze({
-    ...ELEMENTWISE_RULES,
-    ...ACTIVATION_RULES,
-    ...LINEAR_RULES,
-    ...CONV_RULES,
-    ...POOL_RULES,
-    ...NORMALIZATION_RULES,
-    ...LAYOUT_RULES,
-});
-const NO_GRADIENT_OPS = new Set([
-    'Shape',
-    'Size',
-    'Constant',
-    'ConstantOfShape',
-    'Range',
-    'OneHot',
-    'EyeLike',
-    'NonZero',
-    'ArgMax',
-    'ArgMin',
-    'Equal',
-    'Less',
-    'Greater',
-    'LessOrEqual',
-    'GreaterOrEqual',
-    'And',
-    'Or',
-    'Xor',
-    'Not',
-    'IsNaN',
-    'IsInf',
-    'Sign',
-    'Floor',
-    'Ceil',
-    'Round',
-    'RandomNormal',
-    'RandomUniform',
-    'RandomNormalLike',
-    'RandomUniformLike',
-]);
-/** Inputs that lend only their type or shape, never a value: no gradient flows through them. */
-const VALUELESS_INPUTS = Object.freeze({ CastLike: [1] });
-/** Whether input `i` of an `op` node can carry a gradient. */
-function carriesGradient(op, i) {
-    return !NO_GRADIENT_OPS.has(op) && !(VALUELESS_INPUTS[op] ?? []).includes(i);
-}
-/** The operators with a rule, sorted (for docs and messages). */
-function supportedOps() {
-    return Object.keys(RULES).sort();
-}
-
-;// CONCATENATED MODULE: ./lib/model/grad/build.js
-/**
- * buildGradientGraph: one ONNX graph that computes a model's forward pass (behind an optional prelude), a
- * scalar objective on it, and the objective's gradient with respect to chosen tensors, for ONNX Runtime to
- * run as one session. The forward nodes are the model's own, unchanged (a MaxPool gains its Indices
- * output), so the forward values are the model's; the backward nodes are written by reverse-mode sweep:
- * nodes on a path from a differentiated tensor to the objective are visited in reverse topological order,
- * each through its operator's vector-Jacobian rule (rules/), and the adjoints reaching a tensor from
- * several consumers are summed.
- *
- * Nothing from the file is executed: the builder reads the graph, writes ONNX operators, and ONNX Runtime
- * later runs those operators only. The model has passed the reader's checks (read.ts); the combined graph
- * is bounded by MAX_GRADIENT_GRAPH_NODES.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const { onnx: build_onnx } = onnx;
-/** The model's ai.onnx opset. */
-function onnxOpset(model) {
-    return model.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0;
-}
-function nodeLabel(n) {
-    return n.name || (n.output ?? [])[0] || n.opType || '?';
-}
-/** A prefix no name of the graph starts with. */
-function freshPrefix(g) {
-    const names = [];
-    for (const n of g.node ?? [])
-        names.push(n.name ?? '', ...(n.output ?? []), ...(n.input ?? []));
-    for (const t of g.initializer ?? [])
-        names.push(t.name ?? '');
-    for (const v of g.input ?? [])
-        names.push(v.name ?? '');
-    for (let k = 0;; k++) {
-        const prefix = k === 0 ? 'grad/' : `grad${k}/`;
-        if (!names.some((n) => n.startsWith(prefix)))
-            return prefix;
-    }
-}
-/** Why a tensor's type rules out a gradient (null when it is float32 or not known to be otherwise). */
-function dtypeProblem(m) {
-    if (m.dtype === 'float32' || m.dtype === 'unknown')
-        return null;
-    return isFloat(m.dtype) ? `${m.dtype} tensors (only float32 is differentiated)` : null;
-}
-function build_buildGradientGraph(model, spec) {
-    const file = model.path;
-    const opset = onnxOpset(model);
-    if (opset < MIN_GRAD_OPSET)
-        throw new GradientUnsupported(file, [
-            {
-                op: 'opset',
-                node: '',
-                why: `ai.onnx opset ${opset} (the backward graph needs ${MIN_GRAD_OPSET} or later)`,
-            },
-        ]);
-    const proto = build_onnx.ModelProto.decode(inlineExternalData(model));
-    const graph = proto.graph;
-    const modelNodes = graph.node ?? [];
-    const order = topologicalNodeOrder(graph, file).map((i) => modelNodes[i]);
-    const prefix = freshPrefix(graph);
-    const metas = new Map();
-    for (const t of graph.initializer ?? [])
-        metas.set(t.name ?? '', tensorMeta(t));
-    const initNames = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
-    for (const v of graph.input ?? [])
-        if (!initNames.has(v.name ?? ''))
-            metas.set(v.name ?? '', valueInfoMeta(v));
-    const declared = new Map();
-    for (const v of [...(graph.valueInfo ?? []), ...(graph.output ?? [])])
-        declared.set(v.name ?? '', valueInfoMeta(v));
-    const e = new Emitter(opset, prefix, metas);
-    const feeds = {};
-    const addFeed = (logical, info) => {
-        const existing = feeds[logical];
-        if (existing) {
-            if (existing.kind !== info.kind)
-                throw new GradientSpecError(`feed "${logical}" is used both as ${existing.kind} and as ${info.kind}`);
-            return existing.graphName;
-        }
-        const graphName = `${prefix}feed/${logical}`;
-        feeds[logical] = { ...info, graphName };
-        metas.set(graphName, { dtype: info.kind === 'classes' ? 'int64' : 'float32', shape: info.shape });
-        return graphName;
-    };
-    // The prelude, whose last node writes the model's input.
-    let prelude = null;
-    const modelInput = model.inputs[0];
-    if (spec.prelude) {
-        if (modelInput.dtype !== 'float32')
-            throw new GradientSpecError(`${file}: a prelude needs a float32 input; "${modelInput.name}" is ${modelInput.dtype}`);
-        prelude = emitPrelude(e, spec.prelude, modelInput, (logical) => `${prefix}feed/${logical}`);
-        for (const [k, v] of Object.entries(prelude.feeds))
-            feeds[k] = v;
-        graph.input = (graph.input ?? []).filter((v) => v.name !== modelInput.name);
-    }
-    for (const inp of model.inputs) {
-        if (prelude && inp.name === modelInput.name)
-            continue;
-        if (feeds[inp.name])
-            throw new GradientSpecError(`${file}: the feed name "${inp.name}" is taken twice`);
-        feeds[inp.name] = {
-            graphName: inp.name,
-            kind: inp.dtype === 'float32' ? 'float' : 'int',
-            shape: inp.shape,
-        };
-    }
-    const preludeNodes = e.nodes.length;
-    // Shapes of the model's tensors, declared value_info filling what inference leaves unknown.
-    for (const n of order) {
-        const out = inferNode(n, (t) => metas.get(t) ?? { dtype: 'unknown', shape: null }, opset);
-        (n.output ?? []).forEach((o, i) => {
-            if (!o)
-                return;
-            let m = out[i] ?? { dtype: 'unknown', shape: null };
-            const d = declared.get(o);
-            if (d && (m.shape === null || m.dtype === 'unknown'))
-                m = { ...m, dtype: m.dtype === 'unknown' ? d.dtype : m.dtype, shape: m.shape ?? d.shape };
-            metas.set(o, m);
-        });
-    }
-    const resolve = (ref) => {
-        if (ref === 'input')
-            return { name: modelInput.name, key: 'input' };
-        if ('prelude' in ref) {
-            const name = prelude?.values[ref.prelude];
-            if (!name)
-                throw new GradientSpecError(prelude
-                    ? `the ${spec.prelude?.kind} prelude has no value "${ref.prelude}" (it has ${Object.keys(prelude.values).join(', ')})`
-                    : `"${ref.prelude}" names a prelude value, and the spec has no prelude`);
-            return { name, key: ref.prelude };
-        }
-        if (!metas.has(ref.model))
-            throw new GradientSpecError(`${file}: the model has no tensor "${ref.model}"`);
-        return { name: ref.model, key: ref.model };
-    };
-    const objective = emitObjective({
-        e,
-        outputs: model.outputs.map((o) => ({ name: o.name, shape: metas.get(o.name)?.shape ?? o.shape })),
-        resolve: (r) => resolve(r).name,
-        nodes: order,
-        addFeed,
-    }, spec.terms);
-    const forward = [...e.nodes.slice(0, preludeNodes), ...order, ...e.nodes.slice(preludeNodes)];
-    const objectiveNodes = e.nodes.length - preludeNodes;
-    const wrtRefs = spec.wrt ?? (prelude ? prelude.params.map((p) => ({ prelude: p })) : ['input']);
-    if (wrtRefs.length === 0)
-        throw new GradientSpecError('wrt: at least one tensor to differentiate with respect to');
-    const wrt = wrtRefs.map(resolve);
-    // Which tensors depend on a differentiated one, and which nodes lie on a path to the objective.
-    const reached = new Set(wrt.map((w) => w.name));
-    for (const n of forward) {
-        const op = n.opType ?? '';
-        if (!(n.input ?? []).some((t, i) => reached.has(t) && carriesGradient(op, i)))
-            continue;
-        for (const o of n.output ?? []) {
-            const m = metas.get(o);
-            if (o && (!m || m.dtype === 'unknown' || isFloat(m.dtype)))
-                reached.add(o);
-        }
-    }
-    // The sweep starts from each term: at the tensor its closed-form adjoint is for, or at its value.
-    const starts = objective.terms.map((t, i) => objective.seeds[i]?.tensor ?? t);
-    const needed = new Set(starts);
-    const active = [];
-    for (let k = forward.length - 1; k >= 0; k--) {
-        const n = forward[k];
-        if (!(n.output ?? []).some((o) => needed.has(o)))
-            continue;
-        if (NO_GRADIENT_OPS.has(n.opType ?? ''))
-            continue;
-        const ins = (n.input ?? []).filter((t, i) => reached.has(t) && carriesGradient(n.opType ?? '', i));
-        if (ins.length === 0)
-            continue;
-        active.push(n);
-        for (const i of ins)
-            needed.add(i);
-    }
-    const items = [];
-    for (const n of active) {
-        const op = n.opType ?? '';
-        if ((n.domain ?? '') !== '' && n.domain !== 'ai.onnx')
-            items.push({
-                op: `${n.domain}::${op}`,
-                node: nodeLabel(n),
-                why: 'an operator outside the ONNX standard set',
-            });
-        else if (!RULES[op])
-            items.push({ op, node: nodeLabel(n), why: 'no gradient rule' });
-        else {
-            const bad = [...(n.input ?? []), ...(n.output ?? [])]
-                .filter((t) => reached.has(t))
-                .map((t) => dtypeProblem(metas.get(t) ?? { dtype: 'unknown', shape: null }))
-                .find(Boolean);
-            if (bad)
-                items.push({ op, node: nodeLabel(n), why: bad });
-        }
-    }
-    if (items.length)
-        throw new GradientUnsupported(file, items);
-    // The reverse sweep.
-    const adjoints = new Map();
-    const push = (t, g) => {
-        const list = adjoints.get(t);
-        if (list)
-            list.push(g);
-        else
-            adjoints.set(t, [g]);
-    };
-    const adjointOf = (t) => {
-        const list = adjoints.get(t);
-        if (!list || list.length === 0)
-            return null;
-        if (list.length > 1) {
-            const s = e.op('Sum', list);
-            adjoints.set(t, [s]);
-            return s;
-        }
-        return list[0];
-    };
-    objective.terms.forEach((t, i) => {
-        const seed = objective.seeds[i];
-        const w = objective.weights[i];
-        if (seed)
-            push(seed.tensor, scaled(e, seed.adjoint, w));
-        else
-            push(t, typeof w === 'number' ? e.f(w) : w);
-    });
-    // Fusions (a rule that also handles the node before it, see RuleContext.absorb) need to know who
-    // produces a tensor and whether anything else reads it.
-    const producers = new Map();
-    const uses = new Map();
-    for (const n of forward) {
-        for (const o of n.output ?? [])
-            if (o)
-                producers.set(o, n);
-        for (const i of n.input ?? [])
-            if (i)
-                uses.set(i, (uses.get(i) ?? 0) + 1);
-    }
-    const wrtNames = new Set(wrt.map((w) => w.name));
-    const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
-    const absorbed = new Set();
-    for (const n of active) {
-        if (absorbed.has(n))
-            continue;
-        const outs = [...(n.output ?? [])];
-        const gy = outs.map((o) => (o ? adjointOf(o) : null));
-        if (gy.every((g) => g === null))
-            continue;
-        const ins = [...(n.input ?? [])];
-        const needs = ins.map((t, i) => t !== '' && reached.has(t) && carriesGradient(n.opType ?? '', i));
-        const fusedAdjoints = [];
-        const claimed = [];
-        try {
-            const grads = RULES[n.opType ?? '']({
-                node: n,
-                a: new Attrs(n),
-                e,
-                opset,
-                ins,
-                outs,
-                gy,
-                needs,
-                meta: (t) => e.meta(t),
-                producer: (t) => producers.get(t),
-                soleUse: (t) => uses.get(t) === 1 && !wrtNames.has(t) && !graphOutputs.has(t),
-                reached: (t) => reached.has(t),
-                absorb: (node, adjoints) => {
-                    claimed.push(node);
-                    for (const [t, g] of adjoints)
-                        fusedAdjoints.push([t, g]);
-                },
-            });
-            ins.forEach((name, i) => {
-                const g = grads[i];
-                if (needs[i] && g)
-                    push(name, g);
-            });
-            for (const node of claimed)
-                absorbed.add(node);
-            for (const [t, g] of fusedAdjoints)
-                push(t, g);
-        }
-        catch (err) {
-            if (!(err instanceof RuleFailure))
-                throw err;
-            items.push({ op: n.opType ?? '', node: nodeLabel(n), why: err.message });
-        }
-        if (e.nodes.length + modelNodes.length > MAX_GRADIENT_GRAPH_NODES)
-            throw new GradientUnsupported(file, [
-                { op: 'graph', node: '', why: `the gradient graph would exceed ${MAX_GRADIENT_GRAPH_NODES} nodes` },
-            ]);
-    }
-    if (items.length)
-        throw new GradientUnsupported(file, items);
-    // Outputs: the objective, each term, each gradient (zeros where the objective does not depend on it).
-    const outputs = [];
-    const named = (t, hint) => {
-        const out = e.node('Identity', [t], {}, 1, hint)[0];
-        outputs.push(valueInfo(out, 'float32'));
-        return out;
-    };
-    const objectiveOut = named(objective.total, 'objective');
-    const termOuts = objective.terms.map((t, i) => named(t, `term${i}`));
-    const grads = {};
-    for (const w of wrt) {
-        if (grads[w.key])
-            continue;
-        grads[w.key] = named(adjointOf(w.name) ?? e.zerosLike(w.name), `grad`);
-    }
-    graph.node = [...forward, ...e.nodes.slice(preludeNodes + objectiveNodes)];
-    graph.initializer = [...(graph.initializer ?? []), ...e.initializers];
-    graph.input ??= [];
-    for (const f of Object.values(feeds)) {
-        if (model.inputs.some((i) => i.name === f.graphName))
-            continue;
-        graph.input.push({
-            name: f.graphName,
-            type: {
-                tensorType: {
-                    elemType: elemTypeCode(f.kind === 'classes' || f.kind === 'int' ? 'int64' : 'float32'),
-                    shape: {
-                        dim: f.shape.map((d) => typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {}),
-                    },
-                },
-            },
-        });
-    }
-    graph.output = [...(graph.output ?? []), ...outputs];
-    if (graph.node.length > MAX_GRADIENT_GRAPH_NODES)
-        throw new GradientUnsupported(file, [
-            {
-                op: 'graph',
-                node: '',
-                why: `the gradient graph has ${graph.node.length} nodes (limit ${MAX_GRADIENT_GRAPH_NODES})`,
-            },
-        ]);
-    return {
-        bytes: build_onnx.ModelProto.encode(proto).finish(),
-        feeds,
-        objective: objectiveOut,
-        terms: termOuts,
-        grads,
-        outputs: Object.fromEntries(model.outputs.filter((o) => o.dtype === 'float32').map((o) => [o.name, o.name])),
-        bnNodes: objective.bnNodes,
-        forwardNodes: modelNodes.length,
-        totalNodes: graph.node.length,
-        opset,
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/model/grad/session.js
-/**
- * GradientSession: one ONNX Runtime session over a gradient graph (build.ts), configured as the project's
- * other sessions are (session.ts: no custom-op libraries, no spinning threads, ORT's own log silenced, load
- * and run failures as InputError naming the file). `run` takes the caller's feeds by name and returns the
- * objective, each term, the gradients and the model's outputs of the same forward pass.
- */
-
-
-
-
-
-
-function floatOf(t) {
-    const d = t.data;
-    const data = d instanceof Float32Array ? d : Float32Array.from(d);
-    return { data, dims: [...t.dims] };
-}
-function checkDims(name, info, dims) {
-    if (dims.length !== info.shape.length)
-        throw new GradientSpecError(`feed "${name}": rank ${dims.length}, the graph wants [${info.shape.join(', ')}]`);
-    info.shape.forEach((d, i) => {
-        if (typeof d === 'number' && dims[i] !== d)
-            throw new GradientSpecError(`feed "${name}": dims [${dims.join(', ')}], the graph wants [${info.shape.join(', ')}]`);
-    });
-}
-function tensorFor(name, info, feed) {
-    switch (info.kind) {
-        case 'scalar':
-            if (typeof feed !== 'number')
-                throw new GradientSpecError(`feed "${name}" is a number`);
-            return new dist.Tensor('float32', Float32Array.of(feed), []);
-        case 'classes': {
-            if (!Array.isArray(feed))
-                throw new GradientSpecError(`feed "${name}" is an array of class indices`);
-            const ids = feed;
-            return new dist.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [ids.length]);
-        }
-        case 'int': {
-            const t = feed;
-            if (!(t && t.data instanceof BigInt64Array))
-                throw new GradientSpecError(`feed "${name}" is an int64 tensor`);
-            checkDims(name, info, t.dims);
-            return new dist.Tensor('int64', t.data, t.dims);
-        }
-        default: {
-            const t = feed;
-            if (!(t && t.data instanceof Float32Array))
-                throw new GradientSpecError(`feed "${name}" is a float32 tensor`);
-            checkDims(name, info, t.dims);
-            if (t.data.length !== t.dims.reduce((a, b) => a * b, 1))
-                throw new GradientSpecError(`feed "${name}": ${t.data.length} values for dims [${t.dims.join(', ')}]`);
-            return new dist.Tensor('float32', t.data, t.dims);
-        }
-    }
-}
-class GradientSession {
-    graph;
-    session;
-    file;
-    released = false;
-    fetches;
-    constructor(graph, session, file) {
-        this.graph = graph;
-        this.session = session;
-        this.file = file;
-        this.fetches = [
-            graph.objective,
-            ...graph.terms,
-            ...Object.values(graph.grads),
-            ...Object.values(graph.outputs),
-        ];
-    }
-    /** Opens a session over a built graph. */
-    static async open(graph, opts = {}) {
-        const file = opts.file ?? 'gradient graph';
-        const session = await openSession(graph.bytes, file, opts.threads, opts.graphOptimization ?? 'all', 'the gradient graph');
-        return new GradientSession(graph, session, file);
-    }
-    /** The feeds `run` expects, by name. */
-    get feeds() {
-        return this.graph.feeds;
-    }
-    async run(feeds) {
-        if (this.released)
-            throw new Error('GradientSession.run after release');
-        const input = {};
-        let bytes = 0;
-        for (const [name, info] of Object.entries(this.graph.feeds)) {
-            const f = feeds[name];
-            if (f === undefined)
-                throw new GradientSpecError(`missing feed "${name}" (the graph takes ${Object.keys(this.graph.feeds).join(', ')})`);
-            input[info.graphName] = tensorFor(name, info, f);
-            bytes += input[info.graphName].data.byteLength;
-        }
-        // the budget a probe batch has (the backward pass keeps a few times as much alive)
-        if (bytes > MAX_PROBE_BATCH_BYTES)
-            throw new errors_InputError('too-large', `${this.file}: one gradient batch feeds ${bytes} bytes, over the ${MAX_PROBE_BATCH_BYTES}-byte budget; use a smaller batch`, this.file);
-        for (const name of Object.keys(feeds))
-            if (!this.graph.feeds[name])
-                throw new GradientSpecError(`unknown feed "${name}"`);
-        let out;
-        try {
-            out = await this.session.run(input, this.fetches);
-        }
-        catch (e) {
-            throw new errors_InputError('runtime-error', `${this.file}: ONNX Runtime failed to run the gradient graph: ${describeError(e)}`, this.file);
-        }
-        const scalar = (n) => floatOf(out[n]).data[0];
-        return {
-            objective: scalar(this.graph.objective),
-            terms: this.graph.terms.map(scalar),
-            grads: Object.fromEntries(Object.entries(this.graph.grads).map(([k, n]) => [k, floatOf(out[n])])),
-            outputs: Object.fromEntries(Object.entries(this.graph.outputs).map(([k, n]) => [k, floatOf(out[n])])),
-        };
-    }
-    async release() {
-        if (this.released)
-            return;
-        this.released = true;
-        await this.session.release();
-    }
-}
-/** Builds the gradient graph of `model` for `spec` and opens it (GradientUnsupported when a rule is missing). */
-async function openGradientSession(model, spec, opts = {}) {
-    return GradientSession.open(buildGradientGraph(model, spec), { ...opts, file: model.path });
-}
-
-;// CONCATENATED MODULE: ./lib/model/grad/index.js
-/**
- * Gradients of a model's outputs through ONNX Runtime (docs/gradients.md): build a graph that computes an
- * objective and its gradient (buildGradientGraph), run it as one session (GradientSession). Callers above
- * src/model/ import from here only.
- */
-
-
-
-
-
-
-;// CONCATENATED MODULE: ./lib/selfcheck/adam.js
-/**
- * Adam (Kingma & Ba, 2015) on a flat Float32Array of parameters, minimising: the optimiser trigger inversion
- * (trigger-inversion.ts) runs on the mask and pattern logits. A dozen lines of arithmetic over a few hundred
- * to a few thousand numbers per step; the maintained JS optimisers live inside training frameworks
- * (@tensorflow/tfjs) that would bring their own tensors and backends for this, so it is written here.
- *
- * Deterministic: no randomness, the same gradients in the same order give the same parameters bit for bit.
- */
-class Adam {
-    m;
-    v;
-    t = 0;
-    lr;
-    beta1;
-    beta2;
-    eps;
-    constructor(size, opts = {}) {
-        this.m = new Float64Array(size);
-        this.v = new Float64Array(size);
-        this.lr = opts.lr ?? 0.1;
-        this.beta1 = opts.beta1 ?? 0.9;
-        this.beta2 = opts.beta2 ?? 0.999;
-        this.eps = opts.eps ?? 1e-8;
-    }
-    /** Steps taken so far. */
-    get steps() {
-        return this.t;
-    }
-    /** One descent step: params -= lr * mhat / (sqrt(vhat) + eps), in place. */
-    step(params, grad) {
-        if (params.length !== this.m.length || grad.length !== this.m.length)
-            throw new Error(`Adam: ${params.length} parameters and ${grad.length} gradients for a state of ${this.m.length}`);
-        this.t++;
-        const c1 = 1 - this.beta1 ** this.t;
-        const c2 = 1 - this.beta2 ** this.t;
-        for (let i = 0; i < params.length; i++) {
-            const g = grad[i];
-            // A NaN gradient (a model that overflows) must not poison the state: treat it as no signal.
-            const gi = Number.isFinite(g) ? g : 0;
-            this.m[i] = this.beta1 * this.m[i] + (1 - this.beta1) * gi;
-            this.v[i] = this.beta2 * this.v[i] + (1 - this.beta2) * gi * gi;
-            params[i] -= (this.lr * (this.m[i] / c1)) / (Math.sqrt(this.v[i] / c2) + this.eps);
-        }
-    }
-}
-
 ;// CONCATENATED MODULE: ./lib/selfcheck/trigger-inversion.js
+
 
 
 
@@ -46157,17 +47650,6 @@ const MAD_FLOOR_SHARE = 0.05;
 const MIN_INVERSION_INPUTS = 4;
 /** Mask logit that reads as "no mask" (sigmoid(-40) ~ 4e-18: x' equals x in float32). */
 const NO_MASK_LOGIT = -40;
-function argmaxRows(logits, n, k) {
-    const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-        let best = 0;
-        for (let c = 1; c < k; c++)
-            if (logits[i * k + c] > logits[i * k + best])
-                best = c;
-        out[i] = best;
-    }
-    return out;
-}
 const trigger_inversion_sigmoid = (v) => 1 / (1 + Math.exp(-v));
 /**
  * Steps of each halving round after the warm-up: the classes are halved every round (K-Arm keeps the
@@ -46218,35 +47700,16 @@ async function invertTriggers(model, base, shape, opts) {
     if (!(span > 0))
         return { assessed: false, reason: 'not assessed: an empty value range' };
     // The prelude works in [0, 1]: the base is mapped there, and the way back to probe space (and on into the
-    // model's normalisation) is one per-channel normalisation: ((u span + lo) - mean) / std.
-    const mean = opts.normalize?.mean ?? [0];
-    const std = opts.normalize?.std ?? [1];
-    const channels = Math.max(mean.length, std.length);
-    const at = (v, c) => v[v.length === 1 ? 0 : c];
-    const normalize = {
-        mean: Array.from({ length: channels }, (_, c) => (at(mean, c) - range.lo) / span),
-        std: Array.from({ length: channels }, (_, c) => at(std, c) / span),
-    };
-    let graph;
-    try {
-        graph = build_buildGradientGraph(model, {
-            prelude: { kind: 'patch', clamp: [0, 1], normalize },
-            terms: [
-                { kind: 'crossEntropy', target: { feed: 'targets' } },
-                { kind: 'l1', of: { prelude: 'mask' }, weight: { feed: 'lambda' } },
-            ],
-        });
-    }
-    catch (e) {
-        if (e instanceof GradientUnsupported)
-            return {
-                assessed: false,
-                reason: `not assessed: ${e.ops.join(', ')} has no gradient rule (${e.items.length} node${e.items.length === 1 ? '' : 's'})`,
-            };
-        if (e instanceof GradientSpecError)
-            return { assessed: false, reason: `not assessed: ${e.message}` };
-        throw e;
-    }
+    // model's normalisation) is one per-channel normalisation (unit-space.ts).
+    const graph = buildOrWhy(model, {
+        prelude: { kind: 'patch', clamp: [0, 1], normalize: unitNormalize(range, opts.normalize) },
+        terms: [
+            { kind: 'crossEntropy', target: { feed: 'targets' } },
+            { kind: 'l1', of: { prelude: 'mask' }, weight: { feed: 'lambda' } },
+        ],
+    });
+    if ('why' in graph)
+        return { assessed: false, reason: `not assessed: ${graph.why}` };
     const batchDim = graph.feeds.data?.shape[0];
     if (typeof batchDim === 'number')
         return { assessed: false, reason: `not assessed: the model's batch size is fixed at ${batchDim}` };
