@@ -1,5 +1,6 @@
 /**
- * `npm run bench:realsize-zoo [-- --out DIR] [--archs a,b] [--workers N] [--quick] [--merge-only]`: builds the real-size
+ * `npm run bench:realsize-zoo [-- --out DIR] [--archs a,b] [--workers N] [--quick] [--merge-only]
+ * [--test-recipe long] [--test-clean N] [--attacks a,b] [--rates r,s] [--cells N]`: builds the real-size
  * zoo (bench/realsize/README.md): ResNet-18, WRN-16-2, VGG-11 and MobileNetV2 on real 32x32 RGB traffic
  * signs (GTSRB, bench/data), clean and backdoored, trained in PyTorch on CPU (bench/realsize/train.py, one
  * thread per worker process, niced) and exported to ONNX. Resumable: re-running skips every model already in
@@ -21,6 +22,9 @@ function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
+
+/** What to build, passed to train.py as given (it validates them and says what it expects). */
+const PLAN_OPTIONS = ['--test-recipe', '--test-clean', '--attacks', '--rates', '--cells'];
 
 /** The assembled data (bench/data): the worktree's cache, else this machine's shared copy. */
 export function dataDir(): string {
@@ -50,6 +54,10 @@ function worker(archs: string[], data: string, out: string, quick: boolean): Pro
       '--archs',
       archs.join(','),
       ...(quick ? ['--quick'] : []),
+      ...PLAN_OPTIONS.flatMap((f) => {
+        const v = option(f);
+        return v === undefined ? [] : [f, v];
+      }),
     ];
     const p = spawn('nice', args, {
       cwd: ROOT,
