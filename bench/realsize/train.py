@@ -356,7 +356,7 @@ class ArchZoo:
     def tried(self, rec):
         return any(r["id"] == rec["id"] and r["configHash"] == rec["configHash"] for r in self.manifest["rejected"])
 
-    def build(self, base_only=False, only=None):
+    def build(self, base_only=False, only=None, reverse=False, finish_only=False):
         base_model, base_rec = self.base()
         if base_only:
             return
@@ -364,7 +364,9 @@ class ArchZoo:
         specs = self.plan()
         # clean models first: the stealth rule needs their median accuracy
         order = [s for s in specs if not s["attack"]] + [s for s in specs if s["attack"]]
-        for spec in [s for s in order if only is None or (only == "backdoor") == bool(s["attack"])]:
+        mine = [s for s in order if (only is None or (only == "backdoor") == bool(s["attack"])) and not finish_only]
+        # --reverse: a second process on the same models works from the other end (each skips what the other kept)
+        for spec in mine[::-1] if reverse else mine:
             attempts = MAX_ATTEMPTS if spec["attack"] else 1
             for attempt in range(1, attempts + 1):
                 planned, _, _ = self.prepare(base_rec, spec, attempt)
@@ -432,6 +434,8 @@ def main():
     ap.add_argument("--rates", default=",".join(map(str, RATES)), help="poison rates")
     ap.add_argument("--cells", type=int, default=1, help="backdoored models per attack and rate (own seeds)")
     ap.add_argument("--only", choices=["clean", "backdoor"], help="build only these (another process the rest)")
+    ap.add_argument("--reverse", action="store_true", help="the plan from its end (beside a process from its start)")
+    ap.add_argument("--finish-only", action="store_true", help="train nothing: the summary and the final stealth check (a build stopped at a deadline)")
     args = ap.parse_args()
     attacks = [a for a in args.attacks.split(",") if a]
     bad = [a for a in attacks if a not in ATTACKS]
@@ -449,7 +453,7 @@ def main():
         if arch not in ARCHS:
             sys.exit(f"train.py: unknown architecture {arch} (expected {', '.join(ARCHS)})")
         t0, c0 = time.time(), time.process_time()
-        ArchZoo(arch, args.data, args.out, args.quick, plan).build(args.base_only, args.only)
+        ArchZoo(arch, args.data, args.out, args.quick, plan).build(args.base_only, args.only, args.reverse, args.finish_only)
         log(f"{arch}: done in {time.time() - t0:.0f} wall-s, {time.process_time() - c0:.0f} cpu-s")
 
 

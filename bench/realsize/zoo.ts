@@ -40,7 +40,13 @@ export function dataDir(): string {
 }
 
 /** One train.py process over `archs`, niced, its output prefixed and passed through. */
-function worker(archs: string[], data: string, out: string, quick: boolean): Promise<number> {
+function worker(
+  archs: string[],
+  data: string,
+  out: string,
+  quick: boolean,
+  only?: 'clean' | 'backdoor',
+): Promise<number> {
   return new Promise((resolve) => {
     const args = [
       '-n',
@@ -54,6 +60,7 @@ function worker(archs: string[], data: string, out: string, quick: boolean): Pro
       '--archs',
       archs.join(','),
       ...(quick ? ['--quick'] : []),
+      ...(only ? ['--only', only] : []),
       ...PLAN_OPTIONS.flatMap((f) => {
         const v = option(f);
         return v === undefined ? [] : [f, v];
@@ -107,7 +114,13 @@ async function main(): Promise<void> {
   const started = new Date().toISOString();
   const t0 = performance.now();
   const load0 = os.loadavg();
-  const codes = await Promise.all(assign(archs, workers).map((g) => worker(g, data, out, quick)));
+  // one architecture and two workers: one builds its clean models, the other its backdoored ones (train.py
+  // shares the architecture's manifest under a lock)
+  const jobs =
+    archs.length === 1 && workers >= 2
+      ? (['clean', 'backdoor'] as const).map((only) => worker(archs, data, out, quick, only))
+      : assign(archs, workers).map((g) => worker(g, data, out, quick));
+  const codes = await Promise.all(jobs);
   const wallS = (performance.now() - t0) / 1000;
   if (codes.some((c) => c !== 0))
     throw new SetupError(`bench:realsize-zoo: train.py exited with ${codes.join(', ')} (see above)`);
