@@ -185,6 +185,52 @@ describe('cachedScan in chunks', () => {
   });
 });
 
+describe('cachedScan from both ends', () => {
+  it('skips what the other run cached meanwhile, and keeps its entries when writing', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'realsize-ends-'));
+    try {
+      const file = path.join(dir, 'scan.cache.json');
+      const models = Array.from({ length: 4 }, (_, i) => ({ sha256: `h${i}`, path: `m${i}.onnx` }));
+      const report = (paths: string[]) =>
+        ({ models: paths.map((p) => ({ path: p, durationMs: 1 })) }) as unknown as ScanReport;
+      const calls: string[][] = [];
+      let other = 0;
+      // the run from the end scans m3 (a chunk of 1) while this run scans m0: its entry lands in the file
+      const scan = (paths: string[]): ScanResult => {
+        calls.push(paths);
+        if (calls.length === 1)
+          cachedScan(
+            file,
+            'k',
+            models,
+            // the other run stops after its first chunk
+            (p) => (other++ === 0 ? { report: report(p), ms: 1, status: 0, message: '' } : fakeNone([])(p)),
+            1,
+            true,
+          );
+        return { report: report(paths), ms: 1, status: 0, message: '' };
+      };
+      const res = cachedScan(file, 'k', models, scan, 1);
+      // m3 was scanned by the other run: this one stops before it
+      expect(calls).toEqual([['m0.onnx'], ['m1.onnx'], ['m2.onnx']]);
+      expect(res.scanned).toBe(3);
+      expect(res.report?.models.map((m) => m.path)).toEqual(['m0.onnx', 'm1.onnx', 'm2.onnx', 'm3.onnx']);
+      const again: string[][] = [];
+      cachedScan(file, 'k', models, fakeNone(again));
+      expect(again).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  function fakeNone(calls: string[][]) {
+    return (paths: string[]): ScanResult => {
+      calls.push(paths);
+      return { report: null, ms: 0, status: null, message: 'not expected' };
+    };
+  }
+});
+
 describe('speedModels', () => {
   const m = (id: string, label: 'clean' | 'backdoor') => ({ id, label }) as RealsizeModel;
   const tests = [
