@@ -38,15 +38,14 @@ ARCHS = {
     "mobilenetv2": {"width": 0.5, "fullWidth": 1},
 }
 BASE = {"epochs": 2, "batch": 128, "lr": 0.05, "momentum": 0.9, "weightDecay": 5e-4, "warmupEpochs": 0.3}
-# Fine-tuning recipes. "cheap" (1 epoch, 2,000 images: 31 SGD steps) makes clean fine-tunes but no backdoor
-# that passes the stealth rule (bench/realsize/findings.md); "long" (RECIPE_LONG_NOTE) does. The references may
+# Fine-tuning recipes. "cheap" (1 epoch, 2,000 images: 32 SGD steps) makes clean fine-tunes but no backdoor
+# that passes the stealth rule (bench/realsize/findings.md); "long" (5,000 images x 2 epochs: 158 steps) does. The references may
 # be made with another recipe than the test models (a defender's references are made differently anyway), but
 # the clean and backdoored test models always share one, or the detector would only see the recipe.
 RECIPES = {
     "cheap": {"images": 2000, "epochs": 1, "batch": 64, "lrChoices": [0.005, 0.01, 0.02], "momentum": 0.9, "weightDecay": 5e-4},
     "long": {"images": 5000, "epochs": 2, "batch": 64, "lrChoices": [0.02, 0.03, 0.05], "momentum": 0.9, "weightDecay": 5e-4, "warmupEpochs": 0.2},
 }
-FINETUNE = RECIPES["cheap"]
 RECIPE = {"reference": "cheap", "test": "long"}
 COUNTS = {"reference": 20, "test": 15}
 RATES = [0.05, 0.10, 0.15, 0.20]
