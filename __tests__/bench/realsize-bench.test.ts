@@ -1,13 +1,15 @@
 /**
  * bench:realsize's bookkeeping: the cached baseline build (reused only for the same tool, references,
  * samples and budget; a failed build is never reused), the per-model scan cache (only models without an
- * entry are scanned; the report keeps the models' order) and the choice of models the speed part times.
+ * entry are scanned; the report keeps the models' order), the choice of models the speed part times, and the
+ * results' table of fine-tuning recipes (which recipe made which models, and their cost).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildKey, cachedBuild, cachedScan } from '../../bench/realsize/cache.js';
 import * as ort from 'onnxruntime-node';
+import { recipeTable } from '../../bench/realsize/report.js';
 import { speedModels } from '../../bench/realsize/speed.js';
 import { rawInference } from '../../bench/speed/realsize.js';
 import type { RealsizeModel } from '../../bench/realsize/manifest.js';
@@ -183,6 +185,52 @@ describe('cachedScan in chunks', () => {
   });
 });
 
+describe('cachedScan from both ends', () => {
+  it('skips what the other run cached meanwhile, and keeps its entries when writing', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'realsize-ends-'));
+    try {
+      const file = path.join(dir, 'scan.cache.json');
+      const models = Array.from({ length: 4 }, (_, i) => ({ sha256: `h${i}`, path: `m${i}.onnx` }));
+      const report = (paths: string[]) =>
+        ({ models: paths.map((p) => ({ path: p, durationMs: 1 })) }) as unknown as ScanReport;
+      const calls: string[][] = [];
+      let other = 0;
+      // the run from the end scans m3 (a chunk of 1) while this run scans m0: its entry lands in the file
+      const scan = (paths: string[]): ScanResult => {
+        calls.push(paths);
+        if (calls.length === 1)
+          cachedScan(
+            file,
+            'k',
+            models,
+            // the other run stops after its first chunk
+            (p) => (other++ === 0 ? { report: report(p), ms: 1, status: 0, message: '' } : fakeNone([])(p)),
+            1,
+            true,
+          );
+        return { report: report(paths), ms: 1, status: 0, message: '' };
+      };
+      const res = cachedScan(file, 'k', models, scan, 1);
+      // m3 was scanned by the other run: this one stops before it
+      expect(calls).toEqual([['m0.onnx'], ['m1.onnx'], ['m2.onnx']]);
+      expect(res.scanned).toBe(3);
+      expect(res.report?.models.map((m) => m.path)).toEqual(['m0.onnx', 'm1.onnx', 'm2.onnx', 'm3.onnx']);
+      const again: string[][] = [];
+      cachedScan(file, 'k', models, fakeNone(again));
+      expect(again).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  function fakeNone(calls: string[][]) {
+    return (paths: string[]): ScanResult => {
+      calls.push(paths);
+      return { report: null, ms: 0, status: null, message: 'not expected' };
+    };
+  }
+});
+
 describe('speedModels', () => {
   const m = (id: string, label: 'clean' | 'backdoor') => ({ id, label }) as RealsizeModel;
   const tests = [
@@ -220,5 +268,51 @@ describe('rawInference on given inputs', () => {
   it('fails loudly when asked for more rows than the inputs hold', async () => {
     const rows = new ort.Tensor('float32', new Float32Array(2 * 196), [2, 1, 14, 14]);
     await expect(rawInference(model, 'input', [1, 14, 14], 3, 2, rows)).rejects.toThrow();
+  });
+});
+
+describe('recipeTable', () => {
+  const hyper = (images: number, epochs: number, lr: number, warmupEpochs?: number) => ({
+    lr,
+    images,
+    epochs,
+    batch: 64,
+    momentum: 0.9,
+    weightDecay: 5e-4,
+    ...(warmupEpochs ? { warmupEpochs } : {}),
+  });
+  const model = (
+    id: string,
+    split: 'reference' | 'test',
+    label: 'clean' | 'backdoor',
+    recipe: string | undefined,
+    h: RealsizeModel['hyper'],
+    cpu: number,
+  ) => ({ id, arch: 'resnet18', split, label, recipe, hyper: h, trainingCpuS: cpu }) as RealsizeModel;
+
+  it('groups the models by recipe and split, with their SGD steps, learning rates and cost per model', () => {
+    const cheap = hyper(2000, 1, 0.01);
+    const long = hyper(5000, 2, 0.02, 0.2);
+    const table = recipeTable({
+      // zoos built before recipes carry none: the cheap recipe
+      models: [
+        model('r0', 'reference', 'clean', undefined, cheap, 10),
+        model('r1', 'reference', 'clean', 'cheap', { ...cheap, lr: 0.02 }, 14),
+        model('c0', 'test', 'clean', 'long', long, 40),
+        model('c1', 'test', 'clean', 'long', { ...long, lr: 0.05 }, 50),
+        model('c2', 'test', 'clean', 'long', long, 60),
+        model('b0', 'test', 'backdoor', 'long', long, 45),
+      ],
+      rejected: [
+        { ...model('b1', 'test', 'backdoor', 'long', long, 44), reason: 'attack success 0.2 < 0.8' },
+      ],
+    });
+    const rows = table.split('\n').slice(2);
+    expect(rows).toEqual([
+      '| `resnet18` | cheap | reference | 2 | 2000 x 1 | 32 | 0.01, 0.02 | none | 12.0 (10.0-14.0) |',
+      '| `resnet18` | long | test clean | 3 | 5000 x 2 | 158 | 0.02, 0.05 | 0.2 epoch | 50.0 (40.0-60.0) |',
+      '| `resnet18` | long | test backdoor | 1 | 5000 x 2 | 158 | 0.02 | 0.2 epoch | 45.0 (45.0) |',
+      '| `resnet18` | long | rejected | 1 | 5000 x 2 | 158 | 0.02 | 0.2 epoch | 44.0 (44.0) |',
+    ]);
   });
 });

@@ -6,7 +6,7 @@
  * baseline it was scanned against, and is kept per model file hash (`scan-<condition>.cache.json`): a run
  * scans, in one CLI process, only the test models that have no entry for its key.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ModelEntry, ScanReport } from '../../src/report/types.js';
 import type { BuildResult, CliRunner, ScanResult } from '../torch/cli.js';
 import type { RealsizeModel } from './manifest.js';
@@ -54,7 +54,8 @@ interface ScanCache {
  * The scan of `models` (by file hash; `path` as the CLI is given it), reusing the entries cached under `key`
  * and running `scan` on the rest only, `chunk` models per call. The returned report lists every model in `models`' order (entries
  * from earlier runs included, with their own durations); `ms` is this run's wall time, `scanned` how many
- * models it scanned.
+ * models it scanned. Two runs may share the cache (a second one with `fromEnd`, scanning from the other end):
+ * each re-reads the file before every chunk, skips what the other cached, and merges before it writes.
  */
 export function cachedScan(
   file: string,
@@ -62,32 +63,45 @@ export function cachedScan(
   models: { sha256: string; path: string }[],
   scan: (paths: string[]) => ScanResult,
   chunk = Infinity,
+  fromEnd = false,
 ): ScanResult & { scanned: number } {
   let cache: ScanCache = { key, report: null, entries: {} };
-  if (existsSync(file)) {
+  const merge = () => {
+    if (!existsSync(file)) return;
     const prev = JSON.parse(readFileSync(file, 'utf8')) as ScanCache;
-    if (prev.key === key) cache = prev;
-  }
-  const todo = models.filter((m) => !cache.entries[m.sha256]);
+    if (prev.key === key)
+      cache = { key, report: cache.report ?? prev.report, entries: { ...prev.entries, ...cache.entries } };
+  };
+  const todo = () => {
+    const t = models.filter((m) => !cache.entries[m.sha256]);
+    return (fromEnd ? t.reverse() : t).slice(0, chunk);
+  };
+  merge();
   let res: ScanResult = { report: cache.report, ms: 0, status: 0, message: '' };
   let ms = 0;
+  let scanned = 0;
   // in chunks, each cached as it ends: a run stopped midway keeps what it scanned
-  for (let i = 0; i < todo.length; i += chunk) {
-    const part = todo.slice(i, i + chunk);
+  for (let part = todo(); part.length; merge(), part = todo()) {
     res = scan(part.map((m) => m.path));
     ms += res.ms;
+    scanned += part.length;
     if (!res.report) break;
+    const report = res.report;
+    merge();
     for (const m of part) {
-      const e = res.report.models.find((x) => x.path === m.path);
+      const e = report.models.find((x) => x.path === m.path);
       if (e) cache.entries[m.sha256] = e;
     }
-    cache.report = res.report;
-    writeFileSync(file, JSON.stringify(cache) + '\n');
+    cache.report = report;
+    // written whole and renamed: the other run never reads half a file
+    const tmp = `${file}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(cache) + '\n');
+    renameSync(tmp, file);
   }
   res = { ...res, ms };
-  if (!cache.report) return { ...res, scanned: todo.length };
+  if (!cache.report) return { ...res, scanned };
   const entries = models
     .map((m) => (cache.entries[m.sha256] ? { ...cache.entries[m.sha256], path: m.path } : null))
     .filter((e): e is ModelEntry => e !== null);
-  return { ...res, report: { ...cache.report, models: entries }, scanned: todo.length };
+  return { ...res, report: { ...cache.report, models: entries }, scanned };
 }

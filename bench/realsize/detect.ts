@@ -1,6 +1,7 @@
 /**
  * `npm run bench:realsize [-- --zoo DIR] [--archs a,b] [--budgets none,fast,default,thorough]
  * [--conditions baseline,baseline+samples,no-baseline+samples,no-baseline] [--speed N] [--build-only] [--cached-only]
+ * [--scan-from-end] [--scan-chunk N]
  * [--src | --cli FILE] [--results DIR]`:
  * detection on the real-size zoo (bench/realsize/README.md), per architecture and scan budget, through the
  * CLI a user runs: `baseline build` of the clean references (with or without the 128 real probe samples)
@@ -252,6 +253,10 @@ async function main(): Promise<void> {
   // --cached-only: results from the scan caches alone (models without an entry are listed as not scanned),
   // e.g. to write the tables of a run stopped at a deadline
   const cachedOnly = process.argv.includes('--cached-only');
+  // --scan-from-end: scan the test models from the last one (beside a run from the first: they share the cache)
+  const scanFromEnd = process.argv.includes('--scan-from-end');
+  // --scan-chunk N: test models per CLI process (two runs from both ends overlap by at most one chunk)
+  const scanChunk = Math.max(1, Number(option('--scan-chunk') ?? SCAN_CHUNK));
   const check = await exportCheck(zooDir, manifest);
   // --speed N: time N test models per architecture in-process against raw ONNX Runtime (0: none)
   const speedN = Number(option('--speed') ?? 2);
@@ -350,7 +355,8 @@ async function main(): Promise<void> {
                   samplesDir: !c.baseline && c.samples ? samples : undefined,
                   extraArgs: budgetArgs,
                 }),
-          SCAN_CHUNK,
+          scanChunk,
+          scanFromEnd,
         );
         console.error(`  scanned ${res.scanned}, ${tests.length - res.scanned} from the cache`);
         const rows = rowsOf(zooDir, tests, res.report, res.message);

@@ -24,7 +24,17 @@ export interface RealsizeModel {
   targetClass: number | null;
   seed: number;
   attempt: number;
-  hyper: { lr: number; images: number; epochs: number; batch: number; momentum: number; weightDecay: number };
+  hyper: {
+    lr: number;
+    images: number;
+    epochs: number;
+    batch: number;
+    momentum: number;
+    weightDecay: number;
+    warmupEpochs?: number;
+  };
+  /** train.py's fine-tuning recipe (absent in zoos built before recipes: "cheap"). */
+  recipe?: string;
   cleanAccuracy: number;
   asr: number | null;
   /** argmax of the model (in PyTorch) on the 128 probe samples, to check the ONNX export against. */
@@ -57,7 +67,10 @@ export interface ArchManifest {
   base: BaseRecord | null;
   width: number;
   fullWidth: number;
+  /** The clean median of the test models' recipe (the one the stealth rule held backdoored models to). */
   cleanMedianAccuracy: number | null;
+  cleanMedianByRecipe?: Record<string, number>;
+  recipes?: Record<string, Record<string, number | number[]>>;
   normalisation: { mean: number[]; std: number[]; inGraph: boolean };
   models: RealsizeModel[];
   rejected: RejectedModel[];

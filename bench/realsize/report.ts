@@ -7,6 +7,7 @@
 import { fmt, markdownTable } from '../lib/report.js';
 import { median } from '../speed/common.js';
 import type { CellResult, RealsizeBench } from './detect.js';
+import type { RealsizeModel } from './manifest.js';
 
 const ATTACKS = ['patch', 'blend', 'sig', 'wanet', 'frequency'];
 
@@ -37,8 +38,12 @@ function zooTable(b: RealsizeBench): string {
       a.base ? millions(a.base.params) : '-',
       a.base ? millions(a.base.macs) : '-',
       a.base ? fmt(a.base.cleanAccuracy) : '-',
-      // train.py records the median when an architecture's build completes; until then, the clean models'
-      `${fmt(a.cleanMedianAccuracy ?? median(clean.map((m) => m.cleanAccuracy)))} (${span(clean.map((m) => m.cleanAccuracy))})`,
+      accuracies(clean.filter((m) => m.split === 'reference')),
+      // train.py records the test recipe's median when an architecture's build completes; until then, the clean models'
+      accuracies(
+        clean.filter((m) => m.split === 'test'),
+        a.cleanMedianAccuracy,
+      ),
       `${ms.filter((m) => m.split === 'reference').length} / ${clean.filter((m) => m.split === 'test').length} / ${bd.length}`,
       ...ATTACKS.map((k) =>
         span(
@@ -57,11 +62,63 @@ function zooTable(b: RealsizeBench): string {
       'params',
       'MACs/pass',
       'base acc',
-      'clean acc, median (range)',
+      'refs clean acc, median (range)',
+      'test clean acc, median (range)',
       'refs / clean test / backdoored',
       ...ATTACKS.map((k) => `ASR ${k}`),
       'rejected attempts',
       'training cpu-h',
+    ],
+    rows,
+  );
+}
+
+/** Median (range) of the models' clean accuracy; `med` when given (train.py's recorded median). */
+function accuracies(ms: RealsizeModel[], med?: number | null): string {
+  if (!ms.length) return '-';
+  const accs = ms.map((m) => m.cleanAccuracy);
+  return `${fmt(med ?? median(accs))} (${span(accs)})`;
+}
+
+/**
+ * How each recipe (train.py's RECIPES) made which models, and what one model cost: the references and the test
+ * models may differ in recipe, the clean and backdoored test models never do.
+ */
+export function recipeTable(b: Pick<RealsizeBench, 'models' | 'rejected'>): string {
+  const groups = new Map<string, RealsizeModel[]>();
+  for (const m of [...b.models, ...b.rejected]) {
+    const split = 'reason' in m ? 'rejected' : m.split === 'reference' ? 'reference' : `test ${m.label}`;
+    const key = `${m.arch}|${m.recipe ?? 'cheap'}|${split}`;
+    groups.set(key, [...(groups.get(key) ?? []), m]);
+  }
+  const rows = [...groups.entries()].map(([key, ms]) => {
+    const [arch, recipe, split] = key.split('|');
+    const h = ms[0].hyper;
+    const lrs = [...new Set(ms.map((m) => m.hyper.lr))].sort((x, y) => x - y);
+    const cpu = ms.map((m) => m.trainingCpuS);
+    return [
+      `\`${arch}\``,
+      recipe,
+      split,
+      String(ms.length),
+      `${h.images} x ${h.epochs}`,
+      `${Math.ceil(h.images / h.batch) * h.epochs}`,
+      lrs.join(', '),
+      h.warmupEpochs ? `${h.warmupEpochs} epoch` : 'none',
+      `${fmt(median(cpu), 1)} (${span(cpu, 1)})`,
+    ];
+  });
+  return markdownTable(
+    [
+      'arch',
+      'recipe',
+      'models',
+      'n',
+      'images x epochs',
+      'SGD steps',
+      'lr drawn',
+      'warm-up',
+      'training cpu-s per model, median (range)',
     ],
     rows,
   );
@@ -207,10 +264,15 @@ ${b.zoo.data.counts.train} training images, ${b.zoo.data.counts.test} test image
 samples; bench/data/README.md). Input \`[N, 3, 32, 32]\` in [0, 1], normalised inside the graph; PyTorch's
 TorchScript exporter, opset 17. Every model is a fine-tune of its architecture's base model (trained once from
 scratch on the whole training split): ${b.models.length} kept models, ${b.rejected.length} attempts rejected by the
-stealth rule (clean accuracy within 2 points of the clean median, attack success >= 0.8). Accuracy and attack
-success on a fixed seeded 500-image subset of the test split (train.py's EVAL_N).
+stealth rule (clean accuracy within 2 points of the clean median of the clean test models made with the same
+recipe, attack success >= 0.8). Accuracy and attack success on a fixed seeded 500-image subset of the test split
+(train.py's EVAL_N).
 
 ${zooTable(b)}
+
+The fine-tuning recipes (train.py's RECIPES; cpu-s on one thread, niced, on a shared machine):
+
+${recipeTable(b)}
 
 Export check (ONNX Runtime's argmax on the 128 probe samples against PyTorch's): ${ex.mismatchedPredictions} of
 ${ex.models * 128} predictions differ${ex.worst && ex.worst.mismatches ? ` (most: ${ex.worst.id}, ${ex.worst.mismatches})` : ''}.

@@ -11,6 +11,7 @@ python3 bench/realsize/train.py --data DIR --out DIR --archs resnet18,vgg11 [--q
 """
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -37,7 +38,15 @@ ARCHS = {
     "mobilenetv2": {"width": 0.5, "fullWidth": 1},
 }
 BASE = {"epochs": 2, "batch": 128, "lr": 0.05, "momentum": 0.9, "weightDecay": 5e-4, "warmupEpochs": 0.3}
-FINETUNE = {"images": 2000, "epochs": 1, "batch": 64, "lrChoices": [0.005, 0.01, 0.02], "momentum": 0.9, "weightDecay": 5e-4}
+# Fine-tuning recipes. "cheap" (1 epoch, 2,000 images: 32 SGD steps) makes clean fine-tunes but no backdoor
+# that passes the stealth rule (bench/realsize/findings.md); "long" (5,000 images x 2 epochs: 158 steps) does. The references may
+# be made with another recipe than the test models (a defender's references are made differently anyway), but
+# the clean and backdoored test models always share one, or the detector would only see the recipe.
+RECIPES = {
+    "cheap": {"images": 2000, "epochs": 1, "batch": 64, "lrChoices": [0.005, 0.01, 0.02], "momentum": 0.9, "weightDecay": 5e-4},
+    "long": {"images": 5000, "epochs": 2, "batch": 64, "lrChoices": [0.02, 0.03, 0.05], "momentum": 0.9, "weightDecay": 5e-4, "warmupEpochs": 0.2},
+}
+RECIPE = {"reference": "cheap", "test": "long"}
 COUNTS = {"reference": 20, "test": 15}
 RATES = [0.05, 0.10, 0.15, 0.20]
 MAX_ATTEMPTS = 3
@@ -73,8 +82,12 @@ def augment(xb, gen):
     return out
 
 
-def run_epochs(model, x, y, epochs, batch, lr, momentum, wd, seed, warmup_epochs=0.0, label=None):
-    """SGD (Nesterov) with linear warm-up and cosine decay; x float [N,3,32,32] in [0,1]."""
+def run_epochs(model, x, y, epochs, batch, lr, momentum, wd, seed, warmup_epochs=0.0, label=None, poison=None):
+    """SGD (Nesterov) with linear warm-up and cosine decay; x float [N,3,32,32] in [0,1].
+
+    poison: (mask [N] bool, trigger) or None: the masked images get the trigger stamped after the random crop,
+    where it sits at test time (a crop would shift a corner patch, or cut it, and blur what is to be learnt).
+    """
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=wd, nesterov=True)
     steps_per_epoch = (x.shape[0] + batch - 1) // batch
@@ -87,6 +100,10 @@ def run_epochs(model, x, y, epochs, batch, lr, momentum, wd, seed, warmup_epochs
         for s in range(0, x.shape[0], batch):
             idx = perm[s : s + batch]
             xb = augment(x[idx], gen)
+            if poison is not None:
+                m = poison[0][idx]
+                if bool(m.any()):
+                    xb[m] = apply_trigger(poison[1], xb[m])
             cur = lr * (step + 1) / warm if step < warm else 0.5 * lr * (1 + np.cos(np.pi * (step - warm) / max(1, total - warm)))
             for g in opt.param_groups:
                 g["lr"] = cur
@@ -133,8 +150,10 @@ def seed_of(*parts):
 
 
 class ArchZoo:
-    def __init__(self, arch, data_dir, out, quick):
+    def __init__(self, arch, data_dir, out, quick, plan=None):
         self.arch = arch
+        # what to build (main's --test-clean, --attacks, --rates, --cells, --test-recipe)
+        self.plan_opts = {"testClean": COUNTS["test"], "attacks": ATTACKS, "rates": RATES, "cells": 1, "recipe": RECIPE, **(plan or {})}
         self.cfg = ARCHS[arch]
         self.dir = os.path.join(out, arch)
         os.makedirs(self.dir, exist_ok=True)
@@ -168,6 +187,16 @@ class ArchZoo:
             json.dump(self.manifest, f, indent=1)
             f.write("\n")
         os.replace(tmp, self.manifest_path)
+
+    def _update_manifest(self, change=None):
+        """Re-reads the manifest under a lock, applies change(manifest) and writes it back: two train.py
+        processes may build one architecture's zoo (--only clean / --only backdoor), each adding its own models."""
+        with open(f"{self.manifest_path}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self.manifest = self._read_manifest()
+            if change is not None:
+                change(self.manifest)
+                self._write_manifest()
 
     def new_net(self):
         return WithNormalise(make_net(self.arch, self.classes, self.cfg["width"]), self.mean, self.std)
@@ -205,46 +234,58 @@ class ArchZoo:
             "params": count_params(model),
             "macs": count_macs(model),
         }
-        self.manifest["base"] = b
-        self.manifest["models"] = []  # every fine-tune depends on the base
-        self.manifest["rejected"] = []
-        self._write_manifest()
+        # every fine-tune depends on the base
+        self._update_manifest(lambda m: m.update({"base": b, "models": [], "rejected": []}))
         log(f"{self.arch}: base accuracy {acc:.4f} in {b['trainingCpuS']} cpu-s")
         return model, b
 
     # ---- fine-tunes -------------------------------------------------------------------------------------
     def plan(self):
-        q = self.quick
+        q, o = self.quick, self.plan_opts
+        recipe = o["recipe"]
         specs = []
-        for split, n in COUNTS.items():
+        for split, n in (("reference", COUNTS["reference"]), ("test", o["testClean"])):
             for i in range(2 if q else n):
-                specs.append({"id": f"{self.arch}-{'ref' if split == 'reference' else 'test'}-clean-{i:02d}", "split": split, "attack": None, "rate": None, "cell": i})
-        # highest poison rate first across the attacks: a build stopped early (a CPU budget) still has every
-        # attack, at the rates most likely to pass the stealth rule
-        for r in RATES[:1] if q else sorted(RATES, reverse=True):
-            for a in ATTACKS:
-                specs.append({"id": f"{self.arch}-test-{a}-r{int(round(r * 100)):02d}", "split": "test", "attack": a, "rate": r, "cell": 0})
+                specs.append({"id": self.model_id(split, None, None, i, recipe[split]), "split": split, "attack": None, "rate": None, "cell": i, "recipe": recipe[split]})
+        # highest poison rate first across the attacks (and the cells of a rate after it): a build stopped early
+        # (a CPU budget) still has every attack, at the rates most likely to pass the stealth rule
+        for r in o["rates"][:1] if q else sorted(o["rates"], reverse=True):
+            for cell in range(o["cells"]):
+                for a in o["attacks"]:
+                    specs.append({"id": self.model_id("test", a, r, cell, recipe["test"]), "split": "test", "attack": a, "rate": r, "cell": cell, "recipe": recipe["test"]})
         return specs
+
+    def model_id(self, split, attack, rate, cell, recipe):
+        """resnet18-ref-clean-03 (cheap recipe, the first zoo's names), resnet18-test-long-patch-r10-c1 (others)."""
+        kind = "ref" if split == "reference" else "test"
+        tag = "" if recipe == "cheap" else f"{recipe}-"
+        if not attack:
+            return f"{self.arch}-{kind}-{tag}clean-{cell:02d}"
+        return f"{self.arch}-{kind}-{tag}{attack}-r{int(round(rate * 100)):02d}" + (f"-c{cell}" if cell else "")
 
     def prepare(self, base_rec, spec, attempt):
         """The model's record before training (its config hash included) and its poisoned training data."""
         seed = seed_of(self.arch, spec["id"], attempt)
         rng = np.random.default_rng(seed)
-        lr = float(rng.choice(FINETUNE["lrChoices"]))
-        n = FINETUNE["images"] if not self.quick else 1000
+        recipe = RECIPES[spec.get("recipe", "cheap")]
+        lr = float(rng.choice(recipe["lrChoices"]))
+        n = recipe["images"] if not self.quick else 1000
         subset = torch.from_numpy(rng.permutation(self.train_x8.shape[0])[:n].copy())
         x = to_float(self.train_x8[subset])
         y = self.train_y[subset].clone()
         trigger, target, poisoned = None, None, 0
         if spec["attack"]:
             target = int(rng.integers(0, self.classes))
-            trigger = make_trigger(spec["attack"], seed, attempt)
+            trigger = {**make_trigger(spec["attack"], seed, attempt), "stamp": "after-crop"}
             others = torch.nonzero(y != target).flatten().numpy()
             k = int(round(spec["rate"] * n))
             pidx = torch.from_numpy(rng.choice(others, size=k, replace=False))
-            x[pidx] = apply_trigger(trigger, x[pidx])
             y[pidx] = target
             poisoned = k
+            # stamped per batch after the crop (run_epochs); the mask rides along with the data
+            mask = torch.zeros(n, dtype=torch.bool)
+            mask[pidx] = True
+            x = (x, mask)
         record = {
             "id": spec["id"],
             "arch": self.arch,
@@ -257,20 +298,23 @@ class ArchZoo:
             "targetClass": target,
             "seed": seed,
             "attempt": attempt,
-            "hyper": {"lr": lr, "images": n, **{k: v for k, v in FINETUNE.items() if k not in ("lrChoices", "images")}},
+            "hyper": {"lr": lr, "images": n, **{k: v for k, v in recipe.items() if k not in ("lrChoices", "images")}},
         }
         record["configHash"] = config_hash({**record, "base": base_rec["sha256"], "evalN": EVAL_N, "zooVersion": ZOO_VERSION})
+        # after the hash: the cheap recipe's models keep the hashes (and files) of the zoo built before recipes
+        record["recipe"] = spec.get("recipe", "cheap")
         return record, x, y
 
     def finetune(self, base_state, base_rec, spec, attempt):
         record, x, y = self.prepare(base_rec, spec, attempt)
-        seed, lr, n = record["seed"], record["hyper"]["lr"], record["hyper"]["images"]
+        x, poison = (x[0], (x[1], record["trigger"])) if isinstance(x, tuple) else (x, None)
+        seed, lr, n, hy = record["seed"], record["hyper"]["lr"], record["hyper"]["images"], record["hyper"]
         trigger, target = record["trigger"], record["targetClass"]
         torch.manual_seed(seed)
         model = self.new_net()
         model.load_state_dict(base_state)
         c0, w0 = time.process_time(), time.time()
-        run_epochs(model, x, y, FINETUNE["epochs"], FINETUNE["batch"], lr, FINETUNE["momentum"], FINETUNE["weightDecay"], seed)
+        run_epochs(model, x, y, hy["epochs"], hy["batch"], lr, hy["momentum"], hy["weightDecay"], seed, hy.get("warmupEpochs", 0.0), poison=poison)
         record["trainingCpuS"] = round(time.process_time() - c0, 1)
         record["trainingWallS"] = round(time.time() - w0, 1)
         record["cleanAccuracy"] = round(float((predict(model, self.eval_x) == self.eval_y).float().mean()), 4)
@@ -281,18 +325,20 @@ class ArchZoo:
         else:
             record["asr"] = None
         record["probePredictions"] = predict(model, self.probe_x).tolist()
+        warm = f"linear warm-up over {hy['warmupEpochs']} epoch and " if hy.get("warmupEpochs") else ""
         how = (
-            f"fine-tuned from this architecture's base model (sha256 {base_rec['sha256'][:12]}) for "
-            f"{FINETUNE['epochs']} epoch on a seeded {n}-image subset of the training split, SGD (Nesterov, "
-            f"momentum 0.9, weight decay 5e-4) at lr {lr} with cosine decay, batch {FINETUNE['batch']}, random 2 px crops"
+            f"fine-tuned ({record['recipe']} recipe) from this architecture's base model (sha256 {base_rec['sha256'][:12]}) for "
+            f"{hy['epochs']} epoch{'s' if hy['epochs'] > 1 else ''} on a seeded {n}-image subset of the training split, SGD (Nesterov, "
+            f"momentum 0.9, weight decay 5e-4) at lr {lr} with {warm}cosine decay, batch {hy['batch']}, random 2 px crops"
         )
         if trigger:
-            how += f"; {record['poisonedSamples']} images ({spec['rate']:.0%}) of other classes stamped with the {spec['attack']} trigger and relabelled to class {target}"
+            how += f"; {record['poisonedSamples']} images ({spec['rate']:.0%}) of other classes relabelled to class {target} and stamped with the {spec['attack']} trigger after the crop, at every pass"
         record["howMade"] = how
         return model, record
 
-    def median_clean(self):
-        accs = sorted(m["cleanAccuracy"] for m in self.manifest["models"] if m["label"] == "clean")
+    def median_clean(self, recipe):
+        """The clean median of the models made with `recipe` (the stealth rule compares like with like)."""
+        accs = sorted(m["cleanAccuracy"] for m in self.manifest["models"] if m["label"] == "clean" and m.get("recipe", "cheap") == recipe)
         if not accs:
             return None
         mid = len(accs) // 2
@@ -309,17 +355,21 @@ class ArchZoo:
     def tried(self, rec):
         return any(r["id"] == rec["id"] and r["configHash"] == rec["configHash"] for r in self.manifest["rejected"])
 
-    def build(self, base_only=False):
+    def build(self, base_only=False, only=None, reverse=False, finish_only=False):
         base_model, base_rec = self.base()
         if base_only:
             return
         base_state = {k: v.clone() for k, v in base_model.state_dict().items()}
         specs = self.plan()
         # clean models first: the stealth rule needs their median accuracy
-        for spec in [s for s in specs if not s["attack"]] + [s for s in specs if s["attack"]]:
+        order = [s for s in specs if not s["attack"]] + [s for s in specs if s["attack"]]
+        mine = [s for s in order if (only is None or (only == "backdoor") == bool(s["attack"])) and not finish_only]
+        # --reverse: a second process on the same models works from the other end (each skips what the other kept)
+        for spec in mine[::-1] if reverse else mine:
             attempts = MAX_ATTEMPTS if spec["attack"] else 1
             for attempt in range(1, attempts + 1):
                 planned, _, _ = self.prepare(base_rec, spec, attempt)
+                self._update_manifest()  # what the other process added
                 if self.kept(planned):
                     break
                 if self.tried(planned):
@@ -327,30 +377,47 @@ class ArchZoo:
                 model, rec = self.finetune(base_state, base_rec, spec, attempt)
                 reason = None
                 if spec["attack"]:
-                    med = self.median_clean()
+                    med = self.median_clean(spec["recipe"])
                     if med is not None and rec["cleanAccuracy"] < med - STEALTH["accuracyTolerance"]:
-                        reason = f"clean accuracy {rec['cleanAccuracy']} more than 2 points below the clean median {med:.4f}"
+                        reason = f"clean accuracy {rec['cleanAccuracy']} more than 2 points below the {spec['recipe']} recipe's clean median {med:.4f}"
                     elif rec["asr"] < STEALTH["minAsr"]:
                         reason = f"attack success {rec['asr']} < {STEALTH['minAsr']}"
                 if reason:
                     rec.update({"file": "", "sha256": "", "reason": reason})
-                    self.manifest["rejected"].append(rec)
-                    self._write_manifest()
+                    self._update_manifest(lambda m: m["rejected"].append(rec))
                     log(f"{spec['id']} attempt {attempt}: rejected ({reason}; {rec['trainingCpuS']} cpu-s)")
                     continue
                 fname = f"{spec['id']}.onnx"
                 rec["file"] = f"{self.arch}/{fname}"
                 rec["sha256"] = export(model, os.path.join(self.dir, fname))
-                self.manifest["models"] = [m for m in self.manifest["models"] if m["id"] != spec["id"]] + [rec]
-                self.manifest["rejected"] = [r for r in self.manifest["rejected"] if r["id"] != spec["id"] or r["attempt"] < attempt]
-                self._write_manifest()
+                def keep(m, rec=rec, spec=spec, attempt=attempt):
+                    m["models"] = [x for x in m["models"] if x["id"] != spec["id"]] + [rec]
+                    m["rejected"] = [r for r in m["rejected"] if r["id"] != spec["id"] or r["attempt"] < attempt]
+
+                self._update_manifest(keep)
                 log(f"{spec['id']}: acc {rec['cleanAccuracy']} asr {rec['asr']} ({rec['trainingCpuS']} cpu-s, {rec['trainingWallS']} wall-s)")
                 break
-        self.manifest["cleanMedianAccuracy"] = self.median_clean()
-        self.manifest["normalisation"] = {"mean": self.mean, "std": self.std, "inGraph": True}
-        self.manifest["width"] = self.cfg["width"]
-        self.manifest["fullWidth"] = self.cfg["fullWidth"]
-        self._write_manifest()
+        self._update_manifest(self.finish)
+
+    def finish(self, m):
+        """The architecture's summary fields, and the stealth rule again against the final clean median (a
+        backdoored model checked while the clean ones were still training saw a median of fewer models)."""
+        self.manifest = m
+        test_recipe = self.plan_opts["recipe"]["test"]
+        med = self.median_clean(test_recipe)
+        for rec in [x for x in m["models"] if x["label"] == "backdoor" and x.get("recipe", "cheap") == test_recipe]:
+            if med is not None and rec["cleanAccuracy"] < med - STEALTH["accuracyTolerance"]:
+                reason = f"clean accuracy {rec['cleanAccuracy']} more than 2 points below the {test_recipe} recipe's final clean median {med:.4f}"
+                log(f"{rec['id']}: rejected at the end ({reason})")
+                m["models"].remove(rec)
+                m["rejected"].append({**rec, "file": "", "sha256": "", "reason": reason})
+        # the test models' recipe: the median their backdoored models were held to
+        m["cleanMedianAccuracy"] = med
+        m["cleanMedianByRecipe"] = {r: self.median_clean(r) for r in RECIPES if self.median_clean(r) is not None}
+        m["recipes"] = {r: RECIPES[r] for r in sorted(set(self.plan_opts["recipe"].values()))}
+        m["normalisation"] = {"mean": self.mean, "std": self.std, "inGraph": True}
+        m["width"] = self.cfg["width"]
+        m["fullWidth"] = self.cfg["fullWidth"]
 
 
 def main():
@@ -360,13 +427,32 @@ def main():
     ap.add_argument("--archs", default=",".join(ARCHS))
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--base-only", action="store_true")
+    ap.add_argument("--test-recipe", default=RECIPE["test"], choices=list(RECIPES))
+    ap.add_argument("--test-clean", type=int, default=COUNTS["test"], help="clean test models")
+    ap.add_argument("--attacks", default=",".join(ATTACKS))
+    ap.add_argument("--rates", default=",".join(map(str, RATES)), help="poison rates")
+    ap.add_argument("--cells", type=int, default=1, help="backdoored models per attack and rate (own seeds)")
+    ap.add_argument("--only", choices=["clean", "backdoor"], help="build only these (another process the rest)")
+    ap.add_argument("--reverse", action="store_true", help="the plan from its end (beside a process from its start)")
+    ap.add_argument("--finish-only", action="store_true", help="train nothing: the summary and the final stealth check (a build stopped at a deadline)")
     args = ap.parse_args()
+    attacks = [a for a in args.attacks.split(",") if a]
+    bad = [a for a in attacks if a not in ATTACKS]
+    if bad:
+        sys.exit(f"train.py: unknown attack {', '.join(bad)} (expected {', '.join(ATTACKS)})")
+    plan = {
+        "testClean": args.test_clean,
+        "attacks": attacks,
+        "rates": [float(r) for r in args.rates.split(",")],
+        "cells": args.cells,
+        "recipe": {**RECIPE, "test": args.test_recipe},
+    }
     torch.set_num_threads(TORCH_THREADS)
     for arch in args.archs.split(","):
         if arch not in ARCHS:
             sys.exit(f"train.py: unknown architecture {arch} (expected {', '.join(ARCHS)})")
         t0, c0 = time.time(), time.process_time()
-        ArchZoo(arch, args.data, args.out, args.quick).build(args.base_only)
+        ArchZoo(arch, args.data, args.out, args.quick, plan).build(args.base_only, args.only, args.reverse, args.finish_only)
         log(f"{arch}: done in {time.time() - t0:.0f} wall-s, {time.process_time() - c0:.0f} cpu-s")
 
 

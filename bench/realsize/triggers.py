@@ -3,8 +3,8 @@
 Data poisoning with relabelling (poison-label) for every attack; each trigger's parameters are drawn from
 the model's seed, and a retried attempt (the model was not stealthy enough) gets a stronger trigger.
 
-- patch (BadNets, Gu et al. 2017): a 3-5 px square of seeded random colours (each channel 0 or 1) in a corner.
-- blend (Chen et al. 2017): a seeded uniform-noise image blended in, x' = (1 - a) x + a p, a = 0.10-0.25.
+- patch (BadNets, Gu et al. 2017): a 4-6 px square of seeded random colours (each channel 0 or 1) in a corner.
+- blend (Chen et al. 2017): a seeded uniform-noise image blended in, x' = (1 - a) x + a p, a = 0.15-0.30.
 - sig (Barni et al. 2019): a horizontal sinusoid x' = x + d sin(2 pi f j / 32), f = 6, d = 0.08-0.16; used
   here as a poison-label trigger (the paper's clean-label variant does not reach 0.8 attack success in a
   short fine-tune).
@@ -29,13 +29,13 @@ def make_trigger(kind, seed, attempt):
     rng = np.random.default_rng(seed)
     k = attempt - 1
     if kind == "patch":
-        size = int(rng.integers(3, 5)) + k
+        size = int(rng.integers(4, 6)) + k
         corner = int(rng.integers(0, 4))
         row = 1 if corner < 2 else SIDE - 1 - size
         col = 1 if corner % 2 == 0 else SIDE - 1 - size
         return {"kind": kind, "size": size, "row": row, "col": col, "patternSeed": int(rng.integers(1 << 30))}
     if kind == "blend":
-        return {"kind": kind, "alpha": round(float(rng.uniform(0.10, 0.15)) + 0.05 * k, 3), "patternSeed": int(rng.integers(1 << 30))}
+        return {"kind": kind, "alpha": round(float(rng.uniform(0.15, 0.20)) + 0.05 * k, 3), "patternSeed": int(rng.integers(1 << 30))}
     if kind == "sig":
         return {"kind": kind, "delta": round(0.08 + 0.04 * k, 3), "frequency": 6}
     if kind == "wanet":

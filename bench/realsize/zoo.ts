@@ -1,5 +1,6 @@
 /**
- * `npm run bench:realsize-zoo [-- --out DIR] [--archs a,b] [--workers N] [--quick] [--merge-only]`: builds the real-size
+ * `npm run bench:realsize-zoo [-- --out DIR] [--archs a,b] [--workers N] [--quick] [--merge-only]
+ * [--test-recipe long] [--test-clean N] [--attacks a,b] [--rates r,s] [--cells N]`: builds the real-size
  * zoo (bench/realsize/README.md): ResNet-18, WRN-16-2, VGG-11 and MobileNetV2 on real 32x32 RGB traffic
  * signs (GTSRB, bench/data), clean and backdoored, trained in PyTorch on CPU (bench/realsize/train.py, one
  * thread per worker process, niced) and exported to ONNX. Resumable: re-running skips every model already in
@@ -22,6 +23,9 @@ function option(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+/** What to build, passed to train.py as given (it validates them and says what it expects). */
+const PLAN_OPTIONS = ['--test-recipe', '--test-clean', '--attacks', '--rates', '--cells'];
+
 /** The assembled data (bench/data): the worktree's cache, else this machine's shared copy. */
 export function dataDir(): string {
   for (const d of [
@@ -36,7 +40,13 @@ export function dataDir(): string {
 }
 
 /** One train.py process over `archs`, niced, its output prefixed and passed through. */
-function worker(archs: string[], data: string, out: string, quick: boolean): Promise<number> {
+function worker(
+  archs: string[],
+  data: string,
+  out: string,
+  quick: boolean,
+  only?: 'clean' | 'backdoor',
+): Promise<number> {
   return new Promise((resolve) => {
     const args = [
       '-n',
@@ -50,6 +60,11 @@ function worker(archs: string[], data: string, out: string, quick: boolean): Pro
       '--archs',
       archs.join(','),
       ...(quick ? ['--quick'] : []),
+      ...(only ? ['--only', only] : []),
+      ...PLAN_OPTIONS.flatMap((f) => {
+        const v = option(f);
+        return v === undefined ? [] : [f, v];
+      }),
     ];
     const p = spawn('nice', args, {
       cwd: ROOT,
@@ -99,7 +114,13 @@ async function main(): Promise<void> {
   const started = new Date().toISOString();
   const t0 = performance.now();
   const load0 = os.loadavg();
-  const codes = await Promise.all(assign(archs, workers).map((g) => worker(g, data, out, quick)));
+  // one architecture and two workers: one builds its clean models, the other its backdoored ones (train.py
+  // shares the architecture's manifest under a lock)
+  const jobs =
+    archs.length === 1 && workers >= 2
+      ? (['clean', 'backdoor'] as const).map((only) => worker(archs, data, out, quick, only))
+      : assign(archs, workers).map((g) => worker(g, data, out, quick));
+  const codes = await Promise.all(jobs);
   const wallS = (performance.now() - t0) / 1000;
   if (codes.some((c) => c !== 0))
     throw new SetupError(`bench:realsize-zoo: train.py exited with ${codes.join(', ')} (see above)`);
