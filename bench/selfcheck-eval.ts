@@ -39,10 +39,12 @@ import { loadMnist14 } from './zoo/data.js';
 import { type Trigger as ZooTrigger } from './zoo/triggers.js';
 import { triggerReach } from './lib/trigger-reach.js';
 
+import { P_HIGH } from '../src/score/risk.js';
+
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
-/** The p-value threshold the risk score calls "high". */
-const HIGH_P = 0.0158;
+/** The p-value at or below which the risk score calls "high" (61+): the scan's own threshold. */
+const HIGH_P = P_HIGH;
 /** Base inputs per model (--base-count). */
 let BASE_COUNT = 128;
 /** samples | probes (the default mixed probe set) | probes:<kind>[+<kind>] (one probe kind) | noise | mined. */

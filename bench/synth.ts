@@ -40,9 +40,12 @@ import { triggerReach } from './lib/trigger-reach.js';
 import type { ModelRecord, ZooManifest } from './zoo/manifest.js';
 import { fmt, markdownTable, round } from './lib/report.js';
 
+import { P_HIGH } from '../src/score/risk.js';
+
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
-const HIGH_P = 0.0158;
+/** The p-value at or below which the risk score calls "high" (61+): the scan's own threshold. */
+const HIGH_P = P_HIGH;
 const BASE_COUNT = 128;
 /** The reach column of clean models stamped with a backdoored model's trigger (a control: no backdoor there). */
 const CONTROL = 'clean (control)';

@@ -12,6 +12,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MAD_TO_SD, selectMedian } from '../src/util/robust-stats.js';
 
 export const TABLE_CLASSES = [
   ...Array.from({ length: 28 }, (_, i) => i + 3), // 3..30
@@ -85,40 +86,6 @@ function normalSource(seed: number): () => number {
   };
 }
 
-/** k-th smallest of a[0..n) in place (Hoare quickselect). */
-function select(a: Float64Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (hi > lo) {
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
-
-function medianOf(a: Float64Array, n: number): number {
-  const hiMid = select(a, n, n >> 1);
-  if (n % 2) return hiMid;
-  let lower = -Infinity;
-  for (let i = 0; i < n >> 1; i++) if (a[i] > lower) lower = a[i];
-  return (lower + hiMid) / 2;
-}
-
 function quantiles(k: number, draws: number): number[] {
   const normal = normalSource(1000003 * k + 17);
   const x = new Float64Array(k);
@@ -131,9 +98,9 @@ function quantiles(k: number, draws: number): number[] {
       tmp[i] = x[i];
       if (x[i] > top) top = x[i];
     }
-    const med = medianOf(tmp, k);
+    const med = selectMedian(tmp, k);
     for (let i = 0; i < k; i++) tmp[i] = Math.abs(x[i] - med);
-    const mad = 1.4826 * medianOf(tmp, k);
+    const mad = MAD_TO_SD * selectMedian(tmp, k);
     maxima[d] = (top - med) / mad;
   }
   maxima.sort();

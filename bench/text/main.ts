@@ -35,6 +35,7 @@ import { loadTextZoo, ROOT, type TextModel, type TextZoo } from './zoo.js';
 import { renderTextMarkdown } from './report.js';
 import { timeScans, type TimingRow } from './timing.js';
 import { screeningOrders, type OrderRow } from './order.js';
+import { P_HIGH } from '../../src/score/risk.js';
 
 function flag(name: string): boolean {
   return process.argv.includes(name);
@@ -107,7 +108,7 @@ export interface NullFit {
   basis: string;
   models: number;
   fit: GumbelNull;
-  /** Per architecture left out: the null fitted on the other two, and the share of that architecture's dev clean models at p <= 0.0153. */
+  /** Per architecture left out: the null fitted on the other two, and the share of that architecture's dev clean models at p <= P_HIGH (risk 61+). */
   leaveOut: Record<string, { fit: GumbelNull; highShare: number; models: number }>;
 }
 
@@ -303,7 +304,7 @@ function fitNulls(runner: CliRunner, zoo: TextZoo, archs: string[]): NullFit[] {
       leaveOut[arch] = {
         fit: f,
         models: mine.length,
-        highShare: mine.filter((s) => triggerPValue(s, 6, f) <= 0.0153).length / Math.max(1, mine.length),
+        highShare: mine.filter((s) => triggerPValue(s, 6, f) <= P_HIGH).length / Math.max(1, mine.length),
       };
     }
     out.push({ basis, models: all.length, fit, leaveOut });
