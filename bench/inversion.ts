@@ -19,7 +19,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { logitsSession } from './lib/logits-session.js';
 import { readModel } from '../src/model/read.js';
 import { auroc } from '../src/score/metrics.js';
 import { mineTriggerBase } from '../src/selfcheck/mine-base.js';
@@ -153,14 +153,11 @@ async function main(): Promise<void> {
   const runModels = async (arch: string, settings: string[]) => {
     for (const { m, refOnly } of chosen.filter((c) => c.m.arch === arch)) {
       const file = path.join(zooDir, m.file);
-      const session = await ort.InferenceSession.create(readFileSync(file), {
-        intraOpNumThreads: 1,
-        interOpNumThreads: 1,
-      });
-      const run = async (x: Float32Array, n: number): Promise<Float32Array> => {
-        const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', x, [n, ...shape]) });
-        return out[manifest.output.name].data as Float32Array;
-      };
+      const { run, release } = await logitsSession(
+        file,
+        { inputName: manifest.input.name, outputName: manifest.output.name },
+        shape,
+      );
       const model = await readModel(file);
       // Reference: one forward pass of 128 inputs, median of 5.
       const fw: number[] = [];
@@ -228,7 +225,7 @@ async function main(): Promise<void> {
           forwardMs: round(forwardMs, 3),
         });
       }
-      await session.release();
+      await release();
       if (++done % 10 === 0) process.stderr.write(`${done}/${chosen.length} models\n`);
     }
   };

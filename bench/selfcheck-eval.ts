@@ -21,7 +21,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { logitsSession } from './lib/logits-session.js';
 import { generateProbes } from '../src/probes/generate.js';
 import { Rng } from '../src/probes/rng.js';
 import type { ProbeKind } from '../src/probes/types.js';
@@ -161,14 +161,11 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   for (const m of manifest.models) {
-    const session = await ort.InferenceSession.create(readFileSync(path.join(zooDir, m.file)), {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-    });
-    const run = async (x: Float32Array, n: number): Promise<Float32Array> => {
-      const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', x, [n, ...shape]) });
-      return out[manifest.output.name].data as Float32Array;
-    };
+    const { run, release } = await logitsSession(
+      path.join(zooDir, m.file),
+      { inputName: manifest.input.name, outputName: manifest.output.name },
+      shape,
+    );
     for (const base of bases) {
       const t0 = performance.now();
       // "mined": the product's no-samples path (mineTriggerBase, then probing with the budget left).
@@ -223,7 +220,7 @@ async function main(): Promise<void> {
         ),
       });
     }
-    await session.release();
+    await release();
     process.stderr.write('.');
   }
   process.stderr.write('\n');

@@ -21,7 +21,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { logitsSession } from './lib/logits-session.js';
 import { readModel } from '../src/model/read.js';
 import { auroc } from '../src/score/metrics.js';
 import { mineTriggerBase } from '../src/selfcheck/mine-base.js';
@@ -190,14 +190,11 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const m of chosen) {
     const file = path.join(zooDir, m.file);
-    const session = await ort.InferenceSession.create(readFileSync(file), {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-    });
-    const run = async (x: Float32Array, n: number): Promise<Float32Array> => {
-      const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', x, [n, ...shape]) });
-      return out[manifest.output.name].data as Float32Array;
-    };
+    const { run, release } = await logitsSession(
+      file,
+      { inputName: manifest.input.name, outputName: manifest.output.name },
+      shape,
+    );
     const backdoor =
       m.label !== 'clean' && m.trigger && m.targetClass !== null && m.targetClass !== undefined;
     // A clean model's control: a backdoored model's trigger and target of the same architecture (the i-th
@@ -269,7 +266,7 @@ async function main(): Promise<void> {
         ...(await scoreOf(r.base)),
       });
     }
-    await session.release();
+    await release();
     process.stderr.write('.');
   }
   process.stderr.write('\n');

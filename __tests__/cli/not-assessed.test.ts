@@ -118,7 +118,7 @@ test('no baseline, a budget that cuts trigger probing short: not assessed either
   // the backdoor's target is still named, as something to look at
   const bd = models.find((m) => m.path === BACKDOORED);
   expect(bd?.riskLevel === 'not-assessed' && bd.notAssessed.message).toMatch(
-    /It pointed at class 7 \(a patch/,
+    /It pointed at class 7 \(a bright 3x3 patch at the bottom-right corner/,
   );
   // with a budget that screens every candidate, the clean candidate is assessed (and low)
   const full = scanned(await cli('scan', CLEAN, '--budget', '8e7', '--format', 'json', '-q'))[0];

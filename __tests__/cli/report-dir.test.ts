@@ -46,7 +46,7 @@ test('the backdoored example: its pictures show the 3x3 white corner square turn
   await scanModels([BACKDOORED], { baselineDir: BASELINE, failOn: 'high', onEvidence: evidence.sink });
   const e = evidence.byPath.get(BACKDOORED);
   expect(e?.targetClass).toBe(7);
-  expect(e?.trigger.location).toBe('bottom-right 3x3 at (11,11) solid-hi');
+  expect(e?.trigger.location).toBe('bright 3x3 patch at the bottom-right corner (row 11, column 11)');
   expect(e?.examples.length).toBeGreaterThanOrEqual(4);
   expect(e?.examples.every((x) => x.after === 7 && x.before !== 7)).toBe(true);
   if (!e) return;

@@ -94,7 +94,7 @@ describe('renderJson', () => {
     expect(e.suspectedTargetClass).toBe(7);
     expect(e.trigger).toEqual({
       kind: 'patch',
-      location: 'bottom-right 3x3',
+      location: 'bright 3x3 patch at the bottom-right corner (row 11, column 11)',
       flipRate: 0.921875,
       zScore: 6.02,
     });

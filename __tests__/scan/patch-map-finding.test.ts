@@ -75,12 +75,12 @@ test('one position lighting up one class decides the verdict, and the report nam
   expect(final.pValue).toBeLessThan(0.0153); // high
   const found = mapFinding(v, model, ['N', 1, 14, 14]);
   expect(found).toMatchObject({ cls: 8, flipRate: 0.875 });
-  expect(found?.location).toMatch(/^\S+ 5x5 at \(0,0\) solid-hi$/);
+  expect(found?.location).toBe('bright 5x5 patch at the top-left corner (row 0, column 0)');
   const e = explain(v, final, model, manifest, ['N', 1, 14, 14]);
   expect(e.suspectedTargetClass).toBe(8);
   expect(e.trigger).toMatchObject({ kind: 'patch:solid', flipRate: 0.875 });
   expect(e.summary).toMatch(
-    /Patch map: a solid patch at \S+ 5x5 at \(0,0\) sends 88% of the samples into class 8/,
+    /Patch map: a bright 5x5 patch at the top-left corner \(row 0, column 0\) sends 88% of the samples into class 8/,
   );
   expect(e.summary).toMatch(/with the trigger test and the patch map, Bonferroni/);
   // without samples the map was measured on the inputs mined from the model: the words say so

@@ -19,7 +19,7 @@ import {
 
 const TRIGGER = {
   kind: 'patch:solid-hi',
-  location: 'bottom-right 3x3 at (11,11)',
+  location: 'bright 3x3 patch at the bottom-right corner (row 11, column 11)',
   flipRate: 0.4,
   zScore: 3.2,
 };
@@ -61,7 +61,7 @@ describe('reference-free verdict: the sentence follows the level', () => {
     const v = referenceFreeVerdict(fp(s));
     expect(levelOf(riskScore(v.pValue))).toBe('medium');
     expect(v.explanation.summary).toBe(
-      `Trigger probing: class 7 stands out somewhat: a patch:solid-hi at bottom-right 3x3 at (11,11) flips 40% of held-out inputs into it (p = ${String(Number(v.pValue.toPrecision(3)))}), not enough to call it high.`,
+      `Trigger probing: class 7 stands out somewhat: a bright 3x3 patch at the bottom-right corner (row 11, column 11) flips 40% of held-out inputs into it (p = ${String(Number(v.pValue.toPrecision(3)))}), not enough to call it high.`,
     );
     expect(v.explanation.summary).not.toMatch(/no class/);
   });
@@ -71,7 +71,7 @@ describe('reference-free verdict: the sentence follows the level', () => {
     const v = referenceFreeVerdict(fp(s));
     expect(levelOf(riskScore(v.pValue))).toBe('high');
     expect(v.explanation.summary).toMatch(
-      /^Trigger probing: a patch:solid-hi at bottom-right 3x3 at \(11,11\) flips 40% of held-out inputs into class 7 \(z = \d+\.\d, p = [\d.e-]+\)\.$/,
+      /^Trigger probing: a bright 3x3 patch at the bottom-right corner \(row 11, column 11\) flips 40% of held-out inputs into class 7 \(z = \d+\.\d, p = [\d.e-]+\)\.$/,
     );
   });
 });
@@ -105,10 +105,10 @@ describe('against a baseline', () => {
     const f = { cls: 7, trigger: TRIGGER };
     expect(baselineTriggerSentence('low', f, 0.3, 'note')).toBe('');
     expect(baselineTriggerSentence('medium', f, 0.04, 'note')).toBe(
-      ' Trigger probing: class 7 stands out somewhat: a patch:solid-hi at bottom-right 3x3 at (11,11) pulls inputs into it (trigger test p = 0.04, note), not enough on its own to call it high.',
+      ' Trigger probing: class 7 stands out somewhat: a bright 3x3 patch at the bottom-right corner (row 11, column 11) pulls inputs into it (trigger test p = 0.04, note), not enough on its own to call it high.',
     );
     expect(baselineTriggerSentence('high', f, 0.001, 'note')).toBe(
-      ' Trigger probing: a patch:solid-hi at bottom-right 3x3 at (11,11) pulls inputs into class 7 (trigger test p = 0.001, note).',
+      ' Trigger probing: a bright 3x3 patch at the bottom-right corner (row 11, column 11) pulls inputs into class 7 (trigger test p = 0.001, note).',
     );
   });
 });
@@ -153,7 +153,7 @@ describe('explain(): the whole explanation against a baseline, per band', () => 
     const e = explain(verdict(0.0001), final('high', 0.0002, 0.0002), fp(6), manifest);
     expect(e.summary).toMatch(/^Differs from the 1 clean references \(/);
     expect(e.summary).toMatch(
-      /Trigger probing: a patch:solid-hi at bottom-right 3x3 at \(11,11\) pulls inputs into class 7 \(trigger test p = 2\.0e-4, /,
+      /Trigger probing: a bright 3x3 patch at the bottom-right corner \(row 11, column 11\) pulls inputs into class 7 \(trigger test p = 2\.0e-4, /,
     );
     expect(e.summary).not.toMatch(/somewhat/);
   });

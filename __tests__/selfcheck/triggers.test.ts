@@ -66,7 +66,7 @@ describe('generateTriggers', () => {
     expect(new Set(corners.map((t) => (t.kind === 'patch' ? t.patch?.size : 0)))).toEqual(
       new Set([2, 3, 4, 5]),
     );
-    expect(corners.map((t) => t.location.split(' ')[0])).toEqual(
+    expect(corners.map((t) => /at the (\S+) corner/.exec(t.location)?.[1])).toEqual(
       expect.arrayContaining(['bottom-right', 'top-left', 'top-right', 'bottom-left']),
     );
     const blends = all.filter((t) => t.kind === 'blend');
@@ -99,7 +99,7 @@ describe('single triggers', () => {
   it('a patch sets exactly its square to the fill and leaves the rest alone', () => {
     const t = makePatch(G14, { lo: 0, hi: 1 }, { top: 11, left: 11, size: 3, fill: 'solid-hi', fillSeed: 0 });
     expect(maskArea(t)).toBe(9);
-    expect(t.location).toMatch(/^bottom-right 3x3 at \(11,11\)/);
+    expect(t.location).toBe('bright 3x3 patch at the bottom-right corner (row 11, column 11)');
     const x = new Float32Array(196).fill(0.25);
     const y = stampTrigger(t, G14, x, 1);
     for (let r = 0; r < 14; r++) {

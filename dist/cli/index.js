@@ -30849,14 +30849,34 @@ function nearestIndex(list, v) {
             best = i;
     return best;
 }
-function cornerName(top, left, g, size) {
+/** Where a patch sits, in words: "the bottom-right corner", "the top edge", "the interior". */
+function placeName(top, left, g, size) {
     const sh = Math.min(size, g.h);
     const sw = Math.min(size, g.w);
     const v = top === 0 ? 'top' : top + sh >= g.h ? 'bottom' : '';
     const hz = left === 0 ? 'left' : left + sw >= g.w ? 'right' : '';
     if (v && hz)
-        return `${v}-${hz}`;
-    return v || hz || 'interior';
+        return `the ${v}-${hz} corner`;
+    if (v || hz)
+        return `the ${v || hz} edge`;
+    return 'the interior';
+}
+/** A patch fill in a reviewer's words (the fill names themselves stay in the trigger's kind, for tools). */
+const FILL_WORDS = {
+    'solid-hi': 'bright',
+    'solid-lo': 'dark',
+    checker: 'checkerboard',
+    random: 'random-pattern',
+};
+/**
+ * A patch as a reviewer reads it, e.g. "bright 3x3 patch at the bottom-right corner (row 11, column 11)":
+ * the report's suspected trigger is this phrase, so it must say what to stamp where without decoding.
+ */
+function patchPhrase(g, p, top, left) {
+    const sh = Math.min(p.size, g.h);
+    const sw = Math.min(p.size, g.w);
+    const dim = p.value !== undefined && p.value !== 1 ? ` at ${Math.round(100 * p.value)}% brightness` : '';
+    return `${FILL_WORDS[p.fill]} ${sh}x${sw} patch${dim} at ${placeName(top, left, g, p.size)} (row ${top}, column ${left})`;
 }
 /** A patch trigger from its parameters (clipped to the image). */
 function makePatch(g, range, p) {
@@ -30889,8 +30909,7 @@ function makePatch(g, range, p) {
     const params = { ...p, top, left, size: Math.max(sh, sw) };
     return {
         kind: 'patch',
-        location: `${cornerName(top, left, g, p.size)} ${sh}x${sw} at (${top},${left}) ${p.fill}` +
-            (p.value !== undefined && p.value !== 1 ? ` value ${p.value}` : ''),
+        location: patchPhrase(g, p, top, left),
         mask,
         pattern,
         patch: params,
@@ -30936,7 +30955,7 @@ function makeBlend(g, range, alpha, seed, kind = 'noise') {
     const mask = new Float32Array(hw).fill(alpha);
     return {
         kind: 'blend',
-        location: `whole input, ${kind === 'noise' ? '' : `${kind} `}alpha ${alpha}`,
+        location: `${kind} pattern blended over the whole input (alpha ${alpha})`,
         mask,
         pattern: blendPattern(g, range, kind, seed),
         amount: alpha,
@@ -30973,7 +30992,7 @@ function makePixelSet(g, range, pixels, tier) {
         .join(' ');
     return {
         kind: 'pixels',
-        location: `${pixels.length} pixels ${where}${pixels.length > 4 ? ' ...' : ''}`,
+        location: `${pixels.length} bright pixels at ${where}${pixels.length > 4 ? ' ...' : ''} (row,column)`,
         mask,
         pattern,
         amount: pixels.length,
@@ -31022,7 +31041,7 @@ function makeWarp(g, strength, seed) {
     }
     return {
         kind: 'warp',
-        location: `whole input, max shift ${strength}px`,
+        location: `warp of the whole input (max shift ${strength}px)`,
         dy,
         dx,
         strength,
@@ -31417,7 +31436,7 @@ function movePixel(t, g, range, rng) {
         pattern[ch * hw + from] = 0;
         pattern[ch * hw + to] = range.hi;
     }
-    return { ...t, mask, pattern, location: `${on.length} pixels (refined)` };
+    return { ...t, mask, pattern, location: `${on.length} bright pixels (refined)` };
 }
 
 ;// CONCATENATED MODULE: ./lib/selfcheck/candidate-stats.js
@@ -32295,7 +32314,26 @@ function pickShown(cands, tolerance = SHOWN_FLIP_TOLERANCE) {
     return pick;
 }
 
+;// CONCATENATED MODULE: ./lib/report/trigger-text.js
+/**
+ * A found trigger as a noun phrase a reviewer reads: an image trigger's `location` is already the whole
+ * phrase ("bright 3x3 patch at the bottom-right corner (row 11, column 11)", src/selfcheck/triggers.ts), its
+ * `kind` ("patch:solid-hi") stays machine-readable for tools and is shown only when no phrase was recorded.
+ * One place, so the PR comment, the explanation and the self-check detail word a trigger alike.
+ */
+/** The phrase for an image trigger (text triggers: describe.ts triggerWordsText). */
+function imageTriggerText(t) {
+    return t.location && t.location.length > 0 ? t.location : `${t.kind} trigger`;
+}
+/** "a bright 3x3 patch", "an ...", or no article before a count ("5 bright pixels at ..."). */
+function withArticle(phrase) {
+    if (/^\d/.test(phrase))
+        return phrase;
+    return `${/^[aeiou]/i.test(phrase) ? 'an' : 'a'} ${phrase}`;
+}
+
 ;// CONCATENATED MODULE: ./lib/selfcheck/trigger-probe.js
+
 
 
 
@@ -32545,9 +32583,9 @@ async function probeTriggers(run, base, shape, opts) {
         detail: (multi?.kind === 'several'
             ? `several classes stand out on their own (${multi.classes.join(', ')}): `
             : multi
-                ? `a ${multi.mapping?.location ?? 'small'} trigger moves ${(100 * (multi.mapping?.changed ?? 0)).toFixed(0)}% of inputs, each class consistently to another (all-to-all); `
+                ? `${withArticle(multi.mapping?.location ?? 'small trigger')} moves ${(100 * (multi.mapping?.changed ?? 0)).toFixed(0)}% of inputs, each class consistently to another (all-to-all); `
                 : '') +
-            `class ${target} is the easiest to reach: a ${trig.kind} trigger (${trig.location}) sends ` +
+            `class ${target} is the easiest to reach: ${withArticle(imageTriggerText(trig))} sends ` +
             `${(flipRate * 100).toFixed(0)}% of held-out inputs to it ` +
             (informative && top
                 ? `(its ${top.family} triggers of strength ${top.tier + 1} ${top.statistic === 'gain' ? 'raise its margin' : 'flip inputs into it'} ` +
@@ -40826,6 +40864,7 @@ function exitCodeOf(report) {
 
 
 
+
 /** Characters of a baseline id shown to people (like a short git hash: enough to tell baselines apart). */
 const SHORT_ID_CHARS = 12;
 /** The strongest signal as a short phrase, e.g. "knn on logits (p = 1.2e-4)"; "none" when nothing stood out. */
@@ -40915,7 +40954,7 @@ function targetClassText(m) {
     return c === undefined ? undefined : `class ${c}`;
 }
 /**
- * "class 7: patch at bottom-right 3x3, flips 92%": the suspected target and the trigger that moved it (issue
+ * "class 7: bright 3x3 patch at the bottom-right corner (row 11, column 11), flips 92%": the suspected target and the trigger that moved it (issue
  * 6: what a reviewer of a flagged model needs to reproduce the finding), or undefined when none was named.
  */
 function suspectedTriggerText(m) {
@@ -40926,8 +40965,7 @@ function suspectedTriggerText(m) {
     const flips = Number.isFinite(t.flipRate) ? `, flips ${Math.round(100 * t.flipRate)}%` : '';
     if (t.kind === 'tokens')
         return `${target}: ${triggerWordsText(t)} inserted anywhere${flips}`;
-    const where = t.location ? ` at ${t.location}` : '';
-    return `${target}: ${t.kind}${where}${flips}`;
+    return `${target}: ${imageTriggerText(t)}${flips}`;
 }
 /**
  * A text model's trigger: 'words "cf mn"' when the scan had the vocabulary file, else the token ids
@@ -41406,6 +41444,7 @@ function printable(s) {
 
 
 
+
 const ENTITIES = {
     '&': '&amp;',
     '<': '&lt;',
@@ -41493,8 +41532,8 @@ function modelSection(m, anchor, p) {
     }
     const e = p.evidence;
     const t = e.trigger;
-    const alt = `Trigger probing's strongest trigger for class ${e.targetClass} (${t.kind}, ${t.location}) stamped on ${e.examples.length} inputs, before and after`;
-    out.push('<figure>', `<img src="${dataUri(p.trigger.png)}" alt="${escapeHtml(alt)}">`, `<figcaption>${escapeHtml(`Trigger probing's strongest trigger for class ${e.targetClass}: ${t.kind} at ${t.location}; ` +
+    const alt = `Trigger probing's strongest trigger for class ${e.targetClass} (${imageTriggerText(t)}) stamped on ${e.examples.length} inputs, before and after`;
+    out.push('<figure>', `<img src="${dataUri(p.trigger.png)}" alt="${escapeHtml(alt)}">`, `<figcaption>${escapeHtml(`Trigger probing's strongest trigger for class ${e.targetClass}: ${imageTriggerText(t)}; ` +
         `it sends ${Math.round(100 * e.flipRate)}% of the ${inputsWords(e)} into class ${e.targetClass}. ` +
         `Top: ${e.examples.length} of those inputs as they are; bottom: with the trigger stamped. Under each, ` +
         'the class the model gave it during the scan (red: the suspected class, reached by stamping).')}</figcaption>`, '</figure>');
@@ -44906,18 +44945,19 @@ function combineNoBaseline(ran, weights = NO_BASELINE_WEIGHTS) {
  */
 
 
-/** "a patch:solid-hi at bottom-right 3x3 ...", or for a text model 'inserting the word "cf"'. */
+
+/** "a bright 3x3 patch at the bottom-right corner ...", or for a text model 'inserting the word "cf"'. */
 function triggerPhrase(t) {
     if (t.kind === 'tokens')
         return `inserting the ${triggerWordsText(t)}`;
-    return `a ${t.kind}${t.location ? ` at ${t.location}` : ''}`;
+    return withArticle(imageTriggerText(t));
 }
 function percent(rate) {
     return `${Math.round(100 * rate)}%`;
 }
 /**
  * The reference-free verdict's sentence for a model whose trigger test p-value `p` earned `level`, e.g.
- * medium: "Trigger probing: class 7 stands out somewhat: a patch:solid-hi at bottom-right 3x3 at (11,11)
+ * medium: "Trigger probing: class 7 stands out somewhat: a bright 3x3 patch at the bottom-right corner (row 11, column 11)
  * flips 40% of held-out inputs into it (p = 0.024), not enough to call it high."
  */
 function referenceFreeSentence(level, f, p) {
@@ -45080,6 +45120,7 @@ function baselineEnsembleConfig(blocks, nRefs) {
 }
 
 ;// CONCATENATED MODULE: ./lib/scan/explain.js
+
 
 
 
@@ -45274,7 +45315,7 @@ function explain(v, final, fp, manifest, inputShape = [], vocab) {
         : found?.token !== undefined && details.trigger
             ? ` Token map: inserting the ${triggerWordsText(details.trigger)} sends ${Math.round(100 * found.flipRate)}% ${mapInputs.replace('inputs', 'texts')} into class ${found.cls}, far more than in the references (z = ${found.zScore.toFixed(1)}, token map p = ${formatPValue(mapP)}).`
             : found
-                ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
+                ? ` Patch map: ${withArticle(found.location)} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
                 : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
     // the separate embedding-norm test of a text model, when it decided: the token whose row stands out
     const embP = final.separate[EMBEDDING_BLOCK];
@@ -45325,6 +45366,7 @@ function explain(v, final, fp, manifest, inputShape = [], vocab) {
  * always run (no forward pass) but have no calibration without a baseline, so they never assess a model
  * alone; the report says they ran.
  */
+
 
 
 
@@ -45463,7 +45505,7 @@ function referenceFreeAssessment(fp, pValue) {
     const larger = largerBudget({ setting: b.setting, macs: b.macs });
     const t = fp.selfChecks['trigger']?.trigger;
     const found = pValue <= P_MEDIUM && t
-        ? `It pointed at class ${fp.selfChecks['trigger'].targetClass} (a ${t.kind}${t.location ? ` at ${t.location}` : ''} flips ${Math.round(100 * t.flipRate)}% of held-out inputs; uncalibrated p = ${formatPValue(pValue)}): worth a look, but no level.`
+        ? `It pointed at class ${fp.selfChecks['trigger'].targetClass} (${withArticle(imageTriggerText(t))} flips ${Math.round(100 * t.flipRate)}% of held-out inputs; uncalibrated p = ${formatPValue(pValue)}): worth a look, but no level.`
         : `It found no trigger that stands out (uncalibrated p = ${formatPValue(pValue)}), which cannot call the model clean either.`;
     return {
         reason: 'no-power',

@@ -7,6 +7,7 @@ import { compareLevels, failsGate, onNotAssessedOf } from './levels.js';
 import { formatPValue } from './numbers.js';
 import type { BaselineSummary, FailedModel, FailOn, ScanReport, ScannedModel } from './types.js';
 import { isFailed } from './types.js';
+import { imageTriggerText } from './trigger-text.js';
 
 /** Characters of a baseline id shown to people (like a short git hash: enough to tell baselines apart). */
 export const SHORT_ID_CHARS = 12;
@@ -100,7 +101,7 @@ export function targetClassText(m: ScannedModel): string | undefined {
 }
 
 /**
- * "class 7: patch at bottom-right 3x3, flips 92%": the suspected target and the trigger that moved it (issue
+ * "class 7: bright 3x3 patch at the bottom-right corner (row 11, column 11), flips 92%": the suspected target and the trigger that moved it (issue
  * 6: what a reviewer of a flagged model needs to reproduce the finding), or undefined when none was named.
  */
 export function suspectedTriggerText(m: ScannedModel): string | undefined {
@@ -109,8 +110,7 @@ export function suspectedTriggerText(m: ScannedModel): string | undefined {
   if (!target || !t) return target;
   const flips = Number.isFinite(t.flipRate) ? `, flips ${Math.round(100 * t.flipRate)}%` : '';
   if (t.kind === 'tokens') return `${target}: ${triggerWordsText(t)} inserted anywhere${flips}`;
-  const where = t.location ? ` at ${t.location}` : '';
-  return `${target}: ${t.kind}${where}${flips}`;
+  return `${target}: ${imageTriggerText(t)}${flips}`;
 }
 
 /**

@@ -22,6 +22,7 @@ import { levelLabel } from './levels.js';
 import { formatPValue, formatRiskScore } from './numbers.js';
 import { printable } from './printable.js';
 import type { FailOn, ScanReport, ScannedModel } from './types.js';
+import { imageTriggerText } from './trigger-text.js';
 
 /** The pictures of one flagged model (src/report/pictures.ts makes them). */
 export interface ModelPictures {
@@ -139,12 +140,12 @@ function modelSection(m: ScannedModel, anchor: string, p: ModelPictures | undefi
   }
   const e = p.evidence;
   const t = e.trigger;
-  const alt = `Trigger probing's strongest trigger for class ${e.targetClass} (${t.kind}, ${t.location}) stamped on ${e.examples.length} inputs, before and after`;
+  const alt = `Trigger probing's strongest trigger for class ${e.targetClass} (${imageTriggerText(t)}) stamped on ${e.examples.length} inputs, before and after`;
   out.push(
     '<figure>',
     `<img src="${dataUri(p.trigger.png)}" alt="${escapeHtml(alt)}">`,
     `<figcaption>${escapeHtml(
-      `Trigger probing's strongest trigger for class ${e.targetClass}: ${t.kind} at ${t.location}; ` +
+      `Trigger probing's strongest trigger for class ${e.targetClass}: ${imageTriggerText(t)}; ` +
         `it sends ${Math.round(100 * e.flipRate)}% of the ${inputsWords(e)} into class ${e.targetClass}. ` +
         `Top: ${e.examples.length} of those inputs as they are; bottom: with the trigger stamped. Under each, ` +
         'the class the model gave it during the scan (red: the suspected class, reached by stamping).',

@@ -24,6 +24,7 @@ import type { BudgetRecord, Fingerprint } from '../fingerprint/types.js';
 import { BUDGET_MACS } from '../limits.js';
 import type { BudgetSummary, CheckSummary, NotAssessedReason } from '../report/types.js';
 import { formatPValue } from '../report/numbers.js';
+import { imageTriggerText, withArticle } from '../report/trigger-text.js';
 import { P_MEDIUM } from '../score/risk.js';
 import { MIN_TRIGGER_BUDGET } from '../selfcheck/trigger-probe.js';
 
@@ -166,7 +167,7 @@ export function referenceFreeAssessment(fp: Fingerprint, pValue: number): NotAss
   const t = fp.selfChecks['trigger']?.trigger;
   const found =
     pValue <= P_MEDIUM && t
-      ? `It pointed at class ${fp.selfChecks['trigger'].targetClass} (a ${t.kind}${t.location ? ` at ${t.location}` : ''} flips ${Math.round(100 * t.flipRate)}% of held-out inputs; uncalibrated p = ${formatPValue(pValue)}): worth a look, but no level.`
+      ? `It pointed at class ${fp.selfChecks['trigger'].targetClass} (${withArticle(imageTriggerText(t))} flips ${Math.round(100 * t.flipRate)}% of held-out inputs; uncalibrated p = ${formatPValue(pValue)}): worth a look, but no level.`
       : `It found no trigger that stands out (uncalibrated p = ${formatPValue(pValue)}), which cannot call the model clean either.`;
   return {
     reason: 'no-power',

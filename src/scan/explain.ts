@@ -9,6 +9,7 @@ import type { Fingerprint } from '../fingerprint/types.js';
 import type { BaselineManifest } from '../baseline/store.js';
 import { formatPValue } from '../report/numbers.js';
 import { triggerWordsText } from '../report/describe.js';
+import { withArticle } from '../report/trigger-text.js';
 import { wordOf, type Vocabulary } from '../probes/vocab.js';
 import { TRIGGER_MAP_BLOCK } from '../baseline/config.js';
 import { EMBEDDING_BLOCK } from '../fingerprint/embedding-stats.js';
@@ -235,7 +236,7 @@ export function explain(
       : found?.token !== undefined && details.trigger
         ? ` Token map: inserting the ${triggerWordsText(details.trigger)} sends ${Math.round(100 * found.flipRate)}% ${mapInputs.replace('inputs', 'texts')} into class ${found.cls}, far more than in the references (z = ${found.zScore.toFixed(1)}, token map p = ${formatPValue(mapP)}).`
         : found
-          ? ` Patch map: a solid patch at ${found.location.replace(/ solid-hi$/, '')} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
+          ? ` Patch map: ${withArticle(found.location)} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
           : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
   // the separate embedding-norm test of a text model, when it decided: the token whose row stands out
   const embP = final.separate[EMBEDDING_BLOCK];

@@ -6,6 +6,7 @@
  */
 import { formatPValue } from '../report/numbers.js';
 import { triggerWordsText } from '../report/describe.js';
+import { imageTriggerText, withArticle } from '../report/trigger-text.js';
 import type { FoundTrigger } from '../fingerprint/types.js';
 import type { RiskLevel } from './risk.js';
 
@@ -15,10 +16,10 @@ export interface TriggerFinding {
   trigger?: FoundTrigger;
 }
 
-/** "a patch:solid-hi at bottom-right 3x3 ...", or for a text model 'inserting the word "cf"'. */
+/** "a bright 3x3 patch at the bottom-right corner ...", or for a text model 'inserting the word "cf"'. */
 function triggerPhrase(t: FoundTrigger): string {
   if (t.kind === 'tokens') return `inserting the ${triggerWordsText(t)}`;
-  return `a ${t.kind}${t.location ? ` at ${t.location}` : ''}`;
+  return withArticle(imageTriggerText(t));
 }
 
 function percent(rate: number): string {
@@ -27,7 +28,7 @@ function percent(rate: number): string {
 
 /**
  * The reference-free verdict's sentence for a model whose trigger test p-value `p` earned `level`, e.g.
- * medium: "Trigger probing: class 7 stands out somewhat: a patch:solid-hi at bottom-right 3x3 at (11,11)
+ * medium: "Trigger probing: class 7 stands out somewhat: a bright 3x3 patch at the bottom-right corner (row 11, column 11)
  * flips 40% of held-out inputs into it (p = 0.024), not enough to call it high."
  */
 export function referenceFreeSentence(level: RiskLevel, f: TriggerFinding, p: number): string {

@@ -62,5 +62,5 @@ function movePixel(t: MaskTrigger, g: ImageGeometry, range: ValueRange, rng: Rng
     pattern[ch * hw + from] = 0;
     pattern[ch * hw + to] = range.hi;
   }
-  return { ...t, mask, pattern, location: `${on.length} pixels (refined)` };
+  return { ...t, mask, pattern, location: `${on.length} bright pixels (refined)` };
 }

@@ -46,6 +46,7 @@ import { ANOMALY_FAMILIES, classAnomaly, type ClassAnomaly } from './class-anoma
 import { mapPositions, patchMap, patchSweep, sweepFills, sweepPositions, SWEEP_INPUTS } from './sweep.js';
 import { triggerEvidence, type TriggerEvidence } from './evidence.js';
 import { pickShown, touchedPositions, type ShownCandidate } from './shown-trigger.js';
+import { imageTriggerText, withArticle } from '../report/trigger-text.js';
 import {
   BLEND_ALPHAS,
   DEFAULT_RANGE,
@@ -445,9 +446,9 @@ export async function probeTriggers(
       (multi?.kind === 'several'
         ? `several classes stand out on their own (${multi.classes.join(', ')}): `
         : multi
-          ? `a ${multi.mapping?.location ?? 'small'} trigger moves ${(100 * (multi.mapping?.changed ?? 0)).toFixed(0)}% of inputs, each class consistently to another (all-to-all); `
+          ? `${withArticle(multi.mapping?.location ?? 'small trigger')} moves ${(100 * (multi.mapping?.changed ?? 0)).toFixed(0)}% of inputs, each class consistently to another (all-to-all); `
           : '') +
-      `class ${target} is the easiest to reach: a ${trig.kind} trigger (${trig.location}) sends ` +
+      `class ${target} is the easiest to reach: ${withArticle(imageTriggerText(trig))} sends ` +
       `${(flipRate * 100).toFixed(0)}% of held-out inputs to it ` +
       (informative && top
         ? `(its ${top.family} triggers of strength ${top.tier + 1} ${top.statistic === 'gain' ? 'raise its margin' : 'flip inputs into it'} ` +

@@ -48,7 +48,7 @@ export interface PatchParams {
 
 export interface MaskTrigger {
   kind: 'patch' | 'blend' | 'pixels';
-  /** Human-readable place, e.g. "bottom-right 3x3 at (11,11)". */
+  /** The trigger in a reviewer's words, e.g. "bright 3x3 patch at the bottom-right corner (row 11, column 11)". */
   location: string;
   /** Per-pixel blend weight in [0,1], H*W (shared across channels). */
   mask: Float32Array;
@@ -135,13 +135,34 @@ function nearestIndex(list: readonly number[], v: number): number {
   return best;
 }
 
-function cornerName(top: number, left: number, g: ImageGeometry, size: number): string {
+/** Where a patch sits, in words: "the bottom-right corner", "the top edge", "the interior". */
+function placeName(top: number, left: number, g: ImageGeometry, size: number): string {
   const sh = Math.min(size, g.h);
   const sw = Math.min(size, g.w);
   const v = top === 0 ? 'top' : top + sh >= g.h ? 'bottom' : '';
   const hz = left === 0 ? 'left' : left + sw >= g.w ? 'right' : '';
-  if (v && hz) return `${v}-${hz}`;
-  return v || hz || 'interior';
+  if (v && hz) return `the ${v}-${hz} corner`;
+  if (v || hz) return `the ${v || hz} edge`;
+  return 'the interior';
+}
+
+/** A patch fill in a reviewer's words (the fill names themselves stay in the trigger's kind, for tools). */
+const FILL_WORDS: Record<PatchFill, string> = {
+  'solid-hi': 'bright',
+  'solid-lo': 'dark',
+  checker: 'checkerboard',
+  random: 'random-pattern',
+};
+
+/**
+ * A patch as a reviewer reads it, e.g. "bright 3x3 patch at the bottom-right corner (row 11, column 11)":
+ * the report's suspected trigger is this phrase, so it must say what to stamp where without decoding.
+ */
+export function patchPhrase(g: ImageGeometry, p: PatchParams, top: number, left: number): string {
+  const sh = Math.min(p.size, g.h);
+  const sw = Math.min(p.size, g.w);
+  const dim = p.value !== undefined && p.value !== 1 ? ` at ${Math.round(100 * p.value)}% brightness` : '';
+  return `${FILL_WORDS[p.fill]} ${sh}x${sw} patch${dim} at ${placeName(top, left, g, p.size)} (row ${top}, column ${left})`;
 }
 
 /** A patch trigger from its parameters (clipped to the image). */
@@ -170,9 +191,7 @@ export function makePatch(g: ImageGeometry, range: ValueRange, p: PatchParams): 
   const params: PatchParams = { ...p, top, left, size: Math.max(sh, sw) };
   return {
     kind: 'patch',
-    location:
-      `${cornerName(top, left, g, p.size)} ${sh}x${sw} at (${top},${left}) ${p.fill}` +
-      (p.value !== undefined && p.value !== 1 ? ` value ${p.value}` : ''),
+    location: patchPhrase(g, p, top, left),
     mask,
     pattern,
     patch: params,
@@ -235,7 +254,7 @@ export function makeBlend(
   const mask = new Float32Array(hw).fill(alpha);
   return {
     kind: 'blend',
-    location: `whole input, ${kind === 'noise' ? '' : `${kind} `}alpha ${alpha}`,
+    location: `${kind} pattern blended over the whole input (alpha ${alpha})`,
     mask,
     pattern: blendPattern(g, range, kind, seed),
     amount: alpha,
@@ -277,7 +296,7 @@ export function makePixelSet(
     .join(' ');
   return {
     kind: 'pixels',
-    location: `${pixels.length} pixels ${where}${pixels.length > 4 ? ' ...' : ''}`,
+    location: `${pixels.length} bright pixels at ${where}${pixels.length > 4 ? ' ...' : ''} (row,column)`,
     mask,
     pattern,
     amount: pixels.length,
@@ -329,7 +348,7 @@ export function makeWarp(g: ImageGeometry, strength: number, seed: number): Warp
   }
   return {
     kind: 'warp',
-    location: `whole input, max shift ${strength}px`,
+    location: `warp of the whole input (max shift ${strength}px)`,
     dy,
     dx,
     strength,
