@@ -18,6 +18,14 @@ export const MAX_PROBE_ELEMENTS = 16 * 1024 * 1024;
  * MIN_MACS_PER_SECOND (src/fingerprint/budget.ts timeLimitFor).
  */
 export const MODEL_TIME_LIMIT_MS = 120_000;
+/**
+ * Largest fixed allowance `--time-limit` (action input `time-limit`) accepts, in seconds: a day. The limit
+ * exists to stop a runaway model; a day is longer than any CI job runs anyway.
+ */
+export const MAX_TIME_LIMIT_S = 86_400;
+/** What a timeout error tells the user to do: machine load, not the model, is the usual cause. */
+export const TIME_LIMIT_FIX =
+  'on a slow or busy machine raise the fixed allowance (--time-limit SECONDS, action input time-limit; default 120)';
 /** Default number of probes. */
 export const DEFAULT_PROBE_COUNT = 64;
 /**

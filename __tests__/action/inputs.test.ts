@@ -52,6 +52,7 @@ test('every action.yml input is read, and the code defaults equal action.yml def
       'probes',
       'report-artifact',
       'report-artifact-name',
+      'time-limit',
       'vocab-file',
     ].sort(),
   );
@@ -107,6 +108,9 @@ test('inputs are typed: lists, numbers, booleans, engine options', () => {
     macs: BUDGET_MACS.thorough,
   });
   expect(readInputs(fromMap({ budget: '2e13' })).engine.budget).toEqual({ setting: '2e13', macs: 2e13 });
+  // the fixed time allowance: the default unless given
+  expect(readInputs(fromMap({})).engine.timeLimitS).toBeUndefined();
+  expect(readInputs(fromMap({ 'time-limit': '600' })).engine.timeLimitS).toBe(600);
 });
 
 test.each([
@@ -118,6 +122,8 @@ test.each([
   [{ 'on-not-assessed': 'ignore' }, 'action input "on-not-assessed" is "ignore": expected one of fail, warn'],
   [{ budget: 'huge' }, 'action input "budget" is huge: expected fast, default, thorough or a number'],
   [{ budget: '-5' }, 'action input "budget" is -5: expected fast, default, thorough or a number'],
+  [{ 'time-limit': '0' }, 'action input "time-limit" is "0": expected a whole number between 1 and 86400'],
+  [{ 'time-limit': '2m' }, 'action input "time-limit" is "2m"'],
 ])('bad input %j is an InputError naming the input', (given, message) => {
   expect(() => readInputs(fromMap(given))).toThrow(message);
 });

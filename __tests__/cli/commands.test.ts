@@ -202,7 +202,24 @@ describe('scan', () => {
     const b = await cli('scan', EXAMPLE_CANDIDATES, '--fail-on', 'sometimes');
     expect(b.code).toBe(2);
     expect(b.err.trim().split('\n')).toHaveLength(1);
+    const c = await cli('scan', EXAMPLE_CANDIDATES, '--time-limit', '0');
+    expect(c.code).toBe(2);
+    expect(c.err.trim()).toBe(
+      'model-fingerprint: error: --time-limit 0: expected a whole number between 1 and 86400',
+    );
   });
+
+  test('--time-limit is how to run, not what to compute: a scan against a baseline takes it, same result, no note', async () => {
+    const model = join(EXAMPLE_CANDIDATES, 'backdoored.onnx');
+    const plain = await cli('scan', model, '--baseline', baseline, '--format', 'json');
+    const timed = await cli('scan', model, '--baseline', baseline, '--format', 'json', '--time-limit', '600');
+    expect(timed.code).toBe(plain.code);
+    expect(timed.code).not.toBe(2);
+    expect(timed.err).not.toMatch(/ignored/);
+    const score = (out: string) =>
+      (JSON.parse(out) as { models: { riskScore: number }[] }).models[0].riskScore;
+    expect(score(timed.out)).toBe(score(plain.out));
+  }, 120_000);
 });
 
 describe('inspect and fingerprint', () => {

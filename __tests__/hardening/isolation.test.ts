@@ -348,6 +348,15 @@ describe('limits are checked before the work they guard', () => {
       ),
     });
     expect(elapsed).toBeLessThan(limit + 2_500);
+    // the message says how to raise the limit on a busy machine
+    expect((err as Error).message).toContain('--time-limit SECONDS');
+    // the same limit given as the fixed allowance (--time-limit) stops it too: the probe pass of this model
+    // adds well under a millisecond at the slow rate the limit assumes
+    const viaAllowance = await fingerprintModel(model, {
+      probes: { count: 1 },
+      timeAllowanceMs: limit,
+    }).catch((e: unknown) => e);
+    expect(viaAllowance).toMatchObject({ code: 'timeout' });
   }, 30_000);
 
   test('a weight shared by 64 nodes is measured once, not 64 times', async () => {

@@ -27368,6 +27368,13 @@ const MAX_PROBE_ELEMENTS = 16 * 1024 * 1024;
  * MIN_MACS_PER_SECOND (src/fingerprint/budget.ts timeLimitFor).
  */
 const MODEL_TIME_LIMIT_MS = 120_000;
+/**
+ * Largest fixed allowance `--time-limit` (action input `time-limit`) accepts, in seconds: a day. The limit
+ * exists to stop a runaway model; a day is longer than any CI job runs anyway.
+ */
+const MAX_TIME_LIMIT_S = 86_400;
+/** What a timeout error tells the user to do: machine load, not the model, is the usual cause. */
+const TIME_LIMIT_FIX = 'on a slow or busy machine raise the fixed allowance (--time-limit SECONDS, action input time-limit; default 120)';
 /** Default number of probes. */
 const DEFAULT_PROBE_COUNT = 64;
 /**
@@ -29675,7 +29682,7 @@ function zeroNonFinite(data) {
     }
 }
 function timeoutError(file, limitMs) {
-    return new errors_InputError('timeout', `${file}: probing took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit; use fewer probes or a smaller model`, file);
+    return new errors_InputError('timeout', `${file}: probing took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit; ${TIME_LIMIT_FIX}, or use fewer probes`, file);
 }
 /**
  * Waits for `p` until the deadline. ORT cannot cancel a native run, so on timeout the run is abandoned (its
@@ -33447,14 +33454,14 @@ function largerBudget(b) {
     return budgetAffording(b.macs * 4, 1);
 }
 /**
- * The per-model time limit: MODEL_TIME_LIMIT_MS plus the probe pass at MIN_MACS_PER_SECOND, and, once trigger
+ * The per-model time limit: the fixed allowance (MODEL_TIME_LIMIT_MS unless --time-limit gave one) plus the probe pass at MIN_MACS_PER_SECOND, and, once trigger
  * probing is about to run, plus its planned passes (triggerTimeFor), so a large model the budget plans
  * minutes of work for is not cut off, while a model whose real cost is far beyond its estimate (a loop inside
  * the graph) still stops, and a model trigger probing does not apply to keeps the fixed limit. The limit
  * only turns a runaway scan into an error; it never changes a result.
  */
-function timeLimitFor(plan, probeCount) {
-    return MODEL_TIME_LIMIT_MS + msFor(probeCount * plan.macsPerPass);
+function timeLimitFor(plan, probeCount, allowanceMs = MODEL_TIME_LIMIT_MS) {
+    return allowanceMs + msFor(probeCount * plan.macsPerPass);
 }
 /** What trigger probing and its patch map add to the time limit (see timeLimitFor). */
 function triggerTimeFor(plan) {
@@ -33469,6 +33476,7 @@ function msFor(macs) {
  * Command-line parsing for model-fingerprint, on node:util's parseArgs (no dependency needed). Each
  * command declares its flags; unknown flags and missing values are InputErrors (exit 2, one line).
  */
+
 
 
 
@@ -33490,7 +33498,12 @@ const ENGINE_FLAGS = {
     'batch-size': { type: 'string' },
     workspace: { type: 'string' },
     budget: { type: 'string' },
+    'time-limit': { type: 'string' },
 };
+/** The --time-limit paragraph of every fingerprinting command's help. */
+const TIME_LIMIT_HELP = `--time-limit SECONDS: the fixed time a model may take (default ${MODEL_TIME_LIMIT_MS / 1000}), on top of what the
+budget's planned work needs at a slow rate; raise it on a slow or busy machine. It only turns a runaway model into
+an error (exit 2, naming the file); it never changes a result.`;
 const COMMON_FLAGS = {
     debug: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -33592,6 +33605,9 @@ function engineOptions(p) {
     const budget = str(p, 'budget');
     if (budget !== undefined)
         opts.budget = parseBudget(budget);
+    const timeLimit = args_int(p, 'time-limit', 1, MAX_TIME_LIMIT_S);
+    if (timeLimit !== undefined)
+        opts.timeLimitS = timeLimit;
     return opts;
 }
 
@@ -37724,6 +37740,7 @@ function tokenCandidateOrder(vocabSize, stats, ranker) {
 ;// CONCATENATED MODULE: ./lib/fingerprint/trigger-deadline.js
 /** The fingerprint's one time limit, applied to trigger probing's model runs (images and tokens alike). */
 
+
 /**
  * `logits` with the model's one time limit checked before every batch: trigger probing (stamped images or
  * inserted tokens) stops with a timeout error naming the file once the fingerprint's deadline has passed.
@@ -37732,7 +37749,7 @@ function trigger_deadline_withDeadline(logits, file, deadline, limitMs) {
     return async (inputs, count) => {
         if (deadline !== undefined && Date.now() > deadline) {
             const secs = ((limitMs ?? 0) / 1000).toFixed(1).replace(/\.0$/, '');
-            throw new errors_InputError('timeout', `${file}: fingerprinting took longer than the ${secs} s limit (trigger probing)`, file);
+            throw new errors_InputError('timeout', `${file}: fingerprinting took longer than the ${secs} s limit (trigger probing); ${TIME_LIMIT_FIX}, or give a smaller --budget`, file);
         }
         return logits(inputs, count);
     };
@@ -39673,6 +39690,7 @@ function finalLayerAnomaly(features, classes, tests = STATIC_TESTS) {
 
 
 
+
 /** Largest matrix (elements) whose singular values are estimated; bigger ones get the norm only. */
 const MAX_SVD_ELEMENTS = 16_000_000;
 /** Statistics per weight matrix in weights:layers. */
@@ -40059,7 +40077,7 @@ function checkDeadline(model, opts) {
         throw weightsTimeout(model, opts.limitMs);
 }
 function weightsTimeout(model, limitMs = 0) {
-    return new errors_InputError('timeout', `${model.path}: fingerprinting took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit (weight statistics); use a smaller model`, model.path);
+    return new errors_InputError('timeout', `${model.path}: fingerprinting took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit (weight statistics); ${TIME_LIMIT_FIX}`, model.path);
 }
 
 ;// CONCATENATED MODULE: external "node:url"
@@ -40335,7 +40353,7 @@ async function fingerprintModel(model, opts) {
     const plan = planBudget(model, probes, opts.budget ?? DEFAULT_SCAN_BUDGET);
     // One time limit for the whole fingerprint: probing (session.ts), the weight statistics, and trigger probing
     // (which extends it by its planned work when it runs).
-    const limitMs = opts.timeLimitMs ?? timeLimitFor(plan, probes.count);
+    const limitMs = opts.timeLimitMs ?? timeLimitFor(plan, probes.count, opts.timeAllowanceMs);
     const deadline = started + limitMs;
     const known = new Set(model.layers.map((l) => l.name));
     const requested = opts.layers === undefined || opts.layers === 'auto' ? autoLayers(model) : opts.layers;
@@ -40588,6 +40606,7 @@ async function fingerprintFile(path, opts, blocks, how = {}) {
         layers: opts.layers ?? 'auto',
         batchSize: opts.batchSize,
         ...(opts.budget ? { budget: opts.budget } : {}),
+        ...(opts.timeLimitS !== undefined ? { timeAllowanceMs: opts.timeLimitS * 1000 } : {}),
         ...(blocks ? { blocks } : {}),
         ...(how.evidence ? { evidence: true } : {}),
         ...(how.earlyStop ? { earlyStop: true } : {}),
@@ -40723,11 +40742,12 @@ async function readFingerprint(path) {
 
 const fingerprint_HELP = `Usage: model-fingerprint fingerprint MODEL --out FILE [--probes N] [--seed S] [--layers auto|L1,L2]
        [--probe-kinds K1,K2] [--probe-range LO,HI] [--probe-samples DIR] [--dim NAME=SIZE] [--vocab N] [--vocab-file FILE] [--batch-size N]
-       [--input-mean M1,M2,... --input-std S1,S2,...] [--budget fast|default|thorough|MACS]
+       [--input-mean M1,M2,... --input-std S1,S2,...] [--budget fast|default|thorough|MACS] [--time-limit SECONDS]
 Runs the model on the seeded probes and writes its fingerprint (docs/format.md).
 --input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
 as torchvision's Normalize does; probes and samples are made in [0,1] and normalised before the model sees
 them (one value: every channel; otherwise one per channel of the image input).
+${TIME_LIMIT_HELP}
 `;
 async function fingerprintCommand(argv, io) {
     const p = parse('fingerprint', argv, { ...ENGINE_FLAGS, out: { type: 'string', short: 'o' } });
@@ -46962,10 +46982,10 @@ const FAIL_ON = ['low', 'medium', 'high', 'never'];
  * ignored with one. Every engine flag but how to run (batch size), where the workspace is, and the budget
  * (the baseline's is used too, and the report's notes say so when --budget asked for another).
  */
-const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter((f) => f !== 'batch-size' && f !== 'workspace' && f !== 'budget' && f !== 'vocab-file');
+const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter((f) => f !== 'batch-size' && f !== 'workspace' && f !== 'budget' && f !== 'vocab-file' && f !== 'time-limit');
 const scan_HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
        [--output FILE] [--fail-on high|medium|low|never] [--on-not-assessed fail|warn]
-       [--budget fast|default|thorough|MACS] [--report-dir DIR] [--vocab-file FILE] [--quiet]
+       [--budget fast|default|thorough|MACS] [--time-limit SECONDS] [--report-dir DIR] [--vocab-file FILE] [--quiet]
        without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--synthesise-base]
 Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
 Exit 0: no model fails the gate; 1: a model reaches --fail-on (default high), or was not assessed under
@@ -46977,6 +46997,7 @@ what would assess it. --on-not-assessed warn passes such models with a warning. 
 ResNet-18 in about a minute on 2 cores), thorough, or a number of multiply-accumulates (e.g. 2e13). A small
 model gets every check in full at any setting. A scan against a baseline uses the budget the baseline was
 built with.
+${TIME_LIMIT_HELP}
 --synthesise-base (no samples; opt-in): trigger probing stamps its triggers on inputs synthesised from the model
 by gradient instead of inputs mined from a generated pool (a model it cannot differentiate is mined as before).
 --report-dir DIR: also write DIR/index.html (one self-contained page: the table, and per medium or high model
@@ -47558,10 +47579,10 @@ async function mergePartials(dirs, out) {
 const baseline_HELP = `Usage:
   model-fingerprint baseline build MODELS... --out DIR [--probe-samples DIR] [--probes N] [--seed S] [--layers auto|L1,L2] [--probe-kinds ...]
        [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--vocab-file FILE]
-       [--budget fast|default|thorough|MACS]
+       [--budget fast|default|thorough|MACS] [--time-limit SECONDS]
   model-fingerprint baseline build MODELS... --shard I/N --out PARTIAL_DIR   (one slice; then merge)
   model-fingerprint baseline merge PARTIAL_DIRS... --out DIR
-  model-fingerprint baseline add DIR MODELS... [--out NEW_DIR]
+  model-fingerprint baseline add DIR MODELS... [--out NEW_DIR] [--time-limit SECONDS]
   model-fingerprint baseline info DIR [--json]
 MODELS are clean models of one architecture (files, directories or globs): earlier approved versions,
 several training seeds, trusted public checkpoints. 20 or more is a usable start; with 63 or more the high
@@ -47575,6 +47596,7 @@ them (one value: every channel; otherwise one per channel of the image input).
 --budget: the compute trigger probing and its patch map may spend on one model (fast, default, thorough, or a
 number of multiply-accumulates; a small model gets every check in full at any setting). The baseline records
 it, and every scan against it (and baseline add) uses the same budget: trigger features compare only so.
+${TIME_LIMIT_HELP}
 Text models (one int64/int32 token-id input): --probe-samples takes .txt files (one text per line, tokenised
 with --vocab-file FILE: one token per line, the line number is the id, or a JSON object {"token": id}) or
 int32/int64 .npy token ids; the baseline keeps a copy of the vocabulary, and reports name trigger words with it.
@@ -47622,6 +47644,7 @@ async function baselineCommand(argv, io) {
         const p = parse('baseline add', rest, {
             workspace: { type: 'string' },
             'batch-size': { type: 'string' },
+            'time-limit': { type: 'string' },
             out: { type: 'string', short: 'o' },
         });
         if (p.values.help)

@@ -4,6 +4,7 @@
  * the runner. Defaults here equal action.yml's, so a run without them (tests, local runs) behaves the same.
  * A bad value is an InputError naming the input and the accepted values.
  */
+import { MAX_TIME_LIMIT_S } from '../limits.js';
 import { InputError } from '../errors.js';
 import { parseNormalize } from '../probes/normalize.js';
 import type { FailOn, OnNotAssessed } from '../report/types.js';
@@ -153,6 +154,8 @@ export function readInputs(getInput: GetInput): ActionInputs {
       throw new InputError('bad-argument', `${e.message} (fix it in the workflow's "with:" block)`);
     }
   }
+  const timeLimit = raw('time-limit');
+  if (timeLimit) engine.timeLimitS = wholeNumber('time-limit', timeLimit, 1, MAX_TIME_LIMIT_S);
   const layers = raw('layers');
   if (layers) {
     const list = splitList(layers);

@@ -7,6 +7,7 @@ import { InputError } from '../errors.js';
 import { parseNormalize } from '../probes/normalize.js';
 import type { EngineOptions, ProbeOptions } from '../scan/api.js';
 import { parseBudget } from '../fingerprint/budget.js';
+import { MAX_TIME_LIMIT_S, MODEL_TIME_LIMIT_MS } from '../limits.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -27,7 +28,13 @@ export const ENGINE_FLAGS: Options = {
   'batch-size': { type: 'string' },
   workspace: { type: 'string' },
   budget: { type: 'string' },
+  'time-limit': { type: 'string' },
 };
+
+/** The --time-limit paragraph of every fingerprinting command's help. */
+export const TIME_LIMIT_HELP = `--time-limit SECONDS: the fixed time a model may take (default ${MODEL_TIME_LIMIT_MS / 1000}), on top of what the
+budget's planned work needs at a slow rate; raise it on a slow or busy machine. It only turns a runaway model into
+an error (exit 2, naming the file); it never changes a result.`;
 
 export const COMMON_FLAGS: Options = {
   debug: { type: 'boolean' },
@@ -127,5 +134,7 @@ export function engineOptions(p: Parsed): EngineOptions {
   if (ws) opts.workspace = ws;
   const budget = str(p, 'budget');
   if (budget !== undefined) opts.budget = parseBudget(budget);
+  const timeLimit = int(p, 'time-limit', 1, MAX_TIME_LIMIT_S);
+  if (timeLimit !== undefined) opts.timeLimitS = timeLimit;
   return opts;
 }

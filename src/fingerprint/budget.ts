@@ -244,14 +244,18 @@ export function largerBudget(b: ScanBudget): ScanBudget {
 }
 
 /**
- * The per-model time limit: MODEL_TIME_LIMIT_MS plus the probe pass at MIN_MACS_PER_SECOND, and, once trigger
+ * The per-model time limit: the fixed allowance (MODEL_TIME_LIMIT_MS unless --time-limit gave one) plus the probe pass at MIN_MACS_PER_SECOND, and, once trigger
  * probing is about to run, plus its planned passes (triggerTimeFor), so a large model the budget plans
  * minutes of work for is not cut off, while a model whose real cost is far beyond its estimate (a loop inside
  * the graph) still stops, and a model trigger probing does not apply to keeps the fixed limit. The limit
  * only turns a runaway scan into an error; it never changes a result.
  */
-export function timeLimitFor(plan: BudgetPlan, probeCount: number): number {
-  return MODEL_TIME_LIMIT_MS + msFor(probeCount * plan.macsPerPass);
+export function timeLimitFor(
+  plan: BudgetPlan,
+  probeCount: number,
+  allowanceMs = MODEL_TIME_LIMIT_MS,
+): number {
+  return allowanceMs + msFor(probeCount * plan.macsPerPass);
 }
 
 /** What trigger probing and its patch map add to the time limit (see timeLimitFor). */

@@ -50,6 +50,11 @@ export interface FingerprintOptions {
   batchSize?: number;
   /** Per-model time limit (ms); default: timeLimitFor the budget's plan (src/fingerprint/budget.ts). */
   timeLimitMs?: number;
+  /**
+   * The fixed part of that default limit (ms; MODEL_TIME_LIMIT_MS unless given): what a slow or busy machine
+   * raises (--time-limit). The budget's planned work is still added on top.
+   */
+  timeAllowanceMs?: number;
   threads?: number;
   /** The scan budget (default: the default setting). */
   budget?: ScanBudget;
@@ -105,7 +110,7 @@ export async function fingerprintModel(model: OnnxModel, opts: FingerprintOption
   const plan = planBudget(model, probes, opts.budget ?? DEFAULT_SCAN_BUDGET);
   // One time limit for the whole fingerprint: probing (session.ts), the weight statistics, and trigger probing
   // (which extends it by its planned work when it runs).
-  const limitMs = opts.timeLimitMs ?? timeLimitFor(plan, probes.count);
+  const limitMs = opts.timeLimitMs ?? timeLimitFor(plan, probes.count, opts.timeAllowanceMs);
   const deadline = started + limitMs;
 
   const known = new Set(model.layers.map((l) => l.name));

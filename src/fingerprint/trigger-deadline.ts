@@ -1,5 +1,6 @@
 /** The fingerprint's one time limit, applied to trigger probing's model runs (images and tokens alike). */
 import { InputError } from '../errors.js';
+import { TIME_LIMIT_FIX } from '../limits.js';
 
 /**
  * `logits` with the model's one time limit checked before every batch: trigger probing (stamped images or
@@ -16,7 +17,7 @@ export function withDeadline<In>(
       const secs = ((limitMs ?? 0) / 1000).toFixed(1).replace(/\.0$/, '');
       throw new InputError(
         'timeout',
-        `${file}: fingerprinting took longer than the ${secs} s limit (trigger probing)`,
+        `${file}: fingerprinting took longer than the ${secs} s limit (trigger probing); ${TIME_LIMIT_FIX}, or give a smaller --budget`,
         file,
       );
     }

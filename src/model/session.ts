@@ -28,7 +28,7 @@ import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { InputError, describeError } from '../errors.js';
-import { DEFAULT_BATCH_SIZE, MAX_PROBE_BATCH_BYTES, MODEL_TIME_LIMIT_MS } from '../limits.js';
+import { DEFAULT_BATCH_SIZE, MAX_PROBE_BATCH_BYTES, MODEL_TIME_LIMIT_MS, TIME_LIMIT_FIX } from '../limits.js';
 import { applyNormalization } from '../probes/normalize.js';
 import type { InputNormalization, ProbeData, ProbeInput, ProbeSet } from '../probes/types.js';
 import { bytesPerElement } from './dtypes.js';
@@ -272,7 +272,7 @@ function zeroNonFinite(data: Float32Array): void {
 function timeoutError(file: string, limitMs: number): InputError {
   return new InputError(
     'timeout',
-    `${file}: probing took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit; use fewer probes or a smaller model`,
+    `${file}: probing took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit; ${TIME_LIMIT_FIX}, or use fewer probes`,
     file,
   );
 }

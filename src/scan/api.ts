@@ -52,6 +52,11 @@ export interface EngineOptions {
    * uses the baseline's, and notes it when this one differs.
    */
   budget?: ScanBudget;
+  /**
+   * Fixed per-model time allowance in seconds (default MODEL_TIME_LIMIT_MS / 1000), on top of the work the
+   * budget plans. Only how long a model may take; never what is computed.
+   */
+  timeLimitS?: number;
 }
 
 export type ProgressEvent =

@@ -45,6 +45,7 @@ export async function fingerprintFile(
     layers: opts.layers ?? 'auto',
     batchSize: opts.batchSize,
     ...(opts.budget ? { budget: opts.budget } : {}),
+    ...(opts.timeLimitS !== undefined ? { timeAllowanceMs: opts.timeLimitS * 1000 } : {}),
     ...(blocks ? { blocks } : {}),
     ...(how.evidence ? { evidence: true } : {}),
     ...(how.earlyStop ? { earlyStop: true } : {}),

@@ -4,7 +4,7 @@ import { addToBaseline, buildBaseline } from '../../baseline/build.js';
 import { baselineInfo, formatBaselineInfo } from '../../baseline/info.js';
 import { buildPartial, mergePartials, parseShard } from '../../baseline/shard.js';
 import { NO_SAMPLES_ADVICE } from '../../baseline/samples.js';
-import { ENGINE_FLAGS, engineOptions, parse, str } from '../args.js';
+import { ENGINE_FLAGS, engineOptions, parse, str, TIME_LIMIT_HELP } from '../args.js';
 import { expandModelArgs } from '../expand.js';
 import { progressReporter } from '../progress.js';
 import type { CliIO } from '../run.js';
@@ -12,10 +12,10 @@ import type { CliIO } from '../run.js';
 const HELP = `Usage:
   model-fingerprint baseline build MODELS... --out DIR [--probe-samples DIR] [--probes N] [--seed S] [--layers auto|L1,L2] [--probe-kinds ...]
        [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--vocab-file FILE]
-       [--budget fast|default|thorough|MACS]
+       [--budget fast|default|thorough|MACS] [--time-limit SECONDS]
   model-fingerprint baseline build MODELS... --shard I/N --out PARTIAL_DIR   (one slice; then merge)
   model-fingerprint baseline merge PARTIAL_DIRS... --out DIR
-  model-fingerprint baseline add DIR MODELS... [--out NEW_DIR]
+  model-fingerprint baseline add DIR MODELS... [--out NEW_DIR] [--time-limit SECONDS]
   model-fingerprint baseline info DIR [--json]
 MODELS are clean models of one architecture (files, directories or globs): earlier approved versions,
 several training seeds, trusted public checkpoints. 20 or more is a usable start; with 63 or more the high
@@ -29,6 +29,7 @@ them (one value: every channel; otherwise one per channel of the image input).
 --budget: the compute trigger probing and its patch map may spend on one model (fast, default, thorough, or a
 number of multiply-accumulates; a small model gets every check in full at any setting). The baseline records
 it, and every scan against it (and baseline add) uses the same budget: trigger features compare only so.
+${TIME_LIMIT_HELP}
 Text models (one int64/int32 token-id input): --probe-samples takes .txt files (one text per line, tokenised
 with --vocab-file FILE: one token per line, the line number is the id, or a JSON object {"token": id}) or
 int32/int64 .npy token ids; the baseline keeps a copy of the vocabulary, and reports name trigger words with it.
@@ -80,6 +81,7 @@ export async function baselineCommand(argv: string[], io: CliIO): Promise<number
     const p = parse('baseline add', rest, {
       workspace: { type: 'string' },
       'batch-size': { type: 'string' },
+      'time-limit': { type: 'string' },
       out: { type: 'string', short: 'o' },
     });
     if (p.values.help) return help(io);

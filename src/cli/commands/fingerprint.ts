@@ -2,16 +2,17 @@
 import { InputError } from '../../errors.js';
 import { fingerprintFile } from '../../scan/engine.js';
 import { writeFingerprint } from '../../fingerprint/format.js';
-import { ENGINE_FLAGS, engineOptions, parse, str } from '../args.js';
+import { ENGINE_FLAGS, engineOptions, parse, str, TIME_LIMIT_HELP } from '../args.js';
 import type { CliIO } from '../run.js';
 
 const HELP = `Usage: model-fingerprint fingerprint MODEL --out FILE [--probes N] [--seed S] [--layers auto|L1,L2]
        [--probe-kinds K1,K2] [--probe-range LO,HI] [--probe-samples DIR] [--dim NAME=SIZE] [--vocab N] [--vocab-file FILE] [--batch-size N]
-       [--input-mean M1,M2,... --input-std S1,S2,...] [--budget fast|default|thorough|MACS]
+       [--input-mean M1,M2,... --input-std S1,S2,...] [--budget fast|default|thorough|MACS] [--time-limit SECONDS]
 Runs the model on the seeded probes and writes its fingerprint (docs/format.md).
 --input-mean 0.485,0.456,0.406 --input-std 0.229,0.224,0.225: the model expects inputs normalised outside it,
 as torchvision's Normalize does; probes and samples are made in [0,1] and normalised before the model sees
 them (one value: every channel; otherwise one per channel of the image input).
+${TIME_LIMIT_HELP}
 `;
 
 export async function fingerprintCommand(argv: string[], io: CliIO): Promise<number> {

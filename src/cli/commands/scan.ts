@@ -10,7 +10,7 @@ import { scanModels } from '../../scan/scan.js';
 import { renderReport, type ReportFormat } from '../../report/index.js';
 import { exitCodeOf, type FailOn, type OnNotAssessed } from '../../report/types.js';
 import { DEFAULT_ON_NOT_ASSESSED, ON_NOT_ASSESSED_VALUES } from '../../score/risk.js';
-import { ENGINE_FLAGS, engineOptions, parse, str } from '../args.js';
+import { ENGINE_FLAGS, engineOptions, parse, str, TIME_LIMIT_HELP } from '../args.js';
 import { expandModelArgs } from '../expand.js';
 import { progressReporter } from '../progress.js';
 import type { CliIO } from '../run.js';
@@ -23,12 +23,13 @@ const FAIL_ON: FailOn[] = ['low', 'medium', 'high', 'never'];
  * (the baseline's is used too, and the report's notes say so when --budget asked for another).
  */
 const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter(
-  (f) => f !== 'batch-size' && f !== 'workspace' && f !== 'budget' && f !== 'vocab-file',
+  (f) =>
+    f !== 'batch-size' && f !== 'workspace' && f !== 'budget' && f !== 'vocab-file' && f !== 'time-limit',
 );
 
 const HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
        [--output FILE] [--fail-on high|medium|low|never] [--on-not-assessed fail|warn]
-       [--budget fast|default|thorough|MACS] [--report-dir DIR] [--vocab-file FILE] [--quiet]
+       [--budget fast|default|thorough|MACS] [--time-limit SECONDS] [--report-dir DIR] [--vocab-file FILE] [--quiet]
        without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--synthesise-base]
 Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
 Exit 0: no model fails the gate; 1: a model reaches --fail-on (default high), or was not assessed under
@@ -40,6 +41,7 @@ what would assess it. --on-not-assessed warn passes such models with a warning. 
 ResNet-18 in about a minute on 2 cores), thorough, or a number of multiply-accumulates (e.g. 2e13). A small
 model gets every check in full at any setting. A scan against a baseline uses the budget the baseline was
 built with.
+${TIME_LIMIT_HELP}
 --synthesise-base (no samples; opt-in): trigger probing stamps its triggers on inputs synthesised from the model
 by gradient instead of inputs mined from a generated pool (a model it cannot differentiate is mined as before).
 --report-dir DIR: also write DIR/index.html (one self-contained page: the table, and per medium or high model
