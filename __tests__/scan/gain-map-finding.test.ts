@@ -4,14 +4,14 @@
  * references' decides the verdict, and the report names that word and class with its gain and flip share.
  */
 import type { Fingerprint } from '../../src/fingerprint/types.js';
-import type { BaselineManifest } from '../../src/baseline/store.js';
 import {
   TOKEN_GAIN_MAP_BLOCK,
   TOKEN_GAIN_MAP_MAD_FLOOR,
   TRIGGER_MAP_BLOCK,
 } from '../../src/baseline/config.js';
 import { Rng } from '../../src/probes/rng.js';
-import { fitEnsemble, scoreEnsemble, type EnsembleConfig } from '../../src/score/ensemble.js';
+import { scoreEnsemble } from '../../src/score/ensemble.js';
+import { EMPTY_MANIFEST, separateTestState } from '../helpers/separate-test-state.js';
 import { finalVerdict } from '../../src/score/final.js';
 import { explain } from '../../src/scan/explain.js';
 import { gainMapFinding } from '../../src/scan/gain-map-finding.js';
@@ -39,23 +39,8 @@ function fp(b: Record<string, Float32Array>): Fingerprint {
 
 const rng = new Rng('gain-map-finding');
 const refs = Array.from({ length: 40 }, () => blocks(rng));
-const config: EnsembleConfig = {
-  channels: [
-    { representation: 'logits', detector: 'knn', params: { k: 5 } },
-    {
-      representation: TOKEN_GAIN_MAP_BLOCK,
-      detector: 'max_z',
-      params: { madFloor: TOKEN_GAIN_MAP_MAD_FLOOR },
-      separate: true,
-    },
-  ],
-};
-const state = fitEnsemble(
-  refs,
-  refs.map((_, i) => `r${i}`),
-  config,
-);
-const manifest = { members: [] } as unknown as BaselineManifest;
+const state = separateTestState(refs, TOKEN_GAIN_MAP_BLOCK, TOKEN_GAIN_MAP_MAD_FLOOR);
+const manifest = EMPTY_MANIFEST;
 const WORD = 123;
 const vocab = {
   words: Array.from({ length: V }, (_, i) => `w${i}`),
