@@ -22,7 +22,10 @@
  *      score is the root mean square of its positive tier z's; the model's score is the largest.
  * The patch map's analogue is the token map: every screened token's flip share into each class, kept as a
  * feature block when every vocabulary entry was screened on the same texts (token-aligned across models that
- * share a vocabulary).
+ * share a vocabulary). Beside it the token gain map keeps the same screening's margin gains (gainMap): with
+ * a baseline it is compared word by word with the references (src/baseline/config.ts), where a class's own
+ * keywords, which every clean model shares, cancel out and a trigger word stands out even before it flips a
+ * text alone.
  *
  * With gradients through the embedding (`hotflip`, token-hotflip.ts), when not every entry is affordable,
  * step 2 screens in an order that interleaves `order` with each class's first-order (HotFlip) ranking; the
