@@ -15,6 +15,8 @@ import {
   SEPARATE_TEST_CHANNELS,
   TRIGGER_MAP_BLOCK,
   TRIGGER_MAP_MAD_FLOOR,
+  TOKEN_GAIN_MAP_BLOCK,
+  TOKEN_GAIN_MAP_MAD_FLOOR,
   SMALL_BASELINE_DETECTORS,
   SMALL_BASELINE_REFERENCES,
 } from '../../src/baseline/config.js';
@@ -103,11 +105,23 @@ describe('selectChannels', () => {
     expect(ch.filter((c) => c.representation === TRIGGER_MAP_BLOCK)).toHaveLength(1);
     // an image fingerprint has no embedding block: the map is its one separate test
     expect(ch.filter((c) => c.separate)).toHaveLength(1);
-    // a text model's fingerprint has both (the token map and the embedding norms)
+    // a text model's fingerprint made before the gain map: the token map and the embedding norms
     const text = selectChannels({ ...sizes, [EMBEDDING_BLOCK]: 3000 }, 80);
-    expect(text.filter((c) => c.separate).map((c) => c.representation)).toEqual(
-      SEPARATE_TEST_CHANNELS.map((c) => c.representation),
-    );
+    expect(text.filter((c) => c.separate).map((c) => c.representation)).toEqual([
+      TRIGGER_MAP_BLOCK,
+      EMBEDDING_BLOCK,
+    ]);
+    // with the token gain map, the gain map's test replaces the token map's (3 tests would cost power)
+    const gained = selectChannels({ ...sizes, [EMBEDDING_BLOCK]: 3000, [TOKEN_GAIN_MAP_BLOCK]: 18000 }, 80);
+    expect(gained.filter((c) => c.separate)).toEqual([
+      {
+        representation: TOKEN_GAIN_MAP_BLOCK,
+        detector: 'max_z',
+        params: { madFloor: TOKEN_GAIN_MAP_MAD_FLOOR },
+        separate: true,
+      },
+      SEPARATE_TEST_CHANNELS.find((c) => c.representation === EMBEDDING_BLOCK),
+    ]);
     expect(selectChannels(sizes, 80, { separateTests: false }).some((c) => c.separate)).toBe(false);
     expect(selectChannels(sizes, SMALL_BASELINE_REFERENCES - 1).some((c) => c.separate)).toBe(false);
     // no map block (an older fingerprint, or a budget too short for the sweep): no separate test

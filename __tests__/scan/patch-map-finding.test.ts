@@ -5,10 +5,10 @@
  * probing's class), so the PR comment points at the trigger.
  */
 import type { Fingerprint } from '../../src/fingerprint/types.js';
-import type { BaselineManifest } from '../../src/baseline/store.js';
 import { TRIGGER_MAP_BLOCK, TRIGGER_MAP_MAD_FLOOR } from '../../src/baseline/config.js';
 import { Rng } from '../../src/probes/rng.js';
-import { fitEnsemble, scoreEnsemble, type EnsembleConfig } from '../../src/score/ensemble.js';
+import { scoreEnsemble } from '../../src/score/ensemble.js';
+import { EMPTY_MANIFEST, separateTestState } from '../helpers/separate-test-state.js';
 import { finalVerdict } from '../../src/score/final.js';
 import { explain, mapFinding } from '../../src/scan/explain.js';
 import { mapFeature, sweepPatches } from '../../src/selfcheck/sweep.js';
@@ -32,23 +32,8 @@ function fp(b: Record<string, Float32Array>, basis = 'samples'): Fingerprint {
 
 const rng = new Rng('patch-map-finding');
 const refs = Array.from({ length: 40 }, () => blocks(rng));
-const config: EnsembleConfig = {
-  channels: [
-    { representation: 'logits', detector: 'knn', params: { k: 5 } },
-    {
-      representation: TRIGGER_MAP_BLOCK,
-      detector: 'max_z',
-      params: { madFloor: TRIGGER_MAP_MAD_FLOOR },
-      separate: true,
-    },
-  ],
-};
-const state = fitEnsemble(
-  refs,
-  refs.map((_, i) => `r${i}`),
-  config,
-);
-const manifest = { members: [] } as unknown as BaselineManifest;
+const state = separateTestState(refs, TRIGGER_MAP_BLOCK, TRIGGER_MAP_MAD_FLOOR);
+const manifest = EMPTY_MANIFEST;
 
 test('mapFeature: a feature index is (solid patch, class), in sweepPatches order', () => {
   const patches = sweepPatches(G14, { lo: 0, hi: 1 }, 1);

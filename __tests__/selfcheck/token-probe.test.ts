@@ -89,6 +89,13 @@ describe('probeTokenTriggers', () => {
     expect(bad.mapBlock.length).toBe(TEXT_VOCAB * TEXT_CLASSES);
     // the trigger's row of the map: it sends (nearly) every screened text of another class to the target
     expect(bad.mapBlock[TRIGGER_ID * TEXT_CLASSES + TARGET]).toBeGreaterThan(0.9);
+    // the gain map, same layout: the trigger's gain into the target is the largest entry of the map, far
+    // above the same word's gain in the clean model (where no word stands out that far)
+    expect(bad.gainMap.length).toBe(TEXT_VOCAB * TEXT_CLASSES);
+    const at = TRIGGER_ID * TEXT_CLASSES + TARGET;
+    expect(Array.from(bad.gainMap).indexOf(Math.max(...bad.gainMap))).toBe(at);
+    expect(bad.gainMap[at]).toBeGreaterThan(clean.gainMap[at] + 1);
+    expect(bad.gainMap.every((g) => Number.isFinite(g))).toBe(true);
     expect(bad.tiers.map((t) => t.length)).toEqual([1, 2, 3]);
     expect(bad.tierBlock.length).toBe(2 * 3 * TEXT_CLASSES);
     expect(bad.block.length).toBe(2 * TEXT_CLASSES);
@@ -113,6 +120,7 @@ describe('probeTokenTriggers', () => {
     await b.runner.release();
     expect(r.candidatesScreened).toBeLessThan(TEXT_VOCAB - 1);
     expect(r.mapBlock.length).toBe(0); // not every token screened: no map
+    expect(r.gainMap.length).toBe(0);
     expect(r.forwardPasses).toBeLessThanOrEqual(300);
     expect(r.selfCheck.targetClass).toBe(TARGET);
     expect(r.trigger?.[0]).toBe(TRIGGER_ID);

@@ -51,6 +51,7 @@ export const STORED_BLOCKS = [
   'trigger',
   'trigger-tiers',
   'trigger-map',
+  'trigger-gain-map',
   'self:',
 ];
 

@@ -29,6 +29,7 @@
  */
 import type { DetectorName, DetectorParams } from '../detect/detector.js';
 import { EMBEDDING_BLOCK } from '../fingerprint/embedding-stats.js';
+import { TOKEN_GAIN_MAP_BLOCK } from '../selfcheck/token-probe.js';
 import { DEFAULT_FOLDS } from '../score/calibrate.js';
 import type { CombineSpec } from '../score/combine.js';
 import { isSelfCheckBlock, type ChannelConfig, type EnsembleConfig } from '../score/ensemble.js';
@@ -80,6 +81,24 @@ export const TRIGGER_MAP_MAD_FLOOR = 0.1;
  * largest per-token z of the 10 clean dev models 2.8-3.8, of the 10 backdoored 6.0-24.5 (every attack, the
  * decoy attacker's included), AUROC 1.000; the test split is reported by bench:text.
  */
+/**
+ * A text model's token GAIN map (fingerprint block "trigger-gain-map": per token id and class, the mean margin
+ * gain into the class, in clean-logit spreads, of inserting that one word into the screened texts;
+ * src/selfcheck/token-probe.ts gainMap) is the text models' separate test in place of the token map's flip
+ * shares, which it subsumes (a word that flips texts has a large gain). Why: a flip share of ~8-16 texts is a
+ * count of one or two texts, coarser than any floor assumes, so a common class word that happened to flip two
+ * texts called clean bags high (bench/text/findings.md: 2 of 20 with 20 references); and a word of a sentence
+ * trigger moves the margin toward the target without flipping any text alone, which only the gain shows.
+ * max_z on the MAD floored at TOKEN_GAIN_MAP_MAD_FLOOR (the token map's rule, the floor in logit spreads).
+ * Chosen on the text zoo's dev split only (20 references, held-out texts; the test split is what bench:text
+ * reports): max_z AUROC of the gain map against the flip map, CNN 0.858 vs 0.762 (sentences 0.70 vs 0.95,
+ * decoyed sentences 0.80 vs 0.23, decoyed phrases 0.65 vs 0.40), bag 1.000 vs 1.000; floors 0.25-1 and the
+ * max(MAD, sd) spread were no better on the CNN's dev split (0.75-0.90, within its 22 models' noise).
+ */
+export { TOKEN_GAIN_MAP_BLOCK };
+/** A gain deviation below a tenth of a clean-logit spread is not evidence (as for the flip map's shares). */
+export const TOKEN_GAIN_MAP_MAD_FLOOR = 0.1;
+
 export const SEPARATE_TEST_CHANNELS: readonly ChannelConfig[] = [
   {
     representation: TRIGGER_MAP_BLOCK,
@@ -87,8 +106,17 @@ export const SEPARATE_TEST_CHANNELS: readonly ChannelConfig[] = [
     params: { madFloor: TRIGGER_MAP_MAD_FLOOR },
     separate: true,
   },
+  {
+    representation: TOKEN_GAIN_MAP_BLOCK,
+    detector: 'max_z',
+    params: { madFloor: TOKEN_GAIN_MAP_MAD_FLOOR },
+    separate: true,
+  },
   { representation: EMBEDDING_BLOCK, detector: 'max_z', params: {}, separate: true },
 ];
+
+/** A separate test left out when the named block is present: the gain map replaces a text model's token map. */
+const SUPERSEDED_BY: Record<string, string> = { [TRIGGER_MAP_BLOCK]: TOKEN_GAIN_MAP_BLOCK };
 
 /** Detectors used instead when the baseline is small. */
 export const SMALL_BASELINE_DETECTORS: DetectorName[] = ['knn', 'distance_to_clean_mean'];
@@ -168,8 +196,11 @@ export function selectChannels(
   // Separate tests last (the first channel's block serves the nearest-reference explanation). With a small
   // baseline they are left out: a third Bonferroni test costs power that a few references cannot repay.
   if ((choice.separateTests ?? true) && nRefs >= SMALL_BASELINE_REFERENCES)
-    for (const t of SEPARATE_TEST_CHANNELS)
+    for (const t of SEPARATE_TEST_CHANNELS) {
+      const by = SUPERSEDED_BY[t.representation];
+      if (by !== undefined && blockSizes[by] !== undefined) continue;
       if (blockSizes[t.representation] !== undefined) channels.push({ ...t, params: { ...t.params } });
+    }
   return channels;
 }
 

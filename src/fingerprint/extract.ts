@@ -27,7 +27,7 @@ import {
 } from './budget.js';
 import { SWEEP_INPUTS } from '../selfcheck/sweep.js';
 import { EMBEDDING_BLOCK, embeddingSelfCheck, embeddingStats, findEmbedding } from './embedding-stats.js';
-import { TOKEN_MAP_MAX_TOKENS } from '../selfcheck/token-probe.js';
+import { TOKEN_GAIN_MAP_BLOCK, TOKEN_MAP_MAX_TOKENS } from '../selfcheck/token-probe.js';
 import { RAW_BLOCK_MAX_FEATURES, gramBlock, softmaxStats, sortedBlock } from './representations.js';
 import {
   FEATURES_VERSION,
@@ -217,6 +217,8 @@ async function fingerprintWith(
     blocks['trigger-tiers'] = trig.tierBlock;
     // Empty unless the map is a feature (trigger-check.ts keptMap decides: samples, or a mined base's own pass).
     if (trig.mapBlock.length > 0) blocks['trigger-map'] = trig.mapBlock;
+    // A text model's token gain map: token-aligned like the token map, on the same texts (token-probe.ts).
+    if (trig.gainMapBlock && trig.gainMapBlock.length > 0) blocks[TOKEN_GAIN_MAP_BLOCK] = trig.gainMapBlock;
     selfChecks.trigger = trig.selfCheck;
   }
   const evidence = opts.evidence && trig?.evidence ? { evidence: trig.evidence } : {};

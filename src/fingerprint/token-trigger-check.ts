@@ -131,6 +131,7 @@ export async function runTokenTriggerCheck(
       tierBlock: r.tierBlock,
       // token-aligned like the patch map is position-aligned; never on random probe texts
       mapBlock: basis === 'probes' ? new Float32Array(0) : r.mapBlock,
+      gainMapBlock: basis === 'probes' ? new Float32Array(0) : r.gainMap,
       // no pictures of inserted words yet (the report names them instead)
       evidence: null,
       forwardPasses: r.forwardPasses + minePasses,

@@ -41,6 +41,8 @@ export interface TriggerCheck {
   tierBlock: Float32Array;
   /** The position-aligned "trigger-map" block (TriggerProbeResult.mapBlock); empty without a sweep. */
   mapBlock: Float32Array;
+  /** A text model's token gain map ("trigger-gain-map", TokenProbeResult.gainMap); absent or empty otherwise. */
+  gainMapBlock?: Float32Array;
   /** What the report's pictures show (TriggerProbeResult.evidence), with what the triggers were stamped on. */
   evidence: TriggerEvidence | null;
   forwardPasses: number;

@@ -11,7 +11,8 @@ import { formatPValue } from '../report/numbers.js';
 import { triggerWordsText } from '../report/describe.js';
 import { withArticle } from '../report/trigger-text.js';
 import { wordOf, type Vocabulary } from '../probes/vocab.js';
-import { TRIGGER_MAP_BLOCK } from '../baseline/config.js';
+import { TOKEN_GAIN_MAP_BLOCK, TRIGGER_MAP_BLOCK } from '../baseline/config.js';
+import { gainMapFinding } from './gain-map-finding.js';
 import { EMBEDDING_BLOCK } from '../fingerprint/embedding-stats.js';
 import { mapFeature } from '../selfcheck/sweep.js';
 import { imageGeometry, type ImageGeometry } from '../selfcheck/triggers.js';
@@ -22,6 +23,7 @@ import { levelOf, riskScore } from '../score/risk.js';
 const TEST_WORDS: Record<string, string> = {
   trigger: 'the trigger test',
   [TRIGGER_MAP_BLOCK]: 'the patch map',
+  [TOKEN_GAIN_MAP_BLOCK]: 'the token gain map',
   [EMBEDDING_BLOCK]: 'the embedding-norm test',
 };
 /** How many channels an explanation lists. */
@@ -48,6 +50,7 @@ const TEXT_BLOCK_WORDS: Record<string, string> = {
   trigger: 'response to inserted words',
   'trigger-tiers': 'response to inserted words by phrase length',
   'trigger-map': 'response to each inserted word (token map)',
+  'trigger-gain-map': 'margin gain of each inserted word (token gain map)',
   'self:trigger': 'word trigger probing score',
 };
 /** Blocks named after a layer: the prefix's words, then the layer. */
@@ -180,7 +183,17 @@ export function explain(
   }));
   const details = selfCheckDetails(fp);
   // when the patch map decided the verdict, its position and class are the finding to show
-  const found = final.decidedBy === TRIGGER_MAP_BLOCK ? mapFinding(v, fp, inputShape) : undefined;
+  const gainFound = final.decidedBy === TOKEN_GAIN_MAP_BLOCK ? gainMapFinding(v, fp) : undefined;
+  const found =
+    final.decidedBy === TRIGGER_MAP_BLOCK
+      ? mapFinding(v, fp, inputShape)
+      : gainFound && {
+          cls: gainFound.cls,
+          location: 'inserted anywhere',
+          flipRate: gainFound.flipRate,
+          zScore: gainFound.zScore,
+          token: gainFound.token,
+        };
   if (found) {
     details.suspectedTargetClass = found.cls;
     details.trigger =
@@ -239,6 +252,12 @@ export function explain(
           ? ` Patch map: ${withArticle(found.location)} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
           : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
   // the separate embedding-norm test of a text model, when it decided: the token whose row stands out
+  // the text model's token gain map, when it decided: the word that moves texts toward a class far more
+  const gainP = final.separate[TOKEN_GAIN_MAP_BLOCK];
+  const gainText =
+    gainFound && gainP !== undefined && details.trigger
+      ? ` Token gain map: inserting the ${triggerWordsText(details.trigger)} into ${mapInputs.replace(/^of /, '').replace('inputs', 'texts')} moves them toward class ${gainFound.cls} by ${gainFound.gain.toFixed(2)} logit spreads on average (${Math.round(100 * gainFound.flipRate)}% sent there), far more than in the references (z = ${gainFound.zScore.toFixed(1)}, token gain map p = ${formatPValue(gainP)}).`
+      : '';
   const embP = final.separate[EMBEDDING_BLOCK];
   const embTop = Object.entries(v.separateTop).find(([key]) => key.endsWith(`@${EMBEDDING_BLOCK}`))?.[1];
   const embText =
@@ -264,6 +283,7 @@ export function explain(
         ) +
         triggerText +
         mapText +
+        gainText +
         embText;
   return {
     summary,

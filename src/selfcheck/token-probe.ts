@@ -22,7 +22,10 @@
  *      score is the root mean square of its positive tier z's; the model's score is the largest.
  * The patch map's analogue is the token map: every screened token's flip share into each class, kept as a
  * feature block when every vocabulary entry was screened on the same texts (token-aligned across models that
- * share a vocabulary).
+ * share a vocabulary). Beside it the token gain map keeps the same screening's margin gains (gainMap): with
+ * a baseline it is compared word by word with the references (src/baseline/config.ts), where a class's own
+ * keywords, which every clean model shares, cancel out and a trigger word stands out even before it flips a
+ * text alone.
  *
  * With gradients through the embedding (`hotflip`, token-hotflip.ts), when not every entry is affordable,
  * step 2 screens in an order that interleaves `order` with each class's first-order (HotFlip) ranking; the
@@ -107,6 +110,8 @@ export const MAX_EVAL_TEXTS = 64;
 export const MIN_EVAL_SPLIT = 16;
 /** Weight ratio between successive tiers in the block's gain and flip curves. */
 export const TIER_WEIGHT_RATIO = 0.5;
+/** The fingerprint block of the per-token gain map (TokenProbeResult.gainMap; a separate test: baseline/config.ts). */
+export const TOKEN_GAIN_MAP_BLOCK = 'trigger-gain-map';
 /** Largest vocabulary whose per-token map is kept as a feature block (vocabulary x classes floats). */
 export const TOKEN_MAP_MAX_TOKENS = 8192;
 
@@ -148,6 +153,11 @@ export interface TokenProbeResult {
   tierBlock: Float32Array;
   /** "trigger-map" block: per token id per class the screened flip share; empty unless every id was screened. */
   mapBlock: Float32Array;
+  /**
+   * Per token id per class the screened margin gain in clean-logit spreads (same layout and condition as
+   * mapBlock): continuous where the flip share is 0 until a word alone flips a text.
+   */
+  gainMap: Float32Array;
   classScores: Float32Array;
   /** The reported trigger's token ids, or null. */
   trigger: number[] | null;
@@ -336,9 +346,17 @@ export async function probeTokenTriggers(
   );
   // The token map: every id's flip share into each class, when every id was screened.
   let mapBlock = new Float32Array(0);
+  let gainMap = new Float32Array(0);
   if (singles.length === all.length && opts.vocabSize <= TOKEN_MAP_MAX_TOKENS) {
     mapBlock = new Float32Array(opts.vocabSize * k);
-    for (const s of screened) mapBlock.set(Float32Array.from(s.effect.flip), s.tokens[0] * k);
+    gainMap = new Float32Array(opts.vocabSize * k);
+    for (const s of screened) {
+      mapBlock.set(Float32Array.from(s.effect.flip), s.tokens[0] * k);
+      gainMap.set(
+        Float32Array.from(s.effect.gain, (g) => g / logitScale),
+        s.tokens[0] * k,
+      );
+    }
   }
   const rankedFor = (c: number, n: number) => topBy(screened, n, (s) => s.effect.gain[c]);
 
@@ -455,6 +473,7 @@ export async function probeTokenTriggers(
     block,
     tierBlock,
     mapBlock,
+    gainMap,
     classScores,
     trigger: shown,
     tiers,
