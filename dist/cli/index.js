@@ -32921,6 +32921,8 @@ const MAX_EVAL_TEXTS = 64;
 const MIN_EVAL_SPLIT = 16;
 /** Weight ratio between successive tiers in the block's gain and flip curves. */
 const token_probe_TIER_WEIGHT_RATIO = 0.5;
+/** The fingerprint block of the per-token gain map (TokenProbeResult.gainMap; a separate test: baseline/config.ts). */
+const TOKEN_GAIN_MAP_BLOCK = 'trigger-gain-map';
 /** Largest vocabulary whose per-token map is kept as a feature block (vocabulary x classes floats). */
 const TOKEN_MAP_MAX_TOKENS = 8192;
 /** Runs every (tokens, positions) job on the given rows, many jobs per model run; one summary per job. */
@@ -33038,10 +33040,14 @@ async function probeTokenTriggers(run, base, seq, opts) {
     const screened = await measure(singles.map((t) => [t]), screenRows);
     // The token map: every id's flip share into each class, when every id was screened.
     let mapBlock = new Float32Array(0);
+    let gainMap = new Float32Array(0);
     if (singles.length === all.length && opts.vocabSize <= TOKEN_MAP_MAX_TOKENS) {
         mapBlock = new Float32Array(opts.vocabSize * k);
-        for (const s of screened)
+        gainMap = new Float32Array(opts.vocabSize * k);
+        for (const s of screened) {
             mapBlock.set(Float32Array.from(s.effect.flip), s.tokens[0] * k);
+            gainMap.set(Float32Array.from(s.effect.gain, (g) => g / logitScale), s.tokens[0] * k);
+        }
     }
     const rankedFor = (c, n) => topBy(screened, n, (s) => s.effect.gain[c]);
     // 3-4. Confirm single tokens, then extend per class; every tier's best per class, confirmed.
@@ -33160,6 +33166,7 @@ async function probeTokenTriggers(run, base, seq, opts) {
         block,
         tierBlock,
         mapBlock,
+        gainMap,
         classScores,
         trigger: shown,
         tiers,
@@ -37901,6 +37908,7 @@ async function runTokenTriggerCheck(model, probes, classes, opts = {}) {
             tierBlock: r.tierBlock,
             // token-aligned like the patch map is position-aligned; never on random probe texts
             mapBlock: basis === 'probes' ? new Float32Array(0) : r.mapBlock,
+            gainMapBlock: basis === 'probes' ? new Float32Array(0) : r.gainMap,
             // no pictures of inserted words yet (the report names them instead)
             evidence: null,
             forwardPasses: r.forwardPasses + minePasses,
@@ -40437,6 +40445,9 @@ async function fingerprintWith(model, opts, probes, layers, shared, layerWeights
         // Empty unless the map is a feature (trigger-check.ts keptMap decides: samples, or a mined base's own pass).
         if (trig.mapBlock.length > 0)
             blocks['trigger-map'] = trig.mapBlock;
+        // A text model's token gain map: token-aligned like the token map, on the same texts (token-probe.ts).
+        if (trig.gainMapBlock && trig.gainMapBlock.length > 0)
+            blocks[TOKEN_GAIN_MAP_BLOCK] = trig.gainMapBlock;
         selfChecks.trigger = trig.selfCheck;
     }
     const evidence = opts.evidence && trig?.evidence ? { evidence: trig.evidence } : {};
@@ -45021,6 +45032,7 @@ function differsSentence(level, n, detail) {
 
 
 
+
 /** Block name prefixes the default ensemble reads ("name" matches exactly, "name:" any "name:..."). */
 const DEFAULT_BLOCK_PREFIXES = ['logits', 'softmax-stats', 'trigger', 'trigger-tiers', 'self:'];
 /** Block prefixes never used by default, whatever the prefixes say (not comparable across models). */
@@ -45063,6 +45075,23 @@ const TRIGGER_MAP_MAD_FLOOR = 0.1;
  * largest per-token z of the 10 clean dev models 2.8-3.8, of the 10 backdoored 6.0-24.5 (every attack, the
  * decoy attacker's included), AUROC 1.000; the test split is reported by bench:text.
  */
+/**
+ * A text model's token GAIN map (fingerprint block "trigger-gain-map": per token id and class, the mean margin
+ * gain into the class, in clean-logit spreads, of inserting that one word into the screened texts;
+ * src/selfcheck/token-probe.ts gainMap) is the text models' separate test in place of the token map's flip
+ * shares, which it subsumes (a word that flips texts has a large gain). Why: a flip share of ~8-16 texts is a
+ * count of one or two texts, coarser than any floor assumes, so a common class word that happened to flip two
+ * texts called clean bags high (bench/text/findings.md: 2 of 20 with 20 references); and a word of a sentence
+ * trigger moves the margin toward the target without flipping any text alone, which only the gain shows.
+ * max_z on the MAD floored at TOKEN_GAIN_MAP_MAD_FLOOR (the token map's rule, the floor in logit spreads).
+ * Chosen on the text zoo's dev split only (20 references, held-out texts; the test split is what bench:text
+ * reports): max_z AUROC of the gain map against the flip map, CNN 0.858 vs 0.762 (sentences 0.70 vs 0.95,
+ * decoyed sentences 0.80 vs 0.23, decoyed phrases 0.65 vs 0.40), bag 1.000 vs 1.000; floors 0.25-1 and the
+ * max(MAD, sd) spread were no better on the CNN's dev split (0.75-0.90, within its 22 models' noise).
+ */
+
+/** A gain deviation below a tenth of a clean-logit spread is not evidence (as for the flip map's shares). */
+const TOKEN_GAIN_MAP_MAD_FLOOR = 0.1;
 const SEPARATE_TEST_CHANNELS = [
     {
         representation: TRIGGER_MAP_BLOCK,
@@ -45070,8 +45099,16 @@ const SEPARATE_TEST_CHANNELS = [
         params: { madFloor: TRIGGER_MAP_MAD_FLOOR },
         separate: true,
     },
+    {
+        representation: TOKEN_GAIN_MAP_BLOCK,
+        detector: 'max_z',
+        params: { madFloor: TOKEN_GAIN_MAP_MAD_FLOOR },
+        separate: true,
+    },
     { representation: EMBEDDING_BLOCK, detector: 'max_z', params: {}, separate: true },
 ];
+/** A separate test left out when the named block is present: the gain map replaces a text model's token map. */
+const SUPERSEDED_BY = { [TRIGGER_MAP_BLOCK]: TOKEN_GAIN_MAP_BLOCK };
 /** Detectors used instead when the baseline is small. */
 const SMALL_BASELINE_DETECTORS = ['knn', 'distance_to_clean_mean'];
 /** Below this many references the small-baseline detectors are used. */
@@ -45129,9 +45166,13 @@ function selectChannels(blockSizes, nRefs, choice = {}) {
     // Separate tests last (the first channel's block serves the nearest-reference explanation). With a small
     // baseline they are left out: a third Bonferroni test costs power that a few references cannot repay.
     if ((choice.separateTests ?? true) && nRefs >= SMALL_BASELINE_REFERENCES)
-        for (const t of SEPARATE_TEST_CHANNELS)
+        for (const t of SEPARATE_TEST_CHANNELS) {
+            const by = SUPERSEDED_BY[t.representation];
+            if (by !== undefined && blockSizes[by] !== undefined)
+                continue;
             if (blockSizes[t.representation] !== undefined)
                 channels.push({ ...t, params: { ...t.params } });
+        }
     return channels;
 }
 function baselineEnsembleConfig(blocks, nRefs) {
@@ -45139,7 +45180,27 @@ function baselineEnsembleConfig(blocks, nRefs) {
     return { channels: selectChannels(sizes, nRefs), folds: calibrate_DEFAULT_FOLDS };
 }
 
+;// CONCATENATED MODULE: ./lib/scan/gain-map-finding.js
+
+/** The gain map's top feature as (word, class), when the ensemble reports it and the block fits the classes. */
+function gainMapFinding(v, fp) {
+    const top = Object.entries(v.separateTop).find(([k]) => k.endsWith(`@${TOKEN_GAIN_MAP_BLOCK}`))?.[1];
+    const block = fp.blocks[TOKEN_GAIN_MAP_BLOCK];
+    const k = fp.header.model.classes;
+    if (!top || !block || k <= 0 || block.length % k !== 0 || top.index >= block.length)
+        return undefined;
+    const flips = fp.blocks[TRIGGER_MAP_BLOCK];
+    return {
+        cls: top.index % k,
+        token: Math.floor(top.index / k),
+        gain: block[top.index],
+        flipRate: flips && flips.length === block.length ? flips[top.index] : 0,
+        zScore: top.z,
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/scan/explain.js
+
 
 
 
@@ -45154,6 +45215,7 @@ function baselineEnsembleConfig(blocks, nRefs) {
 const TEST_WORDS = {
     trigger: 'the trigger test',
     [TRIGGER_MAP_BLOCK]: 'the patch map',
+    [TOKEN_GAIN_MAP_BLOCK]: 'the token gain map',
     [EMBEDDING_BLOCK]: 'the embedding-norm test',
 };
 /** How many channels an explanation lists. */
@@ -45179,6 +45241,7 @@ const TEXT_BLOCK_WORDS = {
     trigger: 'response to inserted words',
     'trigger-tiers': 'response to inserted words by phrase length',
     'trigger-map': 'response to each inserted word (token map)',
+    'trigger-gain-map': 'margin gain of each inserted word (token gain map)',
     'self:trigger': 'word trigger probing score',
 };
 /** Blocks named after a layer: the prefix's words, then the layer. */
@@ -45286,7 +45349,16 @@ function explain(v, final, fp, manifest, inputShape = [], vocab) {
     }));
     const details = selfCheckDetails(fp);
     // when the patch map decided the verdict, its position and class are the finding to show
-    const found = final.decidedBy === TRIGGER_MAP_BLOCK ? mapFinding(v, fp, inputShape) : undefined;
+    const gainFound = final.decidedBy === TOKEN_GAIN_MAP_BLOCK ? gainMapFinding(v, fp) : undefined;
+    const found = final.decidedBy === TRIGGER_MAP_BLOCK
+        ? mapFinding(v, fp, inputShape)
+        : gainFound && {
+            cls: gainFound.cls,
+            location: 'inserted anywhere',
+            flipRate: gainFound.flipRate,
+            zScore: gainFound.zScore,
+            token: gainFound.token,
+        };
     if (found) {
         details.suspectedTargetClass = found.cls;
         details.trigger =
@@ -45338,6 +45410,11 @@ function explain(v, final, fp, manifest, inputShape = [], vocab) {
                 ? ` Patch map: ${withArticle(found.location)} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
                 : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
     // the separate embedding-norm test of a text model, when it decided: the token whose row stands out
+    // the text model's token gain map, when it decided: the word that moves texts toward a class far more
+    const gainP = final.separate[TOKEN_GAIN_MAP_BLOCK];
+    const gainText = gainFound && gainP !== undefined && details.trigger
+        ? ` Token gain map: inserting the ${triggerWordsText(details.trigger)} into ${mapInputs.replace(/^of /, '').replace('inputs', 'texts')} moves them toward class ${gainFound.cls} by ${gainFound.gain.toFixed(2)} logit spreads on average (${Math.round(100 * gainFound.flipRate)}% sent there), far more than in the references (z = ${gainFound.zScore.toFixed(1)}, token gain map p = ${formatPValue(gainP)}).`
+        : '';
     const embP = final.separate[EMBEDDING_BLOCK];
     const embTop = Object.entries(v.separateTop).find(([key]) => key.endsWith(`@${EMBEDDING_BLOCK}`))?.[1];
     const embText = final.decidedBy === EMBEDDING_BLOCK && embP !== undefined && embTop
@@ -45356,6 +45433,7 @@ function explain(v, final, fp, manifest, inputShape = [], vocab) {
         : differsSentence(final.riskLevel === 'high' ? 'high' : 'medium', n, `${verdictP}; strongest channel ${top ? `${describeChannel(top.detector, top.representation, text)}, p = ${formatPValue(top.pValue)}` : 'none'}`) +
             triggerText +
             mapText +
+            gainText +
             embText;
     return {
         summary,
@@ -47139,6 +47217,7 @@ const STORED_BLOCKS = [
     'trigger',
     'trigger-tiers',
     'trigger-map',
+    'trigger-gain-map',
     'self:',
 ];
 /** Fewer clean references than this and the detectors (k-NN, LOF) cannot be fitted meaningfully. */
