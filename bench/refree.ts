@@ -3,7 +3,10 @@
  *
  *   npx tsx bench/refree.ts [--zoos mnist,torch,families,multi] [--bases samples,mined] [--collect-only]
  *     [--torch-zoo bench/.cache/torch-zoo] [--families /work/cache/families-zoo] [--out bench/results]
- *     [--cache KEY] [--only DOMAIN|ARCH|ZOO] [--max-clean N] [--no-collect]
+ *     [--cache KEY] [--only DOMAIN|ARCH|ZOO] [--max-clean N] [--no-collect] [--budget SETTING]
+ *
+ * --budget SETTING probes with that scan budget (fast, default, thorough, legacy, or MACs) instead of the
+ * scan's default, cached apart (KEY-SETTING): how a budget-cut search scores.
  *
  * --no-collect scores only the models already in the cache (while a collection runs elsewhere).
  *
@@ -20,6 +23,7 @@ import { cached, collect, collectCodeHash, type Base, type ProbeRow } from './re
 import { mnistZoo, multiTargetZoo, torchZoo, type BenchModel } from './refree/zoos.js';
 import { familiesZoo } from './refree/families.js';
 import { evaluate } from './refree/evaluate.js';
+import { LEGACY_SCAN_BUDGET, parseBudget } from '../src/fingerprint/budget.js';
 import { renderMarkdown } from './refree/report.js';
 
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
@@ -68,7 +72,9 @@ async function main(): Promise<void> {
   // --cache KEY reuses a collection made by other code (the scores read only the pre-refinement cells,
   // which a change to refinement or to the self-check's own score leaves as they were).
   const code = arg('cache', collectCodeHash(ROOT));
-  const cacheDir = path.join(CACHE, 'refree', code);
+  const budgetArg = arg('budget', '');
+  const budget = budgetArg === 'legacy' ? LEGACY_SCAN_BUDGET : budgetArg ? parseBudget(budgetArg) : undefined;
+  const cacheDir = path.join(CACHE, 'refree', budget ? `${code}-${budget.setting}` : code);
   process.stderr.write(
     `bench:refree: ${picked.length} models, bases ${bases.join(',')}, cache ${cacheDir}\n`,
   );
@@ -83,7 +89,7 @@ async function main(): Promise<void> {
           if (row) rows.push(row);
           continue;
         }
-        rows.push(await collect(m, base, cacheDir));
+        rows.push(await collect(m, base, cacheDir, budget));
       } catch (e) {
         process.stderr.write(`\n${m.id} (${base}): ${(e as Error).message}\n`);
       }

@@ -192,26 +192,52 @@ function main(): void {
   const json: Record<string, unknown> = { generatedAt: new Date().toISOString(), cache: key };
   const cellRow = (d: string, cfg: string, k: string, s: CellStats): string =>
     `| ${d} | ${cfg} | ${k.split('|').slice(1).join(' / ')} | ${s.cleanHigh}/${s.clean} | ${s.cleanMedium}/${s.clean} | ${s.backdoored ? `${s.backdoorHigh}/${s.backdoored}` : '-'} | ${s.auroc === null ? '-' : s.auroc.toFixed(3)} |`;
-  for (const crit of ['auroc', 'high'] as const) {
+  const modes: { crit: Criterion; eachDomain: boolean; title: string }[] = [
+    {
+      crit: 'auroc',
+      eachDomain: false,
+      title: 'mean AUROC, feasible over the other domains pooled (as bench/refree.ts)',
+    },
+    { crit: 'high', eachDomain: false, title: 'mean share of backdoors called high, feasible pooled' },
+    {
+      crit: 'high',
+      eachDomain: true,
+      title: 'mean share of backdoors called high, feasible on EACH other domain',
+    },
+  ];
+  for (const mode of modes) {
     md.push(
-      `## Held out, chosen by ${crit === 'auroc' ? 'mean AUROC (as bench/refree.ts)' : 'mean share of backdoors called high'}`,
+      `## Held out, chosen by ${mode.title}`,
       '',
       '| domain left out | rule chosen on the others | architecture / base | clean high | clean medium+ | backdoored high | AUROC |',
       '|---|---|---|---|---|---|---|',
     );
     const chosen: Record<string, string> = {};
     for (const d of domains) {
+      const others = domains.filter((x) => x !== d);
       const train = all.filter((i) => scored[i].model.domain !== d);
       const test = all.filter((i) => scored[i].model.domain === d);
+      const feasibleEach = (c: string): boolean =>
+        others.every(
+          (o) =>
+            summary(
+              c,
+              cellStats(
+                P.get(c) as Float64Array,
+                scored,
+                all.filter((i) => scored[i].model.domain === o),
+              ),
+            ).feasible,
+        );
       const pick = [...P.keys()]
         .map((c) => summary(c, cellStats(P.get(c) as Float64Array, scored, train)))
-        .filter((s) => s.feasible)
-        .sort(better(crit))[0];
+        .filter((s) => s.feasible && (!mode.eachDomain || feasibleEach(s.config)))
+        .sort(better(mode.crit))[0];
       chosen[d] = pick.config;
       for (const [k, s] of cellStats(P.get(pick.config) as Float64Array, scored, test))
         md.push(cellRow(d, pick.config, k, s));
     }
-    json[`heldOut-${crit}`] = chosen;
+    json[`heldOut-${mode.crit}${mode.eachDomain ? '-each' : ''}`] = chosen;
     md.push('');
   }
   const ranked = [...P.keys()].map((c) => summary(c, cellStats(P.get(c) as Float64Array, scored, all)));
@@ -285,6 +311,32 @@ function main(): void {
         if (new Set(leaders).size < leaders.length) two++;
       }
       md.push(`| ${label} | ${k.split('|').slice(1).join(' / ')} | ${mine.length} | ${all3} | ${two} |`);
+    }
+  md.push(
+    '',
+    "## Are the single tests calibrated on clean models? (share of the clean models' tests with p <= 0.05 / 0.5)",
+    '',
+    'A valid test gives about 5% / 50%. Far below: the floors make it conservative (the power lost);',
+    'far above: the classes of clean models are not alike enough for the max-z null (natural sinks).',
+    '',
+    '| architecture | family | tests | shipped floors (0.3 / 0.2) | no floors |',
+    '|---|---|---|---|---|',
+  );
+  for (const arch of [...new Set(scored.map((r) => r.model.arch))].sort())
+    for (const family of FAMILIES) {
+      const share = (abs: number, rel: number): string => {
+        const ps = scored
+          .filter((r) => r.model.arch === arch && r.model.label === 'clean')
+          .flatMap((r) => testsOf(r, abs, rel).filter((t) => t.family === family))
+          .map((t) => testP(t, t.z.length));
+        const at = (a: number): string =>
+          `${((100 * ps.filter((p) => p <= a).length) / ps.length).toFixed(0)}%`;
+        return ps.length ? `${at(0.05)} / ${at(0.5)}` : '-';
+      };
+      const n = scored
+        .filter((r) => r.model.arch === arch && r.model.label === 'clean')
+        .reduce((s, r) => s + testsOf(r, 0, 0).filter((t) => t.family === family).length, 0);
+      if (n) md.push(`| ${arch} | ${family} | ${n} | ${share(0.3, 0.2)} | ${share(0, 0)} |`);
     }
   const out = argValue(process.argv, 'out', path.join(process.cwd(), 'bench', 'results'));
   mkdirSync(out, { recursive: true });
