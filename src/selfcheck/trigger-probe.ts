@@ -32,7 +32,6 @@ import type { SelfCheck } from '../fingerprint/types.js';
 import { Rng } from '../probes/rng.js';
 import { BudgetedRunner, screeningPlan, type RunLogits } from './budgeted-runner.js';
 import { guidedTriggers, saliencyScan } from './guided.js';
-import { screenedCandidates } from './screen-cover.js';
 import {
   effectOf,
   medianLogitSpread,
@@ -336,7 +335,7 @@ export async function probeTriggers(
     MIN_SCREEN_INPUTS,
     MAX_SCREEN_INPUTS,
   );
-  const candidates = screenedCandidates(all, plan.candidates);
+  const candidates = all.slice(0, plan.candidates);
   const rows = searchRows.slice(0, plan.rows);
   const clean = subsetSummary(cleanAll, rows, k);
   const table: Table = new Map();
