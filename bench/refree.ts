@@ -9,6 +9,8 @@
  * scan's default, cached apart (KEY-SETTING): how a budget-cut search scores.
  *
  * --no-collect scores only the models already in the cache (while a collection runs elsewhere).
+ * --cache KEY1,KEY2 reads each model's row from the first collection that has it (new rows go to KEY1): a
+ * re-probed subset (e.g. a domain whose probing changed) in front of an older full collection.
  *
  * Collect: every model's trigger probing (with the domain's samples, and without them: the mined base) and
  * final-layer row features, cached under bench/.cache/refree (bench/refree/collect.ts). Score: the shipped
@@ -32,6 +34,15 @@ const arg = (name: string, dflt: string): string => argValue(process.argv, name,
 
 const ROOT = process.cwd();
 const CACHE = path.join(ROOT, 'bench', '.cache');
+
+/** The model's row from the first collection that has it. */
+function firstCached(m: BenchModel, base: Base, dirs: string[]): ProbeRow | null {
+  for (const d of dirs) {
+    const row = cached(m, base, d);
+    if (row) return row;
+  }
+  return null;
+}
 
 async function main(): Promise<void> {
   const zoos = arg('zoos', 'mnist,torch,families,multi').split(',');
@@ -74,9 +85,12 @@ async function main(): Promise<void> {
   const code = arg('cache', collectCodeHash(ROOT));
   const budgetArg = arg('budget', '');
   const budget = budgetArg === 'legacy' ? LEGACY_SCAN_BUDGET : budgetArg ? parseBudget(budgetArg) : undefined;
-  const cacheDir = path.join(CACHE, 'refree', budget ? `${code}-${budget.setting}` : code);
+  const cacheDirs = code
+    .split(',')
+    .map((key) => path.join(CACHE, 'refree', budget ? `${key}-${budget.setting}` : key));
+  const cacheDir = cacheDirs[0];
   process.stderr.write(
-    `bench:refree: ${picked.length} models, bases ${bases.join(',')}, cache ${cacheDir}\n`,
+    `bench:refree: ${picked.length} models, bases ${bases.join(',')}, cache ${cacheDirs.join(' then ')}\n`,
   );
   const rows: ProbeRow[] = [];
   let done = 0;
@@ -85,11 +99,11 @@ async function main(): Promise<void> {
       if (base === 'samples' && !m.samplesDir) continue;
       try {
         if (process.argv.includes('--no-collect')) {
-          const row = cached(m, base, cacheDir);
+          const row = firstCached(m, base, cacheDirs);
           if (row) rows.push(row);
           continue;
         }
-        rows.push(await collect(m, base, cacheDir, budget));
+        rows.push(firstCached(m, base, cacheDirs) ?? (await collect(m, base, cacheDir, budget)));
       } catch (e) {
         process.stderr.write(`\n${m.id} (${base}): ${(e as Error).message}\n`);
       }
