@@ -3,9 +3,14 @@
  *
  *   npx tsx bench/refree.ts [--zoos mnist,torch,families,multi] [--bases samples,mined] [--collect-only]
  *     [--torch-zoo bench/.cache/torch-zoo] [--families /work/cache/families-zoo] [--out bench/results]
- *     [--cache KEY] [--only DOMAIN|ARCH|ZOO] [--max-clean N] [--no-collect]
+ *     [--cache KEY] [--only DOMAIN|ARCH|ZOO] [--max-clean N] [--no-collect] [--budget SETTING]
+ *
+ * --budget SETTING probes with that scan budget (fast, default, thorough, legacy, or MACs) instead of the
+ * scan's default, cached apart (KEY-SETTING): how a budget-cut search scores.
  *
  * --no-collect scores only the models already in the cache (while a collection runs elsewhere).
+ * --cache KEY1,KEY2 reads each model's row from the first collection that has it (new rows go to KEY1): a
+ * re-probed subset (e.g. a domain whose probing changed) in front of an older full collection.
  *
  * Collect: every model's trigger probing (with the domain's samples, and without them: the mined base) and
  * final-layer row features, cached under bench/.cache/refree (bench/refree/collect.ts). Score: the shipped
@@ -20,6 +25,7 @@ import { cached, collect, collectCodeHash, type Base, type ProbeRow } from './re
 import { mnistZoo, multiTargetZoo, torchZoo, type BenchModel } from './refree/zoos.js';
 import { familiesZoo } from './refree/families.js';
 import { evaluate } from './refree/evaluate.js';
+import { LEGACY_SCAN_BUDGET, parseBudget } from '../src/fingerprint/budget.js';
 import { renderMarkdown } from './refree/report.js';
 
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
@@ -28,6 +34,15 @@ const arg = (name: string, dflt: string): string => argValue(process.argv, name,
 
 const ROOT = process.cwd();
 const CACHE = path.join(ROOT, 'bench', '.cache');
+
+/** The model's row from the first collection that has it. */
+function firstCached(m: BenchModel, base: Base, dirs: string[]): ProbeRow | null {
+  for (const d of dirs) {
+    const row = cached(m, base, d);
+    if (row) return row;
+  }
+  return null;
+}
 
 async function main(): Promise<void> {
   const zoos = arg('zoos', 'mnist,torch,families,multi').split(',');
@@ -68,9 +83,14 @@ async function main(): Promise<void> {
   // --cache KEY reuses a collection made by other code (the scores read only the pre-refinement cells,
   // which a change to refinement or to the self-check's own score leaves as they were).
   const code = arg('cache', collectCodeHash(ROOT));
-  const cacheDir = path.join(CACHE, 'refree', code);
+  const budgetArg = arg('budget', '');
+  const budget = budgetArg === 'legacy' ? LEGACY_SCAN_BUDGET : budgetArg ? parseBudget(budgetArg) : undefined;
+  const cacheDirs = code
+    .split(',')
+    .map((key) => path.join(CACHE, 'refree', budget ? `${key}-${budget.setting}` : key));
+  const cacheDir = cacheDirs[0];
   process.stderr.write(
-    `bench:refree: ${picked.length} models, bases ${bases.join(',')}, cache ${cacheDir}\n`,
+    `bench:refree: ${picked.length} models, bases ${bases.join(',')}, cache ${cacheDirs.join(' then ')}\n`,
   );
   const rows: ProbeRow[] = [];
   let done = 0;
@@ -79,11 +99,11 @@ async function main(): Promise<void> {
       if (base === 'samples' && !m.samplesDir) continue;
       try {
         if (process.argv.includes('--no-collect')) {
-          const row = cached(m, base, cacheDir);
+          const row = firstCached(m, base, cacheDirs);
           if (row) rows.push(row);
           continue;
         }
-        rows.push(await collect(m, base, cacheDir));
+        rows.push(firstCached(m, base, cacheDirs) ?? (await collect(m, base, cacheDir, budget)));
       } catch (e) {
         process.stderr.write(`\n${m.id} (${base}): ${(e as Error).message}\n`);
       }

@@ -3,7 +3,12 @@
  * is named with a small p-value; a natural sink (every candidate pushes towards it, so its typical effect is
  * high too) is not; classes drawn alike give no evidence; fewer than three classes give no test.
  */
-import { classAnomaly, DEFAULT_ANOMALY_OPTIONS, type CellLike } from '../../src/selfcheck/class-anomaly.js';
+import {
+  cellZs,
+  classAnomaly,
+  DEFAULT_ANOMALY_OPTIONS,
+  type CellLike,
+} from '../../src/selfcheck/class-anomaly.js';
 import { Rng } from '../../src/probes/rng.js';
 
 function cellOf(rng: Rng, k: number, best: (c: number) => number, typical: (c: number) => number): CellLike {
@@ -36,6 +41,28 @@ describe('classAnomaly', () => {
     expect(a.pValue).toBeLessThan(0.005);
     expect(a.top?.z).toBeGreaterThan(8);
     expect(a.tests).toHaveLength(10); // 10 cells, gain
+  });
+
+  it("exposes each test's z of every class (cellZs), the same the score reads, with the MAD floored", () => {
+    const m = model(
+      'bd',
+      10,
+      (c) => (c === 3 ? 4 : 1),
+      () => 0,
+    );
+    const a = classAnomaly(m);
+    const { x, z } = cellZs(m.cells.patch[1], 'gain', 10, DEFAULT_ANOMALY_OPTIONS);
+    const t = a.tests.find((u) => u.family === 'patch' && u.tier === 1);
+    expect(z[3]).toBeCloseTo(t?.z ?? NaN, 10);
+    expect(x[3]).toBeCloseTo(t?.value ?? NaN, 10);
+    // the absolute floor binds on these tightly drawn classes (spread ~0.2): z = (4 - ~1) / 0.3, not / MAD
+    const unfloored = cellZs(m.cells.patch[1], 'gain', 10, {
+      ...DEFAULT_ANOMALY_OPTIONS,
+      floors: { gain: 0, flip: 0 },
+      relativeFloor: 0,
+    });
+    expect(unfloored.z[3]).toBeGreaterThan(z[3]);
+    expect(z[3]).toBeLessThan((x[3] - 0.5) / DEFAULT_ANOMALY_OPTIONS.floors.gain);
   });
 
   it('with the typical correction, gives a natural sink no evidence: its typical candidate reaches it too', () => {

@@ -12,6 +12,7 @@ import { readModel } from '../../src/model/read.js';
 import { generateProbes } from '../../src/probes/generate.js';
 import type { ProbeSpec } from '../../src/probes/types.js';
 import { runTriggerCheck } from '../../src/fingerprint/trigger-check.js';
+import { planBudget, type ScanBudget } from '../../src/fingerprint/budget.js';
 import { findFinalLinear } from '../../src/fingerprint/final-layer.js';
 import { finalRowFeatures } from '../../src/fingerprint/final-layer-features.js';
 import { sha256Hex } from '../../src/util/hash.js';
@@ -110,7 +111,13 @@ export function cached(m: BenchModel, base: Base, cacheDir: string): ProbeRow | 
   }
 }
 
-export async function collect(m: BenchModel, base: Base, cacheDir: string): Promise<ProbeRow> {
+/** `budget`: the scan budget setting to plan the probing with (the scan's default when absent). */
+export async function collect(
+  m: BenchModel,
+  base: Base,
+  cacheDir: string,
+  budget?: ScanBudget,
+): Promise<ProbeRow> {
   const file = cacheFile(m, base, cacheDir);
   const hit = cached(m, base, cacheDir);
   if (hit) return hit;
@@ -122,7 +129,12 @@ export async function collect(m: BenchModel, base: Base, cacheDir: string): Prom
   const probes = generateProbes(model.inputs, spec, { file: m.file });
   const classes = Number(model.outputs[0]?.shape.at(-1));
   const t0 = performance.now();
-  const found = await runTriggerCheck(model, probes, classes);
+  const found = await runTriggerCheck(
+    model,
+    probes,
+    classes,
+    budget ? { plan: planBudget(model, probes, budget) } : {},
+  );
   // image models only (the collection has no text models): the image probing's tables
   const trig = found && 'candidateStats' in found.probe ? { ...found, probe: found.probe } : null;
   const ms = performance.now() - t0;

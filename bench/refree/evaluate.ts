@@ -6,11 +6,11 @@
  *
  * Held out. The trigger anomaly has two choices a domain could tune: whether the typical candidate's gain
  * is subtracted, and the relative MAD floor. ANOMALY_GRID lists the candidates; selectConfig picks one on a
- * set of domains (clean models called high, pooled over the set, at most MAX_CLEAN_HIGH, and medium or high at
- * most MAX_CLEAN_MEDIUM; then the largest
- * mean AUROC over its (architecture, base) cells). `held-out` scores each domain with the choice made WITHOUT
- * it (leave-one-domain-out); `shipped` with the product's defaults (chosen on every domain here, so tuned on
- * each). Everything else (the max-z null, the Cauchy combination, the check weights) is fixed a priori.
+ * set of domains (clean models called high at most MAX_CLEAN_HIGH, and medium or high at most
+ * MAX_CLEAN_MEDIUM, on each domain of the set: FEASIBLE_ON_EACH_DOMAIN; then the largest mean AUROC over its
+ * (architecture, base) cells). `held-out` scores each domain with the choice made WITHOUT
+ * it (leave-one-domain-out); `shipped` with the product's defaults (chosen on the 10-class domains here, under
+ * the earlier pooled bounds, before GTSRB was assessed: tuned on those; bench/refree/findings.md). Everything else (the max-z null, the Cauchy combination, the check weights) is fixed a priori.
  */
 import { auroc } from '../../src/score/metrics.js';
 import { P_HIGH, P_MEDIUM } from '../../src/score/risk.js';
@@ -36,6 +36,13 @@ export const MAX_CLEAN_HIGH = 0.02;
  */
 export const MAX_CLEAN_MEDIUM = P_MEDIUM;
 
+/**
+ * The bounds hold on EACH domain chosen on, not on their clean models pooled: pooled, the 19 clean GTSRB
+ * models (43 classes, natural sinks) were outweighed by 330 small-class ones, and the choice made on them
+ * called 1-2 of the 19 high once GTSRB was probed with the full default budget.
+ */
+export const FEASIBLE_ON_EACH_DOMAIN = true;
+
 /** Absolute MAD floors of the gain tests (clean-logit spreads) the selection chooses among. */
 export const GAIN_FLOORS = [0.05, 0.1, 0.2, 0.3, 0.5, 1];
 
@@ -50,6 +57,9 @@ export const ANOMALY_GRID: Record<string, Partial<ClassAnomalyOptions>> = Object
     ),
   ),
 );
+
+/** The grid name of the product's own default (DEFAULT_ANOMALY_OPTIONS), for the report. */
+export const SHIPPED_CONFIG = `${DEFAULT_ANOMALY_OPTIONS.typical ? 'typical' : 'raw'}-floor${DEFAULT_ANOMALY_OPTIONS.relativeFloor}-abs${DEFAULT_ANOMALY_OPTIONS.floors.gain}`;
 
 export interface Verdict {
   p: number;
@@ -129,7 +139,7 @@ export const VERDICTS: Record<string, { note: string; fn: VerdictFn }> = {
   shipped: {
     note:
       'the no-baseline verdict with the shipped defaults: trigger anomaly and final-layer check, weighted ' +
-      'Bonferroni (src/score/no-baseline.ts); the defaults were chosen on every domain here: tuned',
+      'Bonferroni (src/score/no-baseline.ts); the defaults were chosen on the 10-class domains here: tuned',
     fn: (r) => shipped(r),
   },
   before: {
@@ -216,25 +226,32 @@ export function selectConfig(rows: ProbeRow[]): Selection {
   const groups = [...cellsOf(rows).values()];
   let best: Selection | null = null;
   for (const [name, opts] of Object.entries(ANOMALY_GRID)) {
-    let cleanN = 0;
-    let cleanHigh = 0;
-    let cleanMedium = 0;
+    // clean models per domain: [models, called high, called medium or high]
+    const perDomain = new Map<string, [number, number, number]>();
     const aurocs: number[] = [];
     for (const g of groups) {
       const v = g.map((r) => ({ r, v: shipped(r, opts) })).filter((x) => x.v !== null && !x.v.notAssessed);
       const clean = v.filter((x) => x.r.model.label === 'clean');
       const bd = v.filter((x) => x.r.model.label !== 'clean');
-      cleanN += clean.length;
-      cleanHigh += clean.filter((x) => (x.v as Verdict).p <= P_HIGH).length;
-      cleanMedium += clean.filter((x) => (x.v as Verdict).p <= P_MEDIUM).length;
+      const d = perDomain.get(g[0].model.domain) ?? [0, 0, 0];
+      d[0] += clean.length;
+      d[1] += clean.filter((x) => (x.v as Verdict).p <= P_HIGH).length;
+      d[2] += clean.filter((x) => (x.v as Verdict).p <= P_MEDIUM).length;
+      perDomain.set(g[0].model.domain, d);
       const a = aurocOf(
         clean.map((x) => score((x.v as Verdict).p)),
         bd.map((x) => score((x.v as Verdict).p)),
       );
       if (a !== null) aurocs.push(a);
     }
-    const feasible =
-      cleanN > 0 && cleanHigh / cleanN <= MAX_CLEAN_HIGH && cleanMedium / cleanN <= MAX_CLEAN_MEDIUM;
+    const ok = ([n, high, medium]: [number, number, number]): boolean =>
+      n > 0 && high / n <= MAX_CLEAN_HIGH && medium / n <= MAX_CLEAN_MEDIUM;
+    const domains = [...perDomain.values()].filter(([n]) => n > 0);
+    const pooled = domains.reduce<[number, number, number]>(
+      (s, d) => [s[0] + d[0], s[1] + d[1], s[2] + d[2]],
+      [0, 0, 0],
+    );
+    const feasible = FEASIBLE_ON_EACH_DOMAIN ? domains.length > 0 && domains.every(ok) : ok(pooled);
     const mean = aurocs.length ? aurocs.reduce((x, y) => x + y, 0) / aurocs.length : null;
     const cand: Selection = {
       config: name,

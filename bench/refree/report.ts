@@ -2,7 +2,7 @@
  * bench/results/refree.md: the held-out verdict first (each domain scored with the configuration chosen
  * without it), then every verdict per architecture and base, then per attack.
  */
-import type { Cell, Selection } from './evaluate.js';
+import { SHIPPED_CONFIG, type Cell, type Selection } from './evaluate.js';
 
 const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(0)}% (${a}/${b})` : '-');
 const num = (v: number | null): string => (v === null ? '-' : v.toFixed(3));
@@ -51,12 +51,12 @@ export function renderMarkdown(
     '',
     '## Held out: each domain scored with the configuration chosen without it',
     '',
-    '| domain left out | configuration chosen on the others | feasible (clean called high <= 2% and medium or high <= 12.6% over the others) |',
+    '| domain left out | configuration chosen on the others | feasible (clean called high <= 2% and medium or high <= 12.6% on each of the others) |',
     '|---|---|---|',
     ...Object.entries(heldOut).map(
       ([d, s]) => `| ${d} | ${s.config} (on ${s.on.join(', ')}) | ${s.feasible} |`,
     ),
-    `| (shipped default, chosen on all) | ${all.config} | ${all.feasible} |`,
+    `| (chosen on all; the product ships ${SHIPPED_CONFIG}${all.config === SHIPPED_CONFIG ? '' : ': bench/refree/findings.md says why'}) | ${all.config} | ${all.feasible} |`,
     '',
     ...table(result.cells.filter((c) => c.verdict === 'held-out')),
     '',

@@ -203,6 +203,24 @@ function statisticOf(cell: CellLike, s: AnomalyStatistic, typical: boolean, k: n
   );
 }
 
+/**
+ * One test's robust z of every class: the cell's statistic against the model's other classes, the MAD
+ * floored as the header says (gain: the absolute floor or a share of the cell's median best gain).
+ */
+export function cellZs(
+  cell: CellLike,
+  s: AnomalyStatistic,
+  k: number,
+  opts: Pick<ClassAnomalyOptions, 'typical' | 'floors' | 'relativeFloor'>,
+): { x: Float64Array; z: Float64Array } {
+  const x = statisticOf(cell, s, opts.typical, k);
+  const floor =
+    s === 'gain'
+      ? Math.max(opts.floors.gain, opts.relativeFloor * medianAbs(cell.bestGain, k))
+      : opts.floors[s];
+  return { x, z: robustZs(x, floor) };
+}
+
 export function classAnomaly(
   input: ClassAnomalyInput,
   opts: ClassAnomalyOptions = DEFAULT_ANOMALY_OPTIONS,
@@ -218,12 +236,7 @@ export function classAnomaly(
         // statistics would give p ~ 1, and one p of 1 sends the Cauchy combination to 1 whatever the others.
         if (cell.candidates === 0) return;
         for (const s of opts.statistics) {
-          const x = statisticOf(cell, s, opts.typical, k);
-          const floor =
-            s === 'gain'
-              ? Math.max(opts.floors.gain, opts.relativeFloor * medianAbs(cell.bestGain, k))
-              : opts.floors[s];
-          const z = robustZs(x, floor);
+          const { x, z } = cellZs(cell, s, k, opts);
           let cls = 0;
           for (let c = 0; c < k; c++) {
             if (z[c] > z[cls]) cls = c;
