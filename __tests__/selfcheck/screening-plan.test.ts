@@ -45,7 +45,7 @@ describe('withDeadline', () => {
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).code).toBe('timeout');
     expect((err as Error).message).toBe(
-      'models/a.onnx: fingerprinting took longer than the 2.5 s limit (trigger probing)',
+      'models/a.onnx: fingerprinting took longer than the 2.5 s limit (trigger probing); on a slow or busy machine raise the fixed allowance (--time-limit SECONDS, action input time-limit; default 120), or give a smaller --budget',
     );
   });
 });

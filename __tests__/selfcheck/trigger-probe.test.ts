@@ -13,7 +13,7 @@ import {
   type RunLogits,
   type TriggerProbeResult,
 } from '../../src/selfcheck/trigger-probe.js';
-import { P_HIGH } from '../../src/score/risk.js';
+import { P_HIGH, P_MEDIUM } from '../../src/score/risk.js';
 import { triggerPValue } from '../../src/selfcheck/reference-free-p.js';
 import { imageGeometry, patchSizes } from '../../src/selfcheck/triggers.js';
 import { sweepPatches, sweepPositions, SWEEP_INPUTS } from '../../src/selfcheck/sweep.js';
@@ -112,14 +112,17 @@ describe('probeTriggers on a clean model', () => {
 });
 
 describe('probeTriggers on backdoored models', () => {
-  it('finds a corner-patch backdoor: target class, patch position, high score, small p', async () => {
+  it('finds a corner-patch backdoor: target class, patch position, a score above the clean one, p in the medium band or below', async () => {
     const bd = await ortRunner(trainMlp({ seed: 2, poison: { stamp: CORNER, target: 7, rate: 0.1 } }), SHAPE);
     // The fixture is a working backdoor: accurate on clean digits, triggered digits go to class 7.
     expect(await accuracy(bd.run)).toBeGreaterThan(0.8);
     expect(await accuracy(bd.run, CORNER, 7)).toBeGreaterThan(0.9);
     const r = await probeTriggers(bd.run, BASE, SHAPE, { classes: 10, seed: 1 });
     expect(r.selfCheck.targetClass).toBe(7);
-    expect(r.selfCheck.pValue).toBeLessThanOrEqual(P_HIGH);
+    // Medium, not high, on its own: since the MAD floor of 0.5 spreads (GAIN_MAD_FLOOR, chosen so that clean
+    // 43-class models are not called high) this MLP's p is ~0.025, because its other classes are reachable by
+    // patches too; against a baseline the same model is high (README). Below P_MEDIUM is what a scan reports.
+    expect(r.selfCheck.pValue).toBeLessThanOrEqual(P_MEDIUM);
     expect(r.selfCheck.score).toBeGreaterThan(cleanResult.selfCheck.score + 1);
     expect(r.selfCheck.evidence?.[0].cls).toBe(7);
     const corner: [number, number][] = [];
@@ -269,12 +272,14 @@ describe('budget and arguments', () => {
     expect(stopped.forwardPasses).toBeLessThan(full.forwardPasses);
     expect(stopped.selfCheck.score).toBeGreaterThanOrEqual(decisive);
     expect(stopped.selfCheck.targetClass).toBe(7);
-    // a clean model never reaches it: the whole budget is spent, exactly as without the option
+    // a clean model never reaches the shipped decisive score: the whole budget is spent, exactly as without
+    // the option (the refinement's stop reads its running class scores, not the final anomaly score, so the
+    // backdoor's fraction above is no bound for a clean model)
     const cleanStop = await probeTriggers(clean.run, BASE, SHAPE, {
       classes: 10,
       seed: 1,
       budget,
-      decisiveScore: decisive,
+      decisiveScore: decisiveTriggerScore(10, 'samples'),
     });
     const cleanFull = await probeTriggers(clean.run, BASE, SHAPE, { classes: 10, seed: 1, budget });
     expect(cleanStop.stoppedEarly).toBe(false);
