@@ -1,14 +1,15 @@
 /**
  * `npm run bench:realsize [-- --zoo DIR] [--archs a,b] [--budgets none,fast,default,thorough]
  * [--conditions baseline,baseline+samples,no-baseline+samples,no-baseline] [--speed N] [--build-only] [--cached-only]
- * [--scan-from-end] [--scan-chunk N]
+ * [--scan-from-end] [--scan-chunk N] [--ref-recipes cheap,long]
  * [--src | --cli FILE] [--results DIR]`:
  * detection on the real-size zoo (bench/realsize/README.md), per architecture and scan budget, through the
  * CLI a user runs: `baseline build` of the clean references (with or without the 128 real probe samples)
  * and `scan --format json` of every clean and backdoored test model, or a scan without a baseline (with or
  * without the samples). Default conditions: baseline (generated probes), no-baseline+samples, no-baseline.
  * Budget `none` passes no --budget flag (with --cli of a checkout from before the flag: what the tool did
- * before it had one); the default is `default`. Then the scan time of --speed N (default 2) test models
+ * before it had one); the default is `default`. A baseline condition gets one cell per recipe that made the
+ * architecture's references (bench/realsize/references.ts; --ref-recipes picks some). Then the scan time of --speed N (default 2) test models
  * against raw ONNX Runtime in this process (bench/realsize/speed.ts). A baseline build is cached beside its
  * folder and reused for the same tool, references, samples and budget (--build-only builds and stops).
  * The tool's thresholds, weights and budget settings were chosen on other zoos (MNIST, bench:torch,
