@@ -2,7 +2,8 @@
  * bench:realsize's bookkeeping: the cached baseline build (reused only for the same tool, references,
  * samples and budget; a failed build is never reused), the per-model scan cache (only models without an
  * entry are scanned; the report keeps the models' order), the choice of models the speed part times, and the
- * results' table of fine-tuning recipes (which recipe made which models, and their cost).
+ * results' table of fine-tuning recipes (which recipe made which models, and their cost), and the reference
+ * sets a baseline condition is measured with (one per recipe: a baseline never mixes two recipes' references).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { buildKey, cachedBuild, cachedScan } from '../../bench/realsize/cache.js';
 import * as ort from 'onnxruntime-node';
 import { recipeTable } from '../../bench/realsize/report.js';
+import { conditionLabel, referenceSets } from '../../bench/realsize/references.js';
 import { speedModels } from '../../bench/realsize/speed.js';
 import { rawInference } from '../../bench/speed/realsize.js';
 import type { RealsizeModel } from '../../bench/realsize/manifest.js';
@@ -314,5 +316,38 @@ describe('recipeTable', () => {
       '| `resnet18` | long | test backdoor | 1 | 5000 x 2 | 158 | 0.02 | 0.2 epoch | 45.0 (45.0) |',
       '| `resnet18` | long | rejected | 1 | 5000 x 2 | 158 | 0.02 | 0.2 epoch | 44.0 (44.0) |',
     ]);
+  });
+});
+
+describe('referenceSets', () => {
+  const m = (id: string, arch: string, split: 'reference' | 'test', recipe?: string) =>
+    ({ id, arch, split, label: 'clean', recipe }) as RealsizeModel;
+
+  it("groups an architecture's references by recipe, in manifest order, leaving out test models and other archs", () => {
+    const sets = referenceSets(
+      [
+        m('c0', 'resnet18', 'reference'), // a zoo from before recipes: cheap
+        m('t0', 'resnet18', 'test', 'long'),
+        m('l0', 'resnet18', 'reference', 'long'),
+        m('c1', 'resnet18', 'reference', 'cheap'),
+        m('v0', 'vgg11', 'reference', 'long'),
+        m('l1', 'resnet18', 'reference', 'long'),
+      ],
+      'resnet18',
+    );
+    expect(sets.map((s) => [s.recipe, s.refs.map((r) => r.id)])).toEqual([
+      ['cheap', ['c0', 'c1']],
+      ['long', ['l0', 'l1']],
+    ]);
+  });
+
+  it('gives no set for an architecture without references', () => {
+    expect(referenceSets([m('t0', 'resnet18', 'test', 'long')], 'resnet18')).toEqual([]);
+  });
+
+  it("names a baseline cell by its references' recipe and count, other cells by their condition", () => {
+    expect(conditionLabel('baseline', { recipe: 'long', n: 20 })).toBe('baseline (20 long-recipe refs)');
+    expect(conditionLabel('no-baseline', null)).toBe('no-baseline');
+    expect(conditionLabel('baseline', undefined)).toBe('baseline');
   });
 });

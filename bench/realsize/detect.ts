@@ -1,14 +1,15 @@
 /**
  * `npm run bench:realsize [-- --zoo DIR] [--archs a,b] [--budgets none,fast,default,thorough]
  * [--conditions baseline,baseline+samples,no-baseline+samples,no-baseline] [--speed N] [--build-only] [--cached-only]
- * [--scan-from-end] [--scan-chunk N]
+ * [--scan-from-end] [--scan-chunk N] [--ref-recipes cheap,long]
  * [--src | --cli FILE] [--results DIR]`:
  * detection on the real-size zoo (bench/realsize/README.md), per architecture and scan budget, through the
  * CLI a user runs: `baseline build` of the clean references (with or without the 128 real probe samples)
  * and `scan --format json` of every clean and backdoored test model, or a scan without a baseline (with or
  * without the samples). Default conditions: baseline (generated probes), no-baseline+samples, no-baseline.
  * Budget `none` passes no --budget flag (with --cli of a checkout from before the flag: what the tool did
- * before it had one); the default is `default`. Then the scan time of --speed N (default 2) test models
+ * before it had one); the default is `default`. A baseline condition gets one cell per recipe that made the
+ * architecture's references (bench/realsize/references.ts; --ref-recipes picks some). Then the scan time of --speed N (default 2) test models
  * against raw ONNX Runtime in this process (bench/realsize/speed.ts). A baseline build is cached beside its
  * folder and reused for the same tool, references, samples and budget (--build-only builds and stops).
  * The tool's thresholds, weights and budget settings were chosen on other zoos (MNIST, bench:torch,
@@ -31,6 +32,7 @@ import type { RealsizeManifest, RealsizeModel } from './manifest.js';
 import { buildKey, cachedBuild, cachedScan } from './cache.js';
 import { renderRealsize } from './report.js';
 import { measureSpeed, speedModels, type SpeedRow } from './speed.js';
+import { referenceSets, type ReferenceSet } from './references.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -56,6 +58,8 @@ export interface CellResult {
   arch: string;
   budget: string;
   condition: string;
+  /** A baseline condition's references: the recipe that made them and how many (absent before recipes). */
+  refs?: { recipe: string; n: number } | null;
   build: BuildResult | null;
   scanWallMs: number | null;
   scanError: string | null;
@@ -265,8 +269,19 @@ async function main(): Promise<void> {
   const cells: CellResult[] = [];
   const evalDir = path.join(ROOT, 'bench', '.cache', 'realsize-eval');
   const save = () => {
+    // a cell is replaced by this run's cell of the same arch, budget, condition and reference recipe (a
+    // baseline cell from before recipes were recorded counts as the cheap recipe's)
+    const refsOf = (c: CellResult) =>
+      c.condition.startsWith('baseline') ? (c.refs?.recipe ?? 'cheap') : null;
     const keep = (prev?.cells ?? []).filter(
-      (c) => !cells.some((n) => n.arch === c.arch && n.budget === c.budget && n.condition === c.condition),
+      (c) =>
+        !cells.some(
+          (n) =>
+            n.arch === c.arch &&
+            n.budget === c.budget &&
+            n.condition === c.condition &&
+            refsOf(n) === refsOf(c),
+        ),
     );
     const { models, rejected, ...rest } = manifest;
     const out: RealsizeBench = {
@@ -292,104 +307,124 @@ async function main(): Promise<void> {
       renderRealsize(out, existsSync(notes) ? readFileSync(notes, 'utf8') : ''),
     );
   };
+  // --ref-recipes a,b: the baseline conditions with these references only (default: one cell per recipe)
+  const refRecipes = option('--ref-recipes')?.split(',');
   for (const arch of archs) {
-    const refs = manifest.models.filter((m) => m.arch === arch && m.split === 'reference');
+    const sets = referenceSets(manifest.models, arch).filter(
+      (s) => !refRecipes || refRecipes.includes(s.recipe),
+    );
     const tests = manifest.models.filter((m) => m.arch === arch && m.split === 'test');
     for (const budget of budgets) {
       const budgetArgs = budget === 'none' ? [] : ['--budget', budget];
-      for (const c of CONDITIONS.filter((k) => conds.includes(k.id))) {
-        const dir = path.join(evalDir, arch, budget);
-        mkdirSync(dir, { recursive: true });
-        const baselineDir = path.join(dir, `baseline-${c.samples ? 'samples' : 'generated'}`);
-        let build: BuildResult | null = null;
-        const baselineKey = buildKey(runner, toolStamp, refs, c.samples, budgetArgs);
-        if (c.baseline) {
-          console.error(`${arch} / budget ${budget} / ${c.id}: baseline build of ${refs.length} references`);
-          build = cachedBuild(baselineDir, baselineKey, () =>
-            buildBaseline(
-              runner,
-              ROOT,
-              refs.map((m) => path.join(zooDir, m.file)),
-              baselineDir,
-              c.samples ? samples : undefined,
+      for (const c of CONDITIONS.filter((k) => conds.includes(k.id)))
+        for (const set of c.baseline ? sets : [null]) {
+          const refs = set?.refs ?? [];
+          const dir = path.join(evalDir, arch, budget);
+          mkdirSync(dir, { recursive: true });
+          // per reference recipe: a baseline (and the scans against it) of one recipe never overwrites another's
+          const tag = set ? `-refs-${set.recipe}` : '';
+          const baselineDir = path.join(dir, `baseline-${c.samples ? 'samples' : 'generated'}${tag}`);
+          let build: BuildResult | null = null;
+          const baselineKey = buildKey(runner, toolStamp, refs, c.samples, budgetArgs);
+          const cellRefs = set ? { recipe: set.recipe, n: refs.length } : null;
+          if (c.baseline) {
+            console.error(
+              `${arch} / budget ${budget} / ${c.id}: baseline build of ${refs.length} ${set?.recipe}-recipe references`,
+            );
+            build = cachedBuild(baselineDir, baselineKey, () =>
+              buildBaseline(
+                runner,
+                ROOT,
+                refs.map((m) => path.join(zooDir, m.file)),
+                baselineDir,
+                c.samples ? samples : undefined,
+                budgetArgs,
+              ),
+            );
+          }
+          if (buildOnly) continue;
+          const now = { generatedAt: new Date().toISOString(), runner: runner.label, bundleStale: stale };
+          if (build && !build.ok) {
+            console.error(`  baseline build failed: ${build.message}`);
+            cells.push({
+              arch,
+              budget,
+              condition: c.id,
+              refs: cellRefs,
+              build,
+              scanWallMs: null,
+              scanError: null,
+              metrics: null,
+              notAssessed: { clean: 0, backdoored: 0 },
+              triggerRan: null,
+              rows: [],
+              ...now,
+            });
+            save();
+            continue;
+          }
+          console.error(`${arch} / budget ${budget} / ${c.id}: scanning ${tests.length} test models`);
+          const res = cachedScan(
+            path.join(dir, `scan-${c.id}${tag}.cache.json`),
+            JSON.stringify({
+              runner: runner.label,
+              tool: toolStamp,
+              build: c.baseline ? baselineKey : null,
+              c,
               budgetArgs,
-            ),
+            }),
+            tests.map((m) => ({ sha256: m.sha256, path: path.relative(ROOT, path.join(zooDir, m.file)) })),
+            (paths) =>
+              cachedOnly
+                ? { report: null, ms: 0, status: null, message: 'not scanned: a --cached-only run' }
+                : scan(runner, ROOT, paths, path.join(dir, `scan-${c.id}${tag}.json`), {
+                    baselineDir: c.baseline ? baselineDir : undefined,
+                    samplesDir: !c.baseline && c.samples ? samples : undefined,
+                    extraArgs: budgetArgs,
+                  }),
+            scanChunk,
+            scanFromEnd,
           );
-        }
-        if (buildOnly) continue;
-        const now = { generatedAt: new Date().toISOString(), runner: runner.label, bundleStale: stale };
-        if (build && !build.ok) {
-          console.error(`  baseline build failed: ${build.message}`);
-          cells.push({
+          console.error(`  scanned ${res.scanned}, ${tests.length - res.scanned} from the cache`);
+          const rows = rowsOf(zooDir, tests, res.report, res.message);
+          const metrics = conditionMetrics(rows);
+          const ran = rows.map(triggerRanOn).filter((x): x is boolean => x !== null);
+          const cell: CellResult = {
             arch,
             budget,
             condition: c.id,
+            refs: cellRefs,
             build,
-            scanWallMs: null,
-            scanError: null,
-            metrics: null,
-            notAssessed: { clean: 0, backdoored: 0 },
-            triggerRan: null,
-            rows: [],
+            scanWallMs: res.ms,
+            scanError: res.report ? null : res.message,
+            metrics,
+            notAssessed: {
+              clean: rows.filter((r) => r.notAssessed && r.label === 'clean').length,
+              backdoored: rows.filter((r) => r.notAssessed && r.label === 'backdoored').length,
+            },
+            triggerRan: ran.length ? ran.filter(Boolean).length / ran.length : null,
+            rows,
             ...now,
-          });
+          };
+          console.error(
+            `  AUROC ${metrics.aurocRisk?.toFixed(3) ?? '-'}, clean high ${metrics.cleanHigh ?? '-'}, ` +
+              `not assessed ${cell.notAssessed.clean + cell.notAssessed.backdoored}, ` +
+              `${((metrics.msPerModel ?? 0) / 1000).toFixed(1)} s/model`,
+          );
+          cells.push(cell);
           save();
-          continue;
         }
-        console.error(`${arch} / budget ${budget} / ${c.id}: scanning ${tests.length} test models`);
-        const res = cachedScan(
-          path.join(dir, `scan-${c.id}.cache.json`),
-          JSON.stringify({
-            runner: runner.label,
-            tool: toolStamp,
-            build: c.baseline ? baselineKey : null,
-            c,
-            budgetArgs,
-          }),
-          tests.map((m) => ({ sha256: m.sha256, path: path.relative(ROOT, path.join(zooDir, m.file)) })),
-          (paths) =>
-            cachedOnly
-              ? { report: null, ms: 0, status: null, message: 'not scanned: a --cached-only run' }
-              : scan(runner, ROOT, paths, path.join(dir, `scan-${c.id}.json`), {
-                  baselineDir: c.baseline ? baselineDir : undefined,
-                  samplesDir: !c.baseline && c.samples ? samples : undefined,
-                  extraArgs: budgetArgs,
-                }),
-          scanChunk,
-          scanFromEnd,
-        );
-        console.error(`  scanned ${res.scanned}, ${tests.length - res.scanned} from the cache`);
-        const rows = rowsOf(zooDir, tests, res.report, res.message);
-        const metrics = conditionMetrics(rows);
-        const ran = rows.map(triggerRanOn).filter((x): x is boolean => x !== null);
-        const cell: CellResult = {
-          arch,
-          budget,
-          condition: c.id,
-          build,
-          scanWallMs: res.ms,
-          scanError: res.report ? null : res.message,
-          metrics,
-          notAssessed: {
-            clean: rows.filter((r) => r.notAssessed && r.label === 'clean').length,
-            backdoored: rows.filter((r) => r.notAssessed && r.label === 'backdoored').length,
-          },
-          triggerRan: ran.length ? ran.filter(Boolean).length / ran.length : null,
-          rows,
-          ...now,
-        };
-        console.error(
-          `  AUROC ${metrics.aurocRisk?.toFixed(3) ?? '-'}, clean high ${metrics.cleanHigh ?? '-'}, ` +
-            `not assessed ${cell.notAssessed.clean + cell.notAssessed.backdoored}, ` +
-            `${((metrics.msPerModel ?? 0) / 1000).toFixed(1)} s/model`,
-        );
-        cells.push(cell);
-        save();
-      }
       if (speedN > 0 && !buildOnly && !cachedOnly) {
-        const generated = path.join(evalDir, arch, budget, 'baseline-generated');
+        // timed against the first reference set's baseline (the one built first)
+        const first: ReferenceSet | undefined = sets[0];
+        const generated = path.join(evalDir, arch, budget, `baseline-generated-refs-${first?.recipe}`);
         const built = cells.some(
-          (c) => c.arch === arch && c.budget === budget && c.condition === 'baseline' && c.build?.ok,
+          (c) =>
+            c.arch === arch &&
+            c.budget === budget &&
+            c.condition === 'baseline' &&
+            c.refs?.recipe === first?.recipe &&
+            c.build?.ok,
         );
         const b = budget === 'none' ? 'default' : budget;
         speed.push(

@@ -8,6 +8,7 @@ import { fmt, markdownTable } from '../lib/report.js';
 import { median } from '../speed/common.js';
 import type { CellResult, RealsizeBench } from './detect.js';
 import type { RealsizeModel } from './manifest.js';
+import { conditionLabel } from './references.js';
 
 const ATTACKS = ['patch', 'blend', 'sig', 'wanet', 'frequency'];
 
@@ -131,7 +132,7 @@ function cellRow(c: CellResult): string[] {
   return [
     `\`${c.arch}\``,
     c.budget === 'none' ? 'none (no --budget flag)' : c.budget,
-    c.condition,
+    conditionLabel(c.condition, c.refs),
     fmt(m?.aurocRisk ?? NaN),
     fmt(m?.aurocP ?? NaN),
     pct(m?.cleanHigh),
@@ -166,7 +167,7 @@ function perAttack(cells: CellResult[]): string {
       .map((c) => [
         `\`${c.arch}\``,
         c.budget,
-        c.condition,
+        conditionLabel(c.condition, c.refs),
         ...ATTACKS.map((k) => fmt(c.metrics!.perAttack[k] ?? NaN)),
       ]),
   );
@@ -176,10 +177,15 @@ function errorsOf(cells: CellResult[]): string {
   const lines: string[] = [];
   for (const c of cells) {
     if (c.build && !c.build.ok)
-      lines.push(`- ${c.arch} / ${c.budget} / ${c.condition}: baseline build: ${c.build.message}`);
-    if (c.scanError) lines.push(`- ${c.arch} / ${c.budget} / ${c.condition}: scan: ${c.scanError}`);
+      lines.push(
+        `- ${c.arch} / ${c.budget} / ${conditionLabel(c.condition, c.refs)}: baseline build: ${c.build.message}`,
+      );
+    if (c.scanError)
+      lines.push(`- ${c.arch} / ${c.budget} / ${conditionLabel(c.condition, c.refs)}: scan: ${c.scanError}`);
     for (const r of c.rows.filter((x) => x.error))
-      lines.push(`- ${c.arch} / ${c.budget} / ${c.condition}: ${r.id}: ${r.errorCode}: ${r.error}`);
+      lines.push(
+        `- ${c.arch} / ${c.budget} / ${conditionLabel(c.condition, c.refs)}: ${r.id}: ${r.errorCode}: ${r.error}`,
+      );
   }
   return lines.length ? lines.join('\n') : 'None: every model was read and scanned.';
 }
@@ -196,13 +202,6 @@ function testCounts(b: RealsizeBench): string {
     return `${a}: ${c} clean and ${t.filter((m) => m.arch === a).length - c} backdoored`;
   });
   return per.join('; ');
-}
-
-function refCount(b: RealsizeBench): string {
-  const n = new Set(
-    scannedArchs(b).map((a) => b.models.filter((m) => m.arch === a && m.split === 'reference').length),
-  );
-  return [...n].join(' or ');
 }
 
 function speedTable(b: RealsizeBench): string {
@@ -243,7 +242,8 @@ ${markdownTable(
 }
 
 export function renderRealsize(b: RealsizeBench, notes: string): string {
-  const order = (c: CellResult) => `${Object.keys(b.zoo.archs).indexOf(c.arch)}|${c.budget}|${c.condition}`;
+  const order = (c: CellResult) =>
+    `${Object.keys(b.zoo.archs).indexOf(c.arch)}|${c.budget}|${c.condition}|${c.refs?.recipe ?? ''}`;
   const cells = [...b.cells].sort((x, y) => order(x).localeCompare(order(y)));
   const runs = b.zoo.runs;
   const cpuH =
@@ -285,7 +285,8 @@ average ${runs.map((r) => r.loadAvgStart[0].toFixed(0)).join(', ')} at their sta
 AUROC of the risk score (and of -log p) over the test models (${testCounts(b)}); "clean high" and
 "backdoored high" are the shares called high (61-100); "not assessed" models get no score and are left out of
 the AUROC; "trigger ran" is the share of models the reference-free trigger check ran on; s/model is the
-scan's own per-model time (\`durationMs\`), build s the baseline build of the ${refCount(b)} references.
+scan's own per-model time (\`durationMs\`), build s the baseline build of the condition's references (a
+baseline condition has a row per recipe that made references: the recipe and the count are in its name).
 
 ${markdownTable(
   [

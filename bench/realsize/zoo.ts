@@ -24,7 +24,7 @@ function option(name: string): string | undefined {
 }
 
 /** What to build, passed to train.py as given (it validates them and says what it expects). */
-const PLAN_OPTIONS = ['--test-recipe', '--test-clean', '--attacks', '--rates', '--cells'];
+const PLAN_OPTIONS = ['--ref-recipe', '--test-recipe', '--test-clean', '--attacks', '--rates', '--cells'];
 
 /** The assembled data (bench/data): the worktree's cache, else this machine's shared copy. */
 export function dataDir(): string {
