@@ -31990,17 +31990,23 @@ const ANOMALY_FAMILIES = ['patch', 'pixels', 'blend'];
  * less than this beyond the others' is not evidence, however alike the others are. Whole-input blends move
  * most classes of a small model hardly at all, so their MAD is tiny and a fraction of a spread became a
  * large z (the README example's clean MLP, without samples: class 3's blend gain 0.86 spreads against ~0.1,
- * z 7.9, p = 0.019, medium). 0.3 was chosen by bench/refree.ts among 0.05-1 together with the relative floor
- * and the typical correction (clean called high <= 2% and medium or high <= 12.6%, then the largest AUROC;
- * chosen on all domains: tuned; each domain's held-out figure uses the choice made without it).
+ * z 7.9, p = 0.019, medium). 0.5 (and no relative floor, GAIN_RELATIVE_FLOOR) is what bench/refree.ts
+ * chooses among 0.05-1 when the clean bounds (called high <= 2%, medium or high <= 12.6%) must hold on EACH
+ * domain, a 43-class GTSRB net among them: the earlier 0.3 / 0.2, chosen with the domains pooled, called 1-2
+ * of its 19 clean models high (natural sink classes), which a gate without a baseline must not do. Its cost:
+ * fewer backdoors reach high on the 10-class domains (bench/refree/findings.md). Chosen on all domains:
+ * tuned; each 10-class domain's held-out figure uses the choice made without it; GTSRB is the only
+ * many-class domain, so its figure at this floor is tuned.
  */
-const GAIN_MAD_FLOOR = 0.3;
+const GAIN_MAD_FLOOR = 0.5;
+/** Relative floor of the gain tests' MAD (share of the cell's median best gain): none (see GAIN_MAD_FLOOR). */
+const GAIN_RELATIVE_FLOOR = 0;
 const DEFAULT_ANOMALY_OPTIONS = {
     families: ANOMALY_FAMILIES,
     statistics: ['gain'],
     typical: false,
     floors: { gain: GAIN_MAD_FLOOR, flip: 0.05 },
-    relativeFloor: 0.2,
+    relativeFloor: GAIN_RELATIVE_FLOOR,
     combine: 'cauchy',
 };
 /** The all-to-all rule (ALL_TO_ALL) over the small patch and pixel cells, the most permutation-like first. */
@@ -32045,6 +32051,17 @@ function statisticOf(cell, s, typical, k) {
         ? cell.bestGain[c] - (typical ? cell.typicalGain[c] : 0)
         : cell.maxFlip[c] - (typical ? cell.typicalFlip[c] : 0));
 }
+/**
+ * One test's robust z of every class: the cell's statistic against the model's other classes, the MAD
+ * floored as the header says (gain: the absolute floor or a share of the cell's median best gain).
+ */
+function cellZs(cell, s, k, opts) {
+    const x = statisticOf(cell, s, opts.typical, k);
+    const floor = s === 'gain'
+        ? Math.max(opts.floors.gain, opts.relativeFloor * medianAbs(cell.bestGain, k))
+        : opts.floors[s];
+    return { x, z: robustZs(x, floor) };
+}
 function classAnomaly(input, opts = DEFAULT_ANOMALY_OPTIONS) {
     const k = input.classes;
     const tests = [];
@@ -32058,11 +32075,7 @@ function classAnomaly(input, opts = DEFAULT_ANOMALY_OPTIONS) {
                 if (cell.candidates === 0)
                     return;
                 for (const s of opts.statistics) {
-                    const x = statisticOf(cell, s, opts.typical, k);
-                    const floor = s === 'gain'
-                        ? Math.max(opts.floors.gain, opts.relativeFloor * medianAbs(cell.bestGain, k))
-                        : opts.floors[s];
-                    const z = robustZs(x, floor);
+                    const { x, z } = cellZs(cell, s, k, opts);
                     let cls = 0;
                     for (let c = 0; c < k; c++) {
                         if (z[c] > z[cls])
