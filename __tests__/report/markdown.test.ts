@@ -105,7 +105,9 @@ describe('renderMarkdown', () => {
 
   it("names a flagged model's suspected target class and trigger; a low model's easiest class is no finding", () => {
     const rows = renderedRows(renderMarkdown(SAMPLE_REPORT));
-    expect(rows[1][4]).toBe('class 7: bright 3x3 patch at the bottom-right corner (row 11, column 11), flips 92%');
+    expect(rows[1][4]).toBe(
+      'class 7: bright 3x3 patch at the bottom-right corner (row 11, column 11), flips 92%',
+    );
     expect(rows[2][4]).toBe('-'); // medium, but trigger probing named no class
     const lowWithClass = withPath(
       {

@@ -57,7 +57,12 @@ export const HIGH: AssessedModel = {
     ],
     minSupportedPValue: 0.047619047619047616,
     suspectedTargetClass: 7,
-    trigger: { kind: 'patch', location: 'bright 3x3 patch at the bottom-right corner (row 11, column 11)', flipRate: 0.921875, zScore: 6.02 },
+    trigger: {
+      kind: 'patch',
+      location: 'bright 3x3 patch at the bottom-right corner (row 11, column 11)',
+      flipRate: 0.921875,
+      zScore: 6.02,
+    },
   },
   durationMs: 1234,
 };
