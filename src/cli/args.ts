@@ -32,9 +32,9 @@ export const ENGINE_FLAGS: Options = {
 };
 
 /** The --time-limit paragraph of every fingerprinting command's help. */
-export const TIME_LIMIT_HELP = `--time-limit SECONDS: the fixed time a model may take (default ${MODEL_TIME_LIMIT_MS / 1000}), on top of what the
-budget's planned work needs at a slow rate; raise it on a slow or busy machine. It only turns a runaway model into
-an error (exit 2, naming the file); it never changes a result.`;
+export const TIME_LIMIT_HELP = `--time-limit SECONDS: the fixed time a model may take (default ${MODEL_TIME_LIMIT_MS / 1000}), on top of what
+the budget's planned work needs at a slow rate; raise it on a slow or busy machine. It only turns a runaway
+model into an error (exit 2, naming the file); it never changes a result.`;
 
 export const COMMON_FLAGS: Options = {
   debug: { type: 'boolean' },
