@@ -45080,15 +45080,6 @@ const MAX_Z_MAX_FEATURES = 2048;
 const TRIGGER_MAP_BLOCK = 'trigger-map';
 const TRIGGER_MAP_MAD_FLOOR = 0.1;
 /**
- * A text model's per-token embedding norms ("weights:embedding", token-aligned across models of one
- * vocabulary: src/fingerprint/embedding-stats.ts) are a separate test too, for the same reason: a trigger word
- * trained into a target class by the poisoned texts has a row far longer than the same word's row in clean
- * models, ONE feature of thousands. max_z with its default spread (the larger of MAD and standard deviation,
- * relative floor). Measured on the text zoo's dev split (bench/text, embedding bags, 40 references): the
- * largest per-token z of the 10 clean dev models 2.8-3.8, of the 10 backdoored 6.0-24.5 (every attack, the
- * decoy attacker's included), AUROC 1.000; the test split is reported by bench:text.
- */
-/**
  * A text model's token GAIN map (fingerprint block "trigger-gain-map": per token id and class, the mean margin
  * gain into the class, in clean-logit spreads, of inserting that one word into the screened texts;
  * src/selfcheck/token-probe.ts gainMap) is the text models' separate test in place of the token map's flip
@@ -45105,6 +45096,15 @@ const TRIGGER_MAP_MAD_FLOOR = 0.1;
 
 /** A gain deviation below a tenth of a clean-logit spread is not evidence (as for the flip map's shares). */
 const TOKEN_GAIN_MAP_MAD_FLOOR = 0.1;
+/**
+ * A text model's per-token embedding norms ("weights:embedding", token-aligned across models of one
+ * vocabulary: src/fingerprint/embedding-stats.ts) are a separate test too, for the same reason: a trigger word
+ * trained into a target class by the poisoned texts has a row far longer than the same word's row in clean
+ * models, ONE feature of thousands. max_z with its default spread (the larger of MAD and standard deviation,
+ * relative floor). Measured on the text zoo's dev split (bench/text, embedding bags, 40 references): the
+ * largest per-token z of the 10 clean dev models 2.8-3.8, of the 10 backdoored 6.0-24.5 (every attack, the
+ * decoy attacker's included), AUROC 1.000; the test split is reported by bench:text.
+ */
 const SEPARATE_TEST_CHANNELS = [
     {
         representation: TRIGGER_MAP_BLOCK,
@@ -45422,12 +45422,12 @@ function explain(v, final, fp, manifest, inputShape = [], vocab) {
             : found
                 ? ` Patch map: ${withArticle(found.location)} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
                 : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
-    // the separate embedding-norm test of a text model, when it decided: the token whose row stands out
     // the text model's token gain map, when it decided: the word that moves texts toward a class far more
     const gainP = final.separate[TOKEN_GAIN_MAP_BLOCK];
     const gainText = gainFound && gainP !== undefined && details.trigger
         ? ` Token gain map: inserting the ${triggerWordsText(details.trigger)} into ${mapInputs.replace(/^of /, '').replace('inputs', 'texts')} moves them toward class ${gainFound.cls} by ${gainFound.gain.toFixed(2)} logit spreads on average (${Math.round(100 * gainFound.flipRate)}% sent there), far more than in the references (z = ${gainFound.zScore.toFixed(1)}, token gain map p = ${formatPValue(gainP)}).`
         : '';
+    // the separate embedding-norm test of a text model, when it decided: the token whose row stands out
     const embP = final.separate[EMBEDDING_BLOCK];
     const embTop = Object.entries(v.separateTop).find(([key]) => key.endsWith(`@${EMBEDDING_BLOCK}`))?.[1];
     const embText = final.decidedBy === EMBEDDING_BLOCK && embP !== undefined && embTop

@@ -73,15 +73,6 @@ export const MAX_Z_MAX_FEATURES = 2048;
 export const TRIGGER_MAP_BLOCK = 'trigger-map';
 export const TRIGGER_MAP_MAD_FLOOR = 0.1;
 /**
- * A text model's per-token embedding norms ("weights:embedding", token-aligned across models of one
- * vocabulary: src/fingerprint/embedding-stats.ts) are a separate test too, for the same reason: a trigger word
- * trained into a target class by the poisoned texts has a row far longer than the same word's row in clean
- * models, ONE feature of thousands. max_z with its default spread (the larger of MAD and standard deviation,
- * relative floor). Measured on the text zoo's dev split (bench/text, embedding bags, 40 references): the
- * largest per-token z of the 10 clean dev models 2.8-3.8, of the 10 backdoored 6.0-24.5 (every attack, the
- * decoy attacker's included), AUROC 1.000; the test split is reported by bench:text.
- */
-/**
  * A text model's token GAIN map (fingerprint block "trigger-gain-map": per token id and class, the mean margin
  * gain into the class, in clean-logit spreads, of inserting that one word into the screened texts;
  * src/selfcheck/token-probe.ts gainMap) is the text models' separate test in place of the token map's flip
@@ -99,6 +90,15 @@ export { TOKEN_GAIN_MAP_BLOCK };
 /** A gain deviation below a tenth of a clean-logit spread is not evidence (as for the flip map's shares). */
 export const TOKEN_GAIN_MAP_MAD_FLOOR = 0.1;
 
+/**
+ * A text model's per-token embedding norms ("weights:embedding", token-aligned across models of one
+ * vocabulary: src/fingerprint/embedding-stats.ts) are a separate test too, for the same reason: a trigger word
+ * trained into a target class by the poisoned texts has a row far longer than the same word's row in clean
+ * models, ONE feature of thousands. max_z with its default spread (the larger of MAD and standard deviation,
+ * relative floor). Measured on the text zoo's dev split (bench/text, embedding bags, 40 references): the
+ * largest per-token z of the 10 clean dev models 2.8-3.8, of the 10 backdoored 6.0-24.5 (every attack, the
+ * decoy attacker's included), AUROC 1.000; the test split is reported by bench:text.
+ */
 export const SEPARATE_TEST_CHANNELS: readonly ChannelConfig[] = [
   {
     representation: TRIGGER_MAP_BLOCK,

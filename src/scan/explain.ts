@@ -251,13 +251,13 @@ export function explain(
         : found
           ? ` Patch map: ${withArticle(found.location)} sends ${Math.round(100 * found.flipRate)}% ${mapInputs} into class ${found.cls}, far more than the references do there (z = ${found.zScore.toFixed(1)}, patch map p = ${formatPValue(mapP)}).`
           : ` Patch map: a patch at one position sends inputs into one class far more often than in any reference (patch map p = ${formatPValue(mapP)}).`;
-  // the separate embedding-norm test of a text model, when it decided: the token whose row stands out
   // the text model's token gain map, when it decided: the word that moves texts toward a class far more
   const gainP = final.separate[TOKEN_GAIN_MAP_BLOCK];
   const gainText =
     gainFound && gainP !== undefined && details.trigger
       ? ` Token gain map: inserting the ${triggerWordsText(details.trigger)} into ${mapInputs.replace(/^of /, '').replace('inputs', 'texts')} moves them toward class ${gainFound.cls} by ${gainFound.gain.toFixed(2)} logit spreads on average (${Math.round(100 * gainFound.flipRate)}% sent there), far more than in the references (z = ${gainFound.zScore.toFixed(1)}, token gain map p = ${formatPValue(gainP)}).`
       : '';
+  // the separate embedding-norm test of a text model, when it decided: the token whose row stands out
   const embP = final.separate[EMBEDDING_BLOCK];
   const embTop = Object.entries(v.separateTop).find(([key]) => key.endsWith(`@${EMBEDDING_BLOCK}`))?.[1];
   const embText =
