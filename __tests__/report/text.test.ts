@@ -1,14 +1,16 @@
-import { renderText } from '../../src/report/text.js';
+import { P_VALUE_NOTE, renderText } from '../../src/report/text.js';
 import type { ScanReport } from '../../src/report/types.js';
 import { expectGolden } from './golden.js';
 import {
   CLEAN_REPORT,
   HIGH,
   LOW,
+  MEDIUM,
   NO_BASELINE_REPORT,
   NOT_ASSESSED,
   NOT_ASSESSED_REPORT,
   SAMPLE_REPORT,
+  TEXT_REPORT,
   withPath,
 } from './sample-report.js';
 
@@ -18,7 +20,7 @@ const ANSI_SGR = /\u001b\[[0-9;]*m/g;
 function tableLines(text: string): string[] {
   const lines = text.split('\n');
   const start = lines.findIndex((l) => l.startsWith('MODEL'));
-  const end = lines.indexOf('', start);
+  const end = lines.indexOf(P_VALUE_NOTE, start);
   return lines.slice(start, end);
 }
 
@@ -115,5 +117,29 @@ describe('renderText', () => {
     expect(text).not.toContain('\u001b');
     expect(text).toContain('models/\\x1b[2Jevil\\x0arow.onnx');
     expect(tableLines(text)).toHaveLength(2);
+  });
+
+  it('says what the P-VALUE column is under the table, once', () => {
+    const text = renderText(SAMPLE_REPORT, { color: false });
+    expect(text.split(P_VALUE_NOTE)).toHaveLength(2);
+    expect(renderText({ ...SAMPLE_REPORT, models: [] }, { color: false })).not.toContain(P_VALUE_NOTE);
+  });
+
+  it('spells out the suspected trigger of each finding, and of no low model', () => {
+    const lowWithTrigger = { ...LOW, explanation: { ...LOW.explanation, trigger: HIGH.explanation.trigger } };
+    const text = renderText({ ...SAMPLE_REPORT, models: [HIGH, MEDIUM, lowWithTrigger] }, { color: false });
+    const lines = text.split('\n');
+    const at = lines.indexOf('SUSPECTED TRIGGERS');
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toBe(
+      `  ${HIGH.path}: class 7: bright 3x3 patch at the bottom-right corner (row 11, column 11), flips 92%`,
+    );
+    expect(text).not.toContain(`${LOW.path}: class`);
+    // text models: the words
+    expect(renderText(TEXT_REPORT, { color: false })).toContain(
+      'models/intent-router.onnx: class 5: word "attachment" inserted anywhere, flips 87%',
+    );
+    // nothing flagged with a trigger: no section
+    expect(renderText(CLEAN_REPORT, { color: false })).not.toContain('SUSPECTED TRIGGERS');
   });
 });

@@ -12,6 +12,7 @@ import {
   notAssessedText,
   partitionModels,
   strongestSignalText,
+  suspectedTriggerText,
   targetClassText,
 } from './describe.js';
 import { FLAGGED_MODEL_GUIDANCE, plainText } from './guidance.js';
@@ -19,6 +20,10 @@ import { isFinding, levelLabel, onNotAssessedOf } from './levels.js';
 import { formatPValue, formatRiskScore } from './numbers.js';
 import { printable } from './printable.js';
 import type { FailOn, ReportLevel, ScanReport } from './types.js';
+
+/** Under the table: what P-VALUE is, against the strongest signal's own p. */
+export const P_VALUE_NOTE =
+  "P-VALUE: the model's, all checks combined (corrected for how many ran); a signal's p is that one check's own.";
 
 /** Widest the model column is padded to; longer paths are printed whole and push only their own row. */
 export const TEXT_MAX_PATH_COLUMN = 60;
@@ -97,8 +102,18 @@ export function renderText(report: ScanReport, opts: TextOptions): string {
       { text: (isFinding(m.riskLevel) && targetClassText(m)) || '-' },
     ]);
     const header = ['MODEL', 'SCORE', 'LEVEL', 'P-VALUE', 'STRONGEST SIGNAL', 'TARGET'];
-    out.push(...renderRows(header, rows, ['left', 'right', 'left', 'right', 'left', 'left'], color), '');
+    out.push(...renderRows(header, rows, ['left', 'right', 'left', 'right', 'left', 'left'], color));
+    // the two p-values differ on purpose; without this line a reader takes a P-VALUE of 1 beside a signal's
+    // p = 0.3 for a bug
+    out.push(P_VALUE_NOTE, '');
   }
+
+  // the trigger a reviewer reproduces first, in words (the TARGET column only names the class)
+  const triggers = scanned.flatMap((m) => {
+    const t = isFinding(m.riskLevel) && m.explanation.trigger ? suspectedTriggerText(m) : undefined;
+    return t ? [`  ${printable(m.path)}: ${printable(t)}`] : [];
+  });
+  if (triggers.length > 0) out.push(paint('SUSPECTED TRIGGERS', ANSI.bold), ...triggers, '');
 
   if (failed.length > 0) {
     out.push(paint(`COULD NOT BE SCANNED (${failed.length})`, ANSI.bold + ANSI.red));
