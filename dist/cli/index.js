@@ -46816,6 +46816,8 @@ function renderSarif(report, opts) {
 
 
 
+/** Under the table: what P-VALUE is, against the strongest signal's own p. */
+const P_VALUE_NOTE = "P-VALUE: the model's, all checks combined (corrected for how many ran); a signal's p is that one check's own.";
 /** Widest the model column is padded to; longer paths are printed whole and push only their own row. */
 const TEXT_MAX_PATH_COLUMN = 60;
 const ANSI = {
@@ -46870,8 +46872,18 @@ function renderText(report, opts) {
             { text: (isFinding(m.riskLevel) && targetClassText(m)) || '-' },
         ]);
         const header = ['MODEL', 'SCORE', 'LEVEL', 'P-VALUE', 'STRONGEST SIGNAL', 'TARGET'];
-        out.push(...renderRows(header, rows, ['left', 'right', 'left', 'right', 'left', 'left'], color), '');
+        out.push(...renderRows(header, rows, ['left', 'right', 'left', 'right', 'left', 'left'], color));
+        // the two p-values differ on purpose; without this line a reader takes a P-VALUE of 1 beside a signal's
+        // p = 0.3 for a bug
+        out.push(P_VALUE_NOTE, '');
     }
+    // the trigger a reviewer reproduces first, in words (the TARGET column only names the class)
+    const triggers = scanned.flatMap((m) => {
+        const t = isFinding(m.riskLevel) && m.explanation.trigger ? suspectedTriggerText(m) : undefined;
+        return t ? [`  ${printable(m.path)}: ${printable(t)}`] : [];
+    });
+    if (triggers.length > 0)
+        out.push(paint('SUSPECTED TRIGGERS', ANSI.bold), ...triggers, '');
     if (failed.length > 0) {
         out.push(paint(`COULD NOT BE SCANNED (${failed.length})`, ANSI.bold + ANSI.red));
         const rows = failed.map((m) => [
