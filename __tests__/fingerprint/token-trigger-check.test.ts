@@ -11,6 +11,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { STORED_BLOCKS } from '../../src/baseline/build.js';
 import { parseModel } from '../../src/model/read.js';
 import { fingerprintModel } from '../../src/fingerprint/extract.js';
 import { DEFAULT_SCAN_BUDGET, largerBudget, parseBudget, planBudget } from '../../src/fingerprint/budget.js';
@@ -166,5 +167,18 @@ describe('fingerprintModel on a text model', () => {
     expect(fp.selfChecks.trigger.trigger?.tokens).toEqual([TRIGGER_ID]);
     expect(fp.selfChecks.trigger.trigger?.words).toBeUndefined();
     expect(fp.blocks['trigger-map'].length).toBe(TEXT_VOCAB * TEXT_CLASSES);
+  }, 120_000);
+
+  it('stores the embedding norms for a baseline build, and skips them for a scan that does not read them', async () => {
+    const model = parseModel(buildTextModel({ backdoorTarget: 3 }), 'bad.onnx');
+    const stored = await fingerprintModel(model, { probes: {}, blocks: STORED_BLOCKS });
+    expect(stored.blocks[EMBEDDING_BLOCK].length).toBe(TEXT_VOCAB);
+    const scan = await fingerprintModel(model, { probes: {}, blocks: ['logits'] });
+    expect(scan.blocks[EMBEDDING_BLOCK]).toBeUndefined();
+    // the reference-free embedding check needs no block and still runs
+    expect(scan.selfChecks['embedding-outlier'].score).toBeCloseTo(
+      stored.selfChecks['embedding-outlier'].score,
+      6,
+    );
   }, 120_000);
 });

@@ -40469,7 +40469,7 @@ async function fingerprintWith(model, opts, probes, layers, shared, layerWeights
     const table = model.inputs.length === 1 ? findEmbedding(model, model.inputs[0].name) : null;
     if (table) {
         const es = embeddingStats(table);
-        if (table.vocab <= TOKEN_MAP_MAX_TOKENS)
+        if (table.vocab <= TOKEN_MAP_MAX_TOKENS && reads(opts.blocks, EMBEDDING_BLOCK))
             blocks[EMBEDDING_BLOCK] = es.norms;
         selfChecks['embedding-outlier'] = embeddingSelfCheck(es);
     }
@@ -47239,6 +47239,7 @@ const STORED_BLOCKS = [
     'sorted:',
     'raw:',
     'weights:final',
+    'weights:embedding', // a text model's per-token embedding norms: the embedding-norm test reads them
     'trigger',
     'trigger-tiers',
     'trigger-map',

@@ -48,6 +48,7 @@ export const STORED_BLOCKS = [
   'sorted:',
   'raw:',
   'weights:final',
+  'weights:embedding', // a text model's per-token embedding norms: the embedding-norm test reads them
   'trigger',
   'trigger-tiers',
   'trigger-map',

@@ -228,7 +228,8 @@ async function fingerprintWith(
   const table = model.inputs.length === 1 ? findEmbedding(model, model.inputs[0].name) : null;
   if (table) {
     const es = embeddingStats(table);
-    if (table.vocab <= TOKEN_MAP_MAX_TOKENS) blocks[EMBEDDING_BLOCK] = es.norms;
+    if (table.vocab <= TOKEN_MAP_MAX_TOKENS && reads(opts.blocks, EMBEDDING_BLOCK))
+      blocks[EMBEDDING_BLOCK] = es.norms;
     selfChecks['embedding-outlier'] = embeddingSelfCheck(es);
   }
 
