@@ -23,7 +23,6 @@ The rule, fixed before any detection result was looked at:
            source never straddle train and test), seeded; caps per class as corpus.py.
 """
 
-import hashlib
 import os
 from collections import Counter
 
@@ -37,9 +36,6 @@ MIN_WORDS = 12
 SPLIT_SEED = 20261205
 TEST_SHARE = 0.15
 SAMPLE_SHARE = 0.05
-MAX_TRAIN_PER_CLASS = 1500
-MAX_TEST_PER_CLASS = 400
-SAMPLES_PER_CLASS = 32
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.path.join(HERE, "..", ".cache")
 PACKAGES = os.path.join(CACHE, "debian-packages.txt")
@@ -107,35 +103,12 @@ def read_corpus(packages=PACKAGES, translations=TRANSLATIONS):
 
 
 def split_corpus(rows):
-    """Splits by source package, then caps texts per class; returns {split: [(label, tokens)]}."""
-    sources = sorted({s for s, _, _ in rows})
-    rng = np.random.default_rng(SPLIT_SEED)
-    perm = rng.permutation(len(sources))
-    n_test, n_samp = int(len(sources) * TEST_SHARE), int(len(sources) * SAMPLE_SHARE)
-    which = {}
-    for rank, i in enumerate(perm):
-        which[sources[i]] = "test" if rank < n_test else "samples" if rank < n_test + n_samp else "train"
-    by = {"train": {}, "test": {}, "samples": {}}
-    for s, label, toks in rows:
-        by[which[s]].setdefault(label, []).append(toks)
-    caps = {"train": MAX_TRAIN_PER_CLASS, "test": MAX_TEST_PER_CLASS, "samples": SAMPLES_PER_CLASS}
-    out = {}
-    for split, per in by.items():
-        items = []
-        for ci in range(len(LABELS)):
-            texts = per.get(ci, [])
-            idx = rng.permutation(len(texts))[: caps[split]]
-            items.extend((ci, texts[j]) for j in sorted(idx))
-        order = rng.permutation(len(items))
-        out[split] = [items[j] for j in order]
-    return out
+    """Splits by source package, then caps texts per class (corpus.split_corpus's caps); {split: [(label, tokens)]}."""
+    return corpus.split_corpus(rows, seed=SPLIT_SEED, test_share=TEST_SHARE, sample_share=SAMPLE_SHARE, labels=LABELS)
 
 
-def corpus_digest(rows):
-    h = hashlib.sha256()
-    for s, label, toks in rows:
-        h.update(f"{s}\t{label}\t{' '.join(toks)}\n".encode())
-    return h.hexdigest()
+# the same digest as the man pages' (group, label, tokens per row)
+corpus_digest = corpus.corpus_digest
 
 
 if __name__ == "__main__":
