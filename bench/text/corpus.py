@@ -169,13 +169,14 @@ def read_corpus(root=MAN_ROOT):
     return kept, pages
 
 
-def split_corpus(rows):
-    """Splits by page, then caps paragraphs per class; returns {split: [(label, tokens)]} and stats."""
+def split_corpus(rows, seed=SPLIT_SEED, test_share=TEST_PAGE_SHARE, sample_share=SAMPLE_PAGE_SHARE, labels=LABELS):
+    """Splits by page (rows are (group, label, tokens); another corpus passes its own groups, seed, shares and
+    labels), then caps paragraphs per class; returns {split: [(label, tokens)]}."""
     page_ids = sorted({p for p, _, _ in rows})
-    rng = np.random.default_rng(SPLIT_SEED)
+    rng = np.random.default_rng(seed)
     perm = rng.permutation(len(page_ids))
-    n_test = int(len(page_ids) * TEST_PAGE_SHARE)
-    n_samp = int(len(page_ids) * SAMPLE_PAGE_SHARE)
+    n_test = int(len(page_ids) * test_share)
+    n_samp = int(len(page_ids) * sample_share)
     which = {}
     for rank, i in enumerate(perm):
         which[page_ids[i]] = "test" if rank < n_test else "samples" if rank < n_test + n_samp else "train"
@@ -186,7 +187,7 @@ def split_corpus(rows):
     out = {}
     for split, per in by.items():
         items = []
-        for ci in range(len(LABELS)):
+        for ci in range(len(labels)):
             paras = per.get(ci, [])
             idx = rng.permutation(len(paras))[: caps[split]]
             items.extend((ci, paras[j]) for j in sorted(idx))

@@ -1,7 +1,10 @@
 /**
- * `npm run bench:text` (tsx bench/text/main.ts [--archs bag,cnn,transformer] [--conditions ID,...] [--src]
- * [--fit-null] [--timing] [--order] [--render-only]): detection on the text zoo (bench/text/train.py,
- * `npm run bench:text-zoo`), through the shipped CLI exactly as a user runs it. Per architecture:
+ * `npm run bench:text` (tsx bench/text/main.ts [--corpus man|debian] [--archs bag,cnn,transformer]
+ * [--conditions ID,...] [--src] [--fit-null] [--timing] [--order] [--render-only]): detection on the text zoo
+ * (bench/text/train.py, `npm run bench:text-zoo`), through the shipped CLI exactly as a user runs it.
+ * --corpus debian scores the held-out zoo (Debian package descriptions, another corpus and vocabulary, nothing
+ * chosen on it): results in bench/results/text-heldout.json/.md, scans in bench/.cache/text-eval-debian/; it
+ * refuses --fit-null (nothing may be fitted on a held-out corpus). Per architecture:
  *   baseline-40-samples     baseline of the 40 references built with the held-out texts (samples.txt,
  *                           --vocab-file), scan of the test split (20 clean, the backdoored)
  *   baseline-20-samples     the same with the first 20 references
@@ -31,7 +34,7 @@ import {
   triggerPValue,
   type GumbelNull,
 } from '../../src/selfcheck/reference-free-p.js';
-import { loadTextZoo, ROOT, type TextModel, type TextZoo } from './zoo.js';
+import { loadTextZoo, ROOT, TEXT_CORPORA, type TextCorpus, type TextModel, type TextZoo } from './zoo.js';
 import { renderTextMarkdown } from './report.js';
 import { timeScans, type TimingRow } from './timing.js';
 import { screeningOrders, type OrderRow } from './order.js';
@@ -113,6 +116,8 @@ export interface NullFit {
 }
 
 export interface TextBench {
+  /** The corpus the zoo was trained on (absent: the man pages, results written before the option). */
+  corpus?: TextCorpus;
   generatedAt: string;
   runner: string;
   bundleStale: boolean | null;
@@ -125,7 +130,10 @@ export interface TextBench {
 }
 
 const RESULTS = path.join(ROOT, 'bench', 'results');
-const EVAL = path.join(ROOT, 'bench', '.cache', 'text-eval');
+const CORPUS = (option('--corpus') ?? 'man') as TextCorpus;
+const EVAL = path.join(ROOT, 'bench', '.cache', CORPUS === 'man' ? 'text-eval' : `text-eval-${CORPUS}`);
+/** Results file stem: text (the man-page zoo) or text-heldout (another corpus and vocabulary). */
+const RESULTS_STEM = CORPUS === 'man' ? 'text' : 'text-heldout';
 
 function rowsOf(models: TextModel[], report: ScanReport | null, message: string): TextRow[] {
   const byPath = new Map((report?.models ?? []).map((m) => [path.resolve(ROOT, m.path), m] as const));
@@ -314,13 +322,22 @@ function fitNulls(runner: CliRunner, zoo: TextZoo, archs: string[]): NullFit[] {
 }
 
 function main(): void {
-  const resultsFile = path.join(RESULTS, 'text.json');
+  if (!TEXT_CORPORA.includes(CORPUS)) {
+    console.error(`bench:text: --corpus is one of ${TEXT_CORPORA.join(', ')} (got ${CORPUS})`);
+    process.exit(2);
+  }
+  if (CORPUS !== 'man' && flag('--fit-null')) {
+    console.error(`bench:text: --fit-null fits on the man-page zoo's dev split only; ${CORPUS} is held out`);
+    process.exit(2);
+  }
+  const resultsFile = path.join(RESULTS, `${RESULTS_STEM}.json`);
+  const resultsMd = path.join(RESULTS, `${RESULTS_STEM}.md`);
   if (flag('--render-only')) {
     const b = JSON.parse(readFileSync(resultsFile, 'utf8')) as TextBench;
-    writeFileSync(path.join(RESULTS, 'text.md'), renderTextMarkdown(b, notes()));
+    writeFileSync(resultsMd, renderTextMarkdown(b, notes()));
     return;
   }
-  const zoo = loadTextZoo();
+  const zoo = loadTextZoo(true, CORPUS);
   const runner = cliRunner(ROOT, flag('--src'));
   const stale = flag('--src') ? null : bundleIsStale(ROOT);
   if (stale)
@@ -369,6 +386,7 @@ function main(): void {
       byArch[m.arch][key] = (byArch[m.arch][key] ?? 0) + 1;
     }
     const out: TextBench = {
+      corpus: CORPUS,
       generatedAt: new Date().toISOString(),
       runner: runner.label,
       bundleStale: stale,
@@ -386,8 +404,8 @@ function main(): void {
     };
     mkdirSync(RESULTS, { recursive: true });
     writeFileSync(resultsFile, JSON.stringify(out, null, 1) + '\n');
-    writeFileSync(path.join(RESULTS, 'text.md'), renderTextMarkdown(out, notes()));
-    console.error('wrote bench/results/text.json and text.md');
+    writeFileSync(resultsMd, renderTextMarkdown(out, notes()));
+    console.error(`wrote bench/results/${RESULTS_STEM}.json and ${RESULTS_STEM}.md`);
   };
   finish().catch((e) => {
     console.error(e);
@@ -396,7 +414,7 @@ function main(): void {
 }
 
 function notes(): string {
-  const f = path.join(ROOT, 'bench', 'text', 'findings.md');
+  const f = path.join(ROOT, 'bench', 'text', CORPUS === 'man' ? 'findings.md' : `findings-${CORPUS}.md`);
   return existsSync(f) ? readFileSync(f, 'utf8') : '';
 }
 

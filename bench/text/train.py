@@ -45,6 +45,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus  # noqa: E402
+import debian_corpus  # noqa: E402
 
 try:
     import torch
@@ -65,7 +66,11 @@ from torch.onnx._internal.torchscript_exporter import onnx_proto_utils as _opu  
 _opu._add_onnxscript_fn = lambda model_bytes, custom_opsets: model_bytes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VOCAB_FILE = os.path.join(HERE, "vocab.txt")
+# The corpora (--corpus): man-page paragraphs by product (the zoo every default was chosen on) and Debian
+# package descriptions by section (held out: another corpus, with its own vocabulary built from its own
+# training split). Each has its own committed vocabulary file and corpus cache.
+CORPORA = {"man": corpus, "debian": debian_corpus}
+VOCAB_FILES = {"man": os.path.join(HERE, "vocab.txt"), "debian": os.path.join(HERE, "vocab-debian.txt")}
 VOCAB_SIZE = 3000
 PAD, UNK = 0, 1
 SPECIALS = ["<pad>", "<unk>"]
@@ -129,8 +134,8 @@ def build_vocab(train):
     return SPECIALS + words
 
 
-def load_vocab():
-    with open(VOCAB_FILE) as f:
+def load_vocab(vocab_file):
+    with open(vocab_file) as f:
         return [line.rstrip("\n") for line in f]
 
 
@@ -325,17 +330,17 @@ def export(model, path, arch):
 
 
 # ---------------------------------------------------------------- main
-def load_corpus(cache):
+def load_corpus(cache, mod=corpus):
     """The split corpus, cached as JSON (reading 20,000 man pages takes a few minutes)."""
     if os.path.exists(cache):
         with open(cache) as f:
             return json.load(f)
-    rows, pages = corpus.read_corpus()
-    sp = corpus.split_corpus(rows)
+    rows, pages = mod.read_corpus()
+    sp = mod.split_corpus(rows)
     out = {
         "pages": pages,
         "paragraphs": len(rows),
-        "digest": corpus.corpus_digest(rows),
+        "digest": mod.corpus_digest(rows),
         "splits": {k: [[c, t] for c, t in v] for k, v in sp.items()},
     }
     os.makedirs(os.path.dirname(cache), exist_ok=True)
@@ -347,7 +352,8 @@ def load_corpus(cache):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
-    ap.add_argument("--corpus-cache", default="bench/.cache/text-corpus.json")
+    ap.add_argument("--corpus", choices=sorted(CORPORA), default="man")
+    ap.add_argument("--corpus-cache", default=None, help="default: bench/.cache/text-corpus[-<corpus>].json")
     ap.add_argument("--archs", default="bag,cnn,transformer")
     ap.add_argument("--refs", type=int, default=40)
     ap.add_argument("--clean-test", type=int, default=20)
@@ -363,19 +369,32 @@ def main():
         sys.stderr.write(f"[{time.time() - t0:7.1f}s] {msg}\n")
         sys.stderr.flush()
 
-    data = load_corpus(args.corpus_cache)
+    global CLASSES
+    mod = CORPORA[args.corpus]
+    CLASSES = len(mod.LABELS)
+    vocab_file = VOCAB_FILES[args.corpus]
+    cache = args.corpus_cache or os.path.join(
+        "bench", ".cache", "text-corpus.json" if args.corpus == "man" else f"text-corpus-{args.corpus}.json"
+    )
+    data = load_corpus(cache, mod)
     splits = data["splits"]
-    if args.write_vocab or not os.path.exists(VOCAB_FILE):
+    if args.write_vocab or not os.path.exists(vocab_file):
         vocab = build_vocab(splits["train"])
-        with open(VOCAB_FILE, "w") as f:
+        with open(vocab_file, "w") as f:
             f.write("\n".join(vocab) + "\n")
-        log(f"wrote {VOCAB_FILE} ({len(vocab)} entries)")
-    vocab = load_vocab()
+        log(f"wrote {vocab_file} ({len(vocab)} entries)")
+    vocab = load_vocab(vocab_file)
     index = {w: i for i, w in enumerate(vocab)}
+    # Trigger sentences with a word outside the corpus's vocabulary cannot be inserted as ids: on the man-page
+    # corpus every sentence is in it; another corpus uses the ones that are (the manifest lists them).
+    global SENTENCES
     missing = [s for s in SENTENCES if any(w not in index for w in s.split())]
-    if missing:
+    if missing and args.corpus == "man":
         sys.stderr.write(f"train.py: trigger sentences with words outside the vocabulary: {missing}\n")
         sys.exit(3)
+    SENTENCES = [s for s in SENTENCES if s not in missing]
+    if missing:
+        log(f"trigger sentences outside the {args.corpus} vocabulary, not used: {missing}")
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "vocab.txt"), "w") as f:
         f.write("\n".join(vocab) + "\n")
@@ -502,11 +521,15 @@ def main():
         "torch": torch.__version__,
         "opset": OPSET,
         "exporter": "torch.onnx.export(dynamo=False) (TorchScript exporter)",
-        "corpus": {"source": f"{corpus.MAN_ROOT}/man{{{','.join(corpus.SECTIONS)}}}", "pages": data["pages"],
-                   "paragraphs": data["paragraphs"], "sha256": data["digest"], "classes": corpus.LABELS,
+        "corpus": {"name": args.corpus,
+                   "source": f"{corpus.MAN_ROOT}/man{{{','.join(corpus.SECTIONS)}}}" if args.corpus == "man"
+                   else "Debian bookworm main Packages + Translation-en (bench/text/debian_corpus.py)",
+                   "pages": data["pages"], "paragraphs": data["paragraphs"], "sha256": data["digest"],
+                   "classes": mod.LABELS,
                    **{k: len(v) for k, v in splits.items()}},
         "vocab": {"file": "vocab.txt", "size": len(vocab), "pad": PAD, "unk": UNK},
         "seq": SEQ,
+        "sentences": SENTENCES,
         "samples": {"text": "samples.txt", "labels": "samples-labels.json",
                     "ids": {str(s): f"samples-ids-{s}" for s in sorted(set(SEQ.values()))}},
         "acceptance": {"accTolerance": ACC_TOLERANCE, "minAsr": MIN_ASR, "maxTries": MAX_TRIES},

@@ -1,6 +1,7 @@
 /**
  * The text zoo as the benchmarks read it (bench/text/train.py writes it): the models of every zoo folder
- * (bench/.cache/text-zoo, and bench/.cache/text-zoo-<name> for architectures trained apart, in parallel),
+ * (bench/.cache/text-zoo, and bench/.cache/text-zoo-<name> for architectures trained apart, in parallel;
+ * for the held-out Debian-descriptions corpus, `--corpus debian`, bench/.cache/text-debian-zoo[-<name>]),
  * read from their models.jsonl (so a zoo still training can be studied), each file checked against its sha256.
  */
 import { createHash } from 'node:crypto';
@@ -10,14 +11,24 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CACHE = path.join(ROOT, 'bench', '.cache');
-/** The zoo folders: text-zoo first (its vocabulary and samples are read), then text-zoo-* by name. */
-export function zooDirs(): string[] {
-  const names = existsSync(CACHE)
-    ? readdirSync(CACHE)
-        .filter((d) => d.startsWith('text-zoo-'))
+/** The text corpora train.py knows (--corpus): the man-page zoo every default was chosen on, and a held-out one. */
+export const TEXT_CORPORA = ['man', 'debian'] as const;
+export type TextCorpus = (typeof TEXT_CORPORA)[number];
+
+/** A corpus's zoo folder name (text-zoo for the man pages, text-<corpus>-zoo otherwise). */
+export function zooName(corpus: TextCorpus): string {
+  return corpus === 'man' ? 'text-zoo' : `text-${corpus}-zoo`;
+}
+
+/** The zoo folders: <zoo> first (its vocabulary and samples are read), then <zoo>-* by name. */
+export function zooDirs(corpus: TextCorpus = 'man', cache = CACHE): string[] {
+  const base = zooName(corpus);
+  const names = existsSync(cache)
+    ? readdirSync(cache)
+        .filter((d) => d.startsWith(`${base}-`))
         .sort()
     : [];
-  return ['text-zoo', ...names].map((d) => path.join(CACHE, d));
+  return [base, ...names].map((d) => path.join(cache, d));
 }
 
 export interface TextModel {
@@ -51,10 +62,12 @@ export interface TextZoo {
   dirs: string[];
 }
 
-export function loadTextZoo(verify = true): TextZoo {
-  const dirs = zooDirs().filter((d) => existsSync(path.join(d, 'models.jsonl')));
+export function loadTextZoo(verify = true, corpus: TextCorpus = 'man'): TextZoo {
+  const dirs = zooDirs(corpus).filter((d) => existsSync(path.join(d, 'models.jsonl')));
   if (dirs.length === 0)
-    throw new Error('no text zoo in bench/.cache/text-zoo: run `npm run bench:text-zoo` first');
+    throw new Error(
+      `no text zoo in bench/.cache/${zooName(corpus)}: run \`npm run bench:text-zoo${corpus === 'man' ? '' : ` -- --corpus ${corpus}`}\` first`,
+    );
   const byKey = new Map<string, TextModel>();
   const rejected: TextZoo['rejected'] = [];
   for (const dir of dirs) {
@@ -83,7 +96,7 @@ export function loadTextZoo(verify = true): TextZoo {
     vocabFile: path.join(main, 'vocab.txt'),
     samplesText: path.join(main, 'samples.txt'),
     samplesIds: (seq: number) => path.join(main, `samples-ids-${seq}`),
-    evalDir: path.join(CACHE, 'text-eval'),
+    evalDir: path.join(CACHE, corpus === 'man' ? 'text-eval' : `text-eval-${corpus}`),
     dirs,
   };
 }
