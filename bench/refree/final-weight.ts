@@ -8,7 +8,7 @@
  * real-size models from bench:realsize's no-baseline scan caches (the CLI's own trigger-probe and
  * final-layer p-values, with and without samples). Writes bench/results/refree-final-weight.{json,md}.
  *
- * Selection, as bench/refree/evaluate.ts's selectConfig: a configuration is (anomaly floors of
+ * Selection (bench/refree/weight-choice.ts), as bench/refree/evaluate.ts's selectConfig: a configuration is (anomaly floors of
  * ANOMALY_GRID, final-layer weight of FINAL_WEIGHTS); it is feasible when the clean bounds (MAX_CLEAN_HIGH,
  * MAX_CLEAN_MEDIUM) hold on EACH domain it is chosen on; among the feasible ones the largest mean AUROC
  * over the (domain, architecture, base) cells that have both kinds wins, ties to the smaller weight. Each
@@ -24,61 +24,29 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { argValue } from '../speed/common.js';
-import { auroc } from '../../src/score/metrics.js';
 import { P_HIGH, P_MEDIUM } from '../../src/score/risk.js';
-import { combineNoBaseline, NO_BASELINE_WEIGHTS, type NoBaselineCheck } from '../../src/score/no-baseline.js';
+import { NO_BASELINE_WEIGHTS } from '../../src/score/no-baseline.js';
 import { classAnomaly, DEFAULT_ANOMALY_OPTIONS } from '../../src/selfcheck/class-anomaly.js';
 import { finalLayerAnomaly } from '../../src/fingerprint/final-layer-anomaly.js';
 import { findFinalLinear } from '../../src/fingerprint/final-layer.js';
 import { finalRowFeatures } from '../../src/fingerprint/final-layer-features.js';
 import { readModel } from '../../src/model/read.js';
 import type { TriggerKind } from '../../src/selfcheck/triggers.js';
-import {
-  ANOMALY_GRID,
-  MAX_CLEAN_HIGH,
-  MAX_CLEAN_MEDIUM,
-  SHIPPED_CONFIG,
-  searchCutShort,
-} from './evaluate.js';
+import { ANOMALY_GRID, SHIPPED_CONFIG, searchCutShort } from './evaluate.js';
 import { loadCollections } from './rows.js';
+import { choose, configName, stats, type Config, type Unit } from './weight-choice.js';
 
 /** The final-layer weights tried (trigger probing weighs 1; the product shipped 0). */
 export const FINAL_WEIGHTS = [0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1];
+
+/** The final-layer weight shipped before this study (the `before` column). */
+const PREVIOUS_WEIGHT = 0;
 
 /** A finer grid, reported (not chosen from) to show how the choice rests on the grid. */
 export const SENSITIVITY_WEIGHTS = [0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1];
 
 /** The real-size zoo's domain name (data + toolchain, the unit left out). */
 const REALSIZE_DOMAIN = 'gtsrb-realsize';
-
-/** One scanned model under one base, with what the verdict reads. */
-export interface Unit {
-  id: string;
-  domain: string;
-  arch: string;
-  base: string;
-  clean: boolean;
-  attack: string | null;
-  /** Trigger probing's p per anomaly configuration (null: trigger probing did not run). */
-  trigger: ((config: string) => number) | null;
-  /** The final-layer check's p (null: no final linear layer, or under 3 classes). */
-  finalLayer: number | null;
-}
-
-export interface Config {
-  floors: string;
-  weight: number;
-}
-
-const configName = (c: Config): string => `${c.floors} w${c.weight}`;
-
-/** The no-baseline p of a unit under a configuration (src/score/no-baseline.ts's combination). */
-export function verdictP(u: Unit, c: Config): number {
-  const ran: { check: NoBaselineCheck; pValue: number }[] = [];
-  if (u.trigger) ran.push({ check: 'trigger', pValue: u.trigger(c.floors) });
-  if (u.finalLayer !== null) ran.push({ check: 'weight-outlier', pValue: u.finalLayer });
-  return combineNoBaseline(ran, { trigger: 1, 'weight-outlier': c.weight }).pValue;
-}
 
 /** The refree rows as units: the scan's gates (not assessed when a scored family's search was cut short). */
 function refreeUnits(keys: string): Unit[] {
@@ -193,95 +161,6 @@ async function finalLayerP(file: string): Promise<number | null> {
   return a ? a.pValue : null;
 }
 
-interface CellStats {
-  domain: string;
-  arch: string;
-  base: string;
-  clean: number;
-  cleanHigh: number;
-  cleanMedium: number;
-  backdoored: number;
-  backdoorHigh: number;
-  auroc: number | null;
-}
-
-const score = (p: number): number => -Math.log10(Math.max(p, 1e-300));
-const cellKey = (u: Unit): string => `${u.domain}|${u.arch}|${u.base}`;
-
-function cellsOf(units: Unit[]): Map<string, Unit[]> {
-  const m = new Map<string, Unit[]>();
-  for (const u of units) m.set(cellKey(u), [...(m.get(cellKey(u)) ?? []), u]);
-  return new Map([...m].sort());
-}
-
-function stats(units: Unit[], c: Config): CellStats[] {
-  return [...cellsOf(units)].map(([k, us]) => {
-    const [domain, arch, base] = k.split('|');
-    const clean = us.filter((u) => u.clean).map((u) => verdictP(u, c));
-    const bd = us.filter((u) => !u.clean).map((u) => verdictP(u, c));
-    return {
-      domain,
-      arch,
-      base,
-      clean: clean.length,
-      cleanHigh: clean.filter((p) => p <= P_HIGH).length,
-      cleanMedium: clean.filter((p) => p <= P_MEDIUM).length,
-      backdoored: bd.length,
-      backdoorHigh: bd.filter((p) => p <= P_HIGH).length,
-      auroc:
-        clean.length && bd.length
-          ? auroc([...clean.map(() => 0), ...bd.map(() => 1)], [...clean, ...bd].map(score))
-          : null,
-    };
-  });
-}
-
-export interface Choice {
-  config: Config;
-  on: string[];
-  feasible: boolean;
-  meanAuroc: number;
-  meanHigh: number;
-}
-
-type Criterion = 'auroc' | 'high';
-const mean = (a: number[]): number => (a.length ? a.reduce((s, x) => s + x, 0) / a.length : 0);
-const TIE = 1e-9;
-
-/** The configuration chosen on `units` (see the header); `configs` in tie-break order. */
-export function choose(units: Unit[], configs: Config[], crit: Criterion): Choice {
-  let best: Choice | null = null;
-  const on = [...new Set(units.map((u) => u.domain))].sort();
-  for (const config of configs) {
-    const cells = stats(units, config);
-    const feasible = on.every((d) => {
-      const mine = cells.filter((c) => c.domain === d);
-      const n = mine.reduce((s, c) => s + c.clean, 0);
-      const high = mine.reduce((s, c) => s + c.cleanHigh, 0);
-      const medium = mine.reduce((s, c) => s + c.cleanMedium, 0);
-      return n > 0 && high / n <= MAX_CLEAN_HIGH && medium / n <= MAX_CLEAN_MEDIUM;
-    });
-    const both = cells.filter((c) => c.auroc !== null);
-    const cand: Choice = {
-      config,
-      on,
-      feasible,
-      meanAuroc: mean(both.map((c) => c.auroc as number)),
-      meanHigh: mean(both.map((c) => c.backdoorHigh / c.backdoored)),
-    };
-    const [a, b] = crit === 'auroc' ? ['meanAuroc', 'meanHigh'] : ['meanHigh', 'meanAuroc'];
-    const key = (x: Choice, k: string): number => x[k as 'meanAuroc' | 'meanHigh'];
-    const better =
-      !best ||
-      (cand.feasible && !best.feasible) ||
-      (cand.feasible === best.feasible &&
-        (key(cand, a) > key(best, a) + TIE ||
-          (Math.abs(key(cand, a) - key(best, a)) <= TIE && key(cand, b) > key(best, b) + TIE)));
-    if (better) best = cand;
-  }
-  return best as Choice;
-}
-
 const frac = (a: number, b: number): string => (b ? `${a}/${b}` : '-');
 const num = (v: number | null): string => (v === null ? '-' : v.toFixed(3));
 
@@ -305,7 +184,10 @@ async function main(): Promise<void> {
   const joint: Config[] = FINAL_WEIGHTS.flatMap((weight) =>
     Object.keys(ANOMALY_GRID).map((floors) => ({ floors, weight })),
   );
-  const floorsOnly: Config[] = Object.keys(ANOMALY_GRID).map((floors) => ({ floors, weight: shippedWeight }));
+  const floorsOnly: Config[] = Object.keys(ANOMALY_GRID).map((floors) => ({
+    floors,
+    weight: PREVIOUS_WEIGHT,
+  }));
 
   // Held out: each domain scored with the configuration chosen on the others.
   const folds = domains.map((d) => {
@@ -392,7 +274,7 @@ async function main(): Promise<void> {
   const md: string[] = [
     '# No-baseline verdict: the final-layer weight, chosen held out',
     '',
-    `Generated by \`npx tsx bench/refree/final-weight.ts --cache ${keys}\` (${new Date().toISOString()}). ` +
+    `Generated by \`npx tsx bench/refree/final-weight.ts ${process.argv.slice(2).join(' ')}\` (${new Date().toISOString()}). ` +
       `Units: ${units.length} (model, base) rows; real-size scans: ${rs.sources.map((s) => path.relative(process.cwd(), s)).join(', ')}. ` +
       `"High" = p <= ${P_HIGH.toFixed(4)}, "medium+" = p <= ${P_MEDIUM.toFixed(3)}. A configuration is the trigger ` +
       'anomaly floors (bench/refree/evaluate.ts ANOMALY_GRID) and the final-layer weight beside trigger probing ' +
@@ -402,7 +284,7 @@ async function main(): Promise<void> {
     '',
     '## Held out: the configuration each fold chose without its domain',
     '',
-    '| domain left out | before: floors chosen at weight 0 (the shipped rule) | after: floors and weight chosen jointly | by backdoors called high (sensitivity) |',
+    '| domain left out | before: floors chosen at weight 0 (the rule shipped before) | after: floors and weight chosen jointly | by backdoors called high (sensitivity) |',
     '|---|---|---|---|',
     ...folds.map(
       (f) =>
@@ -410,19 +292,22 @@ async function main(): Promise<void> {
     ),
     `| (all domains: tuned) | ${configName(choose(units, floorsOnly, 'auroc').config)} | ${configName(all.config)} | ${configName(allHigh.config)} |`,
     '',
+    `The product ships floors ${shippedFloors} and final-layer weight ${shippedWeight} (src/score/no-baseline.ts); ` +
+      `the folds chose weight ${[...new Set(folds.map((f) => f.after.choice.config.weight))].join(', ')}.`,
+    '',
     '## Held out, per domain, architecture and base: before -> after',
     '',
     'Clean called high / medium+, backdoored called high, AUROC; every figure from the configuration its fold chose without that domain.',
     '',
-    '| domain | architecture | base | clean high | clean medium+ | backdoored high | AUROC | by backdoors high: clean high, backdoored high, AUROC |',
-    '|---|---|---|---|---|---|---|---|',
+    '| domain | architecture | base | clean high | clean medium+ | backdoored high | AUROC | AUROC of the risk score | by backdoors high: clean high, backdoored high, AUROC |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const f of folds)
     f.before.cells.forEach((b, i) => {
       const a = f.after.cells[i];
       const h = f.byHigh.cells[i];
       md.push(
-        `| ${b.domain} | ${b.arch} | ${b.base} | ${frac(b.cleanHigh, b.clean)} -> ${frac(a.cleanHigh, a.clean)} | ${frac(b.cleanMedium, b.clean)} -> ${frac(a.cleanMedium, a.clean)} | ${frac(b.backdoorHigh, b.backdoored)} -> ${frac(a.backdoorHigh, a.backdoored)} | ${num(b.auroc)} -> ${num(a.auroc)} | ${frac(h.cleanHigh, h.clean)}, ${frac(h.backdoorHigh, h.backdoored)}, ${num(h.auroc)} |`,
+        `| ${b.domain} | ${b.arch} | ${b.base} | ${frac(b.cleanHigh, b.clean)} -> ${frac(a.cleanHigh, a.clean)} | ${frac(b.cleanMedium, b.clean)} -> ${frac(a.cleanMedium, a.clean)} | ${frac(b.backdoorHigh, b.backdoored)} -> ${frac(a.backdoorHigh, a.backdoored)} | ${num(b.auroc)} -> ${num(a.auroc)} | ${num(b.aurocRisk)} -> ${num(a.aurocRisk)} | ${frac(h.cleanHigh, h.clean)}, ${frac(h.backdoorHigh, h.backdoored)}, ${num(h.auroc)} |`,
       );
     });
   md.push(
