@@ -38,16 +38,20 @@ export function verdictP(u: Unit, c: Config): number {
   return combineNoBaseline(ran, { trigger: 1, 'weight-outlier': c.weight }).pValue;
 }
 
-export interface CellStats {
-  domain: string;
-  arch: string;
-  base: string;
+/** A cell's counts and AUROC (of -log10 p). */
+export interface Counts {
   clean: number;
   cleanHigh: number;
   cleanMedium: number;
   backdoored: number;
   backdoorHigh: number;
   auroc: number | null;
+}
+
+export interface CellStats extends Counts {
+  domain: string;
+  arch: string;
+  base: string;
   /** AUROC of the 0-100 risk score (ties where the score saturates or rounds alike), as bench:realsize reports. */
   aurocRisk: number | null;
 }
@@ -61,6 +65,21 @@ function cellsOf(units: Unit[]): Map<string, Unit[]> {
   return new Map([...m].sort());
 }
 
+/** Counts and AUROC (of -log10 p) of a cell's clean and backdoored p-values. */
+export function countsOf(clean: number[], bd: number[]): Counts {
+  return {
+    clean: clean.length,
+    cleanHigh: clean.filter((p) => p <= P_HIGH).length,
+    cleanMedium: clean.filter((p) => p <= P_MEDIUM).length,
+    backdoored: bd.length,
+    backdoorHigh: bd.filter((p) => p <= P_HIGH).length,
+    auroc:
+      clean.length && bd.length
+        ? auroc([...clean.map(() => 0), ...bd.map(() => 1)], [...clean, ...bd].map(score))
+        : null,
+  };
+}
+
 export function stats(units: Unit[], c: Config): CellStats[] {
   return [...cellsOf(units)].map(([k, us]) => {
     const [domain, arch, base] = k.split('|');
@@ -70,15 +89,7 @@ export function stats(units: Unit[], c: Config): CellStats[] {
       domain,
       arch,
       base,
-      clean: clean.length,
-      cleanHigh: clean.filter((p) => p <= P_HIGH).length,
-      cleanMedium: clean.filter((p) => p <= P_MEDIUM).length,
-      backdoored: bd.length,
-      backdoorHigh: bd.filter((p) => p <= P_HIGH).length,
-      auroc:
-        clean.length && bd.length
-          ? auroc([...clean.map(() => 0), ...bd.map(() => 1)], [...clean, ...bd].map(score))
-          : null,
+      ...countsOf(clean, bd),
       aurocRisk:
         clean.length && bd.length
           ? auroc([...clean.map(() => 0), ...bd.map(() => 1)], [...clean, ...bd].map(riskScore))
