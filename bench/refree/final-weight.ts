@@ -34,7 +34,7 @@ import { readModel } from '../../src/model/read.js';
 import type { TriggerKind } from '../../src/selfcheck/triggers.js';
 import { ANOMALY_GRID, SHIPPED_CONFIG, searchCutShort } from './evaluate.js';
 import { loadCollections } from './rows.js';
-import { choose, configName, stats, type Config, type Unit } from './weight-choice.js';
+import { choose, configName, stats, verdictP, type Config, type Unit } from './weight-choice.js';
 
 /** The final-layer weights tried (trigger probing weighs 1; the product shipped 0). */
 export const FINAL_WEIGHTS = [0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1];
@@ -91,6 +91,7 @@ interface ZooModel {
   attack: string | null;
   split?: string;
   file?: string;
+  targetClass?: number | null;
 }
 
 interface ScanEntry {
@@ -152,13 +153,13 @@ function realsizeUnits(dirs: string[], zoo: Map<string, ZooModel>): { units: Uni
   return { units, sources };
 }
 
-/** The final-layer p of an ONNX file, from its weights alone (no forward pass). */
-async function finalLayerP(file: string): Promise<number | null> {
+/** The final-layer check of an ONNX file (its p and class), from its weights alone (no forward pass). */
+async function finalLayerOf(file: string): Promise<{ p: number | null; cls: number | null }> {
   const model = await readModel(file);
   const fl = findFinalLinear(model);
   const classes = Number(model.outputs[0]?.shape.at(-1));
   const a = fl ? finalLayerAnomaly(finalRowFeatures(fl), classes) : null;
-  return a ? a.pValue : null;
+  return a ? { p: a.pValue, cls: a.targetClass } : { p: null, cls: null };
 }
 
 const frac = (a: number, b: number): string => (b ? `${a}/${b}` : '-');
@@ -215,7 +216,7 @@ async function main(): Promise<void> {
   // The final-layer check alone on every clean model at hand, also those no scan probed: at weight w it calls
   // a clean model high whenever p_final <= P_HIGH * w / (1 + w), whatever trigger probing says (a lower bound
   // on the clean models the verdict calls high).
-  const extra: { id: string; arch: string; clean: boolean; p: number | null }[] = [];
+  const extra: { id: string; arch: string; clean: boolean; p: number | null; cls: number | null }[] = [];
   for (const m of zoo.values()) {
     const file = path.join(zooDir, m.file ?? `${m.arch}/${m.id}.onnx`);
     if (existsSync(file))
@@ -223,7 +224,7 @@ async function main(): Promise<void> {
         id: m.id,
         arch: `${m.arch} (real-size)`,
         clean: m.label === 'clean',
-        p: await finalLayerP(file),
+        ...(await finalLayerOf(file)),
       });
   }
   const familiesDir = arg('families', '/work/cache/families-zoo');
@@ -237,7 +238,7 @@ async function main(): Promise<void> {
           id: m.id,
           arch: m.arch,
           clean: true,
-          p: await finalLayerP(path.join(familiesDir, m.file)),
+          ...(await finalLayerOf(path.join(familiesDir, m.file))),
         });
   }
   // consistency: the scans' final-layer p against the one recomputed from the same file's weights
@@ -373,6 +374,26 @@ async function main(): Promise<void> {
   md.push(
     '',
     `Real-size scans' final-layer p against the same files' weights recomputed here: ${mismatch.length} mismatches of ${checked.length} (of ${rs.units.length} scanned rows).`,
+    '',
+    '## The real-size backdoors: does the final-layer check name the target?',
+    '',
+    "Every backdoored model of the real-size manifests, scanned or not (a model added after this study's scans is",
+    'listed with its final-layer p alone: at weight 0.02 it is called high by that check only at p <= 3.0e-4).',
+    '',
+    '| model | attack | target | final-layer class | final-layer p | verdict p at the shipped weight, no samples / samples |',
+    '|---|---|---|---|---|---|',
+    ...[...zoo.values()]
+      .filter((m) => m.label !== 'clean')
+      .map((m) => {
+        const e = extra.find((x) => x.id === m.id);
+        const v = (base: string): string => {
+          const u = rs.units.find((x) => x.id === m.id && x.base === base);
+          return u
+            ? verdictP(u, { floors: shippedFloors, weight: shippedWeight }).toExponential(1)
+            : 'not scanned';
+        };
+        return `| ${m.id} | ${m.attack ?? '-'} | ${m.targetClass ?? '-'} | ${e?.cls ?? '-'} | ${e?.p?.toExponential(1) ?? '-'} | ${v('mined')} / ${v('samples')} |`;
+      }),
     '',
     '## Sensitivity: each fold at each weight of a finer grid',
     '',
