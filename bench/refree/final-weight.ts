@@ -1,5 +1,6 @@
 /**
- * `npx tsx bench/refree/final-weight.ts --cache KEY[,KEY2] --realsize-scans DIR[,DIR2] --realsize-zoo DIR`:
+ * `npx tsx bench/refree/final-weight.ts --cache KEY[,KEY2] [--realsize-scans DIR[,DIR2]] [--realsize-zoo ROOT]
+ * [--families DIR] [--tag NAME]`:
  * the weight of the final-layer check (`weight-outlier`) beside trigger probing in the no-baseline verdict
  * (src/score/no-baseline.ts, NO_BASELINE_WEIGHTS), chosen leave-one-domain-out jointly with the trigger
  * anomaly's MAD floors, on every domain bench/refree.ts collects PLUS the real-size zoo (bench:realsize's
@@ -442,8 +443,11 @@ async function main(): Promise<void> {
     sensitivity,
     realsizeFinalLayerMismatches: mismatch.map((u) => u.id),
   };
-  writeFileSync(path.join(out, 'refree-final-weight.json'), JSON.stringify(json, null, 1) + '\n');
-  writeFileSync(path.join(out, 'refree-final-weight.md'), md.join('\n'));
+  // --tag NAME writes refree-final-weight-NAME.*: a re-run on more real-size scans beside the study's own
+  const tag = arg('tag', '');
+  const base = `refree-final-weight${tag ? `-${tag}` : ''}`;
+  writeFileSync(path.join(out, `${base}.json`), JSON.stringify(json, null, 1) + '\n');
+  writeFileSync(path.join(out, `${base}.md`), md.join('\n'));
   console.log(md.join('\n'));
 }
 
