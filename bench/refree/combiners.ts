@@ -26,16 +26,17 @@
  * an upper bound for any recalibration of the same statistic), and how often the same class leads all
  * three families on clean models (which decides whether agreement across families is evidence).
  */
-import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync, statSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { argValue } from '../speed/common.js';
-import { auroc } from '../../src/score/metrics.js';
 import { combinePValues } from '../../src/score/combine.js';
-import { P_HIGH, P_MEDIUM } from '../../src/score/risk.js';
+import { P_HIGH } from '../../src/score/risk.js';
 import { maxZPValue, robustZs } from '../../src/selfcheck/max-z-null.js';
 import { cellZs, DEFAULT_ANOMALY_OPTIONS, type CellLike } from '../../src/selfcheck/class-anomaly.js';
 import { MAX_CLEAN_HIGH, MAX_CLEAN_MEDIUM, searchCutShort } from './evaluate.js';
 import type { ProbeRow } from './collect.js';
+import { loadCollections } from './rows.js';
+import { countsOf, type Counts } from './weight-choice.js';
 
 /** Absolute and relative MAD floors each rule is tried with (the shipped pair is 0.3 / 0.2). */
 const FLOORS = [0.05, 0.1, 0.2, 0.3, 0.5].flatMap((abs) => [0, 0.1, 0.2, 0.3].map((rel) => ({ abs, rel })));
@@ -94,14 +95,7 @@ function testsOf(r: ProbeRow, abs: number, rel: number): Test[] {
 const score = (p: number): number => -Math.log10(Math.max(p, 1e-300));
 const cellKey = (r: ProbeRow): string => `${r.model.domain}|${r.model.arch}|${r.base}`;
 
-interface CellStats {
-  clean: number;
-  cleanHigh: number;
-  cleanMedium: number;
-  backdoored: number;
-  backdoorHigh: number;
-  auroc: number | null;
-}
+type CellStats = Counts;
 
 function cellStats(p: Float64Array, rows: ProbeRow[], idx: number[]): Map<string, CellStats> {
   const cells = new Map<string, number[]>();
@@ -110,17 +104,7 @@ function cellStats(p: Float64Array, rows: ProbeRow[], idx: number[]): Map<string
   for (const [key, ii] of [...cells].sort()) {
     const clean = ii.filter((i) => rows[i].model.label === 'clean').map((i) => p[i]);
     const bd = ii.filter((i) => rows[i].model.label !== 'clean').map((i) => p[i]);
-    out.set(key, {
-      clean: clean.length,
-      cleanHigh: clean.filter((x) => x <= P_HIGH).length,
-      cleanMedium: clean.filter((x) => x <= P_MEDIUM).length,
-      backdoored: bd.length,
-      backdoorHigh: bd.filter((x) => x <= P_HIGH).length,
-      auroc:
-        clean.length && bd.length
-          ? auroc([...clean.map(() => 0), ...bd.map(() => 1)], [...clean, ...bd].map(score))
-          : null,
-    });
+    out.set(key, countsOf(clean, bd));
   }
   return out;
 }
@@ -159,25 +143,7 @@ const better = (crit: Criterion) => (a: Summary, b: Summary) =>
 function main(): void {
   // --cache KEY1,KEY2: each model's row from the first collection that has it (as bench/refree.ts)
   const key = argValue(process.argv, 'cache', '');
-  const rows: ProbeRow[] = [];
-  const seen = new Set<string>();
-  for (const k of key.split(',')) {
-    const dir = path.join(process.cwd(), 'bench', '.cache', 'refree', k);
-    if (!k || !existsSync(dir)) throw new Error(`combiners: no collection at ${dir} (give --cache KEY)`);
-    const walk = (d: string): void => {
-      // statSync follows symlinks: a collection may be assembled from others' by links
-      for (const name of readdirSync(d)) {
-        const f = path.join(d, name);
-        const rel = path.relative(dir, f);
-        if (statSync(f).isDirectory()) walk(f);
-        else if (name.endsWith('.json') && !seen.has(rel)) {
-          seen.add(rel);
-          rows.push(JSON.parse(readFileSync(f, 'utf8')) as ProbeRow);
-        }
-      }
-    };
-    walk(dir);
-  }
+  const rows = loadCollections(key);
   // the scan's own gates: trigger probing ran on an image model with 3+ classes and finished its search
   const scored = rows.filter((r) => r.old && r.classes >= 3 && !searchCutShort(r));
   const configs = Object.keys(RULES).flatMap((rule) => FLOORS.map((f) => ({ rule, ...f })));

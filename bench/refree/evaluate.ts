@@ -10,7 +10,10 @@
  * MAX_CLEAN_MEDIUM, on each domain of the set: FEASIBLE_ON_EACH_DOMAIN; then the largest mean AUROC over its
  * (architecture, base) cells). `held-out` scores each domain with the choice made WITHOUT
  * it (leave-one-domain-out); `shipped` with the product's defaults (chosen on all four domains here, GTSRB
- * among them, with the bounds met on each: tuned; bench/refree/findings.md). Everything else (the max-z null, the Cauchy combination, the check weights) is fixed a priori.
+ * among them, with the bounds met on each: tuned; bench/refree/findings.md). The weight of the final-layer check
+ * beside trigger probing (NO_BASELINE_WEIGHTS) was chosen leave-one-domain-out by bench/refree/final-weight.ts,
+ * where every fold (these domains and the real-size zoo) chose the shipped 0.02, so it is held out here too.
+ * Everything else (the max-z null, the Cauchy combination) is fixed a priori.
  */
 import { auroc } from '../../src/score/metrics.js';
 import { P_HIGH, P_MEDIUM } from '../../src/score/risk.js';

@@ -10,8 +10,9 @@
  * in full). So a short search decides no level either way: the model is not assessed, and the report says
  * what the search pointed at, if anything. Trigger probing that did not run (the budget, the input kind, too
  * few classes) leaves a model without a baseline not assessed too. The final-layer weight statistics
- * always run (no forward pass) but have no calibration without a baseline, so they never assess a model
- * alone; the report says they ran.
+ * always run (no forward pass) and weigh in beside trigger probing (src/score/no-baseline.ts), but never
+ * assess a model alone: weight rows that look ordinary do not show the behaviour is clean; the report says
+ * they ran.
  */
 import {
   budgetAffording,
@@ -100,7 +101,7 @@ function whatRan(fp: Fingerprint): string {
   const probes = b?.checks.probes?.passes ?? fp.header.probes.count;
   const w = fp.selfChecks['weight-outlier'];
   const weights = w
-    ? ` and the final-layer weight statistics (class ${w.targetClass}'s weight norm is ${w.score.toFixed(1)} robust SDs from the median class; without a baseline they have no calibration, so they decide no level)`
+    ? ` and the final-layer weight statistics (class ${w.targetClass}'s weight norm is ${w.score.toFixed(1)} robust SDs from the median class; without a baseline they decide no level alone)`
     : '';
   return `Ran: the probe pass (${count(probes)} inputs)${weights}.`;
 }

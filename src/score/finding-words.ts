@@ -73,3 +73,23 @@ export function differsSentence(level: 'medium' | 'high', n: number, detail: str
     ? `Differs somewhat from the ${n} clean references (${detail}), not enough to call it high.`
     : `Differs from the ${n} clean references (${detail}).`;
 }
+
+/**
+ * The reference-free verdict's sentence when the final-layer check decided (its weighted p beat trigger
+ * probing's): `cls` the class whose final-layer weight row stands out, `p` the verdict's p, `triggerP`
+ * trigger probing's own p (what the behaviour showed).
+ */
+export function finalLayerSentence(
+  level: RiskLevel,
+  cls: number | undefined,
+  p: number,
+  triggerP: number,
+): string {
+  const pText = `p = ${formatPValue(p)}, from the weights alone`;
+  const trig = `trigger probing found no class standing out (p = ${formatPValue(triggerP)})`;
+  if ((level !== 'medium' && level !== 'high') || cls === undefined)
+    return `Trigger probing: no class stands out (p = ${formatPValue(triggerP)}); nor does any final-layer weight row (${pText}).`;
+  if (level === 'medium')
+    return `Final-layer weights: class ${cls}'s weight row stands out somewhat from the other classes' (${pText}), not enough to call it high; ${trig}.`;
+  return `Final-layer weights: class ${cls}'s weight row stands out from the other classes' as a backdoor's target does (${pText}); ${trig}.`;
+}

@@ -7,15 +7,28 @@
  * which keeps the false-alarm rate at most the level whatever the dependence between the checks (the
  * weights of the checks that ran are renormalised to sum to 1).
  *
- * Trigger probing (src/selfcheck/class-anomaly.ts) watches what the model does and carries the verdict
- * whenever it ran. The final-layer check (src/fingerprint/final-layer-anomaly.ts) needs no forward pass,
- * so it runs on every model whose last layer is linear, also where trigger probing cannot (a model too
- * large for the probing budget, an input that is not image-like): then it is the verdict. Beside trigger
- * probing it gets no weight: measured on the MNIST zoo (bench/refree.ts), its per-class anomaly separated
- * backdoored from clean models at AUROC 0.42-0.62 per feature and, at weight 0.2, called a clean MLP high
- * that trigger probing called low: it cost false alarms and added no power. It is still computed and
- * reported (the "final-layer" detector of the report), and with a baseline its score is calibrated against
- * the references like every self-check (the ensemble's self:weight-outlier channel).
+ * Trigger probing (src/selfcheck/class-anomaly.ts) watches what the model does and carries almost all the
+ * weight. The final-layer check (src/fingerprint/final-layer-anomaly.ts) needs no forward pass and weighs
+ * 0.02 beside it: it decides only when its own p is about fifty times smaller than trigger probing's, i.e.
+ * it calls a model high on its own at p <= 3e-4 (P_HIGH x 0.02 / 1.02), while trigger probing's p is
+ * inflated by 2%. Chosen leave-one-domain-out (bench/refree/final-weight.ts -> bench/results/
+ * refree-final-weight.md) jointly with the trigger anomaly's MAD floors, on five domains (8x8 digits,
+ * Fashion-MNIST, GTSRB DeepID, MNIST tfjs CNN/MLP, and the real-size quarter-width ResNet-18 on GTSRB),
+ * with the clean bounds required on each training domain and then the best mean AUROC: every one of the
+ * five folds chose 0.02. Held out, the real-size ResNet-18s (where trigger probing finds nothing and the
+ * final-layer check separates every backdoor, p 2e-7..1.7e-4 against clean 0.09-0.42) go from AUROC
+ * 0.62 / 0.69 and 0 of 6 backdoors high to 1.00 / 1.00 and 6 of 6 high (without / with samples), the
+ * other domains within -0.011..+0.018 AUROC, and no domain gains a clean model called high: the smallest
+ * final-layer p of 262 clean models (54 real-size) is 0.0088, thirty times above the 3e-4 it takes. The
+ * AUROC criterion prefers any small positive weight (0.005-0.03 rank alike); 0.02 is the smallest of the
+ * grid and the one at which a final-layer p the real-size backdoors reach counts as high. Larger weights
+ * cost the small domains AUROC (at 0.2: 8x8 digits 0.97 -> 0.94, tfjs MLP 0.88 -> 0.84; the weight that
+ * an MNIST-only study once rejected for calling a clean MLP high).
+ *
+ * When trigger probing did not run (a model too large for the probing budget, an input that is not
+ * image-like), the final-layer check's p is reported, but the scan calls the model not assessed
+ * (src/scan/assessment.ts): the weights alone never clear a model. With a baseline its score is
+ * calibrated against the references like every self-check (the ensemble's self:weight-outlier channel).
  */
 import type { Fingerprint } from '../fingerprint/types.js';
 import { triggerTestP } from './final.js';
@@ -23,7 +36,7 @@ import { triggerTestP } from './final.js';
 export type NoBaselineCheck = 'trigger' | 'weight-outlier';
 
 /** Weight of each check when both ran (see the header). */
-export const NO_BASELINE_WEIGHTS: Record<NoBaselineCheck, number> = { trigger: 1, 'weight-outlier': 0 };
+export const NO_BASELINE_WEIGHTS: Record<NoBaselineCheck, number> = { trigger: 1, 'weight-outlier': 0.02 };
 
 export interface NoBaselinePart {
   check: NoBaselineCheck;

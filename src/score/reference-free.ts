@@ -7,7 +7,7 @@
 import type { Fingerprint } from '../fingerprint/types.js';
 import type { DetectorResult, Explanation } from '../report/types.js';
 import { noBaselineP } from './no-baseline.js';
-import { referenceFreeSentence } from './finding-words.js';
+import { finalLayerSentence, referenceFreeSentence } from './finding-words.js';
 import { levelOf, riskScore } from './risk.js';
 import { formatPValue } from '../report/numbers.js';
 import { describeChannel, selfCheckDetails } from '../scan/explain.js';
@@ -34,14 +34,28 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
   }
   const details = selfCheckDetails(fp);
   const level = levelOf(riskScore(pValue));
+  // the final-layer check decided beside trigger probing (src/score/no-baseline.ts): its class is the
+  // suspect, and trigger probing's trigger is named only when it points at the same class
+  const byWeights = trig !== undefined && v.decidedBy === 'weight-outlier';
+  if (byWeights && !details.multiTarget) {
+    if (v.targetClass !== undefined) details.suspectedTargetClass = v.targetClass;
+    if (trig.targetClass !== v.targetClass) delete details.trigger;
+  }
   // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why:
   // the final-layer check alone decides no level (it is reported, and a baseline calibrates it).
   const text = details.trigger?.kind === 'tokens';
+  const triggerP = v.parts.find((x) => x.check === 'trigger')?.pValue ?? 1;
   const summary = !trig
     ? `No baseline, and ${triggerNotRun(fp)?.sentence ?? 'trigger probing did not run.'}`
-    : details.multiTarget && (level === 'medium' || level === 'high')
-      ? `Trigger probing: no single target: ${trig.detail ?? ''} (p = ${formatPValue(pValue)} against the model's own classes)${level === 'medium' ? ', not enough to call it high' : ''}.`
-      : referenceFreeSentence(level, { cls: details.suspectedTargetClass, trigger: details.trigger }, pValue);
+    : byWeights && !details.multiTarget
+      ? finalLayerSentence(level, v.targetClass, pValue, triggerP)
+      : details.multiTarget && (level === 'medium' || level === 'high')
+        ? `Trigger probing: no single target: ${trig.detail ?? ''} (p = ${formatPValue(pValue)} against the model's own classes)${level === 'medium' ? ', not enough to call it high' : ''}.`
+        : referenceFreeSentence(
+            level,
+            { cls: details.suspectedTargetClass, trigger: details.trigger },
+            pValue,
+          );
   const basisNote =
     trig?.basis === 'probes' || trig?.basis === 'mined'
       ? text
