@@ -44942,7 +44942,7 @@ function finalVerdict(ensembleP, fp, policy = TRIGGER_POLICY_WITH_BASELINE, trig
 ;// CONCATENATED MODULE: ./lib/score/no-baseline.js
 
 /** Weight of each check when both ran (see the header). */
-const NO_BASELINE_WEIGHTS = { trigger: 1, 'weight-outlier': 0 };
+const NO_BASELINE_WEIGHTS = { trigger: 1, 'weight-outlier': 0.02 };
 function noBaselineP(fp) {
     return combineNoBaseline(['trigger', 'weight-outlier'].flatMap((check) => {
         const c = fp.selfChecks[check];
@@ -45039,6 +45039,20 @@ function differsSentence(level, n, detail) {
     return level === 'medium'
         ? `Differs somewhat from the ${n} clean references (${detail}), not enough to call it high.`
         : `Differs from the ${n} clean references (${detail}).`;
+}
+/**
+ * The reference-free verdict's sentence when the final-layer check decided (its weighted p beat trigger
+ * probing's): `cls` the class whose final-layer weight row stands out, `p` the verdict's p, `triggerP`
+ * trigger probing's own p (what the behaviour showed).
+ */
+function finalLayerSentence(level, cls, p, triggerP) {
+    const pText = `p = ${formatPValue(p)}, from the weights alone`;
+    const trig = `trigger probing found no class standing out (p = ${formatPValue(triggerP)})`;
+    if ((level !== 'medium' && level !== 'high') || cls === undefined)
+        return `Trigger probing: no class stands out (p = ${formatPValue(triggerP)}); nor does any final-layer weight row (${pText}).`;
+    if (level === 'medium')
+        return `Final-layer weights: class ${cls}'s weight row stands out somewhat from the other classes' (${pText}), not enough to call it high; ${trig}.`;
+    return `Final-layer weights: class ${cls}'s weight row stands out from the other classes' as a backdoor's target does (${pText}); ${trig}.`;
 }
 
 ;// CONCATENATED MODULE: ./lib/baseline/config.js
@@ -45474,8 +45488,9 @@ function explain(v, final, fp, manifest, inputShape = [], vocab) {
  * in full). So a short search decides no level either way: the model is not assessed, and the report says
  * what the search pointed at, if anything. Trigger probing that did not run (the budget, the input kind, too
  * few classes) leaves a model without a baseline not assessed too. The final-layer weight statistics
- * always run (no forward pass) but have no calibration without a baseline, so they never assess a model
- * alone; the report says they ran.
+ * always run (no forward pass) and weigh in beside trigger probing (src/score/no-baseline.ts), but never
+ * assess a model alone: weight rows that look ordinary do not show the behaviour is clean; the report says
+ * they ran.
  */
 
 
@@ -45551,7 +45566,7 @@ function whatRan(fp) {
     const probes = b?.checks.probes?.passes ?? fp.header.probes.count;
     const w = fp.selfChecks['weight-outlier'];
     const weights = w
-        ? ` and the final-layer weight statistics (class ${w.targetClass}'s weight norm is ${w.score.toFixed(1)} robust SDs from the median class; without a baseline they have no calibration, so they decide no level)`
+        ? ` and the final-layer weight statistics (class ${w.targetClass}'s weight norm is ${w.score.toFixed(1)} robust SDs from the median class; without a baseline they decide no level alone)`
         : '';
     return `Ran: the probe pass (${count(probes)} inputs)${weights}.`;
 }
@@ -45649,14 +45664,26 @@ function referenceFreeVerdict(fp) {
     }
     const details = selfCheckDetails(fp);
     const level = levelOf(riskScore(pValue));
+    // the final-layer check decided beside trigger probing (src/score/no-baseline.ts): its class is the
+    // suspect, and trigger probing's trigger is named only when it points at the same class
+    const byWeights = trig !== undefined && v.decidedBy === 'weight-outlier';
+    if (byWeights && !details.multiTarget) {
+        if (v.targetClass !== undefined)
+            details.suspectedTargetClass = v.targetClass;
+        if (trig.targetClass !== v.targetClass)
+            delete details.trigger;
+    }
     // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why:
     // the final-layer check alone decides no level (it is reported, and a baseline calibrates it).
     const text = details.trigger?.kind === 'tokens';
+    const triggerP = v.parts.find((x) => x.check === 'trigger')?.pValue ?? 1;
     const summary = !trig
         ? `No baseline, and ${triggerNotRun(fp)?.sentence ?? 'trigger probing did not run.'}`
-        : details.multiTarget && (level === 'medium' || level === 'high')
-            ? `Trigger probing: no single target: ${trig.detail ?? ''} (p = ${formatPValue(pValue)} against the model's own classes)${level === 'medium' ? ', not enough to call it high' : ''}.`
-            : referenceFreeSentence(level, { cls: details.suspectedTargetClass, trigger: details.trigger }, pValue);
+        : byWeights && !details.multiTarget
+            ? finalLayerSentence(level, v.targetClass, pValue, triggerP)
+            : details.multiTarget && (level === 'medium' || level === 'high')
+                ? `Trigger probing: no single target: ${trig.detail ?? ''} (p = ${formatPValue(pValue)} against the model's own classes)${level === 'medium' ? ', not enough to call it high' : ''}.`
+                : referenceFreeSentence(level, { cls: details.suspectedTargetClass, trigger: details.trigger }, pValue);
     const basisNote = trig?.basis === 'probes' || trig?.basis === 'mined'
         ? text
             ? ' Trigger words were inserted into texts generated from the model: give real texts (--probe-samples with a .txt file, one text per line, and --vocab-file) for full power.'
