@@ -51,6 +51,10 @@ describe('no baseline, a budget too small for trigger probing', () => {
     expect(m.notAssessed.message).toMatch(/affords 66 passes, fewer than the 200 it needs/);
     expect(m.notAssessed.message).not.toMatch(/input kind|image-like/);
     expect(m.notAssessed.message).toContain('final-layer weight statistics');
+    // the weight check's own finding, its z and p (its score is -log10 p, not a count of SDs)
+    expect(m.notAssessed.message).toMatch(
+      /final-layer row stands out on [a-z-]+: [\d.]+ robust SDs (above|below) the other 9 classes; p = /,
+    );
     expect(m.notAssessed.fix).toMatch(/^Give --budget fast \(1e12 multiply-accumulates/);
     expect(m.explanation.summary).toBe(m.notAssessed.message);
     expect(m.checks?.find((c) => c.check === 'trigger-probe')).toEqual({

@@ -39753,8 +39753,10 @@ function finalWeightStats(fl) {
             score,
             targetClass: a.targetClass,
             pValue: a.pValue,
-            detail: `class ${a.targetClass}'s final-layer row stands out on ${top.feature} (${top.side === 'low' ? 'low' : 'high'}): ` +
-                `${top.z.toFixed(1)} robust SDs beyond the other ${C - 1} classes; p = ${a.pValue.toPrecision(2)} over ${a.tests.length} tests`,
+            detail: 
+            // "below"/"above", not "low"/"high": beside a level, "(low)" reads as the model's risk level
+            `class ${a.targetClass}'s final-layer row stands out on ${top.feature}: ` +
+                `${top.z.toFixed(1)} robust SDs ${top.side === 'low' ? 'below' : 'above'} the other ${C - 1} classes; p = ${a.pValue.toPrecision(2)} over ${a.tests.length} tests`,
             evidence: a.tests
                 .slice()
                 .sort((x, y) => x.pValue - y.pValue || y.z - x.z)
@@ -45565,8 +45567,9 @@ function whatRan(fp) {
     const b = fp.header.budget;
     const probes = b?.checks.probes?.passes ?? fp.header.probes.count;
     const w = fp.selfChecks['weight-outlier'];
+    // the check's own sentence (its strongest feature, z and p over its tests): its score is -log10 p, not a z
     const weights = w
-        ? ` and the final-layer weight statistics (class ${w.targetClass}'s weight norm is ${w.score.toFixed(1)} robust SDs from the median class; without a baseline they decide no level alone)`
+        ? ` and the final-layer weight statistics (${w.detail ?? `p = ${formatPValue(w.pValue ?? 1)}`}; without a baseline they decide no level alone)`
         : '';
     return `Ran: the probe pass (${count(probes)} inputs)${weights}.`;
 }

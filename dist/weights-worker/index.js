@@ -14117,8 +14117,10 @@ function finalWeightStats(fl) {
             score,
             targetClass: a.targetClass,
             pValue: a.pValue,
-            detail: `class ${a.targetClass}'s final-layer row stands out on ${top.feature} (${top.side === 'low' ? 'low' : 'high'}): ` +
-                `${top.z.toFixed(1)} robust SDs beyond the other ${C - 1} classes; p = ${a.pValue.toPrecision(2)} over ${a.tests.length} tests`,
+            detail: 
+            // "below"/"above", not "low"/"high": beside a level, "(low)" reads as the model's risk level
+            `class ${a.targetClass}'s final-layer row stands out on ${top.feature}: ` +
+                `${top.z.toFixed(1)} robust SDs ${top.side === 'low' ? 'below' : 'above'} the other ${C - 1} classes; p = ${a.pValue.toPrecision(2)} over ${a.tests.length} tests`,
             evidence: a.tests
                 .slice()
                 .sort((x, y) => x.pValue - y.pValue || y.z - x.z)

@@ -100,8 +100,9 @@ function whatRan(fp: Fingerprint): string {
   const b = fp.header.budget;
   const probes = b?.checks.probes?.passes ?? fp.header.probes.count;
   const w = fp.selfChecks['weight-outlier'];
+  // the check's own sentence (its strongest feature, z and p over its tests): its score is -log10 p, not a z
   const weights = w
-    ? ` and the final-layer weight statistics (class ${w.targetClass}'s weight norm is ${w.score.toFixed(1)} robust SDs from the median class; without a baseline they decide no level alone)`
+    ? ` and the final-layer weight statistics (${w.detail ?? `p = ${formatPValue(w.pValue ?? 1)}`}; without a baseline they decide no level alone)`
     : '';
   return `Ran: the probe pass (${count(probes)} inputs)${weights}.`;
 }
