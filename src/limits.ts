@@ -24,8 +24,7 @@ export const MODEL_TIME_LIMIT_MS = 120_000;
  */
 export const MAX_TIME_LIMIT_S = 86_400;
 /** What a timeout error tells the user to do: machine load, not the model, is the usual cause. */
-export const TIME_LIMIT_FIX =
-  'on a slow or busy machine raise the fixed allowance (--time-limit SECONDS, action input time-limit; default 120)';
+export const TIME_LIMIT_FIX = `on a slow or busy machine raise the fixed allowance (--time-limit SECONDS, action input time-limit; default ${MODEL_TIME_LIMIT_MS / 1000})`;
 /** Default number of probes. */
 export const DEFAULT_PROBE_COUNT = 64;
 /**

@@ -43,11 +43,16 @@ export function cachedBuild(dir: string, key: string, build: () => BuildResult):
   return result;
 }
 
-interface ScanCache {
+export interface ScanCache {
   key: string;
   /** The report of the latest scan (its models replaced by the cached entries when read back). */
   report: ScanReport | null;
   entries: Record<string, ModelEntry>;
+}
+
+/** A scan cache file as written (any key), or null when there is none: for studies that rescore its entries. */
+export function readScanCache(file: string): ScanCache | null {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ScanCache) : null;
 }
 
 /**
@@ -67,9 +72,8 @@ export function cachedScan(
 ): ScanResult & { scanned: number } {
   let cache: ScanCache = { key, report: null, entries: {} };
   const merge = () => {
-    if (!existsSync(file)) return;
-    const prev = JSON.parse(readFileSync(file, 'utf8')) as ScanCache;
-    if (prev.key === key)
+    const prev = readScanCache(file);
+    if (prev?.key === key)
       cache = { key, report: cache.report ?? prev.report, entries: { ...prev.entries, ...cache.entries } };
   };
   const todo = () => {

@@ -35,6 +35,9 @@ import { readModel } from '../../src/model/read.js';
 import type { TriggerKind } from '../../src/selfcheck/triggers.js';
 import { ANOMALY_GRID, SHIPPED_CONFIG, searchCutShort } from './evaluate.js';
 import { loadCollections } from './rows.js';
+import { readScanCache } from '../realsize/cache.js';
+import { isFailed } from '../../src/report/types.js';
+import type { ArchManifest, RealsizeModel } from '../realsize/manifest.js';
 import { choose, configName, stats, verdictP, type Config, type Unit } from './weight-choice.js';
 
 /** The final-layer weights tried (trigger probing weighs 1; the product shipped 0). */
@@ -85,24 +88,8 @@ function refreeUnits(keys: string): Unit[] {
   return out;
 }
 
-interface ZooModel {
-  id: string;
-  arch: string;
-  label: 'clean' | 'backdoor' | 'backdoored';
-  attack: string | null;
-  split?: string;
-  file?: string;
-  targetClass?: number | null;
-}
-
-interface ScanEntry {
-  path: string;
-  riskLevel: string;
-  detectors: Record<string, { pValue: number } | undefined>;
-}
-
 /** Every architecture's manifest of the real-size zoo (ROOT/<arch>/manifest.json; files relative to ROOT). */
-function zooManifest(root: string): Map<string, ZooModel> {
+function zooManifest(root: string): Map<string, RealsizeModel> {
   const files = existsSync(root)
     ? readdirSync(root)
         .map((d) => path.join(root, d, 'manifest.json'))
@@ -111,14 +98,15 @@ function zooManifest(root: string): Map<string, ZooModel> {
   if (files.length === 0)
     throw new Error(`final-weight: no ${root}/<arch>/manifest.json (give --realsize-zoo ROOT)`);
   return new Map(
-    files.flatMap((f) =>
-      (JSON.parse(readFileSync(f, 'utf8')) as { models: ZooModel[] }).models.map((x) => [x.id, x]),
-    ),
+    files.flatMap((f) => (JSON.parse(readFileSync(f, 'utf8')) as ArchManifest).models.map((x) => [x.id, x])),
   );
 }
 
 /** The bench:realsize scans (scan-no-baseline[+samples].cache.json in each directory), first one wins. */
-function realsizeUnits(dirs: string[], zoo: Map<string, ZooModel>): { units: Unit[]; sources: string[] } {
+function realsizeUnits(
+  dirs: string[],
+  zoo: Map<string, RealsizeModel>,
+): { units: Unit[]; sources: string[] } {
   const units: Unit[] = [];
   const seen = new Set<string>();
   const sources: string[] = [];
@@ -128,14 +116,15 @@ function realsizeUnits(dirs: string[], zoo: Map<string, ZooModel>): { units: Uni
       ['scan-no-baseline+samples.cache.json', 'samples'],
     ] as const) {
       const f = path.join(dir, file);
-      if (!existsSync(f)) continue;
+      const cache = readScanCache(f);
+      if (!cache) continue;
       sources.push(f);
-      const entries = (JSON.parse(readFileSync(f, 'utf8')) as { entries: Record<string, ScanEntry> }).entries;
-      for (const e of Object.values(entries)) {
+      for (const e of Object.values(cache.entries)) {
         const id = path.basename(e.path).replace(/\.onnx$/, '');
         const m = zoo.get(id);
         if (!m) throw new Error(`final-weight: ${id} (${f}) is not in the real-size manifest`);
-        if (seen.has(`${id}|${base}`) || e.riskLevel === 'not-assessed') continue;
+        // a model that could not be scanned or was not assessed has no verdict to recombine
+        if (seen.has(`${id}|${base}`) || isFailed(e) || e.riskLevel === 'not-assessed') continue;
         seen.add(`${id}|${base}`);
         const t = e.detectors['trigger-probe']?.pValue;
         const fl = e.detectors['final-layer']?.pValue;

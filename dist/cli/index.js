@@ -27374,7 +27374,7 @@ const MODEL_TIME_LIMIT_MS = 120_000;
  */
 const MAX_TIME_LIMIT_S = 86_400;
 /** What a timeout error tells the user to do: machine load, not the model, is the usual cause. */
-const TIME_LIMIT_FIX = 'on a slow or busy machine raise the fixed allowance (--time-limit SECONDS, action input time-limit; default 120)';
+const TIME_LIMIT_FIX = `on a slow or busy machine raise the fixed allowance (--time-limit SECONDS, action input time-limit; default ${MODEL_TIME_LIMIT_MS / 1000})`;
 /** Default number of probes. */
 const DEFAULT_PROBE_COUNT = 64;
 /**
@@ -45221,6 +45221,7 @@ function gainMapFinding(v, fp) {
     const flips = fp.blocks[TRIGGER_MAP_BLOCK];
     return {
         cls: top.index % k,
+        location: 'inserted anywhere',
         token: Math.floor(top.index / k),
         gain: block[top.index],
         flipRate: flips && flips.length === block.length ? flips[top.index] : 0,
@@ -45379,15 +45380,7 @@ function explain(v, final, fp, manifest, inputShape = [], vocab) {
     const details = selfCheckDetails(fp);
     // when the patch map decided the verdict, its position and class are the finding to show
     const gainFound = final.decidedBy === TOKEN_GAIN_MAP_BLOCK ? gainMapFinding(v, fp) : undefined;
-    const found = final.decidedBy === TRIGGER_MAP_BLOCK
-        ? mapFinding(v, fp, inputShape)
-        : gainFound && {
-            cls: gainFound.cls,
-            location: 'inserted anywhere',
-            flipRate: gainFound.flipRate,
-            zScore: gainFound.zScore,
-            token: gainFound.token,
-        };
+    const found = final.decidedBy === TRIGGER_MAP_BLOCK ? mapFinding(v, fp, inputShape) : gainFound;
     if (found) {
         details.suspectedTargetClass = found.cls;
         details.trigger =

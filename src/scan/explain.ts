@@ -122,7 +122,7 @@ const MAP_INPUT_WORDS: Record<string, string> = {
 };
 
 /** The patch map's strongest feature, in the report's trigger terms (a text model's token map: the token). */
-interface MapFinding {
+export interface MapFinding {
   cls: number;
   location: string;
   flipRate: number;
@@ -184,16 +184,8 @@ export function explain(
   const details = selfCheckDetails(fp);
   // when the patch map decided the verdict, its position and class are the finding to show
   const gainFound = final.decidedBy === TOKEN_GAIN_MAP_BLOCK ? gainMapFinding(v, fp) : undefined;
-  const found =
-    final.decidedBy === TRIGGER_MAP_BLOCK
-      ? mapFinding(v, fp, inputShape)
-      : gainFound && {
-          cls: gainFound.cls,
-          location: 'inserted anywhere',
-          flipRate: gainFound.flipRate,
-          zScore: gainFound.zScore,
-          token: gainFound.token,
-        };
+  const found: MapFinding | undefined =
+    final.decidedBy === TRIGGER_MAP_BLOCK ? mapFinding(v, fp, inputShape) : gainFound;
   if (found) {
     details.suspectedTargetClass = found.cls;
     details.trigger =

@@ -4,17 +4,17 @@
  * src/baseline/config.ts), with the flip share the token map measured for the same word and class.
  */
 import type { EnsembleVerdict } from '../score/ensemble.js';
+import type { MapFinding } from './explain.js';
 import type { Fingerprint } from '../fingerprint/types.js';
 import { TOKEN_GAIN_MAP_BLOCK, TRIGGER_MAP_BLOCK } from '../baseline/config.js';
 
-export interface GainMapFinding {
-  cls: number;
+/** The token map's finding shape (explain.ts shows either alike), with the gain that decided. */
+export interface GainMapFinding extends MapFinding {
   token: number;
   /** The word's margin gain into the class, in clean-logit spreads. */
   gain: number;
   /** The token map's flip share for the same word and class (0 when the fingerprint has no token map). */
   flipRate: number;
-  zScore: number;
 }
 
 /** The gain map's top feature as (word, class), when the ensemble reports it and the block fits the classes. */
@@ -26,6 +26,7 @@ export function gainMapFinding(v: EnsembleVerdict, fp: Fingerprint): GainMapFind
   const flips = fp.blocks[TRIGGER_MAP_BLOCK];
   return {
     cls: top.index % k,
+    location: 'inserted anywhere',
     token: Math.floor(top.index / k),
     gain: block[top.index],
     flipRate: flips && flips.length === block.length ? flips[top.index] : 0,
