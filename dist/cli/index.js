@@ -45936,7 +45936,7 @@ function budgetNote(baseline, opts) {
 
 /** Without a baseline only the self-checks are read: no hidden-layer capture, no layer weight statistics. */
 const REFERENCE_FREE_READS = ['self:'];
-const NOTE_NO_BASELINE = 'Scanned without a baseline: only reference-free checks ran (trigger probing, where the model and the scan budget allow it; give --probe-samples DIR with real inputs for full power). ' +
+const NOTE_NO_BASELINE = 'Scanned without a baseline: only reference-free checks ran (trigger probing, where the model and the scan budget allow it, and the final-layer weight check; give --probe-samples DIR with real inputs for full power). ' +
     'Build a baseline of clean models of the same architecture for the full ensemble: model-fingerprint baseline build CLEAN_MODELS... --out DIR';
 async function loadReference(dir, opts) {
     const baseline = await loadBaseline(dir);

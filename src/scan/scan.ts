@@ -47,7 +47,7 @@ interface RefusedReference {
 const REFERENCE_FREE_READS: string[] = ['self:'];
 
 export const NOTE_NO_BASELINE =
-  'Scanned without a baseline: only reference-free checks ran (trigger probing, where the model and the scan budget allow it; give --probe-samples DIR with real inputs for full power). ' +
+  'Scanned without a baseline: only reference-free checks ran (trigger probing, where the model and the scan budget allow it, and the final-layer weight check; give --probe-samples DIR with real inputs for full power). ' +
   'Build a baseline of clean models of the same architecture for the full ensemble: model-fingerprint baseline build CLEAN_MODELS... --out DIR';
 
 async function loadReference(dir: string, opts: ScanOptions): Promise<Reference | RefusedReference> {
