@@ -29470,6 +29470,27 @@ function parseModel(bytes, file, opts = {}) {
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: ./node_modules/onnxruntime-node/dist/index.js
 var dist = __nccwpck_require__(701);
+;// CONCATENATED MODULE: ./lib/time-limit-error.js
+/**
+ * The one message a model's time limit produces, whichever stage ran out of it (probing, trigger probing, the
+ * weight statistics): the file, the limit in seconds written one way everywhere, the stage, and the fix.
+ */
+
+
+const STAGE_FIX = {
+    probing: ', or use fewer probes',
+    'trigger probing': ', or give a smaller --budget',
+    'weight statistics': '',
+};
+/** Seconds as a person reads them: whole above 10 s ("120"), one decimal below ("2.5"), no trailing ".0". */
+function formatLimitSeconds(limitMs) {
+    const s = limitMs / 1000;
+    return s >= 10 ? String(Math.round(s)) : s.toFixed(1).replace(/\.0$/, '');
+}
+function timeLimitError(file, stage, limitMs = 0) {
+    return new errors_InputError('timeout', `${file}: fingerprinting took longer than the ${formatLimitSeconds(limitMs)} s limit (${stage}); ${TIME_LIMIT_FIX}${STAGE_FIX[stage]}`, file);
+}
+
 ;// CONCATENATED MODULE: ./lib/model/session.js
 /**
  * Runs a probe set through ONE onnxruntime-node InferenceSession, in batches, capturing the graph outputs and
@@ -29496,6 +29517,7 @@ var dist = __nccwpck_require__(701);
  * changed in place. Set ORT_DISABLE_TELEMETRY=1 in the process environment (the CLI
  * and action entry points do) before this module loads ORT.
  */
+
 
 
 
@@ -29681,9 +29703,6 @@ function zeroNonFinite(data) {
             data[i] = 0;
     }
 }
-function timeoutError(file, limitMs) {
-    return new errors_InputError('timeout', `${file}: probing took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit; ${TIME_LIMIT_FIX}, or use fewer probes`, file);
-}
 /**
  * Waits for `p` until the deadline. ORT cannot cancel a native run, so on timeout the run is abandoned (its
  * result is ignored) and the caller stops; the CLI exits afterwards.
@@ -29692,11 +29711,11 @@ async function withDeadline(p, deadline, file, limitMs) {
     const left = deadline - Date.now();
     if (left <= 0) {
         p.catch(() => undefined);
-        throw timeoutError(file, limitMs);
+        throw timeLimitError(file, 'probing', limitMs);
     }
     let timer;
     const timeout = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(timeoutError(file, limitMs)), left);
+        timer = setTimeout(() => reject(timeLimitError(file, 'probing', limitMs)), left);
     });
     try {
         return await Promise.race([p, timeout]);
@@ -29772,7 +29791,7 @@ class ModelRunner {
             for (const inp of probes.inputs)
                 feeds[inp.name] = sliceProbes(inp, start, n, runBatch);
             if (Date.now() >= deadline)
-                throw timeoutError(file, limitMs);
+                throw timeLimitError(file, 'probing', limitMs);
             let out;
             try {
                 const p = this.session.run(feeds, wanted);
@@ -37760,17 +37779,14 @@ function tokenCandidateOrder(vocabSize, stats, ranker) {
 ;// CONCATENATED MODULE: ./lib/fingerprint/trigger-deadline.js
 /** The fingerprint's one time limit, applied to trigger probing's model runs (images and tokens alike). */
 
-
 /**
  * `logits` with the model's one time limit checked before every batch: trigger probing (stamped images or
  * inserted tokens) stops with a timeout error naming the file once the fingerprint's deadline has passed.
  */
 function trigger_deadline_withDeadline(logits, file, deadline, limitMs) {
     return async (inputs, count) => {
-        if (deadline !== undefined && Date.now() > deadline) {
-            const secs = ((limitMs ?? 0) / 1000).toFixed(1).replace(/\.0$/, '');
-            throw new errors_InputError('timeout', `${file}: fingerprinting took longer than the ${secs} s limit (trigger probing); ${TIME_LIMIT_FIX}, or give a smaller --budget`, file);
-        }
+        if (deadline !== undefined && Date.now() > deadline)
+            throw timeLimitError(file, 'trigger probing', limitMs);
         return logits(inputs, count);
     };
 }
@@ -39711,7 +39727,6 @@ function finalLayerAnomaly(features, classes, tests = STATIC_TESTS) {
 
 
 
-
 /** Largest matrix (elements) whose singular values are estimated; bigger ones get the norm only. */
 const MAX_SVD_ELEMENTS = 16_000_000;
 /** Statistics per weight matrix in weights:layers. */
@@ -40100,7 +40115,7 @@ function checkDeadline(model, opts) {
         throw weightsTimeout(model, opts.limitMs);
 }
 function weightsTimeout(model, limitMs = 0) {
-    return new errors_InputError('timeout', `${model.path}: fingerprinting took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit (weight statistics); ${TIME_LIMIT_FIX}`, model.path);
+    return timeLimitError(model.path, 'weight statistics', limitMs);
 }
 
 ;// CONCATENATED MODULE: external "node:url"

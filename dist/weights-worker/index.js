@@ -13581,6 +13581,27 @@ const SYNTH_STEPS = 200;
 const SYNTH_MIN_STEPS = 20;
 const SYNTH_MAC_BUDGET = 2e10;
 
+;// CONCATENATED MODULE: ./lib/time-limit-error.js
+/**
+ * The one message a model's time limit produces, whichever stage ran out of it (probing, trigger probing, the
+ * weight statistics): the file, the limit in seconds written one way everywhere, the stage, and the fix.
+ */
+
+
+const STAGE_FIX = {
+    probing: ', or use fewer probes',
+    'trigger probing': ', or give a smaller --budget',
+    'weight statistics': '',
+};
+/** Seconds as a person reads them: whole above 10 s ("120"), one decimal below ("2.5"), no trailing ".0". */
+function formatLimitSeconds(limitMs) {
+    const s = limitMs / 1000;
+    return s >= 10 ? String(Math.round(s)) : s.toFixed(1).replace(/\.0$/, '');
+}
+function time_limit_error_timeLimitError(file, stage, limitMs = 0) {
+    return new InputError('timeout', `${file}: fingerprinting took longer than the ${formatLimitSeconds(limitMs)} s limit (${stage}); ${TIME_LIMIT_FIX}${STAGE_FIX[stage]}`, file);
+}
+
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./lib/model/tensor-data.js
@@ -14075,7 +14096,6 @@ function final_layer_anomaly_finalLayerAnomaly(features, classes, tests = STATIC
 
 
 
-
 /** Largest matrix (elements) whose singular values are estimated; bigger ones get the norm only. */
 const MAX_SVD_ELEMENTS = 16_000_000;
 /** Statistics per weight matrix in weights:layers. */
@@ -14464,7 +14484,7 @@ function checkDeadline(model, opts) {
         throw weightsTimeout(model, opts.limitMs);
 }
 function weightsTimeout(model, limitMs = 0) {
-    return new InputError('timeout', `${model.path}: fingerprinting took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit (weight statistics); ${TIME_LIMIT_FIX}`, model.path);
+    return timeLimitError(model.path, 'weight statistics', limitMs);
 }
 
 ;// CONCATENATED MODULE: ./lib/fingerprint/weights-worker.js

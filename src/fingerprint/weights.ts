@@ -13,7 +13,7 @@
 import { ortGemm } from '../detect/gram-ort.js';
 import { gram, mat, symEig } from '../detect/linalg.js';
 import { InputError } from '../errors.js';
-import { TIME_LIMIT_FIX } from '../limits.js';
+import { timeLimitError } from '../time-limit-error.js';
 import { MAD_TO_SD, median } from '../util/robust-stats.js';
 import type { SelfCheck } from './types.js';
 import type { OnnxModel } from '../model/types.js';
@@ -470,9 +470,5 @@ export function checkDeadline(model: OnnxModel, opts: { deadline?: number; limit
 }
 
 export function weightsTimeout(model: OnnxModel, limitMs = 0): InputError {
-  return new InputError(
-    'timeout',
-    `${model.path}: fingerprinting took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit (weight statistics); ${TIME_LIMIT_FIX}`,
-    model.path,
-  );
+  return timeLimitError(model.path, 'weight statistics', limitMs);
 }

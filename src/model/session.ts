@@ -28,7 +28,8 @@ import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { InputError, describeError } from '../errors.js';
-import { DEFAULT_BATCH_SIZE, MAX_PROBE_BATCH_BYTES, MODEL_TIME_LIMIT_MS, TIME_LIMIT_FIX } from '../limits.js';
+import { DEFAULT_BATCH_SIZE, MAX_PROBE_BATCH_BYTES, MODEL_TIME_LIMIT_MS } from '../limits.js';
+import { timeLimitError } from '../time-limit-error.js';
 import { applyNormalization } from '../probes/normalize.js';
 import type { InputNormalization, ProbeData, ProbeInput, ProbeSet } from '../probes/types.js';
 import { bytesPerElement } from './dtypes.js';
@@ -269,14 +270,6 @@ function zeroNonFinite(data: Float32Array): void {
   }
 }
 
-function timeoutError(file: string, limitMs: number): InputError {
-  return new InputError(
-    'timeout',
-    `${file}: probing took longer than the ${limitMs >= 10_000 ? Math.round(limitMs / 1000) : (limitMs / 1000).toFixed(1)} s limit; ${TIME_LIMIT_FIX}, or use fewer probes`,
-    file,
-  );
-}
-
 /**
  * Waits for `p` until the deadline. ORT cannot cancel a native run, so on timeout the run is abandoned (its
  * result is ignored) and the caller stops; the CLI exits afterwards.
@@ -285,11 +278,11 @@ async function withDeadline<T>(p: Promise<T>, deadline: number, file: string, li
   const left = deadline - Date.now();
   if (left <= 0) {
     p.catch(() => undefined);
-    throw timeoutError(file, limitMs);
+    throw timeLimitError(file, 'probing', limitMs);
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timeoutError(file, limitMs)), left);
+    timer = setTimeout(() => reject(timeLimitError(file, 'probing', limitMs)), left);
   });
   try {
     return await Promise.race([p, timeout]);
@@ -376,7 +369,7 @@ export class ModelRunner {
       const runBatch = plan.pad ? batch : n;
       const feeds: Record<string, ort.Tensor> = {};
       for (const inp of probes.inputs) feeds[inp.name] = sliceProbes(inp, start, n, runBatch);
-      if (Date.now() >= deadline) throw timeoutError(file, limitMs);
+      if (Date.now() >= deadline) throw timeLimitError(file, 'probing', limitMs);
       let out: ort.InferenceSession.ReturnType;
       try {
         const p = this.session.run(feeds, wanted);
