@@ -3,10 +3,12 @@
  * scans the example candidates against the committed example baseline. The baseline must verify, the
  * held-out clean model must come out low and the backdoored one high, with exit code 1. And a copy of that
  * baseline whose samples folder was edited is refused with the folder named and the fix (not "another
- * architecture").
+ * architecture"). And the README shows what these commands print: its terminal example and its rendered
+ * pull-request comment are the CLI's output, character for character (a renderer change that forgets the
+ * README fails here).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cli, EXAMPLE_CANDIDATES, tempDir } from './helpers.js';
 import { loadBaseline } from '../../src/baseline/store.js';
@@ -56,6 +58,40 @@ test('the text report is what a terminal shows', () => {
   expect(r.status).toBe(1);
   expect(r.stdout).toMatch(/backdoored\.onnx\s+\d+\s+HIGH/);
   expect(r.stdout).toMatch(/clean-candidate\.onnx\s+\d+\s+low/);
+}, 60_000);
+
+/** The README's first command with extra flags, as the committed bundle prints it on stdout. */
+function exampleScan(...flags: string[]): { status: number | null; stdout: string } {
+  return spawnSync(
+    process.execPath,
+    [
+      'bin/model-fingerprint.js',
+      'scan',
+      'examples/models/candidates',
+      '--baseline',
+      EXAMPLE_BASELINE,
+      ...flags,
+    ],
+    { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
+  );
+}
+
+test("the README's terminal example and rendered PR comment are what the CLI prints", () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const command =
+    '$ node bin/model-fingerprint.js scan examples/models/candidates --baseline baselines/example\n';
+  const textStart = readme.indexOf(command) + command.length;
+  expect(textStart).toBeGreaterThan(command.length);
+  const shownText = readme.slice(textStart, readme.indexOf('\n```\n', textStart) + 1);
+  expect(exampleScan().stdout).toBe(shownText);
+
+  const marker = '<details><summary>The pull-request comment for the example, rendered</summary>\n\n';
+  const mdStart = readme.indexOf(marker) + marker.length;
+  expect(mdStart).toBeGreaterThan(marker.length);
+  const section = readme.slice(mdStart, readme.indexOf('\n### ', mdStart)).trimEnd();
+  expect(section.endsWith('</details>')).toBe(true); // the outer fold closes the rendered comment
+  const shownMarkdown = section.slice(0, -'</details>'.length).trimEnd();
+  expect(exampleScan('--format', 'markdown').stdout.trimEnd()).toBe(shownMarkdown);
 }, 60_000);
 
 test('an edited samples folder in the baseline: exit 2, the message names the folder and the fix', async () => {
