@@ -122,6 +122,7 @@ export async function runTokenTriggerCheck(
       order,
       file: model.path,
       ...(grad ? { hotflip: grad.context } : {}),
+      realTexts: basis === 'samples',
     });
     const trig = r.selfCheck.trigger;
     if (trig?.tokens && vocab) trig.words = trig.tokens.map((t) => wordOf(vocab, t));

@@ -120,6 +120,13 @@ export interface SelfCheck {
    * Trigger probing only: the evidence points at no single class (then `targetClass` is absent): several
    * classes stand out on their own, or one small trigger maps each class to another (all-to-all).
    */
+  /**
+   * Token trigger probing on the user's texts only: the same score with each class's natural keywords left
+   * out (words frequent in the texts the model puts in that class: src/selfcheck/token-keywords.ts), the
+   * class it points at, and which of the reported trigger's tokens are such keywords of its class. Read by
+   * the no-baseline verdict only (src/score/final.ts triggerTestP).
+   */
+  keywordAdjusted?: { score: number; targetClass: number; discounted: number[] };
   multiTarget?: {
     kind: 'several' | 'all-to-all';
     classes: number[];
