@@ -19,6 +19,7 @@ import {
 } from '../../src/selfcheck/token-keywords.js';
 import { triggerTestP } from '../../src/score/final.js';
 import { noBaselineP } from '../../src/score/no-baseline.js';
+import { referenceFreeVerdict } from '../../src/score/reference-free.js';
 import { FEATURES_VERSION, type Fingerprint } from '../../src/fingerprint/types.js';
 import {
   buildTextModel,
@@ -159,5 +160,15 @@ describe('keyword-adjusted trigger score on real ONNX text models', () => {
       triggerTestP(fpPlanted) as number,
       10,
     );
+  });
+
+  it('says in the no-baseline explanation which word was a natural keyword, and nothing of the kind for a trigger', () => {
+    const n = referenceFreeVerdict(fingerprintOf(natural)).explanation.summary;
+    expect(n).toContain(
+      `"token ${keywordId(TARGET, 0)}" is in many of the given texts the model puts in class ${TARGET}`,
+    );
+    const p = referenceFreeVerdict(fingerprintOf(planted)).explanation.summary;
+    expect(p).not.toContain('natural keyword');
+    expect(p).toContain(`class ${TARGET}`);
   });
 });

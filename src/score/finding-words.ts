@@ -93,3 +93,23 @@ export function finalLayerSentence(
     return `Final-layer weights: class ${cls}'s weight row stands out somewhat from the other classes' (${pText}), not enough to call it high; ${trig}.`;
   return `Final-layer weights: class ${cls}'s weight row stands out from the other classes' as a backdoor's target does (${pText}); ${trig}.`;
 }
+
+/**
+ * Without a baseline, on the user's texts: the reported trigger's words that are natural keywords of its class
+ * (SelfCheck.keywordAdjusted.discounted, src/selfcheck/token-keywords.ts), said plainly (a leading space), or ''.
+ */
+export function naturalKeywordNote(
+  t: FoundTrigger | undefined,
+  discounted: readonly number[],
+  cls: number,
+): string {
+  if (!t?.tokens || discounted.length === 0) return '';
+  const named = discounted.map((id) => {
+    const i = t.tokens?.indexOf(id) ?? -1;
+    return `"${i >= 0 && t.words?.[i] !== undefined ? t.words[i] : `token ${id}`}"`;
+  });
+  return (
+    ` ${named.join(', ')} ${named.length > 1 ? 'are' : 'is'} in many of the given texts the model puts in class ${cls} ` +
+    `and rarely in the others (a natural keyword of that class, not a planted word), so it counts for nothing here.`
+  );
+}

@@ -7,7 +7,7 @@
 import type { Fingerprint } from '../fingerprint/types.js';
 import type { DetectorResult, Explanation } from '../report/types.js';
 import { noBaselineP } from './no-baseline.js';
-import { finalLayerSentence, referenceFreeSentence } from './finding-words.js';
+import { finalLayerSentence, naturalKeywordNote, referenceFreeSentence } from './finding-words.js';
 import { levelOf, riskScore } from './risk.js';
 import { formatPValue } from '../report/numbers.js';
 import { describeChannel, selfCheckDetails } from '../scan/explain.js';
@@ -37,10 +37,17 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
   // the final-layer check decided beside trigger probing (src/score/no-baseline.ts): its class is the
   // suspect, and trigger probing's trigger is named only when it points at the same class
   const byWeights = trig !== undefined && v.decidedBy === 'weight-outlier';
-  if (byWeights && !details.multiTarget) {
+  // Likewise when natural keywords were discounted (text models on the user's texts) and the rest points at
+  // another class than the raw search's: that class is the suspect, the raw trigger is not named.
+  const adjusted = !byWeights && v.decidedBy === 'trigger' ? trig?.keywordAdjusted : undefined;
+  if ((byWeights || (adjusted && adjusted.targetClass !== trig?.targetClass)) && !details.multiTarget) {
     if (v.targetClass !== undefined) details.suspectedTargetClass = v.targetClass;
     if (trig.targetClass !== v.targetClass) delete details.trigger;
   }
+  const keywordNote =
+    adjusted && trig.targetClass !== undefined
+      ? naturalKeywordNote(trig.trigger, adjusted.discounted, trig.targetClass)
+      : '';
   // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why:
   // the final-layer check alone decides no level (it is reported, and a baseline calibrates it).
   const text = details.trigger?.kind === 'tokens';
@@ -68,7 +75,7 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
     pValue,
     detectors,
     explanation: {
-      summary: summary + basisNote,
+      summary: summary + keywordNote + basisNote,
       strongestSignal:
         v.decidedBy === 'weight-outlier'
           ? describeChannel('identity', 'self:weight-outlier')
