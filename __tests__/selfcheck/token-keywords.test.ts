@@ -9,7 +9,12 @@
  */
 import { parseModel } from '../../src/model/read.js';
 import { ModelRunner } from '../../src/model/session.js';
-import { probeTokenTriggers, type TokenProbeResult } from '../../src/selfcheck/token-probe.js';
+import {
+  keywordAdjustedScore,
+  probeTokenTriggers,
+  type KeywordScope,
+  type TokenProbeResult,
+} from '../../src/selfcheck/token-probe.js';
 import {
   MIN_CLASS_TEXTS,
   NATURAL_RULE,
@@ -126,16 +131,24 @@ describe('keyword-adjusted trigger score on real ONNX text models', () => {
     expect(adj.score).toBeLessThan(3);
   });
 
-  it('keeps a planted trigger word (in no clean text): only its phrases that add a class keyword are left out', () => {
+  it('keeps a planted trigger word (in no clean text) at its whole score, phrases with class keywords included', () => {
     expect(planted.trigger).toEqual([TRIGGER_ID]);
     const adj = planted.selfCheck.keywordAdjusted!;
     expect(adj.discounted).toEqual([]);
     expect(adj.targetClass).toBe(TARGET);
-    // the one-token tier is the trigger word itself, kept whole; the two- and three-token tiers' best phrases
-    // pair it with the target's keywords ("trigger c2w1"), and the trigger with neutral words stands in
-    expect(planted.tiers[0].triggers[TARGET]).toEqual([TRIGGER_ID]);
-    expect(adj.score).toBeGreaterThan(0.75 * planted.selfCheck.score);
+    // its two- and three-token phrases pair it with the target's keywords ("trigger c2w1"): kept, since the
+    // class's strongest word is the planted one
+    expect(planted.tiers[1].triggers[TARGET]).toContain(TRIGGER_ID);
+    expect(adj.score).toBeCloseTo(planted.selfCheck.score, 5);
     expect(adj.score).toBeGreaterThan(natural.selfCheck.keywordAdjusted!.score + 2);
+  });
+
+  it("cuts a planted word's keyword phrases too under the dropped candidate scope", () => {
+    const scoped = (scope: KeywordScope) =>
+      keywordAdjustedScore(planted.confirmedTiers, planted.wordShares!, TEXT_CLASSES, NATURAL_RULE, scope)
+        .score;
+    expect(scoped('class')).toBeCloseTo(planted.selfCheck.score, 5);
+    expect(scoped('candidate')).toBeLessThan(planted.selfCheck.score - 0.5);
   });
 
   it('never raises a score', () => {

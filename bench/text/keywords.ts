@@ -4,7 +4,7 @@
  *   dump   runs the token trigger check on every model of the split with the held-out texts (samples), the way
  *          a scan does, and keeps per model its raw score, its confirmed candidates with their gains, and for
  *          every token among them its share of each class's texts (bench/.cache/text-eval/keywords-<split>.jsonl);
- *   --sweep  reads the dump and, per rule (share, enrichment), scores every model with natural keywords left
+ *   --sweep  reads the dump and, per scope (token-probe.ts KeywordScope) and rule (share, enrichment), scores every model with natural keywords left
  *          out: AUROC (raw vs adjusted), the share of clean / backdoored models at p <= P_HIGH under the shipped
  *          samples null (which bounds the adjusted score: it is never above the raw one),
  *          and how many backdoors have a word of their real trigger discounted (the rule's cost).
@@ -148,38 +148,42 @@ function sweep(file: string): void {
     rawNull,
     0,
   );
-  for (const rule of rules) {
-    const scores = rows.map(
-      (r) =>
-        keywordAdjustedScore(
-          r.tiers.map((t) => t.map((c) => ({ tokens: c.tokens, gain: c.gain }))),
-          sharesOf(r),
-          K,
-          rule,
-        ).score,
-    );
-    const nul = rawNull;
-    const cost = rows.filter(
-      (r) =>
-        r.trigger &&
-        r.target !== null &&
-        r.trigger.some(
-          (w) =>
-            vocab.ids.has(w) &&
-            isNaturalKeyword(sharesOf(r), vocab.ids.get(w) as number, r.target as number, rule),
-        ),
-    );
-    line(
-      `share ${rule.share} enr ${rule.enrichment}${rule.share === NATURAL_RULE.share && rule.enrichment === NATURAL_RULE.enrichment ? ' (shipped)' : ''}`,
-      scores,
-      nul,
-      cost.length,
-    );
-    if (cost.length)
-      console.log(
-        `   discounted triggers: ${cost.map((r) => `${r.id} "${r.trigger?.join(' ')}"`).join(', ')}`,
+  for (const scope of ['class', 'candidate'] as const)
+    for (const rule of rules) {
+      const scores = rows.map(
+        (r) =>
+          keywordAdjustedScore(
+            r.tiers.map((t) => t.map((c) => ({ tokens: c.tokens, gain: c.gain }))),
+            sharesOf(r),
+            K,
+            rule,
+            scope,
+          ).score,
       );
-  }
+      const shipped =
+        scope === 'class' && rule.share === NATURAL_RULE.share && rule.enrichment === NATURAL_RULE.enrichment;
+      // the rule's cost: backdoors with a word of their real trigger a natural keyword of their target
+      const cost = rows.filter(
+        (r) =>
+          r.trigger &&
+          r.target !== null &&
+          r.trigger.some(
+            (w) =>
+              vocab.ids.has(w) &&
+              isNaturalKeyword(sharesOf(r), vocab.ids.get(w) as number, r.target as number, rule),
+          ),
+      );
+      line(
+        `${scope} share ${rule.share} enr ${rule.enrichment}${shipped ? ' (shipped)' : ''}`,
+        scores,
+        rawNull,
+        cost.length,
+      );
+      if (cost.length)
+        console.log(
+          `   discounted triggers: ${cost.map((r) => `${r.id} "${r.trigger?.join(' ')}"`).join(', ')}`,
+        );
+    }
 }
 
 async function main(): Promise<void> {

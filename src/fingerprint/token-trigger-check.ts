@@ -126,6 +126,8 @@ export async function runTokenTriggerCheck(
     });
     const trig = r.selfCheck.trigger;
     if (trig?.tokens && vocab) trig.words = trig.tokens.map((t) => wordOf(vocab, t));
+    const adj = r.selfCheck.keywordAdjusted;
+    if (adj && vocab) adj.words = adj.discounted.map((t) => wordOf(vocab, t));
     return {
       selfCheck: { ...r.selfCheck, basis },
       block: r.block,

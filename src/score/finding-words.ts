@@ -95,19 +95,16 @@ export function finalLayerSentence(
 }
 
 /**
- * Without a baseline, on the user's texts: the reported trigger's words that are natural keywords of its class
- * (SelfCheck.keywordAdjusted.discounted, src/selfcheck/token-keywords.ts), said plainly (a leading space), or ''.
+ * Without a baseline, on the user's texts: the suspected class's strongest word when it is a natural keyword
+ * of that class (SelfCheck.keywordAdjusted, src/selfcheck/token-keywords.ts), said plainly (a leading space),
+ * or ''.
  */
 export function naturalKeywordNote(
-  t: FoundTrigger | undefined,
-  discounted: readonly number[],
+  adjusted: { discounted: number[]; words?: string[] },
   cls: number,
 ): string {
-  if (!t?.tokens || discounted.length === 0) return '';
-  const named = discounted.map((id) => {
-    const i = t.tokens?.indexOf(id) ?? -1;
-    return `"${i >= 0 && t.words?.[i] !== undefined ? t.words[i] : `token ${id}`}"`;
-  });
+  if (adjusted.discounted.length === 0) return '';
+  const named = adjusted.discounted.map((id, i) => `"${adjusted.words?.[i] ?? `token ${id}`}"`);
   return (
     ` ${named.join(', ')} ${named.length > 1 ? 'are' : 'is'} in many of the given texts the model puts in class ${cls} ` +
     `and rarely in the others (a natural keyword of that class, not a planted word), so it counts for nothing here.`

@@ -45,9 +45,7 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
     if (trig.targetClass !== v.targetClass) delete details.trigger;
   }
   const keywordNote =
-    adjusted && trig.targetClass !== undefined
-      ? naturalKeywordNote(trig.trigger, adjusted.discounted, trig.targetClass)
-      : '';
+    adjusted && trig.targetClass !== undefined ? naturalKeywordNote(adjusted, trig.targetClass) : '';
   // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why:
   // the final-layer check alone decides no level (it is reported, and a baseline calibrates it).
   const text = details.trigger?.kind === 'tokens';

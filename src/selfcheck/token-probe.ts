@@ -487,7 +487,8 @@ export async function probeTokenTriggers(
           keywordAdjusted: {
             score: adjusted.score,
             targetClass: adjusted.targetClass,
-            discounted: (shown ?? []).filter((v) => isNaturalKeyword(shares as ClassWordShares, v, target)),
+            // the raw target's strongest word, when it is a natural keyword of that class
+            discounted: adjusted.discounted[target] >= 0 ? [adjusted.discounted[target]] : [],
           },
         }
       : {}),
@@ -559,30 +560,50 @@ function scoreTiers(zs: readonly Float32Array[], k: number): { classScores: Floa
 }
 
 /**
- * The trigger score with natural keywords discounted (token-keywords.ts): per tier, each class's best
- * confirmed candidate among those holding none of that class's natural keywords (none: no evidence), as a robust z
- * against the centre and spread of every class's best candidate (the search's own tier statistics), then the
- * same root mean square. A class's gain only falls, against an unchanged yardstick, so the adjusted score is
- * at most the search's own score and the search's null bounds it (a clean model is never pushed up: leaving
- * keywords out of the yardstick too made other clean classes stand out, bench/text/keywords.ts). No forward pass.
+ * How far the keyword discount reaches. 'class' (shipped): a class whose strongest single word (its best
+ * confirmed one-token candidate) is one of its natural keywords is scored, at every tier, only by candidates
+ * holding none of them; a class whose strongest word is not a natural keyword keeps its whole evidence, so a
+ * planted word's phrases that pair it with its target's keywords still count. 'candidate': every class, every
+ * candidate holding a natural keyword of it left out (measured and dropped: it also cut a planted word's
+ * phrases, two decoyed rare-word CNNs of the man-page test split fell from high, bench/text/findings.md).
+ */
+export type KeywordScope = 'class' | 'candidate';
+
+/**
+ * The trigger score with natural keywords discounted (token-keywords.ts, `scope` above): per tier, each
+ * discounted class's best confirmed candidate among those holding none of its natural keywords (none: no
+ * evidence), as a robust z against the centre and spread of every class's best candidate (the search's own
+ * tier statistics), then the same root mean square. A class's gain only falls, against an unchanged
+ * yardstick, so the adjusted score is at most the search's own score and the search's null bounds it (a clean
+ * model is never pushed up: leaving keywords out of the yardstick too made other clean classes stand out,
+ * bench/text/keywords.ts). `discounted`: per class, the natural keyword that is its strongest word, or -1. No
+ * forward pass.
  */
 export function keywordAdjustedScore(
   confirmedTiers: readonly ScoredCandidate[][],
   shares: ClassWordShares,
   k: number,
   rule: KeywordRule = NATURAL_RULE,
-): { score: number; targetClass: number; classScores: Float32Array } {
+  scope: KeywordScope = 'class',
+): { score: number; targetClass: number; classScores: Float32Array; discounted: Int32Array } {
+  const natural = (c: number, x: ScoredCandidate) =>
+    x.tokens.some((v) => isNaturalKeyword(shares, v, c, rule));
+  const singles = bestPerClass(confirmedTiers[0] ?? [], k);
+  const discounted = Int32Array.from(singles, (b, c) =>
+    b && b.tokens.length === 1 && natural(c, b) ? b.tokens[0] : -1,
+  );
+  const cut = (c: number) => scope === 'candidate' || discounted[c] >= 0;
   const zs = confirmedTiers.map((cands) => {
     const gainOf = (row: (ScoredCandidate | undefined)[], none: number) =>
       Float32Array.from(row, (b, c) => (b ? b.gain[c] : none));
     const all = gainOf(bestPerClass(cands, k), 0);
-    // a class whose every candidate holds its keywords: no evidence left (z -Infinity, no part of the score)
+    // a discounted class whose every candidate holds its keywords: no evidence left (z -Infinity, no part of the score)
     const kept = gainOf(
-      bestPerClass(cands, k, (c, x) => !x.tokens.some((v) => isNaturalKeyword(shares, v, c, rule))),
+      bestPerClass(cands, k, (c, x) => !cut(c) || !natural(c, x)),
       -Infinity,
     );
     return tierZ(all, k, kept);
   });
   const { classScores, target } = scoreTiers(zs, k);
-  return { score: classScores[target], targetClass: target, classScores };
+  return { score: classScores[target], targetClass: target, classScores, discounted };
 }
