@@ -13,8 +13,9 @@
  *
  * What is computed: per class (the clean prediction of each base text), which tokens are natural keywords of
  * it (NATURAL_SHARE of the class's texts at least, and NATURAL_ENRICHMENT times their share of the other
- * classes' texts); then the search's confirmed candidates are rescored with, for each class, only the
- * candidates that hold none of that class's natural keywords (keywordAdjustedScores). Nothing is run: the
+ * classes' texts); then a class whose strongest single word is one of its natural keywords is rescored from
+ * the search's confirmed candidates that hold none of them (token-probe.ts keywordAdjustedScore; a class whose
+ * strongest word is not one, such as a planted word's target, keeps its whole evidence). Nothing is run: the
  * statistic reuses the search's measurements, so it costs no forward pass. It needs texts of the user's data:
  * on texts mined from the model (token-mine.ts) a trigger word is as frequent in its class's mined texts as a
  * keyword is, so it is not computed there. Both constants were chosen on the man-page text zoo's dev split
