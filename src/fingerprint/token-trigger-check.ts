@@ -122,9 +122,12 @@ export async function runTokenTriggerCheck(
       order,
       file: model.path,
       ...(grad ? { hotflip: grad.context } : {}),
+      realTexts: basis === 'samples',
     });
     const trig = r.selfCheck.trigger;
     if (trig?.tokens && vocab) trig.words = trig.tokens.map((t) => wordOf(vocab, t));
+    const adj = r.selfCheck.keywordAdjusted;
+    if (adj && vocab) adj.words = adj.discounted.map((t) => wordOf(vocab, t));
     return {
       selfCheck: { ...r.selfCheck, basis },
       block: r.block,

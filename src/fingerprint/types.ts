@@ -120,6 +120,14 @@ export interface SelfCheck {
    * Trigger probing only: the evidence points at no single class (then `targetClass` is absent): several
    * classes stand out on their own, or one small trigger maps each class to another (all-to-all).
    */
+  /**
+   * Token trigger probing on the user's texts only: the same score with natural keywords discounted (a
+   * class whose strongest word is frequent in the texts the model puts in that class and rare in the others':
+   * src/selfcheck/token-keywords.ts), the class it points at, and the discounted word of the search's own
+   * target class (token id, and its word with a vocabulary file), if any. Read by the no-baseline verdict only
+   * (src/score/final.ts triggerTestP).
+   */
+  keywordAdjusted?: { score: number; targetClass: number; discounted: number[]; words?: string[] };
   multiTarget?: {
     kind: 'several' | 'all-to-all';
     classes: number[];

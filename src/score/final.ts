@@ -63,16 +63,18 @@ export interface FinalVerdict {
  * probed with at least three classes (fewer: no contrast, no test); a text model's token probing: its score
  * against the text null.
  */
-export function triggerTestP(fp: Fingerprint): number | undefined {
+export function triggerTestP(fp: Fingerprint, opts: { keywordAdjusted?: boolean } = {}): number | undefined {
   const trig = fp.selfChecks['trigger'];
   if (!trig) return undefined;
   // Token probing (text models) has no class-anomaly test: its score against the text null fitted on the
-  // text zoo's clean models (src/selfcheck/base-inputs.ts).
+  // text zoo's clean models (src/selfcheck/base-inputs.ts). `keywordAdjusted` (no baseline): on the user's
+  // texts, the score with natural keywords discounted (token-keywords.ts), never above the score, so the same
+  // null bounds it; with a baseline the references already cancel a class's keywords (the token gain map).
   if (trig.trigger?.kind === 'tokens') {
     const classes = fp.header.model.classes;
-    return classes < 2
-      ? undefined
-      : triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes', 'tokens'));
+    if (classes < 2) return undefined;
+    const score = (opts.keywordAdjusted ? trig.keywordAdjusted?.score : undefined) ?? trig.score;
+    return triggerPValue(score, classes, triggerNullFor(trig.basis ?? 'probes', 'tokens'));
   }
   const p = trig.pValue;
   return p !== undefined && Number.isFinite(p) ? p : undefined;

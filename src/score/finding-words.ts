@@ -93,3 +93,20 @@ export function finalLayerSentence(
     return `Final-layer weights: class ${cls}'s weight row stands out somewhat from the other classes' (${pText}), not enough to call it high; ${trig}.`;
   return `Final-layer weights: class ${cls}'s weight row stands out from the other classes' as a backdoor's target does (${pText}); ${trig}.`;
 }
+
+/**
+ * Without a baseline, on the user's texts: the suspected class's strongest word when it is a natural keyword
+ * of that class (SelfCheck.keywordAdjusted, src/selfcheck/token-keywords.ts), said plainly (a leading space),
+ * or ''.
+ */
+export function naturalKeywordNote(
+  adjusted: { discounted: number[]; words?: string[] },
+  cls: number,
+): string {
+  if (adjusted.discounted.length === 0) return '';
+  const named = adjusted.discounted.map((id, i) => `"${adjusted.words?.[i] ?? `token ${id}`}"`);
+  return (
+    ` ${named.join(', ')} ${named.length > 1 ? 'are' : 'is'} in many of the given texts the model puts in class ${cls} ` +
+    `and rarely in the others (a natural keyword of that class, not a planted word), so it counts for nothing here.`
+  );
+}

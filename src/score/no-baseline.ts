@@ -59,13 +59,15 @@ export function noBaselineP(fp: Fingerprint): NoBaselineP {
     (['trigger', 'weight-outlier'] as const).flatMap((check) => {
       const c = fp.selfChecks[check];
       // trigger probing's p: its class anomaly (images) or the text null (tokens), as with a baseline
-      const p = check === 'trigger' ? triggerTestP(fp) : c?.pValue;
+      // (text models on the user's texts: the score with natural keywords left out, token-keywords.ts)
+      const p = check === 'trigger' ? triggerTestP(fp, { keywordAdjusted: true }) : c?.pValue;
+      const target = c?.keywordAdjusted?.targetClass ?? c?.targetClass;
       return c && p !== undefined && Number.isFinite(p)
         ? [
             {
               check,
               pValue: p,
-              ...(c.targetClass !== undefined ? { targetClass: c.targetClass } : {}),
+              ...(target !== undefined ? { targetClass: target } : {}),
             },
           ]
         : [];

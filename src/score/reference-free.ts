@@ -7,7 +7,7 @@
 import type { Fingerprint } from '../fingerprint/types.js';
 import type { DetectorResult, Explanation } from '../report/types.js';
 import { noBaselineP } from './no-baseline.js';
-import { finalLayerSentence, referenceFreeSentence } from './finding-words.js';
+import { finalLayerSentence, naturalKeywordNote, referenceFreeSentence } from './finding-words.js';
 import { levelOf, riskScore } from './risk.js';
 import { formatPValue } from '../report/numbers.js';
 import { describeChannel, selfCheckDetails } from '../scan/explain.js';
@@ -37,13 +37,19 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
   // the final-layer check decided beside trigger probing (src/score/no-baseline.ts): its class is the
   // suspect, and trigger probing's trigger is named only when it points at the same class
   const byWeights = trig !== undefined && v.decidedBy === 'weight-outlier';
-  if (byWeights && !details.multiTarget) {
+  // Likewise when a natural keyword was discounted (text models on the user's texts): the discounted score's
+  // class is the suspect, and the raw search's trigger (built on that keyword) is not named.
+  const adjusted = !byWeights && v.decidedBy === 'trigger' ? trig?.keywordAdjusted : undefined;
+  const discounted = adjusted !== undefined && adjusted.discounted.length > 0;
+  if ((byWeights || discounted) && !details.multiTarget) {
     if (v.targetClass !== undefined) details.suspectedTargetClass = v.targetClass;
-    if (trig.targetClass !== v.targetClass) delete details.trigger;
+    if (discounted || trig.targetClass !== v.targetClass) delete details.trigger;
   }
+  const keywordNote =
+    adjusted && trig.targetClass !== undefined ? naturalKeywordNote(adjusted, trig.targetClass) : '';
   // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why:
   // the final-layer check alone decides no level (it is reported, and a baseline calibrates it).
-  const text = details.trigger?.kind === 'tokens';
+  const text = trig?.trigger?.kind === 'tokens';
   const triggerP = v.parts.find((x) => x.check === 'trigger')?.pValue ?? 1;
   const summary = !trig
     ? `No baseline, and ${triggerNotRun(fp)?.sentence ?? 'trigger probing did not run.'}`
@@ -68,7 +74,7 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
     pValue,
     detectors,
     explanation: {
-      summary: summary + basisNote,
+      summary: summary + keywordNote + basisNote,
       strongestSignal:
         v.decidedBy === 'weight-outlier'
           ? describeChannel('identity', 'self:weight-outlier')

@@ -88,8 +88,13 @@ export function effectOf(clean: LogitSummary, stamped: LogitSummary, k: number):
  * values (MAD ~ 0) from turning a tiny difference into a huge z.
  */
 export function robustZ(xs: ArrayLike<number>, floor: number): Float32Array {
-  const med = median(xs);
-  const mad = median(Array.from(xs, (x) => Math.abs(x - med)));
+  return robustZAgainst(xs, xs, floor);
+}
+
+/** Robust z of every value of xs with the median and MAD of `ref` (robustZ is ref = xs). */
+export function robustZAgainst(xs: ArrayLike<number>, ref: ArrayLike<number>, floor: number): Float32Array {
+  const med = median(ref);
+  const mad = median(Array.from(ref, (x) => Math.abs(x - med)));
   const scale = Math.max(MAD_TO_SD * mad, floor, Number.MIN_VALUE);
   return Float32Array.from(xs, (x) => (x - med) / scale);
 }

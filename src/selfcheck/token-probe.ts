@@ -43,7 +43,7 @@ import { MAX_INPUTS_PER_RUN, PassBudget, screeningPlan } from './budgeted-runner
 import {
   effectOf,
   medianLogitSpread,
-  robustZ,
+  robustZAgainst,
   subsetSummary,
   summarise,
   type Effect,
@@ -59,6 +59,15 @@ import {
 } from './token-hotflip.js';
 import { GAIN_SPREAD_FLOOR, MIN_CLASSES_FOR_SCORE, MIN_TRIGGER_BUDGET } from './trigger-probe.js';
 import { TOKEN_MINE_BUDGET_SHARE } from '../limits.js';
+import {
+  NATURAL_RULE,
+  bestPerClass,
+  classWordShares,
+  isNaturalKeyword,
+  type ClassWordShares,
+  type KeywordRule,
+  type ScoredCandidate,
+} from './token-keywords.js';
 
 /** The model as the token search sees it: `count` texts of seq ids, packed; returns count x classes logits. */
 export type RunTokenLogits = (ids: Int32Array, count: number) => Promise<Float32Array>;
@@ -133,6 +142,11 @@ export interface TokenProbeOptions {
    * the screening order ranked first-order when not every entry is affordable. Absent: today's order.
    */
   hotflip?: HotFlipContext;
+  /**
+   * The base texts are the user's own (samples): also score with each class's natural keywords left out
+   * (token-keywords.ts; SelfCheck.keywordAdjusted). Not for mined or generated texts.
+   */
+  realTexts?: boolean;
 }
 
 /** One tier (trigger length): per class its best confirmed trigger's gain (in logit spreads) and flip rate. */
@@ -159,6 +173,10 @@ export interface TokenProbeResult {
    */
   gainMap: Float32Array;
   classScores: Float32Array;
+  /** Per tier (1..MAX_PHRASE tokens, those measured), every confirmed candidate with its gains in logit spreads. */
+  confirmedTiers: ScoredCandidate[][];
+  /** With real texts (`realTexts`): per class, how often each word is in the class's own texts (token-keywords.ts). */
+  wordShares?: ClassWordShares;
   /** The reported trigger's token ids, or null. */
   trigger: number[] | null;
   tiers: TierScore[];
@@ -414,15 +432,25 @@ export async function probeTokenTriggers(
     if (!row.some((b) => b)) return;
     const gain = Float32Array.from(row, (b, c) => (b ? b.effect.gain[c] / logitScale : 0));
     const flip = Float32Array.from(row, (b, c) => (b ? b.effect.flip[c] : 0));
-    const typical = Array.from(gain, Math.abs).sort((a, b) => a - b)[k >> 1];
-    const z = robustZ(gain, GAIN_SPREAD_FLOOR * typical);
-    tiers.push({ length: t + 1, gain, flip, z, triggers: row.map((b) => (b ? b.tokens : null)) });
+    tiers.push({
+      length: t + 1,
+      gain,
+      flip,
+      z: tierZ(gain, k),
+      triggers: row.map((b) => (b ? b.tokens : null)),
+    });
   });
-  const classScores = new Float32Array(k);
-  for (const t of tiers) for (let c = 0; c < k; c++) classScores[c] += Math.max(0, t.z[c]) ** 2;
-  if (tiers.length > 0) for (let c = 0; c < k; c++) classScores[c] = Math.sqrt(classScores[c] / tiers.length);
-  let target = 0;
-  for (let c = 1; c < k; c++) if (classScores[c] > classScores[target]) target = c;
+  const { classScores, target } = scoreTiers(
+    tiers.map((t) => t.z),
+    k,
+  );
+  // Every tier's confirmed candidates with their gains in logit spreads (the keyword-adjusted score's input).
+  const confirmedTiers: ScoredCandidate[][] = confirmed
+    .filter((got) => got.length > 0)
+    .map((got) =>
+      got.map((g) => ({ tokens: g.tokens, gain: Float32Array.from(g.effect.gain, (x) => x / logitScale) })),
+    );
+  const shares = opts.realTexts ? classWordShares(base, n, seq, cleanAll.argmax, k, opts.pad) : undefined;
 
   // The trigger to report: the target's shortest trigger that flips nearly as many texts as its best tier.
   const bestFlip = Math.max(0, ...tiers.map((t) => t.flip[target]));
@@ -435,6 +463,7 @@ export async function probeTokenTriggers(
   }
   const informative = k >= MIN_CLASSES_FOR_SCORE;
   const score = informative ? classScores[target] : 0;
+  const adjusted = shares && informative ? keywordAdjustedScore(confirmedTiers, shares, k) : undefined;
   const words = shown ? `${shown.length} token${shown.length > 1 ? 's' : ''}` : 'no tokens';
   const selfCheck: SelfCheck = {
     score,
@@ -453,6 +482,16 @@ export async function probeTokenTriggers(
       zScore: score,
       ...(shown ? { tokens: shown } : {}),
     },
+    ...(adjusted
+      ? {
+          keywordAdjusted: {
+            score: adjusted.score,
+            targetClass: adjusted.targetClass,
+            // the raw target's strongest word, when it is a natural keyword of that class
+            discounted: adjusted.discounted[target] >= 0 ? [adjusted.discounted[target]] : [],
+          },
+        }
+      : {}),
   };
   const weights = tiers.map((_, i) => TIER_WEIGHT_RATIO ** i);
   const wSum = weights.reduce((a, b) => a + b, 0) || 1;
@@ -477,6 +516,8 @@ export async function probeTokenTriggers(
     classScores,
     trigger: shown,
     tiers,
+    confirmedTiers,
+    ...(shares ? { wordShares: shares } : {}),
     classGains: Array.from({ length: k }, (_, c) =>
       Float32Array.from(
         perClassSingles[c]
@@ -497,4 +538,72 @@ export async function probeTokenTriggers(
     candidatesScreened: singles.length,
     candidatesTotal: all.length,
   };
+}
+
+/**
+ * One tier's robust z of each class's best gain against the other classes' (spread floored at a share of the
+ * typical gain); `adjusted`: other gains (each at most its class's best) scored against the same centre and spread.
+ */
+function tierZ(gain: Float32Array, k: number, adjusted: Float32Array = gain): Float32Array {
+  const typical = Array.from(gain, Math.abs).sort((a, b) => a - b)[k >> 1];
+  return robustZAgainst(adjusted, gain, GAIN_SPREAD_FLOOR * typical);
+}
+
+/** A class's score: the root mean square of its positive tier z's; the target: the class with the largest. */
+function scoreTiers(zs: readonly Float32Array[], k: number): { classScores: Float32Array; target: number } {
+  const classScores = new Float32Array(k);
+  for (const z of zs) for (let c = 0; c < k; c++) classScores[c] += Math.max(0, z[c]) ** 2;
+  if (zs.length > 0) for (let c = 0; c < k; c++) classScores[c] = Math.sqrt(classScores[c] / zs.length);
+  let target = 0;
+  for (let c = 1; c < k; c++) if (classScores[c] > classScores[target]) target = c;
+  return { classScores, target };
+}
+
+/**
+ * How far the keyword discount reaches. 'class' (shipped): a class whose strongest single word (its best
+ * confirmed one-token candidate) is one of its natural keywords is scored, at every tier, only by candidates
+ * holding none of them; a class whose strongest word is not a natural keyword keeps its whole evidence, so a
+ * planted word's phrases that pair it with its target's keywords still count. 'candidate': every class, every
+ * candidate holding a natural keyword of it left out (measured and dropped: it also cut a planted word's
+ * phrases, two decoyed rare-word CNNs of the man-page test split fell from high, bench/text/findings.md).
+ */
+export type KeywordScope = 'class' | 'candidate';
+
+/**
+ * The trigger score with natural keywords discounted (token-keywords.ts, `scope` above): per tier, each
+ * discounted class's best confirmed candidate among those holding none of its natural keywords (none: no
+ * evidence), as a robust z against the centre and spread of every class's best candidate (the search's own
+ * tier statistics), then the same root mean square. A class's gain only falls, against an unchanged
+ * yardstick, so the adjusted score is at most the search's own score and the search's null bounds it (a clean
+ * model is never pushed up: leaving keywords out of the yardstick too made other clean classes stand out,
+ * bench/text/keywords.ts). `discounted`: per class, the natural keyword that is its strongest word, or -1. No
+ * forward pass.
+ */
+export function keywordAdjustedScore(
+  confirmedTiers: readonly ScoredCandidate[][],
+  shares: ClassWordShares,
+  k: number,
+  rule: KeywordRule = NATURAL_RULE,
+  scope: KeywordScope = 'class',
+): { score: number; targetClass: number; classScores: Float32Array; discounted: Int32Array } {
+  const natural = (c: number, x: ScoredCandidate) =>
+    x.tokens.some((v) => isNaturalKeyword(shares, v, c, rule));
+  const singles = bestPerClass(confirmedTiers[0] ?? [], k);
+  const discounted = Int32Array.from(singles, (b, c) =>
+    b && b.tokens.length === 1 && natural(c, b) ? b.tokens[0] : -1,
+  );
+  const cut = (c: number) => scope === 'candidate' || discounted[c] >= 0;
+  const zs = confirmedTiers.map((cands) => {
+    const gainOf = (row: (ScoredCandidate | undefined)[], none: number) =>
+      Float32Array.from(row, (b, c) => (b ? b.gain[c] : none));
+    const all = gainOf(bestPerClass(cands, k), 0);
+    // a discounted class whose every candidate holds its keywords: no evidence left (z -Infinity, no part of the score)
+    const kept = gainOf(
+      bestPerClass(cands, k, (c, x) => !cut(c) || !natural(c, x)),
+      -Infinity,
+    );
+    return tierZ(all, k, kept);
+  });
+  const { classScores, target } = scoreTiers(zs, k);
+  return { score: classScores[target], targetClass: target, classScores, discounted };
 }
