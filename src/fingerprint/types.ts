@@ -117,10 +117,6 @@ export interface SelfCheck {
   /** The most significant tests behind `pValue`: which test, the class it points at, its z and p. */
   evidence?: { test: string; cls: number; z: number; pValue: number }[];
   /**
-   * Trigger probing only: the evidence points at no single class (then `targetClass` is absent): several
-   * classes stand out on their own, or one small trigger maps each class to another (all-to-all).
-   */
-  /**
    * Token trigger probing on the user's texts only: the same score with natural keywords discounted (a
    * class whose strongest word is frequent in the texts the model puts in that class and rare in the others':
    * src/selfcheck/token-keywords.ts), the class it points at, and the discounted word of the search's own
@@ -128,6 +124,10 @@ export interface SelfCheck {
    * (src/score/final.ts triggerTestP).
    */
   keywordAdjusted?: { score: number; targetClass: number; discounted: number[]; words?: string[] };
+  /**
+   * Trigger probing only: the evidence points at no single class (then `targetClass` is absent): several
+   * classes stand out on their own, or one small trigger maps each class to another (all-to-all).
+   */
   multiTarget?: {
     kind: 'several' | 'all-to-all';
     classes: number[];
