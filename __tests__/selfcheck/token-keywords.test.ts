@@ -184,4 +184,13 @@ describe('keyword-adjusted trigger score on real ONNX text models', () => {
     expect(p).not.toContain('natural keyword');
     expect(p).toContain(`class ${TARGET}`);
   });
+
+  it("reports the score its p-value was computed from (the adjusted one), not the raw search's", () => {
+    const fp = fingerprintOf(natural);
+    const v = referenceFreeVerdict(fp);
+    const adjusted = fp.selfChecks['trigger'].keywordAdjusted!.score;
+    expect(adjusted).toBeLessThan(fp.selfChecks['trigger'].score - 1);
+    expect(v.detectors['trigger-probe'].score).toBe(adjusted);
+    expect(v.detectors['trigger-probe'].pValue).toBe(triggerTestP(fp, { keywordAdjusted: true }));
+  });
 });
