@@ -36,8 +36,7 @@ export function mutate(t: Trigger, g: ImageGeometry, range: ValueRange, rng: Rng
     } else if (move === 2) {
       const fills = hasColour(g) ? COLOUR_FILLS : FILLS;
       p.fill = fills[rng.int(fills.length)];
-    }
-    else if (move === 3) p.value = PATCH_VALUES[rng.int(PATCH_VALUES.length)];
+    } else if (move === 3) p.value = PATCH_VALUES[rng.int(PATCH_VALUES.length)];
     else p.fillSeed = rng.nextUint32();
     return makePatch(g, range, p);
   }

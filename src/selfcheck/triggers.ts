@@ -424,7 +424,8 @@ export function generateTriggers(g: ImageGeometry, opts: TriggerSetOptions): Tri
   if (hasColour(g)) cornerFills.push(...colourCornerFills(fillSeeds[fills.indexOf('random')]));
   for (const f of cornerFills) {
     for (const size of sizes) {
-      for (const [top, left] of cornerPlaces(g, size)) out.push(makePatch(g, range, { top, left, size, ...f }));
+      for (const [top, left] of cornerPlaces(g, size))
+        out.push(makePatch(g, range, { top, left, size, ...f }));
     }
   }
   const nRandom = opts.randomPositions ?? DEFAULT_RANDOM_POSITIONS;
