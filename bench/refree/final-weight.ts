@@ -22,7 +22,7 @@
  * real-size fold itself, whose floors are chosen on the other four domains); the GTSRB DeepID domain has
  * clean models only (it constrains, it adds no AUROC).
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { argValue } from '../speed/common.js';
 import { P_HIGH, P_MEDIUM } from '../../src/score/risk.js';
