@@ -33,7 +33,7 @@ function verdicts(key: string, arch: string): Map<string, Verdict> {
       { classes: r.classes, cells: r.cells as Partial<Record<TriggerKind, never[]>> },
       DEFAULT_ANOMALY_OPTIONS,
     );
-    const fl = r.rowFeatures ? finalLayerAnomaly(r.rowFeatures, r.classes).pValue : null;
+    const fl = r.rowFeatures ? (finalLayerAnomaly(r.rowFeatures, r.classes)?.pValue ?? null) : null;
     const p = combineNoBaseline(
       [
         { check: 'trigger', pValue: a.pValue },
