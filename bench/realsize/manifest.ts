@@ -2,6 +2,8 @@
  * The real-size zoo's manifest (bench/realsize/train.py writes one per architecture, DIR/<arch>/manifest.json;
  * zoo.ts merges them into DIR/manifest.json) and the settings the bench shares.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 export const ARCHS = ['resnet18', 'wrn16_2', 'vgg11', 'mobilenetv2'] as const;
 export type RealsizeArch = (typeof ARCHS)[number];
@@ -101,4 +103,18 @@ export interface RealsizeManifest {
     loadAvgStart: number[];
     loadAvgEnd: number[];
   }[];
+}
+
+/** Every architecture's models of a zoo (ROOT/<arch>/manifest.json; files relative to ROOT), by id. */
+export function readArchManifests(root: string): Map<string, RealsizeModel> {
+  const files = existsSync(root)
+    ? readdirSync(root)
+        .map((d) => path.join(root, d, 'manifest.json'))
+        .filter((f) => existsSync(f))
+    : [];
+  if (files.length === 0)
+    throw new Error(`no ${root}/<arch>/manifest.json (give the real-size zoo's folder)`);
+  return new Map(
+    files.flatMap((f) => (JSON.parse(readFileSync(f, 'utf8')) as ArchManifest).models.map((x) => [x.id, x])),
+  );
 }

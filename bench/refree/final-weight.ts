@@ -22,7 +22,7 @@
  * real-size fold itself, whose floors are chosen on the other four domains); the GTSRB DeepID domain has
  * clean models only (it constrains, it adds no AUROC).
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { argValue } from '../speed/common.js';
 import { P_HIGH, P_MEDIUM } from '../../src/score/risk.js';
@@ -37,7 +37,7 @@ import { ANOMALY_GRID, SHIPPED_CONFIG, searchCutShort } from './evaluate.js';
 import { loadCollections } from './rows.js';
 import { readScanCache } from '../realsize/cache.js';
 import { isFailed } from '../../src/report/types.js';
-import type { ArchManifest, RealsizeModel } from '../realsize/manifest.js';
+import { readArchManifests, type RealsizeModel } from '../realsize/manifest.js';
 import { choose, configName, stats, verdictP, type Config, type Unit } from './weight-choice.js';
 
 /** The final-layer weights tried (trigger probing weighs 1; the product shipped 0). */
@@ -86,20 +86,6 @@ function refreeUnits(keys: string): Unit[] {
     });
   }
   return out;
-}
-
-/** Every architecture's manifest of the real-size zoo (ROOT/<arch>/manifest.json; files relative to ROOT). */
-function zooManifest(root: string): Map<string, RealsizeModel> {
-  const files = existsSync(root)
-    ? readdirSync(root)
-        .map((d) => path.join(root, d, 'manifest.json'))
-        .filter((f) => existsSync(f))
-    : [];
-  if (files.length === 0)
-    throw new Error(`final-weight: no ${root}/<arch>/manifest.json (give --realsize-zoo ROOT)`);
-  return new Map(
-    files.flatMap((f) => (JSON.parse(readFileSync(f, 'utf8')) as ArchManifest).models.map((x) => [x.id, x])),
-  );
 }
 
 /** The bench:realsize scans (scan-no-baseline[+samples].cache.json in each directory), first one wins. */
@@ -163,7 +149,7 @@ async function main(): Promise<void> {
     path.join(process.cwd(), 'bench', '.cache', 'realsize-eval', 'resnet18', 'default'),
   ).split(',');
   const zooDir = arg('realsize-zoo', '/work/cache/realsize-zoo3');
-  const zoo = zooManifest(zooDir);
+  const zoo = readArchManifests(zooDir);
   const rs = realsizeUnits(scanDirs, zoo);
   if (rs.units.length === 0) throw new Error(`final-weight: no real-size scans in ${scanDirs.join(', ')}`);
   const units = [...refreeUnits(keys), ...rs.units];

@@ -18,8 +18,10 @@ export const FINGERPRINT_FORMAT_VERSION = 1;
  *   4  self:trigger = -log10 of trigger probing's zoo-free class-anomaly p-value (was the RMS of per-tier
  *      gain z); self:weight-outlier = -log10 of the final-layer row anomaly's p-value (was the robust z of
  *      the row norms); the trigger blocks' blend family draws gratings, grey and bright images too
+ *   5  RGB (3-channel) inputs: the trigger blocks' patch family screens coloured corner patches too (random
+ *      colours per channel, six saturated colours; src/selfcheck/colour-fills.ts); 1-channel inputs unchanged
  */
-export const FEATURES_VERSION = 4;
+export const FEATURES_VERSION = 5;
 
 /**
  * The features version a fingerprint header, baseline manifest or partial was made with. The one place

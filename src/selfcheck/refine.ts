@@ -16,10 +16,13 @@ import {
   type Trigger,
   type ValueRange,
 } from './triggers.js';
+import { hasColour } from './colour-fills.js';
 
 /** Patch brightnesses tried (share of the range): attacks use dimmer patches too. */
 export const PATCH_VALUES = [0.6, 0.8, 1] as const;
 const FILLS: PatchFill[] = ['solid-hi', 'checker', 'random', 'solid-lo'];
+/** RGB inputs: the coloured fills too (colour-fills.ts); a grey input draws from FILLS alone, as before. */
+const COLOUR_FILLS: PatchFill[] = [...FILLS, 'random-rgb', 'colour'];
 /** Largest patch move per step, in pixels. */
 const MAX_STEP = 2;
 
@@ -30,8 +33,10 @@ export function mutate(t: Trigger, g: ImageGeometry, range: ValueRange, rng: Rng
     if (move <= 1) {
       p.top += rng.int(2 * MAX_STEP + 1) - MAX_STEP;
       p.left += rng.int(2 * MAX_STEP + 1) - MAX_STEP;
-    } else if (move === 2) p.fill = FILLS[rng.int(FILLS.length)];
-    else if (move === 3) p.value = PATCH_VALUES[rng.int(PATCH_VALUES.length)];
+    } else if (move === 2) {
+      const fills = hasColour(g) ? COLOUR_FILLS : FILLS;
+      p.fill = fills[rng.int(fills.length)];
+    } else if (move === 3) p.value = PATCH_VALUES[rng.int(PATCH_VALUES.length)];
     else p.fillSeed = rng.nextUint32();
     return makePatch(g, range, p);
   }

@@ -3,7 +3,9 @@
  * generated deterministically from a seed over an image-like input [C,H,W] with values in [lo,hi].
  *
  *   patch   square patches (BadNets) of sizes 2..max(5, H/5) at the four corners and seeded random places,
- *           filled solid-hi, solid-lo (inverted), checkerboard or a seeded random-binary pattern
+ *           filled solid-hi, solid-lo (inverted), checkerboard or a seeded random-binary pattern; on RGB
+ *           inputs the corner patches come in coloured fills too (colour-fills.ts: random colours per
+ *           channel, six saturated colours)
  *   blend   a whole-input pattern alpha-blended over the input: seeded uniform noise (Chen et al. blended
  *           injection), a sinusoidal grating (SIG, and the few-coefficient frequency triggers), a constant
  *           grey or bright image (contrast and wash-out filters)
@@ -15,6 +17,7 @@
  * no package: nothing maintained offers trigger synthesis for ONNX-fed tensors.
  */
 import { Rng } from '../probes/rng.js';
+import { colourCornerFills, colourName, hasColour, saturatedColour } from './colour-fills.js';
 
 /** Geometry of one input as the trigger code sees it: channels x height x width (row-major, CHW). */
 export interface ImageGeometry {
@@ -32,7 +35,7 @@ export interface ValueRange {
 export const DEFAULT_RANGE: ValueRange = { lo: 0, hi: 1 };
 
 export type TriggerKind = 'patch' | 'blend' | 'pixels' | 'warp';
-export type PatchFill = 'solid-hi' | 'solid-lo' | 'checker' | 'random';
+export type PatchFill = 'solid-hi' | 'solid-lo' | 'checker' | 'random' | 'random-rgb' | 'colour';
 
 /** Where and what a patch is: kept so refinement can move, resize and re-fill it. */
 export interface PatchParams {
@@ -40,7 +43,7 @@ export interface PatchParams {
   left: number;
   size: number;
   fill: PatchFill;
-  /** Seed of the random-binary fill (also the checkerboard phase). */
+  /** Seed of the random-binary fill (also the checkerboard phase; the `colour` fill's colour). */
   fillSeed: number;
   /** Brightness of the "on" cells as a share of the range (1 = hi); attacks use dimmer patches too. */
   value?: number;
@@ -147,12 +150,17 @@ function placeName(top: number, left: number, g: ImageGeometry, size: number): s
 }
 
 /** A patch fill in a reviewer's words (the fill names themselves stay in the trigger's kind, for tools). */
-const FILL_WORDS: Record<PatchFill, string> = {
+const FILL_WORDS: Record<Exclude<PatchFill, 'colour'>, string> = {
   'solid-hi': 'bright',
   'solid-lo': 'dark',
   checker: 'checkerboard',
   random: 'random-pattern',
+  'random-rgb': 'random-colour',
 };
+
+function fillWord(p: PatchParams): string {
+  return p.fill === 'colour' ? colourName(p.fillSeed) : FILL_WORDS[p.fill];
+}
 
 /**
  * A patch as a reviewer reads it, e.g. "bright 3x3 patch at the bottom-right corner (row 11, column 11)":
@@ -162,7 +170,7 @@ export function patchPhrase(g: ImageGeometry, p: PatchParams, top: number, left:
   const sh = Math.min(p.size, g.h);
   const sw = Math.min(p.size, g.w);
   const dim = p.value !== undefined && p.value !== 1 ? ` at ${Math.round(100 * p.value)}% brightness` : '';
-  return `${FILL_WORDS[p.fill]} ${sh}x${sw} patch${dim} at ${placeName(top, left, g, p.size)} (row ${top}, column ${left})`;
+  return `${fillWord(p)} ${sh}x${sw} patch${dim} at ${placeName(top, left, g, p.size)} (row ${top}, column ${left})`;
 }
 
 /** A patch trigger from its parameters (clipped to the image). */
@@ -174,12 +182,21 @@ export function makePatch(g: ImageGeometry, range: ValueRange, p: PatchParams): 
   const hw = g.h * g.w;
   const mask = new Float32Array(hw);
   const pattern = new Float32Array(g.c * hw);
-  const rng = p.fill === 'random' ? new Rng(p.fillSeed) : null;
+  const rng = p.fill === 'random' || p.fill === 'random-rgb' ? new Rng(p.fillSeed) : null;
   const onValue = range.lo + (p.value ?? 1) * (range.hi - range.lo);
+  const colour = p.fill === 'colour' ? saturatedColour(p.fillSeed) : null;
   for (let y = top; y < top + sh; y++) {
     for (let x = left; x < left + sw; x++) {
       const i = y * g.w + x;
       mask[i] = 1;
+      if (p.fill === 'random-rgb' || colour) {
+        // coloured fills: every channel on or off by itself (drawn channel by channel, per pixel)
+        for (let ch = 0; ch < g.c; ch++) {
+          const on = colour ? colour[ch % colour.length] === 1 : (rng as Rng).next() < 0.5;
+          pattern[ch * hw + i] = on ? onValue : range.lo;
+        }
+        continue;
+      }
       let on: boolean;
       if (p.fill === 'solid-hi') on = true;
       else if (p.fill === 'solid-lo') on = false;
@@ -365,6 +382,25 @@ function gridStarts(len: number, size: number): number[] {
   return [...out];
 }
 
+/** The distinct corner places of a patch of side `size` (bottom-right first, as the menu lists them). */
+function cornerPlaces(g: ImageGeometry, size: number): [number, number][] {
+  const sh = Math.min(size, g.h);
+  const sw = Math.min(size, g.w);
+  const corners: [number, number][] = [
+    [g.h - sh, g.w - sw],
+    [0, 0],
+    [0, g.w - sw],
+    [g.h - sh, 0],
+  ];
+  const seen = new Set<string>();
+  return corners.filter(([top, left]) => {
+    const key = `${top},${left}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export interface TriggerSetOptions {
   seed: number;
   range?: ValueRange;
@@ -382,23 +418,14 @@ export function generateTriggers(g: ImageGeometry, opts: TriggerSetOptions): Tri
   const fills: PatchFill[] = ['solid-hi', 'checker', 'random', 'solid-lo'];
   const out: Trigger[] = [];
   const fillSeeds = fills.map(() => rng.nextUint32());
-  for (const fill of fills) {
+  const cornerFills = fills.map((fill, i) => ({ fill, fillSeed: fillSeeds[i] }));
+  // RGB: the coloured corner patches right after the grey ones (colour-fills.ts); seeded from the grey
+  // random fill's seed, so nothing else in the menu changes
+  if (hasColour(g)) cornerFills.push(...colourCornerFills(fillSeeds[fills.indexOf('random')]));
+  for (const f of cornerFills) {
     for (const size of sizes) {
-      const sh = Math.min(size, g.h);
-      const sw = Math.min(size, g.w);
-      const corners: [number, number][] = [
-        [g.h - sh, g.w - sw],
-        [0, 0],
-        [0, g.w - sw],
-        [g.h - sh, 0],
-      ];
-      const seen = new Set<string>();
-      for (const [top, left] of corners) {
-        const key = `${top},${left}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        out.push(makePatch(g, range, { top, left, size, fill, fillSeed: fillSeeds[fills.indexOf(fill)] }));
-      }
+      for (const [top, left] of cornerPlaces(g, size))
+        out.push(makePatch(g, range, { top, left, size, ...f }));
     }
   }
   const nRandom = opts.randomPositions ?? DEFAULT_RANDOM_POSITIONS;
