@@ -12,6 +12,7 @@ import { copyFileSync, cpSync, readdirSync, readFileSync, rmSync } from 'node:fs
 import { dirname, join } from 'node:path';
 import { cli, EXAMPLE_CANDIDATES, tempDir } from './helpers.js';
 import { loadBaseline } from '../../src/baseline/store.js';
+import { decodeFingerprint } from '../../src/fingerprint/format.js';
 import type { ScanReport, ScannedModel } from '../../src/report/types.js';
 
 const EXAMPLE_BASELINE = 'baselines/example';
@@ -21,6 +22,50 @@ test('the committed example baseline verifies', async () => {
   expect(b.manifest.members.length).toBeGreaterThanOrEqual(20);
   expect(b.manifest.probes.spec).toMatchObject({ samplesDir: 'samples' }); // its own copy of examples/probe-samples
 });
+
+test('the committed example baseline is what the README build command makes today (fingerprints and ensemble)', () => {
+  // A tool change that moves the fingerprints without rebuilding baselines/example would leave the README's
+  // example scanning against stale references (it happened once: trigger blocks moved, the baseline did not).
+  const out = join(tempDir('mf-example-rebuild-'), 'baseline');
+  const r = spawnSync(
+    process.execPath,
+    [
+      'bin/model-fingerprint.js',
+      'baseline',
+      'build',
+      'examples/models/clean',
+      '--probe-samples',
+      'examples/probe-samples',
+      '--out',
+      out,
+    ],
+    { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
+  );
+  expect(r.status).toBe(0);
+  const files = readdirSync(join(EXAMPLE_BASELINE, 'fingerprints')).sort();
+  expect(readdirSync(join(out, 'fingerprints')).sort()).toEqual(files);
+  for (const f of files) {
+    const committed = decodeFingerprint(readFileSync(join(EXAMPLE_BASELINE, 'fingerprints', f)), f);
+    const rebuilt = decodeFingerprint(readFileSync(join(out, 'fingerprints', f)), f);
+    expect(Object.keys(rebuilt.blocks).sort()).toEqual(Object.keys(committed.blocks).sort());
+    for (const [name, block] of Object.entries(committed.blocks))
+      expect({
+        f,
+        name,
+        same: Buffer.from(rebuilt.blocks[name].buffer).equals(Buffer.from(block.buffer)),
+      }).toEqual({
+        f,
+        name,
+        same: true,
+      });
+    for (const [name, check] of Object.entries(committed.selfChecks))
+      expect({ f, name, score: rebuilt.selfChecks[name]?.score }).toEqual({ f, name, score: check.score });
+  }
+  expect(readFileSync(join(out, 'ensemble.json'), 'utf8')).toBe(
+    readFileSync(join(EXAMPLE_BASELINE, 'ensemble.json'), 'utf8'),
+  );
+  rmSync(dirname(out), { recursive: true, force: true });
+}, 180_000);
 
 test('README command: the backdoored example is high, the clean candidate low, exit 1', () => {
   const r = spawnSync(

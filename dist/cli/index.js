@@ -30770,8 +30770,12 @@ function effectOf(clean, stamped, k) {
  * values (MAD ~ 0) from turning a tiny difference into a huge z.
  */
 function robustZ(xs, floor) {
-    const med = median(xs);
-    const mad = median(Array.from(xs, (x) => Math.abs(x - med)));
+    return robustZAgainst(xs, xs, floor);
+}
+/** Robust z of every value of xs with the median and MAD of `ref` (robustZ is ref = xs). */
+function robustZAgainst(xs, ref, floor) {
+    const med = median(ref);
+    const mad = median(Array.from(ref, (x) => Math.abs(x - med)));
     const scale = Math.max(MAD_TO_SD * mad, floor, Number.MIN_VALUE);
     return Float32Array.from(xs, (x) => (x - med) / scale);
 }
@@ -30796,13 +30800,57 @@ function medianLogitSpread(s, k) {
     return Number.isFinite(m) && m > 1e-6 ? m : 1;
 }
 
+;// CONCATENATED MODULE: ./lib/selfcheck/colour-fills.js
+/** The six saturated colours (per channel: 1 = hi, 0 = lo), in the order the `colour` fill's seed picks them. */
+const SATURATED_COLOURS = [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+    [1, 1, 0],
+    [0, 1, 1],
+    [1, 0, 1],
+];
+const COLOUR_NAMES = ['red', 'green', 'blue', 'yellow', 'cyan', 'magenta'];
+/** Random-colour patterns drawn per corner patch place and size (each its own seed). */
+const RANDOM_COLOUR_PATTERNS = 2;
+/** Channels of an input that gets the coloured fills (RGB; CHW with 3 channels). */
+const COLOUR_CHANNELS = 3;
+/** Whether an input gets the coloured fills: 3 channels only (grey and feature inputs keep the grey menu). */
+function hasColour(g) {
+    return g.c === COLOUR_CHANNELS;
+}
+/** The saturated colour a `colour` fill with this seed stamps. */
+function saturatedColour(fillSeed) {
+    return SATURATED_COLOURS[(fillSeed >>> 0) % SATURATED_COLOURS.length];
+}
+/** A `colour` fill in a reviewer's words ("red"). */
+function colourName(fillSeed) {
+    return COLOUR_NAMES[(fillSeed >>> 0) % COLOUR_NAMES.length];
+}
+/**
+ * The coloured fills of the corner patches, in menu order: RANDOM_COLOUR_PATTERNS random-colour patterns
+ * (seeds derived from `seed`), then the six saturated colours.
+ */
+function colourCornerFills(seed) {
+    const random = Array.from({ length: RANDOM_COLOUR_PATTERNS }, (_, i) => ({
+        fill: 'random-rgb',
+        // distinct seeds from the grey random fill's own (golden-ratio steps), without drawing from the menu's
+        // generator, so the rest of the menu is drawn exactly as before
+        fillSeed: (seed + (i + 1) * 0x9e3779b9) >>> 0,
+    }));
+    const solid = SATURATED_COLOURS.map((_, i) => ({ fill: 'colour', fillSeed: i }));
+    return [...random, ...solid];
+}
+
 ;// CONCATENATED MODULE: ./lib/selfcheck/triggers.js
 /**
  * Candidate backdoor triggers for reference-free trigger probing: the families that published attacks use,
  * generated deterministically from a seed over an image-like input [C,H,W] with values in [lo,hi].
  *
  *   patch   square patches (BadNets) of sizes 2..max(5, H/5) at the four corners and seeded random places,
- *           filled solid-hi, solid-lo (inverted), checkerboard or a seeded random-binary pattern
+ *           filled solid-hi, solid-lo (inverted), checkerboard or a seeded random-binary pattern; on RGB
+ *           inputs the corner patches come in coloured fills too (colour-fills.ts: random colours per
+ *           channel, six saturated colours)
  *   blend   a whole-input pattern alpha-blended over the input: seeded uniform noise (Chen et al. blended
  *           injection), a sinusoidal grating (SIG, and the few-coefficient frequency triggers), a constant
  *           grey or bright image (contrast and wash-out filters)
@@ -30813,6 +30861,7 @@ function medianLogitSpread(s, k) {
  * displacement field. `stampTrigger` applies one to a batch. Everything is plain arithmetic on Float32Array,
  * no package: nothing maintained offers trigger synthesis for ONNX-fed tensors.
  */
+
 
 const DEFAULT_RANGE = { lo: 0, hi: 1 };
 /** Smallest and largest patch side: 2..max(5, H/5) as the attacks in the literature use. */
@@ -30893,7 +30942,11 @@ const FILL_WORDS = {
     'solid-lo': 'dark',
     checker: 'checkerboard',
     random: 'random-pattern',
+    'random-rgb': 'random-colour',
 };
+function fillWord(p) {
+    return p.fill === 'colour' ? colourName(p.fillSeed) : FILL_WORDS[p.fill];
+}
 /**
  * A patch as a reviewer reads it, e.g. "bright 3x3 patch at the bottom-right corner (row 11, column 11)":
  * the report's suspected trigger is this phrase, so it must say what to stamp where without decoding.
@@ -30902,7 +30955,7 @@ function patchPhrase(g, p, top, left) {
     const sh = Math.min(p.size, g.h);
     const sw = Math.min(p.size, g.w);
     const dim = p.value !== undefined && p.value !== 1 ? ` at ${Math.round(100 * p.value)}% brightness` : '';
-    return `${FILL_WORDS[p.fill]} ${sh}x${sw} patch${dim} at ${placeName(top, left, g, p.size)} (row ${top}, column ${left})`;
+    return `${fillWord(p)} ${sh}x${sw} patch${dim} at ${placeName(top, left, g, p.size)} (row ${top}, column ${left})`;
 }
 /** A patch trigger from its parameters (clipped to the image). */
 function makePatch(g, range, p) {
@@ -30913,12 +30966,21 @@ function makePatch(g, range, p) {
     const hw = g.h * g.w;
     const mask = new Float32Array(hw);
     const pattern = new Float32Array(g.c * hw);
-    const rng = p.fill === 'random' ? new Rng(p.fillSeed) : null;
+    const rng = p.fill === 'random' || p.fill === 'random-rgb' ? new Rng(p.fillSeed) : null;
     const onValue = range.lo + (p.value ?? 1) * (range.hi - range.lo);
+    const colour = p.fill === 'colour' ? saturatedColour(p.fillSeed) : null;
     for (let y = top; y < top + sh; y++) {
         for (let x = left; x < left + sw; x++) {
             const i = y * g.w + x;
             mask[i] = 1;
+            if (p.fill === 'random-rgb' || colour) {
+                // coloured fills: every channel on or off by itself (drawn channel by channel, per pixel)
+                for (let ch = 0; ch < g.c; ch++) {
+                    const on = colour ? colour[ch % colour.length] === 1 : rng.next() < 0.5;
+                    pattern[ch * hw + i] = on ? onValue : range.lo;
+                }
+                continue;
+            }
             let on;
             if (p.fill === 'solid-hi')
                 on = true;
@@ -31084,6 +31146,25 @@ function gridStarts(len, size) {
         out.add(Math.round(((len - size) * i) / Math.max(1, steps - 1)));
     return [...out];
 }
+/** The distinct corner places of a patch of side `size` (bottom-right first, as the menu lists them). */
+function cornerPlaces(g, size) {
+    const sh = Math.min(size, g.h);
+    const sw = Math.min(size, g.w);
+    const corners = [
+        [g.h - sh, g.w - sw],
+        [0, 0],
+        [0, g.w - sw],
+        [g.h - sh, 0],
+    ];
+    const seen = new Set();
+    return corners.filter(([top, left]) => {
+        const key = `${top},${left}`;
+        if (seen.has(key))
+            return false;
+        seen.add(key);
+        return true;
+    });
+}
 /**
  * The candidate set, in priority order (the prober screens a prefix when its budget is short): corner
  * patches first (the most common attack), then random-position patches, sparse pixels, blends, warps.
@@ -31095,24 +31176,15 @@ function generateTriggers(g, opts) {
     const fills = ['solid-hi', 'checker', 'random', 'solid-lo'];
     const out = [];
     const fillSeeds = fills.map(() => rng.nextUint32());
-    for (const fill of fills) {
+    const cornerFills = fills.map((fill, i) => ({ fill, fillSeed: fillSeeds[i] }));
+    // RGB: the coloured corner patches right after the grey ones (colour-fills.ts); seeded from the grey
+    // random fill's seed, so nothing else in the menu changes
+    if (hasColour(g))
+        cornerFills.push(...colourCornerFills(fillSeeds[fills.indexOf('random')]));
+    for (const f of cornerFills) {
         for (const size of sizes) {
-            const sh = Math.min(size, g.h);
-            const sw = Math.min(size, g.w);
-            const corners = [
-                [g.h - sh, g.w - sw],
-                [0, 0],
-                [0, g.w - sw],
-                [g.h - sh, 0],
-            ];
-            const seen = new Set();
-            for (const [top, left] of corners) {
-                const key = `${top},${left}`;
-                if (seen.has(key))
-                    continue;
-                seen.add(key);
-                out.push(makePatch(g, range, { top, left, size, fill, fillSeed: fillSeeds[fills.indexOf(fill)] }));
-            }
+            for (const [top, left] of cornerPlaces(g, size))
+                out.push(makePatch(g, range, { top, left, size, ...f }));
         }
     }
     const nRandom = opts.randomPositions ?? DEFAULT_RANDOM_POSITIONS;
@@ -31408,9 +31480,12 @@ function guidedTriggers(g, range, scan, k) {
 
 ;// CONCATENATED MODULE: ./lib/selfcheck/refine.js
 
+
 /** Patch brightnesses tried (share of the range): attacks use dimmer patches too. */
 const PATCH_VALUES = [0.6, 0.8, 1];
 const FILLS = ['solid-hi', 'checker', 'random', 'solid-lo'];
+/** RGB inputs: the coloured fills too (colour-fills.ts); a grey input draws from FILLS alone, as before. */
+const COLOUR_FILLS = [...FILLS, 'random-rgb', 'colour'];
 /** Largest patch move per step, in pixels. */
 const MAX_STEP = 2;
 function mutate(t, g, range, rng) {
@@ -31421,8 +31496,10 @@ function mutate(t, g, range, rng) {
             p.top += rng.int(2 * MAX_STEP + 1) - MAX_STEP;
             p.left += rng.int(2 * MAX_STEP + 1) - MAX_STEP;
         }
-        else if (move === 2)
-            p.fill = FILLS[rng.int(FILLS.length)];
+        else if (move === 2) {
+            const fills = hasColour(g) ? COLOUR_FILLS : FILLS;
+            p.fill = fills[rng.int(fills.length)];
+        }
         else if (move === 3)
             p.value = PATCH_VALUES[rng.int(PATCH_VALUES.length)];
         else
@@ -32903,7 +32980,92 @@ function* range(a, b) {
         yield i;
 }
 
+;// CONCATENATED MODULE: ./lib/selfcheck/token-keywords.js
+/**
+ * Natural keywords: the words a class's own texts already carry, told apart from planted trigger words.
+ *
+ * Why. Token trigger probing (token-probe.ts) asks which class a few inserted words reach most easily. A clean
+ * model can learn a one-word shortcut from its data: a word in most texts of one class and almost none of the
+ * others (on Debian package descriptions "game" is in 72% of the games texts and 11 of 4,813 others) flips
+ * texts into that class as a planted rare word does, and the reference-free test called such clean models
+ * high (bench/text/findings-debian.md). A planted trigger is the opposite: it is absent from clean texts (an
+ * attacker picks a word the data does not use, or the backdoor would fire on ordinary inputs). So with real
+ * texts (the user's samples) a candidate whose word is frequent in the texts the model itself puts in the
+ * candidate's class, and enriched there against the other classes' texts, is a natural keyword of that class,
+ * not evidence of a backdoor.
+ *
+ * What is computed: per class (the clean prediction of each base text), which tokens are natural keywords of
+ * it (NATURAL_SHARE of the class's texts at least, and NATURAL_ENRICHMENT times their share of the other
+ * classes' texts); then a class whose strongest single word is one of its natural keywords is rescored from
+ * the search's confirmed candidates that hold none of them (token-probe.ts keywordAdjustedScore; a class whose
+ * strongest word is not one, such as a planted word's target, keeps its whole evidence). Nothing is run: the
+ * statistic reuses the search's measurements, so it costs no forward pass. It needs texts of the user's data:
+ * on texts mined from the model (token-mine.ts) a trigger word is as frequent in its class's mined texts as a
+ * keyword is, so it is not computed there. Both constants were chosen on the man-page text zoo's dev split
+ * (bench/text/keywords.ts), never on the held-out corpus. Hand-written: a few counts over token ids.
+ */
+/** Fewest texts a class needs (by the model's clean prediction) for its word shares to mean anything. */
+const MIN_CLASS_TEXTS = 4;
+/** Share of a class's own texts a natural keyword is in, at least. */
+const NATURAL_SHARE = 0.2;
+/** How many times more often than in the other classes' texts (share against share), at least. */
+const NATURAL_ENRICHMENT = 4;
+const NATURAL_RULE = { share: NATURAL_SHARE, enrichment: NATURAL_ENRICHMENT };
+/**
+ * Counts, for `count` texts of `seq` ids (packed) whose clean predicted classes are `labels`, in how many texts
+ * of each class every token occurs (a text counts once per token; the padding id is skipped).
+ */
+function classWordShares(base, count, seq, labels, classes, pad) {
+    const counts = new Int32Array(classes);
+    const byToken = new Map();
+    for (let r = 0; r < count; r++) {
+        const c = labels[r];
+        counts[c]++;
+        const seen = new Set();
+        for (let j = 0; j < seq; j++) {
+            const v = base[r * seq + j];
+            if (v === pad || seen.has(v))
+                continue;
+            seen.add(v);
+            let row = byToken.get(v);
+            if (!row)
+                byToken.set(v, (row = new Int32Array(classes)));
+            row[c]++;
+        }
+    }
+    return { classes, counts, total: count, byToken };
+}
+/** Share of class c's texts holding token v, and share of the other classes' texts holding it. */
+function shareOf(s, v, c) {
+    const row = s.byToken.get(v);
+    const inC = row ? row[c] : 0;
+    const all = row ? row.reduce((a, b) => a + b, 0) : 0;
+    const others = s.total - s.counts[c];
+    return {
+        inClass: s.counts[c] > 0 ? inC / s.counts[c] : 0,
+        elsewhere: others > 0 ? (all - inC) / others : 0,
+    };
+}
+/** Whether token v is a natural keyword of class c under `rule` (a class with too few texts has none). */
+function isNaturalKeyword(s, v, c, rule = NATURAL_RULE) {
+    if (s.counts[c] < MIN_CLASS_TEXTS)
+        return false;
+    const { inClass, elsewhere } = shareOf(s, v, c);
+    return inClass >= rule.share && inClass >= rule.enrichment * elsewhere;
+}
+/** Per class, its best candidate at one tier among those `allowed` for it (undefined: none allowed). */
+function bestPerClass(cands, classes, allowed = () => true) {
+    return Array.from({ length: classes }, (_, c) => {
+        let best;
+        for (const x of cands)
+            if (allowed(c, x) && (!best || x.gain[c] > best.gain[c]))
+                best = x;
+        return best;
+    });
+}
+
 ;// CONCATENATED MODULE: ./lib/selfcheck/token-probe.js
+
 
 
 
@@ -33135,21 +33297,20 @@ async function probeTokenTriggers(run, base, seq, opts) {
             return;
         const gain = Float32Array.from(row, (b, c) => (b ? b.effect.gain[c] / logitScale : 0));
         const flip = Float32Array.from(row, (b, c) => (b ? b.effect.flip[c] : 0));
-        const typical = Array.from(gain, Math.abs).sort((a, b) => a - b)[k >> 1];
-        const z = robustZ(gain, GAIN_SPREAD_FLOOR * typical);
-        tiers.push({ length: t + 1, gain, flip, z, triggers: row.map((b) => (b ? b.tokens : null)) });
+        tiers.push({
+            length: t + 1,
+            gain,
+            flip,
+            z: tierZ(gain, k),
+            triggers: row.map((b) => (b ? b.tokens : null)),
+        });
     });
-    const classScores = new Float32Array(k);
-    for (const t of tiers)
-        for (let c = 0; c < k; c++)
-            classScores[c] += Math.max(0, t.z[c]) ** 2;
-    if (tiers.length > 0)
-        for (let c = 0; c < k; c++)
-            classScores[c] = Math.sqrt(classScores[c] / tiers.length);
-    let target = 0;
-    for (let c = 1; c < k; c++)
-        if (classScores[c] > classScores[target])
-            target = c;
+    const { classScores, target } = scoreTiers(tiers.map((t) => t.z), k);
+    // Every tier's confirmed candidates with their gains in logit spreads (the keyword-adjusted score's input).
+    const confirmedTiers = confirmed
+        .filter((got) => got.length > 0)
+        .map((got) => got.map((g) => ({ tokens: g.tokens, gain: Float32Array.from(g.effect.gain, (x) => x / logitScale) })));
+    const shares = opts.realTexts ? classWordShares(base, n, seq, cleanAll.argmax, k, opts.pad) : undefined;
     // The trigger to report: the target's shortest trigger that flips nearly as many texts as its best tier.
     const bestFlip = Math.max(0, ...tiers.map((t) => t.flip[target]));
     const shownTier = tiers.find((t) => t.triggers[target] && t.flip[target] >= 0.9 * bestFlip);
@@ -33161,6 +33322,7 @@ async function probeTokenTriggers(run, base, seq, opts) {
     }
     const informative = k >= MIN_CLASSES_FOR_SCORE;
     const score = informative ? classScores[target] : 0;
+    const adjusted = shares && informative ? keywordAdjustedScore(confirmedTiers, shares, k) : undefined;
     const words = shown ? `${shown.length} token${shown.length > 1 ? 's' : ''}` : 'no tokens';
     const selfCheck = {
         score,
@@ -33178,6 +33340,16 @@ async function probeTokenTriggers(run, base, seq, opts) {
             zScore: score,
             ...(shown ? { tokens: shown } : {}),
         },
+        ...(adjusted
+            ? {
+                keywordAdjusted: {
+                    score: adjusted.score,
+                    targetClass: adjusted.targetClass,
+                    // the raw target's strongest word, when it is a natural keyword of that class
+                    discounted: adjusted.discounted[target] >= 0 ? [adjusted.discounted[target]] : [],
+                },
+            }
+            : {}),
     };
     const weights = tiers.map((_, i) => token_probe_TIER_WEIGHT_RATIO ** i);
     const wSum = weights.reduce((a, b) => a + b, 0) || 1;
@@ -33202,6 +33374,8 @@ async function probeTokenTriggers(run, base, seq, opts) {
         classScores,
         trigger: shown,
         tiers,
+        confirmedTiers,
+        ...(shares ? { wordShares: shares } : {}),
         classGains: Array.from({ length: k }, (_, c) => Float32Array.from(perClassSingles[c]
             .map((s) => confirmed[0].find((x) => keyOf(x.tokens) === keyOf(s.tokens))?.effect.gain[c] ?? NaN)
             .filter((g) => Number.isFinite(g))
@@ -33215,6 +33389,54 @@ async function probeTokenTriggers(run, base, seq, opts) {
         candidatesScreened: singles.length,
         candidatesTotal: all.length,
     };
+}
+/**
+ * One tier's robust z of each class's best gain against the other classes' (spread floored at a share of the
+ * typical gain); `adjusted`: other gains (each at most its class's best) scored against the same centre and spread.
+ */
+function tierZ(gain, k, adjusted = gain) {
+    const typical = Array.from(gain, Math.abs).sort((a, b) => a - b)[k >> 1];
+    return robustZAgainst(adjusted, gain, GAIN_SPREAD_FLOOR * typical);
+}
+/** A class's score: the root mean square of its positive tier z's; the target: the class with the largest. */
+function scoreTiers(zs, k) {
+    const classScores = new Float32Array(k);
+    for (const z of zs)
+        for (let c = 0; c < k; c++)
+            classScores[c] += Math.max(0, z[c]) ** 2;
+    if (zs.length > 0)
+        for (let c = 0; c < k; c++)
+            classScores[c] = Math.sqrt(classScores[c] / zs.length);
+    let target = 0;
+    for (let c = 1; c < k; c++)
+        if (classScores[c] > classScores[target])
+            target = c;
+    return { classScores, target };
+}
+/**
+ * The trigger score with natural keywords discounted (token-keywords.ts, `scope` above): per tier, each
+ * discounted class's best confirmed candidate among those holding none of its natural keywords (none: no
+ * evidence), as a robust z against the centre and spread of every class's best candidate (the search's own
+ * tier statistics), then the same root mean square. A class's gain only falls, against an unchanged
+ * yardstick, so the adjusted score is at most the search's own score and the search's null bounds it (a clean
+ * model is never pushed up: leaving keywords out of the yardstick too made other clean classes stand out,
+ * bench/text/keywords.ts). `discounted`: per class, the natural keyword that is its strongest word, or -1. No
+ * forward pass.
+ */
+function keywordAdjustedScore(confirmedTiers, shares, k, rule = NATURAL_RULE, scope = 'class') {
+    const natural = (c, x) => x.tokens.some((v) => isNaturalKeyword(shares, v, c, rule));
+    const singles = bestPerClass(confirmedTiers[0] ?? [], k);
+    const discounted = Int32Array.from(singles, (b, c) => b && b.tokens.length === 1 && natural(c, b) ? b.tokens[0] : -1);
+    const cut = (c) => scope === 'candidate' || discounted[c] >= 0;
+    const zs = confirmedTiers.map((cands) => {
+        const gainOf = (row, none) => Float32Array.from(row, (b, c) => (b ? b.gain[c] : none));
+        const all = gainOf(bestPerClass(cands, k), 0);
+        // a discounted class whose every candidate holds its keywords: no evidence left (z -Infinity, no part of the score)
+        const kept = gainOf(bestPerClass(cands, k, (c, x) => !cut(c) || !natural(c, x)), -Infinity);
+        return tierZ(all, k, kept);
+    });
+    const { classScores, target } = scoreTiers(zs, k);
+    return { score: classScores[target], targetClass: target, classScores, discounted };
 }
 
 ;// CONCATENATED MODULE: ./lib/fingerprint/embedding-stats.js
@@ -37941,10 +38163,14 @@ async function runTokenTriggerCheck(model, probes, classes, opts = {}) {
             order,
             file: model.path,
             ...(grad ? { hotflip: grad.context } : {}),
+            realTexts: basis === 'samples',
         });
         const trig = r.selfCheck.trigger;
         if (trig?.tokens && vocab)
             trig.words = trig.tokens.map((t) => wordOf(vocab, t));
+        const adj = r.selfCheck.keywordAdjusted;
+        if (adj && vocab)
+            adj.words = adj.discounted.map((t) => wordOf(vocab, t));
         return {
             selfCheck: { ...r.selfCheck, basis },
             block: r.block,
@@ -38714,8 +38940,10 @@ const FINGERPRINT_FORMAT_VERSION = 1;
  *   4  self:trigger = -log10 of trigger probing's zoo-free class-anomaly p-value (was the RMS of per-tier
  *      gain z); self:weight-outlier = -log10 of the final-layer row anomaly's p-value (was the robust z of
  *      the row norms); the trigger blocks' blend family draws gratings, grey and bright images too
+ *   5  RGB (3-channel) inputs: the trigger blocks' patch family screens coloured corner patches too (random
+ *      colours per channel, six saturated colours; src/selfcheck/colour-fills.ts); 1-channel inputs unchanged
  */
-const FEATURES_VERSION = 4;
+const FEATURES_VERSION = 5;
 /**
  * The features version a fingerprint header, baseline manifest or partial was made with. The one place
  * that says a record without the field predates it (version 1).
@@ -44922,17 +45150,20 @@ const TRIGGER_POLICY_WITH_BASELINE = 'bonferroni';
  * probed with at least three classes (fewer: no contrast, no test); a text model's token probing: its score
  * against the text null.
  */
-function triggerTestP(fp) {
+function triggerTestP(fp, opts = {}) {
     const trig = fp.selfChecks['trigger'];
     if (!trig)
         return undefined;
     // Token probing (text models) has no class-anomaly test: its score against the text null fitted on the
-    // text zoo's clean models (src/selfcheck/base-inputs.ts).
+    // text zoo's clean models (src/selfcheck/base-inputs.ts). `keywordAdjusted` (no baseline): on the user's
+    // texts, the score with natural keywords discounted (token-keywords.ts), never above the score, so the same
+    // null bounds it; with a baseline the references already cancel a class's keywords (the token gain map).
     if (trig.trigger?.kind === 'tokens') {
         const classes = fp.header.model.classes;
-        return classes < 2
-            ? undefined
-            : triggerPValue(trig.score, classes, triggerNullFor(trig.basis ?? 'probes', 'tokens'));
+        if (classes < 2)
+            return undefined;
+        const score = (opts.keywordAdjusted ? trig.keywordAdjusted?.score : undefined) ?? trig.score;
+        return triggerPValue(score, classes, triggerNullFor(trig.basis ?? 'probes', 'tokens'));
     }
     const p = trig.pValue;
     return p !== undefined && Number.isFinite(p) ? p : undefined;
@@ -44978,13 +45209,15 @@ function noBaselineP(fp) {
     return combineNoBaseline(['trigger', 'weight-outlier'].flatMap((check) => {
         const c = fp.selfChecks[check];
         // trigger probing's p: its class anomaly (images) or the text null (tokens), as with a baseline
-        const p = check === 'trigger' ? triggerTestP(fp) : c?.pValue;
+        // (text models on the user's texts: the score with natural keywords left out, token-keywords.ts)
+        const p = check === 'trigger' ? triggerTestP(fp, { keywordAdjusted: true }) : c?.pValue;
+        const target = c?.keywordAdjusted?.targetClass ?? c?.targetClass;
         return c && p !== undefined && Number.isFinite(p)
             ? [
                 {
                     check,
                     pValue: p,
-                    ...(c.targetClass !== undefined ? { targetClass: c.targetClass } : {}),
+                    ...(target !== undefined ? { targetClass: target } : {}),
                 },
             ]
             : [];
@@ -45084,6 +45317,18 @@ function finalLayerSentence(level, cls, p, triggerP) {
     if (level === 'medium')
         return `Final-layer weights: class ${cls}'s weight row stands out somewhat from the other classes' (${pText}), not enough to call it high; ${trig}.`;
     return `Final-layer weights: class ${cls}'s weight row stands out from the other classes' as a backdoor's target does (${pText}); ${trig}.`;
+}
+/**
+ * Without a baseline, on the user's texts: the suspected class's strongest word when it is a natural keyword
+ * of that class (SelfCheck.keywordAdjusted, src/selfcheck/token-keywords.ts), said plainly (a leading space),
+ * or ''.
+ */
+function naturalKeywordNote(adjusted, cls) {
+    if (adjusted.discounted.length === 0)
+        return '';
+    const named = adjusted.discounted.map((id, i) => `"${adjusted.words?.[i] ?? `token ${id}`}"`);
+    return (` ${named.join(', ')} ${named.length > 1 ? 'are' : 'is'} in many of the given texts the model puts in class ${cls} ` +
+        `and rarely in the others (a natural keyword of that class, not a planted word), so it counts for nothing here.`);
 }
 
 ;// CONCATENATED MODULE: ./lib/baseline/config.js
@@ -45674,6 +45919,13 @@ function referenceFreeAssessment(fp, pValue) {
 
 
 
+/**
+ * The score the no-baseline p was computed from: a text model's keyword-adjusted score when there is one
+ * (src/score/final.ts triggerTestP reads it without a baseline), so a report's score and p-value agree.
+ */
+function scoreBehindP(check) {
+    return check.keywordAdjusted?.score ?? check.score;
+}
 function referenceFreeVerdict(fp) {
     const detectors = {};
     const trig = fp.selfChecks['trigger'];
@@ -45683,7 +45935,7 @@ function referenceFreeVerdict(fp) {
     for (const part of v.parts) {
         const check = fp.selfChecks[part.check];
         detectors[part.check === 'trigger' ? 'trigger-probe' : 'final-layer'] = {
-            score: check.score,
+            score: scoreBehindP(check),
             pValue: part.pValue,
         };
     }
@@ -45692,15 +45944,20 @@ function referenceFreeVerdict(fp) {
     // the final-layer check decided beside trigger probing (src/score/no-baseline.ts): its class is the
     // suspect, and trigger probing's trigger is named only when it points at the same class
     const byWeights = trig !== undefined && v.decidedBy === 'weight-outlier';
-    if (byWeights && !details.multiTarget) {
+    // Likewise when a natural keyword was discounted (text models on the user's texts): the discounted score's
+    // class is the suspect, and the raw search's trigger (built on that keyword) is not named.
+    const adjusted = !byWeights && v.decidedBy === 'trigger' ? trig?.keywordAdjusted : undefined;
+    const discounted = adjusted !== undefined && adjusted.discounted.length > 0;
+    if ((byWeights || discounted) && !details.multiTarget) {
         if (v.targetClass !== undefined)
             details.suspectedTargetClass = v.targetClass;
-        if (trig.targetClass !== v.targetClass)
+        if (discounted || trig.targetClass !== v.targetClass)
             delete details.trigger;
     }
+    const keywordNote = adjusted && trig.targetClass !== undefined ? naturalKeywordNote(adjusted, trig.targetClass) : '';
     // Without trigger probing the scan reports the model as not assessed (src/scan/assessment.ts) and why:
     // the final-layer check alone decides no level (it is reported, and a baseline calibrates it).
-    const text = details.trigger?.kind === 'tokens';
+    const text = trig?.trigger?.kind === 'tokens';
     const triggerP = v.parts.find((x) => x.check === 'trigger')?.pValue ?? 1;
     const summary = !trig
         ? `No baseline, and ${triggerNotRun(fp)?.sentence ?? 'trigger probing did not run.'}`
@@ -45720,7 +45977,7 @@ function referenceFreeVerdict(fp) {
         pValue,
         detectors,
         explanation: {
-            summary: summary + basisNote,
+            summary: summary + keywordNote + basisNote,
             strongestSignal: v.decidedBy === 'weight-outlier'
                 ? describeChannel('identity', 'self:weight-outlier')
                 : trig
@@ -45732,7 +45989,7 @@ function referenceFreeVerdict(fp) {
                         channel: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
                         detector: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
                         representation,
-                        score: deciding.score,
+                        score: scoreBehindP(deciding),
                         pValue,
                     },
                 ]
