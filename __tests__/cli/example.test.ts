@@ -17,6 +17,19 @@ import type { ScanReport, ScannedModel } from '../../src/report/types.js';
 
 const EXAMPLE_BASELINE = 'baselines/example';
 
+/** The committed bundle's CLI (bin/model-fingerprint.js), as a user runs it. */
+function runBundle(...argv: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, ['bin/model-fingerprint.js', ...argv], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+}
+
+/** The README's first command with extra flags. */
+function exampleScan(...flags: string[]): { status: number | null; stdout: string; stderr: string } {
+  return runBundle('scan', 'examples/models/candidates', '--baseline', EXAMPLE_BASELINE, ...flags);
+}
+
 test('the committed example baseline verifies', async () => {
   const b = await loadBaseline(EXAMPLE_BASELINE);
   expect(b.manifest.members.length).toBeGreaterThanOrEqual(20);
@@ -27,19 +40,14 @@ test('the committed example baseline is what the README build command makes toda
   // A tool change that moves the fingerprints without rebuilding baselines/example would leave the README's
   // example scanning against stale references (it happened once: trigger blocks moved, the baseline did not).
   const out = join(tempDir('mf-example-rebuild-'), 'baseline');
-  const r = spawnSync(
-    process.execPath,
-    [
-      'bin/model-fingerprint.js',
-      'baseline',
-      'build',
-      'examples/models/clean',
-      '--probe-samples',
-      'examples/probe-samples',
-      '--out',
-      out,
-    ],
-    { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
+  const r = runBundle(
+    'baseline',
+    'build',
+    'examples/models/clean',
+    '--probe-samples',
+    'examples/probe-samples',
+    '--out',
+    out,
   );
   expect(r.status).toBe(0);
   const files = readdirSync(join(EXAMPLE_BASELINE, 'fingerprints')).sort();
@@ -68,20 +76,7 @@ test('the committed example baseline is what the README build command makes toda
 }, 180_000);
 
 test('README command: the backdoored example is high, the clean candidate low, exit 1', () => {
-  const r = spawnSync(
-    process.execPath,
-    [
-      'bin/model-fingerprint.js',
-      'scan',
-      'examples/models/candidates',
-      '--baseline',
-      EXAMPLE_BASELINE,
-      '--format',
-      'json',
-      '-q',
-    ],
-    { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
-  );
+  const r = exampleScan('--format', 'json', '-q');
   expect(r.stderr).toBe('');
   expect(r.status).toBe(1);
   const report = JSON.parse(r.stdout) as ScanReport;
@@ -92,34 +87,11 @@ test('README command: the backdoored example is high, the clean candidate low, e
 }, 60_000);
 
 test('the text report is what a terminal shows', () => {
-  const r = spawnSync(
-    process.execPath,
-    ['bin/model-fingerprint.js', 'scan', 'examples/models/candidates', '--baseline', EXAMPLE_BASELINE, '-q'],
-    {
-      encoding: 'utf8',
-      env: { ...process.env, NODE_OPTIONS: '' },
-    },
-  );
+  const r = exampleScan('-q');
   expect(r.status).toBe(1);
   expect(r.stdout).toMatch(/backdoored\.onnx\s+\d+\s+HIGH/);
   expect(r.stdout).toMatch(/clean-candidate\.onnx\s+\d+\s+low/);
 }, 60_000);
-
-/** The README's first command with extra flags, as the committed bundle prints it on stdout. */
-function exampleScan(...flags: string[]): { status: number | null; stdout: string } {
-  return spawnSync(
-    process.execPath,
-    [
-      'bin/model-fingerprint.js',
-      'scan',
-      'examples/models/candidates',
-      '--baseline',
-      EXAMPLE_BASELINE,
-      ...flags,
-    ],
-    { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
-  );
-}
 
 test("the README's terminal example and rendered PR comment are what the CLI prints", () => {
   const readme = readFileSync('README.md', 'utf8');
