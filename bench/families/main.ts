@@ -36,16 +36,12 @@ import {
   type FamilyManifest,
 } from './types.js';
 import { spawnSync } from 'node:child_process';
+import { option } from '../lib/args.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function flag(name: string): boolean {
   return process.argv.includes(name);
-}
-
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 const ZOO = path.resolve(ROOT, option('--zoo') ?? path.join('bench', '.cache', 'families-zoo'));

@@ -33,6 +33,7 @@ import { buildKey, cachedBuild, cachedScan } from './cache.js';
 import { renderRealsize } from './report.js';
 import { measureSpeed, speedModels, type SpeedRow } from './speed.js';
 import { referenceSets, type ReferenceSet } from './references.js';
+import { option } from '../lib/args.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -87,11 +88,6 @@ export interface RealsizeBench {
   cells: CellResult[];
   /** Scan time against raw ONNX Runtime in the same process, for a few test models (bench/realsize/speed.ts). */
   speed: SpeedRow[];
-}
-
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 /** The commit a checkout is at (and whether its work tree differs), for the results' runner label. */

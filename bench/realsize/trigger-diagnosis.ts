@@ -65,13 +65,9 @@ import {
   type CellLike,
 } from '../../src/selfcheck/class-anomaly.js';
 import type { RealsizeManifest, RealsizeModel } from './manifest.js';
+import { option } from '../lib/args.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 type RunLogits = (inputs: Float32Array, count: number) => Promise<Float32Array>;
 

@@ -14,14 +14,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDynamoExporter, ensureTorch, SetupError } from '../torch/python.js';
 import { ARCHS, DATASET, ZOO_FORMAT, type ArchManifest, type RealsizeManifest } from './manifest.js';
+import { option } from '../lib/args.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SITE = path.join(ROOT, 'bench', '.cache', 'torch-site');
-
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 /** What to build, passed to train.py as given (it validates them and says what it expects). */
 const PLAN_OPTIONS = ['--ref-recipe', '--test-recipe', '--test-clean', '--attacks', '--rates', '--cells'];

@@ -32,11 +32,7 @@ import {
   type KeywordRule,
 } from '../../src/selfcheck/token-keywords.js';
 import { loadTextZoo } from './zoo.js';
-
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+import { option } from '../lib/args.js';
 
 interface DumpRow {
   id: string;

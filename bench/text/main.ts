@@ -39,15 +39,11 @@ import { renderTextMarkdown } from './report.js';
 import { timeScans, type TimingRow } from './timing.js';
 import { screeningOrders, type OrderRow } from './order.js';
 import { P_HIGH } from '../../src/score/risk.js';
+import { option } from '../lib/args.js';
 
 function flag(name: string): boolean {
   return process.argv.includes(name);
 }
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
 export interface TextCondition {
   id: string;
   label: string;

@@ -15,11 +15,7 @@ import { runTokenTriggerCheck } from '../../src/fingerprint/token-trigger-check.
 import { auroc } from '../../src/score/metrics.js';
 import { readVocabulary } from '../../src/probes/vocab.js';
 import { loadTextZoo, type TextModel } from './zoo.js';
-
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+import { option } from '../lib/args.js';
 
 export interface StudyRow {
   id: string;

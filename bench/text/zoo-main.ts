@@ -11,13 +11,9 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ensureTorch, SetupError } from '../torch/python.js';
 import { CACHE, ROOT, TEXT_CORPORA, zooName, type TextCorpus } from './zoo.js';
+import { option } from '../lib/args.js';
 
 const SITE = path.join(CACHE, 'torch-site');
-
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 try {
   ensureTorch(ROOT, SITE);

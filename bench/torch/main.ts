@@ -27,14 +27,10 @@ import { conditionMetrics, type ScanRow } from './metrics.js';
 import { ensureDynamoExporter, ensureTorch, SetupError, trainZoo } from './python.js';
 import { renderMarkdown } from './report.js';
 import { isFailed } from '../../src/report/types.js';
+import { option } from '../lib/args.js';
 
 function flag(name: string): boolean {
   return process.argv.includes(name);
-}
-
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 /**
