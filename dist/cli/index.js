@@ -45150,6 +45150,14 @@ const TRIGGER_POLICY_WITH_BASELINE = 'bonferroni';
  * probed with at least three classes (fewer: no contrast, no test); a text model's token probing: its score
  * against the text null.
  */
+/**
+ * A self-check's score as the no-baseline verdict reads it: a text model's keyword-adjusted score when there is
+ * one (natural keywords discounted, src/selfcheck/token-keywords.ts), else its own score. The report shows
+ * this score beside the no-baseline p, so the two agree.
+ */
+function noBaselineScore(check) {
+    return check.keywordAdjusted?.score ?? check.score;
+}
 function triggerTestP(fp, opts = {}) {
     const trig = fp.selfChecks['trigger'];
     if (!trig)
@@ -45162,7 +45170,7 @@ function triggerTestP(fp, opts = {}) {
         const classes = fp.header.model.classes;
         if (classes < 2)
             return undefined;
-        const score = (opts.keywordAdjusted ? trig.keywordAdjusted?.score : undefined) ?? trig.score;
+        const score = opts.keywordAdjusted ? noBaselineScore(trig) : trig.score;
         return triggerPValue(score, classes, triggerNullFor(trig.basis ?? 'probes', 'tokens'));
     }
     const p = trig.pValue;
@@ -45919,13 +45927,7 @@ function referenceFreeAssessment(fp, pValue) {
 
 
 
-/**
- * The score the no-baseline p was computed from: a text model's keyword-adjusted score when there is one
- * (src/score/final.ts triggerTestP reads it without a baseline), so a report's score and p-value agree.
- */
-function scoreBehindP(check) {
-    return check.keywordAdjusted?.score ?? check.score;
-}
+
 function referenceFreeVerdict(fp) {
     const detectors = {};
     const trig = fp.selfChecks['trigger'];
@@ -45935,7 +45937,7 @@ function referenceFreeVerdict(fp) {
     for (const part of v.parts) {
         const check = fp.selfChecks[part.check];
         detectors[part.check === 'trigger' ? 'trigger-probe' : 'final-layer'] = {
-            score: scoreBehindP(check),
+            score: noBaselineScore(check),
             pValue: part.pValue,
         };
     }
@@ -45989,7 +45991,7 @@ function referenceFreeVerdict(fp) {
                         channel: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
                         detector: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
                         representation,
-                        score: scoreBehindP(deciding),
+                        score: noBaselineScore(deciding),
                         pValue,
                     },
                 ]

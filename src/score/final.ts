@@ -21,7 +21,7 @@
  * Separate tests of the ensemble (src/baseline/config.ts SEPARATE_TEST_CHANNELS: the position-aligned patch
  * map) join the same Bonferroni combination: p = min(1, m * min over the m tests).
  */
-import type { Fingerprint } from '../fingerprint/types.js';
+import type { Fingerprint, SelfCheck } from '../fingerprint/types.js';
 import { triggerPValue } from '../selfcheck/reference-free-p.js';
 import { triggerNullFor } from '../selfcheck/base-inputs.js';
 import { levelOf, riskScore, type RiskLevel } from './risk.js';
@@ -63,6 +63,15 @@ export interface FinalVerdict {
  * probed with at least three classes (fewer: no contrast, no test); a text model's token probing: its score
  * against the text null.
  */
+/**
+ * A self-check's score as the no-baseline verdict reads it: a text model's keyword-adjusted score when there is
+ * one (natural keywords discounted, src/selfcheck/token-keywords.ts), else its own score. The report shows
+ * this score beside the no-baseline p, so the two agree.
+ */
+export function noBaselineScore(check: SelfCheck): number {
+  return check.keywordAdjusted?.score ?? check.score;
+}
+
 export function triggerTestP(fp: Fingerprint, opts: { keywordAdjusted?: boolean } = {}): number | undefined {
   const trig = fp.selfChecks['trigger'];
   if (!trig) return undefined;
@@ -73,7 +82,7 @@ export function triggerTestP(fp: Fingerprint, opts: { keywordAdjusted?: boolean 
   if (trig.trigger?.kind === 'tokens') {
     const classes = fp.header.model.classes;
     if (classes < 2) return undefined;
-    const score = (opts.keywordAdjusted ? trig.keywordAdjusted?.score : undefined) ?? trig.score;
+    const score = opts.keywordAdjusted ? noBaselineScore(trig) : trig.score;
     return triggerPValue(score, classes, triggerNullFor(trig.basis ?? 'probes', 'tokens'));
   }
   const p = trig.pValue;

@@ -4,8 +4,9 @@
  * weight rows: src/fingerprint/final-layer-anomaly.ts), combined by weighted Bonferroni
  * (src/score/no-baseline.ts). Said plainly in the explanation.
  */
-import type { Fingerprint, SelfCheck } from '../fingerprint/types.js';
+import type { Fingerprint } from '../fingerprint/types.js';
 import type { DetectorResult, Explanation } from '../report/types.js';
+import { noBaselineScore } from './final.js';
 import { noBaselineP } from './no-baseline.js';
 import { finalLayerSentence, naturalKeywordNote, referenceFreeSentence } from './finding-words.js';
 import { levelOf, riskScore } from './risk.js';
@@ -19,14 +20,6 @@ export interface ReferenceFreeVerdict {
   explanation: Explanation;
 }
 
-/**
- * The score the no-baseline p was computed from: a text model's keyword-adjusted score when there is one
- * (src/score/final.ts triggerTestP reads it without a baseline), so a report's score and p-value agree.
- */
-function scoreBehindP(check: SelfCheck): number {
-  return check.keywordAdjusted?.score ?? check.score;
-}
-
 export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
   const detectors: Record<string, DetectorResult> = {};
   const trig = fp.selfChecks['trigger'];
@@ -36,7 +29,7 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
   for (const part of v.parts) {
     const check = fp.selfChecks[part.check];
     detectors[part.check === 'trigger' ? 'trigger-probe' : 'final-layer'] = {
-      score: scoreBehindP(check),
+      score: noBaselineScore(check),
       pValue: part.pValue,
     };
   }
@@ -95,7 +88,7 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
               channel: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
               detector: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
               representation,
-              score: scoreBehindP(deciding),
+              score: noBaselineScore(deciding),
               pValue,
             },
           ]
