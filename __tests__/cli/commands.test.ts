@@ -264,6 +264,17 @@ describe('inspect and fingerprint', () => {
     expect(r2.code).toBe(2);
     expect(r2.err).toContain(t);
   });
+
+  test('a scan without a baseline whose every model failed does not claim that checks ran', async () => {
+    const dir = tempDir();
+    const lfs = join(dir, 'model.onnx');
+    writeFileSync(lfs, 'version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 1\n');
+    const r = await cli('scan', lfs, '--format', 'json');
+    expect(r.code).toBe(2);
+    const report = JSON.parse(r.out) as ScanReport;
+    expect(report.models).toHaveLength(1);
+    expect(report.notes.join(' ')).not.toMatch(/only reference-free checks ran/);
+  });
 });
 
 describe('sharded baseline build', () => {

@@ -254,7 +254,15 @@ export const scanModels: ScanFn = async (paths, opts) => {
     failOn: opts.failOn,
     onNotAssessed: opts.onNotAssessed ?? DEFAULT_ON_NOT_ASSESSED,
     models,
-    notes: !ref ? [NOTE_NO_BASELINE] : ref.refusal === undefined ? budgetNote(ref.baseline, opts) : [],
+    // The no-baseline note says which checks ran: with no model scanned (none given, or every one an error)
+    // none did, and the note would claim otherwise.
+    notes: !ref
+      ? models.some((m) => !('error' in m))
+        ? [NOTE_NO_BASELINE]
+        : []
+      : ref.refusal === undefined
+        ? budgetNote(ref.baseline, opts)
+        : [],
   };
   return report;
 };
