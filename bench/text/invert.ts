@@ -131,13 +131,19 @@ async function main(): Promise<void> {
     }
     await runner.release();
   }
-  const attacks = [...new Set(rows.filter((r) => r.label === 'backdoored').map((r) => r.attack as string))].sort();
+  const attacks = [
+    ...new Set(rows.filter((r) => r.label === 'backdoored').map((r) => r.attack as string)),
+  ].sort();
   const metrics = variants.map((v) => {
     const vr = rows.filter((r) => r.variant === v.id);
     const clean = vr.filter((r) => r.label === 'clean').map((r) => r.score);
     const bd = vr.filter((r) => r.label === 'backdoored');
     const perAttack: Record<string, number | null> = {};
-    for (const a of attacks) perAttack[a] = auroc(clean, bd.filter((r) => r.attack === a).map((r) => r.score));
+    for (const a of attacks)
+      perAttack[a] = auroc(
+        clean,
+        bd.filter((r) => r.attack === a).map((r) => r.score),
+      );
     return {
       variant: v.id,
       auroc: auroc(

@@ -151,7 +151,14 @@ export async function invertTokenTriggers(
       for (let j = 0; j < L; j++)
         for (let v = 0; v < vocab; v++)
           if (v === pad || (opts.exclude?.(c, v) ?? false)) theta[j * vocab + v] = -Infinity;
-      arms.push({ c, L, rows: mine, theta, adam: new Adam(theta.length, { lr: opts.lr ?? INVERT_LR }), loss: NaN });
+      arms.push({
+        c,
+        L,
+        rows: mine,
+        theta,
+        adam: new Adam(theta.length, { lr: opts.lr ?? INVERT_LR }),
+        loss: NaN,
+      });
     }
   const count = arms.reduce((a, x) => a + x.rows.length, 0);
   if (count === 0 || arms.length === 0) return [];
@@ -240,7 +247,14 @@ export async function invertTokenTriggers(
 }
 
 /** out[o..o+dim) = sum_v p[v] E[v] (rows with a negligible weight skipped). */
-function relaxedRow(E: Float32Array, p: Float64Array, vocab: number, dim: number, out: Float64Array, o: number): void {
+function relaxedRow(
+  E: Float32Array,
+  p: Float64Array,
+  vocab: number,
+  dim: number,
+  out: Float64Array,
+  o: number,
+): void {
   out.fill(0, o, o + dim);
   for (let v = 0; v < vocab; v++) {
     const pv = p[v];
@@ -251,7 +265,14 @@ function relaxedRow(E: Float32Array, p: Float64Array, vocab: number, dim: number
 }
 
 /** out[v] = E[v] . g[o..o+dim) for every row v. */
-function rowDots(E: Float32Array, vocab: number, dim: number, g: Float64Array, o: number, out: Float64Array): void {
+function rowDots(
+  E: Float32Array,
+  vocab: number,
+  dim: number,
+  g: Float64Array,
+  o: number,
+  out: Float64Array,
+): void {
   for (let v = 0; v < vocab; v++) {
     const r = v * dim;
     let dot = 0;

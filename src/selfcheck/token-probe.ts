@@ -465,7 +465,10 @@ export async function probeTokenTriggers(
       inversionRan = true;
       // never more than a quarter of the vocabulary (a small vocabulary keeps most of its words)
       const nEx = Math.min(opts.invertExclude ?? INVERT_EXCLUDE, Math.floor(opts.vocabSize / 4));
-      const excluded = Array.from({ length: k }, (_, c) => new Set(rankedFor(c, nEx).map((x) => x.tokens[0])));
+      const excluded = Array.from(
+        { length: k },
+        (_, c) => new Set(rankedFor(c, nEx).map((x) => x.tokens[0])),
+      );
       const arms = await invertTokenTriggers(opts.invert, base, lengths, cleanAll.argmax, searchRows, {
         classes: k,
         seq,
@@ -477,30 +480,41 @@ export async function probeTokenTriggers(
       const byClass = Array.from({ length: k }, () => new Map<string, number[]>());
       for (const a of arms) for (const cand of a.candidates) byClass[a.target].set(keyOf(cand), cand);
       const cands = byClass.flatMap((m) => [...m.values()]);
-      const fit = Math.floor((reserve() - k * CONFIRM_PHRASES * confirmRows.length) / Math.max(1, cands.length));
-      const screenedInv = await measure(cands, checkRows.slice(0, Math.max(0, Math.min(checkRows.length, fit))));
+      const fit = Math.floor(
+        (reserve() - k * CONFIRM_PHRASES * confirmRows.length) / Math.max(1, cands.length),
+      );
+      const screenedInv = await measure(
+        cands,
+        checkRows.slice(0, Math.max(0, Math.min(checkRows.length, fit))),
+      );
       const perClass: number[][] = [];
       for (let c = 0; c < k; c++) {
         const own = screenedInv.filter((g) => byClass[c].has(keyOf(g.tokens)));
         perClass.push(...topBy(own, CONFIRM_PHRASES, (g) => g.effect.gain[c]).map((g) => g.tokens));
       }
       const uniq = [...new Map(perClass.map((c) => [keyOf(c), c])).values()];
-      const rows = confirmRows.slice(0, Math.min(confirmRows.length, Math.floor(reserve() / Math.max(1, uniq.length))));
+      const rows = confirmRows.slice(
+        0,
+        Math.min(confirmRows.length, Math.floor(reserve() / Math.max(1, uniq.length))),
+      );
       const got = rows.length > 0 ? await measure(uniq, rows) : [];
       if ((opts.inversionScoring ?? 'tier') === 'tiers') {
         for (const g of got) {
           const tier = Math.min(g.tokens.length, MAX_PHRASE) - 1;
           confirmed[tier].push(g);
           for (let c = 0; c < k; c++)
-            if (!best[tier][c] || g.effect.gain[c] > (best[tier][c] as Measured).effect.gain[c]) best[tier][c] = g;
+            if (!best[tier][c] || g.effect.gain[c] > (best[tier][c] as Measured).effect.gain[c])
+              best[tier][c] = g;
         }
       } else {
-        inverted = Array.from({ length: k }, (_, c) =>
-          topBy(
-            got.filter((g) => byClass[c].has(keyOf(g.tokens))),
-            1,
-            (g) => g.effect.gain[c],
-          )[0],
+        inverted = Array.from(
+          { length: k },
+          (_, c) =>
+            topBy(
+              got.filter((g) => byClass[c].has(keyOf(g.tokens))),
+              1,
+              (g) => g.effect.gain[c],
+            )[0],
         );
       }
     }

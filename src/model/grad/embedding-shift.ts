@@ -48,7 +48,8 @@ export function withEmbeddingShift(
   if (!graph) throw new GradientSpecError(`${model.path}: no graph`);
   const nodes = graph.node ?? [];
   const taken = new Set<string>();
-  for (const n of nodes) for (const t of [n.name ?? '', ...(n.input ?? []), ...(n.output ?? [])]) taken.add(t);
+  for (const n of nodes)
+    for (const t of [n.name ?? '', ...(n.input ?? []), ...(n.output ?? [])]) taken.add(t);
   for (const v of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.valueInfo ?? [])])
     taken.add(v.name ?? '');
   for (const t of graph.initializer ?? []) taken.add(t.name ?? '');
