@@ -166,6 +166,14 @@ export interface TokenProbeOptions {
  */
 export type InversionScoring = 'tiers' | 'tier';
 
+/**
+ * The scoring --token-inversion uses: 'tiers', chosen on the man-page CNN dev split (bench/text/invert.ts:
+ * the tier gains against 20 references, max robust z, AUROC 0.600 without inversion, 0.642 'tiers'; the
+ * reference-free trigger score 0.758 without, 0.742 with either; 12 backdoored and 10 clean dev models, so
+ * within noise). The same scoring path as the greedy candidates, as issue 23 asks.
+ */
+export const INVERSION_SCORING: InversionScoring = 'tiers';
+
 /** Per class, the strongest screened words kept out of its inversion (default of invertExclude). */
 export const INVERT_EXCLUDE = 0;
 /** Forward passes a text model's search wants beside its screening for the inversion (its gradients and checks). */
@@ -498,7 +506,7 @@ export async function probeTokenTriggers(
         Math.min(confirmRows.length, Math.floor(reserve() / Math.max(1, uniq.length))),
       );
       const got = rows.length > 0 ? await measure(uniq, rows) : [];
-      if ((opts.inversionScoring ?? 'tier') === 'tiers') {
+      if ((opts.inversionScoring ?? INVERSION_SCORING) === 'tiers') {
         for (const g of got) {
           const tier = Math.min(g.tokens.length, MAX_PHRASE) - 1;
           confirmed[tier].push(g);
