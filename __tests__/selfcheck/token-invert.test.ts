@@ -27,6 +27,9 @@ import { probeTokenTriggers } from '../../src/selfcheck/token-probe.js';
 import { summarise } from '../../src/selfcheck/logit-stats.js';
 import { textLengths } from '../../src/selfcheck/token-insert.js';
 import { Rng } from '../../src/probes/rng.js';
+import { ENGINE_FLAGS, engineOptions, parse } from '../../src/cli/args.js';
+import { probeSpecOf } from '../../src/scan/engine.js';
+import { probeFlags } from '../../src/baseline/rebuild-command.js';
 import {
   buildPhraseModel,
   PHRASE_IDS,
@@ -162,17 +165,28 @@ describe('inversion', () => {
     forward = 0;
     const r = await probeTokenTriggers(counted, textIds(N), TEXT_SEQ, { ...opts, invert: inv.context });
     await inv.release();
-    await runner.release();
     expect(r.inversionRan).toBe(true);
     // gradients charged beside the forward passes run
     expect(r.forwardPasses).toBeGreaterThan(forward);
-    expect(r.invertedTier).not.toBeNull();
-    expect(holdsPhrase(r.invertedTier!.triggers[TARGET])).toBe(true);
-    expect(r.invertedTier!.gain[TARGET]).toBeGreaterThan(
-      Math.max(...Array.from(r.invertedTier!.gain).filter((_, c) => c !== TARGET)),
-    );
+    // the shipped scoring: the inverted phrases are candidates of the longest tier
+    expect(r.invertedTier).toBeNull();
+    const longest = r.tiers.find((t) => t.length === 3);
+    expect(holdsPhrase(longest?.triggers[TARGET])).toBe(true);
+    expect(longest!.flip[TARGET]).toBeGreaterThan(0.9);
     expect(r.selfCheck.targetClass).toBe(TARGET);
-    expect(r.selfCheck.score).toBeGreaterThan(without.selfCheck.score);
+    // the other scoring: the inverted phrases as their own tier
+    const inv2 = await openTokenInversion(model, table, TEXT_SEQ);
+    if (typeof inv2 === 'string') throw new Error(inv2);
+    const own = await probeTokenTriggers(run, textIds(N), TEXT_SEQ, {
+      ...opts,
+      invert: inv2.context,
+      inversionScoring: 'tier',
+    });
+    await inv2.release();
+    await runner.release();
+    expect(holdsPhrase(own.invertedTier?.triggers[TARGET])).toBe(true);
+    const gains = Array.from(own.invertedTier!.gain);
+    expect(gains[TARGET]).toBeGreaterThan(Math.max(...gains.filter((_, c) => c !== TARGET)));
   });
 
   it('a graph without a backward rule: no inversion, the reason given, the search runs without it', async () => {
@@ -190,5 +204,16 @@ describe('inversion', () => {
     expect(r).not.toBeNull();
     expect(r!.inversionUnavailable).toMatch(/ReduceLogSumExp/);
     expect(r!.probe.inversionRan).toBe(false);
+  });
+});
+
+describe('the --token-inversion flag', () => {
+  test('parses into the probe spec, and a baseline built with it is rebuilt with it', () => {
+    const spec = probeSpecOf(engineOptions(parse('scan', ['m.onnx', '--token-inversion'], ENGINE_FLAGS)));
+    expect(spec.tokenInversion).toBe(true);
+    expect(probeFlags('/b', spec, undefined)).toContain('--token-inversion');
+    expect(
+      probeSpecOf(engineOptions(parse('scan', ['m.onnx'], ENGINE_FLAGS))).tokenInversion,
+    ).toBeUndefined();
   });
 });
