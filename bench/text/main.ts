@@ -125,6 +125,8 @@ export interface TextBench {
   nulls?: NullFit[];
   timing?: TimingRow[];
   order?: OrderRow[];
+  /** Built and scanned with --token-inversion (opt-in). */
+  tokenInversion?: boolean;
 }
 
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -406,6 +408,7 @@ function main(): void {
       ...(nulls ? { nulls } : {}),
       ...(timing ? { timing } : {}),
       ...(order ? { order } : {}),
+      ...(INVERSION ? { tokenInversion: true } : {}),
     };
     mkdirSync(RESULTS, { recursive: true });
     writeFileSync(resultsFile, JSON.stringify(out, null, 1) + '\n');
@@ -419,7 +422,9 @@ function main(): void {
 }
 
 function notes(): string {
-  const f = path.join(ROOT, 'bench', 'text', CORPUS === 'man' ? 'findings.md' : `findings-${CORPUS}.md`);
+  // with --token-inversion only the inversion's findings (the shipped scans' are in the file beside)
+  const name = INVERSION ? 'findings-inversion.md' : CORPUS === 'man' ? 'findings.md' : `findings-${CORPUS}.md`;
+  const f = path.join(ROOT, 'bench', 'text', name);
   return existsSync(f) ? readFileSync(f, 'utf8') : '';
 }
 
