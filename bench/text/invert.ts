@@ -167,7 +167,9 @@ async function main(): Promise<void> {
     };
   });
   const refsFile = option('--refs');
-  const versusRefs = refsFile ? compareWithReferences(rows, JSON.parse(readFileSync(refsFile, 'utf8')).rows as Row[]) : null;
+  const versusRefs = refsFile
+    ? compareWithReferences(rows, JSON.parse(readFileSync(refsFile, 'utf8')).rows as Row[])
+    : null;
   const res = { generatedAt: new Date().toISOString(), corpus, arch, split, metrics, versusRefs, rows };
   mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(path.join(ROOT, 'bench', 'results', `${out}.json`), JSON.stringify(res, null, 1) + '\n');
@@ -222,7 +224,11 @@ function features(r: Row, mode: FeatureMode): number[] {
 function maxZ(f: number[], refs: number[][]): number {
   let best = -Infinity;
   f.forEach((x, i) => {
-    const [z] = robustZAgainst([x], refs.map((r) => r[i]), 0.1);
+    const [z] = robustZAgainst(
+      [x],
+      refs.map((r) => r[i]),
+      0.1,
+    );
     best = Math.max(best, z);
   });
   return best;
@@ -232,7 +238,9 @@ function maxZ(f: number[], refs: number[][]): number {
 function compareWithReferences(rows: Row[], refRows: Row[]) {
   const dev = rows.filter((r) => r.invertedGains);
   const refs = refRows.filter((r) => r.invertedGains);
-  const attacks = [...new Set(dev.filter((r) => r.label === 'backdoored').map((r) => r.attack as string))].sort();
+  const attacks = [
+    ...new Set(dev.filter((r) => r.label === 'backdoored').map((r) => r.attack as string)),
+  ].sort();
   return (['greedy', 'tiers', 'extra'] as const).map((mode) => {
     const rf = refs.map((r) => features(r, mode));
     const score = new Map(dev.map((r) => [r.id, maxZ(features(r, mode), rf)]));
@@ -244,7 +252,14 @@ function compareWithReferences(rows: Row[], refRows: Row[]) {
         clean,
         bd.filter((r) => r.attack === a).map((r) => score.get(r.id) as number),
       );
-    const refsMax = Math.max(...rf.map((f, i) => maxZ(f, rf.filter((_, j) => j !== i))));
+    const refsMax = Math.max(
+      ...rf.map((f, i) =>
+        maxZ(
+          f,
+          rf.filter((_, j) => j !== i),
+        ),
+      ),
+    );
     return {
       mode,
       auroc: auroc(

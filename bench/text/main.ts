@@ -423,7 +423,11 @@ function main(): void {
 
 function notes(): string {
   // with --token-inversion only the inversion's findings (the shipped scans' are in the file beside)
-  const name = INVERSION ? 'findings-inversion.md' : CORPUS === 'man' ? 'findings.md' : `findings-${CORPUS}.md`;
+  const name = INVERSION
+    ? 'findings-inversion.md'
+    : CORPUS === 'man'
+      ? 'findings.md'
+      : `findings-${CORPUS}.md`;
   const f = path.join(ROOT, 'bench', 'text', name);
   return existsSync(f) ? readFileSync(f, 'utf8') : '';
 }
