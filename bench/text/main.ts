@@ -1,6 +1,6 @@
 /**
  * `npm run bench:text` (tsx bench/text/main.ts [--corpus man|debian] [--archs bag,cnn,transformer]
- * [--conditions ID,...] [--src] [--fit-null] [--timing] [--order] [--render-only]): detection on the text zoo
+ * [--conditions ID,...] [--src] [--fit-null] [--timing] [--order] [--render-only] [--token-inversion]): detection on the text zoo
  * (bench/text/train.py, `npm run bench:text-zoo`), through the shipped CLI exactly as a user runs it.
  * --corpus debian scores the held-out zoo (Debian package descriptions, another corpus and vocabulary, nothing
  * chosen on it): results in bench/results/text-heldout.json/.md, scans in bench/.cache/text-eval-debian/; it
@@ -18,7 +18,9 @@
  * baseline (with and without samples) and fits the token trigger score's Gumbel nulls on them (the shipped
  * constants, src/selfcheck/reference-free-p.ts TOKEN_TRIGGER_SCORE_NULLS), also per architecture left out.
  * --timing: wall and CPU time of one reference-free scan per architecture, in this process. --order: the
- * rank of each rare-word backdoor's trigger word in the screening orders (bench/text/order.ts). Results:
+ * rank of each rare-word backdoor's trigger word in the screening orders (bench/text/order.ts).
+ * --token-inversion: builds and scans with `--token-inversion` (scans in <eval>-inversion/, results in
+ * <stem>-inversion.json/.md). Results:
  * bench/results/text.json and text.md; scans are cached in bench/.cache/text-eval/<arch>/.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -123,13 +125,22 @@ export interface TextBench {
   nulls?: NullFit[];
   timing?: TimingRow[];
   order?: OrderRow[];
+  /** Built and scanned with --token-inversion (opt-in). */
+  tokenInversion?: boolean;
 }
 
 const RESULTS = path.join(ROOT, 'bench', 'results');
 const CORPUS = (option('--corpus') ?? 'man') as TextCorpus;
-const EVAL = path.join(ROOT, 'bench', '.cache', CORPUS === 'man' ? 'text-eval' : `text-eval-${CORPUS}`);
-/** Results file stem: text (the man-page zoo) or text-heldout (another corpus and vocabulary). */
-const RESULTS_STEM = CORPUS === 'man' ? 'text' : 'text-heldout';
+/** --token-inversion: every build and scan with the token search's trigger inversion (scans and results apart). */
+const INVERSION = flag('--token-inversion');
+const EVAL = path.join(
+  ROOT,
+  'bench',
+  '.cache',
+  (CORPUS === 'man' ? 'text-eval' : `text-eval-${CORPUS}`) + (INVERSION ? '-inversion' : ''),
+);
+/** Results file stem: text (the man-page zoo) or text-heldout (another corpus and vocabulary); -inversion with it. */
+const RESULTS_STEM = (CORPUS === 'man' ? 'text' : 'text-heldout') + (INVERSION ? '-inversion' : '');
 
 function rowsOf(models: TextModel[], report: ScanReport | null, message: string): TextRow[] {
   const byPath = new Map((report?.models ?? []).map((m) => [path.resolve(ROOT, m.path), m] as const));
@@ -199,7 +210,7 @@ function runCondition(runner: CliRunner, zoo: TextZoo, arch: string, c: TextCond
   const refs = zoo.models.filter((m) => m.arch === arch && m.split === 'reference').slice(0, c.refs || 40);
   const tests = zoo.models.filter((m) => m.arch === arch && m.split === 'test');
   const scanned = c.refs > 0 ? tests : [...tests, ...refs];
-  const vocabArgs = ['--vocab-file', zoo.vocabFile];
+  const vocabArgs = ['--vocab-file', zoo.vocabFile, ...(INVERSION ? ['--token-inversion'] : [])];
   let build: BuildResult | null = null;
   const baselineDir = path.join(dir, `baseline-${c.id}`);
   const out = path.join(dir, `scan-${c.id}.json`);
@@ -373,7 +384,7 @@ function main(): void {
     }
   }
   const finish = async () => {
-    if (flag('--timing')) timing = await timeScans(zoo, archs);
+    if (flag('--timing')) timing = await timeScans(zoo, archs, INVERSION);
     if (flag('--order')) order = await screeningOrders(zoo, archs);
     const byArch: TextBench['zoo']['byArch'] = {};
     for (const m of zoo.models) {
@@ -397,6 +408,7 @@ function main(): void {
       ...(nulls ? { nulls } : {}),
       ...(timing ? { timing } : {}),
       ...(order ? { order } : {}),
+      ...(INVERSION ? { tokenInversion: true } : {}),
     };
     mkdirSync(RESULTS, { recursive: true });
     writeFileSync(resultsFile, JSON.stringify(out, null, 1) + '\n');
@@ -410,7 +422,13 @@ function main(): void {
 }
 
 function notes(): string {
-  const f = path.join(ROOT, 'bench', 'text', CORPUS === 'man' ? 'findings.md' : `findings-${CORPUS}.md`);
+  // with --token-inversion only the inversion's findings (the shipped scans' are in the file beside)
+  const name = INVERSION
+    ? 'findings-inversion.md'
+    : CORPUS === 'man'
+      ? 'findings.md'
+      : `findings-${CORPUS}.md`;
+  const f = path.join(ROOT, 'bench', 'text', name);
   return existsSync(f) ? readFileSync(f, 'utf8') : '';
 }
 

@@ -239,7 +239,9 @@ export function renderTextMarkdown(b: TextBench, notes: string): string {
     '',
     `${b.zoo.rejected} backdoor trainings were rejected by the stealth filter (clean accuracy >= clean median - 0.02, attack success >= 0.8) and retrained with the next seed.`,
     '',
-    '## Detection (shipped defaults, as `scan` reports it)',
+    b.tokenInversion
+      ? '## Detection (shipped defaults plus the opt-in `--token-inversion`, as `scan` reports it)'
+      : '## Detection (shipped defaults, as `scan` reports it)',
     '',
     resultTable(b),
     '',

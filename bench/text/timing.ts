@@ -31,7 +31,7 @@ const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 const RAW_BATCH = 4096;
 const RAW_TEXTS = 20 * RAW_BATCH;
 
-export async function timeScans(zoo: TextZoo, archs: string[]): Promise<TimingRow[]> {
+export async function timeScans(zoo: TextZoo, archs: string[], tokenInversion = false): Promise<TimingRow[]> {
   const rows: TimingRow[] = [];
   for (const arch of archs) {
     const m = zoo.models.find((x) => x.arch === arch && x.split === 'test' && x.label === 'clean');
@@ -43,7 +43,11 @@ export async function timeScans(zoo: TextZoo, archs: string[]): Promise<TimingRo
       const t0 = performance.now();
       const report = await scanModels([rel], {
         failOn: 'never',
-        probes: { samplesDir: zoo.samplesText, vocabFile: zoo.vocabFile },
+        probes: {
+          samplesDir: zoo.samplesText,
+          vocabFile: zoo.vocabFile,
+          ...(tokenInversion ? { tokenInversion: true } : {}),
+        },
       });
       const wallMs = performance.now() - t0;
       const cpu = cpuMs(process.cpuUsage(c0));

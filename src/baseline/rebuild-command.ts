@@ -63,6 +63,7 @@ export function probeFlags(
   if (typeof spec.samplesDir === 'string') add('probe-samples', samplesPathOf(dir, spec.samplesDir));
   if (typeof spec.vocabFile === 'string') add('vocab-file', samplesPathOf(dir, spec.vocabFile));
   if (spec.synthesiseBase === true) flags.push('--synthesise-base');
+  if (spec.tokenInversion === true) flags.push('--token-inversion');
   if (strings(layers)) add('layers', layers.join(','));
   // A budget other than the default (a legacy baseline is rebuilt with the default: it has no flag).
   const b = budget === undefined ? undefined : recordedBudget(budget);

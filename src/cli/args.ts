@@ -24,6 +24,7 @@ export const ENGINE_FLAGS: Options = {
   vocab: { type: 'string' },
   'vocab-file': { type: 'string' },
   'synthesise-base': { type: 'boolean' },
+  'token-inversion': { type: 'boolean' },
   layers: { type: 'string' },
   'batch-size': { type: 'string' },
   workspace: { type: 'string' },
@@ -123,6 +124,7 @@ export function engineOptions(p: Parsed): EngineOptions {
   const vocabFile = str(p, 'vocab-file');
   if (vocabFile) probes.vocabFile = vocabFile;
   if (p.values['synthesise-base'] === true) probes.synthesiseBase = true;
+  if (p.values['token-inversion'] === true) probes.tokenInversion = true;
   const normalize = parseNormalize(str(p, 'input-mean'), str(p, 'input-std'));
   if (normalize) probes.normalize = normalize;
   const opts: EngineOptions = { probes };

@@ -211,6 +211,7 @@ async function fingerprintWith(
           ...(opts.earlyStop ? { earlyStop: true } : {}),
           ...(opts.probes.vocabFile ? { vocabFile: opts.probes.vocabFile } : {}),
           ...(opts.probes.synthesiseBase ? { synthesise: true } : {}),
+          ...(opts.probes.tokenInversion ? { tokenInversion: true } : {}),
         });
   if (trig) {
     blocks.trigger = trig.block;

@@ -16,7 +16,12 @@ import { ModelRunner } from '../model/session.js';
 import type { ProbeSet } from '../probes/types.js';
 import { readVocabularyCached, wordOf, type Vocabulary } from '../probes/vocab.js';
 import { MIN_SAMPLE_BASE, type TriggerBaseKind } from '../selfcheck/base-inputs.js';
-import { probeTokenTriggers, tokenPassesWanted, type TokenProbeResult } from '../selfcheck/token-probe.js';
+import {
+  inversionPassesWanted,
+  probeTokenTriggers,
+  tokenPassesWanted,
+  type TokenProbeResult,
+} from '../selfcheck/token-probe.js';
 import { mineTokenTexts } from '../selfcheck/token-mine.js';
 import { tokenCandidateOrder } from '../selfcheck/token-candidates.js';
 import { TOKEN_MINE_BUDGET_SHARE } from '../limits.js';
@@ -30,6 +35,7 @@ import {
 import type { TriggerCheck, TriggerCheckOptions } from './trigger-check.js';
 import { withDeadline } from './trigger-deadline.js';
 import { openTokenGradient } from './token-gradient.js';
+import { openTokenInversion } from './token-relaxed.js';
 
 /** Fewest classes trigger probing can contrast (the same as for images). */
 const MIN_CLASSES = 3;
@@ -59,6 +65,8 @@ export interface TokenTriggerCheck extends TriggerCheck {
   embedding: EmbeddingStats;
   /** The search's whole result (its per-class statistics), for the benchmarks. */
   probe: TokenProbeResult;
+  /** Inversion asked for and the graph could not be differentiated: why (the search ran without it). */
+  inversionUnavailable?: string;
 }
 
 export async function runTokenTriggerCheck(
@@ -71,8 +79,12 @@ export async function runTokenTriggerCheck(
   if (!target) return null;
   const { table, seq } = target;
   // the scan budget's plan (budget.ts), as for images: passes by the model's cost and the vocabulary's size
-  const budget = (opts.plan ?? planBudget(model, probes, DEFAULT_SCAN_BUDGET)).triggerPasses;
-  if (budget === null) return null;
+  const planned = (opts.plan ?? planBudget(model, probes, DEFAULT_SCAN_BUDGET)).triggerPasses;
+  if (planned === null) return null;
+  // the inversion's passes come on top of the plan's (the plan caps a text model at what its vocabulary wants)
+  const inversion = opts.tokenInversion ? (opts.tokenInversion === true ? {} : opts.tokenInversion) : null;
+  const full = planned >= tokenPassesWanted(table.vocab);
+  const budget = planned + (inversion && full ? inversionPassesWanted(classes) : 0);
   const stats = embeddingStats(table);
   const vocab: Vocabulary | undefined = opts.vocabFile ? readVocabularyCached(opts.vocabFile) : undefined;
   const pad = vocab?.pad ?? stats.zeroRow ?? 0;
@@ -80,8 +92,9 @@ export async function runTokenTriggerCheck(
   const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
   // A budget that cannot screen every entry: gradients through the embedding rank the candidates
   // first-order (HotFlip) beside today's order; none (an op without a backward rule): today's order.
-  const grad =
-    budget < tokenPassesWanted(table.vocab) ? await openTokenGradient(model, table, seq, opts.threads) : null;
+  const grad = !full ? await openTokenGradient(model, table, seq, opts.threads) : null;
+  // Inversion through the embedding; a graph it cannot differentiate: the search without it (the reason kept)
+  const inv = inversion ? await openTokenInversion(model, table, seq, opts.threads) : null;
   try {
     const logits = runner.tokenLogitsFunction(probes.inputs[0].sampleShape, {
       ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
@@ -122,6 +135,13 @@ export async function runTokenTriggerCheck(
       order,
       file: model.path,
       ...(grad ? { hotflip: grad.context } : {}),
+      ...(inv && typeof inv !== 'string'
+        ? {
+            invert: inv.context,
+            ...(inversion?.scoring ? { inversionScoring: inversion.scoring } : {}),
+            ...(inversion?.exclude !== undefined ? { invertExclude: inversion.exclude } : {}),
+          }
+        : {}),
       realTexts: basis === 'samples',
     });
     const trig = r.selfCheck.trigger;
@@ -144,9 +164,11 @@ export async function runTokenTriggerCheck(
       stoppedEarly: false,
       embedding: stats,
       probe: r,
+      ...(typeof inv === 'string' ? { inversionUnavailable: inv } : {}),
     };
   } finally {
     await grad?.release();
+    if (inv && typeof inv !== 'string') await inv.release();
     if (!opts.runner) await runner.release();
   }
 }

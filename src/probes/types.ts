@@ -37,6 +37,11 @@ export interface ProbeSpec {
    * (--synthesise-base, src/selfcheck/synthesise.ts) instead of inputs mined from a generated pool. Opt-in.
    */
   synthesiseBase?: boolean;
+  /**
+   * Text models: gradient-based trigger inversion through the embedding as a further candidate source of
+   * the token trigger search (--token-inversion, src/selfcheck/token-invert.ts). Opt-in.
+   */
+  tokenInversion?: boolean;
 }
 
 export interface NormalizeSpec {

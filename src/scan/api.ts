@@ -38,6 +38,11 @@ export interface ProbeOptions {
    * src/selfcheck/synthesise.ts) instead of mined ones. Opt-in; stored in a baseline with the other settings.
    */
   synthesiseBase?: boolean;
+  /**
+   * Text models: trigger inversion through the embedding beside the token search (--token-inversion,
+   * src/selfcheck/token-invert.ts). Opt-in; stored in a baseline with the other settings.
+   */
+  tokenInversion?: boolean;
 }
 
 export interface EngineOptions {

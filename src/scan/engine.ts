@@ -23,6 +23,7 @@ export function probeSpecOf(opts: EngineOptions): ProbeSpec {
   if (p.vocabFile !== undefined) spec.vocabFile = p.vocabFile;
   if (p.normalize !== undefined) spec.normalize = { mean: [...p.normalize.mean], std: [...p.normalize.std] };
   if (p.synthesiseBase) spec.synthesiseBase = true;
+  if (p.tokenInversion) spec.tokenInversion = true;
   return spec;
 }
 

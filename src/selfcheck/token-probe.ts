@@ -58,6 +58,7 @@ import {
   type HotFlipContext,
 } from './token-hotflip.js';
 import { GAIN_SPREAD_FLOOR, MIN_CLASSES_FOR_SCORE, MIN_TRIGGER_BUDGET } from './trigger-probe.js';
+import { inversionGradients, invertTokenTriggers, type InversionContext } from './token-invert.js';
 import { TOKEN_MINE_BUDGET_SHARE } from '../limits.js';
 import {
   NATURAL_RULE,
@@ -147,6 +148,37 @@ export interface TokenProbeOptions {
    * (token-keywords.ts; SelfCheck.keywordAdjusted). Not for mined or generated texts.
    */
   realTexts?: boolean;
+  /**
+   * Gradient-based trigger inversion through the embedding (token-invert.ts): relaxed phrases per class,
+   * discretised and measured by forward passes as a further candidate source. Absent: no inversion.
+   */
+  invert?: InversionContext;
+  /** How inverted phrases are scored (InversionScoring). */
+  inversionScoring?: InversionScoring;
+  /** Per class, its strongest screened words kept out of its inversion (the class's own keywords). */
+  invertExclude?: number;
+}
+
+/**
+ * How the inverted phrases enter the score: 'tiers' (a candidate like any other, in the tier of its length,
+ * longer ones in the longest tier), 'tier' (per class the best of its own inverted phrases as one more tier
+ * of the root mean square; not in the feature blocks).
+ */
+export type InversionScoring = 'tiers' | 'tier';
+
+/**
+ * The scoring --token-inversion uses: 'tiers', chosen on the man-page CNN dev split (bench/text/invert.ts:
+ * the tier gains against 20 references, max robust z, AUROC 0.600 without inversion, 0.642 'tiers'; the
+ * reference-free trigger score 0.758 without, 0.742 with either; 12 backdoored and 10 clean dev models, so
+ * within noise). The same scoring path as the greedy candidates, as issue 23 asks.
+ */
+export const INVERSION_SCORING: InversionScoring = 'tiers';
+
+/** Per class, the strongest screened words kept out of its inversion (default of invertExclude). */
+export const INVERT_EXCLUDE = 0;
+/** Forward passes a text model's search wants beside its screening for the inversion (its gradients and checks). */
+export function inversionPassesWanted(classes: number): number {
+  return GRADIENT_PASS_COST * inversionGradients(classes) + classes * CONFIRM_PHRASES * MAX_CONFIRM_TEXTS * 2;
 }
 
 /** One tier (trigger length): per class its best confirmed trigger's gain (in logit spreads) and flip rate. */
@@ -187,6 +219,10 @@ export interface TokenProbeResult {
   classGains: Float32Array[];
   /** Per class, quantiles (1, 0.99, 0.95, 0.9, 0.5) of the screened one-token gains (clean-logit spreads). */
   classScreen: Float32Array[];
+  /** Scoring 'tier': per class the best of its inverted phrases (gain in logit spreads), or null. */
+  invertedTier: TierScore | null;
+  /** Whether the inversion ran (given a context and the budget for it). */
+  inversionRan: boolean;
   forwardPasses: number;
   candidatesScreened: number;
   candidatesTotal: number;
@@ -426,6 +462,72 @@ export async function probeTokenTriggers(
     if (confirmed[tier].length === 0) break;
   }
 
+  // 4b. Inversion through the embedding: relaxed phrases per class, measured like the greedy ones.
+  let inverted: (Measured | undefined)[] | null = null;
+  let inversionRan = false;
+  if (opts.invert) {
+    const cost = GRADIENT_PASS_COST * inversionGradients(k);
+    const checkRows = searchRows.slice(0, Math.min(MAX_EXTEND_TEXTS, searchRows.length));
+    if (reserve() >= cost + k * CONFIRM_PHRASES * (checkRows.length + confirmRows.length) * 2) {
+      runner.charge(cost);
+      inversionRan = true;
+      // never more than a quarter of the vocabulary (a small vocabulary keeps most of its words)
+      const nEx = Math.min(opts.invertExclude ?? INVERT_EXCLUDE, Math.floor(opts.vocabSize / 4));
+      const excluded = Array.from(
+        { length: k },
+        (_, c) => new Set(rankedFor(c, nEx).map((x) => x.tokens[0])),
+      );
+      const arms = await invertTokenTriggers(opts.invert, base, lengths, cleanAll.argmax, searchRows, {
+        classes: k,
+        seq,
+        ...(opts.pad !== undefined ? { pad: opts.pad } : {}),
+        seed: (opts.seed ?? 0) + 1,
+        exclude: (c, v) => excluded[c].has(v),
+      });
+      // screen every candidate on a few texts, confirm each class's best on the confirmation texts
+      const byClass = Array.from({ length: k }, () => new Map<string, number[]>());
+      for (const a of arms) for (const cand of a.candidates) byClass[a.target].set(keyOf(cand), cand);
+      const cands = byClass.flatMap((m) => [...m.values()]);
+      const fit = Math.floor(
+        (reserve() - k * CONFIRM_PHRASES * confirmRows.length) / Math.max(1, cands.length),
+      );
+      const screenedInv = await measure(
+        cands,
+        checkRows.slice(0, Math.max(0, Math.min(checkRows.length, fit))),
+      );
+      const perClass: number[][] = [];
+      for (let c = 0; c < k; c++) {
+        const own = screenedInv.filter((g) => byClass[c].has(keyOf(g.tokens)));
+        perClass.push(...topBy(own, CONFIRM_PHRASES, (g) => g.effect.gain[c]).map((g) => g.tokens));
+      }
+      const uniq = [...new Map(perClass.map((c) => [keyOf(c), c])).values()];
+      const rows = confirmRows.slice(
+        0,
+        Math.min(confirmRows.length, Math.floor(reserve() / Math.max(1, uniq.length))),
+      );
+      const got = rows.length > 0 ? await measure(uniq, rows) : [];
+      if ((opts.inversionScoring ?? INVERSION_SCORING) === 'tiers') {
+        for (const g of got) {
+          const tier = Math.min(g.tokens.length, MAX_PHRASE) - 1;
+          confirmed[tier].push(g);
+          for (let c = 0; c < k; c++)
+            if (!best[tier][c] || g.effect.gain[c] > (best[tier][c] as Measured).effect.gain[c])
+              best[tier][c] = g;
+        }
+      } else {
+        inverted = Array.from(
+          { length: k },
+          (_, c) =>
+            topBy(
+              got.filter((g) => byClass[c].has(keyOf(g.tokens))),
+              1,
+              (g) => g.effect.gain[c],
+            )[0],
+        );
+      }
+    }
+  }
+
   // 5. Score: per tier, the classes' best gains against each other.
   const tiers: TierScore[] = [];
   best.forEach((row, t) => {
@@ -440,8 +542,20 @@ export async function probeTokenTriggers(
       triggers: row.map((b) => (b ? b.tokens : null)),
     });
   });
+  // the inverted phrases' own tier (scoring 'tier'): in the score, not in the feature blocks
+  let invertedTier: TierScore | null = null;
+  if (inverted && inverted.some((b) => b)) {
+    const gain = Float32Array.from(inverted, (b, c) => (b ? b.effect.gain[c] / logitScale : 0));
+    invertedTier = {
+      length: 0,
+      gain,
+      flip: Float32Array.from(inverted, (b, c) => (b ? b.effect.flip[c] : 0)),
+      z: tierZ(gain, k),
+      triggers: inverted.map((b) => (b ? b.tokens : null)),
+    };
+  }
   const { classScores, target } = scoreTiers(
-    tiers.map((t) => t.z),
+    [...tiers, ...(invertedTier ? [invertedTier] : [])].map((t) => t.z),
     k,
   );
   // Every tier's confirmed candidates with their gains in logit spreads (the keyword-adjusted score's input).
@@ -453,8 +567,9 @@ export async function probeTokenTriggers(
   const shares = opts.realTexts ? classWordShares(base, n, seq, cleanAll.argmax, k, opts.pad) : undefined;
 
   // The trigger to report: the target's shortest trigger that flips nearly as many texts as its best tier.
-  const bestFlip = Math.max(0, ...tiers.map((t) => t.flip[target]));
-  const shownTier = tiers.find((t) => t.triggers[target] && t.flip[target] >= 0.9 * bestFlip);
+  const shownFrom = [...tiers, ...(invertedTier ? [invertedTier] : [])];
+  const bestFlip = Math.max(0, ...shownFrom.map((t) => t.flip[target]));
+  const shownTier = shownFrom.find((t) => t.triggers[target] && t.flip[target] >= 0.9 * bestFlip);
   const shown = shownTier?.triggers[target] ?? null;
   let flipRate = shownTier ? shownTier.flip[target] : 0;
   if (shown && nEval > 0 && runner.left >= nEval) {
@@ -534,6 +649,8 @@ export async function probeTokenTriggers(
         (q) => g[Math.min(g.length - 1, Math.floor(q * g.length))] ?? 0,
       );
     }),
+    invertedTier,
+    inversionRan,
     forwardPasses: runner.used,
     candidatesScreened: singles.length,
     candidatesTotal: all.length,

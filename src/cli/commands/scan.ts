@@ -30,7 +30,7 @@ const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter(
 const HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
        [--output FILE] [--fail-on high|medium|low|never] [--on-not-assessed fail|warn]
        [--budget fast|default|thorough|MACS] [--time-limit SECONDS] [--report-dir DIR] [--vocab-file FILE] [--quiet]
-       without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--synthesise-base]
+       without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--synthesise-base] [--token-inversion]
 Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
 Exit 0: no model fails the gate; 1: a model reaches --fail-on (default high), or was not assessed under
 --on-not-assessed fail (the default); 2: a model or the baseline could not be read.
@@ -54,7 +54,9 @@ them (one value: every channel; otherwise one per channel of the image input).
 Text models (one int64/int32 token-id input): --vocab-file FILE (one token per line, the line number is the id,
 or a JSON object {"token": id}) names the trigger words in the report (with --baseline: when the baseline keeps
 no vocabulary of its own); --probe-samples takes .txt files (one text per line, lowercased and split on
-whitespace, tokenised with the vocabulary) or int32/int64 .npy token ids.
+whitespace, tokenised with the vocabulary) or int32/int64 .npy token ids. --token-inversion (opt-in; also
+\`baseline build\`): the token trigger search also inverts triggers by gradient through the embedding (a relaxed
+phrase per class, measured by forward passes; a graph it cannot differentiate is searched as before).
 `;
 
 export async function scanCommand(argv: string[], io: CliIO): Promise<number> {

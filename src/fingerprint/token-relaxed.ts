@@ -1,0 +1,67 @@
+/**
+ * Glue between the gradient component (src/model/grad) and token trigger inversion
+ * (src/selfcheck/token-invert.ts): one gradient session per text model over a copy whose embedded tokens take
+ * an added shift (embedding-shift.ts), computing d mean cross-entropy[target] / d shift for a batch of texts
+ * with one target class each. When the graph has an op without a backward rule, a token input the session
+ * cannot feed, or a table that is not the one the search reads, there is no inversion (null) and the token
+ * search runs as it does without one; `tokenInversionBlocker` says why.
+ */
+import type { OnnxModel } from '../model/types.js';
+import {
+  embeddingOutputs,
+  GradientSpecError,
+  GradientUnsupported,
+  openGradientSession,
+  type GradientSession,
+} from '../model/grad/index.js';
+import { withEmbeddingShift } from '../model/grad/embedding-shift.js';
+import type { InversionContext } from '../selfcheck/token-invert.js';
+import type { EmbeddingTable } from './embedding-stats.js';
+import { tokenGradientBlocker } from './token-gradient.js';
+
+export interface TokenInversionSession {
+  context: InversionContext;
+  release(): Promise<void>;
+}
+
+/** Opens the relaxed-embedding gradient session, or returns why it cannot (a string: the fallback's reason). */
+export async function openTokenInversion(
+  model: OnnxModel,
+  table: EmbeddingTable,
+  seq: number,
+  threads?: number,
+): Promise<TokenInversionSession | string> {
+  const blocked = tokenGradientBlocker(model, table);
+  if (blocked) return blocked;
+  const inp = model.inputs[0];
+  const emb = embeddingOutputs(model).find((e) => e.input === inp.name && e.table === table.name);
+  if (!emb) return 'no embedding lookup of the table by the input';
+  let session: GradientSession;
+  let shiftName: string;
+  try {
+    const shifted = withEmbeddingShift(model, emb, seq, table.dim, inp.shape[0]);
+    shiftName = shifted.shift;
+    session = await openGradientSession(
+      shifted.model,
+      { terms: [{ kind: 'crossEntropy', target: { feed: 'target' } }], wrt: [{ model: shiftName }] },
+      { threads },
+    );
+  } catch (e) {
+    // an op without a backward rule (or a graph the builder cannot differentiate): today's search
+    if (e instanceof GradientUnsupported || e instanceof GradientSpecError) return e.message;
+    throw e;
+  }
+  const context: InversionContext = {
+    table: { values: table.values, vocab: table.vocab, dim: table.dim },
+    gradient: async (ids, shift, targets, count) => {
+      const r = await session.run({
+        [inp.name]: { data: BigInt64Array.from(ids, (v) => BigInt(v)), dims: [count, seq] },
+        [shiftName]: { data: shift, dims: [count, seq, table.dim] },
+        target: targets,
+      });
+      const logits = Object.values(r.outputs)[0];
+      return { grad: r.grads[shiftName].data, logits: logits.data };
+    },
+  };
+  return { context, release: () => session.release() };
+}
