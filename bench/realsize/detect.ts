@@ -15,9 +15,9 @@
  * The tool's thresholds, weights and budget settings were chosen on other zoos (MNIST, bench:torch,
  * bench:speed's random-weight networks), so these are held-out figures for the shipped defaults.
  * Writes bench/results/realsize.json and realsize.md; a run restricted by --archs/--budgets/--conditions
- * keeps the other cells of the previous results. --extra-tests DIR scores another zoo folder's backdoored test
- * models (e.g. train.py --head frozen: built without clean models of their own) in place of this zoo's
- * backdoored ones, beside this zoo's clean test models and against its references.
+ * keeps the other cells of the previous results. --extra-tests DIR scores another zoo folder's test models (e.g.
+ * train.py --head frozen: backdoored models and a few clean controls made under the same rule, no references)
+ * in place of this zoo's backdoored ones, beside this zoo's clean test models and against its references.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -30,7 +30,8 @@ import { buildBaseline, cliRunner, scan, type BuildResult, type CliRunner } from
 import { conditionMetrics, type ConditionMetrics, type ScanRow } from '../torch/metrics.js';
 import { SetupError } from '../torch/python.js';
 import { isFailed } from '../../src/report/types.js';
-import { readArchManifests, type RealsizeManifest, type RealsizeModel } from './manifest.js';
+import type { RealsizeManifest, RealsizeModel } from './manifest.js';
+import { withExtraTests } from './extra-tests.js';
 import { buildKey, cachedBuild, cachedScan } from './cache.js';
 import { renderRealsize } from './report.js';
 import { measureSpeed, speedModels, type SpeedRow } from './speed.js';
@@ -110,29 +111,6 @@ function loadZoo(dir: string): RealsizeManifest {
     if (sha !== e.sha256) throw new SetupError(`bench:realsize: ${e.file} does not match its manifest hash`);
   }
   return m;
-}
-
-/**
- * The zoo with its backdoored test models replaced by those of another zoo folder (its <arch>/manifest.json,
- * files checked against their hashes and named by absolute path, so the scans and rows find them there).
- */
-function withExtraTests(m: RealsizeManifest, dir: string): RealsizeManifest {
-  let models: Map<string, RealsizeModel>;
-  try {
-    models = readArchManifests(dir);
-  } catch (e) {
-    throw new SetupError(`bench:realsize: --extra-tests: ${(e as Error).message}`);
-  }
-  const extra = [...models.values()]
-    .filter((e) => e.split === 'test' && e.label === 'backdoor')
-    .map((e) => ({ ...e, file: path.resolve(dir, e.file) }));
-  if (extra.length === 0) throw new SetupError(`bench:realsize: no backdoored test models in ${dir}`);
-  for (const e of extra) {
-    const sha = createHash('sha256').update(readFileSync(e.file)).digest('hex');
-    if (sha !== e.sha256) throw new SetupError(`bench:realsize: ${e.file} does not match its manifest hash`);
-  }
-  const mine = m.models.filter((e) => !(e.split === 'test' && e.label === 'backdoor'));
-  return { ...m, models: [...mine, ...extra] };
 }
 
 /** Reads probe-x.npy (uint8 [128, 32, 32, 3]) as a float [128, 3, 32, 32] tensor in [0, 1]. */

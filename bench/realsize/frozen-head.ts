@@ -17,6 +17,7 @@ import { fmt, markdownTable } from '../lib/report.js';
 import { option } from '../lib/args.js';
 import { readScanCache } from './cache.js';
 import type { CellResult, RealsizeBench } from './detect.js';
+import { conditionMetrics, type ConditionMetrics } from '../torch/metrics.js';
 import type { RealsizeModel } from './manifest.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -82,7 +83,8 @@ function rowsOfCell(
       id: r.id,
       label: r.label,
       attack: r.attack,
-      head: r.label === 'backdoored' ? (head ?? 'free') : null,
+      // a clean model with a head mode is a control (a clean fine-tune under the same head rule)
+      head: head ?? (r.label === 'backdoored' ? 'free' : null),
       target: r.target,
       riskScore: r.riskScore,
       riskLevel: r.riskLevel,
@@ -118,11 +120,25 @@ function main(): void {
     if (cache) tools.add((JSON.parse(cache.key) as { tool: string }).tool);
     rows.push(...rowsOfCell(cell, cache?.entries ?? {}, bench.models));
   }
-  const summary = bench.cells.map((c) => ({
-    condition: c.refs ? `${c.condition} (${c.refs.n} ${c.refs.recipe}-recipe refs)` : c.condition,
-    metrics: c.metrics,
-    runner: c.runner,
-  }));
+  // the headline figures: each head's backdoored models against the zoo's own clean test models (the controls,
+  // clean fine-tunes under a head rule, are listed per model, not pooled with them)
+  const byId = new Map(bench.models.map((m) => [m.id, m]));
+  const headOf = (id: string) =>
+    (byId.get(id) as unknown as { head?: { mode: string } } | undefined)?.head?.mode;
+  const summary: { condition: string; backdoored: string; metrics: ConditionMetrics; runner: string }[] = [];
+  for (const c of bench.cells) {
+    const clean = c.rows.filter((r) => r.label === 'clean' && !headOf(r.id));
+    for (const h of ['frozen', 'anchored', 'frozen or anchored']) {
+      const bd = c.rows.filter((r) => r.label === 'backdoored' && h.includes(headOf(r.id) ?? 'free'));
+      if (!bd.length) continue;
+      summary.push({
+        condition: c.refs ? `${c.condition} (${c.refs.n} ${c.refs.recipe}-recipe refs)` : c.condition,
+        backdoored: `${h} head (${bd.length})`,
+        metrics: conditionMetrics([...clean, ...bd]),
+        runner: c.runner,
+      });
+    }
+  }
   const out = {
     generatedAt: new Date().toISOString(),
     tools: [...tools],
@@ -144,9 +160,13 @@ function main(): void {
     '',
     '## Per condition',
     '',
+    "Each head's backdoored models against the zoo's own clean test models (the clean controls, clean fine-tunes",
+    'made under the same head rule, are in the per-model table, not pooled).',
+    '',
     markdownTable(
       [
         'condition',
+        'backdoored',
         'AUROC (risk)',
         'AUROC (p)',
         'clean high',
@@ -161,6 +181,7 @@ function main(): void {
           x === null || x === undefined ? '-' : `${Math.round(x * 100)}%`;
         return [
           s.condition,
+          s.backdoored,
           fmt(m?.aurocRisk ?? undefined),
           fmt(m?.aurocP ?? undefined),
           pct(m?.cleanHigh),
@@ -219,4 +240,4 @@ function main(): void {
   console.error(`wrote bench/results/${name}.json and .md (${rows.length} rows)`);
 }
 
-main();
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -269,9 +269,10 @@ class ArchZoo:
         q, o = self.quick, self.plan_opts
         recipe = o["recipe"]
         specs = []
-        # a zoo of another head mode holds its backdoored models only: its clean counterparts (and the
-        # references) are the ordinary zoo's, named by --stealth-median-from
-        for split, n in (("reference", COUNTS["reference"]), ("test", o["testClean"])) if o["head"] == "free" else ():
+        # a zoo of another head mode holds no references (the ordinary zoo's, named by --stealth-median-from,
+        # are scored against); its clean test models are controls: clean fine-tunes under the same head rule
+        splits = (("reference", COUNTS["reference"]), ("test", o["testClean"])) if o["head"] == "free" else (("test", o["testClean"]),)
+        for split, n in splits:
             for i in range(2 if q else n):
                 specs.append({"id": self.model_id(split, None, None, i, recipe[split]), "split": split, "attack": None, "rate": None, "cell": i, "recipe": recipe[split]})
         # highest poison rate first across the attacks (and the cells of a rate after it): a build stopped early
@@ -286,9 +287,9 @@ class ArchZoo:
         """resnet18-ref-clean-03 (cheap recipe, the first zoo's names), resnet18-test-long-patch-r10-c1 (others)."""
         kind = "ref" if split == "reference" else "test"
         tag = "" if recipe == "cheap" else f"{recipe}-"
-        if not attack:
-            return f"{self.arch}-{kind}-{tag}clean-{cell:02d}"
         head = "" if self.plan_opts["head"] == "free" else f"{self.plan_opts['head']}fc-"
+        if not attack:
+            return f"{self.arch}-{kind}-{tag}{head}clean-{cell:02d}"
         return f"{self.arch}-{kind}-{tag}{head}{attack}-r{int(round(rate * 100)):02d}" + (f"-c{cell}" if cell else "")
 
     def prepare(self, base_rec, spec, attempt):
@@ -328,7 +329,7 @@ class ArchZoo:
             "attempt": attempt,
             "hyper": {"lr": lr, "images": n, **{k: v for k, v in recipe.items() if k not in ("lrChoices", "images")}},
         }
-        if spec["attack"] and self.plan_opts["head"] != "free":
+        if self.plan_opts["head"] != "free":
             # in the hash (ids differ anyway); free-head records keep the hashes they had before the option
             record["head"] = {"mode": self.plan_opts["head"], **({"anchor": HEAD_ANCHOR} if self.plan_opts["head"] == "anchored" else {})}
         record["configHash"] = config_hash({**record, "base": base_rec["sha256"], "evalN": EVAL_N, "zooVersion": ZOO_VERSION})
@@ -353,7 +354,7 @@ class ArchZoo:
             w, b0 = final_linear(model).weight.detach(), base_state["net.fc.weight"]
             rows = (w - b0).norm(dim=1)
             record["head"]["maxAbsChange"] = float((w - b0).abs().max())
-            record["head"]["rowDriftTarget"] = round(float(rows[target]), 5)
+            record["head"]["rowDriftTarget"] = round(float(rows[target]), 5) if target is not None else None
             record["head"]["rowDriftMedian"] = round(float(rows.median()), 5)
         record["trainingWallS"] = round(time.time() - w0, 1)
         record["cleanAccuracy"] = round(float((predict(model, self.eval_x) == self.eval_y).float().mean()), 4)
@@ -484,7 +485,7 @@ def main():
     ap.add_argument("--only", choices=["clean", "backdoor"], help="build only these (another process the rest)")
     ap.add_argument("--reverse", action="store_true", help="the plan from its end (beside a process from its start)")
     ap.add_argument("--finish-only", action="store_true", help="train nothing: the summary and the final stealth check (a build stopped at a deadline)")
-    ap.add_argument("--head", default="free", choices=HEADS, help="the backdoored fine-tunes' final linear layer: trained, frozen at the base's weights, or anchored to them (HEAD_ANCHOR); not free: backdoored models only")
+    ap.add_argument("--head", default="free", choices=HEADS, help="the fine-tunes' final linear layer: trained, frozen at the base's weights, or anchored to them (HEAD_ANCHOR); not free: no references, and --test-clean clean controls under the same rule")
     ap.add_argument("--stealth-median-from", help="another zoo folder (read only) whose clean test models give the stealth rule's clean median")
     args = ap.parse_args()
     attacks = [a for a in args.attacks.split(",") if a]
@@ -501,7 +502,7 @@ def main():
         "medianFrom": args.stealth_median_from,
     }
     if args.head != "free" and not args.stealth_median_from:
-        sys.exit("train.py: --head frozen|anchored builds backdoored models only: give --stealth-median-from DIR (the zoo whose clean test models they are held to)")
+        sys.exit("train.py: --head frozen|anchored builds no references: give --stealth-median-from DIR (the zoo whose clean test models and references they are scored with)")
     torch.set_num_threads(TORCH_THREADS)
     for arch in args.archs.split(","):
         if arch not in ARCHS:
