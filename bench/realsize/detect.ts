@@ -32,6 +32,7 @@ import { SetupError } from '../torch/python.js';
 import { isFailed } from '../../src/report/types.js';
 import type { RealsizeManifest, RealsizeModel } from './manifest.js';
 import { withExtraTests } from './extra-tests.js';
+import { probeTensor } from './probe-tensor.js';
 import { buildKey, cachedBuild, cachedScan } from './cache.js';
 import { renderRealsize } from './report.js';
 import { measureSpeed, speedModels, type SpeedRow } from './speed.js';
@@ -111,19 +112,6 @@ function loadZoo(dir: string): RealsizeManifest {
     if (sha !== e.sha256) throw new SetupError(`bench:realsize: ${e.file} does not match its manifest hash`);
   }
   return m;
-}
-
-/** Reads probe-x.npy (uint8 [128, 32, 32, 3]) as a float [128, 3, 32, 32] tensor in [0, 1]. */
-function probeTensor(dataDir: string): ort.Tensor {
-  const buf = readFileSync(path.join(dataDir, 'probe-x.npy'));
-  const hlen = buf.readUInt16LE(8);
-  const x = buf.subarray(10 + hlen);
-  const n = x.length / 3072;
-  const out = new Float32Array(n * 3072);
-  for (let i = 0; i < n; i++)
-    for (let p = 0; p < 1024; p++)
-      for (let c = 0; c < 3; c++) out[i * 3072 + c * 1024 + p] = x[i * 3072 + p * 3 + c] / 255;
-  return new ort.Tensor('float32', out, [n, 3, 32, 32]);
 }
 
 /** Runs every model on the probe samples in ONNX Runtime and compares its argmax with PyTorch's. */

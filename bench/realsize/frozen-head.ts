@@ -92,7 +92,10 @@ function rowsOfCell(
       decidedBy,
       groupP,
       suspectedTargetClass: r.suspectedTargetClass,
-      targetRight: r.label === 'backdoored' && r.target !== null ? r.suspectedTargetClass === r.target : null,
+      targetRight:
+        r.label === 'backdoored' && r.target !== null && r.riskScore !== null
+          ? r.suspectedTargetClass === r.target
+          : null,
       trigger: r.trigger,
     };
   });

@@ -20,21 +20,10 @@ import { readModel } from '../../src/model/read.js';
 import { runProbes } from '../../src/model/session.js';
 import { auroc } from '../../src/score/metrics.js';
 import { option } from '../lib/args.js';
+import { probeTensor } from './probe-tensor.js';
 import { readArchManifests, type RealsizeManifest, type RealsizeModel } from './manifest.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** The 128 probe samples (uint8 NHWC .npy) as float NCHW in [0, 1]. */
-function probeData(dataDir: string): { data: Float32Array; count: number } {
-  const buf = readFileSync(path.join(dataDir, 'probe-x.npy'));
-  const x = buf.subarray(10 + buf.readUInt16LE(8));
-  const n = x.length / 3072;
-  const out = new Float32Array(n * 3072);
-  for (let i = 0; i < n; i++)
-    for (let p = 0; p < 1024; p++)
-      for (let c = 0; c < 3; c++) out[i * 3072 + c * 1024 + p] = x[i * 3072 + p * 3 + c] / 255;
-  return { data: out, count: n };
-}
 
 /** Per unit mean and standard deviation of the final linear layer's input over the probe samples. */
 async function penultimate(file: string, probes: { data: Float32Array; count: number }): Promise<number[]> {
@@ -102,13 +91,14 @@ async function main(): Promise<void> {
   const extraDir = option('--extra-tests');
   const extra = extraDir
     ? [...readArchManifests(path.resolve(extraDir)).values()]
-        .filter((m) => m.split === 'test' && m.label === 'backdoor')
+        .filter((m) => m.split === 'test')
         .map((m) => ({ ...m, file: path.resolve(extraDir, m.file) }))
     : [];
   const outFile = path.resolve(
     option('--out') ?? path.join(ROOT, 'bench', 'results', 'realsize-penultimate.json'),
   );
-  const probes = probeData(manifest.data.dir);
+  const t = probeTensor(manifest.data.dir);
+  const probes = { data: t.data as Float32Array, count: t.dims[0] };
   const refs = manifest.models.filter((m) => m.split === 'reference' && m.recipe === 'long');
   const tests = [...manifest.models.filter((m) => m.split === 'test'), ...extra];
   const feat = async (m: RealsizeModel) => penultimate(path.resolve(zoo, m.file), probes);
@@ -139,10 +129,11 @@ async function main(): Promise<void> {
     });
     console.error(`${m.id}: rms z ${s.rms.toFixed(2)}, max |z| ${s.maxAbs.toFixed(1)}`);
   }
-  const clean = rows.filter((r) => r.label === 'clean');
+  // the zoo's own clean test models (clean controls made under a head rule are listed, not pooled)
+  const clean = rows.filter((r) => r.label === 'clean' && r.head === null);
   const aucs: Record<string, { rms: number; maxAbs: number; n: number }> = {};
   for (const h of ['free', 'frozen', 'anchored']) {
-    const bd = rows.filter((r) => r.head === h);
+    const bd = rows.filter((r) => r.head === h && r.label === 'backdoor');
     if (!bd.length) continue;
     const lab = [...clean.map(() => 0), ...bd.map(() => 1)];
     const of = (k: string) =>
