@@ -2,7 +2,7 @@
  * `npm run bench:realsize [-- --zoo DIR] [--archs a,b] [--budgets none,fast,default,thorough]
  * [--conditions baseline,baseline+samples,no-baseline+samples,no-baseline] [--speed N] [--build-only] [--cached-only]
  * [--scan-from-end] [--scan-chunk N] [--ref-recipes cheap,long]
- * [--src | --cli FILE] [--results DIR]`:
+ * [--src | --cli FILE] [--results DIR] [--extra-tests DIR]`:
  * detection on the real-size zoo (bench/realsize/README.md), per architecture and scan budget, through the
  * CLI a user runs: `baseline build` of the clean references (with or without the 128 real probe samples)
  * and `scan --format json` of every clean and backdoored test model, or a scan without a baseline (with or
@@ -15,7 +15,9 @@
  * The tool's thresholds, weights and budget settings were chosen on other zoos (MNIST, bench:torch,
  * bench:speed's random-weight networks), so these are held-out figures for the shipped defaults.
  * Writes bench/results/realsize.json and realsize.md; a run restricted by --archs/--budgets/--conditions
- * keeps the other cells of the previous results.
+ * keeps the other cells of the previous results. --extra-tests DIR scores another zoo folder's test models (e.g.
+ * train.py --head frozen: backdoored models and a few clean controls made under the same rule, no references)
+ * in place of this zoo's backdoored ones, beside this zoo's clean test models and against its references.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -29,6 +31,8 @@ import { conditionMetrics, type ConditionMetrics, type ScanRow } from '../torch/
 import { SetupError } from '../torch/python.js';
 import { isFailed } from '../../src/report/types.js';
 import type { RealsizeManifest, RealsizeModel } from './manifest.js';
+import { withExtraTests } from './extra-tests.js';
+import { probeTensor } from './probe-tensor.js';
 import { buildKey, cachedBuild, cachedScan } from './cache.js';
 import { renderRealsize } from './report.js';
 import { measureSpeed, speedModels, type SpeedRow } from './speed.js';
@@ -110,26 +114,13 @@ function loadZoo(dir: string): RealsizeManifest {
   return m;
 }
 
-/** Reads probe-x.npy (uint8 [128, 32, 32, 3]) as a float [128, 3, 32, 32] tensor in [0, 1]. */
-function probeTensor(dataDir: string): ort.Tensor {
-  const buf = readFileSync(path.join(dataDir, 'probe-x.npy'));
-  const hlen = buf.readUInt16LE(8);
-  const x = buf.subarray(10 + hlen);
-  const n = x.length / 3072;
-  const out = new Float32Array(n * 3072);
-  for (let i = 0; i < n; i++)
-    for (let p = 0; p < 1024; p++)
-      for (let c = 0; c < 3; c++) out[i * 3072 + c * 1024 + p] = x[i * 3072 + p * 3 + c] / 255;
-  return new ort.Tensor('float32', out, [n, 3, 32, 32]);
-}
-
 /** Runs every model on the probe samples in ONNX Runtime and compares its argmax with PyTorch's. */
 async function exportCheck(zooDir: string, m: RealsizeManifest): Promise<RealsizeBench['exportCheck']> {
   const input = probeTensor(m.data.dir);
   let total = 0;
   let worst: { id: string; mismatches: number } | null = null;
   for (const e of m.models) {
-    const s = await ort.InferenceSession.create(path.join(zooDir, e.file));
+    const s = await ort.InferenceSession.create(path.resolve(zooDir, e.file));
     const out = (await s.run({ input }))['logits'];
     const k = out.dims[1];
     const data = out.data as Float32Array;
@@ -174,7 +165,7 @@ function rowsOf(
       budget: null,
       summary: null,
     };
-    const m = byPath.get(path.join(zooDir, t.file));
+    const m = byPath.get(path.resolve(zooDir, t.file));
     if (!m)
       return {
         ...base,
@@ -216,7 +207,8 @@ function triggerRanOn(r: RealsizeRow): boolean | null {
 
 async function main(): Promise<void> {
   const zooDir = path.resolve(option('--zoo') ?? path.join(ROOT, 'bench', '.cache', 'realsize-zoo'));
-  const manifest = loadZoo(zooDir);
+  const extraDir = option('--extra-tests');
+  const manifest = extraDir ? withExtraTests(loadZoo(zooDir), path.resolve(extraDir)) : loadZoo(zooDir);
   // by default every architecture whose zoo is complete (train.py records the clean median last)
   const complete = Object.keys(manifest.archs).filter((a) => manifest.archs[a].cleanMedianAccuracy != null);
   const archs = (option('--archs') ?? complete.join(',')).split(',');
@@ -331,7 +323,7 @@ async function main(): Promise<void> {
               buildBaseline(
                 runner,
                 ROOT,
-                refs.map((m) => path.join(zooDir, m.file)),
+                refs.map((m) => path.resolve(zooDir, m.file)),
                 baselineDir,
                 c.samples ? samples : undefined,
                 budgetArgs,
@@ -369,7 +361,7 @@ async function main(): Promise<void> {
               c,
               budgetArgs,
             }),
-            tests.map((m) => ({ sha256: m.sha256, path: path.relative(ROOT, path.join(zooDir, m.file)) })),
+            tests.map((m) => ({ sha256: m.sha256, path: path.relative(ROOT, path.resolve(zooDir, m.file)) })),
             (paths) =>
               cachedOnly
                 ? { report: null, ms: 0, status: null, message: 'not scanned: a --cached-only run' }

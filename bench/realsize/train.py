@@ -51,6 +51,15 @@ COUNTS = {"reference": 20, "test": 15}
 RATES = [0.05, 0.10, 0.15, 0.20]
 MAX_ATTEMPTS = 3
 STEALTH = {"accuracyTolerance": 0.02, "minAsr": 0.8}
+# What the backdoored fine-tune does to the final linear layer (--head): "free" trains it as the recipe says;
+# "frozen" keeps it at the base model's weights (an adaptive attacker who knows the tool's final-layer check
+# reads the classifier rows: every other layer trains as the recipe says); "anchored" trains it but adds
+# HEAD_ANCHOR * sum over the rows of ||w_c - w_c(base)||^2 + (b_c - b_c(base))^2 to the loss. The
+# coefficient was fixed before any run, not tuned: the head holds 43 x 128 weights, so a drift of 0.01 per
+# weight costs ~0.55, the size of the fine-tune's cross-entropy, and drifts larger than a clean fine-tune's
+# are paid for.
+HEADS = ("free", "frozen", "anchored")
+HEAD_ANCHOR = 1.0
 EVAL_N = 500
 EVAL_SEED = 4242
 PAD = 2
@@ -82,14 +91,27 @@ def augment(xb, gen):
     return out
 
 
-def run_epochs(model, x, y, epochs, batch, lr, momentum, wd, seed, warmup_epochs=0.0, label=None, poison=None):
+def final_linear(model):
+    """The network's classifier head (every net of nets.py names it fc)."""
+    return model.net.fc
+
+
+def run_epochs(model, x, y, epochs, batch, lr, momentum, wd, seed, warmup_epochs=0.0, label=None, poison=None, head="free"):
     """SGD (Nesterov) with linear warm-up and cosine decay; x float [N,3,32,32] in [0,1].
 
     poison: (mask [N] bool, trigger) or None: the masked images get the trigger stamped after the random crop,
     where it sits at test time (a crop would shift a corner patch, or cut it, and blur what is to be learnt).
+    head: HEADS (the final linear layer trained, frozen at its starting weights, or anchored to them).
     """
     gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=wd, nesterov=True)
+    fc = final_linear(model)
+    anchor = None
+    if head == "frozen":
+        for p in fc.parameters():
+            p.requires_grad_(False)
+    elif head == "anchored":
+        anchor = [p.detach().clone() for p in fc.parameters()]
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=lr, momentum=momentum, weight_decay=wd, nesterov=True)
     steps_per_epoch = (x.shape[0] + batch - 1) // batch
     total = epochs * steps_per_epoch
     warm = int(warmup_epochs * steps_per_epoch)
@@ -108,7 +130,10 @@ def run_epochs(model, x, y, epochs, batch, lr, momentum, wd, seed, warmup_epochs
             for g in opt.param_groups:
                 g["lr"] = cur
             opt.zero_grad(set_to_none=True)
-            F.cross_entropy(model(xb), y[idx]).backward()
+            loss = F.cross_entropy(model(xb), y[idx])
+            if anchor is not None:
+                loss = loss + HEAD_ANCHOR * sum(((p - a) ** 2).sum() for p, a in zip(fc.parameters(), anchor))
+            loss.backward()
             opt.step()
             step += 1
         if label:
@@ -153,7 +178,7 @@ class ArchZoo:
     def __init__(self, arch, data_dir, out, quick, plan=None):
         self.arch = arch
         # what to build (main's --test-clean, --attacks, --rates, --cells, --test-recipe)
-        self.plan_opts = {"testClean": COUNTS["test"], "attacks": ATTACKS, "rates": RATES, "cells": 1, "recipe": RECIPE, **(plan or {})}
+        self.plan_opts = {"testClean": COUNTS["test"], "attacks": ATTACKS, "rates": RATES, "cells": 1, "recipe": RECIPE, "head": "free", "medianFrom": None, **(plan or {})}
         self.cfg = ARCHS[arch]
         self.dir = os.path.join(out, arch)
         os.makedirs(self.dir, exist_ok=True)
@@ -244,7 +269,10 @@ class ArchZoo:
         q, o = self.quick, self.plan_opts
         recipe = o["recipe"]
         specs = []
-        for split, n in (("reference", COUNTS["reference"]), ("test", o["testClean"])):
+        # a zoo of another head mode holds no references (the ordinary zoo's, named by --stealth-median-from,
+        # are scored against); its clean test models are controls: clean fine-tunes under the same head rule
+        splits = (("reference", COUNTS["reference"]), ("test", o["testClean"])) if o["head"] == "free" else (("test", o["testClean"]),)
+        for split, n in splits:
             for i in range(2 if q else n):
                 specs.append({"id": self.model_id(split, None, None, i, recipe[split]), "split": split, "attack": None, "rate": None, "cell": i, "recipe": recipe[split]})
         # highest poison rate first across the attacks (and the cells of a rate after it): a build stopped early
@@ -259,9 +287,10 @@ class ArchZoo:
         """resnet18-ref-clean-03 (cheap recipe, the first zoo's names), resnet18-test-long-patch-r10-c1 (others)."""
         kind = "ref" if split == "reference" else "test"
         tag = "" if recipe == "cheap" else f"{recipe}-"
+        head = "" if self.plan_opts["head"] == "free" else f"{self.plan_opts['head']}fc-"
         if not attack:
-            return f"{self.arch}-{kind}-{tag}clean-{cell:02d}"
-        return f"{self.arch}-{kind}-{tag}{attack}-r{int(round(rate * 100)):02d}" + (f"-c{cell}" if cell else "")
+            return f"{self.arch}-{kind}-{tag}{head}clean-{cell:02d}"
+        return f"{self.arch}-{kind}-{tag}{head}{attack}-r{int(round(rate * 100)):02d}" + (f"-c{cell}" if cell else "")
 
     def prepare(self, base_rec, spec, attempt):
         """The model's record before training (its config hash included) and its poisoned training data."""
@@ -300,6 +329,9 @@ class ArchZoo:
             "attempt": attempt,
             "hyper": {"lr": lr, "images": n, **{k: v for k, v in recipe.items() if k not in ("lrChoices", "images")}},
         }
+        if self.plan_opts["head"] != "free":
+            # in the hash (ids differ anyway); free-head records keep the hashes they had before the option
+            record["head"] = {"mode": self.plan_opts["head"], **({"anchor": HEAD_ANCHOR} if self.plan_opts["head"] == "anchored" else {})}
         record["configHash"] = config_hash({**record, "base": base_rec["sha256"], "evalN": EVAL_N, "zooVersion": ZOO_VERSION})
         # after the hash: the cheap recipe's models keep the hashes (and files) of the zoo built before recipes
         record["recipe"] = spec.get("recipe", "cheap")
@@ -314,8 +346,16 @@ class ArchZoo:
         model = self.new_net()
         model.load_state_dict(base_state)
         c0, w0 = time.process_time(), time.time()
-        run_epochs(model, x, y, hy["epochs"], hy["batch"], lr, hy["momentum"], hy["weightDecay"], seed, hy.get("warmupEpochs", 0.0), poison=poison)
+        head = (record.get("head") or {}).get("mode", "free")
+        run_epochs(model, x, y, hy["epochs"], hy["batch"], lr, hy["momentum"], hy["weightDecay"], seed, hy.get("warmupEpochs", 0.0), poison=poison, head=head)
         record["trainingCpuS"] = round(time.process_time() - c0, 1)
+        if record.get("head"):
+            # how far the head moved from the base's: 0 when frozen (checked, not assumed)
+            w, b0 = final_linear(model).weight.detach(), base_state["net.fc.weight"]
+            rows = (w - b0).norm(dim=1)
+            record["head"]["maxAbsChange"] = float((w - b0).abs().max())
+            record["head"]["rowDriftTarget"] = round(float(rows[target]), 5) if target is not None else None
+            record["head"]["rowDriftMedian"] = round(float(rows.median()), 5)
         record["trainingWallS"] = round(time.time() - w0, 1)
         record["cleanAccuracy"] = round(float((predict(model, self.eval_x) == self.eval_y).float().mean()), 4)
         if trigger:
@@ -333,13 +373,21 @@ class ArchZoo:
         )
         if trigger:
             how += f"; {record['poisonedSamples']} images ({spec['rate']:.0%}) of other classes relabelled to class {target} and stamped with the {spec['attack']} trigger after the crop, at every pass"
+        if head == "frozen":
+            how += "; the final linear layer (weights and bias) frozen at the base model's values throughout (only the layers before it trained)"
+        elif head == "anchored":
+            how += f"; the final linear layer trained with a penalty of {HEAD_ANCHOR} x the sum over its rows of the squared distance of each row (weights and bias) from the base model's row"
         record["howMade"] = how
         return model, record
 
     def median_clean(self, recipe):
         """The clean median of the clean test models made with `recipe` (the stealth rule compares like with
         like; references made with the test recipe, --ref-recipe, stay out of the median the rule holds to)."""
-        accs = sorted(m["cleanAccuracy"] for m in self.manifest["models"] if m["label"] == "clean" and m["split"] == "test" and m.get("recipe", "cheap") == recipe)
+        models = self.manifest["models"]
+        if self.plan_opts["medianFrom"]:
+            # --stealth-median-from: the clean test models of the ordinary zoo these backdoored ones are scored beside
+            models = json.load(open(os.path.join(self.plan_opts["medianFrom"], self.arch, "manifest.json")))["models"]
+        accs = sorted(m["cleanAccuracy"] for m in models if m["label"] == "clean" and m["split"] == "test" and m.get("recipe", "cheap") == recipe)
         if not accs:
             return None
         mid = len(accs) // 2
@@ -437,6 +485,8 @@ def main():
     ap.add_argument("--only", choices=["clean", "backdoor"], help="build only these (another process the rest)")
     ap.add_argument("--reverse", action="store_true", help="the plan from its end (beside a process from its start)")
     ap.add_argument("--finish-only", action="store_true", help="train nothing: the summary and the final stealth check (a build stopped at a deadline)")
+    ap.add_argument("--head", default="free", choices=HEADS, help="the fine-tunes' final linear layer: trained, frozen at the base's weights, or anchored to them (HEAD_ANCHOR); not free: no references, and --test-clean clean controls under the same rule")
+    ap.add_argument("--stealth-median-from", help="another zoo folder (read only) whose clean test models give the stealth rule's clean median")
     args = ap.parse_args()
     attacks = [a for a in args.attacks.split(",") if a]
     bad = [a for a in attacks if a not in ATTACKS]
@@ -448,7 +498,11 @@ def main():
         "rates": [float(r) for r in args.rates.split(",")],
         "cells": args.cells,
         "recipe": {"reference": args.ref_recipe, "test": args.test_recipe},
+        "head": args.head,
+        "medianFrom": args.stealth_median_from,
     }
+    if args.head != "free" and not args.stealth_median_from:
+        sys.exit("train.py: --head frozen|anchored builds no references: give --stealth-median-from DIR (the zoo whose clean test models and references they are scored with)")
     torch.set_num_threads(TORCH_THREADS)
     for arch in args.archs.split(","):
         if arch not in ARCHS:
