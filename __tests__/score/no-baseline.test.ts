@@ -100,3 +100,17 @@ test('the verdict reports both checks and names the no-single-target finding', (
   expect(v.explanation.suspectedTargetClass).toBeUndefined();
   expect(v.explanation.summary).toMatch(/no single target/);
 });
+
+test('--synthesise-base that fell back to mined inputs says so in the summary, with the reason', () => {
+  const checks = (notSynthesised?: string): Fingerprint['selfChecks'] => ({
+    trigger: { score: 0.1, pValue: 0.8, basis: 'mined', ...(notSynthesised ? { notSynthesised } : {}) },
+    'weight-outlier': { score: 0.3, pValue: 0.5, targetClass: 4 },
+  });
+  const why = 'the model is too large for the synthesis budget (2.0e+10 MACs)';
+  const v = referenceFreeVerdict(fp(checks(why)));
+  expect(v.explanation.summary).toContain(
+    `--synthesise-base: the inputs were mined, not synthesised (${why}).`,
+  );
+  // not asked (or synthesised): no such sentence
+  expect(referenceFreeVerdict(fp(checks())).explanation.summary).not.toMatch(/synthesise/);
+});
