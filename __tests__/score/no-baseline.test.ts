@@ -3,7 +3,8 @@
  * the checks that ran renormalised; beside trigger probing the final-layer check weighs 0.02 (it decides only
  * on a p about fifty times smaller than trigger probing's), alone it takes the whole weight.
  */
-import type { Fingerprint } from '../../src/fingerprint/types.js';
+import type { BudgetRecord, Fingerprint } from '../../src/fingerprint/types.js';
+import { checksOf } from '../../src/scan/assessment.js';
 import { combineNoBaseline, noBaselineP, NO_BASELINE_WEIGHTS } from '../../src/score/no-baseline.js';
 import { referenceFreeVerdict } from '../../src/score/reference-free.js';
 
@@ -113,4 +114,20 @@ test('--synthesise-base that fell back to mined inputs says so in the summary, w
   );
   // not asked (or synthesised): no such sentence
   expect(referenceFreeVerdict(fp(checks())).explanation.summary).not.toMatch(/synthesise/);
+});
+
+test("the report's checks say on trigger probing's line when --synthesise-base fell back to mined inputs", () => {
+  const f = fp({ trigger: { score: 0.1, pValue: 0.8, basis: 'mined', notSynthesised: 'too large' } });
+  (f.header as unknown as { budget: BudgetRecord }).budget = {
+    setting: 'default',
+    macs: 3e12,
+    macsPerPass: 2.9e7,
+    checks: { probes: { passes: 64 }, 'trigger-probe': { passes: 47910 } },
+    triggerCandidates: { screened: 500, total: 500 },
+  };
+  const trig = checksOf(f, false)!.find((c) => c.check === 'trigger-probe')!;
+  expect(trig.ran).toBe(true);
+  expect(trig.note).toBe('inputs mined, not synthesised: too large');
+  delete f.selfChecks.trigger.notSynthesised;
+  expect(checksOf(f, false)!.find((c) => c.check === 'trigger-probe')!.note).toBeUndefined();
 });
