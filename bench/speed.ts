@@ -405,21 +405,25 @@ function realSizeTable(rs: RealSizeResult): string[] {
     '',
     'A scan without a baseline (probe pass, trigger probing within the budget, final-layer weight statistics), ' +
       "against ONNX Runtime's own inference of as many inputs (session create + runs, same batch size), in the same process. " +
+      "The second reference runs the same inputs with the tool's session settings (intra-op threads that sleep instead of spinning): " +
+      "on a shared machine ORT's spinning defaults can make the first reference slower than the scan itself. " +
       'Seconds are for this machine at the load given above.',
     '',
-    '| model | params | budget | MACs a pass | forward passes (trigger probing) | level | scan | raw ORT | ratio | target | verdict |',
-    '|---|---:|---|---:|---:|---|---:|---:|---:|---|---|',
+    '| model | params | budget | MACs a pass | forward passes (trigger probing) | level | scan | raw ORT | ratio | raw ORT, tool settings | ratio | target | verdict |',
+    '|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---|---|',
   ];
   for (const e of rs.entries) {
     if ('error' in e) {
-      lines.push(`| ${e.model} | | ${e.budget} | | | error: ${e.error.slice(0, 120)} | | | | | **fail** |`);
+      lines.push(
+        `| ${e.model} | | ${e.budget} | | | error: ${e.error.slice(0, 120)} | | | | | | | **fail** |`,
+      );
       continue;
     }
     const [t, v] = target(e);
     const level = e.notAssessed ? `not assessed (${e.notAssessed})` : e.level;
     const trig = `${e.totalPasses.toLocaleString('en-US')} (${(e.passes['trigger-probe'] ?? 0).toLocaleString('en-US')}${e.triggerNote ? `; ${e.triggerNote}` : ''})`;
     lines.push(
-      `| ${e.model} | ${e.params >= 1e6 ? `${(e.params / 1e6).toFixed(2)} M` : `${(e.params / 1e3).toFixed(1)} K`} | ${e.budget} | ${e.macsPerPass.toExponential(2)} | ${trig} | ${level} | ${s(e.scanMs)} | ${s(e.rawMs)} | ${round(e.ratio, 2)}x | ${t} | ${v} |`,
+      `| ${e.model} | ${e.params >= 1e6 ? `${(e.params / 1e6).toFixed(2)} M` : `${(e.params / 1e3).toFixed(1)} K`} | ${e.budget} | ${e.macsPerPass.toExponential(2)} | ${trig} | ${level} | ${s(e.scanMs)} | ${s(e.rawMs)} | ${round(e.ratio, 2)}x | ${e.rawToolSettingsMs === undefined ? '-' : s(e.rawToolSettingsMs)} | ${e.ratioToolSettings === undefined ? '-' : `${round(e.ratioToolSettings, 2)}x`} | ${t} | ${v} |`,
     );
   }
   if (rs.batch.length) {

@@ -13,7 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { recipeTable } from '../../bench/realsize/report.js';
 import { conditionLabel, referenceSets } from '../../bench/realsize/references.js';
 import { speedModels } from '../../bench/realsize/speed.js';
-import { rawInference } from '../../bench/speed/realsize.js';
+import { rawInference, TOOL_SESSION_OPTIONS } from '../../bench/speed/realsize.js';
 import type { RealsizeModel } from '../../bench/realsize/manifest.js';
 import type { BuildResult, CliRunner, ScanResult } from '../../bench/torch/cli.js';
 import type { ScanReport } from '../../src/report/types.js';
@@ -265,6 +265,19 @@ describe('rawInference on given inputs', () => {
     const rows = new ort.Tensor('float32', new Float32Array(5 * 196).fill(0.5), [5, 1, 14, 14]);
     const ms = await rawInference(model, 'input', [1, 14, 14], 5, 2, rows);
     expect(ms).toBeGreaterThan(0);
+  });
+
+  it("runs with the tool's session settings (no spinning) as the second reference", async () => {
+    const rows = new ort.Tensor('float32', new Float32Array(5 * 196).fill(0.5), [5, 1, 14, 14]);
+    const ms = await rawInference(model, 'input', [1, 14, 14], 5, 2, rows, TOOL_SESSION_OPTIONS);
+    expect(ms).toBeGreaterThan(0);
+    // the options are the ones openSession sets; a typo in the config key would be rejected by ORT here
+    await expect(
+      rawInference(model, 'input', [1, 14, 14], 2, 2, undefined, {
+        ...TOOL_SESSION_OPTIONS,
+        executionMode: 'no-such-mode' as 'sequential',
+      }),
+    ).rejects.toThrow();
   });
 
   it('fails loudly when asked for more rows than the inputs hold', async () => {

@@ -39,6 +39,8 @@ describe('trigger probing on a synthesised base', () => {
     const r = await runTriggerCheck(model, probes, 10, { threads: 1, synthesise: true });
     expect(r!.selfCheck.basis).toBe('mined');
     expect(r!.selfCheck.detail).toMatch(/inputs mined, not synthesised: LRN has no gradient rule \(1 node\)/);
+    // the reason also rides on its own field, which the no-baseline summary reads (src/score/reference-free.ts)
+    expect(r!.selfCheck.notSynthesised).toMatch(/^LRN has no gradient rule \(1 node\)/);
   }, 120_000);
 });
 

@@ -3,7 +3,8 @@
  * the checks that ran renormalised; beside trigger probing the final-layer check weighs 0.02 (it decides only
  * on a p about fifty times smaller than trigger probing's), alone it takes the whole weight.
  */
-import type { Fingerprint } from '../../src/fingerprint/types.js';
+import type { BudgetRecord, Fingerprint } from '../../src/fingerprint/types.js';
+import { checksOf } from '../../src/scan/assessment.js';
 import { combineNoBaseline, noBaselineP, NO_BASELINE_WEIGHTS } from '../../src/score/no-baseline.js';
 import { referenceFreeVerdict } from '../../src/score/reference-free.js';
 
@@ -99,4 +100,34 @@ test('the verdict reports both checks and names the no-single-target finding', (
   expect(v.explanation.multiTarget).toEqual({ kind: 'several', classes: [1, 6] });
   expect(v.explanation.suspectedTargetClass).toBeUndefined();
   expect(v.explanation.summary).toMatch(/no single target/);
+});
+
+test('--synthesise-base that fell back to mined inputs says so in the summary, with the reason', () => {
+  const checks = (notSynthesised?: string): Fingerprint['selfChecks'] => ({
+    trigger: { score: 0.1, pValue: 0.8, basis: 'mined', ...(notSynthesised ? { notSynthesised } : {}) },
+    'weight-outlier': { score: 0.3, pValue: 0.5, targetClass: 4 },
+  });
+  const why = 'the model is too large for the synthesis budget (2.0e+10 MACs)';
+  const v = referenceFreeVerdict(fp(checks(why)));
+  expect(v.explanation.summary).toContain(
+    `--synthesise-base: the inputs were mined, not synthesised (${why}).`,
+  );
+  // not asked (or synthesised): no such sentence
+  expect(referenceFreeVerdict(fp(checks())).explanation.summary).not.toMatch(/synthesise/);
+});
+
+test("the report's checks say on trigger probing's line when --synthesise-base fell back to mined inputs", () => {
+  const f = fp({ trigger: { score: 0.1, pValue: 0.8, basis: 'mined', notSynthesised: 'too large' } });
+  (f.header as unknown as { budget: BudgetRecord }).budget = {
+    setting: 'default',
+    macs: 3e12,
+    macsPerPass: 2.9e7,
+    checks: { probes: { passes: 64 }, 'trigger-probe': { passes: 47910 } },
+    triggerCandidates: { screened: 500, total: 500 },
+  };
+  const trig = checksOf(f, false)!.find((c) => c.check === 'trigger-probe')!;
+  expect(trig.ran).toBe(true);
+  expect(trig.note).toBe('inputs mined, not synthesised: too large');
+  delete f.selfChecks.trigger.notSynthesised;
+  expect(checksOf(f, false)!.find((c) => c.check === 'trigger-probe')!.note).toBeUndefined();
 });

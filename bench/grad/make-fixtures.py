@@ -3,7 +3,8 @@ committed under __tests__/fixtures/grad/ and __tests__/model/grad/parity.test.ts
 
 For each architecture of the zoo (bench/zoo/nets.ts: MLP 196-64-32-10, CNN with BatchNorm) and of
 bench:torch (bench/torch/train.py: LeNet+BN, the 784-256-128 MLP, the rgb convnet, digits8 with global
-average pooling), this script builds the network in PyTorch with seeded weights, exports it with
+average pooling) and MobileNetV2's pieces at toy size (MobileBlocks: depthwise convolutions, ReLU6, an inverted
+residual), this script builds the network in PyTorch with seeded weights, exports it with
 torch.onnx (EXPORTS below: the TorchScript exporter at opset 17, and 20 for digits8, with and without
 constant folding; the dynamo exporter with and without its optimiser), and computes with autograd, for fixed inputs, several objectives and their gradients with respect
 to the input or to a prelude's parameters (types.ts GradientSpec, written here as JSON so both sides
@@ -64,6 +65,30 @@ class ZooCNN(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class MobileBlocks(nn.Module):
+    """MobileNetV2's pieces at toy size (bench/realsize/nets.py has the real one): ReLU6 (exported as Clip
+    with its bounds in Constant nodes), depthwise 3x3 convolutions (group = channels) at stride 1 and 2, an
+    inverted residual with its skip Add, a 1x1 head conv and global average pooling."""
+
+    def __init__(self):
+        super().__init__()
+
+        def cbr(cin, cout, k, stride=1, groups=1):
+            return [nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout), nn.ReLU6()]
+
+        self.stem = nn.Sequential(*cbr(3, 8, 3))
+        self.block1 = nn.Sequential(*cbr(8, 24, 1), *cbr(24, 24, 3, 1, 24), nn.Conv2d(24, 8, 1, bias=False), nn.BatchNorm2d(8))
+        self.block2 = nn.Sequential(*cbr(8, 24, 1), *cbr(24, 24, 3, 2, 24), nn.Conv2d(24, 16, 1, bias=False), nn.BatchNorm2d(16))
+        self.head = nn.Sequential(*cbr(16, 32, 1))
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = x + self.block1(x)
+        x = self.head(self.block2(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
 # state_dict names -> the zoo's parameter names (bench/zoo/export.ts zooLayers), for the writer's copy.
 ZOO_NAMES = {
     "l1.weight": "w1", "l1.bias": "b1", "l2.weight": "w2", "l2.bias": "b2", "l3.weight": "w3", "l3.bias": "b3",
@@ -78,6 +103,7 @@ ARCHS = {
     "mlp": (train.MLP, (1, 28, 28)),
     "rgb": (train.RGBNet, (3, train.RGB_SIDE, train.RGB_SIDE)),
     "digits8": (train.Digits8Net, (1, train.DIGITS8_SIDE, train.DIGITS8_SIDE)),
+    "mobile": (MobileBlocks, (3, 12, 12)),
 }
 # Which exports each architecture gets. torchscript: torch.onnx.export(dynamo=False) at that opset, which
 # folds eval BatchNorm into the Conv before it; "torchscript-raw": the same without constant folding, BN
@@ -93,9 +119,10 @@ EXPORTS = {
     "mlp": [("torchscript", 17)],
     "rgb": [("torchscript", 17), ("dynamo", None)],
     "digits8": [("torchscript", 17), ("torchscript", 20), ("dynamo", None), ("dynamo-raw", None)],
+    "mobile": [("torchscript", 17), ("torchscript-raw", 17)],
 }
 # Batch sizes where they differ from 4: the larger inputs keep the fixture files small.
-BATCH = {"mlp": 2, "lenet": 2, "rgb": 1}
+BATCH = {"mlp": 2, "lenet": 2, "rgb": 1, "mobile": 2}
 
 # ---------------------------------------------------------------- weights
 
@@ -489,8 +516,9 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     summary = []
-    for k, arch in enumerate(args.archs.split(",")):
-        seed = 1000 + k
+    for arch in args.archs.split(","):
+        # by the architecture's place in ARCHS, so that one architecture regenerated alone keeps its seed
+        seed = 1000 + list(ARCHS).index(arch)
         net = seeded(arch, seed)
         shape = ARCHS[arch][1]
         n = BATCH.get(arch, 4)

@@ -17,10 +17,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { parseBudget } from '../../src/fingerprint/budget.js';
-import { logitsBatchSize } from '../../src/model/session.js';
+import { logitsBatchSize, SESSION_CONFIG_NO_SPIN } from '../../src/model/session.js';
 import { readModel } from '../../src/model/read.js';
 import { scanModels } from '../../src/scan/scan.js';
 import type { ScannedModel } from '../../src/report/types.js';
@@ -47,6 +48,13 @@ export interface RealSizeEntry {
   /** ORT: session create + the same number of inputs. */
   rawMs: number;
   ratio: number;
+  /**
+   * The same raw run with the session settings the tool uses (src/model/session.ts: intra-op threads that
+   * sleep instead of spinning, one inter-op thread): on a shared machine ORT's spinning defaults can make the
+   * plain reference slower than the scan, so both references are kept. Absent in results from before.
+   */
+  rawToolSettingsMs?: number;
+  ratioToolSettings?: number;
 }
 
 export interface BatchCheck {
@@ -133,9 +141,18 @@ function sources(cacheDir: string): ModelSource[] {
   ];
 }
 
+/** ONNX Runtime's session options as the tool sets them (src/model/session.ts openSession), for rawInference. */
+export const TOOL_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  executionMode: 'sequential',
+  intraOpNumThreads: Math.max(1, os.availableParallelism()),
+  interOpNumThreads: 1,
+  extra: SESSION_CONFIG_NO_SPIN,
+};
+
 /**
  * ORT alone: session create + `count` inputs of `shape` in batches of `batch`: uniform [0,1] values, or the
- * rows of `inputs` (bench:realsize's real probe samples; `count` at most its batch).
+ * rows of `inputs` (bench:realsize's real probe samples; `count` at most its batch). `options`: session
+ * options (default: ORT's own defaults).
  */
 export async function rawInference(
   model: Uint8Array | string,
@@ -144,6 +161,7 @@ export async function rawInference(
   count: number,
   batch: number,
   inputs?: ort.Tensor,
+  options?: ort.InferenceSession.SessionOptions,
 ): Promise<number> {
   const per = shape.reduce((a, b) => a * b, 1);
   let data: Float32Array;
@@ -153,7 +171,9 @@ export async function rawInference(
     for (let i = 0; i < data.length; i++) data[i] = (Math.imul(i + 1, 2654435761) >>> 0) / 4294967296;
   }
   const t = performance.now();
-  const s = await ort.InferenceSession.create(model as Uint8Array);
+  const s = options
+    ? await ort.InferenceSession.create(model as Uint8Array, options)
+    : await ort.InferenceSession.create(model as Uint8Array);
   for (let done = 0; done < count; done += batch) {
     const n = Math.min(batch, count - done);
     const rows = inputs ? data.subarray(done * per, (done + n) * per) : data.subarray(0, n * per);
@@ -196,6 +216,15 @@ export async function runRealSize(
       const m = scanned.value.models[0] as ScannedModel;
       if ('error' in m) throw new Error(String((m as { error: string }).error));
       const rawMs = await rawInference(bytes, input, shape, m.budget?.passes ?? 0, batch);
+      const rawToolSettingsMs = await rawInference(
+        bytes,
+        input,
+        shape,
+        m.budget?.passes ?? 0,
+        batch,
+        undefined,
+        TOOL_SESSION_OPTIONS,
+      );
       const checks = Object.fromEntries((m.checks ?? []).map((c) => [c.check, c.passes]));
       const trig = m.checks?.find((c) => c.check === 'trigger-probe');
       out.entries.push({
@@ -214,6 +243,8 @@ export async function runRealSize(
         scanMs: scanned.ms,
         rawMs,
         ratio: scanned.ms / rawMs,
+        rawToolSettingsMs,
+        ratioToolSettings: scanned.ms / rawToolSettingsMs,
       });
     }
     if (shape.length === 3 && shape[1] >= 224) {

@@ -216,6 +216,7 @@ export async function runTriggerCheck(
         ...r.selfCheck,
         basis,
         ...(fellBack ? { detail: r.selfCheck.detail ? `${r.selfCheck.detail}; ${fellBack}` : fellBack } : {}),
+        ...(synth && synth.base === null ? { notSynthesised: synth.reason } : {}),
       },
       block: r.block,
       tierBlock: r.tierBlock,

@@ -112,6 +112,11 @@ export interface SelfCheck {
   /** Trigger probing only: what the triggers were stamped on (the user's samples, inputs mined per model from a generated pool, or the generated probes). */
   basis?: 'samples' | 'probes' | 'mined' | 'synthesised';
   /**
+   * Trigger probing only: asked to synthesise its inputs (--synthesise-base) and could not, why (the inputs
+   * were mined instead). Kept apart from `detail` so that the report can say it.
+   */
+  notSynthesised?: string;
+  /**
    * The check's own p-value, with no reference models: its statistic against the model's own other classes
    * (src/selfcheck/class-anomaly.ts, src/fingerprint/final-layer-anomaly.ts). `score` is -log10 of it.
    */

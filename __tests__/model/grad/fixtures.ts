@@ -53,7 +53,9 @@ export interface Fixture {
   blob: Buffer;
 }
 
-export const FIXTURE_ARCHS = (process.env.GRAD_ARCHS ?? 'zoo-mlp,zoo-cnn,lenet,mlp,rgb,digits8').split(',');
+export const FIXTURE_ARCHS = (process.env.GRAD_ARCHS ?? 'zoo-mlp,zoo-cnn,lenet,mlp,rgb,digits8,mobile').split(
+  ',',
+);
 
 /** An array of the fixture `fx`. */
 export function tensorOf(fx: Fixture, t: JsonTensor): FloatTensor {

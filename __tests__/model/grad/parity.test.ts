@@ -1,6 +1,6 @@
 /**
  * Gradient parity with PyTorch autograd (fixtures from bench/grad/make-fixtures.py): for the zoo's two
- * architectures and bench:torch's four, exported by torch.onnx's TorchScript exporter (opset 17, and 20
+ * architectures, bench:torch's four and MobileNetV2's pieces (depthwise convolutions, ReLU6 as Clip), exported by torch.onnx's TorchScript exporter (opset 17, and 20
  * for two), its dynamo exporter, and, for the zoo's, the project's own writer, every objective's value,
  * terms, logits and gradients match autograd's to PARITY_TOLERANCE relative to the gradient's scale.
  */
