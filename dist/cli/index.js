@@ -32980,6 +32980,286 @@ function* range(a, b) {
         yield i;
 }
 
+;// CONCATENATED MODULE: ./lib/selfcheck/adam.js
+/**
+ * Adam (Kingma & Ba, 2015) on a flat Float32Array of parameters, minimising: the optimiser trigger inversion
+ * (trigger-inversion.ts) runs on the mask and pattern logits. A dozen lines of arithmetic over a few hundred
+ * to a few thousand numbers per step; the maintained JS optimisers live inside training frameworks
+ * (@tensorflow/tfjs) that would bring their own tensors and backends for this, so it is written here.
+ *
+ * Deterministic: no randomness, the same gradients in the same order give the same parameters bit for bit.
+ */
+class Adam {
+    m;
+    v;
+    t = 0;
+    lr;
+    beta1;
+    beta2;
+    eps;
+    constructor(size, opts = {}) {
+        this.m = new Float64Array(size);
+        this.v = new Float64Array(size);
+        this.lr = opts.lr ?? 0.1;
+        this.beta1 = opts.beta1 ?? 0.9;
+        this.beta2 = opts.beta2 ?? 0.999;
+        this.eps = opts.eps ?? 1e-8;
+    }
+    /** Steps taken so far. */
+    get steps() {
+        return this.t;
+    }
+    /** One descent step: params -= lr * mhat / (sqrt(vhat) + eps), in place. */
+    step(params, grad) {
+        if (params.length !== this.m.length || grad.length !== this.m.length)
+            throw new Error(`Adam: ${params.length} parameters and ${grad.length} gradients for a state of ${this.m.length}`);
+        this.t++;
+        const c1 = 1 - this.beta1 ** this.t;
+        const c2 = 1 - this.beta2 ** this.t;
+        for (let i = 0; i < params.length; i++) {
+            const g = grad[i];
+            // A NaN gradient (a model that overflows) must not poison the state: treat it as no signal.
+            const gi = Number.isFinite(g) ? g : 0;
+            this.m[i] = this.beta1 * this.m[i] + (1 - this.beta1) * gi;
+            this.v[i] = this.beta2 * this.v[i] + (1 - this.beta2) * gi * gi;
+            params[i] -= (this.lr * (this.m[i] / c1)) / (Math.sqrt(this.v[i] / c2) + this.eps);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/token-invert.js
+/**
+ * Gradient-based trigger inversion for token models: a candidate source for the token trigger search
+ * (token-probe.ts) that reaches phrases a greedy search cannot climb to. A decoy-trained backdoor (every word
+ * and shorter part of the trigger trained with its true label) flips a text only with the whole phrase, so
+ * no single word or pair of it gains anything and growing phrases word by word never arrives there.
+ *
+ * The idea of DBS (Shen et al. 2022, dynamic bound-scaling) in a form this project's gradient component
+ * serves: per candidate target class c and trigger length L, each of the L trigger positions is a
+ * distribution p_j = softmax(theta_j / T) over the vocabulary, and the token the model sees there is the
+ * relaxed one-hot times the embedding matrix, sum_v p_j[v] E[v]. The L positions are inserted together at a
+ * random place of each of a few texts of other classes (redrawn every step), and theta is moved by Adam to
+ * lower the cross-entropy of class c, while the temperature T falls geometrically from INVERT_T_START to
+ * INVERT_T_END, so the distributions start soft (the search sees combinations of many words at once) and
+ * end nearly one-hot (what a real text can carry). Every (class, length) arm runs in the same batch, one
+ * gradient run a step. The gradient with respect to theta comes from the gradient with respect to the
+ * embedded tokens (src/model/grad through an added shift input, embedding-shift.ts): with g_j the summed
+ * gradient at position j, s = E g_j, dL/dtheta_j[v] = p_j[v] (s[v] - p_j . s) / T.
+ *
+ * Per class, `exclude` keeps words out of its distributions (the class's strongest single words by the
+ * search's own screening): the cross-entropy is lowest for a class's own keywords, which every clean model
+ * shares, and a trigger whose parts do nothing is made of words that do nothing alone.
+ * Discretised by the top INVERT_BEAM words of each position: the argmax phrase and every phrase one swap
+ * away, which the caller measures by real forward passes (flip rate, margin gain) like its other candidates.
+ *
+ * Deterministic: seeded positions, a fixed number of steps (a function of the settings, never the clock).
+ * Written by hand: no maintained package relaxes ONNX token models' inputs; PICCOLO's and DBS's ideas, our code.
+ */
+
+
+
+/** Trigger lengths optimised per class. */
+const INVERT_LENGTHS = [3, 6];
+/** Adam steps (every arm advances once a step). */
+const INVERT_STEPS = 40;
+/** Texts per arm and step. */
+const INVERT_TEXTS = 8;
+/** Adam step size on the logits theta. */
+const INVERT_LR = 0.5;
+/** Temperature at the first and the last step (geometric in between). */
+const INVERT_T_START = 2;
+const INVERT_T_END = 0.1;
+/** Words per position kept when discretising. */
+const INVERT_BEAM = 3;
+/** Text-gradients the inversion runs: steps x arms x texts (each costs about GRADIENT_PASS_COST passes). */
+function inversionGradients(classes, opts = {}) {
+    const lengths = opts.lengths ?? INVERT_LENGTHS;
+    return (opts.steps ?? INVERT_STEPS) * classes * lengths.length * (opts.texts ?? INVERT_TEXTS);
+}
+function softmaxInto(theta, o, vocab, t, out) {
+    let max = -Infinity;
+    for (let v = 0; v < vocab; v++)
+        if (theta[o + v] > max)
+            max = theta[o + v];
+    let sum = 0;
+    for (let v = 0; v < vocab; v++) {
+        const e = Number.isFinite(theta[o + v]) ? Math.exp((theta[o + v] - max) / t) : 0;
+        out[v] = e;
+        sum += e;
+    }
+    for (let v = 0; v < vocab; v++)
+        out[v] /= sum;
+}
+/** The top `n` ids of theta's row (ties: the smaller id), skipping excluded (-Infinity) entries. */
+function topOfRow(theta, o, vocab, n) {
+    const ids = [];
+    for (let v = 0; v < vocab; v++)
+        if (Number.isFinite(theta[o + v]))
+            ids.push(v);
+    ids.sort((a, b) => theta[o + b] - theta[o + a] || a - b);
+    return ids.slice(0, n);
+}
+/**
+ * Optimises every (class, length) arm on texts from `base` (count texts of seq ids with their `lengths`
+ * and clean predictions `argmax`) and returns the discretised candidates per arm.
+ */
+async function invertTokenTriggers(ctx, base, lengths, argmax, rows, opts) {
+    const { vocab, dim } = ctx.table;
+    // one monomorphic copy of the table: the inner loops below run vocab x dim per position and step
+    const E = ctx.table.values instanceof Float32Array ? ctx.table.values : Float32Array.from(ctx.table.values);
+    const { classes: k, seq } = opts;
+    const armLengths = (opts.lengths ?? INVERT_LENGTHS).filter((l) => l >= 1 && l < seq);
+    const steps = opts.steps ?? INVERT_STEPS;
+    const m = opts.texts ?? INVERT_TEXTS;
+    const tStart = opts.tStart ?? INVERT_T_START;
+    const tEnd = opts.tEnd ?? INVERT_T_END;
+    const beam = opts.beam ?? INVERT_BEAM;
+    const rng = new Rng(opts.seed ?? 0);
+    const pad = opts.pad;
+    // the id written where a relaxed token sits (its row is subtracted again): not the padding, which a
+    // model may mask out
+    const placeholder = pad === 0 ? 1 : 0;
+    const arms = [];
+    for (let c = 0; c < k; c++)
+        for (const L of armLengths) {
+            // texts the model puts in another class: what a trigger must move
+            const others = rows.filter((r) => argmax[r] !== c);
+            const pool = others.length >= m ? others : [...rows];
+            const mine = [];
+            for (let i = 0; i < m && pool.length > 0; i++)
+                mine.push(pool[(i * 7919 + c * 31 + L) % pool.length]);
+            const theta = new Float32Array(L * vocab);
+            for (let i = 0; i < theta.length; i++)
+                theta[i] = rng.normal(0, 0.01);
+            for (let j = 0; j < L; j++)
+                for (let v = 0; v < vocab; v++)
+                    if (v === pad || (opts.exclude?.(c, v) ?? false))
+                        theta[j * vocab + v] = -Infinity;
+            arms.push({
+                c,
+                L,
+                rows: mine,
+                theta,
+                adam: new Adam(theta.length, { lr: opts.lr ?? INVERT_LR }),
+                loss: NaN,
+            });
+        }
+    const count = arms.reduce((a, x) => a + x.rows.length, 0);
+    if (count === 0 || arms.length === 0)
+        return [];
+    const ids = new Int32Array(count * seq);
+    const shift = new Float32Array(count * seq * dim);
+    const targets = [];
+    for (const arm of arms)
+        for (let i = 0; i < arm.rows.length; i++)
+            targets.push(arm.c);
+    const p = new Float64Array(vocab);
+    const gradTheta = new Float32Array(Math.max(...arms.map((a) => a.theta.length)));
+    const relaxed = arms.map((a) => new Float64Array(a.L * dim));
+    const probs = arms.map((a) => new Float64Array(a.L * vocab));
+    const sv = new Float64Array(vocab);
+    for (let step = 0; step < steps; step++) {
+        const t = steps > 1 ? tStart * (tEnd / tStart) ** (step / (steps - 1)) : tEnd;
+        // relaxed tokens of every arm at this temperature
+        arms.forEach((arm, a) => {
+            for (let j = 0; j < arm.L; j++) {
+                softmaxInto(arm.theta, j * vocab, vocab, t, p);
+                probs[a].set(p, j * vocab);
+                relaxedRow(E, p, vocab, dim, relaxed[a], j * dim);
+            }
+        });
+        // the batch: each arm's texts with its L placeholders inserted at a fresh random place
+        shift.fill(0);
+        const where = [];
+        let row = 0;
+        const trig = new Int32Array(Math.max(...armLengths)).fill(placeholder);
+        arms.forEach((arm, a) => {
+            for (const r of arm.rows) {
+                const pos = rng.int(Math.max(0, Math.min(lengths[r], seq - arm.L)) + 1);
+                insertTokens(base.subarray(r * seq, (r + 1) * seq), trig.subarray(0, arm.L), pos, ids.subarray(row * seq, (row + 1) * seq));
+                for (let j = 0; j < arm.L; j++) {
+                    const o = (row * seq + pos + j) * dim;
+                    for (let d = 0; d < dim; d++)
+                        shift[o + d] = relaxed[a][j * dim + d] - E[placeholder * dim + d];
+                }
+                where.push(pos);
+                row++;
+            }
+        });
+        const { grad, logits } = await ctx.gradient(ids, shift, targets, count);
+        // per arm: the summed gradient at each trigger position, then the chain rule through the softmax
+        row = 0;
+        arms.forEach((arm, a) => {
+            const g = new Float64Array(arm.L * dim);
+            let loss = 0;
+            for (let i = 0; i < arm.rows.length; i++, row++) {
+                const pos = where[row];
+                for (let j = 0; j < arm.L; j++) {
+                    const o = (row * seq + pos + j) * dim;
+                    for (let d = 0; d < dim; d++)
+                        g[j * dim + d] += grad[o + d];
+                }
+                loss += crossEntropy(logits, row, k, arm.c);
+            }
+            arm.loss = loss / Math.max(1, arm.rows.length);
+            const gt = gradTheta.subarray(0, arm.theta.length);
+            for (let j = 0; j < arm.L; j++) {
+                rowDots(E, vocab, dim, g, j * dim, sv);
+                const pj = probs[a].subarray(j * vocab, (j + 1) * vocab);
+                let mean = 0;
+                for (let v = 0; v < vocab; v++)
+                    mean += pj[v] * sv[v];
+                for (let v = 0; v < vocab; v++)
+                    gt[j * vocab + v] = Number.isFinite(arm.theta[j * vocab + v]) ? (pj[v] * (sv[v] - mean)) / t : 0;
+            }
+            arm.adam.step(arm.theta, gt);
+        });
+    }
+    return arms.map((arm) => {
+        const tops = Array.from({ length: arm.L }, (_, j) => topOfRow(arm.theta, j * vocab, vocab, beam));
+        const best = tops.map((t) => t[0]);
+        const candidates = [best];
+        for (let j = 0; j < arm.L; j++)
+            for (const alt of tops[j].slice(1)) {
+                const c = [...best];
+                c[j] = alt;
+                candidates.push(c);
+            }
+        return { target: arm.c, length: arm.L, candidates, loss: arm.loss };
+    });
+}
+/** out[o..o+dim) = sum_v p[v] E[v] (rows with a negligible weight skipped). */
+function relaxedRow(E, p, vocab, dim, out, o) {
+    out.fill(0, o, o + dim);
+    for (let v = 0; v < vocab; v++) {
+        const pv = p[v];
+        if (pv < 1e-9)
+            continue;
+        const r = v * dim;
+        for (let d = 0; d < dim; d++)
+            out[o + d] += pv * E[r + d];
+    }
+}
+/** out[v] = E[v] . g[o..o+dim) for every row v. */
+function rowDots(E, vocab, dim, g, o, out) {
+    for (let v = 0; v < vocab; v++) {
+        const r = v * dim;
+        let dot = 0;
+        for (let d = 0; d < dim; d++)
+            dot += E[r + d] * g[o + d];
+        out[v] = dot;
+    }
+}
+function crossEntropy(logits, row, k, c) {
+    let max = -Infinity;
+    for (let j = 0; j < k; j++)
+        max = Math.max(max, logits[row * k + j]);
+    let sum = 0;
+    for (let j = 0; j < k; j++)
+        sum += Math.exp(logits[row * k + j] - max);
+    return Math.log(sum) + max - logits[row * k + c];
+}
+
 ;// CONCATENATED MODULE: ./lib/selfcheck/token-keywords.js
 /**
  * Natural keywords: the words a class's own texts already carry, told apart from planted trigger words.
@@ -33073,6 +33353,7 @@ function bestPerClass(cands, classes, allowed = () => true) {
 
 
 
+
 /** Default budget of forward passes: every entry of a 3,000-word vocabulary on 16 texts, and the rest. */
 const DEFAULT_TOKEN_BUDGET = 80000;
 /** Passes beside the screening that a search wants: the clean pass, confirmations, phrases, the report. */
@@ -33119,6 +33400,19 @@ const token_probe_TIER_WEIGHT_RATIO = 0.5;
 const TOKEN_GAIN_MAP_BLOCK = 'trigger-gain-map';
 /** Largest vocabulary whose per-token map is kept as a feature block (vocabulary x classes floats). */
 const TOKEN_MAP_MAX_TOKENS = 8192;
+/**
+ * The scoring --token-inversion uses: 'tiers', chosen on the man-page CNN dev split (bench/text/invert.ts:
+ * the tier gains against 20 references, max robust z, AUROC 0.600 without inversion, 0.642 'tiers'; the
+ * reference-free trigger score 0.758 without, 0.742 with either; 12 backdoored and 10 clean dev models, so
+ * within noise). The same scoring path as the greedy candidates, as issue 23 asks.
+ */
+const INVERSION_SCORING = 'tiers';
+/** Per class, the strongest screened words kept out of its inversion (default of invertExclude). */
+const INVERT_EXCLUDE = 0;
+/** Forward passes a text model's search wants beside its screening for the inversion (its gradients and checks). */
+function inversionPassesWanted(classes) {
+    return GRADIENT_PASS_COST * inversionGradients(classes) + classes * CONFIRM_PHRASES * MAX_CONFIRM_TEXTS * 2;
+}
 /** Runs every (tokens, positions) job on the given rows, many jobs per model run; one summary per job. */
 async function runInserted(runner, base, seq, k, jobs) {
     const out = [];
@@ -33290,6 +33584,55 @@ async function probeTokenTriggers(run, base, seq, opts) {
         if (confirmed[tier].length === 0)
             break;
     }
+    // 4b. Inversion through the embedding: relaxed phrases per class, measured like the greedy ones.
+    let inverted = null;
+    let inversionRan = false;
+    if (opts.invert) {
+        const cost = GRADIENT_PASS_COST * inversionGradients(k);
+        const checkRows = searchRows.slice(0, Math.min(MAX_EXTEND_TEXTS, searchRows.length));
+        if (reserve() >= cost + k * CONFIRM_PHRASES * (checkRows.length + confirmRows.length) * 2) {
+            runner.charge(cost);
+            inversionRan = true;
+            // never more than a quarter of the vocabulary (a small vocabulary keeps most of its words)
+            const nEx = Math.min(opts.invertExclude ?? INVERT_EXCLUDE, Math.floor(opts.vocabSize / 4));
+            const excluded = Array.from({ length: k }, (_, c) => new Set(rankedFor(c, nEx).map((x) => x.tokens[0])));
+            const arms = await invertTokenTriggers(opts.invert, base, lengths, cleanAll.argmax, searchRows, {
+                classes: k,
+                seq,
+                ...(opts.pad !== undefined ? { pad: opts.pad } : {}),
+                seed: (opts.seed ?? 0) + 1,
+                exclude: (c, v) => excluded[c].has(v),
+            });
+            // screen every candidate on a few texts, confirm each class's best on the confirmation texts
+            const byClass = Array.from({ length: k }, () => new Map());
+            for (const a of arms)
+                for (const cand of a.candidates)
+                    byClass[a.target].set(keyOf(cand), cand);
+            const cands = byClass.flatMap((m) => [...m.values()]);
+            const fit = Math.floor((reserve() - k * CONFIRM_PHRASES * confirmRows.length) / Math.max(1, cands.length));
+            const screenedInv = await measure(cands, checkRows.slice(0, Math.max(0, Math.min(checkRows.length, fit))));
+            const perClass = [];
+            for (let c = 0; c < k; c++) {
+                const own = screenedInv.filter((g) => byClass[c].has(keyOf(g.tokens)));
+                perClass.push(...topBy(own, CONFIRM_PHRASES, (g) => g.effect.gain[c]).map((g) => g.tokens));
+            }
+            const uniq = [...new Map(perClass.map((c) => [keyOf(c), c])).values()];
+            const rows = confirmRows.slice(0, Math.min(confirmRows.length, Math.floor(reserve() / Math.max(1, uniq.length))));
+            const got = rows.length > 0 ? await measure(uniq, rows) : [];
+            if ((opts.inversionScoring ?? INVERSION_SCORING) === 'tiers') {
+                for (const g of got) {
+                    const tier = Math.min(g.tokens.length, MAX_PHRASE) - 1;
+                    confirmed[tier].push(g);
+                    for (let c = 0; c < k; c++)
+                        if (!best[tier][c] || g.effect.gain[c] > best[tier][c].effect.gain[c])
+                            best[tier][c] = g;
+                }
+            }
+            else {
+                inverted = Array.from({ length: k }, (_, c) => topBy(got.filter((g) => byClass[c].has(keyOf(g.tokens))), 1, (g) => g.effect.gain[c])[0]);
+            }
+        }
+    }
     // 5. Score: per tier, the classes' best gains against each other.
     const tiers = [];
     best.forEach((row, t) => {
@@ -33305,15 +33648,28 @@ async function probeTokenTriggers(run, base, seq, opts) {
             triggers: row.map((b) => (b ? b.tokens : null)),
         });
     });
-    const { classScores, target } = scoreTiers(tiers.map((t) => t.z), k);
+    // the inverted phrases' own tier (scoring 'tier'): in the score, not in the feature blocks
+    let invertedTier = null;
+    if (inverted && inverted.some((b) => b)) {
+        const gain = Float32Array.from(inverted, (b, c) => (b ? b.effect.gain[c] / logitScale : 0));
+        invertedTier = {
+            length: 0,
+            gain,
+            flip: Float32Array.from(inverted, (b, c) => (b ? b.effect.flip[c] : 0)),
+            z: tierZ(gain, k),
+            triggers: inverted.map((b) => (b ? b.tokens : null)),
+        };
+    }
+    const { classScores, target } = scoreTiers([...tiers, ...(invertedTier ? [invertedTier] : [])].map((t) => t.z), k);
     // Every tier's confirmed candidates with their gains in logit spreads (the keyword-adjusted score's input).
     const confirmedTiers = confirmed
         .filter((got) => got.length > 0)
         .map((got) => got.map((g) => ({ tokens: g.tokens, gain: Float32Array.from(g.effect.gain, (x) => x / logitScale) })));
     const shares = opts.realTexts ? classWordShares(base, n, seq, cleanAll.argmax, k, opts.pad) : undefined;
     // The trigger to report: the target's shortest trigger that flips nearly as many texts as its best tier.
-    const bestFlip = Math.max(0, ...tiers.map((t) => t.flip[target]));
-    const shownTier = tiers.find((t) => t.triggers[target] && t.flip[target] >= 0.9 * bestFlip);
+    const shownFrom = [...tiers, ...(invertedTier ? [invertedTier] : [])];
+    const bestFlip = Math.max(0, ...shownFrom.map((t) => t.flip[target]));
+    const shownTier = shownFrom.find((t) => t.triggers[target] && t.flip[target] >= 0.9 * bestFlip);
     const shown = shownTier?.triggers[target] ?? null;
     let flipRate = shownTier ? shownTier.flip[target] : 0;
     if (shown && nEval > 0 && runner.left >= nEval) {
@@ -33385,6 +33741,8 @@ async function probeTokenTriggers(run, base, seq, opts) {
             const g = screened.map((s) => s.effect.gain[c] / logitScale).sort((a, b) => b - a);
             return Float32Array.from([0, 0.01, 0.05, 0.1, 0.5], (q) => g[Math.min(g.length - 1, Math.floor(q * g.length))] ?? 0);
         }),
+        invertedTier,
+        inversionRan,
         forwardPasses: runner.used,
         candidatesScreened: singles.length,
         candidatesTotal: all.length,
@@ -33755,6 +34113,7 @@ const ENGINE_FLAGS = {
     vocab: { type: 'string' },
     'vocab-file': { type: 'string' },
     'synthesise-base': { type: 'boolean' },
+    'token-inversion': { type: 'boolean' },
     layers: { type: 'string' },
     'batch-size': { type: 'string' },
     workspace: { type: 'string' },
@@ -33850,6 +34209,8 @@ function engineOptions(p) {
         probes.vocabFile = vocabFile;
     if (p.values['synthesise-base'] === true)
         probes.synthesiseBase = true;
+    if (p.values['token-inversion'] === true)
+        probes.tokenInversion = true;
     const normalize = parseNormalize(str(p, 'input-mean'), str(p, 'input-std'));
     if (normalize)
         probes.normalize = normalize;
@@ -37667,53 +38028,6 @@ function argmaxRows(logits, n, k) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./lib/selfcheck/adam.js
-/**
- * Adam (Kingma & Ba, 2015) on a flat Float32Array of parameters, minimising: the optimiser trigger inversion
- * (trigger-inversion.ts) runs on the mask and pattern logits. A dozen lines of arithmetic over a few hundred
- * to a few thousand numbers per step; the maintained JS optimisers live inside training frameworks
- * (@tensorflow/tfjs) that would bring their own tensors and backends for this, so it is written here.
- *
- * Deterministic: no randomness, the same gradients in the same order give the same parameters bit for bit.
- */
-class Adam {
-    m;
-    v;
-    t = 0;
-    lr;
-    beta1;
-    beta2;
-    eps;
-    constructor(size, opts = {}) {
-        this.m = new Float64Array(size);
-        this.v = new Float64Array(size);
-        this.lr = opts.lr ?? 0.1;
-        this.beta1 = opts.beta1 ?? 0.9;
-        this.beta2 = opts.beta2 ?? 0.999;
-        this.eps = opts.eps ?? 1e-8;
-    }
-    /** Steps taken so far. */
-    get steps() {
-        return this.t;
-    }
-    /** One descent step: params -= lr * mhat / (sqrt(vhat) + eps), in place. */
-    step(params, grad) {
-        if (params.length !== this.m.length || grad.length !== this.m.length)
-            throw new Error(`Adam: ${params.length} parameters and ${grad.length} gradients for a state of ${this.m.length}`);
-        this.t++;
-        const c1 = 1 - this.beta1 ** this.t;
-        const c2 = 1 - this.beta2 ** this.t;
-        for (let i = 0; i < params.length; i++) {
-            const g = grad[i];
-            // A NaN gradient (a model that overflows) must not poison the state: treat it as no signal.
-            const gi = Number.isFinite(g) ? g : 0;
-            this.m[i] = this.beta1 * this.m[i] + (1 - this.beta1) * gi;
-            this.v[i] = this.beta2 * this.v[i] + (1 - this.beta2) * gi * gi;
-            params[i] -= (this.lr * (this.m[i] / c1)) / (Math.sqrt(this.v[i] / c2) + this.eps);
-        }
-    }
-}
-
 ;// CONCATENATED MODULE: ./lib/selfcheck/synthesise.js
 
 
@@ -38072,7 +38386,133 @@ async function openTokenGradient(model, table, seq, threads) {
     return { context, release: () => session.release() };
 }
 
+;// CONCATENATED MODULE: ./lib/model/grad/embedding-shift.js
+/**
+ * Token models: a copy of the model whose embedded tokens can be moved off the vocabulary's rows. The
+ * embedding Gather's output X is renamed X_raw and a float input S ([N, seq, width], the same shape) is
+ * added to it, X = X_raw + S, so every consumer of X reads the shifted embedding. With S = 0 the model is
+ * the original; with S[i, t] = sum_v p_v E[v] - E[ids[i, t]] position t holds a relaxed one-hot p times the
+ * embedding matrix, which is what continuous trigger inversion optimises (src/selfcheck/token-invert.ts).
+ * The gradient with respect to S is the gradient with respect to the embedded tokens.
+ *
+ * Nothing from the file is executed: the graph is edited as a protobuf and re-parsed by the reader's checks.
+ */
+
+
+
+
+
+const { onnx: embedding_shift_onnx } = onnx;
+/** A name no tensor, node or input of the graph uses, starting with `base`. */
+function freshName(taken, base) {
+    for (let k = 0;; k++) {
+        const n = k === 0 ? base : `${base}_${k}`;
+        if (!taken.has(n))
+            return n;
+    }
+}
+/**
+ * The model with a shift input added to `lookup`'s embedded tokens. `seq` and `width` fix the shift's shape
+ * ([batch, seq, width]; the batch is symbolic).
+ */
+function withEmbeddingShift(model, lookup, seq, width, batch = 'N') {
+    const proto = embedding_shift_onnx.ModelProto.decode(inlineExternalData(model));
+    const graph = proto.graph;
+    if (!graph)
+        throw new GradientSpecError(`${model.path}: no graph`);
+    const nodes = graph.node ?? [];
+    const taken = new Set();
+    for (const n of nodes)
+        for (const t of [n.name ?? '', ...(n.input ?? []), ...(n.output ?? [])])
+            taken.add(t);
+    for (const v of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.valueInfo ?? [])])
+        taken.add(v.name ?? '');
+    for (const t of graph.initializer ?? [])
+        taken.add(t.name ?? '');
+    const gather = nodes.find((n) => n.opType === 'Gather' && (n.output ?? [])[0] === lookup.output);
+    if (!gather)
+        throw new GradientSpecError(`${model.path}: no Gather writes "${lookup.output}"`);
+    if ((graph.output ?? []).some((o) => o.name === lookup.output))
+        throw new GradientSpecError(`${model.path}: the embedded tokens "${lookup.output}" are a graph output`);
+    const raw = freshName(taken, `${lookup.output}/unshifted`);
+    taken.add(raw);
+    const shift = freshName(taken, 'token_inversion/shift');
+    taken.add(shift);
+    gather.output[0] = raw;
+    const add = embedding_shift_onnx.NodeProto.create({
+        opType: 'Add',
+        name: freshName(taken, 'token_inversion/Add'),
+        input: [raw, shift],
+        output: [lookup.output],
+    });
+    nodes.splice(nodes.indexOf(gather) + 1, 0, add);
+    graph.node = nodes;
+    // declared value_info of the embedded tokens still names the Add's output: keep it, it is the same shape
+    graph.input = [
+        ...(graph.input ?? []),
+        embedding_shift_onnx.ValueInfoProto.create({
+            name: shift,
+            type: {
+                tensorType: {
+                    elemType: elemTypeCode('float32'),
+                    shape: {
+                        dim: [
+                            typeof batch === 'number' ? { dimValue: batch } : { dimParam: batch ?? 'N' },
+                            { dimValue: seq },
+                            { dimValue: width },
+                        ],
+                    },
+                },
+            },
+        }),
+    ];
+    const bytes = embedding_shift_onnx.ModelProto.encode(proto).finish();
+    return { model: parseModel(bytes, model.path), shift };
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/token-relaxed.js
+
+
+
+/** Opens the relaxed-embedding gradient session, or returns why it cannot (a string: the fallback's reason). */
+async function openTokenInversion(model, table, seq, threads) {
+    const blocked = tokenGradientBlocker(model, table);
+    if (blocked)
+        return blocked;
+    const inp = model.inputs[0];
+    const emb = embeddingOutputs(model).find((e) => e.input === inp.name && e.table === table.name);
+    if (!emb)
+        return 'no embedding lookup of the table by the input';
+    let session;
+    let shiftName;
+    try {
+        const shifted = withEmbeddingShift(model, emb, seq, table.dim, inp.shape[0]);
+        shiftName = shifted.shift;
+        session = await openGradientSession(shifted.model, { terms: [{ kind: 'crossEntropy', target: { feed: 'target' } }], wrt: [{ model: shiftName }] }, { threads });
+    }
+    catch (e) {
+        // an op without a backward rule (or a graph the builder cannot differentiate): today's search
+        if (e instanceof GradientUnsupported || e instanceof GradientSpecError)
+            return e.message;
+        throw e;
+    }
+    const context = {
+        table: { values: table.values, vocab: table.vocab, dim: table.dim },
+        gradient: async (ids, shift, targets, count) => {
+            const r = await session.run({
+                [inp.name]: { data: BigInt64Array.from(ids, (v) => BigInt(v)), dims: [count, seq] },
+                [shiftName]: { data: shift, dims: [count, seq, table.dim] },
+                target: targets,
+            });
+            const logits = Object.values(r.outputs)[0];
+            return { grad: r.grads[shiftName].data, logits: logits.data };
+        },
+    };
+    return { context, release: () => session.release() };
+}
+
 ;// CONCATENATED MODULE: ./lib/fingerprint/token-trigger-check.js
+
 
 
 
@@ -38110,9 +38550,13 @@ async function runTokenTriggerCheck(model, probes, classes, opts = {}) {
         return null;
     const { table, seq } = target;
     // the scan budget's plan (budget.ts), as for images: passes by the model's cost and the vocabulary's size
-    const budget = (opts.plan ?? planBudget(model, probes, DEFAULT_SCAN_BUDGET)).triggerPasses;
-    if (budget === null)
+    const planned = (opts.plan ?? planBudget(model, probes, DEFAULT_SCAN_BUDGET)).triggerPasses;
+    if (planned === null)
         return null;
+    // the inversion's passes come on top of the plan's (the plan caps a text model at what its vocabulary wants)
+    const inversion = opts.tokenInversion ? (opts.tokenInversion === true ? {} : opts.tokenInversion) : null;
+    const full = planned >= tokenPassesWanted(table.vocab);
+    const budget = planned + (inversion && full ? inversionPassesWanted(classes) : 0);
     const stats = embeddingStats(table);
     const vocab = opts.vocabFile ? readVocabularyCached(opts.vocabFile) : undefined;
     const pad = vocab?.pad ?? stats.zeroRow ?? 0;
@@ -38120,7 +38564,9 @@ async function runTokenTriggerCheck(model, probes, classes, opts = {}) {
     const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
     // A budget that cannot screen every entry: gradients through the embedding rank the candidates
     // first-order (HotFlip) beside today's order; none (an op without a backward rule): today's order.
-    const grad = budget < tokenPassesWanted(table.vocab) ? await openTokenGradient(model, table, seq, opts.threads) : null;
+    const grad = !full ? await openTokenGradient(model, table, seq, opts.threads) : null;
+    // Inversion through the embedding; a graph it cannot differentiate: the search without it (the reason kept)
+    const inv = inversion ? await openTokenInversion(model, table, seq, opts.threads) : null;
     try {
         const logits = runner.tokenLogitsFunction(probes.inputs[0].sampleShape, {
             ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
@@ -38163,6 +38609,13 @@ async function runTokenTriggerCheck(model, probes, classes, opts = {}) {
             order,
             file: model.path,
             ...(grad ? { hotflip: grad.context } : {}),
+            ...(inv && typeof inv !== 'string'
+                ? {
+                    invert: inv.context,
+                    ...(inversion?.scoring ? { inversionScoring: inversion.scoring } : {}),
+                    ...(inversion?.exclude !== undefined ? { invertExclude: inversion.exclude } : {}),
+                }
+                : {}),
             realTexts: basis === 'samples',
         });
         const trig = r.selfCheck.trigger;
@@ -38187,10 +38640,13 @@ async function runTokenTriggerCheck(model, probes, classes, opts = {}) {
             stoppedEarly: false,
             embedding: stats,
             probe: r,
+            ...(typeof inv === 'string' ? { inversionUnavailable: inv } : {}),
         };
     }
     finally {
         await grad?.release();
+        if (inv && typeof inv !== 'string')
+            await inv.release();
         if (!opts.runner)
             await runner.release();
     }
@@ -38317,6 +38773,7 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
                 ...r.selfCheck,
                 basis,
                 ...(fellBack ? { detail: r.selfCheck.detail ? `${r.selfCheck.detail}; ${fellBack}` : fellBack } : {}),
+                ...(synth && synth.base === null ? { notSynthesised: synth.reason } : {}),
             },
             block: r.block,
             tierBlock: r.tierBlock,
@@ -40710,6 +41167,7 @@ async function fingerprintWith(model, opts, probes, layers, shared, layerWeights
             ...(opts.earlyStop ? { earlyStop: true } : {}),
             ...(opts.probes.vocabFile ? { vocabFile: opts.probes.vocabFile } : {}),
             ...(opts.probes.synthesiseBase ? { synthesise: true } : {}),
+            ...(opts.probes.tokenInversion ? { tokenInversion: true } : {}),
         });
     if (trig) {
         blocks.trigger = trig.block;
@@ -40873,6 +41331,8 @@ function probeSpecOf(opts) {
         spec.normalize = { mean: [...p.normalize.mean], std: [...p.normalize.std] };
     if (p.synthesiseBase)
         spec.synthesiseBase = true;
+    if (p.tokenInversion)
+        spec.tokenInversion = true;
     return spec;
 }
 /**
@@ -42301,6 +42761,8 @@ function probeFlags(dir, spec, layers, budget) {
         add('vocab-file', samplesPathOf(dir, spec.vocabFile));
     if (spec.synthesiseBase === true)
         flags.push('--synthesise-base');
+    if (spec.tokenInversion === true)
+        flags.push('--token-inversion');
     if (strings(layers))
         add('layers', layers.join(','));
     // A budget other than the default (a legacy baseline is rebuilt with the default: it has no flag).
@@ -45800,7 +46262,7 @@ function checksOf(fp, ensemble) {
         if (r.skipped !== undefined)
             c.skipped = r.skipped;
         if (check === 'trigger-probe' && r.skipped === undefined) {
-            const note = triggerNote(b);
+            const note = triggerNote(b, fp.selfChecks['trigger']?.notSynthesised);
             if (note)
                 c.note = note;
         }
@@ -45808,9 +46270,11 @@ function checksOf(fp, ensemble) {
     }
     return out.sort((a, z) => CHECK_ORDER.indexOf(a.check) - CHECK_ORDER.indexOf(z.check));
 }
-/** What limited trigger probing, when something did. */
-function triggerNote(b) {
+/** What limited trigger probing, when something did (`notSynthesised`: --synthesise-base fell back, why). */
+function triggerNote(b, notSynthesised) {
     const parts = [];
+    if (notSynthesised)
+        parts.push(`inputs mined, not synthesised: ${notSynthesised}`);
     const c = b.triggerCandidates;
     if (c && c.screened < c.total)
         parts.push(`screened ${count(c.screened)} of ${count(c.total)} candidate triggers`);
@@ -45973,13 +46437,18 @@ function referenceFreeVerdict(fp) {
             ? ' Trigger words were inserted into texts generated from the model: give real texts (--probe-samples with a .txt file, one text per line, and --vocab-file) for full power.'
             : ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
         : '';
+    // --synthesise-base was asked for and could not be done (e.g. a real-size model beyond the synthesis
+    // budget): the user is told, not left to believe the inputs were synthesised
+    const synthNote = trig?.notSynthesised
+        ? ` --synthesise-base: the inputs were mined, not synthesised (${trig.notSynthesised}).`
+        : '';
     const deciding = v.decidedBy === 'weight-outlier' ? weights : trig;
     const representation = v.decidedBy === 'weight-outlier' ? 'self:weight-outlier' : 'self:trigger';
     return {
         pValue,
         detectors,
         explanation: {
-            summary: summary + keywordNote + basisNote,
+            summary: summary + keywordNote + basisNote + synthNote,
             strongestSignal: v.decidedBy === 'weight-outlier'
                 ? describeChannel('identity', 'self:weight-outlier')
                 : trig
@@ -47408,7 +47877,7 @@ const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter((f) => f !== 'batch-si
 const scan_HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
        [--output FILE] [--fail-on high|medium|low|never] [--on-not-assessed fail|warn]
        [--budget fast|default|thorough|MACS] [--time-limit SECONDS] [--report-dir DIR] [--vocab-file FILE] [--quiet]
-       without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--synthesise-base]
+       without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--synthesise-base] [--token-inversion]
 Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
 Exit 0: no model fails the gate; 1: a model reaches --fail-on (default high), or was not assessed under
 --on-not-assessed fail (the default); 2: a model or the baseline could not be read.
@@ -47432,7 +47901,9 @@ them (one value: every channel; otherwise one per channel of the image input).
 Text models (one int64/int32 token-id input): --vocab-file FILE (one token per line, the line number is the id,
 or a JSON object {"token": id}) names the trigger words in the report (with --baseline: when the baseline keeps
 no vocabulary of its own); --probe-samples takes .txt files (one text per line, lowercased and split on
-whitespace, tokenised with the vocabulary) or int32/int64 .npy token ids.
+whitespace, tokenised with the vocabulary) or int32/int64 .npy token ids. --token-inversion (opt-in; also
+\`baseline build\`): the token trigger search also inverts triggers by gradient through the embedding (a relaxed
+phrase per class, measured by forward passes; a graph it cannot differentiate is searched as before).
 `;
 async function scanCommand(argv, io) {
     const p = parse('scan', argv, {
@@ -48024,6 +48495,7 @@ ${TIME_LIMIT_HELP}
 Text models (one int64/int32 token-id input): --probe-samples takes .txt files (one text per line, tokenised
 with --vocab-file FILE: one token per line, the line number is the id, or a JSON object {"token": id}) or
 int32/int64 .npy token ids; the baseline keeps a copy of the vocabulary, and reports name trigger words with it.
+--token-inversion (opt-in): the token trigger search also inverts triggers by gradient through the embedding.
 The baseline records these probe settings; every scan against it (and baseline add) feeds models the same way.
 `;
 /** Said after a build without samples (bench/results/detect.md: the largest single lever we measured). */
