@@ -33058,6 +33058,7 @@ class Adam {
 
 
 
+
 /** Trigger lengths optimised per class. */
 const INVERT_LENGTHS = [3, 6];
 /** Adam steps (every arm advances once a step). */
@@ -33089,15 +33090,6 @@ function softmaxInto(theta, o, vocab, t, out) {
     }
     for (let v = 0; v < vocab; v++)
         out[v] /= sum;
-}
-/** The top `n` ids of theta's row (ties: the smaller id), skipping excluded (-Infinity) entries. */
-function topOfRow(theta, o, vocab, n) {
-    const ids = [];
-    for (let v = 0; v < vocab; v++)
-        if (Number.isFinite(theta[o + v]))
-            ids.push(v);
-    ids.sort((a, b) => theta[o + b] - theta[o + a] || a - b);
-    return ids.slice(0, n);
 }
 /**
  * Optimises every (class, length) arm on texts from `base` (count texts of seq ids with their `lengths`
@@ -33216,7 +33208,11 @@ async function invertTokenTriggers(ctx, base, lengths, argmax, rows, opts) {
         });
     }
     return arms.map((arm) => {
-        const tops = Array.from({ length: arm.L }, (_, j) => topOfRow(arm.theta, j * vocab, vocab, beam));
+        // each position's top ids (ties: the smaller id), excluded (-Infinity) entries skipped
+        const tops = Array.from({ length: arm.L }, (_, j) => {
+            const row = arm.theta.subarray(j * vocab, (j + 1) * vocab);
+            return topIds(row, beam, (v) => !Number.isFinite(row[v]));
+        });
         const best = tops.map((t) => t[0]);
         const candidates = [best];
         for (let j = 0; j < arm.L; j++)
@@ -38343,23 +38339,29 @@ function trigger_deadline_withDeadline(logits, file, deadline, limitMs) {
 
 ;// CONCATENATED MODULE: ./lib/fingerprint/token-gradient.js
 
-/** Why a model has no token gradient (null: it has one), for the benchmarks and the tests. */
-function tokenGradientBlocker(model, table) {
+/**
+ * The embedding lookup of `table` by the model's one int64 [batch, seq] token input, or why there is none
+ * (what the token gradient sessions differentiate through).
+ */
+function tokenEmbeddingLookup(model, table) {
     const inp = model.inputs[0];
     if (model.inputs.length !== 1 || inp.dtype !== 'int64')
         return 'not one int64 token input';
     if (inp.shape.length !== 2 || typeof inp.shape[0] === 'number')
         return 'not a [batch, seq] input';
     const emb = embeddingOutputs(model).find((e) => e.input === inp.name && e.table === table.name);
-    return emb ? null : 'no embedding lookup of the table by the input';
+    return emb ?? 'no embedding lookup of the table by the input';
+}
+/** Why a model has no token gradient (null: it has one), for the benchmarks and the tests. */
+function tokenGradientBlocker(model, table) {
+    const emb = tokenEmbeddingLookup(model, table);
+    return typeof emb === 'string' ? emb : null;
 }
 async function openTokenGradient(model, table, seq, threads) {
-    if (tokenGradientBlocker(model, table))
+    const emb = tokenEmbeddingLookup(model, table);
+    if (typeof emb === 'string')
         return null;
     const inp = model.inputs[0];
-    const emb = embeddingOutputs(model).find((e) => e.input === inp.name && e.table === table.name);
-    if (!emb)
-        return null;
     let session;
     try {
         session = await openGradientSession(model, {
@@ -38476,13 +38478,10 @@ function withEmbeddingShift(model, lookup, seq, width, batch = 'N') {
 
 /** Opens the relaxed-embedding gradient session, or returns why it cannot (a string: the fallback's reason). */
 async function openTokenInversion(model, table, seq, threads) {
-    const blocked = tokenGradientBlocker(model, table);
-    if (blocked)
-        return blocked;
+    const emb = tokenEmbeddingLookup(model, table);
+    if (typeof emb === 'string')
+        return emb;
     const inp = model.inputs[0];
-    const emb = embeddingOutputs(model).find((e) => e.input === inp.name && e.table === table.name);
-    if (!emb)
-        return 'no embedding lookup of the table by the input';
     let session;
     let shiftName;
     try {

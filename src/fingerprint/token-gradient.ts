@@ -15,19 +15,29 @@ import {
 } from '../model/grad/index.js';
 import type { HotFlipContext } from '../selfcheck/token-hotflip.js';
 import type { EmbeddingTable } from './embedding-stats.js';
+import type { EmbeddingLookup } from '../model/grad/embeddings.js';
 
 export interface TokenGradientSession {
   context: HotFlipContext;
   release(): Promise<void>;
 }
 
-/** Why a model has no token gradient (null: it has one), for the benchmarks and the tests. */
-export function tokenGradientBlocker(model: OnnxModel, table: EmbeddingTable): string | null {
+/**
+ * The embedding lookup of `table` by the model's one int64 [batch, seq] token input, or why there is none
+ * (what the token gradient sessions differentiate through).
+ */
+export function tokenEmbeddingLookup(model: OnnxModel, table: EmbeddingTable): EmbeddingLookup | string {
   const inp = model.inputs[0];
   if (model.inputs.length !== 1 || inp.dtype !== 'int64') return 'not one int64 token input';
   if (inp.shape.length !== 2 || typeof inp.shape[0] === 'number') return 'not a [batch, seq] input';
   const emb = embeddingOutputs(model).find((e) => e.input === inp.name && e.table === table.name);
-  return emb ? null : 'no embedding lookup of the table by the input';
+  return emb ?? 'no embedding lookup of the table by the input';
+}
+
+/** Why a model has no token gradient (null: it has one), for the benchmarks and the tests. */
+export function tokenGradientBlocker(model: OnnxModel, table: EmbeddingTable): string | null {
+  const emb = tokenEmbeddingLookup(model, table);
+  return typeof emb === 'string' ? emb : null;
 }
 
 export async function openTokenGradient(
@@ -36,10 +46,9 @@ export async function openTokenGradient(
   seq: number,
   threads?: number,
 ): Promise<TokenGradientSession | null> {
-  if (tokenGradientBlocker(model, table)) return null;
+  const emb = tokenEmbeddingLookup(model, table);
+  if (typeof emb === 'string') return null;
   const inp = model.inputs[0];
-  const emb = embeddingOutputs(model).find((e) => e.input === inp.name && e.table === table.name);
-  if (!emb) return null;
   let session: GradientSession;
   try {
     session = await openGradientSession(

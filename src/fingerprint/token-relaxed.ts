@@ -8,7 +8,6 @@
  */
 import type { OnnxModel } from '../model/types.js';
 import {
-  embeddingOutputs,
   GradientSpecError,
   GradientUnsupported,
   openGradientSession,
@@ -17,7 +16,7 @@ import {
 import { withEmbeddingShift } from '../model/grad/embedding-shift.js';
 import type { InversionContext } from '../selfcheck/token-invert.js';
 import type { EmbeddingTable } from './embedding-stats.js';
-import { tokenGradientBlocker } from './token-gradient.js';
+import { tokenEmbeddingLookup } from './token-gradient.js';
 
 export interface TokenInversionSession {
   context: InversionContext;
@@ -31,11 +30,9 @@ export async function openTokenInversion(
   seq: number,
   threads?: number,
 ): Promise<TokenInversionSession | string> {
-  const blocked = tokenGradientBlocker(model, table);
-  if (blocked) return blocked;
+  const emb = tokenEmbeddingLookup(model, table);
+  if (typeof emb === 'string') return emb;
   const inp = model.inputs[0];
-  const emb = embeddingOutputs(model).find((e) => e.input === inp.name && e.table === table.name);
-  if (!emb) return 'no embedding lookup of the table by the input';
   let session: GradientSession;
   let shiftName: string;
   try {

@@ -71,7 +71,7 @@ export function meanGradient(
 }
 
 /** The ids of the `n` largest scores, skipping `skip` (ties: the smaller id first). */
-export function topIds(scores: Float64Array, n: number, skip: (v: number) => boolean): number[] {
+export function topIds(scores: ArrayLike<number>, n: number, skip: (v: number) => boolean): number[] {
   const ids: number[] = [];
   for (let v = 0; v < scores.length; v++) if (!skip(v)) ids.push(v);
   ids.sort((a, b) => scores[b] - scores[a] || a - b);

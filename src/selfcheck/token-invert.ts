@@ -27,7 +27,7 @@
  */
 import { Rng } from '../probes/rng.js';
 import { Adam } from './adam.js';
-import type { EmbeddingRows } from './token-hotflip.js';
+import { topIds, type EmbeddingRows } from './token-hotflip.js';
 import { insertTokens } from './token-insert.js';
 
 /**
@@ -101,14 +101,6 @@ function softmaxInto(theta: Float32Array, o: number, vocab: number, t: number, o
     sum += e;
   }
   for (let v = 0; v < vocab; v++) out[v] /= sum;
-}
-
-/** The top `n` ids of theta's row (ties: the smaller id), skipping excluded (-Infinity) entries. */
-function topOfRow(theta: Float32Array, o: number, vocab: number, n: number): number[] {
-  const ids: number[] = [];
-  for (let v = 0; v < vocab; v++) if (Number.isFinite(theta[o + v])) ids.push(v);
-  ids.sort((a, b) => theta[o + b] - theta[o + a] || a - b);
-  return ids.slice(0, n);
 }
 
 /**
@@ -233,7 +225,11 @@ export async function invertTokenTriggers(
   }
 
   return arms.map((arm) => {
-    const tops = Array.from({ length: arm.L }, (_, j) => topOfRow(arm.theta, j * vocab, vocab, beam));
+    // each position's top ids (ties: the smaller id), excluded (-Infinity) entries skipped
+    const tops = Array.from({ length: arm.L }, (_, j) => {
+      const row = arm.theta.subarray(j * vocab, (j + 1) * vocab);
+      return topIds(row, beam, (v) => !Number.isFinite(row[v]));
+    });
     const best = tops.map((t) => t[0]);
     const candidates: number[][] = [best];
     for (let j = 0; j < arm.L; j++)
