@@ -47902,7 +47902,8 @@ or a JSON object {"token": id}) names the trigger words in the report (with --ba
 no vocabulary of its own); --probe-samples takes .txt files (one text per line, lowercased and split on
 whitespace, tokenised with the vocabulary) or int32/int64 .npy token ids. --token-inversion (opt-in; also
 \`baseline build\`): the token trigger search also inverts triggers by gradient through the embedding (a relaxed
-phrase per class, measured by forward passes; a graph it cannot differentiate is searched as before).
+phrase per class, measured by forward passes; a graph it cannot differentiate is searched as before). Text
+models only; experimental: on held-out text models it did not raise detection and doubles the scan's CPU (README).
 `;
 async function scanCommand(argv, io) {
     const p = parse('scan', argv, {
@@ -48494,7 +48495,8 @@ ${TIME_LIMIT_HELP}
 Text models (one int64/int32 token-id input): --probe-samples takes .txt files (one text per line, tokenised
 with --vocab-file FILE: one token per line, the line number is the id, or a JSON object {"token": id}) or
 int32/int64 .npy token ids; the baseline keeps a copy of the vocabulary, and reports name trigger words with it.
---token-inversion (opt-in): the token trigger search also inverts triggers by gradient through the embedding.
+--token-inversion (opt-in, text models, experimental: no gain measured held out): the token trigger search also
+inverts triggers by gradient through the embedding.
 The baseline records these probe settings; every scan against it (and baseline add) feeds models the same way.
 `;
 /** Said after a build without samples (bench/results/detect.md: the largest single lever we measured). */

@@ -33,7 +33,8 @@ ${TIME_LIMIT_HELP}
 Text models (one int64/int32 token-id input): --probe-samples takes .txt files (one text per line, tokenised
 with --vocab-file FILE: one token per line, the line number is the id, or a JSON object {"token": id}) or
 int32/int64 .npy token ids; the baseline keeps a copy of the vocabulary, and reports name trigger words with it.
---token-inversion (opt-in): the token trigger search also inverts triggers by gradient through the embedding.
+--token-inversion (opt-in, text models, experimental: no gain measured held out): the token trigger search also
+inverts triggers by gradient through the embedding.
 The baseline records these probe settings; every scan against it (and baseline add) feeds models the same way.
 `;
 

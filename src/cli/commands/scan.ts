@@ -56,7 +56,8 @@ or a JSON object {"token": id}) names the trigger words in the report (with --ba
 no vocabulary of its own); --probe-samples takes .txt files (one text per line, lowercased and split on
 whitespace, tokenised with the vocabulary) or int32/int64 .npy token ids. --token-inversion (opt-in; also
 \`baseline build\`): the token trigger search also inverts triggers by gradient through the embedding (a relaxed
-phrase per class, measured by forward passes; a graph it cannot differentiate is searched as before).
+phrase per class, measured by forward passes; a graph it cannot differentiate is searched as before). Text
+models only; experimental: on held-out text models it did not raise detection and doubles the scan's CPU (README).
 `;
 
 export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
