@@ -23,7 +23,8 @@ import {
   invertTokenTriggers,
   type InversionContext,
 } from '../../src/selfcheck/token-invert.js';
-import { probeTokenTriggers } from '../../src/selfcheck/token-probe.js';
+import { probeTokenTriggers, type TierScore } from '../../src/selfcheck/token-probe.js';
+import { inversionVariant } from '../../bench/text/inversion-variants.js';
 import { summarise } from '../../src/selfcheck/logit-stats.js';
 import { textLengths } from '../../src/selfcheck/token-insert.js';
 import { Rng } from '../../src/probes/rng.js';
@@ -169,23 +170,24 @@ describe('inversion', () => {
     // gradients charged beside the forward passes run
     expect(r.forwardPasses).toBeGreaterThan(forward);
     // the shipped scoring: the inverted phrases are candidates of the longest tier
-    expect(r.invertedTier).toBeNull();
     const longest = r.tiers.find((t) => t.length === 3);
     expect(holdsPhrase(longest?.triggers[TARGET])).toBe(true);
     expect(longest!.flip[TARGET]).toBeGreaterThan(0.9);
     expect(r.selfCheck.targetClass).toBe(TARGET);
-    // the other scoring: the inverted phrases as their own tier
+    // the benchmark's other scoring, through the seam: the inverted phrases as their own tier
     const inv2 = await openTokenInversion(model, table, TEXT_SEQ);
     if (typeof inv2 === 'string') throw new Error(inv2);
+    const apart: { tier: TierScore | null } = { tier: null };
     const own = await probeTokenTriggers(run, textIds(N), TEXT_SEQ, {
       ...opts,
       invert: inv2.context,
-      inversionScoring: 'tier',
+      inversionSeam: inversionVariant({ scoring: 'tier' }, TEXT_VOCAB, (t) => (apart.tier = t)),
     });
     await inv2.release();
     await runner.release();
-    expect(holdsPhrase(own.invertedTier?.triggers[TARGET])).toBe(true);
-    const gains = Array.from(own.invertedTier!.gain);
+    expect(holdsPhrase(apart.tier?.triggers[TARGET])).toBe(true);
+    expect(own.tiers.some((t) => t.length === 0)).toBe(false);
+    const gains = Array.from(apart.tier!.gain);
     expect(gains[TARGET]).toBeGreaterThan(Math.max(...gains.filter((_, c) => c !== TARGET)));
   });
 

@@ -26,7 +26,8 @@ import { loadTextZoo, ROOT, type TextCorpus } from './zoo.js';
 import { option } from '../lib/args.js';
 import { readFileSync } from 'node:fs';
 import { robustZAgainst } from '../../src/selfcheck/logit-stats.js';
-import type { InversionScoring } from '../../src/selfcheck/token-probe.js';
+import type { TierScore } from '../../src/selfcheck/token-probe.js';
+import { inversionVariant, type InversionScoring } from './inversion-variants.js';
 
 /** AUROC of backdoored (positives) against clean scores; null when either side is empty. */
 function auroc(clean: number[], bd: number[]): number | null {
@@ -98,17 +99,22 @@ async function main(): Promise<void> {
       { file: model.path, vocabByInput },
     );
     const runner = await ModelRunner.open(model);
+    const vocabSize = Object.values(vocabByInput)[0] ?? 0;
     for (const v of variants) {
       const c0 = process.cpuUsage();
       const w0 = performance.now();
+      // scoring 'tier': the inverted phrases' own tier, handed back through the seam
+      const apart: { tier: TierScore | null } = { tier: null };
       const r = await runTokenTriggerCheck(model, probes, 6, {
         runner,
         vocabFile: zoo.vocabFile,
-        ...(v.inversion ? { tokenInversion: v.inversion } : {}),
+        ...(v.inversion
+          ? { tokenInversion: inversionVariant(v.inversion, vocabSize, (tier) => (apart.tier = tier)) }
+          : {}),
       });
       const cpu = process.cpuUsage(c0);
       if (!r) throw new Error(`${t.id}: no token trigger check`);
-      const inv = r.probe.invertedTier;
+      const inv = apart.tier;
       const tgt = t.target ?? r.selfCheck.targetClass ?? 0;
       const phrase = inv?.triggers[tgt] ?? null;
       const words = phrase ? phrase.map((x) => wordOf(vocab, x)) : null;

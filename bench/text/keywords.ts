@@ -4,7 +4,7 @@
  *   dump   runs the token trigger check on every model of the split with the held-out texts (samples), the way
  *          a scan does, and keeps per model its raw score, its confirmed candidates with their gains, and for
  *          every token among them its share of each class's texts (bench/.cache/text-eval/keywords-<split>.jsonl);
- *   --sweep  reads the dump and, per scope (token-probe.ts KeywordScope) and rule (share, enrichment), scores every model with natural keywords left
+ *   --sweep  reads the dump and, per scope ('class', shipped; 'candidate', inversion-variants.ts) and rule (share, enrichment), scores every model with natural keywords left
  *          out: AUROC (raw vs adjusted), the share of clean / backdoored models at p <= P_HIGH under the shipped
  *          samples null (which bounds the adjusted score: it is never above the raw one),
  *          and how many backdoors have a word of their real trigger discounted (the rule's cost).
@@ -32,6 +32,7 @@ import {
   type KeywordRule,
 } from '../../src/selfcheck/token-keywords.js';
 import { loadTextZoo } from './zoo.js';
+import { candidateScopeScore } from './inversion-variants.js';
 import { option } from '../lib/args.js';
 
 interface DumpRow {
@@ -146,16 +147,12 @@ function sweep(file: string): void {
   );
   for (const scope of ['class', 'candidate'] as const)
     for (const rule of rules) {
-      const scores = rows.map(
-        (r) =>
-          keywordAdjustedScore(
-            r.tiers.map((t) => t.map((c) => ({ tokens: c.tokens, gain: c.gain }))),
-            sharesOf(r),
-            K,
-            rule,
-            scope,
-          ).score,
-      );
+      const scores = rows.map((r) => {
+        const tiers = r.tiers.map((t) => t.map((c) => ({ tokens: c.tokens, gain: c.gain })));
+        return scope === 'class'
+          ? keywordAdjustedScore(tiers, sharesOf(r), K, rule).score
+          : candidateScopeScore(tiers, sharesOf(r), K, rule);
+      });
       const shipped =
         scope === 'class' && rule.share === NATURAL_RULE.share && rule.enrichment === NATURAL_RULE.enrichment;
       // the rule's cost: backdoors with a word of their real trigger a natural keyword of their target

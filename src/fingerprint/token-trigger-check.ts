@@ -82,7 +82,7 @@ export async function runTokenTriggerCheck(
   const planned = (opts.plan ?? planBudget(model, probes, DEFAULT_SCAN_BUDGET)).triggerPasses;
   if (planned === null) return null;
   // the inversion's passes come on top of the plan's (the plan caps a text model at what its vocabulary wants)
-  const inversion = opts.tokenInversion ? (opts.tokenInversion === true ? {} : opts.tokenInversion) : null;
+  const inversion = Boolean(opts.tokenInversion);
   const full = planned >= tokenPassesWanted(table.vocab);
   const budget = planned + (inversion && full ? inversionPassesWanted(classes) : 0);
   const stats = embeddingStats(table);
@@ -138,8 +138,7 @@ export async function runTokenTriggerCheck(
       ...(inv && typeof inv !== 'string'
         ? {
             invert: inv.context,
-            ...(inversion?.scoring ? { inversionScoring: inversion.scoring } : {}),
-            ...(inversion?.exclude !== undefined ? { invertExclude: inversion.exclude } : {}),
+            ...(typeof opts.tokenInversion === 'object' ? { inversionSeam: opts.tokenInversion } : {}),
           }
         : {}),
       realTexts: basis === 'samples',

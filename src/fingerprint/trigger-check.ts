@@ -26,7 +26,7 @@ import { mineTriggerBase, miningPasses } from '../selfcheck/mine-base.js';
 import { synthesiseTriggerBase } from './synth-base.js';
 import { SWEEP_INPUTS } from '../selfcheck/sweep.js';
 import type { SelfCheck } from './types.js';
-import type { InversionScoring } from '../selfcheck/token-probe.js';
+import type { InversionSeam } from '../selfcheck/token-probe.js';
 import type { TriggerEvidence } from '../selfcheck/evidence.js';
 import { DEFAULT_SCAN_BUDGET, planBudget, type BudgetPlan } from './budget.js';
 import { runTokenTriggerCheck, tokenTriggerTarget, type TokenTriggerCheck } from './token-trigger-check.js';
@@ -131,10 +131,10 @@ export interface TriggerCheckOptions {
   synthesise?: boolean;
   /**
    * Text models: gradient-based trigger inversion through the embedding as a further candidate source of
-   * the token search (src/selfcheck/token-invert.ts; --token-inversion). Opt-in; the object form sets the
-   * scoring and the keyword exclusion for the benchmarks.
+   * the token search (src/selfcheck/token-invert.ts; --token-inversion). Opt-in; the object form plugs in
+   * the benchmarks' variants (bench/text/invert.ts).
    */
-  tokenInversion?: boolean | { scoring?: InversionScoring; exclude?: number };
+  tokenInversion?: boolean | InversionSeam;
 }
 
 export async function runTriggerCheck(

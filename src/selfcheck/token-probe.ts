@@ -153,29 +153,33 @@ export interface TokenProbeOptions {
    * discretised and measured by forward passes as a further candidate source. Absent: no inversion.
    */
   invert?: InversionContext;
-  /** How inverted phrases are scored (InversionScoring). */
-  inversionScoring?: InversionScoring;
-  /** Per class, its strongest screened words kept out of its inversion (the class's own keywords). */
-  invertExclude?: number;
+  /** The benchmarks' variants of the inversion (InversionSeam); the scan sets none. */
+  inversionSeam?: InversionSeam;
+}
+
+/** A measured candidate: its token ids and its effect on the texts it was inserted into (logit-stats.ts). */
+export interface MeasuredCandidate {
+  tokens: number[];
+  effect: Effect;
 }
 
 /**
- * How the inverted phrases enter the score: 'tiers' (a candidate like any other, in the tier of its length,
- * longer ones in the longest tier), 'tier' (per class the best of its own inverted phrases as one more tier
- * of the root mean square; not in the feature blocks).
+ * Where bench/text/invert.ts plugs in the inversion variants it measured and dropped (they live there, not
+ * here). The shipped inversion leaves no word out of a class's inversion and scores the inverted phrases as
+ * candidates like any other, in the tier of their length (longer ones in the longest tier): chosen on the
+ * man-page CNN dev split (the tier gains against 20 references, max robust z, AUROC 0.600 without inversion,
+ * 0.642 with; the reference-free trigger score 0.758 without, 0.742 with; 12 backdoored and 10 clean dev
+ * models, so within noise). The same scoring path as the greedy candidates, as issue 23 asks.
+ *   exclude     given `ranked(c, n)` (class c's n strongest screened words), the words kept out of class c's
+ *               inversion;
+ *   scoreApart  given per class the confirmed phrases of its own inversion and the clean-logit spread, a tier
+ *               scored beside the others (in the score and the reported trigger, not in the feature blocks),
+ *               instead of the phrases joining the tiers of their length.
  */
-export type InversionScoring = 'tiers' | 'tier';
-
-/**
- * The scoring --token-inversion uses: 'tiers', chosen on the man-page CNN dev split (bench/text/invert.ts:
- * the tier gains against 20 references, max robust z, AUROC 0.600 without inversion, 0.642 'tiers'; the
- * reference-free trigger score 0.758 without, 0.742 with either; 12 backdoored and 10 clean dev models, so
- * within noise). The same scoring path as the greedy candidates, as issue 23 asks.
- */
-export const INVERSION_SCORING: InversionScoring = 'tiers';
-
-/** Per class, the strongest screened words kept out of its inversion (default of invertExclude). */
-export const INVERT_EXCLUDE = 0;
+export interface InversionSeam {
+  exclude?: (ranked: (c: number, n: number) => number[]) => (c: number, v: number) => boolean;
+  scoreApart?: (own: MeasuredCandidate[][], logitScale: number) => TierScore | null;
+}
 /** Forward passes a text model's search wants beside its screening for the inversion (its gradients and checks). */
 export function inversionPassesWanted(classes: number): number {
   return GRADIENT_PASS_COST * inversionGradients(classes) + classes * CONFIRM_PHRASES * MAX_CONFIRM_TEXTS * 2;
@@ -219,18 +223,11 @@ export interface TokenProbeResult {
   classGains: Float32Array[];
   /** Per class, quantiles (1, 0.99, 0.95, 0.9, 0.5) of the screened one-token gains (clean-logit spreads). */
   classScreen: Float32Array[];
-  /** Scoring 'tier': per class the best of its inverted phrases (gain in logit spreads), or null. */
-  invertedTier: TierScore | null;
   /** Whether the inversion ran (given a context and the budget for it). */
   inversionRan: boolean;
   forwardPasses: number;
   candidatesScreened: number;
   candidatesTotal: number;
-}
-
-interface Measured {
-  tokens: number[];
-  effect: Effect;
 }
 
 /** Runs every (tokens, positions) job on the given rows, many jobs per model run; one summary per job. */
@@ -327,7 +324,10 @@ export async function probeTokenTriggers(
   const logitScale = medianLogitSpread(cleanAll, k);
   const reserve = () => Math.max(0, runner.left - nEval);
 
-  const measure = async (cands: readonly number[][], rows: readonly number[]): Promise<Measured[]> => {
+  const measure = async (
+    cands: readonly number[][],
+    rows: readonly number[],
+  ): Promise<MeasuredCandidate[]> => {
     if (cands.length === 0 || rows.length === 0) return [];
     const clean = subsetSummary(cleanAll, rows, k);
     // one position per row and trigger length, the same for every candidate (common random numbers)
@@ -416,8 +416,8 @@ export async function probeTokenTriggers(
 
   // 3-4. Confirm single tokens, then extend per class; every tier's best per class, confirmed.
   const confirmRows = searchRows.slice(0, Math.min(searchRows.length, MAX_CONFIRM_TEXTS));
-  const best: (Measured | undefined)[][] = Array.from({ length: MAX_PHRASE }, () => new Array(k));
-  const confirmed: Measured[][] = Array.from({ length: MAX_PHRASE }, () => []);
+  const best: (MeasuredCandidate | undefined)[][] = Array.from({ length: MAX_PHRASE }, () => new Array(k));
+  const confirmed: MeasuredCandidate[][] = Array.from({ length: MAX_PHRASE }, () => []);
   const confirm = async (tier: number, cands: number[][]): Promise<void> => {
     const uniq = [...new Map(cands.map((c) => [keyOf(c), c])).values()];
     const rowsFit = Math.floor(reserve() / Math.max(1, uniq.length));
@@ -463,7 +463,7 @@ export async function probeTokenTriggers(
   }
 
   // 4b. Inversion through the embedding: relaxed phrases per class, measured like the greedy ones.
-  let inverted: (Measured | undefined)[] | null = null;
+  let apart: TierScore | null = null;
   let inversionRan = false;
   if (opts.invert) {
     const cost = GRADIENT_PASS_COST * inversionGradients(k);
@@ -471,18 +471,13 @@ export async function probeTokenTriggers(
     if (reserve() >= cost + k * CONFIRM_PHRASES * (checkRows.length + confirmRows.length) * 2) {
       runner.charge(cost);
       inversionRan = true;
-      // never more than a quarter of the vocabulary (a small vocabulary keeps most of its words)
-      const nEx = Math.min(opts.invertExclude ?? INVERT_EXCLUDE, Math.floor(opts.vocabSize / 4));
-      const excluded = Array.from(
-        { length: k },
-        (_, c) => new Set(rankedFor(c, nEx).map((x) => x.tokens[0])),
-      );
+      const exclude = opts.inversionSeam?.exclude?.((c, n) => rankedFor(c, n).map((x) => x.tokens[0]));
       const arms = await invertTokenTriggers(opts.invert, base, lengths, cleanAll.argmax, searchRows, {
         classes: k,
         seq,
         ...(opts.pad !== undefined ? { pad: opts.pad } : {}),
         seed: (opts.seed ?? 0) + 1,
-        exclude: (c, v) => excluded[c].has(v),
+        ...(exclude ? { exclude } : {}),
       });
       // screen every candidate on a few texts, confirm each class's best on the confirmation texts
       const byClass = Array.from({ length: k }, () => new Map<string, number[]>());
@@ -506,25 +501,20 @@ export async function probeTokenTriggers(
         Math.min(confirmRows.length, Math.floor(reserve() / Math.max(1, uniq.length))),
       );
       const got = rows.length > 0 ? await measure(uniq, rows) : [];
-      if ((opts.inversionScoring ?? INVERSION_SCORING) === 'tiers') {
+      const scoreApart = opts.inversionSeam?.scoreApart;
+      if (scoreApart)
+        apart = scoreApart(
+          byClass.map((m) => got.filter((g) => m.has(keyOf(g.tokens)))),
+          logitScale,
+        );
+      else
         for (const g of got) {
           const tier = Math.min(g.tokens.length, MAX_PHRASE) - 1;
           confirmed[tier].push(g);
           for (let c = 0; c < k; c++)
-            if (!best[tier][c] || g.effect.gain[c] > (best[tier][c] as Measured).effect.gain[c])
+            if (!best[tier][c] || g.effect.gain[c] > (best[tier][c] as MeasuredCandidate).effect.gain[c])
               best[tier][c] = g;
         }
-      } else {
-        inverted = Array.from(
-          { length: k },
-          (_, c) =>
-            topBy(
-              got.filter((g) => byClass[c].has(keyOf(g.tokens))),
-              1,
-              (g) => g.effect.gain[c],
-            )[0],
-        );
-      }
     }
   }
 
@@ -542,20 +532,10 @@ export async function probeTokenTriggers(
       triggers: row.map((b) => (b ? b.tokens : null)),
     });
   });
-  // the inverted phrases' own tier (scoring 'tier'): in the score, not in the feature blocks
-  let invertedTier: TierScore | null = null;
-  if (inverted && inverted.some((b) => b)) {
-    const gain = Float32Array.from(inverted, (b, c) => (b ? b.effect.gain[c] / logitScale : 0));
-    invertedTier = {
-      length: 0,
-      gain,
-      flip: Float32Array.from(inverted, (b, c) => (b ? b.effect.flip[c] : 0)),
-      z: tierZ(gain, k),
-      triggers: inverted.map((b) => (b ? b.tokens : null)),
-    };
-  }
+  // a tier scored apart (InversionSeam.scoreApart): in the score, not in the feature blocks
+  const scoredTiers = apart ? [...tiers, apart] : tiers;
   const { classScores, target } = scoreTiers(
-    [...tiers, ...(invertedTier ? [invertedTier] : [])].map((t) => t.z),
+    scoredTiers.map((t) => t.z),
     k,
   );
   // Every tier's confirmed candidates with their gains in logit spreads (the keyword-adjusted score's input).
@@ -567,9 +547,8 @@ export async function probeTokenTriggers(
   const shares = opts.realTexts ? classWordShares(base, n, seq, cleanAll.argmax, k, opts.pad) : undefined;
 
   // The trigger to report: the target's shortest trigger that flips nearly as many texts as its best tier.
-  const shownFrom = [...tiers, ...(invertedTier ? [invertedTier] : [])];
-  const bestFlip = Math.max(0, ...shownFrom.map((t) => t.flip[target]));
-  const shownTier = shownFrom.find((t) => t.triggers[target] && t.flip[target] >= 0.9 * bestFlip);
+  const bestFlip = Math.max(0, ...scoredTiers.map((t) => t.flip[target]));
+  const shownTier = scoredTiers.find((t) => t.triggers[target] && t.flip[target] >= 0.9 * bestFlip);
   const shown = shownTier?.triggers[target] ?? null;
   let flipRate = shownTier ? shownTier.flip[target] : 0;
   if (shown && nEval > 0 && runner.left >= nEval) {
@@ -649,7 +628,6 @@ export async function probeTokenTriggers(
         (q) => g[Math.min(g.length - 1, Math.floor(q * g.length))] ?? 0,
       );
     }),
-    invertedTier,
     inversionRan,
     forwardPasses: runner.used,
     candidatesScreened: singles.length,
@@ -661,7 +639,7 @@ export async function probeTokenTriggers(
  * One tier's robust z of each class's best gain against the other classes' (spread floored at a share of the
  * typical gain); `adjusted`: other gains (each at most its class's best) scored against the same centre and spread.
  */
-function tierZ(gain: Float32Array, k: number, adjusted: Float32Array = gain): Float32Array {
+export function tierZ(gain: Float32Array, k: number, adjusted: Float32Array = gain): Float32Array {
   const typical = Array.from(gain, Math.abs).sort((a, b) => a - b)[k >> 1];
   return robustZAgainst(adjusted, gain, GAIN_SPREAD_FLOOR * typical);
 }
@@ -677,31 +655,19 @@ function scoreTiers(zs: readonly Float32Array[], k: number): { classScores: Floa
 }
 
 /**
- * How far the keyword discount reaches. 'class' (shipped): a class whose strongest single word (its best
- * confirmed one-token candidate) is one of its natural keywords is scored, at every tier, only by candidates
- * holding none of them; a class whose strongest word is not a natural keyword keeps its whole evidence, so a
- * planted word's phrases that pair it with its target's keywords still count. 'candidate': every class, every
- * candidate holding a natural keyword of it left out (measured and dropped: it also cut a planted word's
- * phrases, two decoyed rare-word CNNs of the man-page test split fell from high, bench/text/findings.md).
- */
-export type KeywordScope = 'class' | 'candidate';
-
-/**
- * The trigger score with natural keywords discounted (token-keywords.ts, `scope` above): per tier, each
- * discounted class's best confirmed candidate among those holding none of its natural keywords (none: no
- * evidence), as a robust z against the centre and spread of every class's best candidate (the search's own
- * tier statistics), then the same root mean square. A class's gain only falls, against an unchanged
- * yardstick, so the adjusted score is at most the search's own score and the search's null bounds it (a clean
- * model is never pushed up: leaving keywords out of the yardstick too made other clean classes stand out,
- * bench/text/keywords.ts). `discounted`: per class, the natural keyword that is its strongest word, or -1. No
- * forward pass.
+ * The trigger score with natural keywords discounted (token-keywords.ts): a class whose strongest single word
+ * (its best confirmed one-token candidate) is one of its natural keywords is scored, at every tier, only by
+ * candidates holding none of them (scoreLeavingOut); a class whose strongest word is not a natural keyword
+ * keeps its whole evidence, so a planted word's phrases that pair it with its target's keywords still count.
+ * (Leaving such candidates out of every class was measured and dropped: it also cut a planted word's phrases,
+ * two decoyed rare-word CNNs of the man-page test split fell from high; bench/text/keywords.ts.)
+ * `discounted`: per class, the natural keyword that is its strongest word, or -1. No forward pass.
  */
 export function keywordAdjustedScore(
   confirmedTiers: readonly ScoredCandidate[][],
   shares: ClassWordShares,
   k: number,
   rule: KeywordRule = NATURAL_RULE,
-  scope: KeywordScope = 'class',
 ): { score: number; targetClass: number; classScores: Float32Array; discounted: Int32Array } {
   const natural = (c: number, x: ScoredCandidate) =>
     x.tokens.some((v) => isNaturalKeyword(shares, v, c, rule));
@@ -709,18 +675,34 @@ export function keywordAdjustedScore(
   const discounted = Int32Array.from(singles, (b, c) =>
     b && b.tokens.length === 1 && natural(c, b) ? b.tokens[0] : -1,
   );
-  const cut = (c: number) => scope === 'candidate' || discounted[c] >= 0;
+  const r = scoreLeavingOut(confirmedTiers, k, (c, x) => discounted[c] >= 0 && natural(c, x));
+  return { ...r, discounted };
+}
+
+/**
+ * The trigger score with the candidates `leftOut(c, x)` says no part of class c's evidence: per tier, each
+ * class's best confirmed candidate among the rest (none: no evidence), as a robust z against the centre and
+ * spread of every class's best candidate (the search's own tier statistics), then the same root mean square.
+ * A class's gain only falls, against an unchanged yardstick, so the score is at most the search's own score
+ * and the search's null bounds it (a clean model is never pushed up: leaving keywords out of the yardstick too
+ * made other clean classes stand out, bench/text/keywords.ts).
+ */
+export function scoreLeavingOut(
+  confirmedTiers: readonly ScoredCandidate[][],
+  k: number,
+  leftOut: (c: number, x: ScoredCandidate) => boolean,
+): { score: number; targetClass: number; classScores: Float32Array } {
   const zs = confirmedTiers.map((cands) => {
     const gainOf = (row: (ScoredCandidate | undefined)[], none: number) =>
       Float32Array.from(row, (b, c) => (b ? b.gain[c] : none));
     const all = gainOf(bestPerClass(cands, k), 0);
-    // a discounted class whose every candidate holds its keywords: no evidence left (z -Infinity, no part of the score)
+    // a class whose every candidate is left out: no evidence left (z -Infinity, no part of the score)
     const kept = gainOf(
-      bestPerClass(cands, k, (c, x) => !cut(c) || !natural(c, x)),
+      bestPerClass(cands, k, (c, x) => !leftOut(c, x)),
       -Infinity,
     );
     return tierZ(all, k, kept);
   });
   const { classScores, target } = scoreTiers(zs, k);
-  return { score: classScores[target], targetClass: target, classScores, discounted };
+  return { score: classScores[target], targetClass: target, classScores };
 }
