@@ -5,7 +5,7 @@
  * `--synthesise-base` (ProbeSpec.synthesiseBase) through trigger probing on real ONNX models: without samples
  * the example backdoored MLP (a 3x3 square at the bottom-right sends any digit to 7) is probed on inputs
  * synthesised from the model (basis "synthesised", the target found); a model the gradient builder cannot
- * differentiate is probed on the mined base as before, with the reason in the check's detail; the flag parses
+ * differentiate is probed on the mined base as before, with the reason in its own field; the flag parses
  * and a baseline's rebuild command keeps it.
  */
 import path from 'node:path';
@@ -33,14 +33,14 @@ describe('trigger probing on a synthesised base', () => {
     expect(mined!.selfCheck.basis).toBe('mined');
   }, 120_000);
 
-  test('an operator without a gradient rule: the mined base, and the detail says why', async () => {
+  test('an operator without a gradient rule: the mined base, and the reason kept once, apart from the detail', async () => {
     const model = noGradientModel();
     const probes = generateProbes(model.inputs, { count: 64, seed: 1 });
     const r = await runTriggerCheck(model, probes, 10, { threads: 1, synthesise: true });
     expect(r!.selfCheck.basis).toBe('mined');
-    expect(r!.selfCheck.detail).toMatch(/inputs mined, not synthesised: LRN has no gradient rule \(1 node\)/);
-    // the reason also rides on its own field, which the no-baseline summary reads (src/score/reference-free.ts)
+    // its own field, which the report's notes read (src/scan/option-notes.ts); not repeated in the detail
     expect(r!.selfCheck.notSynthesised).toMatch(/^LRN has no gradient rule \(1 node\)/);
+    expect(r!.selfCheck.detail ?? '').not.toMatch(/synthesised|LRN/);
   }, 120_000);
 });
 

@@ -71,6 +71,16 @@ describe('renderJunit', () => {
     expect(cases.filter((c) => c.error).length).toBe(Number(suite.errors));
   });
 
+  it("writes the report's notes to the suite's system-out, and none without notes", () => {
+    const notes = [
+      'first note',
+      'a.onnx: --synthesise-base: the inputs were mined, not synthesised (<why> & more).',
+    ];
+    const { suite } = junit({ ...SAMPLE_REPORT, notes });
+    expect(suite['system-out']).toBe(notes.join('\n'));
+    expect(junit(SAMPLE_REPORT).suite['system-out']).toBeUndefined();
+  });
+
   it('fails only models at or above the fail-on level', () => {
     const byFailOn = (f: FailOn) =>
       junit(SAMPLE_REPORT, f)

@@ -66,6 +66,15 @@ describe('renderSarif', () => {
     }
   });
 
+  it("carries the report's notes as the run's notifications, and none without notes", () => {
+    const log = render(NO_BASELINE_REPORT);
+    const notes = log.runs[0].invocations?.[0].toolExecutionNotifications ?? [];
+    expect(notes.map((n) => [n.level, n.message.text])).toEqual(
+      NO_BASELINE_REPORT.notes.map((t) => ['note', t]),
+    );
+    expect(render(SAMPLE_REPORT).runs[0].invocations).toBeUndefined();
+  });
+
   it('the schema check can fail: a result without a message is rejected', () => {
     const log = render(SAMPLE_REPORT);
     delete (results(log)[0] as Partial<Result>).message;

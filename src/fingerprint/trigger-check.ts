@@ -208,14 +208,11 @@ export async function runTriggerCheck(
         ? { decisiveScore: decisiveTriggerScore(classes, basis) }
         : {}),
     });
-    // Asked to synthesise and could not: the report says why the inputs were mined instead.
-    const fellBack =
-      synth && synth.base === null ? `inputs mined, not synthesised: ${synth.reason}` : undefined;
     return {
       selfCheck: {
         ...r.selfCheck,
         basis,
-        ...(fellBack ? { detail: r.selfCheck.detail ? `${r.selfCheck.detail}; ${fellBack}` : fellBack } : {}),
+        // asked to synthesise and could not: why the inputs were mined instead (the report's notes say it)
         ...(synth && synth.base === null ? { notSynthesised: synth.reason } : {}),
       },
       block: r.block,

@@ -113,7 +113,7 @@ export interface SelfCheck {
   basis?: 'samples' | 'probes' | 'mined' | 'synthesised';
   /**
    * Trigger probing only: asked to synthesise its inputs (--synthesise-base) and could not, why (the inputs
-   * were mined instead). Kept apart from `detail` so that the report can say it.
+   * were mined instead). Stored only here; the report's notes say it (src/scan/option-notes.ts).
    */
   notSynthesised?: string;
   /**

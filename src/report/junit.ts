@@ -110,6 +110,10 @@ export function renderJunit(report: ScanReport, opts: JunitOptions = {}): string
     `<testsuites ${attrs}>`,
     `  <testsuite ${attrs} skipped="${skipped}">`,
     ...cases,
+    // the report's notes (no baseline, options a model could not use as asked), where CI pages show output
+    ...(report.notes.length > 0
+      ? [`    <system-out>${escapeXmlText(report.notes.join('\n'))}</system-out>`]
+      : []),
     '  </testsuite>',
     '</testsuites>',
     '',

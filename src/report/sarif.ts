@@ -238,6 +238,20 @@ export function reportToSarif(report: ScanReport, opts: SarifOptions): Log {
           },
         },
         results,
+        // the report's notes (no baseline, options a model could not use as asked): the run's notifications
+        ...(report.notes.length > 0
+          ? {
+              invocations: [
+                {
+                  executionSuccessful: true,
+                  toolExecutionNotifications: report.notes.map((text) => ({
+                    level: 'note' as const,
+                    message: { text },
+                  })),
+                },
+              ],
+            }
+          : {}),
         properties: {
           failOn: report.failOn,
           baseline: report.baseline ? { id: report.baseline.id, members: report.baseline.members } : null,

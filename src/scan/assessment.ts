@@ -57,7 +57,7 @@ export function checksOf(fp: Fingerprint, ensemble: boolean): CheckSummary[] | u
     const c: CheckSummary = { check, ran: r.skipped === undefined, passes: r.passes };
     if (r.skipped !== undefined) c.skipped = r.skipped;
     if (check === 'trigger-probe' && r.skipped === undefined) {
-      const note = triggerNote(b, fp.selfChecks['trigger']?.notSynthesised);
+      const note = triggerNote(b);
       if (note) c.note = note;
     }
     out.push(c);
@@ -65,10 +65,9 @@ export function checksOf(fp: Fingerprint, ensemble: boolean): CheckSummary[] | u
   return out.sort((a, z) => CHECK_ORDER.indexOf(a.check) - CHECK_ORDER.indexOf(z.check));
 }
 
-/** What limited trigger probing, when something did (`notSynthesised`: --synthesise-base fell back, why). */
-function triggerNote(b: BudgetRecord, notSynthesised?: string): string | undefined {
+/** What limited trigger probing, when something did (a --synthesise-base fallback: the report's notes). */
+function triggerNote(b: BudgetRecord): string | undefined {
   const parts: string[] = [];
-  if (notSynthesised) parts.push(`inputs mined, not synthesised: ${notSynthesised}`);
   const c = b.triggerCandidates;
   if (c && c.screened < c.total)
     parts.push(`screened ${count(c.screened)} of ${count(c.total)} candidate triggers`);

@@ -25,6 +25,7 @@ import { engineFromBaseline } from '../baseline/samples.js';
 import { budgetOf, checksOf, referenceFreeAssessment } from './assessment.js';
 import { budgetNote, budgetRefusal } from './budget-note.js';
 import { readVocabularyCached } from '../probes/vocab.js';
+import { notSynthesisedNote } from './option-notes.js';
 
 interface Reference {
   baseline: LoadedBaseline;
@@ -102,6 +103,7 @@ async function scanOne(
   path: string,
   opts: ScanOptions,
   ref: Reference | RefusedReference | null,
+  notes: string[],
 ): Promise<ModelEntry> {
   if (ref?.refusal !== undefined) return refusedEntry(path, ref);
   try {
@@ -110,6 +112,8 @@ async function scanOne(
     const { model, fingerprint } = ref
       ? await fingerprintFile(path, ref.engine, ref.reads, { evidence })
       : await fingerprintFile(path, opts, REFERENCE_FREE_READS, { evidence, earlyStop: true });
+    const notSynthesised = fingerprint.selfChecks['trigger']?.notSynthesised;
+    if (notSynthesised) notes.push(notSynthesisedNote(path, notSynthesised));
     const checks = checksOf(fingerprint, Boolean(ref));
     const budget = budgetOf(fingerprint);
     const extra = { ...(checks ? { checks } : {}), ...(budget ? { budget } : {}) };
@@ -227,10 +231,12 @@ async function scanOne(
 export const scanModels: ScanFn = async (paths, opts) => {
   const ref = opts.baselineDir ? await loadReference(opts.baselineDir, opts) : null;
   const models: ModelEntry[] = [];
+  // what the models add to the notes: options they could not use as asked (option-notes.ts)
+  const modelNotes: string[] = [];
   opts.onProgress?.({ kind: 'start', total: paths.length });
   for (const [index, path] of paths.entries()) {
     const t0 = Date.now();
-    const entry = { ...(await scanOne(path, opts, ref)), durationMs: Date.now() - t0 };
+    const entry = { ...(await scanOne(path, opts, ref, modelNotes)), durationMs: Date.now() - t0 };
     models.push(entry);
     opts.onProgress?.({
       kind: 'model-done',
@@ -256,13 +262,16 @@ export const scanModels: ScanFn = async (paths, opts) => {
     models,
     // The no-baseline note says which checks ran: with no model scanned (none given, or every one an error)
     // none did, and the note would claim otherwise.
-    notes: !ref
-      ? models.some((m) => !('error' in m))
-        ? [NOTE_NO_BASELINE]
-        : []
-      : ref.refusal === undefined
-        ? budgetNote(ref.baseline, opts)
-        : [],
+    notes: [
+      ...(!ref
+        ? models.some((m) => !('error' in m))
+          ? [NOTE_NO_BASELINE]
+          : []
+        : ref.refusal === undefined
+          ? budgetNote(ref.baseline, opts)
+          : []),
+      ...modelNotes,
+    ],
   };
   return report;
 };

@@ -69,18 +69,13 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
         ? ' Trigger words were inserted into texts generated from the model: give real texts (--probe-samples with a .txt file, one text per line, and --vocab-file) for full power.'
         : ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
       : '';
-  // --synthesise-base was asked for and could not be done (e.g. a real-size model beyond the synthesis
-  // budget): the user is told, not left to believe the inputs were synthesised
-  const synthNote = trig?.notSynthesised
-    ? ` --synthesise-base: the inputs were mined, not synthesised (${trig.notSynthesised}).`
-    : '';
   const deciding = v.decidedBy === 'weight-outlier' ? weights : trig;
   const representation = v.decidedBy === 'weight-outlier' ? 'self:weight-outlier' : 'self:trigger';
   return {
     pValue,
     detectors,
     explanation: {
-      summary: summary + keywordNote + basisNote + synthNote,
+      summary: summary + keywordNote + basisNote,
       strongestSignal:
         v.decidedBy === 'weight-outlier'
           ? describeChannel('identity', 'self:weight-outlier')
