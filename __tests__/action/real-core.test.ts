@@ -141,3 +141,26 @@ test('a restored baseline whose content does not verify is refused before any mo
   expect(h.fake.calls('pulls.listFiles')).toHaveLength(0);
   expect(h.fake.checkRuns).toHaveLength(0);
 });
+
+test('a baseline built with --token-inversion, scanning models that take images: the action says once it was ignored', async () => {
+  // only a baseline's settings bring --token-inversion into the action (it has no input for it)
+  await buildBaseline(
+    CLEAN_SEEDS.map((s) => join(h.workspace, `models/clean-${s}.onnx`)),
+    { out: join(h.workspace, '.mf-baseline'), probes: { tokenInversion: true } },
+  );
+  h.addFiles('models/new.onnx');
+  writeFileSync(join(h.workspace, 'models/new.onnx'), buildMlp(7));
+  h.fake.prFiles = [{ filename: 'models/new.onnx', status: 'added' }];
+  const o = await h.run({ event: 'pull_request', inputs: { baseline: '.mf-baseline' } });
+  if (o.mode !== 'scan') throw new Error(`scan failed: ${JSON.stringify(o)}`);
+  const note =
+    '--token-inversion applies to token-input (text) models; models/new.onnx takes float32 inputs: ignored';
+  const report = JSON.parse(readFileSync(h.outputs().report, 'utf8')) as { notes: string[] };
+  expect(report.notes).toContain(note);
+  expect(h.commands('warning').filter((w) => w.includes('--token-inversion'))).toEqual([
+    `::warning::${note}`,
+  ]);
+  expect(h.fake.comments[0].body.split('--token-inversion applies').length - 1).toBe(1);
+  expect(h.summary()).toContain('models/new.onnx takes float32 inputs: ignored');
+  expect(report.notes.join('\n')).not.toContain(h.workspace);
+});

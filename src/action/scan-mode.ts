@@ -4,6 +4,7 @@
  * the outputs, publish (check run, comment, summary), and fail the job when a model reaches fail-on or
  * could not be scanned. Nothing matched: a neutral check run and a short summary, never a failure.
  */
+import { TOKEN_INVERSION_IGNORED } from '../scan/option-notes.js';
 import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { describeError, InputError } from '../errors.js';
@@ -178,7 +179,12 @@ export async function runScan(deps: RunDeps): Promise<ScanOutcome> {
     report = {
       ...scanned,
       models: scanned.models.map((m) => inRepoTerms(ctx.workspace, m)),
+      // notes name model files too (option-notes.ts): as the repository sees them
+      notes: scanned.notes.map((n) => n.split(ctx.workspace + sep).join('')),
     };
+    // an option that did not apply to a model (from the baseline's settings): said once on the log too
+    const inversionIgnored = report.notes.find((n) => n.startsWith(TOKEN_INVERSION_IGNORED));
+    if (inversionIgnored) core.warning(inversionIgnored);
   }
 
   const t = tally(report);

@@ -25,7 +25,7 @@ import { engineFromBaseline } from '../baseline/samples.js';
 import { budgetOf, checksOf, referenceFreeAssessment } from './assessment.js';
 import { budgetNote, budgetRefusal } from './budget-note.js';
 import { readVocabularyCached } from '../probes/vocab.js';
-import { notSynthesisedNote } from './option-notes.js';
+import { nonTokenInput, notSynthesisedNote, tokenInversionNote } from './option-notes.js';
 
 interface Reference {
   baseline: LoadedBaseline;
@@ -99,11 +99,18 @@ function probeMismatchFix(b: LoadedBaseline): string {
   return `the probes made from the baseline's settings differ from the ones it was built with (another version of the probe generator): rebuild the baseline: ${rebuild}`;
 }
 
+/** What the models add to the report's notes (option-notes.ts), gathered as they are scanned. */
+interface ModelNotes {
+  said: string[];
+  /** Models --token-inversion was given for and does not apply to: one note for all of them. */
+  noTokenInversion: { path: string; takes: string }[];
+}
+
 async function scanOne(
   path: string,
   opts: ScanOptions,
   ref: Reference | RefusedReference | null,
-  notes: string[],
+  notes: ModelNotes,
 ): Promise<ModelEntry> {
   if (ref?.refusal !== undefined) return refusedEntry(path, ref);
   try {
@@ -113,7 +120,10 @@ async function scanOne(
       ? await fingerprintFile(path, ref.engine, ref.reads, { evidence })
       : await fingerprintFile(path, opts, REFERENCE_FREE_READS, { evidence, earlyStop: true });
     const notSynthesised = fingerprint.selfChecks['trigger']?.notSynthesised;
-    if (notSynthesised) notes.push(notSynthesisedNote(path, notSynthesised));
+    if (notSynthesised) notes.said.push(notSynthesisedNote(path, notSynthesised));
+    const takes = nonTokenInput(model);
+    if ((ref ? ref.engine : opts).probes?.tokenInversion && takes)
+      notes.noTokenInversion.push({ path, takes });
     const checks = checksOf(fingerprint, Boolean(ref));
     const budget = budgetOf(fingerprint);
     const extra = { ...(checks ? { checks } : {}), ...(budget ? { budget } : {}) };
@@ -232,7 +242,7 @@ export const scanModels: ScanFn = async (paths, opts) => {
   const ref = opts.baselineDir ? await loadReference(opts.baselineDir, opts) : null;
   const models: ModelEntry[] = [];
   // what the models add to the notes: options they could not use as asked (option-notes.ts)
-  const modelNotes: string[] = [];
+  const modelNotes: ModelNotes = { said: [], noTokenInversion: [] };
   opts.onProgress?.({ kind: 'start', total: paths.length });
   for (const [index, path] of paths.entries()) {
     const t0 = Date.now();
@@ -247,6 +257,7 @@ export const scanModels: ScanFn = async (paths, opts) => {
       ...('error' in entry ? { error: entry.error } : {}),
     });
   }
+  const inversionNote = tokenInversionNote(modelNotes.noTokenInversion);
   const report: ScanReport = {
     version: REPORT_VERSION,
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
@@ -270,7 +281,8 @@ export const scanModels: ScanFn = async (paths, opts) => {
         : ref.refusal === undefined
           ? budgetNote(ref.baseline, opts)
           : []),
-      ...modelNotes,
+      ...modelNotes.said,
+      ...(inversionNote ? [inversionNote] : []),
     ],
   };
   return report;

@@ -7,6 +7,7 @@ import { collectFlaggedEvidence } from '../../scan/evidence.js';
 import { writeFilesInto } from '../../util/write-files.js';
 import { describeError, InputError } from '../../errors.js';
 import { scanModels } from '../../scan/scan.js';
+import { TOKEN_INVERSION_IGNORED } from '../../scan/option-notes.js';
 import { renderReport, type ReportFormat } from '../../report/index.js';
 import { exitCodeOf, type FailOn, type OnNotAssessed } from '../../report/types.js';
 import { DEFAULT_ON_NOT_ASSESSED, ON_NOT_ASSESSED_VALUES } from '../../score/risk.js';
@@ -109,6 +110,9 @@ export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
     onProgress: p.values.quiet ? undefined : progressReporter(io.err, io.isTTY, 'scanning'),
     ...(evidence ? { onEvidence: evidence.sink } : {}),
   });
+  // an option that did not apply to a model is said on stderr once, beside the report's note
+  const inversionIgnored = report.notes.find((n) => n.startsWith(TOKEN_INVERSION_IGNORED));
+  if (inversionIgnored) io.err(`note: ${inversionIgnored}\n`);
   const color = io.isTTY && !output && !process.env.NO_COLOR;
   const rendered = renderReport(report, format, {
     cwd: process.cwd(),
