@@ -13,6 +13,7 @@ import { ModelRunner } from '../../src/model/session.js';
 import { findEmbedding } from '../../src/fingerprint/embedding-stats.js';
 import { fingerprintModel } from '../../src/fingerprint/extract.js';
 import { openTokenGradient, tokenGradientBlocker } from '../../src/fingerprint/token-gradient.js';
+import { openTokenInversion } from '../../src/fingerprint/token-relaxed.js';
 import {
   GRADIENT_PASS_COST,
   interleave,
@@ -116,6 +117,32 @@ describe('in the token search', () => {
     expect(r.forwardPasses).toBeLessThanOrEqual(budget);
     expect((r.forwardPasses - forward) % GRADIENT_PASS_COST).toBe(0);
   });
+
+  it.each(['mean', 'max'] as const)(
+    "the inversion's session gives the ranking the very same gradients and search (%s pooling)",
+    async (pool) => {
+      // one gradient session a scan (token-trigger-check.ts): the ranking read from the inversion's session
+      const { model, table, grad } = await gradientOf({ backdoorTarget: TARGET, pool });
+      const inv = await openTokenInversion(model, table, TEXT_SEQ);
+      if (typeof inv === 'string') throw new Error(inv);
+      const texts = textIds(16);
+      for (let c = 0; c < TEXT_CLASSES; c++) {
+        const own = await grad!.context.gradient(texts, 16, c);
+        const shared = await inv.hotflip.gradient(texts, 16, c);
+        expect(Buffer.from(shared.buffer).equals(Buffer.from(own.buffer))).toBe(true);
+      }
+      const runner = await ModelRunner.open(model);
+      const run = runner.tokenLogitsFunction([TEXT_SEQ]);
+      const opts = { classes: TEXT_CLASSES, vocabSize: TEXT_VOCAB, pad: 0, seed: 1, budget: 450 };
+      const apart = await probeTokenTriggers(run, textIds(64), TEXT_SEQ, { ...opts, hotflip: grad!.context });
+      const one = await probeTokenTriggers(run, textIds(64), TEXT_SEQ, { ...opts, hotflip: inv.hotflip });
+      await grad!.release();
+      await inv.release();
+      await runner.release();
+      expect(apart.candidatesScreened).toBeLessThan(apart.candidatesTotal);
+      expect(one).toEqual(apart);
+    },
+  );
 
   it('an op without a backward rule: no gradient, and the search runs as it does without one', async () => {
     const { model, table, grad } = await gradientOf({ backdoorTarget: TARGET, pool: 'logsumexp' });

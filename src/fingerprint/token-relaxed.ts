@@ -15,11 +15,19 @@ import {
 } from '../model/grad/index.js';
 import { withEmbeddingShift } from '../model/grad/embedding-shift.js';
 import type { InversionContext } from '../selfcheck/token-invert.js';
+import type { HotFlipContext } from '../selfcheck/token-hotflip.js';
 import type { EmbeddingTable } from './embedding-stats.js';
 import { tokenEmbeddingLookup } from './token-gradient.js';
 
 export interface TokenInversionSession {
   context: InversionContext;
+  /**
+   * The first-order ranking's gradient (token-hotflip.ts) from the same session: with a zero shift the model
+   * is the original, d/d shift is d/d embedded tokens, and mean log-softmax[target] is minus the mean
+   * cross-entropy, so it is the inversion's gradient negated, the same numbers the ranking's own session
+   * (token-gradient.ts) gives. A scan that wants both builds one gradient session, not two.
+   */
+  hotflip: HotFlipContext;
   release(): Promise<void>;
 }
 
@@ -60,5 +68,16 @@ export async function openTokenInversion(
       return { grad: r.grads[shiftName].data, logits: logits.data };
     },
   };
-  return { context, release: () => session.release() };
+  const hotflip: HotFlipContext = {
+    table: context.table,
+    gradient: async (ids, count, target) => {
+      const r = await session.run({
+        [inp.name]: { data: BigInt64Array.from(ids, (v) => BigInt(v)), dims: [count, seq] },
+        [shiftName]: { data: new Float32Array(count * seq * table.dim), dims: [count, seq, table.dim] },
+        target: new Array<number>(count).fill(target),
+      });
+      return r.grads[shiftName].data.map((g) => -g);
+    },
+  };
+  return { context, hotflip, release: () => session.release() };
 }

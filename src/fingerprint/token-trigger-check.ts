@@ -90,11 +90,14 @@ export async function runTokenTriggerCheck(
   const pad = vocab?.pad ?? stats.zeroRow ?? 0;
   const order = tokenCandidateOrder(table.vocab, stats);
   const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
-  // A budget that cannot screen every entry: gradients through the embedding rank the candidates
-  // first-order (HotFlip) beside today's order; none (an op without a backward rule): today's order.
-  const grad = !full ? await openTokenGradient(model, table, seq, opts.threads) : null;
   // Inversion through the embedding; a graph it cannot differentiate: the search without it (the reason kept)
   const inv = inversion ? await openTokenInversion(model, table, seq, opts.threads) : null;
+  // A budget that cannot screen every entry: gradients through the embedding rank the candidates
+  // first-order (HotFlip) beside today's order; none (an op without a backward rule): today's order. With
+  // the inversion's session open, the ranking reads its gradients from it (one gradient session a scan).
+  const shared = inv && typeof inv !== 'string' ? inv : null;
+  const grad = !full && !shared ? await openTokenGradient(model, table, seq, opts.threads) : null;
+  const hotflip = full ? null : (shared?.hotflip ?? grad?.context ?? null);
   try {
     const logits = runner.tokenLogitsFunction(probes.inputs[0].sampleShape, {
       ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
@@ -134,7 +137,7 @@ export async function runTokenTriggerCheck(
       pad,
       order,
       file: model.path,
-      ...(grad ? { hotflip: grad.context } : {}),
+      ...(hotflip ? { hotflip } : {}),
       ...(inv && typeof inv !== 'string'
         ? {
             invert: inv.context,
