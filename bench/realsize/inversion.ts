@@ -25,6 +25,9 @@ import { inversionForProbes } from '../../src/fingerprint/inversion-check.js';
 import { readModel } from '../../src/model/read.js';
 import { generateProbes } from '../../src/probes/generate.js';
 import { auroc } from '../../src/score/metrics.js';
+import { levelOf, riskScore } from '../../src/score/risk.js';
+import { NULL_SCALE_INFLATION } from '../../src/selfcheck/reference-free-p.js';
+import { fitGumbel, gumbelP, type GapNull } from '../../src/selfcheck/inversion-stats.js';
 import type { ArchManifest, RealsizeModel } from './manifest.js';
 import { inversionStatistics, type InversionStatistic } from '../../src/selfcheck/inversion-stats.js';
 
@@ -32,7 +35,7 @@ const CLASSES = 43;
 const BATCH = 32;
 
 interface Args {
-  mode: 'run' | 'score';
+  mode: 'run' | 'fit' | 'score';
   set: string;
   zoo: string;
   conditions: string[];
@@ -46,7 +49,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
-    mode: argv[0] === 'score' ? 'score' : 'run',
+    mode: argv[0] === 'score' ? 'score' : argv[0] === 'fit' ? 'fit' : 'run',
     set: 'dev',
     zoo: '',
     conditions: ['samples', 'generated'],
@@ -214,29 +217,102 @@ async function run(a: Args): Promise<void> {
 
 interface Settings {
   statistic: InversionStatistic;
-  /** The statistic at or above which a model counts as flagged "high". */
-  high: number;
-  /** ... "medium". */
-  medium: number;
   /** A flip rate below this does not count (the inverted trigger must transfer to held-out inputs). */
   minFlip: number;
+  /** Gumbel null of the statistic on the dev clean models; the model's p is its upper tail. */
+  null: GapNull;
+  /** Dev AUROC of every candidate statistic (zoo3, and the MNIST zoo's bench:inversion rows). */
+  devAuroc: Record<string, number>;
   chosenOn: string;
+  rule: string;
   frozenAt: string;
 }
 
-/** The model's score under the frozen settings: the statistic, 0 when the trigger does not transfer. */
-export function scoreRun(r: InversionRun, s: Settings): number {
-  if (!r.assessed || !r.costs) return 0;
-  if ((r.flipRate ?? 0) < s.minFlip) return 0;
-  return inversionStatistics(r.costs.map((c) => c ?? NaN))[s.statistic];
+const STATISTICS: InversionStatistic[] = ['minCost', 'anomaly', 'logAnomaly', 'logGap'];
+
+/** Larger = more suspicious (the smallest mask: its negative). */
+function oriented(r: InversionRun, k: InversionStatistic): number {
+  if (!r.assessed || !r.costs) return -Infinity;
+  const v = inversionStatistics(r.costs.map((c) => c ?? NaN))[k];
+  return k === 'minCost' ? -v : v;
+}
+
+/** The model's p under the frozen settings (1 when the trigger does not transfer or nothing was assessed). */
+export function pOfRun(r: InversionRun, s: Settings): number {
+  if (!r.assessed || !r.costs || (r.flipRate ?? 0) < s.minFlip) return 1;
+  return gumbelP(inversionStatistics(r.costs.map((c) => c ?? NaN))[s.statistic], s.null);
+}
+
+function scoreRun(r: InversionRun, s: Settings): number {
+  return -Math.log10(pOfRun(r, s));
+}
+
+function readRuns(cache: string, set?: string): InversionRun[] {
+  const runs: InversionRun[] = [];
+  for (const d of readdirSync(cache))
+    if (set === undefined || d === set)
+      for (const f of readdirSync(path.join(cache, d)))
+        runs.push(JSON.parse(readFileSync(path.join(cache, d, f), 'utf8')) as InversionRun);
+  return runs;
+}
+
+/** The MNIST zoo's clean and backdoored rows of bench:inversion (k-arm-60, both bases): a second dev domain. */
+function mnistRows(): { clean: boolean; costs: number[] }[] {
+  const f = 'bench/results/inversion.json';
+  const j = JSON.parse(readFileSync(f, 'utf8')) as {
+    rows: { clean: boolean; inversion: Record<string, { costs: number[] } | undefined> }[];
+  };
+  return j.rows.flatMap((r) => {
+    const inv = r.inversion['k-arm-60'];
+    return inv ? [{ clean: r.clean, costs: inv.costs }] : [];
+  });
+}
+
+/**
+ * Freezes the settings on the dev set alone (zoo3's runs, both conditions, and the MNIST zoo's
+ * bench:inversion rows): the rule is written in `rule` and was fixed before the held-out runs were read.
+ */
+function fit(a: Args): void {
+  const dev = readRuns(a.cache, 'dev');
+  const mnist = mnistRows();
+  const devAuroc: Record<string, number> = {};
+  const y = dev.map((r) => (r.label === 'backdoor' ? 1 : 0));
+  const ym = mnist.map((r) => (r.clean ? 0 : 1));
+  for (const k of STATISTICS) {
+    devAuroc[`zoo3 ${k}`] = auroc(y, dev.map((r) => oriented(r, k)));
+    const ms = mnist.map((r) => {
+      const v = inversionStatistics(r.costs)[k];
+      return k === 'minCost' ? -v : v;
+    });
+    devAuroc[`mnist ${k}`] = auroc(ym, ms);
+  }
+  const statistic: InversionStatistic = 'logGap';
+  const clean = [
+    ...dev.filter((r) => r.label === 'clean' && r.costs).map((r) => inversionStatistics(r.costs!.map((c) => c ?? NaN))[statistic]),
+    ...mnist.filter((r) => r.clean).map((r) => inversionStatistics(r.costs)[statistic]),
+  ];
+  const g = fitGumbel(clean, NULL_SCALE_INFLATION);
+  const s: Settings = {
+    statistic,
+    minFlip: 0,
+    null: {
+      ...g,
+      models: clean.length,
+      source: `dev clean runs: zoo3 ResNet-18 (${dev.filter((r) => r.label === 'clean').length} runs: ${[...new Set(dev.map((r) => r.condition))].join(', ')}; --budget default) and the MNIST zoo's bench:inversion rows (${mnist.filter((r) => r.clean).length} clean runs, k-arm-60, samples and mined); Gumbel by moments, scale x ${NULL_SCALE_INFLATION}`,
+    },
+    devAuroc,
+    chosenOn: 'dev only: zoo3 ResNet-18 test models (14 clean, 9 backdoored) and the MNIST zoo bench:inversion rows',
+    rule:
+      'statistic: the best zoo3 AUROC among the four, but a statistic in mask pixels (minCost) only if it also ranks the MNIST zoo and its clean values there stay above the zoo3 backdoors (it does not: MNIST clean masks reach 4 px of 196); minFlip 0 (0.5 and 0.8 measured no gain / a loss on zoo3 samples); p = the Gumbel null upper tail; level by the tool\'s risk map (p <= 0.0158 high)',
+    frozenAt: new Date().toISOString(),
+  };
+  writeFileSync(a.settings, JSON.stringify(s, null, 1) + '\n');
+  console.log(JSON.stringify(s, null, 1));
 }
 
 function score(a: Args): void {
   const s = JSON.parse(readFileSync(a.settings, 'utf8')) as Settings;
-  const runs: InversionRun[] = [];
-  for (const set of readdirSync(a.cache))
-    for (const f of readdirSync(path.join(a.cache, set)))
-      runs.push(JSON.parse(readFileSync(path.join(a.cache, set, f), 'utf8')) as InversionRun);
+  const runs = readRuns(a.cache);
   const rows: Record<string, unknown>[] = [];
   const sets = [...new Set(runs.map((r) => r.set))].sort((x, y) =>
     x === 'dev' ? 1 : y === 'dev' ? -1 : x.localeCompare(y),
@@ -255,10 +331,7 @@ function score(a: Args): void {
               sc,
             )
           : NaN;
-      const level = (r: InversionRun) => {
-        const v = scoreRun(r, s);
-        return v >= s.high ? 'high' : v >= s.medium ? 'medium' : 'low';
-      };
+      const level = (r: InversionRun) => levelOf(riskScore(pOfRun(r, s)));
       const secs = rs.map((r) => r.seconds).sort((x, y) => x - y);
       const withRaw = rs.filter((r) => r.rawSeconds);
       rows.push({
@@ -286,7 +359,7 @@ function score(a: Args): void {
           stepsPerClass: r.stepsPerClass,
           seconds: r.seconds,
           ...(r.costs ? inversionStatistics(r.costs.map((c) => c ?? NaN)) : {}),
-          score: scoreRun(r, s),
+          pValue: pOfRun(r, s),
           level: level(r),
         })),
       });
@@ -300,7 +373,7 @@ function score(a: Args): void {
   const md: string[] = [
     '# Trigger inversion by gradient on the real-size zoos (reference-free)',
     '',
-    `\`npx tsx bench/realsize/inversion.ts score\`; settings frozen on the dev set (zoo3 ResNet-18) before any held-out number was read: statistic \`${s.statistic}\`, high >= ${s.high}, medium >= ${s.medium}, flip rate >= ${s.minFlip} (${s.chosenOn}). Held-out sets first; **dev rows are tuned**.`,
+    `\`npx tsx bench/realsize/inversion.ts score\`; settings frozen on the dev set (zoo3 ResNet-18) before any held-out number was read: statistic \`${s.statistic}\` (ln of the second smallest class mask over the smallest), p = its upper tail under a Gumbel null (location ${s.null.location.toFixed(3)}, scale ${s.null.scale.toFixed(3)}; ${s.null.source}), level by the tool's risk map (high: p <= 0.0158), flip rate >= ${s.minFlip}; frozen ${s.frozenAt}. Rule: ${s.rule}. Held-out sets first; **dev rows are tuned**. Dev AUROC of the candidates: ${Object.entries(s.devAuroc).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}.`,
     '',
     '| set | condition | clean / backdoored | AUROC | clean high | clean medium or high | backdoored high | target class right | median s a model | time / raw ORT forward of the same inputs |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -315,13 +388,13 @@ function score(a: Args): void {
     '',
     '## Per model',
     '',
-    '| set | condition | model | label | target | suspect | flip | steps/class | min L1 | NC anomaly | log-gap | score | level |',
-    '|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| set | condition | model | label | target | suspect | flip | steps/class | min L1 | NC anomaly | log-cost anomaly | log-gap | p | level |',
+    '|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   );
   for (const r of rows as Record<string, never>[])
     for (const m of r.models as Record<string, never>[])
       md.push(
-        `| ${r.set} | ${r.condition} | ${(m.id as string).replace(/^\w+-test-long-/, '')} | ${m.label}${m.attack ? ` ${m.attack}` : ''}${m.head !== 'free' ? ` (${m.head} head)` : ''} | ${m.target ?? ''} | ${m.suspect ?? ''} | ${f(m.flipRate, 2)} | ${m.stepsPerClass ?? ''} | ${f(m.minCost, 1)} | ${f(m.anomaly, 2)} | ${f(m.logGap, 2)} | ${f(m.score, 2)} | ${m.level} |`,
+        `| ${r.set} | ${r.condition} | ${(m.id as string).replace(/^\w+-test-long-/, '')} | ${m.label}${m.attack ? ` ${m.attack}` : ''}${m.head !== 'free' ? ` (${m.head} head)` : ''} | ${m.target ?? ''} | ${m.suspect ?? ''} | ${f(m.flipRate, 2)} | ${m.stepsPerClass ?? ''} | ${f(m.minCost, 1)} | ${f(m.anomaly, 2)} | ${f(m.logAnomaly, 2)} | ${f(m.logGap, 2)} | ${(m.pValue as number).toPrecision(2)} | ${m.level} |`,
       );
   writeFileSync(path.join(a.results, 'realsize-inversion.md'), md.join('\n') + '\n');
   console.log(md.slice(0, 6 + rows.length).join('\n'));
@@ -331,4 +404,5 @@ const args = parseArgs(process.argv.slice(2));
 if (args.mode === 'run') {
   if (!args.zoo) throw new Error('inversion.ts run: --zoo DIR');
   await run(args);
-} else score(args);
+} else if (args.mode === 'fit') fit(args);
+else score(args);
