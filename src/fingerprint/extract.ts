@@ -228,7 +228,10 @@ async function fingerprintWith(
     if (trig.gainMapBlock && trig.gainMapBlock.length > 0) blocks[TOKEN_GAIN_MAP_BLOCK] = trig.gainMapBlock;
     selfChecks.trigger = trig.selfCheck;
     if (opts.inversion) {
-      const inv = await inversionSelfCheck(model, probes, classes, { threads: opts.threads, budget: plan.budget });
+      const inv = await inversionSelfCheck(model, probes, classes, {
+        threads: opts.threads,
+        budget: plan.budget,
+      });
       if (inv) selfChecks.inversion = inv;
     }
   }

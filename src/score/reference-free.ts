@@ -75,14 +75,14 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
     : byInversion && !details.multiTarget
       ? inversionSentence(level, v.targetClass, pValue, inv?.detail ?? '', triggerP)
       : byWeights && !details.multiTarget
-      ? finalLayerSentence(level, v.targetClass, pValue, triggerP)
-      : details.multiTarget && (level === 'medium' || level === 'high')
-        ? `Trigger probing: no single target: ${trig.detail ?? ''} (p = ${formatPValue(pValue)} against the model's own classes)${level === 'medium' ? ', not enough to call it high' : ''}.`
-        : referenceFreeSentence(
-            level,
-            { cls: details.suspectedTargetClass, trigger: details.trigger },
-            pValue,
-          );
+        ? finalLayerSentence(level, v.targetClass, pValue, triggerP)
+        : details.multiTarget && (level === 'medium' || level === 'high')
+          ? `Trigger probing: no single target: ${trig.detail ?? ''} (p = ${formatPValue(pValue)} against the model's own classes)${level === 'medium' ? ', not enough to call it high' : ''}.`
+          : referenceFreeSentence(
+              level,
+              { cls: details.suspectedTargetClass, trigger: details.trigger },
+              pValue,
+            );
   const basisNote =
     trig?.basis === 'probes' || trig?.basis === 'mined'
       ? text
