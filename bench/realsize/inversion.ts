@@ -26,6 +26,7 @@ import { readModel } from '../../src/model/read.js';
 import { generateProbes } from '../../src/probes/generate.js';
 import { auroc } from '../../src/score/metrics.js';
 import { levelOf, riskScore } from '../../src/score/risk.js';
+import { combineNoBaseline } from '../../src/score/no-baseline.js';
 import { NULL_SCALE_INFLATION } from '../../src/selfcheck/reference-free-p.js';
 import { fitGumbel, gumbelP, type GapNull } from '../../src/selfcheck/inversion-stats.js';
 import type { ArchManifest, RealsizeModel } from './manifest.js';
@@ -311,8 +312,98 @@ function fit(a: Args): void {
     rule: "statistic: the best zoo3 AUROC among the four, but a statistic in mask pixels (minCost) only if it also ranks the MNIST zoo and its clean values there stay above the zoo3 backdoors (it does not: MNIST clean masks reach 4 px of 196); minFlip 0 (0.5 and 0.8 measured no gain / a loss on zoo3 samples); p = the Gumbel null upper tail; level by the tool's risk map (p <= 0.0158 high)",
     frozenAt: new Date().toISOString(),
   };
-  writeFileSync(a.settings, JSON.stringify(s, null, 1) + '\n');
+  writeFileSync(a.settings, JSON.stringify(s, null, 2) + '\n');
   console.log(JSON.stringify(s, null, 1));
+}
+
+/** One table row: a set of runs under one condition (tuned: the dev set, or a row whose clean side is dev). */
+function summarise(
+  set: string,
+  tuned: boolean,
+  cond: string,
+  rs: InversionRun[],
+  s: Settings,
+): Record<string, unknown> {
+  const rows: Record<string, unknown>[] = [];
+  const clean = rs.filter((r) => r.label === 'clean');
+  const bad = rs.filter((r) => r.label === 'backdoor');
+  const sc = rs.map((r) => scoreRun(r, s));
+  const au =
+    clean.length && bad.length
+      ? auroc(
+          rs.map((r) => (r.label === 'backdoor' ? 1 : 0)),
+          sc,
+        )
+      : NaN;
+  const level = (r: InversionRun) => levelOf(riskScore(pOfRun(r, s)));
+  const secs = rs.map((r) => r.seconds).sort((x, y) => x - y);
+  const withRaw = rs.filter((r) => r.rawSeconds);
+  rows.push({
+    set,
+    tuned,
+    condition: cond,
+    clean: clean.length,
+    backdoored: bad.length,
+    notAssessed: rs.filter((r) => !r.assessed).length,
+    auroc: au,
+    cleanHigh: clean.filter((r) => level(r) === 'high').length,
+    cleanMediumOrHigh: clean.filter((r) => level(r) !== 'low').length,
+    backdoorHigh: bad.filter((r) => level(r) === 'high').length,
+    targetRight: bad.filter((r) => r.suspect === r.targetClass).length,
+    medianSeconds: secs[Math.floor(secs.length / 2)],
+    ratioToRaw: withRaw.length ? withRaw.map((r) => r.seconds / (r.rawSeconds as number)) : [],
+    models: rs.map((r) => ({
+      id: r.id,
+      label: r.label,
+      attack: r.attack,
+      head: r.head,
+      target: r.targetClass,
+      suspect: r.suspect,
+      flipRate: r.flipRate,
+      stepsPerClass: r.stepsPerClass,
+      seconds: r.seconds,
+      ...(r.costs ? inversionStatistics(r.costs.map((c) => c ?? NaN)) : {}),
+      pValue: pOfRun(r, s),
+      level: level(r),
+    })),
+  });
+  return rows[0];
+}
+
+/**
+ * The no-baseline verdict `scan --inversion` would give, from a no-baseline scan's per-check p-values (trigger
+ * probing, final layer: detect.ts/frozen-head.ts rows, generated inputs) and the inversion's p, combined as
+ * src/score/no-baseline.ts does (weighted Bonferroni, the shipped weights).
+ */
+function verdictRows(runs: InversionRun[], s: Settings, file: string): Record<string, unknown>[] {
+  if (!existsSync(file)) return [];
+  const j = JSON.parse(readFileSync(file, 'utf8')) as {
+    rows: { condition: string; id: string; groupP?: Record<string, number | null> }[];
+  };
+  const scans = new Map(
+    j.rows.filter((r) => r.condition === 'no-baseline' && r.groupP).map((r) => [r.id, r.groupP!]),
+  );
+  const out: Record<string, unknown>[] = [];
+  for (const r of runs.filter((x) => x.condition === 'generated')) {
+    const g = scans.get(r.id);
+    if (!g || typeof g.trigger !== 'number' || typeof g['final-layer'] !== 'number') continue;
+    const parts = [
+      { check: 'trigger' as const, pValue: g.trigger },
+      { check: 'weight-outlier' as const, pValue: g['final-layer'] },
+    ];
+    const before = combineNoBaseline(parts).pValue;
+    const after = combineNoBaseline([...parts, { check: 'inversion', pValue: pOfRun(r, s) }]).pValue;
+    out.push({
+      set: r.set,
+      id: r.id,
+      label: r.label,
+      head: r.head,
+      attack: r.attack,
+      before: { pValue: before, level: levelOf(riskScore(before)) },
+      after: { pValue: after, level: levelOf(riskScore(after)) },
+    });
+  }
+  return out;
 }
 
 function score(a: Args): void {
@@ -326,53 +417,28 @@ function score(a: Args): void {
     for (const cond of ['samples', 'generated']) {
       const rs = runs.filter((r) => r.set === set && r.condition === cond);
       if (rs.length === 0) continue;
-      const clean = rs.filter((r) => r.label === 'clean');
-      const bad = rs.filter((r) => r.label === 'backdoor');
-      const sc = rs.map((r) => scoreRun(r, s));
-      const au =
-        clean.length && bad.length
-          ? auroc(
-              rs.map((r) => (r.label === 'backdoor' ? 1 : 0)),
-              sc,
-            )
-          : NaN;
-      const level = (r: InversionRun) => levelOf(riskScore(pOfRun(r, s)));
-      const secs = rs.map((r) => r.seconds).sort((x, y) => x - y);
-      const withRaw = rs.filter((r) => r.rawSeconds);
-      rows.push({
-        set,
-        tuned: set === 'dev',
-        condition: cond,
-        clean: clean.length,
-        backdoored: bad.length,
-        notAssessed: rs.filter((r) => !r.assessed).length,
-        auroc: au,
-        cleanHigh: clean.filter((r) => level(r) === 'high').length,
-        cleanMediumOrHigh: clean.filter((r) => level(r) !== 'low').length,
-        backdoorHigh: bad.filter((r) => level(r) === 'high').length,
-        targetRight: bad.filter((r) => r.suspect === r.targetClass).length,
-        medianSeconds: secs[Math.floor(secs.length / 2)],
-        ratioToRaw: withRaw.length ? withRaw.map((r) => r.seconds / (r.rawSeconds as number)) : [],
-        models: rs.map((r) => ({
-          id: r.id,
-          label: r.label,
-          attack: r.attack,
-          head: r.head,
-          target: r.targetClass,
-          suspect: r.suspect,
-          flipRate: r.flipRate,
-          stepsPerClass: r.stepsPerClass,
-          seconds: r.seconds,
-          ...(r.costs ? inversionStatistics(r.costs.map((c) => c ?? NaN)) : {}),
-          pValue: pOfRun(r, s),
-          level: level(r),
-        })),
-      });
+      rows.push(summarise(set, set === 'dev', cond, rs, s));
+      // the frozen-head backdoors against zoo3's 14 clean test models too (the clean side is dev data)
+      if (set === 'frozenfc') {
+        const devClean = runs.filter((r) => r.set === 'dev' && r.condition === cond && r.label === 'clean');
+        const bad = rs.filter((r) => r.label === 'backdoor');
+        if (devClean.length && bad.length)
+          rows.push(
+            summarise(
+              'frozenfc backdoors vs zoo3 clean (clean side dev)',
+              false,
+              cond,
+              [...devClean, ...bad],
+              s,
+            ),
+          );
+      }
     }
+  const verdict = verdictRows(runs, s, 'bench/results/realsize-frozen-head.json');
   mkdirSync(a.results, { recursive: true });
   writeFileSync(
     path.join(a.results, 'realsize-inversion.json'),
-    JSON.stringify({ settings: s, rows }, null, 1) + '\n',
+    JSON.stringify({ settings: s, rows, verdict }, null, 1) + '\n',
   );
   const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const md: string[] = [
@@ -390,7 +456,7 @@ function score(a: Args): void {
   for (const r of rows as Record<string, never>[]) {
     const ratios = r.ratioToRaw as number[];
     md.push(
-      `| ${r.set}${r.tuned ? ' (**tuned**)' : ' (held out)'} | ${r.condition} | ${r.clean} / ${r.backdoored} | ${f(r.auroc)} | ${r.cleanHigh} / ${r.clean} | ${r.cleanMediumOrHigh} / ${r.clean} | ${r.backdoorHigh} / ${r.backdoored} | ${r.targetRight} / ${r.backdoored} | ${f(r.medianSeconds, 1)} | ${ratios.length ? ratios.map((x) => f(x, 2) + 'x').join(', ') : 'n/a'} |`,
+      `| ${r.set}${r.tuned ? ' (**tuned**)' : (r.set as string).includes('clean side dev') ? '' : ' (held out)'} | ${r.condition} | ${r.clean} / ${r.backdoored} | ${f(r.auroc)} | ${r.cleanHigh} / ${r.clean} | ${r.cleanMediumOrHigh} / ${r.clean} | ${r.backdoorHigh} / ${r.backdoored} | ${r.targetRight} / ${r.backdoored} | ${f(r.medianSeconds, 1)} | ${ratios.length ? ratios.map((x) => f(x, 2) + 'x').join(', ') : 'n/a'} |`,
     );
   }
   md.push(
@@ -405,6 +471,24 @@ function score(a: Args): void {
       md.push(
         `| ${r.set} | ${r.condition} | ${(m.id as string).replace(/^\w+-test-long-/, '')} | ${m.label}${m.attack ? ` ${m.attack}` : ''}${m.head !== 'free' ? ` (${m.head} head)` : ''} | ${m.target ?? ''} | ${m.suspect ?? ''} | ${f(m.flipRate, 2)} | ${m.stepsPerClass ?? ''} | ${f(m.minCost, 1)} | ${f(m.anomaly, 2)} | ${f(m.logAnomaly, 2)} | ${f(m.logGap, 2)} | ${(m.pValue as number).toPrecision(2)} | ${m.level} |`,
       );
+  if (verdict.length) {
+    md.push(
+      '',
+      '## The no-baseline verdict with `scan --inversion` (generated inputs)',
+      '',
+      "Trigger probing's and the final layer's p from the CLI's no-baseline scans of the same models (bench/results/realsize-frozen-head.json, main's tool at b6354c3), combined with the inversion's p as src/score/no-baseline.ts does (weights 1 / 0.02 / 1).",
+      '',
+      '| set | model | label | before: p, level | with --inversion: p, level |',
+      '|---|---|---|---|---|',
+    );
+    for (const v of verdict as Record<string, never>[]) {
+      const b = v.before as { pValue: number; level: string };
+      const w = v.after as { pValue: number; level: string };
+      md.push(
+        `| ${v.set} | ${(v.id as string).replace(/^\w+-test-long-/, '')} | ${v.label}${v.attack ? ` ${v.attack}` : ''} | ${b.pValue.toPrecision(2)} ${b.level} | ${w.pValue.toPrecision(2)} ${w.level} |`,
+      );
+    }
+  }
   writeFileSync(path.join(a.results, 'realsize-inversion.md'), md.join('\n') + '\n');
   console.log(md.slice(0, 6 + rows.length).join('\n'));
 }

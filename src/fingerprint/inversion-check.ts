@@ -6,9 +6,9 @@
  * INVERSION_BACKWARD_FACTOR forward passes). Like trigger probing's, the budget is a function of the model
  * and the setting alone, never the clock.
  *
- * Opt-in (`--inversion`): bench/results/inversion.md measured whether it adds to the menu search; the scan
- * runs it only when asked. Its result is reported beside the trigger check and is no fingerprint block,
- * so baselines and FEATURES_VERSION are unchanged.
+ * Opt-in (`invert`, `scan --inversion`: inversion-selfcheck.ts): bench/results/inversion.md and
+ * realsize-inversion.md measured whether it adds to the menu search; the scan runs it only when asked and
+ * only without a baseline. It is no fingerprint block, so baselines and FEATURES_VERSION are unchanged.
  */
 import { ModelRunner } from '../model/session.js';
 import type { OnnxModel } from '../model/types.js';

@@ -1,7 +1,7 @@
 /**
  * `model-fingerprint invert MODEL`: trigger inversion by optimisation (src/selfcheck/trigger-inversion.ts),
- * opt-in and outside the scan's score: bench/results/inversion.md measured it against the menu trigger
- * search the scan runs, and it did not earn a place there (docs/gradients.md, "Trigger inversion").
+ * opt-in and outside the scan's default score (`scan --inversion` adds it to the no-baseline verdict):
+ * bench/results/inversion.md and realsize-inversion.md measured it against the menu trigger search.
  * Prints the class whose inverted trigger mask is smallest, the mask's size and place, how many held-out
  * inputs it flips and its anomaly index, or "not assessed" with the reason. Exit 0 (a report,
  * not a gate), 2 on errors.
@@ -22,8 +22,8 @@ Trigger inversion by optimisation (Neural Cleanse with a K-Arm schedule), refere
 smallest mask and pattern that send the inputs (your samples, else inputs mined from the model) to that
 class; printed: the class with the smallest mask, its size and place, and how many held-out inputs it
 flips. A backdoor trigger is a small mask that flips most inputs, but small clean models have small masks
-too: it is a lead to inspect, not a verdict, and no part of \`scan\`'s risk score
-(bench/results/inversion.md measured it against the trigger search the scan runs).
+too: it is a lead to inspect, not a verdict, and part of \`scan\`'s risk score only with \`scan --inversion\`
+(opt-in; bench/results/inversion.md and realsize-inversion.md measured it against the trigger search).
 --budget (default: default) sets the compute it may spend, as scan's: as many multiply-accumulates as the
 setting gives trigger probing, so a large model gets more gradient steps at thorough and fewer at fast; a
 small model runs its full steps at every setting. The result is the same on every machine.
