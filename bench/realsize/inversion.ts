@@ -43,6 +43,8 @@ interface Args {
   budget: string;
   threads: number;
   cleanRefs: number;
+  /** Only models of these labels (clean, backdoor); default both. */
+  labels: string[];
   cache: string;
   settings: string;
   results: string;
@@ -57,6 +59,7 @@ function parseArgs(argv: string[]): Args {
     budget: 'default',
     threads: 2,
     cleanRefs: 0,
+    labels: ['clean', 'backdoor'],
     cache: 'bench/.cache/realsize-inversion',
     settings: 'bench/realsize/inversion-settings.json',
     results: 'bench/results',
@@ -70,6 +73,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--threads') a.threads = Number(v);
     else if (k === '--clean-refs') a.cleanRefs = Number(v);
     else if (k === '--cache') a.cache = v;
+    else if (k === '--labels') a.labels = v.split(',');
     else if (k === '--settings') a.settings = v;
     else if (k === '--results') a.results = v;
     else throw new Error(`inversion.ts: unknown argument ${k}`);
@@ -152,7 +156,7 @@ async function run(a: Args): Promise<void> {
   const zoo = JSON.parse(readFileSync(path.join(a.zoo, 'manifest.json'), 'utf8')) as {
     probeSamples: string;
   };
-  const models = zooModels(a.zoo, a.cleanRefs);
+  const models = zooModels(a.zoo, a.cleanRefs).filter((x) => a.labels.includes(x.m.label));
   // Every condition of a model before the next model, clean and backdoored interleaved by the manifest order.
   for (const cond of a.conditions)
     for (const { m, file, head } of models) {
