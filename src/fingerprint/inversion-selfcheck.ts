@@ -29,10 +29,12 @@ export async function inversionSelfCheck(
   if (r === null) return null;
   if (!r.assessed || !r.costs) return { score: 0, detail: r.detail };
   const p = inversionP(r.costs);
+  // what the budget bought, as every check's report line says it
+  const spent = r.budget ? `; ${r.stepsPerClass} steps a class, ${r.budget}` : '';
   return {
     score: -Math.log10(p),
     pValue: p,
     ...(r.targetClass !== undefined ? { targetClass: r.targetClass } : {}),
-    detail: r.detail,
+    detail: r.detail + spent,
   };
 }
