@@ -79,7 +79,9 @@ describe('the no-baseline verdict with trigger inversion', () => {
     expect(inv.score).toBeCloseTo(-Math.log10(inv.pValue!), 10);
     expect(inv.targetClass).toBe(7);
     expect(inv.detail).toMatch(/smallest inverted mask: class 7/);
-    expect(inv.detail).toMatch(/; 60 steps a class, inversion budget 3e12 multiply-accumulates \(--budget default\)$/);
+    expect(inv.detail).toMatch(
+      /; 60 steps a class, inversion budget 3e12 multiply-accumulates \(--budget default\)$/,
+    );
     expect(noBaselineP(fp).parts.map((p) => p.check)).toEqual(['trigger', 'weight-outlier', 'inversion']);
     const verdict = referenceFreeVerdict(fp);
     expect(verdict.detectors['trigger-inversion'].pValue).toBe(inv.pValue);
