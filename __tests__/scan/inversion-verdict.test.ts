@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import { fingerprintModel } from '../../src/fingerprint/extract.js';
-import { inversionSelfCheck } from '../../src/fingerprint/inversion-selfcheck.js';
+import { INVERSION_NEEDS_SAMPLES, inversionSelfCheck } from '../../src/fingerprint/inversion-selfcheck.js';
 import { readModel } from '../../src/model/read.js';
 import { generateProbes } from '../../src/probes/generate.js';
 import { referenceFreeVerdict } from '../../src/score/reference-free.js';
@@ -91,11 +91,8 @@ describe('the no-baseline verdict with trigger inversion', () => {
   }, 120_000);
 
   test('a graph without a gradient rule: "trigger inversion not assessed", the operator named', async () => {
-    const fp = await fingerprintModel(noGradientModel(), {
-      probes: { count: 64, seed: 1 },
-      earlyStop: true,
-      inversion: true,
-    });
+    const probes = { samplesDir: 'examples/probe-samples' };
+    const fp = await fingerprintModel(noGradientModel(), { probes, earlyStop: true, inversion: true });
     expect(fp.selfChecks.trigger).toBeDefined();
     expect(fp.selfChecks.inversion.pValue).toBeUndefined();
     const v = referenceFreeVerdict(fp);
@@ -104,12 +101,22 @@ describe('the no-baseline verdict with trigger inversion', () => {
     );
     expect(v.detectors['trigger-inversion']).toBeUndefined();
     // the verdict is trigger probing's and the final layer's, as without the option
-    const without = await fingerprintModel(noGradientModel(), {
-      probes: { count: 64, seed: 1 },
-      earlyStop: true,
-    });
+    const without = await fingerprintModel(noGradientModel(), { probes, earlyStop: true });
     expect(without.selfChecks.inversion).toBeUndefined();
     expect(v.pValue).toBe(referenceFreeVerdict(without).pValue);
+  }, 120_000);
+
+  test('no samples: not run, and the report says it needs samples', async () => {
+    const model = await readModel(BACKDOORED);
+    const fp = await fingerprintModel(model, {
+      probes: { count: 64, seed: 1 },
+      earlyStop: true,
+      inversion: true,
+    });
+    expect(fp.selfChecks.inversion).toEqual({ score: 0, detail: INVERSION_NEEDS_SAMPLES });
+    expect(referenceFreeVerdict(fp).explanation.summary).toContain(
+      'Trigger inversion not assessed: trigger inversion needs in-distribution samples (--probe-samples DIR)',
+    );
   }, 120_000);
 
   test('scan --inversion through the CLI: a trigger-inversion detector; without the option none', async () => {

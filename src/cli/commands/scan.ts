@@ -44,9 +44,10 @@ built with.
 ${TIME_LIMIT_HELP}
 --synthesise-base (no samples; opt-in): trigger probing stamps its triggers on inputs synthesised from the model
 by gradient instead of inputs mined from a generated pool (a model it cannot differentiate is mined as before).
---inversion (no baseline, image models; opt-in): trigger inversion by gradient (as \`invert\`) beside trigger
-probing in the verdict, within its share of --budget (a 32x32 ResNet-18 about 40 s more); a model whose graph
-cannot be differentiated is reported "trigger inversion not assessed" and why. Ignored with --baseline.
+--inversion (no baseline, image models, with --probe-samples; opt-in): trigger inversion by gradient (as
+\`invert\`) beside trigger probing in the verdict, within its share of --budget (a 32x32 ResNet-18 about 40 s
+more); without samples, or on a graph it cannot differentiate, the report says "trigger inversion not assessed"
+and why. Ignored with --baseline.
 --report-dir DIR: also write DIR/index.html (one self-contained page: the table, and per medium or high model
 the suspected trigger stamped on a few inputs, before and after, and its patch map) and those pictures as PNGs.
 The probe set (samples, range, input normalisation) and layers come from the baseline: models are only
