@@ -30,7 +30,8 @@ test('weighted Bonferroni: p / weight of the deciding check, capped at 1', () =>
 });
 
 test('the shipped weights: trigger probing carries the verdict; the final-layer check only on strong evidence', () => {
-  expect(NO_BASELINE_WEIGHTS).toEqual({ trigger: 1, 'weight-outlier': 0.02 });
+  // inversion: only with scan --inversion (opt-in); absent from a fingerprint, it takes no weight
+  expect(NO_BASELINE_WEIGHTS).toEqual({ trigger: 1, 'weight-outlier': 0.02, inversion: 1 });
   // renormalised: trigger 1/1.02, final layer 0.02/1.02
   const strong = fp({
     trigger: { score: 1, pValue: 0.1, targetClass: 2 },

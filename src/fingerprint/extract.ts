@@ -17,6 +17,7 @@ import { InputError } from '../errors.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { findFinalLinear } from './final-layer.js';
 import { runTriggerCheck, triggerSkipReason, type TriggerCheck } from './trigger-check.js';
+import { inversionSelfCheck } from './inversion-selfcheck.js';
 import {
   DEFAULT_SCAN_BUDGET,
   planBudget,
@@ -65,6 +66,11 @@ export interface FingerprintOptions {
   earlyStop?: boolean;
   /** false skips reference-free trigger probing (the reader fuzz tests, which exercise reading, not probing). */
   trigger?: boolean;
+  /**
+   * Trigger inversion by gradient beside trigger probing (`scan --inversion`, no baseline; opt-in:
+   * inversion-selfcheck.ts), as selfChecks.inversion.
+   */
+  inversion?: boolean;
   /**
    * The blocks the caller will read, as ensemble block names or prefixes ("logits", "gram:L-1", "self:trigger",
    * see src/scan/blocks.ts); absent = every block (baseline builds and `fingerprint` keep everything). A scan
@@ -221,6 +227,13 @@ async function fingerprintWith(
     // A text model's token gain map: token-aligned like the token map, on the same texts (token-probe.ts).
     if (trig.gainMapBlock && trig.gainMapBlock.length > 0) blocks[TOKEN_GAIN_MAP_BLOCK] = trig.gainMapBlock;
     selfChecks.trigger = trig.selfCheck;
+    if (opts.inversion) {
+      const inv = await inversionSelfCheck(model, probes, classes, {
+        threads: opts.threads,
+        budget: plan.budget,
+      });
+      if (inv) selfChecks.inversion = inv;
+    }
   }
   const evidence = opts.evidence && trig?.evidence ? { evidence: trig.evidence } : {};
 

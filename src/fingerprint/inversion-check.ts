@@ -1,13 +1,14 @@
 /**
  * Glue between the fingerprint and trigger inversion by optimisation (src/selfcheck/trigger-inversion.ts):
  * runs it on the inputs trigger probing stamped its triggers on (the user's samples, or the base mined per
- * model), with a step budget cut so that the inversion costs at most INVERSION_MAC_BUDGET estimated
- * multiply-accumulates (a step = a batch's forward pass plus a backward pass of INVERSION_BACKWARD_FACTOR
- * forward passes). Like trigger probing's, the budget is a function of the model alone, never the clock.
+ * model), with a step budget cut so that the inversion costs at most its share of the scan budget
+ * (`--budget`; gradient-budget.ts: a step = a batch's forward pass plus a backward pass of
+ * INVERSION_BACKWARD_FACTOR forward passes). Like trigger probing's, the budget is a function of the model
+ * and the setting alone, never the clock.
  *
- * Opt-in (`--inversion`): bench/results/inversion.md measured whether it adds to the menu search; the scan
- * runs it only when asked. Its result is reported beside the trigger check and is no fingerprint block,
- * so baselines and FEATURES_VERSION are unchanged.
+ * Opt-in (`invert`, `scan --inversion`: inversion-selfcheck.ts): bench/results/inversion.md and
+ * realsize-inversion.md measured whether it adds to the menu search; the scan runs it only when asked and
+ * only without a baseline. It is no fingerprint block, so baselines and FEATURES_VERSION are unchanged.
  */
 import { ModelRunner } from '../model/session.js';
 import type { OnnxModel } from '../model/types.js';
@@ -17,7 +18,6 @@ import {
   INVERSION_BATCH,
   INVERSION_MAC_BUDGET,
   INVERSION_STEPS_PER_CLASS,
-  TRIGGER_MAC_BUDGET,
 } from '../limits.js';
 import {
   MINE_BASE_WITHOUT_SAMPLES,
@@ -27,17 +27,10 @@ import {
 import { mineTriggerBase } from '../selfcheck/mine-base.js';
 import { invertTriggers, type InversionResult } from '../selfcheck/trigger-inversion.js';
 import type { ValueRange } from '../selfcheck/triggers.js';
-import { DEFAULT_TRIGGER_BUDGET, MIN_TRIGGER_BUDGET } from '../selfcheck/trigger-probe.js';
+import { MIN_TRIGGER_BUDGET } from '../selfcheck/trigger-probe.js';
 import { triggerApplies } from './trigger-check.js';
-import { legacyMacs } from './budget.js';
-
-/**
- * Multiply-accumulates of one forward pass for the inversion's step and mining budgets: the weight-based
- * estimate its settings were measured with in bench:inversion (budget.ts legacyMacs, the legacy scan plan's),
- * not the scan planner's per-node estimate (src/model/macs.ts), which would change the step counts the
- * bench chose on.
- */
-const inversionMacs = legacyMacs;
+import { DEFAULT_SCAN_BUDGET, planBudget, type ScanBudget } from './budget.js';
+import { gradientAllowance } from './gradient-budget.js';
 
 /** Fewest steps per class that mean anything (the warm-up alone is a third of them). */
 export const MIN_INVERSION_STEPS_PER_CLASS = 6;
@@ -54,10 +47,18 @@ export interface InversionCheck {
   maskL1?: number;
   /** Neural Cleanse's anomaly index of that class against the others (median/MAD of the mask costs). */
   anomaly?: number;
+  /** Share of the held-out inputs (outside the class, not optimised on) the suspected trigger flips. */
+  flipRate?: number;
+  /** Per class its cost (mask L1 that reached the flip target, else penalised; NaN: not a candidate). */
+  costs?: number[];
+  /** Gradient steps run in all. */
+  steps?: number;
   /** One line for the report: the mask's size and place and its flip rate, or "not assessed: <why>". */
   detail: string;
   basis?: TriggerBaseKind;
   stepsPerClass?: number;
+  /** The allowance the steps were cut to ("inversion budget 3e12 multiply-accumulates (--budget default)"). */
+  budget?: string;
 }
 
 /** Steps per class the MAC budget affords for a model of `macsPerInput` (capped at the default), or null. */
@@ -105,6 +106,9 @@ export function describeInversion(
     targetClass: r.targetClass,
     maskL1: l1,
     anomaly: r.score,
+    flipRate: r.flipRate,
+    costs: r.perClass.map((c) => c.cost),
+    steps: r.steps,
     detail:
       `smallest inverted mask: class ${r.targetClass}, L1 ${l1.toFixed(1)} px ` +
       `(${((100 * l1) / (h * w)).toFixed(1)}% of the image) at ${maskBox(r.mask, h, w)}, ` +
@@ -127,14 +131,18 @@ export async function runInversionCheck(
     range?: ValueRange;
     normalize?: { mean: number[]; std: number[] };
     threads?: number;
+    /** The scan budget (default: the default setting); the legacy plan keeps the fixed allowance. */
+    budget?: ScanBudget;
   },
 ): Promise<InversionCheck> {
-  const steps = inversionStepsFor(inversionMacs(model, base.shape), classes);
+  const allowance = gradientAllowance('inversion', model, base.shape, opts.budget ?? DEFAULT_SCAN_BUDGET);
+  const steps = inversionStepsFor(allowance.macsPerPass, classes, allowance.macs);
   if (steps === null)
     return {
       assessed: false,
-      detail: `not assessed: the model is too large for the inversion budget (${INVERSION_MAC_BUDGET.toExponential(1)} MACs)`,
+      detail: `not assessed: the model is too large for the ${allowance.label}; a larger --budget would assess it`,
       basis: base.kind,
+      budget: allowance.label,
     };
   const r = await invertTriggers(model, base.data, base.shape, {
     classes,
@@ -145,7 +153,7 @@ export async function runInversionCheck(
     ...(opts.threads ? { threads: opts.threads } : {}),
     file: model.path,
   });
-  return describeInversion(r, base.shape, base.kind, steps);
+  return { ...describeInversion(r, base.shape, base.kind, steps), budget: allowance.label };
 }
 
 /**
@@ -157,7 +165,7 @@ export async function inversionForProbes(
   model: OnnxModel,
   probes: ProbeSet,
   classes: number,
-  opts: { threads?: number } = {},
+  opts: { threads?: number; budget?: ScanBudget } = {},
 ): Promise<InversionCheck | null> {
   if (!triggerApplies(model, probes, classes)) return null;
   const base = triggerBaseInputs(probes);
@@ -174,11 +182,10 @@ export async function inversionForProbes(
   const range = { lo: probes.range[0], hi: probes.range[1] };
   let data = base.base;
   let kind: TriggerBaseKind = base.kind;
-  // Mining gets the forward passes trigger probing's default budget affords (mine-base.ts takes its share).
-  const budget = Math.min(
-    DEFAULT_TRIGGER_BUDGET,
-    Math.floor(TRIGGER_MAC_BUDGET / inversionMacs(model, base.shape)),
-  );
+  // Mining gets the forward passes trigger probing's plan affords under the same setting (mine-base.ts
+  // takes its share), so the inversion starts from the base the scan's trigger probing would use.
+  const scanBudget = opts.budget ?? DEFAULT_SCAN_BUDGET;
+  const budget = planBudget(model, probes, scanBudget).triggerPasses ?? 0;
   if (base.kind === 'probes' && MINE_BASE_WITHOUT_SAMPLES && budget >= MIN_TRIGGER_BUDGET) {
     const runner = await ModelRunner.open(model, { threads: opts.threads });
     try {
@@ -207,5 +214,6 @@ export async function inversionForProbes(
     range,
     ...(normalize ? { normalize } : {}),
     ...(opts.threads ? { threads: opts.threads } : {}),
+    budget: scanBudget,
   });
 }

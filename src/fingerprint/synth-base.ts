@@ -1,8 +1,9 @@
 /**
  * Glue between trigger probing and inputs synthesised from the model (src/selfcheck/synthesise.ts): with no
  * samples and `--synthesise-base`, the inputs triggers are stamped on are optimised from the model itself
- * instead of mined from a generated pool. The step count comes from SYNTH_MAC_BUDGET and the weight-based MAC
- * estimate trigger inversion uses (budget.ts legacyMacs), so it is a function of the model, never the clock.
+ * instead of mined from a generated pool. The step count comes from the synthesis share of the scan budget
+ * (gradient-budget.ts; the legacy plan: SYNTH_MAC_BUDGET over the weight-based estimate), so it is a function
+ * of the model and the setting, never the clock.
  * When the model cannot be differentiated (an operator without a gradient rule), its input is no [C, H, W]
  * image or channels-last, or it is too large for the budget, the caller falls back to the mined base and
  * the reason is kept for the report.
@@ -15,7 +16,8 @@ import type { OnnxModel } from '../model/types.js';
 import type { InputNormalization } from '../probes/types.js';
 import { synthesiseInputs } from '../selfcheck/synthesise.js';
 import type { ValueRange } from '../selfcheck/triggers.js';
-import { legacyMacs } from './budget.js';
+import { DEFAULT_SCAN_BUDGET, type ScanBudget } from './budget.js';
+import { gradientAllowance } from './gradient-budget.js';
 
 export type SynthBase = { base: Float32Array; count: number } | { base: null; reason: string };
 
@@ -33,17 +35,25 @@ export async function synthesiseTriggerBase(
   model: OnnxModel,
   shape: number[],
   classes: number,
-  opts: { seed: number; range: ValueRange; normalize?: InputNormalization; threads?: number },
+  opts: {
+    seed: number;
+    range: ValueRange;
+    normalize?: InputNormalization;
+    threads?: number;
+    budget?: ScanBudget;
+  },
 ): Promise<SynthBase> {
   const plane = shape.slice(-2).reduce((a, b) => a * b, 1);
   const normalize = meanStd(opts.normalize, plane);
   if (normalize === null)
     return { base: null, reason: 'a channels-last input (synthesis optimises [C, H, W] images)' };
+  const allowance = gradientAllowance('synthesis', model, shape, opts.budget ?? DEFAULT_SCAN_BUDGET);
   const r = await synthesiseInputs(model, shape, {
     classes,
     seed: opts.seed,
     range: opts.range,
-    macsPerInput: legacyMacs(model, shape),
+    macsPerInput: allowance.macsPerPass,
+    macBudget: allowance.macs,
     ...(normalize ? { normalize } : {}),
     ...(opts.threads ? { threads: opts.threads } : {}),
     file: model.path,

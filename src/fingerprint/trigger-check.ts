@@ -174,6 +174,7 @@ export async function runTriggerCheck(
             range,
             ...(normalize ? { normalize } : {}),
             ...(opts.threads ? { threads: opts.threads } : {}),
+            budget: plan.budget,
           })
         : null;
     const synthesised = synth?.base

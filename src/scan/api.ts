@@ -62,6 +62,11 @@ export interface EngineOptions {
    * budget plans. Only how long a model may take; never what is computed.
    */
   timeLimitS?: number;
+  /**
+   * No baseline, image models: trigger inversion by gradient beside trigger probing in the verdict
+   * (--inversion, src/fingerprint/inversion-selfcheck.ts). Opt-in; ignored with a baseline.
+   */
+  inversion?: boolean;
 }
 
 export type ProgressEvent =

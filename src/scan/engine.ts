@@ -50,6 +50,7 @@ export async function fingerprintFile(
     ...(blocks ? { blocks } : {}),
     ...(how.evidence ? { evidence: true } : {}),
     ...(how.earlyStop ? { earlyStop: true } : {}),
+    ...(how.earlyStop && opts.inversion ? { inversion: true } : {}),
   });
   return { model, fingerprint };
 }

@@ -95,6 +95,24 @@ export function finalLayerSentence(
 }
 
 /**
+ * Without a baseline, when trigger inversion by gradient (`scan --inversion`) decided: the class whose
+ * inverted mask is far smaller than every other class's, the mask (its detail), and trigger probing's p.
+ */
+export function inversionSentence(
+  level: RiskLevel,
+  cls: number | undefined,
+  p: number,
+  detail: string,
+  triggerP: number,
+): string {
+  const pText = `p = ${formatPValue(p)} against the model's own classes`;
+  const trig = `trigger probing's menu found less (p = ${formatPValue(triggerP)})`;
+  if ((level !== 'medium' && level !== 'high') || cls === undefined)
+    return `Trigger probing and trigger inversion: no class stands out (${pText}).`;
+  return `Trigger inversion: class ${cls} is reached with a far smaller mask than any other class${level === 'medium' ? ', not enough to call it high' : ', as a backdoor trigger does'} (${detail}; ${pText}); ${trig}.`;
+}
+
+/**
  * Without a baseline, on the user's texts: the suspected class's strongest word when it is a natural keyword
  * of that class (SelfCheck.keywordAdjusted, src/selfcheck/token-keywords.ts), said plainly (a leading space),
  * or ''.

@@ -33,10 +33,19 @@
 import type { Fingerprint } from '../fingerprint/types.js';
 import { triggerTestP } from './final.js';
 
-export type NoBaselineCheck = 'trigger' | 'weight-outlier';
+export type NoBaselineCheck = 'trigger' | 'weight-outlier' | 'inversion';
 
-/** Weight of each check when both ran (see the header). */
-export const NO_BASELINE_WEIGHTS: Record<NoBaselineCheck, number> = { trigger: 1, 'weight-outlier': 0.02 };
+/**
+ * Weight of each check when it ran (see the header). Trigger inversion by gradient (`scan --inversion`,
+ * opt-in; src/fingerprint/inversion-selfcheck.ts) weighs as much as trigger probing: fixed a priori, not
+ * fitted (bench/realsize/findings.md, "Trigger inversion by gradient"); without the option it never runs and
+ * the verdict is as before.
+ */
+export const NO_BASELINE_WEIGHTS: Record<NoBaselineCheck, number> = {
+  trigger: 1,
+  'weight-outlier': 0.02,
+  inversion: 1,
+};
 
 export interface NoBaselinePart {
   check: NoBaselineCheck;
@@ -56,7 +65,7 @@ export interface NoBaselineP {
 
 export function noBaselineP(fp: Fingerprint): NoBaselineP {
   return combineNoBaseline(
-    (['trigger', 'weight-outlier'] as const).flatMap((check) => {
+    (['trigger', 'weight-outlier', 'inversion'] as const).flatMap((check) => {
       const c = fp.selfChecks[check];
       // trigger probing's p: its class anomaly (images) or the text null (tokens), as with a baseline
       // (text models on the user's texts: the score with natural keywords left out, token-keywords.ts)
@@ -78,14 +87,14 @@ export function noBaselineP(fp: Fingerprint): NoBaselineP {
 /** Weighted Bonferroni over the checks that ran (their weights renormalised to sum to 1). */
 export function combineNoBaseline(
   ran: readonly { check: NoBaselineCheck; pValue: number; targetClass?: number }[],
-  weights: Record<NoBaselineCheck, number> = NO_BASELINE_WEIGHTS,
+  weights: Partial<Record<NoBaselineCheck, number>> = NO_BASELINE_WEIGHTS,
 ): NoBaselineP {
   // weights of the checks that ran, renormalised; checks that all weigh 0 (the final-layer check alone)
   // share the whole weight equally
-  const total = ran.reduce((s, c) => s + weights[c.check], 0);
+  const total = ran.reduce((s, c) => s + (weights[c.check] ?? 0), 0);
   const parts: NoBaselinePart[] = ran.map((c) => ({
     ...c,
-    weight: total > 0 ? weights[c.check] / total : 1 / ran.length,
+    weight: total > 0 ? (weights[c.check] ?? 0) / total : 1 / ran.length,
   }));
   if (parts.length === 0) return { pValue: 1, decidedBy: 'none', parts };
   const weighted = (x: NoBaselinePart): number => (x.weight > 0 ? x.pValue / x.weight : Infinity);

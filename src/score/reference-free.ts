@@ -8,11 +8,23 @@ import type { Fingerprint } from '../fingerprint/types.js';
 import type { DetectorResult, Explanation } from '../report/types.js';
 import { noBaselineScore } from './final.js';
 import { noBaselineP } from './no-baseline.js';
-import { finalLayerSentence, naturalKeywordNote, referenceFreeSentence } from './finding-words.js';
+import {
+  finalLayerSentence,
+  inversionSentence,
+  naturalKeywordNote,
+  referenceFreeSentence,
+} from './finding-words.js';
 import { levelOf, riskScore } from './risk.js';
 import { formatPValue } from '../report/numbers.js';
 import { describeChannel, selfCheckDetails } from '../scan/explain.js';
 import { triggerNotRun } from '../scan/assessment.js';
+
+/** The detector name of each no-baseline check in the report. */
+const DETECTOR = {
+  trigger: 'trigger-probe',
+  'weight-outlier': 'final-layer',
+  inversion: 'trigger-inversion',
+} as const;
 
 export interface ReferenceFreeVerdict {
   pValue: number;
@@ -28,7 +40,7 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
   const pValue = v.pValue;
   for (const part of v.parts) {
     const check = fp.selfChecks[part.check];
-    detectors[part.check === 'trigger' ? 'trigger-probe' : 'final-layer'] = {
+    detectors[DETECTOR[part.check]] = {
       score: noBaselineScore(check),
       pValue: part.pValue,
     };
@@ -52,30 +64,41 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
   // the final-layer check alone decides no level (it is reported, and a baseline calibrates it).
   const text = trig?.trigger?.kind === 'tokens';
   const triggerP = v.parts.find((x) => x.check === 'trigger')?.pValue ?? 1;
+  const inv = fp.selfChecks['inversion'];
+  const byInversion = trig !== undefined && v.decidedBy === 'inversion';
+  if (byInversion && !details.multiTarget && v.targetClass !== undefined) {
+    details.suspectedTargetClass = v.targetClass;
+    if (trig.targetClass !== v.targetClass) delete details.trigger;
+  }
   const summary = !trig
     ? `No baseline, and ${triggerNotRun(fp)?.sentence ?? 'trigger probing did not run.'}`
-    : byWeights && !details.multiTarget
-      ? finalLayerSentence(level, v.targetClass, pValue, triggerP)
-      : details.multiTarget && (level === 'medium' || level === 'high')
-        ? `Trigger probing: no single target: ${trig.detail ?? ''} (p = ${formatPValue(pValue)} against the model's own classes)${level === 'medium' ? ', not enough to call it high' : ''}.`
-        : referenceFreeSentence(
-            level,
-            { cls: details.suspectedTargetClass, trigger: details.trigger },
-            pValue,
-          );
+    : byInversion && !details.multiTarget
+      ? inversionSentence(level, v.targetClass, pValue, inv?.detail ?? '', triggerP)
+      : byWeights && !details.multiTarget
+        ? finalLayerSentence(level, v.targetClass, pValue, triggerP)
+        : details.multiTarget && (level === 'medium' || level === 'high')
+          ? `Trigger probing: no single target: ${trig.detail ?? ''} (p = ${formatPValue(pValue)} against the model's own classes)${level === 'medium' ? ', not enough to call it high' : ''}.`
+          : referenceFreeSentence(
+              level,
+              { cls: details.suspectedTargetClass, trigger: details.trigger },
+              pValue,
+            );
   const basisNote =
     trig?.basis === 'probes' || trig?.basis === 'mined'
       ? text
         ? ' Trigger words were inserted into texts generated from the model: give real texts (--probe-samples with a .txt file, one text per line, and --vocab-file) for full power.'
         : ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
       : '';
-  const deciding = v.decidedBy === 'weight-outlier' ? weights : trig;
+  // --inversion asked for and the model could not be inverted: the report says so and why
+  const inversionNote =
+    inv && inv.pValue === undefined ? ` Trigger inversion ${inv.detail ?? 'not assessed'}.` : '';
+  const deciding = v.decidedBy === 'weight-outlier' ? weights : byInversion ? inv : trig;
   const representation = v.decidedBy === 'weight-outlier' ? 'self:weight-outlier' : 'self:trigger';
   return {
     pValue,
     detectors,
     explanation: {
-      summary: summary + keywordNote + basisNote,
+      summary: summary + keywordNote + basisNote + inversionNote,
       strongestSignal:
         v.decidedBy === 'weight-outlier'
           ? describeChannel('identity', 'self:weight-outlier')

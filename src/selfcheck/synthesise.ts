@@ -64,6 +64,8 @@ export interface SynthesiseOptions {
   steps?: number;
   /** Estimated multiply-accumulates of one forward pass of one input (for the step budget). */
   macsPerInput?: number;
+  /** Multiply-accumulates the steps may spend with macsPerInput (default SYNTH_MAC_BUDGET; the scan's: gradient-budget.ts). */
+  macBudget?: number;
   lr?: number;
   tv?: number;
   l2?: number;
@@ -190,11 +192,12 @@ export async function synthesiseInputs(
   const perClass = Math.ceil((opts.count ?? SYNTH_INPUTS) / k);
   const n = perClass * k;
   const steps =
-    opts.steps ?? (opts.macsPerInput !== undefined ? synthStepsFor(opts.macsPerInput, n) : SYNTH_STEPS);
+    opts.steps ??
+    (opts.macsPerInput !== undefined ? synthStepsFor(opts.macsPerInput, n, opts.macBudget) : SYNTH_STEPS);
   if (steps === null)
     return {
       synthesised: false,
-      reason: `the model is too large for the synthesis budget (${SYNTH_MAC_BUDGET.toExponential(1)} MACs)`,
+      reason: `the model is too large for the synthesis budget (${(opts.macBudget ?? SYNTH_MAC_BUDGET).toExponential(1)} MACs; a larger --budget affords it)`,
     };
   // The optimised pixels live in [0, 1] (u); the model sees ((u span + lo) - mean) / std, one normalisation.
   const weights = { tv: opts.tv ?? SYNTH_TV, l2: opts.l2 ?? SYNTH_L2, bn: opts.bn ?? SYNTH_BN };

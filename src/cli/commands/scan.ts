@@ -31,7 +31,7 @@ const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter(
 const HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
        [--output FILE] [--fail-on high|medium|low|never] [--on-not-assessed fail|warn]
        [--budget fast|default|thorough|MACS] [--time-limit SECONDS] [--report-dir DIR] [--vocab-file FILE] [--quiet]
-       without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--synthesise-base] [--token-inversion]
+       without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--synthesise-base] [--token-inversion] [--inversion]
 Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
 Exit 0: no model fails the gate; 1: a model reaches --fail-on (default high), or was not assessed under
 --on-not-assessed fail (the default); 2: a model or the baseline could not be read.
@@ -45,6 +45,10 @@ built with.
 ${TIME_LIMIT_HELP}
 --synthesise-base (no samples; opt-in): trigger probing stamps its triggers on inputs synthesised from the model
 by gradient instead of inputs mined from a generated pool (a model it cannot differentiate is mined as before).
+--inversion (no baseline, image models, with --probe-samples; opt-in): trigger inversion by gradient (as
+\`invert\`) beside trigger probing in the verdict, within its share of --budget (a 32x32 ResNet-18 about 40 s
+more); without samples, or on a graph it cannot differentiate, the report says "trigger inversion not assessed"
+and why. Ignored with --baseline.
 --report-dir DIR: also write DIR/index.html (one self-contained page: the table, and per medium or high model
 the suspected trigger stamped on a few inputs, before and after, and its patch map) and those pictures as PNGs.
 The probe set (samples, range, input normalisation) and layers come from the baseline: models are only
@@ -71,6 +75,7 @@ export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
     'on-not-assessed': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
     'report-dir': { type: 'string' },
+    inversion: { type: 'boolean' },
   });
   if (p.values.help) {
     io.out(HELP);
@@ -104,6 +109,7 @@ export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
   const evidence = reportDir || format === 'markdown' ? collectFlaggedEvidence() : undefined;
   const report = await scanModels(paths, {
     ...engineOptions(p),
+    ...(p.values.inversion === true && !baselineDir ? { inversion: true } : {}),
     baselineDir: baselineDir ?? null,
     failOn,
     onNotAssessed,
