@@ -151,4 +151,23 @@ describe('the no-baseline verdict with trigger inversion', () => {
     const p = (JSON.parse(plain.out) as { models: { detectors: Record<string, unknown> }[] }).models[0];
     expect(p.detectors['trigger-inversion']).toBeUndefined();
   }, 180_000);
+
+  test('scan --inversion with a baseline: the references decide, and the user is told it was ignored', async () => {
+    const s = await cli(
+      'scan',
+      BACKDOORED,
+      '--baseline',
+      'baselines/example',
+      '--inversion',
+      '--format',
+      'json',
+      '--quiet',
+      '--fail-on',
+      'never',
+    );
+    expect(s.code).toBe(0);
+    expect(s.err).toMatch(/note: --inversion ignored: it is a check of scans without a baseline/);
+    const m = (JSON.parse(s.out) as { models: { detectors: Record<string, unknown> }[] }).models[0];
+    expect(m.detectors['trigger-inversion']).toBeUndefined();
+  }, 120_000);
 });

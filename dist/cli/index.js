@@ -27481,6 +27481,15 @@ const INVERSION_MAX_CLASSES = 100;
  * passes, bench:speed's grad section). Steps are cut to fit a big model, as TRIGGER_MAC_BUDGET cuts probing.
  */
 const INVERSION_MAC_BUDGET = 1.6e10;
+/**
+ * Share of the scan budget's multiply-accumulates (`--budget`, BUDGET_MACS) trigger inversion may spend on
+ * one model, on top of trigger probing's (src/fingerprint/gradient-budget.ts). 1: as much again as probing,
+ * so at `default` (3e12) a 32x32 quarter-width ResNet-18 (3.5e7 a pass) gets 8 steps per class of its 43 (382
+ * steps of 32 inputs, about 35 s on 2 cores here; bench/results/realsize-inversion.md), and `thorough` the
+ * full INVERSION_STEPS_PER_CLASS. A small model is capped by the step count at every setting. Only the
+ * legacy plan uses INVERSION_MAC_BUDGET.
+ */
+const INVERSION_BUDGET_SHARE = 1;
 /** Forward-pass equivalents of one forward+backward step (bench:speed grad: 1.8x-5.6x; the worst, rounded up). */
 const INVERSION_BACKWARD_FACTOR = 6;
 /**
@@ -27493,6 +27502,13 @@ const SYNTH_INPUTS = 128;
 const SYNTH_STEPS = 200;
 const SYNTH_MIN_STEPS = 20;
 const SYNTH_MAC_BUDGET = 2e10;
+/**
+ * Share of the scan budget input synthesis may spend (src/fingerprint/gradient-budget.ts), as
+ * INVERSION_BUDGET_SHARE: at `default` a 32x32 quarter-width ResNet-18 gets 95 steps on its 129 inputs, at
+ * `thorough` the full SYNTH_STEPS; a small model runs SYNTH_STEPS at every setting. SYNTH_MAC_BUDGET is the
+ * legacy plan's.
+ */
+const SYNTH_BUDGET_SHARE = 1;
 
 ;// CONCATENATED MODULE: ./lib/model/dtypes.js
 /** ONNX TensorProto.DataType codes (onnx.proto3, stable across IR versions). */
@@ -33396,15 +33412,6 @@ const token_probe_TIER_WEIGHT_RATIO = 0.5;
 const TOKEN_GAIN_MAP_BLOCK = 'trigger-gain-map';
 /** Largest vocabulary whose per-token map is kept as a feature block (vocabulary x classes floats). */
 const TOKEN_MAP_MAX_TOKENS = 8192;
-/**
- * The scoring --token-inversion uses: 'tiers', chosen on the man-page CNN dev split (bench/text/invert.ts:
- * the tier gains against 20 references, max robust z, AUROC 0.600 without inversion, 0.642 'tiers'; the
- * reference-free trigger score 0.758 without, 0.742 with either; 12 backdoored and 10 clean dev models, so
- * within noise). The same scoring path as the greedy candidates, as issue 23 asks.
- */
-const INVERSION_SCORING = 'tiers';
-/** Per class, the strongest screened words kept out of its inversion (default of invertExclude). */
-const INVERT_EXCLUDE = 0;
 /** Forward passes a text model's search wants beside its screening for the inversion (its gradients and checks). */
 function inversionPassesWanted(classes) {
     return GRADIENT_PASS_COST * inversionGradients(classes) + classes * CONFIRM_PHRASES * MAX_CONFIRM_TEXTS * 2;
@@ -33581,7 +33588,7 @@ async function probeTokenTriggers(run, base, seq, opts) {
             break;
     }
     // 4b. Inversion through the embedding: relaxed phrases per class, measured like the greedy ones.
-    let inverted = null;
+    let apart = null;
     let inversionRan = false;
     if (opts.invert) {
         const cost = GRADIENT_PASS_COST * inversionGradients(k);
@@ -33589,15 +33596,13 @@ async function probeTokenTriggers(run, base, seq, opts) {
         if (reserve() >= cost + k * CONFIRM_PHRASES * (checkRows.length + confirmRows.length) * 2) {
             runner.charge(cost);
             inversionRan = true;
-            // never more than a quarter of the vocabulary (a small vocabulary keeps most of its words)
-            const nEx = Math.min(opts.invertExclude ?? INVERT_EXCLUDE, Math.floor(opts.vocabSize / 4));
-            const excluded = Array.from({ length: k }, (_, c) => new Set(rankedFor(c, nEx).map((x) => x.tokens[0])));
+            const exclude = opts.inversionSeam?.exclude?.((c, n) => rankedFor(c, n).map((x) => x.tokens[0]));
             const arms = await invertTokenTriggers(opts.invert, base, lengths, cleanAll.argmax, searchRows, {
                 classes: k,
                 seq,
                 ...(opts.pad !== undefined ? { pad: opts.pad } : {}),
                 seed: (opts.seed ?? 0) + 1,
-                exclude: (c, v) => excluded[c].has(v),
+                ...(exclude ? { exclude } : {}),
             });
             // screen every candidate on a few texts, confirm each class's best on the confirmation texts
             const byClass = Array.from({ length: k }, () => new Map());
@@ -33615,7 +33620,10 @@ async function probeTokenTriggers(run, base, seq, opts) {
             const uniq = [...new Map(perClass.map((c) => [keyOf(c), c])).values()];
             const rows = confirmRows.slice(0, Math.min(confirmRows.length, Math.floor(reserve() / Math.max(1, uniq.length))));
             const got = rows.length > 0 ? await measure(uniq, rows) : [];
-            if ((opts.inversionScoring ?? INVERSION_SCORING) === 'tiers') {
+            const scoreApart = opts.inversionSeam?.scoreApart;
+            if (scoreApart)
+                apart = scoreApart(byClass.map((m) => got.filter((g) => m.has(keyOf(g.tokens)))), logitScale);
+            else
                 for (const g of got) {
                     const tier = Math.min(g.tokens.length, MAX_PHRASE) - 1;
                     confirmed[tier].push(g);
@@ -33623,10 +33631,6 @@ async function probeTokenTriggers(run, base, seq, opts) {
                         if (!best[tier][c] || g.effect.gain[c] > best[tier][c].effect.gain[c])
                             best[tier][c] = g;
                 }
-            }
-            else {
-                inverted = Array.from({ length: k }, (_, c) => topBy(got.filter((g) => byClass[c].has(keyOf(g.tokens))), 1, (g) => g.effect.gain[c])[0]);
-            }
         }
     }
     // 5. Score: per tier, the classes' best gains against each other.
@@ -33644,28 +33648,17 @@ async function probeTokenTriggers(run, base, seq, opts) {
             triggers: row.map((b) => (b ? b.tokens : null)),
         });
     });
-    // the inverted phrases' own tier (scoring 'tier'): in the score, not in the feature blocks
-    let invertedTier = null;
-    if (inverted && inverted.some((b) => b)) {
-        const gain = Float32Array.from(inverted, (b, c) => (b ? b.effect.gain[c] / logitScale : 0));
-        invertedTier = {
-            length: 0,
-            gain,
-            flip: Float32Array.from(inverted, (b, c) => (b ? b.effect.flip[c] : 0)),
-            z: tierZ(gain, k),
-            triggers: inverted.map((b) => (b ? b.tokens : null)),
-        };
-    }
-    const { classScores, target } = scoreTiers([...tiers, ...(invertedTier ? [invertedTier] : [])].map((t) => t.z), k);
+    // a tier scored apart (InversionSeam.scoreApart): in the score, not in the feature blocks
+    const scoredTiers = apart ? [...tiers, apart] : tiers;
+    const { classScores, target } = scoreTiers(scoredTiers.map((t) => t.z), k);
     // Every tier's confirmed candidates with their gains in logit spreads (the keyword-adjusted score's input).
     const confirmedTiers = confirmed
         .filter((got) => got.length > 0)
         .map((got) => got.map((g) => ({ tokens: g.tokens, gain: Float32Array.from(g.effect.gain, (x) => x / logitScale) })));
     const shares = opts.realTexts ? classWordShares(base, n, seq, cleanAll.argmax, k, opts.pad) : undefined;
     // The trigger to report: the target's shortest trigger that flips nearly as many texts as its best tier.
-    const shownFrom = [...tiers, ...(invertedTier ? [invertedTier] : [])];
-    const bestFlip = Math.max(0, ...shownFrom.map((t) => t.flip[target]));
-    const shownTier = shownFrom.find((t) => t.triggers[target] && t.flip[target] >= 0.9 * bestFlip);
+    const bestFlip = Math.max(0, ...scoredTiers.map((t) => t.flip[target]));
+    const shownTier = scoredTiers.find((t) => t.triggers[target] && t.flip[target] >= 0.9 * bestFlip);
     const shown = shownTier?.triggers[target] ?? null;
     let flipRate = shownTier ? shownTier.flip[target] : 0;
     if (shown && nEval > 0 && runner.left >= nEval) {
@@ -33737,7 +33730,6 @@ async function probeTokenTriggers(run, base, seq, opts) {
             const g = screened.map((s) => s.effect.gain[c] / logitScale).sort((a, b) => b - a);
             return Float32Array.from([0, 0.01, 0.05, 0.1, 0.5], (q) => g[Math.min(g.length - 1, Math.floor(q * g.length))] ?? 0);
         }),
-        invertedTier,
         inversionRan,
         forwardPasses: runner.used,
         candidatesScreened: singles.length,
@@ -33768,29 +33760,39 @@ function scoreTiers(zs, k) {
     return { classScores, target };
 }
 /**
- * The trigger score with natural keywords discounted (token-keywords.ts, `scope` above): per tier, each
- * discounted class's best confirmed candidate among those holding none of its natural keywords (none: no
- * evidence), as a robust z against the centre and spread of every class's best candidate (the search's own
- * tier statistics), then the same root mean square. A class's gain only falls, against an unchanged
- * yardstick, so the adjusted score is at most the search's own score and the search's null bounds it (a clean
- * model is never pushed up: leaving keywords out of the yardstick too made other clean classes stand out,
- * bench/text/keywords.ts). `discounted`: per class, the natural keyword that is its strongest word, or -1. No
- * forward pass.
+ * The trigger score with natural keywords discounted (token-keywords.ts): a class whose strongest single word
+ * (its best confirmed one-token candidate) is one of its natural keywords is scored, at every tier, only by
+ * candidates holding none of them (scoreLeavingOut); a class whose strongest word is not a natural keyword
+ * keeps its whole evidence, so a planted word's phrases that pair it with its target's keywords still count.
+ * (Leaving such candidates out of every class was measured and dropped: it also cut a planted word's phrases,
+ * two decoyed rare-word CNNs of the man-page test split fell from high; bench/text/keywords.ts.)
+ * `discounted`: per class, the natural keyword that is its strongest word, or -1. No forward pass.
  */
-function keywordAdjustedScore(confirmedTiers, shares, k, rule = NATURAL_RULE, scope = 'class') {
+function keywordAdjustedScore(confirmedTiers, shares, k, rule = NATURAL_RULE) {
     const natural = (c, x) => x.tokens.some((v) => isNaturalKeyword(shares, v, c, rule));
     const singles = bestPerClass(confirmedTiers[0] ?? [], k);
     const discounted = Int32Array.from(singles, (b, c) => b && b.tokens.length === 1 && natural(c, b) ? b.tokens[0] : -1);
-    const cut = (c) => scope === 'candidate' || discounted[c] >= 0;
+    const r = scoreLeavingOut(confirmedTiers, k, (c, x) => discounted[c] >= 0 && natural(c, x));
+    return { ...r, discounted };
+}
+/**
+ * The trigger score with the candidates `leftOut(c, x)` says no part of class c's evidence: per tier, each
+ * class's best confirmed candidate among the rest (none: no evidence), as a robust z against the centre and
+ * spread of every class's best candidate (the search's own tier statistics), then the same root mean square.
+ * A class's gain only falls, against an unchanged yardstick, so the score is at most the search's own score
+ * and the search's null bounds it (a clean model is never pushed up: leaving keywords out of the yardstick too
+ * made other clean classes stand out, bench/text/keywords.ts).
+ */
+function scoreLeavingOut(confirmedTiers, k, leftOut) {
     const zs = confirmedTiers.map((cands) => {
         const gainOf = (row, none) => Float32Array.from(row, (b, c) => (b ? b.gain[c] : none));
         const all = gainOf(bestPerClass(cands, k), 0);
-        // a discounted class whose every candidate holds its keywords: no evidence left (z -Infinity, no part of the score)
-        const kept = gainOf(bestPerClass(cands, k, (c, x) => !cut(c) || !natural(c, x)), -Infinity);
+        // a class whose every candidate is left out: no evidence left (z -Infinity, no part of the score)
+        const kept = gainOf(bestPerClass(cands, k, (c, x) => !leftOut(c, x)), -Infinity);
         return tierZ(all, k, kept);
     });
     const { classScores, target } = scoreTiers(zs, k);
-    return { score: classScores[target], targetClass: target, classScores, discounted };
+    return { score: classScores[target], targetClass: target, classScores };
 }
 
 ;// CONCATENATED MODULE: ./lib/fingerprint/embedding-stats.js
@@ -38103,11 +38105,12 @@ async function synthesiseInputs(model, shape, opts) {
         return { synthesised: false, reason: 'an empty value range' };
     const perClass = Math.ceil((opts.count ?? SYNTH_INPUTS) / k);
     const n = perClass * k;
-    const steps = opts.steps ?? (opts.macsPerInput !== undefined ? synthStepsFor(opts.macsPerInput, n) : SYNTH_STEPS);
+    const steps = opts.steps ??
+        (opts.macsPerInput !== undefined ? synthStepsFor(opts.macsPerInput, n, opts.macBudget) : SYNTH_STEPS);
     if (steps === null)
         return {
             synthesised: false,
-            reason: `the model is too large for the synthesis budget (${SYNTH_MAC_BUDGET.toExponential(1)} MACs)`,
+            reason: `the model is too large for the synthesis budget (${(opts.macBudget ?? SYNTH_MAC_BUDGET).toExponential(1)} MACs; a larger --budget affords it)`,
         };
     // The optimised pixels live in [0, 1] (u); the model sees ((u span + lo) - mean) / std, one normalisation.
     const weights = { tv: opts.tv ?? SYNTH_TV, l2: opts.l2 ?? SYNTH_L2, bn: opts.bn ?? SYNTH_BN };
@@ -38167,7 +38170,47 @@ async function synthesiseInputs(model, shape, opts) {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/fingerprint/gradient-budget.js
+/**
+ * The compute the gradient checks (trigger inversion, src/selfcheck/trigger-inversion.ts; input synthesis,
+ * src/selfcheck/synthesise.ts) may spend on one model, under the scan budget (`--budget`, budget.ts).
+ *
+ * Under a named or numeric setting each check gets its share of the setting's multiply-accumulates
+ * (INVERSION_BUDGET_SHARE, SYNTH_BUDGET_SHARE), counted with the scan planner's per-node estimate of one
+ * forward pass (src/model/macs.ts), so `--budget thorough` buys a large model more steps and `fast` fewer,
+ * like trigger probing's passes. Under the legacy plan (baselines built before budgets) the fixed allowances
+ * the checks were measured with hold (INVERSION_MAC_BUDGET, SYNTH_MAC_BUDGET over the weight-based legacy
+ * estimate). Either way a function of the model and the setting, never the clock.
+ *
+ * Small models are capped by their step counts (INVERSION_STEPS_PER_CLASS, SYNTH_STEPS) long before any
+ * setting binds, so they run exactly the steps they ran under the fixed allowance (tested on the fixtures).
+ */
+
+
+
+const LEGACY = { inversion: INVERSION_MAC_BUDGET, synthesis: SYNTH_MAC_BUDGET };
+const SHARE = { inversion: INVERSION_BUDGET_SHARE, synthesis: SYNTH_BUDGET_SHARE };
+/** The allowance of `check` for `model` (input of `sampleShape`, one input without the batch) under `budget`. */
+function gradientAllowance(check, model, sampleShape, budget) {
+    if (budget.setting === LEGACY_SCAN_BUDGET.setting) {
+        const macs = LEGACY[check];
+        return {
+            macs,
+            macsPerPass: legacyMacs(model, sampleShape),
+            label: `${check} budget ${formatMacs(macs)} multiply-accumulates (legacy)`,
+        };
+    }
+    const name = model.inputs[0]?.name ?? '';
+    const macs = budget.macs * SHARE[check];
+    return {
+        macs,
+        macsPerPass: forwardMacs(model, new Map([[name, [1, ...sampleShape]]])).macs,
+        label: `${check} budget ${formatMacs(macs)} multiply-accumulates (--budget ${budget.setting})`,
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/fingerprint/synth-base.js
+
 
 
 /** (x - mean) / std = x * scale + shift, back to mean and std; null for a channels-last normalisation. */
@@ -38183,11 +38226,13 @@ async function synthesiseTriggerBase(model, shape, classes, opts) {
     const normalize = meanStd(opts.normalize, plane);
     if (normalize === null)
         return { base: null, reason: 'a channels-last input (synthesis optimises [C, H, W] images)' };
+    const allowance = gradientAllowance('synthesis', model, shape, opts.budget ?? DEFAULT_SCAN_BUDGET);
     const r = await synthesiseInputs(model, shape, {
         classes,
         seed: opts.seed,
         range: opts.range,
-        macsPerInput: legacyMacs(model, shape),
+        macsPerInput: allowance.macsPerPass,
+        macBudget: allowance.macs,
         ...(normalize ? { normalize } : {}),
         ...(opts.threads ? { threads: opts.threads } : {}),
         file: model.path,
@@ -38507,7 +38552,18 @@ async function openTokenInversion(model, table, seq, threads) {
             return { grad: r.grads[shiftName].data, logits: logits.data };
         },
     };
-    return { context, release: () => session.release() };
+    const hotflip = {
+        table: context.table,
+        gradient: async (ids, count, target) => {
+            const r = await session.run({
+                [inp.name]: { data: BigInt64Array.from(ids, (v) => BigInt(v)), dims: [count, seq] },
+                [shiftName]: { data: new Float32Array(count * seq * table.dim), dims: [count, seq, table.dim] },
+                target: new Array(count).fill(target),
+            });
+            return r.grads[shiftName].data.map((g) => -g);
+        },
+    };
+    return { context, hotflip, release: () => session.release() };
 }
 
 ;// CONCATENATED MODULE: ./lib/fingerprint/token-trigger-check.js
@@ -38553,7 +38609,7 @@ async function runTokenTriggerCheck(model, probes, classes, opts = {}) {
     if (planned === null)
         return null;
     // the inversion's passes come on top of the plan's (the plan caps a text model at what its vocabulary wants)
-    const inversion = opts.tokenInversion ? (opts.tokenInversion === true ? {} : opts.tokenInversion) : null;
+    const inversion = Boolean(opts.tokenInversion);
     const full = planned >= tokenPassesWanted(table.vocab);
     const budget = planned + (inversion && full ? inversionPassesWanted(classes) : 0);
     const stats = embeddingStats(table);
@@ -38561,11 +38617,14 @@ async function runTokenTriggerCheck(model, probes, classes, opts = {}) {
     const pad = vocab?.pad ?? stats.zeroRow ?? 0;
     const order = tokenCandidateOrder(table.vocab, stats);
     const runner = opts.runner ?? (await ModelRunner.open(model, { threads: opts.threads }));
-    // A budget that cannot screen every entry: gradients through the embedding rank the candidates
-    // first-order (HotFlip) beside today's order; none (an op without a backward rule): today's order.
-    const grad = !full ? await openTokenGradient(model, table, seq, opts.threads) : null;
     // Inversion through the embedding; a graph it cannot differentiate: the search without it (the reason kept)
     const inv = inversion ? await openTokenInversion(model, table, seq, opts.threads) : null;
+    // A budget that cannot screen every entry: gradients through the embedding rank the candidates
+    // first-order (HotFlip) beside today's order; none (an op without a backward rule): today's order. With
+    // the inversion's session open, the ranking reads its gradients from it (one gradient session a scan).
+    const shared = inv && typeof inv !== 'string' ? inv : null;
+    const grad = !full && !shared ? await openTokenGradient(model, table, seq, opts.threads) : null;
+    const hotflip = full ? null : (shared?.hotflip ?? grad?.context ?? null);
     try {
         const logits = runner.tokenLogitsFunction(probes.inputs[0].sampleShape, {
             ...(opts.deadline !== undefined ? { timeLimitMs: Math.max(1, opts.deadline - Date.now()) } : {}),
@@ -38607,12 +38666,11 @@ async function runTokenTriggerCheck(model, probes, classes, opts = {}) {
             pad,
             order,
             file: model.path,
-            ...(grad ? { hotflip: grad.context } : {}),
+            ...(hotflip ? { hotflip } : {}),
             ...(inv && typeof inv !== 'string'
                 ? {
                     invert: inv.context,
-                    ...(inversion?.scoring ? { inversionScoring: inversion.scoring } : {}),
-                    ...(inversion?.exclude !== undefined ? { invertExclude: inversion.exclude } : {}),
+                    ...(typeof opts.tokenInversion === 'object' ? { inversionSeam: opts.tokenInversion } : {}),
                 }
                 : {}),
             realTexts: basis === 'samples',
@@ -38732,6 +38790,7 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
                 range,
                 ...(normalize ? { normalize } : {}),
                 ...(opts.threads ? { threads: opts.threads } : {}),
+                budget: plan.budget,
             })
             : null;
         const synthesised = synth?.base
@@ -38765,13 +38824,11 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
                 ? { decisiveScore: decisiveTriggerScore(classes, basis) }
                 : {}),
         });
-        // Asked to synthesise and could not: the report says why the inputs were mined instead.
-        const fellBack = synth && synth.base === null ? `inputs mined, not synthesised: ${synth.reason}` : undefined;
         return {
             selfCheck: {
                 ...r.selfCheck,
                 basis,
-                ...(fellBack ? { detail: r.selfCheck.detail ? `${r.selfCheck.detail}; ${fellBack}` : fellBack } : {}),
+                // asked to synthesise and could not: why the inputs were mined instead (the report's notes say it)
                 ...(synth && synth.base === null ? { notSynthesised: synth.reason } : {}),
             },
             block: r.block,
@@ -38796,6 +38853,522 @@ async function runTriggerCheck(model, probes, classes, opts = {}) {
         if (!opts.runner)
             await runner.release();
     }
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/trigger-inversion.js
+
+
+
+
+
+
+
+/** Share of a class's batch the mask must flip into the class to count as reaching it (tuned on the dev half, bench/inversion.ts). */
+const INVERSION_FLIP_TARGET = 0.9;
+/** Starting weight of the mask's L1 term (Neural Cleanse's lambda, on the mask's sum). */
+const INVERSION_LAMBDA = 0.01;
+/** Factor lambda moves by at every step (up while the target rate is met, down while it is not). */
+const LAMBDA_FACTOR = 1.2;
+/** Adam's step size on the mask and pattern logits. */
+const INVERSION_LR = 0.2;
+/** Share of the steps per class every class gets before any is dropped. */
+const WARMUP_SHARE = 1 / 3;
+/** The MAD is floored at this share of the median cost (a model whose classes all cost the same is no outlier). */
+const MAD_FLOOR_SHARE = 0.05;
+/** Fewest inputs outside a class that make its batch (fewer: the class is not a candidate). */
+const MIN_INVERSION_INPUTS = 4;
+/** Mask logit that reads as "no mask" (sigmoid(-40) ~ 4e-18: x' equals x in float32). */
+const NO_MASK_LOGIT = -40;
+const trigger_inversion_sigmoid = (v) => 1 / (1 + Math.exp(-v));
+/**
+ * Steps of each halving round after the warm-up: the classes are halved every round (K-Arm keeps the
+ * promising arms), and the remaining budget is split evenly over the rounds, evenly over a round's classes.
+ */
+function haltingSchedule(classes, total, warmup) {
+    const rounds = [];
+    let left = total - warmup * classes;
+    let keep = classes;
+    const plan = [];
+    while (keep > 1) {
+        keep = Math.ceil(keep / 2);
+        plan.push(keep);
+        if (keep <= 2)
+            break;
+    }
+    for (let r = 0; r < plan.length; r++) {
+        const share = Math.floor(left / (plan.length - r));
+        const steps = Math.floor(share / plan[r]);
+        rounds.push({ keep: plan[r], steps });
+        left -= steps * plan[r];
+    }
+    return rounds;
+}
+/**
+ * Runs trigger inversion on `base` (count x prod(shape) inputs in probe space, shape [C,H,W]) for every
+ * class of `model`. Returns "not assessed" (never throws) when the model cannot be differentiated or its
+ * input is no image; ONNX Runtime failures (InputError) propagate as everywhere else.
+ */
+async function invertTriggers(model, base, shape, opts) {
+    const k = opts.classes;
+    const file = opts.file ?? model.path;
+    if (k > INVERSION_MAX_CLASSES)
+        return {
+            assessed: false,
+            reason: `not assessed: ${k} classes, over the ${INVERSION_MAX_CLASSES} inverted`,
+        };
+    if (shape.length !== 3)
+        return {
+            assessed: false,
+            reason: `not assessed: the input is [${shape.join(', ')}], not an image [C, H, W]`,
+        };
+    const [ch, h, w] = shape;
+    const size = ch * h * w;
+    const n = Math.floor(base.length / size);
+    const range = opts.range ?? { lo: 0, hi: 1 };
+    const span = range.hi - range.lo;
+    if (!(span > 0))
+        return { assessed: false, reason: 'not assessed: an empty value range' };
+    // The prelude works in [0, 1]: the base is mapped there, and the way back to probe space (and on into the
+    // model's normalisation) is one per-channel normalisation (unit-space.ts).
+    const graph = buildOrWhy(model, {
+        prelude: { kind: 'patch', clamp: [0, 1], normalize: unitNormalize(range, opts.normalize) },
+        terms: [
+            { kind: 'crossEntropy', target: { feed: 'targets' } },
+            { kind: 'l1', of: { prelude: 'mask' }, weight: { feed: 'lambda' } },
+        ],
+    });
+    if ('why' in graph)
+        return { assessed: false, reason: `not assessed: ${graph.why}` };
+    const batchDim = graph.feeds.data?.shape[0];
+    if (typeof batchDim === 'number')
+        return { assessed: false, reason: `not assessed: the model's batch size is fixed at ${batchDim}` };
+    const session = await GradientSession.open(graph, { threads: opts.threads ?? 1, file });
+    try {
+        return await invert(session, base, n, [ch, h, w], k, opts);
+    }
+    finally {
+        await session.release();
+    }
+}
+async function invert(session, base, n, [ch, h, w], k, opts) {
+    const size = ch * h * w;
+    const range = opts.range ?? { lo: 0, hi: 1 };
+    const span = range.hi - range.lo;
+    const batchMax = opts.batch ?? INVERSION_BATCH;
+    const flipTarget = opts.flipTarget ?? INVERSION_FLIP_TARGET;
+    const lambda0 = opts.lambda ?? INVERSION_LAMBDA;
+    const seed = opts.seed ?? 0;
+    const unit = Float32Array.from(base.subarray(0, n * size), (v) => (v - range.lo) / span);
+    let runs = 0;
+    const run = async (data, count, maskLogits, patternLogits, cls, lambda) => {
+        runs++;
+        return session.run({
+            data: { data, dims: [count, ch, h, w] },
+            maskLogits: { data: maskLogits, dims: [1, 1, h, w] },
+            patternLogits: { data: patternLogits, dims: [1, ch, h, w] },
+            targets: new Array(count).fill(cls),
+            lambda,
+        });
+    };
+    const logitsOf = (r) => Object.values(r.outputs)[0].data;
+    // Clean pass (the mask at "nothing"): which class the model gives each input.
+    const none = new Float32Array(h * w).fill(NO_MASK_LOGIT);
+    const clean = argmaxRows(logitsOf(await run(unit, n, none, new Float32Array(size), 0, 0)), n, k);
+    // A fixed seeded order of the inputs; each class's batch is the first inputs outside it.
+    const order = Array.from({ length: n }, (_, i) => i);
+    const rng = new Rng(`inversion:${seed}`);
+    for (let i = n - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [order[i], order[j]] = [order[j], order[i]];
+    }
+    const outside = (c) => order.filter((i) => clean[i] !== c);
+    const arms = [];
+    for (let c = 0; c < k; c++) {
+        const rows = outside(c).slice(0, batchMax);
+        if (rows.length < MIN_INVERSION_INPUTS)
+            continue;
+        const batch = new Float32Array(rows.length * size);
+        rows.forEach((r, i) => batch.set(unit.subarray(r * size, (r + 1) * size), i * size));
+        const init = new Rng(`inversion:${seed}:${c}`);
+        arms.push({
+            cls: c,
+            batch,
+            count: rows.length,
+            // Neural Cleanse starts from a random mask and pattern; a mask near 0.27 flips most inputs early, then shrinks.
+            maskLogits: init.uniforms(h * w, -1.5, -0.5),
+            patternLogits: init.uniforms(size, -2, 2),
+            maskOpt: new Adam(h * w, { lr: opts.lr ?? INVERSION_LR }),
+            patternOpt: new Adam(size, { lr: opts.lr ?? INVERSION_LR }),
+            lambda: lambda0,
+            best: Infinity,
+            bestMask: null,
+            bestPattern: null,
+            last: Infinity,
+            steps: 0,
+            warmupCost: NaN,
+        });
+    }
+    if (arms.length < 3)
+        return {
+            assessed: false,
+            reason: `not assessed: only ${arms.length} classes have ${MIN_INVERSION_INPUTS}+ base inputs outside them`,
+        };
+    const step = async (a) => {
+        const r = await run(a.batch, a.count, a.maskLogits, a.patternLogits, a.cls, a.lambda);
+        const pred = argmaxRows(logitsOf(r), a.count, k);
+        let hit = 0;
+        for (const p of pred)
+            if (p === a.cls)
+                hit++;
+        const flip = hit / a.count;
+        const l1 = r.terms[1];
+        if (flip >= flipTarget && l1 < a.best) {
+            a.best = l1;
+            a.bestMask = Float32Array.from(a.maskLogits, trigger_inversion_sigmoid);
+            a.bestPattern = Float32Array.from(a.patternLogits, trigger_inversion_sigmoid);
+        }
+        // Not reached yet: the current mask plus a penalty for the share not flipped (every pixel's worth).
+        a.last = flip >= flipTarget ? l1 : l1 + (flipTarget - flip) * h * w;
+        a.maskOpt.step(a.maskLogits, r.grads.maskLogits.data);
+        a.patternOpt.step(a.patternLogits, r.grads.patternLogits.data);
+        a.lambda *= flip >= flipTarget ? LAMBDA_FACTOR : 1 / LAMBDA_FACTOR;
+        a.steps++;
+    };
+    const cost = (a) => (Number.isFinite(a.best) ? a.best : a.last);
+    const perClass = opts.stepsPerClass ?? INVERSION_STEPS_PER_CLASS;
+    const total = Math.max(arms.length, Math.floor(perClass * arms.length));
+    const flat = opts.schedule === 'flat';
+    const warmup = flat ? Math.max(1, Math.floor(perClass)) : Math.max(1, Math.floor(perClass * WARMUP_SHARE));
+    for (const a of arms) {
+        for (let s = 0; s < warmup; s++)
+            await step(a);
+        a.warmupCost = cost(a);
+    }
+    let active = arms.slice();
+    for (const round of flat ? [] : haltingSchedule(arms.length, total, warmup)) {
+        // Stable ranking: ties keep class order, so the schedule is deterministic.
+        active = active
+            .map((a, i) => ({ a, i }))
+            .sort((x, y) => cost(x.a) - cost(y.a) || x.i - y.i)
+            .slice(0, round.keep)
+            .map((x) => x.a);
+        for (const a of active)
+            for (let s = 0; s < round.steps; s++)
+                await step(a);
+    }
+    const costs = arms.map(cost);
+    const med = median(costs);
+    const z = robustZ(costs, MAD_FLOOR_SHARE * Math.abs(med));
+    const anomaly = new Float32Array(k);
+    arms.forEach((a, i) => (anomaly[a.cls] = -z[i]));
+    let top = 0;
+    for (let i = 1; i < arms.length; i++)
+        if (costs[i] < costs[top])
+            top = i;
+    const suspect = arms[top];
+    const mask = suspect.bestMask ?? Float32Array.from(suspect.maskLogits, trigger_inversion_sigmoid);
+    const pattern = suspect.bestPattern ?? Float32Array.from(suspect.patternLogits, trigger_inversion_sigmoid);
+    // The suspected trigger on the inputs it was not optimised on (all outside the class, past the batch).
+    const held = outside(suspect.cls).slice(batchMax);
+    let flipRate;
+    const logit = (v) => Math.log(Math.max(v, 1e-7) / Math.max(1 - v, 1e-7));
+    if (held.length > 0) {
+        const data = new Float32Array(held.length * size);
+        held.forEach((r, i) => data.set(unit.subarray(r * size, (r + 1) * size), i * size));
+        const res = await run(data, held.length, Float32Array.from(mask, logit), Float32Array.from(pattern, logit), suspect.cls, 0);
+        flipRate =
+            argmaxRows(logitsOf(res), held.length, k).filter((p) => p === suspect.cls).length / held.length;
+    }
+    else {
+        flipRate = Number.isFinite(suspect.best) ? flipTarget : 0;
+    }
+    const score = Math.max(0, ...Array.from(anomaly));
+    return {
+        assessed: true,
+        score,
+        targetClass: suspect.cls,
+        anomaly,
+        perClass: Array.from({ length: k }, (_, c) => {
+            const a = arms.find((x) => x.cls === c);
+            return a
+                ? {
+                    cost: cost(a),
+                    reached: Number.isFinite(a.best),
+                    steps: a.steps,
+                    inputs: a.count,
+                    warmupCost: a.warmupCost,
+                }
+                : { cost: NaN, reached: false, steps: 0, inputs: 0, warmupCost: NaN };
+        }),
+        mask,
+        pattern: Float32Array.from(pattern, (v) => range.lo + v * span),
+        flipRate,
+        runs,
+        steps: arms.reduce((s, a) => s + a.steps, 0),
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/selfcheck/inversion-stats.js
+/**
+ * Reference-free statistics of trigger inversion's per-class mask costs (trigger-inversion.ts: per class the
+ * smallest mask L1 that flipped the target share of inputs, else a penalised L1), read as "how much smaller is
+ * the suspected class's mask than the model's other classes'". Pure; no model, no I/O.
+ *
+ * - `minCost`: the smallest cost (pixels' worth of mask).
+ * - `anomaly`: Neural Cleanse's anomaly index on the small side, (median - min) / (1.4826 MAD), the MAD
+ *   floored at MAD_FLOOR_SHARE of the median (as trigger-inversion.ts scores).
+ * - `logAnomaly`: the same on log costs, so that the classes the schedule dropped early (large penalised
+ *   costs) do not inflate the MAD: a class reached with a tenth of the median class's mask stands out alike on
+ *   a model whose other classes need 100 or 1,000 pixels.
+ * - `logGap`: ln(second smallest / smallest): how far the suspected class is ahead of the next one.
+ */
+
+
+/** Scale of the MAD to a normal's standard deviation. */
+const inversion_stats_MAD_TO_SD = 1.4826;
+/** Floor of the MAD of log costs (a model whose classes all cost about the same is no outlier). */
+const LOG_MAD_FLOOR = 0.05;
+function smallSideIndex(xs, floor) {
+    const med = median(xs);
+    const mad = median(xs.map((x) => Math.abs(x - med)));
+    return (med - Math.min(...xs)) / Math.max(inversion_stats_MAD_TO_SD * mad, floor, Number.MIN_VALUE);
+}
+/** The statistics of one model's costs (NaN entries: classes that were no candidate, left out). */
+function inversionStatistics(costs) {
+    const xs = Array.from(costs).filter((c) => Number.isFinite(c) && c >= 0);
+    if (xs.length < 3)
+        return { minCost: NaN, anomaly: 0, logAnomaly: 0, logGap: 0 };
+    const sorted = xs.slice().sort((a, b) => a - b);
+    const logs = xs.map((c) => Math.log(Math.max(c, 1e-3)));
+    return {
+        minCost: sorted[0],
+        anomaly: smallSideIndex(xs, MAD_FLOOR_SHARE * Math.abs(median(xs))),
+        logAnomaly: smallSideIndex(logs, LOG_MAD_FLOOR),
+        logGap: Math.log(Math.max(sorted[1], 1e-3) / Math.max(sorted[0], 1e-3)),
+    };
+}
+/** Euler-Mascheroni constant (the Gumbel mean is location + gamma * scale). */
+const inversion_stats_EULER_GAMMA = 0.5772156649015329;
+/**
+ * A Gumbel fitted by moments to clean models' values (scale = sd * sqrt(6) / pi, location = mean - gamma
+ * scale), the scale widened by `inflation` (a fit on a few hundred models under-estimates the tail; trigger
+ * probing's nulls use 1.25, reference-free-p.ts).
+ */
+function inversion_stats_fitGumbel(xs, inflation) {
+    const n = xs.length;
+    const mean = xs.reduce((a, b) => a + b, 0) / n;
+    const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1));
+    const scale = ((sd * Math.sqrt(6)) / Math.PI) * inflation;
+    return { location: mean - inversion_stats_EULER_GAMMA * (scale / inflation), scale };
+}
+/** P(S >= s) under the Gumbel null. */
+function gumbelP(s, n) {
+    if (!Number.isFinite(s))
+        return 1;
+    return Math.min(1, Math.max(Number.MIN_VALUE, 1 - Math.exp(-Math.exp(-(s - n.location) / n.scale))));
+}
+/**
+ * The shipped null of `logGap` on clean models (bench/realsize/inversion.ts fit, written to
+ * bench/realsize/inversion-settings.json; chosen on dev data only: zoo3's ResNet-18s and the MNIST zoo's
+ * bench:inversion rows, never on the held-out real-size sets).
+ */
+const INVERSION_GAP_NULL = {
+    location: 0.1495,
+    scale: 0.1821,
+    models: 254,
+    source: "dev clean runs: zoo3 ResNet-18 (14 test models, 128 samples, --budget default) and the MNIST zoo's " +
+        'bench:inversion rows (240 clean runs, k-arm-60, samples and mined); Gumbel by moments, scale x 1.25',
+};
+/** The p-value of a model's per-class inversion costs: the upper tail of its logGap under INVERSION_GAP_NULL. */
+function inversionP(costs) {
+    return gumbelP(inversionStatistics(costs).logGap, INVERSION_GAP_NULL);
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/inversion-check.js
+/**
+ * Glue between the fingerprint and trigger inversion by optimisation (src/selfcheck/trigger-inversion.ts):
+ * runs it on the inputs trigger probing stamped its triggers on (the user's samples, or the base mined per
+ * model), with a step budget cut so that the inversion costs at most its share of the scan budget
+ * (`--budget`; gradient-budget.ts: a step = a batch's forward pass plus a backward pass of
+ * INVERSION_BACKWARD_FACTOR forward passes). Like trigger probing's, the budget is a function of the model
+ * and the setting alone, never the clock.
+ *
+ * Opt-in (`invert`, `scan --inversion`: inversion-selfcheck.ts): bench/results/inversion.md and
+ * realsize-inversion.md measured whether it adds to the menu search; the scan runs it only when asked and
+ * only without a baseline. It is no fingerprint block, so baselines and FEATURES_VERSION are unchanged.
+ */
+
+
+
+
+
+
+
+
+
+/** Fewest steps per class that mean anything (the warm-up alone is a third of them). */
+const MIN_INVERSION_STEPS_PER_CLASS = 6;
+/** Steps per class the MAC budget affords for a model of `macsPerInput` (capped at the default), or null. */
+function inversionStepsFor(macsPerInput, classes, macBudget = INVERSION_MAC_BUDGET) {
+    const perStep = macsPerInput * INVERSION_BATCH * (1 + INVERSION_BACKWARD_FACTOR);
+    const steps = Math.floor(macBudget / (perStep * Math.max(1, classes)));
+    if (steps < MIN_INVERSION_STEPS_PER_CLASS)
+        return null;
+    return Math.min(INVERSION_STEPS_PER_CLASS, steps);
+}
+/** Bounding box of the mask's pixels at >= half of its largest value, "rows a-b, cols c-d". */
+function maskBox(mask, h, w) {
+    let max = 0;
+    for (const v of mask)
+        max = Math.max(max, v);
+    let r0 = h;
+    let r1 = -1;
+    let c0 = w;
+    let c1 = -1;
+    for (let r = 0; r < h; r++)
+        for (let c = 0; c < w; c++)
+            if (mask[r * w + c] >= max / 2 && max > 0) {
+                r0 = Math.min(r0, r);
+                r1 = Math.max(r1, r);
+                c0 = Math.min(c0, c);
+                c1 = Math.max(c1, c);
+            }
+    return r1 < 0 ? 'nowhere' : `rows ${r0}-${r1}, cols ${c0}-${c1}`;
+}
+function describeInversion(r, shape, basis, stepsPerClass) {
+    if (!r.assessed)
+        return { assessed: false, detail: r.reason, basis };
+    const [h, w] = shape.slice(-2);
+    const l1 = r.perClass[r.targetClass].cost;
+    return {
+        assessed: true,
+        targetClass: r.targetClass,
+        maskL1: l1,
+        anomaly: r.score,
+        flipRate: r.flipRate,
+        costs: r.perClass.map((c) => c.cost),
+        steps: r.steps,
+        detail: `smallest inverted mask: class ${r.targetClass}, L1 ${l1.toFixed(1)} px ` +
+            `(${((100 * l1) / (h * w)).toFixed(1)}% of the image) at ${maskBox(r.mask, h, w)}, ` +
+            `flips ${(100 * r.flipRate).toFixed(0)}% of held-out inputs; anomaly index ${r.score.toFixed(2)}`,
+        basis,
+        stepsPerClass,
+    };
+}
+/**
+ * Trigger inversion on `base` (the trigger check's inputs), or "not assessed" with the reason. Never throws
+ * for a model it cannot handle; ONNX Runtime failures propagate as InputError like the rest of the scan.
+ */
+async function runInversionCheck(model, base, classes, opts) {
+    const allowance = gradientAllowance('inversion', model, base.shape, opts.budget ?? DEFAULT_SCAN_BUDGET);
+    const steps = inversionStepsFor(allowance.macsPerPass, classes, allowance.macs);
+    if (steps === null)
+        return {
+            assessed: false,
+            detail: `not assessed: the model is too large for the ${allowance.label}; a larger --budget would assess it`,
+            basis: base.kind,
+            budget: allowance.label,
+        };
+    const r = await invertTriggers(model, base.data, base.shape, {
+        classes,
+        stepsPerClass: steps,
+        seed: opts.seed ?? 0,
+        ...(opts.range ? { range: opts.range } : {}),
+        ...(opts.normalize ? { normalize: opts.normalize } : {}),
+        ...(opts.threads ? { threads: opts.threads } : {}),
+        file: model.path,
+    });
+    return { ...describeInversion(r, base.shape, base.kind, steps), budget: allowance.label };
+}
+/**
+ * Trigger inversion on a model's probe set, on the inputs trigger probing would use: the user's samples, or
+ * (no samples) a base mined per model with the trigger check's own recipe and budget (mine-base.ts). Null
+ * when the check does not apply (several inputs, integer inputs, fewer than 3 classes), as trigger probing.
+ */
+async function inversionForProbes(model, probes, classes, opts = {}) {
+    if (!triggerApplies(model, probes, classes))
+        return null;
+    const base = triggerBaseInputs(probes);
+    if (!base)
+        return null;
+    const input = probes.inputs[0];
+    const [h, w] = base.shape.slice(-2);
+    const norm = input.normalize;
+    if (norm && norm.channels > 1 && norm.inner !== h * w)
+        return {
+            assessed: false,
+            detail: 'not assessed: a channels-last input (the inversion masks [C, H, W] images)',
+            basis: base.kind,
+        };
+    const range = { lo: probes.range[0], hi: probes.range[1] };
+    let data = base.base;
+    let kind = base.kind;
+    // Mining gets the forward passes trigger probing's plan affords under the same setting (mine-base.ts
+    // takes its share), so the inversion starts from the base the scan's trigger probing would use.
+    const scanBudget = opts.budget ?? DEFAULT_SCAN_BUDGET;
+    const budget = planBudget(model, probes, scanBudget).triggerPasses ?? 0;
+    if (base.kind === 'probes' && MINE_BASE_WITHOUT_SAMPLES && budget >= MIN_TRIGGER_BUDGET) {
+        const runner = await ModelRunner.open(model, { threads: opts.threads });
+        try {
+            const run = runner.logitsFunction(base.shape, norm ? { normalize: norm } : {});
+            const mined = await mineTriggerBase(run, base.shape, {
+                classes,
+                budget,
+                seed: probes.seed,
+                range,
+                file: model.path,
+            });
+            if (mined) {
+                data = mined.base;
+                kind = 'mined';
+            }
+        }
+        finally {
+            await runner.release();
+        }
+    }
+    // (x - mean) / std = x * scale + shift
+    const normalize = norm
+        ? { mean: norm.shift.map((s, c) => -s / norm.scale[c]), std: norm.scale.map((s) => 1 / s) }
+        : undefined;
+    return runInversionCheck(model, { data, shape: base.shape, kind }, classes, {
+        seed: probes.seed,
+        range,
+        ...(normalize ? { normalize } : {}),
+        ...(opts.threads ? { threads: opts.threads } : {}),
+        budget: scanBudget,
+    });
+}
+
+;// CONCATENATED MODULE: ./lib/fingerprint/inversion-selfcheck.js
+
+
+
+
+/**
+ * Why it does not run without the user's samples: on inputs mined from generated probes the mask gap did not
+ * separate on the dev zoo (zoo3 ResNet-18, AUROC 0.44, 5 of 14 clean models medium; bench/realsize/findings.md).
+ */
+const INVERSION_NEEDS_SAMPLES = 'not assessed: trigger inversion needs in-distribution samples (--probe-samples DIR); on generated inputs it did not separate backdoored from clean models';
+async function inversionSelfCheck(model, probes, classes, opts = {}) {
+    if (!triggerApplies(model, probes, classes))
+        return null;
+    if (triggerBaseInputs(probes)?.kind !== 'samples')
+        return { score: 0, detail: INVERSION_NEEDS_SAMPLES };
+    const r = await inversionForProbes(model, probes, classes, opts);
+    if (r === null)
+        return null;
+    if (!r.assessed || !r.costs)
+        return { score: 0, detail: r.detail };
+    const p = inversionP(r.costs);
+    // what the budget bought, as every check's report line says it
+    const spent = r.budget ? `; ${r.stepsPerClass} steps a class, ${r.budget}` : '';
+    return {
+        score: -Math.log10(p),
+        pValue: p,
+        ...(r.targetClass !== undefined ? { targetClass: r.targetClass } : {}),
+        detail: r.detail + spent,
+    };
 }
 
 // EXTERNAL MODULE: ./node_modules/onnxruntime-node/dist/binding.js
@@ -41055,6 +41628,7 @@ async function layerWeightStatsOffloaded(model, opts = {}) {
 
 
 
+
 const AUTO_LAYER_COUNT = 2;
 
 /** Hidden-layer block kinds (src/fingerprint/representations.ts), named "<kind>:<layer>". */
@@ -41178,6 +41752,14 @@ async function fingerprintWith(model, opts, probes, layers, shared, layerWeights
         if (trig.gainMapBlock && trig.gainMapBlock.length > 0)
             blocks[TOKEN_GAIN_MAP_BLOCK] = trig.gainMapBlock;
         selfChecks.trigger = trig.selfCheck;
+        if (opts.inversion) {
+            const inv = await inversionSelfCheck(model, probes, classes, {
+                threads: opts.threads,
+                budget: plan.budget,
+            });
+            if (inv)
+                selfChecks.inversion = inv;
+        }
     }
     const evidence = opts.evidence && trig?.evidence ? { evidence: trig.evidence } : {};
     // A text model's embedding: per-token norms (token-aligned across models of one vocabulary) and the
@@ -41352,6 +41934,7 @@ async function fingerprintFile(path, opts, blocks, how = {}) {
         ...(blocks ? { blocks } : {}),
         ...(how.evidence ? { evidence: true } : {}),
         ...(how.earlyStop ? { earlyStop: true } : {}),
+        ...(how.earlyStop && opts.inversion ? { inversion: true } : {}),
     });
     return { model, fingerprint };
 }
@@ -45672,10 +46255,19 @@ function finalVerdict(ensembleP, fp, policy = TRIGGER_POLICY_WITH_BASELINE, trig
 
 ;// CONCATENATED MODULE: ./lib/score/no-baseline.js
 
-/** Weight of each check when both ran (see the header). */
-const NO_BASELINE_WEIGHTS = { trigger: 1, 'weight-outlier': 0.02 };
+/**
+ * Weight of each check when it ran (see the header). Trigger inversion by gradient (`scan --inversion`,
+ * opt-in; src/fingerprint/inversion-selfcheck.ts) weighs as much as trigger probing: fixed a priori, not
+ * fitted (bench/realsize/findings.md, "Trigger inversion by gradient"); without the option it never runs and
+ * the verdict is as before.
+ */
+const NO_BASELINE_WEIGHTS = {
+    trigger: 1,
+    'weight-outlier': 0.02,
+    inversion: 1,
+};
 function noBaselineP(fp) {
-    return combineNoBaseline(['trigger', 'weight-outlier'].flatMap((check) => {
+    return combineNoBaseline(['trigger', 'weight-outlier', 'inversion'].flatMap((check) => {
         const c = fp.selfChecks[check];
         // trigger probing's p: its class anomaly (images) or the text null (tokens), as with a baseline
         // (text models on the user's texts: the score with natural keywords left out, token-keywords.ts)
@@ -45696,10 +46288,10 @@ function noBaselineP(fp) {
 function combineNoBaseline(ran, weights = NO_BASELINE_WEIGHTS) {
     // weights of the checks that ran, renormalised; checks that all weigh 0 (the final-layer check alone)
     // share the whole weight equally
-    const total = ran.reduce((s, c) => s + weights[c.check], 0);
+    const total = ran.reduce((s, c) => s + (weights[c.check] ?? 0), 0);
     const parts = ran.map((c) => ({
         ...c,
-        weight: total > 0 ? weights[c.check] / total : 1 / ran.length,
+        weight: total > 0 ? (weights[c.check] ?? 0) / total : 1 / ran.length,
     }));
     if (parts.length === 0)
         return { pValue: 1, decidedBy: 'none', parts };
@@ -45786,6 +46378,17 @@ function finalLayerSentence(level, cls, p, triggerP) {
     if (level === 'medium')
         return `Final-layer weights: class ${cls}'s weight row stands out somewhat from the other classes' (${pText}), not enough to call it high; ${trig}.`;
     return `Final-layer weights: class ${cls}'s weight row stands out from the other classes' as a backdoor's target does (${pText}); ${trig}.`;
+}
+/**
+ * Without a baseline, when trigger inversion by gradient (`scan --inversion`) decided: the class whose
+ * inverted mask is far smaller than every other class's, the mask (its detail), and trigger probing's p.
+ */
+function inversionSentence(level, cls, p, detail, triggerP) {
+    const pText = `p = ${formatPValue(p)} against the model's own classes`;
+    const trig = `trigger probing's menu found less (p = ${formatPValue(triggerP)})`;
+    if ((level !== 'medium' && level !== 'high') || cls === undefined)
+        return `Trigger probing and trigger inversion: no class stands out (${pText}).`;
+    return `Trigger inversion: class ${cls} is reached with a far smaller mask than any other class${level === 'medium' ? ', not enough to call it high' : ', as a backdoor trigger does'} (${detail}; ${pText}); ${trig}.`;
 }
 /**
  * Without a baseline, on the user's texts: the suspected class's strongest word when it is a natural keyword
@@ -46261,7 +46864,7 @@ function checksOf(fp, ensemble) {
         if (r.skipped !== undefined)
             c.skipped = r.skipped;
         if (check === 'trigger-probe' && r.skipped === undefined) {
-            const note = triggerNote(b, fp.selfChecks['trigger']?.notSynthesised);
+            const note = triggerNote(b);
             if (note)
                 c.note = note;
         }
@@ -46269,11 +46872,9 @@ function checksOf(fp, ensemble) {
     }
     return out.sort((a, z) => CHECK_ORDER.indexOf(a.check) - CHECK_ORDER.indexOf(z.check));
 }
-/** What limited trigger probing, when something did (`notSynthesised`: --synthesise-base fell back, why). */
-function triggerNote(b, notSynthesised) {
+/** What limited trigger probing, when something did (a --synthesise-base fallback: the report's notes). */
+function triggerNote(b) {
     const parts = [];
-    if (notSynthesised)
-        parts.push(`inputs mined, not synthesised: ${notSynthesised}`);
     const c = b.triggerCandidates;
     if (c && c.screened < c.total)
         parts.push(`screened ${count(c.screened)} of ${count(c.total)} candidate triggers`);
@@ -46391,6 +46992,12 @@ function referenceFreeAssessment(fp, pValue) {
 
 
 
+/** The detector name of each no-baseline check in the report. */
+const DETECTOR = {
+    trigger: 'trigger-probe',
+    'weight-outlier': 'final-layer',
+    inversion: 'trigger-inversion',
+};
 function referenceFreeVerdict(fp) {
     const detectors = {};
     const trig = fp.selfChecks['trigger'];
@@ -46399,7 +47006,7 @@ function referenceFreeVerdict(fp) {
     const pValue = v.pValue;
     for (const part of v.parts) {
         const check = fp.selfChecks[part.check];
-        detectors[part.check === 'trigger' ? 'trigger-probe' : 'final-layer'] = {
+        detectors[DETECTOR[part.check]] = {
             score: noBaselineScore(check),
             pValue: part.pValue,
         };
@@ -46424,30 +47031,36 @@ function referenceFreeVerdict(fp) {
     // the final-layer check alone decides no level (it is reported, and a baseline calibrates it).
     const text = trig?.trigger?.kind === 'tokens';
     const triggerP = v.parts.find((x) => x.check === 'trigger')?.pValue ?? 1;
+    const inv = fp.selfChecks['inversion'];
+    const byInversion = trig !== undefined && v.decidedBy === 'inversion';
+    if (byInversion && !details.multiTarget && v.targetClass !== undefined) {
+        details.suspectedTargetClass = v.targetClass;
+        if (trig.targetClass !== v.targetClass)
+            delete details.trigger;
+    }
     const summary = !trig
         ? `No baseline, and ${triggerNotRun(fp)?.sentence ?? 'trigger probing did not run.'}`
-        : byWeights && !details.multiTarget
-            ? finalLayerSentence(level, v.targetClass, pValue, triggerP)
-            : details.multiTarget && (level === 'medium' || level === 'high')
-                ? `Trigger probing: no single target: ${trig.detail ?? ''} (p = ${formatPValue(pValue)} against the model's own classes)${level === 'medium' ? ', not enough to call it high' : ''}.`
-                : referenceFreeSentence(level, { cls: details.suspectedTargetClass, trigger: details.trigger }, pValue);
+        : byInversion && !details.multiTarget
+            ? inversionSentence(level, v.targetClass, pValue, inv?.detail ?? '', triggerP)
+            : byWeights && !details.multiTarget
+                ? finalLayerSentence(level, v.targetClass, pValue, triggerP)
+                : details.multiTarget && (level === 'medium' || level === 'high')
+                    ? `Trigger probing: no single target: ${trig.detail ?? ''} (p = ${formatPValue(pValue)} against the model's own classes)${level === 'medium' ? ', not enough to call it high' : ''}.`
+                    : referenceFreeSentence(level, { cls: details.suspectedTargetClass, trigger: details.trigger }, pValue);
     const basisNote = trig?.basis === 'probes' || trig?.basis === 'mined'
         ? text
             ? ' Trigger words were inserted into texts generated from the model: give real texts (--probe-samples with a .txt file, one text per line, and --vocab-file) for full power.'
             : ' Triggers were stamped on generated inputs: give in-distribution samples (--probe-samples DIR) for full power.'
         : '';
-    // --synthesise-base was asked for and could not be done (e.g. a real-size model beyond the synthesis
-    // budget): the user is told, not left to believe the inputs were synthesised
-    const synthNote = trig?.notSynthesised
-        ? ` --synthesise-base: the inputs were mined, not synthesised (${trig.notSynthesised}).`
-        : '';
-    const deciding = v.decidedBy === 'weight-outlier' ? weights : trig;
+    // --inversion asked for and the model could not be inverted: the report says so and why
+    const inversionNote = inv && inv.pValue === undefined ? ` Trigger inversion ${inv.detail ?? 'not assessed'}.` : '';
+    const deciding = v.decidedBy === 'weight-outlier' ? weights : byInversion ? inv : trig;
     const representation = v.decidedBy === 'weight-outlier' ? 'self:weight-outlier' : 'self:trigger';
     return {
         pValue,
         detectors,
         explanation: {
-            summary: summary + keywordNote + basisNote + synthNote,
+            summary: summary + keywordNote + basisNote + inversionNote,
             strongestSignal: v.decidedBy === 'weight-outlier'
                 ? describeChannel('identity', 'self:weight-outlier')
                 : trig
@@ -46663,6 +47276,43 @@ function budgetNote(baseline, opts) {
     ];
 }
 
+;// CONCATENATED MODULE: ./lib/scan/option-notes.js
+/** How every --token-inversion note begins (the CLI and the action also say it once on their log). */
+const TOKEN_INVERSION_IGNORED = '--token-inversion applies to token-input (text) models';
+/** The fallback of --synthesise-base on one model, with its reason. */
+function notSynthesisedNote(path, reason) {
+    return `${path}: --synthesise-base: the inputs were mined, not synthesised (${reason}).`;
+}
+/** What a model takes when it is not one token-id input ("images"), or null for a token-input (text) model. */
+function nonTokenInput(model) {
+    const ins = model.inputs;
+    if (ins.length === 1 && (ins[0].dtype === 'int64' || ins[0].dtype === 'int32'))
+        return null;
+    if (ins.length !== 1)
+        return 'several inputs';
+    return ins[0].shape.length === 4 ? 'images' : `${ins[0].dtype} inputs`;
+}
+/**
+ * One note for every model --token-inversion did not apply to, grouped by what they take:
+ * "--token-inversion applies to token-input (text) models; a.onnx takes images: ignored".
+ */
+function tokenInversionNote(ignored) {
+    if (ignored.length === 0)
+        return null;
+    const byKind = new Map();
+    for (const m of ignored)
+        byKind.set(m.takes, [...(byKind.get(m.takes) ?? []), m.path]);
+    const parts = [...byKind].map(([takes, paths]) => `${listed(paths)} ${paths.length === 1 ? 'takes' : 'take'} ${takes}`);
+    return `${TOKEN_INVERSION_IGNORED}; ${parts.join('; ')}: ignored`;
+}
+/** Names most-`max` paths, then how many more. */
+function listed(paths, max = 5) {
+    const shown = paths.slice(0, max);
+    const more = paths.length - shown.length;
+    const head = more > 0 ? [...shown, `${more} more`] : shown;
+    return head.length === 1 ? head[0] : `${head.slice(0, -1).join(', ')} and ${head[head.length - 1]}`;
+}
+
 ;// CONCATENATED MODULE: ./lib/scan/scan.js
 /**
  * The main job: scan model files against a verified baseline (or with reference-free checks only) and
@@ -46670,6 +47320,7 @@ function budgetNote(baseline, opts) {
  * and the rest are scored. A baseline built at another features version than this tool computes is
  * checked once, when loaded: every model then gets the same baseline-mismatch entry (no fingerprinting).
  */
+
 
 
 
@@ -46738,7 +47389,7 @@ function probeMismatchFix(b) {
             `a file there was changed, added or removed; restore that folder as it was (it is part of the baseline) or rebuild the baseline: ${rebuild}`);
     return `the probes made from the baseline's settings differ from the ones it was built with (another version of the probe generator): rebuild the baseline: ${rebuild}`;
 }
-async function scanOne(path, opts, ref) {
+async function scanOne(path, opts, ref, notes) {
     if (ref?.refusal !== undefined)
         return refusedEntry(path, ref);
     try {
@@ -46747,6 +47398,12 @@ async function scanOne(path, opts, ref) {
         const { model, fingerprint } = ref
             ? await fingerprintFile(path, ref.engine, ref.reads, { evidence })
             : await fingerprintFile(path, opts, REFERENCE_FREE_READS, { evidence, earlyStop: true });
+        const notSynthesised = fingerprint.selfChecks['trigger']?.notSynthesised;
+        if (notSynthesised)
+            notes.said.push(notSynthesisedNote(path, notSynthesised));
+        const takes = nonTokenInput(model);
+        if ((ref ? ref.engine : opts).probes?.tokenInversion && takes)
+            notes.noTokenInversion.push({ path, takes });
         const checks = checksOf(fingerprint, Boolean(ref));
         const budget = budgetOf(fingerprint);
         const extra = { ...(checks ? { checks } : {}), ...(budget ? { budget } : {}) };
@@ -46851,10 +47508,12 @@ async function scanOne(path, opts, ref) {
 const scanModels = async (paths, opts) => {
     const ref = opts.baselineDir ? await loadReference(opts.baselineDir, opts) : null;
     const models = [];
+    // what the models add to the notes: options they could not use as asked (option-notes.ts)
+    const modelNotes = { said: [], noTokenInversion: [] };
     opts.onProgress?.({ kind: 'start', total: paths.length });
     for (const [index, path] of paths.entries()) {
         const t0 = Date.now();
-        const entry = { ...(await scanOne(path, opts, ref)), durationMs: Date.now() - t0 };
+        const entry = { ...(await scanOne(path, opts, ref, modelNotes)), durationMs: Date.now() - t0 };
         models.push(entry);
         opts.onProgress?.({
             kind: 'model-done',
@@ -46865,6 +47524,7 @@ const scanModels = async (paths, opts) => {
             ...('error' in entry ? { error: entry.error } : {}),
         });
     }
+    const inversionNote = tokenInversionNote(modelNotes.noTokenInversion);
     const report = {
         version: REPORT_VERSION,
         tool: { name: TOOL_NAME, version: TOOL_VERSION },
@@ -46880,13 +47540,17 @@ const scanModels = async (paths, opts) => {
         models,
         // The no-baseline note says which checks ran: with no model scanned (none given, or every one an error)
         // none did, and the note would claim otherwise.
-        notes: !ref
-            ? models.some((m) => !('error' in m))
-                ? [NOTE_NO_BASELINE]
-                : []
-            : ref.refusal === undefined
-                ? budgetNote(ref.baseline, opts)
-                : [],
+        notes: [
+            ...(!ref
+                ? models.some((m) => !('error' in m))
+                    ? [NOTE_NO_BASELINE]
+                    : []
+                : ref.refusal === undefined
+                    ? budgetNote(ref.baseline, opts)
+                    : []),
+            ...modelNotes.said,
+            ...(inversionNote ? [inversionNote] : []),
+        ],
     };
     return report;
 };
@@ -47127,6 +47791,10 @@ function renderJunit(report, opts = {}) {
         `<testsuites ${attrs}>`,
         `  <testsuite ${attrs} skipped="${skipped}">`,
         ...cases,
+        // the report's notes (no baseline, options a model could not use as asked), where CI pages show output
+        ...(report.notes.length > 0
+            ? [`    <system-out>${escapeXmlText(report.notes.join('\n'))}</system-out>`]
+            : []),
         '  </testsuite>',
         '</testsuites>',
         '',
@@ -47578,6 +48246,20 @@ function reportToSarif(report, opts) {
                     },
                 },
                 results,
+                // the report's notes (no baseline, options a model could not use as asked): the run's notifications
+                ...(report.notes.length > 0
+                    ? {
+                        invocations: [
+                            {
+                                executionSuccessful: true,
+                                toolExecutionNotifications: report.notes.map((text) => ({
+                                    level: 'note',
+                                    message: { text },
+                                })),
+                            },
+                        ],
+                    }
+                    : {}),
                 properties: {
                     failOn: report.failOn,
                     baseline: report.baseline ? { id: report.baseline.id, members: report.baseline.members } : null,
@@ -47865,6 +48547,7 @@ function progressReporter(write, isTTY, verb) {
 
 
 
+
 const FORMATS = ['text', 'json', 'sarif', 'junit', 'markdown'];
 const FAIL_ON = ['low', 'medium', 'high', 'never'];
 /**
@@ -47876,7 +48559,7 @@ const BASELINE_DECIDES = Object.keys(ENGINE_FLAGS).filter((f) => f !== 'batch-si
 const scan_HELP = `Usage: model-fingerprint scan MODELS... [--baseline DIR] [--format text|json|sarif|junit|markdown]
        [--output FILE] [--fail-on high|medium|low|never] [--on-not-assessed fail|warn]
        [--budget fast|default|thorough|MACS] [--time-limit SECONDS] [--report-dir DIR] [--vocab-file FILE] [--quiet]
-       without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--synthesise-base] [--token-inversion]
+       without --baseline: [--probe-samples DIR] [--probe-range LO,HI] [--input-mean M1,M2,... --input-std S1,S2,...] [--synthesise-base] [--token-inversion] [--inversion]
 Scores each model against the clean baseline (or, without --baseline, with reference-free checks only).
 Exit 0: no model fails the gate; 1: a model reaches --fail-on (default high), or was not assessed under
 --on-not-assessed fail (the default); 2: a model or the baseline could not be read.
@@ -47890,6 +48573,10 @@ built with.
 ${TIME_LIMIT_HELP}
 --synthesise-base (no samples; opt-in): trigger probing stamps its triggers on inputs synthesised from the model
 by gradient instead of inputs mined from a generated pool (a model it cannot differentiate is mined as before).
+--inversion (no baseline, image models, with --probe-samples; opt-in): trigger inversion by gradient (as
+\`invert\`) beside trigger probing in the verdict, within its share of --budget (a 32x32 ResNet-18 about 40 s
+more); without samples, or on a graph it cannot differentiate, the report says "trigger inversion not assessed"
+and why. Ignored with --baseline.
 --report-dir DIR: also write DIR/index.html (one self-contained page: the table, and per medium or high model
 the suspected trigger stamped on a few inputs, before and after, and its patch map) and those pictures as PNGs.
 The probe set (samples, range, input normalisation) and layers come from the baseline: models are only
@@ -47915,6 +48602,7 @@ async function scanCommand(argv, io) {
         'on-not-assessed': { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
         'report-dir': { type: 'string' },
+        inversion: { type: 'boolean' },
     });
     if (p.values.help) {
         io.out(scan_HELP);
@@ -47945,12 +48633,17 @@ async function scanCommand(argv, io) {
     const evidence = reportDir || format === 'markdown' ? collectFlaggedEvidence() : undefined;
     const report = await scanModels(paths, {
         ...engineOptions(p),
+        ...(p.values.inversion === true && !baselineDir ? { inversion: true } : {}),
         baselineDir: baselineDir ?? null,
         failOn,
         onNotAssessed,
         onProgress: p.values.quiet ? undefined : progressReporter(io.err, io.isTTY, 'scanning'),
         ...(evidence ? { onEvidence: evidence.sink } : {}),
     });
+    // an option that did not apply to a model is said on stderr once, beside the report's note
+    const inversionIgnored = report.notes.find((n) => n.startsWith(TOKEN_INVERSION_IGNORED));
+    if (inversionIgnored)
+        io.err(`note: ${inversionIgnored}\n`);
     const color = io.isTTY && !output && !process.env.NO_COLOR;
     const rendered = renderReport(report, format, {
         cwd: process.cwd(),
@@ -48588,417 +49281,11 @@ function help(io, code = 0) {
     return code;
 }
 
-;// CONCATENATED MODULE: ./lib/selfcheck/trigger-inversion.js
-
-
-
-
-
-
-
-/** Share of a class's batch the mask must flip into the class to count as reaching it (tuned on the dev half, bench/inversion.ts). */
-const INVERSION_FLIP_TARGET = 0.9;
-/** Starting weight of the mask's L1 term (Neural Cleanse's lambda, on the mask's sum). */
-const INVERSION_LAMBDA = 0.01;
-/** Factor lambda moves by at every step (up while the target rate is met, down while it is not). */
-const LAMBDA_FACTOR = 1.2;
-/** Adam's step size on the mask and pattern logits. */
-const INVERSION_LR = 0.2;
-/** Share of the steps per class every class gets before any is dropped. */
-const WARMUP_SHARE = 1 / 3;
-/** The MAD is floored at this share of the median cost (a model whose classes all cost the same is no outlier). */
-const MAD_FLOOR_SHARE = 0.05;
-/** Fewest inputs outside a class that make its batch (fewer: the class is not a candidate). */
-const MIN_INVERSION_INPUTS = 4;
-/** Mask logit that reads as "no mask" (sigmoid(-40) ~ 4e-18: x' equals x in float32). */
-const NO_MASK_LOGIT = -40;
-const trigger_inversion_sigmoid = (v) => 1 / (1 + Math.exp(-v));
-/**
- * Steps of each halving round after the warm-up: the classes are halved every round (K-Arm keeps the
- * promising arms), and the remaining budget is split evenly over the rounds, evenly over a round's classes.
- */
-function haltingSchedule(classes, total, warmup) {
-    const rounds = [];
-    let left = total - warmup * classes;
-    let keep = classes;
-    const plan = [];
-    while (keep > 1) {
-        keep = Math.ceil(keep / 2);
-        plan.push(keep);
-        if (keep <= 2)
-            break;
-    }
-    for (let r = 0; r < plan.length; r++) {
-        const share = Math.floor(left / (plan.length - r));
-        const steps = Math.floor(share / plan[r]);
-        rounds.push({ keep: plan[r], steps });
-        left -= steps * plan[r];
-    }
-    return rounds;
-}
-/**
- * Runs trigger inversion on `base` (count x prod(shape) inputs in probe space, shape [C,H,W]) for every
- * class of `model`. Returns "not assessed" (never throws) when the model cannot be differentiated or its
- * input is no image; ONNX Runtime failures (InputError) propagate as everywhere else.
- */
-async function invertTriggers(model, base, shape, opts) {
-    const k = opts.classes;
-    const file = opts.file ?? model.path;
-    if (k > INVERSION_MAX_CLASSES)
-        return {
-            assessed: false,
-            reason: `not assessed: ${k} classes, over the ${INVERSION_MAX_CLASSES} inverted`,
-        };
-    if (shape.length !== 3)
-        return {
-            assessed: false,
-            reason: `not assessed: the input is [${shape.join(', ')}], not an image [C, H, W]`,
-        };
-    const [ch, h, w] = shape;
-    const size = ch * h * w;
-    const n = Math.floor(base.length / size);
-    const range = opts.range ?? { lo: 0, hi: 1 };
-    const span = range.hi - range.lo;
-    if (!(span > 0))
-        return { assessed: false, reason: 'not assessed: an empty value range' };
-    // The prelude works in [0, 1]: the base is mapped there, and the way back to probe space (and on into the
-    // model's normalisation) is one per-channel normalisation (unit-space.ts).
-    const graph = buildOrWhy(model, {
-        prelude: { kind: 'patch', clamp: [0, 1], normalize: unitNormalize(range, opts.normalize) },
-        terms: [
-            { kind: 'crossEntropy', target: { feed: 'targets' } },
-            { kind: 'l1', of: { prelude: 'mask' }, weight: { feed: 'lambda' } },
-        ],
-    });
-    if ('why' in graph)
-        return { assessed: false, reason: `not assessed: ${graph.why}` };
-    const batchDim = graph.feeds.data?.shape[0];
-    if (typeof batchDim === 'number')
-        return { assessed: false, reason: `not assessed: the model's batch size is fixed at ${batchDim}` };
-    const session = await GradientSession.open(graph, { threads: opts.threads ?? 1, file });
-    try {
-        return await invert(session, base, n, [ch, h, w], k, opts);
-    }
-    finally {
-        await session.release();
-    }
-}
-async function invert(session, base, n, [ch, h, w], k, opts) {
-    const size = ch * h * w;
-    const range = opts.range ?? { lo: 0, hi: 1 };
-    const span = range.hi - range.lo;
-    const batchMax = opts.batch ?? INVERSION_BATCH;
-    const flipTarget = opts.flipTarget ?? INVERSION_FLIP_TARGET;
-    const lambda0 = opts.lambda ?? INVERSION_LAMBDA;
-    const seed = opts.seed ?? 0;
-    const unit = Float32Array.from(base.subarray(0, n * size), (v) => (v - range.lo) / span);
-    let runs = 0;
-    const run = async (data, count, maskLogits, patternLogits, cls, lambda) => {
-        runs++;
-        return session.run({
-            data: { data, dims: [count, ch, h, w] },
-            maskLogits: { data: maskLogits, dims: [1, 1, h, w] },
-            patternLogits: { data: patternLogits, dims: [1, ch, h, w] },
-            targets: new Array(count).fill(cls),
-            lambda,
-        });
-    };
-    const logitsOf = (r) => Object.values(r.outputs)[0].data;
-    // Clean pass (the mask at "nothing"): which class the model gives each input.
-    const none = new Float32Array(h * w).fill(NO_MASK_LOGIT);
-    const clean = argmaxRows(logitsOf(await run(unit, n, none, new Float32Array(size), 0, 0)), n, k);
-    // A fixed seeded order of the inputs; each class's batch is the first inputs outside it.
-    const order = Array.from({ length: n }, (_, i) => i);
-    const rng = new Rng(`inversion:${seed}`);
-    for (let i = n - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [order[i], order[j]] = [order[j], order[i]];
-    }
-    const outside = (c) => order.filter((i) => clean[i] !== c);
-    const arms = [];
-    for (let c = 0; c < k; c++) {
-        const rows = outside(c).slice(0, batchMax);
-        if (rows.length < MIN_INVERSION_INPUTS)
-            continue;
-        const batch = new Float32Array(rows.length * size);
-        rows.forEach((r, i) => batch.set(unit.subarray(r * size, (r + 1) * size), i * size));
-        const init = new Rng(`inversion:${seed}:${c}`);
-        arms.push({
-            cls: c,
-            batch,
-            count: rows.length,
-            // Neural Cleanse starts from a random mask and pattern; a mask near 0.27 flips most inputs early, then shrinks.
-            maskLogits: init.uniforms(h * w, -1.5, -0.5),
-            patternLogits: init.uniforms(size, -2, 2),
-            maskOpt: new Adam(h * w, { lr: opts.lr ?? INVERSION_LR }),
-            patternOpt: new Adam(size, { lr: opts.lr ?? INVERSION_LR }),
-            lambda: lambda0,
-            best: Infinity,
-            bestMask: null,
-            bestPattern: null,
-            last: Infinity,
-            steps: 0,
-            warmupCost: NaN,
-        });
-    }
-    if (arms.length < 3)
-        return {
-            assessed: false,
-            reason: `not assessed: only ${arms.length} classes have ${MIN_INVERSION_INPUTS}+ base inputs outside them`,
-        };
-    const step = async (a) => {
-        const r = await run(a.batch, a.count, a.maskLogits, a.patternLogits, a.cls, a.lambda);
-        const pred = argmaxRows(logitsOf(r), a.count, k);
-        let hit = 0;
-        for (const p of pred)
-            if (p === a.cls)
-                hit++;
-        const flip = hit / a.count;
-        const l1 = r.terms[1];
-        if (flip >= flipTarget && l1 < a.best) {
-            a.best = l1;
-            a.bestMask = Float32Array.from(a.maskLogits, trigger_inversion_sigmoid);
-            a.bestPattern = Float32Array.from(a.patternLogits, trigger_inversion_sigmoid);
-        }
-        // Not reached yet: the current mask plus a penalty for the share not flipped (every pixel's worth).
-        a.last = flip >= flipTarget ? l1 : l1 + (flipTarget - flip) * h * w;
-        a.maskOpt.step(a.maskLogits, r.grads.maskLogits.data);
-        a.patternOpt.step(a.patternLogits, r.grads.patternLogits.data);
-        a.lambda *= flip >= flipTarget ? LAMBDA_FACTOR : 1 / LAMBDA_FACTOR;
-        a.steps++;
-    };
-    const cost = (a) => (Number.isFinite(a.best) ? a.best : a.last);
-    const perClass = opts.stepsPerClass ?? INVERSION_STEPS_PER_CLASS;
-    const total = Math.max(arms.length, Math.floor(perClass * arms.length));
-    const flat = opts.schedule === 'flat';
-    const warmup = flat ? Math.max(1, Math.floor(perClass)) : Math.max(1, Math.floor(perClass * WARMUP_SHARE));
-    for (const a of arms) {
-        for (let s = 0; s < warmup; s++)
-            await step(a);
-        a.warmupCost = cost(a);
-    }
-    let active = arms.slice();
-    for (const round of flat ? [] : haltingSchedule(arms.length, total, warmup)) {
-        // Stable ranking: ties keep class order, so the schedule is deterministic.
-        active = active
-            .map((a, i) => ({ a, i }))
-            .sort((x, y) => cost(x.a) - cost(y.a) || x.i - y.i)
-            .slice(0, round.keep)
-            .map((x) => x.a);
-        for (const a of active)
-            for (let s = 0; s < round.steps; s++)
-                await step(a);
-    }
-    const costs = arms.map(cost);
-    const med = median(costs);
-    const z = robustZ(costs, MAD_FLOOR_SHARE * Math.abs(med));
-    const anomaly = new Float32Array(k);
-    arms.forEach((a, i) => (anomaly[a.cls] = -z[i]));
-    let top = 0;
-    for (let i = 1; i < arms.length; i++)
-        if (costs[i] < costs[top])
-            top = i;
-    const suspect = arms[top];
-    const mask = suspect.bestMask ?? Float32Array.from(suspect.maskLogits, trigger_inversion_sigmoid);
-    const pattern = suspect.bestPattern ?? Float32Array.from(suspect.patternLogits, trigger_inversion_sigmoid);
-    // The suspected trigger on the inputs it was not optimised on (all outside the class, past the batch).
-    const held = outside(suspect.cls).slice(batchMax);
-    let flipRate;
-    const logit = (v) => Math.log(Math.max(v, 1e-7) / Math.max(1 - v, 1e-7));
-    if (held.length > 0) {
-        const data = new Float32Array(held.length * size);
-        held.forEach((r, i) => data.set(unit.subarray(r * size, (r + 1) * size), i * size));
-        const res = await run(data, held.length, Float32Array.from(mask, logit), Float32Array.from(pattern, logit), suspect.cls, 0);
-        flipRate =
-            argmaxRows(logitsOf(res), held.length, k).filter((p) => p === suspect.cls).length / held.length;
-    }
-    else {
-        flipRate = Number.isFinite(suspect.best) ? flipTarget : 0;
-    }
-    const score = Math.max(0, ...Array.from(anomaly));
-    return {
-        assessed: true,
-        score,
-        targetClass: suspect.cls,
-        anomaly,
-        perClass: Array.from({ length: k }, (_, c) => {
-            const a = arms.find((x) => x.cls === c);
-            return a
-                ? {
-                    cost: cost(a),
-                    reached: Number.isFinite(a.best),
-                    steps: a.steps,
-                    inputs: a.count,
-                    warmupCost: a.warmupCost,
-                }
-                : { cost: NaN, reached: false, steps: 0, inputs: 0, warmupCost: NaN };
-        }),
-        mask,
-        pattern: Float32Array.from(pattern, (v) => range.lo + v * span),
-        flipRate,
-        runs,
-        steps: arms.reduce((s, a) => s + a.steps, 0),
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/fingerprint/inversion-check.js
-/**
- * Glue between the fingerprint and trigger inversion by optimisation (src/selfcheck/trigger-inversion.ts):
- * runs it on the inputs trigger probing stamped its triggers on (the user's samples, or the base mined per
- * model), with a step budget cut so that the inversion costs at most INVERSION_MAC_BUDGET estimated
- * multiply-accumulates (a step = a batch's forward pass plus a backward pass of INVERSION_BACKWARD_FACTOR
- * forward passes). Like trigger probing's, the budget is a function of the model alone, never the clock.
- *
- * Opt-in (`--inversion`): bench/results/inversion.md measured whether it adds to the menu search; the scan
- * runs it only when asked. Its result is reported beside the trigger check and is no fingerprint block,
- * so baselines and FEATURES_VERSION are unchanged.
- */
-
-
-
-
-
-
-
-
-/**
- * Multiply-accumulates of one forward pass for the inversion's step and mining budgets: the weight-based
- * estimate its settings were measured with in bench:inversion (budget.ts legacyMacs, the legacy scan plan's),
- * not the scan planner's per-node estimate (src/model/macs.ts), which would change the step counts the
- * bench chose on.
- */
-const inversionMacs = legacyMacs;
-/** Fewest steps per class that mean anything (the warm-up alone is a third of them). */
-const MIN_INVERSION_STEPS_PER_CLASS = 6;
-/** Steps per class the MAC budget affords for a model of `macsPerInput` (capped at the default), or null. */
-function inversionStepsFor(macsPerInput, classes, macBudget = INVERSION_MAC_BUDGET) {
-    const perStep = macsPerInput * INVERSION_BATCH * (1 + INVERSION_BACKWARD_FACTOR);
-    const steps = Math.floor(macBudget / (perStep * Math.max(1, classes)));
-    if (steps < MIN_INVERSION_STEPS_PER_CLASS)
-        return null;
-    return Math.min(INVERSION_STEPS_PER_CLASS, steps);
-}
-/** Bounding box of the mask's pixels at >= half of its largest value, "rows a-b, cols c-d". */
-function maskBox(mask, h, w) {
-    let max = 0;
-    for (const v of mask)
-        max = Math.max(max, v);
-    let r0 = h;
-    let r1 = -1;
-    let c0 = w;
-    let c1 = -1;
-    for (let r = 0; r < h; r++)
-        for (let c = 0; c < w; c++)
-            if (mask[r * w + c] >= max / 2 && max > 0) {
-                r0 = Math.min(r0, r);
-                r1 = Math.max(r1, r);
-                c0 = Math.min(c0, c);
-                c1 = Math.max(c1, c);
-            }
-    return r1 < 0 ? 'nowhere' : `rows ${r0}-${r1}, cols ${c0}-${c1}`;
-}
-function describeInversion(r, shape, basis, stepsPerClass) {
-    if (!r.assessed)
-        return { assessed: false, detail: r.reason, basis };
-    const [h, w] = shape.slice(-2);
-    const l1 = r.perClass[r.targetClass].cost;
-    return {
-        assessed: true,
-        targetClass: r.targetClass,
-        maskL1: l1,
-        anomaly: r.score,
-        detail: `smallest inverted mask: class ${r.targetClass}, L1 ${l1.toFixed(1)} px ` +
-            `(${((100 * l1) / (h * w)).toFixed(1)}% of the image) at ${maskBox(r.mask, h, w)}, ` +
-            `flips ${(100 * r.flipRate).toFixed(0)}% of held-out inputs; anomaly index ${r.score.toFixed(2)}`,
-        basis,
-        stepsPerClass,
-    };
-}
-/**
- * Trigger inversion on `base` (the trigger check's inputs), or "not assessed" with the reason. Never throws
- * for a model it cannot handle; ONNX Runtime failures propagate as InputError like the rest of the scan.
- */
-async function runInversionCheck(model, base, classes, opts) {
-    const steps = inversionStepsFor(inversionMacs(model, base.shape), classes);
-    if (steps === null)
-        return {
-            assessed: false,
-            detail: `not assessed: the model is too large for the inversion budget (${INVERSION_MAC_BUDGET.toExponential(1)} MACs)`,
-            basis: base.kind,
-        };
-    const r = await invertTriggers(model, base.data, base.shape, {
-        classes,
-        stepsPerClass: steps,
-        seed: opts.seed ?? 0,
-        ...(opts.range ? { range: opts.range } : {}),
-        ...(opts.normalize ? { normalize: opts.normalize } : {}),
-        ...(opts.threads ? { threads: opts.threads } : {}),
-        file: model.path,
-    });
-    return describeInversion(r, base.shape, base.kind, steps);
-}
-/**
- * Trigger inversion on a model's probe set, on the inputs trigger probing would use: the user's samples, or
- * (no samples) a base mined per model with the trigger check's own recipe and budget (mine-base.ts). Null
- * when the check does not apply (several inputs, integer inputs, fewer than 3 classes), as trigger probing.
- */
-async function inversionForProbes(model, probes, classes, opts = {}) {
-    if (!triggerApplies(model, probes, classes))
-        return null;
-    const base = triggerBaseInputs(probes);
-    if (!base)
-        return null;
-    const input = probes.inputs[0];
-    const [h, w] = base.shape.slice(-2);
-    const norm = input.normalize;
-    if (norm && norm.channels > 1 && norm.inner !== h * w)
-        return {
-            assessed: false,
-            detail: 'not assessed: a channels-last input (the inversion masks [C, H, W] images)',
-            basis: base.kind,
-        };
-    const range = { lo: probes.range[0], hi: probes.range[1] };
-    let data = base.base;
-    let kind = base.kind;
-    // Mining gets the forward passes trigger probing's default budget affords (mine-base.ts takes its share).
-    const budget = Math.min(DEFAULT_TRIGGER_BUDGET, Math.floor(TRIGGER_MAC_BUDGET / inversionMacs(model, base.shape)));
-    if (base.kind === 'probes' && MINE_BASE_WITHOUT_SAMPLES && budget >= MIN_TRIGGER_BUDGET) {
-        const runner = await ModelRunner.open(model, { threads: opts.threads });
-        try {
-            const run = runner.logitsFunction(base.shape, norm ? { normalize: norm } : {});
-            const mined = await mineTriggerBase(run, base.shape, {
-                classes,
-                budget,
-                seed: probes.seed,
-                range,
-                file: model.path,
-            });
-            if (mined) {
-                data = mined.base;
-                kind = 'mined';
-            }
-        }
-        finally {
-            await runner.release();
-        }
-    }
-    // (x - mean) / std = x * scale + shift
-    const normalize = norm
-        ? { mean: norm.shift.map((s, c) => -s / norm.scale[c]), std: norm.scale.map((s) => 1 / s) }
-        : undefined;
-    return runInversionCheck(model, { data, shape: base.shape, kind }, classes, {
-        seed: probes.seed,
-        range,
-        ...(normalize ? { normalize } : {}),
-        ...(opts.threads ? { threads: opts.threads } : {}),
-    });
-}
-
 ;// CONCATENATED MODULE: ./lib/cli/commands/invert.js
 /**
  * `model-fingerprint invert MODEL`: trigger inversion by optimisation (src/selfcheck/trigger-inversion.ts),
- * opt-in and outside the scan's score: bench/results/inversion.md measured it against the menu trigger
- * search the scan runs, and it did not earn a place there (docs/gradients.md, "Trigger inversion").
+ * opt-in and outside the scan's default score (`scan --inversion` adds it to the no-baseline verdict):
+ * bench/results/inversion.md and realsize-inversion.md measured it against the menu trigger search.
  * Prints the class whose inverted trigger mask is smallest, the mask's size and place, how many held-out
  * inputs it flips and its anomaly index, or "not assessed" with the reason. Exit 0 (a report,
  * not a gate), 2 on errors.
@@ -49012,13 +49299,16 @@ async function inversionForProbes(model, probes, classes, opts = {}) {
 
 
 const invert_HELP = `Usage: model-fingerprint invert MODEL [--probe-samples DIR] [--seed S] [--probe-range LO,HI]
-       [--input-mean M1,M2,... --input-std S1,S2,...] [--json]
+       [--input-mean M1,M2,... --input-std S1,S2,...] [--budget fast|default|thorough|MACS] [--json]
 Trigger inversion by optimisation (Neural Cleanse with a K-Arm schedule), reference-free: per class, the
 smallest mask and pattern that send the inputs (your samples, else inputs mined from the model) to that
 class; printed: the class with the smallest mask, its size and place, and how many held-out inputs it
 flips. A backdoor trigger is a small mask that flips most inputs, but small clean models have small masks
-too: it is a lead to inspect, not a verdict, and no part of \`scan\`'s risk score
-(bench/results/inversion.md measured it against the trigger search the scan runs).
+too: it is a lead to inspect, not a verdict, and part of \`scan\`'s risk score only with \`scan --inversion\`
+(opt-in; bench/results/inversion.md and realsize-inversion.md measured it against the trigger search).
+--budget (default: default) sets the compute it may spend, as scan's: as many multiply-accumulates as the
+setting gives trigger probing, so a large model gets more gradient steps at thorough and fewer at fast; a
+small model runs its full steps at every setting. The result is the same on every machine.
 `;
 async function invertCommand(argv, io) {
     const p = parse('invert', argv, { ...ENGINE_FLAGS, json: { type: 'boolean' } });
@@ -49034,14 +49324,14 @@ async function invertCommand(argv, io) {
     const model = await readModel(file);
     const probes = generateProbes(model.inputs, probeSpecOf(opts), { file: model.path });
     const classes = await classCount(model, probes);
-    const r = await inversionForProbes(model, probes, classes);
+    const r = await inversionForProbes(model, probes, classes, opts.budget ? { budget: opts.budget } : {});
     const result = r ?? {
         assessed: false,
         detail: 'not assessed: trigger inversion needs one float image input and 3+ classes',
     };
     io.out(p.values.json
         ? JSON.stringify({ model: file, ...result }, null, 2) + '\n'
-        : `${file}: ${result.detail}${result.basis ? ` (inputs: ${result.basis})` : ''}\n`);
+        : `${file}: ${result.detail}${result.basis ? ` (inputs: ${result.basis})` : ''}${'budget' in result && result.budget ? `; ${result.budget}` : ''}\n`);
     return 0;
 }
 /** Classes of the first output: its declared last dimension, else one probe's logits. */

@@ -13568,6 +13568,15 @@ const INVERSION_MAX_CLASSES = 100;
  * passes, bench:speed's grad section). Steps are cut to fit a big model, as TRIGGER_MAC_BUDGET cuts probing.
  */
 const INVERSION_MAC_BUDGET = 1.6e10;
+/**
+ * Share of the scan budget's multiply-accumulates (`--budget`, BUDGET_MACS) trigger inversion may spend on
+ * one model, on top of trigger probing's (src/fingerprint/gradient-budget.ts). 1: as much again as probing,
+ * so at `default` (3e12) a 32x32 quarter-width ResNet-18 (3.5e7 a pass) gets 8 steps per class of its 43 (382
+ * steps of 32 inputs, about 35 s on 2 cores here; bench/results/realsize-inversion.md), and `thorough` the
+ * full INVERSION_STEPS_PER_CLASS. A small model is capped by the step count at every setting. Only the
+ * legacy plan uses INVERSION_MAC_BUDGET.
+ */
+const INVERSION_BUDGET_SHARE = 1;
 /** Forward-pass equivalents of one forward+backward step (bench:speed grad: 1.8x-5.6x; the worst, rounded up). */
 const INVERSION_BACKWARD_FACTOR = 6;
 /**
@@ -13580,6 +13589,13 @@ const SYNTH_INPUTS = 128;
 const SYNTH_STEPS = 200;
 const SYNTH_MIN_STEPS = 20;
 const SYNTH_MAC_BUDGET = 2e10;
+/**
+ * Share of the scan budget input synthesis may spend (src/fingerprint/gradient-budget.ts), as
+ * INVERSION_BUDGET_SHARE: at `default` a 32x32 quarter-width ResNet-18 gets 95 steps on its 129 inputs, at
+ * `thorough` the full SYNTH_STEPS; a small model runs SYNTH_STEPS at every setting. SYNTH_MAC_BUDGET is the
+ * legacy plan's.
+ */
+const SYNTH_BUDGET_SHARE = 1;
 
 ;// CONCATENATED MODULE: ./lib/time-limit-error.js
 /**
