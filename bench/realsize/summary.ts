@@ -129,7 +129,13 @@ function pct(x: number): string {
   return `${(x * 100).toFixed(0)}%`;
 }
 
-export function renderSummary(title: string, tool: string, rows: SummaryRow[], cmd: string): string {
+export function renderSummary(
+  title: string,
+  tool: string,
+  rows: SummaryRow[],
+  cmd: string,
+  note = '',
+): string {
   const table = markdownTable(
     [
       'condition',
@@ -160,6 +166,7 @@ export function renderSummary(title: string, tool: string, rows: SummaryRow[], c
     `Tool: ${tool}. Command: \`${cmd}\`. Bounds: one-sided 95% Clopper-Pearson on the counts (clean high: the`,
     'rate is below the bound; backdoored high: detection is above it). Held out unless the condition says',
     'otherwise (bench/realsize/findings.md).',
+    ...(note ? ['', note] : []),
     '',
     table,
     '',
@@ -198,7 +205,10 @@ function main(): void {
     })),
   };
   writeFileSync(path.join(out, `realsize-${tag}.json`), JSON.stringify(json, null, 1) + '\n');
-  writeFileSync(path.join(out, `realsize-${tag}.md`), renderSummary(title, tool, rows, cmd));
+  writeFileSync(
+    path.join(out, `realsize-${tag}.md`),
+    renderSummary(title, tool, rows, cmd, option('--note') ?? ''),
+  );
   console.error(`wrote realsize-${tag}.json and .md in ${out}`);
 }
 
