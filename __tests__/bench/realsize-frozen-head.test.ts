@@ -73,6 +73,27 @@ describe('withExtraTests', () => {
     expect(out.models[0].file).toBe('resnet18/ref-00.onnx');
   });
 
+  it("adds several folders, keeps the zoo's own backdoored models with keepOwn, and refuses an id met twice", () => {
+    const a = path.join(dir, 'a');
+    const b = path.join(dir, 'b');
+    writeZoo(a, [model('frozenfc-patch', 'test', 'backdoor')]);
+    writeZoo(b, [model('test-clean-14', 'test', 'clean'), model('test-patch-c14', 'test', 'backdoor')]);
+    expect(withExtraTests(zoo, [a, b], true).models.map((m) => m.id)).toEqual([
+      'ref-00',
+      'test-clean-00',
+      'test-patch',
+      'frozenfc-patch',
+      'test-clean-14',
+      'test-patch-c14',
+    ]);
+    expect(withExtraTests(zoo, [a, b]).models.map((m) => m.id)).not.toContain('test-patch');
+    // the same folder twice, or a folder holding one of the zoo's own ids: one model counted twice
+    expect(() => withExtraTests(zoo, [a, a], true)).toThrow(/frozenfc-patch appears twice/);
+    const same = path.join(dir, 'same');
+    writeZoo(same, [model('test-patch', 'test', 'backdoor')]);
+    expect(() => withExtraTests(zoo, same, true)).toThrow(/test-patch appears twice/);
+  });
+
   it('refuses a file that does not match its manifest hash, a folder with no test models, and no folder', () => {
     const extra = path.join(dir, 'extra');
     writeZoo(extra, [model('frozenfc-patch', 'test', 'backdoor')], () => 'other bytes');

@@ -2,7 +2,7 @@
  * `npm run bench:realsize [-- --zoo DIR] [--archs a,b] [--budgets none,fast,default,thorough]
  * [--conditions baseline,baseline+samples,no-baseline+samples,no-baseline] [--speed N] [--build-only] [--cached-only]
  * [--scan-from-end] [--scan-chunk N] [--ref-recipes cheap,long]
- * [--src | --cli FILE] [--results DIR] [--extra-tests DIR]`:
+ * [--src | --cli FILE] [--results DIR] [--extra-tests DIR[,DIR]] [--keep-tests]`:
  * detection on the real-size zoo (bench/realsize/README.md), per architecture and scan budget, through the
  * CLI a user runs: `baseline build` of the clean references (with or without the 128 real probe samples)
  * and `scan --format json` of every clean and backdoored test model, or a scan without a baseline (with or
@@ -208,7 +208,14 @@ function triggerRanOn(r: RealsizeRow): boolean | null {
 async function main(): Promise<void> {
   const zooDir = path.resolve(option('--zoo') ?? path.join(ROOT, 'bench', '.cache', 'realsize-zoo'));
   const extraDir = option('--extra-tests');
-  const manifest = extraDir ? withExtraTests(loadZoo(zooDir), path.resolve(extraDir)) : loadZoo(zooDir);
+  // --extra-tests A,B: several folders; --keep-tests: the zoo's own backdoored test models stay beside them
+  const manifest = extraDir
+    ? withExtraTests(
+        loadZoo(zooDir),
+        extraDir.split(',').map((d) => path.resolve(d)),
+        process.argv.includes('--keep-tests'),
+      )
+    : loadZoo(zooDir);
   // by default every architecture whose zoo is complete (train.py records the clean median last)
   const complete = Object.keys(manifest.archs).filter((a) => manifest.archs[a].cleanMedianAccuracy != null);
   const archs = (option('--archs') ?? complete.join(',')).split(',');

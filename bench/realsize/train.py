@@ -178,7 +178,7 @@ class ArchZoo:
     def __init__(self, arch, data_dir, out, quick, plan=None):
         self.arch = arch
         # what to build (main's --test-clean, --attacks, --rates, --cells, --test-recipe)
-        self.plan_opts = {"testClean": COUNTS["test"], "attacks": ATTACKS, "rates": RATES, "cells": 1, "recipe": RECIPE, "head": "free", "medianFrom": None, **(plan or {})}
+        self.plan_opts = {"testClean": COUNTS["test"], "references": COUNTS["reference"], "firstCell": 0, "attacks": ATTACKS, "rates": RATES, "cells": 1, "recipe": RECIPE, "head": "free", "medianFrom": None, **(plan or {})}
         self.cfg = ARCHS[arch]
         self.dir = os.path.join(out, arch)
         os.makedirs(self.dir, exist_ok=True)
@@ -271,14 +271,17 @@ class ArchZoo:
         specs = []
         # a zoo of another head mode holds no references (the ordinary zoo's, named by --stealth-median-from,
         # are scored against); its clean test models are controls: clean fine-tunes under the same head rule
-        splits = (("reference", COUNTS["reference"]), ("test", o["testClean"])) if o["head"] == "free" else (("test", o["testClean"]),)
-        for split, n in splits:
-            for i in range(2 if q else n):
+        # --first-cell K: the test models' numbering starts at K (clean-K.., <attack>-rNN-cK..), so a zoo that
+        # extends another (sharing its base) gets new ids, hence new seeds (seed_of hashes the id)
+        first = o["firstCell"]
+        splits = (("reference", o["references"], 0), ("test", o["testClean"], first)) if o["head"] == "free" else (("test", o["testClean"], first),)
+        for split, n, k0 in splits:
+            for i in range(k0, k0 + (2 if q else n)):
                 specs.append({"id": self.model_id(split, None, None, i, recipe[split]), "split": split, "attack": None, "rate": None, "cell": i, "recipe": recipe[split]})
         # highest poison rate first across the attacks (and the cells of a rate after it): a build stopped early
         # (a CPU budget) still has every attack, at the rates most likely to pass the stealth rule
         for r in o["rates"][:1] if q else sorted(o["rates"], reverse=True):
-            for cell in range(o["cells"]):
+            for cell in range(first, first + o["cells"]):
                 for a in o["attacks"]:
                     specs.append({"id": self.model_id("test", a, r, cell, recipe["test"]), "split": "test", "attack": a, "rate": r, "cell": cell, "recipe": recipe["test"]})
         return specs
@@ -479,6 +482,8 @@ def main():
     ap.add_argument("--test-recipe", default=RECIPE["test"], choices=list(RECIPES))
     ap.add_argument("--ref-recipe", default=RECIPE["reference"], choices=list(RECIPES), help="the references' recipe (long: made like the test models)")
     ap.add_argument("--test-clean", type=int, default=COUNTS["test"], help="clean test models")
+    ap.add_argument("--references", type=int, default=COUNTS["reference"], help="clean references (0: a zoo of test models that extends another, whose references it is scored with)")
+    ap.add_argument("--first-cell", type=int, default=0, help="number the test models from this cell on (clean-K, <attack>-rNN-cK): new ids and seeds beside another zoo's 0..K-1, sharing its base")
     ap.add_argument("--attacks", default=",".join(ATTACKS))
     ap.add_argument("--rates", default=",".join(map(str, RATES)), help="poison rates")
     ap.add_argument("--cells", type=int, default=1, help="backdoored models per attack and rate (own seeds)")
@@ -494,6 +499,8 @@ def main():
         sys.exit(f"train.py: unknown attack {', '.join(bad)} (expected {', '.join(ATTACKS)})")
     plan = {
         "testClean": args.test_clean,
+        "references": args.references,
+        "firstCell": args.first_cell,
         "attacks": attacks,
         "rates": [float(r) for r in args.rates.split(",")],
         "cells": args.cells,
