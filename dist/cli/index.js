@@ -48626,6 +48626,10 @@ async function scanCommand(argv, io) {
     if (baselineDir && ignored.length > 0) {
         io.err(`note: ${ignored.map((f) => `--${f}`).join(', ')} ignored: with --baseline the probe set (including input normalisation) and layers come from the baseline, so every model is fed as its members were\n`);
     }
+    // --inversion adds a reference-free check to the no-baseline verdict; against a baseline the references
+    // decide, so a user who asked for it is told it did not run rather than left to think it did
+    if (baselineDir && p.values.inversion === true)
+        io.err('note: --inversion ignored: it is a check of scans without a baseline (with --baseline the references decide)\n');
     const reportDir = str(p, 'report-dir');
     if (reportDir)
         checkReportDir(reportDir);
