@@ -85,6 +85,19 @@ describe('the no-baseline verdict with trigger inversion', () => {
     expect(noBaselineP(fp).parts.map((p) => p.check)).toEqual(['trigger', 'weight-outlier', 'inversion']);
     const verdict = referenceFreeVerdict(fp);
     expect(verdict.detectors['trigger-inversion'].pValue).toBe(inv.pValue);
+    // when the inversion decides, the report names it as the strongest signal and the driver, not trigger
+    // probing (a reviewer would look for a menu trigger that did not decide)
+    const decided = referenceFreeVerdict({
+      ...fp,
+      selfChecks: { ...fp.selfChecks, inversion: { ...inv, pValue: 1e-12, score: 12 } },
+    });
+    expect(
+      noBaselineP({ ...fp, selfChecks: { ...fp.selfChecks, inversion: { ...inv, pValue: 1e-12 } } })
+        .decidedBy,
+    ).toBe('inversion');
+    expect(decided.explanation.strongestSignal).toBe('trigger inversion by gradient, reference-free');
+    expect(decided.explanation.drivers[0].detector).toBe('trigger-inversion');
+    expect(decided.explanation.suspectedTargetClass).toBe(7);
     // the same inversion as `invert` runs (one module): same class, same p on the same inputs
     const again = await inversionSelfCheck(model, probes, 10);
     expect(again?.pValue).toBe(inv.pValue);

@@ -46647,6 +46647,9 @@ function describeChannel(detector, representation, text = false) {
     // the reference-free trigger test (src/score/final.ts) is not a detector fitted on a block
     if (detector === 'trigger-probe')
         return text ? 'word trigger probing, reference-free' : 'trigger probing, reference-free';
+    // the opt-in gradient inversion (scan --inversion, src/fingerprint/inversion-selfcheck.ts), likewise
+    if (detector === 'trigger-inversion')
+        return 'trigger inversion by gradient, reference-free';
     const colon = representation.indexOf(':');
     const layerWords = colon > 0 ? LAYER_BLOCK_WORDS[representation.slice(0, colon)] : undefined;
     const block = (text ? TEXT_BLOCK_WORDS[representation] : undefined) ??
@@ -47055,7 +47058,18 @@ function referenceFreeVerdict(fp) {
     // --inversion asked for and the model could not be inverted: the report says so and why
     const inversionNote = inv && inv.pValue === undefined ? ` Trigger inversion ${inv.detail ?? 'not assessed'}.` : '';
     const deciding = v.decidedBy === 'weight-outlier' ? weights : byInversion ? inv : trig;
-    const representation = v.decidedBy === 'weight-outlier' ? 'self:weight-outlier' : 'self:trigger';
+    const representation = v.decidedBy === 'weight-outlier'
+        ? 'self:weight-outlier'
+        : byInversion
+            ? 'self:inversion'
+            : 'self:trigger';
+    // the check that decided, named as the report's detectors name it (the inversion's too: a reviewer told
+    // "trigger probing" would look for a menu trigger that did not decide)
+    const decidingDetector = v.decidedBy === 'weight-outlier'
+        ? DETECTOR['weight-outlier']
+        : byInversion
+            ? DETECTOR.inversion
+            : DETECTOR.trigger;
     return {
         pValue,
         detectors,
@@ -47063,14 +47077,16 @@ function referenceFreeVerdict(fp) {
             summary: summary + keywordNote + basisNote + inversionNote,
             strongestSignal: v.decidedBy === 'weight-outlier'
                 ? describeChannel('identity', 'self:weight-outlier')
-                : trig
-                    ? describeChannel('trigger-probe', 'self:trigger', text)
-                    : 'none',
+                : byInversion
+                    ? describeChannel(DETECTOR.inversion, representation)
+                    : trig
+                        ? describeChannel('trigger-probe', 'self:trigger', text)
+                        : 'none',
             drivers: deciding
                 ? [
                     {
-                        channel: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
-                        detector: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
+                        channel: decidingDetector,
+                        detector: decidingDetector,
                         representation,
                         score: noBaselineScore(deciding),
                         pValue,

@@ -81,6 +81,8 @@ export function describeChannel(detector: string, representation: string, text =
   // the reference-free trigger test (src/score/final.ts) is not a detector fitted on a block
   if (detector === 'trigger-probe')
     return text ? 'word trigger probing, reference-free' : 'trigger probing, reference-free';
+  // the opt-in gradient inversion (scan --inversion, src/fingerprint/inversion-selfcheck.ts), likewise
+  if (detector === 'trigger-inversion') return 'trigger inversion by gradient, reference-free';
   const colon = representation.indexOf(':');
   const layerWords = colon > 0 ? LAYER_BLOCK_WORDS[representation.slice(0, colon)] : undefined;
   const block =

@@ -93,7 +93,20 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
   const inversionNote =
     inv && inv.pValue === undefined ? ` Trigger inversion ${inv.detail ?? 'not assessed'}.` : '';
   const deciding = v.decidedBy === 'weight-outlier' ? weights : byInversion ? inv : trig;
-  const representation = v.decidedBy === 'weight-outlier' ? 'self:weight-outlier' : 'self:trigger';
+  const representation =
+    v.decidedBy === 'weight-outlier'
+      ? 'self:weight-outlier'
+      : byInversion
+        ? 'self:inversion'
+        : 'self:trigger';
+  // the check that decided, named as the report's detectors name it (the inversion's too: a reviewer told
+  // "trigger probing" would look for a menu trigger that did not decide)
+  const decidingDetector =
+    v.decidedBy === 'weight-outlier'
+      ? DETECTOR['weight-outlier']
+      : byInversion
+        ? DETECTOR.inversion
+        : DETECTOR.trigger;
   return {
     pValue,
     detectors,
@@ -102,14 +115,16 @@ export function referenceFreeVerdict(fp: Fingerprint): ReferenceFreeVerdict {
       strongestSignal:
         v.decidedBy === 'weight-outlier'
           ? describeChannel('identity', 'self:weight-outlier')
-          : trig
-            ? describeChannel('trigger-probe', 'self:trigger', text)
-            : 'none',
+          : byInversion
+            ? describeChannel(DETECTOR.inversion, representation)
+            : trig
+              ? describeChannel('trigger-probe', 'self:trigger', text)
+              : 'none',
       drivers: deciding
         ? [
             {
-              channel: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
-              detector: v.decidedBy === 'weight-outlier' ? 'final-layer' : 'trigger-probe',
+              channel: decidingDetector,
+              detector: decidingDetector,
               representation,
               score: noBaselineScore(deciding),
               pValue,
