@@ -39350,6 +39350,7 @@ async function inversionForProbes(model, probes, classes, opts = {}) {
  * separate on the dev zoo (zoo3 ResNet-18, AUROC 0.44, 5 of 14 clean models medium; bench/realsize/findings.md).
  */
 const INVERSION_NEEDS_SAMPLES = 'not assessed: trigger inversion needs in-distribution samples (--probe-samples DIR); on generated inputs it did not separate backdoored from clean models';
+/** The inversion's self-check for one model: null when it does not apply, no p-value when not assessed. */
 async function inversionSelfCheck(model, probes, classes, opts = {}) {
     if (!triggerApplies(model, probes, classes))
         return null;

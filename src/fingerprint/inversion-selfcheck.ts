@@ -20,6 +20,7 @@ import { inversionP } from '../selfcheck/inversion-stats.js';
 import type { ScanBudget } from './budget.js';
 import { inversionForProbes } from './inversion-check.js';
 import { triggerApplies } from './trigger-check.js';
+import type { SelfCheck } from './types.js';
 
 /**
  * Why it does not run without the user's samples: on inputs mined from generated probes the mask gap did not
@@ -27,8 +28,8 @@ import { triggerApplies } from './trigger-check.js';
  */
 export const INVERSION_NEEDS_SAMPLES =
   'not assessed: trigger inversion needs in-distribution samples (--probe-samples DIR); on generated inputs it did not separate backdoored from clean models';
-import type { SelfCheck } from './types.js';
 
+/** The inversion's self-check for one model: null when it does not apply, no p-value when not assessed. */
 export async function inversionSelfCheck(
   model: OnnxModel,
   probes: ProbeSet,
